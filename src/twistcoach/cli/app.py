@@ -1,0 +1,33 @@
+"""Builds the ``twistcoach`` command-line application.
+
+Each command module exposes ``register(app)``; nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+import typer
+
+HELP = """twistcoach: practise yoga spinal twists safely with back pain.
+
+Start with an intake (your back history), get a plan (which twist, how far, and why),
+then let the camera coach keep you in your comfortable mid-range. Red flags and sharp
+pain always stop practice.
+"""
+
+
+def build_app() -> typer.Typer:
+    """Create the Typer application with every command registered."""
+    app = typer.Typer(
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        rich_markup_mode="rich",
+        pretty_exceptions_enable=False,
+    )
+    # Command modules register themselves here (one line each, sorted).
+    return app
+
+
+def main() -> None:
+    """Console entry point."""
+    build_app()()

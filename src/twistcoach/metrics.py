@@ -1,0 +1,149 @@
+"""Result types of the measuring instrument, shared by kinematics, the coach and reports.
+
+Pure core: standard library only. Angle conventions (DESIGN.md, "The twist, measured"):
+
+knee drop
+    Degrees, in the body's transverse plane, between mid-hip -> mid-knee and "up"
+    (the floor normal). 0 = knees at the ceiling, about 90 = knees on the floor.
+    Signed: positive towards the person's right.
+pelvis roll, shoulder roll
+    Degrees of the hip line and the shoulder line against the floor in the same plane.
+    Signed: positive when the body rolls towards the person's right (that is, the left
+    hip or left shoulder rises).
+twist
+    pelvis roll minus shoulder roll, degrees: the rotation the spine carries.
+speed
+    Degrees per second of knee drop after smoothing, signed like the knee drop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Side(StrEnum):
+    """A side of the person's body (the person's own left and right)."""
+
+    LEFT = "left"
+    RIGHT = "right"
+    CENTRE = "centre"
+
+
+class View(StrEnum):
+    """Where the camera looks at a person lying on their back from."""
+
+    FEET_END = "feet_end"
+    HEAD_END = "head_end"
+    SIDE = "side"
+    TOP_DOWN = "top_down"
+    OBLIQUE = "oblique"
+    UNKNOWN = "unknown"
+
+
+class PoseFamily(StrEnum):
+    """What the person's body is doing, coarsely."""
+
+    SUPINE_TWIST = "supine_twist"
+    SUPINE = "supine"
+    SEATED_TWIST = "seated_twist"
+    SEATED = "seated"
+    STANDING_TWIST = "standing_twist"
+    STANDING = "standing"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measured quantity with its confidence.
+
+    Attributes
+    ----------
+    value
+        The value (degrees, or degrees per second for speeds), or None when unknown:
+        confidence was below the threshold or the landmarks were missing.
+    confidence
+        In [0, 1], from landmark visibility and geometry.
+    """
+
+    value: float | None
+    confidence: float
+
+    @property
+    def known(self) -> bool:
+        """True when the value may be used."""
+        return self.value is not None
+
+    @classmethod
+    def unknown(cls, confidence: float = 0.0) -> Measure:
+        """A measure that must not be used."""
+        return cls(None, confidence)
+
+
+@dataclass(frozen=True)
+class TwistMetrics:
+    """The twist measured at one instant (see the module docs for the conventions).
+
+    Attributes
+    ----------
+    timestamp_s
+        Seconds from the start of the stream.
+    knee_drop
+        Signed degrees, positive towards the person's right.
+    drop_side
+        Side the knees are dropped to (CENTRE within a few degrees of zero; None if unknown).
+    pelvis_roll, shoulder_roll, twist
+        Signed degrees.
+    lifted_shoulder
+        Which shoulder is off the floor (None when both rest, or unknown).
+    knee_flexion
+        Degrees of knee bend, mean of both legs: 0 = straight leg, 90 = right angle.
+    knees_together
+        True when the knees are within about a thigh-width of each other; None if unknown.
+    speed
+        Degrees per second of knee drop (signed); unknown on the first frame.
+    confidence
+        Overall confidence in [0, 1] (the knee drop's).
+    """
+
+    timestamp_s: float
+    knee_drop: Measure
+    drop_side: Side | None
+    pelvis_roll: Measure
+    shoulder_roll: Measure
+    lifted_shoulder: Side | None
+    twist: Measure
+    knee_flexion: Measure
+    knees_together: bool | None
+    speed: Measure
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Everything the coach sees at one instant.
+
+    Attributes
+    ----------
+    timestamp_s
+        Seconds from the start of the session.
+    metrics
+        Smoothed metrics, or None when no person was found (tracking lost).
+    family, family_confidence
+        Recognised pose family and its confidence in [0, 1].
+    view
+        Recognised camera view.
+    view_measurable
+        False when the knee drop cannot be measured well from this view (the coach then
+        gives camera advice instead of range cues).
+    view_advice
+        Plain-language camera advice for this view ("" when none is needed).
+    """
+
+    timestamp_s: float
+    metrics: TwistMetrics | None
+    family: PoseFamily
+    family_confidence: float
+    view: View
+    view_measurable: bool
+    view_advice: str = ""

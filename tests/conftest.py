@@ -1,0 +1,18 @@
+"""Shared test fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared photographs and clips (../shared/data); tests may read, never copy them."""
+    if not SHARED_DATA.is_dir():
+        raise RuntimeError(f"shared test data not found at {SHARED_DATA}")
+    return SHARED_DATA
