@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null && [ "$$(id -u
 # ffmpeg (fake camera files), libosmesa6 (offscreen rendering for the ground-truth generator).
 APT_PACKAGES := chromium postgresql espeak-ng ffmpeg libosmesa6
 
-.PHONY: run test setup system lint typecheck pytest clean
+.PHONY: run test setup system lint typecheck pytest clean frontend
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,15 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-setup: $(STAMP)
+# The browser coach's MediaPipe Pose assets, from the npm registry (served by the app at /mp/).
+FRONTEND_STAMP := frontend/node_modules/.stamp-installed
+$(FRONTEND_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $(FRONTEND_STAMP)
+
+frontend: $(FRONTEND_STAMP)
+
+setup: $(STAMP) frontend
 
 system:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
