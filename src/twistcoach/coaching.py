@@ -1,0 +1,1147 @@
+"""The live coach: a pure state machine with explicit time.
+
+Pure core: standard library, numpy-free and pydantic only; no clocks, no I/O except the
+thin :func:`load_coaching_rules` that reads the packaged rule file.
+
+The coach receives :class:`~twistcoach.metrics.Observation` values (smoothed metrics with
+their confidence, pose family and camera view) and pain reports, and answers with lists of
+frozen :class:`Cue` (something to say to the person) and :class:`Event` (something to record)
+values, in the order they happen. Every cue carries the id of the rule that produced it and
+a plain-language reason. The rules, thresholds and texts live in ``rules/coaching.yaml``.
+
+Angles follow DESIGN.md ("The twist, measured"): the knee drop is in degrees, positive
+towards the person's right. The coach works on the knee drop *relative to the calibrated
+neutral position* and compares its magnitude against the personal cap, so an overshoot to
+the wrong side is also "over the cap".
+
+States (:class:`CoachState`)::
+
+    waiting_for_person -> setting_up -> calibrating -> entering -> holding -> returning
+        -> switching_sides -> entering ... -> returning -> resting -> done
+    any active state -> paused (tracking lost, camera view, or the person's pause) -> back
+    any state -> stopped (sharp pain, pain rule, wrong pose, quit)
+
+Safety wins: sharp pain stops at once and the stop cue is the very first output of
+:meth:`Coach.report_sharp_pain`; nothing is emitted after a stop or the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib import resources
+from typing import Any, Literal, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from twistcoach.metrics import Observation, PoseFamily, Side
+
+JsonScalar: TypeAlias = str | int | float | bool | None
+
+
+class CoachState(StrEnum):
+    """Where the coach is in the session."""
+
+    WAITING_FOR_PERSON = "waiting_for_person"
+    SETTING_UP = "setting_up"
+    CALIBRATING = "calibrating"
+    ENTERING = "entering"
+    HOLDING = "holding"
+    RETURNING = "returning"
+    SWITCHING_SIDES = "switching_sides"
+    RESTING = "resting"
+    DONE = "done"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+class Priority(StrEnum):
+    """How urgent a cue is. Safety cues are never rate-limited."""
+
+    SAFETY = "safety"
+    CORRECTION = "correction"
+    GUIDANCE = "guidance"
+    BREATH = "breath"
+    INFO = "info"
+
+
+class StopReason(StrEnum):
+    """Why a session ended before its end."""
+
+    SHARP_PAIN = "sharp_pain"
+    PAIN_HIGH = "pain_high"
+    PAIN_RISE = "pain_rise"
+    WRONG_POSE = "wrong_pose"
+    QUIT = "quit"
+
+
+class PauseReason(StrEnum):
+    """Why coaching is paused."""
+
+    TRACKING_LOST = "tracking_lost"
+    CAMERA_VIEW = "camera_view"
+    USER = "user"
+
+
+@dataclass(frozen=True)
+class Cue:
+    """Something the coach says.
+
+    Attributes
+    ----------
+    t
+        Seconds from the start of the session (the time of the input that caused it).
+    id
+        Stable cue id (``"ease_back"``), for speech caches, the web client and tests.
+    text
+        What to say, in plain language.
+    priority
+        Urgency; safety cues bypass rate limiting.
+    reason
+        Why the cue was given, in plain language.
+    rule
+        Id of the rule in ``rules/coaching.yaml`` (``"COACH-CAP-OVER"``).
+    """
+
+    t: float
+    id: str
+    text: str
+    priority: Priority
+    reason: str
+    rule: str
+
+    def to_dict(self) -> dict[str, JsonScalar]:
+        """A JSON-ready dict: ``{"t", "type": "cue", "id", "text", "priority", ...}``."""
+        return {
+            "t": round(self.t, 3),
+            "type": "cue",
+            "id": self.id,
+            "text": self.text,
+            "priority": self.priority.value,
+            "reason": self.reason,
+            "rule": self.rule,
+        }
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something to record (state changes, pain reports, stops).
+
+    Attributes
+    ----------
+    t
+        Seconds from the start of the session.
+    id
+        Event id, one of ``session_started``, ``state_changed``, ``calibrated``,
+        ``side_started``, ``hold_started``, ``hold_completed``, ``pain_reported``,
+        ``cap_lowered``, ``paused``, ``resumed``, ``session_stopped``, ``session_done``.
+    text
+        A plain-language description.
+    data
+        Event details (JSON scalars only), e.g. ``{"level": 3}`` or ``{"from": ..., "to": ...}``.
+    """
+
+    t: float
+    id: str
+    text: str
+    data: Mapping[str, JsonScalar] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, JsonScalar]:
+        """A JSON-ready dict: ``{"t", "type": "event", "id", "text", **data}``."""
+        out: dict[str, JsonScalar] = {
+            "t": round(self.t, 3),
+            "type": "event",
+            "id": self.id,
+            "text": self.text,
+        }
+        for key, value in self.data.items():
+            out.setdefault(key, value)
+        return out
+
+
+Output: TypeAlias = Cue | Event
+
+
+# --------------------------------------------------------------------------- rules as data
+
+
+class Thresholds(BaseModel):
+    """The coach's numbers (see ``rules/coaching.yaml`` for what each means)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_confidence: float = Field(ge=0.0, le=1.0)
+    lost_grace_s: float = Field(ge=0.0)
+    regain_s: float = Field(ge=0.0)
+    family_min_confidence: float = Field(ge=0.0, le=1.0)
+    wrong_family_s: float = Field(ge=0.0)
+    centre_deg: float = Field(gt=0.0, le=45.0)
+    setup_still_s: float = Field(ge=0.0)
+    calibration_s: float = Field(gt=0.0)
+    calibration_max_spread_deg: float = Field(gt=0.0)
+    near_cap_margin_deg: float = Field(ge=0.0)
+    over_cap_tolerance_deg: float = Field(ge=0.0)
+    speed_limit_deg_s: float = Field(gt=0.0)
+    bounce_amplitude_deg: float = Field(gt=0.0)
+    bounce_reversals: int = Field(ge=2)
+    bounce_window_s: float = Field(gt=0.0)
+    shoulder_roll_limit_deg: float = Field(gt=0.0)
+    still_speed_deg_s: float = Field(gt=0.0)
+    settle_s: float = Field(gt=0.0)
+    min_hold_drop_deg: float = Field(ge=0.0)
+    sink_invite_margin_deg: float = Field(ge=0.0)
+    breath_period_s: float = Field(gt=0.0)
+    breath_inhale_s: float = Field(gt=0.0)
+    switch_rest_s: float = Field(ge=0.0)
+    final_rest_s: float = Field(ge=0.0)
+    cue_gap_s: float = Field(ge=0.0)
+    cue_repeat_s: float = Field(ge=0.0)
+    pain_cap_step_deg: float = Field(gt=0.0)
+    pain_stop_rise: int = Field(ge=1, le=10)
+    pain_stop_above: int = Field(ge=0, le=10)
+    min_cap_deg: float = Field(ge=0.0)
+
+    @model_validator(mode="after")
+    def _inhale_within_breath(self) -> Thresholds:
+        if self.breath_inhale_s >= self.breath_period_s:
+            raise ValueError("breath_inhale_s must be shorter than breath_period_s")
+        return self
+
+
+class CueRule(BaseModel):
+    """One coaching rule: the cue it gives, why, and the source it rests on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^COACH-[A-Z0-9-]+$")
+    cue: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    priority: Priority
+    text: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    source: str = Field(pattern=r"(CLINICAL|DESIGN)\.md")
+
+
+#: Cue ids the coach's code refers to; the rule file must define each exactly once.
+REQUIRED_CUES: frozenset[str] = frozenset(
+    {
+        "stop_sharp_pain",
+        "stop_pain_high",
+        "stop_pain_rise",
+        "stop_wrong_pose",
+        "stop_quit",
+        "paused_tracking_lost",
+        "paused_camera_view",
+        "resumed",
+        "ease_back",
+        "slow_down",
+        "no_bouncing",
+        "stay_here",
+        "shoulders_open",
+        "go_easier",
+        "waiting",
+        "setup",
+        "camera_advice",
+        "calibrating",
+        "enter_side",
+        "sink_further",
+        "hold",
+        "breathe_in",
+        "exhale_soften",
+        "return_centre",
+        "switch_sides",
+        "rest",
+        "done",
+        "paused",
+    }
+)
+
+
+class CoachingRules(BaseModel):
+    """The validated contents of ``rules/coaching.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1]
+    thresholds: Thresholds
+    rules: tuple[CueRule, ...]
+
+    @model_validator(mode="after")
+    def _complete_and_unique(self) -> CoachingRules:
+        ids = [r.id for r in self.rules]
+        cues = [r.cue for r in self.rules]
+        for name, values in (("rule id", ids), ("cue", cues)):
+            dupes = sorted({v for v in values if values.count(v) > 1})
+            if dupes:
+                raise ValueError(f"duplicate {name}: {', '.join(dupes)}")
+        missing = sorted(REQUIRED_CUES - set(cues))
+        if missing:
+            raise ValueError(f"missing cues: {', '.join(missing)}")
+        unknown = sorted(set(cues) - REQUIRED_CUES)
+        if unknown:
+            raise ValueError(f"unknown cues (the coach never uses them): {', '.join(unknown)}")
+        return self
+
+    def rule_for(self, cue: str) -> CueRule:
+        """The rule that defines a cue id."""
+        for rule in self.rules:
+            if rule.cue == cue:
+                return rule
+        raise KeyError(cue)
+
+
+class RulesError(ValueError):
+    """The coaching rule file is invalid; the message names the problem."""
+
+
+def parse_coaching_rules(data: Any) -> CoachingRules:
+    """Validate parsed YAML (a mapping) into :class:`CoachingRules`.
+
+    Raises
+    ------
+    RulesError
+        With every problem, each naming its field.
+    """
+    try:
+        return CoachingRules.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise RulesError(f"invalid coaching rules: {problems}") from exc
+
+
+def load_coaching_rules() -> CoachingRules:
+    """Read and validate the packaged ``twistcoach/rules/coaching.yaml``."""
+    import yaml  # the edge: only the loader parses files
+
+    text = resources.files("twistcoach").joinpath("rules/coaching.yaml").read_text("utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RulesError(f"rules/coaching.yaml is not valid YAML: {exc}") from exc
+    return parse_coaching_rules(data)
+
+
+# --------------------------------------------------------------------------- the plan
+
+#: Families counted as "in the prescribed position" for each prescribed twist family.
+_FAMILY_POSITIONS: dict[PoseFamily, frozenset[PoseFamily]] = {
+    PoseFamily.SUPINE_TWIST: frozenset({PoseFamily.SUPINE_TWIST, PoseFamily.SUPINE}),
+    PoseFamily.SEATED_TWIST: frozenset({PoseFamily.SEATED_TWIST, PoseFamily.SEATED}),
+    PoseFamily.STANDING_TWIST: frozenset({PoseFamily.STANDING_TWIST, PoseFamily.STANDING}),
+}
+_TWIST_FAMILIES = frozenset(_FAMILY_POSITIONS)
+
+
+class PlanRefusedError(ValueError):
+    """The readiness plan does not allow the requested variant; the message says why."""
+
+
+@dataclass(frozen=True)
+class CoachPlan:
+    """What the coach guides today.
+
+    Attributes
+    ----------
+    variant_id
+        Pose-library variant id (``"supine_twist_partial"``).
+    family
+        The variant's pose family (a twist family).
+    cap_deg
+        The plan's knee-drop cap in degrees (magnitude, either side); the coach's personal
+        cap starts here and only ever goes down during a session.
+    hold_s
+        Seconds to hold each side.
+    sides
+        Sides in order, e.g. ``(Side.RIGHT, Side.LEFT)``.
+    props
+        Props to have ready (plain names).
+    steps
+        The variant's step-by-step instructions, for display.
+    """
+
+    variant_id: str
+    family: PoseFamily
+    cap_deg: float
+    hold_s: float
+    sides: tuple[Side, ...]
+    props: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.family not in _TWIST_FAMILIES:
+            raise ValueError(f"family must be a twist family, got {self.family!r}")
+        if not 0.0 < self.cap_deg <= 90.0:
+            raise ValueError(f"cap_deg must be in (0, 90], got {self.cap_deg}")
+        if self.hold_s <= 0.0:
+            raise ValueError(f"hold_s must be positive, got {self.hold_s}")
+        if not self.sides or any(s is Side.CENTRE for s in self.sides):
+            raise ValueError("sides must be a non-empty sequence of left/right")
+
+
+def build_coach_plan(
+    *,
+    variant_id: str,
+    family: str,
+    status: str,
+    max_knee_drop_deg: float | None,
+    reasons: Sequence[str] = (),
+    hold_s: float,
+    sides: Sequence[str],
+    props: Sequence[str] = (),
+    steps: Sequence[str] = (),
+    default_cap_deg: float | None = None,
+) -> CoachPlan:
+    """Build the coach's plan from a readiness decision and the library variant.
+
+    Parameters
+    ----------
+    variant_id, family, status, max_knee_drop_deg, reasons
+        The readiness plan's decision for this variant (``status`` must be ``"allowed"``;
+        ``reasons`` are the decision's plain-language reasons, quoted when refusing).
+    hold_s, sides, props, steps
+        From the pose library's variant: default hold (seconds), sides (``"left"``,
+        ``"right"``; ``"both"`` means right then left), props and steps.
+    default_cap_deg
+        Used only when the decision gives no cap; when both are missing the plan is
+        refused (the coach never coaches without a cap: fail safe).
+
+    Raises
+    ------
+    PlanRefusedError
+        When the variant is not allowed or no cap is known.
+    """
+    if status != "allowed":
+        why = "; ".join(reasons) if reasons else "no reason recorded"
+        raise PlanRefusedError(f"your plan does not allow {variant_id!r} ({status}): {why}")
+    cap = max_knee_drop_deg if max_knee_drop_deg is not None else default_cap_deg
+    if cap is None:
+        raise PlanRefusedError(f"the plan gives no knee-drop cap for {variant_id!r}")
+    side_list: list[Side] = []
+    for s in sides:
+        if s == "both":
+            side_list.extend([Side.RIGHT, Side.LEFT])
+        else:
+            side_list.append(Side(s))
+    return CoachPlan(
+        variant_id=variant_id,
+        family=PoseFamily(family),
+        cap_deg=float(cap),
+        hold_s=float(hold_s),
+        sides=tuple(side_list),
+        props=tuple(props),
+        steps=tuple(steps),
+    )
+
+
+# --------------------------------------------------------------------------- summary
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """What a session amounted to, for storage and progression.
+
+    Attributes
+    ----------
+    variant_id
+        The coached variant.
+    plan_cap_deg, final_cap_deg
+        The plan's cap and the personal cap at the end (lowered by pain), degrees.
+    max_knee_drop_deg
+        Largest measured |knee drop| from neutral while coaching, degrees (None if never
+        measured).
+    over_cap_s
+        Seconds spent above the personal cap (beyond the tolerance).
+    start_pain, end_pain
+        First and last pain reports (0-10), None when none was given.
+    sides_completed
+        Sides whose hold was completed.
+    final_state
+        ``done`` or ``stopped`` (or the current state when the session is still running).
+    stopped_reason
+        Why it stopped, None when it ended normally or is still running.
+    """
+
+    variant_id: str
+    plan_cap_deg: float
+    final_cap_deg: float
+    max_knee_drop_deg: float | None
+    over_cap_s: float
+    start_pain: int | None
+    end_pain: int | None
+    sides_completed: tuple[Side, ...]
+    final_state: CoachState
+    stopped_reason: StopReason | None
+
+
+# --------------------------------------------------------------------------- the coach
+
+_ACTIVE = frozenset({CoachState.ENTERING, CoachState.HOLDING, CoachState.RETURNING})
+_TERMINAL = frozenset({CoachState.DONE, CoachState.STOPPED})
+
+
+@dataclass
+class _Reading:
+    """The knee drop relative to neutral, when it can be used (degrees, + = right)."""
+
+    drop: float | None
+    speed: float | None
+
+
+class Coach:
+    """The coaching state machine (explicit time, no I/O).
+
+    Parameters
+    ----------
+    plan
+        Today's plan.
+    rules
+        The coaching rules (:func:`load_coaching_rules`).
+    start_pain
+        Pain (0-10) when the session starts, e.g. the intake's ``pain_now``; when None the
+        first pain report becomes the baseline.
+
+    Notes
+    -----
+    Feed :meth:`observe` with observations in time order; pain, pause and quit inputs carry
+    their own time. Every method returns the new outputs in order. After ``done`` or
+    ``stopped`` every method returns an empty list.
+    """
+
+    def __init__(
+        self, plan: CoachPlan, rules: CoachingRules, *, start_pain: int | None = None
+    ) -> None:
+        if start_pain is not None and not 0 <= start_pain <= 10:
+            raise ValueError(f"start_pain must be 0-10, got {start_pain}")
+        self.plan = plan
+        self.rules = rules
+        self._th = rules.thresholds
+        self.state = CoachState.WAITING_FOR_PERSON
+        self.personal_cap_deg = plan.cap_deg
+        self.start_pain = start_pain
+        self.last_pain = start_pain
+        self.stopped_reason: StopReason | None = None
+        self.pause_reason: PauseReason | None = None
+        self.side_index = 0
+        self.hold_elapsed_s = 0.0
+        self.baseline_deg: float | None = None
+        self.current_cue: Cue | None = None
+        self.last_drop_deg: float | None = None
+        self._started = False
+        self._t = 0.0
+        self._resume_state = CoachState.WAITING_FOR_PERSON
+        self._state_since = 0.0
+        self._bad_since: float | None = None
+        self._good_since: float | None = None
+        self._wrong_since: float | None = None
+        self._still_since: float | None = None
+        self._calib: list[float] = []
+        self._last_cue_t: float | None = None
+        self._cue_last: dict[str, float] = {}
+        self._over_cap = False
+        self._over_cap_s = 0.0
+        self._max_drop: float | None = None
+        self._sides_done: list[Side] = []
+        self._breath_count = 0
+        self._sink_invited = False
+        self._extremes: list[tuple[float, float]] = []
+        self._trend = 0
+        self._ext_value: float | None = None
+        self._reversals: list[float] = []
+        self._prev_t: float | None = None
+
+    # ---------------------------------------------------------------- public properties
+
+    @property
+    def finished(self) -> bool:
+        """True once the session is done or stopped."""
+        return self.state in _TERMINAL
+
+    @property
+    def current_side(self) -> Side | None:
+        """The side being worked (None before the first or after the last)."""
+        if self.side_index < len(self.plan.sides):
+            return self.plan.sides[self.side_index]
+        return None
+
+    @property
+    def step_text(self) -> str:
+        """A short label of the current step, for displays."""
+        side = self.current_side
+        labels = {
+            CoachState.WAITING_FOR_PERSON: "Waiting for you",
+            CoachState.SETTING_UP: "Set up: on your back, knees bent, feet flat",
+            CoachState.CALIBRATING: "Calibrating: stay still, knees up",
+            CoachState.ENTERING: f"Knees to the {side}" if side else "Entering",
+            CoachState.HOLDING: f"Hold ({side})" if side else "Hold",
+            CoachState.RETURNING: "Back to the centre",
+            CoachState.SWITCHING_SIDES: "Rest, then the other side",
+            CoachState.RESTING: "Rest",
+            CoachState.DONE: "Done",
+            CoachState.PAUSED: f"Paused ({self.pause_reason})" if self.pause_reason else "Paused",
+            CoachState.STOPPED: f"Stopped ({self.stopped_reason})",
+        }
+        return labels[self.state]
+
+    def summary(self) -> SessionSummary:
+        """The session so far (or as it ended)."""
+        return SessionSummary(
+            variant_id=self.plan.variant_id,
+            plan_cap_deg=self.plan.cap_deg,
+            final_cap_deg=self.personal_cap_deg,
+            max_knee_drop_deg=self._max_drop,
+            over_cap_s=round(self._over_cap_s, 3),
+            start_pain=self.start_pain,
+            end_pain=self.last_pain,
+            sides_completed=tuple(self._sides_done),
+            final_state=self.state,
+            stopped_reason=self.stopped_reason,
+        )
+
+    # ---------------------------------------------------------------- inputs
+
+    def observe(self, obs: Observation) -> list[Output]:
+        """Take one observation; return the cues and events it causes, in order."""
+        if self.finished:
+            return []
+        t = obs.timestamp_s
+        out: list[Output] = []
+        self._begin(t, out)
+        dt = 0.0 if self._prev_t is None else max(0.0, t - self._prev_t)
+        self._prev_t = t
+        self._t = t
+
+        # A twist the plan does not prescribe stops the session (fail safe).
+        if self._check_wrong_family(obs, t, out):
+            return out
+
+        reading = self._reading(obs)
+        measurable = reading.drop is not None and obs.view_measurable
+        if self.state is CoachState.PAUSED:
+            self._while_paused(obs, t, measurable, out)
+            return out
+        if not measurable:
+            self._good_since = None
+            if self._bad_since is None:
+                self._bad_since = t
+            if self.state in _ACTIVE or self.state is CoachState.CALIBRATING:
+                if t - self._bad_since >= self._th.lost_grace_s:
+                    reason = (
+                        PauseReason.TRACKING_LOST
+                        if obs.metrics is None or reading.drop is None
+                        else PauseReason.CAMERA_VIEW
+                    )
+                    self._pause(t, reason, out, advice=obs.view_advice)
+                return out
+            self._setup_without_measure(obs, t, out)
+            return out
+        self._bad_since = None
+        assert reading.drop is not None
+        drop = reading.drop
+        self.last_drop_deg = drop
+        self._step(obs, t, dt, drop, reading.speed, out)
+        return out
+
+    def report_pain(self, t: float, level: int) -> list[Output]:
+        """A pain report (0-10) at time ``t``.
+
+        A rise lowers the personal cap and says "go easier"; a rise of ``pain_stop_rise``
+        points over the starting pain, or pain above ``pain_stop_above``, ends the session.
+        """
+        if not 0 <= level <= 10:
+            raise ValueError(f"pain level must be 0-10, got {level}")
+        if self.finished:
+            return []
+        out: list[Output] = []
+        self._begin(t, out)
+        previous = self.last_pain
+        if self.start_pain is None:
+            self.start_pain = level
+        self.last_pain = level
+        rise = level - self.start_pain
+        out.append(
+            Event(
+                t,
+                "pain_reported",
+                f"pain reported: {level}/10",
+                {"level": level, "start_pain": self.start_pain, "rise": rise},
+            )
+        )
+        if level > self._th.pain_stop_above:
+            self._stop(t, StopReason.PAIN_HIGH, "stop_pain_high", out)
+        elif rise >= self._th.pain_stop_rise:
+            self._stop(t, StopReason.PAIN_RISE, "stop_pain_rise", out)
+        elif (previous is not None and level > previous) or rise > 0:
+            new_cap = max(
+                self._th.min_cap_deg,
+                min(self.personal_cap_deg, self.plan.cap_deg - self._th.pain_cap_step_deg * rise),
+            )
+            if previous is not None and level > previous:
+                # Any further rise lowers the cap at least one step, never raises it.
+                new_cap = max(
+                    self._th.min_cap_deg,
+                    min(new_cap, self.personal_cap_deg - self._th.pain_cap_step_deg),
+                )
+            if new_cap < self.personal_cap_deg:
+                old = self.personal_cap_deg
+                self.personal_cap_deg = new_cap
+                out.append(
+                    Event(
+                        t,
+                        "cap_lowered",
+                        f"personal cap lowered from {old:g} to {new_cap:g} degrees after pain rose",
+                        {"from_deg": old, "to_deg": new_cap, "level": level},
+                    )
+                )
+                self._cue(t, "go_easier", out, force=True, cap=f"{new_cap:g}")
+        return out
+
+    def report_sharp_pain(self, t: float) -> list[Output]:
+        """Sharp pain: stop at once. The first output is the stop cue."""
+        if self.finished:
+            return []
+        out: list[Output] = []
+        # The stop comes first, before anything else, even the session's start event.
+        self._stop(t, StopReason.SHARP_PAIN, "stop_sharp_pain", out)
+        return out
+
+    def pause(self, t: float) -> list[Output]:
+        """The person pauses; only :meth:`resume` (or quit / pain) continues."""
+        if self.finished or self.state is CoachState.PAUSED:
+            return []
+        out: list[Output] = []
+        self._begin(t, out)
+        self._pause(t, PauseReason.USER, out)
+        return out
+
+    def resume(self, t: float) -> list[Output]:
+        """Continue after :meth:`pause`; tracking pauses resume by themselves."""
+        if self.state is not CoachState.PAUSED or self.pause_reason is not PauseReason.USER:
+            return []
+        out: list[Output] = []
+        self._resume(t, out)
+        return out
+
+    def quit(self, t: float) -> list[Output]:
+        """The person ends the session."""
+        if self.finished:
+            return []
+        out: list[Output] = []
+        self._begin(t, out)
+        self._stop(t, StopReason.QUIT, "stop_quit", out)
+        return out
+
+    # ---------------------------------------------------------------- helpers: outputs
+
+    def _begin(self, t: float, out: list[Output]) -> None:
+        if not self._started:
+            self._started = True
+            self._state_since = t
+            out.append(
+                Event(
+                    t,
+                    "session_started",
+                    f"session started: {self.plan.variant_id}, cap {self.plan.cap_deg:g} degrees",
+                    {
+                        "variant": self.plan.variant_id,
+                        "cap_deg": self.plan.cap_deg,
+                        "hold_s": self.plan.hold_s,
+                        "sides": ",".join(s.value for s in self.plan.sides),
+                    },
+                )
+            )
+
+    def _cue(
+        self,
+        t: float,
+        cue_id: str,
+        out: list[Output],
+        *,
+        force: bool = False,
+        **fmt: str,
+    ) -> bool:
+        """Emit a cue unless rate limiting holds it back; True when emitted.
+
+        Safety cues and ``force`` bypass the gap between cues (they go through at once) but
+        a repeated identical cue still waits ``cue_repeat_s`` so it does not nag.
+        """
+        rule = self.rules.rule_for(cue_id)
+        urgent = force or rule.priority is Priority.SAFETY
+        last_same = self._cue_last.get(cue_id)
+        if last_same is not None and t - last_same < self._th.cue_repeat_s and not force:
+            return False
+        if (
+            not urgent
+            and self._last_cue_t is not None
+            and t - self._last_cue_t < self._th.cue_gap_s
+        ):
+            return False
+        text = " ".join(rule.text.format(**fmt).split())
+        cue = Cue(t, cue_id, text, rule.priority, rule.reason, rule.id)
+        out.append(cue)
+        self._cue_last[cue_id] = t
+        self._last_cue_t = t
+        self.current_cue = cue
+        return True
+
+    def _set_state(self, t: float, new: CoachState, out: list[Output]) -> None:
+        if new is self.state:
+            return
+        out.append(
+            Event(
+                t,
+                "state_changed",
+                f"{self.state.value} -> {new.value}",
+                {"from": self.state.value, "to": new.value},
+            )
+        )
+        self.state = new
+        self._state_since = t
+        self._still_since = None
+
+    def _stop(
+        self, t: float, reason: StopReason, cue_id: str, out: list[Output], **fmt: str
+    ) -> None:
+        self._cue(t, cue_id, out, force=True, **fmt)
+        self._begin(t, out)
+        self.stopped_reason = reason
+        self._set_state(t, CoachState.STOPPED, out)
+        out.append(
+            Event(
+                t,
+                "session_stopped",
+                f"session stopped: {reason.value}",
+                {"reason": reason.value, "rule": self.rules.rule_for(cue_id).id},
+            )
+        )
+
+    def _pause(self, t: float, reason: PauseReason, out: list[Output], advice: str = "") -> None:
+        self._resume_state = self.state
+        self.pause_reason = reason
+        if reason is PauseReason.TRACKING_LOST:
+            self._cue(t, "paused_tracking_lost", out, force=True)
+        elif reason is PauseReason.CAMERA_VIEW:
+            self._cue(
+                t,
+                "paused_camera_view",
+                out,
+                force=True,
+                advice=advice or "Place the camera higher, at a corner by your feet.",
+            )
+        else:
+            self._cue(t, "paused", out, force=True)
+        self._set_state(t, CoachState.PAUSED, out)
+        out.append(Event(t, "paused", f"coaching paused: {reason.value}", {"reason": reason.value}))
+        self._good_since = None
+
+    def _resume(self, t: float, out: list[Output]) -> None:
+        reason = self.pause_reason
+        target = self._resume_state
+        # A pause during calibration starts the calibration again.
+        if target is CoachState.CALIBRATING:
+            self._calib = []
+        self.pause_reason = None
+        self._set_state(t, target, out)
+        out.append(
+            Event(
+                t,
+                "resumed",
+                "coaching resumed",
+                {"reason": reason.value if reason else None},
+            )
+        )
+        if reason is not PauseReason.USER:
+            self._cue(t, "resumed", out, force=True)
+        self._bad_since = None
+        self._reset_motion()
+
+    # ---------------------------------------------------------------- helpers: inputs
+
+    def _reading(self, obs: Observation) -> _Reading:
+        m = obs.metrics
+        if m is None or m.confidence < self._th.min_confidence:
+            return _Reading(None, None)
+        drop = m.knee_drop.value
+        if drop is None or m.knee_drop.confidence < self._th.min_confidence:
+            return _Reading(None, None)
+        base = self.baseline_deg or 0.0
+        speed = m.speed.value if m.speed.confidence >= self._th.min_confidence else None
+        return _Reading(drop - base, speed)
+
+    def _check_wrong_family(self, obs: Observation, t: float, out: list[Output]) -> bool:
+        wrong = (
+            obs.family in _TWIST_FAMILIES
+            and obs.family is not self.plan.family
+            and obs.family_confidence >= self._th.family_min_confidence
+        )
+        if not wrong:
+            self._wrong_since = None
+            return False
+        if self._wrong_since is None:
+            self._wrong_since = t
+        if t - self._wrong_since < self._th.wrong_family_s:
+            return False
+        self._stop(
+            t,
+            StopReason.WRONG_POSE,
+            "stop_wrong_pose",
+            out,
+            seen=obs.family.value.replace("_", " "),
+            prescribed=self.plan.family.value.replace("_", " "),
+        )
+        return True
+
+    def _while_paused(
+        self, obs: Observation, t: float, measurable: bool, out: list[Output]
+    ) -> None:
+        if self.pause_reason is PauseReason.USER:
+            return
+        if not measurable:
+            self._good_since = None
+            return
+        if self._good_since is None:
+            self._good_since = t
+        if t - self._good_since >= self._th.regain_s:
+            self._resume(t, out)
+
+    def _setup_without_measure(self, obs: Observation, t: float, out: list[Output]) -> None:
+        """Before coaching starts, with no usable measurement: guide the person into view."""
+        if obs.metrics is None:
+            self._cue(t, "waiting", out)
+            return
+        if self.state is CoachState.WAITING_FOR_PERSON:
+            self._set_state(t, CoachState.SETTING_UP, out)
+        if not obs.view_measurable:
+            self._cue(
+                t,
+                "camera_advice",
+                out,
+                advice=obs.view_advice or "Place the camera higher, at a corner by your feet.",
+            )
+        else:
+            self._cue(t, "setup", out)
+
+    def _in_position(self, obs: Observation) -> bool:
+        allowed = _FAMILY_POSITIONS[self.plan.family]
+        # An unsure recognition does not block the set-up; a sure other family does.
+        return obs.family in allowed or obs.family_confidence < self._th.family_min_confidence
+
+    def _reset_motion(self) -> None:
+        self._extremes = []
+        self._trend = 0
+        self._ext_value = None
+        self._reversals = []
+        self._still_since = None
+
+    # ---------------------------------------------------------------- the machine
+
+    def _step(
+        self,
+        obs: Observation,
+        t: float,
+        dt: float,
+        drop: float,
+        speed: float | None,
+        out: list[Output],
+    ) -> None:
+        th = self._th
+        state = self.state
+        if state is CoachState.WAITING_FOR_PERSON:
+            self._set_state(t, CoachState.SETTING_UP, out)
+            self._cue(t, "setup", out)
+            state = self.state
+        if state is CoachState.SETTING_UP:
+            raw = drop  # no baseline yet
+            at_centre = abs(raw) < th.centre_deg and self._in_position(obs)
+            still = speed is None or abs(speed) < th.still_speed_deg_s * 3
+            if at_centre and still:
+                if self._still_since is None:
+                    self._still_since = t
+                if t - self._still_since >= th.setup_still_s:
+                    self._set_state(t, CoachState.CALIBRATING, out)
+                    self._calib = [raw]
+                    self._cue(t, "calibrating", out, force=True)
+            else:
+                self._still_since = None
+                self._cue(t, "setup", out)
+            return
+        if state is CoachState.CALIBRATING:
+            self._calib.append(drop)
+            spread = max(self._calib) - min(self._calib)
+            if spread > th.calibration_max_spread_deg or abs(drop) >= th.centre_deg:
+                # Moved during calibration: start it again from here.
+                self._calib = [drop]
+                self._state_since = t
+                self._cue(t, "calibrating", out)
+                return
+            if t - self._state_since >= th.calibration_s:
+                ordered = sorted(self._calib)
+                self.baseline_deg = ordered[len(ordered) // 2]
+                out.append(
+                    Event(
+                        t,
+                        "calibrated",
+                        f"neutral knee drop {self.baseline_deg:.1f} degrees",
+                        {"baseline_deg": round(self.baseline_deg, 2)},
+                    )
+                )
+                self._start_side(t, out)
+            return
+        if state is CoachState.SWITCHING_SIDES:
+            if t - self._state_since >= th.switch_rest_s:
+                self._start_side(t, out)
+            return
+        if state is CoachState.RESTING:
+            if t - self._state_since >= th.final_rest_s:
+                self._set_state(t, CoachState.DONE, out)
+                self._cue(t, "done", out, force=True)
+                out.append(Event(t, "session_done", "session complete", {}))
+            return
+        # Active states: entering, holding, returning.
+        self._monitor(t, dt, drop, speed, out)
+        if self.finished:
+            return
+        toward = drop if self.current_side is Side.RIGHT else -drop
+        magnitude = abs(drop)
+        cap = self.personal_cap_deg
+        if state is CoachState.ENTERING:
+            if magnitude >= cap - th.near_cap_margin_deg:
+                if magnitude <= cap + th.over_cap_tolerance_deg:
+                    self._cue(t, "stay_here", out, force=True)
+                self._start_hold(t, out)
+                return
+            is_still = speed is not None and abs(speed) < th.still_speed_deg_s
+            if is_still:
+                if self._still_since is None:
+                    self._still_since = t
+                settled = t - self._still_since
+                if settled >= th.settle_s and toward >= th.min_hold_drop_deg:
+                    # Optimum, not maximal: where the body settles part way is the hold.
+                    self._start_hold(t, out)
+                    self._cue(t, "hold", out)
+                elif (
+                    settled >= th.settle_s
+                    and not self._sink_invited
+                    and toward < cap - th.sink_invite_margin_deg
+                    and not self._pain_rose()
+                ):
+                    self._sink_invited = True
+                    self._cue(t, "sink_further", out)
+            else:
+                self._still_since = None
+            return
+        if state is CoachState.HOLDING:
+            self.hold_elapsed_s += dt
+            self._breath(t, out)
+            if self.hold_elapsed_s >= self.plan.hold_s:
+                side = self.current_side
+                out.append(
+                    Event(
+                        t,
+                        "hold_completed",
+                        f"hold complete on the {side}",
+                        {"side": side.value if side else None, "hold_s": self.plan.hold_s},
+                    )
+                )
+                if side is not None:
+                    self._sides_done.append(side)
+                self._set_state(t, CoachState.RETURNING, out)
+                self._cue(t, "return_centre", out, force=True)
+            return
+        if state is CoachState.RETURNING and magnitude < th.centre_deg:
+            self.side_index += 1
+            if self.side_index < len(self.plan.sides):
+                self._set_state(t, CoachState.SWITCHING_SIDES, out)
+                self._cue(t, "switch_sides", out, force=True)
+            else:
+                self._set_state(t, CoachState.RESTING, out)
+                self._cue(t, "rest", out, force=True)
+
+    def _start_side(self, t: float, out: list[Output]) -> None:
+        side = self.current_side
+        assert side is not None
+        self._set_state(t, CoachState.ENTERING, out)
+        self._sink_invited = False
+        self._reset_motion()
+        out.append(Event(t, "side_started", f"{side.value} side", {"side": side.value}))
+        self._cue(t, "enter_side", out, force=True, side=side.value)
+
+    def _start_hold(self, t: float, out: list[Output]) -> None:
+        self._set_state(t, CoachState.HOLDING, out)
+        self.hold_elapsed_s = 0.0
+        self._breath_count = 0
+        side = self.current_side
+        out.append(
+            Event(
+                t,
+                "hold_started",
+                f"holding on the {side}",
+                {
+                    "side": side.value if side else None,
+                    "knee_drop_deg": round(self.last_drop_deg or 0.0, 2),
+                    "cap_deg": self.personal_cap_deg,
+                },
+            )
+        )
+
+    def _pain_rose(self) -> bool:
+        return (
+            self.start_pain is not None
+            and self.last_pain is not None
+            and self.last_pain > self.start_pain
+        )
+
+    def _breath(self, t: float, out: list[Output]) -> None:
+        """Paced breath cues: 'breathe in' at each breath's start, 'exhale' after the inhale."""
+        th = self._th
+        # Cue number k is due at hold start + its phase: 0, inhale, period, period+inhale, ...
+        k = self._breath_count
+        due = (k // 2) * th.breath_period_s + (th.breath_inhale_s if k % 2 else 0.0)
+        if self.hold_elapsed_s + 1e-9 >= due:
+            cue_id = "exhale_soften" if k % 2 else "breathe_in"
+            # Breath cues are paced, not rate limited against each other (same cue is 1 period
+            # apart), but they give way to any other cue in the last cue_gap_s.
+            if self._cue(t, cue_id, out, force=False):
+                self._breath_count += 1
+            elif self.hold_elapsed_s >= due + th.breath_period_s / 2:
+                self._breath_count += 1  # too late for this one; wait for the next
+
+    def _monitor(
+        self, t: float, dt: float, drop: float, speed: float | None, out: list[Output]
+    ) -> None:
+        """Safety and form rules that apply while entering, holding and returning."""
+        th = self._th
+        magnitude = abs(drop)
+        self._max_drop = magnitude if self._max_drop is None else max(self._max_drop, magnitude)
+        over = magnitude > self.personal_cap_deg + th.over_cap_tolerance_deg
+        if over:
+            self._over_cap_s += dt if self._over_cap else 0.0
+            if not self._over_cap or t - self._cue_last.get("ease_back", -1e9) >= th.cue_repeat_s:
+                self._cue(t, "ease_back", out, force=True)
+        self._over_cap = over
+        if speed is not None and abs(speed) > th.speed_limit_deg_s:
+            self._cue(t, "slow_down", out)
+        if self._bouncing(t, drop):
+            self._cue(t, "no_bouncing", out)
+            self._reversals = []
+
+    def _bouncing(self, t: float, drop: float) -> bool:
+        """Count direction reversals with hysteresis; True at the n-th within the window."""
+        th = self._th
+        if self._ext_value is None:
+            self._ext_value = drop
+            return False
+        if self._trend == 1 and drop > self._ext_value:
+            self._ext_value = drop  # still rising: follow the peak
+        elif self._trend == -1 and drop < self._ext_value:
+            self._ext_value = drop  # still falling: follow the trough
+        elif abs(drop - self._ext_value) >= th.bounce_amplitude_deg:
+            direction = 1 if drop > self._ext_value else -1
+            if self._trend != 0 and direction != self._trend:
+                self._reversals.append(t)
+            self._trend = direction
+            self._ext_value = drop
+        self._reversals = [r for r in self._reversals if t - r <= th.bounce_window_s]
+        return len(self._reversals) >= th.bounce_reversals
