@@ -1,0 +1,89 @@
+"""Storage: SQLAlchemy 2 models, Alembic migrations, a repository and a session recorder.
+
+SQLite in the user's data directory by default, PostgreSQL when
+``TWISTCOACH_DATABASE_URL`` says so (see ``docs/storage.md``). Typical use::
+
+    from twistcoach.storage import open_repository
+    repo = open_repository()          # engine from settings, migrations to head,
+                                      # sessions of dead processes marked interrupted
+    person = repo.get_or_create_person("Sam")
+
+Nothing is connected or created at import time.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from twistcoach.storage.db import (
+    DATABASE_URL_ENV,
+    StorageError,
+    StorageSettings,
+    create_engine_for_url,
+    create_engine_from_settings,
+    default_sqlite_path,
+    init_db,
+    settings_from_env,
+)
+from twistcoach.storage.models import ClearanceBy, Decision, EventType, Role, SessionStatus
+from twistcoach.storage.recorder import SessionRecorder, sample_from_observation
+from twistcoach.storage.records import (
+    AccountRecord,
+    AuditRecord,
+    ClearanceRecord,
+    DecisionRecord,
+    EventRecord,
+    IntakeRecord,
+    PersonRecord,
+    PlanRecord,
+    SampleRecord,
+    SessionDetail,
+    SessionRecord,
+    SessionSummary,
+)
+from twistcoach.storage.repository import NotFoundError, Repository
+
+
+def open_repository(engine: Engine | None = None, *, mark_interrupted: bool = True) -> Repository:
+    """A ready repository: engine (default: from the environment), schema at head, and
+    sessions left running by dead processes marked ``interrupted``."""
+    chosen = engine if engine is not None else create_engine_from_settings()
+    init_db(chosen)
+    repo = Repository(chosen)
+    if mark_interrupted:
+        repo.mark_interrupted_sessions()
+    return repo
+
+
+__all__ = [
+    "DATABASE_URL_ENV",
+    "AccountRecord",
+    "AuditRecord",
+    "ClearanceBy",
+    "ClearanceRecord",
+    "Decision",
+    "DecisionRecord",
+    "EventRecord",
+    "EventType",
+    "IntakeRecord",
+    "NotFoundError",
+    "PersonRecord",
+    "PlanRecord",
+    "Repository",
+    "Role",
+    "SampleRecord",
+    "SessionDetail",
+    "SessionRecord",
+    "SessionRecorder",
+    "SessionStatus",
+    "SessionSummary",
+    "StorageError",
+    "StorageSettings",
+    "create_engine_for_url",
+    "create_engine_from_settings",
+    "default_sqlite_path",
+    "init_db",
+    "open_repository",
+    "sample_from_observation",
+    "settings_from_env",
+]

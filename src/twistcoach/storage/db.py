@@ -1,0 +1,165 @@
+"""Where the database lives, how to connect, and how to bring its schema up to date.
+
+Settings are read once, at the edge, from the environment:
+
+``TWISTCOACH_DATABASE_URL``
+    A SQLAlchemy URL. PostgreSQL: ``postgresql+psycopg://user:password@host:5432/dbname``.
+    When unset, SQLite at ``platformdirs.user_data_dir("twistcoach")/twistcoach.db``
+    (on Linux ``~/.local/share/twistcoach/twistcoach.db``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DATABASE_URL_ENV = "TWISTCOACH_DATABASE_URL"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+class StorageError(Exception):
+    """A storage problem to show to the user as a plain message (bad URL, unknown id...)."""
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Parsed storage settings.
+
+    Attributes
+    ----------
+    database_url
+        SQLAlchemy URL of the database.
+    from_environment
+        True when the URL came from ``TWISTCOACH_DATABASE_URL``.
+    """
+
+    database_url: str
+    from_environment: bool
+
+
+def default_sqlite_path() -> Path:
+    """The default SQLite file in the user's data directory (not created here)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("twistcoach")) / "twistcoach.db"
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> StorageSettings:
+    """Read the storage settings from ``env`` (default: ``os.environ``).
+
+    Raises
+    ------
+    StorageError
+        When ``TWISTCOACH_DATABASE_URL`` is set but is not a usable URL.
+    """
+    environ = os.environ if env is None else env
+    url = environ.get(DATABASE_URL_ENV, "").strip()
+    if not url:
+        return StorageSettings(f"sqlite:///{default_sqlite_path()}", from_environment=False)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StorageError(f"{DATABASE_URL_ENV} is not a database URL: {url!r}") from exc
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise StorageError(
+            f"{DATABASE_URL_ENV} must point to SQLite or PostgreSQL "
+            f"(postgresql+psycopg://...), not {parsed.get_backend_name()!r}"
+        )
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+        # Only psycopg 3 is installed; say so rather than fail on a missing driver import.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return StorageSettings(parsed.render_as_string(hide_password=False), from_environment=True)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    """Per-connection SQLite settings: WAL journal, foreign keys, a busy timeout.
+
+    WAL lets the web server read while a coach writes; with ``synchronous=NORMAL`` a commit
+    survives the death of the process (SIGKILL), which is the durability promised (power
+    loss may lose the last commits, not corrupt the file).
+    """
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_engine_for_url(url: str) -> Engine:
+    """Create an engine for ``url`` with twistcoach's per-backend settings.
+
+    For SQLite the parent directory of the file is created when missing.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def create_engine_from_settings(settings: StorageSettings | None = None) -> Engine:
+    """Create the engine the settings (default: the environment) point to."""
+    chosen = settings if settings is not None else settings_from_env()
+    return create_engine_for_url(chosen.database_url)
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # '%' would be read as interpolation by configparser.
+    config.set_main_option(
+        "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    )
+    return config
+
+
+def init_db(engine: Engine) -> None:
+    """Bring the database's schema up to the newest migration (creating it if empty).
+
+    Runs the Alembic migrations shipped in the package; data already stored is kept.
+    """
+    from alembic import command
+
+    config = _alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at (None for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest migration shipped with this version of twistcoach."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(
+        _alembic_config(create_engine("sqlite://"))
+    ).get_current_head()
+    if head is None:
+        raise StorageError("no migrations shipped with the package")
+    return head
+
+
+def table_names(engine: Engine) -> list[str]:
+    """Names of the tables in the database, sorted."""
+    return sorted(inspect(engine).get_table_names())

@@ -1,0 +1,289 @@
+"""SQLAlchemy 2 models: the tables twistcoach keeps.
+
+The schema itself is created by the Alembic migrations in ``storage/migrations`` (never by
+``metadata.create_all``), so a database made by an older version is upgraded in place and
+nothing already stored is lost. These models must match the latest migration; a test
+compares them.
+
+Conventions
+-----------
+- Times of day are stored as timezone-aware UTC (:class:`UTCDateTime`); SQLite keeps naive
+  values, so they are normalised to UTC on the way in and out.
+- Times inside a practice session (``t`` of samples and events) are seconds from the
+  session's start, floats.
+- Angles are degrees, signed as in :mod:`twistcoach.metrics` (positive towards the
+  person's right).
+- Free-form documents (an intake, a plan, a suggestion, event data) are JSON columns,
+  which both SQLite and PostgreSQL support.
+- Vocabularies (roles, statuses) are strings checked by CHECK constraints, mirrored by the
+  StrEnums below, so a new value needs a migration rather than a silent new spelling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Role(StrEnum):
+    """What an account may do (the web app enforces it)."""
+
+    STUDENT = "student"
+    TEACHER = "teacher"
+    CLINICIAN = "clinician"
+
+
+class SessionStatus(StrEnum):
+    """Life of a practice session.
+
+    ``running`` while it is recorded; ``completed`` when the coach finished the sequence;
+    ``stopped`` when it was stopped early (pain, the person, wrong pose); ``interrupted``
+    when the process recording it died (set at the next start, keeping what was written).
+    """
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+    INTERRUPTED = "interrupted"
+
+
+class EventType(StrEnum):
+    """Kinds of session events: a coaching cue, a coach event, or a pain report."""
+
+    CUE = "cue"
+    EVENT = "event"
+    PAIN = "pain"
+
+
+class ClearanceBy(StrEnum):
+    """Who gave a clearance."""
+
+    CLINICIAN = "clinician"
+    TEACHER = "teacher"
+
+
+class Decision(StrEnum):
+    """What a teacher or clinician decided about a progression suggestion."""
+
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+def _in(column: str, enum: type[StrEnum]) -> str:
+    """SQL CHECK expression restricting ``column`` to the values of ``enum``."""
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return f"{column} IN ({values})"
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    Raises ``ValueError`` for naive datetimes: the caller must say which time zone it means.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        """Convert to UTC before storing."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC time")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        """Return aware UTC times (SQLite gives naive ones back)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the twistcoach tables."""
+
+
+class Account(Base):
+    """A person who signs in: a student, a teacher or a clinician."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (CheckConstraint(_in("role", Role), name="ck_accounts_role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(500))
+    role: Mapped[str] = mapped_column(String(16))
+    trained_for_back_problems: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Person(Base):
+    """A student profile: the person who practises (may have no account, e.g. CLI use)."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), unique=True
+    )
+    teacher_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Intake(Base):
+    """One filled-in intake (the screening answers), as JSON."""
+
+    __tablename__ = "intakes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Plan(Base):
+    """A readiness plan made from an intake, as JSON, with its overall status."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    intake_id: Mapped[int | None] = mapped_column(ForeignKey("intakes.id"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Clearance(Base):
+    """A clinician's or trained teacher's clearance for variants and a knee-drop limit."""
+
+    __tablename__ = "clearances"
+    __table_args__ = (CheckConstraint(_in("by_role", ClearanceBy), name="ck_clearances_by_role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    by_role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    date: Mapped[dt.date] = mapped_column(Date)
+    variants: Mapped[list[Any]] = mapped_column(JSON)
+    max_knee_drop_deg: Mapped[float | None] = mapped_column(Float)
+    teacher_trained_for_back_problems: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class PracticeSession(Base):
+    """One coached practice session (table ``sessions``).
+
+    ``owner`` names the process recording it (``host:pid``) and ``updated_at`` is its
+    heartbeat, refreshed with every sample: together they tell a session whose recorder
+    died from one still being recorded elsewhere.
+    """
+
+    __tablename__ = "sessions"
+    __table_args__ = (CheckConstraint(_in("status", SessionStatus), name="ck_sessions_status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    variant_id: Mapped[str] = mapped_column(String(100))
+    cap_deg: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    stop_reason: Mapped[str | None] = mapped_column(Text)
+    start_pain: Mapped[int | None] = mapped_column(Integer)
+    end_pain: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str | None] = mapped_column(String(300))
+
+
+class MetricSample(Base):
+    """One per-second sample of the measured twist (degrees; None when unknown)."""
+
+    __tablename__ = "metric_samples"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    t: Mapped[float] = mapped_column(Float)
+    knee_drop: Mapped[float | None] = mapped_column(Float)
+    pelvis_roll: Mapped[float | None] = mapped_column(Float)
+    shoulder_roll: Mapped[float | None] = mapped_column(Float)
+    twist: Mapped[float | None] = mapped_column(Float)
+    speed: Mapped[float | None] = mapped_column(Float)
+    confidence: Mapped[float] = mapped_column(Float)
+    cap: Mapped[float | None] = mapped_column(Float)
+
+
+class SessionEvent(Base):
+    """A cue, coach event or pain report, written the moment it happens."""
+
+    __tablename__ = "events"
+    __table_args__ = (CheckConstraint(_in("type", EventType), name="ck_events_type"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    t: Mapped[float] = mapped_column(Float)
+    type: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ProgressionDecision(Base):
+    """A teacher's or clinician's answer to a progression suggestion."""
+
+    __tablename__ = "progression_decisions"
+    __table_args__ = (
+        CheckConstraint(_in("decision", Decision), name="ck_progression_decisions_decision"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    suggestion: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decision: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """Who changed what, when (table ``audit_log``)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str] = mapped_column(String(300))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,0 +1,266 @@
+"""Record a live coaching session as it happens: the coach's outputs and per-second samples.
+
+Used by the desktop coach (``twistcoach coach``) and the web app alike::
+
+    recorder = SessionRecorder.start(repo, person.id, plan.variant_id, plan.cap_deg,
+                                     source="camera:0", start_pain=2)
+    with recorder:
+        for obs in observations:
+            recorder.observe(obs)                 # one sample a second, committed
+            recorder.record(coach.observe(obs))   # every cue and event, committed at once
+        recorder.record(coach.report_pain(t, 4))  # pain reports are stored as "pain" events
+    # leaving the block ends the session: "completed", or "stopped" with the coach's reason
+
+Durability: every event is committed when :meth:`SessionRecorder.record` returns, and one
+sample is committed each second of session time, so a process killed mid-session loses at
+most its last second; the next start (``Repository.mark_interrupted_sessions``) marks the
+session ``interrupted`` and keeps all of it.
+
+The recorder depends only on the shape of the coach's outputs (see :class:`CueLike` and
+:class:`EventLike`, matching ``twistcoach.coaching.Cue`` and ``Event``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any, Protocol, runtime_checkable
+
+from twistcoach.metrics import Measure, Observation
+from twistcoach.storage.models import EventType, SessionStatus
+from twistcoach.storage.records import SampleRecord, SessionRecord
+from twistcoach.storage.repository import Repository
+
+#: Coach event ids with a special meaning for the record.
+PAIN_EVENT_ID = "pain_reported"
+CAP_LOWERED_EVENT_ID = "cap_lowered"
+STOPPED_EVENT_ID = "session_stopped"
+DONE_EVENT_ID = "session_done"
+SHARP_PAIN_REASON = "sharp_pain"
+
+
+@runtime_checkable
+class CueLike(Protocol):
+    """What the recorder needs of a coaching cue (``twistcoach.coaching.Cue``)."""
+
+    @property
+    def t(self) -> float: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def priority(self) -> Any: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def rule(self) -> str: ...
+
+
+@runtime_checkable
+class EventLike(Protocol):
+    """What the recorder needs of a coach event (``twistcoach.coaching.Event``)."""
+
+    @property
+    def t(self) -> float: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+
+
+def _value(measure: Measure) -> float | None:
+    return measure.value if measure.known else None
+
+
+def sample_from_observation(obs: Observation, cap_deg: float | None) -> SampleRecord:
+    """The sample stored for one observation (all measures None when tracking was lost).
+
+    Parameters
+    ----------
+    obs
+        The observation; its ``timestamp_s`` becomes the sample's ``t`` (seconds).
+    cap_deg
+        The personal cap in force, degrees.
+    """
+    metrics = obs.metrics
+    if metrics is None:
+        return SampleRecord(obs.timestamp_s, None, None, None, None, None, 0.0, cap_deg)
+    return SampleRecord(
+        t=obs.timestamp_s,
+        knee_drop=_value(metrics.knee_drop),
+        pelvis_roll=_value(metrics.pelvis_roll),
+        shoulder_roll=_value(metrics.shoulder_roll),
+        twist=_value(metrics.twist),
+        speed=_value(metrics.speed),
+        confidence=float(metrics.confidence),
+        cap=cap_deg,
+    )
+
+
+class SessionRecorder:
+    """Writes one session's events and samples durably, as they happen.
+
+    Parameters
+    ----------
+    repo
+        Where to write.
+    session
+        The running session (see :meth:`start`).
+    sample_period_s
+        Seconds of session time between stored samples (1 s: the durability promise).
+    """
+
+    def __init__(
+        self, repo: Repository, session: SessionRecord, sample_period_s: float = 1.0
+    ) -> None:
+        if sample_period_s <= 0:
+            raise ValueError("sample_period_s must be positive")
+        self.repo = repo
+        self.session = session
+        self.sample_period_s = sample_period_s
+        self.cap_deg: float = session.cap_deg
+        self.last_pain: int | None = session.start_pain
+        self.stop_reason: str | None = None
+        self.done = False
+        self.finished: SessionRecord | None = None
+        self._next_sample_t: float | None = None
+
+    @classmethod
+    def start(
+        cls,
+        repo: Repository,
+        person_id: int,
+        variant_id: str,
+        cap_deg: float,
+        source: str,
+        start_pain: int | None = None,
+        plan_id: int | None = None,
+        sample_period_s: float = 1.0,
+    ) -> SessionRecorder:
+        """Open a new running session and return its recorder."""
+        session = repo.start_session(
+            person_id, variant_id, cap_deg, source, start_pain=start_pain, plan_id=plan_id
+        )
+        return cls(repo, session, sample_period_s)
+
+    @property
+    def session_id(self) -> int:
+        """Id of the session being recorded."""
+        return self.session.id
+
+    def observe(self, obs: Observation) -> bool:
+        """Store a sample when one is due (the first, then one per ``sample_period_s``).
+
+        Returns True when a sample was written.
+        """
+        if self.finished is not None:
+            return False
+        t = obs.timestamp_s
+        if self._next_sample_t is not None and t < self._next_sample_t:
+            return False
+        self.repo.add_sample(self.session_id, sample_from_observation(obs, self.cap_deg))
+        # Anchor on the grid so a late frame does not push every later sample back.
+        base = t if self._next_sample_t is None else self._next_sample_t
+        while base <= t:
+            base += self.sample_period_s
+        self._next_sample_t = base
+        return True
+
+    def record(self, outputs: Iterable[CueLike | EventLike]) -> None:
+        """Store the coach's outputs, each committed before the next is written."""
+        for output in outputs:
+            self.record_one(output)
+
+    def record_one(self, output: CueLike | EventLike) -> None:
+        """Store one cue or event.
+
+        Cues keep their priority, reason and rule. ``pain_reported`` events are stored as
+        ``pain`` events; a stop for sharp pain also stores a sharp ``pain`` event, so pain
+        marks and flags see it; ``cap_lowered`` updates the cap written with the samples.
+        """
+        if self.finished is not None:
+            return
+        sid = self.session_id
+        if isinstance(output, CueLike):
+            priority = getattr(output.priority, "value", output.priority)
+            self.repo.add_event(
+                sid,
+                output.t,
+                EventType.CUE,
+                output.id,
+                output.text,
+                {"priority": str(priority), "reason": output.reason, "rule": output.rule},
+            )
+            return
+        data = dict(output.data)
+        if output.id == PAIN_EVENT_ID:
+            level = data.get("level")
+            if isinstance(level, int) and not isinstance(level, bool):
+                self.last_pain = level
+            self.repo.add_event(
+                sid, output.t, EventType.PAIN, output.id, output.text, {**data, "sharp": False}
+            )
+            return
+        self.repo.add_event(sid, output.t, EventType.EVENT, output.id, output.text, data)
+        if output.id == CAP_LOWERED_EVENT_ID:
+            new_cap = data.get("to_deg")
+            if isinstance(new_cap, int | float) and not isinstance(new_cap, bool):
+                self.cap_deg = float(new_cap)
+        elif output.id == STOPPED_EVENT_ID:
+            reason = data.get("reason")
+            self.stop_reason = str(reason) if reason is not None else "stopped"
+            if reason == SHARP_PAIN_REASON:
+                self.repo.add_event(
+                    sid,
+                    output.t,
+                    EventType.PAIN,
+                    "sharp_pain",
+                    "sharp pain reported",
+                    {"level": None, "sharp": True},
+                )
+        elif output.id == DONE_EVENT_ID:
+            self.done = True
+
+    def finish(
+        self,
+        status: SessionStatus | None = None,
+        stop_reason: str | None = None,
+        end_pain: int | None = None,
+    ) -> SessionRecord:
+        """End the session (idempotent).
+
+        Without ``status``: ``stopped`` when the coach stopped it (its reason is kept),
+        else ``completed``. ``end_pain`` defaults to the last pain reported.
+        """
+        if self.finished is not None:
+            return self.finished
+        if status is None:
+            status = SessionStatus.STOPPED if self.stop_reason else SessionStatus.COMPLETED
+        reason = stop_reason if stop_reason is not None else self.stop_reason
+        pain = end_pain if end_pain is not None else self.last_pain
+        self.finished = self.repo.end_session(self.session_id, status, reason, pain)
+        return self.finished
+
+    def __enter__(self) -> SessionRecorder:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.finished is not None:
+            return
+        if exc_type is None:
+            self.finish()
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.finish(SessionStatus.STOPPED, stop_reason=self.stop_reason or "quit")
+        else:
+            # Keep what was recorded and say the session did not end normally.
+            self.finish(
+                SessionStatus.INTERRUPTED, stop_reason=f"recording failed: {exc_type.__name__}"
+            )

@@ -1,0 +1,210 @@
+"""Frozen records returned by the :class:`~twistcoach.storage.repository.Repository`.
+
+Callers (the CLI, the coach, the web app) get plain frozen values, never live ORM objects,
+so nothing is lazily loaded after its database session has closed. Times of day are aware
+UTC datetimes; ``t`` values are seconds from the session's start; angles are degrees,
+signed as in :mod:`twistcoach.metrics`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    """A sign-in account (``role`` is a :class:`~twistcoach.storage.models.Role` value)."""
+
+    id: int
+    email: str
+    display_name: str
+    password_hash: str
+    role: str
+    trained_for_back_problems: bool
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """A student profile."""
+
+    id: int
+    name: str
+    account_id: int | None
+    teacher_id: int | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class IntakeRecord:
+    """A stored intake (``data`` is the intake as JSON)."""
+
+    id: int
+    person_id: int
+    data: dict[str, Any]
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    """A stored readiness plan (``data`` is the plan as JSON)."""
+
+    id: int
+    person_id: int
+    intake_id: int | None
+    data: dict[str, Any]
+    status: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ClearanceRecord:
+    """A recorded clearance.
+
+    ``by_role`` is ``clinician`` or ``teacher``; ``max_knee_drop_deg`` is the largest knee
+    drop (degrees, either side) it allows, or None for no explicit limit.
+    """
+
+    id: int
+    person_id: int
+    by_role: str
+    name: str
+    date: dt.date
+    variants: list[str]
+    max_knee_drop_deg: float | None
+    teacher_trained_for_back_problems: bool
+    recorded_by: int | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A practice session's header (``status`` is a ``SessionStatus`` value)."""
+
+    id: int
+    person_id: int
+    person_name: str
+    plan_id: int | None
+    variant_id: str
+    cap_deg: float
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    status: str
+    stop_reason: str | None
+    start_pain: int | None
+    end_pain: int | None
+    source: str
+
+
+@dataclass(frozen=True)
+class SampleRecord:
+    """One per-second metric sample (degrees, degrees/second; None when unknown).
+
+    ``cap`` is the personal cap in force at that moment (it drops when pain rises).
+    """
+
+    t: float
+    knee_drop: float | None
+    pelvis_roll: float | None
+    shoulder_roll: float | None
+    twist: float | None
+    speed: float | None
+    confidence: float
+    cap: float | None
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """A stored cue, event or pain report (``type`` is an ``EventType`` value)."""
+
+    id: int
+    t: float
+    type: str
+    event_id: str
+    text: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """A session with the figures a list, a dashboard or progression needs.
+
+    Attributes
+    ----------
+    session
+        The header.
+    n_samples, n_events
+        How many samples and events were stored.
+    max_abs_knee_drop
+        Largest known ``|knee drop|`` in degrees (None when no known sample).
+    over_cap_samples
+        Samples whose ``|knee drop|`` was above the cap in force then.
+    pain_reports
+        Pain levels reported during the session, in order (0-10; sharp pain as 10).
+    sharp_pain
+        True when sharp pain was reported.
+    """
+
+    session: SessionRecord
+    n_samples: int
+    n_events: int
+    max_abs_knee_drop: float | None
+    over_cap_samples: int
+    pain_reports: tuple[int, ...]
+    sharp_pain: bool
+
+    @property
+    def max_pain(self) -> int | None:
+        """Highest pain reported at the start, during or at the end (None if none)."""
+        values = [*self.pain_reports]
+        for extra in (self.session.start_pain, self.session.end_pain):
+            if extra is not None:
+                values.append(extra)
+        return max(values) if values else None
+
+    @property
+    def pain_rise(self) -> int | None:
+        """Highest pain minus the starting pain (None when the start was not given)."""
+        if self.session.start_pain is None or self.max_pain is None:
+            return None
+        return self.max_pain - self.session.start_pain
+
+
+@dataclass(frozen=True)
+class SessionDetail:
+    """A session with all its samples and events, in time order."""
+
+    summary: SessionSummary
+    samples: tuple[SampleRecord, ...] = field(default_factory=tuple)
+    events: tuple[EventRecord, ...] = field(default_factory=tuple)
+
+    @property
+    def session(self) -> SessionRecord:
+        """The header."""
+        return self.summary.session
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """A progression decision (``decision`` is ``approved`` or ``declined``)."""
+
+    id: int
+    person_id: int
+    suggestion: dict[str, Any]
+    decision: str
+    decided_by: int | None
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One audit-log entry."""
+
+    id: int
+    actor_id: int | None
+    action: str
+    target: str
+    details: dict[str, Any]
+    at: dt.datetime

@@ -1,0 +1,891 @@
+"""The repository: every read and write of the twistcoach database goes through here.
+
+Each method opens its own short database session and commits before returning, so:
+
+- a write is durable when the method returns (``add_event`` and ``add_sample`` included:
+  a process killed with SIGKILL loses nothing that was already passed to them);
+- callers get frozen records (:mod:`twistcoach.storage.records`), never live ORM objects.
+
+Unknown ids and names raise :class:`NotFoundError`; rule-breaking input (an unknown role,
+a pain level outside 0-10, a duplicate e-mail) raises :class:`StorageError` with a
+message meant for the user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Engine, case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from twistcoach.storage.db import StorageError
+from twistcoach.storage.models import (
+    Account,
+    AuditEntry,
+    Clearance,
+    ClearanceBy,
+    Decision,
+    EventType,
+    Intake,
+    MetricSample,
+    Person,
+    Plan,
+    PracticeSession,
+    ProgressionDecision,
+    Role,
+    SessionEvent,
+    SessionStatus,
+)
+from twistcoach.storage.records import (
+    AccountRecord,
+    AuditRecord,
+    ClearanceRecord,
+    DecisionRecord,
+    EventRecord,
+    IntakeRecord,
+    PersonRecord,
+    PlanRecord,
+    SampleRecord,
+    SessionDetail,
+    SessionRecord,
+    SessionSummary,
+)
+
+Clock = Callable[[], dt.datetime]
+JsonLike = Mapping[str, Any] | BaseModel
+
+#: A running session whose recorder is on another machine is taken as dead after this long
+#: without a heartbeat (the recorder refreshes it with every per-second sample).
+DEFAULT_STALE_AFTER_S = 60.0
+
+
+class NotFoundError(StorageError):
+    """An id or name that is not in the database."""
+
+
+def utc_now() -> dt.datetime:
+    """The current time, aware UTC (the default clock)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def process_owner() -> str:
+    """``host:pid`` of this process, stored with the sessions it records."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def _to_json(value: JsonLike) -> dict[str, Any]:
+    if isinstance(value, BaseModel):
+        dumped: dict[str, Any] = value.model_dump(mode="json")
+        return dumped
+    return dict(value)
+
+
+def _finite_or_none(value: float | None, what: str) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    if math.isnan(number):
+        return None
+    if math.isinf(number):
+        raise StorageError(f"{what} must be a finite number, got {value!r}")
+    return number
+
+
+def _check_pain(level: int | None, what: str) -> int | None:
+    if level is None:
+        return None
+    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 10:
+        raise StorageError(f"{what} must be a whole number from 0 to 10, got {level!r}")
+    return level
+
+
+def _check_enum(value: str, enum: type[Any], what: str) -> str:
+    allowed = [member.value for member in enum]
+    if value not in allowed:
+        raise StorageError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
+    return str(value)
+
+
+def _account(row: Account) -> AccountRecord:
+    return AccountRecord(
+        id=row.id,
+        email=row.email,
+        display_name=row.display_name,
+        password_hash=row.password_hash,
+        role=row.role,
+        trained_for_back_problems=row.trained_for_back_problems,
+        created_at=row.created_at,
+    )
+
+
+def _person(row: Person) -> PersonRecord:
+    return PersonRecord(
+        id=row.id,
+        name=row.name,
+        account_id=row.account_id,
+        teacher_id=row.teacher_id,
+        created_at=row.created_at,
+    )
+
+
+def _intake(row: Intake) -> IntakeRecord:
+    return IntakeRecord(
+        id=row.id, person_id=row.person_id, data=dict(row.data), created_at=row.created_at
+    )
+
+
+def _plan(row: Plan) -> PlanRecord:
+    return PlanRecord(
+        id=row.id,
+        person_id=row.person_id,
+        intake_id=row.intake_id,
+        data=dict(row.data),
+        status=row.status,
+        created_at=row.created_at,
+    )
+
+
+def _clearance(row: Clearance) -> ClearanceRecord:
+    return ClearanceRecord(
+        id=row.id,
+        person_id=row.person_id,
+        by_role=row.by_role,
+        name=row.name,
+        date=row.date,
+        variants=[str(v) for v in row.variants],
+        max_knee_drop_deg=row.max_knee_drop_deg,
+        teacher_trained_for_back_problems=row.teacher_trained_for_back_problems,
+        recorded_by=row.recorded_by,
+        created_at=row.created_at,
+    )
+
+
+def _session(row: PracticeSession, person_name: str) -> SessionRecord:
+    return SessionRecord(
+        id=row.id,
+        person_id=row.person_id,
+        person_name=person_name,
+        plan_id=row.plan_id,
+        variant_id=row.variant_id,
+        cap_deg=row.cap_deg,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        status=row.status,
+        stop_reason=row.stop_reason,
+        start_pain=row.start_pain,
+        end_pain=row.end_pain,
+        source=row.source,
+    )
+
+
+def _event(row: SessionEvent) -> EventRecord:
+    return EventRecord(
+        id=row.id,
+        t=row.t,
+        type=row.type,
+        event_id=row.event_id,
+        text=row.text,
+        data=dict(row.data),
+    )
+
+
+def _sample(row: MetricSample) -> SampleRecord:
+    return SampleRecord(
+        t=row.t,
+        knee_drop=row.knee_drop,
+        pelvis_roll=row.pelvis_roll,
+        shoulder_roll=row.shoulder_roll,
+        twist=row.twist,
+        speed=row.speed,
+        confidence=row.confidence,
+        cap=row.cap,
+    )
+
+
+def _decision(row: ProgressionDecision) -> DecisionRecord:
+    return DecisionRecord(
+        id=row.id,
+        person_id=row.person_id,
+        suggestion=dict(row.suggestion),
+        decision=row.decision,
+        decided_by=row.decided_by,
+        at=row.at,
+    )
+
+
+def _audit(row: AuditEntry) -> AuditRecord:
+    return AuditRecord(
+        id=row.id,
+        actor_id=row.actor_id,
+        action=row.action,
+        target=row.target,
+        details=dict(row.details),
+        at=row.at,
+    )
+
+
+def _pain_level(data: Mapping[str, Any]) -> tuple[int | None, bool]:
+    """(level, sharp) of a stored pain event; sharp pain counts as 10."""
+    sharp = bool(data.get("sharp", False))
+    level = data.get("level")
+    if isinstance(level, int) and not isinstance(level, bool):
+        return (10 if sharp else level), sharp
+    return (10 if sharp else None), sharp
+
+
+class Repository:
+    """Reads and writes twistcoach data.
+
+    Parameters
+    ----------
+    engine
+        An engine whose database is at the newest migration (see ``init_db``).
+    clock
+        Returns the current aware UTC time; injected so tests control time.
+    """
+
+    def __init__(self, engine: Engine, clock: Clock = utc_now) -> None:
+        self.engine = engine
+        self._clock = clock
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def _now(self) -> dt.datetime:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise StorageError("the repository clock must return aware datetimes")
+        return now
+
+    # ----------------------------------------------------------------- accounts
+    def create_account(
+        self,
+        email: str,
+        display_name: str,
+        password_hash: str,
+        role: str,
+        trained_for_back_problems: bool = False,
+    ) -> AccountRecord:
+        """Create an account; e-mails are stored trimmed and lower-cased and must be unique.
+
+        ``password_hash`` is an already hashed password (argon2 PHC string); the
+        repository never sees a plain password.
+        """
+        role = _check_enum(role, Role, "role")
+        address = email.strip().lower()
+        if "@" not in address or len(address) > 320:
+            raise StorageError(f"not an e-mail address: {email!r}")
+        if not display_name.strip():
+            raise StorageError("the display name must not be empty")
+        with self._sessions.begin() as s:
+            if s.scalar(select(Account.id).where(Account.email == address)) is not None:
+                raise StorageError(f"an account with the e-mail {address} already exists")
+            row = Account(
+                email=address,
+                display_name=display_name.strip(),
+                password_hash=password_hash,
+                role=role,
+                trained_for_back_problems=trained_for_back_problems,
+                created_at=self._now(),
+            )
+            s.add(row)
+            s.flush()
+            return _account(row)
+
+    def find_account(self, email: str) -> AccountRecord | None:
+        """The account with this e-mail (case-insensitive), or None."""
+        with self._sessions() as s:
+            row = s.scalar(select(Account).where(Account.email == email.strip().lower()))
+            return _account(row) if row is not None else None
+
+    def get_account(self, account_id: int) -> AccountRecord:
+        """The account with this id; raises NotFoundError."""
+        with self._sessions() as s:
+            row = s.get(Account, account_id)
+            if row is None:
+                raise NotFoundError(f"no account with id {account_id}")
+            return _account(row)
+
+    def list_accounts(self, role: str | None = None) -> list[AccountRecord]:
+        """Accounts, optionally of one role, by id."""
+        with self._sessions() as s:
+            query = select(Account).order_by(Account.id)
+            if role is not None:
+                query = query.where(Account.role == _check_enum(role, Role, "role"))
+            return [_account(r) for r in s.scalars(query)]
+
+    def set_password_hash(self, account_id: int, password_hash: str) -> None:
+        """Replace an account's password hash (e.g. after re-hashing with new parameters)."""
+        with self._sessions.begin() as s:
+            row = s.get(Account, account_id)
+            if row is None:
+                raise NotFoundError(f"no account with id {account_id}")
+            row.password_hash = password_hash
+
+    # ------------------------------------------------------------------ people
+    def create_person(
+        self, name: str, account_id: int | None = None, teacher_id: int | None = None
+    ) -> PersonRecord:
+        """Create a student profile; names are unique (trimmed)."""
+        clean = name.strip()
+        if not clean:
+            raise StorageError("a person's name must not be empty")
+        with self._sessions.begin() as s:
+            if s.scalar(select(Person.id).where(Person.name == clean)) is not None:
+                raise StorageError(f"a person named {clean!r} already exists")
+            self._check_teacher(s, teacher_id)
+            if account_id is not None and s.get(Account, account_id) is None:
+                raise NotFoundError(f"no account with id {account_id}")
+            row = Person(
+                name=clean, account_id=account_id, teacher_id=teacher_id, created_at=self._now()
+            )
+            s.add(row)
+            try:
+                s.flush()
+            except IntegrityError as exc:
+                raise StorageError(f"account {account_id} already has a profile") from exc
+            return _person(row)
+
+    @staticmethod
+    def _check_teacher(s: Session, teacher_id: int | None) -> None:
+        if teacher_id is None:
+            return
+        teacher = s.get(Account, teacher_id)
+        if teacher is None:
+            raise NotFoundError(f"no account with id {teacher_id}")
+        if teacher.role not in (Role.TEACHER, Role.CLINICIAN):
+            raise StorageError(f"account {teacher.email} is not a teacher or clinician")
+
+    def find_person(self, name: str) -> PersonRecord | None:
+        """The person with this name (exact, trimmed), or None."""
+        with self._sessions() as s:
+            row = s.scalar(select(Person).where(Person.name == name.strip()))
+            return _person(row) if row is not None else None
+
+    def get_person(self, person_id: int) -> PersonRecord:
+        """The person with this id; raises NotFoundError."""
+        with self._sessions() as s:
+            row = s.get(Person, person_id)
+            if row is None:
+                raise NotFoundError(f"no person with id {person_id}")
+            return _person(row)
+
+    def person_named(self, name: str) -> PersonRecord:
+        """The person with this name; raises NotFoundError naming the known people."""
+        found = self.find_person(name)
+        if found is None:
+            known = ", ".join(p.name for p in self.list_people()) or "none yet"
+            raise NotFoundError(f"no person named {name!r} (known: {known})")
+        return found
+
+    def get_or_create_person(self, name: str) -> PersonRecord:
+        """The person with this name, created (without account or teacher) when missing."""
+        found = self.find_person(name)
+        return found if found is not None else self.create_person(name)
+
+    def person_for_account(self, account_id: int) -> PersonRecord | None:
+        """The student profile linked to an account, or None."""
+        with self._sessions() as s:
+            row = s.scalar(select(Person).where(Person.account_id == account_id))
+            return _person(row) if row is not None else None
+
+    def list_people(self, teacher_id: int | None = None) -> list[PersonRecord]:
+        """People by name; with ``teacher_id``, only that teacher's students."""
+        with self._sessions() as s:
+            query = select(Person).order_by(Person.name)
+            if teacher_id is not None:
+                query = query.where(Person.teacher_id == teacher_id)
+            return [_person(r) for r in s.scalars(query)]
+
+    def set_teacher(self, person_id: int, teacher_id: int | None) -> PersonRecord:
+        """Assign (or, with None, remove) a person's teacher."""
+        with self._sessions.begin() as s:
+            row = s.get(Person, person_id)
+            if row is None:
+                raise NotFoundError(f"no person with id {person_id}")
+            self._check_teacher(s, teacher_id)
+            row.teacher_id = teacher_id
+            return _person(row)
+
+    def link_account(self, person_id: int, account_id: int) -> PersonRecord:
+        """Link a student profile to a sign-in account."""
+        with self._sessions.begin() as s:
+            row = s.get(Person, person_id)
+            if row is None:
+                raise NotFoundError(f"no person with id {person_id}")
+            if s.get(Account, account_id) is None:
+                raise NotFoundError(f"no account with id {account_id}")
+            other = s.scalar(select(Person).where(Person.account_id == account_id))
+            if other is not None and other.id != person_id:
+                raise StorageError(f"account {account_id} already has a profile")
+            row.account_id = account_id
+            return _person(row)
+
+    # ----------------------------------------------------------- intake, plans
+    def save_intake(self, person_id: int, intake: JsonLike) -> IntakeRecord:
+        """Store an intake (a pydantic model or a JSON-able mapping)."""
+        with self._sessions.begin() as s:
+            if s.get(Person, person_id) is None:
+                raise NotFoundError(f"no person with id {person_id}")
+            row = Intake(person_id=person_id, data=_to_json(intake), created_at=self._now())
+            s.add(row)
+            s.flush()
+            return _intake(row)
+
+    def save_plan(
+        self, person_id: int, intake_id: int | None, plan: JsonLike, status: str
+    ) -> PlanRecord:
+        """Store a readiness plan with its overall status (e.g. the plan's readiness)."""
+        with self._sessions.begin() as s:
+            if s.get(Person, person_id) is None:
+                raise NotFoundError(f"no person with id {person_id}")
+            if intake_id is not None:
+                intake = s.get(Intake, intake_id)
+                if intake is None or intake.person_id != person_id:
+                    raise NotFoundError(f"no intake {intake_id} for person {person_id}")
+            row = Plan(
+                person_id=person_id,
+                intake_id=intake_id,
+                data=_to_json(plan),
+                status=str(status),
+                created_at=self._now(),
+            )
+            s.add(row)
+            s.flush()
+            return _plan(row)
+
+    def latest_intake(self, person_id: int) -> IntakeRecord | None:
+        """The newest intake of a person, or None."""
+        with self._sessions() as s:
+            row = s.scalar(
+                select(Intake)
+                .where(Intake.person_id == person_id)
+                .order_by(Intake.created_at.desc(), Intake.id.desc())
+                .limit(1)
+            )
+            return _intake(row) if row is not None else None
+
+    def latest_plan(self, person_id: int) -> PlanRecord | None:
+        """The newest plan of a person, or None."""
+        with self._sessions() as s:
+            row = s.scalar(
+                select(Plan)
+                .where(Plan.person_id == person_id)
+                .order_by(Plan.created_at.desc(), Plan.id.desc())
+                .limit(1)
+            )
+            return _plan(row) if row is not None else None
+
+    def get_plan(self, plan_id: int) -> PlanRecord:
+        """The plan with this id; raises NotFoundError."""
+        with self._sessions() as s:
+            row = s.get(Plan, plan_id)
+            if row is None:
+                raise NotFoundError(f"no plan with id {plan_id}")
+            return _plan(row)
+
+    def list_plans(self, person_id: int) -> list[PlanRecord]:
+        """A person's plans, oldest first."""
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(Plan).where(Plan.person_id == person_id).order_by(Plan.id)
+            ).all()
+            return [_plan(r) for r in rows]
+
+    # -------------------------------------------------------------- clearances
+    def record_clearance(
+        self,
+        person_id: int,
+        by_role: str,
+        name: str,
+        date: dt.date,
+        variants: Sequence[str],
+        max_knee_drop_deg: float | None,
+        teacher_trained_for_back_problems: bool = False,
+        recorded_by: int | None = None,
+    ) -> ClearanceRecord:
+        """Record a clearance (who may clear whom is decided by the caller's rules)."""
+        by_role = _check_enum(by_role, ClearanceBy, "cleared by")
+        limit = _finite_or_none(max_knee_drop_deg, "the knee-drop limit")
+        if limit is not None and not 0 < limit <= 90:
+            raise StorageError(f"the knee-drop limit must be in (0, 90] degrees, got {limit}")
+        if not name.strip():
+            raise StorageError("the clearance needs the name of who gave it")
+        with self._sessions.begin() as s:
+            if s.get(Person, person_id) is None:
+                raise NotFoundError(f"no person with id {person_id}")
+            if recorded_by is not None and s.get(Account, recorded_by) is None:
+                raise NotFoundError(f"no account with id {recorded_by}")
+            row = Clearance(
+                person_id=person_id,
+                by_role=by_role,
+                name=name.strip(),
+                date=date,
+                variants=[str(v) for v in variants],
+                max_knee_drop_deg=limit,
+                teacher_trained_for_back_problems=teacher_trained_for_back_problems,
+                recorded_by=recorded_by,
+                created_at=self._now(),
+            )
+            s.add(row)
+            s.flush()
+            return _clearance(row)
+
+    def list_clearances(self, person_id: int) -> list[ClearanceRecord]:
+        """A person's clearances, oldest first."""
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(Clearance).where(Clearance.person_id == person_id).order_by(Clearance.id)
+            ).all()
+            return [_clearance(r) for r in rows]
+
+    # ---------------------------------------------------------------- sessions
+    def start_session(
+        self,
+        person_id: int,
+        variant_id: str,
+        cap_deg: float,
+        source: str,
+        start_pain: int | None = None,
+        plan_id: int | None = None,
+        owner: str | None = None,
+    ) -> SessionRecord:
+        """Open a ``running`` session; ``owner`` defaults to this process (``host:pid``)."""
+        cap = _finite_or_none(cap_deg, "the cap")
+        if cap is None or not 0 <= cap <= 90:
+            raise StorageError(f"the cap must be between 0 and 90 degrees, got {cap_deg!r}")
+        start_pain = _check_pain(start_pain, "the starting pain")
+        now = self._now()
+        with self._sessions.begin() as s:
+            person = s.get(Person, person_id)
+            if person is None:
+                raise NotFoundError(f"no person with id {person_id}")
+            if plan_id is not None and s.get(Plan, plan_id) is None:
+                raise NotFoundError(f"no plan with id {plan_id}")
+            row = PracticeSession(
+                person_id=person_id,
+                plan_id=plan_id,
+                variant_id=variant_id,
+                cap_deg=cap,
+                started_at=now,
+                updated_at=now,
+                status=SessionStatus.RUNNING.value,
+                start_pain=start_pain,
+                source=source[:200],
+                owner=owner if owner is not None else process_owner(),
+            )
+            s.add(row)
+            s.flush()
+            return _session(row, person.name)
+
+    def _running(self, s: Session, session_id: int) -> PracticeSession:
+        row = s.get(PracticeSession, session_id)
+        if row is None:
+            raise NotFoundError(f"no session with id {session_id}")
+        if row.status != SessionStatus.RUNNING:
+            raise StorageError(f"session {session_id} is {row.status}, not running")
+        return row
+
+    def add_event(
+        self,
+        session_id: int,
+        t: float,
+        type: str,
+        event_id: str,
+        text: str,
+        data: Mapping[str, Any] | None = None,
+    ) -> EventRecord:
+        """Write one event and commit it at once (durable when this returns).
+
+        Parameters
+        ----------
+        t
+            Seconds from the session's start.
+        type
+            ``cue``, ``event`` or ``pain`` (pain events carry ``{"level": 0-10,
+            "sharp": bool}`` in ``data``).
+        """
+        type = _check_enum(type, EventType, "event type")
+        when = _finite_or_none(t, "the event time")
+        if when is None:
+            raise StorageError("the event time must be a number of seconds")
+        with self._sessions.begin() as s:
+            self._running(s, session_id)
+            row = SessionEvent(
+                session_id=session_id,
+                t=when,
+                type=type,
+                event_id=event_id[:100],
+                text=text,
+                data=dict(data or {}),
+            )
+            s.add(row)
+            s.flush()
+            return _event(row)
+
+    def add_pain(self, session_id: int, t: float, level: int | None, sharp: bool = False) -> None:
+        """Write a pain report (0-10, or sharp pain) at once."""
+        level = _check_pain(level, "the pain level")
+        if level is None and not sharp:
+            raise StorageError("a pain report needs a level from 0 to 10 or 'sharp'")
+        text = "sharp pain" if sharp else f"pain {level}/10"
+        self.add_event(
+            session_id, t, EventType.PAIN, "pain", text, {"level": level, "sharp": sharp}
+        )
+
+    def add_sample(self, session_id: int, sample: SampleRecord) -> None:
+        """Write one metric sample and commit it at once; also refreshes the heartbeat."""
+        confidence = _finite_or_none(sample.confidence, "the confidence")
+        with self._sessions.begin() as s:
+            row = self._running(s, session_id)
+            row.updated_at = self._now()
+            s.add(
+                MetricSample(
+                    session_id=session_id,
+                    t=float(sample.t),
+                    knee_drop=_finite_or_none(sample.knee_drop, "the knee drop"),
+                    pelvis_roll=_finite_or_none(sample.pelvis_roll, "the pelvis roll"),
+                    shoulder_roll=_finite_or_none(sample.shoulder_roll, "the shoulder roll"),
+                    twist=_finite_or_none(sample.twist, "the twist"),
+                    speed=_finite_or_none(sample.speed, "the speed"),
+                    confidence=confidence if confidence is not None else 0.0,
+                    cap=_finite_or_none(sample.cap, "the cap"),
+                )
+            )
+
+    def end_session(
+        self,
+        session_id: int,
+        status: str = SessionStatus.COMPLETED,
+        stop_reason: str | None = None,
+        end_pain: int | None = None,
+    ) -> SessionRecord:
+        """Close a running session as ``completed``, ``stopped`` or ``interrupted``."""
+        status = _check_enum(status, SessionStatus, "session status")
+        if status == SessionStatus.RUNNING:
+            raise StorageError("a session cannot be ended as 'running'")
+        end_pain = _check_pain(end_pain, "the end pain")
+        with self._sessions.begin() as s:
+            row = self._running(s, session_id)
+            now = self._now()
+            row.status = status
+            row.stop_reason = stop_reason
+            row.end_pain = end_pain
+            row.ended_at = now
+            row.updated_at = now
+            person = s.get(Person, row.person_id)
+            return _session(row, person.name if person else "?")
+
+    def mark_interrupted_sessions(self, stale_after_s: float = DEFAULT_STALE_AFTER_S) -> list[int]:
+        """Mark sessions left ``running`` by a dead process as ``interrupted``.
+
+        A session recorded on this host is dead when its process no longer exists; one
+        recorded elsewhere (or by an unknown owner) when its heartbeat is older than
+        ``stale_after_s``. Everything already written is kept. Returns the ids marked.
+        """
+        host = socket.gethostname()
+        now = self._now()
+        marked: list[int] = []
+        with self._sessions.begin() as s:
+            rows = s.scalars(
+                select(PracticeSession).where(PracticeSession.status == SessionStatus.RUNNING)
+            ).all()
+            for row in rows:
+                owner_host, _, pid_text = (row.owner or "").rpartition(":")
+                if owner_host == host and pid_text.isdigit():
+                    pid = int(pid_text)
+                    dead = pid != os.getpid() and not _pid_alive(pid)
+                else:
+                    dead = (now - row.updated_at).total_seconds() > stale_after_s
+                if not dead:
+                    continue
+                last_event = s.scalar(
+                    select(func.max(SessionEvent.t)).where(SessionEvent.session_id == row.id)
+                )
+                last_sample = s.scalar(
+                    select(func.max(MetricSample.t)).where(MetricSample.session_id == row.id)
+                )
+                last_t = max(float(last_event or 0.0), float(last_sample or 0.0))
+                row.status = SessionStatus.INTERRUPTED
+                row.stop_reason = "the recording process ended unexpectedly"
+                # The last thing known to have happened, not the time of discovery.
+                row.ended_at = max(row.updated_at, row.started_at + dt.timedelta(seconds=last_t))
+                marked.append(row.id)
+        return marked
+
+    def _summaries(self, s: Session, rows: Sequence[PracticeSession]) -> list[SessionSummary]:
+        if not rows:
+            return []
+        ids = [r.id for r in rows]
+        abs_drop = func.abs(MetricSample.knee_drop)
+        sample_stats = {
+            sid: (n, mx, over)
+            for sid, n, mx, over in s.execute(
+                select(
+                    MetricSample.session_id,
+                    func.count(MetricSample.id),
+                    func.max(abs_drop),
+                    func.sum(
+                        case(
+                            (
+                                (MetricSample.cap.is_not(None)) & (abs_drop > MetricSample.cap),
+                                1,
+                            ),
+                            else_=0,
+                        )
+                    ),
+                )
+                .where(MetricSample.session_id.in_(ids))
+                .group_by(MetricSample.session_id)
+            )
+        }
+        event_counts = dict(
+            s.execute(
+                select(SessionEvent.session_id, func.count(SessionEvent.id))
+                .where(SessionEvent.session_id.in_(ids))
+                .group_by(SessionEvent.session_id)
+            ).tuples().all()
+        )
+        pains: dict[int, list[tuple[int | None, bool]]] = {i: [] for i in ids}
+        for sid, data in s.execute(
+            select(SessionEvent.session_id, SessionEvent.data)
+            .where(SessionEvent.session_id.in_(ids), SessionEvent.type == EventType.PAIN)
+            .order_by(SessionEvent.t, SessionEvent.id)
+        ):
+            pains[sid].append(_pain_level(data))
+        names = dict(
+            s.execute(
+                select(Person.id, Person.name).where(Person.id.in_({r.person_id for r in rows}))
+            ).tuples().all()
+        )
+        out = []
+        for row in rows:
+            n, mx, over = sample_stats.get(row.id, (0, None, 0))
+            reports = pains[row.id]
+            out.append(
+                SessionSummary(
+                    session=_session(row, names.get(row.person_id, "?")),
+                    n_samples=int(n),
+                    n_events=int(event_counts.get(row.id, 0)),
+                    max_abs_knee_drop=float(mx) if mx is not None else None,
+                    over_cap_samples=int(over or 0),
+                    pain_reports=tuple(level for level, _ in reports if level is not None),
+                    sharp_pain=any(sharp for _, sharp in reports),
+                )
+            )
+        return out
+
+    def list_sessions(
+        self, person_id: int | None = None, limit: int | None = None
+    ) -> list[SessionSummary]:
+        """Sessions, newest first, optionally of one person only."""
+        with self._sessions() as s:
+            query = select(PracticeSession).order_by(
+                PracticeSession.started_at.desc(), PracticeSession.id.desc()
+            )
+            if person_id is not None:
+                query = query.where(PracticeSession.person_id == person_id)
+            if limit is not None:
+                query = query.limit(limit)
+            return self._summaries(s, s.scalars(query).all())
+
+    def history(self, person_id: int) -> list[SessionSummary]:
+        """A person's sessions oldest first: the input of progression."""
+        return list(reversed(self.list_sessions(person_id)))
+
+    def get_session(self, session_id: int) -> SessionDetail:
+        """A session with all its samples and events; raises NotFoundError."""
+        with self._sessions() as s:
+            row = s.get(PracticeSession, session_id)
+            if row is None:
+                raise NotFoundError(f"no session with id {session_id}")
+            summary = self._summaries(s, [row])[0]
+            samples = s.scalars(
+                select(MetricSample)
+                .where(MetricSample.session_id == session_id)
+                .order_by(MetricSample.t, MetricSample.id)
+            ).all()
+            events = s.scalars(
+                select(SessionEvent)
+                .where(SessionEvent.session_id == session_id)
+                .order_by(SessionEvent.t, SessionEvent.id)
+            ).all()
+            return SessionDetail(
+                summary=summary,
+                samples=tuple(_sample(r) for r in samples),
+                events=tuple(_event(r) for r in events),
+            )
+
+    # ------------------------------------------------------------- progression
+    def record_decision(
+        self, person_id: int, suggestion: JsonLike, decision: str, decided_by: int | None
+    ) -> DecisionRecord:
+        """Record that a progression suggestion was approved or declined."""
+        decision = _check_enum(decision, Decision, "decision")
+        with self._sessions.begin() as s:
+            if s.get(Person, person_id) is None:
+                raise NotFoundError(f"no person with id {person_id}")
+            row = ProgressionDecision(
+                person_id=person_id,
+                suggestion=_to_json(suggestion),
+                decision=decision,
+                decided_by=decided_by,
+                at=self._now(),
+            )
+            s.add(row)
+            s.flush()
+            return _decision(row)
+
+    def list_decisions(self, person_id: int) -> list[DecisionRecord]:
+        """A person's progression decisions, oldest first."""
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(ProgressionDecision)
+                .where(ProgressionDecision.person_id == person_id)
+                .order_by(ProgressionDecision.id)
+            ).all()
+            return [_decision(r) for r in rows]
+
+    # ------------------------------------------------------------------- audit
+    def audit(
+        self,
+        actor_id: int | None,
+        action: str,
+        target: str,
+        details: Mapping[str, Any] | None = None,
+    ) -> AuditRecord:
+        """Append an entry to the audit log (who did what to what)."""
+        with self._sessions.begin() as s:
+            row = AuditEntry(
+                actor_id=actor_id,
+                action=action[:100],
+                target=target[:300],
+                details=dict(details or {}),
+                at=self._now(),
+            )
+            s.add(row)
+            s.flush()
+            return _audit(row)
+
+    def list_audit(self, limit: int = 100, actor_id: int | None = None) -> list[AuditRecord]:
+        """The newest audit entries first."""
+        with self._sessions() as s:
+            query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+            if actor_id is not None:
+                query = query.where(AuditEntry.actor_id == actor_id)
+            return [_audit(r) for r in s.scalars(query)]
