@@ -1,6 +1,6 @@
 """The live coach: a pure state machine with explicit time.
 
-Pure core: standard library, numpy-free and pydantic only; no clocks, no I/O except the
+Pure core: standard library and pydantic only; no clocks, no I/O except the
 thin :func:`load_coaching_rules` that reads the packaged rule file.
 
 The coach receives :class:`~twistcoach.metrics.Observation` values (smoothed metrics with
@@ -35,7 +35,7 @@ from typing import Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from twistcoach.metrics import Observation, PoseFamily, Side
+from twistcoach.metrics import Observation, PoseFamily, Side, TwistMetrics
 
 JsonScalar: TypeAlias = str | int | float | bool | None
 
@@ -545,6 +545,7 @@ class Coach:
         self._max_drop: float | None = None
         self._sides_done: list[Side] = []
         self._breath_count = 0
+        self._breath_anchor: float | None = None
         self._sink_invited = False
         self._extremes: list[tuple[float, float]] = []
         self._trend = 0
@@ -770,12 +771,13 @@ class Coach:
         rule = self.rules.rule_for(cue_id)
         urgent = force or rule.priority is Priority.SAFETY
         last_same = self._cue_last.get(cue_id)
-        if last_same is not None and t - last_same < self._th.cue_repeat_s and not force:
+        # The small epsilon keeps 10 Hz timestamps like 14.7 - 6.7 = 7.9999... on time.
+        if last_same is not None and t - last_same < self._th.cue_repeat_s - 1e-6 and not force:
             return False
         if (
             not urgent
             and self._last_cue_t is not None
-            and t - self._last_cue_t < self._th.cue_gap_s
+            and t - self._last_cue_t < self._th.cue_gap_s - 1e-6
         ):
             return False
         text = " ".join(rule.text.format(**fmt).split())
@@ -1000,7 +1002,7 @@ class Coach:
                 out.append(Event(t, "session_done", "session complete", {}))
             return
         # Active states: entering, holding, returning.
-        self._monitor(t, dt, drop, speed, out)
+        self._monitor(t, dt, drop, speed, obs.metrics, out)
         if self.finished:
             return
         toward = drop if self.current_side is Side.RIGHT else -drop
@@ -1034,8 +1036,9 @@ class Coach:
             return
         if state is CoachState.HOLDING:
             self.hold_elapsed_s += dt
-            self._breath(t, out)
-            if self.hold_elapsed_s >= self.plan.hold_s:
+            if self.hold_elapsed_s < self.plan.hold_s - 1e-6:
+                self._breath(t, out)
+            else:
                 side = self.current_side
                 out.append(
                     Event(
@@ -1072,6 +1075,7 @@ class Coach:
         self._set_state(t, CoachState.HOLDING, out)
         self.hold_elapsed_s = 0.0
         self._breath_count = 0
+        self._breath_anchor = None
         side = self.current_side
         out.append(
             Event(
@@ -1098,18 +1102,27 @@ class Coach:
         th = self._th
         # Cue number k is due at hold start + its phase: 0, inhale, period, period+inhale, ...
         k = self._breath_count
-        due = (k // 2) * th.breath_period_s + (th.breath_inhale_s if k % 2 else 0.0)
+        # The rhythm is anchored on the first breath cue actually given (it may wait for the
+        # gap after the "hold" cue), so the breaths that follow keep a steady pace.
+        anchor = self._breath_anchor if self._breath_anchor is not None else 0.0
+        due = anchor + (k // 2) * th.breath_period_s + (th.breath_inhale_s if k % 2 else 0.0)
         if self.hold_elapsed_s + 1e-9 >= due:
             cue_id = "exhale_soften" if k % 2 else "breathe_in"
-            # Breath cues are paced, not rate limited against each other (same cue is 1 period
-            # apart), but they give way to any other cue in the last cue_gap_s.
-            if self._cue(t, cue_id, out, force=False):
+            if self._cue(t, cue_id, out):
+                if self._breath_anchor is None:
+                    self._breath_anchor = self.hold_elapsed_s
                 self._breath_count += 1
-            elif self.hold_elapsed_s >= due + th.breath_period_s / 2:
-                self._breath_count += 1  # too late for this one; wait for the next
+            elif self._breath_anchor is not None and self.hold_elapsed_s >= due + th.cue_gap_s:
+                self._breath_count += 1  # crowded out by another cue: skip it, keep the pace
 
     def _monitor(
-        self, t: float, dt: float, drop: float, speed: float | None, out: list[Output]
+        self,
+        t: float,
+        dt: float,
+        drop: float,
+        speed: float | None,
+        obs_metrics: TwistMetrics | None,
+        out: list[Output],
     ) -> None:
         """Safety and form rules that apply while entering, holding and returning."""
         th = self._th
@@ -1118,14 +1131,32 @@ class Coach:
         over = magnitude > self.personal_cap_deg + th.over_cap_tolerance_deg
         if over:
             self._over_cap_s += dt if self._over_cap else 0.0
-            if not self._over_cap or t - self._cue_last.get("ease_back", -1e9) >= th.cue_repeat_s:
+            if (
+                not self._over_cap
+                or t - self._cue_last.get("ease_back", -1e9) >= th.cue_repeat_s - 1e-6
+            ):
                 self._cue(t, "ease_back", out, force=True)
         self._over_cap = over
         if speed is not None and abs(speed) > th.speed_limit_deg_s:
             self._cue(t, "slow_down", out)
+        if self._shoulder_lifting(obs_metrics):
+            self._cue(t, "shoulders_open", out)
         if self._bouncing(t, drop):
             self._cue(t, "no_bouncing", out)
             self._reversals = []
+
+    def _shoulder_lifting(self, m: TwistMetrics | None) -> bool:
+        """A shoulder off the floor, or the shoulder line tilted past the limit."""
+        if m is None:
+            return False
+        if m.lifted_shoulder is not None and m.lifted_shoulder is not Side.CENTRE:
+            return True
+        roll = m.shoulder_roll
+        return (
+            roll.value is not None
+            and roll.confidence >= self._th.min_confidence
+            and abs(roll.value) > self._th.shoulder_roll_limit_deg
+        )
 
     def _bouncing(self, t: float, drop: float) -> bool:
         """Count direction reversals with hysteresis; True at the n-th within the window."""

@@ -1,0 +1,623 @@
+"""Scenario tests for the coach: replayed synthetic observation sequences, one per rule."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+import yaml
+
+from twistcoach import coaching
+from twistcoach.coaching import (
+    Coach,
+    CoachPlan,
+    CoachState,
+    Cue,
+    Event,
+    Output,
+    PlanRefusedError,
+    Priority,
+    RulesError,
+    StopReason,
+    build_coach_plan,
+    load_coaching_rules,
+    parse_coaching_rules,
+)
+from twistcoach.metrics import Measure, Observation, PoseFamily, Side, TwistMetrics, View
+
+RULES = load_coaching_rules()
+DT = 0.1  # 10 observations a second
+
+
+def obs(
+    t: float,
+    drop: float | None,
+    *,
+    speed: float = 0.0,
+    conf: float = 0.9,
+    family: PoseFamily = PoseFamily.SUPINE_TWIST,
+    family_conf: float = 0.9,
+    lifted: Side | None = None,
+    shoulder_roll: float = 0.0,
+    measurable: bool = True,
+    person: bool = True,
+) -> Observation:
+    """One observation with the given knee drop (degrees, + = right) and speed (deg/s)."""
+    metrics = None
+    if person:
+        knee = Measure(drop, conf) if drop is not None else Measure.unknown(conf)
+        metrics = TwistMetrics(
+            timestamp_s=t,
+            knee_drop=knee,
+            drop_side=None,
+            pelvis_roll=Measure(None if drop is None else drop / 2, conf),
+            shoulder_roll=Measure(shoulder_roll, conf),
+            lifted_shoulder=lifted,
+            twist=Measure(None if drop is None else drop / 2 - shoulder_roll, conf),
+            knee_flexion=Measure(80.0, conf),
+            knees_together=True,
+            speed=Measure(speed, conf),
+            confidence=conf,
+        )
+    return Observation(
+        timestamp_s=t,
+        metrics=metrics,
+        family=family,
+        family_confidence=family_conf,
+        view=View.OBLIQUE if measurable else View.SIDE,
+        view_measurable=measurable,
+        view_advice="" if measurable else "Raise the camera to a corner by your feet.",
+    )
+
+
+def make_plan(cap: float = 40.0, hold: float = 20.0, sides: Iterable[str] = ("both",)) -> CoachPlan:
+    return build_coach_plan(
+        variant_id="supine_twist_partial",
+        family="supine_twist",
+        status="allowed",
+        max_knee_drop_deg=cap,
+        hold_s=hold,
+        sides=list(sides),
+    )
+
+
+def feed(coach: Coach, observations: Iterable[Observation]) -> list[Output]:
+    out: list[Output] = []
+    for o in observations:
+        out.extend(coach.observe(o))
+    return out
+
+
+def ramp(t0: float, t1: float, d0: float, d1: float, **kw: object) -> list[Observation]:
+    """Observations every DT from t0 (inclusive) to t1 (exclusive), drop linear d0 -> d1."""
+    n = round((t1 - t0) / DT)
+    speed = kw.pop("speed", (d1 - d0) / (t1 - t0))
+    return [
+        obs(round(t0 + i * DT, 3), d0 + (d1 - d0) * i / n, speed=speed, **kw)  # type: ignore[arg-type]
+        for i in range(n)
+    ]
+
+
+def state(coach: Coach) -> CoachState:
+    """The coach's state (a call, so mypy does not narrow it across inputs)."""
+    return coach.state
+
+
+def cue_ids(outputs: Iterable[Output]) -> list[str]:
+    return [o.id for o in outputs if isinstance(o, Cue)]
+
+
+def event_ids(outputs: Iterable[Output]) -> list[str]:
+    return [o.id for o in outputs if isinstance(o, Event)]
+
+
+def entering_coach(**plan_kw: float) -> tuple[Coach, list[Output]]:
+    """A coach that has set up and calibrated (0-5 s at centre) and is entering the right side."""
+    coach = Coach(make_plan(**plan_kw), RULES, start_pain=2)  # type: ignore[arg-type]
+    out = feed(coach, ramp(0.0, 5.0, 0.0, 0.0))
+    assert state(coach) is CoachState.ENTERING
+    assert coach.current_side is Side.RIGHT
+    return coach, out
+
+
+def holding_coach() -> tuple[Coach, list[Output]]:
+    """Entering, then the knees sink to 25 deg over 5 s and rest there until holding."""
+    coach, out = entering_coach()
+    out += feed(coach, ramp(5.0, 10.0, 0.0, 25.0))
+    out += feed(coach, ramp(10.0, 13.5, 25.0, 25.0))
+    assert state(coach) is CoachState.HOLDING
+    return coach, out
+
+
+# --------------------------------------------------------------------------- rules file
+
+
+def test_rules_file_validates_and_every_rule_cites_a_source() -> None:
+    assert {r.cue for r in RULES.rules} == coaching.REQUIRED_CUES
+    for rule in RULES.rules:
+        assert "CLINICAL.md" in rule.source or "DESIGN.md" in rule.source
+        assert rule.id.startswith("COACH-")
+    assert RULES.thresholds.pain_stop_rise == 2
+    assert RULES.thresholds.pain_stop_above == 5
+    assert RULES.rule_for("stop_sharp_pain").priority is Priority.SAFETY
+
+
+def _raw_rules() -> dict[str, Any]:
+    from importlib import resources
+
+    text = resources.files("twistcoach").joinpath("rules/coaching.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    assert isinstance(data, dict)
+    return data
+
+
+def test_rules_parse_rejects_missing_cue_duplicate_and_unsourced_rules() -> None:
+    data = _raw_rules()
+    missing = copy.deepcopy(data)
+    missing["rules"] = [r for r in missing["rules"] if r["cue"] != "ease_back"]
+    with pytest.raises(RulesError, match="missing cues: ease_back"):
+        parse_coaching_rules(missing)
+    dup = copy.deepcopy(data)
+    dup["rules"].append(dict(dup["rules"][0]))
+    with pytest.raises(RulesError, match="duplicate rule id: COACH-STOP-SHARP"):
+        parse_coaching_rules(dup)
+    unsourced = copy.deepcopy(data)
+    unsourced["rules"][0]["source"] = "a blog"
+    with pytest.raises(RulesError, match=r"rules\.0\.source"):
+        parse_coaching_rules(unsourced)
+    bad_threshold = copy.deepcopy(data)
+    bad_threshold["thresholds"]["speed_limit_deg_s"] = -1
+    with pytest.raises(RulesError, match=r"thresholds\.speed_limit_deg_s"):
+        parse_coaching_rules(bad_threshold)
+    extra = copy.deepcopy(data)
+    extra["colour"] = "blue"
+    with pytest.raises(RulesError, match="colour"):
+        parse_coaching_rules(extra)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+def test_build_plan_expands_both_sides_and_keeps_the_cap() -> None:
+    plan = build_coach_plan(
+        variant_id="supine_twist_supported",
+        family="supine_twist",
+        status="allowed",
+        max_knee_drop_deg=30,
+        hold_s=45,
+        sides=["both"],
+        props=["bolster"],
+        steps=["Lie on your back."],
+    )
+    assert plan.sides == (Side.RIGHT, Side.LEFT)
+    assert plan.cap_deg == 30.0
+    assert plan.props == ("bolster",)
+    assert plan.family is PoseFamily.SUPINE_TWIST
+
+
+def test_build_plan_refuses_a_variant_the_plan_does_not_allow() -> None:
+    with pytest.raises(PlanRefusedError, match=r"'seated_twist_easy' \(not_allowed\): supine only"):
+        build_coach_plan(
+            variant_id="seated_twist_easy",
+            family="seated_twist",
+            status="not_allowed",
+            max_knee_drop_deg=None,
+            reasons=["supine only"],
+            hold_s=30,
+            sides=["both"],
+        )
+    with pytest.raises(PlanRefusedError, match="no knee-drop cap"):
+        build_coach_plan(
+            variant_id="supine_twist_partial",
+            family="supine_twist",
+            status="allowed",
+            max_knee_drop_deg=None,
+            hold_s=30,
+            sides=["right"],
+        )
+
+
+# --------------------------------------------------------------------------- happy session
+
+
+class Person:
+    """A calm person who follows the coach: 7.5 deg/s towards a 30 deg target, back at centre."""
+
+    def __init__(self, coach: Coach, target: float = 30.0) -> None:
+        self.coach = coach
+        self.target = target
+        self.drop = 0.0
+
+    def run(self, until: float) -> list[Output]:
+        out: list[Output] = []
+        t = 0.0
+        while t < until and not self.coach.finished:
+            goal = 0.0
+            if self.coach.state in (CoachState.ENTERING, CoachState.HOLDING):
+                goal = self.target if self.coach.current_side is Side.RIGHT else -self.target
+            step = 0.75
+            speed = 0.0
+            if abs(goal - self.drop) > step:
+                speed = 7.5 if goal > self.drop else -7.5
+                self.drop += step if goal > self.drop else -step
+            else:
+                self.drop = goal
+            out.extend(self.coach.observe(obs(round(t, 3), self.drop, speed=speed)))
+            t += DT
+        return out
+
+
+def test_whole_happy_session_both_sides() -> None:
+    coach = Coach(make_plan(cap=40.0, hold=20.0), RULES, start_pain=2)
+    out = Person(coach).run(until=120.0)
+    assert state(coach) is CoachState.DONE
+    states = [o.data["to"] for o in out if isinstance(o, Event) and o.id == "state_changed"]
+    assert states == [
+        "setting_up",
+        "calibrating",
+        "entering",
+        "holding",
+        "returning",
+        "switching_sides",
+        "entering",
+        "holding",
+        "returning",
+        "resting",
+        "done",
+    ]
+    cues = cue_ids(out)
+    assert cues[:3] == ["setup", "calibrating", "enter_side"]
+    assert cues.count("enter_side") == 2
+    assert cues.count("exhale_soften") >= 4  # paced breath during both 20 s holds
+    assert cues[-1] == "done"
+    for unwanted in ("ease_back", "slow_down", "no_bouncing", "shoulders_open", "stay_here"):
+        assert unwanted not in cues
+    enter = [o for o in out if isinstance(o, Cue) and o.id == "enter_side"]
+    assert "towards your right" in enter[0].text and "towards your left" in enter[1].text
+    assert event_ids(out)[0] == "session_started"
+    assert event_ids(out)[-1] == "session_done"
+    # The hold lasts the plan's 20 s on each side.
+    starts = [o.t for o in out if isinstance(o, Event) and o.id == "hold_started"]
+    ends = [o.t for o in out if isinstance(o, Event) and o.id == "hold_completed"]
+    assert [round(e - s, 1) for s, e in zip(starts, ends, strict=True)] == [20.0, 20.0]
+    summary = coach.summary()
+    assert summary.sides_completed == (Side.RIGHT, Side.LEFT)
+    assert summary.max_knee_drop_deg == 30.0
+    assert summary.over_cap_s == 0.0
+    assert summary.stopped_reason is None
+    assert summary.final_state is CoachState.DONE
+    # Nothing after the end.
+    assert coach.observe(obs(200.0, 0.0)) == []
+
+
+def test_breath_cues_are_paced_at_a_calm_rate() -> None:
+    coach = Coach(make_plan(cap=40.0, hold=60.0, sides=["right"]), RULES, start_pain=0)
+    out = Person(coach).run(until=90.0)
+    exhales = [o.t for o in out if isinstance(o, Cue) and o.id == "exhale_soften"]
+    gaps = {round(b - a, 1) for a, b in itertools.pairwise(exhales)}
+    assert gaps == {RULES.thresholds.breath_period_s}  # one exhale cue per 10 s breath
+    assert len(exhales) >= 5
+
+
+# --------------------------------------------------------------------------- range rules
+
+
+def test_near_the_cap_says_thats_enough_and_holds() -> None:
+    coach, _ = entering_coach(cap=40.0)
+    out = feed(coach, ramp(5.0, 10.0, 0.0, 36.0))
+    assert "stay_here" in cue_ids(out)
+    stay = next(o for o in out if isinstance(o, Cue) and o.id == "stay_here")
+    assert stay.text == "That's enough. Stay here."
+    assert stay.rule == "COACH-CAP-NEAR"
+    assert stay.t == pytest.approx(9.9)  # 35 deg = cap 40 - margin 5 first reached at 9.9 s
+    assert state(coach) is CoachState.HOLDING
+
+
+def test_over_the_cap_says_ease_back_and_counts_seconds() -> None:
+    coach, _ = entering_coach(cap=40.0)
+    out = feed(coach, ramp(5.0, 7.0, 0.0, 50.0))  # 25 deg/s: also too fast
+    out += feed(coach, ramp(7.0, 10.0, 50.0, 50.0))
+    cues = cue_ids(out)
+    assert "ease_back" in cues
+    ease = next(o for o in out if isinstance(o, Cue) and o.id == "ease_back")
+    assert ease.priority is Priority.SAFETY
+    assert ease.rule == "COACH-CAP-OVER"
+    assert "sink_further" not in cues
+    # Over cap + tolerance (42 deg) from 6.7 s to 9.9 s.
+    assert coach.summary().over_cap_s == pytest.approx(3.2, abs=0.11)
+    # Staying over the cap repeats "ease back", but only every cue_repeat_s.
+    out2 = feed(coach, ramp(10.0, 20.0, 50.0, 50.0))
+    times = [o.t for o in out2 if isinstance(o, Cue) and o.id == "ease_back"]
+    assert len(times) == 1
+    assert times[0] - ease.t == pytest.approx(RULES.thresholds.cue_repeat_s)
+
+
+def test_sink_further_only_when_well_below_cap_and_measured() -> None:
+    coach, _ = entering_coach(cap=40.0)
+    out = feed(coach, ramp(5.0, 6.0, 0.0, 5.0))
+    out += feed(coach, ramp(6.0, 10.0, 5.0, 5.0))  # settled at 5 deg, below min hold
+    assert "sink_further" in cue_ids(out)
+    assert state(coach) is CoachState.ENTERING
+    # The same settled position with an unknown measure never invites going further.
+    coach2, _ = entering_coach(cap=40.0)
+    out2 = feed(coach2, ramp(5.0, 6.0, 0.0, 5.0))
+    out2 += feed(coach2, [obs(round(6.0 + i * DT, 3), None) for i in range(40)])
+    assert "sink_further" not in cue_ids(out2)
+    # Nor when the cap is within the invitation margin.
+    coach3, _ = entering_coach(cap=12.0)
+    out3 = feed(coach3, ramp(5.0, 6.0, 0.0, 5.0))
+    out3 += feed(coach3, ramp(6.0, 10.0, 5.0, 5.0))
+    assert "sink_further" not in cue_ids(out3)
+
+
+def test_never_go_further_after_pain_rose() -> None:
+    coach, _ = entering_coach(cap=40.0)
+    coach.report_pain(5.5, 3)
+    out = feed(coach, ramp(5.0, 6.0, 0.0, 5.0))
+    out += feed(coach, ramp(6.0, 10.0, 5.0, 5.0))
+    assert "sink_further" not in cue_ids(out)
+
+
+# --------------------------------------------------------------------------- manner
+
+
+def test_too_fast_says_slowly() -> None:
+    coach, _ = entering_coach()
+    out = feed(coach, ramp(5.0, 6.0, 0.0, 30.0))  # 30 deg/s
+    slow = [o for o in out if isinstance(o, Cue) and o.id == "slow_down"]
+    assert len(slow) == 1  # once, not every frame
+    assert slow[0].text == "Slowly. Let the knees sink, don't push."
+    assert slow[0].t == 5.0
+
+
+def test_calm_speed_gives_no_slow_down() -> None:
+    coach, _ = entering_coach()
+    out = feed(coach, ramp(5.0, 10.0, 0.0, 30.0))  # 6 deg/s
+    assert "slow_down" not in cue_ids(out)
+
+
+def test_bouncing_is_caught() -> None:
+    coach, out = holding_coach()
+    # Knees bounce 25 -> 31 -> 25 -> 31 ... every half second, at a speed under the limit.
+    seq: list[Observation] = []
+    t = 13.5
+    for i in range(8):
+        a, b = (25.0, 31.0) if i % 2 == 0 else (31.0, 25.0)
+        seq += ramp(t, t + 0.5, a, b, speed=0.0)
+        t += 0.5
+    out = feed(coach, seq)
+    bounce = [o for o in out if isinstance(o, Cue) and o.id == "no_bouncing"]
+    assert len(bounce) == 1
+    assert bounce[0].rule == "COACH-BOUNCE"
+    # Third reversal: peaks at 14.0, 14.5 (trough), 15.0 -> detected 3 deg past the 3rd turn.
+    assert 15.0 <= bounce[0].t <= 15.5
+    # A slow single adjustment is not bouncing.
+    coach2, _ = holding_coach()
+    out2 = feed(coach2, ramp(13.5, 16.0, 25.0, 30.0) + ramp(16.0, 19.0, 30.0, 25.0))
+    assert "no_bouncing" not in cue_ids(out2)
+
+
+def test_lifted_shoulder_says_let_shoulders_rest_open() -> None:
+    coach, _ = holding_coach()
+    out = feed(coach, ramp(13.5, 17.5, 25.0, 25.0, lifted=Side.LEFT))
+    shoulders = [o for o in out if isinstance(o, Cue) and o.id == "shoulders_open"]
+    assert [s.text for s in shoulders] == ["Let your shoulders rest open, wide and heavy."]
+    assert shoulders[0].rule == "COACH-SHOULDER"
+    # A tilted shoulder line without the lifted flag counts too.
+    coach2, _ = holding_coach()
+    out2 = feed(coach2, ramp(13.5, 17.5, 25.0, 25.0, shoulder_roll=20.0))
+    assert "shoulders_open" in cue_ids(out2)
+    coach3, _ = holding_coach()
+    out3 = feed(coach3, ramp(13.5, 17.5, 25.0, 25.0, shoulder_roll=10.0))
+    assert "shoulders_open" not in cue_ids(out3)
+
+
+# --------------------------------------------------------------------------- pain
+
+
+def test_pain_rise_says_go_easier_and_lowers_the_cap() -> None:
+    coach, _ = holding_coach()
+    out = coach.report_pain(14.0, 3)  # start 2 -> 3
+    assert event_ids(out) == ["pain_reported", "cap_lowered"]
+    assert cue_ids(out) == ["go_easier"]
+    easier = next(o for o in out if isinstance(o, Cue))
+    assert easier.text == "Go easier. Come up a little; your range today is now 35 degrees."
+    assert coach.personal_cap_deg == 35.0
+    assert state(coach) is CoachState.HOLDING
+    # The lower cap now applies: 38 deg is over it.
+    out2 = feed(coach, ramp(14.0, 15.0, 25.0, 40.0))
+    assert "ease_back" in cue_ids(out2)
+    # Pain falling back never raises the cap within the session.
+    coach.report_pain(16.0, 2)
+    assert coach.personal_cap_deg == 35.0
+
+
+def test_pain_two_points_over_start_ends_the_session() -> None:
+    coach, _ = holding_coach()
+    coach.report_pain(14.0, 3)
+    out = coach.report_pain(15.0, 4)
+    assert cue_ids(out) == ["stop_pain_rise"]
+    assert "healthcare professional" in next(o for o in out if isinstance(o, Cue)).text
+    stopped = [o for o in out if isinstance(o, Event) and o.id == "session_stopped"]
+    assert stopped[0].data["reason"] == "pain_rise"
+    assert state(coach) is CoachState.STOPPED
+    assert coach.summary().stopped_reason is StopReason.PAIN_RISE
+    assert feed(coach, ramp(15.0, 16.0, 25.0, 25.0)) == []
+
+
+def test_pain_above_five_ends_the_session() -> None:
+    coach = Coach(make_plan(), RULES, start_pain=5)
+    feed(coach, ramp(0.0, 5.0, 0.0, 0.0))
+    out = coach.report_pain(6.0, 6)  # only one point over the start, but above 5/10
+    assert cue_ids(out) == ["stop_pain_high"]
+    assert coach.stopped_reason is StopReason.PAIN_HIGH
+    with pytest.raises(ValueError, match="0-10"):
+        Coach(make_plan(), RULES).report_pain(1.0, 11)
+
+
+def test_first_pain_report_is_the_baseline_when_none_given() -> None:
+    coach = Coach(make_plan(), RULES)
+    out = coach.report_pain(0.0, 4)
+    assert event_ids(out) == ["session_started", "pain_reported"]
+    assert coach.start_pain == 4
+    assert coach.personal_cap_deg == 40.0
+
+
+def test_sharp_pain_next_output_is_the_stop() -> None:
+    coach, _ = holding_coach()
+    out = coach.report_sharp_pain(14.2)
+    first = out[0]
+    assert isinstance(first, Cue)
+    assert first.id == "stop_sharp_pain"
+    assert first.priority is Priority.SAFETY
+    assert first.rule == "COACH-STOP-SHARP"
+    assert "rest" in first.text and "healthcare professional" in first.text
+    assert event_ids(out) == ["state_changed", "session_stopped"]
+    assert state(coach) is CoachState.STOPPED
+    # Nothing else is ever said after the stop.
+    assert feed(coach, ramp(14.3, 20.0, 40.0, 60.0, speed=50.0)) == []
+    assert coach.report_pain(20.0, 9) == []
+    assert coach.report_sharp_pain(21.0) == []
+
+
+def test_sharp_pain_before_anything_else_is_still_first() -> None:
+    coach = Coach(make_plan(), RULES)
+    out = coach.report_sharp_pain(0.0)
+    assert isinstance(out[0], Cue) and out[0].id == "stop_sharp_pain"
+    assert event_ids(out) == ["session_started", "state_changed", "session_stopped"]
+
+
+# --------------------------------------------------------------------------- fail safe
+
+
+def test_tracking_lost_pauses_and_says_so_then_resumes() -> None:
+    coach, _ = holding_coach()
+    out = feed(coach, [obs(round(13.5 + i * DT, 3), None, person=False) for i in range(15)])
+    assert cue_ids(out) == ["paused_tracking_lost"]
+    paused = next(o for o in out if isinstance(o, Cue))
+    assert paused.t == pytest.approx(14.5)  # after lost_grace_s = 1 s
+    assert paused.priority is Priority.SAFETY
+    assert state(coach) is CoachState.PAUSED
+    held = coach.hold_elapsed_s
+    out2 = feed(coach, ramp(15.0, 16.5, 25.0, 25.0))
+    assert state(coach) is CoachState.HOLDING
+    assert "resumed" in cue_ids(out2)
+    assert "resumed" in event_ids(out2)
+    # The hold timer did not run while the person could not be seen.
+    assert coach.hold_elapsed_s - held < 0.6
+
+
+def test_low_confidence_pauses_like_lost_tracking() -> None:
+    coach, _ = holding_coach()
+    out = feed(coach, ramp(13.5, 15.0, 25.0, 25.0, conf=0.3))
+    assert cue_ids(out) == ["paused_tracking_lost"]
+    # A short dropout under the grace period does not pause.
+    coach2, _ = holding_coach()
+    out2 = feed(coach2, ramp(13.5, 14.0, 25.0, 25.0, conf=0.3) + ramp(14.0, 15.0, 25.0, 25.0))
+    assert "paused_tracking_lost" not in cue_ids(out2)
+    assert state(coach2) is CoachState.HOLDING
+
+
+def test_unmeasurable_view_gives_camera_advice() -> None:
+    coach = Coach(make_plan(), RULES)
+    out = feed(coach, ramp(0.0, 3.0, 0.0, 0.0, measurable=False))
+    advice = [o for o in out if isinstance(o, Cue) and o.id == "camera_advice"]
+    assert advice and advice[0].text == "Raise the camera to a corner by your feet."
+    assert state(coach) is CoachState.SETTING_UP  # never calibrates on a view it can't measure
+    coach2, _ = holding_coach()
+    out2 = feed(coach2, ramp(13.5, 15.0, 25.0, 25.0, measurable=False))
+    assert cue_ids(out2) == ["paused_camera_view"]
+    assert "can't measure the twist from here" in out2[0].text
+    assert "Raise the camera" in out2[0].text
+
+
+def test_wrong_pose_family_stops_and_explains() -> None:
+    coach, _ = entering_coach()
+    out = feed(coach, ramp(5.0, 8.0, 0.0, 0.0, family=PoseFamily.SEATED_TWIST))
+    stop = [o for o in out if isinstance(o, Cue)]
+    assert [c.id for c in stop] == ["stop_wrong_pose"]
+    assert "seated twist" in stop[0].text and "supine twist" in stop[0].text
+    assert stop[0].t == pytest.approx(7.0)  # after wrong_family_s = 2 s
+    assert coach.stopped_reason is StopReason.WRONG_POSE
+
+
+def test_unsure_or_non_twist_family_does_not_stop() -> None:
+    coach, _ = entering_coach()
+    feed(coach, ramp(5.0, 8.0, 0.0, 0.0, family=PoseFamily.SEATED_TWIST, family_conf=0.4))
+    assert not coach.finished
+    coach2 = Coach(make_plan(), RULES)
+    feed(coach2, ramp(0.0, 4.0, 0.0, 0.0, family=PoseFamily.STANDING))  # walking to the mat
+    assert state(coach2) is CoachState.SETTING_UP
+
+
+# --------------------------------------------------------------------------- rate limiting
+
+
+def test_rate_limiting_holds_back_nagging_but_not_safety() -> None:
+    coach, _ = holding_coach()
+    # Shoulder lifted for 20 s: "shoulders open" at most every cue_repeat_s.
+    out = feed(coach, ramp(13.5, 33.5, 25.0, 25.0, lifted=Side.RIGHT))
+    times = [o.t for o in out if isinstance(o, Cue) and o.id == "shoulders_open"]
+    assert len(times) >= 2
+    assert all(b - a >= RULES.thresholds.cue_repeat_s for a, b in itertools.pairwise(times))
+    # Every two non-safety cues are at least cue_gap_s apart.
+    calm = [o.t for o in out if isinstance(o, Cue) and o.priority is not Priority.SAFETY]
+    assert all(b - a >= RULES.thresholds.cue_gap_s - 1e-9 for a, b in itertools.pairwise(calm))
+
+
+def test_safety_cue_goes_through_at_once_right_after_another_cue() -> None:
+    coach, _ = entering_coach()  # "enter_side" was said at 4.5 s
+    out = coach.observe(obs(5.1, 10.0, speed=40.0))
+    assert cue_ids(out) == ["slow_down"]  # 0.1 s after the last cue: safety is not delayed
+    coach2, _ = entering_coach()
+    out2 = coach2.observe(obs(5.1, 0.0, lifted=Side.LEFT))
+    assert cue_ids(out2) == []  # a correction waits for the gap ...
+    out3 = feed(coach2, ramp(5.2, 8.5, 0.0, 0.0, lifted=Side.LEFT))
+    assert cue_ids(out3)[0] == "shoulders_open"  # ... and then goes through
+    first = next(o for o in out3 if isinstance(o, Cue))
+    assert first.t == pytest.approx(4.5 + RULES.thresholds.cue_gap_s)
+
+
+# --------------------------------------------------------------------------- person's controls
+
+
+def test_pause_resume_and_quit() -> None:
+    coach, _ = holding_coach()
+    out = coach.pause(14.0)
+    assert cue_ids(out) == ["paused"]
+    assert state(coach) is CoachState.PAUSED
+    assert feed(coach, ramp(14.0, 20.0, 25.0, 25.0)) == []  # stays paused while measured
+    assert event_ids(coach.resume(20.0)) == ["state_changed", "resumed"]
+    assert state(coach) is CoachState.HOLDING
+    out2 = coach.quit(21.0)
+    assert cue_ids(out2) == ["stop_quit"]
+    assert coach.summary().stopped_reason is StopReason.QUIT
+    assert coach.summary().final_state is CoachState.STOPPED
+
+
+def test_outputs_serialise_to_json_lines() -> None:
+    coach, _ = holding_coach()
+    out = coach.report_sharp_pain(14.25)
+    cue = out[0]
+    assert cue.to_dict() == {
+        "t": 14.25,
+        "type": "cue",
+        "id": "stop_sharp_pain",
+        "text": cue.text,
+        "priority": "safety",
+        "reason": "sharp pain was reported",
+        "rule": "COACH-STOP-SHARP",
+    }
+    stopped = out[-1]
+    assert isinstance(stopped, Event)
+    assert stopped.to_dict() == {
+        "t": 14.25,
+        "type": "event",
+        "id": "session_stopped",
+        "text": "session stopped: sharp_pain",
+        "reason": "sharp_pain",
+        "rule": "COACH-STOP-SHARP",
+    }
