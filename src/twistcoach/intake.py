@@ -1,0 +1,375 @@
+"""The intake: a person's back history, as screening needs it.
+
+The field names and vocabularies are a contract (issue 2) so that other tools can write
+intakes: ``age``, ``pain_now``, ``pain_duration_weeks``, ``activity``, ``leg_symptoms``,
+``red_flags``, ``conditions``, ``surgery_months_ago``, ``pregnancy_weeks``, ``clearances``.
+Unknown fields or values, out-of-range numbers and missing required fields are rejected
+with a message that names the field and what is allowed (:class:`IntakeError`).
+
+The models are pure (pydantic); :func:`load_intake` and :func:`dump_intake` are the file
+edge (JSON or YAML, chosen by the file extension).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+#: File extensions :func:`load_intake` and :func:`dump_intake` understand.
+JSON_SUFFIXES = (".json",)
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+class Activity(StrEnum):
+    """How active the person usually is."""
+
+    DECONDITIONED = "deconditioned"
+    LIGHT = "light"
+    ACTIVE = "active"
+
+
+class LegSymptoms(StrEnum):
+    """Where leg pain, pins and needles or numbness reach, in increasing severity."""
+
+    NONE = "none"
+    ABOVE_KNEE = "above_knee"
+    BELOW_KNEE = "below_knee"
+    BOTH_LEGS = "both_legs"
+
+
+class RedFlag(StrEnum):
+    """Red flags (CLINICAL.md §2). The first four are emergency signs."""
+
+    BLADDER_DYSFUNCTION = "bladder_dysfunction"
+    BOWEL_INCONTINENCE = "bowel_incontinence"
+    SADDLE_NUMBNESS = "saddle_numbness"
+    PROGRESSIVE_LEG_WEAKNESS = "progressive_leg_weakness"
+    HISTORY_OF_CANCER = "history_of_cancer"
+    UNEXPLAINED_WEIGHT_LOSS = "unexplained_weight_loss"
+    FEVER_OR_CHILLS = "fever_or_chills"
+    IMMUNOSUPPRESSION = "immunosuppression"
+    INJECTING_DRUG_USE = "injecting_drug_use"
+    RECENT_INFECTION = "recent_infection"
+    MAJOR_TRAUMA = "major_trauma"
+    MINOR_TRAUMA_WITH_OSTEOPOROSIS = "minor_trauma_with_osteoporosis"
+    LONG_TERM_STEROIDS = "long_term_steroids"
+    NIGHT_PAIN_UNRELIEVED = "night_pain_unrelieved"
+    THORACIC_PAIN = "thoracic_pain"
+    SPINAL_DEFORMITY = "spinal_deformity"
+
+
+class Condition(StrEnum):
+    """Diagnosed or known conditions (CLINICAL.md §3)."""
+
+    CHRONIC_LOW_BACK_PAIN = "chronic_low_back_pain"
+    ACUTE_FLARE = "acute_flare"
+    HERNIATED_DISC = "herniated_disc"
+    SCIATICA = "sciatica"
+    SI_JOINT_PAIN = "si_joint_pain"
+    OSTEOPENIA = "osteopenia"
+    OSTEOPOROSIS = "osteoporosis"
+    VERTEBRAL_FRACTURE = "vertebral_fracture"
+    SPONDYLOLISTHESIS = "spondylolisthesis"
+    SPINAL_STENOSIS = "spinal_stenosis"
+    SPINAL_SURGERY = "spinal_surgery"
+    HIP_REPLACEMENT_POSTERIOR = "hip_replacement_posterior"
+    HIP_REPLACEMENT_ANTERIOR = "hip_replacement_anterior"
+    PREGNANCY = "pregnancy"
+    ANKYLOSING_SPONDYLITIS = "ankylosing_spondylitis"
+    SCOLIOSIS = "scoliosis"
+
+
+class ClearanceBy(StrEnum):
+    """Who gave a clearance."""
+
+    CLINICIAN = "clinician"
+    TEACHER = "teacher"
+
+
+#: Plain-language questions for each red flag (used by the interactive intake and reports).
+RED_FLAG_QUESTIONS: Mapping[RedFlag, str] = {
+    RedFlag.BLADDER_DYSFUNCTION: "New trouble passing urine, losing bladder control, "
+    "or less feeling when you pass urine?",
+    RedFlag.BOWEL_INCONTINENCE: "Losing control of your bowels?",
+    RedFlag.SADDLE_NUMBNESS: "Numbness around your bottom, genitals or inner thighs "
+    "(the 'saddle' area)?",
+    RedFlag.PROGRESSIVE_LEG_WEAKNESS: "Leg weakness that is severe or getting worse, "
+    "or a change in how you walk?",
+    RedFlag.HISTORY_OF_CANCER: "Have you ever had cancer?",
+    RedFlag.UNEXPLAINED_WEIGHT_LOSS: "Weight loss you can't explain?",
+    RedFlag.FEVER_OR_CHILLS: "Fever or chills with your back pain?",
+    RedFlag.IMMUNOSUPPRESSION: "A weakened immune system (illness or medicines)?",
+    RedFlag.INJECTING_DRUG_USE: "Injecting drug use?",
+    RedFlag.RECENT_INFECTION: "A recent bacterial infection (for example a urine infection)?",
+    RedFlag.MAJOR_TRAUMA: "A major injury such as a car accident or a fall from a height?",
+    RedFlag.MINOR_TRAUMA_WITH_OSTEOPOROSIS: "A minor fall or strain with osteoporosis "
+    "or fragile bones?",
+    RedFlag.LONG_TERM_STEROIDS: "Taking steroid tablets (corticosteroids) for a long time?",
+    RedFlag.NIGHT_PAIN_UNRELIEVED: "Pain at night that doesn't ease when you change position?",
+    RedFlag.THORACIC_PAIN: "Pain in the middle or upper back (the chest part of the spine)?",
+    RedFlag.SPINAL_DEFORMITY: "A visible new bend or lump in your spine?",
+}
+
+#: Plain-language descriptions of the conditions.
+CONDITION_DESCRIPTIONS: Mapping[Condition, str] = {
+    Condition.CHRONIC_LOW_BACK_PAIN: "low back pain for 3 months or more",
+    Condition.ACUTE_FLARE: "a flare-up of back pain right now",
+    Condition.HERNIATED_DISC: "a herniated (slipped, bulging) disc",
+    Condition.SCIATICA: "sciatica (nerve pain down a leg)",
+    Condition.SI_JOINT_PAIN: "sacroiliac (SI) joint pain",
+    Condition.OSTEOPENIA: "osteopenia (low bone density)",
+    Condition.OSTEOPOROSIS: "osteoporosis",
+    Condition.VERTEBRAL_FRACTURE: "a broken vertebra, now or in the past",
+    Condition.SPONDYLOLISTHESIS: "spondylolisthesis (a slipped vertebra)",
+    Condition.SPINAL_STENOSIS: "spinal stenosis",
+    Condition.SPINAL_SURGERY: "surgery on the spine",
+    Condition.HIP_REPLACEMENT_POSTERIOR: "a hip replacement from the back (posterior approach)",
+    Condition.HIP_REPLACEMENT_ANTERIOR: "a hip replacement from the front (anterior approach)",
+    Condition.PREGNANCY: "pregnancy",
+    Condition.ANKYLOSING_SPONDYLITIS: "ankylosing spondylitis (inflammatory back disease)",
+    Condition.SCOLIOSIS: "scoliosis",
+}
+
+NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True, max_length=200)]
+
+
+class Clearance(BaseModel):
+    """Permission from a clinician or teacher for named variants.
+
+    Attributes
+    ----------
+    by
+        ``clinician`` or ``teacher``.
+    name
+        Who gave it.
+    date
+        When (ISO date, ``YYYY-MM-DD``).
+    variants
+        Variant ids it covers; it unlocks only these (checked against the pose library by
+        screening).
+    max_knee_drop_deg
+        Optional knee-drop cap in degrees (0-90) for the named supine variants.
+    teacher_trained_for_back_problems
+        Teachers only: true when the teacher is trained to work with students who have back
+        problems. A teacher's clearance counts only when this is true.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    by: ClearanceBy
+    name: NonEmpty
+    date: dt.date
+    variants: Annotated[tuple[NonEmpty, ...], Field(min_length=1)]
+    max_knee_drop_deg: Annotated[float, Field(ge=0, le=90)] | None = None
+    teacher_trained_for_back_problems: bool = False
+
+    @model_validator(mode="after")
+    def _teacher_field_only_for_teachers(self) -> Clearance:
+        if self.by is ClearanceBy.CLINICIAN and self.teacher_trained_for_back_problems:
+            raise ValueError(
+                "teacher_trained_for_back_problems is only for clearances by a teacher"
+            )
+        return self
+
+    @property
+    def counts(self) -> bool:
+        """True when screening honours it: any clinician, or a teacher trained for backs."""
+        return self.by is ClearanceBy.CLINICIAN or self.teacher_trained_for_back_problems
+
+
+class Intake(BaseModel):
+    """A person's answers (see the module docs for the contract).
+
+    Attributes
+    ----------
+    age
+        Years, 16-120 (the screening rules are for adults and older teenagers).
+    pain_now
+        Back pain right now on the 0-10 numeric scale.
+    pain_duration_weeks
+        How long this episode of back pain has lasted, weeks (0 when none).
+    activity, leg_symptoms
+        See :class:`Activity` and :class:`LegSymptoms`.
+    red_flags, conditions
+        Sets of :class:`RedFlag` and :class:`Condition` (empty when none).
+    surgery_months_ago
+        Months since spinal (or hip) surgery; null when not relevant. With
+        ``spinal_surgery`` and no value, screening assumes the surgery was recent.
+    pregnancy_weeks
+        Weeks of pregnancy; only with the ``pregnancy`` condition.
+    clearances
+        :class:`Clearance` list.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    age: Annotated[int, Field(ge=16, le=120)]
+    pain_now: Annotated[int, Field(ge=0, le=10)]
+    pain_duration_weeks: Annotated[float, Field(ge=0, le=5200)]
+    activity: Activity
+    leg_symptoms: LegSymptoms
+    red_flags: frozenset[RedFlag] = frozenset()
+    conditions: frozenset[Condition] = frozenset()
+    surgery_months_ago: Annotated[float, Field(ge=0, le=1200)] | None = None
+    pregnancy_weeks: Annotated[int, Field(ge=0, le=45)] | None = None
+    clearances: tuple[Clearance, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Intake:
+        if self.pregnancy_weeks is not None and Condition.PREGNANCY not in self.conditions:
+            raise ValueError(
+                "pregnancy_weeks is set but 'pregnancy' is not in conditions; "
+                "add it, or set pregnancy_weeks to null"
+            )
+        return self
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict with sorted lists (the file format)."""
+        data = self.model_dump(mode="json")
+        data["red_flags"] = sorted(data["red_flags"])
+        data["conditions"] = sorted(data["conditions"])
+        for clearance in data["clearances"]:
+            if clearance["by"] == ClearanceBy.CLINICIAN.value:
+                del clearance["teacher_trained_for_back_problems"]
+        return data
+
+
+class IntakeError(ValueError):
+    """An intake could not be read; the message names each bad field and what is allowed."""
+
+
+_INTAKE_FIELDS = tuple(Intake.model_fields)
+_CLEARANCE_FIELDS = tuple(Clearance.model_fields)
+
+
+def _allowed_values(loc: tuple[int | str, ...]) -> str | None:
+    """The vocabulary for a field location, for error messages."""
+    names = [part for part in loc if isinstance(part, str)]
+    if not names:
+        return None
+    vocab: dict[str, type[StrEnum]] = {
+        "activity": Activity,
+        "leg_symptoms": LegSymptoms,
+        "red_flags": RedFlag,
+        "conditions": Condition,
+        "by": ClearanceBy,
+    }
+    enum = vocab.get(names[-1])
+    return ", ".join(member.value for member in enum) if enum else None
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Turn a pydantic error into lines naming each field and what it allows."""
+    lines: list[str] = []
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        field = ".".join(str(part) for part in loc) or "(top level)"
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            allowed = _CLEARANCE_FIELDS if "clearances" in loc else _INTAKE_FIELDS
+            lines.append(f"{field}: unknown field; allowed fields: {', '.join(allowed)}")
+        elif kind == "missing":
+            lines.append(f"{field}: required field is missing")
+        elif kind == "enum":
+            allowed_text = _allowed_values(loc)
+            lines.append(f"{field}: {item.get('input')!r} is not allowed; allowed: {allowed_text}")
+        elif kind == "value_error":
+            message = str(item["msg"]).removeprefix("Value error, ")
+            lines.append(f"{field}: {message}")
+        else:
+            lines.append(f"{field}: {item['msg']} (got {item.get('input')!r})")
+    return "\n".join(lines)
+
+
+def parse_intake(data: object) -> Intake:
+    """Validate already-parsed intake data (a mapping from JSON or YAML).
+
+    Raises
+    ------
+    IntakeError
+        Naming every bad field and what is allowed.
+    """
+    if not isinstance(data, Mapping):
+        raise IntakeError("an intake must be a mapping of fields: " + ", ".join(_INTAKE_FIELDS))
+    try:
+        return Intake.model_validate(dict(data))
+    except ValidationError as exc:
+        raise IntakeError(describe_validation_error(exc)) from exc
+
+
+def parse_intake_text(text: str, fmt: str) -> Intake:
+    """Parse intake text in ``"json"`` or ``"yaml"`` format and validate it."""
+    if fmt == "json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise IntakeError(f"not valid JSON: {exc}") from exc
+    elif fmt == "yaml":
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise IntakeError(f"not valid YAML: {exc}") from exc
+    else:
+        raise IntakeError(f"unknown intake format {fmt!r}; use json or yaml")
+    return parse_intake(data)
+
+
+def _format_for(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in JSON_SUFFIXES:
+        return "json"
+    if suffix in YAML_SUFFIXES:
+        return "yaml"
+    raise IntakeError(f"{path}: unknown file type {suffix or '(none)'!r}; use .json, .yaml or .yml")
+
+
+def load_intake(path: str | Path) -> Intake:
+    """Read and validate an intake file (JSON or YAML by extension).
+
+    Raises
+    ------
+    IntakeError
+        When the file is missing, unreadable or invalid; the message starts with the path.
+    """
+    path = Path(path)
+    fmt = _format_for(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise IntakeError(f"{path}: file not found") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IntakeError(f"{path}: cannot read: {exc}") from exc
+    try:
+        return parse_intake_text(text, fmt)
+    except IntakeError as exc:
+        raise IntakeError(f"{path}: invalid intake\n{exc}") from exc
+
+
+def dump_intake(intake: Intake, path: str | Path) -> Path:
+    """Write an intake as JSON or YAML (by extension); returns the path written."""
+    path = Path(path)
+    fmt = _format_for(path)
+    data = intake.to_json_dict()
+    if fmt == "json":
+        text = json.dumps(data, indent=2) + "\n"
+    else:
+        import yaml
+
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,566 @@
+"""Readiness screening: an :class:`~twistcoach.intake.Intake` in, a :class:`ReadinessPlan` out.
+
+Pure core: the rules are data (``twistcoach/rules/screening.yaml``, validated into
+:class:`RuleSet`), and :func:`screen` is a pure function of the intake, the pose library and
+the rules. Only :func:`load_rules` touches files (the packaged YAML, read lazily).
+
+How a plan is made
+------------------
+1. Every rule whose ``when`` matches the intake fires (any listed criterion is enough).
+2. Each variant starts ``allowed`` with the library's own cap (``default_max_knee_drop_deg``).
+   Each firing rule's blocks raise the variant's status to at least their status, unless a
+   counting clearance that names the variant may lift that block (``unlock``). Caps of
+   firing rules and of clearances naming the variant lower the cap; nothing raises it.
+3. The plan's status is ``seek_care_now`` when an emergency rule fires; otherwise
+   ``see_clinician_first`` when a rule demands it (and no clinician has cleared the person)
+   or when no variant is allowed; otherwise ``ready``.
+
+So adding a red flag, a condition, pain, age or leg symptoms can only tighten a plan: status
+order ``ready < see_clinician_first < seek_care_now``, per variant ``allowed <
+needs_clearance < not_allowed``, and caps never increase (the property tests check this).
+
+Clearances: a clinician's always counts; a teacher's only when
+``teacher_trained_for_back_problems`` is true. A clearance unlocks only the variants it
+names, only for rules whose ``unlock`` allows that kind of clearance (emergency signs are
+never unlocked), and caps the named supine variants at its ``max_knee_drop_deg`` (any named
+clearance's cap is applied, counted or not: a limit someone set is always respected).
+"""
+
+from __future__ import annotations
+
+import functools
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from twistcoach.intake import (
+    Activity,
+    Clearance,
+    ClearanceBy,
+    Condition,
+    Intake,
+    LegSymptoms,
+    RedFlag,
+)
+from twistcoach.poses.schema import (
+    SOURCE_PATTERN,
+    ContraindicationTag,
+    PoseLibrary,
+    Prop,
+    TwistFamily,
+    Variant,
+)
+
+RULES_PACKAGE = "twistcoach.rules"
+RULES_FILE = "screening.yaml"
+
+RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+class PlanStatus(StrEnum):
+    """Overall readiness, least to most severe."""
+
+    READY = "ready"
+    SEE_CLINICIAN_FIRST = "see_clinician_first"
+    SEEK_CARE_NOW = "seek_care_now"
+
+    @property
+    def rank(self) -> int:
+        """0 for ready, 1 for see_clinician_first, 2 for seek_care_now."""
+        return list(PlanStatus).index(self)
+
+
+class VariantStatus(StrEnum):
+    """Readiness for one variant, least to most severe."""
+
+    ALLOWED = "allowed"
+    NEEDS_CLEARANCE = "needs_clearance"
+    NOT_ALLOWED = "not_allowed"
+
+    @property
+    def rank(self) -> int:
+        """0 for allowed, 1 for needs_clearance, 2 for not_allowed."""
+        return list(VariantStatus).index(self)
+
+
+class Unlock(StrEnum):
+    """Which clearance naming a variant lifts a block."""
+
+    NEVER = "never"
+    CLINICIAN = "clinician"
+    CLINICIAN_OR_TRAINED_TEACHER = "clinician_or_trained_teacher"
+
+    def accepts(self, clearance: Clearance) -> bool:
+        """True when this clearance may lift a block of this kind."""
+        if not clearance.counts or self is Unlock.NEVER:
+            return False
+        if self is Unlock.CLINICIAN:
+            return clearance.by is ClearanceBy.CLINICIAN
+        return True
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_source(source: str) -> str:
+    if not SOURCE_PATTERN.search(source):
+        raise ValueError(f"source {source!r} must cite a CLINICAL.md section ('CLINICAL.md §3')")
+    return source
+
+
+# ---------------------------------------------------------------------------------------
+# The rule table's schema
+# ---------------------------------------------------------------------------------------
+
+
+class When(_Model):
+    """Criteria of a rule; the rule fires when ANY of them matches."""
+
+    red_flags: frozenset[RedFlag] = frozenset()
+    conditions: frozenset[Condition] = frozenset()
+    leg_symptoms: frozenset[LegSymptoms] = frozenset()
+    activity: frozenset[Activity] = frozenset()
+    pain_now_at_least: Annotated[int, Field(ge=0, le=10)] | None = None
+    age_at_least: Annotated[int, Field(ge=0, le=120)] | None = None
+    pregnancy_weeks_at_least: Annotated[int, Field(ge=0, le=45)] | None = None
+    spinal_surgery_within_months: Annotated[float, Field(gt=0)] | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> When:
+        if self == When.model_construct():
+            raise ValueError("'when' needs at least one criterion")
+        return self
+
+    def matches(self, intake: Intake) -> bool:
+        """True when any criterion holds for this intake."""
+        surgery = self.spinal_surgery_within_months
+        return bool(
+            self.red_flags & intake.red_flags
+            or self.conditions & intake.conditions
+            or intake.leg_symptoms in self.leg_symptoms
+            or intake.activity in self.activity
+            or (self.pain_now_at_least is not None and intake.pain_now >= self.pain_now_at_least)
+            or (self.age_at_least is not None and intake.age >= self.age_at_least)
+            or (
+                self.pregnancy_weeks_at_least is not None
+                and intake.pregnancy_weeks is not None
+                and intake.pregnancy_weeks >= self.pregnancy_weeks_at_least
+            )
+            or (
+                surgery is not None
+                and Condition.SPINAL_SURGERY in intake.conditions
+                # Unknown timing counts as recent: fail safe.
+                and (intake.surgery_months_ago is None or intake.surgery_months_ago < surgery)
+            )
+        )
+
+
+class Select(_Model):
+    """Which variants an effect applies to: all, or by family, id or tag, minus exceptions."""
+
+    all: bool = False
+    families: frozenset[TwistFamily] = frozenset()
+    variants: frozenset[str] = frozenset()
+    tags: frozenset[ContraindicationTag] = frozenset()
+    except_variants: frozenset[str] = frozenset()
+
+    def matches(self, variant: Variant) -> bool:
+        """True when the effect applies to ``variant``."""
+        if variant.id in self.except_variants:
+            return False
+        return (
+            self.all
+            or variant.family in self.families
+            or variant.id in self.variants
+            or bool(self.tags & set(variant.contraindication_tags))
+        )
+
+    def named_ids(self) -> frozenset[str]:
+        """Variant ids this selection names explicitly (checked against the library)."""
+        return self.variants | self.except_variants
+
+
+class Block(_Model):
+    """Raise the selected variants' status to at least ``status`` unless ``unlock``-ed."""
+
+    select: Select
+    status: VariantStatus
+    unlock: Unlock
+
+    @model_validator(mode="after")
+    def _blocks(self) -> Block:
+        if self.status is VariantStatus.ALLOWED:
+            raise ValueError("a block's status must be needs_clearance or not_allowed")
+        return self
+
+
+class Cap(_Model):
+    """Knee-drop ceiling, degrees, for the selected supine variants."""
+
+    select: Select
+    max_knee_drop_deg: Annotated[float, Field(gt=0, le=90)]
+
+
+class AddProps(_Model):
+    """Props added to the selected variants."""
+
+    select: Select
+    props: Annotated[tuple[Prop, ...], Field(min_length=1)]
+
+
+class Rule(_Model):
+    """One screening rule (see ``rules/screening.yaml`` for the vocabulary)."""
+
+    id: RuleId
+    title: Text
+    when: When
+    plan_status: PlanStatus | None = None
+    plan_status_unlock: Unlock = Unlock.NEVER
+    blocks: tuple[Block, ...] = ()
+    caps: tuple[Cap, ...] = ()
+    props: tuple[AddProps, ...] = ()
+    text: Text
+    source: Text
+    advice: tuple[Text, ...] = ()
+
+    @model_validator(mode="after")
+    def _valid(self) -> Rule:
+        _check_source(self.source)
+        if self.plan_status is PlanStatus.READY:
+            raise ValueError(f"rule {self.id!r}: plan_status 'ready' tightens nothing")
+        if self.plan_status is PlanStatus.SEEK_CARE_NOW and self.plan_status_unlock is not (
+            Unlock.NEVER
+        ):
+            raise ValueError(f"rule {self.id!r}: emergency status can never be unlocked")
+        return self
+
+
+class Note(_Model):
+    """A reason the engine gives on its own (text may hold ``{placeholders}``)."""
+
+    text: Text
+    source: Text
+
+    @model_validator(mode="after")
+    def _valid(self) -> Note:
+        _check_source(self.source)
+        return self
+
+
+REQUIRED_NOTES = (
+    "range_cap",
+    "not_measured",
+    "clearance_applied",
+    "clearance_cap",
+    "clearance_not_counted",
+    "unlock_hint_clinician",
+    "unlock_hint_teacher",
+    "no_variant_allowed",
+)
+
+
+class RuleSet(_Model):
+    """The whole rule table: rules in order, engine notes, general advice."""
+
+    rules: Annotated[tuple[Rule, ...], Field(min_length=1)]
+    notes: dict[RuleId, Note]
+    general_advice: tuple[Text, ...] = ()
+
+    @model_validator(mode="after")
+    def _valid(self) -> RuleSet:
+        ids = [rule.id for rule in self.rules] + list(self.notes)
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate rule ids: {dupes}")
+        missing = [name for name in REQUIRED_NOTES if name not in self.notes]
+        if missing:
+            raise ValueError(f"notes missing: {missing}")
+        return self
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule with this id (``KeyError`` otherwise)."""
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(f"unknown rule {rule_id!r}")
+
+    def named_variant_ids(self) -> frozenset[str]:
+        """Every variant id the rules name (must exist in the library)."""
+        names: set[str] = set()
+        for rule in self.rules:
+            selects = [e.select for e in rule.blocks]
+            selects += [e.select for e in rule.caps]
+            selects += [e.select for e in rule.props]
+            for select in selects:
+                names |= select.named_ids()
+        return frozenset(names)
+
+
+class RulesError(ValueError):
+    """The rule table is invalid; the message names the problem."""
+
+
+def parse_rules(data: object) -> RuleSet:
+    """Validate already-parsed rule data (the YAML mapping)."""
+    from pydantic import ValidationError
+
+    try:
+        return RuleSet.model_validate(data)
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in exc.errors()
+        ]
+        raise RulesError("invalid screening rules:\n" + "\n".join(lines)) from exc
+
+
+@functools.cache
+def load_rules() -> RuleSet:
+    """Load the packaged rule table (``twistcoach/rules/screening.yaml``), once."""
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files(RULES_PACKAGE).joinpath(RULES_FILE).read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RulesError(f"{RULES_FILE}: not valid YAML: {exc}") from exc
+    return parse_rules(data)
+
+
+# ---------------------------------------------------------------------------------------
+# The plan
+# ---------------------------------------------------------------------------------------
+
+
+class Reason(_Model):
+    """Why: the rule's id, plain-language text and its CLINICAL.md source."""
+
+    rule: str
+    text: str
+    source: str
+
+
+class VariantDecision(_Model):
+    """The decision for one variant.
+
+    Attributes
+    ----------
+    id, family
+        The variant.
+    status
+        :class:`VariantStatus`.
+    max_knee_drop_deg
+        Knee-drop cap in degrees (0 = knees up, about 90 = floor) for an allowed supine
+        variant; None when the variant is not allowed or has no knee-drop metric (seated,
+        standing).
+    props
+        Props to use (the variant's, plus any a rule adds).
+    reasons
+        Every rule that shaped the decision; never empty.
+    """
+
+    id: str
+    family: TwistFamily
+    status: VariantStatus
+    max_knee_drop_deg: float | None
+    props: tuple[Prop, ...]
+    reasons: tuple[Reason, ...]
+
+    @property
+    def allowed(self) -> bool:
+        """True when the person may practise this variant now."""
+        return self.status is VariantStatus.ALLOWED
+
+
+class ReadinessPlan(_Model):
+    """The screening result; ``model_dump(mode="json")`` is the documented JSON shape.
+
+    ``{"status", "variants": [{"id", "family", "status", "max_knee_drop_deg", "props",
+    "reasons": [{"rule", "text", "source"}]}], "advice": [...]}``
+    """
+
+    status: PlanStatus
+    variants: tuple[VariantDecision, ...]
+    advice: tuple[str, ...]
+
+    def decision(self, variant_id: str) -> VariantDecision:
+        """The decision for one variant; ``KeyError`` naming the known ids otherwise."""
+        for decision in self.variants:
+            if decision.id == variant_id:
+                return decision
+        known = ", ".join(d.id for d in self.variants)
+        raise KeyError(f"unknown variant {variant_id!r}; known: {known}")
+
+    def allowed_variants(self) -> tuple[VariantDecision, ...]:
+        """Allowed variants in difficulty order (empty unless the status is ready)."""
+        return tuple(d for d in self.variants if d.allowed)
+
+    def is_allowed(self, variant_id: str) -> bool:
+        """True when ``variant_id`` is allowed now (False for unknown ids: fail safe)."""
+        return any(d.id == variant_id and d.allowed for d in self.variants)
+
+    def fired_rules(self) -> tuple[str, ...]:
+        """Ids of every rule cited anywhere in the plan, in first-cited order."""
+        seen: dict[str, None] = {}
+        for decision in self.variants:
+            for reason in decision.reasons:
+                seen.setdefault(reason.rule, None)
+        return tuple(seen)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The documented JSON shape."""
+        return self.model_dump(mode="json")
+
+
+class ScreeningError(ValueError):
+    """The intake does not fit the pose library (e.g. a clearance names an unknown variant)."""
+
+
+def _who(clearance: Clearance) -> str:
+    return f"{clearance.name} ({clearance.by.value})"
+
+
+def _check_names(intake: Intake, library: PoseLibrary, rules: RuleSet) -> None:
+    unknown_in_rules = sorted(rules.named_variant_ids() - set(library.ids))
+    if unknown_in_rules:
+        raise ScreeningError(f"screening rules name unknown variants: {unknown_in_rules}")
+    for index, clearance in enumerate(intake.clearances):
+        unknown = [v for v in clearance.variants if v not in library]
+        if unknown:
+            raise ScreeningError(
+                f"clearances.{index}.variants: unknown variant(s) {', '.join(unknown)}; "
+                f"known: {', '.join(library.ids)}"
+            )
+
+
+def screen(intake: Intake, library: PoseLibrary, rules: RuleSet | None = None) -> ReadinessPlan:
+    """Decide which variants the person may practise, how far, and why.
+
+    Parameters
+    ----------
+    intake
+        The person's answers.
+    library
+        The pose library (every variant gets a decision, in difficulty order).
+    rules
+        The rule table; defaults to the packaged one (:func:`load_rules`).
+
+    Returns
+    -------
+    ReadinessPlan
+        See the module docs for how it is made.
+
+    Raises
+    ------
+    ScreeningError
+        When a clearance (or a rule) names a variant that is not in the library.
+    """
+    rules = load_rules() if rules is None else rules
+    _check_names(intake, library, rules)
+    notes = rules.notes
+    fired = [rule for rule in rules.rules if rule.when.matches(intake)]
+    decisions = [_decide(variant, intake, fired, rules) for variant in library]
+
+    status = PlanStatus.READY
+    has_clinician = any(c.counts and c.by is ClearanceBy.CLINICIAN for c in intake.clearances)
+    for rule in fired:
+        if rule.plan_status is None:
+            continue
+        lifted = rule.plan_status_unlock is Unlock.CLINICIAN and has_clinician
+        if not lifted and rule.plan_status.rank > status.rank:
+            status = rule.plan_status
+    if status is PlanStatus.READY and not any(d.allowed for d in decisions):
+        status = PlanStatus.SEE_CLINICIAN_FIRST
+
+    advice: list[str] = []
+    for rule in fired:
+        advice.extend(a for a in rule.advice if a not in advice)
+    if status is not PlanStatus.SEEK_CARE_NOW:
+        if not any(d.allowed for d in decisions):
+            advice.append(notes["no_variant_allowed"].text)
+        advice.extend(a for a in rules.general_advice if a not in advice)
+    return ReadinessPlan(status=status, variants=tuple(decisions), advice=tuple(advice))
+
+
+def _decide(variant: Variant, intake: Intake, fired: list[Rule], rules: RuleSet) -> VariantDecision:
+    notes = rules.notes
+    reasons: list[Reason] = []
+
+    def add(rule: str, text: str, source: str) -> None:
+        reason = Reason(rule=rule, text=text, source=source)
+        if reason not in reasons:
+            reasons.append(reason)
+
+    naming = [c for c in intake.clearances if variant.id in c.variants]
+    for clearance in naming:
+        if not clearance.counts:
+            note = notes["clearance_not_counted"]
+            add("clearance_not_counted", note.text.format(who=_who(clearance)), note.source)
+
+    status = VariantStatus.ALLOWED
+    for rule in fired:
+        for block in rule.blocks:
+            if not block.select.matches(variant):
+                continue
+            lifting = next((c for c in naming if block.unlock.accepts(c)), None)
+            if lifting is not None:
+                add(rule.id, rule.text, rule.source)
+                note = notes["clearance_applied"]
+                text = note.text.format(
+                    who=_who(lifting), date=lifting.date.isoformat(), rule=rule.id
+                )
+                add("clearance_applied", text, note.source)
+                continue
+            text = rule.text
+            if block.unlock is Unlock.CLINICIAN:
+                text = f"{text} {notes['unlock_hint_clinician'].text}"
+            elif block.unlock is Unlock.CLINICIAN_OR_TRAINED_TEACHER:
+                text = f"{text} {notes['unlock_hint_teacher'].text}"
+            add(rule.id, text, rule.source)
+            if block.status.rank > status.rank:
+                status = block.status
+
+    props = list(variant.props)
+    for rule in fired:
+        for extra in rule.props:
+            if extra.select.matches(variant):
+                props.extend(p for p in extra.props if p not in props)
+
+    cap: float | None = None
+    if status is VariantStatus.ALLOWED and variant.family.has_knee_drop:
+        # Library invariants guarantee both numbers for supine variants.
+        full = variant.full_range_knee_drop_deg or 90.0
+        cap = variant.default_max_knee_drop_deg or full / 2
+        for rule in fired:
+            for ceiling in rule.caps:
+                if ceiling.select.matches(variant):
+                    add(
+                        rule.id,
+                        f"{rule.text} (knee drop at most {ceiling.max_knee_drop_deg:g} degrees)",
+                        rule.source,
+                    )
+                    cap = min(cap, ceiling.max_knee_drop_deg)
+        for clearance in naming:
+            if clearance.max_knee_drop_deg is not None:
+                note = notes["clearance_cap"]
+                text = note.text.format(who=_who(clearance), cap=clearance.max_knee_drop_deg)
+                add("clearance_cap", text, note.source)
+                cap = min(cap, clearance.max_knee_drop_deg)
+        note = notes["range_cap"]
+        add("range_cap", note.text.format(cap=cap, full=full), note.source)
+    elif status is VariantStatus.ALLOWED:
+        note = notes["not_measured"]
+        add("not_measured", note.text, note.source)
+
+    return VariantDecision(
+        id=variant.id,
+        family=variant.family,
+        status=status,
+        max_knee_drop_deg=cap,
+        props=tuple(props),
+        reasons=tuple(reasons),
+    )
