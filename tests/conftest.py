@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from pg import pg_server  # noqa: F401  (the PostgreSQL server fixture, tests/pg.py)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 

@@ -72,7 +72,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> StorageSettings:
             f"{DATABASE_URL_ENV} must point to SQLite or PostgreSQL "
             f"(postgresql+psycopg://...), not {parsed.get_backend_name()!r}"
         )
-    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername != "postgresql+psycopg":
         # Only psycopg 3 is installed; say so rather than fail on a missing driver import.
         parsed = parsed.set(drivername="postgresql+psycopg")
     return StorageSettings(parsed.render_as_string(hide_password=False), from_environment=True)

@@ -754,13 +754,14 @@ class Repository:
                 .group_by(MetricSample.session_id)
             )
         }
-        event_counts = dict(
-            s.execute(
+        event_counts: dict[int, int] = {
+            sid: int(n)
+            for sid, n in s.execute(
                 select(SessionEvent.session_id, func.count(SessionEvent.id))
                 .where(SessionEvent.session_id.in_(ids))
                 .group_by(SessionEvent.session_id)
-            ).tuples().all()
-        )
+            )
+        }
         pains: dict[int, list[tuple[int | None, bool]]] = {i: [] for i in ids}
         for sid, data in s.execute(
             select(SessionEvent.session_id, SessionEvent.data)
@@ -768,11 +769,12 @@ class Repository:
             .order_by(SessionEvent.t, SessionEvent.id)
         ):
             pains[sid].append(_pain_level(data))
-        names = dict(
-            s.execute(
+        names: dict[int, str] = {
+            pid: name
+            for pid, name in s.execute(
                 select(Person.id, Person.name).where(Person.id.in_({r.person_id for r in rows}))
-            ).tuples().all()
-        )
+            )
+        }
         out = []
         for row in rows:
             n, mx, over = sample_stats.get(row.id, (0, None, 0))

@@ -1,0 +1,440 @@
+"""Storage tests, each run on SQLite (a temp file) and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, text
+
+from pg import PgServer
+from twistcoach.coaching import Cue, Event, Priority
+from twistcoach.metrics import Measure, Observation, PoseFamily, Side, TwistMetrics, View
+from twistcoach.storage import (
+    NotFoundError,
+    Repository,
+    SampleRecord,
+    SessionRecorder,
+    SessionStatus,
+    StorageError,
+    create_engine_for_url,
+    init_db,
+    open_repository,
+    settings_from_env,
+)
+from twistcoach.storage.db import current_revision, head_revision, table_names
+from twistcoach.storage.models import Base
+
+TABLES = [
+    "accounts",
+    "alembic_version",
+    "audit_log",
+    "clearances",
+    "events",
+    "intakes",
+    "metric_samples",
+    "people",
+    "plans",
+    "progression_decisions",
+    "sessions",
+]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL of an empty database on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'twistcoach.db'}"
+    server: PgServer = request.getfixturevalue("pg_server")
+    return server.new_database()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = create_engine_for_url(db_url)
+    init_db(eng)
+    yield eng
+    eng.dispose()
+
+
+class FakeClock:
+    """A clock the test moves by hand (aware UTC)."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def repo(engine: Engine, clock: FakeClock) -> Repository:
+    return Repository(engine, clock=clock)
+
+
+def observation(t: float, drop: float | None, confidence: float = 0.9) -> Observation:
+    """An observation with a known (or, with None, unknown) knee drop in degrees."""
+    known = Measure(drop, confidence) if drop is not None else Measure.unknown(0.1)
+    metrics = TwistMetrics(
+        timestamp_s=t,
+        knee_drop=known,
+        drop_side=Side.RIGHT if drop and drop > 0 else Side.LEFT,
+        pelvis_roll=Measure(2.0, confidence),
+        shoulder_roll=Measure(-1.0, confidence),
+        lifted_shoulder=None,
+        twist=Measure(3.0, confidence),
+        knee_flexion=Measure(80.0, confidence),
+        knees_together=True,
+        speed=Measure(5.0, confidence),
+        confidence=confidence,
+    )
+    return Observation(t, metrics, PoseFamily.SUPINE_TWIST, 0.95, View.OBLIQUE, True)
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def test_settings_default_to_sqlite_in_user_data_dir(tmp_path: Path) -> None:
+    settings = settings_from_env({"XDG_DATA_HOME": str(tmp_path)})
+    assert settings.from_environment is False
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.database_url.endswith("/twistcoach/twistcoach.db")
+
+
+def test_settings_read_postgres_url_and_force_psycopg() -> None:
+    s = settings_from_env({"TWISTCOACH_DATABASE_URL": "postgresql://u:p@db.example:5433/tc"})
+    assert s.database_url == "postgresql+psycopg://u:p@db.example:5433/tc"
+    assert s.from_environment is True
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [("not a url", "is not a database URL"), ("mysql://u@h/db", "must point to SQLite")],
+)
+def test_settings_reject_bad_urls(url: str, message: str) -> None:
+    with pytest.raises(StorageError, match=message):
+        settings_from_env({"TWISTCOACH_DATABASE_URL": url})
+
+
+def test_sqlite_pragmas_wal_and_foreign_keys(tmp_path: Path) -> None:
+    eng = create_engine_for_url(f"sqlite:///{tmp_path / 'sub' / 'db.sqlite'}")
+    with eng.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    assert (tmp_path / "sub").is_dir()
+    eng.dispose()
+
+
+# -------------------------------------------------------------------------- migrations
+
+
+def test_migrations_create_every_table_and_match_models(engine: Engine) -> None:
+    assert table_names(engine) == TABLES
+    assert current_revision(engine) == head_revision() == "0001_initial"
+    with engine.connect() as conn:
+        # The models and the migrations describe the same schema.
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_upgrade_twice_keeps_data(engine: Engine, repo: Repository) -> None:
+    repo.create_person("Kept")
+    init_db(engine)
+    assert [p.name for p in Repository(engine).list_people()] == ["Kept"]
+
+
+# ----------------------------------------------------------------------------- CRUD
+
+
+def test_accounts_people_and_audit(repo: Repository, clock: FakeClock) -> None:
+    teacher = repo.create_account(
+        " Teacher@Example.org ", "Tess", "$argon2id$fake", "teacher", trained_for_back_problems=True
+    )
+    assert teacher.email == "teacher@example.org"
+    assert teacher.created_at == dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
+    assert repo.find_account("TEACHER@example.org") == teacher
+    assert repo.find_account("nobody@example.org") is None
+    with pytest.raises(StorageError, match="already exists"):
+        repo.create_account("teacher@example.org", "Again", "h", "teacher")
+    with pytest.raises(StorageError, match="role must be one of student, teacher, clinician"):
+        repo.create_account("x@example.org", "X", "h", "admin")
+
+    student = repo.create_account("sam@example.org", "Sam", "h", "student")
+    sam = repo.create_person("Sam", account_id=student.id, teacher_id=teacher.id)
+    other = repo.create_person("Alex")
+    assert repo.person_for_account(student.id) == sam
+    assert [p.name for p in repo.list_people()] == ["Alex", "Sam"]
+    assert [p.name for p in repo.list_people(teacher_id=teacher.id)] == ["Sam"]
+    with pytest.raises(StorageError, match="not a teacher or clinician"):
+        repo.set_teacher(other.id, student.id)
+    assert repo.set_teacher(other.id, teacher.id).teacher_id == teacher.id
+    with pytest.raises(StorageError, match="already exists"):
+        repo.create_person(" Sam ")
+    with pytest.raises(NotFoundError, match=r"no person named 'Kim' \(known: Alex, Sam\)"):
+        repo.person_named("Kim")
+    assert repo.get_or_create_person("Kim").name == "Kim"
+
+    clock.advance(5)
+    entry = repo.audit(teacher.id, "clearance.record", "person:1", {"variants": ["a"]})
+    assert entry.at == dt.datetime(2026, 3, 1, 9, 0, 5, tzinfo=dt.UTC)
+    repo.audit(None, "seed", "demo")
+    assert [(a.actor_id, a.action) for a in repo.list_audit()] == [
+        (None, "seed"),
+        (teacher.id, "clearance.record"),
+    ]
+    assert [a.action for a in repo.list_audit(actor_id=teacher.id)] == ["clearance.record"]
+
+
+def test_intake_plan_clearance_and_decisions(repo: Repository, clock: FakeClock) -> None:
+    person = repo.create_person("Sam")
+    intake = repo.save_intake(person.id, {"age": 42, "conditions": ["chronic_low_back_pain"]})
+    clock.advance(1)
+    plan = repo.save_plan(person.id, intake.id, {"variants": [{"id": "v1"}]}, "practice")
+    assert repo.latest_intake(person.id) == intake
+    assert repo.latest_plan(person.id) == plan
+    assert plan.data == {"variants": [{"id": "v1"}]}
+    assert repo.get_plan(plan.id).intake_id == intake.id
+    with pytest.raises(NotFoundError, match="no intake 999"):
+        repo.save_plan(person.id, 999, {}, "x")
+
+    clearance = repo.record_clearance(
+        person.id, "clinician", "Dr Lee", dt.date(2026, 2, 27), ["supine_twist_feet_wide"], 35.0
+    )
+    assert repo.list_clearances(person.id) == [clearance]
+    assert clearance.variants == ["supine_twist_feet_wide"]
+    assert clearance.max_knee_drop_deg == 35.0
+    with pytest.raises(StorageError, match=r"knee-drop limit must be in \(0, 90\]"):
+        repo.record_clearance(person.id, "teacher", "T", dt.date(2026, 1, 1), [], 120.0)
+    with pytest.raises(StorageError, match="cleared by must be one of"):
+        repo.record_clearance(person.id, "friend", "T", dt.date(2026, 1, 1), [], 20.0)
+
+    decision = repo.record_decision(person.id, {"raise_cap_to": 40}, "approved", None)
+    assert repo.list_decisions(person.id) == [decision]
+    assert decision.suggestion == {"raise_cap_to": 40}
+
+
+def test_session_lifecycle_and_summary(repo: Repository, clock: FakeClock) -> None:
+    person = repo.create_person("Sam")
+    session = repo.start_session(person.id, "supine_twist_basic", 30.0, "video:x.mp4", 2)
+    assert session.status == "running"
+    for t, drop, cap in [
+        (0.0, 1.0, 30.0),
+        (1.0, -28.5, 30.0),
+        (2.0, 31.0, 30.0),
+        (3.0, 26.0, 25.0),
+    ]:
+        repo.add_sample(session.id, SampleRecord(t, drop, 2.0, -1.0, 3.0, 4.0, 0.8, cap))
+    repo.add_sample(session.id, SampleRecord(4.0, None, None, None, None, None, 0.0, 25.0))
+    repo.add_event(session.id, 0.5, "cue", "sink", "let the knees sink", {"priority": "guidance"})
+    repo.add_pain(session.id, 2.5, 4)
+    repo.add_pain(session.id, 3.5, None, sharp=True)
+    clock.advance(10)
+    ended = repo.end_session(session.id, "stopped", "sharp_pain", end_pain=5)
+    assert ended.ended_at == dt.datetime(2026, 3, 1, 9, 0, 10, tzinfo=dt.UTC)
+
+    detail = repo.get_session(session.id)
+    summary = detail.summary
+    assert summary.session.status == "stopped"
+    assert summary.session.stop_reason == "sharp_pain"
+    assert (summary.n_samples, summary.n_events) == (5, 3)
+    assert summary.max_abs_knee_drop == 31.0
+    # 31 > 30 and 26 > 25 are over the cap in force at that second; -28.5 is not.
+    assert summary.over_cap_samples == 2
+    assert summary.pain_reports == (4, 10)
+    assert summary.sharp_pain is True
+    assert summary.max_pain == 10
+    assert summary.pain_rise == 8
+    assert [s.knee_drop for s in detail.samples] == [1.0, -28.5, 31.0, 26.0, None]
+    assert [(e.t, e.type, e.event_id) for e in detail.events] == [
+        (0.5, "cue", "sink"),
+        (2.5, "pain", "pain"),
+        (3.5, "pain", "pain"),
+    ]
+    with pytest.raises(StorageError, match="is stopped, not running"):
+        repo.add_event(session.id, 5.0, "cue", "x", "late")
+    with pytest.raises(NotFoundError, match="no session with id 999"):
+        repo.get_session(999)
+    with pytest.raises(StorageError, match="pain level must be a whole number from 0 to 10"):
+        repo.add_pain(repo.start_session(person.id, "v", 20.0, "t").id, 1.0, 11)
+
+
+def test_list_sessions_newest_first_and_history_oldest_first(
+    repo: Repository, clock: FakeClock
+) -> None:
+    sam, alex = repo.create_person("Sam"), repo.create_person("Alex")
+    ids = []
+    for person in (sam, alex, sam):
+        ids.append(repo.start_session(person.id, "v", 30.0, "t").id)
+        repo.end_session(ids[-1])
+        clock.advance(60)
+    assert [s.session.id for s in repo.list_sessions()] == ids[::-1]
+    assert [s.session.id for s in repo.list_sessions(sam.id)] == [ids[2], ids[0]]
+    assert [s.session.id for s in repo.history(sam.id)] == [ids[0], ids[2]]
+    assert [s.session.person_name for s in repo.list_sessions(limit=1)] == ["Sam"]
+
+
+def test_mark_interrupted_sessions(engine: Engine, repo: Repository, clock: FakeClock) -> None:
+    person = repo.create_person("Sam")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = socket.gethostname()
+    dead_local = repo.start_session(person.id, "v", 30.0, "t", owner=f"{host}:{dead.pid}")
+    repo.add_event(dead_local.id, 7.0, "event", "hold_started", "hold")
+    alive_local = repo.start_session(person.id, "v", 30.0, "t")  # this very process
+    remote = repo.start_session(person.id, "v", 30.0, "t", owner="elsewhere:1")
+    clock.advance(30)
+    assert repo.mark_interrupted_sessions(stale_after_s=60) == [dead_local.id]
+    clock.advance(31)
+    assert repo.mark_interrupted_sessions(stale_after_s=60) == [remote.id]
+    interrupted = repo.get_session(dead_local.id)
+    assert interrupted.session.status == "interrupted"
+    assert interrupted.session.ended_at == dead_local.started_at + dt.timedelta(seconds=7)
+    assert [e.event_id for e in interrupted.events] == ["hold_started"]
+    assert repo.get_session(alive_local.id).session.status == "running"
+
+
+# ------------------------------------------------------------------------- recorder
+
+
+def test_recorder_samples_once_a_second_and_keeps_coach_outputs(repo: Repository) -> None:
+    person = repo.create_person("Sam")
+    recorder = SessionRecorder.start(repo, person.id, "supine_twist_basic", 30.0, "test", 1)
+    with recorder:
+        written = [recorder.observe(observation(i * 0.25, i * 1.0)) for i in range(13)]
+        recorder.observe(Observation(3.1, None, PoseFamily.OTHER, 0.0, View.UNKNOWN, False))
+        recorder.record(
+            [
+                Cue(1.2, "ease_back", "Ease back a little.", Priority.CORRECTION, "over", "R-1"),
+                Event(2.0, "pain_reported", "pain reported: 3/10", {"level": 3, "rise": 2}),
+                Event(2.0, "cap_lowered", "cap lowered", {"from_deg": 30.0, "to_deg": 25.0}),
+            ]
+        )
+        recorder.observe(observation(3.3, 20.0))
+        recorder.observe(observation(4.0, 21.0))
+    # t = 0, 1, 2, 3 and 4 s (the frame at 3.1 s had no person: stored as unknown).
+    assert written == [i % 4 == 0 for i in range(13)]
+    detail = repo.get_session(recorder.session_id)
+    assert [s.t for s in detail.samples] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert [s.knee_drop for s in detail.samples] == [0.0, 4.0, 8.0, 12.0, 21.0]
+    assert [s.cap for s in detail.samples] == [30.0, 30.0, 30.0, 30.0, 25.0]
+    assert [(e.type, e.event_id) for e in detail.events] == [
+        ("cue", "ease_back"),
+        ("pain", "pain_reported"),
+        ("event", "cap_lowered"),
+    ]
+    assert detail.events[0].data == {"priority": "correction", "reason": "over", "rule": "R-1"}
+    assert detail.session.status == "completed"
+    assert detail.session.end_pain == 3
+    assert detail.summary.pain_reports == (3,)
+
+
+def test_recorder_sharp_pain_stop(repo: Repository) -> None:
+    person = repo.create_person("Sam")
+    with SessionRecorder.start(repo, person.id, "v", 30.0, "test") as recorder:
+        recorder.record(
+            [
+                Cue(5.0, "stop_sharp_pain", "Stop now.", Priority.SAFETY, "sharp", "COACH-X"),
+                Event(5.0, "session_stopped", "stopped", {"reason": "sharp_pain"}),
+            ]
+        )
+        recorder.record([Event(6.0, "late", "stored: the session is still open", {})])
+        finished = recorder.finish()
+        recorder.record([Event(7.0, "after", "not stored", {})])
+    assert finished.status == "stopped"
+    assert finished.stop_reason == "sharp_pain"
+    detail = repo.get_session(recorder.session_id)
+    assert detail.summary.sharp_pain is True
+    assert [e.event_id for e in detail.events] == [
+        "stop_sharp_pain",
+        "session_stopped",
+        "sharp_pain",
+        "late",
+    ]
+
+
+def test_recorder_marks_crash_as_interrupted(repo: Repository) -> None:
+    person = repo.create_person("Sam")
+    with pytest.raises(RuntimeError), SessionRecorder.start(repo, person.id, "v", 30.0, "t") as rec:
+        rec.observe(observation(0.0, 5.0))
+        raise RuntimeError("camera unplugged")
+    detail = repo.get_session(rec.session_id)
+    assert detail.session.status == "interrupted"
+    assert detail.session.stop_reason == "recording failed: RuntimeError"
+    assert len(detail.samples) == 1
+
+
+# -------------------------------------------------------------------------- SIGKILL
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from twistcoach.coaching import Event
+    from twistcoach.metrics import Observation, PoseFamily, View
+    from twistcoach.storage import Repository, SessionRecorder, create_engine_for_url
+
+    repo = Repository(create_engine_for_url(sys.argv[1]))
+    person = repo.get_or_create_person("Killed")
+    recorder = SessionRecorder.start(repo, person.id, "supine_twist", 30.0, "sigkill-test")
+    print("session", recorder.session_id, flush=True)
+    t0 = time.monotonic()
+    k = 0
+    while True:
+        t = time.monotonic() - t0
+        recorder.observe(Observation(t, None, PoseFamily.SUPINE, 0.0, View.OBLIQUE, True))
+        recorder.record([Event(t, "tick", f"tick {k}", {"k": k, "wall": time.time()})])
+        print(k, flush=True)  # acknowledged: the event is committed
+        k += 1
+        time.sleep(0.1)
+    """
+)
+
+
+@pytest.mark.slow
+def test_sigkill_loses_at_most_the_last_second(db_url: str) -> None:
+    init_db(create_engine_for_url(db_url))
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, db_url], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    first = child.stdout.readline().split()
+    assert first[0] == "session", first
+    session_id = int(first[1])
+    assert child.stdout.readline().strip() == "0"
+    time.sleep(2.0)
+    killed_at = time.time()
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    acknowledged = [int(line) for line in child.stdout.read().split()]
+    assert child.returncode == -signal.SIGKILL
+
+    repo = open_repository(create_engine_for_url(db_url))  # marks dead sessions
+    detail = repo.get_session(session_id)
+    assert detail.session.status == SessionStatus.INTERRUPTED
+    ticks = [e for e in detail.events if e.event_id == "tick"]
+    ks = [int(e.data["k"]) for e in ticks]
+    # Contiguous from the first tick, and nothing acknowledged is missing.
+    assert ks == list(range(len(ks)))
+    assert len(ks) >= max(acknowledged, default=0) + 1
+    assert len(ks) >= 10  # about 2 s at 10 a second, at least 1 s of it
+    assert killed_at - float(ticks[-1].data["wall"]) <= 1.0
+    # Samples, once a second, also reach the last second.
+    assert len(detail.samples) >= 2
+    assert ticks[-1].t - detail.samples[-1].t <= 1.0
