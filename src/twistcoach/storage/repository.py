@@ -266,6 +266,10 @@ class Repository:
         self._clock = clock
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
+    def now(self) -> dt.datetime:
+        """The repository clock's current time (aware UTC)."""
+        return self._now()
+
     def _now(self) -> dt.datetime:
         now = self._clock()
         if now.tzinfo is None:
