@@ -222,6 +222,7 @@ class Rule(_Model):
     blocks: tuple[Block, ...] = ()
     caps: tuple[Cap, ...] = ()
     props: tuple[AddProps, ...] = ()
+    applies_to: Select | None = None
     text: Text
     source: Text
     advice: tuple[Text, ...] = ()
@@ -437,6 +438,12 @@ def _check_names(intake: Intake, library: PoseLibrary, rules: RuleSet) -> None:
             )
 
 
+def firing_rules(intake: Intake, rules: RuleSet | None = None) -> tuple[str, ...]:
+    """Ids of the rules whose ``when`` matches the intake, in table order."""
+    rules = load_rules() if rules is None else rules
+    return tuple(rule.id for rule in rules.rules if rule.when.matches(intake))
+
+
 def screen(intake: Intake, library: PoseLibrary, rules: RuleSet | None = None) -> ReadinessPlan:
     """Decide which variants the person may practise, how far, and why.
 
@@ -523,6 +530,11 @@ def _decide(variant: Variant, intake: Intake, fired: list[Rule], rules: RuleSet)
             add(rule.id, text, rule.source)
             if block.status.rank > status.rank:
                 status = block.status
+
+    for rule in fired:
+        # Rules that only advise still explain themselves on the variants they concern.
+        if rule.applies_to is not None and rule.applies_to.matches(variant):
+            add(rule.id, rule.text, rule.source)
 
     props = list(variant.props)
     for rule in fired:

@@ -1,0 +1,230 @@
+"""Tests of the intake model, its error messages and the JSON/YAML file edge."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from twistcoach.intake import (
+    RED_FLAG_QUESTIONS,
+    Activity,
+    Clearance,
+    ClearanceBy,
+    Condition,
+    Intake,
+    IntakeError,
+    LegSymptoms,
+    RedFlag,
+    dump_intake,
+    load_intake,
+    parse_intake,
+    parse_intake_text,
+)
+
+
+def base(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "age": 52,
+        "pain_now": 3,
+        "pain_duration_weeks": 26,
+        "activity": "light",
+        "leg_symptoms": "none",
+        "red_flags": [],
+        "conditions": ["chronic_low_back_pain"],
+        "surgery_months_ago": None,
+        "pregnancy_weeks": None,
+        "clearances": [],
+    }
+    data.update(changes)
+    return data
+
+
+def test_vocabularies_are_exactly_the_issue_s() -> None:
+    assert [a.value for a in Activity] == ["deconditioned", "light", "active"]
+    assert [s.value for s in LegSymptoms] == ["none", "above_knee", "below_knee", "both_legs"]
+    assert len(RedFlag) == 16 and len(Condition) == 16
+    assert set(RED_FLAG_QUESTIONS) == set(RedFlag)
+    assert list(Intake.model_fields) == [
+        "age",
+        "pain_now",
+        "pain_duration_weeks",
+        "activity",
+        "leg_symptoms",
+        "red_flags",
+        "conditions",
+        "surgery_months_ago",
+        "pregnancy_weeks",
+        "clearances",
+    ]
+
+
+def test_parse_valid_intake_with_clearance() -> None:
+    intake = parse_intake(
+        base(
+            clearances=[
+                {
+                    "by": "teacher",
+                    "name": "Ana",
+                    "date": "2026-10-01",
+                    "variants": ["seated_twist_easy"],
+                    "teacher_trained_for_back_problems": True,
+                },
+                {
+                    "by": "clinician",
+                    "name": "Dr Lee",
+                    "date": "2026-09-15",
+                    "variants": ["supine_twist_full"],
+                    "max_knee_drop_deg": 50,
+                },
+            ]
+        )
+    )
+    assert intake.age == 52
+    assert intake.conditions == frozenset({Condition.CHRONIC_LOW_BACK_PAIN})
+    teacher, clinician = intake.clearances
+    assert teacher.counts and teacher.date == dt.date(2026, 10, 1)
+    assert clinician.counts and clinician.max_knee_drop_deg == 50.0
+    assert not clinician.teacher_trained_for_back_problems
+
+
+def test_untrained_teacher_clearance_parses_but_does_not_count() -> None:
+    clearance = Clearance(
+        by=ClearanceBy.TEACHER, name="Bo", date=dt.date(2026, 1, 2), variants=("x",)
+    )
+    assert not clearance.counts
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            base(activity="sedentary"),
+            "activity: 'sedentary' is not allowed; allowed: deconditioned, light, active",
+        ),
+        (
+            base(leg_symptoms="left"),
+            "leg_symptoms: 'left' is not allowed; allowed: none, above_knee, below_knee, both_legs",
+        ),
+        (
+            base(red_flags=["headache"]),
+            "red_flags.0: 'headache' is not allowed; allowed: bladder_dysfunction",
+        ),
+        (
+            base(conditions=["flu"]),
+            "conditions.0: 'flu' is not allowed; allowed: chronic_low_back_pain",
+        ),
+        (base(pain_now=11), "pain_now: Input should be less than or equal to 10"),
+        (base(age=12), "age: Input should be greater than or equal to 16"),
+        (base(pain_duration_weeks=-1), "pain_duration_weeks: Input should be greater than"),
+        (base(mood="good"), "mood: unknown field; allowed fields: age, pain_now"),
+        ({k: v for k, v in base().items() if k != "age"}, "age: required field is missing"),
+        (base(pregnancy_weeks=12), "pregnancy_weeks is set but 'pregnancy' is not in"),
+        (
+            base(
+                clearances=[{"by": "friend", "name": "X", "date": "2026-01-01", "variants": ["a"]}]
+            ),
+            "clearances.0.by: 'friend' is not allowed; allowed: clinician, teacher",
+        ),
+        (
+            base(
+                clearances=[
+                    {
+                        "by": "clinician",
+                        "name": "X",
+                        "date": "2026-01-01",
+                        "variants": ["a"],
+                        "stamp": 1,
+                    }
+                ]
+            ),
+            "clearances.0.stamp: unknown field; allowed fields: by, name, date",
+        ),
+        (
+            base(
+                clearances=[
+                    {
+                        "by": "clinician",
+                        "name": "X",
+                        "date": "2026-01-01",
+                        "variants": ["a"],
+                        "teacher_trained_for_back_problems": True,
+                    }
+                ]
+            ),
+            "clearances.0: teacher_trained_for_back_problems is only for clearances by a teacher",
+        ),
+        (
+            base(
+                clearances=[
+                    {
+                        "by": "clinician",
+                        "name": "X",
+                        "date": "2026-01-01",
+                        "variants": ["a"],
+                        "max_knee_drop_deg": 120,
+                    }
+                ]
+            ),
+            "clearances.0.max_knee_drop_deg: Input should be less than or equal to 90",
+        ),
+        (
+            base(
+                clearances=[
+                    {"by": "clinician", "name": "X", "date": "yesterday", "variants": ["a"]}
+                ]
+            ),
+            "clearances.0.date: Input should be a valid date",
+        ),
+    ],
+)
+def test_bad_intakes_name_the_field_and_what_is_allowed(
+    data: dict[str, Any], expected: str
+) -> None:
+    with pytest.raises(IntakeError) as info:
+        parse_intake(data)
+    assert expected in str(info.value)
+
+
+def test_not_a_mapping() -> None:
+    with pytest.raises(IntakeError, match="must be a mapping of fields: age, pain_now"):
+        parse_intake([1, 2])
+
+
+def test_yaml_and_json_round_trip(tmp_path: Path) -> None:
+    intake = parse_intake(base(red_flags=["thoracic_pain", "history_of_cancer"]))
+    for name in ("p.json", "p.yaml", "p.yml"):
+        path = dump_intake(intake, tmp_path / name)
+        assert load_intake(path) == intake
+    data = json.loads((tmp_path / "p.json").read_text())
+    assert data["red_flags"] == ["history_of_cancer", "thoracic_pain"]
+    assert data["activity"] == "light"
+
+
+def test_load_errors_start_with_the_path(tmp_path: Path) -> None:
+    with pytest.raises(IntakeError, match="missing.json: file not found"):
+        load_intake(tmp_path / "missing.json")
+    with pytest.raises(IntakeError, match=r"unknown file type '\.txt'"):
+        load_intake(tmp_path / "x.txt")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(IntakeError, match="bad.json: invalid intake\nnot valid JSON"):
+        load_intake(bad)
+    bad_yaml = tmp_path / "bad.yaml"
+    bad_yaml.write_text("age: [1\n")
+    with pytest.raises(IntakeError, match="not valid YAML"):
+        load_intake(bad_yaml)
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text("age: 40\npain_now: 2\n")
+    with pytest.raises(IntakeError) as info:
+        load_intake(wrong)
+    assert "pain_duration_weeks: required field is missing" in str(info.value)
+    assert "activity: required field is missing" in str(info.value)
+
+
+def test_parse_text_unknown_format() -> None:
+    with pytest.raises(IntakeError, match="unknown intake format 'toml'"):
+        parse_intake_text("", "toml")

@@ -1,0 +1,426 @@
+"""Table tests for every screening rule, clearances, and the rule table's validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from twistcoach.intake import Intake, parse_intake
+from twistcoach.poses import PoseLibrary, load_library
+from twistcoach.screening import (
+    PlanStatus,
+    ReadinessPlan,
+    RulesError,
+    ScreeningError,
+    VariantStatus,
+    firing_rules,
+    load_rules,
+    parse_rules,
+    screen,
+)
+
+A, N, X = VariantStatus.ALLOWED, VariantStatus.NEEDS_CLEARANCE, VariantStatus.NOT_ALLOWED
+ORDER = (
+    "supine_twist_supported",
+    "supine_twist_partial",
+    "supine_twist_full",
+    "seated_twist_easy",
+    "seated_twist_marichyasana",
+    "seated_twist_half_lord_of_fishes",
+    "standing_twist_revolved_triangle",
+)
+
+
+@pytest.fixture(scope="module")
+def library() -> PoseLibrary:
+    return load_library()
+
+
+def intake(**changes: Any) -> Intake:
+    data: dict[str, Any] = {
+        "age": 40,
+        "pain_now": 0,
+        "pain_duration_weeks": 0,
+        "activity": "active",
+        "leg_symptoms": "none",
+    }
+    data.update(changes)
+    return parse_intake(data)
+
+
+def clinician(*variants: str, cap: float | None = None) -> dict[str, Any]:
+    return {
+        "by": "clinician",
+        "name": "Dr Rao",
+        "date": "2026-11-01",
+        "variants": list(variants),
+        "max_knee_drop_deg": cap,
+    }
+
+
+def teacher(*variants: str, trained: bool, cap: float | None = None) -> dict[str, Any]:
+    return {
+        "by": "teacher",
+        "name": "Mia",
+        "date": "2026-11-02",
+        "variants": list(variants),
+        "max_knee_drop_deg": cap,
+        "teacher_trained_for_back_problems": trained,
+    }
+
+
+def summary(plan: ReadinessPlan) -> list[tuple[VariantStatus, float | None]]:
+    assert tuple(d.id for d in plan.variants) == ORDER
+    return [(d.status, d.max_knee_drop_deg) for d in plan.variants]
+
+
+def rules_of(plan: ReadinessPlan, variant_id: str) -> set[str]:
+    return {r.rule for r in plan.decision(variant_id).reasons}
+
+
+# Each row: rule id, the intake that fires it, expected plan status, expected per variant
+# (status, cap) in ORDER. Caps: 45/54/63 are the library's own (50/60/70% of ~90 degrees).
+TABLE: list[tuple[str, Intake, PlanStatus, list[tuple[VariantStatus, float | None]]]] = [
+    (
+        "no_rule",
+        intake(),
+        PlanStatus.READY,
+        [(A, 45), (A, 54), (A, 63), (A, None), (A, None), (A, None), (A, None)],
+    ),
+    (
+        "emergency_signs",
+        intake(red_flags=["saddle_numbness"]),
+        PlanStatus.SEEK_CARE_NOW,
+        [(X, None)] * 7,
+    ),
+    (
+        "emergency_signs",
+        intake(leg_symptoms="both_legs"),
+        PlanStatus.SEEK_CARE_NOW,
+        [(X, None)] * 7,
+    ),
+    (
+        "serious_red_flag",
+        intake(red_flags=["history_of_cancer"]),
+        PlanStatus.SEE_CLINICIAN_FIRST,
+        [(X, None)] * 7,
+    ),
+    (
+        "caution_supine_only",
+        intake(pain_now=1),
+        PlanStatus.READY,
+        [(A, 45), (A, 45), (N, None), (X, None), (X, None), (X, None), (X, None)],
+    ),
+    (
+        "caution_supine_only",
+        intake(activity="deconditioned"),
+        PlanStatus.READY,
+        [(A, 45), (A, 45), (N, None), (X, None), (X, None), (X, None), (X, None)],
+    ),
+    (
+        "caution_supine_only",
+        intake(leg_symptoms="above_knee"),
+        PlanStatus.READY,
+        [(A, 45), (A, 45), (N, None), (X, None), (X, None), (X, None), (X, None)],
+    ),
+    (
+        "caution_supine_only",
+        intake(conditions=["scoliosis"]),
+        PlanStatus.READY,
+        [(A, 45), (A, 45), (N, None), (X, None), (X, None), (X, None), (X, None)],
+    ),
+    (
+        "disc_or_nerve_root",
+        intake(conditions=["herniated_disc"]),
+        PlanStatus.SEE_CLINICIAN_FIRST,
+        [(N, None)] * 3 + [(X, None)] * 4,
+    ),
+    (
+        "disc_or_nerve_root",
+        intake(leg_symptoms="below_knee"),
+        PlanStatus.SEE_CLINICIAN_FIRST,
+        [(N, None)] * 3 + [(X, None)] * 4,
+    ),
+    (
+        "spondylolisthesis_or_stenosis",
+        intake(conditions=["spinal_stenosis"]),
+        PlanStatus.SEE_CLINICIAN_FIRST,
+        [(N, None)] * 3 + [(X, None)] * 4,
+    ),
+    (
+        "vertebral_fracture",
+        intake(conditions=["vertebral_fracture"]),
+        PlanStatus.SEE_CLINICIAN_FIRST,
+        [(N, None), (N, None)] + [(X, None)] * 5,
+    ),
+    (
+        "recent_spinal_surgery",
+        intake(conditions=["spinal_surgery"], surgery_months_ago=6),
+        PlanStatus.SEE_CLINICIAN_FIRST,
+        [(N, None)] * 3 + [(X, None)] * 4,
+    ),
+    (
+        "recent_spinal_surgery",
+        intake(conditions=["spinal_surgery"]),  # unknown timing counts as recent
+        PlanStatus.SEE_CLINICIAN_FIRST,
+        [(N, None)] * 3 + [(X, None)] * 4,
+    ),
+    (
+        "hip_replacement_posterior",
+        intake(conditions=["hip_replacement_posterior"]),
+        PlanStatus.SEE_CLINICIAN_FIRST,
+        [(N, None)] * 3 + [(X, None)] * 4,
+    ),
+    (
+        "pregnancy",
+        intake(conditions=["pregnancy"], pregnancy_weeks=12),
+        PlanStatus.SEE_CLINICIAN_FIRST,
+        [(N, None)] * 3 + [(X, None)] * 4,
+    ),
+    (
+        "low_bone_density",
+        intake(conditions=["osteopenia"]),
+        PlanStatus.READY,
+        [(A, 40), (A, 40), (X, None), (X, None), (X, None), (X, None), (X, None)],
+    ),
+    (
+        "flare_today",
+        intake(pain_now=7),
+        PlanStatus.READY,
+        [(A, 35)] + [(X, None)] * 6,
+    ),
+    (
+        "flare_today",
+        intake(conditions=["acute_flare"]),
+        PlanStatus.READY,
+        [(A, 35)] + [(X, None)] * 6,
+    ),
+    (
+        "age_65_plus",
+        intake(age=66),
+        PlanStatus.READY,
+        [(A, 45), (A, 45), (A, 45), (A, None), (A, None), (A, None), (A, None)],
+    ),
+    (
+        "age_70_plus",
+        intake(age=70),
+        PlanStatus.READY,
+        [(A, 40), (A, 40), (A, 40), (A, None), (A, None), (A, None), (A, None)],
+    ),
+    (
+        "si_joint",
+        intake(conditions=["si_joint_pain"]),
+        PlanStatus.READY,
+        [(A, 45), (A, 45), (N, None), (X, None), (X, None), (X, None), (X, None)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "person", "status", "expected"), TABLE)
+def test_rule_table(
+    library: PoseLibrary,
+    rule: str,
+    person: Intake,
+    status: PlanStatus,
+    expected: list[tuple[VariantStatus, float | None]],
+) -> None:
+    plan = screen(person, library)
+    assert plan.status is status
+    assert summary(plan) == expected
+    if rule != "no_rule":
+        assert rule in firing_rules(person)
+        assert rule in plan.fired_rules()
+    for decision in plan.variants:
+        assert decision.reasons, f"{decision.id} has no reason"
+        for reason in decision.reasons:
+            assert reason.source.startswith("CLINICAL.md §")
+        if decision.allowed and decision.max_knee_drop_deg is not None:
+            assert decision.max_knee_drop_deg < 90
+
+
+def test_every_rule_in_the_table_is_tested() -> None:
+    tested = {row[0] for row in TABLE}
+    assert {rule.id for rule in load_rules().rules} <= tested | {"pregnancy_later_short_holds"}
+
+
+def test_si_joint_and_later_pregnancy_add_advice(library: PoseLibrary) -> None:
+    plan = screen(intake(conditions=["si_joint_pain"]), library)
+    assert any("pelvis roll" in line for line in plan.advice)
+    early = intake(conditions=["pregnancy"], pregnancy_weeks=12, clearances=[clinician(*ORDER)])
+    later = intake(conditions=["pregnancy"], pregnancy_weeks=24, clearances=[clinician(*ORDER)])
+    early_plan, later_plan = screen(early, library), screen(later, library)
+    assert summary(early_plan)[:3] == [(A, 45), (A, 45), (A, 45)]
+    assert summary(later_plan)[:3] == [(A, 30), (A, 30), (A, 30)]
+    assert "pregnancy_later_short_holds" in rules_of(later_plan, "supine_twist_partial")
+    assert any("about 15 seconds" in line for line in later_plan.advice)
+    # Closed twists stay off in pregnancy even when a clinician names them.
+    assert summary(later_plan)[3:] == [(A, None), (X, None), (X, None), (X, None)]
+
+
+def test_emergency_is_never_overridden(library: PoseLibrary) -> None:
+    person = intake(
+        red_flags=["bladder_dysfunction"],
+        clearances=[clinician(*ORDER), teacher(*ORDER, trained=True)],
+    )
+    plan = screen(person, library)
+    assert plan.status is PlanStatus.SEEK_CARE_NOW
+    assert plan.allowed_variants() == ()
+    assert plan.advice[0].startswith("Seek medical care today")
+    assert not any("Supine before seated" in line for line in plan.advice)
+
+
+def test_clinician_clearance_lifts_a_red_flag_for_named_variants_only(
+    library: PoseLibrary,
+) -> None:
+    person = intake(red_flags=["history_of_cancer"], clearances=[clinician("supine_twist_partial")])
+    plan = screen(person, library)
+    assert plan.status is PlanStatus.READY
+    assert [d.id for d in plan.allowed_variants()] == ["supine_twist_partial"]
+    assert plan.decision("supine_twist_partial").max_knee_drop_deg == 54
+    assert "clearance_applied" in rules_of(plan, "supine_twist_partial")
+    assert plan.decision("supine_twist_full").status is X
+
+
+def test_teacher_cannot_lift_a_red_flag(library: PoseLibrary) -> None:
+    person = intake(
+        red_flags=["thoracic_pain"], clearances=[teacher("supine_twist_partial", trained=True)]
+    )
+    plan = screen(person, library)
+    assert plan.status is PlanStatus.SEE_CLINICIAN_FIRST
+    assert plan.allowed_variants() == ()
+
+
+def test_trained_teacher_unlocks_seated_pose_by_pose(library: PoseLibrary) -> None:
+    person = intake(
+        pain_now=2, clearances=[teacher("seated_twist_easy", "supine_twist_full", trained=True)]
+    )
+    plan = screen(person, library)
+    assert summary(plan) == [
+        (A, 45),
+        (A, 45),
+        (A, 45),
+        (A, None),
+        (X, None),
+        (X, None),
+        (X, None),
+    ]
+    assert "clearance_applied" in rules_of(plan, "seated_twist_easy")
+    assert "not_measured" in rules_of(plan, "seated_twist_easy")
+
+
+def test_untrained_teacher_clearance_is_not_counted_and_says_so(library: PoseLibrary) -> None:
+    person = intake(pain_now=2, clearances=[teacher("seated_twist_easy", trained=False)])
+    plan = screen(person, library)
+    decision = plan.decision("seated_twist_easy")
+    assert decision.status is X
+    assert "clearance_not_counted" in rules_of(plan, "seated_twist_easy")
+
+
+def test_teacher_cannot_clear_a_disc_problem_but_a_clinician_can_with_a_cap(
+    library: PoseLibrary,
+) -> None:
+    by_teacher = intake(
+        conditions=["sciatica"], clearances=[teacher("supine_twist_partial", trained=True)]
+    )
+    assert screen(by_teacher, library).decision("supine_twist_partial").status is N
+    by_clinician = intake(
+        conditions=["sciatica"], clearances=[clinician("supine_twist_partial", cap=30)]
+    )
+    plan = screen(by_clinician, library)
+    assert plan.status is PlanStatus.READY
+    assert summary(plan)[:3] == [(N, None), (A, 30), (N, None)]
+    assert {"disc_or_nerve_root", "clearance_applied", "clearance_cap"} <= rules_of(
+        plan, "supine_twist_partial"
+    )
+
+
+def test_hip_posterior_clearance_adds_pillow_and_small_range(library: PoseLibrary) -> None:
+    person = intake(
+        conditions=["hip_replacement_posterior"], clearances=[clinician("supine_twist_partial")]
+    )
+    decision = screen(person, library).decision("supine_twist_partial")
+    assert decision.status is A
+    assert decision.max_knee_drop_deg == 30
+    assert [p.value for p in decision.props] == ["mat", "pillow"]
+
+
+def test_bone_density_full_twist_stays_off_even_with_clearance(library: PoseLibrary) -> None:
+    person = intake(
+        conditions=["osteoporosis"],
+        clearances=[clinician("supine_twist_full", "seated_twist_easy")],
+    )
+    plan = screen(person, library)
+    assert plan.decision("supine_twist_full").status is X
+    assert plan.decision("seated_twist_easy").status is X
+
+
+def test_old_surgery_is_only_a_caution(library: PoseLibrary) -> None:
+    plan = screen(intake(conditions=["spinal_surgery"], surgery_months_ago=24), library)
+    assert plan.status is PlanStatus.READY
+    assert summary(plan)[:3] == [(A, 45), (A, 45), (N, None)]
+
+
+def test_clearance_cap_applies_even_when_not_needed(library: PoseLibrary) -> None:
+    plan = screen(intake(clearances=[clinician("supine_twist_full", cap=20)]), library)
+    assert plan.decision("supine_twist_full").max_knee_drop_deg == 20
+    assert plan.decision("supine_twist_partial").max_knee_drop_deg == 54
+
+
+def test_clearance_with_unknown_variant_is_an_error(library: PoseLibrary) -> None:
+    with pytest.raises(ScreeningError, match=r"clearances\.0\.variants: unknown variant"):
+        screen(intake(clearances=[clinician("lotus")]), library)
+
+
+def test_helpers(library: PoseLibrary) -> None:
+    plan = screen(intake(pain_now=3), library)
+    assert plan.is_allowed("supine_twist_partial")
+    assert not plan.is_allowed("seated_twist_easy")
+    assert not plan.is_allowed("lotus")
+    with pytest.raises(KeyError, match="unknown variant 'lotus'"):
+        plan.decision("lotus")
+    assert plan.fired_rules()[0] == "caution_supine_only"
+    data = plan.to_json_dict()
+    assert set(data) == {"status", "variants", "advice"}
+    assert set(data["variants"][0]) == {
+        "id",
+        "family",
+        "status",
+        "max_knee_drop_deg",
+        "props",
+        "reasons",
+    }
+    assert set(data["variants"][0]["reasons"][0]) == {"rule", "text", "source"}
+    assert data["status"] == "ready"
+    assert data["variants"][3]["max_knee_drop_deg"] is None
+
+
+def test_no_variant_allowed_gives_see_clinician_first(library: PoseLibrary) -> None:
+    plan = screen(intake(conditions=["pregnancy"]), library)
+    assert plan.status is PlanStatus.SEE_CLINICIAN_FIRST
+    assert any("No twist is allowed yet" in line for line in plan.advice)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["rules"][0].update(source="a website"), "must cite a CLINICAL.md section"),
+        (lambda d: d["rules"][0].update(when={}), "at least one criterion"),
+        (lambda d: d["rules"][1].update(id="emergency_signs"), "duplicate rule ids"),
+        (lambda d: d["rules"][0].update(plan_status_unlock="clinician"), "never be unlocked"),
+        (lambda d: d["notes"].pop("range_cap"), "notes missing"),
+        (lambda d: d["rules"][0].update(colour="red"), "colour"),
+    ],
+)
+def test_invalid_rule_tables_are_rejected(mutate: Any, message: str) -> None:
+    from importlib import resources
+
+    import yaml
+
+    data = yaml.safe_load(
+        resources.files("twistcoach.rules").joinpath("screening.yaml").read_text("utf-8")
+    )
+    assert parse_rules(data).rules[0].id == "emergency_signs"
+    mutate(data)
+    with pytest.raises(RulesError, match=message):
+        parse_rules(data)

@@ -1,0 +1,138 @@
+"""Property tests: more risk never loosens a plan (hypothesis over generated intakes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from twistcoach.intake import (
+    Activity,
+    Clearance,
+    ClearanceBy,
+    Condition,
+    Intake,
+    LegSymptoms,
+    RedFlag,
+)
+from twistcoach.poses import load_library
+from twistcoach.screening import ReadinessPlan, VariantStatus, screen
+
+LIBRARY = load_library()
+EMERGENCY = {
+    RedFlag.BLADDER_DYSFUNCTION,
+    RedFlag.BOWEL_INCONTINENCE,
+    RedFlag.SADDLE_NUMBNESS,
+    RedFlag.PROGRESSIVE_LEG_WEAKNESS,
+}
+LEG_ORDER = list(LegSymptoms)
+# Less active is riskier: active < light < deconditioned.
+ACTIVITY_ORDER = [Activity.ACTIVE, Activity.LIGHT, Activity.DECONDITIONED]
+
+
+@st.composite
+def clearances(draw: st.DrawFn) -> Clearance:
+    by = draw(st.sampled_from(list(ClearanceBy)))
+    return Clearance(
+        by=by,
+        name="Someone",
+        date=dt.date(2026, 11, 1),
+        variants=tuple(
+            draw(st.lists(st.sampled_from(LIBRARY.ids), min_size=1, max_size=4, unique=True))
+        ),
+        max_knee_drop_deg=draw(st.none() | st.integers(0, 90).map(float)),
+        teacher_trained_for_back_problems=by is ClearanceBy.TEACHER and draw(st.booleans()),
+    )
+
+
+@st.composite
+def intakes(draw: st.DrawFn) -> Intake:
+    conditions = draw(st.frozensets(st.sampled_from(list(Condition)), max_size=4))
+    pregnant = Condition.PREGNANCY in conditions
+    return Intake(
+        age=draw(st.integers(16, 95)),
+        pain_now=draw(st.integers(0, 10)),
+        pain_duration_weeks=draw(st.integers(0, 200)),
+        activity=draw(st.sampled_from(list(Activity))),
+        leg_symptoms=draw(st.sampled_from(LEG_ORDER)),
+        red_flags=draw(st.frozensets(st.sampled_from(list(RedFlag)), max_size=3)),
+        conditions=conditions,
+        surgery_months_ago=draw(st.none() | st.integers(0, 60).map(float)),
+        pregnancy_weeks=draw(st.none() | st.integers(0, 42)) if pregnant else None,
+        clearances=tuple(draw(st.lists(clearances(), max_size=3))),
+    )
+
+
+def assert_not_looser(before: ReadinessPlan, after: ReadinessPlan) -> None:
+    assert after.status.rank >= before.status.rank
+    for old, new in zip(before.variants, after.variants, strict=True):
+        assert old.id == new.id
+        assert new.status.rank >= old.status.rank, (old.id, old.status, new.status)
+        if new.allowed and new.max_knee_drop_deg is not None:
+            assert old.max_knee_drop_deg is not None
+            assert new.max_knee_drop_deg <= old.max_knee_drop_deg
+
+
+@settings(max_examples=150, deadline=None)
+@given(intakes(), st.sampled_from(list(RedFlag)))
+def test_adding_a_red_flag_never_loosens(person: Intake, flag: RedFlag) -> None:
+    riskier = person.model_copy(update={"red_flags": person.red_flags | {flag}})
+    assert_not_looser(screen(person, LIBRARY), screen(riskier, LIBRARY))
+
+
+@settings(max_examples=150, deadline=None)
+@given(intakes(), st.sampled_from(list(Condition)))
+def test_adding_a_condition_never_loosens(person: Intake, condition: Condition) -> None:
+    riskier = person.model_copy(update={"conditions": person.conditions | {condition}})
+    assert_not_looser(screen(person, LIBRARY), screen(riskier, LIBRARY))
+
+
+@settings(max_examples=100, deadline=None)
+@given(intakes(), st.integers(0, 10), st.integers(0, 30))
+def test_more_pain_or_age_never_loosens(person: Intake, more_pain: int, more_age: int) -> None:
+    riskier = person.model_copy(
+        update={
+            "pain_now": min(10, person.pain_now + more_pain),
+            "age": min(120, person.age + more_age),
+        }
+    )
+    assert_not_looser(screen(person, LIBRARY), screen(riskier, LIBRARY))
+
+
+@settings(max_examples=100, deadline=None)
+@given(intakes(), st.integers(0, 3), st.integers(0, 2))
+def test_worse_legs_or_fitness_never_loosens(person: Intake, legs: int, fitness: int) -> None:
+    leg = LEG_ORDER[max(LEG_ORDER.index(person.leg_symptoms), legs)]
+    activity = ACTIVITY_ORDER[max(ACTIVITY_ORDER.index(person.activity), fitness)]
+    riskier = person.model_copy(update={"leg_symptoms": leg, "activity": activity})
+    assert_not_looser(screen(person, LIBRARY), screen(riskier, LIBRARY))
+
+
+@settings(max_examples=150, deadline=None)
+@given(intakes())
+def test_plan_invariants(person: Intake) -> None:
+    plan = screen(person, LIBRARY)
+    emergency = bool(person.red_flags & EMERGENCY) or person.leg_symptoms is LegSymptoms.BOTH_LEGS
+    assert (plan.status.value == "seek_care_now") is emergency
+    if emergency:
+        assert plan.allowed_variants() == ()
+    assert (plan.status.value == "ready") is (len(plan.allowed_variants()) > 0)
+    for decision, variant in zip(plan.variants, LIBRARY, strict=True):
+        assert decision.reasons
+        if decision.status is not VariantStatus.ALLOWED:
+            assert decision.max_knee_drop_deg is None
+        elif variant.family.has_knee_drop:
+            assert decision.max_knee_drop_deg is not None
+            assert variant.default_max_knee_drop_deg is not None
+            assert decision.max_knee_drop_deg <= variant.default_max_knee_drop_deg < 90
+            if person.age >= 70 or person.conditions or person.pain_now >= 1:
+                assert decision.max_knee_drop_deg <= 45  # CLINICAL.md §5: <=50% with caution
+        else:
+            assert decision.max_knee_drop_deg is None
+        # A variant no counting clearance names is never unlocked past a rule's block.
+        if person.red_flags - EMERGENCY and decision.allowed:
+            assert any(
+                c.by is ClearanceBy.CLINICIAN and decision.id in c.variants
+                for c in person.clearances
+            )
