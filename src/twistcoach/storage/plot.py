@@ -1,0 +1,87 @@
+"""A PNG plot of one stored session: knee drop against the cap band, pain reports marked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from twistcoach.storage.records import SessionDetail
+
+
+def plot_session(detail: SessionDetail, path: Path) -> Path:
+    """Draw the session's knee drop over time and save it as a PNG.
+
+    The knee drop (degrees, + = the person's right) is drawn against time (seconds from
+    the start); the band between minus and plus the cap in force at each second is shaded
+    (it steps down when pain lowered the cap); unknown samples are gaps; pain reports are
+    vertical lines labelled with the level (red for sharp pain or above 5/10).
+
+    Parameters
+    ----------
+    detail
+        The session with its samples and events.
+    path
+        Where to write the PNG (its folder must exist).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    session = detail.session
+    times = [s.t for s in detail.samples]
+    drops = [float("nan") if s.knee_drop is None else s.knee_drop for s in detail.samples]
+    caps = [session.cap_deg if s.cap is None else s.cap for s in detail.samples]
+
+    fig = Figure(figsize=(9, 3.6), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    if times:
+        ax.fill_between(
+            times,
+            [-c for c in caps],
+            caps,
+            step="post",
+            color="#2d7d6b",
+            alpha=0.15,
+            label="within the cap",
+        )
+        ax.step(times, caps, where="post", color="#2d7d6b", lw=1, ls="--")
+        ax.step(times, [-c for c in caps], where="post", color="#2d7d6b", lw=1, ls="--")
+        ax.plot(times, drops, color="#1d4e89", lw=1.8, label="knee drop")
+    else:
+        ax.axhspan(-session.cap_deg, session.cap_deg, color="#2d7d6b", alpha=0.15)
+        ax.text(0.5, 0.5, "no samples recorded", transform=ax.transAxes, ha="center")
+    limit = max([session.cap_deg, *[abs(d) for d in drops if d == d]]) + 10
+    for event in detail.events:
+        if event.type != "pain":
+            continue
+        sharp = bool(event.data.get("sharp"))
+        level = event.data.get("level")
+        severe = sharp or (isinstance(level, int) and level > 5)
+        colour = "#c0392b" if severe else "#e67e22"
+        ax.axvline(event.t, color=colour, lw=1.4)
+        ax.annotate(
+            "sharp pain" if sharp else f"pain {level}",
+            (event.t, limit * 0.85),
+            color=colour,
+            fontsize=8,
+            ha="left",
+            xytext=(3, 0),
+            textcoords="offset points",
+        )
+    ax.set_ylim(-limit, limit)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("knee drop (°, + = right)")
+    ax.set_title(
+        f"Session {session.id}: {session.person_name}, {session.variant_id}, "
+        f"cap {session.cap_deg:g}° ({session.status})",
+        fontsize=10,
+    )
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    return path
