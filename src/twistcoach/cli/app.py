@@ -25,6 +25,13 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
     )
     # Command modules register themselves here (one line each, sorted).
+    from twistcoach.cli import screening_cmds; screening_cmds.register(app)  # fmt: skip
+    from twistcoach.cli import analyze_cmd  # analyze photos and videos
+
+    analyze_cmd.register(app)
+    from twistcoach.cli import storage_cmds  # sessions, progress, db, seed-demo
+
+    storage_cmds.register(app)
     return app
 
 

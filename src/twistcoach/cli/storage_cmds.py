@@ -1,0 +1,297 @@
+"""Commands over the stored data: ``sessions``, ``sessions show``, ``progress``, ``db upgrade``
+and ``seed-demo``.
+
+The database is the one ``TWISTCOACH_DATABASE_URL`` names (SQLite in the user's data
+directory by default); see ``docs/storage.md``. Unknown people or sessions, and bad
+settings, give a one-line error and exit code 2; an unreachable database exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from twistcoach.storage import Repository, SessionDetail, SessionSummary
+
+EXIT_BAD_INPUT = 2
+EXIT_DATABASE = 1
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn storage problems into one-line messages and exit codes (never a traceback)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from twistcoach.storage import StorageError
+
+    try:
+        yield
+    except StorageError as exc:
+        _fail(str(exc))
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        _fail(f"database error: {detail}", EXIT_DATABASE)
+
+
+def _repo() -> Repository:
+    from twistcoach.storage import open_repository
+
+    return open_repository()
+
+
+def _summary_json(summary: SessionSummary) -> dict[str, Any]:
+    s = summary.session
+    return {
+        "id": s.id,
+        "person": s.person_name,
+        "variant_id": s.variant_id,
+        "cap_deg": s.cap_deg,
+        "started_at": s.started_at.isoformat(),
+        "ended_at": s.ended_at.isoformat() if s.ended_at else None,
+        "status": s.status,
+        "stop_reason": s.stop_reason,
+        "start_pain": s.start_pain,
+        "end_pain": s.end_pain,
+        "source": s.source,
+        "n_samples": summary.n_samples,
+        "n_events": summary.n_events,
+        "max_abs_knee_drop_deg": summary.max_abs_knee_drop,
+        "over_cap_samples": summary.over_cap_samples,
+        "pain_reports": list(summary.pain_reports),
+        "sharp_pain": summary.sharp_pain,
+    }
+
+
+def _detail_json(detail: SessionDetail) -> dict[str, Any]:
+    return {
+        **_summary_json(detail.summary),
+        "samples": [
+            {
+                "t": x.t,
+                "knee_drop": x.knee_drop,
+                "pelvis_roll": x.pelvis_roll,
+                "shoulder_roll": x.shoulder_roll,
+                "twist": x.twist,
+                "speed": x.speed,
+                "confidence": x.confidence,
+                "cap": x.cap,
+            }
+            for x in detail.samples
+        ],
+        "events": [
+            {"t": e.t, "type": e.type, "id": e.event_id, "text": e.text, "data": e.data}
+            for e in detail.events
+        ],
+    }
+
+
+def _fmt(value: float | int | None, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f}{unit}" if isinstance(value, float) else f"{value}{unit}"
+
+
+def _pain_text(summary: SessionSummary) -> str:
+    s = summary.session
+    parts = [f"{_fmt(s.start_pain)}→{_fmt(s.end_pain)}"]
+    if summary.pain_reports:
+        parts.append("reports " + ",".join(str(p) for p in summary.pain_reports))
+    if summary.sharp_pain:
+        parts.append("SHARP")
+    return " ".join(parts)
+
+
+def _print_list(summaries: list[SessionSummary]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Sessions (newest first)")
+    for column in ("id", "person", "started (UTC)", "variant", "cap", "max drop", "pain"):
+        table.add_column(column)
+    table.add_column("status")
+    for summary in summaries:
+        s = summary.session
+        status = s.status + (f" ({s.stop_reason})" if s.stop_reason else "")
+        table.add_row(
+            str(s.id),
+            s.person_name,
+            s.started_at.strftime("%Y-%m-%d %H:%M"),
+            s.variant_id,
+            _fmt(s.cap_deg, "°"),
+            _fmt(summary.max_abs_knee_drop, "°")
+            + (f" ({summary.over_cap_samples}s over)" if summary.over_cap_samples else ""),
+            _pain_text(summary),
+            status,
+        )
+    Console().print(table)
+
+
+def _print_detail(detail: SessionDetail) -> None:
+    summary, s = detail.summary, detail.session
+    ended = s.ended_at.strftime("%Y-%m-%d %H:%M:%S") if s.ended_at else "-"
+    lines = [
+        f"Session {s.id}: {s.person_name}, {s.variant_id}",
+        f"  status      {s.status}" + (f" ({s.stop_reason})" if s.stop_reason else ""),
+        f"  started     {s.started_at:%Y-%m-%d %H:%M:%S} UTC, ended {ended}",
+        f"  source      {s.source}",
+        f"  cap         {s.cap_deg:g}°; largest knee drop {_fmt(summary.max_abs_knee_drop, '°')}"
+        f"; {summary.over_cap_samples} s over the cap",
+        f"  pain        {_pain_text(summary)}",
+        f"  recorded    {summary.n_samples} samples, {summary.n_events} events",
+        "  events:",
+    ]
+    lines += [f"    {e.t:7.1f} s  {e.type:5}  {e.event_id}: {e.text}" for e in detail.events]
+    typer.echo("\n".join(lines))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sessions``, ``progress``, ``db`` and ``seed-demo`` to the application."""
+    sessions_app = typer.Typer(
+        help="List recorded practice sessions, or show one (`sessions show ID`).",
+        no_args_is_help=False,
+    )
+
+    @sessions_app.callback(invoke_without_command=True)
+    def sessions(
+        ctx: typer.Context,
+        person: Annotated[
+            str | None, typer.Option("--person", help="Only this person's sessions.")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """List recorded sessions, newest first."""
+        if ctx.invoked_subcommand is not None:
+            return
+        with _errors():
+            repo = _repo()
+            person_id = repo.person_named(person).id if person is not None else None
+            summaries = repo.list_sessions(person_id)
+        if as_json:
+            typer.echo(json.dumps([_summary_json(s) for s in summaries], indent=2))
+        elif not summaries:
+            typer.echo("No sessions recorded yet" + (f" for {person}." if person else "."))
+        else:
+            _print_list(summaries)
+
+    @sessions_app.command("show")
+    def show(
+        session_id: Annotated[int, typer.Argument(help="The session's id (see `sessions`).")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        plot: Annotated[
+            Path | None,
+            typer.Option("--plot", help="Write a PNG of the knee drop against the cap."),
+        ] = None,
+    ) -> None:
+        """Show one session: its figures, every event, and optionally a plot."""
+        if plot is not None:
+            if plot.suffix.lower() != ".png":
+                _fail(f"--plot must name a .png file, got {str(plot)!r}")
+            if not plot.parent.is_dir():
+                _fail(f"--plot: folder {str(plot.parent)!r} does not exist")
+        with _errors():
+            detail = _repo().get_session(session_id)
+        if as_json:
+            typer.echo(json.dumps(_detail_json(detail), indent=2))
+        else:
+            _print_detail(detail)
+        if plot is not None:
+            from twistcoach.storage.plot import plot_session
+
+            try:
+                plot_session(detail, plot)
+            except OSError as exc:
+                _fail(f"cannot write {str(plot)!r}: {exc.strerror or exc}")
+            typer.echo(f"plot written to {plot}", err=as_json)
+
+    app.add_typer(sessions_app, name="sessions")
+
+    @app.command("progress")
+    def progress(
+        person: Annotated[str, typer.Option("--person", help="Whose progress.")],
+        variant: Annotated[
+            str | None, typer.Option("--variant", help="Variant id (default: the latest).")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Suggest the next step from a person's history, with the reasons."""
+        from twistcoach.storage.progress import suggest_for_person
+
+        with _errors():
+            repo = _repo()
+            found = repo.person_named(person)
+            if variant is not None:
+                _check_variant(variant)
+            suggestion = suggest_for_person(repo, found.id, variant)
+        if suggestion is None:
+            message = f"{found.name} has no sessions and no allowed variant in a plan yet."
+            typer.echo(json.dumps(None) if as_json else message)
+            return
+        if as_json:
+            typer.echo(json.dumps(suggestion.to_dict(), indent=2))
+            return
+        lines = [
+            f"Progress for {found.name}, {suggestion.variant_id}:",
+            f"  suggestion  {suggestion.action.value.replace('_', ' ')}",
+            f"  cap         now {_fmt(suggestion.current_cap_deg, '°')}, "
+            f"next {_fmt(suggestion.suggested_cap_deg, '°')} "
+            f"(ceiling {_fmt(suggestion.ceiling_deg, '°')})",
+        ]
+        if suggestion.next_variant_id:
+            lines.append(f"  next        {suggestion.next_variant_id}")
+        lines.append(f"  good streak {suggestion.good_streak} session(s)")
+        lines += [f"  why [{r.rule}] {r.text}" for r in suggestion.reasons]
+        lines.append("A suggestion only: your teacher or clinician decides.")
+        typer.echo("\n".join(lines))
+
+    db_app = typer.Typer(help="The database: bring its schema up to date.", no_args_is_help=True)
+
+    @db_app.command("upgrade")
+    def upgrade() -> None:
+        """Run the migrations up to the newest (creating the database if needed)."""
+        from twistcoach.storage import create_engine_from_settings, init_db
+        from twistcoach.storage.db import current_revision
+
+        with _errors():
+            engine = create_engine_from_settings()
+            before = current_revision(engine)
+            init_db(engine)
+            after = current_revision(engine)
+        where = engine.url.render_as_string(hide_password=True)
+        if before == after:
+            typer.echo(f"{where}: already at revision {after}")
+        else:
+            typer.echo(f"{where}: upgraded from {before or 'an empty database'} to {after}")
+
+    app.add_typer(db_app, name="db")
+
+    @app.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Add the demo accounts, students and sessions (only what is missing)."""
+        from twistcoach.storage.demo import ALEX, CLINICIAN, DEMO_PASSWORD, SAM, TEACHER, seed_demo
+
+        with _errors():
+            repo = _repo()
+            seed_demo(repo)
+            count = len(repo.list_sessions())
+        typer.echo(f"Demo data ready ({count} sessions). Sign in with password {DEMO_PASSWORD}:")
+        for account in (TEACHER, CLINICIAN, SAM, ALEX):
+            typer.echo(f"  {account.email:24} {account.role.value}")
+
+
+def _check_variant(variant: str) -> None:
+    from twistcoach.poses.loader import load_library
+
+    ids = load_library().ids
+    if variant not in ids:
+        _fail(f"unknown variant {variant!r}; known: {', '.join(ids)}")
