@@ -25,7 +25,9 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
     )
     # Command modules register themselves here (one line each, sorted).
-    from twistcoach.cli import screening_cmds; screening_cmds.register(app)  # fmt: skip
+    from twistcoach.cli import screening_cmds  # poses, plan, intake, demo
+
+    screening_cmds.register(app)
     from twistcoach.cli import analyze_cmd  # analyze photos and videos
 
     analyze_cmd.register(app)

@@ -1,0 +1,470 @@
+"""Commands for the pose library, the intake and the readiness plan.
+
+``twistcoach poses [ID] [--json]``, ``twistcoach plan INTAKE [--json]``,
+``twistcoach intake --out FILE`` and ``twistcoach demo``. Bad input (unknown pose, invalid
+intake file) prints a clear message and exits with code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.prompt import Confirm, Prompt
+from rich.table import Table
+
+from twistcoach.intake import (
+    CONDITION_DESCRIPTIONS,
+    JSON_SUFFIXES,
+    RED_FLAG_QUESTIONS,
+    YAML_SUFFIXES,
+    Activity,
+    ClearanceBy,
+    Condition,
+    Intake,
+    IntakeError,
+    LegSymptoms,
+    RedFlag,
+    dump_intake,
+    load_intake,
+    parse_intake,
+    parse_intake_text,
+)
+from twistcoach.poses import PoseLibrary, Variant, load_library
+from twistcoach.screening import (
+    PlanStatus,
+    ReadinessPlan,
+    ScreeningError,
+    VariantStatus,
+    screen,
+)
+
+DEMO_PACKAGE = "twistcoach.demo"
+DEMO_FILE = "demo_intake.yaml"
+
+_STATUS_STYLE = {
+    PlanStatus.READY: ("bold green", "Ready: you may practise the allowed twists below."),
+    PlanStatus.SEE_CLINICIAN_FIRST: (
+        "bold yellow",
+        "See a clinician first: bring this plan to your doctor or physiotherapist.",
+    ),
+    PlanStatus.SEEK_CARE_NOW: ("bold red", "Seek medical care now. No twists."),
+}
+_VARIANT_STYLE = {
+    VariantStatus.ALLOWED: "green",
+    VariantStatus.NEEDS_CLEARANCE: "yellow",
+    VariantStatus.NOT_ALLOWED: "red",
+}
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _console() -> Console:
+    # Built per call so that it writes to whatever stdout is current (tests swap it).
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _fail(message: str) -> NoReturn:
+    """Print a clear error on stderr and exit with code 2 (bad input)."""
+    Console(stderr=True, highlight=False).print(f"[bold red]Error:[/] {message}", markup=True)
+    raise typer.Exit(code=2)
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+# ---------------------------------------------------------------------------------------
+# Rendering
+# ---------------------------------------------------------------------------------------
+
+
+def render_plan(plan: ReadinessPlan, library: PoseLibrary, console: Console) -> None:
+    """Print a plan as a Rich table with its reasons in plain words."""
+    style, headline = _STATUS_STYLE[plan.status]
+    console.print(Panel(headline, title=f"Readiness: {plan.status.value}", style=style))
+    table = Table(show_lines=True, expand=False)
+    table.add_column("Twist")
+    table.add_column("Status")
+    table.add_column("Max knee drop")
+    table.add_column("Props")
+    table.add_column("Why")
+    for decision in plan.variants:
+        variant = library.get(decision.id)
+        if decision.max_knee_drop_deg is not None:
+            cap = f"{decision.max_knee_drop_deg:g}° of ~{variant.full_range_knee_drop_deg or 90:g}°"
+        elif decision.allowed:
+            cap = "not measured"
+        else:
+            cap = "-"
+        why = "\n".join(f"• {r.text} [dim]({r.rule})[/]" for r in decision.reasons)
+        table.add_row(
+            f"{variant.english_name}\n[dim]{decision.id}[/]",
+            f"[{_VARIANT_STYLE[decision.status]}]{decision.status.value.replace('_', ' ')}[/]",
+            cap,
+            ", ".join(p.value for p in decision.props) or "-",
+            why,
+        )
+    console.print(table)
+    if plan.advice:
+        console.print("[bold]Advice[/]")
+        for line in plan.advice:
+            console.print(f"  • {line}")
+    console.print(
+        "[dim]This is not medical advice; the rules and their sources are listed in "
+        "docs/screening.md for a clinician to review.[/]"
+    )
+
+
+def render_variant(variant: Variant, console: Console) -> None:
+    """Print one variant in full."""
+    lines = [
+        f"[bold]{variant.english_name}[/] ({variant.sanskrit_name})",
+        f"id: {variant.id}   family: {variant.family.value}   difficulty: {variant.difficulty}",
+        f"position: {variant.position}",
+        f"range: {variant.range.value}"
+        + (
+            f" (cap {variant.default_max_knee_drop_deg:g}° of ~"
+            f"{variant.full_range_knee_drop_deg:g}° knee drop)"
+            if variant.default_max_knee_drop_deg is not None
+            and variant.full_range_knee_drop_deg is not None
+            else ""
+        ),
+        f"hold: {variant.default_hold_s:g} s per side   sides: "
+        + ", ".join(s.value for s in variant.sides),
+        "props: " + (", ".join(p.value for p in variant.props) or "none"),
+        "contraindication tags: " + ", ".join(t.value for t in variant.contraindication_tags),
+    ]
+    console.print(Panel("\n".join(lines), title=variant.id))
+    console.print("[bold]Steps[/]")
+    for number, step in enumerate(variant.steps, start=1):
+        console.print(f"  {number}. {step.text}")
+    cues = Table(title="Cues", show_lines=False)
+    cues.add_column("When")
+    cues.add_column("Cue")
+    for cue in variant.cues:
+        cues.add_row(cue.when.value, cue.text)
+    console.print(cues)
+    console.print("[bold]Sources[/]")
+    for note in variant.source_notes:
+        console.print(f"  • {note.source}: {note.note}")
+
+
+# ---------------------------------------------------------------------------------------
+# Interactive intake
+# ---------------------------------------------------------------------------------------
+
+
+def _ask_number(
+    console: Console,
+    label: str,
+    low: float,
+    high: float,
+    *,
+    integer: bool,
+    allow_blank: bool = False,
+) -> float | None:
+    while True:
+        if allow_blank:
+            answer = Prompt.ask(label, console=console, default="").strip()
+        else:
+            answer = Prompt.ask(label, console=console).strip()
+        if allow_blank and not answer:
+            return None
+        try:
+            value = int(answer) if integer else float(answer)
+        except ValueError:
+            kind = "a whole number" if integer else "a number"
+            console.print(f"[red]Please enter {kind} from {low:g} to {high:g}.[/]")
+            continue
+        if low <= value <= high:
+            return value
+        console.print(f"[red]Please enter a value from {low:g} to {high:g}.[/]")
+
+
+def _ask_choice(console: Console, label: str, enum: type[E]) -> E:
+    choices = [member.value for member in enum]
+    return enum(Prompt.ask(label, console=console, choices=choices))
+
+
+def _ask_many(
+    console: Console, label: str, options: Sequence[str], describe: Callable[[str], str]
+) -> list[str]:
+    """Pick any of ``options`` by number or name, comma-separated; blank for none."""
+    for number, option in enumerate(options, start=1):
+        console.print(f"  {number:2d}. {option} [dim]- {describe(option)}[/]")
+    while True:
+        answer = Prompt.ask(
+            f"{label} (numbers or names, comma-separated; blank for none)",
+            console=console,
+            default="",
+        )
+        picked: list[str] = []
+        bad: list[str] = []
+        for item in (part.strip() for part in answer.split(",")):
+            if not item:
+                continue
+            if item.isdigit() and 1 <= int(item) <= len(options):
+                choice = options[int(item) - 1]
+            elif item in options:
+                choice = item
+            else:
+                bad.append(item)
+                continue
+            if choice not in picked:
+                picked.append(choice)
+        if not bad:
+            return picked
+        console.print(f"[red]Not in the list: {', '.join(bad)}. Try again.[/]")
+
+
+def _ask_date(console: Console, label: str) -> dt.date:
+    while True:
+        answer = Prompt.ask(label, console=console).strip()
+        try:
+            return dt.date.fromisoformat(answer)
+        except ValueError:
+            console.print("[red]Please enter a date as YYYY-MM-DD.[/]")
+
+
+def ask_intake(console: Console, library: PoseLibrary) -> Intake:
+    """Ask for every intake field with Rich prompts and return the validated intake."""
+    console.print(
+        Panel(
+            "A few questions about your back. Answers stay on this computer.\n"
+            "This is not a diagnosis; if anything worries you, ask a clinician.",
+            title="twistcoach intake",
+        )
+    )
+    data: dict[str, Any] = {
+        "age": _ask_number(console, "Your age (years)", 16, 120, integer=True),
+        "pain_now": _ask_number(
+            console, "Back pain right now, 0 (none) to 10 (worst)", 0, 10, integer=True
+        ),
+        "pain_duration_weeks": _ask_number(
+            console, "How many weeks has this back pain lasted (0 if none)", 0, 5200, integer=False
+        ),
+        "activity": _ask_choice(console, "How active are you usually", Activity).value,
+        "leg_symptoms": _ask_choice(
+            console, "Leg pain, tingling or numbness: how far does it reach", LegSymptoms
+        ).value,
+    }
+    console.print("[bold]Red flags[/] (answer y or n)")
+    data["red_flags"] = [
+        flag.value
+        for flag in RedFlag
+        if Confirm.ask(f"  {RED_FLAG_QUESTIONS[flag]}", console=console, default=False)
+    ]
+    console.print("[bold]Conditions[/] a clinician has told you about")
+    conditions = _ask_many(
+        console,
+        "Your conditions",
+        [c.value for c in Condition],
+        lambda value: CONDITION_DESCRIPTIONS[Condition(value)],
+    )
+    data["conditions"] = conditions
+    surgery = {"spinal_surgery", "hip_replacement_posterior", "hip_replacement_anterior"}
+    data["surgery_months_ago"] = (
+        _ask_number(
+            console,
+            "How many months ago was your surgery (blank if you don't know)",
+            0,
+            1200,
+            integer=False,
+            allow_blank=True,
+        )
+        if surgery & set(conditions)
+        else None
+    )
+    data["pregnancy_weeks"] = (
+        _ask_number(console, "How many weeks pregnant are you", 0, 45, integer=True)
+        if "pregnancy" in conditions
+        else None
+    )
+    clearances: list[dict[str, Any]] = []
+    while Confirm.ask(
+        "Add a clearance from a clinician or yoga teacher for specific twists?",
+        console=console,
+        default=False,
+    ):
+        by = _ask_choice(console, "  Given by", ClearanceBy)
+        clearance: dict[str, Any] = {
+            "by": by.value,
+            "name": Prompt.ask("  Their name", console=console).strip() or "unnamed",
+            "date": _ask_date(console, "  Date given (YYYY-MM-DD)").isoformat(),
+        }
+        variants: list[str] = []
+        while not variants:
+            variants = _ask_many(
+                console,
+                "  Twists cleared",
+                list(library.ids),
+                lambda value: library.get(value).english_name,
+            )
+            if not variants:
+                console.print("[red]A clearance must name at least one twist.[/]")
+        clearance["variants"] = variants
+        clearance["max_knee_drop_deg"] = _ask_number(
+            console,
+            "  Knee-drop limit they set, degrees 0-90 (blank for none)",
+            0,
+            90,
+            integer=False,
+            allow_blank=True,
+        )
+        if by is ClearanceBy.TEACHER:
+            clearance["teacher_trained_for_back_problems"] = Confirm.ask(
+                "  Is the teacher trained to work with students who have back problems?",
+                console=console,
+                default=False,
+            )
+        clearances.append(clearance)
+    data["clearances"] = clearances
+    return parse_intake(data)
+
+
+# ---------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------
+
+
+def _library() -> PoseLibrary:
+    return load_library()
+
+
+def _screen(intake: Intake, library: PoseLibrary) -> ReadinessPlan:
+    try:
+        return screen(intake, library)
+    except ScreeningError as exc:
+        _fail(str(exc))
+
+
+def load_demo_intake() -> Intake:
+    """The demo person's intake, shipped inside the package."""
+    from importlib import resources
+
+    text = resources.files(DEMO_PACKAGE).joinpath(DEMO_FILE).read_text(encoding="utf-8")
+    return parse_intake_text(text, "yaml")
+
+
+def poses(
+    variant_id: Annotated[
+        str | None, typer.Argument(metavar="ID", help="Show one variant in full.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the twist variants in the pose library, or show one in full."""
+    library = _library()
+    console = _console()
+    if variant_id is not None:
+        if variant_id not in library:
+            _fail(f"unknown pose {variant_id!r}; known: {', '.join(library.ids)}")
+        variant = library.get(variant_id)
+        if as_json:
+            _print_json(variant.model_dump(mode="json"))
+        else:
+            render_variant(variant, console)
+        return
+    if as_json:
+        _print_json([variant.model_dump(mode="json") for variant in library])
+        return
+    table = Table(title="Twist variants (gentlest first)")
+    for column in ("#", "id", "name", "Sanskrit", "family", "range", "hold", "props"):
+        table.add_column(column)
+    for variant in library:
+        table.add_row(
+            str(variant.difficulty),
+            variant.id,
+            variant.english_name,
+            variant.sanskrit_name,
+            variant.family.value,
+            variant.range.value,
+            f"{variant.default_hold_s:g} s",
+            ", ".join(p.value for p in variant.props),
+        )
+    console.print(table)
+    console.print("[dim]Show one in full: twistcoach poses ID[/]")
+
+
+def plan(
+    intake_file: Annotated[
+        Path, typer.Argument(metavar="INTAKE", help="Intake file (.json, .yaml or .yml).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Screen an intake: which twists you are ready for, how far, and why."""
+    try:
+        intake = load_intake(intake_file)
+    except IntakeError as exc:
+        _fail(str(exc))
+    library = _library()
+    readiness = _screen(intake, library)
+    if as_json:
+        _print_json(readiness.to_json_dict())
+    else:
+        render_plan(readiness, library, _console())
+
+
+def intake(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Where to write the intake (.json, .yaml, .yml).")
+    ],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Answer the intake questions interactively and save them to a file."""
+    if out.suffix.lower() not in JSON_SUFFIXES + YAML_SUFFIXES:
+        _fail(f"{out}: unknown file type {out.suffix or '(none)'!r}; use .json, .yaml or .yml")
+    if out.exists() and not force:
+        _fail(f"{out} already exists; choose another name or pass --force to overwrite it")
+    console = _console()
+    library = _library()
+    try:
+        answers = ask_intake(console, library)
+    except (EOFError, KeyboardInterrupt):
+        _fail("the intake was not finished; nothing was written")
+    except IntakeError as exc:
+        _fail(str(exc))
+    try:
+        dump_intake(answers, out)
+    except OSError as exc:
+        _fail(f"{out}: cannot write: {exc}")
+    console.print(f"[green]Saved your intake to {out}.[/] Next: twistcoach plan {out}")
+
+
+def demo(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Print the readiness plan of a demo person (a built-in example intake)."""
+    person = load_demo_intake()
+    library = _library()
+    readiness = _screen(person, library)
+    if as_json:
+        _print_json(readiness.to_json_dict())
+        return
+    console = _console()
+    conditions = ", ".join(sorted(c.value for c in person.conditions)) or "none"
+    console.print(
+        Panel(
+            f"Age {person.age}, pain now {person.pain_now}/10 for "
+            f"{person.pain_duration_weeks:g} weeks, activity {person.activity.value}, "
+            f"leg symptoms {person.leg_symptoms.value}, conditions {conditions}, "
+            f"{len(person.clearances)} clearance(s).",
+            title="Demo person",
+        )
+    )
+    render_plan(readiness, library, console)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the pose-library, intake, plan and demo commands to ``app``."""
+    app.command("poses")(poses)
+    app.command("plan")(plan)
+    app.command("intake")(intake)
+    app.command("demo")(demo)
