@@ -144,7 +144,7 @@ class Skeleton:
 
     def xy(self, landmark: Landmark) -> FloatArray:
         """Image position of one landmark, shape (2,), pixels."""
-        return self.image_xy[landmark]
+        return np.asarray(self.image_xy[int(landmark)], dtype=np.float64)
 
     def vis(self, landmark: Landmark) -> float:
         """Visibility of one landmark in [0, 1]."""
