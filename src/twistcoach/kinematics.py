@@ -1,0 +1,1227 @@
+"""From a skeleton to a measured twist: the 3D definitions, calibration and measurement.
+
+Pure core: standard library and numpy only; no clocks, no I/O.
+
+Conventions (DESIGN.md, "The twist, measured"; see also :mod:`twistcoach.metrics`)
+-------------------------------------------------------------------------------------
+Body frame
+    The long axis ``a`` runs from mid-hip to mid-shoulder; ``up`` is the floor normal.
+    The transverse plane is the plane perpendicular to ``a``. Within it, ``right`` is
+    ``normalize(up x a)`` (the person's right when lying on the back) and the in-plane
+    "up" is ``a x right``.
+Knee drop
+    ``atan2(v . right, v . up_t)`` in degrees for ``v`` = mid-hip -> mid-knee: 0 = knees
+    at the ceiling, about 90 = knees on the floor, positive towards the person's right.
+Pelvis / shoulder roll
+    The hip (shoulder) line from the right joint to the left joint, in the same plane,
+    against the floor: ``atan2(h . up_t, h . -right)``; positive when the left side rises
+    (the body rolls towards the person's right).
+
+Method (why it is built like this)
+----------------------------------
+MediaPipe's metric world landmarks are useless for a person lying down (25-38 degrees of
+error, DESIGN.md), so the angles come from the 2D image landmarks plus geometry:
+
+1. A small articulated **body model** (:class:`BodyModel`) holds hips, shoulders, knees and
+   ankles of a person lying on the back as a function of knee drop ``theta``, pelvis roll
+   ``rho``, shoulder roll ``sigma``, thigh elevation ``phi`` and knee flexion ``kappa``.
+2. **Calibration** (:func:`calibrate`) fits a pinhole camera (focal length about the image
+   size, principal point at the centre) and the model's free shape parameters to the 2D
+   landmarks of a neutral pose (lying flat, knees up, ``theta = rho = sigma = 0``) by a
+   batched Levenberg-Marquardt from many starting camera positions on the hemisphere
+   above the floor (a camera below the floor is impossible, which removes the mirror
+   ambiguity of a single view).
+3. **Measurement** (:func:`measure`) places the body on the floor from the hip and shoulder
+   rays, then finds each angle by a dense 1-D/2-D search so the model's projected hip line,
+   shoulder line and hip -> knee vector best fit the observed ones. A second, mirrored
+   minimum with almost the same residual means the view cannot tell the direction of the
+   drop (a side view at floor level): the knee drop is then unknown, never guessed.
+4. Without a calibration (single photographs) the camera and the pose are fitted jointly,
+   and the confidence is lowered.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from twistcoach.landmarks import Landmark, Skeleton
+from twistcoach.metrics import Measure, Side, TwistMetrics, View
+
+FloatArray = NDArray[np.float64]
+
+#: Knee drops within this many degrees of zero count as centred.
+CENTRE_DEG = 5.0
+#: A shoulder counts as lifted when the shoulder roll exceeds this many degrees.
+SHOULDER_LIFT_DEG = 10.0
+#: Knees closer than this (metres, at the knees) count as together (about a thigh's width).
+KNEES_TOGETHER_M = 0.2
+#: Confidence multiplier when no calibration was available (single photographs).
+UNCALIBRATED_FACTOR = 0.75
+
+
+class CalibrationError(ValueError):
+    """The frames given to :func:`calibrate` are not a usable neutral supine pose."""
+
+
+# --------------------------------------------------------------------------------------
+# The 3D definitions
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BodyAngles:
+    """The twist's angles from true 3D keypoints (all degrees, conventions in module docs).
+
+    Attributes
+    ----------
+    knee_drop_deg
+        Signed, positive towards the person's right.
+    pelvis_roll_deg, shoulder_roll_deg
+        Signed, positive when the left side rises.
+    twist_deg
+        ``pelvis_roll_deg - shoulder_roll_deg``.
+    knee_flexion_deg
+        Mean over both legs of the angle between thigh and shank (0 = straight).
+    """
+
+    knee_drop_deg: float
+    pelvis_roll_deg: float
+    shoulder_roll_deg: float
+    twist_deg: float
+    knee_flexion_deg: float
+
+
+def _unit(vector: FloatArray, what: str) -> FloatArray:
+    norm = float(np.linalg.norm(vector))
+    if norm < 1e-9:
+        raise ValueError(f"{what} has zero length")
+    return np.asarray(vector / norm, dtype=np.float64)
+
+
+def _angle_between(u: FloatArray, v: FloatArray) -> float:
+    nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
+    if nu < 1e-12 or nv < 1e-12:
+        return 0.0
+    cos = float(np.clip(np.dot(u, v) / (nu * nv), -1.0, 1.0))
+    return math.degrees(math.acos(cos))
+
+
+def body_frame(long_axis: FloatArray, up: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The transverse plane's axes.
+
+    Parameters
+    ----------
+    long_axis
+        Shape (3,), mid-hip -> mid-shoulder (any length).
+    up
+        Shape (3,), the floor normal (any length).
+
+    Returns
+    -------
+    right, up_t
+        Unit vectors, shape (3,): the person's right and the in-plane "up", both
+        perpendicular to the long axis.
+    """
+    a = _unit(np.asarray(long_axis, dtype=np.float64), "the long axis")
+    u = _unit(np.asarray(up, dtype=np.float64), "up")
+    right = _unit(np.cross(u, a), "up x long axis (the long axis is vertical)")
+    return right, np.cross(a, right)
+
+
+def body_angles_3d(points: Mapping[Landmark, FloatArray], up: FloatArray) -> BodyAngles:
+    """THE definitions of the twist's angles, from true 3D keypoints.
+
+    Used for ground-truth labels and by the tests, so labels and measurements mean the
+    same thing.
+
+    Parameters
+    ----------
+    points
+        3D positions (shape (3,), any consistent unit) of at least the hips, shoulders,
+        knees and ankles, keyed by :class:`Landmark` (the person's own left and right).
+    up
+        Shape (3,), the floor normal pointing away from the floor.
+
+    Returns
+    -------
+    BodyAngles
+        Degrees; see the module docs for signs.
+
+    Examples
+    --------
+    Hips at the origin, shoulders along +y, up +z: the person's right is -x, so knees
+    at ``[-1, 0, 1]`` make 45 degrees towards the right.
+    """
+
+    def p(landmark: Landmark) -> FloatArray:
+        try:
+            return np.asarray(points[landmark], dtype=np.float64)
+        except KeyError:
+            raise ValueError(f"body_angles_3d needs the landmark {landmark.name}") from None
+
+    mid_hip = (p(Landmark.LEFT_HIP) + p(Landmark.RIGHT_HIP)) / 2
+    mid_shoulder = (p(Landmark.LEFT_SHOULDER) + p(Landmark.RIGHT_SHOULDER)) / 2
+    mid_knee = (p(Landmark.LEFT_KNEE) + p(Landmark.RIGHT_KNEE)) / 2
+    right, up_t = body_frame(mid_shoulder - mid_hip, np.asarray(up, dtype=np.float64))
+
+    def drop(v: FloatArray) -> float:
+        return math.degrees(math.atan2(float(v @ right), float(v @ up_t)))
+
+    def roll(left: FloatArray, right_point: FloatArray) -> float:
+        h = left - right_point
+        return math.degrees(math.atan2(float(h @ up_t), float(h @ -right)))
+
+    pelvis = roll(p(Landmark.LEFT_HIP), p(Landmark.RIGHT_HIP))
+    shoulders = roll(p(Landmark.LEFT_SHOULDER), p(Landmark.RIGHT_SHOULDER))
+    flexion = [
+        _angle_between(p(knee) - p(hip), p(ankle) - p(knee))
+        for hip, knee, ankle in (
+            (Landmark.LEFT_HIP, Landmark.LEFT_KNEE, Landmark.LEFT_ANKLE),
+            (Landmark.RIGHT_HIP, Landmark.RIGHT_KNEE, Landmark.RIGHT_ANKLE),
+        )
+    ]
+    return BodyAngles(
+        knee_drop_deg=drop(mid_knee - mid_hip),
+        pelvis_roll_deg=pelvis,
+        shoulder_roll_deg=shoulders,
+        twist_deg=pelvis - shoulders,
+        knee_flexion_deg=float(np.mean(flexion)),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Body model and camera
+# --------------------------------------------------------------------------------------
+
+#: The landmarks the model holds, in the order of the model's point arrays.
+MODEL_LANDMARKS: tuple[Landmark, ...] = (
+    Landmark.LEFT_HIP,
+    Landmark.RIGHT_HIP,
+    Landmark.LEFT_SHOULDER,
+    Landmark.RIGHT_SHOULDER,
+    Landmark.LEFT_KNEE,
+    Landmark.RIGHT_KNEE,
+    Landmark.LEFT_ANKLE,
+    Landmark.RIGHT_ANKLE,
+)
+_MODEL_INDEX = np.array([int(m) for m in MODEL_LANDMARKS])
+_LH, _RH, _LS, _RS, _LK, _RK, _LA, _RA = range(8)
+
+
+@dataclass(frozen=True)
+class BodyModel:
+    """Proportions of the articulated supine body, metres (an adult of about 1.7 m).
+
+    Only ratios matter to a single camera (the scene's scale is not observable); the
+    defaults are common anthropometric values for MediaPipe's joint landmarks.
+
+    The model's frame: origin on the floor under the mid-hip, x towards the person's
+    left, y towards the head, z up (the floor normal).
+    """
+
+    hip_width: float = 0.20
+    shoulder_width: float = 0.34
+    torso_length: float = 0.50
+    thigh_length: float = 0.43
+    shank_length: float = 0.42
+    hip_height: float = 0.10
+    shoulder_height: float = 0.08
+    knee_gap: float = 0.12
+
+    def points(
+        self,
+        theta: FloatArray | float,
+        rho: FloatArray | float = 0.0,
+        sigma: FloatArray | float = 0.0,
+        phi: FloatArray | float = 0.8727,  # 50 degrees
+        kappa: FloatArray | float = 1.7453,  # 100 degrees
+        width_scale: FloatArray | float = 1.0,
+        leg_scale: FloatArray | float = 1.0,
+    ) -> FloatArray:
+        """3D positions of the model's landmarks (order :data:`MODEL_LANDMARKS`).
+
+        Parameters
+        ----------
+        theta
+            Knee drop, radians, positive towards the person's right (-x).
+        rho, sigma
+            Pelvis and shoulder roll, radians, positive when the left side rises.
+        phi
+            Thigh elevation above the floor in the sagittal plane, radians.
+        kappa
+            Knee flexion, radians (0 = straight leg).
+        width_scale, leg_scale
+            Multipliers of the hip/shoulder widths and of the leg lengths.
+
+        All arguments broadcast together to a batch shape ``B``.
+
+        Returns
+        -------
+        ndarray
+            Shape ``B + (8, 3)``, metres in the model frame.
+        """
+        th, rh, sg, ph, kp, ws, ls = np.broadcast_arrays(
+            *(
+                np.asarray(v, dtype=np.float64)
+                for v in (theta, rho, sigma, phi, kappa, width_scale, leg_scale)
+            )
+        )
+        zero = np.zeros_like(th)
+        one = np.ones_like(th)
+        mid_hip = np.stack([zero, zero, self.hip_height * one], axis=-1)
+        mid_sh = np.stack([zero, self.torso_length * one, self.shoulder_height * one], axis=-1)
+        half_hip = (self.hip_width / 2 * ws)[..., None] * np.stack(
+            [np.cos(rh), zero, np.sin(rh)], axis=-1
+        )
+        half_sh = (self.shoulder_width / 2 * ws)[..., None] * np.stack(
+            [np.cos(sg), zero, np.sin(sg)], axis=-1
+        )
+        s_th, c_th = np.sin(th), np.cos(th)
+        thigh_dir = np.stack([-s_th * np.sin(ph), -np.cos(ph), c_th * np.sin(ph)], axis=-1)
+        elev = ph - kp
+        shank_dir = np.stack([-s_th * np.sin(elev), -np.cos(elev), c_th * np.sin(elev)], axis=-1)
+        lateral = (self.knee_gap / 2 * ws)[..., None] * np.stack([c_th, zero, s_th], axis=-1)
+        mid_knee = mid_hip + (self.thigh_length * ls)[..., None] * thigh_dir
+        shank = (self.shank_length * ls)[..., None] * shank_dir
+        return np.stack(
+            [
+                mid_hip + half_hip,
+                mid_hip - half_hip,
+                mid_sh + half_sh,
+                mid_sh - half_sh,
+                mid_knee + lateral,
+                mid_knee - lateral,
+                mid_knee + lateral + shank,
+                mid_knee - lateral + shank,
+            ],
+            axis=-2,
+        )
+
+
+def rotvec_to_matrix(rotvec: FloatArray) -> FloatArray:
+    """Rodrigues' formula, batched.
+
+    Parameters
+    ----------
+    rotvec
+        Shape ``B + (3,)``, axis times angle in radians.
+
+    Returns
+    -------
+    ndarray
+        Shape ``B + (3, 3)`` rotation matrices.
+    """
+    r = np.asarray(rotvec, dtype=np.float64)
+    angle = np.linalg.norm(r, axis=-1)
+    safe = np.where(angle < 1e-12, 1.0, angle)
+    k = r / safe[..., None]
+    kx, ky, kz = k[..., 0], k[..., 1], k[..., 2]
+    zero = np.zeros_like(kx)
+    kmat = np.stack(
+        [
+            np.stack([zero, -kz, ky], axis=-1),
+            np.stack([kz, zero, -kx], axis=-1),
+            np.stack([-ky, kx, zero], axis=-1),
+        ],
+        axis=-2,
+    )
+    s = np.sin(angle)[..., None, None]
+    c = (1 - np.cos(angle))[..., None, None]
+    eye = np.broadcast_to(np.eye(3), kmat.shape)
+    return np.asarray(eye + s * kmat + c * (kmat @ kmat), dtype=np.float64)
+
+
+def matrix_to_rotvec(matrix: FloatArray) -> FloatArray:
+    """Inverse of :func:`rotvec_to_matrix` for one matrix, shape (3, 3) -> (3,)."""
+    m = np.asarray(matrix, dtype=np.float64)
+    cos = float(np.clip((np.trace(m) - 1) / 2, -1.0, 1.0))
+    angle = math.acos(cos)
+    if angle < 1e-9:
+        return np.zeros(3)
+    if math.pi - angle < 1e-6:
+        # Near 180 degrees the antisymmetric part vanishes: take the axis from m + I.
+        col = int(np.argmax(np.diag(m)))
+        axis = (m[:, col] + np.eye(3)[:, col]) / math.sqrt(2 * (1 + m[col, col]))
+        return np.asarray(_unit(axis, "rotation axis") * angle, dtype=np.float64)
+    axis = np.array([m[2, 1] - m[1, 2], m[0, 2] - m[2, 0], m[1, 0] - m[0, 1]])
+    return np.asarray(axis / (2 * math.sin(angle)) * angle, dtype=np.float64)
+
+
+def look_at(centre: FloatArray, target: FloatArray) -> FloatArray:
+    """World -> camera rotation for a camera at ``centre`` looking at ``target``.
+
+    The camera frame is OpenCV's: x right, y down, z forward; the image's "up" is the
+    world's +z where possible, else the model's +y (head direction).
+
+    Returns
+    -------
+    ndarray
+        Shape (3, 3); rows are the camera axes in world coordinates.
+    """
+    z = _unit(
+        np.asarray(target, dtype=np.float64) - np.asarray(centre, dtype=np.float64),
+        "camera direction",
+    )
+    ref = np.array([0.0, 0.0, 1.0]) if abs(z[2]) < 0.99 else np.array([0.0, 1.0, 0.0])
+    x = _unit(np.cross(z, ref), "camera x axis")
+    y = np.cross(z, x)
+    return np.stack([x, y, z])
+
+
+@dataclass(frozen=True, eq=False)
+class Camera:
+    """A pinhole camera in the model frame.
+
+    Attributes
+    ----------
+    rotation
+        Shape (3, 3), world -> camera (rows: camera x right, y down, z forward).
+    centre
+        Shape (3,), the camera's position, metres in the model frame.
+    focal_px
+        Focal length in pixels.
+    principal
+        Shape (2,), principal point in pixels.
+    """
+
+    rotation: FloatArray
+    centre: FloatArray
+    focal_px: float
+    principal: FloatArray
+
+    def project(self, points: FloatArray) -> FloatArray:
+        """Pixel positions of 3D points, shape ``B + (3,)`` -> ``B + (2,)``.
+
+        Points behind the camera get a tiny positive depth, so they land far away.
+        """
+        cam = (np.asarray(points) - self.centre) @ self.rotation.T
+        depth = np.maximum(cam[..., 2], 1e-6)
+        return np.asarray(
+            self.focal_px * cam[..., :2] / depth[..., None] + self.principal, dtype=np.float64
+        )
+
+    def ray(self, pixel: FloatArray) -> FloatArray:
+        """Unit direction (world, shape (3,)) of the ray through one pixel (shape (2,))."""
+        d = np.array([*((np.asarray(pixel) - self.principal) / self.focal_px), 1.0])
+        return _unit(self.rotation.T @ d, "ray")
+
+    @property
+    def elevation_deg(self) -> float:
+        """Angle of the optical axis below the horizontal (90 = looking straight down)."""
+        return math.degrees(math.asin(float(np.clip(-self.rotation[2, 2], -1.0, 1.0))))
+
+
+def default_focal(image_size: tuple[int, int]) -> float:
+    """Assumed focal length in pixels: about the image's larger side (a 53-degree view)."""
+    return float(max(image_size))
+
+
+# --------------------------------------------------------------------------------------
+# Batched Levenberg-Marquardt fit of camera + pose
+# --------------------------------------------------------------------------------------
+
+_P_NAMES = (
+    "rx",
+    "ry",
+    "rz",
+    "cx",
+    "cy",
+    "cz",
+    "theta",
+    "rho",
+    "sigma",
+    "phi",
+    "kappa",
+    "width",
+    "legs",
+)
+_NP = len(_P_NAMES)
+_I = {name: i for i, name in enumerate(_P_NAMES)}
+#: Prior (mean, sigma) of the shape and pose parameters (radians / ratios).
+_PRIOR_MEAN = np.array([0, 0, 0, 0, 0, 0, 0, 0, 0, math.radians(50), math.radians(100), 1, 1.0])
+_PRIOR_SIGMA = np.array(
+    [np.inf] * 6
+    + [
+        math.radians(90),
+        math.radians(40),
+        math.radians(30),
+        math.radians(20),
+        math.radians(30),
+        0.15,
+        0.15,
+    ]
+)
+#: Relative weights of the model landmarks in fits (ankles follow the rigid-leg model
+#: least well: in a real twist the feet stay near the floor).
+_POINT_WEIGHT = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.4, 0.4])
+
+
+def _project_batch(
+    model: BodyModel, params: FloatArray, focal: float, principal: FloatArray
+) -> FloatArray:
+    """Pixels of the model's landmarks for a batch of parameter vectors, (B, 13) -> (B, 8, 2)."""
+    pts = model.points(
+        params[:, _I["theta"]],
+        params[:, _I["rho"]],
+        params[:, _I["sigma"]],
+        params[:, _I["phi"]],
+        params[:, _I["kappa"]],
+        params[:, _I["width"]],
+        params[:, _I["legs"]],
+    )
+    rot = rotvec_to_matrix(params[:, 0:3])
+    cam = np.einsum("bij,bnj->bni", rot, pts - params[:, None, 3:6])
+    depth = cam[..., 2]
+    # Points behind the camera are pushed far out of the image (a large residual).
+    behind = depth < 0.05
+    depth = np.where(behind, 0.05, depth)
+    px = focal * cam[..., :2] / depth[..., None] + principal
+    return np.asarray(np.where(behind[..., None], px + 1e4, px), dtype=np.float64)
+
+
+def _residuals(
+    model: BodyModel,
+    params: FloatArray,
+    free: NDArray[np.bool_],
+    obs: FloatArray,
+    weight: FloatArray,
+    scale: float,
+    focal: float,
+    principal: FloatArray,
+    level_weight: float,
+) -> FloatArray:
+    """Stacked residuals (B, 16 + 13 + 2): image, priors, camera-above-floor, level."""
+    px = _project_batch(model, params, focal, principal)
+    img = ((px - obs) / scale * weight[:, None]).reshape(len(params), -1)
+    prior = (
+        np.where(
+            free & np.isfinite(_PRIOR_SIGMA),
+            (params - _PRIOR_MEAN) / np.where(np.isfinite(_PRIOR_SIGMA), _PRIOR_SIGMA, 1.0),
+            0.0,
+        )
+        * 0.1
+    )
+    floor = np.maximum(0.0, 0.15 - params[:, _I["cz"]])[:, None] * 10.0
+    # People hold cameras level: the image's x axis stays horizontal (weak, so that an
+    # overhead camera may turn freely).
+    level = rotvec_to_matrix(params[:, 0:3])[:, 0, 2][:, None] * level_weight
+    return np.concatenate([img, prior, floor, level], axis=1)
+
+
+def _fit(
+    model: BodyModel,
+    starts: FloatArray,
+    free: NDArray[np.bool_],
+    obs: FloatArray,
+    weight: FloatArray,
+    scale: float,
+    focal: float,
+    principal: FloatArray,
+    iterations: int = 30,
+    level_weight: float = 0.0,
+) -> tuple[FloatArray, FloatArray]:
+    """Levenberg-Marquardt from many starts at once.
+
+    Returns the fitted parameters (B, 13) and each fit's RMS image residual in units of
+    ``scale`` (B,).
+    """
+    params = np.array(starts, dtype=np.float64)
+    nb = len(params)
+    idx = np.flatnonzero(free)
+    nf = len(idx)
+    lam = np.full(nb, 1e-2)
+    eps = 1e-5
+
+    def res(p: FloatArray) -> FloatArray:
+        return _residuals(model, p, free, obs, weight, scale, focal, principal, level_weight)
+
+    r0 = res(params)
+    cost = np.sum(r0**2, axis=1)
+    for _ in range(iterations):
+        bumped = np.repeat(params[:, None, :], nf, axis=1)
+        bumped[:, np.arange(nf), idx] += eps
+        rj = res(bumped.reshape(-1, _NP)).reshape(nb, nf, -1)
+        jac = np.transpose((rj - r0[:, None, :]) / eps, (0, 2, 1))  # (B, M, nf)
+        jtj = np.einsum("bmi,bmj->bij", jac, jac)
+        jtr = np.einsum("bmi,bm->bi", jac, r0)
+        diag = np.einsum("bii->bi", jtj)
+        a = jtj + (lam[:, None] * (diag + 1e-9))[:, :, None] * np.eye(nf)
+        step = -np.linalg.solve(a, jtr[..., None])[..., 0]
+        trial = params.copy()
+        trial[:, idx] += step
+        rt = res(trial)
+        ct = np.sum(rt**2, axis=1)
+        better = ct < cost
+        params = np.where(better[:, None], trial, params)
+        r0 = np.where(better[:, None], rt, r0)
+        cost = np.where(better, ct, cost)
+        lam = np.where(better, lam * 0.3, lam * 10.0)
+        lam = np.clip(lam, 1e-7, 1e7)
+    img = r0[:, : obs.size]
+    wsum = float(np.sum(weight**2)) * 2
+    rms = np.sqrt(np.sum(img**2, axis=1) / max(wsum, 1e-9))
+    return params, rms
+
+
+def _camera_starts(model: BodyModel, distance: float) -> FloatArray:
+    """Initial camera poses on the hemisphere above the body, looking at its middle."""
+    target = np.array([0.0, 0.1, 0.15])
+    starts = []
+    for elev in (8.0, 30.0, 55.0, 85.0):
+        for azim in range(0, 360, 45):
+            e, az = math.radians(elev), math.radians(azim)
+            direction = np.array(
+                [math.cos(e) * math.sin(az), -math.cos(e) * math.cos(az), math.sin(e)]
+            )
+            centre = target + distance * direction
+            for roll in (0.0, 90.0, -90.0, 180.0) if elev > 80 else (0.0,):
+                rot = look_at(centre, target)
+                if roll:
+                    c, s = math.cos(math.radians(roll)), math.sin(math.radians(roll))
+                    rot = np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]]) @ rot
+                p = _PRIOR_MEAN.copy()
+                p[0:3] = matrix_to_rotvec(rot)
+                p[3:6] = centre
+                starts.append(p)
+    return np.array(starts)
+
+
+# --------------------------------------------------------------------------------------
+# Calibration
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Calibration:
+    """What a neutral stretch (lying on the back, knees up) tells about this session.
+
+    Attributes
+    ----------
+    camera
+        The camera in the model frame of the neutral body (floor z = 0, "up" = +z).
+    model
+        Body proportions (metres; only ratios matter).
+    phi_rad, kappa_rad
+        Neutral thigh elevation and knee flexion, radians.
+    width_scale, leg_scale
+        Fitted multipliers of the model's widths and leg lengths.
+    image_size
+        (width, height) of the frames it was made from.
+    view
+        The camera view it implies.
+    residual
+        RMS fit residual as a fraction of the body's size in the image.
+    px_per_m
+        Pixels per metre at the body (for distances such as the knees' gap).
+    frames
+        Number of frames used.
+    neutral
+        True when made from a neutral pose (:func:`calibrate`); False when estimated from
+        an arbitrary pose (:func:`estimate_calibration`), which lowers the confidence.
+    torso_px
+        The image vector mid-hip -> mid-shoulder when calibrated, pixels (to tell whether
+        the person still lies where they calibrated).
+    """
+
+    camera: Camera
+    model: BodyModel
+    phi_rad: float
+    kappa_rad: float
+    width_scale: float
+    leg_scale: float
+    image_size: tuple[int, int]
+    view: View
+    residual: float
+    px_per_m: float
+    frames: int = 1
+    neutral: bool = True
+    torso_px: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def elevation_deg(self) -> float:
+        """Height of the camera above the floor seen from the mid-hip, degrees."""
+        c = self.camera.centre
+        return math.degrees(math.atan2(float(c[2]), float(np.hypot(c[0], c[1]))))
+
+    @property
+    def azimuth_deg(self) -> float:
+        """Direction of the camera around the body, degrees: 0 = feet end, 90 = the
+        person's left side, 180 = head end, -90 = right side."""
+        c = self.camera.centre
+        return math.degrees(math.atan2(float(c[0]), float(-(c[1] - 0.25))))
+
+
+#: Landmarks whose visibility is needed for measuring.
+_CORE = (
+    Landmark.LEFT_HIP,
+    Landmark.RIGHT_HIP,
+    Landmark.LEFT_SHOULDER,
+    Landmark.RIGHT_SHOULDER,
+    Landmark.LEFT_KNEE,
+    Landmark.RIGHT_KNEE,
+)
+
+
+def _body_scale_px(xy: FloatArray) -> float:
+    """A size of the body in the image, pixels (never zero)."""
+    pts = xy[_MODEL_INDEX]
+    span = float(np.max(np.ptp(pts, axis=0)))
+    return max(span, 1.0)
+
+
+def view_from_camera(elevation_deg: float, azimuth_deg: float) -> View:
+    """Name the view of a camera at this elevation and azimuth (see :class:`Calibration`)."""
+    if elevation_deg >= 65.0:
+        return View.TOP_DOWN
+    az = abs(azimuth_deg)
+    if az <= 25.0:
+        return View.FEET_END
+    if az >= 155.0:
+        return View.HEAD_END
+    if 65.0 <= az <= 115.0 and elevation_deg < 25.0:
+        return View.SIDE
+    return View.OBLIQUE
+
+
+def _fit_camera(
+    xy: FloatArray, vis: FloatArray, image_size: tuple[int, int], model: BodyModel, fix_pose: bool
+) -> tuple[FloatArray, float]:
+    focal = default_focal(image_size)
+    principal = np.array(image_size, dtype=np.float64) / 2
+    obs = xy[_MODEL_INDEX]
+    weight = np.clip(vis[_MODEL_INDEX], 0.05, 1.0) * _POINT_WEIGHT
+    scale = _body_scale_px(xy)
+    distance = focal * 1.3 / scale
+    starts = _camera_starts(model, distance)
+    free = np.ones(_NP, dtype=bool)
+    if fix_pose:
+        free[[_I["theta"], _I["rho"], _I["sigma"]]] = False
+        fits, rms = _fit(model, starts, free, obs, weight, scale, focal, principal)
+    else:
+        # Jointly: start each camera with the knees to either side and centred.
+        batches = []
+        for theta in (-50.0, 0.0, 50.0):
+            s = starts.copy()
+            s[:, _I["theta"]] = math.radians(theta)
+            batches.append(s)
+        fits, rms = _fit(
+            model,
+            np.concatenate(batches),
+            free,
+            obs,
+            weight,
+            scale,
+            focal,
+            principal,
+            iterations=25,
+            level_weight=0.05,
+        )
+    total = rms + 0.02 * np.abs(fits[:, _I["theta"]])  # prefer small drops when ambiguous
+    best = int(np.argmin(total))
+    return fits[best], float(rms[best])
+
+
+def _calibration_from_params(
+    xy: FloatArray,
+    p: FloatArray,
+    model: BodyModel,
+    image_size: tuple[int, int],
+    residual: float,
+    frames: int,
+    neutral: bool,
+) -> Calibration:
+    focal = default_focal(image_size)
+    camera = Camera(
+        rotvec_to_matrix(p[0:3]), p[3:6].copy(), focal, np.array(image_size, dtype=np.float64) / 2
+    )
+    depth = float(np.linalg.norm(camera.centre - np.array([0.0, 0.2, 0.1])))
+    elev = math.degrees(math.atan2(float(p[5]), float(np.hypot(p[3], p[4]))))
+    azim = math.degrees(math.atan2(float(p[3]), float(-(p[4] - 0.25))))
+    return Calibration(
+        camera=camera,
+        model=model,
+        phi_rad=float(p[_I["phi"]]),
+        kappa_rad=float(p[_I["kappa"]]),
+        width_scale=float(p[_I["width"]]),
+        leg_scale=float(p[_I["legs"]]),
+        image_size=image_size,
+        view=view_from_camera(elev, azim),
+        residual=residual,
+        px_per_m=focal / max(depth, 1e-3),
+        frames=frames,
+        neutral=neutral,
+        torso_px=_torso_vector(xy),
+    )
+
+
+def _torso_vector(xy: FloatArray) -> tuple[float, float]:
+    v = (xy[Landmark.LEFT_SHOULDER] + xy[Landmark.RIGHT_SHOULDER]) / 2 - (
+        xy[Landmark.LEFT_HIP] + xy[Landmark.RIGHT_HIP]
+    ) / 2
+    return float(v[0]), float(v[1])
+
+
+def still_in_place(calibration: Calibration, skeleton: Skeleton, *, tolerance: float = 0.3) -> bool:
+    """True when the torso in the image is about where and how long it was at calibration.
+
+    A person who sits or stands up changes the torso's image vector a lot; one who twists
+    while lying changes it little. ``tolerance`` is the largest change of the vector as a
+    fraction of its calibrated length.
+    """
+    ref = np.array(calibration.torso_px)
+    length = float(np.linalg.norm(ref))
+    if length < 1.0:
+        return True
+    now = np.array(_torso_vector(skeleton.image_xy))
+    return float(np.linalg.norm(now - ref)) / length <= tolerance
+
+
+def calibrate(
+    skeletons: Sequence[Skeleton],
+    *,
+    model: BodyModel | None = None,
+    min_visibility: float = 0.5,
+    max_motion: float = 0.05,
+    max_residual: float = 0.08,
+) -> Calibration:
+    """Calibrate the camera and body from frames of a neutral supine pose.
+
+    Parameters
+    ----------
+    skeletons
+        Frames of the person lying on the back, knees up, feet flat, still.
+    model
+        Body proportions (default :class:`BodyModel`).
+    min_visibility
+        Hips, shoulders and knees must be at least this visible (median over frames).
+    max_motion
+        Largest allowed landmark motion between frames, as a fraction of body size.
+    max_residual
+        Largest allowed RMS fit residual, as a fraction of body size.
+
+    Raises
+    ------
+    CalibrationError
+        With a plain-language reason when the frames are not a usable neutral pose.
+    """
+    if not skeletons:
+        raise CalibrationError("no frames to calibrate from: lie on your back, knees up")
+    sizes = {s.image_size for s in skeletons}
+    if len(sizes) != 1:
+        raise CalibrationError("the frames have different image sizes")
+    image_size = skeletons[0].image_size
+    xy_all = np.stack([s.image_xy for s in skeletons])
+    vis = np.median(np.stack([s.visibility for s in skeletons]), axis=0)
+    weak = [lm.name.lower().replace("_", " ") for lm in _CORE if vis[lm] < min_visibility]
+    if weak:
+        raise CalibrationError(
+            "cannot see your " + ", ".join(weak) + " well enough: move the camera so your "
+            "whole body is in view"
+        )
+    xy = np.median(xy_all, axis=0)
+    scale = _body_scale_px(xy)
+    motion = float(np.max(np.abs(xy_all[:, _MODEL_INDEX] - xy[_MODEL_INDEX]))) / scale
+    if motion > max_motion:
+        raise CalibrationError("you moved while calibrating: lie still, knees up, for a moment")
+    model = model or BodyModel()
+    params, rms = _fit_camera(xy, vis, image_size, model, fix_pose=True)
+    if rms > max_residual:
+        raise CalibrationError(
+            "this does not look like lying on your back with knees up and feet flat "
+            f"(the body model fits with {rms:.0%} error)"
+        )
+    if not math.radians(15) <= params[_I["phi"]] <= math.radians(85):
+        raise CalibrationError("bend your knees so they point up, feet flat on the floor")
+    return _calibration_from_params(xy, params, model, image_size, rms, len(skeletons), True)
+
+
+def estimate_calibration(skeleton: Skeleton, *, model: BodyModel | None = None) -> Calibration:
+    """A rough calibration from one skeleton in any supine pose (camera and pose fitted
+    together). Measurements made with it carry :data:`UNCALIBRATED_FACTOR` confidence.
+    """
+    model = model or BodyModel()
+    params, rms = _fit_camera(
+        skeleton.image_xy, skeleton.visibility, skeleton.image_size, model, fix_pose=False
+    )
+    return _calibration_from_params(
+        skeleton.image_xy, params, model, skeleton.image_size, rms, 1, False
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Measurement
+# --------------------------------------------------------------------------------------
+
+_THETA_COARSE = np.radians(np.arange(-120.0, 120.5, 2.0))
+_ROLL_COARSE = np.radians(np.arange(-90.0, 90.5, 2.0))
+_FINE = np.radians(np.arange(-2.0, 2.05, 0.2))
+_PHI_OFFSETS = np.radians(np.arange(-10.0, 10.5, 5.0))
+_KAPPA_GRID = np.radians(np.arange(0.0, 170.5, 2.0))
+#: Weight of the prior holding the thigh elevation near its calibrated value, per radian.
+_PHI_PRIOR = 0.1
+#: Two sides whose residuals differ by less than this (fraction of body size) are
+#: indistinguishable: the knee drop's direction is then unknown.
+AMBIGUITY_MARGIN = 0.03
+
+
+@dataclass(frozen=True)
+class KneeFit:
+    """Details of the knee-drop search (for reports and tests).
+
+    Attributes
+    ----------
+    theta_deg
+        Best knee drop, degrees.
+    residual
+        Its residual, fraction of body size.
+    mirror_deg, mirror_residual
+        The best drop on the other side and its residual (None when the drop is near 0).
+    ambiguous
+        True when both sides fit about equally well: the direction cannot be told.
+    """
+
+    theta_deg: float
+    residual: float
+    mirror_deg: float | None
+    mirror_residual: float | None
+    ambiguous: bool
+
+
+def _refine(grid: FloatArray, cost: FloatArray, i: int) -> float:
+    """Parabolic refinement of a grid minimum."""
+    if 0 < i < len(grid) - 1:
+        c0, c1, c2 = cost[i - 1], cost[i], cost[i + 1]
+        denom = c0 - 2 * c1 + c2
+        if denom > 1e-15:
+            offset = 0.5 * (c0 - c2) / denom
+            return float(grid[i] + np.clip(offset, -1, 1) * (grid[1] - grid[0]))
+    return float(grid[i])
+
+
+def _placement(cal: Calibration, xy: FloatArray) -> tuple[FloatArray, float]:
+    """Where the body lies now: (mid-hip floor point (3,), yaw radians).
+
+    From the rays of the mid-hip and mid-shoulder meeting their heights above the floor;
+    at a low camera these intersections are ill-conditioned, so the calibrated place is
+    kept (the person lies where they calibrated).
+    """
+    cam, model = cal.camera, cal.model
+    if cal.elevation_deg < 20.0:
+        return np.zeros(3), 0.0
+
+    def hit(pixel: FloatArray, height: float) -> FloatArray | None:
+        d = cam.ray(pixel)
+        if d[2] > -0.2:
+            return None
+        t = (height - cam.centre[2]) / d[2]
+        return np.asarray(cam.centre + t * d, dtype=np.float64)
+
+    hip = hit((xy[Landmark.LEFT_HIP] + xy[Landmark.RIGHT_HIP]) / 2, model.hip_height)
+    sh = hit((xy[Landmark.LEFT_SHOULDER] + xy[Landmark.RIGHT_SHOULDER]) / 2, model.shoulder_height)
+    if hip is None or sh is None:
+        return np.zeros(3), 0.0
+    axis = sh - hip
+    if float(np.hypot(axis[0], axis[1])) < 0.2:
+        return np.zeros(3), 0.0
+    yaw = math.atan2(-float(axis[0]), float(axis[1]))
+    # A roll of the pelvis moves the mid-hip little; keep it on the floor-parallel plane.
+    if abs(yaw) > math.radians(45):
+        return np.zeros(3), 0.0
+    return np.array([hip[0], hip[1], 0.0]), yaw
+
+
+def _to_world(points: FloatArray, origin: FloatArray, yaw: float) -> FloatArray:
+    c, s = math.cos(yaw), math.sin(yaw)
+    rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    return np.asarray(points @ rot.T + origin, dtype=np.float64)
+
+
+def _line_search(
+    cal: Calibration,
+    origin: FloatArray,
+    yaw: float,
+    centre: FloatArray,
+    half_width: float,
+    obs_vec: FloatArray,
+    scale: float,
+) -> tuple[float, float]:
+    """Best roll (radians) of a left-right joint pair, and its residual.
+
+    The pair sits at ``centre`` (model frame, shape (3,)), ``half_width`` metres to each
+    side, rolled in the transverse plane; the observed left-minus-right image vector
+    ``obs_vec`` is matched (a difference, so a small error in placement cancels).
+    Coarse-to-fine: every 2 degrees, then every 0.2 degrees around the best.
+    """
+    best = 0.0
+    cost = np.zeros(1)
+    grid = _ROLL_COARSE
+    for _ in range(2):
+        lateral = half_width * np.stack([np.cos(grid), np.zeros_like(grid), np.sin(grid)], -1)
+        px = cal.camera.project(
+            _to_world(np.stack([centre + lateral, centre - lateral], 1), origin, yaw)
+        )
+        cost = np.sum((px[:, 0] - px[:, 1] - obs_vec) ** 2, axis=1)
+        i = int(np.argmin(cost))
+        best = _refine(grid, cost, i)
+        grid = grid[i] + _FINE
+    return best, math.sqrt(float(np.min(cost))) / scale
+
+
+def _knee_cost(
+    cal: Calibration,
+    origin: FloatArray,
+    yaw: float,
+    theta: FloatArray,
+    phi: FloatArray,
+    obs_vec: FloatArray,
+    hip_px: FloatArray,
+    scale: float,
+) -> FloatArray:
+    """Squared residual (fraction of body size) of mid-hip -> mid-knee for a grid of
+    knee drops ``theta`` (shape (T, 1)) and thigh elevations ``phi`` (shape (1, P))."""
+    model = cal.model
+    thigh = model.thigh_length * cal.leg_scale
+    sp = np.sin(phi)
+    knee = np.stack(
+        np.broadcast_arrays(
+            -np.sin(theta) * sp * thigh,
+            -np.cos(phi) * thigh + 0 * theta,
+            model.hip_height + np.cos(theta) * sp * thigh,
+        ),
+        axis=-1,
+    )
+    px = cal.camera.project(_to_world(knee, origin, yaw))
+    err = np.sum((px - hip_px - obs_vec) ** 2, axis=-1) / scale**2
+    # A weak prior keeps the thigh elevation near its calibrated value.
+    return np.asarray(err + (_PHI_PRIOR * (phi - cal.phi_rad)) ** 2, dtype=np.float64)
+
+
+def _knee_search(
+    cal: Calibration, origin: FloatArray, yaw: float, xy: FloatArray, scale: float
+) -> tuple[KneeFit, float]:
+    """Knee drop by a coarse-to-fine 2-D search over (theta, thigh elevation).
+
+    Returns the fit and the thigh elevation (radians). The coarse curve (best elevation
+    per drop) also gives the best drop on the other side, to detect mirror ambiguity.
+    """
+    obs_vec = (xy[Landmark.LEFT_KNEE] + xy[Landmark.RIGHT_KNEE]) / 2 - (
+        xy[Landmark.LEFT_HIP] + xy[Landmark.RIGHT_HIP]
+    ) / 2
+    hip_px = cal.camera.project(_to_world(np.array([0.0, 0.0, cal.model.hip_height]), origin, yaw))
+    phis = cal.phi_rad + _PHI_OFFSETS
+    err = _knee_cost(
+        cal, origin, yaw, _THETA_COARSE[:, None], phis[None, :], obs_vec, hip_px, scale
+    )
+    best_phi = np.argmin(err, axis=1)
+    curve = err[np.arange(len(_THETA_COARSE)), best_phi]
+    i = int(np.argmin(curve))
+    # Fine search around the coarse minimum.
+    fine_t = _THETA_COARSE[i] + _FINE
+    fine_p = phis[best_phi[i]] + _FINE
+    fine = _knee_cost(cal, origin, yaw, fine_t[:, None], fine_p[None, :], obs_vec, hip_px, scale)
+    j, k = np.unravel_index(int(np.argmin(fine)), fine.shape)
+    theta = _refine(fine_t, fine[:, k], int(j))
+    phi = _refine(fine_p, fine[j, :], int(k))
+    res = math.sqrt(float(fine[j, k]))
+    theta_deg = math.degrees(theta)
+    mirror_deg: float | None = None
+    mirror_res: float | None = None
+    ambiguous = False
+    if abs(theta_deg) > 8.0:
+        other = _THETA_COARSE * np.sign(theta) < -math.radians(8.0)
+        m = int(np.flatnonzero(other)[np.argmin(curve[other])])
+        mirror_deg = math.degrees(float(_THETA_COARSE[m]))
+        mirror_res = math.sqrt(float(curve[m]))
+        # Both sides explain the image about as well: the drop's direction is unknown.
+        ambiguous = mirror_res < max(1.5 * res, res + AMBIGUITY_MARGIN)
+    return KneeFit(theta_deg, res, mirror_deg, mirror_res, ambiguous), phi
+
+
+def _kappa_search(
+    cal: Calibration, origin: FloatArray, yaw: float, xy: FloatArray, theta: float, phi: float
+) -> float:
+    """Knee flexion (radians) so the model's mid-knee -> mid-ankle fits the image."""
+    pts = cal.model.points(theta, 0.0, 0.0, phi, _KAPPA_GRID, cal.width_scale, cal.leg_scale)
+    px = cal.camera.project(_to_world(pts[:, [_LK, _RK, _LA, _RA]], origin, yaw))
+    model_vec = (px[:, 2] + px[:, 3]) / 2 - (px[:, 0] + px[:, 1]) / 2
+    obs_vec = (xy[Landmark.LEFT_ANKLE] + xy[Landmark.RIGHT_ANKLE]) / 2 - (
+        xy[Landmark.LEFT_KNEE] + xy[Landmark.RIGHT_KNEE]
+    ) / 2
+    cost = np.sum((model_vec - obs_vec) ** 2, axis=1)
+    return _refine(_KAPPA_GRID, cost, int(np.argmin(cost)))
+
+
+_UP = np.array([0.0, 0.0, 1.0])
+
+
+def view_measurable(calibration: Calibration) -> bool:
+    """False for views the knee drop cannot be measured from (DESIGN.md).
+
+    A side view cannot tell which way the knees drop; from low at the feet MediaPipe
+    loses the hips behind the knees.
+    """
+    if calibration.view is View.SIDE:
+        return False
+    return not (calibration.view is View.FEET_END and calibration.elevation_deg < 25.0)
+
+
+def _fit_confidence(residual: float) -> float:
+    """Fit quality in [0, 1] from a residual (fraction of body size)."""
+    return float(math.exp(-((residual / 0.08) ** 2)))
+
+
+def _vis(skeleton: Skeleton, *landmarks: Landmark) -> float:
+    return float(min(skeleton.visibility[list(landmarks)]))
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """:func:`measure_details`' result: the metrics plus how they were found."""
+
+    metrics: TwistMetrics
+    knee: KneeFit | None
+    calibrated: bool
+    view: View
+
+
+def measure_details(
+    skeleton: Skeleton, calibration: Calibration | None, *, min_confidence: float = 0.5
+) -> Measurement:
+    """Like :func:`measure`, also returning the knee search's details and the view."""
+    xy = skeleton.image_xy
+    if calibration is None or calibration.image_size != skeleton.image_size:
+        try:
+            calibration = estimate_calibration(skeleton)
+        except np.linalg.LinAlgError:
+            return Measurement(_unknown_metrics(skeleton.timestamp_s), None, False, View.UNKNOWN)
+        origin, yaw = np.zeros(3), 0.0
+    else:
+        origin, yaw = _placement(calibration, xy)
+    calibrated = calibration.neutral
+    cal = calibration
+    scale = _body_scale_px(xy)
+    factor = 1.0 if calibrated else UNCALIBRATED_FACTOR
+
+    model = cal.model
+    rho, rho_res = _line_search(
+        cal,
+        origin,
+        yaw,
+        np.array([0.0, 0.0, model.hip_height]),
+        model.hip_width * cal.width_scale / 2,
+        xy[Landmark.LEFT_HIP] - xy[Landmark.RIGHT_HIP],
+        scale,
+    )
+    sigma, sigma_res = _line_search(
+        cal,
+        origin,
+        yaw,
+        np.array([0.0, model.torso_length, model.shoulder_height]),
+        model.shoulder_width * cal.width_scale / 2,
+        xy[Landmark.LEFT_SHOULDER] - xy[Landmark.RIGHT_SHOULDER],
+        scale,
+    )
+    knee, phi = _knee_search(cal, origin, yaw, xy, scale)
+    theta = math.radians(knee.theta_deg)
+    kappa = _kappa_search(cal, origin, yaw, xy, theta, phi)
+    # Report the fitted body's angles by THE definitions (body_angles_3d), so measurements
+    # and ground-truth labels mean exactly the same thing.
+    fitted = model.points(theta, rho, sigma, phi, kappa, cal.width_scale, cal.leg_scale)
+    angles = body_angles_3d(dict(zip(MODEL_LANDMARKS, fitted, strict=True)), _UP)
+    if not view_measurable(cal):
+        knee = replace(knee, ambiguous=True)
+
+    def measure_of(value: float, conf: float) -> Measure:
+        conf = float(np.clip(conf, 0.0, 1.0))
+        return Measure(round(value, 2), conf) if conf >= min_confidence else Measure.unknown(conf)
+
+    hip_vis = _vis(skeleton, Landmark.LEFT_HIP, Landmark.RIGHT_HIP)
+    sh_vis = _vis(skeleton, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
+    knee_vis = _vis(skeleton, Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE)
+    ankle_vis = _vis(skeleton, Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE)
+
+    knee_conf = min(hip_vis, knee_vis) * _fit_confidence(knee.residual) * factor
+    if knee.ambiguous:
+        knee_conf *= 0.3
+    pelvis_conf = hip_vis * _fit_confidence(rho_res) * factor
+    sh_conf = sh_vis * _fit_confidence(sigma_res) * factor
+    knee_drop = measure_of(angles.knee_drop_deg, knee_conf)
+    pelvis = measure_of(angles.pelvis_roll_deg, pelvis_conf)
+    shoulder = measure_of(angles.shoulder_roll_deg, sh_conf)
+    twist = (
+        measure_of(angles.twist_deg, min(pelvis_conf, sh_conf))
+        if pelvis.known and shoulder.known
+        else Measure.unknown(min(pelvis_conf, sh_conf))
+    )
+    flex = measure_of(angles.knee_flexion_deg, min(knee_vis, ankle_vis) * factor)
+
+    drop_side: Side | None = None
+    if knee_drop.value is not None:
+        drop_side = (
+            Side.CENTRE
+            if abs(knee_drop.value) < CENTRE_DEG
+            else Side.RIGHT
+            if knee_drop.value > 0
+            else Side.LEFT
+        )
+    lifted: Side | None = None
+    if shoulder.value is not None and abs(shoulder.value) >= SHOULDER_LIFT_DEG:
+        # A roll towards the right lifts the left shoulder.
+        lifted = Side.LEFT if shoulder.value > 0 else Side.RIGHT
+    together: bool | None = None
+    if knee_vis >= min_confidence:
+        gap_px = float(np.linalg.norm(xy[Landmark.LEFT_KNEE] - xy[Landmark.RIGHT_KNEE]))
+        together = gap_px / cal.px_per_m < KNEES_TOGETHER_M
+    metrics = TwistMetrics(
+        timestamp_s=skeleton.timestamp_s,
+        knee_drop=knee_drop,
+        drop_side=drop_side,
+        pelvis_roll=pelvis,
+        shoulder_roll=shoulder,
+        lifted_shoulder=lifted,
+        twist=twist,
+        knee_flexion=flex,
+        knees_together=together,
+        speed=Measure.unknown(0.0),
+        confidence=knee_drop.confidence,
+    )
+    return Measurement(metrics, knee, calibrated, cal.view)
+
+
+def _unknown_metrics(timestamp_s: float) -> TwistMetrics:
+    u = Measure.unknown(0.0)
+    return TwistMetrics(timestamp_s, u, None, u, u, None, u, u, None, u, 0.0)
+
+
+def measure(
+    skeleton: Skeleton, calibration: Calibration | None, *, min_confidence: float = 0.5
+) -> TwistMetrics:
+    """Measure the twist in one skeleton.
+
+    Parameters
+    ----------
+    skeleton
+        Image landmarks of one frame.
+    calibration
+        From :func:`calibrate` on this session's neutral pose; None for a single photo
+        (the camera and pose are then fitted together, with lower confidence).
+    min_confidence
+        Measures whose confidence falls below this are :meth:`Measure.unknown`.
+
+    Returns
+    -------
+    TwistMetrics
+        Degrees; the speed is unknown here (:class:`twistcoach.tracking.TwistTracker`
+        fills it).
+    """
+    return measure_details(skeleton, calibration, min_confidence=min_confidence).metrics
+
+
+def with_speed(metrics: TwistMetrics, speed: Measure) -> TwistMetrics:
+    """The same metrics with a drop speed filled in."""
+    return replace(metrics, speed=speed)

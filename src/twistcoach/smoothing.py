@@ -1,0 +1,122 @@
+"""The One Euro filter (Casiez, Roussel and Vogel, CHI 2012) for noisy streams.
+
+Pure core: standard library and numpy only; time is always passed in explicitly.
+
+A first-order low-pass filter whose cut-off frequency rises with the signal's speed:
+slow movements are smoothed strongly (little jitter while holding a pose), fast ones
+lightly (little lag while moving).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+T = TypeVar("T", float, FloatArray)
+
+
+def smoothing_factor(dt: float, cutoff_hz: float) -> float:
+    """The exponential smoothing factor alpha in (0, 1] for a step ``dt`` (s) and cut-off (Hz)."""
+    tau = 1.0 / (2.0 * math.pi * cutoff_hz)
+    return 1.0 / (1.0 + tau / dt)
+
+
+class OneEuroFilter:
+    """One Euro filter for a scalar or an array (filtered element-wise).
+
+    Parameters
+    ----------
+    min_cutoff
+        Minimum cut-off frequency, Hz: lower = smoother at rest, more lag.
+    beta
+        Speed coefficient, (Hz) per (unit/s): higher = less lag when moving fast.
+    d_cutoff
+        Cut-off frequency for the derivative, Hz.
+    max_gap_s
+        A gap between samples longer than this (seconds) restarts the filter, so a
+        person reappearing after tracking loss is not dragged from the old value.
+
+    Notes
+    -----
+    Missing samples are handled by the caller passing the next sample with its real
+    time: the smoothing factor follows the actual time step. Non-increasing times are
+    ignored (the last output is returned), never divided by.
+    """
+
+    def __init__(
+        self,
+        min_cutoff: float = 1.0,
+        beta: float = 0.0,
+        d_cutoff: float = 1.0,
+        max_gap_s: float = 1.0,
+    ) -> None:
+        if min_cutoff <= 0 or d_cutoff <= 0:
+            raise ValueError("cut-off frequencies must be positive")
+        if beta < 0:
+            raise ValueError("beta must not be negative")
+        self.min_cutoff = min_cutoff
+        self.beta = beta
+        self.d_cutoff = d_cutoff
+        self.max_gap_s = max_gap_s
+        self._t: float | None = None
+        self._x: FloatArray | None = None
+        self._dx: FloatArray | None = None
+        self._scalar = True
+
+    def reset(self) -> None:
+        """Forget the past; the next sample passes through unchanged."""
+        self._t = None
+        self._x = None
+        self._dx = None
+
+    @property
+    def derivative(self) -> float | FloatArray | None:
+        """The filtered rate of change (units per second) after the last sample."""
+        if self._dx is None:
+            return None
+        return float(self._dx) if self._scalar else self._dx.copy()
+
+    def filter(self, t: float, x: T) -> T:
+        """Filter one sample.
+
+        Parameters
+        ----------
+        t
+            Time of the sample, seconds.
+        x
+            A float or an array (any shape; the same shape every call until :meth:`reset`).
+
+        Returns
+        -------
+        The filtered value, of the same type and shape as ``x``.
+        """
+        value = np.asarray(x, dtype=np.float64)
+        scalar = value.ndim == 0
+        if (
+            self._t is None
+            or self._x is None
+            or self._dx is None
+            or value.shape != self._x.shape
+            or t - self._t > self.max_gap_s
+        ):
+            self._t, self._x, self._dx, self._scalar = t, value.copy(), np.zeros_like(value), scalar
+            return self._out(value, scalar)  # type: ignore[return-value]
+        dt = t - self._t
+        if dt <= 0:
+            return self._out(self._x, scalar)  # type: ignore[return-value]
+        a_d = smoothing_factor(dt, self.d_cutoff)
+        dx = a_d * (value - self._x) / dt + (1 - a_d) * self._dx
+        cutoff = self.min_cutoff + self.beta * np.abs(dx)
+        tau = 1.0 / (2.0 * math.pi * cutoff)
+        alpha = 1.0 / (1.0 + tau / dt)
+        x_hat = alpha * value + (1 - alpha) * self._x
+        self._t, self._x, self._dx = t, x_hat, dx
+        return self._out(x_hat, scalar)  # type: ignore[return-value]
+
+    @staticmethod
+    def _out(value: FloatArray, scalar: bool) -> float | FloatArray:
+        return float(value) if scalar else value.copy()

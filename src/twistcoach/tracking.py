@@ -1,0 +1,277 @@
+"""Per-frame tracking of the twist in a stream: recognise, calibrate, measure, smooth.
+
+Pure core: standard library and numpy only; time is passed in with every frame.
+
+:class:`TwistTracker` is what video analysis, the desktop coach and the web app call for
+every frame. It
+
+1. recognises the pose family and camera view (:func:`twistcoach.recognition.recognize`),
+   with hysteresis so a single odd frame does not flip them;
+2. calibrates itself on the first ``calibration_window_s`` seconds of a still, neutral
+   supine pose (lying on the back, knees up), unless given a :class:`Calibration`; if no
+   neutral pose comes within ``fallback_after_s`` of lying down, it estimates the camera
+   from the pose it sees, with lower confidence;
+3. measures the twist (:func:`twistcoach.kinematics.measure_details`), smooths each angle
+   with a One Euro filter and takes the drop speed from the smoothed knee drop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from twistcoach.kinematics import (
+    Calibration,
+    CalibrationError,
+    calibrate,
+    estimate_calibration,
+    measure_details,
+    still_in_place,
+    view_measurable,
+)
+from twistcoach.landmarks import Skeleton
+from twistcoach.metrics import Measure, Observation, PoseFamily, Side, TwistMetrics, View
+from twistcoach.recognition import VIEW_ADVICE, recognize
+from twistcoach.smoothing import OneEuroFilter
+
+_LYING = (PoseFamily.SUPINE, PoseFamily.SUPINE_TWIST)
+#: The calibrated knee drop decides twist vs neutral when lying: above TWIST_DEG a twist,
+#: below NEUTRAL_DEG not (between: keep the previous decision).
+TWIST_DEG = 20.0
+NEUTRAL_DEG = 10.0
+#: Advice when nobody is found in the frame.
+LOST_ADVICE = "I cannot see you: check that your whole body is in the camera's view."
+
+
+@dataclass(frozen=True)
+class FilterParams:
+    """One Euro filter parameters for the angle streams (degrees).
+
+    ``min_cutoff`` in Hz, ``beta`` in Hz per (degree/second), ``d_cutoff`` in Hz.
+    The defaults keep a held pose steady to a fraction of a degree at 30 frames/s while
+    following a knee drop of 30 degrees/s with under 2 degrees of lag.
+    """
+
+    min_cutoff: float = 1.0
+    beta: float = 0.05
+    d_cutoff: float = 1.0
+
+
+class _Hysteresis:
+    """A label that changes only after a new value persisted for ``hold_s`` seconds."""
+
+    def __init__(self, initial: object, hold_s: float) -> None:
+        self.value = initial
+        self.hold_s = hold_s
+        self._candidate: object = initial
+        self._since: float | None = None
+        self._fresh = True
+
+    def update(self, t: float, value: object) -> object:
+        if self._fresh:
+            self.value, self._candidate, self._since, self._fresh = value, value, t, False
+        elif value == self.value or value != self._candidate:
+            self._candidate, self._since = value, t
+        elif self._since is not None and t - self._since >= self.hold_s:
+            self.value = value
+        return self.value
+
+
+class TwistTracker:
+    """Stream tracker: one :meth:`update` per frame, explicit time.
+
+    Parameters
+    ----------
+    calibration
+        A calibration to use from the start; None to calibrate automatically.
+    filter_params
+        One Euro parameters for the angles.
+    calibration_window_s
+        Seconds of still, neutral supine pose needed to calibrate.
+    fallback_after_s
+        Seconds of lying down without a neutral pose after which the camera is estimated
+        from the pose seen (lower confidence); None to wait for a neutral pose forever.
+    min_confidence
+        Measures below this confidence are unknown.
+    hysteresis_s
+        How long a new pose family or view must persist before it is reported.
+    max_motion
+        Largest landmark motion (fraction of body size) allowed within the calibration
+        window.
+    """
+
+    def __init__(
+        self,
+        calibration: Calibration | None = None,
+        *,
+        filter_params: FilterParams | None = None,
+        calibration_window_s: float = 1.5,
+        fallback_after_s: float | None = 4.0,
+        min_confidence: float = 0.5,
+        hysteresis_s: float = 0.5,
+        max_motion: float = 0.05,
+    ) -> None:
+        self._calibration = calibration
+        self.filter_params = filter_params or FilterParams()
+        self.calibration_window_s = calibration_window_s
+        self.fallback_after_s = fallback_after_s
+        self.min_confidence = min_confidence
+        self.max_motion = max_motion
+        self._family = _Hysteresis(PoseFamily.OTHER, hysteresis_s)
+        self._view = _Hysteresis(View.UNKNOWN, hysteresis_s)
+        self._buffer: list[Skeleton] = []
+        self._lying_since: float | None = None
+        self._twisting = False
+        self._filters = {name: self._new_filter() for name in _SMOOTHED}
+        self._last_t: float | None = None
+
+    def _new_filter(self) -> OneEuroFilter:
+        p = self.filter_params
+        return OneEuroFilter(p.min_cutoff, p.beta, p.d_cutoff)
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """The calibration in use (None until calibrated)."""
+        return self._calibration
+
+    def reset(self) -> None:
+        """Forget everything but a calibration given or made so far."""
+        self._buffer.clear()
+        self._lying_since = None
+        for f in self._filters.values():
+            f.reset()
+
+    # -- calibration --------------------------------------------------------------------
+
+    def _try_calibrate(self, t: float, skeleton: Skeleton, family: PoseFamily) -> None:
+        if family not in _LYING:
+            # A neutral pose can look like a twist in 2D; calibrate() checks the fit.
+            self._buffer.clear()
+        else:
+            if self._buffer:
+                ref = self._buffer[0].image_xy
+                span = max(float(np.ptp(ref, axis=0).max()), 1.0)
+                if float(np.abs(skeleton.image_xy - ref).max()) / span > self.max_motion * 2:
+                    self._buffer.clear()
+            self._buffer.append(skeleton)
+            if t - self._buffer[0].timestamp_s >= self.calibration_window_s:
+                try:
+                    self._calibration = calibrate(self._buffer, max_motion=self.max_motion)
+                except CalibrationError:
+                    self._buffer.pop(0)
+                else:
+                    self._buffer.clear()
+                    return
+        if family in _LYING:
+            if self._lying_since is None:
+                self._lying_since = t
+            if self.fallback_after_s is not None and t - self._lying_since >= self.fallback_after_s:
+                self._calibration = estimate_calibration(skeleton)
+        else:
+            self._lying_since = None
+
+    # -- per frame ----------------------------------------------------------------------
+
+    def update(self, t: float, skeleton: Skeleton | None) -> Observation:
+        """Process one frame.
+
+        Parameters
+        ----------
+        t
+            Time of the frame, seconds (increasing).
+        skeleton
+            The person found in the frame, or None (tracking lost).
+
+        Returns
+        -------
+        Observation
+            Smoothed metrics (None when no skeleton), family and view with hysteresis.
+        """
+        if skeleton is None:
+            self._buffer.clear()
+            view = self._view.value
+            assert isinstance(view, View)
+            family = self._family.value
+            assert isinstance(family, PoseFamily)
+            return Observation(t, None, family, 0.0, view, False, LOST_ADVICE)
+        rec = recognize(skeleton)
+        raw_family = rec.family
+        if self._calibration is None:
+            self._try_calibrate(t, skeleton, raw_family)
+        metrics: TwistMetrics | None
+        measurable = rec.measurable
+        view_raw = rec.view
+        lying = raw_family in _LYING
+        if self._calibration is not None and self._calibration.neutral:
+            # Once calibrated, "still lying where calibrated" is a far better test than
+            # the single-frame 2D rules (a twist seen from a diagonal can look like a
+            # leaning stand in 2D).
+            lying = still_in_place(self._calibration, skeleton)
+        if self._calibration is not None and lying:
+            details = measure_details(
+                skeleton, self._calibration, min_confidence=self.min_confidence
+            )
+            metrics = self._smooth(t, details.metrics)
+            view_raw = self._calibration.view
+            measurable = view_measurable(self._calibration) and not (
+                details.knee is not None and details.knee.ambiguous
+            )
+            drop = metrics.knee_drop.value
+            if drop is not None:
+                if abs(drop) >= TWIST_DEG:
+                    self._twisting = True
+                elif abs(drop) <= NEUTRAL_DEG:
+                    self._twisting = False
+                raw_family = PoseFamily.SUPINE_TWIST if self._twisting else PoseFamily.SUPINE
+        else:
+            metrics = _unknown(t)
+        family = self._family.update(t, raw_family)
+        view = self._view.update(t, view_raw)
+        assert isinstance(family, PoseFamily) and isinstance(view, View)
+        advice = "" if measurable else (VIEW_ADVICE[view] or VIEW_ADVICE[View.UNKNOWN])
+        if self._calibration is None and raw_family in _LYING and measurable:
+            advice = "Lie still on your back with your knees up for a moment to calibrate."
+        return Observation(t, metrics, family, rec.family_confidence, view, measurable, advice)
+
+    def _smooth(self, t: float, m: TwistMetrics) -> TwistMetrics:
+        def smooth(name: str, measure: Measure) -> Measure:
+            if measure.value is None:
+                return measure
+            return Measure(
+                round(self._filters[name].filter(t, measure.value), 2), measure.confidence
+            )
+
+        knee = smooth("knee_drop", m.knee_drop)
+        speed = Measure.unknown(0.0)
+        deriv = self._filters["knee_drop"].derivative
+        if knee.value is not None and deriv is not None and self._last_t is not None:
+            speed = Measure(round(float(deriv), 2), knee.confidence)
+        self._last_t = t
+        drop_side = m.drop_side
+        if knee.value is not None:
+            drop_side = (
+                Side.CENTRE
+                if abs(knee.value) < 5.0
+                else Side.RIGHT
+                if knee.value > 0
+                else Side.LEFT
+            )
+        return replace(
+            m,
+            knee_drop=knee,
+            drop_side=drop_side,
+            pelvis_roll=smooth("pelvis_roll", m.pelvis_roll),
+            shoulder_roll=smooth("shoulder_roll", m.shoulder_roll),
+            twist=smooth("twist", m.twist),
+            knee_flexion=smooth("knee_flexion", m.knee_flexion),
+            speed=speed,
+        )
+
+
+_SMOOTHED = ("knee_drop", "pelvis_roll", "shoulder_roll", "twist", "knee_flexion")
+
+
+def _unknown(t: float) -> TwistMetrics:
+    u = Measure.unknown(0.0)
+    return TwistMetrics(t, u, None, u, u, None, u, u, None, u, 0.0)
