@@ -1,0 +1,336 @@
+"""The JSON API under ``/api`` (described by the OpenAPI schema at ``/openapi.json``).
+
+Authentication is the same signed session cookie as the pages (``POST /api/signin`` sets
+it); every state-changing call needs the session's CSRF token in the ``X-CSRF-Token``
+header (returned by sign-in and by ``GET /api/me``). Bodies are validated by pydantic
+models with size limits; errors come back as ``{"detail": ...}`` with no stack trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, HTTPException, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from twistcoach.storage.records import AccountRecord, SessionDetail, SessionSummary
+from twistcoach.web import domain, services
+from twistcoach.web.context import ctx_of, signed_in
+from twistcoach.web.pages import set_session_cookie
+from twistcoach.web.security import CSRF_HEADER, SESSION_COOKIE, SessionData, csrf_ok
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+CsrfHeader = Annotated[str, Header(alias=CSRF_HEADER, max_length=200)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignInBody(_In):
+    """Credentials."""
+
+    email: Annotated[str, Field(max_length=320)]
+    password: Annotated[str, Field(max_length=services.MAX_PASSWORD)]
+
+
+class SignUpBody(_In):
+    """A new student account."""
+
+    email: Annotated[str, Field(max_length=320)]
+    display_name: Annotated[str, Field(min_length=1, max_length=200)]
+    password: Annotated[str, Field(max_length=services.MAX_PASSWORD)]
+    teacher_email: Annotated[str, Field(max_length=320)] = ""
+
+
+class Me(BaseModel):
+    """The signed-in account and its CSRF token."""
+
+    id: int
+    email: str
+    display_name: str
+    role: str
+    trained_for_back_problems: bool
+    person_id: int | None
+    csrf_token: str
+
+
+class StartBody(_In):
+    """Open a practice session."""
+
+    variant_id: Annotated[str, Field(max_length=100)]
+    start_pain: Annotated[int, Field(ge=0, le=10)]
+
+
+class Started(BaseModel):
+    """A new practice session and where to connect."""
+
+    session_id: int
+    websocket: str
+
+
+class DecisionBody(_In):
+    """Approve or decline the current progression suggestion."""
+
+    decision: Literal["approved", "declined"]
+
+
+class ClearanceBody(_In):
+    """A clearance for named variants with a knee-drop limit."""
+
+    variants: Annotated[
+        list[Annotated[str, Field(max_length=100)]], Field(min_length=1, max_length=20)
+    ]
+    max_knee_drop_deg: Annotated[float, Field(ge=5, le=90, allow_inf_nan=False)]
+    date: dt.date
+
+
+def _me(request: Request) -> tuple[AccountRecord, SessionData]:
+    who = signed_in(request)
+    if who is None:
+        raise HTTPException(401, "sign in first")
+    return who
+
+
+def _changing(request: Request, token: str) -> AccountRecord:
+    who = _me(request)
+    if not csrf_ok(who[1], token):
+        raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header")
+    return who[0]
+
+
+def _me_out(request: Request, account: AccountRecord, csrf: str) -> Me:
+    person = ctx_of(request).repo.person_for_account(account.id)
+    return Me(
+        id=account.id,
+        email=account.email,
+        display_name=account.display_name,
+        role=account.role,
+        trained_for_back_problems=account.trained_for_back_problems,
+        person_id=None if person is None else person.id,
+        csrf_token=csrf,
+    )
+
+
+def _summary(s: SessionSummary) -> dict[str, Any]:
+    return {
+        "id": s.session.id,
+        "person_id": s.session.person_id,
+        "variant_id": s.session.variant_id,
+        "cap_deg": s.session.cap_deg,
+        "status": s.session.status,
+        "stop_reason": s.session.stop_reason,
+        "started_at": s.session.started_at.isoformat(),
+        "ended_at": None if s.session.ended_at is None else s.session.ended_at.isoformat(),
+        "start_pain": s.session.start_pain,
+        "end_pain": s.session.end_pain,
+        "n_samples": s.n_samples,
+        "n_events": s.n_events,
+        "max_abs_knee_drop": s.max_abs_knee_drop,
+        "over_cap_samples": s.over_cap_samples,
+        "pain_reports": list(s.pain_reports),
+        "sharp_pain": s.sharp_pain,
+    }
+
+
+def _detail(d: SessionDetail) -> dict[str, Any]:
+    return {
+        **_summary(d.summary),
+        "samples": [
+            {
+                "t": x.t,
+                "knee_drop": x.knee_drop,
+                "pelvis_roll": x.pelvis_roll,
+                "shoulder_roll": x.shoulder_roll,
+                "twist": x.twist,
+                "speed": x.speed,
+                "confidence": x.confidence,
+                "cap": x.cap,
+            }
+            for x in d.samples
+        ],
+        "events": [
+            {"t": e.t, "type": e.type, "id": e.event_id, "text": e.text, "data": e.data}
+            for e in d.events
+        ],
+    }
+
+
+@router.post("/signin", response_model=Me)
+def api_signin(request: Request, body: SignInBody, response: Response) -> Me:
+    """Sign in (rate-limited): sets the session cookie, returns the CSRF token."""
+    ctx = ctx_of(request)
+    client = request.client.host if request.client else "unknown"
+    account = services.sign_in(ctx, body.email, body.password, client)
+    data = set_session_cookie(ctx, response, account.id)
+    ctx.repo.audit(account.id, "account.signin", f"account:{account.id}", {})
+    return _me_out(request, account, data.csrf)
+
+
+@router.post("/signup", response_model=Me, status_code=201)
+def api_signup(request: Request, body: SignUpBody, response: Response) -> Me:
+    """Create a student account (linked to a teacher by e-mail) and sign it in."""
+    ctx = ctx_of(request)
+    errors, teacher = services.validate_signup(
+        ctx, body.email, body.display_name, body.password, body.teacher_email
+    )
+    if errors:
+        raise HTTPException(422, errors)
+    account = services.sign_up_student(ctx, body.email, body.display_name, body.password, teacher)
+    data = set_session_cookie(ctx, response, account.id)
+    return _me_out(request, account, data.csrf)
+
+
+@router.post("/signout", status_code=204)
+def api_signout(request: Request, csrf: CsrfHeader = "") -> Response:
+    """Sign out."""
+    account = _changing(request, csrf)
+    ctx_of(request).repo.audit(account.id, "account.signout", f"account:{account.id}", {})
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/me", response_model=Me)
+def api_me(request: Request) -> Me:
+    """Who is signed in, with the CSRF token for changes."""
+    account, data = _me(request)
+    return _me_out(request, account, data.csrf)
+
+
+@router.get("/variants")
+def api_variants() -> list[dict[str, str]]:
+    """The pose library's variants (id and name), in difficulty order."""
+    return [{"id": k, "name": v} for k, v in domain.variant_names().items()]
+
+
+@router.get("/intake/schema")
+def api_intake_schema() -> dict[str, Any]:
+    """The intake's JSON schema (the same model the intake file uses)."""
+    from twistcoach.intake import Intake
+
+    return Intake.model_json_schema()
+
+
+@router.post("/intake")
+def api_intake(
+    request: Request,
+    body: Annotated[dict[str, Any], Field(max_length=20)],
+    csrf: CsrfHeader = "",
+) -> dict[str, Any]:
+    """Submit an intake (the intake file's fields, without clearances); returns the plan.
+
+    Bad fields give 422 with ``{"detail": {"errors": {field: message}}}``.
+    """
+    account = _changing(request, csrf)
+    plan, errors = services.submit_intake(ctx_of(request), account, body)
+    if plan is None:
+        raise HTTPException(422, {"errors": errors})
+    return plan
+
+
+@router.get("/plan")
+def api_plan(request: Request) -> dict[str, Any]:
+    """The signed-in student's current plan (404 before the first intake)."""
+    account, _ = _me(request)
+    ctx = ctx_of(request)
+    person = services.own_person(ctx, account)
+    plan_id, plan = services.current_plan(ctx, person.id)
+    if plan is None:
+        raise HTTPException(404, "no plan yet: submit an intake first")
+    return {"id": plan_id, **plan}
+
+
+@router.get("/sessions")
+def api_sessions(request: Request) -> list[dict[str, Any]]:
+    """The signed-in student's sessions, newest first."""
+    account, _ = _me(request)
+    ctx = ctx_of(request)
+    person = services.own_person(ctx, account)
+    return [_summary(s) for s in ctx.repo.list_sessions(person.id)]
+
+
+@router.post("/sessions", response_model=Started, status_code=201)
+def api_start_session(request: Request, body: StartBody, csrf: CsrfHeader = "") -> Started:
+    """Open a practice session for an allowed variant (403 when the plan forbids it)."""
+    account = _changing(request, csrf)
+    session_id = services.start_practice(ctx_of(request), account, body.variant_id, body.start_pain)
+    return Started(session_id=session_id, websocket=f"/ws/practice/{session_id}")
+
+
+@router.get("/sessions/{session_id}")
+def api_session(request: Request, session_id: int) -> dict[str, Any]:
+    """One session with samples and events (own, or one of your students')."""
+    account, _ = _me(request)
+    return _detail(services.visible_session(ctx_of(request), account, session_id))
+
+
+@router.get("/students")
+def api_students(request: Request) -> list[dict[str, Any]]:
+    """The roster of the signed-in teacher or clinician."""
+    account, _ = _me(request)
+    return [
+        {
+            "person_id": r.person.id,
+            "name": r.person.name,
+            "plan_status": r.plan_status,
+            "last_session": None if r.last is None else _summary(r.last),
+            "pain_trend": r.pain_trend,
+            "flags": list(r.flags),
+        }
+        for r in services.roster(ctx_of(request), account)
+    ]
+
+
+@router.get("/students/{person_id}")
+def api_student(request: Request, person_id: int) -> dict[str, Any]:
+    """A student's plan, sessions, clearances, suggestion and decisions."""
+    account, _ = _me(request)
+    services.require_staff(account)
+    ctx = ctx_of(request)
+    person = services.visible_person(ctx, account, person_id)
+    _, plan = services.current_plan(ctx, person.id)
+    return {
+        "person_id": person.id,
+        "name": person.name,
+        "plan": plan,
+        "sessions": [_summary(s) for s in ctx.repo.list_sessions(person.id)],
+        "clearances": [
+            {
+                "by": c.by_role,
+                "name": c.name,
+                "date": c.date.isoformat(),
+                "variants": c.variants,
+                "max_knee_drop_deg": c.max_knee_drop_deg,
+            }
+            for c in ctx.repo.list_clearances(person.id)
+        ],
+        "suggestion": domain.suggest_progression(ctx.repo, person.id),
+        "decisions": [
+            {"decision": d.decision, "at": d.at.isoformat(), "by": d.decided_by}
+            for d in ctx.repo.list_decisions(person.id)
+        ],
+    }
+
+
+@router.post("/students/{person_id}/progression", status_code=204)
+def api_decide(
+    request: Request, person_id: int, body: DecisionBody, csrf: CsrfHeader = ""
+) -> Response:
+    """Approve or decline the student's progression suggestion."""
+    account = _changing(request, csrf)
+    services.decide_progression(ctx_of(request), account, person_id, body.decision)
+    return Response(status_code=204)
+
+
+@router.post("/students/{person_id}/clearances")
+def api_clearance(
+    request: Request, person_id: int, body: ClearanceBody, csrf: CsrfHeader = ""
+) -> dict[str, Any]:
+    """Record a clearance (403 when you may not clear this student); returns the new plan."""
+    account = _changing(request, csrf)
+    return services.record_clearance(
+        ctx_of(request), account, person_id, body.variants, body.max_knee_drop_deg, body.date
+    )

@@ -1,0 +1,247 @@
+"""The FastAPI app factory: middleware, error handlers, static files and the routers.
+
+Nothing is built at import time: :func:`create_app` makes one app from typed settings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import StrictUndefined
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from twistcoach.pipeline import Tracker
+from twistcoach.storage.db import create_engine_for_url
+from twistcoach.storage.repository import Repository
+from twistcoach.web.context import STATIC_DIR, TEMPLATES_DIR, AppContext
+from twistcoach.web.security import PasswordService, RateLimiter, SessionSigner
+from twistcoach.web.settings import WebSettings
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class BodyLimitMiddleware:
+    """Refuses HTTP request bodies over ``max_bytes`` with 413, before any handler reads them.
+
+    Checks the declared Content-Length and, for chunked bodies, counts bytes as they
+    arrive. WebSocket messages are limited separately, in the practice handler.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = self.max_bytes + 1
+                if declared > self.max_bytes:
+                    await _too_large(scope, send, self.max_bytes)
+                    return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooLargeError
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLargeError:
+            await _too_large(scope, send, self.max_bytes)
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+async def _too_large(scope: Scope, send: Send, max_bytes: int) -> None:
+    response = JSONResponse(
+        {"detail": f"request body too large (at most {max_bytes} bytes)"}, status_code=413
+    )
+    await response(scope, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    # MediaPipe compiles WebAssembly and its loader evaluates code; everything else is
+    # same-origin only, so nothing can be fetched from (or sent to) another site.
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; "
+        "img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
+        "connect-src 'self' ws: wss: data: blob:; style-src 'self' 'unsafe-inline'; "
+        "worker-src 'self' blob:; frame-ancestors 'none'"
+    ),
+    "Permissions-Policy": "camera=(self), microphone=()",
+}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+def create_app(
+    settings: WebSettings, tracker_factory: Callable[[], Tracker] | None = None
+) -> FastAPI:
+    """Build the twistcoach web app.
+
+    Parameters
+    ----------
+    settings
+        Parsed settings. The database must already be migrated (``twistcoach serve``
+        does it; see :func:`twistcoach.storage.db.init_db`).
+
+    tracker_factory
+        Makes the per-session tracker (landmarks -> observations); default: the pure
+        core's ``TwistTracker`` (:func:`twistcoach.pipeline.default_tracker_factory`).
+
+    Returns
+    -------
+    FastAPI
+        The app: HTML pages, the JSON API under ``/api`` (OpenAPI at ``/openapi.json``),
+        the practice WebSocket ``/ws/practice/{session}``, static files at ``/static``
+        and the MediaPipe Pose files at ``/mp``.
+    """
+    from twistcoach.pipeline import default_tracker_factory
+    from twistcoach.web import api, pages, practice
+
+    engine = create_engine_for_url(settings.database_url)
+    app = FastAPI(
+        title="twistcoach",
+        summary="Safe, coached yoga spinal twists for people with back pain.",
+        version="0.1.0",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.ctx = AppContext(
+        settings=settings,
+        repo=Repository(engine),
+        passwords=PasswordService(),
+        signer=SessionSigner(settings.secret_key, settings.session_max_age_s),
+        signin_limiter=RateLimiter(settings.signin_attempts, settings.signin_window_s),
+        templates=_templates(),
+        tracker_factory=tracker_factory or default_tracker_factory,
+    )
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = getattr(exc, "headers", None)
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=headers
+            )
+        if exc.status_code == 401:
+            return Response(status_code=303, headers={"Location": "/signin"})
+        return _error_page(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
+                "message": str(err.get("msg", "invalid")),
+            }
+            for err in exc.errors()
+        ]
+        if _wants_json(request):
+            return JSONResponse({"detail": "invalid request", "problems": problems}, 422)
+        text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        return _error_page(request, 422, f"Invalid request: {text}")
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        # Log the trace for the operator; the client gets a plain message only.
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        if _wants_json(request):
+            return JSONResponse({"detail": "internal error"}, status_code=500)
+        return _error_page(
+            request, 500, "Something went wrong on our side. Nothing you saved was lost."
+        )
+
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    if settings.mediapipe_dir.is_dir():
+        app.mount("/mp", StaticFiles(directory=str(settings.mediapipe_dir)), name="mediapipe")
+    else:
+        log.warning(
+            "MediaPipe Pose files not found at %s: run `make frontend`", settings.mediapipe_dir
+        )
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    app.include_router(practice.router)
+    return app
+
+
+def _templates() -> Jinja2Templates:
+    """Jinja2 templates; a missing variable is an error, never a silently empty page."""
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates.env.undefined = StrictUndefined
+    return templates
+
+
+def _error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    ctx = request.app.state.ctx
+    assert isinstance(ctx, AppContext)
+    titles = {
+        403: "Not allowed",
+        404: "Not found",
+        413: "Too large",
+        422: "Invalid request",
+        429: "Too many attempts",
+        500: "Server error",
+    }
+    templates: Jinja2Templates = ctx.templates
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "title": titles.get(status, "Problem"),
+            "message": message,
+            "account": None,
+            "csrf": "",
+            "flash": None,
+        },
+        status_code=status,
+    )

@@ -1,0 +1,502 @@
+"""HTML pages (Jinja2, server-rendered): sign up/in/out, intake, plan, practice, history,
+the teacher/clinician dashboard and a student's page.
+
+Every POST form carries a CSRF token: the session's (signed into the session cookie) once
+signed in, or a double-submit token in a short-lived cookie on the sign-in and sign-up
+forms. Handlers are synchronous where they only touch the database (FastAPI runs them in
+its thread pool), so argon2 and SQLite never block the event loop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from twistcoach.storage.models import Role
+from twistcoach.storage.records import AccountRecord
+from twistcoach.web import domain, services
+from twistcoach.web.context import AppContext, ctx_of, signed_in
+from twistcoach.web.plots import PainMark, session_svg
+from twistcoach.web.security import SESSION_COOKIE, SessionData, csrf_ok
+
+router = APIRouter(include_in_schema=False)
+
+PRE_CSRF_COOKIE = "tc_pre"
+Text = Annotated[str, Form(max_length=320)]
+Password = Annotated[str, Form(max_length=services.MAX_PASSWORD)]
+Token = Annotated[str, Form(max_length=200)]
+
+
+def _base(request: Request, who: tuple[AccountRecord, SessionData] | None) -> dict[str, Any]:
+    return {
+        "account": who[0] if who else None,
+        "csrf": who[1].csrf if who else "",
+        "flash": request.query_params.get("msg"),
+    }
+
+
+def render(
+    request: Request,
+    name: str,
+    who: tuple[AccountRecord, SessionData] | None,
+    status_code: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    """Render a template with the signed-in account, its CSRF token and ``values``."""
+    ctx = ctx_of(request)
+    context = _base(request, who) | values
+    return ctx.templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def need(request: Request) -> tuple[AccountRecord, SessionData]:
+    """The signed-in account, or 401 (pages turn it into a redirect to /signin)."""
+    who = signed_in(request)
+    if who is None:
+        raise HTTPException(401, "sign in first")
+    return who
+
+
+def need_csrf(request: Request, token: str) -> tuple[AccountRecord, SessionData]:
+    """The signed-in account, after checking the form's CSRF token (403 when wrong)."""
+    who = need(request)
+    if not csrf_ok(who[1], token):
+        raise HTTPException(
+            403, "The form was stale or forged (CSRF check failed). Reload and try again."
+        )
+    return who
+
+
+def set_session_cookie(ctx: AppContext, response: Response, account_id: int) -> SessionData:
+    """Sign ``account_id`` in on ``response`` (HttpOnly, SameSite=Lax, signed)."""
+    value, data = ctx.signer.issue(account_id)
+    response.set_cookie(
+        SESSION_COOKIE,
+        value,
+        max_age=ctx.settings.session_max_age_s,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.settings.cookie_secure,
+        path="/",
+    )
+    return data
+
+
+def _pre_token(request: Request) -> str:
+    """The anonymous double-submit CSRF token (kept from the cookie, or new)."""
+    cookie = request.cookies.get(PRE_CSRF_COOKIE, "")
+    return cookie if 20 <= len(cookie) <= 64 else secrets.token_urlsafe(24)
+
+
+def _set_pre(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        PRE_CSRF_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="lax",
+        secure=ctx_of(request).settings.cookie_secure,
+        path="/",
+    )
+
+
+def _pre_ok(request: Request, token: str) -> bool:
+    cookie = request.cookies.get(PRE_CSRF_COOKIE)
+    return bool(cookie) and bool(token) and secrets.compare_digest(cookie or "", token)
+
+
+def _home_for(account: AccountRecord) -> str:
+    return "/plan" if account.role == Role.STUDENT else "/dashboard"
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    """Students to their plan, staff to their dashboard, others to sign in."""
+    who = signed_in(request)
+    return RedirectResponse("/signin" if who is None else _home_for(who[0]), status_code=303)
+
+
+# ---------------------------------------------------------------- sign in / up / out
+
+
+@router.get("/signin")
+def signin_page(request: Request) -> Response:
+    """The sign-in form."""
+    token = _pre_token(request)
+    page = render(request, "signin.html", None, error=None, email="", pre=token)
+    _set_pre(request, page, token)
+    return page
+
+
+@router.post("/signin")
+def signin_submit(request: Request, email: Text, password: Password, pre: Token = "") -> Response:
+    """Check credentials (rate-limited) and set the session cookie."""
+    ctx = ctx_of(request)
+    if not _pre_ok(request, pre):
+        return render(
+            request,
+            "signin.html",
+            None,
+            403,
+            pre=request.cookies.get(PRE_CSRF_COOKIE, ""),
+            email=email,
+            error="The form was stale (CSRF check failed). Try again.",
+        )
+    client = request.client.host if request.client else "unknown"
+    try:
+        account = services.sign_in(ctx, email, password, client)
+    except services.SignInRefused as exc:
+        page = render(
+            request,
+            "signin.html",
+            None,
+            exc.status_code,
+            pre=pre,
+            email=email,
+            error=str(exc.detail),
+        )
+        if exc.headers:
+            page.headers.update(exc.headers)
+        return page
+    response = RedirectResponse(_home_for(account), status_code=303)
+    set_session_cookie(ctx, response, account.id)
+    ctx.repo.audit(account.id, "account.signin", f"account:{account.id}", {})
+    return response
+
+
+@router.get("/signup")
+def signup_page(request: Request) -> Response:
+    """The sign-up form (students; teachers and clinicians are created by an administrator)."""
+    token = _pre_token(request)
+    page = render(
+        request,
+        "signup.html",
+        None,
+        errors={},
+        values={},
+        pre=token,
+        min_password=services.MIN_PASSWORD,
+    )
+    _set_pre(request, page, token)
+    return page
+
+
+@router.post("/signup")
+def signup_submit(
+    request: Request,
+    email: Text,
+    display_name: Annotated[str, Form(max_length=200)],
+    password: Password,
+    teacher_email: Text = "",
+    pre: Token = "",
+) -> Response:
+    """Create a student account and sign it in; errors are shown per field."""
+    ctx = ctx_of(request)
+    values = {"email": email, "display_name": display_name, "teacher_email": teacher_email}
+    if not _pre_ok(request, pre):
+        errors = {"_form": "The form was stale (CSRF check failed). Try again."}
+        return render(
+            request,
+            "signup.html",
+            None,
+            403,
+            errors=errors,
+            values=values,
+            pre=pre,
+            min_password=services.MIN_PASSWORD,
+        )
+    errors, teacher = services.validate_signup(ctx, email, display_name, password, teacher_email)
+    if errors:
+        return render(
+            request,
+            "signup.html",
+            None,
+            422,
+            errors=errors,
+            values=values,
+            pre=pre,
+            min_password=services.MIN_PASSWORD,
+        )
+    account = services.sign_up_student(ctx, email, display_name, password, teacher)
+    response = RedirectResponse("/intake", status_code=303)
+    set_session_cookie(ctx, response, account.id)
+    return response
+
+
+@router.post("/signout")
+def signout(request: Request, csrf_token: Token = "") -> Response:
+    """Sign out (clears the cookie)."""
+    who = need_csrf(request, csrf_token)
+    ctx_of(request).repo.audit(who[0].id, "account.signout", f"account:{who[0].id}", {})
+    response = RedirectResponse("/signin", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# ---------------------------------------------------------------------- students
+
+
+@router.get("/intake")
+def intake_page(request: Request) -> Response:
+    """The intake form, pre-filled with the last answers."""
+    who = need(request)
+    services.require_student(who[0])
+    ctx = ctx_of(request)
+    person = services.own_person(ctx, who[0])
+    last = ctx.repo.latest_intake(person.id)
+    values = dict(last.data) if last else {}
+    return render(
+        request, "intake.html", who, fields=domain.intake_form_fields(), values=values, errors={}
+    )
+
+
+@router.post("/intake")
+async def intake_submit(request: Request) -> Response:
+    """Validate the intake (errors per field), store it with a new plan, show the plan."""
+    form = await request.form(max_files=0, max_fields=200)
+    token = form.get("csrf_token")
+    who = await run_in_threadpool(need_csrf, request, token if isinstance(token, str) else "")
+    services.require_student(who[0])
+    raw = {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
+    data = domain.form_to_intake_data(raw)
+    unknown = sorted(set(raw) - {f.name for f in domain.intake_form_fields()} - {"csrf_token"})
+    if unknown:
+        return render(
+            request,
+            "intake.html",
+            who,
+            422,
+            fields=domain.intake_form_fields(),
+            values=data,
+            errors={"_form": f"unknown fields: {', '.join(unknown)}"},
+        )
+    plan, errors = await run_in_threadpool(services.submit_intake, ctx_of(request), who[0], data)
+    if plan is None:
+        return render(
+            request,
+            "intake.html",
+            who,
+            422,
+            fields=domain.intake_form_fields(),
+            values=data,
+            errors=errors,
+        )
+    return RedirectResponse("/plan", status_code=303)
+
+
+def _plan_words(plan: dict[str, Any] | None) -> dict[str, Any]:
+    status = None if plan is None else str(plan.get("status"))
+    return {
+        "plan": plan,
+        "headline": domain.STATUS_HEADLINES.get(status or "", ""),
+        "status_words": domain.VARIANT_STATUS_WORDS,
+        "names": domain.variant_names(),
+        "allowed": domain.allowed_variants(plan),
+    }
+
+
+@router.get("/plan")
+def plan_page(request: Request) -> Response:
+    """The plan in plain words, with every variant's reasons."""
+    who = need(request)
+    ctx = ctx_of(request)
+    person = services.own_person(ctx, who[0])
+    _, plan = services.current_plan(ctx, person.id)
+    return render(request, "plan.html", who, **_plan_words(plan))
+
+
+@router.get("/practice")
+def practice_start_page(request: Request) -> Response:
+    """Choose an allowed variant and say the pain now."""
+    who = need(request)
+    ctx = ctx_of(request)
+    person = services.own_person(ctx, who[0])
+    _, plan = services.current_plan(ctx, person.id)
+    return render(request, "practice_start.html", who, error=None, **_plan_words(plan))
+
+
+@router.post("/practice")
+def practice_start(
+    request: Request,
+    variant: Annotated[str, Form(max_length=100)],
+    start_pain: Annotated[int, Form(ge=0, le=10)],
+    csrf_token: Token = "",
+) -> Response:
+    """Open a session for an allowed variant and go to the live page."""
+    who = need_csrf(request, csrf_token)
+    session_id = services.start_practice(ctx_of(request), who[0], variant, start_pain)
+    return RedirectResponse(f"/practice/{session_id}", status_code=303)
+
+
+@router.get("/practice/{session_id}")
+def practice_page(request: Request, session_id: int) -> Response:
+    """The live coach page (camera, skeleton, gauge, cues, pain buttons)."""
+    who = need(request)
+    detail = services.visible_session(ctx_of(request), who[0], session_id)
+    if who[0].role != Role.STUDENT:
+        raise HTTPException(403, "only the student practises their own session")
+    names = domain.variant_names()
+    return render(
+        request,
+        "practice.html",
+        who,
+        session=detail.session,
+        variant_name=names.get(detail.session.variant_id, detail.session.variant_id),
+    )
+
+
+def _sessions_context(ctx: AppContext, person_id: int) -> dict[str, Any]:
+    return {
+        "summaries": ctx.repo.list_sessions(person_id),
+        "names": domain.variant_names(),
+        "suggestion": domain.suggestion_view(domain.suggest_progression(ctx.repo, person_id)),
+        "decisions": list(reversed(ctx.repo.list_decisions(person_id))),
+    }
+
+
+@router.get("/history")
+def history_page(request: Request) -> Response:
+    """The student's sessions with plots and the progression suggestion."""
+    who = need(request)
+    ctx = ctx_of(request)
+    person = services.own_person(ctx, who[0])
+    return render(
+        request,
+        "history.html",
+        who,
+        person=person,
+        person_view=False,
+        **_sessions_context(ctx, person.id),
+    )
+
+
+def _plot(ctx: AppContext, detail: Any) -> str:
+    pains = [
+        PainMark(e.t, e.data.get("level"), bool(e.data.get("sharp")))
+        for e in detail.events
+        if e.type == "pain"
+    ]
+    session = detail.session
+    return session_svg(
+        [s.t for s in detail.samples],
+        [s.knee_drop for s in detail.samples],
+        session.cap_deg,
+        pains,
+        f"{session.person_name} · {session.started_at:%Y-%m-%d %H:%M} · {session.variant_id}",
+    )
+
+
+@router.get("/sessions/{session_id}")
+def session_page(request: Request, session_id: int) -> Response:
+    """One session: plot and every event."""
+    who = need(request)
+    ctx = ctx_of(request)
+    detail = services.visible_session(ctx, who[0], session_id)
+    person = ctx.repo.get_person(detail.session.person_id)
+    return render(
+        request,
+        "session.html",
+        who,
+        session=detail.session,
+        person=person,
+        events=detail.events,
+        plot=_plot(ctx, detail),
+        names=domain.variant_names(),
+    )
+
+
+@router.get("/sessions/{session_id}/plot.svg")
+def session_plot(request: Request, session_id: int) -> Response:
+    """The session's plot as an SVG image (knee drop against the cap, pain marks)."""
+    who = need(request)
+    ctx = ctx_of(request)
+    detail = services.visible_session(ctx, who[0], session_id)
+    return Response(_plot(ctx, detail), media_type="image/svg+xml")
+
+
+# ------------------------------------------------------------------------- staff
+
+
+@router.get("/dashboard")
+def dashboard(request: Request) -> Response:
+    """The roster: plan status, last session, pain trend and flags of each student."""
+    who = need(request)
+    rows = services.roster(ctx_of(request), who[0])
+    return render(request, "dashboard.html", who, rows=rows)
+
+
+def _student_context(ctx: AppContext, person_id: int) -> dict[str, Any]:
+    _, plan = services.current_plan(ctx, person_id)
+    intake = ctx.repo.latest_intake(person_id)
+    return {
+        **_plan_words(plan),
+        **_sessions_context(ctx, person_id),
+        "back_condition": domain.has_back_condition(intake.data if intake else None),
+        "clearances": ctx.repo.list_clearances(person_id),
+        "variant_ids": list(domain.variant_names()),
+        "today": dt.date.today().isoformat(),
+    }
+
+
+@router.get("/students/{person_id}")
+def student_page(request: Request, person_id: int) -> Response:
+    """A student's plan, sessions with plots, progression and clearance forms."""
+    who = need(request)
+    services.require_staff(who[0])
+    ctx = ctx_of(request)
+    person = services.visible_person(ctx, who[0], person_id)
+    return render(
+        request,
+        "student.html",
+        who,
+        person=person,
+        clearance_error=None,
+        **_student_context(ctx, person.id),
+    )
+
+
+@router.post("/students/{person_id}/progression")
+def progression_decision(
+    request: Request,
+    person_id: int,
+    decision: Annotated[str, Form(max_length=20)],
+    csrf_token: Token = "",
+) -> Response:
+    """Approve or decline the progression suggestion."""
+    who = need_csrf(request, csrf_token)
+    services.decide_progression(ctx_of(request), who[0], person_id, decision)
+    return RedirectResponse(f"/students/{person_id}?msg=Progression+{decision}", status_code=303)
+
+
+@router.post("/students/{person_id}/clearance")
+def clearance_submit(
+    request: Request,
+    person_id: int,
+    variants: Annotated[list[str], Form(max_length=20)],
+    max_knee_drop_deg: Annotated[float, Form(ge=5, le=90, allow_inf_nan=False)],
+    date: Annotated[dt.date, Form()],
+    csrf_token: Token = "",
+) -> Response:
+    """Record a clearance (server checks who may clear whom) and re-screen the student."""
+    who = need_csrf(request, csrf_token)
+    ctx = ctx_of(request)
+    try:
+        services.record_clearance(ctx, who[0], person_id, variants, max_knee_drop_deg, date)
+    except HTTPException as exc:
+        if exc.status_code not in (403, 409, 422):
+            raise
+        person = services.visible_person(ctx, who[0], person_id)
+        return render(
+            request,
+            "student.html",
+            who,
+            exc.status_code,
+            person=person,
+            clearance_error=str(exc.detail),
+            **_student_context(ctx, person.id),
+        )
+    return RedirectResponse(f"/students/{person_id}?msg=Clearance+recorded", status_code=303)

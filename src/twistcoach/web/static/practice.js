@@ -1,0 +1,180 @@
+// twistcoach browser coach: pose estimation runs here, in the browser, with the
+// @mediapipe/pose files served by the app at /mp/ (never a CDN). Only landmarks leave the
+// page, over the WebSocket; the camera image never does. The server runs the same
+// tracker and coach as the desktop app and sends cues back, which are shown and spoken.
+"use strict";
+
+(function () {
+  const root = document.getElementById("practice");
+  if (!root) return;
+  const sessionId = root.dataset.session;
+  const cap = root.dataset.cap === "" ? null : Number(root.dataset.cap);
+  const video = document.getElementById("camera");
+  const canvas = document.getElementById("overlay");
+  const ctx = canvas.getContext("2d");
+  const cueBox = document.getElementById("cue");
+  const cueLog = document.getElementById("cue-log");
+  const statusBox = document.getElementById("status");
+  const stats = { framesSent: 0, framesWithPerson: 0, cues: 0, lastCue: "", stopped: false,
+                  kneeDrop: null, errors: 0, state: "starting" };
+  window.tcStats = stats;
+
+  // BlazePose bones without the face (same as twistcoach.landmarks.BONES).
+  const BONES = [[11, 12], [11, 13], [13, 15], [12, 14], [14, 16], [11, 23], [12, 24],
+    [23, 24], [23, 25], [25, 27], [24, 26], [26, 28], [27, 29], [29, 31], [28, 30], [30, 32]];
+  const MIN_INTERVAL_MS = 1000 / 30; // at most 30 landmark frames a second
+  let lastSent = -Infinity;
+  let t0 = null;
+  let running = true;
+  let ws = null;
+
+  function setStatus(text) { statusBox.textContent = text; stats.state = text; }
+
+  function speak(text) {
+    try {
+      if (!window.speechSynthesis) return;
+      window.speechSynthesis.cancel();
+      window.speechSynthesis.speak(new SpeechSynthesisUtterance(text));
+    } catch (e) { /* speech is optional */ }
+  }
+
+  function showCue(msg) {
+    stats.cues += 1;
+    stats.lastCue = msg.text;
+    cueBox.textContent = msg.text;
+    cueBox.className = "cue priority-" + (msg.priority || "info");
+    const item = document.createElement("li");
+    item.textContent = msg.text + (msg.reason ? " — " + msg.reason : "");
+    cueLog.prepend(item);
+    speak(msg.text);
+  }
+
+  function stopLocal(reason) {
+    running = false;
+    stats.stopped = true;
+    setStatus("Session ended: " + reason);
+    document.querySelectorAll(".pain button, #sharp, #end").forEach(b => { b.disabled = true; });
+    const stream = video.srcObject;
+    if (stream) stream.getTracks().forEach(t => t.stop());
+  }
+
+  function send(obj) {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(obj));
+  }
+
+  function drawGauge(kneeDrop) {
+    // A half dial under the image: -90 (left) .. +90 (right) degrees of knee drop, with
+    // the plan's cap as a green band on each side and the needle at the current drop.
+    const cx = canvas.width - 110, cy = canvas.height - 20, r = 90;
+    const ang = d => Math.PI * 1.5 + (d / 90) * (Math.PI / 2);
+    ctx.lineWidth = 14;
+    ctx.strokeStyle = "rgba(200,60,60,0.7)";
+    ctx.beginPath(); ctx.arc(cx, cy, r, Math.PI, 2 * Math.PI); ctx.stroke();
+    if (cap !== null) {
+      ctx.strokeStyle = "rgba(40,170,90,0.9)";
+      ctx.beginPath(); ctx.arc(cx, cy, r, ang(-cap), ang(cap)); ctx.stroke();
+    }
+    ctx.fillStyle = "rgba(0,0,0,0.55)";
+    ctx.fillRect(cx - 60, cy - 40, 120, 34);
+    ctx.fillStyle = "#fff";
+    ctx.font = "16px sans-serif";
+    ctx.textAlign = "center";
+    const label = kneeDrop === null ? "knee drop ?" : "knee drop " + kneeDrop.toFixed(0) + "°";
+    ctx.fillText(label, cx, cy - 18);
+    if (kneeDrop !== null) {
+      const a = ang(Math.max(-90, Math.min(90, kneeDrop)));
+      ctx.strokeStyle = "#fff"; ctx.lineWidth = 4;
+      ctx.beginPath(); ctx.moveTo(cx, cy);
+      ctx.lineTo(cx + Math.cos(a) * (r + 6), cy + Math.sin(a) * (r + 6)); ctx.stroke();
+    }
+  }
+
+  function onResults(results) {
+    canvas.width = results.image.width;
+    canvas.height = results.image.height;
+    ctx.drawImage(results.image, 0, 0, canvas.width, canvas.height);
+    const lm = results.poseLandmarks;
+    const now = performance.now();
+    if (t0 === null) t0 = now;
+    if (lm) {
+      ctx.strokeStyle = "#39f"; ctx.lineWidth = 3;
+      for (const [a, b] of BONES) {
+        ctx.beginPath();
+        ctx.moveTo(lm[a].x * canvas.width, lm[a].y * canvas.height);
+        ctx.lineTo(lm[b].x * canvas.width, lm[b].y * canvas.height);
+        ctx.stroke();
+      }
+      ctx.fillStyle = "#ff0";
+      for (const p of lm) {
+        ctx.beginPath(); ctx.arc(p.x * canvas.width, p.y * canvas.height, 3, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    }
+    drawGauge(stats.kneeDrop);
+    if (running && now - lastSent >= MIN_INTERVAL_MS) {
+      lastSent = now;
+      const frame = { type: "landmarks", t: (now - t0) / 1000, w: canvas.width, h: canvas.height,
+        lm: lm ? lm.map(p => [round(p.x), round(p.y), round(p.z), round(p.visibility || 0)]) : null };
+      send(frame);
+      stats.framesSent += 1;
+      if (lm) stats.framesWithPerson += 1;
+    }
+  }
+
+  function round(v) { return Math.round(v * 10000) / 10000; }
+
+  function connect() {
+    const proto = location.protocol === "https:" ? "wss://" : "ws://";
+    ws = new WebSocket(proto + location.host + "/ws/practice/" + encodeURIComponent(sessionId));
+    ws.onopen = () => setStatus("Connected. Lie on your back, knees bent, feet flat.");
+    ws.onmessage = ev => {
+      let msg;
+      try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      if (msg.type === "cue") showCue(msg);
+      else if (msg.type === "metrics") stats.kneeDrop = msg.knee_drop;
+      else if (msg.type === "error") { stats.errors += 1; setStatus("Problem: " + msg.message); }
+      else if (msg.type === "stopped") { if (msg.text) showCue(msg); stopLocal(msg.reason || "stopped"); }
+    };
+    ws.onclose = () => { if (running) stopLocal("connection closed"); };
+  }
+
+  document.querySelectorAll(".pain button").forEach(button => {
+    button.addEventListener("click", () => send({ type: "pain", level: Number(button.dataset.level) }));
+  });
+  document.getElementById("sharp").addEventListener("click", () => {
+    // Stop here at once, whatever the network does; the server stops and records it too.
+    send({ type: "sharp" });
+    speak("Stop. Come back to the centre slowly and rest.");
+    cueBox.textContent = "Stop. Come back to the centre slowly and rest.";
+    cueBox.className = "cue priority-safety";
+    stopLocal("sharp pain");
+  });
+  document.getElementById("end").addEventListener("click", () => { send({ type: "end" }); });
+
+  async function start() {
+    connect();
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
+    } catch (e) {
+      setStatus("No camera: " + e.message);
+      return;
+    }
+    video.srcObject = stream;
+    await video.play();
+    const pose = new Pose({ locateFile: f => "/mp/" + f });
+    pose.setOptions({ modelComplexity: 1, useCpuInference: true, smoothLandmarks: true,
+      minDetectionConfidence: 0.5, minTrackingConfidence: 0.5 });
+    pose.onResults(onResults);
+    setStatus("Loading the pose model…");
+    await pose.initialize();
+    setStatus("Watching. Follow the cues.");
+    while (running) {
+      if (video.readyState >= 2) {
+        try { await pose.send({ image: video }); } catch (e) { setStatus("Pose error: " + e); }
+      }
+      await new Promise(r => requestAnimationFrame(r));
+    }
+  }
+  start();
+})();

@@ -1,0 +1,829 @@
+"""The web app through its HTTP and WebSocket interfaces (FastAPI TestClient, real SQLite).
+
+Every route, every role, bad input, CSRF, oversized bodies and WebSocket messages, the
+sign-in rate limit and the absence of stack traces in error responses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from twistcoach.storage import Repository, create_engine_for_url, init_db
+from twistcoach.web import WebSettings, create_app
+from twistcoach.web.security import PasswordService, RateLimiter
+from twistcoach.web.services import flags_for, pain_trend
+
+FIXTURES = Path(__file__).parent / "fixtures" / "skeletons"
+PASSWORD = "a long test password"
+CLINICAL_INTAKE = {
+    "age": 45,
+    "pain_now": 2,
+    "pain_duration_weeks": 30,
+    "activity": "light",
+    "leg_symptoms": "none",
+    "conditions": ["chronic_low_back_pain"],
+}
+
+
+@dataclass
+class World:
+    """An app on a fresh database with staff accounts made directly in the repository."""
+
+    app: Any
+    repo: Repository
+    teacher_id: int
+    untrained_id: int
+    clinician_id: int
+
+
+@pytest.fixture()
+def world(tmp_path: Path) -> Iterator[World]:
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    engine = create_engine_for_url(url)
+    init_db(engine)
+    repo = Repository(engine)
+    hashed = PasswordService().hash(PASSWORD)
+    teacher = repo.create_account("teacher@example.org", "Tess Teacher", hashed, "teacher", True)
+    untrained = repo.create_account("new@example.org", "Uma Untrained", hashed, "teacher", False)
+    clinician = repo.create_account("doc@example.org", "Dr Cleo", hashed, "clinician")
+    settings = WebSettings(database_url=url, signin_attempts=3, max_body_bytes=8 * 1024)
+    yield World(create_app(settings), repo, teacher.id, untrained.id, clinician.id)
+    engine.dispose()
+
+
+def client(world: World) -> TestClient:
+    return TestClient(world.app, raise_server_exceptions=False, follow_redirects=False)
+
+
+def form_token(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match, f"no {name} in page"
+    return match.group(1)
+
+
+def page_signup(c: TestClient, email: str, name: str, teacher: str = "") -> None:
+    pre = form_token(c.get("/signup").text, "pre")
+    r = c.post(
+        "/signup",
+        data={
+            "email": email,
+            "display_name": name,
+            "password": PASSWORD,
+            "teacher_email": teacher,
+            "pre": pre,
+        },
+    )
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == "/intake"
+
+
+def api_signin(c: TestClient, email: str, password: str = PASSWORD) -> str:
+    r = c.post("/api/signin", json={"email": email, "password": password})
+    assert r.status_code == 200, r.text
+    return str(r.json()["csrf_token"])
+
+
+def api_student(
+    world: World,
+    email: str,
+    name: str,
+    teacher: str = "teacher@example.org",
+    intake: dict[str, Any] | None = None,
+) -> tuple[TestClient, str]:
+    """A signed-up student with an intake; returns (client, csrf token)."""
+    c = client(world)
+    r = c.post(
+        "/api/signup",
+        json={"email": email, "display_name": name, "password": PASSWORD, "teacher_email": teacher},
+    )
+    assert r.status_code == 201, r.text
+    csrf = str(r.json()["csrf_token"])
+    r = c.post("/api/intake", json=intake or CLINICAL_INTAKE, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200, r.text
+    return c, csrf
+
+
+# ------------------------------------------------------------------- pure helpers
+
+
+def test_rate_limiter_window_and_reset() -> None:
+    limiter = RateLimiter(attempts=2, window_s=10.0)
+    limiter.fail("k", 0.0)
+    assert not limiter.blocked("k", 1.0)
+    limiter.fail("k", 1.0)
+    assert limiter.blocked("k", 5.0)
+    assert limiter.retry_after_s("k", 5.0) == pytest.approx(5.0)
+    assert not limiter.blocked("k", 10.5)  # the first failure left the window
+    limiter.fail("k", 11.0)
+    limiter.reset("k")
+    assert not limiter.blocked("k", 11.0)
+
+
+def test_passwords_are_argon2_and_verify() -> None:
+    service = PasswordService()
+    encoded = service.hash("correct horse battery")
+    assert encoded.startswith("$argon2id$")
+    assert service.verify(encoded, "correct horse battery")
+    assert not service.verify(encoded, "wrong")
+    assert not service.verify("not a hash", "wrong")
+
+
+# --------------------------------------------------------------- accounts, pages
+
+
+def test_pages_need_signin(world: World) -> None:
+    c = client(world)
+    for path in (
+        "/plan",
+        "/intake",
+        "/practice",
+        "/history",
+        "/dashboard",
+        "/students/1",
+        "/sessions/1",
+        "/sessions/1/plot.svg",
+        "/practice/1",
+    ):
+        r = c.get(path)
+        assert r.status_code == 303 and r.headers["location"] == "/signin", path
+    assert c.get("/").headers["location"] == "/signin"
+    for path in ("/api/me", "/api/plan", "/api/sessions", "/api/students", "/api/sessions/1"):
+        assert c.get(path).status_code == 401, path
+
+
+def test_signup_intake_plan_and_signout_through_pages(world: World) -> None:
+    c = client(world)
+    page_signup(c, "sam@example.org", "Sam", teacher="teacher@example.org")
+    cookie = c.cookies.get("tc_session")
+    assert cookie
+    r = c.get("/intake")
+    assert r.status_code == 200
+    for field in (
+        "age",
+        "pain_now",
+        "pain_duration_weeks",
+        "activity",
+        "leg_symptoms",
+        "red_flags",
+        "conditions",
+        "surgery_months_ago",
+        "pregnancy_weeks",
+    ):
+        assert f'name="{field}"' in r.text, field
+    assert "clearances" not in r.text  # staff record clearances
+    csrf = form_token(r.text, "csrf_token")
+    data = {
+        **{k: str(v) for k, v in CLINICAL_INTAKE.items() if k != "conditions"},
+        "conditions": ["chronic_low_back_pain"],
+        "csrf_token": csrf,
+    }
+    r = c.post("/intake", data=data)
+    assert r.status_code == 303 and r.headers["location"] == "/plan"
+    plan_page = c.get("/plan").text
+    assert "You are ready to practise" in plan_page
+    assert 'data-variant="supine_twist_partial"' in plan_page
+    assert "not for you now" in plan_page  # seated/standing twists with back pain
+    assert c.get("/").headers["location"] == "/plan"
+    r = c.post("/signout", data={"csrf_token": csrf})
+    assert r.status_code == 303
+    assert c.get("/plan").status_code == 303
+
+
+def test_signup_errors_are_per_field(world: World) -> None:
+    c = client(world)
+    pre = form_token(c.get("/signup").text, "pre")
+    r = c.post(
+        "/signup",
+        data={
+            "email": "not-an-email",
+            "display_name": "X",
+            "password": "short",
+            "teacher_email": "nobody@x.org",
+            "pre": pre,
+        },
+    )
+    assert r.status_code == 422
+    for field in ("email", "password", "teacher_email"):
+        assert f'data-field="{field}"' in r.text, field
+    r = c.post(
+        "/signup",
+        data={
+            "email": "teacher@example.org",
+            "display_name": "X",
+            "password": PASSWORD,
+            "pre": pre,
+        },
+    )
+    assert r.status_code == 422 and "already exists" in r.text
+    # A forged form (no double-submit token) is refused.
+    r = c.post(
+        "/signup",
+        data={
+            "email": "z@example.org",
+            "display_name": "Z",
+            "password": PASSWORD,
+            "pre": "forged-token-value-xxxxx",
+        },
+    )
+    assert r.status_code == 403
+    assert world.repo.find_account("z@example.org") is None
+
+
+def test_page_signin_success_and_wrong_password(world: World) -> None:
+    c = client(world)
+    pre = form_token(c.get("/signin").text, "pre")
+    r = c.post("/signin", data={"email": "teacher@example.org", "password": "nope", "pre": pre})
+    assert r.status_code == 401 and "Wrong e-mail or password" in r.text
+    r = c.post("/signin", data={"email": "Teacher@Example.org", "password": PASSWORD, "pre": pre})
+    assert r.status_code == 303 and r.headers["location"] == "/dashboard"
+    set_cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in set_cookie and "SameSite=lax" in set_cookie.replace("Lax", "lax")
+    assert c.get("/dashboard").status_code == 200
+
+
+def test_signin_rate_limit_blocks_even_the_right_password(world: World) -> None:
+    c = client(world)
+    for _ in range(3):
+        r = c.post("/api/signin", json={"email": "doc@example.org", "password": "guess"})
+        assert r.status_code == 401
+    r = c.post("/api/signin", json={"email": "doc@example.org", "password": PASSWORD})
+    assert r.status_code == 429
+    assert int(r.headers["retry-after"]) > 0
+    # The same client is also limited on another e-mail address.
+    r = c.post("/api/signin", json={"email": "teacher@example.org", "password": PASSWORD})
+    assert r.status_code == 429
+
+
+def test_tampered_cookie_is_ignored(world: World) -> None:
+    c = client(world)
+    api_signin(c, "teacher@example.org")
+    good = c.cookies.get("tc_session")
+    assert good
+    c.cookies.set("tc_session", good[:-3] + "abc")
+    assert c.get("/api/me").status_code == 401
+
+
+# ------------------------------------------------------------------------ intake
+
+
+def test_intake_form_shows_errors_per_field_and_stores_nothing(world: World) -> None:
+    c = client(world)
+    page_signup(c, "ed@example.org", "Ed")
+    csrf = form_token(c.get("/intake").text, "csrf_token")
+    r = c.post(
+        "/intake",
+        data={
+            "csrf_token": csrf,
+            "age": "5",
+            "pain_now": "11",
+            "pain_duration_weeks": "abc",
+            "activity": "lazy",
+            "leg_symptoms": "none",
+        },
+    )
+    assert r.status_code == 422
+    for field in ("age", "pain_now", "pain_duration_weeks", "activity"):
+        assert f'data-field="{field}"' in r.text, field
+    assert "deconditioned, light, active" in r.text  # names what is allowed
+    person = world.repo.find_person("Ed")
+    assert person is not None and world.repo.latest_plan(person.id) is None
+
+
+def test_intake_needs_csrf(world: World) -> None:
+    c = client(world)
+    page_signup(c, "fay@example.org", "Fay")
+    r = c.post("/intake", data={k: str(v) for k, v in CLINICAL_INTAKE.items()})
+    assert r.status_code == 403
+    r = c.post("/api/intake", json=CLINICAL_INTAKE)
+    assert r.status_code == 403
+    r = c.post("/api/intake", json=CLINICAL_INTAKE, headers={"X-CSRF-Token": "wrong"})
+    assert r.status_code == 403
+
+
+def test_red_flag_plan_says_see_a_professional_and_blocks_practice(world: World) -> None:
+    c, csrf = api_student(
+        world,
+        "gil@example.org",
+        "Gil",
+        intake={**CLINICAL_INTAKE, "red_flags": ["history_of_cancer"]},
+    )
+    page = c.get("/plan").text
+    assert "See a healthcare professional first" in page
+    assert "Practise now" not in page
+    assert "allows no twist today" in c.get("/practice").text
+    r = c.post(
+        "/api/sessions",
+        json={"variant_id": "supine_twist_partial", "start_pain": 2},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 403
+    r = c.post(
+        "/api/intake",
+        json={**CLINICAL_INTAKE, "red_flags": ["saddle_numbness"]},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.json()["status"] == "seek_care_now"
+    assert "Please get medical help today" in c.get("/plan").text
+
+
+def test_api_intake_validation_and_plan_shape(world: World) -> None:
+    c, csrf = api_student(world, "hal@example.org", "Hal")
+    r = c.post(
+        "/api/intake",
+        json={**CLINICAL_INTAKE, "age": "old", "colour": "blue"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 422
+    errors = r.json()["detail"]["errors"]
+    assert set(errors) == {"age", "colour"}
+    r = c.post(
+        "/api/intake", json={**CLINICAL_INTAKE, "clearances": []}, headers={"X-CSRF-Token": csrf}
+    )
+    assert r.status_code == 422 and "clearances" in r.json()["detail"]["errors"]
+    plan = c.get("/api/plan").json()
+    assert plan["status"] == "ready"
+    assert {v["id"] for v in plan["variants"]} >= {"supine_twist_partial", "supine_twist_full"}
+    partial = next(v for v in plan["variants"] if v["id"] == "supine_twist_partial")
+    assert partial["status"] == "allowed" and 0 < partial["max_knee_drop_deg"] < 90
+    assert all(r["rule"] and r["source"] for r in partial["reasons"])
+    schema = c.get("/api/intake/schema").json()
+    assert "pain_now" in schema["properties"]
+    variants = c.get("/api/variants").json()
+    assert variants[0]["id"] == "supine_twist_supported"
+
+
+def test_openapi_describes_the_api(world: World) -> None:
+    paths = client(world).get("/openapi.json").json()["paths"]
+    for path in (
+        "/api/signin",
+        "/api/intake",
+        "/api/plan",
+        "/api/sessions",
+        "/api/sessions/{session_id}",
+        "/api/students",
+        "/api/students/{person_id}/clearances",
+        "/api/students/{person_id}/progression",
+    ):
+        assert path in paths, path
+    assert "/signin" not in paths  # pages are not part of the API
+
+
+def test_oversized_bodies_are_refused(world: World) -> None:
+    c, csrf = api_student(world, "ivy@example.org", "Ivy")
+    big = {**CLINICAL_INTAKE, "conditions": ["x" * 100] * 200}
+    r = c.post("/api/intake", json=big, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 413
+    assert "too large" in r.json()["detail"]
+    r = c.post(
+        "/signin",
+        content=b"email=" + b"a" * 20000,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 413
+
+
+def test_bad_json_and_unknown_fields_give_422_without_traces(world: World) -> None:
+    c = client(world)
+    r = c.post("/api/signin", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "Traceback" not in r.text
+    r = c.post("/api/signin", json={"email": "a@b.c", "password": "x", "admin": True})
+    assert r.status_code == 422
+    assert r.json()["problems"][0]["field"] == "admin"
+
+
+def test_internal_errors_show_no_stack_trace(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    c, _ = api_student(world, "jo@example.org", "Jo")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(world.app.state.ctx.repo, "list_sessions", broken)
+    r = c.get("/api/sessions")
+    assert r.status_code == 500 and r.json() == {"detail": "internal error"}
+    r = c.get("/history")
+    assert r.status_code == 500
+    assert "secret internals" not in r.text and "Traceback" not in r.text
+    assert "Nothing you saved was lost" in r.text
+
+
+def test_security_headers(world: World) -> None:
+    r = client(world).get("/signin")
+    assert r.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert "cdn" not in r.text.lower()
+
+
+def test_mediapipe_assets_are_served_locally(world: World) -> None:
+    c = client(world)
+    r = c.get("/mp/pose.js")
+    assert r.status_code == 200 and "locateFile" in r.text
+    assert c.get("/mp/pose_solution_simd_wasm_bin.wasm").status_code == 200
+    assert c.get("/static/practice.js").status_code == 200
+
+
+# ---------------------------------------------------------------- roles, staff
+
+
+def test_students_see_only_their_own_data(world: World) -> None:
+    a, a_csrf = api_student(world, "kim@example.org", "Kim")
+    b, _ = api_student(world, "lee@example.org", "Lee")
+    r = a.post(
+        "/api/sessions",
+        json={"variant_id": "supine_twist_partial", "start_pain": 2},
+        headers={"X-CSRF-Token": a_csrf},
+    )
+    assert r.status_code == 201
+    sid = r.json()["session_id"]
+    assert a.get(f"/api/sessions/{sid}").status_code == 200
+    assert b.get(f"/api/sessions/{sid}").status_code == 403
+    assert b.get(f"/sessions/{sid}").status_code == 403
+    assert b.get(f"/sessions/{sid}/plot.svg").status_code == 403
+    assert b.get(f"/practice/{sid}").status_code == 403
+    assert b.get("/api/sessions/99999").status_code == 404
+    for path in ("/dashboard", "/api/students", "/students/1", "/api/students/1"):
+        assert b.get(path).status_code == 403, path
+
+
+def test_teacher_sees_only_own_students_and_every_page_renders(world: World) -> None:
+    s, s_csrf = api_student(world, "max@example.org", "Max")
+    _other, _ = api_student(world, "ned@example.org", "Ned", teacher="new@example.org")
+    sid = s.post(
+        "/api/sessions",
+        json={"variant_id": "supine_twist_partial", "start_pain": 1},
+        headers={"X-CSRF-Token": s_csrf},
+    ).json()["session_id"]
+    world.repo.add_pain(sid, 3.0, 4)
+    world.repo.end_session(sid, "stopped", "pain_rise", 4)
+    t = client(world)
+    api_signin(t, "teacher@example.org")
+    roster = t.get("/api/students").json()
+    assert [r["name"] for r in roster] == ["Max"]
+    assert roster[0]["plan_status"] == "ready"
+    assert roster[0]["flags"] == ["pain rises", "1 stopped"]
+    assert roster[0]["last_session"]["id"] == sid
+    html = t.get("/dashboard").text
+    assert "Max" in html and "Ned" not in html and "pain rises" in html
+    max_id = roster[0]["person_id"]
+    ned = world.repo.find_person("Ned")
+    assert ned is not None
+    assert t.get(f"/students/{max_id}").status_code == 200
+    assert t.get(f"/api/students/{max_id}").json()["sessions"][0]["id"] == sid
+    assert t.get(f"/students/{ned.id}").status_code == 403
+    assert t.get(f"/api/students/{ned.id}").status_code == 403
+    assert t.get("/api/students/99999").status_code == 404
+    page = t.get(f"/sessions/{sid}")
+    assert page.status_code == 200 and "<svg" in page.text and "pain 4/10" in page.text
+    svg = t.get(f"/sessions/{sid}/plot.svg")
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert t.get("/plan").status_code == 403  # staff have no plan of their own
+    assert s.get("/history").status_code == 200
+    assert f'data-session="{sid}"' in s.get("/history").text
+
+
+def test_clearance_rules_and_audit(world: World) -> None:
+    s, _ = api_student(world, "ola@example.org", "Ola", teacher="new@example.org")
+    person = world.repo.find_person("Ola")
+    assert person is not None
+    body = {
+        "variants": ["supine_twist_full"],
+        "max_knee_drop_deg": 50,
+        "date": dt.date.today().isoformat(),
+    }
+    u = client(world)
+    u_csrf = api_signin(u, "new@example.org")
+    r = u.post(f"/api/students/{person.id}/clearances", json=body, headers={"X-CSRF-Token": u_csrf})
+    assert r.status_code == 403 and "back condition" in r.json()["detail"]
+    assert world.repo.list_clearances(person.id) == []
+    # A student without a back condition may be cleared by any of their teachers.
+    _calm, _ = api_student(
+        world,
+        "pat@example.org",
+        "Pat",
+        teacher="new@example.org",
+        intake={**CLINICAL_INTAKE, "pain_now": 0, "conditions": []},
+    )
+    pat = world.repo.find_person("Pat")
+    assert pat is not None
+    r = u.post(
+        f"/api/students/{pat.id}/clearances",
+        json={**body, "variants": ["seated_twist_easy"]},
+        headers={"X-CSRF-Token": u_csrf},
+    )
+    assert r.status_code == 200, r.text
+    # The clinician is not Ola's teacher: not theirs to clear.
+    d = client(world)
+    d_csrf = api_signin(d, "doc@example.org")
+    r = d.post(f"/api/students/{person.id}/clearances", json=body, headers={"X-CSRF-Token": d_csrf})
+    assert r.status_code == 403
+    world.repo.set_teacher(person.id, world.clinician_id)
+    r = d.post(
+        f"/api/students/{person.id}/clearances",
+        json={**body, "variants": ["nope"]},
+        headers={"X-CSRF-Token": d_csrf},
+    )
+    assert r.status_code == 422
+    r = d.post(
+        f"/api/students/{person.id}/clearances",
+        json={**body, "max_knee_drop_deg": 500},
+        headers={"X-CSRF-Token": d_csrf},
+    )
+    assert r.status_code == 422
+    before = next(
+        v for v in s.get("/api/plan").json()["variants"] if v["id"] == "supine_twist_full"
+    )
+    assert before["status"] != "allowed"
+    r = d.post(f"/api/students/{person.id}/clearances", json=body, headers={"X-CSRF-Token": d_csrf})
+    assert r.status_code == 200, r.text
+    after = next(v for v in s.get("/api/plan").json()["variants"] if v["id"] == "supine_twist_full")
+    assert after["status"] == "allowed" and after["max_knee_drop_deg"] <= 50
+    cleared = world.repo.list_clearances(person.id)
+    assert [(c.by_role, c.name, c.recorded_by) for c in cleared] == [
+        ("clinician", "Dr Cleo", world.clinician_id)
+    ]
+    entries = world.repo.list_audit(actor_id=world.clinician_id)
+    assert entries[0].action == "clearance.record" and entries[0].target == f"person:{person.id}"
+    # A new intake keeps the clearance.
+    r = s.post(
+        "/api/intake",
+        json=CLINICAL_INTAKE,
+        headers={"X-CSRF-Token": s.get("/api/me").json()["csrf_token"]},
+    )
+    again = next(v for v in r.json()["variants"] if v["id"] == "supine_twist_full")
+    assert again["status"] == "allowed"
+
+
+def test_clearance_form_page_shows_refusal(world: World) -> None:
+    api_student(world, "quin@example.org", "Quin", teacher="new@example.org")
+    person = world.repo.find_person("Quin")
+    assert person is not None
+    u = client(world)
+    api_signin(u, "new@example.org")
+    csrf = form_token(u.get(f"/students/{person.id}").text, "csrf_token")
+    r = u.post(
+        f"/students/{person.id}/clearance",
+        data={
+            "csrf_token": csrf,
+            "variants": ["supine_twist_full"],
+            "max_knee_drop_deg": "40",
+            "date": "2026-01-05",
+        },
+    )
+    assert r.status_code == 403 and "back condition" in r.text
+    r = u.post(
+        f"/students/{person.id}/clearance",
+        data={"variants": ["supine_twist_full"], "max_knee_drop_deg": "40", "date": "2026-01-05"},
+    )
+    assert r.status_code == 403 and "CSRF" in r.text
+
+
+def test_progression_decision_needs_a_suggestion_and_staff(world: World) -> None:
+    s, s_csrf = api_student(world, "rae@example.org", "Rae")
+    person = world.repo.find_person("Rae")
+    assert person is not None
+    r = s.post(
+        f"/api/students/{person.id}/progression",
+        json={"decision": "approved"},
+        headers={"X-CSRF-Token": s_csrf},
+    )
+    assert r.status_code == 403
+    t = client(world)
+    t_csrf = api_signin(t, "teacher@example.org")
+    r = t.post(
+        f"/api/students/{person.id}/progression",
+        json={"decision": "maybe"},
+        headers={"X-CSRF-Token": t_csrf},
+    )
+    assert r.status_code == 422
+    suggestion = t.get(f"/api/students/{person.id}").json()["suggestion"]
+    assert suggestion["action"] == "start" and suggestion["reasons"][0]["rule"] == "PROG-START"
+    page = t.get(f"/students/{person.id}").text
+    assert 'id="progression-form"' in page and "PROG-START" in page
+    csrf = form_token(page, "csrf_token")
+    r = t.post(
+        f"/students/{person.id}/progression", data={"csrf_token": csrf, "decision": "declined"}
+    )
+    assert r.status_code == 303
+    r = t.post(
+        f"/api/students/{person.id}/progression",
+        json={"decision": "approved"},
+        headers={"X-CSRF-Token": t_csrf},
+    )
+    assert r.status_code == 204
+    decisions = world.repo.list_decisions(person.id)
+    assert [(d.decision, d.decided_by) for d in decisions] == [
+        ("declined", world.teacher_id),
+        ("approved", world.teacher_id),
+    ]
+    assert decisions[0].suggestion["action"] == "start"
+    actions = [a.action for a in world.repo.list_audit(actor_id=world.teacher_id)]
+    assert actions[:2] == ["progression.approved", "progression.declined"]
+    # Nothing to decide for a student whose plan allows no twist and who has no sessions.
+    api_student(
+        world,
+        "sid@example.org",
+        "Sid",
+        intake={**CLINICAL_INTAKE, "red_flags": ["history_of_cancer"]},
+    )
+    sid = world.repo.find_person("Sid")
+    assert sid is not None
+    r = t.post(
+        f"/api/students/{sid.id}/progression",
+        json={"decision": "approved"},
+        headers={"X-CSRF-Token": t_csrf},
+    )
+    assert r.status_code == 409
+
+
+def test_roster_flags_and_pain_trend() -> None:
+    from twistcoach.storage.records import SessionRecord, SessionSummary
+
+    def summary(status: str, start: int, pains: tuple[int, ...], over: int) -> SessionSummary:
+        now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        record = SessionRecord(
+            1,
+            1,
+            "A",
+            None,
+            "supine_twist_partial",
+            45.0,
+            now,
+            now,
+            status,
+            None,
+            start,
+            None,
+            "browser",
+        )
+        return SessionSummary(record, 10, 3, 30.0, over, pains, False)
+
+    calm = [summary("completed", 2, (2,), 0), summary("completed", 1, (1,), 0)]
+    assert pain_trend(calm) == "falling"
+    assert flags_for("ready", calm) == ()
+    worse = [summary("completed", 1, (1,), 0), summary("stopped", 1, (4,), 3)]
+    assert pain_trend(worse) == "rising"
+    assert flags_for("see_clinician_first", worse) == (
+        "see a clinician first",
+        "pain rises",
+        "1 stopped",
+        "1 over the cap",
+    )
+    assert pain_trend(worse[:1]) == "no data"
+
+
+# ------------------------------------------------------------------- practice WS
+
+
+def frame(t: float, name: str = "feluna_reclining_twist_gif_frame000.json") -> dict[str, Any]:
+    data = json.loads((FIXTURES / name).read_text())
+    w, h = data["image_size"]
+    lm = [
+        [x / w, y / h, z / w, v]
+        for (x, y), z, v in zip(data["image_xy"], data["image_z"], data["visibility"], strict=True)
+    ]
+    return {"type": "landmarks", "t": t, "w": w, "h": h, "lm": lm}
+
+
+def start_session(c: TestClient, csrf: str) -> int:
+    r = c.post(
+        "/api/sessions",
+        json={"variant_id": "supine_twist_partial", "start_pain": 2},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 201, r.text
+    return int(r.json()["session_id"])
+
+
+def test_practice_start_form_and_forbidden_variant(world: World) -> None:
+    c, _ = api_student(world, "sol@example.org", "Sol")
+    page = c.get("/practice").text
+    csrf = form_token(page, "csrf_token")
+    r = c.post(
+        "/practice", data={"csrf_token": csrf, "variant": "supine_twist_partial", "start_pain": "3"}
+    )
+    assert r.status_code == 303
+    sid = int(r.headers["location"].rsplit("/", 1)[1])
+    live = c.get(f"/practice/{sid}").text
+    assert 'src="/mp/pose.js"' in live and 'id="sharp"' in live
+    assert 'data-cap="45.0"' in live or "data-cap=" in live
+    r = c.post(
+        "/practice", data={"csrf_token": csrf, "variant": "seated_twist_easy", "start_pain": "3"}
+    )
+    assert r.status_code == 403
+    r = c.post(
+        "/practice",
+        data={"csrf_token": csrf, "variant": "supine_twist_partial", "start_pain": "12"},
+    )
+    assert r.status_code == 422
+
+
+def test_ws_bad_messages_get_errors_and_the_connection_stays_sane(world: World) -> None:
+    c, csrf = api_student(world, "tia@example.org", "Tia")
+    sid = start_session(c, csrf)
+    with c.websocket_connect(f"/ws/practice/{sid}") as ws:
+        ws.send_text("{not json")
+        assert ws.receive_json() == {"type": "error", "message": "message is not JSON"}
+        ws.send_text(json.dumps({"type": "dance"}))
+        assert "needs a type" in ws.receive_json()["message"]
+        ws.send_text(json.dumps({"type": "pain", "level": 11}))
+        assert ws.receive_json()["message"].startswith("level:")
+        ws.send_text(json.dumps({"type": "pain", "level": "3"}))
+        assert ws.receive_json()["type"] == "error"
+        ws.send_text(json.dumps({**frame(0.0), "lm": [[0.5, 0.5, 0.0, 1.0]] * 5}))
+        assert "33 landmarks" in ws.receive_json()["message"]
+        ws.send_text(json.dumps({**frame(0.0), "w": 0}))
+        assert ws.receive_json()["message"].startswith("w:")
+        ws.send_text(json.dumps({**frame(0.0), "t": float("nan")}).replace("NaN", "1e999"))
+        assert ws.receive_json()["type"] == "error"
+        ws.send_text("x" * 20000)
+        assert "too large" in ws.receive_json()["message"]
+        ws.send_bytes(b"\x00\x01")
+        assert "not binary" in ws.receive_json()["message"]
+        # Still sane: a real frame is coached.
+        ws.send_text(json.dumps(frame(0.0)))
+        replies = [ws.receive_json()]
+        assert replies[0]["type"] in {"event", "cue", "metrics"}
+        ws.send_text(json.dumps({"type": "end"}))
+        kinds = []
+        while True:
+            message = ws.receive_json()
+            kinds.append(message["type"])
+            if message["type"] == "stopped":
+                break
+        assert message["status"] == "stopped" and message["reason"] == "quit"
+    detail = world.repo.get_session(sid)
+    assert detail.session.status == "stopped"
+
+
+def test_ws_landmarks_flow_pain_and_sharp_pain_stops_at_once(world: World) -> None:
+    c, csrf = api_student(world, "uri@example.org", "Uri")
+    sid = start_session(c, csrf)
+    received: list[dict[str, Any]] = []
+    with c.websocket_connect(f"/ws/practice/{sid}") as ws:
+        for i in range(12):
+            ws.send_text(json.dumps(frame(i * 0.1)))
+        ws.send_text(json.dumps(frame(1.15)))
+        ws.send_text(json.dumps(frame(1.16)))  # 10 ms later: over 30/s, dropped
+        ws.send_text(json.dumps({"type": "pain", "level": 3}))
+        ws.send_text(json.dumps({"type": "sharp"}))
+        while True:
+            message = ws.receive_json()
+            received.append(message)
+            if message["type"] == "stopped":
+                break
+        with pytest.raises(WebSocketDisconnect):
+            ws.receive_json()
+    kinds = [m["type"] for m in received]
+    assert "metrics" in kinds
+    assert received[0]["id"] == "session_started"
+    pain_at = next(i for i, m in enumerate(received) if m.get("id") == "pain_reported")
+    after_sharp = [m for m in received[pain_at + 1 :] if m["type"] == "cue"]
+    first_after = next(
+        m
+        for m in received[pain_at + 1 :]
+        if m.get("priority") == "safety" or m.get("id") == "session_stopped"
+    )
+    assert first_after["type"] == "cue" and first_after["priority"] == "safety"
+    assert after_sharp
+    assert received[-1]["reason"] == "sharp_pain"
+    detail = world.repo.get_session(sid)
+    assert detail.session.status == "stopped" and detail.session.stop_reason == "sharp_pain"
+    assert detail.summary.sharp_pain
+    assert detail.summary.pain_reports == (3, 10)  # sharp pain counts as 10
+    assert len(detail.samples) == 2  # one sample a second of session time (t=0 and t=1)
+    ids = [e.event_id for e in detail.events]
+    assert "session_started" in ids and "session_stopped" in ids
+    # The session is over: a new connection is refused.
+    with c.websocket_connect(f"/ws/practice/{sid}") as ws:
+        assert "already ended" in ws.receive_json()["message"]
+
+
+def test_ws_refuses_strangers_and_cross_site(world: World) -> None:
+    a, a_csrf = api_student(world, "val@example.org", "Val")
+    sid = start_session(a, a_csrf)
+    b, _ = api_student(world, "wes@example.org", "Wes")
+    with b.websocket_connect(f"/ws/practice/{sid}") as ws:
+        assert ws.receive_json()["message"] == "this is not your session"
+    anonymous = client(world)
+    with anonymous.websocket_connect(f"/ws/practice/{sid}") as ws:
+        assert ws.receive_json()["message"] == "sign in first"
+    with a.websocket_connect(
+        f"/ws/practice/{sid}", headers={"origin": "https://evil.example"}
+    ) as ws:
+        assert ws.receive_json()["message"] == "cross-site connection refused"
+    with a.websocket_connect("/ws/practice/424242") as ws:
+        assert "no session" in ws.receive_json()["message"]
+    # The refused attempts changed nothing; the page leaving mid-session keeps the record.
+    with a.websocket_connect(f"/ws/practice/{sid}") as ws:
+        ws.send_text(json.dumps(frame(0.0)))
+        ws.receive_json()
+    assert world.repo.get_session(sid).session.status == "interrupted"
