@@ -421,6 +421,12 @@ class ScreeningError(ValueError):
     """The intake does not fit the pose library (e.g. a clearance names an unknown variant)."""
 
 
+_UNLOCK_HINTS = {
+    Unlock.CLINICIAN: "unlock_hint_clinician",
+    Unlock.CLINICIAN_OR_TRAINED_TEACHER: "unlock_hint_teacher",
+}
+
+
 def _who(clearance: Clearance) -> str:
     return f"{clearance.name} ({clearance.by.value})"
 
@@ -522,12 +528,10 @@ def _decide(variant: Variant, intake: Intake, fired: list[Rule], rules: RuleSet)
                 )
                 add("clearance_applied", text, note.source)
                 continue
-            text = rule.text
-            if block.unlock is Unlock.CLINICIAN:
-                text = f"{text} {notes['unlock_hint_clinician'].text}"
-            elif block.unlock is Unlock.CLINICIAN_OR_TRAINED_TEACHER:
-                text = f"{text} {notes['unlock_hint_teacher'].text}"
-            add(rule.id, text, rule.source)
+            add(rule.id, rule.text, rule.source)
+            hint = _UNLOCK_HINTS.get(block.unlock)
+            if hint is not None:
+                add(hint, notes[hint].text, notes[hint].source)
             if block.status.rank > status.rank:
                 status = block.status
 

@@ -41,8 +41,10 @@ from twistcoach.poses import PoseLibrary, Variant, load_library
 from twistcoach.screening import (
     PlanStatus,
     ReadinessPlan,
+    RuleSet,
     ScreeningError,
     VariantStatus,
+    load_rules,
     screen,
 )
 
@@ -73,7 +75,9 @@ def _console() -> Console:
 
 def _fail(message: str) -> NoReturn:
     """Print a clear error on stderr and exit with code 2 (bad input)."""
-    Console(stderr=True, highlight=False).print(f"[bold red]Error:[/] {message}", markup=True)
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"[bold red]Error:[/] {message}", markup=True
+    )
     raise typer.Exit(code=2)
 
 
@@ -86,39 +90,70 @@ def _print_json(data: Any) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def render_plan(plan: ReadinessPlan, library: PoseLibrary, console: Console) -> None:
-    """Print a plan as a Rich table with its reasons in plain words."""
+#: Short labels for the engine's own notes (rules use their titles).
+_NOTE_LABELS = {
+    "range_cap": "optimum, not maximal",
+    "not_measured": "no knee-drop measure in this pose",
+    "clearance_applied": "cleared",
+    "clearance_cap": "clearance limits the range",
+    "clearance_not_counted": "teacher's clearance not counted",
+    "unlock_hint_clinician": "a clinician can clear it",
+    "unlock_hint_teacher": "a clinician or back-trained teacher can clear it",
+}
+
+
+def render_plan(
+    plan: ReadinessPlan, library: PoseLibrary, console: Console, rules: RuleSet | None = None
+) -> None:
+    """Print a plan: a table of variants with short reasons, then every reason in full."""
+    rules = load_rules() if rules is None else rules
+    titles = {rule.id: rule.title for rule in rules.rules}
     style, headline = _STATUS_STYLE[plan.status]
     console.print(Panel(headline, title=f"Readiness: {plan.status.value}", style=style))
-    table = Table(show_lines=True, expand=False)
+    table = Table(show_lines=True)
     table.add_column("Twist")
     table.add_column("Status")
     table.add_column("Max knee drop")
     table.add_column("Props")
-    table.add_column("Why")
+    table.add_column("Why (short)")
     for decision in plan.variants:
         variant = library.get(decision.id)
         if decision.max_knee_drop_deg is not None:
-            cap = f"{decision.max_knee_drop_deg:g}° of ~{variant.full_range_knee_drop_deg or 90:g}°"
+            full = variant.full_range_knee_drop_deg or 90
+            cap = f"{decision.max_knee_drop_deg:g}° of ~{full:g}°"
         elif decision.allowed:
             cap = "not measured"
         else:
             cap = "-"
-        why = "\n".join(f"• {r.text} [dim]({r.rule})[/]" for r in decision.reasons)
+        labels: list[str] = []
+        for reason in decision.reasons:
+            label = titles.get(reason.rule) or _NOTE_LABELS.get(reason.rule, reason.rule)
+            if label not in labels:
+                labels.append(label)
         table.add_row(
             f"{variant.english_name}\n[dim]{decision.id}[/]",
             f"[{_VARIANT_STYLE[decision.status]}]{decision.status.value.replace('_', ' ')}[/]",
             cap,
             ", ".join(p.value for p in decision.props) or "-",
-            why,
+            "\n".join(f"• {label}" for label in labels),
         )
     console.print(table)
+    console.print("[bold]Why, in plain words[/]")
+    shown: set[str] = set()
+    for decision in plan.variants:
+        for reason in decision.reasons:
+            # A rule is explained once in its own words; engine notes are specific.
+            text = rules.rule(reason.rule).text if reason.rule in titles else reason.text
+            if text in shown:
+                continue
+            shown.add(text)
+            console.print(f"  • {text} [dim]({reason.rule}; {reason.source})[/]")
     if plan.advice:
         console.print("[bold]Advice[/]")
         for line in plan.advice:
             console.print(f"  • {line}")
     console.print(
-        "[dim]This is not medical advice; the rules and their sources are listed in "
+        "[dim]This is not medical advice. The rules and their sources are listed in "
         "docs/screening.md for a clinician to review.[/]"
     )
 
@@ -376,18 +411,18 @@ def poses(
         _print_json([variant.model_dump(mode="json") for variant in library])
         return
     table = Table(title="Twist variants (gentlest first)")
-    for column in ("#", "id", "name", "Sanskrit", "family", "range", "hold", "props"):
-        table.add_column(column)
+    table.add_column("#")
+    table.add_column("id", no_wrap=True)
+    table.add_column("name")
+    table.add_column("range")
+    table.add_column("hold")
     for variant in library:
         table.add_row(
             str(variant.difficulty),
             variant.id,
-            variant.english_name,
-            variant.sanskrit_name,
-            variant.family.value,
-            variant.range.value,
+            f"{variant.english_name}\n[dim]{variant.sanskrit_name}[/]",
+            variant.range.value.replace("_", " "),
             f"{variant.default_hold_s:g} s",
-            ", ".join(p.value for p in variant.props),
         )
     console.print(table)
     console.print("[dim]Show one in full: twistcoach poses ID[/]")

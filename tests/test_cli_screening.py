@@ -1,0 +1,210 @@
+"""Tests of the poses, plan, intake and demo commands (typer's CliRunner, real files)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from twistcoach.cli.app import build_app
+from twistcoach.intake import RedFlag, load_intake
+from twistcoach.screening import firing_rules, load_rules
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+# Expected overall status for every shipped example intake.
+EXPECTED = {
+    "01_ready_no_back_pain.yaml": "ready",
+    "02_chronic_low_back_pain.json": "ready",
+    "03_cauda_equina_emergency.yaml": "seek_care_now",
+    "04_history_of_cancer.json": "see_clinician_first",
+    "05_red_flag_cleared_by_clinician.yaml": "ready",
+    "06_sciatica_below_knee.json": "see_clinician_first",
+    "07_disc_cleared_with_cap.yaml": "ready",
+    "08_spinal_stenosis.json": "see_clinician_first",
+    "09_fracture_osteoporosis_cleared.yaml": "ready",
+    "10_recent_spinal_surgery.json": "see_clinician_first",
+    "11_hip_replacement_posterior_cleared.yaml": "ready",
+    "12_pregnancy_24_weeks_cleared.json": "ready",
+    "13_osteopenia.yaml": "ready",
+    "14_acute_flare_pain_8.json": "ready",
+    "15_age_72_deconditioned.yaml": "ready",
+    "16_si_joint_teacher_clearances.json": "ready",
+}
+
+
+@pytest.fixture()
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def run(runner: CliRunner, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(build_app(), list(args), input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_examples_are_all_listed_and_cover_every_rule() -> None:
+    shipped = sorted(p.name for p in EXAMPLES.iterdir() if p.suffix in (".json", ".yaml"))
+    assert shipped == sorted(EXPECTED)
+    assert {p.split(".")[-1] for p in shipped} == {"json", "yaml"}
+    fired = {rule for name in shipped for rule in firing_rules(load_intake(EXAMPLES / name))}
+    assert fired == {rule.id for rule in load_rules().rules}
+
+
+@pytest.mark.parametrize(("name", "status"), sorted(EXPECTED.items()))
+def test_plan_json_on_each_example(runner: CliRunner, name: str, status: str) -> None:
+    code, out, _ = run(runner, "plan", str(EXAMPLES / name), "--json")
+    assert code == 0
+    plan = json.loads(out)
+    assert plan["status"] == status
+    assert len(plan["variants"]) == 7
+    for variant in plan["variants"]:
+        assert set(variant) == {"id", "family", "status", "max_knee_drop_deg", "props", "reasons"}
+        assert variant["reasons"]
+        if variant["status"] != "allowed":
+            assert variant["max_knee_drop_deg"] is None
+
+
+def test_plan_details_of_two_examples(runner: CliRunner) -> None:
+    _, out, _ = run(runner, "plan", str(EXAMPLES / "07_disc_cleared_with_cap.yaml"), "--json")
+    variants = {v["id"]: v for v in json.loads(out)["variants"]}
+    assert variants["supine_twist_partial"]["status"] == "allowed"
+    assert variants["supine_twist_partial"]["max_knee_drop_deg"] == 35
+    assert variants["supine_twist_full"]["status"] == "needs_clearance"
+    _, out, _ = run(runner, "plan", str(EXAMPLES / "03_cauda_equina_emergency.yaml"), "--json")
+    plan = json.loads(out)
+    assert {v["status"] for v in plan["variants"]} == {"not_allowed"}
+    assert plan["advice"][0].startswith("Seek medical care today")
+
+
+def test_plan_rich_output_shows_table_and_reasons(runner: CliRunner) -> None:
+    code, out, _ = run(runner, "plan", str(EXAMPLES / "14_acute_flare_pain_8.json"))
+    assert code == 0
+    assert "Readiness: ready" in out
+    assert "35° of ~90°" in out
+    assert "Why, in plain words" in out
+    assert "flare_today" in out
+    assert "not allowed" in out
+
+
+def test_bad_intake_exits_2_naming_the_field(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "age: 40\npain_now: 12\npain_duration_weeks: 3\nactivity: couch\nleg_symptoms: none\n"
+        "mood: fine\n"
+    )
+    code, out, err = run(runner, "plan", str(bad))
+    assert code == 2
+    assert out == ""
+    assert "pain_now: Input should be less than or equal to 10" in err
+    assert "activity: 'couch' is not allowed; allowed: deconditioned, light, active" in err
+    assert "mood: unknown field" in err
+    assert "Traceback" not in err
+
+
+def test_plan_missing_file_and_unknown_clearance_variant(runner: CliRunner, tmp_path: Path) -> None:
+    code, _, err = run(runner, "plan", str(tmp_path / "nope.json"))
+    assert code == 2 and "file not found" in err
+    odd = tmp_path / "odd.json"
+    odd.write_text(
+        json.dumps(
+            {
+                "age": 40,
+                "pain_now": 0,
+                "pain_duration_weeks": 0,
+                "activity": "active",
+                "leg_symptoms": "none",
+                "clearances": [
+                    {"by": "clinician", "name": "X", "date": "2026-01-01", "variants": ["lotus"]}
+                ],
+            }
+        )
+    )
+    code, _, err = run(runner, "plan", str(odd))
+    assert code == 2
+    assert "unknown variant(s) lotus" in err
+
+
+def test_poses_list_show_and_json(runner: CliRunner) -> None:
+    code, out, _ = run(runner, "poses")
+    assert code == 0
+    assert "supine_twist_supported" in out and "standing_twist_revolved_triangle" in out
+    code, out, _ = run(runner, "poses", "--json")
+    assert [v["id"] for v in json.loads(out)][:2] == [
+        "supine_twist_supported",
+        "supine_twist_partial",
+    ]
+    code, out, _ = run(runner, "poses", "supine_twist_partial")
+    assert code == 0
+    assert "Supta Matsyendrasana" in out and "Steps" in out and "sharp_pain" in out
+    code, out, _ = run(runner, "poses", "seated_twist_easy", "--json")
+    shown = json.loads(out)
+    assert shown["family"] == "seated_twist"
+    assert shown["default_max_knee_drop_deg"] is None
+
+
+def test_poses_unknown_id_exits_2(runner: CliRunner) -> None:
+    code, _, err = run(runner, "poses", "lotus")
+    assert code == 2
+    assert "unknown pose 'lotus'" in err and "supine_twist_partial" in err
+
+
+def test_demo_prints_the_demo_plan(runner: CliRunner) -> None:
+    code, out, _ = run(runner, "demo")
+    assert code == 0
+    assert "Demo person" in out and "Readiness: ready" in out
+    code, out, _ = run(runner, "demo", "--json")
+    plan = json.loads(out)
+    allowed = [v["id"] for v in plan["variants"] if v["status"] == "allowed"]
+    assert allowed == ["supine_twist_supported", "supine_twist_partial", "seated_twist_easy"]
+
+
+def _answers(*, red_flag: RedFlag | None) -> str:
+    lines = ["abc", "45", "3", "10", "light", "none"]
+    lines += ["y" if flag is red_flag else "n" for flag in RedFlag]
+    lines += ["1, sciatica, 99", "1,sciatica"]  # first try has an unknown entry
+    lines += ["y", "clinician", "Dr Kim", "01/11/2026", "2026-11-01", "2", "40", "n"]
+    return "\n".join(lines) + "\n"
+
+
+def test_interactive_intake_writes_a_valid_file(runner: CliRunner, tmp_path: Path) -> None:
+    out_file = tmp_path / "me.yaml"
+    code, out, err = run(
+        runner, "intake", "--out", str(out_file), stdin=_answers(red_flag=RedFlag.THORACIC_PAIN)
+    )
+    assert code == 0, err
+    assert "Please enter a whole number" in out
+    assert "Not in the list: 99" in out
+    assert "Please enter a date as YYYY-MM-DD" in out
+    person = load_intake(out_file)
+    assert person.age == 45 and person.pain_now == 3 and person.pain_duration_weeks == 10
+    assert person.red_flags == {RedFlag.THORACIC_PAIN}
+    assert sorted(person.conditions) == ["chronic_low_back_pain", "sciatica"]
+    (clearance,) = person.clearances
+    assert clearance.by == "clinician" and clearance.variants == ("supine_twist_partial",)
+    assert clearance.max_knee_drop_deg == 40
+    code, out, _ = run(runner, "plan", str(out_file), "--json")
+    plan = json.loads(out)
+    assert plan["status"] == "ready"
+    assert [v["id"] for v in plan["variants"] if v["status"] == "allowed"] == [
+        "supine_twist_partial"
+    ]
+
+
+def test_intake_json_and_refusals(runner: CliRunner, tmp_path: Path) -> None:
+    out_file = tmp_path / "me.json"
+    code, _, _ = run(runner, "intake", "-o", str(out_file), stdin=_answers(red_flag=None))
+    assert code == 0
+    assert json.loads(out_file.read_text())["conditions"] == ["chronic_low_back_pain", "sciatica"]
+    before = out_file.read_text()
+    code, _, err = run(runner, "intake", "-o", str(out_file), stdin=_answers(red_flag=None))
+    assert code == 2 and "already exists" in err
+    assert out_file.read_text() == before  # nothing stored is lost
+    code, _, err = run(runner, "intake", "-o", str(tmp_path / "me.txt"))
+    assert code == 2 and "use .json, .yaml or .yml" in err
+    cut = tmp_path / "cut.json"
+    code, _, err = run(runner, "intake", "-o", str(cut), stdin="50\n2\n")
+    assert code == 2 and "not finished" in err
+    assert not cut.exists()
