@@ -478,6 +478,12 @@ class SessionSummary:
 
 # --------------------------------------------------------------------------- the coach
 
+
+def _label(what: str, reason: StrEnum | None) -> str:
+    """``"Stopped: sharp pain"`` from a state name and an optional reason."""
+    return f"{what}: {reason.value.replace('_', ' ')}" if reason is not None else what
+
+
 _ACTIVE = frozenset({CoachState.ENTERING, CoachState.HOLDING, CoachState.RETURNING})
 _TERMINAL = frozenset({CoachState.DONE, CoachState.STOPPED})
 
@@ -573,16 +579,16 @@ class Coach:
         side = self.current_side
         labels = {
             CoachState.WAITING_FOR_PERSON: "Waiting for you",
-            CoachState.SETTING_UP: "Set up: on your back, knees bent, feet flat",
-            CoachState.CALIBRATING: "Calibrating: stay still, knees up",
+            CoachState.SETTING_UP: "Set up",
+            CoachState.CALIBRATING: "Calibrating",
             CoachState.ENTERING: f"Knees to the {side}" if side else "Entering",
             CoachState.HOLDING: f"Hold ({side})" if side else "Hold",
             CoachState.RETURNING: "Back to the centre",
             CoachState.SWITCHING_SIDES: "Rest, then the other side",
             CoachState.RESTING: "Rest",
             CoachState.DONE: "Done",
-            CoachState.PAUSED: f"Paused ({self.pause_reason})" if self.pause_reason else "Paused",
-            CoachState.STOPPED: f"Stopped ({self.stopped_reason})",
+            CoachState.PAUSED: _label("Paused", self.pause_reason),
+            CoachState.STOPPED: _label("Stopped", self.stopped_reason),
         }
         return labels[self.state]
 

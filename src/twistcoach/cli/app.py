@@ -31,6 +31,9 @@ def build_app() -> typer.Typer:
     from twistcoach.cli import analyze_cmd  # analyze photos and videos
 
     analyze_cmd.register(app)
+    from twistcoach.cli import coach_cmd  # live coach from a camera or a video
+
+    coach_cmd.register(app)
     from twistcoach.cli import storage_cmds  # sessions, progress, db, seed-demo
 
     storage_cmds.register(app)

@@ -1,0 +1,266 @@
+"""``twistcoach coach``: script parsing, refusals, the window image, and a headless replay."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from twistcoach.cli.app import build_app
+from twistcoach.cli.coach_cmd import (
+    CoachCommandError,
+    ScriptItem,
+    _key,
+    compose_window,
+    parse_script,
+)
+from twistcoach.coaching import Coach, CoachState, build_coach_plan, load_coaching_rules
+from twistcoach.metrics import Measure, Observation, PoseFamily, TwistMetrics, View
+
+REPO = Path(__file__).resolve().parents[1]
+VIDEO = Path("videos/supine_twist/feluna_reclining_twist.mp4")
+REFUSED = ["--variant", "seated_twist_easy"]
+#: The installed console script, next to this interpreter.
+TWISTCOACH = str(Path(sys.executable).parent / "twistcoach")
+
+INTAKE = {
+    "age": 45,
+    "pain_now": 2,
+    "pain_duration_weeks": 20,
+    "activity": "light",
+    "leg_symptoms": "none",
+    "red_flags": [],
+    "conditions": ["chronic_low_back_pain"],
+    "surgery_months_ago": None,
+    "pregnancy_weeks": None,
+    "clearances": [],
+}
+
+
+@pytest.fixture
+def intake_file(tmp_path: Path) -> Path:
+    path = tmp_path / "sam.json"
+    path.write_text(json.dumps(INTAKE))
+    return path
+
+
+@pytest.fixture
+def db_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'coach.sqlite'}"
+    monkeypatch.setenv("TWISTCOACH_DATABASE_URL", url)
+    return url
+
+
+# --------------------------------------------------------------------------- script
+
+
+def test_parse_script_reads_every_kind_in_time_order() -> None:
+    assert parse_script(" 6=sharp, 3=pain:2,4.5=pause,5=resume,9=quit ") == [
+        ScriptItem(3.0, "pain", 2),
+        ScriptItem(4.5, "pause"),
+        ScriptItem(5.0, "resume"),
+        ScriptItem(6.0, "sharp"),
+        ScriptItem(9.0, "quit"),
+    ]
+    assert parse_script("") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("3pain:2", "'3pain:2': expected T=pain:N"),
+        ("x=pain:2", "'x' is not a time in seconds"),
+        ("-1=sharp", "the time must be 0 or more"),
+        ("3=pain:11", "pain needs a level 0-10"),
+        ("3=pain", "pain needs a level 0-10"),
+        ("3=dance", "'3=dance': expected"),
+        ("3=sharp:2", "'3=sharp:2': expected"),
+    ],
+)
+def test_parse_script_names_the_bad_item(text: str, message: str) -> None:
+    with pytest.raises(CoachCommandError, match=message):
+        parse_script(text)
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def test_refuses_a_variant_the_plan_does_not_allow(intake_file: Path, db_env: str) -> None:
+    result = CliRunner().invoke(
+        build_app(),
+        ["coach", "--video", "x.mp4", "--intake", str(intake_file), "--headless", *REFUSED],
+    )
+    assert result.exit_code == 2
+    assert "refusing to coach" in result.output
+    assert "seated_twist_easy" in result.output and "not_allowed" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--variant", "no_such_twist"], "unknown variant 'no_such_twist'"),
+        (["--camera", "0"], "either --camera N or --video FILE"),
+        (["--script", "3=pain:12"], "pain needs a level 0-10"),
+    ],
+)
+def test_bad_options_exit_2_with_a_message(
+    intake_file: Path, db_env: str, args: list[str], message: str
+) -> None:
+    result = CliRunner().invoke(
+        build_app(),
+        ["coach", "--video", "x.mp4", "--intake", str(intake_file), "--headless", *args],
+    )
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_unknown_person_and_missing_video(intake_file: Path, db_env: str) -> None:
+    runner = CliRunner()
+    r1 = runner.invoke(
+        build_app(), ["coach", "--video", "x.mp4", "--person", "Nobody", "--headless"]
+    )
+    assert r1.exit_code == 2 and "Nobody" in r1.output
+    r2 = runner.invoke(
+        build_app(), ["coach", "--video", "missing.mp4", "--intake", str(intake_file), "--headless"]
+    )
+    assert r2.exit_code == 2 and "missing.mp4" in r2.output
+
+
+def test_window_mode_without_a_display_says_use_headless(
+    intake_file: Path, db_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    result = CliRunner().invoke(
+        build_app(), ["coach", "--video", "x.mp4", "--intake", str(intake_file)]
+    )
+    assert result.exit_code == 2
+    assert "use --headless" in result.output
+
+
+# --------------------------------------------------------------------------- window
+
+
+def _holding_coach() -> Coach:
+    plan = build_coach_plan(
+        variant_id="supine_twist_partial",
+        family="supine_twist",
+        status="allowed",
+        max_knee_drop_deg=40,
+        hold_s=30,
+        sides=["both"],
+    )
+    coach = Coach(plan, load_coaching_rules(), start_pain=2)
+    for i in range(140):
+        t = i / 10
+        drop = 0.0 if t < 5 else min(25.0, (t - 5) * 5)
+        coach.observe(_obs(t, drop))
+    assert coach.state is CoachState.HOLDING
+    return coach
+
+
+def _obs(t: float, drop: float) -> Observation:
+    m = Measure(drop, 0.9)
+    metrics = TwistMetrics(
+        t, m, None, m, Measure(0.0, 0.9), None, m, Measure(80.0, 0.9), True, Measure(0.0, 0.9), 0.9
+    )
+    return Observation(t, metrics, PoseFamily.SUPINE_TWIST, 0.9, View.OBLIQUE, True)
+
+
+def test_compose_window_draws_gauge_cue_and_timer() -> None:
+    coach = _holding_coach()
+    frame = np.zeros((360, 640, 3), np.uint8)
+    image = compose_window(frame, None, _obs(14.0, 25.0), coach)
+    assert image.shape == (360, 640, 3) and image.dtype == np.uint8
+    b, g, r = (image[..., i].astype(int) for i in range(3))
+    # The gauge's cap band is green and its out-of-range ends red (BGR order).
+    assert np.count_nonzero((g > 150) & (r < 120) & (b < 140)) > 200
+    assert np.count_nonzero((r > 180) & (g < 120) & (b < 100)) > 50
+    # The hold timer and step are drawn top-right in amber, the cue bottom-left.
+    assert np.count_nonzero((r > 200) & (g > 140) & (b < 80) & (np.arange(640) > 400)) > 50
+    assert coach.current_cue is not None
+    assert np.count_nonzero(image[250:, :300]) > 100
+    assert frame.sum() == 0  # the input frame is untouched
+
+
+def test_window_keys() -> None:
+    coach = _holding_coach()
+    out = _key(coach, ord("3"), 14.0)
+    assert [o.id for o in out] == ["pain_reported", "cap_lowered", "go_easier"]
+    assert [o.id for o in _key(coach, ord(" "), 14.5)] == ["paused", "state_changed", "paused"]
+    assert coach.state is CoachState.PAUSED
+    assert [o.id for o in _key(coach, ord(" "), 15.0)] == ["state_changed", "resumed"]
+    assert _key(coach, ord("x"), 15.1) == []
+    out = _key(coach, ord("S"), 15.2)
+    assert out[0].id == "stop_sharp_pain"
+    assert coach.finished and coach.stopped_reason is not None
+
+
+# --------------------------------------------------------------------------- replay
+
+
+@pytest.mark.slow
+def test_headless_replay_of_the_shared_video_with_a_pain_script(
+    shared_data: Path, intake_file: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "replay.sqlite"
+    snap = tmp_path / "window.png"
+    env = {**os.environ, "TWISTCOACH_DATABASE_URL": f"sqlite:///{db}"}
+    proc = subprocess.run(
+        [
+            TWISTCOACH,
+            "coach",
+            *("--video", str(shared_data / VIDEO), "--intake", str(intake_file), "--name", "Sam"),
+            *("--headless", "--script", "2=pain:3,6=sharp", "--snapshot", str(snap)),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=REPO,
+    )
+    assert proc.returncode == 3, proc.stderr  # a safety stop
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert all({"t", "type", "id", "text"} <= set(line) for line in lines)
+    assert lines[0]["id"] == "session_started" and lines[0]["variant"] == "supine_twist_supported"
+    # The shared clip is filmed from the side: the coach says it cannot measure from there.
+    camera = [x for x in lines if x["id"] == "camera_advice"]
+    assert camera and "side view" in camera[0]["text"]
+    assert not any(x["id"] in ("enter_side", "sink_further", "stay_here") for x in lines)
+    # The pain rise at 2 s lowers the cap and says "go easier".
+    pain = next(i for i, x in enumerate(lines) if x["id"] == "pain_reported")
+    assert lines[pain]["t"] == 2.0 and lines[pain]["level"] == 3
+    assert [x["id"] for x in lines[pain + 1 : pain + 3]] == ["cap_lowered", "go_easier"]
+    assert lines[pain + 1]["to_deg"] == 40.0
+    # Sharp pain at 6 s: the very next output is the stop, and nothing follows but its events.
+    after = [x for x in lines if x["t"] >= 6.0]
+    assert after[0]["type"] == "cue" and after[0]["id"] == "stop_sharp_pain"
+    assert after[0]["t"] == 6.0 and "healthcare professional" in after[0]["text"]
+    assert [x["id"] for x in after[1:]] == ["state_changed", "session_stopped"]
+    assert after[-1]["reason"] == "sharp_pain"
+    # The window's image was composed from a real frame.
+    import cv2
+
+    image = cv2.imread(str(snap))
+    assert image is not None and image.shape == (420, 746, 3)
+    # And the session was recorded as it happened.
+    from twistcoach.storage import create_engine_for_url, open_repository
+
+    repo = open_repository(create_engine_for_url(f"sqlite:///{db}"))
+    sessions = repo.list_sessions()
+    assert len(sessions) == 1
+    summary = sessions[0]
+    assert summary.session.person_name == "Sam"
+    assert summary.session.status == "stopped" and summary.session.stop_reason == "sharp_pain"
+    assert summary.sharp_pain
+    assert 5 <= summary.n_samples <= 7  # one a second for 6 s of video
+    detail = repo.get_session(summary.session.id)
+    ids = [e.event_id for e in detail.events]
+    assert "stop_sharp_pain" in ids and "pain_reported" in ids
