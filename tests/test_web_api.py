@@ -151,7 +151,7 @@ def test_pages_need_signin(world: World) -> None:
         "/dashboard",
         "/students/1",
         "/sessions/1",
-        "/sessions/1/plot.svg",
+        "/sessions/1/plot.png",
         "/practice/1",
     ):
         r = c.get(path)
@@ -447,7 +447,7 @@ def test_students_see_only_their_own_data(world: World) -> None:
     assert a.get(f"/api/sessions/{sid}").status_code == 200
     assert b.get(f"/api/sessions/{sid}").status_code == 403
     assert b.get(f"/sessions/{sid}").status_code == 403
-    assert b.get(f"/sessions/{sid}/plot.svg").status_code == 403
+    assert b.get(f"/sessions/{sid}/plot.png").status_code == 403
     assert b.get(f"/practice/{sid}").status_code == 403
     assert b.get("/api/sessions/99999").status_code == 404
     for path in ("/dashboard", "/api/students", "/students/1", "/api/students/1"):
@@ -482,9 +482,11 @@ def test_teacher_sees_only_own_students_and_every_page_renders(world: World) -> 
     assert t.get(f"/api/students/{ned.id}").status_code == 403
     assert t.get("/api/students/99999").status_code == 404
     page = t.get(f"/sessions/{sid}")
-    assert page.status_code == 200 and "<svg" in page.text and "pain 4/10" in page.text
-    svg = t.get(f"/sessions/{sid}/plot.svg")
-    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert page.status_code == 200 and "pain 4/10" in page.text
+    assert f'src="/sessions/{sid}/plot.png"' in page.text
+    png = t.get(f"/sessions/{sid}/plot.png")
+    assert png.headers["content-type"] == "image/png"
+    assert png.content[:8] == b"\x89PNG\r\n\x1a\n" and len(png.content) > 5000
     assert t.get("/plan").status_code == 403  # staff have no plan of their own
     assert s.get("/history").status_code == 200
     assert f'data-session="{sid}"' in s.get("/history").text

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -18,10 +20,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from twistcoach.storage.models import Role
-from twistcoach.storage.records import AccountRecord
+from twistcoach.storage.records import AccountRecord, SessionDetail
 from twistcoach.web import domain, services
 from twistcoach.web.context import AppContext, ctx_of, signed_in
-from twistcoach.web.plots import PainMark, session_svg
 from twistcoach.web.security import SESSION_COOKIE, SessionData, csrf_ok
 
 router = APIRouter(include_in_schema=False)
@@ -374,20 +375,12 @@ def history_page(request: Request) -> Response:
     )
 
 
-def _plot(ctx: AppContext, detail: Any) -> str:
-    pains = [
-        PainMark(e.t, e.data.get("level"), bool(e.data.get("sharp")))
-        for e in detail.events
-        if e.type == "pain"
-    ]
-    session = detail.session
-    return session_svg(
-        [s.t for s in detail.samples],
-        [s.knee_drop for s in detail.samples],
-        session.cap_deg,
-        pains,
-        f"{session.person_name} · {session.started_at:%Y-%m-%d %H:%M} · {session.variant_id}",
-    )
+def _plot_png(detail: SessionDetail) -> bytes:
+    """The session's plot (the same drawing as ``twistcoach sessions show --plot``), PNG."""
+    from twistcoach.storage.plot import plot_session
+
+    with tempfile.TemporaryDirectory(prefix="twistcoach-plot-") as folder:
+        return plot_session(detail, Path(folder) / "plot.png").read_bytes()
 
 
 @router.get("/sessions/{session_id}")
@@ -404,18 +397,18 @@ def session_page(request: Request, session_id: int) -> Response:
         session=detail.session,
         person=person,
         events=detail.events,
-        plot=_plot(ctx, detail),
         names=domain.variant_names(),
     )
 
 
-@router.get("/sessions/{session_id}/plot.svg")
+@router.get("/sessions/{session_id}/plot.png")
 def session_plot(request: Request, session_id: int) -> Response:
-    """The session's plot as an SVG image (knee drop against the cap, pain marks)."""
+    """The session's plot: knee drop against the cap band, pain reports marked."""
     who = need(request)
-    ctx = ctx_of(request)
-    detail = services.visible_session(ctx, who[0], session_id)
-    return Response(_plot(ctx, detail), media_type="image/svg+xml")
+    detail = services.visible_session(ctx_of(request), who[0], session_id)
+    return Response(
+        _plot_png(detail), media_type="image/png", headers={"Cache-Control": "private, max-age=60"}
+    )
 
 
 # ------------------------------------------------------------------------- staff
