@@ -424,3 +424,17 @@ def test_invalid_rule_tables_are_rejected(mutate: Any, message: str) -> None:
     mutate(data)
     with pytest.raises(RulesError, match=message):
         parse_rules(data)
+
+
+def test_docs_rule_tables_are_up_to_date() -> None:
+    """docs/screening.md carries the generated tables; regenerate: python -m twistcoach.rules."""
+    from pathlib import Path
+
+    from twistcoach.rules.__main__ import update
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "screening.md"
+    text = doc.read_text(encoding="utf-8")
+    assert update(text) == text, "docs/screening.md is stale: run python -m twistcoach.rules"
+    for rule in load_rules().rules:
+        assert f"| `{rule.id}` |" in text
+    assert "| `supine_twist_full` | supine_twist | 90° | 63° | 70% |" in text

@@ -580,3 +580,126 @@ def _decide(variant: Variant, intake: Intake, fired: list[Rule], rules: RuleSet)
         props=tuple(props),
         reasons=tuple(reasons),
     )
+
+
+# ---------------------------------------------------------------------------------------
+# The rule table for people: docs/screening.md is generated from it (a test checks)
+# ---------------------------------------------------------------------------------------
+
+
+def _describe_select(select: Select) -> str:
+    if select.all:
+        parts = ["all variants"]
+    else:
+        parts = [f"{family.value} family" for family in sorted(select.families)]
+        parts += sorted(select.variants)
+        parts += [f"tag {tag.value}" for tag in sorted(select.tags)]
+    text = ", ".join(parts)
+    if select.except_variants:
+        text += " except " + ", ".join(sorted(select.except_variants))
+    return text
+
+
+def _describe_when(when: When) -> str:
+    parts: list[str] = []
+    for label, values in (
+        ("red flags", when.red_flags),
+        ("conditions", when.conditions),
+        ("leg_symptoms", when.leg_symptoms),
+        ("activity", when.activity),
+    ):
+        if values:
+            parts.append(f"{label}: " + ", ".join(sorted(v.value for v in values)))
+    if when.pain_now_at_least is not None:
+        parts.append(f"pain_now ≥ {when.pain_now_at_least}")
+    if when.age_at_least is not None:
+        parts.append(f"age ≥ {when.age_at_least}")
+    if when.pregnancy_weeks_at_least is not None:
+        parts.append(f"pregnancy_weeks ≥ {when.pregnancy_weeks_at_least}")
+    if when.spinal_surgery_within_months is not None:
+        parts.append(
+            f"spinal_surgery less than {when.spinal_surgery_within_months:g} months ago "
+            "(or unknown)"
+        )
+    return "; or ".join(parts)
+
+
+def _describe_effects(rule: Rule) -> str:
+    parts: list[str] = []
+    if rule.plan_status is not None:
+        lifted = (
+            " (lifted by any clinician's clearance)"
+            if rule.plan_status_unlock is Unlock.CLINICIAN
+            else " (never lifted)"
+        )
+        parts.append(f"plan **{rule.plan_status.value}**{lifted}")
+    for block in rule.blocks:
+        parts.append(
+            f"{_describe_select(block.select)} → **{block.status.value}** "
+            f"(unlocked by: {block.unlock.value.replace('_', ' ')})"
+        )
+    for cap in rule.caps:
+        parts.append(f"{_describe_select(cap.select)}: knee drop ≤ {cap.max_knee_drop_deg:g}°")
+    for extra in rule.props:
+        parts.append(
+            f"{_describe_select(extra.select)}: add " + ", ".join(p.value for p in extra.props)
+        )
+    if rule.advice:
+        parts.append("advice: " + " / ".join(rule.advice))
+    return "<br>".join(parts) or "advice only"
+
+
+def rules_markdown(rules: RuleSet, library: PoseLibrary) -> str:
+    """The rule table, engine notes and range caps as Markdown, for clinicians to review."""
+
+    def cell(text: str) -> str:
+        return " ".join(text.split()).replace("|", "\\|")
+
+    lines = [
+        "| id | rule | fires when (any of) | effect | reason given | source |",
+        "|---|---|---|---|---|---|",
+    ]
+    for rule in rules.rules:
+        lines.append(
+            "| "
+            + " | ".join(
+                cell(part)
+                for part in (
+                    f"`{rule.id}`",
+                    rule.title,
+                    _describe_when(rule.when),
+                    _describe_effects(rule),
+                    rule.text,
+                    rule.source,
+                )
+            )
+            + " |"
+        )
+    lines += [
+        "",
+        "Reasons the engine adds on its own:",
+        "",
+        "| id | text | source |",
+        "|---|---|---|",
+    ]
+    for note_id, note in rules.notes.items():
+        lines.append(f"| `{note_id}` | {cell(note.text)} | {cell(note.source)} |")
+    lines += [
+        "",
+        "Each variant's own cap (no caution flag), before any rule lowers it:",
+        "",
+        "| variant | family | full range | own cap | share of range |",
+        "|---|---|---|---|---|",
+    ]
+    for variant in library:
+        full, own = variant.full_range_knee_drop_deg, variant.default_max_knee_drop_deg
+        if full is not None and own is not None:
+            lines.append(
+                f"| `{variant.id}` | {variant.family.value} | {full:g}° | {own:g}° | "
+                f"{round(100 * own / full)}% |"
+            )
+        else:
+            lines.append(f"| `{variant.id}` | {variant.family.value} | - | not measured | - |")
+    lines += ["", "General advice on every plan that is not `seek_care_now`:", ""]
+    lines += [f"- {cell(line)}" for line in rules.general_advice]
+    return "\n".join(lines) + "\n"
