@@ -438,3 +438,81 @@ def test_sigkill_loses_at_most_the_last_second(db_url: str) -> None:
     # Samples, once a second, also reach the last second.
     assert len(detail.samples) >= 2
     assert ticks[-1].t - detail.samples[-1].t <= 1.0
+
+
+# ----------------------------------------------------------------------- demo data
+
+
+@pytest.mark.slow
+def test_seed_demo_is_idempotent_and_complete(repo: Repository) -> None:
+    from argon2 import PasswordHasher
+
+    from twistcoach.storage.demo import DEMO_PASSWORD, seed_demo
+
+    ids = seed_demo(repo)
+    assert seed_demo(repo) == ids
+    teacher = repo.get_account(ids["teacher"])
+    assert (teacher.email, teacher.role, teacher.trained_for_back_problems) == (
+        "teacher@example.org",
+        "teacher",
+        True,
+    )
+    assert PasswordHasher().verify(teacher.password_hash, DEMO_PASSWORD)
+    assert repo.get_account(ids["clinician"]).role == "clinician"
+    sam, alex = repo.get_person(ids["sam"]), repo.get_person(ids["alex"])
+    assert (sam.teacher_id, sam.account_id) == (ids["teacher"], ids["sam_account"])
+    assert alex.teacher_id is None
+    intake = repo.latest_intake(sam.id)
+    assert intake is not None and intake.data["conditions"] == ["chronic_low_back_pain"]
+    plan = repo.latest_plan(sam.id)
+    assert plan is not None and plan.status == "ready" and plan.intake_id == intake.id
+    history = repo.history(sam.id)
+    assert [s.session.status for s in history] == ["completed"] * 3
+    assert [s.pain_reports for s in history] == [(), (), (4,)]
+    assert all(s.n_samples > 60 and s.over_cap_samples == 0 for s in history)
+    assert [len(repo.list_sessions(p)) for p in (sam.id, alex.id)] == [3, 1]
+
+
+# --------------------------------------------------------------------- progression
+
+
+def test_suggest_for_person_raises_after_good_sessions_within_clearance(
+    repo: Repository, clock: FakeClock
+) -> None:
+    from twistcoach.progression import ProgressionAction, load_progression_rules
+    from twistcoach.storage.progress import outcome_of, suggest_for_person
+
+    th = load_progression_rules().thresholds
+    person = repo.create_person("Sam")
+    intake = repo.save_intake(person.id, {"pain_now": 2, "conditions": ["chronic_low_back_pain"]})
+    plan = {
+        "variants": [
+            {"id": "supine_twist_supported", "status": "allowed", "max_knee_drop_deg": 45.0}
+        ]
+    }
+    repo.save_plan(person.id, intake.id, plan, "ready")
+    assert suggest_for_person(repo, person.id).action is ProgressionAction.START  # type: ignore[union-attr]
+    for _ in range(th.good_sessions_to_raise):
+        s = repo.start_session(person.id, "supine_twist_supported", 30.0, "t", start_pain=2)
+        repo.add_sample(s.id, SampleRecord(0.0, 25.0, None, None, None, None, 0.9, 30.0))
+        repo.end_session(s.id, end_pain=2)
+        clock.advance(86400)
+    outcome = outcome_of(repo.history(person.id)[0])
+    assert outcome is not None
+    assert (outcome.cap_deg, outcome.max_knee_drop_deg, outcome.over_cap_s) == (30.0, 25.0, 0.0)
+    assert (outcome.start_pain, outcome.end_pain, outcome.stopped_reason) == (2, 2, None)
+    # An untrained teacher's clearance does not limit anything; a clinician's does.
+    repo.record_clearance(
+        person.id, "teacher", "T", dt.date(2026, 3, 1), ["supine_twist_supported"], 20.0
+    )
+    suggestion = suggest_for_person(repo, person.id)
+    assert suggestion is not None
+    assert suggestion.action is ProgressionAction.RAISE_CAP
+    assert suggestion.suggested_cap_deg == min(45.0, 30.0 + th.raise_step_deg)
+    repo.record_clearance(
+        person.id, "clinician", "Dr L", dt.date(2026, 3, 2), ["supine_twist_supported"], 32.0
+    )
+    suggestion = suggest_for_person(repo, person.id)
+    assert suggestion is not None
+    assert suggestion.ceiling_deg == 32.0
+    assert suggestion.suggested_cap_deg == min(32.0, 30.0 + th.raise_step_deg)
