@@ -1,0 +1,319 @@
+"""Pose estimators: frames in, :class:`~twistcoach.landmarks.Skeleton` out.
+
+This is the only module that imports mediapipe (lazily, inside the factory), so the rest of
+twistcoach and its tests can run on recorded skeletons through :class:`ReplayEstimator`.
+
+Conventions
+-----------
+Frames are RGB ``uint8`` arrays of shape (H, W, 3). Every call carries an explicit
+timestamp in seconds; estimators never read a clock. The returned skeleton holds image
+landmarks in pixels (x right, y down), MediaPipe's relative depth scaled like x, the
+metric world landmarks in metres and the per-landmark visibility (see ``landmarks``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol, Self, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
+
+#: MediaPipe's full BlazePose model (the one DESIGN.md's measurements were made with).
+MODEL_COMPLEXITY = 1
+
+
+class EstimatorError(RuntimeError):
+    """The estimator could not be built or was misused (closed, bad frame shape)."""
+
+
+@runtime_checkable
+class PoseEstimator(Protocol):
+    """Anything that turns one RGB frame into a skeleton (or None when nobody is found)."""
+
+    def estimate(self, frame_rgb: NDArray[np.uint8], timestamp_s: float) -> Skeleton | None:
+        """Estimate the pose in one frame.
+
+        Parameters
+        ----------
+        frame_rgb
+            Shape (H, W, 3), uint8, RGB channel order.
+        timestamp_s
+            Seconds from the start of the stream; copied into the skeleton.
+
+        Returns
+        -------
+        Skeleton or None
+            None when no person was found.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the model's resources; the estimator is unusable afterwards."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for a moment.
+
+    MediaPipe's C++ side prints TensorFlow Lite and absl start-up chatter ("Created
+    TensorFlow Lite XNNPACK delegate", "Feedback manager requires ...") straight to fd 2
+    when the graph is built and first run; no setting turns it off in 0.10.14, and it would
+    garble the command line's progress bar. Python-level errors are not affected: they are
+    raised, not printed, inside this block.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real fd 2 (e.g. some embedded interpreters)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _ignore_protobuf_deprecation() -> None:
+    """Hide the one deprecation warning mediapipe 0.10.14's protobuf code raises per frame."""
+    warnings.filterwarnings(
+        "ignore",
+        message=r"SymbolDatabase\.GetPrototype\(\) is deprecated",
+        category=UserWarning,
+    )
+
+
+def _check_frame(frame_rgb: NDArray[np.uint8]) -> None:
+    if frame_rgb.ndim != 3 or frame_rgb.shape[2] != 3 or frame_rgb.dtype != np.uint8:
+        raise EstimatorError(
+            f"frames must be uint8 arrays of shape (H, W, 3); got {frame_rgb.dtype} "
+            f"{frame_rgb.shape}"
+        )
+
+
+class MediaPipePoseEstimator:
+    """MediaPipe 0.10.14 ``solutions.pose`` (BlazePose full, bundled; nothing downloaded).
+
+    Build it with :func:`make_mediapipe_estimator`.
+
+    Parameters
+    ----------
+    pose
+        A constructed ``mediapipe.solutions.pose.Pose`` object.
+    """
+
+    def __init__(self, pose: Any) -> None:
+        self._pose: Any = pose
+        self._started = False
+
+    def estimate(self, frame_rgb: NDArray[np.uint8], timestamp_s: float) -> Skeleton | None:
+        """See :meth:`PoseEstimator.estimate`."""
+        if self._pose is None:
+            raise EstimatorError("the MediaPipe estimator is closed")
+        _check_frame(frame_rgb)
+        height, width = frame_rgb.shape[:2]
+        # MediaPipe may keep a reference while processing; a contiguous array avoids copies
+        # of strided views (e.g. rotated frames).
+        with warnings.catch_warnings():
+            _ignore_protobuf_deprecation()
+            if self._started:
+                result = self._pose.process(np.ascontiguousarray(frame_rgb))
+            else:
+                # The landmark model (and its chatter) starts only once a person is detected.
+                with _native_stderr_silenced():
+                    result = self._pose.process(np.ascontiguousarray(frame_rgb))
+                self._started = result.pose_landmarks is not None
+        if result.pose_landmarks is None:
+            return None
+        xyzv = np.array(
+            [(lm.x, lm.y, lm.z, lm.visibility) for lm in result.pose_landmarks.landmark],
+            dtype=np.float64,
+        )
+        world: NDArray[np.float64] | None = None
+        if result.pose_world_landmarks is not None:
+            world = np.array(
+                [(lm.x, lm.y, lm.z) for lm in result.pose_world_landmarks.landmark],
+                dtype=np.float64,
+            )
+        if xyzv.shape != (NUM_LANDMARKS, 4):
+            return None
+        return Skeleton.from_normalized(timestamp_s, xyzv, (width, height), world)
+
+    def close(self) -> None:
+        """Release MediaPipe's graph."""
+        if self._pose is not None:
+            self._pose.close()
+            self._pose = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def make_mediapipe_estimator(
+    *,
+    static_image_mode: bool,
+    model_complexity: int = MODEL_COMPLEXITY,
+    min_detection_confidence: float = 0.5,
+    min_tracking_confidence: float = 0.5,
+) -> MediaPipePoseEstimator:
+    """Build a MediaPipe pose estimator.
+
+    Parameters
+    ----------
+    static_image_mode
+        True for unrelated photos (detect on every image); False for streams and videos
+        (tracking mode: the detector runs only when tracking is lost, so results depend on
+        the previous frames, which is why a video is always fed in order).
+    model_complexity
+        0, 1 or 2; 1 (full) is the model measured in DESIGN.md and the only one bundled
+        with the wheel, so the others would need a download and are refused.
+    min_detection_confidence, min_tracking_confidence
+        MediaPipe's thresholds in [0, 1].
+
+    Raises
+    ------
+    EstimatorError
+        When mediapipe cannot be imported or the model would need a download.
+    """
+    if model_complexity != MODEL_COMPLEXITY:
+        raise EstimatorError(
+            f"model_complexity {model_complexity} is not bundled with mediapipe 0.10.14 and "
+            "twistcoach never downloads models; use 1"
+        )
+    with warnings.catch_warnings():
+        # mediapipe 0.10.14's generated protobuf code warns about deprecated APIs on import.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            from mediapipe.python.solutions import pose as mp_pose
+        except ImportError as err:  # pragma: no cover - mediapipe is a pinned dependency
+            raise EstimatorError(f"mediapipe is not installed: {err}") from err
+        with _native_stderr_silenced():
+            pose = mp_pose.Pose(
+                static_image_mode=static_image_mode,
+                model_complexity=model_complexity,
+                smooth_landmarks=not static_image_mode,
+                enable_segmentation=False,
+                min_detection_confidence=min_detection_confidence,
+                min_tracking_confidence=min_tracking_confidence,
+            )
+            # The graph's calculators open in background threads and print as they do; one
+            # blank frame (nobody in it, so no tracking state is kept) waits for that here.
+            pose.process(np.zeros((64, 64, 3), dtype=np.uint8))
+    return MediaPipePoseEstimator(pose)
+
+
+class ReplayEstimator:
+    """Feeds recorded skeletons back, one per call, for tests and replays.
+
+    Parameters
+    ----------
+    skeletons
+        The recorded sequence; ``None`` entries mean "nobody found" on that frame.
+        Each returned skeleton gets the timestamp passed to :meth:`estimate` (the
+        recording's own timestamps are replaced, so replays follow the frame source).
+    loop
+        When True, start again from the first skeleton after the last one; otherwise
+        return None once the recording is exhausted.
+    """
+
+    def __init__(self, skeletons: Sequence[Skeleton | None], *, loop: bool = False) -> None:
+        self._skeletons = list(skeletons)
+        self._loop = loop
+        self._next = 0
+        self._closed = False
+
+    @classmethod
+    def from_jsonl(cls, path: Path, *, loop: bool = False) -> ReplayEstimator:
+        """Load a recording: one ``Skeleton.to_dict()`` JSON object per line, or ``null``.
+
+        Raises
+        ------
+        EstimatorError
+            Naming the file and line when the file is missing or a line is not a skeleton.
+        """
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as err:
+            raise EstimatorError(f"cannot read skeleton recording {path}: {err}") from None
+        skeletons: list[Skeleton | None] = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                skeletons.append(None if data is None else Skeleton.from_dict(data))
+            except (ValueError, TypeError) as err:
+                raise EstimatorError(f"{path}, line {number}: not a skeleton ({err})") from None
+        return cls(skeletons, loop=loop)
+
+    @staticmethod
+    def write_jsonl(path: Path, skeletons: Iterable[Skeleton | None]) -> None:
+        """Write a recording readable by :meth:`from_jsonl`."""
+        with path.open("w", encoding="utf-8") as out:
+            for skeleton in skeletons:
+                out.write(json.dumps(None if skeleton is None else skeleton.to_dict()) + "\n")
+
+    @property
+    def remaining(self) -> int:
+        """Skeletons left before the recording is exhausted (ignores looping)."""
+        return max(0, len(self._skeletons) - self._next)
+
+    def estimate(self, frame_rgb: NDArray[np.uint8], timestamp_s: float) -> Skeleton | None:
+        """Return the next recorded skeleton at ``timestamp_s`` (the frame is only checked)."""
+        if self._closed:
+            raise EstimatorError("the replay estimator is closed")
+        _check_frame(frame_rgb)
+        if self._next >= len(self._skeletons):
+            if not self._loop or not self._skeletons:
+                return None
+            self._next = 0
+        skeleton = self._skeletons[self._next]
+        self._next += 1
+        return None if skeleton is None else skeleton.with_timestamp(timestamp_s)
+
+    def close(self) -> None:
+        """Mark the replay closed."""
+        self._closed = True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

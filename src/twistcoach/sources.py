@@ -1,0 +1,361 @@
+"""Frame sources: image files, video files and cameras, each frame with an explicit timestamp.
+
+Every source yields :class:`Frame` objects (RGB ``uint8`` arrays of shape (H, W, 3),
+upright, with a timestamp in seconds from the start of the source). Orientation metadata is
+applied here, at the edge, so that the rest of twistcoach sees people the right way up:
+EXIF orientation for photos, the display matrix (rotation) for videos.
+
+Timestamps
+----------
+image
+    0.0.
+video
+    The frame's presentation time (pts x time base) minus the stream's start time, so
+    variable-frame-rate files keep their real timing.
+camera
+    Seconds of a monotonic clock since the camera was opened (the only place a clock is
+    read, because a live camera has no timestamps of its own we can trust).
+
+Unreadable, empty or non-media files raise :class:`MediaError`, whose message names the file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+import numpy as np
+from numpy.typing import NDArray
+
+RgbArray = NDArray[np.uint8]
+
+#: Suffixes read as still photographs (anything else is tried as a video).
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".jp2", ".pgm", ".ppm"}
+)
+
+
+class MediaError(ValueError):
+    """A file cannot be used as a source of frames; the message names the file."""
+
+
+class SourceKind(StrEnum):
+    """What a source reads from."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+    CAMERA = "camera"
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame.
+
+    Attributes
+    ----------
+    timestamp_s
+        Seconds from the start of the source (see the module docs).
+    rgb
+        Shape (H, W, 3), uint8, RGB, upright.
+    index
+        0-based position of the frame in its source.
+    """
+
+    timestamp_s: float
+    rgb: RgbArray
+    index: int
+
+
+class FrameSource(Protocol):
+    """An iterable of frames that must be closed (use it as a context manager)."""
+
+    kind: SourceKind
+    name: str
+
+    def frames(self) -> Iterator[Frame]:
+        """Yield the frames in order."""
+        ...
+
+    @property
+    def expected_frames(self) -> int | None:
+        """Number of frames if known in advance (for progress bars), else None."""
+        ...
+
+    def close(self) -> None:
+        """Release the file or device."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class _Closing:
+    """Context-manager plumbing shared by the sources."""
+
+    def close(self) -> None:
+        """Release resources (nothing by default)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise MediaError(f"{path}: no such file")
+    if not path.is_file():
+        raise MediaError(f"{path}: not a file")
+    if path.stat().st_size == 0:
+        raise MediaError(f"{path}: the file is empty")
+
+
+def read_image(path: Path) -> RgbArray:
+    """Read a photograph as an upright RGB array.
+
+    Parameters
+    ----------
+    path
+        An image file (JPEG, PNG, ...). EXIF orientation is applied (OpenCV's decoder does
+        so for ``IMREAD_COLOR``).
+
+    Returns
+    -------
+    ndarray
+        Shape (H, W, 3), uint8, RGB.
+
+    Raises
+    ------
+    MediaError
+        Naming the file when it is missing, empty or not a decodable image.
+    """
+    import cv2
+
+    _check_file(path)
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as err:
+        raise MediaError(f"{path}: cannot read the file ({err.strerror})") from None
+    # imdecode (not imread) so non-ASCII paths work; IMREAD_COLOR applies EXIF orientation.
+    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if bgr is None or bgr.size == 0:
+        raise MediaError(f"{path}: not a readable image")
+    rgb: RgbArray = np.ascontiguousarray(bgr[:, :, ::-1])
+    return rgb
+
+
+class ImageSource(_Closing):
+    """A single photograph as a one-frame source (timestamp 0.0).
+
+    The file is decoded on construction, so a bad file fails early with :class:`MediaError`.
+    """
+
+    kind = SourceKind.IMAGE
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = str(path)
+        self._rgb = read_image(path)
+
+    @property
+    def expected_frames(self) -> int:
+        """Always 1."""
+        return 1
+
+    def frames(self) -> Iterator[Frame]:
+        """Yield the photograph once."""
+        yield Frame(0.0, self._rgb, 0)
+
+
+def _rotate(rgb: RgbArray, rotation_ccw_deg: float) -> RgbArray:
+    """Apply a display-matrix rotation (degrees counter-clockwise, multiples of 90)."""
+    quarter_turns = round(rotation_ccw_deg / 90.0) % 4
+    if quarter_turns == 0:
+        return rgb
+    return np.ascontiguousarray(np.rot90(rgb, k=quarter_turns))
+
+
+class VideoSource(_Closing):
+    """A video file decoded with PyAV.
+
+    Parameters
+    ----------
+    path
+        Any container/codec FFmpeg can decode.
+    start_frame
+        Index of the first frame to yield (earlier frames are decoded and skipped, so the
+        indices and timestamps are those of the whole file). Used by the parallel pipeline.
+    stop_frame
+        Index one past the last frame to yield; None for the end of the file.
+
+    Raises
+    ------
+    MediaError
+        Naming the file when it is missing, empty, not a media file or has no video stream.
+    """
+
+    kind = SourceKind.VIDEO
+
+    def __init__(self, path: Path, *, start_frame: int = 0, stop_frame: int | None = None) -> None:
+        import av
+
+        _check_file(path)
+        self.path = path
+        self.name = str(path)
+        self._start = start_frame
+        self._stop = stop_frame
+        try:
+            self._container: Any = av.open(str(path))
+        except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as err:
+            raise MediaError(f"{path}: not a readable video ({_reason(err)})") from None
+        if not self._container.streams.video:
+            self._container.close()
+            raise MediaError(f"{path}: the file has no video stream")
+        self._stream: Any = self._container.streams.video[0]
+        # Let FFmpeg decode with its own threads; frames still come out in order.
+        self._stream.thread_type = "AUTO"
+        self._frame_count = int(self._stream.frames or 0)
+        rate = self._stream.average_rate or self._stream.guessed_rate
+        self.fps: float | None = float(rate) if rate else None
+        self.width = int(self._stream.codec_context.width)
+        self.height = int(self._stream.codec_context.height)
+
+    @property
+    def expected_frames(self) -> int | None:
+        """Frame count from the container header (None when it does not say)."""
+        if self._frame_count <= 0:
+            return None
+        stop = self._frame_count if self._stop is None else min(self._stop, self._frame_count)
+        return max(0, stop - self._start)
+
+    def frames(self) -> Iterator[Frame]:
+        """Yield the frames in presentation order with their real timestamps.
+
+        Raises
+        ------
+        MediaError
+            When decoding fails midway or the file holds no decodable frame at all.
+        """
+        import av
+
+        start_time = self._stream.start_time or 0
+        time_base = self._stream.time_base
+        index = -1
+        last_t = -1.0
+        try:
+            for frame in self._container.decode(self._stream):
+                index += 1
+                if self._stop is not None and index >= self._stop:
+                    break
+                if index < self._start:
+                    continue
+                if frame.pts is not None and time_base is not None:
+                    t = float((frame.pts - start_time) * time_base)
+                elif self.fps:
+                    t = index / self.fps
+                else:
+                    t = float(index)
+                # Broken pts (repeated or going back) would give infinite speeds downstream.
+                if t <= last_t:
+                    t = last_t + 1e-3
+                last_t = t
+                rgb = _rotate(frame.to_ndarray(format="rgb24"), float(frame.rotation or 0))
+                yield Frame(t, rgb, index)
+        except av.error.FFmpegError as err:
+            raise MediaError(f"{self.path}: decoding failed at frame {index} ({err})") from None
+        if index < 0:
+            raise MediaError(f"{self.path}: the video holds no frames")
+
+    def close(self) -> None:
+        """Close the container."""
+        self._container.close()
+
+
+def _reason(err: BaseException) -> str:
+    text = getattr(err, "strerror", None) or str(err)
+    return str(text).split(":")[-1].strip() or type(err).__name__
+
+
+class CameraSource(_Closing):
+    """A camera by index through OpenCV; timestamps from a monotonic clock (see module docs).
+
+    Parameters
+    ----------
+    index
+        OpenCV's camera index (0 is usually the built-in webcam).
+    max_frames
+        Stop after this many frames (None: until the camera stops or the loop breaks).
+
+    Raises
+    ------
+    MediaError
+        When the camera cannot be opened.
+    """
+
+    kind = SourceKind.CAMERA
+
+    def __init__(self, index: int = 0, *, max_frames: int | None = None) -> None:
+        import cv2
+
+        self.name = f"camera {index}"
+        self._max = max_frames
+        self._capture: Any = cv2.VideoCapture(index)
+        if not self._capture.isOpened():
+            self._capture.release()
+            raise MediaError(f"{self.name}: cannot open the camera")
+
+    @property
+    def expected_frames(self) -> int | None:
+        """The frame limit, if any."""
+        return self._max
+
+    def frames(self) -> Iterator[Frame]:
+        """Yield frames until the camera stops or ``max_frames`` is reached."""
+        start = time.monotonic()
+        index = 0
+        while self._max is None or index < self._max:
+            ok, bgr = self._capture.read()
+            if not ok or bgr is None:
+                break
+            t = time.monotonic() - start
+            yield Frame(t, np.ascontiguousarray(bgr[:, :, ::-1]), index)
+            index += 1
+
+    def close(self) -> None:
+        """Release the camera."""
+        self._capture.release()
+
+
+def is_image_path(path: Path) -> bool:
+    """True when the file name says it is a still photograph."""
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def open_source(path: Path) -> ImageSource | VideoSource:
+    """Open a file as an image source or a video source, chosen by its suffix.
+
+    Raises
+    ------
+    MediaError
+        Naming the file when it is missing, empty or not readable media.
+    """
+    if is_image_path(path):
+        return ImageSource(path)
+    return VideoSource(path)

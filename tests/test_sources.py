@@ -1,0 +1,177 @@
+"""Tests for twistcoach.sources: photos, videos (timestamps, rotation), bad files."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from twistcoach.sources import (
+    ImageSource,
+    MediaError,
+    SourceKind,
+    VideoSource,
+    is_image_path,
+    open_source,
+    read_image,
+)
+
+TAG_ROTATE_90 = ("-metadata:s:v:0", "rotate=90")
+FELUNA = Path("videos") / "supine_twist" / "feluna_reclining_twist.mp4"
+
+
+def _marker_frame(width: int, height: int) -> np.ndarray:
+    """Black frame with a white square in the top-left corner (shows any rotation)."""
+    rgb = np.zeros((height, width, 3), np.uint8)
+    rgb[: height // 4, : width // 4] = 255
+    return rgb
+
+
+def _write_video(path: Path, frames: list[np.ndarray], pts_ms: list[int]) -> None:
+    """Encode frames with exact presentation times (milliseconds), variable rate allowed."""
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
+        for rgb, pts in zip(frames, pts_ms, strict=True):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts, frame.time_base = pts, Fraction(1, 1000)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def test_png_is_read_as_rgb(tmp_path: Path) -> None:
+    bgr = np.zeros((6, 8, 3), np.uint8)
+    bgr[1, 2] = (255, 0, 0)  # blue in OpenCV's BGR order
+    path = tmp_path / "blue.png"
+    assert cv2.imwrite(str(path), bgr)
+    rgb = read_image(path)
+    assert rgb.shape == (6, 8, 3) and rgb.dtype == np.uint8
+    assert rgb[1, 2].tolist() == [0, 0, 255]
+
+
+def test_exif_orientation_is_applied(tmp_path: Path) -> None:
+    # Stored 40 wide x 20 high with the marker top-left; EXIF 6 = "rotate 90 clockwise".
+    stored = _marker_frame(40, 20)
+    path = tmp_path / "phone.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(stored).save(path, quality=95, exif=exif)
+    rgb = read_image(path)
+    assert rgb.shape == (40, 20, 3)
+    # Turned clockwise, the top-left marker ends up top-right.
+    assert rgb[:5, -5:].mean() > 200 and rgb[:5, :5].mean() < 50
+
+
+def test_image_source_yields_one_frame_at_zero(shared_data: Path) -> None:
+    path = shared_data / "images" / "tree" / "suraj_tree_pose.jpg"
+    with open_source(path) as source:
+        assert isinstance(source, ImageSource) and source.kind is SourceKind.IMAGE
+        assert source.expected_frames == 1
+        frames = list(source.frames())
+    assert len(frames) == 1
+    assert frames[0].timestamp_s == 0.0 and frames[0].index == 0
+    assert frames[0].rgb.shape == (432, 360, 3)
+
+
+def test_video_frames_have_real_timestamps(shared_data: Path) -> None:
+    with open_source(shared_data / FELUNA) as source:
+        assert isinstance(source, VideoSource) and source.kind is SourceKind.VIDEO
+        assert source.expected_frames == 199 and source.fps == 25.0
+        frames = list(source.frames())
+    assert len(frames) == 199
+    assert [f.index for f in frames] == list(range(199))
+    assert frames[0].rgb.shape == (420, 746, 3)
+    assert np.allclose([f.timestamp_s for f in frames], np.arange(199) * 0.04)
+
+
+def test_video_chunk_keeps_whole_file_indices_and_times(shared_data: Path) -> None:
+    with VideoSource(shared_data / FELUNA, start_frame=190, stop_frame=195) as source:
+        assert source.expected_frames == 5
+        frames = list(source.frames())
+    assert [f.index for f in frames] == [190, 191, 192, 193, 194]
+    assert frames[0].timestamp_s == pytest.approx(7.6)
+
+
+def test_variable_frame_rate_keeps_presentation_times(tmp_path: Path) -> None:
+    path = tmp_path / "vfr.mp4"
+    pts = [0, 40, 140, 160, 400, 420]
+    _write_video(path, [_marker_frame(64, 48) for _ in pts], pts)
+    with VideoSource(path) as source:
+        times = [f.timestamp_s for f in source.frames()]
+    assert times == pytest.approx([p / 1000 for p in pts])
+
+
+def test_rotation_metadata_is_applied(tmp_path: Path) -> None:
+    ffmpeg = shutil.which("ffmpeg")
+    assert ffmpeg, "ffmpeg (Debian package) is needed to tag a rotated video"
+    plain = tmp_path / "plain.mp4"
+    _write_video(plain, [_marker_frame(80, 40)] * 3, [0, 40, 80])
+    rotated = tmp_path / "rotated.mp4"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-y", "-i", str(plain), "-c", "copy", *TAG_ROTATE_90, str(rotated)],
+        check=True,
+    )
+    with VideoSource(rotated) as source:
+        frame = next(source.frames())
+    # Upright: 40 wide x 80 high; ffmpeg 5.1 stores "rotate=90" as a display matrix of
+    # +90 degrees counter-clockwise, so the top-left marker ends up bottom-left.
+    assert frame.rgb.shape == (80, 40, 3)
+    assert frame.rgb[-8:, :8].mean() > 200 and frame.rgb[:8, :8].mean() < 50
+    # And exactly what ffmpeg itself shows (its autorotation is the reference).
+    png = tmp_path / "first.png"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-y", "-i", str(rotated), "-frames:v", "1", str(png)],
+        check=True,
+    )
+    assert np.array_equal(read_image(png), frame.rgb)
+
+
+def test_non_media_empty_and_missing_files_name_the_file(tmp_path: Path) -> None:
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is not a video\n" * 20)
+    with pytest.raises(MediaError, match=r"notes\.mp4: not a readable video"):
+        open_source(text)
+    empty = tmp_path / "empty.mov"
+    empty.write_bytes(b"")
+    with pytest.raises(MediaError, match=r"empty\.mov: the file is empty"):
+        open_source(empty)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 definitely not the rest of a jpeg")
+    with pytest.raises(MediaError, match=r"broken\.jpg: not a readable image"):
+        open_source(broken)
+    with pytest.raises(MediaError, match=r"nothere\.png: no such file"):
+        read_image(tmp_path / "nothere.png")
+    with pytest.raises(MediaError, match="not a file"):
+        VideoSource(tmp_path)
+
+
+def test_a_file_without_video_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "tone.wav"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("pcm_s16le", rate=8000)
+        frame = av.AudioFrame.from_ndarray(
+            np.zeros((1, 800), np.int16), format="s16", layout="mono"
+        )
+        frame.sample_rate = 8000
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    with pytest.raises(MediaError, match=r"tone\.wav: the file has no video stream"):
+        open_source(path)
+
+
+def test_image_suffixes() -> None:
+    assert is_image_path(Path("a/B.JPG")) and is_image_path(Path("x.png"))
+    assert not is_image_path(Path("clip.mp4")) and not is_image_path(Path("noext"))
