@@ -621,3 +621,11 @@ def test_outputs_serialise_to_json_lines() -> None:
         "reason": "sharp_pain",
         "rule": "COACH-STOP-SHARP",
     }
+
+
+def test_docs_list_every_coaching_rule() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "coach.md").read_text("utf-8")
+    for rule in RULES.rules:
+        assert f"| `{rule.id}` | `{rule.cue}` | {rule.priority.value} |" in doc, rule.id

@@ -231,3 +231,11 @@ def test_to_dict_shape() -> None:
             }
         ],
     }
+
+
+def test_docs_list_every_progression_rule() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "coach.md").read_text("utf-8")
+    for rule in RULES.rules:
+        assert f"| `{rule.id}` |" in doc, rule.id
