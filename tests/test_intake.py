@@ -205,13 +205,13 @@ def test_yaml_and_json_round_trip(tmp_path: Path) -> None:
 
 
 def test_load_errors_start_with_the_path(tmp_path: Path) -> None:
-    with pytest.raises(IntakeError, match="missing.json: file not found"):
+    with pytest.raises(IntakeError, match=r"missing\.json: file not found"):
         load_intake(tmp_path / "missing.json")
     with pytest.raises(IntakeError, match=r"unknown file type '\.txt'"):
         load_intake(tmp_path / "x.txt")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(IntakeError, match="bad.json: invalid intake\nnot valid JSON"):
+    with pytest.raises(IntakeError, match=r"bad\.json: invalid intake\nnot valid JSON"):
         load_intake(bad)
     bad_yaml = tmp_path / "bad.yaml"
     bad_yaml.write_text("age: [1\n")
