@@ -37,6 +37,9 @@ def build_app() -> typer.Typer:
     from twistcoach.cli import storage_cmds  # sessions, progress, db, seed-demo
 
     storage_cmds.register(app)
+    from twistcoach.cli import web_cmd  # serve: the web app
+
+    web_cmd.register(app)
     return app
 
 

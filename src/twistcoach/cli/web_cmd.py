@@ -1,0 +1,100 @@
+"""``twistcoach serve``: the web app (migrations, demo data when empty, uvicorn)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from twistcoach.storage import Repository
+
+SECRET_ENV = "TWISTCOACH_SECRET_KEY"
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to the application."""
+
+    @app.command("serve")
+    def serve(
+        host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = (
+            "127.0.0.1"
+        ),
+        port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+        demo: Annotated[
+            bool,
+            typer.Option("--demo/--no-demo", help="Seed the demo data into an empty database."),
+        ] = True,
+    ) -> None:
+        """Serve the web app: student coach in the browser, teacher/clinician dashboard.
+
+        The database is the one ``TWISTCOACH_DATABASE_URL`` names (SQLite in the user's
+        data folder by default); it is migrated first, nothing stored is lost. Set
+        ``TWISTCOACH_SECRET_KEY`` to keep people signed in across restarts.
+        """
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from twistcoach.storage import StorageError, open_repository, settings_from_env
+        from twistcoach.storage.db import create_engine_for_url
+        from twistcoach.web import WebSettings, create_app
+
+        try:
+            storage = settings_from_env()
+            repo = open_repository(create_engine_for_url(storage.database_url))
+            seeded = False
+            if demo and not repo.list_accounts():
+                from twistcoach.storage.demo import seed_demo
+
+                seed_demo(repo)
+                seeded = True
+        except StorageError as exc:
+            _fail(str(exc))
+            return
+        except SQLAlchemyError as exc:
+            _fail(f"database error: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}")
+            return
+        secret = os.environ.get(SECRET_ENV, "").strip()
+        if secret and len(secret) < 16:
+            _fail(f"{SECRET_ENV} must be at least 16 characters")
+        settings = WebSettings(database_url=storage.database_url)
+        if secret:
+            settings = dataclasses.replace(settings, secret_key=secret)
+        if not (settings.mediapipe_dir / "pose.js").is_file():
+            typer.echo(
+                f"warning: MediaPipe Pose files not found in {settings.mediapipe_dir}; the "
+                "practice page needs them: run `make frontend`",
+                err=True,
+            )
+        where = repo.engine.url.render_as_string(hide_password=True)
+        typer.echo(f"Database: {where}{' (demo data added)' if seeded else ''}")
+        _print_demo_accounts(repo)
+        typer.echo(f"twistcoach is at http://{host}:{port}/  (Ctrl+C to stop)")
+        import uvicorn
+
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level="warning",
+            ws_max_size=settings.max_ws_message_bytes * 4,
+        )
+
+
+def _print_demo_accounts(repo: Repository) -> None:
+    """Say how to sign in when the demo accounts exist."""
+    from twistcoach.storage.demo import ALEX, CLINICIAN, DEMO_PASSWORD, SAM, TEACHER
+
+    present = {a.email for a in repo.list_accounts()}
+    demo = [a for a in (TEACHER, CLINICIAN, SAM, ALEX) if a.email in present]
+    if not demo:
+        return
+    typer.echo(f"Sign in with one of these demo accounts (password: {DEMO_PASSWORD}):")
+    for account in demo:
+        typer.echo(f"  {account.email:24} {account.role.value:10} {account.display_name}")
