@@ -133,6 +133,34 @@ def test_unknown_person_and_missing_video(intake_file: Path, db_env: str) -> Non
     assert r2.exit_code == 2 and "missing.mp4" in r2.output
 
 
+def test_person_uses_the_stored_intake_and_recorded_clearances(db_env: str) -> None:
+    import datetime as dt
+
+    from twistcoach.storage import create_engine_for_url, open_repository
+
+    repo = open_repository(create_engine_for_url(db_env))
+    sam = repo.get_or_create_person("Sam")
+    repo.save_intake(sam.id, INTAKE)
+    runner = CliRunner()
+    base = ["coach", "--video", "missing.mp4", "--person", "Sam", "--headless"]
+    refused = runner.invoke(build_app(), [*base, "--variant", "supine_twist_full"])
+    assert refused.exit_code == 2
+    assert "refusing to coach" in refused.output and "needs_clearance" in refused.output
+    # A clinician's clearance recorded later (e.g. in the web app) unlocks it: the command
+    # then gets as far as opening the (missing) video.
+    repo.record_clearance(
+        sam.id, "clinician", "Dr Lee", dt.date(2026, 11, 1), ["supine_twist_full"], 50.0
+    )
+    cleared = runner.invoke(build_app(), [*base, "--variant", "supine_twist_full"])
+    assert cleared.exit_code == 2
+    assert "refusing" not in cleared.output and "missing.mp4" in cleared.output
+    nobody = runner.invoke(build_app(), ["coach", "--person", "Kim", "--headless"])
+    assert nobody.exit_code == 2 and "Kim" in nobody.output
+    repo.get_or_create_person("Kim")
+    no_intake = runner.invoke(build_app(), ["coach", "--person", "Kim", "--headless"])
+    assert no_intake.exit_code == 2 and "no intake is stored for 'Kim'" in no_intake.output
+
+
 def test_window_mode_without_a_display_says_use_headless(
     intake_file: Path, db_env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

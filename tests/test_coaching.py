@@ -629,3 +629,15 @@ def test_docs_list_every_coaching_rule() -> None:
     doc = (Path(__file__).resolve().parents[1] / "docs" / "coach.md").read_text("utf-8")
     for rule in RULES.rules:
         assert f"| `{rule.id}` | `{rule.cue}` | {rule.priority.value} |" in doc, rule.id
+
+
+def test_tracking_lost_between_sides_pauses_too() -> None:
+    coach = Coach(make_plan(cap=40.0, hold=5.0), RULES, start_pain=2)
+    out = feed(coach, ramp(0.0, 5.0, 0.0, 0.0))
+    out += feed(coach, ramp(5.0, 9.0, 0.0, 20.0))
+    out += feed(coach, ramp(9.0, 17.0, 20.0, 20.0))  # settle 3 s, hold 5 s
+    out += feed(coach, ramp(17.0, 19.0, 20.0, 0.0))
+    assert state(coach) is CoachState.SWITCHING_SIDES
+    out = feed(coach, [obs(round(19.0 + i * DT, 3), None, person=False) for i in range(15)])
+    assert cue_ids(out) == ["paused_tracking_lost"]
+    assert not any(o.id in ("setup", "waiting") for o in out)

@@ -486,6 +486,13 @@ def _label(what: str, reason: StrEnum | None) -> str:
 
 _ACTIVE = frozenset({CoachState.ENTERING, CoachState.HOLDING, CoachState.RETURNING})
 _TERMINAL = frozenset({CoachState.DONE, CoachState.STOPPED})
+#: States in which losing the measurement pauses the coaching (before calibration the coach
+#: only guides the set-up, so it keeps doing that instead).
+_WATCHED = _ACTIVE | {
+    CoachState.CALIBRATING,
+    CoachState.SWITCHING_SIDES,
+    CoachState.RESTING,
+}
 
 
 @dataclass
@@ -633,7 +640,7 @@ class Coach:
             self._good_since = None
             if self._bad_since is None:
                 self._bad_since = t
-            if self.state in _ACTIVE or self.state is CoachState.CALIBRATING:
+            if self.state in _WATCHED:
                 if t - self._bad_since >= self._th.lost_grace_s:
                     reason = (
                         PauseReason.TRACKING_LOST
