@@ -299,9 +299,11 @@ def test_mark_interrupted_sessions(engine: Engine, repo: Repository, clock: Fake
     dead_local = repo.start_session(person.id, "v", 30.0, "t", owner=f"{host}:{dead.pid}")
     repo.add_event(dead_local.id, 7.0, "event", "hold_started", "hold")
     alive_local = repo.start_session(person.id, "v", 30.0, "t")  # this very process
+    # Our pid, but a different start time: a dead recorder whose pid was reused.
+    reused = repo.start_session(person.id, "v", 30.0, "t", owner=f"{host}:{os.getpid()}:1")
     remote = repo.start_session(person.id, "v", 30.0, "t", owner="elsewhere:1")
     clock.advance(30)
-    assert repo.mark_interrupted_sessions(stale_after_s=60) == [dead_local.id]
+    assert repo.mark_interrupted_sessions(stale_after_s=60) == [dead_local.id, reused.id]
     clock.advance(31)
     assert repo.mark_interrupted_sessions(stale_after_s=60) == [remote.id]
     interrupted = repo.get_session(dead_local.id)

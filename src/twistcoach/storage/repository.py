@@ -18,6 +18,7 @@ import math
 import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -75,9 +76,25 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, Linux), None if unknown.
+
+    Stored with the pid so that a new process that happens to get a dead recorder's pid
+    (common in containers, where pids restart from 1) is not mistaken for it.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Field 22 (starttime); the command name (field 2) may contain spaces, so split after it.
+    fields = stat.rpartition(")")[2].split()
+    return fields[19] if len(fields) > 19 else None
+
+
 def process_owner() -> str:
-    """``host:pid`` of this process, stored with the sessions it records."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """``host:pid:start`` of this process, stored with the sessions it records."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_process_start(pid) or ''}"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -87,6 +104,25 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True  # exists, owned by someone else
+    return True
+
+
+def _owner_alive(owner: str | None, host: str) -> bool | None:
+    """Whether the process named by ``owner`` still runs; None when it cannot be told here.
+
+    ``owner`` is ``host:pid:start`` (or ``host:pid`` from older callers).
+    """
+    parts = (owner or "").split(":")
+    owner_host, pid_text, start = [*parts, "", ""][:3]
+    if owner_host != host or not pid_text.isdigit():
+        return None
+    pid = int(pid_text)
+    if not _pid_alive(pid):
+        return False
+    if start:
+        current = _process_start(pid)
+        if current is not None and current != start:
+            return False  # the pid was reused by a newer process
     return True
 
 
@@ -698,7 +734,8 @@ class Repository:
     def mark_interrupted_sessions(self, stale_after_s: float = DEFAULT_STALE_AFTER_S) -> list[int]:
         """Mark sessions left ``running`` by a dead process as ``interrupted``.
 
-        A session recorded on this host is dead when its process no longer exists; one
+        A session recorded on this host is dead when its process no longer exists (or its
+        pid now belongs to a newer process); one
         recorded elsewhere (or by an unknown owner) when its heartbeat is older than
         ``stale_after_s``. Everything already written is kept. Returns the ids marked.
         """
@@ -707,15 +744,16 @@ class Repository:
         marked: list[int] = []
         with self._sessions.begin() as s:
             rows = s.scalars(
-                select(PracticeSession).where(PracticeSession.status == SessionStatus.RUNNING)
+                select(PracticeSession)
+                .where(PracticeSession.status == SessionStatus.RUNNING)
+                .order_by(PracticeSession.id)
             ).all()
             for row in rows:
-                owner_host, _, pid_text = (row.owner or "").rpartition(":")
-                if owner_host == host and pid_text.isdigit():
-                    pid = int(pid_text)
-                    dead = pid != os.getpid() and not _pid_alive(pid)
-                else:
+                alive = _owner_alive(row.owner, host)
+                if alive is None:
                     dead = (now - row.updated_at).total_seconds() > stale_after_s
+                else:
+                    dead = not alive
                 if not dead:
                     continue
                 last_event = s.scalar(
