@@ -1,0 +1,282 @@
+"""Drawing on frames: the skeleton, a knee-drop gauge, the numbers and the coach's cue.
+
+:func:`draw_overlay` takes plain values (no coach or tracker objects), so the desktop coach
+window, ``twistcoach analyze --annotate`` and anything else can share it.
+
+The gauge is a semicircular dial seen as the person's knees would be from their feet: the
+needle points straight up at 0 deg (knees at the ceiling) and leans towards the dial's
+right for a positive knee drop (towards the person's right, DESIGN.md's sign convention) and
+left for a negative one, reaching the horizontal at +-90 deg (knees on the floor). The band
+within today's range cap is green, the rest of the dial red.
+
+OpenCV's Hershey fonts only draw ASCII, so texts are reduced to ASCII ("deg", not a degree
+sign) before drawing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from twistcoach.landmarks import BONES, Landmark, Skeleton
+
+Color = tuple[int, int, int]
+
+#: Colours in RGB (swapped for BGR frames).
+GREEN: Color = (60, 200, 90)
+RED: Color = (230, 70, 60)
+AMBER: Color = (245, 180, 40)
+WHITE: Color = (255, 255, 255)
+GREY: Color = (150, 150, 150)
+DARK: Color = (25, 25, 25)
+LEFT_COLOR: Color = (80, 160, 255)
+RIGHT_COLOR: Color = (255, 140, 60)
+
+#: Landmarks below this visibility are not drawn (their position is a guess).
+MIN_DRAW_VISIBILITY = 0.3
+
+
+@dataclass(frozen=True)
+class GaugeGeometry:
+    """Where the gauge goes: centre of the dial's flat side and its radius, in pixels."""
+
+    centre: tuple[int, int]
+    radius: int
+
+
+def gauge_geometry(width: int, height: int) -> GaugeGeometry:
+    """Place the gauge in the frame's bottom-right corner, sized to the frame."""
+    radius = max(20, min(width, height) // 7)
+    margin = max(8, radius // 4)
+    return GaugeGeometry((width - margin - radius, height - margin - radius // 3), radius)
+
+
+def needle_angle_cv(knee_drop_deg: float) -> float:
+    """OpenCV ellipse angle (degrees clockwise from +x, y down) of a knee drop on the dial.
+
+    0 deg of drop points up (-90 in OpenCV's angle); +90 deg (person's right) points to the
+    dial's right (0); values are clipped to [-90, 90].
+    """
+    return -90.0 + max(-90.0, min(90.0, knee_drop_deg))
+
+
+def needle_tip(geometry: GaugeGeometry, knee_drop_deg: float) -> tuple[int, int]:
+    """Pixel position of the needle's tip for a knee drop (degrees, positive right)."""
+    angle = math.radians(needle_angle_cv(knee_drop_deg))
+    cx, cy = geometry.centre
+    length = geometry.radius * 0.92
+    return (round(cx + length * math.cos(angle)), round(cy + length * math.sin(angle)))
+
+
+def _ascii(text: str) -> str:
+    return text.replace("°", " deg").encode("ascii", "replace").decode("ascii")
+
+
+def _color(rgb: Color, bgr: bool) -> Color:
+    return (rgb[2], rgb[1], rgb[0]) if bgr else rgb
+
+
+def _text(
+    image: NDArray[np.uint8],
+    text: str,
+    origin: tuple[int, int],
+    scale: float,
+    color: Color,
+    *,
+    bgr: bool,
+) -> int:
+    """Draw outlined text; return its height in pixels."""
+    import cv2
+
+    thickness = max(1, round(scale * 2))
+    clean = _ascii(text)
+    cv2.putText(
+        image,
+        clean,
+        origin,
+        cv2.FONT_HERSHEY_SIMPLEX,
+        scale,
+        _color(DARK, bgr),
+        thickness + 2,
+        cv2.LINE_AA,
+    )
+    cv2.putText(
+        image,
+        clean,
+        origin,
+        cv2.FONT_HERSHEY_SIMPLEX,
+        scale,
+        _color(color, bgr),
+        thickness,
+        cv2.LINE_AA,
+    )
+    (_, h), baseline = cv2.getTextSize(clean, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    return int(h + baseline)
+
+
+def draw_skeleton(image: NDArray[np.uint8], skeleton: Skeleton, *, bgr: bool = False) -> None:
+    """Draw the bones (left side blue, right side orange) and joints in place."""
+    import cv2
+
+    width = image.shape[1]
+    thickness = max(1, width // 320)
+    xy = skeleton.image_xy
+    vis = skeleton.visibility
+    for a, b in BONES:
+        if vis[a] < MIN_DRAW_VISIBILITY or vis[b] < MIN_DRAW_VISIBILITY:
+            continue
+        names = (a.name, b.name)
+        if all(n.startswith("LEFT") for n in names):
+            color = LEFT_COLOR
+        elif all(n.startswith("RIGHT") for n in names):
+            color = RIGHT_COLOR
+        else:
+            color = WHITE
+        pa = (round(float(xy[a, 0])), round(float(xy[a, 1])))
+        pb = (round(float(xy[b, 0])), round(float(xy[b, 1])))
+        cv2.line(image, pa, pb, _color(color, bgr), thickness, cv2.LINE_AA)
+    for landmark in Landmark:
+        if vis[landmark] < MIN_DRAW_VISIBILITY or landmark < Landmark.LEFT_SHOULDER:
+            continue
+        p = (round(float(xy[landmark, 0])), round(float(xy[landmark, 1])))
+        cv2.circle(image, p, thickness + 1, _color(WHITE, bgr), -1, cv2.LINE_AA)
+
+
+def draw_gauge(
+    image: NDArray[np.uint8],
+    knee_drop_deg: float | None,
+    *,
+    cap_deg: float | None = None,
+    side: str | None = None,
+    bgr: bool = False,
+) -> GaugeGeometry:
+    """Draw the knee-drop dial in place (see the module docs); return where it went.
+
+    Parameters
+    ----------
+    image
+        Shape (H, W, 3) uint8, drawn on.
+    knee_drop_deg
+        Signed degrees (positive: person's right); None draws "unknown" and no needle.
+    cap_deg
+        Today's range cap in degrees (unsigned, both sides); None: no band.
+    side
+        Text for the side the knees are dropped to ("left", "right", ...), shown under the
+        value.
+    """
+    import cv2
+
+    height, width = image.shape[:2]
+    g = gauge_geometry(width, height)
+    thick = max(3, g.radius // 6)
+    axes = (g.radius, g.radius)
+    cv2.ellipse(image, g.centre, axes, 0, -180, 0, _color(GREY, bgr), thick, cv2.LINE_AA)
+    if cap_deg is not None:
+        cap = max(0.0, min(90.0, cap_deg))
+        cv2.ellipse(image, g.centre, axes, 0, -180, -90 - cap, _color(RED, bgr), thick)
+        cv2.ellipse(image, g.centre, axes, 0, -90 + cap, 0, _color(RED, bgr), thick)
+        cv2.ellipse(image, g.centre, axes, 0, -90 - cap, -90 + cap, _color(GREEN, bgr), thick)
+    scale = max(0.35, g.radius / 110)
+    _text(image, "L", (g.centre[0] - g.radius - thick, g.centre[1] + 4), scale, WHITE, bgr=bgr)
+    _text(image, "R", (g.centre[0] + g.radius - thick, g.centre[1] + 4), scale, WHITE, bgr=bgr)
+    if knee_drop_deg is None:
+        label = "knee drop: unknown"
+    else:
+        over = cap_deg is not None and abs(knee_drop_deg) > cap_deg
+        cv2.line(
+            image,
+            g.centre,
+            needle_tip(g, knee_drop_deg),
+            _color(RED if over else WHITE, bgr),
+            max(2, thick // 2),
+            cv2.LINE_AA,
+        )
+        label = f"{knee_drop_deg:+.0f} deg" + (f" {side}" if side else "")
+    cv2.circle(image, g.centre, max(3, thick // 2), _color(WHITE, bgr), -1, cv2.LINE_AA)
+    (tw, _), _ = cv2.getTextSize(_ascii(label), cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    _text(
+        image,
+        label,
+        (g.centre[0] - tw // 2, g.centre[1] - g.radius // 3),
+        scale,
+        WHITE,
+        bgr=bgr,
+    )
+    return g
+
+
+def draw_overlay(
+    frame: NDArray[np.uint8],
+    *,
+    skeleton: Skeleton | None = None,
+    knee_drop_deg: float | None = None,
+    drop_side: str | None = None,
+    cap_deg: float | None = None,
+    numbers: Mapping[str, str] | None = None,
+    cue: str | None = None,
+    step: str | None = None,
+    hold_remaining_s: float | None = None,
+    bgr: bool = False,
+) -> NDArray[np.uint8]:
+    """Draw everything on a copy of a frame.
+
+    Parameters
+    ----------
+    frame
+        Shape (H, W, 3), uint8, RGB (or BGR with ``bgr=True``); not modified.
+    skeleton
+        Landmarks in the frame's pixels; None: nobody drawn.
+    knee_drop_deg, drop_side, cap_deg
+        For the gauge (see :func:`draw_gauge`).
+    numbers
+        Label -> already formatted value, drawn top-left in order (e.g.
+        ``{"shoulder roll": "+4 deg"}``).
+    cue
+        The coach's current cue, drawn large along the bottom.
+    step
+        The current step's name, drawn top-right.
+    hold_remaining_s
+        Seconds left in a hold, drawn under the step.
+    bgr
+        True when ``frame`` is in OpenCV's BGR order.
+
+    Returns
+    -------
+    ndarray
+        A new (H, W, 3) uint8 image.
+    """
+    if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+        raise ValueError(f"frames must be uint8 (H, W, 3), got {frame.dtype} {frame.shape}")
+    import cv2
+
+    image = np.ascontiguousarray(frame.copy())
+    height, width = image.shape[:2]
+    if skeleton is not None:
+        draw_skeleton(image, skeleton, bgr=bgr)
+    draw_gauge(image, knee_drop_deg, cap_deg=cap_deg, side=drop_side, bgr=bgr)
+    scale = max(0.4, width / 1400)
+    y = 8
+    for label, value in (numbers or {}).items():
+        y += _text(image, f"{label}: {value}", (8, y + int(22 * scale)), scale, WHITE, bgr=bgr)
+        y += 4
+    right_y = 8
+    for text in (
+        step,
+        None if hold_remaining_s is None else f"hold {max(0.0, hold_remaining_s):.0f} s",
+    ):
+        if text:
+            (tw, _), _ = cv2.getTextSize(_ascii(text), cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+            right_y += _text(
+                image, text, (width - tw - 12, right_y + int(22 * scale)), scale, AMBER, bgr=bgr
+            )
+            right_y += 4
+    if cue:
+        cue_scale = scale * 1.3
+        (tw, _th), _ = cv2.getTextSize(_ascii(cue), cv2.FONT_HERSHEY_SIMPLEX, cue_scale, 2)
+        x = max(8, (width - tw) // 2 - gauge_geometry(width, height).radius)
+        _text(image, cue, (x, height - 12), cue_scale, AMBER, bgr=bgr)
+    return image

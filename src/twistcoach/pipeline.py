@@ -1,0 +1,459 @@
+"""Wires frame sources, the pose estimator and the pure core into analyses of files.
+
+source -> estimator -> (in order) tracker -> results for the report and overlay sinks.
+
+Speed, and why the numbers do not depend on it
+----------------------------------------------
+On a 2-core machine MediaPipe's ``process`` takes about 19 ms a frame on one core and holds
+the GIL (two threads were measured no faster than one), while decoding takes about 1.3 ms.
+Overlapping decode with inference can therefore gain at most ~7 %. What does pay is using
+the second core: a video is cut into :data:`CHUNKS` contiguous chunks at a position that
+depends only on the frame count from the file's header (:func:`plan_chunks`), and each chunk
+is estimated by its own fresh tracking-mode estimator, the first in this process and the
+others in worker processes. Every chunk after the first starts :data:`WARMUP_FRAMES` frames
+early so MediaPipe's tracker has settled before the chunk's own first frame; those warm-up
+results are thrown away. The cut never depends on timing or on how many workers run, so
+``workers=1`` (chunks estimated one after the other here) gives bit-identical numbers to
+``workers=2``. Kinematics, smoothing and recognition then run once, in frame order, over
+all skeletons (they are cheap: well under 1 ms a frame). The cost of the cut is that frames
+after it are tracked from a fresh start rather than from the frames before; ``bench/speed.py``
+measures how far that moves the knee drop against a plain single-estimator loop.
+
+Worker processes are started with the ``spawn`` method (forking a process that already holds
+a MediaPipe graph crashes), once per :class:`Analyzer`, and reused for every input.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+
+from twistcoach.estimator import PoseEstimator, make_mediapipe_estimator
+from twistcoach.landmarks import Skeleton
+from twistcoach.metrics import Observation, PoseFamily, TwistMetrics, View
+from twistcoach.sources import VideoSource, read_image
+
+#: Chunks a video is cut into for parallel estimation (fixed, so results never depend on
+#: the number of cores or workers).
+CHUNKS = 2
+#: Videos shorter than this are estimated in one chunk (a second process would not pay).
+MIN_FRAMES_TO_SPLIT = 60
+#: Frames estimated before a later chunk's start and discarded, to let tracking settle.
+WARMUP_FRAMES = 10
+
+
+class Tracker(Protocol):
+    """The per-frame entry point of the pure core (``twistcoach.tracking.TwistTracker``)."""
+
+    def update(self, timestamp_s: float, skeleton: Skeleton | None) -> Observation:
+        """Feed one frame's skeleton (None when nobody was found) in time order."""
+        ...
+
+
+TrackerFactory = Callable[[], Tracker]
+EstimatorFactory = Callable[[], PoseEstimator]
+#: Called with the number of frames just finished.
+ProgressCallback = Callable[[int], None]
+
+
+def default_tracker_factory() -> Tracker:
+    """A fresh :class:`twistcoach.tracking.TwistTracker` with its default settings."""
+    from twistcoach.tracking import TwistTracker
+
+    tracker: Tracker = TwistTracker()
+    return tracker
+
+
+def video_estimator_factory() -> PoseEstimator:
+    """A tracking-mode MediaPipe estimator (for streams and videos)."""
+    return make_mediapipe_estimator(static_image_mode=False)
+
+
+def image_estimator_factory() -> PoseEstimator:
+    """A static-mode MediaPipe estimator (for unrelated photographs)."""
+    return make_mediapipe_estimator(static_image_mode=True)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A contiguous run of frames estimated by one fresh estimator.
+
+    Attributes
+    ----------
+    start, stop
+        Frame indices ``[start, stop)``; ``stop`` None means to the end of the file.
+    warmup_start
+        First frame fed to the estimator (``start`` minus the warm-up, at least 0).
+    """
+
+    start: int
+    stop: int | None
+    warmup_start: int
+
+
+def plan_chunks(
+    header_frames: int | None,
+    *,
+    chunks: int = CHUNKS,
+    min_frames: int = MIN_FRAMES_TO_SPLIT,
+    warmup: int = WARMUP_FRAMES,
+) -> tuple[Chunk, ...]:
+    """Cut a video into contiguous chunks, from its header's frame count alone.
+
+    Parameters
+    ----------
+    header_frames
+        Frame count the container declares (None or 0 when unknown: one chunk).
+    chunks
+        Number of chunks wanted.
+    min_frames
+        Shorter videos get one chunk.
+    warmup
+        Frames a later chunk's estimator sees before its own first frame.
+
+    Returns
+    -------
+    tuple of Chunk
+        In frame order; the last one runs to the end of the file whatever its real length.
+    """
+    if not header_frames or header_frames < max(min_frames, chunks) or chunks <= 1:
+        return (Chunk(0, None, 0),)
+    cuts = [header_frames * i // chunks for i in range(chunks)]
+    planned = []
+    for i, start in enumerate(cuts):
+        stop = cuts[i + 1] if i + 1 < chunks else None
+        planned.append(Chunk(start, stop, max(0, start - warmup)))
+    return tuple(planned)
+
+
+@dataclass(frozen=True)
+class Estimated:
+    """One frame's estimation result."""
+
+    index: int
+    timestamp_s: float
+    skeleton: Skeleton | None
+
+
+@dataclass
+class StageTimes:
+    """Seconds spent per stage (decode and inference are those of this process's chunks).
+
+    Attributes
+    ----------
+    decode_s, inference_s
+        Decoding and MediaPipe time measured in this process.
+    local_frames
+        Frames decoded and estimated in this process (including warm-up frames).
+    core_s
+        Kinematics, smoothing and recognition (the tracker) over all frames.
+    wall_s
+        Whole analysis, start to finish.
+    """
+
+    decode_s: float = 0.0
+    inference_s: float = 0.0
+    local_frames: int = 0
+    core_s: float = 0.0
+    wall_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """One video frame through the whole pipeline."""
+
+    index: int
+    timestamp_s: float
+    skeleton: Skeleton | None
+    observation: Observation
+
+
+@dataclass(frozen=True)
+class VideoAnalysis:
+    """A video, analysed.
+
+    Attributes
+    ----------
+    path
+        The input file.
+    frames
+        Every decoded frame in order.
+    image_size
+        (width, height) in pixels after rotation.
+    chunks
+        How the video was cut for estimation.
+    times
+        Stage timings.
+    """
+
+    path: Path
+    frames: tuple[FrameResult, ...]
+    image_size: tuple[int, int]
+    chunks: tuple[Chunk, ...]
+    times: StageTimes = field(compare=False)
+
+
+@dataclass(frozen=True)
+class ImageAnalysis:
+    """A photograph, analysed (no calibration: single photos use the uncalibrated geometry).
+
+    Attributes
+    ----------
+    skeleton
+        None when no person was found (then ``metrics`` is None and the family ``other``).
+    family, family_confidence, view, view_confidence, view_measurable, view_advice
+        From ``twistcoach.recognition.recognize``.
+    """
+
+    path: Path
+    image_size: tuple[int, int]
+    skeleton: Skeleton | None
+    metrics: TwistMetrics | None
+    family: PoseFamily
+    family_confidence: float
+    view: View
+    view_confidence: float
+    view_measurable: bool
+    view_advice: str
+
+
+def estimate_chunk(
+    path: Path,
+    chunk: Chunk,
+    estimator: PoseEstimator,
+    times: StageTimes | None = None,
+    progress: ProgressCallback | None = None,
+) -> list[Estimated]:
+    """Estimate one chunk of a video with a (fresh) estimator; warm-up results are dropped.
+
+    Parameters
+    ----------
+    path
+        Video file.
+    chunk
+        Which frames.
+    estimator
+        Used in order on every frame from ``chunk.warmup_start``; its state is part of the
+        result, so pass a fresh tracking-mode estimator for reproducible numbers.
+    times
+        Accumulates decode and inference seconds when given.
+    progress
+        Called with 1 after each of the chunk's own frames (not the warm-up ones).
+    """
+    out: list[Estimated] = []
+    with VideoSource(path, start_frame=chunk.warmup_start, stop_frame=chunk.stop) as source:
+        frames = source.frames()
+        while True:
+            t0 = time.perf_counter()
+            frame = next(frames, None)
+            t1 = time.perf_counter()
+            if frame is None:
+                break
+            skeleton = estimator.estimate(frame.rgb, frame.timestamp_s)
+            t2 = time.perf_counter()
+            if times is not None:
+                times.decode_s += t1 - t0
+                times.inference_s += t2 - t1
+                times.local_frames += 1
+            if frame.index >= chunk.start:
+                out.append(Estimated(frame.index, frame.timestamp_s, skeleton))
+                if progress is not None:
+                    progress(1)
+    return out
+
+
+def _worker_init() -> None:
+    """Run once in each worker process: send its native stderr to /dev/null.
+
+    MediaPipe's C++ start-up chatter would otherwise land in the middle of the progress bar;
+    a worker's real errors come back as exceptions through its future, not through stderr.
+    """
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
+def _worker_warm_up() -> bool:
+    """Run in a worker process: import and build MediaPipe once so later chunks start fast."""
+    make_mediapipe_estimator(static_image_mode=False).close()
+    return True
+
+
+def _worker_estimate(path: str, chunk: Chunk) -> list[Estimated]:
+    """Run in a worker process: estimate one chunk with a fresh MediaPipe tracker."""
+    with make_mediapipe_estimator(static_image_mode=False) as estimator:
+        return estimate_chunk(Path(path), chunk, estimator)
+
+
+def run_tracker(estimated: Iterable[Estimated], tracker: Tracker) -> list[FrameResult]:
+    """Feed skeletons to the tracker in frame order (the tracker's state needs the order)."""
+    return [
+        FrameResult(e.index, e.timestamp_s, e.skeleton, tracker.update(e.timestamp_s, e.skeleton))
+        for e in sorted(estimated, key=lambda e: e.index)
+    ]
+
+
+class Analyzer:
+    """Analyses photographs and videos; owns the MediaPipe estimators and worker processes.
+
+    Parameters
+    ----------
+    workers
+        Processes estimating video chunks at once (this one included): 1 runs every chunk
+        here, one after the other; 2 (default) uses the second core. The numbers are the
+        same either way (see the module docs).
+    tracker_factory
+        Builds a fresh tracker per video and per photo.
+    video_estimator, image_estimator
+        Estimator factories; when ``video_estimator`` is not the default MediaPipe one
+        (e.g. a replay in tests), every chunk runs in this process.
+    chunks, warmup
+        See :func:`plan_chunks`.
+    """
+
+    def __init__(
+        self,
+        *,
+        workers: int = 2,
+        tracker_factory: TrackerFactory = default_tracker_factory,
+        video_estimator: EstimatorFactory = video_estimator_factory,
+        image_estimator: EstimatorFactory = image_estimator_factory,
+        chunks: int = CHUNKS,
+        warmup: int = WARMUP_FRAMES,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self._workers = workers
+        self._tracker_factory = tracker_factory
+        self._video_estimator = video_estimator
+        self._image_estimator_factory = image_estimator
+        self._image_estimator: PoseEstimator | None = None
+        self._chunks = chunks
+        self._warmup = warmup
+        self._pool: ProcessPoolExecutor | None = None
+        self._warm: Future[bool] | None = None
+
+    @property
+    def _parallel(self) -> bool:
+        return self._workers > 1 and self._video_estimator is video_estimator_factory
+
+    def prestart(self) -> None:
+        """Start the worker processes now (they take about a second to load MediaPipe)."""
+        if self._parallel and self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self._workers - 1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_init,
+            )
+            self._warm = self._pool.submit(_worker_warm_up)
+
+    def analyze_image(self, path: Path) -> ImageAnalysis:
+        """Estimate and measure one photograph (static-mode estimator, no calibration).
+
+        Raises
+        ------
+        twistcoach.sources.MediaError
+            When the file is not a readable image.
+        """
+        from twistcoach.kinematics import measure
+        from twistcoach.recognition import recognize
+
+        rgb = read_image(path)
+        size = (int(rgb.shape[1]), int(rgb.shape[0]))
+        if self._image_estimator is None:
+            self._image_estimator = self._image_estimator_factory()
+        skeleton = self._image_estimator.estimate(rgb, 0.0)
+        if skeleton is None:
+            return ImageAnalysis(
+                path, size, None, None, PoseFamily.OTHER, 0.0, View.UNKNOWN, 0.0, False, ""
+            )
+        rec = recognize(skeleton)
+        return ImageAnalysis(
+            path,
+            size,
+            skeleton,
+            measure(skeleton, None),
+            rec.family,
+            rec.family_confidence,
+            rec.view,
+            rec.view_confidence,
+            rec.measurable,
+            rec.advice,
+        )
+
+    def analyze_video(self, path: Path, progress: ProgressCallback | None = None) -> VideoAnalysis:
+        """Estimate every frame of a video, then run the tracker over them in order.
+
+        Parameters
+        ----------
+        path
+            Video file.
+        progress
+            Called with the number of frames just finished (this process's frames as they
+            go, the workers' frames when their chunk returns).
+
+        Raises
+        ------
+        twistcoach.sources.MediaError
+            When the file is not a readable video or holds no frames.
+        """
+        wall0 = time.perf_counter()
+        times = StageTimes()
+        with VideoSource(path) as probe:
+            header_frames = probe.expected_frames
+            # The first frame gives the upright size (rotation applied) and proves that
+            # the file decodes before any worker is asked to.
+            first = next(probe.frames())
+            size = (int(first.rgb.shape[1]), int(first.rgb.shape[0]))
+        plan = plan_chunks(header_frames, chunks=self._chunks, warmup=self._warmup)
+        futures: list[Future[list[Estimated]]] = []
+        if self._parallel and len(plan) > 1:
+            self.prestart()
+            assert self._pool is not None
+            futures = [self._pool.submit(_worker_estimate, str(path), c) for c in plan[1:]]
+            local = plan[:1]
+        else:
+            local = plan
+        estimated: list[Estimated] = []
+        for chunk in local:
+            with self._video_estimator() as estimator:
+                part = estimate_chunk(path, chunk, estimator, times, progress)
+            estimated.extend(part)
+        for future in futures:
+            part = future.result()
+            estimated.extend(part)
+            if progress is not None:
+                progress(len(part))
+        t0 = time.perf_counter()
+        results = run_tracker(estimated, self._tracker_factory())
+        times.core_s = time.perf_counter() - t0
+        times.wall_s = time.perf_counter() - wall0
+        return VideoAnalysis(path, tuple(results), size, plan, times)
+
+    def close(self) -> None:
+        """Stop the workers and release the estimators."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._image_estimator is not None:
+            self._image_estimator.close()
+            self._image_estimator = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

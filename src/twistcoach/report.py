@@ -1,0 +1,648 @@
+"""Analysis reports: ``summary.json``, per-frame ``metrics.csv``, an HTML report, annotations.
+
+Summaries are plain JSON-ready dicts whose fields are listed in ``docs/analyze.md``. The
+HTML report is one self-contained file: its plots are inline SVG made with matplotlib's Agg
+backend and nothing in it points outside the file.
+
+Events and holds (all thresholds come from ``rules/coaching.yaml`` through
+:class:`ReportThresholds`, so the report and the live coach agree):
+
+too_fast
+    ``|speed| > speed_limit_deg_s`` (COACH-SPEED).
+shoulder_lifted
+    the kinematics name a lifted shoulder, or ``|shoulder roll| > shoulder_roll_limit_deg``
+    (COACH-SHOULDER).
+over_cap
+    ``|knee drop| > cap + over_cap_tolerance_deg`` (COACH-CAP-OVER).
+time held, per side
+    the longest unbroken stretch during which the knees stay dropped to that side by more
+    than ``min_hold_drop_deg`` and within :data:`HOLD_BAND_DEG` of that side's largest drop
+    (frames with an unknown knee drop break the stretch: unknown is never counted as held).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from twistcoach.metrics import Measure, Observation, PoseFamily, Side
+from twistcoach.pipeline import FrameResult, ImageAnalysis, VideoAnalysis
+
+#: Range cap drawn and checked when none is given (degrees); a typical first-session cap.
+DEFAULT_CAP_DEG = 60.0
+#: A hold is the stretch within this many degrees of the side's largest drop.
+HOLD_BAND_DEG = 10.0
+#: Pose family shares at or above this make a video count as the twist of that posture.
+TWIST_SHARE = 0.25
+
+_TWIST_OF = {
+    PoseFamily.SUPINE: PoseFamily.SUPINE_TWIST,
+    PoseFamily.SEATED: PoseFamily.SEATED_TWIST,
+    PoseFamily.STANDING: PoseFamily.STANDING_TWIST,
+}
+
+
+class EventKind(StrEnum):
+    """Things worth marking on a video's timeline."""
+
+    TOO_FAST = "too_fast"
+    SHOULDER_LIFTED = "shoulder_lifted"
+    OVER_CAP = "over_cap"
+
+
+EVENT_LABELS = {
+    EventKind.TOO_FAST: "too fast",
+    EventKind.SHOULDER_LIFTED: "shoulder lifted",
+    EventKind.OVER_CAP: "over cap",
+}
+EVENT_COLORS = {
+    EventKind.TOO_FAST: "#f0a020",
+    EventKind.SHOULDER_LIFTED: "#8a5cd0",
+    EventKind.OVER_CAP: "#e04040",
+}
+
+
+@dataclass(frozen=True)
+class ReportThresholds:
+    """Numbers the report judges by (degrees, degrees per second)."""
+
+    speed_limit_deg_s: float
+    shoulder_roll_limit_deg: float
+    over_cap_tolerance_deg: float
+    min_hold_drop_deg: float
+
+    @classmethod
+    def from_coaching_rules(cls) -> ReportThresholds:
+        """The live coach's thresholds from ``rules/coaching.yaml``."""
+        from twistcoach.coaching import load_coaching_rules
+
+        th = load_coaching_rules().thresholds
+        return cls(
+            speed_limit_deg_s=th.speed_limit_deg_s,
+            shoulder_roll_limit_deg=th.shoulder_roll_limit_deg,
+            over_cap_tolerance_deg=th.over_cap_tolerance_deg,
+            min_hold_drop_deg=th.min_hold_drop_deg,
+        )
+
+
+@dataclass(frozen=True)
+class EventSpan:
+    """An event lasting from ``start_s`` to ``end_s`` (timestamps of its first and last frame)."""
+
+    kind: EventKind
+    start_s: float
+    end_s: float
+    start_index: int
+    end_index: int
+
+
+@dataclass(frozen=True)
+class SideStats:
+    """What the knees did on one side.
+
+    Attributes
+    ----------
+    max_knee_drop_deg
+        Largest drop to this side, unsigned degrees; None when they never went there.
+    time_held_s
+        Longest hold (see the module docs), seconds.
+    hold_start_s, hold_end_s
+        Where that hold lies (None without one).
+    peak_speed_deg_s
+        Largest unsigned speed while the knees were on this side; None when unknown.
+    frames
+        Frames with the knees measured on this side.
+    """
+
+    max_knee_drop_deg: float | None
+    time_held_s: float
+    hold_start_s: float | None
+    hold_end_s: float | None
+    peak_speed_deg_s: float | None
+    frames: int
+
+
+def _value(measure: Measure | None) -> float | None:
+    if measure is None or measure.value is None or not math.isfinite(measure.value):
+        return None
+    return float(measure.value)
+
+
+def _r(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _side_sign(side: Side) -> float:
+    return 1.0 if side is Side.RIGHT else -1.0
+
+
+def frame_events(observation: Observation, cap_deg: float, th: ReportThresholds) -> set[EventKind]:
+    """The events one frame shows (empty without metrics)."""
+    m = observation.metrics
+    if m is None:
+        return set()
+    kinds: set[EventKind] = set()
+    speed = _value(m.speed)
+    if speed is not None and abs(speed) > th.speed_limit_deg_s:
+        kinds.add(EventKind.TOO_FAST)
+    shoulder = _value(m.shoulder_roll)
+    if m.lifted_shoulder is not None or (
+        shoulder is not None and abs(shoulder) > th.shoulder_roll_limit_deg
+    ):
+        kinds.add(EventKind.SHOULDER_LIFTED)
+    drop = _value(m.knee_drop)
+    if drop is not None and abs(drop) > cap_deg + th.over_cap_tolerance_deg:
+        kinds.add(EventKind.OVER_CAP)
+    return kinds
+
+
+def detect_events(
+    frames: Sequence[FrameResult], cap_deg: float, th: ReportThresholds
+) -> list[EventSpan]:
+    """Group consecutive frames showing the same event into spans, in time order."""
+    spans: list[EventSpan] = []
+    open_: dict[EventKind, tuple[FrameResult, FrameResult]] = {}
+    for frame in frames:
+        kinds = frame_events(frame.observation, cap_deg, th)
+        for kind in list(open_):
+            if kind not in kinds:
+                first, last = open_.pop(kind)
+                spans.append(
+                    EventSpan(kind, first.timestamp_s, last.timestamp_s, first.index, last.index)
+                )
+        for kind in kinds:
+            first, _ = open_.get(kind, (frame, frame))
+            open_[kind] = (first, frame)
+    for kind, (first, last) in open_.items():
+        spans.append(EventSpan(kind, first.timestamp_s, last.timestamp_s, first.index, last.index))
+    return sorted(spans, key=lambda s: (s.start_s, s.kind))
+
+
+def side_stats(frames: Sequence[FrameResult], side: Side, th: ReportThresholds) -> SideStats:
+    """Largest drop, longest hold and peak speed for one side (see the module docs)."""
+    sign = _side_sign(side)
+    drops: list[float | None] = []
+    peak_speed: float | None = None
+    count = 0
+    for frame in frames:
+        m = frame.observation.metrics
+        drop = None if m is None else _value(m.knee_drop)
+        signed = None if drop is None else drop * sign
+        drops.append(signed)
+        if signed is not None and signed > 0:
+            count += 1
+            speed = _value(m.speed) if m is not None else None
+            if speed is not None:
+                peak_speed = abs(speed) if peak_speed is None else max(peak_speed, abs(speed))
+    on_side = [d for d in drops if d is not None and d > 0]
+    if not on_side:
+        return SideStats(None, 0.0, None, None, peak_speed, 0)
+    peak = max(on_side)
+    floor = max(th.min_hold_drop_deg, peak - HOLD_BAND_DEG)
+    best: tuple[float, float | None, float | None] = (0.0, None, None)
+    run_start: float | None = None
+    for frame, d in zip(frames, drops, strict=True):
+        if d is not None and d > floor:
+            if run_start is None:
+                run_start = frame.timestamp_s
+            length = frame.timestamp_s - run_start
+            if length > best[0] or best[1] is None:
+                best = (length, run_start, frame.timestamp_s)
+        else:
+            run_start = None
+    held, start, end = best
+    if peak <= th.min_hold_drop_deg:
+        held, start, end = 0.0, None, None
+    return SideStats(peak, held, start, end, peak_speed, count)
+
+
+def _video_family(
+    observations: Sequence[Observation],
+) -> tuple[PoseFamily, float, dict[str, float]]:
+    """The video's pose family: the most frequent one, or its twist when that is common.
+
+    A twist video starts and ends in the neutral posture, so "supine" often outnumbers
+    "supine_twist"; the video counts as the twist when the twist holds at least
+    :data:`TWIST_SHARE` of the frames with a person. Confidence: the chosen family's mean
+    per-frame confidence times its share of frames.
+    """
+    if not observations:
+        return PoseFamily.OTHER, 0.0, {}
+    counts = Counter(o.family for o in observations)
+    total = len(observations)
+    shares = {str(f): round(c / total, 3) for f, c in counts.most_common()}
+    family = counts.most_common(1)[0][0]
+    twist = _TWIST_OF.get(family)
+    if twist is not None and counts.get(twist, 0) / total >= TWIST_SHARE:
+        family = twist
+    confs = [o.family_confidence for o in observations if o.family == family]
+    confidence = float(np.mean(confs)) * len(confs) / total
+    return family, round(confidence, 3), shares
+
+
+def image_summary(analysis: ImageAnalysis) -> dict[str, Any]:
+    """The ``summary.json`` of a photograph."""
+    m = analysis.metrics
+    metrics: dict[str, Any] = {}
+    if m is not None:
+        metrics = {
+            "knee_drop_deg": _r(_value(m.knee_drop)),
+            "drop_side": None if m.drop_side is None else str(m.drop_side),
+            "pelvis_roll_deg": _r(_value(m.pelvis_roll)),
+            "shoulder_roll_deg": _r(_value(m.shoulder_roll)),
+            "lifted_shoulder": None if m.lifted_shoulder is None else str(m.lifted_shoulder),
+            "twist_deg": _r(_value(m.twist)),
+            "knee_flexion_deg": _r(_value(m.knee_flexion)),
+            "knees_together": m.knees_together,
+            "confidence": round(m.confidence, 3),
+        }
+    return {
+        "input": str(analysis.path),
+        "kind": "image",
+        "frames": 1,
+        "frames_with_person": 0 if analysis.skeleton is None else 1,
+        "image_size": list(analysis.image_size),
+        "pose_family": str(analysis.family),
+        "pose_family_confidence": round(analysis.family_confidence, 3),
+        "view": str(analysis.view),
+        "view_confidence": round(analysis.view_confidence, 3),
+        "view_measurable": analysis.view_measurable,
+        "view_advice": analysis.view_advice,
+        "metrics": metrics,
+    }
+
+
+def video_summary(analysis: VideoAnalysis, cap_deg: float, th: ReportThresholds) -> dict[str, Any]:
+    """The ``summary.json`` of a video (see ``docs/analyze.md`` for the fields)."""
+    frames = analysis.frames
+    seen = [f.observation for f in frames if f.skeleton is not None]
+    family, family_conf, shares = _video_family(seen)
+    views = Counter(o.view for o in seen)
+    view = views.most_common(1)[0][0] if views else None
+    advice = next((o.view_advice for o in seen if o.view == view and o.view_advice), "")
+    stats = {side: side_stats(frames, side, th) for side in (Side.LEFT, Side.RIGHT)}
+    drops = {s: st.max_knee_drop_deg or 0.0 for s, st in stats.items()}
+    main_side = max(drops, key=lambda s: drops[s]) if any(drops.values()) else None
+    events = detect_events(frames, cap_deg, th)
+    duration = frames[-1].timestamp_s - frames[0].timestamp_s if frames else 0.0
+    per_side = {
+        str(side): {
+            "max_knee_drop_deg": _r(st.max_knee_drop_deg),
+            "time_held_s": round(st.time_held_s, 2),
+            "hold_start_s": _r(st.hold_start_s, 2),
+            "hold_end_s": _r(st.hold_end_s, 2),
+            "peak_speed_deg_s": _r(st.peak_speed_deg_s),
+            "frames": st.frames,
+        }
+        for side, st in stats.items()
+    }
+    return {
+        "input": str(analysis.path),
+        "kind": "video",
+        "frames": len(frames),
+        "frames_with_person": len(seen),
+        "duration_s": round(duration, 3),
+        "image_size": list(analysis.image_size),
+        "pose_family": str(family),
+        "pose_family_confidence": family_conf,
+        "pose_family_shares": shares,
+        "view": None if view is None else str(view),
+        "view_measurable": bool(seen) and all(o.view_measurable for o in seen if o.view == view),
+        "view_advice": advice,
+        "cap_deg": cap_deg,
+        "metrics": {**per_side, "main_side": None if main_side is None else str(main_side)},
+        "events": [
+            {
+                "kind": str(e.kind),
+                "start_s": round(e.start_s, 3),
+                "end_s": round(e.end_s, 3),
+                "start_frame": e.start_index,
+                "end_frame": e.end_index,
+            }
+            for e in events
+        ],
+    }
+
+
+def failure_summary(path: Path, kind: str, message: str) -> dict[str, Any]:
+    """What a batch reports for an input it could not analyse."""
+    return {"input": str(path), "kind": kind, "error": message}
+
+
+CSV_COLUMNS = (
+    "frame",
+    "timestamp_s",
+    "person",
+    "pose_family",
+    "view",
+    "knee_drop_deg",
+    "drop_side",
+    "pelvis_roll_deg",
+    "shoulder_roll_deg",
+    "lifted_shoulder",
+    "twist_deg",
+    "knee_flexion_deg",
+    "knees_together",
+    "speed_deg_s",
+    "confidence",
+    "events",
+)
+
+
+def frame_rows(
+    frames: Sequence[FrameResult], cap_deg: float, th: ReportThresholds
+) -> list[dict[str, Any]]:
+    """One row per frame with :data:`CSV_COLUMNS` (unknown values are empty)."""
+    rows = []
+    for f in frames:
+        m = f.observation.metrics
+        row: dict[str, Any] = {
+            "frame": f.index,
+            "timestamp_s": round(f.timestamp_s, 4),
+            "person": int(f.skeleton is not None),
+            "pose_family": str(f.observation.family) if f.skeleton is not None else "",
+            "view": str(f.observation.view) if f.skeleton is not None else "",
+            "events": ";".join(sorted(frame_events(f.observation, cap_deg, th))),
+        }
+        if m is not None:
+            row.update(
+                knee_drop_deg=_r(_value(m.knee_drop), 2),
+                drop_side="" if m.drop_side is None else str(m.drop_side),
+                pelvis_roll_deg=_r(_value(m.pelvis_roll), 2),
+                shoulder_roll_deg=_r(_value(m.shoulder_roll), 2),
+                lifted_shoulder="" if m.lifted_shoulder is None else str(m.lifted_shoulder),
+                twist_deg=_r(_value(m.twist), 2),
+                knee_flexion_deg=_r(_value(m.knee_flexion), 2),
+                knees_together="" if m.knees_together is None else int(m.knees_together),
+                speed_deg_s=_r(_value(m.speed), 2),
+                confidence=round(m.confidence, 3),
+            )
+        rows.append({c: ("" if row.get(c) is None else row.get(c, "")) for c in CSV_COLUMNS})
+    return rows
+
+
+def write_metrics_csv(
+    path: Path, frames: Sequence[FrameResult], cap_deg: float, th: ReportThresholds
+) -> None:
+    """Write the per-frame table."""
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows(frame_rows(frames, cap_deg, th))
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON with a trailing newline (UTF-8, indented)."""
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _series(frames: Sequence[FrameResult], name: str) -> np.ndarray[Any, np.dtype[np.float64]]:
+    values = []
+    for f in frames:
+        m = f.observation.metrics
+        v = None if m is None else _value(getattr(m, name))
+        values.append(np.nan if v is None else v)
+    return np.asarray(values, dtype=np.float64)
+
+
+def plot_svg(
+    frames: Sequence[FrameResult],
+    events: Sequence[EventSpan],
+    cap_deg: float,
+    th: ReportThresholds,
+) -> str:
+    """The report's plots (knee drop with the cap band, shoulder roll, speed) as inline SVG.
+
+    Event spans are shaded on every panel and named in the legend. Unknown values leave gaps.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    t = np.asarray([f.timestamp_s for f in frames], dtype=np.float64)
+    drop = _series(frames, "knee_drop")
+    shoulder = _series(frames, "shoulder_roll")
+    speed = _series(frames, "speed")
+    fig = Figure(figsize=(10, 8.2), dpi=100, layout="constrained")
+    axes = fig.subplots(3, 1, sharex=True)
+    ax_drop, ax_sh, ax_sp = axes
+    ax_drop.axhspan(-cap_deg, cap_deg, color="#3cb45a", alpha=0.15, label=f"cap ±{cap_deg:.0f}°")
+    for y in (cap_deg, -cap_deg):
+        ax_drop.axhline(y, color="#3cb45a", lw=1, ls="--")
+    ax_drop.plot(t, drop, color="#1f5fa8", lw=2, label="knee drop")
+    ax_drop.set_ylabel("knee drop (°)\n+ right / − left")
+    ax_drop.set_ylim(-95, 95)
+    ax_sh.axhspan(-th.shoulder_roll_limit_deg, th.shoulder_roll_limit_deg, color="#ccc", alpha=0.4)
+    ax_sh.plot(t, shoulder, color="#8a5cd0", lw=2, label="shoulder roll")
+    ax_sh.set_ylabel("shoulder roll (°)")
+    ax_sp.axhspan(-th.speed_limit_deg_s, th.speed_limit_deg_s, color="#ccc", alpha=0.4)
+    ax_sp.plot(t, speed, color="#d07020", lw=2, label="speed")
+    ax_sp.set_ylabel("speed (°/s)")
+    ax_sp.set_xlabel("time (s)")
+    for ax in axes:
+        ax.axhline(0, color="#888", lw=0.8)
+        ax.grid(alpha=0.3)
+        for e in events:
+            ax.axvspan(
+                e.start_s - 0.02, e.end_s + 0.02, color=EVENT_COLORS[e.kind], alpha=0.18, lw=0
+            )
+    handles, _labels = ax_drop.get_legend_handles_labels()
+    for kind in sorted({e.kind for e in events}):
+        handles.append(Patch(color=EVENT_COLORS[kind], alpha=0.4, label=EVENT_LABELS[kind]))
+    ax_drop.legend(handles=handles, loc="upper left", fontsize=9, ncols=3)
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
+    svg = buffer.getvalue()
+    # Drop the XML prolog and DOCTYPE so the SVG can sit inside HTML.
+    return svg[svg.index("<svg") :]
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;max-width:1050px;margin:24px auto;color:#222;padding:0 12px}
+h1{font-size:1.5em}table{border-collapse:collapse;margin:8px 0 16px}
+td,th{border:1px solid #ccc;padding:4px 10px;text-align:left}th{background:#f3f3f3}
+.note{color:#555}.warn{background:#fff4d6;padding:8px 12px;border-left:4px solid #f0a020}
+svg{max-width:100%;height:auto}
+"""
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "unknown"
+    return f"{value}{unit}"
+
+
+def render_html(summary: dict[str, Any], svg: str) -> str:
+    """The whole self-contained HTML report of a video."""
+    e = html.escape
+    m = summary["metrics"]
+    rows = "".join(
+        f"<tr><th>{e(side)}</th><td>{_fmt(m[side]['max_knee_drop_deg'], '°')}</td>"
+        f"<td>{_fmt(m[side]['time_held_s'], ' s')}</td>"
+        f"<td>{_fmt(m[side]['peak_speed_deg_s'], '°/s')}</td></tr>"
+        for side in ("left", "right")
+    )
+    events = "".join(
+        f"<tr><td>{e(EVENT_LABELS[EventKind(ev['kind'])])}</td><td>{ev['start_s']:.2f} s</td>"
+        f"<td>{ev['end_s']:.2f} s</td></tr>"
+        for ev in summary["events"]
+    )
+    advice = (
+        f'<p class="warn">Camera: {e(summary["view_advice"])}</p>'
+        if summary.get("view_advice")
+        else ""
+    )
+    main = summary["metrics"].get("main_side")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>twistcoach report: {e(Path(summary["input"]).name)}</title>
+<style>{_CSS}</style></head><body>
+<h1>Twist analysis: {e(Path(summary["input"]).name)}</h1>
+<p class="note">{summary["frames"]} frames, {summary["duration_s"]:.1f} s; a person was found
+in {summary["frames_with_person"]}. Pose: <b>{e(summary["pose_family"])}</b>
+(confidence {summary["pose_family_confidence"]:.2f}); camera view: <b>{e(str(summary["view"]))}</b>.
+Range cap drawn: ±{summary["cap_deg"]:.0f}°. Main side: <b>{e(str(main))}</b>.</p>
+{advice}
+<table><tr><th>side</th><th>largest knee drop</th><th>time held</th><th>peak speed</th></tr>
+{rows}</table>
+<h2>Over time</h2>
+{svg}
+<h2>Events</h2>
+{
+        "<table><tr><th>event</th><th>from</th><th>to</th></tr>" + events + "</table>"
+        if events
+        else "<p>None: slow, shoulders down, within the cap.</p>"
+    }
+<p class="note">Knee drop: 0° = knees at the ceiling, ±90° = on the floor; positive towards
+the person's right. Held: the longest stretch within {HOLD_BAND_DEG:.0f}° of that side's
+largest drop. Measured from a single camera: an instrument for practice, not a diagnosis.</p>
+</body></html>
+"""
+
+
+def write_html_report(
+    path: Path,
+    summary: dict[str, Any],
+    frames: Sequence[FrameResult],
+    cap_deg: float,
+    th: ReportThresholds,
+) -> None:
+    """Write the HTML report of a video (plots inline)."""
+    events = detect_events(frames, cap_deg, th)
+    path.write_text(render_html(summary, plot_svg(frames, events, cap_deg, th)), encoding="utf-8")
+
+
+def _overlay_values(
+    observation: Observation | None, cap_deg: float
+) -> tuple[float | None, str | None, dict[str, str]]:
+    if observation is None or observation.metrics is None:
+        return None, None, {"person": "not found"}
+    m = observation.metrics
+
+    def deg(measure: Measure) -> str:
+        v = _value(measure)
+        return "unknown" if v is None else f"{v:+.0f} deg"
+
+    numbers = {
+        "pose": str(observation.family),
+        "view": str(observation.view),
+        "pelvis roll": deg(m.pelvis_roll),
+        "shoulder roll": deg(m.shoulder_roll),
+        "twist": deg(m.twist),
+    }
+    speed = _value(m.speed)
+    if speed is not None:
+        numbers["speed"] = f"{speed:+.0f} deg/s"
+    side = None if m.drop_side is None else str(m.drop_side)
+    return _value(m.knee_drop), side, numbers
+
+
+def write_annotated_image(
+    path: Path, rgb: np.ndarray[Any, np.dtype[np.uint8]], analysis: ImageAnalysis, cap_deg: float
+) -> None:
+    """Draw the skeleton, gauge and numbers on a photograph and save it (format by suffix)."""
+    import cv2
+
+    from twistcoach.overlay import draw_overlay
+
+    m = analysis.metrics
+    obs = (
+        None
+        if m is None
+        else Observation(0.0, m, analysis.family, analysis.family_confidence, analysis.view, True)
+    )
+    drop, side, numbers = _overlay_values(obs, cap_deg)
+    image = draw_overlay(
+        rgb,
+        skeleton=analysis.skeleton,
+        knee_drop_deg=drop,
+        drop_side=side,
+        cap_deg=cap_deg,
+        numbers=numbers,
+    )
+    if not cv2.imwrite(str(path), np.ascontiguousarray(image[:, :, ::-1])):
+        raise OSError(f"cannot write {path}")
+
+
+def write_annotated_video(path: Path, analysis: VideoAnalysis, cap_deg: float) -> int:
+    """Re-decode the video and write an H.264 mp4 with the overlay on every frame.
+
+    Frames keep their original timestamps (millisecond time base), so variable frame rates
+    survive. Returns the number of frames written.
+    """
+    import av
+
+    from twistcoach.overlay import draw_overlay
+    from twistcoach.sources import VideoSource
+
+    by_index = {f.index: f for f in analysis.frames}
+    width, height = analysis.image_size
+    # H.264 with 4:2:0 chroma needs even dimensions; drop the odd last row/column.
+    even_w, even_h = width - width % 2, height - height % 2
+    written = 0
+    last_pts = -1
+    with av.open(str(path), mode="w") as container, VideoSource(analysis.path) as source:
+        stream: Any = container.add_stream("libx264", rate=30)
+        stream.width, stream.height = even_w, even_h
+        stream.pix_fmt = "yuv420p"
+        stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
+        stream.options = {"crf": "23", "preset": "veryfast"}
+        for frame in source.frames():
+            result = by_index.get(frame.index)
+            obs = None if result is None else result.observation
+            drop, side, numbers = _overlay_values(obs, cap_deg)
+            image = draw_overlay(
+                frame.rgb,
+                skeleton=None if result is None else result.skeleton,
+                knee_drop_deg=drop,
+                drop_side=side,
+                cap_deg=cap_deg,
+                numbers=numbers,
+                step=f"t = {frame.timestamp_s:5.2f} s",
+            )
+            out = av.VideoFrame.from_ndarray(
+                np.ascontiguousarray(image[:even_h, :even_w]), format="rgb24"
+            )
+            pts = max(last_pts + 1, round(frame.timestamp_s * 1000))
+            out.pts, last_pts = pts, pts
+            out.time_base = Fraction(1, 1000)
+            for packet in stream.encode(out):
+                container.mux(packet)
+            written += 1
+        for packet in stream.encode():
+            container.mux(packet)
+    return written

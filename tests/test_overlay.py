@@ -1,0 +1,91 @@
+"""Tests for twistcoach.overlay: gauge geometry, drawing on copies, skeleton bones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from twistcoach.landmarks import NUM_LANDMARKS, Landmark, Skeleton
+from twistcoach.overlay import (
+    GREEN,
+    RED,
+    draw_gauge,
+    draw_overlay,
+    gauge_geometry,
+    needle_angle_cv,
+    needle_tip,
+)
+
+
+def test_gauge_geometry_is_bottom_right() -> None:
+    g = gauge_geometry(700, 420)
+    assert g.radius == 60
+    assert g.centre == (700 - 15 - 60, 420 - 15 - 20)
+
+
+def test_needle_angles_follow_the_sign_convention() -> None:
+    assert needle_angle_cv(0.0) == -90.0  # knees at the ceiling: straight up
+    assert needle_angle_cv(90.0) == 0.0  # person's right: dial's right
+    assert needle_angle_cv(-45.0) == -135.0
+    assert needle_angle_cv(120.0) == 0.0  # clipped
+    g = gauge_geometry(700, 420)
+    cx, cy = g.centre
+    assert needle_tip(g, 0.0) == (cx, cy - 55)
+    assert needle_tip(g, 90.0) == (cx + 55, cy)
+    assert needle_tip(g, -90.0) == (cx - 55, cy)
+
+
+def test_gauge_band_is_green_inside_the_cap_and_red_outside() -> None:
+    image = np.zeros((420, 700, 3), np.uint8)
+    g = draw_gauge(image, None, cap_deg=45.0)
+    cx, cy = g.centre
+    top = image[cy - g.radius, cx]
+    assert top.tolist() == list(GREEN)
+    # 70 deg to the right of vertical is outside a 45 deg cap.
+    a = np.radians(-90 + 70)
+    x, y = round(cx + g.radius * np.cos(a)), round(cy + g.radius * np.sin(a))
+    r, g_, b = image[y, x].tolist()
+    assert r > 2 * g_ and r > 2 * b, "red (cv2's polygonal arcs shade the exact colour)"
+    assert RED[0] > 2 * RED[1]
+
+
+def test_draw_overlay_draws_on_a_copy_in_either_channel_order() -> None:
+    frame = np.zeros((420, 700, 3), np.uint8)
+    rgb = draw_overlay(frame, knee_drop_deg=30.0, drop_side="right", cap_deg=60.0)
+    assert frame.max() == 0, "the input frame is not modified"
+    assert rgb.shape == frame.shape and rgb.dtype == np.uint8 and rgb.max() > 0
+    bgr = draw_overlay(frame, knee_drop_deg=30.0, drop_side="right", cap_deg=60.0, bgr=True)
+    assert np.array_equal(bgr, rgb[:, :, ::-1])
+
+
+def test_cue_numbers_step_and_hold_are_drawn() -> None:
+    frame = np.zeros((420, 700, 3), np.uint8)
+    plain = draw_overlay(frame)
+    full = draw_overlay(
+        frame,
+        numbers={"shoulder roll": "+4°"},
+        cue="Slowly. Let the knees sink.",
+        step="Lower to the right",
+        hold_remaining_s=12.0,
+    )
+    assert plain[:40, :200].max() == 0 and full[:40, :200].max() > 0  # numbers top-left
+    assert plain[:40, -200:].max() == 0 and full[:40, -200:].max() > 0  # step top-right
+    assert plain[-40:, :200].max() == 0 and full[-40:, :200].max() > 0  # cue bottom
+
+
+def test_skeleton_bones_are_drawn_where_the_landmarks_are() -> None:
+    xy = np.full((NUM_LANDMARKS, 2), 10.0)
+    xy[Landmark.LEFT_SHOULDER] = (100, 100)
+    xy[Landmark.LEFT_HIP] = (100, 300)
+    vis = np.zeros(NUM_LANDMARKS)
+    vis[[Landmark.LEFT_SHOULDER, Landmark.LEFT_HIP]] = 1.0
+    skeleton = Skeleton(0.0, xy, np.zeros(NUM_LANDMARKS), np.zeros((33, 3)), vis, (700, 420))
+    image = draw_overlay(np.zeros((420, 700, 3), np.uint8), skeleton=skeleton)
+    assert image[200, 100].max() > 0  # on the shoulder-hip bone
+    assert image[200, 300].max() == 0  # far from it
+    assert image[10, 10].max() == 0  # invisible landmarks are not drawn
+
+
+def test_bad_frames_are_refused() -> None:
+    with pytest.raises(ValueError, match="uint8"):
+        draw_overlay(np.zeros((10, 10), np.uint8))

@@ -1,0 +1,233 @@
+"""Tests for twistcoach.report on a literal, hand-checked sequence of observations."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
+from twistcoach.metrics import Measure, Observation, PoseFamily, Side, TwistMetrics, View
+from twistcoach.pipeline import Chunk, FrameResult, ImageAnalysis, StageTimes, VideoAnalysis
+from twistcoach.report import (
+    EventKind,
+    EventSpan,
+    ReportThresholds,
+    detect_events,
+    image_summary,
+    render_html,
+    side_stats,
+    video_summary,
+    write_html_report,
+    write_metrics_csv,
+)
+
+TH = ReportThresholds(
+    speed_limit_deg_s=20.0,
+    shoulder_roll_limit_deg=15.0,
+    over_cap_tolerance_deg=2.0,
+    min_hold_drop_deg=10.0,
+)
+CAP = 60.0
+SKELETON = Skeleton(
+    0.0,
+    np.zeros((NUM_LANDMARKS, 2)),
+    np.zeros(NUM_LANDMARKS),
+    np.zeros((NUM_LANDMARKS, 3)),
+    np.ones(NUM_LANDMARKS),
+    (640, 480),
+)
+
+# (knee drop, speed, shoulder roll) per frame at 10 frames a second; None: nobody found.
+SEQUENCE: list[tuple[float, float, float] | None] = (
+    [(0.0, 0.0, 0.0)] * 5
+    + [(-10.0 * k, -25.0, 0.0) for k in range(1, 6)]  # frames 5-9: fast drop to the left
+    + [(-52.0, 0.0, 0.0)] * 10  # 10-19: hold at -52
+    + [(-45.0, 0.0, 0.0)] * 5  # 20-24: still within 10 deg of the peak
+    + [(-20.0, 30.0, 0.0), (0.0, 20.0, 0.0)]  # 25: fast back; 26: exactly at the limit
+    + [None, None]  # 27-28: tracking lost
+    + [(5.0, 10.0, 0.0), (64.0, 40.0, 0.0), (64.0, 0.0, 20.0), (30.0, -30.0, 0.0)]
+)
+
+
+def _metrics(t: float, drop: float, speed: float, shoulder: float) -> TwistMetrics:
+    side = Side.CENTRE if abs(drop) < 3 else (Side.RIGHT if drop > 0 else Side.LEFT)
+    return TwistMetrics(
+        timestamp_s=t,
+        knee_drop=Measure(drop, 0.9),
+        drop_side=side,
+        pelvis_roll=Measure(drop / 2, 0.9),
+        shoulder_roll=Measure(shoulder, 0.9),
+        lifted_shoulder=None,
+        twist=Measure(drop / 2 - shoulder, 0.9),
+        knee_flexion=Measure(90.0, 0.9),
+        knees_together=True,
+        speed=Measure(speed, 0.9),
+        confidence=0.9,
+    )
+
+
+def _frames(families: list[PoseFamily] | None = None) -> list[FrameResult]:
+    frames = []
+    for i, entry in enumerate(SEQUENCE):
+        t = i / 10
+        family = families[i] if families else PoseFamily.SUPINE_TWIST
+        if entry is None:
+            obs = Observation(t, None, PoseFamily.OTHER, 0.0, View.UNKNOWN, False)
+            frames.append(FrameResult(i, t, None, obs))
+        else:
+            obs = Observation(t, _metrics(t, *entry), family, 0.8, View.OBLIQUE, True)
+            frames.append(FrameResult(i, t, SKELETON, obs))
+    return frames
+
+
+def _analysis(frames: list[FrameResult]) -> VideoAnalysis:
+    return VideoAnalysis(
+        Path("clip.mp4"), tuple(frames), (640, 480), (Chunk(0, None, 0),), StageTimes()
+    )
+
+
+def test_thresholds_come_from_the_coaching_rules() -> None:
+    assert ReportThresholds.from_coaching_rules() == TH
+
+
+def test_events_are_grouped_into_spans() -> None:
+    spans = detect_events(_frames(), CAP, TH)
+    assert spans == [
+        EventSpan(EventKind.TOO_FAST, 0.5, 0.9, 5, 9),
+        EventSpan(EventKind.TOO_FAST, 2.5, 2.5, 25, 25),
+        EventSpan(EventKind.OVER_CAP, 3.0, 3.1, 30, 31),
+        EventSpan(EventKind.TOO_FAST, 3.0, 3.0, 30, 30),
+        EventSpan(EventKind.SHOULDER_LIFTED, 3.1, 3.1, 31, 31),
+        EventSpan(EventKind.TOO_FAST, 3.2, 3.2, 32, 32),
+    ]
+    # With a wider cap nothing is over it.
+    assert all(s.kind is not EventKind.OVER_CAP for s in detect_events(_frames(), 70.0, TH))
+
+
+def test_side_stats_find_the_drop_the_hold_and_the_speed() -> None:
+    left = side_stats(_frames(), Side.LEFT, TH)
+    assert left.max_knee_drop_deg == 52.0
+    # Held past max(10, 52 - 10) = 42 deg from frame 9 (0.9 s) to frame 24 (2.4 s).
+    assert left.time_held_s == pytest.approx(1.5)
+    assert (left.hold_start_s, left.hold_end_s) == pytest.approx((0.9, 2.4))
+    assert left.peak_speed_deg_s == 30.0
+    assert left.frames == 21
+    right = side_stats(_frames(), Side.RIGHT, TH)
+    assert right.max_knee_drop_deg == 64.0
+    assert right.time_held_s == pytest.approx(0.1)
+    assert right.peak_speed_deg_s == 40.0
+    assert right.frames == 4
+
+
+def test_no_drop_means_no_hold() -> None:
+    still = [f for f in _frames() if f.index < 5]
+    stats = side_stats(still, Side.LEFT, TH)
+    assert stats.max_knee_drop_deg is None and stats.time_held_s == 0.0
+    assert stats.hold_start_s is None
+
+
+def test_video_summary_fields() -> None:
+    summary = video_summary(_analysis(_frames()), CAP, TH)
+    assert summary["kind"] == "video"
+    assert summary["frames"] == 33 and summary["frames_with_person"] == 31
+    assert summary["duration_s"] == 3.2
+    assert summary["pose_family"] == "supine_twist"
+    assert summary["pose_family_confidence"] == 0.8
+    assert summary["view"] == "oblique" and summary["view_measurable"] is True
+    left = summary["metrics"]["left"]
+    assert left["max_knee_drop_deg"] == 52.0 and left["time_held_s"] == 1.5
+    assert left["peak_speed_deg_s"] == 30.0
+    assert summary["metrics"]["right"]["max_knee_drop_deg"] == 64.0
+    assert summary["metrics"]["main_side"] == "right"
+    assert [e["kind"] for e in summary["events"]] == [
+        "too_fast",
+        "too_fast",
+        "over_cap",
+        "too_fast",
+        "shoulder_lifted",
+        "too_fast",
+    ]
+    json.dumps(summary)  # JSON-ready
+
+
+def test_a_twist_video_counts_as_the_twist_when_a_quarter_of_it_twists() -> None:
+    n = len(SEQUENCE)
+    mostly_supine = [PoseFamily.SUPINE_TWIST] * 8 + [PoseFamily.SUPINE] * (n - 8)
+    summary = video_summary(_analysis(_frames(mostly_supine)), CAP, TH)
+    assert summary["pose_family"] == "supine_twist"  # 8 of 31 frames with a person
+    assert summary["pose_family_confidence"] == round(0.8 * 8 / 31, 3)
+    hardly = [PoseFamily.SUPINE_TWIST] * 7 + [PoseFamily.SUPINE] * (n - 7)
+    assert video_summary(_analysis(_frames(hardly)), CAP, TH)["pose_family"] == "supine"
+
+
+def test_metrics_csv_has_one_row_per_frame(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.csv"
+    write_metrics_csv(path, _frames(), CAP, TH)
+    with path.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 33
+    assert rows[10]["knee_drop_deg"] == "-52.0" and rows[10]["drop_side"] == "left"
+    assert rows[27]["person"] == "0" and rows[27]["knee_drop_deg"] == ""
+    assert rows[30]["events"] == "over_cap;too_fast"
+    assert rows[31]["events"] == "over_cap;shoulder_lifted"
+    assert rows[30]["timestamp_s"] == "3.0"
+
+
+def test_html_report_is_self_contained_with_plots(tmp_path: Path) -> None:
+    frames = _frames()
+    summary = video_summary(_analysis(frames), CAP, TH)
+    path = tmp_path / "report.html"
+    write_html_report(path, summary, frames, CAP, TH)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    assert text.count("<svg") == 1 and "<path" in text
+    for label in ("too fast", "over cap", "shoulder lifted", "knee drop", "cap ±60°"):
+        assert label in text
+    assert "<script" not in text and 'src="http' not in text and 'href="http' not in text
+    assert "<link" not in text and "@import" not in text
+
+
+def test_html_escapes_file_names() -> None:
+    summary = video_summary(_analysis(_frames()), CAP, TH)
+    summary["input"] = "/tmp/<i>evil.mp4"
+    text = render_html(summary, "<svg></svg>")
+    assert "<i>evil" not in text and "&lt;i&gt;evil.mp4" in text
+
+
+def test_image_summary_fields() -> None:
+    analysis = ImageAnalysis(
+        Path("p.jpg"),
+        (504, 432),
+        SKELETON,
+        _metrics(0.0, -48.26, 0.0, 3.04),
+        PoseFamily.SUPINE_TWIST,
+        0.7,
+        View.OBLIQUE,
+        0.6,
+        True,
+        "",
+    )
+    summary = image_summary(analysis)
+    assert summary["kind"] == "image" and summary["frames"] == 1
+    assert summary["frames_with_person"] == 1
+    assert summary["pose_family"] == "supine_twist" and summary["view"] == "oblique"
+    assert summary["metrics"] == {
+        "knee_drop_deg": -48.3,
+        "drop_side": "left",
+        "pelvis_roll_deg": -24.1,
+        "shoulder_roll_deg": 3.0,
+        "lifted_shoulder": None,
+        "twist_deg": -27.2,
+        "knee_flexion_deg": 90.0,
+        "knees_together": True,
+        "confidence": 0.9,
+    }
+    nobody = ImageAnalysis(
+        Path("e.jpg"), (10, 10), None, None, PoseFamily.OTHER, 0.0, View.UNKNOWN, 0.0, False, ""
+    )
+    empty = image_summary(nobody)
+    assert empty["frames_with_person"] == 0 and empty["metrics"] == {}
