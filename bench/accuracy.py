@@ -1,0 +1,340 @@
+"""The accuracy benchmark: the real twistcoach pipeline on rendered people with known twists.
+
+Run ``make accuracy`` (renders into ``.cache/groundtruth`` with ``.venv-bench`` first, then
+runs this with the product's ``.venv``), or directly::
+
+    PYTHONPATH=bench .venv/bin/python bench/accuracy.py [--quick]
+
+Writes ``bench/ACCURACY.md`` (tables) and ``bench/img/accuracy_*.png`` (error against the
+true knee drop, per view), and ``.cache/groundtruth/results.json`` (every measurement).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from groundtruth.env import RENDER_CACHE, REPO
+from groundtruth.evaluate import (
+    METRICS,
+    Result,
+    load_stills,
+    refusal_rate,
+    run_calibrated,
+    run_photos,
+    run_video,
+    stats,
+)
+
+#: Report order of the view groups, with what the app should do from each.
+GROUPS: tuple[tuple[str, str, str], ...] = (
+    ("oblique", "measure (recommended)", "raised diagonal off the feet corner, 30-55 deg up"),
+    ("top_down", "measure", "camera overhead, looking straight down"),
+    ("head_end", "measure", "behind the head, 25 deg up"),
+    ("feet_end_high", "measure", "at the feet, lens about 1.5 m high"),
+    ("feet_end_low", "refuse", "at the feet, lens about 0.55 m high"),
+    ("side", "refuse", "beside the mat, 8-20 deg up"),
+)
+THRESHOLD_RECOMMENDED_MAE = 4.0
+THRESHOLD_RECOMMENDED_WORST = 10.0
+THRESHOLD_OTHER_MAE = 8.0
+
+
+def group_of(r: Result) -> str:
+    """The report group of a result (feet-end cameras split by height)."""
+    if r.view == "feet_end":
+        return "feet_end_low" if "low" in r.camera else "feet_end_high"
+    return r.view
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+STATS_HEADER = ("n", "detected", "measured", "MAE", "bias", "p95", "worst", "side right")
+
+
+def _majority(values: Sequence[str]) -> str:
+    if not values:
+        return "-"
+    (value, count), *_ = Counter(values).most_common(1)
+    return f"{value} ({100 * count / len(values):.0f}%)"
+
+
+def _verdict(results: Sequence[Result]) -> list[tuple[str, str, bool]]:
+    """(check, measured, passed) for the issue's targets, calibrated stills and clips."""
+    out: list[tuple[str, str, bool]] = []
+    for name, expected, _ in GROUPS:
+        rs = [r for r in results if group_of(r) == name]
+        if not rs:
+            continue
+        if expected == "refuse":
+            rate = refusal_rate(rs) or 0.0
+            out.append((f"{name}: refused", f"{100 * rate:.0f}% refused", rate >= 0.95))
+            continue
+        s = stats(rs, "knee_drop_deg")
+        mae = s.mae if s.mae is not None else float("inf")
+        worst = s.worst if s.worst is not None else float("inf")
+        if name == "oblique":
+            out.append(
+                (
+                    f"{name}: MAE <= {THRESHOLD_RECOMMENDED_MAE:.0f} deg",
+                    f"{mae:.1f} deg",
+                    mae <= THRESHOLD_RECOMMENDED_MAE,
+                )
+            )
+            out.append(
+                (
+                    f"{name}: worst <= {THRESHOLD_RECOMMENDED_WORST:.0f} deg",
+                    f"{worst:.1f} deg",
+                    worst <= THRESHOLD_RECOMMENDED_WORST,
+                )
+            )
+        else:
+            refused = refusal_rate(rs) or 0.0
+            ok = mae <= THRESHOLD_OTHER_MAE or refused >= 0.95
+            text = f"{mae:.1f} deg" if s.mae is not None else "-"
+            out.append(
+                (
+                    f"{name}: MAE <= {THRESHOLD_OTHER_MAE:.0f} deg (or refused)",
+                    f"{text}, {100 * refused:.0f}% refused",
+                    ok,
+                )
+            )
+    return out
+
+
+def _plot(results: Sequence[Result], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [g for g, _, _ in GROUPS if any(group_of(r) == g for r in results)]
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.2), sharey=True)
+    if len(names) == 1:
+        axes = [axes]
+    for ax, name in zip(axes, names, strict=True):
+        rs = [r for r in results if group_of(r) == name]
+        xs = [float(r.labels["knee_drop_deg"]) for r in rs if r.error("knee_drop_deg") is not None]
+        ys = [e for r in rs if (e := r.error("knee_drop_deg")) is not None]
+        refused = [float(r.labels["knee_drop_deg"]) for r in rs if r.error("knee_drop_deg") is None]
+        ax.axhspan(-4, 4, color="#d8f0d8")
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.scatter(xs, ys, s=8, alpha=0.6, label="measured")
+        if refused:
+            ax.scatter(
+                refused, [0.0] * len(refused), s=10, marker="x", color="red", label="refused"
+            )
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("true knee drop (deg)")
+        ax.set_xlim(-85, 85)
+        ax.set_ylim(-30, 30)
+    axes[0].set_ylabel("measured - true (deg)")
+    axes[0].legend(fontsize=7, loc="lower left")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def _still_sections(results: Sequence[Result], mode_title: str) -> list[str]:
+    out = [f"### {mode_title}: knee drop by view (true |knee drop| <= 70 deg)", ""]
+    rows = []
+    for name, expected, where in GROUPS:
+        rs = [r for r in results if group_of(r) == name]
+        if not rs:
+            continue
+        s = stats(rs, "knee_drop_deg")
+        rate = refusal_rate(rs)
+        refused = "-" if rate is None else f"{100 * rate:.0f}%"
+        views = _majority([r.recognized_view for r in rs if r.detected])
+        rows.append([name, where, expected, *s.row(), refused, views])
+    out.append(
+        _table(
+            ("view", "camera", "app should", *STATS_HEADER, "refused", "recognised as"),
+            rows,
+        )
+    )
+    out += ["", f"### {mode_title}: every metric by view (degrees; MAE / bias / worst)", ""]
+    rows = []
+    for name, _, _ in GROUPS:
+        rs = [r for r in results if group_of(r) == name]
+        if not rs:
+            continue
+        cells = [name]
+        for label, _ in METRICS:
+            s = stats(rs, label)
+            cells.append("-" if s.mae is None else f"{s.mae:.1f} / {s.bias:+.1f} / {s.worst:.1f}")
+        rows.append(cells)
+    out.append(_table(("view", *(label for label, _ in METRICS)), rows))
+    out += ["", f"### {mode_title}: knee drop by camera", ""]
+    rows = []
+    for cam in sorted({r.camera for r in results}):
+        rs = [r for r in results if r.camera == cam]
+        s = stats(rs, "knee_drop_deg")
+        rate = refusal_rate(rs)
+        rows.append([cam, group_of(rs[0]), *s.row(), "-" if rate is None else f"{100 * rate:.0f}%"])
+    out.append(_table(("camera", "view", *STATS_HEADER, "refused"), rows))
+    out.append("")
+    return out
+
+
+def _encode(frames_dir: Path, fps: float) -> Path:
+    """A high-quality H.264 of a rendered sequence (cached next to its frames)."""
+    video = frames_dir / "clip.mp4"
+    if not video.exists():
+        subprocess.run(
+            [
+                "ffmpeg", "-y", "-loglevel", "error", "-framerate", str(fps),
+                "-i", str(frames_dir / "frame_%04d.jpg"), "-c:v", "libx264",
+                "-crf", "18", "-pix_fmt", "yuv420p", str(video),
+            ],
+            check=True,
+        )  # fmt: skip
+    return video
+
+
+def _timed(what: str, fn: Callable[[], list[Result]]) -> list[Result]:
+    t0 = time.monotonic()
+    out = fn()
+    print(f"{what}: {len(out)} results in {time.monotonic() - t0:.0f} s", flush=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stills", type=Path, default=RENDER_CACHE / "stills")
+    parser.add_argument("--sequences", type=Path, default=RENDER_CACHE / "sequences")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "ACCURACY.md")
+    parser.add_argument("--img", type=Path, default=REPO / "bench" / "img")
+    parser.add_argument("--no-photo", action="store_true", help="skip the uncalibrated photo mode")
+    args = parser.parse_args(argv)
+
+    if not (args.stills / "labels.json").exists():
+        print(
+            f"error: no rendered stills in {args.stills}: run `make accuracy` "
+            "(it renders them with .venv-bench first)",
+            file=sys.stderr,
+        )
+        return 2
+    records = load_stills(args.stills)
+    calibrated = _timed("calibrated stills", lambda: run_calibrated(args.stills, records))
+    photos = [] if args.no_photo else _timed("photos", lambda: run_photos(args.stills, records))
+    clips: dict[str, list[Result]] = {}
+    for labels_path in sorted(args.sequences.glob("*/labels.json")):
+        labels = json.loads(labels_path.read_text())
+        video = _encode(labels_path.parent, float(labels["fps"]))
+        clips[labels["name"]] = _timed(
+            labels["name"], lambda v=video, lb=labels: run_video(v, lb, lb["name"])
+        )
+
+    all_results = {
+        "calibrated": [r.to_dict() for r in calibrated],
+        "photo": [r.to_dict() for r in photos],
+        "clips": {k: [r.to_dict() for r in v] for k, v in clips.items()},
+    }
+    (RENDER_CACHE / "results.json").write_text(json.dumps(all_results))
+
+    _plot(calibrated, args.img / "accuracy_calibrated.png", "Calibrated stills: knee-drop error")
+    if photos:
+        _plot(photos, args.img / "accuracy_photo.png", "Single photos: knee-drop error")
+    clip_results = [r for rs in clips.values() for r in rs]
+    if clip_results:
+        _plot(clip_results, args.img / "accuracy_clips.png", "Clips (analyze): knee-drop error")
+
+    md = _report(records, calibrated, photos, clips)
+    args.out.write_text(md)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _report(
+    records: Sequence[dict[str, Any]],
+    calibrated: Sequence[Result],
+    photos: Sequence[Result],
+    clips: dict[str, list[Result]],
+) -> str:
+    bodies = sorted({r["body"] for r in records})
+    cameras = sorted({r["camera"] for r in records})
+    thetas = sorted({r["theta_cmd_deg"] for r in records})
+    lines = [
+        "# twistcoach accuracy on rendered ground truth",
+        "",
+        "Generated by `make accuracy` (bench/accuracy.py); do not edit by hand. How the "
+        "renders are made: [groundtruth/README.md](groundtruth/README.md).",
+        "",
+        f"Stills: {len(bodies)} bodies x {len(cameras)} cameras x {len(thetas)} commanded "
+        f"rotations ({', '.join(f'{t:+.0f}' for t in thetas)} deg) = {len(records)} images at "
+        f"{records[0]['size'][0]}x{records[0]['size'][1]}; clips: {len(clips)}. Labels come "
+        "from the bodies' 3D keypoints with `twistcoach.kinematics.body_angles_3d`, the "
+        "app's own definitions. Errors are measured minus true, in degrees, over images whose "
+        "true |knee drop| <= 70 deg; `measured` is the share the app gave a number for; "
+        "`side right` is over measured images with a true drop of 10 deg or more.",
+        "",
+        "## Targets (issue 6)",
+        "",
+    ]
+    verdict = _verdict([*calibrated, *[r for rs in clips.values() for r in rs]])
+    lines.append(
+        _table(
+            ("check (calibrated stills and clips)", "measured", "met"),
+            [[c, m, "yes" if ok else "**no**"] for c, m, ok in verdict],
+        )
+    )
+    lines += ["", "## Stills", ""]
+    lines += _still_sections(calibrated, "Calibrated (session use)")
+    lines += ["![calibrated](img/accuracy_calibrated.png)", ""]
+    if photos:
+        lines += _still_sections(photos, "Single photo (`twistcoach analyze photo.jpg`)")
+        lines += ["![photos](img/accuracy_photo.png)", ""]
+    if clips:
+        lines += [
+            "## Clips (`twistcoach analyze clip.mp4`: tracking, self-calibration, smoothing)",
+            "",
+        ]
+        rows = []
+        for name, rs in clips.items():
+            s = stats(rs, "knee_drop_deg")
+            sp = (
+                stats(rs, "speed_deg_s")
+                if any(r.error("speed_deg_s") is not None for r in rs)
+                else None
+            )
+            sh = stats(rs, "shoulder_roll_deg")
+            rate = refusal_rate(rs)
+            rows.append(
+                [
+                    name,
+                    group_of(rs[0]),
+                    *s.row(),
+                    "-" if sh.mae is None else f"{sh.mae:.1f}",
+                    "-" if sp is None or sp.mae is None else f"{sp.mae:.1f}",
+                    "-" if rate is None else f"{100 * rate:.0f}%",
+                ]
+            )
+        lines.append(
+            _table(
+                ("clip", "view", *STATS_HEADER, "shoulder MAE", "speed MAE (deg/s)", "refused"),
+                rows,
+            )
+        )
+        lines += ["", "![clips](img/accuracy_clips.png)", ""]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,271 @@
+"""Run the real twistcoach pipeline on rendered ground truth and score it.
+
+No torch here: this module reads rendered images, videos and their ``labels.json`` and
+needs only the product's own dependencies, so the CI tests (tests/test_groundtruth.py)
+and the benchmark (bench/accuracy.py) share it.
+
+Three ways of measuring, all through the product's public code:
+
+``photo``
+    ``Analyzer.analyze_image``: one photograph, no calibration (``twistcoach analyze
+    photo.jpg``).
+``calibrated``
+    A session's use: the flat, knees-up still of the same person and camera calibrates
+    (``kinematics.calibrate``), then each still goes through a ``TwistTracker`` holding
+    that calibration (the tracker decides whether the view is measurable).
+``video``
+    ``Analyzer.analyze_video`` on a rendered clip (``twistcoach analyze clip.mp4``): the
+    tracker calibrates itself on the first seconds of lying flat.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: Metrics scored: (name in the labels, attribute of TwistMetrics).
+METRICS: tuple[tuple[str, str], ...] = (
+    ("knee_drop_deg", "knee_drop"),
+    ("pelvis_roll_deg", "pelvis_roll"),
+    ("shoulder_roll_deg", "shoulder_roll"),
+    ("twist_deg", "twist"),
+    ("knee_flexion_deg", "knee_flexion"),
+)
+
+#: Views the app is expected to refuse ("can't measure from here"), by camera name.
+EXPECTED_REFUSED = ("side_l_low", "side_r_mid", "feet_low")
+
+
+@dataclass
+class Result:
+    """One image or frame through the pipeline, with its truth."""
+
+    source: str  # image path or clip name + frame index
+    body: str
+    camera: str
+    view: str  # the camera's intended view (the plan's)
+    mode: str
+    labels: dict[str, Any]
+    detected: bool = False
+    measurable: bool = False
+    recognized_view: str = "unknown"
+    advice: str = ""
+    calibrated: bool = False
+    measured: dict[str, float | None] = field(default_factory=dict)
+
+    def error(self, label: str) -> float | None:
+        """Measured minus true, degrees; None when not measured."""
+        value = self.measured.get(label)
+        if value is None or not self.measurable:
+            return None
+        return float(value) - float(self.labels[label])
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return dict(self.__dict__)
+
+
+def _fill(result: Result, metrics: Any) -> None:
+    if metrics is None:
+        return
+    for label, attr in METRICS:
+        result.measured[label] = getattr(metrics, attr).value
+    result.measured["speed_deg_s"] = metrics.speed.value
+    result.measured["side"] = None if metrics.drop_side is None else str(metrics.drop_side)  # type: ignore[assignment]
+
+
+def load_stills(root: Path) -> list[dict[str, Any]]:
+    """The still records of a rendered set (``root/labels.json``)."""
+    data = json.loads((root / "labels.json").read_text())
+    records: list[dict[str, Any]] = data["stills"]
+    return records
+
+
+def run_photos(root: Path, records: Sequence[dict[str, Any]]) -> list[Result]:
+    """Each still as a lone photograph (``Analyzer.analyze_image``, uncalibrated)."""
+    from twistcoach.pipeline import Analyzer
+
+    out = []
+    with Analyzer(workers=1) as analyzer:
+        for rec in records:
+            a = analyzer.analyze_image(root / rec["image"])
+            r = Result(
+                rec["image"], rec["body"], rec["camera"], rec["view"], "photo", rec["labels"]
+            )
+            r.detected = a.skeleton is not None
+            r.measurable = bool(a.view_measurable) and a.metrics is not None
+            r.recognized_view = str(a.view)
+            r.advice = a.view_advice
+            _fill(r, a.metrics)
+            out.append(r)
+    return out
+
+
+def run_calibrated(root: Path, records: Sequence[dict[str, Any]]) -> list[Result]:
+    """Stills measured as in a session: calibrated on the same camera's flat still.
+
+    Stills are estimated in static mode (they are separate renders, not a stream). When
+    the flat still gives no person or no calibration, every still of that camera counts
+    as refused (the app would ask to move the camera), never as measured.
+    """
+    from twistcoach.kinematics import CalibrationError, calibrate
+    from twistcoach.pipeline import image_estimator_factory
+    from twistcoach.sources import read_image
+    from twistcoach.tracking import TwistTracker
+
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for rec in records:
+        groups.setdefault((rec["body"], rec["camera"]), []).append(rec)
+    out = []
+    with image_estimator_factory() as estimator:
+        for group in groups.values():
+            skeletons = {
+                rec["image"]: estimator.estimate(read_image(root / rec["image"]), 0.0)
+                for rec in group
+            }
+            flat = [r for r in group if r["theta_cmd_deg"] == 0.0]
+            cal = None
+            advice = ""
+            if flat and skeletons[flat[0]["image"]] is not None:
+                try:
+                    cal = calibrate([skeletons[flat[0]["image"]]])  # type: ignore[list-item]
+                except CalibrationError as err:
+                    advice = str(err)
+            for rec in group:
+                r = Result(
+                    rec["image"],
+                    rec["body"],
+                    rec["camera"],
+                    rec["view"],
+                    "calibrated",
+                    rec["labels"],
+                )
+                skeleton = skeletons[rec["image"]]
+                r.detected = skeleton is not None
+                r.calibrated = cal is not None
+                if skeleton is not None and cal is not None:
+                    obs = TwistTracker(calibration=cal).update(0.0, skeleton)
+                    r.measurable = obs.view_measurable and obs.metrics is not None
+                    r.recognized_view = str(obs.view)
+                    r.advice = obs.view_advice
+                    _fill(r, obs.metrics)
+                else:
+                    r.advice = advice or "no person found"
+                out.append(r)
+    return out
+
+
+def run_video(video: Path, labels: dict[str, Any], name: str) -> list[Result]:
+    """A rendered clip through ``Analyzer.analyze_video`` (tracking mode, self-calibrating)."""
+    from twistcoach.pipeline import Analyzer
+
+    with Analyzer(workers=1) as analyzer:
+        analysis = analyzer.analyze_video(video)
+    frames = labels["frames"]
+    out = []
+    for fr in analysis.frames:
+        if fr.index >= len(frames):
+            break
+        truth = frames[fr.index]
+        obs = fr.observation
+        r = Result(
+            f"{name}#{fr.index}",
+            labels["body"],
+            labels["camera"],
+            labels["view"],
+            "video",
+            truth["labels"],
+        )
+        r.detected = fr.skeleton is not None
+        r.measurable = obs.view_measurable and obs.metrics is not None
+        r.recognized_view = str(obs.view)
+        r.advice = obs.view_advice
+        _fill(r, obs.metrics)
+        r.measured["t"] = fr.timestamp_s
+        out.append(r)
+    return out
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Error statistics of one metric over a set of results (degrees)."""
+
+    n: int
+    detection_rate: float
+    measured_rate: float
+    mae: float | None
+    bias: float | None
+    p95: float | None
+    worst: float | None
+    side_correct: float | None
+
+    def row(self) -> list[str]:
+        """Formatted cells for a markdown table."""
+
+        def f(x: float | None, pct: bool = False) -> str:
+            if x is None:
+                return "-"
+            return f"{100 * x:.0f}%" if pct else f"{x:.1f}"
+
+        return [
+            str(self.n),
+            f(self.detection_rate, True),
+            f(self.measured_rate, True),
+            f(self.mae),
+            f(self.bias),
+            f(self.p95),
+            f(self.worst),
+            f(self.side_correct, True),
+        ]
+
+
+def stats(results: Iterable[Result], label: str, max_abs_deg: float | None = 70.0) -> Stats:
+    """Detection, measured share and errors of ``label`` over ``results``.
+
+    Only results whose true knee drop is within ``max_abs_deg`` count (the thresholds
+    hold "up to 70 degrees"). The side is right when the measured drop side equals the
+    true one, over measured results whose true drop is at least 10 degrees.
+    """
+    rs = [
+        r
+        for r in results
+        if max_abs_deg is None or abs(float(r.labels["knee_drop_deg"])) <= max_abs_deg
+    ]
+    if not rs:
+        return Stats(0, 0.0, 0.0, None, None, None, None, None)
+    detected = sum(r.detected for r in rs)
+    errs = np.array([e for r in rs if (e := r.error(label)) is not None])
+    sides = [
+        r.measured.get("side") == r.labels["side"]
+        for r in rs
+        if r.measurable
+        and r.measured.get("knee_drop_deg") is not None
+        and abs(float(r.labels["knee_drop_deg"])) >= 10.0
+    ]
+    if len(errs) == 0:
+        return Stats(len(rs), detected / len(rs), 0.0, None, None, None, None, None)
+    abs_err = np.abs(errs)
+    return Stats(
+        n=len(rs),
+        detection_rate=detected / len(rs),
+        measured_rate=len(errs) / len(rs),
+        mae=float(abs_err.mean()),
+        bias=float(errs.mean()),
+        p95=float(np.percentile(abs_err, 95)),
+        worst=float(abs_err.max()),
+        side_correct=(sum(sides) / len(sides)) if sides else None,
+    )
+
+
+def refusal_rate(results: Iterable[Result]) -> float | None:
+    """Share of detected-or-not results where the app did not measure the knee drop."""
+    rs = list(results)
+    if not rs:
+        return None
+    refused = [not (r.measurable and r.measured.get("knee_drop_deg") is not None) for r in rs]
+    return sum(refused) / len(rs)

@@ -1,0 +1,280 @@
+"""Render the ground-truth stills and sequences into the render cache, with labels.
+
+Usage (from the repository root, in ``.venv-bench``)::
+
+    PYTHONPATH=bench .venv-bench/bin/python -m groundtruth.generate stills
+    PYTHONPATH=bench .venv-bench/bin/python -m groundtruth.generate sequences
+    PYTHONPATH=bench .venv-bench/bin/python -m groundtruth.generate ci      # tests/groundtruth
+    PYTHONPATH=bench .venv-bench/bin/python -m groundtruth.generate demo  # the demo clip
+
+Images already in the cache are not rendered again (labels are always recomputed: posing
+takes milliseconds). Layout of a set::
+
+    .cache/groundtruth/stills/labels.json         one record per image
+    .cache/groundtruth/stills/<body>/<camera>/theta_+45.jpg
+    .cache/groundtruth/sequences/<name>/labels.json  fps, camera, body, frames
+    .cache/groundtruth/sequences/<name>/frame_0000.jpg
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from groundtruth.env import RENDER_CACHE, REPO, configure
+
+STILL_SIZE = (960, 540)
+SEQ_SIZE = (960, 540)
+
+
+def _keypoints_2d(posed: Any, camera: Any, size: tuple[int, int]) -> dict[str, list[float]]:
+    names = list(posed.keypoints)
+    pts = np.array([posed.keypoints[n] for n in names])
+    mid_hip = (posed.keypoints[_lm("LEFT_HIP")] + posed.keypoints[_lm("RIGHT_HIP")]) / 2
+    xy = camera.project(pts, mid_hip, size)
+    return {
+        n.name.lower(): [round(float(x), 1), round(float(y), 1)]
+        for n, (x, y) in zip(names, xy, strict=True)
+    }
+
+
+def _lm(name: str) -> Any:
+    from twistcoach.landmarks import Landmark
+
+    return Landmark[name]
+
+
+def _write_jpeg(path: Path, rgb: np.ndarray, quality: int = 90) -> None:
+    import cv2
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+
+
+def _context() -> tuple[Any, Any, dict[str, Any], dict[str, Any], list[Any]]:
+    from groundtruth.body import BodyModel
+    from groundtruth.plan import bodies, by_name, cameras, rooms
+
+    model = BodyModel()
+    body_list = bodies()
+    return (
+        model,
+        None,
+        by_name(body_list, lambda b: b.name),
+        by_name(cameras(), lambda c: c.name),
+        [*zip(body_list, rooms(), strict=True)],
+    )
+
+
+def render_stills(
+    out: Path,
+    size: tuple[int, int] = STILL_SIZE,
+    body_names: list[str] | None = None,
+    camera_names: list[str] | None = None,
+    thetas: tuple[float, ...] | None = None,
+    quality: int = 90,
+) -> list[dict[str, Any]]:
+    """Render (or reuse) the stills and write ``labels.json``; returns the records."""
+    from groundtruth.body import PoseSpec
+    from groundtruth.labels import label_source
+    from groundtruth.plan import STILL_THETAS, cameras
+    from groundtruth.scene import Renderer
+
+    model, _, _, _, pairs = _context()
+    renderer = Renderer(size)
+    records: list[dict[str, Any]] = []
+    started = time.monotonic()
+    done = 0
+    for body, room in pairs:
+        if body_names and body.name not in body_names:
+            continue
+        for theta in thetas or STILL_THETAS:
+            posed = model.pose(body, PoseSpec(theta))
+            for cam in cameras():
+                if camera_names and cam.name not in camera_names:
+                    continue
+                rel = Path(body.name) / cam.name / f"theta_{theta:+04.0f}.jpg"
+                path = out / rel
+                if not path.exists():
+                    _write_jpeg(path, renderer.render(posed, cam, room), quality)
+                    done += 1
+                records.append(
+                    {
+                        "image": str(rel),
+                        "body": body.name,
+                        "camera": cam.name,
+                        "view": cam.view,
+                        "camera_spec": {
+                            "azimuth_deg": cam.azimuth_deg,
+                            "elevation_deg": cam.elevation_deg,
+                            "distance_m": cam.distance_m,
+                            "roll_deg": cam.roll_deg,
+                        },
+                        "size": list(size),
+                        "theta_cmd_deg": theta,
+                        "labels": posed.labels.to_dict(),
+                        "keypoints_2d": _keypoints_2d(posed, cam, size),
+                    }
+                )
+        print(
+            f"{body.name}: {len(records)} stills, {done} rendered, "
+            f"{time.monotonic() - started:.0f} s",
+            flush=True,
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "labels.json").write_text(
+        json.dumps({"label_source": label_source(), "stills": records}, indent=1)
+    )
+    return records
+
+
+def render_sequence(
+    spec: Any,
+    out: Path,
+    size: tuple[int, int] = SEQ_SIZE,
+    quality: int = 90,
+    fps: float | None = None,
+) -> dict[str, Any]:
+    """Render one sequence's frames (or reuse them) and write its ``labels.json``."""
+    from groundtruth.body import PoseSpec
+    from groundtruth.labels import label_source
+    from groundtruth.scene import Renderer
+
+    model, _, body_by, cam_by, pairs = _context()
+    room = dict((b.name, r) for b, r in pairs)[spec.body]
+    body, cam = body_by[spec.body], cam_by[spec.camera]
+    renderer = Renderer(size)
+    rate = fps or spec.fps
+    n = round(spec.duration * rate) + 1
+    frames = []
+    for i in range(n):
+        t = i / rate
+        theta, follow = spec.state(t)
+        posed = model.pose(body, PoseSpec(theta, follow))
+        path = out / f"frame_{i:04d}.jpg"
+        if not path.exists():
+            _write_jpeg(path, renderer.render(posed, cam, room), quality)
+        frames.append(
+            {
+                "t": round(t, 4),
+                "image": path.name,
+                "theta_cmd_deg": round(theta, 3),
+                "labels": posed.labels.to_dict(),
+                "keypoints_2d": _keypoints_2d(posed, cam, size),
+            }
+        )
+    drops = np.array([f["labels"]["knee_drop_deg"] for f in frames])
+    speeds = np.gradient(drops, 1.0 / rate)
+    for f, s in zip(frames, speeds, strict=True):
+        f["labels"]["speed_deg_s"] = round(float(s), 2)
+    data = {
+        "name": spec.name,
+        "body": spec.body,
+        "camera": spec.camera,
+        "view": cam.view,
+        "fps": rate,
+        "size": list(size),
+        "label_source": label_source(),
+        "frames": frames,
+    }
+    (out / "labels.json").write_text(json.dumps(data, indent=1))
+    return data
+
+
+def encode_mp4(
+    frames_dir: Path, fps: float, target: Path, size: tuple[int, int], crf: int = 30
+) -> None:
+    """H.264 mp4 of ``frame_%04d.jpg`` (needs Debian's ffmpeg)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            "ffmpeg", "-y", "-loglevel", "error", "-framerate", str(fps),
+            "-i", str(frames_dir / "frame_%04d.jpg"),
+            "-vf", f"scale={size[0]}:{size[1]}", "-c:v", "libx264", "-preset", "slow",
+            "-crf", str(crf), "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(target),
+        ],
+        check=True,
+    )  # fmt: skip
+
+
+def make_ci_set(target: Path) -> None:
+    """The small committed set in tests/groundtruth: stills and one short sequence.
+
+    Two bodies x five cameras x five angles at 640x360, JPEG quality 80, and a 9-second
+    sequence (knees up, a drop to the right, a hold, a return) at 10 fps as H.264.
+    """
+    from groundtruth.plan import Keyframe, SequenceSpec
+
+    stills = target / "stills"
+    if stills.exists():
+        shutil.rmtree(stills)
+    render_stills(
+        stills,
+        size=(640, 360),
+        body_names=["woman50_average", "man50_heavy"],
+        camera_names=["diag_r35_e45", "diag_l50_e30", "side_l_low", "feet_low", "top_down"],
+        thetas=(-70.0, -35.0, 0.0, 35.0, 70.0),
+        quality=80,
+    )
+    k = Keyframe
+    spec = SequenceSpec(
+        "ci_drop_right",
+        "woman25_slim",
+        "diag_r35_e45",
+        10,
+        (k(0.0, 0.0), k(2.0, 0.0), k(5.0, 55.0), k(7.0, 55.0), k(9.0, 0.0)),
+    )
+    frames_dir = RENDER_CACHE / "ci" / spec.name
+    data = render_sequence(spec, frames_dir, size=(640, 360), quality=90)
+    encode_mp4(frames_dir, spec.fps, target / f"{spec.name}.mp4", (640, 360), crf=26)
+    for f in data["frames"]:
+        f.pop("image")
+    data["video"] = f"{spec.name}.mp4"
+    (target / f"{spec.name}.json").write_text(json.dumps(data, indent=1))
+
+
+def make_demo(target: Path) -> None:
+    """examples/demo_session.mp4: a whole session, both sides, recommended view, 28 s."""
+    from groundtruth.plan import SequenceSpec, session
+
+    spec = SequenceSpec("demo_session", "woman50_average", "diag_r35_e45", 15, session(55.0))
+    frames_dir = RENDER_CACHE / "demo" / spec.name
+    render_sequence(spec, frames_dir, size=(640, 360), quality=92)
+    encode_mp4(frames_dir, spec.fps, target, (640, 360), crf=30)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(prog="groundtruth.generate", description=__doc__)
+    parser.add_argument("what", choices=["stills", "sequences", "ci", "demo", "all"])
+    parser.add_argument("--only", nargs="*", help="sequence names to render")
+    args = parser.parse_args(argv)
+    configure()
+    from groundtruth.plan import sequences
+
+    if args.what in ("stills", "all"):
+        render_stills(RENDER_CACHE / "stills")
+    if args.what in ("sequences", "all"):
+        for spec in sequences():
+            if args.only and spec.name not in args.only:
+                continue
+            started = time.monotonic()
+            render_sequence(spec, RENDER_CACHE / "sequences" / spec.name)
+            print(f"{spec.name}: {time.monotonic() - started:.0f} s", flush=True)
+    if args.what in ("ci", "all"):
+        make_ci_set(REPO / "tests" / "groundtruth")
+    if args.what in ("demo", "all"):
+        make_demo(REPO / "examples" / "demo_session.mp4")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""The ground-truth generator still runs (needs the bench extra: run by `make bench-test`).
+
+Not collected by `make test` (its testpaths are tests/), because torch and anny live only
+in .venv-bench.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from groundtruth.env import configure
+
+configure()
+
+from groundtruth.body import BodyModel, PoseSpec  # noqa: E402
+from groundtruth.plan import bodies, cameras, rooms, sequences  # noqa: E402
+from groundtruth.scene import Renderer  # noqa: E402
+from twistcoach.landmarks import Landmark  # noqa: E402
+
+pytestmark = [pytest.mark.slow, pytest.mark.groundtruth]
+
+
+@pytest.fixture(scope="module")
+def model() -> BodyModel:
+    return BodyModel()
+
+
+def test_plan_has_six_bodies_and_the_views() -> None:
+    names = [b.name for b in bodies()]
+    assert len(set(names)) == 6
+    assert {b.gender for b in bodies()} == {0.0, 1.0}
+    assert all(0.76 <= b.age <= 0.88 for b in bodies())  # adults on anny's scale
+    views = {c.view for c in cameras()}
+    assert views == {"oblique", "side", "feet_end", "head_end", "top_down"}
+    assert cameras() == cameras()  # deterministic from the seed
+    assert len(sequences()) >= 8
+
+
+def test_flat_pose_is_flat_and_twist_drops_to_the_right(model: BodyModel) -> None:
+    body = bodies()[1]
+    flat = model.pose(body, PoseSpec(0.0))
+    assert abs(flat.labels.knee_drop_deg) < 1.0
+    assert abs(flat.labels.shoulder_roll_deg) < 1.0
+    assert 80.0 < flat.labels.knee_flexion_deg < 115.0
+    twisted = model.pose(body, PoseSpec(45.0))
+    assert 38.0 < twisted.labels.knee_drop_deg < 50.0
+    assert twisted.labels.side == "right"
+    assert abs(twisted.labels.shoulder_roll_deg) < 3.0  # the spine unwinds the twist
+    lifted = model.pose(body, PoseSpec(45.0, shoulder_follow=0.35))
+    assert lifted.labels.shoulder_roll_deg > 10.0
+    # Deterministic: the same pose gives the same labels exactly.
+    assert model.pose(body, PoseSpec(45.0)).labels == twisted.labels
+
+
+def test_body_rests_on_the_floor(model: BodyModel) -> None:
+    for body in bodies():
+        posed = model.pose(body, PoseSpec(0.0))
+        z = posed.vertices[:, 2]
+        # The trunk touches the floor; heels and hands sink at most a few millimetres.
+        assert -0.004 <= z.min() <= 0.001
+        for foot in (Landmark.LEFT_HEEL, Landmark.RIGHT_HEEL):
+            assert -0.04 < posed.keypoints[foot][2] < 0.12
+        assert posed.keypoints[Landmark.NOSE][2] < 0.3  # the head rests, not floats
+
+
+def test_render_shows_a_person(model: BodyModel) -> None:
+    body, room = bodies()[0], rooms()[0]
+    posed = model.pose(body, PoseSpec(30.0))
+    image = Renderer((320, 180)).render(posed, cameras()[0], room)
+    assert image.shape == (180, 320, 3) and image.dtype == np.uint8
+    assert image.flags["C_CONTIGUOUS"]
+    # The person is not black (vertex colours kept) and covers a real part of the frame.
+    centre = image[60:120, 110:210].reshape(-1, 3).astype(float)
+    assert centre.std(axis=0).max() > 10.0
+    assert image.mean() > 40.0
