@@ -60,6 +60,8 @@ CENTRE_DEG = 5.0
 SHOULDER_LIFT_DEG = 10.0
 #: Knees closer than this (metres, at the knees) count as together (about a thigh's width).
 KNEES_TOGETHER_M = 0.2
+#: A calibration pose fitted much better with the knees dropped this far is refused.
+DROPPED_DEG = 20.0
 #: Confidence multiplier when no calibration was available (single photographs).
 UNCALIBRATED_FACTOR = 0.75
 
@@ -456,6 +458,8 @@ _PRIOR_SIGMA = np.array(
         0.15,
     ]
 )
+#: Weight of the shape priors against the image residual (fractions of body size).
+PRIOR_WEIGHT = 0.05
 #: Relative weights of the model landmarks in fits (ankles follow the rigid-leg model
 #: least well: in a real twist the feet stay near the floor).
 _POINT_WEIGHT = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.4, 0.4])
@@ -504,7 +508,7 @@ def _residuals(
             (params - _PRIOR_MEAN) / np.where(np.isfinite(_PRIOR_SIGMA), _PRIOR_SIGMA, 1.0),
             0.0,
         )
-        * 0.1
+        * PRIOR_WEIGHT
     )
     floor = np.maximum(0.0, 0.15 - params[:, _I["cz"]])[:, None] * 10.0
     # People hold cameras level: the image's x axis stays horizontal (weak, so that an
@@ -626,6 +630,8 @@ class Calibration:
     torso_px
         The image vector mid-hip -> mid-shoulder when calibrated, pixels (to tell whether
         the person still lies where they calibrated).
+    hip_px
+        The image position of the mid-hip when calibrated, pixels.
     """
 
     camera: Camera
@@ -641,6 +647,7 @@ class Calibration:
     frames: int = 1
     neutral: bool = True
     torso_px: tuple[float, float] = (0.0, 0.0)
+    hip_px: tuple[float, float] = (0.0, 0.0)
 
     @property
     def elevation_deg(self) -> float:
@@ -703,23 +710,12 @@ def _fit_camera(
         free[[_I["theta"], _I["rho"], _I["sigma"]]] = False
         fits, rms = _fit(model, starts, free, obs, weight, scale, focal, principal)
     else:
-        # Jointly: start each camera with the knees to either side and centred.
-        batches = []
-        for theta in (-50.0, 0.0, 50.0):
-            s = starts.copy()
-            s[:, _I["theta"]] = math.radians(theta)
-            batches.append(s)
+        # Without a neutral pose the legs say little about the camera: fit it to the torso
+        # lying flat on the floor, with the camera held level (as people hold cameras).
+        free[6:] = False
+        weight = weight * np.array([1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0])
         fits, rms = _fit(
-            model,
-            np.concatenate(batches),
-            free,
-            obs,
-            weight,
-            scale,
-            focal,
-            principal,
-            iterations=25,
-            level_weight=0.05,
+            model, starts, free, obs, weight, scale, focal, principal, level_weight=1.0
         )
     total = rms + 0.02 * np.abs(fits[:, _I["theta"]])  # prefer small drops when ambiguous
     best = int(np.argmin(total))
@@ -756,6 +752,10 @@ def _calibration_from_params(
         frames=frames,
         neutral=neutral,
         torso_px=_torso_vector(xy),
+        hip_px=(
+            float(xy[Landmark.LEFT_HIP][0] + xy[Landmark.RIGHT_HIP][0]) / 2,
+            float(xy[Landmark.LEFT_HIP][1] + xy[Landmark.RIGHT_HIP][1]) / 2,
+        ),
     )
 
 
@@ -769,16 +769,20 @@ def _torso_vector(xy: FloatArray) -> tuple[float, float]:
 def still_in_place(calibration: Calibration, skeleton: Skeleton, *, tolerance: float = 0.3) -> bool:
     """True when the torso in the image is about where and how long it was at calibration.
 
-    A person who sits or stands up changes the torso's image vector a lot; one who twists
-    while lying changes it little. ``tolerance`` is the largest change of the vector as a
-    fraction of its calibrated length.
+    A person who sits or stands up, or gets up and walks away, changes the torso's image
+    vector or the mid-hip's place a lot; one who twists while lying changes them little.
+    ``tolerance`` is the largest change of either, as a fraction of the calibrated torso's
+    image length.
     """
     ref = np.array(calibration.torso_px)
     length = float(np.linalg.norm(ref))
     if length < 1.0:
         return True
-    now = np.array(_torso_vector(skeleton.image_xy))
-    return float(np.linalg.norm(now - ref)) / length <= tolerance
+    xy = skeleton.image_xy
+    now = np.array(_torso_vector(xy))
+    hip = (xy[Landmark.LEFT_HIP] + xy[Landmark.RIGHT_HIP]) / 2
+    moved = float(np.linalg.norm(hip - np.array(calibration.hip_px)))
+    return max(float(np.linalg.norm(now - ref)), moved) / length <= tolerance
 
 
 def calibrate(
@@ -787,7 +791,7 @@ def calibrate(
     model: BodyModel | None = None,
     min_visibility: float = 0.5,
     max_motion: float = 0.05,
-    max_residual: float = 0.08,
+    max_residual: float = 0.04,
 ) -> Calibration:
     """Calibrate the camera and body from frames of a neutral supine pose.
 
@@ -835,9 +839,43 @@ def calibrate(
             "this does not look like lying on your back with knees up and feet flat "
             f"(the body model fits with {rms:.0%} error)"
         )
-    if not math.radians(15) <= params[_I["phi"]] <= math.radians(85):
+    if not (
+        math.radians(15) <= params[_I["phi"]] <= math.radians(85)
+        and params[_I["kappa"]] >= math.radians(45)
+    ):
         raise CalibrationError("bend your knees so they point up, feet flat on the floor")
+    if _looks_dropped(xy, vis, image_size, model, params, rms):
+        raise CalibrationError("your knees seem dropped to one side: bring them up to the middle")
     return _calibration_from_params(xy, params, model, image_size, rms, len(skeletons), True)
+
+
+def _looks_dropped(
+    xy: FloatArray,
+    vis: FloatArray,
+    image_size: tuple[int, int],
+    model: BodyModel,
+    neutral: FloatArray,
+    neutral_rms: float,
+) -> bool:
+    """True when letting the knees drop (and the camera move) explains the frames much
+    better than the neutral pose: a twisted pose must not become "zero"."""
+    starts = np.repeat(neutral[None, :], 4, axis=0)
+    starts[:, _I["theta"]] = np.radians([-60.0, -30.0, 30.0, 60.0])
+    free = np.ones(_NP, dtype=bool)
+    free[[_I["rho"], _I["sigma"]]] = False
+    weight = np.clip(vis[_MODEL_INDEX], 0.05, 1.0) * _POINT_WEIGHT
+    fits, rms = _fit(
+        model,
+        starts,
+        free,
+        xy[_MODEL_INDEX],
+        weight,
+        _body_scale_px(xy),
+        default_focal(image_size),
+        np.array(image_size, dtype=np.float64) / 2,
+    )
+    dropped = np.abs(fits[:, _I["theta"]]) > math.radians(DROPPED_DEG)
+    return bool(np.any(dropped & (rms < 0.7 * neutral_rms)))
 
 
 def estimate_calibration(skeleton: Skeleton, *, model: BodyModel | None = None) -> Calibration:
@@ -861,9 +899,11 @@ _THETA_COARSE = np.radians(np.arange(-120.0, 120.5, 2.0))
 _ROLL_COARSE = np.radians(np.arange(-90.0, 90.5, 2.0))
 _FINE = np.radians(np.arange(-2.0, 2.05, 0.2))
 _PHI_OFFSETS = np.radians(np.arange(-10.0, 10.5, 5.0))
-_KAPPA_GRID = np.radians(np.arange(0.0, 170.5, 2.0))
+_AZIMUTHS = np.radians(np.arange(-180.0, 180.0, 3.0))
+#: Height of the ankle landmarks above the floor with the feet flat, metres.
+_ANKLE_HEIGHT = 0.07
 #: Weight of the prior holding the thigh elevation near its calibrated value, per radian.
-_PHI_PRIOR = 0.1
+_PHI_PRIOR = 1.0
 #: Two sides whose residuals differ by less than this (fraction of body size) are
 #: indistinguishable: the knee drop's direction is then unknown.
 AMBIGUITY_MARGIN = 0.03
@@ -935,16 +975,16 @@ def _placement(cal: Calibration, xy: FloatArray) -> tuple[FloatArray, float]:
     return np.array([hip[0], hip[1], 0.0]), yaw
 
 
-def _to_world(points: FloatArray, origin: FloatArray, yaw: float) -> FloatArray:
+def _placed_camera(cam: Camera, origin: FloatArray, yaw: float) -> Camera:
+    """The camera seen from a body turned by ``yaw`` about "up" and moved to ``origin``:
+    projecting model-frame points through it equals placing them, then projecting."""
     c, s = math.cos(yaw), math.sin(yaw)
     rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-    return np.asarray(points @ rot.T + origin, dtype=np.float64)
+    return Camera(cam.rotation @ rot, rot.T @ (cam.centre - origin), cam.focal_px, cam.principal)
 
 
 def _line_search(
-    cal: Calibration,
-    origin: FloatArray,
-    yaw: float,
+    cam: Camera,
     centre: FloatArray,
     half_width: float,
     obs_vec: FloatArray,
@@ -962,9 +1002,7 @@ def _line_search(
     grid = _ROLL_COARSE
     for _ in range(2):
         lateral = half_width * np.stack([np.cos(grid), np.zeros_like(grid), np.sin(grid)], -1)
-        px = cal.camera.project(
-            _to_world(np.stack([centre + lateral, centre - lateral], 1), origin, yaw)
-        )
+        px = cam.project(np.stack([centre + lateral, centre - lateral], 1))
         cost = np.sum((px[:, 0] - px[:, 1] - obs_vec) ** 2, axis=1)
         i = int(np.argmin(cost))
         best = _refine(grid, cost, i)
@@ -974,8 +1012,7 @@ def _line_search(
 
 def _knee_cost(
     cal: Calibration,
-    origin: FloatArray,
-    yaw: float,
+    cam: Camera,
     theta: FloatArray,
     phi: FloatArray,
     obs_vec: FloatArray,
@@ -995,14 +1032,14 @@ def _knee_cost(
         ),
         axis=-1,
     )
-    px = cal.camera.project(_to_world(knee, origin, yaw))
+    px = cam.project(knee)
     err = np.sum((px - hip_px - obs_vec) ** 2, axis=-1) / scale**2
     # A weak prior keeps the thigh elevation near its calibrated value.
     return np.asarray(err + (_PHI_PRIOR * (phi - cal.phi_rad)) ** 2, dtype=np.float64)
 
 
 def _knee_search(
-    cal: Calibration, origin: FloatArray, yaw: float, xy: FloatArray, scale: float
+    cal: Calibration, cam: Camera, xy: FloatArray, scale: float
 ) -> tuple[KneeFit, float]:
     """Knee drop by a coarse-to-fine 2-D search over (theta, thigh elevation).
 
@@ -1012,18 +1049,16 @@ def _knee_search(
     obs_vec = (xy[Landmark.LEFT_KNEE] + xy[Landmark.RIGHT_KNEE]) / 2 - (
         xy[Landmark.LEFT_HIP] + xy[Landmark.RIGHT_HIP]
     ) / 2
-    hip_px = cal.camera.project(_to_world(np.array([0.0, 0.0, cal.model.hip_height]), origin, yaw))
+    hip_px = cam.project(np.array([0.0, 0.0, cal.model.hip_height]))
     phis = cal.phi_rad + _PHI_OFFSETS
-    err = _knee_cost(
-        cal, origin, yaw, _THETA_COARSE[:, None], phis[None, :], obs_vec, hip_px, scale
-    )
+    err = _knee_cost(cal, cam, _THETA_COARSE[:, None], phis[None, :], obs_vec, hip_px, scale)
     best_phi = np.argmin(err, axis=1)
     curve = err[np.arange(len(_THETA_COARSE)), best_phi]
     i = int(np.argmin(curve))
     # Fine search around the coarse minimum.
     fine_t = _THETA_COARSE[i] + _FINE
     fine_p = phis[best_phi[i]] + _FINE
-    fine = _knee_cost(cal, origin, yaw, fine_t[:, None], fine_p[None, :], obs_vec, hip_px, scale)
+    fine = _knee_cost(cal, cam, fine_t[:, None], fine_p[None, :], obs_vec, hip_px, scale)
     j, k = np.unravel_index(int(np.argmin(fine)), fine.shape)
     theta = _refine(fine_t, fine[:, k], int(j))
     phi = _refine(fine_p, fine[j, :], int(k))
@@ -1042,18 +1077,31 @@ def _knee_search(
     return KneeFit(theta_deg, res, mirror_deg, mirror_res, ambiguous), phi
 
 
-def _kappa_search(
-    cal: Calibration, origin: FloatArray, yaw: float, xy: FloatArray, theta: float, phi: float
-) -> float:
-    """Knee flexion (radians) so the model's mid-knee -> mid-ankle fits the image."""
-    pts = cal.model.points(theta, 0.0, 0.0, phi, _KAPPA_GRID, cal.width_scale, cal.leg_scale)
-    px = cal.camera.project(_to_world(pts[:, [_LK, _RK, _LA, _RA]], origin, yaw))
-    model_vec = (px[:, 2] + px[:, 3]) / 2 - (px[:, 0] + px[:, 1]) / 2
+def _shank_search(cal: Calibration, cam: Camera, xy: FloatArray, knee: FloatArray) -> FloatArray:
+    """Where the mid-ankle is (model frame, shape (3,)), with the feet on the floor.
+
+    The feet stay flat on the floor in a supine twist, so the ankle lies on the circle
+    where the sphere of a shank's length around the knee meets the plane of the ankle's
+    height; the point of that circle that best fits the image's knee -> ankle vector wins.
+    """
+    model = cal.model
+    shank = model.shank_length * cal.leg_scale
+    dz = _ANKLE_HEIGHT - float(knee[2])
+    radius = math.sqrt(max(shank**2 - dz**2, 0.0))
+    ankle = np.stack(
+        [
+            knee[0] + radius * np.cos(_AZIMUTHS),
+            knee[1] + radius * np.sin(_AZIMUTHS),
+            np.full_like(_AZIMUTHS, knee[2] + dz),
+        ],
+        axis=-1,
+    )
+    model_vec = cam.project(ankle) - cam.project(knee)
     obs_vec = (xy[Landmark.LEFT_ANKLE] + xy[Landmark.RIGHT_ANKLE]) / 2 - (
         xy[Landmark.LEFT_KNEE] + xy[Landmark.RIGHT_KNEE]
     ) / 2
     cost = np.sum((model_vec - obs_vec) ** 2, axis=1)
-    return _refine(_KAPPA_GRID, cost, int(np.argmin(cost)))
+    return np.asarray(ankle[int(np.argmin(cost))], dtype=np.float64)
 
 
 _UP = np.array([0.0, 0.0, 1.0])
@@ -1108,30 +1156,30 @@ def measure_details(
     factor = 1.0 if calibrated else UNCALIBRATED_FACTOR
 
     model = cal.model
+    cam = _placed_camera(cal.camera, origin, yaw)
     rho, rho_res = _line_search(
-        cal,
-        origin,
-        yaw,
+        cam,
         np.array([0.0, 0.0, model.hip_height]),
         model.hip_width * cal.width_scale / 2,
         xy[Landmark.LEFT_HIP] - xy[Landmark.RIGHT_HIP],
         scale,
     )
     sigma, sigma_res = _line_search(
-        cal,
-        origin,
-        yaw,
+        cam,
         np.array([0.0, model.torso_length, model.shoulder_height]),
         model.shoulder_width * cal.width_scale / 2,
         xy[Landmark.LEFT_SHOULDER] - xy[Landmark.RIGHT_SHOULDER],
         scale,
     )
-    knee, phi = _knee_search(cal, origin, yaw, xy, scale)
+    knee, phi = _knee_search(cal, cam, xy, scale)
     theta = math.radians(knee.theta_deg)
-    kappa = _kappa_search(cal, origin, yaw, xy, theta, phi)
     # Report the fitted body's angles by THE definitions (body_angles_3d), so measurements
     # and ground-truth labels mean exactly the same thing.
-    fitted = model.points(theta, rho, sigma, phi, kappa, cal.width_scale, cal.leg_scale)
+    fitted = model.points(theta, rho, sigma, phi, cal.kappa_rad, cal.width_scale, cal.leg_scale)
+    mid_knee = (fitted[_LK] + fitted[_RK]) / 2
+    ankle = _shank_search(cal, cam, xy, mid_knee)
+    fitted[_LA] = ankle + (fitted[_LK] - mid_knee)
+    fitted[_RA] = ankle + (fitted[_RK] - mid_knee)
     angles = body_angles_3d(dict(zip(MODEL_LANDMARKS, fitted, strict=True)), _UP)
     if not view_measurable(cal):
         knee = replace(knee, ambiguous=True)

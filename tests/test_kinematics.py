@@ -1,0 +1,314 @@
+"""Kinematics: the 3D definitions with exact answers, and recovering known angles from
+synthetic people photographed through pinhole cameras (tests/synthetic.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from synthetic import VIEWS, PinholeCamera, labels, photograph, supine_twist_3d
+from twistcoach.kinematics import (
+    BodyModel,
+    Calibration,
+    CalibrationError,
+    Camera,
+    body_angles_3d,
+    calibrate,
+    look_at,
+    matrix_to_rotvec,
+    measure,
+    measure_details,
+    rotvec_to_matrix,
+    still_in_place,
+    view_measurable,
+)
+from twistcoach.landmarks import Landmark
+from twistcoach.metrics import Side, View
+
+L = Landmark
+UP = np.array([0.0, 0.0, 1.0])
+
+
+def _body(knee: list[float], **extra: list[float]) -> dict[L, np.ndarray]:
+    """Hips at the origin, shoulders along +y, both knees at ``knee`` (+-5 cm in x)."""
+    points = {
+        L.LEFT_HIP: [0.1, 0.0, 0.0],
+        L.RIGHT_HIP: [-0.1, 0.0, 0.0],
+        L.LEFT_SHOULDER: [0.2, 0.5, 0.0],
+        L.RIGHT_SHOULDER: [-0.2, 0.5, 0.0],
+        L.LEFT_KNEE: [knee[0] + 0.05, knee[1], knee[2]],
+        L.RIGHT_KNEE: [knee[0] - 0.05, knee[1], knee[2]],
+        L.LEFT_ANKLE: [knee[0] + 0.05, knee[1] - 0.4, knee[2]],
+        L.RIGHT_ANKLE: [knee[0] - 0.05, knee[1] - 0.4, knee[2]],
+    }
+    for name, value in extra.items():
+        points[L[name]] = value
+    return {k: np.array(v, dtype=float) for k, v in points.items()}
+
+
+# -- the 3D definitions, literal arrays --------------------------------------------------
+
+
+def test_knee_drop_literal() -> None:
+    # The person's right is -x (lying on the back, head at +y, face up +z).
+    assert body_angles_3d(_body([-1, 0, 1]), UP).knee_drop_deg == pytest.approx(45.0)
+    assert body_angles_3d(_body([1, 0, 1]), UP).knee_drop_deg == pytest.approx(-45.0)
+    assert body_angles_3d(_body([0, 0, 1]), UP).knee_drop_deg == pytest.approx(0.0)
+    assert body_angles_3d(_body([-1, 0, 0]), UP).knee_drop_deg == pytest.approx(90.0)
+    # Along the long axis does not count: only the transverse plane.
+    assert body_angles_3d(_body([-1, -3, 1]), UP).knee_drop_deg == pytest.approx(45.0)
+
+
+def test_knee_drop_uses_the_plane_across_the_body_when_up_is_tilted() -> None:
+    # "up" tilted towards the head: its component along the long axis is removed.
+    up = np.array([0.0, 1.0, 1.0])
+    assert body_angles_3d(_body([-1, 0, 1]), up).knee_drop_deg == pytest.approx(45.0)
+
+
+def test_rolls_and_twist_literal() -> None:
+    body = _body(
+        [0, -0.3, 0.3],
+        LEFT_HIP=[1.0, 0.0, 1.0],
+        RIGHT_HIP=[-1.0, 0.0, -1.0],
+        LEFT_SHOULDER=[math.sqrt(3), 0.5, 1.0],
+        RIGHT_SHOULDER=[-math.sqrt(3), 0.5, -1.0],
+    )
+    angles = body_angles_3d(body, UP)
+    assert angles.pelvis_roll_deg == pytest.approx(45.0)  # left hip up: rolling right
+    assert angles.shoulder_roll_deg == pytest.approx(30.0)
+    assert angles.twist_deg == pytest.approx(15.0)
+
+
+def test_knee_flexion_literal() -> None:
+    # Thighs run from (+-0.1, 0, 0) to (+-0.05, -1, 0); a straight shank continues them.
+    straight = _body([0, -1, 0], LEFT_ANKLE=[0.0, -2.0, 0.0], RIGHT_ANKLE=[0.0, -2.0, 0.0])
+    assert body_angles_3d(straight, UP).knee_flexion_deg == pytest.approx(0.0, abs=1e-5)
+    bent = _body([0, -1, 0], LEFT_ANKLE=[0.05, -1.0, -1.0], RIGHT_ANKLE=[-0.05, -1.0, -1.0])
+    assert body_angles_3d(bent, UP).knee_flexion_deg == pytest.approx(90.0)
+
+
+def test_definitions_reject_degenerate_input() -> None:
+    with pytest.raises(ValueError, match="long axis"):
+        body_angles_3d(_body([0, 0, 1]), np.array([0.0, 1.0, 0.0]))
+    partial = _body([0, 0, 1])
+    del partial[L.LEFT_KNEE]
+    with pytest.raises(ValueError, match="LEFT_KNEE"):
+        body_angles_3d(partial, UP)
+
+
+def test_body_model_is_posed_by_the_definitions() -> None:
+    # With hips and shoulders at one height the model's angles are exactly its parameters.
+    model = BodyModel(hip_height=0.1, shoulder_height=0.1)
+    for theta, rho, sigma in [(0, 0, 0), (30, 20, 5), (-60, -35, -10), (85, 50, 0)]:
+        pts = model.points(math.radians(theta), math.radians(rho), math.radians(sigma))
+        angles = body_angles_3d({lm: pts[i] for i, lm in enumerate(_MODEL)}, UP)
+        assert angles.knee_drop_deg == pytest.approx(theta)
+        assert angles.pelvis_roll_deg == pytest.approx(rho)
+        assert angles.shoulder_roll_deg == pytest.approx(sigma)
+        # Knees 12 cm apart, hips 20 cm: the thighs converge, bending the knee a little.
+        assert angles.knee_flexion_deg == pytest.approx(100.0, abs=1.0)
+
+
+_MODEL = (
+    L.LEFT_HIP,
+    L.RIGHT_HIP,
+    L.LEFT_SHOULDER,
+    L.RIGHT_SHOULDER,
+    L.LEFT_KNEE,
+    L.RIGHT_KNEE,
+    L.LEFT_ANKLE,
+    L.RIGHT_ANKLE,
+)
+
+
+def test_synthetic_labels() -> None:
+    # The synthetic body's labels by the definitions: zero when neutral, the commanded
+    # rotation within a few degrees otherwise (the long axis tilts slightly).
+    neutral = labels(supine_twist_3d(0.0))
+    assert neutral.knee_drop_deg == pytest.approx(0.0, abs=1e-9)
+    assert neutral.pelvis_roll_deg == pytest.approx(0.0, abs=1e-9)
+    dropped = labels(supine_twist_3d(45.0, 20.0, -5.0))
+    assert dropped.knee_drop_deg == pytest.approx(47.3, abs=0.1)
+    assert dropped.pelvis_roll_deg == pytest.approx(20.0, abs=0.5)
+    assert dropped.shoulder_roll_deg == pytest.approx(-5.0, abs=0.5)
+
+
+# -- camera helpers ----------------------------------------------------------------------
+
+
+def test_rotation_round_trip() -> None:
+    for vec in ([0.0, 0.0, 0.0], [0.3, -0.2, 0.1], [0.0, math.pi - 1e-3, 0.0], [1.0, 1.0, 1.0]):
+        v = np.array(vec)
+        np.testing.assert_allclose(
+            rotvec_to_matrix(matrix_to_rotvec(rotvec_to_matrix(v))), rotvec_to_matrix(v), atol=1e-6
+        )
+    m = rotvec_to_matrix(np.array([0.0, 0.0, math.pi / 2]))
+    np.testing.assert_allclose(m @ [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], atol=1e-12)
+
+
+def test_camera_projects_its_target_to_the_centre() -> None:
+    centre, target = np.array([1.0, -2.0, 1.5]), np.array([0.0, 0.2, 0.1])
+    cam = Camera(look_at(centre, target), centre, 1000.0, np.array([640.0, 360.0]))
+    np.testing.assert_allclose(cam.project(target), [640.0, 360.0], atol=1e-9)
+    # The world's up is the image's up (y decreases).
+    assert cam.project(target + np.array([0.0, 0.0, 0.1]))[1] < 360.0
+    np.testing.assert_allclose(
+        cam.ray(np.array([640.0, 360.0])), (target - centre) / np.linalg.norm(target - centre)
+    )
+
+
+# -- calibration -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("view", "expected"),
+    [
+        ("diagonal_right", View.OBLIQUE),
+        ("diagonal_left", View.OBLIQUE),
+        ("top_down", View.TOP_DOWN),
+        ("head_end", View.HEAD_END),
+        ("feet_end_raised", View.FEET_END),
+        ("side", View.SIDE),
+    ],
+)
+def test_calibration_recovers_the_view(view: str, expected: View) -> None:
+    cam = VIEWS[view]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    assert cal.view is expected
+    assert cal.residual < 0.03
+    assert cal.neutral
+    if expected is not View.TOP_DOWN:
+        assert cal.elevation_deg == pytest.approx(cam.elevation_deg, abs=8.0)
+    assert view_measurable(cal) is (expected is not View.SIDE)
+
+
+def test_calibration_refuses_bad_frames() -> None:
+    cam = VIEWS["diagonal_right"]
+    with pytest.raises(CalibrationError, match="no frames"):
+        calibrate([])
+    hidden = photograph(supine_twist_3d(0.0), cam, dropped=(L.LEFT_HIP,))
+    with pytest.raises(CalibrationError, match="left hip"):
+        calibrate([hidden])
+    moving = [photograph(supine_twist_3d(a), cam, timestamp_s=a / 10) for a in (0.0, 30.0)]
+    with pytest.raises(CalibrationError, match="moved"):
+        calibrate(moving)
+
+
+@pytest.mark.parametrize("view", ["diagonal_right", "top_down"])
+@pytest.mark.parametrize("drop", [-60.0, 60.0, 90.0])
+def test_calibration_refuses_dropped_knees(view: str, drop: float) -> None:
+    # A twisted pose must never become the session's "zero".
+    with pytest.raises(CalibrationError, match="dropped to one side"):
+        calibrate([photograph(supine_twist_3d(drop), VIEWS[view])])
+
+
+# -- measuring ---------------------------------------------------------------------------
+
+#: (view, mean tolerance, worst tolerance) in degrees of knee drop, perfect landmarks,
+#: drops from -70 to +70 with the pelvis following at 60 % and the shoulders at 10 %.
+ACCURACY = [
+    ("diagonal_right", 4.0, 8.0),
+    ("diagonal_left", 4.0, 8.0),
+    ("diagonal_wide", 5.5, 10.0),
+    ("top_down", 7.5, 14.0),
+    ("head_end", 5.0, 7.0),
+    ("feet_end_raised", 6.0, 9.0),
+]
+DROPS = (-70.0, -45.0, -20.0, 0.0, 20.0, 45.0, 70.0)
+
+
+def _errors(cal: Calibration, cam: PinholeCamera, noise: float) -> list[float]:
+    errors = []
+    for i, drop in enumerate(DROPS):
+        pts = supine_twist_3d(drop, 0.6 * drop, 0.1 * drop)
+        metrics = measure(photograph(pts, cam, noise_px=noise, seed=i), cal)
+        assert metrics.knee_drop.value is not None, f"knee drop unknown at {drop}"
+        errors.append(abs(metrics.knee_drop.value - labels(pts).knee_drop_deg))
+    return errors
+
+
+@pytest.mark.parametrize(("view", "mean_tol", "worst_tol"), ACCURACY)
+def test_knee_drop_recovered(view: str, mean_tol: float, worst_tol: float) -> None:
+    cam = VIEWS[view]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    errors = _errors(cal, cam, 0.0)
+    assert np.mean(errors) <= mean_tol
+    assert max(errors) <= worst_tol
+
+
+def test_knee_drop_with_pixel_noise() -> None:
+    cam = VIEWS["diagonal_right"]
+    frames = [photograph(supine_twist_3d(0.0), cam, noise_px=2.0, seed=s) for s in range(10)]
+    cal = calibrate(frames)
+    errors = _errors(cal, cam, 2.0)
+    assert np.mean(errors) <= 7.0
+    assert max(errors) <= 12.0
+
+
+def test_rolls_recovered_and_signs() -> None:
+    cam = VIEWS["diagonal_right"]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    pts = supine_twist_3d(50.0, 30.0, 15.0)
+    truth = labels(pts)
+    m = measure(photograph(pts, cam), cal)
+    assert m.pelvis_roll.value == pytest.approx(truth.pelvis_roll_deg, abs=4.0)
+    assert m.shoulder_roll.value == pytest.approx(truth.shoulder_roll_deg, abs=4.0)
+    assert m.twist.value == pytest.approx(truth.twist_deg, abs=6.0)
+    assert m.drop_side is Side.RIGHT
+    assert m.lifted_shoulder is Side.LEFT  # rolling right lifts the left shoulder
+    assert m.knee_flexion.value == pytest.approx(truth.knee_flexion_deg, abs=20.0)
+    assert m.speed.value is None  # the tracker fills it
+    left = measure(photograph(supine_twist_3d(-50.0, -30.0, 0.0), cam), cal)
+    assert left.drop_side is Side.LEFT
+    assert left.lifted_shoulder is None
+    neutral = measure(photograph(supine_twist_3d(0.0), cam), cal)
+    assert neutral.drop_side is Side.CENTRE
+    assert neutral.knees_together is True
+
+
+def test_side_view_is_refused() -> None:
+    cam = VIEWS["side"]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    for drop in (-45.0, 45.0):
+        details = measure_details(photograph(supine_twist_3d(drop), cam, noise_px=1.0), cal)
+        assert details.knee is not None and details.knee.ambiguous
+        assert details.metrics.knee_drop.value is None
+        assert details.metrics.drop_side is None
+
+
+def test_dropped_landmarks_make_measures_unknown() -> None:
+    cam = VIEWS["diagonal_right"]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    pts = supine_twist_3d(40.0, 20.0)
+    no_knee = measure(photograph(pts, cam, dropped=(L.RIGHT_KNEE,)), cal)
+    assert no_knee.knee_drop.value is None
+    assert no_knee.confidence < 0.5
+    assert no_knee.pelvis_roll.value is not None  # the hips are still seen
+    no_shoulder = measure(photograph(pts, cam, dropped=(L.LEFT_SHOULDER,)), cal)
+    assert no_shoulder.shoulder_roll.value is None
+    assert no_shoulder.twist.value is None
+    assert no_shoulder.knee_drop.value is not None
+    # Dropped ankles only cost the knee flexion.
+    no_ankles = measure(photograph(pts, cam, dropped=(L.LEFT_ANKLE, L.RIGHT_ANKLE)), cal)
+    assert no_ankles.knee_flexion.value is None
+    assert no_ankles.knee_drop.value is not None
+
+
+def test_uncalibrated_measure_has_lower_confidence() -> None:
+    cam = VIEWS["diagonal_right"]
+    sk = photograph(supine_twist_3d(30.0), cam)
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    calibrated = measure(sk, cal, min_confidence=0.0)
+    single = measure(sk, None, min_confidence=0.0)
+    assert single.confidence < calibrated.confidence
+    assert single.knee_drop.confidence <= 0.75 * calibrated.knee_drop.confidence + 1e-9
+
+
+def test_still_in_place() -> None:
+    cam = VIEWS["diagonal_right"]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    assert still_in_place(cal, photograph(supine_twist_3d(60.0, 40.0), cam))
+    moved = supine_twist_3d(0.0) + np.array([0.0, 0.8, 0.0])
+    assert not still_in_place(cal, photograph(moved, cam))
