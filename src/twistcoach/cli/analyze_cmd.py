@@ -1,0 +1,201 @@
+"""``twistcoach analyze``: measure twists in photographs and videos, write reports.
+
+For each input a folder ``OUT/<name>/`` receives ``summary.json``; videos also get
+``metrics.csv`` (one row per frame) and ``report.html`` (plots inline); ``--annotate`` adds
+``annotated.png`` (photos) or ``annotated.mp4`` (videos). ``OUT/summaries.json`` lists every
+summary, including failed inputs with their ``error``.
+
+A bad input never stops the batch: its error is printed (naming the file) and the others go
+on. Exit status: 0 when at least one input was analysed, 2 when every input failed or the
+options are wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+DEFAULT_OUT = Path("twistcoach-analysis")
+
+
+def _folder_name(path: Path, used: set[str]) -> str:
+    """A folder name from the file name, made unique within this run."""
+    base = "".join(c if c.isalnum() or c in "-_." else "_" for c in path.stem) or "input"
+    name, n = base, 2
+    while name in used:
+        name, n = f"{base}-{n}", n + 1
+    used.add(name)
+    return name
+
+
+def run_analyze(
+    inputs: list[Path],
+    out: Path,
+    *,
+    as_json: bool,
+    annotate: bool,
+    cap_deg: float,
+    workers: int,
+) -> int:
+    """Analyse every input; return the exit status (see the module docs)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from twistcoach import report
+    from twistcoach.pipeline import Analyzer
+    from twistcoach.sources import MediaError, VideoSource, is_image_path, read_image
+
+    # soft_wrap: never break an error line (and the file name in it) at the terminal width.
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    if not 0.0 < cap_deg <= 90.0:
+        err.print(f"[red]error:[/] --cap must be between 0 and 90 degrees, got {cap_deg:g}")
+        return 2
+    if out.exists() and not out.is_dir():
+        err.print(f"[red]error:[/] --out {out} exists and is not a folder")
+        return 2
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        err.print(f"[red]error:[/] cannot create the output folder {out}: {e.strerror}")
+        return 2
+    thresholds = report.ReportThresholds.from_coaching_rules()
+
+    # Probe the videos first: their frame counts size the progress bars, and worker
+    # processes are started only when at least one video can be read.
+    totals: dict[Path, int] = {}
+    any_video = False
+    for path in inputs:
+        frames = 1
+        if not is_image_path(path):
+            try:
+                with VideoSource(path) as probe:
+                    frames = probe.expected_frames or 1
+                any_video = True
+            except MediaError:
+                frames = 1
+        totals[path] = frames
+
+    summaries: list[dict[str, Any]] = []
+    used: set[str] = set()
+    failures = 0
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=False,
+    )
+    with Analyzer(workers=workers) as analyzer, progress:
+        if any_video:
+            analyzer.prestart()
+        for path in inputs:
+            task = progress.add_task(path.name[:40], total=totals[path])
+            folder = out / _folder_name(path, used)
+            kind = "image" if is_image_path(path) else "video"
+            try:
+                outputs: dict[str, str] = {}
+                if kind == "image":
+                    image = analyzer.analyze_image(path)
+                    summary = report.image_summary(image)
+                    folder.mkdir(parents=True, exist_ok=True)
+                    if annotate:
+                        target = folder / "annotated.png"
+                        report.write_annotated_image(target, read_image(path), image, cap_deg)
+                        outputs["annotated"] = str(target)
+                    progress.update(task, completed=1)
+                else:
+
+                    def advance(n: int, task_id: Any = task) -> None:
+                        progress.advance(task_id, n)
+
+                    video = analyzer.analyze_video(path, advance)
+                    summary = report.video_summary(video, cap_deg, thresholds)
+                    folder.mkdir(parents=True, exist_ok=True)
+                    report.write_metrics_csv(
+                        folder / "metrics.csv", video.frames, cap_deg, thresholds
+                    )
+                    report.write_html_report(
+                        folder / "report.html", summary, video.frames, cap_deg, thresholds
+                    )
+                    outputs["metrics_csv"] = str(folder / "metrics.csv")
+                    outputs["report_html"] = str(folder / "report.html")
+                    if annotate:
+                        target = folder / "annotated.mp4"
+                        report.write_annotated_video(target, video, cap_deg)
+                        outputs["annotated"] = str(target)
+                    progress.update(task, completed=len(video.frames), total=len(video.frames))
+                outputs["summary_json"] = str(folder / "summary.json")
+                summary["outputs"] = outputs
+                report.write_json(folder / "summary.json", summary)
+            except MediaError as e:
+                failures += 1
+                summary = report.failure_summary(path, kind, str(e))
+                progress.update(task, description=f"[red]{path.name[:40]} (failed)")
+                err.print(f"[red]error:[/] {e}")
+            except OSError as e:
+                failures += 1
+                message = f"{path}: cannot write results ({e})"
+                summary = report.failure_summary(path, kind, message)
+                err.print(f"[red]error:[/] {message}")
+            summaries.append(summary)
+    report.write_json(out / "summaries.json", summaries)
+    if as_json:
+        sys.stdout.write(json.dumps(summaries, indent=2, ensure_ascii=False) + "\n")
+    else:
+        for s in summaries:
+            if "error" in s:
+                continue
+            err.print(
+                f"{s['input']}: {s['pose_family']} ({s['pose_family_confidence']:.2f}), "
+                f"view {s['view']}, person in {s['frames_with_person']}/{s['frames']} frames"
+            )
+        err.print(f"results in {out}/")
+    if failures == len(inputs):
+        return 2
+    return 0
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``analyze`` command to the application."""
+
+    @app.command("analyze")
+    def analyze(
+        inputs: Annotated[
+            list[Path],
+            typer.Argument(help="Photographs and/or video files.", show_default=False),
+        ],
+        out: Annotated[
+            Path, typer.Option("--out", "-o", help="Folder for the results.")
+        ] = DEFAULT_OUT,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="Print the list of summaries to stdout as JSON.")
+        ] = False,
+        annotate: Annotated[
+            bool,
+            typer.Option(
+                "--annotate", help="Also write the input with skeleton, gauge and numbers drawn."
+            ),
+        ] = False,
+        cap: Annotated[
+            float, typer.Option("--cap", help="Range cap drawn and checked, degrees.")
+        ] = 60.0,
+        workers: Annotated[
+            int,
+            typer.Option(
+                "--workers",
+                min=1,
+                max=8,
+                help="Processes estimating a video at once (the numbers do not depend on it).",
+            ),
+        ] = 2,
+    ) -> None:
+        """Measure spinal twists in photos and videos: summaries, CSV, HTML report."""
+        code = run_analyze(
+            inputs, out, as_json=as_json, annotate=annotate, cap_deg=cap, workers=workers
+        )
+        if code:
+            raise typer.Exit(code)

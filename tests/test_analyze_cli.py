@@ -1,0 +1,162 @@
+"""End-to-end tests of ``twistcoach analyze`` (real photos, the real clip, broken files)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from twistcoach.cli.analyze_cmd import run_analyze
+
+FELUNA = Path("videos") / "supine_twist" / "feluna_reclining_twist.mp4"
+TWIST_PHOTO = Path("images") / "supine_twist" / "suraj_easy_lower_back_twist.jpg"
+NEUTRAL_PHOTO = Path("images") / "supine_knees_bent" / "fedb_hug_knees_to_chest_0.jpg"
+IMAGE_METRICS = {
+    "knee_drop_deg",
+    "pelvis_roll_deg",
+    "shoulder_roll_deg",
+    "twist_deg",
+    "knee_flexion_deg",
+    "confidence",
+}
+SUMMARY_FIELDS = {
+    "input",
+    "kind",
+    "frames",
+    "frames_with_person",
+    "pose_family",
+    "pose_family_confidence",
+    "view",
+    "metrics",
+}
+
+
+def analyze(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run the real command line in a fresh interpreter (as a user would)."""
+    code = "from twistcoach.cli.app import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, "analyze", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def batch(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One analysis of the clip, two photos and a broken file, with --annotate and --json."""
+    tmp = tmp_path_factory.mktemp("analyze")
+    broken = tmp / "broken.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42 but nothing after the header")
+    out = tmp / "out"
+    inputs = [shared_data / FELUNA, shared_data / TWIST_PHOTO, shared_data / NEUTRAL_PHOTO, broken]
+    result = analyze(*inputs, "--out", out, "--annotate", "--json")
+    return {"result": result, "out": out, "inputs": inputs}
+
+
+@pytest.mark.slow
+def test_batch_writes_every_output_and_clean_json(batch: dict[str, Any]) -> None:
+    result, out = batch["result"], batch["out"]
+    assert result.returncode == 0, result.stderr
+    summaries = json.loads(result.stdout)  # stdout holds nothing but the JSON
+    assert [s["input"] for s in summaries] == [str(p) for p in batch["inputs"]]
+    video, twist, neutral, broken = summaries
+    assert "broken.mp4" in broken["error"] and broken["kind"] == "video"
+    assert "broken.mp4" in result.stderr
+    for s in (video, twist, neutral):
+        assert s.keys() >= SUMMARY_FIELDS
+    # The clip.
+    assert video["kind"] == "video" and video["frames"] == 199
+    assert video["frames_with_person"] >= 190
+    assert video["pose_family"] in {"supine", "supine_twist"}
+    assert {"left", "right"} <= video["metrics"].keys()
+    for side in ("left", "right"):
+        assert {"max_knee_drop_deg", "time_held_s", "peak_speed_deg_s"} <= video["metrics"][
+            side
+        ].keys()
+    folder = out / "feluna_reclining_twist"
+    assert json.loads((folder / "summary.json").read_text())["frames"] == 199
+    with (folder / "metrics.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 199 and float(rows[-1]["timestamp_s"]) == pytest.approx(7.92)
+    report = (folder / "report.html").read_text()
+    assert "<svg" in report and "knee drop" in report and 'src="http' not in report
+    with av.open(str(folder / "annotated.mp4")) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(frames) == 199 and frames[0].shape == (420, 746, 3)
+    # The photos.
+    assert twist["kind"] == "image" and twist["frames"] == 1
+    assert twist["frames_with_person"] == 1 and twist["metrics"].keys() >= IMAGE_METRICS
+    assert twist["pose_family"] == "supine_twist"
+    assert neutral["pose_family"] in {"supine", "supine_twist"}
+    annotated = cv2.imread(str(out / "suraj_easy_lower_back_twist" / "annotated.png"))
+    assert annotated is not None and annotated.shape == (432, 504, 3)
+    assert json.loads((out / "summaries.json").read_text()) == summaries
+    assert not (out / "broken").exists()  # nothing half-written for a failed input
+
+
+@pytest.mark.slow
+def test_feluna_clip_drop_and_hold_found(batch: dict[str, Any]) -> None:
+    """Issue 3: the drop and the hold found, one side named consistently, a sensible peak."""
+    video = json.loads(batch["result"].stdout)[0]
+    side = video["metrics"]["main_side"]
+    assert side in {"left", "right"}
+    peak = video["metrics"][side]["max_knee_drop_deg"]
+    assert peak is not None and 25.0 <= peak <= 95.0
+    assert video["metrics"][side]["time_held_s"] >= 1.0
+    other = "left" if side == "right" else "right"
+    assert (video["metrics"][other]["max_knee_drop_deg"] or 0.0) < 15.0
+    with (batch["out"] / "feluna_reclining_twist" / "metrics.csv").open() as f:
+        sides = {r["drop_side"] for r in csv.DictReader(f) if r["knee_drop_deg"]}
+    assert sides <= {side, "centre"}
+
+
+def test_photos_nobody_found_and_errors(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blank = tmp_path / "blank.png"
+    assert cv2.imwrite(str(blank), np.full((120, 160, 3), 200, np.uint8))
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    out = tmp_path / "out"
+    inputs = [shared_data / TWIST_PHOTO, blank, empty]
+    code = run_analyze(inputs, out, as_json=True, annotate=False, cap_deg=60.0, workers=2)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    twist, nobody, failed = json.loads(captured.out)
+    assert twist["frames_with_person"] == 1
+    assert nobody["frames_with_person"] == 0 and nobody["metrics"] == {}
+    assert failed["error"] == f"{empty}: the file is empty"
+    assert f"{empty}: the file is empty" in captured.err
+    assert (out / "blank" / "summary.json").is_file()
+
+
+def test_every_input_failing_or_bad_options_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("not media")
+    out = tmp_path / "out"
+    options: dict[str, Any] = {"as_json": False, "annotate": False, "workers": 2}
+    assert run_analyze([text, tmp_path / "missing.mp4"], out, cap_deg=60.0, **options) == 2
+    err = capsys.readouterr().err
+    assert f"{text}: not a readable video" in err
+    assert f"{tmp_path / 'missing.mp4'}: no such file" in err
+    assert run_analyze([text], out, cap_deg=120.0, **options) == 2
+    assert "--cap must be between 0 and 90 degrees, got 120" in capsys.readouterr().err
+    assert run_analyze([text], text, cap_deg=60.0, **options) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_typer_command_reports_usage_errors_with_exit_2() -> None:
+    result = analyze("--cap", "abc", "x.jpg")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
