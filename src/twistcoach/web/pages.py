@@ -419,7 +419,7 @@ def dashboard(request: Request) -> Response:
     """The roster: plan status, last session, pain trend and flags of each student."""
     who = need(request)
     rows = services.roster(ctx_of(request), who[0])
-    return render(request, "dashboard.html", who, rows=rows)
+    return render(request, "dashboard.html", who, rows=rows, recent=services.RECENT_SESSIONS)
 
 
 def _student_context(ctx: AppContext, person_id: int) -> dict[str, Any]:

@@ -15,6 +15,7 @@
   const cueBox = document.getElementById("cue");
   const cueLog = document.getElementById("cue-log");
   const statusBox = document.getElementById("status");
+  const stepBox = document.getElementById("step");
   const stats = { framesSent: 0, framesWithPerson: 0, cues: 0, lastCue: "", stopped: false,
                   kneeDrop: null, errors: 0, state: "starting" };
   window.tcStats = stats;
@@ -62,25 +63,28 @@
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(obj));
   }
 
-  function drawGauge(kneeDrop) {
+  function drawGauge(kneeDrop, cap) {
     // A half dial under the image: -90 (left) .. +90 (right) degrees of knee drop, with
     // the plan's cap as a green band on each side and the needle at the current drop.
-    const cx = canvas.width - 110, cy = canvas.height - 20, r = 90;
+    const r = Math.max(40, Math.min(canvas.width, canvas.height) * 0.16);
+    const cx = canvas.width - r - 24, cy = r + 30;
     const ang = d => Math.PI * 1.5 + (d / 90) * (Math.PI / 2);
-    ctx.lineWidth = 14;
+    // A dark card behind the dial and its labels, readable over any image.
+    ctx.fillStyle = "rgba(0,0,0,0.55)";
+    ctx.fillRect(cx - r - 14, cy - r - 14, 2 * r + 28, r * 1.75 + 14);
+    ctx.lineWidth = Math.max(6, r * 0.14);
     ctx.strokeStyle = "rgba(200,60,60,0.7)";
     ctx.beginPath(); ctx.arc(cx, cy, r, Math.PI, 2 * Math.PI); ctx.stroke();
     if (cap !== null) {
       ctx.strokeStyle = "rgba(40,170,90,0.9)";
       ctx.beginPath(); ctx.arc(cx, cy, r, ang(-cap), ang(cap)); ctx.stroke();
     }
-    ctx.fillStyle = "rgba(0,0,0,0.55)";
-    ctx.fillRect(cx - 60, cy - 40, 120, 34);
     ctx.fillStyle = "#fff";
-    ctx.font = "16px sans-serif";
+    ctx.font = Math.round(r * 0.22) + "px sans-serif";
     ctx.textAlign = "center";
-    const label = kneeDrop === null ? "knee drop ?" : "knee drop " + kneeDrop.toFixed(0) + "°";
-    ctx.fillText(label, cx, cy - 18);
+    const label = kneeDrop === null ? "knee drop ?" : kneeDrop.toFixed(0) + "°";
+    ctx.fillText(label, cx, cy + r * 0.3);
+    if (cap !== null) ctx.fillText("cap " + cap.toFixed(0) + "°", cx, cy + r * 0.3 + r * 0.26);
     if (kneeDrop !== null) {
       const a = ang(Math.max(-90, Math.min(90, kneeDrop)));
       ctx.strokeStyle = "#fff"; ctx.lineWidth = 4;
@@ -110,7 +114,7 @@
         ctx.fill();
       }
     }
-    drawGauge(stats.kneeDrop);
+    drawGauge(stats.kneeDrop, cap === null ? null : Math.min(cap, stats.cap || cap));
     if (running && now - lastSent >= MIN_INTERVAL_MS) {
       lastSent = now;
       const frame = { type: "landmarks", t: (now - t0) / 1000, w: canvas.width, h: canvas.height,
@@ -131,7 +135,12 @@
       let msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
       if (msg.type === "cue") showCue(msg);
-      else if (msg.type === "metrics") stats.kneeDrop = msg.knee_drop;
+      else if (msg.type === "metrics") {
+        stats.kneeDrop = msg.knee_drop;
+        stats.cap = msg.cap;
+        stats.coachState = msg.state;
+        stepBox.textContent = msg.step;
+      }
       else if (msg.type === "error") { stats.errors += 1; setStatus("Problem: " + msg.message); }
       else if (msg.type === "stopped") { if (msg.text) showCue(msg); stopLocal(msg.reason || "stopped"); }
     };
