@@ -518,3 +518,21 @@ def test_suggest_for_person_raises_after_good_sessions_within_clearance(
     assert suggestion is not None
     assert suggestion.ceiling_deg == 32.0
     assert suggestion.suggested_cap_deg == min(32.0, 30.0 + th.raise_step_deg)
+
+
+@pytest.mark.slow
+def test_processes_starting_together_all_migrate(db_url: str) -> None:
+    code = (
+        "import sys\n"
+        "from twistcoach.storage import create_engine_for_url, open_repository\n"
+        "open_repository(create_engine_for_url(sys.argv[1])).get_or_create_person('P')\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, db_url], stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    errors = [p.communicate()[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors
+    engine = create_engine_for_url(db_url)
+    assert current_revision(engine) == head_revision()
+    assert table_names(engine) == TABLES

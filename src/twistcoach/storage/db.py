@@ -11,12 +11,13 @@ Settings are read once, at the edge, from the environment:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -127,15 +128,49 @@ def _alembic_config(engine: Engine) -> Any:
     return config
 
 
+#: Key of the PostgreSQL advisory lock held while migrating (any constant bigint).
+_MIGRATION_LOCK_KEY = 0x7477_6973_7443
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """Serialise migrations between processes on a SQLite file (an flock beside it).
+
+    pysqlite commits each CREATE TABLE on its own, so two processes migrating a new file at
+    once would trip over each other's half-made schema. PostgreSQL uses an advisory lock
+    inside the migration's transaction instead (see :func:`init_db`).
+    """
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # not on POSIX: no cross-process lock, migrate anyway
+        yield
+        return
+    lock_path = Path(database).expanduser().with_name(Path(database).name + ".migrate-lock")
+    with open(lock_path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def init_db(engine: Engine) -> None:
     """Bring the database's schema up to the newest migration (creating it if empty).
 
-    Runs the Alembic migrations shipped in the package; data already stored is kept.
+    Runs the Alembic migrations shipped in the package; data already stored is kept. Safe
+    to call from several processes at once (the web server and a coach starting together).
     """
     from alembic import command
 
     config = _alembic_config(engine)
-    with engine.begin() as connection:
+    with _migration_lock(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Held until this transaction ends: a second process waits, then finds head.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

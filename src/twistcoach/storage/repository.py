@@ -332,20 +332,24 @@ class Repository:
             raise StorageError(f"not an e-mail address: {email!r}")
         if not display_name.strip():
             raise StorageError("the display name must not be empty")
-        with self._sessions.begin() as s:
-            if s.scalar(select(Account.id).where(Account.email == address)) is not None:
-                raise StorageError(f"an account with the e-mail {address} already exists")
-            row = Account(
-                email=address,
-                display_name=display_name.strip(),
-                password_hash=password_hash,
-                role=role,
-                trained_for_back_problems=trained_for_back_problems,
-                created_at=self._now(),
-            )
-            s.add(row)
-            s.flush()
-            return _account(row)
+        taken = f"an account with the e-mail {address} already exists"
+        try:
+            with self._sessions.begin() as s:
+                if s.scalar(select(Account.id).where(Account.email == address)) is not None:
+                    raise StorageError(taken)
+                row = Account(
+                    email=address,
+                    display_name=display_name.strip(),
+                    password_hash=password_hash,
+                    role=role,
+                    trained_for_back_problems=trained_for_back_problems,
+                    created_at=self._now(),
+                )
+                s.add(row)
+                s.flush()
+                return _account(row)
+        except IntegrityError as exc:  # a concurrent sign-up with the same e-mail won
+            raise StorageError(taken) from exc
 
     def find_account(self, email: str) -> AccountRecord | None:
         """The account with this e-mail (case-insensitive), or None."""
@@ -385,21 +389,28 @@ class Repository:
         clean = name.strip()
         if not clean:
             raise StorageError("a person's name must not be empty")
-        with self._sessions.begin() as s:
-            if s.scalar(select(Person.id).where(Person.name == clean)) is not None:
-                raise StorageError(f"a person named {clean!r} already exists")
-            self._check_teacher(s, teacher_id)
-            if account_id is not None and s.get(Account, account_id) is None:
-                raise NotFoundError(f"no account with id {account_id}")
-            row = Person(
-                name=clean, account_id=account_id, teacher_id=teacher_id, created_at=self._now()
-            )
-            s.add(row)
-            try:
+        try:
+            with self._sessions.begin() as s:
+                if s.scalar(select(Person.id).where(Person.name == clean)) is not None:
+                    raise StorageError(f"a person named {clean!r} already exists")
+                self._check_teacher(s, teacher_id)
+                if account_id is not None and s.get(Account, account_id) is None:
+                    raise NotFoundError(f"no account with id {account_id}")
+                row = Person(
+                    name=clean,
+                    account_id=account_id,
+                    teacher_id=teacher_id,
+                    created_at=self._now(),
+                )
+                s.add(row)
                 s.flush()
-            except IntegrityError as exc:
-                raise StorageError(f"account {account_id} already has a profile") from exc
-            return _person(row)
+                return _person(row)
+        except IntegrityError as exc:
+            # Another process got there first (the check above raced), or the account is
+            # already linked to another profile.
+            if self.find_person(clean) is not None:
+                raise StorageError(f"a person named {clean!r} already exists") from exc
+            raise StorageError(f"account {account_id} already has a profile") from exc
 
     @staticmethod
     def _check_teacher(s: Session, teacher_id: int | None) -> None:
@@ -436,7 +447,16 @@ class Repository:
     def get_or_create_person(self, name: str) -> PersonRecord:
         """The person with this name, created (without account or teacher) when missing."""
         found = self.find_person(name)
-        return found if found is not None else self.create_person(name)
+        if found is not None:
+            return found
+        try:
+            return self.create_person(name)
+        except StorageError:
+            # Created by another process in the meantime.
+            again = self.find_person(name)
+            if again is None:
+                raise
+            return again
 
     def person_for_account(self, account_id: int) -> PersonRecord | None:
         """The student profile linked to an account, or None."""
