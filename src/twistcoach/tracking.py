@@ -48,7 +48,8 @@ LOST_ADVICE = "I cannot see you: check that your whole body is in the camera's v
 class FilterParams:
     """One Euro filter parameters for the angle streams (degrees).
 
-    ``min_cutoff`` in Hz, ``beta`` in Hz per (degree/second), ``d_cutoff`` in Hz.
+    ``min_cutoff`` in Hz, ``beta`` in Hz per (degree/second), ``d_cutoff`` in Hz;
+    ``speed_cutoff`` (Hz) low-passes the drop speed computed from the smoothed drop.
     The defaults keep a held pose steady to a fraction of a degree at 30 frames/s while
     following a knee drop of 30 degrees/s with under 2 degrees of lag.
     """
@@ -56,6 +57,7 @@ class FilterParams:
     min_cutoff: float = 1.0
     beta: float = 0.05
     d_cutoff: float = 1.0
+    speed_cutoff: float = 1.5
 
 
 class _Hysteresis:
@@ -124,7 +126,8 @@ class TwistTracker:
         self._lying_since: float | None = None
         self._twisting = False
         self._filters = {name: self._new_filter() for name in _SMOOTHED}
-        self._last_t: float | None = None
+        self._speed_filter = OneEuroFilter(self.filter_params.speed_cutoff, 0.0, 1.0)
+        self._last_drop: tuple[float, float] | None = None
 
     def _new_filter(self) -> OneEuroFilter:
         p = self.filter_params
@@ -141,6 +144,8 @@ class TwistTracker:
         self._lying_since = None
         for f in self._filters.values():
             f.reset()
+        self._speed_filter.reset()
+        self._last_drop = None
 
     # -- calibration --------------------------------------------------------------------
 
@@ -162,6 +167,10 @@ class TwistTracker:
                     self._buffer.pop(0)
                 else:
                     self._buffer.clear()
+                    # The calibrated measurement now judges twist or not; forget the
+                    # single-frame 2D guesses made so far.
+                    self._family = _Hysteresis(PoseFamily.SUPINE, self._family.hold_s)
+                    self._family.update(t, PoseFamily.SUPINE)
                     return
         if family in _LYING:
             if self._lying_since is None:
@@ -244,10 +253,17 @@ class TwistTracker:
 
         knee = smooth("knee_drop", m.knee_drop)
         speed = Measure.unknown(0.0)
-        deriv = self._filters["knee_drop"].derivative
-        if knee.value is not None and deriv is not None and self._last_t is not None:
-            speed = Measure(round(float(deriv), 2), knee.confidence)
-        self._last_t = t
+        if knee.value is not None:
+            # The rate of change of the smoothed knee drop, itself low-passed: a raw
+            # frame-to-frame difference would turn a degree of jitter into 30 deg/s.
+            if self._last_drop is not None and t > self._last_drop[0]:
+                rate = (knee.value - self._last_drop[1]) / (t - self._last_drop[0])
+                smoothed = self._speed_filter.filter(t, rate)
+                speed = Measure(round(smoothed, 2), knee.confidence)
+            self._last_drop = (t, knee.value)
+        else:
+            self._last_drop = None
+            self._speed_filter.reset()
         drop_side = m.drop_side
         if knee.value is not None:
             drop_side = (

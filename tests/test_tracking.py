@@ -1,0 +1,167 @@
+"""The stream tracker on synthetic sequences: calibrate, drop, hold, return, tracking loss."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synthetic import VIEWS, PinholeCamera, labels, photograph, supine_twist_3d
+from twistcoach.kinematics import calibrate
+from twistcoach.landmarks import Skeleton
+from twistcoach.metrics import Observation, PoseFamily, Side, View
+from twistcoach.tracking import LOST_ADVICE, FilterParams, TwistTracker
+
+FPS = 30.0
+FIXTURES = Path(__file__).parent / "fixtures" / "skeletons"
+
+
+def drop_at(t: float) -> float:
+    """Knee drop commanded at time t: 2 s still, 2 s down to 45, 2 s hold, 2 s back."""
+    if t < 2.0:
+        return 0.0
+    if t < 4.0:
+        return 45.0 * (t - 2.0) / 2.0
+    if t < 6.0:
+        return 45.0
+    if t < 8.0:
+        return 45.0 - 45.0 * (t - 6.0) / 2.0
+    return 0.0
+
+
+def run(
+    tracker: TwistTracker,
+    cam: PinholeCamera,
+    seconds: float,
+    lost: tuple[float, float] = (-1.0, -1.0),
+    sign: float = 1.0,
+) -> list[Observation]:
+    out = []
+    for i in range(int(seconds * FPS)):
+        t = i / FPS
+        drop = sign * drop_at(t)
+        skeleton = None
+        if not lost[0] <= t < lost[1]:
+            pts = supine_twist_3d(drop, 0.6 * drop, 0.05 * drop)
+            skeleton = photograph(pts, cam, timestamp_s=t, noise_px=1.0, seed=i)
+        out.append(tracker.update(t, skeleton))
+    return out
+
+
+def at(obs: list[Observation], t: float) -> Observation:
+    return obs[round(t * FPS)]
+
+
+def test_calibrate_drop_hold_return_and_loss() -> None:
+    tracker = TwistTracker()
+    obs = run(tracker, VIEWS["diagonal_right"], 10.0, lost=(8.5, 9.0))
+    # Calibrating: nothing measured yet, and the person is told what to do.
+    first = at(obs, 0.5)
+    assert first.metrics is not None and first.metrics.knee_drop.value is None
+    assert "calibrate" in first.view_advice
+    assert tracker.calibration is not None and tracker.calibration.view is View.OBLIQUE
+    calibrated = next(o for o in obs if o.metrics and o.metrics.knee_drop.value is not None)
+    assert 1.4 <= calibrated.timestamp_s <= 2.0
+    assert at(obs, 1.9).family is PoseFamily.SUPINE
+    # Holding at 45 degrees (47.3 by the definitions): measured within 6 degrees, still.
+    truth = labels(supine_twist_3d(45.0, 27.0, 2.25)).knee_drop_deg
+    for t in (5.0, 5.5, 5.9):
+        o = at(obs, t)
+        assert o.metrics is not None and o.metrics.knee_drop.value is not None
+        assert o.metrics.knee_drop.value == pytest.approx(truth, abs=6.0)
+        assert o.metrics.speed.value is not None and abs(o.metrics.speed.value) < 5.0
+        assert o.metrics.drop_side is Side.RIGHT
+        assert o.family is PoseFamily.SUPINE_TWIST
+        assert o.view_measurable
+    # Dropping at 22.5 degrees per second (a little more by the definitions).
+    speed = at(obs, 3.0).metrics.speed.value  # type: ignore[union-attr]
+    assert speed is not None and 15.0 < speed < 35.0
+    back = at(obs, 7.0).metrics.speed.value  # type: ignore[union-attr]
+    assert back is not None and -35.0 < back < -15.0
+    # Tracking lost: no metrics, no range cues, a plain message.
+    lost = at(obs, 8.7)
+    assert lost.metrics is None
+    assert not lost.view_measurable
+    assert lost.view_advice == LOST_ADVICE
+    # Back again and back at the middle: near zero, a fresh filter (no drag from before).
+    end = at(obs, 9.5)
+    assert end.metrics is not None and end.metrics.knee_drop.value is not None
+    assert abs(end.metrics.knee_drop.value) < 4.0
+    assert end.family is PoseFamily.SUPINE
+
+
+def test_left_drop_is_named_left() -> None:
+    obs = run(TwistTracker(), VIEWS["diagonal_left"], 6.0, sign=-1.0)
+    hold = at(obs, 5.5)
+    assert hold.metrics is not None and hold.metrics.knee_drop.value is not None
+    assert hold.metrics.knee_drop.value < -40.0
+    assert hold.metrics.drop_side is Side.LEFT
+
+
+def test_given_calibration_measures_from_the_first_frame() -> None:
+    cam = VIEWS["top_down"]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    tracker = TwistTracker(cal)
+    o = tracker.update(0.0, photograph(supine_twist_3d(30.0, 15.0), cam))
+    assert tracker.calibration is cal
+    assert o.metrics is not None and o.metrics.knee_drop.value is not None
+    assert o.metrics.knee_drop.value > 20.0
+    assert o.metrics.speed.value is None  # no speed from a single frame
+
+
+def test_side_view_is_not_measurable() -> None:
+    tracker = TwistTracker()
+    obs = run(tracker, VIEWS["side"], 5.0)
+    assert tracker.calibration is not None
+    o = at(obs, 4.5)
+    assert o.view is View.SIDE
+    assert not o.view_measurable
+    assert "side view cannot tell which way the knees drop" in o.view_advice.lower()
+    assert o.metrics is not None and o.metrics.knee_drop.value is None
+
+
+def test_no_neutral_pose_falls_back_to_an_estimated_camera() -> None:
+    cam = VIEWS["diagonal_left"]
+    tracker = TwistTracker(fallback_after_s=1.0)
+    skeleton = photograph(supine_twist_3d(40.0, 20.0), cam)
+    obs = [tracker.update(i / FPS, skeleton.with_timestamp(i / FPS)) for i in range(45)]
+    assert tracker.calibration is not None
+    assert not tracker.calibration.neutral  # refused as a zero, estimated instead
+    last = obs[-1].metrics
+    assert last is not None
+    assert last.confidence < 0.8
+
+
+def test_family_hysteresis_ignores_a_single_odd_frame() -> None:
+    cam = VIEWS["diagonal_right"]
+    tracker = TwistTracker(hysteresis_s=0.5)
+    obs = run(tracker, cam, 2.5)
+    assert obs[-1].family is PoseFamily.SUPINE
+    data = json.loads((FIXTURES / "k5_tree_00000000.json").read_text())
+    standing = Skeleton.from_dict(data)
+    odd = tracker.update(2.5, standing)
+    assert odd.family is PoseFamily.SUPINE
+    back = tracker.update(2.5 + 1 / FPS, photograph(supine_twist_3d(0.0), cam))
+    assert back.family is PoseFamily.SUPINE
+    # A person who really stands up is reported as standing once it persists.
+    for i in range(30):
+        last = tracker.update(3.0 + i / FPS, standing)
+    assert last.family is PoseFamily.STANDING
+    assert last.metrics is not None and last.metrics.knee_drop.value is None
+
+
+def test_filter_parameters_change_smoothing() -> None:
+    cam = VIEWS["diagonal_right"]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    smooth = TwistTracker(cal, filter_params=FilterParams(min_cutoff=0.2, beta=0.0))
+    sharp = TwistTracker(cal, filter_params=FilterParams(min_cutoff=20.0, beta=0.0))
+    results = []
+    for tracker in (smooth, sharp):
+        tracker.update(0.0, photograph(supine_twist_3d(0.0), cam))
+        o = tracker.update(1 / FPS, photograph(supine_twist_3d(40.0, 20.0), cam))
+        assert o.metrics is not None and o.metrics.knee_drop.value is not None
+        results.append(o.metrics.knee_drop.value)
+    assert results[0] < 10.0 < 30.0 < results[1]
+    assert np.isfinite(results).all()
