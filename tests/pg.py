@@ -93,7 +93,8 @@ def pg_server() -> Iterator[PgServer]:
     """Start a private PostgreSQL server for the whole test session."""
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     user = _run_as_user()
-    base = Path(tempfile.mkdtemp(prefix="twistcoach-pg-"))
+    # As root, /tmp itself: $TMPDIR may sit under a directory the server user cannot enter.
+    base = Path(tempfile.mkdtemp(prefix="twistcoach-pg-", dir="/tmp" if user else None))
     data, sockets, log = base / "data", base / "sock", base / "server.log"
     sockets.mkdir()
     prefix: list[str] = []
