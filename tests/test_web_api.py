@@ -52,11 +52,18 @@ def world(tmp_path: Path) -> Iterator[World]:
     engine = create_engine_for_url(url)
     init_db(engine)
     repo = Repository(engine)
-    hashed = PasswordService().hash(PASSWORD)
+    # Cheap argon2 parameters keep the suite fast; production uses argon2-cffi's defaults.
+    hashed = PasswordService(time_cost=1, memory_kib=1024).hash(PASSWORD)
     teacher = repo.create_account("teacher@example.org", "Tess Teacher", hashed, "teacher", True)
     untrained = repo.create_account("new@example.org", "Uma Untrained", hashed, "teacher", False)
     clinician = repo.create_account("doc@example.org", "Dr Cleo", hashed, "clinician")
-    settings = WebSettings(database_url=url, signin_attempts=3, max_body_bytes=8 * 1024)
+    settings = WebSettings(
+        database_url=url,
+        signin_attempts=3,
+        max_body_bytes=8 * 1024,
+        password_time_cost=1,
+        password_memory_kib=1024,
+    )
     yield World(create_app(settings), repo, teacher.id, untrained.id, clinician.id)
     engine.dispose()
 
@@ -132,7 +139,8 @@ def test_rate_limiter_window_and_reset() -> None:
 def test_passwords_are_argon2_and_verify() -> None:
     service = PasswordService()
     encoded = service.hash("correct horse battery")
-    assert encoded.startswith("$argon2id$")
+    assert encoded.startswith("$argon2id$v=19$m=65536,t=3,p=4$")  # argon2-cffi's defaults
+    assert PasswordService(1, 1024).hash("x").startswith("$argon2id$v=19$m=1024,t=1,p=1$")
     assert service.verify(encoded, "correct horse battery")
     assert not service.verify(encoded, "wrong")
     assert not service.verify("not a hash", "wrong")
@@ -615,6 +623,8 @@ def test_progression_decision_needs_a_suggestion_and_staff(world: World) -> None
         f"/students/{person.id}/progression", data={"csrf_token": csrf, "decision": "declined"}
     )
     assert r.status_code == 303
+    assert "Progression declined and recorded." in t.get(r.headers["location"]).text
+    assert "script" not in t.get(f"/students/{person.id}?msg=<script>").text.split("<main>")[1]
     r = t.post(
         f"/api/students/{person.id}/progression",
         json={"decision": "approved"},

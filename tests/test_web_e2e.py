@@ -216,7 +216,9 @@ def practised(server: Server, browser: Any) -> Iterator[Practised]:
     )
     time.sleep(0.5)
     assert page.evaluate("window.tcStats.framesSent") == sent  # nothing more is streamed
-    person = server.repo.person_for_account(server.repo.find_account("robin@example.org").id)
+    account = server.repo.find_account("robin@example.org")
+    assert account is not None
+    person = server.repo.person_for_account(account.id)
     assert person is not None
     yield Practised(session_id, person.id, person.name, hosts)
     context.close()

@@ -148,7 +148,7 @@ def create_app(
     app.state.ctx = AppContext(
         settings=settings,
         repo=Repository(engine),
-        passwords=PasswordService(),
+        passwords=PasswordService(settings.password_time_cost, settings.password_memory_kib),
         signer=SessionSigner(settings.secret_key, settings.session_max_age_s),
         signin_limiter=RateLimiter(settings.signin_attempts, settings.signin_window_s),
         templates=_templates(),

@@ -28,6 +28,12 @@ from twistcoach.web.security import SESSION_COOKIE, SessionData, csrf_ok
 router = APIRouter(include_in_schema=False)
 
 PRE_CSRF_COOKIE = "tc_pre"
+#: Status messages a redirect may show (by code: a page never echoes text from the URL).
+FLASH = {
+    "approved": "Progression approved and recorded.",
+    "declined": "Progression declined and recorded.",
+    "cleared": "Clearance recorded; the plan was made again with it.",
+}
 Text = Annotated[str, Form(max_length=320)]
 Password = Annotated[str, Form(max_length=services.MAX_PASSWORD)]
 Token = Annotated[str, Form(max_length=200)]
@@ -37,7 +43,7 @@ def _base(request: Request, who: tuple[AccountRecord, SessionData] | None) -> di
     return {
         "account": who[0] if who else None,
         "csrf": who[1].csrf if who else "",
-        "flash": request.query_params.get("msg"),
+        "flash": FLASH.get(request.query_params.get("msg", "")),
     }
 
 
@@ -462,7 +468,7 @@ def progression_decision(
     """Approve or decline the progression suggestion."""
     who = need_csrf(request, csrf_token)
     services.decide_progression(ctx_of(request), who[0], person_id, decision)
-    return RedirectResponse(f"/students/{person_id}?msg=Progression+{decision}", status_code=303)
+    return RedirectResponse(f"/students/{person_id}?msg={decision}", status_code=303)
 
 
 @router.post("/students/{person_id}/clearance")
@@ -492,4 +498,4 @@ def clearance_submit(
             clearance_error=str(exc.detail),
             **_student_context(ctx, person.id),
         )
-    return RedirectResponse(f"/students/{person_id}?msg=Clearance+recorded", status_code=303)
+    return RedirectResponse(f"/students/{person_id}?msg=cleared", status_code=303)

@@ -25,10 +25,26 @@ CSRF_FIELD = "csrf_token"
 
 
 class PasswordService:
-    """argon2id hashing and verification."""
+    """argon2id hashing and verification.
 
-    def __init__(self) -> None:
-        self._hasher = PasswordHasher()
+    Parameters
+    ----------
+    time_cost, memory_kib
+        argon2 cost parameters for new hashes; None keeps argon2-cffi's defaults (the
+        RFC 9106 low-memory profile). Tests lower them; verification always uses the
+        parameters stored in the hash itself.
+    """
+
+    def __init__(self, time_cost: int | None = None, memory_kib: int | None = None) -> None:
+        if time_cost is None and memory_kib is None:
+            self._hasher = PasswordHasher()
+        else:
+            default = PasswordHasher()
+            self._hasher = PasswordHasher(
+                time_cost=time_cost or default.time_cost,
+                memory_cost=memory_kib or default.memory_cost,
+                parallelism=1,
+            )
 
     def hash(self, password: str) -> str:
         """The encoded argon2id hash of ``password``."""

@@ -42,6 +42,9 @@ class WebSettings:
     signin_attempts, signin_window_s
         At most this many failed sign-ins per e-mail address and per client address in
         the sliding window, seconds.
+    password_time_cost, password_memory_kib
+        argon2id costs for new password hashes (None: argon2-cffi's defaults). Only tests
+        should lower them.
     """
 
     database_url: str
@@ -54,3 +57,5 @@ class WebSettings:
     max_landmark_rate_hz: float = 30.0
     signin_attempts: int = 5
     signin_window_s: float = 300.0
+    password_time_cost: int | None = None
+    password_memory_kib: int | None = None
