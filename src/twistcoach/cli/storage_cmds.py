@@ -9,6 +9,7 @@ settings, give a one-line error and exit code 2; an unreachable database exit co
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,7 +135,9 @@ def _print_list(summaries: list[SessionSummary]) -> None:
             _pain_text(summary),
             status,
         )
-    Console().print(table)
+    # Piped output gets a fixed, roomy width instead of rich's 80-column fallback.
+    console = Console() if sys.stdout.isatty() else Console(width=140)
+    console.print(table)
 
 
 def _print_detail(detail: SessionDetail) -> None:
