@@ -40,13 +40,15 @@ def _skeleton(x: float) -> Skeleton:
 
 
 def test_plan_chunks_depends_only_on_the_header_count() -> None:
-    assert plan_chunks(199) == (Chunk(0, 99, 0), Chunk(99, None, 89))
+    # Balanced work: 124 frames here; 199 - 124 = 75 own + 50 warm-up frames in the worker.
+    assert plan_chunks(199) == (Chunk(0, 124, 0), Chunk(124, None, 74))
     assert plan_chunks(300, chunks=3, warmup=5) == (
-        Chunk(0, 100, 0),
-        Chunk(100, 200, 95),
-        Chunk(200, None, 195),
+        Chunk(0, 103, 0),
+        Chunk(103, 202, 98),
+        Chunk(202, None, 197),
     )
-    assert plan_chunks(59) == (Chunk(0, None, 0),)  # too short to split
+    assert plan_chunks(119) == (Chunk(0, None, 0),)  # too short to split
+    assert plan_chunks(150, warmup=200) == (Chunk(0, None, 0),)  # warm-up longer than a share
     assert plan_chunks(None) == (Chunk(0, None, 0),)  # unknown length
     assert plan_chunks(0) == (Chunk(0, None, 0),)
     assert plan_chunks(1000, chunks=1) == (Chunk(0, None, 0),)
@@ -106,8 +108,8 @@ def test_two_workers_give_the_same_numbers_as_one(shared_data: Path) -> None:
         parallel = two.analyze_video(path)
     assert sequential.chunks == parallel.chunks == plan_chunks(199)
     assert len(sequential.frames) == len(parallel.frames) == 199
-    assert parallel.times.local_frames == 99  # the other chunk ran in the worker
-    assert sequential.times.local_frames == 199 + 10  # both chunks here, plus warm-up
+    assert parallel.times.local_frames == 124  # the other chunk ran in the worker
+    assert sequential.times.local_frames == 199 + 50  # both chunks here, plus warm-up
     for a, b in zip(sequential.frames, parallel.frames, strict=True):
         assert a.index == b.index and a.timestamp_s == b.timestamp_s
         assert (a.skeleton is None) == (b.skeleton is None)

@@ -12,12 +12,15 @@ depends only on the frame count from the file's header (:func:`plan_chunks`), an
 is estimated by its own fresh tracking-mode estimator, the first in this process and the
 others in worker processes. Every chunk after the first starts :data:`WARMUP_FRAMES` frames
 early so MediaPipe's tracker has settled before the chunk's own first frame; those warm-up
-results are thrown away. The cut never depends on timing or on how many workers run, so
-``workers=1`` (chunks estimated one after the other here) gives bit-identical numbers to
-``workers=2``. Kinematics, smoothing and recognition then run once, in frame order, over
-all skeletons (they are cheap: well under 1 ms a frame). The cost of the cut is that frames
-after it are tracked from a fresh start rather than from the frames before; ``bench/speed.py``
-measures how far that moves the knee drop against a plain single-estimator loop.
+results are thrown away, and the cut is placed so that every process does the same work.
+The cut never depends on timing or on how many workers run, so ``workers=1`` (chunks
+estimated one after the other here) gives bit-identical numbers to ``workers=2``.
+Kinematics, smoothing and recognition then run once, in frame order, over all skeletons.
+
+The price: MediaPipe's tracking is path-dependent, so frames after the cut, tracked from a
+fresh start, differ by a few pixels from what one unbroken run would give (median 2 px with
+the 50-frame warm-up on the shared clip; ``bench/speed.py`` measures it every run and
+``bench/RESULTS.md`` records it). Frames before the cut are identical to the plain loop.
 
 Worker processes are started with the ``spawn`` method (forking a process that already holds
 a MediaPipe graph crashes), once per :class:`Analyzer`, and reused for every input.
@@ -43,9 +46,13 @@ from twistcoach.sources import VideoSource, read_image
 #: the number of cores or workers).
 CHUNKS = 2
 #: Videos shorter than this are estimated in one chunk (a second process would not pay).
-MIN_FRAMES_TO_SPLIT = 60
+MIN_FRAMES_TO_SPLIT = 120
 #: Frames estimated before a later chunk's start and discarded, to let tracking settle.
-WARMUP_FRAMES = 10
+#: Measured on the shared clip looped twice (landmark differences against one unbroken
+#: tracking run over the 199 frames after the cut): 0 frames -> median 5.6 px, 10 -> 3.7 px,
+#: 25 -> 3.8 px, 60 -> 2.0 px. MediaPipe's tracking is path-dependent, so the difference
+#: never reaches zero; 50 is a compromise with the extra work.
+WARMUP_FRAMES = 50
 
 
 class Tracker(Protocol):
@@ -106,6 +113,9 @@ def plan_chunks(
 ) -> tuple[Chunk, ...]:
     """Cut a video into contiguous chunks, from its header's frame count alone.
 
+    The cuts balance the work (a later chunk's warm-up frames count as work), so two
+    processes finish together. They depend on nothing but the arguments.
+
     Parameters
     ----------
     header_frames
@@ -124,7 +134,12 @@ def plan_chunks(
     """
     if not header_frames or header_frames < max(min_frames, chunks) or chunks <= 1:
         return (Chunk(0, None, 0),)
-    cuts = [header_frames * i // chunks for i in range(chunks)]
+    # Every chunk gets the same work, warm-up included: chunk 0 has ``share`` frames, the
+    # others ``share - warmup`` of their own plus ``warmup`` warm-up frames.
+    share = (header_frames + (chunks - 1) * warmup) / chunks
+    if share - warmup < 1:
+        return (Chunk(0, None, 0),)
+    cuts = [0] + [round(share + i * (share - warmup)) for i in range(chunks - 1)]
     planned = []
     for i, start in enumerate(cuts):
         stop = cuts[i + 1] if i + 1 < chunks else None

@@ -1,0 +1,233 @@
+"""Speed of ``twistcoach analyze`` against a plain loop, and time per stage.
+
+Run: ``.venv/bin/python bench/speed.py [--loops 4] [--repeats 3]``; writes ``bench/RESULTS.md``.
+
+Input: ``../shared/data/videos/supine_twist/feluna_reclining_twist.mp4`` (746x420, 25 fps,
+199 frames) concatenated ``--loops`` times into a temporary file (stream copy with ffmpeg) so
+that each measurement lasts long enough to be stable.
+
+Measured, each ``--repeats`` times (the median is reported; the machine is shared):
+
+plain loop
+    decode a frame with PyAV, run a tracking-mode MediaPipe estimator on it, next.
+analyze
+    :meth:`twistcoach.pipeline.Analyzer.analyze_video` with two workers, from a cold
+    :class:`Analyzer` (worker start-up included), plus writing the summary, CSV and HTML.
+stages
+    decode alone; inference alone (on decoded frames held in memory); the pure core
+    (tracker: kinematics + smoothing + recognition) on recorded skeletons; the report.
+
+It also checks that the numbers do not depend on the parallelism (workers=1 vs 2 give
+identical observations) and says how far the chunked estimation moves the landmarks and the
+knee drop against the plain loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+from twistcoach.pipeline import (
+    Analyzer,
+    Chunk,
+    Estimated,
+    VideoAnalysis,
+    estimate_chunk,
+    run_tracker,
+    video_estimator_factory,
+)
+from twistcoach.report import (
+    DEFAULT_CAP_DEG,
+    ReportThresholds,
+    video_summary,
+    write_html_report,
+    write_metrics_csv,
+)
+from twistcoach.sources import VideoSource
+from twistcoach.tracking import TwistTracker
+
+ROOT = Path(__file__).resolve().parents[1]
+COPY = ("-c", "copy")  # output path appended below
+CLIP = ROOT.parent / "shared" / "data" / "videos" / "supine_twist" / "feluna_reclining_twist.mp4"
+
+
+def looped_clip(loops: int, folder: Path) -> Path:
+    """The clip repeated ``loops`` times (ffmpeg stream copy, timestamps continue)."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise SystemExit("ffmpeg is needed (Debian package ffmpeg)")
+    out = folder / f"feluna_x{loops}.mp4"
+    command = [ffmpeg, "-v", "error", "-y", "-stream_loop", str(loops - 1), "-i", str(CLIP)]
+    subprocess.run([*command, *COPY, str(out)], check=True)
+    return out
+
+
+T = TypeVar("T")
+
+
+def median_time(fn: Callable[[], T], repeats: int) -> tuple[float, T]:
+    """Median wall time of ``fn`` over ``repeats`` runs (at least 1), and its last result."""
+    times = []
+    for _ in range(max(1, repeats) - 1):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    result = fn()
+    times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
+
+def plain_loop(path: Path) -> list[Estimated]:
+    """The baseline: one estimator, frame after frame, in this process."""
+    with video_estimator_factory() as estimator:
+        return estimate_chunk(path, Chunk(0, None, 0), estimator)
+
+
+def decode_only(path: Path) -> int:
+    with VideoSource(path) as source:
+        return sum(1 for _ in source.frames())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--loops", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    args = parser.parse_args()
+    th = ReportThresholds.from_coaching_rules()
+    load_before = os.getloadavg()
+
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        clip = looped_clip(args.loops, tmp)
+        n = decode_only(clip)
+        print(f"clip: {clip.name}, {n} frames")
+
+        decode_s, _ = median_time(lambda: decode_only(clip), args.repeats)
+        with VideoSource(clip) as source:
+            decoded = [f.rgb for f in source.frames()]
+
+        def inference() -> None:
+            with video_estimator_factory() as estimator:
+                for i, rgb in enumerate(decoded):
+                    estimator.estimate(rgb, i / 25)
+
+        infer_s, _ = median_time(inference, args.repeats)
+        decoded.clear()
+        plain_s, plain = median_time(lambda: plain_loop(clip), args.repeats)
+        print(f"plain loop: {n / plain_s:.1f} fps")
+
+        def analyze() -> VideoAnalysis:
+            with Analyzer(workers=2) as analyzer:
+                return analyzer.analyze_video(clip)
+
+        analyze_s, analysis = median_time(analyze, args.repeats)
+        print(f"analyze: {n / analyze_s:.1f} fps")
+
+        def core() -> None:
+            run_tracker(plain, TwistTracker())
+
+        core_s, _ = median_time(core, args.repeats)
+
+        def write_reports() -> None:
+            summary = video_summary(analysis, DEFAULT_CAP_DEG, th)
+            write_metrics_csv(tmp / "m.csv", analysis.frames, DEFAULT_CAP_DEG, th)
+            write_html_report(tmp / "r.html", summary, analysis.frames, DEFAULT_CAP_DEG, th)
+
+        report_s, _ = median_time(write_reports, args.repeats)
+
+        with Analyzer(workers=1) as one:
+            sequential = one.analyze_video(clip)
+        identical = all(
+            a.observation == b.observation
+            and (a.skeleton is None) == (b.skeleton is None)
+            and (
+                a.skeleton is None
+                or b.skeleton is None
+                or np.array_equal(a.skeleton.image_xy, b.skeleton.image_xy)
+            )
+            for a, b in zip(sequential.frames, analysis.frames, strict=True)
+        )
+        plain_frames = run_tracker(plain, TwistTracker())
+        cut = analysis.chunks[1].start if len(analysis.chunks) > 1 else n
+        px, drop_diff, known = [], [], 0
+        for a, b in zip(plain_frames, analysis.frames, strict=True):
+            if a.skeleton is not None and b.skeleton is not None:
+                px.append(float(np.abs(a.skeleton.image_xy - b.skeleton.image_xy).max()))
+            ma, mb = a.observation.metrics, b.observation.metrics
+            if ma and mb and ma.knee_drop.value is not None and mb.knee_drop.value is not None:
+                known += 1
+                drop_diff.append(abs(ma.knee_drop.value - mb.knee_drop.value))
+        px_after = px[cut:] if len(px) > cut else [0.0]
+        px_before = px[:cut] or [0.0]
+
+    load_after = os.getloadavg()
+    speedup = plain_s / analyze_s
+    lines = [
+        "# Speed of `twistcoach analyze` (bench/speed.py)",
+        "",
+        f"Machine: {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
+        f"Python {platform.python_version()}; load average {load_before[0]:.2f} before, "
+        f"{load_after[0]:.2f} after (the machine is shared, so numbers move between runs).",
+        f"Input: `feluna_reclining_twist.mp4` (746x420) looped {args.loops} times = {n} frames; "
+        f"median of {args.repeats} runs.",
+        "",
+        "| measurement | seconds | frames/s | ms/frame |",
+        "|---|---:|---:|---:|",
+        f"| plain loop (decode + MediaPipe, one process) | {plain_s:.2f} | {n / plain_s:.1f} "
+        f"| {1000 * plain_s / n:.2f} |",
+        f"| **analyze** (2 workers, cold start included) | {analyze_s:.2f} | "
+        f"**{n / analyze_s:.1f}** | {1000 * analyze_s / n:.2f} |",
+        f"| stage: decode (PyAV, rgb24) | {decode_s:.2f} | {n / decode_s:.0f} | "
+        f"{1000 * decode_s / n:.2f} |",
+        f"| stage: inference (MediaPipe full, tracking) | {infer_s:.2f} | {n / infer_s:.1f} | "
+        f"{1000 * infer_s / n:.2f} |",
+        f"| stage: kinematics + smoothing + recognition (tracker) | {core_s:.3f} | "
+        f"{n / core_s:.0f} | {1000 * core_s / n:.3f} |",
+        f"| stage: report (summary + CSV + HTML with plots) | {report_s:.2f} | – | "
+        f"{1000 * report_s / n:.2f} |",
+        "",
+        f"**Speed-up of analyze over the plain loop: {speedup:.2f}x** (target 1.6x: "
+        f"{'met' if speedup >= 1.6 else 'NOT met'}).",
+        f"Core per frame: {1000 * core_s / n:.3f} ms (target < 1 ms: "
+        f"{'met' if core_s / n < 1e-3 else 'NOT met'}).",
+        "",
+        "How: the video is cut into 2 contiguous chunks at a frame index fixed by the header's "
+        "frame count; this process estimates the first while a spawned worker estimates the "
+        "second (starting 10 frames early to let MediaPipe's tracker settle); the tracker then "
+        "runs over all skeletons in order. Threads do not help: MediaPipe holds the GIL "
+        "(two estimators in two threads ran no faster than one), and decoding is only "
+        f"{1000 * decode_s / n:.1f} ms of the {1000 * plain_s / n:.1f} ms a frame.",
+        "",
+        "Numbers:",
+        f"- workers=1 and workers=2 give identical observations and landmarks: **{identical}**.",
+        f"- against the plain loop, landmarks before the cut (frame {cut}) differ by at most "
+        f"{max(px_before):.3f} px; after it by at most {max(px_after):.2f} px (median "
+        f"{statistics.median(px_after):.3f} px): the second chunk starts MediaPipe's tracking "
+        "afresh.",
+        f"- knee drop known in {known} frames of both runs"
+        + (
+            f"; largest difference {max(drop_diff):.2f} deg."
+            if drop_diff
+            else " (the clip is a side view, which the tracker does not measure)."
+        ),
+        "",
+    ]
+    args.out.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
