@@ -58,12 +58,12 @@ def test_calibrate_drop_hold_return_and_loss() -> None:
     tracker = TwistTracker()
     obs = run(tracker, VIEWS["diagonal_right"], 10.0, lost=(8.5, 9.0))
     # Calibrating: nothing measured yet, and the person is told what to do.
-    first = at(obs, 0.5)
+    first = at(obs, 0.4)
     assert first.metrics is not None and first.metrics.knee_drop.value is None
     assert "calibrate" in first.view_advice
     assert tracker.calibration is not None and tracker.calibration.view is View.OBLIQUE
     calibrated = next(o for o in obs if o.metrics and o.metrics.knee_drop.value is not None)
-    assert 1.4 <= calibrated.timestamp_s <= 2.0
+    assert 0.65 <= calibrated.timestamp_s <= 0.8  # the default window is 0.7 s
     assert at(obs, 1.9).family is PoseFamily.SUPINE
     # Holding at 45 degrees (47.3 by the definitions): measured within 6 degrees, still.
     truth = labels(supine_twist_3d(45.0, 27.0, 2.25)).knee_drop_deg
@@ -165,3 +165,40 @@ def test_filter_parameters_change_smoothing() -> None:
         results.append(o.metrics.knee_drop.value)
     assert results[0] < 10.0 < 30.0 < results[1]
     assert np.isfinite(results).all()
+
+
+def test_real_clip_feluna_reclining_twist() -> None:
+    """MediaPipe skeletons of videos/supine_twist/feluna_reclining_twist.mp4: the person lies
+    knees up (0-0.9 s), crosses the legs, then drops the knees towards the camera, which
+    stands off the person's left side about 20 degrees up."""
+    data = json.loads((FIXTURES / "video_feluna_reclining_twist.json").read_text())
+    size = (int(data["image_size"][0]), int(data["image_size"][1]))
+    tracker = TwistTracker()
+    obs = []
+    for frame in data["frames"]:
+        skeleton = Skeleton(
+            frame["t"],
+            np.array(frame["xy"]),
+            np.zeros(33),
+            np.zeros((33, 3)),
+            np.array(frame["v"]),
+            size,
+        )
+        obs.append(tracker.update(frame["t"], skeleton))
+    cal = tracker.calibration
+    assert cal is not None and cal.neutral and cal.frames >= 15
+    assert 12.0 <= cal.elevation_deg <= 28.0 and 60.0 <= cal.azimuth_deg <= 90.0
+    drops = [
+        (o.timestamp_s, o.metrics.knee_drop.value)
+        for o in obs
+        if o.metrics is not None and o.metrics.knee_drop.value is not None
+    ]
+    # Before the drop (legs crossing, 1-5 s) nothing large is reported.
+    assert all(abs(d) < 20.0 for t, d in drops if t < 5.0)
+    late = [d for t, d in drops if t >= 6.8]
+    assert len(late) >= 10
+    # Towards the camera, that is to the person's left: one side, named consistently.
+    assert all(d < -20.0 for d in late)
+    assert -60.0 <= min(late) <= -25.0
+    assert obs[-1].family is PoseFamily.SUPINE_TWIST
+    assert obs[-1].metrics is not None and obs[-1].metrics.drop_side is Side.LEFT

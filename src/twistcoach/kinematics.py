@@ -60,6 +60,12 @@ CENTRE_DEG = 5.0
 SHOULDER_LIFT_DEG = 10.0
 #: Knees closer than this (metres, at the knees) count as together (about a thigh's width).
 KNEES_TOGETHER_M = 0.2
+#: A camera beside the body lower than this (degrees above the floor) is a "side" view:
+#: the direction of the drop cannot be told (DESIGN.md). Higher up, each frame's own
+#: ambiguity test decides (see :class:`KneeFit`).
+SIDE_MAX_ELEVATION_DEG = 15.0
+#: Residual (fraction of body size) at which a fit's confidence falls to 1/e.
+FIT_SCALE = 0.1
 #: A calibration pose fitted much better with the knees dropped this far is refused.
 DROPPED_DEG = 20.0
 #: Confidence multiplier when no calibration was available (single photographs).
@@ -690,7 +696,7 @@ def view_from_camera(elevation_deg: float, azimuth_deg: float) -> View:
         return View.FEET_END
     if az >= 155.0:
         return View.HEAD_END
-    if 65.0 <= az <= 115.0 and elevation_deg < 25.0:
+    if 65.0 <= az <= 115.0 and elevation_deg < SIDE_MAX_ELEVATION_DEG:
         return View.SIDE
     return View.OBLIQUE
 
@@ -904,9 +910,11 @@ _AZIMUTHS = np.radians(np.arange(-180.0, 180.0, 3.0))
 _ANKLE_HEIGHT = 0.07
 #: Weight of the prior holding the thigh elevation near its calibrated value, per radian.
 _PHI_PRIOR = 1.0
+#: Weight per radian of the prior towards no drop, for uncalibrated photographs only.
+_THETA_PRIOR_UNCALIBRATED = 0.04
 #: Two sides whose residuals differ by less than this (fraction of body size) are
 #: indistinguishable: the knee drop's direction is then unknown.
-AMBIGUITY_MARGIN = 0.03
+AMBIGUITY_MARGIN = 0.02
 
 
 @dataclass(frozen=True)
@@ -1018,9 +1026,11 @@ def _knee_cost(
     obs_vec: FloatArray,
     hip_px: FloatArray,
     scale: float,
+    priors: bool = True,
 ) -> FloatArray:
     """Squared residual (fraction of body size) of mid-hip -> mid-knee for a grid of
-    knee drops ``theta`` (shape (T, 1)) and thigh elevations ``phi`` (shape (1, P))."""
+    knee drops ``theta`` (shape (T, 1)) and thigh elevations ``phi`` (shape (1, P)), plus
+    the priors' penalties unless ``priors`` is False."""
     model = cal.model
     thigh = model.thigh_length * cal.leg_scale
     sp = np.sin(phi)
@@ -1035,7 +1045,14 @@ def _knee_cost(
     px = cam.project(knee)
     err = np.sum((px - hip_px - obs_vec) ** 2, axis=-1) / scale**2
     # A weak prior keeps the thigh elevation near its calibrated value.
-    return np.asarray(err + (_PHI_PRIOR * (phi - cal.phi_rad)) ** 2, dtype=np.float64)
+    if not priors:
+        return np.asarray(err, dtype=np.float64)
+    err = err + (_PHI_PRIOR * (phi - cal.phi_rad)) ** 2
+    if not cal.neutral:
+        # A single photograph cannot separate a thigh's elevation from a small drop seen
+        # from the side: prefer the smallest drop that explains the image.
+        err = err + (_THETA_PRIOR_UNCALIBRATED * theta) ** 2
+    return np.asarray(err, dtype=np.float64)
 
 
 def _knee_search(
@@ -1062,7 +1079,12 @@ def _knee_search(
     j, k = np.unravel_index(int(np.argmin(fine)), fine.shape)
     theta = _refine(fine_t, fine[:, k], int(j))
     phi = _refine(fine_p, fine[j, :], int(k))
-    res = math.sqrt(float(fine[j, k]))
+
+    def image_residual(th: float, ph: float) -> float:
+        cost = _knee_cost(cal, cam, np.array([th]), np.array([ph]), obs_vec, hip_px, scale, False)
+        return math.sqrt(float(cost[0]))
+
+    res = image_residual(theta, phi)
     theta_deg = math.degrees(theta)
     mirror_deg: float | None = None
     mirror_res: float | None = None
@@ -1071,9 +1093,9 @@ def _knee_search(
         other = _THETA_COARSE * np.sign(theta) < -math.radians(8.0)
         m = int(np.flatnonzero(other)[np.argmin(curve[other])])
         mirror_deg = math.degrees(float(_THETA_COARSE[m]))
-        mirror_res = math.sqrt(float(curve[m]))
+        mirror_res = image_residual(float(_THETA_COARSE[m]), float(phis[best_phi[m]]))
         # Both sides explain the image about as well: the drop's direction is unknown.
-        ambiguous = mirror_res < max(1.5 * res, res + AMBIGUITY_MARGIN)
+        ambiguous = mirror_res - res < AMBIGUITY_MARGIN
     return KneeFit(theta_deg, res, mirror_deg, mirror_res, ambiguous), phi
 
 
@@ -1120,7 +1142,7 @@ def view_measurable(calibration: Calibration) -> bool:
 
 def _fit_confidence(residual: float) -> float:
     """Fit quality in [0, 1] from a residual (fraction of body size)."""
-    return float(math.exp(-((residual / 0.08) ** 2)))
+    return float(math.exp(-((residual / FIT_SCALE) ** 2)))
 
 
 def _vis(skeleton: Skeleton, *landmarks: Landmark) -> float:

@@ -108,7 +108,7 @@ class TwistTracker:
         calibration: Calibration | None = None,
         *,
         filter_params: FilterParams | None = None,
-        calibration_window_s: float = 1.5,
+        calibration_window_s: float = 0.7,
         fallback_after_s: float | None = 4.0,
         min_confidence: float = 0.5,
         hysteresis_s: float = 0.5,
