@@ -1,10 +1,11 @@
 """What the pages and the JSON API both do, once: accounts, intake, plans, roster, decisions.
 
 Every rule about who may see or change what lives here and is enforced on the server:
-a student sees only their own data, a teacher or clinician only their own students
-(``people.teacher_id``), and only clinicians and teachers trained for back problems may
-clear a student who has a back condition. Every change is written to the audit log with
-its actor.
+a student sees only their own data, a teacher only their own students
+(``people.teacher_id``), a clinician every student (clinicians are the deployment's
+clinical reviewers: they sign off clearances for anyone, as the demo data assumes), and
+only clinicians and teachers trained for back problems may clear a student who has a back
+condition. Every change is written to the audit log with its actor.
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ def visible_person(ctx: AppContext, viewer: AccountRecord, person_id: int) -> Pe
     if viewer.role == Role.STUDENT:
         if person.account_id != viewer.id:
             raise Forbidden("you may only see your own practice")
-    elif person.teacher_id != viewer.id:
+    elif viewer.role == Role.TEACHER and person.teacher_id != viewer.id:
         raise Forbidden("this student is not one of yours")
     return person
 
@@ -308,7 +309,9 @@ def roster(ctx: AppContext, staff: AccountRecord) -> list[RosterRow]:
     """The staff member's students with plan status, last session, pain trend and flags."""
     require_staff(staff)
     rows: list[RosterRow] = []
-    for person in ctx.repo.list_people(teacher_id=staff.id):
+    # A teacher's own students; a clinician reviews every student (see the module docs).
+    teacher_id = staff.id if staff.role == Role.TEACHER else None
+    for person in ctx.repo.list_people(teacher_id=teacher_id):
         _, plan = current_plan(ctx, person.id)
         status = "no intake" if plan is None else str(plan.get("status"))
         recent = ctx.repo.list_sessions(person.id, limit=RECENT_SESSIONS)  # newest first
