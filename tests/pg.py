@@ -125,6 +125,9 @@ def pg_server() -> Iterator[PgServer]:
         "--auth=trust",
         "--encoding=UTF8",
         "--no-instructions",
+        # A throwaway cluster: skip fsync and keep the WAL small (faster set-up and clean-up).
+        "--no-sync",
+        "--wal-segsize=1",
     )
     options = (
         f"-h 127.0.0.1 -p {port} -k {sockets} "
