@@ -496,6 +496,16 @@ def test_teacher_sees_only_own_students_and_every_page_renders(world: World) -> 
     assert png.headers["content-type"] == "image/png"
     assert png.content[:8] == b"\x89PNG\r\n\x1a\n" and len(png.content) > 5000
     assert t.get("/plan").status_code == 403  # staff have no plan of their own
+    # Pain rose in that session: the next one starts lower, before anyone approves it.
+    suggestion = t.get(f"/api/students/{max_id}").json()["suggestion"]
+    assert suggestion["action"] == "lower_cap"
+    lowered = suggestion["suggested_cap_deg"]
+    next_id = s.post(
+        "/api/sessions",
+        json={"variant_id": "supine_twist_partial", "start_pain": 1},
+        headers={"X-CSRF-Token": s_csrf},
+    ).json()["session_id"]
+    assert world.repo.get_session(next_id).session.cap_deg == lowered < 45
     assert s.get("/history").status_code == 200
     assert f'data-session="{sid}"' in s.get("/history").text
 

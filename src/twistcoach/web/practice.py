@@ -299,7 +299,7 @@ async def practice_socket(websocket: WebSocket, session_id: int) -> None:
             session.variant_id,
             session.cap_deg,
         )
-    except (PlanRefusedError, KeyError) as exc:
+    except (PlanRefusedError, KeyError, ValueError) as exc:
         await _refuse(websocket, str(exc))
         return
     run = PracticeRun(

@@ -244,12 +244,58 @@ def start_practice(
     allowed = {v["id"]: v for v in domain.allowed_variants(plan)}
     if variant_id not in allowed:
         raise Forbidden(f"your plan does not allow {variant_id!r} today")
-    cap = float(allowed[variant_id]["max_knee_drop_deg"])
+    cap, why = session_cap(
+        ctx, person.id, variant_id, float(allowed[variant_id]["max_knee_drop_deg"])
+    )
     record = ctx.repo.start_session(
         person.id, variant_id, cap, source="browser", start_pain=start_pain, plan_id=plan_id
     )
-    ctx.repo.audit(account.id, "session.start", f"session:{record.id}", {"variant": variant_id})
+    ctx.repo.audit(
+        account.id,
+        "session.start",
+        f"session:{record.id}",
+        {"variant": variant_id, "cap_deg": cap, "cap_reason": why},
+    )
     return record.id
+
+
+#: Progression actions whose lower cap applies even before anyone approves it (fail safe).
+_LOWERING_ACTIONS = frozenset({"lower_cap", "pause", "see_clinician"})
+
+
+def session_cap(
+    ctx: AppContext, person_id: int, variant_id: str, plan_cap_deg: float
+) -> tuple[float, str]:
+    """The knee-drop cap a new session of ``variant_id`` starts with, and why.
+
+    The plan's cap is the ceiling. A progression suggestion a teacher or clinician
+    approved after the plan was made sets the cap below it (or back up to it); a current
+    suggestion to lower the cap, pause or see a clinician lowers it at once, approved or
+    not: when unsure, never go further.
+    """
+    cap, why = plan_cap_deg, "the plan's cap"
+    plan = ctx.repo.latest_plan(person_id)
+    approved = [
+        d
+        for d in ctx.repo.list_decisions(person_id)
+        if d.decision == "approved"
+        and d.suggestion.get("variant_id") == variant_id
+        and (plan is None or d.at >= plan.created_at)
+    ]
+    if approved:
+        suggested = approved[-1].suggestion.get("suggested_cap_deg")
+        if isinstance(suggested, int | float):
+            cap, why = min(cap, float(suggested)), "the approved progression"
+    current = domain.suggest_progression(ctx.repo, person_id)
+    if (
+        current is not None
+        and current.get("variant_id") == variant_id
+        and current.get("action") in _LOWERING_ACTIONS
+    ):
+        suggested = current.get("suggested_cap_deg")
+        if isinstance(suggested, int | float) and float(suggested) < cap:
+            cap, why = float(suggested), f"progression: {current.get('action')}"
+    return cap, why
 
 
 # ------------------------------------------------------------------------ roster
