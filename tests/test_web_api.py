@@ -726,6 +726,7 @@ def start_session(c: TestClient, csrf: str) -> int:
 def test_practice_start_form_and_forbidden_variant(world: World) -> None:
     c, _ = api_student(world, "sol@example.org", "Sol")
     page = c.get("/practice").text
+    assert re.search(r"up to \d+°: the plan&#39;s cap", page)
     csrf = form_token(page, "csrf_token")
     r = c.post(
         "/practice", data={"csrf_token": csrf, "variant": "supine_twist_partial", "start_pain": "3"}

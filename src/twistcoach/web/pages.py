@@ -318,12 +318,17 @@ def plan_page(request: Request) -> Response:
 
 @router.get("/practice")
 def practice_start_page(request: Request) -> Response:
-    """Choose an allowed variant and say the pain now."""
+    """Choose an allowed variant (with today's cap for it) and say the pain now."""
     who = need(request)
     ctx = ctx_of(request)
     person = services.own_person(ctx, who[0])
     _, plan = services.current_plan(ctx, person.id)
-    return render(request, "practice_start.html", who, error=None, **_plan_words(plan))
+    words = _plan_words(plan)
+    caps = {
+        v["id"]: services.session_cap(ctx, person.id, v["id"], float(v["max_knee_drop_deg"]))
+        for v in words["allowed"]
+    }
+    return render(request, "practice_start.html", who, error=None, caps=caps, **words)
 
 
 @router.post("/practice")
