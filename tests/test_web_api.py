@@ -272,6 +272,21 @@ def test_signin_rate_limit_blocks_even_the_right_password(world: World) -> None:
     assert r.status_code == 429
 
 
+def test_api_me_and_signout(world: World) -> None:
+    c = client(world)
+    csrf = api_signin(c, "teacher@example.org")
+    me = c.get("/api/me").json()
+    assert (me["role"], me["trained_for_back_problems"], me["person_id"]) == ("teacher", True, None)
+    assert c.post("/api/signout").status_code == 403  # no CSRF header
+    r = c.post("/api/signout", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 204
+    assert c.get("/api/me").status_code == 401
+    assert [a.action for a in world.repo.list_audit(actor_id=world.teacher_id)][:2] == [
+        "account.signout",
+        "account.signin",
+    ]
+
+
 def test_tampered_cookie_is_ignored(world: World) -> None:
     c = client(world)
     api_signin(c, "teacher@example.org")
@@ -453,6 +468,8 @@ def test_students_see_only_their_own_data(world: World) -> None:
     assert r.status_code == 201
     sid = r.json()["session_id"]
     assert a.get(f"/api/sessions/{sid}").status_code == 200
+    assert [x["id"] for x in a.get("/api/sessions").json()] == [sid]
+    assert b.get("/api/sessions").json() == []
     assert b.get(f"/api/sessions/{sid}").status_code == 403
     assert b.get(f"/sessions/{sid}").status_code == 403
     assert b.get(f"/sessions/{sid}/plot.png").status_code == 403
@@ -602,6 +619,25 @@ def test_clearance_form_page_shows_refusal(world: World) -> None:
         data={"variants": ["supine_twist_full"], "max_knee_drop_deg": "40", "date": "2026-01-05"},
     )
     assert r.status_code == 403 and "CSRF" in r.text
+    # The trained teacher (once Quin's teacher) clears through the same form.
+    world.repo.set_teacher(person.id, world.teacher_id)
+    t = client(world)
+    api_signin(t, "teacher@example.org")
+    csrf = form_token(t.get(f"/students/{person.id}").text, "csrf_token")
+    form = {"csrf_token": csrf, "variants": ["supine_twist_full"], "date": "2026-01-05"}
+    r = t.post(f"/students/{person.id}/clearance", data={**form, "max_knee_drop_deg": "400"})
+    assert r.status_code == 422  # out of range: nothing recorded
+    assert world.repo.list_clearances(person.id) == []
+    r = t.post(f"/students/{person.id}/clearance", data={**form, "max_knee_drop_deg": "40"})
+    assert r.status_code == 303 and r.headers["location"].endswith("?msg=cleared")
+    page = t.get(r.headers["location"]).text
+    assert "Clearance recorded" in page and "teacher Tess Teacher (2026-01-05)" in page
+    [cleared] = world.repo.list_clearances(person.id)
+    assert (cleared.by_role, cleared.teacher_trained_for_back_problems) == ("teacher", True)
+    plan = world.repo.latest_plan(person.id)
+    assert plan is not None
+    full = next(v for v in plan.data["variants"] if v["id"] == "supine_twist_full")
+    assert full["status"] == "allowed" and full["max_knee_drop_deg"] <= 40
 
 
 def test_progression_decision_needs_a_suggestion_and_staff(world: World) -> None:
