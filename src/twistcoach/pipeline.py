@@ -437,19 +437,32 @@ class Analyzer:
             local = plan[:1]
         else:
             local = plan
-        estimated: list[Estimated] = []
+        tracker = self._tracker_factory()
+        results: list[FrameResult] = []
+        last_index = -1
+
+        def track(part: list[Estimated]) -> None:
+            # Chunks come in frame order (the local one is the first), so feeding each as
+            # it is ready keeps the tracker's order; it also runs the first chunk's core
+            # while the workers are still estimating theirs.
+            nonlocal last_index
+            t0 = time.perf_counter()
+            for e in sorted(part, key=lambda e: e.index):
+                if e.index <= last_index:
+                    raise RuntimeError(f"frame {e.index} arrived out of order")
+                last_index = e.index
+                obs = tracker.update(e.timestamp_s, e.skeleton)
+                results.append(FrameResult(e.index, e.timestamp_s, e.skeleton, obs))
+            times.core_s += time.perf_counter() - t0
+
         for chunk in local:
             with self._video_estimator() as estimator:
-                part = estimate_chunk(path, chunk, estimator, times, progress)
-            estimated.extend(part)
+                track(estimate_chunk(path, chunk, estimator, times, progress))
         for future in futures:
             part = future.result()
-            estimated.extend(part)
             if progress is not None:
                 progress(len(part))
-        t0 = time.perf_counter()
-        results = run_tracker(estimated, self._tracker_factory())
-        times.core_s = time.perf_counter() - t0
+            track(part)
         times.wall_s = time.perf_counter() - wall0
         return VideoAnalysis(path, tuple(results), size, plan, times)
 
