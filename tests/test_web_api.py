@@ -414,6 +414,13 @@ def test_oversized_bodies_are_refused(world: World) -> None:
     )
     assert r.status_code == 413
 
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        for _ in range(20):
+            yield b" " * 1000
+
+    r = c.post("/api/signin", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "too large" in r.json()["detail"]
+
 
 def test_bad_json_and_unknown_fields_give_422_without_traces(world: World) -> None:
     c = client(world)

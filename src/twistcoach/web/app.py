@@ -5,6 +5,7 @@ Nothing is built at import time: :func:`create_app` makes one app from typed set
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -58,19 +59,27 @@ class BodyLimitMiddleware:
                     await _too_large(scope, send, self.max_bytes)
                     return
         seen = 0
+        too_large = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, too_large
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    too_large = True
                     raise _BodyTooLargeError
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLargeError:
+        async def guarded_send(message: Message) -> None:
+            # The app may catch the error and answer (FastAPI answers 400 to a body it
+            # could not read): that answer is dropped for the 413 below.
+            if not too_large:
+                await send(message)
+
+        with contextlib.suppress(_BodyTooLargeError):
+            await self.app(scope, limited_receive, guarded_send)
+        if too_large:
             await _too_large(scope, send, self.max_bytes)
 
 
