@@ -185,7 +185,7 @@ def test_html_report_is_self_contained_with_plots(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>")
     assert text.count("<svg") == 1 and "<path" in text
-    for label in ("too fast", "over cap", "shoulder lifted", "knee drop", "cap ±60°"):
+    for label in ("too fast", "over cap", "shoulder lifted", "knee drop", "cap ±60°", "held"):
         assert label in text
     assert "<script" not in text and 'src="http' not in text and 'href="http' not in text
     assert "<link" not in text and "@import" not in text
@@ -231,3 +231,29 @@ def test_image_summary_fields() -> None:
     )
     empty = image_summary(nobody)
     assert empty["frames_with_person"] == 0 and empty["metrics"] == {}
+
+
+def test_view_advice_and_measurability_follow_most_frames() -> None:
+    frames = _frames()
+    early = [
+        FrameResult(
+            f.index,
+            f.timestamp_s,
+            f.skeleton,
+            Observation(
+                f.timestamp_s,
+                f.observation.metrics,
+                f.observation.family,
+                0.8,
+                View.OBLIQUE,
+                False,
+                "Lie still to calibrate.",
+            ),
+        )
+        for f in frames[:5]
+    ]
+    summary = video_summary(_analysis(early + frames[5:]), CAP, TH)
+    assert summary["view_advice"] == "" and summary["view_measurable"] is True
+    summary = video_summary(_analysis(early), CAP, TH)
+    assert summary["view_advice"] == "Lie still to calibrate."
+    assert summary["view_measurable"] is False

@@ -291,7 +291,11 @@ def video_summary(analysis: VideoAnalysis, cap_deg: float, th: ReportThresholds)
     family, family_conf, shares = _video_family(seen)
     views = Counter(o.view for o in seen)
     view = views.most_common(1)[0][0] if views else None
-    advice = next((o.view_advice for o in seen if o.view == view and o.view_advice), "")
+    # Advice and measurability as most frames of the main view had them (single frames
+    # flicker, e.g. before calibration).
+    in_view = [o for o in seen if o.view == view]
+    advice = Counter(o.view_advice for o in in_view).most_common(1)[0][0] if in_view else ""
+    measurable = sum(o.view_measurable for o in in_view) * 2 > len(in_view) if in_view else False
     stats = {side: side_stats(frames, side, th) for side in (Side.LEFT, Side.RIGHT)}
     drops = {s: st.max_knee_drop_deg or 0.0 for s, st in stats.items()}
     main_side = max(drops, key=lambda s: drops[s]) if any(drops.values()) else None
@@ -319,7 +323,7 @@ def video_summary(analysis: VideoAnalysis, cap_deg: float, th: ReportThresholds)
         "pose_family_confidence": family_conf,
         "pose_family_shares": shares,
         "view": None if view is None else str(view),
-        "view_measurable": bool(seen) and all(o.view_measurable for o in seen if o.view == view),
+        "view_measurable": measurable,
         "view_advice": advice,
         "cap_deg": cap_deg,
         "metrics": {**per_side, "main_side": None if main_side is None else str(main_side)},
@@ -422,10 +426,12 @@ def plot_svg(
     events: Sequence[EventSpan],
     cap_deg: float,
     th: ReportThresholds,
+    holds: Sequence[tuple[float, float]] = (),
 ) -> str:
     """The report's plots (knee drop with the cap band, shoulder roll, speed) as inline SVG.
 
-    Event spans are shaded on every panel and named in the legend. Unknown values leave gaps.
+    Event spans are shaded on every panel and named in the legend; holds (start, end in
+    seconds) are marked under the knee drop. Unknown values leave gaps.
     """
     import matplotlib
 
@@ -444,6 +450,10 @@ def plot_svg(
     for y in (cap_deg, -cap_deg):
         ax_drop.axhline(y, color="#3cb45a", lw=1, ls="--")
     ax_drop.plot(t, drop, color="#1f5fa8", lw=2, label="knee drop")
+    for i, (start, end) in enumerate(holds):
+        ax_drop.hlines(
+            -88, start, end, color="#1f5fa8", lw=6, alpha=0.5, label="held" if i == 0 else None
+        )
     ax_drop.set_ylabel("knee drop (°)\n+ right / − left")
     ax_drop.set_ylim(-95, 95)
     ax_sh.axhspan(-th.shoulder_roll_limit_deg, th.shoulder_roll_limit_deg, color="#ccc", alpha=0.4)
@@ -543,7 +553,13 @@ def write_html_report(
 ) -> None:
     """Write the HTML report of a video (plots inline)."""
     events = detect_events(frames, cap_deg, th)
-    path.write_text(render_html(summary, plot_svg(frames, events, cap_deg, th)), encoding="utf-8")
+    holds = [
+        (m["hold_start_s"], m["hold_end_s"])
+        for side, m in summary["metrics"].items()
+        if side in ("left", "right") and m["hold_start_s"] is not None
+    ]
+    svg = plot_svg(frames, events, cap_deg, th, holds)
+    path.write_text(render_html(summary, svg), encoding="utf-8")
 
 
 def _overlay_values(
