@@ -14,6 +14,7 @@
   const ctx = canvas.getContext("2d");
   const cueBox = document.getElementById("cue");
   const cueLog = document.getElementById("cue-log");
+  const reasonBox = document.getElementById("cue-reason");
   const statusBox = document.getElementById("status");
   const stepBox = document.getElementById("step");
   const stats = { framesSent: 0, framesWithPerson: 0, cues: 0, lastCue: "", stopped: false,
@@ -44,6 +45,7 @@
     stats.lastCue = msg.text;
     cueBox.textContent = msg.text;
     cueBox.className = "cue priority-" + (msg.priority || "info");
+    reasonBox.textContent = msg.reason ? "Why: " + msg.reason : "";
     const item = document.createElement("li");
     item.textContent = msg.text + (msg.reason ? " — " + msg.reason : "");
     cueLog.prepend(item);
