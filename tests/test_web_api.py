@@ -816,6 +816,9 @@ def test_ws_bad_messages_get_errors_and_the_connection_stays_sane(world: World) 
         ws.send_text(json.dumps(frame(0.0)))
         replies = [ws.receive_json()]
         assert replies[0]["type"] in {"event", "cue", "metrics"}
+        # Nobody in view (lm null) is a normal frame: tracking lost, not an error.
+        ws.send_text(json.dumps({"type": "landmarks", "t": 0.5, "w": 640, "h": 480, "lm": None}))
+        ws.send_text(json.dumps({**frame(0.4)}))  # time went backwards
         ws.send_text(json.dumps({"type": "end"}))
         kinds = []
         while True:
@@ -824,8 +827,10 @@ def test_ws_bad_messages_get_errors_and_the_connection_stays_sane(world: World) 
             if message["type"] == "stopped":
                 break
         assert message["status"] == "stopped" and message["reason"] == "quit"
+        assert kinds.count("error") == 1  # only the backwards frame
     detail = world.repo.get_session(sid)
     assert detail.session.status == "stopped"
+    assert [s.t for s in detail.samples] == [0.0]  # one sample a second of session time
 
 
 def test_ws_landmarks_flow_pain_and_sharp_pain_stops_at_once(world: World) -> None:
