@@ -101,7 +101,7 @@ def _text(
         cv2.FONT_HERSHEY_SIMPLEX,
         scale,
         _color(DARK, bgr),
-        thickness + 2,
+        thickness + 1,
         cv2.LINE_AA,
     )
     cv2.putText(
@@ -116,6 +116,16 @@ def _text(
     )
     (_, h), baseline = cv2.getTextSize(clean, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
     return int(h + baseline)
+
+
+def _panel(image: NDArray[np.uint8], x0: int, y0: int, x1: int, y1: int) -> None:
+    """Darken a rectangle in place so light text stays readable on any background."""
+    h, w = image.shape[:2]
+    x0, x1 = max(0, x0), min(w, x1)
+    y0, y1 = max(0, y0), min(h, y1)
+    if x1 > x0 and y1 > y0:
+        region = image[y0:y1, x0:x1].astype(np.float32)
+        image[y0:y1, x0:x1] = (region * 0.45).astype(np.uint8)
 
 
 def draw_skeleton(image: NDArray[np.uint8], skeleton: Skeleton, *, bgr: bool = False) -> None:
@@ -174,6 +184,9 @@ def draw_gauge(
     g = gauge_geometry(width, height)
     thick = max(3, g.radius // 6)
     axes = (g.radius, g.radius)
+    cx, cy = g.centre
+    pad = thick + 4
+    _panel(image, cx - g.radius - pad, cy - g.radius - pad, cx + g.radius + pad, height)
     cv2.ellipse(image, g.centre, axes, 0, -180, 0, _color(GREY, bgr), thick, cv2.LINE_AA)
     if cap_deg is not None:
         cap = max(0.0, min(90.0, cap_deg))
@@ -184,7 +197,7 @@ def draw_gauge(
     _text(image, "L", (g.centre[0] - g.radius - thick, g.centre[1] + 4), scale, WHITE, bgr=bgr)
     _text(image, "R", (g.centre[0] + g.radius - thick, g.centre[1] + 4), scale, WHITE, bgr=bgr)
     if knee_drop_deg is None:
-        label = "knee drop: unknown"
+        label = "unknown"
     else:
         over = cap_deg is not None and abs(knee_drop_deg) > cap_deg
         cv2.line(
@@ -201,7 +214,8 @@ def draw_gauge(
     _text(
         image,
         label,
-        (g.centre[0] - tw // 2, g.centre[1] - g.radius // 3),
+        # Under the pivot, between L and R, where the needle never goes.
+        (cx - tw // 2, min(height - 3, cy + max(12, g.radius // 3))),
         scale,
         WHITE,
         bgr=bgr,
@@ -259,6 +273,10 @@ def draw_overlay(
         draw_skeleton(image, skeleton, bgr=bgr)
     draw_gauge(image, knee_drop_deg, cap_deg=cap_deg, side=drop_side, bgr=bgr)
     scale = max(0.4, width / 1400)
+    line_h = int(30 * scale) + 4
+    if numbers:
+        longest = max(len(f"{k}: {v}") for k, v in numbers.items())
+        _panel(image, 0, 0, 16 + int(longest * 19 * scale), 14 + line_h * len(numbers))
     y = 8
     for label, value in (numbers or {}).items():
         y += _text(image, f"{label}: {value}", (8, y + int(22 * scale)), scale, WHITE, bgr=bgr)
