@@ -896,3 +896,9 @@ def test_ws_refuses_strangers_and_cross_site(world: World) -> None:
         ws.send_text(json.dumps(frame(0.0)))
         ws.receive_json()
     assert world.repo.get_session(sid).session.status == "interrupted"
+    entry = world.repo.list_audit(limit=1)[0]
+    assert (entry.action, entry.target, entry.details["status"]) == (
+        "session.end",
+        f"session:{sid}",
+        "interrupted",
+    )

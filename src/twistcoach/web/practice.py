@@ -165,6 +165,7 @@ class PracticeRun:
     tracker: Tracker
     recorder: SessionRecorder
     min_interval_s: float
+    actor_id: int
     last_t: float = -math.inf
     last_metrics_t: float = -math.inf
     dropped: int = 0
@@ -185,6 +186,7 @@ class PracticeRun:
         self, status: SessionStatus | None = None, reason: str | None = None
     ) -> dict[str, Any]:
         record = self.recorder.finish(status, stop_reason=reason)
+        self._audit(record.status, record.stop_reason)
         summary = self.coach.summary()
         text = self.coach.current_cue.text if self.coach.current_cue is not None else ""
         return {
@@ -247,7 +249,18 @@ class PracticeRun:
     def disconnected(self) -> None:
         """The page went away mid-session: keep everything, mark it interrupted."""
         if not self.coach.finished:
-            self.recorder.finish(SessionStatus.INTERRUPTED, stop_reason="the page was closed")
+            record = self.recorder.finish(
+                SessionStatus.INTERRUPTED, stop_reason="the page was closed"
+            )
+            self._audit(record.status, record.stop_reason)
+
+    def _audit(self, status: str, reason: str | None) -> None:
+        self.recorder.repo.audit(
+            self.actor_id,
+            "session.end",
+            f"session:{self.recorder.session_id}",
+            {"status": status, "stop_reason": reason, "frames": self.frames},
+        )
 
 
 async def _refuse(websocket: WebSocket, message: str) -> None:
@@ -307,6 +320,7 @@ async def practice_socket(websocket: WebSocket, session_id: int) -> None:
         tracker=ctx.tracker_factory(),
         recorder=SessionRecorder(ctx.repo, session),
         min_interval_s=1.0 / ctx.settings.max_landmark_rate_hz * 0.9,
+        actor_id=account.id,
     )
     await websocket.accept()
     limit = ctx.settings.max_ws_message_bytes
