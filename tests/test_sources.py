@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from twistcoach.sources import (
+    CameraSource,
     ImageSource,
     MediaError,
     SourceKind,
@@ -175,3 +176,8 @@ def test_a_file_without_video_is_refused(tmp_path: Path) -> None:
 def test_image_suffixes() -> None:
     assert is_image_path(Path("a/B.JPG")) and is_image_path(Path("x.png"))
     assert not is_image_path(Path("clip.mp4")) and not is_image_path(Path("noext"))
+
+
+def test_a_missing_camera_is_a_media_error() -> None:
+    with pytest.raises(MediaError, match="camera 97: cannot open the camera"):
+        CameraSource(97)

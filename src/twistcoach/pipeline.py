@@ -32,6 +32,7 @@ import multiprocessing
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -459,7 +460,12 @@ class Analyzer:
             with self._video_estimator() as estimator:
                 track(estimate_chunk(path, chunk, estimator, times, progress))
         for future in futures:
-            part = future.result()
+            try:
+                part = future.result()
+            except BrokenProcessPool:
+                # A worker died (killed, out of memory): start fresh ones next time.
+                self._pool = None
+                raise RuntimeError(f"{path}: a worker process stopped unexpectedly") from None
             if progress is not None:
                 progress(len(part))
             track(part)

@@ -141,6 +141,11 @@ def run_analyze(
                 message = f"{path}: cannot write results ({e})"
                 summary = report.failure_summary(path, kind, message)
                 err.print(f"[red]error:[/] {message}")
+            except Exception as e:  # one bad input must not end the batch
+                failures += 1
+                message = f"{path}: analysis failed ({type(e).__name__}: {e})"
+                summary = report.failure_summary(path, kind, message)
+                err.print(f"[red]error:[/] {message}")
             summaries.append(summary)
     report.write_json(out / "summaries.json", summaries)
     if as_json:
