@@ -122,10 +122,13 @@ def _plot(results: Sequence[Result], path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     names = [g for g, _, _ in GROUPS if any(group_of(r) == g for r in results)]
-    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.2), sharey=True)
-    if len(names) == 1:
-        axes = [axes]
-    for ax, name in zip(axes, names, strict=True):
+    cols = min(3, len(names))
+    rows = (len(names) + cols - 1) // cols
+    fig, grid = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.0 * rows), squeeze=False)
+    axes = list(grid.flat)
+    for ax in axes[len(names) :]:
+        ax.axis("off")
+    for ax, name in zip(axes, names, strict=False):
         rs = [r for r in results if group_of(r) == name]
         xs = [float(r.labels["knee_drop_deg"]) for r in rs if r.error("knee_drop_deg") is not None]
         ys = [e for r in rs if (e := r.error("knee_drop_deg")) is not None]
@@ -138,10 +141,10 @@ def _plot(results: Sequence[Result], path: Path, title: str) -> None:
                 refused, [0.0] * len(refused), s=10, marker="x", color="red", label="refused"
             )
         ax.set_title(name, fontsize=10)
-        ax.set_xlabel("true knee drop (deg)")
+        ax.set_xlabel("true knee drop (deg)", fontsize=8)
+        ax.set_ylabel("measured - true (deg)", fontsize=8)
         ax.set_xlim(-85, 85)
         ax.set_ylim(-30, 30)
-    axes[0].set_ylabel("measured - true (deg)")
     axes[0].legend(fontsize=7, loc="lower left")
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
