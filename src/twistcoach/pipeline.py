@@ -54,6 +54,9 @@ MIN_FRAMES_TO_SPLIT = 120
 #: 25 -> 3.8 px, 60 -> 2.0 px. MediaPipe's tracking is path-dependent, so the difference
 #: never reaches zero; 50 is a compromise with the extra work.
 WARMUP_FRAMES = 50
+#: A worker process's start-up (spawn, import, MediaPipe graph: about 1-2 s on the 2-core
+#: machine) counted as this many frames of estimation when balancing the chunks.
+WORKER_START_FRAMES = 40
 
 
 class Tracker(Protocol):
@@ -111,11 +114,13 @@ def plan_chunks(
     chunks: int = CHUNKS,
     min_frames: int = MIN_FRAMES_TO_SPLIT,
     warmup: int = WARMUP_FRAMES,
+    start_lag: int = WORKER_START_FRAMES,
 ) -> tuple[Chunk, ...]:
     """Cut a video into contiguous chunks, from its header's frame count alone.
 
-    The cuts balance the work (a later chunk's warm-up frames count as work), so two
-    processes finish together. They depend on nothing but the arguments.
+    The cuts balance the work so the processes finish together: a later chunk's warm-up
+    frames count as work, and so does a worker's start-up, as ``start_lag`` frames' worth.
+    They depend on nothing but the arguments (never on timing).
 
     Parameters
     ----------
@@ -127,6 +132,8 @@ def plan_chunks(
         Shorter videos get one chunk.
     warmup
         Frames a later chunk's estimator sees before its own first frame.
+    start_lag
+        A worker's start-up cost counted in frames of estimation.
 
     Returns
     -------
@@ -135,12 +142,13 @@ def plan_chunks(
     """
     if not header_frames or header_frames < max(min_frames, chunks) or chunks <= 1:
         return (Chunk(0, None, 0),)
-    # Every chunk gets the same work, warm-up included: chunk 0 has ``share`` frames, the
-    # others ``share - warmup`` of their own plus ``warmup`` warm-up frames.
-    share = (header_frames + (chunks - 1) * warmup) / chunks
-    if share - warmup < 1:
+    # Every process gets the same work: chunk 0 has ``share`` frames, the others
+    # ``share - warmup - start_lag`` of their own plus the warm-up and the start-up.
+    overhead = warmup + start_lag
+    share = (header_frames + (chunks - 1) * overhead) / chunks
+    if share - overhead < 1:
         return (Chunk(0, None, 0),)
-    cuts = [0] + [round(share + i * (share - warmup)) for i in range(chunks - 1)]
+    cuts = [0] + [round(share + i * (share - overhead)) for i in range(chunks - 1)]
     planned = []
     for i, start in enumerate(cuts):
         stop = cuts[i + 1] if i + 1 < chunks else None
