@@ -36,7 +36,7 @@ system:
 	fi
 
 run: setup
-	$(BIN)/twistcoach demo
+	$(BIN)/twistcoach serve --host 127.0.0.1 --port 8000
 
 lint: setup
 	$(BIN)/ruff check src tests bench

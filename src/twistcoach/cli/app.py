@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import typer
 
-HELP = """twistcoach: practise yoga spinal twists safely with back pain.
-
-Start with an intake (your back history), get a plan (which twist, how far, and why),
-then let the camera coach keep you in your comfortable mid-range. Red flags and sharp
-pain always stop practice.
-"""
+# Paragraphs are single logical lines so Rich can wrap them to the terminal's width.
+HELP = (
+    "twistcoach: practise yoga spinal twists safely with back pain.\n\n"
+    "Start with an intake (your back history: [bold]twistcoach intake --out me.yaml[/]), "
+    "get a plan ([bold]twistcoach plan me.yaml[/]: which twist, how far, and why), then let "
+    "the camera coach keep you in your comfortable mid-range "
+    "([bold]twistcoach coach --intake me.yaml --camera 0[/]). "
+    "Red flags and sharp pain always stop practice.\n\n"
+    "[bold]twistcoach serve[/] starts the web app; [bold]twistcoach analyze[/] measures "
+    "photos and videos."
+)
 
 
 def build_app() -> typer.Typer:
