@@ -116,7 +116,7 @@ def run_calibrated(root: Path, records: Sequence[dict[str, Any]]) -> list[Result
     from twistcoach.kinematics import CalibrationError, calibrate
     from twistcoach.pipeline import image_estimator_factory
     from twistcoach.sources import read_image
-    from twistcoach.tracking import TwistTracker
+    from twistcoach.tracking import LOST_ADVICE, TwistTracker
 
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for rec in records:
@@ -155,7 +155,8 @@ def run_calibrated(root: Path, records: Sequence[dict[str, Any]]) -> list[Result
                     r.advice = obs.view_advice
                     _fill(r, obs.metrics)
                 else:
-                    r.advice = advice or "no person found"
+                    # What the app says then: the calibration's reason, or that nobody is seen.
+                    r.advice = advice or LOST_ADVICE
                 out.append(r)
     return out
 
