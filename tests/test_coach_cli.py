@@ -292,3 +292,32 @@ def test_headless_replay_of_the_shared_video_with_a_pain_script(
     detail = repo.get_session(summary.session.id)
     ids = [e.event_id for e in detail.events]
     assert "stop_sharp_pain" in ids and "pain_reported" in ids
+
+
+@pytest.mark.slow
+def test_window_mode_runs_on_a_virtual_display(
+    shared_data: Path, intake_file: Path, tmp_path: Path
+) -> None:
+    """The OpenCV window opens, shows the frames and prints the cues (Xvfb stands in for a
+    screen); the script quits at 4 s, which is not a safety stop (exit 0)."""
+    env = {**os.environ, "TWISTCOACH_DATABASE_URL": f"sqlite:///{tmp_path / 'w.sqlite'}"}
+    proc = subprocess.run(
+        [
+            "xvfb-run",
+            "-a",
+            TWISTCOACH,
+            "coach",
+            *("--video", str(shared_data / VIDEO), "--intake", str(intake_file)),
+            *("--no-voice", "--no-record", "--script", "2=pain:3,4=quit"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("[   0.0s] A side view cannot tell")
+    assert "[   2.0s] Go easier. Come up a little; your range today is now 40 degrees." in lines
+    assert lines[-1] == "[   4.0s] Stopping. Bring your knees back to the centre slowly and rest."

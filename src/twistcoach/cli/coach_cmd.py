@@ -406,6 +406,13 @@ def _session(
     from twistcoach.storage import SessionRecorder, SessionStatus
     from twistcoach.tracking import TwistTracker
 
+    window = None if headless else "twistcoach"
+    if window is not None:
+        import cv2
+
+        # The window must exist before PyAV is imported (by VideoSource): OpenCV's Qt
+        # start-up hangs for good when PyAV's libraries were loaded first.
+        cv2.namedWindow(window, cv2.WINDOW_NORMAL)
     source: FrameSource
     if video is not None:
         source = VideoSource(video)
@@ -430,17 +437,12 @@ def _session(
     coach = Coach(coach_plan, load_coaching_rules(), start_pain=start_pain)
     sinks = _Sinks(headless, speaker, recorder, write)
     pending = list(items)
-    window = None if headless else "twistcoach"
     last_image: NDArray[np.uint8] | None = None
     snap_written = False
     t = 0.0
     try:
         with source, make_mediapipe_estimator(static_image_mode=False) as estimator:
             tracker = TwistTracker()
-            if window is not None:
-                import cv2
-
-                cv2.namedWindow(window, cv2.WINDOW_NORMAL)
             for frame in source.frames():
                 t = frame.timestamp_s
                 while pending and pending[0].t <= t and not coach.finished:
