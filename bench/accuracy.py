@@ -265,6 +265,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _peaks(rs: Sequence[Result], label: str) -> str:
+    true = max(abs(float(r.labels[label])) for r in rs)
+    measured = [
+        abs(float(v))
+        for r in rs
+        if r.measurable and (v := r.measured.get(label)) is not None and not isinstance(v, str)
+    ]
+    return f"{true:.0f} / " + (f"{max(measured):.0f}" if measured else "-")
+
+
 def _report(
     records: Sequence[dict[str, Any]],
     calibrated: Sequence[Result],
@@ -327,14 +337,33 @@ def _report(
                     "-" if sh.mae is None else f"{sh.mae:.1f}",
                     "-" if sp is None or sp.mae is None else f"{sp.mae:.1f}",
                     "-" if rate is None else f"{100 * rate:.0f}%",
+                    _peaks(rs, "knee_drop_deg"),
+                    _peaks(rs, "speed_deg_s"),
+                    _peaks(rs, "shoulder_roll_deg"),
                 ]
             )
         lines.append(
             _table(
-                ("clip", "view", *STATS_HEADER, "shoulder MAE", "speed MAE (deg/s)", "refused"),
+                (
+                    "clip",
+                    "view",
+                    *STATS_HEADER,
+                    "shoulder MAE",
+                    "speed MAE (deg/s)",
+                    "refused",
+                    "peak drop true / measured",
+                    "peak speed true / measured",
+                    "peak shoulder roll true / measured",
+                ),
                 rows,
             )
         )
+        lines += [
+            "",
+            "Peaks are the largest absolute values over the clip (measured: over frames the "
+            "app measured). The fault clips show whether the numbers the coach acts on "
+            "(speed, shoulder roll, range) see the fault.",
+        ]
         lines += ["", "![clips](img/accuracy_clips.png)", ""]
     return "\n".join(lines) + "\n"
 

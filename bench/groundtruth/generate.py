@@ -242,10 +242,10 @@ def make_ci_set(target: Path) -> None:
 
 
 def make_demo(target: Path) -> None:
-    """examples/demo_session.mp4: a whole session, both sides, recommended view, 28 s."""
-    from groundtruth.plan import SequenceSpec, session
+    """examples/demo_session.mp4: a whole session, both sides, recommended view, 34 s."""
+    from groundtruth.plan import SequenceSpec, demo_session
 
-    spec = SequenceSpec("demo_session", "woman50_average", "diag_r35_e45", 15, session(55.0))
+    spec = SequenceSpec("demo_session", "woman50_average", "diag_r35_e45", 15, demo_session())
     frames_dir = RENDER_CACHE / "demo" / spec.name
     render_sequence(spec, frames_dir, size=(640, 360), quality=92)
     encode_mp4(frames_dir, spec.fps, target, (640, 360), crf=30)

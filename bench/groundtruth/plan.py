@@ -166,6 +166,25 @@ def session(theta: float = 60.0) -> tuple[Keyframe, ...]:
     )
 
 
+def demo_session(theta: float = 46.0) -> tuple[Keyframe, ...]:
+    """The demo clip's session (34 s): long enough flat for the live coach to calibrate
+    (about 6 s), drops at a calm speed (peak about 16 deg/s, under the coach's 20), short
+    holds, and a rest at centre between the sides."""
+    k = Keyframe
+    return (
+        k(0.0, 0.0),
+        k(6.5, 0.0),
+        k(11.0, theta),
+        k(15.0, theta),
+        k(18.0, 0.0),
+        k(22.0, 0.0),
+        k(26.5, -theta),
+        k(30.5, -theta),
+        k(33.5, 0.0),
+        k(34.0, 0.0),
+    )
+
+
 def sequences() -> list[SequenceSpec]:
     """Calm sessions from several views, and the faults the coach must catch."""
     k = Keyframe
