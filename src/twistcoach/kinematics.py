@@ -64,6 +64,9 @@ KNEES_TOGETHER_M = 0.2
 #: the direction of the drop cannot be told (DESIGN.md). Higher up, each frame's own
 #: ambiguity test decides (see :class:`KneeFit`).
 SIDE_MAX_ELEVATION_DEG = 15.0
+#: Square to the side (azimuth within 15 degrees of 90) the camera must be higher than this
+#: (calibrated elevations read 5-10 degrees high with MediaPipe landmarks).
+SIDE_RAISED_MAX_ELEVATION_DEG = 30.0
 #: Residual (fraction of body size) at which a fit's confidence falls to 1/e.
 FIT_SCALE = 0.1
 #: A calibration pose fitted much better with the knees dropped this far is refused.
@@ -744,6 +747,10 @@ def view_from_camera(elevation_deg: float, azimuth_deg: float) -> View:
         return View.HEAD_END
     if 65.0 <= az <= 115.0 and elevation_deg < SIDE_MAX_ELEVATION_DEG:
         return View.SIDE
+    if 75.0 <= az <= 105.0 and elevation_deg < SIDE_RAISED_MAX_ELEVATION_DEG:
+        # Square to the body, even raised a little, drops away from the camera read as
+        # drops towards it (measured on rendered bodies: 12 of 54 signs wrong at 8-20 deg).
+        return View.SIDE
     return View.OBLIQUE
 
 
@@ -968,6 +975,8 @@ _AZIMUTHS = np.radians(np.arange(-180.0, 180.0, 5.0))
 _ANKLE_HEIGHT = 0.07
 #: Weight of the prior holding the thigh elevation near its calibrated value, per radian.
 _PHI_PRIOR = 1.0
+#: Weight of the knee line's residual against the hip -> knee vector's in the knee search.
+KNEE_LINE_WEIGHT = 0.5
 #: Weight per radian of the prior towards no drop, for uncalibrated photographs only.
 _THETA_PRIOR_UNCALIBRATED = 0.04
 #: Two sides whose residuals differ by less than this (fraction of body size) are
@@ -1088,18 +1097,33 @@ def _knee_cost(
     obs_vec: FloatArray,
     hip_px: FloatArray,
     scale: float,
-) -> FloatArray:
-    """Squared image residual (fraction of body size) of mid-hip -> mid-knee for a grid of
-    knee drops ``theta`` (shape (T, 1)) and thigh elevations ``phi`` (shape (1, P))."""
+    obs_line: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Squared image residual (fraction of body size) for a grid of knee drops ``theta``
+    (shape (T, 1)) and thigh elevations ``phi`` (shape (1, P)): of mid-hip -> mid-knee
+    (``obs_vec``), plus, weighted by :data:`KNEE_LINE_WEIGHT`, of the right -> left knee
+    line (``obs_line``), which turns with the drop whatever the camera's depth blur.
+    Returned apart: the vector's residual alone rates the fit (the knee line of MediaPipe
+    is short and noisy), the sum chooses the drop."""
     model = cal.model
     thigh = model.thigh_length * cal.leg_scale
     sp = np.sin(phi) * thigh
-    knee = np.empty((*np.broadcast_shapes(theta.shape, phi.shape), 3))
-    knee[..., 0] = -np.sin(theta) * sp
+    st, ct = np.sin(theta), np.cos(theta)
+    shape = np.broadcast_shapes(theta.shape, phi.shape)
+    knee = np.empty((*shape, 3))
+    knee[..., 0] = -st * sp
     knee[..., 1] = -np.cos(phi) * thigh
-    knee[..., 2] = model.hip_height + np.cos(theta) * sp
-    diff = cam.project(knee) - hip_px - obs_vec
-    return np.asarray((diff[..., 0] ** 2 + diff[..., 1] ** 2) / scale**2)
+    knee[..., 2] = model.hip_height + ct * sp
+    half = model.knee_gap / 2 * cal.width_scale
+    lateral = np.zeros((*shape, 3))
+    lateral[..., 0] = half * ct
+    lateral[..., 2] = half * st
+    px = cam.project(np.stack([knee, knee + lateral, knee - lateral]))
+    diff = px[0] - hip_px - obs_vec
+    line = px[1] - px[2] - obs_line
+    vec_cost = (diff[..., 0] ** 2 + diff[..., 1] ** 2) / scale**2
+    line_cost = KNEE_LINE_WEIGHT * (line[..., 0] ** 2 + line[..., 1] ** 2) / scale**2
+    return np.asarray(vec_cost), np.asarray(line_cost)
 
 
 def _knee_prior(cal: Calibration, theta: FloatArray, phi: FloatArray) -> FloatArray:
@@ -1125,10 +1149,11 @@ def _knee_search(
         xy[Landmark.LEFT_HIP] + xy[Landmark.RIGHT_HIP]
     ) / 2
     hip_px = cam.project(np.array([0.0, 0.0, cal.model.hip_height]))
+    obs_line = xy[Landmark.LEFT_KNEE] - xy[Landmark.RIGHT_KNEE]
     phis = cal.phi_rad + _PHI_OFFSETS
     t_c, p_c = _THETA_COARSE[:, None], phis[None, :]
-    img = _knee_cost(cal, cam, t_c, p_c, obs_vec, hip_px, scale)
-    err = img + _knee_prior(cal, t_c, p_c)
+    img, line = _knee_cost(cal, cam, t_c, p_c, obs_vec, hip_px, scale, obs_line)
+    err = img + line + _knee_prior(cal, t_c, p_c)
     best_phi = np.argmin(err, axis=1)
     rows = np.arange(len(_THETA_COARSE))
     curve = err[rows, best_phi]
@@ -1137,8 +1162,10 @@ def _knee_search(
     # Fine search around the coarse minimum.
     fine_t = _THETA_COARSE[i] + _FINE_THETA
     fine_p = phis[best_phi[i]] + _FINE_PHI
-    fine_img = _knee_cost(cal, cam, fine_t[:, None], fine_p[None, :], obs_vec, hip_px, scale)
-    fine = fine_img + _knee_prior(cal, fine_t[:, None], fine_p[None, :])
+    fine_img, fine_line = _knee_cost(
+        cal, cam, fine_t[:, None], fine_p[None, :], obs_vec, hip_px, scale, obs_line
+    )
+    fine = fine_img + fine_line + _knee_prior(cal, fine_t[:, None], fine_p[None, :])
     j, k = np.unravel_index(int(np.argmin(fine)), fine.shape)
     theta = _refine(fine_t, fine[:, k], int(j))
     phi = _refine(fine_p, fine[j, :], int(k))
