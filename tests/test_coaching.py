@@ -115,9 +115,17 @@ def event_ids(outputs: Iterable[Output]) -> list[str]:
 
 
 def entering_coach(**plan_kw: float) -> tuple[Coach, list[Output]]:
-    """A coach that has set up and calibrated (0-5 s at centre) and is entering the right side."""
+    """A coach entering the right side from exactly 5.0 s.
+
+    Nobody is in view for 2.5 s; then the person lies at centre: set-up still for 0.5 s,
+    calibration 2 s, so the first side starts at 5.0 s.
+    """
     coach = Coach(make_plan(**plan_kw), RULES, start_pain=2)  # type: ignore[arg-type]
-    out = feed(coach, ramp(0.0, 5.0, 0.0, 0.0))
+    out = feed(coach, ramp(0.0, 2.5, 0.0, 0.0, person=False))
+    out += feed(coach, ramp(2.5, 5.1, 0.0, 0.0))
+    th = RULES.thresholds
+    assert 2.5 + th.setup_still_s + th.calibration_s == 5.0
+    assert [o.t for o in out if isinstance(o, Cue) and o.id == "enter_side"] == [5.0]
     assert state(coach) is CoachState.ENTERING
     assert coach.current_side is Side.RIGHT
     return coach, out
@@ -172,6 +180,10 @@ def test_rules_parse_rejects_missing_cue_duplicate_and_unsourced_rules() -> None
     bad_threshold["thresholds"]["speed_limit_deg_s"] = -1
     with pytest.raises(RulesError, match=r"thresholds\.speed_limit_deg_s"):
         parse_coaching_rules(bad_threshold)
+    inside = copy.deepcopy(data)
+    inside["thresholds"]["min_hold_drop_deg"] = inside["thresholds"]["centre_deg"]
+    with pytest.raises(RulesError, match="min_hold_drop_deg must be larger than centre_deg"):
+        parse_coaching_rules(inside)
     extra = copy.deepcopy(data)
     extra["colour"] = "blue"
     with pytest.raises(RulesError, match="colour"):
@@ -569,7 +581,7 @@ def test_rate_limiting_holds_back_nagging_but_not_safety() -> None:
 
 
 def test_safety_cue_goes_through_at_once_right_after_another_cue() -> None:
-    coach, _ = entering_coach()  # "enter_side" was said at 4.5 s
+    coach, _ = entering_coach()  # "enter_side" was said at 5.0 s
     out = coach.observe(obs(5.1, 10.0, speed=40.0))
     assert cue_ids(out) == ["slow_down"]  # 0.1 s after the last cue: safety is not delayed
     coach2, _ = entering_coach()
@@ -578,7 +590,7 @@ def test_safety_cue_goes_through_at_once_right_after_another_cue() -> None:
     out3 = feed(coach2, ramp(5.2, 8.5, 0.0, 0.0, lifted=Side.LEFT))
     assert cue_ids(out3)[0] == "shoulders_open"  # ... and then goes through
     first = next(o for o in out3 if isinstance(o, Cue))
-    assert first.t == pytest.approx(4.5 + RULES.thresholds.cue_gap_s)
+    assert first.t == pytest.approx(5.0 + RULES.thresholds.cue_gap_s)
 
 
 # --------------------------------------------------------------------------- person's controls
@@ -641,3 +653,22 @@ def test_tracking_lost_between_sides_pauses_too() -> None:
     out = feed(coach, [obs(round(19.0 + i * DT, 3), None, person=False) for i in range(15)])
     assert cue_ids(out) == ["paused_tracking_lost"]
     assert not any(o.id in ("setup", "waiting") for o in out)
+
+
+def test_coming_back_up_during_the_hold_ends_that_side_early() -> None:
+    coach, _ = holding_coach()  # holding at 25 deg on the right since about 13 s
+    out = feed(coach, ramp(13.5, 16.0, 25.0, 25.0) + ramp(16.0, 18.0, 25.0, 5.0))
+    early = [o for o in out if isinstance(o, Event) and o.id == "hold_ended_early"]
+    assert len(early) == 1 and early[0].data["side"] == "right"
+    assert state(coach) is CoachState.SWITCHING_SIDES
+    assert "switch_sides" in cue_ids(out)
+    assert "go_further" not in cue_ids(out) and "sink_further" not in cue_ids(out)
+    assert coach.summary().sides_completed == ()  # the hold was not completed
+
+
+def test_docs_thresholds_match_the_rule_file() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "coach.md").read_text("utf-8")
+    for name, value in RULES.thresholds.model_dump().items():
+        assert f"| `{name}` | {value:g} |" in doc, name

@@ -134,7 +134,8 @@ class Event:
         Seconds from the start of the session.
     id
         Event id, one of ``session_started``, ``state_changed``, ``calibrated``,
-        ``side_started``, ``hold_started``, ``hold_completed``, ``pain_reported``,
+        ``side_started``, ``hold_started``, ``hold_completed``, ``hold_ended_early``,
+        ``pain_reported``,
         ``cap_lowered``, ``paused``, ``resumed``, ``session_stopped``, ``session_done``.
     text
         A plain-language description.
@@ -203,9 +204,12 @@ class Thresholds(BaseModel):
     min_cap_deg: float = Field(ge=0.0)
 
     @model_validator(mode="after")
-    def _inhale_within_breath(self) -> Thresholds:
+    def _consistent(self) -> Thresholds:
         if self.breath_inhale_s >= self.breath_period_s:
             raise ValueError("breath_inhale_s must be shorter than breath_period_s")
+        if self.min_hold_drop_deg <= self.centre_deg:
+            # Otherwise a hold could start inside the centre zone and end at once.
+            raise ValueError("min_hold_drop_deg must be larger than centre_deg")
         return self
 
 
@@ -1047,6 +1051,20 @@ class Coach:
             else:
                 self._still_since = None
             return
+        if state is CoachState.HOLDING and magnitude < th.centre_deg:
+            # The knees came back up before the hold was over: the person chose to; never
+            # push them back down. The side counts as not completed.
+            side = self.current_side
+            out.append(
+                Event(
+                    t,
+                    "hold_ended_early",
+                    f"the knees came back to the centre after {self.hold_elapsed_s:.0f} s",
+                    {"side": side.value if side else None, "held_s": round(self.hold_elapsed_s, 2)},
+                )
+            )
+            self._side_finished(t, out)
+            return
         if state is CoachState.HOLDING:
             self.hold_elapsed_s += dt
             if self.hold_elapsed_s < self.plan.hold_s - 1e-6:
@@ -1067,13 +1085,17 @@ class Coach:
                 self._cue(t, "return_centre", out, force=True)
             return
         if state is CoachState.RETURNING and magnitude < th.centre_deg:
-            self.side_index += 1
-            if self.side_index < len(self.plan.sides):
-                self._set_state(t, CoachState.SWITCHING_SIDES, out)
-                self._cue(t, "switch_sides", out, force=True)
-            else:
-                self._set_state(t, CoachState.RESTING, out)
-                self._cue(t, "rest", out, force=True)
+            self._side_finished(t, out)
+
+    def _side_finished(self, t: float, out: list[Output]) -> None:
+        """Back at the centre after a side: the other side next, or the final rest."""
+        self.side_index += 1
+        if self.side_index < len(self.plan.sides):
+            self._set_state(t, CoachState.SWITCHING_SIDES, out)
+            self._cue(t, "switch_sides", out, force=True)
+        else:
+            self._set_state(t, CoachState.RESTING, out)
+            self._cue(t, "rest", out, force=True)
 
     def _start_side(self, t: float, out: list[Output]) -> None:
         side = self.current_side
