@@ -321,3 +321,47 @@ def test_window_mode_runs_on_a_virtual_display(
     assert lines[0].startswith("[   0.0s] A side view cannot tell")
     assert "[   2.0s] Go easier. Come up a little; your range today is now 40 degrees." in lines
     assert lines[-1] == "[   4.0s] Stopping. Bring your knees back to the centre slowly and rest."
+
+
+@pytest.mark.slow
+def test_headless_replay_of_the_demo_session_from_the_diagonal_view(tmp_path: Path) -> None:
+    """The rendered demo session (examples/demo_session.mp4, the recommended raised diagonal
+    view): the coach calibrates, guides the right side into a hold within the cap, moves on
+    to the left side, and pauses when tracking is lost; nothing stops it."""
+    db = tmp_path / "demo.sqlite"
+    env = {**os.environ, "TWISTCOACH_DATABASE_URL": f"sqlite:///{db}"}
+    proc = subprocess.run(
+        [
+            TWISTCOACH,
+            "coach",
+            *("--video", "examples/demo_session.mp4"),
+            *("--intake", "examples/02_chronic_low_back_pain.json", "--headless"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    ids = [x["id"] for x in lines]
+    assert ids.index("calibrated") < ids.index("enter_side") < ids.index("hold_started")
+    sides = [x["side"] for x in lines if x["id"] == "side_started"]
+    assert sides == ["right", "left"]
+    hold = next(x for x in lines if x["id"] == "hold_started")
+    assert hold["side"] == "right" and 15.0 <= hold["knee_drop_deg"] <= hold["cap_deg"]
+    assert "session_stopped" not in ids and "ease_back" not in ids
+    assert "paused_tracking_lost" in ids  # the left side is lost from this view
+    assert ids[-1] == "source_ended"  # the clip is shorter than the plan's 45 s holds
+    # Every "further" invitation came with the knees well below the cap.
+    assert all(x["t"] < hold["t"] for x in lines if x["id"] == "sink_further")
+    # The session was stored with its samples (one a second) and events.
+    from twistcoach.storage import create_engine_for_url, open_repository
+
+    repo = open_repository(create_engine_for_url(f"sqlite:///{db}"))
+    (summary,) = repo.list_sessions()
+    assert summary.session.person_name == "02_chronic_low_back_pain"
+    assert summary.session.stop_reason == "source_ended"
+    assert summary.n_samples >= 30
+    assert summary.over_cap_samples == 0
