@@ -68,3 +68,16 @@ def test_make_speaker_falls_back_to_silence() -> None:
     missing.close()
     with pytest.raises(ValueError, match="words_per_minute"):
         EspeakSpeaker("espeak-ng", words_per_minute=10)
+
+
+def test_the_voice_never_lags_far_behind(tmp_path: Path) -> None:
+    script = _fake_espeak(tmp_path, 0.5)
+    speaker = EspeakSpeaker(str(script), max_pending=2)
+    speaker.say("one")
+    time.sleep(0.2)  # "one" is being said
+    for word in ("two", "three", "four", "five"):
+        speaker.say(word)
+    speaker.close()
+    said = (tmp_path / "said.txt").read_text().split()
+    # "one" was being said; of the four that queued up behind it only the last two remain.
+    assert said == ["one", "four", "five"]

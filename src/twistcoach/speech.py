@@ -66,6 +66,9 @@ class EspeakSpeaker:
     extra_args
         More ``espeak-ng`` arguments (tests use ``-w FILE`` to write a WAV file instead of
         playing it).
+    max_pending
+        Texts allowed to wait; when cues come faster than they can be spoken the oldest
+        waiting one is dropped, so the voice never lags far behind the session.
     """
 
     def __init__(
@@ -75,7 +78,11 @@ class EspeakSpeaker:
         words_per_minute: int = 150,
         voice: str = "en",
         extra_args: Sequence[str] = (),
+        max_pending: int = 2,
     ) -> None:
+        if max_pending < 1:
+            raise ValueError(f"max_pending must be at least 1, got {max_pending}")
+        self._max_pending = max_pending
         if not 80 <= words_per_minute <= 450:
             raise ValueError(f"words_per_minute must be 80-450, got {words_per_minute}")
         self._base = [executable, "-v", voice, "-s", str(words_per_minute), *extra_args]
@@ -97,7 +104,20 @@ class EspeakSpeaker:
             with self._lock:
                 if self._current is not None and self._current.poll() is None:
                     self._current.terminate()
+        else:
+            self._drop_oldest_beyond(self._max_pending - 1)
         self._queue.put(text)
+
+    def _drop_oldest_beyond(self, keep: int) -> None:
+        """Drop the oldest waiting texts until at most ``keep`` wait."""
+        while self._queue.qsize() > keep:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is _STOP:  # never drop the shutdown request
+                self._queue.put(_STOP)
+                return
 
     def close(self, *, wait: bool = True) -> None:
         """Finish (or, with ``wait=False``, cut off) speaking and end the thread."""
