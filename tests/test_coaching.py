@@ -672,3 +672,73 @@ def test_docs_thresholds_match_the_rule_file() -> None:
     doc = (Path(__file__).resolve().parents[1] / "docs" / "coach.md").read_text("utf-8")
     for name, value in RULES.thresholds.model_dump().items():
         assert f"| `{name}` | {value:g} |" in doc, name
+
+
+# --------------------------------------------------------------------------- properties
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_step = st.tuples(
+    st.integers(1, 40),  # frames the values last (plateaus let states settle)
+    st.sampled_from([0.05, 0.1, 0.2, 0.5]),  # dt
+    st.one_of(st.none(), st.floats(-70.0, 70.0), st.floats(-20.0, 20.0)),  # knee drop
+    st.sampled_from([0.0, 0.0, 1.0, -2.0, 8.0, 25.0, -30.0]),  # speed, mostly calm
+    st.sampled_from([0.9, 0.9, 0.9, 0.7, 0.4, 0.0]),  # confidence, mostly good
+    st.sampled_from([PoseFamily.SUPINE_TWIST] * 6 + list(PoseFamily)),
+    st.sampled_from([True, True, True, True, False]),  # view measurable
+    st.sampled_from([None] * 8 + ["pain", "pain", "sharp", "pause", "resume"]),
+    st.integers(0, 10),  # pain level
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_step, min_size=1, max_size=40), st.integers(0, 5))
+def test_safety_invariants_hold_for_any_sequence(
+    segments: list[
+        tuple[int, float, float | None, float, float, PoseFamily, bool, str | None, int]
+    ],
+    start_pain: int,
+) -> None:
+    # Each segment repeats its frame; an action (pain, sharp, ...) happens on its first frame.
+    steps = [
+        (dt, drop, speed, conf, family, measurable, action if i == 0 else None, level)
+        for n, dt, drop, speed, conf, family, measurable, action, level in segments
+        for i in range(n)
+    ]
+    th = RULES.thresholds
+    coach = Coach(make_plan(cap=40.0, hold=10.0), RULES, start_pain=start_pain)
+    # A calm, calibrated start, so the random part meets every state.
+    feed(coach, ramp(0.0, 3.0, 0.0, 0.0))
+    assert state(coach) is CoachState.ENTERING
+    t = 3.0
+    caps = [coach.personal_cap_deg]
+    for dt, drop, speed, conf, family, measurable, action, level in steps:
+        t = round(t + dt, 3)
+        was_finished = coach.finished
+        if action == "sharp":
+            out = coach.report_sharp_pain(t)
+            if not was_finished:
+                assert isinstance(out[0], Cue) and out[0].id == "stop_sharp_pain"
+                assert state(coach) is CoachState.STOPPED
+        elif action == "pain":
+            out = coach.report_pain(t, level)
+            if not was_finished and (level > 5 or level - (coach.start_pain or 0) >= 2):
+                assert coach.finished
+        elif action == "pause":
+            out = coach.pause(t)
+        elif action == "resume":
+            out = coach.resume(t)
+        else:
+            o = obs(t, drop, speed=speed, conf=conf, family=family, measurable=measurable)
+            out = coach.observe(o)
+            for cue in (c for c in out if isinstance(c, Cue) and c.id == "sink_further"):
+                # "Further" only on a confident measure of the view, well below the cap.
+                assert drop is not None and conf >= th.min_confidence and measurable
+                relative = abs(drop - (coach.baseline_deg or 0.0))
+                assert relative < coach.personal_cap_deg - th.sink_invite_margin_deg, cue
+        if was_finished:
+            assert out == []  # nothing after the end
+        caps.append(coach.personal_cap_deg)
+    assert all(b <= a for a, b in itertools.pairwise(caps))  # the cap never goes up
+    assert caps[-1] >= th.min_cap_deg
