@@ -134,7 +134,8 @@ class Event:
         Seconds from the start of the session.
     id
         Event id, one of ``session_started``, ``state_changed``, ``calibrated``,
-        ``side_started``, ``hold_started``, ``hold_completed``, ``hold_ended_early``,
+        ``side_started``, ``side_changed``, ``hold_started``, ``hold_completed``,
+        ``hold_ended_early``,
         ``pain_reported``,
         ``cap_lowered``, ``paused``, ``resumed``, ``session_stopped``, ``session_done``.
     text
@@ -542,6 +543,8 @@ class Coach:
         self.stopped_reason: StopReason | None = None
         self.pause_reason: PauseReason | None = None
         self.side_index = 0
+        # The order of the sides; the person may start with the other one (see _step).
+        self._sides: list[Side] = list(plan.sides)
         self.hold_elapsed_s = 0.0
         self.baseline_deg: float | None = None
         self.current_cue: Cue | None = None
@@ -580,8 +583,8 @@ class Coach:
     @property
     def current_side(self) -> Side | None:
         """The side being worked (None before the first or after the last)."""
-        if self.side_index < len(self.plan.sides):
-            return self.plan.sides[self.side_index]
+        if self.side_index < len(self._sides):
+            return self._sides[self.side_index]
         return None
 
     @property
@@ -1025,6 +1028,20 @@ class Coach:
         toward = drop if self.current_side is Side.RIGHT else -drop
         magnitude = abs(drop)
         cap = self.personal_cap_deg
+        if state is CoachState.ENTERING and -toward >= th.min_hold_drop_deg:
+            other = Side.LEFT if self.current_side is Side.RIGHT else Side.RIGHT
+            if other in self._sides[self.side_index + 1 :]:
+                # The person went to the other side first: follow them (both sides get
+                # done); never make them come back up and cross over.
+                later = self._sides.index(other, self.side_index + 1)
+                self._sides[self.side_index], self._sides[later] = (
+                    other,
+                    self._sides[self.side_index],
+                )
+                out.append(
+                    Event(t, "side_changed", f"{other.value} side first", {"side": other.value})
+                )
+                toward = -toward
         if state is CoachState.ENTERING:
             if magnitude >= cap - th.near_cap_margin_deg:
                 if magnitude <= cap + th.over_cap_tolerance_deg:
@@ -1043,7 +1060,8 @@ class Coach:
                 elif (
                     settled >= th.settle_s
                     and not self._sink_invited
-                    and toward < cap - th.sink_invite_margin_deg
+                    and magnitude < cap - th.sink_invite_margin_deg
+                    and toward > -th.centre_deg  # not while turned the other way
                     and not self._pain_rose()
                 ):
                     self._sink_invited = True
@@ -1090,7 +1108,7 @@ class Coach:
     def _side_finished(self, t: float, out: list[Output]) -> None:
         """Back at the centre after a side: the other side next, or the final rest."""
         self.side_index += 1
-        if self.side_index < len(self.plan.sides):
+        if self.side_index < len(self._sides):
             self._set_state(t, CoachState.SWITCHING_SIDES, out)
             self._cue(t, "switch_sides", out, force=True)
         else:
