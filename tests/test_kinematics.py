@@ -361,3 +361,17 @@ def test_overhead_photo_with_rolled_pelvis_is_not_guessed() -> None:
     metrics = measure(_photo("rsclone_lying_twist_stretch_left"), None)
     assert metrics.knee_drop.value is None
     assert metrics.confidence < 0.1
+
+
+def test_broken_landmarks_are_unknown_not_numbers() -> None:
+    cam = VIEWS["diagonal_right"]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    good = photograph(supine_twist_3d(30.0), cam)
+    xy = good.image_xy.copy()
+    xy[Landmark.LEFT_KNEE] = [np.nan, np.inf]
+    broken = Skeleton(0.0, xy, good.image_z, good.world_xyz, good.visibility, good.image_size)
+    for calibration in (cal, None):
+        metrics = measure(broken, calibration, min_confidence=0.0)
+        assert metrics.knee_drop.value is None
+        assert metrics.pelvis_roll.value is None
+        assert metrics.confidence == 0.0

@@ -176,3 +176,13 @@ def test_invisible_torso_is_not_recognised() -> None:
     assert rec.family_confidence < 0.2
     assert not rec.measurable
     assert "hips and shoulders" in rec.advice
+
+
+def test_broken_landmarks_are_not_recognised() -> None:
+    good = photograph(supine_twist_3d(0.0), VIEWS["diagonal_right"])
+    xy = good.image_xy.copy()
+    xy[Landmark.RIGHT_SHOULDER] = [np.nan, 10.0]
+    broken = Skeleton(0.0, xy, good.image_z, good.world_xyz, good.visibility, good.image_size)
+    rec = recognize(broken)
+    assert rec.family is F.OTHER
+    assert not rec.measurable

@@ -32,12 +32,17 @@ error, DESIGN.md), so the angles come from the 2D image landmarks plus geometry:
    above the floor (a camera below the floor is impossible, which removes the mirror
    ambiguity of a single view).
 3. **Measurement** (:func:`measure`) places the body on the floor from the hip and shoulder
-   rays, then finds each angle by a dense 1-D/2-D search so the model's projected hip line,
-   shoulder line and hip -> knee vector best fit the observed ones. A second, mirrored
-   minimum with almost the same residual means the view cannot tell the direction of the
-   drop (a side view at floor level): the knee drop is then unknown, never guessed.
-4. Without a calibration (single photographs) the camera and the pose are fitted jointly,
-   and the confidence is lowered.
+   rays, then finds each angle by a coarse-to-fine grid search: the knee drop (with the
+   thigh elevation held near its calibrated value) so the model's projected mid-hip ->
+   mid-knee vector and right -> left knee line best fit the observed ones; the pelvis and
+   shoulder rolls from the hip and shoulder lines. The fitted body's angles are then
+   reported through :func:`body_angles_3d`. A second, mirrored minimum with almost the
+   same residual means the view cannot tell the direction of the drop: the knee drop is
+   then unknown, never guessed; side views are refused outright (:func:`view_measurable`).
+4. Without a calibration (single photographs) the camera is fitted to the torso lying flat
+   with the camera held level, small drops are preferred, and the confidence is lowered.
+
+Accuracy and its limits are measured in ``docs/measuring.md``.
 """
 
 from __future__ import annotations
@@ -1249,6 +1254,11 @@ def measure_details(
 ) -> Measurement:
     """Like :func:`measure`, also returning the knee search's details and the view."""
     xy = skeleton.image_xy
+    if not np.all(np.isfinite(xy[_MODEL_INDEX])) or not np.all(
+        np.isfinite(skeleton.visibility[_MODEL_INDEX])
+    ):
+        # Broken landmarks (a bad client, a corrupt file) are "not seen", never a number.
+        return Measurement(_unknown_metrics(skeleton.timestamp_s), None, False, View.UNKNOWN)
     if calibration is None or calibration.image_size != skeleton.image_size:
         try:
             calibration = estimate_calibration(skeleton)

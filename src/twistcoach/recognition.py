@@ -235,8 +235,11 @@ def recognize(skeleton: Skeleton, *, min_visibility: float = 0.3) -> Recognition
         With plain-language advice; ``measurable`` is False for side views (the drop's
         direction cannot be told) and for low feet-end views (MediaPipe loses the hips).
     """
-    f = features(skeleton)
-    if f.visibility < min_visibility or f.torso_px < 2.0:
+    finite = bool(
+        np.all(np.isfinite(skeleton.image_xy)) and np.all(np.isfinite(skeleton.visibility))
+    )
+    f = features(skeleton) if finite else None
+    if f is None or not f.visibility >= min_visibility or not f.torso_px >= 2.0:
         return Recognition(
             PoseFamily.OTHER,
             0.1,
