@@ -757,10 +757,10 @@ def test_starting_with_the_other_side_is_followed() -> None:
     out = feed(coach, ramp(15.0, 17.0, -25.0, 0.0) + ramp(17.0, 23.0, 0.0, 0.0))
     enter = [o for o in out if isinstance(o, Cue) and o.id == "enter_side"]
     assert "towards your right" in enter[0].text  # the right side comes second
-    # With one side in the plan the coach does not swap: it holds wherever it is (the cap
-    # applies both ways).
+    # With one side in the plan the coach does not swap: it waits for the planned side.
     single = Coach(make_plan(cap=40.0, hold=5.0, sides=["right"]), RULES, start_pain=2)
     out = feed(single, ramp(0.0, 3.0, 0.0, 0.0) + ramp(3.0, 7.0, 0.0, -25.0))
     out += feed(single, ramp(7.0, 15.0, -25.0, -25.0))
     assert "side_changed" not in event_ids(out)
     assert "sink_further" not in cue_ids(out)  # never "further" while turned the wrong way
+    assert state(single) is CoachState.ENTERING
