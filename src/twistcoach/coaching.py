@@ -550,7 +550,6 @@ class Coach:
         self.current_cue: Cue | None = None
         self.last_drop_deg: float | None = None
         self._started = False
-        self._t = 0.0
         self._resume_state = CoachState.WAITING_FOR_PERSON
         self._state_since = 0.0
         self._bad_since: float | None = None
@@ -567,7 +566,6 @@ class Coach:
         self._breath_count = 0
         self._breath_anchor: float | None = None
         self._sink_invited = False
-        self._extremes: list[tuple[float, float]] = []
         self._trend = 0
         self._ext_value: float | None = None
         self._reversals: list[float] = []
@@ -632,7 +630,6 @@ class Coach:
         self._begin(t, out)
         dt = 0.0 if self._prev_t is None else max(0.0, t - self._prev_t)
         self._prev_t = t
-        self._t = t
 
         # A twist the plan does not prescribe stops the session (fail safe).
         if self._check_wrong_family(obs, t, out):
@@ -951,7 +948,6 @@ class Coach:
         return obs.family in allowed or obs.family_confidence < self._th.family_min_confidence
 
     def _reset_motion(self) -> None:
-        self._extremes = []
         self._trend = 0
         self._ext_value = None
         self._reversals = []
