@@ -365,3 +365,13 @@ def test_headless_replay_of_the_demo_session_from_the_diagonal_view(tmp_path: Pa
     assert summary.session.stop_reason == "source_ended"
     assert summary.n_samples >= 30
     assert summary.over_cap_samples == 0
+
+
+def test_bad_intake_names_the_field(tmp_path: Path, db_env: str) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**INTAKE, "pain_now": 12}))
+    result = CliRunner().invoke(
+        build_app(), ["coach", "--video", "x.mp4", "--intake", str(bad), "--headless"]
+    )
+    assert result.exit_code == 2
+    assert "pain_now" in result.output and "Traceback" not in result.output

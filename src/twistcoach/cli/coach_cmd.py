@@ -318,6 +318,7 @@ def run_coach(
     """Run one coaching session; return the exit status (see the module docs)."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from twistcoach.estimator import EstimatorError
     from twistcoach.intake import IntakeError
     from twistcoach.poses.loader import LibraryError, load_library
     from twistcoach.screening import ScreeningError, screen
@@ -368,7 +369,7 @@ def run_coach(
             snapshot_at=snapshot_at,
             write=write,
         )
-    except (IntakeError, ScreeningError, LibraryError, MediaError) as exc:
+    except (IntakeError, ScreeningError, LibraryError, MediaError, EstimatorError) as exc:
         raise CoachCommandError(str(exc)) from None
     except (NotFoundError, StorageError) as exc:
         raise CoachCommandError(str(exc)) from None
