@@ -181,8 +181,8 @@ def test_rules_parse_rejects_missing_cue_duplicate_and_unsourced_rules() -> None
     with pytest.raises(RulesError, match=r"thresholds\.speed_limit_deg_s"):
         parse_coaching_rules(bad_threshold)
     inside = copy.deepcopy(data)
-    inside["thresholds"]["min_hold_drop_deg"] = inside["thresholds"]["centre_deg"]
-    with pytest.raises(RulesError, match="min_hold_drop_deg must be larger than centre_deg"):
+    inside["thresholds"]["hold_exit_deg"] = inside["thresholds"]["min_hold_drop_deg"]
+    with pytest.raises(RulesError, match="hold_exit_deg must be smaller than min_hold_drop_deg"):
         parse_coaching_rules(inside)
     extra = copy.deepcopy(data)
     extra["colour"] = "blue"
@@ -657,7 +657,7 @@ def test_tracking_lost_between_sides_pauses_too() -> None:
 
 def test_coming_back_up_during_the_hold_ends_that_side_early() -> None:
     coach, _ = holding_coach()  # holding at 25 deg on the right since about 13 s
-    out = feed(coach, ramp(13.5, 16.0, 25.0, 25.0) + ramp(16.0, 18.0, 25.0, 5.0))
+    out = feed(coach, ramp(13.5, 16.0, 25.0, 25.0) + ramp(16.0, 18.0, 25.0, 2.0))
     early = [o for o in out if isinstance(o, Event) and o.id == "hold_ended_early"]
     assert len(early) == 1 and early[0].data["side"] == "right"
     assert state(coach) is CoachState.SWITCHING_SIDES

@@ -192,6 +192,7 @@ class Thresholds(BaseModel):
     still_speed_deg_s: float = Field(gt=0.0)
     settle_s: float = Field(gt=0.0)
     min_hold_drop_deg: float = Field(ge=0.0)
+    hold_exit_deg: float = Field(gt=0.0)
     sink_invite_margin_deg: float = Field(ge=0.0)
     breath_period_s: float = Field(gt=0.0)
     breath_inhale_s: float = Field(gt=0.0)
@@ -208,9 +209,9 @@ class Thresholds(BaseModel):
     def _consistent(self) -> Thresholds:
         if self.breath_inhale_s >= self.breath_period_s:
             raise ValueError("breath_inhale_s must be shorter than breath_period_s")
-        if self.min_hold_drop_deg <= self.centre_deg:
-            # Otherwise a hold could start inside the centre zone and end at once.
-            raise ValueError("min_hold_drop_deg must be larger than centre_deg")
+        if self.hold_exit_deg >= self.min_hold_drop_deg:
+            # Otherwise a hold could end on the very frame it starts.
+            raise ValueError("hold_exit_deg must be smaller than min_hold_drop_deg")
         return self
 
 
@@ -1065,7 +1066,7 @@ class Coach:
             else:
                 self._still_since = None
             return
-        if state is CoachState.HOLDING and magnitude < th.centre_deg:
+        if state is CoachState.HOLDING and magnitude < th.hold_exit_deg:
             # The knees came back up before the hold was over: the person chose to; never
             # push them back down. The side counts as not completed.
             side = self.current_side
