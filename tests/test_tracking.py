@@ -132,6 +132,11 @@ def test_no_neutral_pose_falls_back_to_an_estimated_camera() -> None:
     last = obs[-1].metrics
     assert last is not None
     assert last.confidence < 0.8
+    # Lying neutral later still gives a proper calibration.
+    neutral = photograph(supine_twist_3d(0.0), cam)
+    for i in range(45, 90):
+        tracker.update(i / FPS, neutral.with_timestamp(i / FPS))
+    assert tracker.calibration is not None and tracker.calibration.neutral
 
 
 def test_family_hysteresis_ignores_a_single_odd_frame() -> None:

@@ -17,6 +17,7 @@ every frame. It
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -41,6 +42,8 @@ _LYING = (PoseFamily.SUPINE, PoseFamily.SUPINE_TWIST)
 TWIST_DEG = 20.0
 NEUTRAL_DEG = 10.0
 #: Advice when nobody is found in the frame.
+#: Seconds between calibration attempts after one was refused.
+CALIBRATION_RETRY_S = 0.5
 LOST_ADVICE = "I cannot see you: check that your whole body is in the camera's view."
 
 
@@ -123,6 +126,7 @@ class TwistTracker:
         self._family = _Hysteresis(PoseFamily.OTHER, hysteresis_s)
         self._view = _Hysteresis(View.UNKNOWN, hysteresis_s)
         self._buffer: list[Skeleton] = []
+        self._next_try = -math.inf
         self._lying_since: float | None = None
         self._twisting = False
         self._filters = {name: self._new_filter() for name in _SMOOTHED}
@@ -160,13 +164,17 @@ class TwistTracker:
                 if float(np.abs(skeleton.image_xy - ref).max()) / span > self.max_motion * 2:
                     self._buffer.clear()
             self._buffer.append(skeleton)
-            if t - self._buffer[0].timestamp_s >= self.calibration_window_s:
+            if t - self._buffer[0].timestamp_s >= self.calibration_window_s and t >= self._next_try:
                 try:
                     self._calibration = calibrate(self._buffer, max_motion=self.max_motion)
                 except CalibrationError:
+                    # A refused attempt costs tens of milliseconds: not on every frame.
+                    self._next_try = t + CALIBRATION_RETRY_S
                     self._buffer.pop(0)
                 else:
                     self._buffer.clear()
+                    for f in self._filters.values():
+                        f.reset()  # a new zero: no smoothing across it
                     # The calibrated measurement now judges twist or not; forget the
                     # single-frame 2D guesses made so far.
                     self._family = _Hysteresis(PoseFamily.SUPINE, self._family.hold_s)
@@ -175,7 +183,11 @@ class TwistTracker:
         if family in _LYING:
             if self._lying_since is None:
                 self._lying_since = t
-            if self.fallback_after_s is not None and t - self._lying_since >= self.fallback_after_s:
+            if (
+                self._calibration is None
+                and self.fallback_after_s is not None
+                and t - self._lying_since >= self.fallback_after_s
+            ):
                 self._calibration = estimate_calibration(skeleton)
         else:
             self._lying_since = None
@@ -206,7 +218,8 @@ class TwistTracker:
             return Observation(t, None, family, 0.0, view, False, LOST_ADVICE)
         rec = recognize(skeleton)
         raw_family = rec.family
-        if self._calibration is None:
+        if self._calibration is None or not self._calibration.neutral:
+            # Also when estimated without a neutral pose: a neutral pose later calibrates.
             self._try_calibrate(t, skeleton, raw_family)
         metrics: TwistMetrics | None
         measurable = rec.measurable
