@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo)
 # Debian packages: Chromium (browser tests), PostgreSQL (database tests), espeak-ng (speech),
-# ffmpeg (fake camera files), libosmesa6 (offscreen rendering for the ground-truth generator).
-APT_PACKAGES := chromium postgresql espeak-ng ffmpeg libosmesa6
+# ffmpeg (fake camera files), libosmesa6 (offscreen rendering for the ground-truth generator),
+# xvfb (a virtual screen for the coach window test).
+APT_PACKAGES := chromium postgresql espeak-ng ffmpeg libosmesa6 xvfb
 
 .PHONY: run test setup system lint typecheck pytest clean frontend
 
