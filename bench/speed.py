@@ -212,7 +212,9 @@ def main() -> None:
         "",
         f"Machine: {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
         f"Python {platform.python_version()}; load average {load_before[0]:.2f} before, "
-        f"{load_after[0]:.2f} after (the machine is shared, so numbers move between runs).",
+        f"{load_after[0]:.2f} after (the machine is shared, so numbers move between runs); "
+        f"niceness {os.nice(0)} (run with `nice -n -10` to keep other users' jobs from "
+        "taking the cores the comparison is about).",
         f"Input: `feluna_reclining_twist.mp4` (746x420) looped {args.loops} times = {n} frames; "
         f"median of {args.repeats} runs.",
         "",
