@@ -96,6 +96,10 @@ def cameras(seed: int = 6) -> list[CameraSpec]:
         CameraSpec("feet_high", "feet_end", 0, 27, 3.0, roll()),  # about 1.5 m high
         CameraSpec("head_end", "head_end", 180, 25, 2.8, roll()),
         CameraSpec("top_down", "top_down", 0, 88, 2.9, roll()),
+        # Appended (earlier cameras keep their rolls): the app's own advice, "about 1 m up,
+        # off the corner by your feet" (lens 1.0 m high, 2.2 m away along the floor).
+        CameraSpec("diag_r40_h1m", "oblique", -40, 21, 2.4, roll()),
+        CameraSpec("diag_l40_h1m", "oblique", 40, 21, 2.4, roll()),
     ]
 
 
