@@ -115,13 +115,20 @@ def _verdict(results: Sequence[Result]) -> list[tuple[str, str, bool]]:
     return out
 
 
-def _plot(results: Sequence[Result], path: Path, title: str) -> None:
+def _plot(
+    results: Sequence[Result],
+    path: Path,
+    title: str,
+    key: Callable[[Result], str] = group_of,
+    names: Sequence[str] | None = None,
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [g for g, _, _ in GROUPS if any(group_of(r) == g for r in results)]
+    if names is None:
+        names = [g for g, _, _ in GROUPS if any(group_of(r) == g for r in results)]
     cols = min(3, len(names))
     rows = (len(names) + cols - 1) // cols
     fig, grid = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.0 * rows), squeeze=False)
@@ -129,7 +136,7 @@ def _plot(results: Sequence[Result], path: Path, title: str) -> None:
     for ax in axes[len(names) :]:
         ax.axis("off")
     for ax, name in zip(axes, names, strict=False):
-        rs = [r for r in results if group_of(r) == name]
+        rs = [r for r in results if key(r) == name]
         xs = [float(r.labels["knee_drop_deg"]) for r in rs if r.error("knee_drop_deg") is not None]
         ys = [e for r in rs if (e := r.error("knee_drop_deg")) is not None]
         refused = [float(r.labels["knee_drop_deg"]) for r in rs if r.error("knee_drop_deg") is None]
@@ -144,7 +151,7 @@ def _plot(results: Sequence[Result], path: Path, title: str) -> None:
         ax.set_xlabel("true knee drop (deg)", fontsize=8)
         ax.set_ylabel("measured - true (deg)", fontsize=8)
         ax.set_xlim(-85, 85)
-        ax.set_ylim(-30, 30)
+        ax.set_ylim(-60, 60)
     axes[0].legend(fontsize=7, loc="lower left")
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
@@ -225,6 +232,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "ACCURACY.md")
     parser.add_argument("--img", type=Path, default=REPO / "bench" / "img")
     parser.add_argument("--no-photo", action="store_true", help="skip the uncalibrated photo mode")
+    parser.add_argument(
+        "--from-results",
+        action="store_true",
+        help="rewrite the report and plots from the last run's results.json (no pipeline)",
+    )
     args = parser.parse_args(argv)
 
     if not (args.stills / "labels.json").exists():
@@ -235,24 +247,38 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     records = load_stills(args.stills)
-    calibrated = _timed("calibrated stills", lambda: run_calibrated(args.stills, records))
-    photos = [] if args.no_photo else _timed("photos", lambda: run_photos(args.stills, records))
-    clips: dict[str, list[Result]] = {}
-    for labels_path in sorted(args.sequences.glob("*/labels.json")):
-        labels = json.loads(labels_path.read_text())
-        video = _encode(labels_path.parent, float(labels["fps"]))
-        clips[labels["name"]] = _timed(
-            labels["name"], lambda v=video, lb=labels: run_video(v, lb, lb["name"])
-        )
-
-    all_results = {
-        "calibrated": [r.to_dict() for r in calibrated],
-        "photo": [r.to_dict() for r in photos],
-        "clips": {k: [r.to_dict() for r in v] for k, v in clips.items()},
-    }
-    (RENDER_CACHE / "results.json").write_text(json.dumps(all_results))
+    results_path = RENDER_CACHE / "results.json"
+    if args.from_results:
+        saved = json.loads(results_path.read_text())
+        calibrated = [Result(**d) for d in saved["calibrated"]]
+        photos = [Result(**d) for d in saved["photo"]]
+        clips = {k: [Result(**d) for d in v] for k, v in saved["clips"].items()}
+    else:
+        calibrated = _timed("calibrated stills", lambda: run_calibrated(args.stills, records))
+        photos = [] if args.no_photo else _timed("photos", lambda: run_photos(args.stills, records))
+        clips = {}
+        for labels_path in sorted(args.sequences.glob("*/labels.json")):
+            labels = json.loads(labels_path.read_text())
+            video = _encode(labels_path.parent, float(labels["fps"]))
+            clips[labels["name"]] = _timed(
+                labels["name"], lambda v=video, lb=labels: run_video(v, lb, lb["name"])
+            )
+        all_results = {
+            "calibrated": [r.to_dict() for r in calibrated],
+            "photo": [r.to_dict() for r in photos],
+            "clips": {k: [r.to_dict() for r in v] for k, v in clips.items()},
+        }
+        results_path.write_text(json.dumps(all_results))
 
     _plot(calibrated, args.img / "accuracy_calibrated.png", "Calibrated stills: knee-drop error")
+    diagonals = sorted({r.camera for r in calibrated if r.view == "oblique"})
+    _plot(
+        calibrated,
+        args.img / "accuracy_diagonals.png",
+        "Calibrated stills, each diagonal camera: knee-drop error",
+        key=lambda r: r.camera,
+        names=diagonals,
+    )
     if photos:
         _plot(photos, args.img / "accuracy_photo.png", "Single photos: knee-drop error")
     clip_results = [r for rs in clips.values() for r in rs]
@@ -311,6 +337,7 @@ def _report(
     lines += ["", "## Stills", ""]
     lines += _still_sections(calibrated, "Calibrated (session use)")
     lines += ["![calibrated](img/accuracy_calibrated.png)", ""]
+    lines += ["![diagonals](img/accuracy_diagonals.png)", ""]
     if photos:
         lines += _still_sections(photos, "Single photo (`twistcoach analyze photo.jpg`)")
         lines += ["![photos](img/accuracy_photo.png)", ""]
