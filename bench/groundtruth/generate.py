@@ -19,6 +19,7 @@ takes milliseconds). Layout of a set::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import shutil
 import subprocess
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from groundtruth.env import RENDER_CACHE, REPO, configure
+from twistcoach.landmarks import Landmark
 
 STILL_SIZE = (960, 540)
 SEQ_SIZE = (960, 540)
@@ -38,18 +40,12 @@ SEQ_SIZE = (960, 540)
 def _keypoints_2d(posed: Any, camera: Any, size: tuple[int, int]) -> dict[str, list[float]]:
     names = list(posed.keypoints)
     pts = np.array([posed.keypoints[n] for n in names])
-    mid_hip = (posed.keypoints[_lm("LEFT_HIP")] + posed.keypoints[_lm("RIGHT_HIP")]) / 2
+    mid_hip = (posed.keypoints[Landmark.LEFT_HIP] + posed.keypoints[Landmark.RIGHT_HIP]) / 2
     xy = camera.project(pts, mid_hip, size)
     return {
         n.name.lower(): [round(float(x), 1), round(float(y), 1)]
         for n, (x, y) in zip(names, xy, strict=True)
     }
-
-
-def _lm(name: str) -> Any:
-    from twistcoach.landmarks import Landmark
-
-    return Landmark[name]
 
 
 def _write_jpeg(path: Path, rgb: np.ndarray, quality: int = 90) -> None:
@@ -59,19 +55,19 @@ def _write_jpeg(path: Path, rgb: np.ndarray, quality: int = 90) -> None:
     cv2.imwrite(str(path), rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
 
 
-def _context() -> tuple[Any, Any, dict[str, Any], dict[str, Any], list[Any]]:
+@functools.cache
+def _model() -> Any:
+    """anny's model, built once per process (about 2 s, or 50 s the very first time)."""
     from groundtruth.body import BodyModel
-    from groundtruth.plan import bodies, by_name, cameras, rooms
 
-    model = BodyModel()
-    body_list = bodies()
-    return (
-        model,
-        None,
-        by_name(body_list, lambda b: b.name),
-        by_name(cameras(), lambda c: c.name),
-        [*zip(body_list, rooms(), strict=True)],
-    )
+    return BodyModel()
+
+
+def _scenes() -> list[tuple[Any, Any]]:
+    """(body, room) pairs: each body is rendered in its own room."""
+    from groundtruth.plan import bodies, rooms
+
+    return list(zip(bodies(), rooms(), strict=True))
 
 
 def render_stills(
@@ -88,7 +84,7 @@ def render_stills(
     from groundtruth.plan import STILL_THETAS, cameras
     from groundtruth.scene import Renderer
 
-    model, _, _, _, pairs = _context()
+    model, pairs = _model(), _scenes()
     renderer = Renderer(size)
     records: list[dict[str, Any]] = []
     started = time.monotonic()
@@ -146,11 +142,12 @@ def render_sequence(
     """Render one sequence's frames (or reuse them) and write its ``labels.json``."""
     from groundtruth.body import PoseSpec
     from groundtruth.labels import label_source
+    from groundtruth.plan import cameras
     from groundtruth.scene import Renderer
 
-    model, _, body_by, cam_by, pairs = _context()
-    room = dict((b.name, r) for b, r in pairs)[spec.body]
-    body, cam = body_by[spec.body], cam_by[spec.camera]
+    model = _model()
+    body, room = next((b, r) for b, r in _scenes() if b.name == spec.body)
+    cam = next(c for c in cameras() if c.name == spec.camera)
     renderer = Renderer(size)
     rate = fps or spec.fps
     n = round(spec.duration * rate) + 1

@@ -8,9 +8,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from groundtruth.body import BodySpec
 from groundtruth.scene import CameraSpec, Room
@@ -224,11 +222,3 @@ def sequences() -> list[SequenceSpec]:
         ),
     ]
     return out
-
-
-T = TypeVar("T")
-
-
-def by_name(items: list[T], key: Callable[[T], str]) -> dict[str, T]:
-    """Index a list by a name."""
-    return {key(x): x for x in items}
