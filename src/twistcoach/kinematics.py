@@ -72,6 +72,11 @@ SIDE_MAX_ELEVATION_DEG = 15.0
 #: Square to the side (azimuth within 15 degrees of 90) the camera must be higher than this
 #: (calibrated elevations read 5-10 degrees high with MediaPipe landmarks).
 SIDE_RAISED_MAX_ELEVATION_DEG = 30.0
+#: A camera at the feet end must be at least this high (degrees above the floor, as
+#: calibrated): on rendered bodies a 1.5 m-high feet-end camera calibrates at 33-38 degrees
+#: and MediaPipe misplaces the knees there (13-31 % of the body's size; wrong side in 1 of 6
+#: measured stills), so it is refused.
+FEET_END_MIN_ELEVATION_DEG = 40.0
 #: Residual (fraction of body size) at which a fit's confidence falls to 1/e.
 FIT_SCALE = 0.1
 #: A calibration pose fitted much better with the knees dropped this far is refused.
@@ -256,6 +261,8 @@ class BodyModel:
     hip_height: float = 0.10
     shoulder_height: float = 0.08
     knee_gap: float = 0.12
+    #: Distance between the ankle landmarks (feet side by side, a little apart).
+    ankle_gap: float = 0.12
 
     def points(
         self,
@@ -266,6 +273,9 @@ class BodyModel:
         kappa: FloatArray | float = 1.7453,  # 100 degrees
         width_scale: FloatArray | float = 1.0,
         leg_scale: FloatArray | float = 1.0,
+        knee_gap: FloatArray | float | None = None,
+        ankle_gap: FloatArray | float | None = None,
+        hip_scale: FloatArray | float = 1.0,
     ) -> FloatArray:
         """3D positions of the model's landmarks (order :data:`MODEL_LANDMARKS`).
 
@@ -281,6 +291,12 @@ class BodyModel:
             Knee flexion, radians (0 = straight leg).
         width_scale, leg_scale
             Multipliers of the hip/shoulder widths and of the leg lengths.
+        knee_gap, ankle_gap
+            Distances between the knees and between the ankles, metres before
+            ``width_scale`` (default: the model's).
+        hip_scale
+            Extra multiplier of the hip width alone (hips and shoulders differ between
+            people, e.g. between women and men).
 
         All arguments broadcast together to a batch shape ``B``.
 
@@ -289,17 +305,19 @@ class BodyModel:
         ndarray
             Shape ``B + (8, 3)``, metres in the model frame.
         """
-        th, rh, sg, ph, kp, ws, ls = np.broadcast_arrays(
+        kg = self.knee_gap if knee_gap is None else knee_gap
+        ag = self.ankle_gap if ankle_gap is None else ankle_gap
+        th, rh, sg, ph, kp, ws, ls, kgs, ags, hs = np.broadcast_arrays(
             *(
                 np.asarray(v, dtype=np.float64)
-                for v in (theta, rho, sigma, phi, kappa, width_scale, leg_scale)
+                for v in (theta, rho, sigma, phi, kappa, width_scale, leg_scale, kg, ag, hip_scale)
             )
         )
         zero = np.zeros_like(th)
         one = np.ones_like(th)
         mid_hip = np.stack([zero, zero, self.hip_height * one], axis=-1)
         mid_sh = np.stack([zero, self.torso_length * one, self.shoulder_height * one], axis=-1)
-        half_hip = (self.hip_width / 2 * ws)[..., None] * np.stack(
+        half_hip = (self.hip_width / 2 * ws * hs)[..., None] * np.stack(
             [np.cos(rh), zero, np.sin(rh)], axis=-1
         )
         half_sh = (self.shoulder_width / 2 * ws)[..., None] * np.stack(
@@ -309,7 +327,9 @@ class BodyModel:
         thigh_dir = np.stack([-s_th * np.sin(ph), -np.cos(ph), c_th * np.sin(ph)], axis=-1)
         elev = ph - kp
         shank_dir = np.stack([-s_th * np.sin(elev), -np.cos(elev), c_th * np.sin(elev)], axis=-1)
-        lateral = (self.knee_gap / 2 * ws)[..., None] * np.stack([c_th, zero, s_th], axis=-1)
+        across = np.stack([c_th, zero, s_th], axis=-1)
+        lateral = (kgs / 2 * ws)[..., None] * across
+        lateral_ankle = (ags / 2 * ws)[..., None] * across
         mid_knee = mid_hip + (self.thigh_length * ls)[..., None] * thigh_dir
         shank = (self.shank_length * ls)[..., None] * shank_dir
         return np.stack(
@@ -320,8 +340,8 @@ class BodyModel:
                 mid_sh - half_sh,
                 mid_knee + lateral,
                 mid_knee - lateral,
-                mid_knee + lateral + shank,
-                mid_knee - lateral + shank,
+                mid_knee + lateral_ankle + shank,
+                mid_knee - lateral_ankle + shank,
             ],
             axis=-2,
         )
@@ -350,6 +370,7 @@ def pose_points(
     se, ce = math.sin(phi - kappa), math.cos(phi - kappa)
     kx, ky, kz = -st * sp * thigh, -cp * thigh, m.hip_height + ct * sp * thigh
     lx, lz = m.knee_gap / 2 * width_scale * ct, m.knee_gap / 2 * width_scale * st
+    fx, fz = m.ankle_gap / 2 * width_scale * ct, m.ankle_gap / 2 * width_scale * st
     ax, ay, az = -st * se * shank, -ce * shank, ct * se * shank
     return np.array(
         [
@@ -359,8 +380,8 @@ def pose_points(
             [-hs * cs, m.torso_length, m.shoulder_height - hs * ss],
             [kx + lx, ky, kz + lz],
             [kx - lx, ky, kz - lz],
-            [kx + lx + ax, ky + ay, kz + lz + az],
-            [kx - lx + ax, ky + ay, kz - lz + az],
+            [kx + fx + ax, ky + ay, kz + fz + az],
+            [kx - fx + ax, ky + ay, kz - fz + az],
         ]
     )
 
@@ -501,11 +522,16 @@ _P_NAMES = (
     "kappa",
     "width",
     "legs",
+    "knee_gap",
+    "ankle_gap",
+    "hips",
 )
 _NP = len(_P_NAMES)
 _I = {name: i for i, name in enumerate(_P_NAMES)}
 #: Prior (mean, sigma) of the shape and pose parameters (radians / ratios).
-_PRIOR_MEAN = np.array([0, 0, 0, 0, 0, 0, 0, 0, 0, math.radians(50), math.radians(100), 1, 1.0])
+_PRIOR_MEAN = np.array(
+    [0, 0, 0, 0, 0, 0, 0, 0, 0, math.radians(50), math.radians(100), 1, 1.0, 0.12, 0.12, 1.0]
+)
 _PRIOR_SIGMA = np.array(
     [np.inf] * 6
     + [
@@ -516,6 +542,11 @@ _PRIOR_SIGMA = np.array(
         math.radians(30),
         0.15,
         0.15,
+        # Knees and feet may be together or a hand apart; hips wider or narrower than
+        # the template's ratio to the shoulders.
+        0.08,
+        0.10,
+        0.2,
     ]
 )
 #: Weight of the shape priors against the image residual (fractions of body size).
@@ -537,6 +568,9 @@ def _project_batch(
         params[:, _I["kappa"]],
         params[:, _I["width"]],
         params[:, _I["legs"]],
+        params[:, _I["knee_gap"]],
+        params[:, _I["ankle_gap"]],
+        params[:, _I["hips"]],
     )
     rot = rotvec_to_matrix(params[:, 0:3])
     cam = np.einsum("bij,bnj->bni", rot, pts - params[:, None, 3:6])
@@ -796,6 +830,14 @@ def _calibration_from_params(
     neutral: bool,
 ) -> Calibration:
     focal = default_focal(image_size)
+    if neutral:
+        # The person's own gaps and hip width, as fitted on the neutral pose.
+        model = replace(
+            model,
+            knee_gap=float(p[_I["knee_gap"]]),
+            ankle_gap=float(p[_I["ankle_gap"]]),
+            hip_width=model.hip_width * float(p[_I["hips"]]),
+        )
     camera = Camera(
         rotvec_to_matrix(p[0:3]), p[3:6].copy(), focal, np.array(image_size, dtype=np.float64) / 2
     )
@@ -937,6 +979,8 @@ def _looks_dropped(
         _body_scale_px(xy),
         default_focal(image_size),
         np.array(image_size, dtype=np.float64) / 2,
+        # From the neutral fit to a dropped one is a long way for 16 free parameters.
+        iterations=100,
     )
     dropped = np.abs(fits[:, _I["theta"]]) > math.radians(DROPPED_DEG)
     return bool(np.any(dropped & (rms < 0.7 * neutral_rms)))
@@ -1227,7 +1271,9 @@ def view_measurable(calibration: Calibration) -> bool:
     """
     if calibration.view is View.SIDE:
         return False
-    return not (calibration.view is View.FEET_END and calibration.elevation_deg < 25.0)
+    return not (
+        calibration.view is View.FEET_END and calibration.elevation_deg < FEET_END_MIN_ELEVATION_DEG
+    )
 
 
 def _fit_confidence(residual: float) -> float:
