@@ -25,6 +25,7 @@ knee drop against the plain loop.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import platform
 import resource
@@ -97,6 +98,28 @@ def plain_loop(path: Path) -> list[Estimated]:
         return estimate_chunk(path, Chunk(0, None, 0), estimator)
 
 
+def _busy(_: int) -> float:
+    t0 = time.perf_counter()
+    x = 0
+    for i in range(20_000_000):
+        x += i
+    return time.perf_counter() - t0
+
+
+def parallel_capacity() -> float:
+    """How many cores two CPU-bound processes get right now (2.0 on an idle 2-core machine).
+
+    The same pure-Python loop alone, then in two spawned processes at once; returns
+    2 x (time alone / time of each of the two).
+    """
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(2) as pool:
+        pool.map(_busy, [0, 0])  # start both processes before timing
+        alone = min(pool.map(_busy, [0])[0] for _ in range(2))
+        together = max(pool.map(_busy, [0, 1]))
+    return 2 * alone / together
+
+
 def cpu_seconds() -> tuple[float, float]:
     """CPU seconds (user + system) of this process and of its finished child processes."""
     me = resource.getrusage(resource.RUSAGE_SELF)
@@ -117,6 +140,7 @@ def main() -> None:
     args = parser.parse_args()
     th = ReportThresholds.from_coaching_rules()
     load_before = os.getloadavg()
+    capacity_before = parallel_capacity()
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -206,6 +230,7 @@ def main() -> None:
         px_before = px[:cut] or [0.0]
 
     load_after = os.getloadavg()
+    capacity_after = parallel_capacity()
     speedup = statistics.median(ratios)
     lines = [
         "# Speed of `twistcoach analyze` (bench/speed.py)",
@@ -215,6 +240,8 @@ def main() -> None:
         f"{load_after[0]:.2f} after (the machine is shared, so numbers move between runs); "
         f"niceness {os.nice(0)} (run with `nice -n -10` to keep other users' jobs from "
         "taking the cores the comparison is about).",
+        f"Cores two CPU-bound processes actually got (pure-Python check, 2.0 = two free "
+        f"cores): {capacity_before:.2f} before, {capacity_after:.2f} after.",
         f"Input: `feluna_reclining_twist.mp4` (746x420) looped {args.loops} times = {n} frames; "
         f"median of {args.repeats} runs.",
         "",
@@ -265,7 +292,7 @@ def main() -> None:
         + (
             f"; largest difference {max(drop_diff):.2f} deg."
             if drop_diff
-            else " (the clip is a side view, which the tracker does not measure)."
+            else " (the tracker reported no knee drop on this clip in this run)."
         ),
         "",
     ]
