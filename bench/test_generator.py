@@ -69,6 +69,15 @@ def test_body_rests_on_the_floor(model: BodyModel) -> None:
         assert posed.keypoints[Landmark.NOSE][2] < 0.3  # the head rests, not floats
 
 
+def test_bodies_have_their_stature(model: BodyModel) -> None:
+    # anny's height scale differs between genders; the generator solves it per body.
+    for body in (bodies()[0], bodies()[3]):
+        h = model.height_param(body)
+        assert 0.0 < h < 1.0
+        verts, _ = model._forward(body, None)
+        assert abs(float(np.ptp(verts[:, 2])) - body.stature_m) < 0.01
+
+
 def test_render_shows_a_person(model: BodyModel) -> None:
     body, room = bodies()[0], rooms()[0]
     posed = model.pose(body, PoseSpec(30.0))

@@ -38,7 +38,9 @@ class BodySpec:
     """One person: anny phenotype (0-1 scales, see GROUNDTRUTH.md) and colours.
 
     ``age`` 0.5 is about 13 years; adults are about 0.77 (25 years) to 0.87 (75 years)
-    (GROUNDTRUTH.md). Colours are RGB in [0, 1].
+    (GROUNDTRUTH.md). anny's ``height`` is not comparable across genders (a woman at 0.5
+    stands about 1.89 m), so the body is given its stature in metres and
+    :class:`BodyModel` finds the ``height`` value that gives it. Colours are RGB in [0, 1].
     """
 
     name: str
@@ -46,20 +48,20 @@ class BodySpec:
     age: float
     weight: float
     muscle: float
-    height: float
+    stature_m: float
     skin: tuple[float, float, float]
     shirt: tuple[float, float, float]
     trousers: tuple[float, float, float]
     hair: tuple[float, float, float]
 
-    def phenotype(self) -> dict[str, float]:
-        """anny's phenotype keyword arguments."""
+    def phenotype(self, height: float) -> dict[str, float]:
+        """anny's phenotype keyword arguments, with anny's 0-1 ``height`` value."""
         return {
             "gender": self.gender,
             "age": self.age,
             "weight": self.weight,
             "muscle": self.muscle,
-            "height": self.height,
+            "height": height,
             "proportions": 0.5,
         }
 
@@ -137,6 +139,7 @@ class BodyModel:
         self.regressor = anny.KeypointsRegressor.coco(self.model)
         self._floors: dict[tuple[BodySpec, float], float] = {}
         self._lift: dict[tuple[BodySpec, float], float] = {}
+        self._heights: dict[BodySpec, float] = {}
         self.faces = np.asarray(self.model.get_triangular_faces().cpu().numpy(), dtype=np.int64)
 
     @cached_property
@@ -159,12 +162,37 @@ class BodyModel:
         region[(head_top | back_of_head) & (region == 0)] = 3
         return region
 
+    def _stature(self, spec: BodySpec, height: float) -> float:
+        """Standing height (metres, soles to crown) of the rest pose at anny ``height``."""
+        torch = self._torch
+        with torch.no_grad():
+            out = self.model(pose_parameters=None, phenotype_kwargs=spec.phenotype(height))
+            z = out["vertices"][0, :, 2].cpu().numpy()
+        return float(z.max() - z.min())
+
+    def height_param(self, spec: BodySpec) -> float:
+        """anny's ``height`` (0-1) giving ``spec.stature_m``, by bisection (to 1 mm)."""
+        if spec not in self._heights:
+            lo, hi = 0.0, 1.0
+            for _ in range(30):
+                mid = (lo + hi) / 2
+                if self._stature(spec, mid) < spec.stature_m:
+                    lo = mid
+                else:
+                    hi = mid
+                if hi - lo < 1e-4:
+                    break
+            self._heights[spec] = (lo + hi) / 2
+        return self._heights[spec]
+
     def _forward(
         self, spec: BodySpec, pose: dict[str, Any] | None
     ) -> tuple[FloatArray, FloatArray]:
         torch = self._torch
         with torch.no_grad():
-            out = self.model(pose_parameters=pose, phenotype_kwargs=spec.phenotype())
+            out = self.model(
+                pose_parameters=pose, phenotype_kwargs=spec.phenotype(self.height_param(spec))
+            )
             kp = self.regressor(out)[0].cpu().numpy()
             verts = out["vertices"][0].cpu().numpy()
         return np.asarray(verts, dtype=np.float64), np.asarray(kp, dtype=np.float64)

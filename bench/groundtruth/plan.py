@@ -18,15 +18,15 @@ SHIRTS = ((0.20, 0.40, 0.70), (0.75, 0.25, 0.25), (0.90, 0.90, 0.88), (0.25, 0.5
 TROUSERS = ((0.12, 0.12, 0.15), (0.15, 0.18, 0.35), (0.40, 0.40, 0.42), (0.30, 0.22, 0.40))
 HAIRS = ((0.10, 0.08, 0.06), (0.35, 0.22, 0.12), (0.75, 0.75, 0.72), (0.55, 0.40, 0.20))
 
-# (name, gender 0=woman 1=man, age, weight, muscle, height): anny's 0-1 scales; adults
-# are about 0.77 (25 years) to 0.87 (75 years), GROUNDTRUTH.md.
+# (name, gender 0=woman 1=man, age, weight, muscle: anny's 0-1 scales, stature in metres).
+# Adults are about age 0.77 (25 years) to 0.87 (75 years), GROUNDTRUTH.md.
 _PHENOTYPES = (
-    ("woman25_slim", 0.0, 0.77, 0.25, 0.40, 0.50),
-    ("woman50_average", 0.0, 0.82, 0.55, 0.50, 0.45),
-    ("woman75_heavy", 0.0, 0.87, 0.85, 0.30, 0.40),
-    ("man25_average", 1.0, 0.77, 0.45, 0.60, 0.50),
-    ("man50_heavy", 1.0, 0.82, 0.85, 0.50, 0.55),
-    ("man70_slim", 1.0, 0.86, 0.30, 0.35, 0.45),
+    ("woman25_slim", 0.0, 0.77, 0.25, 0.40, 1.66),
+    ("woman50_average", 0.0, 0.82, 0.55, 0.50, 1.63),
+    ("woman75_heavy", 0.0, 0.87, 0.85, 0.30, 1.58),
+    ("man25_average", 1.0, 0.77, 0.45, 0.60, 1.80),
+    ("man50_heavy", 1.0, 0.82, 0.85, 0.50, 1.76),
+    ("man70_slim", 1.0, 0.86, 0.30, 0.35, 1.72),
 )
 
 
@@ -34,7 +34,7 @@ def bodies(seed: int = 6) -> list[BodySpec]:
     """Six people: women and men, 25-75 years, slim to heavy, with clothing colours."""
     rng = random.Random(seed)
     out = []
-    for i, (name, gender, age, weight, muscle, height) in enumerate(_PHENOTYPES):
+    for i, (name, gender, age, weight, muscle, stature) in enumerate(_PHENOTYPES):
         out.append(
             BodySpec(
                 name,
@@ -42,7 +42,7 @@ def bodies(seed: int = 6) -> list[BodySpec]:
                 age,
                 weight,
                 muscle,
-                height,
+                stature,
                 skin=SKINS[(i + rng.randrange(2)) % len(SKINS)],
                 shirt=SHIRTS[i % len(SHIRTS)],
                 trousers=TROUSERS[(i + 1) % len(TROUSERS)],
