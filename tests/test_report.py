@@ -257,3 +257,23 @@ def test_view_advice_and_measurability_follow_most_frames() -> None:
     summary = video_summary(_analysis(early), CAP, TH)
     assert summary["view_advice"] == "Lie still to calibrate."
     assert summary["view_measurable"] is False
+
+
+def test_short_unknown_gaps_do_not_end_a_hold() -> None:
+    def frame(i: int, drop: float | None) -> FrameResult:
+        t = i / 10
+        if drop is None:
+            obs = Observation(t, None, PoseFamily.OTHER, 0.0, View.UNKNOWN, False)
+            return FrameResult(i, t, None, obs)
+        obs = Observation(
+            t, _metrics(t, drop, 0.0, 0.0), PoseFamily.SUPINE_TWIST, 0.8, View.OBLIQUE, True
+        )
+        return FrameResult(i, t, SKELETON, obs)
+
+    # Held at -40 from 0.0 s to 0.4 s, unknown, held again from 0.7 s (0.3 s apart: bridged)
+    # to 1.0 s; unknown, held from 1.4 s (0.4 s apart: a new hold) to 1.6 s.
+    drops: list[float | None] = [-40.0] * 5 + [None] * 2 + [-40.0] * 4
+    drops += [None] * 3 + [-40.0] * 3
+    stats = side_stats([frame(i, d) for i, d in enumerate(drops)], Side.LEFT, TH)
+    assert stats.time_held_s == pytest.approx(1.0)
+    assert (stats.hold_start_s, stats.hold_end_s) == pytest.approx((0.0, 1.0))

@@ -16,8 +16,9 @@ over_cap
     ``|knee drop| > cap + over_cap_tolerance_deg`` (COACH-CAP-OVER).
 time held, per side
     the longest unbroken stretch during which the knees stay dropped to that side by more
-    than ``min_hold_drop_deg`` and within :data:`HOLD_BAND_DEG` of that side's largest drop
-    (frames with an unknown knee drop break the stretch: unknown is never counted as held).
+    than ``min_hold_drop_deg`` and within :data:`HOLD_BAND_DEG` of that side's largest drop.
+    A known frame outside that band ends the stretch; unknown frames end it when the held
+    frames on either side are more than :data:`HOLD_GAP_S` apart (shorter gaps are bridged).
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ from twistcoach.pipeline import FrameResult, ImageAnalysis, VideoAnalysis
 DEFAULT_CAP_DEG = 60.0
 #: A hold is the stretch within this many degrees of the side's largest drop.
 HOLD_BAND_DEG = 10.0
+#: Two held frames further apart than this (seconds, unknown frames between them) make two
+#: holds: a moment's dip in landmark confidence is not the person moving, a longer one is not
+#: counted as held.
+HOLD_GAP_S = 0.3
 #: Pose family shares at or above this make a video count as the twist of that posture.
 TWIST_SHARE = 0.25
 
@@ -213,15 +218,20 @@ def side_stats(frames: Sequence[FrameResult], side: Side, th: ReportThresholds) 
     floor = max(th.min_hold_drop_deg, peak - HOLD_BAND_DEG)
     best: tuple[float, float | None, float | None] = (0.0, None, None)
     run_start: float | None = None
+    last_in: float | None = None
     for frame, d in zip(frames, drops, strict=True):
-        if d is not None and d > floor:
-            if run_start is None:
-                run_start = frame.timestamp_s
-            length = frame.timestamp_s - run_start
+        t = frame.timestamp_s
+        if d is None:
+            continue  # unknown: decided by the next known frame (see HOLD_GAP_S)
+        if d > floor:
+            if run_start is None or last_in is None or t - last_in > HOLD_GAP_S + 1e-9:
+                run_start = t
+            last_in = t
+            length = t - run_start
             if length > best[0] or best[1] is None:
-                best = (length, run_start, frame.timestamp_s)
+                best = (length, run_start, t)
         else:
-            run_start = None
+            run_start = last_in = None
     held, start, end = best
     if peak <= th.min_hold_drop_deg:
         held, start, end = 0.0, None, None
