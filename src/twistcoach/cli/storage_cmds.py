@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -49,52 +49,6 @@ def _repo() -> Repository:
     from twistcoach.storage import open_repository
 
     return open_repository()
-
-
-def _summary_json(summary: SessionSummary) -> dict[str, Any]:
-    s = summary.session
-    return {
-        "id": s.id,
-        "person": s.person_name,
-        "variant_id": s.variant_id,
-        "cap_deg": s.cap_deg,
-        "started_at": s.started_at.isoformat(),
-        "ended_at": s.ended_at.isoformat() if s.ended_at else None,
-        "status": s.status,
-        "stop_reason": s.stop_reason,
-        "start_pain": s.start_pain,
-        "end_pain": s.end_pain,
-        "source": s.source,
-        "n_samples": summary.n_samples,
-        "n_events": summary.n_events,
-        "max_abs_knee_drop_deg": summary.max_abs_knee_drop,
-        "over_cap_samples": summary.over_cap_samples,
-        "pain_reports": list(summary.pain_reports),
-        "sharp_pain": summary.sharp_pain,
-    }
-
-
-def _detail_json(detail: SessionDetail) -> dict[str, Any]:
-    return {
-        **_summary_json(detail.summary),
-        "samples": [
-            {
-                "t": x.t,
-                "knee_drop": x.knee_drop,
-                "pelvis_roll": x.pelvis_roll,
-                "shoulder_roll": x.shoulder_roll,
-                "twist": x.twist,
-                "speed": x.speed,
-                "confidence": x.confidence,
-                "cap": x.cap,
-            }
-            for x in detail.samples
-        ],
-        "events": [
-            {"t": e.t, "type": e.type, "id": e.event_id, "text": e.text, "data": e.data}
-            for e in detail.events
-        ],
-    }
 
 
 def _fmt(value: float | int | None, unit: str = "") -> str:
@@ -181,7 +135,7 @@ def register(app: typer.Typer) -> None:
             person_id = repo.person_named(person).id if person is not None else None
             summaries = repo.list_sessions(person_id)
         if as_json:
-            typer.echo(json.dumps([_summary_json(s) for s in summaries], indent=2))
+            typer.echo(json.dumps([s.to_json() for s in summaries], indent=2))
         elif not summaries:
             typer.echo("No sessions recorded yet" + (f" for {person}." if person else "."))
         else:
@@ -205,7 +159,7 @@ def register(app: typer.Typer) -> None:
         with _errors():
             detail = _repo().get_session(session_id)
         if as_json:
-            typer.echo(json.dumps(_detail_json(detail), indent=2))
+            typer.echo(json.dumps(detail.to_json(), indent=2))
         else:
             _print_detail(detail)
         if plot is not None:

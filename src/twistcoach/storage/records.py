@@ -171,6 +171,33 @@ class SessionSummary:
             return None
         return self.max_pain - self.session.start_pain
 
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form shared by ``twistcoach sessions --json`` and the web API.
+
+        Angles in degrees; times ISO 8601; ``ended_at`` is None while running.
+        """
+        s = self.session
+        return {
+            "id": s.id,
+            "person_id": s.person_id,
+            "person": s.person_name,
+            "variant_id": s.variant_id,
+            "cap_deg": s.cap_deg,
+            "started_at": s.started_at.isoformat(),
+            "ended_at": s.ended_at.isoformat() if s.ended_at else None,
+            "status": s.status,
+            "stop_reason": s.stop_reason,
+            "start_pain": s.start_pain,
+            "end_pain": s.end_pain,
+            "source": s.source,
+            "n_samples": self.n_samples,
+            "n_events": self.n_events,
+            "max_abs_knee_drop_deg": self.max_abs_knee_drop,
+            "over_cap_samples": self.over_cap_samples,
+            "pain_reports": list(self.pain_reports),
+            "sharp_pain": self.sharp_pain,
+        }
+
 
 @dataclass(frozen=True)
 class SessionDetail:
@@ -184,6 +211,29 @@ class SessionDetail:
     def session(self) -> SessionRecord:
         """The header."""
         return self.summary.session
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary's JSON plus every sample (degrees, deg/s, seconds) and event."""
+        return {
+            **self.summary.to_json(),
+            "samples": [
+                {
+                    "t": x.t,
+                    "knee_drop": x.knee_drop,
+                    "pelvis_roll": x.pelvis_roll,
+                    "shoulder_roll": x.shoulder_roll,
+                    "twist": x.twist,
+                    "speed": x.speed,
+                    "confidence": x.confidence,
+                    "cap": x.cap,
+                }
+                for x in self.samples
+            ],
+            "events": [
+                {"t": e.t, "type": e.type, "id": e.event_id, "text": e.text, "data": e.data}
+                for e in self.events
+            ],
+        }
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from twistcoach.storage.records import AccountRecord, SessionDetail, SessionSummary
+from twistcoach.storage.records import AccountRecord
 from twistcoach.web import domain, services
 from twistcoach.web.context import ctx_of, signed_in
 from twistcoach.web.pages import set_session_cookie
@@ -114,50 +114,6 @@ def _me_out(request: Request, account: AccountRecord, csrf: str) -> Me:
     )
 
 
-def _summary(s: SessionSummary) -> dict[str, Any]:
-    return {
-        "id": s.session.id,
-        "person_id": s.session.person_id,
-        "variant_id": s.session.variant_id,
-        "cap_deg": s.session.cap_deg,
-        "status": s.session.status,
-        "stop_reason": s.session.stop_reason,
-        "started_at": s.session.started_at.isoformat(),
-        "ended_at": None if s.session.ended_at is None else s.session.ended_at.isoformat(),
-        "start_pain": s.session.start_pain,
-        "end_pain": s.session.end_pain,
-        "n_samples": s.n_samples,
-        "n_events": s.n_events,
-        "max_abs_knee_drop": s.max_abs_knee_drop,
-        "over_cap_samples": s.over_cap_samples,
-        "pain_reports": list(s.pain_reports),
-        "sharp_pain": s.sharp_pain,
-    }
-
-
-def _detail(d: SessionDetail) -> dict[str, Any]:
-    return {
-        **_summary(d.summary),
-        "samples": [
-            {
-                "t": x.t,
-                "knee_drop": x.knee_drop,
-                "pelvis_roll": x.pelvis_roll,
-                "shoulder_roll": x.shoulder_roll,
-                "twist": x.twist,
-                "speed": x.speed,
-                "confidence": x.confidence,
-                "cap": x.cap,
-            }
-            for x in d.samples
-        ],
-        "events": [
-            {"t": e.t, "type": e.type, "id": e.event_id, "text": e.text, "data": e.data}
-            for e in d.events
-        ],
-    }
-
-
 @router.post("/signin", response_model=Me)
 def api_signin(request: Request, body: SignInBody, response: Response) -> Me:
     """Sign in (rate-limited): sets the session cookie, returns the CSRF token."""
@@ -249,7 +205,7 @@ def api_sessions(request: Request) -> list[dict[str, Any]]:
     account, _ = _me(request)
     ctx = ctx_of(request)
     person = services.own_person(ctx, account)
-    return [_summary(s) for s in ctx.repo.list_sessions(person.id)]
+    return [s.to_json() for s in ctx.repo.list_sessions(person.id)]
 
 
 @router.post("/sessions", response_model=Started, status_code=201)
@@ -264,7 +220,7 @@ def api_start_session(request: Request, body: StartBody, csrf: CsrfHeader = "") 
 def api_session(request: Request, session_id: int) -> dict[str, Any]:
     """One session with samples and events (own, or one of your students')."""
     account, _ = _me(request)
-    return _detail(services.visible_session(ctx_of(request), account, session_id))
+    return services.visible_session(ctx_of(request), account, session_id).to_json()
 
 
 @router.get("/students")
@@ -276,7 +232,7 @@ def api_students(request: Request) -> list[dict[str, Any]]:
             "person_id": r.person.id,
             "name": r.person.name,
             "plan_status": r.plan_status,
-            "last_session": None if r.last is None else _summary(r.last),
+            "last_session": None if r.last is None else r.last.to_json(),
             "pain_trend": r.pain_trend,
             "flags": list(r.flags),
         }
@@ -296,7 +252,7 @@ def api_student(request: Request, person_id: int) -> dict[str, Any]:
         "person_id": person.id,
         "name": person.name,
         "plan": plan,
-        "sessions": [_summary(s) for s in ctx.repo.list_sessions(person.id)],
+        "sessions": [s.to_json() for s in ctx.repo.list_sessions(person.id)],
         "clearances": [
             {
                 "by": c.by_role,
