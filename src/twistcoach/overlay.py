@@ -215,7 +215,8 @@ def draw_gauge(
         image,
         label,
         # Under the pivot, between L and R, where the needle never goes.
-        (cx - tw // 2, min(height - 3, cy + max(12, g.radius // 3))),
+        # Kept inside the frame: on narrow frames a centred label would run off the edge.
+        (max(2, min(width - tw - 2, cx - tw // 2)), min(height - 3, cy + max(12, g.radius // 3))),
         scale,
         WHITE,
         bgr=bgr,
