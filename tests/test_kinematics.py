@@ -222,12 +222,19 @@ DROPS = (-70.0, -45.0, -20.0, 0.0, 20.0, 45.0, 70.0)
 
 
 def _errors(cal: Calibration, cam: PinholeCamera, noise: float) -> list[float]:
+    """Errors of the known drops. A drop may be unknown only where the knees move along
+    the camera's line of sight (its own uncertainty is large), and at most 2 of 7."""
     errors = []
     for i, drop in enumerate(DROPS):
         pts = supine_twist_3d(drop, 0.6 * drop, 0.1 * drop)
-        metrics = measure(photograph(pts, cam, noise_px=noise, seed=i), cal)
-        assert metrics.knee_drop.value is not None, f"knee drop unknown at {drop}"
-        errors.append(abs(metrics.knee_drop.value - labels(pts).knee_drop_deg))
+        details = measure_details(photograph(pts, cam, noise_px=noise, seed=i), cal)
+        value = details.metrics.knee_drop.value
+        if value is None:
+            assert details.knee is not None and details.knee.uncertainty_deg > 10.0, drop
+            assert abs(drop) >= 45.0, f"knee drop unknown at {drop}"
+            continue
+        errors.append(abs(value - labels(pts).knee_drop_deg))
+    assert len(errors) >= len(DROPS) - 2
     return errors
 
 
@@ -375,3 +382,17 @@ def test_broken_landmarks_are_unknown_not_numbers() -> None:
         assert metrics.knee_drop.value is None
         assert metrics.pelvis_roll.value is None
         assert metrics.confidence == 0.0
+
+
+def test_drop_along_the_line_of_sight_is_unknown_not_wrong() -> None:
+    # Overhead, knees near the floor move towards the camera: a few pixels of misfit are
+    # many degrees there, so the drop is unknown; a small drop moves across the image.
+    cam = VIEWS["top_down"]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    far = measure_details(photograph(supine_twist_3d(70.0, 42.0, 7.0), cam), cal)
+    near = measure_details(photograph(supine_twist_3d(20.0, 12.0, 2.0), cam), cal)
+    assert far.knee is not None and near.knee is not None
+    assert far.knee.uncertainty_deg > 20.0
+    assert far.metrics.knee_drop.value is None
+    assert near.knee.uncertainty_deg < 5.0
+    assert near.metrics.knee_drop.value == pytest.approx(21.1, abs=5.0)

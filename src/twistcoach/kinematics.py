@@ -70,8 +70,9 @@ KNEES_TOGETHER_M = 0.2
 #: ambiguity test decides (see :class:`KneeFit`).
 SIDE_MAX_ELEVATION_DEG = 15.0
 #: Square to the side (azimuth within 15 degrees of 90) the camera must be higher than this
-#: (calibrated elevations read 5-10 degrees high with MediaPipe landmarks).
-SIDE_RAISED_MAX_ELEVATION_DEG = 30.0
+#: (calibrated elevations read 5-10 degrees high with MediaPipe landmarks: a rendered
+#: camera 20 degrees up beside the body calibrates at 17-30).
+SIDE_RAISED_MAX_ELEVATION_DEG = 35.0
 #: A camera at the feet end must be at least this high (degrees above the floor, as
 #: calibrated): on rendered bodies a 1.5 m-high feet-end camera calibrates at 33-38 degrees
 #: and MediaPipe misplaces the knees there (13-31 % of the body's size; wrong side in 1 of 6
@@ -276,6 +277,7 @@ class BodyModel:
         knee_gap: FloatArray | float | None = None,
         ankle_gap: FloatArray | float | None = None,
         hip_scale: FloatArray | float = 1.0,
+        shoulder_lift: FloatArray | float = 0.0,
     ) -> FloatArray:
         """3D positions of the model's landmarks (order :data:`MODEL_LANDMARKS`).
 
@@ -307,16 +309,28 @@ class BodyModel:
         """
         kg = self.knee_gap if knee_gap is None else knee_gap
         ag = self.ankle_gap if ankle_gap is None else ankle_gap
-        th, rh, sg, ph, kp, ws, ls, kgs, ags, hs = np.broadcast_arrays(
+        th, rh, sg, ph, kp, ws, ls, kgs, ags, hs, lift = np.broadcast_arrays(
             *(
                 np.asarray(v, dtype=np.float64)
-                for v in (theta, rho, sigma, phi, kappa, width_scale, leg_scale, kg, ag, hip_scale)
+                for v in (
+                    theta,
+                    rho,
+                    sigma,
+                    phi,
+                    kappa,
+                    width_scale,
+                    leg_scale,
+                    kg,
+                    ag,
+                    hip_scale,
+                    shoulder_lift,
+                )
             )
         )
         zero = np.zeros_like(th)
         one = np.ones_like(th)
         mid_hip = np.stack([zero, zero, self.hip_height * one], axis=-1)
-        mid_sh = np.stack([zero, self.torso_length * one, self.shoulder_height * one], axis=-1)
+        mid_sh = np.stack([zero, self.torso_length * one, self.shoulder_height + lift], axis=-1)
         half_hip = (self.hip_width / 2 * ws * hs)[..., None] * np.stack(
             [np.cos(rh), zero, np.sin(rh)], axis=-1
         )
@@ -525,12 +539,13 @@ _P_NAMES = (
     "knee_gap",
     "ankle_gap",
     "hips",
+    "shoulder_lift",
 )
 _NP = len(_P_NAMES)
 _I = {name: i for i, name in enumerate(_P_NAMES)}
 #: Prior (mean, sigma) of the shape and pose parameters (radians / ratios).
 _PRIOR_MEAN = np.array(
-    [0, 0, 0, 0, 0, 0, 0, 0, 0, math.radians(50), math.radians(100), 1, 1.0, 0.12, 0.12, 1.0]
+    [0, 0, 0, 0, 0, 0, 0, 0, 0, math.radians(50), math.radians(100), 1, 1.0, 0.12, 0.12, 1.0, 0.0]
 )
 _PRIOR_SIGMA = np.array(
     [np.inf] * 6
@@ -542,11 +557,13 @@ _PRIOR_SIGMA = np.array(
         math.radians(30),
         0.15,
         0.15,
-        # Knees and feet may be together or a hand apart; hips wider or narrower than
-        # the template's ratio to the shoulders.
-        0.08,
-        0.10,
+        # Knees and feet may be together or well apart (rendered women: knees 0.18-0.19 m
+        # apart); hips wider or narrower than the template's ratio to the shoulders; the
+        # shoulders' joints higher or lower above the floor than the hips'.
+        0.3,
+        0.3,
         0.2,
+        0.1,
     ]
 )
 #: Weight of the shape priors against the image residual (fractions of body size).
@@ -571,6 +588,7 @@ def _project_batch(
         params[:, _I["knee_gap"]],
         params[:, _I["ankle_gap"]],
         params[:, _I["hips"]],
+        params[:, _I["shoulder_lift"]],
     )
     rot = rotvec_to_matrix(params[:, 0:3])
     cam = np.einsum("bij,bnj->bni", rot, pts - params[:, None, 3:6])
@@ -592,6 +610,7 @@ def _residuals(
     focal: float,
     principal: FloatArray,
     level_weight: float,
+    feet_weight: float = 0.0,
 ) -> FloatArray:
     """Stacked residuals (B, 16 + 13 + 2): image, priors, camera-above-floor, level."""
     px = _project_batch(model, params, focal, principal)
@@ -608,6 +627,25 @@ def _residuals(
     # People hold cameras level: the image's x axis stays horizontal (weak, so that an
     # overhead camera may turn freely).
     level = rotvec_to_matrix(params[:, 0:3])[:, 0, 2][:, None] * level_weight
+    # Feet flat on the floor (a neutral pose only: with theta = rho = sigma fixed at zero
+    # the rigid legs keep their feet down): the ankles' height ties the thigh's
+    # elevation to the leg lengths, which one view cannot separate otherwise.
+    if feet_weight:
+        pts = model.points(
+            params[:, _I["theta"]],
+            params[:, _I["rho"]],
+            params[:, _I["sigma"]],
+            params[:, _I["phi"]],
+            params[:, _I["kappa"]],
+            params[:, _I["width"]],
+            params[:, _I["legs"]],
+            params[:, _I["knee_gap"]],
+            params[:, _I["ankle_gap"]],
+            params[:, _I["hips"]],
+            params[:, _I["shoulder_lift"]],
+        )
+        feet = (pts[:, [_LA, _RA], 2] - _ANKLE_HEIGHT) * feet_weight
+        return np.concatenate([img, prior, floor, level, feet], axis=1)
     return np.concatenate([img, prior, floor, level], axis=1)
 
 
@@ -622,6 +660,7 @@ def _fit(
     principal: FloatArray,
     iterations: int = 30,
     level_weight: float = 0.0,
+    feet_weight: float = 0.0,
 ) -> tuple[FloatArray, FloatArray]:
     """Levenberg-Marquardt from many starts at once.
 
@@ -636,7 +675,9 @@ def _fit(
     eps = 1e-5
 
     def res(p: FloatArray) -> FloatArray:
-        return _residuals(model, p, free, obs, weight, scale, focal, principal, level_weight)
+        return _residuals(
+            model, p, free, obs, weight, scale, focal, principal, level_weight, feet_weight
+        )
 
     r0 = res(params)
     cost = np.sum(r0**2, axis=1)
@@ -806,7 +847,9 @@ def _fit_camera(
     free = np.ones(_NP, dtype=bool)
     if fix_pose:
         free[[_I["theta"], _I["rho"], _I["sigma"]]] = False
-        fits, rms = _fit(model, starts, free, obs, weight, scale, focal, principal)
+        fits, rms = _fit(
+            model, starts, free, obs, weight, scale, focal, principal, feet_weight=FEET_WEIGHT
+        )
     else:
         # Without a neutral pose the legs say little about the camera: fit it to the torso
         # lying flat on the floor, with the camera held level (as people hold cameras).
@@ -837,6 +880,7 @@ def _calibration_from_params(
             knee_gap=float(p[_I["knee_gap"]]),
             ankle_gap=float(p[_I["ankle_gap"]]),
             hip_width=model.hip_width * float(p[_I["hips"]]),
+            shoulder_height=model.shoulder_height + float(p[_I["shoulder_lift"]]),
         )
     camera = Camera(
         rotvec_to_matrix(p[0:3]), p[3:6].copy(), focal, np.array(image_size, dtype=np.float64) / 2
@@ -940,6 +984,10 @@ def calibrate(
         raise CalibrationError("you moved while calibrating: lie still, knees up, for a moment")
     model = model or BodyModel()
     params, rms = _fit_camera(xy, vis, image_size, model, fix_pose=True)
+    # First: a twisted pose fits the neutral model (feet on the floor) badly, and must be
+    # named as such, never become the session's zero.
+    if _looks_dropped(xy, vis, image_size, model, params, rms):
+        raise CalibrationError("your knees seem dropped to one side: bring them up to the middle")
     if rms > max_residual:
         raise CalibrationError(
             "this does not look like lying on your back with knees up and feet flat "
@@ -950,8 +998,6 @@ def calibrate(
         and params[_I["kappa"]] >= math.radians(45)
     ):
         raise CalibrationError("bend your knees so they point up, feet flat on the floor")
-    if _looks_dropped(xy, vis, image_size, model, params, rms):
-        raise CalibrationError("your knees seem dropped to one side: bring them up to the middle")
     return _calibration_from_params(xy, params, model, image_size, rms, len(skeletons), True)
 
 
@@ -1024,6 +1070,13 @@ _AZIMUTHS = np.radians(np.arange(-180.0, 180.0, 5.0))
 _ANKLE_HEIGHT = 0.07
 #: Weight of the prior holding the thigh elevation near its calibrated value, per radian.
 _PHI_PRIOR = 1.0
+#: Weight (per metre) of the neutral pose's feet resting on the floor in calibration.
+FEET_WEIGHT = 1.0
+#: Knee-drop uncertainty (degrees, :attr:`KneeFit.uncertainty_deg`) at which the knee
+#: drop's confidence falls by a factor e.
+UNCERTAINTY_SCALE_DEG = 18.0
+#: Landmark error assumed even for a perfect fit, fraction of body size.
+_MIN_RESIDUAL = 0.01
 #: Weight of the knee line's residual against the hip -> knee vector's in the knee search.
 KNEE_LINE_WEIGHT = 0.5
 #: Weight per radian of the prior towards no drop, for uncalibrated photographs only.
@@ -1047,6 +1100,11 @@ class KneeFit:
         The best drop on the other side and its residual (None when the drop is near 0).
     ambiguous
         True when both sides fit about equally well: the direction cannot be told.
+    uncertainty_deg
+        How far the drop could be off, degrees: the residual divided by how fast the
+        projected mid-knee moves with the drop (fraction of body size per radian). Large
+        when the knees move along the camera's line of sight, where a few pixels of
+        landmark error are many degrees.
     """
 
     theta_deg: float
@@ -1054,6 +1112,7 @@ class KneeFit:
     mirror_deg: float | None
     mirror_residual: float | None
     ambiguous: bool
+    uncertainty_deg: float = 0.0
 
 
 def _refine(grid: FloatArray, cost: FloatArray, i: int) -> float:
@@ -1220,6 +1279,7 @@ def _knee_search(
     phi = _refine(fine_p, fine[j, :], int(k))
     res = math.sqrt(float(fine_img[j, k]))
     theta_deg = math.degrees(theta)
+    uncertainty = _drop_uncertainty(cal, cam, theta, phi, res, scale)
     mirror_deg: float | None = None
     mirror_res: float | None = None
     ambiguous = False
@@ -1230,7 +1290,27 @@ def _knee_search(
         mirror_res = math.sqrt(float(curve_img[m]))
         # Both sides explain the image about as well: the drop's direction is unknown.
         ambiguous = mirror_res - res < AMBIGUITY_MARGIN
-    return KneeFit(theta_deg, res, mirror_deg, mirror_res, ambiguous), phi
+    return KneeFit(theta_deg, res, mirror_deg, mirror_res, ambiguous, uncertainty), phi
+
+
+def _drop_uncertainty(
+    cal: Calibration, cam: Camera, theta: float, phi: float, residual: float, scale: float
+) -> float:
+    """Degrees of knee drop that the fit's residual (fraction of body size) amounts to at
+    this drop: the residual over the projected mid-knee's speed (body sizes per radian)."""
+    model = cal.model
+    thigh = model.thigh_length * cal.leg_scale
+    sp, cp = math.sin(phi) * thigh, math.cos(phi) * thigh
+    step = math.radians(2.0)
+    knees = np.array(
+        [
+            [-math.sin(t) * sp, -cp, model.hip_height + math.cos(t) * sp]
+            for t in (theta - step, theta + step)
+        ]
+    )
+    px = cam.project(knees)
+    speed = float(np.hypot(*(px[1] - px[0]))) / (2 * step) / scale
+    return math.degrees(max(residual, _MIN_RESIDUAL) / max(speed, 1e-6))
 
 
 def _shank_search(cal: Calibration, cam: Camera, xy: FloatArray, knee: FloatArray) -> FloatArray:
@@ -1358,7 +1438,14 @@ def measure_details(
     knee_vis = _vis(skeleton, Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE)
     ankle_vis = _vis(skeleton, Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE)
 
-    knee_conf = min(hip_vis, knee_vis) * _fit_confidence(knee.residual) * factor
+    # The fit's quality, or (when lower) how many degrees its misfit may amount to: where
+    # the knees move along the camera's line of sight a small misfit is a large error, so
+    # such a frame reads unknown rather than wrong (fail safe).
+    fit_conf = min(
+        _fit_confidence(knee.residual),
+        math.exp(-((knee.uncertainty_deg / UNCERTAINTY_SCALE_DEG) ** 2)),
+    )
+    knee_conf = min(hip_vis, knee_vis) * fit_conf * factor
     if knee.ambiguous:
         knee_conf *= 0.3
     pelvis_conf = hip_vis * _fit_confidence(rho_res) * factor
