@@ -139,7 +139,7 @@ def test_low_feet_end_is_not_measurable() -> None:
     assert f.shoulder_ratio >= 1.3  # the torso is seen end-on, strongly foreshortened
     assert rec.view is View.FEET_END
     assert not rec.measurable
-    assert "1 m up" in rec.advice
+    assert "2 m up" in rec.advice
 
 
 def test_features_literal() -> None:

@@ -42,10 +42,13 @@ from twistcoach.metrics import PoseFamily, View
 FloatArray = NDArray[np.float64]
 L = Landmark
 
-#: Camera advice, by view. The measured facts behind them are in DESIGN.md.
+#: Camera advice, by view. The measured facts behind them are in DESIGN.md and in the
+#: ground-truth benchmark (bench/ACCURACY.md): of the raised diagonals, a lens about 2 m high
+#: looking down 45-55 degrees measured best; a lens 1 m high was the worst diagonal.
 ADVICE_RECOMMENDED = (
-    "Put the camera about 1 m up, off the corner by your feet, looking down at about "
-    "45 degrees at your hips, with your whole body in view."
+    "Put the camera high, about 2 m up (a shelf or a tall tripod), 2.5 to 3 m away off the "
+    "corner by your feet, looking down at your hips at about 45 to 55 degrees, with your "
+    "whole body in view."
 )
 VIEW_ADVICE: dict[View, str] = {
     View.OBLIQUE: "",
