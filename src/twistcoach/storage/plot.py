@@ -80,7 +80,8 @@ def plot_session(detail: SessionDetail, path: Path) -> Path:
         f"cap {session.cap_deg:g}° ({session.status})",
         fontsize=10,
     )
-    ax.legend(loc="lower right", fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # an empty session has nothing to name
+        ax.legend(loc="lower right", fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, format="png")
