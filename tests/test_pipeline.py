@@ -40,9 +40,9 @@ def _skeleton(x: float) -> Skeleton:
 
 
 def test_plan_chunks_depends_only_on_the_header_count() -> None:
-    # Balanced work: 157 frames here; in the worker 199 - 157 = 42 own + 50 warm-up frames
-    # + 65 frames' worth of start-up.
-    assert plan_chunks(199) == (Chunk(0, 157, 0), Chunk(157, None, 107))
+    # Balanced work: 144 frames here; in the worker 199 - 144 = 55 own + 50 warm-up frames
+    # + 40 frames' worth of start-up.
+    assert plan_chunks(199) == (Chunk(0, 144, 0), Chunk(144, None, 94))
     assert plan_chunks(199, warmup=10, start_lag=0) == (Chunk(0, 104, 0), Chunk(104, None, 94))
     assert plan_chunks(300, chunks=3, warmup=5, start_lag=0) == (
         Chunk(0, 103, 0),
@@ -110,7 +110,7 @@ def test_two_workers_give_the_same_numbers_as_one(shared_data: Path) -> None:
         parallel = two.analyze_video(path)
     assert sequential.chunks == parallel.chunks == plan_chunks(199)
     assert len(sequential.frames) == len(parallel.frames) == 199
-    assert parallel.times.local_frames == 157  # the other chunk ran in the worker
+    assert parallel.times.local_frames == 144  # the other chunk ran in the worker
     assert sequential.times.local_frames == 199 + 50  # both chunks here, plus warm-up
     for a, b in zip(sequential.frames, parallel.frames, strict=True):
         assert a.index == b.index and a.timestamp_s == b.timestamp_s

@@ -54,12 +54,9 @@ MIN_FRAMES_TO_SPLIT = 120
 #: 25 -> 3.8 px, 60 -> 2.0 px. MediaPipe's tracking is path-dependent, so the difference
 #: never reaches zero; 50 is a compromise with the extra work.
 WARMUP_FRAMES = 50
-#: A worker process's start-up (spawn, import, MediaPipe graph: about 2 s on the 2-core
-#: machine, less this process's own ~0.65 s estimator init) counted as this many frames of
-#: estimation when balancing the chunks. Measured with bench/speed.py (796 frames, median of
-#: 3): 40 -> 1.42x the plain loop (idle), 65 -> 1.46x (load ~2), 80 -> 1.49x (idle) but
-#: median landmark difference after the cut 3.3 px (65: 1.1 px, 40: 1.2 px).
-WORKER_START_FRAMES = 65
+#: A worker process's start-up (spawn, import, MediaPipe graph: about 1-2 s on the 2-core
+#: machine) counted as this many frames of estimation when balancing the chunks.
+WORKER_START_FRAMES = 40
 
 
 class Tracker(Protocol):
