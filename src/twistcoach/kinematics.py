@@ -573,11 +573,9 @@ PRIOR_WEIGHT = 0.05
 _POINT_WEIGHT = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.4, 0.4])
 
 
-def _project_batch(
-    model: BodyModel, params: FloatArray, focal: float, principal: FloatArray
-) -> FloatArray:
-    """Pixels of the model's landmarks for a batch of parameter vectors, (B, 13) -> (B, 8, 2)."""
-    pts = model.points(
+def _model_points(model: BodyModel, params: FloatArray) -> FloatArray:
+    """The model's 3D landmarks (metres, floor frame) for a batch of parameters, (B, 8, 3)."""
+    return model.points(
         params[:, _I["theta"]],
         params[:, _I["rho"]],
         params[:, _I["sigma"]],
@@ -590,6 +588,21 @@ def _project_batch(
         params[:, _I["hips"]],
         params[:, _I["shoulder_lift"]],
     )
+
+
+def _project_batch(
+    model: BodyModel,
+    params: FloatArray,
+    focal: float,
+    principal: FloatArray,
+    pts: FloatArray | None = None,
+) -> FloatArray:
+    """Pixels of the model's landmarks for a batch of parameter vectors, (B, 13) -> (B, 8, 2).
+
+    ``pts`` may pass the batch's :func:`_model_points` when the caller needs them too.
+    """
+    if pts is None:
+        pts = _model_points(model, params)
     rot = rotvec_to_matrix(params[:, 0:3])
     cam = np.einsum("bij,bnj->bni", rot, pts - params[:, None, 3:6])
     depth = cam[..., 2]
@@ -613,7 +626,8 @@ def _residuals(
     feet_weight: float = 0.0,
 ) -> FloatArray:
     """Stacked residuals (B, 16 + 13 + 2): image, priors, camera-above-floor, level."""
-    px = _project_batch(model, params, focal, principal)
+    pts = _model_points(model, params)
+    px = _project_batch(model, params, focal, principal, pts)
     img = ((px - obs) / scale * weight[:, None]).reshape(len(params), -1)
     prior = (
         np.where(
@@ -631,19 +645,6 @@ def _residuals(
     # the rigid legs keep their feet down): the ankles' height ties the thigh's
     # elevation to the leg lengths, which one view cannot separate otherwise.
     if feet_weight:
-        pts = model.points(
-            params[:, _I["theta"]],
-            params[:, _I["rho"]],
-            params[:, _I["sigma"]],
-            params[:, _I["phi"]],
-            params[:, _I["kappa"]],
-            params[:, _I["width"]],
-            params[:, _I["legs"]],
-            params[:, _I["knee_gap"]],
-            params[:, _I["ankle_gap"]],
-            params[:, _I["hips"]],
-            params[:, _I["shoulder_lift"]],
-        )
         feet = (pts[:, [_LA, _RA], 2] - _ANKLE_HEIGHT) * feet_weight
         return np.concatenate([img, prior, floor, level, feet], axis=1)
     return np.concatenate([img, prior, floor, level], axis=1)
