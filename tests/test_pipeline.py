@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,7 +17,14 @@ import pytest
 from twistcoach.estimator import ReplayEstimator
 from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
 from twistcoach.metrics import Observation, PoseFamily, View
-from twistcoach.pipeline import Analyzer, Chunk, Estimated, plan_chunks, run_tracker
+from twistcoach.pipeline import (
+    WARMUP_FRAMES,
+    Analyzer,
+    Chunk,
+    Estimated,
+    plan_chunks,
+    run_tracker,
+)
 
 FELUNA = Path("videos") / "supine_twist" / "feluna_reclining_twist.mp4"
 
@@ -40,11 +52,17 @@ def _skeleton(x: float) -> Skeleton:
 
 
 def test_plan_chunks_depends_only_on_the_header_count() -> None:
-    # Balanced work: 144 frames here; in the worker 199 - 144 = 55 own + 50 warm-up frames
-    # + 40 frames' worth of start-up.
-    assert plan_chunks(199) == (Chunk(0, 144, 0), Chunk(144, None, 94))
-    assert plan_chunks(199, warmup=10, start_lag=0) == (Chunk(0, 104, 0), Chunk(104, None, 94))
-    assert plan_chunks(300, chunks=3, warmup=5, start_lag=0) == (
+    # Balanced work: 120 frames here plus tracking all 199 (0.05 x 199 = 10 frames' worth);
+    # in the worker 199 - 120 = 79 own + 30 warm-up frames + 20 frames' worth of start-up.
+    assert plan_chunks(199) == (Chunk(0, 120, 0), Chunk(120, None, 90))
+    kw = {"start_lag": 0, "core_per_frame": 0.0}
+    assert plan_chunks(199, warmup=10, **kw) == (Chunk(0, 104, 0), Chunk(104, None, 94))
+    # Tracking 1000 frames is worth 100 here, so this process estimates 100 fewer.
+    assert plan_chunks(1000, warmup=0, start_lag=0, core_per_frame=0.1) == (
+        Chunk(0, 450, 0),
+        Chunk(450, None, 450),
+    )
+    assert plan_chunks(300, chunks=3, warmup=5, **kw) == (
         Chunk(0, 103, 0),
         Chunk(103, 202, 98),
         Chunk(202, None, 197),
@@ -110,8 +128,8 @@ def test_two_workers_give_the_same_numbers_as_one(shared_data: Path) -> None:
         parallel = two.analyze_video(path)
     assert sequential.chunks == parallel.chunks == plan_chunks(199)
     assert len(sequential.frames) == len(parallel.frames) == 199
-    assert parallel.times.local_frames == 144  # the other chunk ran in the worker
-    assert sequential.times.local_frames == 199 + 50  # both chunks here, plus warm-up
+    assert parallel.times.local_frames == 120  # the other chunk ran in the worker
+    assert sequential.times.local_frames == 199 + WARMUP_FRAMES  # both chunks, plus warm-up
     for a, b in zip(sequential.frames, parallel.frames, strict=True):
         assert a.index == b.index and a.timestamp_s == b.timestamp_s
         assert (a.skeleton is None) == (b.skeleton is None)
@@ -119,3 +137,65 @@ def test_two_workers_give_the_same_numbers_as_one(shared_data: Path) -> None:
             assert np.array_equal(a.skeleton.image_xy, b.skeleton.image_xy)
             assert np.array_equal(a.skeleton.visibility, b.skeleton.visibility)
         assert a.observation == b.observation
+
+
+#: Run in a fresh interpreter: no MediaPipe graph exists yet, so the worker is forked.
+FRESH_PROCESS_ANALYSIS = """
+import pickle, sys
+from pathlib import Path
+from twistcoach import estimator, pipeline
+assert not estimator.graph_started()
+with pipeline.Analyzer(workers=2) as two:
+    two.prestart()
+    method = two._pool._mp_context.get_start_method()
+    result = two.analyze_video(Path(sys.argv[1]))
+frames = [(f.index, None if f.skeleton is None else f.skeleton.image_xy, f.observation)
+          for f in result.frames]
+Path(sys.argv[2]).write_bytes(pickle.dumps((method, result.times.local_frames, frames)))
+"""
+
+
+@pytest.mark.slow
+def test_a_forked_worker_in_a_fresh_process_gives_the_same_numbers(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    path = shared_data / FELUNA
+    out = tmp_path / "fresh.pickle"
+    subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS_ANALYSIS, str(path), str(out)],
+        check=True,
+        capture_output=True,
+    )
+    method, local_frames, frames = pickle.loads(out.read_bytes())
+    assert method == "fork"
+    assert local_frames == 120
+    with Analyzer(workers=1) as one:
+        sequential = one.analyze_video(path)
+    assert len(frames) == len(sequential.frames) == 199
+    for (index, image_xy, observation), expected in zip(frames, sequential.frames, strict=True):
+        assert index == expected.index
+        assert (image_xy is None) == (expected.skeleton is None)
+        if image_xy is not None and expected.skeleton is not None:
+            assert np.array_equal(image_xy, expected.skeleton.image_xy)
+        assert observation == expected.observation
+
+
+def _finished(error: BaseException | None = None) -> Future[int]:
+    future: Future[int] = Future()
+    if error is None:
+        future.set_result(0)
+    else:
+        future.set_exception(error)
+    return future
+
+
+def test_a_worker_that_died_or_failed_is_reported(tmp_path: Path) -> None:
+    video = tmp_path / "v.mp4"
+    analyzer = Analyzer(workers=2)
+    with pytest.raises(RuntimeError, match=r"v\.mp4: a worker process stopped unexpectedly"):
+        analyzer._raise_worker_error(video, _finished(BrokenProcessPool()))
+    with pytest.raises(ValueError, match="bad frame"):  # a worker's own error, unchanged
+        analyzer._raise_worker_error(video, _finished(ValueError("bad frame")))
+    analyzer._raise_worker_error(video, _finished())  # finished cleanly: nothing to raise
+    with pytest.raises(RuntimeError, match="results never arrived"):
+        analyzer._raise_worker_error(video, _finished(), lost=True)

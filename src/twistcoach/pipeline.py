@@ -5,32 +5,38 @@ source -> estimator -> (in order) tracker -> results for the report and overlay 
 Speed, and why the numbers do not depend on it
 ----------------------------------------------
 On a 2-core machine MediaPipe's ``process`` takes about 19 ms a frame on one core and holds
-the GIL (two threads were measured no faster than one), while decoding takes about 1.3 ms.
-Overlapping decode with inference can therefore gain at most ~7 %. What does pay is using
+the GIL (two threads were measured no faster than one), while decoding takes about 1 ms.
+Overlapping decode with inference can therefore gain at most ~5 %. What does pay is using
 the second core: a video is cut into :data:`CHUNKS` contiguous chunks at a position that
 depends only on the frame count from the file's header (:func:`plan_chunks`), and each chunk
 is estimated by its own fresh tracking-mode estimator, the first in this process and the
 others in worker processes. Every chunk after the first starts :data:`WARMUP_FRAMES` frames
 early so MediaPipe's tracker has settled before the chunk's own first frame; those warm-up
-results are thrown away, and the cut is placed so that every process does the same work.
-The cut never depends on timing or on how many workers run, so ``workers=1`` (chunks
-estimated one after the other here) gives bit-identical numbers to ``workers=2``.
-Kinematics, smoothing and recognition then run once, in frame order, over all skeletons.
+results are thrown away. Workers stream their frames back in small batches, and this
+process runs the tracker (kinematics, smoothing, recognition) over them, in frame order, as
+they arrive, so almost nothing is left to do once the last worker ends; the cut is placed
+so that every process does the same work. The cut never depends on timing or on how many
+workers run, so ``workers=1`` (chunks estimated one after the other here) gives
+bit-identical numbers to ``workers=2``.
 
 The price: MediaPipe's tracking is path-dependent, so frames after the cut, tracked from a
-fresh start, differ by a few pixels from what one unbroken run would give (median 2 px with
-the 50-frame warm-up on the shared clip; ``bench/speed.py`` measures it every run and
-``bench/RESULTS.md`` records it). Frames before the cut are identical to the plain loop.
+fresh start, differ by a few pixels from what one unbroken run would give (median under
+2 px on the shared clip; ``bench/speed.py`` measures it every run and ``bench/RESULTS.md``
+records it). Frames before the cut are identical to the plain loop.
 
-Worker processes are started with the ``spawn`` method (forking a process that already holds
-a MediaPipe graph crashes), once per :class:`Analyzer`, and reused for every input.
+Worker processes are started once per :class:`Analyzer` and reused for every input. They
+are forked after mediapipe is imported (so they skip about 0.6 s of imports) as long as this
+process has never built a MediaPipe graph; forking a process that holds one would copy its
+threads' locks mid-use, so after that they are spawned.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.queues
+import queue
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -38,7 +44,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
-from twistcoach.estimator import PoseEstimator, make_mediapipe_estimator
+from twistcoach.estimator import (
+    PoseEstimator,
+    graph_started,
+    make_mediapipe_estimator,
+    preload_mediapipe,
+)
 from twistcoach.landmarks import Skeleton
 from twistcoach.metrics import Observation, PoseFamily, TwistMetrics, View
 from twistcoach.sources import VideoSource, read_image
@@ -49,14 +60,21 @@ CHUNKS = 2
 #: Videos shorter than this are estimated in one chunk (a second process would not pay).
 MIN_FRAMES_TO_SPLIT = 120
 #: Frames estimated before a later chunk's start and discarded, to let tracking settle.
-#: Measured on the shared clip looped twice (landmark differences against one unbroken
-#: tracking run over the 199 frames after the cut): 0 frames -> median 5.6 px, 10 -> 3.7 px,
-#: 25 -> 3.8 px, 60 -> 2.0 px. MediaPipe's tracking is path-dependent, so the difference
-#: never reaches zero; 50 is a compromise with the extra work.
-WARMUP_FRAMES = 50
-#: A worker process's start-up (spawn, import, MediaPipe graph: about 1-2 s on the 2-core
-#: machine) counted as this many frames of estimation when balancing the chunks.
-WORKER_START_FRAMES = 40
+#: Measured on the shared clip looped 4 times (landmark differences against one unbroken
+#: tracking run after the cut; the cut moves a little with the warm-up): 20 frames ->
+#: median 1.8 px, 30 -> 1.4 px, 50 -> 1.8 px, the knee drop within 2.4 deg in all three;
+#: on the clip looped twice 0 frames gave 5.6 px and 10 gave 3.7 px. MediaPipe's tracking is
+#: path-dependent, so the difference never reaches zero.
+WARMUP_FRAMES = 30
+#: A worker's start-up and the cost of sending its results back, counted in frames of
+#: estimation. Workers are forked once mediapipe is imported here, so a worker starts
+#: estimating about 0.1 s after this process does, and then runs about 1.5 % slower per
+#: frame (timed on the 2-core machine; a spawned worker, the fallback, starts ~1 s later).
+WORKER_START_FRAMES = 20
+#: The tracker's work per frame (kinematics, smoothing, recognition), which only this
+#: process does, as a fraction of a frame's estimation: about 1 ms against 20-22 ms a frame
+#: with both cores busy (bench/RESULTS.md).
+CORE_PER_FRAME = 0.05
 
 
 class Tracker(Protocol):
@@ -115,17 +133,21 @@ def plan_chunks(
     min_frames: int = MIN_FRAMES_TO_SPLIT,
     warmup: int = WARMUP_FRAMES,
     start_lag: int = WORKER_START_FRAMES,
+    core_per_frame: float = CORE_PER_FRAME,
 ) -> tuple[Chunk, ...]:
     """Cut a video into contiguous chunks, from its header's frame count alone.
 
-    The cuts balance the work so the processes finish together: a later chunk's warm-up
-    frames count as work, and so does a worker's start-up, as ``start_lag`` frames' worth.
-    They depend on nothing but the arguments (never on timing).
+    The cuts balance the work so the processes finish together. This process estimates
+    the first chunk and runs the tracker over every frame (the workers' frames as they
+    stream in); each worker starts up, estimates its warm-up frames and then its own chunk.
+    With ``c0`` frames here and ``c`` in each worker of an ``N``-frame video,
+    ``c0 + core_per_frame * N = start_lag + warmup + c``. The cuts depend on nothing but the
+    arguments (never on timing), so results are reproducible.
 
     Parameters
     ----------
     header_frames
-        Frame count the container declares (None or 0 when unknown: one chunk).
+        Frame count N the container declares (None or 0 when unknown: one chunk).
     chunks
         Number of chunks wanted.
     min_frames
@@ -134,6 +156,8 @@ def plan_chunks(
         Frames a later chunk's estimator sees before its own first frame.
     start_lag
         A worker's start-up cost counted in frames of estimation.
+    core_per_frame
+        The tracker's cost per frame as a fraction of one frame's estimation.
 
     Returns
     -------
@@ -142,13 +166,13 @@ def plan_chunks(
     """
     if not header_frames or header_frames < max(min_frames, chunks) or chunks <= 1:
         return (Chunk(0, None, 0),)
-    # Every process gets the same work: chunk 0 has ``share`` frames, the others
-    # ``share - warmup - start_lag`` of their own plus the warm-up and the start-up.
-    overhead = warmup + start_lag
-    share = (header_frames + (chunks - 1) * overhead) / chunks
-    if share - overhead < 1:
+    # A worker's work beyond its own frames, less the tracking only this process does.
+    offset = warmup + start_lag - core_per_frame * header_frames
+    first = (header_frames + (chunks - 1) * offset) / chunks
+    own = first - offset  # each worker's own frames
+    if own < 1 or first < 1:
         return (Chunk(0, None, 0),)
-    cuts = [0] + [round(share + i * (share - overhead)) for i in range(chunks - 1)]
+    cuts = [0] + [round(first + i * own) for i in range(chunks - 1)]
     planned = []
     for i, start in enumerate(cuts):
         stop = cuts[i + 1] if i + 1 < chunks else None
@@ -247,30 +271,26 @@ class ImageAnalysis:
     view_advice: str
 
 
-def estimate_chunk(
+def iter_chunk(
     path: Path,
     chunk: Chunk,
     estimator: PoseEstimator,
     times: StageTimes | None = None,
-    progress: ProgressCallback | None = None,
-) -> list[Estimated]:
-    """Estimate one chunk of a video with a (fresh) estimator; warm-up results are dropped.
+) -> Iterator[Estimated]:
+    """Estimate one chunk of a video with a (fresh) estimator, yielding its own frames.
 
     Parameters
     ----------
     path
         Video file.
     chunk
-        Which frames.
+        Which frames; the warm-up frames before ``chunk.start`` are estimated, not yielded.
     estimator
         Used in order on every frame from ``chunk.warmup_start``; its state is part of the
         result, so pass a fresh tracking-mode estimator for reproducible numbers.
     times
         Accumulates decode and inference seconds when given.
-    progress
-        Called with 1 after each of the chunk's own frames (not the warm-up ones).
     """
-    out: list[Estimated] = []
     with VideoSource(path, start_frame=chunk.warmup_start, stop_frame=chunk.stop) as source:
         frames = source.frames()
         while True:
@@ -286,35 +306,83 @@ def estimate_chunk(
                 times.inference_s += t2 - t1
                 times.local_frames += 1
             if frame.index >= chunk.start:
-                out.append(Estimated(frame.index, frame.timestamp_s, skeleton))
-                if progress is not None:
-                    progress(1)
-    return out
+                yield Estimated(frame.index, frame.timestamp_s, skeleton)
 
 
-def _worker_init() -> None:
-    """Run once in each worker process: send its native stderr to /dev/null.
+def estimate_chunk(
+    path: Path,
+    chunk: Chunk,
+    estimator: PoseEstimator,
+    times: StageTimes | None = None,
+) -> list[Estimated]:
+    """:func:`iter_chunk` as a list (warm-up results dropped)."""
+    return list(iter_chunk(path, chunk, estimator, times))
+
+
+#: In a worker process: where its estimates go (set by :func:`_worker_init`).
+_results: multiprocessing.queues.Queue[tuple[int, list[Estimated] | None]] | None = None
+#: Frames a worker sends back at a time: small enough that the main process tracks them
+#: while the worker still estimates the rest, so only the last batch is a serial tail.
+STREAM_BATCH = 16
+
+
+def _worker_init(results: multiprocessing.queues.Queue[tuple[int, list[Estimated] | None]]) -> None:
+    """Run once in each worker process: keep the results queue, silence native stderr.
 
     MediaPipe's C++ start-up chatter would otherwise land in the middle of the progress bar;
     a worker's real errors come back as exceptions through its future, not through stderr.
     """
     import os
 
+    global _results  # the queue is inherited once per worker process
+    _results = results
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
 
 
 def _worker_warm_up() -> bool:
-    """Run in a worker process: import and build MediaPipe once so later chunks start fast."""
+    """Run in a worker process: build MediaPipe once so later chunks start fast."""
     make_mediapipe_estimator(static_image_mode=False).close()
     return True
 
 
-def _worker_estimate(path: str, chunk: Chunk) -> list[Estimated]:
-    """Run in a worker process: estimate one chunk with a fresh MediaPipe tracker."""
+def _worker_estimate(path: str, chunk: Chunk, job: int) -> int:
+    """Run in a worker process: estimate one chunk with a fresh MediaPipe tracker.
+
+    The frames go back through the results queue in batches tagged with ``job``, then
+    ``(job, None)``; returns how many frames were sent.
+    """
+    assert _results is not None, "the worker was started without its results queue"
+    sent = 0
+    batch: list[Estimated] = []
     with make_mediapipe_estimator(static_image_mode=False) as estimator:
-        return estimate_chunk(Path(path), chunk, estimator)
+        for estimated in iter_chunk(Path(path), chunk, estimator):
+            batch.append(estimated)
+            if len(batch) >= STREAM_BATCH:
+                _results.put((job, batch))
+                sent += len(batch)
+                batch = []
+    if batch:
+        _results.put((job, batch))
+        sent += len(batch)
+    _results.put((job, None))
+    return sent
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """How to start workers: ``fork`` while no MediaPipe graph exists here, else ``spawn``.
+
+    A forked worker inherits mediapipe already imported (imported here first, which this
+    process needs anyway), so it starts estimating about 0.6 s sooner than a spawned one
+    that imports everything again. Forking a process that holds a graph would copy its
+    locks mid-use, so once a graph exists (a plain loop, a photo analysed first) workers
+    are spawned.
+    """
+    if "fork" in multiprocessing.get_all_start_methods() and not graph_started():
+        preload_mediapipe()
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def run_tracker(estimated: Iterable[Estimated], tracker: Tracker) -> list[FrameResult]:
@@ -364,6 +432,9 @@ class Analyzer:
         self._warmup = warmup
         self._pool: ProcessPoolExecutor | None = None
         self._warm: Future[bool] | None = None
+        self._results: multiprocessing.queues.Queue[tuple[int, list[Estimated] | None]] | None
+        self._results = None
+        self._jobs = 0
 
     @property
     def _parallel(self) -> bool:
@@ -372,12 +443,17 @@ class Analyzer:
     def prestart(self) -> None:
         """Start the worker processes now (they take about a second to load MediaPipe)."""
         if self._parallel and self._pool is None:
+            context = _worker_context()
+            self._results = context.Queue()
             self._pool = ProcessPoolExecutor(
                 max_workers=self._workers - 1,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=context,
                 initializer=_worker_init,
+                initargs=(self._results,),
             )
-            self._warm = self._pool.submit(_worker_warm_up)
+            if context.get_start_method() != "fork":
+                # A spawned worker imports everything afresh: have it do so right away.
+                self._warm = self._pool.submit(_worker_warm_up)
 
     def analyze_image(self, path: Path) -> ImageAnalysis:
         """Estimate and measure one photograph (static-mode estimator, no calibration).
@@ -438,25 +514,29 @@ class Analyzer:
             first = next(probe.frames())
             size = (int(first.rgb.shape[1]), int(first.rgb.shape[0]))
         plan = plan_chunks(header_frames, chunks=self._chunks, warmup=self._warmup)
-        futures: list[Future[list[Estimated]]] = []
+        futures: list[tuple[int, Future[int]]] = []
         if self._parallel and len(plan) > 1:
             self.prestart()
             assert self._pool is not None
-            futures = [self._pool.submit(_worker_estimate, str(path), c) for c in plan[1:]]
+            for chunk in plan[1:]:
+                self._jobs += 1
+                futures.append(
+                    (self._jobs, self._pool.submit(_worker_estimate, str(path), chunk, self._jobs))
+                )
             local = plan[:1]
         else:
             local = plan
         tracker = self._tracker_factory()
         results: list[FrameResult] = []
         last_index = -1
+        arrived: dict[int, list[list[Estimated] | None]] = {job: [] for job, _ in futures}
 
-        def track(part: list[Estimated]) -> None:
-            # Chunks come in frame order (the local one is the first), so feeding each as
-            # it is ready keeps the tracker's order; it also runs the first chunk's core
-            # while the workers are still estimating theirs.
+        def track(part: Iterable[Estimated]) -> None:
+            # Chunks are tracked in frame order (the local one is the first); the tracker's
+            # state needs that order.
             nonlocal last_index
             t0 = time.perf_counter()
-            for e in sorted(part, key=lambda e: e.index):
+            for e in part:
                 if e.index <= last_index:
                     raise RuntimeError(f"frame {e.index} arrived out of order")
                 last_index = e.index
@@ -464,27 +544,72 @@ class Analyzer:
                 results.append(FrameResult(e.index, e.timestamp_s, e.skeleton, obs))
             times.core_s += time.perf_counter() - t0
 
+        def collect(timeout: float | None) -> bool:
+            # One batch from the workers into ``arrived``; False when none came in time.
+            assert self._results is not None
+            try:
+                if timeout is None:
+                    job, batch = self._results.get_nowait()
+                else:
+                    job, batch = self._results.get(timeout=timeout)
+            except queue.Empty:
+                return False
+            if job in arrived:  # anything else is left over from an analysis that failed
+                arrived[job].append(batch)
+                if batch is not None and progress is not None:
+                    progress(len(batch))
+            return True
+
         for chunk in local:
             with self._video_estimator() as estimator:
-                track(estimate_chunk(path, chunk, estimator, times, progress))
-        for future in futures:
-            try:
-                part = future.result()
-            except BrokenProcessPool:
-                # A worker died (killed, out of memory): start fresh ones next time.
-                self._pool = None
-                raise RuntimeError(f"{path}: a worker process stopped unexpectedly") from None
-            if progress is not None:
-                progress(len(part))
-            track(part)
+                own: list[Estimated] = []
+                for estimated in iter_chunk(path, chunk, estimator, times):
+                    own.append(estimated)
+                    if progress is not None:
+                        progress(1)
+                    if futures:
+                        collect(None)  # keeps the progress bar honest about the workers
+            track(own)
+        for job, future in futures:
+            # Track each batch as it arrives, so only the last one is left when the worker ends.
+            while True:
+                while arrived[job] and arrived[job][0] is not None:
+                    batch = arrived[job].pop(0)
+                    assert batch is not None
+                    track(batch)
+                if arrived[job]:  # the end marker
+                    break
+                if not collect(0.2) and future.done():
+                    self._raise_worker_error(path, future)
+                    # The worker finished cleanly: its last batches are still in the pipe.
+                    if not collect(5.0):
+                        self._raise_worker_error(path, future, lost=True)
+            future.result()
         times.wall_s = time.perf_counter() - wall0
         return VideoAnalysis(path, tuple(results), size, plan, times)
+
+    def _raise_worker_error(self, path: Path, future: Future[int], *, lost: bool = False) -> None:
+        """Raise what a finished worker raised (a dead worker's pool is dropped)."""
+        try:
+            future.result()
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory), maybe half-way through writing to the
+            # queue: start fresh workers and a fresh queue next time.
+            self._pool = None
+            self._results = None
+            raise RuntimeError(f"{path}: a worker process stopped unexpectedly") from None
+        if lost:
+            raise RuntimeError(f"{path}: a worker's results never arrived")
 
     def close(self) -> None:
         """Stop the workers and release the estimators."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._results is not None:
+            self._results.close()
+            self._results.join_thread()
+            self._results = None
         if self._image_estimator is not None:
             self._image_estimator.close()
             self._image_estimator = None
