@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from groundtruth.env import RENDER_CACHE, REPO
 from groundtruth.evaluate import (
     METRICS,
+    RECOMMENDED_CAMERAS,
     Result,
     load_stills,
     refusal_rate,
@@ -37,7 +38,12 @@ from groundtruth.evaluate import (
 
 #: Report order of the view groups, with what the app should do from each.
 GROUPS: tuple[tuple[str, str, str], ...] = (
-    ("oblique", "measure (recommended)", "raised diagonal off the feet corner, 30-55 deg up"),
+    (
+        "recommended",
+        "measure (recommended)",
+        "raised diagonal 50-60 deg round from the feet, 35-45 deg up",
+    ),
+    ("oblique", "measure", "other diagonals: feet corner, 65 deg round, or lens 1 m high"),
     ("top_down", "measure", "camera overhead, looking straight down"),
     ("head_end", "measure", "behind the head, 25 deg up"),
     ("feet_end_high", "measure", "at the feet, lens about 1.5 m high"),
@@ -51,6 +57,8 @@ THRESHOLD_OTHER_MAE = 8.0
 
 def group_of(r: Result) -> str:
     """The report group of a result (feet-end cameras split by height)."""
+    if r.camera in RECOMMENDED_CAMERAS:
+        return "recommended"
     if r.view == "feet_end":
         return "feet_end_low" if "low" in r.camera else "feet_end_high"
     return r.view
@@ -86,7 +94,7 @@ def _verdict(results: Sequence[Result]) -> list[tuple[str, str, bool]]:
         s = stats(rs, "knee_drop_deg")
         mae = s.mae if s.mae is not None else float("inf")
         worst = s.worst if s.worst is not None else float("inf")
-        if name == "oblique":
+        if name == "recommended":
             out.append(
                 (
                     f"{name}: MAE <= {THRESHOLD_RECOMMENDED_MAE:.0f} deg",

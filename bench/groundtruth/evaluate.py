@@ -37,6 +37,16 @@ METRICS: tuple[tuple[str, str], ...] = (
     ("knee_flexion_deg", "knee_flexion"),
 )
 
+#: The cameras inside the placement the app recommends (recognition.ADVICE_RECOMMENDED):
+#: raised diagonals 50-60 degrees round from the feet, 35-45 degrees up, chosen from the
+#: stills of every diagonal (bench/ACCURACY.md, "by camera").
+RECOMMENDED_CAMERAS = (
+    "diag_r50_e40",
+    "diag_r55_e35",
+    "diag_r60_e45",
+    "diag_l55_e35",
+    "diag_l60_e45",
+)
 #: Views the app is expected to refuse ("can't measure from here"), by camera name.
 EXPECTED_REFUSED = ("side_l_low", "side_r_mid", "feet_low")
 

@@ -217,7 +217,7 @@ def make_ci_set(target: Path) -> None:
         stills,
         size=(640, 360),
         body_names=["woman50_average", "man50_heavy"],
-        camera_names=["diag_r35_e45", "diag_l50_e30", "side_l_low", "feet_low", "top_down"],
+        camera_names=["diag_r55_e35", "diag_l60_e45", "side_l_low", "feet_low", "top_down"],
         thetas=(-70.0, -35.0, 0.0, 35.0, 70.0),
         quality=80,
     )
@@ -225,7 +225,7 @@ def make_ci_set(target: Path) -> None:
     spec = SequenceSpec(
         "ci_drop_right",
         "woman25_slim",
-        "diag_r35_e45",
+        "diag_r55_e35",
         10,
         (k(0.0, 0.0), k(2.0, 0.0), k(5.0, 55.0), k(7.0, 55.0), k(9.0, 0.0)),
     )
@@ -242,7 +242,7 @@ def make_demo(target: Path) -> None:
     """examples/demo_session.mp4: a whole session, both sides, recommended view, 34 s."""
     from groundtruth.plan import SequenceSpec, demo_session
 
-    spec = SequenceSpec("demo_session", "woman50_average", "diag_r35_e45", 15, demo_session())
+    spec = SequenceSpec("demo_session", "woman50_average", "diag_r55_e35", 15, demo_session())
     frames_dir = RENDER_CACHE / "demo" / spec.name
     render_sequence(spec, frames_dir, size=(640, 360), quality=92)
     encode_mp4(frames_dir, spec.fps, target, (640, 360), crf=30)

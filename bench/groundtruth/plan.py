@@ -98,6 +98,14 @@ def cameras(seed: int = 6) -> list[CameraSpec]:
         # off the corner by your feet" (lens 1.0 m high, 2.2 m away along the floor).
         CameraSpec("diag_r40_h1m", "oblique", -40, 21, 2.4, roll()),
         CameraSpec("diag_l40_h1m", "oblique", 40, 21, 2.4, roll()),
+        # Appended: diagonals nearer the side, around the best of the first set (r55_e35),
+        # to choose the recommended placement and see how exact it has to be.
+        CameraSpec("diag_l55_e35", "oblique", 55, 35, 3.1, roll()),
+        CameraSpec("diag_r60_e45", "oblique", -60, 45, 2.8, roll()),
+        CameraSpec("diag_l60_e45", "oblique", 60, 45, 2.8, roll()),
+        CameraSpec("diag_r65_e35", "oblique", -65, 35, 3.0, roll()),
+        CameraSpec("diag_r50_e40", "oblique", -50, 40, 2.6, roll()),
+        CameraSpec("diag_l65_e40", "oblique", 65, 40, 3.2, roll()),
     ]
 
 
@@ -220,5 +228,10 @@ def sequences() -> list[SequenceSpec]:
             fault_keys_bounce,
             bounce=(8.0, 1.5, 6.0, 10.0),
         ),
+        # Appended: sessions and a fault from the recommended placement (chosen from the
+        # stills: a raised diagonal 50-60 degrees round from the feet).
+        SequenceSpec("session_woman50_diag_r55", "woman50_average", "diag_r55_e35", 10, session()),
+        SequenceSpec("session_man50_diag_l55", "man50_heavy", "diag_l55_e35", 10, session()),
+        SequenceSpec("fault_past_cap_diag_r60", "woman25_slim", "diag_r60_e45", 10, fault_keys_cap),
     ]
     return out

@@ -848,7 +848,7 @@ class Coach:
                 "paused_camera_view",
                 out,
                 force=True,
-                advice=advice or "Place the camera higher, at a corner by your feet.",
+                advice=advice or "Place the camera higher, out to one side level with your feet.",
             )
         else:
             self._cue(t, "paused", out, force=True)
@@ -938,7 +938,8 @@ class Coach:
                 t,
                 "camera_advice",
                 out,
-                advice=obs.view_advice or "Place the camera higher, at a corner by your feet.",
+                advice=obs.view_advice
+                or "Place the camera higher, out to one side level with your feet.",
             )
         else:
             self._cue(t, "setup", out)

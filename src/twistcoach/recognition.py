@@ -43,12 +43,13 @@ FloatArray = NDArray[np.float64]
 L = Landmark
 
 #: Camera advice, by view. The measured facts behind them are in DESIGN.md and in the
-#: ground-truth benchmark (bench/ACCURACY.md): of the raised diagonals, a lens about 2 m high
-#: looking down 45-55 degrees measured best; a lens 1 m high was the worst diagonal.
+#: ground-truth benchmark (bench/ACCURACY.md): of the raised diagonals, those 50-60 degrees
+#: round from the feet (level with the feet, out to one side) with the lens about 2 m high
+#: measured best; nearer the feet corner the error was higher, a lens 1 m high was worst.
 ADVICE_RECOMMENDED = (
-    "Put the camera high, about 2 m up (a shelf or a tall tripod), 2.5 to 3 m away off the "
-    "corner by your feet, looking down at your hips at about 45 to 55 degrees, with your "
-    "whole body in view."
+    "Put the camera out to one side of your mat, level with your feet and about 2 m from "
+    "the mat, with the lens about 2 m up (a shelf or a tall tripod), looking down at your "
+    "hips at about 35 to 45 degrees, with your whole body in view."
 )
 VIEW_ADVICE: dict[View, str] = {
     View.OBLIQUE: "",
