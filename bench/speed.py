@@ -1,6 +1,6 @@
 """Speed of ``twistcoach analyze`` against a plain loop, and time per stage.
 
-Run: ``.venv/bin/python bench/speed.py [--loops 4] [--repeats 3]``; writes ``bench/RESULTS.md``.
+Run: ``.venv/bin/python bench/speed.py [--loops 4] [--repeats 7]``; writes ``bench/RESULTS.md``.
 
 Input: ``../shared/data/videos/supine_twist/feluna_reclining_twist.mp4`` (746x420, 25 fps,
 199 frames) concatenated ``--loops`` times into a temporary file (stream copy with ffmpeg) so
@@ -167,7 +167,7 @@ def timed_in_fresh_process(mode: str, clip: Path) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loops", type=int, default=4)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "CLIP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -204,8 +204,13 @@ def main() -> None:
         # would do, while the busiest process's CPU time bounds it.
         plain_times, analyze_times, ratios, cpu_ratios = [], [], [], []
         for r in range(max(1, args.repeats)):
-            plain_t, plain_cpu, _ = timed_in_fresh_process("plain", clip)
-            analyze_t, main_cpu, worker_cpu = timed_in_fresh_process("analyze", clip)
+            # ABBA order: a slow drift of the machine's speed then cancels in the median.
+            if r % 2 == 0:
+                plain_t, plain_cpu, _ = timed_in_fresh_process("plain", clip)
+                analyze_t, main_cpu, worker_cpu = timed_in_fresh_process("analyze", clip)
+            else:
+                analyze_t, main_cpu, worker_cpu = timed_in_fresh_process("analyze", clip)
+                plain_t, plain_cpu, _ = timed_in_fresh_process("plain", clip)
             plain_times.append(plain_t)
             analyze_times.append(analyze_t)
             ratios.append(plain_t / analyze_t)
@@ -289,7 +294,7 @@ def main() -> None:
         f"| stage: report (summary + CSV + HTML with plots) | {report_s:.2f} | – | "
         f"{1000 * report_s / n:.2f} |",
         "",
-        "Per-run speed-ups (plain loop time / analyze time, runs alternated): "
+        "Per-run speed-ups (plain loop time / analyze time; pairs in ABBA order): "
         + ", ".join(f"{x:.2f}x" for x in ratios)
         + ".",
         f"**Speed-up of analyze over the plain loop (median): {speedup:.2f}x** (target 1.6x: "
