@@ -4,12 +4,14 @@ The app runs in-process under uvicorn on a free loopback port with a temporary S
 database and the demo data. Chromium gets a fake camera fed from a Y4M file made at test
 time from the shared reclining-twist clip, SwiftShader for WebGL, and host-resolver rules
 that send every name but 127.0.0.1 nowhere, so the page can only work offline (the
-MediaPipe files come from the app's ``/mp/``). The tests save the screenshots used in the
-docs: ``docs/img/web_practice.png`` and ``docs/img/web_dashboard.png``.
+MediaPipe files come from the app's ``/mp/``). The tests take the screenshots used in the
+docs (``web_practice.png`` and ``web_dashboard.png``); they land in ``docs/img`` only when
+``TWISTCOACH_UPDATE_SCREENSHOTS=1`` (a test run never rewrites tracked files otherwise).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -31,6 +33,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
 DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
+
+
+def screenshot_dir(tmp_path: Path) -> Path:
+    """``docs/img`` when asked to update the docs' screenshots, else a temporary folder."""
+    return DOCS_IMG if os.environ.get("TWISTCOACH_UPDATE_SCREENSHOTS") == "1" else tmp_path
+
+
 CLIP = "videos/supine_twist/feluna_reclining_twist.mp4"
 PASSWORD = "browser test password"
 
@@ -149,7 +158,9 @@ def _wait(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def practised(server: Server, browser: Any) -> Iterator[Practised]:
+def practised(
+    server: Server, browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Practised]:
     """A new student signs up, fills in the intake, reads the plan and practises until
     sharp pain stops the session; the screenshot of the practice page is saved."""
     context = browser.new_context(viewport={"width": 1280, "height": 820})
@@ -194,8 +205,9 @@ def practised(server: Server, browser: Any) -> Iterator[Practised]:
     assert stats["errors"] == 0
     assert page.inner_text("#cue") == stats["lastCue"] != ""
     assert page.locator("#cue-log li").count() >= 1
-    DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(DOCS_IMG / "web_practice.png"))
+    shots = screenshot_dir(tmp_path_factory.mktemp("screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "web_practice.png"))
 
     page.click(".pain button[data-level='3']")
     _wait(
@@ -250,7 +262,7 @@ def test_practice_session_is_coached_and_stored(server: Server, practised: Pract
 
 
 def test_teacher_sees_the_session_and_another_student_cannot(
-    server: Server, browser: Any, practised: Practised
+    server: Server, browser: Any, practised: Practised, tmp_path: Path
 ) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 820})
     page = context.new_page()
@@ -260,7 +272,7 @@ def test_teacher_sees_the_session_and_another_student_cannot(
     assert practised.student_name in row.inner_text()
     assert "pain rises" in row.inner_text() and "1 stopped" in row.inner_text()
     assert page.locator("#roster tr[data-person]").count() >= 2  # Robin and the demo's Sam
-    page.screenshot(path=str(DOCS_IMG / "web_dashboard.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir(tmp_path) / "web_dashboard.png"), full_page=True)
 
     row.locator(f"a[href='/students/{practised.person_id}']").click()
     page.wait_for_url(f"{server.base}/students/{practised.person_id}")
