@@ -385,6 +385,20 @@ def test_too_fast_says_slowly() -> None:
     assert slow[0].t == 5.0
 
 
+def test_coming_back_too_fast_says_bring_them_up_gently() -> None:
+    coach, _ = holding_coach()  # holding at 25 deg on the right
+    out = feed(coach, ramp(13.5, 14.5, 25.0, 0.0))  # back to the centre at 25 deg/s
+    ids = cue_ids(out)
+    assert "slow_return" in ids and "slow_down" not in ids
+    cue = next(o for o in out if isinstance(o, Cue) and o.id == "slow_return")
+    assert cue.text == "Slowly. Bring the knees back up gently, without a jerk."
+    assert cue.rule == "COACH-SPEED-RETURN"
+    # Sinking further just as fast is still "let the knees sink, don't push".
+    coach2, _ = holding_coach()
+    out2 = feed(coach2, ramp(13.5, 14.0, 25.0, 37.5))
+    assert "slow_down" in cue_ids(out2) and "slow_return" not in cue_ids(out2)
+
+
 def test_calm_speed_gives_no_slow_down() -> None:
     coach, _ = entering_coach()
     out = feed(coach, ramp(5.0, 10.0, 0.0, 30.0))  # 6 deg/s

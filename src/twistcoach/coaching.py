@@ -241,6 +241,7 @@ REQUIRED_CUES: frozenset[str] = frozenset(
         "resumed",
         "ease_back",
         "slow_down",
+        "slow_return",
         "no_bouncing",
         "stay_here",
         "shoulders_open",
@@ -1189,7 +1190,9 @@ class Coach:
                 self._cue(t, "ease_back", out, force=True)
         self._over_cap = over
         if speed is not None and abs(speed) > th.speed_limit_deg_s:
-            self._cue(t, "slow_down", out)
+            # Coming back towards the centre (speed against the drop's side) gets its own
+            # words: "let the knees sink" would be the wrong instruction then.
+            self._cue(t, "slow_return" if drop * speed < 0 else "slow_down", out)
         if self._shoulder_lifting(obs_metrics):
             self._cue(t, "shoulders_open", out)
         if self._bouncing(t, drop):
