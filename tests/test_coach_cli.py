@@ -43,6 +43,13 @@ INTAKE = {
 }
 
 
+def run_coach(args: list[str], db: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    """``twistcoach ARGS`` (``args[0]`` may be a wrapper such as xvfb-run) in the repository,
+    storing into the SQLite file ``db``."""
+    env = {**os.environ, "TWISTCOACH_DATABASE_URL": f"sqlite:///{db}"}
+    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout, cwd=REPO)
+
+
 @pytest.fixture
 def intake_file(tmp_path: Path) -> Path:
     path = tmp_path / "sam.json"
@@ -240,19 +247,14 @@ def test_headless_replay_of_the_shared_video_with_a_pain_script(
 ) -> None:
     db = tmp_path / "replay.sqlite"
     snap = tmp_path / "window.png"
-    env = {**os.environ, "TWISTCOACH_DATABASE_URL": f"sqlite:///{db}"}
-    proc = subprocess.run(
+    proc = run_coach(
         [
             TWISTCOACH,
             "coach",
             *("--video", str(shared_data / VIDEO), "--intake", str(intake_file), "--name", "Sam"),
             *("--headless", "--script", "2=pain:3,6=sharp", "--snapshot", str(snap)),
         ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        cwd=REPO,
+        db,
     )
     assert proc.returncode == 3, proc.stderr  # a safety stop
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -300,8 +302,7 @@ def test_window_mode_runs_on_a_virtual_display(
 ) -> None:
     """The OpenCV window opens, shows the frames and prints the cues (Xvfb stands in for a
     screen); the script quits at 4 s, which is not a safety stop (exit 0)."""
-    env = {**os.environ, "TWISTCOACH_DATABASE_URL": f"sqlite:///{tmp_path / 'w.sqlite'}"}
-    proc = subprocess.run(
+    proc = run_coach(
         [
             "xvfb-run",
             "-a",
@@ -310,11 +311,8 @@ def test_window_mode_runs_on_a_virtual_display(
             *("--video", str(shared_data / VIDEO), "--intake", str(intake_file)),
             *("--no-voice", "--no-record", "--script", "2=pain:3,4=quit"),
         ],
-        capture_output=True,
-        text=True,
-        env=env,
+        tmp_path / "w.sqlite",
         timeout=120,
-        cwd=REPO,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.splitlines()
@@ -329,19 +327,14 @@ def test_headless_replay_of_the_demo_session_from_the_diagonal_view(tmp_path: Pa
     view): the coach calibrates, guides the right side into a hold within the cap, moves on
     to the left side, and pauses when tracking is lost; nothing stops it."""
     db = tmp_path / "demo.sqlite"
-    env = {**os.environ, "TWISTCOACH_DATABASE_URL": f"sqlite:///{db}"}
-    proc = subprocess.run(
+    proc = run_coach(
         [
             TWISTCOACH,
             "coach",
             *("--video", "examples/demo_session.mp4"),
             *("--intake", "examples/02_chronic_low_back_pain.json", "--headless"),
         ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        cwd=REPO,
+        db,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = [json.loads(line) for line in proc.stdout.splitlines()]

@@ -1072,11 +1072,30 @@ def _refit_thigh(cal: Calibration, xy: FloatArray) -> Calibration:
     return replace(cal, leg_scale=best[1], phi_rad=best[2])
 
 
+def _mid_knee_point(cal: Calibration, theta: float, phi: float) -> FloatArray:
+    """The model's mid-knee (model frame, metres, shape (3,)) at drop ``theta`` and thigh
+    elevation ``phi`` (radians); the scalar form of :func:`_knee_cost`'s knee."""
+    model = cal.model
+    thigh = model.thigh_length * cal.leg_scale
+    sp = math.sin(phi) * thigh
+    return np.array(
+        [-math.sin(theta) * sp, -math.cos(phi) * thigh, model.hip_height + math.cos(theta) * sp]
+    )
+
+
+def _shoulder_pair(cal: Calibration) -> tuple[FloatArray, float]:
+    """Mid-shoulder (model frame, shape (3,)) and half the shoulder width, metres."""
+    model = cal.model
+    return (
+        np.array([0.0, model.torso_length, model.shoulder_height]),
+        model.shoulder_width * cal.width_scale / 2,
+    )
+
+
 def _shoulder_offset(cal: Calibration, xy: FloatArray) -> tuple[float, float]:
     """:attr:`Calibration.shoulder_line_offset` for the neutral landmarks ``xy``."""
-    model = cal.model
-    centre = np.array([0.0, model.torso_length, model.shoulder_height])
-    lateral = np.array([model.shoulder_width * cal.width_scale / 2, 0.0, 0.0])
+    centre, half = _shoulder_pair(cal)
+    lateral = np.array([half, 0.0, 0.0])
     px = cal.camera.project(np.stack([centre + lateral, centre - lateral]))
     observed = xy[Landmark.LEFT_SHOULDER] - xy[Landmark.RIGHT_SHOULDER]
     offset = (observed - (px[0] - px[1])) / _body_scale_px(xy)
@@ -1085,13 +1104,8 @@ def _shoulder_offset(cal: Calibration, xy: FloatArray) -> tuple[float, float]:
 
 def _knee_offset(cal: Calibration, xy: FloatArray) -> tuple[float, float]:
     """:attr:`Calibration.knee_offset` for the neutral landmarks ``xy``."""
-    model = cal.model
-    thigh = model.thigh_length * cal.leg_scale
-    knee = np.array(
-        [0.0, -math.cos(cal.phi_rad) * thigh, model.hip_height + math.sin(cal.phi_rad) * thigh]
-    )
-    hip = np.array([0.0, 0.0, model.hip_height])
-    px = cal.camera.project(np.stack([knee, hip]))
+    hip = np.array([0.0, 0.0, cal.model.hip_height])
+    px = cal.camera.project(np.stack([_mid_knee_point(cal, 0.0, cal.phi_rad), hip]))
     offset = (_mid_knee_vector(xy) - (px[0] - px[1])) / _body_scale_px(xy)
     return float(offset[0]), float(offset[1])
 
@@ -1391,17 +1405,8 @@ def _drop_uncertainty(
 ) -> float:
     """Degrees of knee drop that the fit's residual (fraction of body size) amounts to at
     this drop: the residual over the projected mid-knee's speed (body sizes per radian)."""
-    model = cal.model
-    thigh = model.thigh_length * cal.leg_scale
-    sp, cp = math.sin(phi) * thigh, math.cos(phi) * thigh
     step = math.radians(2.0)
-    knees = np.array(
-        [
-            [-math.sin(t) * sp, -cp, model.hip_height + math.cos(t) * sp]
-            for t in (theta - step, theta + step)
-        ]
-    )
-    px = cam.project(knees)
+    px = cam.project(np.stack([_mid_knee_point(cal, t, phi) for t in (theta - step, theta + step)]))
     speed = float(np.hypot(*(px[1] - px[0]))) / (2 * step) / scale
     return math.degrees(max(residual, _MIN_RESIDUAL) / max(speed, 1e-6))
 
@@ -1502,8 +1507,7 @@ def measure_details(
     )
     sigma, sigma_res = _line_search(
         cam,
-        np.array([0.0, model.torso_length, model.shoulder_height]),
-        model.shoulder_width * cal.width_scale / 2,
+        *_shoulder_pair(cal),
         xy[Landmark.LEFT_SHOULDER]
         - xy[Landmark.RIGHT_SHOULDER]
         - np.array(cal.shoulder_line_offset) * scale,
