@@ -330,7 +330,9 @@ def _report(
         "from the bodies' 3D keypoints with `twistcoach.kinematics.body_angles_3d`, the "
         "app's own definitions. Errors are measured minus true, in degrees, over images whose "
         "true |knee drop| <= 70 deg; `measured` is the share the app gave a number for; "
-        "`side right` is over measured images with a true drop of 10 deg or more.",
+        "`side right` is over measured images with a true drop of 10 deg or more: the share "
+        'not read as the other side ("centre" for a small drop counts in the error, not '
+        "here).",
         "",
         "## Targets (issue 6)",
         "",

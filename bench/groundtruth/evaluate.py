@@ -235,12 +235,15 @@ class Stats:
         ]
 
 
+_OTHER_SIDE = {"left": "right", "right": "left", "centre": ""}
+
+
 def stats(results: Iterable[Result], label: str, max_abs_deg: float | None = 70.0) -> Stats:
     """Detection, measured share and errors of ``label`` over ``results``.
 
     Only results whose true knee drop is within ``max_abs_deg`` count (the thresholds
-    hold "up to 70 degrees"). The side is right when the measured drop side equals the
-    true one, over measured results whose true drop is at least 10 degrees.
+    hold "up to 70 degrees"). The side is right unless the measurement names the other
+    side, over measured results whose true drop is at least 10 degrees.
     """
     rs = [
         r
@@ -251,8 +254,10 @@ def stats(results: Iterable[Result], label: str, max_abs_deg: float | None = 70.
         return Stats(0, 0.0, 0.0, None, None, None, None, None)
     detected = sum(r.detected for r in rs)
     errs = np.array([e for r in rs if (e := r.error(label)) is not None])
+    # The side is wrong when the measurement names the other side; "centre" for a small true
+    # drop is an error of size (counted in the MAE), not of side.
     sides = [
-        r.measured.get("side") == r.labels["side"]
+        r.measured.get("side") != _OTHER_SIDE[str(r.labels["side"])]
         for r in rs
         if r.measurable
         and r.measured.get("knee_drop_deg") is not None

@@ -70,6 +70,24 @@ def _scenes() -> list[tuple[Any, Any]]:
     return list(zip(bodies(), rooms(), strict=True))
 
 
+def _cache_for(folder: Path, fingerprint: dict[str, Any]) -> None:
+    """Keep ``folder``'s rendered frames only if they were made from ``fingerprint``.
+
+    Frames are reused by file name, so a changed camera, body, room or size under the same
+    name would otherwise keep its old pixels while the labels follow the new spec (it
+    happened: the demo and CI clips kept a feet-corner camera's frames). The fingerprint
+    is stored as ``render_spec.json``; a folder without one (made before fingerprints) is
+    trusted once and stamped.
+    """
+    stamp = folder / "render_spec.json"
+    text = json.dumps(fingerprint, sort_keys=True, default=repr)
+    if stamp.exists() and stamp.read_text() != text:
+        for old in folder.glob("*.jpg"):
+            old.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(text)
+
+
 def render_stills(
     out: Path,
     size: tuple[int, int] = STILL_SIZE,
@@ -89,6 +107,7 @@ def render_stills(
     records: list[dict[str, Any]] = []
     started = time.monotonic()
     done = 0
+    stamped: set[tuple[str, str]] = set()
     for body, room in pairs:
         if body_names and body.name not in body_names:
             continue
@@ -97,6 +116,10 @@ def render_stills(
             for cam in cameras():
                 if camera_names and cam.name not in camera_names:
                     continue
+                if (body.name, cam.name) not in stamped:
+                    fingerprint = {"body": body, "room": room, "camera": cam, "size": size}
+                    _cache_for(out / body.name / cam.name, {**fingerprint, "quality": quality})
+                    stamped.add((body.name, cam.name))
                 rel = Path(body.name) / cam.name / f"theta_{theta:+04.0f}.jpg"
                 path = out / rel
                 if not path.exists():
@@ -150,6 +173,8 @@ def render_sequence(
     cam = next(c for c in cameras() if c.name == spec.camera)
     renderer = Renderer(size)
     rate = fps or spec.fps
+    fingerprint = {"spec": spec, "body": body, "room": room, "camera": cam, "size": size}
+    _cache_for(out, {**fingerprint, "fps": rate, "quality": quality})
     n = round(spec.duration * rate) + 1
     frames = []
     for i in range(n):
@@ -221,6 +246,9 @@ def make_ci_set(target: Path) -> None:
         thetas=(-70.0, -35.0, 0.0, 35.0, 70.0),
         quality=80,
     )
+    # Rendered afresh every time: the cache stamps are not part of the committed set.
+    for stamp in stills.rglob("render_spec.json"):
+        stamp.unlink()
     k = Keyframe
     spec = SequenceSpec(
         "ci_drop_right",

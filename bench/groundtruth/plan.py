@@ -176,7 +176,7 @@ def session(theta: float = 60.0) -> tuple[Keyframe, ...]:
     )
 
 
-def demo_session(theta: float = 46.0) -> tuple[Keyframe, ...]:
+def demo_session(theta: float = 40.0) -> tuple[Keyframe, ...]:
     """The demo clip's session (34 s): long enough flat for the live coach to calibrate
     (about 6 s), drops at a calm speed (peak about 16 deg/s, under the coach's 20), short
     holds, and a rest at centre between the sides."""
