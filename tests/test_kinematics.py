@@ -396,3 +396,48 @@ def test_drop_along_the_line_of_sight_is_unknown_not_wrong() -> None:
     assert far.metrics.knee_drop.value is None
     assert near.knee.uncertainty_deg < 5.0
     assert near.metrics.knee_drop.value == pytest.approx(21.1, abs=5.0)
+
+
+def test_the_twists_own_swing_of_the_torso_is_not_a_turn_on_the_mat() -> None:
+    """A twist shifts the shoulders sideways (the hip -> shoulder line swings a few
+    degrees): the legs do not turn with that swing, a larger turn is followed beyond it."""
+    from twistcoach.kinematics import YAW_DEADBAND_DEG, _body_turn, _placement
+
+    assert YAW_DEADBAND_DEG == 10.0
+    assert _body_turn(math.radians(6.0)) == 0.0
+    assert math.degrees(_body_turn(math.radians(15.0))) == pytest.approx(5.0)
+    assert math.degrees(_body_turn(math.radians(-25.0))) == pytest.approx(-15.0)
+    cam = VIEWS["diagonal_right"]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    pts = supine_twist_3d(50.0, 30.0)
+    swung = pts.copy()
+    swung[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER], 0] += 0.05  # shoulders 5 cm to the left
+    _, yaw = _placement(cal, photograph(swung, cam).image_xy)
+    assert math.degrees(yaw) == pytest.approx(-6.0, abs=1.5)
+    # The reading does not move with the swing (turning the legs with it moved it 2 deg).
+    value = measure(photograph(swung, cam), cal).knee_drop.value
+    unswung = measure(photograph(pts, cam), cal).knee_drop.value
+    assert value is not None and unswung is not None
+    assert value == pytest.approx(unswung, abs=1.0)
+    assert value == pytest.approx(labels(pts).knee_drop_deg, abs=5.0)
+
+
+@pytest.mark.parametrize("turn_deg", [-20.0, -10.0, 10.0, 20.0])
+def test_a_person_lying_turned_on_the_mat_reads_within_the_deadbands_cost(
+    turn_deg: float,
+) -> None:
+    """Calibrated lying straight, then twisting while turned on the mat (about the mid-hip's
+    floor point): only the turn beyond the 10-degree deadband is followed, so the reading
+    moves by a bounded amount (up to about 6 degrees here) instead of growing with the
+    turn."""
+    cam = VIEWS["diagonal_right"]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    for drop in (-40.0, 40.0):
+        pts = supine_twist_3d(drop, 0.6 * drop, 0.1 * drop)
+        c, s = math.cos(math.radians(turn_deg)), math.sin(math.radians(turn_deg))
+        turned = pts @ np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]).T
+        value = measure(photograph(turned, cam), cal).knee_drop.value
+        straight = measure(photograph(pts, cam), cal).knee_drop.value
+        assert straight is not None
+        if value is not None:  # a drop along the line of sight may read unknown
+            assert value == pytest.approx(straight, abs=7.0)

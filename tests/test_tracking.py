@@ -207,3 +207,52 @@ def test_real_clip_feluna_reclining_twist() -> None:
     assert -60.0 <= min(late) <= -25.0
     assert obs[-1].family is PoseFamily.SUPINE_TWIST
     assert obs[-1].metrics is not None and obs[-1].metrics.drop_side is Side.LEFT
+
+
+def test_a_moved_camera_calibrates_afresh_on_a_still_neutral_pose() -> None:
+    """The camera moved to the other side of the mat (for the second side): once the person
+    lies still with the knees up, the tracker calibrates from the new place and measures."""
+    right, left = VIEWS["diagonal_right"], VIEWS["diagonal_left"]
+    tracker = TwistTracker()
+    frames = [i / FPS for i in range(int(3.0 * FPS))]
+    for t in frames[: int(1.2 * FPS)]:
+        tracker.update(t, photograph(supine_twist_3d(0.0), right, timestamp_s=t))
+    first = tracker.calibration
+    assert first is not None and first.azimuth_deg < 0
+    obs = [
+        tracker.update(t, photograph(supine_twist_3d(0.0), left, timestamp_s=t))
+        for t in frames[int(1.2 * FPS) :]
+    ]
+    assert obs[0].metrics is not None and obs[0].metrics.knee_drop.value is None  # moved
+    assert tracker.calibration is not first
+    assert tracker.calibration is not None and tracker.calibration.azimuth_deg > 0
+    pts = supine_twist_3d(-40.0, -24.0, -2.0)
+    o = tracker.update(3.1, photograph(pts, left, timestamp_s=3.1))
+    assert o.metrics is not None and o.metrics.knee_drop.value is not None
+    assert o.metrics.knee_drop.value == pytest.approx(labels(pts).knee_drop_deg, abs=6.0)
+
+
+def test_a_drop_away_from_a_diagonal_camera_that_reads_unknown_gets_far_side_advice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Knees well seen, dropping away from the camera, drop unknown (along the line of
+    sight): not measurable from here, and the advice says to move the camera across."""
+    from dataclasses import replace
+
+    import twistcoach.tracking as tracking
+    from twistcoach.kinematics import measure_details
+    from twistcoach.recognition import FAR_SIDE_ADVICE
+
+    cam = VIEWS["diagonal_right"]  # on the person's right: a drop to the left is away
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    assert cal.azimuth_deg < 0
+
+    def unknown_drop(skeleton: Skeleton, calibration: object, **kw: float) -> object:
+        m = measure_details(skeleton, calibration, **kw)  # type: ignore[arg-type]
+        return replace(m, metrics=replace(m.metrics, knee_drop=m.metrics.knee_drop.unknown(0.3)))
+
+    monkeypatch.setattr(tracking, "measure_details", unknown_drop)
+    away = TwistTracker(cal).update(0.0, photograph(supine_twist_3d(-50.0, -30.0), cam))
+    assert not away.view_measurable and away.view_advice == FAR_SIDE_ADVICE
+    near = TwistTracker(cal).update(0.0, photograph(supine_twist_3d(50.0, 30.0), cam))
+    assert near.view_advice != FAR_SIDE_ADVICE  # near side: merely unknown this frame

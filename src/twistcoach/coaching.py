@@ -648,9 +648,11 @@ class Coach:
                 self._bad_since = t
             if self.state in _WATCHED:
                 if t - self._bad_since >= self._th.lost_grace_s:
+                    # A view the tracker calls unmeasurable (with its advice, such as the
+                    # far side of a diagonal camera) is the camera's doing, not tracking.
                     reason = (
                         PauseReason.TRACKING_LOST
-                        if obs.metrics is None or reading.drop is None
+                        if obs.metrics is None or (reading.drop is None and obs.view_measurable)
                         else PauseReason.CAMERA_VIEW
                     )
                     self._pause(t, reason, out, advice=obs.view_advice)

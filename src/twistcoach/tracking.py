@@ -25,18 +25,20 @@ import numpy as np
 from twistcoach.kinematics import (
     Calibration,
     CalibrationError,
+    Measurement,
     calibrate,
     estimate_calibration,
     measure_details,
     still_in_place,
     view_measurable,
 )
-from twistcoach.landmarks import Skeleton
+from twistcoach.landmarks import Landmark, Skeleton
 from twistcoach.metrics import Measure, Observation, PoseFamily, Side, TwistMetrics, View
-from twistcoach.recognition import VIEW_ADVICE, recognize
+from twistcoach.recognition import FAR_SIDE_ADVICE, VIEW_ADVICE, recognize
 from twistcoach.smoothing import OneEuroFilter
 
 _LYING = (PoseFamily.SUPINE, PoseFamily.SUPINE_TWIST)
+_HIPS_KNEES = (Landmark.LEFT_HIP, Landmark.RIGHT_HIP, Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE)
 #: The calibrated knee drop decides twist vs neutral when lying: above TWIST_DEG a twist,
 #: below NEUTRAL_DEG not (between: keep the previous decision).
 TWIST_DEG = 20.0
@@ -230,6 +232,12 @@ class TwistTracker:
             # the single-frame 2D rules (a twist seen from a diagonal can look like a
             # leaning stand in 2D).
             lying = still_in_place(self._calibration, skeleton)
+            if not lying:
+                # Moved, or the camera was moved (for instance to the other side of the
+                # mat for the second side): a still neutral pose calibrates afresh.
+                self._try_calibrate(t, skeleton, raw_family)
+                lying = still_in_place(self._calibration, skeleton)
+        advice_far_side = False
         if self._calibration is not None and lying:
             details = measure_details(
                 skeleton, self._calibration, min_confidence=self.min_confidence
@@ -239,6 +247,8 @@ class TwistTracker:
             measurable = view_measurable(self._calibration) and not (
                 details.knee is not None and details.knee.ambiguous
             )
+            if measurable and _far_side(self._calibration, details, skeleton, self.min_confidence):
+                measurable, advice_far_side = False, True
             drop = metrics.knee_drop.value
             if drop is not None:
                 if abs(drop) >= TWIST_DEG:
@@ -252,6 +262,8 @@ class TwistTracker:
         view = self._view.update(t, view_raw)
         assert isinstance(family, PoseFamily) and isinstance(view, View)
         advice = "" if measurable else (VIEW_ADVICE[view] or VIEW_ADVICE[View.UNKNOWN])
+        if advice_far_side:
+            advice = FAR_SIDE_ADVICE
         if self._calibration is None and raw_family in _LYING and measurable:
             advice = "Lie still on your back with your knees up for a moment to calibrate."
         return Observation(t, metrics, family, rec.family_confidence, view, measurable, advice)
@@ -299,6 +311,29 @@ class TwistTracker:
 
 
 _SMOOTHED = ("knee_drop", "pelvis_roll", "shoulder_roll", "twist", "knee_flexion")
+
+#: A knee drop of at least this (degrees, the fit's best guess) away from a diagonal camera
+#: that reads unknown gets the "far side" camera advice.
+FAR_SIDE_MIN_DEG = 15.0
+
+
+def _far_side(
+    calibration: Calibration, details: Measurement, skeleton: Skeleton, min_confidence: float
+) -> bool:
+    """True when the knees, well seen, drop away from a diagonal camera and their drop reads
+    unknown: they then move along the camera's line of sight, so this side cannot be
+    measured from here (the camera has to go to the other side of the mat).
+
+    The camera's azimuth is positive on the person's left and the drop positive to their
+    right, so a drop away from the camera has the azimuth's sign.
+    """
+    knee = details.knee
+    if knee is None or details.metrics.knee_drop.known or calibration.view is not View.OBLIQUE:
+        return False
+    if abs(knee.theta_deg) < FAR_SIDE_MIN_DEG:
+        return False
+    seen = float(np.min(skeleton.visibility[list(_HIPS_KNEES)])) >= min_confidence
+    return seen and knee.theta_deg * calibration.azimuth_deg > 0
 
 
 def _unknown(t: float) -> TwistMetrics:
