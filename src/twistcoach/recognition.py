@@ -66,7 +66,7 @@ VIEW_ADVICE: dict[View, str] = {
 }
 
 #: Advice when the knees drop away from a diagonal camera: they then move along its line of
-#: sight, and the drop reads "unknown" (rendered stills from the recommended place: 15 of
+#: sight, and the drop reads "unknown" (rendered stills from the recommended place: 14 of
 #: 90 far-side drops of 20 degrees or more measured, against 88 of 90 on the near side).
 FAR_SIDE_ADVICE = (
     "I can't measure your knees on this side: from here they move straight away from the "
