@@ -210,6 +210,45 @@ def _still_sections(results: Sequence[Result], mode_title: str) -> list[str]:
     return out
 
 
+def _side_of_camera(r: Result) -> str | None:
+    """``towards`` or ``away``: the true drop's side against a diagonal camera (named
+    ``diag_r...`` on the person's right, ``diag_l...`` on their left); ``left`` or ``right``
+    for the other measured views; None for drops under 20 degrees."""
+    drop = float(r.labels["knee_drop_deg"])
+    if abs(drop) < 20.0:
+        return None
+    if r.camera.startswith(("diag_r", "diag_l")):
+        camera_on_right = r.camera.startswith("diag_r")
+        return "towards" if (drop > 0) == camera_on_right else "away"
+    return "right" if drop > 0 else "left"
+
+
+def _near_far_section(results: Sequence[Result]) -> list[str]:
+    """Drops of 20 degrees or more, towards and away from a diagonal camera (by view)."""
+    out = [
+        "### Calibrated (session use): drops of 20 deg or more by side of the camera",
+        "",
+        "A diagonal camera sees the drop towards it across the image; a drop away from it "
+        'moves along its line of sight, where the app mostly says "unknown" (and the '
+        "coach asks for the camera on the other side of the mat).",
+        "",
+    ]
+    rows = []
+    for name, _, _ in GROUPS:
+        if name not in ("recommended", "oblique", "top_down", "head_end"):
+            continue
+        rs = [r for r in results if group_of(r) == name]
+        for side in ("towards", "away", "left", "right"):
+            part = [r for r in rs if _side_of_camera(r) == side]
+            if not part:
+                continue
+            s = stats(part, "knee_drop_deg")
+            rows.append([name, side, *s.row()])
+    out.append(_table(("view", "drop", *STATS_HEADER), rows))
+    out.append("")
+    return out
+
+
 def _encode(frames_dir: Path, fps: float) -> Path:
     """A high-quality H.264 of a rendered sequence (cached next to its frames)."""
     video = frames_dir / "clip.mp4"
@@ -348,6 +387,7 @@ def _report(
     lines += _still_sections(calibrated, "Calibrated (session use)")
     lines += ["![calibrated](img/accuracy_calibrated.png)", ""]
     lines += ["![diagonals](img/accuracy_diagonals.png)", ""]
+    lines += _near_far_section(calibrated)
     if photos:
         lines += _still_sections(photos, "Single photo (`twistcoach analyze photo.jpg`)")
         lines += ["![photos](img/accuracy_photo.png)", ""]
