@@ -137,3 +137,18 @@ def test_sequence_drop_hold_return(sequence: list[Result]) -> None:
     peak_true = max(float(r.labels["knee_drop_deg"]) for r in sequence)
     peak = max(float(r.measured["knee_drop_deg"] or 0.0) for r in measured)
     assert abs(peak - peak_true) <= HOLD_SEQUENCE_WORST
+
+
+def test_render_folders_are_redone_when_what_made_them_changes(tmp_path: Path) -> None:
+    """Frames are reused by file name; a folder stamped with another spec loses them (the
+    demo and CI clips once kept an old camera's frames under a new camera's labels)."""
+    from groundtruth.generate import _cache_for
+
+    folder = tmp_path / "clip"
+    _cache_for(folder, {"camera": "diag_r55_e35", "size": (640, 360)})
+    (folder / "frame_0000.jpg").write_bytes(b"old")
+    _cache_for(folder, {"camera": "diag_r55_e35", "size": (640, 360)})
+    assert (folder / "frame_0000.jpg").exists()  # same spec: reused
+    _cache_for(folder, {"camera": "diag_r35_e45", "size": (640, 360)})
+    assert not (folder / "frame_0000.jpg").exists()  # another camera: rendered again
+    assert "diag_r35_e45" in (folder / "render_spec.json").read_text()
