@@ -254,5 +254,7 @@ def test_a_drop_away_from_a_diagonal_camera_that_reads_unknown_gets_far_side_adv
     monkeypatch.setattr(tracking, "measure_details", unknown_drop)
     away = TwistTracker(cal).update(0.0, photograph(supine_twist_3d(-50.0, -30.0), cam))
     assert not away.view_measurable and away.view_advice == FAR_SIDE_ADVICE
+    assert away.metrics is not None and away.metrics.shoulder_roll.value is None
+    assert away.metrics.lifted_shoulder is None
     near = TwistTracker(cal).update(0.0, photograph(supine_twist_3d(50.0, 30.0), cam))
     assert near.view_advice != FAR_SIDE_ADVICE  # near side: merely unknown this frame
