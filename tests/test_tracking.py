@@ -258,3 +258,23 @@ def test_a_drop_away_from_a_diagonal_camera_that_reads_unknown_gets_far_side_adv
     assert away.metrics.lifted_shoulder is None
     near = TwistTracker(cal).update(0.0, photograph(supine_twist_3d(50.0, 30.0), cam))
     assert near.view_advice != FAR_SIDE_ADVICE  # near side: merely unknown this frame
+
+
+def test_a_large_drop_away_from_a_diagonal_camera_is_not_given() -> None:
+    """Measured drops away from a diagonal camera read short from about 20 degrees on (the
+    unsafe side): not given, with the far-side advice; the same drop towards the camera is."""
+    from twistcoach.recognition import FAR_SIDE_ADVICE
+    from twistcoach.tracking import FAR_SIDE_MAX_DEG
+
+    assert FAR_SIDE_MAX_DEG == 20.0
+    cam = VIEWS["diagonal_right"]  # on the person's right
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    away = TwistTracker(cal).update(0.0, photograph(supine_twist_3d(-40.0, -24.0), cam))
+    assert away.metrics is not None and away.metrics.knee_drop.value is None
+    assert not away.view_measurable and away.view_advice == FAR_SIDE_ADVICE
+    small = TwistTracker(cal).update(0.0, photograph(supine_twist_3d(-15.0, -9.0), cam))
+    assert small.metrics is not None and small.metrics.knee_drop.value is not None
+    assert small.view_measurable
+    near = TwistTracker(cal).update(0.0, photograph(supine_twist_3d(40.0, 24.0), cam))
+    assert near.metrics is not None and near.metrics.knee_drop.value is not None
+    assert near.view_measurable and near.view_advice == ""

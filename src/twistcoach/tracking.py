@@ -254,7 +254,14 @@ class TwistTracker:
                 # the whole frame is the other camera place's to measure.
                 unknown = Measure.unknown(0.0)
                 metrics = replace(
-                    metrics, shoulder_roll=unknown, twist=unknown, lifted_shoulder=None
+                    metrics,
+                    knee_drop=unknown,
+                    drop_side=None,
+                    speed=unknown,
+                    shoulder_roll=unknown,
+                    twist=unknown,
+                    lifted_shoulder=None,
+                    confidence=0.0,
                 )
             drop = metrics.knee_drop.value
             if drop is not None:
@@ -322,21 +329,30 @@ _SMOOTHED = ("knee_drop", "pelvis_roll", "shoulder_roll", "twist", "knee_flexion
 #: A knee drop of at least this (degrees, the fit's best guess) away from a diagonal camera
 #: that reads unknown gets the "far side" camera advice.
 FAR_SIDE_MIN_DEG = 15.0
+#: Measured drops away from a diagonal camera from this (degrees) on are not given: they
+#: read short, the unsafe side (rendered stills from the recommended place: true drops of
+#: 42-44 degrees read 31-35, 7-13 short; a clip read 24 for a true 39).
+FAR_SIDE_MAX_DEG = 20.0
 
 
 def _far_side(
     calibration: Calibration, details: Measurement, skeleton: Skeleton, min_confidence: float
 ) -> bool:
-    """True when the knees, well seen, drop away from a diagonal camera and their drop reads
-    unknown: they then move along the camera's line of sight, so this side cannot be
-    measured from here (the camera has to go to the other side of the mat).
+    """True when the knees drop away from a diagonal camera beyond what it can measure: they
+    then move along the camera's line of sight, so this side is for a camera on the other
+    side of the mat. That is a drop that reads unknown (the fit's best guess at least
+    :data:`FAR_SIDE_MIN_DEG`, the knees well seen), or one measured at
+    :data:`FAR_SIDE_MAX_DEG` or more.
 
     The camera's azimuth is positive on the person's left and the drop positive to their
     right, so a drop away from the camera has the azimuth's sign.
     """
     knee = details.knee
-    if knee is None or details.metrics.knee_drop.known or calibration.view is not View.OBLIQUE:
+    if knee is None or calibration.view is not View.OBLIQUE:
         return False
+    measured = details.metrics.knee_drop.value
+    if measured is not None:
+        return measured * calibration.azimuth_deg > 0 and abs(measured) >= FAR_SIDE_MAX_DEG
     if abs(knee.theta_deg) < FAR_SIDE_MIN_DEG:
         return False
     seen = float(np.min(skeleton.visibility[list(_HIPS_KNEES)])) >= min_confidence
