@@ -48,7 +48,7 @@ from twistcoach.pipeline import (
     Analyzer,
     Chunk,
     Estimated,
-    estimate_chunk,
+    iter_chunk,
     run_tracker,
     video_estimator_factory,
 )
@@ -97,7 +97,7 @@ def median_time(fn: Callable[[], T], repeats: int) -> tuple[float, T]:
 def plain_loop(path: Path) -> list[Estimated]:
     """The baseline: one estimator, frame after frame, in this process."""
     with video_estimator_factory() as estimator:
-        return estimate_chunk(path, Chunk(0, None, 0), estimator)
+        return list(iter_chunk(path, Chunk(0, None, 0), estimator))
 
 
 def _busy(_: int) -> float:

@@ -493,6 +493,8 @@ def _label(what: str, reason: StrEnum | None) -> str:
 
 _ACTIVE = frozenset({CoachState.ENTERING, CoachState.HOLDING, CoachState.RETURNING})
 _TERMINAL = frozenset({CoachState.DONE, CoachState.STOPPED})
+#: Camera advice when the tracker gave none with an unmeasurable view.
+CAMERA_FALLBACK_ADVICE = "Place the camera higher, out to one side level with your feet."
 #: States in which losing the measurement pauses the coaching (before calibration the coach
 #: only guides the set-up, so it keeps doing that instead).
 _WATCHED = _ACTIVE | {
@@ -851,7 +853,7 @@ class Coach:
                 "paused_camera_view",
                 out,
                 force=True,
-                advice=advice or "Place the camera higher, out to one side level with your feet.",
+                advice=advice or CAMERA_FALLBACK_ADVICE,
             )
         else:
             self._cue(t, "paused", out, force=True)
@@ -941,8 +943,7 @@ class Coach:
                 t,
                 "camera_advice",
                 out,
-                advice=obs.view_advice
-                or "Place the camera higher, out to one side level with your feet.",
+                advice=obs.view_advice or CAMERA_FALLBACK_ADVICE,
             )
         else:
             self._cue(t, "setup", out)

@@ -1066,7 +1066,7 @@ def _refit_thigh(cal: Calibration, xy: FloatArray) -> Calibration:
     scale = _body_scale_px(xy)
     obs_vec = _mid_knee_vector(xy)
     obs_line = xy[Landmark.LEFT_KNEE] - xy[Landmark.RIGHT_KNEE]
-    hip_px = cal.camera.project(np.array([0.0, 0.0, cal.model.hip_height]))
+    hip_px = cal.camera.project(_mid_hip_point(cal.model))
     best = (math.inf, cal.leg_scale, cal.phi_rad)
     zero = np.zeros((1, 1))
     for leg_scale in _LEG_SCALES:
@@ -1092,6 +1092,11 @@ def _mid_knee_point(cal: Calibration, theta: float, phi: float) -> FloatArray:
     )
 
 
+def _mid_hip_point(model: BodyModel) -> FloatArray:
+    """The model's mid-hip (model frame, metres, shape (3,)): the thighs' pivot."""
+    return np.array([0.0, 0.0, model.hip_height])
+
+
 def _shoulder_pair(cal: Calibration) -> tuple[FloatArray, float]:
     """Mid-shoulder (model frame, shape (3,)) and half the shoulder width, metres."""
     model = cal.model
@@ -1113,8 +1118,9 @@ def _shoulder_offset(cal: Calibration, xy: FloatArray) -> tuple[float, float]:
 
 def _knee_offset(cal: Calibration, xy: FloatArray) -> tuple[float, float]:
     """:attr:`Calibration.knee_offset` for the neutral landmarks ``xy``."""
-    hip = np.array([0.0, 0.0, cal.model.hip_height])
-    px = cal.camera.project(np.stack([_mid_knee_point(cal, 0.0, cal.phi_rad), hip]))
+    px = cal.camera.project(
+        np.stack([_mid_knee_point(cal, 0.0, cal.phi_rad), _mid_hip_point(cal.model)])
+    )
     offset = (_mid_knee_vector(xy) - (px[0] - px[1])) / _body_scale_px(xy)
     return float(offset[0]), float(offset[1])
 
@@ -1408,7 +1414,7 @@ def _knee_search(
     per drop) also gives the best drop on the other side, to detect mirror ambiguity.
     """
     obs_vec = _mid_knee_vector(xy) - np.array(cal.knee_offset) * scale
-    hip_px = cam.project(np.array([0.0, 0.0, cal.model.hip_height]))
+    hip_px = cam.project(_mid_hip_point(cal.model))
     obs_line = xy[Landmark.LEFT_KNEE] - xy[Landmark.RIGHT_KNEE]
     phis = cal.phi_rad + _PHI_OFFSETS
     t_c, p_c = _THETA_COARSE[:, None], phis[None, :]
@@ -1545,7 +1551,7 @@ def measure_details(
     cam = _placed_camera(cal.camera, origin, yaw)
     rho, rho_res = _line_search(
         cam,
-        np.array([0.0, 0.0, model.hip_height]),
+        _mid_hip_point(model),
         model.hip_width * cal.width_scale / 2,
         xy[Landmark.LEFT_HIP] - xy[Landmark.RIGHT_HIP],
         scale,

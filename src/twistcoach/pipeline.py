@@ -309,16 +309,6 @@ def iter_chunk(
                 yield Estimated(frame.index, frame.timestamp_s, skeleton)
 
 
-def estimate_chunk(
-    path: Path,
-    chunk: Chunk,
-    estimator: PoseEstimator,
-    times: StageTimes | None = None,
-) -> list[Estimated]:
-    """:func:`iter_chunk` as a list (warm-up results dropped)."""
-    return list(iter_chunk(path, chunk, estimator, times))
-
-
 #: In a worker process: where its estimates go (set by :func:`_worker_init`).
 _results: multiprocessing.queues.Queue[tuple[int, list[Estimated] | None]] | None = None
 #: Frames a worker sends back at a time: small enough that the main process tracks them
@@ -544,14 +534,15 @@ class Analyzer:
                 results.append(FrameResult(e.index, e.timestamp_s, e.skeleton, obs))
             times.core_s += time.perf_counter() - t0
 
-        def collect(timeout: float | None) -> bool:
-            # One batch from the workers into ``arrived``; False when none came in time.
+        def collect(wait_s: float) -> bool:
+            # One batch from the workers into ``arrived``, waiting up to ``wait_s`` (0: not
+            # at all); False when none came in time.
             assert self._results is not None
             try:
-                if timeout is None:
+                if wait_s <= 0:
                     job, batch = self._results.get_nowait()
                 else:
-                    job, batch = self._results.get(timeout=timeout)
+                    job, batch = self._results.get(timeout=wait_s)
             except queue.Empty:
                 return False
             if job in arrived:  # anything else is left over from an analysis that failed
@@ -568,7 +559,7 @@ class Analyzer:
                     if progress is not None:
                         progress(1)
                     if futures:
-                        collect(None)  # keeps the progress bar honest about the workers
+                        collect(0.0)  # keeps the progress bar honest about the workers
             track(own)
         for job, future in futures:
             # Track each batch as it arrives, so only the last one is left when the worker ends.
