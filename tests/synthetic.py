@@ -23,6 +23,12 @@ FloatArray = NDArray[np.float64]
 L = Landmark
 UP = np.array([0.0, 0.0, 1.0])
 
+#: How far MediaPipe's mid-hip landmark sits above the hip joints per unit of
+#: ``1 - cos(knee drop)``, metres: measured on the rendered ground truth from the
+#: recommended place (bench/groundtruth/README.md; 7.1 cm, 4.4-9.9 by body). Its knees
+#: stay on the knees.
+MEDIAPIPE_HIP_RISE_M = 0.071
+
 
 def supine_twist_3d(
     knee_drop_deg: float = 0.0,
@@ -177,17 +183,25 @@ def photograph(
     noise_px: float = 0.0,
     dropped: tuple[Landmark, ...] = (),
     seed: int = 0,
+    hip_rise_m: float = MEDIAPIPE_HIP_RISE_M,
 ) -> Skeleton:
-    """The skeleton a perfect (or noisy) estimator would report for this camera.
+    """The skeleton MediaPipe would report for this camera, without (or with) noise.
 
     Parameters
     ----------
+    hip_rise_m
+        The hip landmarks ride this far above the hip joints per unit of
+        ``1 - cos(knee drop)``, as MediaPipe's do on a rolled pelvis; 0 puts them on the
+        joints.
     noise_px
         Standard deviation of Gaussian pixel noise added to every landmark.
     dropped
         Landmarks reported with visibility 0.1 (and shifted 30 px, as a bad guess).
     """
-    xy = camera.project(points)
+    seen = np.array(points, dtype=np.float64)
+    rise = hip_rise_m * (1.0 - math.cos(math.radians(labels(points).knee_drop_deg)))
+    seen[[L.LEFT_HIP, L.RIGHT_HIP], 2] += rise
+    xy = camera.project(seen)
     rng = np.random.default_rng(seed)
     if noise_px:
         xy = xy + rng.normal(0.0, noise_px, xy.shape)

@@ -401,7 +401,7 @@ def test_drop_along_the_line_of_sight_is_unknown_not_wrong() -> None:
 def test_the_twists_own_swing_of_the_torso_is_not_a_turn_on_the_mat() -> None:
     """A twist shifts the shoulders sideways (the hip -> shoulder line swings a few
     degrees): the legs do not turn with that swing, a larger turn is followed beyond it."""
-    from twistcoach.kinematics import YAW_DEADBAND_DEG, _body_turn, _placement
+    from twistcoach.kinematics import YAW_DEADBAND_DEG, _body_turn, _hip_rise, _placement
 
     assert YAW_DEADBAND_DEG == 10.0
     assert _body_turn(math.radians(6.0)) == 0.0
@@ -412,7 +412,9 @@ def test_the_twists_own_swing_of_the_torso_is_not_a_turn_on_the_mat() -> None:
     pts = supine_twist_3d(50.0, 30.0)
     swung = pts.copy()
     swung[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER], 0] += 0.05  # shoulders 5 cm to the left
-    _, yaw = _placement(cal, photograph(swung, cam).image_xy)
+    # Placed from the hip joints' height (MediaPipe's mid-hip rides up on a rolled pelvis).
+    rise = float(_hip_rise(math.radians(labels(pts).knee_drop_deg)))
+    _, yaw = _placement(cal, photograph(swung, cam).image_xy, rise)
     assert math.degrees(yaw) == pytest.approx(-6.0, abs=1.5)
     # The reading does not move with the swing (turning the legs with it moved it 2 deg).
     value = measure(photograph(swung, cam), cal).knee_drop.value
@@ -441,3 +443,25 @@ def test_a_person_lying_turned_on_the_mat_reads_within_the_deadbands_cost(
         assert straight is not None
         if value is not None:  # a drop along the line of sight may read unknown
             assert value == pytest.approx(straight, abs=7.0)
+
+
+def test_mediapipes_hip_riding_up_a_rolled_pelvis_is_expected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """MediaPipe's mid-hip rides above the hip joints as the pelvis rolls over (measured
+    on the rendered ground truth); the knee search expects it, or large drops read long."""
+    import twistcoach.kinematics as kinematics
+
+    cam = VIEWS["diagonal_left"]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    pts = supine_twist_3d(60.0, 60.0)
+    truth = labels(pts).knee_drop_deg
+    seen = photograph(pts, cam)  # hips where MediaPipe puts them
+    value = measure(seen, cal).knee_drop.value
+    assert value == pytest.approx(truth, abs=3.0)
+    monkeypatch.setattr(kinematics, "HIP_LANDMARK_RISE_M", 0.0)
+    unmodelled = measure(seen, cal).knee_drop.value
+    assert unmodelled is not None and unmodelled - truth > 3.5
+    # With the hips on the joints, the model without the rise is right again.
+    on_joints = measure(photograph(pts, cam, hip_rise_m=0.0), cal).knee_drop.value
+    assert on_joints == pytest.approx(truth, abs=3.0)
