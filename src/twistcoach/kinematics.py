@@ -1218,12 +1218,12 @@ YAW_DEADBAND_DEG = 10.0
 #: place by triangulating the landmarks from its five cameras with their true poses: 7.1 cm
 #: (by body 4.4-9.9 cm) for the mid-hip, 0.4 cm for the mid-knee. Unmodelled, the hip ->
 #: knee vector looks dropped further than it is: the men's 56-degree drops read 68-71.
-#: Modelled, recommended stills: knee drop MAE 2.8 -> 2.5 degrees, worst 14.5 -> 8.7, pelvis
-#: roll 7.1 -> 6.4. The rise differs between people, so the error moves rather than goes:
-#: bodies whose hips rise less (the rendered women) read a few degrees shorter from about
-#: 50 degrees on (a slim woman's clip, with a calibration 12 degrees off in azimuth, read 56
-#: for 68: worst 9.4 -> 12.3); between 25 and 50 degrees, where the caps lie, the worst
-#: short reading stays 6.7.
+#: Modelled, recommended stills up to 60 degrees: knee drop MAE 2.8 -> 2.5, worst 14.5 ->
+#: 8.7; from 60 to 70: MAE 7.6 -> 5.6, worst 18.9 -> 10.3; pelvis roll 7.1 -> 6.4. The rise
+#: differs between people, so at the top of the range the error moves rather than goes:
+#: bodies whose hips rise less (the rendered women) read shorter from about 50 degrees on (a
+#: slim woman's clip read 56 for 68: worst 9.4 -> 12.3); between 25 and 50 degrees, where
+#: the caps lie, the worst short reading stays 6.7 (6.5 before).
 HIP_LANDMARK_RISE_M = 0.07
 #: Weight per radian of the prior towards no drop, for uncalibrated photographs only.
 _THETA_PRIOR_UNCALIBRATED = 0.04
