@@ -465,3 +465,21 @@ def test_mediapipes_hip_riding_up_a_rolled_pelvis_is_expected(
     # With the hips on the joints, the model without the rise is right again.
     on_joints = measure(photograph(pts, cam, hip_rise_m=0.0), cal).knee_drop.value
     assert on_joints == pytest.approx(truth, abs=3.0)
+
+
+def test_a_streams_previous_drop_places_the_body_in_one_pass() -> None:
+    """With the previous frame's drop as a hint the body is placed once, for MediaPipe's
+    mid-hip at that drop; the reading matches the two-pass one (a photograph's)."""
+    cam = VIEWS["diagonal_left"]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    seen = photograph(supine_twist_3d(55.0, 55.0), cam)
+    two_pass = measure_details(seen, cal)
+    assert two_pass.knee is not None
+    hinted = measure_details(seen, cal, drop_hint_deg=two_pass.knee.theta_deg - 2.0)
+    assert two_pass.metrics.knee_drop.value is not None
+    assert hinted.metrics.knee_drop.value == pytest.approx(
+        two_pass.metrics.knee_drop.value, abs=0.5
+    )
+    # Placed as if flat, the same frame reads differently: the hint is used.
+    flat = measure_details(seen, cal, drop_hint_deg=0.0)
+    assert flat.metrics.knee_drop.value != hinted.metrics.knee_drop.value

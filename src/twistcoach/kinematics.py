@@ -1593,9 +1593,19 @@ def _fit_pose(
 
 
 def measure_details(
-    skeleton: Skeleton, calibration: Calibration | None, *, min_confidence: float = 0.5
+    skeleton: Skeleton,
+    calibration: Calibration | None,
+    *,
+    min_confidence: float = 0.5,
+    drop_hint_deg: float | None = None,
 ) -> Measurement:
-    """Like :func:`measure`, also returning the knee search's details and the view."""
+    """Like :func:`measure`, also returning the knee search's details and the view.
+
+    ``drop_hint_deg`` is the knee search's drop on the previous frame of a stream
+    (:attr:`KneeFit.theta_deg`): from a diagonal camera the body is then placed once, for
+    MediaPipe's mid-hip at that drop (:func:`_hip_rise`); without it a dropped frame is
+    placed and fitted twice (about 0.4 ms more).
+    """
     xy = skeleton.image_xy
     if not np.all(np.isfinite(xy[_MODEL_INDEX])) or not np.all(
         np.isfinite(skeleton.visibility[_MODEL_INDEX])
@@ -1616,15 +1626,23 @@ def measure_details(
     factor = 1.0 if calibrated else UNCALIBRATED_FACTOR
 
     model = cal.model
-    fit = _fit_pose(cal, xy, scale, origin, yaw)
-    rise = float(_hip_rise(math.radians(fit.knee.theta_deg)))
-    if calibrated and cal.view is View.OBLIQUE and rise > _RISE_REPLACE_M:
-        # The body was placed by MediaPipe's mid-hip, which rides up as the pelvis rolls
-        # over: place it again from the joints' height, and fit again (recommended stills:
-        # pelvis roll 6.4 -> 5.7 degrees, knee drop worst 9.3 -> 8.7). Not from the head
-        # end or overhead, where it gained nothing and cost a head-end still 12 degrees.
-        origin, yaw = _placement(calibration, xy, rise)
+    # The body is placed by MediaPipe's mid-hip, which rides up as the pelvis rolls over:
+    # from a diagonal camera it is placed from the joints' height (recommended stills with a
+    # knee drop given: pelvis roll error 6.4 -> 5.7 degrees, knee drop worst 9.3 -> 8.7).
+    # Not from the head end or overhead, where it gained nothing and cost a head-end still
+    # 12 degrees.
+    replace_body = calibrated and cal.view is View.OBLIQUE
+    if replace_body and drop_hint_deg is not None:
+        rise = float(_hip_rise(math.radians(drop_hint_deg)))
+        if rise > _RISE_REPLACE_M:
+            origin, yaw = _placement(calibration, xy, rise)
         fit = _fit_pose(cal, xy, scale, origin, yaw)
+    else:
+        fit = _fit_pose(cal, xy, scale, origin, yaw)
+        rise = float(_hip_rise(math.radians(fit.knee.theta_deg)))
+        if replace_body and rise > _RISE_REPLACE_M:
+            origin, yaw = _placement(calibration, xy, rise)
+            fit = _fit_pose(cal, xy, scale, origin, yaw)
     rho, rho_res, sigma, sigma_res, knee, phi, body_cam = (
         fit.rho,
         fit.rho_residual,

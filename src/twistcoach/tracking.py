@@ -134,6 +134,8 @@ class TwistTracker:
         self._filters = {name: self._new_filter() for name in _SMOOTHED}
         self._speed_filter = OneEuroFilter(self.filter_params.speed_cutoff, 0.0, 1.0)
         self._last_drop: tuple[float, float] | None = None
+        #: (time, the knee search's drop) of the last frame measured, for the next one.
+        self._last_fit: tuple[float, float] | None = None
 
     def _new_filter(self) -> OneEuroFilter:
         p = self.filter_params
@@ -152,6 +154,7 @@ class TwistTracker:
             f.reset()
         self._speed_filter.reset()
         self._last_drop = None
+        self._last_fit = None
 
     # -- calibration --------------------------------------------------------------------
 
@@ -239,9 +242,16 @@ class TwistTracker:
                 lying = still_in_place(self._calibration, skeleton)
         advice_far_side = False
         if self._calibration is not None and lying:
+            hint = self._last_fit
             details = measure_details(
-                skeleton, self._calibration, min_confidence=self.min_confidence
+                skeleton,
+                self._calibration,
+                min_confidence=self.min_confidence,
+                # The previous frame's drop places the body in one pass (a frame apart the
+                # drop has moved a few degrees at most; after a gap, two passes).
+                drop_hint_deg=hint[1] if hint is not None and t - hint[0] <= 0.5 else None,
             )
+            self._last_fit = None if details.knee is None else (t, details.knee.theta_deg)
             metrics = self._smooth(t, details.metrics)
             view_raw = self._calibration.view
             measurable = view_measurable(self._calibration) and not (
