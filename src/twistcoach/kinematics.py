@@ -1612,54 +1612,46 @@ def measure_details(
     ):
         # Broken landmarks (a bad client, a corrupt file) are "not seen", never a number.
         return Measurement(_unknown_metrics(skeleton.timestamp_s), None, False, View.UNKNOWN)
+    # The body is placed by MediaPipe's mid-hip, which rides up as the pelvis rolls over:
+    # from a diagonal camera it is placed from the joints' height (recommended stills with a
+    # knee drop given: pelvis roll error 6.4 -> 5.7 degrees, knee drop worst 9.3 -> 8.7).
+    # Not from the head end or overhead, where it gained nothing and cost a head-end still
+    # 12 degrees. A stream's previous drop gives the rise at once; a photograph is fitted,
+    # then placed again and refitted.
     if calibration is None or calibration.image_size != skeleton.image_size:
         try:
             calibration = estimate_calibration(skeleton)
         except np.linalg.LinAlgError:
             return Measurement(_unknown_metrics(skeleton.timestamp_s), None, False, View.UNKNOWN)
         origin, yaw = np.zeros(3), 0.0
+        replace_body = False
     else:
-        origin, yaw = _placement(calibration, xy)
+        replace_body = calibration.neutral and calibration.view is View.OBLIQUE
+        rise = 0.0
+        if replace_body and drop_hint_deg is not None:
+            rise = float(_hip_rise(math.radians(drop_hint_deg)))
+        origin, yaw = _placement(calibration, xy, rise if rise > _RISE_REPLACE_M else 0.0)
     calibrated = calibration.neutral
     cal = calibration
     scale = _body_scale_px(xy)
     factor = 1.0 if calibrated else UNCALIBRATED_FACTOR
 
     model = cal.model
-    # The body is placed by MediaPipe's mid-hip, which rides up as the pelvis rolls over:
-    # from a diagonal camera it is placed from the joints' height (recommended stills with a
-    # knee drop given: pelvis roll error 6.4 -> 5.7 degrees, knee drop worst 9.3 -> 8.7).
-    # Not from the head end or overhead, where it gained nothing and cost a head-end still
-    # 12 degrees.
-    replace_body = calibrated and cal.view is View.OBLIQUE
-    if replace_body and drop_hint_deg is not None:
-        rise = float(_hip_rise(math.radians(drop_hint_deg)))
-        if rise > _RISE_REPLACE_M:
-            origin, yaw = _placement(calibration, xy, rise)
-        fit = _fit_pose(cal, xy, scale, origin, yaw)
-    else:
-        fit = _fit_pose(cal, xy, scale, origin, yaw)
+    fit = _fit_pose(cal, xy, scale, origin, yaw)
+    if replace_body and drop_hint_deg is None:
         rise = float(_hip_rise(math.radians(fit.knee.theta_deg)))
-        if replace_body and rise > _RISE_REPLACE_M:
-            origin, yaw = _placement(calibration, xy, rise)
+        if rise > _RISE_REPLACE_M:
+            origin, yaw = _placement(cal, xy, rise)
             fit = _fit_pose(cal, xy, scale, origin, yaw)
-    rho, rho_res, sigma, sigma_res, knee, phi, body_cam = (
-        fit.rho,
-        fit.rho_residual,
-        fit.sigma,
-        fit.sigma_residual,
-        fit.knee,
-        fit.phi,
-        fit.body_camera,
-    )
+    knee = fit.knee
     theta = math.radians(knee.theta_deg)
     # Report the fitted body's angles by THE definitions (body_angles_3d), so measurements
     # and ground-truth labels mean exactly the same thing.
     fitted = pose_points(
-        model, theta, rho, sigma, phi, cal.kappa_rad, cal.width_scale, cal.leg_scale
+        model, theta, fit.rho, fit.sigma, fit.phi, cal.kappa_rad, cal.width_scale, cal.leg_scale
     )
     mid_knee = (fitted[_LK] + fitted[_RK]) / 2
-    ankle = _shank_search(cal, body_cam, xy, mid_knee)
+    ankle = _shank_search(cal, fit.body_camera, xy, mid_knee)
     fitted[_LA] = ankle + (fitted[_LK] - mid_knee)
     fitted[_RA] = ankle + (fitted[_RK] - mid_knee)
     angles = body_angles_3d(dict(zip(MODEL_LANDMARKS, fitted, strict=True)), _UP)
@@ -1685,8 +1677,8 @@ def measure_details(
     knee_conf = min(hip_vis, knee_vis) * fit_conf * factor
     if knee.ambiguous:
         knee_conf *= 0.3
-    pelvis_conf = hip_vis * _fit_confidence(rho_res) * factor
-    sh_conf = sh_vis * _fit_confidence(sigma_res) * factor
+    pelvis_conf = hip_vis * _fit_confidence(fit.rho_residual) * factor
+    sh_conf = sh_vis * _fit_confidence(fit.sigma_residual) * factor
     knee_drop = measure_of(
         angles.knee_drop_deg, knee_conf, max(min_confidence, KNEE_DROP_MIN_CONFIDENCE)
     )
