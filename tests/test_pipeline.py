@@ -107,7 +107,9 @@ def test_analyze_video_with_a_replayed_recording(tmp_path: Path) -> None:
         tracker_factory=lambda: tracker,
         video_estimator=lambda: ReplayEstimator(recording),
     ) as analyzer:
-        analysis = analyzer.analyze_video(path, progress.append)
+        # A plain string names the file as well as a Path does.
+        analysis = analyzer.analyze_video(str(path), progress.append)
+    assert analysis.path == path
     assert analysis.image_size == (64, 48)
     assert [f.index for f in analysis.frames] == list(range(6))
     assert [f.timestamp_s for f in analysis.frames] == pytest.approx([0, 0.1, 0.2, 0.3, 0.4, 0.5])

@@ -445,8 +445,10 @@ class Analyzer:
                 # A spawned worker imports everything afresh: have it do so right away.
                 self._warm = self._pool.submit(_worker_warm_up)
 
-    def analyze_image(self, path: Path) -> ImageAnalysis:
+    def analyze_image(self, path: Path | str) -> ImageAnalysis:
         """Estimate and measure one photograph (static-mode estimator, no calibration).
+
+        ``path`` may be a :class:`~pathlib.Path` or a string.
 
         Raises
         ------
@@ -456,6 +458,7 @@ class Analyzer:
         from twistcoach.kinematics import measure
         from twistcoach.recognition import recognize
 
+        path = Path(path)
         rgb = read_image(path)
         size = (int(rgb.shape[1]), int(rgb.shape[0]))
         if self._image_estimator is None:
@@ -479,13 +482,15 @@ class Analyzer:
             rec.advice,
         )
 
-    def analyze_video(self, path: Path, progress: ProgressCallback | None = None) -> VideoAnalysis:
+    def analyze_video(
+        self, path: Path | str, progress: ProgressCallback | None = None
+    ) -> VideoAnalysis:
         """Estimate every frame of a video, then run the tracker over them in order.
 
         Parameters
         ----------
         path
-            Video file.
+            Video file (a :class:`~pathlib.Path` or a string).
         progress
             Called with the number of frames just finished (this process's frames as they
             go, the workers' frames when their chunk returns).
@@ -495,6 +500,7 @@ class Analyzer:
         twistcoach.sources.MediaError
             When the file is not a readable video or holds no frames.
         """
+        path = Path(path)
         wall0 = time.perf_counter()
         times = StageTimes()
         with VideoSource(path) as probe:
