@@ -1225,6 +1225,8 @@ YAW_DEADBAND_DEG = 10.0
 #: slim woman's clip read 56 for 68: worst 9.4 -> 12.3); between 25 and 50 degrees, where
 #: the caps lie, the worst short reading stays 6.7 (6.5 before).
 HIP_LANDMARK_RISE_M = 0.07
+#: A mid-hip rise (metres) below which the body is not placed again (:func:`_hip_rise`).
+_RISE_REPLACE_M = 0.005
 #: Weight per radian of the prior towards no drop, for uncalibrated photographs only.
 _THETA_PRIOR_UNCALIBRATED = 0.04
 #: Two sides whose residuals differ by less than this (fraction of body size) are
@@ -1318,6 +1320,14 @@ def _hip_rise(theta: FloatArray | float) -> FloatArray:
     """How far MediaPipe's mid-hip sits above the hip joints at knee drop ``theta``
     (radians; the pelvis rolls with the knees), metres: :data:`HIP_LANDMARK_RISE_M`."""
     return np.asarray(HIP_LANDMARK_RISE_M * (1.0 - np.cos(theta)), dtype=np.float64)
+
+
+def _placement_rise(drop_deg: float) -> float:
+    """The mid-hip rise (metres, :func:`_hip_rise`) to place the body for at a knee drop of
+    ``drop_deg`` degrees; 0 below :data:`_RISE_REPLACE_M`, where placing again gains
+    nothing."""
+    rise = float(_hip_rise(math.radians(drop_deg)))
+    return rise if rise > _RISE_REPLACE_M else 0.0
 
 
 def _body_turn(yaw: float) -> float:
@@ -1546,10 +1556,6 @@ class Measurement:
     view: View
 
 
-#: A mid-hip rise (metres) below which the body is not placed again (:func:`_hip_rise`).
-_RISE_REPLACE_M = 0.005
-
-
 @dataclass(frozen=True)
 class _PoseFit:
     """The line and knee searches for one placement of the body (radians; residuals in
@@ -1629,8 +1635,8 @@ def measure_details(
         replace_body = calibration.neutral and calibration.view is View.OBLIQUE
         rise = 0.0
         if replace_body and drop_hint_deg is not None:
-            rise = float(_hip_rise(math.radians(drop_hint_deg)))
-        origin, yaw = _placement(calibration, xy, rise if rise > _RISE_REPLACE_M else 0.0)
+            rise = _placement_rise(drop_hint_deg)
+        origin, yaw = _placement(calibration, xy, rise)
     calibrated = calibration.neutral
     cal = calibration
     scale = _body_scale_px(xy)
@@ -1639,8 +1645,8 @@ def measure_details(
     model = cal.model
     fit = _fit_pose(cal, xy, scale, origin, yaw)
     if replace_body and drop_hint_deg is None:
-        rise = float(_hip_rise(math.radians(fit.knee.theta_deg)))
-        if rise > _RISE_REPLACE_M:
+        rise = _placement_rise(fit.knee.theta_deg)
+        if rise:
             origin, yaw = _placement(cal, xy, rise)
             fit = _fit_pose(cal, xy, scale, origin, yaw)
     knee = fit.knee
