@@ -184,6 +184,14 @@ def test_rules_parse_rejects_missing_cue_duplicate_and_unsourced_rules() -> None
     inside["thresholds"]["hold_exit_deg"] = inside["thresholds"]["min_hold_drop_deg"]
     with pytest.raises(RulesError, match="hold_exit_deg must be smaller than min_hold_drop_deg"):
         parse_coaching_rules(inside)
+    bands = copy.deepcopy(data)
+    bands["under_read"][1]["up_to_deg"] = bands["under_read"][0]["up_to_deg"]
+    with pytest.raises(RulesError, match="up_to_deg must increase"):
+        parse_coaching_rules(bands)
+    invite = copy.deepcopy(data)
+    invite["thresholds"]["sink_invite_margin_deg"] = 10.0
+    with pytest.raises(RulesError, match=r"sink_invite_margin_deg .* largest under_read margin"):
+        parse_coaching_rules(invite)
     extra = copy.deepcopy(data)
     extra["colour"] = "blue"
     with pytest.raises(RulesError, match="colour"):
@@ -324,8 +332,43 @@ def test_near_the_cap_says_thats_enough_and_holds() -> None:
     stay = next(o for o in out if isinstance(o, Cue) and o.id == "stay_here")
     assert stay.text == "That's enough. Stay here."
     assert stay.rule == "COACH-CAP-NEAR"
-    assert stay.t == pytest.approx(9.9)  # 35 deg = cap 40 - margin 5 first reached at 9.9 s
+    # 32.5 deg = cap 40 - the 7.5 deg under-read measured up to 50 deg, first passed at 9.6 s.
+    assert stay.t == pytest.approx(9.6)
     assert state(coach) is CoachState.HOLDING
+
+
+def test_stay_here_margin_follows_the_measured_under_read() -> None:
+    # rules/coaching.yaml's under_read bands, at the variants' caps (45, 54, 63 deg); the
+    # fixed near_cap_margin_deg (5) is the floor.
+    assert [RULES.stay_margin(cap) for cap in (5.0, 45.0, 54.0, 63.0, 70.0, 90.0)] == [
+        7.5,
+        7.5,
+        8.5,
+        11.5,
+        12.5,
+        14.5,
+    ]
+    coach, _ = entering_coach(cap=63.0)
+    out = feed(coach, ramp(5.0, 15.0, 0.0, 60.0))  # 6 deg/s
+    stay = next(o for o in out if isinstance(o, Cue) and o.id == "stay_here")
+    assert stay.t == pytest.approx(13.6)  # 51.5 deg = cap 63 - 11.5, first passed at 13.6 s
+
+
+def test_a_body_read_short_is_stopped_by_the_time_it_reaches_the_cap() -> None:
+    # The knees truly sink 0 -> 70 deg at 5 deg/s while the camera reads them short by the
+    # worst under-read measured at each true drop: "stay here" still comes at or before
+    # the cap, for each variant's cap.
+    for cap in (45.0, 54.0, 63.0):
+        coach, _ = entering_coach(cap=cap)
+        truth = [5.0 * i * DT for i in range(round(14.0 / DT))]
+        seen = [
+            obs(round(5.0 + i * DT, 3), true - RULES.under_read_at(true), speed=5.0)
+            for i, true in enumerate(truth)
+        ]
+        out = feed(coach, seen)
+        stay = next(o for o in out if isinstance(o, Cue) and o.id == "stay_here")
+        true_at_stay = truth[round((stay.t - 5.0) / DT)]
+        assert true_at_stay <= cap, (cap, true_at_stay)
 
 
 def test_over_the_cap_says_ease_back_and_counts_seconds() -> None:
@@ -686,6 +729,8 @@ def test_docs_thresholds_match_the_rule_file() -> None:
     doc = (Path(__file__).resolve().parents[1] / "docs" / "coach.md").read_text("utf-8")
     for name, value in RULES.thresholds.model_dump().items():
         assert f"| `{name}` | {value:g} |" in doc, name
+    for band in RULES.under_read:
+        assert f"| {band.up_to_deg:g} | {band.margin_deg:g} |" in doc, band
 
 
 # --------------------------------------------------------------------------- properties

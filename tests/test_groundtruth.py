@@ -28,6 +28,7 @@ from groundtruth.evaluate import (  # noqa: E402
     run_calibrated,
     run_video,
     stats,
+    under_read_rows,
 )
 
 #: The issue's targets (degrees, knee drop, true |drop| <= 70).
@@ -138,6 +139,22 @@ def test_sequence_drop_hold_return(sequence: list[Result]) -> None:
     peak_true = max(float(r.labels["knee_drop_deg"]) for r in sequence)
     peak = max(float(r.measured["knee_drop_deg"] or 0.0) for r in measured)
     assert abs(peak - peak_true) <= HOLD_SEQUENCE_WORST
+
+
+@pytest.mark.slow
+def test_coach_stay_here_margins_cover_the_measured_under_read(
+    calibrated: list[Result], sequence: list[Result]
+) -> None:
+    # The coach says "stay here" the under-read measured at the cap below it, so a body
+    # read short is stopped by the time it reaches the cap: what this set reads short must
+    # stay within those margins (true drops up to 70 deg, above every variant's cap).
+    from twistcoach.coaching import load_coaching_rules
+
+    rules = load_coaching_rules()
+    rows = [row for row in under_read_rows([*calibrated, *sequence]) if row[0] <= 70.0]
+    assert [row[0] for row in rows][-1] == 70.0  # the set reaches the top of the range
+    for upper, _, under, _ in rows:
+        assert rules.stay_margin(upper) >= under, f"true drop up to {upper:g}: {under:.1f}"
 
 
 def test_render_folders_are_redone_when_what_made_them_changes(tmp_path: Path) -> None:

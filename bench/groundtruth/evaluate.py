@@ -285,3 +285,51 @@ def refusal_rate(results: Iterable[Result]) -> float | None:
         return None
     refused = [not (r.measurable and r.measured.get("knee_drop_deg") is not None) for r in rs]
     return sum(refused) / len(rs)
+
+
+#: Width of the true-drop bands of :func:`under_read_rows`, degrees.
+UNDER_READ_BAND_DEG = 5.0
+
+
+def _neutral_readings(results: Sequence[Result]) -> dict[str, float]:
+    """The coach's zero for each clip or (body, camera) group of stills: the median knee
+    drop measured over its first frames lying flat (true |drop| < 1 degree), 0 if none."""
+    first: dict[str, list[float]] = {}
+    started: set[str] = set()
+    for r in results:
+        key = r.source.split("#")[0] if "#" in r.source else f"{r.mode}:{r.body}:{r.camera}"
+        if abs(float(r.labels["knee_drop_deg"])) >= 1.0:
+            started.add(key)
+            continue
+        value = r.error("knee_drop_deg")
+        if key not in started and value is not None:
+            first.setdefault(key, []).append(float(r.measured["knee_drop_deg"]))  # type: ignore[arg-type]
+    return {key: float(np.median(v)) for key, v in first.items()}
+
+
+def under_read_rows(results: Sequence[Result]) -> list[tuple[float, int, float, float]]:
+    """The recommended view's worst knee-drop under- and over-read by true drop, as the
+    coach sees them.
+
+    Returns (band's upper end, count, worst under-read, worst over-read) per 5-degree band
+    of true |knee drop| from 10 degrees (where a side is defined) up, over measured results
+    from the recommended cameras. The coach measures from its zero, the reading lying flat
+    (``coaching.Coach.baseline_deg``), so each clip's or still group's reading lying flat
+    is taken off first. Under-read = true minus that measured in the drop's direction
+    (positive: read short); over-read its negation. The coach's "stay here" margins
+    (``under_read`` in ``rules/coaching.yaml``) must cover the under-reads.
+    """
+    zero = _neutral_readings(results)
+    bands: dict[float, list[float]] = {}
+    for r in results:
+        if r.camera not in RECOMMENDED_CAMERAS or r.error("knee_drop_deg") is None:
+            continue
+        true = float(r.labels["knee_drop_deg"])
+        if abs(true) < 10.0:
+            continue
+        key = r.source.split("#")[0] if "#" in r.source else f"{r.mode}:{r.body}:{r.camera}"
+        measured = float(r.measured["knee_drop_deg"]) - zero.get(key, 0.0)  # type: ignore[arg-type]
+        under = abs(true) - measured * (1.0 if true > 0 else -1.0)
+        upper = UNDER_READ_BAND_DEG * (abs(true) // UNDER_READ_BAND_DEG + 1)
+        bands.setdefault(upper, []).append(under)
+    return [(up, len(u), max(u), -min(u)) for up, u in sorted(bands.items())]

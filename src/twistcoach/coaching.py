@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
+from itertools import pairwise
 from typing import Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -264,6 +265,17 @@ REQUIRED_CUES: frozenset[str] = frozenset(
 )
 
 
+class UnderRead(BaseModel):
+    """How far the camera may read a knee drop short, up to a true drop (one band)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: The band covers true knee drops up to this, degrees (from the previous band's).
+    up_to_deg: float = Field(gt=0.0, le=180.0)
+    #: The worst under-read measured in the band, degrees (measured minus true, negated).
+    margin_deg: float = Field(ge=0.0, le=45.0)
+
+
 class CoachingRules(BaseModel):
     """The validated contents of ``rules/coaching.yaml``."""
 
@@ -271,7 +283,39 @@ class CoachingRules(BaseModel):
 
     version: Literal[1]
     thresholds: Thresholds
+    under_read: tuple[UnderRead, ...] = Field(min_length=1)
     rules: tuple[CueRule, ...]
+
+    def under_read_at(self, drop_deg: float) -> float:
+        """The worst knee-drop under-read (degrees) measured at a true drop of ``drop_deg``
+        degrees: the band that covers it, or the last band beyond them all."""
+        for band in self.under_read:
+            if abs(drop_deg) <= band.up_to_deg:
+                return band.margin_deg
+        return self.under_read[-1].margin_deg
+
+    def stay_margin(self, cap_deg: float) -> float:
+        """How far below a cap of ``cap_deg`` the coach says "stay here", degrees.
+
+        The larger of ``near_cap_margin_deg`` and the under-read measured at the cap: a
+        body that the camera reads short is then still told to stop by the time it truly
+        reaches the cap (fail safe: a body read long stops early, never late).
+        """
+        return max(self.thresholds.near_cap_margin_deg, self.under_read_at(cap_deg))
+
+    @model_validator(mode="after")
+    def _under_read_bands(self) -> CoachingRules:
+        ups = [band.up_to_deg for band in self.under_read]
+        if any(b <= a for a, b in pairwise(ups)):
+            raise ValueError("under_read: up_to_deg must increase from band to band")
+        worst = max(band.margin_deg for band in self.under_read)
+        if self.thresholds.sink_invite_margin_deg < worst:
+            # Otherwise "a little further" could be invited inside the "stay here" zone.
+            raise ValueError(
+                f"thresholds.sink_invite_margin_deg ({self.thresholds.sink_invite_margin_deg:g}) "
+                f"must be at least the largest under_read margin ({worst:g})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _complete_and_unique(self) -> CoachingRules:
@@ -1045,7 +1089,7 @@ class Coach:
                 )
                 toward = -toward
         if state is CoachState.ENTERING:
-            if magnitude >= cap - th.near_cap_margin_deg:
+            if magnitude >= cap - self.rules.stay_margin(cap):
                 if magnitude <= cap + th.over_cap_tolerance_deg:
                     self._cue(t, "stay_here", out, force=True)
                 self._start_hold(t, out)
