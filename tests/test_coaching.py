@@ -349,6 +349,7 @@ def test_stay_here_margin_follows_the_measured_under_read() -> None:
         14.5,
     ]
     coach, _ = entering_coach(cap=63.0)
+    assert coach.stay_here_deg == 51.5  # what the window's and the browser's gauges show
     out = feed(coach, ramp(5.0, 15.0, 0.0, 60.0))  # 6 deg/s
     stay = next(o for o in out if isinstance(o, Cue) and o.id == "stay_here")
     assert stay.t == pytest.approx(13.6)  # 51.5 deg = cap 63 - 11.5, first passed at 13.6 s

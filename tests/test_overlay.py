@@ -35,6 +35,25 @@ def test_needle_angles_follow_the_sign_convention() -> None:
     assert needle_tip(g, -90.0) == (cx - 55, cy)
 
 
+def test_gauge_band_is_amber_from_where_stay_here_begins() -> None:
+    image = np.zeros((420, 700, 3), np.uint8)
+    g = draw_gauge(image, None, cap_deg=45.0, stay_deg=35.0)
+    cx, cy = g.centre
+
+    def colour_at(deg: float) -> list[int]:
+        a = np.radians(-90 + deg)
+        x, y = round(cx + g.radius * np.cos(a)), round(cy + g.radius * np.sin(a))
+        return list(image[y, x].tolist())
+
+    assert colour_at(0.0) == list(GREEN)
+    assert colour_at(20.0) == list(GREEN)
+    for deg in (40.0, -40.0):  # between "stay here" and the cap, both sides
+        r, g_, b = colour_at(deg)
+        assert r > 200 and 140 < g_ < 220 and b < 90, (deg, (r, g_, b))
+    r, g_, b = colour_at(60.0)
+    assert r > 2 * g_ and r > 2 * b  # past the cap: red
+
+
 def test_gauge_band_is_green_inside_the_cap_and_red_outside() -> None:
     image = np.zeros((420, 700, 3), np.uint8)
     g = draw_gauge(image, None, cap_deg=45.0)

@@ -627,6 +627,14 @@ class Coach:
         return self.state in _TERMINAL
 
     @property
+    def stay_here_deg(self) -> float:
+        """The knee drop (degrees from the calibrated neutral, either side) from which the
+        coach says "that's enough, stay here": today's cap less :meth:`CoachingRules.stay_margin`
+        (never below 0)."""
+        cap = self.personal_cap_deg
+        return max(0.0, cap - self.rules.stay_margin(cap))
+
+    @property
     def current_side(self) -> Side | None:
         """The side being worked (None before the first or after the last)."""
         if self.side_index < len(self._sides):
@@ -1089,7 +1097,7 @@ class Coach:
                 )
                 toward = -toward
         if state is CoachState.ENTERING:
-            if magnitude >= cap - self.rules.stay_margin(cap):
+            if magnitude >= self.stay_here_deg:
                 if magnitude <= cap + th.over_cap_tolerance_deg:
                     self._cue(t, "stay_here", out, force=True)
                 self._start_hold(t, out)

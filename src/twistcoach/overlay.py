@@ -7,7 +7,8 @@ The gauge is a semicircular dial seen as the person's knees would be from their 
 needle points straight up at 0 deg (knees at the ceiling) and leans towards the dial's
 right for a positive knee drop (towards the person's right, DESIGN.md's sign convention) and
 left for a negative one, reaching the horizontal at +-90 deg (knees on the floor). The band
-within today's range cap is green, the rest of the dial red.
+within today's range cap is green, amber where the coach's "stay here" begins (when given),
+the rest of the dial red.
 
 OpenCV's Hershey fonts only draw ASCII, so texts are reduced to ASCII ("deg", not a degree
 sign) before drawing.
@@ -161,6 +162,7 @@ def draw_gauge(
     knee_drop_deg: float | None,
     *,
     cap_deg: float | None = None,
+    stay_deg: float | None = None,
     side: str | None = None,
     bgr: bool = False,
 ) -> GaugeGeometry:
@@ -174,6 +176,9 @@ def draw_gauge(
         Signed degrees (positive: person's right); None draws "unknown" and no needle.
     cap_deg
         Today's range cap in degrees (unsigned, both sides); None: no band.
+    stay_deg
+        Where the coach's "stay here" begins (degrees, unsigned, below the cap): the band
+        from it to the cap is amber. None: green up to the cap.
     side
         Text for the side the knees are dropped to ("left", "right", ...), shown under the
         value.
@@ -193,6 +198,11 @@ def draw_gauge(
         cv2.ellipse(image, g.centre, axes, 0, -180, -90 - cap, _color(RED, bgr), thick)
         cv2.ellipse(image, g.centre, axes, 0, -90 + cap, 0, _color(RED, bgr), thick)
         cv2.ellipse(image, g.centre, axes, 0, -90 - cap, -90 + cap, _color(GREEN, bgr), thick)
+        if stay_deg is not None and stay_deg < cap:
+            stay = max(0.0, stay_deg)
+            amber = _color(AMBER, bgr)
+            cv2.ellipse(image, g.centre, axes, 0, -90 - cap, -90 - stay, amber, thick)
+            cv2.ellipse(image, g.centre, axes, 0, -90 + stay, -90 + cap, amber, thick)
     scale = max(0.35, g.radius / 110)
     _text(image, "L", (g.centre[0] - g.radius - thick, g.centre[1] + 4), scale, WHITE, bgr=bgr)
     _text(image, "R", (g.centre[0] + g.radius - thick, g.centre[1] + 4), scale, WHITE, bgr=bgr)
@@ -231,6 +241,7 @@ def draw_overlay(
     knee_drop_deg: float | None = None,
     drop_side: str | None = None,
     cap_deg: float | None = None,
+    stay_deg: float | None = None,
     numbers: Mapping[str, str] | None = None,
     cue: str | None = None,
     step: str | None = None,
@@ -245,7 +256,7 @@ def draw_overlay(
         Shape (H, W, 3), uint8, RGB (or BGR with ``bgr=True``); not modified.
     skeleton
         Landmarks in the frame's pixels; None: nobody drawn.
-    knee_drop_deg, drop_side, cap_deg
+    knee_drop_deg, drop_side, cap_deg, stay_deg
         For the gauge (see :func:`draw_gauge`).
     numbers
         Label -> already formatted value, drawn top-left in order (e.g.
@@ -272,7 +283,7 @@ def draw_overlay(
     height, width = image.shape[:2]
     if skeleton is not None:
         draw_skeleton(image, skeleton, bgr=bgr)
-    draw_gauge(image, knee_drop_deg, cap_deg=cap_deg, side=drop_side, bgr=bgr)
+    draw_gauge(image, knee_drop_deg, cap_deg=cap_deg, stay_deg=stay_deg, side=drop_side, bgr=bgr)
     scale = max(0.4, width / 1400)
     line_h = int(30 * scale) + 4
     if numbers:

@@ -171,7 +171,8 @@ def compose_window(
     obs: Observation | None,
     coach: Coach,
 ) -> NDArray[np.uint8]:
-    """The coaching window's image: skeleton, gauge with the cap band, cue, step, hold timer.
+    """The coaching window's image: skeleton, gauge with the cap band (amber where "stay
+    here" begins), cue, step, hold timer.
 
     Returns
     -------
@@ -205,6 +206,7 @@ def compose_window(
         knee_drop_deg=drop,
         drop_side=side,
         cap_deg=coach.personal_cap_deg,
+        stay_deg=coach.stay_here_deg,
         numbers=numbers,
         cue=None,
         step=coach.step_text,

@@ -11,7 +11,8 @@ client -> server
 server -> client
     ``{"type": "cue", "t", "id", "text", "priority", "reason", "rule"}`` (the coach's cue),
     ``{"type": "event", "t", "id", "text", ...}``,
-    ``{"type": "metrics", "t", "knee_drop", "cap", "state", "step"}`` (at most 5 a second),
+    ``{"type": "metrics", "t", "knee_drop", "cap", "stay", "state", "step"}`` (``stay``: where
+    the coach's "stay here" begins, degrees) (at most 5 a second),
     ``{"type": "error", "message"}`` for a bad message (the connection stays open),
     ``{"type": "stopped", "reason", "text"}`` then the server closes the connection.
 
@@ -223,6 +224,7 @@ class PracticeRun:
                     "t": round(msg.t, 3),
                     "knee_drop": self.coach.last_drop_deg,
                     "cap": self.coach.personal_cap_deg,
+                    "stay": round(self.coach.stay_here_deg, 2),
                     "state": str(self.coach.state),
                     "step": self.coach.step_text,
                     "view": str(obs.view),

@@ -18,7 +18,7 @@
   const statusBox = document.getElementById("status");
   const stepBox = document.getElementById("step");
   const stats = { framesSent: 0, framesWithPerson: 0, cues: 0, lastCue: "", stopped: false,
-                  kneeDrop: null, errors: 0, state: "starting" };
+                  kneeDrop: null, cap: null, stay: null, errors: 0, state: "starting" };
   window.tcStats = stats;
 
   // BlazePose bones without the face (same as twistcoach.landmarks.BONES).
@@ -65,9 +65,10 @@
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(obj));
   }
 
-  function drawGauge(kneeDrop, cap) {
+  function drawGauge(kneeDrop, cap, stay) {
     // A half dial under the image: -90 (left) .. +90 (right) degrees of knee drop, with
-    // the plan's cap as a green band on each side and the needle at the current drop.
+    // the plan's cap as a green band on each side (amber from where the coach says "stay
+    // here") and the needle at the current drop.
     const r = Math.max(40, Math.min(canvas.width, canvas.height) * 0.16);
     const cx = canvas.width - r - 24, cy = r + 30;
     const ang = d => Math.PI * 1.5 + (d / 90) * (Math.PI / 2);
@@ -80,6 +81,11 @@
     if (cap !== null) {
       ctx.strokeStyle = "rgba(40,170,90,0.9)";
       ctx.beginPath(); ctx.arc(cx, cy, r, ang(-cap), ang(cap)); ctx.stroke();
+      if (stay !== null && stay < cap) {
+        ctx.strokeStyle = "rgba(245,180,40,0.95)";
+        ctx.beginPath(); ctx.arc(cx, cy, r, ang(-cap), ang(-stay)); ctx.stroke();
+        ctx.beginPath(); ctx.arc(cx, cy, r, ang(stay), ang(cap)); ctx.stroke();
+      }
     }
     ctx.fillStyle = "#fff";
     ctx.font = Math.round(r * 0.22) + "px sans-serif";
@@ -116,7 +122,7 @@
         ctx.fill();
       }
     }
-    drawGauge(stats.kneeDrop, cap === null ? null : Math.min(cap, stats.cap || cap));
+    drawGauge(stats.kneeDrop, cap === null ? null : Math.min(cap, stats.cap || cap), stats.stay);
     if (running && now - lastSent >= MIN_INTERVAL_MS) {
       lastSent = now;
       const frame = { type: "landmarks", t: (now - t0) / 1000, w: canvas.width, h: canvas.height,
@@ -140,6 +146,7 @@
       else if (msg.type === "metrics") {
         stats.kneeDrop = msg.knee_drop;
         stats.cap = msg.cap;
+        stats.stay = msg.stay;
         stats.coachState = msg.state;
         stepBox.textContent = msg.step;
       }
