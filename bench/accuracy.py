@@ -245,7 +245,12 @@ def _still_sections(results: Sequence[Result], mode_title: str) -> list[str]:
             rows,
         )
     )
-    out += ["", f"### {mode_title}: every metric by view (degrees; MAE / bias / worst)", ""]
+    out += [
+        "",
+        f"### {mode_title}: every metric by view (degrees; MAE / bias / worst, and the share "
+        "measured: the rest reads unknown)",
+        "",
+    ]
     rows = []
     for name, _, _ in GROUPS:
         rs = [r for r in results if group_of(r) == name]
@@ -254,7 +259,11 @@ def _still_sections(results: Sequence[Result], mode_title: str) -> list[str]:
         cells = [name]
         for label, _ in METRICS:
             s = stats(rs, label)
-            cells.append("-" if s.mae is None else f"{s.mae:.1f} / {s.bias:+.1f} / {s.worst:.1f}")
+            cells.append(
+                "-"
+                if s.mae is None
+                else f"{s.mae:.1f} / {s.bias:+.1f} / {s.worst:.1f} ({100 * s.measured_rate:.0f}%)"
+            )
         rows.append(cells)
     out.append(_table(("view", *(label for label, _ in METRICS)), rows))
     out += ["", f"### {mode_title}: knee drop by camera", ""]

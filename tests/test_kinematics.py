@@ -370,6 +370,24 @@ def test_overhead_photo_with_rolled_pelvis_is_not_guessed() -> None:
     assert metrics.confidence < 0.1
 
 
+@pytest.mark.parametrize("lift", [-25.0, 25.0])
+def test_shoulder_roll_seen_along_the_line_of_sight_is_unknown_not_guessed(lift: float) -> None:
+    # Overhead, a roll moves the shoulder line towards the camera: +25 and -25 degrees look
+    # alike, so which shoulder lifts is unknown (never a guessed side); from a diagonal or
+    # the head end the lift crosses the image and is measured with its side.
+    pts = supine_twist_3d(20.0, 12.0, lift)
+    for view, known in (("top_down", False), ("diagonal_right", True), ("head_end", True)):
+        cam = VIEWS[view]
+        cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+        metrics = measure_details(photograph(pts, cam), cal).metrics
+        if not known:
+            assert metrics.shoulder_roll.value is None, view
+            assert metrics.lifted_shoulder is None, view
+            continue
+        assert metrics.shoulder_roll.value == pytest.approx(lift, abs=3.0), view
+        assert metrics.lifted_shoulder is (Side.LEFT if lift > 0 else Side.RIGHT), view
+
+
 def test_broken_landmarks_are_unknown_not_numbers() -> None:
     cam = VIEWS["diagonal_right"]
     cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
