@@ -154,6 +154,21 @@ def _under_read_section(results: Sequence[Result]) -> tuple[list[str], bool]:
                 "-" if ok is None else "yes" if ok else "**no**",
             ]
         )
+    by_camera = []
+    for camera in sorted({r.camera for r in results if r.camera.startswith("diag")}):
+        cam_rows = [row for row in under_read_rows(results, (camera,)) if row[0] <= RANGE_DEG]
+        if not cam_rows:
+            continue
+        low = [row[2] for row in cam_rows if row[0] <= 45.0]
+        by_camera.append(
+            [
+                camera,
+                "yes" if camera in RECOMMENDED_CAMERAS else "no",
+                str(sum(row[1] for row in cam_rows)),
+                "-" if not low else f"{max(low):+.1f}",
+                f"{max(row[2] for row in cam_rows):+.1f}",
+            ]
+        )
     lines = [
         "## Under-read by true drop, and the coach's margins",
         "",
@@ -176,6 +191,16 @@ def _under_read_section(results: Sequence[Result]) -> tuple[list[str], bool]:
                 "covers it",
             ),
             rows,
+        ),
+        "",
+        "The margins are measured from the recommended place, which the coach's camera "
+        "advice asks for but cannot verify. From the other diagonals the camera reads "
+        "shorter (worst under-read by camera, true drops of 10 deg up to 45 and up to "
+        f"{RANGE_DEG:.0f}, stills and clips, far side included where it was measured):",
+        "",
+        _table(
+            ("camera", "recommended", "n", "worst under-read to 45", "to 70"),
+            by_camera,
         ),
         "",
     ]

@@ -307,22 +307,25 @@ def _neutral_readings(results: Sequence[Result]) -> dict[str, float]:
     return {key: float(np.median(v)) for key, v in first.items()}
 
 
-def under_read_rows(results: Sequence[Result]) -> list[tuple[float, int, float, float]]:
-    """The recommended view's worst knee-drop under- and over-read by true drop, as the
-    coach sees them.
+def under_read_rows(
+    results: Sequence[Result], cameras: Iterable[str] = RECOMMENDED_CAMERAS
+) -> list[tuple[float, int, float, float]]:
+    """The worst knee-drop under- and over-read by true drop from ``cameras`` (the
+    recommended ones by default), as the coach sees them.
 
     Returns (band's upper end, count, worst under-read, worst over-read) per 5-degree band
     of true |knee drop| from 10 degrees (where a side is defined) up, over measured results
-    from the recommended cameras. The coach measures from its zero, the reading lying flat
+    from those cameras. The coach measures from its zero, the reading lying flat
     (``coaching.Coach.baseline_deg``), so each clip's or still group's reading lying flat
     is taken off first. Under-read = true minus that measured in the drop's direction
     (positive: read short); over-read its negation. The coach's "stay here" margins
     (``under_read`` in ``rules/coaching.yaml``) must cover the under-reads.
     """
+    chosen = frozenset(cameras)
     zero = _neutral_readings(results)
     bands: dict[float, list[float]] = {}
     for r in results:
-        if r.camera not in RECOMMENDED_CAMERAS or r.error("knee_drop_deg") is None:
+        if r.camera not in chosen or r.error("knee_drop_deg") is None:
             continue
         true = float(r.labels["knee_drop_deg"])
         if abs(true) < 10.0:
