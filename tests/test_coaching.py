@@ -355,6 +355,19 @@ def test_stay_here_margin_follows_the_measured_under_read() -> None:
     assert stay.t == pytest.approx(13.6)  # 51.5 deg = cap 63 - 11.5, first passed at 13.6 s
 
 
+def test_a_small_cap_holds_where_stay_here_begins() -> None:
+    # Cap 10: "stay here" from 2.5 deg (10 - 7.5). The hold must not end as it starts
+    # (hold_exit_deg, 6, lies above 2.5): it lasts while the knees stay part way.
+    coach, _ = entering_coach(cap=10.0, hold=20.0)
+    assert coach.stay_here_deg == 2.5
+    out = feed(coach, ramp(5.0, 6.0, 0.0, 5.0) + ramp(6.0, 27.0, 5.0, 5.0))
+    assert "stay_here" in cue_ids(out)
+    assert "hold_completed" in event_ids(out)
+    assert "hold_ended_early" not in event_ids(out)
+    out = feed(coach, ramp(27.0, 28.0, 5.0, 0.5) + ramp(28.0, 30.0, 0.5, 0.5))
+    assert state(coach) is CoachState.SWITCHING_SIDES
+
+
 def test_a_body_read_short_is_stopped_by_the_time_it_reaches_the_cap() -> None:
     # The knees truly sink 0 -> 70 deg at 5 deg/s while the camera reads them short by the
     # worst under-read measured at each true drop: "stay here" still comes at or before

@@ -1123,7 +1123,10 @@ class Coach:
             else:
                 self._still_since = None
             return
-        if state is CoachState.HOLDING and magnitude < th.hold_exit_deg:
+        # A hold can start as low as "stay here" (a small cap less the camera's under-read):
+        # it must not end on the frame it starts, so its exit lies below half of that.
+        hold_exit = min(th.hold_exit_deg, self.stay_here_deg / 2)
+        if state is CoachState.HOLDING and magnitude < hold_exit:
             # The knees came back up before the hold was over: the person chose to; never
             # push them back down. The side counts as not completed.
             side = self.current_side
