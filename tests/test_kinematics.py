@@ -388,6 +388,21 @@ def test_shoulder_roll_seen_along_the_line_of_sight_is_unknown_not_guessed(lift:
         assert metrics.lifted_shoulder is (Side.LEFT if lift > 0 else Side.RIGHT), view
 
 
+def test_pelvis_roll_is_not_given_where_it_measured_far_off() -> None:
+    # From the head end and from overhead the rendered people's pelvis roll read 18-20 deg
+    # off (PELVIS_ROLL_UNSEEN_FROM): unknown there, and so the twist; the knee drop stays.
+    pts = supine_twist_3d(30.0, 18.0, 3.0)
+    for view, seen in (("head_end", False), ("top_down", False), ("diagonal_right", True)):
+        cam = VIEWS[view]
+        cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+        metrics = measure_details(photograph(pts, cam), cal).metrics
+        assert metrics.knee_drop.value is not None, view
+        assert (metrics.pelvis_roll.value is not None) is seen, view
+        assert (metrics.twist.value is not None) is seen, view
+        if seen:
+            assert metrics.pelvis_roll.value == pytest.approx(18.0, abs=4.0)
+
+
 def test_broken_landmarks_are_unknown_not_numbers() -> None:
     cam = VIEWS["diagonal_right"]
     cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
