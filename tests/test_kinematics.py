@@ -294,7 +294,9 @@ def test_dropped_landmarks_make_measures_unknown() -> None:
     no_knee = measure(photograph(pts, cam, dropped=(L.RIGHT_KNEE,)), cal)
     assert no_knee.knee_drop.value is None
     assert no_knee.confidence < 0.5
-    assert no_knee.pelvis_roll.value is not None  # the hips are still seen
+    # The body is placed for the knee search's drop: no knee drop, no pelvis roll either.
+    assert no_knee.pelvis_roll.value is None
+    assert no_knee.shoulder_roll.value is not None  # the shoulders are still seen
     no_shoulder = measure(photograph(pts, cam, dropped=(L.LEFT_SHOULDER,)), cal)
     assert no_shoulder.shoulder_roll.value is None
     assert no_shoulder.twist.value is None
