@@ -29,6 +29,7 @@ from groundtruth.evaluate import (
     RECOMMENDED_CAMERAS,
     UNDER_READ_BAND_DEG,
     Result,
+    band_margin,
     load_stills,
     refusal_rate,
     run_calibrated,
@@ -137,9 +138,7 @@ def _under_read_section(results: Sequence[Result]) -> tuple[list[str], bool]:
     rows = []
     covered = True
     for upper, n, under, over in under_read_rows(results):
-        # The coach's margin for a cap anywhere in the band: the smallest over the band.
-        low = upper - UNDER_READ_BAND_DEG + 0.01
-        margin = min(rules.stay_margin(low), rules.stay_margin(upper))
+        margin = band_margin(rules.stay_margin, upper)
         # Caps lie below end range (the variants' caps are 45-63 deg): bands past the
         # issue's 70-degree range are shown, not held.
         ok = margin >= under if upper <= RANGE_DEG else None

@@ -21,7 +21,7 @@ Three ways of measuring, all through the product's public code:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -291,13 +291,18 @@ def refusal_rate(results: Iterable[Result]) -> float | None:
 UNDER_READ_BAND_DEG = 5.0
 
 
+def _session_key(r: Result) -> str:
+    """What shares one calibration: a clip (its name), or a (mode, body, camera) still group."""
+    return r.source.split("#")[0] if "#" in r.source else f"{r.mode}:{r.body}:{r.camera}"
+
+
 def _neutral_readings(results: Sequence[Result]) -> dict[str, float]:
     """The coach's zero for each clip or (body, camera) group of stills: the median knee
     drop measured over its first frames lying flat (true |drop| < 1 degree), 0 if none."""
     first: dict[str, list[float]] = {}
     started: set[str] = set()
     for r in results:
-        key = r.source.split("#")[0] if "#" in r.source else f"{r.mode}:{r.body}:{r.camera}"
+        key = _session_key(r)
         if abs(float(r.labels["knee_drop_deg"])) >= 1.0:
             started.add(key)
             continue
@@ -330,9 +335,15 @@ def under_read_rows(
         true = float(r.labels["knee_drop_deg"])
         if abs(true) < 10.0:
             continue
-        key = r.source.split("#")[0] if "#" in r.source else f"{r.mode}:{r.body}:{r.camera}"
-        measured = float(r.measured["knee_drop_deg"]) - zero.get(key, 0.0)  # type: ignore[arg-type]
+        zero_deg = zero.get(_session_key(r), 0.0)
+        measured = float(r.measured["knee_drop_deg"]) - zero_deg  # type: ignore[arg-type]
         under = abs(true) - measured * (1.0 if true > 0 else -1.0)
         upper = UNDER_READ_BAND_DEG * (abs(true) // UNDER_READ_BAND_DEG + 1)
         bands.setdefault(upper, []).append(under)
     return [(up, len(u), max(u), -min(u)) for up, u in sorted(bands.items())]
+
+
+def band_margin(stay_margin: Callable[[float], float], upper: float) -> float:
+    """The coach's "stay here" margin (``coaching.CoachingRules.stay_margin``) for any cap
+    in the :func:`under_read_rows` band ending at ``upper`` degrees: its smallest there."""
+    return min(stay_margin(upper - UNDER_READ_BAND_DEG + 0.01), stay_margin(upper))

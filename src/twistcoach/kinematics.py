@@ -1237,8 +1237,8 @@ AMBIGUITY_MARGIN = 0.02
 #: useful ``min_confidence``).
 AMBIGUOUS_FACTOR = 0.3
 #: Views whose pelvis roll (and so twist) reads unknown: a number that far off is not given
-#: (rendered stills; from the recommended place the pelvis roll's MAE is 6.4 deg, the
-#: twist's 7.2). From behind the head the hips are seen past the chest, and MediaPipe's hip
+#: (rendered stills; from the recommended place the pelvis roll's MAE is 5.6 deg, the
+#: twist's 5.6). From behind the head the hips are seen past the chest, and MediaPipe's hip
 #: line turns about 40 % as far as the pelvis on every body (a true 56-66 deg read 19-33;
 #: MAE 18.3, twist 20.4). From overhead the roll moves the hip line along the line of
 #: sight: even where its sign looked clear (a third of the stills) MAE 19.6, worst 133.
@@ -1384,7 +1384,7 @@ class _LineFit:
 #: and MediaPipe's few pixels pick the sign: on the rendered stills from overhead, 34% of
 #: stills with flat shoulders read a lifted shoulder (shoulder roll MAE 9.3 deg) until
 #: ambiguous rolls read unknown (3%, MAE 3.3); from the recommended place the pelvis roll
-#: is measured on 92% of stills instead of 98%, its error unchanged.
+#: was then measured on 92% of stills instead of 98%, its error unchanged.
 _MIRROR_MIN_RAD = math.radians(8.0)
 
 
