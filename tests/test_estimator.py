@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -157,3 +159,22 @@ def test_replay_jsonl_errors_name_the_file_and_line(tmp_path: Path) -> None:
         ReplayEstimator.from_jsonl(path)
     with pytest.raises(EstimatorError, match=r"missing\.jsonl"):
         ReplayEstimator.from_jsonl(tmp_path / "missing.jsonl")
+
+
+def test_loading_mediapipe_leaves_its_drawing_helpers_for_later() -> None:
+    # In a fresh interpreter: the pose solution loads without matplotlib (mediapipe's drawing
+    # helpers pull in pyplot, most of its import time), and the helpers still import later.
+    code = (
+        "import sys\n"
+        "from twistcoach.estimator import preload_mediapipe\n"
+        "preload_mediapipe()\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'\n"
+        "assert 'mediapipe.python.solutions.drawing_utils' not in sys.modules\n"
+        "from mediapipe.python.solutions import drawing_utils\n"
+        "import mediapipe\n"
+        "assert mediapipe.solutions.drawing_utils is drawing_utils\n"
+        "print(drawing_utils.DrawingSpec().thickness)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "2"

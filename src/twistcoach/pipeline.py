@@ -25,7 +25,7 @@ fresh start, differ by a few pixels from what one unbroken run would give (media
 records it). Frames before the cut are identical to the plain loop.
 
 Worker processes are started once per :class:`Analyzer` and reused for every input. They
-are forked after mediapipe is imported (so they skip about 0.6 s of imports) as long as this
+are forked after mediapipe is imported (so they skip about 0.3 s of imports) as long as this
 process has never built a MediaPipe graph; forking a process that holds one would copy its
 threads' locks mid-use, so after that they are spawned.
 """
@@ -364,7 +364,7 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     """How to start workers: ``fork`` while no MediaPipe graph exists here, else ``spawn``.
 
     A forked worker inherits mediapipe already imported (imported here first, which this
-    process needs anyway), so it starts estimating about 0.6 s sooner than a spawned one
+    process needs anyway), so it starts estimating about 0.3 s sooner than a spawned one
     that imports everything again. Forking a process that holds a graph would copy its
     locks mid-use, so once a graph exists (a plain loop, a photo analysed first) workers
     are spawned.
