@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from groundtruth.env import RENDER_CACHE, REPO
 from groundtruth.evaluate import (
+    BODY_MODES,
     METRICS,
     RECOMMENDED_CAMERAS,
     UNDER_READ_BAND_DEG,
@@ -251,8 +252,8 @@ def _plot(
     plt.close(fig)
 
 
-def _still_sections(results: Sequence[Result], mode_title: str) -> list[str]:
-    out = [f"### {mode_title}: knee drop by view (true |knee drop| <= 70 deg)", ""]
+def _knee_table(results: Sequence[Result]) -> str:
+    """Knee drop by view group (true |knee drop| <= 70 deg)."""
     rows = []
     for name, expected, where in GROUPS:
         rs = [r for r in results if group_of(r) == name]
@@ -263,12 +264,12 @@ def _still_sections(results: Sequence[Result], mode_title: str) -> list[str]:
         refused = "-" if rate is None else f"{100 * rate:.0f}%"
         views = _majority([r.recognized_view for r in rs if r.detected])
         rows.append([name, where, expected, *s.row(), refused, views])
-    out.append(
-        _table(
-            ("view", "camera", "app should", *STATS_HEADER, "refused", "recognised as"),
-            rows,
-        )
-    )
+    return _table(("view", "camera", "app should", *STATS_HEADER, "refused", "recognised as"), rows)
+
+
+def _still_sections(results: Sequence[Result], mode_title: str) -> list[str]:
+    out = [f"### {mode_title}: knee drop by view (true |knee drop| <= 70 deg)", ""]
+    out.append(_knee_table(results))
     out += [
         "",
         f"### {mode_title}: every metric by view (degrees; MAE / bias / worst, and the share "
@@ -393,14 +394,17 @@ def main(argv: list[str] | None = None) -> int:
         photos = [Result(**d) for d in saved["photo"]]
         clips = {k: [Result(**d) for d in v] for k, v in saved["clips"].items()}
     else:
-        calibrated = _timed("calibrated stills", lambda: run_calibrated(args.stills, records))
+        calibrated = _timed(
+            "calibrated stills", lambda: run_calibrated(args.stills, records, BODY_MODES)
+        )
         photos = [] if args.no_photo else _timed("photos", lambda: run_photos(args.stills, records))
         clips = {}
         for labels_path in sorted(args.sequences.glob("*/labels.json")):
             labels = json.loads(labels_path.read_text())
             video = _encode(labels_path.parent, float(labels["fps"]))
             clips[labels["name"]] = _timed(
-                labels["name"], lambda v=video, lb=labels: run_video(v, lb, lb["name"])
+                labels["name"],
+                lambda v=video, lb=labels: run_video(v, lb, lb["name"], BODY_MODES),
             )
         all_results = {
             "calibrated": [r.to_dict() for r in calibrated],
@@ -409,6 +413,11 @@ def main(argv: list[str] | None = None) -> int:
         }
         results_path.write_text(json.dumps(all_results))
 
+    # The person said female or male (their template body), or did not (the neutral one).
+    stated = [r for r in calibrated if r.body_type != "neutral"]
+    calibrated = [r for r in calibrated if r.body_type == "neutral"]
+    stated_clips = {k: [r for r in v if r.body_type != "neutral"] for k, v in clips.items()}
+    clips = {k: [r for r in v if r.body_type == "neutral"] for k, v in clips.items()}
     _plot(calibrated, args.img / "accuracy_calibrated.png", "Calibrated stills: knee-drop error")
     diagonals = sorted({r.camera for r in calibrated if r.view == "oblique"})
     _plot(
@@ -424,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     if clip_results:
         _plot(clip_results, args.img / "accuracy_clips.png", "Clips (analyze): knee-drop error")
 
-    md = _report(records, calibrated, photos, clips)
+    md = _report(records, calibrated, photos, clips, stated, stated_clips)
     args.out.write_text(md)
     print(f"wrote {args.out}")
     return 0
@@ -440,11 +449,55 @@ def _peaks(rs: Sequence[Result], label: str) -> str:
     return f"{true:.0f} / " + (f"{max(measured):.0f}" if measured else "-")
 
 
+def _clip_rows(clips: dict[str, list[Result]]) -> list[list[str]]:
+    rows = []
+    for name, rs in clips.items():
+        if not rs:
+            continue
+        s = stats(rs, "knee_drop_deg")
+        sp = (
+            stats(rs, "speed_deg_s")
+            if any(r.error("speed_deg_s") is not None for r in rs)
+            else None
+        )
+        sh = stats(rs, "shoulder_roll_deg")
+        rate = refusal_rate(rs)
+        rows.append(
+            [
+                name,
+                group_of(rs[0]),
+                *s.row(),
+                "-" if sh.mae is None else f"{sh.mae:.1f}",
+                "-" if sp is None or sp.mae is None else f"{sp.mae:.1f}",
+                "-" if rate is None else f"{100 * rate:.0f}%",
+                _peaks(rs, "knee_drop_deg"),
+                _peaks(rs, "speed_deg_s"),
+                _peaks(rs, "shoulder_roll_deg"),
+            ]
+        )
+    return rows
+
+
+CLIP_HEADER = (
+    "clip",
+    "view",
+    *STATS_HEADER,
+    "shoulder MAE",
+    "speed MAE (deg/s)",
+    "refused",
+    "peak drop true / measured",
+    "peak speed true / measured",
+    "peak shoulder roll true / measured",
+)
+
+
 def _report(
     records: Sequence[dict[str, Any]],
     calibrated: Sequence[Result],
     photos: Sequence[Result],
     clips: dict[str, list[Result]],
+    stated: Sequence[Result] = (),
+    stated_clips: dict[str, list[Result]] | None = None,
 ) -> str:
     bodies = sorted({r["body"] for r in records})
     cameras = sorted({r["camera"] for r in records})
@@ -469,21 +522,34 @@ def _report(
         "",
     ]
     session_results = [*calibrated, *[r for rs in clips.values() for r in rs]]
-    verdict = _verdict(session_results)
-    under_lines, covered = _under_read_section(session_results)
-    verdict.append(
-        (
-            "coach (safety): stay-here margin >= worst under-read, every band",
-            "see below",
-            covered,
-        )
+    stated_session = [*stated, *[r for rs in (stated_clips or {}).values() for r in rs]]
+    under_lines, covered = _under_read_section([*session_results, *stated_session])
+    coach_row = (
+        "coach (safety): stay-here margin >= worst under-read, every band, both templates",
+        "see below",
+        covered,
     )
-    lines.append(
-        _table(
-            ("check (calibrated stills and clips)", "measured", "met"),
-            [[c, m, "yes" if ok else "**no**"] for c, m, ok in verdict],
-        )
-    )
+    header = ("check (calibrated stills and clips)", "measured", "met")
+    if stated_session:
+        lines += [
+            "The calibration starts from a template body. One knees-up view cannot tell a "
+            "shorter thigh from a camera turned further round, so the thigh's proportion "
+            "comes from the template: the person's own (female or male, "
+            "`kinematics.TEMPLATE_THIGH_M`) when they say, else a neutral one. Each rendered "
+            "body is measured both ways.",
+            "",
+            "**Body type given** (each body measured with its own template):",
+            "",
+            _table(
+                header,
+                [[c, m, "yes" if ok else "**no**"] for c, m, ok in _verdict(stated_session)],
+            ),
+            "",
+            "**No body type given** (the neutral template; every table below the targets):",
+            "",
+        ]
+    verdict = [*_verdict(session_results), coach_row]
+    lines.append(_table(header, [[c, m, "yes" if ok else "**no**"] for c, m, ok in verdict]))
     lines += ["", *under_lines]
     lines += ["## Stills", ""]
     lines += _still_sections(calibrated, "Calibrated (session use)")
@@ -498,45 +564,7 @@ def _report(
             "## Clips (`twistcoach analyze clip.mp4`: tracking, self-calibration, smoothing)",
             "",
         ]
-        rows = []
-        for name, rs in clips.items():
-            s = stats(rs, "knee_drop_deg")
-            sp = (
-                stats(rs, "speed_deg_s")
-                if any(r.error("speed_deg_s") is not None for r in rs)
-                else None
-            )
-            sh = stats(rs, "shoulder_roll_deg")
-            rate = refusal_rate(rs)
-            rows.append(
-                [
-                    name,
-                    group_of(rs[0]),
-                    *s.row(),
-                    "-" if sh.mae is None else f"{sh.mae:.1f}",
-                    "-" if sp is None or sp.mae is None else f"{sp.mae:.1f}",
-                    "-" if rate is None else f"{100 * rate:.0f}%",
-                    _peaks(rs, "knee_drop_deg"),
-                    _peaks(rs, "speed_deg_s"),
-                    _peaks(rs, "shoulder_roll_deg"),
-                ]
-            )
-        lines.append(
-            _table(
-                (
-                    "clip",
-                    "view",
-                    *STATS_HEADER,
-                    "shoulder MAE",
-                    "speed MAE (deg/s)",
-                    "refused",
-                    "peak drop true / measured",
-                    "peak speed true / measured",
-                    "peak shoulder roll true / measured",
-                ),
-                rows,
-            )
-        )
+        lines.append(_table(CLIP_HEADER, _clip_rows(clips)))
         lines += [
             "",
             "Peaks are the largest absolute values over the clip (measured: over frames the "
@@ -544,6 +572,25 @@ def _report(
             "(speed, shoulder roll, range) see the fault.",
         ]
         lines += ["", "![clips](img/accuracy_clips.png)", ""]
+    if stated_session:
+        lines += [
+            "## With the person's body type (female or male template)",
+            "",
+            "The same stills and clips (the same MediaPipe landmarks), each body measured "
+            "with its own template body instead of the neutral one.",
+            "",
+            "### Calibrated (session use), body type given: knee drop by view",
+            "",
+            _knee_table(stated),
+            "",
+        ]
+        if stated_clips:
+            lines += [
+                "### Clips, body type given",
+                "",
+                _table(CLIP_HEADER, _clip_rows(stated_clips)),
+                "",
+            ]
     return "\n".join(lines) + "\n"
 
 

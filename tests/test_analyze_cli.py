@@ -76,6 +76,7 @@ def test_batch_writes_every_output_and_clean_json(batch: dict[str, Any]) -> None
         assert s.keys() >= SUMMARY_FIELDS
     # The clip.
     assert video["kind"] == "video" and video["frames"] == 199
+    assert video["body_type"] == "neutral"  # no --body given: the neutral body model
     assert video["frames_with_person"] >= 190
     assert video["pose_family"] in {"supine", "supine_twist"}
     assert {"left", "right"} <= video["metrics"].keys()
@@ -156,6 +157,8 @@ def test_every_input_failing_or_bad_options_exit_2(
     assert "--cap must be between 0 and 90 degrees, got 120" in capsys.readouterr().err
     assert run_analyze([text], text, cap_deg=60.0, **options) == 2
     assert "is not a folder" in capsys.readouterr().err
+    assert run_analyze([text], out, cap_deg=60.0, body="tall", **options) == 2
+    assert "--body must be one of neutral, female, male, got 'tall'" in capsys.readouterr().err
 
 
 def test_typer_command_reports_usage_errors_with_exit_2() -> None:

@@ -775,10 +775,37 @@ def test_practice_start_form_and_forbidden_variant(world: World) -> None:
         "/practice", data={"csrf_token": csrf, "variant": "supine_twist_partial", "start_pain": "3"}
     )
     assert r.status_code == 303
-    sid = int(r.headers["location"].rsplit("/", 1)[1])
+    path, query = r.headers["location"].split("?")
+    sid = int(path.rsplit("/", 1)[1])
+    assert query == "body=neutral"  # no body model chosen: the neutral one
     live = c.get(f"/practice/{sid}").text
     assert 'src="/mp/pose.js"' in live and 'id="sharp"' in live
     assert 'data-cap="45.0"' in live or "data-cap=" in live
+    assert 'data-body="neutral"' in live
+    # The body model for the camera, chosen on the start page, goes to the live page.
+    assert '<option value="female">Female</option>' in page
+    r = c.post(
+        "/practice",
+        data={
+            "csrf_token": csrf,
+            "variant": "supine_twist_partial",
+            "start_pain": "3",
+            "body": "female",
+        },
+    )
+    assert r.status_code == 303 and r.headers["location"].endswith("?body=female")
+    assert 'data-body="female"' in c.get(r.headers["location"]).text
+    assert c.get(f"/practice/{sid}?body=tall").status_code == 400
+    r = c.post(
+        "/practice",
+        data={
+            "csrf_token": csrf,
+            "variant": "supine_twist_partial",
+            "start_pain": "3",
+            "body": "x",
+        },
+    )
+    assert r.status_code == 400 and "unknown body type" in r.text
     r = c.post(
         "/practice", data={"csrf_token": csrf, "variant": "seated_twist_easy", "start_pain": "3"}
     )
@@ -894,6 +921,8 @@ def test_ws_refuses_strangers_and_cross_site(world: World) -> None:
         assert ws.receive_json()["message"] == "cross-site connection refused"
     with a.websocket_connect("/ws/practice/424242") as ws:
         assert "no session" in ws.receive_json()["message"]
+    with a.websocket_connect(f"/ws/practice/{sid}?body=tall") as ws:
+        assert ws.receive_json()["message"].startswith("unknown body type 'tall'")
     # The refused attempts changed nothing; the page leaving mid-session keeps the record.
     with a.websocket_connect(f"/ws/practice/{sid}") as ws:
         ws.send_text(json.dumps(frame(0.0)))

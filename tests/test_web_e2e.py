@@ -192,9 +192,12 @@ def practised(
     page.click("text=Practise now")
     page.select_option("#variant", "supine_twist_partial")
     page.fill("#start_pain", "2")
+    page.select_option("#body", "female")  # the body model for the camera
     page.click("form.card button[type=submit]")
     page.wait_for_url(f"{base}/practice/*")
-    session_id = int(page.url.rsplit("/", 1)[1])
+    path, query = page.url.rsplit("/", 1)[1].split("?")
+    session_id = int(path)
+    assert query == "body=female"
 
     # Landmarks flow from the browser's own pose estimation, and cues come back.
     page.wait_for_function(

@@ -67,6 +67,9 @@ class Result:
     advice: str = ""
     calibrated: bool = False
     measured: dict[str, float | None] = field(default_factory=dict)
+    #: The template body the calibration started from (``kinematics.BodyType``): neutral
+    #: when the person does not say, else the rendered body's own.
+    body_type: str = "neutral"
 
     def error(self, label: str) -> float | None:
         """Measured minus true, degrees; None when not measured."""
@@ -87,6 +90,24 @@ def _fill(result: Result, metrics: Any) -> None:
         result.measured[label] = getattr(metrics, attr).value
     result.measured["speed_deg_s"] = metrics.speed.value
     result.measured["side"] = None if metrics.drop_side is None else str(metrics.drop_side)  # type: ignore[assignment]
+
+
+#: How each measuring is done: with the neutral template body (the person did not say),
+#: and with the rendered body's own (the person said female or male).
+BODY_MODES = ("neutral", "stated")
+
+
+def body_type_of(body: str, mode: str = "stated") -> str:
+    """The ``kinematics.BodyType`` value to measure a rendered body with: its own sex
+    (named first in every body's name, ``plan.bodies``) when ``mode`` is ``stated``."""
+    if mode == "neutral":
+        return "neutral"
+    if mode != "stated":
+        raise ValueError(f"unknown body mode {mode!r}: use one of {BODY_MODES}")
+    for prefix, body_type in (("woman", "female"), ("man", "male")):
+        if body.startswith(prefix):
+            return body_type
+    raise ValueError(f"cannot tell the body type of {body!r}")
 
 
 def load_stills(root: Path) -> list[dict[str, Any]]:
@@ -116,14 +137,17 @@ def run_photos(root: Path, records: Sequence[dict[str, Any]]) -> list[Result]:
     return out
 
 
-def run_calibrated(root: Path, records: Sequence[dict[str, Any]]) -> list[Result]:
+def run_calibrated(
+    root: Path, records: Sequence[dict[str, Any]], modes: Sequence[str] = ("neutral",)
+) -> list[Result]:
     """Stills measured as in a session: calibrated on the same camera's flat still.
 
     Stills are estimated in static mode (they are separate renders, not a stream). When
     the flat still gives no person or no calibration, every still of that camera counts
-    as refused (the app would ask to move the camera), never as measured.
+    as refused (the app would ask to move the camera), never as measured. Each of
+    ``modes`` (:data:`BODY_MODES`) measures every still once, from one estimation.
     """
-    from twistcoach.kinematics import CalibrationError, calibrate
+    from twistcoach.kinematics import BodyType, CalibrationError, calibrate, template_body
     from twistcoach.pipeline import image_estimator_factory
     from twistcoach.sources import read_image
     from twistcoach.tracking import LOST_ADVICE, TwistTracker
@@ -139,47 +163,77 @@ def run_calibrated(root: Path, records: Sequence[dict[str, Any]]) -> list[Result
                 for rec in group
             }
             flat = [r for r in group if r["theta_cmd_deg"] == 0.0]
-            cal = None
-            advice = ""
-            if flat and skeletons[flat[0]["image"]] is not None:
-                try:
-                    cal = calibrate([skeletons[flat[0]["image"]]])  # type: ignore[list-item]
-                except CalibrationError as err:
-                    advice = str(err)
-            for rec in group:
-                r = Result(
-                    rec["image"],
-                    rec["body"],
-                    rec["camera"],
-                    rec["view"],
-                    "calibrated",
-                    rec["labels"],
-                )
-                skeleton = skeletons[rec["image"]]
-                r.detected = skeleton is not None
-                r.calibrated = cal is not None
-                if skeleton is not None and cal is not None:
-                    obs = TwistTracker(calibration=cal).update(0.0, skeleton)
-                    r.measurable = obs.view_measurable and obs.metrics is not None
-                    r.recognized_view = str(obs.view)
-                    r.advice = obs.view_advice
-                    _fill(r, obs.metrics)
-                else:
-                    # What the app says then: the calibration's reason, or that nobody is seen.
-                    r.advice = advice or LOST_ADVICE
-                out.append(r)
+            for mode in modes:
+                body_type = BodyType(body_type_of(group[0]["body"], mode))
+                cal = None
+                advice = ""
+                if flat and skeletons[flat[0]["image"]] is not None:
+                    try:
+                        cal = calibrate(
+                            [skeletons[flat[0]["image"]]],  # type: ignore[list-item]
+                            model=template_body(body_type),
+                        )
+                    except CalibrationError as err:
+                        advice = str(err)
+                for rec in group:
+                    r = Result(
+                        rec["image"],
+                        rec["body"],
+                        rec["camera"],
+                        rec["view"],
+                        "calibrated",
+                        rec["labels"],
+                        body_type=str(body_type),
+                    )
+                    skeleton = skeletons[rec["image"]]
+                    r.detected = skeleton is not None
+                    r.calibrated = cal is not None
+                    if skeleton is not None and cal is not None:
+                        obs = TwistTracker(calibration=cal).update(0.0, skeleton)
+                        r.measurable = obs.view_measurable and obs.metrics is not None
+                        r.recognized_view = str(obs.view)
+                        r.advice = obs.view_advice
+                        _fill(r, obs.metrics)
+                    else:
+                        # What the app says then: the calibration's reason, or nobody seen.
+                        r.advice = advice or LOST_ADVICE
+                    out.append(r)
     return out
 
 
-def run_video(video: Path, labels: dict[str, Any], name: str) -> list[Result]:
-    """A rendered clip through ``Analyzer.analyze_video`` (tracking mode, self-calibrating)."""
-    from twistcoach.pipeline import Analyzer
+def run_video(
+    video: Path, labels: dict[str, Any], name: str, modes: Sequence[str] = ("neutral",)
+) -> list[Result]:
+    """A rendered clip through ``Analyzer.analyze_video`` (tracking mode, self-calibrating).
 
-    with Analyzer(workers=1) as analyzer:
+    The first of ``modes`` (:data:`BODY_MODES`) is the analysis itself; each further one
+    tracks the same estimated frames again with its template body
+    (``pipeline.run_tracker``, what ``analyze_video`` does after estimating).
+    """
+    from twistcoach.kinematics import BodyType
+    from twistcoach.pipeline import Analyzer, Estimated, run_tracker
+    from twistcoach.tracking import TwistTracker
+
+    def tracker(mode: str) -> TwistTracker:
+        return TwistTracker(body=BodyType(body_type_of(labels["body"], mode)))
+
+    with Analyzer(workers=1, tracker_factory=lambda: tracker(modes[0])) as analyzer:
         analysis = analyzer.analyze_video(video)
+    runs = [(modes[0], analysis.frames)]
+    estimated = [Estimated(f.index, f.timestamp_s, f.skeleton) for f in analysis.frames]
+    runs += [(mode, run_tracker(estimated, tracker(mode))) for mode in modes[1:]]
+    out = []
+    for mode, results in runs:
+        out += _video_results(results, labels, name, body_type_of(labels["body"], mode))
+    return out
+
+
+def _video_results(
+    analysed: Sequence[Any], labels: dict[str, Any], name: str, body_type: str
+) -> list[Result]:
     frames = labels["frames"]
     out = []
-    for fr in analysis.frames:
+    for fr in analysed:
         if fr.index >= len(frames):
             break
         truth = frames[fr.index]
@@ -191,6 +245,7 @@ def run_video(video: Path, labels: dict[str, Any], name: str) -> list[Result]:
             labels["view"],
             "video",
             truth["labels"],
+            body_type=body_type,
         )
         r.detected = fr.skeleton is not None
         r.measurable = obs.view_measurable and obs.metrics is not None
@@ -292,8 +347,10 @@ UNDER_READ_BAND_DEG = 5.0
 
 
 def _session_key(r: Result) -> str:
-    """What shares one calibration: a clip (its name), or a (mode, body, camera) still group."""
-    return r.source.split("#")[0] if "#" in r.source else f"{r.mode}:{r.body}:{r.camera}"
+    """What shares one calibration: a clip (its name) or a (mode, body, camera) still group,
+    measured with one template body."""
+    group = r.source.split("#")[0] if "#" in r.source else f"{r.mode}:{r.body}:{r.camera}"
+    return f"{r.body_type}:{group}"
 
 
 def _neutral_readings(results: Sequence[Result]) -> dict[str, float]:

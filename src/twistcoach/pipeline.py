@@ -91,11 +91,19 @@ EstimatorFactory = Callable[[], PoseEstimator]
 ProgressCallback = Callable[[int], None]
 
 
-def default_tracker_factory() -> Tracker:
-    """A fresh :class:`twistcoach.tracking.TwistTracker` with its default settings."""
+def default_tracker_factory(body: str = "neutral") -> Tracker:
+    """A fresh :class:`twistcoach.tracking.TwistTracker` with its default settings, for a
+    person of body type ``body`` (``kinematics.BodyType``: neutral when not said).
+
+    Raises
+    ------
+    ValueError
+        For a body type that is not one of ``kinematics.BodyType``.
+    """
+    from twistcoach.kinematics import BodyType
     from twistcoach.tracking import TwistTracker
 
-    tracker: Tracker = TwistTracker()
+    tracker: Tracker = TwistTracker(body=BodyType(body))
     return tracker
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from twistcoach.kinematics import (
+    BodyType,
     Calibration,
     CalibrationError,
     Measurement,
@@ -30,6 +31,7 @@ from twistcoach.kinematics import (
     estimate_calibration,
     measure_details,
     still_in_place,
+    template_body,
     view_measurable,
 )
 from twistcoach.landmarks import Landmark, Skeleton
@@ -106,6 +108,9 @@ class TwistTracker:
     max_motion
         Largest landmark motion (fraction of body size) allowed within the calibration
         window.
+    body
+        The template body the calibration starts from (:func:`template_body`): the
+        person's own when they say, else neutral.
     """
 
     def __init__(
@@ -118,8 +123,11 @@ class TwistTracker:
         min_confidence: float = 0.5,
         hysteresis_s: float = 0.5,
         max_motion: float = 0.05,
+        body: BodyType = BodyType.NEUTRAL,
     ) -> None:
         self._calibration = calibration
+        self.body = BodyType(body)
+        self._template = template_body(self.body)
         self.filter_params = filter_params or FilterParams()
         self.calibration_window_s = calibration_window_s
         self.fallback_after_s = fallback_after_s
@@ -171,7 +179,9 @@ class TwistTracker:
             self._buffer.append(skeleton)
             if t - self._buffer[0].timestamp_s >= self.calibration_window_s and t >= self._next_try:
                 try:
-                    self._calibration = calibrate(self._buffer, max_motion=self.max_motion)
+                    self._calibration = calibrate(
+                        self._buffer, model=self._template, max_motion=self.max_motion
+                    )
                 except CalibrationError:
                     # A refused attempt costs tens of milliseconds: not on every frame.
                     self._next_try = t + CALIBRATION_RETRY_S
@@ -193,7 +203,7 @@ class TwistTracker:
                 and self.fallback_after_s is not None
                 and t - self._lying_since >= self.fallback_after_s
             ):
-                self._calibration = estimate_calibration(skeleton)
+                self._calibration = estimate_calibration(skeleton, model=self._template)
         else:
             self._lying_since = None
 
@@ -341,8 +351,10 @@ _SMOOTHED = ("knee_drop", "pelvis_roll", "shoulder_roll", "twist", "knee_flexion
 FAR_SIDE_MIN_DEG = 15.0
 #: Measured drops away from a diagonal camera from this (degrees) on are not given: they
 #: read short, the unsafe side (rendered stills from the recommended place: true drops of
-#: 42-44 degrees read 31-35, 7-13 short; a clip read 24 for a true 39).
-FAR_SIDE_MAX_DEG = 20.0
+#: 42-44 degrees read 31-35, 7-13 short; a clip read 24 for a true 39). Was 20: a man's
+#: session from the recommended place read 18.6 for a true 27.9 on the far side (with his
+#: own template body), 10 short, more than the coach's margin there.
+FAR_SIDE_MAX_DEG = 15.0
 
 
 def _far_side(

@@ -40,19 +40,30 @@ def run_analyze(
     annotate: bool,
     cap_deg: float,
     workers: int,
+    body: str = "neutral",
 ) -> int:
     """Analyse every input; return the exit status (see the module docs)."""
+    from functools import partial
+
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from twistcoach import report
+    from twistcoach.kinematics import BodyType
     from twistcoach.pipeline import Analyzer
     from twistcoach.sources import MediaError, VideoSource, is_image_path, read_image
+    from twistcoach.tracking import TwistTracker
 
     # soft_wrap: never break an error line (and the file name in it) at the terminal width.
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     if not 0.0 < cap_deg <= 90.0:
         err.print(f"[red]error:[/] --cap must be between 0 and 90 degrees, got {cap_deg:g}")
+        return 2
+    try:
+        body_type = BodyType(body.lower())
+    except ValueError:
+        choices = ", ".join(b.value for b in BodyType)
+        err.print(f"[red]error:[/] --body must be one of {choices}, got {body!r}")
         return 2
     if out.exists() and not out.is_dir():
         err.print(f"[red]error:[/] --out {out} exists and is not a folder")
@@ -89,7 +100,8 @@ def run_analyze(
         console=err,
         transient=False,
     )
-    with Analyzer(workers=workers) as analyzer, progress:
+    tracker_factory = partial(TwistTracker, body=body_type)
+    with Analyzer(workers=workers, tracker_factory=tracker_factory) as analyzer, progress:
         if any_video:
             analyzer.prestart()
         for path in inputs:
@@ -114,6 +126,7 @@ def run_analyze(
 
                     video = analyzer.analyze_video(path, advance)
                     summary = report.video_summary(video, cap_deg, thresholds)
+                    summary["body_type"] = str(body_type)
                     folder.mkdir(parents=True, exist_ok=True)
                     report.write_metrics_csv(
                         folder / "metrics.csv", video.frames, cap_deg, thresholds
@@ -197,10 +210,28 @@ def register(app: typer.Typer) -> None:
                 help="Processes estimating a video at once (the numbers do not depend on it).",
             ),
         ] = 2,
+        body: Annotated[
+            str,
+            typer.Option(
+                "--body",
+                help=(
+                    "The person's body type for the camera's body model: female, male or "
+                    "neutral. Women's thighs are shorter against the trunk than men's, which "
+                    "one camera cannot see; saying it measures large drops in videos better "
+                    "(single photos use the neutral model)."
+                ),
+            ),
+        ] = "neutral",
     ) -> None:
         """Measure spinal twists in photos and videos: summaries, CSV, HTML report."""
         code = run_analyze(
-            inputs, out, as_json=as_json, annotate=annotate, cap_deg=cap, workers=workers
+            inputs,
+            out,
+            as_json=as_json,
+            annotate=annotate,
+            cap_deg=cap,
+            workers=workers,
+            body=body,
         )
         if code:
             raise typer.Exit(code)

@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from twistcoach.coaching import Coach, CoachPlan, Output
     from twistcoach.intake import Intake
+    from twistcoach.kinematics import BodyType
     from twistcoach.landmarks import Skeleton
     from twistcoach.metrics import Observation
     from twistcoach.poses.schema import PoseLibrary
@@ -316,12 +317,14 @@ def run_coach(
     snapshot: Path | None,
     snapshot_at: float | None,
     write: Callable[[str], None] = print,
+    body: str = "neutral",
 ) -> int:
     """Run one coaching session; return the exit status (see the module docs)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from twistcoach.estimator import EstimatorError
     from twistcoach.intake import IntakeError
+    from twistcoach.kinematics import BodyType
     from twistcoach.poses.loader import LibraryError, load_library
     from twistcoach.screening import ScreeningError, screen
     from twistcoach.sources import MediaError
@@ -329,6 +332,11 @@ def run_coach(
 
     if camera is not None and video is not None:
         raise CoachCommandError("give either --camera N or --video FILE, not both")
+    try:
+        body_type = BodyType(body.lower())
+    except ValueError:
+        choices = ", ".join(b.value for b in BodyType)
+        raise CoachCommandError(f"--body must be one of {choices}, got {body!r}") from None
     if (intake_file is None) == (person is None):
         raise CoachCommandError("give exactly one of --intake FILE or --person NAME")
     if name is not None and intake_file is None:
@@ -370,6 +378,7 @@ def run_coach(
             snapshot=snapshot,
             snapshot_at=snapshot_at,
             write=write,
+            body=body_type,
         )
     except (IntakeError, ScreeningError, LibraryError, MediaError, EstimatorError) as exc:
         raise CoachCommandError(str(exc)) from None
@@ -401,6 +410,7 @@ def _session(
     snapshot: Path | None,
     snapshot_at: float | None,
     write: Callable[[str], None],
+    body: BodyType,
 ) -> int:
     from twistcoach.coaching import Coach, load_coaching_rules
     from twistcoach.estimator import make_mediapipe_estimator
@@ -445,7 +455,7 @@ def _session(
     t = 0.0
     try:
         with source, make_mediapipe_estimator(static_image_mode=False) as estimator:
-            tracker = TwistTracker()
+            tracker = TwistTracker(body=body)
             for frame in source.frames():
                 t = frame.timestamp_s
                 while pending and pending[0].t <= t and not coach.finished:
@@ -604,6 +614,17 @@ def register(app: typer.Typer) -> None:
                 "--snapshot-at", min=0.0, help="Video time of the snapshot (default: end)."
             ),
         ] = None,
+        body: Annotated[
+            str,
+            typer.Option(
+                "--body",
+                help=(
+                    "Your body type for the camera's body model: female, male or neutral. "
+                    "Women's thighs are shorter against the trunk than men's, which one "
+                    "camera cannot see; saying it measures large drops better."
+                ),
+            ),
+        ] = "neutral",
     ) -> None:
         """Coach a twist from a camera or a video: cues, voice, pain keys, the session stored."""
         try:
@@ -621,6 +642,7 @@ def register(app: typer.Typer) -> None:
                 snapshot=snapshot,
                 snapshot_at=snapshot_at,
                 write=lambda line: print(line, flush=True),
+                body=body,
             )
         except CoachCommandError as exc:
             _fail(str(exc), exc.code)

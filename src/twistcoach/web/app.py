@@ -121,7 +121,7 @@ def _wants_json(request: Request) -> bool:
 
 
 def create_app(
-    settings: WebSettings, tracker_factory: Callable[[], Tracker] | None = None
+    settings: WebSettings, tracker_factory: Callable[[str], Tracker] | None = None
 ) -> FastAPI:
     """Build the twistcoach web app.
 
@@ -132,8 +132,9 @@ def create_app(
         does it; see :func:`twistcoach.storage.db.init_db`).
 
     tracker_factory
-        Makes the per-session tracker (landmarks -> observations); default: the pure
-        core's ``TwistTracker`` (:func:`twistcoach.pipeline.default_tracker_factory`).
+        Makes the per-session tracker (landmarks -> observations) for the body type the
+        student chose (``kinematics.BodyType`` value); default: the pure core's
+        ``TwistTracker`` (:func:`twistcoach.pipeline.default_tracker_factory`).
 
     Returns
     -------

@@ -36,7 +36,8 @@ class AppContext:
     signer: SessionSigner
     signin_limiter: RateLimiter
     templates: Jinja2Templates
-    tracker_factory: Callable[[], Tracker]
+    #: Makes a session's tracker for a body type (``kinematics.BodyType`` value).
+    tracker_factory: Callable[[str], Tracker]
 
     @staticmethod
     def monotonic_s() -> float:

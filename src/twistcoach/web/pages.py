@@ -337,17 +337,33 @@ def practice_start(
     variant: Annotated[str, Form(max_length=100)],
     start_pain: Annotated[int, Form(ge=0, le=10)],
     csrf_token: Token = "",
+    body: Annotated[str, Form(max_length=20)] = "neutral",
 ) -> Response:
     """Open a session for an allowed variant and go to the live page."""
     who = need_csrf(request, csrf_token)
+    body_type = _body_type(body)
     session_id = services.start_practice(ctx_of(request), who[0], variant, start_pain)
-    return RedirectResponse(f"/practice/{session_id}", status_code=303)
+    return RedirectResponse(f"/practice/{session_id}?body={body_type}", status_code=303)
+
+
+def _body_type(body: str) -> str:
+    """The ``kinematics.BodyType`` value of a form or query field (400 when unknown)."""
+    from twistcoach.kinematics import BodyType
+
+    try:
+        return BodyType(body).value
+    except ValueError:
+        raise HTTPException(
+            400, f"unknown body type {body!r}: use neutral, female or male"
+        ) from None
 
 
 @router.get("/practice/{session_id}")
-def practice_page(request: Request, session_id: int) -> Response:
-    """The live coach page (camera, skeleton, gauge, cues, pain buttons)."""
+def practice_page(request: Request, session_id: int, body: str = "neutral") -> Response:
+    """The live coach page (camera, skeleton, gauge, cues, pain buttons); ``body`` is the
+    body type the camera's body model uses (chosen on the start page)."""
     who = need(request)
+    body_type = _body_type(body)
     detail = services.visible_session(ctx_of(request), who[0], session_id)
     if who[0].role != Role.STUDENT:
         raise HTTPException(403, "only the student practises their own session")
@@ -358,6 +374,7 @@ def practice_page(request: Request, session_id: int) -> Response:
         who,
         session=detail.session,
         variant_name=names.get(detail.session.variant_id, detail.session.variant_id),
+        body=body_type,
     )
 
 

@@ -317,9 +317,15 @@ async def practice_socket(websocket: WebSocket, session_id: int) -> None:
     except (PlanRefusedError, KeyError, ValueError) as exc:
         await _refuse(websocket, str(exc))
         return
+    body = websocket.query_params.get("body", "neutral")
+    try:
+        tracker = ctx.tracker_factory(body)
+    except ValueError:
+        await _refuse(websocket, f"unknown body type {body!r}: use neutral, female or male")
+        return
     run = PracticeRun(
         coach=Coach(coach_plan, load_coaching_rules(), start_pain=session.start_pain),
-        tracker=ctx.tracker_factory(),
+        tracker=tracker,
         recorder=SessionRecorder(ctx.repo, session),
         min_interval_s=1.0 / ctx.settings.max_landmark_rate_hz * 0.9,
         actor_id=account.id,

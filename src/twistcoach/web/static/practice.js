@@ -137,7 +137,10 @@
 
   function connect() {
     const proto = location.protocol === "https:" ? "wss://" : "ws://";
-    ws = new WebSocket(proto + location.host + "/ws/practice/" + encodeURIComponent(sessionId));
+    const body = encodeURIComponent(root.dataset.body || "neutral");
+    ws = new WebSocket(
+      proto + location.host + "/ws/practice/" + encodeURIComponent(sessionId) + "?body=" + body
+    );
     ws.onopen = () => setStatus("Connected. Lie on your back, knees bent, feet flat.");
     ws.onmessage = ev => {
       let msg;
