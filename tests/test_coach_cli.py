@@ -261,6 +261,7 @@ def test_headless_replay_of_the_shared_video_with_a_pain_script(
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     assert all({"t", "type", "id", "text"} <= set(line) for line in lines)
     assert lines[0]["id"] == "session_started" and lines[0]["variant"] == "supine_twist_supported"
+    assert lines[0]["body_model"] == "neutral"  # no --body: the neutral body model
     # The shared clip is filmed from the side: the coach says it cannot measure from there.
     camera = [x for x in lines if x["id"] == "camera_advice"]
     assert camera and "side view" in camera[0]["text"]

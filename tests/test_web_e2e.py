@@ -252,6 +252,7 @@ def test_practice_session_is_coached_and_stored(server: Server, practised: Pract
     assert {"cue", "event", "pain"} <= types
     ids = [e.event_id for e in detail.events]
     assert ids[0] == "session_started" and "session_stopped" in ids
+    assert detail.events[0].data["body_model"] == "female"  # chosen on the start page
     stop_cue = next(
         e
         for e in detail.events

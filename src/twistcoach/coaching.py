@@ -568,6 +568,9 @@ class Coach:
     start_pain
         Pain (0-10) when the session starts, e.g. the intake's ``pain_now``; when None the
         first pain report becomes the baseline.
+    body_model
+        The template body the measuring uses (``kinematics.BodyType`` value), recorded in
+        the ``session_started`` event so a session's numbers can be read knowing it.
 
     Notes
     -----
@@ -577,11 +580,17 @@ class Coach:
     """
 
     def __init__(
-        self, plan: CoachPlan, rules: CoachingRules, *, start_pain: int | None = None
+        self,
+        plan: CoachPlan,
+        rules: CoachingRules,
+        *,
+        start_pain: int | None = None,
+        body_model: str = "neutral",
     ) -> None:
         if start_pain is not None and not 0 <= start_pain <= 10:
             raise ValueError(f"start_pain must be 0-10, got {start_pain}")
         self.plan = plan
+        self.body_model = body_model
         self.rules = rules
         self._th = rules.thresholds
         self.state = CoachState.WAITING_FOR_PERSON
@@ -825,6 +834,7 @@ class Coach:
                         "cap_deg": self.plan.cap_deg,
                         "hold_s": self.plan.hold_s,
                         "sides": ",".join(s.value for s in self.plan.sides),
+                        "body_model": self.body_model,
                     },
                 )
             )

@@ -447,7 +447,7 @@ def _session(
             start_pain=start_pain,
             plan_id=plan_id,
         )
-    coach = Coach(coach_plan, load_coaching_rules(), start_pain=start_pain)
+    coach = Coach(coach_plan, load_coaching_rules(), start_pain=start_pain, body_model=str(body))
     sinks = _Sinks(headless, speaker, recorder, write)
     pending = list(items)
     last_image: NDArray[np.uint8] | None = None

@@ -324,7 +324,12 @@ async def practice_socket(websocket: WebSocket, session_id: int) -> None:
         await _refuse(websocket, f"unknown body type {body!r}: use neutral, female or male")
         return
     run = PracticeRun(
-        coach=Coach(coach_plan, load_coaching_rules(), start_pain=session.start_pain),
+        coach=Coach(
+            coach_plan,
+            load_coaching_rules(),
+            start_pain=session.start_pain,
+            body_model=body,  # valid: the tracker factory took it
+        ),
         tracker=tracker,
         recorder=SessionRecorder(ctx.repo, session),
         min_interval_s=1.0 / ctx.settings.max_landmark_rate_hz * 0.9,
