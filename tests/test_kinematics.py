@@ -13,6 +13,7 @@ import pytest
 from synthetic import VIEWS, PinholeCamera, labels, photograph, supine_twist_3d
 from twistcoach.kinematics import (
     BodyModel,
+    BodyType,
     Calibration,
     CalibrationError,
     Camera,
@@ -518,3 +519,17 @@ def test_a_streams_previous_drop_places_the_body_in_one_pass() -> None:
     # Placed as if flat, the same frame reads differently: the hint is used.
     flat = measure_details(seen, cal, drop_hint_deg=0.0)
     assert flat.metrics.knee_drop.value != hinted.metrics.knee_drop.value
+
+
+def test_body_types_parse_and_name_their_template_thigh() -> None:
+    assert BodyType.parse(" Female ") is BodyType.FEMALE
+    assert BodyType.parse("male") is BodyType.MALE
+    with pytest.raises(ValueError, match="must be one of neutral, female, male, got 'tall'"):
+        BodyType.parse("tall")
+    from twistcoach.kinematics import TEMPLATE_THIGH_M, template_body
+
+    assert template_body().thigh_length == TEMPLATE_THIGH_M[BodyType.NEUTRAL] == 0.43
+    assert template_body(BodyType.FEMALE).thigh_length == 0.36
+    # Only the thigh differs between the templates (the rest is fitted per person).
+    female, male = template_body(BodyType.FEMALE), template_body(BodyType.MALE)
+    assert female.torso_length == male.torso_length and female.shank_length == male.shank_length

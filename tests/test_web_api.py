@@ -922,7 +922,9 @@ def test_ws_refuses_strangers_and_cross_site(world: World) -> None:
     with a.websocket_connect("/ws/practice/424242") as ws:
         assert "no session" in ws.receive_json()["message"]
     with a.websocket_connect(f"/ws/practice/{sid}?body=tall") as ws:
-        assert ws.receive_json()["message"].startswith("unknown body type 'tall'")
+        assert ws.receive_json()["message"] == (
+            "unknown body type: must be one of neutral, female, male, got 'tall'"
+        )
     # The refused attempts changed nothing; the page leaving mid-session keeps the record.
     with a.websocket_connect(f"/ws/practice/{sid}") as ws:
         ws.send_text(json.dumps(frame(0.0)))

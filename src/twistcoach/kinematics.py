@@ -374,6 +374,21 @@ class BodyType(StrEnum):
     FEMALE = "female"
     MALE = "male"
 
+    @classmethod
+    def parse(cls, text: str) -> BodyType:
+        """The body type ``text`` names (any case).
+
+        Raises
+        ------
+        ValueError
+            Naming the choices, for any other text.
+        """
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            choices = ", ".join(b.value for b in cls)
+            raise ValueError(f"must be one of {choices}, got {text!r}") from None
+
 
 #: Template thigh length by body type, metres against the template's 0.50 m torso (hip to
 #: shoulder landmarks). One knees-up view cannot tell a shorter thigh from a camera turned

@@ -103,7 +103,7 @@ def default_tracker_factory(body: str = "neutral") -> Tracker:
     from twistcoach.kinematics import BodyType
     from twistcoach.tracking import TwistTracker
 
-    tracker: Tracker = TwistTracker(body=BodyType(body))
+    tracker: Tracker = TwistTracker(body=BodyType.parse(body))
     return tracker
 
 

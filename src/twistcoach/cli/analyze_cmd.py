@@ -60,10 +60,9 @@ def run_analyze(
         err.print(f"[red]error:[/] --cap must be between 0 and 90 degrees, got {cap_deg:g}")
         return 2
     try:
-        body_type = BodyType(body.lower())
-    except ValueError:
-        choices = ", ".join(b.value for b in BodyType)
-        err.print(f"[red]error:[/] --body must be one of {choices}, got {body!r}")
+        body_type = BodyType.parse(body)
+    except ValueError as e:
+        err.print(f"[red]error:[/] --body {e}")
         return 2
     if out.exists() and not out.is_dir():
         err.print(f"[red]error:[/] --out {out} exists and is not a folder")

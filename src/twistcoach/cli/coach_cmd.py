@@ -333,10 +333,9 @@ def run_coach(
     if camera is not None and video is not None:
         raise CoachCommandError("give either --camera N or --video FILE, not both")
     try:
-        body_type = BodyType(body.lower())
-    except ValueError:
-        choices = ", ".join(b.value for b in BodyType)
-        raise CoachCommandError(f"--body must be one of {choices}, got {body!r}") from None
+        body_type = BodyType.parse(body)
+    except ValueError as e:
+        raise CoachCommandError(f"--body {e}") from None
     if (intake_file is None) == (person is None):
         raise CoachCommandError("give exactly one of --intake FILE or --person NAME")
     if name is not None and intake_file is None:

@@ -351,11 +351,9 @@ def _body_type(body: str) -> str:
     from twistcoach.kinematics import BodyType
 
     try:
-        return BodyType(body).value
-    except ValueError:
-        raise HTTPException(
-            400, f"unknown body type {body!r}: use neutral, female or male"
-        ) from None
+        return BodyType.parse(body).value
+    except ValueError as e:
+        raise HTTPException(400, f"unknown body type: {e}") from None
 
 
 @router.get("/practice/{session_id}")

@@ -320,15 +320,15 @@ async def practice_socket(websocket: WebSocket, session_id: int) -> None:
     body = websocket.query_params.get("body", "neutral")
     try:
         tracker = ctx.tracker_factory(body)
-    except ValueError:
-        await _refuse(websocket, f"unknown body type {body!r}: use neutral, female or male")
+    except ValueError as e:
+        await _refuse(websocket, f"unknown body type: {e}")
         return
     run = PracticeRun(
         coach=Coach(
             coach_plan,
             load_coaching_rules(),
             start_pain=session.start_pain,
-            body_model=body,  # valid: the tracker factory took it
+            body_model=body.strip().lower(),  # valid: the tracker factory took it
         ),
         tracker=tracker,
         recorder=SessionRecorder(ctx.repo, session),
