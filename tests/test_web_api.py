@@ -784,27 +784,12 @@ def test_practice_start_form_and_forbidden_variant(world: World) -> None:
     assert 'data-body="neutral"' in live
     # The body model for the camera, chosen on the start page, goes to the live page.
     assert '<option value="female">Female</option>' in page
-    r = c.post(
-        "/practice",
-        data={
-            "csrf_token": csrf,
-            "variant": "supine_twist_partial",
-            "start_pain": "3",
-            "body": "female",
-        },
-    )
+    form = {"csrf_token": csrf, "variant": "supine_twist_partial", "start_pain": "3"}
+    r = c.post("/practice", data={**form, "body": "female"})
     assert r.status_code == 303 and r.headers["location"].endswith("?body=female")
     assert 'data-body="female"' in c.get(r.headers["location"]).text
     assert c.get(f"/practice/{sid}?body=tall").status_code == 400
-    r = c.post(
-        "/practice",
-        data={
-            "csrf_token": csrf,
-            "variant": "supine_twist_partial",
-            "start_pain": "3",
-            "body": "x",
-        },
-    )
+    r = c.post("/practice", data={**form, "body": "x"})
     assert r.status_code == 400 and "unknown body type" in r.text
     r = c.post(
         "/practice", data={"csrf_token": csrf, "variant": "seated_twist_easy", "start_pain": "3"}
