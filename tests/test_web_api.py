@@ -458,6 +458,7 @@ def test_mediapipe_assets_are_served_locally(world: World) -> None:
     r = c.get("/mp/pose.js")
     assert r.status_code == 200 and "locateFile" in r.text
     assert c.get("/mp/pose_solution_simd_wasm_bin.wasm").status_code == 200
+    assert c.get("/static/practice_start.js").status_code == 200
     assert c.get("/static/practice.js").status_code == 200
 
 

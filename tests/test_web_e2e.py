@@ -198,6 +198,8 @@ def practised(
     path, query = page.url.rsplit("/", 1)[1].split("?")
     session_id = int(path)
     assert query == "body=female"
+    # Remembered on this device for the next session (never sent anywhere by itself).
+    assert page.evaluate("localStorage.getItem('twistcoach.bodyModel')") == "female"
 
     # Landmarks flow from the browser's own pose estimation, and cues come back.
     page.wait_for_function(
