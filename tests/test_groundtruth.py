@@ -4,7 +4,7 @@ pipeline: MediaPipe estimator, calibration, tracker, kinematics and recognition.
 The set was made by ``bench/groundtruth`` (``python -m groundtruth.generate ci``); its labels
 come from the rendered bodies' 3D keypoints with ``twistcoach.kinematics.body_angles_3d``.
 No torch is needed here. Every still and the clip are measured twice, with the person's own
-template body (``kinematics.BodyType``: they said female or male) and with the neutral one.
+template body (``metrics.BodyType``: they said female or male) and with the neutral one.
 Thresholds are the issue's targets where the kinematics meet them (every target, with the
 body type given); where they do not (the neutral template's worst case), the measured value
 plus a small margin is held (so accuracy cannot silently get worse) and

@@ -13,7 +13,6 @@ import pytest
 from synthetic import VIEWS, PinholeCamera, labels, photograph, supine_twist_3d
 from twistcoach.kinematics import (
     BodyModel,
-    BodyType,
     Calibration,
     CalibrationError,
     Camera,
@@ -28,7 +27,7 @@ from twistcoach.kinematics import (
     view_measurable,
 )
 from twistcoach.landmarks import Landmark, Skeleton
-from twistcoach.metrics import Side, View
+from twistcoach.metrics import BodyType, Side, View
 
 L = Landmark
 UP = np.array([0.0, 0.0, 1.0])

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from synthetic import VIEWS, PinholeCamera, labels, photograph, supine_twist_3d
-from twistcoach.kinematics import TEMPLATE_THIGH_M, BodyType, calibrate
+from twistcoach.kinematics import TEMPLATE_THIGH_M, calibrate
 from twistcoach.landmarks import Skeleton
-from twistcoach.metrics import Observation, PoseFamily, Side, View
+from twistcoach.metrics import BodyType, Observation, PoseFamily, Side, View
 from twistcoach.tracking import LOST_ADVICE, FilterParams, TwistTracker
 
 FPS = 30.0

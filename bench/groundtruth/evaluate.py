@@ -67,7 +67,7 @@ class Result:
     advice: str = ""
     calibrated: bool = False
     measured: dict[str, float | None] = field(default_factory=dict)
-    #: The template body the calibration started from (``kinematics.BodyType``): neutral
+    #: The template body the calibration started from (``metrics.BodyType``): neutral
     #: when the person does not say, else the rendered body's own.
     body_type: str = "neutral"
 
@@ -98,7 +98,7 @@ BODY_MODES = ("neutral", "stated")
 
 
 def body_type_of(body: str, mode: str = "stated") -> str:
-    """The ``kinematics.BodyType`` value to measure a rendered body with: its own sex
+    """The ``metrics.BodyType`` value to measure a rendered body with: its own sex
     (named first in every body's name, ``plan.bodies``) when ``mode`` is ``stated``."""
     if mode == "neutral":
         return "neutral"
@@ -147,7 +147,8 @@ def run_calibrated(
     as refused (the app would ask to move the camera), never as measured. Each of
     ``modes`` (:data:`BODY_MODES`) measures every still once, from one estimation.
     """
-    from twistcoach.kinematics import BodyType, CalibrationError, calibrate, template_body
+    from twistcoach.kinematics import CalibrationError, calibrate, template_body
+    from twistcoach.metrics import BodyType
     from twistcoach.pipeline import image_estimator_factory
     from twistcoach.sources import read_image
     from twistcoach.tracking import LOST_ADVICE, TwistTracker
@@ -210,7 +211,7 @@ def run_video(
     tracks the same estimated frames again with its template body
     (``pipeline.run_tracker``, what ``analyze_video`` does after estimating).
     """
-    from twistcoach.kinematics import BodyType
+    from twistcoach.metrics import BodyType
     from twistcoach.pipeline import Analyzer, Estimated, run_tracker
     from twistcoach.tracking import TwistTracker
 

@@ -569,7 +569,7 @@ class Coach:
         Pain (0-10) when the session starts, e.g. the intake's ``pain_now``; when None the
         first pain report becomes the baseline.
     body_model
-        The template body the measuring uses (``kinematics.BodyType`` value), recorded in
+        The template body the measuring uses (``metrics.BodyType`` value), recorded in
         the ``session_started`` event so a session's numbers can be read knowing it.
 
     Notes

@@ -50,13 +50,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
 
 from twistcoach.landmarks import Landmark, Skeleton
-from twistcoach.metrics import Measure, Side, TwistMetrics, View
+from twistcoach.metrics import BodyType, Measure, Side, TwistMetrics, View
 
 FloatArray = NDArray[np.float64]
 
@@ -365,29 +364,6 @@ class BodyModel:
             ],
             axis=-2,
         )
-
-
-class BodyType(StrEnum):
-    """Which template body the calibration starts from (the person may say; optional)."""
-
-    NEUTRAL = "neutral"
-    FEMALE = "female"
-    MALE = "male"
-
-    @classmethod
-    def parse(cls, text: str) -> BodyType:
-        """The body type ``text`` names (any case).
-
-        Raises
-        ------
-        ValueError
-            Naming the choices, for any other text.
-        """
-        try:
-            return cls(text.strip().lower())
-        except ValueError:
-            choices = ", ".join(b.value for b in cls)
-            raise ValueError(f"must be one of {choices}, got {text!r}") from None
 
 
 #: Template thigh length by body type, metres against the template's 0.50 m torso (hip to

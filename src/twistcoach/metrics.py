@@ -41,6 +41,30 @@ class View(StrEnum):
     UNKNOWN = "unknown"
 
 
+class BodyType(StrEnum):
+    """Which template body the camera's calibration starts from
+    (``kinematics.TEMPLATE_THIGH_M``): the person may say (optional); neutral when not."""
+
+    NEUTRAL = "neutral"
+    FEMALE = "female"
+    MALE = "male"
+
+    @classmethod
+    def parse(cls, text: str) -> BodyType:
+        """The body type ``text`` names (any case).
+
+        Raises
+        ------
+        ValueError
+            Naming the choices, for any other text.
+        """
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            choices = ", ".join(b.value for b in cls)
+            raise ValueError(f"must be one of {choices}, got {text!r}") from None
+
+
 class PoseFamily(StrEnum):
     """What the person's body is doing, coarsely."""
 

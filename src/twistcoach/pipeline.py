@@ -93,14 +93,14 @@ ProgressCallback = Callable[[int], None]
 
 def default_tracker_factory(body: str = "neutral") -> Tracker:
     """A fresh :class:`twistcoach.tracking.TwistTracker` with its default settings, for a
-    person of body type ``body`` (``kinematics.BodyType``: neutral when not said).
+    person of body type ``body`` (``metrics.BodyType``: neutral when not said).
 
     Raises
     ------
     ValueError
-        For a body type that is not one of ``kinematics.BodyType``.
+        For a body type that is not one of ``metrics.BodyType``.
     """
-    from twistcoach.kinematics import BodyType
+    from twistcoach.metrics import BodyType
     from twistcoach.tracking import TwistTracker
 
     tracker: Tracker = TwistTracker(body=BodyType.parse(body))

@@ -23,7 +23,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from twistcoach.kinematics import (
-    BodyType,
     Calibration,
     CalibrationError,
     Measurement,
@@ -35,7 +34,15 @@ from twistcoach.kinematics import (
     view_measurable,
 )
 from twistcoach.landmarks import Landmark, Skeleton
-from twistcoach.metrics import Measure, Observation, PoseFamily, Side, TwistMetrics, View
+from twistcoach.metrics import (
+    BodyType,
+    Measure,
+    Observation,
+    PoseFamily,
+    Side,
+    TwistMetrics,
+    View,
+)
 from twistcoach.recognition import FAR_SIDE_ADVICE, VIEW_ADVICE, recognize
 from twistcoach.smoothing import OneEuroFilter
 

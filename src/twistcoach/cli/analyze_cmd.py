@@ -49,7 +49,7 @@ def run_analyze(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from twistcoach import report
-    from twistcoach.kinematics import BodyType
+    from twistcoach.metrics import BodyType
     from twistcoach.pipeline import Analyzer
     from twistcoach.sources import MediaError, VideoSource, is_image_path, read_image
     from twistcoach.tracking import TwistTracker

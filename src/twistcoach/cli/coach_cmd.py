@@ -28,9 +28,8 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from twistcoach.coaching import Coach, CoachPlan, Output
     from twistcoach.intake import Intake
-    from twistcoach.kinematics import BodyType
     from twistcoach.landmarks import Skeleton
-    from twistcoach.metrics import Observation
+    from twistcoach.metrics import BodyType, Observation
     from twistcoach.poses.schema import PoseLibrary
     from twistcoach.screening import ReadinessPlan
     from twistcoach.speech import Speaker
@@ -324,7 +323,7 @@ def run_coach(
 
     from twistcoach.estimator import EstimatorError
     from twistcoach.intake import IntakeError
-    from twistcoach.kinematics import BodyType
+    from twistcoach.metrics import BodyType
     from twistcoach.poses.loader import LibraryError, load_library
     from twistcoach.screening import ScreeningError, screen
     from twistcoach.sources import MediaError

@@ -133,7 +133,7 @@ def create_app(
 
     tracker_factory
         Makes the per-session tracker (landmarks -> observations) for the body type the
-        student chose (``kinematics.BodyType`` value); default: the pure core's
+        student chose (``metrics.BodyType`` value); default: the pure core's
         ``TwistTracker`` (:func:`twistcoach.pipeline.default_tracker_factory`).
 
     Returns

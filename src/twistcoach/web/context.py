@@ -36,7 +36,7 @@ class AppContext:
     signer: SessionSigner
     signin_limiter: RateLimiter
     templates: Jinja2Templates
-    #: Makes a session's tracker for a body type (``kinematics.BodyType`` value).
+    #: Makes a session's tracker for a body type (``metrics.BodyType`` value).
     tracker_factory: Callable[[str], Tracker]
 
     @staticmethod

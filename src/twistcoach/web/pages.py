@@ -347,8 +347,8 @@ def practice_start(
 
 
 def _body_type(body: str) -> str:
-    """The ``kinematics.BodyType`` value of a form or query field (400 when unknown)."""
-    from twistcoach.kinematics import BodyType
+    """The ``metrics.BodyType`` value of a form or query field (400 when unknown)."""
+    from twistcoach.metrics import BodyType
 
     try:
         return BodyType.parse(body).value
