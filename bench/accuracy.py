@@ -449,6 +449,10 @@ def _peaks(rs: Sequence[Result], label: str) -> str:
     return f"{true:.0f} / " + (f"{max(measured):.0f}" if measured else "-")
 
 
+def _verdict_table(header: Sequence[str], verdict: Sequence[tuple[str, str, bool]]) -> str:
+    return _table(header, [[c, m, "yes" if ok else "**no**"] for c, m, ok in verdict])
+
+
 def _clip_rows(clips: dict[str, list[Result]]) -> list[list[str]]:
     rows = []
     for name, rs in clips.items():
@@ -540,16 +544,13 @@ def _report(
             "",
             "**Body type given** (each body measured with its own template):",
             "",
-            _table(
-                header,
-                [[c, m, "yes" if ok else "**no**"] for c, m, ok in _verdict(stated_session)],
-            ),
+            _verdict_table(header, _verdict(stated_session)),
             "",
             "**No body type given** (the neutral template; every table below the targets):",
             "",
         ]
     verdict = [*_verdict(session_results), coach_row]
-    lines.append(_table(header, [[c, m, "yes" if ok else "**no**"] for c, m, ok in verdict]))
+    lines.append(_verdict_table(header, verdict))
     lines += ["", *under_lines]
     lines += ["## Stills", ""]
     lines += _still_sections(calibrated, "Calibrated (session use)")

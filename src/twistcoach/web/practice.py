@@ -43,6 +43,7 @@ from twistcoach.coaching import (
     load_coaching_rules,
 )
 from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
+from twistcoach.metrics import BodyType
 from twistcoach.pipeline import Tracker
 from twistcoach.storage.models import Role, SessionStatus
 from twistcoach.storage.recorder import SessionRecorder
@@ -317,9 +318,8 @@ async def practice_socket(websocket: WebSocket, session_id: int) -> None:
     except (PlanRefusedError, KeyError, ValueError) as exc:
         await _refuse(websocket, str(exc))
         return
-    body = websocket.query_params.get("body", "neutral")
     try:
-        tracker = ctx.tracker_factory(body)
+        body = BodyType.parse(websocket.query_params.get("body", "neutral"))
     except ValueError as e:
         await _refuse(websocket, f"unknown body type: {e}")
         return
@@ -328,9 +328,9 @@ async def practice_socket(websocket: WebSocket, session_id: int) -> None:
             coach_plan,
             load_coaching_rules(),
             start_pain=session.start_pain,
-            body_model=body.strip().lower(),  # valid: the tracker factory took it
+            body_model=body.value,
         ),
-        tracker=tracker,
+        tracker=ctx.tracker_factory(body.value),
         recorder=SessionRecorder(ctx.repo, session),
         min_interval_s=1.0 / ctx.settings.max_landmark_rate_hz * 0.9,
         actor_id=account.id,
