@@ -8,20 +8,26 @@ it (the web dashboard) or the person reads it (``twistcoach progress``). The rul
 order they are tried (first match wins, so safety comes first):
 
 1. ``PROG-START``: no sessions of this variant yet -> the plan's cap.
-2. ``PROG-SHARP``: the last session stopped for sharp pain -> pause twists, lower the cap.
+2. ``PROG-SHARP``: a session since the last staff review stopped for sharp pain -> pause
+   twists, lower the cap (the whole history counts, not only the last session).
 3. ``PROG-REVIEW``: pain rose (or a pain stop) in ``review_pain_sessions`` of the last
-   ``review_window`` sessions -> see a healthcare professional, lower the cap.
+   ``review_window`` sessions since the last review -> see a healthcare professional,
+   lower the cap.
 4. ``PROG-PAIN``: pain rose in the last session -> lower the cap one step.
-5. ``PROG-OVER``: the last session spent time over the cap -> keep it.
-6. ``PROG-RAISE``: ``good_sessions_to_raise`` good sessions in a row at the current cap
+5. ``PROG-HELD``: a safety flag waits for a review -> keep the cap (never raise, never
+   unlock).
+6. ``PROG-OVER``: the last session spent time over the cap -> keep it.
+7. ``PROG-RAISE``: ``good_sessions_to_raise`` good sessions in a row at the current cap
    (completed, within the cap, pain recorded and not risen) -> raise one step, never past the
    ceiling: the plan's cap for the variant and every counting clearance's limit for it.
-7. At the ceiling: ``PROG-UNLOCK`` the next harder variant when the plan allows it, but for
+8. At the ceiling: ``PROG-UNLOCK`` the next harder variant when the plan allows it, but for
    someone with a back condition only when a recorded clearance names it
    (``PROG-CLEARANCE`` otherwise); else ``PROG-CEILING``.
-8. ``PROG-KEEP``: otherwise keep the cap.
+9. ``PROG-KEEP``: otherwise keep the cap.
 
-Angles are knee-drop caps in degrees (magnitude, either side; see DESIGN.md).
+Angles are knee-drop caps in degrees (magnitude, either side; see DESIGN.md). The caps
+actually used come from :func:`twistcoach.planning.decide`, which calls this function with
+its cap folded over the whole history (``current_cap_deg``) and its open flags.
 """
 
 from __future__ import annotations
@@ -85,6 +91,7 @@ REQUIRED_RULES: frozenset[str] = frozenset(
         "PROG-KEEP",
         "PROG-UNLOCK",
         "PROG-CLEARANCE",
+        "PROG-HELD",
     }
 )
 
@@ -312,11 +319,14 @@ class ProgressionSuggestion:
 # --------------------------------------------------------------------------- the function
 
 
-def _sort_key(outcome: SessionOutcome) -> tuple[dt.date, float]:
-    d = outcome.date
+def _key_of(d: dt.date | dt.datetime) -> tuple[dt.date, float]:
     if isinstance(d, dt.datetime):
         return (d.date(), d.timestamp())
     return (d, 0.0)
+
+
+def _sort_key(outcome: SessionOutcome) -> tuple[dt.date, float]:
+    return _key_of(outcome.date)
 
 
 def suggest_progression(
@@ -328,6 +338,9 @@ def suggest_progression(
     clearances: Sequence[ClearanceInfo] = (),
     next_variant: NextVariant | None = None,
     rules: ProgressionRules | None = None,
+    current_cap_deg: float | None = None,
+    open_flag: bool = False,
+    reviewed_at: dt.datetime | None = None,
 ) -> ProgressionSuggestion:
     """Suggest the next session's cap (or a pause, a review, or the next variant).
 
@@ -348,6 +361,16 @@ def suggest_progression(
         The next harder variant and the plan's status for it, if there is one.
     rules
         The rule table; defaults to the packaged one.
+    current_cap_deg
+        The cap in force now, from :func:`twistcoach.planning.decide` (its fold over the
+        whole history has already lowered it after pain); None: the latest session's cap,
+        lowered here after pain.
+    open_flag
+        True while a safety flag waits for a staff review: the cap is never raised and no
+        variant is unlocked (``PROG-HELD``).
+    reviewed_at
+        The latest staff review (aware): sharp pain and repeated pain before it have been
+        reviewed; those after it (the whole history when None) decide a pause or a review.
 
     Returns
     -------
@@ -404,16 +427,21 @@ def suggest_progression(
     current: float | None = last.cap_deg if ceiling is not None else None
     if current is not None and ceiling is not None:
         current = min(current, ceiling)  # a plan or clearance tightened since: it wins
+    folded = current_cap_deg is not None and current is not None
 
     def lowered() -> float | None:
         if current is None:
             return None
+        if folded:
+            assert current_cap_deg is not None
+            return min(current, current_cap_deg)  # planning has lowered it already
         return max(th.min_cap_deg, min(current, current - th.lower_step_deg))
 
-    if last.stopped_reason == SHARP_STOP:
+    since = [s for s in sessions if reviewed_at is None or _sort_key(s) > _key_of(reviewed_at)]
+    if any(s.stopped_reason == SHARP_STOP for s in since):
         cap = lowered()
         return result(ProgressionAction.PAUSE, current, cap, reason("PROG-SHARP", cap=fmt_cap(cap)))
-    recent = sessions[-th.review_window :]
+    recent = since[-th.review_window :]
     painful = sum(1 for s in recent if s.pain_went_up)
     if painful >= th.review_pain_sessions:
         cap = lowered()
@@ -430,6 +458,12 @@ def suggest_progression(
             current,
             cap,
             reason("PROG-PAIN", step=f"{th.lower_step_deg:g}", cap=fmt_cap(cap)),
+        )
+    if folded:
+        current = current_cap_deg  # approvals since the last session count
+    if open_flag:
+        return result(
+            ProgressionAction.KEEP, current, current, reason("PROG-HELD", cap=fmt_cap(current))
         )
     if last.over_cap_s > th.over_cap_tolerance_s:
         return result(

@@ -287,3 +287,43 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(300))
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class BackFeeling(StrEnum):
+    """A check-in's answer: the back now, against before the sharp pain."""
+
+    BETTER = "better"
+    SAME = "same"
+    WORSE = "worse"
+
+
+class CheckIn(Base):
+    """A person's answers before practising again after sharp pain (table ``checkins``)."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (CheckConstraint(_in("back", BackFeeling), name="ck_checkins_back"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    back: Mapped[str] = mapped_column(String(16))
+    new_leg_symptoms: Mapped[bool] = mapped_column(Boolean)
+    weakness_or_numbness: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class SafetyReview(Base):
+    """A teacher's or clinician's review of a student's safety flags (table ``reviews``).
+
+    It closes every flag raised before ``at``.
+    """
+
+    __tablename__ = "reviews"
+    __table_args__ = (CheckConstraint(_in("by_role", ClearanceBy), name="ck_reviews_by_role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    by_role: Mapped[str] = mapped_column(String(16))
+    by_name: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -1,25 +1,23 @@
-"""Progression from stored history: the edge between the database and the pure
-:func:`twistcoach.progression.suggest_progression`.
+"""A person's stored history as planning's typed values, and planning's decision for them.
 
-Used by ``twistcoach progress`` and the web dashboard alike.
+The edge between the database and the pure :func:`twistcoach.planning.decide`: every
+surface that needs to know what a stored person may practise (``twistcoach coach
+--person``, ``twistcoach progress``, the web's pages, API and practice socket, the
+dashboard) calls :func:`decide_for_person`, so they cannot disagree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+import datetime as dt
+from typing import TYPE_CHECKING
 
-from twistcoach.storage.models import ClearanceBy, SessionStatus
-from twistcoach.storage.records import ClearanceRecord, SessionSummary
+from twistcoach.storage.models import ClearanceBy, Decision, SessionStatus
+from twistcoach.storage.records import SessionSummary
 from twistcoach.storage.repository import Repository
 
 if TYPE_CHECKING:
-    from twistcoach.progression import (
-        ClearanceInfo,
-        NextVariant,
-        ProgressionSuggestion,
-        SessionOutcome,
-    )
+    from twistcoach.planning import PersonHistory, PracticeDecision
+    from twistcoach.progression import ProgressionSuggestion, SessionOutcome
 
 
 def outcome_of(summary: SessionSummary) -> SessionOutcome | None:
@@ -39,6 +37,8 @@ def outcome_of(summary: SessionSummary) -> SessionOutcome | None:
         stopped = session.stop_reason or "quit"
     else:
         stopped = None
+    if summary.sharp_pain:
+        stopped = "sharp_pain"  # sharp pain always wins, however the session ended
     return SessionOutcome(
         date=session.started_at,
         variant_id=session.variant_id,
@@ -52,117 +52,110 @@ def outcome_of(summary: SessionSummary) -> SessionOutcome | None:
     )
 
 
-def clearance_info(record: ClearanceRecord) -> ClearanceInfo:
-    """A recorded clearance; a teacher's counts only when trained for back problems."""
-    from twistcoach.progression import ClearanceInfo
+def load_history(repo: Repository, person_id: int) -> PersonHistory:
+    """Everything planning needs about a stored person, parsed once into typed values."""
+    from twistcoach.intake import Clearance
+    from twistcoach.intake import ClearanceBy as By
+    from twistcoach.planning import (
+        BackFeeling,
+        CheckIn,
+        DatedClearance,
+        DatedIntake,
+        PastSession,
+        PersonHistory,
+        SafetyReview,
+        StaffDecision,
+    )
 
-    counts = record.by_role == ClearanceBy.CLINICIAN or record.teacher_trained_for_back_problems
-    return ClearanceInfo(tuple(record.variants), record.max_knee_drop_deg, counts)
-
-
-def _intake_clearances(intake: Mapping[str, Any] | None) -> list[ClearanceInfo]:
-    from twistcoach.progression import ClearanceInfo
-
-    out = []
-    for c in (intake or {}).get("clearances", []) or []:
-        counts = c.get("by") == ClearanceBy.CLINICIAN or bool(
-            c.get("teacher_trained_for_back_problems")
+    intakes = tuple(
+        DatedIntake(r.intake, r.created_at)
+        for r in repo.list_intakes(person_id)
+        if r.intake is not None
+    )
+    clearances = tuple(
+        DatedClearance(
+            Clearance(
+                by=By(c.by_role),
+                name=c.name,
+                date=c.date,
+                variants=tuple(c.variants),
+                max_knee_drop_deg=c.max_knee_drop_deg,
+                teacher_trained_for_back_problems=(
+                    c.by_role == ClearanceBy.TEACHER and c.teacher_trained_for_back_problems
+                ),
+            ),
+            c.created_at,
         )
-        limit = c.get("max_knee_drop_deg")
-        out.append(
-            ClearanceInfo(
-                tuple(str(v) for v in c.get("variants", [])),
-                float(limit) if isinstance(limit, int | float) else None,
-                counts,
-            )
+        for c in repo.list_clearances(person_id)
+    )
+    sessions = []
+    for summary in repo.history(person_id):
+        outcome = outcome_of(summary)
+        if outcome is not None:
+            sessions.append(PastSession(outcome, summary.session.id))
+    decisions = tuple(
+        StaffDecision(
+            at=d.at,
+            variant_id=d.variant_id,
+            approved=d.decision == Decision.APPROVED,
+            cap_deg=d.suggested_cap_deg,
+            by_name=d.decided_by_name or "your teacher or clinician",
         )
-    return out
-
-
-def has_back_condition(intake: Mapping[str, Any] | None) -> bool:
-    """True when the intake records a back condition, back pain or leg symptoms.
-
-    No intake counts as True: fail safe, a harder variant then needs a clearance.
-    """
-    if intake is None:
-        return True
-    pain = intake.get("pain_now") or 0
-    return (
-        bool(intake.get("conditions"))
-        or (isinstance(pain, int | float) and pain >= 1)
-        or intake.get("leg_symptoms", "none") != "none"
+        for d in repo.list_decisions(person_id)
+        if d.variant_id is not None
+    )
+    reviews = tuple(
+        SafetyReview(r.at, By(r.by_role), r.by_name, r.note)
+        for r in repo.list_reviews(person_id)
+    )
+    checkins = tuple(
+        CheckIn(c.at, BackFeeling(c.back), c.new_leg_symptoms, c.weakness_or_numbness)
+        for c in repo.list_checkins(person_id)
+    )
+    return PersonHistory(
+        intakes=intakes,
+        clearances=clearances,
+        sessions=tuple(sessions),
+        decisions=decisions,
+        reviews=reviews,
+        checkins=checkins,
     )
 
 
-def _decisions(plan: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
-    return {str(v.get("id")): v for v in (plan or {}).get("variants", []) if isinstance(v, Mapping)}
+def local_zone() -> dt.tzinfo:
+    """This machine's time zone: a sharp-pain lock lasts until its midnight."""
+    zone = dt.datetime.now().astimezone().tzinfo
+    return zone if zone is not None else dt.UTC
 
 
-def _next_variant(variant_id: str, plan: Mapping[str, Any] | None) -> NextVariant | None:
-    """The next variant in the pose library's difficulty order, with the plan's status."""
+def decide_for_person(
+    repo: Repository,
+    person_id: int,
+    now: dt.datetime | None = None,
+    *,
+    progression_variant: str | None = None,
+) -> PracticeDecision:
+    """Planning's decision for a stored person now (the repository's clock by default).
+
+    ``progression_variant`` asks progression about that variant instead of the one
+    practised last.
+    """
+    from twistcoach.planning import decide
     from twistcoach.poses.loader import load_library
-    from twistcoach.progression import NextVariant
 
-    ids: Sequence[str] = load_library().ids
-    if variant_id not in ids:
-        return None
-    index = list(ids).index(variant_id)
-    if index + 1 >= len(ids):
-        return None
-    following = ids[index + 1]
-    status = str(_decisions(plan).get(following, {}).get("status", "not_allowed"))
-    return NextVariant(following, status)
+    when = now if now is not None else repo.now()
+    return decide(
+        load_history(repo, person_id),
+        load_library(),
+        now=when,
+        tz=local_zone(),
+        progression_variant=progression_variant,
+    )
 
 
 def suggest_for_person(
     repo: Repository, person_id: int, variant_id: str | None = None
 ) -> ProgressionSuggestion | None:
-    """The progression suggestion for a person's stored history.
-
-    Parameters
-    ----------
-    repo
-        Where the history, plan, intake and clearances are.
-    person_id
-        The person.
-    variant_id
-        The variant to progress; default: the latest session's, else the plan's first
-        allowed variant with a knee-drop cap.
-
-    Returns
-    -------
-    ProgressionSuggestion or None
-        None when there is neither a session nor an allowed variant to start with.
-    """
-    from twistcoach.progression import suggest_progression
-
-    plan_record = repo.latest_plan(person_id)
-    plan = plan_record.data if plan_record is not None else None
-    intake_record = repo.latest_intake(person_id)
-    intake = intake_record.data if intake_record is not None else None
-    outcomes = [o for o in (outcome_of(s) for s in repo.history(person_id)) if o is not None]
-    decisions = _decisions(plan)
-    if variant_id is None:
-        if outcomes:
-            variant_id = outcomes[-1].variant_id
-        else:
-            allowed = [
-                key
-                for key, d in decisions.items()
-                if d.get("status") == "allowed" and d.get("max_knee_drop_deg") is not None
-            ]
-            if not allowed:
-                return None
-            variant_id = allowed[0]
-    decision = decisions.get(variant_id, {})
-    cap = decision.get("max_knee_drop_deg") if decision.get("status") == "allowed" else None
-    clearances = [clearance_info(c) for c in repo.list_clearances(person_id)]
-    clearances += _intake_clearances(intake)
-    return suggest_progression(
-        [o for o in outcomes if o.variant_id == variant_id],
-        variant_id=variant_id,
-        plan_cap_deg=float(cap) if isinstance(cap, int | float) else None,
-        back_condition=has_back_condition(intake),
-        clearances=clearances,
-        next_variant=_next_variant(variant_id, plan),
-    )
+    """The progression suggestion for a stored person (planning's, see
+    :func:`decide_for_person`); ``variant_id`` asks about one variant."""
+    return decide_for_person(repo, person_id, progression_variant=variant_id).progression

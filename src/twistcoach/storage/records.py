@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from twistcoach.intake import Intake
 
 
 @dataclass(frozen=True)
@@ -39,12 +42,17 @@ class PersonRecord:
 
 @dataclass(frozen=True)
 class IntakeRecord:
-    """A stored intake (``data`` is the intake as JSON)."""
+    """A stored intake.
+
+    ``data`` is the intake as JSON; ``intake`` the same parsed once by the repository
+    (None when a stored intake no longer validates: callers treat it as no intake).
+    """
 
     id: int
     person_id: int
     data: dict[str, Any]
     created_at: dt.datetime
+    intake: Intake | None = None
 
 
 @dataclass(frozen=True)
@@ -238,13 +246,46 @@ class SessionDetail:
 
 @dataclass(frozen=True)
 class DecisionRecord:
-    """A progression decision (``decision`` is ``approved`` or ``declined``)."""
+    """A progression decision (``decision`` is ``approved`` or ``declined``).
+
+    ``variant_id``, ``action`` and ``suggested_cap_deg`` (degrees) are read from the stored
+    suggestion once, by the repository; ``decided_by_name`` is the staff member's name.
+    """
 
     id: int
     person_id: int
     suggestion: dict[str, Any]
     decision: str
     decided_by: int | None
+    at: dt.datetime
+    variant_id: str | None = None
+    action: str | None = None
+    suggested_cap_deg: float | None = None
+    decided_by_name: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckInRecord:
+    """A check-in after sharp pain (``back`` is ``better``, ``same`` or ``worse``)."""
+
+    id: int
+    person_id: int
+    back: str
+    new_leg_symptoms: bool
+    weakness_or_numbness: bool
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    """A staff review of a student's safety flags (closes every flag raised before ``at``)."""
+
+    id: int
+    person_id: int
+    by_role: str
+    by_name: str
+    note: str
+    reviewed_by: int | None
     at: dt.datetime
 
 

@@ -30,6 +30,8 @@ from twistcoach.storage.db import StorageError
 from twistcoach.storage.models import (
     Account,
     AuditEntry,
+    BackFeeling,
+    CheckIn,
     Clearance,
     ClearanceBy,
     Decision,
@@ -41,18 +43,21 @@ from twistcoach.storage.models import (
     PracticeSession,
     ProgressionDecision,
     Role,
+    SafetyReview,
     SessionEvent,
     SessionStatus,
 )
 from twistcoach.storage.records import (
     AccountRecord,
     AuditRecord,
+    CheckInRecord,
     ClearanceRecord,
     DecisionRecord,
     EventRecord,
     IntakeRecord,
     PersonRecord,
     PlanRecord,
+    ReviewRecord,
     SampleRecord,
     SessionDetail,
     SessionRecord,
@@ -182,8 +187,18 @@ def _person(row: Person) -> PersonRecord:
 
 
 def _intake(row: Intake) -> IntakeRecord:
+    from twistcoach.intake import IntakeError, parse_intake
+
+    try:
+        parsed = parse_intake(row.data)
+    except IntakeError:
+        parsed = None  # an intake that no longer validates is treated as none (fail safe)
     return IntakeRecord(
-        id=row.id, person_id=row.person_id, data=dict(row.data), created_at=row.created_at
+        id=row.id,
+        person_id=row.person_id,
+        data=dict(row.data),
+        created_at=row.created_at,
+        intake=parsed,
     )
 
 
@@ -255,13 +270,49 @@ def _sample(row: MetricSample) -> SampleRecord:
     )
 
 
-def _decision(row: ProgressionDecision) -> DecisionRecord:
+def _decision(row: ProgressionDecision, name: str | None = None) -> DecisionRecord:
+    suggestion = dict(row.suggestion)
+    variant = suggestion.get("variant_id")
+    action = suggestion.get("action")
+    cap = suggestion.get("suggested_cap_deg")
+    suggested = (
+        float(cap)
+        if isinstance(cap, int | float) and not isinstance(cap, bool) and math.isfinite(cap)
+        else None
+    )
     return DecisionRecord(
         id=row.id,
         person_id=row.person_id,
-        suggestion=dict(row.suggestion),
+        suggestion=suggestion,
         decision=row.decision,
         decided_by=row.decided_by,
+        at=row.at,
+        variant_id=variant if isinstance(variant, str) else None,
+        action=action if isinstance(action, str) else None,
+        suggested_cap_deg=suggested,
+        decided_by_name=name,
+    )
+
+
+def _checkin(row: CheckIn) -> CheckInRecord:
+    return CheckInRecord(
+        id=row.id,
+        person_id=row.person_id,
+        back=row.back,
+        new_leg_symptoms=row.new_leg_symptoms,
+        weakness_or_numbness=row.weakness_or_numbness,
+        at=row.at,
+    )
+
+
+def _review(row: SafetyReview) -> ReviewRecord:
+    return ReviewRecord(
+        id=row.id,
+        person_id=row.person_id,
+        by_role=row.by_role,
+        by_name=row.by_name,
+        note=row.note,
+        reviewed_by=row.reviewed_by,
         at=row.at,
     )
 
@@ -916,14 +967,89 @@ class Repository:
             return _decision(row)
 
     def list_decisions(self, person_id: int) -> list[DecisionRecord]:
-        """A person's progression decisions, oldest first."""
+        """A person's progression decisions, oldest first (with the decider's name)."""
         with self._sessions() as s:
-            rows = s.scalars(
-                select(ProgressionDecision)
+            rows = s.execute(
+                select(ProgressionDecision, Account.display_name)
+                .outerjoin(Account, Account.id == ProgressionDecision.decided_by)
                 .where(ProgressionDecision.person_id == person_id)
                 .order_by(ProgressionDecision.id)
             ).all()
-            return [_decision(r) for r in rows]
+            return [_decision(row, name) for row, name in rows]
+
+    # ------------------------------------------------------- safety follow-up
+    def record_checkin(
+        self, person_id: int, back: str, new_leg_symptoms: bool, weakness_or_numbness: bool
+    ) -> CheckInRecord:
+        """Store a check-in after sharp pain (``back``: better, same or worse)."""
+        back = _check_enum(back, BackFeeling, "how the back feels")
+        with self._sessions.begin() as s:
+            if s.get(Person, person_id) is None:
+                raise NotFoundError(f"no person with id {person_id}")
+            row = CheckIn(
+                person_id=person_id,
+                back=back,
+                new_leg_symptoms=bool(new_leg_symptoms),
+                weakness_or_numbness=bool(weakness_or_numbness),
+                at=self._now(),
+            )
+            s.add(row)
+            s.flush()
+            return _checkin(row)
+
+    def list_checkins(self, person_id: int) -> list[CheckInRecord]:
+        """A person's check-ins, oldest first."""
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(CheckIn).where(CheckIn.person_id == person_id).order_by(CheckIn.id)
+            ).all()
+            return [_checkin(r) for r in rows]
+
+    def record_review(
+        self,
+        person_id: int,
+        by_role: str,
+        by_name: str,
+        note: str,
+        reviewed_by: int | None = None,
+    ) -> ReviewRecord:
+        """Store a staff review of a student's safety flags (who may review is the caller's
+        rule)."""
+        by_role = _check_enum(by_role, ClearanceBy, "reviewed by")
+        if not by_name.strip():
+            raise StorageError("the review needs the name of who made it")
+        with self._sessions.begin() as s:
+            if s.get(Person, person_id) is None:
+                raise NotFoundError(f"no person with id {person_id}")
+            row = SafetyReview(
+                person_id=person_id,
+                by_role=by_role,
+                by_name=by_name.strip()[:200],
+                note=note.strip()[:2000],
+                reviewed_by=reviewed_by,
+                at=self._now(),
+            )
+            s.add(row)
+            s.flush()
+            return _review(row)
+
+    def list_reviews(self, person_id: int) -> list[ReviewRecord]:
+        """A person's safety reviews, oldest first."""
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(SafetyReview)
+                .where(SafetyReview.person_id == person_id)
+                .order_by(SafetyReview.id)
+            ).all()
+            return [_review(r) for r in rows]
+
+    def list_intakes(self, person_id: int) -> list[IntakeRecord]:
+        """A person's intakes, oldest first."""
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(Intake).where(Intake.person_id == person_id).order_by(Intake.id)
+            ).all()
+            return [_intake(r) for r in rows]
 
     # ------------------------------------------------------------------- audit
     def audit(

@@ -1,0 +1,245 @@
+"""The planning layer: what a person may practise now, to what cap, and why (issue 15)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from twistcoach.intake import Clearance, ClearanceBy, Intake, load_intake
+from twistcoach.planning import (
+    BackFeeling,
+    CheckIn,
+    DatedClearance,
+    DatedIntake,
+    FlagKind,
+    PastSession,
+    PersonHistory,
+    PracticeDecision,
+    SafetyReview,
+    StaffDecision,
+    decide,
+    has_back_condition,
+    load_safety_rules,
+    may_clear,
+    parse_safety_rules,
+    SafetyRulesError,
+)
+from twistcoach.poses import load_library
+from twistcoach.progression import ProgressionAction, SessionOutcome
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+PARTIAL = "supine_twist_partial"
+FULL = "supine_twist_full"
+
+
+def intake(name: str = "02_chronic_low_back_pain.json") -> Intake:
+    return load_intake(EXAMPLES / name)
+
+
+def session(
+    at: dt.datetime,
+    *,
+    cap: float = 45.0,
+    stopped: str | None = None,
+    start: int | None = 3,
+    end: int | None = 3,
+    variant: str = PARTIAL,
+) -> PastSession:
+    return PastSession(
+        SessionOutcome(
+            date=at,
+            variant_id=variant,
+            cap_deg=cap,
+            max_knee_drop_deg=30.0,
+            over_cap_s=0.0,
+            start_pain=start,
+            end_pain=end,
+            stopped_reason=stopped,
+        )
+    )
+
+
+def history(*sessions: PastSession, **more: object) -> PersonHistory:
+    base = {"intakes": (DatedIntake(intake(), T0 - dt.timedelta(days=30)),)}
+    base.update(more)
+    return PersonHistory(sessions=sessions, **base)  # type: ignore[arg-type]
+
+
+def run(h: PersonHistory, now: dt.datetime) -> PracticeDecision:
+    return decide(h, load_library(), now=now, tz=dt.UTC)
+
+
+def test_no_intake_refuses_everything_with_the_reason() -> None:
+    d = run(PersonHistory(), T0)
+    assert d.allowed == ()
+    assert d.reasons[0].rule == "SAFE-NO-INTAKE"
+    assert all(v.cap_deg is None for v in d.variants)
+
+
+def test_fresh_person_gets_the_plan_caps() -> None:
+    d = run(history(), T0)
+    assert [v.variant_id for v in d.allowed] == ["supine_twist_supported", PARTIAL]
+    assert d.permission(PARTIAL).cap_deg == 45.0
+    assert d.progression is not None and d.progression.action is ProgressionAction.START
+
+
+def test_seated_twist_allowed_by_plan_is_refused_for_the_coach_with_a_reason() -> None:
+    d = run(history(intakes=(DatedIntake(intake("01_ready_no_back_pain.yaml"), T0),)), T0)
+    seated = d.permission("seated_twist_easy")
+    assert seated.plan_status.value == "allowed" and not seated.allowed
+    assert seated.reasons[-1].rule == "SAFE-NOT-COACHED"
+    assert "teacher" in (d.refusal("seated_twist_easy") or "")
+
+
+def test_sharp_pain_locks_the_rest_of_the_day_then_asks_a_checkin() -> None:
+    h = history(session(T0, stopped="sharp_pain", end=None))
+    same_day = run(h, T0 + dt.timedelta(minutes=3))
+    assert same_day.allowed == ()
+    assert same_day.locked_until == dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
+    assert same_day.reasons[0].rule == "SAFE-SHARP-TODAY"
+    assert [f.kind for f in same_day.open_flags] == [FlagKind.SHARP_PAIN]
+    next_day = run(h, T0 + dt.timedelta(days=1))
+    assert next_day.allowed == () and next_day.needs_checkin
+    assert next_day.reasons[0].rule == "SAFE-CHECKIN"
+
+
+def test_after_a_good_checkin_practice_resumes_one_step_lower_and_no_raise() -> None:
+    checkin = CheckIn(T0 + dt.timedelta(days=1), BackFeeling.SAME, False, False)
+    h = history(session(T0, stopped="sharp_pain", end=None), checkins=(checkin,))
+    d = run(h, T0 + dt.timedelta(days=1, minutes=1))
+    assert not d.needs_checkin
+    assert d.permission(PARTIAL).allowed
+    assert d.permission(PARTIAL).cap_deg == 40.0
+    assert any(r.rule == "SAFE-FLAG-REVIEW" for r in d.reasons)
+    assert d.progression is not None and d.progression.action is ProgressionAction.PAUSE
+
+
+@pytest.mark.parametrize(
+    ("answer", "rule"),
+    [
+        (CheckIn(T0 + dt.timedelta(days=1), BackFeeling.BETTER, True, False), "SAFE-CHECKIN-CARE"),
+        (CheckIn(T0 + dt.timedelta(days=1), BackFeeling.SAME, False, True), "SAFE-CHECKIN-CARE"),
+        (CheckIn(T0 + dt.timedelta(days=1), BackFeeling.WORSE, False, False), "SAFE-CHECKIN-WORSE"),
+    ],
+)
+def test_a_bad_checkin_refuses_until_a_review(answer: CheckIn, rule: str) -> None:
+    h = history(session(T0, stopped="sharp_pain", end=None), checkins=(answer,))
+    d = run(h, T0 + dt.timedelta(days=2))
+    assert d.allowed == ()
+    assert d.reasons[0].rule == rule
+    review = SafetyReview(T0 + dt.timedelta(days=3), ClearanceBy.CLINICIAN, "Dr Ames")
+    h2 = history(
+        session(T0, stopped="sharp_pain", end=None), checkins=(answer,), reviews=(review,)
+    )
+    after = run(h2, T0 + dt.timedelta(days=3, hours=1))
+    assert after.open_flags == ()
+    assert after.permission(PARTIAL).allowed and after.permission(PARTIAL).cap_deg == 40.0
+
+
+def test_no_clearance_or_approval_raises_or_unlocks_while_a_flag_is_open() -> None:
+    sharp_at = T0
+    checkin = CheckIn(T0 + dt.timedelta(days=1), BackFeeling.BETTER, False, False)
+    clearance = DatedClearance(
+        Clearance(
+            by=ClearanceBy.CLINICIAN,
+            name="Dr Ames",
+            date=dt.date(2026, 12, 1),
+            variants=(FULL,),
+            max_knee_drop_deg=60,
+        ),
+        T0 + dt.timedelta(minutes=10),
+    )
+    raise_ = StaffDecision(T0 + dt.timedelta(minutes=20), PARTIAL, True, 45.0)
+    h = history(
+        session(sharp_at, stopped="sharp_pain", end=None),
+        checkins=(checkin,),
+        clearances=(clearance,),
+        decisions=(raise_,),
+    )
+    d = run(h, T0 + dt.timedelta(days=1, hours=1))
+    full = d.permission(FULL)
+    assert full.plan_status.value == "allowed" and not full.allowed
+    assert any(r.rule == "SAFE-CLEARANCE-HELD" for r in full.reasons)
+    partial = d.permission(PARTIAL)
+    assert partial.cap_deg == 40.0
+    assert any(r.rule == "SAFE-RAISE-HELD" for r in partial.reasons)
+    # After a review, both count: the clearance opens the full twist; a new approval raises.
+    review = SafetyReview(T0 + dt.timedelta(days=1, hours=2), ClearanceBy.CLINICIAN, "Dr Ames")
+    again = StaffDecision(T0 + dt.timedelta(days=1, hours=3), PARTIAL, True, 45.0)
+    h2 = history(
+        session(sharp_at, stopped="sharp_pain", end=None),
+        checkins=(checkin,),
+        clearances=(clearance,),
+        decisions=(raise_, again),
+        reviews=(review,),
+    )
+    d2 = run(h2, T0 + dt.timedelta(days=1, hours=4))
+    assert d2.permission(FULL).allowed
+    assert d2.permission(PARTIAL).cap_deg == 45.0
+
+
+def test_a_pain_rise_lowers_the_next_cap_at_once() -> None:
+    d = run(history(session(T0, stopped="pain_rise", end=6)), T0 + dt.timedelta(hours=2))
+    partial = d.permission(PARTIAL)
+    assert partial.allowed and partial.cap_deg == 40.0
+    assert any(r.rule == "SAFE-PAIN-LOWER" for r in partial.reasons)
+    assert d.progression is not None and d.progression.action is ProgressionAction.LOWER_CAP
+
+
+def test_repeated_pain_opens_a_flag_and_a_short_good_session_does_not_hide_it() -> None:
+    h = history(
+        session(T0, end=5),
+        session(T0 + dt.timedelta(days=1), cap=40.0, end=5),
+        session(T0 + dt.timedelta(days=2), cap=35.0, stopped="quit", end=3),
+    )
+    d = run(h, T0 + dt.timedelta(days=3))
+    assert [f.kind for f in d.open_flags] == [FlagKind.REPEATED_PAIN]
+    assert d.permission(PARTIAL).cap_deg == 35.0
+    assert d.progression is not None
+    assert d.progression.action is ProgressionAction.SEE_CLINICIAN
+
+
+def test_a_clearance_asking_more_than_the_plan_says_so() -> None:
+    d = run(history(intakes=(DatedIntake(intake("07_disc_cleared_with_cap.yaml"), T0),)), T0)
+    partial = d.permission(PARTIAL)
+    assert partial.cap_deg == 35.0
+    clip = Clearance(
+        by=ClearanceBy.CLINICIAN,
+        name="Dr Ames",
+        date=dt.date(2026, 12, 1),
+        variants=(PARTIAL,),
+        max_knee_drop_deg=60,
+    )
+    h = history(clearances=(DatedClearance(clip, T0),))
+    partial = run(h, T0).permission(PARTIAL)
+    assert partial.cap_deg == 45.0
+    clipped = [r for r in partial.reasons if r.rule == "SAFE-CLEARANCE-CLIPPED"]
+    assert clipped and "60" in clipped[0].text and "45" in clipped[0].text
+
+
+def test_who_may_clear() -> None:
+    back = intake()
+    assert has_back_condition(back) and has_back_condition(None)
+    assert not has_back_condition(intake("01_ready_no_back_pain.yaml"))
+    assert may_clear(ClearanceBy.CLINICIAN, False, back) is None
+    assert may_clear(ClearanceBy.TEACHER, True, back) is None
+    refused = may_clear(ClearanceBy.TEACHER, False, back)
+    assert refused is not None and refused.rule == "SAFE-WHO-CLEARS"
+    assert may_clear(ClearanceBy.TEACHER, False, intake("01_ready_no_back_pain.yaml")) is None
+
+
+def test_safety_rules_file_is_complete_and_checked() -> None:
+    rules = load_safety_rules()
+    assert all("CLINICAL.md §" in r.source for r in rules.rules)
+    broken = rules.model_dump(mode="json")
+    broken["rules"] = [r for r in broken["rules"] if r["id"] != "SAFE-SHARP-TODAY"]
+    with pytest.raises(SafetyRulesError, match="missing rules: SAFE-SHARP-TODAY"):
+        parse_safety_rules(broken)
+
+
+def test_now_must_be_aware() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        decide(history(), load_library(), now=dt.datetime(2026, 12, 1))
