@@ -208,3 +208,56 @@ def test_intake_json_and_refusals(runner: CliRunner, tmp_path: Path) -> None:
     code, _, err = run(runner, "intake", "-o", str(cut), stdin="50\n2\n")
     assert code == 2 and "not finished" in err
     assert not cut.exists()
+
+
+def _yaml_intake_with(conditions: str) -> str:
+    """A real intake whose ``conditions`` field is ``conditions`` (YAML flow text)."""
+    return (
+        "age: 35\npain_now: 0\npain_duration_weeks: 0\nactivity: active\n"
+        f"leg_symptoms: none\nconditions: {conditions}\n"
+    )
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("levels", [7, 9])
+def test_item6_plan_refuses_billion_laughs_at_once(
+    runner: CliRunner, tmp_path: Path, levels: int
+) -> None:
+    # Anchors nested inside a real field: level i is ten aliases of level i - 1.
+    parts = ['&l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    parts += [f"&l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, levels)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(_yaml_intake_with("[" + ", ".join(parts) + "]"))
+    code, out, err = run(runner, "plan", str(bomb))
+    assert code == 2 and out == ""
+    assert "YAML anchors (&l0) are not allowed" in err
+    assert len(err) < 2000 and "Traceback" not in err
+
+
+@pytest.mark.timeout(30)
+def test_item6_plan_nested_json_and_huge_numbers_exit_2(runner: CliRunner, tmp_path: Path) -> None:
+    nested = tmp_path / "nested.json"
+    nested.write_text('{"age": 35, "conditions": ' + "[" * 8000 + "]" * 8000 + "}")
+    code, _, err = run(runner, "plan", str(nested))
+    assert code == 2 and "too deeply nested" in err and "Traceback" not in err
+    digits = tmp_path / "digits.json"
+    digits.write_text('{"age": ' + "9" * 5000 + "}")
+    code, _, err = run(runner, "plan", str(digits))
+    assert code == 2 and "a number is too long (5000 digits" in err
+    yaml_digits = tmp_path / "digits.yaml"
+    yaml_digits.write_text(_yaml_intake_with("[]").replace("age: 35", "age: " + "9" * 5000))
+    code, _, err = run(runner, "plan", str(yaml_digits))
+    assert code == 2 and "a number is too long (5000 digits" in err
+
+
+def test_item6_plan_error_messages_stay_short(runner: CliRunner, tmp_path: Path) -> None:
+    # Many long bad values (under the file limit): each is quoted short, the whole capped.
+    many = tmp_path / "many.json"
+    many.write_text(json.dumps({"age": 35, "conditions": ["x" * 500] * 100}))
+    code, _, err = run(runner, "plan", str(many))
+    assert code == 2 and "conditions.0" in err
+    assert len(err) < 4000 and "more characters" in err
+    huge = tmp_path / "huge.yaml"
+    huge.write_text(_yaml_intake_with("[]") + "# " + "x" * 100_000 + "\n")
+    code, _, err = run(runner, "plan", str(huge))
+    assert code == 2 and "too large for an intake" in err

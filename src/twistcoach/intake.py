@@ -251,6 +251,23 @@ class IntakeError(ValueError):
     """An intake could not be read; the message names each bad field and what is allowed."""
 
 
+#: Limits on an intake file (a real one is under 2 kB, three levels deep): see
+#: :func:`parse_intake_text`.
+MAX_INTAKE_BYTES = 64 * 1024
+MAX_INTAKE_DEPTH = 16
+MAX_INTAKE_NUMBER_CHARS = 30
+#: A field's bad value is quoted in error messages up to this many characters.
+MAX_QUOTED_CHARS = 60
+
+
+def _quoted(value: object) -> str:
+    """``repr(value)``, cut to :data:`MAX_QUOTED_CHARS` (a bad value may be huge)."""
+    text = repr(value)
+    if len(text) <= MAX_QUOTED_CHARS:
+        return text
+    return f"{text[:MAX_QUOTED_CHARS]}... ({len(text)} characters)"
+
+
 _INTAKE_FIELDS = tuple(Intake.model_fields)
 _CLEARANCE_FIELDS = tuple(Clearance.model_fields)
 
@@ -285,12 +302,14 @@ def describe_validation_error(error: ValidationError) -> str:
             lines.append(f"{field}: required field is missing")
         elif kind == "enum":
             allowed_text = _allowed_values(loc)
-            lines.append(f"{field}: {item.get('input')!r} is not allowed; allowed: {allowed_text}")
+            lines.append(
+                f"{field}: {_quoted(item.get('input'))} is not allowed; allowed: {allowed_text}"
+            )
         elif kind == "value_error":
             message = str(item["msg"]).removeprefix("Value error, ")
             lines.append(f"{field}: {message}")
         else:
-            lines.append(f"{field}: {item['msg']} (got {item.get('input')!r})")
+            lines.append(f"{field}: {item['msg']} (got {_quoted(item.get('input'))})")
     return "\n".join(lines)
 
 
@@ -311,21 +330,33 @@ def parse_intake(data: object) -> Intake:
 
 
 def parse_intake_text(text: str, fmt: str) -> Intake:
-    """Parse intake text in ``"json"`` or ``"yaml"`` format and validate it."""
-    if fmt == "json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise IntakeError(f"not valid JSON: {exc}") from exc
-    elif fmt == "yaml":
-        import yaml
+    """Parse intake text in ``"json"`` or ``"yaml"`` format and validate it.
 
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise IntakeError(f"not valid YAML: {exc}") from exc
-    else:
-        raise IntakeError(f"unknown intake format {fmt!r}; use json or yaml")
+    The text is parsed within limits (:mod:`twistcoach.safeload`): at most
+    :data:`MAX_INTAKE_BYTES`, :data:`MAX_INTAKE_DEPTH` levels of nesting, numbers of at most
+    :data:`MAX_INTAKE_NUMBER_CHARS` digits, and no YAML anchors or aliases.
+
+    Raises
+    ------
+    IntakeError
+        When the text is not JSON or YAML, breaks a limit, or is not a valid intake.
+    """
+    from twistcoach.safeload import SafeLoadError, load_json_bounded, load_yaml_safe
+
+    limits = {
+        "max_bytes": MAX_INTAKE_BYTES,
+        "max_depth": MAX_INTAKE_DEPTH,
+        "max_number_chars": MAX_INTAKE_NUMBER_CHARS,
+    }
+    try:
+        if fmt == "json":
+            data = load_json_bounded(text, **limits)
+        elif fmt == "yaml":
+            data = load_yaml_safe(text, **limits)
+        else:
+            raise IntakeError(f"unknown intake format {fmt!r}; use json or yaml")
+    except SafeLoadError as exc:
+        raise IntakeError(str(exc)) from None
     return parse_intake(data)
 
 
@@ -349,11 +380,21 @@ def load_intake(path: str | Path) -> Intake:
     path = Path(path)
     fmt = _format_for(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            # Never more than the limit (and one byte to tell), whatever the file is.
+            raw = file.read(MAX_INTAKE_BYTES + 1)
     except FileNotFoundError as exc:
         raise IntakeError(f"{path}: file not found") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise IntakeError(f"{path}: cannot read: {exc}") from exc
+    except OSError as exc:
+        raise IntakeError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_INTAKE_BYTES:
+        raise IntakeError(
+            f"{path}: the file is too large for an intake (over {MAX_INTAKE_BYTES} bytes)"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IntakeError(f"{path}: cannot read: not UTF-8 text (byte {exc.start})") from exc
     try:
         return parse_intake_text(text, fmt)
     except IntakeError as exc:

@@ -428,6 +428,10 @@ def poses(
     console.print("[dim]Show one in full: twistcoach poses ID[/]")
 
 
+#: ``plan``'s error message is cut to this many characters (an intake names each bad field).
+MAX_PLAN_ERROR_CHARS = 2000
+
+
 def plan(
     intake_file: Annotated[
         Path, typer.Argument(metavar="INTAKE", help="Intake file (.json, .yaml or .yml).")
@@ -435,10 +439,13 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Screen an intake: which twists you are ready for, how far, and why."""
+    from twistcoach.safeload import clip_message
+
     try:
         intake = load_intake(intake_file)
     except IntakeError as exc:
-        _fail(str(exc))
+        # The message may quote the file: never echo more than a screenful.
+        _fail(clip_message(str(exc), MAX_PLAN_ERROR_CHARS))
     library = _library()
     readiness = _screen(intake, library)
     if as_json:

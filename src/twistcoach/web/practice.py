@@ -22,7 +22,6 @@ A malformed or oversized message gets an error and changes nothing.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -110,11 +109,20 @@ _MESSAGES: TypeAdapter[LandmarksMessage | PainMessage | SharpMessage | EndMessag
 
 
 def parse_message(text: str) -> LandmarksMessage | PainMessage | SharpMessage | EndMessage:
-    """Parse one client message; raises ValueError with a plain reason."""
+    """Parse one client message; raises ValueError with a plain reason.
+
+    The JSON is parsed within limits (:func:`twistcoach.safeload.load_json_bounded`: 8 levels
+    of nesting, numbers of at most 40 digits; a real message has 3 levels), so a hostile
+    message gets an error reply like any other bad one instead of ending the socket.
+    """
+    from twistcoach.safeload import InvalidSyntaxError, LimitExceededError, load_json_bounded
+
     try:
-        raw = json.loads(text)
-    except json.JSONDecodeError:
+        raw = load_json_bounded(text, max_depth=8, max_bytes=1 << 20, max_number_chars=40)
+    except InvalidSyntaxError:
         raise ValueError("message is not JSON") from None
+    except LimitExceededError as exc:
+        raise ValueError(f"message is not valid JSON: {exc}") from None
     if not isinstance(raw, dict) or raw.get("type") not in {"landmarks", "pain", "sharp", "end"}:
         raise ValueError("message needs a type: landmarks, pain, sharp or end")
     try:
