@@ -16,14 +16,17 @@ server -> client
     ``{"type": "error", "message"}`` for a bad message (the connection stays open),
     ``{"type": "stopped", "reason", "text"}`` then the server closes the connection.
 
-The same tracker, coach and recorder as the desktop coach run here; only the edge differs.
+The same :class:`~twistcoach.session.LiveSession` (tracker, coach, recorder) as the desktop
+coach runs here, with the cap planning gives now (:func:`twistcoach.session.coach_plan_for`);
+only the edge differs. Planning is asked again when the socket connects, so a session opened
+before a sharp-pain stop elsewhere is refused (and closed) rather than coached.
 A malformed or oversized message gets an error and changes nothing.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -31,21 +34,13 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from twistcoach.coaching import (
-    Coach,
-    CoachPlan,
-    Cue,
-    Event,
-    Output,
-    PlanRefusedError,
-    build_coach_plan,
-    load_coaching_rules,
-)
+from twistcoach.coaching import Coach, CoachPlan, Cue, Event, Output, PlanRefusedError
 from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
 from twistcoach.metrics import BodyType
-from twistcoach.pipeline import Tracker
+from twistcoach.session import LiveSession, coach_plan_for
 from twistcoach.storage.models import Role, SessionStatus
 from twistcoach.storage.recorder import SessionRecorder
+from twistcoach.storage.records import SessionRecord
 from twistcoach.storage.repository import NotFoundError, Repository
 from twistcoach.web.context import ctx_of, signed_in
 
@@ -133,37 +128,10 @@ def parse_message(text: str) -> LandmarksMessage | PainMessage | SharpMessage | 
         raise ValueError(f"{where}: {first['msg']}") from None
 
 
-def coach_plan_for(
-    repo: Repository, plan_data: dict[str, Any] | None, variant_id: str, cap_deg: float
-) -> CoachPlan:
-    """The coach's plan for a stored session: its plan's decision plus the library variant.
-
-    The session's cap (fixed when it was opened) is used, never a looser one.
-    """
-    from twistcoach.web.domain import library
-
-    variant = library().get(variant_id)
-    decision = next(
-        (v for v in (plan_data or {}).get("variants", []) if v.get("id") == variant_id), None
-    )
-    if decision is None:
-        raise PlanRefusedError(f"the plan has no decision for {variant_id!r}")
-    return build_coach_plan(
-        variant_id=variant_id,
-        family=str(variant.family.pose_family),
-        status=str(decision.get("status")),
-        max_knee_drop_deg=min(cap_deg, float(decision.get("max_knee_drop_deg") or cap_deg)),
-        reasons=[str(r.get("text", "")) for r in decision.get("reasons", [])],
-        hold_s=variant.default_hold_s,
-        sides=[str(s) for s in variant.sides],
-        props=[str(p) for p in variant.props],
-        steps=[s.text for s in variant.steps],
-    )
-
-
 @dataclass
 class PracticeRun:
-    """One live session: tracker -> coach -> recorder (synchronous; run off the event loop).
+    """The socket's edge around one :class:`~twistcoach.session.LiveSession`: the rate
+    limit, the metrics messages and the reply shapes (run off the event loop).
 
     Attributes
     ----------
@@ -171,31 +139,33 @@ class PracticeRun:
         Time of the newest accepted input, seconds from the page's start.
     """
 
-    coach: Coach
-    tracker: Tracker
-    recorder: SessionRecorder
+    live: LiveSession
     min_interval_s: float
     actor_id: int
     last_t: float = -math.inf
     last_metrics_t: float = -math.inf
     dropped: int = 0
-    frames: int = 0
-    out: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def coach(self) -> Coach:
+        """The session's coach."""
+        return self.live.coach
+
+    @property
+    def recorder(self) -> SessionRecorder:
+        """The session's recorder (the browser coach always records)."""
+        assert self.live.recorder is not None
+        return self.live.recorder
 
     def _emit(self, outputs: list[Output]) -> list[dict[str, Any]]:
-        self.recorder.record(outputs)
-        messages: list[dict[str, Any]] = []
-        for o in outputs:
-            if isinstance(o, Cue | Event):
-                messages.append(dict(o.to_dict()))
+        messages = [dict(o.to_dict()) for o in outputs if isinstance(o, Cue | Event)]
         if self.coach.finished:
             messages.append(self._finish())
         return messages
 
-    def _finish(
-        self, status: SessionStatus | None = None, reason: str | None = None
-    ) -> dict[str, Any]:
-        record = self.recorder.finish(status, stop_reason=reason)
+    def _finish(self) -> dict[str, Any]:
+        record = self.live.close(SessionStatus.STOPPED, "stopped")
+        assert record is not None
         self._audit(record.status, record.stop_reason)
         summary = self.coach.summary()
         text = self.coach.current_cue.text if self.coach.current_cue is not None else ""
@@ -216,15 +186,13 @@ class PracticeRun:
             self.dropped += 1  # over the rate limit: drop the frame, say nothing
             return []
         self.last_t = msg.t
-        self.frames += 1
         skeleton = None
         if msg.lm is not None:
             skeleton = Skeleton.from_normalized(
                 msg.t, np.asarray(msg.lm, dtype=np.float64), (msg.w, msg.h)
             )
-        obs = self.tracker.update(msg.t, skeleton)
-        self.recorder.observe(obs)
-        messages = self._emit(self.coach.observe(obs))
+        messages = self._emit(self.live.frame(msg.t, skeleton))
+        obs = self.live.last_observation
         if not self.coach.finished and msg.t - self.last_metrics_t >= METRICS_PERIOD_S:
             self.last_metrics_t = msg.t
             messages.append(
@@ -236,7 +204,7 @@ class PracticeRun:
                     "stay": round(self.coach.stay_here_deg, 2),
                     "state": str(self.coach.state),
                     "step": self.coach.step_text,
-                    "view": str(obs.view),
+                    "view": "" if obs is None else str(obs.view),
                 }
             )
         return messages
@@ -247,22 +215,21 @@ class PracticeRun:
 
     def pain(self, level: int) -> list[dict[str, Any]]:
         """A pain report."""
-        return self._emit(self.coach.report_pain(self.now(), level))
+        return self._emit(self.live.pain(self.now(), level))
 
     def sharp(self) -> list[dict[str, Any]]:
         """Sharp pain: the stop cue is the first message."""
-        return self._emit(self.coach.report_sharp_pain(self.now()))
+        return self._emit(self.live.sharp(self.now()))
 
     def end(self) -> list[dict[str, Any]]:
         """The person ends the session."""
-        return self._emit(self.coach.quit(self.now()))
+        return self._emit(self.live.quit(self.now()))
 
     def disconnected(self) -> None:
         """The page went away mid-session: keep everything, mark it interrupted."""
         if not self.coach.finished:
-            record = self.recorder.finish(
-                SessionStatus.INTERRUPTED, stop_reason="the page was closed"
-            )
+            record = self.live.close(SessionStatus.INTERRUPTED, "the page was closed")
+            assert record is not None
             self._audit(record.status, record.stop_reason)
 
     def _audit(self, status: str, reason: str | None) -> None:
@@ -270,8 +237,21 @@ class PracticeRun:
             self.actor_id,
             "session.end",
             f"session:{self.recorder.session_id}",
-            {"status": status, "stop_reason": reason, "frames": self.frames},
+            {"status": status, "stop_reason": reason, "frames": self.live.frames},
         )
+
+
+def _coach_plan_now(repo: Repository, session: SessionRecord) -> CoachPlan:
+    """The coach's plan for a stored session, from planning now (its stored cap, or lower).
+
+    Raises PlanRefusedError with planning's reason when the person may not practise it now
+    (for example, sharp pain stopped another session since this one was opened).
+    """
+    from twistcoach.poses.loader import load_library
+    from twistcoach.storage.progress import decide_for_person
+
+    decision = decide_for_person(repo, session.person_id)
+    return coach_plan_for(decision, session.variant_id, load_library(), cap_deg=session.cap_deg)
 
 
 async def _refuse(websocket: WebSocket, message: str) -> None:
@@ -314,16 +294,13 @@ async def practice_socket(websocket: WebSocket, session_id: int) -> None:
     if session.status != SessionStatus.RUNNING:
         await _refuse(websocket, f"session {session_id} has already ended ({session.status})")
         return
-    plan = await run_in_threadpool(ctx.repo.get_plan, session.plan_id) if session.plan_id else None
     try:
-        coach_plan = await run_in_threadpool(
-            coach_plan_for,
-            ctx.repo,
-            plan.data if plan else None,
-            session.variant_id,
-            session.cap_deg,
-        )
+        coach_plan = await run_in_threadpool(_coach_plan_now, ctx.repo, session)
     except (PlanRefusedError, KeyError, ValueError) as exc:
+        # Planning refuses now: close the opened session so it never stays running.
+        await run_in_threadpool(
+            ctx.repo.end_session, session.id, SessionStatus.STOPPED, "refused", None
+        )
         await _refuse(websocket, str(exc))
         return
     try:
@@ -332,14 +309,13 @@ async def practice_socket(websocket: WebSocket, session_id: int) -> None:
         await _refuse(websocket, f"unknown body type: {e}")
         return
     run = PracticeRun(
-        coach=Coach(
+        live=LiveSession.create(
             coach_plan,
-            load_coaching_rules(),
+            tracker=ctx.tracker_factory(body.value),
             start_pain=session.start_pain,
-            body_model=body.value,
+            body=body,
+            recorder=SessionRecorder(ctx.repo, session),
         ),
-        tracker=ctx.tracker_factory(body.value),
-        recorder=SessionRecorder(ctx.repo, session),
         min_interval_s=1.0 / ctx.settings.max_landmark_rate_hz * 0.9,
         actor_id=account.id,
     )

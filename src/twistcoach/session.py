@@ -1,0 +1,181 @@
+"""The live session: tracker -> coach -> recorder, one object for every live coach.
+
+The desktop coach (``twistcoach coach``: a window and keys, or JSON lines) and the browser
+coach (landmarks over the practice WebSocket) both drive a :class:`LiveSession`; they keep
+only their edges (frames and keys; socket messages). So both coach with the same cap from
+:mod:`twistcoach.planning`, emit the same events, record the same samples and stop on the
+same rules.
+
+:func:`coach_plan_for` turns planning's permission into the coach's plan: the one place a
+live session's cap comes from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from twistcoach.coaching import (
+    Coach,
+    CoachingRules,
+    CoachPlan,
+    Output,
+    PlanRefusedError,
+    build_coach_plan,
+    load_coaching_rules,
+)
+from twistcoach.landmarks import Skeleton
+from twistcoach.metrics import BodyType, Observation
+
+if TYPE_CHECKING:
+    from twistcoach.pipeline import Tracker
+    from twistcoach.planning import PracticeDecision
+    from twistcoach.poses.schema import PoseLibrary
+    from twistcoach.storage import SessionRecord, SessionRecorder, SessionStatus
+
+
+def coach_plan_for(
+    decision: PracticeDecision,
+    variant_id: str,
+    library: PoseLibrary,
+    *,
+    cap_deg: float | None = None,
+) -> CoachPlan:
+    """The coach's plan for a variant that planning allows now.
+
+    Parameters
+    ----------
+    decision
+        Planning's decision for the person now.
+    variant_id
+        The variant to coach.
+    library
+        The pose library (hold time, sides, steps).
+    cap_deg
+        A session's stored cap (degrees), when it was opened earlier: the lower of it and
+        planning's cap is used, never a looser one.
+
+    Raises
+    ------
+    PlanRefusedError
+        With planning's plain reason when the variant may not be practised now.
+    """
+    permission = decision.permission(variant_id)
+    if not permission.allowed or permission.cap_deg is None or decision.plan is None:
+        raise PlanRefusedError(decision.refusal(variant_id) or "not allowed now")
+    cap = permission.cap_deg if cap_deg is None else min(cap_deg, permission.cap_deg)
+    variant = library.get(variant_id)
+    plan_decision = decision.plan.decision(variant_id)
+    return build_coach_plan(
+        variant_id=variant_id,
+        family=str(variant.family.pose_family),
+        status="allowed",
+        max_knee_drop_deg=cap,
+        reasons=[r.text for r in permission.reasons],
+        hold_s=variant.default_hold_s,
+        sides=[str(s) for s in variant.sides],
+        props=[str(p) for p in plan_decision.props],
+        steps=[s.text for s in variant.steps],
+    )
+
+
+@dataclass
+class LiveSession:
+    """One coached session as it happens (synchronous, explicit session time).
+
+    Attributes
+    ----------
+    coach
+        The coach's state machine.
+    tracker
+        Skeleton -> smoothed metrics with the view and confidence.
+    recorder
+        Where samples and events are stored as they happen (None: not recorded).
+    frames
+        Frames seen.
+    last_observation
+        The tracker's newest observation (None before the first frame).
+    """
+
+    coach: Coach
+    tracker: Tracker
+    recorder: SessionRecorder | None = None
+    frames: int = 0
+    last_observation: Observation | None = None
+    outputs: list[Output] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def create(
+        cls,
+        plan: CoachPlan,
+        *,
+        tracker: Tracker,
+        start_pain: int | None,
+        body: BodyType,
+        recorder: SessionRecorder | None = None,
+        rules: CoachingRules | None = None,
+    ) -> LiveSession:
+        """A new session for ``plan`` (the coach starts waiting for the person)."""
+        coach = Coach(
+            plan, rules or load_coaching_rules(), start_pain=start_pain, body_model=body.value
+        )
+        return cls(coach=coach, tracker=tracker, recorder=recorder)
+
+    @property
+    def finished(self) -> bool:
+        """True once the coach has finished or stopped."""
+        return self.coach.finished
+
+    def _out(self, outputs: Sequence[Output]) -> list[Output]:
+        batch = list(outputs)
+        if self.recorder is not None:
+            self.recorder.record(batch)
+        return batch
+
+    def frame(self, t: float, skeleton: Skeleton | None) -> list[Output]:
+        """One frame at session time ``t`` (seconds): track, record the sample, coach.
+
+        ``skeleton`` None means nobody was found in the frame.
+        """
+        self.frames += 1
+        obs = self.tracker.update(t, skeleton)
+        self.last_observation = obs
+        if self.recorder is not None:
+            self.recorder.observe(obs)
+        return self._out(self.coach.observe(obs))
+
+    def pain(self, t: float, level: int) -> list[Output]:
+        """A pain report, 0-10."""
+        return self._out(self.coach.report_pain(t, level))
+
+    def sharp(self, t: float) -> list[Output]:
+        """Sharp pain: the coach stops at once (its stop cue comes first)."""
+        return self._out(self.coach.report_sharp_pain(t))
+
+    def pause(self, t: float) -> list[Output]:
+        """The person pauses."""
+        return self._out(self.coach.pause(t))
+
+    def resume(self, t: float) -> list[Output]:
+        """The person resumes."""
+        return self._out(self.coach.resume(t))
+
+    def quit(self, t: float) -> list[Output]:
+        """The person ends the session."""
+        return self._out(self.coach.quit(t))
+
+    def close(self, unfinished: SessionStatus, reason: str) -> SessionRecord | None:
+        """End the record: as the coach ended it, or with ``unfinished`` and ``reason``
+        when the session was cut short (a video ended, a page closed). Idempotent.
+
+        Returns the stored session (None when not recorded).
+        """
+        if self.recorder is None:
+            return None
+        if self.coach.finished:
+            return self.recorder.finish()
+        return self.recorder.finish(unfinished, stop_reason=reason)
+
+
+__all__ = ["LiveSession", "PlanRefusedError", "coach_plan_for"]
