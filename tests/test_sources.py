@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import struct
 import subprocess
+import zlib
 from fractions import Fraction
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from twistcoach import sources
 from twistcoach.sources import (
     CameraSource,
     ImageSource,
@@ -52,24 +55,24 @@ def _write_video(path: Path, frames: list[np.ndarray], pts_ms: list[int]) -> Non
 
 
 def test_png_is_read_as_rgb(tmp_path: Path) -> None:
-    bgr = np.zeros((6, 8, 3), np.uint8)
+    bgr = np.zeros((36, 48, 3), np.uint8)  # the smallest frames allowed are 32 on a side
     bgr[1, 2] = (255, 0, 0)  # blue in OpenCV's BGR order
     path = tmp_path / "blue.png"
     assert cv2.imwrite(str(path), bgr)
     rgb = read_image(path)
-    assert rgb.shape == (6, 8, 3) and rgb.dtype == np.uint8
+    assert rgb.shape == (36, 48, 3) and rgb.dtype == np.uint8
     assert rgb[1, 2].tolist() == [0, 0, 255]
 
 
 def test_exif_orientation_is_applied(tmp_path: Path) -> None:
-    # Stored 40 wide x 20 high with the marker top-left; EXIF 6 = "rotate 90 clockwise".
-    stored = _marker_frame(40, 20)
+    # Stored 80 wide x 40 high with the marker top-left; EXIF 6 = "rotate 90 clockwise".
+    stored = _marker_frame(80, 40)
     path = tmp_path / "phone.jpg"
     exif = Image.Exif()
     exif[0x0112] = 6
     Image.fromarray(stored).save(path, quality=95, exif=exif)
     rgb = read_image(path)
-    assert rgb.shape == (40, 20, 3)
+    assert rgb.shape == (80, 40, 3)
     # Turned clockwise, the top-left marker ends up top-right.
     assert rgb[:5, -5:].mean() > 200 and rgb[:5, :5].mean() < 50
 
@@ -181,3 +184,74 @@ def test_image_suffixes() -> None:
 def test_a_missing_camera_is_a_media_error() -> None:
     with pytest.raises(MediaError, match="camera 97: cannot open the camera"):
         CameraSource(97)
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    """A valid PNG header declaring ``width`` x ``height`` grey pixels, with one row of data.
+
+    Decoders that trust the header allocate the whole image before they find the data
+    missing; a few hundred bytes stand for a 2.6 MB bomb.
+    """
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    idat = zlib.compress(b"\x00" * (width + 1))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+@pytest.mark.timeout(30)
+def test_item1_image_bomb_refused_before_decoding(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_png_declaring(30000, 30000))
+    with pytest.raises(
+        MediaError,
+        match=r"bomb\.png: the image is too large to analyse \(900,000,000 pixels; at most 67,",
+    ):
+        read_image(bomb)
+    with pytest.raises(MediaError, match="too large"):
+        ImageSource(bomb)
+    # A long thin one breaks the side limit, whatever its pixel count.
+    thin = tmp_path / "thin.png"
+    thin.write_bytes(_png_declaring(40000, 40))
+    with pytest.raises(
+        MediaError, match=r"40000x40 pixels; at most 67,108,864 pixels and 16384 on a side"
+    ):
+        read_image(thin)
+    # Under Pillow's own limit (an error past twice its 89 MP), ours still holds.
+    big = tmp_path / "big.png"
+    big.write_bytes(_png_declaring(12000, 12000))
+    with pytest.raises(MediaError, match=r"big\.png: the image is too large .*\(12000x12000"):
+        read_image(big)
+
+
+def test_item11_tiny_images_refused(tmp_path: Path) -> None:
+    dot = tmp_path / "dot.png"
+    assert cv2.imwrite(str(dot), np.zeros((1, 1, 3), np.uint8))
+    with pytest.raises(
+        MediaError, match=r"dot\.png: the image is too small to find a person in \(1x1 pixels"
+    ):
+        read_image(dot)
+    strip = tmp_path / "strip.jpg"
+    assert cv2.imwrite(str(strip), np.zeros((20, 400, 3), np.uint8))
+    with pytest.raises(MediaError, match=r"400x20 pixels; at least 32 on each side"):
+        read_image(strip)
+
+
+def test_item1_video_frame_size_checked_from_the_header(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "clip.mp4"
+    _write_video(path, [_marker_frame(64, 48)] * 3, [0, 40, 80])
+    # A real bomb needs a hand-made bitstream; a lowered limit shows the header is read.
+    monkeypatch.setattr(sources, "MAX_FRAME_PIXELS", 64 * 48 - 1)
+    with pytest.raises(MediaError, match=r"clip\.mp4: the video's frames are too large .*64x48"):
+        VideoSource(path)
+    monkeypatch.undo()
+    tiny = tmp_path / "tiny.mp4"
+    _write_video(tiny, [_marker_frame(16, 16)] * 3, [0, 40, 80])
+    with pytest.raises(MediaError, match=r"tiny\.mp4: the video's frames are too small .*16x16"):
+        VideoSource(tiny)

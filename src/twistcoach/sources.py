@@ -17,11 +17,25 @@ camera
     read, because a live camera has no timestamps of its own we can trust).
 
 Unreadable, empty or non-media files raise :class:`MediaError`, whose message names the file.
+
+Size limits
+-----------
+A frame's size is checked from the file's header before a pixel is decoded (issue 16: a
+2.6 MB PNG declaring 30000 x 30000 pixels took 5.3 GB and crashed the decoder): at most
+:data:`MAX_FRAME_PIXELS` pixels and :data:`MAX_FRAME_SIDE` on a side, and at least
+:data:`MIN_FRAME_SIDE` on each side (nobody can be found in fewer). Photos are measured with
+Pillow, which reads the header only, then decoded with OpenCV (whose own pixel limit is set to
+the same number when this module is imported before ``cv2``); videos with the stream's
+width and height from PyAV, and every decoded frame again before it is converted to RGB.
 """
 
 from __future__ import annotations
 
+import io
+import os
+import re
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -40,8 +54,75 @@ IMAGE_SUFFIXES = frozenset(
 )
 
 
+#: The most pixels in a frame (photo or video): 64 Mi, above a 48 MP phone photo and an 8K
+#: video frame (33 MP); an RGB copy of such a frame is 200 MB.
+MAX_FRAME_PIXELS = 64 * 1024 * 1024
+#: The longest side of a frame, in pixels.
+MAX_FRAME_SIDE = 16384
+#: The shortest side a frame may have: a person cannot be found in fewer pixels.
+MIN_FRAME_SIDE = 32
+
+# OpenCV's decoders check this limit themselves (read once, when cv2 is first imported).
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_FRAME_PIXELS))
+
+
 class MediaError(ValueError):
     """A file cannot be used as a source of frames; the message names the file."""
+
+
+def _limits_text() -> str:
+    return f"at most {MAX_FRAME_PIXELS:,} pixels and {MAX_FRAME_SIDE} on a side"
+
+
+def check_frame_size(name: object, width: int, height: int, *, video: bool = False) -> None:
+    """Refuse a frame size outside the limits (see the module docs), before decoding.
+
+    Parameters
+    ----------
+    name
+        The file (or source), named in the message.
+    width, height
+        The size the header declares, in pixels.
+    video
+        Whether these are a video's frames (for the message).
+
+    Raises
+    ------
+    MediaError
+        When the frame is too large or too small.
+    """
+    subject = "the video's frames are" if video else "the image is"
+    if width * height > MAX_FRAME_PIXELS or max(width, height) > MAX_FRAME_SIDE:
+        raise MediaError(
+            f"{name}: {subject} too large to analyse ({width}x{height} pixels; {_limits_text()})"
+        )
+    if min(width, height) < MIN_FRAME_SIDE:
+        raise MediaError(
+            f"{name}: {subject} too small to find a person in ({width}x{height} pixels; "
+            f"at least {MIN_FRAME_SIDE} on each side)"
+        )
+
+
+def _image_header_size(path: Path, data: NDArray[np.uint8]) -> tuple[int, int]:
+    """(width, height) from an image file's header, without decoding its pixels."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            # Pillow's own bomb check warns (or raises) on open: ours comes next, exactly.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data.tobytes())) as image:
+                width, height = image.size
+    except Image.DecompressionBombError as err:
+        # Pillow refuses past twice its own limit, before saying the size: quote its count.
+        found = re.search(r"\((\d+) pixels\)", str(err))
+        pixels = f"{int(found.group(1)):,} pixels; " if found else ""
+        raise MediaError(
+            f"{path}: the image is too large to analyse ({pixels}{_limits_text()})"
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise MediaError(f"{path}: not a readable image") from None
+    return int(width), int(height)
 
 
 class SourceKind(StrEnum):
@@ -144,7 +225,9 @@ def read_image(path: Path) -> RgbArray:
     Raises
     ------
     MediaError
-        Naming the file when it is missing, empty or not a decodable image.
+        Naming the file when it is missing, empty, not a decodable image, or its header
+        declares a size outside the limits (:func:`check_frame_size`, checked before
+        decoding).
     """
     import cv2
 
@@ -153,10 +236,12 @@ def read_image(path: Path) -> RgbArray:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as err:
         raise MediaError(f"{path}: cannot read the file ({err.strerror})") from None
+    check_frame_size(path, *_image_header_size(path, data))
     # imdecode (not imread) so non-ASCII paths work; IMREAD_COLOR applies EXIF orientation.
     bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if bgr is None or bgr.size == 0:
         raise MediaError(f"{path}: not a readable image")
+    check_frame_size(path, int(bgr.shape[1]), int(bgr.shape[0]))
     rgb: RgbArray = np.ascontiguousarray(bgr[:, :, ::-1])
     return rgb
 
@@ -236,6 +321,12 @@ class VideoSource(_Closing):
         self.fps: float | None = float(rate) if rate else None
         self.width = int(self._stream.codec_context.width)
         self.height = int(self._stream.codec_context.height)
+        if self.width or self.height:  # 0 x 0: the header does not say; checked per frame
+            try:
+                check_frame_size(path, self.width, self.height, video=True)
+            except MediaError:
+                self._container.close()
+                raise
 
     @property
     def expected_frames(self) -> int | None:
@@ -276,6 +367,9 @@ class VideoSource(_Closing):
                 if t <= last_t:
                     t = last_t + 1e-3
                 last_t = t
+                if (frame.width, frame.height) != (self.width, self.height):
+                    # A size the header did not declare (or a stream that changes size).
+                    check_frame_size(self.path, frame.width, frame.height, video=True)
                 rgb = _rotate(frame.to_ndarray(format="rgb24"), float(frame.rotation or 0))
                 yield Frame(t, rgb, index)
         except av.error.FFmpegError as err:
