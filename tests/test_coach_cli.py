@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -105,7 +106,7 @@ def test_refuses_a_variant_the_plan_does_not_allow(intake_file: Path, db_env: st
     )
     assert result.exit_code == 2
     assert "refusing to coach" in result.output
-    assert "seated_twist_easy" in result.output and "not_allowed" in result.output
+    assert "seated_twist_easy" in result.output and "Not for you now" in result.output
     assert "Traceback" not in result.output
 
 
@@ -153,7 +154,7 @@ def test_person_uses_the_stored_intake_and_recorded_clearances(db_env: str) -> N
     base = ["coach", "--video", "missing.mp4", "--person", "Sam", "--headless"]
     refused = runner.invoke(build_app(), [*base, "--variant", "supine_twist_full"])
     assert refused.exit_code == 2
-    assert "refusing to coach" in refused.output and "needs_clearance" in refused.output
+    assert "refusing to coach" in refused.output and "Needs a clearance first" in refused.output
     # A clinician's clearance recorded later (e.g. in the web app) unlocks it: the command
     # then gets as far as opening the (missing) video.
     repo.record_clearance(
@@ -227,14 +228,18 @@ def test_compose_window_draws_gauge_cue_and_timer() -> None:
 
 
 def test_window_keys() -> None:
+    from twistcoach.session import LiveSession
+    from twistcoach.tracking import TwistTracker
+
     coach = _holding_coach()
-    out = _key(coach, ord("3"), 14.0)
+    live = LiveSession(coach=coach, tracker=TwistTracker())
+    out = _key(live, ord("3"), 14.0)
     assert [o.id for o in out] == ["pain_reported", "cap_lowered", "go_easier"]
-    assert [o.id for o in _key(coach, ord(" "), 14.5)] == ["paused", "state_changed", "paused"]
+    assert [o.id for o in _key(live, ord(" "), 14.5)] == ["paused", "state_changed", "paused"]
     assert coach.state is CoachState.PAUSED
-    assert [o.id for o in _key(coach, ord(" "), 15.0)] == ["state_changed", "resumed"]
-    assert _key(coach, ord("x"), 15.1) == []
-    out = _key(coach, ord("S"), 15.2)
+    assert [o.id for o in _key(live, ord(" "), 15.0)] == ["state_changed", "resumed"]
+    assert _key(live, ord("x"), 15.1) == []
+    out = _key(live, ord("S"), 15.2)
     assert out[0].id == "stop_sharp_pain"
     assert coach.finished and coach.stopped_reason is not None
 
@@ -376,3 +381,76 @@ def test_bad_intake_names_the_field(tmp_path: Path, db_env: str) -> None:
     )
     assert result.exit_code == 2
     assert "pain_now" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_sharp_pain_locks_the_day_then_the_next_session_asks_a_checkin(tmp_path: Path) -> None:
+    """Issue 15: sharp pain in one ``coach`` run refuses the next the same day (exit 2, the
+    reason, no session stored); the next day a check-in comes first."""
+    db = tmp_path / "sharp.sqlite"
+    first = run_coach(
+        [
+            TWISTCOACH,
+            "coach",
+            *("--video", "examples/demo_session.mp4"),
+            *("--intake", "examples/02_chronic_low_back_pain.json", "--name", "Ana"),
+            *("--headless", "--script", "3=sharp"),
+        ],
+        db,
+    )
+    assert first.returncode == 3, first.stderr[-2000:]
+    again = run_coach(
+        [
+            TWISTCOACH,
+            "coach",
+            "--video",
+            "examples/demo_session.mp4",
+            "--person",
+            "Ana",
+            "--headless",
+        ],
+        db,
+    )
+    assert again.returncode == 2
+    assert "No twists for the rest of today" in again.stderr and "Traceback" not in again.stderr
+    # The intake file path is no way around it either.
+    by_file = run_coach(
+        [
+            TWISTCOACH,
+            "coach",
+            *("--video", "examples/demo_session.mp4", "--headless", "--no-record"),
+            *("--intake", "examples/02_chronic_low_back_pain.json", "--name", "Ana"),
+        ],
+        db,
+    )
+    assert by_file.returncode == 2 and "rest of today" in by_file.stderr
+    from sqlalchemy import text
+
+    from twistcoach.storage import create_engine_for_url, open_repository
+
+    engine = create_engine_for_url(f"sqlite:///{db}")
+    repo = open_repository(engine)
+    assert len(repo.list_sessions()) == 1  # nothing stored for the refused runs
+    # "The next day": move the stored session back a day.
+    with engine.begin() as conn:
+        for (sid,) in conn.execute(text("SELECT id FROM sessions")).all():
+            earlier = repo.get_session(sid).session.started_at - dt.timedelta(days=1)
+            conn.execute(
+                text("UPDATE sessions SET started_at = :t WHERE id = :id"),
+                {"t": earlier.replace(tzinfo=None).isoformat(sep=" "), "id": sid},
+            )
+    base = [TWISTCOACH, "coach", "--video", "missing.mp4", "--person", "Ana", "--headless"]
+    ask = run_coach(base, db)
+    assert ask.returncode == 2 and "--checkin" in ask.stderr
+    care = run_coach([*base, "--checkin", "better,yes,no"], db)
+    assert care.returncode == 2 and "healthcare professional" in care.stderr
+    # A check-in with leg symptoms keeps refusing until a teacher or clinician reviews it.
+    still = run_coach([*base, "--checkin", "same,no,no"], db)
+    assert still.returncode == 2 and "healthcare professional" in still.stderr
+    repo.record_review(repo.person_named("Ana").id, "clinician", "Dr Ames", "seen, fine")
+    ok = run_coach([*base, "--checkin", "same,no,no"], db)
+    assert ok.returncode == 2 and "missing.mp4" in ok.stderr  # got as far as the video
+    from twistcoach.storage.progress import decide_for_person
+
+    decision = decide_for_person(repo, repo.person_named("Ana").id)
+    assert decision.permission("supine_twist_supported").cap_deg == 40.0  # one step lower

@@ -441,7 +441,8 @@ class PracticeDecision:
             words = [r.text for r in permission.reasons if r.rule.startswith("SAFE-")]
         if not words:
             words = [r.text for r in permission.reasons]
-        return " ".join(words) or "not allowed now"
+        status = STATUS_WORDS[permission.plan_status]
+        return f"{status}. " + (" ".join(words) or "not allowed now")
 
     def to_json_dict(self) -> dict[str, Any]:
         """JSON-ready: ``{"plan_status", "variants", "reasons", "open_flags", ...}``."""
@@ -467,6 +468,13 @@ class PracticeDecision:
 
 
 # --------------------------------------------------------------------------- helpers
+
+#: Screening's variant status in plain words (what people read; never the ids).
+STATUS_WORDS: dict[VariantStatus, str] = {
+    VariantStatus.ALLOWED: "Allowed by your plan",
+    VariantStatus.NEEDS_CLEARANCE: "Needs a clearance first",
+    VariantStatus.NOT_ALLOWED: "Not for you now",
+}
 
 
 def has_back_condition(intake: Intake | None) -> bool:

@@ -1,8 +1,12 @@
 """``twistcoach coach``: coach a twist live from a camera, or from a video file.
 
-screening -> plan -> (the variant, refused when the plan does not allow it) -> frames ->
-MediaPipe estimator -> :class:`~twistcoach.tracking.TwistTracker` -> the pure
-:class:`~twistcoach.coaching.Coach` -> window / voice / JSON lines / the session record.
+the person's history -> :func:`twistcoach.planning.decide` (the variant and its cap,
+refused with the reason when planning does not allow it now; the same decision the web app
+makes) -> frames -> MediaPipe estimator -> :class:`~twistcoach.session.LiveSession`
+(tracker -> coach -> recorder, as in the browser coach) -> window / voice / JSON lines.
+
+After a sharp-pain stop the person may not practise for the rest of that day; the next
+session first asks a check-in (interactively, or ``--checkin BACK,LEG,WEAKNESS``).
 
 Exit status: 0 when the session ran (completed, quit by the person, or the video ended),
 3 when a safety rule stopped it (sharp pain, pain rule, wrong pose), 2 for bad input (a
@@ -27,13 +31,12 @@ from numpy.typing import NDArray
 
 if TYPE_CHECKING:
     from twistcoach.coaching import Coach, CoachPlan, Output
-    from twistcoach.intake import Intake
     from twistcoach.landmarks import Skeleton
     from twistcoach.metrics import BodyType, Observation
-    from twistcoach.poses.schema import PoseLibrary
-    from twistcoach.screening import ReadinessPlan
+    from twistcoach.planning import PracticeDecision
+    from twistcoach.session import LiveSession
     from twistcoach.speech import Speaker
-    from twistcoach.storage import Repository, SessionRecorder
+    from twistcoach.storage import Repository
 
 EXIT_OK = 0
 EXIT_DATABASE = 1
@@ -108,58 +111,83 @@ def parse_script(text: str) -> list[ScriptItem]:
 # --------------------------------------------------------------------------- the plan
 
 
-def choose_coach_plan(
-    plan: ReadinessPlan, library: PoseLibrary, variant_id: str | None
-) -> CoachPlan:
-    """The variant to coach: the one asked for, or the easiest allowed one the camera can
-    measure (a supine twist).
+def choose_variant(decision: PracticeDecision, variant_id: str | None) -> str:
+    """The variant to coach: the one asked for, or the easiest one planning allows now.
 
     Raises
     ------
     CoachCommandError
-        When the plan does not allow the variant (with the plan's reasons), the variant is
-        unknown, nothing is allowed, or the variant cannot be measured by the coach.
+        With planning's plain reasons when the variant (or every variant) may not be
+        practised now, or the variant is unknown.
     """
-    from twistcoach.coaching import PlanRefusedError, build_coach_plan
-
-    if plan.status.value != "ready":
-        advice = " ".join(plan.advice)
-        raise CoachCommandError(
-            f"the plan's status is {plan.status.value}: no twist can be coached today. {advice}"
-        )
     if variant_id is None:
-        measurable = [d for d in plan.allowed_variants() if d.max_knee_drop_deg is not None]
-        if not measurable:
-            raise CoachCommandError(
-                "the plan allows no supine twist, the only family the coach can measure"
-            )
-        decision = measurable[0]
-    else:
-        try:
-            decision = plan.decision(variant_id)
-        except KeyError as exc:
-            raise CoachCommandError(str(exc.args[0])) from None
-    variant = next(v for v in library.variants if v.id == decision.id)
-    try:
-        return build_coach_plan(
-            variant_id=decision.id,
-            family=decision.family.value,
-            status=decision.status.value,
-            max_knee_drop_deg=decision.max_knee_drop_deg,
-            reasons=[r.text for r in decision.reasons],
-            hold_s=variant.default_hold_s,
-            sides=[s.value for s in variant.sides],
-            props=[p.value for p in decision.props],
-            steps=[s.text for s in variant.steps],
-        )
-    except PlanRefusedError as exc:
-        message = str(exc)
         if decision.allowed:
-            message = (
-                f"{decision.id} is allowed, but the coach can only measure supine twists "
-                "(it has no knee-drop cap to keep you under)"
+            return decision.allowed[0].variant_id
+        why = " ".join(r.text for r in decision.reasons)
+        if not why and decision.plan is not None:
+            why = " ".join(decision.plan.advice[:2]) or (
+                "your plan allows no twist the coach can measure (only supine twists)"
             )
-        raise CoachCommandError(f"refusing to coach: {message}") from None
+        raise CoachCommandError(f"refusing to coach: {why}")
+    try:
+        permission = decision.permission(variant_id)
+    except KeyError as exc:
+        raise CoachCommandError(str(exc.args[0])) from None
+    if not permission.allowed:
+        raise CoachCommandError(f"refusing to coach {variant_id}: {decision.refusal(variant_id)}")
+    return variant_id
+
+
+CHECKIN_SYNTAX = (
+    "--checkin BACK,LEG,WEAKNESS (BACK: better, same or worse; LEG and WEAKNESS: yes or no)"
+)
+
+
+@dataclass(frozen=True)
+class CheckInAnswers:
+    """A check-in's answers (see :class:`twistcoach.planning.CheckIn`)."""
+
+    back: str
+    new_leg_symptoms: bool
+    weakness_or_numbness: bool
+
+
+def parse_checkin(text: str) -> CheckInAnswers:
+    """Parse ``"same,no,no"`` (how the back feels, new leg symptoms, new weakness).
+
+    Raises
+    ------
+    CoachCommandError
+        Naming the syntax expected.
+    """
+    parts = [p.strip().lower() for p in text.split(",")]
+    yes_no = {"yes": True, "y": True, "no": False, "n": False}
+    if (
+        len(parts) != 3
+        or parts[0] not in ("better", "same", "worse")
+        or parts[1] not in yes_no
+        or parts[2] not in yes_no
+    ):
+        raise CoachCommandError(f"--checkin {text!r}: expected {CHECKIN_SYNTAX}")
+    return CheckInAnswers(parts[0], yes_no[parts[1]], yes_no[parts[2]])
+
+
+def ask_checkin(ask: Callable[[str], str]) -> CheckInAnswers:
+    """Ask the check-in's three questions (wording from ``rules/safety.yaml``)."""
+    from twistcoach.planning import load_safety_rules
+
+    q = load_safety_rules().checkin
+    back = ""
+    while back not in ("better", "same", "worse"):
+        back = ask(f"{q.question_back} [better/same/worse] ").strip().lower()
+
+    def yes(question: str) -> bool:
+        answer = ""
+        while answer not in ("yes", "no", "y", "n"):
+            answer = ask(f"{question} [yes/no] ").strip().lower()
+        return answer.startswith("y")
+
+    return CheckInAnswers(back, yes(q.question_leg), yes(q.question_weakness))
 
 
 # --------------------------------------------------------------------------- the window
@@ -236,69 +264,27 @@ def compose_window(
 
 @dataclass
 class _Sinks:
-    """Where outputs go: JSON lines, console text, voice, the record."""
+    """Where outputs go besides the record: JSON lines, console text, voice."""
 
     headless: bool
     speaker: Speaker
-    recorder: SessionRecorder | None
     write: Callable[[str], None]
 
     def emit(self, outputs: Iterable[Output]) -> None:
         from twistcoach.coaching import Cue, Priority
 
-        batch = list(outputs)
-        for out in batch:
+        for out in outputs:
             if self.headless:
                 self.write(json.dumps(out.to_dict(), ensure_ascii=False))
             elif isinstance(out, Cue):
                 self.write(f"[{out.t:6.1f}s] {out.text}")
             if isinstance(out, Cue):
                 self.speaker.say(out.text, urgent=out.priority is Priority.SAFETY)
-        if self.recorder is not None:
-            self.recorder.record(batch)
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
-
-
-def _load_person_intake(
-    repo: Repository | None, intake_file: Path | None, person: str | None, name: str | None
-) -> tuple[Intake, str]:
-    """The intake to screen and the person's name (see the command's help)."""
-    from twistcoach.intake import Clearance, load_intake, parse_intake
-
-    if intake_file is not None:
-        intake = load_intake(intake_file)
-        return intake, name or intake_file.stem
-    assert person is not None and repo is not None
-    record = repo.person_named(person)
-    stored = repo.latest_intake(record.id)
-    if stored is None:
-        raise CoachCommandError(
-            f"no intake is stored for {person!r}; run with --intake FILE --name {person!r} first"
-        )
-    intake = parse_intake(stored.data)
-    # Clearances recorded later (e.g. by a clinician in the web app) count too.
-    known = {(c.by.value, c.name, c.date, tuple(c.variants)) for c in intake.clearances}
-    extra = []
-    for c in repo.list_clearances(record.id):
-        key = (c.by_role, c.name, c.date, tuple(c.variants))
-        if key not in known:
-            extra.append(
-                Clearance(
-                    by=c.by_role,
-                    name=c.name,
-                    date=c.date,
-                    variants=tuple(c.variants),
-                    max_knee_drop_deg=c.max_knee_drop_deg,
-                    teacher_trained_for_back_problems=c.teacher_trained_for_back_problems,
-                )
-            )
-    if extra:
-        intake = intake.model_copy(update={"clearances": (*intake.clearances, *extra)})
-    return intake, person
 
 
 def run_coach(
@@ -317,15 +303,22 @@ def run_coach(
     snapshot_at: float | None,
     write: Callable[[str], None] = print,
     body: str = "neutral",
+    checkin: str | None = None,
+    ask: Callable[[str], str] | None = None,
 ) -> int:
-    """Run one coaching session; return the exit status (see the module docs)."""
+    """Run one coaching session; return the exit status (see the module docs).
+
+    What the person may practise, and the cap, come from :mod:`twistcoach.planning` over
+    their stored history (the same decision the web app makes); a refusal is exit 2 with
+    the reason and stores no session.
+    """
     from sqlalchemy.exc import SQLAlchemyError
 
     from twistcoach.estimator import EstimatorError
     from twistcoach.intake import IntakeError
     from twistcoach.metrics import BodyType
-    from twistcoach.poses.loader import LibraryError, load_library
-    from twistcoach.screening import ScreeningError, screen
+    from twistcoach.poses.loader import LibraryError
+    from twistcoach.screening import ScreeningError
     from twistcoach.sources import MediaError
     from twistcoach.storage import NotFoundError, StorageError
 
@@ -340,34 +333,22 @@ def run_coach(
     if name is not None and intake_file is None:
         raise CoachCommandError("--name goes with --intake FILE (it names the person)")
     items = parse_script(script or "")
+    answers = parse_checkin(checkin) if checkin is not None else None
     if not headless and not _has_display():
         raise CoachCommandError(
             "no display to open the coaching window on; use --headless (JSON lines)"
         )
-    repo: Repository | None = None
     try:
-        if record or person is not None:
-            from twistcoach.storage import open_repository
+        from twistcoach.storage import open_repository
 
-            repo = open_repository()
-        intake, person_name = _load_person_intake(repo, intake_file, person, name)
-        library = load_library()
-        plan = screen(intake, library)
-        coach_plan = choose_coach_plan(plan, library, variant_id)
-        plan_id: int | None = None
-        person_id: int | None = None
-        if repo is not None and record:
-            person_id = repo.get_or_create_person(person_name).id
-            intake_id = repo.save_intake(person_id, intake).id if intake_file else None
-            plan_id = repo.save_plan(
-                person_id, intake_id, plan.to_json_dict(), plan.status.value
-            ).id
+        repo = open_repository()
+        prepared = _prepare(repo, intake_file, person, name, variant_id, record, answers, ask)
         return _session(
-            coach_plan,
-            intake.pain_now,
+            prepared.coach_plan,
+            prepared.start_pain,
             repo if record else None,
-            person_id,
-            plan_id,
+            prepared.person_id,
+            prepared.plan_id,
             camera=camera,
             video=video,
             voice=voice,
@@ -385,6 +366,88 @@ def run_coach(
     except SQLAlchemyError as exc:
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise CoachCommandError(f"database error: {detail}", EXIT_DATABASE) from None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    coach_plan: CoachPlan
+    start_pain: int
+    person_id: int | None
+    plan_id: int | None
+
+
+def _prepare(
+    repo: Repository,
+    intake_file: Path | None,
+    person: str | None,
+    name: str | None,
+    variant_id: str | None,
+    record: bool,
+    answers: CheckInAnswers | None,
+    ask: Callable[[str], str] | None,
+) -> _Prepared:
+    """Find the person and their history, ask planning, and build the coach's plan.
+
+    ``--intake FILE`` with recording stores the intake for the named person first; without
+    recording it is screened with whatever history the named person already has, so a
+    sharp-pain lock holds either way.
+    """
+    import dataclasses
+
+    from twistcoach.intake import load_intake
+    from twistcoach.planning import DatedIntake, PersonHistory, decide
+    from twistcoach.poses.loader import load_library
+    from twistcoach.session import coach_plan_for
+    from twistcoach.storage.progress import load_history, local_zone
+
+    library = load_library()
+    now = repo.now()
+    extra: tuple[DatedIntake, ...] = ()
+    if intake_file is not None:
+        intake = load_intake(intake_file)
+        person_name = name or intake_file.stem
+        found = repo.get_or_create_person(person_name) if record else repo.find_person(person_name)
+        if record and found is not None:
+            repo.save_intake(found.id, intake)
+        else:
+            extra = (DatedIntake(intake, now),)
+    else:
+        assert person is not None
+        found = repo.person_named(person)
+        stored = repo.latest_intake(found.id)
+        if stored is None or stored.intake is None:
+            raise CoachCommandError(
+                f"no intake is stored for {person!r}; run with --intake FILE --name {person!r} "
+                "first"
+            )
+        intake = stored.intake
+
+    def decision_now() -> PracticeDecision:
+        history = load_history(repo, found.id) if found is not None else PersonHistory()
+        history = dataclasses.replace(history, intakes=(*history.intakes, *extra))
+        return decide(history, library, now=repo.now(), tz=local_zone())
+
+    decision = decision_now()
+    if decision.needs_checkin:
+        if answers is None and ask is not None:
+            answers = ask_checkin(ask)
+        if answers is None:
+            why = " ".join(r.text for r in decision.reasons[:1])
+            raise CoachCommandError(f"refusing to coach: {why} Answer with {CHECKIN_SYNTAX}.")
+        if found is None:
+            raise CoachCommandError("a check-in needs a stored person")
+        repo.record_checkin(
+            found.id, answers.back, answers.new_leg_symptoms, answers.weakness_or_numbness
+        )
+        decision = decision_now()
+    chosen = choose_variant(decision, variant_id)
+    coach_plan = coach_plan_for(decision, chosen, library)
+    plan_id: int | None = None
+    if record and found is not None and decision.plan is not None:
+        plan_id = repo.save_plan(
+            found.id, None, decision.plan.to_json_dict(), decision.plan.status.value
+        ).id
+    return _Prepared(coach_plan, intake.pain_now, found.id if found else None, plan_id)
 
 
 def _has_display() -> bool:
@@ -410,8 +473,8 @@ def _session(
     write: Callable[[str], None],
     body: BodyType,
 ) -> int:
-    from twistcoach.coaching import Coach, load_coaching_rules
     from twistcoach.estimator import make_mediapipe_estimator
+    from twistcoach.session import LiveSession
     from twistcoach.sources import CameraSource, FrameSource, VideoSource
     from twistcoach.speech import make_speaker
     from twistcoach.storage import SessionRecorder, SessionStatus
@@ -445,26 +508,30 @@ def _session(
             start_pain=start_pain,
             plan_id=plan_id,
         )
-    coach = Coach(coach_plan, load_coaching_rules(), start_pain=start_pain, body_model=str(body))
-    sinks = _Sinks(headless, speaker, recorder, write)
+    live = LiveSession.create(
+        coach_plan,
+        tracker=TwistTracker(body=body),
+        start_pain=start_pain,
+        body=body,
+        recorder=recorder,
+    )
+    coach = live.coach
+    sinks = _Sinks(headless, speaker, write)
     pending = list(items)
     last_image: NDArray[np.uint8] | None = None
     snap_written = False
     t = 0.0
     try:
         with source, make_mediapipe_estimator(static_image_mode=False) as estimator:
-            tracker = TwistTracker(body=body)
             for frame in source.frames():
                 t = frame.timestamp_s
                 while pending and pending[0].t <= t and not coach.finished:
-                    sinks.emit(_apply(coach, pending.pop(0)))
+                    sinks.emit(_apply(live, pending.pop(0)))
                 if coach.finished:
                     break
                 skeleton = estimator.estimate(frame.rgb, t)
-                obs = tracker.update(t, skeleton)
-                if recorder is not None:
-                    recorder.observe(obs)
-                sinks.emit(coach.observe(obs))
+                sinks.emit(live.frame(t, skeleton))
+                obs = live.last_observation
                 need_image = window is not None or (snapshot is not None and not snap_written)
                 if need_image:
                     last_image = compose_window(frame.rgb, skeleton, obs, coach)
@@ -476,14 +543,14 @@ def _session(
 
                     cv2.imshow(window, last_image)
                     key = cv2.waitKey(1) & 0xFF
-                    sinks.emit(_key(coach, key, t))
+                    sinks.emit(_key(live, key, t))
                 if coach.finished:
                     break
             if not coach.finished:
                 # The video ended first: the scripted inputs still due are applied at its end.
                 while pending and not coach.finished:
                     item = pending.pop(0)
-                    sinks.emit(_apply(coach, ScriptItem(max(t, item.t), item.kind, item.level)))
+                    sinks.emit(_apply(live, ScriptItem(max(t, item.t), item.kind, item.level)))
             if snapshot is not None and not snap_written and last_image is not None:
                 _write_png(snapshot, last_image)
             if window is not None and last_image is not None:
@@ -492,14 +559,10 @@ def _session(
                 cv2.waitKey(3000)  # let the person read the last cue
                 cv2.destroyWindow(window)
     except KeyboardInterrupt:
-        sinks.emit(coach.quit(t))
+        sinks.emit(live.quit(t))
     finally:
         speaker.close(wait=not headless)
-        if recorder is not None:
-            if coach.finished:
-                recorder.finish()
-            else:
-                recorder.finish(SessionStatus.STOPPED, stop_reason="source_ended")
+        live.close(SessionStatus.STOPPED, "source_ended")
     if not coach.finished:
         sinks.write(
             json.dumps(
@@ -525,31 +588,31 @@ def _write_png(path: Path, image_bgr: NDArray[np.uint8]) -> None:
         raise CoachCommandError(f"--snapshot {path}: could not write the image")
 
 
-def _apply(coach: Coach, item: ScriptItem) -> list[Output]:
+def _apply(live: LiveSession, item: ScriptItem) -> list[Output]:
     if item.kind == "pain":
         assert item.level is not None
-        return coach.report_pain(item.t, item.level)
+        return live.pain(item.t, item.level)
     if item.kind == "sharp":
-        return coach.report_sharp_pain(item.t)
+        return live.sharp(item.t)
     if item.kind == "pause":
-        return coach.pause(item.t)
+        return live.pause(item.t)
     if item.kind == "resume":
-        return coach.resume(item.t)
-    return coach.quit(item.t)
+        return live.resume(item.t)
+    return live.quit(item.t)
 
 
-def _key(coach: Coach, key: int, t: float) -> list[Output]:
+def _key(live: LiveSession, key: int, t: float) -> list[Output]:
     """The window's keys: 0-9 pain, S sharp pain, space pause/resume, Q (or Esc) quit."""
     from twistcoach.coaching import CoachState
 
     if ord("0") <= key <= ord("9"):
-        return coach.report_pain(t, key - ord("0"))
+        return live.pain(t, key - ord("0"))
     if key in (ord("s"), ord("S")):
-        return coach.report_sharp_pain(t)
+        return live.sharp(t)
     if key == ord(" "):
-        return coach.resume(t) if coach.state is CoachState.PAUSED else coach.pause(t)
+        return live.resume(t) if live.coach.state is CoachState.PAUSED else live.pause(t)
     if key in (ord("q"), ord("Q"), 27):
-        return coach.quit(t)
+        return live.quit(t)
     return []
 
 
@@ -623,8 +686,24 @@ def register(app: typer.Typer) -> None:
                 ),
             ),
         ] = "neutral",
+        checkin: Annotated[
+            str | None,
+            typer.Option(
+                "--checkin",
+                help=(
+                    "After sharp pain, the next session first asks how your back feels: "
+                    "answer here as BACK,LEG,WEAKNESS, e.g. 'same,no,no' (BACK: better, same "
+                    "or worse; LEG: new leg pain, tingling or numbness; WEAKNESS: new "
+                    "weakness or numbness between the legs). Asked on the terminal otherwise."
+                ),
+            ),
+        ] = None,
     ) -> None:
-        """Coach a twist from a camera or a video: cues, voice, pain keys, the session stored."""
+        """Coach a twist from a camera or a video: cues, voice, pain keys, the session stored.
+
+        What you may practise and how far comes from your plan and your history (the same
+        decision as the web app): after sharp pain, no twists for the rest of that day.
+        """
         try:
             code = run_coach(
                 camera=camera,
@@ -641,6 +720,8 @@ def register(app: typer.Typer) -> None:
                 snapshot_at=snapshot_at,
                 write=lambda line: print(line, flush=True),
                 body=body,
+                checkin=checkin,
+                ask=input if sys.stdin.isatty() and not headless else None,
             )
         except CoachCommandError as exc:
             _fail(str(exc), exc.code)
@@ -653,8 +734,9 @@ __all__ = [
     "EXIT_SAFETY_STOP",
     "CoachCommandError",
     "ScriptItem",
-    "choose_coach_plan",
+    "choose_variant",
     "compose_window",
+    "parse_checkin",
     "parse_script",
     "register",
     "run_coach",
