@@ -23,6 +23,7 @@ PURE_CORE = (
     "smoothing",
     "recognition",
     "tracking",
+    "checks",
     "coaching",
     "screening",
     "progression",

@@ -36,7 +36,15 @@ from typing import Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from twistcoach.metrics import Observation, PoseFamily, Side, TwistMetrics
+from twistcoach.checks import (
+    Check,
+    CheckLimits,
+    FormChecks,
+    NeutralZero,
+    ZeroStep,
+    reading,
+)
+from twistcoach.metrics import Observation, PoseFamily, Side
 
 JsonScalar: TypeAlias = str | int | float | bool | None
 
@@ -205,6 +213,23 @@ class Thresholds(BaseModel):
     pain_stop_rise: int = Field(ge=1, le=10)
     pain_stop_above: int = Field(ge=0, le=10)
     min_cap_deg: float = Field(ge=0.0)
+
+    def check_limits(self) -> CheckLimits:
+        """The numbers :mod:`twistcoach.checks` judges by (the coach's and reports')."""
+        return CheckLimits(
+            min_confidence=self.min_confidence,
+            over_cap_tolerance_deg=self.over_cap_tolerance_deg,
+            speed_limit_deg_s=self.speed_limit_deg_s,
+            shoulder_roll_limit_deg=self.shoulder_roll_limit_deg,
+            bounce_amplitude_deg=self.bounce_amplitude_deg,
+            bounce_reversals=self.bounce_reversals,
+            bounce_window_s=self.bounce_window_s,
+            centre_deg=self.centre_deg,
+            still_speed_deg_s=self.still_speed_deg_s,
+            setup_still_s=self.setup_still_s,
+            calibration_s=self.calibration_s,
+            calibration_max_spread_deg=self.calibration_max_spread_deg,
+        )
 
     @model_validator(mode="after")
     def _consistent(self) -> Thresholds:
@@ -593,6 +618,9 @@ class Coach:
         self.body_model = body_model
         self.rules = rules
         self._th = rules.thresholds
+        self._limits = self._th.check_limits()
+        self._zero = NeutralZero(self._limits)
+        self._checks = FormChecks(self._limits)
         self.state = CoachState.WAITING_FOR_PERSON
         self.personal_cap_deg = plan.cap_deg
         self.start_pain = start_pain
@@ -613,7 +641,6 @@ class Coach:
         self._good_since: float | None = None
         self._wrong_since: float | None = None
         self._still_since: float | None = None
-        self._calib: list[float] = []
         self._last_cue_t: float | None = None
         self._cue_last: dict[str, float] = {}
         self._over_cap = False
@@ -623,9 +650,6 @@ class Coach:
         self._breath_count = 0
         self._breath_anchor: float | None = None
         self._sink_invited = False
-        self._trend = 0
-        self._ext_value: float | None = None
-        self._reversals: list[float] = []
         self._prev_t: float | None = None
 
     # ---------------------------------------------------------------- public properties
@@ -702,6 +726,9 @@ class Coach:
 
         reading = self._reading(obs)
         measurable = reading.drop is not None and obs.view_measurable
+        if not measurable:
+            # Unknown travels as unknown: displays of the coach's drop show "?" now.
+            self.last_drop_deg = None
         if self.state is CoachState.PAUSED:
             self._while_paused(obs, t, measurable, out)
             return out
@@ -928,7 +955,7 @@ class Coach:
         target = self._resume_state
         # A pause during calibration starts the calibration again.
         if target is CoachState.CALIBRATING:
-            self._calib = []
+            self._zero.restart(t)
         self.pause_reason = None
         self._set_state(t, target, out)
         out.append(
@@ -947,15 +974,11 @@ class Coach:
     # ---------------------------------------------------------------- helpers: inputs
 
     def _reading(self, obs: Observation) -> _Reading:
-        m = obs.metrics
-        if m is None or m.confidence < self._th.min_confidence:
-            return _Reading(None, None)
-        drop = m.knee_drop.value
-        if drop is None or m.knee_drop.confidence < self._th.min_confidence:
+        r = reading(obs, self._limits)
+        if r is None:
             return _Reading(None, None)
         base = self.baseline_deg or 0.0
-        speed = m.speed.value if m.speed.confidence >= self._th.min_confidence else None
-        return _Reading(drop - base, speed)
+        return _Reading(r.drop_deg - base, r.speed_deg_s)
 
     def _check_wrong_family(self, obs: Observation, t: float, out: list[Output]) -> bool:
         wrong = (
@@ -1016,9 +1039,7 @@ class Coach:
         return obs.family in allowed or obs.family_confidence < self._th.family_min_confidence
 
     def _reset_motion(self) -> None:
-        self._trend = 0
-        self._ext_value = None
-        self._reversals = []
+        self._checks.reset()
         self._still_since = None
 
     # ---------------------------------------------------------------- the machine
@@ -1039,32 +1060,23 @@ class Coach:
             self._cue(t, "setup", out)
             state = self.state
         if state is CoachState.SETTING_UP:
-            raw = drop  # no baseline yet
-            at_centre = abs(raw) < th.centre_deg and self._in_position(obs)
-            still = speed is None or abs(speed) < th.still_speed_deg_s * 3
-            if at_centre and still:
-                if self._still_since is None:
-                    self._still_since = t
-                if t - self._still_since >= th.setup_still_s:
-                    self._set_state(t, CoachState.CALIBRATING, out)
-                    self._calib = [raw]
-                    self._cue(t, "calibrating", out, force=True)
-            else:
-                self._still_since = None
+            # No baseline yet: the drop is the tracker's (checks.NeutralZero).
+            step = self._zero.update(t, drop, speed, self._in_position(obs))
+            if step is ZeroStep.STARTED:
+                self._set_state(t, CoachState.CALIBRATING, out)
+                self._cue(t, "calibrating", out, force=True)
+            elif step is ZeroStep.NOT_READY:
                 self._cue(t, "setup", out)
             return
         if state is CoachState.CALIBRATING:
-            self._calib.append(drop)
-            spread = max(self._calib) - min(self._calib)
-            if spread > th.calibration_max_spread_deg or abs(drop) >= th.centre_deg:
+            step = self._zero.update(t, drop, speed)
+            if step is ZeroStep.RESTARTED:
                 # Moved during calibration: start it again from here.
-                self._calib = [drop]
                 self._state_since = t
                 self._cue(t, "calibrating", out)
                 return
-            if t - self._state_since >= th.calibration_s:
-                ordered = sorted(self._calib)
-                self.baseline_deg = ordered[len(ordered) // 2]
+            if step is ZeroStep.DONE and self._zero.zero is not None:
+                self.baseline_deg = self._zero.zero
                 out.append(
                     Event(
                         t,
@@ -1086,7 +1098,7 @@ class Coach:
                 out.append(Event(t, "session_done", "session complete", {}))
             return
         # Active states: entering, holding, returning.
-        self._monitor(t, dt, drop, speed, obs.metrics, out)
+        self._monitor(t, dt, drop, speed, obs, out)
         if self.finished:
             return
         toward = drop if self.current_side is Side.RIGHT else -drop
@@ -1241,14 +1253,18 @@ class Coach:
         dt: float,
         drop: float,
         speed: float | None,
-        obs_metrics: TwistMetrics | None,
+        obs: Observation,
         out: list[Output],
     ) -> None:
-        """Safety and form rules that apply while entering, holding and returning."""
+        """Safety and form rules that apply while entering, holding and returning
+        (:mod:`twistcoach.checks`, which reports call too)."""
         th = self._th
         magnitude = abs(drop)
         self._max_drop = magnitude if self._max_drop is None else max(self._max_drop, magnitude)
-        over = magnitude > self.personal_cap_deg + th.over_cap_tolerance_deg
+        r = reading(obs, self._limits)
+        assert r is not None  # only measured readings reach the active states
+        found = self._checks.check(t, drop, r, self.personal_cap_deg)
+        over = Check.OVER_CAP in found
         if over:
             self._over_cap_s += dt if self._over_cap else 0.0
             if (
@@ -1257,44 +1273,11 @@ class Coach:
             ):
                 self._cue(t, "ease_back", out, force=True)
         self._over_cap = over
-        if speed is not None and abs(speed) > th.speed_limit_deg_s:
+        if Check.TOO_FAST in found and speed is not None:
             # Coming back towards the centre (speed against the drop's side) gets its own
             # words: "let the knees sink" would be the wrong instruction then.
             self._cue(t, "slow_return" if drop * speed < 0 else "slow_down", out)
-        if self._shoulder_lifting(obs_metrics):
+        if Check.SHOULDER_LIFTED in found:
             self._cue(t, "shoulders_open", out)
-        if self._bouncing(t, drop):
+        if Check.BOUNCING in found:
             self._cue(t, "no_bouncing", out)
-            self._reversals = []
-
-    def _shoulder_lifting(self, m: TwistMetrics | None) -> bool:
-        """A shoulder off the floor, or the shoulder line tilted past the limit."""
-        if m is None:
-            return False
-        if m.lifted_shoulder is not None and m.lifted_shoulder is not Side.CENTRE:
-            return True
-        roll = m.shoulder_roll
-        return (
-            roll.value is not None
-            and roll.confidence >= self._th.min_confidence
-            and abs(roll.value) > self._th.shoulder_roll_limit_deg
-        )
-
-    def _bouncing(self, t: float, drop: float) -> bool:
-        """Count direction reversals with hysteresis; True at the n-th within the window."""
-        th = self._th
-        if self._ext_value is None:
-            self._ext_value = drop
-            return False
-        if self._trend == 1 and drop > self._ext_value:
-            self._ext_value = drop  # still rising: follow the peak
-        elif self._trend == -1 and drop < self._ext_value:
-            self._ext_value = drop  # still falling: follow the trough
-        elif abs(drop - self._ext_value) >= th.bounce_amplitude_deg:
-            direction = 1 if drop > self._ext_value else -1
-            if self._trend != 0 and direction != self._trend:
-                self._reversals.append(t)
-            self._trend = direction
-            self._ext_value = drop
-        self._reversals = [r for r in self._reversals if t - r <= th.bounce_window_s]
-        return len(self._reversals) >= th.bounce_reversals

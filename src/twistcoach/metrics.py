@@ -18,7 +18,7 @@ speed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 
@@ -142,6 +142,28 @@ class TwistMetrics:
     speed: Measure
     confidence: float
 
+    def unmeasured(self) -> TwistMetrics:
+        """These metrics with every reading the camera's view decides made unknown.
+
+        Where the view (or the side the knees drop to) cannot be measured, the knee drop,
+        its side and speed, the pelvis and shoulder rolls, the twist and the lifted
+        shoulder all depend on the direction the camera cannot tell, so none of them is
+        given; the confidence becomes 0. The knee flexion and whether the knees are
+        together are the legs' own shape and keep their values.
+        """
+        unknown = Measure.unknown(0.0)
+        return replace(
+            self,
+            knee_drop=unknown,
+            drop_side=None,
+            pelvis_roll=unknown,
+            shoulder_roll=unknown,
+            lifted_shoulder=None,
+            twist=unknown,
+            speed=unknown,
+            confidence=0.0,
+        )
+
 
 @dataclass(frozen=True)
 class Observation:
@@ -162,6 +184,10 @@ class Observation:
         gives camera advice instead of range cues).
     view_advice
         Plain-language camera advice for this view ("" when none is needed).
+    far_side
+        The side the knees are dropped to when this camera cannot measure that side (the
+        far side of a diagonal camera); None otherwise. Reports use it to say that side
+        was not measured rather than give the little of it that was.
     """
 
     timestamp_s: float
@@ -171,3 +197,13 @@ class Observation:
     view: View
     view_measurable: bool
     view_advice: str = ""
+    far_side: Side | None = None
+
+    @property
+    def measured(self) -> TwistMetrics | None:
+        """The metrics as they may be used: None without a person, and with every
+        view-dependent reading unknown (:meth:`TwistMetrics.unmeasured`) when the view
+        cannot be measured. Everything that stores, shows or sums numbers reads this."""
+        if self.metrics is None or self.view_measurable:
+            return self.metrics
+        return self.metrics.unmeasured()

@@ -1,0 +1,283 @@
+"""The coach's checks, in one place: what a reading is, the neutral zero, and the form rules.
+
+Pure core: standard library only (plus the shared result types). The live
+:class:`twistcoach.coaching.Coach` and the analysis reports (``twistcoach.report``) both
+call these, so a session and a report of the same frames judge them with the same
+arithmetic:
+
+reading
+    A frame's knee drop (degrees, + = the person's right) and speed (degrees per second)
+    when they may be used: a person found, the view measurable, the drop known and its
+    confidence (and the frame's) at least ``min_confidence``; the speed only when its own
+    confidence is. Otherwise None ("not measured"): never a number.
+neutral zero (:class:`NeutralZero`)
+    Lying still at the centre (``|drop| < centre_deg``, slower than three times
+    ``still_speed_deg_s``) for ``setup_still_s``, then ``calibration_s`` of readings whose
+    spread stays within ``calibration_max_spread_deg``: their median is the zero the checks
+    measure the drop from (a move restarts it).
+over the cap (COACH-CAP-OVER)
+    ``|drop - zero| > cap + over_cap_tolerance_deg``.
+too fast (COACH-SPEED)
+    ``|speed| > speed_limit_deg_s``.
+shoulder lifting (COACH-SHOULDER)
+    the kinematics name a lifted shoulder, or ``|shoulder roll| > shoulder_roll_limit_deg``
+    with the roll's confidence at least ``min_confidence``.
+bouncing (COACH-BOUNCE, :class:`BounceCounter`)
+    ``bounce_reversals`` direction reversals of the drop, each at least
+    ``bounce_amplitude_deg``, within ``bounce_window_s``; it fires once and counts afresh.
+
+Every limit comes from ``rules/coaching.yaml`` through :class:`CheckLimits`
+(``Thresholds.check_limits()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from twistcoach.metrics import Observation, Side, TwistMetrics
+
+
+@dataclass(frozen=True)
+class CheckLimits:
+    """The numbers the checks judge by (see the module docs and ``rules/coaching.yaml``).
+
+    Attributes
+    ----------
+    min_confidence
+        Readings below this confidence, in [0, 1], are not measured.
+    over_cap_tolerance_deg
+        Degrees past the cap before "over the cap".
+    speed_limit_deg_s
+        Degrees per second of knee drop above which it is "too fast".
+    shoulder_roll_limit_deg
+        Degrees of shoulder-line tilt above which a shoulder is lifting.
+    bounce_amplitude_deg, bounce_reversals, bounce_window_s
+        A reversal counts when the knees move back at least this far (degrees); this many
+        within this many seconds is bouncing.
+    centre_deg, still_speed_deg_s, setup_still_s, calibration_s, calibration_max_spread_deg
+        The neutral zero (:class:`NeutralZero`): degrees, degrees per second, seconds,
+        seconds, degrees.
+    """
+
+    min_confidence: float
+    over_cap_tolerance_deg: float
+    speed_limit_deg_s: float
+    shoulder_roll_limit_deg: float
+    bounce_amplitude_deg: float
+    bounce_reversals: int
+    bounce_window_s: float
+    centre_deg: float
+    still_speed_deg_s: float
+    setup_still_s: float
+    calibration_s: float
+    calibration_max_spread_deg: float
+
+
+class Check(StrEnum):
+    """A form rule a reading broke."""
+
+    OVER_CAP = "over_cap"
+    TOO_FAST = "too_fast"
+    SHOULDER_LIFTED = "shoulder_lifted"
+    BOUNCING = "bouncing"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A frame's usable knee drop and speed.
+
+    Attributes
+    ----------
+    drop_deg
+        Knee drop, signed degrees from the tracker's zero (+ = the person's right).
+    speed_deg_s
+        Signed degrees per second; None when not measured.
+    metrics
+        The frame's metrics (for the shoulder check).
+    """
+
+    drop_deg: float
+    speed_deg_s: float | None
+    metrics: TwistMetrics
+
+
+def reading(obs: Observation, limits: CheckLimits) -> Reading | None:
+    """The frame's reading, or None when it was not measured (see the module docs)."""
+    m = obs.measured
+    if m is None or m.confidence < limits.min_confidence:
+        return None
+    drop = m.knee_drop.value
+    if drop is None or m.knee_drop.confidence < limits.min_confidence:
+        return None
+    speed = m.speed.value if m.speed.confidence >= limits.min_confidence else None
+    return Reading(drop, speed, m)
+
+
+def over_cap(drop_from_zero_deg: float, cap_deg: float, limits: CheckLimits) -> bool:
+    """True when the drop from the neutral zero (degrees, either side) is over the cap."""
+    return abs(drop_from_zero_deg) > cap_deg + limits.over_cap_tolerance_deg
+
+
+def too_fast(speed_deg_s: float | None, limits: CheckLimits) -> bool:
+    """True when a measured speed (degrees per second, either way) is over the limit."""
+    return speed_deg_s is not None and abs(speed_deg_s) > limits.speed_limit_deg_s
+
+
+def shoulder_lifting(metrics: TwistMetrics | None, limits: CheckLimits) -> bool:
+    """A shoulder off the floor, or the shoulder line tilted past the limit (measured)."""
+    if metrics is None:
+        return False
+    if metrics.lifted_shoulder is not None and metrics.lifted_shoulder is not Side.CENTRE:
+        return True
+    roll = metrics.shoulder_roll
+    return (
+        roll.value is not None
+        and roll.confidence >= limits.min_confidence
+        and abs(roll.value) > limits.shoulder_roll_limit_deg
+    )
+
+
+class BounceCounter:
+    """Direction reversals of the knee drop, with hysteresis (see the module docs)."""
+
+    def __init__(self, limits: CheckLimits) -> None:
+        self.limits = limits
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the motion so far (a pause, a new side)."""
+        self._trend = 0
+        self._extreme: float | None = None
+        self._reversals: list[float] = []
+
+    def update(self, t: float, drop_deg: float) -> bool:
+        """Take the drop (degrees) at time ``t`` (seconds); True at the n-th reversal
+        within the window, after which the count starts afresh."""
+        lim = self.limits
+        if self._extreme is None:
+            self._extreme = drop_deg
+            return False
+        if self._trend == 1 and drop_deg > self._extreme:
+            self._extreme = drop_deg  # still rising: follow the peak
+        elif self._trend == -1 and drop_deg < self._extreme:
+            self._extreme = drop_deg  # still falling: follow the trough
+        elif abs(drop_deg - self._extreme) >= lim.bounce_amplitude_deg:
+            direction = 1 if drop_deg > self._extreme else -1
+            if self._trend != 0 and direction != self._trend:
+                self._reversals.append(t)
+            self._trend = direction
+            self._extreme = drop_deg
+        self._reversals = [r for r in self._reversals if t - r <= lim.bounce_window_s]
+        if len(self._reversals) >= lim.bounce_reversals:
+            self._reversals = []
+            return True
+        return False
+
+
+class ZeroStep(StrEnum):
+    """What one reading did to the neutral zero (:meth:`NeutralZero.update`)."""
+
+    NOT_READY = "not_ready"  # not lying still at the centre
+    SETTLING = "settling"  # still at the centre, not long enough yet
+    STARTED = "started"  # calibration starts with this reading
+    CALIBRATING = "calibrating"
+    RESTARTED = "restarted"  # moved during calibration: it starts again from here
+    DONE = "done"  # :attr:`NeutralZero.zero` is set
+
+
+class NeutralZero:
+    """The coach's neutral zero from the readings of a person lying with knees up.
+
+    Feed it readings in time order; :attr:`zero` (degrees) is set once :meth:`update`
+    answers :attr:`ZeroStep.DONE`, and further updates change nothing.
+    """
+
+    def __init__(self, limits: CheckLimits) -> None:
+        self.limits = limits
+        self.zero: float | None = None
+        self.calibrating = False
+        self._still_since: float | None = None
+        self._since = 0.0
+        self._samples: list[float] = []
+
+    def restart(self, t: float) -> None:
+        """Start the calibration again at time ``t`` (seconds), as after a pause."""
+        self._samples = []
+        self._since = t
+
+    def update(
+        self, t: float, drop_deg: float, speed_deg_s: float | None, in_position: bool = True
+    ) -> ZeroStep:
+        """Take a reading: the drop (degrees from the tracker's zero) and speed at ``t``.
+
+        ``in_position`` is False when the person is surely in another posture.
+        """
+        lim = self.limits
+        if self.zero is not None:
+            return ZeroStep.DONE
+        if not self.calibrating:
+            at_centre = abs(drop_deg) < lim.centre_deg and in_position
+            still = speed_deg_s is None or abs(speed_deg_s) < lim.still_speed_deg_s * 3
+            if not (at_centre and still):
+                self._still_since = None
+                return ZeroStep.NOT_READY
+            if self._still_since is None:
+                self._still_since = t
+            if t - self._still_since < lim.setup_still_s:
+                return ZeroStep.SETTLING
+            self.calibrating = True
+            self._since = t
+            self._samples = [drop_deg]
+            return ZeroStep.STARTED
+        self._samples.append(drop_deg)
+        spread = max(self._samples) - min(self._samples)
+        if spread > lim.calibration_max_spread_deg or abs(drop_deg) >= lim.centre_deg:
+            self._samples = [drop_deg]
+            self._since = t
+            return ZeroStep.RESTARTED
+        if t - self._since >= lim.calibration_s:
+            ordered = sorted(self._samples)
+            self.zero = ordered[len(ordered) // 2]
+            return ZeroStep.DONE
+        return ZeroStep.CALIBRATING
+
+
+def find_zero(readings: Iterable[tuple[float, Reading | None]], limits: CheckLimits) -> float:
+    """The neutral zero (degrees) a coach would set from these ``(time, reading)`` pairs;
+    0 (the tracker's own calibrated zero) when it never would. Unmeasured frames are
+    skipped."""
+    zero = NeutralZero(limits)
+    for t, r in readings:
+        if r is not None and zero.update(t, r.drop_deg, r.speed_deg_s) is ZeroStep.DONE:
+            break
+    return zero.zero if zero.zero is not None else 0.0
+
+
+class FormChecks:
+    """The form rules over a stream of readings (stateful for bouncing)."""
+
+    def __init__(self, limits: CheckLimits) -> None:
+        self.limits = limits
+        self.bounce = BounceCounter(limits)
+
+    def reset(self) -> None:
+        """Forget the motion so far."""
+        self.bounce.reset()
+
+    def check(
+        self, t: float, drop_from_zero_deg: float, r: Reading, cap_deg: float
+    ) -> frozenset[Check]:
+        """The rules a reading at ``t`` (seconds) breaks, its drop measured from the
+        neutral zero (degrees), under a cap of ``cap_deg`` degrees."""
+        found: set[Check] = set()
+        if over_cap(drop_from_zero_deg, cap_deg, self.limits):
+            found.add(Check.OVER_CAP)
+        if too_fast(r.speed_deg_s, self.limits):
+            found.add(Check.TOO_FAST)
+        if shoulder_lifting(r.metrics, self.limits):
+            found.add(Check.SHOULDER_LIFTED)
+        if self.bounce.update(t, drop_from_zero_deg):
+            found.add(Check.BOUNCING)
+        return frozenset(found)
