@@ -373,12 +373,17 @@ def test_api_intake_validation_and_plan_shape(world: World) -> None:
         "/api/intake", json={**CLINICAL_INTAKE, "clearances": []}, headers={"X-CSRF-Token": csrf}
     )
     assert r.status_code == 422 and "clearances" in r.json()["detail"]["errors"]
-    plan = c.get("/api/plan").json()
-    assert plan["status"] == "ready"
+    got = c.get("/api/plan").json()
+    plan = got["plan"]  # the readiness plan, beside planning's decision
+    assert plan["status"] == "ready" == got["plan_status"]
     assert {v["id"] for v in plan["variants"]} >= {"supine_twist_partial", "supine_twist_full"}
     partial = next(v for v in plan["variants"] if v["id"] == "supine_twist_partial")
     assert partial["status"] == "allowed" and 0 < partial["max_knee_drop_deg"] < 90
     assert all(r["rule"] and r["source"] for r in partial["reasons"])
+    # Planning's decision: the permission and this session's cap, with every reason.
+    permission = next(v for v in got["variants"] if v["id"] == "supine_twist_partial")
+    assert permission["allowed"] and permission["cap_deg"] == partial["max_knee_drop_deg"]
+    assert got["reasons"] == [] and got["open_flags"] == [] and not got["needs_checkin"]
     schema = c.get("/api/intake/schema").json()
     assert "pain_now" in schema["properties"]
     variants = c.get("/api/variants").json()
@@ -584,11 +589,13 @@ def test_clearance_rules_and_audit(world: World) -> None:
     before = next(
         v for v in s.get("/api/plan").json()["variants"] if v["id"] == "supine_twist_full"
     )
-    assert before["status"] != "allowed"
+    assert before["plan_status"] != "allowed" and not before["allowed"]
     r = d.post(f"/api/students/{person.id}/clearances", json=body, headers={"X-CSRF-Token": d_csrf})
     assert r.status_code == 200, r.text
+    returned = next(v for v in r.json()["variants"] if v["id"] == "supine_twist_full")
     after = next(v for v in s.get("/api/plan").json()["variants"] if v["id"] == "supine_twist_full")
-    assert after["status"] == "allowed" and after["max_knee_drop_deg"] <= 50
+    assert returned == after
+    assert after["plan_status"] == "allowed" and after["allowed"] and after["cap_deg"] <= 50
     cleared = world.repo.list_clearances(person.id)
     assert [(c.by_role, c.name, c.recorded_by) for c in cleared] == [
         ("clinician", "Dr Cleo", world.clinician_id)
@@ -669,7 +676,9 @@ def test_progression_decision_needs_a_suggestion_and_staff(world: World) -> None
     suggestion = t.get(f"/api/students/{person.id}").json()["suggestion"]
     assert suggestion["action"] == "start" and suggestion["reasons"][0]["rule"] == "PROG-START"
     page = t.get(f"/students/{person.id}").text
-    assert 'id="progression-form"' in page and "PROG-START" in page
+    assert 'id="progression-form"' in page
+    assert suggestion["reasons"][0]["text"].split(":")[0] in page
+    assert "PROG-" not in page and "SAFE-" not in page  # people never see rule ids
     csrf = form_token(page, "csrf_token")
     r = t.post(
         f"/students/{person.id}/progression", data={"csrf_token": csrf, "decision": "declined"}
@@ -770,7 +779,8 @@ def start_session(c: TestClient, csrf: str) -> int:
 def test_practice_start_form_and_forbidden_variant(world: World) -> None:
     c, _ = api_student(world, "sol@example.org", "Sol")
     page = c.get("/practice").text
-    assert re.search(r"up to \d+°: the plan&#39;s cap", page)
+    assert re.search(r"up to 45°\)</option>", page)  # planning's cap for this session
+    assert "SAFE-" not in page and "SCR-" not in page
     csrf = form_token(page, "csrf_token")
     r = c.post(
         "/practice", data={"csrf_token": csrf, "variant": "supine_twist_partial", "start_pain": "3"}

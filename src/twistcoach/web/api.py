@@ -14,9 +14,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from twistcoach.planning import PracticeDecision
 from twistcoach.storage.records import AccountRecord
 from twistcoach.web import domain, services
-from twistcoach.web.context import ctx_of, signed_in
+from twistcoach.web.context import AppContext, ctx_of, signed_in
 from twistcoach.web.pages import set_session_cookie
 from twistcoach.web.security import CSRF_HEADER, SESSION_COOKIE, SessionData, csrf_ok
 
@@ -75,6 +76,20 @@ class DecisionBody(_In):
     """Approve or decline the current progression suggestion."""
 
     decision: Literal["approved", "declined"]
+
+
+class CheckInBody(_In):
+    """The check-in after sharp pain (the questions are ``rules/safety.yaml``'s)."""
+
+    back: Literal["better", "same", "worse"]
+    new_leg_symptoms: bool
+    weakness_or_numbness: bool
+
+
+class ReviewBody(_In):
+    """A teacher's or clinician's review of a student's open safety flags."""
+
+    note: Annotated[str, Field(min_length=1, max_length=services.MAX_NOTE)]
 
 
 class ClearanceBody(_In):
@@ -187,16 +202,42 @@ def api_intake(
     return plan
 
 
+def decision_payload(ctx: AppContext, person_id: int, decision: PracticeDecision) -> dict[str, Any]:
+    """Planning's decision as JSON (:meth:`~twistcoach.planning.PracticeDecision.to_json_dict`)
+    with the readiness plan it was made from (``plan``, None before the first intake) and
+    the stored plan's id (``plan_id``) and the open flags in plain words (``flag_words``)."""
+    row = ctx.repo.latest_plan(person_id)
+    return {
+        **decision.to_json_dict(),
+        "plan": None if decision.plan is None else decision.plan.to_json_dict(),
+        "plan_id": None if row is None else row.id,
+        "flag_words": list(domain.flag_words(decision)),
+    }
+
+
 @router.get("/plan")
 def api_plan(request: Request) -> dict[str, Any]:
-    """The signed-in student's current plan (404 before the first intake)."""
+    """Planning's decision for the signed-in student now: per variant allowed or not, the
+    cap for this session and every reason; person-level reasons (a sharp-pain lock, a
+    check-in first, flags waiting for review); and the readiness plan (``plan``)."""
     account, _ = _me(request)
     ctx = ctx_of(request)
     person = services.own_person(ctx, account)
-    plan_id, plan = services.current_plan(ctx, person.id)
-    if plan is None:
-        raise HTTPException(404, "no plan yet: submit an intake first")
-    return {"id": plan_id, **plan}
+    return decision_payload(ctx, person.id, services.decision_for(ctx, person.id))
+
+
+@router.post("/checkin")
+def api_checkin(request: Request, body: CheckInBody, csrf: CsrfHeader = "") -> dict[str, Any]:
+    """Answer the check-in planning asks for after sharp pain (409 when none is needed);
+    returns the new decision (new leg symptoms, numbness or weakness refuse practice and
+    send the student to care)."""
+    account = _changing(request, csrf)
+    ctx = ctx_of(request)
+    decision = services.record_checkin(
+        ctx, account, body.back, body.new_leg_symptoms, body.weakness_or_numbness
+    )
+    person = services.own_person(ctx, account)
+    return decision_payload(ctx, person.id, decision)
 
 
 @router.get("/sessions")
@@ -210,7 +251,8 @@ def api_sessions(request: Request) -> list[dict[str, Any]]:
 
 @router.post("/sessions", response_model=Started, status_code=201)
 def api_start_session(request: Request, body: StartBody, csrf: CsrfHeader = "") -> Started:
-    """Open a practice session for an allowed variant (403 when the plan forbids it)."""
+    """Open a practice session for a variant planning allows now, at planning's cap (403
+    with the plain reason when it is not allowed now)."""
     account = _changing(request, csrf)
     session_id = services.start_practice(ctx_of(request), account, body.variant_id, body.start_pain)
     return Started(session_id=session_id, websocket=f"/ws/practice/{session_id}")
@@ -235,6 +277,7 @@ def api_students(request: Request) -> list[dict[str, Any]]:
             "last_session": None if r.last is None else r.last.to_json(),
             "pain_trend": r.pain_trend,
             "flags": list(r.flags),
+            "open_flags": list(r.open_flags),
         }
         for r in services.roster(ctx_of(request), account)
     ]
@@ -242,16 +285,20 @@ def api_students(request: Request) -> list[dict[str, Any]]:
 
 @router.get("/students/{person_id}")
 def api_student(request: Request, person_id: int) -> dict[str, Any]:
-    """A student's plan, sessions, clearances, suggestion and decisions."""
+    """A student's decision (planning's, with open flags), plan, sessions, clearances,
+    suggestion and staff decisions."""
     account, _ = _me(request)
     services.require_staff(account)
     ctx = ctx_of(request)
     person = services.visible_person(ctx, account, person_id)
-    _, plan = services.current_plan(ctx, person.id)
+    decision = services.decision_for(ctx, person.id)
+    payload = decision_payload(ctx, person.id, decision)
     return {
         "person_id": person.id,
         "name": person.name,
-        "plan": plan,
+        "plan": payload["plan"],
+        "decision": payload,
+        "open_flags": payload["open_flags"],
         "sessions": [s.to_json() for s in ctx.repo.list_sessions(person.id)],
         "clearances": [
             {
@@ -263,7 +310,7 @@ def api_student(request: Request, person_id: int) -> dict[str, Any]:
             }
             for c in ctx.repo.list_clearances(person.id)
         ],
-        "suggestion": domain.suggest_progression(ctx.repo, person.id),
+        "suggestion": payload["progression"],
         "decisions": [
             {"decision": d.decision, "at": d.at.isoformat(), "by": d.decided_by}
             for d in ctx.repo.list_decisions(person.id)
@@ -285,8 +332,24 @@ def api_decide(
 def api_clearance(
     request: Request, person_id: int, body: ClearanceBody, csrf: CsrfHeader = ""
 ) -> dict[str, Any]:
-    """Record a clearance (403 when you may not clear this student); returns the new plan."""
+    """Record a clearance (403 with the reason when you may not clear this student);
+    returns planning's decision with it. While a safety flag is open the clearance is kept
+    but raises no cap and opens no twist (the decision's reasons say so)."""
     account = _changing(request, csrf)
-    return services.record_clearance(
-        ctx_of(request), account, person_id, body.variants, body.max_knee_drop_deg, body.date
+    ctx = ctx_of(request)
+    decision = services.record_clearance(
+        ctx, account, person_id, body.variants, body.max_knee_drop_deg, body.date
     )
+    return decision_payload(ctx, person_id, decision)
+
+
+@router.post("/students/{person_id}/review")
+def api_review(
+    request: Request, person_id: int, body: ReviewBody, csrf: CsrfHeader = ""
+) -> dict[str, Any]:
+    """Record a review of the student's open safety flags, closing them (409 when none is
+    open); returns planning's new decision."""
+    account = _changing(request, csrf)
+    ctx = ctx_of(request)
+    decision = services.record_review(ctx, account, person_id, body.note)
+    return decision_payload(ctx, person_id, decision)

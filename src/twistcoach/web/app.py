@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from twistcoach.pipeline import Tracker
 from twistcoach.storage.db import create_engine_for_url
-from twistcoach.storage.repository import Repository
+from twistcoach.storage.repository import Clock, Repository
 from twistcoach.web.context import STATIC_DIR, TEMPLATES_DIR, AppContext
 from twistcoach.web.security import PasswordService, RateLimiter, SessionSigner
 from twistcoach.web.settings import WebSettings
@@ -121,7 +121,9 @@ def _wants_json(request: Request) -> bool:
 
 
 def create_app(
-    settings: WebSettings, tracker_factory: Callable[[str], Tracker] | None = None
+    settings: WebSettings,
+    tracker_factory: Callable[[str], Tracker] | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
     """Build the twistcoach web app.
 
@@ -135,6 +137,10 @@ def create_app(
         Makes the per-session tracker (landmarks -> observations) for the body type the
         student chose (``metrics.BodyType`` value); default: the pure core's
         ``TwistTracker`` (:func:`twistcoach.pipeline.default_tracker_factory`).
+    clock
+        The repository's clock (aware datetimes): what "now" is for stored times and for
+        planning's decisions (a sharp-pain lock lasts the rest of that day); default UTC now.
+        Tests pass a settable clock to move to the next day.
 
     Returns
     -------
@@ -157,7 +163,7 @@ def create_app(
     )
     app.state.ctx = AppContext(
         settings=settings,
-        repo=Repository(engine),
+        repo=Repository(engine) if clock is None else Repository(engine, clock=clock),
         passwords=PasswordService(settings.password_time_cost, settings.password_memory_kib),
         signer=SessionSigner(settings.secret_key, settings.session_max_age_s),
         signin_limiter=RateLimiter(settings.signin_attempts, settings.signin_window_s),

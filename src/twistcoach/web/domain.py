@@ -1,7 +1,10 @@
 """The web app's bridge to the pure core: intake forms, plans and their plain words.
 
-``has_back_condition`` is re-exported from :mod:`twistcoach.storage.progress` so the
-dashboard and progression agree on who has a back condition.
+What a person may practise, to what cap and why is never decided here: it is
+:func:`twistcoach.planning.decide` (through :func:`twistcoach.storage.progress.decide_for_person`),
+and this module only puts its :class:`~twistcoach.planning.PracticeDecision` into words for
+the pages. Rule ids stay out of those words: people read the plain text (and the
+CLINICAL.md source), never an internal id.
 
 The intake form is generated from the :class:`twistcoach.intake.Intake` model's JSON schema,
 so it has exactly the same fields, vocabularies and limits as the intake file, and it is
@@ -19,8 +22,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from twistcoach.intake import Intake, describe_validation_error
+from twistcoach.planning import PracticeDecision, VariantPermission
 from twistcoach.poses import PoseLibrary
-from twistcoach.storage.progress import has_back_condition as has_back_condition
+from twistcoach.screening import VariantStatus
 from twistcoach.storage.repository import Repository
 
 #: Fields the student does not fill in: clearances are recorded by staff.
@@ -205,25 +209,99 @@ def make_plan(intake: Intake) -> dict[str, Any]:
     return screen(intake, library()).to_json_dict()
 
 
-def with_clearance(intake_data: Mapping[str, Any], clearance: Mapping[str, Any]) -> Intake:
-    """The stored intake with one more clearance (raises ValueError naming bad fields)."""
-    data = dict(intake_data)
-    data["clearances"] = [*data.get("clearances", []), dict(clearance)]
-    intake, errors = validate_intake(data)
-    if intake is None:
-        raise ValueError("; ".join(f"{k}: {v}" for k, v in errors.items()))
-    return intake
+def allowed_variants(decision: PracticeDecision) -> tuple[VariantPermission, ...]:
+    """The variants planning lets a coached session start with now, easiest first (each
+    with its cap for this session)."""
+    return decision.allowed
 
 
-def allowed_variants(plan: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    """The plan's allowed variants that have a knee-drop cap (the browser coach measures it)."""
-    if not plan or plan.get("status") != "ready":
-        return []
+#: Planning's rule that marks a variant the plan allows but the coach cannot measure.
+NOT_COACHED_RULE = "SAFE-NOT-COACHED"
+#: Planning's rule that marks a clearance asking for more than the plan gives.
+CLIPPED_RULE = "SAFE-CLEARANCE-CLIPPED"
+#: Planning's rules that set a session's cap below the plan's (history, staff approvals).
+CAP_RULES = frozenset({"SAFE-PAIN-LOWER", "SAFE-APPROVED", "SAFE-RAISE-HELD"})
+
+
+@dataclass(frozen=True)
+class VariantView:
+    """Planning's verdict on one variant, in plain words (for the plan and staff pages).
+
+    Attributes
+    ----------
+    id, name
+        The variant and its name.
+    allowed
+        A coached session may start with it now.
+    verdict
+        ``allowed now, up to N°``, ``allowed by your plan, but the coach cannot measure it
+        yet`` or ``not now``.
+    plan_words
+        What the screening plan alone says (``allowed``, ``needs a clearance first``...).
+    cap_deg, plan_cap_deg
+        This session's cap and the plan's cap (degrees; None when none).
+    clipped
+        The plain reasons of clearances asking for more than the plan gives.
+    cap_why
+        The plain reasons the cap is what it is (a pain rise, an approval), if any.
+    reasons
+        Every reason, as (plain text, CLINICAL.md source); never a rule id.
+    props
+        Props the plan asks for.
+    """
+
+    id: str
+    name: str
+    allowed: bool
+    verdict: str
+    plan_words: str
+    cap_deg: float | None
+    plan_cap_deg: float | None
+    clipped: tuple[str, ...]
+    cap_why: tuple[str, ...]
+    reasons: tuple[tuple[str, str], ...]
+    props: tuple[str, ...] = ()
+
+
+def verdict_words(permission: VariantPermission) -> str:
+    """Planning's verdict on one variant in a few plain words."""
+    if permission.allowed and permission.cap_deg is not None:
+        return f"allowed now, up to {permission.cap_deg:.0f}°"
+    if permission.plan_status is VariantStatus.ALLOWED and any(
+        r.rule == NOT_COACHED_RULE for r in permission.reasons
+    ):
+        return "allowed by your plan, but the coach cannot measure it yet"
+    return "not now"
+
+
+def variant_views(decision: PracticeDecision) -> list[VariantView]:
+    """One :class:`VariantView` per variant of the decision, in difficulty order."""
+    names = variant_names()
+    props: dict[str, tuple[str, ...]] = {}
+    if decision.plan is not None:
+        props = {v.id: tuple(str(p) for p in v.props) for v in decision.plan.variants}
     return [
-        dict(v)
-        for v in plan.get("variants", [])
-        if v.get("status") == "allowed" and v.get("max_knee_drop_deg") is not None
+        VariantView(
+            id=p.variant_id,
+            name=names.get(p.variant_id, p.variant_id),
+            allowed=p.allowed,
+            verdict=verdict_words(p),
+            plan_words=VARIANT_STATUS_WORDS.get(p.plan_status.value, p.plan_status.value),
+            cap_deg=p.cap_deg,
+            plan_cap_deg=p.plan_cap_deg,
+            clipped=tuple(r.text for r in p.reasons if r.rule == CLIPPED_RULE),
+            cap_why=tuple(r.text for r in p.reasons if r.rule in CAP_RULES),
+            reasons=tuple((r.text, r.source) for r in p.reasons),
+            props=props.get(p.variant_id, ()),
+        )
+        for p in decision.variants
     ]
+
+
+def flag_words(decision: PracticeDecision) -> tuple[str, ...]:
+    """The open safety flags in plain words, oldest first, each saying it waits for review
+    (e.g. "Sharp pain stopped a session on 2026-12-01 — waiting for review")."""
+    return tuple(f"{f.reason.text.rstrip('. ')} — waiting for review" for f in decision.open_flags)
 
 
 def today() -> dt.date:
@@ -240,14 +318,14 @@ class SuggestionView:
 
 
 def suggest_progression(repo: Repository, person_id: int) -> dict[str, Any] | None:
-    """The progression suggestion for a person's stored history, as JSON (None when none).
+    """Planning's progression suggestion for a stored person, as JSON (None when none).
 
-    Uses the same edge as ``twistcoach progress``
-    (:func:`twistcoach.storage.progress.suggest_for_person`).
+    The same call as ``twistcoach progress``
+    (:func:`twistcoach.storage.progress.decide_for_person`).
     """
-    from twistcoach.storage.progress import suggest_for_person
+    from twistcoach.storage.progress import decide_for_person
 
-    suggestion = suggest_for_person(repo, person_id)
+    suggestion = decide_for_person(repo, person_id).progression
     return None if suggestion is None else suggestion.to_dict()
 
 
@@ -281,7 +359,7 @@ def suggestion_view(suggestion: Mapping[str, Any] | None) -> SuggestionView | No
         suggested=deg(suggestion.get("suggested_cap_deg")),
     )
     reasons = tuple(
-        f"{r.get('text')} ({r.get('rule')})" if isinstance(r, Mapping) else str(r)
+        str(r.get("text")) if isinstance(r, Mapping) else str(r)
         for r in suggestion.get("reasons", [])
     )
     return SuggestionView(summary, reasons)

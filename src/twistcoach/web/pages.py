@@ -19,6 +19,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from twistcoach.planning import PracticeDecision, has_back_condition, load_safety_rules
 from twistcoach.storage.models import Role
 from twistcoach.storage.records import AccountRecord, SessionDetail
 from twistcoach.web import domain, services
@@ -33,6 +34,12 @@ FLASH = {
     "approved": "Progression approved and recorded.",
     "declined": "Progression declined and recorded.",
     "cleared": "Clearance recorded; the plan was made again with it.",
+    "cleared_held": (
+        "Clearance recorded. A safety flag is waiting for review: the clearance will not "
+        "raise the cap or open a twist until you record a review."
+    ),
+    "reviewed": "Review recorded: the student's safety flags are closed.",
+    "checkin": "Thank you: your check-in is recorded.",
 }
 Text = Annotated[str, Form(max_length=320)]
 Password = Annotated[str, Form(max_length=services.MAX_PASSWORD)]
@@ -295,40 +302,83 @@ async def intake_submit(request: Request) -> Response:
     return RedirectResponse("/plan", status_code=303)
 
 
-def _plan_words(plan: dict[str, Any] | None) -> dict[str, Any]:
-    status = None if plan is None else str(plan.get("status"))
+def _decision_words(decision: PracticeDecision) -> dict[str, Any]:
+    """Planning's decision in plain words for the templates (never a rule id)."""
+    plan = decision.plan
+    status = None if plan is None else plan.status.value
     return {
-        "plan": plan,
+        "plan": None if plan is None else plan.to_json_dict(),
         "headline": domain.STATUS_HEADLINES.get(status or "", ""),
-        "status_words": domain.VARIANT_STATUS_WORDS,
         "names": domain.variant_names(),
-        "allowed": domain.allowed_variants(plan),
+        "views": domain.variant_views(decision),
+        "allowed": domain.allowed_variants(decision),
+        "decision_reasons": tuple(r.text for r in decision.reasons),
+        "open_flags": domain.flag_words(decision),
+        "needs_checkin": decision.needs_checkin,
     }
 
 
 @router.get("/plan")
 def plan_page(request: Request) -> Response:
-    """The plan in plain words, with every variant's reasons."""
+    """The plan in plain words: planning's verdict on every variant, with its reasons."""
     who = need(request)
     ctx = ctx_of(request)
     person = services.own_person(ctx, who[0])
-    _, plan = services.current_plan(ctx, person.id)
-    return render(request, "plan.html", who, **_plan_words(plan))
+    decision = services.decision_for(ctx, person.id)
+    return render(request, "plan.html", who, **_decision_words(decision))
+
+
+def _practice_start(
+    request: Request, who: tuple[AccountRecord, SessionData], error: str | None, status: int
+) -> Response:
+    ctx = ctx_of(request)
+    person = services.own_person(ctx, who[0])
+    decision = services.decision_for(ctx, person.id)
+    return render(
+        request,
+        "practice_start.html",
+        who,
+        status,
+        error=error,
+        checkin=load_safety_rules().checkin,
+        **_decision_words(decision),
+    )
 
 
 @router.get("/practice")
 def practice_start_page(request: Request) -> Response:
-    """Choose an allowed variant (with today's cap for it) and say the pain now."""
+    """Choose a variant planning allows now (with its cap for this session) and say the
+    pain now; when nothing is allowed, why; when planning asks for one, the check-in."""
     who = need(request)
-    ctx = ctx_of(request)
-    person = services.own_person(ctx, who[0])
-    _, plan = services.current_plan(ctx, person.id)
-    words = _plan_words(plan)
-    caps = {
-        v["id"]: services.session_cap(ctx, person.id, v["id"], float(v["max_knee_drop_deg"]))
-        for v in words["allowed"]
-    }
-    return render(request, "practice_start.html", who, error=None, caps=caps, **words)
+    services.require_student(who[0])
+    return _practice_start(request, who, None, 200)
+
+
+def _yes_no(value: str, what: str) -> bool:
+    if value not in ("yes", "no"):
+        raise HTTPException(422, f"answer {what} with yes or no")
+    return value == "yes"
+
+
+@router.post("/practice/checkin")
+def checkin_submit(
+    request: Request,
+    back: Annotated[str, Form(max_length=20)],
+    new_leg_symptoms: Annotated[str, Form(max_length=5)],
+    weakness_or_numbness: Annotated[str, Form(max_length=5)],
+    csrf_token: Token = "",
+) -> Response:
+    """Store the check-in after sharp pain; back to the practice page, which then offers
+    practice or says why not."""
+    who = need_csrf(request, csrf_token)
+    services.record_checkin(
+        ctx_of(request),
+        who[0],
+        back,
+        _yes_no(new_leg_symptoms, "the question about leg symptoms"),
+        _yes_no(weakness_or_numbness, "the question about weakness or numbness"),
+    )
+    return RedirectResponse("/practice?msg=checkin", status_code=303)
 
 
 @router.post("/practice")
@@ -342,7 +392,12 @@ def practice_start(
     """Open a session for an allowed variant and go to the live page."""
     who = need_csrf(request, csrf_token)
     body_type = _body_type(body)
-    session_id = services.start_practice(ctx_of(request), who[0], variant, start_pain)
+    try:
+        session_id = services.start_practice(ctx_of(request), who[0], variant, start_pain)
+    except HTTPException as exc:
+        if exc.status_code != 403 or who[0].role != Role.STUDENT:
+            raise
+        return _practice_start(request, who, str(exc.detail), 403)
     return RedirectResponse(f"/practice/{session_id}?body={body_type}", status_code=303)
 
 
@@ -376,11 +431,16 @@ def practice_page(request: Request, session_id: int, body: str = "neutral") -> R
     )
 
 
-def _sessions_context(ctx: AppContext, person_id: int) -> dict[str, Any]:
+def _sessions_context(
+    ctx: AppContext, person_id: int, decision: PracticeDecision
+) -> dict[str, Any]:
+    progression = decision.progression
     return {
         "summaries": ctx.repo.list_sessions(person_id),
         "names": domain.variant_names(),
-        "suggestion": domain.suggestion_view(domain.suggest_progression(ctx.repo, person_id)),
+        "suggestion": domain.suggestion_view(
+            None if progression is None else progression.to_dict()
+        ),
         "decisions": list(reversed(ctx.repo.list_decisions(person_id))),
     }
 
@@ -397,7 +457,7 @@ def history_page(request: Request) -> Response:
         who,
         person=person,
         person_view=False,
-        **_sessions_context(ctx, person.id),
+        **_sessions_context(ctx, person.id, services.decision_for(ctx, person.id)),
     )
 
 
@@ -449,33 +509,40 @@ def dashboard(request: Request) -> Response:
 
 
 def _student_context(ctx: AppContext, person_id: int) -> dict[str, Any]:
-    _, plan = services.current_plan(ctx, person_id)
+    decision = services.decision_for(ctx, person_id)
     intake = ctx.repo.latest_intake(person_id)
     return {
-        **_plan_words(plan),
-        **_sessions_context(ctx, person_id),
-        "back_condition": domain.has_back_condition(intake.data if intake else None),
+        **_decision_words(decision),
+        **_sessions_context(ctx, person_id, decision),
+        "back_condition": has_back_condition(intake.intake if intake else None),
         "clearances": ctx.repo.list_clearances(person_id),
         "variant_ids": list(domain.variant_names()),
-        "today": dt.date.today().isoformat(),
+        "today": ctx.repo.now().date().isoformat(),
+        "clearance_error": None,
+        "review_error": None,
     }
+
+
+def _student_page(
+    request: Request,
+    who: tuple[AccountRecord, SessionData],
+    person_id: int,
+    status: int = 200,
+    **errors: str,
+) -> Response:
+    ctx = ctx_of(request)
+    person = services.visible_person(ctx, who[0], person_id)
+    values = _student_context(ctx, person.id) | errors
+    return render(request, "student.html", who, status, person=person, **values)
 
 
 @router.get("/students/{person_id}")
 def student_page(request: Request, person_id: int) -> Response:
-    """A student's plan, sessions with plots, progression and clearance forms."""
+    """A student's plan as planning decides it, open safety flags with the review form,
+    sessions with plots, progression and the clearance form."""
     who = need(request)
     services.require_staff(who[0])
-    ctx = ctx_of(request)
-    person = services.visible_person(ctx, who[0], person_id)
-    return render(
-        request,
-        "student.html",
-        who,
-        person=person,
-        clearance_error=None,
-        **_student_context(ctx, person.id),
-    )
+    return _student_page(request, who, person_id)
 
 
 @router.post("/students/{person_id}/progression")
@@ -491,6 +558,24 @@ def progression_decision(
     return RedirectResponse(f"/students/{person_id}?msg={decision}", status_code=303)
 
 
+@router.post("/students/{person_id}/review")
+def review_submit(
+    request: Request,
+    person_id: int,
+    note: Annotated[str, Form(max_length=services.MAX_NOTE)] = "",
+    csrf_token: Token = "",
+) -> Response:
+    """Record a review of the student's open safety flags (closes them)."""
+    who = need_csrf(request, csrf_token)
+    try:
+        services.record_review(ctx_of(request), who[0], person_id, note)
+    except HTTPException as exc:
+        if exc.status_code not in (409, 422):
+            raise
+        return _student_page(request, who, person_id, exc.status_code, review_error=str(exc.detail))
+    return RedirectResponse(f"/students/{person_id}?msg=reviewed", status_code=303)
+
+
 @router.post("/students/{person_id}/clearance")
 def clearance_submit(
     request: Request,
@@ -500,22 +585,18 @@ def clearance_submit(
     date: Annotated[dt.date, Form()],
     csrf_token: Token = "",
 ) -> Response:
-    """Record a clearance (server checks who may clear whom) and re-screen the student."""
+    """Record a clearance (planning decides who may clear whom) and show the new plan."""
     who = need_csrf(request, csrf_token)
     ctx = ctx_of(request)
     try:
-        services.record_clearance(ctx, who[0], person_id, variants, max_knee_drop_deg, date)
+        decision = services.record_clearance(
+            ctx, who[0], person_id, variants, max_knee_drop_deg, date
+        )
     except HTTPException as exc:
         if exc.status_code not in (403, 409, 422):
             raise
-        person = services.visible_person(ctx, who[0], person_id)
-        return render(
-            request,
-            "student.html",
-            who,
-            exc.status_code,
-            person=person,
-            clearance_error=str(exc.detail),
-            **_student_context(ctx, person.id),
+        return _student_page(
+            request, who, person_id, exc.status_code, clearance_error=str(exc.detail)
         )
-    return RedirectResponse(f"/students/{person_id}?msg=cleared", status_code=303)
+    msg = "cleared_held" if decision.open_flags else "cleared"
+    return RedirectResponse(f"/students/{person_id}?msg={msg}", status_code=303)

@@ -5,7 +5,12 @@ a student sees only their own data, a teacher only their own students
 (``people.teacher_id``), a clinician every student (clinicians are the deployment's
 clinical reviewers: they sign off clearances for anyone, as the demo data assumes), and
 only clinicians and teachers trained for back problems may clear a student who has a back
-condition. Every change is written to the audit log with its actor.
+condition (:func:`twistcoach.planning.may_clear`). Every change is written to the audit log
+with its actor.
+
+What a student may practise now, to what cap and why is never computed here: every service
+asks :func:`twistcoach.storage.progress.decide_for_person` (planning), the same call as the
+CLI, so the web and the CLI cannot disagree about safety.
 """
 
 from __future__ import annotations
@@ -17,9 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException
+from pydantic import ValidationError
 
+from twistcoach.intake import Clearance, ClearanceBy, describe_validation_error
+from twistcoach.planning import BackFeeling, PracticeDecision, may_clear
 from twistcoach.storage.db import StorageError
 from twistcoach.storage.models import Role, SessionStatus
+from twistcoach.storage.progress import decide_for_person
 from twistcoach.storage.records import (
     AccountRecord,
     PersonRecord,
@@ -182,120 +191,177 @@ def visible_session(ctx: AppContext, viewer: AccountRecord, session_id: int) -> 
 def submit_intake(
     ctx: AppContext, account: AccountRecord, data: Mapping[str, Any]
 ) -> tuple[dict[str, Any] | None, dict[str, str]]:
-    """Validate and store a student's intake and make their plan.
+    """Validate and store a student's intake (their answers only) and make their plan.
 
-    Clearances already recorded for the student are carried into the new intake, so a new
-    intake never loses a clinician's clearance. Returns (plan, {}) or (None, errors by field).
+    Clearances are recorded by staff and stored apart; planning merges them with the newest
+    intake, so a new intake never loses a clinician's clearance. The stored plan is
+    planning's (screening with those clearances). Returns (plan, {}) or (None, errors by
+    field).
     """
     person = own_person(ctx, account)
     if "clearances" in data:
         return None, {"clearances": "clearances are recorded by a teacher or clinician"}
-    merged = dict(data)
-    merged["clearances"] = _stored_clearances(ctx, person.id)
-    intake, errors = domain.validate_intake(merged)
+    intake, errors = domain.validate_intake(data)
     if intake is None:
         return None, errors
-    plan = domain.make_plan(intake)
     intake_row = ctx.repo.save_intake(person.id, intake.to_json_dict())
-    plan_row = ctx.repo.save_plan(person.id, intake_row.id, plan, str(plan["status"]))
+    decision = decision_for(ctx, person.id)
+    plan = {} if decision.plan is None else decision.plan.to_json_dict()
+    plan_row = ctx.repo.save_plan(person.id, intake_row.id, plan, str(plan.get("status")))
     ctx.repo.audit(
         account.id,
         "intake.submit",
         f"person:{person.id}",
-        {"plan_id": plan_row.id, "status": plan["status"]},
+        {"plan_id": plan_row.id, "status": plan.get("status")},
     )
     return plan, {}
 
 
-def _stored_clearances(ctx: AppContext, person_id: int) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for c in ctx.repo.list_clearances(person_id):
-        item: dict[str, Any] = {
-            "by": c.by_role,
-            "name": c.name,
-            "date": c.date.isoformat(),
-            "variants": list(c.variants),
-            "max_knee_drop_deg": c.max_knee_drop_deg,
-        }
-        if c.by_role == "teacher":
-            item["teacher_trained_for_back_problems"] = c.teacher_trained_for_back_problems
-        out.append(item)
-    return out
+def decision_for(
+    ctx: AppContext, person_id: int, *, progression_variant: str | None = None
+) -> PracticeDecision:
+    """Planning's decision for a person now (the repository's clock): the one authority on
+    what they may practise, to what cap, and why."""
+    return decide_for_person(ctx.repo, person_id, progression_variant=progression_variant)
 
 
-def current_plan(ctx: AppContext, person_id: int) -> tuple[int | None, dict[str, Any] | None]:
-    """(plan id, plan JSON) of the person's newest plan, or (None, None)."""
+def _plan_row_for(ctx: AppContext, person_id: int, decision: PracticeDecision) -> int | None:
+    """The id of a stored plan equal to planning's current plan (stored anew when the
+    newest one differs), so a session's plan row never disagrees with its permission."""
+    if decision.plan is None:
+        return None
+    plan = decision.plan.to_json_dict()
     row = ctx.repo.latest_plan(person_id)
-    return (None, None) if row is None else (row.id, row.data)
+    if row is not None and row.data == plan:
+        return row.id
+    intake = ctx.repo.latest_intake(person_id)
+    stored = ctx.repo.save_plan(
+        person_id, None if intake is None else intake.id, plan, str(plan["status"])
+    )
+    return stored.id
 
 
 def start_practice(
     ctx: AppContext, account: AccountRecord, variant_id: str, start_pain: int
 ) -> int:
-    """Open a practice session for an allowed variant; returns its id.
+    """Open a practice session for a variant planning allows now; returns its id.
 
-    Refused (403) when the current plan does not allow the variant: the server, not the
-    page, decides what may be practised.
+    The session's cap is planning's cap for this session. Refused with 403 and planning's
+    plain reason (a sharp-pain lock for the rest of the day, a check-in first, a flag
+    waiting for review, the plan) when the variant is not allowed now: the server, not the
+    page, decides what may be practised. An unknown variant is 422.
     """
     person = own_person(ctx, account)
     if not 0 <= start_pain <= 10:
         raise HTTPException(422, "start_pain must be a whole number from 0 to 10")
-    plan_id, plan = current_plan(ctx, person.id)
-    allowed = {v["id"]: v for v in domain.allowed_variants(plan)}
-    if variant_id not in allowed:
-        raise Forbidden(f"your plan does not allow {variant_id!r} today")
-    cap, why = session_cap(
-        ctx, person.id, variant_id, float(allowed[variant_id]["max_knee_drop_deg"])
-    )
+    decision = decision_for(ctx, person.id)
+    try:
+        permission = decision.permission(variant_id)
+    except KeyError as exc:
+        raise HTTPException(422, str(exc.args[0])) from None
+    if not permission.allowed or permission.cap_deg is None:
+        raise Forbidden(decision.refusal(variant_id) or "not allowed now")
+    plan_id = _plan_row_for(ctx, person.id, decision)
     record = ctx.repo.start_session(
-        person.id, variant_id, cap, source="browser", start_pain=start_pain, plan_id=plan_id
+        person.id,
+        variant_id,
+        permission.cap_deg,
+        source="browser",
+        start_pain=start_pain,
+        plan_id=plan_id,
     )
     ctx.repo.audit(
         account.id,
         "session.start",
         f"session:{record.id}",
-        {"variant": variant_id, "cap_deg": cap, "cap_reason": why},
+        {
+            "variant": variant_id,
+            "cap_deg": permission.cap_deg,
+            "plan_cap_deg": permission.plan_cap_deg,
+            "rules": [r.rule for r in permission.reasons],
+        },
     )
     return record.id
 
 
-#: Progression actions whose lower cap applies even before anyone approves it (fail safe).
-_LOWERING_ACTIONS = frozenset({"lower_cap", "pause", "see_clinician"})
+def record_checkin(
+    ctx: AppContext,
+    account: AccountRecord,
+    back: str,
+    new_leg_symptoms: bool,
+    weakness_or_numbness: bool,
+) -> PracticeDecision:
+    """Store a student's check-in after sharp pain (audited); returns planning's new decision.
 
-
-def session_cap(
-    ctx: AppContext, person_id: int, variant_id: str, plan_cap_deg: float
-) -> tuple[float, str]:
-    """The knee-drop cap a new session of ``variant_id`` starts with, and why.
-
-    The plan's cap is the ceiling. A progression suggestion a teacher or clinician
-    approved after the plan was made sets the cap below it (or back up to it); a current
-    suggestion to lower the cap, pause or see a clinician lowers it at once, approved or
-    not: when unsure, never go further.
+    Only when planning asks for one (``decision.needs_checkin``); 409 otherwise, 422 for an
+    answer that is not ``better``, ``same`` or ``worse``.
     """
-    cap, why = plan_cap_deg, "the plan's cap"
-    plan = ctx.repo.latest_plan(person_id)
-    approved = [
-        d
-        for d in ctx.repo.list_decisions(person_id)
-        if d.decision == "approved"
-        and d.suggestion.get("variant_id") == variant_id
-        and (plan is None or d.at >= plan.created_at)
-    ]
-    if approved:
-        suggested = approved[-1].suggestion.get("suggested_cap_deg")
-        if isinstance(suggested, int | float):
-            cap, why = min(cap, float(suggested)), "the approved progression"
-    current = domain.suggest_progression(ctx.repo, person_id)
-    if (
-        current is not None
-        and current.get("variant_id") == variant_id
-        and current.get("action") in _LOWERING_ACTIONS
-    ):
-        suggested = current.get("suggested_cap_deg")
-        if isinstance(suggested, int | float) and float(suggested) < cap:
-            cap, why = float(suggested), f"progression: {current.get('action')}"
-    return cap, why
+    person = own_person(ctx, account)
+    try:
+        feeling = BackFeeling(back)
+    except ValueError:
+        choices = ", ".join(b.value for b in BackFeeling)
+        raise HTTPException(422, f"back must be one of {choices}") from None
+    if not decision_for(ctx, person.id).needs_checkin:
+        raise HTTPException(409, "no check-in is needed now")
+    record = ctx.repo.record_checkin(
+        person.id, feeling.value, bool(new_leg_symptoms), bool(weakness_or_numbness)
+    )
+    decision = decision_for(ctx, person.id)
+    ctx.repo.audit(
+        account.id,
+        "safety.checkin",
+        f"person:{person.id}",
+        {
+            "checkin_id": record.id,
+            "back": feeling.value,
+            "new_leg_symptoms": bool(new_leg_symptoms),
+            "weakness_or_numbness": bool(weakness_or_numbness),
+            "allowed": [p.variant_id for p in decision.allowed],
+            "rules": [r.rule for r in decision.reasons],
+        },
+    )
+    return decision
+
+
+#: The longest review note kept (characters).
+MAX_NOTE = 2000
+
+
+def record_review(
+    ctx: AppContext, staff: AccountRecord, person_id: int, note: str
+) -> PracticeDecision:
+    """A teacher or clinician who can see the student reviews their open safety flags
+    (audited); returns planning's new decision.
+
+    The review closes every flag raised before it. 409 when no flag is open, 422 for an
+    empty or over-long note.
+    """
+    require_staff(staff)
+    person = visible_person(ctx, staff, person_id)
+    text = note.strip()
+    if not text or len(text) > MAX_NOTE:
+        raise HTTPException(422, f"write a note of 1 to {MAX_NOTE} characters")
+    before = decision_for(ctx, person.id)
+    if not before.open_flags:
+        raise HTTPException(409, "this student has no safety flag waiting for review")
+    by = ClearanceBy.CLINICIAN if staff.role == Role.CLINICIAN else ClearanceBy.TEACHER
+    record = ctx.repo.record_review(
+        person.id, by.value, staff.display_name, text, reviewed_by=staff.id
+    )
+    ctx.repo.audit(
+        staff.id,
+        "safety.review",
+        f"person:{person.id}",
+        {
+            "review_id": record.id,
+            "flags": [
+                {"kind": f.kind.value, "rule": f.reason.rule, "raised_at": f.raised_at.isoformat()}
+                for f in before.open_flags
+            ],
+        },
+    )
+    return decision_for(ctx, person.id)
 
 
 # ------------------------------------------------------------------------ roster
@@ -311,8 +377,11 @@ class RosterRow:
         ``rising``, ``falling``, ``steady`` or ``no data``: the highest pain of each of the
         last sessions, oldest to newest, last against first.
     flags
-        Plain reasons needing attention: pain rose in a session, a session was stopped,
-        sessions went over the cap, or the plan says to see a clinician.
+        Plain reasons needing attention: first planning's open safety flags (each "...
+        waiting for review"), then pain rose in a session, a session was stopped, sessions
+        went over the cap, or the plan says to see a clinician.
+    open_flags
+        Planning's open safety flags alone (the first ``len(open_flags)`` of ``flags``).
     """
 
     person: PersonRecord
@@ -320,6 +389,7 @@ class RosterRow:
     last: SessionSummary | None
     pain_trend: str
     flags: tuple[str, ...]
+    open_flags: tuple[str, ...] = ()
 
 
 def pain_trend(summaries_oldest_first: Sequence[SessionSummary]) -> str:
@@ -358,17 +428,19 @@ def roster(ctx: AppContext, staff: AccountRecord) -> list[RosterRow]:
     # A teacher's own students; a clinician reviews every student (see the module docs).
     teacher_id = staff.id if staff.role == Role.TEACHER else None
     for person in ctx.repo.list_people(teacher_id=teacher_id):
-        _, plan = current_plan(ctx, person.id)
-        status = "no intake" if plan is None else str(plan.get("status"))
+        decision = decision_for(ctx, person.id)
+        status = "no intake" if decision.plan is None else decision.plan.status.value
         recent = ctx.repo.list_sessions(person.id, limit=RECENT_SESSIONS)  # newest first
         oldest_first = list(reversed(recent))
+        open_flags = domain.flag_words(decision)
         rows.append(
             RosterRow(
                 person=person,
                 plan_status=status,
                 last=recent[0] if recent else None,
                 pain_trend=pain_trend(oldest_first),
-                flags=flags_for(status, oldest_first),
+                flags=open_flags + flags_for(status, oldest_first),
+                open_flags=open_flags,
             )
         )
     return rows
@@ -385,9 +457,10 @@ def decide_progression(
     person = visible_person(ctx, staff, person_id)
     if decision not in ("approved", "declined"):
         raise HTTPException(422, "decision must be 'approved' or 'declined'")
-    suggestion = domain.suggest_progression(ctx.repo, person.id)
-    if suggestion is None:
+    progression = decision_for(ctx, person.id).progression
+    if progression is None:
         raise HTTPException(409, "there is no progression suggestion to decide on")
+    suggestion = progression.to_dict()
     record = ctx.repo.record_decision(person.id, suggestion, decision, staff.id)
     ctx.repo.audit(
         staff.id,
@@ -404,27 +477,25 @@ def record_clearance(
     variants: Sequence[str],
     max_knee_drop_deg: float | None,
     date: dt.date,
-) -> dict[str, Any]:
-    """Record a clearance and re-screen the student with it; returns the new plan.
+) -> PracticeDecision:
+    """Record a clearance; returns planning's decision with it.
 
-    Only clinicians, and teachers recorded as trained for back problems, may clear a
-    student with a back condition (issue 5; CLINICAL.md §3-4: where and with whom one
-    practises matters). A teacher not so trained gets 403.
+    Who may clear whom is planning's rule (:func:`twistcoach.planning.may_clear`): only
+    clinicians, and teachers recorded as trained for back problems, may clear a student
+    with a back condition (CLINICAL.md §3); anyone else gets 403 with the reason. The
+    clearance is stored on its own (planning merges it with the intake); while a safety
+    flag is open it is kept but raises no cap and unlocks nothing until a review.
     """
     require_staff(staff)
     person = visible_person(ctx, staff, person_id)
     intake_row = ctx.repo.latest_intake(person.id)
     if intake_row is None:
         raise HTTPException(409, "this student has no intake yet: nothing to clear")
-    if (
-        staff.role == Role.TEACHER
-        and not staff.trained_for_back_problems
-        and domain.has_back_condition(intake_row.data)
-    ):
-        raise Forbidden(
-            "this student has a back condition: only a clinician or a teacher trained for "
-            "back problems may clear them"
-        )
+    by = ClearanceBy.CLINICIAN if staff.role == Role.CLINICIAN else ClearanceBy.TEACHER
+    trained = by is ClearanceBy.TEACHER and staff.trained_for_back_problems
+    refusal = may_clear(by, trained, intake_row.intake)
+    if refusal is not None:
+        raise Forbidden(refusal.text)
     known = set(domain.variant_names())
     unknown = [v for v in variants if v not in known]
     if not variants or unknown:
@@ -435,36 +506,32 @@ def record_clearance(
         )
     if max_knee_drop_deg is not None and not 5 <= max_knee_drop_deg <= 90:
         raise HTTPException(422, "max_knee_drop_deg must be from 5 to 90 degrees")
-    by = "clinician" if staff.role == Role.CLINICIAN else "teacher"
-    clearance: dict[str, Any] = {
-        "by": by,
-        "name": staff.display_name,
-        "date": date.isoformat(),
-        "variants": list(variants),
-        "max_knee_drop_deg": max_knee_drop_deg,
-    }
-    if by == "teacher":
-        clearance["teacher_trained_for_back_problems"] = staff.trained_for_back_problems
     try:
-        intake = domain.with_clearance(intake_row.data, clearance)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+        Clearance(
+            by=by,
+            name=staff.display_name,
+            date=date,
+            variants=tuple(variants),
+            max_knee_drop_deg=max_knee_drop_deg,
+            teacher_trained_for_back_problems=trained,
+        )
+    except ValidationError as exc:
+        raise HTTPException(422, describe_validation_error(exc)) from None
     try:
         record = ctx.repo.record_clearance(
             person.id,
-            by,
+            by.value,
             staff.display_name,
             date,
             list(variants),
             max_knee_drop_deg,
-            teacher_trained_for_back_problems=by == "teacher" and staff.trained_for_back_problems,
+            teacher_trained_for_back_problems=trained,
             recorded_by=staff.id,
         )
     except StorageError as exc:
         raise HTTPException(422, str(exc)) from None
-    plan = domain.make_plan(intake)
-    new_intake = ctx.repo.save_intake(person.id, intake.to_json_dict())
-    plan_row = ctx.repo.save_plan(person.id, new_intake.id, plan, str(plan["status"]))
+    decision = decision_for(ctx, person.id)
+    plan_id = _plan_row_for(ctx, person.id, decision)
     ctx.repo.audit(
         staff.id,
         "clearance.record",
@@ -473,7 +540,8 @@ def record_clearance(
             "clearance_id": record.id,
             "variants": list(variants),
             "max_knee_drop_deg": max_knee_drop_deg,
-            "plan_id": plan_row.id,
+            "plan_id": plan_id,
+            "open_flags": [f.reason.rule for f in decision.open_flags],
         },
     )
-    return plan
+    return decision
