@@ -12,7 +12,7 @@ from synthetic import VIEWS, PinholeCamera, labels, photograph, supine_twist_3d
 from twistcoach.kinematics import TEMPLATE_THIGH_M, calibrate
 from twistcoach.landmarks import Skeleton
 from twistcoach.metrics import BodyType, Observation, PoseFamily, Side, View
-from twistcoach.tracking import LOST_ADVICE, FilterParams, TwistTracker
+from twistcoach.tracking import LOST_ADVICE, DropSpeed, FilterParams, TwistTracker
 
 FPS = 30.0
 FIXTURES = Path(__file__).parent / "fixtures" / "skeletons"
@@ -295,3 +295,72 @@ def test_the_persons_body_type_sets_the_template_the_calibration_starts_from() -
     assert TwistTracker().body is BodyType.NEUTRAL
     with pytest.raises(ValueError, match="tall"):
         TwistTracker(body="tall")  # type: ignore[arg-type]
+
+
+_VIEW_DEPENDENT = ("knee_drop", "pelvis_roll", "shoulder_roll", "twist", "speed")
+
+
+@pytest.mark.parametrize("view", ["side", "diagonal_left"])
+def test_unmeasurable_frames_carry_no_view_dependent_number(view: str) -> None:
+    # The side view (shoulder rolls were given) and a drop away from a diagonal camera
+    # (pelvis rolls were given) must hold no number at all where they cannot be measured.
+    obs = run(TwistTracker(), VIEWS[view], 9.0, sign=-1.0 if view == "side" else 1.0)
+    unmeasured = [o for o in obs if not o.view_measurable and o.metrics is not None]
+    assert len(unmeasured) > 60
+    for o in unmeasured:
+        assert o.metrics is not None
+        assert all(getattr(o.metrics, name).value is None for name in _VIEW_DEPENDENT)
+        assert o.metrics.drop_side is None and o.metrics.lifted_shoulder is None
+        assert o.metrics.confidence == 0.0
+
+
+def test_the_far_side_is_named() -> None:
+    # The left diagonal camera cannot measure a drop to the person's right.
+    obs = run(TwistTracker(), VIEWS["diagonal_left"], 9.0)
+    assert {o.far_side for o in obs if not o.view_measurable and o.metrics} == {Side.RIGHT}
+    assert all(o.far_side is None for o in obs if o.view_measurable)
+
+
+def test_no_speed_across_a_gap() -> None:
+    # Tracking lost from 3.0 to 3.2 s in the middle of the drop (22.5 deg/s): the first
+    # three frames after it give no speed, never a jump's worth.
+    obs = run(TwistTracker(), VIEWS["diagonal_right"], 4.0, lost=(3.0, 3.2))
+    back = round(3.2 * FPS)
+    assert all(o.metrics is None for o in obs[round(3.0 * FPS) : back])
+    speeds = [o.metrics.speed.value for o in obs[back : back + 6] if o.metrics is not None]
+    assert speeds[:3] == [None, None, None]
+    assert all(s is not None and 0.0 < s < 35.0 for s in speeds[3:])
+
+
+def _spike_speeds(fps: float, jump_deg: float) -> list[float]:
+    speed = DropSpeed(FilterParams())
+    out = []
+    for i in range(40):
+        v = speed.update(i / fps, 20.0 + (jump_deg if i == 20 else 0.0))
+        if v is not None:
+            out.append(v)
+    return out
+
+
+def test_drop_speed_needs_three_consecutive_frames_and_restarts_after_a_gap() -> None:
+    speed = DropSpeed(FilterParams())
+    assert [speed.update(i / 10, 10.0 * i / 10) for i in range(3)] == [None, None, None]
+    first = speed.update(0.3, 3.0)  # the smoothed drop lags: under the true 10 deg/s
+    assert first is not None and 0.0 < first < 10.0
+    speed.reset()  # an unknown frame
+    assert speed.update(0.5, 50.0) is None
+    assert speed.update(0.4, 1.0) is None  # earlier than the last frame: ignored
+
+
+@pytest.mark.parametrize("fps", [10.0, 15.0, 30.0])
+def test_drop_speed_ignores_a_single_frame_jump(fps: float) -> None:
+    # A 30-degree one-frame landmark jump is rejected outright: the speed stays 0.
+    assert max(abs(v) for v in _spike_speeds(fps, 30.0)) == 0.0
+    # One under the floor passes, but reads under the coach's 20 deg/s limit.
+    assert 0.0 < max(abs(v) for v in _spike_speeds(fps, 5.9)) < 17.0
+
+
+def test_drop_speed_follows_a_steady_drop() -> None:
+    speed = DropSpeed(FilterParams())
+    values = [speed.update(i / 30, 30.0 * i / 30) for i in range(60)]
+    assert values[-1] == pytest.approx(30.0, abs=0.01)
