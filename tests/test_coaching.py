@@ -837,3 +837,23 @@ def test_starting_with_the_other_side_is_followed() -> None:
     assert "side_changed" not in event_ids(out)
     assert "sink_further" not in cue_ids(out)  # never "further" while turned the wrong way
     assert state(single) is CoachState.ENTERING
+
+
+def test_the_drop_the_coach_shows_is_unknown_while_unmeasured() -> None:
+    # The browser gauge shows the coach's last drop: never a stale number once the view
+    # or the reading cannot be measured.
+    coach, _ = entering_coach()
+    feed(coach, ramp(5.0, 6.0, 0.0, 10.0))
+    assert coach.last_drop_deg == pytest.approx(9.0)
+    coach.observe(obs(6.0, 12.0, measurable=False))
+    assert coach.last_drop_deg is None
+    coach.observe(obs(6.1, 12.0, conf=0.3))
+    assert coach.last_drop_deg is None
+    coach.observe(obs(6.2, 12.0))
+    assert coach.last_drop_deg == 12.0
+
+
+def test_a_session_seen_only_from_the_side_has_no_deepest_drop() -> None:
+    coach = Coach(make_plan(), RULES, start_pain=2)
+    feed(coach, ramp(0.0, 20.0, 0.0, 60.0, measurable=False))
+    assert coach.summary().max_knee_drop_deg is None

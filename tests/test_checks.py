@@ -1,0 +1,145 @@
+"""The coach's checks (twistcoach.checks): one arithmetic for the coach and the reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from twistcoach.checks import (
+    BounceCounter,
+    Check,
+    FormChecks,
+    NeutralZero,
+    Reading,
+    ZeroStep,
+    find_zero,
+    over_cap,
+    reading,
+    shoulder_lifting,
+    too_fast,
+)
+from twistcoach.coaching import load_coaching_rules
+from twistcoach.metrics import Measure, Observation, PoseFamily, Side, TwistMetrics, View
+
+LIMITS = load_coaching_rules().thresholds.check_limits()
+
+
+def metrics(
+    drop: float | None = 10.0,
+    speed: float | None = 0.0,
+    conf: float = 0.9,
+    shoulder: float = 0.0,
+    shoulder_conf: float = 0.9,
+    lifted: Side | None = None,
+) -> TwistMetrics:
+    return TwistMetrics(
+        timestamp_s=0.0,
+        knee_drop=Measure(drop, conf),
+        drop_side=None,
+        pelvis_roll=Measure(5.0, conf),
+        shoulder_roll=Measure(shoulder, shoulder_conf),
+        lifted_shoulder=lifted,
+        twist=Measure(5.0, conf),
+        knee_flexion=Measure(80.0, conf),
+        knees_together=True,
+        speed=Measure(speed, conf),
+        confidence=conf,
+    )
+
+
+def observation(m: TwistMetrics | None, measurable: bool = True, t: float = 0.0) -> Observation:
+    return Observation(t, m, PoseFamily.SUPINE, 0.9, View.OBLIQUE, measurable)
+
+
+def test_the_limits_are_the_rule_files() -> None:
+    assert LIMITS.over_cap_tolerance_deg == 2.0
+    assert LIMITS.speed_limit_deg_s == 20.0
+    assert LIMITS.shoulder_roll_limit_deg == 15.0
+    assert (LIMITS.bounce_amplitude_deg, LIMITS.bounce_reversals) == (3.0, 3)
+
+
+def test_a_reading_only_where_measured() -> None:
+    r = reading(observation(metrics(drop=30.0, speed=12.0)), LIMITS)
+    assert r is not None and (r.drop_deg, r.speed_deg_s) == (30.0, 12.0)
+    # The view cannot be measured: the numbers in the metrics are not used.
+    assert reading(observation(metrics(drop=30.0), measurable=False), LIMITS) is None
+    assert reading(observation(metrics(drop=30.0, conf=0.4)), LIMITS) is None
+    assert reading(observation(metrics(drop=None)), LIMITS) is None
+    assert reading(observation(None), LIMITS) is None
+
+
+def test_unmeasured_observations_show_no_view_dependent_number() -> None:
+    m = observation(metrics(drop=30.0, speed=40.0, shoulder=20.0), measurable=False).measured
+    assert m is not None
+    assert [m.knee_drop.value, m.pelvis_roll.value, m.shoulder_roll.value] == [None] * 3
+    assert [m.twist.value, m.speed.value, m.confidence] == [None, None, 0.0]
+    assert m.knee_flexion.value == 80.0
+
+
+def test_over_cap_is_judged_from_the_zero() -> None:
+    assert not over_cap(42.0, 40.0, LIMITS)
+    assert over_cap(42.5, 40.0, LIMITS)
+    assert over_cap(-42.5, 40.0, LIMITS)
+
+
+def test_too_fast_and_shoulders() -> None:
+    assert too_fast(-20.5, LIMITS) and not too_fast(20.0, LIMITS) and not too_fast(None, LIMITS)
+    assert shoulder_lifting(metrics(shoulder=15.5), LIMITS)
+    assert not shoulder_lifting(metrics(shoulder=15.5, shoulder_conf=0.4), LIMITS)
+    assert shoulder_lifting(metrics(lifted=Side.LEFT), LIMITS)
+    assert not shoulder_lifting(metrics(lifted=Side.CENTRE), LIMITS)
+    assert not shoulder_lifting(None, LIMITS)
+
+
+def test_bouncing_counts_three_reversals_then_starts_afresh() -> None:
+    bounce = BounceCounter(LIMITS)
+    drops = [10.0, 14.0, 10.0, 14.0, 10.0, 14.0, 10.0]
+    assert [bounce.update(0.5 * i, d) for i, d in enumerate(drops)] == [
+        False,
+        False,
+        False,
+        False,
+        True,  # the third reversal within 4 s
+        False,
+        False,
+    ]
+    # Reversals smaller than the amplitude do not count.
+    small = BounceCounter(LIMITS)
+    assert not any(small.update(0.5 * i, 10.0 + 2.0 * (i % 2)) for i in range(20))
+
+
+def test_the_neutral_zero_is_the_median_after_a_still_start() -> None:
+    zero = NeutralZero(LIMITS)
+    steps = [zero.update(0.1 * i, d, 0.0) for i, d in enumerate([1.0, 1.0, 1.0, 1.0, 1.0])]
+    assert steps == [ZeroStep.SETTLING] * 5
+    assert zero.update(0.5, 2.0, 0.0) is ZeroStep.STARTED
+    assert zero.update(0.6, 20.0, 0.0) is ZeroStep.RESTARTED  # moved
+    assert zero.update(0.7, 3.0, 0.0) is ZeroStep.RESTARTED  # and back: again from here
+    for i in range(1, 20):
+        assert zero.update(0.7 + 0.1 * i, 4.0 if i % 2 else 3.0, 0.0) is ZeroStep.CALIBRATING
+    assert zero.update(2.7, 3.0, 0.0) is ZeroStep.DONE
+    assert zero.zero == 3.0  # 11 readings of 3, 10 of 4
+    assert zero.update(2.8, 9.0, 0.0) is ZeroStep.DONE and zero.zero == 3.0
+    assert NeutralZero(LIMITS).update(0.0, 15.0, 0.0) is ZeroStep.NOT_READY
+
+
+def test_find_zero_skips_unmeasured_frames_and_defaults_to_the_trackers() -> None:
+    r = Reading(2.0, 0.0, metrics(drop=2.0))
+    frames = [(0.1 * i, None if i % 3 == 0 else r) for i in range(40)]
+    assert find_zero(frames, LIMITS) == 2.0
+    assert find_zero([(0.0, None)], LIMITS) == 0.0
+
+
+def test_form_checks_together() -> None:
+    checks = FormChecks(LIMITS)
+    r = Reading(45.0, 25.0, metrics(drop=45.0, speed=25.0, shoulder=16.0))
+    assert checks.check(0.0, 45.0 - 2.5, r, 40.0) == {
+        Check.OVER_CAP,
+        Check.TOO_FAST,
+        Check.SHOULDER_LIFTED,
+    }
+    assert checks.check(0.1, 42.0, Reading(44.5, 5.0, metrics()), 40.0) == frozenset()
+
+
+@pytest.mark.parametrize("drop", [41.9, 42.1])
+def test_the_coach_and_the_checks_agree_on_the_cap(drop: float) -> None:
+    assert over_cap(drop, 40.0, LIMITS) is (drop > 42.0)
