@@ -40,6 +40,7 @@ TABLES = [
     "accounts",
     "alembic_version",
     "audit_log",
+    "checkins",
     "clearances",
     "events",
     "intakes",
@@ -47,6 +48,7 @@ TABLES = [
     "people",
     "plans",
     "progression_decisions",
+    "reviews",
     "sessions",
 ]
 
@@ -149,7 +151,7 @@ def test_sqlite_pragmas_wal_and_foreign_keys(tmp_path: Path) -> None:
 
 def test_migrations_create_every_table_and_match_models(engine: Engine) -> None:
     assert table_names(engine) == TABLES
-    assert current_revision(engine) == head_revision() == "0001_initial"
+    assert current_revision(engine) == head_revision() == "0002_checkins_reviews"
     with engine.connect() as conn:
         # The models and the migrations describe the same schema.
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
@@ -482,11 +484,19 @@ def test_suggest_for_person_raises_after_good_sessions_within_clearance(
     repo: Repository, clock: FakeClock
 ) -> None:
     from twistcoach.progression import ProgressionAction, load_progression_rules
-    from twistcoach.storage.progress import outcome_of, suggest_for_person
+    from twistcoach.storage.progress import decide_for_person, outcome_of, suggest_for_person
 
     th = load_progression_rules().thresholds
     person = repo.create_person("Sam")
-    intake = repo.save_intake(person.id, {"pain_now": 2, "conditions": ["chronic_low_back_pain"]})
+    answers = {
+        "age": 40,
+        "pain_now": 2,
+        "pain_duration_weeks": 20,
+        "activity": "light",
+        "leg_symptoms": "none",
+        "conditions": ["chronic_low_back_pain"],
+    }
+    intake = repo.save_intake(person.id, answers)
     plan = {
         "variants": [
             {"id": "supine_twist_supported", "status": "allowed", "max_knee_drop_deg": 45.0}
@@ -503,14 +513,11 @@ def test_suggest_for_person_raises_after_good_sessions_within_clearance(
     assert outcome is not None
     assert (outcome.cap_deg, outcome.max_knee_drop_deg, outcome.over_cap_s) == (30.0, 25.0, 0.0)
     assert (outcome.start_pain, outcome.end_pain, outcome.stopped_reason) == (2, 2, None)
-    # An untrained teacher's clearance does not limit anything; a clinician's does.
-    repo.record_clearance(
-        person.id, "teacher", "T", dt.date(2026, 3, 1), ["supine_twist_supported"], 20.0
-    )
     suggestion = suggest_for_person(repo, person.id)
     assert suggestion is not None
     assert suggestion.action is ProgressionAction.RAISE_CAP
     assert suggestion.suggested_cap_deg == min(45.0, 30.0 + th.raise_step_deg)
+    # A clinician's limit is the ceiling for the raise.
     repo.record_clearance(
         person.id, "clinician", "Dr L", dt.date(2026, 3, 2), ["supine_twist_supported"], 32.0
     )
@@ -518,6 +525,13 @@ def test_suggest_for_person_raises_after_good_sessions_within_clearance(
     assert suggestion is not None
     assert suggestion.ceiling_deg == 32.0
     assert suggestion.suggested_cap_deg == min(32.0, 30.0 + th.raise_step_deg)
+    # An untrained teacher's clearance unlocks nothing, but a lower limit from anyone is
+    # respected (fail safe): the cap comes down to it.
+    repo.record_clearance(
+        person.id, "teacher", "T", dt.date(2026, 3, 1), ["supine_twist_supported"], 20.0
+    )
+    decision = decide_for_person(repo, person.id)
+    assert decision.permission("supine_twist_supported").cap_deg == 20.0
 
 
 @pytest.mark.slow
@@ -536,3 +550,26 @@ def test_processes_starting_together_all_migrate(db_url: str) -> None:
     engine = create_engine_for_url(db_url)
     assert current_revision(engine) == head_revision()
     assert table_names(engine) == TABLES
+
+
+def test_checkins_and_reviews_round_trip_and_reject_bad_values(engine: Engine) -> None:
+    """Issue 15: the check-in after sharp pain and the staff review are stored, typed."""
+    from twistcoach.storage.progress import load_history
+
+    repo = Repository(engine)
+    sam = repo.get_or_create_person("Sam")
+    checkin = repo.record_checkin(sam.id, "worse", False, True)
+    assert (checkin.back, checkin.new_leg_symptoms, checkin.weakness_or_numbness) == (
+        "worse",
+        False,
+        True,
+    )
+    review = repo.record_review(sam.id, "clinician", " Dr Ames ", "seen")
+    assert review.by_name == "Dr Ames" and repo.list_reviews(sam.id) == [review]
+    assert repo.list_checkins(sam.id) == [checkin]
+    with pytest.raises(StorageError, match="how the back feels"):
+        repo.record_checkin(sam.id, "awful", False, False)
+    with pytest.raises(StorageError, match="reviewed by"):
+        repo.record_review(sam.id, "student", "Sam", "")
+    history = load_history(repo, sam.id)
+    assert history.checkins[0].back.value == "worse" and history.reviews[0].by_name == "Dr Ames"

@@ -26,7 +26,8 @@ How a decision is made
    check-in reporting leg symptoms sends the person to care (``SAFE-CHECKIN-CARE``), one
    reporting a worse back waits for review (``SAFE-CHECKIN-WORSE``).
 4. **The cap** of each allowed variant is a fold over its history, oldest first: it starts
-   at the plan's cap; a session in which pain went up (or that pain stopped) lowers it one
+   at the plan's cap; every session holds it at most at the cap that session ran at (it
+   goes up only by an approval: ``SAFE-LAST-CAP``); a session in which pain went up (or that pain stopped) lowers it one
    step below the cap that session ran at (``SAFE-PAIN-LOWER``, never below
    ``min_cap_deg``); a progression a teacher or clinician approved sets it to the approved
    cap (``SAFE-APPROVED``), but only lowers it while a flag is open (``SAFE-RAISE-HELD``).
@@ -81,6 +82,7 @@ REQUIRED_SAFETY_RULES: frozenset[str] = frozenset(
         "SAFE-CARE-FLAG",
         "SAFE-WORSE-FLAG",
         "SAFE-APPROVED",
+        "SAFE-LAST-CAP",
         "SAFE-RAISE-HELD",
         "SAFE-CLEARANCE-CLIPPED",
         "SAFE-CLEARANCE-HELD",
@@ -621,8 +623,15 @@ def _fold_cap(
     timeline.sort(key=lambda item: (item[0], item[1]))
     pain_reason: Reason | None = None
     decision_reason: Reason | None = None
+    last_reason: Reason | None = None
     for at, _, item in timeline:
         if isinstance(item, PastSession):
+            if item.outcome.cap_deg < fold.cap:
+                # A session's cap is where the person was; it goes up only by an approval.
+                fold.cap = item.outcome.cap_deg
+                last_reason = rules.reason(
+                    "SAFE-LAST-CAP", date=_date_words(at, tz), cap=f"{fold.cap:g}"
+                )
             if item.painful:
                 fold.cap = _lowered(min(fold.cap, item.outcome.cap_deg), progression_rules)
                 pain_reason = rules.reason(
@@ -649,6 +658,8 @@ def _fold_cap(
             pain_reason = None
     fold.cap = min(fold.cap, plan_cap)
     fold.reasons = [r for r in (pain_reason, decision_reason) if r is not None]
+    if not fold.reasons and last_reason is not None and fold.cap < plan_cap:
+        fold.reasons = [last_reason]
     return fold
 
 

@@ -181,17 +181,21 @@ def register(app: typer.Typer) -> None:
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
-        """Suggest the next step from a person's history, with the reasons."""
-        from twistcoach.storage.progress import suggest_for_person
+        """Suggest the next step from a person's history, with the reasons, and say what they
+        may practise today (the same decision as the coach and the web app)."""
+        from twistcoach.storage.progress import decide_for_person
 
         with _errors():
             repo = _repo()
             found = repo.person_named(person)
             if variant is not None:
                 _check_variant(variant)
-            suggestion = suggest_for_person(repo, found.id, variant)
+            decision = decide_for_person(repo, found.id, progression_variant=variant)
+        suggestion = decision.progression
         if suggestion is None:
             message = f"{found.name} has no sessions and no allowed variant in a plan yet."
+            for reason in decision.reasons:
+                message += f"\n  {reason.text}"
             typer.echo(json.dumps(None) if as_json else message)
             return
         if as_json:
@@ -207,8 +211,15 @@ def register(app: typer.Typer) -> None:
         if suggestion.next_variant_id:
             lines.append(f"  next        {suggestion.next_variant_id}")
         lines.append(f"  good streak {suggestion.good_streak} session(s)")
-        lines += [f"  why [{r.rule}] {r.text}" for r in suggestion.reasons]
+        lines += [f"  why         {r.text}" for r in suggestion.reasons]
         lines.append("A suggestion only: your teacher or clinician decides.")
+        lines.append("Today:")
+        lines += [f"  {r.text}" for r in decision.reasons]
+        for v in decision.variants:
+            if v.allowed:
+                lines.append(f"  {v.variant_id:34} allowed now, knee drop up to {v.cap_deg:g}°")
+        if not decision.allowed:
+            lines.append("  no twist may be practised with the coach now")
         typer.echo("\n".join(lines))
 
     db_app = typer.Typer(help="The database: bring its schema up to date.", no_args_is_help=True)
