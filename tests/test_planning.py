@@ -18,13 +18,13 @@ from twistcoach.planning import (
     PersonHistory,
     PracticeDecision,
     SafetyReview,
+    SafetyRulesError,
     StaffDecision,
     decide,
     has_back_condition,
     load_safety_rules,
     may_clear,
     parse_safety_rules,
-    SafetyRulesError,
 )
 from twistcoach.poses import load_library
 from twistcoach.progression import ProgressionAction, SessionOutcome
@@ -131,9 +131,7 @@ def test_a_bad_checkin_refuses_until_a_review(answer: CheckIn, rule: str) -> Non
     assert d.allowed == ()
     assert d.reasons[0].rule == rule
     review = SafetyReview(T0 + dt.timedelta(days=3), ClearanceBy.CLINICIAN, "Dr Ames")
-    h2 = history(
-        session(T0, stopped="sharp_pain", end=None), checkins=(answer,), reviews=(review,)
-    )
+    h2 = history(session(T0, stopped="sharp_pain", end=None), checkins=(answer,), reviews=(review,))
     after = run(h2, T0 + dt.timedelta(days=3, hours=1))
     assert after.open_flags == ()
     assert after.permission(PARTIAL).allowed and after.permission(PARTIAL).cap_deg == 40.0

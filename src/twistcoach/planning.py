@@ -27,10 +27,11 @@ How a decision is made
    reporting a worse back waits for review (``SAFE-CHECKIN-WORSE``).
 4. **The cap** of each allowed variant is a fold over its history, oldest first: it starts
    at the plan's cap; every session holds it at most at the cap that session ran at (it
-   goes up only by an approval: ``SAFE-LAST-CAP``); a session in which pain went up (or that pain stopped) lowers it one
-   step below the cap that session ran at (``SAFE-PAIN-LOWER``, never below
-   ``min_cap_deg``); a progression a teacher or clinician approved sets it to the approved
-   cap (``SAFE-APPROVED``), but only lowers it while a flag is open (``SAFE-RAISE-HELD``).
+   goes up only by an approval: ``SAFE-LAST-CAP``); a session in which pain went up (or
+   that pain stopped) lowers it one step below the cap that session ran at
+   (``SAFE-PAIN-LOWER``, never below ``min_cap_deg``); a progression a teacher or
+   clinician approved sets it to the approved cap (``SAFE-APPROVED``), but only lowers it
+   while a flag is open (``SAFE-RAISE-HELD``).
    The result never exceeds the plan's cap; a clearance asking for more than the plan gives
    says so (``SAFE-CLEARANCE-CLIPPED``).
 5. **The coach** can only keep a person under a cap it can measure: an allowed variant

@@ -105,8 +105,7 @@ def load_history(repo: Repository, person_id: int) -> PersonHistory:
         if d.variant_id is not None
     )
     reviews = tuple(
-        SafetyReview(r.at, By(r.by_role), r.by_name, r.note)
-        for r in repo.list_reviews(person_id)
+        SafetyReview(r.at, By(r.by_role), r.by_name, r.note) for r in repo.list_reviews(person_id)
     )
     checkins = tuple(
         CheckIn(c.at, BackFeeling(c.back), c.new_leg_symptoms, c.weakness_or_numbness)
