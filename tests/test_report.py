@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from twistcoach.checks import CheckLimits
 from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
 from twistcoach.metrics import Measure, Observation, PoseFamily, Side, TwistMetrics, View
 from twistcoach.pipeline import Chunk, FrameResult, ImageAnalysis, StageTimes, VideoAnalysis
@@ -26,9 +28,20 @@ from twistcoach.report import (
 )
 
 TH = ReportThresholds(
-    speed_limit_deg_s=20.0,
-    shoulder_roll_limit_deg=15.0,
-    over_cap_tolerance_deg=2.0,
+    checks=CheckLimits(
+        min_confidence=0.5,
+        over_cap_tolerance_deg=2.0,
+        speed_limit_deg_s=20.0,
+        shoulder_roll_limit_deg=15.0,
+        bounce_amplitude_deg=3.0,
+        bounce_reversals=3,
+        bounce_window_s=4.0,
+        centre_deg=12.0,
+        still_speed_deg_s=3.0,
+        setup_still_s=0.5,
+        calibration_s=2.0,
+        calibration_max_spread_deg=8.0,
+    ),
     min_hold_drop_deg=10.0,
 )
 CAP = 60.0
@@ -277,3 +290,128 @@ def test_short_unknown_gaps_do_not_end_a_hold() -> None:
     stats = side_stats([frame(i, d) for i, d in enumerate(drops)], Side.LEFT, TH)
     assert stats.time_held_s == pytest.approx(1.0)
     assert (stats.hold_start_s, stats.hold_end_s) == pytest.approx((0.0, 1.0))
+
+
+def _unmeasurable(frames: list[FrameResult], far_side: Side | None = None) -> list[FrameResult]:
+    """The same frames with numbers in their metrics, but from a view that cannot be
+    measured (as the side-on clip's tracker gave before: knee drops of -31 to -37)."""
+    return [
+        FrameResult(
+            f.index,
+            f.timestamp_s,
+            f.skeleton,
+            replace(f.observation, view=View.SIDE, view_measurable=False, far_side=far_side)
+            if f.skeleton is not None
+            else f.observation,
+        )
+        for f in frames
+    ]
+
+
+def test_an_unmeasurable_view_gives_no_number_anywhere(tmp_path: Path) -> None:
+    frames = _unmeasurable(_frames())
+    summary = video_summary(_analysis(frames), CAP, TH)
+    assert summary["view_measurable"] is False and summary["frames_measured"] == 0
+    for side in ("left", "right"):
+        assert summary["metrics"][side]["max_knee_drop_deg"] is None
+        assert summary["metrics"][side]["peak_speed_deg_s"] is None
+        assert summary["metrics"][side]["measured"] is False
+    assert summary["metrics"]["main_side"] is None
+    assert summary["events"] == []
+    write_metrics_csv(tmp_path / "m.csv", frames, CAP, TH)
+    with (tmp_path / "m.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        for column in ("knee_drop_deg", "pelvis_roll_deg", "shoulder_roll_deg", "twist_deg"):
+            assert row[column] == ""
+        assert row["speed_deg_s"] == "" and row["drop_side"] == "" and row["events"] == ""
+    assert rows[10]["knee_flexion_deg"] == "90.0"  # the legs' own shape is still given
+    html = tmp_path / "r.html"
+    write_html_report(html, summary, frames, CAP, TH)
+    text = html.read_text(encoding="utf-8")
+    assert "within the cap" not in text and "slow" not in text
+    assert "not measured" in text and "None found" in text
+
+
+def test_a_few_measurable_frames_in_an_unmeasurable_video_give_no_drop() -> None:
+    # Like the side-on clip: most frames unmeasurable, the last few called measurable.
+    frames = _unmeasurable(_frames()[:25]) + _frames()[25:]
+    summary = video_summary(_analysis(frames), CAP, TH)
+    assert summary["view_measurable"] is False
+    assert summary["metrics"]["right"]["max_knee_drop_deg"] is None
+    assert summary["metrics"]["left"]["max_knee_drop_deg"] is None
+    assert summary["events"] == []
+
+
+def test_the_far_side_gives_no_largest_drop() -> None:
+    frames = _frames()
+    # The knees went right beyond what this camera can measure at 3.1 s.
+    frames[31] = FrameResult(
+        31,
+        3.1,
+        SKELETON,
+        replace(frames[31].observation, view_measurable=False, far_side=Side.RIGHT),
+    )
+    summary = video_summary(_analysis(frames), CAP, TH)
+    right = summary["metrics"]["right"]
+    assert right == {
+        "max_knee_drop_deg": None,
+        "time_held_s": 0.0,
+        "hold_start_s": None,
+        "hold_end_s": None,
+        "peak_speed_deg_s": None,
+        "frames": 0,
+        "measured": False,
+    }
+    assert summary["metrics"]["left"]["max_knee_drop_deg"] == 52.0
+    text = render_html(summary, "<svg></svg>")
+    assert "<tr><th>right</th><td>not measured</td><td>not measured</td>" in text
+
+
+def test_over_cap_is_judged_from_the_coachs_zero() -> None:
+    # Lying still at 5 deg for 3 s sets the coach's zero at 5 (0.5 s still, 2 s of
+    # calibration); 64 deg is then 59 from it: within a 60 deg cap, as the coach judges.
+    def frame(i: int, drop: float) -> FrameResult:
+        t = i / 10
+        obs = Observation(
+            t, _metrics(t, drop, 0.0, 0.0), PoseFamily.SUPINE_TWIST, 0.8, View.OBLIQUE, True
+        )
+        return FrameResult(i, t, SKELETON, obs)
+
+    frames = [frame(i, 5.0) for i in range(30)] + [frame(30 + i, 64.0) for i in range(3)]
+    assert detect_events(frames, CAP, TH) == []
+    frames += [frame(33, 67.5)]  # 62.5 from the zero: over
+    assert detect_events(frames, CAP, TH) == [EventSpan(EventKind.OVER_CAP, 3.3, 3.3, 33, 33)]
+
+
+def test_bouncing_is_an_event_as_the_coach_counts_it() -> None:
+    drops = [20.0, 25.0, 20.0, 25.0, 20.0]
+    frames = [
+        FrameResult(
+            i,
+            i / 2,
+            SKELETON,
+            Observation(
+                i / 2,
+                _metrics(i / 2, d, 0.0, 0.0),
+                PoseFamily.SUPINE_TWIST,
+                0.8,
+                View.OBLIQUE,
+                True,
+            ),
+        )
+        for i, d in enumerate(drops)
+    ]
+    assert detect_events(frames, CAP, TH) == [EventSpan(EventKind.BOUNCING, 2.0, 2.0, 4, 4)]
+
+
+def test_a_low_confidence_reading_is_not_measured() -> None:
+    frames = _frames()
+    low = replace(
+        frames[30].observation,
+        metrics=replace(
+            _metrics(3.0, 64.0, 40.0, 0.0), knee_drop=Measure(64.0, 0.3), confidence=0.3
+        ),
+    )
+    frames[30] = FrameResult(30, 3.0, SKELETON, low)
+    assert all(s.start_index != 30 for s in detect_events(frames, CAP, TH))

@@ -4,16 +4,19 @@ Summaries are plain JSON-ready dicts whose fields are listed in ``docs/analyze.m
 HTML report is one self-contained file: its plots are inline SVG made with matplotlib's Agg
 backend and nothing in it points outside the file.
 
-Events and holds (all thresholds come from ``rules/coaching.yaml`` through
-:class:`ReportThresholds`, so the report and the live coach agree):
+Unknown means unknown: a frame counts as measured only where the coach would use it
+(:func:`twistcoach.checks.reading`: the view measurable, the drop's confidence high
+enough), and only in a video whose main view can be measured (most of that view's frames
+measurable, :func:`video_view`); everywhere else the CSV's cells are empty, the plots have
+gaps and the summary says "not measured" (null). A side the camera cannot measure (the
+far side of a diagonal camera, ``Observation.far_side``) gives no largest drop, hold or
+speed: what little of it was measured would read short.
 
-too_fast
-    ``|speed| > speed_limit_deg_s`` (COACH-SPEED).
-shoulder_lifted
-    the kinematics name a lifted shoulder, or ``|shoulder roll| > shoulder_roll_limit_deg``
-    (COACH-SHOULDER).
-over_cap
-    ``|knee drop| > cap + over_cap_tolerance_deg`` (COACH-CAP-OVER).
+Events are the live coach's checks (:mod:`twistcoach.checks`, the same code and the same
+thresholds from ``rules/coaching.yaml``): over_cap (the drop from the coach's neutral zero,
+:func:`twistcoach.checks.find_zero`, over the cap), too_fast, shoulder_lifted and bouncing,
+judged on measured frames only. Holds:
+
 time held, per side
     the longest unbroken stretch during which the knees stay dropped to that side by more
     than ``min_hold_drop_deg`` and within :data:`HOLD_BAND_DEG` of that side's largest drop.
@@ -30,7 +33,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
@@ -38,7 +41,18 @@ from typing import Any
 
 import numpy as np
 
-from twistcoach.metrics import Measure, Observation, PoseFamily, Side
+from twistcoach.checks import (
+    Check,
+    CheckLimits,
+    FormChecks,
+    Reading,
+    find_zero,
+    over_cap,
+    reading,
+    shoulder_lifting,
+    too_fast,
+)
+from twistcoach.metrics import Measure, Observation, PoseFamily, Side, View
 from twistcoach.pipeline import FrameResult, ImageAnalysis, VideoAnalysis
 
 #: Range cap drawn and checked when none is given (degrees); a typical first-session cap.
@@ -60,33 +74,47 @@ _TWIST_OF = {
 
 
 class EventKind(StrEnum):
-    """Things worth marking on a video's timeline."""
+    """Things worth marking on a video's timeline (the coach's checks, same names)."""
 
-    TOO_FAST = "too_fast"
-    SHOULDER_LIFTED = "shoulder_lifted"
-    OVER_CAP = "over_cap"
+    TOO_FAST = Check.TOO_FAST.value
+    SHOULDER_LIFTED = Check.SHOULDER_LIFTED.value
+    OVER_CAP = Check.OVER_CAP.value
+    BOUNCING = Check.BOUNCING.value
 
 
 EVENT_LABELS = {
     EventKind.TOO_FAST: "too fast",
     EventKind.SHOULDER_LIFTED: "shoulder lifted",
     EventKind.OVER_CAP: "over cap",
+    EventKind.BOUNCING: "bouncing",
 }
 EVENT_COLORS = {
     EventKind.TOO_FAST: "#f0a020",
     EventKind.SHOULDER_LIFTED: "#8a5cd0",
     EventKind.OVER_CAP: "#e04040",
+    EventKind.BOUNCING: "#20a0a0",
 }
+#: What a report says where nothing was measured.
+NOT_MEASURED = "not measured"
 
 
 @dataclass(frozen=True)
 class ReportThresholds:
-    """Numbers the report judges by (degrees, degrees per second)."""
+    """Numbers the report judges by: the coach's checks' (:class:`CheckLimits`) and the
+    smallest drop that counts as a hold (degrees)."""
 
-    speed_limit_deg_s: float
-    shoulder_roll_limit_deg: float
-    over_cap_tolerance_deg: float
+    checks: CheckLimits
     min_hold_drop_deg: float
+
+    @property
+    def speed_limit_deg_s(self) -> float:
+        """Degrees per second above which a drop is too fast."""
+        return self.checks.speed_limit_deg_s
+
+    @property
+    def shoulder_roll_limit_deg(self) -> float:
+        """Degrees of shoulder roll above which a shoulder is lifting."""
+        return self.checks.shoulder_roll_limit_deg
 
     @classmethod
     def from_coaching_rules(cls) -> ReportThresholds:
@@ -94,12 +122,7 @@ class ReportThresholds:
         from twistcoach.coaching import load_coaching_rules
 
         th = load_coaching_rules().thresholds
-        return cls(
-            speed_limit_deg_s=th.speed_limit_deg_s,
-            shoulder_roll_limit_deg=th.shoulder_roll_limit_deg,
-            over_cap_tolerance_deg=th.over_cap_tolerance_deg,
-            min_hold_drop_deg=th.min_hold_drop_deg,
-        )
+        return cls(checks=th.check_limits(), min_hold_drop_deg=th.min_hold_drop_deg)
 
 
 @dataclass(frozen=True)
@@ -129,6 +152,9 @@ class SideStats:
         Largest unsigned speed while the knees were on this side; None when unknown.
     frames
         Frames with the knees measured on this side.
+    measured
+        False when the camera cannot measure this side (the knees went there beyond what
+        it can see) or measured nothing in the whole video: then nothing else is given.
     """
 
     max_knee_drop_deg: float | None
@@ -137,6 +163,7 @@ class SideStats:
     hold_end_s: float | None
     peak_speed_deg_s: float | None
     frames: int
+    measured: bool = True
 
 
 def _value(measure: Measure | None) -> float | None:
@@ -153,24 +180,67 @@ def _side_sign(side: Side) -> float:
     return 1.0 if side is Side.RIGHT else -1.0
 
 
-def frame_events(observation: Observation, cap_deg: float, th: ReportThresholds) -> set[EventKind]:
-    """The events one frame shows (empty without metrics)."""
-    m = observation.metrics
-    if m is None:
+def video_view(observations: Sequence[Observation]) -> tuple[View | None, bool, str]:
+    """The video's main view, whether it can be measured and its camera advice, from the
+    frames with a person: the most frequent view, measurable when most of its frames were,
+    the advice most of them had (single frames flicker, e.g. before calibration)."""
+    views = Counter(o.view for o in observations)
+    if not views:
+        return None, False, ""
+    view = views.most_common(1)[0][0]
+    in_view = [o for o in observations if o.view == view]
+    advice = Counter(o.view_advice for o in in_view).most_common(1)[0][0]
+    measurable = sum(o.view_measurable for o in in_view) * 2 > len(in_view)
+    return view, measurable, advice
+
+
+def usable(frames: Sequence[FrameResult]) -> list[Observation]:
+    """Each frame's observation as the report may use it: as it is, or, when the video's
+    main view cannot be measured (:func:`video_view`), marked unmeasurable, so that no
+    frame of it gives a number (its metrics read through ``Observation.measured``)."""
+    observations = [f.observation for f in frames]
+    _, measurable, _ = video_view([f.observation for f in frames if f.skeleton is not None])
+    if measurable:
+        return observations
+    return [replace(o, view_measurable=False) for o in observations]
+
+
+def frame_events(
+    observation: Observation, cap_deg: float, th: ReportThresholds, zero_deg: float = 0.0
+) -> set[EventKind]:
+    """The events one frame shows on its own (bouncing needs the frames before it: see
+    :func:`events_by_frame`); empty when the frame was not measured. ``zero_deg`` is the
+    coach's neutral zero the cap is judged from."""
+    r = reading(observation, th.checks)
+    if r is None:
         return set()
     kinds: set[EventKind] = set()
-    speed = _value(m.speed)
-    if speed is not None and abs(speed) > th.speed_limit_deg_s:
-        kinds.add(EventKind.TOO_FAST)
-    shoulder = _value(m.shoulder_roll)
-    if m.lifted_shoulder is not None or (
-        shoulder is not None and abs(shoulder) > th.shoulder_roll_limit_deg
-    ):
-        kinds.add(EventKind.SHOULDER_LIFTED)
-    drop = _value(m.knee_drop)
-    if drop is not None and abs(drop) > cap_deg + th.over_cap_tolerance_deg:
+    if over_cap(r.drop_deg - zero_deg, cap_deg, th.checks):
         kinds.add(EventKind.OVER_CAP)
+    if too_fast(r.speed_deg_s, th.checks):
+        kinds.add(EventKind.TOO_FAST)
+    if shoulder_lifting(r.metrics, th.checks):
+        kinds.add(EventKind.SHOULDER_LIFTED)
     return kinds
+
+
+def events_by_frame(
+    frames: Sequence[FrameResult], cap_deg: float, th: ReportThresholds
+) -> list[set[EventKind]]:
+    """The events of every frame, as the live coach's checks judge them
+    (:class:`twistcoach.checks.FormChecks`, the drop from the coach's neutral zero)."""
+    observations = usable(frames)
+    readings: list[Reading | None] = [reading(o, th.checks) for o in observations]
+    zero = find_zero(zip((f.timestamp_s for f in frames), readings, strict=True), th.checks)
+    checks = FormChecks(th.checks)
+    out: list[set[EventKind]] = []
+    for frame, r in zip(frames, readings, strict=True):
+        if r is None:
+            out.append(set())
+            continue
+        found = checks.check(frame.timestamp_s, r.drop_deg - zero, r, cap_deg)
+        out.append({EventKind(c.value) for c in found})
+    return out
 
 
 def detect_events(
@@ -179,8 +249,7 @@ def detect_events(
     """Group consecutive frames showing the same event into spans, in time order."""
     spans: list[EventSpan] = []
     open_: dict[EventKind, tuple[FrameResult, FrameResult]] = {}
-    for frame in frames:
-        kinds = frame_events(frame.observation, cap_deg, th)
+    for frame, kinds in zip(frames, events_by_frame(frames, cap_deg, th), strict=True):
         for kind in list(open_):
             if kind not in kinds:
                 first, last = open_.pop(kind)
@@ -196,19 +265,22 @@ def detect_events(
 
 
 def side_stats(frames: Sequence[FrameResult], side: Side, th: ReportThresholds) -> SideStats:
-    """Largest drop, longest hold and peak speed for one side (see the module docs)."""
+    """Largest drop, longest hold and peak speed for one side (see the module docs), from
+    measured frames only; nothing for a side the camera could not measure."""
+    observations = usable(frames)
+    readings = [reading(o, th.checks) for o in observations]
+    if all(r is None for r in readings) or any(o.far_side is side for o in observations):
+        return SideStats(None, 0.0, None, None, None, 0, measured=False)
     sign = _side_sign(side)
     drops: list[float | None] = []
     peak_speed: float | None = None
     count = 0
-    for frame in frames:
-        m = frame.observation.metrics
-        drop = None if m is None else _value(m.knee_drop)
-        signed = None if drop is None else drop * sign
+    for r in readings:
+        signed = None if r is None else r.drop_deg * sign
         drops.append(signed)
-        if signed is not None and signed > 0:
+        if r is not None and signed is not None and signed > 0:
             count += 1
-            speed = _value(m.speed) if m is not None else None
+            speed = r.speed_deg_s
             if speed is not None:
                 peak_speed = abs(speed) if peak_speed is None else max(peak_speed, abs(speed))
     on_side = [d for d in drops if d is not None and d > 0]
@@ -263,8 +335,11 @@ def _video_family(
 
 
 def image_summary(analysis: ImageAnalysis) -> dict[str, Any]:
-    """The ``summary.json`` of a photograph."""
+    """The ``summary.json`` of a photograph (no view-dependent number when its view cannot
+    be measured)."""
     m = analysis.metrics
+    if m is not None and not analysis.view_measurable:
+        m = m.unmeasured()
     metrics: dict[str, Any] = {}
     if m is not None:
         metrics = {
@@ -299,13 +374,8 @@ def video_summary(analysis: VideoAnalysis, cap_deg: float, th: ReportThresholds)
     frames = analysis.frames
     seen = [f.observation for f in frames if f.skeleton is not None]
     family, family_conf, shares = _video_family(seen)
-    views = Counter(o.view for o in seen)
-    view = views.most_common(1)[0][0] if views else None
-    # Advice and measurability as most frames of the main view had them (single frames
-    # flicker, e.g. before calibration).
-    in_view = [o for o in seen if o.view == view]
-    advice = Counter(o.view_advice for o in in_view).most_common(1)[0][0] if in_view else ""
-    measurable = sum(o.view_measurable for o in in_view) * 2 > len(in_view) if in_view else False
+    view, measurable, advice = video_view(seen)
+    measured = sum(reading(o, th.checks) is not None for o in usable(frames))
     stats = {side: side_stats(frames, side, th) for side in (Side.LEFT, Side.RIGHT)}
     drops = {s: st.max_knee_drop_deg or 0.0 for s, st in stats.items()}
     main_side = max(drops, key=lambda s: drops[s]) if any(drops.values()) else None
@@ -319,6 +389,7 @@ def video_summary(analysis: VideoAnalysis, cap_deg: float, th: ReportThresholds)
             "hold_end_s": _r(st.hold_end_s, 2),
             "peak_speed_deg_s": _r(st.peak_speed_deg_s),
             "frames": st.frames,
+            "measured": st.measured,
         }
         for side, st in stats.items()
     }
@@ -327,6 +398,7 @@ def video_summary(analysis: VideoAnalysis, cap_deg: float, th: ReportThresholds)
         "kind": "video",
         "frames": len(frames),
         "frames_with_person": len(seen),
+        "frames_measured": measured,
         "duration_s": round(duration, 3),
         "image_size": list(analysis.image_size),
         "pose_family": str(family),
@@ -378,17 +450,19 @@ CSV_COLUMNS = (
 def frame_rows(
     frames: Sequence[FrameResult], cap_deg: float, th: ReportThresholds
 ) -> list[dict[str, Any]]:
-    """One row per frame with :data:`CSV_COLUMNS` (unknown values are empty)."""
+    """One row per frame with :data:`CSV_COLUMNS` (unknown and unmeasured values are empty:
+    see the module docs)."""
     rows = []
-    for f in frames:
-        m = f.observation.metrics
+    events = events_by_frame(frames, cap_deg, th)
+    for f, o, kinds in zip(frames, usable(frames), events, strict=True):
+        m = o.measured
         row: dict[str, Any] = {
             "frame": f.index,
             "timestamp_s": round(f.timestamp_s, 4),
             "person": int(f.skeleton is not None),
             "pose_family": str(f.observation.family) if f.skeleton is not None else "",
             "view": str(f.observation.view) if f.skeleton is not None else "",
-            "events": ";".join(sorted(frame_events(f.observation, cap_deg, th))),
+            "events": ";".join(sorted(kinds)),
         }
         if m is not None:
             row.update(
@@ -424,8 +498,8 @@ def write_json(path: Path, data: Any) -> None:
 
 def _series(frames: Sequence[FrameResult], name: str) -> np.ndarray[Any, np.dtype[np.float64]]:
     values = []
-    for f in frames:
-        m = f.observation.metrics
+    for o in usable(frames):
+        m = o.measured
         v = None if m is None else _value(getattr(m, name))
         values.append(np.nan if v is None else v)
     return np.asarray(values, dtype=np.float64)
@@ -502,8 +576,18 @@ svg{max-width:100%;height:auto}
 
 def _fmt(value: Any, unit: str = "") -> str:
     if value is None:
-        return "unknown"
+        return NOT_MEASURED
     return f"{value}{unit}"
+
+
+def _events_text(summary: dict[str, Any]) -> str:
+    """The events paragraph when there were none: what can honestly be said."""
+    if not summary.get("frames_measured"):
+        return (
+            f"<p>None found: {NOT_MEASURED}. The knee drop could not be measured in any "
+            "frame, so speed, shoulders and the cap were not checked.</p>"
+        )
+    return "<p>None in the measured frames: slow, shoulders down, within the cap.</p>"
 
 
 def render_html(summary: dict[str, Any], svg: str) -> str:
@@ -512,7 +596,7 @@ def render_html(summary: dict[str, Any], svg: str) -> str:
     m = summary["metrics"]
     rows = "".join(
         f"<tr><th>{e(side)}</th><td>{_fmt(m[side]['max_knee_drop_deg'], '°')}</td>"
-        f"<td>{_fmt(m[side]['time_held_s'], ' s')}</td>"
+        f"<td>{_fmt(m[side]['time_held_s'] if m[side].get('measured', True) else None, ' s')}</td>"
         f"<td>{_fmt(m[side]['peak_speed_deg_s'], '°/s')}</td></tr>"
         for side in ("left", "right")
     )
@@ -545,7 +629,7 @@ Range cap drawn: ±{summary["cap_deg"]:.0f}°. Main side: <b>{e(str(main))}</b>.
 {
         "<table><tr><th>event</th><th>from</th><th>to</th></tr>" + events + "</table>"
         if events
-        else "<p>None: slow, shoulders down, within the cap.</p>"
+        else _events_text(summary)
     }
 <p class="note">Knee drop: 0° = knees at the ceiling, ±90° = on the floor; positive towards
 the person's right. Held: the longest stretch within {HOLD_BAND_DEG:.0f}° of that side's
@@ -577,11 +661,12 @@ def _overlay_values(
 ) -> tuple[float | None, str | None, dict[str, str]]:
     if observation is None or observation.metrics is None:
         return None, None, {"person": "not found"}
-    m = observation.metrics
+    m = observation.measured
+    assert m is not None
 
     def deg(measure: Measure) -> str:
         v = _value(measure)
-        return "unknown" if v is None else f"{v:+.0f} deg"
+        return "?" if v is None else f"{v:+.0f} deg"
 
     numbers = {
         "pose": str(observation.family),
@@ -609,7 +694,14 @@ def write_annotated_image(
     obs = (
         None
         if m is None
-        else Observation(0.0, m, analysis.family, analysis.family_confidence, analysis.view, True)
+        else Observation(
+            0.0,
+            m,
+            analysis.family,
+            analysis.family_confidence,
+            analysis.view,
+            analysis.view_measurable,
+        )
     )
     drop, side, numbers = _overlay_values(obs, cap_deg)
     image = draw_overlay(
@@ -636,6 +728,7 @@ def write_annotated_video(path: Path, analysis: VideoAnalysis, cap_deg: float) -
     from twistcoach.sources import VideoSource
 
     by_index = {f.index: f for f in analysis.frames}
+    shown = {f.index: o for f, o in zip(analysis.frames, usable(analysis.frames), strict=True)}
     width, height = analysis.image_size
     # H.264 with 4:2:0 chroma needs even dimensions; drop the odd last row/column.
     even_w, even_h = width - width % 2, height - height % 2
@@ -649,7 +742,7 @@ def write_annotated_video(path: Path, analysis: VideoAnalysis, cap_deg: float) -
         stream.options = {"crf": "23", "preset": "veryfast"}
         for frame in source.frames():
             result = by_index.get(frame.index)
-            obs = None if result is None else result.observation
+            obs = shown.get(frame.index)
             drop, side, numbers = _overlay_values(obs, cap_deg)
             image = draw_overlay(
                 frame.rgb,
