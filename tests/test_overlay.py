@@ -12,6 +12,7 @@ from twistcoach.overlay import (
     draw_gauge,
     draw_overlay,
     gauge_geometry,
+    gauge_label,
     needle_angle_cv,
     needle_tip,
 )
@@ -108,3 +109,28 @@ def test_skeleton_bones_are_drawn_where_the_landmarks_are() -> None:
 def test_bad_frames_are_refused() -> None:
     with pytest.raises(ValueError, match="uint8"):
         draw_overlay(np.zeros((10, 10), np.uint8))
+
+
+def test_the_gauge_says_question_mark_when_not_measured() -> None:
+    assert gauge_label(None) == "?"
+    assert gauge_label(float("nan"), "left") == "?"
+    assert gauge_label(-35.6, "left") == "-36 deg left"
+    assert gauge_label(12.4) == "+12 deg"
+
+
+def test_the_browser_gauge_says_question_mark_when_not_measured() -> None:
+    import json
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    script = Path(__file__).parents[1] / "src/twistcoach/web/static/practice.js"
+    code = (
+        f"const m = require({json.dumps(str(script))});"
+        "console.log(JSON.stringify([null, undefined, NaN, 12.4, -35.6].map(m.tcGaugeLabel)))"
+    )
+    out = subprocess.run([node, "-e", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == ["?", "?", "?", "12°", "-36°"]

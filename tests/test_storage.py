@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,7 @@ from twistcoach.storage import (
 )
 from twistcoach.storage.db import current_revision, head_revision, table_names
 from twistcoach.storage.models import Base
+from twistcoach.storage.recorder import sample_from_observation
 
 TABLES = [
     "accounts",
@@ -348,6 +350,33 @@ def test_recorder_samples_once_a_second_and_keeps_coach_outputs(repo: Repository
     assert detail.session.status == "completed"
     assert detail.session.end_pain == 3
     assert detail.summary.pain_reports == (3,)
+
+
+def test_unmeasured_views_are_stored_as_null_and_never_count_as_deepest(
+    repo: Repository,
+) -> None:
+    # A side-on camera: the tracker's numbers (knee drops of -31 to -37.5 at confidence
+    # 0.72-0.78 were stored before) must be stored as NULL, and the dashboard's deepest
+    # drop comes only from the measured samples.
+    person = repo.create_person("Sam")
+    with SessionRecorder.start(repo, person.id, "supine_twist_basic", 40.0, "test") as recorder:
+        for i, drop in enumerate([-31.0, -37.5, 12.0, -45.0]):
+            obs = observation(float(i), drop, confidence=0.75)
+            recorder.observe(replace(obs, view=View.SIDE, view_measurable=i == 2))
+    sample = sample_from_observation(
+        replace(observation(0.0, -37.5), view_measurable=False, far_side=Side.LEFT), 40.0
+    )
+    assert sample.knee_drop is None and sample.speed is None and sample.confidence == 0.0
+    assert (sample.pelvis_roll, sample.shoulder_roll, sample.twist) == (None, None, None)
+    detail = repo.get_session(recorder.session_id)
+    assert [s.knee_drop for s in detail.samples] == [None, None, 12.0, None]
+    assert detail.summary.n_samples == 4
+    assert detail.summary.max_abs_knee_drop == 12.0
+    assert detail.summary.over_cap_samples == 0
+    nothing = SessionRecorder.start(repo, person.id, "supine_twist_basic", 40.0, "test")
+    with nothing:
+        nothing.observe(replace(observation(0.0, -37.5), view_measurable=False))
+    assert repo.get_session(nothing.session_id).summary.max_abs_knee_drop is None
 
 
 def test_recorder_sharp_pain_stop(repo: Repository) -> None:

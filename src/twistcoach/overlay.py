@@ -157,6 +157,14 @@ def draw_skeleton(image: NDArray[np.uint8], skeleton: Skeleton, *, bgr: bool = F
         cv2.circle(image, p, thickness + 1, _color(WHITE, bgr), -1, cv2.LINE_AA)
 
 
+def gauge_label(knee_drop_deg: float | None, side: str | None = None) -> str:
+    """The gauge's text: ``"+35 deg right"``, or ``"?"`` when the drop was not measured
+    (unknown travels as unknown: never a stale or guessed number)."""
+    if knee_drop_deg is None or not math.isfinite(knee_drop_deg):
+        return "?"
+    return f"{knee_drop_deg:+.0f} deg" + (f" {side}" if side else "")
+
+
 def draw_gauge(
     image: NDArray[np.uint8],
     knee_drop_deg: float | None,
@@ -173,7 +181,8 @@ def draw_gauge(
     image
         Shape (H, W, 3) uint8, drawn on.
     knee_drop_deg
-        Signed degrees (positive: person's right); None draws "unknown" and no needle.
+        Signed degrees (positive: person's right); None (not measured) draws "?" and no
+        needle.
     cap_deg
         Today's range cap in degrees (unsigned, both sides); None: no band.
     stay_deg
@@ -206,9 +215,8 @@ def draw_gauge(
     scale = max(0.35, g.radius / 110)
     _text(image, "L", (g.centre[0] - g.radius - thick, g.centre[1] + 4), scale, WHITE, bgr=bgr)
     _text(image, "R", (g.centre[0] + g.radius - thick, g.centre[1] + 4), scale, WHITE, bgr=bgr)
-    if knee_drop_deg is None:
-        label = "unknown"
-    else:
+    label = gauge_label(knee_drop_deg, side)
+    if knee_drop_deg is not None and math.isfinite(knee_drop_deg):
         over = cap_deg is not None and abs(knee_drop_deg) > cap_deg
         cv2.line(
             image,
@@ -218,7 +226,6 @@ def draw_gauge(
             max(2, thick // 2),
             cv2.LINE_AA,
         )
-        label = f"{knee_drop_deg:+.0f} deg" + (f" {side}" if side else "")
     cv2.circle(image, g.centre, max(3, thick // 2), _color(WHITE, bgr), -1, cv2.LINE_AA)
     (tw, _), _ = cv2.getTextSize(_ascii(label), cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
     _text(

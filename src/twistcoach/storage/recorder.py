@@ -76,7 +76,9 @@ def _value(measure: Measure) -> float | None:
 
 
 def sample_from_observation(obs: Observation, cap_deg: float | None) -> SampleRecord:
-    """The sample stored for one observation (all measures None when tracking was lost).
+    """The sample stored for one observation: all measures None (NULL) when tracking was
+    lost, and every view-dependent one None where the view or side cannot be measured
+    (``Observation.measured``), so nothing unmeasured is stored as a number.
 
     Parameters
     ----------
@@ -85,7 +87,7 @@ def sample_from_observation(obs: Observation, cap_deg: float | None) -> SampleRe
     cap_deg
         The personal cap in force, degrees.
     """
-    metrics = obs.metrics
+    metrics = obs.measured
     if metrics is None:
         return SampleRecord(obs.timestamp_s, None, None, None, None, None, 0.0, cap_deg)
     return SampleRecord(

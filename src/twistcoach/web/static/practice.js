@@ -4,7 +4,17 @@
 // tracker and coach as the desktop app and sends cues back, which are shown and spoken.
 "use strict";
 
+// The gauge's text: the knee drop in whole degrees, or "?" when it was not measured (the
+// server sends null where the view or side cannot be measured: unknown travels as
+// unknown, never a stale or guessed number).
+function tcGaugeLabel(kneeDrop) {
+  if (typeof kneeDrop !== "number" || !Number.isFinite(kneeDrop)) return "?";
+  return kneeDrop.toFixed(0) + "°";
+}
+if (typeof module !== "undefined" && module.exports) module.exports = { tcGaugeLabel };
+
 (function () {
+  if (typeof document === "undefined") return;
   const root = document.getElementById("practice");
   if (!root) return;
   const sessionId = root.dataset.session;
@@ -90,10 +100,10 @@
     ctx.fillStyle = "#fff";
     ctx.font = Math.round(r * 0.22) + "px sans-serif";
     ctx.textAlign = "center";
-    const label = kneeDrop === null ? "knee drop ?" : kneeDrop.toFixed(0) + "°";
-    ctx.fillText(label, cx, cy + r * 0.3);
+    const measured = tcGaugeLabel(kneeDrop) !== "?";
+    ctx.fillText(tcGaugeLabel(kneeDrop), cx, cy + r * 0.3);
     if (cap !== null) ctx.fillText("cap " + cap.toFixed(0) + "°", cx, cy + r * 0.3 + r * 0.26);
-    if (kneeDrop !== null) {
+    if (measured) {
       const a = ang(Math.max(-90, Math.min(90, kneeDrop)));
       ctx.strokeStyle = "#fff"; ctx.lineWidth = 4;
       ctx.beginPath(); ctx.moveTo(cx, cy);
@@ -147,7 +157,7 @@
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
       if (msg.type === "cue") showCue(msg);
       else if (msg.type === "metrics") {
-        stats.kneeDrop = msg.knee_drop;
+        stats.kneeDrop = typeof msg.knee_drop === "number" ? msg.knee_drop : null;
         stats.cap = msg.cap;
         stats.stay = msg.stay;
         stats.coachState = msg.state;
