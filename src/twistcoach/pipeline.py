@@ -263,6 +263,9 @@ class ImageAnalysis:
     ----------
     skeleton
         None when no person was found (then ``metrics`` is None and the family ``other``).
+    metrics
+        Uncalibrated metrics; every view-dependent one unknown when ``view_measurable`` is
+        False (``TwistMetrics.unmeasured``).
     family, family_confidence, view, view_confidence, view_measurable, view_advice
         From ``twistcoach.recognition.recognize``.
     """
@@ -477,11 +480,13 @@ class Analyzer:
                 path, size, None, None, PoseFamily.OTHER, 0.0, View.UNKNOWN, 0.0, False, ""
             )
         rec = recognize(skeleton)
+        metrics = measure(skeleton, None)
         return ImageAnalysis(
             path,
             size,
             skeleton,
-            measure(skeleton, None),
+            # A view that cannot be measured gives no view-dependent number.
+            metrics if rec.measurable else metrics.unmeasured(),
             rec.family,
             rec.family_confidence,
             rec.view,
