@@ -6,6 +6,7 @@ import csv
 import json
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,8 @@ def batch(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
 @pytest.mark.slow
 def test_batch_writes_every_output_and_clean_json(batch: dict[str, Any]) -> None:
     result, out = batch["result"], batch["out"]
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 2, result.stderr  # the broken file failed; the rest went on
+    assert "1 of 4 inputs failed" in result.stderr
     summaries = json.loads(result.stdout)  # stdout holds nothing but the JSON
     assert [s["input"] for s in summaries] == [str(p) for p in batch["inputs"]]
     video, twist, neutral, broken = summaries
@@ -133,7 +135,7 @@ def test_photos_nobody_found_and_errors(
     inputs = [shared_data / TWIST_PHOTO, blank, empty]
     code = run_analyze(inputs, out, as_json=True, annotate=False, cap_deg=60.0, workers=2)
     captured = capsys.readouterr()
-    assert code == 0, captured.err
+    assert code == 2, captured.err  # one input failed (issue 16, item 11)
     twist, nobody, failed = json.loads(captured.out)
     assert twist["frames_with_person"] == 1
     assert nobody["frames_with_person"] == 0 and nobody["metrics"] == {}
@@ -164,3 +166,84 @@ def test_every_input_failing_or_bad_options_exit_2(
 def test_typer_command_reports_usage_errors_with_exit_2() -> None:
     result = analyze("--cap", "abc", "x.jpg")
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def _write_clip(path: Path, frames: int, *, faststart: bool = False) -> None:
+    """A 96x64 H.264 clip of noise at 25 fps (nobody in it: MediaPipe is quick on it)."""
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(path), "w", options=options) as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        stream.time_base = stream.codec_context.time_base = Fraction(1, 25)
+        noise = np.random.default_rng(0)
+        for i in range(frames):
+            rgb = noise.integers(0, 256, (64, 96, 3), np.uint8)  # each frame about as large
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 25)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+@pytest.mark.slow
+def test_item11_photo_and_short_clip_before_a_longer_video_all_analysed(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A MediaPipe graph exists here (photo, short clip) before the long video's worker starts."""
+    short, long = tmp_path / "short.mp4", tmp_path / "long.mp4"
+    _write_clip(short, 20)
+    _write_clip(long, 150)  # long enough to be cut: its second chunk runs in a worker
+    inputs = [shared_data / TWIST_PHOTO, short, long]
+    out = tmp_path / "out"
+    code = run_analyze(inputs, out, as_json=True, annotate=False, cap_deg=60.0, workers=2)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    photo, first, second = json.loads(captured.out)
+    assert "error" not in photo and photo["frames_with_person"] == 1
+    assert "error" not in first and first["frames"] == 20
+    assert "error" not in second and second["frames"] == 150, second
+    assert second["warnings"] == [] and "stopped unexpectedly" not in captured.err
+
+
+def test_item11_a_truncated_video_says_it_is_cut_short(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    whole = tmp_path / "whole.mp4"
+    _write_clip(whole, 60, faststart=True)  # the header (moov) first: a cut file still opens
+    cut = tmp_path / "cut.mp4"
+    data = whole.read_bytes()
+    media = data.index(b"mdat")  # keep the header and 40 % of the frames' data
+    cut.write_bytes(data[: media + (len(data) - media) * 2 // 5])
+    out = tmp_path / "out"
+    code = run_analyze([cut], out, as_json=True, annotate=False, cap_deg=60.0, workers=1)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err  # analysed as far as it goes, with a warning
+    (summary,) = json.loads(captured.out)
+    assert 0 < summary["frames"] < 60
+    (warning,) = summary["warnings"]
+    assert warning == (
+        f"{cut}: the video is cut short: {summary['frames']} of the 60 frames its header "
+        "declares could be decoded (the file may be truncated); the results cover those only"
+    )
+    assert "warning:" in captured.err and "cut short" in captured.err
+
+
+def test_item1_and_item11_image_bomb_and_tiny_image_exit_2(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from test_sources import _png_declaring
+
+    bomb, dot = tmp_path / "bomb.png", tmp_path / "dot.png"
+    bomb.write_bytes(_png_declaring(30000, 30000))
+    assert cv2.imwrite(str(dot), np.zeros((1, 1, 3), np.uint8))
+    out = tmp_path / "out"
+    inputs = [bomb, dot, shared_data / TWIST_PHOTO]
+    code = run_analyze(inputs, out, as_json=True, annotate=False, cap_deg=60.0, workers=2)
+    captured = capsys.readouterr()
+    assert code == 2
+    failed_bomb, failed_dot, photo = json.loads(captured.out)
+    assert failed_bomb["error"].startswith(f"{bomb}: the image is too large to analyse")
+    assert failed_dot["error"].startswith(f"{dot}: the image is too small to find a person in")
+    assert "error" not in photo  # the others still analysed
+    assert "2 of 3 inputs failed" in captured.err and "Traceback" not in captured.err

@@ -141,7 +141,7 @@ def test_two_workers_give_the_same_numbers_as_one(shared_data: Path) -> None:
         assert a.observation == b.observation
 
 
-#: Run in a fresh interpreter: no MediaPipe graph exists yet, so the worker is forked.
+#: Run in a fresh interpreter: the worker comes from the fork server (never forked from here).
 FRESH_PROCESS_ANALYSIS = """
 import pickle, sys
 from pathlib import Path
@@ -158,7 +158,7 @@ Path(sys.argv[2]).write_bytes(pickle.dumps((method, result.times.local_frames, f
 
 
 @pytest.mark.slow
-def test_a_forked_worker_in_a_fresh_process_gives_the_same_numbers(
+def test_a_fork_server_worker_in_a_fresh_process_gives_the_same_numbers(
     shared_data: Path, tmp_path: Path
 ) -> None:
     path = shared_data / FELUNA
@@ -169,7 +169,7 @@ def test_a_forked_worker_in_a_fresh_process_gives_the_same_numbers(
         capture_output=True,
     )
     method, local_frames, frames = pickle.loads(out.read_bytes())
-    assert method == "fork"
+    assert method == "forkserver"
     assert local_frames == 120
     with Analyzer(workers=1) as one:
         sequential = one.analyze_video(path)

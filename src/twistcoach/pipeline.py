@@ -24,10 +24,14 @@ fresh start, differ by a few pixels from what one unbroken run would give (media
 2 px on the shared clip; ``bench/speed.py`` measures it every run and ``bench/RESULTS.md``
 records it). Frames before the cut are identical to the plain loop.
 
-Worker processes are started once per :class:`Analyzer` and reused for every input. They
-are forked after mediapipe is imported (so they skip about 0.3 s of imports) as long as this
-process has never built a MediaPipe graph; forking a process that holds one would copy its
-threads' locks mid-use, so after that they are spawned.
+Worker processes are started once per :class:`Analyzer` (by the standard library's
+:class:`~concurrent.futures.ProcessPoolExecutor`) and reused for every input. They are never
+forked from this process: once it has built a MediaPipe graph (a photo or a shorter clip
+analysed first, a plain loop), a fork would copy the graph's threads' locks mid-use and the
+worker would die (issue 16, item 11). They are forked instead from multiprocessing's fork
+server, a fresh interpreter that has imported mediapipe and this module
+(``twistcoach._worker_preload``) and never builds a graph, so a worker starts without paying
+the imports again; where there is no fork server they are spawned.
 """
 
 from __future__ import annotations
@@ -44,12 +48,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
-from twistcoach.estimator import (
-    PoseEstimator,
-    graph_started,
-    make_mediapipe_estimator,
-    preload_mediapipe,
-)
+from twistcoach.estimator import PoseEstimator, make_mediapipe_estimator
 from twistcoach.landmarks import Skeleton
 from twistcoach.metrics import Observation, PoseFamily, TwistMetrics, View
 from twistcoach.sources import VideoSource, read_image
@@ -67,9 +66,11 @@ MIN_FRAMES_TO_SPLIT = 120
 #: path-dependent, so the difference never reaches zero.
 WARMUP_FRAMES = 30
 #: A worker's start-up and the cost of sending its results back, counted in frames of
-#: estimation. Workers are forked once mediapipe is imported here, so a worker starts
-#: estimating about 0.1 s after this process does, and then runs about 1.5 % slower per
-#: frame (timed on the 2-core machine; a spawned worker, the fallback, starts ~1 s later).
+#: estimation. The worker is started when the analysis begins (:meth:`Analyzer.prestart`)
+#: from the fork server, which imports mediapipe while this process does the same, so a
+#: worker starts estimating shortly after this process does, and then runs about 1.5 %
+#: slower per frame (timed on the 2-core machine with forked workers; a spawned worker,
+#: the fallback, starts ~1 s later).
 WORKER_START_FRAMES = 20
 #: The tracker's work per frame (kinematics, smoothing, recognition), which only this
 #: process does, as a fraction of a frame's estimation: about 1 ms against 20-22 ms a frame
@@ -246,6 +247,9 @@ class VideoAnalysis:
         How the video was cut for estimation.
     times
         Stage timings.
+    warnings
+        Plain sentences about the file that did not stop the analysis (a file cut short:
+        fewer frames decoded than its header declares).
     """
 
     path: Path
@@ -253,6 +257,7 @@ class VideoAnalysis:
     image_size: tuple[int, int]
     chunks: tuple[Chunk, ...]
     times: StageTimes = field(compare=False)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -371,19 +376,55 @@ def _worker_estimate(path: str, chunk: Chunk, job: int) -> int:
     return sent
 
 
-def _worker_context() -> multiprocessing.context.BaseContext:
-    """How to start workers: ``fork`` while no MediaPipe graph exists here, else ``spawn``.
+#: What the fork server imports before it forks any worker (see the module docs).
+_FORKSERVER_PRELOAD = ["__main__", "twistcoach._worker_preload"]
 
-    A forked worker inherits mediapipe already imported (imported here first, which this
-    process needs anyway), so it starts estimating about 0.3 s sooner than a spawned one
-    that imports everything again. Forking a process that holds a graph would copy its
-    locks mid-use, so once a graph exists (a plain loop, a photo analysed first) workers
-    are spawned.
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """How to start workers: from the fork server where there is one, else ``spawn``.
+
+    Never ``fork``: this process may hold a MediaPipe graph (or build one later, before the
+    pool starts its worker), and a forked copy of its threads' locks hangs or kills the
+    worker. The fork server is started with ``exec`` and imports mediapipe once (see
+    ``twistcoach._worker_preload``); each worker forked from it skips those imports. A
+    fork server that something else started first (without the preload) is still safe.
     """
-    if "fork" in multiprocessing.get_all_start_methods() and not graph_started():
-        preload_mediapipe()
-        return multiprocessing.get_context("fork")
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(_FORKSERVER_PRELOAD)
+        return context
     return multiprocessing.get_context("spawn")
+
+
+#: Frames a video may come short of its header's count before it is called cut short
+#: (a header's count can be off by a frame or two: an edit list, a last frame dropped).
+CUT_SHORT_TOLERANCE = 2
+
+
+def cut_short_warnings(path: Path, header_frames: int | None, decoded: int) -> tuple[str, ...]:
+    """A warning when fewer frames were decoded than the header declares (a truncated file).
+
+    Parameters
+    ----------
+    path
+        The video, named in the warning.
+    header_frames
+        The count the container's header declares (None when it says nothing).
+    decoded
+        Frames actually decoded.
+
+    Returns
+    -------
+    tuple of str
+        One sentence, or nothing when the counts agree within
+        :data:`CUT_SHORT_TOLERANCE` frames or the header does not say.
+    """
+    if not header_frames or decoded >= header_frames - CUT_SHORT_TOLERANCE:
+        return ()
+    return (
+        f"{path}: the video is cut short: {decoded} of the {header_frames} frames its header "
+        "declares could be decoded (the file may be truncated); the results cover those only",
+    )
 
 
 def run_tracker(estimated: Iterable[Estimated], tracker: Tracker) -> list[FrameResult]:
@@ -452,9 +493,9 @@ class Analyzer:
                 initializer=_worker_init,
                 initargs=(self._results,),
             )
-            if context.get_start_method() != "fork":
-                # A spawned worker imports everything afresh: have it do so right away.
-                self._warm = self._pool.submit(_worker_warm_up)
+            # Start the worker now (the pool starts workers on demand), so that its start-up
+            # overlaps this process's own; it builds a graph once to load the model.
+            self._warm = self._pool.submit(_worker_warm_up)
 
     def analyze_image(self, path: Path | str) -> ImageAnalysis:
         """Estimate and measure one photograph (static-mode estimator, no calibration).
@@ -525,13 +566,9 @@ class Analyzer:
         plan = plan_chunks(header_frames, chunks=self._chunks, warmup=self._warmup)
         futures: list[tuple[int, Future[int]]] = []
         if self._parallel and len(plan) > 1:
-            self.prestart()
-            assert self._pool is not None
             for chunk in plan[1:]:
                 self._jobs += 1
-                futures.append(
-                    (self._jobs, self._pool.submit(_worker_estimate, str(path), chunk, self._jobs))
-                )
+                futures.append((self._jobs, self._submit(path, chunk, self._jobs)))
             local = plan[:1]
         else:
             local = plan
@@ -596,7 +633,31 @@ class Analyzer:
                         self._raise_worker_error(path, future, lost=True)
             future.result()
         times.wall_s = time.perf_counter() - wall0
-        return VideoAnalysis(path, tuple(results), size, plan, times)
+        warnings = cut_short_warnings(path, header_frames, len(results))
+        return VideoAnalysis(path, tuple(results), size, plan, times, warnings)
+
+    def _submit(self, path: Path, chunk: Chunk, job: int) -> Future[int]:
+        """Give one chunk to a worker, starting the pool (again, if a worker had died)."""
+        for attempt in (1, 2):
+            self.prestart()
+            assert self._pool is not None
+            try:
+                return self._pool.submit(_worker_estimate, str(path), chunk, job)
+            except BrokenProcessPool:
+                # The warm-up's worker died before any chunk was asked of it: start afresh
+                # once, then say so.
+                self._drop_pool()
+                if attempt == 2:
+                    raise RuntimeError(f"{path}: the worker process could not start") from None
+        raise AssertionError("unreachable")
+
+    def _drop_pool(self) -> None:
+        """Forget a pool whose worker died (its queue may hold half a message)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+        self._results = None
+        self._warm = None
 
     def _raise_worker_error(self, path: Path, future: Future[int], *, lost: bool = False) -> None:
         """Raise what a finished worker raised (a dead worker's pool is dropped)."""
@@ -605,8 +666,7 @@ class Analyzer:
         except BrokenProcessPool:
             # A worker died (killed, out of memory), maybe half-way through writing to the
             # queue: start fresh workers and a fresh queue next time.
-            self._pool = None
-            self._results = None
+            self._drop_pool()
             raise RuntimeError(f"{path}: a worker process stopped unexpectedly") from None
         if lost:
             raise RuntimeError(f"{path}: a worker's results never arrived")

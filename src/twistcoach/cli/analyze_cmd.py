@@ -6,8 +6,10 @@ For each input a folder ``OUT/<name>/`` receives ``summary.json``; videos also g
 summary, including failed inputs with their ``error``.
 
 A bad input never stops the batch: its error is printed (naming the file) and the others go
-on. Exit status: 0 when at least one input was analysed, 2 when every input failed or the
-options are wrong.
+on. A video decoded only in part (a truncated file: fewer frames than its header declares)
+is analysed as far as it goes, with a warning printed and kept in its summary's
+``warnings``. Exit status: 0 when every input was analysed, 2 when any input failed (each
+failure is printed and recorded in ``summaries.json``) or the options are wrong.
 """
 
 from __future__ import annotations
@@ -126,6 +128,9 @@ def run_analyze(
                     video = analyzer.analyze_video(path, advance)
                     summary = report.video_summary(video, cap_deg, thresholds)
                     summary["body_type"] = str(body_type)
+                    summary["warnings"] = list(video.warnings)
+                    for warning in video.warnings:
+                        err.print(f"[yellow]warning:[/] {warning}")
                     folder.mkdir(parents=True, exist_ok=True)
                     report.write_metrics_csv(
                         folder / "metrics.csv", video.frames, cap_deg, thresholds
@@ -171,7 +176,8 @@ def run_analyze(
                 f"view {s['view']}, person in {s['frames_with_person']}/{s['frames']} frames"
             )
         err.print(f"results in {out}/")
-    if failures == len(inputs):
+    if failures:
+        err.print(f"[red]{failures} of {len(inputs)} inputs failed[/] (see above)")
         return 2
     return 0
 
