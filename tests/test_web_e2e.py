@@ -233,6 +233,16 @@ def practised(
     )
     time.sleep(0.5)
     assert page.evaluate("window.tcStats.framesSent") == sent  # nothing more is streamed
+    # Sharp pain is not forgotten: the practice page now refuses a new session, saying why
+    # (planning's lock for the rest of the day), and offers no start form.
+    page.goto(base + "/practice")
+    refusal = page.inner_text("#not-now")
+    assert "Sharp pain stopped your practice today" in refusal
+    assert "No twists for the rest of today" in refusal
+    assert page.locator("#start-form").count() == 0
+    page.goto(base + "/plan")
+    assert "No twists for the rest of today" in page.inner_text("#today")
+    assert page.locator("text=Practise now").count() == 0
     account = server.repo.find_account("robin@example.org")
     assert account is not None
     person = server.repo.person_for_account(account.id)
@@ -277,11 +287,18 @@ def test_teacher_sees_the_session_and_another_student_cannot(
     row = page.locator(f"#roster tr[data-person='{practised.person_id}']")
     assert practised.student_name in row.inner_text()
     assert "pain rises" in row.inner_text() and "1 stopped" in row.inner_text()
+    # The sharp-pain flag comes first and waits for a review.
+    first_flag = row.locator(".flag.open").first.inner_text()
+    assert first_flag.startswith("Sharp pain stopped a session on")
+    assert first_flag.endswith("waiting for review")
     assert page.locator("#roster tr[data-person]").count() >= 2  # Robin and the demo's Sam
     page.screenshot(path=str(screenshot_dir(tmp_path) / "web_dashboard.png"), full_page=True)
 
     row.locator(f"a[href='/students/{practised.person_id}']").click()
     page.wait_for_url(f"{server.base}/students/{practised.person_id}")
+    assert "Sharp pain stopped a session on" in page.inner_text("#open-flags")
+    assert page.locator("#review-form button[type=submit]").count() == 1
+    assert page.locator("#clearance-held").count() == 1
     card = page.locator(f".session[data-session='{practised.session_id}']")
     assert "sharp pain" in card.inner_text()
     card.locator("img").wait_for()
