@@ -37,6 +37,7 @@ from twistcoach.intake import (
     parse_intake,
     parse_intake_text,
 )
+from twistcoach.planning import PracticeDecision
 from twistcoach.poses import PoseLibrary, Variant, load_library
 from twistcoach.screening import (
     PlanStatus,
@@ -434,24 +435,97 @@ MAX_PLAN_ERROR_CHARS = 2000
 
 def plan(
     intake_file: Annotated[
-        Path, typer.Argument(metavar="INTAKE", help="Intake file (.json, .yaml or .yml).")
-    ],
+        Path | None,
+        typer.Argument(metavar="INTAKE", help="Intake file (.json, .yaml or .yml)."),
+    ] = None,
+    person: Annotated[
+        str | None,
+        typer.Option(
+            "--person",
+            help=(
+                "A stored person instead of a file: their latest intake, clearances and "
+                "whole history (the decision the coach and the web app use today)."
+            ),
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
-    """Screen an intake: which twists you are ready for, how far, and why."""
+    """Screen an intake: which twists you are ready for, how far, and why.
+
+    Both ways ask the one planning layer (twistcoach.planning): with a file, for a person
+    with no history yet; with --person, with everything stored about them (sharp pain, pain
+    rises, check-ins, reviews, approvals), so the answer is the coach's and the web's.
+    """
+    from twistcoach.planning import DatedIntake, PersonHistory, decide
     from twistcoach.safeload import clip_message
 
-    try:
-        intake = load_intake(intake_file)
-    except IntakeError as exc:
-        # The message may quote the file: never echo more than a screenful.
-        _fail(clip_message(str(exc), MAX_PLAN_ERROR_CHARS))
+    if (intake_file is None) == (person is None):
+        _fail("give an intake file or --person NAME (one of them)")
     library = _library()
-    readiness = _screen(intake, library)
-    if as_json:
-        _print_json(readiness.to_json_dict())
+    if intake_file is not None:
+        try:
+            answers = load_intake(intake_file)
+        except IntakeError as exc:
+            # The message may quote the file: never echo more than a screenful.
+            _fail(clip_message(str(exc), MAX_PLAN_ERROR_CHARS))
+        now = dt.datetime.now(dt.UTC)
+        try:
+            decision = decide(PersonHistory(intakes=(DatedIntake(answers, now),)), library, now=now)
+        except ScreeningError as exc:
+            _fail(str(exc))
     else:
-        render_plan(readiness, library, _console())
+        assert person is not None
+        decision = _decide_for(person)
+    readiness = decision.plan
+    if readiness is None:
+        _fail(" ".join(r.text for r in decision.reasons))
+    if as_json:
+        if person is None:
+            _print_json(readiness.to_json_dict())
+        else:
+            _print_json({"plan": readiness.to_json_dict(), **decision.to_json_dict()})
+        return
+    console = _console()
+    render_plan(readiness, library, console)
+    render_today(decision, library, console)
+
+
+def _decide_for(name: str) -> PracticeDecision:
+    """Planning's decision for a stored person (exit 2 naming the problem otherwise)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from twistcoach.storage import NotFoundError, StorageError, open_repository
+    from twistcoach.storage.progress import decide_for_person
+
+    try:
+        repo = open_repository()
+        found = repo.person_named(name)
+        return decide_for_person(repo, found.id)
+    except (NotFoundError, StorageError, ScreeningError) as exc:
+        _fail(str(exc))
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        typer.echo(f"error: database error: {detail}", err=True)
+        raise typer.Exit(1) from None
+
+
+def render_today(decision: PracticeDecision, library: PoseLibrary, console: Console) -> None:
+    """What the camera coach may do today, in plain words (planning's verdict)."""
+    names = {v.id: v.english_name for v in library}
+    console.print("[bold]With the camera coach today[/]")
+    for reason in decision.reasons:
+        console.print(f"  {reason.text}")
+    unmeasured: dict[str, list[str]] = {}
+    for v in decision.variants:
+        if v.allowed:
+            console.print(f"  [green]{names[v.variant_id]}[/]: knee drop up to {v.cap_deg:g}°")
+        elif v.plan_status.value == "allowed" and not decision.reasons and v.reasons:
+            # One explanation for every variant that shares it (not the same words four times).
+            unmeasured.setdefault(v.reasons[-1].text, []).append(names[v.variant_id])
+    for text, which in unmeasured.items():
+        console.print(f"  [yellow]{', '.join(which)}[/]: {text}")
+    if not decision.allowed:
+        console.print("  No twist may be practised with the coach now.")
 
 
 def intake(
