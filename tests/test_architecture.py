@@ -27,7 +27,9 @@ PURE_CORE = (
     "coaching",
     "screening",
     "progression",
+    "planning",
     "intake",
+    "safeload",
     "poses.schema",
 )
 # yaml appears only inside the thin loaders that read the packaged rule and pose files.

@@ -910,6 +910,24 @@ def _progression(
     )
 
 
+def safety_rules_markdown(rules: SafetyRules | None = None) -> str:
+    """The cross-session safety rules as a Markdown table, for clinicians to review."""
+    rules = rules or load_safety_rules()
+
+    def cell(text: str) -> str:
+        return " ".join(text.split()).replace("|", "\\|")
+
+    lines = [
+        "Safety across sessions (`rules/safety.yaml`, applied by `twistcoach.planning` for "
+        "every surface; the numbers are `rules/progression.yaml`'s):",
+        "",
+        "| id | text shown | source |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{r.id}` | {cell(r.text)} | {cell(r.source)} |" for r in rules.rules]
+    return "\n".join(lines) + "\n"
+
+
 __all__ = [
     "BackFeeling",
     "CheckIn",
@@ -930,4 +948,5 @@ __all__ = [
     "load_safety_rules",
     "may_clear",
     "parse_safety_rules",
+    "safety_rules_markdown",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from twistcoach.planning import safety_rules_markdown
 from twistcoach.poses import load_library
 from twistcoach.screening import load_rules, rules_markdown
 
@@ -18,7 +19,8 @@ def update(text: str) -> str:
     _, _, tail = rest.partition(END)
     if not rest or END not in rest:
         raise SystemExit(f"markers not found; the document needs {START!r} and {END!r}")
-    return f"{head}{START}\n{rules_markdown(load_rules(), load_library())}{END}{tail}"
+    tables = rules_markdown(load_rules(), load_library()) + "\n" + safety_rules_markdown()
+    return f"{head}{START}\n{tables}{END}{tail}"
 
 
 def main(argv: list[str]) -> int:
