@@ -201,15 +201,20 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(suggestion.to_dict(), indent=2))
             return
+        from twistcoach.poses.loader import load_library
+
+        names = {v.id: v.english_name for v in load_library()}
+        practised = names.get(suggestion.variant_id, suggestion.variant_id)
         lines = [
-            f"Progress for {found.name}, {suggestion.variant_id}:",
+            f"Progress for {found.name}, {practised}:",
             f"  suggestion  {suggestion.action.value.replace('_', ' ')}",
             f"  cap         now {_fmt(suggestion.current_cap_deg, '°')}, "
             f"next {_fmt(suggestion.suggested_cap_deg, '°')} "
             f"(ceiling {_fmt(suggestion.ceiling_deg, '°')})",
         ]
         if suggestion.next_variant_id:
-            lines.append(f"  next        {suggestion.next_variant_id}")
+            following = suggestion.next_variant_id
+            lines.append(f"  next        {names.get(following, following)}")
         lines.append(f"  good streak {suggestion.good_streak} session(s)")
         lines += [f"  why         {r.text}" for r in suggestion.reasons]
         lines.append("A suggestion only: your teacher or clinician decides.")
@@ -217,7 +222,9 @@ def register(app: typer.Typer) -> None:
         lines += [f"  {r.text}" for r in decision.reasons]
         for v in decision.variants:
             if v.allowed:
-                lines.append(f"  {v.variant_id:34} allowed now, knee drop up to {v.cap_deg:g}°")
+                lines.append(
+                    f"  {names[v.variant_id]}: allowed now, knee drop up to {v.cap_deg:g}°"
+                )
         if not decision.allowed:
             lines.append("  no twist may be practised with the coach now")
         typer.echo("\n".join(lines))
