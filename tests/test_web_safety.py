@@ -152,6 +152,16 @@ def permission(c: TestClient, variant: str) -> dict[str, Any]:
     return got
 
 
+def same_as_planning(world: World, c: TestClient, person_id: int) -> None:
+    """The API's decision is planning's, as the CLI gets it (one source of truth)."""
+    from twistcoach.storage.progress import decide_for_person
+
+    got = c.get("/api/plan").json()
+    for key in ("plan", "plan_id", "flag_words"):
+        got.pop(key)
+    assert got == decide_for_person(world.repo, person_id).to_json_dict()
+
+
 def checkin(c: TestClient, csrf: str, back: str = "same", legs: bool = False) -> Any:
     return c.post(
         "/api/checkin",
@@ -179,6 +189,7 @@ def test_sharp_pain_locks_the_day_then_a_checkin_then_practice_one_step_lower(
     plan = s.get("/api/plan").json()
     assert plan["locked_until"] is not None and not any(v["allowed"] for v in plan["variants"])
     assert plan["reasons"][0]["rule"] == "SAFE-SHARP-TODAY"
+    same_as_planning(world, s, person_id)
     page = s.get("/practice")
     assert page.status_code == 200
     words = text_of(page.text)
@@ -198,6 +209,7 @@ def test_sharp_pain_locks_the_day_then_a_checkin_then_practice_one_step_lower(
     r = start(s, csrf)
     assert r.status_code == 403 and "answer three short questions" in r.json()["detail"]
     assert s.get("/api/plan").json()["needs_checkin"] is True
+    same_as_planning(world, s, person_id)
     page = s.get("/practice")
     questions = load_safety_rules().checkin
     assert 'id="checkin-form"' in page.text and 'action="/practice/checkin"' in page.text
@@ -232,6 +244,7 @@ def test_sharp_pain_locks_the_day_then_a_checkin_then_practice_one_step_lower(
     assert 'id="start-form"' in page and "up to 40°" in page
     assert "Pain went up in your session on 2026-12-01" in text_of(page)
     assert permission(s, PARTIAL)["cap_deg"] == 40
+    same_as_planning(world, s, person_id)
     r = start(s, csrf)
     assert r.status_code == 201, r.text
     assert world.repo.get_session(r.json()["session_id"]).session.cap_deg == 40
