@@ -276,6 +276,7 @@ def test_a_checkin_with_new_leg_symptoms_sends_to_care_until_a_review(world: Wor
     assert (
         "numbness or weakness were reported on 2026-12-02 — waiting for review" in row["flags"][1]
     )
+    world.clock.advance(hours=3)  # the review comes later than the answer it reviews
     r = t.post(
         f"/api/students/{person_id}/review",
         json={"note": "Saw her GP: no nerve signs, symptoms settled."},
@@ -356,6 +357,7 @@ def test_teacher_sees_the_flag_and_a_clearance_waits_for_the_review(world: World
     assert t.get("/api/students").json()[0]["flags"][0] == SHARP_FLAG
 
     # The review, through the page form (CSRF checked, a note needed).
+    world.clock.advance(hours=1)
     page = t.get(f"/students/{person_id}").text
     token = form_token(page)
     r = t.post(f"/students/{person_id}/review", data={"note": "Talked it through."})
@@ -453,3 +455,21 @@ def test_checkin_and_review_bad_input_is_4xx(world: World) -> None:
     assert r.status_code == 404
     paths = t.get("/openapi.json").json()["paths"]
     assert "/api/checkin" in paths and "/api/students/{person_id}/review" in paths
+
+
+def test_an_old_intake_that_carries_clearances_still_counts(world: World) -> None:
+    s, csrf, person_id = student(world)
+    clearance = {
+        "by": "clinician",
+        "name": "Dr Old",
+        "date": "2026-11-01",
+        "variants": [FULL],
+        "max_knee_drop_deg": 40,
+    }
+    world.repo.save_intake(person_id, {**CLINICAL_INTAKE, "clearances": [clearance]})
+    world.clock.advance(minutes=1)
+    full = permission(s, FULL)
+    assert full["allowed"] and full["cap_deg"] == 40
+    page = s.get("/intake")
+    assert page.status_code == 200 and "Dr Old" not in page.text  # staff-only field
+    assert start(s, csrf, FULL).status_code == 201
