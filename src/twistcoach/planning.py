@@ -551,7 +551,8 @@ def _all_flags(
     reviews = sorted(r.at for r in history.reviews)
 
     def closed(moment: dt.datetime) -> dt.datetime | None:
-        return next((r for r in reviews if r >= moment), None)
+        # A review closes the flags raised before it (strictly: not one raised with it).
+        return next((r for r in reviews if r > moment), None)
 
     out: list[tuple[SafetyFlag, dt.datetime | None]] = []
     sessions = sorted(history.sessions, key=lambda s: s.at)
@@ -564,7 +565,7 @@ def _all_flags(
     start: dt.datetime | None = None
     for end in [*reviews, None]:
         window = [
-            s for s in sessions if (start is None or s.at > start) and (end is None or s.at <= end)
+            s for s in sessions if (start is None or s.at >= start) and (end is None or s.at < end)
         ]
         for i, s in enumerate(window):
             painful = [x for x in window[max(0, i + 1 - th.review_window) : i + 1] if x.painful]
