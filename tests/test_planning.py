@@ -241,3 +241,16 @@ def test_safety_rules_file_is_complete_and_checked() -> None:
 def test_now_must_be_aware() -> None:
     with pytest.raises(ValueError, match="aware"):
         decide(history(), load_library(), now=dt.datetime(2026, 12, 1))
+
+
+def test_a_clearance_in_an_older_intake_still_counts_after_a_new_intake() -> None:
+    cleared = intake("07_disc_cleared_with_cap.yaml")
+    answers_only = cleared.model_copy(update={"clearances": ()})
+    h = PersonHistory(
+        intakes=(
+            DatedIntake(cleared, T0 - dt.timedelta(days=10)),
+            DatedIntake(answers_only, T0 - dt.timedelta(days=1)),
+        )
+    )
+    partial = run(h, T0).permission(PARTIAL)
+    assert partial.allowed and partial.cap_deg == 35.0

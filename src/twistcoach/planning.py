@@ -533,6 +533,18 @@ def _with_clearances(intake: Intake, clearances: Sequence[DatedClearance]) -> In
     return intake.model_copy(update={"clearances": tuple(merged)})
 
 
+def _all_clearances(history: PersonHistory) -> tuple[DatedClearance, ...]:
+    """Recorded clearances plus every intake's own, each once, oldest first."""
+    out: list[DatedClearance] = []
+    seen: list[Clearance] = []
+    dated = [DatedClearance(c, i.at) for i in history.intakes for c in i.intake.clearances]
+    for item in sorted([*dated, *history.clearances], key=lambda d: d.recorded_at):
+        if item.clearance not in seen:
+            seen.append(item.clearance)
+            out.append(item)
+    return tuple(out)
+
+
 def _lowered(cap: float, rules: ProgressionRules) -> float:
     """One step lower, never below the floor, and never higher than ``cap``."""
     th = rules.thresholds
@@ -719,7 +731,10 @@ def decide(
         return PracticeDecision(plan=None, variants=variants, reasons=(reason,))
 
     current = intakes[-1]
-    merged = _with_clearances(current.intake, history.clearances)
+    # Every clearance counts once: recorded ones and those in any intake (an intake file's own
+    # clearances, dated with it), so a newer intake never loses an older clearance.
+    every_clearance = _all_clearances(history)
+    merged = _with_clearances(current.intake, every_clearance)
     plan = screen(merged, library, screening_rules)
 
     every_flag = _all_flags(history, rules, prog_rules, tz)
@@ -732,7 +747,7 @@ def decide(
         # Nothing recorded after the first open flag may unlock or raise: screen again with
         # the intake and clearances as they were then.
         before = [i for i in intakes if i.at <= first_flag] or intakes[:1]
-        then = [c for c in history.clearances if c.recorded_at <= first_flag]
+        then = [c for c in every_clearance if c.recorded_at <= first_flag]
         frozen_plan = screen(_with_clearances(before[-1].intake, then), library, screening_rules)
         for flag in flags:
             person_reasons.append(rules.reason("SAFE-FLAG-REVIEW", flag=flag.reason.text))
@@ -837,7 +852,7 @@ def _held_clearances(
         rules.reason(
             "SAFE-CLEARANCE-HELD", who=_who(c.clearance), date=_date_words(c.recorded_at, tz)
         )
-        for c in history.clearances
+        for c in _all_clearances(history)
         if c.recorded_at > first_flag and variant_id in c.clearance.variants
     ]
 
