@@ -259,7 +259,12 @@ def test_practice_session_is_coached_and_stored(server: Server, practised: Pract
     assert detail.summary.sharp_pain
     assert 3 in detail.summary.pain_reports
     assert len(detail.samples) >= 3  # one a second while landmarks flowed
-    assert any(s.confidence > 0 for s in detail.samples)
+    # The fake camera is the side-on clip, whose view cannot be measured: unknown is stored
+    # as unknown (NULL). (Its last second, about 28 frames, calibrates 1 deg inside the
+    # oblique views, azimuth 74, and reads as measurable frame by frame: a sample may fall
+    # there. The kinematics' side rule is what would close that; see issue 15.)
+    nulls = sum(s.knee_drop is None and s.speed is None for s in detail.samples)
+    assert nulls * 2 > len(detail.samples)
     types = {e.type for e in detail.events}
     assert {"cue", "event", "pain"} <= types
     ids = [e.event_id for e in detail.events]
