@@ -148,7 +148,9 @@ def workers_cpu_seconds(analyzer: Analyzer) -> float:
     from multiprocessing import forkserver
 
     pool = analyzer._pool
-    pids = [p.pid for p in (pool._processes or {}).values()] if pool is not None else []
+    if pool is None or pool._mp_context.get_start_method() != "forkserver":
+        return 0.0  # spawned workers are children: RUSAGE_CHILDREN counts them
+    pids: list[int | None] = [p.pid for p in (pool._processes or {}).values()]
     server = getattr(forkserver._forkserver, "_forkserver_pid", None)
     if server is not None:
         pids.append(server)
