@@ -617,6 +617,19 @@ def test_unmeasurable_view_gives_camera_advice() -> None:
     assert "Raise the camera" in out2[0].text
 
 
+def test_camera_advice_is_said_once_in_set_up() -> None:
+    # A long paragraph is said once and kept on screen: over 40 s of a view that flickers
+    # between measurable and not it is never said again, so it cannot alternate with the
+    # set-up cue (it used to come back every cue_repeat_s).
+    coach = Coach(make_plan(), RULES)
+    frames = []
+    for k in range(8):
+        frames += ramp(5.0 * k, 5.0 * k + 2.5, 30.0, 30.0, measurable=False)
+        frames += ramp(5.0 * k + 2.5, 5.0 * k + 5.0, 30.0, 30.0)
+    out = feed(coach, frames)
+    assert cue_ids(out).count("camera_advice") == 1
+
+
 def test_wrong_pose_family_stops_and_explains() -> None:
     coach, _ = entering_coach()
     out = feed(coach, ramp(5.0, 8.0, 0.0, 0.0, family=PoseFamily.SEATED_TWIST))

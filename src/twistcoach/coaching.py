@@ -643,6 +643,8 @@ class Coach:
         self._still_since: float | None = None
         self._last_cue_t: float | None = None
         self._cue_last: dict[str, float] = {}
+        #: The camera advice last said during set-up (a paragraph is said once).
+        self._camera_advice_said: str | None = None
         self._over_cap = False
         self._over_cap_s = 0.0
         self._max_drop: float | None = None
@@ -1024,12 +1026,14 @@ class Coach:
         if self.state is CoachState.WAITING_FOR_PERSON:
             self._set_state(t, CoachState.SETTING_UP, out)
         if not obs.view_measurable:
-            self._cue(
-                t,
-                "camera_advice",
-                out,
-                advice=obs.view_advice or CAMERA_FALLBACK_ADVICE,
-            )
+            # Camera advice is a long paragraph: it is said once (again only when the advice
+            # changes) and stays on the page's set-up panel, rather than alternating with
+            # the set-up cue every cue_repeat_s so that it is never heard to its end.
+            advice = obs.view_advice or CAMERA_FALLBACK_ADVICE
+            if advice != self._camera_advice_said and self._cue(
+                t, "camera_advice", out, advice=advice
+            ):
+                self._camera_advice_said = advice
         else:
             self._cue(t, "setup", out)
 
