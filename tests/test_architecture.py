@@ -17,6 +17,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "twistcoach"
 
 PURE_CORE = (
+    "errors",
     "landmarks",
     "metrics",
     "kinematics",

@@ -46,12 +46,14 @@ TABLES = [
     "clearances",
     "events",
     "intakes",
+    "links",
     "metric_samples",
     "people",
     "plans",
     "progression_decisions",
     "reviews",
     "sessions",
+    "web_sessions",
 ]
 
 
@@ -153,7 +155,7 @@ def test_sqlite_pragmas_wal_and_foreign_keys(tmp_path: Path) -> None:
 
 def test_migrations_create_every_table_and_match_models(engine: Engine) -> None:
     assert table_names(engine) == TABLES
-    assert current_revision(engine) == head_revision() == "0002_checkins_reviews"
+    assert current_revision(engine) == head_revision() == "0003_web_sessions_links"
     with engine.connect() as conn:
         # The models and the migrations describe the same schema.
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []

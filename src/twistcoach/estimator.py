@@ -26,13 +26,14 @@ from typing import Any, Protocol, Self, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+import twistcoach.errors as _errors
 from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
 
 #: MediaPipe's full BlazePose model (the one DESIGN.md's measurements were made with).
 MODEL_COMPLEXITY = 1
 
 
-class EstimatorError(RuntimeError):
+class EstimatorError(_errors.EstimatorError):
     """The estimator could not be built or was misused (closed, bad frame shape)."""
 
 

@@ -28,6 +28,8 @@ from pydantic import (
     model_validator,
 )
 
+import twistcoach.errors as _errors
+
 #: File extensions :func:`load_intake` and :func:`dump_intake` understand.
 JSON_SUFFIXES = (".json",)
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -247,7 +249,7 @@ class Intake(BaseModel):
         return data
 
 
-class IntakeError(ValueError):
+class IntakeError(_errors.DataError):
     """An intake could not be read; the message names each bad field and what is allowed."""
 
 

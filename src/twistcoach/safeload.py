@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+import twistcoach.errors as _errors
+
 #: Defaults: generous for every document twistcoach reads (an intake is under 2 kB and 3
 #: levels deep; a socket message under 16 kB and 3 levels deep).
 DEFAULT_MAX_BYTES = 1_000_000
@@ -37,7 +39,7 @@ DEFAULT_MAX_NUMBER_CHARS = 100
 DEFAULT_MAX_MESSAGE_CHARS = 500
 
 
-class SafeLoadError(ValueError):
+class SafeLoadError(_errors.DataError):
     """A document was refused; the message is one plain line."""
 
 

@@ -34,6 +34,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+import twistcoach.errors as _errors
 from twistcoach.intake import (
     Activity,
     Clearance,
@@ -300,7 +301,7 @@ class RuleSet(_Model):
         return frozenset(names)
 
 
-class RulesError(ValueError):
+class RulesError(_errors.DataError):
     """The rule table is invalid; the message names the problem."""
 
 
@@ -417,7 +418,7 @@ class ReadinessPlan(_Model):
         return self.model_dump(mode="json")
 
 
-class ScreeningError(ValueError):
+class ScreeningError(_errors.DataError):
     """The intake does not fit the pose library (e.g. a clearance names an unknown variant)."""
 
 

@@ -12,12 +12,13 @@ from importlib import resources
 import yaml
 from pydantic import ValidationError
 
+import twistcoach.errors as _errors
 from twistcoach.poses.schema import PoseLibrary, Variant
 
 LIBRARY_PACKAGE = "twistcoach.poses.library"
 
 
-class LibraryError(ValueError):
+class LibraryError(_errors.DataError):
     """The pose library's data is invalid; the message names the file and the field."""
 
 

@@ -21,11 +21,13 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+import twistcoach.errors as _errors
+
 DATABASE_URL_ENV = "TWISTCOACH_DATABASE_URL"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-class StorageError(Exception):
+class StorageError(_errors.StorageError):
     """A storage problem to show to the user as a plain message (bad URL, unknown id...)."""
 
 

@@ -38,6 +38,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -327,3 +328,40 @@ class SafetyReview(Base):
     note: Mapped[str] = mapped_column(Text)
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class WebSession(Base):
+    """A web sign-in (table ``web_sessions``): the server's record of a session cookie.
+
+    The cookie carries a random token; only its SHA-256 (``id``) is stored, so a copy of
+    the database gives no live cookie. Sign-out sets ``revoked_at``; a password change
+    revokes every session of the account; an expired or revoked row signs nobody in.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class StaffLink(Base):
+    """A student's link to a teacher or clinician who may follow their practice (``links``).
+
+    The student names the staff member by e-mail; the link is stored as typed, whether or
+    not such an account exists, so that linking never tells a student which addresses are
+    staff accounts. A staff member sees the students whose links name their e-mail.
+    """
+
+    __tablename__ = "links"
+    __table_args__ = (UniqueConstraint("person_id", "staff_email", name="uq_links_person_staff"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    staff_email: Mapped[str] = mapped_column(String(320), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

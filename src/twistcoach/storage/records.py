@@ -299,3 +299,24 @@ class AuditRecord:
     target: str
     details: dict[str, Any]
     at: dt.datetime
+
+
+@dataclass(frozen=True)
+class WebSessionRecord:
+    """A live web sign-in (see :class:`~twistcoach.storage.models.WebSession`)."""
+
+    id: str
+    account_id: int
+    csrf: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class LinkRecord:
+    """A student's link to a teacher or clinician, by the e-mail the student typed."""
+
+    id: int
+    person_id: int
+    staff_email: str
+    created_at: dt.datetime

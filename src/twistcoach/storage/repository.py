@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+import twistcoach.errors as _errors
 from twistcoach.storage.db import StorageError
 from twistcoach.storage.models import (
     Account,
@@ -46,6 +47,8 @@ from twistcoach.storage.models import (
     SafetyReview,
     SessionEvent,
     SessionStatus,
+    StaffLink,
+    WebSession,
 )
 from twistcoach.storage.records import (
     AccountRecord,
@@ -55,6 +58,7 @@ from twistcoach.storage.records import (
     DecisionRecord,
     EventRecord,
     IntakeRecord,
+    LinkRecord,
     PersonRecord,
     PlanRecord,
     ReviewRecord,
@@ -62,6 +66,7 @@ from twistcoach.storage.records import (
     SessionDetail,
     SessionRecord,
     SessionSummary,
+    WebSessionRecord,
 )
 
 Clock = Callable[[], dt.datetime]
@@ -72,7 +77,7 @@ JsonLike = Mapping[str, Any] | BaseModel
 DEFAULT_STALE_AFTER_S = 60.0
 
 
-class NotFoundError(StorageError):
+class NotFoundError(StorageError, _errors.NotFound):
     """An id or name that is not in the database."""
 
 
@@ -328,6 +333,14 @@ def _audit(row: AuditEntry) -> AuditRecord:
     )
 
 
+def _web_session(row: WebSession) -> WebSessionRecord:
+    return WebSessionRecord(row.id, row.account_id, row.csrf, row.created_at, row.expires_at)
+
+
+def _link(row: StaffLink) -> LinkRecord:
+    return LinkRecord(row.id, row.person_id, row.staff_email, row.created_at)
+
+
 def _pain_level(data: Mapping[str, Any]) -> tuple[int | None, bool]:
     """(level, sharp) of a stored pain event; sharp pain counts as 10."""
     sharp = bool(data.get("sharp", False))
@@ -425,12 +438,18 @@ class Repository:
             return [_account(r) for r in s.scalars(query)]
 
     def set_password_hash(self, account_id: int, password_hash: str) -> None:
-        """Replace an account's password hash (e.g. after re-hashing with new parameters)."""
+        """Replace an account's password hash and revoke every web session of the account."""
         with self._sessions.begin() as s:
             row = s.get(Account, account_id)
             if row is None:
                 raise NotFoundError(f"no account with id {account_id}")
             row.password_hash = password_hash
+            # A new password ends every sign-in made with the old one (same transaction).
+            s.execute(
+                update(WebSession)
+                .where(WebSession.account_id == account_id, WebSession.revoked_at.is_(None))
+                .values(revoked_at=self._now())
+            )
 
     # ------------------------------------------------------------------ people
     def create_person(
@@ -1079,3 +1098,157 @@ class Repository:
             if actor_id is not None:
                 query = query.where(AuditEntry.actor_id == actor_id)
             return [_audit(r) for r in s.scalars(query)]
+
+    # ------------------------------------------------------------ web sessions
+    def create_web_session(
+        self, session_id: str, account_id: int, csrf: str, max_age_s: float
+    ) -> WebSessionRecord:
+        """Store a new web sign-in (``session_id``: the SHA-256 of the cookie's token)."""
+        now = self._now()
+        with self._sessions.begin() as s:
+            if s.get(Account, account_id) is None:
+                raise NotFoundError(f"no account with id {account_id}")
+            row = WebSession(
+                id=session_id[:64],
+                account_id=account_id,
+                csrf=csrf[:64],
+                created_at=now,
+                expires_at=now + dt.timedelta(seconds=max_age_s),
+                revoked_at=None,
+            )
+            s.add(row)
+            s.flush()
+            return _web_session(row)
+
+    def live_web_session(self, session_id: str) -> WebSessionRecord | None:
+        """The web sign-in with this id if it is neither revoked nor expired, else None."""
+        with self._sessions() as s:
+            row = s.get(WebSession, session_id[:64])
+            if row is None or row.revoked_at is not None or row.expires_at <= self._now():
+                return None
+            return _web_session(row)
+
+    def revoke_web_session(self, session_id: str) -> None:
+        """End one web sign-in (sign-out); unknown ids are ignored."""
+        with self._sessions.begin() as s:
+            row = s.get(WebSession, session_id[:64])
+            if row is not None and row.revoked_at is None:
+                row.revoked_at = self._now()
+
+    def revoke_web_sessions(self, account_id: int, keep: str | None = None) -> int:
+        """End every web sign-in of an account but ``keep``; returns how many were ended."""
+        with self._sessions.begin() as s:
+            query = update(WebSession).where(
+                WebSession.account_id == account_id, WebSession.revoked_at.is_(None)
+            )
+            if keep is not None:
+                query = query.where(WebSession.id != keep)
+            result = s.execute(query.values(revoked_at=self._now()))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def purge_web_sessions(self) -> int:
+        """Delete expired and revoked web sign-ins; returns how many."""
+        with self._sessions.begin() as s:
+            result = s.execute(
+                delete(WebSession).where(
+                    or_(WebSession.expires_at <= self._now(), WebSession.revoked_at.is_not(None))
+                )
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    # ------------------------------------------------------------ staff links
+    def add_link(self, person_id: int, staff_email: str) -> LinkRecord:
+        """Link a student to a teacher or clinician by e-mail (idempotent)."""
+        email = staff_email.strip().lower()
+        if not email or len(email) > 320:
+            raise StorageError("give the e-mail address of a teacher or clinician")
+        with self._sessions.begin() as s:
+            if s.get(Person, person_id) is None:
+                raise NotFoundError(f"no person with id {person_id}")
+            row = s.scalar(
+                select(StaffLink).where(
+                    StaffLink.person_id == person_id, StaffLink.staff_email == email
+                )
+            )
+            if row is None:
+                row = StaffLink(person_id=person_id, staff_email=email, created_at=self._now())
+                s.add(row)
+                s.flush()
+            return _link(row)
+
+    def list_links(self, person_id: int) -> list[LinkRecord]:
+        """A student's links, oldest first."""
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(StaffLink).where(StaffLink.person_id == person_id).order_by(StaffLink.id)
+            ).all()
+            return [_link(r) for r in rows]
+
+    def remove_link(self, person_id: int, link_id: int) -> LinkRecord:
+        """Remove one of a student's links; raises NotFoundError when it is not theirs.
+
+        When the link names the teacher an administrator assigned (``people.teacher_id``),
+        that assignment is removed too: the student decides who follows them.
+        """
+        with self._sessions.begin() as s:
+            row = s.get(StaffLink, link_id)
+            if row is None or row.person_id != person_id:
+                raise NotFoundError(f"no link with id {link_id}")
+            record = _link(row)
+            person = s.get(Person, person_id)
+            if person is not None and person.teacher_id is not None:
+                teacher = s.get(Account, person.teacher_id)
+                if teacher is not None and teacher.email == record.staff_email:
+                    person.teacher_id = None
+            s.delete(row)
+            return record
+
+    def people_followed_by(self, account_id: int) -> list[PersonRecord]:
+        """The students a teacher or clinician may see, by name: those whose links name the
+        account's e-mail, and those an administrator assigned to it (``teacher_id``)."""
+        with self._sessions() as s:
+            account = s.get(Account, account_id)
+            if account is None:
+                raise NotFoundError(f"no account with id {account_id}")
+            linked = select(StaffLink.person_id).where(StaffLink.staff_email == account.email)
+            rows = s.scalars(
+                select(Person)
+                .where(or_(Person.teacher_id == account_id, Person.id.in_(linked)))
+                .order_by(Person.name)
+            ).all()
+            return [_person(r) for r in rows]
+
+    def follows(self, account_id: int, person_id: int) -> bool:
+        """Whether the staff account may see the student (see :meth:`people_followed_by`)."""
+        with self._sessions() as s:
+            person = s.get(Person, person_id)
+            account = s.get(Account, account_id)
+            if person is None or account is None:
+                return False
+            if person.teacher_id == account_id:
+                return True
+            found = s.scalar(
+                select(StaffLink.id).where(
+                    StaffLink.person_id == person_id, StaffLink.staff_email == account.email
+                )
+            )
+            return found is not None
+
+    # -------------------------------------------------------- running sessions
+    def running_sessions(self, person_id: int | None = None) -> list[SessionRecord]:
+        """Sessions still ``running`` (of one person, or all), oldest first."""
+        with self._sessions() as s:
+            query = (
+                select(PracticeSession, Person.name)
+                .join(Person, Person.id == PracticeSession.person_id)
+                .where(PracticeSession.status == SessionStatus.RUNNING)
+                .order_by(PracticeSession.id)
+            )
+            if person_id is not None:
+                query = query.where(PracticeSession.person_id == person_id)
+            return [_session(row, name) for row, name in s.execute(query).all()]
+
+    def touch_session(self, session_id: int) -> None:
+        """Refresh a running session's heartbeat (a socket connected to it)."""
+        with self._sessions.begin() as s:
+            self._running(s, session_id).updated_at = self._now()
