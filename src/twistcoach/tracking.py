@@ -227,6 +227,14 @@ class TwistTracker:
         self._speed = DropSpeed(self.filter_params)
         #: (time, the knee search's drop) of the last frame measured, for the next one.
         self._last_fit: tuple[float, float] | None = None
+        #: Since when frames have been measurable without a break (None: the last frame was
+        #: not; minus infinity: since a calibration). After a break a reading is trusted only
+        #: once this has lasted
+        #: ``hysteresis_s``: a camera near the side-view boundary (a clip calibrated at 74
+        #: deg azimuth, the rule's edge at 75) otherwise gives isolated "measurable" frames
+        #: whose numbers the coach said it could not measure.
+        self._measurable_since: float | None = -math.inf
+        self.hysteresis_s = hysteresis_s
 
     def _new_filter(self) -> OneEuroFilter:
         p = self.filter_params
@@ -270,6 +278,8 @@ class TwistTracker:
                     self._buffer.pop(0)
                 else:
                     self._buffer.clear()
+                    # The calibration frames were still, neutral and measurable: trusted.
+                    self._measurable_since = -math.inf
                     for f in self._filters.values():
                         f.reset()  # a new zero: no smoothing across it
                     # The calibrated measurement now judges twist or not; forget the
@@ -286,6 +296,7 @@ class TwistTracker:
                 and t - self._lying_since >= self.fallback_after_s
             ):
                 self._calibration = estimate_calibration(skeleton, model=self._template)
+                self._measurable_since = -math.inf
         else:
             self._lying_since = None
 
@@ -368,6 +379,13 @@ class TwistTracker:
                 elif abs(drop) <= NEUTRAL_DEG:
                     self._twisting = False
                 raw_family = PoseFamily.SUPINE_TWIST if self._twisting else PoseFamily.SUPINE
+            if measurable:
+                if self._measurable_since is None:
+                    self._measurable_since = t
+                # Fail safe: after a break, trusted only once it has held a while.
+                measurable = t - self._measurable_since >= self.hysteresis_s
+            else:
+                self._measurable_since = None
             if not measurable:
                 # A view that cannot tell the drop's direction may still tell twist from
                 # neutral (above), but gives no number: unknown travels as unknown.
