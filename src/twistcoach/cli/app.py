@@ -16,7 +16,7 @@ HELP = (
     "([bold]twistcoach coach --intake me.yaml --camera 0[/]). "
     "Red flags and sharp pain always stop practice.\n\n"
     "[bold]twistcoach serve[/] starts the web app; [bold]twistcoach analyze[/] measures "
-    "photos and videos."
+    "photos and videos; [bold]twistcoach batch[/] measures a whole archive on Ray."
 )
 
 
@@ -36,6 +36,9 @@ def build_app() -> typer.Typer:
     from twistcoach.cli import analyze_cmd  # analyze photos and videos
 
     analyze_cmd.register(app)
+    from twistcoach.cli import batch_cmd  # batch: many photos and videos on Ray
+
+    batch_cmd.register(app)
     from twistcoach.cli import coach_cmd  # live coach from a camera or a video
 
     coach_cmd.register(app)

@@ -1,0 +1,249 @@
+"""What a batch analyses: folders, globs and CSV manifests into a list of inputs.
+
+Each argument of ``twistcoach batch`` is one of:
+
+- a **folder**: every photo and video under it, recursively (by file name: the image
+  suffixes of :data:`twistcoach.sources.IMAGE_SUFFIXES` and :data:`VIDEO_SUFFIXES`),
+  hidden files and folders skipped;
+- a **glob** (``clinic/2026-*/*.mp4``, ``**`` for any depth): every file it matches;
+- a **CSV manifest** (a ``.csv`` file): a header row with a ``path`` column and optional
+  ``body`` (female, male or neutral) and ``cap`` (degrees) columns; relative paths are
+  read from the manifest's folder and an empty cell takes the command's default;
+- a **file**: that file, whatever its suffix (a broken one is recorded as failed).
+
+The same file named twice (by two arguments, or as ``a/../a/x.mp4``) is analysed once, with
+the first settings it was given. Anything inside the output folder is never an input (a
+folder scan would otherwise pick up last run's ``annotated.mp4``).
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from twistcoach.metrics import BodyType
+from twistcoach.sources import IMAGE_SUFFIXES
+
+#: Suffixes a folder scan takes as videos (an explicitly named file is taken whatever its
+#: suffix).
+VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg"})
+#: Manifest column names accepted for each setting (case-insensitive).
+PATH_COLUMNS = ("path", "file", "input")
+BODY_COLUMNS = ("body", "body_type")
+CAP_COLUMNS = ("cap", "cap_deg")
+_GLOB_CHARS = frozenset("*?[")
+
+
+class BatchInputError(ValueError):
+    """An argument or manifest row that cannot be used; the message is one plain line."""
+
+
+@dataclass(frozen=True)
+class BatchInput:
+    """One file to analyse, with the settings it is analysed with.
+
+    Attributes
+    ----------
+    path
+        Absolute, normalised path of the file.
+    body
+        The person's body type (``metrics.BodyType``).
+    cap_deg
+        Range cap checked and drawn, degrees in (0, 90].
+    """
+
+    path: Path
+    body: BodyType
+    cap_deg: float
+
+    @property
+    def key(self) -> str:
+        """The input's identity in the state file: its absolute path."""
+        return str(self.path)
+
+
+def check_cap(cap_deg: float, where: str) -> float:
+    """Return ``cap_deg`` when it is a usable range cap, else raise naming ``where``.
+
+    Raises
+    ------
+    BatchInputError
+        Unless ``0 < cap_deg <= 90``.
+    """
+    if not (math.isfinite(cap_deg) and 0.0 < cap_deg <= 90.0):
+        raise BatchInputError(f"{where}: the cap must be between 0 and 90 degrees, got {cap_deg:g}")
+    return cap_deg
+
+
+def _is_media(path: Path) -> bool:
+    suffix = path.suffix.lower()
+    return suffix in IMAGE_SUFFIXES or suffix in VIDEO_SUFFIXES
+
+
+def _inside(path: Path, folder: Path | None) -> bool:
+    return folder is not None and path.is_relative_to(folder)
+
+
+def _scan_folder(folder: Path, out: Path | None) -> list[Path]:
+    found = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts) or _inside(path.absolute(), out):
+            continue
+        if path.is_file() and _is_media(path):
+            found.append(path)
+    return found
+
+
+def _column(header: Sequence[str], names: Sequence[str]) -> int | None:
+    lowered = [h.strip().lower() for h in header]
+    for name in names:
+        if name in lowered:
+            return lowered.index(name)
+    return None
+
+
+def read_manifest(manifest: Path, body: BodyType, cap_deg: float) -> list[BatchInput]:
+    """Read a CSV manifest (see the module docs).
+
+    Parameters
+    ----------
+    manifest
+        The CSV file.
+    body, cap_deg
+        Defaults for rows that leave the column out or empty.
+
+    Raises
+    ------
+    BatchInputError
+        For a manifest without a path column, a missing file, or a bad body or cap, naming
+        the row.
+    """
+    try:
+        with manifest.open(newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise BatchInputError(f"{manifest}: cannot read the manifest ({e})") from None
+    if not rows:
+        raise BatchInputError(f"{manifest}: the manifest is empty")
+    header, body_rows = rows[0], rows[1:]
+    path_col = _column(header, PATH_COLUMNS)
+    if path_col is None:
+        raise BatchInputError(
+            f"{manifest}: the manifest needs a header row with a 'path' column "
+            f"(found: {', '.join(h.strip() for h in header) or 'nothing'})"
+        )
+    body_col = _column(header, BODY_COLUMNS)
+    cap_col = _column(header, CAP_COLUMNS)
+    inputs = []
+    for number, row in enumerate(body_rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        where = f"{manifest}, row {number}"
+
+        def cell(col: int | None, row: list[str] = row) -> str:
+            return row[col].strip() if col is not None and col < len(row) else ""
+
+        raw_path = cell(path_col)
+        if not raw_path:
+            raise BatchInputError(f"{where}: the path is empty")
+        path = Path(raw_path).expanduser()
+        if not path.is_absolute():
+            path = manifest.parent / path
+        if not path.is_file():
+            raise BatchInputError(f"{where}: no such file: {path}")
+        row_body = body
+        if cell(body_col):
+            try:
+                row_body = BodyType.parse(cell(body_col))
+            except ValueError as e:
+                raise BatchInputError(f"{where}: body {e}") from None
+        row_cap = cap_deg
+        if cell(cap_col):
+            try:
+                row_cap = float(cell(cap_col))
+            except ValueError:
+                raise BatchInputError(
+                    f"{where}: the cap must be a number of degrees, got {cell(cap_col)!r}"
+                ) from None
+            check_cap(row_cap, where)
+        inputs.append(BatchInput(_normal(path), row_body, row_cap))
+    return inputs
+
+
+def _normal(path: Path) -> Path:
+    """Absolute and normalised (``..`` folded), without resolving symbolic links."""
+    import os
+
+    return Path(os.path.normpath(path.absolute()))
+
+
+def collect_inputs(
+    arguments: Iterable[str],
+    *,
+    body: BodyType = BodyType.NEUTRAL,
+    cap_deg: float = 60.0,
+    out: Path | None = None,
+) -> list[BatchInput]:
+    """Turn the command's arguments into the inputs to analyse, in order, each once.
+
+    Parameters
+    ----------
+    arguments
+        Folders, globs, CSV manifests and files (see the module docs).
+    body, cap_deg
+        Settings for every input a manifest row does not set.
+    out
+        The output folder: nothing inside it is taken from a folder or a glob.
+
+    Returns
+    -------
+    list of BatchInput
+        Never empty.
+
+    Raises
+    ------
+    BatchInputError
+        For an argument that names nothing usable (a missing file, a glob or folder with no
+        photo or video, a bad manifest), with a one-line message.
+    """
+    check_cap(cap_deg, "--cap")
+    out_abs = None if out is None else _normal(out)
+    inputs: list[BatchInput] = []
+    seen: set[Path] = set()
+
+    def add(items: Iterable[BatchInput]) -> None:
+        for item in items:
+            if item.path not in seen:
+                seen.add(item.path)
+                inputs.append(item)
+
+    for argument in arguments:
+        path = Path(argument).expanduser()
+        if path.is_dir():
+            files = _scan_folder(path, out_abs)
+            if not files:
+                raise BatchInputError(f"{argument}: no photo or video in this folder")
+            add(BatchInput(_normal(f), body, cap_deg) for f in files)
+        elif path.is_file() and path.suffix.lower() == ".csv":
+            add(read_manifest(path, body, cap_deg))
+        elif path.is_file():
+            add([BatchInput(_normal(path), body, cap_deg)])
+        elif _GLOB_CHARS & set(argument):
+            matches = [
+                Path(m)
+                for m in sorted(glob.glob(str(path), recursive=True))
+                if Path(m).is_file() and not _inside(_normal(Path(m)), out_abs)
+            ]
+            if not matches:
+                raise BatchInputError(f"{argument}: the pattern matches no file")
+            add(BatchInput(_normal(m), body, cap_deg) for m in matches)
+        else:
+            raise BatchInputError(f"{argument}: no such file or folder")
+    if not inputs:
+        raise BatchInputError("nothing to analyse: name folders, files, globs or a CSV manifest")
+    return inputs

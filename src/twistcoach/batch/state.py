@@ -1,0 +1,180 @@
+"""The batch's state file: what is finished, so an interrupted batch resumes.
+
+``OUT/batch-state.json`` holds one record per input that has finished (analysed, or failed
+after its retry), keyed by the input's absolute path. It is rewritten whole after every
+input that finishes, to a temporary file in the same folder that then replaces the old one
+(``os.replace``, atomic on POSIX), so a batch killed at any moment leaves either the old or
+the new state, never half of one. The result folder of an input is moved into place
+*before* its record is written: a record always points at a complete folder, and a folder
+without a record is simply analysed again.
+
+An input is redone when it has no record, when its record was made with another body type
+or cap, when its result folder has gone (``summary.json`` missing), or, with
+``--retry-failed``, when it failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from twistcoach.batch.inputs import BatchInput
+
+#: The state file's name inside the output folder.
+STATE_FILE = "batch-state.json"
+#: Bumped when the file's shape changes (an older file is then ignored: everything is redone).
+STATE_VERSION = 1
+
+Status = Literal["done", "failed"]
+
+
+@dataclass(frozen=True)
+class InputRecord:
+    """One finished input.
+
+    Attributes
+    ----------
+    path
+        The input's absolute path.
+    name
+        Its result folder's name inside the output folder.
+    status
+        ``done`` (analysed) or ``failed`` (after its retry).
+    body, cap_deg
+        The settings it was analysed with.
+    attempts
+        Tries it took (1 or 2).
+    error
+        Why it failed (None when done): the reason from its last try.
+    seconds
+        Wall time of its last try, in the task.
+    node
+        The Ray node that ran its last try (an IP address), or None.
+    summary
+        Its ``summary.json`` (the failure summary when it failed).
+    """
+
+    path: str
+    name: str
+    status: Status
+    body: str
+    cap_deg: float
+    attempts: int
+    error: str | None = None
+    seconds: float | None = None
+    node: str | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def matches(self, item: BatchInput) -> bool:
+        """True when this record answers ``item`` with the same settings."""
+        return self.body == str(item.body) and self.cap_deg == item.cap_deg
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> InputRecord:
+        """Rebuild a record written by :meth:`BatchState.save`.
+
+        Raises
+        ------
+        KeyError, TypeError, ValueError
+            For a record of another shape.
+        """
+        status = data["status"]
+        if status not in ("done", "failed"):
+            raise ValueError(f"unknown status {status!r}")
+        return cls(
+            path=str(data["path"]),
+            name=str(data["name"]),
+            status=status,
+            body=str(data["body"]),
+            cap_deg=float(data["cap_deg"]),
+            attempts=int(data["attempts"]),
+            error=None if data.get("error") is None else str(data["error"]),
+            seconds=None if data.get("seconds") is None else float(data["seconds"]),
+            node=None if data.get("node") is None else str(data["node"]),
+            summary=dict(data.get("summary") or {}),
+        )
+
+
+class BatchState:
+    """The finished inputs of one output folder, saved after each change.
+
+    Parameters
+    ----------
+    out
+        The output folder (the state file lives in it).
+    records
+        Records already known (as read by :meth:`load`).
+    """
+
+    def __init__(self, out: Path, records: dict[str, InputRecord] | None = None) -> None:
+        self.out = out
+        self.records: dict[str, InputRecord] = dict(records or {})
+
+    @property
+    def path(self) -> Path:
+        """Where the state file is."""
+        return self.out / STATE_FILE
+
+    @classmethod
+    def load(cls, out: Path) -> BatchState:
+        """Read ``out``'s state file; an absent, unreadable or older one gives no records.
+
+        An unreadable state file is not an error: the batch then redoes everything (the
+        results it overwrites are rewritten from the same inputs).
+        """
+        path = out / STATE_FILE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("version") != STATE_VERSION:
+                return cls(out)
+            records = {key: InputRecord.from_json(value) for key, value in data["inputs"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return cls(out)
+        return cls(out, records)
+
+    def is_finished(self, item: BatchInput, *, retry_failed: bool) -> bool:
+        """True when ``item`` needs no new analysis (see the module docs)."""
+        record = self.records.get(item.key)
+        if record is None or not record.matches(item):
+            return False
+        if record.status == "failed":
+            return not retry_failed
+        return (self.out / record.name / "summary.json").is_file()
+
+    def names_in_use(self) -> set[str]:
+        """Result folder names that records already hold."""
+        return {r.name for r in self.records.values()}
+
+    def record(self, rec: InputRecord) -> None:
+        """Add or replace one input's record and save the file atomically."""
+        self.records[rec.path] = rec
+        self.save()
+
+    def save(self) -> None:
+        """Write the state file atomically (a temporary file, then ``os.replace``)."""
+        data = {
+            "version": STATE_VERSION,
+            "inputs": {key: asdict(rec) for key, rec in self.records.items()},
+        }
+        write_atomic(self.path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a reader sees the old file or the new one, whole.
+
+    The text goes to a temporary file in the same folder (named with this process's id), is
+    flushed to disk, and then replaces ``path`` in one ``os.replace``.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

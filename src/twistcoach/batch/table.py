@@ -1,0 +1,260 @@
+"""The batch's combined table (CSV and Parquet) and its HTML overview.
+
+One row per input, in input order, from the records in the state file (so a resumed batch's
+table covers the inputs finished by every run). The **depth** of an input is how far the
+knees went: a video's largest knee drop on either measured side (``summary.json``'s
+``metrics.<side>.max_knee_drop_deg``), a photo's unsigned knee drop; empty (unknown) when
+the camera could not measure it. ``depth_of_cap`` is depth divided by that input's cap, so
+inputs with different caps share one scale (1.0 = at the cap); ``over_cap`` is true past it.
+
+Files (in the output folder): ``batch-results.csv``, ``batch-results.parquet``,
+``batch-overview.html`` and ``summaries.json`` (every summary, as ``analyze`` writes it).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from twistcoach.batch.state import InputRecord, write_atomic
+
+CSV_FILE = "batch-results.csv"
+PARQUET_FILE = "batch-results.parquet"
+OVERVIEW_FILE = "batch-overview.html"
+SUMMARIES_FILE = "summaries.json"
+
+#: The table's columns, in order, with their Arrow type constructors (``pyarrow.<type>()``);
+#: unknown or not-applicable values are empty cells in CSV and nulls in Parquet.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("name", "string"),
+    ("input", "string"),
+    ("kind", "string"),
+    ("status", "string"),
+    ("error", "string"),
+    ("attempts", "int64"),
+    ("body", "string"),
+    ("cap_deg", "float64"),
+    ("depth_deg", "float64"),
+    ("depth_of_cap", "float64"),
+    ("over_cap", "bool_"),
+    ("main_side", "string"),
+    ("max_knee_drop_left_deg", "float64"),
+    ("max_knee_drop_right_deg", "float64"),
+    ("time_held_left_s", "float64"),
+    ("time_held_right_s", "float64"),
+    ("peak_speed_deg_s", "float64"),
+    ("events", "int64"),
+    ("pose_family", "string"),
+    ("view", "string"),
+    ("view_measurable", "bool_"),
+    ("frames", "int64"),
+    ("frames_with_person", "int64"),
+    ("frames_measured", "int64"),
+    ("duration_s", "float64"),
+    ("warnings", "string"),
+    ("seconds", "float64"),
+    ("node", "string"),
+)
+
+
+def _side(summary: dict[str, Any], side: str, key: str) -> Any:
+    value = summary.get("metrics", {}).get(side)
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def depth_deg(summary: dict[str, Any]) -> float | None:
+    """How far the knees went, unsigned degrees; None when not measured (see module docs)."""
+    if summary.get("kind") == "image":
+        drop = summary.get("metrics", {}).get("knee_drop_deg")
+        return None if drop is None else abs(float(drop))
+    drops = [_side(summary, s, "max_knee_drop_deg") for s in ("left", "right")]
+    known = [float(d) for d in drops if d is not None]
+    return max(known) if known else None
+
+
+def row(record: InputRecord) -> dict[str, Any]:
+    """One input's row of the combined table."""
+    s = record.summary
+    depth = depth_deg(s) if record.status == "done" else None
+    speeds = [_side(s, side, "peak_speed_deg_s") for side in ("left", "right")]
+    known_speeds = [float(v) for v in speeds if v is not None]
+    return {
+        "name": record.name,
+        "input": record.path,
+        "kind": s.get("kind"),
+        "status": record.status,
+        "error": record.error,
+        "attempts": record.attempts,
+        "body": record.body,
+        "cap_deg": record.cap_deg,
+        "depth_deg": depth,
+        "depth_of_cap": None if depth is None else round(depth / record.cap_deg, 3),
+        "over_cap": None if depth is None else depth > record.cap_deg,
+        "main_side": s.get("metrics", {}).get("main_side") or s.get("metrics", {}).get("drop_side"),
+        "max_knee_drop_left_deg": _side(s, "left", "max_knee_drop_deg"),
+        "max_knee_drop_right_deg": _side(s, "right", "max_knee_drop_deg"),
+        "time_held_left_s": _side(s, "left", "time_held_s"),
+        "time_held_right_s": _side(s, "right", "time_held_s"),
+        "peak_speed_deg_s": max(known_speeds) if known_speeds else None,
+        "events": len(s["events"]) if isinstance(s.get("events"), list) else None,
+        "pose_family": s.get("pose_family"),
+        "view": s.get("view"),
+        "view_measurable": s.get("view_measurable"),
+        "frames": s.get("frames"),
+        "frames_with_person": s.get("frames_with_person"),
+        "frames_measured": s.get("frames_measured"),
+        "duration_s": s.get("duration_s"),
+        "warnings": "; ".join(s.get("warnings") or []) or None,
+        "seconds": record.seconds,
+        "node": record.node,
+    }
+
+
+def write_csv(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    """The table as CSV (unknown values are empty cells), written atomically."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=[c for c, _ in COLUMNS], lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: "" if v is None else v for k, v in r.items()})
+    write_atomic(path, buffer.getvalue())
+
+
+def write_parquet(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    """The table as Parquet with typed columns (unknown values are nulls)."""
+    import os
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([(name, getattr(pa, kind)()) for name, kind in COLUMNS])
+    table = pa.Table.from_pylist(list(rows), schema=schema)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+
+
+def _plot_svg(rows: Sequence[dict[str, Any]]) -> str:
+    """Depth against cap across the batch: a histogram of depth/cap and depth over cap."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    measured = [r for r in rows if r["depth_deg"] is not None]
+    fig = Figure(figsize=(10, 4), dpi=100, layout="constrained")
+    ax_hist, ax_scatter = fig.subplots(1, 2)
+    ratios = np.asarray([r["depth_of_cap"] for r in measured], dtype=np.float64)
+    bins = np.linspace(0.0, max(1.5, float(ratios.max()) + 0.1 if ratios.size else 1.5), 16)
+    ax_hist.hist(ratios, bins=bins, color="#1f5fa8", alpha=0.8)
+    ax_hist.axvline(1.0, color="#c03030", ls="--", lw=1.5, label="the cap")
+    ax_hist.set_xlabel("depth / cap (1 = at the cap)")
+    ax_hist.set_ylabel("inputs")
+    ax_hist.legend(loc="upper right")
+    caps = [r["cap_deg"] for r in measured]
+    depths = [r["depth_deg"] for r in measured]
+    colors = ["#c03030" if r["over_cap"] else "#1f5fa8" for r in measured]
+    ax_scatter.scatter(caps, depths, c=colors, s=36, alpha=0.8)
+    ax_scatter.plot([0, 90], [0, 90], color="#c03030", ls="--", lw=1.2, label="depth = cap")
+    ax_scatter.set_xlim(0, 95)
+    ax_scatter.set_ylim(0, 95)
+    ax_scatter.set_xlabel("cap (°)")
+    ax_scatter.set_ylabel("depth: largest knee drop (°)")
+    ax_scatter.legend(loc="upper left")
+    for ax in (ax_hist, ax_scatter):
+        ax.grid(alpha=0.3)
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
+    svg = buffer.getvalue()
+    return svg[svg.index("<svg") :]
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:24px auto;color:#222;padding:0 12px}
+table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:4px 8px;
+text-align:left}th{background:#f3f3f3}.note{color:#555}.over{color:#c03030;font-weight:600}
+.failed{background:#fff0f0}svg{max-width:100%;height:auto}
+"""
+
+
+def _num(value: Any, unit: str = "") -> str:
+    return "not measured" if value is None else f"{value:g}{unit}"
+
+
+def render_overview(rows: Sequence[dict[str, Any]], *, interrupted: bool = False) -> str:
+    """The batch's self-contained HTML overview: counts, plots, every input, failures."""
+    e = html.escape
+    done = [r for r in rows if r["status"] == "done"]
+    failed = [r for r in rows if r["status"] == "failed"]
+    measured = [r for r in done if r["depth_deg"] is not None]
+    over = [r for r in measured if r["over_cap"]]
+    plot = (
+        _plot_svg(rows) if measured else "<p>No input had a measurable depth: nothing to plot.</p>"
+    )
+    table_rows = []
+    for r in done:
+        link = f'<a href="{e(r["name"])}/summary.json">{e(r["name"])}</a>'
+        if r["kind"] == "video":
+            link += f' · <a href="{e(r["name"])}/report.html">report</a>'
+        depth = _num(r["depth_deg"], "°")
+        cls = ' class="over"' if r["over_cap"] else ""
+        table_rows.append(
+            f"<tr><td>{link}</td><td>{e(str(r['kind']))}</td><td>{e(str(r['pose_family']))}</td>"
+            f"<td>{e(str(r['view']))}</td><td{cls}>{depth}</td><td>{r['cap_deg']:g}°</td>"
+            f"<td>{e(str(r['main_side'] or ''))}</td><td>{_num(r['peak_speed_deg_s'], '°/s')}</td>"
+            f"<td>{'' if r['events'] is None else r['events']}</td></tr>"
+        )
+    failure_rows = "".join(
+        f'<tr class="failed"><td>{e(r["input"])}</td><td>{r["attempts"]}</td>'
+        f"<td>{e(str(r['error']))}</td></tr>"
+        for r in failed
+    )
+    failures = (
+        "<table><tr><th>input</th><th>tries</th><th>reason</th></tr>" + failure_rows + "</table>"
+        if failed
+        else "<p>None.</p>"
+    )
+    note = (
+        '<p class="over">This batch was interrupted: the inputs below are those finished so '
+        "far. Run the same command again to finish it.</p>"
+        if interrupted
+        else ""
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>twistcoach batch overview</title>
+<style>{_CSS}</style></head><body>
+<h1>Batch overview</h1>
+{note}
+<p>{len(rows)} inputs: <b>{len(done)}</b> analysed, <b>{len(failed)}</b> failed.
+Depth measured in {len(measured)}; past the cap in <b>{len(over)}</b>.</p>
+<h2>Depth against the cap</h2>
+{plot}
+<p class="note">Depth: the largest knee drop on either side (a photo: its knee drop), where the
+camera could measure it. Each input is checked against its own cap.</p>
+<h2>Failures</h2>
+{failures}
+<h2>Inputs</h2>
+<table><tr><th>result</th><th>kind</th><th>pose</th><th>view</th><th>depth</th><th>cap</th>
+<th>main side</th><th>peak speed</th><th>events</th></tr>
+{"".join(table_rows)}</table>
+<p class="note">Measured from a single camera: an instrument for practice, not a diagnosis.
+The whole table: {CSV_FILE} and {PARQUET_FILE}.</p>
+</body></html>
+"""
+
+
+def write_outputs(out: Path, records: Sequence[InputRecord], *, interrupted: bool = False) -> None:
+    """Write the combined table (CSV, Parquet), the overview and ``summaries.json``."""
+    import json
+
+    rows = [row(r) for r in records]
+    write_csv(out / CSV_FILE, rows)
+    write_parquet(out / PARQUET_FILE, rows)
+    write_atomic(out / OVERVIEW_FILE, render_overview(rows, interrupted=interrupted))
+    summaries = [r.summary for r in records]
+    write_atomic(out / SUMMARIES_FILE, json.dumps(summaries, indent=2, ensure_ascii=False) + "\n")

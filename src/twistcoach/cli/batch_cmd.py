@@ -1,0 +1,256 @@
+"""``twistcoach batch``: analyse many photos and videos on Ray, resumably.
+
+Exit status: 0 when every input was analysed; 2 when any input failed (each is recorded
+with its reason in the state file, the table and the overview) or the command was given
+something it cannot use (one line on stderr, never a traceback); 130 when interrupted
+(Ctrl-C: run the same command again to resume).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+    from twistcoach.batch import BatchInput, InputRecord
+
+DEFAULT_OUT = Path("twistcoach-batch")
+
+HELP = """Measure spinal twists in many photos and videos at once, on Ray.
+
+INPUTS are folders (every photo and video inside, recursively), globs (quote them:
+[bold]'archive/2026-*/*.mp4'[/]) or CSV manifests (a [bold]path[/] column, and optional
+[bold]body[/] and [bold]cap[/] columns for each person). Each input is one Ray task that runs
+what [bold]twistcoach analyze --workers 1[/] runs, so [bold]OUT/<name>/[/] holds the same
+files ([bold]summary.json[/], and for videos [bold]metrics.csv[/] and [bold]report.html[/]).
+
+Across the batch: [bold]OUT/batch-results.csv[/] and [bold].parquet[/] (one row per input:
+depth against cap, view, events, failures), [bold]OUT/batch-overview.html[/] (plots of depth
+against cap, failures with their reasons) and [bold]OUT/summaries.json[/].
+
+A failed input is tried once more, then recorded with its reason; the batch goes on.
+Interrupted? Run the same command again: inputs recorded in [bold]OUT/batch-state.json[/]
+are not redone.
+
+By default Ray runs privately on this machine (nothing to set up; loopback only). To use a
+clinic's cluster, start it with Ray's own [bold]ray start[/] and pass [bold]--address[/]
+(docs/batch.md).
+
+Exit status: 0 all analysed, 2 any input failed or bad arguments, 130 interrupted.
+
+Example: [bold]twistcoach batch examples/ --out results/ --cap 45[/]
+"""
+
+
+class _RichListener:
+    """Feeds a Rich progress bar from finished tasks and prints failures as they happen."""
+
+    def __init__(self, progress: Progress, console: Console) -> None:
+        self.progress = progress
+        self.console = console
+        self.task: TaskID | None = None
+        self.failed = 0
+
+    def started(self, to_do: int, skipped: int, workers: int) -> None:
+        if skipped:
+            self.console.print(f"resuming: {skipped} inputs already finished are not redone")
+        self.console.print(f"{to_do} inputs to analyse, {workers} at a time")
+        self.task = self.progress.add_task("analysing", total=to_do)
+
+    def retrying(self, item: BatchInput, reason: str) -> None:
+        self.console.print(f"[yellow]retrying[/] {item.path.name}: {reason}")
+
+    def finished(self, record: InputRecord) -> None:
+        if record.status == "failed":
+            self.failed += 1
+            self.console.print(f"[red]failed:[/] {record.error}")
+        if self.task is not None:
+            label = f"{Path(record.path).name[:30]}"
+            if self.failed:
+                label += f" [red]({self.failed} failed)[/]"
+            self.progress.update(self.task, advance=1, description=label)
+
+
+def run_batch_command(
+    inputs: list[str],
+    out: Path,
+    *,
+    address: str | None,
+    workers: int | None,
+    cap_deg: float,
+    body: str,
+    annotate: bool,
+    retry_failed: bool,
+) -> int:
+    """Run a batch from the command line; return the exit status (see the module docs)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from twistcoach.batch import (
+        BatchInputError,
+        BatchOptions,
+        RayOptions,
+        collect_inputs,
+        run_batch,
+    )
+    from twistcoach.batch.table import CSV_FILE, OVERVIEW_FILE, write_outputs
+    from twistcoach.metrics import BodyType
+
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    try:
+        body_type = BodyType.parse(body)
+    except ValueError as e:
+        err.print(f"[red]error:[/] --body {e}")
+        return 2
+    if out.exists() and not out.is_dir():
+        err.print(f"[red]error:[/] --out {out} exists and is not a folder")
+        return 2
+    try:
+        items = collect_inputs(inputs, body=body_type, cap_deg=cap_deg, out=out)
+    except BatchInputError as e:
+        err.print(f"[red]error:[/] {e}")
+        return 2
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        err.print(f"[red]error:[/] cannot create the output folder {out}: {e.strerror}")
+        return 2
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
+    listener = _RichListener(progress, err)
+    try:
+        with progress:
+            result = run_batch(
+                items,
+                BatchOptions(out=out, annotate=annotate, retry_failed=retry_failed),
+                RayOptions(address=address, workers=workers),
+                listener,
+            )
+    except ConnectionError as e:
+        where = address or "this machine"
+        err.print(f"[red]error:[/] cannot reach Ray at {where}: {str(e).splitlines()[0]}")
+        return 2
+    except OSError as e:
+        err.print(f"[red]error:[/] cannot write to {out}: {e}")
+        return 2
+    except Exception as e:  # Ray's own start-up errors: one line, never a traceback
+        first = (str(e).strip().splitlines() or [""])[0]
+        err.print(f"[red]error:[/] the batch could not run ({type(e).__name__}: {first})")
+        return 2
+    try:
+        write_outputs(out, result.records, interrupted=result.interrupted)
+    except OSError as e:
+        err.print(f"[red]error:[/] cannot write the combined table to {out}: {e}")
+        return 2
+    failed = sum(r.status == "failed" for r in result.records)
+    err.print(
+        f"{len(result.records)} of {len(items)} inputs finished "
+        f"({result.analysed} analysed now, {result.skipped} earlier; {failed} failed); "
+        f"table {out / CSV_FILE}, overview {out / OVERVIEW_FILE}"
+    )
+    if result.interrupted:
+        err.print("[yellow]interrupted:[/] run the same command again to finish the batch")
+        return 130
+    return 2 if failed else 0
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``batch`` command to the application."""
+
+    @app.command("batch", help=HELP)
+    def batch(
+        inputs: Annotated[
+            list[str],
+            typer.Argument(
+                help="Folders, globs (quoted), CSV manifests or files.", show_default=False
+            ),
+        ],
+        out: Annotated[
+            Path,
+            typer.Option(
+                "--out", "-o", help="Folder for the results, the table and the state file."
+            ),
+        ] = DEFAULT_OUT,
+        address: Annotated[
+            str | None,
+            typer.Option(
+                "--address",
+                help=(
+                    "A running Ray cluster (HOST:PORT of its head, or 'auto' for the one "
+                    "started on this machine with 'ray start'). Default: a private Ray on "
+                    "this machine, started and stopped by the command."
+                ),
+                show_default=False,
+            ),
+        ] = None,
+        workers: Annotated[
+            int | None,
+            typer.Option(
+                "--workers",
+                min=1,
+                max=256,
+                help=(
+                    "Inputs analysed at once (one CPU each). Default: this machine's cores "
+                    "(at most 8), or on a cluster all of its CPUs."
+                ),
+                show_default=False,
+            ),
+        ] = None,
+        cap: Annotated[
+            float,
+            typer.Option(
+                "--cap", help="Range cap in degrees, for inputs whose manifest row sets none."
+            ),
+        ] = 60.0,
+        body: Annotated[
+            str,
+            typer.Option(
+                "--body",
+                help=(
+                    "Body type (female, male or neutral) for inputs whose manifest row sets "
+                    "none; see 'twistcoach analyze --help'."
+                ),
+            ),
+        ] = "neutral",
+        annotate: Annotated[
+            bool,
+            typer.Option("--annotate", help="Also write each input with skeleton and gauge."),
+        ] = False,
+        retry_failed: Annotated[
+            bool,
+            typer.Option(
+                "--retry-failed",
+                help="Analyse again the inputs that failed in an earlier run of this batch.",
+            ),
+        ] = False,
+    ) -> None:
+        code = run_batch_command(
+            inputs,
+            out,
+            address=address,
+            workers=workers,
+            cap_deg=cap,
+            body=body,
+            annotate=annotate,
+            retry_failed=retry_failed,
+        )
+        if code:
+            raise typer.Exit(code)
