@@ -1,0 +1,422 @@
+"""``twistcoach batch``: inputs, the state file, the table, and whole batches on local Ray.
+
+One private local Ray (2 CPUs, loopback) is started for the module and shared by every test
+that needs it. The media are made at test time: two short clips cut from
+``examples/demo_session.mp4`` with ffmpeg, a photo taken from it, and a broken "video".
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from twistcoach.batch import (
+    STATE_FILE,
+    BatchInput,
+    BatchInputError,
+    BatchOptions,
+    BatchResult,
+    BatchState,
+    InputRecord,
+    RayOptions,
+    collect_inputs,
+    run_batch,
+)
+from twistcoach.batch.runner import start_ray
+from twistcoach.batch.table import (
+    CSV_FILE,
+    OVERVIEW_FILE,
+    PARQUET_FILE,
+    depth_deg,
+    row,
+    write_outputs,
+)
+from twistcoach.cli.app import build_app
+from twistcoach.metrics import BodyType
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "examples" / "demo_session.mp4"
+
+
+def _ffmpeg(*args: str | Path) -> None:
+    ffmpeg = shutil.which("ffmpeg")
+    assert ffmpeg, "ffmpeg (Debian package) is needed to cut the test clips"
+    subprocess.run([ffmpeg, "-v", "error", "-y", *map(str, args)], check=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A folder with two short clips, a photo and a broken video (made once per module)."""
+    folder = tmp_path_factory.mktemp("media")
+    clips = folder / "clips"
+    clips.mkdir()
+    x264 = ("-c:v", "libx264", "-pix_fmt", "yuv420p", "-an")
+    _ffmpeg("-ss", "16", "-i", DEMO, "-t", "3", *x264, clips / "session_a.mp4")
+    _ffmpeg("-ss", "24", "-i", DEMO, "-t", "2", *x264, clips / "session_b.mp4")
+    _ffmpeg("-ss", "20", "-i", DEMO, "-frames:v", "1", folder / "photo.jpg")
+    (folder / "broken.mp4").write_bytes(b"this is not a video\n" * 10)
+    return {
+        "folder": folder,
+        "a": clips / "session_a.mp4",
+        "b": clips / "session_b.mp4",
+        "photo": folder / "photo.jpg",
+        "broken": folder / "broken.mp4",
+    }
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    """One private local Ray for the whole module (start-up takes several seconds)."""
+    import ray
+
+    started = start_ray(RayOptions(workers=2))
+    yield
+    if started:
+        ray.shutdown()
+
+
+class Recorder:
+    """A listener that remembers what finished, and can interrupt after ``stop_after``."""
+
+    def __init__(self, stop_after: int | None = None) -> None:
+        self.stop_after = stop_after
+        self.finished_paths: list[str] = []
+        self.retried: list[tuple[str, str]] = []
+        self.to_do: int | None = None
+
+    def started(self, to_do: int, skipped: int, workers: int) -> None:
+        self.to_do = to_do
+
+    def retrying(self, item: BatchInput, reason: str) -> None:
+        self.retried.append((item.key, reason))
+
+    def finished(self, record: InputRecord) -> None:
+        self.finished_paths.append(record.path)
+        if self.stop_after is not None and len(self.finished_paths) >= self.stop_after:
+            raise KeyboardInterrupt  # what Ctrl-C raises in the driver
+
+
+# --- inputs: folders, globs, manifests (no Ray) ------------------------------------------
+
+
+def test_a_folder_gives_its_photos_and_videos_recursively_once_each(
+    media: dict[str, Path], tmp_path: Path
+) -> None:
+    items = collect_inputs([str(media["folder"]), str(media["a"])])
+    names = sorted(i.path.name for i in items)
+    assert names == ["broken.mp4", "photo.jpg", "session_a.mp4", "session_b.mp4"]
+    assert all(i.cap_deg == 60.0 and i.body is BodyType.NEUTRAL for i in items)
+
+
+def test_a_folder_scan_skips_the_output_folder_and_hidden_files(tmp_path: Path) -> None:
+    (tmp_path / "in.mp4").write_bytes(b"x")
+    (tmp_path / ".hidden.mp4").write_bytes(b"x")
+    (tmp_path / "notes.txt").write_text("x")
+    out = tmp_path / "results" / "clip"
+    out.mkdir(parents=True)
+    (out / "annotated.mp4").write_bytes(b"x")
+    items = collect_inputs([str(tmp_path)], out=tmp_path / "results")
+    assert [i.path.name for i in items] == ["in.mp4"]
+
+
+def test_a_glob_and_a_manifest_with_per_row_body_and_cap(
+    media: dict[str, Path], tmp_path: Path
+) -> None:
+    manifest = tmp_path / "manifest.csv"
+    rel = Path("..") / Path(*media["b"].relative_to(media["folder"].parent).parts)
+    manifest.write_text(f"Path,body,cap\n{media['a']},female,45\n{rel},,\n\n", encoding="utf-8")
+    items = collect_inputs([str(manifest)], body=BodyType.MALE, cap_deg=50.0)
+    assert [(i.path, i.body, i.cap_deg) for i in items] == [
+        (media["a"], BodyType.FEMALE, 45.0),
+        (media["b"], BodyType.MALE, 50.0),  # empty cells take the command's defaults
+    ]
+    globbed = collect_inputs([str(media["folder"] / "**" / "*.mp4")])
+    assert {i.path.name for i in globbed} == {"broken.mp4", "session_a.mp4", "session_b.mp4"}
+
+
+@pytest.mark.parametrize(
+    ("manifest_text", "message"),
+    [
+        ("file_name,cap\nx.mp4,40\n", "needs a header row with a 'path' column"),
+        ("path,cap\nmissing.mp4,40\n", "row 2: no such file"),
+        ("path,cap\n{a},95\n", "row 2: the cap must be between 0 and 90"),
+        ("path,cap\n{a},deep\n", "row 2: the cap must be a number"),
+        ("path,body\n{a},giant\n", "row 2: body must be one of"),
+    ],
+)
+def test_bad_manifests_say_which_row_and_why(
+    media: dict[str, Path], tmp_path: Path, manifest_text: str, message: str
+) -> None:
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(manifest_text.format(a=media["a"]), encoding="utf-8")
+    with pytest.raises(BatchInputError, match=message):
+        collect_inputs([str(manifest)])
+
+
+def test_arguments_that_name_nothing_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(BatchInputError, match="no such file or folder"):
+        collect_inputs([str(tmp_path / "nope.mp4")])
+    with pytest.raises(BatchInputError, match="matches no file"):
+        collect_inputs([str(tmp_path / "*.mp4")])
+    with pytest.raises(BatchInputError, match="no photo or video in this folder"):
+        collect_inputs([str(tmp_path)])
+    with pytest.raises(BatchInputError, match="between 0 and 90"):
+        collect_inputs([str(tmp_path)], cap_deg=0.0)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["/no/such/folder"], "error: /no/such/folder: no such file or folder"),
+        (["{a}", "--body", "giant"], "error: --body must be one of"),
+        (["{a}", "--cap", "120"], "error: --cap: the cap must be between 0 and 90"),
+    ],
+)
+def test_the_command_refuses_bad_input_in_one_line_with_status_2(
+    media: dict[str, Path], tmp_path: Path, args: list[str], message: str
+) -> None:
+    argv = ["batch", *(a.format(a=media["a"]) for a in args), "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(build_app(), argv)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_help_teaches_inputs_outputs_resume_and_clusters() -> None:
+    result = CliRunner().invoke(build_app(), ["batch", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for words in ("manifest", "batch-results.csv", "batch-state.json", "--address", "ray start"):
+        assert words in result.output
+
+
+# --- the state file and the table (no Ray) -----------------------------------------------
+
+
+def _record(path: str, name: str, **kw: Any) -> InputRecord:
+    base: dict[str, Any] = {"status": "done", "body": "neutral", "cap_deg": 60.0, "attempts": 1}
+    return InputRecord(path=path, name=name, **{**base, **kw})
+
+
+def test_the_state_file_round_trips_and_decides_what_is_finished(tmp_path: Path) -> None:
+    state = BatchState(tmp_path)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "summary.json").write_text("{}")
+    state.record(_record("/x/a.mp4", "a"))
+    state.record(_record("/x/b.mp4", "b", status="failed", attempts=2, error="bad"))
+    state.record(_record("/x/c.mp4", "c"))  # its folder is missing
+    loaded = BatchState.load(tmp_path)
+    assert loaded.records == state.records
+    assert not list(tmp_path.glob(".*.tmp"))  # the temporary file was renamed
+
+    def item(p: str, cap: float = 60.0) -> BatchInput:
+        return BatchInput(Path(p), BodyType.NEUTRAL, cap)
+
+    assert loaded.is_finished(item("/x/a.mp4"), retry_failed=False)
+    assert not loaded.is_finished(item("/x/a.mp4", cap=45.0), retry_failed=False)
+    assert loaded.is_finished(item("/x/b.mp4"), retry_failed=False)
+    assert not loaded.is_finished(item("/x/b.mp4"), retry_failed=True)
+    assert not loaded.is_finished(item("/x/c.mp4"), retry_failed=False)
+    assert not loaded.is_finished(item("/x/new.mp4"), retry_failed=False)
+    (tmp_path / STATE_FILE).write_text("{not json")
+    assert BatchState.load(tmp_path).records == {}
+
+
+def test_depth_is_the_largest_measured_drop_and_unknown_stays_unknown() -> None:
+    video = {
+        "kind": "video",
+        "metrics": {
+            "left": {"max_knee_drop_deg": 30.5, "peak_speed_deg_s": 12.0},
+            "right": {"max_knee_drop_deg": None, "peak_speed_deg_s": None},
+            "main_side": "left",
+        },
+        "events": [{"kind": "fast"}],
+    }
+    assert depth_deg(video) == 30.5
+    assert depth_deg({"kind": "image", "metrics": {"knee_drop_deg": -42.0}}) == 42.0
+    assert depth_deg({"kind": "image", "metrics": {"knee_drop_deg": None}}) is None
+    assert depth_deg({"kind": "video", "metrics": {"left": None, "right": None}}) is None
+    r = row(_record("/x/a.mp4", "a", cap_deg=25.0, summary=video))
+    assert (r["depth_deg"], r["depth_of_cap"], r["over_cap"]) == (30.5, 1.22, True)
+    assert (r["peak_speed_deg_s"], r["events"], r["main_side"]) == (12.0, 1, "left")
+    failed = row(_record("/x/b.mp4", "b", status="failed", error="why", summary={}))
+    assert (failed["depth_deg"], failed["over_cap"], failed["error"]) == (None, None, "why")
+
+
+def test_outputs_without_any_measured_depth_still_write(tmp_path: Path) -> None:
+    records = [_record("/x/b.mp4", "b", status="failed", attempts=2, error="unreadable")]
+    write_outputs(tmp_path, records)
+    page = (tmp_path / OVERVIEW_FILE).read_text()
+    assert "unreadable" in page and "nothing to plot" in page
+    with (tmp_path / CSV_FILE).open() as f:
+        assert [r["status"] for r in csv.DictReader(f)] == ["failed"]
+
+
+# --- whole batches on local Ray ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def first_batch(
+    media: dict[str, Path], local_ray: None, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, BatchResult, Recorder]:
+    """The mixed folder (two clips, a photo, a broken file) through local Ray, once."""
+    out = tmp_path_factory.mktemp("batch") / "out"
+    recorder = Recorder()
+    items = collect_inputs([str(media["folder"])], cap_deg=45.0)
+    result = run_batch(items, BatchOptions(out=out), RayOptions(workers=2), recorder)
+    write_outputs(out, result.records)
+    return out, result, recorder
+
+
+@pytest.mark.slow
+def test_a_mixed_batch_analyses_each_input_and_records_the_broken_one(
+    first_batch: tuple[Path, BatchResult, Recorder], media: dict[str, Path]
+) -> None:
+    out, result, recorder = first_batch
+    assert not result.interrupted and result.workers == 2
+    assert (result.analysed, result.failed, result.skipped) == (3, 1, 0)
+    by_name = {Path(r.path).name: r for r in result.records}
+    # The broken file: tried twice, then recorded with the reason analyze gives.
+    broken = by_name["broken.mp4"]
+    assert broken.status == "failed" and broken.attempts == 2
+    assert broken.error is not None and "not a readable video" in broken.error
+    assert [Path(p).name for p, _ in recorder.retried] == ["broken.mp4"]
+    assert not (out / broken.name).exists()
+    # Videos: analyze's files, with the numbers in the state file and the table.
+    for stem in ("session_a", "session_b"):
+        record = by_name[f"{stem}.mp4"]
+        assert record.status == "done" and record.attempts == 1
+        assert record.node == "127.0.0.2"  # the private Ray stays on loopback
+        folder = out / record.name
+        summary = json.loads((folder / "summary.json").read_text())
+        assert summary == record.summary
+        assert summary["kind"] == "video" and summary["cap_deg"] == 45.0
+        assert summary["outputs"]["report_html"] == str(folder / "report.html")
+        with (folder / "metrics.csv").open() as f:
+            assert len(list(csv.DictReader(f))) == summary["frames"] > 20
+        assert "<svg" in (folder / "report.html").read_text()
+    photo = json.loads((out / by_name["photo.jpg"].name / "summary.json").read_text())
+    assert photo["kind"] == "image" and photo["frames_with_person"] == 1
+    assert not (out / ".partial").exists()
+
+
+@pytest.mark.slow
+def test_the_combined_table_and_overview_cover_every_input(
+    first_batch: tuple[Path, BatchResult, Recorder],
+) -> None:
+    import pyarrow.parquet as pq
+
+    out, result, _ = first_batch
+    with (out / CSV_FILE).open() as f:
+        rows = list(csv.DictReader(f))
+    assert [r["input"] for r in rows] == [r.path for r in result.records]
+    statuses = {Path(r["input"]).name: r["status"] for r in rows}
+    assert statuses == {
+        "broken.mp4": "failed",
+        "photo.jpg": "done",
+        "session_a.mp4": "done",
+        "session_b.mp4": "done",
+    }
+    table = pq.read_table(out / PARQUET_FILE).to_pylist()
+    assert [t["input"] for t in table] == [r["input"] for r in rows]
+    for t, r in zip(table, rows, strict=True):
+        assert t["cap_deg"] == 45.0
+        expected = depth_deg(next(x.summary for x in result.records if x.path == r["input"]))
+        assert t["depth_deg"] == expected
+        assert r["depth_deg"] == ("" if expected is None else str(expected))
+        if expected is not None:
+            assert t["over_cap"] is (expected > 45.0)
+    failed = next(t for t in table if t["status"] == "failed")
+    assert failed["attempts"] == 2 and "not a readable video" in failed["error"]
+    page = (out / OVERVIEW_FILE).read_text()
+    assert "not a readable video" in page and "broken.mp4" in page
+    assert "<svg" in page  # the depth-against-cap plots
+    summaries = json.loads((out / "summaries.json").read_text())
+    assert len(summaries) == 4 and sum("error" in s for s in summaries) == 1
+
+
+@pytest.mark.slow
+def test_a_rerun_redoes_only_what_is_missing(
+    first_batch: tuple[Path, BatchResult, Recorder], media: dict[str, Path]
+) -> None:
+    out, result, _ = first_batch
+    items = collect_inputs([str(media["folder"])], cap_deg=45.0)
+    by_name = {Path(r.path).name: r for r in result.records}
+    kept = out / by_name["session_a.mp4"].name / "summary.json"
+    kept_mtime = kept.stat().st_mtime_ns
+    shutil.rmtree(out / by_name["session_b.mp4"].name)  # a result lost since
+    recorder = Recorder()
+    again = run_batch(items, BatchOptions(out=out), RayOptions(workers=2), recorder)
+    assert recorder.finished_paths == [str(media["b"])]
+    assert (again.skipped, again.analysed, again.failed) == (3, 1, 0)
+    assert kept.stat().st_mtime_ns == kept_mtime
+    assert (out / by_name["session_b.mp4"].name / "summary.json").is_file()
+    assert again.any_failed  # the broken file's failure is still the batch's
+    # Asked to, the failed input is tried again (and fails again, twice).
+    recorder = Recorder()
+    retry = run_batch(items, BatchOptions(out=out, retry_failed=True), None, recorder)
+    assert recorder.finished_paths == [str(media["broken"])]
+    assert (
+        retry.records[[Path(r.path).name for r in retry.records].index("broken.mp4")].attempts == 2
+    )
+
+
+@pytest.mark.slow
+def test_an_interrupted_batch_resumes_without_redoing_finished_inputs(
+    media: dict[str, Path], local_ray: None, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    items = collect_inputs([str(media["photo"]), str(media["b"]), str(media["a"])])
+    stopper = Recorder(stop_after=1)  # Ctrl-C as soon as the first input finishes
+    first = run_batch(items, BatchOptions(out=out), RayOptions(workers=2), stopper)
+    assert first.interrupted
+    finished = list(stopper.finished_paths)
+    assert len(finished) == 1
+    state = json.loads((out / STATE_FILE).read_text())
+    assert list(state["inputs"]) == finished
+    assert not (out / ".partial").exists()
+    recorder = Recorder()
+    second = run_batch(items, BatchOptions(out=out), RayOptions(workers=2), recorder)
+    assert not second.interrupted
+    assert recorder.to_do == 2 and second.skipped == 1
+    assert sorted(recorder.finished_paths) == sorted(
+        str(i.path) for i in items if i.key not in finished
+    )
+    assert [r.status for r in second.records] == ["done", "done", "done"]
+    assert [r.path for r in second.records] == [i.key for i in items]
+
+
+@pytest.mark.slow
+def test_the_command_runs_a_batch_and_exits_0_then_2_with_a_failure(
+    media: dict[str, Path], local_ray: None, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    app = build_app()
+    ok = CliRunner().invoke(app, ["batch", str(media["photo"]), "--out", str(out)])
+    assert ok.exit_code == 0, ok.output
+    assert "1 of 1 inputs finished" in ok.output
+    assert (out / "photo" / "summary.json").is_file() and (out / OVERVIEW_FILE).is_file()
+    bad = CliRunner().invoke(
+        app, ["batch", str(media["photo"]), str(media["broken"]), "--out", str(out)]
+    )
+    assert bad.exit_code == 2, bad.output
+    assert "failed:" in bad.output and "not a readable video" in bad.output
+    assert "1 earlier" in bad.output  # the photo was not redone
+    assert "Traceback" not in bad.output
+
+
+def test_the_batch_module_does_not_import_ray_until_it_runs() -> None:
+    code = "import sys, twistcoach.batch, twistcoach.cli.app; print('ray' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "False"
