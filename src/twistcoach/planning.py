@@ -63,6 +63,7 @@ from twistcoach.progression import (
     ProgressionRules,
     ProgressionSuggestion,
     SessionOutcome,
+    check_rule_ids,
     load_progression_rules,
     suggest_progression,
 )
@@ -124,16 +125,7 @@ class SafetyRules(_Frozen):
 
     @model_validator(mode="after")
     def _complete(self) -> SafetyRules:
-        ids = [r.id for r in self.rules]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"duplicate rule id: {', '.join(dupes)}")
-        missing = sorted(REQUIRED_SAFETY_RULES - set(ids))
-        if missing:
-            raise ValueError(f"missing rules: {', '.join(missing)}")
-        unknown = sorted(set(ids) - REQUIRED_SAFETY_RULES)
-        if unknown:
-            raise ValueError(f"unknown rules: {', '.join(unknown)}")
+        check_rule_ids([r.id for r in self.rules], REQUIRED_SAFETY_RULES)
         return self
 
     def reason(self, rule_id: str, **fmt: object) -> Reason:

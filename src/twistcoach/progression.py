@@ -69,6 +69,19 @@ class ProgressionThresholds(BaseModel):
         return self
 
 
+def check_rule_ids(ids: Sequence[str], required: frozenset[str]) -> None:
+    """Raise ValueError naming duplicate, missing or unknown ids of a rule table."""
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"duplicate rule id: {', '.join(dupes)}")
+    missing = sorted(required - set(ids))
+    if missing:
+        raise ValueError(f"missing rules: {', '.join(missing)}")
+    unknown = sorted(set(ids) - required)
+    if unknown:
+        raise ValueError(f"unknown rules: {', '.join(unknown)}")
+
+
 class ProgressionRule(BaseModel):
     """One progression rule: id, text template and source."""
 
@@ -107,16 +120,7 @@ class ProgressionRules(BaseModel):
 
     @model_validator(mode="after")
     def _complete(self) -> ProgressionRules:
-        ids = [r.id for r in self.rules]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"duplicate rule id: {', '.join(dupes)}")
-        missing = sorted(REQUIRED_RULES - set(ids))
-        if missing:
-            raise ValueError(f"missing rules: {', '.join(missing)}")
-        unknown = sorted(set(ids) - REQUIRED_RULES)
-        if unknown:
-            raise ValueError(f"unknown rules: {', '.join(unknown)}")
+        check_rule_ids([r.id for r in self.rules], REQUIRED_RULES)
         return self
 
     def rule(self, rule_id: str) -> ProgressionRule:

@@ -42,6 +42,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from twistcoach.planning import BackFeeling as BackFeeling  # the check-in's vocabulary
+
 
 class Role(StrEnum):
     """What an account may do (the web app enforces it)."""
@@ -288,14 +290,6 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(300))
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
-
-
-class BackFeeling(StrEnum):
-    """A check-in's answer: the back now, against before the sharp pain."""
-
-    BETTER = "better"
-    SAME = "same"
-    WORSE = "worse"
 
 
 class CheckIn(Base):
