@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ import numpy as np
 import pytest
 
 from twistcoach.cli.analyze_cmd import run_analyze
+from twistcoach.pipeline import Analyzer
 
 FELUNA = Path("videos") / "supine_twist" / "feluna_reclining_twist.mp4"
 TWIST_PHOTO = Path("images") / "supine_twist" / "suraj_easy_lower_back_twist.jpg"
@@ -270,3 +274,26 @@ def test_demo_clip_far_side_gives_no_largest_drop(tmp_path: Path) -> None:
     assert left["time_held_s"] == 0.0 and left["peak_speed_deg_s"] is None
     assert right["measured"] is True and 35.0 <= right["max_knee_drop_deg"] <= 45.0
     assert video["metrics"]["main_side"] == "right"
+
+
+@pytest.mark.slow
+def test_item11_a_dead_worker_is_replaced_for_the_next_video(tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    _write_clip(clip, 150)  # cut in two: the second chunk goes to the worker
+    with Analyzer(workers=2) as analyzer:
+        analyzer.prestart()
+        pool, starting = analyzer._pool, analyzer._starting
+        assert pool is not None and starting is not None
+        starting.join(timeout=60)
+        assert analyzer._warm is not None
+        analyzer._warm.result(timeout=60)  # the worker is up
+        for process in list((pool._processes or {}).values()):
+            os.kill(process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while not pool._broken and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert pool._broken, "the pool never noticed its worker's death"
+        result = analyzer.analyze_video(clip)  # a fresh pool, a fresh worker
+        assert analyzer._pool is not pool
+    assert len(result.frames) == 150 and len(result.chunks) == 2
+    assert result.times.local_frames < 150  # the second chunk was the new worker's

@@ -36,9 +36,11 @@ the imports again; where there is no fork server they are spawned.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.queues
 import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -474,6 +476,7 @@ class Analyzer:
         self._warmup = warmup
         self._pool: ProcessPoolExecutor | None = None
         self._warm: Future[bool] | None = None
+        self._starting: threading.Thread | None = None
         self._results: multiprocessing.queues.Queue[tuple[int, list[Estimated] | None]] | None
         self._results = None
         self._jobs = 0
@@ -483,7 +486,8 @@ class Analyzer:
         return self._workers > 1 and self._video_estimator is video_estimator_factory
 
     def prestart(self) -> None:
-        """Start the worker processes now (they take about a second to load MediaPipe)."""
+        """Start the worker processes now, in the background (they take about a second to
+        load MediaPipe); returns at once."""
         if self._parallel and self._pool is None:
             context = _worker_context()
             self._results = context.Queue()
@@ -493,9 +497,21 @@ class Analyzer:
                 initializer=_worker_init,
                 initargs=(self._results,),
             )
-            # Start the worker now (the pool starts workers on demand), so that its start-up
-            # overlaps this process's own; it builds a graph once to load the model.
-            self._warm = self._pool.submit(_worker_warm_up)
+            # Start the worker now (the pool starts workers on demand) so that its start-up
+            # overlaps this process's own; it builds a graph once to load the model. Starting
+            # a worker waits until the fork server has imported mediapipe (0.6-0.9 s on the
+            # busy 2-core machine), so a thread waits for it while this process goes on
+            # with its own imports; a chunk's submit waits on the pool's lock if needed.
+            self._starting = threading.Thread(
+                target=self._warm_up, args=(self._pool,), name="twistcoach-worker-start"
+            )
+            self._starting.start()
+
+    def _warm_up(self, pool: ProcessPoolExecutor) -> None:
+        """In a thread: start a worker with its warm-up (a failure shows at the next submit)."""
+        # BrokenProcessPool: the worker died at start; RuntimeError: the pool was closed.
+        with contextlib.suppress(BrokenProcessPool, RuntimeError):
+            self._warm = pool.submit(_worker_warm_up)
 
     def analyze_image(self, path: Path | str) -> ImageAnalysis:
         """Estimate and measure one photograph (static-mode estimator, no calibration).
@@ -653,6 +669,9 @@ class Analyzer:
 
     def _drop_pool(self) -> None:
         """Forget a pool whose worker died (its queue may hold half a message)."""
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
         self._pool = None
@@ -673,6 +692,9 @@ class Analyzer:
 
     def close(self) -> None:
         """Stop the workers and release the estimators."""
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
