@@ -254,3 +254,43 @@ def test_a_clearance_in_an_older_intake_still_counts_after_a_new_intake() -> Non
     )
     partial = run(h, T0).permission(PARTIAL)
     assert partial.allowed and partial.cap_deg == 35.0
+
+
+def test_a_clinicians_plan_only_narrows() -> None:
+    from twistcoach.planning import ClinicianPlan, Prescription
+
+    plan = ClinicianPlan(
+        at=T0,
+        by_name="Dr Ames",
+        variants=(
+            Prescription("supine_twist_supported", cap_deg=30.0, hold_s=20.0),
+            Prescription(FULL, cap_deg=80.0),  # screening says it needs a clearance
+        ),
+        sessions_per_week=3,
+        review_date=dt.date(2027, 1, 10),
+    )
+    d = run(history(clinician_plans=(plan,)), T0 + dt.timedelta(hours=1))
+    supported = d.permission("supine_twist_supported")
+    assert supported.allowed and supported.cap_deg == 30.0 and supported.hold_s == 20.0
+    assert any(r.rule == "SAFE-CLINICIAN-CAP" for r in supported.reasons)
+    partial = d.permission(PARTIAL)  # allowed by screening, left out by the clinician
+    assert not partial.allowed and partial.reasons[-1].rule == "SAFE-CLINICIAN-OMITS"
+    assert not d.permission(FULL).allowed  # a plan never unlocks what screening holds
+    assert d.clinician_plan == plan
+    # A cap above planning's is clipped, with the reason.
+    wide = ClinicianPlan(T0, "Dr Ames", (Prescription(PARTIAL, 70.0),), 2, dt.date(2027, 1, 1))
+    partial = run(history(clinician_plans=(wide,)), T0).permission(PARTIAL)
+    assert partial.cap_deg == 45.0
+    assert any(r.rule == "SAFE-CLINICIAN-CLIPPED" for r in partial.reasons)
+
+
+def test_the_coach_follows_the_clinicians_hold_time() -> None:
+    from twistcoach.planning import ClinicianPlan, Prescription
+    from twistcoach.session import coach_plan_for
+
+    plan = ClinicianPlan(
+        T0, "Dr Ames", (Prescription(PARTIAL, 35.0, 25.0),), 3, dt.date(2027, 1, 1)
+    )
+    d = run(history(clinician_plans=(plan,)), T0)
+    coach = coach_plan_for(d, PARTIAL, load_library())
+    assert coach.cap_deg == 35.0 and coach.hold_s == 25.0

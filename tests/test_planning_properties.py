@@ -25,11 +25,13 @@ from twistcoach.intake import Clearance, ClearanceBy, load_intake
 from twistcoach.planning import (
     BackFeeling,
     CheckIn,
+    ClinicianPlan,
     DatedClearance,
     DatedIntake,
     PastSession,
     PersonHistory,
     PracticeDecision,
+    Prescription,
     SafetyReview,
     StaffDecision,
     decide,
@@ -112,6 +114,25 @@ checkins = st.builds(
 )
 
 
+clinician_plans = st.builds(
+    lambda ago, picks, week: ClinicianPlan(
+        _at(ago), "Dr Ames", tuple(picks), week, (NOW + dt.timedelta(days=30)).date()
+    ),
+    minutes_ago,
+    st.lists(
+        st.builds(
+            Prescription,
+            st.sampled_from(SUPINE),
+            st.one_of(st.none(), st.integers(5, 90).map(float)),
+            st.one_of(st.none(), st.integers(5, 120).map(float)),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    st.integers(1, 14),
+)
+
+
 @st.composite
 def histories(draw: st.DrawFn) -> PersonHistory:
     intake = load_intake(EXAMPLES / draw(st.sampled_from(INTAKES)))
@@ -122,6 +143,7 @@ def histories(draw: st.DrawFn) -> PersonHistory:
         decisions=tuple(draw(st.lists(decisions, max_size=2))),
         reviews=tuple(draw(st.lists(reviews, max_size=1))),
         checkins=tuple(draw(st.lists(checkins, max_size=1))),
+        clinician_plans=tuple(draw(st.lists(clinician_plans, max_size=1))),
     )
 
 
@@ -194,11 +216,15 @@ def test_a_safety_event_never_raises_a_cap_or_unlocks_a_variant(data: st.DataObj
 @settings(max_examples=300, deadline=None)
 @given(histories())
 def test_caps_never_exceed_the_plan_and_refusals_always_say_why(history: PersonHistory) -> None:
+    """Also: a clinician-set plan can never exceed the screening's cap (issue 21)."""
     decision = _run(history)
+    without_plan = _run(dataclasses.replace(history, clinician_plans=()))
     for v in decision.variants:
         if v.allowed:
             assert v.cap_deg is not None and v.plan_cap_deg is not None
             assert 0 < v.cap_deg <= v.plan_cap_deg
+            other = without_plan.permission(v.variant_id)
+            assert other.allowed and other.cap_deg is not None and v.cap_deg <= other.cap_deg
         else:
             assert v.cap_deg is None
             assert decision.refusal(v.variant_id)

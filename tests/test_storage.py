@@ -44,6 +44,7 @@ TABLES = [
     "audit_log",
     "checkins",
     "clearances",
+    "clinician_plans",
     "events",
     "intakes",
     "links",
@@ -155,7 +156,7 @@ def test_sqlite_pragmas_wal_and_foreign_keys(tmp_path: Path) -> None:
 
 def test_migrations_create_every_table_and_match_models(engine: Engine) -> None:
     assert table_names(engine) == TABLES
-    assert current_revision(engine) == head_revision() == "0003_web_sessions_links"
+    assert current_revision(engine) == head_revision() == "0004_clinician_plans"
     with engine.connect() as conn:
         # The models and the migrations describe the same schema.
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
@@ -604,3 +605,33 @@ def test_checkins_and_reviews_round_trip_and_reject_bad_values(engine: Engine) -
         repo.record_review(sam.id, "student", "Sam", "")
     history = load_history(repo, sam.id)
     assert history.checkins[0].back.value == "worse" and history.reviews[0].by_name == "Dr Ames"
+
+
+def test_clinician_plans_round_trip_typed_and_reject_bad_values(engine: Engine) -> None:
+    """Issue 21: a clinician's plan is stored and read back as planning's typed value."""
+    from twistcoach.storage.progress import load_history
+
+    repo = Repository(engine)
+    sam = repo.get_or_create_person("Sam")
+    record = repo.record_clinician_plan(
+        sam.id,
+        "Dr Ames",
+        [("supine_twist_partial", 35.0, 20.0), ("supine_twist_supported", None, None)],
+        3,
+        dt.date(2027, 1, 10),
+        "three times a week",
+    )
+    plan = record.plan
+    assert [p.variant_id for p in plan.variants] == [
+        "supine_twist_partial",
+        "supine_twist_supported",
+    ]
+    assert plan.prescription("supine_twist_partial") is not None
+    assert plan.variants[0].cap_deg == 35.0 and plan.variants[1].cap_deg is None
+    assert load_history(repo, sam.id).clinician_plans == (plan,)
+    with pytest.raises(StorageError, match="sessions per week"):
+        repo.record_clinician_plan(sam.id, "Dr A", [("x", None, None)], 0, dt.date(2027, 1, 1))
+    with pytest.raises(StorageError, match="knee-drop cap"):
+        repo.record_clinician_plan(sam.id, "Dr A", [("x", 95.0, None)], 2, dt.date(2027, 1, 1))
+    with pytest.raises(StorageError, match="at least one variant"):
+        repo.record_clinician_plan(sam.id, "Dr A", [], 2, dt.date(2027, 1, 1))

@@ -34,9 +34,12 @@ How a decision is made
    while a flag is open (``SAFE-RAISE-HELD``).
    The result never exceeds the plan's cap; a clearance asking for more than the plan gives
    says so (``SAFE-CLEARANCE-CLIPPED``).
-5. **The coach** can only keep a person under a cap it can measure: an allowed variant
+5. **A clinician's plan** (the newest :class:`ClinicianPlan`) only narrows: variants it
+   leaves out are refused, its caps apply when lower and are clipped when higher
+   (``SAFE-CLINICIAN-*``), its hold times go to the coach.
+6. **The coach** can only keep a person under a cap it can measure: an allowed variant
    without a knee-drop cap is not offered for coached practice (``SAFE-NOT-COACHED``).
-6. **Progression** (:func:`twistcoach.progression.suggest_progression`) gets the folded cap
+7. **Progression** (:func:`twistcoach.progression.suggest_progression`) gets the folded cap
    and the open flags, so its suggestion looks at the whole history.
 
 Adding a pain report, a stop, a flag or a bad check-in to a history never raises a cap or
@@ -92,6 +95,9 @@ REQUIRED_SAFETY_RULES: frozenset[str] = frozenset(
         "SAFE-PLAN-HOLD",
         "SAFE-NO-INTAKE",
         "SAFE-WHO-CLEARS",
+        "SAFE-CLINICIAN-OMITS",
+        "SAFE-CLINICIAN-CAP",
+        "SAFE-CLINICIAN-CLIPPED",
     }
 )
 
@@ -284,6 +290,54 @@ class PastSession:
 
 
 @dataclass(frozen=True)
+class Prescription:
+    """One variant in a clinician's plan.
+
+    ``cap_deg``: the knee-drop cap the clinician sets (degrees; None: the planning cap);
+    ``hold_s``: seconds to hold each side (None: the pose library's default).
+    """
+
+    variant_id: str
+    cap_deg: float | None = None
+    hold_s: float | None = None
+
+
+@dataclass(frozen=True)
+class ClinicianPlan:
+    """A plan a clinician writes for a linked student (issue 21).
+
+    It works within what screening and the history allow, never above it: only the
+    variants it names may be practised, each at most at its cap.
+
+    Attributes
+    ----------
+    at
+        When it was written (aware); the newest plan is the one in force.
+    by_name
+        The clinician's name.
+    variants
+        The prescribed variants.
+    sessions_per_week
+        How often to practise (shown to the student; 1-14).
+    review_date
+        When the clinician will review it (shown on the dashboard; overdue is flagged).
+    note
+        Free text for the student.
+    """
+
+    at: dt.datetime
+    by_name: str
+    variants: tuple[Prescription, ...]
+    sessions_per_week: int
+    review_date: dt.date
+    note: str = ""
+
+    def prescription(self, variant_id: str) -> Prescription | None:
+        """The prescription for a variant, None when the plan leaves it out."""
+        return next((p for p in self.variants if p.variant_id == variant_id), None)
+
+
+@dataclass(frozen=True)
 class PersonHistory:
     """Everything planning needs about a person, as typed values.
 
@@ -301,6 +355,8 @@ class PersonHistory:
         Staff reviews of open flags.
     checkins
         Check-ins after sharp pain.
+    clinician_plans
+        Plans clinicians wrote; the newest is in force.
     """
 
     intakes: tuple[DatedIntake, ...] = ()
@@ -309,6 +365,7 @@ class PersonHistory:
     decisions: tuple[StaffDecision, ...] = ()
     reviews: tuple[SafetyReview, ...] = ()
     checkins: tuple[CheckIn, ...] = ()
+    clinician_plans: tuple[ClinicianPlan, ...] = ()
 
 
 # --------------------------------------------------------------------------- the result
@@ -355,6 +412,9 @@ class VariantPermission:
         Screening's cap (the ceiling), degrees; None as above.
     reasons
         Screening's reasons, then every planning rule that shaped this permission.
+    hold_s
+        Seconds to hold each side when a clinician's plan sets it, else None (the pose
+        library's default).
     """
 
     variant_id: str
@@ -363,6 +423,7 @@ class VariantPermission:
     cap_deg: float | None
     plan_cap_deg: float | None
     reasons: tuple[Reason, ...]
+    hold_s: float | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """JSON-ready (reasons as ``{"rule", "text", "source"}``)."""
@@ -372,6 +433,7 @@ class VariantPermission:
             "allowed": self.allowed,
             "cap_deg": self.cap_deg,
             "plan_cap_deg": self.plan_cap_deg,
+            "hold_s": self.hold_s,
             "reasons": [r.model_dump(mode="json") for r in self.reasons],
         }
 
@@ -396,6 +458,8 @@ class PracticeDecision:
         True when the next session must first ask the check-in.
     progression
         The suggestion for the variant practised last (or the first allowed), if any.
+    clinician_plan
+        The clinician's plan in force, if any (its review date is shown to staff).
     """
 
     plan: ReadinessPlan | None
@@ -405,6 +469,7 @@ class PracticeDecision:
     locked_until: dt.datetime | None = None
     needs_checkin: bool = False
     progression: ProgressionSuggestion | None = None
+    clinician_plan: ClinicianPlan | None = None
     _by_id: dict[str, VariantPermission] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -770,6 +835,7 @@ def decide(
     if checkin_refusal is not None:
         person_reasons.insert(0, checkin_refusal)
     person_blocked = locked_until is not None or needs_checkin or checkin_refusal is not None
+    clinician_plan = max(history.clinician_plans, key=lambda c: c.at, default=None)
 
     permissions: list[VariantPermission] = []
     for decision in plan.variants:
@@ -799,6 +865,11 @@ def decide(
         elif allowed:
             allowed = False
             reasons.append(rules.reason("SAFE-NOT-COACHED"))
+        hold_s: float | None = None
+        if clinician_plan is not None:
+            allowed, cap, hold_s = _prescribed(
+                clinician_plan, decision.id, allowed, cap, reasons, rules, tz
+            )
         if person_blocked:
             allowed = False
         unique: list[Reason] = []
@@ -813,6 +884,7 @@ def decide(
                 cap_deg=cap if allowed else None,
                 plan_cap_deg=decision.max_knee_drop_deg,
                 reasons=tuple(unique),
+                hold_s=hold_s if allowed else None,
             )
         )
 
@@ -827,7 +899,48 @@ def decide(
         locked_until=locked_until,
         needs_checkin=needs_checkin,
         progression=progression,
+        clinician_plan=clinician_plan,
     )
+
+
+def _prescribed(
+    clinician_plan: ClinicianPlan,
+    variant_id: str,
+    allowed: bool,
+    cap: float | None,
+    reasons: list[Reason],
+    rules: SafetyRules,
+    tz: dt.tzinfo,
+) -> tuple[bool, float | None, float | None]:
+    """A clinician's plan within what planning allows: (allowed, cap, hold time).
+
+    It only narrows: a variant it leaves out is refused (``SAFE-CLINICIAN-OMITS``), a cap
+    above planning's is clipped (``SAFE-CLINICIAN-CLIPPED``), a lower one is used
+    (``SAFE-CLINICIAN-CAP``).
+    """
+    when = _date_words(clinician_plan.at, tz)
+    who = clinician_plan.by_name
+    prescription = clinician_plan.prescription(variant_id)
+    if prescription is None:
+        if allowed:
+            reasons.append(rules.reason("SAFE-CLINICIAN-OMITS", who=who, date=when))
+        return False, None, None
+    if not allowed or cap is None:
+        return False, None, None
+    if prescription.cap_deg is not None:
+        if prescription.cap_deg < cap:
+            cap = prescription.cap_deg
+            reasons.append(rules.reason("SAFE-CLINICIAN-CAP", who=who, date=when, cap=f"{cap:g}"))
+        elif prescription.cap_deg > cap:
+            reasons.append(
+                rules.reason(
+                    "SAFE-CLINICIAN-CLIPPED",
+                    who=who,
+                    asked=f"{prescription.cap_deg:g}",
+                    given=f"{cap:g}",
+                )
+            )
+    return True, cap, prescription.hold_s
 
 
 def _held_clearances(
@@ -939,12 +1052,14 @@ def safety_rules_markdown(rules: SafetyRules | None = None) -> str:
 __all__ = [
     "BackFeeling",
     "CheckIn",
+    "ClinicianPlan",
     "DatedClearance",
     "DatedIntake",
     "FlagKind",
     "PastSession",
     "PersonHistory",
     "PracticeDecision",
+    "Prescription",
     "SafetyFlag",
     "SafetyReview",
     "SafetyRules",

@@ -73,7 +73,7 @@ def coach_plan_for(
         status="allowed",
         max_knee_drop_deg=cap,
         reasons=[r.text for r in permission.reasons],
-        hold_s=variant.default_hold_s,
+        hold_s=permission.hold_s or variant.default_hold_s,  # a clinician's plan may set it
         sides=[str(s) for s in variant.sides],
         props=[str(p) for p in plan_decision.props],
         steps=[s.text for s in variant.steps],

@@ -359,3 +359,23 @@ class StaffLink(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     staff_email: Mapped[str] = mapped_column(String(320), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ClinicianPlan(Base):
+    """A plan a clinician wrote for a student (table ``clinician_plans``; issue 21).
+
+    ``variants`` is a JSON list of ``{"variant_id", "cap_deg", "hold_s"}`` (degrees, seconds;
+    null where the planning layer's value is kept).
+    """
+
+    __tablename__ = "clinician_plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    by_name: Mapped[str] = mapped_column(String(200))
+    written_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    variants: Mapped[list[Any]] = mapped_column(JSON)
+    sessions_per_week: Mapped[int] = mapped_column(Integer)
+    review_date: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

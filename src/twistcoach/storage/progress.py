@@ -118,6 +118,7 @@ def load_history(repo: Repository, person_id: int) -> PersonHistory:
         decisions=decisions,
         reviews=reviews,
         checkins=checkins,
+        clinician_plans=tuple(p.plan for p in repo.list_clinician_plans(person_id)),
     )
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from twistcoach.intake import Intake
+    from twistcoach.planning import ClinicianPlan
 
 
 @dataclass(frozen=True)
@@ -320,3 +321,13 @@ class LinkRecord:
     person_id: int
     staff_email: str
     created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ClinicianPlanRecord:
+    """A stored clinician's plan, parsed once into planning's typed value (``plan``)."""
+
+    id: int
+    person_id: int
+    written_by: int | None
+    plan: ClinicianPlan

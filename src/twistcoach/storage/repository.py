@@ -35,6 +35,7 @@ from twistcoach.storage.models import (
     CheckIn,
     Clearance,
     ClearanceBy,
+    ClinicianPlan,
     Decision,
     EventType,
     Intake,
@@ -55,6 +56,7 @@ from twistcoach.storage.records import (
     AuditRecord,
     CheckInRecord,
     ClearanceRecord,
+    ClinicianPlanRecord,
     DecisionRecord,
     EventRecord,
     IntakeRecord,
@@ -308,6 +310,30 @@ def _checkin(row: CheckIn) -> CheckInRecord:
         weakness_or_numbness=row.weakness_or_numbness,
         at=row.at,
     )
+
+
+def _clinician_plan(row: ClinicianPlan) -> ClinicianPlanRecord:
+    from twistcoach.planning import ClinicianPlan as Plan
+    from twistcoach.planning import Prescription
+
+    def number(value: object) -> float | None:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return float(value) if ok and math.isfinite(float(value)) else None  # type: ignore[arg-type]
+
+    prescriptions = tuple(
+        Prescription(str(v["variant_id"]), number(v.get("cap_deg")), number(v.get("hold_s")))
+        for v in row.variants
+        if isinstance(v, dict) and isinstance(v.get("variant_id"), str)
+    )
+    plan = Plan(
+        at=row.at,
+        by_name=row.by_name,
+        variants=prescriptions,
+        sessions_per_week=row.sessions_per_week,
+        review_date=row.review_date,
+        note=row.note,
+    )
+    return ClinicianPlanRecord(row.id, row.person_id, row.written_by, plan)
 
 
 def _review(row: SafetyReview) -> ReviewRecord:
@@ -1062,6 +1088,60 @@ class Repository:
             ).all()
             return [_review(r) for r in rows]
 
+    def record_clinician_plan(
+        self,
+        person_id: int,
+        by_name: str,
+        variants: Sequence[tuple[str, float | None, float | None]],
+        sessions_per_week: int,
+        review_date: dt.date,
+        note: str = "",
+        written_by: int | None = None,
+    ) -> ClinicianPlanRecord:
+        """Store a clinician's plan: (variant id, cap degrees or None, hold seconds or None)
+        per variant; who may write one, and within what, is the caller's rule."""
+        if not by_name.strip():
+            raise StorageError("the plan needs the name of the clinician who wrote it")
+        if not variants:
+            raise StorageError("the plan needs at least one variant")
+        if not 1 <= sessions_per_week <= 14:
+            raise StorageError("sessions per week must be from 1 to 14")
+        rows = []
+        for variant_id, cap, hold in variants:
+            cap = _finite_or_none(cap, "the knee-drop cap")
+            hold = _finite_or_none(hold, "the hold time")
+            if cap is not None and not 0 < cap <= 90:
+                raise StorageError(f"the knee-drop cap must be in (0, 90] degrees, got {cap}")
+            if hold is not None and not 5 <= hold <= 600:
+                raise StorageError(f"the hold time must be 5 to 600 seconds, got {hold}")
+            rows.append({"variant_id": str(variant_id), "cap_deg": cap, "hold_s": hold})
+        with self._sessions.begin() as s:
+            if s.get(Person, person_id) is None:
+                raise NotFoundError(f"no person with id {person_id}")
+            row = ClinicianPlan(
+                person_id=person_id,
+                by_name=by_name.strip()[:200],
+                written_by=written_by,
+                variants=rows,
+                sessions_per_week=sessions_per_week,
+                review_date=review_date,
+                note=note.strip()[:2000],
+                at=self._now(),
+            )
+            s.add(row)
+            s.flush()
+            return _clinician_plan(row)
+
+    def list_clinician_plans(self, person_id: int) -> list[ClinicianPlanRecord]:
+        """A person's clinician plans, oldest first (the newest is in force)."""
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(ClinicianPlan)
+                .where(ClinicianPlan.person_id == person_id)
+                .order_by(ClinicianPlan.id)
+            ).all()
+            return [_clinician_plan(r) for r in rows]
+
     def list_intakes(self, person_id: int) -> list[IntakeRecord]:
         """A person's intakes, oldest first."""
         with self._sessions() as s:
@@ -1103,8 +1183,12 @@ class Repository:
     def create_web_session(
         self, session_id: str, account_id: int, csrf: str, max_age_s: float
     ) -> WebSessionRecord:
-        """Store a new web sign-in (``session_id``: the SHA-256 of the cookie's token)."""
-        now = self._now()
+        """Store a new web sign-in (``session_id``: the SHA-256 of the cookie's token).
+
+        Sign-in lifetimes run on the real clock (:func:`utc_now`), not the repository's
+        clock: a test clock moved days ahead for planning does not sign anyone out.
+        """
+        now = utc_now()
         with self._sessions.begin() as s:
             if s.get(Account, account_id) is None:
                 raise NotFoundError(f"no account with id {account_id}")
@@ -1124,7 +1208,7 @@ class Repository:
         """The web sign-in with this id if it is neither revoked nor expired, else None."""
         with self._sessions() as s:
             row = s.get(WebSession, session_id[:64])
-            if row is None or row.revoked_at is not None or row.expires_at <= self._now():
+            if row is None or row.revoked_at is not None or row.expires_at <= utc_now():
                 return None
             return _web_session(row)
 
@@ -1133,7 +1217,7 @@ class Repository:
         with self._sessions.begin() as s:
             row = s.get(WebSession, session_id[:64])
             if row is not None and row.revoked_at is None:
-                row.revoked_at = self._now()
+                row.revoked_at = utc_now()
 
     def revoke_web_sessions(self, account_id: int, keep: str | None = None) -> int:
         """End every web sign-in of an account but ``keep``; returns how many were ended."""
@@ -1143,7 +1227,7 @@ class Repository:
             )
             if keep is not None:
                 query = query.where(WebSession.id != keep)
-            result = s.execute(query.values(revoked_at=self._now()))
+            result = s.execute(query.values(revoked_at=utc_now()))
             return int(getattr(result, "rowcount", 0) or 0)
 
     def purge_web_sessions(self) -> int:
@@ -1151,7 +1235,7 @@ class Repository:
         with self._sessions.begin() as s:
             result = s.execute(
                 delete(WebSession).where(
-                    or_(WebSession.expires_at <= self._now(), WebSession.revoked_at.is_not(None))
+                    or_(WebSession.expires_at <= utc_now(), WebSession.revoked_at.is_not(None))
                 )
             )
             return int(getattr(result, "rowcount", 0) or 0)
@@ -1247,6 +1331,23 @@ class Repository:
             if person_id is not None:
                 query = query.where(PracticeSession.person_id == person_id)
             return [_session(row, name) for row, name in s.execute(query).all()]
+
+    def idle_running_sessions(self, owner: str, idle_s: float) -> list[tuple[int, bool]]:
+        """Running sessions recorded by ``owner`` without a heartbeat for ``idle_s`` seconds:
+        ``(id, never_touched)``, oldest first (``never_touched``: no heartbeat since its
+        start, i.e. nothing ever connected to it)."""
+        cutoff = self._now() - dt.timedelta(seconds=idle_s)
+        with self._sessions() as s:
+            rows = s.execute(
+                select(PracticeSession.id, PracticeSession.started_at, PracticeSession.updated_at)
+                .where(
+                    PracticeSession.status == SessionStatus.RUNNING,
+                    PracticeSession.owner == owner,
+                    PracticeSession.updated_at <= cutoff,
+                )
+                .order_by(PracticeSession.id)
+            ).all()
+            return [(int(i), bool(updated <= started)) for i, started, updated in rows]
 
     def touch_session(self, session_id: int) -> None:
         """Refresh a running session's heartbeat (a socket connected to it)."""
