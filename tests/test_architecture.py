@@ -29,6 +29,10 @@ PURE_CORE = (
     "screening",
     "progression",
     "planning",
+    "planning.rules",
+    "planning.history",
+    "planning.decision",
+    "planning.decide",
     "intake",
     "safeload",
     "poses.schema",
@@ -38,7 +42,8 @@ ALLOWED_THIRD_PARTY = {"numpy", "pydantic", "yaml"}
 
 
 def _module_path(name: str) -> Path:
-    return SRC / (name.replace(".", "/") + ".py")
+    package = SRC / name.replace(".", "/") / "__init__.py"
+    return package if package.exists() else SRC / (name.replace(".", "/") + ".py")
 
 
 def _top_level_imports(path: Path) -> set[str]:

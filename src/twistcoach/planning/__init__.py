@@ -1,0 +1,105 @@
+"""What a person may practise now, to what cap, and why: decided here, once.
+
+Pure core: standard library and pydantic only; no clocks (the caller passes ``now``), no
+I/O except the thin :func:`load_safety_rules` that reads the packaged ``rules/safety.yaml``.
+
+Every surface calls :func:`decide`: the desktop coach (``twistcoach coach``), the web's plan
+and practice pages, the practice socket, the dashboard, ``twistcoach plan`` and
+``twistcoach progress``. Nothing else computes a cap or a permission, so two surfaces can
+never disagree about safety.
+
+How a decision is made
+----------------------
+1. **Screening** (:func:`twistcoach.screening.screen`) of the intake with every clearance
+   (the intake's own and those recorded later, merged here and nowhere else) gives each
+   variant's status and its ceiling: the plan's knee-drop cap.
+2. **Flags.** History raises flags that stay open until a teacher or clinician records a
+   review (:class:`SafetyReview`): a sharp-pain stop (``SAFE-SHARP-FLAG``); pain that went
+   up in ``review_pain_sessions`` of the last ``review_window`` sessions since the last
+   review (``SAFE-PAIN-REPEATED``); a check-in reporting new leg symptoms, numbness or
+   weakness (``SAFE-CARE-FLAG``) or a back that feels worse (``SAFE-WORSE-FLAG``). While a
+   flag is open nothing recorded after it may raise a cap or unlock a variant: the plan is
+   re-screened with only the clearances recorded before the flag, and only variants
+   allowed then stay allowed (``SAFE-FLAG-REVIEW``, ``SAFE-CLEARANCE-HELD``).
+3. **Today.** A sharp-pain stop refuses every twist for the rest of that local day
+   (``SAFE-SHARP-TODAY``); the next session first needs a check-in (``SAFE-CHECKIN``); a
+   check-in reporting leg symptoms sends the person to care (``SAFE-CHECKIN-CARE``), one
+   reporting a worse back waits for review (``SAFE-CHECKIN-WORSE``).
+4. **The cap** of each allowed variant is a fold over its history, oldest first: it starts
+   at the plan's cap; every session holds it at most at the cap that session ran at (it
+   goes up only by an approval: ``SAFE-LAST-CAP``); a session in which pain went up (or
+   that pain stopped) lowers it one step below the cap that session ran at
+   (``SAFE-PAIN-LOWER``, never below ``min_cap_deg``); a progression a teacher or
+   clinician approved sets it to the approved cap (``SAFE-APPROVED``), but only lowers it
+   while a flag is open (``SAFE-RAISE-HELD``).
+   The result never exceeds the plan's cap; a clearance asking for more than the plan gives
+   says so (``SAFE-CLEARANCE-CLIPPED``).
+5. **A clinician's plan** (the newest :class:`ClinicianPlan`) only narrows: variants it
+   leaves out are refused, its caps apply when lower and are clipped when higher
+   (``SAFE-CLINICIAN-*``), its hold times go to the coach.
+6. **The coach** can only keep a person under a cap it can measure: an allowed variant
+   without a knee-drop cap is not offered for coached practice (``SAFE-NOT-COACHED``).
+7. **Progression** (:func:`twistcoach.progression.suggest_progression`) gets the folded cap
+   and the open flags, so its suggestion looks at the whole history.
+
+Adding a pain report, a stop, a flag or a bad check-in to a history never raises a cap or
+unlocks a variant (``tests/test_planning_properties.py`` proves it with hypothesis).
+"""
+
+from __future__ import annotations
+
+from twistcoach.planning.decide import decide, has_back_condition, may_clear
+from twistcoach.planning.decision import (
+    STATUS_WORDS,
+    FlagKind,
+    PracticeDecision,
+    SafetyFlag,
+    VariantPermission,
+)
+from twistcoach.planning.history import (
+    BackFeeling,
+    CheckIn,
+    ClinicianPlan,
+    DatedClearance,
+    DatedIntake,
+    PastSession,
+    PersonHistory,
+    Prescription,
+    SafetyReview,
+    StaffDecision,
+)
+from twistcoach.planning.rules import (
+    REQUIRED_SAFETY_RULES,
+    SafetyRules,
+    SafetyRulesError,
+    load_safety_rules,
+    parse_safety_rules,
+    safety_rules_markdown,
+)
+
+__all__ = [
+    "REQUIRED_SAFETY_RULES",
+    "STATUS_WORDS",
+    "BackFeeling",
+    "CheckIn",
+    "ClinicianPlan",
+    "DatedClearance",
+    "DatedIntake",
+    "FlagKind",
+    "PastSession",
+    "PersonHistory",
+    "PracticeDecision",
+    "Prescription",
+    "SafetyFlag",
+    "SafetyReview",
+    "SafetyRules",
+    "SafetyRulesError",
+    "StaffDecision",
+    "VariantPermission",
+    "decide",
+    "has_back_condition",
+    "load_safety_rules",
+    "may_clear",
+    "parse_safety_rules",
+    "safety_rules_markdown",
+]

@@ -1,0 +1,175 @@
+"""What planning answers: per variant allowed or refused, the cap, and every reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from twistcoach.planning.history import ClinicianPlan
+from twistcoach.progression import ProgressionSuggestion
+from twistcoach.screening import ReadinessPlan, Reason, VariantStatus
+
+#: Screening's variant status in plain words (what people read; never the ids).
+STATUS_WORDS: dict[VariantStatus, str] = {
+    VariantStatus.ALLOWED: "Allowed by your plan",
+    VariantStatus.NEEDS_CLEARANCE: "Needs a clearance first",
+    VariantStatus.NOT_ALLOWED: "Not for you now",
+}
+
+
+class FlagKind(StrEnum):
+    """What a flag is about."""
+
+    SHARP_PAIN = "sharp_pain"
+    REPEATED_PAIN = "repeated_pain"
+    CHECKIN_CARE = "checkin_care"
+    CHECKIN_WORSE = "checkin_worse"
+
+
+@dataclass(frozen=True)
+class SafetyFlag:
+    """A flag waiting for a teacher's or clinician's review.
+
+    ``reason.text`` is the plain words; ``raised_at`` when it was raised.
+    """
+
+    kind: FlagKind
+    raised_at: dt.datetime
+    reason: Reason
+    session_id: int | None = None
+
+
+@dataclass(frozen=True)
+class VariantPermission:
+    """What a person may do with one variant now.
+
+    Attributes
+    ----------
+    variant_id
+        The variant.
+    plan_status
+        Screening's status for it (with the clearances that count now).
+    allowed
+        True when a coached session of it may start now.
+    cap_deg
+        The knee-drop cap (degrees, either side) a session of it starts with now; None when
+        it is not allowed or has no knee-drop measure.
+    plan_cap_deg
+        Screening's cap (the ceiling), degrees; None as above.
+    reasons
+        Screening's reasons, then every planning rule that shaped this permission.
+    hold_s
+        Seconds to hold each side when a clinician's plan sets it, else None (the pose
+        library's default).
+    """
+
+    variant_id: str
+    plan_status: VariantStatus
+    allowed: bool
+    cap_deg: float | None
+    plan_cap_deg: float | None
+    reasons: tuple[Reason, ...]
+    hold_s: float | None = None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """JSON-ready (reasons as ``{"rule", "text", "source"}``)."""
+        return {
+            "id": self.variant_id,
+            "plan_status": self.plan_status.value,
+            "allowed": self.allowed,
+            "cap_deg": self.cap_deg,
+            "plan_cap_deg": self.plan_cap_deg,
+            "hold_s": self.hold_s,
+            "reasons": [r.model_dump(mode="json") for r in self.reasons],
+        }
+
+
+@dataclass(frozen=True)
+class PracticeDecision:
+    """Planning's answer: what the person may practise now, to what cap, and why.
+
+    Attributes
+    ----------
+    plan
+        Screening's plan (None without an intake).
+    variants
+        One permission per library variant, in difficulty order.
+    reasons
+        Person-level reasons (a lock today, a check-in, open flags), empty when none.
+    open_flags
+        Flags waiting for a review, oldest first.
+    locked_until
+        End of the day of a sharp-pain stop when that is still ahead (aware), else None.
+    needs_checkin
+        True when the next session must first ask the check-in.
+    progression
+        The suggestion for the variant practised last (or the first allowed), if any.
+    clinician_plan
+        The clinician's plan in force, if any (its review date is shown to staff).
+    """
+
+    plan: ReadinessPlan | None
+    variants: tuple[VariantPermission, ...]
+    reasons: tuple[Reason, ...] = ()
+    open_flags: tuple[SafetyFlag, ...] = ()
+    locked_until: dt.datetime | None = None
+    needs_checkin: bool = False
+    progression: ProgressionSuggestion | None = None
+    clinician_plan: ClinicianPlan | None = None
+    _by_id: dict[str, VariantPermission] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_id.update({v.variant_id: v for v in self.variants})
+
+    def permission(self, variant_id: str) -> VariantPermission:
+        """The permission for one variant; ``KeyError`` naming the known ids otherwise."""
+        try:
+            return self._by_id[variant_id]
+        except KeyError:
+            known = ", ".join(self._by_id)
+            raise KeyError(f"unknown variant {variant_id!r}; known: {known}") from None
+
+    @property
+    def allowed(self) -> tuple[VariantPermission, ...]:
+        """The variants a coached session may start with now, easiest first."""
+        return tuple(v for v in self.variants if v.allowed)
+
+    def refusal(self, variant_id: str) -> str | None:
+        """Plain words of why ``variant_id`` may not be practised now (None when it may)."""
+        try:
+            permission = self.permission(variant_id)
+        except KeyError as exc:
+            return str(exc.args[0])
+        if permission.allowed:
+            return None
+        words = [r.text for r in self.reasons]
+        if not words:
+            words = [r.text for r in permission.reasons if r.rule.startswith("SAFE-")]
+        if not words:
+            words = [r.text for r in permission.reasons]
+        status = STATUS_WORDS[permission.plan_status]
+        return f"{status}. " + (" ".join(words) or "not allowed now")
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``{"plan_status", "variants", "reasons", "open_flags", ...}``."""
+        return {
+            "plan_status": None if self.plan is None else self.plan.status.value,
+            "variants": [v.to_json_dict() for v in self.variants],
+            "reasons": [r.model_dump(mode="json") for r in self.reasons],
+            "open_flags": [
+                {
+                    "kind": f.kind.value,
+                    "raised_at": f.raised_at.isoformat(),
+                    "text": f.reason.text,
+                    "rule": f.reason.rule,
+                    "source": f.reason.source,
+                    "session_id": f.session_id,
+                }
+                for f in self.open_flags
+            ],
+            "locked_until": None if self.locked_until is None else self.locked_until.isoformat(),
+            "needs_checkin": self.needs_checkin,
+            "progression": None if self.progression is None else self.progression.to_dict(),
+        }

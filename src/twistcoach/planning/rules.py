@@ -1,0 +1,136 @@
+"""Cross-session safety rules as data: ``rules/safety.yaml``, validated, and their table.
+
+Pure core: pydantic and the standard library; the thin :func:`load_safety_rules` reads the
+packaged file (once per process).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from twistcoach.progression import check_rule_ids
+from twistcoach.screening import Reason
+
+REQUIRED_SAFETY_RULES: frozenset[str] = frozenset(
+    {
+        "SAFE-SHARP-TODAY",
+        "SAFE-CHECKIN",
+        "SAFE-CHECKIN-CARE",
+        "SAFE-CHECKIN-WORSE",
+        "SAFE-FLAG-REVIEW",
+        "SAFE-PAIN-LOWER",
+        "SAFE-PAIN-REPEATED",
+        "SAFE-SHARP-FLAG",
+        "SAFE-CARE-FLAG",
+        "SAFE-WORSE-FLAG",
+        "SAFE-APPROVED",
+        "SAFE-LAST-CAP",
+        "SAFE-RAISE-HELD",
+        "SAFE-CLEARANCE-CLIPPED",
+        "SAFE-CLEARANCE-HELD",
+        "SAFE-NOT-COACHED",
+        "SAFE-PLAN-HOLD",
+        "SAFE-NO-INTAKE",
+        "SAFE-WHO-CLEARS",
+        "SAFE-CLINICIAN-OMITS",
+        "SAFE-CLINICIAN-CAP",
+        "SAFE-CLINICIAN-CLIPPED",
+    }
+)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CheckInQuestions(_Frozen):
+    """The check-in's wording (shown by the web page and the CLI)."""
+
+    question_back: str = Field(min_length=1)
+    question_leg: str = Field(min_length=1)
+    question_weakness: str = Field(min_length=1)
+
+
+class SafetyRule(_Frozen):
+    """One cross-session safety rule: id, text template and CLINICAL.md source."""
+
+    id: str = Field(pattern=r"^SAFE-[A-Z0-9-]+$")
+    text: str = Field(min_length=1)
+    source: str = Field(pattern=r"CLINICAL\.md §\d")
+
+
+class SafetyRules(_Frozen):
+    """The validated contents of ``rules/safety.yaml``."""
+
+    version: Literal[1]
+    checkin: CheckInQuestions
+    rules: tuple[SafetyRule, ...]
+
+    @model_validator(mode="after")
+    def _complete(self) -> SafetyRules:
+        check_rule_ids([r.id for r in self.rules], REQUIRED_SAFETY_RULES)
+        return self
+
+    def reason(self, rule_id: str, **fmt: object) -> Reason:
+        """The rule as a :class:`~twistcoach.screening.Reason`, its text filled in."""
+        for rule in self.rules:
+            if rule.id == rule_id:
+                text = " ".join(rule.text.format(**fmt).split())
+                return Reason(rule=rule.id, text=text, source=rule.source)
+        raise KeyError(rule_id)
+
+
+class SafetyRulesError(ValueError):
+    """The safety rule file is invalid; the message names the problem."""
+
+
+def parse_safety_rules(data: Any) -> SafetyRules:
+    """Validate parsed YAML into :class:`SafetyRules` (errors name their field)."""
+    try:
+        return SafetyRules.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SafetyRulesError(f"invalid safety rules: {problems}") from exc
+
+
+_SAFETY_CACHE: list[SafetyRules] = []
+
+
+def load_safety_rules() -> SafetyRules:
+    """Read and validate the packaged ``twistcoach/rules/safety.yaml`` (once per process)."""
+    if _SAFETY_CACHE:
+        return _SAFETY_CACHE[0]
+    import yaml  # the edge: only the loader parses files
+
+    text = resources.files("twistcoach").joinpath("rules/safety.yaml").read_text("utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SafetyRulesError(f"rules/safety.yaml is not valid YAML: {exc}") from exc
+    rules = parse_safety_rules(data)
+    _SAFETY_CACHE.append(rules)
+    return rules
+
+
+def safety_rules_markdown(rules: SafetyRules | None = None) -> str:
+    """The cross-session safety rules as a Markdown table, for clinicians to review."""
+    rules = rules or load_safety_rules()
+
+    def cell(text: str) -> str:
+        return " ".join(text.split()).replace("|", "\\|")
+
+    lines = [
+        "Safety across sessions (`rules/safety.yaml`, applied by `twistcoach.planning` for "
+        "every surface; the numbers are `rules/progression.yaml`'s):",
+        "",
+        "| id | text shown | source |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{r.id}` | {cell(r.text)} | {cell(r.source)} |" for r in rules.rules]
+    return "\n".join(lines) + "\n"
