@@ -102,12 +102,16 @@ def student(world: World, name: str = "Robin") -> tuple[TestClient, str, int]:
             "teacher_email": "teacher@example.org",
         },
     )
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text  # sign-up never signs in (issue 16: neutral answers)
+    r = c.post("/api/signin", json={"email": f"{name.lower()}@example.org", "password": PASSWORD})
+    assert r.status_code == 200, r.text
     csrf = str(r.json()["csrf_token"])
     r = c.post("/api/intake", json=CLINICAL_INTAKE, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 200, r.text
     person = world.repo.find_person(name)
     assert person is not None
+    # Clinicians see only the students who linked them (issue 16, item 9).
+    world.repo.add_link(person.id, "doc@example.org")
     world.clock.advance(minutes=1)
     return c, csrf, person.id
 

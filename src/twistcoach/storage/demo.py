@@ -12,7 +12,7 @@ Accounts (every demo password is :data:`DEMO_PASSWORD`):
 e-mail                    role        notes
 ========================  ==========  ==============================================
 teacher@example.org       teacher     trained for back problems; Sam's teacher
-clinician@example.org     clinician   may clear anyone
+clinician@example.org     clinician   linked by Sam and Alex; may clear them
 sam@example.org           student     "Sam": chronic low back pain, 3 sessions (one
                                       with a pain report that lowered the cap)
 alex@example.org          student     "Alex": no back condition, 1 session, no teacher
@@ -232,6 +232,8 @@ def seed_demo(repo: Repository) -> dict[str, int]:
         person = repo.find_person(name)
         if person is None:
             person = repo.create_person(name, account_id=account_id, teacher_id=teacher_id)
+        # Both demo students linked the demo clinician (staff see only linked students).
+        repo.add_link(person.id, CLINICIAN.email)
         ids[key] = person.id
         plan_record = repo.latest_plan(person.id)
         if plan_record is None:

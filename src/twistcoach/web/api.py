@@ -1,9 +1,12 @@
 """The JSON API under ``/api`` (described by the OpenAPI schema at ``/openapi.json``).
 
-Authentication is the same signed session cookie as the pages (``POST /api/signin`` sets
-it); every state-changing call needs the session's CSRF token in the ``X-CSRF-Token``
-header (returned by sign-in and by ``GET /api/me``). Bodies are validated by pydantic
-models with size limits; errors come back as ``{"detail": ...}`` with no stack trace.
+Authentication is the same session cookie as the pages (``POST /api/signin`` sets it; the
+server keeps the sign-in, ``POST /api/signout`` ends it); every state-changing call needs
+the session's CSRF token in the ``X-CSRF-Token`` header (returned by sign-in and by
+``GET /api/me``). Bodies are validated by pydantic models with size limits. Every route
+declares its response model and every status it can answer (``responses=``); every 4xx
+body is :class:`ErrorBody` (``{"detail": message, "problems": [{"field", "message"}]}``),
+422 included, and no answer carries a stack trace.
 """
 
 from __future__ import annotations
@@ -11,19 +14,58 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from twistcoach.errors import DataError
 from twistcoach.planning import PracticeDecision
 from twistcoach.storage.records import AccountRecord
 from twistcoach.web import domain, services
-from twistcoach.web.context import AppContext, ctx_of, signed_in
-from twistcoach.web.pages import set_session_cookie
-from twistcoach.web.security import CSRF_HEADER, SESSION_COOKIE, SessionData, csrf_ok
+from twistcoach.web.context import AppContext, client_address
+from twistcoach.web.cookies import end_session, set_session_cookie
+from twistcoach.web.deps import ApiChange, Ctx, CurrentUser, StaffUser, StudentUser
+from twistcoach.web.security import MAX_PASSWORD
 
 router = APIRouter(prefix="/api", tags=["api"])
 
-CsrfHeader = Annotated[str, Header(alias=CSRF_HEADER, max_length=200)]
+#: A database id in a path: 1 to 2**63-1 (SQL's BIGINT); anything else is 422, never a 500.
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+class Problem(BaseModel):
+    """One field's fault."""
+
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx (and 500) answer: a plain message, with per-field problems when the input
+    had several faults."""
+
+    detail: str
+    problems: list[Problem] = []
+
+
+_WHY = {
+    401: "Not signed in, or the sign-in ended (signed out, password changed, expired).",
+    403: "Not allowed: not yours, the wrong role, or a missing or wrong X-CSRF-Token.",
+    404: "No such id (or not one you may see).",
+    409: "A valid request at the wrong moment (see detail).",
+    413: "The request body is too large.",
+    422: "The input breaks a rule (see detail and problems).",
+    429: "Too many attempts; the Retry-After header says when to try again.",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entry documenting these error statuses (all :class:`ErrorBody`)."""
+    return {code: {"model": ErrorBody, "description": _WHY[code]} for code in (*codes, 413, 422)}
+
+
+#: The statuses of a signed-in read / change.
+READ = errors(401, 403)
+CHANGE = errors(401, 403)
 
 
 class _In(BaseModel):
@@ -34,16 +76,29 @@ class SignInBody(_In):
     """Credentials."""
 
     email: Annotated[str, Field(max_length=320)]
-    password: Annotated[str, Field(max_length=services.MAX_PASSWORD)]
+    password: Annotated[str, Field(max_length=MAX_PASSWORD)]
 
 
 class SignUpBody(_In):
-    """A new student account."""
+    """A new student account (``teacher_email``: a teacher or clinician to link, optional)."""
 
     email: Annotated[str, Field(max_length=320)]
     display_name: Annotated[str, Field(min_length=1, max_length=200)]
-    password: Annotated[str, Field(max_length=services.MAX_PASSWORD)]
+    password: Annotated[str, Field(max_length=MAX_PASSWORD)]
     teacher_email: Annotated[str, Field(max_length=320)] = ""
+
+
+class SignedUp(BaseModel):
+    """The same answer whether or not the address had an account: now sign in."""
+
+    detail: str
+
+
+class PasswordBody(_In):
+    """Change the password: every other sign-in of the account ends."""
+
+    current_password: Annotated[str, Field(max_length=MAX_PASSWORD)]
+    new_password: Annotated[str, Field(max_length=MAX_PASSWORD)]
 
 
 class Me(BaseModel):
@@ -56,6 +111,13 @@ class Me(BaseModel):
     trained_for_back_problems: bool
     person_id: int | None
     csrf_token: str
+
+
+class Variant(BaseModel):
+    """A variant of the pose library."""
+
+    id: str
+    name: str
 
 
 class StartBody(_In):
@@ -102,22 +164,35 @@ class ClearanceBody(_In):
     date: dt.date
 
 
-def _me(request: Request) -> tuple[AccountRecord, SessionData]:
-    who = signed_in(request)
-    if who is None:
-        raise HTTPException(401, "sign in first")
-    return who
+class LinkBody(_In):
+    """A teacher or clinician to link, by e-mail."""
+
+    email: Annotated[str, Field(max_length=320)]
 
 
-def _changing(request: Request, token: str) -> AccountRecord:
-    who = _me(request)
-    if not csrf_ok(who[1], token):
-        raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header")
-    return who[0]
+class Link(BaseModel):
+    """A link to a teacher or clinician, as the student typed it (never says whether the
+    address is a staff account)."""
+
+    id: int
+    email: str
+    created_at: dt.datetime
 
 
-def _me_out(request: Request, account: AccountRecord, csrf: str) -> Me:
-    person = ctx_of(request).repo.person_for_account(account.id)
+class RosterEntry(BaseModel):
+    """One student on the roster."""
+
+    person_id: int
+    name: str
+    plan_status: str
+    last_session: dict[str, Any] | None
+    pain_trend: str
+    flags: list[str]
+    open_flags: list[str]
+
+
+def _me_out(ctx: AppContext, account: AccountRecord, csrf: str) -> Me:
+    person = ctx.repo.person_for_account(account.id)
     return Me(
         id=account.id,
         email=account.email,
@@ -129,55 +204,98 @@ def _me_out(request: Request, account: AccountRecord, csrf: str) -> Me:
     )
 
 
-@router.post("/signin", response_model=Me)
-def api_signin(request: Request, body: SignInBody, response: Response) -> Me:
-    """Sign in (rate-limited): sets the session cookie, returns the CSRF token."""
-    ctx = ctx_of(request)
-    client = request.client.host if request.client else "unknown"
-    account = services.sign_in(ctx, body.email, body.password, client)
+# ------------------------------------------------------------------------ accounts
+
+
+@router.post("/signin", response_model=Me, responses=errors(401, 429))
+def api_signin(ctx: Ctx, request: Request, body: SignInBody, response: Response) -> Me:
+    """Sign in (rate-limited per client and e-mail, and per client): sets the session
+    cookie, returns the CSRF token."""
+    account = services.sign_in(ctx, body.email, body.password, client_address(request))
     data = set_session_cookie(ctx, response, account.id)
     ctx.repo.audit(account.id, "account.signin", f"account:{account.id}", {})
-    return _me_out(request, account, data.csrf)
+    return _me_out(ctx, account, data.csrf)
 
 
-@router.post("/signup", response_model=Me, status_code=201)
-def api_signup(request: Request, body: SignUpBody, response: Response) -> Me:
-    """Create a student account (linked to a teacher by e-mail) and sign it in."""
-    ctx = ctx_of(request)
-    errors, teacher = services.validate_signup(
-        ctx, body.email, body.display_name, body.password, body.teacher_email
+@router.post("/signup", response_model=SignedUp, status_code=202, responses=errors(429))
+def api_signup(ctx: Ctx, request: Request, body: SignUpBody) -> SignedUp:
+    """Create a student account, then sign in with ``POST /api/signin``.
+
+    The answer is the same whether or not the address already had an account, and a
+    ``teacher_email`` is linked as typed whether or not it is a staff address: nothing
+    here tells who has an account. Weak passwords (zxcvbn), passwords equal to the e-mail
+    and all-space passwords are refused (422). Rate-limited per client.
+    """
+    services.sign_up(
+        ctx,
+        client_address(request),
+        body.email,
+        body.display_name,
+        body.password,
+        body.teacher_email,
     )
-    if errors:
-        raise HTTPException(422, errors)
-    account = services.sign_up_student(ctx, body.email, body.display_name, body.password, teacher)
-    data = set_session_cookie(ctx, response, account.id)
-    return _me_out(request, account, data.csrf)
+    return SignedUp(detail=services.SIGNUP_DONE)
 
 
-@router.post("/signout", status_code=204)
-def api_signout(request: Request, csrf: CsrfHeader = "") -> Response:
-    """Sign out."""
-    account = _changing(request, csrf)
-    ctx_of(request).repo.audit(account.id, "account.signout", f"account:{account.id}", {})
+@router.post("/signout", status_code=204, responses=CHANGE)
+def api_signout(ctx: Ctx, who: ApiChange) -> Response:
+    """Sign out: the server ends this sign-in (a copy of the cookie no longer works)."""
+    ctx.repo.audit(who.account.id, "account.signout", f"account:{who.account.id}", {})
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    end_session(ctx, response, who.session)
     return response
 
 
-@router.get("/me", response_model=Me)
-def api_me(request: Request) -> Me:
+@router.post("/password", response_model=Me, responses=CHANGE)
+def api_password(ctx: Ctx, who: ApiChange, body: PasswordBody, response: Response) -> Me:
+    """Change the password: every sign-in of the account ends (other devices, copied
+    cookies); this one is signed in again (a new cookie and CSRF token)."""
+    account = services.change_password(ctx, who.account, body.current_password, body.new_password)
+    data = set_session_cookie(ctx, response, account.id)
+    return _me_out(ctx, account, data.csrf)
+
+
+@router.get("/me", response_model=Me, responses=errors(401))
+def api_me(ctx: Ctx, who: CurrentUser) -> Me:
     """Who is signed in, with the CSRF token for changes."""
-    account, data = _me(request)
-    return _me_out(request, account, data.csrf)
+    return _me_out(ctx, who.account, who.session.csrf)
 
 
-@router.get("/variants")
-def api_variants() -> list[dict[str, str]]:
+@router.get("/links", response_model=list[Link], responses=READ)
+def api_links(ctx: Ctx, who: StudentUser) -> list[Link]:
+    """The teachers and clinicians the signed-in student linked (they see this student)."""
+    return [
+        Link(id=k.id, email=k.staff_email, created_at=k.created_at)
+        for k in services.links_of(ctx, who.account)
+    ]
+
+
+@router.post("/links", response_model=Link, status_code=201, responses={**CHANGE, **errors(409)})
+def api_link(ctx: Ctx, who: ApiChange, body: LinkBody) -> Link:
+    """Link a teacher or clinician by e-mail (students only): they may then see this
+    student's plan and sessions. Kept as typed: the answer never says whether the address
+    is a staff account."""
+    link = services.add_link(ctx, who.account, body.email)
+    return Link(id=link.id, email=link.staff_email, created_at=link.created_at)
+
+
+@router.delete("/links/{link_id}", status_code=204, responses={**CHANGE, **errors(404)})
+def api_unlink(ctx: Ctx, who: ApiChange, link_id: Id) -> Response:
+    """Remove a link: that teacher or clinician no longer sees this student."""
+    services.remove_link(ctx, who.account, link_id)
+    return Response(status_code=204)
+
+
+# ------------------------------------------------------------------------ library
+
+
+@router.get("/variants", response_model=list[Variant])
+def api_variants() -> list[Variant]:
     """The pose library's variants (id and name), in difficulty order."""
-    return [{"id": k, "name": v} for k, v in domain.variant_names().items()]
+    return [Variant(id=k, name=v) for k, v in domain.variant_names().items()]
 
 
-@router.get("/intake/schema")
+@router.get("/intake/schema", response_model=dict[str, Any])
 def api_intake_schema() -> dict[str, Any]:
     """The intake's JSON schema (the same model the intake file uses)."""
     from twistcoach.intake import Intake
@@ -185,20 +303,23 @@ def api_intake_schema() -> dict[str, Any]:
     return Intake.model_json_schema()
 
 
-@router.post("/intake")
+# ------------------------------------------------------------------------ students
+
+
+@router.post("/intake", response_model=dict[str, Any], responses=CHANGE)
 def api_intake(
-    request: Request,
+    ctx: Ctx,
+    who: ApiChange,
     body: Annotated[dict[str, Any], Field(max_length=20)],
-    csrf: CsrfHeader = "",
 ) -> dict[str, Any]:
     """Submit an intake (the intake file's fields, without clearances); returns the plan.
 
-    Bad fields give 422 with ``{"detail": {"errors": {field: message}}}``.
+    Bad fields give 422 with one problem per field.
     """
-    account = _changing(request, csrf)
-    plan, errors = services.submit_intake(ctx_of(request), account, body)
+    services.require_student(who.account)
+    plan, problems = services.submit_intake(ctx, who.account, body)
     if plan is None:
-        raise HTTPException(422, {"errors": errors})
+        raise DataError("the intake has mistakes", problems=problems)
     return plan
 
 
@@ -215,82 +336,80 @@ def decision_payload(ctx: AppContext, person_id: int, decision: PracticeDecision
     }
 
 
-@router.get("/plan")
-def api_plan(request: Request) -> dict[str, Any]:
+@router.get("/plan", response_model=dict[str, Any], responses=READ)
+def api_plan(ctx: Ctx, who: StudentUser) -> dict[str, Any]:
     """Planning's decision for the signed-in student now: per variant allowed or not, the
     cap for this session and every reason; person-level reasons (a sharp-pain lock, a
     check-in first, flags waiting for review); and the readiness plan (``plan``)."""
-    account, _ = _me(request)
-    ctx = ctx_of(request)
-    person = services.own_person(ctx, account)
+    person = services.own_person(ctx, who.account)
     return decision_payload(ctx, person.id, services.decision_for(ctx, person.id))
 
 
-@router.post("/checkin")
-def api_checkin(request: Request, body: CheckInBody, csrf: CsrfHeader = "") -> dict[str, Any]:
+@router.post("/checkin", response_model=dict[str, Any], responses={**CHANGE, **errors(409)})
+def api_checkin(ctx: Ctx, who: ApiChange, body: CheckInBody) -> dict[str, Any]:
     """Answer the check-in planning asks for after sharp pain (409 when none is needed);
     returns the new decision (new leg symptoms, numbness or weakness refuse practice and
     send the student to care)."""
-    account = _changing(request, csrf)
-    ctx = ctx_of(request)
     decision = services.record_checkin(
-        ctx, account, body.back, body.new_leg_symptoms, body.weakness_or_numbness
+        ctx, who.account, body.back, body.new_leg_symptoms, body.weakness_or_numbness
     )
-    person = services.own_person(ctx, account)
+    person = services.own_person(ctx, who.account)
     return decision_payload(ctx, person.id, decision)
 
 
-@router.get("/sessions")
-def api_sessions(request: Request) -> list[dict[str, Any]]:
+@router.get("/sessions", response_model=list[dict[str, Any]], responses=READ)
+def api_sessions(ctx: Ctx, who: StudentUser) -> list[dict[str, Any]]:
     """The signed-in student's sessions, newest first."""
-    account, _ = _me(request)
-    ctx = ctx_of(request)
-    person = services.own_person(ctx, account)
+    person = services.own_person(ctx, who.account)
     return [s.to_json() for s in ctx.repo.list_sessions(person.id)]
 
 
-@router.post("/sessions", response_model=Started, status_code=201)
-def api_start_session(request: Request, body: StartBody, csrf: CsrfHeader = "") -> Started:
+@router.post(
+    "/sessions", response_model=Started, status_code=201, responses={**CHANGE, **errors(409)}
+)
+def api_start_session(ctx: Ctx, who: ApiChange, body: StartBody) -> Started:
     """Open a practice session for a variant planning allows now, at planning's cap (403
-    with the plain reason when it is not allowed now)."""
-    account = _changing(request, csrf)
-    session_id = services.start_practice(ctx_of(request), account, body.variant_id, body.start_pain)
+    with the plain reason when it is not allowed now). One running session per student:
+    an older one with no socket is closed as interrupted; one still live refuses (409)."""
+    session_id = services.start_practice(ctx, who.account, body.variant_id, body.start_pain)
     return Started(session_id=session_id, websocket=f"/ws/practice/{session_id}")
 
 
-@router.get("/sessions/{session_id}")
-def api_session(request: Request, session_id: int) -> dict[str, Any]:
-    """One session with samples and events (own, or one of your students')."""
-    account, _ = _me(request)
-    return services.visible_session(ctx_of(request), account, session_id).to_json()
+@router.get(
+    "/sessions/{session_id}", response_model=dict[str, Any], responses={**READ, **errors(404)}
+)
+def api_session(ctx: Ctx, who: CurrentUser, session_id: Id) -> dict[str, Any]:
+    """One session with samples and events (own, or one of a student who linked you)."""
+    return services.visible_session(ctx, who.account, session_id).to_json()
 
 
-@router.get("/students")
-def api_students(request: Request) -> list[dict[str, Any]]:
-    """The roster of the signed-in teacher or clinician."""
-    account, _ = _me(request)
+# ---------------------------------------------------------------------------- staff
+
+
+@router.get("/students", response_model=list[RosterEntry], responses=READ)
+def api_students(ctx: Ctx, who: StaffUser) -> list[RosterEntry]:
+    """The roster of the signed-in teacher or clinician: the students who linked them."""
     return [
-        {
-            "person_id": r.person.id,
-            "name": r.person.name,
-            "plan_status": r.plan_status,
-            "last_session": None if r.last is None else r.last.to_json(),
-            "pain_trend": r.pain_trend,
-            "flags": list(r.flags),
-            "open_flags": list(r.open_flags),
-        }
-        for r in services.roster(ctx_of(request), account)
+        RosterEntry(
+            person_id=r.person.id,
+            name=r.person.name,
+            plan_status=r.plan_status,
+            last_session=None if r.last is None else r.last.to_json(),
+            pain_trend=r.pain_trend,
+            flags=list(r.flags),
+            open_flags=list(r.open_flags),
+        )
+        for r in services.roster(ctx, who.account)
     ]
 
 
-@router.get("/students/{person_id}")
-def api_student(request: Request, person_id: int) -> dict[str, Any]:
+@router.get(
+    "/students/{person_id}", response_model=dict[str, Any], responses={**READ, **errors(404)}
+)
+def api_student(ctx: Ctx, who: StaffUser, person_id: Id) -> dict[str, Any]:
     """A student's decision (planning's, with open flags), plan, sessions, clearances,
-    suggestion and staff decisions."""
-    account, _ = _me(request)
-    services.require_staff(account)
-    ctx = ctx_of(request)
-    person = services.visible_person(ctx, account, person_id)
+    suggestion and staff decisions (only a student who linked you; the read is audited)."""
+    person = services.visible_person(ctx, who.account, person_id)
     decision = services.decision_for(ctx, person.id)
     payload = decision_payload(ctx, person.id, decision)
     return {
@@ -318,38 +437,39 @@ def api_student(request: Request, person_id: int) -> dict[str, Any]:
     }
 
 
-@router.post("/students/{person_id}/progression", status_code=204)
-def api_decide(
-    request: Request, person_id: int, body: DecisionBody, csrf: CsrfHeader = ""
-) -> Response:
+@router.post(
+    "/students/{person_id}/progression",
+    status_code=204,
+    responses={**CHANGE, **errors(404, 409)},
+)
+def api_decide(ctx: Ctx, who: ApiChange, person_id: Id, body: DecisionBody) -> Response:
     """Approve or decline the student's progression suggestion."""
-    account = _changing(request, csrf)
-    services.decide_progression(ctx_of(request), account, person_id, body.decision)
+    services.decide_progression(ctx, who.account, person_id, body.decision)
     return Response(status_code=204)
 
 
-@router.post("/students/{person_id}/clearances")
-def api_clearance(
-    request: Request, person_id: int, body: ClearanceBody, csrf: CsrfHeader = ""
-) -> dict[str, Any]:
+@router.post(
+    "/students/{person_id}/clearances",
+    response_model=dict[str, Any],
+    responses={**CHANGE, **errors(404, 409)},
+)
+def api_clearance(ctx: Ctx, who: ApiChange, person_id: Id, body: ClearanceBody) -> dict[str, Any]:
     """Record a clearance (403 with the reason when you may not clear this student);
     returns planning's decision with it. While a safety flag is open the clearance is kept
     but raises no cap and opens no twist (the decision's reasons say so)."""
-    account = _changing(request, csrf)
-    ctx = ctx_of(request)
     decision = services.record_clearance(
-        ctx, account, person_id, body.variants, body.max_knee_drop_deg, body.date
+        ctx, who.account, person_id, body.variants, body.max_knee_drop_deg, body.date
     )
     return decision_payload(ctx, person_id, decision)
 
 
-@router.post("/students/{person_id}/review")
-def api_review(
-    request: Request, person_id: int, body: ReviewBody, csrf: CsrfHeader = ""
-) -> dict[str, Any]:
+@router.post(
+    "/students/{person_id}/review",
+    response_model=dict[str, Any],
+    responses={**CHANGE, **errors(404, 409)},
+)
+def api_review(ctx: Ctx, who: ApiChange, person_id: Id, body: ReviewBody) -> dict[str, Any]:
     """Record a review of the student's open safety flags, closing them (409 when none is
     open); returns planning's new decision."""
-    account = _changing(request, csrf)
-    ctx = ctx_of(request)
-    decision = services.record_review(ctx, account, person_id, body.note)
+    decision = services.record_review(ctx, who.account, person_id, body.note)
     return decision_payload(ctx, person_id, decision)

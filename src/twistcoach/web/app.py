@@ -1,13 +1,19 @@
 """The FastAPI app factory: middleware, error handlers, static files and the routers.
 
 Nothing is built at import time: :func:`create_app` makes one app from typed settings.
+
+Errors: services raise :mod:`twistcoach.errors` errors; :data:`ERROR_STATUS` is the one
+table that turns them into HTTP statuses. Every 4xx answer of the API has one body shape,
+``{"detail": message, "problems": [{"field", "message"}]}`` (request validation included);
+pages show the same message on the error page, and 401 sends them to the sign-in page.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,13 +22,27 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import StrictUndefined
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from twistcoach.errors import (
+    ConflictError,
+    DataError,
+    EstimatorError,
+    MediaError,
+    NotAllowed,
+    NotFound,
+    NotSignedIn,
+    RateLimited,
+    StorageError,
+    TwistcoachError,
+)
 from twistcoach.pipeline import Tracker
 from twistcoach.storage.db import create_engine_for_url
 from twistcoach.storage.repository import Clock, Repository
 from twistcoach.web.context import STATIC_DIR, TEMPLATES_DIR, AppContext
-from twistcoach.web.security import PasswordService, RateLimiter, SessionSigner
+from twistcoach.web.ratelimit import RateLimits
+from twistcoach.web.security import PasswordService, PreToken, SessionSigner
 from twistcoach.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -89,7 +109,7 @@ class _BodyTooLargeError(Exception):
 
 async def _too_large(scope: Scope, send: Send, max_bytes: int) -> None:
     response = JSONResponse(
-        {"detail": f"request body too large (at most {max_bytes} bytes)"}, status_code=413
+        error_body(f"request body too large (at most {max_bytes} bytes)"), status_code=413
     )
     await response(scope, _no_receive, send)
 
@@ -114,6 +134,37 @@ SECURITY_HEADERS = {
 }
 
 
+#: The one table from the exception tree to HTTP statuses (first match wins: a storage
+#: ``NotFoundError`` is a NotFound before it is a StorageError).
+ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (NotSignedIn, 401),
+    (NotAllowed, 403),
+    (NotFound, 404),
+    (ConflictError, 409),
+    (RateLimited, 429),
+    (DataError, 422),
+    (MediaError, 422),
+    (StorageError, 409),
+    (EstimatorError, 500),
+)
+
+
+def status_for(exc: Exception) -> int:
+    """The HTTP status of an error (500 for anything not in :data:`ERROR_STATUS`)."""
+    for family, status in ERROR_STATUS:
+        if isinstance(exc, family):
+            return status
+    return 500
+
+
+def error_body(detail: str, problems: dict[str, str] | None = None) -> dict[str, Any]:
+    """The one error body: ``{"detail": ..., "problems": [{"field", "message"}]}``."""
+    return {
+        "detail": detail,
+        "problems": [{"field": f, "message": m} for f, m in (problems or {}).items()],
+    }
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
         "accept", ""
@@ -124,6 +175,7 @@ def create_app(
     settings: WebSettings,
     tracker_factory: Callable[[str], Tracker] | None = None,
     clock: Clock | None = None,
+    monotonic: Callable[[], float] | None = None,
 ) -> FastAPI:
     """Build the twistcoach web app.
 
@@ -141,6 +193,9 @@ def create_app(
         The repository's clock (aware datetimes): what "now" is for stored times and for
         planning's decisions (a sharp-pain lock lasts the rest of that day); default UTC now.
         Tests pass a settable clock to move to the next day.
+    monotonic
+        The server's monotonic clock in seconds (the landmark frame-rate limit); default
+        :func:`time.monotonic`. Tests pass a frozen one.
 
     Returns
     -------
@@ -150,26 +205,43 @@ def create_app(
         and the MediaPipe Pose files at ``/mp``.
     """
     from twistcoach.pipeline import default_tracker_factory
-    from twistcoach.web import api, pages, practice
+    from twistcoach.web import api, apidocs, pages, practice
 
     engine = create_engine_for_url(settings.database_url)
-    app = FastAPI(
-        title="twistcoach",
-        summary="Safe, coached yoga spinal twists for people with back pain.",
-        version="0.1.0",
-        docs_url="/api/docs",
-        redoc_url=None,
-        openapi_url="/openapi.json",
-    )
-    app.state.ctx = AppContext(
+    ctx = AppContext(
         settings=settings,
         repo=Repository(engine) if clock is None else Repository(engine, clock=clock),
         passwords=PasswordService(settings.password_time_cost, settings.password_memory_kib),
         signer=SessionSigner(settings.secret_key, settings.session_max_age_s),
-        signin_limiter=RateLimiter(settings.signin_attempts, settings.signin_window_s),
+        pre_tokens=PreToken(settings.secret_key),
+        limits=RateLimits(settings),
         templates=_templates(),
         tracker_factory=tracker_factory or default_tracker_factory,
     )
+    if monotonic is not None:
+        ctx.monotonic_s = monotonic
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(_reap, ctx)  # at start: what a previous run left running
+        task = asyncio.create_task(_reaper(ctx))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = FastAPI(
+        title="twistcoach",
+        summary="Safe, coached yoga spinal twists for people with back pain.",
+        version="0.1.0",
+        docs_url=None,  # served from the app's own swagger-ui-dist (twistcoach.web.apidocs)
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
 
     @app.middleware("http")
     async def security_headers(
@@ -182,37 +254,51 @@ def create_app(
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 
+    def _answer(
+        request: Request,
+        status: int,
+        detail: str,
+        problems: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        if _wants_json(request):
+            return JSONResponse(error_body(detail, problems), status_code=status, headers=headers)
+        if status == 401:
+            return Response(status_code=303, headers={"Location": "/signin"})
+        page = _error_page(request, status, detail)
+        page.headers.update(headers or {})
+        return page
+
+    @app.exception_handler(TwistcoachError)
+    async def twistcoach_error(request: Request, exc: TwistcoachError) -> Response:
+        status = status_for(exc)
+        if status >= 500:
+            log.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
+            return _answer(request, status, "internal error")
+        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, RateLimited) else None
+        return _answer(request, status, str(exc), exc.problems, headers)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Only the framework raises these now (an unknown path, a wrong method).
         headers = getattr(exc, "headers", None)
-        if _wants_json(request):
-            return JSONResponse(
-                {"detail": exc.detail}, status_code=exc.status_code, headers=headers
-            )
-        if exc.status_code == 401:
-            return Response(status_code=303, headers={"Location": "/signin"})
-        return _error_page(request, exc.status_code, str(exc.detail))
+        return _answer(request, exc.status_code, str(exc.detail), None, headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        problems = [
-            {
-                "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
-                "message": str(err.get("msg", "invalid")),
-            }
-            for err in exc.errors()
-        ]
-        if _wants_json(request):
-            return JSONResponse({"detail": "invalid request", "problems": problems}, 422)
-        text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-        return _error_page(request, 422, f"Invalid request: {text}")
+        problems: dict[str, str] = {}
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+            problems.setdefault(field, str(err.get("msg", "invalid")))
+        text = "; ".join(f"{f}: {m}" for f, m in problems.items())
+        return _answer(request, 422, f"Invalid request: {text}", problems)
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> Response:
         # Log the trace for the operator; the client gets a plain message only.
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         if _wants_json(request):
-            return JSONResponse({"detail": "internal error"}, status_code=500)
+            return JSONResponse(error_body("internal error"), status_code=500)
         return _error_page(
             request, 500, "Something went wrong on our side. Nothing you saved was lost."
         )
@@ -224,10 +310,37 @@ def create_app(
         log.warning(
             "MediaPipe Pose files not found at %s: run `make frontend`", settings.mediapipe_dir
         )
+    if settings.swagger_ui_dir.is_dir():
+        app.mount(
+            "/api/docs/assets",
+            StaticFiles(directory=str(settings.swagger_ui_dir)),
+            name="swagger-ui",
+        )
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(apidocs.router)
     app.include_router(practice.router)
     return app
+
+
+def _reap(ctx: AppContext) -> None:
+    """Mark stale running sessions interrupted and forget ended sign-ins."""
+    from twistcoach.web.services import reap_sessions
+
+    marked = reap_sessions(ctx)
+    if marked:
+        log.info("marked sessions %s interrupted (no live socket)", marked)
+    ctx.repo.purge_web_sessions()
+
+
+async def _reaper(ctx: AppContext) -> None:
+    """Run :func:`_reap` every ``reap_interval_s`` while the app runs."""
+    while True:
+        await asyncio.sleep(ctx.settings.reap_interval_s)
+        try:
+            await run_in_threadpool(_reap, ctx)
+        except Exception:  # the reaper must outlive a database hiccup
+            log.exception("reaping stale sessions failed")
 
 
 def _templates() -> Jinja2Templates:

@@ -1,10 +1,11 @@
-"""What every request handler needs: settings, database, security helpers, templates."""
+"""What every request handler needs: settings, database, security helpers, templates, the
+rate limits and the registry of live practice sockets."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import Request, WebSocket
@@ -13,10 +14,11 @@ from fastapi.templating import Jinja2Templates
 from twistcoach.pipeline import Tracker
 from twistcoach.storage.records import AccountRecord
 from twistcoach.storage.repository import NotFoundError, Repository
+from twistcoach.web.ratelimit import RateLimits
 from twistcoach.web.security import (
     SESSION_COOKIE,
     PasswordService,
-    RateLimiter,
+    PreToken,
     SessionData,
     SessionSigner,
 )
@@ -27,6 +29,34 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 @dataclass
+class LiveSockets:
+    """The practice sessions that have a connected socket in this process (session ids).
+
+    One socket per running session: the handshake claims the id (no ``await`` between the
+    check and the claim, so two handshakes on the event loop cannot both win) and the
+    handler releases it when the socket ends. The database's ``running`` status is checked
+    too; this registry stops a second socket of the same process, which is where every
+    socket of a session's student lands (behind several processes, a sticky session).
+    """
+
+    ids: set[int] = field(default_factory=set)
+
+    def claim(self, session_id: int) -> bool:
+        """Claim a session for one socket; False when another socket holds it."""
+        if session_id in self.ids:
+            return False
+        self.ids.add(session_id)
+        return True
+
+    def release(self, session_id: int) -> None:
+        """The socket of ``session_id`` ended."""
+        self.ids.discard(session_id)
+
+    def __contains__(self, session_id: object) -> bool:
+        return session_id in self.ids
+
+
+@dataclass
 class AppContext:
     """Shared state of one app instance (kept in ``app.state.ctx``)."""
 
@@ -34,15 +64,14 @@ class AppContext:
     repo: Repository
     passwords: PasswordService
     signer: SessionSigner
-    signin_limiter: RateLimiter
+    pre_tokens: PreToken
+    limits: RateLimits
     templates: Jinja2Templates
     #: Makes a session's tracker for a body type (``metrics.BodyType`` value).
     tracker_factory: Callable[[str], Tracker]
-
-    @staticmethod
-    def monotonic_s() -> float:
-        """Seconds on a monotonic clock (the edge's clock for rate limits)."""
-        return time.monotonic()
+    #: Seconds on the server's monotonic clock (the landmark frame-rate limit).
+    monotonic_s: Callable[[], float] = time.monotonic
+    live: LiveSockets = field(default_factory=LiveSockets)
 
 
 def ctx_of(request: Request | WebSocket) -> AppContext:
@@ -53,8 +82,15 @@ def ctx_of(request: Request | WebSocket) -> AppContext:
 
 
 def session_of(request: Request | WebSocket) -> SessionData | None:
-    """The signed-in session carried by the request's cookie, if valid."""
-    return ctx_of(request).signer.read(request.cookies.get(SESSION_COOKIE))
+    """The live sign-in the request's cookie names: signed, not expired, not revoked."""
+    ctx = ctx_of(request)
+    session_id = ctx.signer.read(request.cookies.get(SESSION_COOKIE))
+    if session_id is None:
+        return None
+    row = ctx.repo.live_web_session(session_id)
+    if row is None:
+        return None
+    return SessionData(row.account_id, row.csrf, row.id)
 
 
 def signed_in(request: Request | WebSocket) -> tuple[AccountRecord, SessionData] | None:
@@ -67,3 +103,9 @@ def signed_in(request: Request | WebSocket) -> tuple[AccountRecord, SessionData]
     except NotFoundError:
         return None
     return account, data
+
+
+def client_address(request: Request | WebSocket) -> str:
+    """The client's address as the server sees it (the proxy's forwarded address only when
+    ``trusted_proxies`` names that proxy: uvicorn decides, see ``twistcoach serve``)."""
+    return request.client.host if request.client else "unknown"

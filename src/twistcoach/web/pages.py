@@ -1,34 +1,39 @@
 """HTML pages (Jinja2, server-rendered): sign up/in/out, intake, plan, practice, history,
 the teacher/clinician dashboard and a student's page.
 
-Every POST form carries a CSRF token: the session's (signed into the session cookie) once
-signed in, or a double-submit token in a short-lived cookie on the sign-in and sign-up
-forms. Handlers are synchronous where they only touch the database (FastAPI runs them in
-its thread pool), so argon2 and SQLite never block the event loop.
+Every POST form carries a CSRF token: the session's (kept with the server-side sign-in)
+once signed in, or a double-submit token whose short-lived cookie is signed on the sign-in
+and sign-up forms. Services raise :mod:`twistcoach.errors` errors; the app's one table
+turns them into statuses (401 redirects to the sign-in page). Handlers are synchronous
+where they only touch the database (FastAPI runs them in its thread pool), so argon2 and
+SQLite never block the event loop.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from twistcoach.errors import ConflictError, DataError, NotAllowed, NotSignedIn, RateLimited
 from twistcoach.planning import PracticeDecision, has_back_condition, load_safety_rules
 from twistcoach.storage.models import Role
 from twistcoach.storage.records import AccountRecord, SessionDetail
-from twistcoach.web import domain, services
-from twistcoach.web.context import AppContext, ctx_of, signed_in
-from twistcoach.web.security import SESSION_COOKIE, SessionData, csrf_ok
+from twistcoach.web import cookies, domain, services
+from twistcoach.web.context import AppContext, client_address, ctx_of, signed_in
+from twistcoach.web.security import PRE_CSRF_COOKIE, SessionData, csrf_ok
 
 router = APIRouter(include_in_schema=False)
 
-PRE_CSRF_COOKIE = "tc_pre"
+__all__ = ["PRE_CSRF_COOKIE", "router"]
+#: A database id in a path: 1 to 2**63-1; anything else is 422, never a 500.
+Id = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 #: Status messages a redirect may show (by code: a page never echoes text from the URL).
 FLASH = {
     "approved": "Progression approved and recorded.",
@@ -40,6 +45,12 @@ FLASH = {
     ),
     "reviewed": "Review recorded: the student's safety flags are closed.",
     "checkin": "Thank you: your check-in is recorded.",
+    "signed_up": (
+        "If this e-mail address had no account, your account is ready: sign in with it. "
+        "If it had one, sign in with its password."
+    ),
+    "linked": "Saved. If that address belongs to a teacher or clinician, they now follow you.",
+    "unlinked": "Removed: they no longer see your practice.",
 }
 Text = Annotated[str, Form(max_length=320)]
 Password = Annotated[str, Form(max_length=services.MAX_PASSWORD)]
@@ -71,7 +82,7 @@ def need(request: Request) -> tuple[AccountRecord, SessionData]:
     """The signed-in account, or 401 (pages turn it into a redirect to /signin)."""
     who = signed_in(request)
     if who is None:
-        raise HTTPException(401, "sign in first")
+        raise NotSignedIn("sign in first")
     return who
 
 
@@ -79,48 +90,20 @@ def need_csrf(request: Request, token: str) -> tuple[AccountRecord, SessionData]
     """The signed-in account, after checking the form's CSRF token (403 when wrong)."""
     who = need(request)
     if not csrf_ok(who[1], token):
-        raise HTTPException(
-            403, "The form was stale or forged (CSRF check failed). Reload and try again."
-        )
+        raise NotAllowed("The form was stale or forged (CSRF check failed). Reload and try again.")
     return who
 
 
-def set_session_cookie(ctx: AppContext, response: Response, account_id: int) -> SessionData:
-    """Sign ``account_id`` in on ``response`` (HttpOnly, SameSite=Lax, signed)."""
-    value, data = ctx.signer.issue(account_id)
-    response.set_cookie(
-        SESSION_COOKIE,
-        value,
-        max_age=ctx.settings.session_max_age_s,
-        httponly=True,
-        samesite="lax",
-        secure=ctx.settings.cookie_secure,
-        path="/",
-    )
-    return data
-
-
-def _pre_token(request: Request) -> str:
-    """The anonymous double-submit CSRF token (kept from the cookie, or new)."""
-    cookie = request.cookies.get(PRE_CSRF_COOKIE, "")
-    return cookie if 20 <= len(cookie) <= 64 else secrets.token_urlsafe(24)
-
-
-def _set_pre(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(
-        PRE_CSRF_COOKIE,
-        token,
-        max_age=3600,
-        httponly=True,
-        samesite="lax",
-        secure=ctx_of(request).settings.cookie_secure,
-        path="/",
-    )
+set_session_cookie = cookies.set_session_cookie
 
 
 def _pre_ok(request: Request, token: str) -> bool:
-    cookie = request.cookies.get(PRE_CSRF_COOKIE)
-    return bool(cookie) and bool(token) and secrets.compare_digest(cookie or "", token)
+    return cookies.pre_ok(ctx_of(request), request, token)
+
+
+def _pre_form(request: Request) -> tuple[str, str | None]:
+    """The sign-in/sign-up form's token and the signed cookie to set (None: keep)."""
+    return cookies.pre_token(ctx_of(request), request)
 
 
 def _home_for(account: AccountRecord) -> str:
@@ -140,9 +123,9 @@ def home(request: Request) -> Response:
 @router.get("/signin")
 def signin_page(request: Request) -> Response:
     """The sign-in form."""
-    token = _pre_token(request)
+    token, cookie = _pre_form(request)
     page = render(request, "signin.html", None, error=None, email="", pre=token)
-    _set_pre(request, page, token)
+    cookies.set_pre_cookie(ctx_of(request), page, cookie)
     return page
 
 
@@ -156,25 +139,25 @@ def signin_submit(request: Request, email: Text, password: Password, pre: Token 
             "signin.html",
             None,
             403,
-            pre=request.cookies.get(PRE_CSRF_COOKIE, ""),
+            pre=_pre_form(request)[0],
             email=email,
             error="The form was stale (CSRF check failed). Try again.",
         )
-    client = request.client.host if request.client else "unknown"
     try:
-        account = services.sign_in(ctx, email, password, client)
-    except services.SignInRefused as exc:
+        account = services.sign_in(ctx, email, password, client_address(request))
+    except (NotSignedIn, RateLimited) as exc:
+        limited = isinstance(exc, RateLimited)
         page = render(
             request,
             "signin.html",
             None,
-            exc.status_code,
+            429 if limited else 401,
             pre=pre,
             email=email,
-            error=str(exc.detail),
+            error=str(exc),
         )
-        if exc.headers:
-            page.headers.update(exc.headers)
+        if isinstance(exc, RateLimited):
+            page.headers["Retry-After"] = str(exc.retry_after_s)
         return page
     response = RedirectResponse(_home_for(account), status_code=303)
     set_session_cookie(ctx, response, account.id)
@@ -185,7 +168,7 @@ def signin_submit(request: Request, email: Text, password: Password, pre: Token 
 @router.get("/signup")
 def signup_page(request: Request) -> Response:
     """The sign-up form (students; teachers and clinicians are created by an administrator)."""
-    token = _pre_token(request)
+    token, cookie = _pre_form(request)
     page = render(
         request,
         "signup.html",
@@ -195,7 +178,7 @@ def signup_page(request: Request) -> Response:
         pre=token,
         min_password=services.MIN_PASSWORD,
     )
-    _set_pre(request, page, token)
+    cookies.set_pre_cookie(ctx_of(request), page, cookie)
     return page
 
 
@@ -208,7 +191,8 @@ def signup_submit(
     teacher_email: Text = "",
     pre: Token = "",
 ) -> Response:
-    """Create a student account and sign it in; errors are shown per field."""
+    """Create a student account, then the sign-in page (the same answer whether or not the
+    address had an account: nothing here tells who has one); errors are shown per field."""
     ctx = ctx_of(request)
     values = {"email": email, "display_name": display_name, "teacher_email": teacher_email}
     if not _pre_ok(request, pre):
@@ -223,32 +207,63 @@ def signup_submit(
             pre=pre,
             min_password=services.MIN_PASSWORD,
         )
-    errors, teacher = services.validate_signup(ctx, email, display_name, password, teacher_email)
-    if errors:
+    try:
+        services.sign_up(ctx, client_address(request), email, display_name, password, teacher_email)
+    except (DataError, RateLimited) as exc:
+        errors = exc.problems if isinstance(exc, DataError) else {"_form": str(exc)}
         return render(
             request,
             "signup.html",
             None,
-            422,
+            422 if isinstance(exc, DataError) else 429,
             errors=errors,
             values=values,
             pre=pre,
             min_password=services.MIN_PASSWORD,
         )
-    account = services.sign_up_student(ctx, email, display_name, password, teacher)
-    response = RedirectResponse("/intake", status_code=303)
-    set_session_cookie(ctx, response, account.id)
-    return response
+    return RedirectResponse("/signin?msg=signed_up", status_code=303)
 
 
 @router.post("/signout")
 def signout(request: Request, csrf_token: Token = "") -> Response:
-    """Sign out (clears the cookie)."""
+    """Sign out: the server ends the sign-in (a copied cookie stops working)."""
     who = need_csrf(request, csrf_token)
-    ctx_of(request).repo.audit(who[0].id, "account.signout", f"account:{who[0].id}", {})
+    ctx = ctx_of(request)
+    ctx.repo.audit(who[0].id, "account.signout", f"account:{who[0].id}", {})
     response = RedirectResponse("/signin", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    cookies.end_session(ctx, response, who[1])
     return response
+
+
+@router.get("/account")
+def account_page(request: Request) -> Response:
+    """A student's account: the teachers and clinicians who follow their practice, a form
+    to link one by e-mail and a button to remove each."""
+    who = need(request)
+    links = services.links_of(ctx_of(request), who[0])
+    return render(request, "account.html", who, links=links, error=None)
+
+
+@router.post("/account/links")
+def link_submit(request: Request, email: Text, csrf_token: Token = "") -> Response:
+    """Link a teacher or clinician by e-mail (the same answer whether or not it is one)."""
+    who = need_csrf(request, csrf_token)
+    ctx = ctx_of(request)
+    try:
+        services.add_link(ctx, who[0], email)
+    except (DataError, ConflictError) as exc:
+        links = services.links_of(ctx, who[0])
+        status = 422 if isinstance(exc, DataError) else 409
+        return render(request, "account.html", who, status, links=links, error=str(exc))
+    return RedirectResponse("/account?msg=linked", status_code=303)
+
+
+@router.post("/account/links/{link_id}/delete")
+def unlink_submit(request: Request, link_id: Id, csrf_token: Token = "") -> Response:
+    """Remove a link: that teacher or clinician no longer sees this student."""
+    who = need_csrf(request, csrf_token)
+    services.remove_link(ctx_of(request), who[0], link_id)
+    return RedirectResponse("/account?msg=unlinked", status_code=303)
 
 
 # ---------------------------------------------------------------------- students
@@ -356,7 +371,7 @@ def practice_start_page(request: Request) -> Response:
 
 def _yes_no(value: str, what: str) -> bool:
     if value not in ("yes", "no"):
-        raise HTTPException(422, f"answer {what} with yes or no")
+        raise DataError(f"answer {what} with yes or no")
     return value == "yes"
 
 
@@ -394,10 +409,10 @@ def practice_start(
     body_type = _body_type(body)
     try:
         session_id = services.start_practice(ctx_of(request), who[0], variant, start_pain)
-    except HTTPException as exc:
-        if exc.status_code != 403 or who[0].role != Role.STUDENT:
+    except (NotAllowed, ConflictError) as exc:
+        if who[0].role != Role.STUDENT:
             raise
-        return _practice_start(request, who, str(exc.detail), 403)
+        return _practice_start(request, who, str(exc), 403 if isinstance(exc, NotAllowed) else 409)
     return RedirectResponse(f"/practice/{session_id}?body={body_type}", status_code=303)
 
 
@@ -412,14 +427,14 @@ def _body_type(body: str) -> str:
 
 
 @router.get("/practice/{session_id}")
-def practice_page(request: Request, session_id: int, body: str = "neutral") -> Response:
+def practice_page(request: Request, session_id: Id, body: str = "neutral") -> Response:
     """The live coach page (camera, skeleton, gauge, cues, pain buttons); ``body`` is the
     body type the camera's body model uses (chosen on the start page)."""
     who = need(request)
     body_type = _body_type(body)
     detail = services.visible_session(ctx_of(request), who[0], session_id)
     if who[0].role != Role.STUDENT:
-        raise HTTPException(403, "only the student practises their own session")
+        raise NotAllowed("only the student practises their own session")
     names = domain.variant_names()
     return render(
         request,
@@ -470,7 +485,7 @@ def _plot_png(detail: SessionDetail) -> bytes:
 
 
 @router.get("/sessions/{session_id}")
-def session_page(request: Request, session_id: int) -> Response:
+def session_page(request: Request, session_id: Id) -> Response:
     """One session: plot and every event."""
     who = need(request)
     ctx = ctx_of(request)
@@ -488,7 +503,7 @@ def session_page(request: Request, session_id: int) -> Response:
 
 
 @router.get("/sessions/{session_id}/plot.png")
-def session_plot(request: Request, session_id: int) -> Response:
+def session_plot(request: Request, session_id: Id) -> Response:
     """The session's plot: knee drop against the cap band, pain reports marked."""
     who = need(request)
     detail = services.visible_session(ctx_of(request), who[0], session_id)
@@ -537,7 +552,7 @@ def _student_page(
 
 
 @router.get("/students/{person_id}")
-def student_page(request: Request, person_id: int) -> Response:
+def student_page(request: Request, person_id: Id) -> Response:
     """A student's plan as planning decides it, open safety flags with the review form,
     sessions with plots, progression and the clearance form."""
     who = need(request)
@@ -548,7 +563,7 @@ def student_page(request: Request, person_id: int) -> Response:
 @router.post("/students/{person_id}/progression")
 def progression_decision(
     request: Request,
-    person_id: int,
+    person_id: Id,
     decision: Annotated[str, Form(max_length=20)],
     csrf_token: Token = "",
 ) -> Response:
@@ -561,7 +576,7 @@ def progression_decision(
 @router.post("/students/{person_id}/review")
 def review_submit(
     request: Request,
-    person_id: int,
+    person_id: Id,
     note: Annotated[str, Form(max_length=services.MAX_NOTE)] = "",
     csrf_token: Token = "",
 ) -> Response:
@@ -569,17 +584,16 @@ def review_submit(
     who = need_csrf(request, csrf_token)
     try:
         services.record_review(ctx_of(request), who[0], person_id, note)
-    except HTTPException as exc:
-        if exc.status_code not in (409, 422):
-            raise
-        return _student_page(request, who, person_id, exc.status_code, review_error=str(exc.detail))
+    except (ConflictError, DataError) as exc:
+        status = 409 if isinstance(exc, ConflictError) else 422
+        return _student_page(request, who, person_id, status, review_error=str(exc))
     return RedirectResponse(f"/students/{person_id}?msg=reviewed", status_code=303)
 
 
 @router.post("/students/{person_id}/clearance")
 def clearance_submit(
     request: Request,
-    person_id: int,
+    person_id: Id,
     variants: Annotated[list[str], Form(max_length=20)],
     max_knee_drop_deg: Annotated[float, Form(ge=5, le=90, allow_inf_nan=False)],
     date: Annotated[dt.date, Form()],
@@ -592,11 +606,10 @@ def clearance_submit(
         decision = services.record_clearance(
             ctx, who[0], person_id, variants, max_knee_drop_deg, date
         )
-    except HTTPException as exc:
-        if exc.status_code not in (403, 409, 422):
-            raise
-        return _student_page(
-            request, who, person_id, exc.status_code, clearance_error=str(exc.detail)
+    except (NotAllowed, ConflictError, DataError) as exc:
+        status = (
+            403 if isinstance(exc, NotAllowed) else 409 if isinstance(exc, ConflictError) else 422
         )
+        return _student_page(request, who, person_id, status, clearance_error=str(exc))
     msg = "cleared_held" if decision.open_flags else "cleared"
     return RedirectResponse(f"/students/{person_id}?msg={msg}", status_code=303)

@@ -6,14 +6,17 @@ client -> server
     ``{"type": "landmarks", "t": s, "w": px, "h": px, "lm": [[x, y, z, visibility] * 33] | null}``
         ``t`` is seconds since the page started (non-decreasing); ``x, y`` are normalized to
         the frame (MediaPipe's ``poseLandmarks``); ``lm`` null means no person was found.
-        At most ``max_landmark_rate_hz`` frames a second are used; faster ones are dropped.
+        At most ``max_landmark_rate_hz`` frames a second are used, by the server's monotonic
+        clock (never ``t``): faster ones are dropped.
     ``{"type": "pain", "level": 0-10}``, ``{"type": "sharp"}``, ``{"type": "end"}``
 server -> client
     ``{"type": "cue", "t", "id", "text", "priority", "reason", "rule"}`` (the coach's cue),
     ``{"type": "event", "t", "id", "text", ...}``,
     ``{"type": "metrics", "t", "knee_drop", "cap", "stay", "state", "step"}`` (``stay``: where
     the coach's "stay here" begins, degrees) (at most 5 a second),
-    ``{"type": "error", "message"}`` for a bad message (the connection stays open),
+    ``{"type": "error", "message"}`` for a bad message, or a pain report over the limit
+    (``pain_reports`` per ``pain_window_s`` seconds; sharp pain is never limited); the
+    connection stays open,
     ``{"type": "stopped", "reason", "text"}`` then the server closes the connection.
 
 The same :class:`~twistcoach.session.LiveSession` (tracker, coach, recorder) as the desktop
@@ -21,16 +24,24 @@ coach runs here, with the cap planning gives now (:func:`twistcoach.session.coac
 only the edge differs. Planning is asked again when the socket connects, so a session opened
 before a sharp-pain stop elsewhere is refused (and closed) rather than coached.
 A malformed or oversized message gets an error and changes nothing.
+
+One socket per running session: a second connection while one is live is refused with
+an error message and the close reason "session N is already open in another window"
+(code 1008). A socket silent for ``ws_idle_s`` seconds is closed and its session marked
+``interrupted`` (a dead connection never says goodbye).
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Path, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from starlette.concurrency import run_in_threadpool
 
@@ -42,7 +53,7 @@ from twistcoach.storage.models import Role, SessionStatus
 from twistcoach.storage.recorder import SessionRecorder
 from twistcoach.storage.records import SessionRecord
 from twistcoach.storage.repository import NotFoundError, Repository
-from twistcoach.web.context import ctx_of, signed_in
+from twistcoach.web.context import AppContext, ctx_of, signed_in
 
 router = APIRouter()
 
@@ -137,11 +148,16 @@ class PracticeRun:
     ----------
     last_t
         Time of the newest accepted input, seconds from the page's start.
+    clock
+        The server's monotonic clock, seconds: the frame-rate limit's time (the client's
+        ``t`` is never trusted for it).
     """
 
     live: LiveSession
     min_interval_s: float
     actor_id: int
+    clock: Callable[[], float] = field(default_factory=lambda: time.monotonic)
+    last_server_s: float = -math.inf
     last_t: float = -math.inf
     last_metrics_t: float = -math.inf
     dropped: int = 0
@@ -182,9 +198,11 @@ class PracticeRun:
         """One frame: track, coach, record; returns the messages to send."""
         if msg.t < self.last_t:
             return [{"type": "error", "message": "t went backwards; frame ignored"}]
-        if msg.t - self.last_t < self.min_interval_s:
+        now = self.clock()
+        if now - self.last_server_s < self.min_interval_s:
             self.dropped += 1  # over the rate limit: drop the frame, say nothing
             return []
+        self.last_server_s = now
         self.last_t = msg.t
         skeleton = None
         if msg.lm is not None:
@@ -255,9 +273,10 @@ def _coach_plan_now(repo: Repository, session: SessionRecord) -> CoachPlan:
 
 
 async def _refuse(websocket: WebSocket, message: str) -> None:
+    """Accept, say why in an error message, and close with the same words as the reason."""
     await websocket.accept()
     await websocket.send_json({"type": "error", "message": message})
-    await websocket.close(code=CLOSE_POLICY)
+    await websocket.close(code=CLOSE_POLICY, reason=message.encode()[:120].decode(errors="ignore"))
 
 
 def _same_origin(websocket: WebSocket) -> bool:
@@ -270,7 +289,9 @@ def _same_origin(websocket: WebSocket) -> bool:
 
 
 @router.websocket("/ws/practice/{session_id}")
-async def practice_socket(websocket: WebSocket, session_id: int) -> None:
+async def practice_socket(
+    websocket: WebSocket, session_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
+) -> None:
     """Live coaching over a WebSocket (see the module docs for the protocol)."""
     ctx = ctx_of(websocket)
     if not _same_origin(websocket):
@@ -308,6 +329,26 @@ async def practice_socket(websocket: WebSocket, session_id: int) -> None:
     except ValueError as e:
         await _refuse(websocket, f"unknown body type: {e}")
         return
+    # One socket per session: claimed with no await since the check (atomic on the loop).
+    if not ctx.live.claim(session.id):
+        await _refuse(websocket, f"session {session.id} is already open in another window")
+        return
+    try:
+        await run_in_threadpool(ctx.repo.touch_session, session.id)
+        await _practise(websocket, ctx, session, coach_plan, body, account.id)
+    finally:
+        ctx.live.release(session.id)
+
+
+async def _practise(
+    websocket: WebSocket,
+    ctx: AppContext,
+    session: SessionRecord,
+    coach_plan: CoachPlan,
+    body: BodyType,
+    actor_id: int,
+) -> None:
+    """The socket's loop for a session it holds: messages in, replies out."""
     run = PracticeRun(
         live=LiveSession.create(
             coach_plan,
@@ -317,13 +358,19 @@ async def practice_socket(websocket: WebSocket, session_id: int) -> None:
             recorder=SessionRecorder(ctx.repo, session),
         ),
         min_interval_s=1.0 / ctx.settings.max_landmark_rate_hz * 0.9,
-        actor_id=account.id,
+        actor_id=actor_id,
+        clock=ctx.monotonic_s,
     )
     await websocket.accept()
     limit = ctx.settings.max_ws_message_bytes
     try:
         while True:
-            message = await websocket.receive()
+            try:
+                message = await asyncio.wait_for(websocket.receive(), ctx.settings.ws_idle_s)
+            except TimeoutError:
+                await run_in_threadpool(run.disconnected)
+                await websocket.close(code=1001, reason="no message for too long")
+                return
             if message["type"] == "websocket.disconnect":
                 raise WebSocketDisconnect(message.get("code", 1000))
             text = message.get("text")
@@ -345,6 +392,11 @@ async def practice_socket(websocket: WebSocket, session_id: int) -> None:
             if isinstance(msg, LandmarksMessage):
                 replies = await run_in_threadpool(run.landmarks, msg)
             elif isinstance(msg, PainMessage):
+                if not ctx.limits.allow_pain(session.id):
+                    await websocket.send_json(
+                        {"type": "error", "message": "too many pain reports; wait a moment"}
+                    )
+                    continue
                 replies = await run_in_threadpool(run.pain, msg.level)
             elif isinstance(msg, SharpMessage):
                 replies = await run_in_threadpool(run.sharp)
@@ -357,3 +409,8 @@ async def practice_socket(websocket: WebSocket, session_id: int) -> None:
                 return
     except WebSocketDisconnect:
         await run_in_threadpool(run.disconnected)
+    finally:
+        # Cancelled (the server stops, or the connection is torn down mid-await): still
+        # keep everything and mark the session interrupted, here and now.
+        if run.recorder.finished is None:
+            run.disconnected()

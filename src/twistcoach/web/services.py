@@ -1,12 +1,16 @@
 """What the pages and the JSON API both do, once: accounts, intake, plans, roster, decisions.
 
 Every rule about who may see or change what lives here and is enforced on the server:
-a student sees only their own data, a teacher only their own students
-(``people.teacher_id``), a clinician every student (clinicians are the deployment's
-clinical reviewers: they sign off clearances for anyone, as the demo data assumes), and
-only clinicians and teachers trained for back problems may clear a student who has a back
-condition (:func:`twistcoach.planning.may_clear`). Every change is written to the audit log
-with its actor.
+a student sees only their own data; a teacher or a clinician sees only the students who
+linked them (least privilege: the ``links`` table, by the e-mail the student typed, at
+sign-up or later from their account page, and removable there) or whom an administrator
+assigned (``people.teacher_id``); only clinicians and teachers trained for back problems
+may clear a student who has a back condition (:func:`twistcoach.planning.may_clear`). Every
+change is written to the audit log with its actor, and so is every read of a student's
+health data by staff (``read.*`` entries).
+
+Services raise :mod:`twistcoach.errors` errors, never HTTP ones; the web app maps them to
+HTTP statuses in one table (``twistcoach.web.app.ERROR_STATUS``).
 
 What a student may practise now, to what cap and why is never computed here: every service
 asks :func:`twistcoach.storage.progress.decide_for_person` (planning), the same call as the
@@ -21,9 +25,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import HTTPException
 from pydantic import ValidationError
 
+from twistcoach.errors import ConflictError, DataError, NotAllowed, NotFound
 from twistcoach.intake import Clearance, ClearanceBy, describe_validation_error
 from twistcoach.planning import BackFeeling, PracticeDecision, may_clear
 from twistcoach.storage.db import StorageError
@@ -31,6 +35,7 @@ from twistcoach.storage.models import Role, SessionStatus
 from twistcoach.storage.progress import decide_for_person
 from twistcoach.storage.records import (
     AccountRecord,
+    LinkRecord,
     PersonRecord,
     SessionDetail,
     SessionSummary,
@@ -38,118 +43,199 @@ from twistcoach.storage.records import (
 from twistcoach.storage.repository import NotFoundError
 from twistcoach.web import domain
 from twistcoach.web.context import AppContext
+from twistcoach.web.security import MAX_PASSWORD, MIN_PASSWORD, password_problem
 
-MIN_PASSWORD = 10
-MAX_PASSWORD = 200
+__all__ = ["MAX_PASSWORD", "MIN_PASSWORD"]
+
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
 #: How many recent sessions the roster's flags look at.
 RECENT_SESSIONS = 5
 
 
-class Forbidden(HTTPException):
-    """403 with a plain reason."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(status_code=403, detail=reason)
-
-
-class NotFound(HTTPException):
-    """404 with a plain reason."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(status_code=404, detail=reason)
+#: Kept for callers that still say ``services.Forbidden`` (a :class:`NotAllowed`).
+Forbidden = NotAllowed
 
 
 def require_student(account: AccountRecord) -> None:
     """Only students have intakes, plans and practice of their own."""
     if account.role != Role.STUDENT:
-        raise Forbidden("this page is for students; teachers and clinicians use the dashboard")
+        raise NotAllowed("this page is for students; teachers and clinicians use the dashboard")
 
 
 def require_staff(account: AccountRecord) -> None:
     """Only teachers and clinicians see rosters and make decisions."""
     if account.role not in (Role.TEACHER, Role.CLINICIAN):
-        raise Forbidden("only teachers and clinicians may do this")
+        raise NotAllowed("only teachers and clinicians may do this")
 
 
 # ------------------------------------------------------------------------- accounts
 
 
 def validate_signup(
-    ctx: AppContext, email: str, display_name: str, password: str, teacher_email: str
-) -> tuple[dict[str, str], AccountRecord | None]:
-    """Check a sign-up; returns (errors by field, the teacher's account if one was named)."""
+    email: str, display_name: str, password: str, teacher_email: str
+) -> dict[str, str]:
+    """Check a sign-up's fields; returns errors by field (empty when fine).
+
+    Nothing here looks at stored accounts: the answer is the same whether or not the
+    e-mail or the teacher's e-mail has an account (no enumeration).
+    """
     errors: dict[str, str] = {}
     if not display_name.strip() or len(display_name) > 200:
         errors["display_name"] = "Give your name (1 to 200 characters)."
     if not EMAIL_RE.match(email.strip()):
         errors["email"] = "Give a valid e-mail address."
-    elif ctx.repo.find_account(email) is not None:
-        errors["email"] = "An account with this e-mail already exists; sign in instead."
-    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        errors["password"] = f"The password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters."
-    teacher: AccountRecord | None = None
-    if teacher_email.strip():
-        teacher = ctx.repo.find_account(teacher_email)
-        if teacher is None or teacher.role not in (Role.TEACHER, Role.CLINICIAN):
-            errors["teacher_email"] = "No teacher or clinician has this e-mail address."
-            teacher = None
-    return errors, teacher
+    problem = password_problem(password, email, display_name)
+    if problem is not None:
+        errors["password"] = problem
+    if teacher_email.strip() and not EMAIL_RE.match(teacher_email.strip()):
+        errors["teacher_email"] = "Give a valid e-mail address, or leave it empty."
+    return errors
 
 
-def sign_up_student(
-    ctx: AppContext, email: str, display_name: str, password: str, teacher: AccountRecord | None
-) -> AccountRecord:
-    """Create a student account and profile (linked to ``teacher``), audited."""
-    account = ctx.repo.create_account(
-        email, display_name, ctx.passwords.hash(password), Role.STUDENT.value
-    )
+#: What sign-up answers for every valid request, whether or not the address had an account.
+SIGNUP_DONE = (
+    "If this e-mail address had no account, your account is ready: sign in with it. "
+    "If it had one, sign in with its password."
+)
+
+
+def sign_up(
+    ctx: AppContext,
+    client: str,
+    email: str,
+    display_name: str,
+    password: str,
+    teacher_email: str = "",
+) -> AccountRecord | None:
+    """Create a student account (rate-limited per client); None when the address already
+    has one (the caller answers the same either way: :data:`SIGNUP_DONE`).
+
+    The teacher's or clinician's e-mail becomes a link (:func:`add_link`), stored as typed
+    whether or not it is a staff address, so the answer never says which it is.
+
+    Raises
+    ------
+    RateLimited
+        Too many sign-ups from this client.
+    DataError
+        A field is wrong (``problems`` by field).
+    """
+    ctx.limits.count_signup(client)
+    errors = validate_signup(email, display_name, password, teacher_email)
+    if errors:
+        raise DataError("; ".join(errors.values()), problems=errors)
+    existing = ctx.repo.find_account(email)
+    if existing is not None:
+        ctx.passwords.hash(password)  # the same work as a new account: no timing tell
+        ctx.repo.audit(existing.id, "account.signup_existing", f"account:{existing.id}", {})
+        return None
+    from twistcoach.storage.db import StorageError
+
+    try:
+        account = ctx.repo.create_account(
+            email, display_name, ctx.passwords.hash(password), Role.STUDENT.value
+        )
+    except StorageError:
+        return None  # a concurrent sign-up with the same address won
     name = display_name.strip()
     suffix = 1
     while ctx.repo.find_person(name) is not None:  # people's names are unique
         suffix += 1
         name = f"{display_name.strip()} ({suffix})"
-    person = ctx.repo.create_person(
-        name, account_id=account.id, teacher_id=None if teacher is None else teacher.id
-    )
+    person = ctx.repo.create_person(name, account_id=account.id)
+    if teacher_email.strip():
+        ctx.repo.add_link(person.id, teacher_email)
     ctx.repo.audit(
         account.id,
         "account.signup",
         f"person:{person.id}",
-        {"role": account.role, "teacher_id": person.teacher_id},
+        {"role": account.role, "linked": bool(teacher_email.strip())},
     )
     return account
 
 
-class SignInRefused(HTTPException):
-    """401 (bad credentials) or 429 (rate limited), without saying which part was wrong."""
-
-
 def sign_in(ctx: AppContext, email: str, password: str, client: str) -> AccountRecord:
-    """Check credentials under the rate limit (per e-mail and per client address).
+    """Check credentials under the rate limits (per client and e-mail pair, per client).
+
+    An unknown address costs the same argon2 work as a real one (a dummy hash), so the
+    time taken does not tell whether the address has an account.
 
     Raises
     ------
-    SignInRefused
-        429 with ``Retry-After`` when too many recent failures, else 401.
+    RateLimited
+        Too many recent failures from this client (for this address, or in all).
+    NotSignedIn
+        Wrong e-mail or password (never which).
     """
-    now = ctx.monotonic_s()
-    keys = (f"email:{email.strip().lower()}", f"client:{client}")
-    limiter = ctx.signin_limiter
-    if any(limiter.blocked(k, now) for k in keys):
-        wait = max(limiter.retry_after_s(k, now) for k in keys)
-        raise SignInRefused(
-            status_code=429,
-            detail=f"Too many failed sign-ins. Try again in {int(wait) + 1} seconds.",
-            headers={"Retry-After": str(int(wait) + 1)},
-        )
+    from twistcoach.errors import NotSignedIn
+
+    ctx.limits.check_signin(client, email)
     account = ctx.repo.find_account(email) if len(email) <= 320 else None
-    if account is None or not ctx.passwords.verify(account.password_hash, password):
-        for k in keys:
-            limiter.fail(k, now)
-        raise SignInRefused(status_code=401, detail="Wrong e-mail or password.")
-    limiter.reset(keys[0])
+    if not ctx.passwords.verify(None if account is None else account.password_hash, password):
+        ctx.limits.signin_failed(client, email)
+        raise NotSignedIn("Wrong e-mail or password.")
+    assert account is not None
+    ctx.limits.signin_succeeded(client, email)
     return account
+
+
+def change_password(
+    ctx: AppContext, account: AccountRecord, current: str, new: str
+) -> AccountRecord:
+    """Replace a password after checking the current one; every sign-in of the account is
+    revoked (the caller signs this device in again). Audited.
+
+    Raises
+    ------
+    NotAllowed
+        The current password is wrong.
+    DataError
+        The new password is too weak (``problems["new_password"]``).
+    """
+    if not ctx.passwords.verify(account.password_hash, current):
+        raise NotAllowed("The current password is wrong.")
+    problem = password_problem(new, account.email, account.display_name)
+    if problem is not None:
+        raise DataError(problem, problems={"new_password": problem})
+    ctx.repo.set_password_hash(account.id, ctx.passwords.hash(new))
+    ctx.repo.audit(account.id, "account.password", f"account:{account.id}", {})
+    return ctx.repo.get_account(account.id)
+
+
+# ------------------------------------------------------------------------ links
+
+
+def links_of(ctx: AppContext, account: AccountRecord) -> list[LinkRecord]:
+    """The signed-in student's links to teachers and clinicians, oldest first."""
+    return ctx.repo.list_links(own_person(ctx, account).id)
+
+
+def add_link(ctx: AppContext, account: AccountRecord, staff_email: str) -> LinkRecord:
+    """Link the signed-in student to a teacher or clinician by e-mail (audited).
+
+    The link is kept as typed: the answer is the same whether or not the address belongs
+    to a staff account, so linking cannot be used to find staff addresses.
+    """
+    person = own_person(ctx, account)
+    if not EMAIL_RE.match(staff_email.strip()):
+        message = "Give the e-mail address of your teacher or clinician."
+        raise DataError(message, problems={"email": message})
+    if len(ctx.repo.list_links(person.id)) >= MAX_LINKS:
+        raise ConflictError(f"You can link at most {MAX_LINKS} people; remove one first.")
+    link = ctx.repo.add_link(person.id, staff_email)
+    ctx.repo.audit(account.id, "link.add", f"person:{person.id}", {"link_id": link.id})
+    return link
+
+
+#: The most teachers and clinicians one student may link.
+MAX_LINKS = 10
+
+
+def remove_link(ctx: AppContext, account: AccountRecord, link_id: int) -> None:
+    """Remove one of the signed-in student's links (audited); 404 when not theirs."""
+    person = own_person(ctx, account)
+    link = ctx.repo.remove_link(person.id, link_id)
+    ctx.repo.audit(account.id, "link.remove", f"person:{person.id}", {"link_id": link.id})
 
 
 # ---------------------------------------------------------------------- students
@@ -164,18 +250,34 @@ def own_person(ctx: AppContext, account: AccountRecord) -> PersonRecord:
     return person
 
 
-def visible_person(ctx: AppContext, viewer: AccountRecord, person_id: int) -> PersonRecord:
-    """A person the viewer may see; 404 when unknown, 403 when not theirs."""
+def visible_person(
+    ctx: AppContext, viewer: AccountRecord, person_id: int, *, read: bool = True
+) -> PersonRecord:
+    """A person the viewer may see; 404 when unknown, 403 when not theirs.
+
+    Staff see only the students who linked them (or were assigned to them); with ``read``
+    (a page or API read, not a change, which has its own entry) the read is written to the
+    audit log (``read.person``).
+    """
     try:
         person = ctx.repo.get_person(person_id)
     except NotFoundError:
         raise NotFound(f"no student with id {person_id}") from None
     if viewer.role == Role.STUDENT:
         if person.account_id != viewer.id:
-            raise Forbidden("you may only see your own practice")
-    elif viewer.role == Role.TEACHER and person.teacher_id != viewer.id:
-        raise Forbidden("this student is not one of yours")
+            raise NotAllowed("you may only see your own practice")
+        return person
+    if not ctx.repo.follows(viewer.id, person.id):
+        raise NotAllowed("this student has not linked you")
+    if read:
+        audit_read(ctx, viewer, "read.person", f"person:{person.id}")
     return person
+
+
+def audit_read(ctx: AppContext, viewer: AccountRecord, action: str, target: str) -> None:
+    """Write a staff read of a student's health data to the audit log."""
+    if viewer.role != Role.STUDENT:
+        ctx.repo.audit(viewer.id, action, target, {"role": viewer.role})
 
 
 def visible_session(ctx: AppContext, viewer: AccountRecord, session_id: int) -> SessionDetail:
@@ -184,7 +286,8 @@ def visible_session(ctx: AppContext, viewer: AccountRecord, session_id: int) -> 
         detail = ctx.repo.get_session(session_id)
     except NotFoundError:
         raise NotFound(f"no session with id {session_id}") from None
-    visible_person(ctx, viewer, detail.session.person_id)
+    visible_person(ctx, viewer, detail.session.person_id, read=False)
+    audit_read(ctx, viewer, "read.session", f"session:{session_id}")
     return detail
 
 
@@ -250,17 +353,22 @@ def start_practice(
     plain reason (a sharp-pain lock for the rest of the day, a check-in first, a flag
     waiting for review, the plan) when the variant is not allowed now: the server, not the
     page, decides what may be practised. An unknown variant is 422.
+
+    One running session per student: an older one that no socket is connected to is
+    closed as ``interrupted`` ("replaced by a new session"); one still being practised in
+    another window refuses the start (409) until it ends.
     """
     person = own_person(ctx, account)
     if not 0 <= start_pain <= 10:
-        raise HTTPException(422, "start_pain must be a whole number from 0 to 10")
+        raise DataError("start_pain must be a whole number from 0 to 10")
     decision = decision_for(ctx, person.id)
     try:
         permission = decision.permission(variant_id)
     except KeyError as exc:
-        raise HTTPException(422, str(exc.args[0])) from None
+        raise DataError(str(exc.args[0])) from None
     if not permission.allowed or permission.cap_deg is None:
-        raise Forbidden(decision.refusal(variant_id) or "not allowed now")
+        raise NotAllowed(decision.refusal(variant_id) or "not allowed now")
+    close_open_sessions(ctx, person.id)
     plan_id = _plan_row_for(ctx, person.id, decision)
     record = ctx.repo.start_session(
         person.id,
@@ -284,6 +392,55 @@ def start_practice(
     return record.id
 
 
+def close_open_sessions(ctx: AppContext, person_id: int) -> None:
+    """Close the student's running sessions that no socket holds; ConflictError when one is
+    live (practised now in another window or tab)."""
+    for session in ctx.repo.running_sessions(person_id):
+        if session.id in ctx.live:
+            raise ConflictError(
+                f"Session {session.id} is still running in another window: end it there "
+                "first (or close that window)."
+            )
+        _interrupt(ctx, session.id, "replaced by a new session")
+
+
+def _interrupt(ctx: AppContext, session_id: int, reason: str) -> bool:
+    from twistcoach.storage.db import StorageError
+
+    try:
+        ctx.repo.end_session(session_id, SessionStatus.INTERRUPTED, reason)
+    except StorageError:
+        return False  # ended meanwhile
+    ctx.repo.audit(
+        None,
+        "session.end",
+        f"session:{session_id}",
+        {"status": "interrupted", "stop_reason": reason},
+    )
+    return True
+
+
+def reap_sessions(ctx: AppContext) -> list[int]:
+    """Mark ``interrupted`` the running browser sessions of this process that no socket
+    holds and that have had no heartbeat for ``stale_session_s`` (never connected, or left
+    by a dead socket), and those whose recording process died (any source). Returns the
+    ids marked.
+
+    Run when the app starts and every ``reap_interval_s`` while it runs.
+    """
+    from twistcoach.storage.repository import process_owner
+
+    marked = ctx.repo.mark_interrupted_sessions()
+    idle = ctx.repo.idle_running_sessions(process_owner(), ctx.settings.stale_session_s)
+    for session_id, never in idle:
+        if session_id in ctx.live:
+            continue
+        reason = "never connected" if never else "the connection was lost"
+        if _interrupt(ctx, session_id, reason):
+            marked.append(session_id)
+    return marked
+
+
 def record_checkin(
     ctx: AppContext,
     account: AccountRecord,
@@ -301,9 +458,9 @@ def record_checkin(
         feeling = BackFeeling(back)
     except ValueError:
         choices = ", ".join(b.value for b in BackFeeling)
-        raise HTTPException(422, f"back must be one of {choices}") from None
+        raise DataError(f"back must be one of {choices}") from None
     if not decision_for(ctx, person.id).needs_checkin:
-        raise HTTPException(409, "no check-in is needed now")
+        raise ConflictError("no check-in is needed now")
     record = ctx.repo.record_checkin(
         person.id, feeling.value, bool(new_leg_symptoms), bool(weakness_or_numbness)
     )
@@ -338,13 +495,13 @@ def record_review(
     empty or over-long note.
     """
     require_staff(staff)
-    person = visible_person(ctx, staff, person_id)
+    person = visible_person(ctx, staff, person_id, read=False)
     text = note.strip()
     if not text or len(text) > MAX_NOTE:
-        raise HTTPException(422, f"write a note of 1 to {MAX_NOTE} characters")
+        raise DataError(f"write a note of 1 to {MAX_NOTE} characters")
     before = decision_for(ctx, person.id)
     if not before.open_flags:
-        raise HTTPException(409, "this student has no safety flag waiting for review")
+        raise ConflictError("this student has no safety flag waiting for review")
     by = ClearanceBy.CLINICIAN if staff.role == Role.CLINICIAN else ClearanceBy.TEACHER
     record = ctx.repo.record_review(
         person.id, by.value, staff.display_name, text, reviewed_by=staff.id
@@ -425,9 +582,9 @@ def roster(ctx: AppContext, staff: AccountRecord) -> list[RosterRow]:
     """The staff member's students with plan status, last session, pain trend and flags."""
     require_staff(staff)
     rows: list[RosterRow] = []
-    # A teacher's own students; a clinician reviews every student (see the module docs).
-    teacher_id = staff.id if staff.role == Role.TEACHER else None
-    for person in ctx.repo.list_people(teacher_id=teacher_id):
+    # Only the students who linked this teacher or clinician (see the module docs).
+    audit_read(ctx, staff, "read.roster", f"account:{staff.id}")
+    for person in ctx.repo.people_followed_by(staff.id):
         decision = decision_for(ctx, person.id)
         status = "no intake" if decision.plan is None else decision.plan.status.value
         recent = ctx.repo.list_sessions(person.id, limit=RECENT_SESSIONS)  # newest first
@@ -454,12 +611,12 @@ def decide_progression(
 ) -> None:
     """Approve or decline the student's current progression suggestion (audited)."""
     require_staff(staff)
-    person = visible_person(ctx, staff, person_id)
+    person = visible_person(ctx, staff, person_id, read=False)
     if decision not in ("approved", "declined"):
-        raise HTTPException(422, "decision must be 'approved' or 'declined'")
+        raise DataError("decision must be 'approved' or 'declined'")
     progression = decision_for(ctx, person.id).progression
     if progression is None:
-        raise HTTPException(409, "there is no progression suggestion to decide on")
+        raise ConflictError("there is no progression suggestion to decide on")
     suggestion = progression.to_dict()
     record = ctx.repo.record_decision(person.id, suggestion, decision, staff.id)
     ctx.repo.audit(
@@ -487,25 +644,24 @@ def record_clearance(
     flag is open it is kept but raises no cap and unlocks nothing until a review.
     """
     require_staff(staff)
-    person = visible_person(ctx, staff, person_id)
+    person = visible_person(ctx, staff, person_id, read=False)
     intake_row = ctx.repo.latest_intake(person.id)
     if intake_row is None:
-        raise HTTPException(409, "this student has no intake yet: nothing to clear")
+        raise ConflictError("this student has no intake yet: nothing to clear")
     by = ClearanceBy.CLINICIAN if staff.role == Role.CLINICIAN else ClearanceBy.TEACHER
     trained = by is ClearanceBy.TEACHER and staff.trained_for_back_problems
     refusal = may_clear(by, trained, intake_row.intake)
     if refusal is not None:
-        raise Forbidden(refusal.text)
+        raise NotAllowed(refusal.text)
     known = set(domain.variant_names())
     unknown = [v for v in variants if v not in known]
     if not variants or unknown:
-        raise HTTPException(
-            422,
+        raise DataError(
             f"choose variants from: {', '.join(sorted(known))}"
-            + (f" (unknown: {', '.join(unknown)})" if unknown else ""),
+            + (f" (unknown: {', '.join(unknown)})" if unknown else "")
         )
     if max_knee_drop_deg is not None and not 5 <= max_knee_drop_deg <= 90:
-        raise HTTPException(422, "max_knee_drop_deg must be from 5 to 90 degrees")
+        raise DataError("max_knee_drop_deg must be from 5 to 90 degrees")
     try:
         Clearance(
             by=by,
@@ -516,7 +672,7 @@ def record_clearance(
             teacher_trained_for_back_problems=trained,
         )
     except ValidationError as exc:
-        raise HTTPException(422, describe_validation_error(exc)) from None
+        raise DataError(describe_validation_error(exc)) from None
     try:
         record = ctx.repo.record_clearance(
             person.id,
@@ -529,7 +685,7 @@ def record_clearance(
             recorded_by=staff.id,
         )
     except StorageError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise DataError(str(exc)) from None
     decision = decision_for(ctx, person.id)
     plan_id = _plan_row_for(ctx, person.id, decision)
     ctx.repo.audit(
