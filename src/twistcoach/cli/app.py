@@ -39,6 +39,9 @@ def build_app() -> typer.Typer:
     from twistcoach.cli import batch_cmd  # batch: many photos and videos on Ray
 
     batch_cmd.register(app)
+    from twistcoach.cli import export_cmds  # export fhir, report: records for clinicians
+
+    export_cmds.register(app)
     from twistcoach.cli import coach_cmd  # live coach from a camera or a video
 
     coach_cmd.register(app)

@@ -1,0 +1,171 @@
+"""Records a clinician can file: ``twistcoach export fhir`` and ``twistcoach report``.
+
+``export fhir`` writes a student's record (or chosen sessions) as a FHIR R4B Bundle of
+type ``collection`` (JSON); ``report`` writes a clinical PDF over a chosen period. Both
+read the database ``TWISTCOACH_DATABASE_URL`` names (see ``docs/clinicians.md``).
+
+Exit codes: 0 done; 2 bad input (an unknown person or session, a bad date or period, an
+output folder that does not exist); 1 the database could not be read; 3 a store failure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+EXIT_BAD_INPUT = 2
+EXIT_DATABASE = 1
+EXIT_STORE = 3
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn the error families into one-line messages and exit codes (never a traceback)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from twistcoach.errors import AccessError, DataError, StorageError
+
+    try:
+        yield
+    except (DataError, AccessError) as exc:
+        _fail(str(exc))
+    except StorageError as exc:
+        _fail(str(exc), EXIT_STORE)
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        _fail(f"database error: {detail}", EXIT_DATABASE)
+
+
+def _date(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        _fail(f"{option} {text!r} is not a date; use YYYY-MM-DD")
+
+
+def _out_path(path: Path) -> Path:
+    if path.exists() and path.is_dir():
+        _fail(f"--out {path} is a folder; give a file name")
+    if not path.parent.exists():
+        _fail(f"--out {path}: the folder {path.parent} does not exist")
+    return path
+
+
+def period_bounds(
+    start: dt.date | None, end: dt.date | None, tz: dt.tzinfo
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """``[start, end]`` as local days: aware datetimes from ``start``'s midnight to the
+    midnight after ``end`` (None where not given)."""
+    lo = dt.datetime.combine(start, dt.time(), tz) if start is not None else None
+    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tz) if end else None
+    return lo, hi
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``export fhir`` and ``report`` to ``app``."""
+    export_app = typer.Typer(
+        help="Export a student's record for a clinic's system.", no_args_is_help=True
+    )
+
+    @export_app.command("fhir")
+    def export_fhir(
+        person: Annotated[str, typer.Option("--person", help="The student's name.")],
+        out: Annotated[
+            Path | None, typer.Option("--out", help="Write the Bundle here (default: stdout).")
+        ] = None,
+        session: Annotated[
+            list[int] | None,
+            typer.Option(
+                "--session",
+                help="Only this session (repeatable): its Observations and Flags, "
+                "without the intake and plan.",
+            ),
+        ] = None,
+        system: Annotated[
+            str | None,
+            typer.Option(
+                "--system",
+                help="Identifier system URI, one per installation "
+                "(default: twistcoach's example system).",
+            ),
+        ] = None,
+    ) -> None:
+        """A student's record as an HL7 FHIR R4B Bundle (type collection, JSON).
+
+        The intake (Questionnaire and QuestionnaireResponse), the plan (CarePlan, Goals,
+        ServiceRequest), every session's Observations and a Flag for each sharp-pain stop.
+        Identifiers are stable: exporting again updates, never duplicates.
+        """
+        from twistcoach.export import gather
+        from twistcoach.export.fhir import IDENTIFIER_SYSTEM, build_bundle
+        from twistcoach.storage import open_repository
+
+        target = _out_path(out) if out is not None else None
+        if system is not None and not system.startswith(("http://", "https://", "urn:")):
+            _fail(f"--system {system!r} is not a URI (http://, https:// or urn:)")
+        with _errors():
+            repo = open_repository()
+            record = repo.person_named(person)
+            facts = gather(repo, record.id, session_ids=session)
+            bundle = build_bundle(
+                facts, system=system or IDENTIFIER_SYSTEM, include_record=not session
+            )
+        text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
+        if target is None:
+            sys.stdout.write(text)
+            return
+        target.write_text(text, encoding="utf-8")
+        typer.echo(
+            f"wrote {target}: {len(bundle.get('entry', []))} resources for {record.name}",
+            err=True,
+        )
+
+    app.add_typer(export_app, name="export")
+
+    @app.command("report")
+    def report(
+        person: Annotated[str, typer.Option("--person", help="The student's name.")],
+        out: Annotated[Path, typer.Option("--out", help="The PDF to write.")],
+        start: Annotated[
+            str | None, typer.Option("--from", help="First day (YYYY-MM-DD, local time).")
+        ] = None,
+        end: Annotated[
+            str | None, typer.Option("--to", help="Last day, included (YYYY-MM-DD).")
+        ] = None,
+    ) -> None:
+        """A clinical PDF report of a student over a period.
+
+        Plan and clearances, each session's depth against its cap, pain before and after,
+        stops and their reasons, the trend over weeks, and the measured accuracy of the
+        camera place.
+        """
+        from twistcoach.export import gather
+        from twistcoach.export.clinical_report import write_report
+        from twistcoach.storage import open_repository
+        from twistcoach.storage.progress import local_zone
+
+        target = _out_path(out)
+        first, last = _date(start, "--from"), _date(end, "--to")
+        if first is not None and last is not None and first > last:
+            _fail(f"--from {first} is after --to {last}")
+        lo, hi = period_bounds(first, last, local_zone())
+        with _errors():
+            repo = open_repository()
+            record = repo.person_named(person)
+            facts = gather(repo, record.id, start=lo, end=hi)
+            write_report(facts, target, period=(first, last), tz=local_zone())
+        typer.echo(f"wrote {target}: {len(facts.sessions)} sessions for {record.name}", err=True)

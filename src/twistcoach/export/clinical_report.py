@@ -1,0 +1,521 @@
+"""A student's clinical report as a PDF (ReportLab, pure Python), with matplotlib plots.
+
+Rendered from a template: the wording is ``clinical_report.yaml`` beside this module, the
+layout a ReportLab page template (a footer on every page) and the flowables below. The
+report shows the plan and clearances, each session's held knee drop against its cap, pain
+before, during and after, stops and their reasons, the trend over weeks, and the camera
+place with the measured accuracy that applies (``accuracy.yaml``).
+
+Unknown is shown as "not measured", never as 0; a sharp-pain report as "sharp", never as
+10 (the pain plot marks a sharp-pain stop with a labelled line, not a point on the scale).
+Caps come from the session's record (the cap in force at each hold) and from planning's
+decision now; nothing here computes one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from twistcoach.export.accuracy import load_accuracy
+from twistcoach.export.facts import PersonFacts, SessionFacts
+
+NOT_MEASURED = "not measured"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Sections(_Frozen):
+    """Section headings."""
+
+    plan: str
+    clearances: str
+    sessions: str
+    trend: str
+    camera: str
+
+
+class ReportTemplate(_Frozen):
+    """The validated wording of ``clinical_report.yaml``."""
+
+    version: Literal[1]
+    title: str
+    subtitle: str
+    intro: str
+    sections: Sections
+    plan_intro: str
+    no_plan: str
+    no_clearances: str
+    no_sessions: str
+    open_flags: str
+    progression: str
+    sessions_note: str
+    camera: str
+    footer: str
+
+
+def load_template() -> ReportTemplate:
+    """Read and validate the packaged ``export/clinical_report.yaml``."""
+    import yaml
+
+    text = resources.files("twistcoach.export").joinpath("clinical_report.yaml").read_text("utf-8")
+    return ReportTemplate.model_validate(yaml.safe_load(text))
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _deg(value: float | None) -> str:
+    return NOT_MEASURED if value is None else f"{value:.1f}°"
+
+
+def _pain(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _local(moment: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    return moment.astimezone(tz)
+
+
+def _day(moment: dt.datetime, tz: dt.tzinfo) -> float:
+    """Matplotlib's date number (days since 1970-01-01) of the local wall-clock time."""
+    wall = moment.astimezone(tz).replace(tzinfo=None)
+    return (wall - dt.datetime(1970, 1, 1)).total_seconds() / 86400.0
+
+
+def held_text(s: SessionFacts) -> str:
+    """The held knee drop per side against the cap, e.g. ``R 31.5° / 45°; L not measured``."""
+    parts = []
+    for hold in s.sides:
+        cap = f" / {hold.cap_deg:g}°" if hold.cap_deg is not None else ""
+        parts.append(f"{hold.side[0].upper()} {_deg(hold.knee_drop_deg)}{cap}")
+    return "; ".join(parts) or "no hold"
+
+
+def pain_text(s: SessionFacts) -> tuple[str, str, str]:
+    """Pain before, during (reports in order; "sharp" for sharp pain) and after."""
+    head = s.summary.session
+    during = ", ".join(p.text for p in s.pains) or "-"
+    return _pain(head.start_pain), during, _pain(head.end_pain)
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    """One ISO week of sessions (local time)."""
+
+    week: str
+    sessions: int
+    median_held_deg: float | None
+    max_held_deg: float | None
+    mean_pain_change: float | None
+    stops: int
+    sharp: int
+
+
+def weekly_trend(sessions: Sequence[SessionFacts], tz: dt.tzinfo) -> list[WeekRow]:
+    """Sessions grouped by ISO week: held drop (measured holds only), the mean change of
+    pain from before to after, stops and sharp-pain stops."""
+    weeks: dict[tuple[int, int], list[SessionFacts]] = {}
+    for s in sessions:
+        year, week, _ = _local(s.started_at, tz).isocalendar()
+        weeks.setdefault((year, week), []).append(s)
+    rows = []
+    for (year, week), group in sorted(weeks.items()):
+        held = [h.knee_drop_deg for s in group for h in s.sides if h.knee_drop_deg is not None]
+        changes = [
+            s.summary.session.end_pain - s.summary.session.start_pain
+            for s in group
+            if s.summary.session.end_pain is not None and s.summary.session.start_pain is not None
+        ]
+        rows.append(
+            WeekRow(
+                week=f"{year}-W{week:02d}",
+                sessions=len(group),
+                median_held_deg=statistics.median(held) if held else None,
+                max_held_deg=max(held) if held else None,
+                mean_pain_change=statistics.fmean(changes) if changes else None,
+                stops=sum(1 for s in group if s.stopped),
+                sharp=sum(1 for s in group if s.sharp),
+            )
+        )
+    return rows
+
+
+def _date_axis(ax: Any) -> None:
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def depth_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo) -> bytes:
+    """PNG: each hold's median knee drop (right ●, left ▲) and its cap (–) by session date;
+    unmeasured holds are marked "not measured" at the bottom, never plotted as 0."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.0, 2.6))
+    for side, marker, colour in (("right", "o", "tab:blue"), ("left", "^", "tab:green")):
+        xs = [
+            _day(s.started_at, tz)
+            for s in sessions
+            for h in s.sides
+            if h.side == side and h.knee_drop_deg is not None
+        ]
+        ys = [
+            h.knee_drop_deg
+            for s in sessions
+            for h in s.sides
+            if h.side == side and h.knee_drop_deg is not None
+        ]
+        ax.plot(xs, ys, marker, color=colour, label=f"held, {side}")
+    caps = [(_day(s.started_at, tz), h.cap_deg) for s in sessions for h in s.sides if h.cap_deg]
+    if caps:
+        ax.plot(
+            [c[0] for c in caps],
+            [c[1] for c in caps],
+            "_",
+            color="tab:red",
+            ms=18,
+            mew=2,
+            label="cap",
+        )
+    unmeasured = [
+        _day(s.started_at, tz) for s in sessions for h in s.sides if h.knee_drop_deg is None
+    ]
+    for when in unmeasured:
+        ax.annotate(
+            "not measured",
+            (when, 1),
+            fontsize=6,
+            rotation=90,
+            color="grey",
+            ha="center",
+            va="bottom",
+        )
+    ax.set_ylim(0, 90)
+    ax.set_ylabel("knee drop (deg)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left", ncols=3)
+    _date_axis(ax)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return _png(fig)
+
+
+def pain_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo) -> bytes:
+    """PNG: pain before (○) and after (●) each session, 0-10; a sharp-pain stop is a red
+    dashed line labelled "sharp", not a point on the scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.0, 2.2))
+    before = [(_day(s.started_at, tz), s.summary.session.start_pain) for s in sessions]
+    after = [(_day(s.started_at, tz), s.summary.session.end_pain) for s in sessions]
+    for points, style, label in ((before, "o", "before"), (after, "s", "after")):
+        known = [(x, y) for x, y in points if y is not None]
+        ax.plot(
+            [x for x, _ in known],
+            [y for _, y in known],
+            style,
+            mfc="none" if label == "before" else None,
+            color="tab:purple",
+            label=label,
+        )
+    for s in sessions:
+        if s.sharp:
+            when = _day(s.started_at, tz)
+            ax.axvline(when, color="tab:red", ls="--", lw=1)
+            ax.annotate("sharp", (when, 10), color="tab:red", fontsize=7, ha="left", va="top")
+    ax.set_ylim(-0.5, 10.5)
+    ax.set_ylabel("pain 0-10")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left", ncols=2)
+    _date_axis(ax)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return _png(fig)
+
+
+# --------------------------------------------------------------------------- the PDF
+
+
+def _period_text(period: tuple[dt.date | None, dt.date | None]) -> str:
+    first, last = period
+    if first is None and last is None:
+        return "all sessions"
+    return f"{first.isoformat() if first else 'start'} to {last.isoformat() if last else 'now'}"
+
+
+def write_report(
+    facts: PersonFacts,
+    out: Path,
+    *,
+    period: tuple[dt.date | None, dt.date | None] = (None, None),
+    tz: dt.tzinfo = dt.UTC,
+) -> None:
+    """Render the clinical report of ``facts`` to the PDF ``out``.
+
+    Parameters
+    ----------
+    facts
+        From :func:`twistcoach.export.facts.gather` (its sessions are the period's).
+    out
+        The PDF file to write.
+    period
+        The chosen first and last day (for the heading; None for open ends).
+    tz
+        The time zone dates are shown in.
+    """
+    from xml.sax.saxutils import escape
+
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import (
+        BaseDocTemplate,
+        Frame,
+        Image,
+        PageTemplate,
+        Paragraph,
+        Spacer,
+        Table,
+        TableStyle,
+    )
+    from reportlab.platypus.flowables import Flowable
+
+    tpl = load_template()
+    accuracy = load_accuracy()
+    styles = getSampleStyleSheet()
+    body, small, h1, h2 = (
+        styles["BodyText"],
+        styles["BodyText"].clone("small"),
+        styles["Title"],
+        styles["Heading2"],
+    )
+    small.fontSize, small.leading = 7.5, 9
+    name = facts.person.name
+    made = _local(facts.now, tz).strftime("%Y-%m-%d %H:%M")
+
+    def p(text: str, style: Any = body) -> Paragraph:
+        return Paragraph(escape(text), style)
+
+    def table(rows: list[list[str]], widths: list[float]) -> Table:
+        cells = [[p(c, small) for c in row] for row in rows]
+        t = Table(cells, colWidths=[w * mm for w in widths], repeatRows=1)
+        t.setStyle(
+            TableStyle(
+                [
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
+                    ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
+        return t
+
+    story: list[Flowable] = [
+        p(tpl.title, h1),
+        p(tpl.subtitle.format(name=name, period=_period_text(period), made=made)),
+        Spacer(1, 3 * mm),
+        p(tpl.intro, small),
+        p(tpl.sections.plan, h2),
+    ]
+    decision = facts.decision
+    if decision.plan is None:
+        story.append(p(tpl.no_plan))
+    else:
+        story.append(p(tpl.plan_intro.format(status=decision.plan.status.value, made=made)))
+        rows = [["variant", "allowed", "cap now", "screening cap", "why (rules)"]]
+        for v in decision.variants:
+            rows.append(
+                [
+                    _variant_name(v.variant_id),
+                    "yes" if v.allowed else v.plan_status.value.replace("_", " "),
+                    f"{v.cap_deg:g}°" if v.cap_deg is not None else "-",
+                    f"{v.plan_cap_deg:g}°" if v.plan_cap_deg is not None else "-",
+                    ", ".join(r.rule for r in v.reasons),
+                ]
+            )
+        story.append(table(rows, [45, 22, 18, 22, 63]))
+    for reason in decision.reasons:
+        story.append(p(f"{reason.text} ({reason.rule})", small))
+    if decision.open_flags:
+        story.append(p(tpl.open_flags, styles["Heading4"]))
+        for flag in decision.open_flags:
+            story.append(p(f"• {flag.reason.text}", small))
+    if decision.progression is not None:
+        text = " ".join(r.text for r in decision.progression.reasons)
+        story.append(p(tpl.progression.format(text=text), small))
+
+    story.append(p(tpl.sections.clearances, h2))
+    clearance_rows = [["by", "name", "date", "variants", "knee drop at most"]]
+    latest = next((r.intake for r in reversed(facts.intakes) if r.intake is not None), None)
+    for c in latest.clearances if latest is not None else ():
+        clearance_rows.append(
+            [
+                c.by.value,
+                c.name,
+                c.date.isoformat(),
+                ", ".join(c.variants),
+                f"{c.max_knee_drop_deg:g}°" if c.max_knee_drop_deg is not None else "-",
+            ]
+        )
+    for r in facts.clearances:
+        clearance_rows.append(
+            [
+                r.by_role,
+                r.name,
+                r.date.isoformat(),
+                ", ".join(r.variants),
+                f"{r.max_knee_drop_deg:g}°" if r.max_knee_drop_deg is not None else "-",
+            ]
+        )
+    if len(clearance_rows) > 1:
+        story.append(table(clearance_rows, [20, 40, 22, 68, 20]))
+    else:
+        story.append(p(tpl.no_clearances))
+    for review in facts.reviews:
+        story.append(
+            p(
+                f"Reviewed by {review.by_name} ({review.by_role}) on "
+                f"{_local(review.at, tz):%Y-%m-%d}: {review.note or 'no note'}",
+                small,
+            )
+        )
+
+    story.append(p(tpl.sections.sessions, h2))
+    sessions = facts.sessions
+    if not sessions:
+        story.append(p(tpl.no_sessions))
+    else:
+        story.append(p(tpl.sessions_note, small))
+        rows = [
+            [
+                "#",
+                "date",
+                "variant",
+                "held vs cap",
+                "time held",
+                "pain before",
+                "during",
+                "after",
+                "ended",
+            ]
+        ]
+        for s in sessions:
+            before, during, after = pain_text(s)
+            held_s = " / ".join(f"{h.held_s:.0f} s" for h in s.sides) or "-"
+            rows.append(
+                [
+                    str(s.session_id),
+                    f"{_local(s.started_at, tz):%Y-%m-%d %H:%M}",
+                    _variant_name(s.summary.session.variant_id),
+                    held_text(s),
+                    held_s,
+                    before,
+                    during,
+                    after,
+                    s.outcome_text,
+                ]
+            )
+        story.append(table(rows, [8, 22, 26, 36, 16, 12, 14, 10, 26]))
+        story.append(Spacer(1, 2 * mm))
+        story.append(Image(io.BytesIO(depth_plot(sessions, tz)), width=170 * mm, height=63 * mm))
+        story.append(Image(io.BytesIO(pain_plot(sessions, tz)), width=170 * mm, height=53 * mm))
+
+        story.append(p(tpl.sections.trend, h2))
+        rows = [
+            [
+                "week",
+                "sessions",
+                "median held",
+                "largest held",
+                "pain change (mean)",
+                "stops",
+                "sharp",
+            ]
+        ]
+        for w in weekly_trend(sessions, tz):
+            rows.append(
+                [
+                    w.week,
+                    str(w.sessions),
+                    _deg(w.median_held_deg),
+                    _deg(w.max_held_deg),
+                    "-" if w.mean_pain_change is None else f"{w.mean_pain_change:+.1f}",
+                    str(w.stops),
+                    str(w.sharp),
+                ]
+            )
+        story.append(table(rows, [24, 18, 26, 26, 32, 16, 16]))
+
+    story.append(p(tpl.sections.camera, h2))
+    bodies = sorted({s.body_model or "not recorded" for s in sessions}) or ["-"]
+    story.append(
+        p(
+            tpl.camera.format(
+                place=accuracy.place.name,
+                description=accuracy.place.description,
+                pauses=sum(s.camera_pauses for s in sessions),
+                bodies=", ".join(bodies),
+            )
+        )
+    )
+    for model in sorted({s.body_model for s in sessions}, key=str) or [None]:
+        story.append(p(accuracy.note(model), small))
+
+    def footer(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7)
+        canvas.drawString(15 * mm, 10 * mm, tpl.footer.format(name=name, page=doc.page))
+        canvas.restoreState()
+
+    doc = BaseDocTemplate(
+        str(out),
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=18 * mm,
+        title=tpl.title,
+        author="twistcoach",
+        subject=name,
+    )
+    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=footer)])
+    doc.build(story)
+
+
+def _variant_name(variant_id: str) -> str:
+    from twistcoach.poses.loader import load_library
+
+    library = load_library()
+    if variant_id in library.ids:
+        return library.get(variant_id).english_name
+    return variant_id.replace("_", " ")
