@@ -35,9 +35,9 @@ LABELS = {
     "pain_now": "Back pain right now (0 = none, 10 = worst imaginable)",
     "pain_duration_weeks": "How many weeks this back pain has lasted (0 if none)",
     "activity": "How active you usually are",
-    "leg_symptoms": "Leg pain, pins and needles or numbness",
-    "red_flags": "Do any of these apply to you now? (tick all that do)",
-    "conditions": "Diagnosed conditions (tick all that apply)",
+    "leg_symptoms": "Do you have leg pain, tingling or numbness? How far does it reach?",
+    "red_flags": "Do any of these apply to you now? Tick each one that does.",
+    "conditions": "Has a doctor or clinician told you that you have any of these? Tick each one.",
     "surgery_months_ago": "Months since spinal or hip surgery",
     "pregnancy_weeks": "Weeks of pregnancy",
 }
@@ -363,3 +363,396 @@ def suggestion_view(suggestion: Mapping[str, Any] | None) -> SuggestionView | No
         for r in suggestion.get("reasons", [])
     )
     return SuggestionView(summary, reasons)
+
+
+# ------------------------------------------------------------------ words for ids
+
+
+@dataclass(frozen=True)
+class Wording:
+    """Words people read for values stored as ids (``rules/wording.yaml``).
+
+    Attributes
+    ----------
+    stop_reasons, session_status, states, events, pause_reasons
+        id -> plain words (``events`` are templates taking the event's stored values).
+    activity, leg_symptoms
+        The intake's choices in plain words.
+    pain_rule
+        Pain during practice, said the same way on the plan and by the coach.
+    """
+
+    stop_reasons: Mapping[str, str]
+    session_status: Mapping[str, str]
+    states: Mapping[str, str]
+    events: Mapping[str, str]
+    pause_reasons: Mapping[str, str]
+    activity: Mapping[str, str]
+    leg_symptoms: Mapping[str, str]
+    pain_rule: str
+
+
+@lru_cache(maxsize=1)
+def wording() -> Wording:
+    """Load ``rules/wording.yaml`` once; every enum value must have its words.
+
+    Raises
+    ------
+    ValueError
+        When a stop reason, status, state, pause reason or intake choice has no words.
+    """
+    from importlib import resources
+
+    import yaml
+
+    from twistcoach.coaching import CoachState, PauseReason, StopReason
+    from twistcoach.intake import Activity, LegSymptoms
+    from twistcoach.storage.models import SessionStatus
+
+    text = resources.files("twistcoach").joinpath("rules/wording.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    maps = {
+        key: {str(k): " ".join(str(v).split()) for k, v in dict(data[key]).items()}
+        for key in (
+            "stop_reasons",
+            "session_status",
+            "states",
+            "events",
+            "pause_reasons",
+            "activity",
+            "leg_symptoms",
+        )
+    }
+    needed: dict[str, Sequence[str]] = {
+        "stop_reasons": [r.value for r in StopReason],
+        "session_status": [s.value for s in SessionStatus],
+        "states": [s.value for s in CoachState],
+        "pause_reasons": [r.value for r in PauseReason],
+        "activity": [a.value for a in Activity],
+        "leg_symptoms": [s.value for s in LegSymptoms],
+    }
+    for key, values in needed.items():
+        missing = sorted(set(values) - set(maps[key]))
+        if missing:
+            raise ValueError(f"rules/wording.yaml: {key} has no words for {', '.join(missing)}")
+    return Wording(**maps, pain_rule=" ".join(str(data["pain_rule"]).split()))
+
+
+def stop_words(reason: str | None) -> str:
+    """Why a session stopped, in plain words ("" when it did not stop early)."""
+    if not reason:
+        return ""
+    return wording().stop_reasons.get(reason, reason.replace("_", " "))
+
+
+def status_words(status: str) -> str:
+    """A session's status in plain words."""
+    return wording().session_status.get(status, status.replace("_", " "))
+
+
+def choice_words(field: str, value: str) -> str:
+    """An intake choice in plain words: the wording file's, a red flag's question or a
+    condition's description (the CLI's own plain questions), else the value spaced."""
+    from twistcoach.intake import (
+        CONDITION_DESCRIPTIONS,
+        RED_FLAG_QUESTIONS,
+        Condition,
+        RedFlag,
+    )
+
+    words = wording()
+    if field == "activity":
+        return words.activity.get(value, value)
+    if field == "leg_symptoms":
+        return words.leg_symptoms.get(value, value)
+    if field == "red_flags" and value in RedFlag.__members__.values():
+        return RED_FLAG_QUESTIONS[RedFlag(value)]
+    if field == "conditions" and value in Condition.__members__.values():
+        text = CONDITION_DESCRIPTIONS[Condition(value)]
+        return text[:1].upper() + text[1:]
+    return value.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One line of a session's timeline, in plain words.
+
+    Attributes
+    ----------
+    t
+        Seconds from the session's start.
+    kind
+        ``cue`` (what the coach said), ``pain``, ``stop`` or ``event``.
+    text
+        What happened, for people.
+    safety
+        A safety cue or a stop (shown in red).
+    """
+
+    t: float
+    kind: str
+    text: str
+    safety: bool = False
+
+
+def _event_text(event_id: str, data: Mapping[str, Any], fallback: str) -> str:
+    words = wording()
+    template = words.events.get(event_id)
+    if template is None:
+        return fallback
+    values: dict[str, str] = {}
+    for key, value in data.items():
+        if isinstance(value, float):
+            values[key] = f"{value:.0f}"
+        else:
+            values[key] = str(value)
+    if "reason" in values:
+        reason = values["reason"]
+        values["reason"] = words.stop_reasons.get(
+            reason, words.pause_reasons.get(reason, reason.replace("_", " "))
+        )
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return template.split(":")[0].split("{")[0].strip()
+
+
+def timeline(events: Sequence[Any]) -> list[TimelineRow]:
+    """A session's stored events as a readable timeline: what the coach said, pain reports,
+    notable events and the stop in plain words (the state machine's own changes are left
+    out: the cues already say them)."""
+    rows: list[TimelineRow] = []
+    for e in events:
+        data: Mapping[str, Any] = e.data if isinstance(e.data, Mapping) else {}
+        if e.type == "cue":
+            rows.append(TimelineRow(e.t, "cue", e.text, data.get("priority") == "safety"))
+        elif e.type == "pain":
+            level = data.get("level")
+            text = (
+                f"Pain reported: {level} out of 10"
+                if isinstance(level, int)
+                else _event_text(e.event_id, data, "Pain reported")
+            )
+            rows.append(TimelineRow(e.t, "pain", text, e.event_id == "sharp_pain"))
+        elif e.event_id == "state_changed":
+            continue
+        elif e.event_id == "session_stopped":
+            rows.append(TimelineRow(e.t, "stop", _event_text(e.event_id, data, e.text), True))
+        elif e.event_id == "pain_reported":
+            continue  # the pain row already says it
+        else:
+            text = _event_text(e.event_id, data, e.text)
+            rows.append(TimelineRow(e.t, "event", text))
+    return rows
+
+
+# ------------------------------------------------------------- showing the pose
+
+
+@dataclass(frozen=True)
+class PoseGuide:
+    """How to do one variant, for the plan and practice pages.
+
+    Attributes
+    ----------
+    id, name
+        The variant and its name.
+    family
+        ``supine_twist``, ``seated_twist`` or ``standing_twist`` (which drawing to show).
+    position
+        The starting position in words.
+    steps
+        The steps from the pose library, in order.
+    props
+        Props to have ready.
+    cap_deg
+        Today's cap (degrees; None when none).
+    knee_at_cap, knee_floor
+        The drawing's knee points (x, y in a 300 x 170 box) at the cap and on the floor,
+        seen from the feet: the thigh from the hip (150, 140) at the cap's angle from
+        straight up, so the picture shows what "part way" means for this person.
+    arc_cap
+        The SVG path of the allowed arc, from straight up to the cap.
+    """
+
+    id: str
+    name: str
+    family: str
+    position: str
+    steps: tuple[str, ...]
+    props: tuple[str, ...]
+    cap_deg: float | None
+    knee_at_cap: tuple[float, float] | None
+    arc_cap: str
+
+
+#: The drawing's hip (seen from the feet) and thigh length, in SVG units.
+_HIP = (150.0, 140.0)
+_THIGH = 95.0
+
+
+def _knee_at(deg: float, length: float = _THIGH) -> tuple[float, float]:
+    import math
+
+    a = math.radians(max(0.0, min(90.0, deg)))
+    return (round(_HIP[0] + length * math.sin(a), 1), round(_HIP[1] - length * math.cos(a), 1))
+
+
+def pose_guide(variant_id: str, cap_deg: float | None = None) -> PoseGuide:
+    """The variant's steps, props and drawing geometry at ``cap_deg`` (from the library)."""
+    variant = library().get(variant_id)
+    knee = None if cap_deg is None else _knee_at(cap_deg)
+    arc = ""
+    if cap_deg is not None:
+        r = 60.0
+        end = _knee_at(cap_deg, r)
+        arc = f"M {_HIP[0]:.1f} {_HIP[1] - r:.1f} A {r:.0f} {r:.0f} 0 0 1 {end[0]} {end[1]}"
+    return PoseGuide(
+        id=variant.id,
+        name=variant_names().get(variant.id, variant.english_name),
+        family=variant.family.value,
+        position=variant.position,
+        steps=tuple(s.text for s in variant.steps),
+        props=tuple(str(p) for p in variant.props),
+        cap_deg=cap_deg,
+        knee_at_cap=knee,
+        arc_cap=arc,
+    )
+
+
+@dataclass(frozen=True)
+class ReasonGroup:
+    """One reason, said once, with the variants it applies to (the plan's details)."""
+
+    text: str
+    source: str
+    variants: tuple[str, ...]
+
+
+def reason_groups(views: Sequence[VariantView]) -> list[ReasonGroup]:
+    """Every reason of the plan's variants said once (it was repeated for each variant),
+    in first-seen order, naming the variants it applies to."""
+    order: list[tuple[str, str]] = []
+    names: dict[tuple[str, str], list[str]] = {}
+    for v in views:
+        for reason in v.reasons:
+            if reason not in names:
+                order.append(reason)
+                names[reason] = []
+            names[reason].append(v.name)
+    return [ReasonGroup(text, source, tuple(names[(text, source)])) for text, source in order]
+
+
+# ----------------------------------------------------------- progress over weeks
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    """One session on the progress chart (SVG coordinates)."""
+
+    x: float
+    depth_y: float | None
+    cap_y: float
+    start_pain_y: float | None
+    max_pain_y: float | None
+    stopped: bool
+    label: str
+
+
+@dataclass(frozen=True)
+class ProgressChart:
+    """Sessions across weeks: deepest knee drop against the cap, pain at the start and the
+    highest pain, and stops, in a 640 x 330 SVG box (two panels sharing the time axis).
+
+    Attributes
+    ----------
+    points
+        One per session, oldest first.
+    cap_path
+        The SVG path of the cap, a step line across sessions.
+    depth_path
+        The SVG polyline of the measured deepest drops (sessions without one are skipped).
+    ticks
+        (x, label) for dates along the time axis.
+    description
+        The chart in words (for screen readers and as its caption).
+    """
+
+    points: tuple[ChartPoint, ...]
+    cap_path: str
+    depth_path: str
+    ticks: tuple[tuple[float, str], ...]
+    description: str
+
+
+#: The chart's panels: knee drop 0-90 degrees in y 20..150, pain 0-10 in y 190..290.
+_X0, _X1 = 60.0, 620.0
+_DROP_Y0, _DROP_Y1 = 150.0, 20.0
+_PAIN_Y0, _PAIN_Y1 = 290.0, 190.0
+
+
+def _drop_y(deg: float) -> float:
+    return round(_DROP_Y0 + (_DROP_Y1 - _DROP_Y0) * max(0.0, min(90.0, deg)) / 90.0, 1)
+
+
+def _pain_y(level: float) -> float:
+    return round(_PAIN_Y0 + (_PAIN_Y1 - _PAIN_Y0) * max(0.0, min(10.0, level)) / 10.0, 1)
+
+
+def progress_chart(summaries: Sequence[Any]) -> ProgressChart | None:
+    """The progress chart of a person's sessions (``SessionSummary``, any order); None with
+    fewer than one session. The time axis is the sessions' dates, so gaps show as gaps."""
+    items = sorted(summaries, key=lambda s: s.session.started_at)
+    if not items:
+        return None
+    first: dt.datetime = items[0].session.started_at
+    last: dt.datetime = items[-1].session.started_at
+    span = max((last - first).total_seconds(), 1.0)
+
+    def x_of(when: dt.datetime) -> float:
+        if len(items) == 1:
+            return (_X0 + _X1) / 2
+        return round(_X0 + (_X1 - _X0) * (when - first).total_seconds() / span, 1)
+
+    points: list[ChartPoint] = []
+    for s in items:
+        session = s.session
+        pains = [p for p in (session.start_pain,) if p is not None] + list(s.pain_reports)
+        points.append(
+            ChartPoint(
+                x=x_of(session.started_at),
+                depth_y=None if s.max_abs_knee_drop is None else _drop_y(s.max_abs_knee_drop),
+                cap_y=_drop_y(session.cap_deg),
+                start_pain_y=None if session.start_pain is None else _pain_y(session.start_pain),
+                max_pain_y=_pain_y(10 if s.sharp_pain else max(pains)) if pains else None,
+                stopped=session.status == "stopped",
+                label=session.started_at.strftime("%d %b"),
+            )
+        )
+    cap_path = ""
+    for i, p in enumerate(points):
+        cap_path += f"{'M' if i == 0 else 'H'} {p.x} " + (
+            f"{p.cap_y} " if i == 0 else f"V {p.cap_y} "
+        )
+    cap_path = cap_path.strip()
+    depth = [f"{p.x},{p.depth_y}" for p in points if p.depth_y is not None]
+    n_ticks = min(len(items), 6)
+    ticks: list[tuple[float, str]] = []
+    for k in range(n_ticks):
+        when = first + (last - first) * (k / max(n_ticks - 1, 1))
+        ticks.append((x_of(when), when.strftime("%d %b")))
+    measured = [s.max_abs_knee_drop for s in items if s.max_abs_knee_drop is not None]
+    stops = sum(1 for s in items if s.session.status == "stopped")
+    description = (
+        f"{len(items)} sessions from {first:%d %b %Y} to {last:%d %b %Y}. "
+        + (
+            f"Deepest knee drop {min(measured):.0f}° to {max(measured):.0f}°; "
+            if measured
+            else "Knee drop not measured; "
+        )
+        + f"cap {items[-1].session.cap_deg:.0f}° in the last session; "
+        + f"{stops} stopped early."
+    )
+    return ProgressChart(
+        tuple(points), cap_path, " ".join(depth), tuple(ticks[: len(items)]), description
+    )

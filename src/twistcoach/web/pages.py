@@ -62,6 +62,10 @@ def _base(request: Request, who: tuple[AccountRecord, SessionData] | None) -> di
         "account": who[0] if who else None,
         "csrf": who[1].csrf if who else "",
         "flash": FLASH.get(request.query_params.get("msg", "")),
+        # Plain words for stored ids (rules/wording.yaml): pages never show an id.
+        "stop_words": domain.stop_words,
+        "status_words": domain.status_words,
+        "choice_words": domain.choice_words,
     }
 
 
@@ -321,11 +325,15 @@ def _decision_words(decision: PracticeDecision) -> dict[str, Any]:
     """Planning's decision in plain words for the templates (never a rule id)."""
     plan = decision.plan
     status = None if plan is None else plan.status.value
+    views = domain.variant_views(decision)
     return {
         "plan": None if plan is None else plan.to_json_dict(),
         "headline": domain.STATUS_HEADLINES.get(status or "", ""),
         "names": domain.variant_names(),
-        "views": domain.variant_views(decision),
+        "views": views,
+        "guides": [domain.pose_guide(p.variant_id, p.cap_deg) for p in decision.allowed],
+        "reason_groups": domain.reason_groups(views),
+        "pain_rule": domain.wording().pain_rule,
         "allowed": domain.allowed_variants(decision),
         "decision_reasons": tuple(r.text for r in decision.reasons),
         "open_flags": domain.flag_words(decision),
@@ -343,6 +351,13 @@ def plan_page(request: Request) -> Response:
     return render(request, "plan.html", who, **_decision_words(decision))
 
 
+def _camera_advice() -> str:
+    """Where to put the camera, in the tracker's own words (one source for every page)."""
+    from twistcoach.recognition import ADVICE_RECOMMENDED
+
+    return ADVICE_RECOMMENDED
+
+
 def _practice_start(
     request: Request, who: tuple[AccountRecord, SessionData], error: str | None, status: int
 ) -> Response:
@@ -356,6 +371,7 @@ def _practice_start(
         status,
         error=error,
         checkin=load_safety_rules().checkin,
+        camera_advice=_camera_advice(),
         **_decision_words(decision),
     )
 
@@ -443,6 +459,9 @@ def practice_page(request: Request, session_id: Id, body: str = "neutral") -> Re
         session=detail.session,
         variant_name=names.get(detail.session.variant_id, detail.session.variant_id),
         body=body_type,
+        guide=domain.pose_guide(detail.session.variant_id, detail.session.cap_deg),
+        pain_rule=domain.wording().pain_rule,
+        camera_advice=_camera_advice(),
     )
 
 
@@ -450,8 +469,10 @@ def _sessions_context(
     ctx: AppContext, person_id: int, decision: PracticeDecision
 ) -> dict[str, Any]:
     progression = decision.progression
+    summaries = ctx.repo.list_sessions(person_id)
     return {
-        "summaries": ctx.repo.list_sessions(person_id),
+        "summaries": summaries,
+        "chart": domain.progress_chart(summaries),
         "names": domain.variant_names(),
         "suggestion": domain.suggestion_view(
             None if progression is None else progression.to_dict()
@@ -478,10 +499,19 @@ def history_page(request: Request) -> Response:
 
 def _plot_png(detail: SessionDetail) -> bytes:
     """The session's plot (the same drawing as ``twistcoach sessions show --plot``), PNG."""
+    from dataclasses import replace
+
     from twistcoach.storage.plot import plot_session
 
+    # People read the plot's title: the variant's name and the status in words, never ids.
+    session = replace(
+        detail.session,
+        variant_id=domain.variant_names().get(detail.session.variant_id, "a twist"),
+        status=domain.status_words(detail.session.status),
+    )
     with tempfile.TemporaryDirectory(prefix="twistcoach-plot-") as folder:
-        return plot_session(detail, Path(folder) / "plot.png").read_bytes()
+        named = replace(detail, summary=replace(detail.summary, session=session))
+        return plot_session(named, Path(folder) / "plot.png").read_bytes()
 
 
 @router.get("/sessions/{session_id}")
@@ -498,6 +528,7 @@ def session_page(request: Request, session_id: Id) -> Response:
         session=detail.session,
         person=person,
         events=detail.events,
+        timeline=domain.timeline(detail.events),
         names=domain.variant_names(),
     )
 

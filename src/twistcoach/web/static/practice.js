@@ -27,9 +27,18 @@ if (typeof module !== "undefined" && module.exports) module.exports = { tcGaugeL
   const reasonBox = document.getElementById("cue-reason");
   const statusBox = document.getElementById("status");
   const stepBox = document.getElementById("step");
+  const setupPanel = document.getElementById("setup-panel");
+  const setupAdvice = document.getElementById("setup-advice");
+  const gaugeDrop = document.getElementById("gauge-drop");
+  const gaugeBand = document.getElementById("gauge-band");
   const stats = { framesSent: 0, framesWithPerson: 0, cues: 0, lastCue: "", stopped: false,
-                  kneeDrop: null, cap: null, stay: null, errors: 0, state: "starting" };
+                  kneeDrop: null, cap: null, stay: null, errors: 0, state: "starting",
+                  spoken: [], cancels: 0, logged: 0, gaugeFontCssPx: null };
   window.tcStats = stats;
+  // Cues that are set-up advice: shown on the set-up panel, where they stay, not in the
+  // cue box that the next cue replaces.
+  const SETUP_CUES = new Set(["camera_advice", "paused_camera_view"]);
+  const SETUP_STATES = new Set(["waiting_for_person", "setting_up", "paused"]);
 
   // BlazePose bones without the face (same as twistcoach.landmarks.BONES).
   const BONES = [[11, 12], [11, 13], [13, 15], [12, 14], [14, 16], [11, 23], [12, 24],
@@ -42,30 +51,61 @@ if (typeof module !== "undefined" && module.exports) module.exports = { tcGaugeL
 
   function setStatus(text) { statusBox.textContent = text; stats.state = text; }
 
-  function speak(text) {
+  // Speech: one cue at a time, spoken to its end. A cue that comes while another is being
+  // spoken waits (only the newest waiting one is kept); only a safety cue interrupts.
+  let waiting = null;
+  function say(text) {
+    const synth = window.speechSynthesis;
+    const u = new SpeechSynthesisUtterance(text);
+    u.onend = () => { if (waiting !== null) { const next = waiting; waiting = null; say(next); } };
+    stats.spoken.push(text);
+    synth.speak(u);
+  }
+  function speak(text, urgent) {
     try {
-      if (!window.speechSynthesis) return;
-      window.speechSynthesis.cancel();
-      window.speechSynthesis.speak(new SpeechSynthesisUtterance(text));
+      const synth = window.speechSynthesis;
+      if (!synth) return;
+      if (urgent) {
+        waiting = null;
+        if (synth.speaking || synth.pending) { synth.cancel(); stats.cancels += 1; }
+        say(text);
+      } else if (synth.speaking || synth.pending) {
+        waiting = text;
+      } else {
+        say(text);
+      }
     } catch (e) { /* speech is optional */ }
+  }
+
+  function logCue(text) {
+    const item = document.createElement("li");
+    item.textContent = text;
+    cueLog.prepend(item);
+    stats.logged += 1;
   }
 
   function showCue(msg) {
     stats.cues += 1;
     stats.lastCue = msg.text;
-    cueBox.textContent = msg.text;
-    cueBox.className = "cue priority-" + (msg.priority || "info");
-    reasonBox.textContent = msg.reason ? "Why: " + msg.reason : "";
-    const item = document.createElement("li");
-    item.textContent = msg.text + (msg.reason ? " — " + msg.reason : "");
-    cueLog.prepend(item);
-    speak(msg.text);
+    const urgent = msg.priority === "safety";
+    if (SETUP_CUES.has(msg.id)) {
+      // A long paragraph: kept on the set-up panel, said once.
+      setupAdvice.textContent = msg.text;
+      setupPanel.hidden = false;
+      if (urgent) { cueBox.textContent = msg.text; cueBox.className = "cue priority-safety"; }
+    } else {
+      cueBox.textContent = msg.text;
+      cueBox.className = "cue priority-" + (msg.priority || "info");
+      reasonBox.textContent = msg.reason ? "Why: " + msg.reason : "";
+    }
+    logCue(msg.text);
+    speak(msg.text, urgent);
   }
 
-  function stopLocal(reason) {
+  function stopLocal(words) {
     running = false;
+    if (!stats.stopped) setStatus("Session ended: " + words + ".");
     stats.stopped = true;
-    setStatus("Session ended: " + reason);
     document.querySelectorAll(".pain button, #sharp, #end").forEach(b => { b.disabled = true; });
     const stream = video.srcObject;
     if (stream) stream.getTracks().forEach(t => t.stop());
@@ -80,6 +120,10 @@ if (typeof module !== "undefined" && module.exports) module.exports = { tcGaugeL
     // the plan's cap as a green band on each side (amber from where the coach says "stay
     // here") and the needle at the current drop.
     const r = Math.max(40, Math.min(canvas.width, canvas.height) * 0.16);
+    // Text at least 16 CSS pixels tall however small the canvas is shown (a phone).
+    const scale = canvas.clientWidth > 0 ? canvas.width / canvas.clientWidth : 1;
+    const fontPx = Math.max(r * 0.22, 16 * scale);
+    stats.gaugeFontCssPx = fontPx / scale;
     const cx = canvas.width - r - 24, cy = r + 30;
     const ang = d => Math.PI * 1.5 + (d / 90) * (Math.PI / 2);
     // A dark card behind the dial and its labels, readable over any image.
@@ -98,11 +142,11 @@ if (typeof module !== "undefined" && module.exports) module.exports = { tcGaugeL
       }
     }
     ctx.fillStyle = "#fff";
-    ctx.font = Math.round(r * 0.22) + "px sans-serif";
+    ctx.font = "bold " + Math.round(fontPx) + "px sans-serif";
     ctx.textAlign = "center";
     const measured = tcGaugeLabel(kneeDrop) !== "?";
     ctx.fillText(tcGaugeLabel(kneeDrop), cx, cy + r * 0.3);
-    if (cap !== null) ctx.fillText("cap " + cap.toFixed(0) + "°", cx, cy + r * 0.3 + r * 0.26);
+    if (cap !== null) ctx.fillText("cap " + cap.toFixed(0) + "°", cx, cy + r * 0.3 + fontPx * 1.1);
     if (measured) {
       const a = ang(Math.max(-90, Math.min(90, kneeDrop)));
       ctx.strokeStyle = "#fff"; ctx.lineWidth = 4;
@@ -145,6 +189,33 @@ if (typeof module !== "undefined" && module.exports) module.exports = { tcGaugeL
 
   function round(v) { return Math.round(v * 10000) / 10000; }
 
+  function showMetrics(msg) {
+    stats.kneeDrop = typeof msg.knee_drop === "number" ? msg.knee_drop : null;
+    stats.cap = msg.cap;
+    stats.stay = msg.stay;
+    stats.coachState = msg.state;
+    stepBox.textContent = msg.step;
+    gaugeDrop.textContent = "Knees: " + tcGaugeLabel(stats.kneeDrop);
+    if (typeof msg.cap === "number") gaugeBand.textContent = "up to " + msg.cap.toFixed(0) + "°";
+    // The set-up panel stays until the coach has left set-up (or comes back to a pause).
+    setupPanel.hidden = !SETUP_STATES.has(msg.state);
+  }
+
+  // One server message (the socket's; tests may call it through window.tcHandle).
+  function handle(msg) {
+    if (msg.type === "cue") {
+      if (!stats.stopped || msg.priority === "safety") showCue(msg);
+    } else if (msg.type === "metrics") showMetrics(msg);
+    else if (msg.type === "error") { stats.errors += 1; setStatus("Problem: " + msg.message); }
+    else if (msg.type === "stopped") {
+      // The stop cue came just before, as a cue: it is not shown or logged twice.
+      if (msg.text && msg.text !== stats.lastCue) showCue({ text: msg.text, priority: "safety" });
+      stats.stopReason = msg.reason;
+      stopLocal(msg.status === "completed" ? "well done" : "stopped");
+    }
+  }
+  window.tcHandle = handle;
+
   function connect() {
     const proto = location.protocol === "https:" ? "wss://" : "ws://";
     const body = encodeURIComponent(root.dataset.body || "neutral");
@@ -155,30 +226,29 @@ if (typeof module !== "undefined" && module.exports) module.exports = { tcGaugeL
     ws.onmessage = ev => {
       let msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
-      if (msg.type === "cue") showCue(msg);
-      else if (msg.type === "metrics") {
-        stats.kneeDrop = typeof msg.knee_drop === "number" ? msg.knee_drop : null;
-        stats.cap = msg.cap;
-        stats.stay = msg.stay;
-        stats.coachState = msg.state;
-        stepBox.textContent = msg.step;
-      }
-      else if (msg.type === "error") { stats.errors += 1; setStatus("Problem: " + msg.message); }
-      else if (msg.type === "stopped") { if (msg.text) showCue(msg); stopLocal(msg.reason || "stopped"); }
+      handle(msg);
     };
-    ws.onclose = () => { if (running) stopLocal("connection closed"); };
+    ws.onclose = () => { if (running) stopLocal("the connection to the coach closed"); };
   }
 
   document.querySelectorAll(".pain button").forEach(button => {
     button.addEventListener("click", () => send({ type: "pain", level: Number(button.dataset.level) }));
   });
-  document.getElementById("sharp").addEventListener("click", () => {
-    // Stop here at once, whatever the network does; the server stops and records it too.
+  const sharp = document.getElementById("sharp");
+  function stopForSharpPain() {
+    if (stats.stopped) return;
+    // Stop here at once, whatever the network does; the server stops and records it too,
+    // and its stop cue (the one logged) follows.
     send({ type: "sharp" });
-    speak("Stop. Come back to the centre slowly and rest.");
+    speak("Stop. Come back to the centre slowly and rest.", true);
     cueBox.textContent = "Stop. Come back to the centre slowly and rest.";
     cueBox.className = "cue priority-safety";
     stopLocal("sharp pain");
+  }
+  sharp.addEventListener("click", stopForSharpPain);
+  // The big keyboard shortcut (aria-keyshortcuts="Escape" on the button): Esc stops.
+  document.addEventListener("keydown", ev => {
+    if (ev.key === "Escape" && !ev.repeat) { ev.preventDefault(); stopForSharpPain(); }
   });
   document.getElementById("end").addEventListener("click", () => { send({ type: "end" }); });
 
