@@ -46,6 +46,10 @@ from typing import Any, Protocol, Self
 import numpy as np
 from numpy.typing import NDArray
 
+# A file that cannot be used as a source of frames (the message names the file): the
+# package's media error, a ValueError, so the CLI exits 2 and the web answers 422.
+from twistcoach.errors import MediaError as MediaError
+
 RgbArray = NDArray[np.uint8]
 
 #: Suffixes read as still photographs (anything else is tried as a video).
@@ -64,10 +68,6 @@ MIN_FRAME_SIDE = 32
 
 # OpenCV's decoders check this limit themselves (read once, when cv2 is first imported).
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_FRAME_PIXELS))
-
-
-class MediaError(ValueError):
-    """A file cannot be used as a source of frames; the message names the file."""
 
 
 def _limits_text() -> str:
