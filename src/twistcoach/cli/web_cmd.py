@@ -12,6 +12,16 @@ if TYPE_CHECKING:
     from twistcoach.storage import Repository
 
 SECRET_ENV = "TWISTCOACH_SECRET_KEY"
+PROXIES_ENV = "TWISTCOACH_TRUSTED_PROXIES"
+
+
+def uvicorn_proxy_options(trusted_proxies: tuple[str, ...]) -> dict[str, object]:
+    """uvicorn's proxy options: ``X-Forwarded-*`` headers are believed only from the
+    configured proxies; with none (the default) never, so a client cannot choose the address
+    the rate limits count (``X-Forwarded-For: 1.2.3.4``)."""
+    if not trusted_proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(trusted_proxies)}
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -32,6 +42,16 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--demo/--no-demo", help="Seed the demo data into an empty database."),
         ] = True,
+        trusted_proxy: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--trusted-proxy",
+                help=(
+                    "Address of a reverse proxy whose X-Forwarded-For is believed (repeat for "
+                    f"several; or {PROXIES_ENV}, comma-separated). Default: none."
+                ),
+            ),
+        ] = None,
     ) -> None:
         """Serve the web app: student coach in the browser, teacher/clinician dashboard.
 
@@ -63,7 +83,12 @@ def register(app: typer.Typer) -> None:
         secret = os.environ.get(SECRET_ENV, "").strip()
         if secret and len(secret) < 16:
             _fail(f"{SECRET_ENV} must be at least 16 characters")
-        settings = WebSettings(database_url=storage.database_url)
+        proxies = tuple(
+            p.strip()
+            for p in [*(trusted_proxy or []), *os.environ.get(PROXIES_ENV, "").split(",")]
+            if p.strip()
+        )
+        settings = WebSettings(database_url=storage.database_url, trusted_proxies=proxies)
         if secret:
             settings = dataclasses.replace(settings, secret_key=secret)
         if not (settings.mediapipe_dir / "pose.js").is_file():
@@ -84,6 +109,7 @@ def register(app: typer.Typer) -> None:
             port=port,
             log_level="warning",
             ws_max_size=settings.max_ws_message_bytes * 4,
+            **uvicorn_proxy_options(settings.trusted_proxies),  # type: ignore[arg-type]
         )
 
 

@@ -289,13 +289,13 @@ def api_unlink(ctx: Ctx, who: ApiChange, link_id: Id) -> Response:
 # ------------------------------------------------------------------------ library
 
 
-@router.get("/variants", response_model=list[Variant])
+@router.get("/variants", response_model=list[Variant], responses=errors())
 def api_variants() -> list[Variant]:
     """The pose library's variants (id and name), in difficulty order."""
     return [Variant(id=k, name=v) for k, v in domain.variant_names().items()]
 
 
-@router.get("/intake/schema", response_model=dict[str, Any])
+@router.get("/intake/schema", response_model=dict[str, Any], responses=errors())
 def api_intake_schema() -> dict[str, Any]:
     """The intake's JSON schema (the same model the intake file uses)."""
     from twistcoach.intake import Intake
