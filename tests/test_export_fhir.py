@@ -1,0 +1,255 @@
+"""The FHIR R4B export (issue 21, part 1): valid resources, a round trip, unknown values
+absent, stable ids, and the ``twistcoach export fhir`` command."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.bundle import Bundle
+from typer.testing import CliRunner
+
+from clinic_data import SHARP_CAP_DEG, make_clinic_db
+from twistcoach.cli.app import build_app
+from twistcoach.export import PersonFacts, gather
+from twistcoach.export.fhir import (
+    IDENTIFIER_SYSTEM,
+    PAIN_LOINC,
+    build_bundle,
+    questionnaire_items,
+)
+from twistcoach.intake import Intake, RedFlag
+from twistcoach.storage import Repository, open_repository
+from twistcoach.storage.db import create_engine_for_url
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def clinic(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, int]]:
+    """The demo people and Alex's unmeasured sharp-pain stop (seeded once: ~6 s)."""
+    return make_clinic_db(tmp_path_factory.mktemp("fhir"))
+
+
+@pytest.fixture
+def repo(clinic: tuple[str, dict[str, int]]) -> Iterator[Repository]:
+    engine = create_engine_for_url(clinic[0])
+    yield open_repository(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def ids(clinic: tuple[str, dict[str, int]]) -> dict[str, int]:
+    return clinic[1]
+
+
+def resources_of(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def code_of(resource: dict[str, Any]) -> str:
+    return str(resource["code"]["coding"][0]["code"])
+
+
+def by_identifier(bundle: dict[str, Any], value: str) -> dict[str, Any]:
+    for entry in bundle["entry"]:
+        ident = entry["resource"].get("identifier")
+        idents = ident if isinstance(ident, list) else [ident]
+        if any(i and i["value"] == value for i in idents):
+            return dict(entry["resource"])
+    raise AssertionError(f"no resource with identifier {value}")
+
+
+def sam(repo: Repository, ids: dict[str, int]) -> tuple[PersonFacts, dict[str, Any]]:
+    facts = gather(repo, ids["sam"])
+    return facts, build_bundle(facts)
+
+
+def test_every_resource_validates_with_fhir_resources(
+    repo: Repository, ids: dict[str, int]
+) -> None:
+    for person in ("sam", "alex"):
+        bundle = build_bundle(gather(repo, ids[person]))
+        parsed = Bundle.model_validate_json(json.dumps(bundle))
+        assert parsed.type == "collection"
+        assert len(parsed.entry or []) == len(bundle["entry"])
+        for entry in bundle["entry"]:
+            resource = entry["resource"]
+            model = get_fhir_model_class(resource["resourceType"])
+            model.model_validate(resource)  # raises when invalid
+            assert entry["fullUrl"] == f"urn:uuid:{resource['id']}"
+        kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+        assert {
+            "Patient",
+            "Questionnaire",
+            "QuestionnaireResponse",
+            "CarePlan",
+            "ServiceRequest",
+            "Observation",
+        } <= kinds
+
+
+def test_round_trip_for_the_demo_student(repo: Repository, ids: dict[str, int]) -> None:
+    from twistcoach.storage.progress import decide_for_person
+
+    facts, bundle = sam(repo, ids)
+    parsed = Bundle.model_validate_json(json.dumps(bundle))
+    back = json.loads(parsed.model_dump_json(exclude_none=True))
+    decision = decide_for_person(repo, ids["sam"])
+
+    # The plan: one Goal per allowed variant with planning's cap; nothing else.
+    goals = resources_of(back, "Goal")
+    assert len(goals) == len(decision.allowed) == 2
+    for permission in decision.allowed:
+        goal = by_identifier(back, f"person/{ids['sam']}/goal/{permission.variant_id}")
+        high = goal["target"][0]["detailRange"]["high"]
+        assert (high["value"], high["code"], high["system"]) == (
+            permission.cap_deg,
+            "deg",
+            "http://unitsofmeasure.org",
+        )
+    assert decision.permission("supine_twist_supported").cap_deg == 40.0  # lowered by pain
+    (service,) = resources_of(back, "ServiceRequest")
+    assert service["code"]["coding"][0] == {
+        "system": "http://snomed.info/sct",
+        "code": "229065009",
+        "display": "Exercise therapy",
+    }
+    (care,) = resources_of(back, "CarePlan")
+    assert len(care["goal"]) == 2
+    assert care["activity"][0]["reference"]["reference"] == f"urn:uuid:{service['id']}"
+
+    # The intake: answers as stored, for a questionnaire generated from the model.
+    (response,) = resources_of(back, "QuestionnaireResponse")
+    answers = {i["linkId"]: i.get("answer") for i in response["item"]}
+    assert answers["age"] == [{"valueInteger": 46}]
+    assert answers["pain_now"] == [{"valueInteger": 3}]
+    assert answers["conditions"][0]["valueCoding"]["code"] == "chronic_low_back_pain"
+    assert "surgery_months_ago" not in answers  # not given: absent
+    (questionnaire,) = resources_of(back, "Questionnaire")
+    assert response["questionnaire"] == f"{questionnaire['url']}|{questionnaire['version']}"
+
+    # Each session: holds, pains and how it ended, as stored.
+    for session in facts.sessions:
+        sid = session.session_id
+        head = session.summary.session
+        panel = by_identifier(back, f"person/{ids['sam']}/session/{sid}")
+        assert panel["valueCodeableConcept"]["coding"][0]["code"] == "completed"
+        assert len(panel["hasMember"]) == 2 * len(session.sides) + 2 + len(session.pains)
+        for index, hold in enumerate(session.sides):
+            drop = by_identifier(back, f"person/{ids['sam']}/session/{sid}/hold/{index}/knee-drop")
+            assert drop["valueQuantity"]["code"] == "deg"
+            assert hold.knee_drop_deg is not None
+            assert drop["valueQuantity"]["value"] == round(hold.knee_drop_deg, 1)
+            assert drop["method"]["text"] == "markerless video, single camera"
+            assert "2.9 deg" in drop["note"][0]["text"]  # the measured accuracy (neutral body)
+            side = drop["component"][0]["valueCodeableConcept"]["text"]
+            assert side == hold.side
+            assert drop["referenceRange"][0]["high"]["value"] == hold.cap_deg
+            held = by_identifier(back, f"person/{ids['sam']}/session/{sid}/hold/{index}/time")
+            assert held["valueQuantity"]["value"] == round(hold.held_s, 1)
+        start = by_identifier(back, f"person/{ids['sam']}/session/{sid}/pain/start")
+        assert code_of(start) == PAIN_LOINC
+        assert start["valueInteger"] == head.start_pain
+        end = by_identifier(back, f"person/{ids['sam']}/session/{sid}/pain/end")
+        assert end["valueInteger"] == head.end_pain
+    last = facts.sessions[-1]
+    during = by_identifier(back, f"person/{ids['sam']}/session/{last.session_id}/pain/0")
+    assert during["valueInteger"] == 4 == last.summary.pain_reports[0]
+    assert [h.side for h in last.sides] == ["right", "left"]
+    assert [h.cap_deg for h in last.sides] == [45.0, 40.0]  # lowered by the pain report
+
+
+def test_unknown_values_are_absent_and_sharp_pain_is_a_flag(
+    repo: Repository, ids: dict[str, int]
+) -> None:
+    bundle = build_bundle(gather(repo, ids["alex"]))
+    sid = ids["alex_sharp"]
+    drop = by_identifier(bundle, f"person/{ids['alex']}/session/{sid}/hold/0/knee-drop")
+    assert "valueQuantity" not in drop
+    assert drop["dataAbsentReason"]["coding"][0]["code"] == "unknown"
+    assert drop["referenceRange"][0]["high"]["value"] == SHARP_CAP_DEG
+    for obs in resources_of(bundle, "Observation"):
+        if code_of(obs) == "knee-drop-held" and "valueQuantity" in obs:
+            assert obs["valueQuantity"]["value"] > 0  # a measured hold, never a made-up 0
+    # No end pain given: no end-pain Observation; sharp pain is never a 0-10 score.
+    with pytest.raises(AssertionError):
+        by_identifier(bundle, f"person/{ids['alex']}/session/{sid}/pain/end")
+    scores = [o for o in resources_of(bundle, "Observation") if code_of(o) == PAIN_LOINC]
+    assert all(o["valueInteger"] < 10 for o in scores)
+    sharp = by_identifier(bundle, f"person/{ids['alex']}/session/{sid}/pain/0")
+    assert (code_of(sharp), sharp["valueBoolean"]) == ("sharp-pain", True)
+    panel = by_identifier(bundle, f"person/{ids['alex']}/session/{sid}")
+    assert panel["valueCodeableConcept"]["coding"][0]["code"] == "sharp_pain"
+    assert "paused 1 time" in panel["note"][0]["text"]
+    (flag,) = resources_of(bundle, "Flag")
+    assert flag["status"] == "active"  # no review yet: planning's flag is open
+    assert flag["subject"]["reference"] == f"urn:uuid:{resources_of(bundle, 'Patient')[0]['id']}"
+
+
+def test_ids_are_stable_across_exports(repo: Repository, ids: dict[str, int]) -> None:
+    def keys(bundle: dict[str, Any]) -> list[tuple[str, str]]:
+        return [(e["fullUrl"], e["resource"]["id"]) for e in bundle["entry"]]
+
+    first = build_bundle(gather(repo, ids["sam"]))
+    second = build_bundle(gather(repo, ids["sam"]))
+    assert keys(first) == keys(second)
+    assert first["id"] == second["id"]
+    assert len({k for k, _ in keys(first)}) == len(first["entry"])  # no duplicates
+    # A session on its own keeps the ids it has in the whole record.
+    sid = gather(repo, ids["sam"]).sessions[0].session_id
+    alone = build_bundle(gather(repo, ids["sam"], session_ids=[sid]), include_record=False)
+    assert set(keys(alone)) <= set(keys(first))
+    assert not resources_of(alone, "CarePlan")
+    # Another installation's system gives other ids.
+    other = build_bundle(gather(repo, ids["sam"]), system="urn:example:other-clinic")
+    assert not set(keys(other)) & set(keys(first))
+    assert resources_of(first, "Patient")[0]["identifier"][0]["system"] == IDENTIFIER_SYSTEM
+
+
+def test_questionnaire_is_generated_from_the_intake_model() -> None:
+    items = {i["linkId"]: i for i in questionnaire_items()}
+    assert set(items) == set(Intake.model_fields)
+    assert len(items["red_flags"]["item"]) == len(RedFlag)
+    assert all(i["type"] == "boolean" for i in items["red_flags"]["item"])
+    assert items["age"]["required"] and not items["surgery_months_ago"]["required"]
+    assert items["clearances"]["type"] == "group" and items["clearances"]["repeats"]
+    codes = {o["valueCoding"]["code"] for o in items["activity"]["answerOption"]}
+    assert codes == {"deconditioned", "light", "active"}
+
+
+def invoke(url: str, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(build_app(), list(args), env={"TWISTCOACH_DATABASE_URL": url})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_writes_the_bundle_and_refuses_bad_input(
+    clinic: tuple[str, dict[str, int]], tmp_path: Path
+) -> None:
+    url, ids = clinic
+    out = tmp_path / "sam.json"
+    code, _, err = invoke(url, "export", "fhir", "--person", "Sam", "--out", str(out))
+    assert code == 0, err
+    bundle = Bundle.model_validate_json(out.read_text(encoding="utf-8"))
+    assert bundle.type == "collection"
+    code, stdout, _ = invoke(
+        url, "export", "fhir", "--person", "Alex", "--session", str(ids["alex_sharp"])
+    )
+    assert code == 0
+    assert resources_of(json.loads(stdout), "Flag")
+    code, _, err = invoke(url, "export", "fhir", "--person", "Nobody")
+    assert code == 2 and "no person named 'Nobody'" in err
+    code, _, err = invoke(
+        url, "export", "fhir", "--person", "Sam", "--session", str(ids["alex_sharp"])
+    )
+    assert code == 2 and "not one of Sam's sessions" in err
+    code, _, err = invoke(
+        url, "export", "fhir", "--person", "Sam", "--out", str(tmp_path / "no" / "x.json")
+    )
+    assert code == 2 and "does not exist" in err
+    code, _, err = invoke(url, "export", "fhir", "--person", "Sam", "--system", "not a uri")
+    assert code == 2 and "not a URI" in err
