@@ -42,8 +42,8 @@ LOCAL_NODE_IP = "127.0.0.2"
 #: The local Ray's object store: tasks return summaries of a few kilobytes (Ray's minimum
 #: is 75 MB).
 LOCAL_OBJECT_STORE_BYTES = 128 * 1024 * 1024
-#: Most CPUs the private local Ray is given by default (each task holds a MediaPipe graph,
-#: about 300 MB).
+#: Most CPUs the private local Ray is given by default (each task holds a MediaPipe graph:
+#: 345 MB resident at most for the 34 s demo session, docs/batch.md).
 MAX_DEFAULT_WORKERS = 8
 #: Tries per input: the first, and one retry.
 MAX_ATTEMPTS = 2

@@ -145,6 +145,7 @@ def _plot_svg(rows: Sequence[dict[str, Any]]) -> str:
     matplotlib.use("Agg")
     import numpy as np
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     measured = [r for r in rows if r["depth_deg"] is not None]
     fig = Figure(figsize=(10, 4), dpi=100, layout="constrained")
@@ -155,6 +156,7 @@ def _plot_svg(rows: Sequence[dict[str, Any]]) -> str:
     ax_hist.axvline(1.0, color="#c03030", ls="--", lw=1.5, label="the cap")
     ax_hist.set_xlabel("depth / cap (1 = at the cap)")
     ax_hist.set_ylabel("inputs")
+    ax_hist.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax_hist.legend(loc="upper right")
     caps = [r["cap_deg"] for r in measured]
     depths = [r["depth_deg"] for r in measured]

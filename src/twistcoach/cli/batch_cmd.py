@@ -144,6 +144,9 @@ def run_batch_command(
                 RayOptions(address=address, workers=workers),
                 listener,
             )
+    except KeyboardInterrupt:  # before the first task or while Ray starts or stops
+        err.print("[yellow]interrupted:[/] run the same command again to finish the batch")
+        return 130
     except ConnectionError as e:
         where = address or "this machine"
         err.print(f"[red]error:[/] cannot reach Ray at {where}: {str(e).splitlines()[0]}")
