@@ -1,0 +1,106 @@
+"""The clinical PDF report (issue 21, part 2): it renders, and its text holds the key
+numbers (read back with pypdf); unknown is "not measured", sharp pain is "sharp"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from clinic_data import make_clinic_db
+from twistcoach.cli.app import build_app
+from twistcoach.export import gather
+from twistcoach.export.clinical_report import held_text, weekly_trend
+from twistcoach.storage import open_repository
+from twistcoach.storage.db import create_engine_for_url
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def clinic(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, int]]:
+    """The demo people and Alex's unmeasured sharp-pain stop (seeded once: ~6 s)."""
+    return make_clinic_db(tmp_path_factory.mktemp("report"))
+
+
+def report(url: str, out: Path, *args: str) -> tuple[int, str]:
+    result = runner.invoke(
+        build_app(),
+        ["report", "--out", str(out), *args],
+        env={"TWISTCOACH_DATABASE_URL": url},
+    )
+    return result.exit_code, result.stderr
+
+
+def text_of(pdf: Path) -> str:
+    """The PDF's text with every run of white space as one space (table cells wrap)."""
+    reader = PdfReader(pdf)
+    return " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())
+
+
+def test_report_holds_the_key_numbers(clinic: tuple[str, dict[str, int]], tmp_path: Path) -> None:
+    url, ids = clinic
+    out = tmp_path / "sam.pdf"
+    code, err = report(url, out, "--person", "Sam")
+    assert code == 0, err
+    assert out.read_bytes().startswith(b"%PDF")
+    text = text_of(out)
+    engine = create_engine_for_url(url)
+    facts = gather(open_repository(engine), ids["sam"])
+    engine.dispose()
+    assert "Spinal twist practice: clinical report" in text
+    assert "Sam" in text
+    # The plan: planning's caps now (the supported twist lowered to 40 after pain rose).
+    supported = facts.decision.permission("supine_twist_supported")
+    assert supported.cap_deg == 40.0 and supported.plan_cap_deg == 45.0
+    assert "SAFE-PAIN-LOWER" in text
+    # Each session: held drop against the cap, pain before/during/after, how it ended.
+    for session in facts.sessions:
+        for hold in session.sides:
+            assert hold.knee_drop_deg is not None
+            assert f"{hold.knee_drop_deg:.1f}°" in text
+        assert session.started_at.astimezone().strftime("%Y-%m-%d") in text
+    assert "4/10" in text  # the pain report of the last session
+    assert text.count("completed") >= 3
+    # The trend and the measured accuracy of the camera place.
+    assert "W" in weekly_trend(facts.sessions, dt.UTC)[0].week
+    assert "Trend over weeks" in text
+    assert "raised diagonal" in text
+    assert "mean 2.9 deg" in text and "worst 10.3 deg" in text
+
+
+def test_unknown_and_sharp_pain_are_shown_as_such(
+    clinic: tuple[str, dict[str, int]], tmp_path: Path
+) -> None:
+    url, ids = clinic
+    out = tmp_path / "alex.pdf"
+    code, err = report(url, out, "--person", "Alex")
+    assert code == 0, err
+    text = text_of(out)
+    assert "sharp" in text
+    assert "stopped: sharp pain" in text
+    assert "not measured" in text
+    assert "10/10" not in text
+    assert "1 such pauses" in text  # the coach paused once for the camera view
+    engine = create_engine_for_url(url)
+    facts = gather(open_repository(engine), ids["alex"], session_ids=[ids["alex_sharp"]])
+    engine.dispose()
+    assert held_text(facts.sessions[0]) == "R not measured / 45°"
+
+
+def test_period_and_bad_input(clinic: tuple[str, dict[str, int]], tmp_path: Path) -> None:
+    url, _ = clinic
+    future = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    out = tmp_path / "empty.pdf"
+    code, err = report(url, out, "--person", "Sam", "--from", future)
+    assert code == 0, err
+    assert "No session in this period." in text_of(out)
+    code, err = report(url, out, "--person", "Sam", "--from", "2026-02-01", "--to", "2026-01-01")
+    assert code == 2 and "is after --to" in err
+    code, err = report(url, out, "--person", "Sam", "--to", "yesterday")
+    assert code == 2 and "not a date" in err
+    code, err = report(url, out, "--person", "Nobody")
+    assert code == 2 and "no person named" in err
