@@ -280,9 +280,12 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        # Only the framework raises these now (an unknown path, a wrong method).
+        # Only the framework raises these now (an unknown path, a wrong method, a body it
+        # cannot decode). A body the API cannot read is bad input like any other: 422.
         headers = getattr(exc, "headers", None)
-        return _answer(request, exc.status_code, str(exc.detail), None, headers)
+        api = request.url.path.startswith("/api/")
+        status = 422 if exc.status_code == 400 and api else exc.status_code
+        return _answer(request, status, str(exc.detail), None, headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
