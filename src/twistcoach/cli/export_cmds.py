@@ -106,10 +106,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """A student's record as an HL7 FHIR R4B Bundle (type collection, JSON).
 
-        The intake (Questionnaire and QuestionnaireResponse), the plan (CarePlan, Goals,
-        ServiceRequest), every session's Observations and a Flag for each sharp-pain stop.
-        Identifiers are stable: exporting again updates, never duplicates.
-        """
+        The intake (Questionnaire and QuestionnaireResponse), the plan (CarePlan, Goals, ServiceRequest), every session's Observations and a Flag for each sharp-pain stop. Identifiers are stable: exporting again updates, never duplicates.
+        """  # noqa: E501 (one paragraph a line: Rich wraps it to the terminal)
         from twistcoach.export import gather
         from twistcoach.export.fhir import IDENTIFIER_SYSTEM, build_bundle
         from twistcoach.storage import open_repository
@@ -149,10 +147,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """A clinical PDF report of a student over a period.
 
-        Plan and clearances, each session's depth against its cap, pain before and after,
-        stops and their reasons, the trend over weeks, and the measured accuracy of the
-        camera place.
-        """
+        Plan and clearances, each session's depth against its cap, pain before and after, stops and their reasons, the trend over weeks, and the measured accuracy of the camera place.
+        """  # noqa: E501 (one paragraph a line: Rich wraps it to the terminal)
         from twistcoach.export import gather
         from twistcoach.export.clinical_report import write_report
         from twistcoach.storage import open_repository
