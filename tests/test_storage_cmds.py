@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from twistcoach.cli.app import build_app
 from twistcoach.coaching import load_coaching_rules
+from twistcoach.storage.db import head_revision
 
 runner = CliRunner()
 
@@ -49,7 +50,7 @@ def empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_db_upgrade_creates_then_reports_up_to_date(empty: Path) -> None:
     code, out, _ = invoke("db", "upgrade")
     assert code == 0
-    head = "0002_checkins_reviews"
+    head = head_revision()
     assert out.strip() == f"sqlite:///{empty}: upgraded from an empty database to {head}"
     code, out, _ = invoke("db", "upgrade")
     assert out.strip() == f"sqlite:///{empty}: already at revision {head}"
