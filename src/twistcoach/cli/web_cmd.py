@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 SECRET_ENV = "TWISTCOACH_SECRET_KEY"
 PROXIES_ENV = "TWISTCOACH_TRUSTED_PROXIES"
+#: Set to 1 behind HTTPS: the session cookie is then sent over HTTPS only.
+COOKIE_SECURE_ENV = "TWISTCOACH_COOKIE_SECURE"
 
 
 def uvicorn_proxy_options(trusted_proxies: tuple[str, ...]) -> dict[str, object]:
@@ -88,7 +90,10 @@ def register(app: typer.Typer) -> None:
             for p in [*(trusted_proxy or []), *os.environ.get(PROXIES_ENV, "").split(",")]
             if p.strip()
         )
-        settings = WebSettings(database_url=storage.database_url, trusted_proxies=proxies)
+        secure = os.environ.get(COOKIE_SECURE_ENV, "").strip().lower() in {"1", "true", "yes"}
+        settings = WebSettings(
+            database_url=storage.database_url, trusted_proxies=proxies, cookie_secure=secure
+        )
         if secret:
             settings = dataclasses.replace(settings, secret_key=secret)
         if not (settings.mediapipe_dir / "pose.js").is_file():
