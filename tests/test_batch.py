@@ -199,6 +199,21 @@ def test_help_teaches_inputs_outputs_resume_and_clusters() -> None:
         assert words in result.output
 
 
+def test_a_second_batch_into_the_same_folder_is_refused(
+    media: dict[str, Path], tmp_path: Path
+) -> None:
+    import fcntl
+
+    from twistcoach.batch.runner import LOCK_FILE
+
+    items = collect_inputs([str(media["photo"])])
+    with (tmp_path / LOCK_FILE).open("a") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # another batch at work
+        with pytest.raises(BatchInputError, match="another twistcoach batch is writing"):
+            run_batch(items, BatchOptions(out=tmp_path))
+    assert not (tmp_path / STATE_FILE).exists()
+
+
 # --- the state file and the table (no Ray) -----------------------------------------------
 
 

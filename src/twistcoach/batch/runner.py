@@ -28,12 +28,13 @@ import logging
 import os
 import shutil
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from twistcoach.batch.inputs import BatchInput
+from twistcoach.batch.inputs import BatchInput, BatchInputError
 from twistcoach.batch.state import BatchState, InputRecord
 from twistcoach.batch.task import TaskOutcome, TaskSpec, analyze_input
 
@@ -49,6 +50,8 @@ MAX_DEFAULT_WORKERS = 8
 MAX_ATTEMPTS = 2
 #: The staging folder inside the output folder (a dot-folder: never an input, never a name).
 STAGING = ".partial"
+#: The lock file that keeps a second batch out of an output folder while one runs.
+LOCK_FILE = ".batch.lock"
 
 
 @dataclass(frozen=True)
@@ -262,13 +265,51 @@ def run_batch(
         When ``ray_options.address`` cannot be reached.
     OSError
         When the output folder cannot be written.
+    BatchInputError
+        When another batch is writing to the same output folder.
     """
-    import ray
-
     ray_options = ray_options or RayOptions()
     listener = listener or _Quiet()
     out = options.out.absolute()
     out.mkdir(parents=True, exist_ok=True)
+    with _exclusive(out):
+        return _run_locked(items, options, out, ray_options, listener)
+
+
+@contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """Hold ``out/.batch.lock`` (``flock``) for the batch: one batch per output folder.
+
+    Raises
+    ------
+    BatchInputError
+        When another batch holds it.
+    """
+    import fcntl
+
+    with (out / LOCK_FILE).open("a") as lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BatchInputError(
+                f"{out}: another twistcoach batch is writing to this folder"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def _run_locked(
+    items: Sequence[BatchInput],
+    options: BatchOptions,
+    out: Path,
+    ray_options: RayOptions,
+    listener: BatchListener,
+) -> BatchResult:
+    """:func:`run_batch` once the output folder is this process's."""
+    import ray
+
     staging_root = out / STAGING
     state = BatchState.load(out)
     names = _assign_names(items, state)

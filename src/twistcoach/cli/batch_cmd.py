@@ -144,6 +144,9 @@ def run_batch_command(
                 RayOptions(address=address, workers=workers),
                 listener,
             )
+    except BatchInputError as e:  # another batch is writing to --out
+        err.print(f"[red]error:[/] {e}")
+        return 2
     except KeyboardInterrupt:  # before the first task or while Ray starts or stops
         err.print("[yellow]interrupted:[/] run the same command again to finish the batch")
         return 130
