@@ -270,6 +270,7 @@ REQUIRED_CUES: frozenset[str] = frozenset(
         "slow_return",
         "no_bouncing",
         "stay_here",
+        "other_side",
         "shoulders_open",
         "go_easier",
         "waiting",
@@ -1122,6 +1123,16 @@ class Coach:
                     Event(t, "side_changed", f"{other.value} side first", {"side": other.value})
                 )
                 toward = -toward
+        if state is CoachState.ENTERING and -toward >= th.min_hold_drop_deg:
+            # Still towards the side not asked for (no later side to follow them to): say
+            # so, and never "stay here" nor a hold there (the plan chose the side: a hip
+            # replacement's precautions or a one-sided plan may rest on it). The cap's own
+            # "ease back" still applies (monitored above).
+            self._cue(
+                t, "other_side", out, side=self.current_side.value if self.current_side else ""
+            )
+            self._still_since = None
+            return
         if state is CoachState.ENTERING:
             if magnitude >= self.stay_here_deg:
                 if magnitude <= cap + th.over_cap_tolerance_deg:
@@ -1146,8 +1157,11 @@ class Coach:
                 ):
                     self._sink_invited = True
                     self._cue(t, "sink_further", out)
-            else:
+            elif speed is not None:
                 self._still_since = None
+            # No speed yet (the first frames after a gap, as after a one-frame landmark
+            # glitch): neither still nor moving, so the settling time is kept rather than
+            # started again (a glitch every few seconds kept the hold from ever starting).
             return
         # A hold can start as low as "stay here" (a small cap less the camera's under-read):
         # it must not end on the frame it starts, so its exit lies below half of that.
