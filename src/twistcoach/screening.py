@@ -515,12 +515,22 @@ def _decide(variant: Variant, intake: Intake, fired: list[Rule], rules: RuleSet)
             note = notes["clearance_not_counted"]
             add("clearance_not_counted", note.text.format(who=_who(clearance)), note.source)
 
+    # A block no clearance lifts (emergency signs) makes every unlock hint on this variant
+    # untrue: "no clearance overrides this" and "a clinician's clearance can unlock it"
+    # must never stand side by side.
+    locked = any(
+        block.unlock is Unlock.NEVER and block.select.matches(variant)
+        for rule in fired
+        for block in rule.blocks
+    )
     status = VariantStatus.ALLOWED
     for rule in fired:
         for block in rule.blocks:
             if not block.select.matches(variant):
                 continue
             lifting = next((c for c in naming if block.unlock.accepts(c)), None)
+            if lifting is not None and locked:
+                continue  # lifted, but the variant stays locked: no "cleared" note either
             if lifting is not None:
                 add(rule.id, rule.text, rule.source)
                 note = notes["clearance_applied"]
@@ -531,7 +541,7 @@ def _decide(variant: Variant, intake: Intake, fired: list[Rule], rules: RuleSet)
                 continue
             add(rule.id, rule.text, rule.source)
             hint = _UNLOCK_HINTS.get(block.unlock)
-            if hint is not None:
+            if hint is not None and not locked:
                 add(hint, notes[hint].text, notes[hint].source)
             if block.status.rank > status.rank:
                 status = block.status
