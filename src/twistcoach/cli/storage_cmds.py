@@ -60,8 +60,8 @@ def _fmt(value: float | int | None, unit: str = "") -> str:
 def _pain_text(summary: SessionSummary) -> str:
     s = summary.session
     parts = [f"{_fmt(s.start_pain)}→{_fmt(s.end_pain)}"]
-    if summary.pain_reports:
-        parts.append("reports " + ",".join(str(p) for p in summary.pain_reports))
+    if summary.reported_levels:
+        parts.append("reports " + ",".join(str(p) for p in summary.reported_levels))
     if summary.sharp_pain:
         parts.append("SHARP")
     return " ".join(parts)

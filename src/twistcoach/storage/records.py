@@ -136,6 +136,10 @@ class EventRecord:
     data: dict[str, Any]
 
 
+#: How a sharp pain report is shown (``SessionSummary.pain_labels``, ``to_json``).
+SHARP_LABEL = "sharp"
+
+
 @dataclass(frozen=True)
 class SessionSummary:
     """A session with the figures a list, a dashboard or progression needs.
@@ -151,9 +155,13 @@ class SessionSummary:
     over_cap_samples
         Samples whose ``|knee drop|`` was above the cap in force then.
     pain_reports
-        Pain levels reported during the session, in order (0-10; sharp pain as 10).
+        Pain levels reported during the session, in order (0-10; sharp pain as 10): the
+        input of progression and planning, never shown as such (see ``pain_labels``).
     sharp_pain
         True when sharp pain was reported.
+    pain_labels
+        The same reports as people said them, in order: ``"4"``, ``"sharp"``. Pages and
+        ``to_json`` show these: sharp pain was never a number.
     """
 
     session: SessionRecord
@@ -163,6 +171,14 @@ class SessionSummary:
     over_cap_samples: int
     pain_reports: tuple[int, ...]
     sharp_pain: bool
+    pain_labels: tuple[str, ...] = ()
+
+    @property
+    def reported_levels(self) -> tuple[int, ...]:
+        """The numbers people reported, in order (sharp pain left out: it is no number)."""
+        if not self.pain_labels:
+            return self.pain_reports if not self.sharp_pain else self.pain_reports[:-1]
+        return tuple(int(p) for p in self.pain_labels if p != SHARP_LABEL)
 
     @property
     def max_pain(self) -> int | None:
@@ -203,7 +219,8 @@ class SessionSummary:
             "n_events": self.n_events,
             "max_abs_knee_drop_deg": self.max_abs_knee_drop,
             "over_cap_samples": self.over_cap_samples,
-            "pain_reports": list(self.pain_reports),
+            # As reported: numbers 0-10 and "sharp" (never shown as 10).
+            "pain_reports": [*self.reported_levels, *([SHARP_LABEL] if self.sharp_pain else [])],
             "sharp_pain": self.sharp_pain,
         }
 

@@ -52,6 +52,7 @@ from twistcoach.storage.models import (
     WebSession,
 )
 from twistcoach.storage.records import (
+    SHARP_LABEL,
     AccountRecord,
     AuditRecord,
     CheckInRecord,
@@ -946,6 +947,11 @@ class Repository:
                     over_cap_samples=int(over or 0),
                     pain_reports=tuple(level for level, _ in reports if level is not None),
                     sharp_pain=any(sharp for _, sharp in reports),
+                    pain_labels=tuple(
+                        SHARP_LABEL if sharp else str(level)
+                        for level, sharp in reports
+                        if level is not None or sharp
+                    ),
                 )
             )
         return out

@@ -550,13 +550,22 @@ class RosterRow:
 
 
 def pain_trend(summaries_oldest_first: Sequence[SessionSummary]) -> str:
-    """Trend of the per-session highest pain over the recent sessions."""
-    peaks = [s.max_pain for s in summaries_oldest_first if s.max_pain is not None]
-    if len(peaks) < 2:
+    """Trend of every pain report over the recent sessions, in time order.
+
+    Each session gives its starting pain, each report during it (sharp pain as 10) and its
+    end pain; the trend compares the newest with the oldest. Two reports in one session
+    (3 then 5) are a trend ("rising"), not "no data" as per-session peaks made them.
+    """
+    reports: list[int] = []
+    for s in summaries_oldest_first:
+        for level in (s.session.start_pain, *s.pain_reports, s.session.end_pain):
+            if level is not None:
+                reports.append(level)
+    if len(reports) < 2:
         return "no data"
-    if peaks[-1] > peaks[0]:
+    if reports[-1] > reports[0]:
         return "rising"
-    if peaks[-1] < peaks[0]:
+    if reports[-1] < reports[0]:
         return "falling"
     return "steady"
 
