@@ -5,7 +5,67 @@ Each command module exposes ``register(app)``; nothing is built at import time.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import typer
+
+from twistcoach.errors import (
+    AccessError,
+    ConflictError,
+    DataError,
+    EstimatorError,
+    MediaError,
+    RateLimited,
+    StorageError,
+    TwistcoachError,
+)
+
+#: The package's exception tree mapped to exit codes, in one place (the web maps the same
+#: tree to HTTP statuses in ``web/app.py``): 2 for anything the person can fix (bad input,
+#: a refused or unknown thing, a file that cannot be read), 1 when the store cannot be
+#: reached or refuses for its own reasons. First match wins.
+EXIT_CODES: tuple[tuple[type[TwistcoachError], int], ...] = (
+    (DataError, 2),
+    (MediaError, 2),
+    (AccessError, 2),
+    (ConflictError, 2),
+    (RateLimited, 2),
+    (EstimatorError, 2),
+    (StorageError, 1),
+    (TwistcoachError, 2),
+)
+
+
+def exit_code_for(error: TwistcoachError) -> int:
+    """The exit code of one of the package's errors (see :data:`EXIT_CODES`)."""
+    return next(code for family, code in EXIT_CODES if isinstance(error, family))
+
+
+def _mapped(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """A command that turns the package's errors into one line and their exit code."""
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except TwistcoachError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(exit_code_for(exc)) from None
+
+    return run
+
+
+def _map_errors(app: typer.Typer) -> None:
+    """Wrap every registered command (sub-groups included) with :func:`_mapped`."""
+    for command in app.registered_commands:
+        if command.callback is not None:
+            command.callback = _mapped(command.callback)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            _map_errors(group.typer_instance)
+
 
 # Paragraphs are single logical lines so Rich can wrap them to the terminal's width.
 HELP = (
@@ -51,6 +111,7 @@ def build_app() -> typer.Typer:
     from twistcoach.cli import web_cmd  # serve: the web app
 
     web_cmd.register(app)
+    _map_errors(app)
     return app
 
 
