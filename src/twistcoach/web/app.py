@@ -205,7 +205,7 @@ def create_app(
         and the MediaPipe Pose files at ``/mp``.
     """
     from twistcoach.pipeline import default_tracker_factory
-    from twistcoach.web import api, apidocs, pages, practice
+    from twistcoach.web import api, apidocs, clinic, pages, practice
 
     engine = create_engine_for_url(settings.database_url)
     ctx = AppContext(
@@ -323,6 +323,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(apidocs.router)
     app.include_router(practice.router)
+    app.include_router(clinic.router)
     return app
 
 

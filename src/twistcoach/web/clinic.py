@@ -1,0 +1,335 @@
+"""Clinicians' tools on the web (issue 21): records they can file, care they can plan.
+
+- ``GET /students/{id}/fhir.json`` (a download on the student's page) and
+  ``GET /api/students/{id}/fhir``: the student's record as an HL7 FHIR R4B Bundle
+  (:func:`twistcoach.export.fhir.build_bundle`, the same as ``twistcoach export fhir``);
+- ``GET /students/{id}/report.pdf?start=&end=``: the clinical report (the same as
+  ``twistcoach report``);
+- ``GET``/``POST /students/{id}/care-plan``: a clinician writes a plan for a linked student
+  (variants, caps, hold times, sessions a week, a review date). It is stored as planning's
+  input (:class:`twistcoach.planning.ClinicianPlan`): planning only lets it narrow, never go
+  above what screening and the history allow, and the coach follows it;
+- ``GET /audit``: who read and changed each of the clinician's students' records.
+
+Who may: staff who can see the student (linked, or their assigned teacher) may export;
+only clinicians write plans and read the audit view. Every export and plan is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.params import Path as PathParam
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from twistcoach.errors import DataError, NotAllowed
+from twistcoach.storage.models import Role
+from twistcoach.storage.records import AccountRecord, AuditRecord
+from twistcoach.web import domain, services
+from twistcoach.web.context import AppContext
+from twistcoach.web.deps import Ctx, FormChange, StaffUser
+
+router = APIRouter()
+
+Id = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+#: How many audit entries the audit view reads back (newest first).
+AUDIT_WINDOW = 2000
+
+
+# ------------------------------------------------------------------------ services
+
+
+def require_clinician(account: AccountRecord) -> None:
+    """Only clinicians write plans and read the audit view."""
+    if account.role != Role.CLINICIAN:
+        raise NotAllowed("only clinicians may do this")
+
+
+def fhir_bundle(ctx: AppContext, viewer: AccountRecord, person_id: int) -> dict[str, Any]:
+    """The student's record as a FHIR Bundle, for staff who can see them (audited)."""
+    from twistcoach.export.facts import gather
+    from twistcoach.export.fhir import build_bundle
+
+    person = services.visible_person(ctx, viewer, person_id, read=False)
+    bundle = build_bundle(gather(ctx.repo, person.id))
+    ctx.repo.audit(viewer.id, "export.fhir", f"person:{person.id}", {"role": viewer.role})
+    return bundle
+
+
+def _day_start(day: dt.date | None) -> dt.datetime | None:
+    if day is None:
+        return None
+    from twistcoach.storage.progress import local_zone
+
+    return dt.datetime.combine(day, dt.time(), tzinfo=local_zone())
+
+
+def clinical_pdf(
+    ctx: AppContext,
+    viewer: AccountRecord,
+    person_id: int,
+    start: dt.date | None,
+    end: dt.date | None,
+) -> bytes:
+    """The clinical report (PDF bytes) over ``start``..``end`` (days, inclusive), audited."""
+    from twistcoach.export.clinical_report import write_report
+    from twistcoach.export.facts import gather
+    from twistcoach.storage.progress import local_zone
+
+    if start is not None and end is not None and end < start:
+        raise DataError("the period ends before it starts")
+    person = services.visible_person(ctx, viewer, person_id, read=False)
+    until = None if end is None else _day_start(end + dt.timedelta(days=1))
+    facts = gather(ctx.repo, person.id, start=_day_start(start), end=until)
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "report.pdf"
+        write_report(facts, out, period=(start, end), tz=local_zone())
+        data = out.read_bytes()
+    ctx.repo.audit(viewer.id, "export.report", f"person:{person.id}", {"role": viewer.role})
+    return data
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One variant on the care-plan form: what planning allows it now, and the clinician's
+    last choice."""
+
+    variant_id: str
+    name: str
+    planning_cap_deg: float | None
+    chosen: bool
+    cap_deg: float | None
+    hold_s: float | None
+
+
+def care_plan_form(ctx: AppContext, clinician: AccountRecord, person_id: int) -> dict[str, Any]:
+    """What the care-plan form shows: the variants screening allows (with planning's cap
+    now), the plan in force and when it is due for review."""
+    require_clinician(clinician)
+    person = services.visible_person(ctx, clinician, person_id)
+    decision = services.decision_for(ctx, person.id)
+    plan = decision.clinician_plan
+    names = domain.variant_names()
+    rows = []
+    for v in decision.variants:
+        if v.plan_status.value != "allowed" or v.plan_cap_deg is None:
+            continue  # the coach can only keep people under a cap it can measure
+        given = None if plan is None else plan.prescription(v.variant_id)
+        rows.append(
+            PlanRow(
+                v.variant_id,
+                names.get(v.variant_id, v.variant_id),
+                v.cap_deg,
+                given is not None,
+                None if given is None else given.cap_deg,
+                None if given is None else given.hold_s,
+            )
+        )
+    return {"person": person, "rows": rows, "plan": plan, "open_flags": decision.open_flags}
+
+
+def _number(text: str, what: str) -> float | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise DataError(f"{what}: give a number") from None
+    return value
+
+
+def write_care_plan(
+    ctx: AppContext,
+    clinician: AccountRecord,
+    person_id: int,
+    form: dict[str, list[str]],
+) -> None:
+    """Store a clinician's plan from the form (audited). Planning clips it to what
+    screening and the history allow; it can never raise a cap."""
+    require_clinician(clinician)
+    person = services.visible_person(ctx, clinician, person_id, read=False)
+    allowed = {
+        v.variant_id
+        for v in services.decision_for(ctx, person.id).variants
+        if v.plan_status.value == "allowed" and v.plan_cap_deg is not None
+    }
+    chosen = [v for v in form.get("variant", []) if v]
+    unknown = [v for v in chosen if v not in allowed]
+    if unknown:
+        raise DataError(f"screening does not allow {', '.join(unknown)} for this student")
+    if not chosen:
+        raise DataError("choose at least one twist")
+    prescriptions = [
+        (
+            v,
+            _number((form.get(f"cap_{v}") or [""])[0], "cap"),
+            _number((form.get(f"hold_{v}") or [""])[0], "hold time"),
+        )
+        for v in chosen
+    ]
+    weekly = _number((form.get("sessions_per_week") or [""])[0], "sessions a week")
+    if weekly is None or not weekly.is_integer():
+        raise DataError("sessions a week: give a whole number from 1 to 14")
+    try:
+        review = dt.date.fromisoformat((form.get("review_date") or [""])[0].strip())
+    except ValueError:
+        raise DataError("review date: give a date (YYYY-MM-DD)") from None
+    record = ctx.repo.record_clinician_plan(
+        person.id,
+        clinician.display_name,
+        prescriptions,
+        int(weekly),
+        review,
+        (form.get("note") or [""])[0][:2000],
+        written_by=clinician.id,
+    )
+    ctx.repo.audit(
+        clinician.id,
+        "care_plan.write",
+        f"person:{person.id}",
+        {"plan_id": record.id, "variants": [p[0] for p in prescriptions]},
+    )
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One audit entry about one of the clinician's students, in plain words."""
+
+    at: dt.datetime
+    student: str
+    who: str
+    what: str
+
+
+def audit_view(ctx: AppContext, clinician: AccountRecord) -> list[AuditRow]:
+    """Who read and changed each of the clinician's students' records, newest first."""
+    require_clinician(clinician)
+    students = {
+        p.id: p.name for p in ctx.repo.list_people() if ctx.repo.follows(clinician.id, p.id)
+    }
+    targets: dict[str, str] = {}
+    for person_id, name in students.items():
+        targets[f"person:{person_id}"] = name
+        for s in ctx.repo.list_sessions(person_id):
+            targets[f"session:{s.session.id}"] = name
+    accounts = {a.id: a.display_name for a in ctx.repo.list_accounts()}
+    rows = []
+    for entry in ctx.repo.list_audit(limit=AUDIT_WINDOW):
+        student = targets.get(entry.target)
+        if student is not None:
+            rows.append(AuditRow(entry.at, student, _who(entry, accounts), _what(entry)))
+    return rows
+
+
+def _who(entry: AuditRecord, accounts: dict[int, str]) -> str:
+    if entry.actor_id is None:
+        return "twistcoach"
+    return accounts.get(entry.actor_id, "a removed account")
+
+
+def _what(entry: AuditRecord) -> str:
+    """The action in plain words (never the internal action id)."""
+    words = {
+        "read.person": "read the record",
+        "read.session": "read a session",
+        "read.sessions": "read the sessions",
+        "export.fhir": "exported the record (FHIR)",
+        "export.report": "made the clinical report",
+        "care_plan.write": "wrote a care plan",
+        "clearance.record": "recorded a clearance",
+        "progression.approved": "approved a progression",
+        "progression.declined": "declined a progression",
+        "review.record": "recorded a review",
+        "safety.review": "recorded a review",
+        "session.start": "started a session",
+        "session.end": "ended a session",
+        "intake.submit": "submitted an intake",
+        "safety.checkin": "answered the check-in",
+    }
+    return words.get(entry.action, entry.action.split(".")[0].replace("_", " "))
+
+
+# -------------------------------------------------------------------------- routes
+
+
+@router.get("/api/students/{person_id}/fhir", responses={403: {}, 404: {}})
+def api_fhir(person_id: Id, who: StaffUser, ctx: Ctx) -> JSONResponse:
+    """The student's record as an HL7 FHIR R4B Bundle (JSON)."""
+    bundle = fhir_bundle(ctx, who.account, person_id)
+    return JSONResponse(bundle, media_type="application/fhir+json")
+
+
+@router.get("/students/{person_id}/fhir.json", include_in_schema=False)
+def fhir_download(person_id: Id, who: StaffUser, ctx: Ctx) -> JSONResponse:
+    """The FHIR Bundle as a file to save."""
+    bundle = fhir_bundle(ctx, who.account, person_id)
+    return JSONResponse(
+        bundle,
+        media_type="application/fhir+json",
+        headers={"Content-Disposition": f'attachment; filename="student-{person_id}-fhir.json"'},
+    )
+
+
+@router.get("/students/{person_id}/report.pdf", include_in_schema=False)
+def report_download(
+    person_id: Id,
+    who: StaffUser,
+    ctx: Ctx,
+    start: Annotated[dt.date | None, Query()] = None,
+    end: Annotated[dt.date | None, Query()] = None,
+) -> Response:
+    """The clinical report over a period (PDF)."""
+    data = clinical_pdf(ctx, who.account, person_id, start, end)
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="student-{person_id}-report.pdf"'},
+    )
+
+
+def _render(request: Request, name: str, who: Any, **values: Any) -> HTMLResponse:
+    from twistcoach.web.pages import render
+
+    return render(request, name, who.pair(), **values)
+
+
+@router.get("/students/{person_id}/care-plan", include_in_schema=False)
+def care_plan_page(request: Request, person_id: Id, who: StaffUser, ctx: Ctx) -> HTMLResponse:
+    """The clinician's care-plan form."""
+    form = care_plan_form(ctx, who.account, person_id)
+    return _render(request, "care_plan.html", who, **form, errors="")
+
+
+@router.post("/students/{person_id}/care-plan", include_in_schema=False)
+async def care_plan_submit(
+    request: Request,
+    person_id: Id,
+    who: FormChange,
+    ctx: Ctx,
+    variant: Annotated[list[str] | None, Form()] = None,  # read below with the rest
+) -> Response:
+    """Store the clinician's plan, then back to the student's page."""
+    raw = await request.form()
+    form = {key: [str(v) for v in raw.getlist(key)] for key in raw}
+    try:
+        write_care_plan(ctx, who.account, person_id, form)
+    except DataError as exc:
+        values = care_plan_form(ctx, who.account, person_id)
+        return HTMLResponse(
+            _render(request, "care_plan.html", who, **values, errors=str(exc)).body,
+            status_code=422,
+        )
+    return RedirectResponse(f"/students/{person_id}?msg=care_plan", status_code=303)
+
+
+@router.get("/audit", include_in_schema=False)
+def audit_page(request: Request, who: StaffUser, ctx: Ctx) -> HTMLResponse:
+    """Who read and changed the clinician's students' records."""
+    rows = audit_view(ctx, who.account)
+    return _render(request, "audit.html", who, rows=rows)

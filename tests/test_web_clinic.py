@@ -1,0 +1,113 @@
+"""Clinicians on the web (issue 21): the FHIR download and API, the clinical PDF, the care
+plan a clinician writes (only ever narrowing planning), and the audit view."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from fhir.resources.R4B.bundle import Bundle
+from pypdf import PdfReader
+
+from test_web_safety import PARTIAL, World, form_token, signin, start, student, text_of, world
+
+__all__ = ["world"]  # the fixture, re-exported for pytest
+
+
+def test_staff_download_the_fhir_bundle_and_the_report_others_cannot(world: World) -> None:
+    s, csrf, person_id = student(world)
+    assert start(s, csrf).status_code == 201
+    doc, _ = signin(world, "doc@example.org")
+    r = doc.get(f"/api/students/{person_id}/fhir")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/fhir+json")
+    bundle = Bundle.model_validate(r.json())  # validates every resource
+    kinds = {e.resource.get_resource_type() for e in bundle.entry or []}
+    assert {"Patient", "CarePlan", "Goal", "QuestionnaireResponse"} <= kinds
+    r = doc.get(f"/students/{person_id}/fhir.json")
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    pdf = doc.get(f"/students/{person_id}/report.pdf?start=2026-11-01&end=2026-12-31")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Robin" in text and "45" in text
+    assert (
+        doc.get(f"/students/{person_id}/report.pdf?start=2026-12-31&end=2026-11-01").status_code
+        == 422
+    )
+    # A student, and staff the student did not link, get nothing.
+    assert s.get(f"/api/students/{person_id}/fhir").status_code == 403
+    other, _ = signin(world, "other@example.org")
+    assert other.get(f"/api/students/{person_id}/fhir").status_code == 403
+    assert other.get(f"/students/{person_id}/report.pdf").status_code == 403
+    assert doc.get("/api/students/999999/fhir").status_code == 404
+    actions = [e.action for e in world.repo.list_audit(limit=50)]
+    assert "export.fhir" in actions and "export.report" in actions
+
+
+def test_a_clinicians_care_plan_narrows_what_the_student_practises(world: World) -> None:
+    s, csrf, person_id = student(world)
+    doc, _ = signin(world, "doc@example.org")
+    page = doc.get(f"/students/{person_id}/care-plan")
+    assert page.status_code == 200 and "Care plan for Robin" in text_of(page.text)
+    token = form_token(page.text)
+    r = doc.post(
+        f"/students/{person_id}/care-plan",
+        data={
+            "csrf_token": token,
+            "variant": [PARTIAL],
+            f"cap_{PARTIAL}": "70",  # above what screening allows (45): held at 45
+            f"hold_{PARTIAL}": "20",
+            "sessions_per_week": "3",
+            "review_date": "2027-01-10",
+            "note": "little and often",
+        },
+    )
+    assert r.status_code == 303, r.text
+    plan = s.get("/api/plan").json()
+    verdicts = {v["id"]: v for v in plan["variants"]}
+    assert verdicts[PARTIAL]["allowed"] and verdicts[PARTIAL]["cap_deg"] == 45
+    assert verdicts[PARTIAL]["hold_s"] == 20
+    assert not verdicts["supine_twist_supported"]["allowed"]  # left out by the clinician
+    assert start(s, csrf, "supine_twist_supported").status_code == 403
+    r = start(s, csrf)
+    assert r.status_code == 201
+    assert world.repo.get_session(int(r.json()["session_id"])).session.cap_deg == 45
+    # Bad input: a twist screening does not allow, no review date, a stale form.
+    bad = doc.post(
+        f"/students/{person_id}/care-plan",
+        data={
+            "csrf_token": token,
+            "variant": ["supine_twist_full"],
+            "sessions_per_week": "3",
+            "review_date": "2027-01-10",
+        },
+    )
+    assert bad.status_code == 422 and "does not allow" in text_of(bad.text)
+    bad = doc.post(
+        f"/students/{person_id}/care-plan",
+        data={
+            "csrf_token": token,
+            "variant": [PARTIAL],
+            "sessions_per_week": "3",
+            "review_date": "soon",
+        },
+    )
+    assert bad.status_code == 422 and "review date" in text_of(bad.text)
+    assert doc.post(f"/students/{person_id}/care-plan", data={"csrf_token": "x"}).status_code == 403
+    # Teachers do not write care plans.
+    teacher, _ = signin(world, "teacher@example.org")
+    assert teacher.get(f"/students/{person_id}/care-plan").status_code == 403
+
+
+def test_the_audit_view_shows_who_read_and_changed_a_students_record(world: World) -> None:
+    _, _, person_id = student(world)
+    doc, _ = signin(world, "doc@example.org")
+    assert doc.get(f"/students/{person_id}").status_code == 200
+    assert doc.get(f"/api/students/{person_id}/fhir").status_code == 200
+    page = doc.get("/audit")
+    assert page.status_code == 200
+    words = text_of(page.text)
+    assert "Robin" in words and "Dr Cleo" in words
+    assert "exported the record (FHIR)" in words and "read the record" in words
+    assert not re.search(r"\b(read\.person|export\.fhir)\b", page.text)  # never the ids
+    teacher, _ = signin(world, "teacher@example.org")
+    assert teacher.get("/audit").status_code == 403
