@@ -131,13 +131,48 @@ def test_find_zero_skips_unmeasured_frames_and_defaults_to_the_trackers() -> Non
 
 def test_form_checks_together() -> None:
     checks = FormChecks(LIMITS)
+    # Half a second earlier the knees were at 20: 22.5 degrees of travel in 0.5 s.
+    for i in range(5):
+        d = 20.0 + 4.5 * i
+        checks.check(0.1 * i, d, Reading(d + 2.5, 25.0, metrics(drop=d + 2.5, speed=25.0)), 40.0)
     r = Reading(45.0, 25.0, metrics(drop=45.0, speed=25.0, shoulder=16.0))
-    assert checks.check(0.0, 45.0 - 2.5, r, 40.0) == {
+    assert checks.check(0.5, 45.0 - 2.5, r, 40.0) == {
         Check.OVER_CAP,
         Check.TOO_FAST,
         Check.SHOULDER_LIFTED,
     }
-    assert checks.check(0.1, 42.0, Reading(44.5, 5.0, metrics()), 40.0) == frozenset()
+    assert checks.check(0.6, 42.0, Reading(44.5, 5.0, metrics()), 40.0) == frozenset()
+
+
+def _fast_frames(drops: list[float], speed: float, dt: float = 1 / 12) -> list[bool]:
+    checks = FormChecks(LIMITS)
+    return [
+        Check.TOO_FAST
+        in checks.check(i * dt, d, Reading(d, speed, metrics(drop=d, speed=speed)), 60.0)
+        for i, d in enumerate(drops)
+    ]
+
+
+def test_too_fast_needs_the_travel_not_only_the_frame_speed() -> None:
+    """A kinematic step (the measured drop catching up 5 degrees in a frame while the
+    knees move at 8 deg/s) reads a frame speed over the limit, but not the travel."""
+    calm = [10.0 + 8.0 * i / 12 for i in range(12)]
+    stepped = [*calm[:6], *(d + 5.0 for d in calm[6:])]
+    assert not any(_fast_frames(stepped, speed=30.0))
+    # A real fast drop (60 deg/s) is caught within half a second of its start.
+    fast = [10.0 + 60.0 * i / 12 for i in range(12)]
+    flags = _fast_frames(fast, speed=60.0)
+    assert any(flags[:6])
+
+
+def test_the_travel_starts_afresh_after_a_gap() -> None:
+    checks = FormChecks(LIMITS)
+    r = Reading(10.0, 30.0, metrics(drop=10.0, speed=30.0))
+    checks.check(0.0, 10.0, r, 60.0)
+    # 0.4 s later (a gap), 15 degrees on: the first reading after a gap has no travel.
+    r2 = Reading(25.0, 30.0, metrics(drop=25.0, speed=30.0))
+    assert Check.TOO_FAST not in checks.check(0.4, 25.0, r2, 60.0)
+    assert checks.travel.update(0.45, 25.5) == pytest.approx(0.5 / LIMITS.speed_window_s)
 
 
 @pytest.mark.parametrize("drop", [41.9, 42.1])

@@ -110,7 +110,7 @@ def test_thresholds_come_from_the_coaching_rules() -> None:
 def test_events_are_grouped_into_spans() -> None:
     spans = detect_events(_frames(), CAP, TH)
     assert spans == [
-        EventSpan(EventKind.TOO_FAST, 0.5, 0.9, 5, 9),
+        EventSpan(EventKind.TOO_FAST, 0.6, 0.9, 6, 9),
         EventSpan(EventKind.TOO_FAST, 2.5, 2.5, 25, 25),
         EventSpan(EventKind.OVER_CAP, 3.0, 3.1, 30, 31),
         EventSpan(EventKind.TOO_FAST, 3.0, 3.0, 30, 30),

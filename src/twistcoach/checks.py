@@ -18,7 +18,16 @@ neutral zero (:class:`NeutralZero`)
 over the cap (COACH-CAP-OVER)
     ``|drop - zero| > cap + over_cap_tolerance_deg``.
 too fast (COACH-SPEED)
-    ``|speed| > speed_limit_deg_s``.
+    ``|speed| > speed_limit_deg_s`` and the knees travelled more than
+    ``speed_limit_deg_s * speed_window_s`` degrees within the last ``speed_window_s`` of
+    consecutive readings (:class:`Travel`). The frame-to-frame speed alone fired on
+    kinematic steps: on rendered calm drops (7-9 deg/s true) the measured drop lagged a
+    few degrees near 5-10 deg and then caught up in two or three frames (9 -> 15 deg in
+    0.25 s), reading 20.6 deg/s; the travel over 0.75 s then read 12 deg/s. A step of
+    ``s`` degrees adds at most ``s / speed_window_s`` to the travel's rate, and a reading
+    after a gap has no travel before it. Tuning split of ``bench/CUES.md``: windows of
+    0.5 / 0.75 / 1.0 s left 2 / 1 / 0 false "slowly" and caught the fast moves 0.33 and
+    0.42 / 0.33 and 0.67 / 0.42 and 1.0 s after they began; 0.75 is kept.
 shoulder lifting (COACH-SHOULDER)
     the kinematics name a lifted shoulder, or ``|shoulder roll| > shoulder_roll_limit_deg``
     with the roll's confidence at least ``min_confidence``.
@@ -32,6 +41,7 @@ Every limit comes from ``rules/coaching.yaml`` through :class:`CheckLimits`
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -47,6 +57,8 @@ class CheckLimits:
     ----------
     min_confidence
         Readings below this confidence, in [0, 1], are not measured.
+    speed_window_s
+        Seconds of consecutive readings over which the knees' travel confirms "too fast".
     over_cap_tolerance_deg
         Degrees past the cap before "over the cap".
     speed_limit_deg_s
@@ -73,6 +85,34 @@ class CheckLimits:
     setup_still_s: float
     calibration_s: float
     calibration_max_spread_deg: float
+    speed_window_s: float = 0.75
+
+
+#: Readings further apart than this (seconds) are not consecutive: the travel starts afresh.
+TRAVEL_GAP_S = 0.25
+
+
+class Travel:
+    """How far the knees went (degrees) over the last ``speed_window_s`` of consecutive
+    readings, as a rate: the travel divided by the whole window, so a short history (the
+    first readings after a gap) can only read slower than it is."""
+
+    def __init__(self, window_s: float) -> None:
+        self.window_s = window_s
+        self._recent: deque[tuple[float, float]] = deque()
+
+    def reset(self) -> None:
+        """Forget the readings so far."""
+        self._recent.clear()
+
+    def update(self, t: float, drop_deg: float) -> float:
+        """Take the drop (degrees) at ``t`` (seconds); the travel's rate (deg/s, signed)."""
+        if self._recent and t - self._recent[-1][0] > TRAVEL_GAP_S:
+            self._recent.clear()
+        self._recent.append((t, drop_deg))
+        while t - self._recent[0][0] > self.window_s + 1e-9:
+            self._recent.popleft()
+        return (drop_deg - self._recent[0][1]) / self.window_s
 
 
 class Check(StrEnum):
@@ -261,10 +301,12 @@ class FormChecks:
     def __init__(self, limits: CheckLimits) -> None:
         self.limits = limits
         self.bounce = BounceCounter(limits)
+        self.travel = Travel(limits.speed_window_s)
 
     def reset(self) -> None:
         """Forget the motion so far."""
         self.bounce.reset()
+        self.travel.reset()
 
     def check(
         self, t: float, drop_from_zero_deg: float, r: Reading, cap_deg: float
@@ -274,7 +316,8 @@ class FormChecks:
         found: set[Check] = set()
         if over_cap(drop_from_zero_deg, cap_deg, self.limits):
             found.add(Check.OVER_CAP)
-        if too_fast(r.speed_deg_s, self.limits):
+        travel = self.travel.update(t, drop_from_zero_deg)
+        if too_fast(r.speed_deg_s, self.limits) and abs(travel) > self.limits.speed_limit_deg_s:
             found.add(Check.TOO_FAST)
         if shoulder_lifting(r.metrics, self.limits):
             found.add(Check.SHOULDER_LIFTED)

@@ -194,6 +194,7 @@ class Thresholds(BaseModel):
     near_cap_margin_deg: float = Field(ge=0.0)
     over_cap_tolerance_deg: float = Field(ge=0.0)
     speed_limit_deg_s: float = Field(gt=0.0)
+    speed_window_s: float = Field(default=0.75, gt=0.0, le=2.0)
     bounce_amplitude_deg: float = Field(gt=0.0)
     bounce_reversals: int = Field(ge=2)
     bounce_window_s: float = Field(gt=0.0)
@@ -229,6 +230,7 @@ class Thresholds(BaseModel):
             setup_still_s=self.setup_still_s,
             calibration_s=self.calibration_s,
             calibration_max_spread_deg=self.calibration_max_spread_deg,
+            speed_window_s=self.speed_window_s,
         )
 
     @model_validator(mode="after")
@@ -1293,8 +1295,13 @@ class Coach:
         self._over_cap = over
         if Check.TOO_FAST in found and speed is not None:
             # Coming back towards the centre (speed against the drop's side) gets its own
-            # words: "let the knees sink" would be the wrong instruction then.
-            self._cue(t, "slow_return" if drop * speed < 0 else "slow_down", out)
+            # words: "let the knees sink" would be the wrong instruction then. Not in the
+            # return's last centre_deg: the knees are up by the time it is heard (and there
+            # the measured drop catches up with its lag near the centre in a few frames:
+            # every false "slowly" of the rendered calm returns, bench/CUES.md).
+            returning = drop * speed < 0
+            if not (returning and magnitude < th.centre_deg):
+                self._cue(t, "slow_return" if returning else "slow_down", out)
         if Check.SHOULDER_LIFTED in found:
             self._cue(t, "shoulders_open", out)
         if Check.BOUNCING in found:
