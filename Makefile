@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null && [ "$$(id -u
 # Debian packages: Chromium (browser tests), PostgreSQL (database tests), espeak-ng (speech),
 # ffmpeg (fake camera files), libosmesa6 (offscreen rendering for the ground-truth generator),
 # xvfb (a virtual screen for the coach window test).
-APT_PACKAGES := chromium postgresql espeak-ng ffmpeg libosmesa6 xvfb
+APT_PACKAGES := chromium postgresql espeak-ng ffmpeg libosmesa6 xvfb fonts-dejavu-core
 
 .PHONY: run test setup system lint typecheck pytest clean frontend
 
@@ -59,7 +59,7 @@ BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 GT_ENV := PYTHONPATH=bench PYOPENGL_PLATFORM=osmesa
 
-.PHONY: bench-venv bench-test groundtruth accuracy
+.PHONY: bench-venv bench-test groundtruth accuracy cues
 
 # torch goes FIRST with its exact pin: pip then takes the local CPU build (an unpinned
 # torch, even one pulled in by anny, downloads a multi-GB CUDA build).
@@ -85,3 +85,12 @@ groundtruth: bench-venv system
 # Run the real pipeline on the renders; writes bench/ACCURACY.md and bench/img/.
 accuracy: setup bench-test groundtruth
 	PYTHONPATH=bench $(BIN)/python bench/accuracy.py
+
+# The coach's cues, measured (issue 22): render the scripted sessions (cached in .cache/cues),
+# MediaPipe once per clip (landmarks.npz, cached), then replay every clip through the live
+# session; writes bench/CUES.md and bench/img/cues_*.png. `bench/cues.py ci` refreshes the
+# committed CI set (tests/cues/) from the cache.
+cues: setup bench-venv system
+	$(GT_ENV) $(BENCH_VENV)/bin/python -m cuebench.render
+	PYTHONPATH=bench $(BIN)/python bench/cues.py landmarks
+	PYTHONPATH=bench $(BIN)/python bench/cues.py run

@@ -1,0 +1,489 @@
+"""The coach's cues, measured (issue 22): the right words at the right moment.
+
+``make cues`` runs all three steps; each is cached, so a rerun only replays::
+
+    # 1. render the scripted sessions (bench venv: torch, anny, pyrender) into .cache/cues
+    PYTHONPATH=bench PYOPENGL_PLATFORM=osmesa .venv-bench/bin/python -m cuebench.render
+    # 2. MediaPipe once per clip (and per shared real clip): landmarks.npz beside the frames
+    PYTHONPATH=bench .venv/bin/python bench/cues.py landmarks
+    # 3. replay every clip through the real LiveSession; writes bench/CUES.md, bench/img/cues_*
+    PYTHONPATH=bench .venv/bin/python bench/cues.py run
+    # the committed CI set (tests/cues/) from the cached landmarks
+    PYTHONPATH=bench .venv/bin/python bench/cues.py ci
+
+The clips, the splits and the faults are described in ``bench/cuebench/plan.py`` and
+``bench/cuebench/score.py``. The held-out split is only measured: nothing is tuned on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+
+from cuebench.score import (  # noqa: E402
+    CAP_DEG,
+    HOLD_S,
+    RIGHT_CUES,
+    SAFETY_CUES,
+    ClipScore,
+    Landmarks,
+    Replay,
+    Summary,
+    Truth,
+    replay,
+    score,
+    summarise,
+)
+
+CUES_CACHE = REPO / ".cache" / "cues"
+IMG = REPO / "bench" / "img"
+CI_DIR = REPO / "tests" / "cues"
+SHARED_VIDEOS = Path("/work/shared/data/videos")
+DEMO = REPO / "examples" / "demo_session.mp4"
+#: Blanked frames in the "lost" clips made from calm ones: seconds after the flat start.
+LOST_AT = (8.5, 11.0)
+#: One-frame landmark jumps in the "jump" clips, seconds after the flat start.
+JUMPS_AT = (6.0, 9.0, 12.0, 15.5)
+KINDS_SHOWN = ("fast", "bounce", "shoulder", "cap", "wrong_side", "early", "lost")
+TARGET_RECALL = 0.95
+TARGET_LATENCY_S = 0.5
+TARGET_FALSE_PER_10MIN = 1.0
+TARGET_PAST_CAP_DEG = 3.0
+
+
+# --------------------------------------------------------------------------- landmarks
+
+
+def _estimate_frames(paths: Sequence[Path], fps: float) -> Landmarks:
+    import cv2
+
+    from twistcoach.estimator import make_mediapipe_estimator
+
+    skeletons = []
+    times = [i / fps for i in range(len(paths))]
+    size = (0, 0)
+    with make_mediapipe_estimator(static_image_mode=False) as est:
+        for t, p in zip(times, paths, strict=True):
+            bgr = cv2.imread(str(p))
+            assert bgr is not None, p
+            rgb = np.ascontiguousarray(bgr[:, :, ::-1], dtype=np.uint8)
+            size = (rgb.shape[1], rgb.shape[0])
+            skeletons.append(est.estimate(rgb, t))
+    return Landmarks.from_skeletons(times, skeletons, size)
+
+
+def _estimate_video(path: Path) -> Landmarks:
+    from twistcoach.estimator import make_mediapipe_estimator
+    from twistcoach.sources import VideoSource
+
+    times, skeletons = [], []
+    size = (0, 0)
+    with VideoSource(path) as src, make_mediapipe_estimator(static_image_mode=False) as est:
+        for frame in src.frames():
+            size = (frame.rgb.shape[1], frame.rgb.shape[0])
+            times.append(frame.timestamp_s)
+            skeletons.append(est.estimate(frame.rgb, frame.timestamp_s))
+    return Landmarks.from_skeletons(times, skeletons, size)
+
+
+def real_clips() -> list[tuple[str, Path]]:
+    """The shared real clips (false alarms only) and the demo clip."""
+    out = [(f"real/{p.stem}", p) for p in sorted(SHARED_VIDEOS.glob("*/*.mp4"))]
+    if DEMO.exists():
+        out.append(("real/demo_session", DEMO))
+    return out
+
+
+def cmd_landmarks() -> int:
+    """MediaPipe once per rendered clip and per real clip (cached)."""
+    for labels in sorted(CUES_CACHE.glob("*/*/labels.json")):
+        folder = labels.parent
+        target = folder / "landmarks.npz"
+        if target.exists() and target.stat().st_mtime >= labels.stat().st_mtime:
+            continue
+        started = time.monotonic()
+        fps = float(json.loads(labels.read_text())["fps"])
+        _estimate_frames(sorted(folder.glob("frame_*.jpg")), fps).save(target)
+        print(f"{folder.relative_to(CUES_CACHE)}: {time.monotonic() - started:.0f} s", flush=True)
+    for name, path in real_clips():
+        target = CUES_CACHE / name / "landmarks.npz"
+        if not target.exists():
+            _estimate_video(path).save(target)
+            print(f"{name}: done", flush=True)
+    return 0
+
+
+# --------------------------------------------------------------------------- replays
+
+
+@dataclass
+class Run:
+    """One replayed clip with its truth and score."""
+
+    name: str
+    split: str
+    truth: Truth | None
+    rep: Replay
+    result: ClipScore | None
+    marks: Landmarks
+    blank: tuple[float, float] | None = None
+
+
+def run_rendered(folder: Path, marks: Landmarks, data: dict[str, Any]) -> list[Run]:
+    """Replay one rendered clip (and for calm clips, its lost and jump variants)."""
+    truth = Truth.from_labels(data)
+    split = str(data["split"])
+    name = str(data["name"])
+    side = truth.plan_side
+    from cuebench.plan import FLAT_S
+
+    variants: list[tuple[str, str, Landmarks, tuple[float, float] | None]] = [
+        (name, truth.kind, marks, None)
+    ]
+    if truth.kind == "calm":
+        gap = (FLAT_S + LOST_AT[0], FLAT_S + LOST_AT[1])
+        variants.append((name.replace("_calm", "_lost"), "lost", marks.blanked(*gap), gap))
+        jumps = [FLAT_S + j for j in JUMPS_AT]
+        variants.append((name.replace("_calm", "_jump"), "jump", marks.jumped(jumps), None))
+    runs = []
+    for vname, kind, m, blank in variants:
+        tr = Truth(truth.t, truth.drop_deg, truth.speed_deg_s, truth.shoulder_roll_deg, kind, side)
+        rep = replay(m, side)
+        runs.append(Run(vname, split, tr, rep, score(vname, split, tr, rep, blank), m, blank))
+    return runs
+
+
+def run_real(name: str, marks: Landmarks) -> Run:
+    """Replay a real clip (supine twist plan, the right side first)."""
+    rep = replay(marks, "right")
+    return Run(name, "real", None, rep, None, marks)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _img(name: str) -> str:
+    return f"img/cues_{name.replace('/', '_')}.png"
+
+
+def _pct(h: int, n: int) -> str:
+    return f"{h}/{n} ({100.0 * h / n:.0f} %)" if n else "-"
+
+
+def _met(ok: bool) -> str:
+    return "**met**" if ok else "**not met**"
+
+
+def _lat(v: float | None) -> str:
+    return "-" if v is None else f"{v:+.2f}"
+
+
+def plot(run: Run, path: Path) -> None:
+    """A timeline: true and coach's knee drop, the cap, fault windows and cues."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = run.marks.t
+    fig, ax = plt.subplots(figsize=(8.0, 2.6), dpi=72)
+    if run.truth is not None:
+        zero = float(np.median(run.truth.drop_deg[run.truth.t < 3.0]))
+        ax.plot(run.truth.t, run.truth.drop_deg - zero, color="0.3", lw=1.5, label="true drop")
+        ax.plot(
+            run.truth.t,
+            run.truth.shoulder_roll_deg,
+            color="tab:green",
+            lw=0.8,
+            ls=":",
+            label="true shoulder roll",
+        )
+    ax.plot(t, run.rep.coach_drop, color="tab:blue", lw=1.0, label="coach's drop")
+    for c in (CAP_DEG, -CAP_DEG):
+        ax.axhline(c, color="tab:red", lw=0.6, ls="--")
+    if run.result is not None:
+        for f in run.result.faults:
+            ax.axvspan(f.onset_s, f.onset_s + 1.0, color="tab:orange", alpha=0.25)
+    if run.blank is not None:
+        ax.axvspan(*run.blank, color="0.8", alpha=0.6)
+    y = 55.0
+    for ct, cid in run.rep.cues:
+        colour = "tab:red" if cid in SAFETY_CUES else "0.5"
+        ax.axvline(ct, color=colour, lw=0.6)
+        ax.text(ct, y, cid, rotation=90, fontsize=6, va="top", ha="right", color=colour)
+    ax.set_ylim(-80, 80)
+    ax.set_xlim(0, float(t[-1]) if len(t) else 1.0)
+    ax.set_xlabel("s")
+    ax.set_ylabel("deg")
+    ax.set_title(run.name, fontsize=8)
+    ax.legend(fontsize=6, loc="lower left")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _summary_table(summary: Summary) -> list[str]:
+    lines = ["| fault | right cue | recall | median latency (s) |", "|---|---|---|---|"]
+    for what in KINDS_SHOWN:
+        if what not in summary.recall:
+            continue
+        h, n = summary.recall[what]
+        lines.append(
+            f"| {what} | {' / '.join(RIGHT_CUES[what])} | {_pct(h, n)} | "
+            f"{_lat(summary.median_latency_s.get(what))} |"
+        )
+    lines.append("")
+    lines.append(
+        f"False alarms (safety cues outside every fault): {summary.false_alarms} in "
+        f"{summary.calm_s / 60:.1f} min of calm practice = "
+        f"**{summary.false_per_10min:.2f} per 10 min**."
+    )
+    past = summary.worst_past_cap_deg
+    lines.append(
+        "Cap: the true drop was at most "
+        f"**{'never warned' if past is None or past == float('inf') else f'{past:+.1f}'} deg** "
+        "past the cap when the coach first said a cap cue (negative: before the cap)."
+    )
+    lines.append(
+        f"Wrong side: forbidden cues (stay here, hold) {summary.wrong_side_forbidden} times."
+    )
+    return lines
+
+
+def _targets(summary: Summary) -> list[str]:
+    lines = ["| target (held-out split) | measured | |", "|---|---|---|"]
+    for what in ("fast", "bounce", "shoulder", "cap"):
+        h, n = summary.recall.get(what, (0, 0))
+        ok = n > 0 and h / n >= TARGET_RECALL
+        lines.append(f"| recall {what} >= 95 % | {_pct(h, n)} | {_met(ok)} |")
+    safety_lat = [
+        v for k, v in summary.median_latency_s.items() if k in ("fast", "bounce", "shoulder") and v
+    ]
+    worst = max(safety_lat) if safety_lat else None
+    lines.append(
+        f"| median latency <= 0.5 s (fast, bounce, shoulder; worst of the medians) | "
+        f"{_lat(worst)} | {_met(worst is not None and worst <= TARGET_LATENCY_S)} |"
+    )
+    cap_lat = summary.median_latency_s.get("cap")
+    lines.append(
+        f"| cap cue median latency <= 0.5 s (from the true crossing) | {_lat(cap_lat)} | "
+        f"{_met(cap_lat is not None and cap_lat <= TARGET_LATENCY_S)} |"
+    )
+    fa = summary.false_per_10min
+    lines.append(
+        f"| <= 1 false alarm per 10 min of calm practice | {fa:.2f} | "
+        f"{_met(fa <= TARGET_FALSE_PER_10MIN)} |"
+    )
+    past = summary.worst_past_cap_deg
+    past_txt = "never warned" if past is None or past == float("inf") else f"{past:+.1f} deg"
+    lines.append(
+        f"| true drop never > 3 deg past the cap before the cap cue | {past_txt} | "
+        f"{_met(past is not None and past <= TARGET_PAST_CAP_DEG)} |"
+    )
+    h, n = summary.recall.get("wrong_side", (0, 0))
+    ok = n > 0 and h == n and summary.wrong_side_forbidden == 0
+    lines.append(
+        f"| wrong side noticed every time, never 'stay here' | {_pct(h, n)}, "
+        f"{summary.wrong_side_forbidden} forbidden | {_met(ok)} |"
+    )
+    return lines
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def write_report(runs: list[Run], started: float, load_before: str) -> None:
+    """bench/CUES.md and a timeline per clip."""
+    by_split = {
+        s: [r.result for r in runs if r.split == s and r.result] for s in ("tune", "heldout")
+    }
+    lines = [
+        "# The coach's cues, measured",
+        "",
+        "Generated by `make cues` (`bench/cues.py`; clips in `bench/cuebench/plan.py`, scoring "
+        "in `bench/cuebench/score.py`). Every clip is replayed through the real "
+        "`twistcoach.session.LiveSession` (tracker -> coach -> recorder, as the desktop and "
+        "browser coach), fed by MediaPipe 0.10.14 landmarks of rendered people "
+        f"(640x360, 12 frames/s). Plan: supine twist, cap {CAP_DEG:g} deg, hold {HOLD_S:g} s, "
+        "one side, body type not given (neutral template).",
+        "",
+        f"Machine: {load_before} before the replays, {_load()} after; replays took "
+        f"{time.monotonic() - started:.0f} s.",
+        "",
+        "A cue is a hit when it comes at most 1 s after the fault's onset (onsets from the "
+        "true angles: `score.py`); latency is the cue's time minus the onset. A safety cue "
+        "(" + ", ".join(f"`{c}`" for c in SAFETY_CUES) + ") outside every fault's window is a "
+        "false alarm; calm practice is the time the coach spent entering, holding or "
+        "returning outside those windows. `lost` clips are calm clips with 2.5 s of frames "
+        "blanked during the hold; `jump` clips are calm clips where the knees and ankles "
+        "jump sideways by 12 % of the image for one frame, four times.",
+        "",
+        "## Targets on the held-out split",
+        "",
+        "Three bodies made for this benchmark and three camera places inside the recommended "
+        "region, none of them used to tune anything.",
+        "",
+    ]
+    lines += _targets(summarise(by_split["heldout"]))
+    for split, title in (("heldout", "Held-out split"), ("tune", "Tuning split")):
+        lines += ["", f"## {title}", ""]
+        lines += _summary_table(summarise(by_split[split]))
+    lines += [
+        "",
+        "## Per clip",
+        "",
+        "| clip | fault | onset (s) | first right cue (s after) | false alarms | calm (s) "
+        "| coach ready (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        res = r.result
+        if res is None:
+            continue
+        fault = (
+            "; ".join(
+                f"{f.what}"
+                + (f" ({f.past_cap_deg:+.1f} deg past)" if f.past_cap_deg is not None else "")
+                + (f" forbidden: {', '.join(f.forbidden)}" if f.forbidden else "")
+                for f in res.faults
+            )
+            or "-"
+        )
+        onset = "; ".join(f"{f.onset_s:.1f}" for f in res.faults) or "-"
+        lat = (
+            "; ".join(
+                ("miss" if not f.hit else "")
+                + (_lat(f.latency_s) if f.latency_s is not None else "")
+                for f in res.faults
+            )
+            or "-"
+        )
+        fa = ", ".join(f"{c} {t:.1f}" for t, c in res.false_alarms) or "0"
+        ready = "never" if res.ready_s is None else f"{res.ready_s:.1f}"
+        lines.append(
+            f"| [{r.name}](img/cues_{r.name.replace('/', '_')}.png) | {fault} | {onset} | {lat} | "
+            f"{fa} | {res.calm_s:.0f} | {ready} |"
+        )
+    lines += [
+        "",
+        "## Shared real clips and the demo (false alarms only)",
+        "",
+        "Any safety cue here is a false alarm (none of these people does a fault the coach "
+        "could name; only the reclining twist and the demo are the coached pose).",
+        "",
+        "| clip | seconds | safety cues | all cues |",
+        "|---|---|---|---|",
+    ]
+    for r in runs:
+        if r.split != "real":
+            continue
+        safety = ", ".join(f"{c} {t:.1f}" for t, c in r.rep.cues if c in SAFETY_CUES) or "none"
+        every = ", ".join(f"{c} {t:.1f}" for t, c in r.rep.cues) or "none"
+        dur = float(r.marks.t[-1]) if len(r.marks.t) else 0.0
+        lines.append(f"| [{r.name}]({_img(r.name)}) | {dur:.1f} | {safety} | {every} |")
+    (REPO / "bench" / "CUES.md").write_text("\n".join(lines) + "\n")
+
+
+def cmd_run() -> int:
+    """Replay every cached clip, score, write bench/CUES.md and the timelines."""
+    load_before = _load()
+    started = time.monotonic()
+    runs: list[Run] = []
+    for labels in sorted(CUES_CACHE.glob("*/*/labels.json")):
+        npz = labels.parent / "landmarks.npz"
+        if not npz.exists():
+            print(f"skipped (no landmarks yet): {labels.parent}", flush=True)
+            continue
+        runs += run_rendered(labels.parent, Landmarks.load(npz), json.loads(labels.read_text()))
+    for name, _ in real_clips():
+        npz = CUES_CACHE / name / "landmarks.npz"
+        if npz.exists():
+            runs.append(run_real(name, Landmarks.load(npz)))
+    order = {"heldout": 0, "tune": 1, "real": 2}
+    runs.sort(key=lambda r: (order[r.split], r.name))
+    for old in IMG.glob("cues_*.png"):
+        old.unlink()
+    for r in runs:
+        plot(r, IMG / f"cues_{r.name.replace('/', '_')}.png")
+    write_report(runs, started, load_before)
+    for split in ("heldout", "tune"):
+        s = summarise([r.result for r in runs if r.split == split and r.result])
+        print(
+            split,
+            s.recall,
+            s.median_latency_s,
+            f"FA/10min {s.false_per_10min:.2f}",
+            f"past cap {s.worst_past_cap_deg}",
+            f"forbidden {s.wrong_side_forbidden}",
+        )
+    for r in runs:
+        if r.result is not None:
+            print(
+                r.name,
+                [(f.what, f.hit, f.latency_s, f.past_cap_deg) for f in r.result.faults],
+                r.result.false_alarms,
+                f"ready {r.result.ready_s}",
+            )
+        else:
+            print(r.name, r.rep.cues)
+    return 0
+
+
+# --------------------------------------------------------------------------- CI set
+
+#: The committed CI set: one subject per split, each kind (tests/cues/).
+CI_SUBJECTS = ("tune/woman50_average", "heldout/man60_stocky")
+
+
+def cmd_ci() -> int:
+    """Copy the CI subjects' landmarks and truth into tests/cues (small: no frames)."""
+    if CI_DIR.exists():
+        shutil.rmtree(CI_DIR)
+    CI_DIR.mkdir(parents=True)
+    for labels in sorted(CUES_CACHE.glob("*/*/labels.json")):
+        rel = str(labels.parent.relative_to(CUES_CACHE))
+        if not rel.startswith(CI_SUBJECTS):
+            continue
+        data = json.loads(labels.read_text())
+        keep = ("t", "knee_drop_deg", "speed_deg_s", "shoulder_roll_deg")
+        data["frames"] = [{k: f[k] for k in keep} for f in data["frames"]]
+        stem = rel.replace("/", "__")
+        (CI_DIR / f"{stem}.json").write_text(json.dumps(data, separators=(",", ":")))
+        shutil.copyfile(labels.parent / "landmarks.npz", CI_DIR / f"{stem}.npz")
+    for name in ("real/demo_session", "real/feluna_reclining_twist"):
+        src = CUES_CACHE / name / "landmarks.npz"
+        if src.exists():
+            shutil.copyfile(src, CI_DIR / f"{name.replace('/', '__')}.npz")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(
+        prog="bench/cues.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("what", choices=["landmarks", "run", "ci"])
+    args = parser.parse_args(argv)
+    return {"landmarks": cmd_landmarks, "run": cmd_run, "ci": cmd_ci}[args.what]()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
