@@ -215,16 +215,40 @@ def test_compose_window_draws_gauge_cue_and_timer() -> None:
     coach = _holding_coach()
     frame = np.zeros((360, 640, 3), np.uint8)
     image = compose_window(frame, None, _obs(14.0, 25.0), coach)
-    assert image.shape == (360, 640, 3) and image.dtype == np.uint8
+    # Letterboxed into the window's size (1280 x 720), whatever the frame's.
+    assert image.shape == (720, 1280, 3) and image.dtype == np.uint8
     b, g, r = (image[..., i].astype(int) for i in range(3))
     # The gauge's cap band is green and its out-of-range ends red (BGR order).
     assert np.count_nonzero((g > 150) & (r < 120) & (b < 140)) > 200
     assert np.count_nonzero((r > 180) & (g < 120) & (b < 100)) > 50
     # The hold timer and step are drawn top-right in amber, the cue bottom-left.
-    assert np.count_nonzero((r > 200) & (g > 140) & (b < 80) & (np.arange(640) > 400)) > 50
+    assert np.count_nonzero((r > 200) & (g > 140) & (b < 80) & (np.arange(1280) > 800)) > 50
     assert coach.current_cue is not None
-    assert np.count_nonzero(image[250:, :300]) > 100
+    assert np.count_nonzero(image[500:, :600]) > 100
     assert frame.sum() == 0  # the input frame is untouched
+    # A small frame is letterboxed too (black bars), and size=None keeps the frame's size.
+    tall = compose_window(np.zeros((480, 360, 3), np.uint8), None, None, coach)
+    assert tall.shape == (720, 1280, 3)
+    assert compose_window(frame, None, None, coach, size=None).shape == (360, 640, 3)
+
+
+def test_window_cue_is_wrapped_whole_and_large() -> None:
+    """A long cue is wrapped, never cut: every word is drawn, in a font of at least 18 px."""
+    from twistcoach.cli.coach_cmd import CUE_MIN_FONT_PX, _font_file, _wrap_px, draw_cue
+
+    text = " ".join(f"word{i}" for i in range(60))
+    image = np.zeros((720, 1280, 3), np.uint8)
+    size = draw_cue(image, text, safety=False)
+    assert size >= max(18, CUE_MIN_FONT_PX)
+    from PIL import ImageFont
+
+    path = _font_file()
+    assert path is not None  # DejaVu Sans (system or matplotlib's)
+    lines = _wrap_px(text, ImageFont.truetype(path, size), int(1280 * 0.68) - 28)
+    assert " ".join(lines).split() == text.split()  # nothing cut
+    drawn = np.nonzero(image.sum(axis=2) > 200)
+    assert drawn[0].min() > 720 - len(lines) * size * 1.3 - 40  # along the bottom
+    assert drawn[1].max() < int(1280 * 0.68)  # left of the gauge
 
 
 def test_window_keys() -> None:
@@ -286,7 +310,7 @@ def test_headless_replay_of_the_shared_video_with_a_pain_script(
     import cv2
 
     image = cv2.imread(str(snap))
-    assert image is not None and image.shape == (420, 746, 3)
+    assert image is not None and image.shape == (720, 1280, 3)  # the window, letterboxed
     # And the session was recorded as it happened.
     from twistcoach.storage import create_engine_for_url, open_repository
 
@@ -322,6 +346,8 @@ def test_window_mode_runs_on_a_virtual_display(
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
+    # No Qt font warnings (QT_QPA_FONTDIR points at the system's fonts).
+    assert "QFontDatabase" not in proc.stderr and "no longer ships fonts" not in proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("[   0.0s] A side view cannot tell")
     assert "[   2.0s] Go easier. Come up a little; your range today is now 40 degrees." in lines

@@ -52,7 +52,8 @@ if (typeof module !== "undefined" && module.exports) module.exports = { tcGaugeL
   function setStatus(text) { statusBox.textContent = text; stats.state = text; }
 
   // Speech: one cue at a time, spoken to its end. A cue that comes while another is being
-  // spoken waits (only the newest waiting one is kept); only a safety cue interrupts.
+  // spoken waits (only the newest waiting one is kept); only a safety cue interrupts (and
+  // nothing interrupts the stop).
   let waiting = null;
   function say(text) {
     const synth = window.speechSynthesis;
@@ -65,7 +66,8 @@ if (typeof module !== "undefined" && module.exports) module.exports = { tcGaugeL
     try {
       const synth = window.speechSynthesis;
       if (!synth) return;
-      if (urgent) {
+      if (urgent && !stats.stopped) {
+        // Once stopped, the stop being said is not cut off: later cues wait for it.
         waiting = null;
         if (synth.speaking || synth.pending) { synth.cancel(); stats.cancels += 1; }
         say(text);
@@ -128,7 +130,8 @@ if (typeof module !== "undefined" && module.exports) module.exports = { tcGaugeL
     const ang = d => Math.PI * 1.5 + (d / 90) * (Math.PI / 2);
     // A dark card behind the dial and its labels, readable over any image.
     ctx.fillStyle = "rgba(0,0,0,0.55)";
-    ctx.fillRect(cx - r - 14, cy - r - 14, 2 * r + 28, r * 1.75 + 14);
+    const bottom = cy + r * 0.3 + (cap !== null ? fontPx * 1.1 : 0) + fontPx * 0.45;
+    ctx.fillRect(cx - r - 14, cy - r - 14, 2 * r + 28, bottom - (cy - r - 14));
     ctx.lineWidth = Math.max(6, r * 0.14);
     ctx.strokeStyle = "rgba(200,60,60,0.7)";
     ctx.beginPath(); ctx.arc(cx, cy, r, Math.PI, 2 * Math.PI); ctx.stroke();
