@@ -59,7 +59,8 @@ class _RichListener:
     def started(self, to_do: int, skipped: int, workers: int) -> None:
         if skipped:
             self.console.print(f"resuming: {skipped} inputs already finished are not redone")
-        self.console.print(f"{to_do} inputs to analyse, {workers} at a time")
+        plural = "input" if to_do == 1 else "inputs"
+        self.console.print(f"{to_do} {plural} to analyse, {min(workers, to_do)} at a time")
         self.task = self.progress.add_task("analysing", total=to_do)
 
     def retrying(self, item: BatchInput, reason: str) -> None:
