@@ -192,6 +192,7 @@ def practised(
     page.click("form.card button[type=submit]")
     page.wait_for_url(base + "/plan")
     assert "You are ready to practise" in page.inner_text("#plan-status")
+    page.click("#all-twists summary")  # every twist's verdict, behind a disclosure
     assert "allowed" in page.inner_text("tr[data-variant=supine_twist_partial]")
     assert "not for you now" in page.inner_text("tr[data-variant=standing_twist_revolved_triangle]")
 

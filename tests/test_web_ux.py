@@ -193,6 +193,11 @@ def test_phone_practice_stop_is_always_there_and_esc_stops(
     )
     assert size >= 14
     page.wait_for_function("window.tcStats.gaugeFontCssPx !== null")
+    # ... and said to screen readers in words (a polite live region, not five times a second).
+    page.wait_for_function(
+        "document.getElementById('gauge-said').textContent.startsWith('Knee drop')"
+    )
+    assert page.get_attribute("#gauge-said", "aria-live") == "polite"
     assert page.evaluate("window.tcStats.gaugeFontCssPx") >= 14
     shots = screenshot_dir(tmp_path)
     page.screenshot(path=str(shots / "web_phone_practice.png"))

@@ -31,6 +31,7 @@ if (typeof module !== "undefined" && module.exports) module.exports = { tcGaugeL
   const setupAdvice = document.getElementById("setup-advice");
   const gaugeDrop = document.getElementById("gauge-drop");
   const gaugeBand = document.getElementById("gauge-band");
+  const gaugeSaid = document.getElementById("gauge-said");
   const stats = { framesSent: 0, framesWithPerson: 0, cues: 0, lastCue: "", stopped: false,
                   kneeDrop: null, cap: null, stay: null, errors: 0, state: "starting",
                   spoken: [], cancels: 0, logged: 0, gaugeFontCssPx: null };
@@ -199,6 +200,13 @@ if (typeof module !== "undefined" && module.exports) module.exports = { tcGaugeL
     stats.coachState = msg.state;
     stepBox.textContent = msg.step;
     gaugeDrop.textContent = "Knees: " + tcGaugeLabel(stats.kneeDrop);
+    // The screen readers' live region changes only when the reading moves 5 degrees (or
+    // becomes known or unknown): it is not read a number five times a second.
+    const said = stats.kneeDrop === null
+      ? "Knee drop not measured"
+      : "Knee drop about " + tcGaugeLabel(5 * Math.round(stats.kneeDrop / 5)) +
+        (typeof msg.cap === "number" ? ", range up to " + msg.cap.toFixed(0) + "°" : "");
+    if (gaugeSaid.textContent !== said) gaugeSaid.textContent = said;
     if (typeof msg.cap === "number") gaugeBand.textContent = "up to " + msg.cap.toFixed(0) + "°";
     // The set-up panel stays until the coach has left set-up (or comes back to a pause).
     setupPanel.hidden = !SETUP_STATES.has(msg.state);
