@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from twistcoach.batch import (
     STATE_FILE,
+    BatchBusy,
     BatchInput,
     BatchInputError,
     BatchOptions,
@@ -209,8 +210,14 @@ def test_a_second_batch_into_the_same_folder_is_refused(
     items = collect_inputs([str(media["photo"])])
     with (tmp_path / LOCK_FILE).open("a") as held:
         fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # another batch at work
-        with pytest.raises(BatchInputError, match="another twistcoach batch is writing"):
+        with pytest.raises(BatchBusy, match="another twistcoach batch is writing"):
             run_batch(items, BatchOptions(out=tmp_path))
+        cli = CliRunner().invoke(build_app(), ["batch", str(media["photo"]), "-o", str(tmp_path)])
+        assert cli.exit_code == 2
+        assert (
+            cli.output.strip()
+            == f"error: {tmp_path}: another twistcoach batch is writing to this folder"
+        )
     assert not (tmp_path / STATE_FILE).exists()
 
 

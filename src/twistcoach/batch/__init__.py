@@ -30,12 +30,13 @@ from twistcoach.batch.inputs import (
     BatchInputError,
     collect_inputs,
 )
-from twistcoach.batch.runner import BatchOptions, BatchResult, RayOptions, run_batch
+from twistcoach.batch.runner import BatchBusy, BatchOptions, BatchResult, RayOptions, run_batch
 from twistcoach.batch.state import STATE_FILE, BatchState, InputRecord
 
 __all__ = [
     "STATE_FILE",
     "VIDEO_SUFFIXES",
+    "BatchBusy",
     "BatchInput",
     "BatchInputError",
     "BatchOptions",

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from twistcoach.errors import DataError
 from twistcoach.metrics import BodyType
 from twistcoach.sources import IMAGE_SUFFIXES
 
@@ -38,7 +39,7 @@ CAP_COLUMNS = ("cap", "cap_deg")
 _GLOB_CHARS = frozenset("*?[")
 
 
-class BatchInputError(ValueError):
+class BatchInputError(DataError):
     """An argument or manifest row that cannot be used; the message is one plain line."""
 
 

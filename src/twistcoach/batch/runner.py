@@ -34,9 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from twistcoach.batch.inputs import BatchInput, BatchInputError
+from twistcoach.batch.inputs import BatchInput
 from twistcoach.batch.state import BatchState, InputRecord
 from twistcoach.batch.task import TaskOutcome, TaskSpec, analyze_input
+from twistcoach.errors import ConflictError
 
 #: The loopback address the private local Ray runs on (see the module docs).
 LOCAL_NODE_IP = "127.0.0.2"
@@ -52,6 +53,10 @@ MAX_ATTEMPTS = 2
 STAGING = ".partial"
 #: The lock file that keeps a second batch out of an output folder while one runs.
 LOCK_FILE = ".batch.lock"
+
+
+class BatchBusy(ConflictError):  # noqa: N818 (httpx-style names, as twistcoach.errors)
+    """Another batch is writing to the output folder."""
 
 
 @dataclass(frozen=True)
@@ -265,7 +270,7 @@ def run_batch(
         When ``ray_options.address`` cannot be reached.
     OSError
         When the output folder cannot be written.
-    BatchInputError
+    BatchBusy
         When another batch is writing to the same output folder.
     """
     ray_options = ray_options or RayOptions()
@@ -282,7 +287,7 @@ def _exclusive(out: Path) -> Iterator[None]:
 
     Raises
     ------
-    BatchInputError
+    BatchBusy
         When another batch holds it.
     """
     import fcntl
@@ -291,9 +296,7 @@ def _exclusive(out: Path) -> Iterator[None]:
         try:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BatchInputError(
-                f"{out}: another twistcoach batch is writing to this folder"
-            ) from None
+            raise BatchBusy(f"{out}: another twistcoach batch is writing to this folder") from None
         try:
             yield
         finally:

@@ -107,6 +107,7 @@ def run_batch_command(
         run_batch,
     )
     from twistcoach.batch.table import CSV_FILE, OVERVIEW_FILE, write_outputs
+    from twistcoach.errors import TwistcoachError
     from twistcoach.metrics import BodyType
 
     err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -145,9 +146,11 @@ def run_batch_command(
                 RayOptions(address=address, workers=workers),
                 listener,
             )
-    except BatchInputError as e:  # another batch is writing to --out
+    except TwistcoachError as e:  # another batch is writing to --out (BatchBusy)
+        from twistcoach.cli.app import exit_code_for
+
         err.print(f"[red]error:[/] {e}")
-        return 2
+        return exit_code_for(e)
     except KeyboardInterrupt:  # before the first task or while Ray starts or stops
         err.print("[yellow]interrupted:[/] run the same command again to finish the batch")
         return 130
