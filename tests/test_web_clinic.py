@@ -111,3 +111,15 @@ def test_the_audit_view_shows_who_read_and_changed_a_students_record(world: Worl
     assert not re.search(r"\b(read\.person|export\.fhir)\b", page.text)  # never the ids
     teacher, _ = signin(world, "teacher@example.org")
     assert teacher.get("/audit").status_code == 403
+
+
+def test_care_plan_review_dates_show_on_the_dashboard(world: World) -> None:
+    import datetime as dt
+
+    _, _, person_id = student(world)
+    world.repo.record_clinician_plan(
+        person_id, "Dr Cleo", [(PARTIAL, 40.0, None)], 3, dt.date(2026, 12, 1), ""
+    )
+    doc, _ = signin(world, "doc@example.org")
+    words = text_of(doc.get("/dashboard").text)
+    assert "Care plan review" in words and "2026-12-01 (due)" in words

@@ -539,6 +539,10 @@ class RosterRow:
         went over the cap, or the plan says to see a clinician.
     open_flags
         Planning's open safety flags alone (the first ``len(open_flags)`` of ``flags``).
+    review_date
+        When the clinician's care plan in force is due for review (None without one).
+    review_due
+        True when that date has come.
     """
 
     person: PersonRecord
@@ -547,6 +551,8 @@ class RosterRow:
     pain_trend: str
     flags: tuple[str, ...]
     open_flags: tuple[str, ...] = ()
+    review_date: dt.date | None = None
+    review_due: bool = False
 
 
 def pain_trend(summaries_oldest_first: Sequence[SessionSummary]) -> str:
@@ -599,6 +605,8 @@ def roster(ctx: AppContext, staff: AccountRecord) -> list[RosterRow]:
         recent = ctx.repo.list_sessions(person.id, limit=RECENT_SESSIONS)  # newest first
         oldest_first = list(reversed(recent))
         open_flags = domain.flag_words(decision)
+        care = decision.clinician_plan
+        review = None if care is None else care.review_date
         rows.append(
             RosterRow(
                 person=person,
@@ -607,6 +615,8 @@ def roster(ctx: AppContext, staff: AccountRecord) -> list[RosterRow]:
                 pain_trend=pain_trend(oldest_first),
                 flags=open_flags + flags_for(status, oldest_first),
                 open_flags=open_flags,
+                review_date=review,
+                review_due=review is not None and review <= ctx.repo.now().date(),
             )
         )
     return rows
