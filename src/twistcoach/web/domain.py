@@ -662,7 +662,7 @@ class ChartPoint:
 @dataclass(frozen=True)
 class ProgressChart:
     """Sessions across weeks: deepest knee drop against the cap, pain at the start and the
-    highest pain, and stops, in a 640 x 330 SVG box (two panels sharing the time axis).
+    highest pain, and stops, in a 640 x 360 SVG box (two panels sharing the time axis).
 
     Attributes
     ----------
@@ -685,10 +685,11 @@ class ProgressChart:
     description: str
 
 
-#: The chart's panels: knee drop 0-90 degrees in y 20..150, pain 0-10 in y 190..290.
+#: The chart's panels: knee drop 0-90 degrees in y 50..170, pain 0-10 in y 220..310 (room
+#: above each for its title, which a phone's style sheet makes larger).
 _X0, _X1 = 60.0, 620.0
-_DROP_Y0, _DROP_Y1 = 150.0, 20.0
-_PAIN_Y0, _PAIN_Y1 = 290.0, 190.0
+_DROP_Y0, _DROP_Y1 = 170.0, 50.0
+_PAIN_Y0, _PAIN_Y1 = 310.0, 220.0
 
 
 def _drop_y(deg: float) -> float:

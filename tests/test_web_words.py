@@ -1,0 +1,147 @@
+"""The web's words for stored ids, its timeline, progress chart and pose drawing (issue 18):
+pure functions of ``twistcoach.web.domain``, checked without a server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from twistcoach.coaching import CoachState, PauseReason, StopReason
+from twistcoach.intake import Activity, Condition, LegSymptoms, RedFlag
+from twistcoach.storage.models import SessionStatus
+from twistcoach.web import domain
+
+ID = re.compile(r"\b[a-z]+_[a-z_]+\b")
+
+
+def test_every_stored_id_has_words() -> None:
+    words = domain.wording()
+    assert set(words.stop_reasons) >= {r.value for r in StopReason}
+    assert set(words.session_status) >= {s.value for s in SessionStatus}
+    assert set(words.states) >= {s.value for s in CoachState}
+    assert set(words.pause_reasons) >= {r.value for r in PauseReason}
+    for value in [*words.stop_reasons.values(), *words.session_status.values()]:
+        assert not ID.search(value), value
+    assert domain.stop_words("pain_rise") == "pain rose 2 points from where it started"
+    assert domain.stop_words(None) == ""
+    assert domain.status_words("stopped") == "stopped early"
+
+
+def test_the_pain_rule_agrees_with_the_coach() -> None:
+    from twistcoach.coaching import load_coaching_rules
+
+    th = load_coaching_rules().thresholds
+    rule = domain.wording().pain_rule
+    assert f"rises {th.pain_stop_rise} points from where you started" in rule
+    assert f"above {th.pain_stop_above}" in rule and "sharp" in rule
+
+
+def test_intake_choices_are_the_cli_questions() -> None:
+    from twistcoach.intake import CONDITION_DESCRIPTIONS, RED_FLAG_QUESTIONS
+
+    for flag in RedFlag:
+        assert domain.choice_words("red_flags", flag.value) == RED_FLAG_QUESTIONS[flag]
+    for condition in Condition:
+        text = domain.choice_words("conditions", condition.value)
+        assert text.lower() == CONDITION_DESCRIPTIONS[condition].lower()
+    for value in [*Activity, *LegSymptoms]:
+        field = "activity" if value in list(Activity) else "leg_symptoms"
+        assert not ID.search(domain.choice_words(field, value.value))
+
+
+def _event(t: float, kind: str, event_id: str, text: str, **data: Any) -> Any:
+    return SimpleNamespace(t=t, type=kind, event_id=event_id, text=text, data=data)
+
+
+def test_timeline_is_plain_words() -> None:
+    events = [
+        _event(0.0, "event", "session_started", "x", variant="supine_twist_partial", cap_deg=45.0),
+        _event(0.0, "event", "state_changed", "waiting_for_person -> setting_up"),
+        _event(0.1, "cue", "setup", "Lie on your back.", priority="guidance"),
+        _event(5.0, "pain", "pain_reported", "pain reported: 4/10", level=4),
+        _event(5.0, "event", "cap_lowered", "x", from_deg=45.0, to_deg=35.0, level=4),
+        _event(9.0, "cue", "stop_sharp_pain", "Stop now.", priority="safety"),
+        _event(9.0, "event", "session_stopped", "x", reason="sharp_pain", rule="COACH-STOP"),
+    ]
+    rows = domain.timeline(events)
+    texts = [r.text for r in rows]
+    assert texts == [
+        "Session started, range up to 45°",
+        "Lie on your back.",
+        "Pain reported: 4 out of 10",
+        "Range lowered from 45° to 35° because pain rose",
+        "Stop now.",
+        "Session stopped: sharp pain",
+    ]
+    assert [r.safety for r in rows][-2:] == [True, True]
+    assert not any(ID.search(t) for t in texts)
+
+
+def _summary(
+    day: int,
+    cap: float,
+    deepest: float | None,
+    start: int,
+    pains: tuple[int, ...],
+    status: str = "completed",
+) -> Any:
+    session = SimpleNamespace(
+        started_at=dt.datetime(2026, 11, day, 9, 0),
+        cap_deg=cap,
+        start_pain=start,
+        status=status,
+    )
+    return SimpleNamespace(
+        session=session, max_abs_knee_drop=deepest, pain_reports=pains, sharp_pain=False
+    )
+
+
+def test_progress_chart_puts_sessions_on_a_time_axis() -> None:
+    assert domain.progress_chart([]) is None
+    chart = domain.progress_chart(
+        [
+            _summary(20, 40.0, None, 3, (5,), "stopped"),
+            _summary(1, 45.0, 30.0, 2, ()),
+            _summary(8, 45.0, 36.0, 2, (3,)),
+        ]
+    )
+    assert chart is not None
+    xs = [p.x for p in chart.points]
+    assert xs == sorted(xs) and xs[0] == 60.0 and xs[-1] == 620.0
+    # Time-proportional: the week's gap is shorter than the twelve days' gap.
+    assert xs[1] - xs[0] < xs[2] - xs[1]
+    assert chart.points[2].depth_y is None and chart.points[2].stopped
+    assert chart.points[0].cap_y == chart.points[1].cap_y < chart.points[2].cap_y
+    assert chart.points[2].max_pain_y is not None and chart.points[2].start_pain_y is not None
+    assert chart.points[2].max_pain_y < chart.points[2].start_pain_y  # pain 5 above 3
+    assert chart.cap_path.startswith("M 60.0") and chart.cap_path.count("V") == 2
+    assert len(chart.depth_path.split()) == 2  # the unmeasured session is left out
+    assert "3 sessions" in chart.description and "1 stopped early" in chart.description
+
+
+@pytest.mark.parametrize(("cap", "knee"), [(0.0, (150.0, 45.0)), (90.0, (245.0, 140.0))])
+def test_pose_drawing_follows_the_cap(cap: float, knee: tuple[float, float]) -> None:
+    guide = domain.pose_guide("supine_twist_partial", cap)
+    assert guide.knee_at_cap == knee
+    assert len(guide.steps) >= 8 and guide.family == "supine_twist"
+    assert domain.pose_guide("supine_twist_partial").knee_at_cap is None
+
+
+def test_reasons_are_said_once_with_their_twists() -> None:
+    def view(vid: str, reasons: tuple[tuple[str, str], ...]) -> domain.VariantView:
+        return domain.VariantView(
+            vid, vid.upper(), False, "not now", "", None, None, (), (), reasons
+        )
+
+    shared = ("Supine first.", "CLINICAL.md §3")
+    groups = domain.reason_groups(
+        [view("a", (shared, ("Only a.", "S"))), view("b", (shared,)), view("c", (shared,))]
+    )
+    assert [(g.text, g.variants) for g in groups] == [
+        ("Supine first.", ("A", "B", "C")),
+        ("Only a.", ("A",)),
+    ]
