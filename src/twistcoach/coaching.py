@@ -44,6 +44,7 @@ from twistcoach.checks import (
     ZeroStep,
     reading,
 )
+from twistcoach.errors import NotAllowed
 from twistcoach.metrics import Observation, PoseFamily, Side
 
 JsonScalar: TypeAlias = str | int | float | bool | None
@@ -414,7 +415,7 @@ _FAMILY_POSITIONS: dict[PoseFamily, frozenset[PoseFamily]] = {
 _TWIST_FAMILIES = frozenset(_FAMILY_POSITIONS)
 
 
-class PlanRefusedError(ValueError):
+class PlanRefusedError(NotAllowed, ValueError):
     """The readiness plan does not allow the requested variant; the message says why."""
 
 

@@ -15,20 +15,22 @@ Services never raise HTTP errors: they do not know they are behind HTTP.
     TwistcoachError
     ├── DataError            bad input: a value out of range, a malformed document (422, exit 2)
     ├── AccessError
-    │   ├── NotSignedIn      nobody is signed in, or the sign-in ended (401)
-    │   ├── NotAllowed       signed in, but this is not theirs to see or do (403)
-    │   └── NotFound         no such thing (404)
+    │   ├── NotSignedIn      nobody is signed in, or the sign-in ended (401, exit 2)
+    │   ├── NotAllowed       signed in, but this is not theirs to see or do (403, exit 2)
+    │   └── NotFound         no such thing (404, exit 2)
     ├── ConflictError        right input, wrong moment: nothing to review, already running (409)
     ├── RateLimited          too many tries; ``retry_after_s`` says when to come back (429)
     ├── MediaError           a photo or video that cannot be read (422, exit 2)
-    ├── EstimatorError       the pose estimator could not run (500, exit 3)
-    └── StorageError         the store refused or failed (409, exit 3)
+    ├── EstimatorError       the pose estimator could not run (500, exit 1)
+    └── StorageError         the store refused or failed (409, exit 1)
+
+(Exit 3 is not an error: ``twistcoach coach`` uses it for a session a safety rule stopped.)
 
 Existing module errors are members of these families (``storage.db.StorageError``,
 ``storage.repository.NotFoundError``, ``intake.IntakeError``, ``safeload.SafeLoadError``,
 ``estimator.EstimatorError``, ``screening.ScreeningError``, ``poses.loader.LibraryError``).
-``sources.MediaError`` and ``coaching.PlanRefusedError`` are plain ``ValueError`` s still:
-their modules belong to other work; the web edge catches them where they can occur.
+``sources.MediaError`` is :class:`MediaError` itself, and ``coaching.PlanRefusedError`` a
+:class:`NotAllowed` (both stay ``ValueError`` s for the code that catches those).
 """
 
 from __future__ import annotations

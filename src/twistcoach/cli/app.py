@@ -24,15 +24,16 @@ from twistcoach.errors import (
 
 #: The package's exception tree mapped to exit codes, in one place (the web maps the same
 #: tree to HTTP statuses in ``web/app.py``): 2 for anything the person can fix (bad input,
-#: a refused or unknown thing, a file that cannot be read), 1 when the store cannot be
-#: reached or refuses for its own reasons. First match wins.
+#: a refused or unknown thing, a file that cannot be read), 1 when the store or the pose
+#: estimator fails for its own reasons. First match wins. (3 is no error: the coach's exit
+#: status for a session a safety rule stopped.)
 EXIT_CODES: tuple[tuple[type[TwistcoachError], int], ...] = (
     (DataError, 2),
     (MediaError, 2),
     (AccessError, 2),
     (ConflictError, 2),
     (RateLimited, 2),
-    (EstimatorError, 2),
+    (EstimatorError, 1),
     (StorageError, 1),
     (TwistcoachError, 2),
 )

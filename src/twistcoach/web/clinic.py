@@ -21,20 +21,33 @@ import datetime as dt
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.params import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict
 
 from twistcoach.errors import DataError, NotAllowed
 from twistcoach.storage.models import Role
 from twistcoach.storage.records import AccountRecord, AuditRecord
 from twistcoach.web import domain, services
+from twistcoach.web.api import errors
 from twistcoach.web.context import AppContext
 from twistcoach.web.deps import Ctx, FormChange, StaffUser
 
 router = APIRouter()
+
+
+class FhirBundle(BaseModel):
+    """An HL7 FHIR R4B Bundle of type ``collection`` (validated with ``fhir.resources``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    resourceType: Literal["Bundle"]  # noqa: N815 (FHIR's own field name)
+    type: Literal["collection"]
+    entry: list[dict[str, Any]] = []
+
 
 Id = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 #: How many audit entries the audit view reads back (newest first).
@@ -258,9 +271,16 @@ def _what(entry: AuditRecord) -> str:
 # -------------------------------------------------------------------------- routes
 
 
-@router.get("/api/students/{person_id}/fhir", responses={403: {}, 404: {}})
+@router.get(
+    "/api/students/{person_id}/fhir",
+    response_model=FhirBundle,
+    responses={
+        200: {"content": {"application/fhir+json": {}}},
+        **errors(401, 403, 404),
+    },
+)
 def api_fhir(person_id: Id, who: StaffUser, ctx: Ctx) -> JSONResponse:
-    """The student's record as an HL7 FHIR R4B Bundle (JSON)."""
+    """The student's record as an HL7 FHIR R4B Bundle (JSON, ``application/fhir+json``)."""
     bundle = fhir_bundle(ctx, who.account, person_id)
     return JSONResponse(bundle, media_type="application/fhir+json")
 
