@@ -46,6 +46,7 @@ from cuebench.score import (  # noqa: E402
     replay,
     score,
     summarise,
+    variants,
 )
 
 CUES_CACHE = REPO / ".cache" / "cues"
@@ -53,10 +54,6 @@ IMG = REPO / "bench" / "img"
 CI_DIR = REPO / "tests" / "cues"
 SHARED_VIDEOS = Path("/work/shared/data/videos")
 DEMO = REPO / "examples" / "demo_session.mp4"
-#: Blanked frames in the "lost" clips made from calm ones: seconds after the flat start.
-LOST_AT = (8.5, 11.0)
-#: One-frame landmark jumps in the "jump" clips, seconds after the flat start.
-JUMPS_AT = (6.0, 9.0, 12.0, 15.5)
 KINDS_SHOWN = ("fast", "bounce", "shoulder", "cap", "wrong_side", "early", "lost")
 TARGET_RECALL = 0.95
 TARGET_LATENCY_S = 0.5
@@ -146,22 +143,9 @@ def run_rendered(folder: Path, marks: Landmarks, data: dict[str, Any]) -> list[R
     """Replay one rendered clip (and for calm clips, its lost and jump variants)."""
     truth = Truth.from_labels(data)
     split = str(data["split"])
-    name = str(data["name"])
-    side = truth.plan_side
-    from cuebench.plan import FLAT_S
-
-    variants: list[tuple[str, str, Landmarks, tuple[float, float] | None]] = [
-        (name, truth.kind, marks, None)
-    ]
-    if truth.kind == "calm":
-        gap = (FLAT_S + LOST_AT[0], FLAT_S + LOST_AT[1])
-        variants.append((name.replace("_calm", "_lost"), "lost", marks.blanked(*gap), gap))
-        jumps = [FLAT_S + j for j in JUMPS_AT]
-        variants.append((name.replace("_calm", "_jump"), "jump", marks.jumped(jumps), None))
     runs = []
-    for vname, kind, m, blank in variants:
-        tr = Truth(truth.t, truth.drop_deg, truth.speed_deg_s, truth.shoulder_roll_deg, kind, side)
-        rep = replay(m, side)
+    for vname, tr, m, blank in variants(str(data["name"]), truth, marks):
+        rep = replay(m, tr.plan_side)
         runs.append(Run(vname, split, tr, rep, score(vname, split, tr, rep, blank), m, blank))
     return runs
 
@@ -173,6 +157,12 @@ def run_real(name: str, marks: Landmarks) -> Run:
 
 
 # --------------------------------------------------------------------------- report
+
+
+def _true_speed(run: Run, t: float) -> float:
+    if run.truth is None:
+        return float("nan")
+    return float(np.interp(t, run.truth.t, np.abs(run.truth.speed_deg_s)))
 
 
 def _img(name: str) -> str:
@@ -341,6 +331,7 @@ def write_report(runs: list[Run], started: float, load_before: str) -> None:
         "",
     ]
     lines += _targets(summarise(by_split["heldout"]))
+    lines += ["", NOTES]
     for split, title in (("heldout", "Held-out split"), ("tune", "Tuning split")):
         lines += ["", f"## {title}", ""]
         lines += _summary_table(summarise(by_split[split]))
@@ -374,7 +365,12 @@ def write_report(runs: list[Run], started: float, load_before: str) -> None:
             )
             or "-"
         )
-        fa = ", ".join(f"{c} {t:.1f}" for t, c in res.false_alarms) or "0"
+        fa = (
+            ", ".join(
+                f"{c} {t:.1f} (true {_true_speed(r, t):.1f} deg/s)" for t, c in res.false_alarms
+            )
+            or "0"
+        )
         ready = "never" if res.ready_s is None else f"{res.ready_s:.1f}"
         lines.append(
             f"| [{r.name}](img/cues_{r.name.replace('/', '_')}.png) | {fault} | {onset} | {lat} | "
@@ -398,6 +394,42 @@ def write_report(runs: list[Run], started: float, load_before: str) -> None:
         dur = float(r.marks.t[-1]) if len(r.marks.t) else 0.0
         lines.append(f"| [{r.name}]({_img(r.name)}) | {dur:.1f} | {safety} | {every} |")
     (REPO / "bench" / "CUES.md").write_text("\n".join(lines) + "\n")
+
+
+NOTES = """\
+### What changed, and the numbers before (the coach of commit 0e82406 on the same clips)
+
+Every change was decided on the tuning split (one body) and only then measured on the
+held-out split.
+
+| | held-out before | held-out now | tuning before | tuning now |
+|---|---|---|---|---|
+| false alarms / 10 min of calm practice | 10.2 (6 in 5.9 min) | 1.7 (1) | 57 (11) | 5.3 (1) |
+| shoulder lift named within 1 s | 1/3 | 3/3 | 0/1 | 1/1 |
+| wrong side named ("the other side, please") | 0/3 | 3/3 | 0/1 | 1/1 |
+| fast moves named in 1 s; median latency | 6/6; 0.38 s | 6/6; 0.46 s | 2/2; 0.29 s | 2/2; 0.5 s |
+
+- **"Slowly" needs the knees' travel** over 0.75 s as well as the frame speed
+  (`checks.Travel`, `speed_window_s`): the measured drop lags a few degrees between about 5
+  and 15 deg and then catches up in two or three frames, which read 20-40 deg/s on calm
+  drops and returns (true 7-15 deg/s). Windows of 0.5 / 0.75 / 1.0 s left 2 / 1 / 0 false
+  "slowly" on the tuning split and caught its fast moves 0.33 and 0.42 / 0.33 and 0.67 /
+  0.42 and 1.0 s after they began; 0.75 was kept. No "slowly" in the return's last 12 deg
+  (the knees are up by the time it is heard).
+- **The shoulder cue is a safety cue**: as a correction it waited out the 3 s gap after the
+  "hold" cue (2.4 s late on the tuning split).
+- **The side asked for is checked** (`COACH-SIDE-WRONG`): a drop of 10 deg or more towards
+  the side the plan did not ask for, with no later side to follow the person to, is named and
+  never held nor "stay here".
+- **A glitch keeps the settling time**: frames with no speed (after a one-frame landmark
+  jump) no longer restart the 3 s of stillness before a hold; with a glitch every 3 s the
+  hold never started.
+
+The one false alarm left on the held-out split (and on the tuning split) is "slowly" on a
+return whose true peak speed was 18.3 deg/s, 92 % of the 20 deg/s limit (the shoulder
+clip: 35 deg back in 3 s). With 5.7 minutes of calm practice one false alarm is 1.7 per 10
+minutes, so this target needs a longer calm set to be shown met; it is reported as not met.
+"""
 
 
 def cmd_run() -> int:
@@ -447,29 +479,36 @@ def cmd_run() -> int:
 
 # --------------------------------------------------------------------------- CI set
 
-#: The committed CI set: one subject per split, each kind (tests/cues/).
-CI_SUBJECTS = ("tune/woman50_average", "heldout/man60_stocky")
+#: The committed CI set (tests/cues/): a held-out body's faults, the tuning body's calm
+#: session (replayed with the one-frame glitches too) and the demo clip. Small: landmarks
+#: and true angles only, no frames.
+CI_CLIPS = (
+    "heldout/man60_stocky_fast",
+    "heldout/man60_stocky_bounce",
+    "heldout/man60_stocky_shoulder",
+    "heldout/man60_stocky_past_cap",
+    "heldout/man60_stocky_wrong_side",
+    "tune/woman50_average_calm",
+)
+CI_REAL = ("real/demo_session",)
 
 
 def cmd_ci() -> int:
-    """Copy the CI subjects' landmarks and truth into tests/cues (small: no frames)."""
+    """Copy the CI clips' landmarks and truth into tests/cues."""
     if CI_DIR.exists():
         shutil.rmtree(CI_DIR)
     CI_DIR.mkdir(parents=True)
-    for labels in sorted(CUES_CACHE.glob("*/*/labels.json")):
-        rel = str(labels.parent.relative_to(CUES_CACHE))
-        if not rel.startswith(CI_SUBJECTS):
-            continue
-        data = json.loads(labels.read_text())
-        keep = ("t", "knee_drop_deg", "speed_deg_s", "shoulder_roll_deg")
+    keep = ("t", "knee_drop_deg", "speed_deg_s", "shoulder_roll_deg")
+    for rel in CI_CLIPS:
+        folder = CUES_CACHE / rel
+        data = json.loads((folder / "labels.json").read_text())
         data["frames"] = [{k: f[k] for k in keep} for f in data["frames"]]
         stem = rel.replace("/", "__")
         (CI_DIR / f"{stem}.json").write_text(json.dumps(data, separators=(",", ":")))
-        shutil.copyfile(labels.parent / "landmarks.npz", CI_DIR / f"{stem}.npz")
-    for name in ("real/demo_session", "real/feluna_reclining_twist"):
-        src = CUES_CACHE / name / "landmarks.npz"
-        if src.exists():
-            shutil.copyfile(src, CI_DIR / f"{name.replace('/', '__')}.npz")
+        Landmarks.load(folder / "landmarks.npz").save(CI_DIR / f"{stem}.npz", image_only=True)
+    for rel in CI_REAL:
+        marks = Landmarks.load(CUES_CACHE / rel / "landmarks.npz")
+        marks.save(CI_DIR / f"{rel.replace('/', '__')}.npz", image_only=True)
     return 0
 
 

@@ -8,6 +8,12 @@ real :class:`twistcoach.session.LiveSession`, frame by frame.
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
 from test_coaching import (
     RULES,
     cue_ids,
@@ -105,3 +111,89 @@ def test_unknown_speed_keeps_the_settling_time() -> None:
             o = replace(o, metrics=replace(m, speed=Measure.unknown(0.0)))
         out += coach.observe(o)
     assert "hold_started" in event_ids(out)
+
+
+# --------------------------------------------------------------------------- the CI set
+
+REPO = Path(__file__).resolve().parents[1]
+CI = REPO / "tests" / "cues"
+sys.path.insert(0, str(REPO / "bench"))
+
+from cuebench.score import (  # noqa: E402
+    ClipScore,
+    Landmarks,
+    Truth,
+    replay,
+    score,
+    summarise,
+    variants,
+)
+
+
+@pytest.fixture(scope="module")
+def ci_scores() -> list[ClipScore]:
+    """Every CI clip (and the calm clip's lost and glitch variants), replayed once."""
+    out = []
+    for path in sorted(CI.glob("*.json")):
+        data = json.loads(path.read_text())
+        truth = Truth.from_labels(data)
+        marks = Landmarks.load(path.with_suffix(".npz"))
+        for name, tr, m, blank in variants(str(data["name"]), truth, marks):
+            out.append(score(name, str(data["split"]), tr, replay(m, tr.plan_side), blank))
+    return out
+
+
+def test_the_ci_set_is_complete(ci_scores: list[ClipScore]) -> None:
+    kinds = {c.kind for c in ci_scores}
+    assert kinds >= {"fast", "bounce", "shoulder", "past_cap", "wrong_side", "calm", "jump"}
+    # Every clip calibrated and asked for the drop before the person moved (7.5 s).
+    assert all(c.ready_s is not None and c.ready_s < 7.0 for c in ci_scores)
+
+
+def test_every_safety_fault_is_named_within_a_second(ci_scores: list[ClipScore]) -> None:
+    """Recall: the right cue within 1 s of each fault's onset (from the true angles)."""
+    s = summarise(ci_scores)
+    for what in ("fast", "bounce", "shoulder", "cap", "wrong_side"):
+        hits, n = s.recall[what]
+        assert n >= 1 and hits == n, (what, s.recall)
+
+
+def test_safety_cues_come_quickly(ci_scores: list[ClipScore]) -> None:
+    s = summarise(ci_scores)
+    for what in ("fast", "bounce", "shoulder"):
+        latency = s.median_latency_s[what]
+        assert latency is not None and latency <= 0.5, (what, latency)
+
+
+def test_the_cap_cue_comes_before_the_cap_is_passed_by_3_degrees(
+    ci_scores: list[ClipScore],
+) -> None:
+    s = summarise(ci_scores)
+    assert s.worst_past_cap_deg is not None and s.worst_past_cap_deg <= 3.0
+
+
+def test_the_wrong_side_is_never_held(ci_scores: list[ClipScore]) -> None:
+    assert summarise(ci_scores).wrong_side_forbidden == 0
+
+
+def test_no_false_alarm_in_calm_practice(ci_scores: list[ClipScore]) -> None:
+    """Calm practice, the same with one-frame landmark glitches, and the calm stretches of
+    the fault clips: no safety cue outside a fault."""
+    calm = [c for c in ci_scores if c.kind in ("calm", "jump", "lost")]
+    assert [c.false_alarms for c in calm] == [[] for _ in calm]
+    s = summarise(ci_scores)
+    assert s.calm_s > 60.0
+    assert s.false_per_10min <= 10.0  # the whole CI set: at most one in its few minutes
+
+
+def test_tracking_lost_pauses_and_gives_no_speed_cue_after(ci_scores: list[ClipScore]) -> None:
+    lost = [c for c in ci_scores if c.kind == "lost"]
+    assert lost and all(f.hit for c in lost for f in c.faults if f.what == "lost")
+    assert all(c.false_alarms == [] for c in lost)
+
+
+def test_the_demo_clip_says_no_false_slowly() -> None:
+    """The demo's false "slowly" at 8.5 s (a landmark jump on a calm drop) is gone."""
+    marks = Landmarks.load(CI / "real__demo_session.npz")
+    rep = replay(marks, "right")
+    assert [t for t, c in rep.cues if c == "slow_down"] == []

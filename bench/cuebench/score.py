@@ -149,31 +149,37 @@ class Landmarks:
             setattr(self, name, getattr(self, name).astype(np.float32).astype(np.float64))
         return self
 
-    def save(self, path: Path) -> None:
-        """Write a compressed ``.npz``."""
+    def save(self, path: Path, *, image_only: bool = False) -> None:
+        """Write a compressed ``.npz``; ``image_only`` leaves out MediaPipe's depth and
+        world landmarks (the CI set: the measuring never reads them, and a replay without
+        them gives the same cues, checked on the demo clip)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            path,
-            t=self.t,
-            found=self.found,
-            image_xy=self.image_xy.astype(np.float32),
-            image_z=self.image_z.astype(np.float32),
-            world_xyz=self.world_xyz.astype(np.float32),
-            visibility=self.visibility.astype(np.float32),
-            size=np.array(self.size),
-        )
+        arrays = {
+            "t": self.t,
+            "found": self.found,
+            "image_xy": self.image_xy.astype(np.float32),
+            "visibility": self.visibility.astype(np.float32),
+            "size": np.array(self.size),
+        }
+        if not image_only:
+            arrays["image_z"] = self.image_z.astype(np.float32)
+            arrays["world_xyz"] = self.world_xyz.astype(np.float32)
+        np.savez_compressed(path, allow_pickle=False, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> Landmarks:
         """Read a file written by :meth:`save`."""
         with np.load(path) as d:
             w, h = (int(v) for v in d["size"])
+            n = len(d["t"])
             return cls(
                 d["t"].astype(np.float64),
                 d["found"].astype(bool),
                 d["image_xy"].astype(np.float64),
-                d["image_z"].astype(np.float64),
-                d["world_xyz"].astype(np.float64),
+                d["image_z"].astype(np.float64) if "image_z" in d else np.zeros((n, NUM_LANDMARKS)),
+                d["world_xyz"].astype(np.float64)
+                if "world_xyz" in d
+                else np.zeros((n, NUM_LANDMARKS, 3)),
                 d["visibility"].astype(np.float64),
                 (w, h),
             )
@@ -514,6 +520,38 @@ def summarise(clips: Sequence[ClipScore]) -> Summary:
         max(past) if past else None,
         forbidden,
     )
+
+
+#: Blanked frames of the "lost" clips made from calm ones (seconds: during the hold, the
+#: calm clips lying flat 7.5 s first, ``cuebench.plan``).
+LOST_S = (16.0, 18.5)
+#: One-frame landmark jumps of the "jump" clips made from calm ones (seconds).
+JUMPS_S = (13.5, 16.5, 19.5, 23.0)
+
+
+def variants(
+    name: str, truth: Truth, marks: Landmarks
+) -> list[tuple[str, Truth, Landmarks, tuple[float, float] | None]]:
+    """The clip itself and, for a calm clip, its "lost" (frames blanked) and "jump" (one-
+    frame landmark glitches) variants: (name, truth, landmarks, blanked span)."""
+    out: list[tuple[str, Truth, Landmarks, tuple[float, float] | None]] = [
+        (name, truth, marks, None)
+    ]
+    if truth.kind == "calm":
+        for kind, m, blank in (
+            ("lost", marks.blanked(*LOST_S), LOST_S),
+            ("jump", marks.jumped(JUMPS_S), None),
+        ):
+            tr = Truth(
+                truth.t,
+                truth.drop_deg,
+                truth.speed_deg_s,
+                truth.shoulder_roll_deg,
+                kind,
+                truth.plan_side,
+            )
+            out.append((name.replace("_calm", f"_{kind}"), tr, m, blank))
+    return out
 
 
 def load_truth(path: Path, kind: str | None = None) -> Truth:
