@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -756,7 +756,12 @@ def test_roster_flags_and_pain_trend() -> None:
         "1 stopped",
         "1 over the cap",
     )
-    assert pain_trend(worse[:1]) == "no data"
+    # Every report counts (issue 22): the start's 1 and the report's 1 are steady; a session
+    # with no pain given at all is no data.
+    assert pain_trend(worse[:1]) == "steady"
+    assert pain_trend([summary("completed", 3, (5,), 0)]) == "rising"
+    nothing = SessionSummary(replace(worse[0].session, start_pain=None), 10, 3, 30.0, 0, (), False)
+    assert pain_trend([nothing]) == "no data"
 
 
 # ------------------------------------------------------------------- practice WS
