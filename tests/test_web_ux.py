@@ -96,6 +96,10 @@ def test_every_page_fits_and_speaks_plainly(
     width = viewport["width"]
     context = browser.new_context(viewport=viewport)
     page = context.new_page()
+    for path in ("/signin", "/signup"):
+        page.goto(server.base + path)
+        _fits(page, width, path)
+        _in_view(page, "header nav a[href='/signup']", viewport)
     _sign_in(page, server.base, "sam@example.org", DEMO_PASSWORD)
     session_id = _session_of(server, "sam@example.org")
     for path in ("/plan", "/intake", "/practice", "/history", f"/sessions/{session_id}"):
@@ -162,7 +166,10 @@ def _start_practice(page: Any, server: Server, email: str) -> int:
 
 
 def _stop_checks(page: Any, viewport: dict[str, int]) -> None:
-    _in_view(page, "#sharp", viewport)
+    # In view wherever the page is scrolled to (it is pinned, not just near the top).
+    for where in ("document.documentElement.scrollHeight", "0"):
+        page.evaluate(f"window.scrollTo(0, {where})")
+        _in_view(page, "#sharp", viewport)
     assert page.get_attribute("#sharp", "aria-keyshortcuts") == "Escape"
     _fits(page, viewport["width"], "practice")
 
