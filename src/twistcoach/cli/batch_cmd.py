@@ -21,30 +21,28 @@ if TYPE_CHECKING:
 
 DEFAULT_OUT = Path("twistcoach-batch")
 
-HELP = """Measure spinal twists in many photos and videos at once, on Ray.
-
-INPUTS are folders (every photo and video inside, recursively), globs (quote them:
-[bold]'archive/2026-*/*.mp4'[/]) or CSV manifests (a [bold]path[/] column, and optional
-[bold]body[/] and [bold]cap[/] columns for each person). Each input is one Ray task that runs
-what [bold]twistcoach analyze --workers 1[/] runs, so [bold]OUT/<name>/[/] holds the same
-files ([bold]summary.json[/], and for videos [bold]metrics.csv[/] and [bold]report.html[/]).
-
-Across the batch: [bold]OUT/batch-results.csv[/] and [bold].parquet[/] (one row per input:
-depth against cap, view, events, failures), [bold]OUT/batch-overview.html[/] (plots of depth
-against cap, failures with their reasons) and [bold]OUT/summaries.json[/].
-
-A failed input is tried once more, then recorded with its reason; the batch goes on.
-Interrupted? Run the same command again: inputs recorded in [bold]OUT/batch-state.json[/]
-are not redone.
-
-By default Ray runs privately on this machine (nothing to set up; loopback only). To use a
-clinic's cluster, start it with Ray's own [bold]ray start[/] and pass [bold]--address[/]
-(docs/batch.md).
-
-Exit status: 0 all analysed, 2 any input failed or bad arguments, 130 interrupted.
-
-Example: [bold]twistcoach batch examples/ --out results/ --cap 45[/]
-"""
+# Paragraphs are single logical lines so Rich can wrap them to the terminal's width.
+HELP = (
+    "Measure spinal twists in many photos and videos at once, on Ray.\n\n"
+    "INPUTS are folders (every photo and video inside, recursively), globs (quote them: "
+    "[bold]'archive/2026-*/*.mp4'[/]) or CSV manifests (a [bold]path[/] column, and optional "
+    "[bold]body[/] and [bold]cap[/] columns for each person). Each input is one Ray task that "
+    "runs what [bold]twistcoach analyze --workers 1[/] runs, so [bold]OUT/<name>/[/] holds the "
+    "same files ([bold]summary.json[/], and for videos [bold]metrics.csv[/] and "
+    "[bold]report.html[/]).\n\n"
+    "Across the batch: [bold]OUT/batch-results.csv[/] and [bold].parquet[/] (one row per "
+    "input: depth against cap, view, events, failures), [bold]OUT/batch-overview.html[/] "
+    "(plots of depth against cap, failures with their reasons) and "
+    "[bold]OUT/summaries.json[/].\n\n"
+    "A failed input is tried once more, then recorded with its reason; the batch goes on. "
+    "Interrupted? Run the same command again: inputs recorded in "
+    "[bold]OUT/batch-state.json[/] are not redone.\n\n"
+    "By default Ray runs privately on this machine (nothing to set up; loopback only). To use "
+    "a clinic's cluster, start it with Ray's own [bold]ray start[/] and pass "
+    "[bold]--address[/] (docs/batch.md).\n\n"
+    "Exit status: 0 all analysed, 2 any input failed or bad arguments, 130 interrupted.\n\n"
+    "Example: [bold]twistcoach batch examples/ --out results/ --cap 45[/]"
+)
 
 
 class _RichListener:
