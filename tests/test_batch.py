@@ -41,6 +41,7 @@ from twistcoach.batch.table import (
     row,
     write_outputs,
 )
+from twistcoach.batch.task import TaskOutcome, TaskSpec, analyze_input
 from twistcoach.cli.app import build_app
 from twistcoach.metrics import BodyType
 
@@ -434,6 +435,37 @@ def test_the_command_runs_a_batch_and_exits_0_then_2_with_a_failure(
     assert "failed:" in bad.output and "not a readable video" in bad.output
     assert "1 earlier" in bad.output  # the photo was not redone
     assert "Traceback" not in bad.output
+
+
+def _dies_on_first_try(spec: TaskSpec) -> TaskOutcome:
+    """In a Ray worker: the first try at an input kills its process (as a crash or the
+    out-of-memory killer would); the next one analyses it."""
+    import os
+
+    marker = Path(spec.staging).parent.parent / f"{spec.name}.tried"
+    if not marker.exists():
+        marker.write_text("once")
+        os._exit(1)
+    return analyze_input(spec)
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_is_retried_and_the_batch_goes_on(
+    media: dict[str, Path], local_ray: None, tmp_path: Path
+) -> None:
+    import ray
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    out = tmp_path / "out"
+    recorder = Recorder()
+    items = collect_inputs([str(media["photo"])])
+    result = run_batch(items, BatchOptions(out=out), None, recorder, task=_dies_on_first_try)
+    ((key, reason),) = recorder.retried
+    assert key == str(media["photo"])
+    assert reason.startswith(f"{media['photo']}: the task stopped (")  # Ray's error, one line
+    (record,) = result.records
+    assert (record.status, record.attempts) == ("done", 2)
+    assert (out / record.name / "summary.json").is_file()
 
 
 def test_the_batch_module_does_not_import_ray_until_it_runs() -> None:

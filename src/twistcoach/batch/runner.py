@@ -28,7 +28,7 @@ import logging
 import os
 import shutil
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,13 +198,18 @@ def start_ray(options: RayOptions) -> bool:
     return True
 
 
-def _ray_task(spec: TaskSpec) -> TaskOutcome:
+#: What a task runs on one input (:func:`twistcoach.batch.task.analyze_input`; tests pass
+#: others, e.g. one whose process dies).
+TaskFunction = Callable[[TaskSpec], TaskOutcome]
+
+
+def _ray_task(spec: TaskSpec, task: TaskFunction) -> TaskOutcome:
     """The body of the Ray task: analyse, then say which node did it."""
     import dataclasses
 
     import ray
 
-    outcome = analyze_input(spec)
+    outcome = task(spec)
     node = ray.util.get_node_ip_address()  # type: ignore[no-untyped-call]
     return dataclasses.replace(outcome, node=node)
 
@@ -244,6 +249,8 @@ def run_batch(
     options: BatchOptions,
     ray_options: RayOptions | None = None,
     listener: BatchListener | None = None,
+    *,
+    task: TaskFunction = analyze_input,
 ) -> BatchResult:
     """Analyse every input not already finished in ``options.out``, one Ray task each.
 
@@ -258,6 +265,8 @@ def run_batch(
         this process.
     listener
         Told of progress.
+    task
+        What each task runs on its input (picklable; the default is the analysis).
 
     Returns
     -------
@@ -278,7 +287,7 @@ def run_batch(
     out = options.out.absolute()
     out.mkdir(parents=True, exist_ok=True)
     with _exclusive(out):
-        return _run_locked(items, options, out, ray_options, listener)
+        return _run_locked(items, options, out, ray_options, listener, task)
 
 
 @contextmanager
@@ -309,6 +318,7 @@ def _run_locked(
     out: Path,
     ray_options: RayOptions,
     listener: BatchListener,
+    task: TaskFunction,
 ) -> BatchResult:
     """:func:`run_batch` once the output folder is this process's."""
     import ray
@@ -350,7 +360,7 @@ def _run_locked(
                             cap_deg=item.cap_deg,
                             annotate=options.annotate,
                         )
-                        running[remote.remote(spec)] = (item, attempt)
+                        running[remote.remote(spec, task)] = (item, attempt)
                     ready, _ = ray.wait(list(running), num_returns=1)
                     for ref in ready:
                         item, attempt = running.pop(ref)
