@@ -194,6 +194,21 @@ def test_the_command_refuses_bad_input_in_one_line_with_status_2(
     assert len(result.output.strip().splitlines()) == 1
 
 
+def test_a_cluster_address_where_nothing_listens_fails_fast_in_one_line(
+    media: dict[str, Path], tmp_path: Path
+) -> None:
+    import socket
+
+    with socket.socket() as s:  # a loopback port that was free a moment ago
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    argv = ["batch", str(media["photo"]), "-o", str(tmp_path), "--address", f"127.0.0.1:{port}"]
+    result = CliRunner().invoke(build_app(), argv)
+    assert result.exit_code == 2
+    assert f"cannot reach Ray at 127.0.0.1:{port}: nothing answers" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_help_teaches_inputs_outputs_resume_and_clusters() -> None:
     result = CliRunner().invoke(build_app(), ["batch", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0

@@ -178,6 +178,8 @@ def start_ray(options: RayOptions) -> bool:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     import ray
 
+    if options.address:
+        _check_reachable(options.address)
     if ray.is_initialized():
         return False
     common: dict[str, Any] = {
@@ -201,6 +203,35 @@ def start_ray(options: RayOptions) -> bool:
 #: What a task runs on one input (:func:`twistcoach.batch.task.analyze_input`; tests pass
 #: others, e.g. one whose process dies).
 TaskFunction = Callable[[TaskSpec], TaskOutcome]
+
+
+#: Seconds to wait for a cluster's head to accept a connection (Ray itself retries for
+#: minutes before it gives up on an address where nothing listens).
+CONNECT_TIMEOUT_S = 5.0
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast when nothing listens at ``HOST:PORT`` (``auto`` and ``ray://`` are left to
+    Ray).
+
+    Raises
+    ------
+    ConnectionError
+        Naming the address, when a TCP connection cannot be made within
+        :data:`CONNECT_TIMEOUT_S`, or the address is not ``HOST:PORT``.
+    """
+    import socket
+
+    if address == "auto" or "://" in address:
+        return
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ConnectionError(f"the address must be HOST:PORT (or auto), got {address!r}")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), CONNECT_TIMEOUT_S):
+            pass
+    except OSError as e:
+        raise ConnectionError(f"nothing answers at {address} ({e.strerror or e})") from None
 
 
 def _ray_task(spec: TaskSpec, task: TaskFunction) -> TaskOutcome:
