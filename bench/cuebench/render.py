@@ -35,7 +35,7 @@ def render_clip(clip: Any, model: Any, renderer: Any, pose_cache: dict[Any, Path
     from groundtruth.labels import label_source
 
     subj, seq = clip.subject, clip.sequence
-    out = CUES_CACHE / clip.name
+    out: Path = CUES_CACHE / str(clip.name)
     spec_text = json.dumps(
         {"seq": seq, "body": subj.body, "room": subj.room, "camera": subj.camera, "size": SIZE},
         sort_keys=True,
