@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from twistcoach.intake import Intake, describe_validation_error
 from twistcoach.planning import PracticeDecision, VariantPermission
 from twistcoach.poses import PoseLibrary
+from twistcoach.progression import ProgressionSuggestion
 from twistcoach.screening import VariantStatus
 from twistcoach.storage.repository import Repository
 
@@ -341,28 +342,23 @@ _ACTION_WORDS = {
 }
 
 
-def suggestion_view(suggestion: Mapping[str, Any] | None) -> SuggestionView | None:
+def suggestion_view(suggestion: ProgressionSuggestion | None) -> SuggestionView | None:
     """Plain words of a suggestion (None when there is none)."""
     if suggestion is None:
         return None
     names = variant_names()
 
-    def deg(value: object) -> str:
-        return f"{value:.0f}°" if isinstance(value, int | float) else "no measured cap"
+    def deg(value: float | None) -> str:
+        return "no measured cap" if value is None else f"{value:.0f}°"
 
-    template = _ACTION_WORDS.get(str(suggestion.get("action")), "{action}")
-    summary = template.format(
-        action=suggestion.get("action"),
-        variant=names.get(str(suggestion.get("variant_id")), suggestion.get("variant_id")),
-        next=names.get(str(suggestion.get("next_variant_id")), suggestion.get("next_variant_id")),
-        current=deg(suggestion.get("current_cap_deg")),
-        suggested=deg(suggestion.get("suggested_cap_deg")),
+    following = suggestion.next_variant_id
+    summary = _ACTION_WORDS[suggestion.action.value].format(
+        variant=names.get(suggestion.variant_id, suggestion.variant_id),
+        next="" if following is None else names.get(following, following),
+        current=deg(suggestion.current_cap_deg),
+        suggested=deg(suggestion.suggested_cap_deg),
     )
-    reasons = tuple(
-        str(r.get("text")) if isinstance(r, Mapping) else str(r)
-        for r in suggestion.get("reasons", [])
-    )
-    return SuggestionView(summary, reasons)
+    return SuggestionView(summary, tuple(r.text for r in suggestion.reasons))
 
 
 # ------------------------------------------------------------------ words for ids

@@ -474,9 +474,7 @@ def _sessions_context(
         "summaries": summaries,
         "chart": domain.progress_chart(summaries),
         "names": domain.variant_names(),
-        "suggestion": domain.suggestion_view(
-            None if progression is None else progression.to_dict()
-        ),
+        "suggestion": domain.suggestion_view(progression),
         "decisions": list(reversed(ctx.repo.list_decisions(person_id))),
     }
 
