@@ -415,3 +415,18 @@ def test_a_low_confidence_reading_is_not_measured() -> None:
     )
     frames[30] = FrameResult(30, 3.0, SKELETON, low)
     assert all(s.start_index != 30 for s in detect_events(frames, CAP, TH))
+
+
+def test_html_report_comes_from_the_packaged_template_autoescaped() -> None:
+    from importlib.resources import files
+
+    assert (files("twistcoach") / "templates" / "report.html").is_file()
+    summary = video_summary(_analysis(_frames()), CAP, TH)
+    summary["view_advice"] = "move <script>alert(1)</script> & raise it"
+    text = render_html(summary, '<svg id="plots"><path d="M0 0"/></svg>')
+    assert "<script" not in text and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; raise" in text
+    # The plots go in as they are; the page has no template syntax left and one landmark.
+    assert '<svg id="plots"><path d="M0 0"/></svg>' in text
+    assert "{{" not in text and "{%" not in text and text.count("<main>") == 1
+    assert "<tr><td>too fast</td><td>0.60 s</td><td>0.90 s</td></tr>" in text
+    assert "Range cap drawn: ±60°" in text and "within 10° of that side" in text

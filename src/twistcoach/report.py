@@ -1,7 +1,8 @@
 """Analysis reports: ``summary.json``, per-frame ``metrics.csv``, an HTML report, annotations.
 
 Summaries are plain JSON-ready dicts whose fields are listed in ``docs/analyze.md``. The
-HTML report is one self-contained file: its plots are inline SVG made with matplotlib's Agg
+HTML report is one self-contained file rendered with Jinja2 from the package's
+``templates/report.html`` (autoescaped): its plots are inline SVG made with matplotlib's Agg
 backend and nothing in it points outside the file.
 
 Unknown means unknown: a frame counts as measured only where the coach would use it
@@ -27,7 +28,7 @@ time held, per side
 from __future__ import annotations
 
 import csv
-import html
+import functools
 import io
 import json
 import math
@@ -39,7 +40,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
+from markupsafe import Markup
 
 from twistcoach.checks import (
     Check,
@@ -565,13 +568,19 @@ def plot_svg(
     return svg[svg.index("<svg") :]
 
 
-_CSS = """
-body{font-family:system-ui,sans-serif;max-width:1050px;margin:24px auto;color:#222;padding:0 12px}
-h1{font-size:1.5em}table{border-collapse:collapse;margin:8px 0 16px}
-td,th{border:1px solid #ccc;padding:4px 10px;text-align:left}th{background:#f3f3f3}
-.note{color:#555}.warn{background:#fff4d6;padding:8px 12px;border-left:4px solid #f0a020}
-svg{max-width:100%;height:auto}
-"""
+#: The package's Jinja2 templates (``report.html``).
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The report's template environment: autoescaped, undefined names an error."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
 
 
 def _fmt(value: Any, unit: str = "") -> str:
@@ -580,62 +589,38 @@ def _fmt(value: Any, unit: str = "") -> str:
     return f"{value}{unit}"
 
 
-def _events_text(summary: dict[str, Any]) -> str:
-    """The events paragraph when there were none: what can honestly be said."""
-    if not summary.get("frames_measured"):
-        return (
-            f"<p>None found: {NOT_MEASURED}. The knee drop could not be measured in any "
-            "frame, so speed, shoulders and the cap were not checked.</p>"
-        )
-    return "<p>None in the measured frames: slow, shoulders down, within the cap.</p>"
-
-
 def render_html(summary: dict[str, Any], svg: str) -> str:
-    """The whole self-contained HTML report of a video."""
-    e = html.escape
+    """The whole self-contained HTML report of a video, from ``templates/report.html``
+    (autoescaped; only ``svg``, matplotlib's own output, goes in as it is)."""
     m = summary["metrics"]
-    rows = "".join(
-        f"<tr><th>{e(side)}</th><td>{_fmt(m[side]['max_knee_drop_deg'], '°')}</td>"
-        f"<td>{_fmt(m[side]['time_held_s'] if m[side].get('measured', True) else None, ' s')}</td>"
-        f"<td>{_fmt(m[side]['peak_speed_deg_s'], '°/s')}</td></tr>"
+    sides = [
+        {
+            "name": side,
+            "drop": _fmt(m[side]["max_knee_drop_deg"], "°"),
+            "held": _fmt(m[side]["time_held_s"] if m[side].get("measured", True) else None, " s"),
+            "speed": _fmt(m[side]["peak_speed_deg_s"], "°/s"),
+        }
         for side in ("left", "right")
-    )
-    events = "".join(
-        f"<tr><td>{e(EVENT_LABELS[EventKind(ev['kind'])])}</td><td>{ev['start_s']:.2f} s</td>"
-        f"<td>{ev['end_s']:.2f} s</td></tr>"
+    ]
+    events = [
+        {
+            "label": EVENT_LABELS[EventKind(ev["kind"])],
+            "start_s": ev["start_s"],
+            "end_s": ev["end_s"],
+        }
         for ev in summary["events"]
+    ]
+    template = _environment().get_template("report.html")
+    return template.render(
+        s=summary,
+        name=Path(summary["input"]).name,
+        main_side=str(m.get("main_side")),
+        sides=sides,
+        events=events,
+        svg=Markup(svg),
+        not_measured=NOT_MEASURED,
+        hold_band_deg=HOLD_BAND_DEG,
     )
-    advice = (
-        f'<p class="warn">Camera: {e(summary["view_advice"])}</p>'
-        if summary.get("view_advice")
-        else ""
-    )
-    main = summary["metrics"].get("main_side")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>twistcoach report: {e(Path(summary["input"]).name)}</title>
-<style>{_CSS}</style></head><body>
-<h1>Twist analysis: {e(Path(summary["input"]).name)}</h1>
-<p class="note">{summary["frames"]} frames, {summary["duration_s"]:.1f} s; a person was found
-in {summary["frames_with_person"]}. Pose: <b>{e(summary["pose_family"])}</b>
-(confidence {summary["pose_family_confidence"]:.2f}); camera view: <b>{e(str(summary["view"]))}</b>.
-Range cap drawn: ±{summary["cap_deg"]:.0f}°. Main side: <b>{e(str(main))}</b>.</p>
-{advice}
-<table><tr><th>side</th><th>largest knee drop</th><th>time held</th><th>peak speed</th></tr>
-{rows}</table>
-<h2>Over time</h2>
-{svg}
-<h2>Events</h2>
-{
-        "<table><tr><th>event</th><th>from</th><th>to</th></tr>" + events + "</table>"
-        if events
-        else _events_text(summary)
-    }
-<p class="note">Knee drop: 0° = knees at the ceiling, ±90° = on the floor; positive towards
-the person's right. Held: the longest stretch within {HOLD_BAND_DEG:.0f}° of that side's
-largest drop. Measured from a single camera: an instrument for practice, not a diagnosis.</p>
-</body></html>
-"""
 
 
 def write_html_report(
