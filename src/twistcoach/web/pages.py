@@ -27,7 +27,8 @@ from twistcoach.storage.models import Role
 from twistcoach.storage.records import AccountRecord, SessionDetail
 from twistcoach.web import cookies, domain, services
 from twistcoach.web.context import AppContext, client_address, ctx_of, signed_in
-from twistcoach.web.security import PRE_CSRF_COOKIE, SessionData, csrf_ok
+from twistcoach.web.deps import CurrentUser, FormChange, StudentUser
+from twistcoach.web.security import PRE_CSRF_COOKIE, SessionData
 
 router = APIRouter(include_in_schema=False)
 
@@ -80,22 +81,6 @@ def render(
     ctx = ctx_of(request)
     context = _base(request, who) | values
     return ctx.templates.TemplateResponse(request, name, context, status_code=status_code)
-
-
-def need(request: Request) -> tuple[AccountRecord, SessionData]:
-    """The signed-in account, or 401 (pages turn it into a redirect to /signin)."""
-    who = signed_in(request)
-    if who is None:
-        raise NotSignedIn("sign in first")
-    return who
-
-
-def need_csrf(request: Request, token: str) -> tuple[AccountRecord, SessionData]:
-    """The signed-in account, after checking the form's CSRF token (403 when wrong)."""
-    who = need(request)
-    if not csrf_ok(who[1], token):
-        raise NotAllowed("The form was stale or forged (CSRF check failed). Reload and try again.")
-    return who
 
 
 set_session_cookie = cookies.set_session_cookie
@@ -229,9 +214,9 @@ def signup_submit(
 
 
 @router.post("/signout")
-def signout(request: Request, csrf_token: Token = "") -> Response:
+def signout(request: Request, user: FormChange) -> Response:
     """Sign out: the server ends the sign-in (a copied cookie stops working)."""
-    who = need_csrf(request, csrf_token)
+    who = user.pair()
     ctx = ctx_of(request)
     ctx.repo.audit(who[0].id, "account.signout", f"account:{who[0].id}", {})
     response = RedirectResponse("/signin", status_code=303)
@@ -240,18 +225,18 @@ def signout(request: Request, csrf_token: Token = "") -> Response:
 
 
 @router.get("/account")
-def account_page(request: Request) -> Response:
+def account_page(request: Request, user: CurrentUser) -> Response:
     """A student's account: the teachers and clinicians who follow their practice, a form
     to link one by e-mail and a button to remove each."""
-    who = need(request)
+    who = user.pair()
     links = services.links_of(ctx_of(request), who[0])
     return render(request, "account.html", who, links=links, error=None)
 
 
 @router.post("/account/links")
-def link_submit(request: Request, email: Text, csrf_token: Token = "") -> Response:
+def link_submit(request: Request, email: Text, user: FormChange) -> Response:
     """Link a teacher or clinician by e-mail (the same answer whether or not it is one)."""
-    who = need_csrf(request, csrf_token)
+    who = user.pair()
     ctx = ctx_of(request)
     try:
         services.add_link(ctx, who[0], email)
@@ -263,9 +248,9 @@ def link_submit(request: Request, email: Text, csrf_token: Token = "") -> Respon
 
 
 @router.post("/account/links/{link_id}/delete")
-def unlink_submit(request: Request, link_id: Id, csrf_token: Token = "") -> Response:
+def unlink_submit(request: Request, link_id: Id, user: FormChange) -> Response:
     """Remove a link: that teacher or clinician no longer sees this student."""
-    who = need_csrf(request, csrf_token)
+    who = user.pair()
     services.remove_link(ctx_of(request), who[0], link_id)
     return RedirectResponse("/account?msg=unlinked", status_code=303)
 
@@ -274,10 +259,9 @@ def unlink_submit(request: Request, link_id: Id, csrf_token: Token = "") -> Resp
 
 
 @router.get("/intake")
-def intake_page(request: Request) -> Response:
+def intake_page(request: Request, user: StudentUser) -> Response:
     """The intake form, pre-filled with the last answers."""
-    who = need(request)
-    services.require_student(who[0])
+    who = user.pair()
     ctx = ctx_of(request)
     person = services.own_person(ctx, who[0])
     last = ctx.repo.latest_intake(person.id)
@@ -288,11 +272,10 @@ def intake_page(request: Request) -> Response:
 
 
 @router.post("/intake")
-async def intake_submit(request: Request) -> Response:
+async def intake_submit(request: Request, user: FormChange) -> Response:
     """Validate the intake (errors per field), store it with a new plan, show the plan."""
     form = await request.form(max_files=0, max_fields=200)
-    token = form.get("csrf_token")
-    who = await run_in_threadpool(need_csrf, request, token if isinstance(token, str) else "")
+    who = user.pair()
     services.require_student(who[0])
     raw = {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
     data = domain.form_to_intake_data(raw)
@@ -342,9 +325,9 @@ def _decision_words(decision: PracticeDecision) -> dict[str, Any]:
 
 
 @router.get("/plan")
-def plan_page(request: Request) -> Response:
+def plan_page(request: Request, user: CurrentUser) -> Response:
     """The plan in plain words: planning's verdict on every variant, with its reasons."""
-    who = need(request)
+    who = user.pair()
     ctx = ctx_of(request)
     person = services.own_person(ctx, who[0])
     decision = services.decision_for(ctx, person.id)
@@ -377,11 +360,10 @@ def _practice_start(
 
 
 @router.get("/practice")
-def practice_start_page(request: Request) -> Response:
+def practice_start_page(request: Request, user: StudentUser) -> Response:
     """Choose a variant planning allows now (with its cap for this session) and say the
     pain now; when nothing is allowed, why; when planning asks for one, the check-in."""
-    who = need(request)
-    services.require_student(who[0])
+    who = user.pair()
     return _practice_start(request, who, None, 200)
 
 
@@ -397,11 +379,11 @@ def checkin_submit(
     back: Annotated[str, Form(max_length=20)],
     new_leg_symptoms: Annotated[str, Form(max_length=5)],
     weakness_or_numbness: Annotated[str, Form(max_length=5)],
-    csrf_token: Token = "",
+    user: FormChange,
 ) -> Response:
     """Store the check-in after sharp pain; back to the practice page, which then offers
     practice or says why not."""
-    who = need_csrf(request, csrf_token)
+    who = user.pair()
     services.record_checkin(
         ctx_of(request),
         who[0],
@@ -417,11 +399,11 @@ def practice_start(
     request: Request,
     variant: Annotated[str, Form(max_length=100)],
     start_pain: Annotated[int, Form(ge=0, le=10)],
-    csrf_token: Token = "",
+    user: FormChange,
     body: Annotated[str, Form(max_length=20)] = "neutral",
 ) -> Response:
     """Open a session for an allowed variant and go to the live page."""
-    who = need_csrf(request, csrf_token)
+    who = user.pair()
     body_type = _body_type(body)
     try:
         session_id = services.start_practice(ctx_of(request), who[0], variant, start_pain)
@@ -443,10 +425,12 @@ def _body_type(body: str) -> str:
 
 
 @router.get("/practice/{session_id}")
-def practice_page(request: Request, session_id: Id, body: str = "neutral") -> Response:
+def practice_page(
+    request: Request, user: CurrentUser, session_id: Id, body: str = "neutral"
+) -> Response:
     """The live coach page (camera, skeleton, gauge, cues, pain buttons); ``body`` is the
     body type the camera's body model uses (chosen on the start page)."""
-    who = need(request)
+    who = user.pair()
     body_type = _body_type(body)
     detail = services.visible_session(ctx_of(request), who[0], session_id)
     if who[0].role != Role.STUDENT:
@@ -480,9 +464,9 @@ def _sessions_context(
 
 
 @router.get("/history")
-def history_page(request: Request) -> Response:
+def history_page(request: Request, user: CurrentUser) -> Response:
     """The student's sessions with plots and the progression suggestion."""
-    who = need(request)
+    who = user.pair()
     ctx = ctx_of(request)
     person = services.own_person(ctx, who[0])
     return render(
@@ -513,9 +497,9 @@ def _plot_png(detail: SessionDetail) -> bytes:
 
 
 @router.get("/sessions/{session_id}")
-def session_page(request: Request, session_id: Id) -> Response:
+def session_page(request: Request, user: CurrentUser, session_id: Id) -> Response:
     """One session: plot and every event."""
-    who = need(request)
+    who = user.pair()
     ctx = ctx_of(request)
     detail = services.visible_session(ctx, who[0], session_id)
     person = ctx.repo.get_person(detail.session.person_id)
@@ -532,9 +516,9 @@ def session_page(request: Request, session_id: Id) -> Response:
 
 
 @router.get("/sessions/{session_id}/plot.png")
-def session_plot(request: Request, session_id: Id) -> Response:
+def session_plot(request: Request, user: CurrentUser, session_id: Id) -> Response:
     """The session's plot: knee drop against the cap band, pain reports marked."""
-    who = need(request)
+    who = user.pair()
     detail = services.visible_session(ctx_of(request), who[0], session_id)
     return Response(
         _plot_png(detail), media_type="image/png", headers={"Cache-Control": "private, max-age=60"}
@@ -545,9 +529,9 @@ def session_plot(request: Request, session_id: Id) -> Response:
 
 
 @router.get("/dashboard")
-def dashboard(request: Request) -> Response:
+def dashboard(request: Request, user: CurrentUser) -> Response:
     """The roster: plan status, last session, pain trend and flags of each student."""
-    who = need(request)
+    who = user.pair()
     rows = services.roster(ctx_of(request), who[0])
     return render(request, "dashboard.html", who, rows=rows, recent=services.RECENT_SESSIONS)
 
@@ -581,10 +565,10 @@ def _student_page(
 
 
 @router.get("/students/{person_id}")
-def student_page(request: Request, person_id: Id) -> Response:
+def student_page(request: Request, user: CurrentUser, person_id: Id) -> Response:
     """A student's plan as planning decides it, open safety flags with the review form,
     sessions with plots, progression and the clearance form."""
-    who = need(request)
+    who = user.pair()
     services.require_staff(who[0])
     return _student_page(request, who, person_id)
 
@@ -594,10 +578,10 @@ def progression_decision(
     request: Request,
     person_id: Id,
     decision: Annotated[str, Form(max_length=20)],
-    csrf_token: Token = "",
+    user: FormChange,
 ) -> Response:
     """Approve or decline the progression suggestion."""
-    who = need_csrf(request, csrf_token)
+    who = user.pair()
     services.decide_progression(ctx_of(request), who[0], person_id, decision)
     return RedirectResponse(f"/students/{person_id}?msg={decision}", status_code=303)
 
@@ -606,11 +590,11 @@ def progression_decision(
 def review_submit(
     request: Request,
     person_id: Id,
+    user: FormChange,
     note: Annotated[str, Form(max_length=services.MAX_NOTE)] = "",
-    csrf_token: Token = "",
 ) -> Response:
     """Record a review of the student's open safety flags (closes them)."""
-    who = need_csrf(request, csrf_token)
+    who = user.pair()
     try:
         services.record_review(ctx_of(request), who[0], person_id, note)
     except (ConflictError, DataError) as exc:
@@ -626,10 +610,10 @@ def clearance_submit(
     variants: Annotated[list[str], Form(max_length=20)],
     max_knee_drop_deg: Annotated[float, Form(ge=5, le=90, allow_inf_nan=False)],
     date: Annotated[dt.date, Form()],
-    csrf_token: Token = "",
+    user: FormChange,
 ) -> Response:
     """Record a clearance (planning decides who may clear whom) and show the new plan."""
-    who = need_csrf(request, csrf_token)
+    who = user.pair()
     ctx = ctx_of(request)
     try:
         decision = services.record_clearance(
