@@ -123,3 +123,23 @@ def test_care_plan_review_dates_show_on_the_dashboard(world: World) -> None:
     doc, _ = signin(world, "doc@example.org")
     words = text_of(doc.get("/dashboard").text)
     assert "Care plan review" in words and "2026-12-01 (due)" in words
+
+
+def test_the_student_sees_the_care_plan_and_staff_find_the_links(world: World) -> None:
+    import datetime as dt
+
+    s, _, person_id = student(world)
+    world.repo.record_clinician_plan(
+        person_id, "Dr Cleo", [(PARTIAL, 40.0, 20.0)], 2, dt.date(2027, 1, 5), "gently"
+    )
+    words = text_of(s.get("/plan").text)
+    assert "Your clinician's plan" in words and "2 sessions a week" in words
+    assert "up to 40°" in words and "reviewed on 2027-01-05" in words and "gently" in words
+    doc, _ = signin(world, "doc@example.org")
+    page = doc.get(f"/students/{person_id}").text
+    for link in ("fhir.json", "report.pdf", "care-plan"):
+        assert f"/students/{person_id}/{link}" in page
+    assert 'href="/audit"' in page
+    teacher, _ = signin(world, "teacher@example.org")
+    page = teacher.get(f"/students/{person_id}").text
+    assert "care-plan" not in page and 'href="/audit"' not in page

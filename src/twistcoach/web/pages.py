@@ -321,6 +321,7 @@ def _decision_words(decision: PracticeDecision) -> dict[str, Any]:
         "decision_reasons": tuple(r.text for r in decision.reasons),
         "open_flags": domain.flag_words(decision),
         "needs_checkin": decision.needs_checkin,
+        "care_plan": decision.clinician_plan,
     }
 
 
