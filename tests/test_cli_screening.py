@@ -261,3 +261,37 @@ def test_item6_plan_error_messages_stay_short(runner: CliRunner, tmp_path: Path)
     huge.write_text(_yaml_intake_with("[]") + "# " + "x" * 100_000 + "\n")
     code, _, err = run(runner, "plan", str(huge))
     assert code == 2 and "too large for an intake" in err
+
+
+def test_plan_at_80_columns_shows_the_whole_variant_ids(runner: CliRunner) -> None:
+    result = runner.invoke(
+        build_app(),
+        ["plan", str(EXAMPLES / "02_chronic_low_back_pain.json")],
+        env={"COLUMNS": "80"},
+    )
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "…" not in out  # nothing cut with an ellipsis
+    cells = {cell.strip() for line in out.splitlines() for cell in line.split("│")}
+    # The ids --variant takes, whole in the table, and the command for each allowed one.
+    for variant in ("supine_twist_supported", "supine_twist_partial", "seated_twist_easy"):
+        assert variant in cells
+    assert "    twistcoach coach --variant supine_twist_supported" in out.splitlines()
+    assert "    twistcoach coach --variant supine_twist_partial" in out.splitlines()
+
+
+def test_intake_choices_ignore_case(runner: CliRunner, tmp_path: Path) -> None:
+    lines = ["45", "3", "10", "Light", " NONE "]
+    lines += ["N" for _ in RedFlag]
+    lines += ["Sciatica, CHRONIC_LOW_BACK_PAIN", "y", "Clinician", "Dr Kim", "2026-11-01"]
+    lines += ["SUPINE_TWIST_PARTIAL", "40", "n"]
+    out_file = tmp_path / "me.yaml"
+    code, out, err = run(runner, "intake", "-o", str(out_file), stdin="\n".join(lines) + "\n")
+    assert code == 0, err + out
+    assert "Please select one of the available options" not in out
+    person = load_intake(out_file)
+    assert person.activity == "light" and person.leg_symptoms == "none"
+    assert sorted(person.conditions) == ["chronic_low_back_pain", "sciatica"]
+    (clearance,) = person.clearances
+    assert clearance.by == "clinician" and clearance.variants == ("supine_twist_partial",)

@@ -111,12 +111,21 @@ def render_plan(
     titles = {rule.id: rule.title for rule in rules.rules}
     style, headline = _STATUS_STYLE[plan.status]
     console.print(Panel(headline, title=f"Readiness: {plan.status.value}", style=style))
-    table = Table(show_lines=True)
-    table.add_column("Twist")
-    table.add_column("Status")
-    table.add_column("Max knee drop")
-    table.add_column("Props")
-    table.add_column("Why (short)")
+    table = Table(show_lines=True, pad_edge=False)
+    # The id under each name is what --variant takes: folded onto a second line at 80
+    # columns rather than cut with an ellipsis (the full command is also under "today").
+    # The id under each name is what --variant takes. Widths are set here because Rich
+    # crops a table whose column minimums do not fit: at 80 columns the Twist column gets
+    # the ids up to 22 characters whole (longer ones fold onto a second line, never cut with
+    # an ellipsis) and the other columns wrap their words.
+    id_width = max(len(i) for i in library.ids)
+    rest = console.width - 14 - 30  # borders and padding, then Status, Max knee drop, Props
+    twist_width = max(12, min(id_width, rest - 14))
+    table.add_column("Twist", overflow="fold", width=twist_width)
+    table.add_column("Status", width=11)
+    table.add_column("Max knee drop", width=11)
+    table.add_column("Props", width=8)
+    table.add_column("Why (short)", width=max(8, rest - twist_width))
     for decision in plan.variants:
         variant = library.get(decision.id)
         if decision.max_knee_drop_deg is not None:
@@ -226,14 +235,17 @@ def _ask_number(
 
 
 def _ask_choice(console: Console, label: str, enum: type[E]) -> E:
+    """One of ``enum``'s values; "Light" or " LIGHT " is "light" (case and spaces ignored)."""
     choices = [member.value for member in enum]
-    return enum(Prompt.ask(label, console=console, choices=choices))
+    answer = Prompt.ask(label, console=console, choices=choices, case_sensitive=False)
+    return enum(answer.strip())
 
 
 def _ask_many(
     console: Console, label: str, options: Sequence[str], describe: Callable[[str], str]
 ) -> list[str]:
-    """Pick any of ``options`` by number or name, comma-separated; blank for none."""
+    """Pick any of ``options`` by number or name (any case), comma-separated; blank for none."""
+    by_name = {option.casefold(): option for option in options}
     for number, option in enumerate(options, start=1):
         console.print(f"  {number:2d}. {option} [dim]- {describe(option)}[/]")
     while True:
@@ -249,8 +261,8 @@ def _ask_many(
                 continue
             if item.isdigit() and 1 <= int(item) <= len(options):
                 choice = options[int(item) - 1]
-            elif item in options:
-                choice = item
+            elif item.casefold() in by_name:
+                choice = by_name[item.casefold()]
             else:
                 bad.append(item)
                 continue
@@ -519,6 +531,10 @@ def render_today(decision: PracticeDecision, library: PoseLibrary, console: Cons
     for v in decision.variants:
         if v.allowed:
             console.print(f"  [green]{names[v.variant_id]}[/]: knee drop up to {v.cap_deg:g}°")
+            # The id people type, whole on a line of its own (never wrapped or cut).
+            console.print(
+                f"    twistcoach coach --variant {v.variant_id}", soft_wrap=True, highlight=False
+            )
         elif v.plan_status.value == "allowed" and not decision.reasons and v.reasons:
             # One explanation for every variant that shares it (not the same words four times).
             unmeasured.setdefault(v.reasons[-1].text, []).append(names[v.variant_id])
