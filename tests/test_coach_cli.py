@@ -395,6 +395,8 @@ def test_headless_replay_of_the_demo_session_from_the_diagonal_view(tmp_path: Pa
     (summary,) = repo.list_sessions()
     assert summary.session.person_name == "02_chronic_low_back_pain"
     assert summary.session.stop_reason == "source_ended"
+    stored = f"Session {summary.session.id} stored for 02_chronic_low_back_pain"
+    assert f"{stored}: twistcoach sessions show {summary.session.id}" in proc.stderr
     assert summary.n_samples >= 30
     assert summary.over_cap_samples == 0
 
@@ -425,6 +427,9 @@ def test_sharp_pain_locks_the_day_then_the_next_session_asks_a_checkin(tmp_path:
         db,
     )
     assert first.returncode == 3, first.stderr[-2000:]
+    # Where it was stored is said at the end, on stderr: stdout stays JSON lines only.
+    assert first.stderr.rstrip().endswith("Session 1 stored for Ana: twistcoach sessions show 1")
+    assert all(json.loads(line)["type"] for line in first.stdout.splitlines())
     again = run_coach(
         [
             TWISTCOACH,
@@ -480,3 +485,9 @@ def test_sharp_pain_locks_the_day_then_the_next_session_asks_a_checkin(tmp_path:
 
     decision = decide_for_person(repo, repo.person_named("Ana").id)
     assert decision.permission("supine_twist_supported").cap_deg == 40.0  # one step lower
+
+
+def test_stored_message_names_the_session_the_person_and_the_command() -> None:
+    from twistcoach.cli.coach_cmd import stored_message
+
+    assert stored_message(12, "Sam") == "Session 12 stored for Sam: twistcoach sessions show 12"

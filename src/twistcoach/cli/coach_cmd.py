@@ -681,8 +681,17 @@ def _session(
             if headless
             else "The video ended before the session did."
         )
+    if recorder is not None and repo is not None and person_id is not None:
+        # Where the session went; on stderr in headless mode (stdout is JSON lines only).
+        who = repo.get_person(person_id).name
+        typer.echo(stored_message(recorder.session_id, who), err=headless)
     reason = coach.stopped_reason
     return EXIT_SAFETY_STOP if reason is not None and reason.value in SAFETY_STOPS else EXIT_OK
+
+
+def stored_message(session_id: int, person_name: str) -> str:
+    """The line said when a coached session has been stored, with the command to see it."""
+    return f"Session {session_id} stored for {person_name}: twistcoach sessions show {session_id}"
 
 
 def _write_png(path: Path, image_bgr: NDArray[np.uint8]) -> None:
