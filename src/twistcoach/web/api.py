@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from twistcoach.errors import DataError
@@ -23,13 +23,12 @@ from twistcoach.storage.records import AccountRecord
 from twistcoach.web import domain, services
 from twistcoach.web.context import AppContext, client_address
 from twistcoach.web.cookies import end_session, set_session_cookie
-from twistcoach.web.deps import ApiChange, Ctx, CurrentUser, StaffUser, StudentUser
+from twistcoach.web.deps import ApiChange, Ctx, CurrentUser, Id, StaffUser, StudentUser
 from twistcoach.web.security import MAX_PASSWORD
 
 router = APIRouter(prefix="/api", tags=["api"])
 
 #: A database id in a path: 1 to 2**63-1 (SQL's BIGINT); anything else is 422, never a 500.
-Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class Problem(BaseModel):

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.params import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 
@@ -34,7 +33,7 @@ from twistcoach.storage.records import AccountRecord, AuditRecord
 from twistcoach.web import domain, services
 from twistcoach.web.api import errors
 from twistcoach.web.context import AppContext
-from twistcoach.web.deps import Ctx, FormChange, StaffUser
+from twistcoach.web.deps import Ctx, FormChange, Id, StaffUser
 
 router = APIRouter()
 
@@ -49,7 +48,6 @@ class FhirBundle(BaseModel):
     entry: list[dict[str, Any]] = []
 
 
-Id = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 #: How many audit entries the audit view reads back (newest first).
 AUDIT_WINDOW = 2000
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Form, Header, Request
+from fastapi import Depends, Form, Header, Path, Request
 
 from twistcoach.errors import NotAllowed, NotSignedIn
 from twistcoach.storage.records import AccountRecord
@@ -90,3 +90,6 @@ def _form_csrf(who: CurrentUser, csrf_token: Annotated[str, Form(max_length=200)
 ApiChange = Annotated[Who, Depends(_api_csrf)]
 #: A signed-in account whose form carries the session's CSRF token (``csrf_token``).
 FormChange = Annotated[Who, Depends(_form_csrf)]
+
+#: A database id in a path: 1 .. 2**63-1 (past it SQLite overflows: a 404/422, never a 500).
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -27,14 +26,13 @@ from twistcoach.storage.models import Role
 from twistcoach.storage.records import AccountRecord, SessionDetail
 from twistcoach.web import cookies, domain, services
 from twistcoach.web.context import AppContext, client_address, ctx_of, signed_in
-from twistcoach.web.deps import CurrentUser, FormChange, StudentUser
+from twistcoach.web.deps import CurrentUser, FormChange, Id, StudentUser
 from twistcoach.web.security import PRE_CSRF_COOKIE, SessionData
 
 router = APIRouter(include_in_schema=False)
 
 __all__ = ["PRE_CSRF_COOKIE", "router"]
 #: A database id in a path: 1 to 2**63-1; anything else is 422, never a 500.
-Id = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 #: Status messages a redirect may show (by code: a page never echoes text from the URL).
 FLASH = {
     "approved": "Progression approved and recorded.",

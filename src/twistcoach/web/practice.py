@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, Path, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from starlette.concurrency import run_in_threadpool
 
@@ -54,6 +54,7 @@ from twistcoach.storage.recorder import SessionRecorder
 from twistcoach.storage.records import SessionRecord
 from twistcoach.storage.repository import NotFoundError, Repository
 from twistcoach.web.context import AppContext, ctx_of, signed_in
+from twistcoach.web.deps import Id
 
 router = APIRouter()
 
@@ -289,9 +290,7 @@ def _same_origin(websocket: WebSocket) -> bool:
 
 
 @router.websocket("/ws/practice/{session_id}")
-async def practice_socket(
-    websocket: WebSocket, session_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
-) -> None:
+async def practice_socket(websocket: WebSocket, session_id: Id) -> None:
     """Live coaching over a WebSocket (see the module docs for the protocol)."""
     ctx = ctx_of(websocket)
     if not _same_origin(websocket):
