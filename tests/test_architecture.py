@@ -35,6 +35,7 @@ PURE_CORE = (
     "planning.decide",
     "intake",
     "safeload",
+    "rulefiles",
     "poses.schema",
 )
 # yaml appears only inside the thin loaders that read the packaged rule and pose files.

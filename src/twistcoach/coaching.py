@@ -30,11 +30,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from importlib import resources
 from itertools import pairwise
 from typing import Any, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from twistcoach.checks import (
     Check,
@@ -46,6 +45,7 @@ from twistcoach.checks import (
 )
 from twistcoach.errors import NotAllowed
 from twistcoach.metrics import Observation, PoseFamily, Side
+from twistcoach.rulefiles import read_packaged, validate
 
 JsonScalar: TypeAlias = str | int | float | bool | None
 
@@ -382,26 +382,12 @@ def parse_coaching_rules(data: Any) -> CoachingRules:
     RulesError
         With every problem, each naming its field.
     """
-    try:
-        return CoachingRules.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise RulesError(f"invalid coaching rules: {problems}") from exc
+    return validate(CoachingRules, data, RulesError, "coaching rules")
 
 
 def load_coaching_rules() -> CoachingRules:
     """Read and validate the packaged ``twistcoach/rules/coaching.yaml``."""
-    import yaml  # the edge: only the loader parses files
-
-    text = resources.files("twistcoach").joinpath("rules/coaching.yaml").read_text("utf-8")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RulesError(f"rules/coaching.yaml is not valid YAML: {exc}") from exc
-    return parse_coaching_rules(data)
+    return parse_coaching_rules(read_packaged("rules/coaching.yaml", RulesError))
 
 
 # --------------------------------------------------------------------------- the plan

@@ -36,10 +36,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from importlib import resources
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from twistcoach.rulefiles import read_packaged, validate
 
 #: Stop reasons (``twistcoach.coaching.StopReason`` values) that mean pain ended a session.
 PAIN_STOPS: frozenset[str] = frozenset({"pain_high", "pain_rise"})
@@ -137,26 +138,12 @@ class ProgressionRulesError(ValueError):
 
 def parse_progression_rules(data: Any) -> ProgressionRules:
     """Validate parsed YAML into :class:`ProgressionRules` (errors name their field)."""
-    try:
-        return ProgressionRules.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ProgressionRulesError(f"invalid progression rules: {problems}") from exc
+    return validate(ProgressionRules, data, ProgressionRulesError, "progression rules")
 
 
 def load_progression_rules() -> ProgressionRules:
     """Read and validate the packaged ``twistcoach/rules/progression.yaml``."""
-    import yaml  # the edge: only the loader parses files
-
-    text = resources.files("twistcoach").joinpath("rules/progression.yaml").read_text("utf-8")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ProgressionRulesError(f"rules/progression.yaml is not valid YAML: {exc}") from exc
-    return parse_progression_rules(data)
+    return parse_progression_rules(read_packaged("rules/progression.yaml", ProgressionRulesError))
 
 
 # --------------------------------------------------------------------------- inputs

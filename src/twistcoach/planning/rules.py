@@ -6,12 +6,12 @@ packaged file (once per process).
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from twistcoach.progression import check_rule_ids
+from twistcoach.rulefiles import read_packaged, validate
 from twistcoach.screening import Reason
 
 REQUIRED_SAFETY_RULES: frozenset[str] = frozenset(
@@ -89,14 +89,7 @@ class SafetyRulesError(ValueError):
 
 def parse_safety_rules(data: Any) -> SafetyRules:
     """Validate parsed YAML into :class:`SafetyRules` (errors name their field)."""
-    try:
-        return SafetyRules.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise SafetyRulesError(f"invalid safety rules: {problems}") from exc
+    return validate(SafetyRules, data, SafetyRulesError, "safety rules")
 
 
 _SAFETY_CACHE: list[SafetyRules] = []
@@ -104,18 +97,11 @@ _SAFETY_CACHE: list[SafetyRules] = []
 
 def load_safety_rules() -> SafetyRules:
     """Read and validate the packaged ``twistcoach/rules/safety.yaml`` (once per process)."""
-    if _SAFETY_CACHE:
-        return _SAFETY_CACHE[0]
-    import yaml  # the edge: only the loader parses files
-
-    text = resources.files("twistcoach").joinpath("rules/safety.yaml").read_text("utf-8")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise SafetyRulesError(f"rules/safety.yaml is not valid YAML: {exc}") from exc
-    rules = parse_safety_rules(data)
-    _SAFETY_CACHE.append(rules)
-    return rules
+    if not _SAFETY_CACHE:
+        _SAFETY_CACHE.append(
+            parse_safety_rules(read_packaged("rules/safety.yaml", SafetyRulesError))
+        )
+    return _SAFETY_CACHE[0]
 
 
 def safety_rules_markdown(rules: SafetyRules | None = None) -> str:

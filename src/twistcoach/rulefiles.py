@@ -1,0 +1,41 @@
+"""Rule tables as data: validating one into its model, reading one packaged with twistcoach.
+
+Pure core: pydantic and the standard library; ``yaml`` only inside :func:`read_packaged`,
+the thin loader of the files in ``twistcoach/rules/`` (the pose library has its own).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def describe(error: ValidationError) -> str:
+    """Every problem of a validation error on one line, each naming its field."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+        for err in error.errors()
+    )
+
+
+def validate(model: type[M], data: Any, error: type[Exception], what: str) -> M:
+    """``model`` from parsed data, or ``error("invalid <what>: <every problem>")``."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise error(f"invalid {what}: {describe(exc)}") from exc
+
+
+def read_packaged(name: str, error: type[Exception]) -> Any:
+    """Parse the packaged YAML file ``twistcoach/<name>`` (``error`` when it is not YAML)."""
+    import yaml  # the edge: only the loader parses files
+
+    text = resources.files("twistcoach").joinpath(name).read_text("utf-8")
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise error(f"{name} is not valid YAML: {exc}") from exc
