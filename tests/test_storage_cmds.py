@@ -109,7 +109,7 @@ def test_sessions_show_text_and_plot(demo: str, tmp_path: Path) -> None:
     png = tmp_path / "s3.png"
     code, out, _ = invoke("sessions", "show", "3", "--plot", str(png))
     assert code == 0
-    assert "Session 3: Sam, supine_twist_supported" in out
+    assert "Session 3: Sam, Supine twist, supported" in out
     assert "pain        3→4 reports 4" in out
     assert f"plot written to {png}" in out
     image = imread(png)
@@ -158,3 +158,17 @@ def test_progress_after_a_pain_rise_lowers_the_cap(demo: str) -> None:
     assert "allowed now, knee drop up to 40°" in out  # the lowered cap holds today
     code, out, _ = invoke("progress", "--person", "Alex", "--json")
     assert json.loads(out)["action"] == "keep"
+
+
+def test_sessions_say_how_a_session_ended_in_words_never_ids(empty: Path) -> None:
+    from twistcoach.storage import open_repository
+
+    repo = open_repository()
+    person = repo.get_or_create_person("Nia")
+    s = repo.start_session(person.id, "supine_twist_supported", 45.0, "test", start_pain=3)
+    repo.end_session(s.id, "stopped", "sharp_pain", 3)
+    for args in (("sessions",), ("sessions", "show", str(s.id))):
+        code, out, _ = invoke(*args)
+        assert code == 0
+        assert "sharp pain" in out and "Supine twist, supported" in out
+        assert "sharp_pain" not in out and "supine_twist_supported" not in out

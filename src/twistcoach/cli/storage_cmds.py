@@ -75,31 +75,45 @@ def _print_list(summaries: list[SessionSummary]) -> None:
     for column in ("id", "person", "started (UTC)", "variant", "cap", "max drop", "pain"):
         table.add_column(column)
     table.add_column("status")
+    names = _variant_names()
     for summary in summaries:
         s = summary.session
-        status = s.status + (f" ({s.stop_reason})" if s.stop_reason else "")
         table.add_row(
             str(s.id),
             s.person_name,
             s.started_at.strftime("%Y-%m-%d %H:%M"),
-            s.variant_id,
+            names.get(s.variant_id, s.variant_id),
             _fmt(s.cap_deg, "°"),
             _fmt(summary.max_abs_knee_drop, "°")
             + (f" ({summary.over_cap_samples}s over)" if summary.over_cap_samples else ""),
             _pain_text(summary),
-            status,
+            _status_text(s.status, s.stop_reason),
         )
     # Piped output gets a fixed, roomy width instead of rich's 80-column fallback.
     console = Console() if sys.stdout.isatty() else Console(width=140)
     console.print(table)
 
 
+def _variant_names() -> dict[str, str]:
+    from twistcoach.poses.loader import load_library
+
+    return {v.id: v.english_name for v in load_library()}
+
+
+def _status_text(status: str, stop_reason: str | None) -> str:
+    """A session's status and stop reason in plain words (never the stored ids)."""
+    from twistcoach.wording import status_words, stop_words
+
+    why = stop_words(stop_reason)
+    return status_words(status) + (f" ({why})" if why else "")
+
+
 def _print_detail(detail: SessionDetail) -> None:
     summary, s = detail.summary, detail.session
     ended = s.ended_at.strftime("%Y-%m-%d %H:%M:%S") if s.ended_at else "-"
     lines = [
-        f"Session {s.id}: {s.person_name}, {s.variant_id}",
-        f"  status      {s.status}" + (f" ({s.stop_reason})" if s.stop_reason else ""),
+        f"Session {s.id}: {s.person_name}, {_variant_names().get(s.variant_id, s.variant_id)}",
+        f"  status      {_status_text(s.status, s.stop_reason)}",
         f"  started     {s.started_at:%Y-%m-%d %H:%M:%S} UTC, ended {ended}",
         f"  source      {s.source}",
         f"  cap         {s.cap_deg:g}°; largest knee drop {_fmt(summary.max_abs_knee_drop, '°')}"

@@ -27,6 +27,21 @@ from twistcoach.poses import PoseLibrary
 from twistcoach.progression import ProgressionSuggestion
 from twistcoach.screening import VariantStatus
 from twistcoach.storage.repository import Repository
+from twistcoach.wording import (  # re-exported: the pages use them as domain.*
+    Wording as Wording,
+)
+from twistcoach.wording import (
+    choice_words as choice_words,
+)
+from twistcoach.wording import (
+    status_words as status_words,
+)
+from twistcoach.wording import (
+    stop_words as stop_words,
+)
+from twistcoach.wording import (
+    wording as wording,
+)
 
 #: Fields the student does not fill in: clearances are recorded by staff.
 _STAFF_ONLY_FIELDS = frozenset({"clearances"})
@@ -362,111 +377,6 @@ def suggestion_view(suggestion: ProgressionSuggestion | None) -> SuggestionView 
 
 
 # ------------------------------------------------------------------ words for ids
-
-
-@dataclass(frozen=True)
-class Wording:
-    """Words people read for values stored as ids (``rules/wording.yaml``).
-
-    Attributes
-    ----------
-    stop_reasons, session_status, states, events, pause_reasons
-        id -> plain words (``events`` are templates taking the event's stored values).
-    activity, leg_symptoms
-        The intake's choices in plain words.
-    pain_rule
-        Pain during practice, said the same way on the plan and by the coach.
-    """
-
-    stop_reasons: Mapping[str, str]
-    session_status: Mapping[str, str]
-    states: Mapping[str, str]
-    events: Mapping[str, str]
-    pause_reasons: Mapping[str, str]
-    activity: Mapping[str, str]
-    leg_symptoms: Mapping[str, str]
-    pain_rule: str
-
-
-@lru_cache(maxsize=1)
-def wording() -> Wording:
-    """Load ``rules/wording.yaml`` once; every enum value must have its words.
-
-    Raises
-    ------
-    ValueError
-        When a stop reason, status, state, pause reason or intake choice has no words.
-    """
-    from importlib import resources
-
-    import yaml
-
-    from twistcoach.coaching import CoachState, PauseReason, StopReason
-    from twistcoach.intake import Activity, LegSymptoms
-    from twistcoach.storage.models import SessionStatus
-
-    text = resources.files("twistcoach").joinpath("rules/wording.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
-    maps = {
-        key: {str(k): " ".join(str(v).split()) for k, v in dict(data[key]).items()}
-        for key in (
-            "stop_reasons",
-            "session_status",
-            "states",
-            "events",
-            "pause_reasons",
-            "activity",
-            "leg_symptoms",
-        )
-    }
-    needed: dict[str, Sequence[str]] = {
-        "stop_reasons": [r.value for r in StopReason],
-        "session_status": [s.value for s in SessionStatus],
-        "states": [s.value for s in CoachState],
-        "pause_reasons": [r.value for r in PauseReason],
-        "activity": [a.value for a in Activity],
-        "leg_symptoms": [s.value for s in LegSymptoms],
-    }
-    for key, values in needed.items():
-        missing = sorted(set(values) - set(maps[key]))
-        if missing:
-            raise ValueError(f"rules/wording.yaml: {key} has no words for {', '.join(missing)}")
-    return Wording(**maps, pain_rule=" ".join(str(data["pain_rule"]).split()))
-
-
-def stop_words(reason: str | None) -> str:
-    """Why a session stopped, in plain words ("" when it did not stop early)."""
-    if not reason:
-        return ""
-    return wording().stop_reasons.get(reason, reason.replace("_", " "))
-
-
-def status_words(status: str) -> str:
-    """A session's status in plain words."""
-    return wording().session_status.get(status, status.replace("_", " "))
-
-
-def choice_words(field: str, value: str) -> str:
-    """An intake choice in plain words: the wording file's, a red flag's question or a
-    condition's description (the CLI's own plain questions), else the value spaced."""
-    from twistcoach.intake import (
-        CONDITION_DESCRIPTIONS,
-        RED_FLAG_QUESTIONS,
-        Condition,
-        RedFlag,
-    )
-
-    words = wording()
-    if field == "activity":
-        return words.activity.get(value, value)
-    if field == "leg_symptoms":
-        return words.leg_symptoms.get(value, value)
-    if field == "red_flags" and value in RedFlag.__members__.values():
-        return RED_FLAG_QUESTIONS[RedFlag(value)]
-    if field == "conditions" and value in Condition.__members__.values():
-        text = CONDITION_DESCRIPTIONS[Condition(value)]
-        return text[:1].upper() + text[1:]
-    return value.replace("_", " ")
 
 
 @dataclass(frozen=True)
