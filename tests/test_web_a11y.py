@@ -130,6 +130,15 @@ def test_every_page_has_no_serious_axe_violation(server: Server, browser: Any) -
             page.goto(server.base + path)
             found += _axe(page, f"{name} teacher {path}")
         staff.close()
+
+        clinician = browser.new_context(viewport=viewport, bypass_csp=True)
+        page = clinician.new_page()
+        _sign_in(page, server.base, "clinician@example.org", DEMO_PASSWORD)
+        for path, title in ((f"/students/{person_id}/care-plan", "Care plan"), ("/audit", "Who")):
+            page.goto(server.base + path)
+            assert title in page.title(), path  # the page itself, not an error page
+            found += _axe(page, f"{name} clinician {path}")
+        clinician.close()
     assert not found, "\n".join(found)
 
 
