@@ -60,3 +60,24 @@ def test_every_command_of_the_real_app_is_mapped() -> None:
     assert commands
     assert all(hasattr(c.callback, "__wrapped__") for c in commands)
     assert EXIT_CODES[-1][0] is TwistcoachError  # the root catches what the families miss
+
+
+def test_a_database_error_is_one_line_and_exit_1() -> None:
+    from sqlalchemy.exc import OperationalError
+
+    app = typer.Typer()
+
+    @app.command("query")
+    def query() -> None:
+        raise OperationalError("SELECT 1", {}, Exception("unable to open database file"))
+
+    @app.command("bug")
+    def bug() -> None:
+        raise RuntimeError("a real bug stays a traceback")
+
+    _map_errors(app)
+    r = CliRunner().invoke(app, ["query"])
+    assert r.exit_code == 1
+    assert r.output.strip() == "error: database error: unable to open database file"
+    r = CliRunner().invoke(app, ["bug"])
+    assert isinstance(r.exception, RuntimeError)

@@ -6,6 +6,7 @@ Each command module exposes ``register(app)``; nothing is built at import time.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,10 @@ EXIT_CODES: tuple[tuple[type[TwistcoachError], int], ...] = (
 )
 
 
+#: The exit code when the database cannot be reached or fails.
+DATABASE_EXIT = 1
+
+
 def exit_code_for(error: TwistcoachError) -> int:
     """The exit code of one of the package's errors (see :data:`EXIT_CODES`)."""
     return next(code for family, code in EXIT_CODES if isinstance(error, family))
@@ -54,6 +59,15 @@ def _mapped(callback: Callable[..., Any]) -> Callable[..., Any]:
         except TwistcoachError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(exit_code_for(exc)) from None
+        except Exception as exc:
+            # The database driver's own errors (SQLAlchemy is imported only by the commands
+            # that use the database, so it is looked up rather than imported here).
+            sa = sys.modules.get("sqlalchemy.exc")
+            if sa is None or not isinstance(exc, sa.SQLAlchemyError):
+                raise
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            typer.echo(f"error: database error: {detail}", err=True)
+            raise typer.Exit(DATABASE_EXIT) from None
 
     return run
 

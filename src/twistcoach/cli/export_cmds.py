@@ -13,39 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 
 EXIT_BAD_INPUT = 2
-EXIT_DATABASE = 1
-EXIT_STORE = 3
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Turn the error families into one-line messages and exit codes (never a traceback)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from twistcoach.errors import AccessError, DataError, StorageError
-
-    try:
-        yield
-    except (DataError, AccessError) as exc:
-        _fail(str(exc))
-    except StorageError as exc:
-        _fail(str(exc), EXIT_STORE)
-    except SQLAlchemyError as exc:
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        _fail(f"database error: {detail}", EXIT_DATABASE)
 
 
 def _date(text: str | None, option: str) -> dt.date | None:
@@ -115,13 +93,11 @@ def register(app: typer.Typer) -> None:
         target = _out_path(out) if out is not None else None
         if system is not None and not system.startswith(("http://", "https://", "urn:")):
             _fail(f"--system {system!r} is not a URI (http://, https:// or urn:)")
-        with _errors():
-            repo = open_repository()
-            record = repo.person_named(person)
-            facts = gather(repo, record.id, session_ids=session)
-            bundle = build_bundle(
-                facts, system=system or IDENTIFIER_SYSTEM, include_record=not session
-            )
+        # The package's errors and the database's reach their exit codes in cli/app.py.
+        repo = open_repository()
+        record = repo.person_named(person)
+        facts = gather(repo, record.id, session_ids=session)
+        bundle = build_bundle(facts, system=system or IDENTIFIER_SYSTEM, include_record=not session)
         text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
         if target is None:
             sys.stdout.write(text)
@@ -159,9 +135,8 @@ def register(app: typer.Typer) -> None:
         if first is not None and last is not None and first > last:
             _fail(f"--from {first} is after --to {last}")
         lo, hi = period_bounds(first, last, local_zone())
-        with _errors():
-            repo = open_repository()
-            record = repo.person_named(person)
-            facts = gather(repo, record.id, start=lo, end=hi)
-            write_report(facts, target, period=(first, last), tz=local_zone())
+        repo = open_repository()
+        record = repo.person_named(person)
+        facts = gather(repo, record.id, start=lo, end=hi)
+        write_report(facts, target, period=(first, last), tz=local_zone())
         typer.echo(f"wrote {target}: {len(facts.sessions)} sessions for {record.name}", err=True)

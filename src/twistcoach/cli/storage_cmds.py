@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from twistcoach.storage import Repository, SessionDetail, SessionSummary
 
 EXIT_BAD_INPUT = 2
-EXIT_DATABASE = 1
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
@@ -31,18 +30,14 @@ def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    """Turn storage problems into one-line messages and exit codes (never a traceback)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
+    """Storage problems exit 2 with their one-line message in these commands (the database's
+    own errors reach cli/app.py's table: exit 1)."""
     from twistcoach.storage import StorageError
 
     try:
         yield
     except StorageError as exc:
         _fail(str(exc))
-    except SQLAlchemyError as exc:
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        _fail(f"database error: {detail}", EXIT_DATABASE)
 
 
 def _repo() -> Repository:
