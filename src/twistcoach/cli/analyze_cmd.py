@@ -17,9 +17,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from twistcoach.metrics import BodyType
 
 DEFAULT_OUT = Path("twistcoach-analysis")
 
@@ -32,6 +37,22 @@ def _folder_name(path: Path, used: set[str]) -> str:
         name, n = f"{base}-{n}", n + 1
     used.add(name)
     return name
+
+
+def check_body_and_out(err: Console, body: str, out: Path) -> BodyType | None:
+    """The ``--body`` option parsed, or None after saying what is wrong with it or with
+    ``--out`` (an existing file, not a folder); shared by ``analyze`` and ``batch``."""
+    from twistcoach.metrics import BodyType
+
+    try:
+        body_type = BodyType.parse(body)
+    except ValueError as e:
+        err.print(f"[red]error:[/] --body {e}")
+        return None
+    if out.exists() and not out.is_dir():
+        err.print(f"[red]error:[/] --out {out} exists and is not a folder")
+        return None
+    return body_type
 
 
 def run_analyze(
@@ -51,7 +72,6 @@ def run_analyze(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from twistcoach import report
-    from twistcoach.metrics import BodyType
     from twistcoach.pipeline import Analyzer
     from twistcoach.sources import MediaError, VideoSource, is_image_path, read_image
     from twistcoach.tracking import TwistTracker
@@ -61,13 +81,8 @@ def run_analyze(
     if not 0.0 < cap_deg <= 90.0:
         err.print(f"[red]error:[/] --cap must be between 0 and 90 degrees, got {cap_deg:g}")
         return 2
-    try:
-        body_type = BodyType.parse(body)
-    except ValueError as e:
-        err.print(f"[red]error:[/] --body {e}")
-        return 2
-    if out.exists() and not out.is_dir():
-        err.print(f"[red]error:[/] --out {out} exists and is not a folder")
+    body_type = check_body_and_out(err, body, out)
+    if body_type is None:
         return 2
     try:
         out.mkdir(parents=True, exist_ok=True)

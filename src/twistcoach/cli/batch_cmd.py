@@ -105,17 +105,12 @@ def run_batch_command(
         run_batch,
     )
     from twistcoach.batch.table import CSV_FILE, OVERVIEW_FILE, write_outputs
+    from twistcoach.cli.analyze_cmd import check_body_and_out
     from twistcoach.errors import TwistcoachError
-    from twistcoach.metrics import BodyType
 
     err = Console(stderr=True, soft_wrap=True, highlight=False)
-    try:
-        body_type = BodyType.parse(body)
-    except ValueError as e:
-        err.print(f"[red]error:[/] --body {e}")
-        return 2
-    if out.exists() and not out.is_dir():
-        err.print(f"[red]error:[/] --out {out} exists and is not a folder")
+    body_type = check_body_and_out(err, body, out)
+    if body_type is None:
         return 2
     try:
         items = collect_inputs(inputs, body=body_type, cap_deg=cap_deg, out=out)
