@@ -33,6 +33,7 @@ its cap folded over the whole history (``current_cap_deg``) and its open flags.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -141,6 +142,7 @@ def parse_progression_rules(data: Any) -> ProgressionRules:
     return validate(ProgressionRules, data, ProgressionRulesError, "progression rules")
 
 
+@functools.cache  # a packaged, frozen table: read and validated once per process
 def load_progression_rules() -> ProgressionRules:
     """Read and validate the packaged ``twistcoach/rules/progression.yaml``."""
     return parse_progression_rules(read_packaged("rules/progression.yaml", ProgressionRulesError))

@@ -319,6 +319,7 @@ def parse_rules(data: object) -> RuleSet:
 
 
 @functools.cache
+@functools.cache  # a packaged, frozen table: read and validated once per process
 def load_rules() -> RuleSet:
     """Load the packaged rule table (``twistcoach/rules/screening.yaml``), once."""
     from importlib import resources

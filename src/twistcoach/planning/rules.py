@@ -6,6 +6,7 @@ packaged file (once per process).
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -92,16 +93,10 @@ def parse_safety_rules(data: Any) -> SafetyRules:
     return validate(SafetyRules, data, SafetyRulesError, "safety rules")
 
 
-_SAFETY_CACHE: list[SafetyRules] = []
-
-
+@functools.cache  # a packaged, frozen table: read and validated once per process
 def load_safety_rules() -> SafetyRules:
-    """Read and validate the packaged ``twistcoach/rules/safety.yaml`` (once per process)."""
-    if not _SAFETY_CACHE:
-        _SAFETY_CACHE.append(
-            parse_safety_rules(read_packaged("rules/safety.yaml", SafetyRulesError))
-        )
-    return _SAFETY_CACHE[0]
+    """Read and validate the packaged ``twistcoach/rules/safety.yaml``."""
+    return parse_safety_rules(read_packaged("rules/safety.yaml", SafetyRulesError))
 
 
 def safety_rules_markdown(rules: SafetyRules | None = None) -> str:

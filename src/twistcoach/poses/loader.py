@@ -6,6 +6,7 @@ thin edge that reads ``twistcoach/poses/library/*.yaml`` through importlib.resou
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from importlib import resources
 
@@ -72,6 +73,7 @@ def parse_library(documents: Iterable[tuple[str, str]]) -> PoseLibrary:
         raise LibraryError(f"pose library: {_describe(exc)}") from exc
 
 
+@functools.cache  # a packaged, frozen table: read and validated once per process
 def load_library() -> PoseLibrary:
     """Load and validate the pose library shipped with twistcoach.
 
