@@ -21,6 +21,7 @@ PURE_CORE = (
     "landmarks",
     "metrics",
     "kinematics",
+    "kinematics._measurement",
     "smoothing",
     "recognition",
     "tracking",
