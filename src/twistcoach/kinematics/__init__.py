@@ -44,7 +44,56 @@ error, DESIGN.md), so the angles come from the 2D image landmarks plus geometry:
 
 Accuracy and its limits are measured in ``docs/measuring.md``.
 
-The code is in ``_measurement`` (being split by concept).
+Where the code lives
+--------------------
+Everything callers use is re-exported here (``from twistcoach.kinematics import X``); the
+parts are private modules, one concept each:
+
+``_angles``
+    The 3D definitions: :class:`BodyAngles`, :func:`body_frame`, :func:`body_angles_3d`.
+``_body``
+    The body model (:class:`BodyModel`, :func:`template_body`, :func:`pose_points`) and
+    where MediaPipe's landmarks sit on it.
+``_camera``
+    The pinhole :class:`Camera`, rotations, :func:`look_at`, :func:`default_focal`.
+``_views``
+    Naming the view (:func:`view_from_camera`) and refusing those that cannot measure
+    (:func:`view_measurable`, :data:`PELVIS_ROLL_UNSEEN_FROM`).
+``_calibration``
+    :func:`calibrate`, :func:`estimate_calibration`, :class:`Calibration`,
+    :func:`still_in_place`.
+``_measurement``
+    :func:`measure_details`, :func:`measure`, :func:`with_speed`, :class:`KneeFit`.
+
+Measured constants and their sources
+------------------------------------
+Each constant's comment, beside its definition, gives the numbers it was chosen from;
+in short (rendered stills = ``bench/groundtruth``, MediaPipe 0.10.14 landmarks):
+
+:data:`TEMPLATE_THIGH_M` (``_body``)
+    Template thigh per body type, 0.43 / 0.36 / 0.46 m: anthropometry (J Biomech 1996,
+    29:1223: thigh 0.60 of the trunk for women, 0.70 for men) refitted on the rendered
+    stills from the recommended place (worst 7.3 / 8.4 deg against 10.3 neutral).
+:data:`HIP_LANDMARK_RISE_M` (``_body``)
+    0.07 m: MediaPipe's mid-hip rides above the hip joints as the pelvis rolls,
+    triangulated from the rendered stills' five cameras (7.1 cm, by body 4.4-9.9 cm).
+:data:`SIDE_MAX_ELEVATION_DEG`, :data:`SIDE_RAISED_MAX_ELEVATION_DEG` (``_views``)
+    15 / 35 deg; with :data:`FEET_END_MIN_ELEVATION_DEG`, 40 deg: the views whose drop
+    direction or knees MediaPipe gets wrong on the rendered bodies (12 of 54 signs wrong
+    square to the side at 8-20 deg up; feet-end knees misplaced by 13-31 % of the body's
+    size).
+:data:`PELVIS_ROLL_UNSEEN_FROM` (``_views``)
+    Head end and top-down: pelvis roll MAE 18.3 and 19.6 deg there on the rendered stills.
+:data:`CALIBRATION_LEVEL_WEIGHT` (``_calibration``)
+    0.3: the camera held level (rendered women: azimuth 8 -> 4.6 deg off; at 0.5 the real
+    near-side clip in the shared data read its drop on the wrong side).
+:data:`KNEE_DROP_MIN_CONFIDENCE` (``_measurement``)
+    0.6: the readings between 0.5 and 0.6 held 5 of the 13 errors over 10 deg on the
+    rendered stills (mean error 4.1 -> 3.9 deg).
+:data:`YAW_DEADBAND_DEG`, :data:`AMBIGUITY_MARGIN` (``_measurement``)
+    10 deg, 0.02 of body size; with :data:`AMBIGUOUS_FACTOR` 0.3 and
+    :data:`UNCERTAINTY_SCALE_DEG` 18 deg: the measurement's tolerances (see their
+    comments and ``docs/measuring.md``).
 """
 
 from __future__ import annotations
@@ -53,59 +102,64 @@ import sys
 import types
 from typing import Any
 
-from twistcoach.kinematics import _measurement
+from twistcoach.kinematics import _angles, _body, _calibration, _camera, _measurement, _views
+from twistcoach.kinematics._angles import BodyAngles, FloatArray, body_angles_3d, body_frame
+from twistcoach.kinematics._body import (
+    HIP_LANDMARK_RISE_M,
+    MODEL_LANDMARKS,
+    TEMPLATE_THIGH_M,
+    BodyModel,
+    pose_points,
+    template_body,
+)
+from twistcoach.kinematics._body import _hip_rise as _hip_rise
+from twistcoach.kinematics._calibration import (
+    CALIBRATION_LEVEL_WEIGHT,
+    DROPPED_DEG,
+    FEET_WEIGHT,
+    KNEE_LINE_WEIGHT,
+    PRIOR_WEIGHT,
+    THIGH_PRIOR,
+    Calibration,
+    CalibrationError,
+    calibrate,
+    estimate_calibration,
+    still_in_place,
+)
+from twistcoach.kinematics._camera import (
+    Camera,
+    default_focal,
+    look_at,
+    matrix_to_rotvec,
+    rotvec_to_matrix,
+)
 from twistcoach.kinematics._measurement import (
     AMBIGUITY_MARGIN,
     AMBIGUOUS_FACTOR,
-    CALIBRATION_LEVEL_WEIGHT,
     CENTRE_DEG,
-    DROPPED_DEG,
-    FEET_END_MIN_ELEVATION_DEG,
-    FEET_WEIGHT,
     FIT_SCALE,
-    HIP_LANDMARK_RISE_M,
     KNEE_DROP_MIN_CONFIDENCE,
-    KNEE_LINE_WEIGHT,
     KNEES_TOGETHER_M,
-    MODEL_LANDMARKS,
-    PELVIS_ROLL_UNSEEN_FROM,
-    PRIOR_WEIGHT,
     SHOULDER_LIFT_DEG,
-    SIDE_MAX_ELEVATION_DEG,
-    SIDE_RAISED_MAX_ELEVATION_DEG,
-    TEMPLATE_THIGH_M,
-    THIGH_PRIOR,
     UNCALIBRATED_FACTOR,
     UNCERTAINTY_SCALE_DEG,
     YAW_DEADBAND_DEG,
-    BodyAngles,
-    BodyModel,
-    Calibration,
-    CalibrationError,
-    Camera,
-    FloatArray,
     KneeFit,
     Measurement,
-    body_angles_3d,
-    body_frame,
-    calibrate,
-    default_focal,
-    estimate_calibration,
-    look_at,
-    matrix_to_rotvec,
     measure,
     measure_details,
-    pose_points,
-    rotvec_to_matrix,
-    still_in_place,
-    template_body,
-    view_from_camera,
-    view_measurable,
     with_speed,
 )
 from twistcoach.kinematics._measurement import _body_turn as _body_turn
-from twistcoach.kinematics._measurement import _hip_rise as _hip_rise
 from twistcoach.kinematics._measurement import _placement as _placement
+from twistcoach.kinematics._views import (
+    FEET_END_MIN_ELEVATION_DEG,
+    PELVIS_ROLL_UNSEEN_FROM,
+    SIDE_MAX_ELEVATION_DEG,
+    SIDE_RAISED_MAX_ELEVATION_DEG,
+    view_from_camera,
+    view_measurable,
+)
 
 __all__ = [
     "AMBIGUITY_MARGIN",
@@ -158,7 +212,14 @@ __all__ = [
 ]
 
 #: The modules that hold the code; a constant set on the package is set in them too.
-_PARTS: tuple[types.ModuleType, ...] = (_measurement,)
+_PARTS: tuple[types.ModuleType, ...] = (
+    _angles,
+    _body,
+    _camera,
+    _views,
+    _calibration,
+    _measurement,
+)
 
 
 class _Package(types.ModuleType):
