@@ -61,10 +61,30 @@ def test_plan_json_on_each_example(runner: CliRunner, name: str, status: str) ->
     assert plan["status"] == status
     assert len(plan["variants"]) == 7
     for variant in plan["variants"]:
-        assert set(variant) == {"id", "family", "status", "max_knee_drop_deg", "props", "reasons"}
+        assert set(variant) == {
+            "id",
+            "family",
+            "status",
+            "max_knee_drop_deg",
+            "range",
+            "props",
+            "reasons",
+        }
         assert variant["reasons"]
         if variant["status"] != "allowed":
             assert variant["max_knee_drop_deg"] is None
+            assert variant["range"] is None
+        else:
+            # Every allowed variant has a cap in its own measure (issue 20 item 3).
+            supine = variant["family"] == "supine_twist"
+            measure = "knee_drop" if supine else "trunk_rotation"
+            assert variant["range"]["measure"] == measure
+            assert variant["range"]["max_deg"] > 0
+            if supine:
+                assert variant["max_knee_drop_deg"] == variant["range"]["max_deg"]
+            else:
+                assert variant["max_knee_drop_deg"] is None
+                assert variant["range"]["max_deg"] <= 27  # 60% of 45 at most
 
 
 def test_plan_details_of_two_examples(runner: CliRunner) -> None:
@@ -165,7 +185,7 @@ def _answers(*, red_flag: RedFlag | None) -> str:
     lines = ["abc", "45", "3", "10", "light", "none"]
     lines += ["y" if flag is red_flag else "n" for flag in RedFlag]
     lines += ["1, sciatica, 99", "1,sciatica"]  # first try has an unknown entry
-    lines += ["y", "clinician", "Dr Kim", "01/11/2026", "2026-11-01", "2", "40", "n"]
+    lines += ["y", "clinician", "Dr Kim", "01/11/2026", "2026-11-01", "2", "40", "", "n"]
     return "\n".join(lines) + "\n"
 
 
@@ -285,7 +305,7 @@ def test_intake_choices_ignore_case(runner: CliRunner, tmp_path: Path) -> None:
     lines = ["45", "3", "10", "Light", " NONE "]
     lines += ["N" for _ in RedFlag]
     lines += ["Sciatica, CHRONIC_LOW_BACK_PAIN", "y", "Clinician", "Dr Kim", "2026-11-01"]
-    lines += ["SUPINE_TWIST_PARTIAL", "40", "n"]
+    lines += ["SUPINE_TWIST_PARTIAL", "40", "", "n"]
     out_file = tmp_path / "me.yaml"
     code, out, err = run(runner, "intake", "-o", str(out_file), stdin="\n".join(lines) + "\n")
     assert code == 0, err + out

@@ -306,7 +306,9 @@ def test_trained_teacher_unlocks_seated_pose_by_pose(library: PoseLibrary) -> No
         (X, None),
     ]
     assert "clearance_applied" in rules_of(plan, "seated_twist_easy")
-    assert "not_measured" in rules_of(plan, "seated_twist_easy")
+    # The cleared seated twist gets its cap in its own measure, at the caution flag's half.
+    assert "rotation_cap" in rules_of(plan, "seated_twist_easy")
+    assert plan.decision("seated_twist_easy").rotation_cap_deg == 22
 
 
 def test_untrained_teacher_clearance_is_not_counted_and_says_so(library: PoseLibrary) -> None:
@@ -387,9 +389,11 @@ def test_helpers(library: PoseLibrary) -> None:
         "family",
         "status",
         "max_knee_drop_deg",
+        "range",
         "props",
         "reasons",
     }
+    assert data["variants"][0]["range"] == {"measure": "knee_drop", "max_deg": 45}
     assert set(data["variants"][0]["reasons"][0]) == {"rule", "text", "source"}
     assert data["status"] == "ready"
     assert data["variants"][3]["max_knee_drop_deg"] is None

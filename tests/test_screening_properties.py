@@ -42,6 +42,7 @@ def clearances(draw: st.DrawFn) -> Clearance:
             draw(st.lists(st.sampled_from(LIBRARY.ids), min_size=1, max_size=4, unique=True))
         ),
         max_knee_drop_deg=draw(st.none() | st.integers(0, 90).map(float)),
+        max_trunk_rotation_deg=draw(st.none() | st.integers(0, 45).map(float)),
         teacher_trained_for_back_problems=by is ClearanceBy.TEACHER and draw(st.booleans()),
     )
 
@@ -72,6 +73,11 @@ def assert_not_looser(before: ReadinessPlan, after: ReadinessPlan) -> None:
         if new.allowed and new.max_knee_drop_deg is not None:
             assert old.max_knee_drop_deg is not None
             assert new.max_knee_drop_deg <= old.max_knee_drop_deg
+        # The cap in the variant's own measure (trunk rotation for seated and standing
+        # twists) never rises either.
+        if new.range is not None:
+            assert old.range is not None and old.range.measure is new.range.measure
+            assert new.range.max_deg <= old.range.max_deg, (old.id, old.range, new.range)
 
 
 @settings(max_examples=150, deadline=None)
@@ -130,6 +136,19 @@ def test_plan_invariants(person: Intake) -> None:
                 assert decision.max_knee_drop_deg <= 45  # CLINICAL.md §5: <=50% with caution
         else:
             assert decision.max_knee_drop_deg is None
+        if decision.status is VariantStatus.ALLOWED:
+            # Every allowed variant has a cap in its own measure, below its own cap.
+            assert decision.range is not None
+            assert decision.range.measure is variant.measure
+            assert decision.range.max_deg <= variant.default_max_deg < variant.full_range_deg
+            if not variant.family.has_knee_drop:
+                assert decision.rotation_cap_deg == decision.range.max_deg
+                assert decision.range.max_deg <= 0.7 * variant.full_range_deg
+                if person.age >= 65 or person.conditions or person.pain_now >= 1:
+                    # CLINICAL.md §5: <=50% of the ~45 degree range with a caution flag.
+                    assert decision.range.max_deg <= 22
+        else:
+            assert decision.range is None
         # A variant no counting clearance names is never unlocked past a rule's block.
         if person.red_flags - EMERGENCY and decision.allowed:
             assert any(

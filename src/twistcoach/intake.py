@@ -164,6 +164,9 @@ class Clearance(BaseModel):
         screening).
     max_knee_drop_deg
         Optional knee-drop cap in degrees (0-90) for the named supine variants.
+    max_trunk_rotation_deg
+        Optional trunk-rotation cap in degrees (0-45, shoulder line against pelvis line) for
+        the named seated and standing variants.
     teacher_trained_for_back_problems
         Teachers only: true when the teacher is trained to work with students who have back
         problems. A teacher's clearance counts only when this is true.
@@ -176,6 +179,7 @@ class Clearance(BaseModel):
     date: dt.date
     variants: Annotated[tuple[NonEmpty, ...], Field(min_length=1)]
     max_knee_drop_deg: Annotated[float, Field(ge=0, le=90)] | None = None
+    max_trunk_rotation_deg: Annotated[float, Field(ge=0, le=45)] | None = None
     teacher_trained_for_back_problems: bool = False
 
     @model_validator(mode="after")

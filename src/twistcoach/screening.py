@@ -7,10 +7,12 @@ the rules. Only :func:`load_rules` touches files (the packaged YAML, read lazily
 How a plan is made
 ------------------
 1. Every rule whose ``when`` matches the intake fires (any listed criterion is enough).
-2. Each variant starts ``allowed`` with the library's own cap (``default_max_knee_drop_deg``).
-   Each firing rule's blocks raise the variant's status to at least their status, unless a
-   counting clearance that names the variant may lift that block (``unlock``). Caps of
-   firing rules and of clearances naming the variant lower the cap; nothing raises it.
+2. Each variant starts ``allowed`` with the library's own cap in its own measure: the knee
+   drop for supine twists (``default_max_knee_drop_deg``), the trunk rotation for seated and
+   standing twists (``default_max_trunk_rotation_deg``). Each firing rule's blocks raise the
+   variant's status to at least their status, unless a counting clearance that names the
+   variant may lift that block (``unlock``). Caps of firing rules and of clearances naming
+   the variant lower the cap in the variant's measure; nothing raises it.
 3. The plan's status is ``seek_care_now`` when an emergency rule fires; otherwise
    ``see_clinician_first`` when a rule demands it (and no clinician has cleared the person)
    or when no variant is allowed; otherwise ``ready``.
@@ -22,8 +24,9 @@ needs_clearance < not_allowed``, and caps never increase (the property tests che
 Clearances: a clinician's always counts; a teacher's only when
 ``teacher_trained_for_back_problems`` is true. A clearance unlocks only the variants it
 names, only for rules whose ``unlock`` allows that kind of clearance (emergency signs are
-never unlocked), and caps the named supine variants at its ``max_knee_drop_deg`` (any named
-clearance's cap is applied, counted or not: a limit someone set is always respected).
+never unlocked), and caps the named supine variants at its ``max_knee_drop_deg`` and the named
+seated and standing variants at its ``max_trunk_rotation_deg`` (any named clearance's cap is
+applied, counted or not: a limit someone set is always respected).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from twistcoach.poses.schema import (
     ContraindicationTag,
     PoseLibrary,
     Prop,
+    RangeMeasure,
     TwistFamily,
     Variant,
 )
@@ -199,10 +203,27 @@ class Block(_Model):
 
 
 class Cap(_Model):
-    """Knee-drop ceiling, degrees, for the selected supine variants."""
+    """Range ceilings, degrees, for the selected variants, each in its own measure.
+
+    ``max_knee_drop_deg`` applies to the selected supine variants, ``max_trunk_rotation_deg``
+    to the selected seated and standing ones; at least one is given.
+    """
 
     select: Select
-    max_knee_drop_deg: Annotated[float, Field(gt=0, le=90)]
+    max_knee_drop_deg: Annotated[float, Field(gt=0, le=90)] | None = None
+    max_trunk_rotation_deg: Annotated[float, Field(gt=0, le=45)] | None = None
+
+    @model_validator(mode="after")
+    def _some_ceiling(self) -> Cap:
+        if self.max_knee_drop_deg is None and self.max_trunk_rotation_deg is None:
+            raise ValueError("a cap needs max_knee_drop_deg and/or max_trunk_rotation_deg")
+        return self
+
+    def ceiling(self, measure: RangeMeasure) -> float | None:
+        """The ceiling in ``measure``, degrees (None when this cap sets none there)."""
+        if measure is RangeMeasure.KNEE_DROP:
+            return self.max_knee_drop_deg
+        return self.max_trunk_rotation_deg
 
 
 class AddProps(_Model):
@@ -254,9 +275,10 @@ class Note(_Model):
 
 REQUIRED_NOTES = (
     "range_cap",
-    "not_measured",
+    "rotation_cap",
     "clearance_applied",
     "clearance_cap",
+    "clearance_rotation_cap",
     "clearance_not_counted",
     "unlock_hint_clinician",
     "unlock_hint_teacher",
@@ -347,6 +369,21 @@ class Reason(_Model):
     source: str
 
 
+class RangeCap(_Model):
+    """An allowed variant's cap in its own measure.
+
+    Attributes
+    ----------
+    measure
+        ``knee_drop`` (supine twists) or ``trunk_rotation`` (seated and standing twists).
+    max_deg
+        The ceiling, degrees either way, never above the variant's own cap.
+    """
+
+    measure: RangeMeasure
+    max_deg: float
+
+
 class VariantDecision(_Model):
     """The decision for one variant.
 
@@ -360,6 +397,9 @@ class VariantDecision(_Model):
         Knee-drop cap in degrees (0 = knees up, about 90 = floor) for an allowed supine
         variant; None when the variant is not allowed or has no knee-drop metric (seated,
         standing).
+    range
+        The cap in the variant's own measure for every allowed variant (knee drop for
+        supine, trunk rotation for seated and standing twists); None when not allowed.
     props
         Props to use (the variant's, plus any a rule adds).
     reasons
@@ -370,8 +410,27 @@ class VariantDecision(_Model):
     family: TwistFamily
     status: VariantStatus
     max_knee_drop_deg: float | None
+    range: RangeCap | None
     props: tuple[Prop, ...]
     reasons: tuple[Reason, ...]
+
+    @model_validator(mode="after")
+    def _cap_consistent(self) -> VariantDecision:
+        if (self.status is VariantStatus.ALLOWED) is not (self.range is not None):
+            raise ValueError(f"{self.id}: an allowed variant, and only it, has a range cap")
+        if self.range is not None and self.range.measure is RangeMeasure.KNEE_DROP:
+            if self.max_knee_drop_deg != self.range.max_deg:
+                raise ValueError(f"{self.id}: max_knee_drop_deg must equal the range cap")
+        elif self.max_knee_drop_deg is not None:
+            raise ValueError(f"{self.id}: max_knee_drop_deg is for allowed supine variants")
+        return self
+
+    @property
+    def rotation_cap_deg(self) -> float | None:
+        """The trunk-rotation cap in degrees (allowed seated and standing variants), else None."""
+        if self.range is None or self.range.measure is not RangeMeasure.TRUNK_ROTATION:
+            return None
+        return self.range.max_deg
 
     @property
     def allowed(self) -> bool:
@@ -382,8 +441,9 @@ class VariantDecision(_Model):
 class ReadinessPlan(_Model):
     """The screening result; ``model_dump(mode="json")`` is the documented JSON shape.
 
-    ``{"status", "variants": [{"id", "family", "status", "max_knee_drop_deg", "props",
-    "reasons": [{"rule", "text", "source"}]}], "advice": [...]}``
+    ``{"status", "variants": [{"id", "family", "status", "max_knee_drop_deg",
+    "range": {"measure", "max_deg"} | null, "props", "reasons": [{"rule", "text",
+    "source"}]}], "advice": [...]}``
     """
 
     status: PlanStatus
@@ -558,37 +618,40 @@ def _decide(variant: Variant, intake: Intake, fired: list[Rule], rules: RuleSet)
             if extra.select.matches(variant):
                 props.extend(p for p in extra.props if p not in props)
 
-    cap: float | None = None
-    if status is VariantStatus.ALLOWED and variant.family.has_knee_drop:
-        # Library invariants guarantee both numbers for supine variants.
-        full = variant.full_range_knee_drop_deg or 90.0
-        cap = variant.default_max_knee_drop_deg or full / 2
+    range_cap: RangeCap | None = None
+    if status is VariantStatus.ALLOWED:
+        measure = variant.measure
+        knee = measure is RangeMeasure.KNEE_DROP
+        what = "knee drop" if knee else "trunk rotation"
+        full, cap = variant.full_range_deg, variant.default_max_deg
         for rule in fired:
             for ceiling in rule.caps:
-                if ceiling.select.matches(variant):
-                    add(
-                        rule.id,
-                        f"{rule.text} (knee drop at most {ceiling.max_knee_drop_deg:g} degrees)",
-                        rule.source,
-                    )
-                    cap = min(cap, ceiling.max_knee_drop_deg)
+                limit = ceiling.ceiling(measure)
+                if limit is not None and ceiling.select.matches(variant):
+                    add(rule.id, f"{rule.text} ({what} at most {limit:g} degrees)", rule.source)
+                    cap = min(cap, limit)
         for clearance in naming:
-            if clearance.max_knee_drop_deg is not None:
-                note = notes["clearance_cap"]
-                text = note.text.format(who=_who(clearance), cap=clearance.max_knee_drop_deg)
-                add("clearance_cap", text, note.source)
-                cap = min(cap, clearance.max_knee_drop_deg)
-        note = notes["range_cap"]
-        add("range_cap", note.text.format(cap=cap, full=full), note.source)
-    elif status is VariantStatus.ALLOWED:
-        note = notes["not_measured"]
-        add("not_measured", note.text, note.source)
+            limit = clearance.max_knee_drop_deg if knee else clearance.max_trunk_rotation_deg
+            if limit is not None:
+                note_id = "clearance_cap" if knee else "clearance_rotation_cap"
+                note = notes[note_id]
+                add(note_id, note.text.format(who=_who(clearance), cap=limit), note.source)
+                cap = min(cap, limit)
+        cap_note = "range_cap" if knee else "rotation_cap"
+        note = notes[cap_note]
+        add(cap_note, note.text.format(cap=cap, full=full), note.source)
+        range_cap = RangeCap(measure=measure, max_deg=cap)
 
     return VariantDecision(
         id=variant.id,
         family=variant.family,
         status=status,
-        max_knee_drop_deg=cap,
+        max_knee_drop_deg=(
+            range_cap.max_deg
+            if range_cap is not None and range_cap.measure is RangeMeasure.KNEE_DROP
+            else None
+        ),
+        range=range_cap,
         props=tuple(props),
         reasons=tuple(reasons),
     )
@@ -651,7 +714,15 @@ def _describe_effects(rule: Rule) -> str:
             f"(unlocked by: {block.unlock.value.replace('_', ' ')})"
         )
     for cap in rule.caps:
-        parts.append(f"{_describe_select(cap.select)}: knee drop ≤ {cap.max_knee_drop_deg:g}°")
+        if cap.max_knee_drop_deg is not None:
+            parts.append(
+                f"{_describe_select(cap.select)}: knee drop ≤ {cap.max_knee_drop_deg:g}° (supine)"
+            )
+        if cap.max_trunk_rotation_deg is not None:
+            parts.append(
+                f"{_describe_select(cap.select)}: trunk rotation ≤ "
+                f"{cap.max_trunk_rotation_deg:g}° (seated, standing)"
+            )
     for extra in rule.props:
         parts.append(
             f"{_describe_select(extra.select)}: add " + ", ".join(p.value for p in extra.props)
@@ -700,18 +771,15 @@ def rules_markdown(rules: RuleSet, library: PoseLibrary) -> str:
         "",
         "Each variant's own cap (no caution flag), before any rule lowers it:",
         "",
-        "| variant | family | full range | own cap | share of range |",
-        "|---|---|---|---|---|",
+        "| variant | family | full range | own cap | share of range | measure |",
+        "|---|---|---|---|---|---|",
     ]
     for variant in library:
-        full, own = variant.full_range_knee_drop_deg, variant.default_max_knee_drop_deg
-        if full is not None and own is not None:
-            lines.append(
-                f"| `{variant.id}` | {variant.family.value} | {full:g}° | {own:g}° | "
-                f"{round(100 * own / full)}% |"
-            )
-        else:
-            lines.append(f"| `{variant.id}` | {variant.family.value} | - | not measured | - |")
+        full, own = variant.full_range_deg, variant.default_max_deg
+        lines.append(
+            f"| `{variant.id}` | {variant.family.value} | {full:g}° | {own:g}° | "
+            f"{round(100 * own / full)}% | {variant.measure.value.replace('_', ' ')} |"
+        )
     lines += ["", "General advice on every plan that is not `seek_care_now`:", ""]
     lines += [f"- {cell(line)}" for line in rules.general_advice]
     return "\n".join(lines) + "\n"

@@ -94,9 +94,10 @@ def _print_json(data: Any) -> None:
 #: Short labels for the engine's own notes (rules use their titles).
 _NOTE_LABELS = {
     "range_cap": "optimum, not maximal",
-    "not_measured": "no knee-drop measure in this pose",
+    "rotation_cap": "optimum, not maximal",
     "clearance_applied": "cleared",
     "clearance_cap": "clearance limits the range",
+    "clearance_rotation_cap": "clearance limits the range",
     "clearance_not_counted": "teacher's clearance not counted",
     "unlock_hint_clinician": "a clinician can clear it",
     "unlock_hint_teacher": "a clinician or back-trained teacher can clear it",
@@ -119,20 +120,20 @@ def render_plan(
     # the ids up to 22 characters whole (longer ones fold onto a second line, never cut with
     # an ellipsis) and the other columns wrap their words.
     id_width = max(len(i) for i in library.ids)
-    rest = console.width - 14 - 30  # borders and padding, then Status, Max knee drop, Props
+    rest = console.width - 14 - 30  # borders and padding, then Status, How far, Props
     twist_width = max(12, min(id_width, rest - 14))
     table.add_column("Twist", overflow="fold", width=twist_width)
     table.add_column("Status", width=11)
-    table.add_column("Max knee drop", width=11)
+    table.add_column("How far", width=11)
     table.add_column("Props", width=8)
     table.add_column("Why (short)", width=max(8, rest - twist_width))
     for decision in plan.variants:
         variant = library.get(decision.id)
-        if decision.max_knee_drop_deg is not None:
-            full = variant.full_range_knee_drop_deg or 90
-            cap = f"{decision.max_knee_drop_deg:g}° of ~{full:g}°"
-        elif decision.allowed:
-            cap = "not measured"
+        if decision.range is not None:
+            # The cap in the variant's own measure: the knee drop (supine) or the chest
+            # turned against the hips (seated, standing).
+            what = "knee drop" if variant.family.has_knee_drop else "trunk turn"
+            cap = f"{decision.range.max_deg:g}° of ~{variant.full_range_deg:g}°\n{what}"
         else:
             cap = "-"
         labels: list[str] = []
@@ -174,14 +175,8 @@ def render_variant(variant: Variant, console: Console) -> None:
         f"[bold]{variant.english_name}[/] ({variant.sanskrit_name})",
         f"id: {variant.id}   family: {variant.family.value}   difficulty: {variant.difficulty}",
         f"position: {variant.position}",
-        f"range: {variant.range.value}"
-        + (
-            f" (cap {variant.default_max_knee_drop_deg:g}° of ~"
-            f"{variant.full_range_knee_drop_deg:g}° knee drop)"
-            if variant.default_max_knee_drop_deg is not None
-            and variant.full_range_knee_drop_deg is not None
-            else ""
-        ),
+        f"range: {variant.range.value} (cap {variant.default_max_deg:g}° of ~"
+        f"{variant.full_range_deg:g}° {variant.measure.value.replace('_', ' ')})",
         f"hold: {variant.default_hold_s:g} s per side   sides: "
         + ", ".join(s.value for s in variant.sides),
         "props: " + (", ".join(p.value for p in variant.props) or "none"),
@@ -364,6 +359,14 @@ def ask_intake(console: Console, library: PoseLibrary) -> Intake:
             "  Knee-drop limit they set, degrees 0-90 (blank for none)",
             0,
             90,
+            integer=False,
+            allow_blank=True,
+        )
+        clearance["max_trunk_rotation_deg"] = _ask_number(
+            console,
+            "  Trunk-rotation limit they set (seated, standing), degrees 0-45 (blank for none)",
+            0,
+            45,
             integer=False,
             allow_blank=True,
         )

@@ -379,6 +379,7 @@ def decide(
                 plan_cap_deg=decision.max_knee_drop_deg,
                 reasons=tuple(unique),
                 hold_s=hold_s if allowed else None,
+                rotation_cap_deg=_rotation_cap(decision.rotation_cap_deg, frozen_plan, decision.id),
             )
         )
 
@@ -395,6 +396,17 @@ def decide(
         progression=progression,
         clinician_plan=clinician_plan,
     )
+
+
+def _rotation_cap(
+    cap: float | None, frozen_plan: ReadinessPlan | None, variant_id: str
+) -> float | None:
+    """The plan's trunk-rotation cap; while a flag is open, never above the plan made then
+    (None when that plan did not allow the variant)."""
+    if cap is None or frozen_plan is None:
+        return cap
+    earlier = frozen_plan.decision(variant_id).rotation_cap_deg
+    return None if earlier is None else min(cap, earlier)
 
 
 def _prescribed(

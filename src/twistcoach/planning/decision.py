@@ -57,12 +57,15 @@ class VariantPermission:
         The knee-drop cap (degrees, either side) a session of it starts with now; None when
         it is not allowed or has no knee-drop measure.
     plan_cap_deg
-        Screening's cap (the ceiling), degrees; None as above.
+        Screening's knee-drop cap (the ceiling), degrees; None as above.
     reasons
         Screening's reasons, then every planning rule that shaped this permission.
     hold_s
         Seconds to hold each side when a clinician's plan sets it, else None (the pose
         library's default).
+    rotation_cap_deg
+        Screening's trunk-rotation cap (shoulder line against pelvis line, degrees either
+        way) for a seated or standing variant the plan allows; None otherwise.
     """
 
     variant_id: str
@@ -72,6 +75,7 @@ class VariantPermission:
     plan_cap_deg: float | None
     reasons: tuple[Reason, ...]
     hold_s: float | None = None
+    rotation_cap_deg: float | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """JSON-ready (reasons as ``{"rule", "text", "source"}``)."""
@@ -82,6 +86,7 @@ class VariantPermission:
             "cap_deg": self.cap_deg,
             "plan_cap_deg": self.plan_cap_deg,
             "hold_s": self.hold_s,
+            "rotation_cap_deg": self.rotation_cap_deg,
             "reasons": [r.model_dump(mode="json") for r in self.reasons],
         }
 

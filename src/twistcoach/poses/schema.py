@@ -6,9 +6,17 @@ models when it is loaded (:func:`twistcoach.poses.load_library`).
 
 Range conventions (DESIGN.md, "The twist, measured")
 ----------------------------------------------------
-Knee drop is in degrees, 0 = knees pointing at the ceiling, about 90 = knees resting on the
-floor. Only the supine family has a knee drop: seated and standing variants carry ``None``
-for every knee-drop field, and the coach must not give range cues for them.
+Each family has one range measure (:class:`RangeMeasure`):
+
+- supine twists: the **knee drop** in degrees, 0 = knees pointing at the ceiling, about
+  90 = knees resting on the floor;
+- seated and standing twists: the **trunk rotation**, the angle in the transverse plane
+  between the shoulder line and the pelvis line (``docs/measuring.md``), 0 = shoulders
+  square to the hips; the normal active thoracolumbar range is about 45 degrees each way
+  (CLINICAL.md §5, normal ranges).
+
+A variant carries the full-range and own-cap fields of its family's measure only; the
+other measure's fields stay ``None``.
 """
 
 from __future__ import annotations
@@ -55,6 +63,20 @@ class TwistFamily(StrEnum):
         """True when the knee-drop metric applies (supine twists only)."""
         return self is TwistFamily.SUPINE_TWIST
 
+    @property
+    def measure(self) -> RangeMeasure:
+        """The family's range measure: knee drop (supine) or trunk rotation (the others)."""
+        if self is TwistFamily.SUPINE_TWIST:
+            return RangeMeasure.KNEE_DROP
+        return RangeMeasure.TRUNK_ROTATION
+
+
+class RangeMeasure(StrEnum):
+    """What a variant's range cap is measured in (degrees either way)."""
+
+    KNEE_DROP = "knee_drop"  # supine: 0 = knees up, about 90 = knees on the floor
+    TRUNK_ROTATION = "trunk_rotation"  # seated, standing: shoulder line vs pelvis line
+
 
 class RangeKind(StrEnum):
     """How far a variant goes, in words."""
@@ -62,7 +84,9 @@ class RangeKind(StrEnum):
     SUPPORTED = "supported"  # knees part way, resting on props
     PARTIAL = "partial"  # knees part way, unsupported, never end range
     FULL = "full"  # knees towards the floor (still capped below end range)
-    NOT_MEASURED = "not_measured"  # seated and standing twists: no knee-drop metric
+    # Seated and standing twists: no knee drop; their range is the trunk rotation (the
+    # variant's *_trunk_rotation_deg fields), "part way" by the cap.
+    NOT_MEASURED = "not_measured"
 
 
 class Prop(StrEnum):
@@ -195,6 +219,14 @@ class Variant(_Model):
         The variant's own knee-drop cap in degrees for a person with no caution flag,
         below ``full_range_knee_drop_deg`` (optimum, not maximal, CLINICAL.md §5); None for
         seated and standing twists. Screening lowers it further, never raises it.
+    full_range_trunk_rotation_deg
+        Degrees of trunk rotation (shoulder line against pelvis line) at the end of the
+        normal active range, seated and standing twists (about 45, CLINICAL.md §5); None
+        for supine twists.
+    default_max_trunk_rotation_deg
+        The variant's own trunk-rotation cap in degrees for a person with no caution flag,
+        50-70% of ``full_range_trunk_rotation_deg`` (CLINICAL.md §5, "optimum" fraction);
+        None for supine twists. Screening lowers it further, never raises it.
     source_notes
         Citations of CLINICAL.md sections.
     """
@@ -214,6 +246,8 @@ class Variant(_Model):
     contraindication_tags: tuple[ContraindicationTag, ...] = ()
     full_range_knee_drop_deg: Annotated[float, Field(gt=0, le=120)] | None = None
     default_max_knee_drop_deg: Annotated[float, Field(gt=0, le=120)] | None = None
+    full_range_trunk_rotation_deg: Annotated[float, Field(gt=0, le=90)] | None = None
+    default_max_trunk_rotation_deg: Annotated[float, Field(gt=0, le=90)] | None = None
     source_notes: Annotated[tuple[SourceNote, ...], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -241,6 +275,13 @@ class Variant(_Model):
                 )
             if self.range is RangeKind.NOT_MEASURED:
                 problems.append("a supine twist's range must be supported, partial or full")
+            if (
+                self.full_range_trunk_rotation_deg is not None
+                or self.default_max_trunk_rotation_deg is not None
+            ):
+                problems.append(
+                    "supine twists are measured by knee drop: leave the trunk-rotation fields out"
+                )
         else:
             if (
                 self.full_range_knee_drop_deg is not None
@@ -251,9 +292,48 @@ class Variant(_Model):
                 )
             if self.range is not RangeKind.NOT_MEASURED:
                 problems.append(f"{self.family} range must be 'not_measured'")
+            full = self.full_range_trunk_rotation_deg
+            own = self.default_max_trunk_rotation_deg
+            if full is None or own is None:
+                problems.append(
+                    f"{self.family} needs full_range_trunk_rotation_deg and "
+                    "default_max_trunk_rotation_deg"
+                )
+            elif own >= full:
+                problems.append(
+                    "default_max_trunk_rotation_deg must stay below "
+                    "full_range_trunk_rotation_deg (optimum, not maximal)"
+                )
         if problems:
             raise ValueError(f"variant {self.id!r}: " + "; ".join(problems))
         return self
+
+    @property
+    def measure(self) -> RangeMeasure:
+        """The variant's range measure (its family's)."""
+        return self.family.measure
+
+    @property
+    def full_range_deg(self) -> float:
+        """End of the normal range in the variant's own measure, degrees."""
+        full = (
+            self.full_range_knee_drop_deg
+            if self.family.has_knee_drop
+            else self.full_range_trunk_rotation_deg
+        )
+        assert full is not None  # the validator guarantees it
+        return full
+
+    @property
+    def default_max_deg(self) -> float:
+        """The variant's own cap in its own measure, degrees (below :attr:`full_range_deg`)."""
+        own = (
+            self.default_max_knee_drop_deg
+            if self.family.has_knee_drop
+            else self.default_max_trunk_rotation_deg
+        )
+        assert own is not None  # the validator guarantees it
+        return own
 
     def cues_for(self, when: CueWhen) -> tuple[Cue, ...]:
         """The cues meant for one situation, in library order."""
