@@ -40,7 +40,7 @@ from twistcoach.errors import (
 from twistcoach.pipeline import Tracker
 from twistcoach.storage.db import create_engine_for_url
 from twistcoach.storage.repository import Clock, Repository
-from twistcoach.web.context import STATIC_DIR, TEMPLATES_DIR, AppContext
+from twistcoach.web.context import STATIC_DIR, TEMPLATES_DIR, AppContext, request_language
 from twistcoach.web.ratelimit import RateLimits
 from twistcoach.web.security import PasswordService, PreToken, SessionSigner
 from twistcoach.web.settings import WebSettings
@@ -349,8 +349,11 @@ async def _reaper(ctx: AppContext) -> None:
 
 def _templates() -> Jinja2Templates:
     """Jinja2 templates; a missing variable is an error, never a silently empty page."""
+    from twistcoach import i18n
+
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     templates.env.undefined = StrictUndefined
+    i18n.install(templates.env)  # _() and the | t filter, in the page's lang (twistcoach.i18n)
     return templates
 
 
@@ -372,6 +375,7 @@ def _error_page(request: Request, status: int, message: str) -> HTMLResponse:
         {
             "title": titles.get(status, "Problem"),
             "message": message,
+            "lang": request_language(request),
             "account": None,
             "csrf": "",
             "flash": None,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fastapi import Request, WebSocket
+from fastapi import Request, Response, WebSocket
 from fastapi.templating import Jinja2Templates
 
 from twistcoach.pipeline import Tracker
@@ -109,3 +109,28 @@ def client_address(request: Request | WebSocket) -> str:
     """The client's address as the server sees it (the proxy's forwarded address only when
     ``trusted_proxies`` names that proxy: uvicorn decides, see ``twistcoach serve``)."""
     return request.client.host if request.client else "unknown"
+
+
+def request_language(request: Request | WebSocket) -> str:
+    """The language of a page or socket (:func:`twistcoach.i18n.negotiate`): ``?lang=``,
+    else the language cookie, else the browser's ``Accept-Language``, else English."""
+    from twistcoach import i18n
+
+    return i18n.negotiate(
+        request.query_params.get("lang"),
+        request.cookies.get(i18n.COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
+def remember_language(request: Request, response: Response, lang: str) -> None:
+    """Keep a language chosen with ``?lang=`` in a cookie for the next pages (a year)."""
+    from twistcoach import i18n
+
+    if i18n.parse_language(request.query_params.get("lang")) is None:
+        return
+    if request.cookies.get(i18n.COOKIE) == lang:
+        return
+    response.set_cookie(
+        i18n.COOKIE, lang, max_age=365 * 24 * 3600, httponly=True, samesite="lax", path="/"
+    )

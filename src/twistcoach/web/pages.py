@@ -25,7 +25,14 @@ from twistcoach.planning import PracticeDecision, has_back_condition, load_safet
 from twistcoach.storage.models import Role
 from twistcoach.storage.records import AccountRecord, SessionDetail
 from twistcoach.web import cookies, domain, services
-from twistcoach.web.context import AppContext, client_address, ctx_of, signed_in
+from twistcoach.web.context import (
+    AppContext,
+    client_address,
+    ctx_of,
+    remember_language,
+    request_language,
+    signed_in,
+)
 from twistcoach.web.deps import CurrentUser, FormChange, Id, StudentUser
 from twistcoach.web.security import PRE_CSRF_COOKIE, SessionData
 
@@ -77,8 +84,11 @@ def render(
 ) -> HTMLResponse:
     """Render a template with the signed-in account, its CSRF token and ``values``."""
     ctx = ctx_of(request)
-    context = _base(request, who) | values
-    return ctx.templates.TemplateResponse(request, name, context, status_code=status_code)
+    lang = request_language(request)
+    context = _base(request, who) | {"lang": lang} | values
+    page = ctx.templates.TemplateResponse(request, name, context, status_code=status_code)
+    remember_language(request, page, lang)
+    return page
 
 
 set_session_cookie = cookies.set_session_cookie

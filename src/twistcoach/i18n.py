@@ -1,0 +1,749 @@
+"""The languages people read and hear: English and Spanish message catalogues (an edge module).
+
+Every text a student reads or hears is English in the source (templates, the rule and pose
+YAML files, the few Python constants and f-strings that make sentences) and is translated
+where it is shown or said, from a gettext catalogue made with Babel:
+``locale/<lang>/LC_MESSAGES/twistcoach.po`` (the translation people edit) compiled to
+``twistcoach.mo`` (what is read at run time; committed, and a test checks it is up to date).
+The English texts are the message ids, so English needs no catalogue.
+
+Texts made at run time from a template (``"... towards your {side} ..."`` with ``left``
+filled in; a planning reason with a date) are translated by :class:`Translator.text`: an
+exact catalogue entry, else the catalogued template the text was made from (its values
+translated in turn: ``left`` -> ``izquierda``; numbers, dates and names kept), else each
+sentence on its own (camera advice is made of sentences joined). A text it cannot
+translate stays English and is remembered in :attr:`Translator.missed` (tests assert
+there are none on the pages of a Spanish session).
+
+Where the language comes from: on the web, ``?lang=es`` (remembered in a cookie), else the
+cookie, else the browser's ``Accept-Language``, else English (:func:`negotiate`); in the
+CLI, ``--lang``, else ``TWISTCOACH_LANG``, else the locale (``LC_ALL``, ``LC_MESSAGES``,
+``LANG``), else English (:func:`from_environment`).
+
+Maintainers: ``python -m twistcoach.i18n update`` extracts every student-facing text
+(:func:`extract`) into ``locale/twistcoach.pot``, merges it into each ``.po`` and compiles the
+``.mo``; translate the new empty entries of the ``.po`` and run ``compile``
+(``docs/languages.md``). ``check`` lists what is untranslated.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+#: The languages with a catalogue, the first the source language (message ids).
+LANGUAGES: tuple[str, ...] = ("en", "es")
+DEFAULT_LANGUAGE = "en"
+#: The language names people choose from (in their own language).
+LANGUAGE_NAMES: Mapping[str, str] = {"en": "English", "es": "Español"}
+DOMAIN = "twistcoach"
+#: Where the catalogues are, in the source tree (the package's ``locale`` folder).
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+#: The cookie that remembers a language chosen with ``?lang=`` on the web.
+COOKIE = "tc_lang"
+#: The environment variable the CLI reads (``--lang`` wins over it).
+ENV_VAR = "TWISTCOACH_LANG"
+#: espeak-ng's voice for each language (``espeak-ng --voices``: ``en``, ``es`` = Spain).
+ESPEAK_VOICES: Mapping[str, str] = {"en": "en", "es": "es"}
+#: The Web Speech API's ``SpeechSynthesisUtterance.lang`` (BCP 47) for each language.
+SPEECH_LANGS: Mapping[str, str] = {"en": "en-GB", "es": "es-ES"}
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^{}]*)?\}")
+_PERCENT = re.compile(r"%\(([A-Za-z_][A-Za-z0-9_]*)\)[sd]")
+#: A sentence ends with . ! ? (or a closing bracket or quote after one) before a capital.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z¿¡\"'(])")
+_CACHE_MAX = 4096
+
+
+def normalize(text: str) -> str:
+    """The text with runs of white space made one space and the ends trimmed (message ids
+    are compared in this form: a YAML text folded over lines is the same message)."""
+    return " ".join(text.split())
+
+
+def placeholders(text: str) -> set[str]:
+    """The names of the ``{name}`` and ``%(name)s`` placeholders in a message."""
+    return set(_PLACEHOLDER.findall(text)) | set(_PERCENT.findall(text))
+
+
+# ---------------------------------------------------------------- choosing a language
+
+
+def parse_language(value: str | None) -> str | None:
+    """``"es"`` for ``"es"``, ``"es-MX"``, ``"es_ES.UTF-8"``; None when not a language we have."""
+    if not value:
+        return None
+    primary = value.strip().replace("_", "-").split(".")[0].split("-")[0].lower()
+    return primary if primary in LANGUAGES else None
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The best language we have from an HTTP ``Accept-Language`` header (by its ``q``
+    weights, first listed first on a tie); None when it names none of ours."""
+    if not header:
+        return None
+    best: tuple[float, int, str] | None = None
+    for index, item in enumerate(header.split(",")[:32]):
+        parts = item.strip().split(";")
+        lang = parse_language(parts[0])
+        if lang is None:
+            continue
+        q = 1.0
+        for param in parts[1:]:
+            key, _, value = param.strip().partition("=")
+            if key.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q <= 0:
+            continue
+        if best is None or (q, -index) > (best[0], -best[1]):
+            best = (q, index, lang)
+    return None if best is None else best[2]
+
+
+def negotiate(query: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """A web request's language: ``?lang=``, else the cookie, else ``Accept-Language``,
+    else English."""
+    return (
+        parse_language(query)
+        or parse_language(cookie)
+        or from_accept_language(accept_language)
+        or DEFAULT_LANGUAGE
+    )
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> str:
+    """The CLI's default language: ``TWISTCOACH_LANG``, else the locale's (``LC_ALL``,
+    ``LC_MESSAGES``, ``LANG``), else English."""
+    env = os.environ if environ is None else environ
+    for name in (ENV_VAR, "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name)
+        if value:
+            lang = parse_language(value)
+            if lang is not None:
+                return lang
+            if name == ENV_VAR:
+                continue
+            return DEFAULT_LANGUAGE  # a locale is set, and it is not one of ours
+    return DEFAULT_LANGUAGE
+
+
+# ------------------------------------------------------------------------ translating
+
+
+@dataclass(frozen=True)
+class _Template:
+    """A catalogued message with placeholders, as a pattern that finds its values."""
+
+    pattern: re.Pattern[str]
+    translated: str  # the translation, with format specs dropped (values are strings)
+    literal: int  # characters that are not placeholders: more is more specific
+
+
+def _compile_template(english: str, translated: str) -> _Template | None:
+    names: set[str] = set()
+    pattern = ""
+    last = 0
+    for match in _PLACEHOLDER.finditer(english):
+        pattern += re.escape(english[last : match.start()])
+        name = match.group(1)
+        pattern += f"(?P={name})" if name in names else f"(?P<{name}>.+?)"
+        names.add(name)
+        last = match.end()
+    pattern += re.escape(english[last:])
+    literal = len(_PLACEHOLDER.sub("", english).strip(" .,:;'\"()"))
+    if not names or literal < 3:
+        return None  # "{advice}": the value itself is what is translated
+    plain = _PLACEHOLDER.sub(lambda m: "{" + m.group(1) + "}", translated)
+    return _Template(re.compile(pattern, re.DOTALL), plain, literal)
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+#: A date as ``strftime("%d %b")`` (optionally with the year) writes it in English.
+_DATE = re.compile(r"\b(\d{1,2}) (" + "|".join(_MONTHS) + r")\b")
+
+
+@functools.cache
+def _month_names(lang: str) -> tuple[str, ...]:
+    """The abbreviated month names of ``lang`` (CLDR's, through Babel), January first."""
+    from babel.dates import get_month_names
+
+    names = get_month_names("abbreviated", locale=lang)
+    return tuple(str(names[m]).rstrip(".") for m in range(1, 13))
+
+
+class Translator:
+    """Translates English texts into one language (identity for English).
+
+    Parameters
+    ----------
+    lang
+        The language code (``"es"``).
+    messages
+        English message id -> translation (empty translations are left out).
+    """
+
+    def __init__(self, lang: str, messages: Mapping[str, str]) -> None:
+        self.lang = lang
+        self._messages = {normalize(k): v for k, v in messages.items() if k and v}
+        compiled = [_compile_template(normalize(k), v) for k, v in self._messages.items()]
+        self._templates = sorted((t for t in compiled if t is not None), key=lambda t: -t.literal)
+        self._cache: dict[str, str | None] = {}
+        #: Texts :meth:`text` could not translate (kept English), for tests and logs.
+        self.missed: set[str] = set()
+
+    @property
+    def is_source(self) -> bool:
+        """True for English, the language of the message ids."""
+        return self.lang == DEFAULT_LANGUAGE
+
+    def gettext(self, message: str) -> str:
+        """The catalogue's translation of one message id (the id itself when there is none)."""
+        if self.is_source:
+            return message
+        return self._messages.get(normalize(message), message)
+
+    def text(self, value: str) -> str:
+        """A text made at run time, translated (see the module docs); English when it
+        cannot be, and then remembered in :attr:`missed`."""
+        if self.is_source or not value or not value.strip():
+            return value
+        text = normalize(value)
+        if _DATE.sub("", text).strip(" 0123456789") == "":  # only dates: "05 Dec 2026"
+            return self._months(text)
+        found = self._lookup(text, 0)
+        if found is None:
+            self.missed.add(text)
+            return value
+        return self._months(found)
+
+    def _months(self, text: str) -> str:
+        """English month abbreviations of ``%d %b`` dates in this language's words."""
+        names = _month_names(self.lang)
+        return _DATE.sub(lambda m: f"{m.group(1)} {names[_MONTHS.index(m.group(2))]}", text)
+
+    def _lookup(self, text: str, depth: int) -> str | None:
+        if text in self._cache:
+            return self._cache[text]
+        found = self._find(text, depth)
+        if len(self._cache) >= _CACHE_MAX:
+            self._cache.clear()
+        self._cache[text] = found
+        return found
+
+    def _find(self, text: str, depth: int) -> str | None:
+        exact = self._messages.get(text)
+        if exact is not None:
+            return exact
+        if text[:1].isupper():  # "Sciatica" for the catalogue's "sciatica"
+            lower = self._messages.get(text[:1].lower() + text[1:])
+            if lower is not None:
+                return lower[:1].upper() + lower[1:]
+        if depth > 3:
+            return None
+        for template in self._templates:
+            match = template.pattern.fullmatch(text)
+            if match is None:
+                continue
+            values = {name: self._value(value, depth) for name, value in match.groupdict().items()}
+            try:
+                return template.translated.format(**values)
+            except (KeyError, IndexError, ValueError):
+                continue
+        pieces = _SENTENCE_BREAK.split(text)
+        if len(pieces) > 1:
+            said = [self._lookup(piece, depth + 1) for piece in pieces]
+            if all(s is not None for s in said):
+                return " ".join(s for s in said if s is not None)
+        if text[-1:].isalnum():  # a sentence quoted without its full stop
+            full = self._find(text + ".", depth + 1)
+            if full is not None:
+                return full.rstrip(".")
+        return None
+
+    def _value(self, value: str, depth: int) -> str:
+        """A template's value: translated when it is a catalogued text (``left``), else as
+        it is (a number, a date, a name)."""
+        found = self._lookup(value, depth + 1)
+        if found is None and len(re.findall(r"[A-Za-z]{2,}", value)) >= 4:
+            self.missed.add(value)  # words, not a name or a number: worth a translation
+        return value if found is None else found
+
+
+def _read_catalogue(lang: str) -> dict[str, str]:
+    """The compiled catalogue of ``lang`` as {English: translation}."""
+    from babel.messages.mofile import read_mo
+
+    mo = resources.files("twistcoach").joinpath(f"locale/{lang}/LC_MESSAGES/{DOMAIN}.mo")
+    with mo.open("rb") as handle:
+        catalog = read_mo(handle)
+    return {
+        str(m.id): str(m.string)
+        for m in catalog
+        if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string
+    }
+
+
+@functools.cache
+def translator(lang: str) -> Translator:
+    """The (shared, cached) translator of a language; English for an unknown code."""
+    lang = parse_language(lang) or DEFAULT_LANGUAGE
+    if lang == DEFAULT_LANGUAGE:
+        return Translator(lang, {})
+    return Translator(lang, _read_catalogue(lang))
+
+
+# ------------------------------------------------------------------- the CLI's language
+
+_cli_language: list[str] = []
+
+
+def set_language(lang: str) -> None:
+    """Choose the language of this process's command-line output (``--lang``)."""
+    _cli_language[:] = [parse_language(lang) or DEFAULT_LANGUAGE]
+
+
+def current_language() -> str:
+    """The command line's language: what :func:`set_language` chose, else the environment's."""
+    return _cli_language[0] if _cli_language else from_environment()
+
+
+def t(text: str) -> str:
+    """A text in the command line's language (:meth:`Translator.text`)."""
+    return translator(current_language()).text(text)
+
+
+# ---------------------------------------------------------------------------- Jinja2
+
+
+def install(env: Any) -> None:
+    """Add the i18n extension to a Jinja2 environment, with gettext that reads the page's
+    ``lang`` (a context value; English when absent), the ``t`` filter for texts made at
+    run time, and ``js_texts()`` (the practice page script's words, translated)."""
+    from jinja2 import pass_context
+
+    @pass_context
+    def gettext(context: Any, message: str, **variables: Any) -> str:
+        from markupsafe import Markup
+
+        said = translator(str(context.get("lang") or DEFAULT_LANGUAGE)).gettext(message)
+        rv: str = Markup(said) if context.eval_ctx.autoescape else said
+        return rv % variables
+
+    @pass_context
+    def ngettext(context: Any, singular: str, plural: str, n: int, **variables: Any) -> str:
+        from markupsafe import Markup
+
+        chosen = singular if n == 1 else plural
+        said = translator(str(context.get("lang") or DEFAULT_LANGUAGE)).gettext(chosen)
+        rv: str = Markup(said) if context.eval_ctx.autoescape else said
+        return rv % ({"num": n} | variables)
+
+    @pass_context
+    def translate_filter(context: Any, value: Any) -> str:
+        if value is None:
+            return ""
+        return translator(str(context.get("lang") or DEFAULT_LANGUAGE)).text(str(value))
+
+    @pass_context
+    def page_js_texts(context: Any) -> dict[str, str]:
+        return js_texts(str(context.get("lang") or DEFAULT_LANGUAGE))
+
+    env.add_extension("jinja2.ext.i18n")
+    env.policies["ext.i18n.trimmed"] = True
+    env.newstyle_gettext = True
+    env.globals.update(
+        gettext=gettext,
+        ngettext=ngettext,
+        lang=DEFAULT_LANGUAGE,
+        language_names=LANGUAGE_NAMES,
+        js_texts=page_js_texts,
+    )
+    env.filters["t"] = translate_filter
+
+
+#: The practice page script's own words (static/practice.js reads them from the page, as
+#: JSON rendered in the page's language): key -> English. ``{n}`` takes a number.
+JS_TEXTS: Mapping[str, str] = {
+    "why": "Why:",
+    "session_ended": "Session ended: {words}.",
+    "well_done": "well done",
+    "stopped": "stopped",
+    "sharp_pain": "sharp pain",
+    "connection_closed": "the connection to the coach closed",
+    "knees": "Knees:",
+    "not_measured": "Knee drop not measured",
+    "about": "Knee drop about {n}",
+    "range_up_to": "range up to {n}",
+    "up_to": "up to {n}",
+    "cap": "cap {n}",
+    "problem": "Problem:",
+    "connected": "Connected. Lie on your back, knees bent, feet flat.",
+    "stop_now": "Stop. Come back to the centre slowly and rest.",
+    "no_camera": "No camera:",
+    "loading": "Loading the pose model…",
+    "watching": "Watching. Follow the cues.",
+    "pose_error": "Pose error:",
+}
+
+
+def js_texts(lang: str) -> dict[str, str]:
+    """:data:`JS_TEXTS` in ``lang``, with ``speech_lang`` (the Web Speech API's language)."""
+    tr = translator(lang)
+    out = {key: tr.gettext(text) for key, text in JS_TEXTS.items()}
+    out["speech_lang"] = SPEECH_LANGS.get(tr.lang, SPEECH_LANGS[DEFAULT_LANGUAGE])
+    return out
+
+
+# ------------------------------------------------------------- the practice socket
+
+
+def localize_message(message: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """A practice-socket message (``practice.py``'s protocol) with its texts in ``lang``:
+    a cue's text and reason, the metrics' step, an error's message, the stop's text."""
+    out = dict(message)
+    tr = translator(lang)
+    if tr.is_source:
+        return out
+    kind = out.get("type")
+    keys = {
+        "cue": ("text", "reason"),
+        "metrics": ("step",),
+        "error": ("message",),
+        "stopped": ("text",),
+    }.get(str(kind), ())
+    for key in keys:
+        value = out.get(key)
+        if isinstance(value, str):
+            out[key] = tr.text(value)
+    return out
+
+
+# ----------------------------------------------------------------- what is translated
+
+#: Texts Python code makes with f-strings or joins (outside the YAML files and the
+#: constants :func:`extract` reads), as the templates the translator matches. Each names
+#: the function that makes it: change one there, change it here.
+RUNTIME_TEXTS: tuple[str, ...] = (
+    # web.domain.verdict_words
+    "allowed now, up to {cap}°",
+    "allowed by your plan, but the coach cannot measure it yet",
+    "not now",
+    # web.domain.flag_words
+    "{flag} — waiting for review",
+    # web.domain.timeline
+    "Pain reported: {level} out of 10",
+    "Pain reported",
+    # web.domain.suggestion_view
+    "no measured cap",
+    # web.domain.progress_chart (its dates, strftime "%d %b", are translated by _months)
+    "{n} sessions from {first} to {last}. Deepest knee drop {low}° to {high}°; cap {cap}° "
+    "in the last session; {stops} stopped early.",
+    "{n} sessions from {first} to {last}. Knee drop not measured; cap {cap}° in the last "
+    "session; {stops} stopped early.",
+    # recognition.recognize (hips or shoulders not visible), joined with ADVICE_RECOMMENDED
+    "I cannot see your hips and shoulders.",
+    # coaching.Coach.step_text and coaching._label (the reason's value, spaced)
+    "Waiting for you",
+    "Set up",
+    "Calibrating",
+    "Knees to the {side}",
+    "Entering",
+    "Hold ({side})",
+    "Hold",
+    "Back to the centre",
+    "Rest, then the other side",
+    "Rest",
+    "Done",
+    "Paused",
+    "Stopped",
+    "Paused: {reason}",
+    "Stopped: {reason}",
+    "tracking lost",
+    "camera view",
+    "user",
+    "pain high",
+    "pain rise",
+    "wrong pose",
+    "quit",
+    # metrics.Side, said in cues ("towards your {side}")
+    "left",
+    "right",
+    # metrics.PoseFamily, said in the wrong-pose stop cue ("This looks like a {seen} pose")
+    "supine twist",
+    "seated twist",
+    "standing twist",
+    "other",
+    # web.app._error_page
+    "Not allowed",
+    "Not found",
+    "Too large",
+    "Invalid request",
+    "Too many attempts",
+    "Server error",
+    "Problem",
+    "Something went wrong on our side. Nothing you saved was lost.",
+    # web.practice (socket errors a student may see)
+    "too many pain reports; wait a moment",
+    "t went backwards; frame ignored",
+    # web.services and web.pages (messages a student may see on a form)
+    "The form was stale (CSRF check failed). Try again.",
+    "Please correct the fields marked below.",
+    # account roles (base.html) and staff decisions (_sessions.html: "Last decision")
+    "student",
+    "teacher",
+    "clinician",
+    "approved",
+    "declined",
+    # planning.decide SAFE-PLAN-HOLD's {why} when the plan gives no advice
+    "seek_care_now",
+    "see_clinician_first",
+)
+
+
+def _yaml_texts() -> Iterator[tuple[str, str]]:
+    """(text, where) for every student-facing text of the packaged YAML files."""
+    import yaml
+
+    text_keys = {
+        "text",
+        "title",
+        "reason",
+        "advice",
+        "english_name",
+        "position",
+        "question_back",
+        "question_leg",
+        "question_weakness",
+    }
+
+    def walk(node: Any, where: str, wanted: bool) -> Iterator[tuple[str, str]]:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                yield from walk(value, where, wanted or str(key) in text_keys)
+        elif isinstance(node, list):
+            for item in node:
+                yield from walk(item, where, wanted)
+        elif isinstance(node, str) and wanted:
+            yield node, where
+
+    root = resources.files("twistcoach")
+    files = [f"rules/{n}.yaml" for n in ("coaching", "safety", "progression", "screening")]
+    library = root.joinpath("poses/library")
+    files += sorted(
+        f"poses/library/{p.name}" for p in library.iterdir() if p.name.endswith(".yaml")
+    )
+    for name in files:
+        yield from walk(yaml.safe_load(root.joinpath(name).read_text("utf-8")), name, False)
+    wording = yaml.safe_load(root.joinpath("rules/wording.yaml").read_text("utf-8"))
+    for key, value in wording.items():
+        if key != "version":
+            yield from walk(value, "rules/wording.yaml", True)
+
+
+def _python_texts() -> Iterator[tuple[str, str]]:
+    """(text, where) for the student-facing Python constants."""
+    from twistcoach import coaching, intake, recognition
+    from twistcoach.poses.schema import Prop
+    from twistcoach.web import domain, pages
+
+    yield recognition.ADVICE_RECOMMENDED, "recognition.py"
+    yield recognition.FAR_SIDE_ADVICE, "recognition.py"
+    for advice in recognition.VIEW_ADVICE.values():
+        for sentence in _SENTENCE_BREAK.split(advice):
+            if sentence:
+                yield sentence, "recognition.py"
+    yield coaching.CAMERA_FALLBACK_ADVICE, "coaching.py"
+    for text in intake.RED_FLAG_QUESTIONS.values():
+        yield text, "intake.py"
+    for text in intake.CONDITION_DESCRIPTIONS.values():
+        yield text, "intake.py"
+    for prop in Prop:
+        yield prop.value, "poses/schema.py"
+    for name in domain.variant_names().values():
+        yield name, "poses/library (web.domain.variant_names)"
+    for table in (
+        domain.LABELS,
+        domain.STATUS_HEADLINES,
+        domain.VARIANT_STATUS_WORDS,
+        domain._ACTION_WORDS,
+        pages.FLASH,
+    ):
+        for text in table.values():
+            yield text, "web/domain.py, web/pages.py"
+    for text in RUNTIME_TEXTS:
+        yield text, "i18n.py (RUNTIME_TEXTS)"
+    for text in JS_TEXTS.values():
+        yield text, "i18n.py (JS_TEXTS)"
+
+
+def _template_texts() -> Iterator[tuple[str, str]]:
+    """(text, where) for every ``_()`` and ``{% trans %}`` of the web and report templates."""
+    from jinja2.ext import babel_extract
+
+    root = resources.files("twistcoach")
+    for folder in ("web/templates", "templates"):
+        for item in sorted(root.joinpath(folder).iterdir(), key=lambda p: p.name):
+            if not item.name.endswith(".html"):
+                continue
+            with item.open("rb") as handle:
+                found = babel_extract(
+                    io.BytesIO(handle.read()),
+                    ("_", "gettext", "ngettext"),
+                    (),
+                    {"trimmed": "true", "extensions": "jinja2.ext.i18n"},
+                )
+                for lineno, _func, message, _comments in found:
+                    texts = message if isinstance(message, tuple) else (message,)
+                    for text in texts:
+                        if text:
+                            yield text, f"{folder}/{item.name}:{lineno}"
+
+
+def extract() -> dict[str, list[str]]:
+    """Every student-facing English text (normalized) -> where it comes from."""
+    out: dict[str, list[str]] = {}
+    for source in (_template_texts(), _yaml_texts(), _python_texts()):
+        for text, where in source:
+            key = normalize(text)
+            if key and any(ch.isalpha() for ch in key):
+                places = out.setdefault(key, [])
+                if where not in places:
+                    places.append(where)
+    return out
+
+
+def missing(lang: str) -> list[str]:
+    """The extracted texts with no translation in ``lang``'s catalogue source (.po)."""
+    catalogue = _read_po(lang)
+    return [text for text in extract() if not catalogue.get(text)]
+
+
+def _po_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _read_po(lang: str) -> dict[str, str]:
+    from babel.messages.pofile import read_po
+
+    with _po_path(lang).open("rb") as handle:
+        catalog = read_po(handle, locale=lang, domain=DOMAIN)
+    return {normalize(str(m.id)): str(m.string) for m in catalog if m.id and m.string}
+
+
+def _template_catalog(texts: Mapping[str, list[str]]) -> Any:
+    from babel.messages.catalog import Catalog
+
+    catalog = Catalog(project="twistcoach", domain=DOMAIN, charset="utf-8")
+    for text, places in texts.items():
+        catalog.add(text, auto_comments=places)
+    return catalog
+
+
+def write_pot(path: Path | None = None) -> Path:
+    """Write the extracted texts as a gettext template (``locale/twistcoach.pot``)."""
+    from babel.messages.pofile import write_po
+
+    target = path or LOCALE_DIR / f"{DOMAIN}.pot"
+    buffer = io.BytesIO()
+    write_po(buffer, _template_catalog(extract()), width=100, omit_header=False)
+    target.write_bytes(buffer.getvalue())
+    return target
+
+
+def update(lang: str) -> list[str]:
+    """Merge the extracted texts into ``lang``'s .po (new ones untranslated, gone ones
+    dropped) and compile it; returns the texts still untranslated."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+
+    texts = extract()
+    path = _po_path(lang)
+    old: dict[str, str] = {}
+    if path.exists():
+        with path.open("rb") as handle:
+            for m in read_po(handle, locale=lang, domain=DOMAIN):
+                if m.id and m.string:
+                    old[normalize(str(m.id))] = str(m.string)
+    catalog = Catalog(locale=lang, project="twistcoach", domain=DOMAIN, charset="utf-8")
+    for text, places in texts.items():
+        catalog.add(text, old.get(text, ""), auto_comments=places)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=100, omit_header=False)
+    path.write_bytes(buffer.getvalue())
+    compile_catalogue(lang)
+    return [text for text in texts if not old.get(text)]
+
+
+def compiled_bytes(lang: str) -> bytes:
+    """The .mo that ``lang``'s .po compiles to (what :func:`compile_catalogue` writes)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with _po_path(lang).open("rb") as handle:
+        catalog = read_po(handle, locale=lang, domain=DOMAIN)
+    catalog.creation_date = catalog.revision_date = _EPOCH  # reproducible bytes
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()
+
+
+def compile_catalogue(lang: str) -> Path:
+    """Compile ``lang``'s .po into the .mo the app reads."""
+    target = _po_path(lang).with_suffix(".mo")
+    target.write_bytes(compiled_bytes(lang))
+    return target
+
+
+def _epoch() -> Any:
+    import datetime as dt
+
+    return dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+_EPOCH = _epoch()
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    """``python -m twistcoach.i18n extract|update|compile|check``: see the module docs."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = args[0] if args else "check"
+    others = [lang for lang in LANGUAGES if lang != DEFAULT_LANGUAGE]
+    if command == "extract":
+        print(write_pot())
+        return 0
+    if command == "update":
+        write_pot()
+        for lang in others:
+            left = update(lang)
+            print(f"{lang}: {len(left)} untranslated")
+        return 0
+    if command == "compile":
+        for lang in others:
+            print(compile_catalogue(lang))
+        return 0
+    if command == "check":
+        status = 0
+        for lang in others:
+            left = missing(lang)
+            for text in left:
+                print(f"{lang}: untranslated: {text}")
+            status = status or (1 if left else 0)
+        return status
+    print("usage: python -m twistcoach.i18n extract|update|compile|check", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
