@@ -19,7 +19,7 @@ from groundtruth.env import configure
 configure()
 
 from groundtruth.body import BodyModel, PoseSpec  # noqa: E402
-from groundtruth.plan import bodies, cameras, rooms, sequences  # noqa: E402
+from groundtruth.plan import HELD_OUT, bodies, cameras, rooms, sequences  # noqa: E402
 from groundtruth.scene import Renderer  # noqa: E402
 from twistcoach.landmarks import Landmark  # noqa: E402
 
@@ -31,11 +31,17 @@ def model() -> BodyModel:
     return BodyModel()
 
 
-def test_plan_has_six_bodies_and_the_views() -> None:
+def test_plan_has_24_bodies_a_held_out_third_and_the_views() -> None:
     names = [b.name for b in bodies()]
-    assert len(set(names)) == 6
+    assert len(set(names)) == 24
     assert {b.gender for b in bodies()} == {0.0, 1.0}
     assert all(0.76 <= b.age <= 0.88 for b in bodies())  # adults on anny's scale
+    statures = [b.stature_m for b in bodies()]
+    assert min(statures) <= 1.45 and max(statures) >= 1.95
+    # A third held out, both sexes in it, and every held-out body has its clips.
+    assert len(HELD_OUT) == 8 and set(names) >= HELD_OUT
+    assert {b.gender for b in bodies() if b.name in HELD_OUT} == {0.0, 1.0}
+    assert {s.body for s in sequences()} >= HELD_OUT
     views = {c.view for c in cameras()}
     assert views == {"oblique", "side", "feet_end", "head_end", "top_down"}
     assert cameras() == cameras()  # deterministic from the seed

@@ -38,8 +38,8 @@ class BodySpec:
     """One person: anny phenotype (0-1 scales, see GROUNDTRUTH.md) and colours.
 
     ``age`` 0.5 is about 13 years; adults are about 0.77 (25 years) to 0.87 (75 years)
-    (GROUNDTRUTH.md). anny's ``height`` is not comparable across genders (a woman at 0.5
-    stands about 1.89 m), so the body is given its stature in metres and
+    (GROUNDTRUTH.md), 0.88 about 80. anny's ``height`` is not comparable across genders (a
+    woman at 0.5 stands about 1.89 m), so the body is given its stature in metres and
     :class:`BodyModel` finds the ``height`` value that gives it. Colours are RGB in [0, 1].
     """
 
@@ -53,6 +53,8 @@ class BodySpec:
     shirt: tuple[float, float, float]
     trousers: tuple[float, float, float]
     hair: tuple[float, float, float]
+    #: anny's ``proportions`` (0-1; 0.5 its average build): limb and trunk proportions.
+    proportions: float = 0.5
 
     def phenotype(self, height: float) -> dict[str, float]:
         """anny's phenotype keyword arguments, with anny's 0-1 ``height`` value."""
@@ -62,7 +64,7 @@ class BodySpec:
             "weight": self.weight,
             "muscle": self.muscle,
             "height": height,
-            "proportions": 0.5,
+            "proportions": self.proportions,
         }
 
 

@@ -88,6 +88,14 @@ def _cache_for(folder: Path, fingerprint: dict[str, Any]) -> None:
     stamp.write_text(text)
 
 
+def _order(names: list[str]) -> list[str]:
+    """Held-out bodies first, then the wider set's tuning bodies, then the first six: so
+    the numbers on unseen people exist first when a render is cut short."""
+    from groundtruth.plan import HELD_OUT, WIDE
+
+    return sorted(names, key=lambda n: (n not in HELD_OUT, n not in WIDE))
+
+
 def render_stills(
     out: Path,
     size: tuple[int, int] = STILL_SIZE,
@@ -96,25 +104,36 @@ def render_stills(
     thetas: tuple[float, ...] | None = None,
     quality: int = 90,
 ) -> list[dict[str, Any]]:
-    """Render (or reuse) the stills and write ``labels.json``; returns the records."""
+    """Render (or reuse) the stills and write ``labels.json``; returns the records.
+
+    Every body is rendered from ``plan.STILL_CAMERAS`` (and ``camera_names``, if given).
+    ``labels.json`` is rewritten after each body, keeping the records of bodies not
+    rendered in this call, so a partial run leaves a usable set.
+    """
     from groundtruth.body import PoseSpec
     from groundtruth.labels import label_source
-    from groundtruth.plan import STILL_THETAS, cameras
-    from groundtruth.scene import Renderer
+    from groundtruth.plan import STILL_CAMERAS, STILL_THETAS, cameras
 
     model, pairs = _model(), _scenes()
-    renderer = Renderer(size)
+    by_name = {b.name: (b, r) for b, r in pairs}
+    renderer = None
     records: list[dict[str, Any]] = []
     started = time.monotonic()
     done = 0
     stamped: set[tuple[str, str]] = set()
-    for body, room in pairs:
-        if body_names and body.name not in body_names:
-            continue
+    names = [n for n in _order(list(by_name)) if not body_names or n in body_names]
+    labels_path = out / "labels.json"
+    kept: list[dict[str, Any]] = []
+    if labels_path.exists():
+        kept = [r for r in load_records(labels_path) if r["body"] not in names]
+    for name in names:
+        body, room = by_name[name]
         for theta in thetas or STILL_THETAS:
             posed = model.pose(body, PoseSpec(theta))
             for cam in cameras():
                 if camera_names and cam.name not in camera_names:
+                    continue
+                if cam.name not in STILL_CAMERAS:
                     continue
                 if (body.name, cam.name) not in stamped:
                     fingerprint = {"body": body, "room": room, "camera": cam, "size": size}
@@ -123,6 +142,7 @@ def render_stills(
                 rel = Path(body.name) / cam.name / f"theta_{theta:+04.0f}.jpg"
                 path = out / rel
                 if not path.exists():
+                    renderer = renderer or _renderer(size)
                     _write_jpeg(path, renderer.render(posed, cam, room), quality)
                     done += 1
                 records.append(
@@ -143,16 +163,28 @@ def render_stills(
                         "keypoints_2d": _keypoints_2d(posed, cam, size),
                     }
                 )
+        out.mkdir(parents=True, exist_ok=True)
+        labels_path.write_text(
+            json.dumps({"label_source": label_source(), "stills": kept + records}, indent=1)
+        )
         print(
             f"{body.name}: {len(records)} stills, {done} rendered, "
             f"{time.monotonic() - started:.0f} s",
             flush=True,
         )
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "labels.json").write_text(
-        json.dumps({"label_source": label_source(), "stills": records}, indent=1)
-    )
     return records
+
+
+def load_records(path: Path) -> list[dict[str, Any]]:
+    """The still records of a ``labels.json``."""
+    records: list[dict[str, Any]] = json.loads(path.read_text())["stills"]
+    return records
+
+
+def _renderer(size: tuple[int, int]) -> Any:
+    from groundtruth.scene import Renderer
+
+    return Renderer(size)
 
 
 def render_sequence(
@@ -281,15 +313,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="groundtruth.generate", description=__doc__)
     parser.add_argument("what", choices=["stills", "sequences", "ci", "demo", "all"])
     parser.add_argument("--only", nargs="*", help="sequence names to render")
+    parser.add_argument(
+        "--split",
+        choices=["held_out", "tuning"],
+        help="only the bodies of one split (plan.split_of); default: all, held-out first",
+    )
+    parser.add_argument(
+        "--wide-only", action="store_true", help="only the wider set's bodies (plan.WIDE)"
+    )
     args = parser.parse_args(argv)
     configure()
-    from groundtruth.plan import sequences
+    from groundtruth.plan import WIDE, bodies, sequences, split_of
 
+    chosen = [
+        b.name
+        for b in bodies()
+        if args.split in (None, split_of(b.name)) and (b.name in WIDE or not args.wide_only)
+    ]
     if args.what in ("stills", "all"):
-        render_stills(RENDER_CACHE / "stills")
+        render_stills(RENDER_CACHE / "stills", body_names=chosen)
     if args.what in ("sequences", "all"):
-        for spec in sequences():
-            if args.only and spec.name not in args.only:
+        order = _order(chosen)
+        specs = sorted(
+            (s for s in sequences() if s.body in chosen), key=lambda s: order.index(s.body)
+        )
+        for spec in specs:
+            if (args.only and spec.name not in args.only) or spec.body not in chosen:
                 continue
             started = time.monotonic()
             render_sequence(spec, RENDER_CACHE / "sequences" / spec.name)

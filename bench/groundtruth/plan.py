@@ -17,6 +17,17 @@ SKINS = ((0.87, 0.70, 0.58), (0.76, 0.57, 0.45), (0.55, 0.38, 0.28), (0.36, 0.24
 SHIRTS = ((0.20, 0.40, 0.70), (0.75, 0.25, 0.25), (0.90, 0.90, 0.88), (0.25, 0.55, 0.35))
 TROUSERS = ((0.12, 0.12, 0.15), (0.15, 0.18, 0.35), (0.40, 0.40, 0.42), (0.30, 0.22, 0.40))
 HAIRS = ((0.10, 0.08, 0.06), (0.35, 0.22, 0.12), (0.75, 0.75, 0.72), (0.55, 0.40, 0.20))
+#: More clothing for the wider set (issue 17): pale, dark, bright and skin-like tops and
+#: trousers, so MediaPipe does not learn one contrast.
+SHIRTS_WIDE = (
+    *SHIRTS,
+    (0.10, 0.10, 0.12), (0.95, 0.80, 0.30), (0.80, 0.62, 0.52), (0.55, 0.55, 0.58),
+    (0.60, 0.30, 0.60), (0.20, 0.65, 0.70),
+)  # fmt: skip
+TROUSERS_WIDE = (
+    *TROUSERS,
+    (0.70, 0.65, 0.55), (0.85, 0.85, 0.85), (0.10, 0.25, 0.20), (0.55, 0.15, 0.15),
+)  # fmt: skip
 
 # (name, gender 0=woman 1=man, age, weight, muscle: anny's 0-1 scales, stature in metres).
 # Adults are about age 0.77 (25 years) to 0.87 (75 years), GROUNDTRUTH.md.
@@ -29,9 +40,50 @@ _PHENOTYPES = (
     ("man70_slim", 1.0, 0.86, 0.30, 0.35, 1.72),
 )
 
+# The wider set (issue 17): (name, gender, age, weight, muscle, stature m, proportions).
+# Statures 1.45-1.95 m, slim (weight 0.1) to heavy (0.95), anny's proportions 0-1, ages
+# 25-80 (0.77-0.88). The name starts with the sex (``evaluate.body_type_of`` reads it) and
+# ends with the stature in centimetres.
+_WIDE_TUNING = (
+    ("woman30_slim_152", 0.0, 0.78, 0.15, 0.35, 1.52, 0.30),
+    ("woman40_heavy_170", 0.0, 0.80, 0.90, 0.45, 1.70, 0.70),
+    ("woman65_average_156", 0.0, 0.85, 0.55, 0.30, 1.56, 0.50),
+    ("woman35_muscular_178", 0.0, 0.79, 0.45, 0.80, 1.78, 0.90),
+    ("woman80_slim_148", 0.0, 0.88, 0.30, 0.20, 1.48, 0.20),
+    ("man30_slim_168", 1.0, 0.78, 0.15, 0.40, 1.68, 0.10),
+    ("man45_heavy_185", 1.0, 0.81, 0.95, 0.55, 1.85, 0.60),
+    ("man60_average_162", 1.0, 0.84, 0.50, 0.40, 1.62, 0.80),
+    ("man35_muscular_195", 1.0, 0.79, 0.50, 0.90, 1.95, 0.40),
+    ("man80_heavy_170", 1.0, 0.88, 0.80, 0.25, 1.70, 0.00),
+)
+#: The held-out third: never looked at while tuning anything (report them apart).
+_WIDE_HELD_OUT = (
+    ("woman28_slim_150", 0.0, 0.775, 0.20, 0.40, 1.50, 0.15),
+    ("woman55_heavy_160", 0.0, 0.83, 0.95, 0.30, 1.60, 0.60),
+    ("woman45_average_175", 0.0, 0.81, 0.50, 0.55, 1.75, 1.00),
+    ("woman75_average_145", 0.0, 0.87, 0.60, 0.25, 1.45, 0.80),
+    ("man25_slim_190", 1.0, 0.77, 0.10, 0.50, 1.90, 0.90),
+    ("man55_average_175", 1.0, 0.83, 0.60, 0.50, 1.75, 0.00),
+    ("man70_heavy_165", 1.0, 0.86, 0.90, 0.40, 1.65, 0.35),
+    ("man40_muscular_182", 1.0, 0.80, 0.35, 0.85, 1.82, 0.70),
+)
+#: Names of the held-out bodies (8 of 24).
+HELD_OUT = frozenset(p[0] for p in _WIDE_HELD_OUT)
+#: Names of the wider set's bodies (rendered from :data:`STILL_CAMERAS` only).
+WIDE = frozenset(p[0] for p in _WIDE_TUNING + _WIDE_HELD_OUT)
+
+
+def split_of(body: str) -> str:
+    """``held_out`` for the held-out third, else ``tuning``."""
+    return "held_out" if body in HELD_OUT else "tuning"
+
 
 def bodies(seed: int = 6) -> list[BodySpec]:
-    """Six people: women and men, 25-75 years, slim to heavy, with clothing colours."""
+    """24 people: the six tuning bodies first, then the wider set (tuning, held out).
+
+    The first six keep their colours (same seed); the wider set draws skin, clothing and
+    hair from its own generator.
+    """
     rng = random.Random(seed)
     out = []
     for i, (name, gender, age, weight, muscle, stature) in enumerate(_PHENOTYPES):
@@ -49,16 +101,34 @@ def bodies(seed: int = 6) -> list[BodySpec]:
                 hair=HAIRS[(i * 3) % len(HAIRS)],
             )
         )
+    wide = random.Random(seed + 17)
+    for name, gender, age, weight, muscle, stature, proportions in _WIDE_TUNING + _WIDE_HELD_OUT:
+        out.append(
+            BodySpec(
+                name,
+                gender,
+                age,
+                weight,
+                muscle,
+                stature,
+                skin=wide.choice(SKINS),
+                shirt=wide.choice(SHIRTS_WIDE),
+                trousers=wide.choice(TROUSERS_WIDE),
+                hair=wide.choice(HAIRS),
+                proportions=proportions,
+            )
+        )
     return out
 
 
 def rooms(seed: int = 6) -> list[Room]:
-    """Floors, mats and lighting; each body gets one (by index)."""
+    """Floors, mats and lighting; each body gets one (by index): the first six as before,
+    then one drawn per body of the wider set (more floors and mats, dim to bright)."""
     rng = random.Random(seed + 1)
     floors = ((0.62, 0.52, 0.40), (0.70, 0.70, 0.72), (0.45, 0.33, 0.24), (0.80, 0.78, 0.70))
     mats = ((0.30, 0.55, 0.45), (0.55, 0.30, 0.55), (0.20, 0.30, 0.55), (0.60, 0.20, 0.25))
     out = []
-    for i in range(6):
+    for i in range(len(_PHENOTYPES)):
         out.append(
             Room(
                 floor=floors[i % len(floors)],
@@ -68,7 +138,39 @@ def rooms(seed: int = 6) -> list[Room]:
                 ambient=round(rng.uniform(0.25, 0.45), 2),
             )
         )
+    floors_wide = (*floors, (0.30, 0.22, 0.16), (0.90, 0.90, 0.90), (0.52, 0.55, 0.50))
+    mats_wide = (*mats, (0.10, 0.10, 0.12), (0.75, 0.70, 0.60), (0.35, 0.60, 0.75))
+    wide = random.Random(seed + 18)
+    for _ in range(len(_WIDE_TUNING) + len(_WIDE_HELD_OUT)):
+        out.append(
+            Room(
+                floor=wide.choice(floors_wide),
+                mat=wide.choice(mats_wide),
+                light_intensity=round(wide.uniform(1.6, 4.0), 2),
+                light_azimuth_deg=round(wide.uniform(-170, 170), 1),
+                ambient=round(wide.uniform(0.2, 0.5), 2),
+            )
+        )
     return out
+
+
+#: The cameras the stills are rendered from since the wider set (issue 17; rendering time on
+#: a shared 2-core machine): the recommended place (five), two other raised diagonals, the
+#: overhead, the head end, a side and the low feet end (single photographs must refuse
+#: those). ``cameras()`` keeps the others for clips and for earlier comparisons.
+STILL_CAMERAS = (
+    "diag_r50_e40",
+    "diag_r55_e35",
+    "diag_r60_e45",
+    "diag_l55_e35",
+    "diag_l60_e45",
+    "diag_r35_e45",
+    "diag_l35_e45",
+    "top_down",
+    "head_end",
+    "side_l_low",
+    "feet_low",
+)
 
 
 def cameras(seed: int = 6) -> list[CameraSpec]:
@@ -237,4 +339,46 @@ def sequences() -> list[SequenceSpec]:
         SequenceSpec("session_man50_diag_l55", "man50_heavy", "diag_l55_e35", 10, session()),
         SequenceSpec("fault_past_cap_diag_r60", "woman25_slim", "diag_r60_e45", 10, fault_keys_cap),
     ]
+    return out + wide_sequences()
+
+
+#: Mean drop speeds of the wider set's clips, deg/s (the cosine ease peaks at pi/2 of it:
+#: 14-28 deg/s, the calm to brisk speeds of the shared real clips; the coach asks to slow
+#: down above 20).
+WIDE_SPEEDS = (9.0, 12.0, 15.0, 18.0)
+
+
+def near_drop(theta: float, speed: float) -> tuple[Keyframe, ...]:
+    """A drop towards the camera in two steps (a 1 s hold at 45 deg, then ``theta`` held
+    2 s), at a mean ``speed`` deg/s, after 3.5 s lying flat (the tracker calibrates
+    there). No return: the clip ends in the hold (12-15 s, to keep rendering short)."""
+    k = Keyframe
+    sign = 1.0 if theta > 0 else -1.0
+    t1 = 3.5 + 45.0 / speed
+    t2 = t1 + 1.0
+    t3 = t2 + (abs(theta) - 45.0) / speed
+    return (
+        k(0.0, 0.0),
+        k(3.5, 0.0),
+        k(round(t1, 2), 45.0 * sign),
+        k(round(t2, 2), 45.0 * sign),
+        k(round(t3, 2), theta),
+        k(round(t3 + 2.0, 2), theta),
+    )
+
+
+def wide_sequences() -> list[SequenceSpec]:
+    """Each wider-set body drops towards the camera on each side (right from
+    ``diag_r55_e35``, left from ``diag_l55_e35``: the recommended place) to 75 deg, at one
+    of :data:`WIDE_SPEEDS`; held-out bodies first (they are rendered first)."""
+    out = []
+    names = [p[0] for p in _WIDE_HELD_OUT] + [p[0] for p in _WIDE_TUNING]
+    for i, name in enumerate(names):
+        for j, (side, camera, theta) in enumerate(
+            (("right", "diag_r55_e35", 75.0), ("left", "diag_l55_e35", -75.0))
+        ):
+            speed = WIDE_SPEEDS[(i + 2 * j) % len(WIDE_SPEEDS)]
+            out.append(
+                SequenceSpec(f"drop_{side}_{name}", name, camera, 10, near_drop(theta, speed))
+            )
     return out
