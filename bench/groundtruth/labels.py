@@ -165,3 +165,33 @@ def label_source() -> str:
     except ImportError:
         return "bench.groundtruth.labels fallback (DESIGN.md definitions)"
     return "twistcoach.kinematics.body_angles_3d"
+
+
+def trunk_labels(
+    points: Mapping[Landmark, FloatArray], up: FloatArray, forward: FloatArray | None = None
+) -> dict[str, float | None]:
+    """True trunk rotation, side bend and pelvis turn of a seated or standing body (degrees).
+
+    The app's own definitions (``twistcoach.rotation.trunk_angles_3d``, docs/measuring.md
+    "Seated and standing twists"): rotation + towards the person's right, the pelvis
+    turn against ``forward`` (the way the person faced when square; None without it).
+
+    Parameters
+    ----------
+    points
+        3D keypoints (metres), at least hips and shoulders, in the renderer's right-handed
+        frame.
+    up
+        Shape (3,), the floor normal.
+    forward
+        Shape (3,), the direction the person faced when square.
+    """
+    from twistcoach.rotation import trunk_angles_3d
+
+    angles = trunk_angles_3d(points, up, forward)
+    turn = angles.pelvis_turn_deg
+    return {
+        "trunk_rotation_deg": round(angles.rotation_deg, 2),
+        "side_bend_deg": round(angles.side_bend_deg, 2),
+        "pelvis_turn_deg": None if turn is None else round(turn, 2),
+    }
