@@ -12,8 +12,10 @@ client -> server
 server -> client
     ``{"type": "cue", "t", "id", "text", "priority", "reason", "rule"}`` (the coach's cue),
     ``{"type": "event", "t", "id", "text", ...}``,
-    ``{"type": "metrics", "t", "knee_drop", "cap", "stay", "state", "step"}`` (``stay``: where
-    the coach's "stay here" begins, degrees) (at most 5 a second),
+    ``{"type": "metrics", "t", "knee_drop", "cap", "stay", "state", "step", "view", "view_ok",
+    "advice"}`` (``stay``: where the coach's "stay here" begins, degrees; ``view``: the
+    tracker's camera view, ``view_ok``: whether it can measure the knee drop, ``advice``: its
+    camera advice in words, "" when none: the set-up screen's verdict) (at most 5 a second),
     ``{"type": "error", "message"}`` for a bad message, or a pain report over the limit
     (``pain_reports`` per ``pain_window_s`` seconds; sharp pain is never limited); the
     connection stays open,
@@ -224,6 +226,8 @@ class PracticeRun:
                     "state": str(self.coach.state),
                     "step": self.coach.step_text,
                     "view": "" if obs is None else str(obs.view),
+                    "view_ok": obs is not None and obs.view_measurable,
+                    "advice": "" if obs is None else obs.view_advice,
                 }
             )
         return messages

@@ -11,7 +11,28 @@ function tcGaugeLabel(kneeDrop) {
   if (typeof kneeDrop !== "number" || !Number.isFinite(kneeDrop)) return "?";
   return kneeDrop.toFixed(0) + "°";
 }
-if (typeof module !== "undefined" && module.exports) module.exports = { tcGaugeLabel };
+
+// The set-up's first check, "your whole body in view", from this browser's own landmarks
+// (MediaPipe's poseLandmarks: x, y normalized to the frame, visibility in [0, 1]): the
+// shoulders, hips, knees and ankles (BlazePose indices 11, 12, 23-28: the joints the tracker
+// measures the twist from) must each be seen (visibility at least minVisibility: the
+// tracker's own min_confidence, 0.5, by default) and inside the frame (0 <= x, y <= 1).
+// "none": nobody found; "bad": someone, not all of them in view; "ok".
+const TC_BODY_LANDMARKS = [11, 12, 23, 24, 25, 26, 27, 28];
+function tcBodyInView(lm, minVisibility) {
+  if (!Array.isArray(lm) || lm.length === 0) return "none";
+  for (const i of TC_BODY_LANDMARKS) {
+    const p = lm[i];
+    if (!p) return "bad";
+    const seen = typeof p.visibility === "number" ? p.visibility : 0;
+    const inside = p.x >= 0 && p.x <= 1 && p.y >= 0 && p.y <= 1;
+    if (!(seen >= minVisibility) || !inside) return "bad";
+  }
+  return "ok";
+}
+if (typeof module !== "undefined" && module.exports) {
+  module.exports = { tcGaugeLabel, tcBodyInView, TC_BODY_LANDMARKS };
+}
 
 (function () {
   if (typeof document === "undefined") return;
@@ -39,7 +60,21 @@ if (typeof module !== "undefined" && module.exports) module.exports = { tcGaugeL
   // Cues that are set-up advice: shown on the set-up panel, where they stay, not in the
   // cue box that the next cue replaces.
   const SETUP_CUES = new Set(["camera_advice", "paused_camera_view"]);
-  const SETUP_STATES = new Set(["waiting_for_person", "setting_up", "paused"]);
+  const SETUP_STATES = new Set(["waiting_for_person", "setting_up", "calibrating", "paused"]);
+  // The set-up screen's three checks (the verdicts are the tracker's and the coach's, sent
+  // with the metrics; the whole body in view is read from this page's landmarks).
+  const checkBody = document.getElementById("check-body");
+  const checkPlace = document.getElementById("check-place");
+  const checkCalib = document.getElementById("check-calib");
+  const viewWords = document.getElementById("view-words");
+  const defaultAdvice = setupAdvice.textContent;
+  // The tracker's min_confidence (tracking.Tracker's default).
+  const MIN_VISIBILITY = 0.5;
+  // A body verdict is shown once it has held this long (landmarks flicker frame to frame;
+  // the checklist is a live region and is not re-read at 30 frames a second).
+  const BODY_HOLD_MS = 700;
+  let bodyCandidate = { state: "waiting", since: 0 };
+  stats.setup = { body: "waiting", place: "waiting", calib: "waiting", view: "" };
 
   // BlazePose bones without the face (same as twistcoach.landmarks.BONES).
   const BONES = [[11, 12], [11, 13], [13, 15], [12, 14], [14, 16], [11, 23], [12, 24],
@@ -51,6 +86,52 @@ if (typeof module !== "undefined" && module.exports) module.exports = { tcGaugeL
   let ws = null;
 
   function setStatus(text) { statusBox.textContent = text; stats.state = text; }
+
+  // One check of the set-up list: its state (waiting, active, ok, bad: drawn by app.css)
+  // and its words (the item's data-<state> text unless given); changed only when it changes.
+  function setCheck(item, key, state, text) {
+    if (!item) return;
+    const words = text || item.dataset[state] || "";
+    const said = item.querySelector(".check-said");
+    if (item.dataset.state === state && said.textContent === words) return;
+    item.dataset.state = state;
+    said.textContent = words;
+    stats.setup[key] = state;
+  }
+
+  function checkBodyInView(lm, now) {
+    const state = tcBodyInView(lm ? lm : null, MIN_VISIBILITY);
+    if (state !== bodyCandidate.state) bodyCandidate = { state, since: now };
+    else if (now - bodyCandidate.since >= BODY_HOLD_MS) setCheck(checkBody, "body", state);
+  }
+
+  // The camera's place: the tracker's verdict (view, and whether it can measure from there)
+  // in the words the page has for that view; the sketch marks where the camera is now.
+  function showPlace(msg) {
+    const view = typeof msg.view === "string" ? msg.view : "";
+    stats.setup.view = view;
+    const word = view && viewWords ? viewWords.content.querySelector(`[data-view="${view}"]`) : null;
+    const verdict = word ? word.dataset.verdict : "";
+    if (!view) setCheck(checkPlace, "place", "waiting");
+    else if (msg.view_ok) setCheck(checkPlace, "place", "ok", verdict === "ok" ? word.textContent : "");
+    else if (verdict === "wait") setCheck(checkPlace, "place", "waiting", word.textContent);
+    else setCheck(checkPlace, "place", "bad", verdict === "bad" ? word.textContent : "");
+    document.querySelectorAll(".cam-now").forEach(mark => {
+      if (!msg.view_ok && mark.dataset.view === view) mark.removeAttribute("hidden");
+      else mark.setAttribute("hidden", "");
+    });
+    if (typeof msg.advice === "string") {
+      const advice = msg.advice || defaultAdvice;
+      if (setupAdvice.textContent !== advice) setupAdvice.textContent = advice;
+    }
+  }
+
+  function showCalibration(state) {
+    if (state === "waiting_for_person" || state === "setting_up") {
+      if (stats.setup.calib !== "ok") setCheck(checkCalib, "calib", "waiting");
+    } else if (state === "calibrating") setCheck(checkCalib, "calib", "active");
+    else if (state !== "paused" && state !== "stopped") setCheck(checkCalib, "calib", "ok");
+  }
 
   // Speech: one cue at a time, spoken to its end. A cue that comes while another is being
   // spoken waits (only the newest waiting one is kept); only a safety cue interrupts (and
@@ -180,6 +261,7 @@ if (typeof module !== "undefined" && module.exports) module.exports = { tcGaugeL
         ctx.fill();
       }
     }
+    if (running) checkBodyInView(lm, now);
     drawGauge(stats.kneeDrop, cap === null ? null : Math.min(cap, stats.cap || cap), stats.stay);
     if (running && now - lastSent >= MIN_INTERVAL_MS) {
       lastSent = now;
@@ -208,7 +290,9 @@ if (typeof module !== "undefined" && module.exports) module.exports = { tcGaugeL
         (typeof msg.cap === "number" ? ", range up to " + msg.cap.toFixed(0) + "°" : "");
     if (gaugeSaid.textContent !== said) gaugeSaid.textContent = said;
     if (typeof msg.cap === "number") gaugeBand.textContent = "up to " + msg.cap.toFixed(0) + "°";
-    // The set-up panel stays until the coach has left set-up (or comes back to a pause).
+    showPlace(msg);
+    showCalibration(msg.state);
+    // The set-up panel stays until the coach has calibrated (or comes back to a pause).
     setupPanel.hidden = !SETUP_STATES.has(msg.state);
   }
 
@@ -218,6 +302,7 @@ if (typeof module !== "undefined" && module.exports) module.exports = { tcGaugeL
       if (!stats.stopped || msg.priority === "safety") showCue(msg);
     } else if (msg.type === "metrics") showMetrics(msg);
     else if (msg.type === "error") { stats.errors += 1; setStatus("Problem: " + msg.message); }
+    else if (msg.type === "status" && typeof msg.text === "string") setStatus(msg.text);
     else if (msg.type === "stopped") {
       // The stop cue came just before, as a cue: it is not shown or logged twice.
       if (msg.text && msg.text !== stats.lastCue) showCue({ text: msg.text, priority: "safety" });

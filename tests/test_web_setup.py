@@ -1,0 +1,283 @@
+"""The practice page's set-up screen and its phone-landscape layout (issue 18, items 2 and 3).
+
+Before the coach starts, the page checks the camera in three steps: the whole body in view
+(read in the browser from its own MediaPipe landmarks: shoulders, hips, knees and ankles
+seen and inside the frame, ``tcBodyInView`` in ``practice.js``), the camera's place (the
+tracker's verdict, sent by the server with the metrics: ``view``, ``view_ok`` and its advice,
+said in the page's words for that view, with a drawing of where to move the camera and a
+red "now" mark where it is), then the calibration (the coach's state).
+
+- Without a browser: the body check's rule (Node), the metrics carrying the tracker's verdict
+  (the practice socket), and the page having words for every view the tracker names.
+- In real headless Chromium (the fake camera plays the side-on clip, the same server and
+  browser as ``test_web_e2e.py``): the set-up screen on a phone (390 x 844) and a laptop
+  (1280 x 820) shows the tracker's verdict for the clip (a place it cannot measure from)
+  with the sketch's "now" mark; its screenshots are ``docs/img/web_setup_phone.png`` and
+  ``docs/img/web_setup_laptop.png`` (written there only with
+  ``TWISTCOACH_UPDATE_SCREENSHOTS=1``). A phone on its side (844 x 390): no horizontal
+  scrolling, and the camera view, the gauge, the cue, every pain button and the stop are
+  all inside the viewport at once (``web_phone_landscape.png``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import test_web_api as api
+import test_web_e2e as e2e
+from test_web_api import World, api_student, frame, start_session
+from test_web_e2e import Server, _sign_in, _wait, screenshot_dir
+from twistcoach.landmarks import Landmark
+from twistcoach.metrics import View
+from twistcoach.recognition import FAR_SIDE_ADVICE, VIEW_ADVICE
+from twistcoach.storage.demo import DEMO_PASSWORD
+
+server = e2e.server
+browser = e2e.browser
+fake_camera = e2e.fake_camera
+world = api.world  # the API tests' app on a fresh database
+
+SCRIPT = Path(__file__).parents[1] / "src/twistcoach/web/static/practice.js"
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1280, "height": 820}
+LANDSCAPE = {"width": 844, "height": 390}
+
+#: The joints the set-up's body check asks for (the tracker measures the twist from these).
+BODY = [
+    Landmark.LEFT_SHOULDER,
+    Landmark.RIGHT_SHOULDER,
+    Landmark.LEFT_HIP,
+    Landmark.RIGHT_HIP,
+    Landmark.LEFT_KNEE,
+    Landmark.RIGHT_KNEE,
+    Landmark.LEFT_ANKLE,
+    Landmark.RIGHT_ANKLE,
+]
+
+
+def _node(code: str) -> Any:
+    node = shutil.which("node")
+    assert node is not None, "node is missing: the set-up (make setup) needs Node.js and npm"
+    prefix = f"const m = require({json.dumps(str(SCRIPT))});"
+    out = subprocess.run([node, "-e", prefix + code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def test_the_body_check_needs_every_key_joint_seen_and_inside_the_frame() -> None:
+    everyone = [{"x": 0.5, "y": 0.5, "visibility": 0.99} for _ in range(33)]
+    cases = {
+        "all": everyone,
+        "ankle_out": [
+            {**p, "x": 1.02} if i == Landmark.LEFT_ANKLE else p for i, p in enumerate(everyone)
+        ],
+        "knee_unseen": [
+            {**p, "visibility": 0.3} if i == Landmark.RIGHT_KNEE else p
+            for i, p in enumerate(everyone)
+        ],
+        "edge": [{**p, "y": 1.0} if i == Landmark.LEFT_HIP else p for i, p in enumerate(everyone)],
+        # A wrist and the face out of the frame do not matter: only the measured joints do.
+        "wrist_out": [
+            {**p, "x": -0.2} if i in (Landmark.LEFT_WRIST, Landmark.NOSE) else p
+            for i, p in enumerate(everyone)
+        ],
+    }
+    got = _node(
+        f"const c = {json.dumps(cases)};"
+        "const r = {}; for (const k in c) r[k] = m.tcBodyInView(c[k], 0.5);"
+        "r.nobody = m.tcBodyInView(null, 0.5); r.empty = m.tcBodyInView([], 0.5);"
+        "r.joints = m.TC_BODY_LANDMARKS; console.log(JSON.stringify(r));"
+    )
+    assert got.pop("joints") == [int(j) for j in BODY]
+    assert got == {
+        "all": "ok",
+        "ankle_out": "bad",
+        "knee_unseen": "bad",
+        "edge": "ok",
+        "wrist_out": "ok",
+        "nobody": "none",
+        "empty": "none",
+    }
+
+
+def test_metrics_carry_the_trackers_camera_verdict(world: World) -> None:
+    c, csrf = api_student(world, "yan@example.org", "Yan")
+    sid = start_session(c, csrf)
+    with c.websocket_connect(f"/ws/practice/{sid}") as ws:
+        ws.send_text(json.dumps(frame(0.0)))
+        metrics = None
+        for _ in range(20):
+            message = ws.receive_json()
+            if message["type"] == "metrics":
+                metrics = message
+                break
+        assert metrics is not None
+        ws.send_text(json.dumps({"type": "end"}))
+    # The side-on clip's frame: a view the tracker cannot measure from, and its advice.
+    view = View(metrics["view"])
+    assert metrics["view_ok"] is False
+    assert metrics["advice"] in {VIEW_ADVICE[view], VIEW_ADVICE[View.UNKNOWN], FAR_SIDE_ADVICE}
+    assert metrics["advice"]
+
+
+def test_the_page_has_words_for_every_view_and_a_mark_for_every_bad_one(world: World) -> None:
+    c, csrf = api_student(world, "zoe@example.org", "Zoe")
+    sid = start_session(c, csrf)
+    page = c.get(f"/practice/{sid}").text
+    words = dict(re.findall(r'<span data-view="(\w+)" data-verdict="(\w+)">', page))
+    assert set(words) == {str(v) for v in View}
+    for view in View:
+        # A view with advice is one the tracker asks to move the camera from: never "good".
+        if VIEW_ADVICE[view]:
+            assert words[str(view)] in {"bad", "wait"}, view
+        else:
+            assert words[str(view)] == "ok", view
+    marks = set(re.findall(r'class="cam-now" data-view="(\w+)" hidden', page))
+    assert marks == {str(v) for v in View if words[str(v)] == "bad"}
+    for check in ("check-body", "check-place", "check-calib"):
+        assert f'id="{check}"' in page
+    assert 'class="sketch-svg"' in page and 'aria-labelledby="sketch-title"' in page
+
+
+# ----------------------------------------------------------------- in real Chromium
+
+
+def _start_practice(page: Any, server: Server, email: str) -> int:
+    _sign_in(page, server.base, email, DEMO_PASSWORD)
+    page.goto(server.base + "/practice")
+    page.check("input[name=start_pain][value='1']")
+    page.click("#start-form button[type=submit]")
+    page.wait_for_url(f"{server.base}/practice/*")
+    return int(page.url.rsplit("/", 1)[1].split("?")[0])
+
+
+def _end(page: Any, server: Server, session_id: int) -> None:
+    page.click("#end")
+    _wait(
+        lambda: server.repo.get_session(session_id).session.status != "running",
+        15,
+        "the session to end",
+    )
+
+
+def _in_view(page: Any, selector: str, viewport: dict[str, int]) -> None:
+    box = page.locator(selector).first.bounding_box(timeout=5000)
+    assert box is not None, f"{selector} is not shown"
+    assert box["x"] >= 0 and box["y"] >= 0, (selector, box)
+    assert box["x"] + box["width"] <= viewport["width"] + 0.5, (selector, box)
+    assert box["y"] + box["height"] <= viewport["height"] + 0.5, (selector, box)
+
+
+def _setup_shows_the_trackers_verdict(page: Any) -> dict[str, Any]:
+    """Wait for the tracker's verdict on the side-on clip; check what the screen says."""
+    page.wait_for_function(
+        "window.tcStats && window.tcStats.setup.place === 'bad'"
+        " && window.tcStats.setup.body !== 'waiting'",
+        timeout=150_000,
+    )
+    setup = dict(page.evaluate("window.tcStats.setup"))
+    assert page.is_visible("#setup-panel")
+    view = setup["view"]
+    assert view in {str(v) for v in View}
+    said = page.inner_text("#check-place .check-said")
+    verdict = page.locator("#view-words").evaluate(
+        f"t => t.content.querySelector('[data-view=\"{view}\"]').dataset.verdict"
+    )
+    words = page.locator("#view-words").evaluate(
+        f"t => t.content.querySelector('[data-view=\"{view}\"]').textContent"
+    )
+    expected = words if verdict == "bad" else page.get_attribute("#check-place", "data-bad")
+    assert said == expected
+    assert page.get_attribute("#check-place", "data-state") == "bad"
+    # The sketch: where the camera should go, and the "now" mark where the tracker says it is.
+    assert page.is_visible(".sketch-svg")
+    shown = [m.get_attribute("data-view") for m in page.locator(".cam-now").all() if m.is_visible()]
+    assert shown == ([view] if verdict == "bad" else []), (view, shown)
+    # The camera advice in words, the tracker's own (the clip's view needs the camera moved).
+    assert "camera" in page.inner_text("#setup-advice").lower()
+    # The body check said in the template's words for its state; calibration still to come
+    # (the coach does not calibrate from a place it cannot measure from).
+    body = page.get_attribute("#check-body", "data-state")
+    assert body == setup["body"] and body in {"ok", "bad", "none"}
+    assert page.inner_text("#check-body .check-said") == page.get_attribute(
+        "#check-body", f"data-{body}"
+    )
+    assert page.get_attribute("#check-calib", "data-state") == "waiting"
+    return setup
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_phone_setup_screen(server: Server, browser: Any, tmp_path: Path) -> None:
+    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    session_id = _start_practice(page, server, "sam@example.org")
+    _setup_shows_the_trackers_verdict(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.locator("#setup-panel").scroll_into_view_if_needed()
+    page.evaluate("document.getElementById('setup-panel').scrollIntoView({block: 'start'})")
+    _in_view(page, "#check-place", PHONE)
+    _in_view(page, "#sharp", PHONE)
+    page.screenshot(path=str(screenshot_dir(tmp_path) / "web_setup_phone.png"))
+    _end(page, server, session_id)
+    context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_laptop_setup_screen(server: Server, browser: Any, tmp_path: Path) -> None:
+    context = browser.new_context(viewport=LAPTOP)
+    page = context.new_page()
+    session_id = _start_practice(page, server, "alex@example.org")
+    _setup_shows_the_trackers_verdict(page)
+    for check in ("#check-body", "#check-place", "#check-calib", "#overlay", "#cue"):
+        _in_view(page, check, LAPTOP)
+    # On a laptop the set-up screen is seen whole, the sketch too, clear of the pinned stop.
+    sketch = page.locator(".sketch-svg").bounding_box()
+    stop = page.locator("#stopbar").bounding_box()
+    assert sketch is not None and stop is not None
+    assert sketch["y"] + sketch["height"] <= stop["y"] + 0.5, (sketch, stop)
+    page.screenshot(path=str(screenshot_dir(tmp_path) / "web_setup_laptop.png"))
+    _end(page, server, session_id)
+    context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_phone_landscape_practice_fits_one_screen(
+    server: Server, browser: Any, tmp_path: Path
+) -> None:
+    context = browser.new_context(viewport=LANDSCAPE, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    session_id = _start_practice(page, server, "sam@example.org")
+    page.wait_for_function(
+        "window.tcStats && window.tcStats.framesWithPerson >= 10 && window.tcStats.cues >= 1"
+        " && window.tcStats.coachState !== undefined",
+        timeout=150_000,
+    )
+    page.evaluate("window.scrollTo(0, 0)")
+    assert page.evaluate("document.documentElement.scrollWidth") <= LANDSCAPE["width"]
+    # Everything the practice needs, on one screen at once: the camera view and its gauge,
+    # the cue, every pain button, and the stop.
+    for selector in ("#overlay", "#gauge-readout", "#cue", "#sharp"):
+        _in_view(page, selector, LANDSCAPE)
+    for level in range(11):
+        _in_view(page, f".pain button[data-level='{level}']", LANDSCAPE)
+    # The camera view is not squeezed: at least a third of the screen's width, 4:3.
+    box = page.locator("#overlay").bounding_box()
+    assert box is not None and box["width"] >= LANDSCAPE["width"] / 3
+    # The set-up checks follow in the right-hand column (it scrolls by itself).
+    page.locator("#check-place").scroll_into_view_if_needed()
+    _in_view(page, "#check-place", LANDSCAPE)
+    _in_view(page, "#sharp", LANDSCAPE)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.locator(".side-col").evaluate("c => c.scrollTo(0, 0)")
+    page.screenshot(path=str(screenshot_dir(tmp_path) / "web_phone_landscape.png"))
+    _end(page, server, session_id)
+    context.close()
