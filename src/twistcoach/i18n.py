@@ -418,9 +418,10 @@ def localize_message(message: Mapping[str, Any], lang: str) -> dict[str, Any]:
     kind = out.get("type")
     keys = {
         "cue": ("text", "reason"),
-        "metrics": ("step",),
+        "metrics": ("step", "advice"),
         "error": ("message",),
         "stopped": ("text",),
+        "status": ("text",),
     }.get(str(kind), ())
     for key in keys:
         value = out.get(key)
@@ -451,6 +452,10 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     "in the last session; {stops} stopped early.",
     "{n} sessions from {first} to {last}. Knee drop not measured; cap {cap}° in the last "
     "session; {stops} stopped early.",
+    # screening.screen: a rule's text with its cap
+    "{text} ({what} at most {limit} degrees)",
+    "knee drop",
+    "trunk rotation",
     # recognition.recognize (hips or shoulders not visible), joined with ADVICE_RECOMMENDED
     "I cannot see your hips and shoulders.",
     # coaching.Coach.step_text and coaching._label (the reason's value, spaced)
@@ -520,6 +525,7 @@ def _yaml_texts() -> Iterator[tuple[str, str]]:
         "title",
         "reason",
         "advice",
+        "general_advice",
         "english_name",
         "position",
         "question_back",
@@ -581,6 +587,12 @@ def _python_texts() -> Iterator[tuple[str, str]]:
     ):
         for text in table.values():
             yield text, "web/domain.py, web/pages.py"
+    from twistcoach.web import practice
+
+    for name in ("READY_TEXT", "WAITING_START_TEXT", "WAITING_CALIBRATION_TEXT"):
+        said = getattr(practice, name, None)
+        if isinstance(said, str):
+            yield said, "web/practice.py"
     for text in RUNTIME_TEXTS:
         yield text, "i18n.py (RUNTIME_TEXTS)"
     for text in JS_TEXTS.values():

@@ -172,6 +172,7 @@ def make_speaker(
     *,
     which: Callable[[str], str | None] = shutil.which,
     words_per_minute: int = 150,
+    voice: str = "en",
 ) -> Speaker:
     """The speaker to use: espeak-ng when enabled and installed, else a silent one.
 
@@ -183,10 +184,13 @@ def make_speaker(
         How to find the program (``shutil.which``; tests pass their own).
     words_per_minute
         Speaking rate.
+    voice
+        The ``espeak-ng`` voice: the language the cues are in
+        (:data:`twistcoach.i18n.ESPEAK_VOICES`: ``en``, ``es``).
     """
     if not enabled:
         return SilentSpeaker("voice off")
     exe = which(ESPEAK)
     if exe is None:
         return SilentSpeaker(f"{ESPEAK} is not installed; cues are shown but not spoken")
-    return EspeakSpeaker(exe, words_per_minute=words_per_minute)
+    return EspeakSpeaker(exe, voice=voice, words_per_minute=words_per_minute)

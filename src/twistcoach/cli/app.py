@@ -8,10 +8,11 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
+from twistcoach import i18n
 from twistcoach.errors import (
     AccessError,
     ConflictError,
@@ -95,6 +96,27 @@ HELP = (
 )
 
 
+def _language_option(app: typer.Typer) -> None:
+    """``twistcoach --lang en|es COMMAND``: the language of what a student reads and hears
+    (cues, speech, plans, pose steps; :mod:`twistcoach.i18n`)."""
+
+    @app.callback()
+    def language(
+        lang: Annotated[
+            str | None,
+            typer.Option(
+                "--lang",
+                envvar=i18n.ENV_VAR,
+                help="Language of the cues, speech and texts: en or es "
+                "(default: TWISTCOACH_LANG, else your locale, else en).",
+            ),
+        ] = None,
+    ) -> None:
+        if lang is not None and i18n.parse_language(lang) is None:
+            raise typer.BadParameter(f"{lang!r}: choose en or es", param_hint="--lang")
+        i18n.set_language(lang or i18n.from_environment())
+
+
 def build_app() -> typer.Typer:
     """Create the Typer application with every command registered."""
     app = typer.Typer(
@@ -104,6 +126,7 @@ def build_app() -> typer.Typer:
         rich_markup_mode="rich",
         pretty_exceptions_enable=False,
     )
+    _language_option(app)
     # Command modules register themselves here (one line each, sorted).
     from twistcoach.cli import screening_cmds  # poses, plan, intake, demo
 

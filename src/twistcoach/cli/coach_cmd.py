@@ -28,6 +28,8 @@ import numpy as np
 import typer
 from numpy.typing import NDArray
 
+from twistcoach import i18n
+
 if TYPE_CHECKING:
     from twistcoach.coaching import Coach, CoachPlan, Output
     from twistcoach.landmarks import Skeleton
@@ -340,13 +342,13 @@ def compose_window(
         stay_deg=coach.stay_here_deg,
         numbers=numbers,
         cue=None,
-        step=coach.step_text,
+        step=i18n.t(coach.step_text),
         hold_remaining_s=hold_left,
     )
     bgr = np.ascontiguousarray(image[:, :, ::-1])
     cue = coach.current_cue
     if cue is not None:
-        draw_cue(bgr, cue.text, safety=cue.priority.value == "safety")
+        draw_cue(bgr, i18n.t(cue.text), safety=cue.priority.value == "safety")
     return bgr
 
 
@@ -372,13 +374,15 @@ class _Sinks:
     def emit(self, outputs: Iterable[Output]) -> None:
         from twistcoach.coaching import Cue, Priority
 
+        lang = i18n.current_language()  # cues in the chosen language (--lang)
         for out in outputs:
             if self.headless:
-                self.write(json.dumps(out.to_dict(), ensure_ascii=False))
+                said = i18n.localize_message(out.to_dict(), lang)
+                self.write(json.dumps(said, ensure_ascii=False))
             elif isinstance(out, Cue):
-                self.write(f"[{out.t:6.1f}s] {out.text}")
+                self.write(f"[{out.t:6.1f}s] {i18n.t(out.text)}")
             if isinstance(out, Cue):
-                self.speaker.say(out.text, urgent=out.priority is Priority.SAFETY)
+                self.speaker.say(i18n.t(out.text), urgent=out.priority is Priority.SAFETY)
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
@@ -599,7 +603,9 @@ def _session(
     else:
         source = CameraSource(camera or 0)
         source_name = f"camera:{camera or 0}"
-    speaker = make_speaker(voice and not headless)
+    speaker = make_speaker(
+        voice and not headless, voice=i18n.ESPEAK_VOICES[i18n.current_language()]
+    )
     if not headless and getattr(speaker, "reason", "") not in ("", "voice off"):
         typer.echo(f"note: {speaker.reason}", err=True)  # type: ignore[attr-defined]
     recorder = None

@@ -48,6 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from starlette.concurrency import run_in_threadpool
 
 from twistcoach.coaching import Coach, CoachPlan, Cue, Event, Output, PlanRefusedError
+from twistcoach.i18n import localize_message
 from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
 from twistcoach.metrics import BodyType
 from twistcoach.session import LiveSession, coach_plan_for
@@ -55,7 +56,7 @@ from twistcoach.storage.models import Role, SessionStatus
 from twistcoach.storage.recorder import SessionRecorder
 from twistcoach.storage.records import SessionRecord
 from twistcoach.storage.repository import NotFoundError, Repository
-from twistcoach.web.context import AppContext, ctx_of, signed_in
+from twistcoach.web.context import AppContext, ctx_of, request_language, signed_in
 from twistcoach.web.deps import Id
 
 router = APIRouter()
@@ -365,6 +366,7 @@ async def _practise(
         clock=ctx.monotonic_s,
     )
     await websocket.accept()
+    lang = request_language(websocket)  # cues in the page's language (twistcoach.i18n)
     limit = ctx.settings.max_ws_message_bytes
     try:
         while True:
@@ -406,7 +408,7 @@ async def _practise(
             else:
                 replies = await run_in_threadpool(run.end)
             for reply in replies:
-                await websocket.send_json(reply)
+                await websocket.send_json(localize_message(reply, lang))
             if run.coach.finished:
                 await websocket.close()
                 return
