@@ -7,7 +7,11 @@
 - the practice is usable by keyboard alone: the start pain is chosen and Start pressed with
   keys, then on the practice page a pain button is reached with Tab and pressed with Enter
   (the server records it) and the session is ended the same way;
-- the gauge is said in a polite live region, the cues in an assertive one.
+- the gauge is said in a polite live region, the cues in an assertive one;
+- the pages a person meets on the way: the check-in asked the day after a sharp-pain stop,
+  the refusal that follows a bad check-in, an error page, a form with errors, and the
+  running practice page with its set-up screen on a phone: no serious or critical violation
+  at either size either.
 
 One browser for the whole module; the fake camera is Chromium's own test pattern (no clip is
 needed: nothing here waits for a person to be seen).
@@ -15,6 +19,7 @@ needed: nothing here waits for a person to be seen).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +28,7 @@ import pytest
 
 import test_web_e2e as e2e
 from test_web_e2e import CHROMIUM, Server, _sign_in, _wait
+from twistcoach.storage import Repository
 from twistcoach.storage.demo import DEMO_PASSWORD
 
 server = e2e.server
@@ -194,3 +200,80 @@ def test_practice_by_keyboard_alone_with_live_regions(server: Server, browser: A
         "the session to end",
     )
     context.close()
+
+
+def _sharp_pain_two_days_ago(server: Server, email: str) -> None:
+    """A session stopped by sharp pain two days ago: planning now asks for a check-in."""
+    account = server.repo.find_account(email)
+    assert account is not None
+    person = server.repo.person_for_account(account.id)
+    assert person is not None
+    then = server.repo.now() - dt.timedelta(days=2)
+    dated = Repository(server.repo.engine, clock=lambda: then)
+    session = dated.start_session(person.id, "supine_twist_partial", 30.0, "web", 2)
+    dated.end_session(session.id, "stopped", "sharp_pain")
+
+
+def test_checkin_refusal_errors_and_setup_screen_have_no_serious_axe_violation(
+    server: Server, browser: Any
+) -> None:
+    found: list[str] = []
+    _sharp_pain_two_days_ago(server, "sam@example.org")
+    sizes = (("phone", PHONE), ("laptop", LAPTOP))
+    pages = {name: browser.new_context(viewport=v, bypass_csp=True).new_page() for name, v in sizes}
+    for name, page in pages.items():
+        # A wrong password: the sign-in form with its error.
+        page.goto(server.base + "/signin")
+        page.fill("#email", "sam@example.org")
+        page.fill("#password", "not the password")
+        page.click("form.card button[type=submit]")
+        page.wait_for_load_state()
+        assert page.locator(".error").count() >= 1, "no error shown for a wrong password"
+        found += _axe(page, f"{name} /signin (error)")
+        _sign_in(page, server.base, "sam@example.org", DEMO_PASSWORD)
+        # The check-in, asked before practice the day after a sharp-pain stop.
+        page.goto(server.base + "/practice")
+        assert page.locator("#checkin-form").count() == 1, "no check-in asked"
+        found += _axe(page, f"{name} /practice (check-in)")
+        # The intake with a field in error.
+        page.goto(server.base + "/intake")
+        page.fill("#field-age", "200")
+        with page.expect_navigation():
+            page.locator("#field-age").evaluate(
+                "f => { f.form.noValidate = true; f.form.requestSubmit(); }"
+            )
+        assert page.locator(".error[data-field=age]").count() == 1, "no error for the age"
+        found += _axe(page, f"{name} /intake (errors)")
+        # An error page (a session that does not exist).
+        response = page.goto(server.base + "/sessions/987654")
+        assert response is not None and response.status == 404
+        found += _axe(page, f"{name} /sessions/987654 (not found)")
+    # A worse back at the check-in: practice is refused, saying why.
+    page = pages["laptop"]
+    page.goto(server.base + "/practice")
+    page.check("input[name=back][value=worse]")
+    page.check("input[name=new_leg_symptoms][value=no]")
+    page.check("input[name=weakness_or_numbness][value=no]")
+    page.click("#checkin-form button[type=submit]")
+    page.wait_for_load_state()
+    for name, page in pages.items():
+        page.goto(server.base + "/practice")
+        assert page.locator("#not-now").count() == 1, "practice is not refused"
+        found += _axe(page, f"{name} /practice (refused)")
+        page.context.close()
+    # The running practice page on a phone, its set-up screen shown.
+    context = browser.new_context(viewport=PHONE, bypass_csp=True)
+    page = context.new_page()
+    _sign_in(page, server.base, "alex@example.org", DEMO_PASSWORD)
+    session_id = _start_practice_by_keyboard(page, server)
+    page.wait_for_function("window.tcStats !== undefined")
+    assert page.is_visible("#setup-panel") and page.is_visible(".sketch-svg")
+    found += _axe(page, "phone /practice/N (set-up)")
+    page.click("#end")
+    _wait(
+        lambda: server.repo.get_session(session_id).session.status != "running",
+        15,
+        "the session to end",
+    )
+    context.close()
+    assert not found, "\n".join(found)
