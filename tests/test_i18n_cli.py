@@ -34,6 +34,34 @@ def test_lang_resets_between_runs() -> None:
     i18n.set_language("en")
 
 
+def test_poses_and_plan_in_spanish() -> None:
+    runner = CliRunner()
+    poses = runner.invoke(build_app(), ["--lang", "es", "poses", "supine_twist_partial"])
+    assert poses.exit_code == 0, poses.output
+    assert "Túmbese boca arriba con las rodillas dobladas" in poses.output
+    assert "Pasos" in poses.output and "Lie on your back" not in poses.output
+    plan = runner.invoke(
+        build_app(),
+        ["--lang", "es", "plan", "examples/02_chronic_low_back_pain.json"],
+        env={"COLUMNS": "200"},
+    )
+    assert plan.exit_code == 0, plan.output
+    assert "Listo: puede practicar las torsiones permitidas" in plan.output
+    assert "Por qué, en palabras sencillas" in plain(plan.output)
+    assert "Primero tumbado, luego sentado y después de pie" in plain(plan.output)
+    for english in ("Why, in plain words", "Advice", "Ready:", "Supine twist", "knee drop"):
+        assert english not in plain(plan.output), english
+    # English stays the default.
+    english = runner.invoke(build_app(), ["poses", "supine_twist_partial"], env={"LANG": "C"})
+    assert "Lie on your back with your knees bent" in english.output
+    i18n.set_language("en")
+
+
+def plain(output: str) -> str:
+    """The output's words on one line (Rich wraps long lines)."""
+    return " ".join(output.replace("│", " ").split())
+
+
 def test_espeak_speaks_spanish_with_its_spanish_voice(tmp_path: Path) -> None:
     from twistcoach.speech import EspeakSpeaker, make_speaker
 

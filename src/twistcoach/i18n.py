@@ -489,6 +489,17 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     "seated twist",
     "standing twist",
     "other",
+    # cli/screening_cmds.render_plan (a variant's status) and cli/storage_cmds.progress
+    # (progression.Action, spaced)
+    "needs clearance",
+    "not allowed",
+    "start",
+    "keep",
+    "raise cap",
+    "lower cap",
+    "pause",
+    "see clinician",
+    "unlock variant",
     # web.app._error_page
     "Not allowed",
     "Not found",
@@ -599,6 +610,37 @@ def _python_texts() -> Iterator[tuple[str, str]]:
         yield text, "i18n.py (JS_TEXTS)"
 
 
+#: ``t("text")`` or ``t('text')`` with one plain literal, wherever it is (f-strings too).
+_T_CALL = re.compile(r"""(?<![\w])t\((["'])((?:(?!\1)[^\\{}])+)\1\)""")
+
+
+def _code_texts() -> Iterator[tuple[str, str]]:
+    """(text, where) for the ``t("...")`` calls of the command line's modules, and the
+    tables of words they print."""
+    from babel.messages.extract import extract_python
+
+    from twistcoach.cli import screening_cmds
+
+    root = resources.files("twistcoach")
+    for item in sorted(root.joinpath("cli").iterdir(), key=lambda p: p.name):
+        if not item.name.endswith(".py"):
+            continue
+        with item.open("rb") as handle:
+            found = extract_python(io.BytesIO(handle.read()), {"t": None}, [], {})
+            for lineno, _func, message, _comments in found:
+                texts = message if isinstance(message, tuple) else (message,)
+                for text in texts:
+                    if isinstance(text, str) and text:
+                        yield text, f"cli/{item.name}:{lineno}"
+        # Babel reads no calls inside f-strings: t('Steps') in f"[bold]{t('Steps')}[/]".
+        for match in _T_CALL.finditer(item.read_text("utf-8")):
+            yield match.group(2), f"cli/{item.name}"
+    for _style, headline in screening_cmds._STATUS_STYLE.values():
+        yield headline, "cli/screening_cmds.py"
+    for label in screening_cmds._NOTE_LABELS.values():
+        yield label, "cli/screening_cmds.py"
+
+
 def _template_texts() -> Iterator[tuple[str, str]]:
     """(text, where) for every ``_()`` and ``{% trans %}`` of the web and report templates."""
     from jinja2.ext import babel_extract
@@ -625,7 +667,7 @@ def _template_texts() -> Iterator[tuple[str, str]]:
 def extract() -> dict[str, list[str]]:
     """Every student-facing English text (normalized) -> where it comes from."""
     out: dict[str, list[str]] = {}
-    for source in (_template_texts(), _yaml_texts(), _python_texts()):
+    for source in (_template_texts(), _yaml_texts(), _python_texts(), _code_texts()):
         for text, where in source:
             key = normalize(text)
             if key and any(ch.isalpha() for ch in key):

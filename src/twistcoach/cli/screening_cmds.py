@@ -20,6 +20,7 @@ from rich.panel import Panel
 from rich.prompt import Confirm, Prompt
 from rich.table import Table
 
+from twistcoach.i18n import t
 from twistcoach.intake import (
     CONDITION_DESCRIPTIONS,
     JSON_SUFFIXES,
@@ -111,7 +112,7 @@ def render_plan(
     rules = load_rules() if rules is None else rules
     titles = {rule.id: rule.title for rule in rules.rules}
     style, headline = _STATUS_STYLE[plan.status]
-    console.print(Panel(headline, title=f"Readiness: {plan.status.value}", style=style))
+    console.print(Panel(t(headline), title=f"Readiness: {plan.status.value}", style=style))
     table = Table(show_lines=True, pad_edge=False)
     # The id under each name is what --variant takes: folded onto a second line at 80
     # columns rather than cut with an ellipsis (the full command is also under "today").
@@ -122,34 +123,37 @@ def render_plan(
     id_width = max(len(i) for i in library.ids)
     rest = console.width - 14 - 30  # borders and padding, then Status, How far, Props
     twist_width = max(12, min(id_width, rest - 14))
-    table.add_column("Twist", overflow="fold", width=twist_width)
-    table.add_column("Status", width=11)
-    table.add_column("How far", width=11)
-    table.add_column("Props", width=8)
-    table.add_column("Why (short)", width=max(8, rest - twist_width))
+    table.add_column(t("Twist"), overflow="fold", width=twist_width)
+    table.add_column(t("Status"), width=11)
+    table.add_column(t("How far"), width=11)
+    table.add_column(t("Props"), width=8)
+    table.add_column(t("Why (short)"), width=max(8, rest - twist_width))
     for decision in plan.variants:
         variant = library.get(decision.id)
         if decision.range is not None:
             # The cap in the variant's own measure: the knee drop (supine) or the chest
             # turned against the hips (seated, standing).
             what = "knee drop" if variant.family.has_knee_drop else "trunk turn"
-            cap = f"{decision.range.max_deg:g}° of ~{variant.full_range_deg:g}°\n{what}"
+            cap = t("{cap}° of ~{full}°").format(
+                cap=f"{decision.range.max_deg:g}", full=f"{variant.full_range_deg:g}"
+            )
+            cap += f"\n{t(what)}"
         else:
             cap = "-"
         labels: list[str] = []
         for reason in decision.reasons:
             label = titles.get(reason.rule) or _NOTE_LABELS.get(reason.rule, reason.rule)
-            if label not in labels:
-                labels.append(label)
+            if t(label) not in labels:
+                labels.append(t(label))
         table.add_row(
-            f"{variant.english_name}\n[dim]{decision.id}[/]",
-            f"[{_VARIANT_STYLE[decision.status]}]{decision.status.value.replace('_', ' ')}[/]",
+            f"{t(variant.english_name)}\n[dim]{decision.id}[/]",
+            f"[{_VARIANT_STYLE[decision.status]}]{t(decision.status.value.replace('_', ' '))}[/]",
             cap,
-            ", ".join(p.value for p in decision.props) or "-",
+            ", ".join(t(p.value) for p in decision.props) or "-",
             "\n".join(f"• {label}" for label in labels),
         )
     console.print(table)
-    console.print("[bold]Why, in plain words[/]")
+    console.print(f"[bold]{t('Why, in plain words')}[/]")
     shown: set[str] = set()
     for decision in plan.variants:
         for reason in decision.reasons:
@@ -158,23 +162,24 @@ def render_plan(
             if text in shown:
                 continue
             shown.add(text)
-            console.print(f"  • {text} [dim]({reason.rule}; {reason.source})[/]")
+            console.print(f"  • {t(text)} [dim]({reason.rule}; {reason.source})[/]")
     if plan.advice:
-        console.print("[bold]Advice[/]")
+        console.print(f"[bold]{t('Advice')}[/]")
         for line in plan.advice:
-            console.print(f"  • {line}")
-    console.print(
-        "[dim]This is not medical advice. The rules and their sources are listed in "
-        "docs/screening.md for a clinician to review.[/]"
+            console.print(f"  • {t(line)}")
+    footer = t(
+        "This is not medical advice. The rules and their sources are listed in "
+        "docs/screening.md for a clinician to review."
     )
+    console.print(f"[dim]{footer}[/]")
 
 
 def render_variant(variant: Variant, console: Console) -> None:
     """Print one variant in full."""
     lines = [
-        f"[bold]{variant.english_name}[/] ({variant.sanskrit_name})",
+        f"[bold]{t(variant.english_name)}[/] ({variant.sanskrit_name})",
         f"id: {variant.id}   family: {variant.family.value}   difficulty: {variant.difficulty}",
-        f"position: {variant.position}",
+        f"{t('position:')} {t(variant.position)}",
         f"range: {variant.range.value} (cap {variant.default_max_deg:g}° of ~"
         f"{variant.full_range_deg:g}° {variant.measure.value.replace('_', ' ')})",
         f"hold: {variant.default_hold_s:g} s per side   sides: "
@@ -183,14 +188,14 @@ def render_variant(variant: Variant, console: Console) -> None:
         "contraindication tags: " + ", ".join(t.value for t in variant.contraindication_tags),
     ]
     console.print(Panel("\n".join(lines), title=variant.id))
-    console.print("[bold]Steps[/]")
+    console.print(f"[bold]{t('Steps')}[/]")
     for number, step in enumerate(variant.steps, start=1):
-        console.print(f"  {number}. {step.text}")
-    cues = Table(title="Cues", show_lines=False)
-    cues.add_column("When")
-    cues.add_column("Cue")
+        console.print(f"  {number}. {t(step.text)}")
+    cues = Table(title=t("Cues"), show_lines=False)
+    cues.add_column(t("When"))
+    cues.add_column(t("Cue"))
     for cue in variant.cues:
-        cues.add_row(cue.when.value, cue.text)
+        cues.add_row(cue.when.value, t(cue.text))
     console.print(cues)
     console.print("[bold]Sources[/]")
     for note in variant.source_notes:
@@ -281,36 +286,41 @@ def ask_intake(console: Console, library: PoseLibrary) -> Intake:
     """Ask for every intake field with Rich prompts and return the validated intake."""
     console.print(
         Panel(
-            "A few questions about your back. Answers stay on this computer.\n"
-            "This is not a diagnosis; if anything worries you, ask a clinician.",
+            t("A few questions about your back. Answers stay on this computer.")
+            + "\n"
+            + t("This is not a diagnosis; if anything worries you, ask a clinician."),
             title="twistcoach intake",
         )
     )
     data: dict[str, Any] = {
-        "age": _ask_number(console, "Your age (years)", 16, 120, integer=True),
+        "age": _ask_number(console, t("Your age (years)"), 16, 120, integer=True),
         "pain_now": _ask_number(
-            console, "Back pain right now, 0 (none) to 10 (worst)", 0, 10, integer=True
+            console, t("Back pain right now, 0 (none) to 10 (worst)"), 0, 10, integer=True
         ),
         "pain_duration_weeks": _ask_number(
-            console, "How many weeks has this back pain lasted (0 if none)", 0, 5200, integer=False
+            console,
+            t("How many weeks has this back pain lasted (0 if none)"),
+            0,
+            5200,
+            integer=False,
         ),
-        "activity": _ask_choice(console, "How active are you usually", Activity).value,
+        "activity": _ask_choice(console, t("How active are you usually"), Activity).value,
         "leg_symptoms": _ask_choice(
-            console, "Leg pain, tingling or numbness: how far does it reach", LegSymptoms
+            console, t("Leg pain, tingling or numbness: how far does it reach"), LegSymptoms
         ).value,
     }
-    console.print("[bold]Red flags[/] (answer y or n)")
+    console.print(f"[bold]{t('Red flags')}[/] ({t('answer y or n')})")
     data["red_flags"] = [
         flag.value
         for flag in RedFlag
-        if Confirm.ask(f"  {RED_FLAG_QUESTIONS[flag]}", console=console, default=False)
+        if Confirm.ask(f"  {t(RED_FLAG_QUESTIONS[flag])}", console=console, default=False)
     ]
-    console.print("[bold]Conditions[/] a clinician has told you about")
+    console.print(f"[bold]{t('Conditions')}[/] {t('a clinician has told you about')}")
     conditions = _ask_many(
         console,
-        "Your conditions",
+        t("Your conditions"),
         [c.value for c in Condition],
-        lambda value: CONDITION_DESCRIPTIONS[Condition(value)],
+        lambda value: t(CONDITION_DESCRIPTIONS[Condition(value)]),
     )
     data["conditions"] = conditions
     surgery = {"spinal_surgery", "hip_replacement_posterior", "hip_replacement_anterior"}
@@ -527,13 +537,14 @@ def _decide_for(name: str) -> PracticeDecision:
 def render_today(decision: PracticeDecision, library: PoseLibrary, console: Console) -> None:
     """What the camera coach may do today, in plain words (planning's verdict)."""
     names = {v.id: v.english_name for v in library}
-    console.print("[bold]With the camera coach today[/]")
+    console.print(f"[bold]{t('With the camera coach today')}[/]")
     for reason in decision.reasons:
-        console.print(f"  {reason.text}")
+        console.print(f"  {t(reason.text)}")
     unmeasured: dict[str, list[str]] = {}
     for v in decision.variants:
         if v.allowed:
-            console.print(f"  [green]{names[v.variant_id]}[/]: knee drop up to {v.cap_deg:g}°")
+            up_to = t("knee drop up to {cap}°").format(cap=f"{v.cap_deg:g}")
+            console.print(f"  [green]{t(names[v.variant_id])}[/]: {up_to}")
             # The id people type, whole on a line of its own (never wrapped or cut).
             console.print(
                 f"    twistcoach coach --variant {v.variant_id}", soft_wrap=True, highlight=False
@@ -542,9 +553,9 @@ def render_today(decision: PracticeDecision, library: PoseLibrary, console: Cons
             # One explanation for every variant that shares it (not the same words four times).
             unmeasured.setdefault(v.reasons[-1].text, []).append(names[v.variant_id])
     for text, which in unmeasured.items():
-        console.print(f"  [yellow]{', '.join(which)}[/]: {text}")
+        console.print(f"  [yellow]{', '.join(t(w) for w in which)}[/]: {t(text)}")
     if not decision.allowed:
-        console.print("  No twist may be practised with the coach now.")
+        console.print("  " + t("No twist may be practised with the coach now."))
 
 
 def intake(

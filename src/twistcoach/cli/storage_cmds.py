@@ -192,6 +192,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Suggest the next step from a person's history, with the reasons, and say what they
         may practise today (the same decision as the coach and the web app)."""
+        from twistcoach.i18n import t
         from twistcoach.storage.progress import decide_for_person
 
         with _errors():
@@ -202,9 +203,11 @@ def register(app: typer.Typer) -> None:
             decision = decide_for_person(repo, found.id, progression_variant=variant)
         suggestion = decision.progression
         if suggestion is None:
-            message = f"{found.name} has no sessions and no allowed variant in a plan yet."
+            message = t("{name} has no sessions and no allowed variant in a plan yet.").format(
+                name=found.name
+            )
             for reason in decision.reasons:
-                message += f"\n  {reason.text}"
+                message += f"\n  {t(reason.text)}"
             typer.echo(json.dumps(None) if as_json else message)
             return
         if as_json:
@@ -214,28 +217,31 @@ def register(app: typer.Typer) -> None:
 
         names = {v.id: v.english_name for v in load_library()}
         practised = names.get(suggestion.variant_id, suggestion.variant_id)
+        caps = t("now {now}, next {next} (ceiling {ceiling})").format(
+            now=_fmt(suggestion.current_cap_deg, "°"),
+            next=_fmt(suggestion.suggested_cap_deg, "°"),
+            ceiling=_fmt(suggestion.ceiling_deg, "°"),
+        )
         lines = [
-            f"Progress for {found.name}, {practised}:",
-            f"  suggestion  {suggestion.action.value.replace('_', ' ')}",
-            f"  cap         now {_fmt(suggestion.current_cap_deg, '°')}, "
-            f"next {_fmt(suggestion.suggested_cap_deg, '°')} "
-            f"(ceiling {_fmt(suggestion.ceiling_deg, '°')})",
+            t("Progress for {name}, {variant}:").format(name=found.name, variant=t(practised)),
+            f"  {t('suggestion'):<12}{t(suggestion.action.value.replace('_', ' '))}",
+            f"  {t('cap'):<12}{caps}",
         ]
         if suggestion.next_variant_id:
             following = suggestion.next_variant_id
-            lines.append(f"  next        {names.get(following, following)}")
-        lines.append(f"  good streak {suggestion.good_streak} session(s)")
-        lines += [f"  why         {r.text}" for r in suggestion.reasons]
-        lines.append("A suggestion only: your teacher or clinician decides.")
-        lines.append("Today:")
-        lines += [f"  {r.text}" for r in decision.reasons]
+            lines.append(f"  {t('next'):<12}{t(names.get(following, following))}")
+        streak = t("{n} session(s)").format(n=suggestion.good_streak)
+        lines.append(f"  {t('good streak'):<12}{streak}")
+        lines += [f"  {t('why'):<12}{t(r.text)}" for r in suggestion.reasons]
+        lines.append(t("A suggestion only: your teacher or clinician decides."))
+        lines.append(t("Today:"))
+        lines += [f"  {t(r.text)}" for r in decision.reasons]
         for v in decision.variants:
             if v.allowed:
-                lines.append(
-                    f"  {names[v.variant_id]}: allowed now, knee drop up to {v.cap_deg:g}°"
-                )
+                allowed = t("allowed now, knee drop up to {cap}°").format(cap=f"{v.cap_deg:g}")
+                lines.append(f"  {t(names[v.variant_id])}: {allowed}")
         if not decision.allowed:
-            lines.append("  no twist may be practised with the coach now")
+            lines.append("  " + t("no twist may be practised with the coach now"))
         typer.echo("\n".join(lines))
 
     db_app = typer.Typer(help="The database: bring its schema up to date.", no_args_is_help=True)
