@@ -307,3 +307,39 @@ def test_dates_and_clock_are_not_touched() -> None:
     tr = i18n.translator("es")
     today = dt.date(2026, 12, 1).isoformat()
     assert today in tr.text(f"Sharp pain stopped a session on {today}.")
+
+
+def test_form_errors_in_spanish(app: Any) -> None:
+    tr = i18n.translator("es")
+    tr.missed.clear()
+    c = TestClient(app, follow_redirects=False, headers={"Accept-Language": "es"})
+    page = c.get("/signup")
+    pre = re.search(r'name="pre" value="([^"]*)"', page.text)
+    assert pre is not None
+    form = {"email": "nope", "display_name": "Ana", "password": "abc", "pre": pre.group(1)}
+    refused = text_of(c.post("/signup", data=form).text)
+    assert "Escriba una dirección de correo válida." in refused
+    assert "La contraseña necesita de" in refused
+    weak = dict(form, email="ana@example.org", password="password1234")
+    assert "Esta contraseña es demasiado fácil de adivinar." in text_of(
+        c.post("/signup", data=weak).text
+    )
+    assert not tr.missed, tr.missed
+
+
+def test_intake_errors_in_spanish(app: Any) -> None:
+    tr = i18n.translator("es")
+    tr.missed.clear()
+    c, _csrf = _student(app, {"Accept-Language": "es"})
+    token = re.search(r'name="csrf_token" value="([^"]*)"', c.get("/intake").text)
+    assert token is not None
+    form = {"csrf_token": token.group(1), "age": "5", "pain_now": "dos", "activity": "light"}
+    page = c.post("/intake", data=form)
+    assert page.status_code == 422
+    words = text_of(page.text)
+    assert "Corrija los campos marcados abajo" in words
+    assert "Tiene que ser 16 o más (escribió 5)" in words
+    assert "Escriba un número entero (escribió 'dos')" in words
+    assert "falta esta respuesta" in words
+    assert "Input should" not in words and "required field" not in words
+    assert not tr.missed, tr.missed
