@@ -180,12 +180,12 @@ def ask_checkin(ask: Callable[[str], str]) -> CheckInAnswers:
     q = load_safety_rules().checkin
     back = ""
     while back not in ("better", "same", "worse"):
-        back = ask(f"{q.question_back} [better/same/worse] ").strip().lower()
+        back = ask(f"{i18n.t(q.question_back)} [better/same/worse] ").strip().lower()
 
     def yes(question: str) -> bool:
         answer = ""
         while answer not in ("yes", "no", "y", "n"):
-            answer = ask(f"{question} [yes/no] ").strip().lower()
+            answer = ask(f"{i18n.t(question)} [yes/no] ").strip().lower()
         return answer.startswith("y")
 
     return CheckInAnswers(back, yes(q.question_leg), yes(q.question_weakness))
@@ -685,7 +685,7 @@ def _session(
                 }
             )
             if headless
-            else "The video ended before the session did."
+            else i18n.t("The video ended before the session did.")
         )
     if recorder is not None and repo is not None and person_id is not None:
         # Where the session went; on stderr in headless mode (stdout is JSON lines only).
