@@ -69,6 +69,8 @@ def body(
 # Cameras: person-frame (r, f, u) -> image (x right, y down, depth away), both right-handed.
 FRONT = np.array([[-1, 0, 0], [0, 0, -1], [0, -1, 0]], dtype=float)  # facing the camera
 OVERHEAD = np.array([[-1, 0, 0], [0, 1, 0], [0, 0, -1]], dtype=float)  # above, facing down
+_E = math.radians(35)  # a camera in front, 35 degrees up, looking down at the chest
+RAISED = np.array([[-1, 0, 0], [0, math.sin(_E), -math.cos(_E)], [0, -math.cos(_E), -math.sin(_E)]])
 SIDE = np.array([[0, -1, 0], [0, 0, -1], [1, 0, 0]], dtype=float)  # at the person's right
 BACK = np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]], dtype=float)  # behind the person
 
@@ -140,12 +142,12 @@ def test_low_visibility_is_unknown_not_a_guess() -> None:
 
 
 def test_calibration_gives_pelvis_turn_side_bend_and_shoulder_hiking() -> None:
-    square = [skeleton(body(2.0), FRONT) for _ in range(5)] + [None]
+    square = [skeleton(body(0.0), FRONT) for _ in range(5)] + [None]
     calibration = calibrate_trunk(square)
     assert calibration is not None
-    assert calibration.rotation_offset_deg == pytest.approx(2.0)
-    # Without compensation: the person's own square is zero, the pelvis stays, no hiking.
-    still = measure_trunk(skeleton(body(27.0), FRONT), calibration)
+    assert calibration.rotation_offset_deg == pytest.approx(0.0, abs=1e-9)
+    # Without compensation: the pelvis stays, no hiking.
+    still = measure_trunk(skeleton(body(25.0), FRONT), calibration)
     assert still.rotation.value == pytest.approx(25.0, abs=1e-6)
     assert still.pelvis_turn.value == pytest.approx(0.0, abs=1e-6)
     assert still.side_bend.value == pytest.approx(0.0, abs=1e-6)
@@ -163,6 +165,26 @@ def test_calibration_gives_pelvis_turn_side_bend_and_shoulder_hiking() -> None:
     bare = measure_trunk(skeleton(body(20.0), FRONT))
     assert bare.pelvis_turn.value is None and bare.shoulder_hike.value is None
     assert calibrate_trunk([None, skeleton(body(0), SIDE)]) is None
+
+
+def compressed(sk: Skeleton, depth_gain: float) -> Skeleton:
+    """The skeleton with its depth scaled, as MediaPipe's relative depth reads short."""
+    return Skeleton(
+        sk.timestamp_s, sk.image_xy, sk.image_z * depth_gain, sk.world_xyz, sk.visibility,
+        sk.image_size,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("camera", [FRONT, RAISED], ids=["front", "raised"])
+def test_the_calibrated_reading_corrects_a_depth_that_reads_short(camera: np.ndarray) -> None:
+    calibration = calibrate_trunk([compressed(skeleton(body(0.0), camera), 0.5)])
+    assert calibration is not None
+    for twist in (-40.0, -25.0, 25.0, 40.0):
+        seen = compressed(skeleton(body(twist), camera), 0.5)
+        bare = measure_trunk(seen).rotation.value
+        assert bare is not None and abs(bare) < abs(twist) - 5  # depth alone reads short
+        value = measure_trunk(seen, calibration).rotation.value
+        assert value == pytest.approx(twist, abs=0.5)  # the 2D foreshortening reads it
 
 
 def test_degenerate_skeletons_are_unknown() -> None:
@@ -219,3 +241,28 @@ def test_the_generator_labels_with_the_same_code() -> None:
     labels = trunk_labels(points, np.array([0.0, 0, 1]), np.array([0.0, 1, 0]))
     assert labels == {"trunk_rotation_deg": -30.0, "side_bend_deg": 0.0, "pelvis_turn_deg": 5.0}
     assert trunk_labels(points, np.array([0.0, 0, 1]))["pelvis_turn_deg"] is None
+
+
+def test_the_camera_is_placed_from_the_square_pose() -> None:
+    from twistcoach.rotation import TrunkView, view_of_square
+
+    diagonal = FRONT @ rot_z(45.0)  # the camera 45 degrees round to the person's left
+    cases = {
+        "front": (FRONT, TrunkView.FRONT),
+        "raised": (RAISED, TrunkView.FRONT),
+        "back": (BACK, TrunkView.FRONT),
+        "diagonal": (diagonal, TrunkView.DIAGONAL),
+        "side": (SIDE, TrunkView.SIDE),
+        "overhead": (OVERHEAD, TrunkView.OVERHEAD),
+    }
+    for name, (camera, view) in cases.items():
+        seen = skeleton(body(0.0), camera)
+        assert view_of_square(seen) is view, name
+        calibration = calibrate_trunk([seen])
+        if view is TrunkView.SIDE:
+            assert calibration is None  # both lines end-on: no square pose at all
+            continue
+        assert calibration is not None and calibration.view is view, name
+        m = measure_trunk(skeleton(body(30.0), camera), calibration)
+        assert (m.rotation.value is not None) is view.measured, name
+    assert view_of_square(skeleton(body(0.0), FRONT, visibility=0.2)) is TrunkView.UNKNOWN

@@ -28,8 +28,8 @@ side bend
     leaning to the right.
 shoulder hiking
     How much of the calibrated height of an ear above its shoulder (2D, along the trunk,
-    as a share of the trunk's 2D length) has gone, in percent, the larger of both sides; 0 = as calibrated,
-    positive = shoulder lifted towards the ear.
+    as a share of the trunk's 2D length) has gone, in percent, the larger of both sides;
+    0 = as calibrated, positive = shoulder lifted towards the ear.
 
 Each value comes with a confidence in [0, 1]; below :data:`MIN_CONFIDENCE` the value is
 ``None`` ("unknown") and the coach must not cue on it.
@@ -44,6 +44,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
@@ -108,6 +109,60 @@ class TrunkAngles:
     pelvis_turn_deg: float | None
 
 
+class TrunkView(StrEnum):
+    """Where the camera is, judged from the square (calibration) pose.
+
+    Measured on rendered seated and standing twists (bench/ACCURACY_SEATED.md): only a
+    camera in front of the person (level or raised) reads the rotation well; the others
+    are refused with advice.
+    """
+
+    FRONT = "front"  # in front, level or raised: measured (recommended raised 30-40°)
+    DIAGONAL = "diagonal"  # 30° or more round to a side: depth only, errors up to 20°
+    SIDE = "side"  # at the person's side: both lines end-on, unknown
+    OVERHEAD = "overhead"  # from above: the trunk is foreshortened away, sides wrong
+    UNKNOWN = "unknown"  # no usable square pose
+
+    @property
+    def measured(self) -> bool:
+        """True when the trunk rotation is read from this view."""
+        return self is TrunkView.FRONT
+
+
+#: The square shoulder line's turn away from the image plane (from MediaPipe's depth,
+#: degrees) up to which the camera counts as in front. Renders: in front, level or raised
+#: 35°, read 1-14° (worst 14); diagonals 40° round read 54-72 (MediaPipe exaggerates);
+#: a side camera 86-92.
+FRONT_MAX_AZIMUTH_DEG = 30.0
+#: Beyond this the camera counts as at the side (between: a diagonal).
+SIDE_MIN_AZIMUTH_DEG = 80.0
+#: The square pose's 2D trunk length over its 2D shoulder width: in front 1.05-1.55
+#: (renders, seated and standing); from above 0.08-0.53 (the trunk points at the camera);
+#: side on 8.8-63 (the shoulders end-on).
+TRUNK_OVER_SHOULDERS = (0.8, 2.5)
+
+
+def view_of_square(skeleton: Skeleton) -> TrunkView:
+    """The camera's place from one frame of the square pose (sitting or standing tall,
+    facing forward); see :class:`TrunkView` and the measured bands above."""
+    p = skeleton_points(skeleton)
+    shoulders = p[Landmark.LEFT_SHOULDER] - p[Landmark.RIGHT_SHOULDER]
+    width = float(np.linalg.norm(shoulders[:2]))
+    if _visibility(skeleton, _TRUNK) < MIN_CONFIDENCE:
+        return TrunkView.UNKNOWN
+    trunk = _trunk_2d(skeleton)
+    ratio = trunk / width if width > 1e-6 else math.inf
+    azimuth = abs(math.degrees(math.atan2(-float(shoulders[2]), float(shoulders[0]))))
+    azimuth = min(azimuth, 180.0 - azimuth)  # seen from behind is as good as in front
+    if azimuth >= SIDE_MIN_AZIMUTH_DEG or ratio > TRUNK_OVER_SHOULDERS[1]:
+        return TrunkView.SIDE
+    if ratio < TRUNK_OVER_SHOULDERS[0]:
+        return TrunkView.OVERHEAD
+    if azimuth > FRONT_MAX_AZIMUTH_DEG:
+        return TrunkView.DIAGONAL
+    return TrunkView.FRONT
+
+
 @dataclass(frozen=True)
 class TrunkCalibration:
     """The person sitting (or standing) tall and facing forward.
@@ -123,12 +178,22 @@ class TrunkCalibration:
     neck_share
         (left, right) 2D ear height above the shoulder over the 2D trunk length then, or None
         where an ear or shoulder was not seen well.
+    shoulder_2d
+        Shape (2,), the right → left shoulder line in the image then (pixels): the square
+        shoulders' width and direction, for the foreshortening reading.
+    trunk_2d
+        The trunk's 2D length then (mid-hip to mid-shoulder, pixels), for the scale.
+    view
+        Where the camera is (:class:`TrunkView`); only a measured view gives readings.
     """
 
     axis: FloatArray
     pelvis_line: FloatArray
     rotation_offset_deg: float
     neck_share: tuple[float | None, float | None]
+    shoulder_2d: FloatArray
+    trunk_2d: float
+    view: TrunkView = TrunkView.FRONT
 
 
 @dataclass(frozen=True)
@@ -297,6 +362,35 @@ def _neck_shares(skeleton: Skeleton) -> tuple[tuple[float | None, float | None],
     return (shares[0], shares[1]), max(seen)
 
 
+def _line_2d(skeleton: Skeleton, left: Landmark, right: Landmark) -> FloatArray:
+    return np.asarray(skeleton.image_xy[left] - skeleton.image_xy[right], dtype=np.float64)
+
+
+def _trunk_2d(skeleton: Skeleton) -> float:
+    xy = skeleton.image_xy
+    mid_hip = (xy[Landmark.LEFT_HIP] + xy[Landmark.RIGHT_HIP]) / 2
+    mid_sh = (xy[Landmark.LEFT_SHOULDER] + xy[Landmark.RIGHT_SHOULDER]) / 2
+    return float(np.linalg.norm(mid_sh - mid_hip))
+
+
+def foreshortened_turn(skeleton: Skeleton, calibration: TrunkCalibration) -> float | None:
+    """How far the shoulders have turned from the square, degrees, unsigned, from the 2D
+    shoulder line alone: ``acos`` of its length along the square line's direction over
+    the square width, the image rescaled by the trunk's 2D length (the person may move
+    nearer or further). Exact for a camera square in front of the person (level or raised)
+    whatever the depth; it cannot tell the side, and near 0 it is coarse (``acos`` is flat
+    there). None when the calibration or the trunk is degenerate.
+    """
+    width = float(np.linalg.norm(calibration.shoulder_2d))
+    trunk = _trunk_2d(skeleton)
+    if width < 1e-6 or trunk < 1e-6 or calibration.trunk_2d < 1e-6:
+        return None
+    scale = calibration.trunk_2d / trunk
+    line = _line_2d(skeleton, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER) * scale
+    along = float(np.dot(line, calibration.shoulder_2d)) / (width * width)
+    return math.degrees(math.acos(min(1.0, max(-1.0, along))))
+
+
 def _raw(skeleton: Skeleton) -> tuple[float, FloatArray, FloatArray, float] | None:
     """(rotation, long axis, pelvis line, confidence) of one skeleton, None if degenerate."""
     p = skeleton_points(skeleton)
@@ -333,6 +427,9 @@ def calibrate_trunk(
     axes: list[FloatArray] = []
     pelvis_lines: list[FloatArray] = []
     necks: list[tuple[float | None, float | None]] = []
+    shoulders_2d: list[FloatArray] = []
+    trunks_2d: list[float] = []
+    views: list[TrunkView] = []
     for skeleton in skeletons:
         if skeleton is None:
             continue
@@ -340,6 +437,9 @@ def calibrate_trunk(
         if raw is None or raw[3] < min_confidence:
             continue
         rotations.append(raw[0])
+        shoulders_2d.append(_line_2d(skeleton, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER))
+        trunks_2d.append(_trunk_2d(skeleton))
+        views.append(view_of_square(skeleton))
         axes.append(raw[1])
         pelvis_lines.append(raw[2])
         necks.append(_neck_shares(skeleton)[0])
@@ -355,7 +455,15 @@ def calibrate_trunk(
         return float(np.median(known)) if known else None
 
     neck = (median([n[0] for n in necks]), median([n[1] for n in necks]))
-    return TrunkCalibration(axis, pelvis, float(np.median(rotations)), neck)
+    return TrunkCalibration(
+        axis,
+        pelvis,
+        float(np.median(rotations)),
+        neck,
+        np.asarray(np.mean(shoulders_2d, axis=0), dtype=np.float64),
+        float(np.median(trunks_2d)),
+        max(set(views), key=views.count),  # the view most frames show
+    )
 
 
 def measure_trunk(
@@ -385,11 +493,20 @@ def measure_trunk(
     """
     unknown = Reading(None, 0.0)
     raw = _raw(skeleton)
-    if raw is None:
+    if raw is None or (calibration is not None and not calibration.view.measured):
+        # A refused view (the coach gives its advice) reads nothing at all.
         return TrunkMeasure(unknown, unknown, unknown, unknown)
     rotation, axis, pelvis, confidence = raw
     offset = 0.0 if calibration is None else calibration.rotation_offset_deg
-    rotation_reading = Reading.of(rotation - offset, confidence, min_confidence)
+    value = rotation - offset
+    if calibration is not None:
+        # MediaPipe's depth reads a turn short (by about a third to a half from in front,
+        # bench/ACCURACY_SEATED.md); the 2D foreshortening reads it well from 15-20
+        # degrees on but is coarse near 0. The larger of the two, on the depth's side.
+        turned = foreshortened_turn(skeleton, calibration)
+        if turned is not None:
+            value = math.copysign(max(abs(value), turned), value)
+    rotation_reading = Reading.of(value, confidence, min_confidence)
 
     up = np.array([0.0, -1.0, 0.0]) if calibration is None else calibration.axis
     side = _side_bend(axis, pelvis, up)
