@@ -117,28 +117,97 @@ def load_stills(root: Path) -> list[dict[str, Any]]:
     return records
 
 
-def run_photos(root: Path, records: Sequence[dict[str, Any]]) -> list[Result]:
-    """Each still as a lone photograph (``Analyzer.analyze_image``, uncalibrated)."""
-    from twistcoach.pipeline import Analyzer
+#: File (inside a rendered set) caching MediaPipe's skeletons of its stills, by image.
+SKELETON_CACHE = "skeletons.npz"
 
-    out = []
-    with Analyzer(workers=1) as analyzer:
+
+def estimate_stills(root: Path, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """MediaPipe's skeleton (static image mode) of every still, by image; None if nobody.
+
+    Cached in ``root/skeletons.npz`` by image name, file size and modification time, so a
+    rerun of the benchmark with changed kinematics does not estimate again (MediaPipe is
+    most of its time: about 0.2 s a still on one core).
+    """
+    from twistcoach.landmarks import Skeleton
+    from twistcoach.pipeline import image_estimator_factory
+    from twistcoach.sources import read_image
+
+    cache_path = root / SKELETON_CACHE
+    cached: dict[str, np.ndarray] = {}
+    if cache_path.exists():
+        with np.load(cache_path) as data:
+            cached = {k: data[k] for k in data.files}
+    out: dict[str, Any] = {}
+    fresh = 0
+
+    def stamp(rec: dict[str, Any]) -> str:
+        st = (root / rec["image"]).stat()
+        return f"{rec['image']}|{st.st_size}|{st.st_mtime_ns}"
+
+    with image_estimator_factory() as estimator:
         for rec in records:
-            a = analyzer.analyze_image(root / rec["image"])
-            r = Result(
-                rec["image"], rec["body"], rec["camera"], rec["view"], "photo", rec["labels"]
-            )
-            r.detected = a.skeleton is not None
-            r.measurable = bool(a.view_measurable) and a.metrics is not None
-            r.recognized_view = str(a.view)
-            r.advice = a.view_advice
-            _fill(r, a.metrics)
-            out.append(r)
+            key = stamp(rec)
+            if key + "|none" in cached:
+                out[rec["image"]] = None
+                continue
+            if key + "|xy" in cached:
+                out[rec["image"]] = Skeleton(
+                    0.0,
+                    cached[key + "|xy"],
+                    cached[key + "|z"],
+                    cached[key + "|w"],
+                    cached[key + "|v"],
+                    (int(cached[key + "|size"][0]), int(cached[key + "|size"][1])),
+                )
+                continue
+            skeleton = estimator.estimate(read_image(root / rec["image"]), 0.0)
+            out[rec["image"]] = skeleton
+            fresh += 1
+            if skeleton is None:
+                cached[key + "|none"] = np.zeros(1)
+            else:
+                cached[key + "|xy"] = skeleton.image_xy
+                cached[key + "|z"] = skeleton.image_z
+                cached[key + "|w"] = skeleton.world_xyz
+                cached[key + "|v"] = skeleton.visibility
+                cached[key + "|size"] = np.array(skeleton.image_size)
+    if fresh:
+        np.savez(cache_path, **cached)  # type: ignore[arg-type]
+    return out
+
+
+def run_photos(
+    root: Path, records: Sequence[dict[str, Any]], skeletons: dict[str, Any] | None = None
+) -> list[Result]:
+    """Each still as a lone photograph, uncalibrated: what ``Analyzer.analyze_image``
+    does (``recognition.recognize``, then ``kinematics.measure`` with no calibration; a
+    view that cannot be measured gives no view-dependent number), on the skeletons of
+    :func:`estimate_stills`."""
+    from twistcoach.kinematics import measure
+    from twistcoach.recognition import recognize
+
+    skeletons = skeletons if skeletons is not None else estimate_stills(root, records)
+    out = []
+    for rec in records:
+        skeleton = skeletons[rec["image"]]
+        r = Result(rec["image"], rec["body"], rec["camera"], rec["view"], "photo", rec["labels"])
+        r.detected = skeleton is not None
+        if skeleton is not None:
+            rec_ = recognize(skeleton)
+            metrics = measure(skeleton, None)
+            r.measurable = bool(rec_.measurable)
+            r.recognized_view = str(rec_.view)
+            r.advice = rec_.advice
+            _fill(r, metrics if rec_.measurable else metrics.unmeasured())
+        out.append(r)
     return out
 
 
 def run_calibrated(
-    root: Path, records: Sequence[dict[str, Any]], modes: Sequence[str] = ("neutral",)
+    root: Path,
+    records: Sequence[dict[str, Any]],
+    modes: Sequence[str] = ("neutral",),
+    skeletons: dict[str, Any] | None = None,
 ) -> list[Result]:
     """Stills measured as in a session: calibrated on the same camera's flat still.
 
@@ -149,57 +218,104 @@ def run_calibrated(
     """
     from twistcoach.kinematics import CalibrationError, calibrate, template_body
     from twistcoach.metrics import BodyType
-    from twistcoach.pipeline import image_estimator_factory
-    from twistcoach.sources import read_image
     from twistcoach.tracking import LOST_ADVICE, TwistTracker
 
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for rec in records:
         groups.setdefault((rec["body"], rec["camera"]), []).append(rec)
     out = []
-    with image_estimator_factory() as estimator:
-        for group in groups.values():
-            skeletons = {
-                rec["image"]: estimator.estimate(read_image(root / rec["image"]), 0.0)
-                for rec in group
-            }
-            flat = [r for r in group if r["theta_cmd_deg"] == 0.0]
-            for mode in modes:
-                body_type = BodyType(body_type_of(group[0]["body"], mode))
-                cal = None
-                advice = ""
-                if flat and skeletons[flat[0]["image"]] is not None:
-                    try:
-                        cal = calibrate(
-                            [skeletons[flat[0]["image"]]],  # type: ignore[list-item]
-                            model=template_body(body_type),
-                        )
-                    except CalibrationError as err:
-                        advice = str(err)
-                for rec in group:
-                    r = Result(
-                        rec["image"],
-                        rec["body"],
-                        rec["camera"],
-                        rec["view"],
-                        "calibrated",
-                        rec["labels"],
-                        body_type=str(body_type),
+    estimated = skeletons if skeletons is not None else estimate_stills(root, records)
+    for group in groups.values():
+        group_sk = {rec["image"]: estimated[rec["image"]] for rec in group}
+        flat = [r for r in group if r["theta_cmd_deg"] == 0.0]
+        for mode in modes:
+            body_type = BodyType(body_type_of(group[0]["body"], mode))
+            cal = None
+            advice = ""
+            if flat and group_sk[flat[0]["image"]] is not None:
+                try:
+                    cal = calibrate(
+                        [group_sk[flat[0]["image"]]],
+                        model=template_body(body_type),
                     )
-                    skeleton = skeletons[rec["image"]]
-                    r.detected = skeleton is not None
-                    r.calibrated = cal is not None
-                    if skeleton is not None and cal is not None:
-                        obs = TwistTracker(calibration=cal).update(0.0, skeleton)
-                        r.measurable = obs.view_measurable and obs.metrics is not None
-                        r.recognized_view = str(obs.view)
-                        r.advice = obs.view_advice
-                        _fill(r, obs.metrics)
-                    else:
-                        # What the app says then: the calibration's reason, or nobody seen.
-                        r.advice = advice or LOST_ADVICE
-                    out.append(r)
+                except CalibrationError as err:
+                    advice = str(err)
+            for rec in group:
+                r = Result(
+                    rec["image"],
+                    rec["body"],
+                    rec["camera"],
+                    rec["view"],
+                    "calibrated",
+                    rec["labels"],
+                    body_type=str(body_type),
+                )
+                skeleton = group_sk[rec["image"]]
+                r.detected = skeleton is not None
+                r.calibrated = cal is not None
+                if skeleton is not None and cal is not None:
+                    obs = TwistTracker(calibration=cal).update(0.0, skeleton)
+                    r.measurable = obs.view_measurable and obs.metrics is not None
+                    r.recognized_view = str(obs.view)
+                    r.advice = obs.view_advice
+                    _fill(r, obs.metrics)
+                else:
+                    # What the app says then: the calibration's reason, or nobody seen.
+                    r.advice = advice or LOST_ADVICE
+                out.append(r)
     return out
+
+
+def _estimated_cache(video: Path) -> Path:
+    return video.parent / f"{video.stem}.estimated.npz"
+
+
+def _load_estimated(video: Path) -> list[Any] | None:
+    """The clip's cached estimation (:func:`run_video`), if made from this video file."""
+    from twistcoach.landmarks import Skeleton
+    from twistcoach.pipeline import Estimated
+
+    path = _estimated_cache(video)
+    if not path.exists():
+        return None
+    with np.load(path) as d:
+        if int(d["video_mtime_ns"]) != video.stat().st_mtime_ns:
+            return None
+        size = (int(d["size"][0]), int(d["size"][1]))
+        return [
+            Estimated(
+                int(i),
+                float(t),
+                Skeleton(float(t), d["xy"][n], d["z"][n], d["w"][n], d["v"][n], size)
+                if found
+                else None,
+            )
+            for n, (i, t, found) in enumerate(zip(d["index"], d["t"], d["found"], strict=True))
+        ]
+
+
+def _save_estimated(video: Path, estimated: Sequence[Any]) -> None:
+    n = len(estimated)
+    arrays: dict[str, Any] = {
+        k: np.zeros(shape) for k, shape in (("xy", (n, 33, 2)), ("z", (n, 33)))
+    }
+    arrays["w"], arrays["v"] = np.zeros((n, 33, 3)), np.zeros((n, 33))
+    size = (0, 0)
+    for k, e in enumerate(estimated):
+        if e.skeleton is not None:
+            sk = e.skeleton
+            arrays["xy"][k], arrays["z"][k] = sk.image_xy, sk.image_z
+            arrays["w"][k], arrays["v"][k] = sk.world_xyz, sk.visibility
+            size = sk.image_size
+    np.savez(
+        _estimated_cache(video),
+        index=np.array([e.index for e in estimated]),
+        t=np.array([e.timestamp_s for e in estimated]),
+        found=np.array([e.skeleton is not None for e in estimated]),
+        size=np.array(size),
+        video_mtime_ns=np.array(video.stat().st_mtime_ns),
+        **arrays,
+    )
 
 
 def run_video(
@@ -209,7 +325,9 @@ def run_video(
 
     The first of ``modes`` (:data:`BODY_MODES`) is the analysis itself; each further one
     tracks the same estimated frames again with its template body
-    (``pipeline.run_tracker``, what ``analyze_video`` does after estimating).
+    (``pipeline.run_tracker``, what ``analyze_video`` does after estimating). The
+    estimation is cached beside the video (``<video>.estimated.npz``); a rerun tracks the
+    cached frames with every mode.
     """
     from twistcoach.metrics import BodyType
     from twistcoach.pipeline import Analyzer, Estimated, run_tracker
@@ -218,11 +336,15 @@ def run_video(
     def tracker(mode: str) -> TwistTracker:
         return TwistTracker(body=BodyType(body_type_of(labels["body"], mode)))
 
-    with Analyzer(workers=1, tracker_factory=lambda: tracker(modes[0])) as analyzer:
-        analysis = analyzer.analyze_video(video)
-    runs = [(modes[0], analysis.frames)]
-    estimated = [Estimated(f.index, f.timestamp_s, f.skeleton) for f in analysis.frames]
-    runs += [(mode, run_tracker(estimated, tracker(mode))) for mode in modes[1:]]
+    estimated = _load_estimated(video)
+    runs: list[tuple[str, Any]] = []
+    if estimated is None:
+        with Analyzer(workers=1, tracker_factory=lambda: tracker(modes[0])) as analyzer:
+            analysis = analyzer.analyze_video(video)
+        runs.append((modes[0], analysis.frames))
+        estimated = [Estimated(f.index, f.timestamp_s, f.skeleton) for f in analysis.frames]
+        _save_estimated(video, estimated)
+    runs += [(mode, run_tracker(estimated, tracker(mode))) for mode in modes[len(runs) :]]
     out = []
     for mode, results in runs:
         out += _video_results(results, labels, name, body_type_of(labels["body"], mode))

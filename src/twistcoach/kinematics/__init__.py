@@ -40,7 +40,10 @@ error, DESIGN.md), so the angles come from the 2D image landmarks plus geometry:
    same residual means the view cannot tell the direction of the drop: the knee drop is
    then unknown, never guessed; side views are refused outright (:func:`view_measurable`).
 4. Without a calibration (single photographs) the camera is fitted to the torso lying flat
-   with the camera held level, small drops are preferred, and the confidence is lowered.
+   with the camera held level, small drops are preferred, and the confidence is lowered;
+   the knee drop (and so the pelvis roll and twist) is not given at all
+   (:data:`UNCALIBRATED_KNEE_CONFIDENCE`): one view cannot tell the camera's height from
+   the drop.
 
 Accuracy and its limits are measured in ``docs/measuring.md``.
 
@@ -142,6 +145,7 @@ from twistcoach.kinematics._measurement import (
     KNEES_TOGETHER_M,
     SHOULDER_LIFT_DEG,
     UNCALIBRATED_FACTOR,
+    UNCALIBRATED_KNEE_CONFIDENCE,
     UNCERTAINTY_SCALE_DEG,
     YAW_DEADBAND_DEG,
     KneeFit,
@@ -183,6 +187,7 @@ __all__ = [
     "TEMPLATE_THIGH_M",
     "THIGH_PRIOR",
     "UNCALIBRATED_FACTOR",
+    "UNCALIBRATED_KNEE_CONFIDENCE",
     "UNCERTAINTY_SCALE_DEG",
     "YAW_DEADBAND_DEG",
     "BodyAngles",

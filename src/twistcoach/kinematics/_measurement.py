@@ -65,6 +65,20 @@ KNEE_DROP_MIN_CONFIDENCE = 0.6
 #: Confidence multiplier when no calibration was available (single photographs).
 UNCALIBRATED_FACTOR = 0.75
 
+#: Without a calibration (a single photograph) the knee drop's confidence is at most this,
+#: below :data:`KNEE_DROP_MIN_CONFIDENCE`: a photograph gives no knee drop (nor the pelvis
+#: roll and twist, which need it), only the shoulder roll. One view fits the camera and the
+#: pose together, and a higher camera explains a dropped pelvis as well as a larger drop
+#: does: on rendered stills of a tuning body (woman30_slim_152, 1.52 m) the photographs
+#: gave a number for 27 of 86 raised diagonal stills, mean error 18.5 deg, worst 112.9, 16
+#: over 10; true drops of 60-75 read 35-46 (the fitted camera 10-25 deg higher than the
+#: real one), lying flat read up to 19. Issue 17's held-out stills: 14 of 74 measured, mean
+#: 16.4, worst 88.9; a real photograph of a woman lying flat in savasana read +40.5 at
+#: confidence 0.66. No confidence, residual or view separated the right readings from the
+#: wrong ones (a reading of 35 was a true 30 as often as a true 70), so a photograph reads
+#: "unknown" and the coach needs the session's calibration (lying flat, knees up).
+UNCALIBRATED_KNEE_CONFIDENCE = 0.3
+
 
 def _lateral_dirs(angles: FloatArray) -> FloatArray:
     """Unit vectors (N, 3) in the transverse plane, rolled by ``angles`` (radians)."""
@@ -535,6 +549,8 @@ def measure_details(
         math.exp(-((knee.uncertainty_deg / UNCERTAINTY_SCALE_DEG) ** 2)),
     )
     knee_conf = min(hip_vis, knee_vis) * fit_conf * factor
+    if not calibrated:
+        knee_conf = min(knee_conf, UNCALIBRATED_KNEE_CONFIDENCE)
     if knee.ambiguous:
         knee_conf *= AMBIGUOUS_FACTOR
     # The body is placed for the knee search's drop (MediaPipe's hips ride up a rolled
