@@ -43,6 +43,8 @@ PURE_CORE = (
     "safeload",
     "rulefiles",
     "poses.schema",
+    "rotation",
+    "seated_tracking",
 )
 # yaml appears only inside the thin loaders that read the packaged rule and pose files.
 ALLOWED_THIRD_PARTY = {"numpy", "pydantic", "yaml"}

@@ -26,7 +26,7 @@ from twistcoach.coaching import (
     load_coaching_rules,
 )
 from twistcoach.landmarks import Skeleton
-from twistcoach.metrics import BodyType, Observation
+from twistcoach.metrics import BodyType, Observation, PoseFamily
 
 if TYPE_CHECKING:
     from twistcoach.pipeline import Tracker
@@ -116,7 +116,17 @@ class LiveSession:
         recorder: SessionRecorder | None = None,
         rules: CoachingRules | None = None,
     ) -> LiveSession:
-        """A new session for ``plan`` (the coach starts waiting for the person)."""
+        """A new session for ``plan`` (the coach starts waiting for the person).
+
+        A seated or standing twist is always measured by its own tracker and coached by its
+        own rules (:mod:`twistcoach.seated_tracking`, trunk rotation), whatever tracker the
+        caller made: a knee-drop tracker must never coach a twist it cannot measure.
+        """
+        if plan.family is not PoseFamily.SUPINE_TWIST:
+            from twistcoach.seated_tracking import RotationTracker, load_seated_coaching_rules
+
+            tracker = RotationTracker(plan.family)
+            rules = rules or load_seated_coaching_rules()
         coach = Coach(
             plan, rules or load_coaching_rules(), start_pain=start_pain, body_model=body.value
         )

@@ -1,0 +1,380 @@
+"""The seated twist's coach (issue 20 item 4): scenario tests for each rule.
+
+Three levels, as for the supine coach (tests/test_coaching.py): the coach with the seated
+rules on hand-made observations (the trunk rotation in the coach's reading), the
+rotation tracker on synthetic skeletons seen from the cameras people use, and whole
+sessions through the same :class:`~twistcoach.session.LiveSession` the desktop and the
+browser coach run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+import pytest
+
+from twistcoach.coaching import (
+    Coach,
+    CoachPlan,
+    CoachState,
+    Cue,
+    Event,
+    Output,
+    StopReason,
+    build_coach_plan,
+    load_coaching_rules,
+)
+from twistcoach.landmarks import NUM_LANDMARKS, Landmark, Skeleton
+from twistcoach.metrics import BodyType, Measure, Observation, PoseFamily, Side, TwistMetrics, View
+from twistcoach.seated_tracking import (
+    RotationTracker,
+    load_seated_camera_advice,
+    load_seated_coaching_rules,
+)
+from twistcoach.session import LiveSession
+
+RULES = load_seated_coaching_rules()
+DT = 0.1
+
+
+def plan(cap: float = 27.0, hold: float = 10.0, family: str = "seated_twist") -> CoachPlan:
+    return build_coach_plan(
+        variant_id="seated_twist_easy",
+        family=family,
+        status="allowed",
+        max_knee_drop_deg=cap,
+        hold_s=hold,
+        sides=["right", "left"],
+    )
+
+
+def obs(
+    t: float,
+    rotation: float | None,
+    *,
+    speed: float = 0.0,
+    conf: float = 0.9,
+    fault: Side | None = None,
+    measurable: bool = True,
+    person: bool = True,
+    advice: str = "",
+) -> Observation:
+    """One observation of the seated tracker: trunk rotation (degrees, + right)."""
+    metrics = None
+    if person:
+        reading = Measure(rotation, conf) if rotation is not None else Measure.unknown(conf)
+        metrics = TwistMetrics(
+            t,
+            reading,
+            None,
+            Measure(0.0, conf),
+            Measure(0.0, conf),
+            fault,
+            reading,
+            Measure.unknown(0.0),
+            None,
+            Measure(speed, conf),
+            conf,
+        )
+    return Observation(
+        t,
+        metrics,
+        PoseFamily.SEATED_TWIST,
+        0.0,
+        View.OBLIQUE if measurable else View.SIDE,
+        measurable,
+        advice,
+    )
+
+
+def feed(coach: Coach, observations: Iterable[Observation]) -> list[Output]:
+    out: list[Output] = []
+    for o in observations:
+        out.extend(coach.observe(o))
+    return out
+
+
+def ramp(t0: float, t1: float, r0: float, r1: float, **kw: object) -> list[Observation]:
+    n = round((t1 - t0) / DT)
+    speed = kw.pop("speed", (r1 - r0) / (t1 - t0))
+    return [
+        obs(round(t0 + i * DT, 3), r0 + (r1 - r0) * i / n, speed=speed, **kw)  # type: ignore[arg-type]
+        for i in range(n)
+    ]
+
+
+def unmeasured(t0: float, t1: float, **kw: object) -> list[Observation]:
+    n = round((t1 - t0) / DT)
+    return [obs(round(t0 + i * DT, 3), None, **kw) for i in range(n)]  # type: ignore[arg-type]
+
+
+def cues(outputs: Iterable[Output]) -> list[str]:
+    return [o.id for o in outputs if isinstance(o, Cue)]
+
+
+def texts(outputs: Iterable[Output]) -> list[str]:
+    return [o.text for o in outputs if isinstance(o, Cue)]
+
+
+def entering(cap: float = 27.0) -> tuple[Coach, list[Output]]:
+    """A seated coach entering the right side at 5.0 s (in view at 2.5 s, still, square)."""
+    coach = Coach(plan(cap), RULES, start_pain=2)
+    out = feed(coach, ramp(0.0, 2.5, 0.0, 0.0, person=False))
+    out += feed(coach, ramp(2.5, 5.1, 0.0, 0.0))
+    assert coach.state is CoachState.ENTERING and coach.current_side is Side.RIGHT
+    return coach, out
+
+
+# --------------------------------------------------------------------------- the rules
+
+
+def test_seated_rules_are_the_coach_schema_with_seated_words_and_sources() -> None:
+    supine = load_coaching_rules()
+    assert {r.cue for r in RULES.rules} == {r.cue for r in supine.rules}
+    for rule in RULES.rules:
+        assert "knee" not in rule.text.lower(), rule.id  # a seated coach never says knees
+        assert "CLINICAL.md" in rule.source or "DESIGN.md" in rule.source
+    # Pain and sharp-pain stops are the supine coach's numbers.
+    for name in ("pain_stop_rise", "pain_stop_above", "min_confidence", "lost_grace_s"):
+        assert getattr(RULES.thresholds, name) == getattr(supine.thresholds, name), name
+    # "Stay here" comes the measured under-read below the cap (bench/ACCURACY_SEATED.md).
+    assert RULES.stay_margin(27.0) == 13.5 and RULES.stay_margin(15.0) == 10.5
+
+
+def test_whole_seated_session_both_sides() -> None:
+    coach, out = entering()
+    enter = next(o for o in out if isinstance(o, Cue) and o.id == "enter_side")
+    assert "exhale" in enter.text and "towards your right" in enter.text
+    assert "hips square" in enter.text.lower()
+    t = 5.0
+    for side in (1.0, -1.0):
+        out += feed(coach, ramp(t, t + 4.0, 0.0, side * 12.0))  # slow: 3 deg/s
+        out += feed(coach, ramp(t + 4.0, t + 18.0, side * 12.0, side * 12.0))  # settle, hold
+        out += feed(coach, ramp(t + 18.0, t + 21.0, side * 12.0, 0.0))
+        out += feed(coach, ramp(t + 21.0, t + 30.0, 0.0, 0.0))
+        t += 30.0
+    out += feed(coach, ramp(t, t + 15.0, 0.0, 0.0))
+    assert coach.state is CoachState.DONE, coach.state
+    said = cues(out)
+    assert said[0] == "waiting"
+    assert said.index("calibrating") < said.index("enter_side")
+    assert said.count("enter_side") == 2 and said[-1] == "done"
+    assert "breathe_in" in said and "exhale_soften" in said  # lengthen on in, turn on out
+    for unwanted in ("ease_back", "slow_down", "no_bouncing", "shoulders_open"):
+        assert unwanted not in said
+    assert coach.summary().sides_completed == (Side.RIGHT, Side.LEFT)
+
+
+def test_near_the_cap_says_stay_here_below_the_measured_under_read() -> None:
+    coach, _ = entering(cap=27.0)
+    out = feed(coach, ramp(5.0, 8.0, 0.0, 14.0))  # 4.7 deg/s; stay-here from 13.5
+    assert "stay_here" in cues(out)
+    assert "sink_further" not in cues(out)
+
+
+def test_over_the_cap_says_ease_back() -> None:
+    coach, _ = entering(cap=27.0)
+    out = feed(coach, ramp(5.0, 12.0, 0.0, 31.0))
+    out += feed(coach, ramp(12.0, 14.0, 31.0, 31.0))
+    assert "ease_back" in cues(out)
+    assert coach.summary().over_cap_s > 0
+    assert any("Turn back a touch" in text for text in texts(out))
+
+
+def test_a_fast_turn_says_slowly_without_pulling() -> None:
+    coach, _ = entering()
+    out = feed(coach, ramp(5.0, 5.6, 0.0, 20.0))  # 33 deg/s
+    assert "slow_down" in cues(out)
+    assert any("don't pull with your arms" in text for text in texts(out))
+
+
+def test_bouncing_or_forcing_is_caught() -> None:
+    coach, _ = entering()
+    out = feed(coach, ramp(5.0, 8.0, 0.0, 10.0))
+    t = 8.0
+    for _ in range(4):  # 5-degree pulses, each way in 0.4 s: forcing deeper and back
+        out += feed(coach, ramp(t, t + 0.4, 10.0, 15.0, speed=12.0))
+        out += feed(coach, ramp(t + 0.4, t + 0.8, 15.0, 10.0, speed=-12.0))
+        t += 0.8
+    assert "no_bouncing" in cues(out)
+
+
+def test_a_form_fault_says_shoulders_down_hips_square_sit_tall() -> None:
+    coach, _ = entering()
+    out = feed(coach, ramp(5.0, 8.0, 0.0, 10.0))
+    out += feed(coach, ramp(8.0, 10.0, 10.0, 10.0, fault=Side.LEFT))
+    assert "shoulders_open" in cues(out)
+    assert any("Shoulders down" in text and "hips square" in text for text in texts(out))
+
+
+def test_turning_to_the_side_already_done_asks_for_the_other() -> None:
+    coach, out = entering()
+    out += feed(coach, ramp(5.0, 9.0, 0.0, 12.0))
+    out += feed(coach, ramp(9.0, 23.0, 12.0, 12.0))
+    out += feed(coach, ramp(23.0, 26.0, 12.0, 0.0))
+    out += feed(coach, ramp(26.0, 35.0, 0.0, 0.0))
+    assert coach.current_side is Side.LEFT and coach.state is CoachState.ENTERING
+    out = feed(coach, ramp(35.0, 40.0, 0.0, 15.0))  # the right again
+    assert "other_side" in cues(out)
+    assert any("towards your left" in text for text in texts(out))
+
+
+def test_pain_rise_lowers_the_cap_by_the_seated_step() -> None:
+    coach, _ = entering(cap=27.0)
+    out = coach.report_pain(6.0, 3)
+    assert "go_easier" in cues(out)
+    assert coach.personal_cap_deg == 27.0 - RULES.thresholds.pain_cap_step_deg == 24.0
+
+
+def test_pain_two_points_over_the_start_stops() -> None:
+    coach, _ = entering()
+    out = coach.report_pain(6.0, 4)
+    assert coach.state is CoachState.STOPPED
+    assert coach.stopped_reason is StopReason.PAIN_RISE
+    assert cues(out)[0] == "stop_pain_rise"
+
+
+def test_pain_above_five_stops() -> None:
+    coach = Coach(plan(), RULES, start_pain=5)
+    feed(coach, ramp(0.0, 5.1, 0.0, 0.0))
+    coach.report_pain(6.0, 6)
+    assert coach.stopped_reason is StopReason.PAIN_HIGH
+
+
+def test_sharp_pain_stops_first_whatever_else_happens() -> None:
+    coach, _ = entering()
+    feed(coach, ramp(5.0, 7.0, 0.0, 30.0))  # even over the cap and fast
+    out = coach.report_sharp_pain(7.0)
+    assert isinstance(out[0], Cue) and out[0].id == "stop_sharp_pain"
+    assert "turn back to face forward" in out[0].text
+    assert coach.stopped_reason is StopReason.SHARP_PAIN
+    assert coach.observe(obs(8.0, 0.0)) == []
+
+
+def test_a_refused_camera_gives_its_advice_and_lost_tracking_pauses() -> None:
+    advice = load_seated_camera_advice().side
+    coach = Coach(plan(), RULES, start_pain=2)
+    out = feed(coach, unmeasured(0.0, 2.0, measurable=False, advice=advice))
+    assert "camera_advice" in cues(out)
+    assert any(advice in text for text in texts(out))
+    coach, _ = entering()
+    out = feed(coach, ramp(5.0, 7.0, 0.0, 0.0, person=False))
+    assert "paused_tracking_lost" in cues(out)
+
+
+# --------------------------------------------------------------------------- the tracker
+
+HIP_HALF, SHOULDER_HALF, TRUNK = 0.15, 0.19, 0.5
+_E = math.radians(35)
+RAISED = np.array([[-1, 0, 0], [0, math.sin(_E), -math.cos(_E)], [0, -math.cos(_E), -math.sin(_E)]])
+SIDE_CAM = np.array([[0, -1, 0], [0, 0, -1], [1, 0, 0]], dtype=float)
+
+
+def sitting(
+    twist: float, *, bend: float = 0.0, t: float = 0.0, camera: np.ndarray = RAISED
+) -> Skeleton:
+    """A seated person turning the chest ``twist`` degrees to the right, bent ``bend``
+    degrees to the right, seen by ``camera`` (person frame x right, y forward, z up)."""
+    a = math.radians(-twist)
+    rot = np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1]])
+    b = math.radians(bend)
+    top = np.array([math.sin(b), 0.0, math.cos(b)]) * TRUNK
+    points = {
+        Landmark.LEFT_HIP: np.array([-HIP_HALF, 0, 0]),
+        Landmark.RIGHT_HIP: np.array([HIP_HALF, 0, 0]),
+        Landmark.LEFT_SHOULDER: top + rot @ np.array([-SHOULDER_HALF, 0, 0]),
+        Landmark.RIGHT_SHOULDER: top + rot @ np.array([SHOULDER_HALF, 0, 0]),
+        Landmark.LEFT_EAR: top + rot @ np.array([-0.07, 0, 0.2]),
+        Landmark.RIGHT_EAR: top + rot @ np.array([0.07, 0, 0.2]),
+    }
+    xyz = np.zeros((NUM_LANDMARKS, 3))
+    for landmark, p in points.items():
+        xyz[int(landmark)] = camera @ p * 400 + [320, 240, 0]
+    vis = np.ones(NUM_LANDMARKS)
+    return Skeleton(t, xyz[:, :2], xyz[:, 2], np.zeros((NUM_LANDMARKS, 3)), vis, (640, 480))
+
+
+def test_the_tracker_calibrates_on_the_square_pose_then_reads_the_turn() -> None:
+    tracker = RotationTracker(PoseFamily.SEATED_TWIST)
+    first = tracker.update(0.0, sitting(0.0))
+    assert first.view_measurable and first.metrics is not None
+    assert not first.metrics.knee_drop.known  # nothing before the calibration
+    t = 0.0
+    while tracker.calibration is None and t < 3.0:
+        t = round(t + DT, 3)
+        tracker.update(t, sitting(0.0, t=t))
+    assert tracker.calibration is not None and 1.4 <= t <= 1.7
+    readings = [tracker.update(round(t + i * DT, 3), sitting(25.0)) for i in range(1, 40)]
+    last = readings[-1].metrics
+    assert last is not None and last.knee_drop.value == pytest.approx(25.0, abs=0.5)
+    assert last.drop_side is Side.RIGHT and last.lifted_shoulder is None
+    # The jump from square to 25 degrees shows as a fast turn; staying there, it settles.
+    assert readings[0].metrics is not None and (readings[0].metrics.speed.value or 0) > 20
+    assert last.speed.value is not None and abs(last.speed.value) < 3
+    bent = tracker.update(t + 5.0, sitting(20.0, bend=-20.0))
+    assert bent.metrics is not None and bent.metrics.lifted_shoulder is Side.LEFT  # leaning
+    assert tracker.update(t + 6.0, None).metrics is None
+
+
+def test_the_tracker_refuses_a_side_camera_with_advice_before_calibrating() -> None:
+    tracker = RotationTracker(PoseFamily.SEATED_TWIST)
+    for i in range(30):
+        seen = tracker.update(i * DT, sitting(0.0, camera=SIDE_CAM))
+    assert not seen.view_measurable
+    assert seen.view_advice == load_seated_camera_advice().side
+    assert tracker.calibration is None
+
+
+# --------------------------------------------------------------------------- the session
+
+
+def test_a_seated_session_runs_through_the_live_session_with_its_own_tracker() -> None:
+    from twistcoach.tracking import TwistTracker
+
+    live = LiveSession.create(
+        plan(cap=27.0, hold=6.0),
+        tracker=TwistTracker(),  # what a caller made for the supine twist: replaced
+        start_pain=1,
+        body=BodyType.NEUTRAL,
+    )
+    assert isinstance(live.tracker, RotationTracker)
+    assert live.coach.rules == RULES
+    out: list[Output] = []
+    t = 0.0
+
+    def run(until: float, twist: float | None) -> None:
+        nonlocal t
+        while t < until:
+            out.extend(live.frame(t, sitting(twist or 0.0, t=t)))
+            t = round(t + DT, 3)
+
+    run(6.0, 0.0)  # sit tall, square: set-up, the tracker's and the coach's calibration
+    assert live.coach.state is CoachState.ENTERING
+    # Turn right slowly to 12 degrees and stay; come back; then the left.
+    for side in (1, -1):
+        start = t
+        while t < start + 4.0:
+            out.extend(live.frame(t, sitting(side * 12.0 * (t - start) / 4.0, t=t)))
+            t = round(t + DT, 3)
+        run(t + 14.0, side * 12.0)
+        start = t
+        while t < start + 4.0:
+            out.extend(live.frame(t, sitting(side * 12.0 * (1 - (t - start) / 4.0), t=t)))
+            t = round(t + DT, 3)
+        run(t + 8.0, 0.0)
+    run(t + 15.0, 0.0)
+    said = cues(out)
+    assert said[:3] == ["setup", "calibrating", "enter_side"]
+    setup = next(o for o in out if isinstance(o, Cue) and o.id == "setup")
+    assert "Sit tall facing the camera" in setup.text
+    assert live.coach.state is CoachState.DONE, (live.coach.state, said)
+    assert live.coach.summary().sides_completed == (Side.RIGHT, Side.LEFT)
+    assert "ease_back" not in said and "slow_down" not in said
+    events = [o.id for o in out if isinstance(o, Event)]
+    assert events.count("hold_started") == 2
+    # The pain rules are the same through the session.
+    live2 = LiveSession.create(plan(), tracker=TwistTracker(), start_pain=2, body=BodyType.NEUTRAL)
+    stop = live2.sharp(1.0)
+    assert isinstance(stop[0], Cue) and stop[0].id == "stop_sharp_pain" and live2.finished
