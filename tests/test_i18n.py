@@ -278,7 +278,7 @@ def test_a_session_in_spanish_without_a_browser(app: Any) -> None:
             assert phrase not in words, (path, phrase, words)
     history = text_of(c.get("/history").text)
     assert "se detuvo por dolor punzante" in history or "dolor punzante" in history
-    assert "Torsión tumbado (a medias)" in history
+    assert "Torsión boca arriba (a medias)" in history
     assert not tr.missed, tr.missed
 
 
