@@ -86,12 +86,17 @@ def test_fresh_person_gets_the_plan_caps() -> None:
     assert d.progression is not None and d.progression.action is ProgressionAction.START
 
 
-def test_seated_twist_allowed_by_plan_is_refused_for_the_coach_with_a_reason() -> None:
+def test_seated_twist_allowed_by_plan_is_coached_under_its_rotation_cap() -> None:
+    # Issue 20: the seated coach measures the trunk rotation, so the plan's twist is offered
+    # with its cap in that measure (was refused with SAFE-NOT-COACHED before the coach).
     d = run(history(intakes=(DatedIntake(intake("01_ready_no_back_pain.yaml"), T0),)), T0)
     seated = d.permission("seated_twist_easy")
-    assert seated.plan_status.value == "allowed" and not seated.allowed
-    assert seated.reasons[-1].rule == "SAFE-NOT-COACHED"
-    assert "teacher" in (d.refusal("seated_twist_easy") or "")
+    assert seated.plan_status.value == "allowed" and seated.allowed
+    assert seated.measure == "trunk_rotation"
+    assert seated.cap_deg == seated.plan_cap_deg == seated.rotation_cap_deg == 27.0
+    assert "SAFE-NOT-COACHED" not in {r.rule for r in seated.reasons}
+    assert d.refusal("seated_twist_easy") is None
+    assert d.permission(PARTIAL).measure == "knee_drop"
 
 
 def test_sharp_pain_locks_the_rest_of_the_day_then_asks_a_checkin() -> None:

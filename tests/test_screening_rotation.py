@@ -299,7 +299,7 @@ def test_a_clearance_limit_never_raises_a_rotation_cap(
 # --------------------------------------------------------------------------------------
 
 
-def test_planning_carries_the_rotation_cap_and_says_why_the_coach_cannot_yet() -> None:
+def test_planning_carries_the_rotation_cap_to_the_coach() -> None:
     from twistcoach.planning import DatedIntake, PersonHistory, decide
 
     now = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
@@ -310,8 +310,9 @@ def test_planning_carries_the_rotation_cap_and_says_why_the_coach_cannot_yet() -
     assert easy.to_json_dict()["rotation_cap_deg"] == 27
     supine = decision.permission("supine_twist_partial")
     assert supine.rotation_cap_deg is None and supine.plan_cap_deg == 54
-    # Until the coach measures it, the twist is allowed by the plan but not coached.
-    assert not easy.allowed and "SAFE-NOT-COACHED" in {r.rule for r in easy.reasons}
+    # The seated coach measures it: coached under its rotation cap.
+    assert easy.allowed and easy.cap_deg == 27 and easy.measure == "trunk_rotation"
+    assert "SAFE-NOT-COACHED" not in {r.rule for r in easy.reasons}
     flare = decide(
         PersonHistory(intakes=(DatedIntake(intake(pain_now=8), now - dt.timedelta(days=1)),)),
         LIBRARY,

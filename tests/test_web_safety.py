@@ -428,14 +428,16 @@ def test_plan_page_says_clipped_and_not_measured_in_plain_words(world: World) ->
     assert "allowed now, up to 45°" in full
     assert "asks for up to 60 degrees, but your plan allows 45 degrees" in full
     seated = text_of(page.split('data-variant="seated_twist_easy"')[1].split("</tr>")[0])
-    assert "allowed by your plan, but the coach cannot measure it yet" in seated
+    # Issue 20: the seated coach measures the trunk rotation; the cap is said in its words.
+    assert "allowed now, up to 22°" in seated
+    assert "chest turned at most about 22° from your hips" in seated
     hard = text_of(page.split('data-variant="seated_twist_marichyasana"')[1].split("</tr>")[0])
     assert "not now" in hard and "allowed now" not in hard
-    # The practice page offers only what the coach can keep under a cap.
+    # The practice page offers what the coach can keep under a cap: the seated twist too.
     practice = s.get("/practice").text
-    assert 'value="supine_twist_full"' in practice and 'value="seated_twist_easy"' not in practice
-    r = start(s, csrf, "seated_twist_easy")
-    assert r.status_code == 403 and "cannot measure it yet" in r.json()["detail"]
+    assert 'value="supine_twist_full"' in practice and 'value="seated_twist_easy"' in practice
+    r = start(s, csrf, "seated_twist_marichyasana")
+    assert r.status_code == 403
     assert start(s, csrf, "no_such_twist").status_code == 422
 
 

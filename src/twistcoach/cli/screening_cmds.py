@@ -543,7 +543,10 @@ def render_today(decision: PracticeDecision, library: PoseLibrary, console: Cons
     unmeasured: dict[str, list[str]] = {}
     for v in decision.variants:
         if v.allowed:
-            up_to = t("knee drop up to {cap}°").format(cap=f"{v.cap_deg:g}")
+            if v.measure == "trunk_rotation":
+                up_to = t("trunk rotation up to {cap}°").format(cap=f"{v.cap_deg:g}")
+            else:
+                up_to = t("knee drop up to {cap}°").format(cap=f"{v.cap_deg:g}")
             console.print(f"  [green]{t(names[v.variant_id])}[/]: {up_to}")
             # The id people type, whole on a line of its own (never wrapped or cut).
             console.print(

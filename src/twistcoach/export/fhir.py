@@ -351,13 +351,19 @@ def _add_plan(b: _Builder, facts: PersonFacts, patient: dict[str, str]) -> None:
             "note": [{"text": " ".join(r.text for r in permission.reasons)}],
         }
         if permission.cap_deg is not None:
+            # The cap in the variant's own measure (issue 20: seated and standing twists are
+            # capped in trunk rotation, shoulder line against pelvis line).
+            rotation = permission.measure == "trunk_rotation"
+            measure = (
+                _code("trunk-rotation-held", "Trunk rotation held")
+                if rotation
+                else _code("knee-drop-held", "Knee drop held")
+            )
             goal["target"] = [
-                {
-                    "measure": _code("knee-drop-held", "Knee drop held"),
-                    "detailRange": {"high": _qty(permission.cap_deg, "deg")},
-                }
+                {"measure": measure, "detailRange": {"high": _qty(permission.cap_deg, "deg")}}
             ]
-            instructions.append(f"{name}: knee drop at most {permission.cap_deg:g} deg")
+            what = "trunk rotation" if rotation else "knee drop"
+            instructions.append(f"{name}: {what} at most {permission.cap_deg:g} deg")
         else:
             instructions.append(f"{name}: no knee-drop cap the camera can measure")
         goals.append(b.add("Goal", b.key("goal", permission.variant_id), goal))

@@ -12,7 +12,7 @@ How a decision is made
 ----------------------
 1. **Screening** (:func:`twistcoach.screening.screen`) of the intake with every clearance
    (the intake's own and those recorded later, merged here and nowhere else) gives each
-   variant's status and its ceiling: the plan's knee-drop cap.
+   variant's status and its ceiling: the plan's cap in the variant's own measure.
 2. **Flags.** History raises flags that stay open until a teacher or clinician records a
    review (:class:`SafetyReview`): a sharp-pain stop (``SAFE-SHARP-FLAG``); pain that went
    up in ``review_pain_sessions`` of the last ``review_window`` sessions since the last
@@ -37,8 +37,10 @@ How a decision is made
 5. **A clinician's plan** (the newest :class:`ClinicianPlan`) only narrows: variants it
    leaves out are refused, its caps apply when lower and are clipped when higher
    (``SAFE-CLINICIAN-*``), its hold times go to the coach.
-6. **The coach** can only keep a person under a cap it can measure: an allowed variant
-   without a knee-drop cap is not offered for coached practice (``SAFE-NOT-COACHED``).
+6. **The coach** can only keep a person under a cap it can measure: every allowed variant
+   has one in its own measure (the knee drop for supine twists, the trunk rotation for
+   seated and standing twists, which the seated coach measures: issue 20); a variant
+   without one would not be offered for coached practice (``SAFE-NOT-COACHED``).
 7. **Progression** (:func:`twistcoach.progression.suggest_progression`) gets the folded cap
    and the open flags, so its suggestion looks at the whole history.
 

@@ -335,28 +335,32 @@ def decide(
     for decision in plan.variants:
         reasons = list(decision.reasons)
         allowed = plan.status is PlanStatus.READY and decision.allowed
-        ceiling = decision.max_knee_drop_deg
+        # The cap in the variant's own measure: knee drop (supine) or trunk rotation.
+        ceiling = None if decision.range is None else decision.range.max_deg
         if frozen_plan is not None:
             earlier = frozen_plan.decision(decision.id)
             then_allowed = frozen_plan.status is PlanStatus.READY and earlier.allowed
             if allowed and not then_allowed:
                 allowed = False
                 reasons.extend(_held_clearances(decision.id, history, first_flag, rules, tz))
-            if ceiling is not None and earlier.max_knee_drop_deg is not None:
-                if earlier.max_knee_drop_deg < ceiling:
+            if ceiling is not None and earlier.range is not None:
+                if earlier.range.max_deg < ceiling:
                     reasons.extend(_held_clearances(decision.id, history, first_flag, rules, tz))
-                ceiling = min(ceiling, earlier.max_knee_drop_deg)
+                ceiling = min(ceiling, earlier.range.max_deg)
         if plan.status is not PlanStatus.READY and decision.allowed:
             why = " ".join(plan.advice[:1]) or plan.status.value
             reasons.append(rules.reason("SAFE-PLAN-HOLD", why=why))
         if ceiling is not None:
-            reasons.extend(_clipped(decision.id, merged, ceiling, rules))
+            knee = decision.family.has_knee_drop
+            reasons.extend(_clipped(decision.id, merged, ceiling, rules, knee_drop=knee))
         cap: float | None = None
         if allowed and ceiling is not None:
             fold = _fold_cap(decision.id, ceiling, history, spans, rules, prog_rules, tz)
             cap = fold.cap
             reasons.extend(fold.reasons)
         elif allowed:
+            # Screening gives every allowed variant a cap (issue 20); a variant without one
+            # could not be kept under it, so it is never coached (fail safe).
             allowed = False
             reasons.append(rules.reason("SAFE-NOT-COACHED"))
         hold_s: float | None = None
@@ -376,10 +380,11 @@ def decide(
                 plan_status=decision.status,
                 allowed=allowed,
                 cap_deg=cap if allowed else None,
-                plan_cap_deg=decision.max_knee_drop_deg,
+                plan_cap_deg=None if decision.range is None else decision.range.max_deg,
                 reasons=tuple(unique),
                 hold_s=hold_s if allowed else None,
                 rotation_cap_deg=_rotation_cap(decision.rotation_cap_deg, frozen_plan, decision.id),
+                measure=decision.family.measure.value,
             )
         )
 
@@ -468,21 +473,21 @@ def _held_clearances(
     ]
 
 
-def _clipped(variant_id: str, intake: Intake, given: float, rules: SafetyRules) -> list[Reason]:
-    """``SAFE-CLEARANCE-CLIPPED`` for each counting clearance asking for more than given."""
-    return [
-        rules.reason(
-            "SAFE-CLEARANCE-CLIPPED",
-            who=_who(c),
-            asked=f"{c.max_knee_drop_deg:g}",
-            given=f"{given:g}",
-        )
-        for c in intake.clearances
-        if c.counts
-        and variant_id in c.variants
-        and c.max_knee_drop_deg is not None
-        and c.max_knee_drop_deg > given
-    ]
+def _clipped(
+    variant_id: str, intake: Intake, given: float, rules: SafetyRules, *, knee_drop: bool = True
+) -> list[Reason]:
+    """``SAFE-CLEARANCE-CLIPPED`` for each counting clearance asking for more than given, in
+    the variant's own measure (knee drop, else trunk rotation)."""
+    out = []
+    for c in intake.clearances:
+        asked = c.max_knee_drop_deg if knee_drop else c.max_trunk_rotation_deg
+        if c.counts and variant_id in c.variants and asked is not None and asked > given:
+            out.append(
+                rules.reason(
+                    "SAFE-CLEARANCE-CLIPPED", who=_who(c), asked=f"{asked:g}", given=f"{given:g}"
+                )
+            )
+    return out
 
 
 def _progression(

@@ -54,15 +54,19 @@ class VariantPermission:
     allowed
         True when a coached session of it may start now.
     cap_deg
-        The knee-drop cap (degrees, either side) a session of it starts with now; None when
-        it is not allowed or has no knee-drop measure.
+        The cap (degrees, either side) a session of it starts with now, in the variant's
+        own measure (``measure``: the knee drop for supine twists, the trunk rotation for
+        seated and standing ones); None when it is not allowed.
     plan_cap_deg
-        Screening's knee-drop cap (the ceiling), degrees; None as above.
+        Screening's cap (the ceiling) in the same measure, degrees; None when screening
+        does not allow it.
     reasons
         Screening's reasons, then every planning rule that shaped this permission.
     hold_s
         Seconds to hold each side when a clinician's plan sets it, else None (the pose
         library's default).
+    measure
+        ``knee_drop`` or ``trunk_rotation``: what ``cap_deg`` and ``plan_cap_deg`` measure.
     rotation_cap_deg
         Screening's trunk-rotation cap (shoulder line against pelvis line, degrees either
         way) for a seated or standing variant the plan allows; None otherwise.
@@ -76,6 +80,7 @@ class VariantPermission:
     reasons: tuple[Reason, ...]
     hold_s: float | None = None
     rotation_cap_deg: float | None = None
+    measure: str = "knee_drop"
 
     def to_json_dict(self) -> dict[str, Any]:
         """JSON-ready (reasons as ``{"rule", "text", "source"}``)."""
@@ -87,6 +92,7 @@ class VariantPermission:
             "plan_cap_deg": self.plan_cap_deg,
             "hold_s": self.hold_s,
             "rotation_cap_deg": self.rotation_cap_deg,
+            "measure": self.measure,
             "reasons": [r.model_dump(mode="json") for r in self.reasons],
         }
 

@@ -277,6 +277,8 @@ class VariantView:
     cap_why: tuple[str, ...]
     reasons: tuple[tuple[str, str], ...]
     props: tuple[str, ...] = ()
+    #: What the caps measure: ``knee_drop`` (supine) or ``trunk_rotation`` (seated, standing).
+    measure: str = "knee_drop"
 
 
 def verdict_words(permission: VariantPermission) -> str:
@@ -309,6 +311,7 @@ def variant_views(decision: PracticeDecision) -> list[VariantView]:
             cap_why=tuple(r.text for r in p.reasons if r.rule in CAP_RULES),
             reasons=tuple((r.text, r.source) for r in p.reasons),
             props=props.get(p.variant_id, ()),
+            measure=p.measure,
         )
         for p in decision.variants
     ]
