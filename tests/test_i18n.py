@@ -138,9 +138,15 @@ def test_language_from_the_environment() -> None:
 def test_every_cue_the_coach_can_say_is_translated() -> None:
     """Each coaching rule's text with the values the coach fills in (both sides, a cap,
     every camera advice of the tracker, every pose family) reads in Spanish."""
-    from twistcoach.coaching import CAMERA_FALLBACK_ADVICE, load_coaching_rules
+    from twistcoach.coaching import (
+        CAMERA_FALLBACK_ADVICE,
+        RulesError,
+        load_coaching_rules,
+        parse_coaching_rules,
+    )
     from twistcoach.metrics import PoseFamily
     from twistcoach.recognition import ADVICE_RECOMMENDED, FAR_SIDE_ADVICE, VIEW_ADVICE
+    from twistcoach.rulefiles import read_packaged
 
     tr = i18n.Translator("es", i18n._read_po("es"))
     advice = [a for a in VIEW_ADVICE.values() if a] + [
@@ -150,7 +156,8 @@ def test_every_cue_the_coach_can_say_is_translated() -> None:
     ]
     families = [f.value.replace("_", " ") for f in PoseFamily]
     said = 0
-    for rule in load_coaching_rules().rules:
+    seated = parse_coaching_rules(read_packaged("rules/coaching_seated.yaml", RulesError))
+    for rule in [*load_coaching_rules().rules, *seated.rules]:
         for side in ("left", "right"):
             for words in advice:
                 fmt = {
@@ -276,6 +283,8 @@ def test_a_session_in_spanish_without_a_browser(app: Any) -> None:
         words = text_of(page.text)
         for phrase in ENGLISH:
             assert phrase not in words, (path, phrase, words)
+    plot = c.get(f"/sessions/{sid}/plot.png")
+    assert plot.status_code == 200 and plot.headers["content-type"] == "image/png"
     history = text_of(c.get("/history").text)
     assert "se detuvo por dolor punzante" in history or "dolor punzante" in history
     assert "Torsión boca arriba (a medias)" in history

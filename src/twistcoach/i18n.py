@@ -599,7 +599,11 @@ def _yaml_texts() -> Iterator[tuple[str, str]]:
             yield node, where
 
     root = resources.files("twistcoach")
-    files = [f"rules/{n}.yaml" for n in ("coaching", "safety", "progression", "screening")]
+    files = sorted(
+        f"rules/{p.name}"
+        for p in root.joinpath("rules").iterdir()
+        if p.name.endswith(".yaml") and p.name != "wording.yaml"
+    )
     library = root.joinpath("poses/library")
     files += sorted(
         f"poses/library/{p.name}" for p in library.iterdir() if p.name.endswith(".yaml")
@@ -666,7 +670,8 @@ def _code_texts() -> Iterator[tuple[str, str]]:
     from twistcoach.cli import screening_cmds
 
     root = resources.files("twistcoach")
-    for item in sorted(root.joinpath("cli").iterdir(), key=lambda p: p.name):
+    modules = [*root.joinpath("cli").iterdir(), root.joinpath("storage/plot.py")]
+    for item in sorted(modules, key=lambda p: p.name):
         if not item.name.endswith(".py"):
             continue
         with item.open("rb") as handle:

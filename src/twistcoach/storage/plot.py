@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from twistcoach.storage.records import SessionDetail
 
 
-def plot_session(detail: SessionDetail, path: Path) -> Path:
+def _same(text: str) -> str:
+    return text
+
+
+def plot_session(detail: SessionDetail, path: Path, *, t: Callable[[str], str] = _same) -> Path:
     """Draw the session's knee drop over time and save it as a PNG.
 
     The knee drop (degrees, + = the person's right) is drawn against time (seconds from
@@ -21,6 +26,9 @@ def plot_session(detail: SessionDetail, path: Path) -> Path:
         The session with its samples and events.
     path
         Where to write the PNG (its folder must exist).
+    t
+        Puts the plot's English words into the reader's language (the web passes
+        :meth:`twistcoach.i18n.Translator.text`); English when not given.
 
     Returns
     -------
@@ -46,14 +54,14 @@ def plot_session(detail: SessionDetail, path: Path) -> Path:
             step="post",
             color="#2d7d6b",
             alpha=0.15,
-            label="within the cap",
+            label=t("within the cap"),
         )
         ax.step(times, caps, where="post", color="#2d7d6b", lw=1, ls="--")
         ax.step(times, [-c for c in caps], where="post", color="#2d7d6b", lw=1, ls="--")
-        ax.plot(times, drops, color="#1d4e89", lw=1.8, label="knee drop")
+        ax.plot(times, drops, color="#1d4e89", lw=1.8, label=t("knee drop"))
     else:
         ax.axhspan(-session.cap_deg, session.cap_deg, color="#2d7d6b", alpha=0.15)
-        ax.text(0.5, 0.5, "no samples recorded", transform=ax.transAxes, ha="center")
+        ax.text(0.5, 0.5, t("no samples recorded"), transform=ax.transAxes, ha="center")
     limit = max([session.cap_deg, *[abs(d) for d in drops if d == d]]) + 10
     for event in detail.events:
         if event.type != "pain":
@@ -64,7 +72,7 @@ def plot_session(detail: SessionDetail, path: Path) -> Path:
         colour = "#c0392b" if severe else "#e67e22"
         ax.axvline(event.t, color=colour, lw=1.4)
         ax.annotate(
-            "sharp pain" if sharp else f"pain {level}",
+            t("sharp pain") if sharp else t("pain {level}").format(level=level),
             (event.t, limit * 0.85),
             color=colour,
             fontsize=8,
@@ -73,11 +81,16 @@ def plot_session(detail: SessionDetail, path: Path) -> Path:
             textcoords="offset points",
         )
     ax.set_ylim(-limit, limit)
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("knee drop (°, + = right)")
+    ax.set_xlabel(t("time (s)"))
+    ax.set_ylabel(t("knee drop (°, + = right)"))
     ax.set_title(
-        f"Session {session.id}: {session.person_name}, {session.variant_id}, "
-        f"cap {session.cap_deg:g}° ({session.status})",
+        t("Session {id}: {name}, {variant}, cap {cap}° ({status})").format(
+            id=session.id,
+            name=session.person_name,
+            variant=t(session.variant_id),
+            cap=f"{session.cap_deg:g}",
+            status=t(session.status),
+        ),
         fontsize=10,
     )
     if ax.get_legend_handles_labels()[0]:  # an empty session has nothing to name

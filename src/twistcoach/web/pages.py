@@ -20,6 +20,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from twistcoach import i18n
 from twistcoach.errors import ConflictError, DataError, NotAllowed, NotSignedIn, RateLimited
 from twistcoach.planning import PracticeDecision, has_back_condition, load_safety_rules
 from twistcoach.storage.models import Role
@@ -488,7 +489,7 @@ def history_page(request: Request, user: CurrentUser) -> Response:
     )
 
 
-def _plot_png(detail: SessionDetail) -> bytes:
+def _plot_png(detail: SessionDetail, lang: str = "en") -> bytes:
     """The session's plot (the same drawing as ``twistcoach sessions show --plot``), PNG."""
     from dataclasses import replace
 
@@ -502,7 +503,8 @@ def _plot_png(detail: SessionDetail) -> bytes:
     )
     with tempfile.TemporaryDirectory(prefix="twistcoach-plot-") as folder:
         named = replace(detail, summary=replace(detail.summary, session=session))
-        return plot_session(named, Path(folder) / "plot.png").read_bytes()
+        words = i18n.translator(lang).text  # the plot's words in the reader's language
+        return plot_session(named, Path(folder) / "plot.png", t=words).read_bytes()
 
 
 @router.get("/sessions/{session_id}")
@@ -530,7 +532,9 @@ def session_plot(request: Request, user: CurrentUser, session_id: Id) -> Respons
     who = user.pair()
     detail = services.visible_session(ctx_of(request), who[0], session_id)
     return Response(
-        _plot_png(detail), media_type="image/png", headers={"Cache-Control": "private, max-age=60"}
+        _plot_png(detail, request_language(request)),
+        media_type="image/png",
+        headers={"Cache-Control": "private, max-age=60", "Vary": "Accept-Language, Cookie"},
     )
 
 
