@@ -781,12 +781,30 @@ def update(lang: str) -> list[str]:
     catalog = Catalog(locale=lang, project="twistcoach", domain=DOMAIN, charset="utf-8")
     for text, places in texts.items():
         catalog.add(text, old.get(text, ""), auto_comments=places)
+    # Translations no longer extracted are kept (another branch may still use the text);
+    # `prune` drops them.
+    for text, said in old.items():
+        if text not in texts:
+            catalog.add(text, said, auto_comments=["not found by the last extraction"])
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=100, omit_header=False)
     path.write_bytes(buffer.getvalue())
     compile_catalogue(lang)
     return [text for text in texts if not old.get(text)]
+
+
+def _write_po(lang: str, texts: Mapping[str, list[str]], translations: Mapping[str, str]) -> None:
+    """Write ``lang``'s .po: the texts with their translations (empty when none)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    catalog = Catalog(locale=lang, project="twistcoach", domain=DOMAIN, charset="utf-8")
+    for text, places in texts.items():
+        catalog.add(text, translations.get(text, ""), auto_comments=places)
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=100, omit_header=False)
+    _po_path(lang).write_bytes(buffer.getvalue())
 
 
 def compiled_bytes(lang: str) -> bytes:
@@ -819,7 +837,7 @@ _EPOCH = _epoch()
 
 
 def main(argv: Iterable[str] | None = None) -> int:
-    """``python -m twistcoach.i18n extract|update|compile|check``: see the module docs."""
+    """``python -m twistcoach.i18n extract|update|prune|compile|check``: see the module docs."""
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[0] if args else "check"
     others = [lang for lang in LANGUAGES if lang != DEFAULT_LANGUAGE]
@@ -831,6 +849,14 @@ def main(argv: Iterable[str] | None = None) -> int:
         for lang in others:
             left = update(lang)
             print(f"{lang}: {len(left)} untranslated")
+        return 0
+    if command == "prune":
+        for lang in others:
+            texts = extract()
+            kept = {t: s for t, s in _read_po(lang).items() if t in texts}
+            _write_po(lang, texts, kept)
+            compile_catalogue(lang)
+            print(f"{lang}: {len(kept)} translations kept")
         return 0
     if command == "compile":
         for lang in others:
@@ -844,7 +870,7 @@ def main(argv: Iterable[str] | None = None) -> int:
                 print(f"{lang}: untranslated: {text}")
             status = status or (1 if left else 0)
         return status
-    print("usage: python -m twistcoach.i18n extract|update|compile|check", file=sys.stderr)
+    print("usage: python -m twistcoach.i18n extract|update|prune|compile|check", file=sys.stderr)
     return 2
 
 
