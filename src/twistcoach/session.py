@@ -12,6 +12,7 @@ live session's cap comes from.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -33,6 +34,20 @@ if TYPE_CHECKING:
     from twistcoach.planning import PracticeDecision
     from twistcoach.poses.schema import PoseLibrary
     from twistcoach.storage import SessionRecord, SessionRecorder, SessionStatus
+
+
+@functools.cache
+def default_coaching_rules() -> CoachingRules:
+    """The packaged coaching rules, read and validated once per process (a frozen model).
+
+    Reading ``rules/coaching.yaml`` took 60-180 ms of CPU (the YAML parse), once for every
+    session a web server started; measured in the load benchmark's profile (bench/load.py).
+    """
+    return load_coaching_rules()
+
+
+#: Marks a tracker without a ``calibration`` attribute (see :attr:`LiveSession.calibrating`).
+_NO_CALIBRATION = object()
 
 
 def coach_plan_for(
@@ -128,7 +143,7 @@ class LiveSession:
             tracker = RotationTracker(plan.family)
             rules = rules or load_seated_coaching_rules()
         coach = Coach(
-            plan, rules or load_coaching_rules(), start_pain=start_pain, body_model=body.value
+            plan, rules or default_coaching_rules(), start_pain=start_pain, body_model=body.value
         )
         return cls(coach=coach, tracker=tracker, recorder=recorder)
 
@@ -136,6 +151,19 @@ class LiveSession:
     def finished(self) -> bool:
         """True once the coach has finished or stopped."""
         return self.coach.finished
+
+    @property
+    def calibrating(self) -> bool:
+        """True while the tracker has no calibration from a neutral pose yet: its next frames
+        may run the calibration's fit, the one costly step of a session (0.3-0.5 s of CPU
+        once, measured on this project's 2-core machine, against about 1 ms for a frame).
+        The web socket runs such frames off its event loop, one session at a time. A tracker
+        without a ``calibration`` (a test's fake) is never calibrating.
+        """
+        calibration = getattr(self.tracker, "calibration", _NO_CALIBRATION)
+        if calibration is _NO_CALIBRATION:
+            return False
+        return calibration is None or not bool(getattr(calibration, "neutral", True))
 
     def _out(self, outputs: Sequence[Output]) -> list[Output]:
         batch = list(outputs)

@@ -1,17 +1,34 @@
-"""``twistcoach serve``: the web app (migrations, demo data when empty, uvicorn)."""
+"""``twistcoach serve``: the web app (migrations, demo data when empty, uvicorn).
+
+With ``--workers N`` (N > 1) uvicorn starts N server processes that share the listening
+socket and the database (SQLite in WAL mode on one machine, or PostgreSQL by URL). Each
+builds its app with :func:`app_from_environment` from the same environment: the database
+URL, the secret key (one is made for the run when none is set, so a cookie signed by one
+process is read by the others), the trusted proxies and the cookie flag. A practice
+WebSocket stays on the process that accepted its connection; the rule "one socket per
+session" is kept in the database (``twistcoach.storage.recorder.claim_socket``), so it
+holds across them. The sign-in and sign-up limits are counted in each process's memory:
+each process allows ``1/N`` of them (at least 1), so all together never allow more than
+one process did.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from twistcoach.storage import Repository
+    from twistcoach.web import WebSettings
 
 SECRET_ENV = "TWISTCOACH_SECRET_KEY"
+#: How many server processes share the limits (set by ``serve --workers`` for its workers).
+WORKERS_ENV = "TWISTCOACH_WORKERS"
 PROXIES_ENV = "TWISTCOACH_TRUSTED_PROXIES"
 #: Set to 1 behind HTTPS: the session cookie is then sent over HTTPS only.
 COOKIE_SECURE_ENV = "TWISTCOACH_COOKIE_SECURE"
@@ -54,6 +71,17 @@ def register(app: typer.Typer) -> None:
                 ),
             ),
         ] = None,
+        workers: Annotated[
+            int,
+            typer.Option(
+                min=1,
+                max=64,
+                help=(
+                    "Server processes sharing the port and the database (each practice "
+                    "socket stays on its process). About one per core."
+                ),
+            ),
+        ] = 1,
     ) -> None:
         """Serve the web app: student coach in the browser, teacher/clinician dashboard.
 
@@ -65,7 +93,7 @@ def register(app: typer.Typer) -> None:
 
         from twistcoach.storage import StorageError, open_repository, settings_from_env
         from twistcoach.storage.db import create_engine_for_url
-        from twistcoach.web import WebSettings, create_app
+        from twistcoach.web import create_app
 
         try:
             storage = settings_from_env()
@@ -90,12 +118,7 @@ def register(app: typer.Typer) -> None:
             for p in [*(trusted_proxy or []), *os.environ.get(PROXIES_ENV, "").split(",")]
             if p.strip()
         )
-        secure = os.environ.get(COOKIE_SECURE_ENV, "").strip().lower() in {"1", "true", "yes"}
-        settings = WebSettings(
-            database_url=storage.database_url, trusted_proxies=proxies, cookie_secure=secure
-        )
-        if secret:
-            settings = dataclasses.replace(settings, secret_key=secret)
+        settings = web_settings(storage.database_url, proxies, workers)
         if not (settings.mediapipe_dir / "pose.js").is_file():
             typer.echo(
                 f"warning: MediaPipe Pose files not found in {settings.mediapipe_dir}; the "
@@ -108,14 +131,63 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"twistcoach is at http://{host}:{port}/  (Ctrl+C to stop)")
         import uvicorn
 
+        options: dict[str, Any] = {
+            "host": host,
+            "port": port,
+            "log_level": "warning",
+            "ws_max_size": settings.max_ws_message_bytes * 4,
+            **uvicorn_proxy_options(settings.trusted_proxies),
+        }
+        if workers == 1:
+            uvicorn.run(create_app(settings), **options)
+            return
+        # The workers build their apps from the environment: the same settings as here.
+        from twistcoach.storage.db import DATABASE_URL_ENV
+
+        os.environ[DATABASE_URL_ENV] = storage.database_url
+        os.environ[SECRET_ENV] = settings.secret_key
+        os.environ[PROXIES_ENV] = ",".join(proxies)
+        os.environ[WORKERS_ENV] = str(workers)
+        typer.echo(f"{workers} server processes share the port and the database")
         uvicorn.run(
-            create_app(settings),
-            host=host,
-            port=port,
-            log_level="warning",
-            ws_max_size=settings.max_ws_message_bytes * 4,
-            **uvicorn_proxy_options(settings.trusted_proxies),  # type: ignore[arg-type]
+            "twistcoach.cli.web_cmd:app_from_environment", factory=True, workers=workers, **options
         )
+
+
+def web_settings(
+    database_url: str, proxies: tuple[str, ...], workers: int, secret: str | None = None
+) -> WebSettings:
+    """The app's settings for one of ``workers`` processes (see the module docs).
+
+    ``secret`` defaults to ``TWISTCOACH_SECRET_KEY``; a random one when neither is set.
+    """
+    from twistcoach.web import WebSettings
+
+    secure = os.environ.get(COOKIE_SECURE_ENV, "").strip().lower() in {"1", "true", "yes"}
+    settings = WebSettings(database_url=database_url, trusted_proxies=proxies, cookie_secure=secure)
+    key = secret if secret is not None else os.environ.get(SECRET_ENV, "").strip()
+    if key:
+        settings = dataclasses.replace(settings, secret_key=key)
+    if workers > 1:
+        # Each process counts in its own memory: 1/N each, so never more than one allowed.
+        settings = dataclasses.replace(
+            settings,
+            signin_attempts=max(1, settings.signin_attempts // workers),
+            signin_client_attempts=max(1, settings.signin_client_attempts // workers),
+            signup_attempts=max(1, settings.signup_attempts // workers),
+        )
+    return settings
+
+
+def app_from_environment() -> FastAPI:
+    """One worker's app for ``serve --workers N`` (uvicorn calls it in each process)."""
+    from twistcoach.storage import settings_from_env
+    from twistcoach.web import create_app
+
+    workers = int(os.environ.get(WORKERS_ENV, "1") or "1")
+    proxies = tuple(p.strip() for p in os.environ.get(PROXIES_ENV, "").split(",") if p.strip())
+    storage = settings_from_env()
+    return create_app(web_settings(storage.database_url, proxies, workers))
 
 
 def _print_demo_accounts(repo: Repository) -> None:

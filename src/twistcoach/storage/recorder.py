@@ -16,20 +16,33 @@ sample is committed each second of session time, so a process killed mid-session
 most its last second; the next start (``Repository.mark_interrupted_sessions``) marks the
 session ``interrupted`` and keeps all of it.
 
+Buffered (``buffered=True``, the web server's practice socket): samples and events are kept
+in memory until :meth:`SessionRecorder.flush`, which writes them all in one transaction
+(``Repository.add_records``), and :meth:`SessionRecorder.finish` flushes before it ends the
+session. The socket flushes at least once a second of its clock and after every cue or event
+(:attr:`SessionRecorder.flush_due`), off its event loop, so the promise above holds there
+too (a process killed loses at most its last second) while a frame costs no database round
+trip: a per-second sample written on its own was 1-3 ms of the socket's time.
+
 The recorder depends only on the shape of the coach's outputs (see :class:`CueLike` and
 :class:`EventLike`, matching ``twistcoach.coaching.Cue`` and ``Event``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import socket
 from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any, Protocol, runtime_checkable
 
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+
 from twistcoach.metrics import Measure, Observation
-from twistcoach.storage.models import EventType, SessionStatus
+from twistcoach.storage.models import EventType, PracticeSession, SessionStatus
 from twistcoach.storage.records import SampleRecord, SessionRecord
-from twistcoach.storage.repository import Repository
+from twistcoach.storage.repository import Repository, _owner_alive, process_owner
 
 #: Coach event ids with a special meaning for the record.
 PAIN_EVENT_ID = "pain_reported"
@@ -113,10 +126,18 @@ class SessionRecorder:
         The running session (see :meth:`start`).
     sample_period_s
         Seconds of session time between stored samples (1 s: the durability promise).
+    buffered
+        Keep samples and events until :meth:`flush` (see the module docs); False: each is
+        committed at once.
     """
 
     def __init__(
-        self, repo: Repository, session: SessionRecord, sample_period_s: float = 1.0
+        self,
+        repo: Repository,
+        session: SessionRecord,
+        sample_period_s: float = 1.0,
+        *,
+        buffered: bool = False,
     ) -> None:
         if sample_period_s <= 0:
             raise ValueError("sample_period_s must be positive")
@@ -129,6 +150,9 @@ class SessionRecorder:
         self.done = False
         self.finished: SessionRecord | None = None
         self._next_sample_t: float | None = None
+        self.buffered = buffered
+        self._samples: list[SampleRecord] = []
+        self._events: list[tuple[float, str, str, str, Mapping[str, Any]]] = []
 
     @classmethod
     def start(
@@ -163,7 +187,11 @@ class SessionRecorder:
         t = obs.timestamp_s
         if self._next_sample_t is not None and t < self._next_sample_t:
             return False
-        self.repo.add_sample(self.session_id, sample_from_observation(obs, self.cap_deg))
+        sample = sample_from_observation(obs, self.cap_deg)
+        if self.buffered:
+            self._samples.append(sample)
+        else:
+            self.repo.add_sample(self.session_id, sample)
         # Anchor on the grid so a late frame does not push every later sample back.
         base = t if self._next_sample_t is None else self._next_sample_t
         while base <= t:
@@ -172,7 +200,8 @@ class SessionRecorder:
         return True
 
     def record(self, outputs: Iterable[CueLike | EventLike]) -> None:
-        """Store the coach's outputs, each committed before the next is written."""
+        """Store the coach's outputs, each committed before the next is written (buffered:
+        kept, in order, for the next :meth:`flush`)."""
         for output in outputs:
             self.record_one(output)
 
@@ -185,11 +214,9 @@ class SessionRecorder:
         """
         if self.finished is not None:
             return
-        sid = self.session_id
         if isinstance(output, CueLike):
             priority = getattr(output.priority, "value", output.priority)
-            self.repo.add_event(
-                sid,
+            self._event(
                 output.t,
                 EventType.CUE,
                 output.id,
@@ -202,11 +229,9 @@ class SessionRecorder:
             level = data.get("level")
             if isinstance(level, int) and not isinstance(level, bool):
                 self.last_pain = level
-            self.repo.add_event(
-                sid, output.t, EventType.PAIN, output.id, output.text, {**data, "sharp": False}
-            )
+            self._event(output.t, EventType.PAIN, output.id, output.text, {**data, "sharp": False})
             return
-        self.repo.add_event(sid, output.t, EventType.EVENT, output.id, output.text, data)
+        self._event(output.t, EventType.EVENT, output.id, output.text, data)
         if output.id == CAP_LOWERED_EVENT_ID:
             new_cap = data.get("to_deg")
             if isinstance(new_cap, int | float) and not isinstance(new_cap, bool):
@@ -215,8 +240,7 @@ class SessionRecorder:
             reason = data.get("reason")
             self.stop_reason = str(reason) if reason is not None else "stopped"
             if reason == SHARP_PAIN_REASON:
-                self.repo.add_event(
-                    sid,
+                self._event(
                     output.t,
                     EventType.PAIN,
                     "sharp_pain",
@@ -225,6 +249,42 @@ class SessionRecorder:
                 )
         elif output.id == DONE_EVENT_ID:
             self.done = True
+
+    def _event(
+        self, t: float, type_: str, event_id: str, text: str, data: Mapping[str, Any]
+    ) -> None:
+        if self.buffered:
+            self._events.append((t, type_, event_id, text, data))
+        else:
+            self.repo.add_event(self.session_id, t, type_, event_id, text, data)
+
+    @property
+    def pending(self) -> int:
+        """Samples and events kept for the next :meth:`flush` (0 when not buffered)."""
+        return len(self._samples) + len(self._events)
+
+    @property
+    def flush_due(self) -> bool:
+        """True when an event (a cue, a pain report, a stop) waits to be written: the
+        socket then flushes at once rather than at its next second."""
+        return bool(self._events)
+
+    def flush(self) -> int:
+        """Write the kept samples and events in one transaction; returns how many.
+
+        On a database error nothing is lost from memory: they stay for the next flush
+        (or :meth:`finish`), and the error propagates.
+        """
+        if not self._samples and not self._events:
+            return 0
+        samples, events = self._samples, self._events
+        self._samples, self._events = [], []
+        try:
+            self.repo.add_records(self.session_id, samples, events)
+        except BaseException:
+            self._samples, self._events = samples + self._samples, events + self._events
+            raise
+        return len(samples) + len(events)
 
     def finish(
         self,
@@ -239,6 +299,7 @@ class SessionRecorder:
         """
         if self.finished is not None:
             return self.finished
+        self.flush()
         if status is None:
             status = SessionStatus.STOPPED if self.stop_reason else SessionStatus.COMPLETED
         reason = stop_reason if stop_reason is not None else self.stop_reason
@@ -266,3 +327,86 @@ class SessionRecorder:
             self.finish(
                 SessionStatus.INTERRUPTED, stop_reason=f"recording failed: {exc_type.__name__}"
             )
+
+
+#: Added to a session's ``owner`` (``host:pid:start``) while a web socket of that process
+#: holds the session: ``host:pid:start:socket``. Every server process sees it, so the rule
+#: "one socket per running session" holds across processes; the owner's first three fields
+#: stay those of a process, so a dead holder is recognised as dead
+#: (``Repository.mark_interrupted_sessions``).
+SOCKET_MARK = ":socket"
+
+
+def _held_by_live_socket(
+    owner: str | None, updated_at: Any, now: dt.datetime, stale_after_s: float
+) -> bool:
+    if not owner or not owner.endswith(SOCKET_MARK):
+        return False
+    alive = _owner_alive(owner[: -len(SOCKET_MARK)], socket.gethostname())
+    if alive is not None:
+        return alive
+    # Another machine's process: alive while its heartbeat is fresh.
+    if updated_at.tzinfo is None:
+        updated_at = updated_at.replace(tzinfo=dt.UTC)
+    return bool((now - updated_at).total_seconds() <= stale_after_s)
+
+
+def claim_socket(repo: Repository, session_id: int, stale_after_s: float = 120.0) -> bool:
+    """Claim a running session for a web socket of this process, in the database (a
+    compare-and-set on its ``owner``, which also refreshes its heartbeat).
+
+    Returns False when the session is not running, or when a socket of a live process
+    (this one included) holds it; a holder whose process died (this machine), or whose
+    heartbeat is older than ``stale_after_s`` seconds (another machine), is taken over.
+    """
+    me = process_owner() + SOCKET_MARK
+    now = repo.now()
+    try:
+        with repo.engine.begin() as conn:
+            row = conn.execute(
+                select(
+                    PracticeSession.owner, PracticeSession.status, PracticeSession.updated_at
+                ).where(PracticeSession.id == session_id)
+            ).one_or_none()
+            if row is None or row.status != SessionStatus.RUNNING:
+                return False
+            if _held_by_live_socket(row.owner, row.updated_at, now, stale_after_s):
+                return False
+            same_owner = (
+                PracticeSession.owner.is_(None)
+                if row.owner is None
+                else PracticeSession.owner == row.owner
+            )
+            done = conn.execute(
+                update(PracticeSession)
+                .where(PracticeSession.id == session_id, same_owner)
+                .values(owner=me, updated_at=now)
+            )
+            return bool(done.rowcount == 1)
+    except OperationalError:
+        return False  # another process claimed it at the same moment (a locked database)
+
+
+def release_socket(repo: Repository, session_id: int) -> None:
+    """The socket of this process that held ``session_id`` ended: the session's owner is
+    this process again (its reaper then looks after it, if it is still running)."""
+    owner = process_owner()
+    with repo.engine.begin() as conn:
+        conn.execute(
+            update(PracticeSession)
+            .where(PracticeSession.id == session_id, PracticeSession.owner == owner + SOCKET_MARK)
+            .values(owner=owner)
+        )
+
+
+def socket_holds(repo: Repository, session_id: int, stale_after_s: float = 120.0) -> bool:
+    """True when a web socket of a live process (any server process) holds the session."""
+    with repo.engine.connect() as conn:
+        row = conn.execute(
+            select(PracticeSession.owner, PracticeSession.updated_at).where(
+                PracticeSession.id == session_id
+            )
+        ).one_or_none()
+    return row is not None and _held_by_live_socket(
+        row.owner, row.updated_at, repo.now(), stale_after_s
+    )

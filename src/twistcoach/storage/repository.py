@@ -825,6 +825,48 @@ class Repository:
                 )
             )
 
+    def add_records(
+        self,
+        session_id: int,
+        samples: Sequence[SampleRecord],
+        events: Sequence[tuple[float, str, str, str, Mapping[str, Any]]],
+    ) -> None:
+        """Write samples and events ``(t, type, event_id, text, data)`` in one transaction
+        (all or none), checked as :meth:`add_sample` and :meth:`add_event` check them; also
+        refreshes the heartbeat. The buffered recorder's flush (a web socket's second)."""
+        sample_rows = [
+            MetricSample(
+                session_id=session_id,
+                t=float(sample.t),
+                knee_drop=_finite_or_none(sample.knee_drop, "the knee drop"),
+                pelvis_roll=_finite_or_none(sample.pelvis_roll, "the pelvis roll"),
+                shoulder_roll=_finite_or_none(sample.shoulder_roll, "the shoulder roll"),
+                twist=_finite_or_none(sample.twist, "the twist"),
+                speed=_finite_or_none(sample.speed, "the speed"),
+                confidence=_finite_or_none(sample.confidence, "the confidence") or 0.0,
+                cap=_finite_or_none(sample.cap, "the cap"),
+            )
+            for sample in samples
+        ]
+        event_rows = []
+        for t, type_, event_id, text, data in events:
+            when = _finite_or_none(t, "the event time")
+            if when is None:
+                raise StorageError("the event time must be a number of seconds")
+            event_rows.append(
+                SessionEvent(
+                    session_id=session_id,
+                    t=when,
+                    type=_check_enum(type_, EventType, "event type"),
+                    event_id=event_id[:100],
+                    text=text,
+                    data=dict(data),
+                )
+            )
+        with self._sessions.begin() as s:
+            self._running(s, session_id).updated_at = self._now()
+            s.add_all([*event_rows, *sample_rows])
+
     def end_session(
         self,
         session_id: int,

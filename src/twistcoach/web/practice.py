@@ -19,7 +19,10 @@ server -> client
     ``{"type": "error", "message"}`` for a bad message, or a pain report over the limit
     (``pain_reports`` per ``pain_window_s`` seconds; sharp pain is never limited); the
     connection stays open,
-    ``{"type": "stopped", "reason", "text"}`` then the server closes the connection.
+    ``{"type": "stopped", "reason", "text"}`` then the server closes the connection,
+    ``{"type": "status", "state": "waiting" | "ready", "text"}``: "getting ready" while the
+    session waits for its turn to start or to be calibrated (see below), then ready; sent
+    only when it had to wait.
 
 The same :class:`~twistcoach.session.LiveSession` (tracker, coach, recorder) as the desktop
 coach runs here, with the cap planning gives now (:func:`twistcoach.session.coach_plan_for`);
@@ -29,16 +32,29 @@ A malformed or oversized message gets an error and changes nothing.
 
 One socket per running session: a second connection while one is live is refused with
 an error message and the close reason "session N is already open in another window"
-(code 1008). A socket silent for ``ws_idle_s`` seconds is closed and its session marked
-``interrupted`` (a dead connection never says goodbye).
+(code 1008). The claim is this process's registry and the database's
+(:func:`twistcoach.storage.recorder.claim_socket`), so it holds across the processes of
+``twistcoach serve --workers N``. A socket silent for ``ws_idle_s`` seconds is closed and its
+session marked ``interrupted`` (a dead connection never says goodbye).
+
+Load (issue 19, ``bench/load.py``): a calibrated session's frame runs on the event loop,
+about the tracker's own cost, with no database round trip (the recorder keeps samples and
+events and writes them at least once a second and after every event, in a worker thread).
+:class:`Admission` keeps running sessions inside their latency when many start at once: a
+few sockets set up at a time, and one calibration's fit (0.3-0.5 s of CPU) at a time, off
+the event loop; the others are told they are "getting ready" and wait their turn.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import math
+import re
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -46,6 +62,7 @@ import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocketState
 
 from twistcoach.coaching import Coach, CoachPlan, Cue, Event, Output, PlanRefusedError
 from twistcoach.i18n import localize_message
@@ -53,13 +70,14 @@ from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
 from twistcoach.metrics import BodyType
 from twistcoach.session import LiveSession, coach_plan_for
 from twistcoach.storage.models import Role, SessionStatus
-from twistcoach.storage.recorder import SessionRecorder
+from twistcoach.storage.recorder import SessionRecorder, claim_socket, release_socket
 from twistcoach.storage.records import SessionRecord
 from twistcoach.storage.repository import NotFoundError, Repository
 from twistcoach.web.context import AppContext, ctx_of, request_language, signed_in
 from twistcoach.web.deps import Id
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 #: Close codes (4000-4999 are the application's).
 CLOSE_POLICY = 1008
@@ -118,6 +136,10 @@ _MESSAGES: TypeAdapter[LandmarksMessage | PainMessage | SharpMessage | EndMessag
 )
 
 
+#: A number of more than 40 digits (the bounded loader's limit): never the fast path.
+_LONG_NUMBER = re.compile(r"\d{41}")
+
+
 def parse_message(text: str) -> LandmarksMessage | PainMessage | SharpMessage | EndMessage:
     """Parse one client message; raises ValueError with a plain reason.
 
@@ -127,6 +149,15 @@ def parse_message(text: str) -> LandmarksMessage | PainMessage | SharpMessage | 
     """
     from twistcoach.safeload import InvalidSyntaxError, LimitExceededError, load_json_bounded
 
+    if _LONG_NUMBER.search(text) is None:
+        # The fast path (pydantic's own JSON parser: 30 us a landmark frame, against 150 us
+        # for the bounded loader and the model): it has its own depth limit, refuses NaN and
+        # Infinity for these fields, and no valid message is deeper than 3 levels. Anything
+        # it refuses goes the careful way below, which names the problem.
+        try:
+            return _MESSAGES.validate_json(text)
+        except ValidationError:
+            pass
     try:
         raw = load_json_bounded(text, max_depth=8, max_bytes=1 << 20, max_number_chars=40)
     except InvalidSyntaxError:
@@ -146,7 +177,11 @@ def parse_message(text: str) -> LandmarksMessage | PainMessage | SharpMessage | 
 @dataclass
 class PracticeRun:
     """The socket's edge around one :class:`~twistcoach.session.LiveSession`: the rate
-    limit, the metrics messages and the reply shapes (run off the event loop).
+    limit, the metrics messages and the reply shapes.
+
+    :meth:`landmarks` touches no database (the recorder is buffered), so the socket runs it
+    on its event loop once the tracker is calibrated; :meth:`finish`, :meth:`pain`,
+    :meth:`sharp`, :meth:`end` and :meth:`disconnected` write, and run in a worker thread.
 
     Attributes
     ----------
@@ -165,6 +200,8 @@ class PracticeRun:
     last_t: float = -math.inf
     last_metrics_t: float = -math.inf
     dropped: int = 0
+    #: The page was told to wait ("getting ready") and not yet that it is ready.
+    waiting: bool = False
 
     @property
     def coach(self) -> Coach:
@@ -177,13 +214,15 @@ class PracticeRun:
         assert self.live.recorder is not None
         return self.live.recorder
 
-    def _emit(self, outputs: list[Output]) -> list[dict[str, Any]]:
+    def _emit(self, outputs: list[Output], *, finish: bool = True) -> list[dict[str, Any]]:
         messages = [dict(o.to_dict()) for o in outputs if isinstance(o, Cue | Event)]
-        if self.coach.finished:
-            messages.append(self._finish())
+        if finish and self.coach.finished:
+            messages.append(self.finish())
         return messages
 
-    def _finish(self) -> dict[str, Any]:
+    def finish(self) -> dict[str, Any]:
+        """The coach has finished or stopped: store the end (everything kept is written
+        first) and return the ``stopped`` message. Writes: run off the event loop."""
         record = self.live.close(SessionStatus.STOPPED, "stopped")
         assert record is not None
         self._audit(record.status, record.stop_reason)
@@ -199,7 +238,9 @@ class PracticeRun:
         }
 
     def landmarks(self, msg: LandmarksMessage) -> list[dict[str, Any]]:
-        """One frame: track, coach, record; returns the messages to send."""
+        """One frame: track, coach, record (kept for the recorder's next flush); returns the
+        messages to send. When the coach finishes on this frame, the caller adds
+        :meth:`finish`'s message (a database write)."""
         if msg.t < self.last_t:
             return [{"type": "error", "message": "t went backwards; frame ignored"}]
         now = self.clock()
@@ -213,7 +254,7 @@ class PracticeRun:
             skeleton = Skeleton.from_normalized(
                 msg.t, np.asarray(msg.lm, dtype=np.float64), (msg.w, msg.h)
             )
-        messages = self._emit(self.live.frame(msg.t, skeleton))
+        messages = self._emit(self.live.frame(msg.t, skeleton), finish=False)
         obs = self.live.last_observation
         if not self.coach.finished and msg.t - self.last_metrics_t >= METRICS_PERIOD_S:
             self.last_metrics_t = msg.t
@@ -250,11 +291,16 @@ class PracticeRun:
         return self._emit(self.live.quit(self.now()))
 
     def disconnected(self) -> None:
-        """The page went away mid-session: keep everything, mark it interrupted."""
-        if not self.coach.finished:
-            record = self.live.close(SessionStatus.INTERRUPTED, "the page was closed")
-            assert record is not None
-            self._audit(record.status, record.stop_reason)
+        """The page went away mid-session: keep everything, mark it interrupted (or, when
+        the coach had just finished, store that end)."""
+        if self.recorder.finished is not None:
+            return
+        if self.coach.finished:
+            self.finish()
+            return
+        record = self.live.close(SessionStatus.INTERRUPTED, "the page was closed")
+        assert record is not None
+        self._audit(record.status, record.stop_reason)
 
     def _audit(self, status: str, reason: str | None) -> None:
         self.recorder.repo.audit(
@@ -278,9 +324,131 @@ def _coach_plan_now(repo: Repository, session: SessionRecord) -> CoachPlan:
     return coach_plan_for(decision, session.variant_id, load_library(), cap_deg=session.cap_deg)
 
 
+class Gate:
+    """At most ``limit`` holders at once, first come first served (the admission's slots).
+
+    Not bound to one event loop (a test client may use several in turn); every call is made
+    on an event loop's thread.
+    """
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError("a gate needs at least one slot")
+        self.limit = limit
+        self.held = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        """How many wait for a slot now."""
+        return len(self._waiters)
+
+    @property
+    def busy(self) -> bool:
+        """True when a newcomer would wait."""
+        return self.held >= self.limit or bool(self._waiters)
+
+    async def acquire(self) -> None:
+        """Take a slot, waiting in turn when none is free."""
+        if not self.busy:
+            self.held += 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter  # woken with the slot already counted as held
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed a slot while being cancelled: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        """Give a slot back: to the first waiter, or free it."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self.held = max(0, self.held - 1)
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """``async with gate.slot():`` hold a slot for the block."""
+        await self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+
+@dataclass
+class Admission:
+    """How practice sockets share one server process (one per app, ``app.state``).
+
+    ``starting``
+        Sockets setting up at once (sign-in, the session, planning, the claim): about
+        10-20 ms of CPU each, in worker threads that share the interpreter with the running
+        streams; the others wait, told ``{"type": "status", "state": "waiting"}``.
+    ``calibrating``
+        Frames of not yet calibrated sessions processed at once, off the event loop: a
+        calibration's fit is 0.3-0.5 s of CPU (against about 1 ms for a frame), and 30
+        students starting together would otherwise hold the interpreter for seconds. One
+        at a time, in a worker thread, the event loop keeps its turn every 5 ms (the
+        interpreter's switch interval), so running streams stay inside their latency
+        while newcomers wait their turn ("getting ready").
+    """
+
+    starting: Gate = field(default_factory=lambda: Gate(STARTING_SLOTS))
+    calibrating: Gate = field(default_factory=lambda: Gate(CALIBRATING_SLOTS))
+    #: Practice sockets open in this process now.
+    open_sockets: int = 0
+
+
+#: Sockets setting up at once per process (see :class:`Admission`).
+STARTING_SLOTS = 2
+#: Calibrating frames at once per process (see :class:`Admission`).
+CALIBRATING_SLOTS = 1
+#: Seconds of the server's clock between flushes of a session's kept samples (the recorder
+#: keeps its durability promise of at most one second lost).
+FLUSH_PERIOD_S = 1.0
+
+READY_TEXT = "Connected. Lie on your back, knees bent, feet flat."
+WAITING_START_TEXT = "Getting ready: the coach is starting other people's sessions. One moment."
+WAITING_CALIBRATION_TEXT = "Getting ready: the coach is setting up another person. Stay still."
+
+
+def admission_of(websocket: WebSocket) -> Admission:
+    """The app's :class:`Admission` (made on first use)."""
+    state = websocket.app.state
+    admission = getattr(state, "admission", None)
+    if not isinstance(admission, Admission):
+        admission = Admission()
+        state.admission = admission
+    return admission
+
+
+def _status(state: str, text: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "status", "state": state, "text": text, **extra}
+
+
+async def _wait_in_turn(websocket: WebSocket, gate: Gate, text: str, told: bool) -> bool:
+    """Take a slot of ``gate``. When none is free, the page is told it waits ("getting
+    ready"), unless ``told`` says it already was; returns whether it has been told."""
+    if gate.busy and not told:
+        await websocket.send_json(_status("waiting", text, ahead=gate.waiting + gate.held))
+        told = True
+    await gate.acquire()
+    return told
+
+
 async def _refuse(websocket: WebSocket, message: str) -> None:
-    """Accept, say why in an error message, and close with the same words as the reason."""
-    await websocket.accept()
+    """Say why in an error message (accepting first if needed), and close with the same
+    words as the reason."""
+    if websocket.application_state == WebSocketState.CONNECTING:
+        await websocket.accept()
     await websocket.send_json({"type": "error", "message": message})
     await websocket.close(code=CLOSE_POLICY, reason=message.encode()[:120].decode(errors="ignore"))
 
@@ -294,6 +462,41 @@ def _same_origin(websocket: WebSocket) -> bool:
     return origin.split("://", 1)[-1] == host
 
 
+@dataclass(frozen=True)
+class _Opened:
+    """What the handshake found: the student's running session and its coach plan."""
+
+    session: SessionRecord
+    coach_plan: CoachPlan
+    actor_id: int
+
+
+def _open(ctx: AppContext, websocket: WebSocket, session_id: int) -> _Opened | str:
+    """The handshake's checks and reads, in one worker thread: the opened session, or why
+    it is refused."""
+    who = signed_in(websocket)
+    if who is None:
+        return "sign in first"
+    account, _ = who
+    try:
+        detail = ctx.repo.get_session(session_id)
+        person = ctx.repo.get_person(detail.session.person_id)
+    except NotFoundError:
+        return f"no session {session_id}"
+    if account.role != Role.STUDENT or person.account_id != account.id:
+        return "this is not your session"
+    session = detail.session
+    if session.status != SessionStatus.RUNNING:
+        return f"session {session_id} has already ended ({session.status})"
+    try:
+        coach_plan = _coach_plan_now(ctx.repo, session)
+    except (PlanRefusedError, KeyError, ValueError) as exc:
+        # Planning refuses now: close the opened session so it never stays running.
+        ctx.repo.end_session(session.id, SessionStatus.STOPPED, "refused", None)
+        return str(exc)
+    return _Opened(session, coach_plan, account.id)
+
+
 @router.websocket("/ws/practice/{session_id}")
 async def practice_socket(websocket: WebSocket, session_id: Id) -> None:
     """Live coaching over a WebSocket (see the module docs for the protocol)."""
@@ -301,77 +504,105 @@ async def practice_socket(websocket: WebSocket, session_id: Id) -> None:
     if not _same_origin(websocket):
         await _refuse(websocket, "cross-site connection refused")
         return
-    who = await run_in_threadpool(signed_in, websocket)
-    if who is None:
-        await _refuse(websocket, "sign in first")
-        return
-    account, _ = who
+    admission = admission_of(websocket)
+    await websocket.accept()  # first: a page that waits for its turn is told so
+    told = await _wait_in_turn(websocket, admission.starting, WAITING_START_TEXT, False)
+    claimed = False
     try:
-        detail = await run_in_threadpool(ctx.repo.get_session, session_id)
-        person = await run_in_threadpool(ctx.repo.get_person, detail.session.person_id)
-    except NotFoundError:
-        await _refuse(websocket, f"no session {session_id}")
-        return
-    if account.role != Role.STUDENT or person.account_id != account.id:
-        await _refuse(websocket, "this is not your session")
-        return
-    session = detail.session
-    if session.status != SessionStatus.RUNNING:
-        await _refuse(websocket, f"session {session_id} has already ended ({session.status})")
-        return
-    try:
-        coach_plan = await run_in_threadpool(_coach_plan_now, ctx.repo, session)
-    except (PlanRefusedError, KeyError, ValueError) as exc:
-        # Planning refuses now: close the opened session so it never stays running.
-        await run_in_threadpool(
-            ctx.repo.end_session, session.id, SessionStatus.STOPPED, "refused", None
+        opened = await run_in_threadpool(_open, ctx, websocket, session_id)
+        if isinstance(opened, str):
+            await _refuse(websocket, opened)
+            return
+        session = opened.session
+        try:
+            body = BodyType.parse(websocket.query_params.get("body", "neutral"))
+        except ValueError as e:
+            await _refuse(websocket, f"unknown body type: {e}")
+            return
+        # One socket per session: this process's registry (claimed with no await since the
+        # check, so atomic on the loop), then the database's claim (every process).
+        if not ctx.live.claim(session.id):
+            await _refuse(websocket, f"session {session.id} is already open in another window")
+            return
+        claimed = True
+        if not await run_in_threadpool(
+            claim_socket, ctx.repo, session.id, ctx.settings.stale_session_s
+        ):
+            ctx.live.release(session.id)
+            await _refuse(websocket, f"session {session.id} is already open in another window")
+            return
+        run = PracticeRun(
+            live=LiveSession.create(
+                opened.coach_plan,
+                tracker=ctx.tracker_factory(body.value),
+                start_pain=session.start_pain,
+                body=body,
+                recorder=SessionRecorder(ctx.repo, session, buffered=True),
+            ),
+            min_interval_s=1.0 / ctx.settings.max_landmark_rate_hz * 0.9,
+            actor_id=opened.actor_id,
+            clock=ctx.monotonic_s,
         )
-        await _refuse(websocket, str(exc))
-        return
-    try:
-        body = BodyType.parse(websocket.query_params.get("body", "neutral"))
-    except ValueError as e:
-        await _refuse(websocket, f"unknown body type: {e}")
-        return
-    # One socket per session: claimed with no await since the check (atomic on the loop).
-    if not ctx.live.claim(session.id):
-        await _refuse(websocket, f"session {session.id} is already open in another window")
-        return
-    try:
-        await run_in_threadpool(ctx.repo.touch_session, session.id)
-        await _practise(websocket, ctx, session, coach_plan, body, account.id)
+    except BaseException:
+        if claimed:
+            ctx.live.release(session_id)
+        raise
     finally:
+        admission.starting.release()
+    admission.open_sockets += 1
+    try:
+        if told:  # it waited for its turn to start: now it is ready
+            await websocket.send_json(_status("ready", READY_TEXT))
+        await _practise(websocket, ctx, run, session.id, admission)
+    finally:
+        admission.open_sockets -= 1
         ctx.live.release(session.id)
+        with contextlib.suppress(Exception):
+            await run_in_threadpool(release_socket, ctx.repo, session.id)
+
+
+async def _landmarks(
+    websocket: WebSocket, run: PracticeRun, msg: LandmarksMessage, admission: Admission
+) -> list[dict[str, Any]]:
+    """One frame's replies. A calibrated session's frame runs here on the event loop (about
+    1 ms, no database); a calibrating one's in a worker thread, one session at a time
+    (:class:`Admission`). A page told to wait ("getting ready") is told it is ready once
+    its session is calibrated."""
+    if not run.live.calibrating:
+        replies = run.landmarks(msg)
+    else:
+        gate = admission.calibrating
+        run.waiting = await _wait_in_turn(websocket, gate, WAITING_CALIBRATION_TEXT, run.waiting)
+        try:
+            replies = await run_in_threadpool(run.landmarks, msg)
+        finally:
+            gate.release()
+    if run.waiting and not run.live.calibrating:
+        run.waiting = False
+        replies.insert(0, _status("ready", READY_TEXT))
+    if run.coach.finished:
+        replies.append(await run_in_threadpool(run.finish))
+    return replies
 
 
 async def _practise(
     websocket: WebSocket,
     ctx: AppContext,
-    session: SessionRecord,
-    coach_plan: CoachPlan,
-    body: BodyType,
-    actor_id: int,
+    run: PracticeRun,
+    session_id: int,
+    admission: Admission,
 ) -> None:
-    """The socket's loop for a session it holds: messages in, replies out."""
-    run = PracticeRun(
-        live=LiveSession.create(
-            coach_plan,
-            tracker=ctx.tracker_factory(body.value),
-            start_pain=session.start_pain,
-            body=body,
-            recorder=SessionRecorder(ctx.repo, session),
-        ),
-        min_interval_s=1.0 / ctx.settings.max_landmark_rate_hz * 0.9,
-        actor_id=actor_id,
-        clock=ctx.monotonic_s,
-    )
-    await websocket.accept()
-    lang = request_language(websocket)  # cues in the page's language (twistcoach.i18n)
+    """The socket's loop for a session it holds: messages in, replies out; the recorder's
+    kept samples and events written at least every :data:`FLUSH_PERIOD_S` and after every
+    event, off the loop."""
     limit = ctx.settings.max_ws_message_bytes
+    lang = request_language(websocket)  # cues in the page's language (twistcoach.i18n)
+    last_flush = ctx.monotonic_s()
     try:
         while True:
             try:
-                message = await asyncio.wait_for(websocket.receive(), ctx.settings.ws_idle_s)
+                async with asyncio.timeout(ctx.settings.ws_idle_s):
+                    message = await websocket.receive()
             except TimeoutError:
                 await run_in_threadpool(run.disconnected)
                 await websocket.close(code=1001, reason="no message for too long")
@@ -384,7 +615,7 @@ async def _practise(
                     {"type": "error", "message": "send JSON text, not binary"}
                 )
                 continue
-            if len(text.encode()) > limit:
+            if len(text) > limit or len(text.encode()) > limit:
                 await websocket.send_json(
                     {"type": "error", "message": f"message too large (at most {limit} bytes)"}
                 )
@@ -395,9 +626,9 @@ async def _practise(
                 await websocket.send_json({"type": "error", "message": str(exc)})
                 continue
             if isinstance(msg, LandmarksMessage):
-                replies = await run_in_threadpool(run.landmarks, msg)
+                replies = await _landmarks(websocket, run, msg, admission)
             elif isinstance(msg, PainMessage):
-                if not ctx.limits.allow_pain(session.id):
+                if not ctx.limits.allow_pain(session_id):
                     await websocket.send_json(
                         {"type": "error", "message": "too many pain reports; wait a moment"}
                     )
@@ -412,10 +643,18 @@ async def _practise(
             if run.coach.finished:
                 await websocket.close()
                 return
+            now = ctx.monotonic_s()
+            recorder = run.recorder
+            if recorder.pending and (recorder.flush_due or now - last_flush >= FLUSH_PERIOD_S):
+                last_flush = now
+                await run_in_threadpool(recorder.flush)
     except WebSocketDisconnect:
         await run_in_threadpool(run.disconnected)
     finally:
         # Cancelled (the server stops, or the connection is torn down mid-await): still
         # keep everything and mark the session interrupted, here and now.
         if run.recorder.finished is None:
-            run.disconnected()
+            try:
+                run.disconnected()
+            except Exception:
+                log.exception("storing the end of session %s failed", session_id)

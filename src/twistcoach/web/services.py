@@ -395,8 +395,13 @@ def start_practice(
 def close_open_sessions(ctx: AppContext, person_id: int) -> None:
     """Close the student's running sessions that no socket holds; ConflictError when one is
     live (practised now in another window or tab)."""
+    from twistcoach.storage.recorder import socket_holds
+
     for session in ctx.repo.running_sessions(person_id):
-        if session.id in ctx.live:
+        # This process's sockets, then any server process's (the database's claim).
+        if session.id in ctx.live or socket_holds(
+            ctx.repo, session.id, ctx.settings.stale_session_s
+        ):
             raise ConflictError(
                 f"Session {session.id} is still running in another window: end it there "
                 "first (or close that window)."
