@@ -203,6 +203,26 @@ def test_runtime_texts_keep_their_values() -> None:
     assert i18n.translator("en").text("Rest") == "Rest"
 
 
+def test_texts_joined_one_after_another() -> None:
+    """A refusal is planning's status, then its reasons, each a catalogued text or template
+    (one of several sentences): cut into runs that each translate."""
+    tr = i18n.Translator("es", i18n._read_po("es"))
+    refusal = (
+        "Allowed by your plan. Sharp pain stopped your practice today at 12:03. No twists "
+        "for the rest of today: rest and let it settle. You can come back tomorrow, after a "
+        "short check-in. Fill in the intake first: it decides which twists are safe for you."
+    )
+    assert tr.text(refusal) == (
+        "Su plan lo permite. Un dolor punzante detuvo su práctica hoy a las 12:03. Nada de "
+        "torsiones el resto del día: descanse y deje que se calme. Puede volver mañana, "
+        "después de responder unas preguntas breves. Primero rellene el cuestionario: "
+        "decide qué torsiones son seguras para usted."
+    )
+    half = "Allowed by your plan. This sentence is not in any catalogue."
+    assert tr.text(half) == half and half in tr.missed
+    assert not tr.missed - {half}
+
+
 def test_socket_messages_are_localized() -> None:
     cue = {
         "type": "cue",

@@ -61,6 +61,7 @@ _PERCENT = re.compile(r"%\(([A-Za-z_][A-Za-z0-9_]*)\)[sd]")
 #: A sentence ends with . ! ? (or a closing bracket or quote after one) before a capital.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z¿¡\"'(])")
 _CACHE_MAX = 4096
+_MISSED_MAX = 1000
 
 
 def normalize(text: str) -> str:
@@ -223,7 +224,7 @@ class Translator:
             return self._months(text)
         found = self._lookup(text, 0)
         if found is None:
-            self.missed.add(text)
+            self._miss(text)
             return value
         return self._months(found)
 
@@ -231,6 +232,10 @@ class Translator:
         """English month abbreviations of ``%d %b`` dates in this language's words."""
         names = _month_names(self.lang)
         return _DATE.sub(lambda m: f"{m.group(1)} {names[_MONTHS.index(m.group(2))]}", text)
+
+    def _miss(self, text: str) -> None:
+        if len(self.missed) < _MISSED_MAX:  # bounded: a long-running server keeps a sample
+            self.missed.add(text)
 
     def _lookup(self, text: str, depth: int) -> str | None:
         if text in self._cache:
@@ -261,22 +266,46 @@ class Translator:
             except (KeyError, IndexError, ValueError):
                 continue
         pieces = _SENTENCE_BREAK.split(text)
-        if len(pieces) > 1:
-            said = [self._lookup(piece, depth + 1) for piece in pieces]
-            if all(s is not None for s in said):
-                return " ".join(s for s in said if s is not None)
+        if 1 < len(pieces) <= 24:
+            said = self._sentences(pieces, depth)
+            if said is not None:
+                return said
         if text[-1:].isalnum():  # a sentence quoted without its full stop
             full = self._find(text + ".", depth + 1)
             if full is not None:
                 return full.rstrip(".")
+        if text.endswith(".") and text[-2:-1].isalnum():  # a phrase given a full stop
+            bare = self._find(text[:-1], depth + 1)
+            if bare is not None:
+                return bare if bare.endswith((".", "!", "?")) else bare + "."
         return None
+
+    def _sentences(self, pieces: list[str], depth: int) -> str | None:
+        """Texts joined one after another (reasons, advice): the sentences cut into runs
+        that are each a catalogued text or template, fewest runs first; None when no cut
+        translates every run."""
+        n = len(pieces)
+        best: list[list[str] | None] = [None] * (n + 1)
+        best[0] = []
+        for end in range(1, n + 1):
+            for start in range(end):
+                before = best[start]
+                if before is None or (start == 0 and end == n):
+                    continue  # the whole text is not a run of itself here
+                said = self._lookup(" ".join(pieces[start:end]), depth + 1)
+                if said is not None and (
+                    best[end] is None or len(before) + 1 < len(best[end] or [])
+                ):
+                    best[end] = [*before, said]
+        found = best[n]
+        return None if found is None else " ".join(found)
 
     def _value(self, value: str, depth: int) -> str:
         """A template's value: translated when it is a catalogued text (``left``), else as
         it is (a number, a date, a name)."""
         found = self._lookup(value, depth + 1)
         if found is None and len(re.findall(r"[A-Za-z]{2,}", value)) >= 4:
-            self.missed.add(value)  # words, not a name or a number: worth a translation
+            self._miss(value)  # words, not a name or a number: worth a translation
         return value if found is None else found
 
 
@@ -544,6 +573,17 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     "Input should be a valid integer, unable to parse string as an integer (got {got})",
     "Input should be a valid number, unable to parse string as a number (got {got})",
     "Input should be a valid integer, got a number with a fractional part (got {got})",
+    # planning.decision.PracticeDecision.refusal, with no reason
+    "not allowed now",
+    # web.ratelimit
+    "Too many failed sign-ins. Try again in {wait} seconds.",
+    "Too many sign-ups from here. Try again in {wait} seconds.",
+    # web.services (what a student may meet)
+    "Session {id} is still running in another window: end it there first (or close that window).",
+    "You can link at most {n} people; remove one first.",
+    "this page is for students; teachers and clinicians use the dashboard",
+    "The current password is wrong.",
+    "no check-in is needed now",
     # web.app._error_page
     "Not allowed",
     "Not found",
@@ -637,6 +677,10 @@ def _python_texts() -> Iterator[tuple[str, str]]:
         yield prop.value, "poses/schema.py"
     for name in domain.variant_names().values():
         yield name, "poses/library (web.domain.variant_names)"
+    from twistcoach.planning.decision import STATUS_WORDS
+
+    for text in STATUS_WORDS.values():
+        yield text, "planning/decision.py"
     for table in (
         domain.LABELS,
         domain.STATUS_HEADLINES,
