@@ -149,24 +149,36 @@ class _Template:
     pattern: re.Pattern[str]
     translated: str  # the translation, with format specs dropped (values are strings)
     literal: int  # characters that are not placeholders: more is more specific
+    chunks: tuple[str, ...]  # the literal parts, in order (the first and last anchored)
+
+    def could_match(self, text: str) -> bool:
+        """A quick test before the pattern: the text starts and ends with the template's
+        literal ends and holds its other literal parts (most templates fail here)."""
+        first, last = self.chunks[0], self.chunks[-1]
+        if not text.startswith(first) or not text.endswith(last):
+            return False
+        return all(chunk in text for chunk in self.chunks[1:-1])
 
 
 def _compile_template(english: str, translated: str) -> _Template | None:
     names: set[str] = set()
     pattern = ""
     last = 0
+    chunks: list[str] = []
     for match in _PLACEHOLDER.finditer(english):
+        chunks.append(english[last : match.start()])
         pattern += re.escape(english[last : match.start()])
         name = match.group(1)
         pattern += f"(?P={name})" if name in names else f"(?P<{name}>.+?)"
         names.add(name)
         last = match.end()
     pattern += re.escape(english[last:])
+    chunks.append(english[last:])
     literal = len(_PLACEHOLDER.sub("", english).strip(" .,:;'\"()"))
     if not names or literal < 3:
         return None  # "{advice}": the value itself is what is translated
     plain = _PLACEHOLDER.sub(lambda m: "{" + m.group(1) + "}", translated)
-    return _Template(re.compile(pattern, re.DOTALL), plain, literal)
+    return _Template(re.compile(pattern, re.DOTALL), plain, literal, tuple(chunks))
 
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -230,6 +242,8 @@ class Translator:
 
     def _months(self, text: str) -> str:
         """English month abbreviations of ``%d %b`` dates in this language's words."""
+        if _DATE.search(text) is None:
+            return text
         names = _month_names(self.lang)
         return _DATE.sub(lambda m: f"{m.group(1)} {names[_MONTHS.index(m.group(2))]}", text)
 
@@ -257,6 +271,8 @@ class Translator:
         if depth > 3:
             return None
         for template in self._templates:
+            if not template.could_match(text):
+                continue
             match = template.pattern.fullmatch(text)
             if match is None:
                 continue
@@ -388,6 +404,8 @@ def install(env: Any) -> None:
     def page_js_texts(context: Any) -> dict[str, str]:
         return js_texts(str(context.get("lang") or DEFAULT_LANGUAGE))
 
+    for lang in LANGUAGES:  # read now, not in the middle of a page or a practice socket
+        translator(lang)
     env.add_extension("jinja2.ext.i18n")
     env.policies["ext.i18n.trimmed"] = True
     env.newstyle_gettext = True
