@@ -14,7 +14,8 @@ red "now" mark where it is), then the calibration (the coach's state).
   (1280 x 820) shows the tracker's verdict for the clip (a place it cannot measure from)
   with the sketch's "now" mark; its screenshots are ``docs/img/web_setup_phone.png`` and
   ``docs/img/web_setup_laptop.png`` (written there only with
-  ``TWISTCOACH_UPDATE_SCREENSHOTS=1``). A phone on its side (844 x 390): no horizontal
+  ``TWISTCOACH_UPDATE_SCREENSHOTS=1``). A phone on its side (844 x 390, and a small one at
+  667 x 375): no horizontal
   scrolling, and the camera view, the gauge, the cue, every pain button and the stop are
   all inside the viewport at once (``web_phone_landscape.png``), and axe-core finds no
   serious or critical violation in that layout.
@@ -50,6 +51,8 @@ SCRIPT = Path(__file__).parents[1] / "src/twistcoach/web/static/practice.js"
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1280, "height": 820}
 LANDSCAPE = {"width": 844, "height": 390}
+#: A small phone on its side (an iPhone SE's 667 x 375 CSS pixels): the nav on one line.
+SMALL_LANDSCAPE = {"width": 667, "height": 375}
 
 #: The joints the set-up's body check asks for (the tracker measures the twist from these).
 BODY = [
@@ -176,48 +179,95 @@ def _in_view(page: Any, selector: str, viewport: dict[str, int]) -> None:
     assert box["y"] + box["height"] <= viewport["height"] + 0.5, (selector, box)
 
 
+#: Lets a test hold the page still: while ``window.__frozen`` is true the practice socket
+#: neither sends nor delivers messages (the coach's verdicts stop changing the page, so a
+#: check and its screenshot see the same screen; the clip's view may turn measurable).
+FREEZE = """
+(() => {
+  const Native = window.WebSocket;
+  function Held(url, protocols) {
+    const ws = new Native(url, protocols);
+    const send = ws.send.bind(ws);
+    ws.send = data => { if (!window.__frozen) send(data); };
+    ws.addEventListener("message", ev => { if (window.__frozen) ev.stopImmediatePropagation(); });
+    return ws;
+  }
+  for (const k of ["CONNECTING", "OPEN", "CLOSING", "CLOSED"]) Held[k] = Native[k];
+  window.WebSocket = Held;
+})();
+"""
+
+#: Once the set-up screen has the tracker's verdict and the body check's: freeze the page
+#: and return, in the same turn of its event loop, what the screen says.
+SNAPSHOT = """
+() => {
+  const s = window.tcStats && window.tcStats.setup;
+  const panel = document.getElementById("setup-panel");
+  if (!s || !s.view || s.body === "waiting" || panel.hidden) return null;
+  window.__frozen = true;
+  const item = id => {
+    const el = document.getElementById(id);
+    return { state: el.dataset.state, said: el.querySelector(".check-said").textContent,
+             words: { ...el.dataset } };
+  };
+  const word = document.getElementById("view-words").content
+    .querySelector(`[data-view="${s.view}"]`);
+  const box = sel => { const r = document.querySelector(sel).getBoundingClientRect();
+                       return { top: r.top, bottom: r.bottom }; };
+  return {
+    setup: { ...s }, body: item("check-body"), place: item("check-place"),
+    calib: item("check-calib"),
+    verdict: word ? word.dataset.verdict : null, viewWords: word ? word.textContent : null,
+    marks: [...document.querySelectorAll(".cam-now")]
+      .filter(m => getComputedStyle(m).display !== "none").map(m => m.dataset.view),
+    advice: document.getElementById("setup-advice").textContent,
+    boxes: { stop: box("#stopbar"), body: box("#check-body"), place: box("#check-place"),
+             calib: box("#check-calib"), sketch: box(".sketch-svg") },
+  };
+}
+"""
+
+
 def _setup_shows_the_trackers_verdict(page: Any) -> dict[str, Any]:
-    """Wait for the tracker's verdict on the side-on clip; check what the screen says."""
-    page.wait_for_function(
-        "window.tcStats && window.tcStats.setup.place === 'bad'"
-        " && window.tcStats.setup.body !== 'waiting'",
-        timeout=150_000,
-    )
-    setup = dict(page.evaluate("window.tcStats.setup"))
-    assert page.is_visible("#setup-panel")
+    """Wait for the set-up screen to have the tracker's verdict and the body check's, hold
+    the page still, and check that the screen says them in its words."""
+    seen = page.wait_for_function(SNAPSHOT, timeout=150_000).json_value()
+    setup = seen["setup"]
     view = setup["view"]
     assert view in {str(v) for v in View}
-    said = page.inner_text("#check-place .check-said")
-    verdict = page.locator("#view-words").evaluate(
-        f"t => t.content.querySelector('[data-view=\"{view}\"]').dataset.verdict"
-    )
-    words = page.locator("#view-words").evaluate(
-        f"t => t.content.querySelector('[data-view=\"{view}\"]').textContent"
-    )
-    expected = words if verdict == "bad" else page.get_attribute("#check-place", "data-bad")
-    assert said == expected
-    assert page.get_attribute("#check-place", "data-state") == "bad"
-    # The sketch: where the camera should go, and the "now" mark where the tracker says it is.
+    place = seen["place"]
+    # The camera's place: the tracker's verdict, in the page's words for the view it named.
+    if setup["viewOk"]:
+        assert place["state"] == "ok"
+        good = seen["viewWords"] if seen["verdict"] == "ok" else place["words"]["ok"]
+        assert place["said"] == good
+        assert seen["marks"] == []
+    elif seen["verdict"] == "wait":
+        assert place["state"] == "waiting" and place["said"] == seen["viewWords"]
+        assert seen["marks"] == []
+    else:
+        assert place["state"] == "bad"
+        bad = seen["viewWords"] if seen["verdict"] == "bad" else place["words"]["bad"]
+        assert place["said"] == bad
+        # The sketch's red "now" mark where the tracker says the camera is (side, feet end).
+        assert seen["marks"] == ([view] if seen["verdict"] == "bad" else []), seen["marks"]
+    # The tracker's camera advice in words, when it has any.
+    assert seen["advice"] == (setup["advice"] or seen["advice"]) and seen["advice"]
+    # The body check and the calibration, each in the template's words for its state.
+    for key in ("body", "calib"):
+        item = seen[key]
+        assert item["state"] == setup[key], (key, item, setup)
+        assert item["said"] == item["words"][item["state"]], (key, item)
+    assert seen["body"]["state"] in {"ok", "bad", "none"}
     assert page.is_visible(".sketch-svg")
-    shown = [m.get_attribute("data-view") for m in page.locator(".cam-now").all() if m.is_visible()]
-    assert shown == ([view] if verdict == "bad" else []), (view, shown)
-    # The camera advice in words, the tracker's own (the clip's view needs the camera moved).
-    assert "camera" in page.inner_text("#setup-advice").lower()
-    # The body check said in the template's words for its state; calibration still to come
-    # (the coach does not calibrate from a place it cannot measure from).
-    body = page.get_attribute("#check-body", "data-state")
-    assert body == setup["body"] and body in {"ok", "bad", "none"}
-    assert page.inner_text("#check-body .check-said") == page.get_attribute(
-        "#check-body", f"data-{body}"
-    )
-    assert page.get_attribute("#check-calib", "data-state") == "waiting"
-    return setup
+    return dict(seen)
 
 
 @pytest.mark.browser
 @pytest.mark.slow
 def test_phone_setup_screen(server: Server, browser: Any, tmp_path: Path) -> None:
     context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    context.add_init_script(FREEZE)
     page = context.new_page()
     session_id = _start_practice(page, server, "sam@example.org")
     _setup_shows_the_trackers_verdict(page)
@@ -227,6 +277,7 @@ def test_phone_setup_screen(server: Server, browser: Any, tmp_path: Path) -> Non
     _in_view(page, "#check-place", PHONE)
     _in_view(page, "#sharp", PHONE)
     page.screenshot(path=str(screenshot_dir(tmp_path) / "web_setup_phone.png"))
+    page.evaluate("window.__frozen = false")
     _end(page, server, session_id)
     context.close()
 
@@ -235,60 +286,65 @@ def test_phone_setup_screen(server: Server, browser: Any, tmp_path: Path) -> Non
 @pytest.mark.slow
 def test_laptop_setup_screen(server: Server, browser: Any, tmp_path: Path) -> None:
     context = browser.new_context(viewport=LAPTOP)
+    context.add_init_script(FREEZE)
     page = context.new_page()
     session_id = _start_practice(page, server, "alex@example.org")
-    _setup_shows_the_trackers_verdict(page)
+    seen = _setup_shows_the_trackers_verdict(page)
     for selector in ("#overlay", "#cue"):
         _in_view(page, selector, LAPTOP)
     # On a laptop the three checks are seen without scrolling, clear of the pinned stop, and
     # the sketch begins on the same screen (its foot may need a scroll under a long cue).
-    stop = page.locator("#stopbar").bounding_box()
-    assert stop is not None
-    for check in ("#check-body", "#check-place", "#check-calib"):
-        box = page.locator(check).bounding_box()
-        assert box is not None and box["y"] + box["height"] <= stop["y"] + 0.5, (check, box)
-    sketch = page.locator(".sketch-svg").bounding_box()
-    assert sketch is not None and sketch["y"] + 40 <= stop["y"], (sketch, stop)
+    boxes = seen["boxes"]
+    for check in ("body", "place", "calib"):
+        assert boxes[check]["bottom"] <= boxes["stop"]["top"] + 0.5, (check, boxes)
+    assert boxes["sketch"]["top"] + 40 <= boxes["stop"]["top"], boxes
     page.screenshot(path=str(screenshot_dir(tmp_path) / "web_setup_laptop.png"))
+    page.evaluate("window.__frozen = false")
     _end(page, server, session_id)
     context.close()
 
 
 @pytest.mark.browser
 @pytest.mark.slow
+@pytest.mark.parametrize("viewport", [LANDSCAPE, SMALL_LANDSCAPE], ids=["844x390", "667x375"])
 def test_phone_landscape_practice_fits_one_screen(
-    server: Server, browser: Any, tmp_path: Path
+    server: Server, browser: Any, tmp_path: Path, viewport: dict[str, int]
 ) -> None:
     context = browser.new_context(
-        viewport=LANDSCAPE, has_touch=True, is_mobile=True, bypass_csp=True
+        viewport=viewport, has_touch=True, is_mobile=True, bypass_csp=True
     )
+    context.add_init_script(FREEZE)
     page = context.new_page()
     session_id = _start_practice(page, server, "sam@example.org")
+    # A live page (landmarks sent, cues and metrics back) with its set-up screen, held still.
     page.wait_for_function(
         "window.tcStats && window.tcStats.framesWithPerson >= 10 && window.tcStats.cues >= 1"
-        " && window.tcStats.coachState !== undefined",
+        " && window.tcStats.coachState !== undefined"
+        " && !document.getElementById('setup-panel').hidden && (window.__frozen = true)",
         timeout=150_000,
     )
     page.evaluate("window.scrollTo(0, 0)")
-    assert page.evaluate("document.documentElement.scrollWidth") <= LANDSCAPE["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     # Everything the practice needs, on one screen at once: the camera view and its gauge,
     # the cue, every pain button, and the stop.
     for selector in ("#overlay", "#gauge-readout", "#cue", "#sharp"):
-        _in_view(page, selector, LANDSCAPE)
+        _in_view(page, selector, viewport)
     for level in range(11):
-        _in_view(page, f".pain button[data-level='{level}']", LANDSCAPE)
+        _in_view(page, f".pain button[data-level='{level}']", viewport)
     # The camera view is not squeezed: at least a third of the screen's width, 4:3.
     box = page.locator("#overlay").bounding_box()
-    assert box is not None and box["width"] >= LANDSCAPE["width"] / 3
+    assert box is not None and box["width"] >= viewport["width"] / 3
     # The set-up checks follow in the right-hand column (it scrolls by itself).
     page.locator("#check-place").scroll_into_view_if_needed()
-    _in_view(page, "#check-place", LANDSCAPE)
-    _in_view(page, "#sharp", LANDSCAPE)
+    _in_view(page, "#check-place", viewport)
+    _in_view(page, "#sharp", viewport)
     page.evaluate("window.scrollTo(0, 0)")
     page.locator(".side-col").evaluate("c => c.scrollTo(0, 0)")
-    page.screenshot(path=str(screenshot_dir(tmp_path) / "web_phone_landscape.png"))
+    if viewport == LANDSCAPE:
+        page.screenshot(path=str(screenshot_dir(tmp_path) / "web_phone_landscape.png"))
     # This layout (its column that scrolls by itself) has no serious axe violation either.
     found = a11y._axe(page, "landscape /practice/N")
     assert not found, "\n".join(found)
+    page.evaluate("window.__frozen = false")
     _end(page, server, session_id)
     context.close()

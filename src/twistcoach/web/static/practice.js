@@ -74,7 +74,8 @@ if (typeof module !== "undefined" && module.exports) {
   // the checklist is a live region and is not re-read at 30 frames a second).
   const BODY_HOLD_MS = 700;
   let bodyCandidate = { state: "waiting", since: 0 };
-  stats.setup = { body: "waiting", place: "waiting", calib: "waiting", view: "" };
+  stats.setup = { body: "waiting", place: "waiting", calib: "waiting", view: "", viewOk: false,
+                  advice: "" };
 
   // BlazePose bones without the face (same as twistcoach.landmarks.BONES).
   const BONES = [[11, 12], [11, 13], [13, 15], [12, 14], [14, 16], [11, 23], [12, 24],
@@ -110,6 +111,8 @@ if (typeof module !== "undefined" && module.exports) {
   function showPlace(msg) {
     const view = typeof msg.view === "string" ? msg.view : "";
     stats.setup.view = view;
+    stats.setup.viewOk = msg.view_ok === true;
+    stats.setup.advice = typeof msg.advice === "string" ? msg.advice : "";
     const word = view && viewWords ? viewWords.content.querySelector(`[data-view="${view}"]`) : null;
     const verdict = word ? word.dataset.verdict : "";
     if (!view) setCheck(checkPlace, "place", "waiting");
