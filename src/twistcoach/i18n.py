@@ -531,11 +531,6 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     # metrics.Side, said in cues ("towards your {side}")
     "left",
     "right",
-    # metrics.PoseFamily, said in the wrong-pose stop cue ("This looks like a {seen} pose")
-    "supine twist",
-    "seated twist",
-    "standing twist",
-    "other",
     # cli/screening_cmds.render_plan (a variant's status) and cli/storage_cmds.progress
     # (progression.Action, spaced)
     "needs clearance",
@@ -677,6 +672,7 @@ def _yaml_texts() -> Iterator[tuple[str, str]]:
 def _python_texts() -> Iterator[tuple[str, str]]:
     """(text, where) for the student-facing Python constants."""
     from twistcoach import coaching, intake, recognition
+    from twistcoach.metrics import PoseFamily
     from twistcoach.poses.schema import Prop
     from twistcoach.web import domain, pages
 
@@ -693,6 +689,9 @@ def _python_texts() -> Iterator[tuple[str, str]]:
         yield text, "intake.py"
     for prop in Prop:
         yield prop.value, "poses/schema.py"
+    # Said in the wrong-pose stop cue ("This looks like a {seen} pose"), spaced.
+    for family in PoseFamily:
+        yield family.value.replace("_", " "), "metrics.PoseFamily"
     for name in domain.variant_names().values():
         yield name, "poses/library (web.domain.variant_names)"
     from twistcoach.planning.decision import STATUS_WORDS
