@@ -315,6 +315,7 @@ def test_lang_query_and_cookie(app: Any) -> None:
     c = TestClient(app, follow_redirects=False)
     page = c.get("/signin?lang=es")
     assert '<html lang="es">' in page.text and "Entrar" in text_of(page.text)
+    assert page.headers["content-language"] == "es"
     assert page.cookies.get(i18n.COOKIE) == "es"
     again = c.get("/signup")  # the cookie keeps the choice
     assert '<html lang="es">' in again.text and "Crear mi cuenta" in text_of(again.text)

@@ -88,6 +88,7 @@ def render(
     lang = request_language(request)
     context = _base(request, who) | {"lang": lang} | values
     page = ctx.templates.TemplateResponse(request, name, context, status_code=status_code)
+    page.headers["Content-Language"] = lang
     remember_language(request, page, lang)
     return page
 
