@@ -5,7 +5,8 @@ Before the coach starts, the page checks the camera in three steps: the whole bo
 seen and inside the frame, ``tcBodyInView`` in ``practice.js``), the camera's place (the
 tracker's verdict, sent by the server with the metrics: ``view``, ``view_ok`` and its advice,
 said in the page's words for that view, with a drawing of where to move the camera and a
-red "now" mark where it is), then the calibration (the coach's state).
+red "now" mark where it is), then the calibration (the coach's state); the three also in
+short over the camera view.
 
 - Without a browser: the body check's rule (Node), the metrics carrying the tracker's verdict
   (the practice socket), and the page having words for every view the tracker names.
@@ -147,6 +148,7 @@ def test_the_page_has_words_for_every_view_and_a_mark_for_every_bad_one(world: W
     assert marks == {str(v) for v in View if words[str(v)] == "bad"}
     for check in ("check-body", "check-place", "check-calib"):
         assert f'id="{check}"' in page
+        assert f'data-for="{check}"' in page  # its short form over the camera view
     assert 'class="sketch-svg"' in page and 'aria-labelledby="sketch-title"' in page
 
 
@@ -221,6 +223,9 @@ SNAPSHOT = """
     marks: [...document.querySelectorAll(".cam-now")]
       .filter(m => getComputedStyle(m).display !== "none").map(m => m.dataset.view),
     advice: document.getElementById("setup-advice").textContent,
+    chips: Object.fromEntries([...document.querySelectorAll("#setup-chips .chip")]
+      .map(c => [c.dataset.for, c.dataset.state])),
+    chipsShown: !document.getElementById("setup-chips").hidden,
     boxes: { stop: box("#stopbar"), body: box("#check-body"), place: box("#check-place"),
              calib: box("#check-calib"), sketch: box(".sketch-svg") },
   };
@@ -259,6 +264,13 @@ def _setup_shows_the_trackers_verdict(page: Any) -> dict[str, Any]:
         assert item["state"] == setup[key], (key, item, setup)
         assert item["said"] == item["words"][item["state"]], (key, item)
     assert seen["body"]["state"] in {"ok", "bad", "none"}
+    # The same three, in short over the camera view (a phone shows them at once).
+    assert seen["chipsShown"]
+    assert seen["chips"] == {
+        "check-body": seen["body"]["state"],
+        "check-place": place["state"],
+        "check-calib": seen["calib"]["state"],
+    }
     assert page.is_visible(".sketch-svg")
     return dict(seen)
 

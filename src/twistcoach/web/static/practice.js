@@ -67,6 +67,7 @@ if (typeof module !== "undefined" && module.exports) {
   const checkPlace = document.getElementById("check-place");
   const checkCalib = document.getElementById("check-calib");
   const viewWords = document.getElementById("view-words");
+  const setupChips = document.getElementById("setup-chips");
   const defaultAdvice = setupAdvice.textContent;
   // The tracker's min_confidence (tracking.Tracker's default).
   const MIN_VISIBILITY = 0.5;
@@ -98,6 +99,8 @@ if (typeof module !== "undefined" && module.exports) {
     item.dataset.state = state;
     said.textContent = words;
     stats.setup[key] = state;
+    const chip = document.querySelector(`#setup-chips [data-for="${item.id}"]`);
+    if (chip) chip.dataset.state = state;
   }
 
   function checkBodyInView(lm, now) {
@@ -297,6 +300,7 @@ if (typeof module !== "undefined" && module.exports) {
     showCalibration(msg.state);
     // The set-up panel stays until the coach has calibrated (or comes back to a pause).
     setupPanel.hidden = !SETUP_STATES.has(msg.state);
+    if (setupChips) setupChips.hidden = setupPanel.hidden;
   }
 
   // One server message (the socket's; tests may call it through window.tcHandle).
