@@ -61,6 +61,10 @@ ACROSS_SHARE = 0.7
 #: The side bend is unknown when the pelvis line lies less than this share across the
 #: image (end-on, its direction is mostly depth); full confidence when it lies flat across.
 SIDE_BEND_MIN_ACROSS = 0.5
+#: The 2D foreshortening is used only from this turn on: below it ``acos`` turns a 1% change
+#: of the shoulders' width (MediaPipe's jitter, or leaning nearer) into 8 degrees, which read
+#: a person sitting square as turned 8 degrees on a rendered clip (bench/ACCURACY_SEATED.md).
+FORESHORTENING_MIN_DEG = 15.0
 #: Within this many degrees of zero the trunk counts as centred (no side), as the knee drop.
 CENTRE_DEG = 5.0
 
@@ -504,7 +508,7 @@ def measure_trunk(
         # bench/ACCURACY_SEATED.md); the 2D foreshortening reads it well from 15-20
         # degrees on but is coarse near 0. The larger of the two, on the depth's side.
         turned = foreshortened_turn(skeleton, calibration)
-        if turned is not None:
+        if turned is not None and turned >= FORESHORTENING_MIN_DEG:
             value = math.copysign(max(abs(value), turned), value)
     rotation_reading = Reading.of(value, confidence, min_confidence)
 
