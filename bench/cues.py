@@ -145,7 +145,7 @@ def run_rendered(folder: Path, marks: Landmarks, data: dict[str, Any]) -> list[R
     split = str(data["split"])
     runs = []
     for vname, tr, m, blank in variants(str(data["name"]), truth, marks):
-        rep = replay(m, tr.plan_side)
+        rep = replay(m, tr.plan_side, reps=tr.plan_reps)
         runs.append(Run(vname, split, tr, rep, score(vname, split, tr, rep, blank), m, blank))
     return runs
 

@@ -19,6 +19,10 @@ Every clip starts lying flat, knees up, for :data:`FLAT_S` seconds (the tracker 
 coach calibrate), then the body does one thing. The knees always drop towards the
 camera's side (a drop away from a diagonal camera reads unknown, by design), so the
 camera's side is the clip's side; the wrong-side clip's plan asks for the other side.
+
+The ``practice_*`` clips are long calm practice (the false-alarm measure): repetitions of a
+drop, a hold and a return at moderate and near-limit paces (:data:`PACES`), the plan asking
+for the camera's side once per repetition, so the coach guides every one of them.
 """
 
 from __future__ import annotations
@@ -40,7 +44,41 @@ HOLD_S = 5.0
 SIZE = (640, 360)
 
 #: Clip kinds rendered per body; ``lost`` and ``jump`` are made from ``calm`` at replay.
-KINDS = ("calm", "fast", "bounce", "shoulder", "past_cap", "wrong_side", "early_return")
+#: ``practice_a`` and ``practice_b`` are long calm practice (:func:`practice_cycles`;
+#: ``practice_b`` on the tuning split only, :data:`TUNE_ONLY`).
+KINDS = (
+    "calm",
+    "fast",
+    "bounce",
+    "shoulder",
+    "past_cap",
+    "wrong_side",
+    "early_return",
+    "practice_a",
+    "practice_b",
+)
+
+#: Kinds rendered for the tuning split only (the render budget of a shared 2-core machine).
+TUNE_ONLY = ("practice_b",)
+
+#: The calm practice's moves: (depth deg, seconds) of one drop or one return, cosine
+#: paced, so the peak speed is pi/2 * depth / seconds. Each depth has a moderate and a
+#: near-limit pace (peak 9-13 and 17-19 deg/s; the coach's limit is 20 deg/s): what
+#: people do when told "slowly", some of them close to the limit. A drop and a return of
+#: the same depth and pace pass through the same poses (the cosine is symmetric and every
+#: time is a whole number of frames), so each pace is rendered once per body.
+PACES: dict[float, tuple[float, float]] = {
+    30.0: (5.0, 2.5),  # peak 9.4 / 18.8 deg/s
+    25.0: (4.0, 2.25),  # 9.8 / 17.5
+    32.0: (4.0, 2.75),  # 12.6 / 18.3
+    22.0: (3.0, 2.0),  # 11.5 / 17.3
+    28.0: (3.5, 2.5),  # 12.6 / 17.6
+}
+#: One practice cycle after the drop: held (the coach settles for 3 s, holds 5 s and says
+#: "back to the centre"), then the return, then at the centre until the coach asks again
+#: (its rest between repetitions is 5 s from when the knees are back under 12 deg).
+PRACTICE_HOLD_S = 10.0
+PRACTICE_REST_S = 6.5
 
 
 @dataclass(frozen=True)
@@ -67,6 +105,8 @@ class ClipSpec:
     sequence: SequenceSpec
     #: The side the coach's plan asks for ("right" or "left").
     plan_side: str
+    #: How many times the plan asks for that side (the practice clips repeat it).
+    plan_reps: int = 1
 
     @property
     def name(self) -> str:
@@ -147,9 +187,10 @@ def subjects() -> list[Subject]:
 
 
 def _keys(
-    kind: str, s: int
+    kind: str, s: int, seed: int = 0
 ) -> tuple[tuple[Keyframe, ...], tuple[float, float, float, float] | None]:
-    """Commanded keyframes (theta signed by the side ``s``) and the bounce, by kind."""
+    """Commanded keyframes (theta signed by the side ``s``) and the bounce, by kind
+    (``seed``: the practice clips' order, :func:`practice_cycles`)."""
     k = Keyframe
     f = FLAT_S
     start = (k(0.0, 0.0), k(f, 0.0))
@@ -176,19 +217,58 @@ def _keys(
         return (*start, k(f + 4.5, 30 * s), k(f + 8.5, 30 * s), k(f + 12, 0), k(f + 13, 0)), None
     if kind == "early_return":  # settles, then comes back up about 2 s into the hold
         return (*start, k(f + 4.5, 30 * s), k(f + 9, 30 * s), k(f + 11.5, 0), k(f + 12.5, 0)), None
+    if kind.startswith("practice_"):
+        path: list[Keyframe] = list(start)
+        t = f
+        for depth, down_s, up_s in practice_cycles(kind, seed):
+            t += down_s
+            path.append(k(t, depth * s))
+            t += PRACTICE_HOLD_S
+            path.append(k(t, depth * s))
+            t += up_s
+            path.append(k(t, 0.0))
+            t += PRACTICE_REST_S
+            path.append(k(t, 0.0))
+        path[-1] = k(t - PRACTICE_REST_S + 2.0, 0.0)  # the clip ends 2 s after the last return
+        return tuple(path), None
     raise ValueError(f"unknown clip kind {kind!r}")
+
+
+def practice_cycles(kind: str, seed: int) -> list[tuple[float, float, float]]:
+    """Calm practice: repetitions of (depth deg, drop seconds, return seconds).
+
+    ``practice_a`` has every depth with every pairing of its two paces (moderate or
+    near-limit down, moderate or near-limit back: 20 repetitions), ``practice_b`` every
+    depth near the limit both ways and then moderately both ways (10). The order is
+    shuffled per body (``seed``), so no two bodies practise in the same order.
+    """
+    rng = random.Random(f"{kind}/{seed}")
+    if kind == "practice_a":
+        cycles = [
+            (depth, down, up) for depth, paces in PACES.items() for down in paces for up in paces
+        ]
+    elif kind == "practice_b":
+        cycles = [(depth, paces[1], paces[1]) for depth, paces in PACES.items()]
+        cycles += [(depth, paces[0], paces[0]) for depth, paces in PACES.items()]
+    else:
+        raise ValueError(f"unknown practice kind {kind!r}")
+    rng.shuffle(cycles)
+    return cycles
 
 
 def clips() -> list[ClipSpec]:
     """Every rendered clip, subject by subject."""
     out = []
-    for subj in subjects():
+    for n, subj in enumerate(subjects()):
         for kind in KINDS:
-            keys, bounce = _keys(kind, subj.side)
+            if kind in TUNE_ONLY and subj.split != "tune":
+                continue
+            keys, bounce = _keys(kind, subj.side, n)
             seq = SequenceSpec(
                 f"{subj.body.name}_{kind}", subj.body.name, subj.camera.name, FPS, keys, bounce
             )
             near = "right" if subj.side > 0 else "left"
             far = "left" if near == "right" else "right"
-            out.append(ClipSpec(subj, kind, seq, far if kind == "wrong_side" else near))
+            reps = len(practice_cycles(kind, n)) if kind.startswith("practice_") else 1
+            out.append(ClipSpec(subj, kind, seq, far if kind == "wrong_side" else near, reps))
     return out

@@ -7,7 +7,9 @@ Usage (from the repository root)::
 
 Frames of the same pose (lying flat, holds) are rendered once per subject and copied, and
 a clip whose ``render_spec.json`` matches is not rendered again. Labels (the app's own angle
-definitions on the body's 3D keypoints, ``groundtruth.labels``) are always rewritten.
+definitions on the body's 3D keypoints, ``groundtruth.labels``) are always recomputed and
+rewritten when they changed (``bench/cues.py landmarks`` reruns MediaPipe on a clip whose
+labels are newer than its landmarks).
 """
 
 from __future__ import annotations
@@ -47,11 +49,19 @@ def render_clip(clip: Any, model: Any, renderer: Any, pose_cache: dict[Any, Path
     out.mkdir(parents=True, exist_ok=True)
     n = round(seq.duration * seq.fps) + 1
     frames = []
+    # Posing (the labels) costs more than rendering a frame: the same commanded state (a
+    # hold, lying flat) is posed once; exact values, so the labels are the same numbers.
+    posed_by_state: dict[tuple[float, float], Any] = {}
+    still = {(k.theta, k.follow) for k in seq.keys}  # moving states are not kept (memory)
     for i in range(n):
         t = i / seq.fps
         theta, follow = seq.state(t)
         key = (round(theta, 2), round(follow, 3))
-        posed = model.pose(subj.body, PoseSpec(theta, follow))
+        posed = posed_by_state.get((theta, follow))
+        if posed is None:
+            posed = model.pose(subj.body, PoseSpec(theta, follow))
+            if (theta, follow) in still:
+                posed_by_state[(theta, follow)] = posed
         path = out / f"frame_{i:04d}.jpg"
         if not path.exists():
             if key in pose_cache and pose_cache[key].exists():
@@ -72,12 +82,16 @@ def render_clip(clip: Any, model: Any, renderer: Any, pose_cache: dict[Any, Path
         "body": subj.body.name,
         "camera": subj.camera.name,
         "plan_side": clip.plan_side,
+        "plan_reps": clip.plan_reps,
         "fps": seq.fps,
         "size": list(SIZE),
         "label_source": label_source(),
         "frames": frames,
     }
-    (out / "labels.json").write_text(json.dumps(data, indent=1))
+    labels = out / "labels.json"
+    text = json.dumps(data, indent=1)
+    if not labels.exists() or labels.read_text() != text:
+        labels.write_text(text)  # unchanged labels keep their time: no new MediaPipe run
     stamp.write_text(spec_text)
     return out
 

@@ -239,6 +239,8 @@ class Truth:
         The clip's kind (``cuebench.plan.KINDS``, or ``lost``/``jump`` made from calm).
     plan_side
         The side the coach's plan asks for.
+    plan_reps
+        How many times the plan asks for it (the practice clips repeat the side).
     """
 
     t: FloatArray
@@ -247,6 +249,7 @@ class Truth:
     shoulder_roll_deg: FloatArray
     kind: str
     plan_side: str
+    plan_reps: int = 1
 
     @classmethod
     def from_labels(cls, data: dict[str, Any], kind: str | None = None) -> Truth:
@@ -259,6 +262,7 @@ class Truth:
             np.array([f["shoulder_roll_deg"] for f in frames]),
             kind or str(data["kind"]),
             str(data["plan_side"]),
+            int(data.get("plan_reps", 1)),
         )
 
     def at(self, t: float) -> float:
@@ -370,22 +374,24 @@ class Replay:
     states: list[str] = field(default_factory=list)
 
 
-def coach_plan(side: str) -> Any:
-    """The benchmark's plan: the supine twist, cap :data:`CAP_DEG`, one side."""
+def coach_plan(side: str, reps: int = 1) -> Any:
+    """The benchmark's plan: the supine twist, cap :data:`CAP_DEG`, one side ``reps``
+    times (the coach rests :attr:`switch_rest_s` at the centre between repetitions)."""
     return build_coach_plan(
         variant_id="supine_twist_full",
         family="supine_twist",
         status="allowed",
         max_knee_drop_deg=CAP_DEG,
         hold_s=HOLD_S,
-        sides=[side],
+        sides=[side] * reps,
     )
 
 
-def replay(marks: Landmarks, side: str, body: BodyType = BodyType.NEUTRAL) -> Replay:
-    """Drive a fresh :class:`LiveSession` with the recorded landmarks, frame by frame."""
+def replay(marks: Landmarks, side: str, body: BodyType = BodyType.NEUTRAL, reps: int = 1) -> Replay:
+    """Drive a fresh :class:`LiveSession` with the recorded landmarks, frame by frame
+    (the plan asks for ``side``, ``reps`` times)."""
     live = LiveSession.create(
-        coach_plan(side), tracker=TwistTracker(body=body), start_pain=0, body=body
+        coach_plan(side, reps), tracker=TwistTracker(body=body), start_pain=0, body=body
     )
     out = Replay()
     for i, t in enumerate(marks.t):
@@ -549,6 +555,7 @@ def variants(
                 truth.shoulder_roll_deg,
                 kind,
                 truth.plan_side,
+                truth.plan_reps,
             )
             out.append((name.replace("_calm", f"_{kind}"), tr, m, blank))
     return out
