@@ -56,7 +56,9 @@ SHARED_VIDEOS = Path("/work/shared/data/videos")
 DEMO = REPO / "examples" / "demo_session.mp4"
 KINDS_SHOWN = ("fast", "bounce", "shoulder", "cap", "wrong_side", "early", "lost")
 TARGET_RECALL = 0.95
-TARGET_LATENCY_S = 0.5
+#: Latencies lie on the 12 frames/s grid, from label times rounded to 0.1 ms (6 frames can
+#: read 0.50003 s): compared with this tolerance.
+TARGET_LATENCY_S = 0.5 + 1e-3
 TARGET_FALSE_PER_10MIN = 1.0
 TARGET_PAST_CAP_DEG = 3.0
 

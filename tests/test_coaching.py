@@ -435,15 +435,16 @@ def test_never_go_further_after_pain_rose() -> None:
 
 def test_too_fast_says_slowly() -> None:
     coach, _ = entering_coach()
-    out = feed(coach, ramp(5.0, 6.0, 0.0, 30.0))  # 30 deg/s
+    out = feed(coach, ramp(5.0, 6.0, 0.0, 40.0))  # 40 deg/s
     slow = [o for o in out if isinstance(o, Cue) and o.id == "slow_down"]
     assert len(slow) == 1  # once, not every frame
     assert slow[0].text == "Slowly. Let the knees sink, don't push."
-    # As soon as the knees have travelled the limit's worth over the window
-    # (checks.Travel: 20 deg/s x 0.75 s = 15 deg, at 30 deg/s 0.5 s in).
+    # As soon as the knees have travelled the limit's worth over the window and the
+    # camera's catch-up step (checks.Travel: 20 deg/s x 0.75 s + 6 = 21 deg, at 40 deg/s
+    # about 0.55 s in).
     th = RULES.thresholds
     assert slow[0].t == pytest.approx(
-        5.0 + th.speed_limit_deg_s * th.speed_window_s / 30.0, abs=0.11
+        5.0 + (th.speed_limit_deg_s * th.speed_window_s + th.speed_step_deg) / 40.0, abs=0.11
     )
 
 

@@ -8,6 +8,7 @@ real :class:`twistcoach.session.LiveSession`, frame by frame.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -113,6 +114,68 @@ def test_unknown_speed_keeps_the_settling_time() -> None:
     assert "hold_started" in event_ids(out)
 
 
+# --------------------------------------------------------------------------- speed
+
+
+def _speed_checks(
+    measured: list[float], step_deg: float | None = None, deep_deg: float = 37.5
+) -> list[float]:
+    """Times (s) at which FormChecks finds "too fast" on measured drops at 12 frames/s
+    (frame speed from the differences, as the tracker's), cap 45."""
+    import dataclasses
+
+    from test_checks import metrics
+    from twistcoach.checks import Check, FormChecks, Reading
+
+    limits = RULES.thresholds.check_limits()
+    if step_deg is not None:
+        limits = dataclasses.replace(limits, speed_step_deg=step_deg)
+    checks = FormChecks(limits)
+    fired = []
+    for i, d in enumerate(measured):
+        t = i / 12.0
+        speed = (d - measured[i - 1]) * 12.0 if i else 0.0
+        r = Reading(d, speed, metrics(d, speed))
+        if Check.TOO_FAST in checks.check(t, d, r, 45.0, deep_deg):
+            fired.append(round(t, 3))
+    return fired
+
+
+def _calm_drop_with_catch_up() -> list[float]:
+    """A calm drop (30 deg in 2.5 s, cosine, peak 18.8 deg/s) as the camera measured it on
+    the tuning split (bench/CUES.md): lagging by up to 7 deg between 5 and 15 deg true,
+    then catching up by 20 deg true (twice the true speed, about 0.4 s)."""
+    import math
+
+    out = []
+    for i in range(48):
+        u = min(i / 30.0, 1.0)
+        true = 15.0 * (1.0 - math.cos(math.pi * u))
+        lag = 7.0 * min(max((true - 4.0) / 9.0, 0.0), 1.0) if true < 13.0 else max(20.0 - true, 0)
+        out.append(true - lag)
+    return out
+
+
+def test_a_calm_drop_s_catch_up_step_is_not_too_fast() -> None:
+    """The measured catch-up reads over the limit on a frame and over the window's travel
+    (the false "slowly" of calm practice); the step allowance holds it, and without the
+    allowance (the coach before) it fires."""
+    drop = _calm_drop_with_catch_up()
+    assert max(abs(b - a) * 12.0 for a, b in itertools.pairwise(drop)) > 30.0
+    assert _speed_checks(drop) == []
+    assert _speed_checks(drop, step_deg=0.0) != []
+
+
+def test_quick_moves_are_still_too_fast() -> None:
+    """A steady 40 deg/s drop from the centre, and deep in the twist (past "stay here",
+    where the camera reads speeds short) a 22 deg/s return, are named."""
+    assert _speed_checks([40.0 / 12.0 * i for i in range(13)]) != []
+    deep = [63.0 - 22.0 / 12.0 * i for i in range(14)]  # 63 -> 39 deg, all past 37.5
+    assert _speed_checks(deep) != []
+    # The same return judged as if shallow (no deep level) is not: the step is what differs.
+    assert _speed_checks(deep, deep_deg=90.0) == []
+
+
 # --------------------------------------------------------------------------- the CI set
 
 REPO = Path(__file__).resolve().parents[1]
@@ -162,7 +225,9 @@ def test_safety_cues_come_quickly(ci_scores: list[ClipScore]) -> None:
     s = summarise(ci_scores)
     for what in ("fast", "bounce", "shoulder"):
         latency = s.median_latency_s[what]
-        assert latency is not None and latency <= 0.5, (what, latency)
+        # Times lie on the 12 frames/s grid, from labels rounded to 0.1 ms: 6 frames (0.5 s)
+        # can read 0.50003.
+        assert latency is not None and latency <= 0.5 + 1e-3, (what, latency)
 
 
 def test_the_cap_cue_comes_before_the_cap_is_passed_by_3_degrees(

@@ -41,6 +41,7 @@ TH = ReportThresholds(
         setup_still_s=0.5,
         calibration_s=2.0,
         calibration_max_spread_deg=8.0,
+        speed_step_deg=6.0,
     ),
     min_hold_drop_deg=10.0,
 )
@@ -110,7 +111,7 @@ def test_thresholds_come_from_the_coaching_rules() -> None:
 def test_events_are_grouped_into_spans() -> None:
     spans = detect_events(_frames(), CAP, TH)
     assert spans == [
-        EventSpan(EventKind.TOO_FAST, 0.6, 0.9, 6, 9),
+        EventSpan(EventKind.TOO_FAST, 0.7, 0.9, 7, 9),  # the travel beats the step at 0.7 s
         EventSpan(EventKind.TOO_FAST, 2.5, 2.5, 25, 25),
         EventSpan(EventKind.OVER_CAP, 3.0, 3.1, 30, 31),
         EventSpan(EventKind.TOO_FAST, 3.0, 3.0, 30, 30),
@@ -428,5 +429,5 @@ def test_html_report_comes_from_the_packaged_template_autoescaped() -> None:
     # The plots go in as they are; the page has no template syntax left and one landmark.
     assert '<svg id="plots"><path d="M0 0"/></svg>' in text
     assert "{{" not in text and "{%" not in text and text.count("<main>") == 1
-    assert "<tr><td>too fast</td><td>0.60 s</td><td>0.90 s</td></tr>" in text
+    assert "<tr><td>too fast</td><td>0.70 s</td><td>0.90 s</td></tr>" in text
     assert "Range cap drawn: ±60°" in text and "within 10° of that side" in text

@@ -196,6 +196,7 @@ class Thresholds(BaseModel):
     over_cap_tolerance_deg: float = Field(ge=0.0)
     speed_limit_deg_s: float = Field(gt=0.0)
     speed_window_s: float = Field(default=0.75, gt=0.0, le=2.0)
+    speed_step_deg: float = Field(default=0.0, ge=0.0)
     bounce_amplitude_deg: float = Field(gt=0.0)
     bounce_reversals: int = Field(ge=2)
     bounce_window_s: float = Field(gt=0.0)
@@ -232,6 +233,7 @@ class Thresholds(BaseModel):
             calibration_s=self.calibration_s,
             calibration_max_spread_deg=self.calibration_max_spread_deg,
             speed_window_s=self.speed_window_s,
+            speed_step_deg=self.speed_step_deg,
         )
 
     @model_validator(mode="after")
@@ -1270,7 +1272,7 @@ class Coach:
         self._max_drop = magnitude if self._max_drop is None else max(self._max_drop, magnitude)
         r = reading(obs, self._limits)
         assert r is not None  # only measured readings reach the active states
-        found = self._checks.check(t, drop, r, self.personal_cap_deg)
+        found = self._checks.check(t, drop, r, self.personal_cap_deg, self.stay_here_deg)
         over = Check.OVER_CAP in found
         if over:
             self._over_cap_s += dt if self._over_cap else 0.0
