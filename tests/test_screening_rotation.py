@@ -319,3 +319,20 @@ def test_planning_carries_the_rotation_cap_to_the_coach() -> None:
         now=now,
     )
     assert flare.permission("seated_twist_easy").rotation_cap_deg is None
+
+
+def test_the_folded_standing_twist_is_not_offered_to_the_coach() -> None:
+    """The revolved triangle folds the trunk forward: its rotation was not measured folded
+    (bench/ACCURACY_SEATED.md measured upright trunks), so the plan allows it with a cap
+    but the coach does not take it (SAFE-NOT-COACHED)."""
+    from twistcoach.planning import DatedIntake, PersonHistory, decide
+
+    now = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+    history = PersonHistory(intakes=(DatedIntake(intake(), now - dt.timedelta(days=1)),))
+    decision = decide(history, LIBRARY, now=now)
+    triangle = decision.permission("standing_twist_revolved_triangle")
+    assert triangle.plan_status.value == "allowed" and triangle.rotation_cap_deg == 22
+    assert not triangle.allowed and triangle.cap_deg is None
+    assert "SAFE-NOT-COACHED" in {r.rule for r in triangle.reasons}
+    measured = [v.id for v in LIBRARY if v.coach_measures]
+    assert "standing_twist_revolved_triangle" not in measured and len(measured) == 6

@@ -39,8 +39,10 @@ How a decision is made
    (``SAFE-CLINICIAN-*``), its hold times go to the coach.
 6. **The coach** can only keep a person under a cap it can measure: every allowed variant
    has one in its own measure (the knee drop for supine twists, the trunk rotation for
-   seated and standing twists, which the seated coach measures: issue 20); a variant
-   without one would not be offered for coached practice (``SAFE-NOT-COACHED``).
+   seated and standing twists, which the seated coach measures: issue 20); a variant whose
+   measure was not checked on its pose (the pose library's ``coach_measures``: the revolved
+   triangle folds the trunk forward) is not offered for coached practice
+   (``SAFE-NOT-COACHED``).
 7. **Progression** (:func:`twistcoach.progression.suggest_progression`) gets the folded cap
    and the open flags, so its suggestion looks at the whole history.
 

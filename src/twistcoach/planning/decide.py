@@ -354,13 +354,16 @@ def decide(
             knee = decision.family.has_knee_drop
             reasons.extend(_clipped(decision.id, merged, ceiling, rules, knee_drop=knee))
         cap: float | None = None
+        if not library.get(decision.id).coach_measures:
+            ceiling = None  # the coach's measure was not checked on this pose: not coached
         if allowed and ceiling is not None:
             fold = _fold_cap(decision.id, ceiling, history, spans, rules, prog_rules, tz)
             cap = fold.cap
             reasons.extend(fold.reasons)
         elif allowed:
-            # Screening gives every allowed variant a cap (issue 20); a variant without one
-            # could not be kept under it, so it is never coached (fail safe).
+            # A variant whose measure the coach has not been checked on (the pose library's
+            # coach_measures: the folded revolved triangle), or one without a cap, could not
+            # be kept under it: never coached (fail safe).
             allowed = False
             reasons.append(rules.reason("SAFE-NOT-COACHED"))
         hold_s: float | None = None

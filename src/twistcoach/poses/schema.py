@@ -227,6 +227,10 @@ class Variant(_Model):
         The variant's own trunk-rotation cap in degrees for a person with no caution flag,
         50-70% of ``full_range_trunk_rotation_deg`` (CLINICAL.md §5, "optimum" fraction);
         None for supine twists. Screening lowers it further, never raises it.
+    coach_measures
+        True when the camera coach's measure was checked on this pose (the knee drop on
+        supine twists; the trunk rotation on upright seated and standing trunks,
+        bench/ACCURACY_SEATED.md). Planning offers a variant to the coach only then.
     source_notes
         Citations of CLINICAL.md sections.
     """
@@ -248,6 +252,7 @@ class Variant(_Model):
     default_max_knee_drop_deg: Annotated[float, Field(gt=0, le=120)] | None = None
     full_range_trunk_rotation_deg: Annotated[float, Field(gt=0, le=90)] | None = None
     default_max_trunk_rotation_deg: Annotated[float, Field(gt=0, le=90)] | None = None
+    coach_measures: bool = True
     source_notes: Annotated[tuple[SourceNote, ...], Field(min_length=1)]
 
     @model_validator(mode="after")
