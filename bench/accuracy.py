@@ -398,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         clips = {k: [Result(**d) for d in v] for k, v in saved["clips"].items()}
     else:
         t0 = time.monotonic()
-        skeletons = estimate_stills(args.stills, records)
+        skeletons = estimate_stills(args.stills, records, cache=True)
         print(f"MediaPipe on {len(records)} stills: {time.monotonic() - t0:.0f} s", flush=True)
         calibrated = _timed(
             "calibrated stills",
@@ -415,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
             video = _encode(labels_path.parent, float(labels["fps"]))
             clips[labels["name"]] = _timed(
                 labels["name"],
-                lambda v=video, lb=labels: run_video(v, lb, lb["name"], BODY_MODES),
+                lambda v=video, lb=labels: run_video(v, lb, lb["name"], BODY_MODES, cache=True),
             )
         all_results = {
             "calibrated": [r.to_dict() for r in calibrated],

@@ -121,12 +121,15 @@ def load_stills(root: Path) -> list[dict[str, Any]]:
 SKELETON_CACHE = "skeletons.npz"
 
 
-def estimate_stills(root: Path, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def estimate_stills(
+    root: Path, records: Sequence[dict[str, Any]], cache: bool = False
+) -> dict[str, Any]:
     """MediaPipe's skeleton (static image mode) of every still, by image; None if nobody.
 
-    Cached in ``root/skeletons.npz`` by image name, file size and modification time, so a
-    rerun of the benchmark with changed kinematics does not estimate again (MediaPipe is
-    most of its time: about 0.2 s a still on one core).
+    With ``cache`` (the benchmark's render cache, never the committed CI set) they are kept
+    in ``root/skeletons.npz`` by image name, file size and modification time, so a rerun
+    of the benchmark with changed kinematics does not estimate again (MediaPipe is most of
+    its time: about 0.2 s a still on one core).
     """
     from twistcoach.landmarks import Skeleton
     from twistcoach.pipeline import image_estimator_factory
@@ -134,7 +137,7 @@ def estimate_stills(root: Path, records: Sequence[dict[str, Any]]) -> dict[str, 
 
     cache_path = root / SKELETON_CACHE
     cached: dict[str, np.ndarray] = {}
-    if cache_path.exists():
+    if cache and cache_path.exists():
         with np.load(cache_path) as data:
             cached = {k: data[k] for k in data.files}
     out: dict[str, Any] = {}
@@ -171,7 +174,7 @@ def estimate_stills(root: Path, records: Sequence[dict[str, Any]]) -> dict[str, 
                 cached[key + "|w"] = skeleton.world_xyz
                 cached[key + "|v"] = skeleton.visibility
                 cached[key + "|size"] = np.array(skeleton.image_size)
-    if fresh:
+    if cache and fresh:
         np.savez(cache_path, **cached)  # type: ignore[arg-type]
     return out
 
@@ -319,15 +322,20 @@ def _save_estimated(video: Path, estimated: Sequence[Any]) -> None:
 
 
 def run_video(
-    video: Path, labels: dict[str, Any], name: str, modes: Sequence[str] = ("neutral",)
+    video: Path,
+    labels: dict[str, Any],
+    name: str,
+    modes: Sequence[str] = ("neutral",),
+    cache: bool = False,
 ) -> list[Result]:
     """A rendered clip through ``Analyzer.analyze_video`` (tracking mode, self-calibrating).
 
     The first of ``modes`` (:data:`BODY_MODES`) is the analysis itself; each further one
     tracks the same estimated frames again with its template body
-    (``pipeline.run_tracker``, what ``analyze_video`` does after estimating). The
-    estimation is cached beside the video (``<video>.estimated.npz``); a rerun tracks the
-    cached frames with every mode.
+    (``pipeline.run_tracker``, what ``analyze_video`` does after estimating). With
+    ``cache`` (the benchmark's render cache, never the committed CI set) the estimation
+    is kept beside the video (``<video>.estimated.npz``) and a rerun tracks the cached
+    frames with every mode.
     """
     from twistcoach.metrics import BodyType
     from twistcoach.pipeline import Analyzer, Estimated, run_tracker
@@ -336,14 +344,15 @@ def run_video(
     def tracker(mode: str) -> TwistTracker:
         return TwistTracker(body=BodyType(body_type_of(labels["body"], mode)))
 
-    estimated = _load_estimated(video)
+    estimated = _load_estimated(video) if cache else None
     runs: list[tuple[str, Any]] = []
     if estimated is None:
         with Analyzer(workers=1, tracker_factory=lambda: tracker(modes[0])) as analyzer:
             analysis = analyzer.analyze_video(video)
         runs.append((modes[0], analysis.frames))
         estimated = [Estimated(f.index, f.timestamp_s, f.skeleton) for f in analysis.frames]
-        _save_estimated(video, estimated)
+        if cache:
+            _save_estimated(video, estimated)
     runs += [(mode, run_tracker(estimated, tracker(mode))) for mode in modes[len(runs) :]]
     out = []
     for mode, results in runs:
