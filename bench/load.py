@@ -104,6 +104,31 @@ def recorded_messages(path: Path = RECORDING) -> list[list[list[float]] | None]:
     return frames
 
 
+def tracker_alone_ms(frames: list[list[list[float]] | None], repeats: int = 3) -> float:
+    """CPU milliseconds a frame of the tracker alone (``TwistTracker.update``: what the
+    server cannot avoid) on the same recording, after its calibration (from frame 30, as
+    the steady window sees it): the median of ``repeats`` replays in this process."""
+    from twistcoach.landmarks import Skeleton
+    from twistcoach.pipeline import default_tracker_factory
+
+    skeletons = [
+        None
+        if lm is None
+        else Skeleton.from_normalized(k / RECORDING_FPS, np.asarray(lm), (746, 420))
+        for k, lm in enumerate(frames)
+    ]
+    times = []
+    for _ in range(repeats):
+        tracker = default_tracker_factory("neutral")
+        for k, skeleton in enumerate(skeletons[:30]):
+            tracker.update(k / RECORDING_FPS, skeleton)
+        start = time.process_time()
+        for k, skeleton in enumerate(skeletons[30:], start=30):
+            tracker.update(k / RECORDING_FPS, skeleton)
+        times.append((time.process_time() - start) / (len(skeletons) - 30) * 1e3)
+    return statistics.median(times)
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
     with socket.socket() as s:
@@ -509,7 +534,9 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def report(steps: list[Step], args: argparse.Namespace, before: str, after: str) -> str:
+def report(
+    steps: list[Step], args: argparse.Namespace, before: str, after: str, tracker_ms: float
+) -> str:
     """bench/LOAD.md's text."""
     best = max((s for s in steps if s.passed), key=lambda s: s.streams, default=None)
     lines = [
@@ -526,6 +553,10 @@ def report(steps: list[Step], args: argparse.Namespace, before: str, after: str)
         f"{JOIN_AFTER_S:g} s later. Latency: frame sent -> its reply received (metrics at most "
         "5 a second, cues). CPU: the server processes' user+system time per frame sent. The load "
         "generator runs on the same machine (its CPU per frame is shown).",
+        "",
+        f"The tracker alone (`TwistTracker.update` on the same recording after its "
+        f"calibration, in the load generator's process just before the steps): "
+        f"**{tracker_ms:.2f} ms** of CPU a frame.",
         "",
         "Columns: p50/p99/max over every answered frame of running streams (a frame sent or "
         'answered while its stream had been told "getting ready" is counted apart, in '
@@ -583,6 +614,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--legacy", action="store_true", help="a server without status messages (a baseline)"
     )
     parser.add_argument("--profile", type=Path, default=None, help="cProfile the server")
+    parser.add_argument("--append", action="store_true", help="add this run to --out as a section")
     parser.add_argument("--quick", action="store_true", help="print only, no LOAD.md")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "LOAD.md")
     args = parser.parse_args(argv)
@@ -593,6 +625,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     global LEGACY, PROFILE
     LEGACY, PROFILE = args.legacy, args.profile
     frames = recorded_messages()
+    tracker_ms = tracker_alone_ms(frames)
+    print(f"tracker alone: {tracker_ms:.2f} ms a frame", flush=True)
     began = time.monotonic()
     before = uptime()
     with tempfile.TemporaryDirectory(prefix="tc-load-") as tmp:
@@ -641,9 +675,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             stop_server(server)
     after = uptime()
-    text = report(steps, args, before, after)
+    text = report(steps, args, before, after, tracker_ms)
     if args.quick:
         print(text)
+    elif args.append and args.out.exists():
+        body = text.split("\n", 2)[2]  # without the title
+        heading = f"## {args.workers} server process{'es' if args.workers > 1 else ''}\n\n"
+        args.out.write_text(args.out.read_text() + "\n" + heading + body)
     else:
         args.out.write_text(text)
         print(f"wrote {args.out}")
