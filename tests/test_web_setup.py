@@ -98,6 +98,10 @@ def test_the_body_check_needs_every_key_joint_seen_and_inside_the_frame() -> Non
         f"const c = {json.dumps(cases)};"
         "const r = {}; for (const k in c) r[k] = m.tcBodyInView(c[k], 0.5);"
         "r.nobody = m.tcBodyInView(null, 0.5); r.empty = m.tcBodyInView([], 0.5);"
+        # A seated twist's joints (shoulders and hips): feet out of the picture do not matter.
+        "r.seated = m.tcBodyInView(c.ankle_out, 0.5, [11, 12, 23, 24]);"
+        "r.seated_hip_out = m.tcBodyInView(c.edge.map((p, i) => i === 24 ? {...p, x: -0.1} : p),"
+        " 0.5, [11, 12, 23, 24]);"
         "r.joints = m.TC_BODY_LANDMARKS; console.log(JSON.stringify(r));"
     )
     assert got.pop("joints") == [int(j) for j in BODY]
@@ -109,6 +113,8 @@ def test_the_body_check_needs_every_key_joint_seen_and_inside_the_frame() -> Non
         "wrist_out": "ok",
         "nobody": "none",
         "empty": "none",
+        "seated": "ok",
+        "seated_hip_out": "bad",
     }
 
 
@@ -136,6 +142,7 @@ def test_the_page_has_words_for_every_view_and_a_mark_for_every_bad_one(world: W
     c, csrf = api_student(world, "zoe@example.org", "Zoe")
     sid = start_session(c, csrf)
     page = c.get(f"/practice/{sid}").text
+    assert 'data-joints="11,12,23,24,25,26,27,28"' in page
     words = dict(re.findall(r'<span data-view="(\w+)" data-verdict="(\w+)">', page))
     assert set(words) == {str(v) for v in View}
     for view in View:
@@ -150,6 +157,40 @@ def test_the_page_has_words_for_every_view_and_a_mark_for_every_bad_one(world: W
         assert f'id="{check}"' in page
         assert f'data-for="{check}"' in page  # its short form over the camera view
     assert 'class="sketch-svg"' in page and 'aria-labelledby="sketch-title"' in page
+
+
+#: An intake whose plan allows the easy seated twist (no back problem, active).
+SEATED_INTAKE = {
+    "age": 35,
+    "pain_now": 0,
+    "pain_duration_weeks": 0,
+    "activity": "active",
+    "leg_symptoms": "none",
+}
+
+
+def test_a_seated_twist_gets_its_own_setup_screen(world: World) -> None:
+    from twistcoach.seated_tracking import load_seated_camera_advice
+
+    c, csrf = api_student(world, "ola@example.org", "Ola", intake=SEATED_INTAKE)
+    r = c.post(
+        "/api/sessions",
+        json={"variant_id": "seated_twist_easy", "start_pain": 0},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 201, r.text
+    page = c.get(f"/practice/{r.json()['session_id']}").text
+    # The rotation tracker's joints, its recommended place and its own drawing.
+    assert 'data-joints="11,12,23,24"' in page
+    assert " ".join(load_seated_camera_advice().recommended.split()) in " ".join(page.split())
+    assert "straight in front of you" in page and "raised diagonal" not in page
+    words = dict(re.findall(r'<span data-view="(\w+)" data-verdict="(\w+)">', page))
+    assert words == {"oblique": "ok", "side": "bad", "top_down": "bad", "unknown": "wait"}
+    marks = set(re.findall(r'class="cam-now" data-view="(\w+)" hidden', page))
+    assert marks == {"side", "top_down"}
+    assert "knees" not in page.split('id="setup-panel"')[1].split("</section>")[0].lower()
+    # The gauge says what it measures here: the chest's turn, not the knees.
+    assert 'data-shown="Turn:"' in page and 'data-shown="Knees:"' not in page
 
 
 # ----------------------------------------------------------------- in real Chromium

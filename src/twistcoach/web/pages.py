@@ -345,8 +345,14 @@ def plan_page(request: Request, user: CurrentUser) -> Response:
     return render(request, "plan.html", who, **_decision_words(decision))
 
 
-def _camera_advice() -> str:
-    """Where to put the camera, in the tracker's own words (one source for every page)."""
+def _camera_advice(family: str = "supine_twist") -> str:
+    """Where to put the camera, in the tracker's own words (one source for every page): the
+    knee-drop tracker's for a supine twist, the trunk-rotation tracker's for the others
+    (``rules/seated_camera.yaml``; :meth:`twistcoach.session.LiveSession.create`)."""
+    if family != "supine_twist":
+        from twistcoach.seated_tracking import load_seated_camera_advice
+
+        return load_seated_camera_advice().recommended
     from twistcoach.recognition import ADVICE_RECOMMENDED
 
     return ADVICE_RECOMMENDED
@@ -447,6 +453,7 @@ def practice_page(
     if who[0].role != Role.STUDENT:
         raise NotAllowed("only the student practises their own session")
     names = domain.variant_names()
+    guide = domain.pose_guide(detail.session.variant_id, detail.session.cap_deg)
     return render(
         request,
         "practice.html",
@@ -454,9 +461,9 @@ def practice_page(
         session=detail.session,
         variant_name=names.get(detail.session.variant_id, detail.session.variant_id),
         body=body_type,
-        guide=domain.pose_guide(detail.session.variant_id, detail.session.cap_deg),
+        guide=guide,
         pain_rule=domain.wording().pain_rule,
-        camera_advice=_camera_advice(),
+        camera_advice=_camera_advice(guide.family),
     )
 
 

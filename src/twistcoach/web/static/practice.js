@@ -13,15 +13,16 @@ function tcGaugeLabel(kneeDrop) {
 }
 
 // The set-up's first check, "your whole body in view", from this browser's own landmarks
-// (MediaPipe's poseLandmarks: x, y normalized to the frame, visibility in [0, 1]): the
-// shoulders, hips, knees and ankles (BlazePose indices 11, 12, 23-28: the joints the tracker
-// measures the twist from) must each be seen (visibility at least minVisibility: the
-// tracker's own min_confidence, 0.5, by default) and inside the frame (0 <= x, y <= 1).
+// (MediaPipe's poseLandmarks: x, y normalized to the frame, visibility in [0, 1]): the joints
+// the tracker measures the twist from (by default a supine twist's shoulders, hips, knees and
+// ankles, BlazePose indices 11, 12, 23-28; the page names them in the check's data-joints)
+// must each be seen (visibility at least minVisibility: the tracker's own min_confidence,
+// 0.5, by default) and inside the frame (0 <= x, y <= 1).
 // "none": nobody found; "bad": someone, not all of them in view; "ok".
 const TC_BODY_LANDMARKS = [11, 12, 23, 24, 25, 26, 27, 28];
-function tcBodyInView(lm, minVisibility) {
+function tcBodyInView(lm, minVisibility, joints) {
   if (!Array.isArray(lm) || lm.length === 0) return "none";
-  for (const i of TC_BODY_LANDMARKS) {
+  for (const i of joints || TC_BODY_LANDMARKS) {
     const p = lm[i];
     if (!p) return "bad";
     const seen = typeof p.visibility === "number" ? p.visibility : 0;
@@ -53,6 +54,12 @@ if (typeof module !== "undefined" && module.exports) {
   const gaugeDrop = document.getElementById("gauge-drop");
   const gaugeBand = document.getElementById("gauge-band");
   const gaugeSaid = document.getElementById("gauge-said");
+  // What the gauge measures, in the page's words (the knee drop, or a seated twist's turn).
+  const gaugeWords = {
+    shown: gaugeSaid.dataset.shown || "Knees:",
+    about: gaugeSaid.dataset.about || "Knee drop about",
+    unknown: gaugeSaid.dataset.unknown || "Knee drop not measured",
+  };
   const stats = { framesSent: 0, framesWithPerson: 0, cues: 0, lastCue: "", stopped: false,
                   kneeDrop: null, cap: null, stay: null, errors: 0, state: "starting",
                   spoken: [], cancels: 0, logged: 0, gaugeFontCssPx: null };
@@ -74,6 +81,8 @@ if (typeof module !== "undefined" && module.exports) {
   // A body verdict is shown once it has held this long (landmarks flicker frame to frame;
   // the checklist is a live region and is not re-read at 30 frames a second).
   const BODY_HOLD_MS = 700;
+  const bodyJoints = checkBody && checkBody.dataset.joints
+    ? checkBody.dataset.joints.split(",").map(Number) : TC_BODY_LANDMARKS;
   let bodyCandidate = { state: "waiting", since: 0 };
   stats.setup = { body: "waiting", place: "waiting", calib: "waiting", view: "", viewOk: false,
                   advice: "" };
@@ -104,7 +113,7 @@ if (typeof module !== "undefined" && module.exports) {
   }
 
   function checkBodyInView(lm, now) {
-    const state = tcBodyInView(lm ? lm : null, MIN_VISIBILITY);
+    const state = tcBodyInView(lm ? lm : null, MIN_VISIBILITY, bodyJoints);
     if (state !== bodyCandidate.state) bodyCandidate = { state, since: now };
     else if (now - bodyCandidate.since >= BODY_HOLD_MS) setCheck(checkBody, "body", state);
   }
@@ -287,12 +296,12 @@ if (typeof module !== "undefined" && module.exports) {
     stats.stay = msg.stay;
     stats.coachState = msg.state;
     stepBox.textContent = msg.step;
-    gaugeDrop.textContent = "Knees: " + tcGaugeLabel(stats.kneeDrop);
+    gaugeDrop.textContent = gaugeWords.shown + " " + tcGaugeLabel(stats.kneeDrop);
     // The screen readers' live region changes only when the reading moves 5 degrees (or
     // becomes known or unknown): it is not read a number five times a second.
     const said = stats.kneeDrop === null
-      ? "Knee drop not measured"
-      : "Knee drop about " + tcGaugeLabel(5 * Math.round(stats.kneeDrop / 5)) +
+      ? gaugeWords.unknown
+      : gaugeWords.about + " " + tcGaugeLabel(5 * Math.round(stats.kneeDrop / 5)) +
         (typeof msg.cap === "number" ? ", range up to " + msg.cap.toFixed(0) + "°" : "");
     if (gaugeSaid.textContent !== said) gaugeSaid.textContent = said;
     if (typeof msg.cap === "number") gaugeBand.textContent = "up to " + msg.cap.toFixed(0) + "°";
