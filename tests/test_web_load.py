@@ -319,47 +319,74 @@ def test_a_second_server_process_refuses_a_session_held_by_another(world: World)
     assert world.repo.get_session(session_id).session.status == "stopped"
 
 
-def test_socket_claim_and_release_in_the_database(world: World) -> None:
-    person = world.repo.find_person("Student 0")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Repository]:
+    """A repository with two people, on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'claims.db'}"
+    else:
+        url = request.getfixturevalue("pg_server").new_database()
+    engine = create_engine_for_url(url)
+    init_db(engine)
+    repository = Repository(engine)
+    for name in ("Student 0", "Student 1"):
+        repository.create_person(name)
+    yield repository
+    engine.dispose()
+
+
+def test_socket_claim_and_release_in_the_database(repo: Repository) -> None:
+    person = repo.find_person("Student 0")
     assert person is not None
-    session = world.repo.start_session(person.id, VARIANT, 40.0, "browser")
-    assert claim_socket(world.repo, session.id)
-    assert not claim_socket(world.repo, session.id)  # held by a live process: this one
-    assert socket_holds(world.repo, session.id)
-    release_socket(world.repo, session.id)
-    assert not socket_holds(world.repo, session.id)
-    assert claim_socket(world.repo, session.id)
+    session = repo.start_session(person.id, VARIANT, 40.0, "browser")
+    assert claim_socket(repo, session.id)
+    assert not claim_socket(repo, session.id)  # held by a live process: this one
+    assert socket_holds(repo, session.id)
+    release_socket(repo, session.id)
+    assert not socket_holds(repo, session.id)
+    assert claim_socket(repo, session.id)
     # A holder whose process died is taken over.
     from sqlalchemy import update
 
     from twistcoach.storage.models import PracticeSession
 
-    with world.repo.engine.begin() as conn:
+    with repo.engine.begin() as conn:
         conn.execute(
             update(PracticeSession)
             .where(PracticeSession.id == session.id)
             .values(owner=f"{socket.gethostname()}:999999999:1{SOCKET_MARK}")
         )
-    assert not socket_holds(world.repo, session.id)
-    assert claim_socket(world.repo, session.id)
-    world.repo.end_session(session.id, "stopped", "quit")
-    assert not claim_socket(world.repo, session.id)  # not running
+    assert not socket_holds(repo, session.id)
+    assert claim_socket(repo, session.id)
+    # Another machine's holder: alive while its heartbeat is fresh.
+    with repo.engine.begin() as conn:
+        conn.execute(
+            update(PracticeSession)
+            .where(PracticeSession.id == session.id)
+            .values(owner=f"elsewhere.example:42:1{SOCKET_MARK}")
+        )
+    assert socket_holds(repo, session.id, stale_after_s=120.0)
+    assert not claim_socket(repo, session.id, stale_after_s=120.0)
+    assert not socket_holds(repo, session.id, stale_after_s=-1.0)  # stale: taken over
+    assert claim_socket(repo, session.id, stale_after_s=-1.0)
+    repo.end_session(session.id, "stopped", "quit")
+    assert not claim_socket(repo, session.id)  # not running
 
 
 def test_the_buffered_recorder_writes_on_flush_and_finish_and_keeps_what_fails(
-    world: World,
+    repo: Repository,
 ) -> None:
-    person = world.repo.find_person("Student 1")
+    person = repo.find_person("Student 1")
     assert person is not None
-    session = world.repo.start_session(person.id, VARIANT, 40.0, "browser")
-    recorder = SessionRecorder(world.repo, session, buffered=True)
+    session = repo.start_session(person.id, VARIANT, 40.0, "browser")
+    recorder = SessionRecorder(repo, session, buffered=True)
     sample = SampleRecord(0.0, 10.0, 1.0, 0.5, 0.5, 2.0, 0.9, 40.0)
     recorder._samples.append(sample)  # what observe() keeps
     recorder._event(0.5, "event", "cap_lowered", "cap lowered", {"to_deg": 35.0})
     assert recorder.pending == 2 and recorder.flush_due
-    assert not world.repo.get_session(session.id).samples  # nothing written yet
+    assert not repo.get_session(session.id).samples  # nothing written yet
     assert recorder.flush() == 2 and recorder.pending == 0
-    detail = world.repo.get_session(session.id)
+    detail = repo.get_session(session.id)
     assert [s.t for s in detail.samples] == [0.0]
     assert [e.event_id for e in detail.events] == ["cap_lowered"]
     # A failed write keeps everything for the next try.
@@ -371,7 +398,7 @@ def test_the_buffered_recorder_writes_on_flush_and_finish_and_keeps_what_fails(
     recorder._samples.append(SampleRecord(2.0, 12.0, None, None, None, None, 0.9, 40.0))
     ended = recorder.finish()  # flushes first
     assert ended.status == "completed"
-    assert [s.t for s in world.repo.get_session(session.id).samples] == [0.0, 2.0]
+    assert [s.t for s in repo.get_session(session.id).samples] == [0.0, 2.0]
 
 
 def test_the_gate_serves_in_turn_and_passes_on_a_cancelled_turn() -> None:
