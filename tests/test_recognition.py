@@ -13,7 +13,15 @@ import pytest
 from synthetic import VIEWS, photograph, supine_twist_3d
 from twistcoach.landmarks import Landmark, Skeleton
 from twistcoach.metrics import PoseFamily, View
-from twistcoach.recognition import features, recognize
+from twistcoach.recognition import (
+    FEATURE_LANDMARKS,
+    _family,
+    _view,
+    family_probabilities,
+    features,
+    pose_vector,
+    recognize,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "skeletons"
 F = PoseFamily
@@ -92,25 +100,160 @@ def test_every_labelled_image_has_a_skeleton(shared_data: Path) -> None:
         assert row["label"] in FAMILIES
 
 
-def test_family_and_view_of_every_labelled_image(shared_data: Path) -> None:
-    wrong = []
+#: What the shipped recogniser gets on the 43 labelled photographs (bench/RECOGNITION.md;
+#: the classifier never trained on them, the old rules were tuned on them and got all 43):
+#: held here so that a change that makes it worse fails. The misses are listed there.
+DEV_RIGHT_MIN = 32
+DEV_TWISTS_CAUGHT_MIN = 11
+DEV_FALSE_TWISTS_MAX = 3
+TWIST_LABELS = {"supine_twist", "seated_twist", "chair_twist", "standing_twist"}
+
+
+def test_family_and_view_of_the_labelled_images(shared_data: Path) -> None:
+    right = caught = false = 0
+    wrong_views = []
     for row in _rows(shared_data):
         name = Path(row["file"]).stem
         skeleton, _ = _fixture(name)
         rec = recognize(skeleton)
-        if rec.family not in FAMILIES[row["label"]]:
-            wrong.append(f"{name}: family {rec.family} ({rec.reason})")
+        right += rec.family in FAMILIES[row["label"]]
+        is_twist = rec.family in TWISTS
+        if row["label"] in TWIST_LABELS:
+            caught += is_twist
+        else:
+            false += is_twist
         assert 0.0 < rec.family_confidence <= 1.0
         lying = rec.family in (F.SUPINE, F.SUPINE_TWIST)
         if lying and name in VIEWS_SEEN and rec.view not in VIEWS_SEEN[name]:
-            wrong.append(f"{name}: view {rec.view}")
+            wrong_views.append(f"{name}: view {rec.view}")
         if not lying:
             assert rec.view is View.UNKNOWN
             assert not rec.measurable
         if rec.view is View.SIDE:
             assert not rec.measurable
             assert "side view cannot tell which way the knees drop" in rec.advice.lower()
-    assert wrong == []
+    assert wrong_views == []
+    assert right >= DEV_RIGHT_MIN
+    assert caught >= DEV_TWISTS_CAUGHT_MIN
+    assert false <= DEV_FALSE_TWISTS_MAX
+
+
+TWISTS = {F.SUPINE_TWIST, F.SEATED_TWIST, F.STANDING_TWIST}
+COMMITTED = Path(__file__).parent / "recognition" / "committed_set.npz"
+#: Measured on tests/recognition/committed_set.npz (bench/recognition/testset.py) when the
+#: model was trained (rendered: 89.9 % right, 96.8 % of twists, 50 % of the 74 neutral
+#: poses called a twist, most of them supine knees-up stills; synthetic: 86.7 %, 91.4 %,
+#: 5.5 %); the bounds leave 2 points for a retrained model's noise.
+COMMITTED_BOUNDS = {
+    # set: (right at least, twists called a twist at least, non-twists called a twist at most)
+    "rendered": (0.88, 0.95, 0.52),
+    "synthetic": (0.85, 0.89, 0.075),
+}
+
+
+def _skeleton_13(points: np.ndarray) -> Skeleton:
+    """A skeleton with the classifier's 13 landmarks; the others at the body's centre."""
+    xy = np.repeat(points.mean(axis=0, keepdims=True), 33, axis=0).astype(np.float64)
+    for i, m in enumerate(FEATURE_LANDMARKS):
+        xy[int(m)] = points[i]
+    xy = xy - xy.min(axis=0) + 50.0
+    size = (int(xy[:, 0].max()) + 50, int(xy[:, 1].max()) + 50)
+    return Skeleton(0.0, xy, np.zeros(33), np.zeros((33, 3)), np.ones(33), size)
+
+
+@pytest.mark.parametrize("subset", ["rendered", "synthetic"])
+def test_accuracy_on_the_committed_set(subset: str) -> None:
+    """Pictures never used in training: rendered people (held-out bodies, supine stills from
+    11 camera places, top-down included, and seated and standing twists) and synthetic
+    bodies from random cameras (any picture orientation when lying)."""
+    data = np.load(COMMITTED, allow_pickle=False)
+    xy, truth = data[f"{subset}_xy"], data[f"{subset}_family"]
+    assert len(xy) >= 100
+    right = twists = caught = others = false = 0
+    for points, label in zip(xy, truth, strict=True):
+        got = recognize(_skeleton_13(points.astype(np.float64))).family
+        want = F(str(label))
+        right += got is want
+        if want in TWISTS:
+            twists += 1
+            caught += got in TWISTS
+        else:
+            others += 1
+            false += got in TWISTS
+    lo_right, lo_caught, hi_false = COMMITTED_BOUNDS[subset]
+    assert right / len(xy) >= lo_right
+    assert caught / twists >= lo_caught
+    assert false / others <= hi_false
+
+
+def test_a_picture_and_its_mirror_image_read_the_same(shared_data: Path) -> None:
+    for row in _rows(shared_data):
+        skeleton, _ = _fixture(Path(row["file"]).stem)
+        xy = skeleton.image_xy.copy()
+        xy[:, 0] = skeleton.image_size[0] - xy[:, 0]
+        swap = np.arange(33)
+        for m in Landmark:
+            if m.name.startswith("LEFT_"):
+                other = Landmark[m.name.replace("LEFT_", "RIGHT_")]
+                swap[[int(m), int(other)]] = [int(other), int(m)]
+        mirrored = Skeleton(
+            0.0,
+            xy[swap],
+            skeleton.image_z[swap],
+            skeleton.world_xyz[swap],
+            skeleton.visibility[swap],
+            skeleton.image_size,
+        )
+        p, q = family_probabilities(skeleton), family_probabilities(mirrored)
+        assert all(p[f] == pytest.approx(q[f], abs=1e-9) for f in F)
+
+
+def test_the_classifier_reads_its_own_picture_at_any_angle() -> None:
+    """The pose vector does not change when the picture turns (only its orientation cue)."""
+    skeleton, _ = _fixture("rsclone_lying_twist_stretch_left")
+    points = skeleton.image_xy[[int(m) for m in FEATURE_LANDMARKS]]
+    base = pose_vector(points)
+    for deg in (90.0, 180.0, 270.0, 33.0):
+        t = np.radians(deg)
+        rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+        turned = pose_vector(points @ rot.T + 17.0)
+        assert turned[:26] == pytest.approx(base[:26], abs=1e-9)  # the shape
+        assert turned[-9:] == pytest.approx(base[-9:], abs=1e-9)  # lengths and angles
+
+
+def test_an_unsure_classifier_never_names_a_family_the_coach_acts_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fail safe: with no posture above half, the rules decide only with a confidence under
+    the coach's threshold, or nothing is recognised."""
+    import twistcoach.recognition as recognition
+
+    flat = dict.fromkeys(F, 1.0 / len(F))
+    monkeypatch.setattr(recognition, "family_probabilities", lambda _sk: flat)
+    for row_name in ("siva_ardha_matsyendrasana", "feluna_reclining_twist_gif_frame198"):
+        rec = recognize(_fixture(row_name)[0])
+        assert rec.family_confidence < 0.6
+        assert "unsure" in rec.reason
+    # No posture the rules name is given a quarter: not recognised at all.
+    only_other = dict.fromkeys(F, 0.0)
+    only_other[F.OTHER] = 0.45
+    only_other[F.SEATED] = 0.2
+    only_other[F.STANDING] = 0.2
+    only_other[F.SUPINE] = 0.15
+    monkeypatch.setattr(recognition, "family_probabilities", lambda _sk: only_other)
+    rec = recognize(_fixture("feluna_reclining_twist_gif_frame198")[0])
+    assert rec.family is F.OTHER
+    assert rec.family_confidence < 0.6
+    assert rec.reason.startswith("not recognised")
+
+
+def test_the_packaged_model_matches_the_code() -> None:
+    from twistcoach.recognition import FINE_CLASSES, POSE_VECTOR_SIZE, _classifier
+
+    model = _classifier()
+    assert model.classes == FINE_CLASSES
+    assert model.layers[0][0].shape[0] == POSE_VECTOR_SIZE == len(model.mean)
+    assert model.layers[-1][0].shape[1] == len(FINE_CLASSES)
 
 
 @pytest.mark.parametrize(
@@ -164,9 +307,10 @@ def test_features_literal() -> None:
     assert f.twist_ratio == pytest.approx(2.0)
     assert f.knee_up == pytest.approx((0.6, 0.4))
     assert f.knee_along == pytest.approx((-0.5, -0.5))
-    rec = recognize(sk)
-    assert rec.family is F.SUPINE
-    assert rec.view is View.SIDE
+    # The rules (the fallback when the classifier is unsure) read it as lying, side-on. (The
+    # classifier is not asked: arms, face and feet all at the image's corner are no body.)
+    assert _family(f)[0] is F.SUPINE
+    assert _view(f, F.SUPINE)[0] is View.SIDE
 
 
 def test_invisible_torso_is_not_recognised() -> None:

@@ -1,0 +1,388 @@
+"""Recognition benchmark: pose family on real and synthetic photographs, and on real clips.
+
+Writes ``bench/RECOGNITION.md``. Run from the repository root::
+
+    .venv/bin/python -m bench.recognition.bench
+
+Sets (none of them used in training, ``bench/recognition/train.py``):
+
+* **real photographs**: the 43 labelled photographs of the shared development set
+  (``shared/data/images.csv``), through their MediaPipe landmarks committed in
+  ``tests/fixtures/skeletons``; the lying ones also turned by 90, 180 and 270 degrees in
+  the picture (only the pictures taken from above are a fair test there: a side view of a
+  person lying down, turned by 90 degrees, is a side view of a person standing);
+* **synthetic photographs**: ``bench/recognition/synth.py`` with a seed training never
+  used (:data:`SYNTH_SEED`), every pose from random cameras;
+* **real clips**: the shared clips' MediaPipe landmarks (tracking mode,
+  ``bench/recognition/data/clips``), through the tracker (clip-level family as
+  ``twistcoach analyze`` reports it) and through a coaching session planned for the supine
+  twist (whether it stops for a wrong pose).
+
+Both the shipped recogniser (classifier, rules only when it is unsure) and the rules alone
+(the recogniser before the classifier) are reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from bench.recognition import synth
+
+from twistcoach.landmarks import Skeleton
+from twistcoach.metrics import PoseFamily
+from twistcoach.recognition import FINE_CLASSES, FINE_TO_FAMILY, _family, features, recognize
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "skeletons"
+SHARED = Path(os.environ.get("TWISTCOACH_SHARED_DATA", "/work/shared/data"))
+CLIPS = Path(__file__).resolve().parent / "data" / "clips"
+REPORT = ROOT / "bench" / "RECOGNITION.md"
+SYNTH_SEED = 12345
+SYNTH_PER_POSE = 40
+F = PoseFamily
+
+#: Accepted families per label of images.csv (the same table as tests/test_recognition.py):
+#: where a label is not one of the coach's families, or a single 2D view honestly cannot
+#: decide, every reasonable answer is accepted.
+ACCEPTED: dict[str, set[PoseFamily]] = {
+    "supine_twist": {F.SUPINE_TWIST},
+    "supine_knees_bent": {F.SUPINE},
+    "supine_flat": {F.SUPINE},
+    "savasana": {F.SUPINE},
+    "knees_to_chest": {F.SUPINE},
+    "bridge": {F.SUPINE, F.OTHER},
+    "fish": {F.SUPINE, F.OTHER},
+    "plow": {F.OTHER},
+    "shoulderstand": {F.OTHER},
+    "seated_twist": {F.SEATED_TWIST},
+    "chair_twist": {F.SEATED_TWIST, F.SEATED},
+    "seated_forward_fold": {F.SEATED},
+    "easy_pose": {F.SEATED},
+    "lotus": {F.SEATED},
+    "bound_angle": {F.SEATED},
+    "boat": {F.SEATED},
+    "standing_twist": {F.STANDING_TWIST},
+    "tree": {F.STANDING},
+    "warrior2": {F.STANDING},
+    "goddess": {F.STANDING},
+    "triangle": {F.STANDING},
+    "standing_forward_fold": {F.STANDING, F.OTHER},
+    "downward_dog": {F.OTHER},
+    "plank": {F.OTHER},
+    "child_pose": {F.OTHER},
+    "cobra": {F.OTHER, F.SEATED},
+    "locust": {F.OTHER},
+}
+TWIST_LABELS = {"supine_twist", "seated_twist", "chair_twist", "standing_twist"}
+LYING_LABELS = {"supine_twist", "supine_knees_bent", "supine_flat", "savasana", "knees_to_chest"}
+#: Lying photographs taken from high above (judged by eye): fair at every picture angle.
+FROM_ABOVE = {"rsclone_lying_twist_stretch_left", "suraj_easy_lower_back_twist"}
+ORDER = list(PoseFamily)
+
+Recogniser = Callable[[Skeleton], PoseFamily]
+
+
+def shipped(sk: Skeleton) -> PoseFamily:
+    return recognize(sk).family
+
+
+def rules_only(sk: Skeleton) -> PoseFamily:
+    finite = bool(np.all(np.isfinite(sk.image_xy)))
+    return _family(features(sk))[0] if finite else PoseFamily.OTHER
+
+
+def turned(sk: Skeleton, deg: float) -> Skeleton:
+    """The skeleton of the same picture turned by ``deg`` degrees about its centre."""
+    t = math.radians(deg)
+    c, s = math.cos(t), math.sin(t)
+    centre = np.array(sk.image_size, dtype=np.float64) / 2
+    xy = (sk.image_xy - centre) @ np.array([[c, -s], [s, c]]).T + centre
+    return Skeleton(sk.timestamp_s, xy, sk.image_z, sk.world_xyz, sk.visibility, sk.image_size)
+
+
+def dev_set() -> list[tuple[str, str, Skeleton]]:
+    """(name, label, skeleton) of the shared labelled photographs."""
+    with (SHARED / "images.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    out = []
+    for row in rows:
+        name = Path(row["file"]).stem
+        data = json.loads((FIXTURES / f"{name}.json").read_text())
+        out.append((name, row["label"], Skeleton.from_dict(data)))
+    return out
+
+
+def score(items: list[tuple[str, str, Skeleton]], rec: Recogniser) -> dict[str, object]:
+    """Right share, twist recall, false-twist share and the misses."""
+    right = twists = caught = others = false = 0
+    misses = []
+    confusion: Counter[tuple[str, PoseFamily]] = Counter()
+    for name, label, sk in items:
+        fam = rec(sk)
+        confusion[(label, fam)] += 1
+        ok = fam in ACCEPTED[label]
+        right += ok
+        is_twist = fam.value.endswith("twist")
+        if label in TWIST_LABELS:
+            twists += 1
+            caught += is_twist
+        else:
+            others += 1
+            false += is_twist
+        if not ok:
+            misses.append(f"{name} ({label}) -> {fam.value}")
+    return {
+        "n": len(items),
+        "right": right,
+        "twists": twists,
+        "caught": caught,
+        "others": others,
+        "false": false,
+        "misses": misses,
+        "confusion": confusion,
+    }
+
+
+def _pct(a: object, b: object) -> str:
+    """``a/b (percent)`` of two counts."""
+    x, n = int(str(a)), int(str(b))
+    return f"{x}/{n} ({100 * x / n:.0f} %)" if n else "-"
+
+
+def synthetic_set() -> tuple[list[tuple[str, int, np.ndarray]], dict[str, int]]:
+    xy, y, names = synth.sample(SYNTH_PER_POSE, SYNTH_SEED)
+    return [(n, int(c), p) for n, c, p in zip(names, y, xy, strict=True)], {}
+
+
+def _skeleton_of(points13: np.ndarray) -> Skeleton:
+    from twistcoach.recognition import FEATURE_LANDMARKS
+
+    xy = np.zeros((33, 2))
+    xy[:] = points13.mean(axis=0)
+    for i, m in enumerate(FEATURE_LANDMARKS):
+        xy[int(m)] = points13[i]
+    lo = xy.min(axis=0)
+    xy = xy - lo + 50
+    size = (int(xy[:, 0].max() + 50), int(xy[:, 1].max() + 50))
+    return Skeleton(0.0, xy, np.zeros(33), np.zeros((33, 3)), np.ones(33), size)
+
+
+def clip_rows() -> list[str]:
+    """Per clip: frame shares, clip-level family, and the coach's stop (if any)."""
+    from bench.cuebench.score import Landmarks, replay
+
+    from twistcoach.report import _video_family as video_family
+    from twistcoach.tracking import TwistTracker
+
+    rows = []
+    for path in sorted(CLIPS.glob("*.npz")):
+        marks = Landmarks.load(path)
+        tracker = TwistTracker()
+        obs = [tracker.update(float(t), marks.skeleton(i)) for i, t in enumerate(marks.t)]
+        seen = [o for o in obs if o.metrics is not None]
+        family, conf, shares = video_family(seen)
+        rep = replay(marks, "right")
+        stops = [c for _, c in rep.cues if c.startswith("stop_")]
+        share_text = ", ".join(f"{k} {v:.0%}" for k, v in list(shares.items())[:3])
+        rows.append(
+            f"| {path.stem} | {len(seen)} | {share_text} | {family.value} ({conf:.2f}) | "
+            f"{stops[0] if stops else 'none'} |"
+        )
+    return rows
+
+
+def rendered_rows() -> list[str]:
+    """Confusion on the rendered people never used in training (held-out bodies)."""
+    path = Path(__file__).resolve().parent / "data" / "rendered_landmarks.npz"
+    if not path.exists():
+        return ["", "## Rendered photographs", "", "Not run: no cached rendered landmarks."]
+    data = np.load(path, allow_pickle=False)
+    keep = np.flatnonzero(data["split"] == "held_out")
+    rows = [
+        "",
+        "## Rendered photographs (the project's generator, held-out bodies)",
+        "",
+        f"{len(keep)} pictures of {len(set(data['body'][keep].tolist()))} bodies never used "
+        "in training (`bench/recognition/rendered.py`: supine stills from 11 camera places, "
+        "top-down included; seated and standing twists from 6). Rows: true family.",
+        "",
+    ]
+    for name, rec in (("shipped", shipped), ("rules", rules_only)):
+        counts: Counter[tuple[PoseFamily, PoseFamily]] = Counter()
+        by_camera: dict[str, list[bool]] = {}
+        for i in keep:
+            sk = Skeleton(
+                0.0,
+                data["xy"][i].astype(np.float64),
+                np.zeros(33),
+                np.zeros((33, 3)),
+                data["vis"][i].astype(np.float64),
+                (1000, 1000),
+            )
+            truth = FINE_TO_FAMILY[FINE_CLASSES[int(data["label"][i])]]
+            got = rec(sk)
+            counts[(truth, got)] += 1
+            key = f"{str(data['image'][i]).split('/')[0]}/{data['camera'][i]}"
+            by_camera.setdefault(key, []).append(got == truth)
+        n = len(keep)
+        right = sum(v for (a, b), v in counts.items() if a == b)
+        twist = [f for f in ORDER if f.value.endswith("twist")]
+        t_all = sum(v for (a, _), v in counts.items() if a in twist)
+        t_hit = sum(v for (a, b), v in counts.items() if a in twist and b in twist)
+        fp = sum(v for (a, b), v in counts.items() if a not in twist and b in twist)
+        rows += [
+            f"**{name}**: right {_pct(right, n)}; twists called a twist {_pct(t_hit, t_all)}; "
+            f"non-twists called a twist {_pct(fp, n - t_all)}.",
+            "",
+            "| true family | " + " | ".join(f.value for f in ORDER) + " |",
+            "|---|" + "---|" * len(ORDER),
+        ]
+        for a in ORDER:
+            if any(counts.get((a, b)) for b in ORDER):
+                cells = " | ".join(str(counts.get((a, b), 0) or "") for b in ORDER)
+                rows.append(f"| {a.value} | {cells} |")
+        rows += [
+            "",
+            "Right per camera: "
+            + ", ".join(f"{k} {100 * sum(v) / len(v):.0f} %" for k, v in sorted(by_camera.items())),
+            "",
+        ]
+    return rows
+
+
+def main() -> int:
+    """Run every set and write the report."""
+    started = time.monotonic()
+    load_before = os.getloadavg()
+    dev = dev_set()
+    lines = [
+        "# Pose-family recognition benchmark",
+        "",
+        "Made by `bench/recognition/bench.py` (`.venv/bin/python -m bench.recognition.bench`). "
+        "The shipped recogniser is the classifier of `twistcoach.recognition` "
+        "(`recognition_model.json`, trained by `bench/recognition/train.py` on "
+        "free-exercise-db photographs and synthetic stick bodies, never on the sets below), "
+        "with the rules only where it is unsure; `rules` is the recogniser before it.",
+        "",
+        "## Real photographs (shared development set, 43 labelled pictures)",
+        "",
+        "| recogniser | right | twists called a twist | non-twists called a twist |",
+        "|---|---|---|---|",
+    ]
+    results = {}
+    for name, rec in (("shipped", shipped), ("rules", rules_only)):
+        r = score(dev, rec)
+        results[name] = r
+        lines.append(
+            f"| {name} | {_pct(r['right'], r['n'])} | {_pct(r['caught'], r['twists'])} | "
+            f"{_pct(r['false'], r['others'])} |"
+        )
+    lines += ["", "Misses of the shipped recogniser:", ""]
+    lines += [f"- {m}" for m in results["shipped"]["misses"]] or ["- none"]  # type: ignore[attr-defined]
+    lines += ["", "Confusion (rows: label; columns: family called):", ""]
+    lines.append("| label | " + " | ".join(f.value for f in ORDER) + " |")
+    lines.append("|---|" + "---|" * len(ORDER))
+    conf = results["shipped"]["confusion"]
+    for label in sorted({lab for _, lab, _ in dev}):
+        cells = [str(conf.get((label, f), 0) or "") for f in ORDER]  # type: ignore[attr-defined]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "### Picture orientation (lying photographs turned in the picture)",
+        "",
+        "| set | turn | shipped right | rules right |",
+        "|---|---|---|---|",
+    ]
+    for subset, names in (("taken from above", FROM_ABOVE), ("all lying", None)):
+        items = [d for d in dev if d[1] in LYING_LABELS and (names is None or d[0] in names)]
+        for deg in (0, 90, 180, 270):
+            t_items = [(n, lab, turned(sk, deg)) for n, lab, sk in items]
+            sa, sb = score(t_items, shipped), score(t_items, rules_only)
+            shipped_right, rules_right = _pct(sa["right"], sa["n"]), _pct(sb["right"], sb["n"])
+            lines.append(f"| {subset} | {deg} | {shipped_right} | {rules_right} |")
+    # Synthetic.
+    syn, _ = synthetic_set()
+    fam_counts: Counter[tuple[PoseFamily, PoseFamily]] = Counter()
+    by_pose: dict[str, list[bool]] = {}
+    for pose, c, pts in syn:
+        truth = FINE_TO_FAMILY[FINE_CLASSES[c]]
+        got = recognize(_skeleton_of(pts)).family
+        fam_counts[(truth, got)] += 1
+        by_pose.setdefault(pose, []).append(got == truth)
+    n = len(syn)
+    right = sum(v for (a, b), v in fam_counts.items() if a == b)
+    tw_true = sum(v for (a, _), v in fam_counts.items() if a.value.endswith("twist"))
+    tw_hit = sum(
+        v
+        for (a, b), v in fam_counts.items()
+        if a.value.endswith("twist") and b.value.endswith("twist")
+    )
+    non = n - tw_true
+    fp = sum(
+        v
+        for (a, b), v in fam_counts.items()
+        if not a.value.endswith("twist") and b.value.endswith("twist")
+    )
+    lines += [
+        "",
+        f"## Synthetic photographs (seed {SYNTH_SEED}, {SYNTH_PER_POSE} per pose, random cameras)",
+        "",
+        f"Right {_pct(right, n)}; twists called a twist {_pct(tw_hit, tw_true)}; "
+        f"non-twists called a twist {_pct(fp, non)}.",
+        "",
+        "| true family | " + " | ".join(f.value for f in ORDER) + " |",
+        "|---|" + "---|" * len(ORDER),
+    ]
+    for a in ORDER:
+        lines.append(
+            f"| {a.value} | "
+            + " | ".join(str(fam_counts.get((a, b), 0) or "") for b in ORDER)
+            + " |"
+        )
+    lines += ["", "Right per synthetic pose:", ""]
+    lines.append(", ".join(f"{p} {100 * sum(v) / len(v):.0f} %" for p, v in by_pose.items()))
+    lines += rendered_rows()
+    lines += [
+        "",
+        "## Real clips (tracker and coaching session for a supine twist plan)",
+        "",
+        "| clip | frames with a person | family shares | clip family | coach stop |",
+        "|---|---|---|---|---|",
+        *clip_rows(),
+        "",
+        "Before the classifier the coach stopped the kneeling stretch at 2 s for a wrong pose "
+        "(`stop_wrong_pose`, bench/CUES.md); the reclining twist was a twist in 19 % of its "
+        "frames, under the 25 % a video needs to count as a twist (`report.TWIST_SHARE`). "
+        "The knees drop only in its last 1.5 s (about 20 % of the frames): the per-frame "
+        "family cannot reach 25 % there, and the calibrated tracker measures the drop only "
+        "from 7.2 s (the camera is close to a side view). **Clip-level twist: not met.**",
+        "",
+        "## Targets (issue 17 item 4), on the real photographs",
+        "",
+        "At least 90 % right, at most 5 % of non-twists called a twist, at least 90 % of "
+        "twists called a twist: **not met** on the 43 development photographs (see the first "
+        "table). The classifier never saw them (the rules were tuned on them); on rendered "
+        "and synthetic pictures it never saw it is far ahead of the rules. Picture "
+        "orientation: the two lying photographs taken from above stay lying at 180 and 270 "
+        "degrees, one of them at 90.",
+        "",
+        f"Ran in {time.monotonic() - started:.0f} s; load average before "
+        f"{load_before[0]:.1f} / {load_before[1]:.1f} / {load_before[2]:.1f} "
+        f"(1 / 5 / 15 min, a 2-core machine shared with other work).",
+        "",
+    ]
+    REPORT.write_text("\n".join(lines))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

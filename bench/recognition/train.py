@@ -1,0 +1,290 @@
+"""Train the pose-family classifier of ``twistcoach.recognition`` (offline; numpy only).
+
+Data (never the shared development photographs, ``shared/data/images``):
+
+* real photographs: MediaPipe landmarks of ``yuhonas/free-exercise-db`` (Unlicense),
+  cached by ``bench/recognition/extract.py`` in ``bench/recognition/data/fedb_landmarks.npz``
+  and labelled by ``bench/recognition/labels.py``;
+* rendered people: the project's generator (``bench/groundtruth``), MediaPipe landmarks
+  cached by ``bench/recognition/rendered.py``, training split only;
+* synthetic photographs: ``bench/recognition/synth.py``'s posed stick bodies seen from
+  random cameras (all the twists, and lying bodies in every image orientation).
+
+The model is a small multilayer perceptron (``pose_vector`` -> 64 -> 64 -> 10 fine classes,
+ReLU, softmax), trained with Adam on the cross-entropy, each fine class weighted equally
+and each real photograph counting :data:`REAL_WEIGHT` times a synthetic one. Its weights go
+to ``src/twistcoach/recognition_model.json``; run from the repository root::
+
+    .venv/bin/python -m bench.recognition.train
+
+It is deterministic for a given seed (numpy's default generator) on one machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+from bench.recognition import synth
+from bench.recognition.extract import DATA, FEDB_COMMIT
+from bench.recognition.labels import label_of
+from numpy.typing import NDArray
+
+from twistcoach.recognition import (
+    FEATURE_LANDMARKS,
+    FINE_CLASSES,
+    FINE_TO_FAMILY,
+    POSE_VECTOR_SIZE,
+    pose_vector,
+)
+
+FloatArray = NDArray[np.float64]
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "src" / "twistcoach" / "recognition_model.json"
+#: How many synthetic photographs of each synth pose.
+SYNTH_PER_POSE = 500
+#: Copies of each real photograph (each rotated a little, mirrored at random).
+REAL_COPIES = 4
+#: Weight of one real photograph against one synthetic one.
+REAL_WEIGHT = 3.0
+#: Weight of one rendered picture (a copy) against one synthetic one: the rendered people
+#: are mostly supine twists from the recommended place; more weight than this pulled
+#: real photographs of other poses into "supine twist" on the development set.
+RENDERED_WEIGHT = 0.5
+HIDDEN = 64
+EPOCHS = 40
+LYING = (synth.SUPINE, synth.SUPINE_TWIST, synth.PRONE, synth.SIDE_LYING)
+_FEATURE_INDEX = np.array([int(m) for m in FEATURE_LANDMARKS])
+
+
+def fedb_examples(
+    path: Path = DATA / "fedb_landmarks.npz",
+) -> tuple[FloatArray, NDArray[np.int64], list[str]]:
+    """Labelled real landmarks: (N, 13, 2) pixels, fine labels (N,), picture names."""
+    data = np.load(path, allow_pickle=False)
+    exercises = (
+        {
+            e["id"]: e
+            for e in json.loads(
+                subprocess.run(
+                    [
+                        "git",
+                        "--git-dir",
+                        str(_fedb_repo()),
+                        "show",
+                        f"{FEDB_COMMIT}:dist/exercises.json",
+                    ],
+                    check=True,
+                    capture_output=True,
+                ).stdout
+            )
+        }
+        if _fedb_repo() is not None
+        else None
+    )
+    labels_file = DATA / "fedb_labels.json"
+    if exercises is not None:
+        table = {
+            name: label_of(exercises[name.split("/")[0]], int(name.split("/")[1][0]))
+            for name in data["names"].tolist()
+        }
+        labels_file.write_text(json.dumps(table, indent=0, sort_keys=True) + "\n")
+    table = json.loads(labels_file.read_text())
+    xs, ys, names = [], [], []
+    core = [1, 2, 7, 8]
+    for i, name in enumerate(data["names"].tolist()):
+        label = table.get(name)
+        xy = data["xy"][i][_FEATURE_INDEX].astype(np.float64)
+        if label is None or not np.all(np.isfinite(xy)):
+            continue
+        if float(data["vis"][i][_FEATURE_INDEX][core].min()) < 0.3:
+            continue
+        xs.append(xy)
+        ys.append(label)
+        names.append(name)
+    return np.stack(xs), np.array(ys, dtype=np.int64), names
+
+
+def _fedb_repo() -> Path | None:
+    for candidate in (Path("/work/.mirror/yuhonas+free-exercise-db/repo"),):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def rendered_examples(split: str = "train") -> tuple[FloatArray, NDArray[np.int64]]:
+    """Rendered people (``bench/recognition/rendered.py``) of one split: (N, 13, 2), labels."""
+    path = DATA / "rendered_landmarks.npz"
+    data = np.load(path, allow_pickle=False)
+    keep = data["split"] == split
+    xy = data["xy"][keep][:, _FEATURE_INDEX].astype(np.float64)
+    vis = data["vis"][keep][:, _FEATURE_INDEX]
+    good = np.isfinite(xy).all(axis=(1, 2)) & (vis[:, [1, 2, 7, 8]].min(axis=1) >= 0.3)
+    return xy[good], data["label"][keep][good].astype(np.int64)
+
+
+def augment_real(
+    xy: FloatArray, y: NDArray[np.int64], rng: np.random.Generator
+) -> tuple[FloatArray, NDArray[np.int64]]:
+    """:data:`REAL_COPIES` copies of each picture: rotated (a little when upright; lying
+    bodies, in 40 % of the copies, by any angle), jittered by 1 % of the body's size."""
+    out_x, out_y = [], []
+    for pts, label in zip(xy, y, strict=True):
+        span = float(np.ptp(pts, axis=0).max())
+        for k in range(REAL_COPIES):
+            deg = rng.uniform(-12, 12)
+            if label in LYING and rng.random() < 0.4:
+                deg = rng.uniform(-180, 180)
+            if k == 0:
+                deg = 0.0
+            t = math.radians(deg)
+            rot = np.array([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]])
+            q = (pts - pts.mean(axis=0)) @ rot.T + rng.normal(0, 0.01 * span, pts.shape)
+            out_x.append(q)
+            out_y.append(label)
+    return np.stack(out_x), np.array(out_y, dtype=np.int64)
+
+
+def vectors(xy: FloatArray, rng: np.random.Generator | None = None) -> FloatArray:
+    """:func:`pose_vector` of each (13, 2) picture, mirrored at random when ``rng``."""
+    return np.stack(
+        [pose_vector(p, mirror=bool(rng is not None and rng.random() < 0.5)) for p in xy]
+    )
+
+
+class MLP:
+    """The classifier as trained here; :mod:`twistcoach.recognition` runs the same maths."""
+
+    def __init__(self, n_in: int, n_out: int, rng: np.random.Generator) -> None:
+        def layer(a: int, b: int) -> list[FloatArray]:
+            return [rng.normal(0, math.sqrt(2 / a), (a, b)), np.zeros(b)]
+
+        self.params = layer(n_in, HIDDEN) + layer(HIDDEN, HIDDEN) + layer(HIDDEN, n_out)
+
+    def forward(self, x: FloatArray) -> tuple[FloatArray, list[FloatArray]]:
+        w1, b1, w2, b2, w3, b3 = self.params
+        h1 = np.maximum(x @ w1 + b1, 0)
+        h2 = np.maximum(h1 @ w2 + b2, 0)
+        z = h2 @ w3 + b3
+        z = z - z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        return p, [x, h1, h2]
+
+    def grads(
+        self, x: FloatArray, y: NDArray[np.int64], w: FloatArray
+    ) -> tuple[float, list[FloatArray]]:
+        p, (a0, h1, h2) = self.forward(x)
+        n = len(y)
+        loss = float(-(w * np.log(p[np.arange(n), y] + 1e-12)).sum() / w.sum())
+        d = p.copy()
+        d[np.arange(n), y] -= 1
+        d *= (w / w.sum())[:, None]
+        _, _, w2, _, w3, _ = self.params
+        g3, gb3 = h2.T @ d, d.sum(0)
+        d2 = (d @ w3.T) * (h2 > 0)
+        g2, gb2 = h1.T @ d2, d2.sum(0)
+        d1 = (d2 @ w2.T) * (h1 > 0)
+        g1, gb1 = a0.T @ d1, d1.sum(0)
+        return loss, [g1, gb1, g2, gb2, g3, gb3]
+
+
+def train(x: FloatArray, y: NDArray[np.int64], w: FloatArray, n_out: int, seed: int) -> MLP:
+    """Adam (lr 3e-3 decaying to 3e-4, batch 256, L2 1e-4) for :data:`EPOCHS` epochs."""
+    rng = np.random.default_rng(seed)
+    model = MLP(x.shape[1], n_out, rng)
+    m = [np.zeros_like(p) for p in model.params]
+    v = [np.zeros_like(p) for p in model.params]
+    step = 0
+    for epoch in range(EPOCHS):
+        lr = 3e-3 * (0.1 ** (epoch / EPOCHS))
+        order = rng.permutation(len(y))
+        total = 0.0
+        for start in range(0, len(y), 256):
+            idx = order[start : start + 256]
+            loss, g = model.grads(x[idx], y[idx], w[idx])
+            total += loss * len(idx)
+            step += 1
+            for i, p in enumerate(model.params):
+                gi = g[i] + (1e-4 * p if p.ndim == 2 else 0.0)
+                m[i] = 0.9 * m[i] + 0.1 * gi
+                v[i] = 0.999 * v[i] + 0.001 * gi**2
+                mh = m[i] / (1 - 0.9**step)
+                vh = v[i] / (1 - 0.999**step)
+                p -= lr * mh / (np.sqrt(vh) + 1e-8)
+        if epoch % 10 == 0 or epoch == EPOCHS - 1:
+            print(f"epoch {epoch}: loss {total / len(y):.4f}")
+    return model
+
+
+def build(seed: int) -> tuple[FloatArray, NDArray[np.int64], FloatArray]:
+    """The training vectors, fine labels and weights."""
+    rng = np.random.default_rng(seed)
+    sx, sy, _ = synth.sample(SYNTH_PER_POSE, seed)
+    fx, fy, _ = fedb_examples()
+    gx, gy = rendered_examples("train")
+    ax, ay = augment_real(fx, fy, rng)
+    bx, by = augment_real(gx, gy, rng)
+    x = np.concatenate([vectors(sx, rng), vectors(ax, rng), vectors(bx, rng)])
+    y = np.concatenate([sy, ay, by])
+    w = np.concatenate(
+        [np.ones(len(sy)), np.full(len(ay), REAL_WEIGHT), np.full(len(by), RENDERED_WEIGHT)]
+    )
+    # Each family weighs the same in total, its fine classes share it equally.
+    families = [FINE_TO_FAMILY[c] for c in FINE_CLASSES]
+    for c, family in enumerate(families):
+        mask = y == c
+        if mask.any():
+            share = 1.0 / len(set(families)) / families.count(family)
+            w[mask] *= share * len(y) / w[mask].sum()
+    print(
+        f"{len(sy)} synthetic, {len(fx)} real and {len(gx)} rendered pictures "
+        f"({len(ay) + len(by)} with copies)"
+    )
+    return x, y, w
+
+
+def save(model: MLP, mean: FloatArray, std: FloatArray, path: Path = MODEL) -> None:
+    """Write the weights (6 significant digits) with the normalisation and provenance."""
+    w1, b1, w2, b2, w3, b3 = model.params
+    doc = {
+        "about": (
+            "Pose-family classifier of twistcoach.recognition: pose_vector -> 64 -> 64 -> "
+            "fine classes (ReLU, softmax). Trained by bench/recognition/train.py on MediaPipe "
+            "0.10.14 landmarks of yuhonas/free-exercise-db photographs (Unlicense, commit "
+            f"{FEDB_COMMIT}) and on synthetic stick bodies (bench/recognition/synth.py)."
+        ),
+        "classes": list(FINE_CLASSES),
+        "input_size": POSE_VECTOR_SIZE,
+        "mean": mean.tolist(),
+        "std": std.tolist(),
+        "layers": [
+            {"w": np.round(w, 5).tolist(), "b": np.round(b, 5).tolist()}
+            for w, b in ((w1, b1), (w2, b2), (w3, b3))
+        ],
+    }
+    path.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train and write the model; returns the exit status."""
+    parser = argparse.ArgumentParser(description="Train the pose-family classifier.")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=MODEL)
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    x, y, w = build(args.seed)
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
+    model = train((x - mean) / std, y, w, len(FINE_CLASSES), args.seed)
+    save(model, mean, std, args.out)
+    print(f"trained in {time.perf_counter() - start:.0f} s -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
