@@ -8,7 +8,9 @@ needle points straight up at 0 deg (knees at the ceiling) and leans towards the 
 right for a positive knee drop (towards the person's right, DESIGN.md's sign convention) and
 left for a negative one, reaching the horizontal at +-90 deg (knees on the floor). The band
 within today's range cap is green, amber where the coach's "stay here" begins (when given),
-the rest of the dial red.
+the rest of the dial red. A seated or standing twist's trunk rotation uses the same dial,
+seen from above the person's head (the needle is the chest's direction, + to their right);
+the dial is then named (``name``: "trunk rotation") and an unknown reads "not measured".
 
 OpenCV's Hershey fonts only draw ASCII, so texts are reduced to ASCII ("deg", not a degree
 sign) before drawing.
@@ -157,11 +159,14 @@ def draw_skeleton(image: NDArray[np.uint8], skeleton: Skeleton, *, bgr: bool = F
         cv2.circle(image, p, thickness + 1, _color(WHITE, bgr), -1, cv2.LINE_AA)
 
 
-def gauge_label(knee_drop_deg: float | None, side: str | None = None) -> str:
+def gauge_label(
+    knee_drop_deg: float | None, side: str | None = None, name: str | None = None
+) -> str:
     """The gauge's text: ``"+35 deg right"``, or ``"?"`` when the drop was not measured
-    (unknown travels as unknown: never a stale or guessed number)."""
+    (unknown travels as unknown: never a stale or guessed number); a named gauge
+    (``name``, drawn above the dial) says "not measured" instead of ``"?"``."""
     if knee_drop_deg is None or not math.isfinite(knee_drop_deg):
-        return "?"
+        return "not measured" if name else "?"
     return f"{knee_drop_deg:+.0f} deg" + (f" {side}" if side else "")
 
 
@@ -172,6 +177,7 @@ def draw_gauge(
     cap_deg: float | None = None,
     stay_deg: float | None = None,
     side: str | None = None,
+    name: str | None = None,
     bgr: bool = False,
 ) -> GaugeGeometry:
     """Draw the knee-drop dial in place (see the module docs); return where it went.
@@ -191,6 +197,9 @@ def draw_gauge(
     side
         Text for the side the knees are dropped to ("left", "right", ...), shown under the
         value.
+    name
+        The measure's name drawn above the dial (e.g. "trunk rotation"); None: unnamed
+        (the supine coach's knee-drop dial, as before).
     """
     import cv2
 
@@ -215,7 +224,18 @@ def draw_gauge(
     scale = max(0.35, g.radius / 110)
     _text(image, "L", (g.centre[0] - g.radius - thick, g.centre[1] + 4), scale, WHITE, bgr=bgr)
     _text(image, "R", (g.centre[0] + g.radius - thick, g.centre[1] + 4), scale, WHITE, bgr=bgr)
-    label = gauge_label(knee_drop_deg, side)
+    label = gauge_label(knee_drop_deg, side, name)
+    if name:
+        (nw, _), _ = cv2.getTextSize(_ascii(name), cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        top = cy - g.radius - pad - 6
+        _text(
+            image,
+            name,
+            (max(2, min(width - nw - 2, cx - nw // 2)), max(12, top)),
+            scale,
+            WHITE,
+            bgr=bgr,
+        )
     if knee_drop_deg is not None and math.isfinite(knee_drop_deg):
         over = cap_deg is not None and abs(knee_drop_deg) > cap_deg
         cv2.line(
@@ -253,6 +273,7 @@ def draw_overlay(
     cue: str | None = None,
     step: str | None = None,
     hold_remaining_s: float | None = None,
+    gauge_name: str | None = None,
     bgr: bool = False,
 ) -> NDArray[np.uint8]:
     """Draw everything on a copy of a frame.
@@ -274,6 +295,8 @@ def draw_overlay(
         The current step's name, drawn top-right.
     hold_remaining_s
         Seconds left in a hold, drawn under the step.
+    gauge_name
+        The gauge's measure, drawn above it (``draw_gauge``'s ``name``).
     bgr
         True when ``frame`` is in OpenCV's BGR order.
 
@@ -290,7 +313,15 @@ def draw_overlay(
     height, width = image.shape[:2]
     if skeleton is not None:
         draw_skeleton(image, skeleton, bgr=bgr)
-    draw_gauge(image, knee_drop_deg, cap_deg=cap_deg, stay_deg=stay_deg, side=drop_side, bgr=bgr)
+    draw_gauge(
+        image,
+        knee_drop_deg,
+        cap_deg=cap_deg,
+        stay_deg=stay_deg,
+        side=drop_side,
+        name=gauge_name,
+        bgr=bgr,
+    )
     scale = max(0.4, width / 1400)
     line_h = int(30 * scale) + 4
     if numbers:

@@ -45,7 +45,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
@@ -427,6 +427,35 @@ def cut_short_warnings(path: Path, header_frames: int | None, decoded: int) -> t
         f"{path}: the video is cut short: {decoded} of the {header_frames} frames its header "
         "declares could be decoded (the file may be truncated); the results cover those only",
     )
+
+
+def retrack(analysis: VideoAnalysis, tracker: Tracker) -> VideoAnalysis:
+    """The same video measured again by another tracker, from its estimated skeletons.
+
+    The pose estimation (the costly part) is not repeated: every frame's skeleton is fed, in
+    frame order, to ``tracker`` (e.g. a seated twist's
+    :class:`~twistcoach.seated_tracking.RotationTracker` after the supine tracker's
+    recognition said the video shows a seated twist). The tracker's time is added to the
+    stage times' ``core_s``.
+
+    Parameters
+    ----------
+    analysis
+        A video analysed by :meth:`Analyzer.analyze_video`.
+    tracker
+        A fresh tracker (its state follows the frames).
+
+    Returns
+    -------
+    VideoAnalysis
+        The same frames, skeletons and timestamps with ``tracker``'s observations.
+    """
+    t0 = time.perf_counter()
+    estimated = [Estimated(f.index, f.timestamp_s, f.skeleton) for f in analysis.frames]
+    frames = tuple(run_tracker(estimated, tracker))
+    times = replace(analysis.times)
+    times.core_s += time.perf_counter() - t0
+    return replace(analysis, frames=frames, times=times)
 
 
 def run_tracker(estimated: Iterable[Estimated], tracker: Tracker) -> list[FrameResult]:

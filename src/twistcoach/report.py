@@ -18,6 +18,13 @@ thresholds from ``rules/coaching.yaml``): over_cap (the drop from the coach's ne
 :func:`twistcoach.checks.find_zero`, over the cap), too_fast, shoulder_lifted and bouncing,
 judged on measured frames only. Holds:
 
+Two measures (:class:`TwistMeasure`): a supine twist's knee drop, or a seated or standing
+twist's trunk rotation (the chest turned from the hips, measured by
+:class:`twistcoach.seated_tracking.RotationTracker`, judged by ``rules/coaching_seated.yaml``'s
+thresholds). The tracker carries either in the same metric slots; :class:`MeasureWords` names
+them for people (summary fields, CSV columns, plot labels, the overlay), so a seated twist's
+report never says "knee drop".
+
 time held, per side
     the longest unbroken stretch during which the knees stay dropped to that side by more
     than ``min_hold_drop_deg`` and within :data:`HOLD_BAND_DEG` of that side's largest drop.
@@ -55,7 +62,7 @@ from twistcoach.checks import (
     shoulder_lifting,
     too_fast,
 )
-from twistcoach.metrics import Measure, Observation, PoseFamily, Side, View
+from twistcoach.metrics import Measure, Observation, PoseFamily, Side, TwistMetrics, View
 from twistcoach.pipeline import FrameResult, ImageAnalysis, VideoAnalysis
 
 #: Range cap drawn and checked when none is given (degrees); a typical first-session cap.
@@ -101,6 +108,153 @@ EVENT_COLORS = {
 NOT_MEASURED = "not measured"
 
 
+class TwistMeasure(StrEnum):
+    """What a twist is measured by (the plan's ``range.measure``)."""
+
+    KNEE_DROP = "knee_drop"  # supine twists: the knees' drop from the ceiling
+    TRUNK_ROTATION = "trunk_rotation"  # seated and standing: the chest turned from the hips
+
+
+@dataclass(frozen=True)
+class MeasureWords:
+    """How a report names one measure and the tracker's metric slots that carry it.
+
+    Attributes
+    ----------
+    measure
+        Which measure.
+    name
+        Its plain name ("knee drop", "trunk rotation").
+    columns
+        ``TwistMetrics`` slot -> CSV column / JSON field, for the slots this measure
+        fills (the others are left out of the CSV).
+    labels
+        ``TwistMetrics`` slot -> words for the plots and the overlay.
+    events
+        Event -> (its ``kind`` in the JSON and CSV, its label in the report).
+    axis
+        The main plot's y-axis label.
+    """
+
+    measure: TwistMeasure
+    name: str
+    columns: dict[str, str]
+    labels: dict[str, str]
+    events: dict[EventKind, tuple[str, str]]
+    axis: str
+
+    @property
+    def max_key(self) -> str:
+        """The per-side summary field of the largest value (``max_knee_drop_deg``, ...)."""
+        return f"max_{self.measure.value}_deg"
+
+    @property
+    def csv_columns(self) -> tuple[str, ...]:
+        """The CSV's header for this measure."""
+        return (
+            "frame",
+            "timestamp_s",
+            "person",
+            "pose_family",
+            "view",
+            *self.columns.values(),
+            "events",
+        )
+
+    def event_kind(self, kind: EventKind) -> str:
+        """An event's ``kind`` as the JSON and CSV write it."""
+        return self.events[kind][0]
+
+    def event_label(self, kind: str) -> str:
+        """The report's words for an event written as :meth:`event_kind`."""
+        for written, label in self.events.values():
+            if written == kind:
+                return label
+        raise ValueError(f"unknown event {kind!r}")
+
+
+_SUPINE_EVENTS = {kind: (kind.value, EVENT_LABELS[kind]) for kind in EventKind}
+
+#: The words of each measure.
+MEASURE_WORDS: dict[TwistMeasure, MeasureWords] = {
+    TwistMeasure.KNEE_DROP: MeasureWords(
+        measure=TwistMeasure.KNEE_DROP,
+        name="knee drop",
+        columns={
+            "knee_drop": "knee_drop_deg",
+            "drop_side": "drop_side",
+            "pelvis_roll": "pelvis_roll_deg",
+            "shoulder_roll": "shoulder_roll_deg",
+            "lifted_shoulder": "lifted_shoulder",
+            "twist": "twist_deg",
+            "knee_flexion": "knee_flexion_deg",
+            "knees_together": "knees_together",
+            "speed": "speed_deg_s",
+            "confidence": "confidence",
+        },
+        labels={
+            "knee_drop": "knee drop",
+            "pelvis_roll": "pelvis roll",
+            "shoulder_roll": "shoulder roll",
+            "twist": "twist",
+        },
+        events=_SUPINE_EVENTS,
+        axis="knee drop (°)\n+ right / − left",
+    ),
+    # The rotation tracker's slots (twistcoach.seated_tracking): knee_drop = trunk rotation,
+    # drop_side = its side, pelvis_roll = pelvis turn since calibration, shoulder_roll = side
+    # bend, lifted_shoulder = a side bend past the form limit (the side it leans to).
+    TwistMeasure.TRUNK_ROTATION: MeasureWords(
+        measure=TwistMeasure.TRUNK_ROTATION,
+        name="trunk rotation",
+        columns={
+            "knee_drop": "trunk_rotation_deg",
+            "drop_side": "rotation_side",
+            "pelvis_roll": "pelvis_turn_deg",
+            "shoulder_roll": "side_bend_deg",
+            "lifted_shoulder": "side_bend_fault",
+            "speed": "speed_deg_s",
+            "confidence": "confidence",
+        },
+        labels={
+            "knee_drop": "trunk rotation",
+            "pelvis_roll": "pelvis turn",
+            "shoulder_roll": "side bend",
+        },
+        events={
+            **_SUPINE_EVENTS,
+            EventKind.SHOULDER_LIFTED: ("side_bend", "leaning to the side"),
+        },
+        axis="trunk rotation (°)\n+ chest to the right / − left",
+    ),
+}
+
+
+def measure_of(family: PoseFamily | str) -> TwistMeasure:
+    """The measure of a pose family: trunk rotation for seated and standing postures,
+    knee drop for the others (supine twists; anything else is analysed as before)."""
+    seated = {
+        PoseFamily.SEATED,
+        PoseFamily.SEATED_TWIST,
+        PoseFamily.STANDING,
+        PoseFamily.STANDING_TWIST,
+    }
+    return TwistMeasure.TRUNK_ROTATION if PoseFamily(family) in seated else TwistMeasure.KNEE_DROP
+
+
+#: The rotation tracker's views in the camera-placement words of ``docs/measuring.md``
+#: (its observations carry the supine coach's views: the measured front camera in the
+#: "oblique" slot, which a diagonal camera shares but never measures).
+def rotation_view_name(view: View | None, measurable: bool) -> str | None:
+    """Where the camera was for a seated or standing twist: front, diagonal, side,
+    overhead or unknown (None when nobody was seen)."""
+    if view is None:
+        return None
+    if view is View.OBLIQUE:
+        return "front" if measurable else "diagonal"
+    return {View.SIDE: "side", View.TOP_DOWN: "overhead"}.get(view, "unknown")
+
+
 @dataclass(frozen=True)
 class ReportThresholds:
     """Numbers the report judges by: the coach's checks' (:class:`CheckLimits`) and the
@@ -120,11 +274,19 @@ class ReportThresholds:
         return self.checks.shoulder_roll_limit_deg
 
     @classmethod
-    def from_coaching_rules(cls) -> ReportThresholds:
-        """The live coach's thresholds from ``rules/coaching.yaml``."""
+    def from_coaching_rules(
+        cls, measure: TwistMeasure = TwistMeasure.KNEE_DROP
+    ) -> ReportThresholds:
+        """The live coach's thresholds: ``rules/coaching.yaml`` for the knee drop,
+        ``rules/coaching_seated.yaml`` for the trunk rotation."""
         from twistcoach.coaching import load_coaching_rules
 
-        th = load_coaching_rules().thresholds
+        if measure is TwistMeasure.TRUNK_ROTATION:
+            from twistcoach.seated_tracking import load_seated_coaching_rules
+
+            th = load_seated_coaching_rules().thresholds
+        else:
+            th = load_coaching_rules().thresholds
         return cls(checks=th.check_limits(), min_hold_drop_deg=th.min_hold_drop_deg)
 
 
@@ -337,6 +499,13 @@ def _video_family(
     return family, round(confidence, 3), shares
 
 
+def video_summary_family(analysis: VideoAnalysis) -> PoseFamily:
+    """The video's pose family as its summary gives it (:func:`_video_family` over the
+    frames with a person)."""
+    seen = [f.observation for f in analysis.frames if f.skeleton is not None]
+    return _video_family(seen)[0]
+
+
 def image_summary(analysis: ImageAnalysis) -> dict[str, Any]:
     """The ``summary.json`` of a photograph (no view-dependent number when its view cannot
     be measured)."""
@@ -372,12 +541,44 @@ def image_summary(analysis: ImageAnalysis) -> dict[str, Any]:
     }
 
 
-def video_summary(analysis: VideoAnalysis, cap_deg: float, th: ReportThresholds) -> dict[str, Any]:
-    """The ``summary.json`` of a video (see ``docs/analyze.md`` for the fields)."""
+_KNEE_DROP_WORDS = MEASURE_WORDS[TwistMeasure.KNEE_DROP]
+
+
+def video_summary(
+    analysis: VideoAnalysis,
+    cap_deg: float,
+    th: ReportThresholds,
+    *,
+    words: MeasureWords = _KNEE_DROP_WORDS,
+    recognized: Sequence[FrameResult] | None = None,
+) -> dict[str, Any]:
+    """The ``summary.json`` of a video (see ``docs/analyze.md`` for the fields).
+
+    Parameters
+    ----------
+    analysis
+        The video as its measure's tracker saw it.
+    cap_deg
+        The range cap checked, degrees of ``words``' measure.
+    th
+        The measure's coach's thresholds.
+    words
+        The measure: it names the per-side field (``max_knee_drop_deg`` or
+        ``max_trunk_rotation_deg``), the events' kinds and the camera's place.
+    recognized
+        The frames as the supine tracker saw them, whose pose recognition gives the pose
+        family (the rotation tracker recognises none); default ``analysis.frames``.
+    """
     frames = analysis.frames
     seen = [f.observation for f in frames if f.skeleton is not None]
-    family, family_conf, shares = _video_family(seen)
+    family_frames = analysis.frames if recognized is None else recognized
+    family, family_conf, shares = _video_family(
+        [f.observation for f in family_frames if f.skeleton is not None]
+    )
     view, measurable, advice = video_view(seen)
+    view_name = None if view is None else str(view)
+    if words.measure is TwistMeasure.TRUNK_ROTATION:
+        view_name = rotation_view_name(view, measurable)
     measured = sum(reading(o, th.checks) is not None for o in usable(frames))
     stats = {side: side_stats(frames, side, th) for side in (Side.LEFT, Side.RIGHT)}
     drops = {s: st.max_knee_drop_deg or 0.0 for s, st in stats.items()}
@@ -386,7 +587,7 @@ def video_summary(analysis: VideoAnalysis, cap_deg: float, th: ReportThresholds)
     duration = frames[-1].timestamp_s - frames[0].timestamp_s if frames else 0.0
     per_side = {
         str(side): {
-            "max_knee_drop_deg": _r(st.max_knee_drop_deg),
+            words.max_key: _r(st.max_knee_drop_deg),
             "time_held_s": round(st.time_held_s, 2),
             "hold_start_s": _r(st.hold_start_s, 2),
             "hold_end_s": _r(st.hold_end_s, 2),
@@ -399,6 +600,7 @@ def video_summary(analysis: VideoAnalysis, cap_deg: float, th: ReportThresholds)
     return {
         "input": str(analysis.path),
         "kind": "video",
+        "measure": words.measure.value,
         "frames": len(frames),
         "frames_with_person": len(seen),
         "frames_measured": measured,
@@ -407,14 +609,14 @@ def video_summary(analysis: VideoAnalysis, cap_deg: float, th: ReportThresholds)
         "pose_family": str(family),
         "pose_family_confidence": family_conf,
         "pose_family_shares": shares,
-        "view": None if view is None else str(view),
+        "view": view_name,
         "view_measurable": measurable,
         "view_advice": advice,
         "cap_deg": cap_deg,
         "metrics": {**per_side, "main_side": None if main_side is None else str(main_side)},
         "events": [
             {
-                "kind": str(e.kind),
+                "kind": words.event_kind(e.kind),
                 "start_s": round(e.start_s, 3),
                 "end_s": round(e.end_s, 3),
                 "start_frame": e.start_index,
@@ -450,48 +652,62 @@ CSV_COLUMNS = (
 )
 
 
+def _slot_value(m: TwistMetrics, slot: str) -> Any:
+    """One metric slot as a CSV cell (degrees to 2 decimals; sides as words)."""
+    if slot == "confidence":
+        return round(m.confidence, 3)
+    value = getattr(m, slot)
+    if isinstance(value, Measure):
+        return _r(_value(value), 2)
+    if isinstance(value, Side):
+        return str(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
 def frame_rows(
-    frames: Sequence[FrameResult], cap_deg: float, th: ReportThresholds
+    frames: Sequence[FrameResult],
+    cap_deg: float,
+    th: ReportThresholds,
+    words: MeasureWords = _KNEE_DROP_WORDS,
 ) -> list[dict[str, Any]]:
-    """One row per frame with :data:`CSV_COLUMNS` (unknown and unmeasured values are empty:
-    see the module docs)."""
+    """One row per frame with ``words.csv_columns`` (:data:`CSV_COLUMNS` for the knee
+    drop; unknown and unmeasured values are empty: see the module docs)."""
     rows = []
     events = events_by_frame(frames, cap_deg, th)
+    seated = words.measure is TwistMeasure.TRUNK_ROTATION
     for f, o, kinds in zip(frames, usable(frames), events, strict=True):
         m = o.measured
+        view = str(f.observation.view)
+        if seated:
+            view = rotation_view_name(f.observation.view, f.observation.view_measurable) or ""
         row: dict[str, Any] = {
             "frame": f.index,
             "timestamp_s": round(f.timestamp_s, 4),
             "person": int(f.skeleton is not None),
             "pose_family": str(f.observation.family) if f.skeleton is not None else "",
-            "view": str(f.observation.view) if f.skeleton is not None else "",
-            "events": ";".join(sorted(kinds)),
+            "view": view if f.skeleton is not None else "",
+            "events": ";".join(sorted(words.event_kind(k) for k in kinds)),
         }
         if m is not None:
-            row.update(
-                knee_drop_deg=_r(_value(m.knee_drop), 2),
-                drop_side="" if m.drop_side is None else str(m.drop_side),
-                pelvis_roll_deg=_r(_value(m.pelvis_roll), 2),
-                shoulder_roll_deg=_r(_value(m.shoulder_roll), 2),
-                lifted_shoulder="" if m.lifted_shoulder is None else str(m.lifted_shoulder),
-                twist_deg=_r(_value(m.twist), 2),
-                knee_flexion_deg=_r(_value(m.knee_flexion), 2),
-                knees_together="" if m.knees_together is None else int(m.knees_together),
-                speed_deg_s=_r(_value(m.speed), 2),
-                confidence=round(m.confidence, 3),
-            )
-        rows.append({c: ("" if row.get(c) is None else row.get(c, "")) for c in CSV_COLUMNS})
+            row.update({col: _slot_value(m, slot) for slot, col in words.columns.items()})
+        rows.append({c: ("" if row.get(c) is None else row.get(c, "")) for c in words.csv_columns})
     return rows
 
 
 def write_metrics_csv(
-    path: Path, frames: Sequence[FrameResult], cap_deg: float, th: ReportThresholds
+    path: Path,
+    frames: Sequence[FrameResult],
+    cap_deg: float,
+    th: ReportThresholds,
+    words: MeasureWords = _KNEE_DROP_WORDS,
 ) -> None:
-    """Write the per-frame table."""
+    """Write the per-frame table (columns named for ``words``' measure)."""
     with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+        writer = csv.DictWriter(out, fieldnames=words.csv_columns)
         writer.writeheader()
-        writer.writerows(frame_rows(frames, cap_deg, th))
+        writer.writerows(frame_rows(frames, cap_deg, th, words))
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -514,11 +730,13 @@ def plot_svg(
     cap_deg: float,
     th: ReportThresholds,
     holds: Sequence[tuple[float, float]] = (),
+    words: MeasureWords = _KNEE_DROP_WORDS,
 ) -> str:
-    """The report's plots (knee drop with the cap band, shoulder roll, speed) as inline SVG.
+    """The report's plots (the measure with the cap band, shoulder roll or side bend, speed)
+    as inline SVG, labelled in ``words``.
 
     Event spans are shaded on every panel and named in the legend; holds (start, end in
-    seconds) are marked under the knee drop. Unknown values leave gaps.
+    seconds) are marked under the measure. Unknown values leave gaps.
     """
     import matplotlib
 
@@ -536,16 +754,16 @@ def plot_svg(
     ax_drop.axhspan(-cap_deg, cap_deg, color="#3cb45a", alpha=0.15, label=f"cap ±{cap_deg:.0f}°")
     for y in (cap_deg, -cap_deg):
         ax_drop.axhline(y, color="#3cb45a", lw=1, ls="--")
-    ax_drop.plot(t, drop, color="#1f5fa8", lw=2, label="knee drop")
+    ax_drop.plot(t, drop, color="#1f5fa8", lw=2, label=words.labels["knee_drop"])
     for i, (start, end) in enumerate(holds):
         ax_drop.hlines(
             -88, start, end, color="#1f5fa8", lw=6, alpha=0.5, label="held" if i == 0 else None
         )
-    ax_drop.set_ylabel("knee drop (°)\n+ right / − left")
+    ax_drop.set_ylabel(words.axis)
     ax_drop.set_ylim(-95, 95)
     ax_sh.axhspan(-th.shoulder_roll_limit_deg, th.shoulder_roll_limit_deg, color="#ccc", alpha=0.4)
-    ax_sh.plot(t, shoulder, color="#8a5cd0", lw=2, label="shoulder roll")
-    ax_sh.set_ylabel("shoulder roll (°)")
+    ax_sh.plot(t, shoulder, color="#8a5cd0", lw=2, label=words.labels["shoulder_roll"])
+    ax_sh.set_ylabel(f"{words.labels['shoulder_roll']} (°)")
     ax_sp.axhspan(-th.speed_limit_deg_s, th.speed_limit_deg_s, color="#ccc", alpha=0.4)
     ax_sp.plot(t, speed, color="#d07020", lw=2, label="speed")
     ax_sp.set_ylabel("speed (°/s)")
@@ -559,7 +777,7 @@ def plot_svg(
             )
     handles, _labels = ax_drop.get_legend_handles_labels()
     for kind in sorted({e.kind for e in events}):
-        handles.append(Patch(color=EVENT_COLORS[kind], alpha=0.4, label=EVENT_LABELS[kind]))
+        handles.append(Patch(color=EVENT_COLORS[kind], alpha=0.4, label=words.events[kind][1]))
     ax_drop.legend(handles=handles, loc="upper left", fontsize=9, ncols=3)
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg")
@@ -591,12 +809,14 @@ def _fmt(value: Any, unit: str = "") -> str:
 
 def render_html(summary: dict[str, Any], svg: str) -> str:
     """The whole self-contained HTML report of a video, from ``templates/report.html``
-    (autoescaped; only ``svg``, matplotlib's own output, goes in as it is)."""
+    (autoescaped; only ``svg``, matplotlib's own output, goes in as it is); its words
+    follow the summary's ``measure`` (knee drop when it has none)."""
+    words = MEASURE_WORDS[TwistMeasure(summary.get("measure", TwistMeasure.KNEE_DROP.value))]
     m = summary["metrics"]
     sides = [
         {
             "name": side,
-            "drop": _fmt(m[side]["max_knee_drop_deg"], "°"),
+            "drop": _fmt(m[side][words.max_key], "°"),
             "held": _fmt(m[side]["time_held_s"] if m[side].get("measured", True) else None, " s"),
             "speed": _fmt(m[side]["peak_speed_deg_s"], "°/s"),
         }
@@ -604,7 +824,7 @@ def render_html(summary: dict[str, Any], svg: str) -> str:
     ]
     events = [
         {
-            "label": EVENT_LABELS[EventKind(ev["kind"])],
+            "label": words.event_label(ev["kind"]),
             "start_s": ev["start_s"],
             "end_s": ev["end_s"],
         }
@@ -620,6 +840,8 @@ def render_html(summary: dict[str, Any], svg: str) -> str:
         svg=Markup(svg),
         not_measured=NOT_MEASURED,
         hold_band_deg=HOLD_BAND_DEG,
+        measure=words.measure.value,
+        measure_name=words.name,
     )
 
 
@@ -629,37 +851,41 @@ def write_html_report(
     frames: Sequence[FrameResult],
     cap_deg: float,
     th: ReportThresholds,
+    words: MeasureWords = _KNEE_DROP_WORDS,
 ) -> None:
-    """Write the HTML report of a video (plots inline)."""
+    """Write the HTML report of a video (plots inline, labelled in ``words``)."""
     events = detect_events(frames, cap_deg, th)
     holds = [
         (m["hold_start_s"], m["hold_end_s"])
         for side, m in summary["metrics"].items()
         if side in ("left", "right") and m["hold_start_s"] is not None
     ]
-    svg = plot_svg(frames, events, cap_deg, th, holds)
+    svg = plot_svg(frames, events, cap_deg, th, holds, words)
     path.write_text(render_html(summary, svg), encoding="utf-8")
 
 
 def _overlay_values(
-    observation: Observation | None, cap_deg: float
+    observation: Observation | None, cap_deg: float, words: MeasureWords = _KNEE_DROP_WORDS
 ) -> tuple[float | None, str | None, dict[str, str]]:
     if observation is None or observation.metrics is None:
         return None, None, {"person": "not found"}
     m = observation.measured
     assert m is not None
+    seated = words.measure is TwistMeasure.TRUNK_ROTATION
 
     def deg(measure: Measure) -> str:
         v = _value(measure)
-        return "?" if v is None else f"{v:+.0f} deg"
+        if v is None:
+            return NOT_MEASURED if seated else "?"
+        return f"{v:+.0f} deg"
 
-    numbers = {
-        "pose": str(observation.family),
-        "view": str(observation.view),
-        "pelvis roll": deg(m.pelvis_roll),
-        "shoulder roll": deg(m.shoulder_roll),
-        "twist": deg(m.twist),
-    }
+    view = str(observation.view)
+    if seated:
+        view = rotation_view_name(observation.view, observation.view_measurable) or "unknown"
+    numbers = {"pose": str(observation.family), "view": view}
+    for slot in ("pelvis_roll", "shoulder_roll", "twist"):
+        if slot in words.labels:
+            numbers[words.labels[slot]] = deg(getattr(m, slot))
     speed = _value(m.speed)
     if speed is not None:
         numbers["speed"] = f"{speed:+.0f} deg/s"
@@ -701,8 +927,14 @@ def write_annotated_image(
         raise OSError(f"cannot write {path}")
 
 
-def write_annotated_video(path: Path, analysis: VideoAnalysis, cap_deg: float) -> int:
-    """Re-decode the video and write an H.264 mp4 with the overlay on every frame.
+def write_annotated_video(
+    path: Path,
+    analysis: VideoAnalysis,
+    cap_deg: float,
+    words: MeasureWords = _KNEE_DROP_WORDS,
+) -> int:
+    """Re-decode the video and write an H.264 mp4 with the overlay on every frame (a trunk
+    rotation's gauge named and its numbers in ``words``).
 
     Frames keep their original timestamps (millisecond time base), so variable frame rates
     survive. Returns the number of frames written.
@@ -728,7 +960,7 @@ def write_annotated_video(path: Path, analysis: VideoAnalysis, cap_deg: float) -
         for frame in source.frames():
             result = by_index.get(frame.index)
             obs = shown.get(frame.index)
-            drop, side, numbers = _overlay_values(obs, cap_deg)
+            drop, side, numbers = _overlay_values(obs, cap_deg, words)
             image = draw_overlay(
                 frame.rgb,
                 skeleton=None if result is None else result.skeleton,
@@ -737,6 +969,7 @@ def write_annotated_video(path: Path, analysis: VideoAnalysis, cap_deg: float) -
                 cap_deg=cap_deg,
                 numbers=numbers,
                 step=f"t = {frame.timestamp_s:5.2f} s",
+                gauge_name=words.name if words.measure is TwistMeasure.TRUNK_ROTATION else None,
             )
             out = av.VideoFrame.from_ndarray(
                 np.ascontiguousarray(image[:even_h, :even_w]), format="rgb24"

@@ -5,6 +5,14 @@ For each input a folder ``OUT/<name>/`` receives ``summary.json``; videos also g
 ``annotated.png`` (photos) or ``annotated.mp4`` (videos). ``OUT/summaries.json`` lists every
 summary, including failed inputs with their ``error``.
 
+Which twist: ``--twist supine`` measures the knee drop (a supine twist), ``--twist seated``
+or ``--twist standing`` the trunk rotation (the chest turned from the hips, by
+:class:`twistcoach.seated_tracking.RotationTracker`, the live coach's seated tracker), and
+``--twist auto`` (the default) the one the video shows: the pose recognition of the supine
+tracker's pass names the family (``report.measure_of``), and a seated or standing video is
+measured again from the same skeletons by the rotation tracker (no second estimation).
+Photographs always give the supine measures (one photo cannot calibrate the rotation).
+
 A bad input never stops the batch: its error is printed (naming the file) and the others go
 on. A video decoded only in part (a truncated file: fewer frames than its header declares)
 is analysed as far as it goes, with a warning printed and kept in its summary's
@@ -25,8 +33,16 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from twistcoach.metrics import BodyType
+    from twistcoach.pipeline import VideoAnalysis
+    from twistcoach.report import MeasureWords
 
 DEFAULT_OUT = Path("twistcoach-analysis")
+#: ``--twist`` values.
+TWISTS = ("auto", "supine", "seated", "standing")
+#: The trunk rotation's cap when ``--cap`` is not given (degrees): the knee drop's default
+#: (``report.DEFAULT_CAP_DEG``, 60 of its ~90° range) as the same share of the rotation's
+#: normal active range, about 45° each way (CLINICAL.md §5): 30.
+DEFAULT_ROTATION_CAP_DEG = 30.0
 
 
 def _folder_name(path: Path, used: set[str]) -> str:
@@ -61,11 +77,16 @@ def run_analyze(
     *,
     as_json: bool,
     annotate: bool,
-    cap_deg: float,
+    cap_deg: float | None,
     workers: int,
     body: str = "neutral",
+    twist: str = "auto",
 ) -> int:
-    """Analyse every input; return the exit status (see the module docs)."""
+    """Analyse every input; return the exit status (see the module docs).
+
+    ``cap_deg`` None: :data:`report.DEFAULT_CAP_DEG` for a knee drop,
+    :data:`DEFAULT_ROTATION_CAP_DEG` for a trunk rotation.
+    """
     from functools import partial
 
     from rich.console import Console
@@ -78,8 +99,11 @@ def run_analyze(
 
     # soft_wrap: never break an error line (and the file name in it) at the terminal width.
     err = Console(stderr=True, soft_wrap=True, highlight=False)
-    if not 0.0 < cap_deg <= 90.0:
+    if cap_deg is not None and not 0.0 < cap_deg <= 90.0:
         err.print(f"[red]error:[/] --cap must be between 0 and 90 degrees, got {cap_deg:g}")
+        return 2
+    if twist not in TWISTS:
+        err.print(f"[red]error:[/] --twist must be one of {', '.join(TWISTS)}, got {twist!r}")
         return 2
     body_type = check_body_and_out(err, body, out)
     if body_type is None:
@@ -89,7 +113,11 @@ def run_analyze(
     except OSError as e:
         err.print(f"[red]error:[/] cannot create the output folder {out}: {e.strerror}")
         return 2
-    thresholds = report.ReportThresholds.from_coaching_rules()
+    thresholds = {
+        measure: report.ReportThresholds.from_coaching_rules(measure)
+        for measure in report.TwistMeasure
+    }
+    supine_cap = report.DEFAULT_CAP_DEG if cap_deg is None else cap_deg
 
     # Probe the videos first: their frame counts size the progress bars, and worker
     # processes are started only when at least one video can be read.
@@ -132,7 +160,7 @@ def run_analyze(
                     folder.mkdir(parents=True, exist_ok=True)
                     if annotate:
                         target = folder / "annotated.png"
-                        report.write_annotated_image(target, read_image(path), image, cap_deg)
+                        report.write_annotated_image(target, read_image(path), image, supine_cap)
                         outputs["annotated"] = str(target)
                     progress.update(task, completed=1)
                 else:
@@ -140,24 +168,33 @@ def run_analyze(
                     def advance(n: int, task_id: Any = task) -> None:
                         progress.advance(task_id, n)
 
-                    video = analyzer.analyze_video(path, advance)
-                    summary = report.video_summary(video, cap_deg, thresholds)
+                    recognized = analyzer.analyze_video(path, advance)
+                    video, words = _measured(recognized, twist)
+                    th = thresholds[words.measure]
+                    cap = cap_deg
+                    if cap is None:
+                        cap = (
+                            report.DEFAULT_CAP_DEG
+                            if words.measure is report.TwistMeasure.KNEE_DROP
+                            else DEFAULT_ROTATION_CAP_DEG
+                        )
+                    summary = report.video_summary(
+                        video, cap, th, words=words, recognized=recognized.frames
+                    )
                     summary["body_type"] = str(body_type)
                     summary["warnings"] = list(video.warnings)
                     for warning in video.warnings:
                         err.print(f"[yellow]warning:[/] {warning}")
                     folder.mkdir(parents=True, exist_ok=True)
-                    report.write_metrics_csv(
-                        folder / "metrics.csv", video.frames, cap_deg, thresholds
-                    )
+                    report.write_metrics_csv(folder / "metrics.csv", video.frames, cap, th, words)
                     report.write_html_report(
-                        folder / "report.html", summary, video.frames, cap_deg, thresholds
+                        folder / "report.html", summary, video.frames, cap, th, words
                     )
                     outputs["metrics_csv"] = str(folder / "metrics.csv")
                     outputs["report_html"] = str(folder / "report.html")
                     if annotate:
                         target = folder / "annotated.mp4"
-                        report.write_annotated_video(target, video, cap_deg)
+                        report.write_annotated_video(target, video, cap, words)
                         outputs["annotated"] = str(target)
                     progress.update(task, completed=len(video.frames), total=len(video.frames))
                 outputs["summary_json"] = str(folder / "summary.json")
@@ -186,15 +223,42 @@ def run_analyze(
         for s in summaries:
             if "error" in s:
                 continue
+            measured = ""
+            if s.get("measure") == report.TwistMeasure.TRUNK_ROTATION:
+                measured = ", measured by trunk rotation"
             err.print(
                 f"{s['input']}: {s['pose_family']} ({s['pose_family_confidence']:.2f}), "
                 f"view {s['view']}, person in {s['frames_with_person']}/{s['frames']} frames"
+                f"{measured}"
             )
         err.print(f"results in {out}/")
     if failures:
         err.print(f"[red]{failures} of {len(inputs)} inputs failed[/] (see above)")
         return 2
     return 0
+
+
+def _measured(video: VideoAnalysis, twist: str) -> tuple[VideoAnalysis, MeasureWords]:
+    """The video measured in its twist's measure: as the supine tracker saw it (knee drop),
+    or again from the same skeletons by the rotation tracker (trunk rotation) for a seated
+    or standing twist, said (``twist``) or recognised (``auto``: the video's pose family)."""
+    from twistcoach import report
+    from twistcoach.metrics import PoseFamily
+    from twistcoach.pipeline import retrack
+    from twistcoach.seated_tracking import RotationTracker
+
+    if twist == "auto":
+        family = report.video_summary_family(video)
+        if report.measure_of(family) is report.TwistMeasure.KNEE_DROP:
+            return video, report.MEASURE_WORDS[report.TwistMeasure.KNEE_DROP]
+        standing = family in (PoseFamily.STANDING, PoseFamily.STANDING_TWIST)
+        twist = "standing" if standing else "seated"
+    if twist == "supine":
+        return video, report.MEASURE_WORDS[report.TwistMeasure.KNEE_DROP]
+    tracker = RotationTracker(
+        PoseFamily.STANDING_TWIST if twist == "standing" else PoseFamily.SEATED_TWIST
+    )
+    return retrack(video, tracker), report.MEASURE_WORDS[report.TwistMeasure.TRUNK_ROTATION]
 
 
 def register(app: typer.Typer) -> None:
@@ -219,8 +283,16 @@ def register(app: typer.Typer) -> None:
             ),
         ] = False,
         cap: Annotated[
-            float, typer.Option("--cap", help="Range cap drawn and checked, degrees.")
-        ] = 60.0,
+            float | None,
+            typer.Option(
+                "--cap",
+                help=(
+                    "Range cap drawn and checked, degrees of the twist's measure "
+                    "(default 60 for a knee drop, 30 for a trunk rotation)."
+                ),
+                show_default=False,
+            ),
+        ] = None,
         workers: Annotated[
             int,
             typer.Option(
@@ -242,6 +314,17 @@ def register(app: typer.Typer) -> None:
                 ),
             ),
         ] = "neutral",
+        twist: Annotated[
+            str,
+            typer.Option(
+                "--twist",
+                help=(
+                    "Which twist the videos show: supine (measured by the knee drop), "
+                    "seated or standing (measured by the trunk rotation: the chest turned "
+                    "from the hips), or auto: the one the pose recognition sees."
+                ),
+            ),
+        ] = "auto",
     ) -> None:
         """Measure spinal twists in photos and videos: summaries, CSV, HTML report."""
         code = run_analyze(
@@ -252,6 +335,7 @@ def register(app: typer.Typer) -> None:
             cap_deg=cap,
             workers=workers,
             body=body,
+            twist=twist,
         )
         if code:
             raise typer.Exit(code)
