@@ -51,8 +51,29 @@ SHARP_STOP = "sharp_pain"
 # --------------------------------------------------------------------------- rules as data
 
 
+#: The range measures a cap can be in (``poses.schema.RangeMeasure`` values).
+Measure = Literal["knee_drop", "trunk_rotation"]
+
+
+class MeasureSteps(BaseModel):
+    """A cap's steps and floor in one measure's degrees (``rules/progression.yaml``'s
+    ``trunk_rotation``; the knee drop's are the thresholds' own)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    raise_step_deg: float = Field(gt=0.0, le=20.0)
+    lower_step_deg: float = Field(gt=0.0, le=30.0)
+    min_cap_deg: float = Field(ge=0.0, le=90.0)
+
+
 class ProgressionThresholds(BaseModel):
-    """The numbers of ``rules/progression.yaml``."""
+    """The numbers of ``rules/progression.yaml``.
+
+    ``raise_step_deg``, ``lower_step_deg`` and ``min_cap_deg`` are knee-drop degrees (supine
+    twists); ``trunk_rotation`` holds the same three in trunk-rotation degrees (seated and
+    standing twists), whose normal range is half the knee drop's. :meth:`for_measure` gives
+    the thresholds a variant's cap is stepped by.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -63,12 +84,27 @@ class ProgressionThresholds(BaseModel):
     over_cap_tolerance_s: float = Field(ge=0.0)
     review_window: int = Field(ge=1)
     review_pain_sessions: int = Field(ge=1)
+    trunk_rotation: MeasureSteps
 
     @model_validator(mode="after")
     def _window(self) -> ProgressionThresholds:
         if self.review_pain_sessions > self.review_window:
             raise ValueError("review_pain_sessions cannot exceed review_window")
         return self
+
+    def for_measure(self, measure: Measure | str) -> ProgressionThresholds:
+        """These thresholds with the steps and floor in ``measure``'s degrees.
+
+        Raises
+        ------
+        ValueError
+            For a measure that is neither ``knee_drop`` nor ``trunk_rotation``.
+        """
+        if measure == "knee_drop":
+            return self
+        if measure == "trunk_rotation":
+            return self.model_copy(update=self.trunk_rotation.model_dump())
+        raise ValueError(f"unknown range measure {measure!r}")
 
 
 def check_rule_ids(ids: Sequence[str], required: frozenset[str]) -> None:
@@ -213,7 +249,9 @@ class ClearanceInfo:
     variants
         Variant ids it names.
     max_knee_drop_deg
-        Its knee-drop limit in degrees, None for none.
+        Its limit in degrees of the progressed variant's measure (the knee drop's for a
+        supine twist, the trunk rotation's for a seated or standing one; the name is the
+        older one), None for none.
     counts
         True for a clinician's clearance, or a teacher's who is trained for back problems
         (any other teacher's clearance does not count: CLINICAL.md §3).
@@ -334,6 +372,7 @@ def suggest_progression(
     current_cap_deg: float | None = None,
     open_flag: bool = False,
     reviewed_at: dt.datetime | None = None,
+    measure: Measure | str = "knee_drop",
 ) -> ProgressionSuggestion:
     """Suggest the next session's cap (or a pause, a review, or the next variant).
 
@@ -364,6 +403,10 @@ def suggest_progression(
     reviewed_at
         The latest staff review (aware): sharp pain and repeated pain before it have been
         reviewed; those after it (the whole history when None) decide a pause or a review.
+    measure
+        The variant's range measure (``knee_drop`` or ``trunk_rotation``): the caps, the
+        clearances' limits and the steps (:meth:`ProgressionThresholds.for_measure`) are
+        all in its degrees.
 
     Returns
     -------
@@ -371,7 +414,7 @@ def suggest_progression(
         With the rule(s) that decided.
     """
     rules = rules or load_progression_rules()
-    th = rules.thresholds
+    th = rules.thresholds.for_measure(measure)
     counting = [c for c in clearances if c.counts]
     limits = [
         c.max_knee_drop_deg

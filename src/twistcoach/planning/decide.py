@@ -99,9 +99,10 @@ def _all_clearances(history: PersonHistory) -> tuple[DatedClearance, ...]:
     return tuple(out)
 
 
-def _lowered(cap: float, rules: ProgressionRules) -> float:
-    """One step lower, never below the floor, and never higher than ``cap``."""
-    th = rules.thresholds
+def _lowered(cap: float, rules: ProgressionRules, measure: str = "knee_drop") -> float:
+    """One step lower, never below the floor, and never higher than ``cap`` (the step and
+    the floor in ``measure``'s degrees: ``ProgressionThresholds.for_measure``)."""
+    th = rules.thresholds.for_measure(measure)
     return min(cap, max(th.min_cap_deg, cap - th.lower_step_deg))
 
 
@@ -167,6 +168,7 @@ def _fold_cap(
     rules: SafetyRules,
     progression_rules: ProgressionRules,
     tz: dt.tzinfo,
+    measure: str = "knee_drop",
 ) -> _Fold:
     """The cap of ``variant_id`` after its history (see the module docs, step 4).
 
@@ -201,7 +203,7 @@ def _fold_cap(
                     "SAFE-LAST-CAP", date=_date_words(at, tz), cap=f"{fold.cap:g}"
                 )
             if item.painful:
-                fold.cap = _lowered(min(fold.cap, item.outcome.cap_deg), progression_rules)
+                fold.cap = _lowered(min(fold.cap, item.outcome.cap_deg), progression_rules, measure)
                 pain_reason = rules.reason(
                     "SAFE-PAIN-LOWER", date=_date_words(at, tz), cap=f"{fold.cap:g}"
                 )
@@ -357,7 +359,16 @@ def decide(
         if not library.get(decision.id).coach_measures:
             ceiling = None  # the coach's measure was not checked on this pose: not coached
         if allowed and ceiling is not None:
-            fold = _fold_cap(decision.id, ceiling, history, spans, rules, prog_rules, tz)
+            fold = _fold_cap(
+                decision.id,
+                ceiling,
+                history,
+                spans,
+                rules,
+                prog_rules,
+                tz,
+                decision.family.measure.value,
+            )
             cap = fold.cap
             reasons.extend(fold.reasons)
         elif allowed:
@@ -527,8 +538,16 @@ def _progression(
         if flags:
             status = "not_allowed"  # nothing unlocks while a flag is open
         next_variant = NextVariant(following, status)
+    # The variant's measure: its caps, clearances' limits and steps are in its degrees.
+    knee = variant_id not in library.ids or library.get(variant_id).family.has_knee_drop
+    measure = "knee_drop" if knee else "trunk_rotation"
     clearances = [
-        ClearanceInfo(tuple(c.variants), c.max_knee_drop_deg, c.counts) for c in intake.clearances
+        ClearanceInfo(
+            tuple(c.variants),
+            c.max_knee_drop_deg if knee else c.max_trunk_rotation_deg,
+            c.counts,
+        )
+        for c in intake.clearances
     ]
     last_review = max((r.at for r in history.reviews), default=None)
     return suggest_progression(
@@ -542,4 +561,5 @@ def _progression(
         current_cap_deg=None if permission is None else permission.cap_deg,
         open_flag=bool(flags),
         reviewed_at=last_review,
+        measure=measure,
     )
