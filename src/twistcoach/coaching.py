@@ -1077,7 +1077,7 @@ class Coach:
                     Event(
                         t,
                         "calibrated",
-                        f"neutral knee drop {self.baseline_deg:.1f} degrees",
+                        f"neutral {self._measure_name} {self.baseline_deg:.1f} degrees",
                         {"baseline_deg": round(self.baseline_deg, 2)},
                     )
                 )
@@ -1165,7 +1165,8 @@ class Coach:
                 Event(
                     t,
                     "hold_ended_early",
-                    f"the knees came back to the centre after {self.hold_elapsed_s:.0f} s",
+                    f"the {'knees' if self._supine else 'chest'} came back to the centre "
+                    f"after {self.hold_elapsed_s:.0f} s",
                     {"side": side.value if side else None, "held_s": round(self.hold_elapsed_s, 2)},
                 )
             )
@@ -1230,6 +1231,17 @@ class Coach:
                 },
             )
         )
+
+    @property
+    def _supine(self) -> bool:
+        """True for a supine twist (measured by the knee drop); seated and standing twists
+        are measured by the trunk rotation in the same slots (``seated_tracking``)."""
+        return self.plan.family is PoseFamily.SUPINE_TWIST
+
+    @property
+    def _measure_name(self) -> str:
+        """The measure's plain name for event texts."""
+        return "knee drop" if self._supine else "trunk rotation"
 
     def _pain_rose(self) -> bool:
         return (

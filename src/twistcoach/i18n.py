@@ -499,6 +499,10 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     "in the last session; {stops} stopped early.",
     "{n} sessions from {first} to {last}. Knee drop not measured; cap {cap}° in the last "
     "session; {stops} stopped early.",
+    "{n} sessions from {first} to {last}. Furthest trunk rotation {low}° to {high}°; cap "
+    "{cap}° in the last session; {stops} stopped early.",
+    "{n} sessions from {first} to {last}. Trunk rotation not measured; cap {cap}° in the "
+    "last session; {stops} stopped early.",
     # screening.screen: a rule's text with its cap
     "{text} ({what} at most {limit} degrees)",
     "knee drop",

@@ -15,8 +15,10 @@ Built with the ``fhir.resources.R4B`` models, so every resource is validated as 
   never computed here;
 - per session: an ``Observation`` for the session (variant, cap, period, how it ended:
   ``completed`` or the stop reason) with the others as members; per side held, the knee drop
-  held (UCUM ``deg``, the side as a component, method "markerless video, single camera",
-  the measured accuracy in a note, the cap as the reference range's upper bound) and the
+  held (``knee-drop-held``; a seated or standing twist's trunk rotation held,
+  ``trunk-rotation-held``, the measure read from the variant's family; UCUM ``deg``, the
+  side as a component, method "markerless video, single camera", the measured accuracy in
+  a note, the cap as the reference range's upper bound) and the
   time held (UCUM ``s``); each pain report (LOINC 72514-3, 0-10; a sharp-pain report is not
   a score: an Observation "sharp pain reported" and a ``Flag``).
 
@@ -430,10 +432,25 @@ def _side_component(side: str) -> dict[str, Any]:
     }
 
 
+#: The trunk rotation's measured accuracy, quoted on a seated or standing twist's hold
+#: (bench/ACCURACY_SEATED.md, "Calibrated" columns, recommended camera ``front_raised``:
+#: in front, 35 deg up, 2.6 m; 6 rendered bodies, 3 held out, true rotation up to 47 deg).
+ROTATION_ACCURACY_NOTE = (
+    "Measured accuracy (rendered people, seated and standing, calibrated sitting or "
+    "standing tall and facing the camera; recommended camera place: in front, raised about "
+    "35 deg): trunk-rotation error mean 3.3 deg seated (4.4 on held-out bodies), 2.5 "
+    "standing (3.9), worst 12.3 seated and 13.5 standing; diagonal, side and overhead "
+    "cameras are refused. Source: bench/ACCURACY_SEATED.md."
+)
+
+
 def _hold_observations(
     b: _Builder, s: SessionFacts, hold: HeldSide, index: int, patient: dict[str, str]
 ) -> list[dict[str, str]]:
-    accuracy = load_accuracy()
+    # A hold is coded by the session's measure (issue 20): a seated or standing twist holds
+    # a trunk rotation, a supine twist a knee drop. The stored samples carry either in the
+    # same column (docs/storage.md); the variant says which.
+    rotation = s.summary.session.measure == "trunk_rotation"  # SessionRecord.measure
     period = {"start": _instant(s.at(hold.start_t_s)), "end": _instant(s.at(hold.end_t_s))}
     base = {
         "status": "final",
@@ -443,18 +460,28 @@ def _hold_observations(
         "component": [_side_component(hold.side)],
     }
     sid = s.session_id
+    if rotation:
+        code = _code(
+            "trunk-rotation-held",
+            "Trunk rotation held (seated or standing twist, median of the hold)",
+        )
+        note = ROTATION_ACCURACY_NOTE
+    else:
+        code = _code("knee-drop-held", "Knee drop held (supine twist, median of the hold)")
+        note = load_accuracy().note(s.body_model)
+    what = "trunk rotation" if rotation else "knee drop"
     drop: dict[str, Any] = {
         **base,
-        "code": _code("knee-drop-held", "Knee drop held (supine twist, median of the hold)"),
+        "code": code,
         "method": {"text": METHOD_TEXT},
-        "note": [{"text": accuracy.note(s.body_model)}],
+        "note": [{"text": note}],
     }
     if hold.knee_drop_deg is not None:
         drop["valueQuantity"] = _qty(hold.knee_drop_deg, "deg")
     else:
         drop["dataAbsentReason"] = {
             "coding": [{"system": DATA_ABSENT, "code": "unknown", "display": "Unknown"}],
-            "text": "the camera could not measure the knee drop from its place",
+            "text": f"the camera could not measure the {what} from its place",
         }
     if hold.cap_deg is not None:
         drop["referenceRange"] = [{"high": _qty(hold.cap_deg, "deg"), "text": "the cap"}]
@@ -464,7 +491,11 @@ def _hold_observations(
         "valueQuantity": _qty(hold.held_s, "s"),
     }
     return [
-        b.add("Observation", b.key("session", sid, "hold", index, "knee-drop"), drop),
+        b.add(
+            "Observation",
+            b.key("session", sid, "hold", index, "trunk-rotation" if rotation else "knee-drop"),
+            drop,
+        ),
         b.add("Observation", b.key("session", sid, "hold", index, "time"), held),
     ]
 

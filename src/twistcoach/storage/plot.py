@@ -1,4 +1,5 @@
-"""A PNG plot of one stored session: knee drop against the cap band, pain reports marked."""
+"""A PNG plot of one stored session: its measure (the knee drop of a supine twist, the trunk
+rotation of a seated or standing one) against the cap band, pain reports marked."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ def _same(text: str) -> str:
 
 
 def plot_session(detail: SessionDetail, path: Path, *, t: Callable[[str], str] = _same) -> Path:
-    """Draw the session's knee drop over time and save it as a PNG.
+    """Draw the session's measure over time and save it as a PNG.
 
-    The knee drop (degrees, + = the person's right) is drawn against time (seconds from
-    the start); the band between minus and plus the cap in force at each second is shaded
-    (it steps down when pain lowered the cap); unknown samples are gaps; pain reports are
-    vertical lines labelled with the level (red for sharp pain or above 5/10).
+    The knee drop, or for a seated or standing twist the trunk rotation
+    (``SessionRecord.measure``; degrees, + = the person's right), is drawn against time
+    (seconds from the start); the band between minus and plus the cap in force at each
+    second is shaded (it steps down when pain lowered the cap); unknown samples are gaps;
+    pain reports are vertical lines labelled with the level (red for sharp pain or above
+    5/10).
 
     Parameters
     ----------
@@ -39,6 +42,9 @@ def plot_session(detail: SessionDetail, path: Path, *, t: Callable[[str], str] =
     from matplotlib.figure import Figure
 
     session = detail.session
+    rotation = session.measure == "trunk_rotation"
+    measure_label = t("trunk rotation") if rotation else t("knee drop")
+    axis_label = t("trunk rotation (°, + = right)") if rotation else t("knee drop (°, + = right)")
     times = [s.t for s in detail.samples]
     drops = [float("nan") if s.knee_drop is None else s.knee_drop for s in detail.samples]
     caps = [session.cap_deg if s.cap is None else s.cap for s in detail.samples]
@@ -58,7 +64,7 @@ def plot_session(detail: SessionDetail, path: Path, *, t: Callable[[str], str] =
         )
         ax.step(times, caps, where="post", color="#2d7d6b", lw=1, ls="--")
         ax.step(times, [-c for c in caps], where="post", color="#2d7d6b", lw=1, ls="--")
-        ax.plot(times, drops, color="#1d4e89", lw=1.8, label=t("knee drop"))
+        ax.plot(times, drops, color="#1d4e89", lw=1.8, label=measure_label)
     else:
         ax.axhspan(-session.cap_deg, session.cap_deg, color="#2d7d6b", alpha=0.15)
         ax.text(0.5, 0.5, t("no samples recorded"), transform=ax.transAxes, ha="center")
@@ -82,7 +88,7 @@ def plot_session(detail: SessionDetail, path: Path, *, t: Callable[[str], str] =
         )
     ax.set_ylim(-limit, limit)
     ax.set_xlabel(t("time (s)"))
-    ax.set_ylabel(t("knee drop (°, + = right)"))
+    ax.set_ylabel(axis_label)
     ax.set_title(
         t("Session {id}: {name}, {variant}, cap {cap}° ({status})").format(
             id=session.id,

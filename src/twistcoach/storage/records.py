@@ -88,9 +88,30 @@ class ClearanceRecord:
     created_at: dt.datetime
 
 
+def variant_measure(variant_id: str) -> str:
+    """What a session of ``variant_id`` measured: ``knee_drop`` (a supine twist) or
+    ``trunk_rotation`` (a seated or standing twist), from the pose library's family.
+
+    The stored samples keep either in their ``knee_drop`` column (and its cap in
+    ``cap_deg``) so that no migration is needed: the variant says which. A variant the
+    library no longer holds is taken as supine, the only twist stored before seated and
+    standing twists were coached.
+    """
+    from twistcoach.poses.loader import load_library
+
+    library = load_library()
+    if variant_id in library.ids:
+        return library.get(variant_id).family.measure.value
+    return "knee_drop"
+
+
 @dataclass(frozen=True)
 class SessionRecord:
-    """A practice session's header (``status`` is a ``SessionStatus`` value)."""
+    """A practice session's header (``status`` is a ``SessionStatus`` value).
+
+    ``cap_deg`` is in the session's :attr:`measure` (degrees of knee drop or of trunk
+    rotation).
+    """
 
     id: int
     person_id: int
@@ -105,6 +126,11 @@ class SessionRecord:
     start_pain: int | None
     end_pain: int | None
     source: str
+
+    @property
+    def measure(self) -> str:
+        """``knee_drop`` or ``trunk_rotation``: see :func:`variant_measure`."""
+        return variant_measure(self.variant_id)
 
 
 @dataclass(frozen=True)

@@ -585,6 +585,10 @@ class ProgressChart:
         (x, label) for dates along the time axis.
     description
         The chart in words (for screen readers and as its caption).
+    measure
+        What the depths are (``SessionRecord.measure``): ``knee_drop``, or
+        ``trunk_rotation`` when the latest session was a seated or standing twist; the chart
+        shows the sessions of that measure only (degrees of the two are not comparable).
     """
 
     points: tuple[ChartPoint, ...]
@@ -592,6 +596,7 @@ class ProgressChart:
     depth_path: str
     ticks: tuple[tuple[float, str], ...]
     description: str
+    measure: str = "knee_drop"
 
 
 #: The chart's panels: knee drop 0-90 degrees in y 50..170, pain 0-10 in y 220..310 (room
@@ -615,6 +620,14 @@ def progress_chart(summaries: Sequence[Any]) -> ProgressChart | None:
     items = sorted(summaries, key=lambda s: s.session.started_at)
     if not items:
         return None
+
+    # One measure per chart: the latest session's (a knee drop and a trunk rotation are not
+    # degrees of the same thing).
+    def measure_of(summary: Any) -> str:
+        return str(getattr(summary.session, "measure", "knee_drop"))
+
+    measure = measure_of(items[-1])
+    items = [s for s in items if measure_of(s) == measure]
     first: dt.datetime = items[0].session.started_at
     last: dt.datetime = items[-1].session.started_at
     span = max((last - first).total_seconds(), 1.0)
@@ -653,16 +666,19 @@ def progress_chart(summaries: Sequence[Any]) -> ProgressChart | None:
         ticks.append((x_of(when), when.strftime("%d %b")))
     measured = [s.max_abs_knee_drop for s in items if s.max_abs_knee_drop is not None]
     stops = sum(1 for s in items if s.session.status == "stopped")
+    rotation = measure == "trunk_rotation"
+    deepest = "Furthest trunk rotation" if rotation else "Deepest knee drop"
+    unmeasured = "Trunk rotation not measured" if rotation else "Knee drop not measured"
     description = (
         f"{len(items)} sessions from {first:%d %b %Y} to {last:%d %b %Y}. "
         + (
-            f"Deepest knee drop {min(measured):.0f}° to {max(measured):.0f}°; "
+            f"{deepest} {min(measured):.0f}° to {max(measured):.0f}°; "
             if measured
-            else "Knee drop not measured; "
+            else f"{unmeasured}; "
         )
         + f"cap {items[-1].session.cap_deg:.0f}° in the last session; "
         + f"{stops} stopped early."
     )
     return ProgressChart(
-        tuple(points), cap_path, " ".join(depth), tuple(ticks[: len(items)]), description
+        tuple(points), cap_path, " ".join(depth), tuple(ticks[: len(items)]), description, measure
     )
