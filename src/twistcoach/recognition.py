@@ -224,12 +224,18 @@ _JOINTS = ((7, 9, 11), (8, 10, 12), (1, 3, 5), (2, 4, 6), (1, 7, 9), (2, 8, 10))
 POSE_VECTOR_SIZE = 13 * 2 + 13 + 2 + 3 + len(_JOINTS)
 
 
-def _angle_at(p: FloatArray, a: int, b: int, c: int) -> float:
-    u, v = p[a] - p[b], p[c] - p[b]
-    nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
-    if nu < 1e-9 or nv < 1e-9:
-        return 0.0
-    return math.acos(float(np.clip(u @ v / (nu * nv), -1.0, 1.0))) / math.pi
+_JA, _JB, _JC = (np.array(ix) for ix in zip(*_JOINTS, strict=True))
+
+
+def _joint_angles(p: FloatArray) -> FloatArray:
+    """The :data:`_JOINTS` angles of points ``p`` (13, 2), over pi (0 where a bone has no
+    length)."""
+    u, v = p[_JA] - p[_JB], p[_JC] - p[_JB]
+    nu = np.sqrt((u * u).sum(axis=1))
+    nv = np.sqrt((v * v).sum(axis=1))
+    ok = (nu >= 1e-9) & (nv >= 1e-9)
+    cos = (u * v).sum(axis=1) / np.where(ok, nu * nv, 1.0)
+    return np.where(ok, np.arccos(np.clip(cos, -1.0, 1.0)) / math.pi, 0.0)
 
 
 def pose_vector(points: FloatArray, *, mirror: bool = False) -> FloatArray:
@@ -268,16 +274,16 @@ def pose_vector(points: FloatArray, *, mirror: bool = False) -> FloatArray:
     rot = np.array([[c, s], [-s, c]])
     q = (p - mh) @ rot.T
     body = q[1:]
-    spread = max(float(np.sqrt(((body - body.mean(axis=0)) ** 2).sum(axis=1).mean())), 1e-6)
+    centred = body - body.sum(axis=0) / len(body)
+    spread = max(math.sqrt(float((centred * centred).sum()) / len(body)), 1e-6)
     q = q / spread
     lengths = [
-        float(np.linalg.norm(torso)) / spread,
-        float(np.linalg.norm(p[1] - p[2])) / spread,
-        float(np.linalg.norm(p[7] - p[8])) / spread,
+        math.hypot(float(torso[0]), float(torso[1])) / spread,
+        math.hypot(*(float(d) for d in p[1] - p[2])) / spread,
+        math.hypot(*(float(d) for d in p[7] - p[8])) / spread,
     ]
-    joints = [_angle_at(p, *j) for j in _JOINTS]
     height = -(p[:, 1] - mh[1]) / spread
-    return np.concatenate([q.ravel(), height, [c, s], lengths, joints]).astype(np.float64)
+    return np.concatenate([q.ravel(), height, [c, s], lengths, _joint_angles(p)])
 
 
 #: The classifier's fine classes, in its output order; each belongs to one family.
