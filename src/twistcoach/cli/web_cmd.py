@@ -139,7 +139,11 @@ def register(app: typer.Typer) -> None:
             **uvicorn_proxy_options(settings.trusted_proxies),
         }
         if workers == 1:
-            uvicorn.run(create_app(settings), **options)
+            from twistcoach.web.practice import prepare_process
+
+            app = create_app(settings)
+            prepare_process()
+            uvicorn.run(app, **options)
             return
         # The workers build their apps from the environment: the same settings as here.
         from twistcoach.storage.db import DATABASE_URL_ENV
@@ -186,8 +190,12 @@ def app_from_environment() -> FastAPI:
 
     workers = int(os.environ.get(WORKERS_ENV, "1") or "1")
     proxies = tuple(p.strip() for p in os.environ.get(PROXIES_ENV, "").split(",") if p.strip())
+    from twistcoach.web.practice import prepare_process
+
     storage = settings_from_env()
-    return create_app(web_settings(storage.database_url, proxies, workers))
+    app = create_app(web_settings(storage.database_url, proxies, workers))
+    prepare_process()
+    return app
 
 
 def _print_demo_accounts(repo: Repository) -> None:
