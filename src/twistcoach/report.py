@@ -230,6 +230,9 @@ MEASURE_WORDS: dict[TwistMeasure, MeasureWords] = {
 }
 
 
+_KNEE_DROP_WORDS = MEASURE_WORDS[TwistMeasure.KNEE_DROP]
+
+
 def measure_of(family: PoseFamily | str) -> TwistMeasure:
     """The measure of a pose family: trunk rotation for seated and standing postures,
     knee drop for the others (supine twists; anything else is analysed as before)."""
@@ -506,9 +509,82 @@ def video_summary_family(analysis: VideoAnalysis) -> PoseFamily:
     return _video_family(seen)[0]
 
 
-def image_summary(analysis: ImageAnalysis) -> dict[str, Any]:
+def photo_rotation_metrics(analysis: ImageAnalysis) -> TwistMetrics | None:
+    """A photograph's trunk rotation in the rotation tracker's metric slots (``knee_drop``
+    and ``twist``: the rotation, ``drop_side`` its side), uncalibrated
+    (:func:`twistcoach.rotation.measure_trunk` against the body's own zero); None when
+    nobody was found. Pelvis turn and shoulder hiking need a calibration, and so does the
+    side bend: against the image's up, a raised camera read a person sitting straight and
+    turned 35° as bent 20° (rendered still ``woman50_average/front_raised/+0035``), so all
+    three are unknown.
+
+    One photo has no square pose to calibrate on, so this is the "depth only" reading of
+    bench/ACCURACY_SEATED.md (from the recommended camera: mean error 8.4-8.9°, worst
+    18-27.5°; the side right on every rendered image and on the real photographs of
+    tests/test_rotation.py).
+    """
+    from twistcoach.rotation import CENTRE_DEG, measure_trunk
+
+    if analysis.skeleton is None:
+        return None
+    m = measure_trunk(analysis.skeleton)
+    rotation = m.rotation
+
+    def measure(value: float | None, confidence: float) -> Measure:
+        return Measure.unknown(confidence) if value is None else Measure(value, confidence)
+
+    side: Side | None = None
+    if rotation.value is not None:
+        side = Side.CENTRE
+        if abs(rotation.value) >= CENTRE_DEG:
+            side = Side.RIGHT if rotation.value > 0 else Side.LEFT
+    reading = measure(rotation.value, rotation.confidence)
+    return TwistMetrics(
+        timestamp_s=0.0,
+        knee_drop=reading,
+        drop_side=side,
+        pelvis_roll=Measure.unknown(0.0),
+        shoulder_roll=Measure.unknown(0.0),
+        lifted_shoulder=None,
+        twist=reading,
+        knee_flexion=Measure.unknown(0.0),
+        knees_together=None,
+        speed=Measure.unknown(0.0),
+        confidence=rotation.confidence,
+    )
+
+
+def image_summary(
+    analysis: ImageAnalysis, words: MeasureWords = _KNEE_DROP_WORDS
+) -> dict[str, Any]:
     """The ``summary.json`` of a photograph (no view-dependent number when its view cannot
-    be measured)."""
+    be measured); for the trunk rotation (``words``), :func:`photo_rotation_metrics` under
+    its own names, and the camera's place unknown (it is judged from the square pose a
+    photo does not have)."""
+    if words.measure is TwistMeasure.TRUNK_ROTATION:
+        rm = photo_rotation_metrics(analysis)
+        rotation: dict[str, Any] = {}
+        if rm is not None:
+            rotation = {
+                "trunk_rotation_deg": _r(_value(rm.knee_drop)),
+                "rotation_side": None if rm.drop_side is None else str(rm.drop_side),
+                "confidence": round(rm.confidence, 3),
+            }
+        return {
+            "input": str(analysis.path),
+            "kind": "image",
+            "measure": words.measure.value,
+            "frames": 1,
+            "frames_with_person": 0 if analysis.skeleton is None else 1,
+            "image_size": list(analysis.image_size),
+            "pose_family": str(analysis.family),
+            "pose_family_confidence": round(analysis.family_confidence, 3),
+            "view": "unknown",
+            "view_confidence": 0.0,
+            "view_measurable": rm is not None,
+            "view_advice": "",
+            "metrics": rotation,
+        }
     m = analysis.metrics
     if m is not None and not analysis.view_measurable:
         m = m.unmeasured()
@@ -528,6 +604,7 @@ def image_summary(analysis: ImageAnalysis) -> dict[str, Any]:
     return {
         "input": str(analysis.path),
         "kind": "image",
+        "measure": words.measure.value,
         "frames": 1,
         "frames_with_person": 0 if analysis.skeleton is None else 1,
         "image_size": list(analysis.image_size),
@@ -539,9 +616,6 @@ def image_summary(analysis: ImageAnalysis) -> dict[str, Any]:
         "view_advice": analysis.view_advice,
         "metrics": metrics,
     }
-
-
-_KNEE_DROP_WORDS = MEASURE_WORDS[TwistMeasure.KNEE_DROP]
 
 
 def video_summary(
@@ -894,14 +968,20 @@ def _overlay_values(
 
 
 def write_annotated_image(
-    path: Path, rgb: np.ndarray[Any, np.dtype[np.uint8]], analysis: ImageAnalysis, cap_deg: float
+    path: Path,
+    rgb: np.ndarray[Any, np.dtype[np.uint8]],
+    analysis: ImageAnalysis,
+    cap_deg: float,
+    words: MeasureWords = _KNEE_DROP_WORDS,
 ) -> None:
-    """Draw the skeleton, gauge and numbers on a photograph and save it (format by suffix)."""
+    """Draw the skeleton, gauge and numbers on a photograph and save it (format by suffix);
+    a trunk rotation's (``words``) from :func:`photo_rotation_metrics`, its gauge named."""
     import cv2
 
     from twistcoach.overlay import draw_overlay
 
-    m = analysis.metrics
+    rotation = words.measure is TwistMeasure.TRUNK_ROTATION
+    m = photo_rotation_metrics(analysis) if rotation else analysis.metrics
     obs = (
         None
         if m is None
@@ -910,11 +990,13 @@ def write_annotated_image(
             m,
             analysis.family,
             analysis.family_confidence,
-            analysis.view,
-            analysis.view_measurable,
+            View.OBLIQUE if rotation else analysis.view,  # the rotation's "front" slot
+            True if rotation else analysis.view_measurable,
         )
     )
-    drop, side, numbers = _overlay_values(obs, cap_deg)
+    drop, side, numbers = _overlay_values(obs, cap_deg, words)
+    if rotation:
+        numbers["view"] = "unknown"  # judged from a square pose, which a photo does not have
     image = draw_overlay(
         rgb,
         skeleton=analysis.skeleton,
@@ -922,6 +1004,7 @@ def write_annotated_image(
         drop_side=side,
         cap_deg=cap_deg,
         numbers=numbers,
+        gauge_name=words.name if rotation else None,
     )
     if not cv2.imwrite(str(path), np.ascontiguousarray(image[:, :, ::-1])):
         raise OSError(f"cannot write {path}")

@@ -11,7 +11,8 @@ or ``--twist standing`` the trunk rotation (the chest turned from the hips, by
 ``--twist auto`` (the default) the one the video shows: the pose recognition of the supine
 tracker's pass names the family (``report.measure_of``), and a seated or standing video is
 measured again from the same skeletons by the rotation tracker (no second estimation).
-Photographs always give the supine measures (one photo cannot calibrate the rotation).
+A photograph of a seated or standing twist (said, or recognised) gives its uncalibrated trunk
+rotation (``report.photo_rotation_metrics``: one photo has no square pose to calibrate on).
 
 A bad input never stops the batch: its error is printed (naming the file) and the others go
 on. A video decoded only in part (a truncated file: fewer frames than its header declares)
@@ -32,7 +33,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from twistcoach.metrics import BodyType
+    from twistcoach.metrics import BodyType, PoseFamily
     from twistcoach.pipeline import VideoAnalysis
     from twistcoach.report import MeasureWords
 
@@ -156,11 +157,17 @@ def run_analyze(
                 outputs: dict[str, str] = {}
                 if kind == "image":
                     image = analyzer.analyze_image(path)
-                    summary = report.image_summary(image)
+                    words = _photo_measure(image.family, twist)
+                    photo_cap = supine_cap
+                    if cap_deg is None and words.measure is report.TwistMeasure.TRUNK_ROTATION:
+                        photo_cap = DEFAULT_ROTATION_CAP_DEG
+                    summary = report.image_summary(image, words)
                     folder.mkdir(parents=True, exist_ok=True)
                     if annotate:
                         target = folder / "annotated.png"
-                        report.write_annotated_image(target, read_image(path), image, supine_cap)
+                        report.write_annotated_image(
+                            target, read_image(path), image, photo_cap, words
+                        )
                         outputs["annotated"] = str(target)
                     progress.update(task, completed=1)
                 else:
@@ -259,6 +266,17 @@ def _measured(video: VideoAnalysis, twist: str) -> tuple[VideoAnalysis, MeasureW
         PoseFamily.STANDING_TWIST if twist == "standing" else PoseFamily.SEATED_TWIST
     )
     return retrack(video, tracker), report.MEASURE_WORDS[report.TwistMeasure.TRUNK_ROTATION]
+
+
+def _photo_measure(family: PoseFamily, twist: str) -> MeasureWords:
+    """A photograph's measure: the one ``twist`` says, or (``auto``) its pose family's."""
+    from twistcoach import report
+
+    if twist == "auto":
+        return report.MEASURE_WORDS[report.measure_of(family)]
+    if twist == "supine":
+        return report.MEASURE_WORDS[report.TwistMeasure.KNEE_DROP]
+    return report.MEASURE_WORDS[report.TwistMeasure.TRUNK_ROTATION]
 
 
 def register(app: typer.Typer) -> None:
