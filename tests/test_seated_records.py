@@ -10,11 +10,16 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+from typer.testing import CliRunner
+
 from clinic_data import make_clinic_db
 from test_seated_coach import entering, feed, ramp
+from twistcoach.cli.app import build_app
 from twistcoach.coaching import Event
 from twistcoach.export import gather
 from twistcoach.export.fhir import build_bundle
+from twistcoach.intake import load_intake
 from twistcoach.storage import SampleRecord, SessionStatus, open_repository
 from twistcoach.storage.db import create_engine_for_url
 from twistcoach.storage.plot import plot_session
@@ -22,6 +27,7 @@ from twistcoach.storage.records import variant_measure
 from twistcoach.web import domain
 
 SEATED = "seated_twist_easy"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def test_the_seated_coach_events_name_the_trunk_rotation() -> None:
@@ -45,9 +51,12 @@ def test_a_variant_says_what_its_sessions_measured() -> None:
     assert variant_measure("a_variant_since_removed") == "knee_drop"
 
 
-def _seated_session(url: str, person_id: int) -> int:
-    """A seated session held on the right at a measured 14-16 deg of trunk rotation."""
+def _seated_session(url: str) -> tuple[int, int]:
+    """Robin (no back condition, the easy seated twist allowed) and a seated session held on
+    the right at a measured 14-16 deg of trunk rotation: (person id, session id)."""
     repo = open_repository(create_engine_for_url(url))
+    person_id = repo.create_person("Robin").id
+    repo.save_intake(person_id, load_intake(EXAMPLES / "01_ready_no_back_pain.yaml"))
     session = repo.start_session(person_id, SEATED, 22.0, "test", start_pain=2)
     sid = session.id
     repo.add_event(sid, 0.0, "event", "session_started", "started", {"body_model": "neutral"})
@@ -70,12 +79,22 @@ def _seated_session(url: str, person_id: int) -> int:
     repo.add_event(sid, 13.0, "event", "hold_completed", "done", {"side": "right", "hold_s": 10})
     repo.end_session(sid, SessionStatus.COMPLETED, None, 2)
     repo.engine.dispose()
-    return sid
+    return person_id, sid
 
 
-def test_a_stored_seated_session_is_read_as_trunk_rotation(tmp_path: Path) -> None:
+def test_a_stored_seated_session_is_read_as_trunk_rotation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url, ids = make_clinic_db(tmp_path)
-    sid = _seated_session(url, ids["sam"])
+    robin, sid = _seated_session(url)
+    monkeypatch.setenv("TWISTCOACH_DATABASE_URL", url)
+    result = CliRunner().invoke(build_app(), ["sessions", "show", str(sid)])
+    assert result.exit_code == 0, result.stderr
+    assert "largest trunk rotation 16°" in result.stdout
+    assert "knee" not in result.stdout.lower()
+    result = CliRunner().invoke(build_app(), ["progress", "--person", "Robin"])
+    assert result.exit_code == 0, result.stderr
+    assert "allowed now, trunk rotation up to 22°" in result.stdout  # its cap in its measure
     repo = open_repository(create_engine_for_url(url))
     try:
         detail = repo.get_session(sid)
@@ -91,7 +110,8 @@ def test_a_stored_seated_session_is_read_as_trunk_rotation(tmp_path: Path) -> No
         assert "trunk rotation (°, + = right)" in asked and "trunk rotation" in asked
         assert not [a for a in asked if "knee" in a]
 
-        bundle = build_bundle(gather(repo, ids["sam"]))
+        bundle = build_bundle(gather(repo, robin))
+        supine = build_bundle(gather(repo, ids["sam"]))
     finally:
         repo.engine.dispose()
     held = [
@@ -101,7 +121,7 @@ def test_a_stored_seated_session_is_read_as_trunk_rotation(tmp_path: Path) -> No
         and e["resource"]
         .get("identifier", [{}])[0]
         .get("value", "")
-        .startswith(f"person/{ids['sam']}/session/{sid}/hold/")
+        .startswith(f"person/{robin}/session/{sid}/hold/")
     ]
     codes = {o["code"]["coding"][0]["code"] for o in held}
     assert codes == {"trunk-rotation-held", "hold-time"}
@@ -110,10 +130,10 @@ def test_a_stored_seated_session_is_read_as_trunk_rotation(tmp_path: Path) -> No
     assert rotation["referenceRange"][0]["high"]["value"] == 22.0
     assert "trunk-rotation error" in rotation["note"][0]["text"]
     assert "knee" not in str(rotation).lower()
-    # The supine sessions of the same person keep their knee-drop code.
+    # Supine sessions keep their knee-drop code.
     assert any(
         e["resource"].get("code", {}).get("coding", [{}])[0].get("code") == "knee-drop-held"
-        for e in bundle["entry"]
+        for e in supine["entry"]
     )
 
 

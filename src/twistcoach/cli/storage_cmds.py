@@ -67,7 +67,9 @@ def _print_list(summaries: list[SessionSummary]) -> None:
     from rich.table import Table
 
     table = Table(title="Sessions (newest first)")
-    for column in ("id", "person", "started (UTC)", "variant", "cap", "max drop", "pain"):
+    # "largest": the knee drop of a supine twist, the trunk rotation of a seated or standing
+    # one (SessionRecord.measure), each against its own cap.
+    for column in ("id", "person", "started (UTC)", "variant", "cap", "largest", "pain"):
         table.add_column(column)
     table.add_column("status")
     names = _variant_names()
@@ -111,7 +113,8 @@ def _print_detail(detail: SessionDetail) -> None:
         f"  status      {_status_text(s.status, s.stop_reason)}",
         f"  started     {s.started_at:%Y-%m-%d %H:%M:%S} UTC, ended {ended}",
         f"  source      {s.source}",
-        f"  cap         {s.cap_deg:g}°; largest knee drop {_fmt(summary.max_abs_knee_drop, '°')}"
+        f"  cap         {s.cap_deg:g}°; largest {s.measure.replace('_', ' ')} "
+        f"{_fmt(summary.max_abs_knee_drop, '°')}"
         f"; {summary.over_cap_samples} s over the cap",
         f"  pain        {_pain_text(summary)}",
         f"  recorded    {summary.n_samples} samples, {summary.n_events} events",
@@ -238,7 +241,11 @@ def register(app: typer.Typer) -> None:
         lines += [f"  {t(r.text)}" for r in decision.reasons]
         for v in decision.variants:
             if v.allowed:
-                allowed = t("allowed now, knee drop up to {cap}°").format(cap=f"{v.cap_deg:g}")
+                allowed = (
+                    t("allowed now, trunk rotation up to {cap}°")
+                    if v.measure == "trunk_rotation"
+                    else t("allowed now, knee drop up to {cap}°")
+                ).format(cap=f"{v.cap_deg:g}")
                 lines.append(f"  {t(names[v.variant_id])}: {allowed}")
         if not decision.allowed:
             lines.append("  " + t("no twist may be practised with the coach now"))
