@@ -367,7 +367,7 @@ def _add_plan(b: _Builder, facts: PersonFacts, patient: dict[str, str]) -> None:
             what = "trunk rotation" if rotation else "knee drop"
             instructions.append(f"{name}: {what} at most {permission.cap_deg:g} deg")
         else:
-            instructions.append(f"{name}: no knee-drop cap the camera can measure")
+            instructions.append(f"{name}: no cap the camera can measure")
         goals.append(b.add("Goal", b.key("goal", permission.variant_id), goal))
     service = b.add(
         "ServiceRequest",
