@@ -8,6 +8,7 @@
     PYTHONPATH=bench .venv/bin/python bench/cues.py landmarks
     # 3. replay every clip through the real LiveSession; writes bench/CUES.md, bench/img/cues_*
     PYTHONPATH=bench .venv/bin/python bench/cues.py run
+    # (CUES_CODE=TEXT names the coach code that ran in the report, e.g. a commit)
     # the committed CI set (tests/cues/) from the cached landmarks
     PYTHONPATH=bench .venv/bin/python bench/cues.py ci
 
@@ -191,7 +192,9 @@ def plot(run: Run, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     t = run.marks.t
-    fig, ax = plt.subplots(figsize=(8.0, 2.6), dpi=72)
+    seconds = float(t[-1]) if len(t) else 0.0
+    # Long practice clips get a wider plot (20 s an inch, up to 24 inches).
+    fig, ax = plt.subplots(figsize=(min(24.0, max(8.0, seconds / 20.0)), 2.6), dpi=72)
     if run.truth is not None:
         zero = float(np.median(run.truth.drop_deg[run.truth.t < 3.0]))
         ax.plot(run.truth.t, run.truth.drop_deg - zero, color="0.3", lw=1.5, label="true drop")
@@ -316,7 +319,8 @@ def write_report(runs: list[Run], started: float, load_before: str) -> None:
         "one side, body type not given (neutral template).",
         "",
         f"Machine: {load_before} before the replays, {_load()} after; replays took "
-        f"{time.monotonic() - started:.0f} s.",
+        f"{time.monotonic() - started:.0f} s. Coach code: "
+        f"{os.environ.get('CUES_CODE', 'this working tree')}.",
         "",
         "A cue is a hit when it comes at most 1 s after the fault's onset (onsets from the "
         "true angles: `score.py`); latency is the cue's time minus the onset. A safety cue "
@@ -324,7 +328,12 @@ def write_report(runs: list[Run], started: float, load_before: str) -> None:
         "false alarm; calm practice is the time the coach spent entering, holding or "
         "returning outside those windows. `lost` clips are calm clips with 2.5 s of frames "
         "blanked during the hold; `jump` clips are calm clips where the knees and ankles "
-        "jump sideways by 12 % of the image for one frame, four times.",
+        "jump sideways by 12 % of the image for one frame, four times. `practice_a` clips "
+        "(every body) and `practice_b` (the tuning body) are long calm practice: 20 and 10 "
+        "drop-hold-return repetitions to 22-32 deg at moderate (peak 9-13 deg/s) and "
+        "near-limit (17-19 deg/s, 87-94 % of the 20 deg/s limit) paces, every pairing of "
+        "a drop's and a return's pace, the plan asking for the side once per repetition "
+        "(`cuebench.plan.PACES`).",
         "",
         "## Targets on the held-out split",
         "",
@@ -399,12 +408,57 @@ def write_report(runs: list[Run], started: float, load_before: str) -> None:
 
 
 NOTES = """\
-### What changed, and the numbers before (the coach of commit 0e82406 on the same clips)
+### What changed, and the numbers before
 
 Every change was decided on the tuning split (one body) and only then measured on the
 held-out split.
 
+**This round: long calm practice, and the speed check's catch-up step.** The calm set of
+the round before (5.7 min held out) could not show 1 false alarm per 10 minutes, so each
+body now also practises 20 drop-hold-return repetitions at moderate and near-limit paces
+(`practice_a`; 23.6 min of calm practice held out, 10.8 min on the tuning split with its
+`practice_b`). On it the coach of commit a3c5ca7 said "slowly" falsely 8 times per 10
+minutes held out (19 in 23.6 min) and 18.5 on the tuning split (20 in 10.8 min), every one
+of them on a drop or return whose true peak was 17-18.4 deg/s (87-94 % of the limit), and
+the round before's one false alarm (a return at 18.3 deg/s) was one of these.
+
 | | held-out before | held-out now | tuning before | tuning now |
+|---|---|---|---|---|
+| false alarms per 10 min of calm practice | 8.05 (19 in 23.6 min) | 0 | 18.5 (20 in 10.8 min) | 0 |
+| fast moves named in 1 s; median latency | 6/6; 0.46 s | 6/6; 0.50 s | 2/2; 0.50 s | 2/2; 0.54 s |
+| bounce, shoulder, cap, wrong side, early, lost | all named | the same | all named | the same |
+
+The cause, on the tuning split: not noise but the camera's measured drop itself. It lags
+the true drop by up to 7-8 deg between about 5 and 15 deg, then catches up within about
+0.4 s (one near-limit drop, raw reading before any filter: true 13.1 -> 20.6 deg while
+the reading went 5.8 -> 19.6), so there the measured drop moves 1.3-1.6 times (up to 2
+times frame to frame) as fast as the body. Over the 0.75 s window, near-limit calm moves
+(true 17-18.4 deg/s) read 22-26 deg/s and even moderate ones (true 9-12 deg/s) read up to
+20.5; the frame speed read 25-40. A longer window alone did not help: the return from
+past the cap (true peak 29 deg/s) reads only 24-27 deg/s over any window, because the
+camera reads deep drops ever shorter (the under-read grows from 7 to 14 deg between 50
+and 75 deg), and over 1.0-1.25 s it was named 1.0-1.1 s late (a miss).
+
+So the threshold's meaning changed where the measurement errs, not the limit: below
+"stay here" (where calm practice happens and the catch-up lies) "slowly" needs the knees'
+travel over 0.75 s to beat the limit's 15 deg by the catch-up step, `speed_step_deg` = 6 deg
+(a steady move is named from 28 deg/s there); at and past "stay here" (where calm practice
+does not go and the camera reads speeds short) no step. Tuning split: steps of 0 / 3 / 4 /
+5 / 6-8 deg left 20 / 8 / 2 / 0 / 0 false "slowly" with the same latencies (the quick drop
+0.42 s, the deep return 0.67 s); the measured travel beat the true travel within 0.75 s
+by at most 7.95 deg on calm frames (5.4 at the 99th percentile). 6 lies inside the plateau
+with a degree to spare; 8 would leave a quick 38 deg/s return from 38 deg unnamed before
+its last 12 deg. Held out, measured once: no false alarm in 23.6 min (0 in 23.6 min
+bounds the rate under 1.27 per 10 min at 95 % confidence), every fault still named.
+
+What it costs: a move from the centre at 21-28 deg/s that stays below "stay here" may go
+unnamed. On the demo clip the return at 16.6 s (true peak 21 deg/s, 5 % over the limit)
+is no longer told "slowly". No rendered clip has such a move on purpose, so its recall is
+not measured here.
+
+**The round before (the coach of commit 0e82406 on the first, short clips).**
+
+| | held-out before | held-out after | tuning before | tuning after |
 |---|---|---|---|---|
 | false alarms / 10 min of calm practice | 10.2 (6 in 5.9 min) | 1.7 (1) | 57 (11) | 5.3 (1) |
 | shoulder lift named within 1 s | 1/3 | 3/3 | 0/1 | 1/1 |
@@ -412,9 +466,7 @@ held-out split.
 | fast moves named in 1 s; median latency | 6/6; 0.38 s | 6/6; 0.46 s | 2/2; 0.29 s | 2/2; 0.5 s |
 
 - **"Slowly" needs the knees' travel** over 0.75 s as well as the frame speed
-  (`checks.Travel`, `speed_window_s`): the measured drop lags a few degrees between about 5
-  and 15 deg and then catches up in two or three frames, which read 20-40 deg/s on calm
-  drops and returns (true 7-15 deg/s). Windows of 0.5 / 0.75 / 1.0 s left 2 / 1 / 0 false
+  (`checks.Travel`, `speed_window_s`): windows of 0.5 / 0.75 / 1.0 s left 2 / 1 / 0 false
   "slowly" on the tuning split and caught its fast moves 0.33 and 0.42 / 0.33 and 0.67 /
   0.42 and 1.0 s after they began; 0.75 was kept. No "slowly" in the return's last 12 deg
   (the knees are up by the time it is heard).
@@ -427,17 +479,9 @@ held-out split.
   jump) no longer restart the 3 s of stillness before a hold; with a glitch every 3 s the
   hold never started.
 
-The one false alarm left on the held-out split (and on the tuning split) is "slowly" on a
-return whose true peak speed was 18.3 deg/s, 92 % of the 20 deg/s limit (the shoulder
-clip: 35 deg back in 3 s). With 5.7 minutes of calm practice one false alarm is 1.7 per 10
-minutes, so this target needs a longer calm set to be shown met; it is reported as not met.
-
-Real clips (table at the end): the demo clip (rendered, the tuning body) no longer says
-"slowly" at 8.5 s; its "stay here" at 10.6 s is the camera's under-read margin (true 39 deg
-at the 45 deg cap; "stay here" from 37.5 measured) and its "slowly" at 16.6 s comes on a
-return whose true speed peaks at 21 deg/s, over the limit. On the kneeling stretch the coach
-stops at 2 s as if it were a twist the plan does not prescribe (`stop_wrong_pose`): a false
-stop from pose recognition, not from these checks; not changed here.
+Real clips (table at the end): the demo clip (rendered, the tuning body) says no "slowly";
+its "stay here" at 10.6 s is the camera's under-read margin (true 39 deg at the 45 deg cap;
+"stay here" from 37.5 measured). No real clip gets a form cue.
 """
 
 
@@ -488,9 +532,12 @@ def cmd_run() -> int:
 
 # --------------------------------------------------------------------------- CI set
 
+#: Seconds of the tuning body's near-limit calm practice in the CI set: its first six
+#: repetitions (four false "slowly" from the coach before the catch-up step, none now).
+CI_PRACTICE_S = 142.5
 #: The committed CI set (tests/cues/): a held-out body's faults, the tuning body's calm
-#: session (replayed with the one-frame glitches too) and the demo clip. Small: landmarks
-#: and true angles only, no frames.
+#: session (replayed with the one-frame glitches too) and the first repetitions of its
+#: calm practice, and the demo clip. Small: landmarks and true angles only, no frames.
 CI_CLIPS = (
     "heldout/man60_stocky_fast",
     "heldout/man60_stocky_bounce",
@@ -498,7 +545,10 @@ CI_CLIPS = (
     "heldout/man60_stocky_past_cap",
     "heldout/man60_stocky_wrong_side",
     "tune/woman50_average_calm",
+    "tune/woman50_average_practice_b",
 )
+#: Clips cut short in the CI set (seconds kept): the first repetitions of calm practice.
+CI_CUT_S = {"tune/woman50_average_practice_b": CI_PRACTICE_S}
 CI_REAL = ("real/demo_session",)
 
 
@@ -511,10 +561,12 @@ def cmd_ci() -> int:
     for rel in CI_CLIPS:
         folder = CUES_CACHE / rel
         data = json.loads((folder / "labels.json").read_text())
-        data["frames"] = [{k: f[k] for k in keep} for f in data["frames"]]
+        cut = CI_CUT_S.get(rel, float("inf"))
+        data["frames"] = [{k: f[k] for k in keep} for f in data["frames"] if f["t"] <= cut]
         stem = rel.replace("/", "__")
         (CI_DIR / f"{stem}.json").write_text(json.dumps(data, separators=(",", ":")))
-        Landmarks.load(folder / "landmarks.npz").save(CI_DIR / f"{stem}.npz", image_only=True)
+        marks = Landmarks.load(folder / "landmarks.npz")
+        marks.cut(cut).save(CI_DIR / f"{stem}.npz", image_only=True)
     for rel in CI_REAL:
         marks = Landmarks.load(CUES_CACHE / rel / "landmarks.npz")
         marks.save(CI_DIR / f"{rel.replace('/', '__')}.npz", image_only=True)

@@ -1,9 +1,12 @@
 """The coach's cues, measured (issue 22): the wrong side, and the targets on the CI set.
 
 The CI set (``tests/cues/``) holds MediaPipe landmark sequences of rendered sessions with
-their true angles, made by ``bench/cues.py ci`` (see ``bench/CUES.md``): one body from the
-tuning split and one held-out body, each doing every labelled fault once. The replay is the
-real :class:`twistcoach.session.LiveSession`, frame by frame.
+their true angles, made by ``bench/cues.py ci`` (see ``bench/CUES.md``): a held-out body
+doing every labelled fault once, the tuning body's calm session and the first 142.5 s of
+its calm practice (six repetitions, four of them at 87-94 % of the speed limit: the coach
+before the catch-up step said "slowly" four times there) and the demo clip. The
+replay is the real :class:`twistcoach.session.LiveSession`, frame by frame. The speed
+check's catch-up step is tested on its own too.
 """
 
 from __future__ import annotations
@@ -202,13 +205,23 @@ def ci_scores() -> list[ClipScore]:
         truth = Truth.from_labels(data)
         marks = Landmarks.load(path.with_suffix(".npz"))
         for name, tr, m, blank in variants(str(data["name"]), truth, marks):
-            out.append(score(name, str(data["split"]), tr, replay(m, tr.plan_side), blank))
+            rep = replay(m, tr.plan_side, reps=tr.plan_reps)
+            out.append(score(name, str(data["split"]), tr, rep, blank))
     return out
 
 
 def test_the_ci_set_is_complete(ci_scores: list[ClipScore]) -> None:
     kinds = {c.kind for c in ci_scores}
-    assert kinds >= {"fast", "bounce", "shoulder", "past_cap", "wrong_side", "calm", "jump"}
+    assert kinds >= {
+        "fast",
+        "bounce",
+        "shoulder",
+        "past_cap",
+        "wrong_side",
+        "calm",
+        "jump",
+        "practice_b",
+    }
     # Every clip calibrated and asked for the drop before the person moved (7.5 s).
     assert all(c.ready_s is not None and c.ready_s < 7.0 for c in ci_scores)
 
@@ -242,13 +255,15 @@ def test_the_wrong_side_is_never_held(ci_scores: list[ClipScore]) -> None:
 
 
 def test_no_false_alarm_in_calm_practice(ci_scores: list[ClipScore]) -> None:
-    """Calm practice, the same with one-frame landmark glitches, and the calm stretches of
-    the fault clips: no safety cue outside a fault."""
-    calm = [c for c in ci_scores if c.kind in ("calm", "jump", "lost")]
+    """Calm practice (repetitions at moderate and near-limit paces), the same with
+    one-frame landmark glitches, and the calm stretches of the fault clips: no safety cue
+    outside a fault, so at most 1 per 10 minutes (issue 22)."""
+    calm = [c for c in ci_scores if c.kind in ("calm", "jump", "lost", "practice_b")]
     assert [c.false_alarms for c in calm] == [[] for _ in calm]
     s = summarise(ci_scores)
-    assert s.calm_s > 60.0
-    assert s.false_per_10min <= 10.0  # the whole CI set: at most one in its few minutes
+    practice = sum(c.calm_s for c in ci_scores if c.kind == "practice_b")
+    assert practice > 90.0 and s.calm_s > 180.0  # 1.9 and 3.6 min when made
+    assert s.false_per_10min <= 1.0
 
 
 def test_tracking_lost_pauses_and_gives_no_speed_cue_after(ci_scores: list[ClipScore]) -> None:

@@ -197,6 +197,15 @@ class Landmarks:
             self.size,
         )
 
+    def cut(self, end_s: float) -> Landmarks:
+        """A copy of the frames up to ``end_s`` seconds (all of them when it is longer)."""
+        keep = self.t <= end_s
+        out = Landmarks(
+            **{k: np.copy(v[keep]) for k, v in self.__dict__.items() if k != "size"},
+            size=self.size,
+        )
+        return out
+
     def blanked(self, start_s: float, end_s: float) -> Landmarks:
         """A copy with nobody found from ``start_s`` to ``end_s`` (tracking lost)."""
         out = Landmarks(
