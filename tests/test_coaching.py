@@ -272,7 +272,8 @@ class Person:
 
 def test_whole_happy_session_both_sides() -> None:
     coach = Coach(make_plan(cap=40.0, hold=20.0), RULES, start_pain=2)
-    out = Person(coach).run(until=120.0)
+    # 20 deg: below where "stay here" begins for a 40 deg cap (40 - 14.5 deg under-read).
+    out = Person(coach, target=20.0).run(until=120.0)
     assert state(coach) is CoachState.DONE
     states = [o.data["to"] for o in out if isinstance(o, Event) and o.id == "state_changed"]
     assert states == [
@@ -305,7 +306,7 @@ def test_whole_happy_session_both_sides() -> None:
     assert [round(e - s, 1) for s, e in zip(starts, ends, strict=True)] == [20.0, 20.0]
     summary = coach.summary()
     assert summary.sides_completed == (Side.RIGHT, Side.LEFT)
-    assert summary.max_knee_drop_deg == 30.0
+    assert summary.max_knee_drop_deg == 20.0
     assert summary.over_cap_s == 0.0
     assert summary.stopped_reason is None
     assert summary.final_state is CoachState.DONE
@@ -332,8 +333,8 @@ def test_near_the_cap_says_thats_enough_and_holds() -> None:
     stay = next(o for o in out if isinstance(o, Cue) and o.id == "stay_here")
     assert stay.text == "That's enough. Stay here."
     assert stay.rule == "COACH-CAP-NEAR"
-    # 32.5 deg = cap 40 - the 7.5 deg under-read measured up to 50 deg, first passed at 9.6 s.
-    assert stay.t == pytest.approx(9.6)
+    # 25.5 deg = cap 40 - the 14.5 deg under-read measured up to 55 deg, first passed at 8.6 s.
+    assert stay.t == pytest.approx(8.6)
     assert state(coach) is CoachState.HOLDING
 
 
@@ -341,30 +342,30 @@ def test_stay_here_margin_follows_the_measured_under_read() -> None:
     # rules/coaching.yaml's under_read bands, at the variants' caps (45, 54, 63 deg); the
     # fixed near_cap_margin_deg (5) is the floor.
     assert [RULES.stay_margin(cap) for cap in (5.0, 45.0, 54.0, 63.0, 70.0, 90.0)] == [
-        7.5,
-        7.5,
-        8.5,
-        11.5,
-        12.5,
         14.5,
+        14.5,
+        14.5,
+        18.5,
+        18.5,
+        22.0,
     ]
     coach, _ = entering_coach(cap=63.0)
-    assert coach.stay_here_deg == 51.5  # what the window's and the browser's gauges show
+    assert coach.stay_here_deg == 44.5  # what the window's and the browser's gauges show
     out = feed(coach, ramp(5.0, 15.0, 0.0, 60.0))  # 6 deg/s
     stay = next(o for o in out if isinstance(o, Cue) and o.id == "stay_here")
-    assert stay.t == pytest.approx(13.6)  # 51.5 deg = cap 63 - 11.5, first passed at 13.6 s
+    assert stay.t == pytest.approx(12.5)  # 44.5 deg = cap 63 - 18.5, first passed at 12.5 s
 
 
 def test_a_small_cap_holds_where_stay_here_begins() -> None:
-    # Cap 10: "stay here" from 2.5 deg (10 - 7.5). The hold must not end as it starts
-    # (hold_exit_deg, 6, lies above 2.5): it lasts while the knees stay part way.
-    coach, _ = entering_coach(cap=10.0, hold=20.0)
-    assert coach.stay_here_deg == 2.5
-    out = feed(coach, ramp(5.0, 6.0, 0.0, 5.0) + ramp(6.0, 27.0, 5.0, 5.0))
+    # Cap 20: "stay here" from 5.5 deg (20 - 14.5). The hold must not end as it starts
+    # (hold_exit_deg, 6, lies above 5.5): it lasts while the knees stay part way.
+    coach, _ = entering_coach(cap=20.0, hold=20.0)
+    assert coach.stay_here_deg == 5.5
+    out = feed(coach, ramp(5.0, 6.0, 0.0, 8.0) + ramp(6.0, 27.0, 8.0, 8.0))
     assert "stay_here" in cue_ids(out)
     assert "hold_completed" in event_ids(out)
     assert "hold_ended_early" not in event_ids(out)
-    out = feed(coach, ramp(27.0, 28.0, 5.0, 0.5) + ramp(28.0, 30.0, 0.5, 0.5))
+    out = feed(coach, ramp(27.0, 28.0, 8.0, 0.5) + ramp(28.0, 30.0, 0.5, 0.5))
     assert state(coach) is CoachState.SWITCHING_SIDES
 
 
