@@ -259,13 +259,23 @@ def encode_mp4(
     )  # fmt: skip
 
 
-def make_ci_set(target: Path) -> None:
-    """The small committed set in tests/groundtruth: stills and one short sequence.
+#: The committed CI set's bodies: two tuning bodies and two held-out ones (issue 17: the
+#: shortest held-out woman and the tallest held-out man).
+CI_BODIES = ("woman50_average", "man50_heavy", "woman28_slim_150", "man25_slim_190")
+#: The CI set's held-out clip: the 1.50 m woman dropping to her right to 75 deg, towards a
+#: camera at the recommended place (the case issue 17 found reading 16-25 deg short).
+CI_HELD_OUT_CLIP = "ci_held_out_drop_right"
 
-    Two bodies x five cameras x five angles at 640x360, JPEG quality 80, and a 9-second
-    sequence (knees up, a drop to the right, a hold, a return) at 10 fps as H.264.
+
+def make_ci_set(target: Path) -> None:
+    """The small committed set in tests/groundtruth: stills and two short sequences.
+
+    Four bodies (:data:`CI_BODIES`, two of them held out) x five cameras x five angles at
+    640x360, JPEG quality 80; a 9-second sequence (knees up, a drop to the right, a hold, a
+    return) at 10 fps as H.264, and a held-out body's drop to 75 deg
+    (:data:`CI_HELD_OUT_CLIP`, ``plan.near_drop`` at 15 deg/s).
     """
-    from groundtruth.plan import Keyframe, SequenceSpec
+    from groundtruth.plan import Keyframe, SequenceSpec, near_drop
 
     stills = target / "stills"
     if stills.exists():
@@ -273,7 +283,7 @@ def make_ci_set(target: Path) -> None:
     render_stills(
         stills,
         size=(640, 360),
-        body_names=["woman50_average", "man50_heavy"],
+        body_names=list(CI_BODIES),
         camera_names=["diag_r55_e35", "diag_l60_e45", "side_l_low", "feet_low", "top_down"],
         thetas=(-70.0, -35.0, 0.0, 35.0, 70.0),
         quality=80,
@@ -282,20 +292,26 @@ def make_ci_set(target: Path) -> None:
     for stamp in stills.rglob("render_spec.json"):
         stamp.unlink()
     k = Keyframe
-    spec = SequenceSpec(
-        "ci_drop_right",
-        "woman25_slim",
-        "diag_r55_e35",
-        10,
-        (k(0.0, 0.0), k(2.0, 0.0), k(5.0, 55.0), k(7.0, 55.0), k(9.0, 0.0)),
+    specs = (
+        SequenceSpec(
+            "ci_drop_right",
+            "woman25_slim",
+            "diag_r55_e35",
+            10,
+            (k(0.0, 0.0), k(2.0, 0.0), k(5.0, 55.0), k(7.0, 55.0), k(9.0, 0.0)),
+        ),
+        SequenceSpec(
+            CI_HELD_OUT_CLIP, "woman28_slim_150", "diag_r55_e35", 10, near_drop(75.0, 15.0)
+        ),
     )
-    frames_dir = RENDER_CACHE / "ci" / spec.name
-    data = render_sequence(spec, frames_dir, size=(640, 360), quality=90)
-    encode_mp4(frames_dir, spec.fps, target / f"{spec.name}.mp4", (640, 360), crf=26)
-    for f in data["frames"]:
-        f.pop("image")
-    data["video"] = f"{spec.name}.mp4"
-    (target / f"{spec.name}.json").write_text(json.dumps(data, indent=1))
+    for spec in specs:
+        frames_dir = RENDER_CACHE / "ci" / spec.name
+        data = render_sequence(spec, frames_dir, size=(640, 360), quality=90)
+        encode_mp4(frames_dir, spec.fps, target / f"{spec.name}.mp4", (640, 360), crf=26)
+        for f in data["frames"]:
+            f.pop("image")
+        data["video"] = f"{spec.name}.mp4"
+        (target / f"{spec.name}.json").write_text(json.dumps(data, indent=1))
 
 
 def make_demo(target: Path) -> None:
