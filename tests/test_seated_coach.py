@@ -395,3 +395,35 @@ def test_a_seated_session_runs_through_the_live_session_with_its_own_tracker() -
     live2 = LiveSession.create(plan(), tracker=TwistTracker(), start_pain=2, body=BodyType.NEUTRAL)
     stop = live2.sharp(1.0)
     assert isinstance(stop[0], Cue) and stop[0].id == "stop_sharp_pain" and live2.finished
+
+
+# ------------------------------------------------------------------ the desktop window
+
+
+def test_the_desktop_window_names_its_dial_from_the_sessions_measure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A seated session's dial says "trunk rotation" (analyze's overlay's words, in the
+    command line's language); the supine knee-drop dial stays unnamed, as before."""
+    from twistcoach import i18n, overlay
+    from twistcoach.cli.coach_cmd import compose_window
+
+    drawn: list[object] = []
+    real = overlay.draw_overlay
+
+    def spy(frame: np.ndarray, **kw: object) -> np.ndarray:
+        drawn.append(kw.get("gauge_name"))
+        return real(frame, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(overlay, "draw_overlay", spy)
+    frame = np.zeros((360, 640, 3), np.uint8)
+    seated, _ = entering()
+    named = compose_window(frame, None, None, seated)
+    supine = Coach(plan(family="supine_twist"), load_coaching_rules(), start_pain=2)
+    unnamed = compose_window(frame, None, None, supine)
+    assert drawn == ["trunk rotation", None]
+    # The name is drawn above the dial (right of the cue, over the gauge's panel).
+    assert np.count_nonzero(named != unnamed) > 0
+    monkeypatch.setattr(i18n, "_cli_language", ["es"])
+    compose_window(frame, None, None, seated)
+    assert drawn[-1] == "giro del tronco"

@@ -314,6 +314,7 @@ def compose_window(
     from twistcoach.coaching import CoachState
     from twistcoach.overlay import draw_overlay
     from twistcoach.poses import load_library
+    from twistcoach.report import TwistMeasure, measure_of
 
     if size is not None:
         frame_rgb, skeleton = _letterbox(frame_rgb, skeleton, size)
@@ -333,6 +334,11 @@ def compose_window(
     hold_left = None
     if coach.state is CoachState.HOLDING:
         hold_left = coach.plan.hold_s - coach.hold_elapsed_s
+    # The dial named as analyze's overlay names it: "trunk rotation" for a seated or
+    # standing twist (report.MEASURE_WORDS), unnamed for the supine knee-drop dial.
+    gauge_name = None
+    if measure_of(coach.plan.family) is TwistMeasure.TRUNK_ROTATION:
+        gauge_name = i18n.t("trunk rotation")
     image = draw_overlay(
         frame_rgb,
         skeleton=skeleton,
@@ -344,6 +350,7 @@ def compose_window(
         cue=None,
         step=i18n.t(coach.step_text),
         hold_remaining_s=hold_left,
+        gauge_name=gauge_name,
     )
     bgr = np.ascontiguousarray(image[:, :, ::-1])
     cue = coach.current_cue
