@@ -231,7 +231,15 @@ def plot(run: Run, path: Path) -> None:
     plt.close(fig)
 
 
-def _summary_table(summary: Summary) -> list[str]:
+def _by_cue(clips: Sequence[ClipScore]) -> str:
+    counts: dict[str, int] = {}
+    for c in clips:
+        for _, cue in c.false_alarms:
+            counts[cue] = counts.get(cue, 0) + 1
+    return ", ".join(f"{cue} {n}" for cue, n in sorted(counts.items()))
+
+
+def _summary_table(summary: Summary, clips: Sequence[ClipScore]) -> list[str]:
     lines = ["| fault | right cue | recall | median latency (s) |", "|---|---|---|---|"]
     for what in KINDS_SHOWN:
         if what not in summary.recall:
@@ -245,7 +253,8 @@ def _summary_table(summary: Summary) -> list[str]:
     lines.append(
         f"False alarms (safety cues outside every fault): {summary.false_alarms} in "
         f"{summary.calm_s / 60:.1f} min of calm practice = "
-        f"**{summary.false_per_10min:.2f} per 10 min**."
+        f"**{summary.false_per_10min:.2f} per 10 min**"
+        + (f" (by cue: {_by_cue(clips)})." if summary.false_alarms else ".")
     )
     past = summary.worst_past_cap_deg
     lines.append(
@@ -342,10 +351,17 @@ def write_report(runs: list[Run], started: float, load_before: str) -> None:
         "",
     ]
     lines += _targets(summarise(by_split["heldout"]))
+    held = by_split["heldout"]
+    calm_s = sum(c.calm_s for c in held)
+    others = sum(1 for c in held for _, cue in c.false_alarms if cue != "stay_here")
+    lines.append(
+        f"| for reference: false alarms other than 'stay here' per 10 min | "
+        f"{others / calm_s * 600.0 if calm_s else float('nan'):.2f} ({others}) | - |"
+    )
     lines += ["", NOTES]
     for split, title in (("heldout", "Held-out split"), ("tune", "Tuning split")):
         lines += ["", f"## {title}", ""]
-        lines += _summary_table(summarise(by_split[split]))
+        lines += _summary_table(summarise(by_split[split]), by_split[split])
     lines += [
         "",
         "## Per clip",
@@ -408,6 +424,22 @@ def write_report(runs: list[Run], started: float, load_before: str) -> None:
 
 
 NOTES = """\
+### Not met since commit 5a9c3a0: "stay here" 14.5 deg under the cap
+
+Commit 5a9c3a0 (issue 17) widened the coach's "stay here" margin for caps up to 55 deg from
+7.5 to 14.5 deg (the under-read measured on 16 rendered bodies), so with these clips' 45
+deg cap the coach says "that's enough, stay here" from 30.5 deg measured. The calm clips
+hold at 30-32 deg true (67-71 % of the cap), so most of their drops now hear it: every
+false alarm in the table above is that "stay here" (held out 32 in 23.5 min; none other
+than it). Replayed with the code of commit f890968 (margin 7.5), the same clips gave no
+false alarm in 23.6 min held out and 10.8 min on the tuning split. Whether a "stay here"
+that early is a false alarm is a choice between that margin and this target; as this
+benchmark counts it (any safety cue outside a fault), the target is not met on this code.
+The same change took one held-out and the tuning body's early return out of the "hold
+ended early" count (the hold starts at 30.5 deg). `tests/test_cues.py` leaves this "stay
+here" out of its calm-practice count (commit ce5ba55) and checks it comes only within the
+stay margin of the cap.
+
 ### What changed, and the numbers before
 
 Every change was decided on the tuning split (one body) and only then measured on the
@@ -437,15 +469,17 @@ times frame to frame) as fast as the body. Over the 0.75 s window, near-limit ca
 20.5; the frame speed read 25-40. A longer window alone did not help: the return from
 past the cap (true peak 29 deg/s) reads only 24-27 deg/s over any window, because the
 camera reads deep drops ever shorter (the under-read grows from 7 to 14 deg between 50
-and 75 deg), and over 1.0-1.25 s it was named 1.0-1.1 s late (a miss).
+and 75 deg), and over 1.0 / 1.25 s it was named 1.00 / 1.08 s after its onset (the edge
+of the 1 s window / a miss).
 
 So the threshold's meaning changed where the measurement errs, not the limit: below
 "stay here" (where calm practice happens and the catch-up lies) "slowly" needs the knees'
 travel over 0.75 s to beat the limit's 15 deg by the catch-up step, `speed_step_deg` = 6 deg
 (a steady move is named from 28 deg/s there); at and past "stay here" (where calm practice
 does not go and the camera reads speeds short) no step. Tuning split: steps of 0 / 3 / 4 /
-5 / 6-8 deg left 20 / 8 / 2 / 0 / 0 false "slowly" with the same latencies (the quick drop
-0.42 s, the deep return 0.67 s); the measured travel beat the true travel within 0.75 s
+5 / 6-8 deg left 20 / 8 / 2 / 0 / 0 false "slowly"; the quick drop was named 0.33 s after
+its onset with no step and 0.42 s with any step of 3-8, the deep return 0.67 s throughout;
+the measured travel beat the true travel within 0.75 s
 by at most 7.95 deg on calm frames (5.4 at the 99th percentile). 6 lies inside the plateau
 with a degree to spare; 8 would leave a quick 38 deg/s return from 38 deg unnamed before
 its last 12 deg. Held out, measured once: no false alarm in 23.6 min (0 in 23.6 min

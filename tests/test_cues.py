@@ -197,8 +197,9 @@ from cuebench.score import (  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def ci_scores() -> list[ClipScore]:
-    """Every CI clip (and the calm clip's lost and glitch variants), replayed once."""
+def ci_runs() -> list[tuple[ClipScore, Truth]]:
+    """Every CI clip (and the calm clip's lost and glitch variants), replayed once, with
+    its truth."""
     out = []
     for path in sorted(CI.glob("*.json")):
         data = json.loads(path.read_text())
@@ -206,8 +207,14 @@ def ci_scores() -> list[ClipScore]:
         marks = Landmarks.load(path.with_suffix(".npz"))
         for name, tr, m, blank in variants(str(data["name"]), truth, marks):
             rep = replay(m, tr.plan_side, reps=tr.plan_reps)
-            out.append(score(name, str(data["split"]), tr, rep, blank))
+            out.append((score(name, str(data["split"]), tr, rep, blank), tr))
     return out
+
+
+@pytest.fixture(scope="module")
+def ci_scores(ci_runs: list[tuple[ClipScore, Truth]]) -> list[ClipScore]:
+    """The CI clips' scores."""
+    return [c for c, _ in ci_runs]
 
 
 def test_the_ci_set_is_complete(ci_scores: list[ClipScore]) -> None:
@@ -272,6 +279,25 @@ def test_no_false_alarm_in_calm_practice(ci_scores: list[ClipScore]) -> None:
     practice = sum(c.calm_s for c in ci_scores if c.kind == "practice_b")
     assert practice > 90.0 and s.calm_s > 180.0  # 1.9 and 3.6 min when made
     assert sum(len(_alarms(c)) for c in ci_scores) / s.calm_s * 600.0 <= 1.0
+
+
+def test_stay_here_in_calm_practice_only_within_the_stay_margin(
+    ci_runs: list[tuple[ClipScore, Truth]],
+) -> None:
+    """The "stay here" left out above comes only where the true drop is within the coach's
+    stay margin of the cap (less 3 deg for the camera reading long), never from noise at
+    a shallow drop."""
+    import numpy as np
+
+    from twistcoach.coaching import load_coaching_rules
+
+    cap = 45.0
+    floor = cap - load_coaching_rules().stay_margin(cap) - 3.0
+    for c, tr in ci_runs:
+        zero = float(np.median(tr.drop_deg[tr.t < 3.0]))
+        for t, cue in c.false_alarms:
+            if cue == "stay_here":
+                assert abs(tr.at(t) - zero) >= floor, (c.clip, t, tr.at(t) - zero)
 
 
 def test_tracking_lost_pauses_and_gives_no_speed_cue_after(ci_scores: list[ClipScore]) -> None:
