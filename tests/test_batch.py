@@ -116,7 +116,8 @@ def test_a_folder_gives_its_photos_and_videos_recursively_once_each(
     items = collect_inputs([str(media["folder"]), str(media["a"])])
     names = sorted(i.path.name for i in items)
     assert names == ["broken.mp4", "photo.jpg", "session_a.mp4", "session_b.mp4"]
-    assert all(i.cap_deg == 60.0 and i.body is BodyType.NEUTRAL for i in items)
+    # No --cap: each input gets its measure's default once analysed (60 knee drop, 30 trunk).
+    assert all(i.cap_deg is None and i.body is BodyType.NEUTRAL for i in items)
 
 
 def test_a_folder_scan_skips_the_output_folder_and_hidden_files(tmp_path: Path) -> None:

@@ -8,7 +8,9 @@ Each argument of ``twistcoach batch`` is one of:
 - a **glob** (``clinic/2026-*/*.mp4``, ``**`` for any depth): every file it matches;
 - a **CSV manifest** (a ``.csv`` file): a header row with a ``path`` column and optional
   ``body`` (female, male or neutral) and ``cap`` (degrees) columns; relative paths are
-  read from the manifest's folder and an empty cell takes the command's default;
+  read from the manifest's folder and an empty cell takes the command's default (no
+  ``--cap``: the default of the input's measure, as ``analyze`` has it:
+  :func:`twistcoach.cli.analyze_cmd.default_cap_deg`);
 - a **file**: that file, whatever its suffix (a broken one is recorded as failed).
 
 The same file named twice (by two arguments, or as ``a/../a/x.mp4``) is analysed once, with
@@ -54,12 +56,13 @@ class BatchInput:
     body
         The person's body type (``metrics.BodyType``).
     cap_deg
-        Range cap checked and drawn, degrees in (0, 90].
+        Range cap checked and drawn, degrees in (0, 90] of the input's measure; None:
+        ``analyze``'s default for the measure it finds (60° knee drop, 30° trunk rotation).
     """
 
     path: Path
     body: BodyType
-    cap_deg: float
+    cap_deg: float | None
 
     @property
     def key(self) -> str:
@@ -108,7 +111,7 @@ def _column(header: Sequence[str], names: Sequence[str]) -> int | None:
     return None
 
 
-def read_manifest(manifest: Path, body: BodyType, cap_deg: float) -> list[BatchInput]:
+def read_manifest(manifest: Path, body: BodyType, cap_deg: float | None) -> list[BatchInput]:
     """Read a CSV manifest (see the module docs).
 
     Parameters
@@ -187,7 +190,7 @@ def collect_inputs(
     arguments: Iterable[str],
     *,
     body: BodyType = BodyType.NEUTRAL,
-    cap_deg: float = 60.0,
+    cap_deg: float | None = None,
     out: Path | None = None,
 ) -> list[BatchInput]:
     """Turn the command's arguments into the inputs to analyse, in order, each once.
@@ -212,7 +215,8 @@ def collect_inputs(
         For an argument that names nothing usable (a missing file, a glob or folder with no
         photo or video, a bad manifest), with a one-line message.
     """
-    check_cap(cap_deg, "--cap")
+    if cap_deg is not None:
+        check_cap(cap_deg, "--cap")
     out_abs = None if out is None else _normal(out)
     inputs: list[BatchInput] = []
     seen: set[Path] = set()

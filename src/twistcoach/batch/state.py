@@ -44,7 +44,8 @@ class InputRecord:
     status
         ``done`` (analysed) or ``failed`` (after its retry).
     body, cap_deg
-        The settings it was analysed with.
+        The settings it was analysed with (``cap_deg`` None: its measure's default, the
+        cap in its ``summary.json``).
     attempts
         Tries it took (1 or 2).
     error
@@ -61,7 +62,7 @@ class InputRecord:
     name: str
     status: Status
     body: str
-    cap_deg: float
+    cap_deg: float | None
     attempts: int
     error: str | None = None
     seconds: float | None = None
@@ -89,7 +90,7 @@ class InputRecord:
             name=str(data["name"]),
             status=status,
             body=str(data["body"]),
-            cap_deg=float(data["cap_deg"]),
+            cap_deg=None if data.get("cap_deg") is None else float(data["cap_deg"]),
             attempts=int(data["attempts"]),
             error=None if data.get("error") is None else str(data["error"]),
             seconds=None if data.get("seconds") is None else float(data["seconds"]),

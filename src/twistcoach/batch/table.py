@@ -1,11 +1,17 @@
 """The batch's combined table (CSV and Parquet) and its HTML overview.
 
 One row per input, in input order, from the records in the state file (so a resumed batch's
-table covers the inputs finished by every run). The **depth** of an input is how far the
-knees went: a video's largest knee drop on either measured side (``summary.json``'s
-``metrics.<side>.max_knee_drop_deg``), a photo's unsigned knee drop; empty (unknown) when
-the camera could not measure it. ``depth_of_cap`` is depth divided by that input's cap, so
-inputs with different caps share one scale (1.0 = at the cap); ``over_cap`` is true past it.
+table covers the inputs finished by every run). Each input is measured in its twist's
+**measure** (``summary.json``'s ``measure``, the ``measure`` column): ``knee_drop`` for a
+supine twist, ``trunk_rotation`` (the chest turned from the hips) for a seated or standing
+one. The **depth** of an input (``depth_deg``, degrees of its measure) is how far it went:
+a video's largest value on either measured side (``metrics.<side>.max_knee_drop_deg`` or
+``max_trunk_rotation_deg``), a photo's unsigned knee drop or trunk rotation; empty
+(unknown) when the camera could not measure it. ``cap_deg`` is the cap it was checked
+against: the ``--cap`` or manifest cap, else ``analyze``'s default for its measure (60° knee
+drop, 30° trunk rotation: :func:`twistcoach.cli.analyze_cmd.default_cap_deg`).
+``depth_of_cap`` is depth divided by that cap, so inputs with different caps and measures
+share one scale (1.0 = at the cap); ``over_cap`` is true past it.
 
 Files (in the output folder): ``batch-results.csv``, ``batch-results.parquet``,
 ``batch-overview.html`` and ``summaries.json`` (every summary, as ``analyze`` writes it).
@@ -37,6 +43,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("error", "string"),
     ("attempts", "int64"),
     ("body", "string"),
+    ("measure", "string"),
     ("cap_deg", "float64"),
     ("depth_deg", "float64"),
     ("depth_of_cap", "float64"),
@@ -44,6 +51,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("main_side", "string"),
     ("max_knee_drop_left_deg", "float64"),
     ("max_knee_drop_right_deg", "float64"),
+    ("max_trunk_rotation_left_deg", "float64"),
+    ("max_trunk_rotation_right_deg", "float64"),
     ("time_held_left_s", "float64"),
     ("time_held_right_s", "float64"),
     ("peak_speed_deg_s", "float64"),
@@ -66,20 +75,64 @@ def _side(summary: dict[str, Any], side: str, key: str) -> Any:
     return value.get(key) if isinstance(value, dict) else None
 
 
+#: The measures and their plain names (``report.MEASURE_WORDS``' names).
+MEASURE_NAMES = {"knee_drop": "knee drop", "trunk_rotation": "trunk rotation"}
+
+
+def measure_of(summary: dict[str, Any]) -> str:
+    """An analysed input's measure, ``knee_drop`` or ``trunk_rotation`` (a summary written
+    before the measure was recorded is a knee drop's)."""
+    return str(summary.get("measure") or "knee_drop")
+
+
+def measure_name(measure: str) -> str:
+    """A measure's plain name ("knee drop", "trunk rotation")."""
+    return MEASURE_NAMES.get(measure, measure.replace("_", " "))
+
+
+def measures_named(rows: Sequence[dict[str, Any]]) -> str:
+    """The plain names of the measures of ``rows`` (in :data:`MEASURE_NAMES`' order, then
+    any other), joined with "or": "knee drop", "trunk rotation", "knee drop or trunk
+    rotation"; "knee drop" when no row has one."""
+    present = {r["measure"] for r in rows if r.get("measure")}
+    ordered = [m for m in MEASURE_NAMES if m in present] + sorted(present - set(MEASURE_NAMES))
+    return " or ".join(measure_name(m) for m in ordered) or "knee drop"
+
+
 def depth_deg(summary: dict[str, Any]) -> float | None:
-    """How far the knees went, unsigned degrees; None when not measured (see module docs)."""
+    """How far the input went in its measure, unsigned degrees; None when not measured
+    (see module docs)."""
+    measure = measure_of(summary)
     if summary.get("kind") == "image":
-        drop = summary.get("metrics", {}).get("knee_drop_deg")
+        drop = summary.get("metrics", {}).get(f"{measure}_deg")
         return None if drop is None else abs(float(drop))
-    drops = [_side(summary, s, "max_knee_drop_deg") for s in ("left", "right")]
+    drops = [_side(summary, s, f"max_{measure}_deg") for s in ("left", "right")]
     known = [float(d) for d in drops if d is not None]
     return max(known) if known else None
+
+
+def cap_of(record: InputRecord) -> float | None:
+    """The cap an input was checked against, degrees of its measure: its own (``--cap`` or
+    the manifest's), else the one its video summary records, else ``analyze``'s default for
+    its measure; None for a failed input without a cap of its own."""
+    from twistcoach.cli.analyze_cmd import default_cap_deg
+
+    if record.cap_deg is not None:
+        return record.cap_deg
+    if record.status != "done":
+        return None
+    recorded = record.summary.get("cap_deg")
+    if recorded is not None:
+        return float(recorded)
+    return default_cap_deg(measure_of(record.summary))
 
 
 def row(record: InputRecord) -> dict[str, Any]:
     """One input's row of the combined table."""
     s = record.summary
-    depth = depth_deg(s) if record.status == "done" else None
+    done = record.status == "done"
+    depth = depth_deg(s) if done else None
+    cap = cap_of(record)
     speeds = [_side(s, side, "peak_speed_deg_s") for side in ("left", "right")]
     known_speeds = [float(v) for v in speeds if v is not None]
     return {
@@ -90,13 +143,16 @@ def row(record: InputRecord) -> dict[str, Any]:
         "error": record.error,
         "attempts": record.attempts,
         "body": record.body,
-        "cap_deg": record.cap_deg,
+        "measure": measure_of(s) if done else None,
+        "cap_deg": cap,
         "depth_deg": depth,
-        "depth_of_cap": None if depth is None else round(depth / record.cap_deg, 3),
-        "over_cap": None if depth is None else depth > record.cap_deg,
+        "depth_of_cap": None if depth is None or cap is None else round(depth / cap, 3),
+        "over_cap": None if depth is None or cap is None else depth > cap,
         "main_side": s.get("metrics", {}).get("main_side") or s.get("metrics", {}).get("drop_side"),
         "max_knee_drop_left_deg": _side(s, "left", "max_knee_drop_deg"),
         "max_knee_drop_right_deg": _side(s, "right", "max_knee_drop_deg"),
+        "max_trunk_rotation_left_deg": _side(s, "left", "max_trunk_rotation_deg"),
+        "max_trunk_rotation_right_deg": _side(s, "right", "max_trunk_rotation_deg"),
         "time_held_left_s": _side(s, "left", "time_held_s"),
         "time_held_right_s": _side(s, "right", "time_held_s"),
         "peak_speed_deg_s": max(known_speeds) if known_speeds else None,
@@ -158,15 +214,25 @@ def _plot_svg(rows: Sequence[dict[str, Any]]) -> str:
     ax_hist.set_ylabel("inputs")
     ax_hist.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax_hist.legend(loc="upper right")
-    caps = [r["cap_deg"] for r in measured]
-    depths = [r["depth_deg"] for r in measured]
-    colors = ["#c03030" if r["over_cap"] else "#1f5fa8" for r in measured]
-    ax_scatter.scatter(caps, depths, c=colors, s=36, alpha=0.8)
+    # One marker per measure, named in the legend: a knee drop and a trunk rotation are
+    # different angles, each against its own cap.
+    markers = {"knee_drop": "o", "trunk_rotation": "^"}
+    for measure in sorted({r["measure"] for r in measured}, key=str):
+        mine = [r for r in measured if r["measure"] == measure]
+        ax_scatter.scatter(
+            [r["cap_deg"] for r in mine],
+            [r["depth_deg"] for r in mine],
+            c=["#c03030" if r["over_cap"] else "#1f5fa8" for r in mine],
+            marker=markers.get(measure, "s"),
+            s=36,
+            alpha=0.8,
+            label=measure_name(measure),
+        )
     ax_scatter.plot([0, 90], [0, 90], color="#c03030", ls="--", lw=1.2, label="depth = cap")
     ax_scatter.set_xlim(0, 95)
     ax_scatter.set_ylim(0, 95)
     ax_scatter.set_xlabel("cap (°)")
-    ax_scatter.set_ylabel("depth: largest knee drop (°)")
+    ax_scatter.set_ylabel(f"depth: largest {measures_named(measured)} (°)")
     ax_scatter.legend(loc="upper left")
     for ax in (ax_hist, ax_scatter):
         ax.grid(alpha=0.3)
@@ -207,6 +273,7 @@ def render_overview(rows: Sequence[dict[str, Any]], *, interrupted: bool = False
         cls = ' class="over"' if r["over_cap"] else ""
         table_rows.append(
             f"<tr><td>{link}</td><td>{e(str(r['kind']))}</td><td>{e(str(r['pose_family']))}</td>"
+            f"<td>{e(measure_name(str(r['measure'])))}</td>"
             f"<td>{e(str(r['view']))}</td><td{cls}>{depth}</td><td>{r['cap_deg']:g}°</td>"
             f"<td>{e(str(r['main_side'] or ''))}</td><td>{_num(r['peak_speed_deg_s'], '°/s')}</td>"
             f"<td>{'' if r['events'] is None else r['events']}</td></tr>"
@@ -236,12 +303,15 @@ def render_overview(rows: Sequence[dict[str, Any]], *, interrupted: bool = False
 Depth measured in {len(measured)}; past the cap in <b>{len(over)}</b>.</p>
 <h2>Depth against the cap</h2>
 {plot}
-<p class="note">Depth: the largest knee drop on either side (a photo: its knee drop), where the
-camera could measure it. Each input is checked against its own cap.</p>
+<p class="note">Depth: the largest {e(measures_named(measured))} on either side (a photo: its
+{e(measures_named(measured))}), where the camera could measure it. A supine twist is measured
+by the knee drop, a seated or standing twist by the trunk rotation (the chest turned from the
+hips). Each input is checked against its own cap, in its own measure.</p>
 <h2>Failures</h2>
 {failures}
 <h2>Inputs</h2>
-<table><tr><th>result</th><th>kind</th><th>pose</th><th>view</th><th>depth</th><th>cap</th>
+<table><tr><th>result</th><th>kind</th><th>pose</th><th>measure</th><th>view</th><th>depth</th>
+<th>cap</th>
 <th>main side</th><th>peak speed</th><th>events</th></tr>
 {"".join(table_rows)}</table>
 <p class="note">Measured from a single camera: an instrument for practice, not a diagnosis.

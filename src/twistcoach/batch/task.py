@@ -43,7 +43,8 @@ class TaskSpec:
     staging
         An empty folder for this try's results (absolute).
     body, cap_deg, annotate
-        ``analyze``'s ``--body``, ``--cap`` and ``--annotate``.
+        ``analyze``'s ``--body``, ``--cap`` and ``--annotate`` (``cap_deg`` None: no
+        ``--cap``, the default of the measure the analysis finds).
     """
 
     path: str
@@ -51,7 +52,7 @@ class TaskSpec:
     out: str
     staging: str
     body: str
-    cap_deg: float
+    cap_deg: float | None
     annotate: bool = False
 
 

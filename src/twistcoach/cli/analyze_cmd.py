@@ -46,6 +46,28 @@ TWISTS = ("auto", "supine", "seated", "standing")
 DEFAULT_ROTATION_CAP_DEG = 30.0
 
 
+def default_cap_deg(measure: str) -> float:
+    """The range cap checked when ``--cap`` is not given, degrees of ``measure``.
+
+    Parameters
+    ----------
+    measure : str
+        ``report.TwistMeasure`` (or its value, as ``summary.json`` writes it): ``knee_drop``
+        or ``trunk_rotation``.
+
+    Returns
+    -------
+    float
+        ``report.DEFAULT_CAP_DEG`` (60°) for a knee drop, :data:`DEFAULT_ROTATION_CAP_DEG`
+        (30°) for a trunk rotation. ``analyze`` and ``batch`` both take it from here.
+    """
+    from twistcoach import report
+
+    if report.TwistMeasure(measure) is report.TwistMeasure.TRUNK_ROTATION:
+        return DEFAULT_ROTATION_CAP_DEG
+    return report.DEFAULT_CAP_DEG
+
+
 def _folder_name(path: Path, used: set[str]) -> str:
     """A folder name from the file name, made unique within this run."""
     base = "".join(c if c.isalnum() or c in "-_." else "_" for c in path.stem) or "input"
@@ -118,7 +140,6 @@ def run_analyze(
         measure: report.ReportThresholds.from_coaching_rules(measure)
         for measure in report.TwistMeasure
     }
-    supine_cap = report.DEFAULT_CAP_DEG if cap_deg is None else cap_deg
 
     # Probe the videos first: their frame counts size the progress bars, and worker
     # processes are started only when at least one video can be read.
@@ -158,9 +179,7 @@ def run_analyze(
                 if kind == "image":
                     image = analyzer.analyze_image(path)
                     words = _photo_measure(image.family, twist)
-                    photo_cap = supine_cap
-                    if cap_deg is None and words.measure is report.TwistMeasure.TRUNK_ROTATION:
-                        photo_cap = DEFAULT_ROTATION_CAP_DEG
+                    photo_cap = default_cap_deg(words.measure) if cap_deg is None else cap_deg
                     summary = report.image_summary(image, words)
                     folder.mkdir(parents=True, exist_ok=True)
                     if annotate:
@@ -178,13 +197,7 @@ def run_analyze(
                     recognized = analyzer.analyze_video(path, advance)
                     video, words = _measured(recognized, twist)
                     th = thresholds[words.measure]
-                    cap = cap_deg
-                    if cap is None:
-                        cap = (
-                            report.DEFAULT_CAP_DEG
-                            if words.measure is report.TwistMeasure.KNEE_DROP
-                            else DEFAULT_ROTATION_CAP_DEG
-                        )
+                    cap = default_cap_deg(words.measure) if cap_deg is None else cap_deg
                     summary = report.video_summary(
                         video, cap, th, words=words, recognized=recognized.frames
                     )

@@ -31,9 +31,11 @@ HELP = (
     "same files ([bold]summary.json[/], and for videos [bold]metrics.csv[/] and "
     "[bold]report.html[/]).\n\n"
     "Across the batch: [bold]OUT/batch-results.csv[/] and [bold].parquet[/] (one row per "
-    "input: depth against cap, view, events, failures), [bold]OUT/batch-overview.html[/] "
-    "(plots of depth against cap, failures with their reasons) and "
-    "[bold]OUT/summaries.json[/].\n\n"
+    "input: its measure, depth against cap, view, events, failures), "
+    "[bold]OUT/batch-overview.html[/] (plots of depth against cap, failures with their "
+    "reasons) and [bold]OUT/summaries.json[/]. A supine twist is measured by the knee drop, "
+    "a seated or standing twist by the trunk rotation, as [bold]analyze --twist auto[/] "
+    "measures it.\n\n"
     "A failed input is tried once more, then recorded with its reason; the batch goes on. "
     "Interrupted? Run the same command again: inputs recorded in "
     "[bold]OUT/batch-state.json[/] are not redone.\n\n"
@@ -81,7 +83,7 @@ def run_batch_command(
     *,
     address: str | None,
     workers: int | None,
-    cap_deg: float,
+    cap_deg: float | None,
     body: str,
     annotate: bool,
     retry_failed: bool,
@@ -218,11 +220,17 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         cap: Annotated[
-            float,
+            float | None,
             typer.Option(
-                "--cap", help="Range cap in degrees, for inputs whose manifest row sets none."
+                "--cap",
+                help=(
+                    "Range cap in degrees of each input's measure, for inputs whose manifest "
+                    "row sets none. Default: as 'twistcoach analyze', 60 for a knee drop and "
+                    "30 for a trunk rotation."
+                ),
+                show_default=False,
             ),
-        ] = 60.0,
+        ] = None,
         body: Annotated[
             str,
             typer.Option(
