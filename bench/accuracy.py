@@ -12,6 +12,7 @@ true knee drop, per view), and ``.cache/groundtruth/results.json`` (every measur
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -427,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
             video = _encode(labels_path.parent, float(labels["fps"]))
             clips[labels["name"]] = _timed(
                 labels["name"],
-                lambda v=video, lb=labels: run_video(v, lb, lb["name"], BODY_MODES, cache=True),
+                functools.partial(run_video, video, labels, labels["name"], BODY_MODES, cache=True),
             )
         all_results = {
             "calibrated": [r.to_dict() for r in calibrated],

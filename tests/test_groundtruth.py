@@ -215,7 +215,7 @@ def test_sequence_drop_hold_return(sequence: list[Result]) -> None:
     assert all(r.detected for r in sequence)
     measured = [r for r in sequence if r.measured.get("knee_drop_deg") is not None]
     # The tracker calibrates itself on the first two seconds of lying flat, knees up.
-    assert measured and float(measured[0].measured["t"] or 0.0) <= 2.5  # type: ignore[arg-type]
+    assert measured and float(measured[0].measured["t"] or 0.0) <= 2.5
     s = _knee_drop_within(sequence, HOLD_SEQUENCE_MAE, HOLD_SEQUENCE_WORST)
     assert s.measured_rate >= HOLD_SEQUENCE_MEASURED
     peak_true = max(float(r.labels["knee_drop_deg"]) for r in sequence)

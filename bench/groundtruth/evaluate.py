@@ -444,7 +444,7 @@ def stats(results: Iterable[Result], label: str, max_abs_deg: float | None = 70.
     # The side is wrong when the measurement names the other side; "centre" for a small true
     # drop is an error of size (counted in the MAE), not of side.
     sides = [
-        r.measured.get("side") != _OTHER_SIDE[str(r.labels["side"])]
+        str(r.measured.get("side")) != _OTHER_SIDE[str(r.labels["side"])]
         for r in rs
         if r.measurable
         and r.measured.get("knee_drop_deg") is not None
