@@ -198,6 +198,8 @@ class Clearance(Base):
     teacher_trained_for_back_problems: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    #: The trunk-rotation limit for seated and standing variants (issue 20; migration 0005).
+    max_trunk_rotation_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class PracticeSession(Base):

@@ -80,6 +80,7 @@ def load_history(repo: Repository, person_id: int) -> PersonHistory:
                 date=c.date,
                 variants=tuple(c.variants),
                 max_knee_drop_deg=c.max_knee_drop_deg,
+                max_trunk_rotation_deg=c.max_trunk_rotation_deg,
                 teacher_trained_for_back_problems=(
                     c.by_role == ClearanceBy.TEACHER and c.teacher_trained_for_back_problems
                 ),

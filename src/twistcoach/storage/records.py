@@ -73,7 +73,8 @@ class ClearanceRecord:
     """A recorded clearance.
 
     ``by_role`` is ``clinician`` or ``teacher``; ``max_knee_drop_deg`` is the largest knee
-    drop (degrees, either side) it allows, or None for no explicit limit.
+    drop (degrees, either side) it allows for supine variants, ``max_trunk_rotation_deg``
+    the largest trunk rotation for seated and standing ones; None for no explicit limit.
     """
 
     id: int
@@ -86,6 +87,7 @@ class ClearanceRecord:
     teacher_trained_for_back_problems: bool
     recorded_by: int | None
     created_at: dt.datetime
+    max_trunk_rotation_deg: float | None = None
 
 
 def variant_measure(variant_id: str) -> str:

@@ -233,6 +233,7 @@ def _clearance(row: Clearance) -> ClearanceRecord:
         teacher_trained_for_back_problems=row.teacher_trained_for_back_problems,
         recorded_by=row.recorded_by,
         created_at=row.created_at,
+        max_trunk_rotation_deg=row.max_trunk_rotation_deg,
     )
 
 
@@ -675,12 +676,20 @@ class Repository:
         max_knee_drop_deg: float | None,
         teacher_trained_for_back_problems: bool = False,
         recorded_by: int | None = None,
+        max_trunk_rotation_deg: float | None = None,
     ) -> ClearanceRecord:
-        """Record a clearance (who may clear whom is decided by the caller's rules)."""
+        """Record a clearance (who may clear whom is decided by the caller's rules);
+        ``max_trunk_rotation_deg`` limits its seated and standing variants, in (0, 45]
+        degrees (the intake's ``Clearance`` bound)."""
         by_role = _check_enum(by_role, ClearanceBy, "cleared by")
         limit = _finite_or_none(max_knee_drop_deg, "the knee-drop limit")
         if limit is not None and not 0 < limit <= 90:
             raise StorageError(f"the knee-drop limit must be in (0, 90] degrees, got {limit}")
+        rotation = _finite_or_none(max_trunk_rotation_deg, "the trunk-rotation limit")
+        if rotation is not None and not 0 < rotation <= 45:
+            raise StorageError(
+                f"the trunk-rotation limit must be in (0, 45] degrees, got {rotation}"
+            )
         if not name.strip():
             raise StorageError("the clearance needs the name of who gave it")
         with self._sessions.begin() as s:
@@ -695,6 +704,7 @@ class Repository:
                 date=date,
                 variants=[str(v) for v in variants],
                 max_knee_drop_deg=limit,
+                max_trunk_rotation_deg=rotation,
                 teacher_trained_for_back_problems=teacher_trained_for_back_problems,
                 recorded_by=recorded_by,
                 created_at=self._now(),

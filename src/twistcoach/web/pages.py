@@ -632,13 +632,22 @@ def clearance_submit(
     max_knee_drop_deg: Annotated[float, Form(ge=5, le=90, allow_inf_nan=False)],
     date: Annotated[dt.date, Form()],
     user: FormChange,
+    max_trunk_rotation_deg: Annotated[float | None, Form(ge=5, le=45, allow_inf_nan=False)] = None,
 ) -> Response:
-    """Record a clearance (planning decides who may clear whom) and show the new plan."""
+    """Record a clearance (planning decides who may clear whom) and show the new plan;
+    the trunk-rotation limit (seated and standing variants) is optional: left empty, the
+    clearance sets none."""
     who = user.pair()
     ctx = ctx_of(request)
     try:
         decision = services.record_clearance(
-            ctx, who[0], person_id, variants, max_knee_drop_deg, date
+            ctx,
+            who[0],
+            person_id,
+            variants,
+            max_knee_drop_deg,
+            date,
+            max_trunk_rotation_deg=max_trunk_rotation_deg,
         )
     except (NotAllowed, ConflictError, DataError) as exc:
         status = (

@@ -658,8 +658,13 @@ def record_clearance(
     variants: Sequence[str],
     max_knee_drop_deg: float | None,
     date: dt.date,
+    max_trunk_rotation_deg: float | None = None,
 ) -> PracticeDecision:
     """Record a clearance; returns planning's decision with it.
+
+    ``max_knee_drop_deg`` limits the cleared supine variants (5-90 degrees),
+    ``max_trunk_rotation_deg`` the seated and standing ones (5-45 degrees: the normal active
+    trunk rotation is about 45 degrees each way, CLINICAL.md §5); either may be None.
 
     Who may clear whom is planning's rule (:func:`twistcoach.planning.may_clear`): only
     clinicians, and teachers recorded as trained for back problems, may clear a student
@@ -686,6 +691,8 @@ def record_clearance(
         )
     if max_knee_drop_deg is not None and not 5 <= max_knee_drop_deg <= 90:
         raise DataError("max_knee_drop_deg must be from 5 to 90 degrees")
+    if max_trunk_rotation_deg is not None and not 5 <= max_trunk_rotation_deg <= 45:
+        raise DataError("max_trunk_rotation_deg must be from 5 to 45 degrees")
     try:
         Clearance(
             by=by,
@@ -693,6 +700,7 @@ def record_clearance(
             date=date,
             variants=tuple(variants),
             max_knee_drop_deg=max_knee_drop_deg,
+            max_trunk_rotation_deg=max_trunk_rotation_deg,
             teacher_trained_for_back_problems=trained,
         )
     except ValidationError as exc:
@@ -707,6 +715,7 @@ def record_clearance(
             max_knee_drop_deg,
             teacher_trained_for_back_problems=trained,
             recorded_by=staff.id,
+            max_trunk_rotation_deg=max_trunk_rotation_deg,
         )
     except StorageError as exc:
         raise DataError(str(exc)) from None
@@ -720,6 +729,7 @@ def record_clearance(
             "clearance_id": record.id,
             "variants": list(variants),
             "max_knee_drop_deg": max_knee_drop_deg,
+            "max_trunk_rotation_deg": max_trunk_rotation_deg,
             "plan_id": plan_id,
             "open_flags": [f.reason.rule for f in decision.open_flags],
         },
