@@ -402,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         calibrated = [Result(**d) for d in saved["calibrated"]]
         photos = [Result(**d) for d in saved["photo"]]
         clips = {k: [Result(**d) for d in v] for k, v in saved["clips"].items()}
+        load = str(saved.get("load", "not recorded"))
     else:
         t0 = time.monotonic()
         skeletons = estimate_stills(args.stills, records, cache=True)
@@ -434,7 +435,9 @@ def main(argv: list[str] | None = None) -> int:
             "calibrated": [r.to_dict() for r in calibrated],
             "photo": [r.to_dict() for r in photos],
             "clips": {k: [r.to_dict() for r in v] for k, v in clips.items()},
+            "load": _load(),
         }
+        load = str(all_results["load"])
         results_path.write_text(json.dumps(all_results))
 
     # The person said female or male (their template body), or did not (the neutral one).
@@ -459,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
 
     md = _report(records, calibrated, photos, clips, stated, stated_clips)
     md += "\n".join(_split_sections(calibrated, stated, clips, stated_clips, photos))
-    md += f"\n\nMachine load while measuring (`uptime`, 2 shared cores): {_load()}.\n"
+    md += f"\n\nMachine load at the end of the measuring (`uptime`, 2 shared cores): {load}.\n"
     args.out.write_text(md)
     print(f"wrote {args.out}")
     return 0
