@@ -101,11 +101,6 @@ in short (rendered stills = ``bench/groundtruth``, MediaPipe 0.10.14 landmarks):
 
 from __future__ import annotations
 
-import sys
-import types
-from typing import Any
-
-from twistcoach.kinematics import _angles, _body, _calibration, _camera, _measurement, _views
 from twistcoach.kinematics._angles import BodyAngles, FloatArray, body_angles_3d, body_frame
 from twistcoach.kinematics._body import (
     HIP_LANDMARK_RISE_M,
@@ -215,28 +210,3 @@ __all__ = [
     "view_measurable",
     "with_speed",
 ]
-
-#: The modules that hold the code; a constant set on the package is set in them too.
-_PARTS: tuple[types.ModuleType, ...] = (
-    _angles,
-    _body,
-    _camera,
-    _views,
-    _calibration,
-    _measurement,
-)
-
-
-class _Package(types.ModuleType):
-    """The package's module type: setting one of its names (a tuned constant, in a test or
-    a benchmark: ``monkeypatch.setattr(kinematics, "HIP_LANDMARK_RISE_M", 0.0)``) also sets
-    it in the part that defines and uses it, as it did when this was one module."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        for part in _PARTS:
-            if name in vars(part):
-                setattr(part, name, value)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
