@@ -60,8 +60,17 @@ def test_a_clearance_with_a_trunk_rotation_limit_caps_the_seated_twist(world: Wo
     assert "clearance_rotation_cap" in [x["rule"] for x in seated["reasons"]]
     entry = world.repo.list_audit(limit=1)[0]
     assert entry.action == "clearance.record" and entry.details["max_trunk_rotation_deg"] == 15.0
-    d, _ = signin(world, "doc@example.org")
+    d, csrf = signin(world, "doc@example.org")
     assert "trunk rotation to 15°" in text_of(d.get(f"/students/{person_id}").text)
+    # The JSON API takes and gives the same limit, with the same bounds.
+    body = {"variants": [SEATED], "max_knee_drop_deg": 40, "date": "2026-12-02"}
+    url = f"/api/students/{person_id}/clearances"
+    r = d.post(url, json={**body, "max_trunk_rotation_deg": 60}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 422 and "max_trunk_rotation_deg" in r.text
+    r = d.post(url, json={**body, "max_trunk_rotation_deg": 12}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200, r.text
+    on_record = d.get(f"/api/students/{person_id}").json()["clearances"]
+    assert [c["max_trunk_rotation_deg"] for c in on_record] == [15.0, 12.0]
 
 
 def test_an_empty_trunk_rotation_limit_sets_none(world: World) -> None:

@@ -154,13 +154,15 @@ class ReviewBody(_In):
 
 
 class ClearanceBody(_In):
-    """A clearance for named variants with a knee-drop limit."""
+    """A clearance for named variants with a knee-drop limit (supine variants) and an
+    optional trunk-rotation limit (seated and standing variants)."""
 
     variants: Annotated[
         list[Annotated[str, Field(max_length=100)]], Field(min_length=1, max_length=20)
     ]
     max_knee_drop_deg: Annotated[float, Field(ge=5, le=90, allow_inf_nan=False)]
     date: dt.date
+    max_trunk_rotation_deg: Annotated[float, Field(ge=5, le=45, allow_inf_nan=False)] | None = None
 
 
 class LinkBody(_In):
@@ -425,6 +427,7 @@ def api_student(ctx: Ctx, who: StaffUser, person_id: Id) -> dict[str, Any]:
                 "date": c.date.isoformat(),
                 "variants": c.variants,
                 "max_knee_drop_deg": c.max_knee_drop_deg,
+                "max_trunk_rotation_deg": c.max_trunk_rotation_deg,
             }
             for c in ctx.repo.list_clearances(person.id)
         ],
@@ -457,7 +460,13 @@ def api_clearance(ctx: Ctx, who: ApiChange, person_id: Id, body: ClearanceBody) 
     returns planning's decision with it. While a safety flag is open the clearance is kept
     but raises no cap and opens no twist (the decision's reasons say so)."""
     decision = services.record_clearance(
-        ctx, who.account, person_id, body.variants, body.max_knee_drop_deg, body.date
+        ctx,
+        who.account,
+        person_id,
+        body.variants,
+        body.max_knee_drop_deg,
+        body.date,
+        max_trunk_rotation_deg=body.max_trunk_rotation_deg,
     )
     return decision_payload(ctx, person_id, decision)
 
