@@ -307,6 +307,12 @@ class UnderRead(BaseModel):
     margin_deg: float = Field(ge=0.0, le=45.0)
 
 
+#: The template bodies that may have their own ``under_read`` bands (``metrics.BodyType``
+#: values other than neutral, whose bands are ``under_read``).
+BodyModel: TypeAlias = Literal["female", "male"]
+BODY_MODELS: tuple[BodyModel, ...] = ("female", "male")
+
+
 class CoachingRules(BaseModel):
     """The validated contents of ``rules/coaching.yaml``."""
 
@@ -314,38 +320,60 @@ class CoachingRules(BaseModel):
 
     version: Literal[1]
     thresholds: Thresholds
+    #: The under-read bands with the neutral template body (and any body without its own).
     under_read: tuple[UnderRead, ...] = Field(min_length=1)
+    #: The under-read bands measured with a given template body (``metrics.BodyType``
+    #: value), used when the person gave their body type; absent: ``under_read``.
+    under_read_by_body: dict[BodyModel, tuple[UnderRead, ...]] = Field(default_factory=dict)
     rules: tuple[CueRule, ...]
 
-    def under_read_at(self, drop_deg: float) -> float:
+    def under_read_bands(self, body_model: str = "neutral") -> tuple[UnderRead, ...]:
+        """The under-read bands for the template body ``body_model`` (``metrics.BodyType``
+        value): its own if the rules have them, else the neutral template's ``under_read``."""
+        for name, bands in self.under_read_by_body.items():
+            if name == body_model:
+                return bands
+        return self.under_read
+
+    def under_read_at(self, drop_deg: float, body_model: str = "neutral") -> float:
         """The worst knee-drop under-read (degrees) measured at a true drop of ``drop_deg``
-        degrees: the band that covers it, or the last band beyond them all."""
-        for band in self.under_read:
+        degrees with the template body ``body_model``: the band that covers it, or the last
+        band beyond them all."""
+        bands = self.under_read_bands(body_model)
+        for band in bands:
             if abs(drop_deg) <= band.up_to_deg:
                 return band.margin_deg
-        return self.under_read[-1].margin_deg
+        return bands[-1].margin_deg
 
-    def stay_margin(self, cap_deg: float) -> float:
+    def stay_margin(self, cap_deg: float, body_model: str = "neutral") -> float:
         """How far below a cap of ``cap_deg`` the coach says "stay here", degrees.
 
-        The larger of ``near_cap_margin_deg`` and the under-read measured at the cap: a
-        body that the camera reads short is then still told to stop by the time it truly
-        reaches the cap (fail safe: a body read long stops early, never late).
+        The larger of ``near_cap_margin_deg`` and the under-read measured at the cap with
+        the template body ``body_model`` (``metrics.BodyType`` value; neutral when the
+        person did not say): a body that the camera reads short is then still told to stop
+        by the time it truly reaches the cap (fail safe: a body read long stops early,
+        never late).
         """
-        return max(self.thresholds.near_cap_margin_deg, self.under_read_at(cap_deg))
+        return max(self.thresholds.near_cap_margin_deg, self.under_read_at(cap_deg, body_model))
 
     @model_validator(mode="after")
     def _under_read_bands(self) -> CoachingRules:
-        ups = [band.up_to_deg for band in self.under_read]
-        if any(b <= a for a, b in pairwise(ups)):
-            raise ValueError("under_read: up_to_deg must increase from band to band")
-        worst = max(band.margin_deg for band in self.under_read)
-        if self.thresholds.sink_invite_margin_deg < worst:
-            # Otherwise "a little further" could be invited inside the "stay here" zone.
-            raise ValueError(
-                f"thresholds.sink_invite_margin_deg ({self.thresholds.sink_invite_margin_deg:g}) "
-                f"must be at least the largest under_read margin ({worst:g})"
-            )
+        tables: dict[str, tuple[UnderRead, ...]] = {"under_read": self.under_read}
+        tables |= {f"under_read_by_body.{k}": v for k, v in self.under_read_by_body.items()}
+        for name, bands in tables.items():
+            if not bands:
+                raise ValueError(f"{name}: at least one band")
+            ups = [band.up_to_deg for band in bands]
+            if any(b <= a for a, b in pairwise(ups)):
+                raise ValueError(f"{name}: up_to_deg must increase from band to band")
+            worst = max(band.margin_deg for band in bands)
+            if self.thresholds.sink_invite_margin_deg < worst:
+                # Otherwise "a little further" could be invited inside the "stay here" zone.
+                raise ValueError(
+                    "thresholds.sink_invite_margin_deg "
+                    f"({self.thresholds.sink_invite_margin_deg:g}) must be at least the "
+                    f"largest {name} margin ({worst:g})"
+                )
         return self
 
     @model_validator(mode="after")
@@ -587,7 +615,9 @@ class Coach:
         first pain report becomes the baseline.
     body_model
         The template body the measuring uses (``metrics.BodyType`` value), recorded in
-        the ``session_started`` event so a session's numbers can be read knowing it.
+        the ``session_started`` event so a session's numbers can be read knowing it; the
+        "stay here" margin is the one measured with it (``under_read_by_body`` in the
+        rules, the neutral template's ``under_read`` when it has none).
 
     Notes
     -----
@@ -606,6 +636,8 @@ class Coach:
     ) -> None:
         if start_pain is not None and not 0 <= start_pain <= 10:
             raise ValueError(f"start_pain must be 0-10, got {start_pain}")
+        if body_model not in ("neutral", *BODY_MODELS):
+            raise ValueError(f"body_model must be neutral, female or male, got {body_model!r}")
         self.plan = plan
         self.body_model = body_model
         self.rules = rules
@@ -657,9 +689,9 @@ class Coach:
     def stay_here_deg(self) -> float:
         """The knee drop (degrees from the calibrated neutral, either side) from which the
         coach says "that's enough, stay here": today's cap less :meth:`CoachingRules.stay_margin`
-        (never below 0)."""
+        for this session's template body (never below 0)."""
         cap = self.personal_cap_deg
-        return max(0.0, cap - self.rules.stay_margin(cap))
+        return max(0.0, cap - self.rules.stay_margin(cap, self.body_model))
 
     @property
     def current_side(self) -> Side | None:
