@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, case, delete, func, or_, select, update
+from sqlalchemy import Engine, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -843,19 +843,23 @@ class Repository:
     ) -> None:
         """Write samples and events ``(t, type, event_id, text, data)`` in one transaction
         (all or none), checked as :meth:`add_sample` and :meth:`add_event` check them; also
-        refreshes the heartbeat. The buffered recorder's flush (a web socket's second)."""
+        refreshes the heartbeat. The buffered recorder's flush (a web socket's second).
+
+        Written with SQLAlchemy Core (one UPDATE, one INSERT per table): the ORM's unit of
+        work was 0.65 ms of CPU a flush, about 0.05 ms of every frame of a practice socket.
+        """
         sample_rows = [
-            MetricSample(
-                session_id=session_id,
-                t=float(sample.t),
-                knee_drop=_finite_or_none(sample.knee_drop, "the knee drop"),
-                pelvis_roll=_finite_or_none(sample.pelvis_roll, "the pelvis roll"),
-                shoulder_roll=_finite_or_none(sample.shoulder_roll, "the shoulder roll"),
-                twist=_finite_or_none(sample.twist, "the twist"),
-                speed=_finite_or_none(sample.speed, "the speed"),
-                confidence=_finite_or_none(sample.confidence, "the confidence") or 0.0,
-                cap=_finite_or_none(sample.cap, "the cap"),
-            )
+            {
+                "session_id": session_id,
+                "t": float(sample.t),
+                "knee_drop": _finite_or_none(sample.knee_drop, "the knee drop"),
+                "pelvis_roll": _finite_or_none(sample.pelvis_roll, "the pelvis roll"),
+                "shoulder_roll": _finite_or_none(sample.shoulder_roll, "the shoulder roll"),
+                "twist": _finite_or_none(sample.twist, "the twist"),
+                "speed": _finite_or_none(sample.speed, "the speed"),
+                "confidence": _finite_or_none(sample.confidence, "the confidence") or 0.0,
+                "cap": _finite_or_none(sample.cap, "the cap"),
+            }
             for sample in samples
         ]
         event_rows = []
@@ -864,18 +868,32 @@ class Repository:
             if when is None:
                 raise StorageError("the event time must be a number of seconds")
             event_rows.append(
-                SessionEvent(
-                    session_id=session_id,
-                    t=when,
-                    type=_check_enum(type_, EventType, "event type"),
-                    event_id=event_id[:100],
-                    text=text,
-                    data=dict(data),
-                )
+                {
+                    "session_id": session_id,
+                    "t": when,
+                    "type": _check_enum(type_, EventType, "event type"),
+                    "event_id": event_id[:100],
+                    "text": text,
+                    "data": dict(data),
+                }
             )
-        with self._sessions.begin() as s:
-            self._running(s, session_id).updated_at = self._now()
-            s.add_all([*event_rows, *sample_rows])
+        with self.engine.begin() as conn:
+            running = conn.execute(
+                update(PracticeSession)
+                .where(
+                    PracticeSession.id == session_id,
+                    PracticeSession.status == SessionStatus.RUNNING.value,
+                )
+                .values(updated_at=self._now())
+            )
+            if running.rowcount != 1:
+                with self._sessions() as s:
+                    self._running(s, session_id)  # raises with the reason
+                raise StorageError(f"session {session_id} is not running")
+            if event_rows:
+                conn.execute(insert(SessionEvent), event_rows)
+            if sample_rows:
+                conn.execute(insert(MetricSample), sample_rows)
 
     def end_session(
         self,
