@@ -139,7 +139,7 @@ def free_port() -> int:
 
 def uptime() -> str:
     """``uptime``'s load averages."""
-    return Path("/proc/loadavg").read_text().split(" ", 3)[:3].__str__()
+    return ", ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def load_1min() -> float:
