@@ -61,7 +61,8 @@ ENGLISH = (
 
 
 def text_of(page: str) -> str:
-    """The page's text (tags removed, entities decoded, one line)."""
+    """The page's text (scripts and tags removed, entities decoded, one line)."""
+    page = re.sub(r"<script\b.*?</script>", " ", page, flags=re.S)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
@@ -296,13 +297,20 @@ def test_a_session_in_spanish_without_a_browser(app: Any) -> None:
     cues = [m for m in messages if m["type"] == "cue"]
     assert cues and cues[-1]["text"].startswith("Pare ahora."), cues
     assert message["text"].startswith("Pare ahora.")
-    for path in ("/plan", "/intake", "/history", f"/sessions/{sid}", "/account"):
+    pages = ("/plan", "/intake", "/practice", f"/practice/{sid}", "/history", "/account")
+    for path in (*pages, f"/sessions/{sid}"):
         page = c.get(path)
         assert page.status_code == 200, path
         assert '<html lang="es">' in page.text, path
         words = text_of(page.text)
         for phrase in ENGLISH:
             assert phrase not in words, (path, phrase, words)
+    live = c.get(f"/practice/{sid}").text
+    block = re.search(r'id="tc-texts">(.*?)</script>', live, re.S)
+    assert block is not None
+    words = json.loads(block.group(1))
+    assert words["why"] == "Por qué:" and words["speech_lang"] == "es-ES"
+    assert "Dolor punzante: parar" in live and "Antes de que empiece la guía" in live
     plot = c.get(f"/sessions/{sid}/plot.png")
     assert plot.status_code == 200 and plot.headers["content-type"] == "image/png"
     history = text_of(c.get("/history").text)

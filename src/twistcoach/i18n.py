@@ -601,6 +601,15 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     "this page is for students; teachers and clinicians use the dashboard",
     "The current password is wrong.",
     "no check-in is needed now",
+    # web.practice: why the practice socket refuses (shown on the practice page)
+    "sign in first",
+    "this is not your session",
+    "no session {id}",
+    "session {id} has already ended ({status})",
+    "session {id} is already open in another window",
+    "cross-site connection refused",
+    "completed",
+    "interrupted",
     # web.app._error_page
     "Not allowed",
     "Not found",

@@ -64,7 +64,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketState
 
 from twistcoach.coaching import Coach, CoachPlan, Cue, Event, Output, PlanRefusedError
-from twistcoach.i18n import localize_message
+from twistcoach.i18n import localize_message, translator
 from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
 from twistcoach.metrics import BodyType
 from twistcoach.session import LiveSession, coach_plan_for
@@ -459,7 +459,8 @@ async def _wait_in_turn(websocket: WebSocket, gate: Gate, text: str, told: bool)
     """Take a slot of ``gate``. When none is free, the page is told it waits ("getting
     ready"), unless ``told`` says it already was; returns whether it has been told."""
     if gate.busy and not told:
-        await websocket.send_json(_status("waiting", text, ahead=gate.waiting + gate.held))
+        said = translator(request_language(websocket)).text(text)  # the page's language
+        await websocket.send_json(_status("waiting", said, ahead=gate.waiting + gate.held))
         told = True
     await gate.acquire()
     return told
@@ -470,6 +471,7 @@ async def _refuse(websocket: WebSocket, message: str) -> None:
     words as the reason."""
     if websocket.application_state == WebSocketState.CONNECTING:
         await websocket.accept()
+    message = translator(request_language(websocket)).text(message)  # the page's language
     await websocket.send_json({"type": "error", "message": message})
     await websocket.close(code=CLOSE_POLICY, reason=message.encode()[:120].decode(errors="ignore"))
 
@@ -576,7 +578,8 @@ async def practice_socket(websocket: WebSocket, session_id: Id) -> None:
     admission.open_sockets += 1
     try:
         if told:  # it waited for its turn to start: now it is ready
-            await websocket.send_json(_status("ready", READY_TEXT))
+            ready = translator(request_language(websocket)).text(READY_TEXT)
+            await websocket.send_json(_status("ready", ready))
         await _practise(websocket, ctx, run, session.id, admission)
     finally:
         admission.open_sockets -= 1

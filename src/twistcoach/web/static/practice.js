@@ -54,11 +54,15 @@ if (typeof module !== "undefined" && module.exports) {
   const gaugeDrop = document.getElementById("gauge-drop");
   const gaugeBand = document.getElementById("gauge-band");
   const gaugeSaid = document.getElementById("gauge-said");
+  // The page's words, in its language (rendered by the server from the message catalogue:
+  // twistcoach.i18n.JS_TEXTS); "{n}" and "{words}" take a value.
+  const T = JSON.parse(document.getElementById("tc-texts").textContent);
+  const fill = (text, value) => text.replace(/\{(n|words)\}/, value);
   // What the gauge measures, in the page's words (the knee drop, or a seated twist's turn).
   const gaugeWords = {
-    shown: gaugeSaid.dataset.shown || "Knees:",
-    about: gaugeSaid.dataset.about || "Knee drop about",
-    unknown: gaugeSaid.dataset.unknown || "Knee drop not measured",
+    shown: gaugeSaid.dataset.shown || T.knees,
+    about: gaugeSaid.dataset.about || fill(T.about, "").trim(),
+    unknown: gaugeSaid.dataset.unknown || T.not_measured,
   };
   const stats = { framesSent: 0, framesWithPerson: 0, cues: 0, lastCue: "", stopped: false,
                   kneeDrop: null, cap: null, stay: null, errors: 0, state: "starting",
@@ -155,6 +159,7 @@ if (typeof module !== "undefined" && module.exports) {
   function say(text) {
     const synth = window.speechSynthesis;
     const u = new SpeechSynthesisUtterance(text);
+    u.lang = T.speech_lang; // the browser speaks with a voice of the page's language
     u.onend = () => { if (waiting !== null) { const next = waiting; waiting = null; say(next); } };
     stats.spoken.push(text);
     synth.speak(u);
@@ -195,7 +200,7 @@ if (typeof module !== "undefined" && module.exports) {
     } else {
       cueBox.textContent = msg.text;
       cueBox.className = "cue priority-" + (msg.priority || "info");
-      reasonBox.textContent = msg.reason ? "Why: " + msg.reason : "";
+      reasonBox.textContent = msg.reason ? T.why + " " + msg.reason : "";
     }
     logCue(msg.text);
     speak(msg.text, urgent);
@@ -203,7 +208,7 @@ if (typeof module !== "undefined" && module.exports) {
 
   function stopLocal(words) {
     running = false;
-    if (!stats.stopped) setStatus("Session ended: " + words + ".");
+    if (!stats.stopped) setStatus(fill(T.session_ended, words));
     stats.stopped = true;
     document.querySelectorAll(".pain button, #sharp, #end").forEach(b => { b.disabled = true; });
     const stream = video.srcObject;
@@ -246,7 +251,7 @@ if (typeof module !== "undefined" && module.exports) {
     ctx.textAlign = "center";
     const measured = tcGaugeLabel(kneeDrop) !== "?";
     ctx.fillText(tcGaugeLabel(kneeDrop), cx, cy + r * 0.3);
-    if (cap !== null) ctx.fillText("cap " + cap.toFixed(0) + "°", cx, cy + r * 0.3 + fontPx * 1.1);
+    if (cap !== null) ctx.fillText(fill(T.cap, cap.toFixed(0) + "°"), cx, cy + r * 0.3 + fontPx * 1.1);
     if (measured) {
       const a = ang(Math.max(-90, Math.min(90, kneeDrop)));
       ctx.strokeStyle = "#fff"; ctx.lineWidth = 4;
@@ -302,9 +307,9 @@ if (typeof module !== "undefined" && module.exports) {
     const said = stats.kneeDrop === null
       ? gaugeWords.unknown
       : gaugeWords.about + " " + tcGaugeLabel(5 * Math.round(stats.kneeDrop / 5)) +
-        (typeof msg.cap === "number" ? ", range up to " + msg.cap.toFixed(0) + "°" : "");
+        (typeof msg.cap === "number" ? ", " + fill(T.range_up_to, msg.cap.toFixed(0) + "°") : "");
     if (gaugeSaid.textContent !== said) gaugeSaid.textContent = said;
-    if (typeof msg.cap === "number") gaugeBand.textContent = "up to " + msg.cap.toFixed(0) + "°";
+    if (typeof msg.cap === "number") gaugeBand.textContent = fill(T.up_to, msg.cap.toFixed(0) + "°");
     showPlace(msg);
     showCalibration(msg.state);
     // The set-up panel stays until the coach has calibrated (or comes back to a pause).
@@ -317,13 +322,13 @@ if (typeof module !== "undefined" && module.exports) {
     if (msg.type === "cue") {
       if (!stats.stopped || msg.priority === "safety") showCue(msg);
     } else if (msg.type === "metrics") showMetrics(msg);
-    else if (msg.type === "error") { stats.errors += 1; setStatus("Problem: " + msg.message); }
+    else if (msg.type === "error") { stats.errors += 1; setStatus(T.problem + " " + msg.message); }
     else if (msg.type === "status" && typeof msg.text === "string") setStatus(msg.text);
     else if (msg.type === "stopped") {
       // The stop cue came just before, as a cue: it is not shown or logged twice.
       if (msg.text && msg.text !== stats.lastCue) showCue({ text: msg.text, priority: "safety" });
       stats.stopReason = msg.reason;
-      stopLocal(msg.status === "completed" ? "well done" : "stopped");
+      stopLocal(msg.status === "completed" ? T.well_done : T.stopped);
     }
   }
   window.tcHandle = handle;
@@ -332,15 +337,16 @@ if (typeof module !== "undefined" && module.exports) {
     const proto = location.protocol === "https:" ? "wss://" : "ws://";
     const body = encodeURIComponent(root.dataset.body || "neutral");
     ws = new WebSocket(
-      proto + location.host + "/ws/practice/" + encodeURIComponent(sessionId) + "?body=" + body
+      proto + location.host + "/ws/practice/" + encodeURIComponent(sessionId) + "?body=" + body +
+        "&lang=" + encodeURIComponent(document.documentElement.lang || "en")
     );
-    ws.onopen = () => setStatus("Connected. Lie on your back, knees bent, feet flat.");
+    ws.onopen = () => setStatus(T.connected);
     ws.onmessage = ev => {
       let msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
       handle(msg);
     };
-    ws.onclose = () => { if (running) stopLocal("the connection to the coach closed"); };
+    ws.onclose = () => { if (running) stopLocal(T.connection_closed); };
   }
 
   document.querySelectorAll(".pain button").forEach(button => {
@@ -352,10 +358,10 @@ if (typeof module !== "undefined" && module.exports) {
     // Stop here at once, whatever the network does; the server stops and records it too,
     // and its stop cue (the one logged) follows.
     send({ type: "sharp" });
-    speak("Stop. Come back to the centre slowly and rest.", true);
-    cueBox.textContent = "Stop. Come back to the centre slowly and rest.";
+    speak(T.stop_now, true);
+    cueBox.textContent = T.stop_now;
     cueBox.className = "cue priority-safety";
-    stopLocal("sharp pain");
+    stopLocal(T.sharp_pain);
   }
   sharp.addEventListener("click", stopForSharpPain);
   // The big keyboard shortcut (aria-keyshortcuts="Escape" on the button): Esc stops.
@@ -370,7 +376,7 @@ if (typeof module !== "undefined" && module.exports) {
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
     } catch (e) {
-      setStatus("No camera: " + e.message);
+      setStatus(T.no_camera + " " + e.message);
       return;
     }
     video.srcObject = stream;
@@ -379,12 +385,12 @@ if (typeof module !== "undefined" && module.exports) {
     pose.setOptions({ modelComplexity: 1, useCpuInference: true, smoothLandmarks: true,
       minDetectionConfidence: 0.5, minTrackingConfidence: 0.5 });
     pose.onResults(onResults);
-    setStatus("Loading the pose model…");
+    setStatus(T.loading);
     await pose.initialize();
-    setStatus("Watching. Follow the cues.");
+    setStatus(T.watching);
     while (running) {
       if (video.readyState >= 2) {
-        try { await pose.send({ image: video }); } catch (e) { setStatus("Pose error: " + e); }
+        try { await pose.send({ image: video }); } catch (e) { setStatus(T.pose_error + " " + e); }
       }
       await new Promise(r => requestAnimationFrame(r));
     }
