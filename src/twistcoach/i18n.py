@@ -28,6 +28,7 @@ Maintainers: ``python -m twistcoach.i18n update`` extracts every student-facing 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
 import os
@@ -60,6 +61,9 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^{}]*)?\}")
 _PERCENT = re.compile(r"%\(([A-Za-z_][A-Za-z0-9_]*)\)[sd]")
 #: A sentence ends with . ! ? (or a closing bracket or quote after one) before a capital.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z¿¡\"'(])")
+#: The dates written into a compiled catalogue's header, fixed so that compiling the same
+#: .po always gives the same bytes (the test compares the committed .mo with a fresh one).
+_EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 _CACHE_MAX = 4096
 _MISSED_MAX = 1000
 
@@ -161,6 +165,9 @@ class _Template:
 
 
 def _compile_template(english: str, translated: str) -> _Template | None:
+    """The template of a message with ``{name}`` placeholders (None for one without any,
+    or one that is nothing but a placeholder such as ``"{advice}"``): each placeholder
+    matches any text, a repeated one the same text again."""
     names: set[str] = set()
     pattern = ""
     last = 0
@@ -899,15 +906,6 @@ def compile_catalogue(lang: str) -> Path:
     target = _po_path(lang).with_suffix(".mo")
     target.write_bytes(compiled_bytes(lang))
     return target
-
-
-def _epoch() -> Any:
-    import datetime as dt
-
-    return dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-
-
-_EPOCH = _epoch()
 
 
 def main(argv: Iterable[str] | None = None) -> int:
