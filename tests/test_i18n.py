@@ -381,3 +381,41 @@ def test_intake_errors_in_spanish(app: Any) -> None:
     assert "falta esta respuesta" in words
     assert "Input should" not in words and "required field" not in words
     assert not tr.missed, tr.missed
+
+
+def test_the_check_in_after_sharp_pain_in_spanish(tmp_path: Path) -> None:
+    """Sharp pain stops a session; the same day the practice page says why in Spanish, the
+    next day it asks the check-in's three questions in Spanish."""
+    start = dt.datetime(2026, 12, 1, 12, 0).astimezone()
+    now = [start]
+    url = f"sqlite:///{tmp_path / 'checkin.db'}"
+    engine = create_engine_for_url(url)
+    init_db(engine)
+    settings = WebSettings(database_url=url, password_time_cost=1, password_memory_kib=1024)
+    app = create_app(settings, clock=lambda: now[0])
+    tr = i18n.translator("es")
+    tr.missed.clear()
+    c, csrf = _student(app, {"Accept-Language": "es"})
+    r = c.post(
+        "/api/sessions",
+        json={"variant_id": "supine_twist_partial", "start_pain": 2},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 201, r.text
+    with c.websocket_connect(f"/ws/practice/{r.json()['session_id']}") as ws:
+        ws.send_text(json.dumps({"type": "sharp"}))
+        while ws.receive_json()["type"] != "stopped":
+            pass
+    now[0] = start + dt.timedelta(minutes=5)
+    today = text_of(c.get("/practice").text)
+    assert "Ahora no se pueden practicar torsiones." in today
+    assert "Nada de torsiones el resto del día" in today
+    now[0] = start + dt.timedelta(days=1)
+    page = text_of(c.get("/practice").text)
+    assert "Primero, unas preguntas" in page
+    assert "¿Tiene debilidad nueva en una pierna o un pie" in page
+    assert "Enviar mis respuestas" in page and "Mejor" in page and "Peor" in page
+    for phrase in ("Check in", "Better", "Worse", "Yes", "Sharp pain", "your back"):
+        assert phrase not in page, phrase
+    assert not tr.missed, tr.missed
+    engine.dispose()
