@@ -311,6 +311,8 @@ def test_a_session_in_spanish_without_a_browser(app: Any) -> None:
     words = json.loads(block.group(1))
     assert words["why"] == "Por qué:" and words["speech_lang"] == "es-ES"
     assert "Dolor punzante: parar" in live and "Antes de que empiece la guía" in live
+    assert "lang-switch" not in live  # following it would reload the page, ending the session
+    assert "lang-switch" in c.get("/plan").text
     plot = c.get(f"/sessions/{sid}/plot.png")
     assert plot.status_code == 200 and plot.headers["content-type"] == "image/png"
     history = text_of(c.get("/history").text)
