@@ -18,7 +18,10 @@ import pytest
 
 from twistcoach.landmarks import NUM_LANDMARKS, Landmark, Skeleton
 from twistcoach.rotation import (
+    DEPTH_GAIN,
+    DISTANCE_TOLERANCE,
     MIN_CONFIDENCE,
+    SIDE_MIN_DEG,
     Reading,
     calibrate_trunk,
     measure_trunk,
@@ -148,7 +151,9 @@ def test_calibration_gives_pelvis_turn_side_bend_and_shoulder_hiking() -> None:
     assert calibration.rotation_offset_deg == pytest.approx(0.0, abs=1e-9)
     # Without compensation: the pelvis stays, no hiking.
     still = measure_trunk(skeleton(body(25.0), FRONT), calibration)
-    assert still.rotation.value == pytest.approx(25.0, abs=1e-6)
+    # Exact depth (MediaPipe's reads short): the calibrated reading is DEPTH_GAIN times it,
+    # an over-read, the safe side.
+    assert still.rotation.value == pytest.approx(25.0 * DEPTH_GAIN, abs=1e-6)
     assert still.pelvis_turn.value == pytest.approx(0.0, abs=1e-6)
     assert still.side_bend.value == pytest.approx(0.0, abs=1e-6)
     assert still.shoulder_hike.value == pytest.approx(0.0, abs=1e-6)
@@ -185,6 +190,45 @@ def test_the_calibrated_reading_corrects_a_depth_that_reads_short(camera: np.nda
         assert bare is not None and abs(bare) < abs(twist) - 5  # depth alone reads short
         value = measure_trunk(seen, calibration).rotation.value
         assert value == pytest.approx(twist, abs=0.5)  # the 2D foreshortening reads it
+
+
+def nearer(sk: Skeleton, factor: float) -> Skeleton:
+    """The skeleton seen ``factor`` times larger (the person moved nearer the camera)."""
+    centre = sk.image_xy.mean(axis=0)
+    return Skeleton(
+        sk.timestamp_s, centre + (sk.image_xy - centre) * factor, sk.image_z * factor,
+        sk.world_xyz, sk.visibility, sk.image_size,
+    )  # fmt: skip
+
+
+def test_moving_nearer_or_further_than_calibrated_makes_the_rotation_unknown() -> None:
+    # Nearer, the shoulders look wider: a 30-degree turn would read as 15 (an under-read).
+    calibration = calibrate_trunk([compressed(skeleton(body(0.0), RAISED), 0.5)])
+    assert calibration is not None
+    for factor in (1.0 + DISTANCE_TOLERANCE + 0.03, 1.0 - DISTANCE_TOLERANCE - 0.03):
+        m = measure_trunk(
+            nearer(compressed(skeleton(body(30.0), RAISED), 0.5), factor), calibration
+        )
+        assert m.rotation.value is None, factor
+        assert m.side_bend.value is not None  # the rest still reads
+    within = nearer(compressed(skeleton(body(30.0), RAISED), 0.5), 1.0 + DISTANCE_TOLERANCE / 2)
+    value = measure_trunk(within, calibration).rotation.value
+    assert value is not None and 20.0 < value <= 30.5  # reads, a little short
+    # Without a calibration there is no distance to compare: the bare depth reading stays.
+    assert measure_trunk(nearer(skeleton(body(30.0), RAISED), 1.3)).rotation.value is not None
+
+
+def test_a_clear_turn_whose_side_the_depth_cannot_tell_is_unknown() -> None:
+    calibration = calibrate_trunk([compressed(skeleton(body(0.0), FRONT), 0.1)])
+    assert calibration is not None
+    for twist in (-30.0, 30.0):
+        # Depth a tenth of the truth: 3.3 degrees, times DEPTH_GAIN under SIDE_MIN_DEG.
+        seen = compressed(skeleton(body(twist), FRONT), 0.1)
+        assert abs(measure_trunk(seen).rotation.value or 0.0) * DEPTH_GAIN < SIDE_MIN_DEG
+        assert measure_trunk(seen, calibration).rotation.value is None
+        # With a depth that tells the side, the same turn reads.
+        seen = compressed(skeleton(body(twist), FRONT), 0.5)
+        assert measure_trunk(seen, calibration).rotation.value == pytest.approx(twist, abs=0.5)
 
 
 def test_degenerate_skeletons_are_unknown() -> None:

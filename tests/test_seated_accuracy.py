@@ -8,7 +8,8 @@ the same camera, as the coach calibrates. Full tables: ``bench/ACCURACY_SEATED.m
 
 The issue's target from the recommended view is a mean error of at most 4° and no error
 over 10° up to the end of the normal range; this set gives the numbers asserted below
-(mean within the target for this set, the worst case over it: NOT met, see the doc).
+(both met on this set, as on the full renders; an image whose side is not sure reads
+unknown, fail safe, and the test counts those).
 """
 
 from __future__ import annotations
@@ -78,16 +79,18 @@ def test_the_views_that_measure_badly_are_refused(stance: str, camera: str) -> N
 
 
 @pytest.mark.parametrize(
-    ("stance", "mean_max", "worst_max"),
-    # Measured on this set (load ~10, results do not depend on it): seated mean 3.64, max
-    # 10.80; standing mean 3.00, max 13.50. The issue's 4° mean holds here; its 10° worst
-    # case does not (the margins only absorb OSMesa's few-pixel differences).
-    [("seated", 4.0, 11.5), ("standing", 4.0, 14.0)],
+    ("stance", "mean_max", "worst_max", "unknown_max"),
+    # Measured on this set (load ~4, results do not depend on it): seated mean 2.81, max
+    # 8.79, one image unknown (held out, true 7.4: a clear foreshortened turn whose side the
+    # depth could not tell); standing mean 1.67, max 8.18, none unknown. The issue's targets
+    # (mean <= 4, none over 10) hold; the margins only absorb OSMesa's few-pixel differences.
+    [("seated", 4.0, 10.0, 1), ("standing", 4.0, 10.0, 0)],
 )
 def test_the_recommended_view_measures_the_rotation(
-    stance: str, mean_max: float, worst_max: float
+    stance: str, mean_max: float, worst_max: float, unknown_max: int
 ) -> None:
     errors = []
+    unknown = []
     for record, skeleton in readings():
         if record["stance"] != stance or record["camera"] != "front_raised":
             continue
@@ -95,13 +98,16 @@ def test_the_recommended_view_measures_the_rotation(
         calibration = calibrate_trunk([square(stance, record["body"], "front_raised")])
         assert calibration is not None and calibration.view is TrunkView.FRONT
         measure = measure_trunk(skeleton, calibration)
-        assert measure.rotation.value is not None, record["image"]
+        if measure.rotation.value is None:  # fail safe: unknown rather than wrong
+            unknown.append(record["image"])
+            continue
         truth = record["trunk_rotation_deg"]
         if abs(truth) >= 10:
             assert (measure.rotation.value > 0) == (truth > 0), record["image"]  # side
         errors.append(abs(measure.rotation.value - truth))
-    assert len(errors) == 18
+    assert len(errors) + len(unknown) == 18
+    assert len(unknown) <= unknown_max, unknown
     mean, worst = statistics.fmean(errors), max(errors)
-    print(f"{stance}: mean {mean:.2f}, max {worst:.2f} over {len(errors)}")
+    print(f"{stance}: mean {mean:.2f}, max {worst:.2f} over {len(errors)}, unknown {unknown}")
     assert mean <= mean_max
     assert worst <= worst_max

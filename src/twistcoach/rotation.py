@@ -65,6 +65,26 @@ SIDE_BEND_MIN_ACROSS = 0.5
 #: of the shoulders' width (MediaPipe's jitter, or leaning nearer) into 8 degrees, which read
 #: a person sitting square as turned 8 degrees on a rendered clip (bench/ACCURACY_SEATED.md).
 FORESHORTENING_MIN_DEG = 15.0
+#: With a calibration the depth reading (less its square-pose value) is multiplied by this:
+#: MediaPipe's depth reads a turn short (about two thirds of it from a raised front
+#: camera). Chosen on the tuning bodies from the recommended view (bench/ACCURACY_SEATED.md;
+#: the least worst error, then the least mean): worst 7.5° with 1.0 or 1.2, mean 2.3°
+#: seated / 1.6° standing with 1.2 against 2.5 / 2.0 with 1.0; 1.4 made the worst 9.8.
+DEPTH_GAIN = 1.2
+#: With a calibration, a turn the foreshortening sees (at least FORESHORTENING_MIN_DEG)
+#: whose depth reading (times DEPTH_GAIN) is under this is unknown: its side comes from the
+#: depth alone and is not sure. On the tuning bodies the only wrong sides (a level camera in
+#: front, standing: true +32.6 read -27.8, true +7.4 read -15.1) had depth readings of 0.1
+#: and 6.4; from the recommended view every depth reading there was 8.2 or more
+#: (bench/ACCURACY_SEATED.md). Hence 7.
+SIDE_MIN_DEG = 7.0
+#: The calibrated rotation is unknown when the trunk's 2D length (mid-hip to mid-shoulder)
+#: differs from the calibration's by more than this share: the person has moved nearer or
+#: further (or leaned towards the camera), which changes the shoulders' 2D width as much as
+#: a turn does (10% nearer reads a true 32.5° turn as 22°: an under-read, unsafe). Turning
+#: alone changed it by 0.933-1.109 times on the tuning bodies from the recommended view
+#: (bench/ACCURACY_SEATED.md; held out: 0.894-1.093), so 12% (rounded up).
+DISTANCE_TOLERANCE = 0.12
 #: Within this many degrees of zero the trunk counts as centred (no side), as the knee drop.
 CENTRE_DEG = 5.0
 
@@ -380,19 +400,31 @@ def _trunk_2d(skeleton: Skeleton) -> float:
 def foreshortened_turn(skeleton: Skeleton, calibration: TrunkCalibration) -> float | None:
     """How far the shoulders have turned from the square, degrees, unsigned, from the 2D
     shoulder line alone: ``acos`` of its length along the square line's direction over
-    the square width, the image rescaled by the trunk's 2D length (the person may move
-    nearer or further). Exact for a camera square in front of the person (level or raised)
-    whatever the depth; it cannot tell the side, and near 0 it is coarse (``acos`` is flat
-    there). None when the calibration or the trunk is degenerate.
+    the square width (pixels over pixels). Exact for a camera square in front of the
+    person (level or raised) whatever the depth, while the person stays at the calibrated
+    distance (:func:`distance_change` checks it); it cannot tell the side, and near 0 it is
+    coarse (``acos`` is flat there). None when the calibration is degenerate.
+
+    The image is not rescaled by the trunk's 2D length: that length changes with the turn
+    itself (0.93-1.11 times on the tuning bodies), and rescaling by it made the worst
+    errors from the recommended view (12.3° seated and 11.0° standing on the tuning
+    bodies, 7.3° and 7.5° without; bench/ACCURACY_SEATED.md).
     """
     width = float(np.linalg.norm(calibration.shoulder_2d))
-    trunk = _trunk_2d(skeleton)
-    if width < 1e-6 or trunk < 1e-6 or calibration.trunk_2d < 1e-6:
+    if width < 1e-6:
         return None
-    scale = calibration.trunk_2d / trunk
-    line = _line_2d(skeleton, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER) * scale
+    line = _line_2d(skeleton, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
     along = float(np.dot(line, calibration.shoulder_2d)) / (width * width)
     return math.degrees(math.acos(min(1.0, max(-1.0, along))))
+
+
+def distance_change(skeleton: Skeleton, calibration: TrunkCalibration) -> float | None:
+    """The trunk's 2D length (mid-hip to mid-shoulder, pixels) over the calibration's,
+    minus 1: how much nearer (+) or further (-) the person seems; None when degenerate.
+    Beyond :data:`DISTANCE_TOLERANCE` the calibrated rotation is unknown."""
+    if calibration.trunk_2d < 1e-6:
+        return None
+    return _trunk_2d(skeleton) / calibration.trunk_2d - 1.0
 
 
 def _raw(skeleton: Skeleton) -> tuple[float, FloatArray, FloatArray, float] | None:
@@ -505,11 +537,20 @@ def measure_trunk(
     value = rotation - offset
     if calibration is not None:
         # MediaPipe's depth reads a turn short (by about a third to a half from in front,
-        # bench/ACCURACY_SEATED.md); the 2D foreshortening reads it well from 15-20
-        # degrees on but is coarse near 0. The larger of the two, on the depth's side.
+        # bench/ACCURACY_SEATED.md): scaled by DEPTH_GAIN; the 2D foreshortening reads it
+        # well from 15-20 degrees on but is coarse near 0. The larger of the two, on the
+        # depth's side.
+        value *= DEPTH_GAIN
         turned = foreshortened_turn(skeleton, calibration)
         if turned is not None and turned >= FORESHORTENING_MIN_DEG:
+            if abs(value) < SIDE_MIN_DEG:
+                confidence = 0.0  # a clear turn, but which way is not sure: unknown
             value = math.copysign(max(abs(value), turned), value)
+        # Fail safe: nearer or further than calibrated, the foreshortening misreads the
+        # turn (nearer: short, unsafe) and the depth alone reads it short: unknown.
+        moved = distance_change(skeleton, calibration)
+        if moved is None or abs(moved) > DISTANCE_TOLERANCE:
+            confidence = 0.0
     rotation_reading = Reading.of(value, confidence, min_confidence)
 
     up = np.array([0.0, -1.0, 0.0]) if calibration is None else calibration.axis
