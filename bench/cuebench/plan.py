@@ -22,7 +22,9 @@ camera's side is the clip's side; the wrong-side clip's plan asks for the other 
 
 The ``practice_*`` clips are long calm practice (the false-alarm measure): repetitions of a
 drop, a hold and a return at moderate and near-limit paces (:data:`PACES`), the plan asking
-for the camera's side once per repetition, so the coach guides every one of them.
+for the camera's side once per repetition, so the coach guides every one of them. Their
+plan's cap is :data:`PRACTICE_CAP_DEG` (55 deg), so the coach's stay-here point lies above
+their deepest true drop (:func:`plan_cap_deg` says why); every other clip's is 45 deg.
 """
 
 from __future__ import annotations
@@ -38,9 +40,31 @@ from groundtruth.scene import CameraSpec, Room
 FPS = 12.0
 #: Seconds lying flat with knees up at the start of every clip.
 FLAT_S = 7.5
-#: The plan's cap (degrees) and hold (seconds) for every clip.
+#: The plan's cap (degrees) and hold (seconds) for every clip but the long calm practice.
 CAP_DEG = 45.0
 HOLD_S = 5.0
+#: The long calm practice (:data:`PRACTICE_KINDS`) is coached with this cap instead. Calm
+#: practice is practice below the point where the coach should intervene: "that's enough,
+#: stay here", said once the reading reaches the coach's stay-here point (the cap less the
+#: camera's measured under-read there, ``under_read`` in ``rules/coaching.yaml``: 14.5 deg
+#: up to 55 with the neutral template), is the coach's intended hold cue, not an alarm.
+#: Under the 45 deg cap the stay-here point is 30.5 deg and these clips hold at 22-32 deg
+#: true, so since the margins were widened (commit 5a9c3a0) the coach rightly says "stay
+#: here" on many of their drops and the clips no longer measure calm practice. With a cap
+#: of 55 the stay-here point is 40.5 deg, 8.5 deg above their deepest true drop (32), so
+#: every drop stays in the calm range. No re-render: the cap is the plan's, not the body's.
+#: The fault clips keep :data:`CAP_DEG` (the past-the-cap clip measures the cap cue there).
+PRACTICE_CAP_DEG = 55.0
+#: The clip kinds that are long calm practice (coached with :data:`PRACTICE_CAP_DEG`).
+PRACTICE_KINDS = ("practice_a", "practice_b")
+
+
+def plan_cap_deg(kind: str) -> float:
+    """The cap (degrees) of the plan a clip of ``kind`` is coached with:
+    :data:`PRACTICE_CAP_DEG` for the long calm practice, :data:`CAP_DEG` for the rest."""
+    return PRACTICE_CAP_DEG if kind in PRACTICE_KINDS else CAP_DEG
+
+
 SIZE = (640, 360)
 
 #: Clip kinds rendered per body; ``lost`` and ``jump`` are made from ``calm`` at replay.

@@ -25,8 +25,10 @@ lost       the first blanked frame                                  ``paused_tra
 
 For the cap the score is also how far the true drop was past the cap when the coach first
 said a cap cue (negative: said before the cap). A safety cue outside every fault's window
-is a false alarm; calm time is the time the coach spent entering, holding or returning
-outside those windows.
+is a false alarm, except "stay here" said where the coach should intervene (the true drop
+at its stay-here point, :func:`hold_zone_deg`): that is its intended hold cue (kept apart,
+``ClipScore.hold_cues``). Calm time is the time the coach spent entering, holding or
+returning outside the fault windows.
 """
 
 from __future__ import annotations
@@ -49,11 +51,18 @@ from twistcoach.tracking import TwistTracker
 
 FloatArray = NDArray[np.float64]
 
+#: "Stay here" is the coach's hold cue where it should intervene: from its stay-here point
+#: less this much (degrees of true drop) for the camera reading a drop long (3 deg, as
+#: tests/test_cues.py has checked since commit ce5ba55).
+HOLD_CUE_TOLERANCE_DEG = 3.0
 #: A cue this long after a fault's onset still counts as the right cue (issue 22: 1 s).
 RECALL_WINDOW_S = 1.0
 #: ... and this long before it (the measured angles can cross a limit a frame early).
 EARLY_S = 0.5
-#: The plan every clip is coached with (degrees, seconds).
+#: The plan every clip is coached with (degrees, seconds; ``cuebench.plan``'s, repeated
+#: here so this module imports without the generator: ``bench.recognition`` uses it), but
+#: the long calm practice's cap (``cuebench.plan.plan_cap_deg``: 55 deg, so its drops stay
+#: below "stay here"; ``replay``'s ``cap_deg``).
 CAP_DEG = 45.0
 HOLD_S = 5.0
 #: The cues that speak for safety and form: any of them outside a fault is a false alarm.
@@ -383,24 +392,32 @@ class Replay:
     states: list[str] = field(default_factory=list)
 
 
-def coach_plan(side: str, reps: int = 1) -> Any:
-    """The benchmark's plan: the supine twist, cap :data:`CAP_DEG`, one side ``reps``
-    times (the coach rests :attr:`switch_rest_s` at the centre between repetitions)."""
+def coach_plan(side: str, reps: int = 1, cap_deg: float = CAP_DEG) -> Any:
+    """The benchmark's plan: the supine twist, cap ``cap_deg`` (:data:`CAP_DEG` but for
+    the long calm practice), one side ``reps`` times (the coach rests
+    :attr:`switch_rest_s` at the centre between repetitions)."""
     return build_coach_plan(
         variant_id="supine_twist_full",
         family="supine_twist",
         status="allowed",
-        max_knee_drop_deg=CAP_DEG,
+        max_knee_drop_deg=cap_deg,
         hold_s=HOLD_S,
         sides=[side] * reps,
     )
 
 
-def replay(marks: Landmarks, side: str, body: BodyType = BodyType.NEUTRAL, reps: int = 1) -> Replay:
+def replay(
+    marks: Landmarks,
+    side: str,
+    body: BodyType = BodyType.NEUTRAL,
+    reps: int = 1,
+    cap_deg: float = CAP_DEG,
+) -> Replay:
     """Drive a fresh :class:`LiveSession` with the recorded landmarks, frame by frame
-    (the plan asks for ``side``, ``reps`` times)."""
+    (the plan asks for ``side``, ``reps`` times, cap ``cap_deg`` degrees:
+    ``plan_cap_deg(kind)`` for a rendered clip)."""
     live = LiveSession.create(
-        coach_plan(side, reps), tracker=TwistTracker(body=body), start_pain=0, body=body
+        coach_plan(side, reps, cap_deg), tracker=TwistTracker(body=body), start_pain=0, body=body
     )
     out = Replay()
     for i, t in enumerate(marks.t):
@@ -445,12 +462,32 @@ class ClipScore:
     calm_s: float
     ready_s: float | None  # when the coach first asked for the drop (None: never)
     pauses: int
+    #: "Stay here" outside every fault said where the coach should intervene (the true drop
+    #: within the coach's stay margin of the cap, less :data:`HOLD_CUE_TOLERANCE_DEG`): the
+    #: coach's intended hold cue, not a false alarm (time, cue id).
+    hold_cues: list[tuple[float, str]] = field(default_factory=list)
+
+
+def hold_zone_deg(cap_deg: float, body: BodyType = BodyType.NEUTRAL) -> float:
+    """The true knee drop (degrees from lying flat) from which the coach should say "that's
+    enough, stay here" under a cap of ``cap_deg``: its stay-here point (the cap less
+    ``CoachingRules.stay_margin``, the camera's measured under-read there) less
+    :data:`HOLD_CUE_TOLERANCE_DEG` for the camera reading long."""
+    margin = load_coaching_rules().stay_margin(cap_deg, body.value)
+    return cap_deg - margin - HOLD_CUE_TOLERANCE_DEG
 
 
 def score(
-    name: str, split: str, truth: Truth, rep: Replay, blank: tuple[float, float] | None = None
+    name: str,
+    split: str,
+    truth: Truth,
+    rep: Replay,
+    blank: tuple[float, float] | None = None,
+    cap_deg: float = CAP_DEG,
+    body: BodyType = BodyType.NEUTRAL,
 ) -> ClipScore:
-    """Score one replay against its clip's labelled faults."""
+    """Score one replay (coached with a cap of ``cap_deg`` degrees and the template
+    ``body``) against its clip's labelled faults."""
     found = faults(truth, blank)
     windows = [f.window for f in found]
     if any(f.what == "lost" for f in found):
@@ -478,9 +515,15 @@ def score(
         bad = FORBIDDEN.get(f.what, ())
         fs.forbidden = [c for _, c in rep.cues + rep.events if c in bad]
         scores.append(fs)
-    false_alarms = [
+    outside = [
         (t, c) for t, c in rep.cues if c in SAFETY_CUES and not any(a <= t <= b for a, b in windows)
     ]
+    zero = float(np.median(truth.drop_deg[truth.t < 3.0]))
+    floor = hold_zone_deg(cap_deg, body)
+    hold_cues = [
+        (t, c) for t, c in outside if c == "stay_here" and abs(truth.at(t) - zero) >= floor
+    ]
+    false_alarms = [x for x in outside if x not in hold_cues]
     dt = float(np.median(np.diff(truth.t))) if len(truth.t) > 1 else 0.0
     calm = 0.0
     for t, state in zip(truth.t, rep.states, strict=False):
@@ -488,7 +531,7 @@ def score(
             calm += dt
     ready = next((t for t, c in rep.cues if c == "enter_side"), None)
     pauses = sum(1 for _, c in rep.cues if c.startswith("paused"))
-    return ClipScore(name, split, truth.kind, scores, false_alarms, calm, ready, pauses)
+    return ClipScore(name, split, truth.kind, scores, false_alarms, calm, ready, pauses, hold_cues)
 
 
 @dataclass(frozen=True)
