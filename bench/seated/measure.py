@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 from collections import Counter, defaultdict
@@ -138,6 +139,45 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+#: The seated coach's under-read bands (rules/coaching_seated.yaml), degrees of true rotation.
+BANDS_DEG = (10.0, 20.0, 35.0, 50.0)
+
+
+def under_reads(results: list[dict[str, Any]], camera: str = "front_raised") -> str:
+    """The worst under-read (true minus read, a wrong side counting the whole of both) per
+    band of true rotation and split, and how many images read unknown: what the seated
+    coach's stay-here margins must cover."""
+    lines = [
+        f"### Worst under-read from `{camera}`, calibrated (degrees)",
+        "",
+        "| split | images | unknown | "
+        + " | ".join(f"\\|true\\| ≤ {b:g}°" for b in BANDS_DEG)
+        + " |",
+        "|---|---|---|" + "---|" * len(BANDS_DEG),
+    ]
+    for split in ("tuning", "held_out"):
+        rows = [
+            r
+            for r in results
+            if r["camera"] == camera
+            and r["split"] == split
+            and abs(r["trunk_rotation_deg"]) <= NORMAL_RANGE_DEG + 2
+        ]
+        worst = dict.fromkeys(BANDS_DEG, 0.0)
+        unknown = 0
+        for r in rows:
+            truth, read = r["trunk_rotation_deg"], r["calibrated"]["rotation_deg"]
+            if read is None:
+                unknown += 1
+                continue
+            short = abs(truth) - abs(read) if read * truth >= 0 else abs(truth) + abs(read)
+            band = next(b for b in BANDS_DEG if abs(truth) <= b)
+            worst[band] = max(worst[band], short)
+        cells = " | ".join(f"{worst[b]:.1f}" for b in BANDS_DEG)
+        lines.append(f"| {split} | {len(rows)} | {unknown} | {cells} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
@@ -145,8 +185,11 @@ def main(argv: list[str] | None = None) -> int:
         "--reuse", action="store_true", help="measure the skeletons of results.jsonl again"
     )
     args = parser.parse_args(argv)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     results = measure_all(args.out, reuse=args.reuse)
     print(table(results))
+    print(under_reads(results))
+    print(f"machine load (1, 5, 15 min) at the start: {load}")
     return 0
 
 
