@@ -38,6 +38,7 @@ def measure_all(root: Path, *, reuse: bool = False) -> list[dict[str, Any]]:
     (no MediaPipe): for changes to the measure only.
     """
     import cv2
+    import numpy as np
 
     from twistcoach.estimator import make_mediapipe_estimator
     from twistcoach.landmarks import Skeleton
@@ -54,7 +55,9 @@ def measure_all(root: Path, *, reuse: bool = False) -> list[dict[str, Any]]:
         with make_mediapipe_estimator(static_image_mode=True) as estimator:
             for rec in records:
                 bgr = cv2.imread(str(root / rec["image"]))
-                rgb = bgr[:, :, ::-1].copy()
+                if bgr is None:
+                    raise SystemExit(f"cannot read {root / rec['image']}")
+                rgb = np.ascontiguousarray(bgr[:, :, ::-1], dtype=np.uint8)
                 skeletons[rec["image"]] = estimator.estimate(rgb, 0.0)
     square = {
         (r["stance"], r["body"], r["camera"]): skeletons[r["image"]]

@@ -438,9 +438,10 @@ def _side_component(side: str) -> dict[str, Any]:
 ROTATION_ACCURACY_NOTE = (
     "Measured accuracy (rendered people, seated and standing, calibrated sitting or "
     "standing tall and facing the camera; recommended camera place: in front, raised about "
-    "35 deg): trunk-rotation error mean 3.3 deg seated (4.4 on held-out bodies), 2.5 "
-    "standing (3.9), worst 12.3 seated and 13.5 standing; diagonal, side and overhead "
-    "cameras are refused. Source: bench/ACCURACY_SEATED.md."
+    "35 deg): trunk-rotation error mean 2.3 deg seated (2.7 on held-out bodies), 1.6 "
+    "standing (2.5), worst 6.0 seated (8.8) and 7.5 standing (8.3); a reading whose side "
+    "is not sure is left unknown; diagonal, side and overhead cameras are refused. "
+    "Source: bench/ACCURACY_SEATED.md."
 )
 
 
