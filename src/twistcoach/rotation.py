@@ -37,6 +37,9 @@ Each value comes with a confidence in [0, 1]; below :data:`MIN_CONFIDENCE` the v
 Confidence (provisional, see ``docs/measuring.md``): the smallest visibility of the
 landmarks used × how much of the lines lies across the image (the depth from one camera
 is the least reliable coordinate: a line seen end-on, from the side, is mostly depth).
+With a calibration the rotation is also unknown when the person has moved nearer or
+further (:data:`DISTANCE_TOLERANCE`) or when a clear turn's side is not sure
+(:data:`SIDE_MIN_DEG`): fail safe, a number only where the renders read it right.
 """
 
 from __future__ import annotations
