@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from synthetic import VIEWS, photograph, supine_twist_3d
+from twistcoach import report
 from twistcoach.landmarks import Landmark, Skeleton
-from twistcoach.metrics import PoseFamily, View
+from twistcoach.metrics import Observation, PoseFamily, View
 from twistcoach.recognition import (
     FEATURE_LANDMARKS,
     _family,
@@ -22,6 +23,7 @@ from twistcoach.recognition import (
     pose_vector,
     recognize,
 )
+from twistcoach.tracking import TwistTracker
 
 FIXTURES = Path(__file__).parent / "fixtures" / "skeletons"
 F = PoseFamily
@@ -102,10 +104,12 @@ def test_every_labelled_image_has_a_skeleton(shared_data: Path) -> None:
 
 #: What the shipped recogniser gets on the 43 labelled photographs (bench/RECOGNITION.md;
 #: the classifier never trained on them, the old rules were tuned on them and got all 43):
-#: held here so that a change that makes it worse fails. The misses are listed there.
-DEV_RIGHT_MIN = 32
-DEV_TWISTS_CAUGHT_MIN = 11
-DEV_FALSE_TWISTS_MAX = 3
+#: 34 right, 12 of 15 twists called a twist, 2 of 28 other poses called a twist (the issue's
+#: targets, 90 %, 90 % and 5 %, are not met). Held here so that a change that makes it worse
+#: fails. The misses are listed there.
+DEV_RIGHT_MIN = 34
+DEV_TWISTS_CAUGHT_MIN = 12
+DEV_FALSE_TWISTS_MAX = 2
 TWIST_LABELS = {"supine_twist", "seated_twist", "chair_twist", "standing_twist"}
 
 
@@ -140,14 +144,15 @@ def test_family_and_view_of_the_labelled_images(shared_data: Path) -> None:
 
 TWISTS = {F.SUPINE_TWIST, F.SEATED_TWIST, F.STANDING_TWIST}
 COMMITTED = Path(__file__).parent / "recognition" / "committed_set.npz"
-#: Measured on tests/recognition/committed_set.npz (bench/recognition/testset.py) when the
-#: model was trained (rendered: 89.9 % right, 96.8 % of twists, 50 % of the 74 neutral
-#: poses called a twist, most of them supine knees-up stills; synthetic: 86.7 %, 91.4 %,
-#: 5.5 %); the bounds leave 2 points for a retrained model's noise.
+#: Measured on tests/recognition/committed_set.npz (bench/recognition/testset.py) with the
+#: shipped model (rendered: 602/692 = 87.0 % right, 586/618 = 94.8 % of twists, 34/74 =
+#: 45.9 % of the neutral poses called a twist, most of them supine knees-up stills;
+#: synthetic: 157/180 = 87.2 %, 31/35 = 88.6 %, 4/145 = 2.8 %); the bounds leave about 2
+#: points for a retrained model's noise.
 COMMITTED_BOUNDS = {
     # set: (right at least, twists called a twist at least, non-twists called a twist at most)
-    "rendered": (0.88, 0.95, 0.52),
-    "synthetic": (0.85, 0.89, 0.075),
+    "rendered": (0.85, 0.93, 0.48),
+    "synthetic": (0.85, 0.86, 0.05),
 }
 
 
@@ -218,7 +223,8 @@ def test_the_classifier_reads_its_own_picture_at_any_angle() -> None:
         rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
         turned = pose_vector(points @ rot.T + 17.0)
         assert turned[:26] == pytest.approx(base[:26], abs=1e-9)  # the shape
-        assert turned[-9:] == pytest.approx(base[-9:], abs=1e-9)  # lengths and angles
+        # lengths, angles, the knees' lean and the hips' roll
+        assert turned[-15:] == pytest.approx(base[-15:], abs=1e-9)
 
 
 def test_an_unsure_classifier_never_names_a_family_the_coach_acts_on(
@@ -330,3 +336,77 @@ def test_broken_landmarks_are_not_recognised() -> None:
     rec = recognize(broken)
     assert rec.family is F.OTHER
     assert not rec.measurable
+
+
+CLIPS = Path(__file__).parent / "recognition" / "clips"
+
+
+def _clip_observations(name: str) -> list[Observation]:
+    """The tracker's observations of a shared clip's cached MediaPipe landmarks (tracking
+    mode, copied from bench/recognition/data/clips), the frames with a person."""
+    with np.load(CLIPS / f"{name}.npz") as d:
+        t, found = d["t"].astype(np.float64), d["found"].astype(bool)
+        xy, vis = d["image_xy"].astype(np.float64), d["visibility"].astype(np.float64)
+        size = (int(d["size"][0]), int(d["size"][1]))
+    tracker = TwistTracker()
+    out = []
+    for i in range(len(t)):
+        sk = (
+            Skeleton(float(t[i]), xy[i], np.zeros(33), np.zeros((33, 3)), vis[i], size)
+            if found[i]
+            else None
+        )
+        obs = tracker.update(float(t[i]), sk)
+        if sk is not None:
+            out.append(obs)
+    return out
+
+
+def test_a_short_sustained_twist_makes_the_clip_a_twist() -> None:
+    """feluna_reclining_twist.mp4 drops the knees only in its last 1.5 s: a fifth of the
+    frames, under report.TWIST_SHARE, but one sustained segment (measured: 6.36-7.92 s at a
+    mean confidence of 0.53, bench/RECOGNITION.md)."""
+    obs = _clip_observations("feluna_reclining_twist")
+    twist_frames = sum(o.family is F.SUPINE_TWIST for o in obs)
+    assert twist_frames / len(obs) < report.TWIST_SHARE  # the share alone would miss it
+    start, end, conf = report.twist_segment(obs, F.SUPINE_TWIST)
+    assert end - start >= report.TWIST_SEGMENT_S
+    assert conf >= report.TWIST_SEGMENT_MIN_CONFIDENCE
+    assert start >= 6.0  # the drop, not the lying still before it
+    assert report._video_family(obs)[0] is F.SUPINE_TWIST
+
+
+@pytest.mark.parametrize(
+    ("name", "family"),
+    [("feluna_corpse", F.SUPINE), ("karby_hamstring_named_kneeling_stretch", F.STANDING)],
+)
+def test_clips_without_a_twist_are_not_a_twist(name: str, family: PoseFamily) -> None:
+    """Lying still and a kneeling stretch (read as standing: a 2.0 s 'standing twist'
+    segment at its start at a mean confidence of 0.43, under the segment's 0.5)."""
+    obs = _clip_observations(name)
+    assert report._video_family(obs)[0] is family
+
+
+def test_the_twist_segment_rule() -> None:
+    """Consecutive twist frames make one segment; a gap longer than TWIST_SEGMENT_GAP_S or
+    another family ends it; the longest segment is returned with its mean confidence."""
+
+    def obs(t: float, fam: PoseFamily, conf: float) -> Observation:
+        return Observation(t, None, fam, conf, View.SIDE, False)
+
+    frames = [obs(0.1 * i, F.SUPINE, 0.9) for i in range(10)]
+    frames += [obs(1.0 + 0.1 * i, F.SUPINE_TWIST, 0.6) for i in range(5)]  # 0.4 s
+    frames += [obs(1.5, F.SUPINE, 0.9)]
+    frames += [obs(1.6 + 0.1 * i, F.SUPINE_TWIST, 0.8) for i in range(8)]  # 0.7 s
+    frames += [obs(2.6 + 0.1 * i, F.SUPINE_TWIST, 0.4) for i in range(6)]  # after a 0.3 s gap
+    start, end, conf = report.twist_segment(frames, F.SUPINE_TWIST)
+    assert (start, end, conf) == pytest.approx((1.6, 2.3, 0.8))
+    assert report._video_family(frames)[0] is F.SUPINE_TWIST  # 19 of 30 frames by share
+    calm = [obs(0.1 * i, F.SUPINE, 0.9) for i in range(100)]
+    held = calm + [obs(10.0 + 0.05 * i, F.SUPINE_TWIST, 0.55) for i in range(22)]  # 1.05 s
+    assert 22 / len(held) < report.TWIST_SHARE
+    assert report._video_family(held)[0] is F.SUPINE_TWIST
+    unsure = calm + [obs(10.0 + 0.05 * i, F.SUPINE_TWIST, 0.45) for i in range(22)]
+    assert report._video_family(unsure)[0] is F.SUPINE
+    brief = calm + [obs(10.0 + 0.05 * i, F.SUPINE_TWIST, 0.9) for i in range(19)]  # 0.9 s
+    assert report._video_family(brief)[0] is F.SUPINE

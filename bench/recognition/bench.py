@@ -179,6 +179,7 @@ def clip_rows() -> list[str]:
     """Per clip: frame shares, clip-level family, and the coach's stop (if any)."""
     from bench.cuebench.score import Landmarks, replay
 
+    from twistcoach.report import _TWIST_OF, twist_segment
     from twistcoach.report import _video_family as video_family
     from twistcoach.tracking import TwistTracker
 
@@ -192,10 +193,69 @@ def clip_rows() -> list[str]:
         rep = replay(marks, "right")
         stops = [c for _, c in rep.cues if c.startswith("stop_")]
         share_text = ", ".join(f"{k} {v:.0%}" for k, v in list(shares.items())[:3])
+        segments = []
+        for twist in _TWIST_OF.values():
+            a, b, c = twist_segment(seen, twist)
+            if b > a:
+                segments.append(f"{twist.value} {a:.2f}-{b:.2f} s ({b - a:.2f} s, conf {c:.2f})")
         rows.append(
-            f"| {path.stem} | {len(seen)} | {share_text} | {family.value} ({conf:.2f}) | "
-            f"{stops[0] if stops else 'none'} |"
+            f"| {path.stem} | {len(seen)} | {share_text} | {'; '.join(segments) or 'none'} | "
+            f"{family.value} ({conf:.2f}) | {stops[0] if stops else 'none'} |"
         )
+    return rows
+
+
+def fedb_rows() -> list[str]:
+    """Free-exercise-db photographs by split (``train.fedb_split``: whole exercises)."""
+    from bench.recognition.train import VALIDATION_EVERY, fedb_examples, fedb_split
+
+    xy, y, names = fedb_examples()
+    rows = [
+        "",
+        "## Free-exercise-db photographs, by split (whole exercises)",
+        "",
+        f"One exercise in {VALIDATION_EVERY} (CRC-32 of its name) is the validation split, "
+        "never trained on; `train.py`'s weight penalty and `recognition.TWIST_MIN_SHARE` were "
+        "chosen on it and on synthetic photographs of a seed training never used "
+        "(`validate.py`). The train split is what the model was fitted to. Labels are "
+        "keyword-made (`labels.py`): this set has almost no twists.",
+        "",
+        "| split | recogniser | right | twists called a twist | non-twists called a twist |",
+        "|---|---|---|---|---|",
+    ]
+    confusion: Counter[tuple[PoseFamily, PoseFamily]] = Counter()
+    for split in ("train", "validation"):
+        for rname, rec in (("shipped", shipped), ("rules", rules_only)):
+            truth, got = [], []
+            for pts, c, name in zip(xy, y, names, strict=True):
+                if fedb_split(name) != split:
+                    continue
+                t = FINE_TO_FAMILY[FINE_CLASSES[int(c)]]
+                g = rec(_skeleton_of(pts))
+                truth.append(t)
+                got.append(g)
+                if split == "validation" and rname == "shipped":
+                    confusion[(t, g)] += 1
+            tw = [t.value.endswith("twist") for t in truth]
+            gt = [g.value.endswith("twist") for g in got]
+            right = sum(a == b for a, b in zip(truth, got, strict=True))
+            caught = sum(a and b for a, b in zip(tw, gt, strict=True))
+            false = sum(b and not a for a, b in zip(tw, gt, strict=True))
+            rows.append(
+                f"| {split} | {rname} | {_pct(right, len(truth))} | {_pct(caught, sum(tw))} | "
+                f"{_pct(false, len(tw) - sum(tw))} |"
+            )
+    rows += [
+        "",
+        "Validation split, shipped (rows: label's family; columns: family called):",
+        "",
+        "| true family | " + " | ".join(f.value for f in ORDER) + " |",
+        "|---|" + "---|" * len(ORDER),
+    ]
+    for a in ORDER:
+        if any(confusion.get((a, b)) for b in ORDER):
+            cells = " | ".join(str(confusion.get((a, b), 0) or "") for b in ORDER)
+            rows.append(f"| {a.value} | {cells} |")
     return rows
 
 
@@ -256,6 +316,27 @@ def rendered_rows() -> list[str]:
             "",
         ]
     return rows
+
+
+def targets_text(r: dict[str, object]) -> list[str]:
+    """Whether the development photographs meet the issue's three targets."""
+    n, right = int(str(r["n"])), int(str(r["right"]))
+    twists, caught = int(str(r["twists"])), int(str(r["caught"]))
+    others, false = int(str(r["others"])), int(str(r["false"]))
+    checks = [
+        ("at least 90 % right", right / n >= 0.9, _pct(right, n)),
+        ("at most 5 % of non-twists called a twist", false / others <= 0.05, _pct(false, others)),
+        ("at least 90 % of twists called a twist", caught / twists >= 0.9, _pct(caught, twists)),
+    ]
+    return [
+        f"- {what}: {got} on the 43 development photographs, **{'met' if ok else 'not met'}**"
+        for what, ok, got in checks
+    ] + [
+        "",
+        "The classifier never saw these photographs (the rules were tuned on them); the "
+        "free-exercise-db validation split and the rendered held-out bodies above are the "
+        "other held-out measures.",
+    ]
 
 
 def main() -> int:
@@ -349,30 +430,31 @@ def main() -> int:
         )
     lines += ["", "Right per synthetic pose:", ""]
     lines.append(", ".join(f"{p} {100 * sum(v) / len(v):.0f} %" for p, v in by_pose.items()))
+    lines += fedb_rows()
     lines += rendered_rows()
     lines += [
         "",
         "## Real clips (tracker and coaching session for a supine twist plan)",
         "",
-        "| clip | frames with a person | family shares | clip family | coach stop |",
-        "|---|---|---|---|---|",
+        "| clip | frames with a person | family shares | longest twist segment | "
+        "clip family | coach stop |",
+        "|---|---|---|---|---|---|",
         *clip_rows(),
         "",
-        "Before the classifier the coach stopped the kneeling stretch at 2 s for a wrong pose "
-        "(`stop_wrong_pose`, bench/CUES.md); the reclining twist was a twist in 19 % of its "
-        "frames, under the 25 % a video needs to count as a twist (`report.TWIST_SHARE`). "
-        "The knees drop only in its last 1.5 s (about 20 % of the frames): the per-frame "
-        "family cannot reach 25 % there, and the calibrated tracker measures the drop only "
-        "from 7.2 s (the camera is close to a side view). **Clip-level twist: not met.**",
+        "The clip-level rule (`report._video_family`): the most frequent family, or the twist "
+        "of its posture when the twist holds at least `TWIST_SHARE` (25 %) of the frames with "
+        "a person **or** one sustained twist segment (`report.twist_segment`: consecutive "
+        "twist frames, no gap over `TWIST_SEGMENT_GAP_S` = 0.2 s) lasts at least "
+        "`TWIST_SEGMENT_S` = 1.0 s at a mean family confidence of at least "
+        "`TWIST_SEGMENT_MIN_CONFIDENCE` = 0.5. The reclining twist drops the knees only in "
+        "its last 1.5 s (about a fifth of the frames): the share alone misses it, its "
+        "segment does not. The 0.5 is thin on these clips: the kneeling stretch's "
+        "'standing twist' segment at its start is as long, at a lower mean confidence "
+        "(table). These are development clips, not a held-out test.",
         "",
         "## Targets (issue 17 item 4), on the real photographs",
         "",
-        "At least 90 % right, at most 5 % of non-twists called a twist, at least 90 % of "
-        "twists called a twist: **not met** on the 43 development photographs (see the first "
-        "table). The classifier never saw them (the rules were tuned on them); on rendered "
-        "and synthetic pictures it never saw it is far ahead of the rules. Picture "
-        "orientation: the two lying photographs taken from above stay lying at 180 and 270 "
-        "degrees, one of them at 90.",
+        *targets_text(results["shipped"]),
         "",
         f"Ran in {time.monotonic() - started:.0f} s; load average before "
         f"{load_before[0]:.1f} / {load_before[1]:.1f} / {load_before[2]:.1f} "
