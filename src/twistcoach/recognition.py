@@ -42,7 +42,11 @@ rotation (one explicit orientation cue stays, which training teaches to ignore f
 pictures taken from above), and a picture and its mirror image read the same.
 
 :func:`recognize` picks the posture first (lying, seated, standing, other), then twist or
-not within it. Unsure (no posture at :data:`POSTURE_MIN_PROBABILITY`), it lets the rules
+not within it: the twist only when it holds :data:`TWIST_MIN_SHARE` of the posture's
+probability (an unsure twist reads as the neutral pose). Besides the landmarks, the
+classifier reads the knees' sideways lean against the pelvis line and the hips' roll
+(:func:`_lean_features`), the cues that part a supine twist from lying with the knees up.
+Unsure (no posture at :data:`POSTURE_MIN_PROBABILITY`), it lets the rules
 decide only where it gives their posture some weight, with a confidence under the coach's
 threshold; otherwise the pose is not recognised (other, low confidence): it never becomes
 a reason to encourage or to stop. Measured in ``bench/RECOGNITION.md``.
@@ -387,7 +391,10 @@ TWIST_FAMILIES = frozenset(
 #: gives the dropped knees 0.31-0.47 where the rules see them, 0.04-0.22 before the drop;
 #: on synthetic photographs this raised the non-twists called a twist from 11 to 19 of 290
 #: (seated and standing left to the classifier: there the rules' twist cue, shoulder
-#: against hip width, called most rendered neutral poses a twist).
+#: against hip width, called most rendered neutral poses a twist). Rechecked with the
+#: retrained model on the validation data (``bench/recognition/validate.py``): 0.3 / 0.45 /
+#: never gave 193 / 191 / 189 of 210 synthetic twists found and 40 / 34 / 31 of 870
+#: synthetic non-twists called a twist (free-exercise-db validation unchanged, 4 of 172).
 RULE_TWIST_MIN_SHARE = 0.3
 #: Within a sure posture the twist is named only when it holds at least this share of the
 #: posture's probability; below it the neutral pose is named (fail safe: a pose the coach
