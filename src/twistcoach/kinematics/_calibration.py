@@ -27,6 +27,7 @@ from twistcoach.kinematics._body import (
     _LA,
     _MODEL_INDEX,
     _RA,
+    MODEL_LANDMARKS,
     BodyModel,
     _body_scale_px,
     _hip_rise,
@@ -342,15 +343,9 @@ class Calibration:
         return math.degrees(math.atan2(float(c[0]), float(-(c[1] - 0.25))))
 
 
-#: Landmarks whose visibility is needed for measuring.
-_CORE = (
-    Landmark.LEFT_HIP,
-    Landmark.RIGHT_HIP,
-    Landmark.LEFT_SHOULDER,
-    Landmark.RIGHT_SHOULDER,
-    Landmark.LEFT_KNEE,
-    Landmark.RIGHT_KNEE,
-)
+#: Landmarks whose visibility is needed for measuring: the model's hips, shoulders and
+#: knees (its ankles only place the feet).
+_CORE = MODEL_LANDMARKS[:6]
 
 
 def _fit_camera(
