@@ -102,10 +102,10 @@ def test_plan_details_of_two_examples(runner: CliRunner) -> None:
 def test_plan_rich_output_shows_table_and_reasons(runner: CliRunner) -> None:
     code, out, _ = run(runner, "plan", str(EXAMPLES / "14_acute_flare_pain_8.json"))
     assert code == 0
-    assert "Readiness: ready" in out
+    assert "Your plan" in out and "Ready: you may practise" in out
     assert "35° of ~90°" in out
     assert "Why, in plain words" in out
-    assert "flare_today" in out
+    assert "an acute flare" in out and "flare_today" not in out  # the rule's title, never its id
     assert "not allowed" in out
 
 
@@ -174,7 +174,7 @@ def test_poses_unknown_id_exits_2(runner: CliRunner) -> None:
 def test_demo_prints_the_demo_plan(runner: CliRunner) -> None:
     code, out, _ = run(runner, "demo")
     assert code == 0
-    assert "Demo person" in out and "Readiness: ready" in out
+    assert "Demo person" in out and "Ready: you may practise" in out
     code, out, _ = run(runner, "demo", "--json")
     plan = json.loads(out)
     allowed = [v["id"] for v in plan["variants"] if v["status"] == "allowed"]

@@ -112,7 +112,7 @@ def render_plan(
     rules = load_rules() if rules is None else rules
     titles = {rule.id: rule.title for rule in rules.rules}
     style, headline = _STATUS_STYLE[plan.status]
-    console.print(Panel(t(headline), title=f"Readiness: {plan.status.value}", style=style))
+    console.print(Panel(t(headline), title=t("Your plan"), style=style))
     table = Table(show_lines=True, pad_edge=False)
     # The id under each name is what --variant takes: folded onto a second line at 80
     # columns rather than cut with an ellipsis (the full command is also under "today").
@@ -162,7 +162,9 @@ def render_plan(
             if text in shown:
                 continue
             shown.add(text)
-            console.print(f"  • {t(text)} [dim]({reason.rule}; {reason.source})[/]")
+            # The rule's title, not its id: people never read internal ids (--json has them).
+            rule = f"{t(titles[reason.rule])}; " if reason.rule in titles else ""
+            console.print(f"  • {t(text)} [dim]({rule}{reason.source})[/]")
     if plan.advice:
         console.print(f"[bold]{t('Advice')}[/]")
         for line in plan.advice:
