@@ -748,7 +748,7 @@ def _code_texts() -> Iterator[tuple[str, str]]:
     tables of words they print."""
     from babel.messages.extract import extract_python
 
-    from twistcoach.cli import screening_cmds
+    from twistcoach.cli import answers, screening_cmds
 
     root = resources.files("twistcoach")
     modules = [*root.joinpath("cli").iterdir(), root.joinpath("storage/plot.py")]
@@ -769,6 +769,8 @@ def _code_texts() -> Iterator[tuple[str, str]]:
         yield headline, "cli/screening_cmds.py"
     for label in screening_cmds._NOTE_LABELS.values():
         yield label, "cli/screening_cmds.py"
+    for value in answers.offered_values():
+        yield answers.english_word(value), "cli/answers.py"
 
 
 def _template_texts() -> Iterator[tuple[str, str]]:

@@ -29,6 +29,7 @@ import typer
 from numpy.typing import NDArray
 
 from twistcoach import i18n
+from twistcoach.cli.answers import BACK_FEELINGS, ask_word, ask_yes_no
 
 if TYPE_CHECKING:
     from twistcoach.coaching import Coach, CoachPlan, Output
@@ -178,17 +179,15 @@ def ask_checkin(ask: Callable[[str], str]) -> CheckInAnswers:
     from twistcoach.planning import load_safety_rules
 
     q = load_safety_rules().checkin
-    back = ""
-    while back not in ("better", "same", "worse"):
-        back = ask(f"{i18n.t(q.question_back)} [better/same/worse] ").strip().lower()
+    back = ask_word(ask, _say, i18n.t(q.question_back), BACK_FEELINGS)
+    leg = ask_yes_no(ask, _say, i18n.t(q.question_leg), default=None)
+    weakness = ask_yes_no(ask, _say, i18n.t(q.question_weakness), default=None)
+    return CheckInAnswers(back, leg, weakness)
 
-    def yes(question: str) -> bool:
-        answer = ""
-        while answer not in ("yes", "no", "y", "n"):
-            answer = ask(f"{i18n.t(question)} [yes/no] ").strip().lower()
-        return answer.startswith("y")
 
-    return CheckInAnswers(back, yes(q.question_leg), yes(q.question_weakness))
+def _say(line: str) -> None:
+    """A line for the person at the check-in's prompt (an answer it could not take)."""
+    print(line)
 
 
 # --------------------------------------------------------------------------- the window

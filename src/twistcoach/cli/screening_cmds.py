@@ -17,9 +17,10 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 from rich.panel import Panel
-from rich.prompt import Confirm, Prompt
+from rich.prompt import Prompt
 from rich.table import Table
 
+from twistcoach.cli.answers import ask_word, ask_yes_no
 from twistcoach.i18n import t
 from twistcoach.intake import (
     CONDITION_DESCRIPTIONS,
@@ -237,10 +238,22 @@ def _ask_number(
 
 
 def _ask_choice(console: Console, label: str, enum: type[E]) -> E:
-    """One of ``enum``'s values; "Light" or " LIGHT " is "light" (case and spaces ignored)."""
-    choices = [member.value for member in enum]
-    answer = Prompt.ask(label, console=console, choices=choices, case_sensitive=False)
-    return enum(answer.strip())
+    """One of ``enum``'s values, by its word in the chosen language or in English; "Light"
+    or " LIGHT " is "light" (case, spaces and accents ignored: :mod:`twistcoach.cli.answers`)."""
+    values = [member.value for member in enum]
+    return enum(ask_word(*_console_io(console), label, values))
+
+
+def _confirm(console: Console, label: str) -> bool:
+    """A yes-or-no question; an empty answer is no."""
+    return ask_yes_no(*_console_io(console), label, default=False)
+
+
+def _console_io(console: Console) -> tuple[Callable[[str], str], Callable[[str], None]]:
+    """Read a line after a prompt, and show a line in red, on ``console``."""
+    return (lambda prompt: Prompt.ask(prompt, console=console, default="")), (
+        lambda line: console.print(f"[red]{line}[/]")
+    )
 
 
 def _ask_many(
@@ -311,11 +324,9 @@ def ask_intake(console: Console, library: PoseLibrary) -> Intake:
             console, t("Leg pain, tingling or numbness: how far does it reach"), LegSymptoms
         ).value,
     }
-    console.print(f"[bold]{t('Red flags')}[/] ({t('answer y or n')})")
+    console.print(f"[bold]{t('Red flags')}[/] ({t('answer yes or no')})")
     data["red_flags"] = [
-        flag.value
-        for flag in RedFlag
-        if Confirm.ask(f"  {t(RED_FLAG_QUESTIONS[flag])}", console=console, default=False)
+        flag.value for flag in RedFlag if _confirm(console, f"  {t(RED_FLAG_QUESTIONS[flag])}")
     ]
     console.print(f"[bold]{t('Conditions')}[/] {t('a clinician has told you about')}")
     conditions = _ask_many(
@@ -344,12 +355,10 @@ def ask_intake(console: Console, library: PoseLibrary) -> Intake:
         else None
     )
     clearances: list[dict[str, Any]] = []
-    while Confirm.ask(
-        "Add a clearance from a clinician or yoga teacher for specific twists?",
-        console=console,
-        default=False,
+    while _confirm(
+        console, t("Add a clearance from a clinician or yoga teacher for specific twists?")
     ):
-        by = _ask_choice(console, "  Given by", ClearanceBy)
+        by = _ask_choice(console, f"  {t('Given by')}", ClearanceBy)
         clearance: dict[str, Any] = {
             "by": by.value,
             "name": Prompt.ask("  Their name", console=console).strip() or "unnamed",
@@ -383,10 +392,9 @@ def ask_intake(console: Console, library: PoseLibrary) -> Intake:
             allow_blank=True,
         )
         if by is ClearanceBy.TEACHER:
-            clearance["teacher_trained_for_back_problems"] = Confirm.ask(
-                "  Is the teacher trained to work with students who have back problems?",
-                console=console,
-                default=False,
+            clearance["teacher_trained_for_back_problems"] = _confirm(
+                console,
+                f"  {t('Is the teacher trained to work with students who have back problems?')}",
             )
         clearances.append(clearance)
     data["clearances"] = clearances
