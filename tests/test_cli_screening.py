@@ -196,7 +196,7 @@ def test_interactive_intake_writes_a_valid_file(runner: CliRunner, tmp_path: Pat
     )
     assert code == 0, err
     assert "Please enter a whole number" in out
-    assert "Not in the list: 99" in out
+    assert "Not in the list, try again: 99" in out
     assert "Please enter a date as YYYY-MM-DD" in out
     person = load_intake(out_file)
     assert person.age == 45 and person.pain_now == 3 and person.pain_duration_weeks == 10
@@ -211,6 +211,21 @@ def test_interactive_intake_writes_a_valid_file(runner: CliRunner, tmp_path: Pat
     assert [v["id"] for v in plan["variants"] if v["status"] == "allowed"] == [
         "supine_twist_partial"
     ]
+
+
+def test_the_intake_in_spanish_takes_the_same_answers(runner: CliRunner, tmp_path: Path) -> None:
+    # The English answers (and numbers) are taken in Spanish too; the questions, the lists
+    # and the complaints are Spanish.
+    out_file = tmp_path / "yo.yaml"
+    stdin = _answers(red_flag=RedFlag.THORACIC_PAIN)
+    code, out, err = run(runner, "--lang", "es", "intake", "--out", str(out_file), stdin=stdin)
+    assert code == 0, err
+    assert "[sí/no]" in out and "Escriba un número entero" in out
+    assert "No está en la lista, inténtelo de nuevo: 99" in out
+    assert "[y/n]" not in out and "below_knee" not in out
+    person = load_intake(out_file)
+    assert person.red_flags == {RedFlag.THORACIC_PAIN} and person.pain_now == 3
+    assert sorted(person.conditions) == ["chronic_low_back_pain", "sciatica"]
 
 
 def test_intake_json_and_refusals(runner: CliRunner, tmp_path: Path) -> None:

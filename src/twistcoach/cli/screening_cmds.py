@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.prompt import Prompt
 from rich.table import Table
@@ -229,12 +230,12 @@ def _ask_number(
         try:
             value = int(answer) if integer else float(answer)
         except ValueError:
-            kind = "a whole number" if integer else "a number"
-            console.print(f"[red]Please enter {kind} from {low:g} to {high:g}.[/]")
+            kind = t("Please enter a whole number") if integer else t("Please enter a number")
+            console.print(f"[red]{kind}: {low:g}-{high:g}.[/]")
             continue
         if low <= value <= high:
             return value
-        console.print(f"[red]Please enter a value from {low:g} to {high:g}.[/]")
+        console.print(f"[red]{t('Please enter a value in this range')}: {low:g}-{high:g}.[/]")
 
 
 def _ask_choice(console: Console, label: str, enum: type[E]) -> E:
@@ -251,9 +252,10 @@ def _confirm(console: Console, label: str) -> bool:
 
 def _console_io(console: Console) -> tuple[Callable[[str], str], Callable[[str], None]]:
     """Read a line after a prompt, and show a line in red, on ``console``."""
-    return (lambda prompt: Prompt.ask(prompt, console=console, default="")), (
-        lambda line: console.print(f"[red]{line}[/]")
-    )
+    # escape: "[sí/no]" is the answers' list, not Rich markup; no "()" for the empty default.
+    return (
+        lambda prompt: Prompt.ask(escape(prompt), console=console, default="", show_default=False)
+    ), (lambda line: console.print(f"[red]{escape(line)}[/]"))
 
 
 def _ask_many(
@@ -262,10 +264,10 @@ def _ask_many(
     """Pick any of ``options`` by number or name (any case), comma-separated; blank for none."""
     by_name = {option.casefold(): option for option in options}
     for number, option in enumerate(options, start=1):
-        console.print(f"  {number:2d}. {option} [dim]- {describe(option)}[/]")
+        console.print(f"  {number:2d}. {describe(option)}")
     while True:
         answer = Prompt.ask(
-            f"{label} (numbers or names, comma-separated; blank for none)",
+            f"{label} ({t('numbers, comma-separated; blank for none')})",
             console=console,
             default="",
         )
@@ -285,7 +287,7 @@ def _ask_many(
                 picked.append(choice)
         if not bad:
             return picked
-        console.print(f"[red]Not in the list: {', '.join(bad)}. Try again.[/]")
+        console.print(f"[red]{t('Not in the list, try again')}: {', '.join(bad)}[/]")
 
 
 def _ask_date(console: Console, label: str) -> dt.date:
@@ -294,7 +296,7 @@ def _ask_date(console: Console, label: str) -> dt.date:
         try:
             return dt.date.fromisoformat(answer)
         except ValueError:
-            console.print("[red]Please enter a date as YYYY-MM-DD.[/]")
+            console.print(f"[red]{t('Please enter a date as YYYY-MM-DD.')}[/]")
 
 
 def ask_intake(console: Console, library: PoseLibrary) -> Intake:
@@ -340,7 +342,7 @@ def ask_intake(console: Console, library: PoseLibrary) -> Intake:
     data["surgery_months_ago"] = (
         _ask_number(
             console,
-            "How many months ago was your surgery (blank if you don't know)",
+            t("How many months ago was your surgery (blank if you don't know)"),
             0,
             1200,
             integer=False,
@@ -350,7 +352,7 @@ def ask_intake(console: Console, library: PoseLibrary) -> Intake:
         else None
     )
     data["pregnancy_weeks"] = (
-        _ask_number(console, "How many weeks pregnant are you", 0, 45, integer=True)
+        _ask_number(console, t("How many weeks pregnant are you"), 0, 45, integer=True)
         if "pregnancy" in conditions
         else None
     )
@@ -361,23 +363,23 @@ def ask_intake(console: Console, library: PoseLibrary) -> Intake:
         by = _ask_choice(console, f"  {t('Given by')}", ClearanceBy)
         clearance: dict[str, Any] = {
             "by": by.value,
-            "name": Prompt.ask("  Their name", console=console).strip() or "unnamed",
-            "date": _ask_date(console, "  Date given (YYYY-MM-DD)").isoformat(),
+            "name": Prompt.ask(f"  {t('Their name')}", console=console).strip() or "unnamed",
+            "date": _ask_date(console, f"  {t('Date given (YYYY-MM-DD)')}").isoformat(),
         }
         variants: list[str] = []
         while not variants:
             variants = _ask_many(
                 console,
-                "  Twists cleared",
+                f"  {t('Twists cleared')}",
                 list(library.ids),
-                lambda value: library.get(value).english_name,
+                lambda value: t(library.get(value).english_name),
             )
             if not variants:
                 console.print("[red]A clearance must name at least one twist.[/]")
         clearance["variants"] = variants
         clearance["max_knee_drop_deg"] = _ask_number(
             console,
-            "  Knee-drop limit they set, degrees 0-90 (blank for none)",
+            f"  {t('Knee-drop limit they set, degrees 0-90 (blank for none)')}",
             0,
             90,
             integer=False,
@@ -385,7 +387,8 @@ def ask_intake(console: Console, library: PoseLibrary) -> Intake:
         )
         clearance["max_trunk_rotation_deg"] = _ask_number(
             console,
-            "  Trunk-rotation limit they set (seated, standing), degrees 0-45 (blank for none)",
+            "  "
+            + t("Trunk-rotation limit they set (seated, standing), degrees 0-45 (blank for none)"),
             0,
             45,
             integer=False,
