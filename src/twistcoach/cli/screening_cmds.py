@@ -254,7 +254,9 @@ def _console_io(console: Console) -> tuple[Callable[[str], str], Callable[[str],
     """Read a line after a prompt, and show a line in red, on ``console``."""
     # escape: "[sí/no]" is the answers' list, not Rich markup; no "()" for the empty default.
     return (
-        lambda prompt: Prompt.ask(escape(prompt), console=console, default="", show_default=False)
+        lambda prompt: Prompt.ask(
+            escape(prompt.rstrip()), console=console, default="", show_default=False
+        )
     ), (lambda line: console.print(f"[red]{escape(line)}[/]"))
 
 
