@@ -436,6 +436,16 @@ def test_plan_page_says_clipped_and_not_measured_in_plain_words(world: World) ->
     # The practice page offers what the coach can keep under a cap: the seated twist too.
     practice = s.get("/practice").text
     assert 'value="supine_twist_full"' in practice and 'value="seated_twist_easy"' in practice
+    # Each twist's own camera place (lying: by the feet; seated: in front), the first shown.
+    from twistcoach.recognition import ADVICE_RECOMMENDED
+    from twistcoach.seated_tracking import load_seated_camera_advice
+
+    lying = practice.split('data-variant="supine_twist_partial"')[1].split("</p>")[0]
+    sitting = practice.split('data-variant="seated_twist_easy"')[1].split("</p>")[0]
+    assert text_of(lying.split(">", 1)[1]) == text_of(ADVICE_RECOMMENDED)
+    assert text_of(sitting.split(">", 1)[1]) == text_of(load_seated_camera_advice().recommended)
+    shown = [p for p in practice.split('class="camera-advice"')[1:] if " hidden>" not in p[:80]]
+    assert len(shown) == 1 and sitting.startswith(" hidden>")  # the page's script follows
     r = start(s, csrf, "seated_twist_marichyasana")
     assert r.status_code == 403
     assert start(s, csrf, "no_such_twist").status_code == 422

@@ -121,6 +121,9 @@ def test_a_seated_twist_is_practised_in_the_browser(
 
     page.click("text=Practise now")
     page.select_option("#variant", "seated_twist_easy")
+    # The chosen twist's own camera place is the one shown (in front, for sitting).
+    advice = page.locator(".camera-advice:visible")
+    assert advice.count() == 1 and "in front of you" in advice.inner_text()
     page.check("input[name=start_pain][value='0']")
     page.click("form.card button[type=submit]")
     page.wait_for_url(f"{base}/practice/*")

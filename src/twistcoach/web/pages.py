@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from twistcoach import i18n
 from twistcoach.errors import ConflictError, DataError, NotAllowed, NotSignedIn, RateLimited
 from twistcoach.planning import PracticeDecision, has_back_condition, load_safety_rules
+from twistcoach.poses.schema import TwistFamily
 from twistcoach.storage.models import Role
 from twistcoach.storage.records import AccountRecord, SessionDetail
 from twistcoach.web import cookies, domain, services
@@ -371,7 +372,7 @@ def _practice_start(
         status,
         error=error,
         checkin=load_safety_rules().checkin,
-        camera_advice=_camera_advice(),
+        camera_advice={f.value: _camera_advice(f.value) for f in TwistFamily},
         **_decision_words(decision),
     )
 

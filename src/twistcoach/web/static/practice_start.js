@@ -13,3 +13,18 @@
     // Storage blocked (private mode, policy): the choice is simply not remembered.
   }
 })();
+
+// Where the camera goes depends on the twist chosen (lying: by the feet, raised; sitting or
+// standing: in front): show the chosen twist's advice only (the server renders each one).
+(() => {
+  "use strict";
+  const variant = document.getElementById("variant");
+  if (!variant) return;
+  const show = () => {
+    for (const p of document.querySelectorAll(".camera-advice")) {
+      p.hidden = p.dataset.variant !== variant.value;
+    }
+  };
+  variant.addEventListener("change", show);
+  show();
+})();
