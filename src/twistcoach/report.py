@@ -622,45 +622,43 @@ def image_summary(
     be measured); for the trunk rotation (``words``), :func:`photo_rotation_metrics` under
     its own names, and the camera's place unknown (it is judged from the square pose a
     photo does not have)."""
+    view: dict[str, Any]
+    metrics: dict[str, Any] = {}
     if words.measure is TwistMeasure.TRUNK_ROTATION:
         rm = photo_rotation_metrics(analysis)
-        rotation: dict[str, Any] = {}
         if rm is not None:
-            rotation = {
+            metrics = {
                 "trunk_rotation_deg": _r(_value(rm.knee_drop)),
                 "rotation_side": None if rm.drop_side is None else str(rm.drop_side),
                 "confidence": round(rm.confidence, 3),
             }
-        return {
-            "input": str(analysis.path),
-            "kind": "image",
-            "measure": words.measure.value,
-            "frames": 1,
-            "frames_with_person": 0 if analysis.skeleton is None else 1,
-            "image_size": list(analysis.image_size),
-            "pose_family": str(analysis.family),
-            "pose_family_confidence": round(analysis.family_confidence, 3),
+        view = {
             "view": "unknown",
             "view_confidence": 0.0,
             "view_measurable": rm is not None,
             "view_advice": "",
-            "metrics": rotation,
         }
-    m = analysis.metrics
-    if m is not None and not analysis.view_measurable:
-        m = m.unmeasured()
-    metrics: dict[str, Any] = {}
-    if m is not None:
-        metrics = {
-            "knee_drop_deg": _r(_value(m.knee_drop)),
-            "drop_side": None if m.drop_side is None else str(m.drop_side),
-            "pelvis_roll_deg": _r(_value(m.pelvis_roll)),
-            "shoulder_roll_deg": _r(_value(m.shoulder_roll)),
-            "lifted_shoulder": None if m.lifted_shoulder is None else str(m.lifted_shoulder),
-            "twist_deg": _r(_value(m.twist)),
-            "knee_flexion_deg": _r(_value(m.knee_flexion)),
-            "knees_together": m.knees_together,
-            "confidence": round(m.confidence, 3),
+    else:
+        m = analysis.metrics
+        if m is not None and not analysis.view_measurable:
+            m = m.unmeasured()
+        if m is not None:
+            metrics = {
+                "knee_drop_deg": _r(_value(m.knee_drop)),
+                "drop_side": None if m.drop_side is None else str(m.drop_side),
+                "pelvis_roll_deg": _r(_value(m.pelvis_roll)),
+                "shoulder_roll_deg": _r(_value(m.shoulder_roll)),
+                "lifted_shoulder": None if m.lifted_shoulder is None else str(m.lifted_shoulder),
+                "twist_deg": _r(_value(m.twist)),
+                "knee_flexion_deg": _r(_value(m.knee_flexion)),
+                "knees_together": m.knees_together,
+                "confidence": round(m.confidence, 3),
+            }
+        view = {
+            "view": str(analysis.view),
+            "view_confidence": round(analysis.view_confidence, 3),
+            "view_measurable": analysis.view_measurable,
+            "view_advice": analysis.view_advice,
         }
     return {
         "input": str(analysis.path),
@@ -671,10 +669,7 @@ def image_summary(
         "image_size": list(analysis.image_size),
         "pose_family": str(analysis.family),
         "pose_family_confidence": round(analysis.family_confidence, 3),
-        "view": str(analysis.view),
-        "view_confidence": round(analysis.view_confidence, 3),
-        "view_measurable": analysis.view_measurable,
-        "view_advice": analysis.view_advice,
+        **view,
         "metrics": metrics,
     }
 
