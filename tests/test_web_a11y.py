@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 import test_web_e2e as e2e
-from test_web_e2e import CHROMIUM, Server, _sign_in, _wait
+from test_web_e2e import Server, _sign_in, _wait
 from twistcoach.storage import Repository
 from twistcoach.storage.demo import DEMO_PASSWORD
 
@@ -54,25 +54,8 @@ async () => {
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    args = [
-        "--no-sandbox",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--enable-unsafe-swiftshader",
-        "--use-gl=angle",
-        "--use-angle=swiftshader",
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-    ]
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+    with e2e.chromium_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 def _axe(page: Any, where: str) -> list[str]:

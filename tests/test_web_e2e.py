@@ -11,6 +11,7 @@ docs (``web_practice.png`` and ``web_dashboard.png``); they land in ``docs/img``
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -118,8 +119,11 @@ def fake_camera(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return out
 
 
-@pytest.fixture(scope="module")
-def browser(fake_camera: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+@contextlib.contextmanager
+def chromium_browser(fake_camera: Path | None = None) -> Iterator[Any]:
+    """Debian's headless Chromium, offline (every name but 127.0.0.1 unresolvable), WebGL by
+    SwiftShader for MediaPipe's input stage, a fake camera granted (fed ``fake_camera``, a
+    .y4m, if given); shared by every browser test (DESIGN.md's measured flags)."""
     from playwright.sync_api import sync_playwright
 
     args = [
@@ -133,13 +137,20 @@ def browser(fake_camera: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "--use-angle=swiftshader",
         "--use-fake-device-for-media-stream",
         "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={fake_camera}",
         "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
     ]
+    if fake_camera is not None:
+        args.append(f"--use-file-for-fake-video-capture={fake_camera}")
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser(fake_camera: Path) -> Iterator[Any]:
+    with chromium_browser(fake_camera) as chromium:
+        yield chromium
 
 
 def _sign_in(page: Any, base: str, email: str, password: str) -> None:

@@ -22,12 +22,12 @@ from typing import Any
 
 import pytest
 
+from test_web_e2e import chromium_browser
 from twistcoach.storage import Repository, create_engine_for_url, init_db
 from twistcoach.web import WebSettings, create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
 CLIP = Path(__file__).parent / "seated_groundtruth" / "seated_turn_right.mp4"
 PASSWORD = "browser test password"
 
@@ -63,31 +63,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Repo
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
     ffmpeg = shutil.which("ffmpeg")
     assert ffmpeg, "ffmpeg is needed (make system installs it)"
     y4m = tmp_path_factory.mktemp("camera") / "seated.y4m"
     convert = [ffmpeg, "-v", "error", "-y", "-i", str(CLIP), "-vf", "fps=15"]
     subprocess.run([*convert, "-pix_fmt", "yuv420p", str(y4m)], check=True)
-    args = [
-        "--no-sandbox",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--enable-unsafe-swiftshader",
-        "--use-gl=angle",
-        "--use-angle=swiftshader",
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={y4m}",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-    ]
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+    with chromium_browser(y4m) as chromium:
         yield chromium
-        chromium.close()
 
 
 def test_a_seated_twist_is_practised_in_the_browser(
