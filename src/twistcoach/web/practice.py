@@ -665,6 +665,11 @@ async def _practise(
                 replies = await run_in_threadpool(run.sharp)
             else:
                 replies = await run_in_threadpool(run.end)
+            if run.coach.finished:
+                # The session is over and stored: its claims are given back before the page
+                # is told, so whatever the page does next finds the session free.
+                ctx.live.release(session_id)
+                await run_in_threadpool(release_socket, ctx.repo, session_id)
             for reply in replies:
                 await websocket.send_json(localize_message(reply, lang))
             if run.coach.finished:
