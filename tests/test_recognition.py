@@ -16,10 +16,13 @@ from twistcoach.landmarks import Landmark, Skeleton
 from twistcoach.metrics import Observation, PoseFamily, View
 from twistcoach.recognition import (
     FEATURE_LANDMARKS,
+    FINE_CLASSES,
+    POSE_VECTOR_SIZE,
     _family,
     _view,
     family_probabilities,
     features,
+    mirror_vector,
     pose_vector,
     recognize,
 )
@@ -258,8 +261,59 @@ def test_the_packaged_model_matches_the_code() -> None:
 
     model = _classifier()
     assert model.classes == FINE_CLASSES
-    assert model.layers[0][0].shape[0] == POSE_VECTOR_SIZE == len(model.mean)
-    assert model.layers[-1][0].shape[1] == len(FINE_CLASSES)
+    assert model.members >= 1
+    assert model.layers[0][0].shape[0] == POSE_VECTOR_SIZE
+    assert model.layers[-1][0].shape[1] == model.members * len(FINE_CLASSES)
+    probs = model.probabilities(np.zeros((3, POSE_VECTOR_SIZE)))
+    assert probs.shape == (3, len(FINE_CLASSES))
+    assert probs.sum(axis=1) == pytest.approx(np.ones(3))
+
+
+def test_the_fused_ensemble_is_the_mean_of_its_members() -> None:
+    """The members run as one wide network: the same probabilities as each run alone."""
+    from twistcoach.recognition import classifier_from_doc
+
+    rng = np.random.default_rng(3)
+    size = POSE_VECTOR_SIZE
+
+    def member(hidden: int) -> dict[str, object]:
+        shapes = [(size, hidden), (hidden, hidden), (hidden, 10)]
+        return {
+            "mean": rng.normal(0, 1, size).tolist(),
+            "std": rng.uniform(0.5, 2, size).tolist(),
+            "layers": [
+                {"w": rng.normal(0, 0.3, sh).tolist(), "b": rng.normal(0, 0.3, sh[1]).tolist()}
+                for sh in shapes
+            ],
+        }
+
+    members = [member(8), member(5)]
+    base = {"classes": list(FINE_CLASSES), "input_size": size}
+    x = rng.normal(0, 1, (4, size))
+    alone = [classifier_from_doc(base | {"members": [m]}).probabilities(x) for m in members]
+    both = classifier_from_doc(base | {"members": members}).probabilities(x)
+    assert both == pytest.approx((alone[0] + alone[1]) / 2, abs=1e-12)
+    # One member by hand: normalise, two ReLU layers, softmax.
+    m = members[0]
+    h = (x - np.asarray(m["mean"])) / np.asarray(m["std"])
+    for i, layer in enumerate(m["layers"]):
+        h = h @ np.asarray(layer["w"]) + np.asarray(layer["b"])
+        h = np.maximum(h, 0) if i < 2 else h
+    e = np.exp(h - h.max(axis=1, keepdims=True))
+    assert alone[0] == pytest.approx(e / e.sum(axis=1, keepdims=True), abs=1e-12)
+    with pytest.raises(ValueError, match="does not match"):
+        classifier_from_doc(base | {"input_size": size + 1, "members": members})
+
+
+def test_the_mirror_vector_is_the_mirror_image_s_vector() -> None:
+    """fine_probabilities derives the mirror image's vector by indexing: it must equal the
+    vector computed from the mirrored landmarks."""
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        points = rng.normal(300, 80, (13, 2))
+        assert mirror_vector(pose_vector(points)) == pytest.approx(
+            pose_vector(points, mirror=True), abs=1e-9
+        )
 
 
 @pytest.mark.parametrize(

@@ -876,13 +876,29 @@ POSES: dict[str, Callable[[np.random.Generator], Pose]] = {
 }
 
 
-def photograph(pts: FloatArray, rng: np.random.Generator, lying: bool) -> FloatArray:
+def photograph(
+    pts: FloatArray,
+    rng: np.random.Generator,
+    lying: bool,
+    *,
+    side_roll_share: float = 0.15,
+    elevation_deg: tuple[float, float] | None = None,
+) -> FloatArray:
     """Project world points (13, 3) through a random pinhole camera looking at the body;
-    pixels (13, 2), x right, y down. Lying bodies are seen from anywhere above the floor
-    (top-down pictures in any image orientation); others from near eye level, upright."""
+    pixels (13, 2), x right, y down.
+
+    Lying bodies are seen from anywhere above the floor, others from near eye level,
+    upright (rolled by up to 12 degrees). A picture taken from more than 50 degrees above
+    a lying body has no "up": it is rolled by any angle; so is a lower one of a lying body
+    with probability ``side_roll_share`` (a side view of a person lying, turned by 90
+    degrees, is the side view of a person standing: 0 keeps the picture's up). With
+    ``elevation_deg`` (lo, hi) the camera's elevation is drawn from that range (degrees).
+    """
     centre = pts.mean(axis=0)
     az = rng.uniform(0, 2 * math.pi)
-    if lying:
+    if elevation_deg is not None:
+        el = math.radians(rng.uniform(*elevation_deg))
+    elif lying:
         el = math.radians(rng.uniform(3, 90) if rng.random() < 0.7 else rng.uniform(55, 90))
     else:
         el = math.radians(rng.uniform(-10, 40) if rng.random() < 0.85 else rng.uniform(40, 70))
@@ -899,7 +915,7 @@ def photograph(pts: FloatArray, rng: np.random.Generator, lying: bool) -> FloatA
     right /= np.linalg.norm(right)
     down = np.cross(fwd, right)
     roll = rng.uniform(-12, 12)
-    if lying and (math.degrees(el) > 50 or rng.random() < 0.15):
+    if lying and (math.degrees(el) > 50 or rng.random() < side_roll_share):
         roll = rng.uniform(-180, 180)  # a top-down picture has no "up"
     c, s = math.cos(math.radians(roll)), math.sin(math.radians(roll))
     right, down = c * right + s * down, -s * right + c * down
@@ -910,20 +926,41 @@ def photograph(pts: FloatArray, rng: np.random.Generator, lying: bool) -> FloatA
     return np.asarray(xy + 500.0)
 
 
-def sample(n_per_pose: int, seed: int) -> tuple[FloatArray, NDArray[np.int64], list[str]]:
+def sample(
+    n_per_pose: int,
+    seed: int,
+    *,
+    side_roll_share: float = 0.15,
+    top_down: bool = False,
+    noise: float = 0.015,
+) -> tuple[FloatArray, NDArray[np.int64], list[str]]:
     """``n_per_pose`` photographs of each pose in :data:`POSES`: landmarks (N, 13, 2) in
-    pixels, fine labels (N,), pose names (N,)."""
+    pixels, fine labels (N,), pose names (N,).
+
+    ``side_roll_share`` as in :func:`photograph`; ``noise``: the landmarks' Gaussian
+    jitter (standard deviation) as a fraction of the picture's larger extent. With
+    ``top_down`` only the lying poses, photographed from 60-90 degrees above the body
+    (pictures with no "up"; the orientation test turns them by 0, 90, 180 and 270
+    degrees)."""
     rng = np.random.default_rng(seed)
     xs, ys, names = [], [], []
     for name, make in POSES.items():
         for _ in range(n_per_pose):
             p = make(rng)
-            xy = photograph(skeleton_3d(p, rng), rng, p.lying)
+            if top_down and not p.lying:
+                break
+            xy = photograph(
+                skeleton_3d(p, rng),
+                rng,
+                p.lying,
+                side_roll_share=side_roll_share,
+                elevation_deg=(60.0, 90.0) if top_down else None,
+            )
             if rng.random() < 0.04:  # MediaPipe sometimes swaps a limb's sides
                 pair = [(3, 4), (5, 6), (9, 10), (11, 12)][int(rng.integers(4))]
                 xy[list(pair)] = xy[list(pair[::-1])]
             span = float(np.ptp(xy, axis=0).max())
-            xy = xy + rng.normal(0, 0.015 * span, xy.shape)
+            xy = xy + rng.normal(0, noise * span, xy.shape)
             xs.append(xy)
             ys.append(p.label)
             names.append(name)

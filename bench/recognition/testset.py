@@ -4,7 +4,9 @@
 landmarks the classifier reads (:data:`twistcoach.recognition.FEATURE_LANDMARKS`, pixels,
 float32) and the true pose family:
 
-* ``rendered_*``: every held-out rendered picture (``bench/recognition/rendered.py``);
+* ``rendered_*``: every held-out rendered picture (``bench/recognition/rendered.py``),
+  with its camera's name (``rendered_camera``: the ``top_down`` ones are turned in the
+  picture by the orientation test);
 * ``synthetic_*``: :data:`PER_POSE` synthetic pictures of each synth pose, seed
   :data:`SEED` (training uses seed 0).
 
@@ -28,7 +30,7 @@ PER_POSE = 5
 
 def main() -> int:
     """Write the set; returns the exit status."""
-    rx, ry = rendered_examples("held_out")
+    rx, ry, cams = rendered_examples("held_out")
     sx, sy, _ = synth.sample(PER_POSE, SEED)
 
     def families(y: np.ndarray) -> np.ndarray:
@@ -39,6 +41,7 @@ def main() -> int:
         OUT,
         rendered_xy=rx.astype(np.float32),
         rendered_family=families(ry),
+        rendered_camera=cams.astype(str),
         synthetic_xy=sx.astype(np.float32),
         synthetic_family=families(sy),
     )

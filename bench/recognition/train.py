@@ -73,6 +73,19 @@ EPOCHS = 40
 #: with 1000 synthetic photographs a pose 143/174, 9/172, 975/1080, 24/870, 196/210 (the
 #: same trade: not taken).
 L2 = 1e-3
+#: Networks in the ensemble (their probabilities averaged); member ``k`` is trained on its
+#: own synthetic sample and copies (seed ``seed + k``) from its own initial weights.
+MEMBERS = 1
+#: Share of the synthetic side views of lying bodies turned by any angle in the picture
+#: (``synth.photograph``; views from more than 50 degrees above are always turned).
+SIDE_ROLL_SHARE = 0.15
+#: Which real and rendered pictures are turned by any angle in some of their copies:
+#: ``"lying"`` every lying body's, ``"top_down"`` only the rendered pictures taken from
+#: straight above (the real training photographs of lying people are side views, whose
+#: picture has an up).
+ANY_ANGLE = "lying"
+#: The synthetic landmarks' jitter, a fraction of the picture's extent (``synth.sample``).
+SYNTH_NOISE = 0.015
 LYING = (synth.SUPINE, synth.SUPINE_TWIST, synth.PRONE, synth.SIDE_LYING)
 _FEATURE_INDEX = np.array([int(m) for m in FEATURE_LANDMARKS])
 
@@ -148,28 +161,32 @@ def _fedb_repo() -> Path | None:
     return None
 
 
-def rendered_examples(split: str = "train") -> tuple[FloatArray, NDArray[np.int64]]:
-    """Rendered people (``bench/recognition/rendered.py``) of one split: (N, 13, 2), labels."""
+def rendered_examples(
+    split: str = "train",
+) -> tuple[FloatArray, NDArray[np.int64], NDArray[np.str_]]:
+    """Rendered people (``bench/recognition/rendered.py``) of one split: (N, 13, 2),
+    labels, camera names."""
     path = DATA / "rendered_landmarks.npz"
     data = np.load(path, allow_pickle=False)
     keep = data["split"] == split
     xy = data["xy"][keep][:, _FEATURE_INDEX].astype(np.float64)
     vis = data["vis"][keep][:, _FEATURE_INDEX]
     good = np.isfinite(xy).all(axis=(1, 2)) & (vis[:, [1, 2, 7, 8]].min(axis=1) >= 0.3)
-    return xy[good], data["label"][keep][good].astype(np.int64)
+    return xy[good], data["label"][keep][good].astype(np.int64), data["camera"][keep][good]
 
 
 def augment_real(
-    xy: FloatArray, y: NDArray[np.int64], rng: np.random.Generator
+    xy: FloatArray, y: NDArray[np.int64], rng: np.random.Generator, any_angle: NDArray[np.bool_]
 ) -> tuple[FloatArray, NDArray[np.int64]]:
-    """:data:`REAL_COPIES` copies of each picture: rotated (a little when upright; lying
-    bodies, in 40 % of the copies, by any angle), jittered by 1 % of the body's size."""
+    """:data:`REAL_COPIES` copies of each picture: rotated (by up to 12 degrees; the
+    pictures ``any_angle`` marks, in 40 % of the copies, by any angle), jittered by 1 % of
+    the body's size."""
     out_x, out_y = [], []
-    for pts, label in zip(xy, y, strict=True):
+    for pts, label, free in zip(xy, y, any_angle, strict=True):
         span = float(np.ptp(pts, axis=0).max())
         for k in range(REAL_COPIES):
             deg = rng.uniform(-12, 12)
-            if label in LYING and rng.random() < 0.4:
+            if free and rng.random() < 0.4:
                 deg = rng.uniform(-180, 180)
             if k == 0:
                 deg = 0.0
@@ -256,13 +273,18 @@ def train(x: FloatArray, y: NDArray[np.int64], w: FloatArray, n_out: int, seed: 
 def build(seed: int) -> tuple[FloatArray, NDArray[np.int64], FloatArray]:
     """The training vectors, fine labels and weights."""
     rng = np.random.default_rng(seed)
-    sx, sy, _ = synth.sample(SYNTH_PER_POSE, seed)
+    sx, sy, _ = synth.sample(
+        SYNTH_PER_POSE, seed, side_roll_share=SIDE_ROLL_SHARE, noise=SYNTH_NOISE
+    )
     fx, fy, fnames = fedb_examples()
     keep = np.array([fedb_split(n) == "train" for n in fnames])
     fx, fy = fx[keep], fy[keep]
-    gx, gy = rendered_examples("train")
-    ax, ay = augment_real(fx, fy, rng)
-    bx, by = augment_real(gx, gy, rng)
+    gx, gy, cams = rendered_examples("train")
+    lying = np.isin(fy, LYING), np.isin(gy, LYING)
+    if ANY_ANGLE == "top_down":
+        lying = np.zeros(len(fy), dtype=bool), lying[1] & (cams == "top_down")
+    ax, ay = augment_real(fx, fy, rng, lying[0])
+    bx, by = augment_real(gx, gy, rng, lying[1])
     x = np.concatenate([vectors(sx, rng), vectors(ax, rng), vectors(bx, rng)])
     y = np.concatenate([sy, ay, by])
     w = np.concatenate(
@@ -282,13 +304,26 @@ def build(seed: int) -> tuple[FloatArray, NDArray[np.int64], FloatArray]:
     return x, y, w
 
 
-def save(model: MLP, mean: FloatArray, std: FloatArray, path: Path = MODEL) -> None:
-    """Write the weights (6 significant digits) with the normalisation and provenance."""
-    w1, b1, w2, b2, w3, b3 = model.params
+def save(models: list[tuple[MLP, FloatArray, FloatArray]], path: Path = MODEL) -> None:
+    """Write each member's weights (5 decimals) with its normalisation, and provenance."""
+    members = []
+    for model, mean, std in models:
+        w1, b1, w2, b2, w3, b3 = model.params
+        members.append(
+            {
+                "mean": np.round(mean, 6).tolist(),
+                "std": np.round(std, 6).tolist(),
+                "layers": [
+                    {"w": np.round(w, 5).tolist(), "b": np.round(b, 5).tolist()}
+                    for w, b in ((w1, b1), (w2, b2), (w3, b3))
+                ],
+            }
+        )
     doc = {
         "about": (
-            f"Pose-family classifier of twistcoach.recognition: pose_vector -> {HIDDEN} -> "
-            f"{HIDDEN} -> fine classes (ReLU, softmax), L2 {L2:g}. Trained by "
+            f"Pose-family classifier of twistcoach.recognition: {len(models)} networks "
+            f"pose_vector -> {HIDDEN} -> {HIDDEN} -> fine classes (ReLU, softmax), their "
+            f"probabilities averaged; L2 {L2:g}. Trained by "
             "bench/recognition/train.py on MediaPipe 0.10.14 landmarks of the train split of "
             "yuhonas/free-exercise-db photographs (Unlicense, commit "
             f"{FEDB_COMMIT}), of the project's rendered training bodies and of synthetic "
@@ -296,19 +331,15 @@ def save(model: MLP, mean: FloatArray, std: FloatArray, path: Path = MODEL) -> N
         ),
         "classes": list(FINE_CLASSES),
         "input_size": POSE_VECTOR_SIZE,
-        "mean": mean.tolist(),
-        "std": std.tolist(),
-        "layers": [
-            {"w": np.round(w, 5).tolist(), "b": np.round(b, 5).tolist()}
-            for w, b in ((w1, b1), (w2, b2), (w3, b3))
-        ],
+        "members": members,
     }
     path.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Train and write the model; returns the exit status."""
-    global L2, REAL_WEIGHT, HIDDEN, EPOCHS, SYNTH_PER_POSE
+    global L2, REAL_WEIGHT, HIDDEN, EPOCHS, SYNTH_PER_POSE, MEMBERS
+    global SIDE_ROLL_SHARE, ANY_ANGLE, SYNTH_NOISE
     parser = argparse.ArgumentParser(description="Train the pose-family classifier.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=MODEL)
@@ -322,15 +353,25 @@ def main(argv: list[str] | None = None) -> int:
         default=REAL_WEIGHT,
         help="weight of a real photograph against a synthetic one (default %(default)s)",
     )
+    parser.add_argument("--members", type=int, default=MEMBERS, help="networks in the ensemble")
+    parser.add_argument(
+        "--side-roll", type=float, default=SIDE_ROLL_SHARE, help="see SIDE_ROLL_SHARE"
+    )
+    parser.add_argument("--any-angle", choices=("lying", "top_down"), default=ANY_ANGLE)
+    parser.add_argument("--synth-noise", type=float, default=SYNTH_NOISE)
     args = parser.parse_args(argv)
+    MEMBERS, SIDE_ROLL_SHARE, ANY_ANGLE = args.members, args.side_roll, args.any_angle
+    SYNTH_NOISE = args.synth_noise
     L2 = args.l2
     REAL_WEIGHT = args.real_weight
     HIDDEN, EPOCHS, SYNTH_PER_POSE = args.hidden, args.epochs, args.synth_per_pose
     start = time.perf_counter()
-    x, y, w = build(args.seed)
-    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
-    model = train((x - mean) / std, y, w, len(FINE_CLASSES), args.seed)
-    save(model, mean, std, args.out)
+    models = []
+    for k in range(MEMBERS):
+        x, y, w = build(args.seed + k)
+        mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
+        models.append((train((x - mean) / std, y, w, len(FINE_CLASSES), args.seed + k), mean, std))
+    save(models, args.out)
     print(f"trained in {time.perf_counter() - start:.0f} s -> {args.out}")
     return 0
 

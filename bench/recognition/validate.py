@@ -46,13 +46,7 @@ def skeleton_of(points13: np.ndarray) -> Skeleton:
 
 def use_model(path: Path) -> None:
     """Make :func:`twistcoach.recognition.recognize` use the weights in ``path``."""
-    doc = json.loads(path.read_text())
-    clf = recognition._Classifier(
-        np.asarray(doc["mean"]),
-        np.asarray(doc["std"]),
-        tuple((np.asarray(x["w"]), np.asarray(x["b"])) for x in doc["layers"]),
-        tuple(doc["classes"]),
-    )
+    clf = recognition.classifier_from_doc(json.loads(path.read_text()))
     recognition._classifier = lambda: clf  # type: ignore[assignment]
 
 
@@ -95,6 +89,30 @@ def synthetic_validation() -> tuple[list[PoseFamily], list[PoseFamily]]:
     return truth, got
 
 
+#: Turns (degrees) of the picture in the orientation check.
+TURNS = (0.0, 90.0, 180.0, 270.0)
+
+
+def turn_points(points: np.ndarray, deg: float) -> np.ndarray:
+    """Landmarks (..., 13, 2) of the same picture turned by ``deg`` degrees."""
+    t = np.radians(deg)
+    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    return np.asarray(points @ rot.T, dtype=np.float64)
+
+
+def top_down_validation() -> dict[str, dict[str, float | int]]:
+    """Family scores of synthetic lying bodies photographed from 60-90 degrees above
+    (validation seed + 1), the picture turned by each of :data:`TURNS`."""
+    xy, y, _ = synth.sample(SYNTH_PER_POSE // 3, VALIDATION_SYNTH_SEED + 1, top_down=True)
+    truth = [FINE_TO_FAMILY[FINE_CLASSES[int(c)]] for c in y]
+    return {
+        f"turn_{deg:.0f}": family_scores(
+            truth, [recognize(skeleton_of(turn_points(p, deg))).family for p in xy]
+        )
+        for deg in TURNS
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the validation scores of a model; returns the exit status."""
     parser = argparse.ArgumentParser(description="Validate the pose-family classifier.")
@@ -103,9 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     use_model(args.model)
     ft, fg, _ = fedb_validation()
     st, sg = synthetic_validation()
-    print(
-        json.dumps({"fedb_validation": family_scores(ft, fg), "synthetic": family_scores(st, sg)})
-    )
+    scores: dict[str, object] = {
+        "fedb_validation": family_scores(ft, fg),
+        "synthetic": family_scores(st, sg),
+    }
+    scores.update(top_down_validation())
+    for name, sc in scores.items():
+        print(name, json.dumps(sc))
     return 0
 
 

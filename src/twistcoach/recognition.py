@@ -59,6 +59,7 @@ import json
 import math
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -296,6 +297,13 @@ def _lean_features(q: FloatArray) -> FloatArray:
     )
 
 
+def mirrored(points: FloatArray) -> FloatArray:
+    """The landmarks (..., 13, 2) of the mirror image: x negated, left and right swapped."""
+    m = np.asarray(points, dtype=np.float64)[..., _MIRROR, :].copy()
+    m[..., 0] = -m[..., 0]
+    return m
+
+
 def pose_vector(points: FloatArray, *, mirror: bool = False) -> FloatArray:
     """The classifier's input for one person, invariant to place, size and image rotation
     except for one explicit orientation cue.
@@ -321,10 +329,7 @@ def pose_vector(points: FloatArray, *, mirror: bool = False) -> FloatArray:
         spread; knee, elbow and hip angles over pi; the knees' lean and the hips' roll
         (:func:`_lean_features`).
     """
-    p = np.asarray(points, dtype=np.float64).copy()
-    if mirror:
-        p = p[_MIRROR]
-        p[:, 0] = -p[:, 0]
+    p = mirrored(points) if mirror else np.asarray(points, dtype=np.float64)
     mh = (p[7] + p[8]) / 2
     torso = (p[1] + p[2]) / 2 - mh
     angle = math.atan2(float(torso[0]), -float(torso[1]))  # 0 = head up the picture
@@ -344,6 +349,35 @@ def pose_vector(points: FloatArray, *, mirror: bool = False) -> FloatArray:
     height = -(p[:, 1] - mh[1]) / spread
     lean = _lean_features(q)
     return np.concatenate([q.ravel(), height, [c, s], lengths, _joint_angles(p), lean])
+
+
+def _mirror_map() -> tuple[NDArray[np.intp], FloatArray]:
+    """Index and sign that turn a pose vector into its mirror image's: ``v[index] * sign``.
+
+    The mirror image (:func:`mirrored`) swaps left and right, negates the turned points'
+    x and the torso angle's sine, and leaves heights, lengths, angles (swapped in pairs)
+    and the lean features (absolute values) as they are; the packaged tests check that
+    this equals :func:`pose_vector` of the mirrored points."""
+    index = np.arange(POSE_VECTOR_SIZE)
+    sign = np.ones(POSE_VECTOR_SIZE)
+    for i, j in enumerate(_MIRROR):
+        index[2 * i], index[2 * i + 1] = 2 * j, 2 * j + 1
+        sign[2 * i] = -1.0
+        index[26 + i] = 26 + j
+    sign[26 + 13 + 1] = -1.0  # sin of the torso's angle
+    joints = 26 + 13 + 2 + 3
+    for a in range(0, len(_JOINTS), 2):
+        index[joints + a], index[joints + a + 1] = joints + a + 1, joints + a
+    return index, sign
+
+
+_MIRROR_INDEX, _MIRROR_SIGN = _mirror_map()
+
+
+def mirror_vector(vector: FloatArray) -> FloatArray:
+    """The pose vector (..., :data:`POSE_VECTOR_SIZE`) of the mirror image, from the
+    picture's own (equal to ``pose_vector(points, mirror=True)``, without recomputing)."""
+    return np.asarray(vector[..., _MIRROR_INDEX] * _MIRROR_SIGN, dtype=np.float64)
 
 
 #: The classifier's fine classes, in its output order; each belongs to one family.
@@ -414,43 +448,96 @@ RULE_MIN_PROBABILITY = 0.25
 
 @dataclass(frozen=True)
 class _Classifier:
-    """The packaged multilayer perceptron (``recognition_model.json``)."""
+    """The packaged ensemble of multilayer perceptrons (``recognition_model.json``), fused.
 
-    mean: FloatArray
-    std: FloatArray
+    Each member normalises the pose vector by its own mean and spread and runs ReLU layers
+    to one logit per fine class; its softmax probabilities are averaged over the members.
+    The members run as one wide network (the normalisation folded into the first layer,
+    the later layers block-diagonal), so an ensemble costs as many numpy calls as one
+    member.
+
+    Attributes
+    ----------
+    layers
+        ``(w, b)`` of the fused layers: the first (input size, members x hidden), the
+        last (members x hidden, members x classes).
+    members
+        How many networks the fused layers hold.
+    classes
+        The fine class names, in output order.
+    """
+
     layers: tuple[tuple[FloatArray, FloatArray], ...]
+    members: int
     classes: tuple[str, ...]
 
     def probabilities(self, vectors: FloatArray) -> FloatArray:
         """Class probabilities, shape (N, classes), of pose vectors (N, input size)."""
-        h = (vectors - self.mean) / self.std
+        h = vectors
         for i, (w, b) in enumerate(self.layers):
             h = h @ w + b
             if i < len(self.layers) - 1:
                 h = np.maximum(h, 0.0)
-        h = h - h.max(axis=1, keepdims=True)
-        e = np.exp(h)
-        return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
+        z = h.reshape(len(h), self.members, len(self.classes))
+        z = z - z.max(axis=2, keepdims=True)
+        e = np.exp(z)
+        return np.asarray((e / e.sum(axis=2, keepdims=True)).mean(axis=1), dtype=np.float64)
+
+
+def _block_diagonal(blocks: list[FloatArray]) -> FloatArray:
+    """The block-diagonal matrix of ``blocks`` (each 2-D)."""
+    out = np.zeros((sum(b.shape[0] for b in blocks), sum(b.shape[1] for b in blocks)))
+    r = c = 0
+    for b in blocks:
+        out[r : r + b.shape[0], c : c + b.shape[1]] = b
+        r, c = r + b.shape[0], c + b.shape[1]
+    return out
+
+
+def classifier_from_doc(doc: dict[str, Any]) -> _Classifier:
+    """The fused classifier of a model document (the JSON ``train.py`` writes).
+
+    Raises
+    ------
+    ValueError
+        When the document's classes or input size do not match this module.
+    """
+    classes = tuple(str(c) for c in doc["classes"])
+    if classes != FINE_CLASSES or int(doc["input_size"]) != POSE_VECTOR_SIZE:
+        raise ValueError("recognition_model.json does not match this twistcoach.recognition")
+    members = list(doc["members"])
+    per_layer: list[list[tuple[FloatArray, FloatArray]]] = []
+    for m in members:
+        mean = np.asarray(m["mean"], dtype=np.float64)
+        std = np.asarray(m["std"], dtype=np.float64)
+        layers = [
+            (np.asarray(x["w"], dtype=np.float64), np.asarray(x["b"], dtype=np.float64))
+            for x in m["layers"]
+        ]
+        w0, b0 = layers[0]
+        # ((v - mean) / std) @ w0 + b0 == v @ (w0 / std) + (b0 - (mean / std) @ w0)
+        layers[0] = (w0 / std[:, None], b0 - (mean / std) @ w0)
+        for i, layer in enumerate(layers):
+            if len(per_layer) <= i:
+                per_layer.append([])
+            per_layer[i].append(layer)
+    fused = tuple(
+        (
+            np.concatenate([w for w, _ in group], axis=1)
+            if i == 0
+            else _block_diagonal([w for w, _ in group]),
+            np.concatenate([b for _, b in group]),
+        )
+        for i, group in enumerate(per_layer)
+    )
+    return _Classifier(fused, len(members), classes)
 
 
 @functools.cache
 def _classifier() -> _Classifier:
     """Read the packaged weights once per process (trained by bench/recognition/train.py)."""
     text = (resources.files("twistcoach") / "recognition_model.json").read_text("utf-8")
-    doc = json.loads(text)
-    classes = tuple(str(c) for c in doc["classes"])
-    if classes != FINE_CLASSES or int(doc["input_size"]) != POSE_VECTOR_SIZE:
-        raise ValueError("recognition_model.json does not match this twistcoach.recognition")
-    layers = tuple(
-        (np.asarray(layer["w"], dtype=np.float64), np.asarray(layer["b"], dtype=np.float64))
-        for layer in doc["layers"]
-    )
-    return _Classifier(
-        np.asarray(doc["mean"], dtype=np.float64),
-        np.asarray(doc["std"], dtype=np.float64),
-        layers,
-        classes,
-    )
+    return classifier_from_doc(json.loads(text))
 
 
 def fine_probabilities(points: FloatArray) -> FloatArray:
@@ -467,7 +554,8 @@ def fine_probabilities(points: FloatArray) -> FloatArray:
         Shape (len(FINE_CLASSES),), summing to 1: the mean of the picture's and its mirror
         image's probabilities, so a pose and its mirror image read the same.
     """
-    both = np.stack([pose_vector(points), pose_vector(points, mirror=True)])
+    v = pose_vector(points)
+    both = np.stack([v, mirror_vector(v)])
     return np.asarray(_classifier().probabilities(both).mean(axis=0), dtype=np.float64)
 
 
