@@ -12,6 +12,8 @@ import pytest
 
 from synthetic import VIEWS, PinholeCamera, labels, photograph, supine_twist_3d
 from twistcoach.kinematics import (
+    PELVIS_LINE_MAX_MISFIT,
+    TWIST_SHOULDER_MAX_MISFIT,
     BodyModel,
     Calibration,
     CalibrationError,
@@ -403,6 +405,63 @@ def test_pelvis_roll_is_not_given_where_it_measured_far_off() -> None:
         assert (metrics.twist.value is not None) is seen, view
         if seen:
             assert metrics.pelvis_roll.value == pytest.approx(18.0, abs=4.0)
+
+
+def _warped(skeleton: Skeleton, left: L, right: L, turn_deg: float, keep: float) -> Skeleton:
+    """``skeleton`` with a left-right pair's image line turned by ``turn_deg`` (degrees,
+    image plane) and made ``keep`` times as long about its midpoint (MediaPipe's hips of a
+    rolled pelvis follow the visible flank and pull together)."""
+    xy = skeleton.image_xy.copy()
+    mid = (xy[left] + xy[right]) / 2
+    c, s = math.cos(math.radians(turn_deg)), math.sin(math.radians(turn_deg))
+    turn = keep * np.array([[c, -s], [s, c]])
+    xy[left] = mid + turn @ (xy[left] - mid)
+    xy[right] = mid + turn @ (xy[right] - mid)
+    return Skeleton(
+        skeleton.timestamp_s, xy, skeleton.image_z, skeleton.world_xyz, skeleton.visibility,
+        skeleton.image_size,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("turn_deg", "keep"), [(0.0, 0.7), (35.0, 1.0)])
+def test_a_hip_line_no_roll_explains_gives_no_pelvis_roll(turn_deg: float, keep: float) -> None:
+    # Hip lines that no roll of the modelled pelvis explains to within
+    # PELVIS_LINE_MAX_MISFIT of the flat hip line (here both misfit by 0.3-0.4 of it, and
+    # the line's fit confidence alone still let them through, reading -5 and -19 deg for a
+    # true 18): the pelvis roll and the twist read unknown, never a guess; the knee drop
+    # and the shoulder roll stay.
+    cam = VIEWS["diagonal_right"]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    hip_px, _ = cal.flat_line_px
+    shot = photograph(supine_twist_3d(30.0, 18.0, 3.0), cam)
+    flat = photograph(supine_twist_3d(0.0), cam).image_xy
+    assert hip_px == pytest.approx(
+        float(np.linalg.norm(flat[L.LEFT_HIP] - flat[L.RIGHT_HIP])), rel=0.1
+    )
+    clean = measure(shot, cal)
+    assert clean.pelvis_roll.value == pytest.approx(18.0, abs=4.0)
+    assert clean.twist.value is not None
+    bad = measure(_warped(shot, L.LEFT_HIP, L.RIGHT_HIP, turn_deg, keep), cal)
+    assert bad.knee_drop.value == pytest.approx(clean.knee_drop.value, abs=1.0)
+    assert bad.pelvis_roll.value is None
+    assert bad.twist.value is None
+    assert bad.shoulder_roll.value == clean.shoulder_roll.value
+
+
+@pytest.mark.parametrize(("turn_deg", "keep"), [(-10.0, 1.3), (30.0, 1.0)])
+def test_a_shoulder_line_no_roll_explains_gives_no_twist(turn_deg: float, keep: float) -> None:
+    # The twist adds the errors of both rolls: with a shoulder line that no roll explains to
+    # within TWIST_SHOULDER_MAX_MISFIT of its flat length it is unknown. The shoulder roll
+    # keeps its own confidence (the coach's lifted-shoulder cue reads it), the pelvis roll
+    # stays.
+    cam = VIEWS["diagonal_right"]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    shot = photograph(supine_twist_3d(30.0, 18.0, 3.0), cam)
+    bad = measure(_warped(shot, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, turn_deg, keep), cal)
+    assert bad.pelvis_roll.value is not None
+    assert bad.shoulder_roll.value is not None
+    assert bad.twist.value is None
+    assert 0.0 < TWIST_SHOULDER_MAX_MISFIT < PELVIS_LINE_MAX_MISFIT < 1.0
 
 
 def test_broken_landmarks_are_unknown_not_numbers() -> None:

@@ -14,6 +14,7 @@ Pure core: standard library and numpy only; no clocks, no I/O.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -328,6 +329,31 @@ class Calibration:
     hip_px: tuple[float, float] = (0.0, 0.0)
     knee_offset: tuple[float, float] = (0.0, 0.0)
     shoulder_line_offset: tuple[float, float] = (0.0, 0.0)
+
+    @functools.cached_property
+    def flat_line_px(self) -> tuple[float, float]:
+        """Image lengths (pixels, at least 1) of the hip and the shoulder lines lying flat
+        where calibrated: the scales against which the measurement judges how well a
+        pelvis or shoulder roll explains its line (``PELVIS_LINE_MAX_MISFIT``,
+        ``TWIST_SHOULDER_MAX_MISFIT`` in the measurement)."""
+        model = self.model
+        half_hip = model.hip_width * self.width_scale / 2
+        half_shoulder = model.shoulder_width * self.width_scale / 2
+        hip_z, shoulder_y, shoulder_z = model.hip_height, model.torso_length, model.shoulder_height
+        px = self.camera.project(
+            np.array(
+                [
+                    [half_hip, 0.0, hip_z],
+                    [-half_hip, 0.0, hip_z],
+                    [half_shoulder, shoulder_y, shoulder_z],
+                    [-half_shoulder, shoulder_y, shoulder_z],
+                ]
+            )
+        )
+        return (
+            max(float(np.hypot(*(px[0] - px[1]))), 1.0),
+            max(float(np.hypot(*(px[2] - px[3]))), 1.0),
+        )
 
     @property
     def elevation_deg(self) -> float:
