@@ -156,7 +156,7 @@ def test_sqlite_pragmas_wal_and_foreign_keys(tmp_path: Path) -> None:
 
 def test_migrations_create_every_table_and_match_models(engine: Engine) -> None:
     assert table_names(engine) == TABLES
-    assert current_revision(engine) == head_revision() == "0005_clearance_trunk_rotation"
+    assert current_revision(engine) == head_revision() == "0006_session_time_zone"
     with engine.connect() as conn:
         # The models and the migrations describe the same schema.
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []

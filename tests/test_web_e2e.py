@@ -174,7 +174,10 @@ def practised(
 ) -> Iterator[Practised]:
     """A new student signs up, fills in the intake, reads the plan and practises until
     sharp pain stops the session; the screenshot of the practice page is saved."""
-    context = browser.new_context(viewport={"width": 1280, "height": 820})
+    # In a time zone of its own (a day that ends 14 hours before UTC's): the page sends it.
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 820}, timezone_id="Pacific/Kiritimati"
+    )
     page = context.new_page()
     hosts: set[str] = set()
     page.on("request", lambda request: hosts.add(urlparse(request.url).netloc))
@@ -216,6 +219,8 @@ def practised(
     path, query = page.url.rsplit("/", 1)[1].split("?")
     session_id = int(path)
     assert query == "body=female"
+    # The sharp-pain lock will run to the midnight of the browser's zone, not the server's.
+    assert server.repo.get_session(session_id).session.time_zone == "Pacific/Kiritimati"
     # Remembered on this device for the next session (never sent anywhere by itself).
     assert page.evaluate("localStorage.getItem('twistcoach.bodyModel')") == "female"
 

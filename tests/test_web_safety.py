@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -255,6 +256,67 @@ def test_sharp_pain_locks_the_day_then_a_checkin_then_practice_one_step_lower(
     entry = world.repo.list_audit(limit=1)[0]
     assert entry.action == "session.start" and entry.details["cap_deg"] == 40
     assert "SAFE-PAIN-LOWER" in entry.details["rules"]
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_the_sharp_pain_lock_lasts_the_rest_of_the_persons_own_day(world: World, zone: str) -> None:
+    """A day 25 hours apart (UTC+14, UTC-11): whatever zone the server runs in, the lock
+    ends at the midnight of the zone the page said, and a later start said to be elsewhere
+    cannot shorten it."""
+    s, csrf, person_id = student(world)
+    r = s.post(
+        "/api/sessions",
+        json={"variant_id": PARTIAL, "start_pain": 2, "time_zone": zone},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 201, r.text
+    sid = int(r.json()["session_id"])
+    with s.websocket_connect(f"/ws/practice/{sid}") as ws:
+        ws.send_text(json.dumps({"type": "sharp"}))
+        while ws.receive_json()["type"] != "stopped":
+            pass
+    stored = world.repo.get_session(sid).session
+    assert stored.time_zone == zone
+    there = ZoneInfo(zone)
+    day = stored.started_at.astimezone(there).date()
+    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=there)
+    plan = s.get("/api/plan").json()
+    assert dt.datetime.fromisoformat(plan["locked_until"]) == midnight
+    same_as_planning(world, s, person_id)
+
+    # A minute before that midnight, a start said to be in the zone whose day ends first
+    # (UTC+14, or where the server is) is still refused.
+    world.clock.now = midnight - dt.timedelta(minutes=1)
+    for other in ("Pacific/Kiritimati", "UTC"):
+        r = s.post(
+            "/api/sessions",
+            json={"variant_id": PARTIAL, "start_pain": 2, "time_zone": other},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert r.status_code == 403 and "No twists for the rest of today" in r.json()["detail"]
+    # Just after it: the next step, a check-in first.
+    world.clock.now = midnight + dt.timedelta(minutes=1)
+    r = start(s, csrf)
+    assert r.status_code == 403 and "answer three short questions" in r.json()["detail"]
+
+
+def test_a_time_zone_nobody_knows_is_refused(world: World) -> None:
+    s, csrf, person_id = student(world)
+    for bad in ("Mars/Olympus_Mons", "../../etc/passwd", ""):
+        r = s.post(
+            "/api/sessions",
+            json={"variant_id": PARTIAL, "start_pain": 2, "time_zone": bad},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert r.status_code == 422, r.text
+        assert "time zone" in r.json()["detail"]
+    assert world.repo.list_sessions(person_id) == []
+    # The page's form: an empty field (no Intl time zone in the browser) is the server's.
+    token = form_token(s.get("/practice").text)
+    form = {"csrf_token": token, "variant": PARTIAL, "start_pain": "2", "time_zone": ""}
+    r = s.post("/practice", data=form)
+    assert r.status_code == 303, r.text
+    assert world.repo.list_sessions(person_id)[0].session.time_zone is None
 
 
 def test_a_checkin_with_new_leg_symptoms_sends_to_care_until_a_review(world: World) -> None:

@@ -507,7 +507,7 @@ def _prepare(
     from twistcoach.planning import DatedIntake, PersonHistory, decide
     from twistcoach.poses.loader import load_library
     from twistcoach.session import coach_plan_for
-    from twistcoach.storage.progress import load_history, local_zone
+    from twistcoach.storage.progress import load_history, lock_zone
 
     library = load_library()
     now = repo.now()
@@ -532,9 +532,11 @@ def _prepare(
         intake = stored.intake
 
     def decision_now() -> PracticeDecision:
-        history = load_history(repo, found.id) if found is not None else PersonHistory()
+        summaries = repo.history(found.id) if found is not None else []
+        history = load_history(repo, found.id, summaries) if found is not None else PersonHistory()
         history = dataclasses.replace(history, intakes=(*history.intakes, *extra))
-        return decide(history, library, now=repo.now(), tz=local_zone())
+        # A sharp-pain stop's day is the one of the zone it was practised in (lock_zone).
+        return decide(history, library, now=repo.now(), tz=lock_zone(summaries))
 
     decision = decision_now()
     if decision.needs_checkin:

@@ -21,7 +21,8 @@ How a decision is made
    flag is open nothing recorded after it may raise a cap or unlock a variant: the plan is
    re-screened with only the clearances recorded before the flag, and only variants
    allowed then stay allowed (``SAFE-FLAG-REVIEW``, ``SAFE-CLEARANCE-HELD``).
-3. **Today.** A sharp-pain stop refuses every twist for the rest of that local day
+3. **Today.** A sharp-pain stop refuses every twist for the rest of that day in ``tz``
+   (the zone the session was practised in: ``storage.progress.lock_zone``)
    (``SAFE-SHARP-TODAY``); the next session first needs a check-in (``SAFE-CHECKIN``); a
    check-in reporting leg symptoms sends the person to care (``SAFE-CHECKIN-CARE``), one
    reporting a worse back waits for review (``SAFE-CHECKIN-WORSE``).

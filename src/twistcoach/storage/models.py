@@ -227,6 +227,10 @@ class PracticeSession(Base):
     end_pain: Mapped[int | None] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(200))
     owner: Mapped[str | None] = mapped_column(String(300))
+    #: The IANA time zone the person practised in (their browser's), None when not said
+    #: (the CLI: the machine's own zone is the person's). A sharp-pain stop locks the rest
+    #: of the day in this zone.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
 
 class MetricSample(Base):

@@ -9,6 +9,8 @@ dashboard) calls :func:`decide_for_person`, so they cannot disagree.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from twistcoach.storage.models import ClearanceBy, Decision, SessionStatus
@@ -52,8 +54,11 @@ def outcome_of(summary: SessionSummary) -> SessionOutcome | None:
     )
 
 
-def load_history(repo: Repository, person_id: int) -> PersonHistory:
-    """Everything planning needs about a stored person, parsed once into typed values."""
+def load_history(
+    repo: Repository, person_id: int, summaries: Sequence[SessionSummary] | None = None
+) -> PersonHistory:
+    """Everything planning needs about a stored person, parsed once into typed values
+    (``summaries``: their sessions oldest first, when already read)."""
     from twistcoach.intake import Clearance
     from twistcoach.intake import ClearanceBy as By
     from twistcoach.planning import (
@@ -90,7 +95,7 @@ def load_history(repo: Repository, person_id: int) -> PersonHistory:
         for c in repo.list_clearances(person_id)
     )
     sessions = []
-    for summary in repo.history(person_id):
+    for summary in repo.history(person_id) if summaries is None else summaries:
         outcome = outcome_of(summary)
         if outcome is not None:
             sessions.append(PastSession(outcome, summary.session.id))
@@ -124,9 +129,26 @@ def load_history(repo: Repository, person_id: int) -> PersonHistory:
 
 
 def local_zone() -> dt.tzinfo:
-    """This machine's time zone: a sharp-pain lock lasts until its midnight."""
+    """This machine's time zone (the CLI's person's own)."""
     zone = dt.datetime.now().astimezone().tzinfo
     return zone if zone is not None else dt.UTC
+
+
+def lock_zone(summaries: Sequence[SessionSummary]) -> dt.tzinfo:
+    """The time zone whose day a sharp-pain lock lasts for: the one the person's last
+    sharp-pain stop was practised in (as their browser said; a later session said to be
+    elsewhere cannot shorten it), else this machine's (:func:`local_zone`), as for the CLI.
+
+    ``summaries``: the person's sessions, oldest first.
+    """
+    from twistcoach.progression import SHARP_STOP
+
+    for summary in reversed(summaries):
+        outcome = outcome_of(summary)
+        if outcome is not None and outcome.stopped_reason == SHARP_STOP:
+            name = summary.session.time_zone
+            return zoneinfo.ZoneInfo(name) if name else local_zone()
+    return local_zone()
 
 
 def decide_for_person(
@@ -145,11 +167,12 @@ def decide_for_person(
     from twistcoach.poses.loader import load_library
 
     when = now if now is not None else repo.now()
+    summaries = repo.history(person_id)
     return decide(
-        load_history(repo, person_id),
+        load_history(repo, person_id, summaries),
         load_library(),
         now=when,
-        tz=local_zone(),
+        tz=lock_zone(summaries),
         progression_variant=progression_variant,
     )
 

@@ -128,6 +128,7 @@ class SessionRecord:
     start_pain: int | None
     end_pain: int | None
     source: str
+    time_zone: str | None = None
 
     @property
     def measure(self) -> str:

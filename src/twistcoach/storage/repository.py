@@ -17,6 +17,7 @@ import datetime as dt
 import math
 import os
 import socket
+import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -165,6 +166,27 @@ def _check_pain(level: int | None, what: str) -> int | None:
     return level
 
 
+def check_time_zone(name: str) -> str:
+    """An IANA time zone name (``Europe/Madrid``), as given.
+
+    Raises
+    ------
+    StorageError
+        When it is not a time zone this machine knows (``zoneinfo``).
+    """
+    if not isinstance(name, str) or not 0 < len(name) <= 64:
+        raise StorageError(
+            f"the time zone must be an IANA name such as Europe/Madrid, got {name!r}"
+        )
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise StorageError(
+            f"unknown time zone {name!r} (an IANA name such as Europe/Madrid)"
+        ) from None
+    return name
+
+
 def _check_enum(value: str, enum: type[Any], what: str) -> str:
     allowed = [member.value for member in enum]
     if value not in allowed:
@@ -252,6 +274,7 @@ def _session(row: PracticeSession, person_name: str) -> SessionRecord:
         start_pain=row.start_pain,
         end_pain=row.end_pain,
         source=row.source,
+        time_zone=row.time_zone,
     )
 
 
@@ -731,9 +754,13 @@ class Repository:
         start_pain: int | None = None,
         plan_id: int | None = None,
         owner: str | None = None,
+        time_zone: str | None = None,
     ) -> SessionRecord:
-        """Open a ``running`` session; ``owner`` defaults to this process (``host:pid``)."""
+        """Open a ``running`` session; ``owner`` defaults to this process (``host:pid``);
+        ``time_zone`` is the IANA zone the person practises in (:func:`check_time_zone`)."""
         cap = _finite_or_none(cap_deg, "the cap")
+        if time_zone is not None:
+            time_zone = check_time_zone(time_zone)
         if cap is None or not 0 <= cap <= 90:
             raise StorageError(f"the cap must be between 0 and 90 degrees, got {cap_deg!r}")
         start_pain = _check_pain(start_pain, "the starting pain")
@@ -755,6 +782,7 @@ class Repository:
                 start_pain=start_pain,
                 source=source[:200],
                 owner=owner if owner is not None else process_owner(),
+                time_zone=time_zone,
             )
             s.add(row)
             s.flush()

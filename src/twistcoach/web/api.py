@@ -124,6 +124,9 @@ class StartBody(_In):
 
     variant_id: Annotated[str, Field(max_length=100)]
     start_pain: Annotated[int, Field(ge=0, le=10)]
+    #: The IANA time zone the student practises in (``Europe/Madrid``): a sharp-pain stop
+    #: locks practice for the rest of that day there. Default: the server's zone.
+    time_zone: Annotated[str | None, Field(max_length=64)] = None
 
 
 class Started(BaseModel):
@@ -372,7 +375,9 @@ def api_start_session(ctx: Ctx, who: ApiChange, body: StartBody) -> Started:
     """Open a practice session for a variant planning allows now, at planning's cap (403
     with the plain reason when it is not allowed now). One running session per student:
     an older one with no socket is closed as interrupted; one still live refuses (409)."""
-    session_id = services.start_practice(ctx, who.account, body.variant_id, body.start_pain)
+    session_id = services.start_practice(
+        ctx, who.account, body.variant_id, body.start_pain, body.time_zone
+    )
     return Started(session_id=session_id, websocket=f"/ws/practice/{session_id}")
 
 

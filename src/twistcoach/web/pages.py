@@ -419,12 +419,16 @@ def practice_start(
     start_pain: Annotated[int, Form(ge=0, le=10)],
     user: FormChange,
     body: Annotated[str, Form(max_length=20)] = "neutral",
+    time_zone: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """Open a session for an allowed variant and go to the live page."""
+    """Open a session for an allowed variant and go to the live page (``time_zone``: the
+    browser's, filled in by the page's script; empty when it has none)."""
     who = user.pair()
     body_type = _body_type(body)
     try:
-        session_id = services.start_practice(ctx_of(request), who[0], variant, start_pain)
+        session_id = services.start_practice(
+            ctx_of(request), who[0], variant, start_pain, time_zone or None
+        )
     except (NotAllowed, ConflictError) as exc:
         if who[0].role != Role.STUDENT:
             raise

@@ -40,7 +40,7 @@ from twistcoach.storage.records import (
     SessionDetail,
     SessionSummary,
 )
-from twistcoach.storage.repository import NotFoundError
+from twistcoach.storage.repository import NotFoundError, check_time_zone
 from twistcoach.web import domain
 from twistcoach.web.context import AppContext
 from twistcoach.web.security import MAX_PASSWORD, MIN_PASSWORD, password_problem
@@ -345,9 +345,17 @@ def _plan_row_for(ctx: AppContext, person_id: int, decision: PracticeDecision) -
 
 
 def start_practice(
-    ctx: AppContext, account: AccountRecord, variant_id: str, start_pain: int
+    ctx: AppContext,
+    account: AccountRecord,
+    variant_id: str,
+    start_pain: int,
+    time_zone: str | None = None,
 ) -> int:
     """Open a practice session for a variant planning allows now; returns its id.
+
+    ``time_zone`` is the IANA zone the student practises in (their browser's): a sharp-pain
+    stop in this session locks practice for the rest of that day there
+    (:func:`twistcoach.storage.progress.lock_zone`). An unknown zone is 422.
 
     The session's cap is planning's cap for this session. Refused with 403 and planning's
     plain reason (a sharp-pain lock for the rest of the day, a check-in first, a flag
@@ -361,6 +369,11 @@ def start_practice(
     person = own_person(ctx, account)
     if not 0 <= start_pain <= 10:
         raise DataError("start_pain must be a whole number from 0 to 10")
+    if time_zone is not None:
+        try:
+            check_time_zone(time_zone)
+        except StorageError as exc:
+            raise DataError(str(exc)) from None
     decision = decision_for(ctx, person.id)
     try:
         permission = decision.permission(variant_id)
@@ -377,6 +390,7 @@ def start_practice(
         source="browser",
         start_pain=start_pain,
         plan_id=plan_id,
+        time_zone=time_zone,
     )
     ctx.repo.audit(
         account.id,

@@ -28,3 +28,16 @@
   variant.addEventListener("change", show);
   show();
 })();
+
+// The time zone this device is in (an IANA name such as Europe/Madrid), sent with the start:
+// a sharp-pain stop locks practice for the rest of the person's own day, not the server's.
+(() => {
+  "use strict";
+  const field = document.getElementById("time_zone");
+  if (!field) return;
+  try {
+    field.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch (err) {
+    // No Intl time zone: the server's own zone is used, as before.
+  }
+})();
