@@ -107,12 +107,15 @@ def test_every_labelled_image_has_a_skeleton(shared_data: Path) -> None:
 
 #: What the shipped recogniser gets on the 43 labelled photographs (bench/RECOGNITION.md;
 #: the classifier never trained on them, the old rules were tuned on them and got all 43):
-#: 34 right, 12 of 15 twists called a twist, 2 of 28 other poses called a twist (the issue's
-#: targets, 90 %, 90 % and 5 %, are not met). Held here so that a change that makes it worse
-#: fails. The misses are listed there.
-DEV_RIGHT_MIN = 34
-DEV_TWISTS_CAUGHT_MIN = 12
-DEV_FALSE_TWISTS_MAX = 2
+#: 33 right, 11 of 15 twists called a twist, 3 of 28 other poses called a twist (the issue's
+#: targets, 90 %, 90 % and 5 %, are not met). The single network before the 5-network
+#: ensemble got 34, 12 and 2 here, one picture better on each; the ensemble was chosen on
+#: the validation data and is better on the held-out rendered bodies (90 % right against
+#: 87 %, 19 of 74 neutral poses called a twist against 34), never on these photographs.
+#: Held here so that a change that makes it worse fails. The misses are listed there.
+DEV_RIGHT_MIN = 33
+DEV_TWISTS_CAUGHT_MIN = 11
+DEV_FALSE_TWISTS_MAX = 3
 TWIST_LABELS = {"supine_twist", "seated_twist", "chair_twist", "standing_twist"}
 
 
@@ -148,14 +151,15 @@ def test_family_and_view_of_the_labelled_images(shared_data: Path) -> None:
 TWISTS = {F.SUPINE_TWIST, F.SEATED_TWIST, F.STANDING_TWIST}
 COMMITTED = Path(__file__).parent / "recognition" / "committed_set.npz"
 #: Measured on tests/recognition/committed_set.npz (bench/recognition/testset.py) with the
-#: shipped model (rendered: 602/692 = 87.0 % right, 586/618 = 94.8 % of twists, 34/74 =
-#: 45.9 % of the neutral poses called a twist, most of them supine knees-up stills;
-#: synthetic: 157/180 = 87.2 %, 31/35 = 88.6 %, 4/145 = 2.8 %); the bounds leave about 2
-#: points for a retrained model's noise.
+#: shipped model (rendered: 621/692 = 89.7 % right, 576/618 = 93.2 % of twists, 19/74 =
+#: 25.7 % of the neutral poses called a twist, most of them supine knees-up stills;
+#: synthetic: 159/180 = 88.3 %, 31/35 = 88.6 %, 3/145 = 2.1 %); the bounds leave about 2
+#: points for a retrained model's noise (the single network before: rendered 87.0 %,
+#: 94.8 %, 45.9 %; synthetic 87.2 %, 88.6 %, 2.8 %).
 COMMITTED_BOUNDS = {
     # set: (right at least, twists called a twist at least, non-twists called a twist at most)
-    "rendered": (0.85, 0.93, 0.48),
-    "synthetic": (0.85, 0.86, 0.05),
+    "rendered": (0.87, 0.91, 0.28),
+    "synthetic": (0.86, 0.86, 0.04),
 }
 
 
@@ -192,6 +196,38 @@ def test_accuracy_on_the_committed_set(subset: str) -> None:
     assert right / len(xy) >= lo_right
     assert caught / twists >= lo_caught
     assert false / others <= hi_false
+
+
+#: Held-out rendered stills from straight above (44 pictures of the held-out bodies, 40
+#: supine twists and 4 supine), each turned in the picture: measured with the shipped model
+#: in bench/RECOGNITION.md ("Picture orientation on held-out pictures taken from above"):
+#: lying read as lying 43-44 of 44 and right 43-44 of 44 at 0, 90, 180 and 270 degrees
+#: (the single network before: 40-44 and 40-42).
+TURNED_BOUNDS = {
+    # at every turn: lying read as lying at least, right at least
+    "lying": 0.95,
+    "right": 0.93,
+}
+
+
+@pytest.mark.parametrize("deg", [0.0, 90.0, 180.0, 270.0])
+def test_a_picture_from_above_reads_the_same_at_any_turn(deg: float) -> None:
+    """A picture taken from above has no up: a person lying down stays lying down with the
+    head down or across the picture (issue 17)."""
+    data = np.load(COMMITTED, allow_pickle=False)
+    keep = data["rendered_camera"] == "top_down"
+    xy, truth = data["rendered_xy"][keep], data["rendered_family"][keep]
+    assert len(xy) >= 40
+    t = np.radians(deg)
+    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    lying = right = 0
+    for points, label in zip(xy, truth, strict=True):
+        got = recognize(_skeleton_13(points.astype(np.float64) @ rot.T)).family
+        lying += got in (F.SUPINE, F.SUPINE_TWIST)
+        right += got is F(str(label))
+    assert all(F(str(label)) in (F.SUPINE, F.SUPINE_TWIST) for label in truth)
+    assert lying / len(xy) >= TURNED_BOUNDS["lying"]
+    assert right / len(xy) >= TURNED_BOUNDS["right"]
 
 
 def test_a_picture_and_its_mirror_image_read_the_same(shared_data: Path) -> None:

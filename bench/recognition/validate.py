@@ -117,8 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     """Print the validation scores of a model; returns the exit status."""
     parser = argparse.ArgumentParser(description="Validate the pose-family classifier.")
     parser.add_argument("--model", type=Path, default=MODEL)
+    parser.add_argument(
+        "--twist-min-share",
+        type=float,
+        default=recognition.TWIST_MIN_SHARE,
+        help="recognition.TWIST_MIN_SHARE to score with (default %(default)s)",
+    )
     args = parser.parse_args(argv)
     use_model(args.model)
+    recognition.TWIST_MIN_SHARE = args.twist_min_share
     ft, fg, _ = fedb_validation()
     st, sg = synthetic_validation()
     scores: dict[str, object] = {
