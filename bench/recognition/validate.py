@@ -123,9 +123,16 @@ def main(argv: list[str] | None = None) -> int:
         default=recognition.TWIST_MIN_SHARE,
         help="recognition.TWIST_MIN_SHARE to score with (default %(default)s)",
     )
+    parser.add_argument(
+        "--rule-twist-min-share",
+        type=float,
+        default=recognition.RULE_TWIST_MIN_SHARE,
+        help="recognition.RULE_TWIST_MIN_SHARE to score with (default %(default)s)",
+    )
     args = parser.parse_args(argv)
     use_model(args.model)
     recognition.TWIST_MIN_SHARE = args.twist_min_share
+    recognition.RULE_TWIST_MIN_SHARE = args.rule_twist_min_share
     ft, fg, _ = fedb_validation()
     st, sg = synthetic_validation()
     scores: dict[str, object] = {
