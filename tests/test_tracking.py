@@ -387,3 +387,39 @@ def test_drop_speed_follows_a_steady_drop() -> None:
     speed = DropSpeed(FilterParams())
     values = [speed.update(i / 30, 30.0 * i / 30) for i in range(60)]
     assert values[-1] == pytest.approx(30.0, abs=0.01)
+
+
+def test_the_recogniser_rests_while_the_body_lies_where_calibrated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Calibrated and lying in place, the drop decides the family: the recogniser looks at
+    most every RECOGNITION_PERIOD_S; before the calibration, and at once after a move, it
+    looks at every frame."""
+    import twistcoach.tracking as tracking
+
+    seen: list[float] = []
+    real = tracking.recognize
+
+    def counting(skeleton: Skeleton) -> object:
+        seen.append(skeleton.timestamp_s)
+        return real(skeleton)
+
+    monkeypatch.setattr(tracking, "recognize", counting)
+    tracker = TwistTracker()
+    obs = run(tracker, VIEWS["diagonal_right"], 6.0)
+    calibrated = next(o.timestamp_s for o in obs if o.metrics and o.metrics.knee_drop.value)
+    before = [t for t in seen if t < calibrated]
+    assert len(before) == round(calibrated * FPS)  # every frame until calibrated
+    after = [t for t in seen if t > calibrated]
+    gaps = np.diff(after)
+    assert len(after) >= 6.0 / tracking.RECOGNITION_PERIOD_S - 8
+    assert gaps.max() <= tracking.RECOGNITION_PERIOD_S + 1 / FPS + 1e-9
+    assert gaps.min() >= tracking.RECOGNITION_PERIOD_S - 1e-9
+    # The drop still decides twist or not in between: held at 45, a twist.
+    assert at(obs, 5.5).family is PoseFamily.SUPINE_TWIST
+    # Moved away (the camera now sees the body from the other side): looked at at once.
+    seen.clear()
+    left = VIEWS["diagonal_left"]
+    tracker.update(6.0 + 1 / FPS, photograph(supine_twist_3d(0.0), left, timestamp_s=6.04))
+    tracker.update(6.0 + 2 / FPS, photograph(supine_twist_3d(0.0), left, timestamp_s=6.07))
+    assert len(seen) == 2
