@@ -397,8 +397,9 @@ def test_the_recogniser_rests_while_the_body_lies_where_calibrated(
     looks at every frame."""
     import twistcoach.tracking as tracking
 
+    from twistcoach.recognition import recognize as real
+
     seen: list[float] = []
-    real = tracking.recognize
 
     def counting(skeleton: Skeleton) -> object:
         seen.append(skeleton.timestamp_s)
