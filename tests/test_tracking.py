@@ -396,7 +396,6 @@ def test_the_recogniser_rests_while_the_body_lies_where_calibrated(
     most every RECOGNITION_PERIOD_S; before the calibration, and at once after a move, it
     looks at every frame."""
     import twistcoach.tracking as tracking
-
     from twistcoach.recognition import recognize as real
 
     seen: list[float] = []
