@@ -135,6 +135,13 @@ def _verdict(results: Sequence[Result]) -> list[tuple[str, str, bool]]:
 RANGE_DEG = 70.0
 
 
+def _side_part(results: Sequence[Result], sign: float) -> list[Result]:
+    """The readings of drops to one side (``sign`` +1: the person's right), with those lying
+    flat (true |drop| < 1 deg: the coach's zero)."""
+    drops = [(r, float(r.labels["knee_drop_deg"])) for r in results]
+    return [r for r, drop in drops if drop * sign > 0 or abs(drop) < 1.0]
+
+
 def _under_read_section(results: Sequence[Result]) -> tuple[list[str], bool]:
     """The under-read table with the coach's margins, and whether they cover it."""
     from twistcoach.coaching import load_coaching_rules
@@ -142,12 +149,33 @@ def _under_read_section(results: Sequence[Result]) -> tuple[list[str], bool]:
     rules = load_coaching_rules()
     rows = []
     covered = True
+    # Each template's readings against the margins the coach uses with it (under_read for
+    # the neutral one, under_read_by_body for a stated body type), over all sides and each
+    # side apart (their zeros differ): what rules/coaching.yaml's margins were chosen from.
+    by_template = []
+    for body_type in ("neutral", "female", "male"):
+        mine = [r for r in results if r.body_type == body_type]
+        worst: dict[float, float] = {}
+        for part in (mine, *(_side_part(mine, sign) for sign in (1.0, -1.0))):
+            for upper, _n, under, _ in under_read_rows(part):
+                worst[upper] = max(worst.get(upper, under), under)
+        cells = [body_type]
+        for upper, under in sorted(worst.items()):
+            if upper > RANGE_DEG:
+                continue
+            margin = band_margin(functools.partial(rules.stay_margin, body_model=body_type), upper)
+            covered = covered and margin >= under
+            flag = " **no**" if under > margin else ""
+            cells.append(f"{upper:.0f}: {under:+.1f} / {margin:.1f}{flag}")
+        if len(cells) > 1:
+            by_template.append(cells)
+    width = max((len(r) for r in by_template), default=2)
+    by_template = [r + [""] * (width - len(r)) for r in by_template]
     for upper, n, under, over in under_read_rows(results):
         margin = band_margin(rules.stay_margin, upper)
         # Caps lie below end range (the variants' caps are 45-63 deg): bands past the
         # issue's 70-degree range are shown, not held.
         ok = margin >= under if upper <= RANGE_DEG else None
-        covered = covered and ok is not False
         rows.append(
             [
                 f"{upper - UNDER_READ_BAND_DEG:.0f}-{upper:.0f}",
@@ -196,6 +224,14 @@ def _under_read_section(results: Sequence[Result]) -> tuple[list[str], bool]:
             ),
             rows,
         ),
+        "",
+        "The table above pools both templates against the neutral template's margins. By "
+        "template, against the margins the coach uses with it (`under_read` for neutral, "
+        "`under_read_by_body` for a stated body type; worst over all sides and each side "
+        f"apart, both splits, bands up to {RANGE_DEG:.0f} deg; cells: band end: under-read / "
+        "margin):",
+        "",
+        _table(("template", *(["band end: under-read / margin"] * (width - 1))), by_template),
         "",
         "The margins are measured from the recommended place, which the coach's camera "
         "advice asks for but cannot verify. From the other diagonals the camera reads "
@@ -662,27 +698,22 @@ def _split_sections(
         "",
         "Worst under-read by 5-degree band of the true drop on the held-out bodies (stills "
         'and clips from the recommended place) against the coach\'s "stay here" margin '
-        "for a cap in that band (`under_read` in `rules/coaching.yaml`).",
+        "for a cap in that band with that template (`under_read` and `under_read_by_body` "
+        "in `rules/coaching.yaml`).",
         "",
     ]
     rows = []
     held = [r for _, rs in by_template for r in rs if split_of(r.body) == "held out"]
     for body_type in ("female", "male", "neutral"):
         for side, sign in (("right", 1.0), ("left", -1.0)):
-            part = [
-                r
-                for r in held
-                if r.body_type == body_type
-                and (
-                    float(r.labels["knee_drop_deg"]) * sign > 0
-                    or abs(float(r.labels["knee_drop_deg"])) < 1.0
-                )
-            ]
+            part = _side_part([r for r in held if r.body_type == body_type], sign)
             cells = [body_type, side]
             for upper, _n, under, _ in under_read_rows(part):
                 if upper > RANGE_DEG:
                     continue
-                margin = band_margin(rules.stay_margin, upper)
+                margin = band_margin(
+                    functools.partial(rules.stay_margin, body_model=body_type), upper
+                )
                 flag = " **no**" if under > margin else ""
                 cells.append(f"{upper:.0f}: {under:+.1f} / {margin:.1f}{flag}")
             rows.append(cells)

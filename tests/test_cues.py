@@ -295,8 +295,8 @@ def test_stay_here_outside_a_fault_only_at_the_coachs_stay_here_point(
 
     rules = load_coaching_rules()
     assert cuebench.score.CAP_DEG == CAP_DEG  # the scorer's copy of the plan's cap
-    assert hold_zone_deg(CAP_DEG) == CAP_DEG - rules.stay_margin(CAP_DEG) - 3.0 == 27.5
-    assert hold_zone_deg(PRACTICE_CAP_DEG) == 37.5
+    assert hold_zone_deg(CAP_DEG) == CAP_DEG - rules.stay_margin(CAP_DEG) - 3.0 == 26.5
+    assert hold_zone_deg(PRACTICE_CAP_DEG) == 32.0
     held = 0
     for c, tr in ci_runs:
         floor = hold_zone_deg(plan_cap_deg(tr.kind))

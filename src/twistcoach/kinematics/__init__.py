@@ -98,7 +98,7 @@ in short (rendered stills = ``bench/groundtruth``, MediaPipe 0.10.14 landmarks):
     (twist) whose line no roll explains better reads unknown. Chosen on the issue 17
     tuning bodies only: pelvis roll MAE 5.9 -> 5.1 deg, worst 36.6 -> 19.9; twist 6.4 ->
     5.6, worst 36.6 -> 21.0 (body type given, recommended place; measured on 45 % and
-    43 % of the stills instead of 50 % and 49 %).
+    43 % of the stills instead of 50 % and 49 %); in clips the mean changed little.
 :data:`YAW_DEADBAND_DEG`, :data:`AMBIGUITY_MARGIN` (``_measurement``)
     10 deg, 0.02 of body size; with :data:`AMBIGUOUS_FACTOR` 0.3 and
     :data:`UNCERTAINTY_SCALE_DEG` 18 deg: the measurement's tolerances (see their
