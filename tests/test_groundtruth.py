@@ -76,8 +76,16 @@ HOLD_NEUTRAL_MAE = 3.4
 HOLD_NEUTRAL_WORST = 12.5
 #: Pelvis roll MAE: measured 5.2 (type given) and 5.6 (neutral); target 4, not met.
 HOLD_PELVIS_MAE = 6.0
-#: Twist MAE: measured 5.0 (type given, target 5 met) and 5.1 (neutral, not met).
+#: Twist MAE: measured 5.0 (type given, target 5 met) and 5.2 (neutral, not met).
 HOLD_TWIST_MAE = 5.5
+#: Worst pelvis roll and twist, and the share of frames given a pelvis roll (a hip line no
+#: roll explains reads unknown: kinematics.PELVIS_LINE_MAX_MISFIT), measured 06:45 UTC,
+#: 2026-12-06: worst 22.6 / 16.6 (type given / neutral) and 15.8 / 15.8; pelvis roll given
+#: on 76 % / 80 % of the frames (82 % / 82 % without the rule). Held with a small margin, so
+#: that neither the worst case nor the share measured can silently get worse.
+HOLD_PELVIS_WORST = 25.0
+HOLD_TWIST_WORST = 18.0
+HOLD_PELVIS_MEASURED = 0.7
 
 
 @pytest.fixture(scope="module")
@@ -282,6 +290,9 @@ def test_held_out_bodies_from_the_recommended_place(
     twist = stats(rs, "twist_deg")
     assert pelvis.mae is not None and pelvis.mae <= HOLD_PELVIS_MAE, f"pelvis {pelvis.mae}"
     assert twist.mae is not None and twist.mae <= HOLD_TWIST_MAE, f"twist {twist.mae}"
+    assert pelvis.worst is not None and pelvis.worst <= HOLD_PELVIS_WORST, pelvis.worst
+    assert twist.worst is not None and twist.worst <= HOLD_TWIST_WORST, twist.worst
+    assert pelvis.measured_rate >= HOLD_PELVIS_MEASURED, pelvis.measured_rate
 
 
 @pytest.mark.slow
