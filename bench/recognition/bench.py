@@ -260,6 +260,19 @@ def fedb_rows() -> list[str]:
     return rows
 
 
+def _committed_skeleton(data: np.lib.npyio.NpzFile, i: int) -> Skeleton:
+    """Row ``i`` of the committed test set (image coordinates, 1000 px square) as a
+    skeleton with no world landmarks."""
+    return Skeleton(
+        0.0,
+        data["xy"][i].astype(np.float64),
+        np.zeros(33),
+        np.zeros((33, 3)),
+        data["vis"][i].astype(np.float64),
+        (1000, 1000),
+    )
+
+
 def rendered_rows() -> list[str]:
     """Confusion on the rendered people never used in training (held-out bodies)."""
     path = Path(__file__).resolve().parent / "data" / "rendered_landmarks.npz"
@@ -280,14 +293,7 @@ def rendered_rows() -> list[str]:
         counts: Counter[tuple[PoseFamily, PoseFamily]] = Counter()
         by_camera: dict[str, list[bool]] = {}
         for i in keep:
-            sk = Skeleton(
-                0.0,
-                data["xy"][i].astype(np.float64),
-                np.zeros(33),
-                np.zeros((33, 3)),
-                data["vis"][i].astype(np.float64),
-                (1000, 1000),
-            )
+            sk = _committed_skeleton(data, i)
             truth = FINE_TO_FAMILY[FINE_CLASSES[int(data["label"][i])]]
             got = rec(sk)
             counts[(truth, got)] += 1
@@ -357,14 +363,7 @@ def orientation_rows() -> list[str]:
                 [
                     (
                         FINE_TO_FAMILY[FINE_CLASSES[int(data["label"][i])]],
-                        Skeleton(
-                            0.0,
-                            data["xy"][i].astype(np.float64),
-                            np.zeros(33),
-                            np.zeros((33, 3)),
-                            data["vis"][i].astype(np.float64),
-                            (1000, 1000),
-                        ),
+                        _committed_skeleton(data, i),
                     )
                     for i in keep
                 ],
