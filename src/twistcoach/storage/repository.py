@@ -14,6 +14,7 @@ message meant for the user.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
 import socket
@@ -178,13 +179,17 @@ def check_time_zone(name: str) -> str:
         raise StorageError(
             f"the time zone must be an IANA name such as Europe/Madrid, got {name!r}"
         )
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise StorageError(
-            f"unknown time zone {name!r} (an IANA name such as Europe/Madrid)"
-        ) from None
+    # The zone database's own list of names, not a file lookup: a folder ("Europe") or a
+    # file that is no zone must never reach ZoneInfo (a folder raised IsADirectoryError).
+    if name not in _time_zones():
+        raise StorageError(f"unknown time zone {name!r} (an IANA name such as Europe/Madrid)")
     return name
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    """The IANA time zone names this machine knows (read once)."""
+    return frozenset(zoneinfo.available_timezones())
 
 
 def _check_enum(value: str, enum: type[Any], what: str) -> str:
