@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -635,3 +636,37 @@ def test_clinician_plans_round_trip_typed_and_reject_bad_values(engine: Engine) 
         repo.record_clinician_plan(sam.id, "Dr A", [("x", 95.0, None)], 2, dt.date(2027, 1, 1))
     with pytest.raises(StorageError, match="at least one variant"):
         repo.record_clinician_plan(sam.id, "Dr A", [], 2, dt.date(2027, 1, 1))
+
+
+def test_the_lock_zone_is_the_last_sharp_pain_stops(repo: Repository, engine: Engine) -> None:
+    """storage.progress.lock_zone: the zone the last sharp-pain stop was practised in; the
+    machine's without a sharp stop or a zone; UTC-12 (the last day to end) for a stored
+    name the zone database no longer knows."""
+    from sqlalchemy import update
+
+    from twistcoach.storage.models import PracticeSession
+    from twistcoach.storage.progress import local_zone, lock_zone
+
+    person = repo.create_person("Zoe")
+    assert lock_zone(repo.history(person.id)) == local_zone()  # nothing yet
+
+    def practise(zone: str | None, sharp: bool) -> int:
+        session = repo.start_session(person.id, "supine_twist_partial", 30.0, "t", time_zone=zone)
+        if sharp:
+            repo.add_pain(session.id, 1.0, None, sharp=True)
+        repo.end_session(session.id, "stopped" if sharp else "completed", None)
+        return session.id
+
+    practise("Asia/Tokyo", sharp=False)
+    assert lock_zone(repo.history(person.id)) == local_zone()  # no sharp stop
+    sharp = practise("America/Lima", sharp=True)
+    practise("Asia/Tokyo", sharp=False)  # a later session elsewhere changes nothing
+    assert lock_zone(repo.history(person.id)) == ZoneInfo("America/Lima")
+    with pytest.raises(StorageError, match="unknown time zone"):
+        repo.start_session(person.id, "supine_twist_partial", 30.0, "t", time_zone="Europe")
+    with engine.begin() as conn:  # a name a later zone database dropped
+        conn.execute(
+            update(PracticeSession).where(PracticeSession.id == sharp).values(time_zone="Gone/Away")
+        )
+    zone = lock_zone(repo.history(person.id))
+    assert zone.utcoffset(None) == dt.timedelta(hours=-12)

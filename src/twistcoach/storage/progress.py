@@ -147,7 +147,14 @@ def lock_zone(summaries: Sequence[SessionSummary]) -> dt.tzinfo:
         outcome = outcome_of(summary)
         if outcome is not None and outcome.stopped_reason == SHARP_STOP:
             name = summary.session.time_zone
-            return zoneinfo.ZoneInfo(name) if name else local_zone()
+            if not name:
+                return local_zone()
+            try:
+                return zoneinfo.ZoneInfo(name)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+                # A name this machine's zone database no longer knows: the zone whose day
+                # ends last on Earth (UTC-12), so that the lock is never shorter.
+                return dt.timezone(dt.timedelta(hours=-12))
     return local_zone()
 
 
