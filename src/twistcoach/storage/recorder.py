@@ -41,8 +41,9 @@ from sqlalchemy.exc import OperationalError
 
 from twistcoach.metrics import Measure, Observation
 from twistcoach.storage.models import EventType, PracticeSession, SessionStatus
+from twistcoach.storage.owners import owner_alive, process_owner
 from twistcoach.storage.records import SampleRecord, SessionRecord
-from twistcoach.storage.repository import Repository, _owner_alive, process_owner
+from twistcoach.storage.repository import Repository
 
 #: Coach event ids with a special meaning for the record.
 PAIN_EVENT_ID = "pain_reported"
@@ -342,7 +343,7 @@ def _held_by_live_socket(
 ) -> bool:
     if not owner or not owner.endswith(SOCKET_MARK):
         return False
-    alive = _owner_alive(owner[: -len(SOCKET_MARK)], socket.gethostname())
+    alive = owner_alive(owner[: -len(SOCKET_MARK)], socket.gethostname())
     if alive is not None:
         return alive
     # Another machine's process: alive while its heartbeat is fresh.

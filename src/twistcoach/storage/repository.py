@@ -9,26 +9,49 @@ Each method opens its own short database session and commits before returning, s
 Unknown ids and names raise :class:`NotFoundError`; rule-breaking input (an unknown role,
 a pain level outside 0-10, a duplicate e-mail) raises :class:`StorageError` with a
 message meant for the user.
+
+:class:`Repository` is cut by concept: practice sessions and the running ones live in
+:mod:`twistcoach.storage._sessions`, the shared engine and clock in ``_store``, the checks
+of what it is given in ``_checks``, rows made into records in ``_rows``, and which process
+records a session in :mod:`twistcoach.storage.owners`; this module holds the rest (accounts,
+people, intakes and plans, clearances, progression, safety follow-up, audit, sign-ins,
+staff links).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import math
-import os
-import socket
-import zoneinfo
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel
-from sqlalchemy import Engine, case, delete, func, insert, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-import twistcoach.errors as _errors
+from twistcoach.storage._checks import (
+    JsonLike,
+    NotFoundError,
+    check_enum,
+    check_time_zone,
+    finite_or_none,
+    to_json,
+)
+from twistcoach.storage._rows import (
+    account_record,
+    audit_record,
+    checkin_record,
+    clearance_record,
+    clinician_plan_record,
+    decision_record,
+    intake_record,
+    link_record,
+    person_record,
+    plan_record,
+    review_record,
+    web_session_record,
+)
+from twistcoach.storage._sessions import DEFAULT_STALE_AFTER_S, SessionStore
+from twistcoach.storage._store import Clock, utc_now
 from twistcoach.storage.db import StorageError
 from twistcoach.storage.models import (
     Account,
@@ -39,374 +62,43 @@ from twistcoach.storage.models import (
     ClearanceBy,
     ClinicianPlan,
     Decision,
-    EventType,
     Intake,
-    MetricSample,
     Person,
     Plan,
-    PracticeSession,
     ProgressionDecision,
     Role,
     SafetyReview,
-    SessionEvent,
-    SessionStatus,
     StaffLink,
     WebSession,
 )
+from twistcoach.storage.owners import process_owner
 from twistcoach.storage.records import (
-    SHARP_LABEL,
     AccountRecord,
     AuditRecord,
     CheckInRecord,
     ClearanceRecord,
     ClinicianPlanRecord,
     DecisionRecord,
-    EventRecord,
     IntakeRecord,
     LinkRecord,
     PersonRecord,
     PlanRecord,
     ReviewRecord,
-    SampleRecord,
-    SessionDetail,
-    SessionRecord,
-    SessionSummary,
     WebSessionRecord,
 )
 
-Clock = Callable[[], dt.datetime]
-JsonLike = Mapping[str, Any] | BaseModel
-
-#: A running session whose recorder is on another machine is taken as dead after this long
-#: without a heartbeat (the recorder refreshes it with every per-second sample).
-DEFAULT_STALE_AFTER_S = 60.0
-
-
-class NotFoundError(StorageError, _errors.NotFound):
-    """An id or name that is not in the database."""
-
-
-def utc_now() -> dt.datetime:
-    """The current time, aware UTC (the default clock)."""
-    return dt.datetime.now(dt.UTC)
-
-
-def _process_start(pid: int) -> str | None:
-    """When process ``pid`` started (clock ticks since boot, Linux), None if unknown.
-
-    Stored with the pid so that a new process that happens to get a dead recorder's pid
-    (common in containers, where pids restart from 1) is not mistaken for it.
-    """
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # Field 22 (starttime); the command name (field 2) may contain spaces, so split after it.
-    fields = stat.rpartition(")")[2].split()
-    return fields[19] if len(fields) > 19 else None
-
-
-def process_owner() -> str:
-    """``host:pid:start`` of this process, stored with the sessions it records."""
-    pid = os.getpid()
-    return f"{socket.gethostname()}:{pid}:{_process_start(pid) or ''}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True
-
-
-def _owner_alive(owner: str | None, host: str) -> bool | None:
-    """Whether the process named by ``owner`` still runs; None when it cannot be told here.
-
-    ``owner`` is ``host:pid:start`` (or ``host:pid`` from older callers).
-    """
-    parts = (owner or "").split(":")
-    owner_host, pid_text, start = [*parts, "", ""][:3]
-    if owner_host != host or not pid_text.isdigit():
-        return None
-    pid = int(pid_text)
-    if not _pid_alive(pid):
-        return False
-    if start:
-        current = _process_start(pid)
-        if current is not None and current != start:
-            return False  # the pid was reused by a newer process
-    return True
-
-
-def _to_json(value: JsonLike) -> dict[str, Any]:
-    if isinstance(value, BaseModel):
-        dumped: dict[str, Any] = value.model_dump(mode="json")
-        return dumped
-    return dict(value)
-
-
-def _finite_or_none(value: float | None, what: str) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    if math.isnan(number):
-        return None
-    if math.isinf(number):
-        raise StorageError(f"{what} must be a finite number, got {value!r}")
-    return number
-
-
-def _check_pain(level: int | None, what: str) -> int | None:
-    if level is None:
-        return None
-    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 10:
-        raise StorageError(f"{what} must be a whole number from 0 to 10, got {level!r}")
-    return level
-
-
-def check_time_zone(name: str) -> str:
-    """An IANA time zone name (``Europe/Madrid``), as given.
-
-    Raises
-    ------
-    StorageError
-        When it is not a time zone this machine knows (``zoneinfo``).
-    """
-    if not isinstance(name, str) or not 0 < len(name) <= 64:
-        raise StorageError(
-            f"the time zone must be an IANA name such as Europe/Madrid, got {name!r}"
-        )
-    # The zone database's own list of names, not a file lookup: a folder ("Europe") or a
-    # file that is no zone must never reach ZoneInfo (a folder raised IsADirectoryError).
-    if name not in _time_zones():
-        raise StorageError(f"unknown time zone {name!r} (an IANA name such as Europe/Madrid)")
-    return name
-
-
-@functools.cache
-def _time_zones() -> frozenset[str]:
-    """The IANA time zone names this machine knows (read once)."""
-    return frozenset(zoneinfo.available_timezones())
-
-
-def _check_enum(value: str, enum: type[Any], what: str) -> str:
-    allowed = [member.value for member in enum]
-    if value not in allowed:
-        raise StorageError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
-    return str(value)
-
-
-def _account(row: Account) -> AccountRecord:
-    return AccountRecord(
-        id=row.id,
-        email=row.email,
-        display_name=row.display_name,
-        password_hash=row.password_hash,
-        role=row.role,
-        trained_for_back_problems=row.trained_for_back_problems,
-        created_at=row.created_at,
-    )
-
-
-def _person(row: Person) -> PersonRecord:
-    return PersonRecord(
-        id=row.id,
-        name=row.name,
-        account_id=row.account_id,
-        teacher_id=row.teacher_id,
-        created_at=row.created_at,
-    )
-
-
-def _intake(row: Intake) -> IntakeRecord:
-    from twistcoach.intake import IntakeError, parse_intake
-
-    try:
-        parsed = parse_intake(row.data)
-    except IntakeError:
-        parsed = None  # an intake that no longer validates is treated as none (fail safe)
-    return IntakeRecord(
-        id=row.id,
-        person_id=row.person_id,
-        data=dict(row.data),
-        created_at=row.created_at,
-        intake=parsed,
-    )
-
-
-def _plan(row: Plan) -> PlanRecord:
-    return PlanRecord(
-        id=row.id,
-        person_id=row.person_id,
-        intake_id=row.intake_id,
-        data=dict(row.data),
-        status=row.status,
-        created_at=row.created_at,
-    )
-
-
-def _clearance(row: Clearance) -> ClearanceRecord:
-    return ClearanceRecord(
-        id=row.id,
-        person_id=row.person_id,
-        by_role=row.by_role,
-        name=row.name,
-        date=row.date,
-        variants=[str(v) for v in row.variants],
-        max_knee_drop_deg=row.max_knee_drop_deg,
-        teacher_trained_for_back_problems=row.teacher_trained_for_back_problems,
-        recorded_by=row.recorded_by,
-        created_at=row.created_at,
-        max_trunk_rotation_deg=row.max_trunk_rotation_deg,
-    )
-
-
-def _session(row: PracticeSession, person_name: str) -> SessionRecord:
-    return SessionRecord(
-        id=row.id,
-        person_id=row.person_id,
-        person_name=person_name,
-        plan_id=row.plan_id,
-        variant_id=row.variant_id,
-        cap_deg=row.cap_deg,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-        status=row.status,
-        stop_reason=row.stop_reason,
-        start_pain=row.start_pain,
-        end_pain=row.end_pain,
-        source=row.source,
-        time_zone=row.time_zone,
-    )
-
-
-def _event(row: SessionEvent) -> EventRecord:
-    return EventRecord(
-        id=row.id,
-        t=row.t,
-        type=row.type,
-        event_id=row.event_id,
-        text=row.text,
-        data=dict(row.data),
-    )
-
-
-def _sample(row: MetricSample) -> SampleRecord:
-    return SampleRecord(
-        t=row.t,
-        knee_drop=row.knee_drop,
-        pelvis_roll=row.pelvis_roll,
-        shoulder_roll=row.shoulder_roll,
-        twist=row.twist,
-        speed=row.speed,
-        confidence=row.confidence,
-        cap=row.cap,
-    )
-
-
-def _decision(row: ProgressionDecision, name: str | None = None) -> DecisionRecord:
-    suggestion = dict(row.suggestion)
-    variant = suggestion.get("variant_id")
-    action = suggestion.get("action")
-    cap = suggestion.get("suggested_cap_deg")
-    suggested = (
-        float(cap)
-        if isinstance(cap, int | float) and not isinstance(cap, bool) and math.isfinite(cap)
-        else None
-    )
-    return DecisionRecord(
-        id=row.id,
-        person_id=row.person_id,
-        suggestion=suggestion,
-        decision=row.decision,
-        decided_by=row.decided_by,
-        at=row.at,
-        variant_id=variant if isinstance(variant, str) else None,
-        action=action if isinstance(action, str) else None,
-        suggested_cap_deg=suggested,
-        decided_by_name=name,
-    )
-
-
-def _checkin(row: CheckIn) -> CheckInRecord:
-    return CheckInRecord(
-        id=row.id,
-        person_id=row.person_id,
-        back=row.back,
-        new_leg_symptoms=row.new_leg_symptoms,
-        weakness_or_numbness=row.weakness_or_numbness,
-        at=row.at,
-    )
-
-
-def _clinician_plan(row: ClinicianPlan) -> ClinicianPlanRecord:
-    from twistcoach.planning import ClinicianPlan as Plan
-    from twistcoach.planning import Prescription
-
-    def number(value: object) -> float | None:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return float(value) if ok and math.isfinite(float(value)) else None  # type: ignore[arg-type]
-
-    prescriptions = tuple(
-        Prescription(str(v["variant_id"]), number(v.get("cap_deg")), number(v.get("hold_s")))
-        for v in row.variants
-        if isinstance(v, dict) and isinstance(v.get("variant_id"), str)
-    )
-    plan = Plan(
-        at=row.at,
-        by_name=row.by_name,
-        variants=prescriptions,
-        sessions_per_week=row.sessions_per_week,
-        review_date=row.review_date,
-        note=row.note,
-    )
-    return ClinicianPlanRecord(row.id, row.person_id, row.written_by, plan)
-
-
-def _review(row: SafetyReview) -> ReviewRecord:
-    return ReviewRecord(
-        id=row.id,
-        person_id=row.person_id,
-        by_role=row.by_role,
-        by_name=row.by_name,
-        note=row.note,
-        reviewed_by=row.reviewed_by,
-        at=row.at,
-    )
-
-
-def _audit(row: AuditEntry) -> AuditRecord:
-    return AuditRecord(
-        id=row.id,
-        actor_id=row.actor_id,
-        action=row.action,
-        target=row.target,
-        details=dict(row.details),
-        at=row.at,
-    )
-
-
-def _web_session(row: WebSession) -> WebSessionRecord:
-    return WebSessionRecord(row.id, row.account_id, row.csrf, row.created_at, row.expires_at)
-
-
-def _link(row: StaffLink) -> LinkRecord:
-    return LinkRecord(row.id, row.person_id, row.staff_email, row.created_at)
-
-
-def _pain_level(data: Mapping[str, Any]) -> tuple[int | None, bool]:
-    """(level, sharp) of a stored pain event; sharp pain counts as 10."""
-    sharp = bool(data.get("sharp", False))
-    level = data.get("level")
-    if isinstance(level, int) and not isinstance(level, bool):
-        return (10 if sharp else level), sharp
-    return (10 if sharp else None), sharp
-
-
-class Repository:
+__all__ = [
+    "DEFAULT_STALE_AFTER_S",
+    "Clock",
+    "NotFoundError",
+    "Repository",
+    "check_time_zone",
+    "process_owner",
+    "utc_now",
+]
+
+
+class Repository(SessionStore):
     """Reads and writes twistcoach data.
 
     Parameters
@@ -416,21 +108,6 @@ class Repository:
     clock
         Returns the current aware UTC time; injected so tests control time.
     """
-
-    def __init__(self, engine: Engine, clock: Clock = utc_now) -> None:
-        self.engine = engine
-        self._clock = clock
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
-
-    def now(self) -> dt.datetime:
-        """The repository clock's current time (aware UTC)."""
-        return self._now()
-
-    def _now(self) -> dt.datetime:
-        now = self._clock()
-        if now.tzinfo is None:
-            raise StorageError("the repository clock must return aware datetimes")
-        return now
 
     # ----------------------------------------------------------------- accounts
     def create_account(
@@ -446,7 +123,7 @@ class Repository:
         ``password_hash`` is an already hashed password (argon2 PHC string); the
         repository never sees a plain password.
         """
-        role = _check_enum(role, Role, "role")
+        role = check_enum(role, Role, "role")
         address = email.strip().lower()
         if "@" not in address or len(address) > 320:
             raise StorageError(f"not an e-mail address: {email!r}")
@@ -467,7 +144,7 @@ class Repository:
                 )
                 s.add(row)
                 s.flush()
-                return _account(row)
+                return account_record(row)
         except IntegrityError as exc:  # a concurrent sign-up with the same e-mail won
             raise StorageError(taken) from exc
 
@@ -475,7 +152,7 @@ class Repository:
         """The account with this e-mail (case-insensitive), or None."""
         with self._sessions() as s:
             row = s.scalar(select(Account).where(Account.email == email.strip().lower()))
-            return _account(row) if row is not None else None
+            return account_record(row) if row is not None else None
 
     def get_account(self, account_id: int) -> AccountRecord:
         """The account with this id; raises NotFoundError."""
@@ -483,15 +160,15 @@ class Repository:
             row = s.get(Account, account_id)
             if row is None:
                 raise NotFoundError(f"no account with id {account_id}")
-            return _account(row)
+            return account_record(row)
 
     def list_accounts(self, role: str | None = None) -> list[AccountRecord]:
         """Accounts, optionally of one role, by id."""
         with self._sessions() as s:
             query = select(Account).order_by(Account.id)
             if role is not None:
-                query = query.where(Account.role == _check_enum(role, Role, "role"))
-            return [_account(r) for r in s.scalars(query)]
+                query = query.where(Account.role == check_enum(role, Role, "role"))
+            return [account_record(r) for r in s.scalars(query)]
 
     def set_password_hash(self, account_id: int, password_hash: str) -> None:
         """Replace an account's password hash and revoke every web session of the account."""
@@ -530,7 +207,7 @@ class Repository:
                 )
                 s.add(row)
                 s.flush()
-                return _person(row)
+                return person_record(row)
         except IntegrityError as exc:
             # Another process got there first (the check above raced), or the account is
             # already linked to another profile.
@@ -552,7 +229,7 @@ class Repository:
         """The person with this name (exact, trimmed), or None."""
         with self._sessions() as s:
             row = s.scalar(select(Person).where(Person.name == name.strip()))
-            return _person(row) if row is not None else None
+            return person_record(row) if row is not None else None
 
     def get_person(self, person_id: int) -> PersonRecord:
         """The person with this id; raises NotFoundError."""
@@ -560,7 +237,7 @@ class Repository:
             row = s.get(Person, person_id)
             if row is None:
                 raise NotFoundError(f"no person with id {person_id}")
-            return _person(row)
+            return person_record(row)
 
     def person_named(self, name: str) -> PersonRecord:
         """The person with this name; raises NotFoundError naming the known people."""
@@ -588,7 +265,7 @@ class Repository:
         """The student profile linked to an account, or None."""
         with self._sessions() as s:
             row = s.scalar(select(Person).where(Person.account_id == account_id))
-            return _person(row) if row is not None else None
+            return person_record(row) if row is not None else None
 
     def list_people(self, teacher_id: int | None = None) -> list[PersonRecord]:
         """People by name; with ``teacher_id``, only that teacher's students."""
@@ -596,7 +273,7 @@ class Repository:
             query = select(Person).order_by(Person.name)
             if teacher_id is not None:
                 query = query.where(Person.teacher_id == teacher_id)
-            return [_person(r) for r in s.scalars(query)]
+            return [person_record(r) for r in s.scalars(query)]
 
     def set_teacher(self, person_id: int, teacher_id: int | None) -> PersonRecord:
         """Assign (or, with None, remove) a person's teacher."""
@@ -606,7 +283,7 @@ class Repository:
                 raise NotFoundError(f"no person with id {person_id}")
             self._check_teacher(s, teacher_id)
             row.teacher_id = teacher_id
-            return _person(row)
+            return person_record(row)
 
     def link_account(self, person_id: int, account_id: int) -> PersonRecord:
         """Link a student profile to a sign-in account."""
@@ -620,7 +297,7 @@ class Repository:
             if other is not None and other.id != person_id:
                 raise StorageError(f"account {account_id} already has a profile")
             row.account_id = account_id
-            return _person(row)
+            return person_record(row)
 
     # ----------------------------------------------------------- intake, plans
     def save_intake(self, person_id: int, intake: JsonLike) -> IntakeRecord:
@@ -628,10 +305,10 @@ class Repository:
         with self._sessions.begin() as s:
             if s.get(Person, person_id) is None:
                 raise NotFoundError(f"no person with id {person_id}")
-            row = Intake(person_id=person_id, data=_to_json(intake), created_at=self._now())
+            row = Intake(person_id=person_id, data=to_json(intake), created_at=self._now())
             s.add(row)
             s.flush()
-            return _intake(row)
+            return intake_record(row)
 
     def save_plan(
         self, person_id: int, intake_id: int | None, plan: JsonLike, status: str
@@ -647,13 +324,13 @@ class Repository:
             row = Plan(
                 person_id=person_id,
                 intake_id=intake_id,
-                data=_to_json(plan),
+                data=to_json(plan),
                 status=str(status),
                 created_at=self._now(),
             )
             s.add(row)
             s.flush()
-            return _plan(row)
+            return plan_record(row)
 
     def latest_intake(self, person_id: int) -> IntakeRecord | None:
         """The newest intake of a person, or None."""
@@ -664,7 +341,7 @@ class Repository:
                 .order_by(Intake.created_at.desc(), Intake.id.desc())
                 .limit(1)
             )
-            return _intake(row) if row is not None else None
+            return intake_record(row) if row is not None else None
 
     def latest_plan(self, person_id: int) -> PlanRecord | None:
         """The newest plan of a person, or None."""
@@ -675,7 +352,7 @@ class Repository:
                 .order_by(Plan.created_at.desc(), Plan.id.desc())
                 .limit(1)
             )
-            return _plan(row) if row is not None else None
+            return plan_record(row) if row is not None else None
 
     def get_plan(self, plan_id: int) -> PlanRecord:
         """The plan with this id; raises NotFoundError."""
@@ -683,7 +360,7 @@ class Repository:
             row = s.get(Plan, plan_id)
             if row is None:
                 raise NotFoundError(f"no plan with id {plan_id}")
-            return _plan(row)
+            return plan_record(row)
 
     def list_plans(self, person_id: int) -> list[PlanRecord]:
         """A person's plans, oldest first."""
@@ -691,7 +368,7 @@ class Repository:
             rows = s.scalars(
                 select(Plan).where(Plan.person_id == person_id).order_by(Plan.id)
             ).all()
-            return [_plan(r) for r in rows]
+            return [plan_record(r) for r in rows]
 
     # -------------------------------------------------------------- clearances
     def record_clearance(
@@ -709,11 +386,11 @@ class Repository:
         """Record a clearance (who may clear whom is decided by the caller's rules);
         ``max_trunk_rotation_deg`` limits its seated and standing variants, in (0, 45]
         degrees (the intake's ``Clearance`` bound)."""
-        by_role = _check_enum(by_role, ClearanceBy, "cleared by")
-        limit = _finite_or_none(max_knee_drop_deg, "the knee-drop limit")
+        by_role = check_enum(by_role, ClearanceBy, "cleared by")
+        limit = finite_or_none(max_knee_drop_deg, "the knee-drop limit")
         if limit is not None and not 0 < limit <= 90:
             raise StorageError(f"the knee-drop limit must be in (0, 90] degrees, got {limit}")
-        rotation = _finite_or_none(max_trunk_rotation_deg, "the trunk-rotation limit")
+        rotation = finite_or_none(max_trunk_rotation_deg, "the trunk-rotation limit")
         if rotation is not None and not 0 < rotation <= 45:
             raise StorageError(
                 f"the trunk-rotation limit must be in (0, 45] degrees, got {rotation}"
@@ -739,7 +416,7 @@ class Repository:
             )
             s.add(row)
             s.flush()
-            return _clearance(row)
+            return clearance_record(row)
 
     def list_clearances(self, person_id: int) -> list[ClearanceRecord]:
         """A person's clearances, oldest first."""
@@ -747,378 +424,27 @@ class Repository:
             rows = s.scalars(
                 select(Clearance).where(Clearance.person_id == person_id).order_by(Clearance.id)
             ).all()
-            return [_clearance(r) for r in rows]
-
-    # ---------------------------------------------------------------- sessions
-    def start_session(
-        self,
-        person_id: int,
-        variant_id: str,
-        cap_deg: float,
-        source: str,
-        start_pain: int | None = None,
-        plan_id: int | None = None,
-        owner: str | None = None,
-        time_zone: str | None = None,
-    ) -> SessionRecord:
-        """Open a ``running`` session; ``owner`` defaults to this process (``host:pid``);
-        ``time_zone`` is the IANA zone the person practises in (:func:`check_time_zone`)."""
-        cap = _finite_or_none(cap_deg, "the cap")
-        if time_zone is not None:
-            time_zone = check_time_zone(time_zone)
-        if cap is None or not 0 <= cap <= 90:
-            raise StorageError(f"the cap must be between 0 and 90 degrees, got {cap_deg!r}")
-        start_pain = _check_pain(start_pain, "the starting pain")
-        now = self._now()
-        with self._sessions.begin() as s:
-            person = s.get(Person, person_id)
-            if person is None:
-                raise NotFoundError(f"no person with id {person_id}")
-            if plan_id is not None and s.get(Plan, plan_id) is None:
-                raise NotFoundError(f"no plan with id {plan_id}")
-            row = PracticeSession(
-                person_id=person_id,
-                plan_id=plan_id,
-                variant_id=variant_id,
-                cap_deg=cap,
-                started_at=now,
-                updated_at=now,
-                status=SessionStatus.RUNNING.value,
-                start_pain=start_pain,
-                source=source[:200],
-                owner=owner if owner is not None else process_owner(),
-                time_zone=time_zone,
-            )
-            s.add(row)
-            s.flush()
-            return _session(row, person.name)
-
-    def _running(self, s: Session, session_id: int) -> PracticeSession:
-        row = s.get(PracticeSession, session_id)
-        if row is None:
-            raise NotFoundError(f"no session with id {session_id}")
-        if row.status != SessionStatus.RUNNING:
-            raise StorageError(f"session {session_id} is {row.status}, not running")
-        return row
-
-    def add_event(
-        self,
-        session_id: int,
-        t: float,
-        type: str,
-        event_id: str,
-        text: str,
-        data: Mapping[str, Any] | None = None,
-    ) -> EventRecord:
-        """Write one event and commit it at once (durable when this returns).
-
-        Parameters
-        ----------
-        t
-            Seconds from the session's start.
-        type
-            ``cue``, ``event`` or ``pain`` (pain events carry ``{"level": 0-10,
-            "sharp": bool}`` in ``data``).
-        """
-        type = _check_enum(type, EventType, "event type")
-        when = _finite_or_none(t, "the event time")
-        if when is None:
-            raise StorageError("the event time must be a number of seconds")
-        with self._sessions.begin() as s:
-            self._running(s, session_id)
-            row = SessionEvent(
-                session_id=session_id,
-                t=when,
-                type=type,
-                event_id=event_id[:100],
-                text=text,
-                data=dict(data or {}),
-            )
-            s.add(row)
-            s.flush()
-            return _event(row)
-
-    def add_pain(self, session_id: int, t: float, level: int | None, sharp: bool = False) -> None:
-        """Write a pain report (0-10, or sharp pain) at once."""
-        level = _check_pain(level, "the pain level")
-        if level is None and not sharp:
-            raise StorageError("a pain report needs a level from 0 to 10 or 'sharp'")
-        text = "sharp pain" if sharp else f"pain {level}/10"
-        self.add_event(
-            session_id, t, EventType.PAIN, "pain", text, {"level": level, "sharp": sharp}
-        )
-
-    def add_sample(self, session_id: int, sample: SampleRecord) -> None:
-        """Write one metric sample and commit it at once; also refreshes the heartbeat."""
-        confidence = _finite_or_none(sample.confidence, "the confidence")
-        with self._sessions.begin() as s:
-            row = self._running(s, session_id)
-            row.updated_at = self._now()
-            s.add(
-                MetricSample(
-                    session_id=session_id,
-                    t=float(sample.t),
-                    knee_drop=_finite_or_none(sample.knee_drop, "the knee drop"),
-                    pelvis_roll=_finite_or_none(sample.pelvis_roll, "the pelvis roll"),
-                    shoulder_roll=_finite_or_none(sample.shoulder_roll, "the shoulder roll"),
-                    twist=_finite_or_none(sample.twist, "the twist"),
-                    speed=_finite_or_none(sample.speed, "the speed"),
-                    confidence=confidence if confidence is not None else 0.0,
-                    cap=_finite_or_none(sample.cap, "the cap"),
-                )
-            )
-
-    def add_records(
-        self,
-        session_id: int,
-        samples: Sequence[SampleRecord],
-        events: Sequence[tuple[float, str, str, str, Mapping[str, Any]]],
-    ) -> None:
-        """Write samples and events ``(t, type, event_id, text, data)`` in one transaction
-        (all or none), checked as :meth:`add_sample` and :meth:`add_event` check them; also
-        refreshes the heartbeat. The buffered recorder's flush (a web socket's second).
-
-        Written with SQLAlchemy Core (one UPDATE, one INSERT per table): the ORM's unit of
-        work was 0.65 ms of CPU a flush, about 0.05 ms of every frame of a practice socket.
-        """
-        sample_rows = [
-            {
-                "session_id": session_id,
-                "t": float(sample.t),
-                "knee_drop": _finite_or_none(sample.knee_drop, "the knee drop"),
-                "pelvis_roll": _finite_or_none(sample.pelvis_roll, "the pelvis roll"),
-                "shoulder_roll": _finite_or_none(sample.shoulder_roll, "the shoulder roll"),
-                "twist": _finite_or_none(sample.twist, "the twist"),
-                "speed": _finite_or_none(sample.speed, "the speed"),
-                "confidence": _finite_or_none(sample.confidence, "the confidence") or 0.0,
-                "cap": _finite_or_none(sample.cap, "the cap"),
-            }
-            for sample in samples
-        ]
-        event_rows = []
-        for t, type_, event_id, text, data in events:
-            when = _finite_or_none(t, "the event time")
-            if when is None:
-                raise StorageError("the event time must be a number of seconds")
-            event_rows.append(
-                {
-                    "session_id": session_id,
-                    "t": when,
-                    "type": _check_enum(type_, EventType, "event type"),
-                    "event_id": event_id[:100],
-                    "text": text,
-                    "data": dict(data),
-                }
-            )
-        with self.engine.begin() as conn:
-            running = conn.execute(
-                update(PracticeSession)
-                .where(
-                    PracticeSession.id == session_id,
-                    PracticeSession.status == SessionStatus.RUNNING.value,
-                )
-                .values(updated_at=self._now())
-            )
-            if running.rowcount != 1:
-                with self._sessions() as s:
-                    self._running(s, session_id)  # raises with the reason
-                raise StorageError(f"session {session_id} is not running")
-            if event_rows:
-                conn.execute(insert(SessionEvent), event_rows)
-            if sample_rows:
-                conn.execute(insert(MetricSample), sample_rows)
-
-    def end_session(
-        self,
-        session_id: int,
-        status: str = SessionStatus.COMPLETED,
-        stop_reason: str | None = None,
-        end_pain: int | None = None,
-    ) -> SessionRecord:
-        """Close a running session as ``completed``, ``stopped`` or ``interrupted``."""
-        status = _check_enum(status, SessionStatus, "session status")
-        if status == SessionStatus.RUNNING:
-            raise StorageError("a session cannot be ended as 'running'")
-        end_pain = _check_pain(end_pain, "the end pain")
-        with self._sessions.begin() as s:
-            row = self._running(s, session_id)
-            now = self._now()
-            row.status = status
-            row.stop_reason = stop_reason
-            row.end_pain = end_pain
-            row.ended_at = now
-            row.updated_at = now
-            person = s.get(Person, row.person_id)
-            return _session(row, person.name if person else "?")
-
-    def mark_interrupted_sessions(self, stale_after_s: float = DEFAULT_STALE_AFTER_S) -> list[int]:
-        """Mark sessions left ``running`` by a dead process as ``interrupted``.
-
-        A session recorded on this host is dead when its process no longer exists (or its
-        pid now belongs to a newer process); one
-        recorded elsewhere (or by an unknown owner) when its heartbeat is older than
-        ``stale_after_s``. Everything already written is kept. Returns the ids marked.
-        """
-        host = socket.gethostname()
-        now = self._now()
-        marked: list[int] = []
-        with self._sessions.begin() as s:
-            rows = s.scalars(
-                select(PracticeSession)
-                .where(PracticeSession.status == SessionStatus.RUNNING)
-                .order_by(PracticeSession.id)
-            ).all()
-            for row in rows:
-                alive = _owner_alive(row.owner, host)
-                if alive is None:
-                    dead = (now - row.updated_at).total_seconds() > stale_after_s
-                else:
-                    dead = not alive
-                if not dead:
-                    continue
-                last_event = s.scalar(
-                    select(func.max(SessionEvent.t)).where(SessionEvent.session_id == row.id)
-                )
-                last_sample = s.scalar(
-                    select(func.max(MetricSample.t)).where(MetricSample.session_id == row.id)
-                )
-                last_t = max(float(last_event or 0.0), float(last_sample or 0.0))
-                row.status = SessionStatus.INTERRUPTED
-                row.stop_reason = "the recording process ended unexpectedly"
-                # The last thing known to have happened, not the time of discovery.
-                row.ended_at = max(row.updated_at, row.started_at + dt.timedelta(seconds=last_t))
-                marked.append(row.id)
-        return marked
-
-    def _summaries(self, s: Session, rows: Sequence[PracticeSession]) -> list[SessionSummary]:
-        if not rows:
-            return []
-        ids = [r.id for r in rows]
-        abs_drop = func.abs(MetricSample.knee_drop)
-        sample_stats = {
-            sid: (n, mx, over)
-            for sid, n, mx, over in s.execute(
-                select(
-                    MetricSample.session_id,
-                    func.count(MetricSample.id),
-                    func.max(abs_drop),
-                    func.sum(
-                        case(
-                            (
-                                (MetricSample.cap.is_not(None)) & (abs_drop > MetricSample.cap),
-                                1,
-                            ),
-                            else_=0,
-                        )
-                    ),
-                )
-                .where(MetricSample.session_id.in_(ids))
-                .group_by(MetricSample.session_id)
-            )
-        }
-        event_counts: dict[int, int] = {
-            sid: int(n)
-            for sid, n in s.execute(
-                select(SessionEvent.session_id, func.count(SessionEvent.id))
-                .where(SessionEvent.session_id.in_(ids))
-                .group_by(SessionEvent.session_id)
-            )
-        }
-        pains: dict[int, list[tuple[int | None, bool]]] = {i: [] for i in ids}
-        for sid, data in s.execute(
-            select(SessionEvent.session_id, SessionEvent.data)
-            .where(SessionEvent.session_id.in_(ids), SessionEvent.type == EventType.PAIN)
-            .order_by(SessionEvent.t, SessionEvent.id)
-        ):
-            pains[sid].append(_pain_level(data))
-        names: dict[int, str] = {
-            pid: name
-            for pid, name in s.execute(
-                select(Person.id, Person.name).where(Person.id.in_({r.person_id for r in rows}))
-            )
-        }
-        out = []
-        for row in rows:
-            n, mx, over = sample_stats.get(row.id, (0, None, 0))
-            reports = pains[row.id]
-            out.append(
-                SessionSummary(
-                    session=_session(row, names.get(row.person_id, "?")),
-                    n_samples=int(n),
-                    n_events=int(event_counts.get(row.id, 0)),
-                    max_abs_knee_drop=float(mx) if mx is not None else None,
-                    over_cap_samples=int(over or 0),
-                    pain_reports=tuple(level for level, _ in reports if level is not None),
-                    sharp_pain=any(sharp for _, sharp in reports),
-                    pain_labels=tuple(
-                        SHARP_LABEL if sharp else str(level)
-                        for level, sharp in reports
-                        if level is not None or sharp
-                    ),
-                )
-            )
-        return out
-
-    def list_sessions(
-        self, person_id: int | None = None, limit: int | None = None
-    ) -> list[SessionSummary]:
-        """Sessions, newest first, optionally of one person only."""
-        with self._sessions() as s:
-            query = select(PracticeSession).order_by(
-                PracticeSession.started_at.desc(), PracticeSession.id.desc()
-            )
-            if person_id is not None:
-                query = query.where(PracticeSession.person_id == person_id)
-            if limit is not None:
-                query = query.limit(limit)
-            return self._summaries(s, s.scalars(query).all())
-
-    def history(self, person_id: int) -> list[SessionSummary]:
-        """A person's sessions oldest first: the input of progression."""
-        return list(reversed(self.list_sessions(person_id)))
-
-    def get_session(self, session_id: int) -> SessionDetail:
-        """A session with all its samples and events; raises NotFoundError."""
-        with self._sessions() as s:
-            row = s.get(PracticeSession, session_id)
-            if row is None:
-                raise NotFoundError(f"no session with id {session_id}")
-            summary = self._summaries(s, [row])[0]
-            samples = s.scalars(
-                select(MetricSample)
-                .where(MetricSample.session_id == session_id)
-                .order_by(MetricSample.t, MetricSample.id)
-            ).all()
-            events = s.scalars(
-                select(SessionEvent)
-                .where(SessionEvent.session_id == session_id)
-                .order_by(SessionEvent.t, SessionEvent.id)
-            ).all()
-            return SessionDetail(
-                summary=summary,
-                samples=tuple(_sample(r) for r in samples),
-                events=tuple(_event(r) for r in events),
-            )
+            return [clearance_record(r) for r in rows]
 
     # ------------------------------------------------------------- progression
     def record_decision(
         self, person_id: int, suggestion: JsonLike, decision: str, decided_by: int | None
     ) -> DecisionRecord:
         """Record that a progression suggestion was approved or declined."""
-        decision = _check_enum(decision, Decision, "decision")
+        decision = check_enum(decision, Decision, "decision")
         with self._sessions.begin() as s:
             if s.get(Person, person_id) is None:
                 raise NotFoundError(f"no person with id {person_id}")
             row = ProgressionDecision(
                 person_id=person_id,
-                suggestion=_to_json(suggestion),
+                suggestion=to_json(suggestion),
                 decision=decision,
                 decided_by=decided_by,
                 at=self._now(),
             )
             s.add(row)
             s.flush()
-            return _decision(row)
+            return decision_record(row)
 
     def list_decisions(self, person_id: int) -> list[DecisionRecord]:
         """A person's progression decisions, oldest first (with the decider's name)."""
@@ -1129,14 +455,14 @@ class Repository:
                 .where(ProgressionDecision.person_id == person_id)
                 .order_by(ProgressionDecision.id)
             ).all()
-            return [_decision(row, name) for row, name in rows]
+            return [decision_record(row, name) for row, name in rows]
 
     # ------------------------------------------------------- safety follow-up
     def record_checkin(
         self, person_id: int, back: str, new_leg_symptoms: bool, weakness_or_numbness: bool
     ) -> CheckInRecord:
         """Store a check-in after sharp pain (``back``: better, same or worse)."""
-        back = _check_enum(back, BackFeeling, "how the back feels")
+        back = check_enum(back, BackFeeling, "how the back feels")
         with self._sessions.begin() as s:
             if s.get(Person, person_id) is None:
                 raise NotFoundError(f"no person with id {person_id}")
@@ -1149,7 +475,7 @@ class Repository:
             )
             s.add(row)
             s.flush()
-            return _checkin(row)
+            return checkin_record(row)
 
     def list_checkins(self, person_id: int) -> list[CheckInRecord]:
         """A person's check-ins, oldest first."""
@@ -1157,7 +483,7 @@ class Repository:
             rows = s.scalars(
                 select(CheckIn).where(CheckIn.person_id == person_id).order_by(CheckIn.id)
             ).all()
-            return [_checkin(r) for r in rows]
+            return [checkin_record(r) for r in rows]
 
     def record_review(
         self,
@@ -1169,7 +495,7 @@ class Repository:
     ) -> ReviewRecord:
         """Store a staff review of a student's safety flags (who may review is the caller's
         rule)."""
-        by_role = _check_enum(by_role, ClearanceBy, "reviewed by")
+        by_role = check_enum(by_role, ClearanceBy, "reviewed by")
         if not by_name.strip():
             raise StorageError("the review needs the name of who made it")
         with self._sessions.begin() as s:
@@ -1185,7 +511,7 @@ class Repository:
             )
             s.add(row)
             s.flush()
-            return _review(row)
+            return review_record(row)
 
     def list_reviews(self, person_id: int) -> list[ReviewRecord]:
         """A person's safety reviews, oldest first."""
@@ -1195,7 +521,7 @@ class Repository:
                 .where(SafetyReview.person_id == person_id)
                 .order_by(SafetyReview.id)
             ).all()
-            return [_review(r) for r in rows]
+            return [review_record(r) for r in rows]
 
     def record_clinician_plan(
         self,
@@ -1217,8 +543,8 @@ class Repository:
             raise StorageError("sessions per week must be from 1 to 14")
         rows = []
         for variant_id, cap, hold in variants:
-            cap = _finite_or_none(cap, "the knee-drop cap")
-            hold = _finite_or_none(hold, "the hold time")
+            cap = finite_or_none(cap, "the knee-drop cap")
+            hold = finite_or_none(hold, "the hold time")
             if cap is not None and not 0 < cap <= 90:
                 raise StorageError(f"the knee-drop cap must be in (0, 90] degrees, got {cap}")
             if hold is not None and not 5 <= hold <= 600:
@@ -1239,7 +565,7 @@ class Repository:
             )
             s.add(row)
             s.flush()
-            return _clinician_plan(row)
+            return clinician_plan_record(row)
 
     def list_clinician_plans(self, person_id: int) -> list[ClinicianPlanRecord]:
         """A person's clinician plans, oldest first (the newest is in force)."""
@@ -1249,7 +575,7 @@ class Repository:
                 .where(ClinicianPlan.person_id == person_id)
                 .order_by(ClinicianPlan.id)
             ).all()
-            return [_clinician_plan(r) for r in rows]
+            return [clinician_plan_record(r) for r in rows]
 
     def list_intakes(self, person_id: int) -> list[IntakeRecord]:
         """A person's intakes, oldest first."""
@@ -1257,7 +583,7 @@ class Repository:
             rows = s.scalars(
                 select(Intake).where(Intake.person_id == person_id).order_by(Intake.id)
             ).all()
-            return [_intake(r) for r in rows]
+            return [intake_record(r) for r in rows]
 
     # ------------------------------------------------------------------- audit
     def audit(
@@ -1278,7 +604,7 @@ class Repository:
             )
             s.add(row)
             s.flush()
-            return _audit(row)
+            return audit_record(row)
 
     def list_audit(self, limit: int = 100, actor_id: int | None = None) -> list[AuditRecord]:
         """The newest audit entries first."""
@@ -1286,7 +612,7 @@ class Repository:
             query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
             if actor_id is not None:
                 query = query.where(AuditEntry.actor_id == actor_id)
-            return [_audit(r) for r in s.scalars(query)]
+            return [audit_record(r) for r in s.scalars(query)]
 
     # ------------------------------------------------------------ web sessions
     def create_web_session(
@@ -1311,7 +637,7 @@ class Repository:
             )
             s.add(row)
             s.flush()
-            return _web_session(row)
+            return web_session_record(row)
 
     def live_web_session(self, session_id: str) -> WebSessionRecord | None:
         """The web sign-in with this id if it is neither revoked nor expired, else None."""
@@ -1319,7 +645,7 @@ class Repository:
             row = s.get(WebSession, session_id[:64])
             if row is None or row.revoked_at is not None or row.expires_at <= utc_now():
                 return None
-            return _web_session(row)
+            return web_session_record(row)
 
     def revoke_web_session(self, session_id: str) -> None:
         """End one web sign-in (sign-out); unknown ids are ignored."""
@@ -1367,7 +693,7 @@ class Repository:
                 row = StaffLink(person_id=person_id, staff_email=email, created_at=self._now())
                 s.add(row)
                 s.flush()
-            return _link(row)
+            return link_record(row)
 
     def list_links(self, person_id: int) -> list[LinkRecord]:
         """A student's links, oldest first."""
@@ -1375,7 +701,7 @@ class Repository:
             rows = s.scalars(
                 select(StaffLink).where(StaffLink.person_id == person_id).order_by(StaffLink.id)
             ).all()
-            return [_link(r) for r in rows]
+            return [link_record(r) for r in rows]
 
     def remove_link(self, person_id: int, link_id: int) -> LinkRecord:
         """Remove one of a student's links; raises NotFoundError when it is not theirs.
@@ -1387,7 +713,7 @@ class Repository:
             row = s.get(StaffLink, link_id)
             if row is None or row.person_id != person_id:
                 raise NotFoundError(f"no link with id {link_id}")
-            record = _link(row)
+            record = link_record(row)
             person = s.get(Person, person_id)
             if person is not None and person.teacher_id is not None:
                 teacher = s.get(Account, person.teacher_id)
@@ -1409,7 +735,7 @@ class Repository:
                 .where(or_(Person.teacher_id == account_id, Person.id.in_(linked)))
                 .order_by(Person.name)
             ).all()
-            return [_person(r) for r in rows]
+            return [person_record(r) for r in rows]
 
     def follows(self, account_id: int, person_id: int) -> bool:
         """Whether the staff account may see the student (see :meth:`people_followed_by`)."""
@@ -1426,39 +752,3 @@ class Repository:
                 )
             )
             return found is not None
-
-    # -------------------------------------------------------- running sessions
-    def running_sessions(self, person_id: int | None = None) -> list[SessionRecord]:
-        """Sessions still ``running`` (of one person, or all), oldest first."""
-        with self._sessions() as s:
-            query = (
-                select(PracticeSession, Person.name)
-                .join(Person, Person.id == PracticeSession.person_id)
-                .where(PracticeSession.status == SessionStatus.RUNNING)
-                .order_by(PracticeSession.id)
-            )
-            if person_id is not None:
-                query = query.where(PracticeSession.person_id == person_id)
-            return [_session(row, name) for row, name in s.execute(query).all()]
-
-    def idle_running_sessions(self, owner: str, idle_s: float) -> list[tuple[int, bool]]:
-        """Running sessions recorded by ``owner`` without a heartbeat for ``idle_s`` seconds:
-        ``(id, never_touched)``, oldest first (``never_touched``: no heartbeat since its
-        start, i.e. nothing ever connected to it)."""
-        cutoff = self._now() - dt.timedelta(seconds=idle_s)
-        with self._sessions() as s:
-            rows = s.execute(
-                select(PracticeSession.id, PracticeSession.started_at, PracticeSession.updated_at)
-                .where(
-                    PracticeSession.status == SessionStatus.RUNNING,
-                    PracticeSession.owner == owner,
-                    PracticeSession.updated_at <= cutoff,
-                )
-                .order_by(PracticeSession.id)
-            ).all()
-            return [(int(i), bool(updated <= started)) for i, started, updated in rows]
-
-    def touch_session(self, session_id: int) -> None:
-        """Refresh a running session's heartbeat (a socket connected to it)."""
-        with self._sessions.begin() as s:
-            self._running(s, session_id).updated_at = self._now()
