@@ -48,11 +48,12 @@ HOLD_S = 5.0
 #: stay here", said once the reading reaches the coach's stay-here point (the cap less the
 #: camera's measured under-read there, ``under_read`` in ``rules/coaching.yaml``: 14.5 deg
 #: up to 55 with the neutral template), is the coach's intended hold cue, not an alarm.
-#: Under the 45 deg cap the stay-here point is 30.5 deg and these clips hold at 22-32 deg
-#: true, so since the margins were widened (commit 5a9c3a0) the coach rightly says "stay
-#: here" on many of their drops and the clips no longer measure calm practice. With a cap
-#: of 55 the stay-here point is 40.5 deg, 8.5 deg above their deepest true drop (32), so
-#: every drop stays in the calm range. No re-render: the cap is the plan's, not the body's.
+#: Under the 45 deg cap the stay-here point is 29.5 deg (30.5 before commit 620046e) and
+#: these clips hold at 22-32 deg true, so since the margins were widened (commit 5a9c3a0)
+#: the coach rightly says "stay here" on many of their drops and the clips no longer
+#: measure calm practice. With a cap of 55 the stay-here point is 35.0 deg (40.5 before
+#: 620046e), 3 deg above their deepest true drop (32): replayed, no safety cue in their
+#: calm time (bench/CUES.md). No re-render: the cap is the plan's, not the body's.
 #: The fault clips keep :data:`CAP_DEG` (the past-the-cap clip measures the cap cue there).
 PRACTICE_CAP_DEG = 55.0
 #: The clip kinds that are long calm practice (coached with :data:`PRACTICE_CAP_DEG`).
