@@ -48,12 +48,15 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from twistcoach.estimator import PoseEstimator, make_mediapipe_estimator
 from twistcoach.landmarks import Skeleton
 from twistcoach.metrics import Observation, PoseFamily, TwistMetrics, View
 from twistcoach.sources import VideoSource, read_image
+
+if TYPE_CHECKING:
+    from twistcoach.tracking import Calibrator
 
 #: Chunks a video is cut into for parallel estimation (fixed, so results never depend on
 #: the number of cores or workers).
@@ -94,9 +97,11 @@ EstimatorFactory = Callable[[], PoseEstimator]
 ProgressCallback = Callable[[int], None]
 
 
-def default_tracker_factory(body: str = "neutral") -> Tracker:
+def default_tracker_factory(body: str = "neutral", calibrator: Calibrator | None = None) -> Tracker:
     """A fresh :class:`twistcoach.tracking.TwistTracker` with its default settings, for a
-    person of body type ``body`` (``metrics.BodyType``: neutral when not said).
+    person of body type ``body`` (``metrics.BodyType``: neutral when not said), whose
+    calibration ``calibrator`` fits (:data:`twistcoach.tracking.Calibrator`; default: in
+    this thread).
 
     Raises
     ------
@@ -104,9 +109,11 @@ def default_tracker_factory(body: str = "neutral") -> Tracker:
         For a body type that is not one of ``metrics.BodyType``.
     """
     from twistcoach.metrics import BodyType
-    from twistcoach.tracking import TwistTracker
+    from twistcoach.tracking import TwistTracker, calibrate_here
 
-    tracker: Tracker = TwistTracker(body=BodyType.parse(body))
+    tracker: Tracker = TwistTracker(
+        body=BodyType.parse(body), calibrator=calibrator or calibrate_here
+    )
     return tracker
 
 

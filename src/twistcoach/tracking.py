@@ -25,11 +25,13 @@ from __future__ import annotations
 import math
 import statistics
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from twistcoach.kinematics import (
+    BodyModel,
     Calibration,
     CalibrationError,
     Measurement,
@@ -69,6 +71,18 @@ CALIBRATION_RETRY_S = 0.5
 RECOGNITION_PERIOD_S = 0.25
 #: Advice when nobody is found in the frame.
 LOST_ADVICE = "I cannot see you: check that your whole body is in the camera's view."
+
+#: Fits a calibration to frames of a still, neutral supine pose: ``(frames, template body,
+#: max_motion) -> Calibration``, raising :class:`CalibrationError` when they are not one.
+#: :func:`calibrate_here` by default; the web server runs it in another process, as one fit
+#: is 0.1-0.5 s of CPU that would otherwise hold the interpreter from every other stream.
+Calibrator = Callable[[Sequence[Skeleton], BodyModel, float], Calibration]
+
+
+def calibrate_here(frames: Sequence[Skeleton], model: BodyModel, max_motion: float) -> Calibration:
+    """The default :data:`Calibrator`: :func:`twistcoach.kinematics.calibrate` in this
+    thread."""
+    return calibrate(frames, model=model, max_motion=max_motion)
 
 
 @dataclass(frozen=True)
@@ -201,6 +215,8 @@ class TwistTracker:
     body
         The template body the calibration starts from (:func:`template_body`): the
         person's own when they say, else neutral.
+    calibrator
+        What fits the calibration (:data:`Calibrator`); default :func:`calibrate_here`.
     """
 
     def __init__(
@@ -214,8 +230,10 @@ class TwistTracker:
         hysteresis_s: float = 0.5,
         max_motion: float = 0.05,
         body: BodyType = BodyType.NEUTRAL,
+        calibrator: Calibrator = calibrate_here,
     ) -> None:
         self._calibration = calibration
+        self._calibrator = calibrator
         self.body = BodyType(body)
         self._template = template_body(self.body)
         self.filter_params = filter_params or FilterParams()
@@ -279,8 +297,8 @@ class TwistTracker:
             self._buffer.append(skeleton)
             if t - self._buffer[0].timestamp_s >= self.calibration_window_s and t >= self._next_try:
                 try:
-                    self._calibration = calibrate(
-                        self._buffer, model=self._template, max_motion=self.max_motion
+                    self._calibration = self._calibrator(
+                        list(self._buffer), self._template, self.max_motion
                     )
                 except CalibrationError:
                     # A refused attempt costs tens of milliseconds: not on every frame.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
@@ -206,6 +207,7 @@ def create_app(
     """
     from twistcoach.pipeline import default_tracker_factory
     from twistcoach.web import api, apidocs, clinic, pages, practice
+    from twistcoach.web.calibration_pool import CalibrationPool
 
     engine = create_engine_for_url(settings.database_url)
     ctx = AppContext(
@@ -218,6 +220,10 @@ def create_app(
         templates=_templates(),
         tracker_factory=tracker_factory or default_tracker_factory,
     )
+    pool: CalibrationPool | None = None
+    if tracker_factory is None and settings.calibration_process:
+        pool = CalibrationPool()
+        ctx.tracker_factory = functools.partial(default_tracker_factory, calibrator=pool)
     if monotonic is not None:
         ctx.monotonic_s = monotonic
 
@@ -231,6 +237,8 @@ def create_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            if pool is not None:
+                await run_in_threadpool(pool.close)
 
     app = FastAPI(
         title="twistcoach",

@@ -72,6 +72,11 @@ class WebSettings:
     password_time_cost, password_memory_kib
         argon2id costs for new password hashes (None: argon2-cffi's defaults). Only tests
         should lower them.
+    calibration_process
+        Fit each practice session's calibration in a process of its own
+        (:mod:`twistcoach.web.calibration_pool`, started on the first fit) rather than in
+        the server's threads, where a fit holds every running stream back. Used when the
+        app makes its own trackers (no ``tracker_factory`` given).
     """
 
     database_url: str
@@ -96,3 +101,4 @@ class WebSettings:
     ws_idle_s: float = 60.0
     password_time_cost: int | None = None
     password_memory_kib: int | None = None
+    calibration_process: bool = True

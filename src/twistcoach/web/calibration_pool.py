@@ -1,0 +1,97 @@
+"""Calibration fits in a process of their own, so the event loop keeps its interpreter.
+
+A session's first still seconds end in a calibration fit (:func:`twistcoach.kinematics.calibrate`):
+0.1-0.5 s of CPU in numpy calls on small arrays, which hold the interpreter lock most of the
+time. Run in one of the server's threads, a class that starts together held every running
+stream's frames behind those fits (bench/LOAD.md: with 30 streams on one process, the
+running half's p99 was 280 ms while the other half calibrated, against 8 ms steady). In a
+process of its own the fit takes the other core; the socket's worker thread only waits.
+
+:class:`CalibrationPool` is a :data:`twistcoach.tracking.Calibrator`: the web app's trackers
+call it as they would :func:`twistcoach.tracking.calibrate_here`. The process starts on
+the first fit (a server that coaches nobody starts none) by ``spawn``, which is safe
+whatever threads the server runs; if it cannot answer (it died, or took longer than
+:data:`FIT_TIMEOUT_S`), the fit runs here instead, as it did before, and the next fit
+starts a fresh process.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import multiprocessing
+import threading
+from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
+
+from twistcoach.kinematics import BodyModel, Calibration, CalibrationError
+from twistcoach.landmarks import Skeleton
+from twistcoach.tracking import calibrate_here
+
+log = logging.getLogger(__name__)
+
+#: Seconds a fit may take in the pool before it is run here instead. A fit measured
+#: 0.1-0.5 s of CPU on the project's 2-core machine (up to 1.2 s wall at load 14); only
+#: one runs at a time per server process (``practice.Admission.calibrating``).
+FIT_TIMEOUT_S = 20.0
+
+
+def _warm() -> None:
+    """Import what a fit needs in the new process, before the first fit waits on it."""
+    import twistcoach.kinematics  # noqa: F401
+
+
+class CalibrationPool:
+    """One process that fits calibrations for this server process's sockets.
+
+    Calling it is thread-safe: each socket's worker thread waits for its own fit.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+    def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = concurrent.futures.ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_warm,
+                )
+            return self._pool
+
+    def _discard(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def __call__(
+        self, frames: Sequence[Skeleton], model: BodyModel, max_motion: float
+    ) -> Calibration:
+        """Fit a calibration (:data:`twistcoach.tracking.Calibrator`).
+
+        Raises
+        ------
+        CalibrationError
+            When the frames are not a still, neutral supine pose (from the fit itself).
+        """
+        pool = self._executor()
+        try:
+            future = pool.submit(calibrate_here, list(frames), model, max_motion)
+            return future.result(timeout=FIT_TIMEOUT_S)
+        except CalibrationError:
+            raise
+        except (BrokenProcessPool, concurrent.futures.TimeoutError, OSError, RuntimeError) as exc:
+            # The process died or hangs: this fit here, a fresh process for the next.
+            log.warning("calibration process unavailable (%s); fitting in the server", exc)
+            self._discard(pool)
+            return calibrate_here(frames, model, max_motion)
+
+    def close(self) -> None:
+        """Stop the process (the app's shutdown); a later fit would start a new one."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
