@@ -17,8 +17,7 @@ from twistcoach.tracking import calibrate_here
 from twistcoach.web.calibration_pool import CalibrationPool
 
 NEUTRAL = [
-    photograph(supine_twist_3d(0.0), VIEWS["diagonal_right"], timestamp_s=k / 15)
-    for k in range(3)
+    photograph(supine_twist_3d(0.0), VIEWS["diagonal_right"], timestamp_s=k / 15) for k in range(3)
 ]
 MODEL = template_body(BodyType.FEMALE)
 
