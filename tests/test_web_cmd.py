@@ -57,3 +57,13 @@ def test_serve_bad_input_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mo
     assert result.exit_code == 2 and "at least 16 characters" in result.output
     result = runner.invoke(build_app(), ["serve", "--port", "70000"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(("value", "own_process"), [("", True), ("1", True), ("0", False)])
+def test_calibrations_fit_in_their_own_process_unless_told_not_to(
+    monkeypatch: pytest.MonkeyPatch, value: str, own_process: bool
+) -> None:
+    from twistcoach.cli.web_cmd import CALIBRATION_PROCESS_ENV, web_settings
+
+    monkeypatch.setenv(CALIBRATION_PROCESS_ENV, value)
+    assert web_settings("sqlite://", (), 1).calibration_process is own_process

@@ -32,6 +32,10 @@ WORKERS_ENV = "TWISTCOACH_WORKERS"
 PROXIES_ENV = "TWISTCOACH_TRUSTED_PROXIES"
 #: Set to 1 behind HTTPS: the session cookie is then sent over HTTPS only.
 COOKIE_SECURE_ENV = "TWISTCOACH_COOKIE_SECURE"
+#: Set to 0 to fit calibrations in the server's own threads rather than in a process of
+#: their own (``twistcoach.web.calibration_pool``): where starting processes is not allowed,
+#: and for the before/after comparison in bench/LOAD.md.
+CALIBRATION_PROCESS_ENV = "TWISTCOACH_CALIBRATION_PROCESS"
 
 
 def uvicorn_proxy_options(trusted_proxies: tuple[str, ...]) -> dict[str, object]:
@@ -168,7 +172,17 @@ def web_settings(
     from twistcoach.web import WebSettings
 
     secure = os.environ.get(COOKIE_SECURE_ENV, "").strip().lower() in {"1", "true", "yes"}
-    settings = WebSettings(database_url=database_url, trusted_proxies=proxies, cookie_secure=secure)
+    own_process = os.environ.get(CALIBRATION_PROCESS_ENV, "").strip().lower() not in {
+        "0",
+        "false",
+        "no",
+    }
+    settings = WebSettings(
+        database_url=database_url,
+        trusted_proxies=proxies,
+        cookie_secure=secure,
+        calibration_process=own_process,
+    )
     key = secret if secret is not None else os.environ.get(SECRET_ENV, "").strip()
     if key:
         settings = dataclasses.replace(settings, secret_key=key)
