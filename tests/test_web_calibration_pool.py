@@ -57,3 +57,17 @@ def test_a_dead_process_is_replaced(pool: CalibrationPool) -> None:
     assert pool(NEUTRAL, MODEL, 0.05).neutral
     assert pool(NEUTRAL, MODEL, 0.05).neutral
     assert pool._pool is not executor
+
+
+def test_warm_starts_the_process_before_any_fit() -> None:
+    p = CalibrationPool()
+    try:
+        assert p._pool is None  # nothing started by making it
+        p.warm()
+        executor = p._pool
+        assert executor is not None and len(executor._processes) == 1
+        assert p(NEUTRAL, MODEL, 0.05).neutral
+        assert p._pool is executor  # the fit ran in the process warm() started
+    finally:
+        p.close()
+    assert p._pool is None

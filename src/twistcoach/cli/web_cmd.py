@@ -146,7 +146,7 @@ def register(app: typer.Typer) -> None:
             from twistcoach.web.practice import prepare_process
 
             app = create_app(settings)
-            prepare_process()
+            prepare_process(app)
             uvicorn.run(app, **options)
             return
         # The workers build their apps from the environment: the same settings as here.
@@ -208,7 +208,7 @@ def app_from_environment() -> FastAPI:
 
     storage = settings_from_env()
     app = create_app(web_settings(storage.database_url, proxies, workers))
-    prepare_process()
+    prepare_process(app)
     return app
 
 

@@ -224,6 +224,7 @@ def create_app(
     if tracker_factory is None and settings.calibration_process:
         pool = CalibrationPool()
         ctx.tracker_factory = functools.partial(default_tracker_factory, calibrator=pool)
+    ctx.calibration_pool = pool
     if monotonic is not None:
         ctx.monotonic_s = monotonic
 

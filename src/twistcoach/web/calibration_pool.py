@@ -1,18 +1,22 @@
 """Calibration fits in a process of their own, so the event loop keeps its interpreter.
 
 A session's first still seconds end in a calibration fit (:func:`twistcoach.kinematics.calibrate`):
-0.1-0.5 s of CPU in numpy calls on small arrays, which hold the interpreter lock most of the
-time. Run in one of the server's threads, a class that starts together held every running
-stream's frames behind those fits (bench/LOAD.md: with 30 streams on one process, the
-running half's p99 was 280 ms while the other half calibrated, against 8 ms steady). In a
-process of its own the fit takes the other core; the socket's worker thread only waits.
+0.1-0.2 s of CPU in numpy calls on small arrays, which hold the interpreter lock most of
+the time: run in one of the server's threads, each fit slows every running stream's frames,
+and a class that starts together queues its fits behind one another. In a process of its
+own the fit takes the other core and the socket's worker thread only waits. Measured on the
+project's 2-core machine when quiet (bench/LOAD.md), 60 streams on one server process, half
+of them connecting at once: p99 48-98 ms with this process against 112-154 ms without, the
+newcomers' first reply within 4.9-5.9 s against 13-17 s. (With other work loading both cores
+it made no difference: the process then competes for the second core.)
 
 :class:`CalibrationPool` is a :data:`twistcoach.tracking.Calibrator`: the web app's trackers
-call it as they would :func:`twistcoach.tracking.calibrate_here`. The process starts on
-the first fit (a server that coaches nobody starts none) by ``spawn``, which is safe
-whatever threads the server runs; if it cannot answer (it died, or took longer than
-:data:`FIT_TIMEOUT_S`), the fit runs here instead, as it did before, and the next fit
-starts a fresh process.
+call it as they would :func:`twistcoach.tracking.calibrate_here`. The process is started by
+``spawn``, safe whatever threads the server runs. A spawned process imports the server's
+modules afresh (2-5 s on the 2-core machine under load), so ``twistcoach serve`` starts it
+with the server (:meth:`CalibrationPool.warm`); otherwise the first fit does. If it cannot
+answer (it died, or took longer than :data:`FIT_TIMEOUT_S`), the fit runs here instead and
+the next fit starts a fresh process.
 """
 
 from __future__ import annotations
@@ -88,6 +92,17 @@ class CalibrationPool:
             log.warning("calibration process unavailable (%s); fitting in the server", exc)
             self._discard(pool)
             return calibrate_here(frames, model, max_motion)
+
+    def warm(self) -> None:
+        """Start the process now and wait until it is ready (``twistcoach serve`` at start),
+        so that the first students do not wait for it; a failure is logged, and the first
+        fit tries again."""
+        pool = self._executor()
+        try:
+            pool.submit(_warm).result(timeout=FIT_TIMEOUT_S)
+        except (BrokenProcessPool, concurrent.futures.TimeoutError, OSError, RuntimeError) as exc:
+            log.warning("calibration process did not start (%s)", exc)
+            self._discard(pool)
 
     def close(self) -> None:
         """Stop the process (the app's shutdown); a later fit would start a new one."""

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import Request, Response, WebSocket
 from fastapi.templating import Jinja2Templates
@@ -23,6 +24,9 @@ from twistcoach.web.security import (
     SessionSigner,
 )
 from twistcoach.web.settings import WebSettings
+
+if TYPE_CHECKING:
+    from twistcoach.web.calibration_pool import CalibrationPool
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -69,6 +73,8 @@ class AppContext:
     templates: Jinja2Templates
     #: Makes a session's tracker for a body type (``metrics.BodyType`` value).
     tracker_factory: Callable[[str], Tracker]
+    #: The process the trackers' calibrations are fitted in (None: in the server's threads).
+    calibration_pool: CalibrationPool | None = None
     #: Seconds on the server's monotonic clock (the landmark frame-rate limit).
     monotonic_s: Callable[[], float] = time.monotonic
     live: LiveSockets = field(default_factory=LiveSockets)

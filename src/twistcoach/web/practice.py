@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketState
@@ -416,11 +416,12 @@ WAITING_START_TEXT = "Getting ready: the coach is starting other people's sessio
 WAITING_CALIBRATION_TEXT = "Getting ready: the coach is setting up another person. Stay still."
 
 
-def prepare_process() -> None:
+def prepare_process(app: FastAPI | None = None) -> None:
     """Ready a server process for practice sockets (``twistcoach serve`` calls it once the
     app is built, in each process): read what every session needs (the pose library, the
-    coaching rules, a tracker's tables), then take every object alive now out of the
-    garbage collector's full passes (``gc.freeze``).
+    coaching rules, a tracker's tables), start ``app``'s calibration process
+    (:meth:`twistcoach.web.calibration_pool.CalibrationPool.warm`), then take every object
+    alive now out of the garbage collector's full passes (``gc.freeze``).
 
     A full pass over the roughly 120 000 objects of a started server took 58-77 ms
     (measured on the project's 2-core machine under load), and came every few seconds at
@@ -437,6 +438,9 @@ def prepare_process() -> None:
     load_library()
     default_coaching_rules()
     default_tracker_factory("neutral").update(0.0, None)
+    pool = app.state.ctx.calibration_pool if app is not None else None
+    if pool is not None:
+        pool.warm()
     gc.collect()
     gc.freeze()
 
