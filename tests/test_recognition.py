@@ -31,36 +31,14 @@ from twistcoach.tracking import TwistTracker
 FIXTURES = Path(__file__).parent / "fixtures" / "skeletons"
 F = PoseFamily
 
-#: Accepted families per label of images.csv. Where a label is not one of our families,
-#: or a single 2D view honestly cannot decide, every reasonable answer is listed.
+#: Accepted families per label of images.csv (tests/recognition/accepted_families.json, shared
+#: with bench/recognition/bench.py). Where a label is not one of our families, or a single 2D
+#: view honestly cannot decide, every reasonable answer is listed.
 FAMILIES: dict[str, set[PoseFamily]] = {
-    "supine_twist": {F.SUPINE_TWIST},
-    "supine_knees_bent": {F.SUPINE},
-    "supine_flat": {F.SUPINE},
-    "savasana": {F.SUPINE},
-    "knees_to_chest": {F.SUPINE},
-    "bridge": {F.SUPINE, F.OTHER},
-    "fish": {F.SUPINE, F.OTHER},
-    "plow": {F.OTHER},
-    "shoulderstand": {F.OTHER},
-    "seated_twist": {F.SEATED_TWIST},
-    "chair_twist": {F.SEATED_TWIST, F.SEATED},
-    "seated_forward_fold": {F.SEATED},
-    "easy_pose": {F.SEATED},
-    "lotus": {F.SEATED},
-    "bound_angle": {F.SEATED},
-    "boat": {F.SEATED},
-    "standing_twist": {F.STANDING_TWIST},
-    "tree": {F.STANDING},
-    "warrior2": {F.STANDING},
-    "goddess": {F.STANDING},
-    "triangle": {F.STANDING},
-    "standing_forward_fold": {F.STANDING, F.OTHER},
-    "downward_dog": {F.OTHER},
-    "plank": {F.OTHER},
-    "child_pose": {F.OTHER},
-    "cobra": {F.OTHER, F.SEATED},  # legs out along the floor, chest up: a staff pose in 2D
-    "locust": {F.OTHER},
+    label: {PoseFamily(f) for f in families}
+    for label, families in json.loads(
+        (Path(__file__).parent / "recognition" / "accepted_families.json").read_text()
+    )["accepted"].items()
 }
 
 SIDE_OR_OBLIQUE = {View.SIDE, View.OBLIQUE}

@@ -49,37 +49,14 @@ SYNTH_SEED = 12345
 SYNTH_PER_POSE = 40
 F = PoseFamily
 
-#: Accepted families per label of images.csv (the same table as tests/test_recognition.py):
-#: where a label is not one of the coach's families, or a single 2D view honestly cannot
-#: decide, every reasonable answer is accepted.
+#: Accepted families per label of images.csv (``tests/recognition/accepted_families.json``,
+#: the test's table): where a label is not one of the coach's families, or a single 2D view
+#: honestly cannot decide, every reasonable answer is accepted.
 ACCEPTED: dict[str, set[PoseFamily]] = {
-    "supine_twist": {F.SUPINE_TWIST},
-    "supine_knees_bent": {F.SUPINE},
-    "supine_flat": {F.SUPINE},
-    "savasana": {F.SUPINE},
-    "knees_to_chest": {F.SUPINE},
-    "bridge": {F.SUPINE, F.OTHER},
-    "fish": {F.SUPINE, F.OTHER},
-    "plow": {F.OTHER},
-    "shoulderstand": {F.OTHER},
-    "seated_twist": {F.SEATED_TWIST},
-    "chair_twist": {F.SEATED_TWIST, F.SEATED},
-    "seated_forward_fold": {F.SEATED},
-    "easy_pose": {F.SEATED},
-    "lotus": {F.SEATED},
-    "bound_angle": {F.SEATED},
-    "boat": {F.SEATED},
-    "standing_twist": {F.STANDING_TWIST},
-    "tree": {F.STANDING},
-    "warrior2": {F.STANDING},
-    "goddess": {F.STANDING},
-    "triangle": {F.STANDING},
-    "standing_forward_fold": {F.STANDING, F.OTHER},
-    "downward_dog": {F.OTHER},
-    "plank": {F.OTHER},
-    "child_pose": {F.OTHER},
-    "cobra": {F.OTHER, F.SEATED},
-    "locust": {F.OTHER},
+    label: {PoseFamily(f) for f in families}
+    for label, families in json.loads(
+        (ROOT / "tests" / "recognition" / "accepted_families.json").read_text()
+    )["accepted"].items()
 }
 TWIST_LABELS = {"supine_twist", "seated_twist", "chair_twist", "standing_twist"}
 LYING_LABELS = {"supine_twist", "supine_knees_bent", "supine_flat", "savasana", "knees_to_chest"}
