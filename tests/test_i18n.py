@@ -21,19 +21,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from students import CLINICAL_INTAKE as INTAKE
+from students import PASSWORD
 from twistcoach import i18n
 from twistcoach.storage import create_engine_for_url, init_db
 from twistcoach.web import WebSettings, create_app
 
-PASSWORD = "a long test password"
-INTAKE = {
-    "age": 45,
-    "pain_now": 2,
-    "pain_duration_weeks": 30,
-    "activity": "light",
-    "leg_symptoms": "none",
-    "conditions": ["chronic_low_back_pain"],
-}
 #: English phrases of the pages a student sees in a session (sign-up to history): none may
 #: be left on a Spanish page.
 ENGLISH = (

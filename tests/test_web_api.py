@@ -18,21 +18,13 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from students import CLINICAL_INTAKE, PASSWORD
 from twistcoach.storage import Repository, create_engine_for_url, init_db
 from twistcoach.web import WebSettings, create_app
 from twistcoach.web.security import PasswordService
 from twistcoach.web.services import flags_for, pain_trend
 
 FIXTURES = Path(__file__).parent / "fixtures" / "skeletons"
-PASSWORD = "a long test password"
-CLINICAL_INTAKE = {
-    "age": 45,
-    "pain_now": 2,
-    "pain_duration_weeks": 30,
-    "activity": "light",
-    "leg_symptoms": "none",
-    "conditions": ["chronic_low_back_pain"],
-}
 
 
 @dataclass

@@ -23,19 +23,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from students import CLINICAL_INTAKE as INTAKE
+from students import PASSWORD
 from twistcoach.storage import Repository, create_engine_for_url, init_db
 from twistcoach.web import WebSettings, create_app
 from twistcoach.web.security import PasswordService
 
-PASSWORD = "a long test password"
-INTAKE = {
-    "age": 45,
-    "pain_now": 2,
-    "pain_duration_weeks": 30,
-    "activity": "light",
-    "leg_symptoms": "none",
-    "conditions": ["chronic_low_back_pain"],
-}
 FIXTURES = Path(__file__).parent / "fixtures" / "skeletons"
 #: Examples per operation and generation mode (positive, negative).
 MAX_EXAMPLES = 8

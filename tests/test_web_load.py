@@ -26,6 +26,8 @@ import websockets
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from students import CLINICAL_INTAKE as INTAKE
+from students import PASSWORD
 from twistcoach.landmarks import Skeleton
 from twistcoach.metrics import Observation
 from twistcoach.pipeline import default_tracker_factory
@@ -43,15 +45,6 @@ from twistcoach.web.practice import Admission, Gate, parse_message
 from twistcoach.web.security import PasswordService
 
 RECORDING = Path(__file__).parent / "cues" / "real__demo_session.npz"
-PASSWORD = "a long test password"
-INTAKE = {
-    "age": 45,
-    "pain_now": 2,
-    "pain_duration_weeks": 30,
-    "activity": "light",
-    "leg_symptoms": "none",
-    "conditions": ["chronic_low_back_pain"],
-}
 VARIANT = "supine_twist_partial"
 
 

@@ -22,20 +22,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
+from students import CLINICAL_INTAKE, PASSWORD
 from twistcoach.planning import load_safety_rules
 from twistcoach.storage import Repository, create_engine_for_url, init_db
 from twistcoach.web import WebSettings, create_app
 from twistcoach.web.security import PasswordService
 
-PASSWORD = "a long test password"
-CLINICAL_INTAKE = {
-    "age": 45,
-    "pain_now": 2,
-    "pain_duration_weeks": 30,
-    "activity": "light",
-    "leg_symptoms": "none",
-    "conditions": ["chronic_low_back_pain"],
-}
 PARTIAL = "supine_twist_partial"
 FULL = "supine_twist_full"
 #: Noon local time: the sharp-pain lock lasts until the local midnight.
