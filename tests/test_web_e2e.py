@@ -168,6 +168,25 @@ def _wait(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
         time.sleep(0.1)
 
 
+def sign_up_and_in(
+    page: Any, base: str, name: str, email: str, teacher_email: str | None = None
+) -> None:
+    """Sign up through the page (with a teacher's e-mail when given), then sign in: sign-up
+    never signs in (the same answer for a known address). Ends on the plan page."""
+    page.goto(base + "/signup")
+    page.fill("#display_name", name)
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    if teacher_email is not None:
+        page.fill("#teacher_email", teacher_email)
+    page.click("form.card button[type=submit]")
+    page.wait_for_url(base + "/signin?msg=signed_up")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("form.card button[type=submit]")
+    page.wait_for_url(base + "/plan")
+
+
 @pytest.fixture(scope="module")
 def practised(
     server: Server, browser: Any, tmp_path_factory: pytest.TempPathFactory
@@ -183,18 +202,7 @@ def practised(
     page.on("request", lambda request: hosts.add(urlparse(request.url).netloc))
     base = server.base
 
-    page.goto(base + "/signup")
-    page.fill("#display_name", "Robin")
-    page.fill("#email", "robin@example.org")
-    page.fill("#password", PASSWORD)
-    page.fill("#teacher_email", "teacher@example.org")
-    page.click("form.card button[type=submit]")
-    # Sign-up never signs in (the same answer for a known address): sign in, then the intake.
-    page.wait_for_url(base + "/signin?msg=signed_up")
-    page.fill("#email", "robin@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("form.card button[type=submit]")
-    page.wait_for_url(base + "/plan")
+    sign_up_and_in(page, base, "Robin", "robin@example.org", "teacher@example.org")
     page.goto(base + "/intake")
 
     page.fill("#field-age", "41")

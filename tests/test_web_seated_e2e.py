@@ -22,14 +22,13 @@ from typing import Any
 
 import pytest
 
-from test_web_e2e import chromium_browser
+from test_web_e2e import chromium_browser, sign_up_and_in
 from twistcoach.storage import Repository, create_engine_for_url, init_db
 from twistcoach.web import WebSettings, create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CLIP = Path(__file__).parent / "seated_groundtruth" / "seated_turn_right.mp4"
-PASSWORD = "browser test password"
 
 
 def _free_port() -> int:
@@ -78,16 +77,7 @@ def test_a_seated_twist_is_practised_in_the_browser(
     base, repo = server
     context = browser.new_context(viewport={"width": 1280, "height": 820})
     page = context.new_page()
-    page.goto(base + "/signup")
-    page.fill("#display_name", "Sasha")
-    page.fill("#email", "sasha@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("form.card button[type=submit]")
-    page.wait_for_url(base + "/signin?msg=signed_up")
-    page.fill("#email", "sasha@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("form.card button[type=submit]")
-    page.wait_for_url(base + "/plan")
+    sign_up_and_in(page, base, "Sasha", "sasha@example.org")
     page.goto(base + "/intake")
     page.fill("#field-age", "35")
     page.fill("#field-pain_now", "0")
