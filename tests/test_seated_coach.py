@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 import pytest
 
+from test_coaching import feed
 from twistcoach.coaching import (
     Coach,
     CoachPlan,
@@ -88,13 +89,6 @@ def obs(
         measurable,
         advice,
     )
-
-
-def feed(coach: Coach, observations: Iterable[Observation]) -> list[Output]:
-    out: list[Output] = []
-    for o in observations:
-        out.extend(coach.observe(o))
-    return out
 
 
 def ramp(t0: float, t1: float, r0: float, r1: float, **kw: object) -> list[Observation]:
