@@ -12,7 +12,7 @@ Pure core: standard library and numpy only; no clocks, no I/O.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,27 +46,58 @@ class BodyAngles:
     knee_flexion_deg: float
 
 
+Vec = tuple[float, float, float]
+
+
+def _vec(point: FloatArray | Sequence[float]) -> Vec:
+    """A 3-vector (array, list or tuple) as plain floats."""
+    values: Sequence[float] = point.reshape(3).tolist() if isinstance(point, np.ndarray) else point
+    x, y, z = values
+    return float(x), float(y), float(z)
+
+
 def _unit(vector: FloatArray, what: str) -> FloatArray:
-    x, y, z = (float(c) for c in vector)
-    norm = math.sqrt(x * x + y * y + z * z)
+    return np.array(_unit_vec(_vec(vector), what))
+
+
+def _sub(u: Vec, v: Vec) -> Vec:
+    return u[0] - v[0], u[1] - v[1], u[2] - v[2]
+
+
+def _mid(u: Vec, v: Vec) -> Vec:
+    return (u[0] + v[0]) / 2, (u[1] + v[1]) / 2, (u[2] + v[2]) / 2
+
+
+def _dot(u: Vec, v: Vec) -> float:
+    return u[0] * v[0] + u[1] * v[1] + u[2] * v[2]
+
+
+def _cross(u: Vec, v: Vec) -> Vec:
+    # Plain floats: numpy costs a microsecond or more an operation on 3-vectors (np.cross
+    # about 20), and the measurement runs this on every frame.
+    return u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]
+
+
+def _unit_vec(u: Vec, what: str) -> Vec:
+    norm = math.sqrt(_dot(u, u))
     if norm < 1e-9:
         raise ValueError(f"{what} has zero length")
-    return np.array([x / norm, y / norm, z / norm])
+    return u[0] / norm, u[1] / norm, u[2] / norm
 
 
-def _cross(u: FloatArray, v: FloatArray) -> FloatArray:
-    # np.cross costs ~20 microseconds of overhead for two 3-vectors; this is per frame.
-    return np.array(
-        [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]]
-    )
-
-
-def _angle_between(u: FloatArray, v: FloatArray) -> float:
-    nu, nv = math.sqrt(float(u @ u)), math.sqrt(float(v @ v))
+def _angle_between(u: Vec, v: Vec) -> float:
+    nu, nv = math.sqrt(_dot(u, u)), math.sqrt(_dot(v, v))
     if nu < 1e-12 or nv < 1e-12:
         return 0.0
-    cos = min(max(float(u @ v) / (nu * nv), -1.0), 1.0)
+    cos = min(max(_dot(u, v) / (nu * nv), -1.0), 1.0)
     return math.degrees(math.acos(cos))
+
+
+def _frame(long_axis: Vec, up: Vec) -> tuple[Vec, Vec]:
+    a = _unit_vec(long_axis, "the long axis")
+    u = _unit_vec(up, "up")
+    right = _unit_vec(_cross(u, a), "up x long axis (the long axis is vertical)")
+    return right, _cross(a, right)
 
 
 def body_frame(long_axis: FloatArray, up: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -85,13 +116,13 @@ def body_frame(long_axis: FloatArray, up: FloatArray) -> tuple[FloatArray, Float
         Unit vectors, shape (3,): the person's right and the in-plane "up", both
         perpendicular to the long axis.
     """
-    a = _unit(np.asarray(long_axis, dtype=np.float64), "the long axis")
-    u = _unit(np.asarray(up, dtype=np.float64), "up")
-    right = _unit(_cross(u, a), "up x long axis (the long axis is vertical)")
-    return right, _cross(a, right)
+    right, up_t = _frame(_vec(long_axis), _vec(up))
+    return np.array(right), np.array(up_t)
 
 
-def body_angles_3d(points: Mapping[Landmark, FloatArray], up: FloatArray) -> BodyAngles:
+def body_angles_3d(
+    points: Mapping[Landmark, FloatArray | Sequence[float]], up: FloatArray | Sequence[float]
+) -> BodyAngles:
     """THE definitions of the twist's angles, from true 3D keypoints.
 
     Used for ground-truth labels and by the tests, so labels and measurements mean the
@@ -116,37 +147,34 @@ def body_angles_3d(points: Mapping[Landmark, FloatArray], up: FloatArray) -> Bod
     at ``[-1, 0, 1]`` make 45 degrees towards the right.
     """
 
-    def p(landmark: Landmark) -> FloatArray:
+    def p(landmark: Landmark) -> Vec:
         try:
-            return np.asarray(points[landmark], dtype=np.float64)
+            return _vec(points[landmark])
         except KeyError:
             raise ValueError(f"body_angles_3d needs the landmark {landmark.name}") from None
 
-    mid_hip = (p(Landmark.LEFT_HIP) + p(Landmark.RIGHT_HIP)) / 2
-    mid_shoulder = (p(Landmark.LEFT_SHOULDER) + p(Landmark.RIGHT_SHOULDER)) / 2
-    mid_knee = (p(Landmark.LEFT_KNEE) + p(Landmark.RIGHT_KNEE)) / 2
-    right, up_t = body_frame(mid_shoulder - mid_hip, np.asarray(up, dtype=np.float64))
+    lh, rh = p(Landmark.LEFT_HIP), p(Landmark.RIGHT_HIP)
+    ls, rs = p(Landmark.LEFT_SHOULDER), p(Landmark.RIGHT_SHOULDER)
+    lk, rk = p(Landmark.LEFT_KNEE), p(Landmark.RIGHT_KNEE)
+    la, ra = p(Landmark.LEFT_ANKLE), p(Landmark.RIGHT_ANKLE)
+    mid_hip = _mid(lh, rh)
+    right, up_t = _frame(_sub(_mid(ls, rs), mid_hip), _vec(up))
+    left = (-right[0], -right[1], -right[2])
 
-    def drop(v: FloatArray) -> float:
-        return math.degrees(math.atan2(float(v @ right), float(v @ up_t)))
+    def roll(left_point: Vec, right_point: Vec) -> float:
+        h = _sub(left_point, right_point)
+        return math.degrees(math.atan2(_dot(h, up_t), _dot(h, left)))
 
-    def roll(left: FloatArray, right_point: FloatArray) -> float:
-        h = left - right_point
-        return math.degrees(math.atan2(float(h @ up_t), float(h @ -right)))
-
-    pelvis = roll(p(Landmark.LEFT_HIP), p(Landmark.RIGHT_HIP))
-    shoulders = roll(p(Landmark.LEFT_SHOULDER), p(Landmark.RIGHT_SHOULDER))
-    flexion = [
-        _angle_between(p(knee) - p(hip), p(ankle) - p(knee))
-        for hip, knee, ankle in (
-            (Landmark.LEFT_HIP, Landmark.LEFT_KNEE, Landmark.LEFT_ANKLE),
-            (Landmark.RIGHT_HIP, Landmark.RIGHT_KNEE, Landmark.RIGHT_ANKLE),
-        )
-    ]
+    knee = _sub(_mid(lk, rk), mid_hip)
+    pelvis = roll(lh, rh)
+    shoulders = roll(ls, rs)
+    flexion = (
+        _angle_between(_sub(lk, lh), _sub(la, lk)) + _angle_between(_sub(rk, rh), _sub(ra, rk))
+    ) / 2
     return BodyAngles(
-        knee_drop_deg=drop(mid_knee - mid_hip),
+        knee_drop_deg=math.degrees(math.atan2(_dot(knee, right), _dot(knee, up_t))),
         pelvis_roll_deg=pelvis,
         shoulder_roll_deg=shoulders,
         twist_deg=pelvis - shoulders,
-        knee_flexion_deg=float(np.mean(flexion)),
+        knee_flexion_deg=flexion,
     )

@@ -692,21 +692,11 @@ CALIBRATION_LEVEL_WEIGHT = 0.3
 KNEE_LINE_WEIGHT = 1.0
 
 
-def _knee_cost(
-    cal: Calibration,
-    cam: Camera,
-    theta: FloatArray,
-    phi: FloatArray,
-    obs_vec: FloatArray,
-    scale: float,
-    obs_line: FloatArray,
-) -> tuple[FloatArray, FloatArray]:
-    """Squared image residual (fraction of body size) for a grid of knee drops ``theta``
-    (shape (T, 1)) and thigh elevations ``phi`` (shape (1, P)): of mid-hip -> mid-knee
-    (``obs_vec``), plus, weighted by :data:`KNEE_LINE_WEIGHT`, of the right -> left knee
-    line (``obs_line``), which turns with the drop whatever the camera's depth blur.
-    Returned apart: the vector's residual alone rates the fit (the knee line of MediaPipe
-    is short and noisy), the sum chooses the drop."""
+def _knee_points(cal: Calibration, theta: FloatArray, phi: FloatArray) -> FloatArray:
+    """The model points :func:`_knee_cost` projects for a grid of knee drops ``theta`` and
+    thigh elevations ``phi`` (radians, broadcast together to shape ``S``): shape
+    ``(4,) + S + (3,)``, metres in the model frame: the mid-knee, the mid-knee plus and
+    minus half the knee gap (left, right), and MediaPipe's mid-hip."""
     model = cal.model
     thigh = model.thigh_length * cal.leg_scale
     sp = np.sin(phi) * thigh
@@ -723,9 +713,35 @@ def _knee_cost(
     # Where MediaPipe puts the mid-hip: above the joints' midpoint as the pelvis rolls.
     hip = np.zeros((*shape, 3))
     hip[..., 2] = model.hip_height + _hip_rise(theta)
-    px = cam.project(np.stack([knee, knee + lateral, knee - lateral, hip]))
+    return np.stack([knee, knee + lateral, knee - lateral, hip])
+
+
+def _knee_residuals(
+    px: FloatArray, obs_vec: FloatArray, scale: float, obs_line: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`_knee_cost`'s two residuals from :func:`_knee_points` projected (pixels,
+    shape ``(4,) + S + (2,)``): each of shape ``S``."""
     diff = px[0] - px[3] - obs_vec
     line = px[1] - px[2] - obs_line
     vec_cost = (diff[..., 0] ** 2 + diff[..., 1] ** 2) / scale**2
     line_cost = KNEE_LINE_WEIGHT * (line[..., 0] ** 2 + line[..., 1] ** 2) / scale**2
     return np.asarray(vec_cost), np.asarray(line_cost)
+
+
+def _knee_cost(
+    cal: Calibration,
+    cam: Camera,
+    theta: FloatArray,
+    phi: FloatArray,
+    obs_vec: FloatArray,
+    scale: float,
+    obs_line: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Squared image residual (fraction of body size) for a grid of knee drops ``theta``
+    (shape (T, 1)) and thigh elevations ``phi`` (shape (1, P)): of mid-hip -> mid-knee
+    (``obs_vec``), plus, weighted by :data:`KNEE_LINE_WEIGHT`, of the right -> left knee
+    line (``obs_line``), which turns with the drop whatever the camera's depth blur.
+    Returned apart: the vector's residual alone rates the fit (the knee line of MediaPipe
+    is short and noisy), the sum chooses the drop."""
+    px = cam.project(_knee_points(cal, theta, phi))
+    return _knee_residuals(px, obs_vec, scale, obs_line)

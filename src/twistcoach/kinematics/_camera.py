@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twistcoach.kinematics._angles import FloatArray, _unit
+from twistcoach.kinematics._angles import FloatArray, _unit, _unit_vec
 
 
 def rotvec_to_matrix(rotvec: FloatArray) -> FloatArray:
@@ -114,11 +114,13 @@ class Camera:
 
         Points behind the camera get a tiny positive depth, so they land far away.
         """
-        cam = (np.asarray(points) - self.centre) @ self.rotation.T
-        depth = np.maximum(cam[..., 2], 1e-6)
-        return np.asarray(
-            self.focal_px * cam[..., :2] / depth[..., None] + self.principal, dtype=np.float64
-        )
+        points = np.asarray(points)
+        # As rows of one matrix: numpy's matmul broadcasts a stack of small matrices about
+        # twice as slowly (46 against 26 us for the knee search's 972 points).
+        cam = (points.reshape(-1, 3) - self.centre) @ self.rotation.T
+        depth = np.maximum(cam[:, 2], 1e-6)
+        px = self.focal_px * cam[:, :2] / depth[:, None] + self.principal
+        return np.asarray(px.reshape(*points.shape[:-1], 2), dtype=np.float64)
 
     def ray(self, pixel: FloatArray) -> FloatArray:
         """Unit direction (world, shape (3,)) of the ray through one pixel (shape (2,))."""
@@ -139,8 +141,20 @@ def default_focal(image_size: tuple[int, int]) -> float:
 def _floor_hit(cam: Camera, pixel: FloatArray, height: float) -> FloatArray | None:
     """Where the ray through ``pixel`` meets the plane ``height`` metres above the floor
     (shape (3,)), or None for a ray that meets it at a grazing angle or not at all."""
-    d = cam.ray(pixel)
+    # Plain floats (:meth:`Camera.ray` in numpy costs about 5 us a call, twice a frame).
+    (r0, r1, r2) = cam.rotation.tolist()
+    (cx, cy), (px, py) = cam.principal.tolist(), np.asarray(pixel).tolist()
+    u, v = (px - cx) / cam.focal_px, (py - cy) / cam.focal_px
+    d = _unit_vec(
+        (
+            r0[0] * u + r1[0] * v + r2[0],
+            r0[1] * u + r1[1] * v + r2[1],
+            r0[2] * u + r1[2] * v + r2[2],
+        ),
+        "ray",
+    )
     if d[2] > -0.2:
         return None
-    t = (height - cam.centre[2]) / d[2]
-    return np.asarray(cam.centre + t * d, dtype=np.float64)
+    c = cam.centre.tolist()
+    t = (height - c[2]) / d[2]
+    return np.array([c[0] + t * d[0], c[1] + t * d[1], c[2] + t * d[2]])

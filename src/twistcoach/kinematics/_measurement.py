@@ -13,7 +13,8 @@ Pure core: standard library and numpy only; no clocks, no I/O.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+import weakref
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -34,7 +35,8 @@ from twistcoach.kinematics._body import (
 )
 from twistcoach.kinematics._calibration import (
     Calibration,
-    _knee_cost,
+    _knee_points,
+    _knee_residuals,
     _shoulder_pair,
     estimate_calibration,
 )
@@ -126,6 +128,12 @@ _FINE = np.radians(np.arange(-3.0, 3.05, 0.3))
 
 _ROLL_DIRS = _lateral_dirs(_ROLL_COARSE)
 
+#: The fine roll search's directions around each coarse roll, both ways: shape
+#: (len(_ROLL_COARSE), 2 * len(_FINE), 3), ``+dirs`` then ``-dirs``.
+_FINE_ROLL_DIRS = np.stack(
+    [np.concatenate([d, -d]) for d in (_lateral_dirs(r + _FINE) for r in _ROLL_COARSE)]
+)
+
 _FINE_THETA = np.radians(np.arange(-3.0, 3.05, 0.5))
 
 _FINE_PHI = np.radians(np.arange(-2.5, 2.55, 0.5))
@@ -133,6 +141,17 @@ _FINE_PHI = np.radians(np.arange(-2.5, 2.55, 0.5))
 _PHI_OFFSETS = np.radians(np.array([-6.0, 0.0, 6.0]))
 
 _AZIMUTHS = np.radians(np.arange(-180.0, 180.0, 5.0))
+
+#: :func:`_shank_search`'s ankle candidates, shape (len(_AZIMUTHS) + 1, 3), as multiples of
+#: the circle's radius and of the drop from the knee to the ankle's height (``knee +
+#: radius * _SHANK_DIRS + dz * _SHANK_DROP``); the last row is the knee itself.
+_SHANK_DIRS = np.concatenate(
+    [
+        np.stack([np.cos(_AZIMUTHS), np.sin(_AZIMUTHS), np.zeros_like(_AZIMUTHS)], axis=-1),
+        [[0.0] * 3],
+    ]
+)
+_SHANK_DROP = np.concatenate([np.tile([0.0, 0.0, 1.0], (len(_AZIMUTHS), 1)), [[0.0] * 3]])
 
 #: Weight of the prior holding the thigh elevation near its calibrated value, per radian.
 _PHI_PRIOR = 1.0
@@ -291,40 +310,100 @@ class _LineFit:
 _MIRROR_MIN_RAD = math.radians(8.0)
 
 
-def _line_search(
-    cam: Camera,
-    centre: FloatArray,
-    half_width: float,
-    obs_vec: FloatArray,
-    scale: float,
-) -> _LineFit:
+@dataclass(frozen=True)
+class _Pair:
+    """A left-right joint pair for :func:`_line_search`: its centre (model frame, shape
+    (3,)), half its width (metres), and its points at every coarse roll (shape
+    (2 * len(_ROLL_COARSE), 3): left joints, then right)."""
+
+    centre: FloatArray
+    half_width: float
+    coarse: FloatArray
+
+    @classmethod
+    def at(cls, centre: FloatArray, half_width: float) -> _Pair:
+        lateral = half_width * _ROLL_DIRS
+        return cls(centre, half_width, np.concatenate([centre + lateral, centre - lateral]))
+
+
+def _line_search(cam: Camera, pair: _Pair, obs_vec: FloatArray, scale: float) -> _LineFit:
     """Best roll of a left-right joint pair, its residual, and whether it is ambiguous.
 
-    The pair sits at ``centre`` (model frame, shape (3,)), ``half_width`` metres to each
+    The pair sits at ``pair.centre`` (model frame), ``pair.half_width`` metres to each
     side, rolled in the transverse plane; the observed left-minus-right image vector
     ``obs_vec`` is matched (a difference, so a small error in placement cancels).
     Coarse-to-fine: every 3 degrees, then every 0.3 degrees around the best.
     """
-    best = 0.0
-    cost = np.zeros(1)
+    n = len(_ROLL_COARSE)
+    px = cam.project(pair.coarse)
+    diff = px[:n] - px[n:] - obs_vec
+    cost = diff[:, 0] ** 2 + diff[:, 1] ** 2
+    i = int(np.argmin(cost))
     mirror: float | None = None
-    grid, dirs = _ROLL_COARSE, _ROLL_DIRS
-    for _ in range(2):
-        lateral = half_width * dirs
-        px = cam.project(np.concatenate([centre + lateral, centre - lateral]))
-        n = len(grid)
-        diff = px[:n] - px[n:] - obs_vec
-        cost = diff[:, 0] ** 2 + diff[:, 1] ** 2
-        i = int(np.argmin(cost))
-        if mirror is None and abs(grid[i]) > _MIRROR_MIN_RAD:
-            other = grid * np.sign(grid[i]) < -_MIRROR_MIN_RAD
-            mirror = math.sqrt(float(np.min(cost[other]))) / scale
-        best = _refine(grid, cost, i)
-        grid = grid[i] + _FINE
-        dirs = _lateral_dirs(grid)
+    if abs(_ROLL_COARSE[i]) > _MIRROR_MIN_RAD:
+        other = _ROLL_COARSE * np.sign(_ROLL_COARSE[i]) < -_MIRROR_MIN_RAD
+        mirror = math.sqrt(float(np.min(cost[other]))) / scale
+    grid = _ROLL_COARSE[i] + _FINE
+    n = len(grid)
+    px = cam.project(pair.centre + pair.half_width * _FINE_ROLL_DIRS[i])
+    diff = px[:n] - px[n:] - obs_vec
+    cost = diff[:, 0] ** 2 + diff[:, 1] ** 2
+    best = _refine(grid, cost, int(np.argmin(cost)))
     residual = math.sqrt(float(np.min(cost))) / scale
     ambiguous = mirror is not None and mirror - residual < AMBIGUITY_MARGIN
     return _LineFit(best, residual, ambiguous)
+
+
+@dataclass(frozen=True)
+class _Grids:
+    """What the searches of one calibration share from frame to frame: the joint pairs'
+    and the coarse knee grid's model points, and the fine knee grids met so far (model
+    points and prior, keyed by the coarse minimum), at most :data:`_FINE_GRIDS_KEPT`."""
+
+    pelvis: _Pair
+    shoulders: _Pair
+    phis: FloatArray
+    knee_coarse: FloatArray
+    knee_coarse_prior: FloatArray
+    knee_fine: dict[tuple[int, int], tuple[FloatArray, FloatArray]] = field(default_factory=dict)
+
+    def fine(self, cal: Calibration, i: int, j: int) -> tuple[FloatArray, FloatArray]:
+        """The fine knee grid around coarse drop ``i`` and elevation ``j``: its points
+        (:func:`_knee_points`) and prior (:func:`_knee_prior`)."""
+        found = self.knee_fine.get((i, j))
+        if found is None:
+            t = (_THETA_COARSE[i] + _FINE_THETA)[:, None]
+            p = (self.phis[j] + _FINE_PHI)[None, :]
+            found = _knee_points(cal, t, p), _knee_prior(cal, t, p)
+            if len(self.knee_fine) >= _FINE_GRIDS_KEPT:
+                self.knee_fine.clear()
+            self.knee_fine[(i, j)] = found
+        return found
+
+
+#: Fine knee grids kept per calibration (13 kB each): a hold revisits a few.
+_FINE_GRIDS_KEPT = 32
+
+_GRIDS: weakref.WeakKeyDictionary[Calibration, _Grids] = weakref.WeakKeyDictionary()
+
+
+def _grids(cal: Calibration) -> _Grids:
+    """The calibration's :class:`_Grids`, made on its first frame (about 0.1 ms a frame
+    saved: the grids' model points depend only on the calibration)."""
+    grids = _GRIDS.get(cal)
+    if grids is None:
+        model = cal.model
+        phis = cal.phi_rad + _PHI_OFFSETS
+        t, p = _THETA_COARSE[:, None], phis[None, :]
+        grids = _Grids(
+            pelvis=_Pair.at(_mid_hip_point(model), model.hip_width * cal.width_scale / 2),
+            shoulders=_Pair.at(*_shoulder_pair(cal)),
+            phis=phis,
+            knee_coarse=_knee_points(cal, t, p),
+            knee_coarse_prior=_knee_prior(cal, t, p),
+        )
+        _GRIDS[cal] = grids
+    return grids
 
 
 def _knee_prior(cal: Calibration, theta: FloatArray, phi: FloatArray) -> FloatArray:
@@ -346,12 +425,11 @@ def _knee_search(
     Returns the fit and the thigh elevation (radians). The coarse curve (best elevation
     per drop) also gives the best drop on the other side, to detect mirror ambiguity.
     """
+    grids = _grids(cal)
     obs_vec = _mid_knee_vector(xy) - np.array(cal.knee_offset) * scale
     obs_line = xy[Landmark.LEFT_KNEE] - xy[Landmark.RIGHT_KNEE]
-    phis = cal.phi_rad + _PHI_OFFSETS
-    t_c, p_c = _THETA_COARSE[:, None], phis[None, :]
-    img, line = _knee_cost(cal, cam, t_c, p_c, obs_vec, scale, obs_line)
-    err = img + line + _knee_prior(cal, t_c, p_c)
+    img, line = _knee_residuals(cam.project(grids.knee_coarse), obs_vec, scale, obs_line)
+    err = img + line + grids.knee_coarse_prior
     best_phi = np.argmin(err, axis=1)
     rows = np.arange(len(_THETA_COARSE))
     curve = err[rows, best_phi]
@@ -359,11 +437,10 @@ def _knee_search(
     i = int(np.argmin(curve))
     # Fine search around the coarse minimum.
     fine_t = _THETA_COARSE[i] + _FINE_THETA
-    fine_p = phis[best_phi[i]] + _FINE_PHI
-    fine_img, fine_line = _knee_cost(
-        cal, cam, fine_t[:, None], fine_p[None, :], obs_vec, scale, obs_line
-    )
-    fine = fine_img + fine_line + _knee_prior(cal, fine_t[:, None], fine_p[None, :])
+    fine_p = grids.phis[best_phi[i]] + _FINE_PHI
+    points, prior = grids.fine(cal, i, int(best_phi[i]))
+    fine_img, fine_line = _knee_residuals(cam.project(points), obs_vec, scale, obs_line)
+    fine = fine_img + fine_line + prior
     j, k = np.unravel_index(int(np.argmin(fine)), fine.shape)
     theta = _refine(fine_t, fine[:, k], int(j))
     phi = _refine(fine_p, fine[j, :], int(k))
@@ -417,21 +494,14 @@ def _shank_search(cal: Calibration, cam: Camera, xy: FloatArray, knee: FloatArra
     shank = model.shank_length * cal.leg_scale
     dz = _ANKLE_HEIGHT - float(knee[2])
     radius = math.sqrt(max(shank**2 - dz**2, 0.0))
-    ankle = np.stack(
-        [
-            knee[0] + radius * np.cos(_AZIMUTHS),
-            knee[1] + radius * np.sin(_AZIMUTHS),
-            np.full_like(_AZIMUTHS, knee[2] + dz),
-        ],
-        axis=-1,
-    )
-    px = cam.project(np.concatenate([ankle, knee[None, :]]))
+    points = knee + radius * _SHANK_DIRS + dz * _SHANK_DROP
+    px = cam.project(points)
     model_vec = px[:-1] - px[-1]
     obs_vec = (xy[Landmark.LEFT_ANKLE] + xy[Landmark.RIGHT_ANKLE]) / 2 - (
         xy[Landmark.LEFT_KNEE] + xy[Landmark.RIGHT_KNEE]
     ) / 2
     cost = np.sum((model_vec - obs_vec) ** 2, axis=1)
-    return np.asarray(ankle[int(np.argmin(cost))], dtype=np.float64)
+    return np.asarray(points[int(np.argmin(cost))], dtype=np.float64)
 
 
 _UP = np.array([0.0, 0.0, 1.0])
@@ -479,20 +549,14 @@ def _fit_pose(
 ) -> _PoseFit:
     """Pelvis roll, shoulder roll and knee drop with the body at ``origin`` (model frame,
     shape (3,)) turned by ``yaw`` (radians)."""
-    model = cal.model
     cam = _placed_camera(cal.camera, origin, yaw)
-    pelvis = _line_search(
-        cam,
-        _mid_hip_point(model),
-        model.hip_width * cal.width_scale / 2,
-        xy[Landmark.LEFT_HIP] - xy[Landmark.RIGHT_HIP],
-        scale,
-    )
+    grids = _grids(cal)
+    pelvis = _line_search(cam, grids.pelvis, xy[Landmark.LEFT_HIP] - xy[Landmark.RIGHT_HIP], scale)
     # The legs and the shoulder line follow only a real turn on the mat (_body_turn).
     body_cam = _placed_camera(cal.camera, origin, _body_turn(yaw))
     shoulders = _line_search(
         body_cam,
-        *_shoulder_pair(cal),
+        grids.shoulders,
         xy[Landmark.LEFT_SHOULDER]
         - xy[Landmark.RIGHT_SHOULDER]
         - np.array(cal.shoulder_line_offset) * scale,
@@ -571,7 +635,7 @@ def measure_details(
     ankle = _shank_search(cal, fit.body_camera, xy, mid_knee)
     fitted[_LA] = ankle + (fitted[_LK] - mid_knee)
     fitted[_RA] = ankle + (fitted[_RK] - mid_knee)
-    angles = body_angles_3d(dict(zip(MODEL_LANDMARKS, fitted, strict=True)), _UP)
+    angles = body_angles_3d(dict(zip(MODEL_LANDMARKS, fitted.tolist(), strict=True)), _UP)
     if not view_measurable(cal):
         knee = replace(knee, ambiguous=True)
 
