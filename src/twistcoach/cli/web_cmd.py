@@ -140,6 +140,9 @@ def register(app: typer.Typer) -> None:
             "port": port,
             "log_level": "warning",
             "ws_max_size": settings.max_ws_message_bytes * 4,
+            # Frames of landmarks are small (about 3 kB of JSON, 15 a second): compressing
+            # them cost the server more CPU than it saved anyone (see bench/LOAD.md).
+            "ws_per_message_deflate": False,
             **uvicorn_proxy_options(settings.trusted_proxies),
         }
         if workers == 1:

@@ -120,6 +120,12 @@ def _lateral_dirs(angles: FloatArray) -> FloatArray:
     return out
 
 
+def _homogeneous(points: FloatArray) -> FloatArray:
+    """Points of any shape ``B + (3,)`` as rows of homogeneous coordinates, shape (N, 4)."""
+    flat = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    return np.concatenate([flat, np.ones((len(flat), 1))], axis=1)
+
+
 _THETA_COARSE = np.radians(np.arange(-120.0, 120.5, 3.0))
 
 _ROLL_COARSE = np.radians(np.arange(-90.0, 90.5, 3.0))
@@ -133,6 +139,9 @@ _ROLL_DIRS = _lateral_dirs(_ROLL_COARSE)
 _FINE_ROLL_DIRS = np.stack(
     [np.concatenate([d, -d]) for d in (_lateral_dirs(r + _FINE) for r in _ROLL_COARSE)]
 )
+_FINE_ROLL_DIRS_H = np.concatenate(
+    [_FINE_ROLL_DIRS, np.zeros((*_FINE_ROLL_DIRS.shape[:2], 1))], axis=2
+)
 
 _FINE_THETA = np.radians(np.arange(-3.0, 3.05, 0.5))
 
@@ -142,16 +151,16 @@ _PHI_OFFSETS = np.radians(np.array([-6.0, 0.0, 6.0]))
 
 _AZIMUTHS = np.radians(np.arange(-180.0, 180.0, 5.0))
 
-#: :func:`_shank_search`'s ankle candidates, shape (len(_AZIMUTHS) + 1, 3), as multiples of
+#: :func:`_shank_search`'s ankle candidates, shape (len(_AZIMUTHS) + 1, 4), homogeneous, as multiples of
 #: the circle's radius and of the drop from the knee to the ankle's height (``knee +
 #: radius * _SHANK_DIRS + dz * _SHANK_DROP``); the last row is the knee itself.
 _SHANK_DIRS = np.concatenate(
     [
-        np.stack([np.cos(_AZIMUTHS), np.sin(_AZIMUTHS), np.zeros_like(_AZIMUTHS)], axis=-1),
-        [[0.0] * 3],
+        np.stack([np.cos(_AZIMUTHS), np.sin(_AZIMUTHS), 0 * _AZIMUTHS, 0 * _AZIMUTHS], axis=-1),
+        [[0.0] * 4],
     ]
 )
-_SHANK_DROP = np.concatenate([np.tile([0.0, 0.0, 1.0], (len(_AZIMUTHS), 1)), [[0.0] * 3]])
+_SHANK_DROP = np.concatenate([np.tile([0.0, 0.0, 1.0, 0.0], (len(_AZIMUTHS), 1)), [[0.0] * 4]])
 
 #: Weight of the prior holding the thigh elevation near its calibrated value, per radian.
 _PHI_PRIOR = 1.0
@@ -313,8 +322,8 @@ _MIRROR_MIN_RAD = math.radians(8.0)
 @dataclass(frozen=True)
 class _Pair:
     """A left-right joint pair for :func:`_line_search`: its centre (model frame, shape
-    (3,)), half its width (metres), and its points at every coarse roll (shape
-    (2 * len(_ROLL_COARSE), 3): left joints, then right)."""
+    (4,), homogeneous), half its width (metres), and its points at every coarse roll
+    (homogeneous, shape (2 * len(_ROLL_COARSE), 4): left joints, then right)."""
 
     centre: FloatArray
     half_width: float
@@ -323,7 +332,8 @@ class _Pair:
     @classmethod
     def at(cls, centre: FloatArray, half_width: float) -> _Pair:
         lateral = half_width * _ROLL_DIRS
-        return cls(centre, half_width, np.concatenate([centre + lateral, centre - lateral]))
+        coarse = np.concatenate([centre + lateral, centre - lateral])
+        return cls(_homogeneous(centre)[0], half_width, _homogeneous(coarse))
 
 
 def _line_search(cam: Camera, pair: _Pair, obs_vec: FloatArray, scale: float) -> _LineFit:
@@ -335,7 +345,7 @@ def _line_search(cam: Camera, pair: _Pair, obs_vec: FloatArray, scale: float) ->
     Coarse-to-fine: every 3 degrees, then every 0.3 degrees around the best.
     """
     n = len(_ROLL_COARSE)
-    px = cam.project(pair.coarse)
+    px = cam.project_homogeneous(pair.coarse)
     diff = px[:n] - px[n:] - obs_vec
     cost = diff[:, 0] ** 2 + diff[:, 1] ** 2
     i = int(np.argmin(cost))
@@ -345,7 +355,7 @@ def _line_search(cam: Camera, pair: _Pair, obs_vec: FloatArray, scale: float) ->
         mirror = math.sqrt(float(np.min(cost[other]))) / scale
     grid = _ROLL_COARSE[i] + _FINE
     n = len(grid)
-    px = cam.project(pair.centre + pair.half_width * _FINE_ROLL_DIRS[i])
+    px = cam.project_homogeneous(pair.centre + pair.half_width * _FINE_ROLL_DIRS_H[i])
     diff = px[:n] - px[n:] - obs_vec
     cost = diff[:, 0] ** 2 + diff[:, 1] ** 2
     best = _refine(grid, cost, int(np.argmin(cost)))
@@ -374,7 +384,7 @@ class _Grids:
         if found is None:
             t = (_THETA_COARSE[i] + _FINE_THETA)[:, None]
             p = (self.phis[j] + _FINE_PHI)[None, :]
-            found = _knee_points(cal, t, p), _knee_prior(cal, t, p)
+            found = _homogeneous(_knee_points(cal, t, p)), _knee_prior(cal, t, p)
             if len(self.knee_fine) >= _FINE_GRIDS_KEPT:
                 self.knee_fine.clear()
             self.knee_fine[(i, j)] = found
@@ -399,7 +409,7 @@ def _grids(cal: Calibration) -> _Grids:
             pelvis=_Pair.at(_mid_hip_point(model), model.hip_width * cal.width_scale / 2),
             shoulders=_Pair.at(*_shoulder_pair(cal)),
             phis=phis,
-            knee_coarse=_knee_points(cal, t, p),
+            knee_coarse=_homogeneous(_knee_points(cal, t, p)),
             knee_coarse_prior=_knee_prior(cal, t, p),
         )
         _GRIDS[cal] = grids
@@ -428,7 +438,8 @@ def _knee_search(
     grids = _grids(cal)
     obs_vec = _mid_knee_vector(xy) - np.array(cal.knee_offset) * scale
     obs_line = xy[Landmark.LEFT_KNEE] - xy[Landmark.RIGHT_KNEE]
-    img, line = _knee_residuals(cam.project(grids.knee_coarse), obs_vec, scale, obs_line)
+    px = cam.project_homogeneous(grids.knee_coarse).reshape(4, *grids.knee_coarse_prior.shape, 2)
+    img, line = _knee_residuals(px, obs_vec, scale, obs_line)
     err = img + line + grids.knee_coarse_prior
     best_phi = np.argmin(err, axis=1)
     rows = np.arange(len(_THETA_COARSE))
@@ -439,7 +450,8 @@ def _knee_search(
     fine_t = _THETA_COARSE[i] + _FINE_THETA
     fine_p = grids.phis[best_phi[i]] + _FINE_PHI
     points, prior = grids.fine(cal, i, int(best_phi[i]))
-    fine_img, fine_line = _knee_residuals(cam.project(points), obs_vec, scale, obs_line)
+    px = cam.project_homogeneous(points).reshape(4, *prior.shape, 2)
+    fine_img, fine_line = _knee_residuals(px, obs_vec, scale, obs_line)
     fine = fine_img + fine_line + prior
     j, k = np.unravel_index(int(np.argmin(fine)), fine.shape)
     theta = _refine(fine_t, fine[:, k], int(j))
@@ -494,14 +506,14 @@ def _shank_search(cal: Calibration, cam: Camera, xy: FloatArray, knee: FloatArra
     shank = model.shank_length * cal.leg_scale
     dz = _ANKLE_HEIGHT - float(knee[2])
     radius = math.sqrt(max(shank**2 - dz**2, 0.0))
-    points = knee + radius * _SHANK_DIRS + dz * _SHANK_DROP
-    px = cam.project(points)
+    points = np.append(knee, 1.0) + radius * _SHANK_DIRS + dz * _SHANK_DROP
+    px = cam.project_homogeneous(points)
     model_vec = px[:-1] - px[-1]
     obs_vec = (xy[Landmark.LEFT_ANKLE] + xy[Landmark.RIGHT_ANKLE]) / 2 - (
         xy[Landmark.LEFT_KNEE] + xy[Landmark.RIGHT_KNEE]
     ) / 2
     cost = np.sum((model_vec - obs_vec) ** 2, axis=1)
-    return np.asarray(points[int(np.argmin(cost))], dtype=np.float64)
+    return np.asarray(points[int(np.argmin(cost)), :3], dtype=np.float64)
 
 
 _UP = np.array([0.0, 0.0, 1.0])
