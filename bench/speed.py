@@ -194,6 +194,18 @@ def timed_in_fresh_process(mode: str, clip: Path) -> tuple[float, float, float]:
     return float(out[0]), float(out[1]), float(out[2])
 
 
+def pair_in_fresh_processes(clip: Path) -> float:
+    """Two plain loops at once, each over the whole clip in its own fresh process: the
+    slower one's seconds. Nothing is split or shared, so ``2 * plain / this`` is the
+    throughput two cores give this work here: the ceiling for any split of it."""
+    command = [sys.executable, __file__, "--child", "plain", str(clip)]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    walls = [float(run.communicate()[0].split()[0]) for run in runs]
+    if any(run.returncode for run in runs):
+        raise SystemExit("a plain loop of the pair failed")
+    return max(walls)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loops", type=int, default=4)
@@ -250,6 +262,13 @@ def main() -> None:
                 f"load {os.getloadavg()[0]:.2f}; CPU s: plain {plain_cpu:.1f}, analyze main "
                 f"{main_cpu:.1f} + worker {worker_cpu:.1f}"
             )
+        # The ceiling: two whole plain loops at once (the same order as above, after it).
+        pair_times = [pair_in_fresh_processes(clip) for _ in range(max(1, args.repeats // 2))]
+        ceiling = 2 * statistics.median(plain_times) / statistics.median(pair_times)
+        print(
+            f"two plain loops at once: {statistics.median(pair_times):.2f} s; "
+            f"ceiling {ceiling:.2f}x"
+        )
         with Analyzer(workers=2) as analyzer:  # for the numbers below
             analysis = analyzer.analyze_video(clip)
         plain = plain_loop(clip)
@@ -333,6 +352,14 @@ def main() -> None:
         "plain loop's (the tracker on every frame, only in this process, and the worker's "
         f"{WARMUP_FRAMES} warm-up frames), all of it perfectly shared between the cores: "
         f"{plain_s / ((plain_s + core_s + WARMUP_FRAMES * plain_s / n) / 2):.2f}x.",
+        "**What two cores give this work here, measured:** two plain loops at once, each "
+        "over the whole clip in its own fresh process (nothing split, nothing shared), took "
+        + ", ".join(f"{t:.2f}" for t in pair_times)
+        + f" s (the slower of each pair), against {plain_s:.2f} s for one alone: twice the "
+        f"frames in {statistics.median(pair_times) / plain_s:.2f} times the time, a throughput "
+        f"of **{ceiling:.2f}x** one loop's. No split of this work into two processes can beat "
+        "that on this machine, before adding anything analyze must do besides (the tracker, "
+        "the warm-up frames, the worker's start).",
         "Speed-up on two otherwise idle cores, estimated from CPU time (plain loop CPU "
         "seconds / CPU seconds of the busier of analyze's two processes): "
         + ", ".join(f"{x:.2f}x" for x in cpu_ratios)
