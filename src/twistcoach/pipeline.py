@@ -4,7 +4,7 @@ source -> estimator -> (in order) tracker -> results for the report and overlay 
 
 Speed, and why the numbers do not depend on it
 ----------------------------------------------
-On a 2-core machine MediaPipe's ``process`` takes about 19 ms a frame on one core and holds
+On a 2-core machine MediaPipe's ``process`` takes about 12 ms a frame on one core and holds
 the GIL (two threads were measured no faster than one), while decoding takes about 1 ms.
 Overlapping decode with inference can therefore gain at most ~5 %. What does pay is using
 the second core: a video is cut into :data:`CHUNKS` contiguous chunks at a position that
@@ -73,14 +73,16 @@ WARMUP_FRAMES = 30
 #: A worker's start-up and the cost of sending its results back, counted in frames of
 #: estimation. The worker is started when the analysis begins (:meth:`Analyzer.prestart`)
 #: from the fork server, which imports mediapipe while this process does the same, so a
-#: worker starts estimating shortly after this process does, and then runs about 1.5 %
-#: slower per frame (timed on the 2-core machine with forked workers; a spawned worker,
-#: the fallback, starts ~1 s later).
+#: worker starts estimating shortly after this process does: its warm-up began 0.2-0.25 s
+#: after this process's first frame (15-18 frames), both then at 13.7-13.9 ms a frame
+#: (timed on the 2-core machine with forked workers; a spawned worker, the fallback, starts
+#: ~1 s later).
 WORKER_START_FRAMES = 20
 #: The tracker's work per frame (kinematics, smoothing, recognition), which only this
-#: process does, as a fraction of a frame's estimation: about 1 ms against 20-22 ms a frame
-#: with both cores busy (bench/RESULTS.md).
-CORE_PER_FRAME = 0.05
+#: process does, as a fraction of a frame's estimation: about 0.4 ms against 13.8 ms a
+#: frame with both cores busy (2-core machine, the shared clip looped 4 times, timed by the
+#: analyser's progress calls; bench/RESULTS.md).
+CORE_PER_FRAME = 0.03
 
 
 class Tracker(Protocol):
