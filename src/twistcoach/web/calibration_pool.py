@@ -22,8 +22,10 @@ the next fit starts a fresh process.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
@@ -40,8 +42,17 @@ log = logging.getLogger(__name__)
 FIT_TIMEOUT_S = 20.0
 
 
+#: The fitting process runs this much nicer than the server (``os.nice``): fits are
+#: background work, and the running streams' frames come first when the cores are busy
+#: (the newcomers wait in "getting ready" a little longer instead).
+FIT_NICENESS = 10
+
+
 def _warm() -> None:
-    """Import what a fit needs in the new process, before the first fit waits on it."""
+    """Lower this process's priority (:data:`FIT_NICENESS`) and import what a fit needs,
+    before the first fit waits on it."""
+    with contextlib.suppress(OSError):
+        os.nice(FIT_NICENESS)
     import twistcoach.kinematics  # noqa: F401
 
 
