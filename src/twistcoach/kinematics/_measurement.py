@@ -151,9 +151,9 @@ _PHI_OFFSETS = np.radians(np.array([-6.0, 0.0, 6.0]))
 
 _AZIMUTHS = np.radians(np.arange(-180.0, 180.0, 5.0))
 
-#: :func:`_shank_search`'s ankle candidates, shape (len(_AZIMUTHS) + 1, 4), homogeneous, as multiples of
-#: the circle's radius and of the drop from the knee to the ankle's height (``knee +
-#: radius * _SHANK_DIRS + dz * _SHANK_DROP``); the last row is the knee itself.
+#: :func:`_shank_search`'s ankle candidates, shape (len(_AZIMUTHS) + 1, 4), homogeneous:
+#: multiples of the circle's radius and of the drop from the knee to the ankle's height
+#: (``knee + radius * _SHANK_DIRS + dz * _SHANK_DROP``); the last row is the knee itself.
 _SHANK_DIRS = np.concatenate(
     [
         np.stack([np.cos(_AZIMUTHS), np.sin(_AZIMUTHS), 0 * _AZIMUTHS, 0 * _AZIMUTHS], axis=-1),
