@@ -595,3 +595,33 @@ def test_body_types_parse_and_name_their_template_thigh() -> None:
     # Only the thigh differs between the templates (the rest is fitted per person).
     female, male = template_body(BodyType.FEMALE), template_body(BodyType.MALE)
     assert female.torso_length == male.torso_length and female.shank_length == male.shank_length
+
+
+def test_homogeneous_projection_is_the_projection() -> None:
+    cam = VIEWS["diagonal_left"]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    rng = np.random.default_rng(3)
+    points = rng.uniform([-1.0, -1.0, 0.0], [1.0, 1.5, 0.8], size=(50, 3))
+    homogeneous = np.concatenate([points, np.ones((50, 1))], axis=1)
+    np.testing.assert_allclose(
+        cal.camera.project_homogeneous(homogeneous), cal.camera.project(points), atol=1e-9
+    )
+    # Any leading shape: rows of one matrix inside, the shape given back.
+    assert cal.camera.project(points.reshape(5, 10, 3)).shape == (5, 10, 2)
+
+
+def test_a_calibrations_search_grids_are_kept_and_bounded() -> None:
+    """The grids are made on a calibration's first frame and reused: the same frame reads
+    the same before and after; the fine knee grids met stay a bounded few."""
+    from twistcoach.kinematics import _measurement
+
+    cam = VIEWS["diagonal_left"]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    frame = photograph(supine_twist_3d(35.0, 30.0), cam)
+    first = measure(frame, cal)
+    grids = _measurement._grids(cal)
+    for drop in range(-75, 76, 3):
+        measure(photograph(supine_twist_3d(float(drop), drop / 2), cam), cal)
+    assert _measurement._grids(cal) is grids
+    assert 0 < len(grids.knee_fine) <= _measurement._FINE_GRIDS_KEPT
+    assert measure(frame, cal) == first

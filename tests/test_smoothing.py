@@ -89,3 +89,29 @@ def test_bad_parameters() -> None:
         OneEuroFilter(min_cutoff=0.0)
     with pytest.raises(ValueError, match="beta"):
         OneEuroFilter(beta=-1.0)
+
+
+def test_a_scalar_stream_computes_what_a_one_element_array_does() -> None:
+    # Scalars take a plain-float path (five angles a frame in the tracker): the same
+    # arithmetic, so exactly the same values, gaps and restarts included.
+    rng = np.random.default_rng(7)
+    times = np.cumsum(rng.uniform(0.02, 0.08, 200))
+    times[120:] += 2.0  # a gap longer than max_gap_s: both restart
+    values = np.cumsum(rng.normal(0.0, 2.0, 200))
+    scalar = OneEuroFilter(min_cutoff=0.8, beta=0.05, d_cutoff=1.0)
+    array = OneEuroFilter(min_cutoff=0.8, beta=0.05, d_cutoff=1.0)
+    for t, x in zip(times.tolist(), values.tolist(), strict=True):
+        out = scalar.filter(t, x)
+        assert isinstance(out, float)
+        assert out == float(array.filter(t, np.array([x]))[0])
+        assert scalar.derivative == float(np.asarray(array.derivative)[0])
+    # numpy scalars and 0-d arrays are scalars too.
+    assert isinstance(scalar.filter(times[-1] + 0.05, np.float64(3.0)), float)
+    assert isinstance(scalar.filter(times[-1] + 0.10, np.array(3.0)), float)
+
+
+def test_a_stream_that_changes_from_scalar_to_array_restarts() -> None:
+    f = OneEuroFilter(min_cutoff=HALF, beta=0.0, d_cutoff=HALF)
+    f.filter(0.0, 0.0)
+    np.testing.assert_array_equal(f.filter(1.0, np.array([10.0, 4.0])), [10.0, 4.0])
+    assert f.filter(2.0, 6.0) == 6.0
