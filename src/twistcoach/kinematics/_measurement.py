@@ -391,7 +391,8 @@ class _Grids:
         return found
 
 
-#: Fine knee grids kept per calibration (13 kB each): a hold revisits a few.
+#: Fine knee grids kept per calibration (19 kB each, so at most about 0.6 MB a session): a
+#: hold revisits a few.
 _FINE_GRIDS_KEPT = 32
 
 _GRIDS: weakref.WeakKeyDictionary[Calibration, _Grids] = weakref.WeakKeyDictionary()
