@@ -113,12 +113,7 @@ class OneEuroFilter:
         dt = t - self._t
         if dt <= 0:
             return px.copy()
-        a_d = smoothing_factor(dt, self.d_cutoff)
-        dx = a_d * (value - px) / dt + (1 - a_d) * pdx
-        cutoff = self.min_cutoff + self.beta * np.abs(dx)
-        tau = 1.0 / (2.0 * math.pi * cutoff)
-        alpha = 1.0 / (1.0 + tau / dt)
-        x_hat = alpha * value + (1 - alpha) * px
+        x_hat, dx = self._step(value, px, pdx, dt)
         self._t, self._x, self._dx = t, x_hat, dx
         return x_hat.copy()
 
@@ -136,11 +131,16 @@ class OneEuroFilter:
         dt = t - self._t
         if dt <= 0:
             return px
+        x_hat, dx = self._step(value, px, pdx, dt)
+        self._t, self._x, self._dx = t, x_hat, dx
+        return x_hat
+
+    def _step(self, value: T, px: T, pdx: T, dt: float) -> tuple[T, T]:
+        """One step of the filter (the same arithmetic for floats and arrays): the new value
+        and derivative from the sample ``value``, the last ones and the step ``dt`` > 0."""
         a_d = smoothing_factor(dt, self.d_cutoff)
         dx = a_d * (value - px) / dt + (1 - a_d) * pdx
         cutoff = self.min_cutoff + self.beta * abs(dx)
         tau = 1.0 / (2.0 * math.pi * cutoff)
         alpha = 1.0 / (1.0 + tau / dt)
-        x_hat = alpha * value + (1 - alpha) * px
-        self._t, self._x, self._dx = t, x_hat, dx
-        return x_hat
+        return alpha * value + (1 - alpha) * px, dx

@@ -134,13 +134,11 @@ _FINE = np.radians(np.arange(-3.0, 3.05, 0.3))
 
 _ROLL_DIRS = _lateral_dirs(_ROLL_COARSE)
 
-#: The fine roll search's directions around each coarse roll, both ways: shape
-#: (len(_ROLL_COARSE), 2 * len(_FINE), 3), ``+dirs`` then ``-dirs``.
-_FINE_ROLL_DIRS = np.stack(
-    [np.concatenate([d, -d]) for d in (_lateral_dirs(r + _FINE) for r in _ROLL_COARSE)]
-)
-_FINE_ROLL_DIRS_H = np.concatenate(
-    [_FINE_ROLL_DIRS, np.zeros((*_FINE_ROLL_DIRS.shape[:2], 1))], axis=2
+#: The fine roll search's directions around each coarse roll, both ways (``+dirs`` then
+#: ``-dirs``), homogeneous (last coordinate 0): shape (len(_ROLL_COARSE), 2 * len(_FINE), 4).
+_FINE_ROLL_DIRS_H = np.pad(
+    np.stack([np.concatenate([d, -d]) for d in (_lateral_dirs(r + _FINE) for r in _ROLL_COARSE)]),
+    ((0, 0), (0, 0), (0, 1)),
 )
 
 _FINE_THETA = np.radians(np.arange(-3.0, 3.05, 0.5))
@@ -156,7 +154,7 @@ _AZIMUTHS = np.radians(np.arange(-180.0, 180.0, 5.0))
 #: (``knee + radius * _SHANK_DIRS + dz * _SHANK_DROP``); the last row is the knee itself.
 _SHANK_DIRS = np.concatenate(
     [
-        np.stack([np.cos(_AZIMUTHS), np.sin(_AZIMUTHS), 0 * _AZIMUTHS, 0 * _AZIMUTHS], axis=-1),
+        np.stack([np.cos(_AZIMUTHS), np.sin(_AZIMUTHS)] + [np.zeros_like(_AZIMUTHS)] * 2, axis=-1),
         [[0.0] * 4],
     ]
 )
@@ -429,14 +427,14 @@ def _knee_prior(cal: Calibration, theta: FloatArray, phi: FloatArray) -> FloatAr
 
 
 def _knee_search(
-    cal: Calibration, cam: Camera, xy: FloatArray, scale: float
+    cal: Calibration, grids: _Grids, cam: Camera, xy: FloatArray, scale: float
 ) -> tuple[KneeFit, float]:
-    """Knee drop by a coarse-to-fine 2-D search over (theta, thigh elevation).
+    """Knee drop by a coarse-to-fine 2-D search over (theta, thigh elevation), on the
+    calibration's kept grids (:func:`_grids`).
 
     Returns the fit and the thigh elevation (radians). The coarse curve (best elevation
     per drop) also gives the best drop on the other side, to detect mirror ambiguity.
     """
-    grids = _grids(cal)
     obs_vec = _mid_knee_vector(xy) - np.array(cal.knee_offset) * scale
     obs_line = xy[Landmark.LEFT_KNEE] - xy[Landmark.RIGHT_KNEE]
     px = cam.project_homogeneous(grids.knee_coarse).reshape(4, *grids.knee_coarse_prior.shape, 2)
@@ -575,7 +573,7 @@ def _fit_pose(
         - np.array(cal.shoulder_line_offset) * scale,
         scale,
     )
-    knee, phi = _knee_search(cal, body_cam, xy, scale)
+    knee, phi = _knee_search(cal, grids, body_cam, xy, scale)
     return _PoseFit(pelvis, shoulders, knee, phi, body_cam)
 
 
