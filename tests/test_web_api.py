@@ -7,6 +7,7 @@ sign-in rate limit and the absence of stack traces in error responses.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from students import CLINICAL_INTAKE, PASSWORD
+from twistcoach import estimator
 from twistcoach.storage import Repository, create_engine_for_url, init_db
 from twistcoach.web import WebSettings, create_app
 from twistcoach.web.security import PasswordService
@@ -796,6 +798,14 @@ def test_practice_start_form_and_forbidden_variant(world: World) -> None:
     assert 'src="/mp/pose.js"' in live and 'id="sharp"' in live
     assert 'data-cap="45.0"' in live or "data-cap=" in live
     assert 'data-body="neutral"' in live
+    # The browser's MediaPipe runs as the Python estimator does (estimator.py).
+    found = re.search(r"data-pose='([^']*)'", live)
+    assert found is not None
+    options = json.loads(html.unescape(found.group(1)))
+    assert options == {
+        "modelComplexity": estimator.MODEL_COMPLEXITY,
+        "smoothLandmarks": estimator.SMOOTH_LANDMARKS,
+    }
     # The body model for the camera, chosen on the start page, goes to the live page.
     assert '<option value="female">Female</option>' in page
     form = {"csrf_token": csrf, "variant": "supine_twist_partial", "start_pain": "3"}

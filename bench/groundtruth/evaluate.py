@@ -274,7 +274,9 @@ def _estimated_cache(video: Path) -> Path:
 
 
 def _load_estimated(video: Path) -> list[Any] | None:
-    """The clip's cached estimation (:func:`run_video`), if made from this video file."""
+    """The clip's cached estimation (:func:`run_video`), if made from this video file with
+    the estimator's present settings (``estimator.TRACKING_SETTINGS``)."""
+    from twistcoach.estimator import TRACKING_SETTINGS
     from twistcoach.landmarks import Skeleton
     from twistcoach.pipeline import Estimated
 
@@ -283,6 +285,8 @@ def _load_estimated(video: Path) -> list[Any] | None:
         return None
     with np.load(path) as d:
         if int(d["video_mtime_ns"]) != video.stat().st_mtime_ns:
+            return None
+        if "settings" not in d.files or str(d["settings"]) != TRACKING_SETTINGS:
             return None
         size = (int(d["size"][0]), int(d["size"][1]))
         return [
@@ -298,6 +302,8 @@ def _load_estimated(video: Path) -> list[Any] | None:
 
 
 def _save_estimated(video: Path, estimated: Sequence[Any]) -> None:
+    from twistcoach.estimator import TRACKING_SETTINGS
+
     n = len(estimated)
     arrays: dict[str, Any] = {
         k: np.zeros(shape) for k, shape in (("xy", (n, 33, 2)), ("z", (n, 33)))
@@ -317,6 +323,7 @@ def _save_estimated(video: Path, estimated: Sequence[Any]) -> None:
         found=np.array([e.skeleton is not None for e in estimated]),
         size=np.array(size),
         video_mtime_ns=np.array(video.stat().st_mtime_ns),
+        settings=np.array(TRACKING_SETTINGS),
         **arrays,
     )
 

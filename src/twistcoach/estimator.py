@@ -32,6 +32,23 @@ from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
 #: MediaPipe's full BlazePose model (the one DESIGN.md's measurements were made with).
 MODEL_COMPLEXITY = 1
 
+#: MediaPipe's own landmark smoothing in tracking mode (``smooth_landmarks``; the browser's
+#: ``smoothLandmarks`` is given this value by the practice page): off. The tracker smooths
+#: its angles itself (``smoothing.OneEuroFilter``), and MediaPipe's filter on the landmarks
+#: under it made the rolled pelvis and the knees read shorter: on the 32 rendered clips
+#: (bench/ACCURACY.md; 16 bodies, 8 held out, body type given, true drops up to 70 deg)
+#: held out, knee drop 2.10 / worst 15.8 -> 1.87 / 14.3 deg, pelvis roll 6.9 -> 6.2, twist
+#: 7.4 -> 6.6; tuning bodies 2.80 / 17.3 -> 2.56 / 16.6, pelvis 6.4 -> 5.7, twist 7.1 ->
+#: 6.3; speed error 3.35 -> 3.26 deg/s (bench/groundtruth/README.md, 2026-12-06).
+SMOOTH_LANDMARKS = False
+
+#: What the landmarks of a stream depend on besides the frames: benchmark caches of
+#: estimated streams are stale when it changes.
+TRACKING_SETTINGS = (
+    f"mediapipe 0.10.14, model complexity {MODEL_COMPLEXITY}, "
+    f"landmark smoothing {'on' if SMOOTH_LANDMARKS else 'off'}"
+)
+
 
 class EstimatorError(_errors.EstimatorError):
     """The estimator could not be built or was misused (closed, bad frame shape)."""
@@ -290,7 +307,7 @@ def make_mediapipe_estimator(
             pose = mp_pose.Pose(
                 static_image_mode=static_image_mode,
                 model_complexity=model_complexity,
-                smooth_landmarks=not static_image_mode,
+                smooth_landmarks=SMOOTH_LANDMARKS and not static_image_mode,
                 enable_segmentation=False,
                 min_detection_confidence=min_detection_confidence,
                 min_tracking_confidence=min_tracking_confidence,

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from twistcoach import i18n
+from twistcoach import estimator, i18n
 from twistcoach.errors import ConflictError, DataError, NotAllowed, NotSignedIn, RateLimited
 from twistcoach.planning import PracticeDecision, has_back_condition, load_safety_rules
 from twistcoach.poses.schema import TwistFamily
@@ -446,6 +446,14 @@ def _body_type(body: str) -> str:
         raise HTTPException(400, f"unknown body type: {e}") from None
 
 
+#: MediaPipe's options in the browser (``@mediapipe/pose``), the same as the Python
+#: estimator's in tracking mode, so the live coach gets the landmarks it was measured with.
+_BROWSER_POSE_OPTIONS = {
+    "modelComplexity": estimator.MODEL_COMPLEXITY,
+    "smoothLandmarks": estimator.SMOOTH_LANDMARKS,
+}
+
+
 @router.get("/practice/{session_id}")
 def practice_page(
     request: Request, user: CurrentUser, session_id: Id, body: str = "neutral"
@@ -469,6 +477,7 @@ def practice_page(
         guide=guide,
         pain_rule=domain.wording().pain_rule,
         camera_advice=_camera_advice(guide.family),
+        pose_options=_BROWSER_POSE_OPTIONS,
     )
 
 

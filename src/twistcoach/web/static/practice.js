@@ -382,8 +382,9 @@ if (typeof module !== "undefined" && module.exports) {
     video.srcObject = stream;
     await video.play();
     const pose = new Pose({ locateFile: f => "/mp/" + f });
-    pose.setOptions({ modelComplexity: 1, useCpuInference: true, smoothLandmarks: true,
-      minDetectionConfidence: 0.5, minTrackingConfidence: 0.5 });
+    // Model and smoothing as the Python estimator's (estimator.py), from the page.
+    pose.setOptions(Object.assign({ useCpuInference: true, minDetectionConfidence: 0.5,
+      minTrackingConfidence: 0.5 }, JSON.parse(root.dataset.pose)));
     pose.onResults(onResults);
     setStatus(T.loading);
     await pose.initialize();
