@@ -33,14 +33,15 @@ from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
 MODEL_COMPLEXITY = 1
 
 #: MediaPipe's own landmark smoothing in tracking mode (``smooth_landmarks``; the browser's
-#: ``smoothLandmarks`` is given this value by the practice page): off. The tracker smooths
-#: its angles itself (``smoothing.OneEuroFilter``), and MediaPipe's filter on the landmarks
-#: under it made the rolled pelvis and the knees read shorter: on the 32 rendered clips
-#: (bench/ACCURACY.md; 16 bodies, 8 held out, body type given, true drops up to 70 deg)
-#: held out, knee drop 2.10 / worst 15.8 -> 1.87 / 14.3 deg, pelvis roll 6.9 -> 6.2, twist
-#: 7.4 -> 6.6; tuning bodies 2.80 / 17.3 -> 2.56 / 16.6, pelvis 6.4 -> 5.7, twist 7.1 ->
-#: 6.3; speed error 3.35 -> 3.26 deg/s (bench/groundtruth/README.md, 2026-12-06).
-SMOOTH_LANDMARKS = False
+#: ``smoothLandmarks`` is given this value by the practice page): on. Off, it measured
+#: better on the 32 rendered clips (held-out bodies, body type given: knee drop 2.10 /
+#: worst 15.8 -> 1.87 / 14.3 deg, pelvis roll 6.9 -> 6.2, twist 7.4 -> 6.6: the filter lags
+#: moving knees), but real footage jitters where renders do not: on the shared reclining
+#: twist clip every frame of the twist read unknown (the drop's side flipping between
+#: frames) where smoothed landmarks read about -40 deg, and the cue benchmark's tuning body
+#: heard 4 false "slowly" and an early "shoulders open" (bench/groundtruth/README.md,
+#: 2026-12-06). Kept on.
+SMOOTH_LANDMARKS = True
 
 #: What the landmarks of a stream depend on besides the frames: benchmark caches of
 #: estimated streams are stale when it changes.
