@@ -104,13 +104,15 @@ def skeleton_3d(p: Pose, rng: np.random.Generator) -> FloatArray:
     pts[7], pts[8] = hip_w / 2 * lv, -hip_w / 2 * lv
     # Chest frame.
     rc = _rot(u, p.spine_twist) @ r
-    rc = _rot(rc[:, 0], -p.spine_flex) @ rc  # bend forwards: u towards f
+    # Bend forwards: u towards f (about l by +flex; the sign was the other way round until
+    # 2026-12-06, which bent every forward fold backwards and every backbend forwards).
+    rc = _rot(rc[:, 0], p.spine_flex) @ rc
     rc = _rot(rc[:, 2], -p.spine_side) @ rc  # bend to the left: u towards lv
     lc, uc, fc = rc[:, 0], rc[:, 1], rc[:, 2]
     ms = torso * uc
     pts[1], pts[2] = ms + sh_w / 2 * lc, ms - sh_w / 2 * lc
-    head_u = _rot(lc, -p.head_flex) @ uc
-    pts[0] = ms + 0.2 * size * head_u + 0.09 * size * (_rot(lc, -p.head_flex) @ fc)
+    head_u = _rot(lc, p.head_flex) @ uc  # forwards, as the spine (same sign fix)
+    pts[0] = ms + 0.2 * size * head_u + 0.09 * size * (_rot(lc, p.head_flex) @ fc)
     for side, sign in ((0, 1.0), (1, -1.0)):
         # Leg: thigh down, then flex about lv (down -> f), abduct outwards about f.
         down = -u
@@ -455,10 +457,18 @@ def bound_angle(rng: np.random.Generator) -> Pose:
 
 def boat(rng: np.random.Generator, twist: float = 0.0, label: int = SEATED) -> Pose:
     lean = _u(rng, 25, 50)
+    flex = (110.0, 150.0)
+    if rng.random() < 0.35:
+        # Low boat (the development photograph ``suraj_boat_pose``, called prone or
+        # side-lying before): the torso only 15-40 degrees above the floor, the legs 15-45;
+        # a leg's elevation is hip flexion - 90 + lean, so the hips flex by the two
+        # elevations' sum.
+        torso, legs = _u(rng, 15, 40), _u(rng, 15, 45)
+        lean, flex = 90.0 - torso, (torso + legs - 5.0, torso + legs + 5.0)
     return Pose(
         label,
         _seated_orient(rng, lean),
-        hip_flex=_pair(rng, 110, 150, 6),
+        hip_flex=_pair(rng, flex[0], flex[1], 6),
         hip_abd=_pair(rng, 0, 12, 4),
         knee=_pair(rng, 0, 100, 15),
         spine_twist=twist,
@@ -624,6 +634,23 @@ def dancer(rng: np.random.Generator) -> Pose:
 
 
 def forward_fold(rng: np.random.Generator) -> Pose:
+    if rng.random() < 0.4:
+        # Deep fold, the head at the shins (the development photograph
+        # ``siva_padahasthasana``, called a supine twist before): the pelvis tipped
+        # 100-140 degrees and the spine flexed 20-50 more, the hips flexed as much as the
+        # pelvis is tipped, so the legs stay near vertical.
+        lean = _u(rng, 100, 140)
+        return Pose(
+            STANDING,
+            _rot(X, -lean) @ UPRIGHT,
+            hip_flex=_pair(rng, lean - 20, lean + 5, 5),
+            hip_abd=_pair(rng, 0, 15),
+            knee=_pair(rng, 0, 15, 5),
+            spine_flex=_u(rng, 20, 50),
+            arm_flex=_pair(rng, 90, 180, 20),
+            arm_abd=_pair(rng, 0, 30),
+            elbow=_pair(rng, 0, 90, 20),
+        )
     return Pose(
         STANDING,
         _rot(X, -_u(rng, 60, 110)) @ UPRIGHT,

@@ -35,7 +35,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-from bench.recognition import synth
+from bench.recognition import realphotos, synth
 from bench.recognition.extract import DATA, FEDB_COMMIT
 from bench.recognition.labels import label_of
 from numpy.typing import NDArray
@@ -107,6 +107,12 @@ SIDE_ROLL_SHARE = 0.15
 ANY_ANGLE = "lying"
 #: The synthetic landmarks' jitter, a fraction of the picture's extent (``synth.sample``).
 SYNTH_NOISE = 0.015
+#: Weight of one copy of a real yoga photograph (``realphotos.py``: the shared development
+#: photographs, reserved sources left out) against one synthetic picture; 0 leaves them
+#: out. Chosen by cross-validation (``crossval.py``).
+YOGA_WEIGHT = 0.0
+#: Augmented copies of each real yoga photograph.
+YOGA_COPIES = 8
 LYING = (synth.SUPINE, synth.SUPINE_TWIST, synth.PRONE, synth.SIDE_LYING)
 _FEATURE_INDEX = np.array([int(m) for m in FEATURE_LANDMARKS])
 
@@ -197,15 +203,19 @@ def rendered_examples(
 
 
 def augment_real(
-    xy: FloatArray, y: NDArray[np.int64], rng: np.random.Generator, any_angle: NDArray[np.bool_]
+    xy: FloatArray,
+    y: NDArray[np.int64],
+    rng: np.random.Generator,
+    any_angle: NDArray[np.bool_],
+    copies: int | None = None,
 ) -> tuple[FloatArray, NDArray[np.int64]]:
-    """:data:`REAL_COPIES` copies of each picture: rotated (by up to 12 degrees; the
-    pictures ``any_angle`` marks, in 40 % of the copies, by any angle), jittered by 1 % of
-    the body's size."""
+    """``copies`` (default :data:`REAL_COPIES`) copies of each picture, the first as it is:
+    rotated (by up to 12 degrees; the pictures ``any_angle`` marks, in 40 % of the copies,
+    by any angle), jittered by 1 % of the body's size."""
     out_x, out_y = [], []
     for pts, label, free in zip(xy, y, any_angle, strict=True):
         span = float(np.ptp(pts, axis=0).max())
-        for k in range(REAL_COPIES):
+        for k in range(REAL_COPIES if copies is None else copies):
             deg = rng.uniform(-12, 12)
             if free and rng.random() < 0.4:
                 deg = rng.uniform(-180, 180)
@@ -291,8 +301,13 @@ def train(x: FloatArray, y: NDArray[np.int64], w: FloatArray, n_out: int, seed: 
     return model
 
 
-def build(seed: int) -> tuple[FloatArray, NDArray[np.int64], FloatArray]:
-    """The training vectors, fine labels and weights."""
+Part = tuple[FloatArray, NDArray[np.int64], FloatArray]
+
+
+def base_part(seed: int) -> Part:
+    """The synthetic, free-exercise-db (train split) and rendered (training bodies) vectors,
+    fine labels and weights before the families are balanced (:func:`balanced`); the same
+    for every cross-validation fold of a seed, so ``crossval.py`` builds it once."""
     rng = np.random.default_rng(seed)
     sx, sy, _ = synth.sample(
         SYNTH_PER_POSE, seed, side_roll_share=SIDE_ROLL_SHARE, noise=SYNTH_NOISE
@@ -316,13 +331,6 @@ def build(seed: int) -> tuple[FloatArray, NDArray[np.int64], FloatArray]:
             RENDERED_WEIGHT * np.where(neutral, RENDERED_NEUTRAL_WEIGHT, 1.0),
         ]
     )
-    # Each family weighs the same in total, its fine classes share it equally.
-    families = [FINE_TO_FAMILY[c] for c in FINE_CLASSES]
-    for c, family in enumerate(families):
-        mask = y == c
-        if mask.any():
-            share = 1.0 / len(set(families)) / families.count(family)
-            w[mask] *= share * len(y) / w[mask].sum()
     print(
         f"{len(sy)} synthetic, {len(fx)} real and {len(gx)} rendered pictures "
         f"({len(ay) + len(by)} with copies)"
@@ -330,8 +338,52 @@ def build(seed: int) -> tuple[FloatArray, NDArray[np.int64], FloatArray]:
     return x, y, w
 
 
-def save(models: list[tuple[MLP, FloatArray, FloatArray]], path: Path = MODEL) -> None:
-    """Write each member's weights (5 decimals) with its normalisation, and provenance."""
+def yoga_part(xy: FloatArray, y: NDArray[np.int64], seed: int) -> Part:
+    """:data:`YOGA_COPIES` augmented copies of real yoga photographs (landmarks (N, 13, 2),
+    fine labels (N,)), each weighing :data:`YOGA_WEIGHT` synthetic pictures; lying bodies
+    are turned by any angle in some copies, like the other real photographs."""
+    rng = np.random.default_rng(seed + 10_000)
+    ax, ay = augment_real(xy, y, rng, np.isin(y, LYING), YOGA_COPIES)
+    return vectors(ax, rng), ay, np.full(len(ay), YOGA_WEIGHT)
+
+
+def balanced(y: NDArray[np.int64], w: FloatArray) -> FloatArray:
+    """The weights ``w`` rescaled so that each family weighs the same in total, its fine
+    classes sharing it equally."""
+    w = w.copy()
+    families = [FINE_TO_FAMILY[c] for c in FINE_CLASSES]
+    for c, family in enumerate(families):
+        mask = y == c
+        if mask.any():
+            share = 1.0 / len(set(families)) / families.count(family)
+            w[mask] *= share * len(y) / w[mask].sum()
+    return w
+
+
+def build(seed: int, yoga: tuple[FloatArray, NDArray[np.int64]] | None = None) -> Part:
+    """The training vectors, fine labels and weights of member ``seed``; ``yoga``: the
+    real yoga photographs to add (landmarks, fine labels), none when None."""
+    parts = [base_part(seed)]
+    if yoga is not None and len(yoga[1]):
+        parts.append(yoga_part(yoga[0], yoga[1], seed))
+    x = np.concatenate([p[0] for p in parts])
+    y = np.concatenate([p[1] for p in parts])
+    return x, y, balanced(y, np.concatenate([p[2] for p in parts]))
+
+
+def train_ensemble(parts: list[Part], seed: int = 0) -> list[tuple[MLP, FloatArray, FloatArray]]:
+    """One member per training set in ``parts`` (member ``k`` seeded ``seed + k``), each
+    with the mean and spread its inputs are normalised by."""
+    models = []
+    for k, (x, y, w) in enumerate(parts):
+        mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
+        models.append((train((x - mean) / std, y, w, len(FINE_CLASSES), seed + k), mean, std))
+    return models
+
+
+def model_doc(models: list[tuple[MLP, FloatArray, FloatArray]]) -> dict[str, object]:
+    """The model document (``recognition_model.json``): each member's weights (5
+    decimals) with its normalisation, and provenance."""
     members = []
     for model, mean, std in models:
         w1, b1, w2, b2, w3, b3 = model.params
@@ -353,19 +405,35 @@ def save(models: list[tuple[MLP, FloatArray, FloatArray]], path: Path = MODEL) -
             "bench/recognition/train.py on MediaPipe 0.10.14 landmarks of the train split of "
             "yuhonas/free-exercise-db photographs (Unlicense, commit "
             f"{FEDB_COMMIT}), of the project's rendered training bodies and of synthetic "
-            "stick bodies (bench/recognition/synth.py)."
+            "stick bodies (bench/recognition/synth.py)"
+            + (
+                f", and of the shared development yoga photographs (copies weighing {YOGA_WEIGHT:g}"
+                " synthetic pictures; bench/recognition/realphotos.py, reserved sources left out)."
+                if YOGA_WEIGHT > 0
+                else "."
+            )
         ),
         "classes": list(FINE_CLASSES),
         "input_size": POSE_VECTOR_SIZE,
         "members": members,
     }
-    path.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
+    return doc
+
+
+def model_text(doc: dict[str, object]) -> str:
+    """A model document as ``recognition_model.json`` holds it (compact JSON, one line)."""
+    return json.dumps(doc, separators=(",", ":")) + "\n"
+
+
+def save(models: list[tuple[MLP, FloatArray, FloatArray]], path: Path = MODEL) -> None:
+    """Write the model document of ``models`` to ``path``."""
+    path.write_text(model_text(model_doc(models)))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Train and write the model; returns the exit status."""
     global L2, REAL_WEIGHT, HIDDEN, EPOCHS, SYNTH_PER_POSE, MEMBERS
-    global SIDE_ROLL_SHARE, ANY_ANGLE, SYNTH_NOISE, RENDERED_NEUTRAL_WEIGHT
+    global SIDE_ROLL_SHARE, ANY_ANGLE, SYNTH_NOISE, RENDERED_NEUTRAL_WEIGHT, YOGA_WEIGHT
     parser = argparse.ArgumentParser(description="Train the pose-family classifier.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=MODEL)
@@ -386,18 +454,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--any-angle", choices=("lying", "top_down"), default=ANY_ANGLE)
     parser.add_argument("--synth-noise", type=float, default=SYNTH_NOISE)
     parser.add_argument("--rendered-neutral-weight", type=float, default=RENDERED_NEUTRAL_WEIGHT)
+    parser.add_argument(
+        "--yoga-weight", type=float, default=YOGA_WEIGHT, help="see YOGA_WEIGHT (0: none)"
+    )
     args = parser.parse_args(argv)
+    YOGA_WEIGHT = args.yoga_weight
     MEMBERS, SIDE_ROLL_SHARE, ANY_ANGLE = args.members, args.side_roll, args.any_angle
     SYNTH_NOISE, RENDERED_NEUTRAL_WEIGHT = args.synth_noise, args.rendered_neutral_weight
     L2 = args.l2
     REAL_WEIGHT = args.real_weight
     HIDDEN, EPOCHS, SYNTH_PER_POSE = args.hidden, args.epochs, args.synth_per_pose
     start = time.perf_counter()
-    models = []
-    for k in range(MEMBERS):
-        x, y, w = build(args.seed + k)
-        mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
-        models.append((train((x - mean) / std, y, w, len(FINE_CLASSES), args.seed + k), mean, std))
+    yoga = None
+    if YOGA_WEIGHT > 0:
+        dx, dy, names, _ = realphotos.dev_examples()
+        keep = realphotos.trainable(names)
+        yoga = dx[keep], dy[keep]
+    models = train_ensemble([build(args.seed + k, yoga) for k in range(MEMBERS)], args.seed)
     save(models, args.out)
     print(f"trained in {time.perf_counter() - start:.0f} s -> {args.out}")
     return 0
