@@ -110,10 +110,10 @@ def crossvalidate(
     sks = _skeletons(names)
     sources = [realphotos.source_of(n) for n in names]
     ok = realphotos.trainable(names)
-    train.YOGA_WEIGHT = weight
+    train.YOGA_WEIGHT = weight  # the model document's provenance states it
     groups = sorted({s for s, k in zip(sources, ok, strict=True) if k}) if weight > 0 else []
     got: dict[str, str] = {}
-    digest = [""]
+    sha = ""
     turned_got: dict[str, dict[str, str]] = {str(d): {} for d in TURNS}
     for held in [*groups, None]:  # None: trained on every trainable photograph
         use = ok & np.array([s != held for s in sources])
@@ -126,7 +126,7 @@ def crossvalidate(
         doc = train.model_doc(train.train_ensemble(members, seed))
         if held is None:
             text = train.model_text(doc)
-            digest[0] = hashlib.sha256(text.encode()).hexdigest()
+            sha = hashlib.sha256(text.encode()).hexdigest()
             if save is not None:
                 save.write_text(text)
         # A held-out source's photographs; the full model scores the reserved ones (all
@@ -144,7 +144,7 @@ def crossvalidate(
             for i, fam in zip(above, fams, strict=True):
                 turned_got[str(deg)][names[i]] = fam
         print(f"weight {weight:g}: held out {held or 'none'}, {len(scored)} photographs scored")
-    return got, turned_got, digest[0]
+    return got, turned_got, sha
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,8 @@
 """Train the pose-family classifier of ``twistcoach.recognition`` (offline; numpy only).
 
-Data (never the shared development photographs, ``shared/data/images``):
+Data (the shared development photographs, ``shared/data/images``, only with
+``--yoga-weight`` above 0, which the shipped model does not use: ``crossval.py`` found no
+gain):
 
 * real photographs: MediaPipe landmarks of ``yuhonas/free-exercise-db`` (Unlicense),
   cached by ``bench/recognition/extract.py`` in ``bench/recognition/data/fedb_landmarks.npz``
@@ -109,7 +111,11 @@ ANY_ANGLE = "lying"
 SYNTH_NOISE = 0.015
 #: Weight of one copy of a real yoga photograph (``realphotos.py``: the shared development
 #: photographs, reserved sources left out) against one synthetic picture; 0 leaves them
-#: out. Chosen by cross-validation (``crossval.py``).
+#: out. Cross-validated by source (``crossval.py``, 2026-12-06, the 43 photographs): 0 / 3
+#: / 10 / 30 / 100 gave 34 / 34 / 34 / 34 / 34 right, 10 / 10 / 11 / 11 / 11 of 15 twists
+#: called a twist, 0 / 0 / 1 / 1 / 0 of 28 non-twists called a twist; free-exercise-db
+#: validation 144 / 144 / 143 / - / 141 of 174 right, 3 / 5 / 6 / - / 6 of 172 false twists.
+#: No gain: 0.
 YOGA_WEIGHT = 0.0
 #: Augmented copies of each real yoga photograph.
 YOGA_COPIES = 8
