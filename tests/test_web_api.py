@@ -805,6 +805,8 @@ def test_practice_start_form_and_forbidden_variant(world: World) -> None:
     assert options == {
         "modelComplexity": estimator.MODEL_COMPLEXITY,
         "smoothLandmarks": estimator.SMOOTH_LANDMARKS,
+        "minDetectionConfidence": estimator.MIN_DETECTION_CONFIDENCE,
+        "minTrackingConfidence": estimator.MIN_TRACKING_CONFIDENCE,
     }
     # The body model for the camera, chosen on the start page, goes to the live page.
     assert '<option value="female">Female</option>' in page

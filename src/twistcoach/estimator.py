@@ -43,6 +43,11 @@ MODEL_COMPLEXITY = 1
 #: 2026-12-06). Kept on.
 SMOOTH_LANDMARKS = True
 
+#: MediaPipe's thresholds (in [0, 1]) for finding a person and for keeping track of one,
+#: its own defaults; the browser's are given these too.
+MIN_DETECTION_CONFIDENCE = 0.5
+MIN_TRACKING_CONFIDENCE = 0.5
+
 #: What the landmarks of a stream depend on besides the frames: benchmark caches of
 #: estimated streams are stale when it changes.
 TRACKING_SETTINGS = (
@@ -271,8 +276,8 @@ def make_mediapipe_estimator(
     *,
     static_image_mode: bool,
     model_complexity: int = MODEL_COMPLEXITY,
-    min_detection_confidence: float = 0.5,
-    min_tracking_confidence: float = 0.5,
+    min_detection_confidence: float = MIN_DETECTION_CONFIDENCE,
+    min_tracking_confidence: float = MIN_TRACKING_CONFIDENCE,
 ) -> MediaPipePoseEstimator:
     """Build a MediaPipe pose estimator.
 

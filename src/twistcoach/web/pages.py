@@ -451,6 +451,8 @@ def _body_type(body: str) -> str:
 _BROWSER_POSE_OPTIONS = {
     "modelComplexity": estimator.MODEL_COMPLEXITY,
     "smoothLandmarks": estimator.SMOOTH_LANDMARKS,
+    "minDetectionConfidence": estimator.MIN_DETECTION_CONFIDENCE,
+    "minTrackingConfidence": estimator.MIN_TRACKING_CONFIDENCE,
 }
 
 

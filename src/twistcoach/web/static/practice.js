@@ -382,9 +382,8 @@ if (typeof module !== "undefined" && module.exports) {
     video.srcObject = stream;
     await video.play();
     const pose = new Pose({ locateFile: f => "/mp/" + f });
-    // Model and smoothing as the Python estimator's (estimator.py), from the page.
-    pose.setOptions(Object.assign({ useCpuInference: true, minDetectionConfidence: 0.5,
-      minTrackingConfidence: 0.5 }, JSON.parse(root.dataset.pose)));
+    // Model, smoothing and thresholds as the Python estimator's (estimator.py), from the page.
+    pose.setOptions(Object.assign({ useCpuInference: true }, JSON.parse(root.dataset.pose)));
     pose.onResults(onResults);
     setStatus(T.loading);
     await pose.initialize();
