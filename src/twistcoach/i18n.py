@@ -516,7 +516,7 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     "trunk rotation",
     # recognition.recognize (hips or shoulders not visible), joined with ADVICE_RECOMMENDED
     "I cannot see your hips and shoulders.",
-    # coaching.Coach.step_text and coaching._label (the reason's value, spaced)
+    # coaching.Coach.step_text and coaching._coach._label (the reason's value, spaced)
     "Waiting for you",
     "Set up",
     "Calibrating",
@@ -702,7 +702,7 @@ def _python_texts() -> Iterator[tuple[str, str]]:
         for sentence in _SENTENCE_BREAK.split(advice):
             if sentence:
                 yield sentence, "recognition.py"
-    yield coaching.CAMERA_FALLBACK_ADVICE, "coaching.py"
+    yield coaching.CAMERA_FALLBACK_ADVICE, "coaching/_coach.py"
     for text in intake.RED_FLAG_QUESTIONS.values():
         yield text, "intake.py"
     for text in intake.CONDITION_DESCRIPTIONS.values():
