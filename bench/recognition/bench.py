@@ -98,35 +98,35 @@ def dev_set() -> list[tuple[str, str, Skeleton]]:
     return out
 
 
-def score(items: list[tuple[str, str, Skeleton]], rec: Recogniser) -> dict[str, object]:
-    """Right share, twist recall, false-twist share and the misses."""
-    right = twists = caught = others = false = 0
-    misses = []
-    confusion: Counter[tuple[str, PoseFamily]] = Counter()
-    for name, label, sk in items:
-        fam = rec(sk)
-        confusion[(label, fam)] += 1
-        ok = fam in ACCEPTED[label]
-        right += ok
-        is_twist = fam.value.endswith("twist")
-        if label in TWIST_LABELS:
-            twists += 1
-            caught += is_twist
-        else:
-            others += 1
-            false += is_twist
-        if not ok:
-            misses.append(f"{name} ({label}) -> {fam.value}")
+def tally(names: list[str], labels: list[str], called: list[str]) -> dict[str, object]:
+    """Photographs right (:data:`ACCEPTED`), twists called a twist, non-twists called a
+    twist, and the misses, from each photograph's label and the family value called."""
+    right = [c in {f.value for f in ACCEPTED[lab]} for lab, c in zip(labels, called, strict=True)]
+    twist = [lab in TWIST_LABELS for lab in labels]
+    said_twist = [c.endswith("twist") for c in called]
+    pairs = list(zip(twist, said_twist, strict=True))
     return {
-        "n": len(items),
-        "right": right,
-        "twists": twists,
-        "caught": caught,
-        "others": others,
-        "false": false,
-        "misses": misses,
-        "confusion": confusion,
+        "n": len(names),
+        "right": sum(right),
+        "twists": sum(twist),
+        "caught": sum(t and c for t, c in pairs),
+        "others": len(names) - sum(twist),
+        "false": sum(c and not t for t, c in pairs),
+        "misses": [
+            f"{n} ({lab}) -> {c}"
+            for n, lab, c, ok in zip(names, labels, called, right, strict=True)
+            if not ok
+        ],
     }
+
+
+def score(items: list[tuple[str, str, Skeleton]], rec: Recogniser) -> dict[str, object]:
+    """:func:`tally` of the recogniser ``rec`` on ``(name, label, skeleton)`` items."""
+    return tally(
+        [name for name, _, _ in items],
+        [label for _, label, _ in items],
+        [rec(sk).value for _, _, sk in items],
+    )
 
 
 def _pct(a: object, b: object) -> str:

@@ -1,16 +1,16 @@
 """Cross-validated score of the pose-family classifier on the real yoga photographs.
 
-The shipped model trains on the shared development photographs too (``realphotos.py``),
-so their score must come from models that did not: each source (the file-name prefix:
-one repository, often one model photographed several times) is held out in turn, a model
-is trained exactly as ``train.py`` trains the shipped one on everything else (the other
-sources' photographs with their augmented copies, the free-exercise-db train split, the
-rendered training bodies, the synthetic bodies), and the held-out source's photographs are
-recognised by it (``recognize``: the classifier, the rules where it is unsure). The
-photographs of the sources kept for the independent evaluation (``RESERVED_SOURCES``)
-are never trained on: the model trained on all the trainable photographs scores them.
-The photographs taken from above are also scored turned by 90, 180 and 270 degrees in
-the picture.
+A model trained on the shared development photographs too (``train.py --yoga-weight``,
+``realphotos.py``) must be scored on them by models that did not: each source (the
+file-name prefix: one repository, often one model photographed several times) is held
+out in turn, a model is trained exactly as ``train.py`` trains the shipped one on
+everything else (the other sources' photographs with their augmented copies, the
+free-exercise-db train split, the rendered training bodies, the synthetic bodies), and the
+held-out source's photographs are recognised by it (``recognize``: the classifier, the
+rules where it is unsure). The photographs of the sources kept for the independent
+evaluation (``RESERVED_SOURCES``) are never trained on: the model trained on all the
+trainable photographs scores them. The photographs taken from above are also scored
+turned by 90, 180 and 270 degrees in the picture.
 
 Run from the repository root (about 2 minutes a setting on a quiet 2-core machine)::
 
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 from bench.recognition import realphotos, train
-from bench.recognition.bench import ACCEPTED, FROM_ABOVE, TWIST_LABELS, turned
+from bench.recognition.bench import FROM_ABOVE, tally, turned
 
 import twistcoach.recognition as recognition
 from twistcoach.landmarks import Skeleton
@@ -58,27 +58,6 @@ def _recognise(doc: dict[str, object], skeletons: list[Skeleton]) -> list[str]:
         return [recognize(sk).family.value for sk in skeletons]
     finally:
         recognition._classifier = saved
-
-
-def scores(names: list[str], labels: list[str], got: list[str]) -> dict[str, object]:
-    """Right (``tests/recognition/accepted_families.json``), twists called a twist,
-    non-twists called a twist, and the misses."""
-    right = [g in {f.value for f in ACCEPTED[lab]} for lab, g in zip(labels, got, strict=True)]
-    twist = [lab in TWIST_LABELS for lab in labels]
-    called = [g.endswith("twist") for g in got]
-    return {
-        "n": len(names),
-        "right": sum(right),
-        "twists": sum(twist),
-        "caught": sum(t and c for t, c in zip(twist, called, strict=True)),
-        "others": len(names) - sum(twist),
-        "false": sum(c and not t for t, c in zip(twist, called, strict=True)),
-        "misses": [
-            f"{n} ({lab}) -> {g}"
-            for n, lab, g, ok in zip(names, labels, got, right, strict=True)
-            if not ok
-        ],
-    }
 
 
 def crossvalidate(
@@ -169,20 +148,23 @@ def main(argv: list[str] | None = None) -> int:
             "yoga_weight": weight,
             "model_sha256": sha,
             "members": args.members,
-            "all": scores(names, labels, [got[n] for n in names]),  # printed below
+            "all": tally(names, labels, [got[n] for n in names]),
             "got": got,
             "turned": turned_got,
         }
         for part, keep in (("trainable", True), ("reserved", False)):
             pick = [i for i, k in enumerate(realphotos.trainable(names)) if k == keep]
-            res[part] = scores(
+            res[part] = tally(
                 [names[i] for i in pick], [labels[i] for i in pick], [got[names[i]] for i in pick]
             )
         results.append(res)
-        everything = scores(names, labels, [got[n] for n in names])
+        everything = res["all"]
+        assert isinstance(everything, dict)
         short = {k: v for k, v in everything.items() if k != "misses"}
         print(f"yoga weight {weight:g}: {json.dumps(short)}")
-        for miss in list(everything["misses"]):  # type: ignore[call-overload]
+        misses = everything["misses"]
+        assert isinstance(misses, list)
+        for miss in misses:
             print("   ", miss)
     elapsed = time.perf_counter() - start
     print(f"{elapsed:.0f} s, load before {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
