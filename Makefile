@@ -27,7 +27,18 @@ $(FRONTEND_STAMP): frontend/package.json frontend/package-lock.json
 
 frontend: $(FRONTEND_STAMP)
 
-setup: $(STAMP) frontend
+# MediaPipe's heavy pose model, for recorded videos (estimator.RECORDED_MODEL): the npm
+# package's file (pinned with its integrity hash in package-lock.json; its full model is
+# byte for byte the wheel's), put where mediapipe 0.10.14 looks, so it never downloads it.
+# The estimator checks its SHA-256 before use.
+HEAVY_STAMP := $(VENV)/.heavy-model
+$(HEAVY_STAMP): $(STAMP) $(FRONTEND_STAMP)
+	cp frontend/node_modules/@mediapipe/pose/pose_landmark_heavy.tflite \
+	  "$$($(BIN)/python -c 'import twistcoach.estimator as e; print(e.heavy_model_path())')"
+	$(BIN)/python -c 'import twistcoach.estimator as e; e.check_heavy_model()'
+	touch $(HEAVY_STAMP)
+
+setup: $(STAMP) frontend $(HEAVY_STAMP)
 
 system:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -84,7 +95,8 @@ groundtruth: bench-venv system
 
 # Run the real pipeline on the renders; writes bench/ACCURACY.md and bench/img/.
 accuracy: setup bench-test groundtruth
-	PYTHONPATH=bench $(BIN)/python bench/accuracy.py
+	PYTHONPATH=bench $(BIN)/python bench/accuracy.py --model recorded
+	PYTHONPATH=bench $(BIN)/python bench/accuracy.py --model live
 
 # The coach's cues, measured (issue 22): render the scripted sessions (cached in .cache/cues),
 # MediaPipe once per clip (landmarks.npz, cached), then replay every clip through the live

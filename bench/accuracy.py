@@ -5,8 +5,10 @@ runs this with the product's ``.venv``), or directly::
 
     PYTHONPATH=bench .venv/bin/python bench/accuracy.py [--quick]
 
-Writes ``bench/ACCURACY.md`` (tables) and ``bench/img/accuracy_*.png`` (error against the
-true knee drop, per view), and ``.cache/groundtruth/results.json`` (every measurement).
+Writes ``bench/ACCURACY.md`` (recorded videos: the heavy landmark model) or, with ``--model
+live``, ``bench/ACCURACY_LIVE.md`` (the live coach: the full model), their plots
+``bench/img/accuracy[_live]_*.png`` (error against the true knee drop, per view), and
+``.cache/groundtruth/results-<model>.json`` (every measurement).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from groundtruth.evaluate import (
     under_read_rows,
 )
 from groundtruth.plan import HELD_OUT, bodies
+from twistcoach.estimator import LIVE_MODEL, RECORDED_MODEL
 
 #: Report order of the view groups, with what the app should do from each.
 GROUPS: tuple[tuple[str, str, str], ...] = (
@@ -409,7 +412,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stills", type=Path, default=RENDER_CACHE / "stills")
     parser.add_argument("--sequences", type=Path, default=RENDER_CACHE / "sequences")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "ACCURACY.md")
+    parser.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        default="recorded",
+        help="the landmark model of the calibrated stills and clips: a recorded video's "
+        "(heavy, the default; writes bench/ACCURACY.md) or the live coach's (full, as the "
+        "browser sees the person; writes bench/ACCURACY_LIVE.md)",
+    )
+    parser.add_argument("--out", type=Path, help="the report (default: by --model)")
     parser.add_argument("--img", type=Path, default=REPO / "bench" / "img")
     parser.add_argument("--no-photo", action="store_true", help="skip the uncalibrated photo mode")
     parser.add_argument(
@@ -423,6 +434,11 @@ def main(argv: list[str] | None = None) -> int:
         help="rewrite the report and plots from the last run's results.json (no pipeline)",
     )
     args = parser.parse_args(argv)
+    model, report_name, prefix = MODELS[args.model]
+    out = args.out or REPO / "bench" / report_name
+    # The live coach never measures a lone photograph: that is `analyze`'s, in the recorded
+    # report (with the photographs' own model whichever --model is given).
+    no_photo = args.no_photo or args.model == "live"
 
     if not (args.stills / "labels.json").exists():
         print(
@@ -432,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     records = load_stills(args.stills)
-    results_path = RENDER_CACHE / "results.json"
+    results_path = RENDER_CACHE / f"results-{args.model}.json"
     if args.from_results:
         saved = json.loads(results_path.read_text())
         calibrated = [Result(**d) for d in saved["calibrated"]]
@@ -441,7 +457,10 @@ def main(argv: list[str] | None = None) -> int:
         load = str(saved.get("load", "not recorded"))
     else:
         t0 = time.monotonic()
-        skeletons = estimate_stills(args.stills, records, cache=True)
+        # A session's frames are measured with the session's model; a lone photograph is
+        # always estimated with the photographs' one (what `analyze` does for a picture).
+        skeletons = estimate_stills(args.stills, records, cache=True, model=model)
+        photo_skeletons = estimate_stills(args.stills, records, cache=True, model=LIVE_MODEL)
         print(f"MediaPipe on {len(records)} stills: {time.monotonic() - t0:.0f} s", flush=True)
         calibrated = _timed(
             "calibrated stills",
@@ -449,13 +468,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         photos = (
             []
-            if args.no_photo
+            if no_photo
             else _timed(
                 "photos",
                 lambda: run_photos(
                     args.stills,
                     [r for r in records if r["body"] in HELD_OUT or not args.photo_held_out_only],
-                    skeletons,
+                    photo_skeletons,
                 ),
             )
         )
@@ -465,13 +484,16 @@ def main(argv: list[str] | None = None) -> int:
             video = _encode(labels_path.parent, float(labels["fps"]))
             clips[labels["name"]] = _timed(
                 labels["name"],
-                functools.partial(run_video, video, labels, labels["name"], BODY_MODES, cache=True),
+                functools.partial(
+                    run_video, video, labels, labels["name"], BODY_MODES, cache=True, model=model
+                ),
             )
         all_results = {
             "calibrated": [r.to_dict() for r in calibrated],
             "photo": [r.to_dict() for r in photos],
             "clips": {k: [r.to_dict() for r in v] for k, v in clips.items()},
             "load": _load(),
+            "model": model,
         }
         load = str(all_results["load"])
         results_path.write_text(json.dumps(all_results))
@@ -481,27 +503,36 @@ def main(argv: list[str] | None = None) -> int:
     calibrated = [r for r in calibrated if r.body_type == "neutral"]
     stated_clips = {k: [r for r in v if r.body_type != "neutral"] for k, v in clips.items()}
     clips = {k: [r for r in v if r.body_type == "neutral"] for k, v in clips.items()}
-    _plot(calibrated, args.img / "accuracy_calibrated.png", "Calibrated stills: knee-drop error")
+    img = args.img
+    _plot(calibrated, img / f"{prefix}_calibrated.png", "Calibrated stills: knee-drop error")
     diagonals = sorted({r.camera for r in calibrated if r.view == "oblique"})
     _plot(
         calibrated,
-        args.img / "accuracy_diagonals.png",
+        img / f"{prefix}_diagonals.png",
         "Calibrated stills, each diagonal camera: knee-drop error",
         key=lambda r: r.camera,
         names=diagonals,
     )
     if photos:
-        _plot(photos, args.img / "accuracy_photo.png", "Single photos: knee-drop error")
+        _plot(photos, img / f"{prefix}_photo.png", "Single photos: knee-drop error")
     clip_results = [r for rs in clips.values() for r in rs]
     if clip_results:
-        _plot(clip_results, args.img / "accuracy_clips.png", "Clips (analyze): knee-drop error")
+        _plot(clip_results, img / f"{prefix}_clips.png", "Clips: knee-drop error")
 
-    md = _report(records, calibrated, photos, clips, stated, stated_clips)
+    md = _report(records, calibrated, photos, clips, stated, stated_clips, args.model, prefix)
     md += "\n".join(_split_sections(calibrated, stated, clips, stated_clips, photos))
     md += f"\n\nMachine load at the end of the measuring (`uptime`, 2 shared cores): {load}.\n"
-    args.out.write_text(md)
-    print(f"wrote {args.out}")
+    out.write_text(md)
+    print(f"wrote {out}")
     return 0
+
+
+#: The two landmark models a session is measured with (``--model``): (complexity, report,
+#: plot-file prefix).
+MODELS = {
+    "recorded": (RECORDED_MODEL, "ACCURACY.md", "accuracy"),
+    "live": (LIVE_MODEL, "ACCURACY_LIVE.md", "accuracy_live"),
+}
 
 
 def _load() -> str:
@@ -858,15 +889,32 @@ def _report(
     clips: dict[str, list[Result]],
     stated: Sequence[Result] = (),
     stated_clips: dict[str, list[Result]] | None = None,
+    model: str = "recorded",
+    prefix: str = "accuracy",
 ) -> str:
     bodies = sorted({r["body"] for r in records})
     cameras = sorted({r["camera"] for r in records})
     thetas = sorted({r["theta_cmd_deg"] for r in records})
     lines = [
-        "# twistcoach accuracy on rendered ground truth",
+        "# twistcoach accuracy on rendered ground truth: "
+        + (
+            "recorded videos (heavy model)"
+            if model == "recorded"
+            else "the live coach (full model)"
+        ),
         "",
         "Generated by `make accuracy` (bench/accuracy.py); do not edit by hand. How the "
         "renders are made: [groundtruth/README.md](groundtruth/README.md).",
+        "",
+        (
+            "Sessions measured as `twistcoach analyze` measures a recorded video: MediaPipe's "
+            "heavy landmark model (`estimator.RECORDED_MODEL`). The live coach (the browser, "
+            "`twistcoach coach`) uses the full model: [ACCURACY_LIVE.md](ACCURACY_LIVE.md)."
+            if model == "recorded"
+            else "Sessions measured as the live coach sees them (the browser, `twistcoach "
+            "coach`): MediaPipe's full landmark model (`estimator.LIVE_MODEL`). Recorded "
+            "videos use the heavy one: [ACCURACY.md](ACCURACY.md)."
+        ),
         "",
         f"Stills: {len(bodies)} bodies x {len(cameras)} cameras x {len(thetas)} commanded "
         f"rotations ({', '.join(f'{t:+.0f}' for t in thetas)} deg) = {len(records)} images at "
@@ -910,12 +958,12 @@ def _report(
     lines += ["", *under_lines]
     lines += ["## Stills", ""]
     lines += _still_sections(calibrated, "Calibrated (session use)")
-    lines += ["![calibrated](img/accuracy_calibrated.png)", ""]
-    lines += ["![diagonals](img/accuracy_diagonals.png)", ""]
+    lines += [f"![calibrated](img/{prefix}_calibrated.png)", ""]
+    lines += [f"![diagonals](img/{prefix}_diagonals.png)", ""]
     lines += _near_far_section(calibrated)
     if photos:
         lines += _still_sections(photos, "Single photo (`twistcoach analyze photo.jpg`)")
-        lines += ["![photos](img/accuracy_photo.png)", ""]
+        lines += [f"![photos](img/{prefix}_photo.png)", ""]
     if clips:
         lines += [
             "## Clips (`twistcoach analyze clip.mp4`: tracking, self-calibration, smoothing)",
@@ -928,7 +976,7 @@ def _report(
             "app measured). The fault clips show whether the numbers the coach acts on "
             "(speed, shoulder roll, range) see the fault.",
         ]
-        lines += ["", "![clips](img/accuracy_clips.png)", ""]
+        lines += ["", f"![clips](img/{prefix}_clips.png)", ""]
     if stated_session:
         lines += [
             "## With the person's body type (female or male template)",

@@ -77,12 +77,12 @@ TARGET_PAST_CAP_DEG = 3.0
 def _estimate_frames(paths: Sequence[Path], fps: float) -> Landmarks:
     import cv2
 
-    from twistcoach.estimator import make_mediapipe_estimator
+    from twistcoach.estimator import LIVE_MODEL, make_mediapipe_estimator
 
     skeletons = []
     times = [i / fps for i in range(len(paths))]
     size = (0, 0)
-    with make_mediapipe_estimator(static_image_mode=False) as est:
+    with make_mediapipe_estimator(static_image_mode=False, model_complexity=LIVE_MODEL) as est:
         for t, p in zip(times, paths, strict=True):
             bgr = cv2.imread(str(p))
             assert bgr is not None, p
@@ -93,12 +93,15 @@ def _estimate_frames(paths: Sequence[Path], fps: float) -> Landmarks:
 
 
 def _estimate_video(path: Path) -> Landmarks:
-    from twistcoach.estimator import make_mediapipe_estimator
+    from twistcoach.estimator import LIVE_MODEL, make_mediapipe_estimator
     from twistcoach.sources import VideoSource
 
     times, skeletons = [], []
     size = (0, 0)
-    with VideoSource(path) as src, make_mediapipe_estimator(static_image_mode=False) as est:
+    with (
+        VideoSource(path) as src,
+        make_mediapipe_estimator(static_image_mode=False, model_complexity=LIVE_MODEL) as est,
+    ):
         for frame in src.frames():
             size = (frame.rgb.shape[1], frame.rgb.shape[0])
             times.append(frame.timestamp_s)
@@ -120,23 +123,23 @@ def _settings_file(target: Path) -> Path:
 
 def _fresh(target: Path, source: Path) -> bool:
     """Whether the cached landmarks ``target`` were made from ``source`` as it is now, with
-    the estimator's present settings (``estimator.TRACKING_SETTINGS``)."""
-    from twistcoach.estimator import TRACKING_SETTINGS
+    the live coach's present estimator settings (``estimator.tracking_settings``)."""
+    from twistcoach.estimator import LIVE_MODEL, tracking_settings
 
     settings = _settings_file(target)
     return (
         target.exists()
         and target.stat().st_mtime >= source.stat().st_mtime
         and settings.exists()
-        and settings.read_text() == TRACKING_SETTINGS
+        and settings.read_text() == tracking_settings(LIVE_MODEL)
     )
 
 
 def _save_landmarks(marks: Landmarks, target: Path) -> None:
-    from twistcoach.estimator import TRACKING_SETTINGS
+    from twistcoach.estimator import LIVE_MODEL, tracking_settings
 
     marks.save(target)
-    _settings_file(target).write_text(TRACKING_SETTINGS)
+    _settings_file(target).write_text(tracking_settings(LIVE_MODEL))
 
 
 def cmd_landmarks() -> int:

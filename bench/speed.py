@@ -43,6 +43,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from twistcoach.estimator import HEAVY_MODEL, RECORDED_MODEL
 from twistcoach.pipeline import (
     WARMUP_FRAMES,
     Analyzer,
@@ -61,6 +62,9 @@ from twistcoach.report import (
 )
 from twistcoach.sources import VideoSource
 from twistcoach.tracking import TwistTracker
+
+#: The landmark model a recorded video is estimated with (``estimator.RECORDED_MODEL``).
+MODEL_NAME = "heavy" if RECORDED_MODEL == HEAVY_MODEL else "full"
 
 ROOT = Path(__file__).resolve().parents[1]
 COPY = ("-c", "copy")  # output path appended below
@@ -336,8 +340,8 @@ def main() -> None:
         f"**{n / analyze_s:.1f}** | {1000 * analyze_s / n:.2f} |",
         f"| stage: decode (PyAV, rgb24) | {decode_s:.2f} | {n / decode_s:.0f} | "
         f"{1000 * decode_s / n:.2f} |",
-        f"| stage: inference (MediaPipe full, tracking) | {infer_s:.2f} | {n / infer_s:.1f} | "
-        f"{1000 * infer_s / n:.2f} |",
+        f"| stage: inference (MediaPipe {MODEL_NAME}, tracking) | {infer_s:.2f} | "
+        f"{n / infer_s:.1f} | {1000 * infer_s / n:.2f} |",
         f"| stage: kinematics + smoothing + recognition (tracker) | {core_s:.3f} | "
         f"{n / core_s:.0f} | {1000 * core_s / n:.3f} |",
         f"| stage: report (summary + CSV + HTML with plots) | {report_s:.2f} | – | "

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from clinic_data import make_clinic_db
 from twistcoach.cli.app import build_app
 from twistcoach.export import gather
+from twistcoach.export.accuracy import load_accuracy
 from twistcoach.export.clinical_report import held_text, weekly_trend
 from twistcoach.storage import open_repository
 from twistcoach.storage.db import create_engine_for_url
@@ -69,7 +70,8 @@ def test_report_holds_the_key_numbers(clinic: tuple[str, dict[str, int]], tmp_pa
     assert "W" in weekly_trend(facts.sessions, dt.UTC)[0].week
     assert "Trend over weeks" in text
     assert "raised diagonal" in text
-    assert "mean 2.9 deg" in text and "worst 10.3 deg" in text
+    neutral = load_accuracy().place.neutral  # the demo sessions give no body type
+    assert f"mean {neutral.mean_deg:g} deg" in text and f"worst {neutral.worst_deg:g} deg" in text
 
 
 def test_unknown_and_sharp_pain_are_shown_as_such(

@@ -11,11 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import twistcoach.estimator as estimator_module
 from twistcoach.estimator import (
+    HEAVY_MODEL,
     EstimatorError,
     MediaPipePoseEstimator,
     PoseEstimator,
     ReplayEstimator,
+    check_heavy_model,
     make_mediapipe_estimator,
 )
 from twistcoach.landmarks import NUM_LANDMARKS, Landmark, Skeleton
@@ -105,9 +108,22 @@ def test_bad_frames_and_closed_estimator_are_refused() -> None:
         estimator.estimate(np.zeros((10, 10, 3), np.uint8), 0.0)
 
 
-def test_only_the_bundled_model_is_used() -> None:
+def test_only_the_installed_models_are_used() -> None:
     with pytest.raises(EstimatorError, match="never downloads"):
-        make_mediapipe_estimator(static_image_mode=True, model_complexity=2)
+        make_mediapipe_estimator(static_image_mode=True, model_complexity=0)
+
+
+def test_the_heavy_model_is_the_pinned_file_and_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check_heavy_model()  # make setup installed it
+    fake = tmp_path / "pose_landmark_heavy.tflite"
+    monkeypatch.setattr(estimator_module, "heavy_model_path", lambda: fake)
+    with pytest.raises(EstimatorError, match=r"not installed.*never downloads"):
+        make_mediapipe_estimator(static_image_mode=False, model_complexity=HEAVY_MODEL)
+    fake.write_bytes(b"not a model")
+    with pytest.raises(EstimatorError, match="not the pinned"):
+        check_heavy_model()
 
 
 def test_replay_feeds_recorded_skeletons_at_the_callers_timestamps() -> None:

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from clinic_data import SHARP_CAP_DEG, make_clinic_db
 from twistcoach.cli.app import build_app
 from twistcoach.export import PersonFacts, gather
+from twistcoach.export.accuracy import load_accuracy
 from twistcoach.export.fhir import (
     IDENTIFIER_SYSTEM,
     PAIN_LOINC,
@@ -146,7 +147,8 @@ def test_round_trip_for_the_demo_student(repo: Repository, ids: dict[str, int]) 
             assert hold.knee_drop_deg is not None
             assert drop["valueQuantity"]["value"] == round(hold.knee_drop_deg, 1)
             assert drop["method"]["text"] == "markerless video, single camera"
-            assert "2.9 deg" in drop["note"][0]["text"]  # the measured accuracy (neutral body)
+            # The measured accuracy that applies (no body type given: the neutral model's).
+            assert drop["note"][0]["text"] == load_accuracy().note(None)
             side = drop["component"][0]["valueCodeableConcept"]["text"]
             assert side == hold.side
             assert drop["referenceRange"][0]["high"]["value"] == hold.cap_deg

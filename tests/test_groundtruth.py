@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from groundtruth.evaluate import (  # noqa: E402
     Result,
     Stats,
     band_margin,
+    estimate_stills,
     load_stills,
     refusal_rate,
     run_calibrated,
@@ -38,6 +40,7 @@ from groundtruth.evaluate import (  # noqa: E402
     under_read_rows,
 )
 from groundtruth.plan import HELD_OUT  # noqa: E402
+from twistcoach.estimator import LIVE_MODEL, RECORDED_MODEL  # noqa: E402
 
 #: The issue's targets (degrees, knee drop, true |drop| <= 70).
 TARGET_RECOMMENDED_MAE = 4.0
@@ -88,24 +91,74 @@ HOLD_TWIST_WORST = 18.0
 HOLD_PELVIS_MEASURED = 0.7
 
 
+@dataclass(frozen=True)
+class Hold:
+    """What one landmark model is held to on this set (degrees)."""
+
+    #: The body type given: the tuning clip's knee drop (mean, worst).
+    stated_sequence: tuple[float, float]
+    #: Held-out bodies, knee drop (mean, worst): body type given, neutral template.
+    held_out_stated: tuple[float, float]
+    held_out_neutral: tuple[float, float]
+    #: Held-out bodies: pelvis roll and twist (mean, worst).
+    pelvis: tuple[float, float]
+    twist: tuple[float, float]
+
+
+#: The live coach's model (full): the values above.
+HOLD_LIVE = Hold(
+    stated_sequence=(TARGET_RECOMMENDED_MAE, TARGET_RECOMMENDED_WORST),
+    held_out_stated=(HOLD_STATED_MAE, HOLD_STATED_WORST),
+    held_out_neutral=(HOLD_NEUTRAL_MAE, HOLD_NEUTRAL_WORST),
+    pelvis=(HOLD_PELVIS_MAE, HOLD_PELVIS_WORST),
+    twist=(HOLD_TWIST_MAE, HOLD_TWIST_WORST),
+)
+#: A recorded video's model (heavy), measured here at 12:20 UTC, 2026-12-06: tuning stills
+#: 2.8 / 8.7 neutral and 1.8 / 7.2 with the body type (full: 3.7 / 12.0, 3.4 / 9.0); the
+#: female clip with the body type 3.0 / 10.8 (full 2.3 / 8.3); held out 2.5 / 9.4 with the
+#: body type and 2.7 / 11.2 neutral (full 1.9 / 7.6 and 3.1 / 11.4). The held-out 1.50 m
+#: woman's pelvis reads 12-31 deg short at drops of 30-60 deg with it (held out: pelvis 11.2
+#: / 28.3 and twist 12.0 / 29.9 with the body type, 12.7 / 31.4 and 13.9 / 32.9 neutral,
+#: against about 5 / 17-23 with the full model): on the 16 bodies of bench/ACCURACY.md the
+#: heavy model reads the knee drop better and the pelvis of the smallest women worse. Held
+#: at the measurements plus a small margin.
+HOLD_RECORDED = Hold(
+    stated_sequence=(3.5, 12.0),
+    held_out_stated=(3.0, 10.5),
+    held_out_neutral=(3.2, 12.5),
+    pelvis=(13.5, 34.0),
+    twist=(15.0, 35.0),
+)
+HOLDS = {LIVE_MODEL: HOLD_LIVE, RECORDED_MODEL: HOLD_RECORDED}
+
+
+@pytest.fixture(scope="module", params=[LIVE_MODEL, RECORDED_MODEL], ids=["live", "recorded"])
+def model(request: pytest.FixtureRequest) -> int:
+    """The landmark model a session is measured with: the live coach's (full) and a
+    recorded video's (heavy, ``twistcoach analyze``); every accuracy test runs with both."""
+    value: int = request.param
+    return value
+
+
 @pytest.fixture(scope="module")
-def both_calibrated() -> list[Result]:
+def both_calibrated(model: int) -> list[Result]:
     """Every still measured twice: with the neutral template body and with its own."""
     root = GT / "stills"
-    return run_calibrated(root, load_stills(root), BODY_MODES)
+    records = load_stills(root)
+    return run_calibrated(root, records, BODY_MODES, estimate_stills(root, records, model=model))
 
 
 @pytest.fixture(scope="module")
-def both_sequence() -> list[Result]:
+def both_sequence(model: int) -> list[Result]:
     labels = json.loads((GT / "ci_drop_right.json").read_text())
-    return run_video(GT / labels["video"], labels, labels["name"], BODY_MODES)
+    return run_video(GT / labels["video"], labels, labels["name"], BODY_MODES, model=model)
 
 
 @pytest.fixture(scope="module")
-def both_held_out_clip() -> list[Result]:
+def both_held_out_clip(model: int) -> list[Result]:
     """The held-out 1.50 m woman's drop to 75 deg (``generate.CI_HELD_OUT_CLIP``)."""
     labels = json.loads((GT / "ci_held_out_drop_right.json").read_text())
-    return run_video(GT / labels["video"], labels, labels["name"], BODY_MODES)
+    return run_video(GT / labels["video"], labels, labels["name"], BODY_MODES, model=model)
 
 
 @pytest.fixture(scope="module")
@@ -174,17 +227,18 @@ def test_recommended_view_accuracy(calibrated: list[Result]) -> None:
 
 @pytest.mark.slow
 def test_recommended_view_meets_the_targets_with_the_body_type(
-    stated: list[Result], stated_sequence: list[Result]
+    stated: list[Result], stated_sequence: list[Result], model: int
 ) -> None:
     # With the person's template body the calibration places the camera right for both
-    # sexes, and the issue's targets hold here (measured 3.4 / 8.9 on the stills and 2.3 /
-    # 8.3 on the clip, against 3.7 / 11.9 and 3.4 / 8.8 with the neutral template).
+    # sexes, and the issue's targets hold on the stills (full model 3.4 / 8.9, heavy 1.8 /
+    # 7.2, against 3.7 / 11.9 and 2.8 / 8.7 with the neutral template); on the clip with the
+    # full model too (2.3 / 8.3), not with the heavy one (3.0 / 10.8: see HOLD_RECORDED).
     assert {r.body_type for r in stated} == {"female", "male"}
     rs = [r for r in stated if r.camera in RECOMMENDED_CAMERAS and r.body not in HELD_OUT]
     s = _knee_drop_within(rs, TARGET_RECOMMENDED_MAE, TARGET_RECOMMENDED_WORST)
     assert s.measured_rate >= HOLD_RECOMMENDED_MEASURED
     assert {r.body_type for r in stated_sequence} == {"female"}
-    _knee_drop_within(stated_sequence, TARGET_RECOMMENDED_MAE, TARGET_RECOMMENDED_WORST)
+    _knee_drop_within(stated_sequence, *HOLDS[model].stated_sequence)
     top = stats(
         [r for r in stated if r.camera == "top_down" and r.body not in HELD_OUT],
         "knee_drop_deg",
@@ -238,7 +292,8 @@ def test_coach_stay_here_margins_cover_the_measured_under_read(
     # The coach says "stay here" the under-read measured at the cap below it, so a body
     # read short is stopped by the time it reaches the cap: what this set reads short must
     # stay within those margins (true drops up to 70 deg, above every variant's cap), with
-    # either template body.
+    # either template body and either landmark model (the live coach's binds; a recorded
+    # video replayed through the coach is covered too).
     from twistcoach.coaching import load_coaching_rules
 
     rules = load_coaching_rules()
@@ -258,8 +313,6 @@ TARGET_HELD_OUT_STATED = (2.5, 8.0)
 TARGET_HELD_OUT_NEUTRAL = (3.0, 10.0)
 TARGET_PELVIS_MAE = 4.0
 TARGET_TWIST_MAE = 5.0
-HOLD_HELD_OUT_STATED = (HOLD_STATED_MAE, HOLD_STATED_WORST)
-HOLD_HELD_OUT_NEUTRAL = (HOLD_NEUTRAL_MAE, HOLD_NEUTRAL_WORST)
 
 
 def _held_out(results: list[Result]) -> list[Result]:
@@ -269,7 +322,7 @@ def _held_out(results: list[Result]) -> list[Result]:
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["stated", "neutral"])
 def test_held_out_bodies_from_the_recommended_place(
-    both_calibrated: list[Result], both_held_out_clip: list[Result], mode: str
+    both_calibrated: list[Result], both_held_out_clip: list[Result], mode: str, model: int
 ) -> None:
     # Bodies the kinematics were never tuned on (plan.HELD_OUT), stills and the 1.50 m
     # woman's drop to 75 deg: the issue's targets where met, else the measured values (see
@@ -283,15 +336,16 @@ def test_held_out_bodies_from_the_recommended_place(
         ]
     )
     assert {r.body for r in rs} == {"woman28_slim_150", "man25_slim_190"}
-    mae, worst = HOLD_HELD_OUT_NEUTRAL if mode == "neutral" else HOLD_HELD_OUT_STATED
+    hold = HOLDS[model]
+    mae, worst = hold.held_out_neutral if mode == "neutral" else hold.held_out_stated
     s = _knee_drop_within(rs, mae, worst)
     assert s.measured_rate >= HOLD_RECOMMENDED_MEASURED
     pelvis = stats(rs, "pelvis_roll_deg")
     twist = stats(rs, "twist_deg")
-    assert pelvis.mae is not None and pelvis.mae <= HOLD_PELVIS_MAE, f"pelvis {pelvis.mae}"
-    assert twist.mae is not None and twist.mae <= HOLD_TWIST_MAE, f"twist {twist.mae}"
-    assert pelvis.worst is not None and pelvis.worst <= HOLD_PELVIS_WORST, pelvis.worst
-    assert twist.worst is not None and twist.worst <= HOLD_TWIST_WORST, twist.worst
+    assert pelvis.mae is not None and pelvis.mae <= hold.pelvis[0], f"pelvis {pelvis.mae}"
+    assert twist.mae is not None and twist.mae <= hold.twist[0], f"twist {twist.mae}"
+    assert pelvis.worst is not None and pelvis.worst <= hold.pelvis[1], pelvis.worst
+    assert twist.worst is not None and twist.worst <= hold.twist[1], twist.worst
     assert pelvis.measured_rate >= HOLD_PELVIS_MEASURED, pelvis.measured_rate
 
 

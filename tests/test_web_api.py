@@ -803,7 +803,7 @@ def test_practice_start_form_and_forbidden_variant(world: World) -> None:
     assert found is not None
     options = json.loads(html.unescape(found.group(1)))
     assert options == {
-        "modelComplexity": estimator.MODEL_COMPLEXITY,
+        "modelComplexity": estimator.LIVE_MODEL,
         "smoothLandmarks": estimator.SMOOTH_LANDMARKS,
         "minDetectionConfidence": estimator.MIN_DETECTION_CONFIDENCE,
         "minTrackingConfidence": estimator.MIN_TRACKING_CONFIDENCE,

@@ -122,18 +122,25 @@ SKELETON_CACHE = "skeletons.npz"
 
 
 def estimate_stills(
-    root: Path, records: Sequence[dict[str, Any]], cache: bool = False
+    root: Path,
+    records: Sequence[dict[str, Any]],
+    cache: bool = False,
+    model: int | None = None,
 ) -> dict[str, Any]:
     """MediaPipe's skeleton (static image mode) of every still, by image; None if nobody.
 
-    With ``cache`` (the benchmark's render cache, never the committed CI set) they are kept
-    in ``root/skeletons.npz`` by image name, file size and modification time, so a rerun
-    of the benchmark with changed kinematics does not estimate again (MediaPipe is most of
-    its time: about 0.2 s a still on one core).
+    ``model`` is the landmark model's complexity (``estimator.FULL_MODEL`` or
+    ``HEAVY_MODEL``; by default the photographs' one, ``estimator.LIVE_MODEL``). With
+    ``cache`` (the benchmark's render cache, never the committed CI set) they are kept in
+    ``root/skeletons.npz`` by image name, file size, modification time and model, so a
+    rerun of the benchmark with changed kinematics does not estimate again (MediaPipe is
+    most of its time: about 0.2 s a still on one core).
     """
+    from twistcoach.estimator import LIVE_MODEL, make_mediapipe_estimator
     from twistcoach.landmarks import Skeleton
-    from twistcoach.pipeline import image_estimator_factory
     from twistcoach.sources import read_image
+
+    model = LIVE_MODEL if model is None else model
 
     cache_path = root / SKELETON_CACHE
     cached: dict[str, np.ndarray] = {}
@@ -145,9 +152,9 @@ def estimate_stills(
 
     def stamp(rec: dict[str, Any]) -> str:
         st = (root / rec["image"]).stat()
-        return f"{rec['image']}|{st.st_size}|{st.st_mtime_ns}"
+        return f"{rec['image']}|{st.st_size}|{st.st_mtime_ns}|model {model}"
 
-    with image_estimator_factory() as estimator:
+    with make_mediapipe_estimator(static_image_mode=True, model_complexity=model) as estimator:
         for rec in records:
             key = stamp(rec)
             if key + "|none" in cached:
@@ -269,24 +276,24 @@ def run_calibrated(
     return out
 
 
-def _estimated_cache(video: Path) -> Path:
-    return video.parent / f"{video.stem}.estimated.npz"
+def _estimated_cache(video: Path, model: int) -> Path:
+    return video.parent / f"{video.stem}.estimated-model{model}.npz"
 
 
-def _load_estimated(video: Path) -> list[Any] | None:
+def _load_estimated(video: Path, model: int) -> list[Any] | None:
     """The clip's cached estimation (:func:`run_video`), if made from this video file with
-    the estimator's present settings (``estimator.TRACKING_SETTINGS``)."""
-    from twistcoach.estimator import TRACKING_SETTINGS
+    the estimator's present settings for ``model`` (``estimator.tracking_settings``)."""
+    from twistcoach.estimator import tracking_settings
     from twistcoach.landmarks import Skeleton
     from twistcoach.pipeline import Estimated
 
-    path = _estimated_cache(video)
+    path = _estimated_cache(video, model)
     if not path.exists():
         return None
     with np.load(path) as d:
         if int(d["video_mtime_ns"]) != video.stat().st_mtime_ns:
             return None
-        if "settings" not in d.files or str(d["settings"]) != TRACKING_SETTINGS:
+        if "settings" not in d.files or str(d["settings"]) != tracking_settings(model):
             return None
         size = (int(d["size"][0]), int(d["size"][1]))
         return [
@@ -301,8 +308,8 @@ def _load_estimated(video: Path) -> list[Any] | None:
         ]
 
 
-def _save_estimated(video: Path, estimated: Sequence[Any]) -> None:
-    from twistcoach.estimator import TRACKING_SETTINGS
+def _save_estimated(video: Path, estimated: Sequence[Any], model: int) -> None:
+    from twistcoach.estimator import tracking_settings
 
     n = len(estimated)
     arrays: dict[str, Any] = {
@@ -317,13 +324,13 @@ def _save_estimated(video: Path, estimated: Sequence[Any]) -> None:
             arrays["w"][k], arrays["v"][k] = sk.world_xyz, sk.visibility
             size = sk.image_size
     np.savez(
-        _estimated_cache(video),
+        _estimated_cache(video, model),
         index=np.array([e.index for e in estimated]),
         t=np.array([e.timestamp_s for e in estimated]),
         found=np.array([e.skeleton is not None for e in estimated]),
         size=np.array(size),
         video_mtime_ns=np.array(video.stat().st_mtime_ns),
-        settings=np.array(TRACKING_SETTINGS),
+        settings=np.array(tracking_settings(model)),
         **arrays,
     )
 
@@ -334,8 +341,13 @@ def run_video(
     name: str,
     modes: Sequence[str] = ("neutral",),
     cache: bool = False,
+    model: int | None = None,
 ) -> list[Result]:
     """A rendered clip through ``Analyzer.analyze_video`` (tracking mode, self-calibrating).
+
+    ``model`` is the landmark model's complexity: by default a recorded video's
+    (``estimator.RECORDED_MODEL``, what ``twistcoach analyze`` uses); the live coach's
+    (``estimator.LIVE_MODEL``) measures the same clip as the browser would see it.
 
     The first of ``modes`` (:data:`BODY_MODES`) is the analysis itself; each further one
     tracks the same estimated frames again with its template body
@@ -344,22 +356,30 @@ def run_video(
     is kept beside the video (``<video>.estimated.npz``) and a rerun tracks the cached
     frames with every mode.
     """
+    from twistcoach.estimator import RECORDED_MODEL, make_mediapipe_estimator
     from twistcoach.metrics import BodyType
     from twistcoach.pipeline import Analyzer, Estimated, run_tracker
     from twistcoach.tracking import TwistTracker
 
+    model = RECORDED_MODEL if model is None else model
+
     def tracker(mode: str) -> TwistTracker:
         return TwistTracker(body=BodyType(body_type_of(labels["body"], mode)))
 
-    estimated = _load_estimated(video) if cache else None
+    def estimator() -> Any:
+        return make_mediapipe_estimator(static_image_mode=False, model_complexity=model)
+
+    estimated = _load_estimated(video, model) if cache else None
     runs: list[tuple[str, Any]] = []
     if estimated is None:
-        with Analyzer(workers=1, tracker_factory=lambda: tracker(modes[0])) as analyzer:
+        with Analyzer(
+            workers=1, tracker_factory=lambda: tracker(modes[0]), video_estimator=estimator
+        ) as analyzer:
             analysis = analyzer.analyze_video(video)
         runs.append((modes[0], analysis.frames))
         estimated = [Estimated(f.index, f.timestamp_s, f.skeleton) for f in analysis.frames]
         if cache:
-            _save_estimated(video, estimated)
+            _save_estimated(video, estimated, model)
     runs += [(mode, run_tracker(estimated, tracker(mode))) for mode in modes[len(runs) :]]
     out = []
     for mode, results in runs:

@@ -13,6 +13,9 @@ metric world landmarks in metres and the per-landmark visibility (see ``landmark
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -29,8 +32,33 @@ from numpy.typing import NDArray
 import twistcoach.errors as _errors
 from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
 
-#: MediaPipe's full BlazePose model (the one DESIGN.md's measurements were made with).
-MODEL_COMPLEXITY = 1
+#: MediaPipe's BlazePose landmark models twistcoach uses, both on this machine with no
+#: download: full (1), in the mediapipe 0.10.14 wheel; heavy (2), the same file the pinned
+#: npm package ``@mediapipe/pose`` 0.5.1675469404 ships (its full model is byte for byte
+#: the wheel's), which ``make setup`` copies beside the full one (:func:`heavy_model_path`).
+FULL_MODEL = 1
+HEAVY_MODEL = 2
+
+#: The model for live streams (the browser coach, ``twistcoach coach``) and photographs:
+#: full. It runs at the camera's rate on a phone (11 ms a 640x360 frame on one core here,
+#: against the heavy model's 34), the coach's cues and margins were measured with it
+#: (bench/CUES.md, bench/ACCURACY_LIVE.md) and the pose-family classifier learned from its
+#: landmarks (with heavy landmarks the development photographs read 33 of 43 right with 3
+#: false twists, a lying-flat photograph among them, against 34 and 0).
+LIVE_MODEL = FULL_MODEL
+
+#: The model for recorded videos (``twistcoach analyze``, batches, reports): heavy. On the
+#: rendered stills and 32 clips from the recommended place (true drops up to 70 deg, the
+#: body type given) its knee drop reads worst 10.2 deg off on the held-out bodies and 10.0
+#: on the tuning ones, against 15.8 and 17.3 with the full model (neutral template: 13.5
+#: and 13.1 against 17.3 and 21.2; bench/ACCURACY.md, ACCURACY_LIVE.md), at three times the
+#: cost, which a recording can afford. Its pelvis roll reads the slimmest small women worse
+#: (docs/accuracy.md).
+RECORDED_MODEL = HEAVY_MODEL
+
+#: The SHA-256 of ``pose_landmark_heavy.tflite`` (the npm package's; checked before use,
+#: so a stray or truncated file is refused rather than measured with).
+HEAVY_MODEL_SHA256 = "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe"
 
 #: MediaPipe's own landmark smoothing in tracking mode (``smooth_landmarks``; the browser's
 #: ``smoothLandmarks`` is given this value by the practice page): on. Off, it measured
@@ -48,12 +76,14 @@ SMOOTH_LANDMARKS = True
 MIN_DETECTION_CONFIDENCE = 0.5
 MIN_TRACKING_CONFIDENCE = 0.5
 
-#: What the landmarks of a stream depend on besides the frames: benchmark caches of
-#: estimated streams are stale when it changes.
-TRACKING_SETTINGS = (
-    f"mediapipe 0.10.14, model complexity {MODEL_COMPLEXITY}, "
-    f"landmark smoothing {'on' if SMOOTH_LANDMARKS else 'off'}"
-)
+
+def tracking_settings(model_complexity: int) -> str:
+    """What the landmarks of a stream depend on besides the frames, for a model: benchmark
+    caches of estimated streams are stale when it changes."""
+    return (
+        f"mediapipe 0.10.14, model complexity {model_complexity}, "
+        f"landmark smoothing {'on' if SMOOTH_LANDMARKS else 'off'}"
+    )
 
 
 class EstimatorError(_errors.EstimatorError):
@@ -272,10 +302,60 @@ def preload_mediapipe() -> None:
     _import_pose_solution()
 
 
+def heavy_model_path() -> Path:
+    """Where MediaPipe looks for the heavy landmark model: beside the wheel's full one
+    (``mediapipe/modules/pose_landmark``), found without importing mediapipe.
+
+    Raises
+    ------
+    EstimatorError
+        When mediapipe is not installed.
+    """
+    spec = importlib.util.find_spec("mediapipe")
+    if spec is None or spec.origin is None:
+        raise EstimatorError("mediapipe is not installed")
+    return Path(spec.origin).parent / "modules" / "pose_landmark" / "pose_landmark_heavy.tflite"
+
+
+@functools.cache
+def _sha256_of(path: Path, size: int, mtime_ns: int) -> str:
+    """A file's SHA-256, once per process for each (path, size, modification time)."""
+    del size, mtime_ns  # part of the cache key only
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_heavy_model() -> None:
+    """Make sure the heavy model is installed and is the pinned file.
+
+    MediaPipe's solution would download a missing model from the internet; twistcoach
+    never does, so a missing or different file is refused here, before MediaPipe sees it.
+
+    Raises
+    ------
+    EstimatorError
+        When the file is missing or its SHA-256 is not :data:`HEAVY_MODEL_SHA256`.
+    """
+    path = heavy_model_path()
+    if not path.is_file():
+        raise EstimatorError(
+            f"the heavy pose model is not installed at {path}; run `make setup`, which copies "
+            "it from the pinned npm package (twistcoach never downloads models)"
+        )
+    stat = path.stat()
+    if _sha256_of(path, stat.st_size, stat.st_mtime_ns) != HEAVY_MODEL_SHA256:
+        raise EstimatorError(
+            f"{path} is not the pinned heavy pose model (SHA-256 differs); run `make setup`"
+        )
+
+
 def make_mediapipe_estimator(
     *,
     static_image_mode: bool,
-    model_complexity: int = MODEL_COMPLEXITY,
+    model_complexity: int = LIVE_MODEL,
     min_detection_confidence: float = MIN_DETECTION_CONFIDENCE,
     min_tracking_confidence: float = MIN_TRACKING_CONFIDENCE,
 ) -> MediaPipePoseEstimator:
@@ -288,22 +368,25 @@ def make_mediapipe_estimator(
         (tracking mode: the detector runs only when tracking is lost, so results depend on
         the previous frames, which is why a video is always fed in order).
     model_complexity
-        0, 1 or 2; 1 (full) is the model measured in DESIGN.md and the only one bundled
-        with the wheel, so the others would need a download and are refused.
+        :data:`FULL_MODEL` (the default, :data:`LIVE_MODEL`) or :data:`HEAVY_MODEL`
+        (:data:`RECORDED_MODEL`); the lite model (0) is not installed and is refused.
     min_detection_confidence, min_tracking_confidence
         MediaPipe's thresholds in [0, 1].
 
     Raises
     ------
     EstimatorError
-        When mediapipe cannot be imported or the model would need a download.
+        When mediapipe cannot be imported or the model is not installed (it would need a
+        download).
     """
     global _graph_started  # a process-wide fact, see graph_started()
-    if model_complexity != MODEL_COMPLEXITY:
+    if model_complexity not in (FULL_MODEL, HEAVY_MODEL):
         raise EstimatorError(
-            f"model_complexity {model_complexity} is not bundled with mediapipe 0.10.14 and "
-            "twistcoach never downloads models; use 1"
+            f"model_complexity {model_complexity} is not installed and twistcoach never "
+            f"downloads models; use {FULL_MODEL} (full) or {HEAVY_MODEL} (heavy)"
         )
+    if model_complexity == HEAVY_MODEL:
+        check_heavy_model()
     mp_pose = _import_pose_solution()
     _graph_started = True
     with warnings.catch_warnings():

@@ -50,7 +50,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
 
-from twistcoach.estimator import PoseEstimator, make_mediapipe_estimator
+from twistcoach.estimator import (
+    LIVE_MODEL,
+    RECORDED_MODEL,
+    PoseEstimator,
+    make_mediapipe_estimator,
+)
 from twistcoach.landmarks import Skeleton
 from twistcoach.metrics import Observation, PoseFamily, TwistMetrics, View
 from twistcoach.sources import VideoSource, read_image
@@ -120,13 +125,15 @@ def default_tracker_factory(body: str = "neutral", calibrator: Calibrator | None
 
 
 def video_estimator_factory() -> PoseEstimator:
-    """A tracking-mode MediaPipe estimator (for streams and videos)."""
-    return make_mediapipe_estimator(static_image_mode=False)
+    """A tracking-mode MediaPipe estimator for recorded videos (the heavy model,
+    ``estimator.RECORDED_MODEL``)."""
+    return make_mediapipe_estimator(static_image_mode=False, model_complexity=RECORDED_MODEL)
 
 
 def image_estimator_factory() -> PoseEstimator:
-    """A static-mode MediaPipe estimator (for unrelated photographs)."""
-    return make_mediapipe_estimator(static_image_mode=True)
+    """A static-mode MediaPipe estimator for unrelated photographs (the full model,
+    ``estimator.LIVE_MODEL``, whose landmarks the pose-family classifier learned from)."""
+    return make_mediapipe_estimator(static_image_mode=True, model_complexity=LIVE_MODEL)
 
 
 @dataclass(frozen=True)
@@ -360,7 +367,7 @@ def _worker_init(results: multiprocessing.queues.Queue[tuple[int, list[Estimated
 
 def _worker_warm_up() -> bool:
     """Run in a worker process: build MediaPipe once so later chunks start fast."""
-    make_mediapipe_estimator(static_image_mode=False).close()
+    make_mediapipe_estimator(static_image_mode=False, model_complexity=RECORDED_MODEL).close()
     return True
 
 
@@ -373,7 +380,9 @@ def _worker_estimate(path: str, chunk: Chunk, job: int) -> int:
     assert _results is not None, "the worker was started without its results queue"
     sent = 0
     batch: list[Estimated] = []
-    with make_mediapipe_estimator(static_image_mode=False) as estimator:
+    with make_mediapipe_estimator(
+        static_image_mode=False, model_complexity=RECORDED_MODEL
+    ) as estimator:
         for estimated in iter_chunk(Path(path), chunk, estimator):
             batch.append(estimated)
             if len(batch) >= STREAM_BATCH:

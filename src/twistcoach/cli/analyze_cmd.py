@@ -357,7 +357,12 @@ def register(app: typer.Typer) -> None:
             ),
         ] = "auto",
     ) -> None:
-        """Measure spinal twists in photos and videos: summaries, CSV, HTML report."""
+        """Measure spinal twists in photos and videos: summaries, CSV, HTML report.
+
+        Videos are estimated with MediaPipe's heavy landmark model (about three times the
+        full model's time a frame; large knee drops read closer), photographs with the full
+        one, as the live coach. Everything runs offline.
+        """
         code = run_analyze(
             inputs,
             out,

@@ -584,7 +584,7 @@ def _session(
     write: Callable[[str], None],
     body: BodyType,
 ) -> int:
-    from twistcoach.estimator import make_mediapipe_estimator
+    from twistcoach.estimator import LIVE_MODEL, make_mediapipe_estimator
     from twistcoach.session import LiveSession
     from twistcoach.sources import CameraSource, FrameSource, VideoSource
     from twistcoach.speech import make_speaker
@@ -641,7 +641,12 @@ def _session(
     snap_written = False
     t = 0.0
     try:
-        with source, make_mediapipe_estimator(static_image_mode=False) as estimator:
+        with (
+            source,
+            make_mediapipe_estimator(
+                static_image_mode=False, model_complexity=LIVE_MODEL
+            ) as estimator,
+        ):
             for frame in source.frames():
                 t = frame.timestamp_s
                 while pending and pending[0].t <= t and not coach.finished:

@@ -447,9 +447,9 @@ def _body_type(body: str) -> str:
 
 
 #: MediaPipe's options in the browser (``@mediapipe/pose``), the same as the Python
-#: estimator's in tracking mode, so the live coach gets the landmarks it was measured with.
+#: estimator's for live streams, so the live coach gets the landmarks it was measured with.
 _BROWSER_POSE_OPTIONS = {
-    "modelComplexity": estimator.MODEL_COMPLEXITY,
+    "modelComplexity": estimator.LIVE_MODEL,
     "smoothLandmarks": estimator.SMOOTH_LANDMARKS,
     "minDetectionConfidence": estimator.MIN_DETECTION_CONFIDENCE,
     "minTrackingConfidence": estimator.MIN_TRACKING_CONFIDENCE,
