@@ -965,10 +965,12 @@ def _report(
         lines += _still_sections(photos, "Single photo (`twistcoach analyze photo.jpg`)")
         lines += [f"![photos](img/{prefix}_photo.png)", ""]
     if clips:
-        lines += [
-            "## Clips (`twistcoach analyze clip.mp4`: tracking, self-calibration, smoothing)",
-            "",
-        ]
+        how = (
+            "`twistcoach analyze clip.mp4`"
+            if model == "recorded"
+            else "the live coach's tracker, as in the browser"
+        )
+        lines += [f"## Clips ({how}: tracking, self-calibration, smoothing)", ""]
         lines.append(_table(CLIP_HEADER, _clip_rows(clips)))
         lines += [
             "",
