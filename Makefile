@@ -30,15 +30,15 @@ frontend: $(FRONTEND_STAMP)
 # MediaPipe's heavy pose model, for recorded videos (estimator.RECORDED_MODEL): the npm
 # package's file (pinned with its integrity hash in package-lock.json; its full model is
 # byte for byte the wheel's), put where mediapipe 0.10.14 looks, so it never downloads it.
-# The estimator checks its SHA-256 before use.
-HEAVY_STAMP := $(VENV)/.heavy-model
-$(HEAVY_STAMP): $(STAMP) $(FRONTEND_STAMP)
-	cp frontend/node_modules/@mediapipe/pose/pose_landmark_heavy.tflite \
-	  "$$($(BIN)/python -c 'import twistcoach.estimator as e; print(e.heavy_model_path())')"
+# The target is the file itself, so a deleted one comes back; the check after the copy
+# fails the set-up if the path is not where the estimator looks or the file is not the
+# pinned one (the estimator checks its SHA-256 before use, too).
+HEAVY_MODEL := $(VENV)/lib/python3.11/site-packages/mediapipe/modules/pose_landmark/pose_landmark_heavy.tflite
+$(HEAVY_MODEL): $(STAMP) $(FRONTEND_STAMP)
+	cp frontend/node_modules/@mediapipe/pose/pose_landmark_heavy.tflite $@
 	$(BIN)/python -c 'import twistcoach.estimator as e; e.check_heavy_model()'
-	touch $(HEAVY_STAMP)
 
-setup: $(STAMP) frontend $(HEAVY_STAMP)
+setup: $(STAMP) frontend $(HEAVY_MODEL)
 
 system:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

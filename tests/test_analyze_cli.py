@@ -173,6 +173,25 @@ def test_every_input_failing_or_bad_options_exit_2(
     assert "--body must be one of neutral, female, male, got 'tall'" in capsys.readouterr().err
 
 
+def test_a_missing_heavy_model_is_a_clear_failure_never_a_download(
+    shared_data: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A video needs the heavy landmark model that `make setup` installs; without it the input
+    # fails with what to do (MediaPipe itself would fetch it from the internet).
+    import twistcoach.estimator as estimator
+
+    monkeypatch.setattr(estimator, "heavy_model_path", lambda: tmp_path / "absent.tflite")
+    options: dict[str, Any] = {"as_json": False, "annotate": False, "workers": 1}
+    assert run_analyze([shared_data / FELUNA], tmp_path / "out", cap_deg=60.0, **options) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "the heavy pose model is not installed" in err and "make setup" in err
+    assert "EstimatorError" not in err
+    assert not (tmp_path / "absent.tflite").exists()
+
+
 def test_typer_command_reports_usage_errors_with_exit_2() -> None:
     result = analyze("--cap", "abc", "x.jpg")
     assert result.returncode == 2 and "Traceback" not in result.stderr

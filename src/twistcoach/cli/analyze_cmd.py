@@ -116,6 +116,7 @@ def run_analyze(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from twistcoach import report
+    from twistcoach.errors import EstimatorError
     from twistcoach.pipeline import Analyzer
     from twistcoach.sources import MediaError, VideoSource, is_image_path, read_image
     from twistcoach.tracking import TwistTracker
@@ -225,6 +226,12 @@ def run_analyze(
                 summary = report.failure_summary(path, kind, str(e))
                 progress.update(task, description=f"[red]{path.name[:40]} (failed)")
                 err.print(f"[red]error:[/] {e}")
+            except EstimatorError as e:
+                # The estimator's own message says what to do (a model not installed).
+                failures += 1
+                message = f"{path}: {e}"
+                summary = report.failure_summary(path, kind, message)
+                err.print(f"[red]error:[/] {message}")
             except OSError as e:
                 failures += 1
                 message = f"{path}: cannot write results ({e})"
