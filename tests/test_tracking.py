@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -230,6 +231,48 @@ def test_a_moved_camera_calibrates_afresh_on_a_still_neutral_pose() -> None:
     o = tracker.update(3.1, photograph(pts, left, timestamp_s=3.1))
     assert o.metrics is not None and o.metrics.knee_drop.value is not None
     assert o.metrics.knee_drop.value == pytest.approx(labels(pts).knee_drop_deg, abs=6.0)
+
+
+def test_refused_calibrations_are_tried_less_often_until_the_person_moves() -> None:
+    """A still neutral pose whose calibration is always refused (a camera the fit keeps
+    turning down): tries after 0.5, 1, 2 and then every 4 s, not every 0.5 s; moving starts
+    the waits again."""
+    from collections.abc import Sequence
+
+    from twistcoach.kinematics import BodyModel, Calibration, CalibrationError
+
+    tries: list[float] = []
+
+    def refuse(frames: Sequence[Skeleton], model: BodyModel, max_motion: float) -> Calibration:
+        tries.append(now)
+        raise CalibrationError("not from here")
+
+    tracker = TwistTracker(calibrator=refuse, fallback_after_s=None)
+    cam = VIEWS["diagonal_right"]
+    still = photograph(supine_twist_3d(0.0), cam, timestamp_s=0.0)
+    now = 0.0
+    for i in range(int(14.0 * FPS)):
+        now = i / FPS
+        tracker.update(now, still)
+    first = tries[0]
+    gaps = [round(b - a, 1) for a, b in itertools.pairwise(tries)]
+    assert gaps == [0.5, 1.0, 2.0, 4.0, 4.0], (first, gaps)
+    # The person moves (lies elsewhere in the picture), then lies still again.
+    moved = photograph(supine_twist_3d(0.0), cam, timestamp_s=0.0)
+    moved = Skeleton(
+        0.0,
+        moved.image_xy + 80.0,
+        moved.image_z,
+        moved.world_xyz,
+        moved.visibility,
+        moved.image_size,
+    )
+    tries.clear()
+    for i in range(int(14.0 * FPS), int(17.0 * FPS)):
+        now = i / FPS
+        tracker.update(now, moved)
+    assert len(tries) >= 2
+    assert round(tries[1] - tries[0], 1) == 0.5
 
 
 def test_a_drop_away_from_a_diagonal_camera_that_reads_unknown_gets_far_side_advice(
