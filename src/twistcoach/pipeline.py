@@ -81,7 +81,9 @@ WARMUP_FRAMES = 30
 #: worker starts estimating shortly after this process does: its warm-up began 0.2-0.25 s
 #: after this process's first frame (15-18 frames), both then at 13.7-13.9 ms a frame
 #: (timed on the 2-core machine with forked workers; a spawned worker, the fallback, starts
-#: ~1 s later).
+#: ~1 s later). Timed with the full model; the heavy one that recorded videos now use costs
+#: about 36 ms a frame, so the same 0.2-0.25 s is nearer 7 frames: the 13 frames' difference
+#: moves the cut of an 800-frame video by 6 frames (about 0.1 s of its 17 s), left as timed.
 WORKER_START_FRAMES = 20
 #: The tracker's work per frame (kinematics, smoothing, recognition), which only this
 #: process does, as a fraction of a frame's estimation: about 0.4 ms against 13.8 ms a
