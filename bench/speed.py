@@ -43,7 +43,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from twistcoach.estimator import HEAVY_MODEL, RECORDED_MODEL
+from twistcoach.estimator import MODEL_NAMES, RECORDED_MODEL
 from twistcoach.pipeline import (
     WARMUP_FRAMES,
     Analyzer,
@@ -64,7 +64,7 @@ from twistcoach.sources import VideoSource
 from twistcoach.tracking import TwistTracker
 
 #: The landmark model a recorded video is estimated with (``estimator.RECORDED_MODEL``).
-MODEL_NAME = "heavy" if RECORDED_MODEL == HEAVY_MODEL else "full"
+MODEL_NAME = MODEL_NAMES[RECORDED_MODEL]
 
 ROOT = Path(__file__).resolve().parents[1]
 COPY = ("-c", "copy")  # output path appended below

@@ -83,6 +83,7 @@ def test_batch_writes_every_output_and_clean_json(batch: dict[str, Any]) -> None
     # The clip.
     assert video["kind"] == "video" and video["frames"] == 199
     assert video["body_type"] == "neutral"  # no --body given: the neutral body model
+    assert video["landmark_model"] == "heavy"  # a supine twist's recording
     assert video["frames_with_person"] >= 190
     assert video["pose_family"] in {"supine", "supine_twist"}
     assert {"left", "right"} <= video["metrics"].keys()

@@ -37,9 +37,11 @@ def test_analyze_measures_a_seated_twist_by_its_trunk_rotation(tmp_path: Path) -
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     (summary,) = json.loads(proc.stdout)
-    # Recognised as a seated twist (auto), so measured by the trunk rotation.
+    # Recognised as a seated twist (auto), so measured by the trunk rotation, estimated again
+    # with the landmark model measured for it (estimator.ROTATION_MODEL, the full one).
     assert summary["measure"] == "trunk_rotation"
     assert summary["pose_family"] == "seated_twist"
+    assert summary["landmark_model"] == "full"
     assert summary["view"] == "front" and summary["view_measurable"]
     assert summary["cap_deg"] == 30.0  # the rotation's default cap
     right, left = summary["metrics"]["right"], summary["metrics"]["left"]

@@ -38,6 +38,8 @@ from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
 #: the wheel's), which ``make setup`` copies beside the full one (:func:`heavy_model_path`).
 FULL_MODEL = 1
 HEAVY_MODEL = 2
+#: Their names, as reports and summaries give them (``landmark_model``).
+MODEL_NAMES = {FULL_MODEL: "full", HEAVY_MODEL: "heavy"}
 
 #: The model for live streams (the browser coach, ``twistcoach coach``) and photographs:
 #: full. It runs at the camera's rate on a phone (11 ms a 640x360 frame on one core here,
@@ -47,7 +49,8 @@ HEAVY_MODEL = 2
 #: false twists, a lying-flat photograph among them, against 34 and 0).
 LIVE_MODEL = FULL_MODEL
 
-#: The model for recorded videos (``twistcoach analyze``, batches, reports): heavy. On the
+#: The model for recorded videos of a supine twist (``twistcoach analyze``, batches,
+#: reports; seated and standing twists: :data:`ROTATION_MODEL`): heavy. On the
 #: rendered stills and 32 clips from the recommended place (true drops up to 70 deg, the
 #: body type given) its knee drop reads worst 10.2 deg off on the held-out bodies and 10.0
 #: on the tuning ones, against 15.8 and 17.3 with the full model (neutral template: 13.5
@@ -55,6 +58,15 @@ LIVE_MODEL = FULL_MODEL
 #: cost, which a recording can afford. Its pelvis roll reads the slimmest small women worse
 #: (docs/accuracy.md).
 RECORDED_MODEL = HEAVY_MODEL
+
+#: The model for seated and standing twists in recorded videos (trunk rotation): full. On
+#: the rendered seated and standing twists from the recommended place (calibrated, true
+#: rotations up to 47 deg, static mode; bench/ACCURACY_SEATED.md) the heavy model read the
+#: rotation worse: held out, seated 3.6 / worst 11.2 deg against 2.7 / 8.8, standing 2.5 /
+#: 9.2 against 2.5 / 8.3 (tuning: 3.4 / 10.7 against 2.3 / 6.0, 2.2 / 9.1 against 1.6 /
+#: 7.5). ``twistcoach analyze`` estimates such a video with this model (again, when it
+#: first took it for a supine twist).
+ROTATION_MODEL = FULL_MODEL
 
 #: The SHA-256 of ``pose_landmark_heavy.tflite`` (the npm package's; checked before use,
 #: so a stray or truncated file is refused rather than measured with).

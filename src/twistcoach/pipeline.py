@@ -373,8 +373,9 @@ def _worker_warm_up() -> bool:
     return True
 
 
-def _worker_estimate(path: str, chunk: Chunk, job: int) -> int:
-    """Run in a worker process: estimate one chunk with a fresh MediaPipe tracker.
+def _worker_estimate(path: str, chunk: Chunk, job: int, model: int = RECORDED_MODEL) -> int:
+    """Run in a worker process: estimate one chunk with a fresh MediaPipe tracker of the
+    landmark model ``model`` (``estimator.RECORDED_MODEL`` or ``ROTATION_MODEL``).
 
     The frames go back through the results queue in batches tagged with ``job``, then
     ``(job, None)``; returns how many frames were sent.
@@ -382,9 +383,7 @@ def _worker_estimate(path: str, chunk: Chunk, job: int) -> int:
     assert _results is not None, "the worker was started without its results queue"
     sent = 0
     batch: list[Estimated] = []
-    with make_mediapipe_estimator(
-        static_image_mode=False, model_complexity=RECORDED_MODEL
-    ) as estimator:
+    with make_mediapipe_estimator(static_image_mode=False, model_complexity=model) as estimator:
         for estimated in iter_chunk(Path(path), chunk, estimator):
             batch.append(estimated)
             if len(batch) >= STREAM_BATCH:
@@ -534,6 +533,13 @@ class Analyzer:
     def _parallel(self) -> bool:
         return self._workers > 1 and self._video_estimator is video_estimator_factory
 
+    def _local_estimator(self, model: int) -> PoseEstimator:
+        """This process's tracking estimator: MediaPipe with ``model``, or the factory
+        given to the analyser (a replay in tests)."""
+        if self._video_estimator is video_estimator_factory:
+            return make_mediapipe_estimator(static_image_mode=False, model_complexity=model)
+        return self._video_estimator()
+
     def prestart(self) -> None:
         """Start the worker processes now, in the background (they take about a second to
         load MediaPipe); returns at once."""
@@ -602,7 +608,11 @@ class Analyzer:
         )
 
     def analyze_video(
-        self, path: Path | str, progress: ProgressCallback | None = None
+        self,
+        path: Path | str,
+        progress: ProgressCallback | None = None,
+        *,
+        model: int = RECORDED_MODEL,
     ) -> VideoAnalysis:
         """Estimate every frame of a video, then run the tracker over them in order.
 
@@ -613,6 +623,10 @@ class Analyzer:
         progress
             Called with the number of frames just finished (this process's frames as they
             go, the workers' frames when their chunk returns).
+        model
+            The landmark model (``estimator.RECORDED_MODEL``, the heavy one, for a supine
+            twist; ``estimator.ROTATION_MODEL`` for a seated or standing one); ignored by
+            an estimator factory given to the analyser (a replay).
 
         Raises
         ------
@@ -633,7 +647,7 @@ class Analyzer:
         if self._parallel and len(plan) > 1:
             for chunk in plan[1:]:
                 self._jobs += 1
-                futures.append((self._jobs, self._submit(path, chunk, self._jobs)))
+                futures.append((self._jobs, self._submit(path, chunk, self._jobs, model)))
             local = plan[:1]
         else:
             local = plan
@@ -673,7 +687,7 @@ class Analyzer:
             return True
 
         for chunk in local:
-            with self._video_estimator() as estimator:
+            with self._local_estimator(model) as estimator:
                 own: list[Estimated] = []
                 for estimated in iter_chunk(path, chunk, estimator, times):
                     own.append(estimated)
@@ -701,13 +715,13 @@ class Analyzer:
         warnings = cut_short_warnings(path, header_frames, len(results))
         return VideoAnalysis(path, tuple(results), size, plan, times, warnings)
 
-    def _submit(self, path: Path, chunk: Chunk, job: int) -> Future[int]:
+    def _submit(self, path: Path, chunk: Chunk, job: int, model: int) -> Future[int]:
         """Give one chunk to a worker, starting the pool (again, if a worker had died)."""
         for attempt in (1, 2):
             self.prestart()
             assert self._pool is not None
             try:
-                return self._pool.submit(_worker_estimate, str(path), chunk, job)
+                return self._pool.submit(_worker_estimate, str(path), chunk, job, model)
             except BrokenProcessPool:
                 # The warm-up's worker died before any chunk was asked of it: start afresh
                 # once, then say so.

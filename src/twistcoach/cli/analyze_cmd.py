@@ -117,6 +117,7 @@ def run_analyze(
 
     from twistcoach import report
     from twistcoach.errors import EstimatorError
+    from twistcoach.estimator import MODEL_NAMES, RECORDED_MODEL, ROTATION_MODEL
     from twistcoach.pipeline import Analyzer
     from twistcoach.sources import MediaError, VideoSource, is_image_path, read_image
     from twistcoach.tracking import TwistTracker
@@ -195,14 +196,33 @@ def run_analyze(
                     def advance(n: int, task_id: Any = task) -> None:
                         progress.advance(task_id, n)
 
-                    recognized = analyzer.analyze_video(path, advance)
-                    video, words = _measured(recognized, twist)
+                    chosen = twist
+                    first = None
+                    if twist == "auto":
+                        first = analyzer.analyze_video(path, advance, model=RECORDED_MODEL)
+                        chosen = _twist_of(first)
+                    # A supine twist is estimated with the heavy model, a seated or standing
+                    # one with the full model (estimator.ROTATION_MODEL): again, when the
+                    # first pass found one.
+                    model = RECORDED_MODEL if chosen == "supine" else ROTATION_MODEL
+                    if first is not None and model == RECORDED_MODEL:
+                        recognized = first
+                    else:
+                        if first is not None:
+                            progress.reset(
+                                task,
+                                total=totals[path],
+                                description=f"{path.name[:24]} ({chosen} twist)",
+                            )
+                        recognized = analyzer.analyze_video(path, advance, model=model)
+                    video, words = _measured(recognized, chosen)
                     th = thresholds[words.measure]
                     cap = default_cap_deg(words.measure) if cap_deg is None else cap_deg
                     summary = report.video_summary(
                         video, cap, th, words=words, recognized=recognized.frames
                     )
                     summary["body_type"] = str(body_type)
+                    summary["landmark_model"] = MODEL_NAMES[model]
                     summary["warnings"] = list(video.warnings)
                     for warning in video.warnings:
                         err.print(f"[yellow]warning:[/] {warning}")
@@ -265,6 +285,18 @@ def run_analyze(
     return 0
 
 
+def _twist_of(video: VideoAnalysis) -> str:
+    """The twist a video shows, from its pose family: ``supine``, ``seated`` or
+    ``standing``."""
+    from twistcoach import report
+    from twistcoach.metrics import PoseFamily
+
+    family = report.video_summary_family(video)
+    if report.measure_of(family) is report.TwistMeasure.KNEE_DROP:
+        return "supine"
+    return "standing" if family in (PoseFamily.STANDING, PoseFamily.STANDING_TWIST) else "seated"
+
+
 def _measured(video: VideoAnalysis, twist: str) -> tuple[VideoAnalysis, MeasureWords]:
     """The video measured in its twist's measure: as the supine tracker saw it (knee drop),
     or again from the same skeletons by the rotation tracker (trunk rotation) for a seated
@@ -275,11 +307,7 @@ def _measured(video: VideoAnalysis, twist: str) -> tuple[VideoAnalysis, MeasureW
     from twistcoach.seated_tracking import RotationTracker
 
     if twist == "auto":
-        family = report.video_summary_family(video)
-        if report.measure_of(family) is report.TwistMeasure.KNEE_DROP:
-            return video, report.MEASURE_WORDS[report.TwistMeasure.KNEE_DROP]
-        standing = family in (PoseFamily.STANDING, PoseFamily.STANDING_TWIST)
-        twist = "standing" if standing else "seated"
+        twist = _twist_of(video)
     if twist == "supine":
         return video, report.MEASURE_WORDS[report.TwistMeasure.KNEE_DROP]
     tracker = RotationTracker(
@@ -366,9 +394,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Measure spinal twists in photos and videos: summaries, CSV, HTML report.
 
-        Videos are estimated with MediaPipe's heavy landmark model (about three times the
-        full model's time a frame; large knee drops read closer), photographs with the full
-        one, as the live coach. Everything runs offline.
+        Videos of a supine twist are estimated with MediaPipe's heavy landmark model (about
+        three times the full model's time a frame; large knee drops read closer); seated and
+        standing twists and photographs with the full one, as the live coach (a video first
+        taken for a supine twist is estimated again). Everything runs offline.
         """
         code = run_analyze(
             inputs,
