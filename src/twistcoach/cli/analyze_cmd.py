@@ -9,8 +9,11 @@ Which twist: ``--twist supine`` measures the knee drop (a supine twist), ``--twi
 or ``--twist standing`` the trunk rotation (the chest turned from the hips, by
 :class:`twistcoach.seated_tracking.RotationTracker`, the live coach's seated tracker), and
 ``--twist auto`` (the default) the one the video shows: the pose recognition of the supine
-tracker's pass names the family (``report.measure_of``), and a seated or standing video is
-measured again from the same skeletons by the rotation tracker (no second estimation).
+tracker's pass names the family (``report.measure_of``). A supine twist's video is
+estimated with MediaPipe's heavy landmark model (``estimator.RECORDED_MODEL``), a seated or
+standing twist's with the full one (``estimator.ROTATION_MODEL``, which reads the trunk
+rotation better): with ``auto``, a video the first (heavy) pass finds seated or standing is
+estimated again with the full model, then measured by the rotation tracker.
 A photograph of a seated or standing twist (said, or recognised) gives its uncalibrated trunk
 rotation (``report.photo_rotation_metrics``: one photo has no square pose to calibrate on).
 
@@ -298,16 +301,14 @@ def _twist_of(video: VideoAnalysis) -> str:
 
 
 def _measured(video: VideoAnalysis, twist: str) -> tuple[VideoAnalysis, MeasureWords]:
-    """The video measured in its twist's measure: as the supine tracker saw it (knee drop),
-    or again from the same skeletons by the rotation tracker (trunk rotation) for a seated
-    or standing twist, said (``twist``) or recognised (``auto``: the video's pose family)."""
+    """The video measured in its twist's measure (``twist``: ``supine``, ``seated`` or
+    ``standing``, said or found by :func:`_twist_of`): as the supine tracker saw it (knee
+    drop), or again from the same skeletons by the rotation tracker (trunk rotation)."""
     from twistcoach import report
     from twistcoach.metrics import PoseFamily
     from twistcoach.pipeline import retrack
     from twistcoach.seated_tracking import RotationTracker
 
-    if twist == "auto":
-        twist = _twist_of(video)
     if twist == "supine":
         return video, report.MEASURE_WORDS[report.TwistMeasure.KNEE_DROP]
     tracker = RotationTracker(
