@@ -397,8 +397,9 @@ def register(app: typer.Typer) -> None:
 
         Videos of a supine twist are estimated with MediaPipe's heavy landmark model (about
         three times the full model's time a frame; large knee drops read closer); seated and
-        standing twists and photographs with the full one, as the live coach (a video first
-        taken for a supine twist is estimated again). Everything runs offline.
+        standing twists and photographs with the full one, as the live coach (with --twist
+        auto, a video found to be a seated or standing twist is estimated again with it).
+        Everything runs offline; each video's summary says which model measured it.
         """
         code = run_analyze(
             inputs,

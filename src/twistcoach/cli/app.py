@@ -6,6 +6,7 @@ Each command module exposes ``register(app)``; nothing is built at import time.
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -150,7 +151,25 @@ def build_app() -> typer.Typer:
 
     web_cmd.register(app)
     _map_errors(app)
+    _reflow_help(app)
     return app
+
+
+def _reflow(doc: str) -> str:
+    """A command's docstring as its help: each paragraph (blank-line separated) on one line,
+    so the terminal's width, not the source's line length, decides where lines break (the
+    rich help keeps single line breaks: an 88-column docstring line broke again at 80)."""
+    return "\n\n".join(" ".join(p.split()) for p in inspect.cleandoc(doc).split("\n\n"))
+
+
+def _reflow_help(app: typer.Typer) -> None:
+    """Reflow the help of every command without an explicit ``help=`` (sub-apps too)."""
+    for info in app.registered_commands:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            info.help = _reflow(info.callback.__doc__)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            _reflow_help(group.typer_instance)
 
 
 def main() -> None:
