@@ -93,7 +93,8 @@ groundtruth: bench-venv system
 	$(GT_ENV) $(BENCH_VENV)/bin/python -m groundtruth.generate stills
 	$(GT_ENV) $(BENCH_VENV)/bin/python -m groundtruth.generate sequences
 
-# Run the real pipeline on the renders; writes bench/ACCURACY.md and bench/img/.
+# Run the real pipeline on the renders, with each landmark model: bench/ACCURACY.md (recorded
+# videos, heavy), bench/ACCURACY_LIVE.md (the live coach, full) and their plots in bench/img/.
 accuracy: setup bench-test groundtruth
 	PYTHONPATH=bench $(BIN)/python bench/accuracy.py --model recorded
 	PYTHONPATH=bench $(BIN)/python bench/accuracy.py --model live
