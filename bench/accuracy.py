@@ -460,7 +460,11 @@ def main(argv: list[str] | None = None) -> int:
         # A session's frames are measured with the session's model; a lone photograph is
         # always estimated with the photographs' one (what `analyze` does for a picture).
         skeletons = estimate_stills(args.stills, records, cache=True, model=model)
-        photo_skeletons = estimate_stills(args.stills, records, cache=True, model=LIVE_MODEL)
+        photo_skeletons = (
+            skeletons
+            if no_photo or model == LIVE_MODEL
+            else estimate_stills(args.stills, records, cache=True, model=LIVE_MODEL)
+        )
         print(f"MediaPipe on {len(records)} stills: {time.monotonic() - t0:.0f} s", flush=True)
         calibrated = _timed(
             "calibrated stills",
