@@ -64,6 +64,21 @@ def test_flat_pose_is_flat_and_twist_drops_to_the_right(model: BodyModel) -> Non
     assert model.pose(body, PoseSpec(45.0)).labels == twisted.labels
 
 
+def test_legs_long_pose_lies_flat(model: BodyModel) -> None:
+    # The legs-long calibration pose (bench/legs_long.py): knees nearly straight and at
+    # about the hips' height above the floor, the pelvis flat (the knee drop is undefined
+    # with the thighs along the body: its labels are not used).
+    body = bodies()[1]
+    posed = model.pose(body, PoseSpec(0.0, hip_flex_deg=0.0))
+    assert abs(posed.labels.pelvis_roll_deg) < 1.0
+    assert posed.labels.knee_flexion_deg < 15.0
+    kp = posed.keypoints
+    hip_z = (kp[Landmark.LEFT_HIP][2] + kp[Landmark.RIGHT_HIP][2]) / 2
+    knee_z = (kp[Landmark.LEFT_KNEE][2] + kp[Landmark.RIGHT_KNEE][2]) / 2
+    assert abs(knee_z - hip_z) < 0.04
+    assert posed.vertices[:, 2].min() >= -0.01  # resting on the floor, not sunk into it
+
+
 def test_body_rests_on_the_floor(model: BodyModel) -> None:
     for body in bodies():
         posed = model.pose(body, PoseSpec(0.0))

@@ -6,6 +6,7 @@ Usage (from the repository root, in ``.venv-bench``)::
     PYTHONPATH=bench .venv-bench/bin/python -m groundtruth.generate sequences
     PYTHONPATH=bench .venv-bench/bin/python -m groundtruth.generate ci      # tests/groundtruth
     PYTHONPATH=bench .venv-bench/bin/python -m groundtruth.generate demo  # the demo clip
+    PYTHONPATH=bench .venv-bench/bin/python -m groundtruth.generate legs_long  # see below
 
 Images already in the cache are not rendered again (labels are always recomputed: posing
 takes milliseconds). Layout of a set::
@@ -14,6 +15,10 @@ takes milliseconds). Layout of a set::
     .cache/groundtruth/stills/<body>/<camera>/theta_+45.jpg
     .cache/groundtruth/sequences/<name>/labels.json  fps, camera, body, frames
     .cache/groundtruth/sequences/<name>/frame_0000.jpg
+    .cache/groundtruth/legs_long/<body>/<camera>/theta_+000.jpg   lying flat, legs long
+
+The ``legs_long`` set (the wider set's bodies lying flat with the legs long, hips not
+flexed) is for ``bench/legs_long.py``, the experiment of a second calibration pose.
 """
 
 from __future__ import annotations
@@ -103,10 +108,13 @@ def render_stills(
     camera_names: list[str] | None = None,
     thetas: tuple[float, ...] | None = None,
     quality: int = 90,
+    hip_flex_deg: float = 45.0,
 ) -> list[dict[str, Any]]:
     """Render (or reuse) the stills and write ``labels.json``; returns the records.
 
-    Every body is rendered from ``plan.STILL_CAMERAS`` (and ``camera_names``, if given).
+    Every body is rendered from ``plan.STILL_CAMERAS`` (and ``camera_names``, if given),
+    with the hips flexed ``hip_flex_deg`` at a zero drop (45: knees up, feet flat; 0:
+    legs long on the floor).
     ``labels.json`` is rewritten after each body, keeping the records of bodies not
     rendered in this call, so a partial run leaves a usable set.
     """
@@ -129,14 +137,21 @@ def render_stills(
     for name in names:
         body, room = by_name[name]
         for theta in thetas or STILL_THETAS:
-            posed = model.pose(body, PoseSpec(theta))
+            posed = model.pose(body, PoseSpec(theta, hip_flex_deg=hip_flex_deg))
             for cam in cameras():
                 if camera_names and cam.name not in camera_names:
                     continue
                 if cam.name not in STILL_CAMERAS:
                     continue
                 if (body.name, cam.name) not in stamped:
-                    fingerprint = {"body": body, "room": room, "camera": cam, "size": size}
+                    fingerprint: dict[str, Any] = {
+                        "body": body,
+                        "room": room,
+                        "camera": cam,
+                        "size": size,
+                    }
+                    if hip_flex_deg != 45.0:
+                        fingerprint["hip_flex_deg"] = hip_flex_deg
                     _cache_for(out / body.name / cam.name, {**fingerprint, "quality": quality})
                     stamped.add((body.name, cam.name))
                 rel = Path(body.name) / cam.name / f"theta_{theta:+04.0f}.jpg"
@@ -159,6 +174,7 @@ def render_stills(
                         },
                         "size": list(size),
                         "theta_cmd_deg": theta,
+                        "hip_flex_deg": hip_flex_deg,
                         "labels": posed.labels.to_dict(),
                         "keypoints_2d": _keypoints_2d(posed, cam, size),
                     }
@@ -327,7 +343,7 @@ def make_demo(target: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(prog="groundtruth.generate", description=__doc__)
-    parser.add_argument("what", choices=["stills", "sequences", "ci", "demo", "all"])
+    parser.add_argument("what", choices=["stills", "sequences", "ci", "demo", "legs_long", "all"])
     parser.add_argument("--only", nargs="*", help="sequence names to render")
     parser.add_argument(
         "--split",
@@ -348,6 +364,13 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if args.what in ("stills", "all"):
         render_stills(RENDER_CACHE / "stills", body_names=chosen)
+    if args.what == "legs_long":
+        render_stills(
+            RENDER_CACHE / "legs_long",
+            body_names=[n for n in chosen if n in WIDE],
+            thetas=(0.0,),
+            hip_flex_deg=0.0,
+        )
     if args.what in ("sequences", "all"):
         order = _order(chosen)
         specs = sorted(
