@@ -13,7 +13,13 @@ from synthetic import VIEWS, PinholeCamera, labels, photograph, supine_twist_3d
 from twistcoach.kinematics import TEMPLATE_THIGH_M, calibrate
 from twistcoach.landmarks import Skeleton
 from twistcoach.metrics import BodyType, Observation, PoseFamily, Side, View
-from twistcoach.tracking import LOST_ADVICE, DropSpeed, FilterParams, TwistTracker
+from twistcoach.tracking import (
+    LANDMARK_SETTLE_S,
+    LOST_ADVICE,
+    DropSpeed,
+    FilterParams,
+    TwistTracker,
+)
 
 FPS = 30.0
 FIXTURES = Path(__file__).parent / "fixtures" / "skeletons"
@@ -91,6 +97,81 @@ def test_calibrate_drop_hold_return_and_loss() -> None:
     assert end.metrics is not None and end.metrics.knee_drop.value is not None
     assert abs(end.metrics.knee_drop.value) < 4.0
     assert end.family is PoseFamily.SUPINE
+
+
+def test_a_calibration_from_unsettled_landmarks_is_made_again_from_settled_ones() -> None:
+    """For a recorded video: found already lying still, the tracker calibrates on the first
+    0.7 s, then once more on frames from LANDMARK_SETTLE_S on (the landmarks were still
+    moving to where they rest); after a loss the same again; a person found earlier
+    (walking in), or who starts the drop before the landmarks settled, keeps the first
+    calibration; the live coach's tracker (the default) calibrates once."""
+    from collections.abc import Sequence
+
+    from twistcoach.kinematics import BodyModel, Calibration
+
+    windows: list[tuple[float, float]] = []
+
+    def record(frames: Sequence[Skeleton], model: BodyModel, max_motion: float) -> Calibration:
+        windows.append((frames[0].timestamp_s, frames[-1].timestamp_s))
+        return calibrate(frames, model=model, max_motion=max_motion)
+
+    cam = VIEWS["diagonal_right"]
+
+    def lying(t: float, drop: float = 0.0, shift: float = 0.0) -> Skeleton:
+        s = photograph(supine_twist_3d(drop, 0.6 * drop), cam, timestamp_s=t)
+        return Skeleton(t, s.image_xy + shift, s.image_z, s.world_xyz, s.visibility, s.image_size)
+
+    tracker = TwistTracker(calibrator=record, fallback_after_s=None, refine_calibration=True)
+    for i in range(int(3.0 * FPS)):
+        tracker.update(i / FPS, lying(i / FPS))
+    assert len(windows) == 2
+    assert windows[0][0] == 0.0 and windows[0][1] == pytest.approx(0.7, abs=1.5 / FPS)
+    assert windows[1][0] >= LANDMARK_SETTLE_S
+    assert windows[1][1] - windows[1][0] == pytest.approx(0.7, abs=1.5 / FPS)
+    refined = tracker.calibration
+    for i in range(int(3.0 * FPS), int(4.0 * FPS)):
+        tracker.update(i / FPS, lying(i / FPS))
+    assert tracker.calibration is refined  # once only
+
+    # Lost, then found again lying elsewhere in the picture (the camera was moved).
+    tracker.update(4.0, None)
+    for i in range(int(4.1 * FPS), int(7.0 * FPS)):
+        tracker.update(i / FPS, lying(i / FPS, shift=120.0))
+    assert len(windows) == 4
+    assert windows[3][0] >= int(4.1 * FPS) / FPS + LANDMARK_SETTLE_S
+
+    # Dropping the knees from 0.8 s on: the calibration made before stands.
+    windows.clear()
+    tracker = TwistTracker(calibrator=record, fallback_after_s=None, refine_calibration=True)
+    for i in range(int(4.0 * FPS)):
+        t = i / FPS
+        tracker.update(t, lying(t, drop=max(0.0, 30.0 * (t - 0.8))))
+    assert len(windows) == 1
+
+    # Seen walking in (not lying) for two seconds, then lying still: one calibration.
+    windows.clear()
+    tracker = TwistTracker(calibrator=record, fallback_after_s=None, refine_calibration=True)
+    flat = lying(0.0)
+    upright = Skeleton(
+        0.0,
+        # The same points turned upright in the picture: not lying down.
+        np.column_stack([flat.image_xy[:, 1], flat.image_xy[:, 0]]),
+        flat.image_z,
+        flat.world_xyz,
+        flat.visibility,
+        flat.image_size,
+    )
+    for i in range(int(2.0 * FPS)):
+        tracker.update(i / FPS, upright)
+    for i in range(int(2.0 * FPS), int(5.0 * FPS)):
+        tracker.update(i / FPS, lying(i / FPS))
+    assert len(windows) == 1 and windows[0][0] >= 2.0
+
+    windows.clear()
+    live = TwistTracker(calibrator=record, fallback_after_s=None)
+    for i in range(int(3.0 * FPS)):
+        live.update(i / FPS, lying(i / FPS))
+    assert len(windows) == 1 and windows[0][0] == 0.0
 
 
 def test_left_drop_is_named_left() -> None:

@@ -346,8 +346,9 @@ def run_video(
     """A rendered clip through ``Analyzer.analyze_video`` (tracking mode, self-calibrating).
 
     ``model`` is the landmark model's complexity: by default a recorded video's
-    (``estimator.RECORDED_MODEL``, what ``twistcoach analyze`` uses); the live coach's
-    (``estimator.LIVE_MODEL``) measures the same clip as the browser would see it.
+    (``estimator.RECORDED_MODEL``, what ``twistcoach analyze`` uses, tracked as it tracks a
+    recording); the live coach's (``estimator.LIVE_MODEL``) measures the same clip as the
+    browser would see it.
 
     The first of ``modes`` (:data:`BODY_MODES`) is the analysis itself; each further one
     tracks the same estimated frames again with its template body
@@ -364,7 +365,12 @@ def run_video(
     model = RECORDED_MODEL if model is None else model
 
     def tracker(mode: str) -> TwistTracker:
-        return TwistTracker(body=BodyType(body_type_of(labels["body"], mode)))
+        # As `twistcoach analyze` tracks a recording (a second calibration once the
+        # landmarks settled), or as the live coach tracks its camera.
+        return TwistTracker(
+            body=BodyType(body_type_of(labels["body"], mode)),
+            refine_calibration=model == RECORDED_MODEL,
+        )
 
     def estimator() -> Any:
         return make_mediapipe_estimator(static_image_mode=False, model_complexity=model)

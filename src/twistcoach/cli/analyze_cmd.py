@@ -171,7 +171,9 @@ def run_analyze(
         console=err,
         transient=False,
     )
-    tracker_factory = partial(TwistTracker, body=body_type)
+    # A recording's numbers are kept as measured: its calibration is made again once the
+    # landmarks have settled (TwistTracker's refine_calibration).
+    tracker_factory = partial(TwistTracker, body=body_type, refine_calibration=True)
     with Analyzer(workers=workers, tracker_factory=tracker_factory) as analyzer, progress:
         if any_video:
             analyzer.prestart()
