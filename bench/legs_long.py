@@ -190,7 +190,9 @@ def run_clips(model: int, legs_long_root: Path) -> list[Reading]:
                 (lambda f, m, x, _legs=legs: refitted(f, m, x, _legs)) if use_long else _plain
             )
             tracker = TwistTracker(
-                body=BodyType(body_type_of(labels["body"], template)), calibrator=calibrator
+                body=BodyType(body_type_of(labels["body"], template)),
+                calibrator=calibrator,
+                refine_calibration=model == RECORDED_MODEL,  # as run_video tracks it
             )
             for fr in run_tracker(estimated, tracker):
                 if fr.index >= len(labels["frames"]):
