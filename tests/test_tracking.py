@@ -11,7 +11,7 @@ import pytest
 
 from synthetic import VIEWS, PinholeCamera, labels, photograph, supine_twist_3d
 from twistcoach.kinematics import TEMPLATE_THIGH_M, calibrate
-from twistcoach.landmarks import Skeleton
+from twistcoach.landmarks import Landmark, Skeleton
 from twistcoach.metrics import BodyType, Observation, PoseFamily, Side, View
 from twistcoach.tracking import (
     LANDMARK_SETTLE_S,
@@ -172,6 +172,28 @@ def test_a_calibration_from_unsettled_landmarks_is_made_again_from_settled_ones(
     for i in range(int(3.0 * FPS)):
         live.update(i / FPS, lying(i / FPS))
     assert len(windows) == 1 and windows[0][0] == 0.0
+
+
+def test_a_recording_whose_knees_settle_reads_its_hold_at_zero() -> None:
+    # The knees' landmarks start 12 px off where they come to rest and settle within a
+    # second, as MediaPipe's do after it finds a person: calibrated on the first 0.7 s the
+    # still hold reads a drop; calibrated again once settled (a recording) it reads zero.
+    cam = VIEWS["diagonal_right"]
+
+    def frame(t: float) -> Skeleton:
+        s = photograph(supine_twist_3d(0.0), cam, timestamp_s=t)
+        xy = s.image_xy.copy()
+        xy[[Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE], 0] += 12.0 * max(0.0, 1.0 - t)
+        return Skeleton(t, xy, s.image_z, s.world_xyz, s.visibility, s.image_size)
+
+    holds = {}
+    for refine in (False, True):
+        tracker = TwistTracker(refine_calibration=refine)
+        obs = [tracker.update(i / FPS, frame(i / FPS)) for i in range(int(3.0 * FPS))]
+        last = obs[-1].metrics
+        assert last is not None and last.knee_drop.value is not None
+        holds[refine] = last.knee_drop.value
+    assert abs(holds[True]) < 0.5 < 1.5 < abs(holds[False])
 
 
 def test_left_drop_is_named_left() -> None:
