@@ -76,7 +76,7 @@ def thigh_on_floor(cal: Calibration, legs_long: Skeleton) -> float:
     """The thigh's length, template metres, from a still lying with the legs long.
 
     The mid-hip and the mid-knee are both taken at the hip joints' height above the floor
-    (the rendered bodies' knees lie within 2 cm of it with the legs long).
+    (the rendered bodies' knees lie within 3 cm of it with the legs long).
     """
     xy = legs_long.image_xy
     hip = (xy[Landmark.LEFT_HIP] + xy[Landmark.RIGHT_HIP]) / 2
