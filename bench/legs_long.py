@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -51,6 +52,7 @@ from groundtruth.evaluate import (
 from groundtruth.plan import HELD_OUT
 from twistcoach.estimator import LIVE_MODEL, MODEL_NAMES, RECORDED_MODEL
 from twistcoach.kinematics import BodyModel, Calibration, calibrate, template_body
+from twistcoach.kinematics._camera import _floor_hit
 from twistcoach.landmarks import Landmark, Skeleton
 from twistcoach.metrics import BodyType
 from twistcoach.pipeline import run_tracker
@@ -61,28 +63,22 @@ from twistcoach.tracking import TwistTracker
 THIGH_RANGE_M = (0.25, 0.60)
 
 
-def _floor_point(cal: Calibration, px: np.ndarray, height_m: float) -> np.ndarray:
-    """Where the ray through pixel ``px`` meets the plane ``height_m`` above the floor
-    (model frame, metres, shape (3,))."""
-    cam = cal.camera
-    ray_cam = np.array(
-        [(px[0] - cam.principal[0]) / cam.focal_px, (px[1] - cam.principal[1]) / cam.focal_px, 1.0]
-    )
-    ray = cam.rotation.T @ ray_cam
-    return np.asarray(cam.centre + (height_m - cam.centre[2]) / ray[2] * ray)
-
-
 def thigh_on_floor(cal: Calibration, legs_long: Skeleton) -> float:
     """The thigh's length, template metres, from a still lying with the legs long.
 
     The mid-hip and the mid-knee are both taken at the hip joints' height above the floor
-    (the rendered bodies' knees lie within 3 cm of it with the legs long).
+    (the rendered bodies' knees lie within 3 cm of it with the legs long); NaN when a ray
+    meets that plane at a grazing angle.
     """
     xy = legs_long.image_xy
     hip = (xy[Landmark.LEFT_HIP] + xy[Landmark.RIGHT_HIP]) / 2
     knee = (xy[Landmark.LEFT_KNEE] + xy[Landmark.RIGHT_KNEE]) / 2
     h = cal.model.hip_height
-    return float(np.linalg.norm(_floor_point(cal, knee, h) - _floor_point(cal, hip, h)))
+    # The kinematics' own cast of a pixel's ray onto a horizontal plane (None: grazing).
+    hip_3d, knee_3d = _floor_hit(cal.camera, hip, h), _floor_hit(cal.camera, knee, h)
+    if hip_3d is None or knee_3d is None:
+        return math.nan
+    return float(np.linalg.norm(knee_3d - hip_3d))
 
 
 def refitted(
@@ -91,7 +87,7 @@ def refitted(
     """The knees-up calibration refitted with the thigh measured on ``legs_long``."""
     cal = calibrate(frames, model=model, max_motion=max_motion)
     thigh = thigh_on_floor(cal, legs_long)
-    if not THIGH_RANGE_M[0] <= thigh <= THIGH_RANGE_M[1]:
+    if not THIGH_RANGE_M[0] <= thigh <= THIGH_RANGE_M[1]:  # NaN too
         return cal
     return calibrate(frames, model=replace(model, thigh_length=thigh), max_motion=max_motion)
 

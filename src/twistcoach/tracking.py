@@ -329,11 +329,8 @@ class TwistTracker:
             # A neutral pose can look like a twist in 2D; calibrate() checks the fit.
             self._restart_calibration()
         else:
-            if self._buffer:
-                ref = self._buffer[0].image_xy
-                span = max(float(np.ptp(ref, axis=0).max()), 1.0)
-                if float(np.abs(skeleton.image_xy - ref).max()) / span > self.max_motion * 2:
-                    self._restart_calibration()
+            if self._moved_since_buffered(skeleton):
+                self._restart_calibration()
             self._buffer.append(skeleton)
             if t - self._buffer[0].timestamp_s >= self.calibration_window_s and t >= self._next_try:
                 try:
@@ -388,13 +385,10 @@ class TwistTracker:
             self._refine_after = None
             self._restart_calibration()
             return
-        if self._buffer:
-            ref = self._buffer[0].image_xy
-            span = max(float(np.ptp(ref, axis=0).max()), 1.0)
-            if float(np.abs(skeleton.image_xy - ref).max()) / span > self.max_motion * 2:
-                self._refine_after = None
-                self._restart_calibration()
-                return
+        if self._moved_since_buffered(skeleton):
+            self._refine_after = None
+            self._restart_calibration()
+            return
         self._buffer.append(skeleton)
         if t - self._buffer[0].timestamp_s < self.calibration_window_s:
             return
@@ -407,6 +401,15 @@ class TwistTracker:
             return  # the first calibration stands
         for f in self._filters.values():
             f.reset()  # a new zero: no smoothing across it
+
+    def _moved_since_buffered(self, skeleton: Skeleton) -> bool:
+        """True when ``skeleton`` moved from the first buffered frame by more than twice
+        ``max_motion`` (a fraction of that frame's body size); False with nothing buffered."""
+        if not self._buffer:
+            return False
+        ref = self._buffer[0].image_xy
+        span = max(float(np.ptp(ref, axis=0).max()), 1.0)
+        return float(np.abs(skeleton.image_xy - ref).max()) / span > self.max_motion * 2
 
     def _restart_calibration(self) -> None:
         """Forget the still frames gathered so far: the person moved, stood up or was
