@@ -354,8 +354,8 @@ def run_video(
     tracks the same estimated frames again with its template body
     (``pipeline.run_tracker``, what ``analyze_video`` does after estimating). With
     ``cache`` (the benchmark's render cache, never the committed CI set) the estimation
-    is kept beside the video (``<video>.estimated.npz``) and a rerun tracks the cached
-    frames with every mode.
+    is kept beside the video (``<video>.estimated-model<N>.npz``, one per landmark model)
+    and a rerun tracks the cached frames with every mode.
     """
     from twistcoach.estimator import RECORDED_MODEL, make_mediapipe_estimator
     from twistcoach.metrics import BodyType
