@@ -4,11 +4,12 @@ pipeline: MediaPipe estimator, calibration, tracker, kinematics and recognition.
 The set was made by ``bench/groundtruth`` (``python -m groundtruth.generate ci``); its labels
 come from the rendered bodies' 3D keypoints with ``twistcoach.kinematics.body_angles_3d``.
 No torch is needed here. Every still and the clip are measured twice, with the person's own
-template body (``metrics.BodyType``: they said female or male) and with the neutral one.
-Thresholds are the issue's targets where the kinematics meet them (every target, with the
-body type given); where they do not (the neutral template's worst case), the measured value
-plus a small margin is held (so accuracy cannot silently get worse) and
-``bench/ACCURACY.md`` states the gap.
+template body (``metrics.BodyType``: they said female or male) and with none said (the
+neutral template, or the female one where the calibration finds a short thigh:
+``kinematics.calibrate_for``). Thresholds are the issue's targets where the kinematics meet
+them on this set; where they do not (the tuning stills' worst case with no body type, the
+pelvis roll), the measured value plus a small margin is held (so accuracy cannot silently
+get worse) and ``bench/ACCURACY.md`` states the gap.
 """
 
 from __future__ import annotations
@@ -55,9 +56,11 @@ TARGET_OTHER_MAE = 8.0
 #: Measured 3.7 here (full benchmark: 2.5): the target is met, held with a margin for
 #: MediaPipe's small differences between machines.
 HOLD_RECOMMENDED_MAE = 4.3
-#: Measured 11.9 (a woman's 69-degree drop read 57); target 10. Before the hip model: 14.0
-#: (a man's 66-degree drop read 80).
-HOLD_RECOMMENDED_WORST = 13.5
+#: Measured 10.1 (full model; heavy 7.2) since a calibration that finds a short thigh takes
+#: the female template when no body type is said (kinematics.calibrate_for; 12.0 before,
+#: a woman's 69-degree drop read 57); target 10. Before the hip model: 14.0 (a man's
+#: 66-degree drop read 80).
+HOLD_RECOMMENDED_WORST = 11.0
 #: Share of images given a number: a floor so that refusing everything cannot pass the
 #: error checks; kept low because saying "unknown" is the safe side (measured 0.60 here,
 #: 0.62 on the full benchmark).
@@ -71,12 +74,14 @@ HOLD_SEQUENCE_MEASURED = 0.8  # measured 0.92 (nothing before calibration at 0.7
 #: Held-out bodies (issue 17: woman28_slim_150, 1.50 m, and man25_slim_190, 1.90 m),
 #: recommended stills and the woman's drop to 75 deg, measured at 04:15 UTC, 2026-12-06.
 #: With the body type given the knee drop meets the targets (measured 1.9 / 7.6: held at the
-#: targets 2.5 / 8). With the neutral template it does not (measured 3.1 / 11.4, targets
-#: 3 / 10): the measurement plus a small margin is held.
+#: targets 2.5 / 8). With none given it meets them too since the calibration takes the
+#: female template when it finds a short thigh (kinematics.calibrate_for; measured at 15:50
+#: UTC, 2026-12-06: 2.0 / 8.0, against 3.1 / 11.4 with the neutral template): held at the
+#: targets 3 / 10.
 HOLD_STATED_MAE = 2.5
 HOLD_STATED_WORST = 8.0
-HOLD_NEUTRAL_MAE = 3.4
-HOLD_NEUTRAL_WORST = 12.5
+HOLD_NEUTRAL_MAE = 3.0
+HOLD_NEUTRAL_WORST = 10.0
 #: Pelvis roll MAE: measured 5.2 (type given) and 5.6 (neutral); target 4, not met.
 HOLD_PELVIS_MAE = 6.0
 #: Twist MAE: measured 5.0 (type given, target 5 met) and 5.2 (neutral, not met).
@@ -121,11 +126,13 @@ HOLD_LIVE = Hold(
 #: / 28.3 and twist 12.0 / 29.9 with the body type, 12.7 / 31.4 and 13.9 / 32.9 neutral,
 #: against about 5 / 17-23 with the full model): on the 16 bodies of bench/ACCURACY.md the
 #: heavy model reads the knee drop better and the pelvis of the smallest women worse. Held
-#: at the measurements plus a small margin.
+#: at the measurements plus a small margin; held out with no body type said at the targets
+#: 3 / 10 (measured 2.5 / 9.5 since a short thigh takes the female template, 2.6 / 11.2
+#: before).
 HOLD_RECORDED = Hold(
     stated_sequence=(3.5, 12.0),
     held_out_stated=(3.0, 10.5),
-    held_out_neutral=(3.2, 12.5),
+    held_out_neutral=(3.0, 10.0),
     pelvis=(13.5, 34.0),
     twist=(15.0, 35.0),
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,7 @@ import pytest
 from synthetic import VIEWS, PinholeCamera, labels, photograph, supine_twist_3d
 from twistcoach.kinematics import (
     PELVIS_LINE_MAX_MISFIT,
+    SHORT_THIGH_LEG_SCALE,
     TWIST_SHOULDER_MAX_MISFIT,
     BodyModel,
     Calibration,
@@ -20,6 +23,7 @@ from twistcoach.kinematics import (
     Camera,
     body_angles_3d,
     calibrate,
+    calibrate_for,
     look_at,
     matrix_to_rotvec,
     measure,
@@ -595,6 +599,55 @@ def test_body_types_parse_and_name_their_template_thigh() -> None:
     # Only the thigh differs between the templates (the rest is fitted per person).
     female, male = template_body(BodyType.FEMALE), template_body(BodyType.MALE)
     assert female.torso_length == male.torso_length and female.shank_length == male.shank_length
+
+
+def _fit_recording(
+    leg_scale_by_thigh: dict[float, float], refuse: frozenset[float] = frozenset()
+) -> tuple[Callable[[BodyModel], Calibration], list[float]]:
+    """A stand-in calibrator for :func:`calibrate_for`: a real calibration whose refitted
+    thigh scale is ``leg_scale_by_thigh[template thigh]``; the templates asked for are
+    recorded, and those in ``refuse`` raise :class:`CalibrationError`."""
+    base = calibrate([photograph(supine_twist_3d(0.0), VIEWS["diagonal_right"])])
+    asked: list[float] = []
+
+    def fit(model: BodyModel) -> Calibration:
+        asked.append(model.thigh_length)
+        if model.thigh_length in refuse:
+            raise CalibrationError("refused")
+        return replace(base, model=model, leg_scale=leg_scale_by_thigh[model.thigh_length])
+
+    return fit, asked
+
+
+def test_calibrate_for_keeps_a_said_body_type_whatever_the_thigh() -> None:
+    for body, thigh in ((BodyType.FEMALE, 0.36), (BodyType.MALE, 0.46)):
+        for scale in (0.8, 1.0, 1.2):
+            fit, asked = _fit_recording({thigh: scale})
+            cal = calibrate_for(body, fit)
+            assert asked == [thigh] and cal.model.thigh_length == thigh
+
+
+def test_calibrate_for_a_short_thigh_unsaid_takes_the_female_template() -> None:
+    # Just under the limit: fitted again from the female template, which is kept.
+    fit, asked = _fit_recording({0.43: SHORT_THIGH_LEG_SCALE - 0.01, 0.36: 1.05})
+    cal = calibrate_for(BodyType.NEUTRAL, fit)
+    assert asked == [0.43, 0.36] and cal.model.thigh_length == 0.36 and cal.leg_scale == 1.05
+    # At the limit and above (a long thigh too): the neutral template stays; never the
+    # male one, whose longer thigh would read large drops short.
+    for scale in (SHORT_THIGH_LEG_SCALE, 1.0, 1.3):
+        fit, asked = _fit_recording({0.43: scale})
+        assert calibrate_for(BodyType.NEUTRAL, fit).model.thigh_length == 0.43
+        assert asked == [0.43]
+
+
+def test_calibrate_for_keeps_the_first_fit_when_the_second_is_refused() -> None:
+    fit, asked = _fit_recording({0.43: 0.85}, refuse=frozenset({0.36}))
+    cal = calibrate_for(BodyType.NEUTRAL, fit)
+    assert asked == [0.43, 0.36] and cal.model.thigh_length == 0.43 and cal.leg_scale == 0.85
+    # The first fit's refusal is the caller's to handle.
+    fit, _ = _fit_recording({}, refuse=frozenset({0.43}))
+    with pytest.raises(CalibrationError, match="refused"):
+        calibrate_for(BodyType.NEUTRAL, fit)
 
 
 def test_homogeneous_projection_is_the_projection() -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from synthetic import VIEWS, PinholeCamera, labels, photograph, supine_twist_3d
-from twistcoach.kinematics import TEMPLATE_THIGH_M, calibrate
+from twistcoach.kinematics import TEMPLATE_THIGH_M, calibrate, template_body
 from twistcoach.landmarks import Landmark, Skeleton
 from twistcoach.metrics import BodyType, Observation, PoseFamily, Side, View
 from twistcoach.tracking import (
@@ -279,7 +279,15 @@ def test_filter_parameters_change_smoothing() -> None:
 def test_real_clip_feluna_reclining_twist() -> None:
     """MediaPipe skeletons of videos/supine_twist/feluna_reclining_twist.mp4: the person lies
     knees up (0-0.9 s), crosses the legs, then drops the knees towards the camera, which
-    stands off the person's left side about 20 degrees up."""
+    stands off the person's left side about 20 degrees up, close to a side view.
+
+    No body type said: the neutral template's calibration refits a short thigh (0.92 of
+    its own), so the frames are calibrated again from the female template
+    (``kinematics.calibrate_for``), which places the camera 76 degrees round, past the side
+    view's 75: the tracker refuses to measure and asks for the camera elsewhere, as it
+    does for a woman who says so (and as the heavy model of recorded videos does). The
+    neutral template alone had put it at 74 degrees and measured the drop (-25 to -60,
+    to the left)."""
     data = json.loads((FIXTURES / "video_feluna_reclining_twist.json").read_text())
     size = (int(data["image_size"][0]), int(data["image_size"][1]))
     tracker = TwistTracker()
@@ -297,20 +305,20 @@ def test_real_clip_feluna_reclining_twist() -> None:
     cal = tracker.calibration
     assert cal is not None and cal.neutral and cal.frames >= 15
     assert 12.0 <= cal.elevation_deg <= 28.0 and 60.0 <= cal.azimuth_deg <= 90.0
+    assert cal.model.thigh_length == template_body(BodyType.FEMALE).thigh_length
+    assert cal.view is View.SIDE
+    # Nothing large is ever reported, and after the drop nothing at all: the view is
+    # refused with the advice to move the camera.
     drops = [
-        (o.timestamp_s, o.metrics.knee_drop.value)
+        o.metrics.knee_drop.value
         for o in obs
         if o.metrics is not None and o.metrics.knee_drop.value is not None
     ]
-    # Before the drop (legs crossing, 1-5 s) nothing large is reported.
-    assert all(abs(d) < 20.0 for t, d in drops if t < 5.0)
-    late = [d for t, d in drops if t >= 6.8]
-    assert len(late) >= 10
-    # Towards the camera, that is to the person's left: one side, named consistently.
-    assert all(d < -20.0 for d in late)
-    assert -60.0 <= min(late) <= -25.0
+    assert all(abs(d) < 20.0 for d in drops)
+    late = [o for o in obs if o.timestamp_s >= 6.8]
+    assert late and all(not o.view_measurable for o in late)
+    assert late[-1].view_advice.startswith("A side view cannot tell which way the knees drop.")
     assert obs[-1].family is PoseFamily.SUPINE_TWIST
-    assert obs[-1].metrics is not None and obs[-1].metrics.drop_side is Side.LEFT
 
 
 def test_a_moved_camera_calibrates_afresh_on_a_still_neutral_pose() -> None:

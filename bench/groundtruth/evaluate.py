@@ -226,7 +226,7 @@ def run_calibrated(
     as refused (the app would ask to move the camera), never as measured. Each of
     ``modes`` (:data:`BODY_MODES`) measures every still once, from one estimation.
     """
-    from twistcoach.kinematics import CalibrationError, calibrate, template_body
+    from twistcoach.kinematics import CalibrationError, calibrate, calibrate_for
     from twistcoach.metrics import BodyType
     from twistcoach.tracking import LOST_ADVICE, TwistTracker
 
@@ -244,10 +244,10 @@ def run_calibrated(
             advice = ""
             if flat and group_sk[flat[0]["image"]] is not None:
                 try:
-                    cal = calibrate(
-                        [group_sk[flat[0]["image"]]],
-                        model=template_body(body_type),
-                    )
+                    # As a session calibrates: the template of the body type said, a
+                    # short thigh's when none is (kinematics.calibrate_for).
+                    flat_sk = group_sk[flat[0]["image"]]
+                    cal = calibrate_for(body_type, lambda m, sk=flat_sk: calibrate([sk], model=m))
                 except CalibrationError as err:
                     advice = str(err)
             for rec in group:

@@ -53,8 +53,8 @@ LIVE_MODEL = FULL_MODEL
 #: reports; seated and standing twists: :data:`ROTATION_MODEL`): heavy. On the
 #: rendered stills and 32 clips from the recommended place (true drops up to 70 deg, the
 #: body type given) its knee drop reads worst 10.2 deg off on the held-out bodies and 10.0
-#: on the tuning ones, against 15.8 and 17.3 with the full model (neutral template: 13.5
-#: and 13.1 against 17.3 and 21.2; bench/ACCURACY.md, ACCURACY_LIVE.md), at three times the
+#: on the tuning ones, against 15.8 and 17.3 with the full model (no body type said: 10.2
+#: and 9.6 against 17.3 and 17.3; bench/ACCURACY.md, ACCURACY_LIVE.md), at three times the
 #: cost, which a recording can afford. Its pelvis roll reads the slimmest small women worse
 #: (docs/accuracy.md).
 RECORDED_MODEL = HEAVY_MODEL

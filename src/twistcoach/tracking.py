@@ -38,6 +38,7 @@ from twistcoach.kinematics import (
     CalibrationError,
     Measurement,
     calibrate,
+    calibrate_for,
     estimate_calibration,
     measure_details,
     still_in_place,
@@ -236,7 +237,8 @@ class TwistTracker:
         window.
     body
         The template body the calibration starts from (:func:`template_body`): the
-        person's own when they say, else neutral.
+        person's own when they say, else neutral, made again from the female template
+        when the neutral fit finds a short thigh (:func:`calibrate_for`).
     calibrator
         What fits the calibration (:data:`Calibrator`); default :func:`calibrate_here`.
     refine_calibration
@@ -324,6 +326,13 @@ class TwistTracker:
 
     # -- calibration --------------------------------------------------------------------
 
+    def _calibrate(self, frames: Sequence[Skeleton]) -> Calibration:
+        """This session's calibrator on ``frames``, from the template of the person's body
+        type (a short thigh's when they said none: :func:`calibrate_for`)."""
+        return calibrate_for(
+            self.body, lambda model: self._calibrator(frames, model, self.max_motion)
+        )
+
     def _try_calibrate(self, t: float, skeleton: Skeleton, family: PoseFamily) -> None:
         if family not in _LYING:
             # A neutral pose can look like a twist in 2D; calibrate() checks the fit.
@@ -334,9 +343,7 @@ class TwistTracker:
             self._buffer.append(skeleton)
             if t - self._buffer[0].timestamp_s >= self.calibration_window_s and t >= self._next_try:
                 try:
-                    self._calibration = self._calibrator(
-                        list(self._buffer), self._template, self.max_motion
-                    )
+                    self._calibration = self._calibrate(list(self._buffer))
                 except CalibrationError:
                     # A refused attempt costs tens of milliseconds: not on every frame, and
                     # less and less often while nothing changes (CALIBRATION_RETRY_S).
@@ -396,7 +403,7 @@ class TwistTracker:
         self._refine_after = None
         self._restart_calibration()
         try:
-            self._calibration = self._calibrator(frames, self._template, self.max_motion)
+            self._calibration = self._calibrate(frames)
         except CalibrationError:
             return  # the first calibration stands
         for f in self._filters.values():

@@ -378,8 +378,9 @@ def register(app: typer.Typer) -> None:
                 help=(
                     "The person's body type for the camera's body model: female, male or "
                     "neutral. Women's thighs are shorter against the trunk than men's, which "
-                    "one camera cannot see; saying it measures large drops in videos better "
-                    "(single photos use the neutral model)."
+                    "one camera sees only roughly; saying it measures large drops in videos "
+                    "better (with neutral, a thigh the calibration finds short uses the female "
+                    "model; single photos use the neutral one)."
                 ),
             ),
         ] = "neutral",

@@ -815,7 +815,8 @@ def register(app: typer.Typer) -> None:
                 help=(
                     "Your body type for the camera's body model: female, male or neutral. "
                     "Women's thighs are shorter against the trunk than men's, which one "
-                    "camera cannot see; saying it measures large drops better."
+                    "camera sees only roughly; saying it measures large drops better (with "
+                    "neutral, a thigh the calibration finds short uses the female model)."
                 ),
             ),
         ] = "neutral",

@@ -63,7 +63,8 @@ parts are private modules, one concept each:
     Naming the view (:func:`view_from_camera`) and refusing those that cannot measure
     (:func:`view_measurable`, :data:`PELVIS_ROLL_UNSEEN_FROM`).
 ``_calibration``
-    :func:`calibrate`, :func:`estimate_calibration`, :class:`Calibration`,
+    :func:`calibrate`, :func:`calibrate_for` (the template body by body type, a short
+    thigh's when none is said), :func:`estimate_calibration`, :class:`Calibration`,
     :func:`still_in_place`.
 ``_measurement``
     :func:`measure_details`, :func:`measure`, :func:`with_speed`, :class:`KneeFit`.
@@ -77,6 +78,10 @@ in short (rendered stills = ``bench/groundtruth``, MediaPipe 0.10.14 landmarks):
     Template thigh per body type, 0.43 / 0.36 / 0.46 m: anthropometry (J Biomech 1996,
     29:1223: thigh 0.60 of the trunk for women, 0.70 for men) refitted on the rendered
     stills from the recommended place (worst 7.3 / 8.4 deg against 10.3 neutral).
+:data:`SHORT_THIGH_LEG_SCALE` (``_calibration``)
+    0.95: with no body type said, a neutral calibration whose refitted thigh is shorter
+    than this is made again from the female template (issue 17's tuning bodies: heavy
+    model's worst with the neutral template 13.1 -> 9.6 deg, held out 13.5 -> 10.2).
 :data:`HIP_LANDMARK_RISE_M` (``_body``)
     0.07 m: MediaPipe's mid-hip rides above the hip joints as the pelvis rolls,
     triangulated from the rendered stills' five cameras (7.1 cm, by body 4.4-9.9 cm).
@@ -123,10 +128,12 @@ from twistcoach.kinematics._calibration import (
     FEET_WEIGHT,
     KNEE_LINE_WEIGHT,
     PRIOR_WEIGHT,
+    SHORT_THIGH_LEG_SCALE,
     THIGH_PRIOR,
     Calibration,
     CalibrationError,
     calibrate,
+    calibrate_for,
     estimate_calibration,
     still_in_place,
 )
@@ -185,6 +192,7 @@ __all__ = [
     "PELVIS_LINE_MAX_MISFIT",
     "PELVIS_ROLL_UNSEEN_FROM",
     "PRIOR_WEIGHT",
+    "SHORT_THIGH_LEG_SCALE",
     "SHOULDER_LIFT_DEG",
     "SIDE_MAX_ELEVATION_DEG",
     "SIDE_RAISED_MAX_ELEVATION_DEG",
@@ -206,6 +214,7 @@ __all__ = [
     "body_angles_3d",
     "body_frame",
     "calibrate",
+    "calibrate_for",
     "default_focal",
     "estimate_calibration",
     "look_at",
