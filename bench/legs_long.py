@@ -13,7 +13,9 @@ For every rendered body of the wider set and every recommended camera it takes t
 knees-up still (``theta_+000``) and the legs-long still of the same body and camera
 (``groundtruth.generate legs_long``), and measures
 
-* ``template``: the calibration as the app makes it (neutral, or the body's own sex);
+* ``template``: the calibration from a template body (neutral, or the body's own sex; the app
+  now also takes the female one when the neutral fit finds a short thigh,
+  ``kinematics.calibrate_for``, which this experiment, made before it, does not);
 * ``legs long``: the same, refitted with the thigh measured on the legs-long still;
 
 on the calibrated stills (true drops up to 70 deg) and on the 32 rendered clips (their
