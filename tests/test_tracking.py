@@ -204,6 +204,22 @@ def test_left_drop_is_named_left() -> None:
     assert hold.metrics.drop_side is Side.LEFT
 
 
+def test_with_no_body_type_a_short_thigh_is_calibrated_with_the_female_template() -> None:
+    # The synthetic person seen from overhead refits a thigh of 0.94 of the neutral
+    # template's (under kinematics.SHORT_THIGH_LEG_SCALE), from the raised diagonal 0.98
+    # (over it): the tracker's calibration takes the female template only for the first,
+    # and never overrides a body type the person said.
+    def thigh(tracker: TwistTracker, view: str) -> float:
+        run(tracker, VIEWS[view], 1.5)
+        assert tracker.calibration is not None
+        return tracker.calibration.model.thigh_length
+
+    assert thigh(TwistTracker(), "top_down") == TEMPLATE_THIGH_M[BodyType.FEMALE]
+    assert thigh(TwistTracker(), "diagonal_right") == TEMPLATE_THIGH_M[BodyType.NEUTRAL]
+    for body in (BodyType.MALE, BodyType.FEMALE):
+        assert thigh(TwistTracker(body=body), "top_down") == TEMPLATE_THIGH_M[body]
+
+
 def test_given_calibration_measures_from_the_first_frame() -> None:
     cam = VIEWS["top_down"]
     cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
