@@ -170,7 +170,8 @@ class BodyModel:
 #: 0.46. Chosen on the rendered stills from the recommended place (grid 0.34-0.49; each
 #: sex's value, chosen without one body, still read that body within 8.4 deg): worst 7.3
 #: (women) and 8.4 (men) against 10.3 with the neutral 0.43, which is kept for anyone who
-#: does not say (and for single photographs).
+#: does not say (and for single photographs), unless the calibration then finds a short
+#: thigh (``_calibration.calibrate_for``: the female template).
 TEMPLATE_THIGH_M: Mapping[BodyType, float] = {
     BodyType.NEUTRAL: 0.43,
     BodyType.FEMALE: 0.36,
