@@ -296,6 +296,8 @@ def test_demo_clip_far_side_gives_no_largest_drop(tmp_path: Path) -> None:
     assert left["measured"] is False and left["max_knee_drop_deg"] is None
     assert left["time_held_s"] == 0.0 and left["peak_speed_deg_s"] is None
     assert right["measured"] is True and 35.0 <= right["max_knee_drop_deg"] <= 48.0
+    # What was said, and the body model the calibration used.
+    assert video["body_type"] == "neutral" and video["body_model"] == "female"
     assert video["metrics"]["main_side"] == "right"
 
 

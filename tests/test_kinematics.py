@@ -30,6 +30,8 @@ from twistcoach.kinematics import (
     measure_details,
     rotvec_to_matrix,
     still_in_place,
+    template_body,
+    template_of,
     view_measurable,
 )
 from twistcoach.landmarks import Landmark, Skeleton
@@ -638,6 +640,19 @@ def test_calibrate_for_a_short_thigh_unsaid_takes_the_female_template() -> None:
         fit, asked = _fit_recording({0.43: scale})
         assert calibrate_for(BodyType.NEUTRAL, fit).model.thigh_length == 0.43
         assert asked == [0.43]
+
+
+def test_template_of_names_the_template_a_calibration_was_made_from() -> None:
+    cal = calibrate([photograph(supine_twist_3d(0.0), VIEWS["diagonal_right"])])
+    assert template_of(cal) is BodyType.NEUTRAL
+    for body in (BodyType.FEMALE, BodyType.MALE):
+        made = calibrate(
+            [photograph(supine_twist_3d(0.0), VIEWS["diagonal_right"])],
+            model=template_body(body),
+        )
+        assert template_of(made) is body
+    # Any other thigh (a body model made by hand) is no template.
+    assert template_of(replace(cal, model=replace(cal.model, thigh_length=0.40))) is None
 
 
 def test_calibrate_for_keeps_the_first_fit_when_the_second_is_refused() -> None:

@@ -210,8 +210,10 @@ def test_with_no_body_type_a_short_thigh_is_calibrated_with_the_female_template(
     # (over it): the tracker's calibration takes the female template only for the first,
     # and never overrides a body type the person said.
     def thigh(tracker: TwistTracker, view: str) -> float:
+        assert tracker.body_model is None  # not calibrated yet
         run(tracker, VIEWS[view], 1.5)
-        assert tracker.calibration is not None
+        assert tracker.calibration is not None and tracker.body_model is not None
+        assert TEMPLATE_THIGH_M[tracker.body_model] == tracker.calibration.model.thigh_length
         return tracker.calibration.model.thigh_length
 
     assert thigh(TwistTracker(), "top_down") == TEMPLATE_THIGH_M[BodyType.FEMALE]

@@ -43,6 +43,7 @@ from twistcoach.kinematics import (
     measure_details,
     still_in_place,
     template_body,
+    template_of,
     view_measurable,
 )
 from twistcoach.landmarks import Landmark, Skeleton
@@ -313,6 +314,13 @@ class TwistTracker:
     def calibration(self) -> Calibration | None:
         """The calibration in use (None until calibrated)."""
         return self._calibration
+
+    @property
+    def body_model(self) -> BodyType | None:
+        """The body type whose template the calibration in use was made from: the one the
+        person said, or with none said the neutral or, for a short thigh, the female one
+        (:func:`calibrate_for`); None until calibrated."""
+        return None if self._calibration is None else template_of(self._calibration)
 
     def reset(self) -> None:
         """Forget everything but a calibration given or made so far."""

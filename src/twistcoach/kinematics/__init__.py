@@ -64,8 +64,8 @@ parts are private modules, one concept each:
     (:func:`view_measurable`, :data:`PELVIS_ROLL_UNSEEN_FROM`).
 ``_calibration``
     :func:`calibrate`, :func:`calibrate_for` (the template body by body type, a short
-    thigh's when none is said), :func:`estimate_calibration`, :class:`Calibration`,
-    :func:`still_in_place`.
+    thigh's when none is said), :func:`template_of`, :func:`estimate_calibration`,
+    :class:`Calibration`, :func:`still_in_place`.
 ``_measurement``
     :func:`measure_details`, :func:`measure`, :func:`with_speed`, :class:`KneeFit`.
 
@@ -136,6 +136,7 @@ from twistcoach.kinematics._calibration import (
     calibrate_for,
     estimate_calibration,
     still_in_place,
+    template_of,
 )
 from twistcoach.kinematics._camera import (
     Camera,
@@ -225,6 +226,7 @@ __all__ = [
     "rotvec_to_matrix",
     "still_in_place",
     "template_body",
+    "template_of",
     "view_from_camera",
     "view_measurable",
     "with_speed",

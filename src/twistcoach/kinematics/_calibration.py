@@ -638,6 +638,15 @@ def calibrate_for(body: BodyType, fit: Callable[[BodyModel], Calibration]) -> Ca
         return cal
 
 
+def template_of(cal: Calibration) -> BodyType | None:
+    """The body type whose template (:func:`template_body`) ``cal`` was made from, by its
+    thigh; None for another body model."""
+    for body in BodyType:
+        if cal.model.thigh_length == template_body(body).thigh_length:
+            return body
+    return None
+
+
 def _mid_knee_point(cal: Calibration, theta: float, phi: float) -> FloatArray:
     """The model's mid-knee (model frame, metres, shape (3,)) at drop ``theta`` and thigh
     elevation ``phi`` (radians); the scalar form of :func:`_knee_cost`'s knee."""
