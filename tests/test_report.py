@@ -205,6 +205,18 @@ def test_html_report_is_self_contained_with_plots(tmp_path: Path) -> None:
     assert "<link" not in text and "@import" not in text
 
 
+def test_html_names_the_body_model_and_why_when_it_was_not_said() -> None:
+    summary = video_summary(_analysis(_frames()), CAP, TH)
+    assert "Body model" not in render_html(summary, "<svg></svg>")  # none recorded
+    summary |= {"body_type": "female", "body_model": "female"}
+    text = render_html(summary, "<svg></svg>")
+    assert "Body model: <b>female</b>." in text and "short thigh" not in text
+    summary |= {"body_type": "neutral", "body_model": "female"}
+    text = render_html(summary, "<svg></svg>")
+    assert "Body model: <b>female</b>" in text
+    assert "no body type was given, and the calibration found a short thigh" in text
+
+
 def test_html_escapes_file_names() -> None:
     summary = video_summary(_analysis(_frames()), CAP, TH)
     summary["input"] = "/tmp/<i>evil.mp4"

@@ -972,6 +972,10 @@ def render_html(summary: dict[str, Any], svg: str) -> str:
         hold_band_deg=HOLD_BAND_DEG,
         measure=words.measure.value,
         measure_name=words.name,
+        # Set by `analyze` for a supine twist: the body type said and the body model its
+        # calibration used (kinematics.calibrate_for).
+        body_type=summary.get("body_type"),
+        body_model=summary.get("body_model"),
     )
 
 
