@@ -395,12 +395,9 @@ class TwistTracker:
         if self._refine_after is None or t < self._refine_after:
             return
         last = self._last_fit
-        if last is not None and abs(last[1]) > NEUTRAL_DEG:
-            # The knees are leaving the middle: what is lying still now is not the zero.
-            self._refine_after = None
-            self._restart_calibration()
-            return
-        if self._moved_since_buffered(skeleton):
+        # The knees leaving the middle, or any movement: what lies still now is not the zero.
+        leaving = last is not None and abs(last[1]) > NEUTRAL_DEG
+        if leaving or self._moved_since_buffered(skeleton):
             self._refine_after = None
             self._restart_calibration()
             return

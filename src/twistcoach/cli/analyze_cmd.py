@@ -113,7 +113,6 @@ def run_analyze(
     ``cap_deg`` None: :data:`report.DEFAULT_CAP_DEG` for a knee drop,
     :data:`DEFAULT_ROTATION_CAP_DEG` for a trunk rotation.
     """
-
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -171,14 +170,13 @@ def run_analyze(
         transient=False,
     )
     # A recording's numbers are kept as measured: its calibration is made again once the
-    # landmarks have settled (TwistTracker's refine_calibration). The last tracker made is
-    # kept to say which body model its calibration used (``body_model``).
+    # landmarks have settled (TwistTracker's refine_calibration). Only the last tracker made
+    # is kept, to say which body model its calibration used (``body_model``).
     trackers: list[TwistTracker] = []
 
     def tracker_factory() -> TwistTracker:
-        tracker = TwistTracker(body=body_type, refine_calibration=True)
-        trackers.append(tracker)
-        return tracker
+        trackers[:] = [TwistTracker(body=body_type, refine_calibration=True)]
+        return trackers[0]
 
     with Analyzer(workers=workers, tracker_factory=tracker_factory) as analyzer, progress:
         if any_video:
@@ -233,8 +231,8 @@ def run_analyze(
                         video, cap, th, words=words, recognized=recognized.frames
                     )
                     summary["body_type"] = str(body_type)
-                    if chosen == "supine" and trackers and trackers[-1].body_model is not None:
-                        summary["body_model"] = str(trackers[-1].body_model)
+                    if chosen == "supine" and trackers and trackers[0].body_model is not None:
+                        summary["body_model"] = str(trackers[0].body_model)
                     summary["landmark_model"] = MODEL_NAMES[model]
                     summary["warnings"] = list(video.warnings)
                     for warning in video.warnings:

@@ -29,6 +29,7 @@ from twistcoach.kinematics._body import (
     _MODEL_INDEX,
     _RA,
     MODEL_LANDMARKS,
+    TEMPLATE_THIGH_M,
     BodyModel,
     _body_scale_px,
     _hip_rise,
@@ -641,10 +642,8 @@ def calibrate_for(body: BodyType, fit: Callable[[BodyModel], Calibration]) -> Ca
 def template_of(cal: Calibration) -> BodyType | None:
     """The body type whose template (:func:`template_body`) ``cal`` was made from, by its
     thigh; None for another body model."""
-    for body in BodyType:
-        if cal.model.thigh_length == template_body(body).thigh_length:
-            return body
-    return None
+    thigh = cal.model.thigh_length
+    return next((body for body, t in TEMPLATE_THIGH_M.items() if t == thigh), None)
 
 
 def _mid_knee_point(cal: Calibration, theta: float, phi: float) -> FloatArray:
