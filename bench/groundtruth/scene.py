@@ -99,8 +99,12 @@ class Renderer:
         self._pyrender = pyrender
         self._renderer = pyrender.OffscreenRenderer(w, h)
 
-    def render(self, posed: Posed, camera: CameraSpec, room: Room) -> NDArray[np.uint8]:
-        """An RGB image, shape (height, width, 3), contiguous uint8."""
+    def render(
+        self, posed: Posed, camera: CameraSpec, room: Room, target: FloatArray | None = None
+    ) -> NDArray[np.uint8]:
+        """An RGB image, shape (height, width, 3), contiguous uint8; the camera looks at
+        ``target`` (world metres, shape (3,)) raised by its ``target_height_m``, by default
+        the mid-hip."""
         import cv2
         import pyrender
         import trimesh
@@ -127,7 +131,8 @@ class Renderer:
         scene.add(pyrender.Mesh.from_trimesh(mat, smooth=False))
         w, h = self._renderer.viewport_width, self._renderer.viewport_height
         cam = pyrender.PerspectiveCamera(yfov=math.radians(camera.yfov_deg), aspectRatio=w / h)
-        scene.add(cam, pose=camera.pose_matrix(mid_hip))
+        aim = mid_hip if target is None else np.asarray(target, dtype=np.float64)
+        scene.add(cam, pose=camera.pose_matrix(aim))
         light_dir = CameraSpec("light", "", room.light_azimuth_deg, 60.0, 3.0)
         scene.add(
             pyrender.DirectionalLight(color=np.ones(3), intensity=room.light_intensity),
@@ -135,7 +140,7 @@ class Renderer:
         )
         scene.add(
             pyrender.DirectionalLight(color=np.ones(3), intensity=room.light_intensity * 0.4),
-            pose=camera.pose_matrix(mid_hip),
+            pose=camera.pose_matrix(aim),
         )
         color, _ = self._renderer.render(scene)
         image = np.asarray(color[:, :, :3])

@@ -87,6 +87,79 @@ SUPINE_FRAME = _frame(X, Y)  # on the back, head towards +Y, front up
 PRONE_FRAME = _frame(-X, Y)  # face down, head towards +Y
 
 
+@dataclass(frozen=True)
+class Segments:
+    """The directions of a posed body's parts (unit vectors, the frame of ``orient``).
+
+    ``chest``: the chest frame (3, 3), columns left, up, front; ``head_up`` and
+    ``head_front``: the head's; per side (left first): ``thigh`` (hip to knee), ``knee_front``
+    (the way the knee bends the shank away from: the thigh's front), ``shank`` (knee to
+    ankle), ``upper_arm`` (shoulder to elbow), ``arm_front`` (the way the elbow bends the
+    forearm towards) and ``forearm`` (elbow to wrist).
+    """
+
+    chest: FloatArray
+    head_up: FloatArray
+    head_front: FloatArray
+    thigh: tuple[FloatArray, FloatArray]
+    knee_front: tuple[FloatArray, FloatArray]
+    shank: tuple[FloatArray, FloatArray]
+    upper_arm: tuple[FloatArray, FloatArray]
+    arm_front: tuple[FloatArray, FloatArray]
+    forearm: tuple[FloatArray, FloatArray]
+
+
+def segments(p: Pose, r: FloatArray) -> Segments:
+    """The part directions of pose ``p`` with its pelvis frame ``r`` (3, 3) (columns l, u,
+    f): ``p.orient`` for the world, the identity for the pelvis's own frame."""
+    lv, u, f = r[:, 0], r[:, 1], r[:, 2]
+    # Chest frame.
+    rc = _rot(u, p.spine_twist) @ r
+    # Bend forwards: u towards f (about l by +flex; the sign was the other way round until
+    # 2026-12-06, which bent every forward fold backwards and every backbend forwards).
+    rc = _rot(rc[:, 0], p.spine_flex) @ rc
+    rc = _rot(rc[:, 2], -p.spine_side) @ rc  # bend to the left: u towards lv
+    lc, uc, fc = rc[:, 0], rc[:, 1], rc[:, 2]
+    head = _rot(lc, p.head_flex)  # forwards, as the spine (same sign fix)
+    legs: list[tuple[FloatArray, FloatArray, FloatArray]] = []
+    arms: list[tuple[FloatArray, FloatArray, FloatArray]] = []
+    for side, sign in ((0, 1.0), (1, -1.0)):
+        # Leg: thigh down, then flex about lv (down -> f), abduct outwards about f.
+        down = -u
+        rf = _rot(lv, -p.hip_flex[side])  # rotating -u towards f about lv is negative
+        if (rf @ down) @ f < 0 and p.hip_flex[side] > 0:
+            rf = _rot(lv, p.hip_flex[side])
+        ra = _rot(rf @ f, sign * p.hip_abd[side])
+        d_t = ra @ rf @ down
+        k_dir = ra @ rf @ f
+        k_dir = _rot(d_t, -sign * p.hip_rot[side]) @ k_dir
+        kb = math.radians(p.knee[side])
+        d_s = math.cos(kb) * d_t - math.sin(kb) * k_dir
+        legs.append((d_t, k_dir, d_s))
+        # Arm in the chest frame.
+        down_c = -uc
+        raf = _rot(lc, -p.arm_flex[side])
+        if (raf @ down_c) @ fc < 0 and p.arm_flex[side] > 0:
+            raf = _rot(lc, p.arm_flex[side])
+        raa = _rot(raf @ fc, sign * p.arm_abd[side])
+        d_a = raa @ raf @ down_c
+        front = raa @ raf @ fc
+        eb = math.radians(p.elbow[side])
+        d_f = math.cos(eb) * d_a + math.sin(eb) * front
+        arms.append((d_a, front, d_f))
+    return Segments(
+        chest=rc,
+        head_up=head @ uc,
+        head_front=head @ fc,
+        thigh=(legs[0][0], legs[1][0]),
+        knee_front=(legs[0][1], legs[1][1]),
+        shank=(legs[0][2], legs[1][2]),
+        upper_arm=(arms[0][0], arms[1][0]),
+        arm_front=(arms[0][1], arms[1][1]),
+        forearm=(arms[0][2], arms[1][2]),
+    )
+
+
 def skeleton_3d(p: Pose, rng: np.random.Generator) -> FloatArray:
     """The 13 landmarks (nose, shoulders, elbows, wrists, hips, knees, ankles; left first),
     world metres, shape (13, 3)."""
@@ -98,49 +171,19 @@ def skeleton_3d(p: Pose, rng: np.random.Generator) -> FloatArray:
     shank = 0.42 * size * rng.uniform(0.92, 1.08)
     upper = 0.29 * size * rng.uniform(0.92, 1.08)
     fore = 0.26 * size * rng.uniform(0.92, 1.08)
-    r = p.orient
-    lv, u, f = r[:, 0], r[:, 1], r[:, 2]
+    seg = segments(p, p.orient)
+    lc, uc = seg.chest[:, 0], seg.chest[:, 1]
     pts = np.zeros((13, 3))
-    pts[7], pts[8] = hip_w / 2 * lv, -hip_w / 2 * lv
-    # Chest frame.
-    rc = _rot(u, p.spine_twist) @ r
-    # Bend forwards: u towards f (about l by +flex; the sign was the other way round until
-    # 2026-12-06, which bent every forward fold backwards and every backbend forwards).
-    rc = _rot(rc[:, 0], p.spine_flex) @ rc
-    rc = _rot(rc[:, 2], -p.spine_side) @ rc  # bend to the left: u towards lv
-    lc, uc, fc = rc[:, 0], rc[:, 1], rc[:, 2]
+    pts[7], pts[8] = hip_w / 2 * p.orient[:, 0], -hip_w / 2 * p.orient[:, 0]
     ms = torso * uc
     pts[1], pts[2] = ms + sh_w / 2 * lc, ms - sh_w / 2 * lc
-    head_u = _rot(lc, p.head_flex) @ uc  # forwards, as the spine (same sign fix)
-    pts[0] = ms + 0.2 * size * head_u + 0.09 * size * (_rot(lc, p.head_flex) @ fc)
-    for side, sign in ((0, 1.0), (1, -1.0)):
-        # Leg: thigh down, then flex about lv (down -> f), abduct outwards about f.
-        down = -u
-        rf = _rot(lv, -p.hip_flex[side])  # rotating -u towards f about lv is negative
-        if (rf @ down) @ f < 0 and p.hip_flex[side] > 0:
-            rf = _rot(lv, p.hip_flex[side])
-        ra = _rot(rf @ f, sign * p.hip_abd[side])
-        d_t = ra @ rf @ down
-        k_dir = ra @ rf @ f
-        k_dir = _rot(d_t, -sign * p.hip_rot[side]) @ k_dir
-        knee_pt = pts[7 + side] + thigh * d_t
-        kb = math.radians(p.knee[side])
-        d_s = math.cos(kb) * d_t - math.sin(kb) * k_dir
+    pts[0] = ms + 0.2 * size * seg.head_up + 0.09 * size * seg.head_front
+    for side in (0, 1):
+        knee_pt = pts[7 + side] + thigh * seg.thigh[side]
         pts[9 + side] = knee_pt
-        pts[11 + side] = knee_pt + shank * d_s
-        # Arm in the chest frame.
-        sh = pts[1 + side]
-        down_c = -uc
-        raf = _rot(lc, -p.arm_flex[side])
-        if (raf @ down_c) @ fc < 0 and p.arm_flex[side] > 0:
-            raf = _rot(lc, p.arm_flex[side])
-        raa = _rot(raf @ fc, sign * p.arm_abd[side])
-        d_a = raa @ raf @ down_c
-        front = raa @ raf @ fc
-        eb = math.radians(p.elbow[side])
-        d_f = math.cos(eb) * d_a + math.sin(eb) * front
-        pts[3 + side] = sh + upper * d_a
-        pts[5 + side] = pts[3 + side] + fore * d_f
+        pts[11 + side] = knee_pt + shank * seg.shank[side]
+        pts[3 + side] = pts[1 + side] + upper * seg.upper_arm[side]
+        pts[5 + side] = pts[3 + side] + fore * seg.forearm[side]
     pts = pts + rng.normal(0.0, 0.012, pts.shape)
     pts[:, 2] -= pts[:, 2].min()  # resting on the floor
     return pts
