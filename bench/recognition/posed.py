@@ -12,9 +12,9 @@ read by MediaPipe 0.10.14 in photograph mode, as ``twistcoach analyze`` reads a 
 
 How a pose reaches anny: the pelvis frame of the pose orients the whole body; every other
 part is aligned with its direction in :func:`synth.segments` relative to its parent bone
-(anny's pose parameters are rotations in the rest pose's axes, composed down the chain:
-checked by posing the root and a thigh, ``tests`` of the bench are not needed for that):
-the spine's turn is spread over its five bones, the thigh and upper arm are turned so that
+(anny's pose parameters are rotations in the rest pose's axes, composed down the chain;
+``bench/test_generator.py`` checks that every limb lands where the pose says): the spine's
+turn is spread over its five bones, the thigh and upper arm are turned so that
 their direction and the way their joint bends match, the shank and forearm by the least
 rotation that puts them on their direction. Feet, hands and the neck's lower bones stay as
 at rest.
@@ -48,6 +48,8 @@ import numpy as np
 from bench.recognition import synth
 from numpy.typing import NDArray
 
+from twistcoach.landmarks import Skeleton
+
 FloatArray = NDArray[np.float64]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +62,19 @@ YFOV_DEG = 50.0
 #: of :mod:`synth` (l, u, f): x -> l, z -> u, -y -> f.
 ANNY_TO_BODY = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 SPINE = ("spine05", "spine04", "spine03", "spine02", "spine01")
+
+
+def skeleton(data: Any, i: int) -> Skeleton:
+    """Row ``i`` of a posed landmarks file (``np.load`` of :data:`OUT`) as the skeleton
+    MediaPipe gave (image landmarks in pixels of a :data:`SIZE` picture, no world ones)."""
+    return Skeleton(
+        0.0,
+        data["xy"][i].astype(np.float64),
+        np.zeros(33),
+        np.zeros((33, 3)),
+        data["vis"][i].astype(np.float64),
+        SIZE,
+    )
 
 
 def _unit(v: FloatArray) -> FloatArray:

@@ -8,7 +8,10 @@ float32) and the true pose family:
   with its camera's name (``rendered_camera``: the ``top_down`` ones are turned in the
   picture by the orientation test);
 * ``synthetic_*``: :data:`PER_POSE` synthetic pictures of each synth pose, seed
-  :data:`SEED` (training uses seed 0).
+  :data:`SEED` (training uses seed 0);
+* ``posed_*``: every posed rendered picture of the held-out bodies
+  (``bench/recognition/posed.py``: each synth pose on the project's anny bodies, read by
+  MediaPipe).
 
 Usage (repository root): ``.venv/bin/python -m bench.recognition.testset``.
 """
@@ -19,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from bench.recognition import synth
-from bench.recognition.train import rendered_examples
+from bench.recognition.train import posed_examples, rendered_examples
 
 from twistcoach.recognition import FINE_CLASSES, FINE_TO_FAMILY
 
@@ -32,6 +35,7 @@ def main() -> int:
     """Write the set; returns the exit status."""
     rx, ry, cams = rendered_examples("held_out")
     sx, sy, _ = synth.sample(PER_POSE, SEED)
+    px, py = posed_examples("held_out")
 
     def families(y: np.ndarray) -> np.ndarray:
         return np.array([FINE_TO_FAMILY[FINE_CLASSES[int(c)]].value for c in y])
@@ -44,8 +48,10 @@ def main() -> int:
         rendered_camera=cams.astype(str),
         synthetic_xy=sx.astype(np.float32),
         synthetic_family=families(sy),
+        posed_xy=px.astype(np.float32),
+        posed_family=families(py),
     )
-    print(f"{len(rx)} rendered, {len(sx)} synthetic pictures -> {OUT}")
+    print(f"{len(rx)} rendered, {len(sx)} synthetic, {len(px)} posed pictures -> {OUT}")
     return 0
 
 

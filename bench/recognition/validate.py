@@ -1,8 +1,9 @@
 """Score a trained pose-family model on the validation data (never on the development set).
 
 The validation data are the free-exercise-db exercises :func:`bench.recognition.train.fedb_split`
-keeps out of training and synthetic photographs of a seed training never used
-(:data:`bench.recognition.train.VALIDATION_SYNTH_SEED`). Settings of ``train.py`` are
+keeps out of training, synthetic photographs of a seed training never used
+(:data:`bench.recognition.train.VALIDATION_SYNTH_SEED`) and the posed rendered pictures of
+the validation split (``posed.py``: the tuning bodies, seed 777). Settings of ``train.py`` are
 chosen here; run from the repository root::
 
     .venv/bin/python -m bench.recognition.validate [--model PATH]
@@ -17,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 from bench.recognition import synth
+from bench.recognition.posed import skeleton as posed_skeleton
 from bench.recognition.train import (
+    DATA,
     MODEL,
     VALIDATION_SYNTH_SEED,
     fedb_examples,
@@ -89,6 +92,20 @@ def synthetic_validation() -> tuple[list[PoseFamily], list[PoseFamily]]:
     return truth, got
 
 
+def posed_validation() -> tuple[list[PoseFamily], list[PoseFamily]]:
+    """Truth and recognised family of the posed rendered pictures of the validation split
+    (``posed.py``: the tuning bodies, a seed training never used); empty when not cached."""
+    path = DATA / "posed_landmarks.npz"
+    if not path.exists():
+        return [], []
+    data = np.load(path, allow_pickle=False)
+    truth, got = [], []
+    for i in np.flatnonzero(data["split"] == "validation"):
+        truth.append(FINE_TO_FAMILY[FINE_CLASSES[int(data["label"][i])]])
+        got.append(recognize(posed_skeleton(data, int(i))).family)
+    return truth, got
+
+
 #: Turns (degrees) of the picture in the orientation check.
 TURNS = (0.0, 90.0, 180.0, 270.0)
 
@@ -135,9 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     recognition.RULE_TWIST_MIN_SHARE = args.rule_twist_min_share
     ft, fg, _ = fedb_validation()
     st, sg = synthetic_validation()
+    pt, pg = posed_validation()
     scores: dict[str, object] = {
         "fedb_validation": family_scores(ft, fg),
         "synthetic": family_scores(st, sg),
+        "posed": family_scores(pt, pg),
     }
     scores.update(top_down_validation())
     for name, sc in scores.items():
