@@ -235,16 +235,9 @@ def fedb_rows() -> list[str]:
 
 
 def _committed_skeleton(data: np.lib.npyio.NpzFile, i: int) -> Skeleton:
-    """Row ``i`` of the committed test set (image coordinates, 1000 px square) as a
+    """Row ``i`` of the rendered people's landmarks (image coordinates, 1000 px square) as a
     skeleton with no world landmarks."""
-    return Skeleton(
-        0.0,
-        data["xy"][i].astype(np.float64),
-        np.zeros(33),
-        np.zeros((33, 3)),
-        data["vis"][i].astype(np.float64),
-        (1000, 1000),
-    )
+    return posed_skeleton(data, i, (1000, 1000))
 
 
 def rendered_rows() -> list[str]:

@@ -64,16 +64,17 @@ ANNY_TO_BODY = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 SPINE = ("spine05", "spine04", "spine03", "spine02", "spine01")
 
 
-def skeleton(data: Any, i: int) -> Skeleton:
-    """Row ``i`` of a posed landmarks file (``np.load`` of :data:`OUT`) as the skeleton
-    MediaPipe gave (image landmarks in pixels of a :data:`SIZE` picture, no world ones)."""
+def skeleton(data: Any, i: int, size: tuple[int, int] = SIZE) -> Skeleton:
+    """Row ``i`` of a landmarks file (``np.load`` of :data:`OUT`, or of the rendered
+    people's file with its ``size``) as the skeleton MediaPipe gave (image landmarks in
+    pixels of a ``size`` picture, no world ones)."""
     return Skeleton(
         0.0,
         data["xy"][i].astype(np.float64),
         np.zeros(33),
         np.zeros((33, 3)),
         data["vis"][i].astype(np.float64),
-        SIZE,
+        size,
     )
 
 
