@@ -312,6 +312,28 @@ def posed_rows() -> list[str]:
             f"| {pose} | {_pct(sum(by['shipped']), len(by['shipped']))} | "
             f"{_pct(sum(by['rules']), len(by['rules']))} |"
         )
+    # Lying poses taken from above: a picture with no up, fair at any turn.
+    elevation = np.array([float(str(c).split("_el")[1]) for c in data["camera"]])
+    lying = (synth.SUPINE_TWIST, synth.SUPINE, synth.PRONE, synth.SIDE_LYING)
+    above = [int(i) for i in keep if elevation[i] > 50 and int(data["label"][i]) in lying]
+    rows += [
+        "",
+        f"Lying poses taken from more than 50 degrees above ({len(above)} of these pictures), "
+        "turned in the picture (a picture from above has no up): shipped right at "
+        + ", ".join(
+            f"{deg}: "
+            + _pct(
+                sum(
+                    shipped(turned(posed_skeleton(data, i), deg))
+                    == FINE_TO_FAMILY[FINE_CLASSES[int(data["label"][i])]]
+                    for i in above
+                ),
+                len(above),
+            )
+            for deg in TURNS
+        )
+        + ".",
+    ]
     return rows
 
 
