@@ -90,6 +90,10 @@ RENDERED_NEUTRAL_WEIGHT = 4.0
 #: 6/176 false twists like 64 units, but 931/1080 synthetic right and 39/870 false twists
 #: against 963 and 24: not taken.
 HIDDEN = 64
+#: Training epochs. With the posed pictures (2026-12-06; validation as at
+#: :data:`POSED_WEIGHT`): 60 epochs gave 143 / 6, 966 / 37, 362 / 66 / 9 against 142 / 7,
+#: 961 / 40, 360 / 66 / 9 for 40, and 250 synthetic pictures a pose (instead of 500) 143 / 6,
+#: 948 / 43, 358 / 65 / 9: one or two pictures either way, inside the seeds' spread; kept.
 EPOCHS = 40
 #: L2 weight penalty on the weight matrices, chosen on the validation data
 #: (``validate.py``, 2026-12-06; with ``recognition.TWIST_MIN_SHARE`` 0.6): 1e-3 gave 148/174
