@@ -9,6 +9,8 @@ gain):
   and labelled by ``bench/recognition/labels.py``;
 * rendered people: the project's generator (``bench/groundtruth``), MediaPipe landmarks
   cached by ``bench/recognition/rendered.py``, training split only;
+* posed rendered people: the synthetic poses on the generator's tuning bodies, MediaPipe
+  landmarks cached by ``bench/recognition/posed.py``, training split only;
 * synthetic photographs: ``bench/recognition/synth.py``'s posed stick bodies seen from
   random cameras (all the twists, and lying bodies in every image orientation).
 
@@ -137,17 +139,16 @@ YOGA_WEIGHT = 0.0
 #: Augmented copies of each real yoga photograph.
 YOGA_COPIES = 8
 #: Weight of one copy of a posed rendered picture (``posed.py``: the synthetic poses on the
-#: project's anny bodies, read by MediaPipe; training bodies only) against one synthetic
-#: picture; 0 leaves them out. Chosen on the validation data (``validate.py``, 2026-12-06,
-#: 12017 posed training pictures; fedb validation right / false twists of 172, synthetic
-#: right / false twists of 870, posed validation right of 418 / twists found of 82 / false
-#: twists of 336): 0 (the model before) 144 / 3, 943 / 37, 325 / 51 / 15; 2: 143 / 6,
-#: 963 / 40, 359 / 65 / 11; 3: 144 / 5, 966 / 44, 360 / 67 / 10; 5: 141 / 7, 957 / 48,
-#: 356 / 68 / 13. With 7080 posed pictures: 3 gave 144 / 5, 952 / 45, 356 / 64 / 3; 10 gave
-#: 137 / 8, 952 / 49, 356 / 65 / 10; 30 gave 128 / 11, 937 / 48, 356 / 67 / 12 (the real
-#: validation photographs get worse as the weight grows). 3 with 96 hidden units and 60
-#: epochs: 144 / 7, 978 / 36, 368 / 68 / 6 (more false twists on the real photographs: not
-#: taken).
+#: project's anny bodies, read by MediaPipe; training bodies only) against one synthetic picture; 0
+#: leaves them out. Chosen on the validation data (``validate.py``, 2026-12-06, 12017 posed training
+#: pictures, :data:`RENDERED_WEIGHT` then 0.5; fedb validation right / false twists of 172,
+#: synthetic right / false twists of 870, posed validation right of 418 / twists found of 82 / false
+#: twists of 336): 0 (the model before) 144 / 3, 943 / 37, 325 / 51 / 15; 2: 143 / 6, 963 / 40, 359
+#: / 65 / 11; 3: 144 / 5, 966 / 44, 360 / 67 / 10; 5: 141 / 7, 957 / 48, 356 / 68 / 13. With 7080
+#: posed pictures: 3 gave 144 / 5, 952 / 45, 356 / 64 / 3; 10 gave 137 / 8, 952 / 49, 356 / 65 / 10;
+#: 30 gave 128 / 11, 937 / 48, 356 / 67 / 12 (the real validation photographs get worse as the
+#: weight grows). 3 with 96 hidden units and 60 epochs: 144 / 7, 978 / 36, 368 / 68 / 6 (more false
+#: twists on the real photographs: not taken).
 POSED_WEIGHT = 3.0
 #: Copies of each posed rendered picture (mirrored at random; the camera already rolled it).
 POSED_COPIES = 2
