@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 from bench.recognition import realphotos, synth
+from bench.recognition.posed import elevation_of
 from bench.recognition.posed import skeleton as posed_skeleton
 
 from twistcoach.landmarks import Skeleton
@@ -313,7 +314,7 @@ def posed_rows() -> list[str]:
             f"{_pct(sum(by['rules']), len(by['rules']))} |"
         )
     # Lying poses taken from above: a picture with no up, fair at any turn.
-    elevation = np.array([float(str(c).split("_el")[1]) for c in data["camera"]])
+    elevation = np.array([elevation_of(str(c)) for c in data["camera"]])
     lying = (synth.SUPINE_TWIST, synth.SUPINE, synth.PRONE, synth.SIDE_LYING)
     above = [int(i) for i in keep if elevation[i] > 50 and int(data["label"][i]) in lying]
     rows += [

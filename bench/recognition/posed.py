@@ -78,6 +78,16 @@ def skeleton(data: Any, i: int, size: tuple[int, int] = SIZE) -> Skeleton:
     )
 
 
+def camera_name(azimuth_deg: float, elevation_deg: float) -> str:
+    """The ``camera`` field of a posed picture: its camera's azimuth and elevation."""
+    return f"az{azimuth_deg:+.0f}_el{elevation_deg:.0f}"
+
+
+def elevation_of(camera: str) -> float:
+    """The camera elevation (degrees, whole) in a :func:`camera_name`."""
+    return float(camera.split("_el")[1])
+
+
 def _unit(v: FloatArray) -> FloatArray:
     return np.asarray(v / np.linalg.norm(v), dtype=np.float64)
 
@@ -286,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.first is None:
         # pyrender and anny keep memory from picture to picture (about 10 MB each, 2160
         # pictures would fill a 24 GB machine): each chunk runs in its own process.
-        rest = [a for a in (argv if argv is not None else sys.argv[1:])]
+        rest = list(argv if argv is not None else sys.argv[1:])
         for first in range(0, args.per_pose, args.chunk):
             cmd = [sys.executable, "-m", "bench.recognition.posed", *rest, "--first", str(first)]
             if subprocess.run(cmd, check=False).returncode:
@@ -342,7 +352,7 @@ def _render(args: argparse.Namespace) -> int:
                         "label": p.label,
                         "split": args.split,
                         "body": spec.name,
-                        "camera": f"az{cam.azimuth_deg:+.0f}_el{cam.elevation_deg:.0f}",
+                        "camera": camera_name(cam.azimuth_deg, cam.elevation_deg),
                         "image": image,
                         "pose": name,
                     }

@@ -232,27 +232,32 @@ def rendered_examples(
 ) -> tuple[FloatArray, NDArray[np.int64], NDArray[np.str_]]:
     """Rendered people (``bench/recognition/rendered.py``) of one split: (N, 13, 2),
     labels, camera names."""
-    path = DATA / "rendered_landmarks.npz"
-    data = np.load(path, allow_pickle=False)
-    keep = data["split"] == split
-    xy = data["xy"][keep][:, _FEATURE_INDEX].astype(np.float64)
-    vis = data["vis"][keep][:, _FEATURE_INDEX]
-    good = np.isfinite(xy).all(axis=(1, 2)) & (vis[:, [1, 2, 7, 8]].min(axis=1) >= 0.3)
-    return xy[good], data["label"][keep][good].astype(np.int64), data["camera"][keep][good]
+    xy, y, rows = _landmark_rows("rendered_landmarks.npz", split)
+    return xy, y, rows["camera"]
 
 
 def posed_examples(split: str = "train") -> tuple[FloatArray, NDArray[np.int64]]:
     """Posed rendered people (``bench/recognition/posed.py``) of one split: (N, 13, 2) and
     fine labels; none when the file is missing."""
-    path = DATA / "posed_landmarks.npz"
-    if not path.exists():
+    if not (DATA / "posed_landmarks.npz").exists():
         return np.zeros((0, 13, 2)), np.zeros(0, dtype=np.int64)
-    data = np.load(path, allow_pickle=False)
+    xy, y, _ = _landmark_rows("posed_landmarks.npz", split)
+    return xy, y
+
+
+def _landmark_rows(
+    name: str, split: str
+) -> tuple[FloatArray, NDArray[np.int64], dict[str, NDArray[np.str_]]]:
+    """The usable pictures of one split of a cached landmarks file in :data:`DATA` (its
+    torso seen: shoulders and hips at visibility 0.3 or more): the classifier's 13
+    landmarks (N, 13, 2), fine labels, and the file's text fields for the same rows."""
+    data = np.load(DATA / name, allow_pickle=False)
     keep = data["split"] == split
     xy = data["xy"][keep][:, _FEATURE_INDEX].astype(np.float64)
     vis = data["vis"][keep][:, _FEATURE_INDEX]
     good = np.isfinite(xy).all(axis=(1, 2)) & (vis[:, [1, 2, 7, 8]].min(axis=1) >= 0.3)
-    return xy[good], data["label"][keep][good].astype(np.int64)
+    text = {k: data[k][keep][good] for k in data.files if data[k].dtype.kind == "U"}
+    return xy[good], data["label"][keep][good].astype(np.int64), text
 
 
 def augment_real(
