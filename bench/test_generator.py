@@ -128,11 +128,21 @@ def test_rotation_helpers_of_the_posed_renders() -> None:
     np.testing.assert_allclose(np.linalg.matrix_power(posed._share(turn, 5), 5), turn, atol=1e-9)
 
 
-@pytest.mark.parametrize("pose", ["supine_twist", "seated_twist_cross", "standing_twist", "prone"])
+@pytest.mark.parametrize(
+    "pose",
+    [
+        "supine_twist",
+        "seated_twist_cross",
+        "standing_twist",
+        "prone",
+        "revolved_triangle",
+        "chair_twist_fold",
+    ],
+)
 def test_posed_render_puts_the_parts_where_the_pose_says(model: BodyModel, pose: str) -> None:
     # anny posed from a synthetic pose (bench/recognition/posed.py): every limb and the
     # shoulder line point where synth.segments says, within the keypoint regressor's few
-    # degrees (measured up to 6 on all 36 poses); the body rests on the floor.
+    # degrees (measured up to 6 on the first 36 poses); the body rests on the floor.
     from bench.recognition import posed, synth
 
     bodies_ = posed.PosedBodies()
@@ -153,3 +163,26 @@ def test_posed_render_puts_the_parts_where_the_pose_says(model: BodyModel, pose:
             assert angle(f"{side}_elbow", f"{side}_wrist", seg.forearm[i]) < 8
         assert angle("right_shoulder", "left_shoulder", seg.chest[:, 0]) < 8
         assert abs(float(body.vertices[:, 2].min())) < 1e-9
+
+
+def test_revolved_triangle_turns_the_chest_over_the_front_leg() -> None:
+    # The stick body (synth.skeleton_3d): the left leg forwards (+Y, the way the pelvis
+    # faced upright), both legs near straight, the chest turned towards the left so the
+    # right shoulder, the back leg's side, is the lower one and the shoulder line leans
+    # more than 30 deg off level; the trunk no more than 45 deg above level.
+    from bench.recognition import synth
+
+    rng = np.random.default_rng(11)
+    for _ in range(50):
+        p = synth.revolved_triangle(rng)
+        pts = synth.skeleton_3d(p, rng)
+        assert p.label == synth.STANDING_TWIST
+        assert pts[11, 1] > pts[12, 1] + 0.3  # left ankle ahead of the right, metres
+        for hip, knee, ankle in ((7, 9, 11), (8, 10, 12)):
+            thigh, shank = pts[knee] - pts[hip], pts[ankle] - pts[knee]
+            cos = thigh @ shank / np.linalg.norm(thigh) / np.linalg.norm(shank)
+            assert cos > np.cos(np.radians(25))  # near straight (jitter included)
+        line = pts[1] - pts[2]
+        assert line[2] > 0 and line[2] / np.linalg.norm(line) > np.sin(np.radians(30))
+        trunk = (pts[1] + pts[2]) / 2 - (pts[7] + pts[8]) / 2
+        assert trunk[2] / np.linalg.norm(trunk) < np.sin(np.radians(45))

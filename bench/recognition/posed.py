@@ -56,6 +56,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache" / "recognition" / "posed"
 OUT = Path(__file__).resolve().parent / "data" / "posed_landmarks.npz"
 SIZE = (560, 560)
+#: Pictures of one pose draw their scene (body and room) at ``k * SCENE_STRIDE + j``: the
+#: number of poses when the first sets were rendered, kept so they render the same.
+SCENE_STRIDE = 36
 YFOV_DEG = 50.0
 
 #: anny's rest axes (x the person's left, y their back, z their head) in the pelvis frame
@@ -293,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--no-landmarks", action="store_true", help="render only (to look)")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.poses.split(",")) - set(synth.POSES))
+    if unknown:
+        parser.error(f"unknown poses {', '.join(unknown)}; known: {', '.join(synth.POSES)}")
     if args.first is None:
         # pyrender and anny keep memory from picture to picture (about 10 MB each, 2160
         # pictures would fill a 24 GB machine): each chunk runs in its own process.
@@ -328,9 +334,13 @@ def _render(args: argparse.Namespace) -> int:
     missed = 0
     with make_mediapipe_estimator(static_image_mode=True) as est:
         for k in range(args.first, min(args.first + args.chunk, args.per_pose)):
-            for j, name in enumerate(poses):
+            for name in poses:
+                # A pose's seed and scene follow its place in synth.POSES, not in
+                # --poses, so rendering some poses alone gives the same pictures as
+                # rendering them all; the stride stays the 36 poses of the first renders.
+                j = list(synth.POSES).index(name)
                 rng = np.random.default_rng([args.seed, k, j])
-                spec, room = scenes[(k * len(poses) + j) % len(scenes)]
+                spec, room = scenes[(k * SCENE_STRIDE + j) % len(scenes)]
                 p = synth.POSES[name](rng)
                 posed, _ = posed_bodies.pose(spec, p)
                 cam, centre = camera_for(posed.vertices, p.lying, rng)

@@ -148,7 +148,9 @@ YOGA_COPIES = 8
 #: posed pictures: 3 gave 144 / 5, 952 / 45, 356 / 64 / 3; 10 gave 137 / 8, 952 / 49, 356 / 65 / 10;
 #: 30 gave 128 / 11, 937 / 48, 356 / 67 / 12 (the real validation photographs get worse as the
 #: weight grows). 3 with 96 hidden units and 60 epochs: 144 / 7, 978 / 36, 368 / 68 / 6 (more false
-#: twists on the real photographs: not taken).
+#: twists on the real photographs: not taken). These were the 36 poses with twists from 35
+#: deg; the weight was kept when the two new poses and the gentler twists came (scores in
+#: ``bench/recognition/README.md``).
 POSED_WEIGHT = 3.0
 #: Copies of each posed rendered picture (mirrored at random; the camera already rolled it).
 POSED_COPIES = 2
