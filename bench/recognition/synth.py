@@ -534,8 +534,8 @@ def chair_sit(rng: np.random.Generator, twist: float = 0.0, label: int = SEATED)
 def _twist_angle(rng: np.random.Generator) -> float:
     """A seated or standing twist's chest turn (degrees, either way): from 20, the gentle
     twists the coach asks of people with a sore back, as the rendered people's labels count
-    a twist (``rendered.py``; it started at 35 until 2026-12-06, and seated and standing
-    twists of 20 deg read as neutral)."""
+    a twist (``rendered.py``). It started at 35 until 2026-12-06, leaving 20-35 deg to the
+    rendered people alone."""
     return _u(rng, 20, 90) * (1 if rng.random() < 0.5 else -1)
 
 
@@ -777,7 +777,9 @@ def revolved_triangle(rng: np.random.Generator) -> Pose:
     has to learn which hand is down relative to the front leg. The front leg is the left
     (mirror images cover the right); a positive twist turns the chest towards the left.
     """
-    lean = _u(rng, 55, 100)  # the pelvis tipped forwards: the trunk 0-35 deg off level
+    # The pelvis tipped forwards; with the spine's flexion the trunk lies between about 10
+    # deg below level and 40 above.
+    lean = _u(rng, 55, 100)
     front, back = _u(rng, 20, 40), _u(rng, 15, 35)  # each leg's angle from vertical
     p = Pose(
         STANDING_TWIST,
@@ -805,10 +807,10 @@ def revolved_triangle(rng: np.random.Generator) -> Pose:
 
 
 def chair_twist_fold(rng: np.random.Generator) -> Pose:
-    """Seated twist on a chair, leaning forwards: the trunk folded 15-45 deg over the
-    thighs and turned, the elbows at the knees (the development photograph
-    ``fedb_spinal_stretch_1`` read as standing: ``seated_twist_other``'s chair twist sits
-    upright only)."""
+    """Seated twist on a chair, leaning forwards: the pelvis tipped 5-35 deg and the spine
+    flexed 15-45 more over the thighs, the chest turned, the elbows at the knees (the
+    development photograph ``fedb_spinal_stretch_1`` read as standing:
+    ``seated_twist_other``'s chair twist sits upright only)."""
     lean = _u(rng, 5, 35)
     return Pose(
         SEATED_TWIST,

@@ -149,8 +149,10 @@ YOGA_COPIES = 8
 #: 30 gave 128 / 11, 937 / 48, 356 / 67 / 12 (the real validation photographs get worse as the
 #: weight grows). 3 with 96 hidden units and 60 epochs: 144 / 7, 978 / 36, 368 / 68 / 6 (more false
 #: twists on the real photographs: not taken). These were the 36 poses with twists from 35
-#: deg; the weight was kept when the two new poses and the gentler twists came (scores in
-#: ``bench/recognition/README.md``).
+#: deg. With the two new poses and twists from 20 (12673 posed training pictures; the same
+#: sets, now 441 posed validation pictures with 105 twists and 1140 synthetic with 270): 3
+#: gives 146 / 7, 1007 / 39, 374 / 83 / 6; 2: 147 / 9, 1000 / 39, 372 / 83 / 9; 5: 141 /
+#: 10, 1003 / 42, 374 / 81 / 11. Kept at 3.
 POSED_WEIGHT = 3.0
 #: Copies of each posed rendered picture (mirrored at random; the camera already rolled it).
 POSED_COPIES = 2
