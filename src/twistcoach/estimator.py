@@ -45,8 +45,9 @@ MODEL_NAMES = {FULL_MODEL: "full", HEAVY_MODEL: "heavy"}
 #: full. It runs at the camera's rate on a phone (11 ms a 640x360 frame on one core here,
 #: against the heavy model's 34), the coach's cues and margins were measured with it
 #: (bench/CUES.md, bench/ACCURACY_LIVE.md) and the pose-family classifier learned from its
-#: landmarks (with heavy landmarks the development photographs read 33 of 43 right with 3
-#: false twists, a lying-flat photograph among them, against 34 and 0).
+#: landmarks (with heavy landmarks the shipped classifier reads 37 of the 43 development
+#: photographs right, 12 of 15 twists and one false twist, a plough; with full ones 39, 13
+#: and 0; read from the images, 2026-12-06).
 LIVE_MODEL = FULL_MODEL
 
 #: The model for recorded videos of a supine twist (``twistcoach analyze``, batches,
