@@ -116,7 +116,11 @@ L2 = 1e-3
 #: takes the luck out: 3 members gave 139/174, 8/172 (0.6) and 141/174, 6/172 (0.7); 5
 #: members 142/174, 9/172 (0.6) and 143/174, 6/172 (0.7), synthetic validation 961/1080
 #: right, 24/870 false twists, 192/210 twists found (0.7; one network, seed 0: 951/1080,
-#: 40/870, 193/210 at 0.6).
+#: 40/870, 193/210 at 0.6). With the posed pictures, the two added poses and twists from
+#: 20 deg (2026-12-06, validation sets as in ``POSED_WEIGHT``'s comment), 10 members with
+#: seeds 0 and 1: 144 / 8 and 144 / 9, 1009 / 36 and 1007 / 37, 375 / 81 / 7 and 375 / 82 /
+#: 8, against 5 members' 146 / 7 and 143 / 9, 1007 / 39 and 1005 / 39, 374 / 83 / 6 and
+#: 373 / 82 / 7: no steadier, at twice the cost; kept at 5.
 MEMBERS = 5
 #: Share of the synthetic side views of lying bodies turned by any angle in the picture
 #: (``synth.photograph``; views from more than 50 degrees above are always turned).
