@@ -244,21 +244,15 @@ class PosedBodies:
 
 def camera_for(verts: FloatArray, lying: bool, rng: np.random.Generator) -> tuple[Any, FloatArray]:
     """A random camera (``groundtruth.scene.CameraSpec``) that frames the whole body, and the
-    point it looks at (the body's bounding-box centre); elevations and rolls as
-    :func:`synth.photograph` draws them."""
+    point it looks at (the body's bounding-box centre); elevation and roll drawn as for
+    :func:`synth.photograph`."""
     from groundtruth.scene import CameraSpec
 
     lo, hi = verts.min(axis=0), verts.max(axis=0)
     centre = (lo + hi) / 2
     radius = float(np.linalg.norm(verts - centre, axis=1).max())
-    if lying:
-        el = rng.uniform(3, 90) if rng.random() < 0.7 else rng.uniform(55, 90)
-    else:
-        el = rng.uniform(-10, 40) if rng.random() < 0.85 else rng.uniform(40, 70)
-    el = min(el, 89.0)
-    roll = rng.uniform(-12, 12)
-    if lying and (el > 50 or rng.random() < 0.15):
-        roll = rng.uniform(-180, 180)  # a top-down picture has no "up"
+    el = min(synth.camera_elevation(rng, lying), 89.0)
+    roll = synth.camera_roll(rng, lying, el)
     # Far enough for the bounding sphere to fit the field of view, with some margin.
     dist = radius / math.sin(math.radians(YFOV_DEG / 2)) * rng.uniform(1.0, 1.35)
     cam = CameraSpec(

@@ -1018,6 +1018,26 @@ POSES: dict[str, Callable[[np.random.Generator], Pose]] = {
 }
 
 
+def camera_elevation(rng: np.random.Generator, lying: bool) -> float:
+    """A random camera's elevation above the body (degrees): lying bodies from anywhere above
+    the floor (often from high up), others from near eye level."""
+    if lying:
+        return float(rng.uniform(3, 90) if rng.random() < 0.7 else rng.uniform(55, 90))
+    return float(rng.uniform(-10, 40) if rng.random() < 0.85 else rng.uniform(40, 70))
+
+
+def camera_roll(
+    rng: np.random.Generator, lying: bool, elevation_deg: float, side_roll_share: float = 0.15
+) -> float:
+    """A random camera's roll (degrees): upright within 12 degrees, but any angle for a
+    lying body seen from more than 50 degrees above (a top-down picture has no "up") and,
+    with probability ``side_roll_share``, for a lower view of one (see :func:`photograph`)."""
+    roll = float(rng.uniform(-12, 12))
+    if lying and (elevation_deg > 50 or rng.random() < side_roll_share):
+        roll = float(rng.uniform(-180, 180))
+    return roll
+
+
 def photograph(
     pts: FloatArray,
     rng: np.random.Generator,
@@ -1038,12 +1058,12 @@ def photograph(
     """
     centre = pts.mean(axis=0)
     az = rng.uniform(0, 2 * math.pi)
-    if elevation_deg is not None:
-        el = math.radians(rng.uniform(*elevation_deg))
-    elif lying:
-        el = math.radians(rng.uniform(3, 90) if rng.random() < 0.7 else rng.uniform(55, 90))
-    else:
-        el = math.radians(rng.uniform(-10, 40) if rng.random() < 0.85 else rng.uniform(40, 70))
+    el_deg = (
+        float(rng.uniform(*elevation_deg))
+        if elevation_deg is not None
+        else camera_elevation(rng, lying)
+    )
+    el = math.radians(el_deg)
     dist = rng.uniform(2.5, 6.0)
     eye = centre + dist * np.array(
         [math.cos(el) * math.cos(az), math.cos(el) * math.sin(az), math.sin(el)]
@@ -1056,9 +1076,7 @@ def photograph(
     right = np.cross(fwd, ref)
     right /= np.linalg.norm(right)
     down = np.cross(fwd, right)
-    roll = rng.uniform(-12, 12)
-    if lying and (math.degrees(el) > 50 or rng.random() < side_roll_share):
-        roll = rng.uniform(-180, 180)  # a top-down picture has no "up"
+    roll = camera_roll(rng, lying, el_deg, side_roll_share)
     c, s = math.cos(math.radians(roll)), math.sin(math.radians(roll))
     right, down = c * right + s * down, -s * right + c * down
     rel = pts - eye
