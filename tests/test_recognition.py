@@ -478,7 +478,7 @@ def test_a_short_sustained_twist_makes_the_clip_a_twist() -> None:
     assert end - start >= report.TWIST_SEGMENT_S
     assert conf >= report.TWIST_SEGMENT_MIN_CONFIDENCE
     assert start >= 5.0  # the drop, not the lying still before it
-    assert report._video_family(obs)[0] is F.SUPINE_TWIST
+    assert report.video_family(obs)[0] is F.SUPINE_TWIST
 
 
 @pytest.mark.parametrize(
@@ -489,7 +489,7 @@ def test_clips_without_a_twist_are_not_a_twist(name: str, family: PoseFamily) ->
     """Lying still and a kneeling stretch (read as standing: a 2.0 s 'standing twist'
     segment at its start at a mean confidence of 0.43, under the segment's 0.5)."""
     obs = _clip_observations(name)
-    assert report._video_family(obs)[0] is family
+    assert report.video_family(obs)[0] is family
 
 
 def test_the_twist_segment_rule() -> None:
@@ -506,12 +506,12 @@ def test_the_twist_segment_rule() -> None:
     frames += [obs(2.6 + 0.1 * i, F.SUPINE_TWIST, 0.4) for i in range(6)]  # after a 0.3 s gap
     start, end, conf = report.twist_segment(frames, F.SUPINE_TWIST)
     assert (start, end, conf) == pytest.approx((1.6, 2.3, 0.8))
-    assert report._video_family(frames)[0] is F.SUPINE_TWIST  # 19 of 30 frames by share
+    assert report.video_family(frames)[0] is F.SUPINE_TWIST  # 19 of 30 frames by share
     calm = [obs(0.1 * i, F.SUPINE, 0.9) for i in range(100)]
     held = calm + [obs(10.0 + 0.05 * i, F.SUPINE_TWIST, 0.55) for i in range(22)]  # 1.05 s
     assert 22 / len(held) < report.TWIST_SHARE
-    assert report._video_family(held)[0] is F.SUPINE_TWIST
+    assert report.video_family(held)[0] is F.SUPINE_TWIST
     unsure = calm + [obs(10.0 + 0.05 * i, F.SUPINE_TWIST, 0.45) for i in range(22)]
-    assert report._video_family(unsure)[0] is F.SUPINE
+    assert report.video_family(unsure)[0] is F.SUPINE
     brief = calm + [obs(10.0 + 0.05 * i, F.SUPINE_TWIST, 0.9) for i in range(19)]  # 0.9 s
-    assert report._video_family(brief)[0] is F.SUPINE
+    assert report.video_family(brief)[0] is F.SUPINE

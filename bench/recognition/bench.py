@@ -159,8 +159,7 @@ def clip_rows() -> list[str]:
     """Per clip: frame shares, clip-level family, and the coach's stop (if any)."""
     from bench.cuebench.score import Landmarks, replay
 
-    from twistcoach.report import _TWIST_OF, twist_segment
-    from twistcoach.report import _video_family as video_family
+    from twistcoach.report import TWIST_OF, twist_segment, video_family
     from twistcoach.tracking import TwistTracker
 
     rows = []
@@ -174,7 +173,7 @@ def clip_rows() -> list[str]:
         stops = [c for _, c in rep.cues if c.startswith("stop_")]
         share_text = ", ".join(f"{k} {v:.0%}" for k, v in list(shares.items())[:3])
         segments = []
-        for twist in _TWIST_OF.values():
+        for twist in TWIST_OF.values():
             a, b, c = twist_segment(seen, twist)
             if b > a:
                 segments.append(f"{twist.value} {a:.2f}-{b:.2f} s ({b - a:.2f} s, conf {c:.2f})")
@@ -715,7 +714,7 @@ def main() -> int:
         "|---|---|---|---|---|---|",
         *clip_rows(),
         "",
-        "The clip-level rule (`report._video_family`): the most frequent family, or the twist "
+        "The clip-level rule (`report.video_family`): the most frequent family, or the twist "
         "of its posture when the twist holds at least `TWIST_SHARE` (25 %) of the frames with "
         "a person **or** one sustained twist segment (`report.twist_segment`: consecutive "
         "twist frames, no gap over `TWIST_SEGMENT_GAP_S` = 0.2 s) lasts at least "

@@ -1,0 +1,185 @@
+"""The HTML report of a video: one self-contained file from ``templates/report.html``
+(autoescaped), its plots inline SVG from matplotlib's Agg backend."""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+from markupsafe import Markup
+
+from twistcoach.pipeline import FrameResult
+from twistcoach.report._values import value_of
+from twistcoach.report.timeline import (
+    HOLD_BAND_DEG,
+    EventSpan,
+    ReportThresholds,
+    detect_events,
+    usable,
+)
+from twistcoach.report.words import (
+    EVENT_COLORS,
+    KNEE_DROP_WORDS,
+    MEASURE_WORDS,
+    NOT_MEASURED,
+    MeasureWords,
+    TwistMeasure,
+)
+
+
+def _series(frames: Sequence[FrameResult], name: str) -> np.ndarray[Any, np.dtype[np.float64]]:
+    values = []
+    for o in usable(frames):
+        m = o.measured
+        v = None if m is None else value_of(getattr(m, name))
+        values.append(np.nan if v is None else v)
+    return np.asarray(values, dtype=np.float64)
+
+
+def plot_svg(
+    frames: Sequence[FrameResult],
+    events: Sequence[EventSpan],
+    cap_deg: float,
+    th: ReportThresholds,
+    holds: Sequence[tuple[float, float]] = (),
+    words: MeasureWords = KNEE_DROP_WORDS,
+) -> str:
+    """The report's plots (the measure with the cap band, shoulder roll or side bend, speed)
+    as inline SVG, labelled in ``words``.
+
+    Event spans are shaded on every panel and named in the legend; holds (start, end in
+    seconds) are marked under the measure. Unknown values leave gaps.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    t = np.asarray([f.timestamp_s for f in frames], dtype=np.float64)
+    drop = _series(frames, "knee_drop")
+    shoulder = _series(frames, "shoulder_roll")
+    speed = _series(frames, "speed")
+    fig = Figure(figsize=(10, 8.2), dpi=100, layout="constrained")
+    axes = fig.subplots(3, 1, sharex=True)
+    ax_drop, ax_sh, ax_sp = axes
+    ax_drop.axhspan(-cap_deg, cap_deg, color="#3cb45a", alpha=0.15, label=f"cap ±{cap_deg:.0f}°")
+    for y in (cap_deg, -cap_deg):
+        ax_drop.axhline(y, color="#3cb45a", lw=1, ls="--")
+    ax_drop.plot(t, drop, color="#1f5fa8", lw=2, label=words.labels["knee_drop"])
+    for i, (start, end) in enumerate(holds):
+        ax_drop.hlines(
+            -88, start, end, color="#1f5fa8", lw=6, alpha=0.5, label="held" if i == 0 else None
+        )
+    ax_drop.set_ylabel(words.axis)
+    ax_drop.set_ylim(-95, 95)
+    ax_sh.axhspan(-th.shoulder_roll_limit_deg, th.shoulder_roll_limit_deg, color="#ccc", alpha=0.4)
+    ax_sh.plot(t, shoulder, color="#8a5cd0", lw=2, label=words.labels["shoulder_roll"])
+    ax_sh.set_ylabel(f"{words.labels['shoulder_roll']} (°)")
+    ax_sp.axhspan(-th.speed_limit_deg_s, th.speed_limit_deg_s, color="#ccc", alpha=0.4)
+    ax_sp.plot(t, speed, color="#d07020", lw=2, label="speed")
+    ax_sp.set_ylabel("speed (°/s)")
+    ax_sp.set_xlabel("time (s)")
+    for ax in axes:
+        ax.axhline(0, color="#888", lw=0.8)
+        ax.grid(alpha=0.3)
+        for e in events:
+            ax.axvspan(
+                e.start_s - 0.02, e.end_s + 0.02, color=EVENT_COLORS[e.kind], alpha=0.18, lw=0
+            )
+    handles, _labels = ax_drop.get_legend_handles_labels()
+    for kind in sorted({e.kind for e in events}):
+        handles.append(Patch(color=EVENT_COLORS[kind], alpha=0.4, label=words.events[kind][1]))
+    ax_drop.legend(handles=handles, loc="upper left", fontsize=9, ncols=3)
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
+    svg = buffer.getvalue()
+    # Drop the XML prolog and DOCTYPE so the SVG can sit inside HTML.
+    return svg[svg.index("<svg") :]
+
+
+#: The package's Jinja2 templates (``report.html``).
+TEMPLATES_DIR = Path(__file__).parents[1] / "templates"
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The report's template environment: autoescaped, undefined names an error."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return NOT_MEASURED
+    return f"{value}{unit}"
+
+
+def render_html(summary: dict[str, Any], svg: str) -> str:
+    """The whole self-contained HTML report of a video, from ``templates/report.html``
+    (autoescaped; only ``svg``, matplotlib's own output, goes in as it is); its words
+    follow the summary's ``measure`` (knee drop when it has none)."""
+    words = MEASURE_WORDS[TwistMeasure(summary.get("measure", TwistMeasure.KNEE_DROP.value))]
+    m = summary["metrics"]
+    sides = [
+        {
+            "name": side,
+            "drop": _fmt(m[side][words.max_key], "°"),
+            "held": _fmt(m[side]["time_held_s"] if m[side].get("measured", True) else None, " s"),
+            "speed": _fmt(m[side]["peak_speed_deg_s"], "°/s"),
+        }
+        for side in ("left", "right")
+    ]
+    events = [
+        {
+            "label": words.event_label(ev["kind"]),
+            "start_s": ev["start_s"],
+            "end_s": ev["end_s"],
+        }
+        for ev in summary["events"]
+    ]
+    template = _environment().get_template("report.html")
+    return template.render(
+        s=summary,
+        name=Path(summary["input"]).name,
+        main_side=str(m.get("main_side")),
+        sides=sides,
+        events=events,
+        svg=Markup(svg),
+        not_measured=NOT_MEASURED,
+        hold_band_deg=HOLD_BAND_DEG,
+        measure=words.measure.value,
+        measure_name=words.name,
+        # Set by `analyze` for a supine twist: the body type said and the body model its
+        # calibration used (kinematics.calibrate_for).
+        body_type=summary.get("body_type"),
+        body_model=summary.get("body_model"),
+    )
+
+
+def write_html_report(
+    path: Path,
+    summary: dict[str, Any],
+    frames: Sequence[FrameResult],
+    cap_deg: float,
+    th: ReportThresholds,
+    words: MeasureWords = KNEE_DROP_WORDS,
+) -> None:
+    """Write the HTML report of a video (plots inline, labelled in ``words``)."""
+    events = detect_events(frames, cap_deg, th)
+    holds = [
+        (m["hold_start_s"], m["hold_end_s"])
+        for side, m in summary["metrics"].items()
+        if side in ("left", "right") and m["hold_start_s"] is not None
+    ]
+    svg = plot_svg(frames, events, cap_deg, th, holds, words)
+    path.write_text(render_html(summary, svg), encoding="utf-8")
