@@ -88,10 +88,11 @@ bench-venv: $(BENCH_STAMP)
 bench-test: bench-venv system
 	$(GT_ENV) $(BENCH_VENV)/bin/pytest -q -p no:cacheprovider bench/test_generator.py
 
-# Render the stills and clips into .cache/groundtruth (cached: a rerun renders nothing).
+# Render the stills and clips the benchmark measures (the wider set's 16 bodies and their drop
+# clips, plan.WIDE) into .cache/groundtruth (cached: a rerun renders nothing).
 groundtruth: bench-venv system
-	$(GT_ENV) $(BENCH_VENV)/bin/python -m groundtruth.generate stills
-	$(GT_ENV) $(BENCH_VENV)/bin/python -m groundtruth.generate sequences
+	$(GT_ENV) $(BENCH_VENV)/bin/python -m groundtruth.generate stills --wide-only
+	$(GT_ENV) $(BENCH_VENV)/bin/python -m groundtruth.generate sequences --wide-only
 
 # Run the real pipeline on the renders, with each landmark model: bench/ACCURACY.md (recorded
 # videos, heavy), bench/ACCURACY_LIVE.md (the live coach, full) and their plots in bench/img/.

@@ -111,7 +111,7 @@ class Reading:
 
 def run(stills: Path) -> list[Reading]:
     """Every raised diagonal still (true |drop| <= 70) measured each way of :data:`MODES`."""
-    records = [r for r in load_stills(stills) if r["view"] == "oblique"]
+    records = [r for r in load_stills(stills) if r["view"] == "oblique" and r["body"] in WIDE]
     skeletons = estimate_stills(stills, records, cache=True, model=LIVE_MODEL)
     session: dict[tuple[str, str], Calibration | None] = {}
     for rec in records:
