@@ -43,7 +43,7 @@ import twistcoach.kinematics._calibration as calibration_module
 import twistcoach.kinematics._measurement as measurement_module
 from groundtruth.env import RENDER_CACHE, REPO
 from groundtruth.evaluate import estimate_stills, load_stills
-from groundtruth.plan import HELD_OUT
+from groundtruth.plan import HELD_OUT, WIDE
 from twistcoach.estimator import LIVE_MODEL
 from twistcoach.kinematics import (
     KNEE_DROP_MIN_CONFIDENCE,
