@@ -88,7 +88,7 @@ bench-venv: $(BENCH_STAMP)
 bench-test: bench-venv system
 	$(GT_ENV) $(BENCH_VENV)/bin/pytest -q -p no:cacheprovider bench/test_generator.py
 
-# Render the stills and clips the benchmark measures (the wider set's 16 bodies and their drop
+# Render the stills and clips the benchmark measures (the wider set's 18 bodies and their drop
 # clips, plan.WIDE) into .cache/groundtruth (cached: a rerun renders nothing).
 groundtruth: bench-venv system
 	$(GT_ENV) $(BENCH_VENV)/bin/python -m groundtruth.generate stills --wide-only

@@ -447,11 +447,11 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    # The report measures the wider set: its 16 bodies' stills and their drop clips
-    # (plan.WIDE, plan.wide_sequences). `groundtruth.generate` without --wide-only also
-    # renders the first wave's six bodies and their session and fault clips; a cache holding
-    # them must give the same report (with them, a fresh `make accuracy` measured 24 bodies
-    # and 43 clips where the committed report has 16 and 32).
+    # The report measures the wider set: its 18 bodies' stills and 36 drop clips (plan.WIDE,
+    # plan.wide_sequences). `groundtruth.generate` without --wide-only also renders the first
+    # wave's six bodies and their 11 session and fault clips; a cache holding them must give
+    # the same report (with them, a fresh `make accuracy` would have measured 24 bodies and
+    # 47 clips).
     records = [r for r in load_stills(args.stills) if r["body"] in WIDE]
     clip_names = {s.name for s in wide_sequences()}
     results_path = RENDER_CACHE / f"results-{args.model}.json"

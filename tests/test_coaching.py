@@ -375,8 +375,8 @@ def test_stay_here_margin_follows_the_measured_under_read() -> None:
 #: the larger of evaluate.under_read_rows on all of a template's results and on each side
 #: apart (bench/ACCURACY.md's per side table), both splits, and the larger of two runs: the
 #: 2026-12-06 06:35 run on 16 bodies (.cache/groundtruth/results.json, load 2.8-3.4) and the
-#: 23:15 run on all 18 bodies of the wider set rendered afresh (results-live.json, load about
-#: 1; bench/ACCURACY_LIVE.md, "Under-read by true drop" and its per-template table).
+#: 23:15 run on all 18 bodies of the wider set rendered afresh (results-live.json, load
+#: 2-3; bench/ACCURACY_LIVE.md, "Under-read by true drop" and its per-template table).
 MEASURED_WORST_UNDER_READ: dict[str, dict[float, float]] = {
     "female": {
         15: 13.0, 20: 8.1, 25: 8.7, 30: 11.0, 35: 11.9, 40: 13.8, 45: 13.0, 50: 15.0, 55: 16.7,
