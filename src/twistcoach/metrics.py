@@ -18,6 +18,7 @@ speed
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -97,6 +98,14 @@ class Measure:
     def known(self) -> bool:
         """True when the value may be used."""
         return self.value is not None
+
+    @property
+    def finite_value(self) -> float | None:
+        """The value to show or store: None when unknown or not a finite number (a NaN or
+        an infinity is never a measurement)."""
+        if self.value is None or not math.isfinite(self.value):
+            return None
+        return float(self.value)
 
     @classmethod
     def unknown(cls, confidence: float = 0.0) -> Measure:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
 from twistcoach.metrics import Measure, Side
 
 
 def value_of(measure: Measure | None) -> float | None:
-    """The measure's value, None when it is unknown or not finite."""
-    if measure is None or measure.value is None or not math.isfinite(measure.value):
-        return None
-    return float(measure.value)
+    """The measure's value, None when there is none, or it is unknown or not finite
+    (:attr:`Measure.finite_value`)."""
+    return None if measure is None else measure.finite_value
 
 
 def rounded(value: float | None, digits: int = 1) -> float | None:

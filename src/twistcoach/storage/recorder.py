@@ -39,7 +39,7 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from twistcoach.metrics import Measure, Observation
+from twistcoach.metrics import Observation
 from twistcoach.storage.models import EventType, PracticeSession, SessionStatus
 from twistcoach.storage.owners import owner_alive, process_owner
 from twistcoach.storage.records import SampleRecord, SessionRecord
@@ -85,10 +85,6 @@ class EventLike(Protocol):
     def data(self) -> Mapping[str, Any]: ...
 
 
-def _value(measure: Measure) -> float | None:
-    return measure.value if measure.known else None
-
-
 def sample_from_observation(obs: Observation, cap_deg: float | None) -> SampleRecord:
     """The sample stored for one observation: all measures None (NULL) when tracking was
     lost, and every view-dependent one None where the view or side cannot be measured
@@ -106,11 +102,11 @@ def sample_from_observation(obs: Observation, cap_deg: float | None) -> SampleRe
         return SampleRecord(obs.timestamp_s, None, None, None, None, None, 0.0, cap_deg)
     return SampleRecord(
         t=obs.timestamp_s,
-        knee_drop=_value(metrics.knee_drop),
-        pelvis_roll=_value(metrics.pelvis_roll),
-        shoulder_roll=_value(metrics.shoulder_roll),
-        twist=_value(metrics.twist),
-        speed=_value(metrics.speed),
+        knee_drop=metrics.knee_drop.finite_value,
+        pelvis_roll=metrics.pelvis_roll.finite_value,
+        shoulder_roll=metrics.shoulder_roll.finite_value,
+        twist=metrics.twist.finite_value,
+        speed=metrics.speed.finite_value,
         confidence=float(metrics.confidence),
         cap=cap_deg,
     )
