@@ -104,11 +104,6 @@ in short (rendered stills = ``bench/groundtruth``, MediaPipe 0.10.14 landmarks):
     tuning bodies only: pelvis roll MAE 5.9 -> 5.1 deg, worst 36.6 -> 19.9; twist 6.4 ->
     5.6, worst 36.6 -> 21.0 (body type given, recommended place; measured on 45 % and
     43 % of the stills instead of 50 % and 49 %); in clips the mean changed little.
-:data:`PELVIS_AWAY_MAX_DEG` (``_measurement``)
-    20 deg: knees dropped further away from the camera roll the far hip down behind the
-    near flank, where MediaPipe guesses it: no pelvis roll (nor twist) there (tuning
-    stills, heavy model: pelvis roll MAE 6.2 -> 5.6 deg, worst 29.9 -> 24.7; held out
-    6.1 -> 5.2, worst 32.1 -> 19.3).
 :data:`YAW_DEADBAND_DEG`, :data:`AMBIGUITY_MARGIN` (``_measurement``)
     10 deg, 0.02 of body size; with :data:`AMBIGUOUS_FACTOR` 0.3 and
     :data:`UNCERTAINTY_SCALE_DEG` 18 deg: the measurement's tolerances (see their
@@ -157,7 +152,6 @@ from twistcoach.kinematics._measurement import (
     FIT_SCALE,
     KNEE_DROP_MIN_CONFIDENCE,
     KNEES_TOGETHER_M,
-    PELVIS_AWAY_MAX_DEG,
     PELVIS_LINE_MAX_MISFIT,
     SHOULDER_LIFT_DEG,
     TWIST_SHOULDER_MAX_MISFIT,
@@ -196,7 +190,6 @@ __all__ = [
     "KNEE_DROP_MIN_CONFIDENCE",
     "KNEE_LINE_WEIGHT",
     "MODEL_LANDMARKS",
-    "PELVIS_AWAY_MAX_DEG",
     "PELVIS_LINE_MAX_MISFIT",
     "PELVIS_ROLL_UNSEEN_FROM",
     "PRIOR_WEIGHT",

@@ -111,20 +111,6 @@ PELVIS_LINE_MAX_MISFIT = 0.25
 #: split together: 7.0 / 36.6 (75 %) -> 6.9 / 23.3 (64 %).
 TWIST_SHOULDER_MAX_MISFIT = 0.2
 
-#: The pelvis roll (and so the twist) is not given once the knees have dropped this far
-#: (degrees) away from the camera: the pelvis then rolls its far hip down behind the near
-#: flank, and MediaPipe guesses where that hip is. On issue 17's tuning bodies (calibrated
-#: stills from the recommended place, body type given, heavy model) drops away from the
-#: camera read the pelvis roll 9.5 deg off on average at 20-35 deg and 16.4 at 35-50, worst
-#: 29.9 (towards the camera 8.8 and 8.1); held out, 9.2 and 15.5, worst 32.1. Not giving it
-#: from 20 deg away: tuning MAE 6.2 -> 5.6, worst 29.9 -> 24.7, given on 84 % of the stills
-#: that gave one (10 / 30 / 40 deg: 5.5 / 5.6 / 5.8); held out 6.1 -> 5.2, worst 32.1 ->
-#: 19.3 (85 %); the full model's tuning 5.2 -> 5.0, worst 23.3 -> 19.9 (93 %), held out 6.4
-#: -> 6.2 (94 %). The clips drop towards the camera, as the coach's camera advice has them.
-#: The pelvis's conditioning (degrees of roll per pixel of the hip line) did not separate
-#: the wrong readings from the right ones (correlation with the error -0.1 to -0.2).
-PELVIS_AWAY_MAX_DEG = 20.0
-
 
 def _lateral_dirs(angles: FloatArray) -> FloatArray:
     """Unit vectors (N, 3) in the transverse plane, rolled by ``angles`` (radians)."""
@@ -690,7 +676,7 @@ def measure_details(
     # roll was too far off (rendered stills from the recommended place: MAE 14.2 deg against
     # 5.6; single photos 34.1, worst 145, against 9.4).
     pelvis_conf = min(hip_vis * _line_confidence(fit.pelvis) * factor, knee_conf)
-    if cal.view in PELVIS_ROLL_UNSEEN_FROM or _dropped_away(cal, knee.theta_deg):
+    if cal.view in PELVIS_ROLL_UNSEEN_FROM:
         pelvis_conf = 0.0
     # A hip or shoulder line that no roll explains is not trusted (never a number that is
     # not): misfits as shares of each line's own flat image length.
@@ -741,15 +727,6 @@ def measure_details(
         confidence=knee_drop.confidence,
     )
     return Measurement(metrics, knee, calibrated, cal.view)
-
-
-def _dropped_away(cal: Calibration, drop_deg: float) -> bool:
-    """Whether a knee drop of ``drop_deg`` degrees (positive towards the person's right)
-    is :data:`PELVIS_AWAY_MAX_DEG` or more away from the calibrated camera (model frame:
-    x towards the person's left, so a camera at x > 0 sees the left side)."""
-    side = float(cal.camera.centre[0])
-    # A drop to the right (positive) moves towards -x: away from a camera at x > 0.
-    return abs(drop_deg) >= PELVIS_AWAY_MAX_DEG and drop_deg * side > 0.0
 
 
 def _unknown_metrics(timestamp_s: float) -> TwistMetrics:
