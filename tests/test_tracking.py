@@ -453,6 +453,30 @@ def test_a_large_drop_away_from_a_diagonal_camera_is_not_given() -> None:
     assert near.view_measurable and near.view_advice == ""
 
 
+@pytest.mark.parametrize(("azimuth", "far_side"), [(-23.0, True), (-8.0, False), (0.0, False)])
+def test_a_feet_end_camera_turned_to_one_side_has_a_far_side(
+    azimuth: float, far_side: bool
+) -> None:
+    """A camera calibrated as at the feet end but 20 degrees or more round to one side
+    stands at a diagonal: a large drop away from it is not given (the far side), as from a
+    diagonal camera. Nearer the feet end both sides are measured."""
+    from twistcoach.recognition import FAR_SIDE_ADVICE
+    from twistcoach.tracking import FAR_SIDE_MIN_AZIMUTH_DEG
+
+    assert FAR_SIDE_MIN_AZIMUTH_DEG == 20.0
+    cam = PinholeCamera(azimuth, 45.0)  # negative: round to the person's right
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    assert cal.view is View.FEET_END
+    assert (abs(cal.azimuth_deg) >= 20.0) is far_side
+    away = TwistTracker(cal).update(0.0, photograph(supine_twist_3d(-40.0, -24.0), cam))
+    assert away.metrics is not None
+    assert (away.view_advice == FAR_SIDE_ADVICE) is far_side
+    assert (away.metrics.knee_drop.value is None) is far_side
+    near = TwistTracker(cal).update(0.0, photograph(supine_twist_3d(40.0, 24.0), cam))
+    assert near.metrics is not None and near.metrics.knee_drop.value is not None
+    assert near.view_measurable and near.view_advice == ""
+
+
 def test_the_persons_body_type_sets_the_template_the_calibration_starts_from() -> None:
     # One view cannot tell a shorter thigh from a camera turned further round, so the
     # template's thigh proportion comes from the person when they say (kinematics docs).

@@ -607,22 +607,41 @@ FAR_SIDE_MIN_DEG = 15.0
 #: session from the recommended place read 18.6 for a true 27.9 on the far side (with his
 #: own template body), 10 short, more than the coach's margin there.
 FAR_SIDE_MAX_DEG = 15.0
+#: A camera calibrated as at the feet end (azimuth within 25 degrees) but this far round
+#: (degrees) or more stands at a diagonal, and has a far side too. The rendered feet-corner
+#: cameras (35 degrees round) calibrate at 23-35 (the recommended ones, 50-60 round, at
+#: 38-64): those read at 23-25 are named the feet end, and there drops away from the
+#: camera read the knee drop 6.8 deg off (full model; towards the camera 3.9), short by up
+#: to 11.7, and the pelvis roll 22.4 off, worst 40.3 (a 45-degree roll read 15.5). Below
+#: it a camera can stand at the feet end itself, whose two sides look alike: both measured.
+FAR_SIDE_MIN_AZIMUTH_DEG = 20.0
+
+
+def _has_far_side(calibration: Calibration) -> bool:
+    """Whether the camera stands to one side of the body: a diagonal, or a feet-end view
+    :data:`FAR_SIDE_MIN_AZIMUTH_DEG` or more round."""
+    if calibration.view is View.OBLIQUE:
+        return True
+    return (
+        calibration.view is View.FEET_END
+        and abs(calibration.azimuth_deg) >= FAR_SIDE_MIN_AZIMUTH_DEG
+    )
 
 
 def _far_side(
     calibration: Calibration, details: Measurement, skeleton: Skeleton, min_confidence: float
 ) -> bool:
-    """True when the knees drop away from a diagonal camera beyond what it can measure: they
-    then move along the camera's line of sight, so this side is for a camera on the other
-    side of the mat. That is a drop that reads unknown (the fit's best guess at least
-    :data:`FAR_SIDE_MIN_DEG`, the knees well seen), or one measured at
-    :data:`FAR_SIDE_MAX_DEG` or more.
+    """True when the knees drop away from a camera to one side (:func:`_has_far_side`)
+    beyond what it can measure: they then move along the camera's line of sight, so this
+    side is for a camera on the other side of the mat. That is a drop that reads unknown
+    (the fit's best guess at least :data:`FAR_SIDE_MIN_DEG`, the knees well seen), or one
+    measured at :data:`FAR_SIDE_MAX_DEG` or more.
 
     The camera's azimuth is positive on the person's left and the drop positive to their
     right, so a drop away from the camera has the azimuth's sign.
     """
     knee = details.knee
-    if knee is None or calibration.view is not View.OBLIQUE:
+    if knee is None or not _has_far_side(calibration):
         return False
     measured = details.metrics.knee_drop.value
     if measured is not None:
