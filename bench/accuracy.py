@@ -46,6 +46,7 @@ from groundtruth.evaluate import (
 )
 from groundtruth.plan import HELD_OUT, WIDE, bodies, wide_sequences
 from twistcoach.estimator import LIVE_MODEL, RECORDED_MODEL
+from twistcoach.metrics import View
 
 #: Report order of the view groups, with what the app should do from each.
 GROUPS: tuple[tuple[str, str, str], ...] = (
@@ -204,6 +205,35 @@ def _under_read_section(results: Sequence[Result]) -> tuple[list[str], bool]:
                 f"{max(row[2] for row in cam_rows):+.1f}",
             ]
         )
+    # Every place the coach measures from, by the view its calibration names (the coach
+    # knows that, not the camera's name): each template against the margin the coach uses
+    # there (rules.stay_margin with the view: under_read_by_view where the view has bands).
+    by_view = []
+    for view in (View.OBLIQUE, View.TOP_DOWN, View.HEAD_END, View.FEET_END):
+        seen = [r for r in results if r.recognized_view == view.value]
+        cameras = sorted({r.camera for r in seen})
+        for body_type in ("neutral", "female", "male"):
+            rows_v = [
+                row
+                for row in under_read_rows([r for r in seen if r.body_type == body_type], cameras)
+                if row[0] <= RANGE_DEG
+            ]
+            if not rows_v:
+                continue
+            margin_of = functools.partial(rules.stay_margin, body_model=body_type, view=view)
+            short = [(up, under, band_margin(margin_of, up)) for up, _n, under, _ in rows_v]
+            covered = covered and all(m >= u for _, u, m in short)
+            up, under, margin = max(short, key=lambda x: x[1] - x[2])
+            by_view.append(
+                [
+                    view.value,
+                    body_type,
+                    str(sum(row[1] for row in rows_v)),
+                    f"{max(u for _, u, _ in short):+.1f}",
+                    f"{up - UNDER_READ_BAND_DEG:.0f}-{up:.0f}: {under:+.1f} / {margin:.1f}",
+                    "yes" if all(m >= u for _, u, m in short) else "**no**",
+                ]
+            )
     lines = [
         "## Under-read by true drop, and the coach's margins",
         "",
@@ -244,6 +274,23 @@ def _under_read_section(results: Sequence[Result]) -> tuple[list[str], bool]:
         _table(
             ("camera", "recommended", "n", "worst under-read to 45", "to 70"),
             by_camera,
+        ),
+        "",
+        "By the view each calibration names, over every camera the coach measures from "
+        "(stills and clips, both splits), against the margin the coach uses there: the "
+        "template's, or the view's own where it is larger (`under_read_by_view`); the band "
+        f"closest to its margin (5-degree bands from 10 deg up to {RANGE_DEG:.0f}):",
+        "",
+        _table(
+            (
+                "view",
+                "template",
+                "n",
+                "worst under-read",
+                "tightest band: under-read / margin",
+                "covers it",
+            ),
+            by_view,
         ),
         "",
     ]
@@ -945,7 +992,7 @@ def _report(
     stated_session = [*stated, *[r for rs in (stated_clips or {}).values() for r in rs]]
     under_lines, covered = _under_read_section([*session_results, *stated_session])
     coach_row = (
-        "coach (safety): stay-here margin >= worst under-read, every band, both templates",
+        "coach (safety): stay-here margin >= worst under-read, every band, template and view",
         "see below",
         covered,
     )

@@ -27,7 +27,7 @@ from twistcoach.coaching._events import (
 from twistcoach.coaching._plan import FAMILY_POSITIONS, TWIST_FAMILIES, CoachPlan
 from twistcoach.coaching._rules import BODY_MODELS, CoachingRules
 from twistcoach.coaching._summary import SessionSummary
-from twistcoach.metrics import Observation, PoseFamily, Side
+from twistcoach.metrics import Observation, PoseFamily, Side, View
 
 
 def _label(what: str, reason: StrEnum | None) -> str:
@@ -95,6 +95,9 @@ class Coach:
             raise ValueError(f"body_model must be neutral, female or male, got {body_model!r}")
         self.plan = plan
         self.body_model = body_model
+        #: The camera view of the last measured observation (None before one): its own
+        #: "stay here" margin applies (``under_read_by_view`` in the rules).
+        self.view: View | None = None
         self.rules = rules
         self._th = rules.thresholds
         self._limits = self._th.check_limits()
@@ -144,9 +147,9 @@ class Coach:
     def stay_here_deg(self) -> float:
         """The knee drop (degrees from the calibrated neutral, either side) from which the
         coach says "that's enough, stay here": today's cap less :meth:`CoachingRules.stay_margin`
-        for this session's template body (never below 0)."""
+        for this session's template body and the camera view measured from (never below 0)."""
         cap = self.personal_cap_deg
-        return max(0.0, cap - self.rules.stay_margin(cap, self.body_model))
+        return max(0.0, cap - self.rules.stay_margin(cap, self.body_model, self.view))
 
     @property
     def current_side(self) -> Side | None:
@@ -207,6 +210,10 @@ class Coach:
 
         reading = self._reading(obs)
         measurable = reading.drop is not None and obs.view_measurable
+        if measurable:
+            # The camera place the drops are measured from sets its own margin (a place
+            # other than the recommended one may read shorter: stay_here_deg).
+            self.view = obs.view
         if not measurable:
             # Unknown travels as unknown: displays of the coach's drop show "?" now.
             self.last_drop_deg = None

@@ -14,6 +14,7 @@ from twistcoach.checks import (
     CheckLimits,
 )
 from twistcoach.coaching._events import Priority
+from twistcoach.metrics import View
 from twistcoach.rulefiles import read_packaged, validate
 
 
@@ -152,6 +153,14 @@ BodyModel: TypeAlias = Literal["female", "male"]
 BODY_MODELS: tuple[BodyModel, ...] = ("female", "male")
 
 
+def _band_at(bands: tuple[UnderRead, ...], drop_deg: float) -> float:
+    """The margin of the band covering ``drop_deg`` (degrees), or of the last band."""
+    for band in bands:
+        if abs(drop_deg) <= band.up_to_deg:
+            return band.margin_deg
+    return bands[-1].margin_deg
+
+
 class CoachingRules(BaseModel):
     """The validated contents of ``rules/coaching.yaml``."""
 
@@ -164,6 +173,10 @@ class CoachingRules(BaseModel):
     #: The under-read bands measured with a given template body (``metrics.BodyType``
     #: value), used when the person gave their body type; absent: ``under_read``.
     under_read_by_body: dict[BodyModel, tuple[UnderRead, ...]] = Field(default_factory=dict)
+    #: The under-read bands measured from a camera place other than the recommended one
+    #: (``metrics.View`` value), whatever the template: while the coach measures from that
+    #: view its margin is the larger of these and the template's.
+    under_read_by_view: dict[View, tuple[UnderRead, ...]] = Field(default_factory=dict)
     rules: tuple[CueRule, ...]
 
     def under_read_bands(self, body_model: str = "neutral") -> tuple[UnderRead, ...]:
@@ -174,31 +187,39 @@ class CoachingRules(BaseModel):
                 return bands
         return self.under_read
 
-    def under_read_at(self, drop_deg: float, body_model: str = "neutral") -> float:
+    def under_read_at(
+        self, drop_deg: float, body_model: str = "neutral", view: View | None = None
+    ) -> float:
         """The worst knee-drop under-read (degrees) measured at a true drop of ``drop_deg``
-        degrees with the template body ``body_model``: the band that covers it, or the last
-        band beyond them all."""
-        bands = self.under_read_bands(body_model)
-        for band in bands:
-            if abs(drop_deg) <= band.up_to_deg:
-                return band.margin_deg
-        return bands[-1].margin_deg
+        degrees with the template body ``body_model``, and from ``view`` when it has bands of
+        its own (``under_read_by_view``; the larger of the two): in each table the band
+        that covers the drop, or the last band beyond them all."""
+        tables = [self.under_read_bands(body_model)]
+        if view is not None and view in self.under_read_by_view:
+            tables.append(self.under_read_by_view[view])
+        return max(_band_at(bands, drop_deg) for bands in tables)
 
-    def stay_margin(self, cap_deg: float, body_model: str = "neutral") -> float:
+    def stay_margin(
+        self, cap_deg: float, body_model: str = "neutral", view: View | None = None
+    ) -> float:
         """How far below a cap of ``cap_deg`` the coach says "stay here", degrees.
 
         The larger of ``near_cap_margin_deg`` and the under-read measured at the cap with
         the template body ``body_model`` (``metrics.BodyType`` value; neutral when the
-        person did not say): a body that the camera reads short is then still told to stop
+        person did not say) and from the camera's ``view`` (None: not known yet, the
+        template's alone): a body that the camera reads short is then still told to stop
         by the time it truly reaches the cap (fail safe: a body read long stops early,
         never late).
         """
-        return max(self.thresholds.near_cap_margin_deg, self.under_read_at(cap_deg, body_model))
+        return max(
+            self.thresholds.near_cap_margin_deg, self.under_read_at(cap_deg, body_model, view)
+        )
 
     @model_validator(mode="after")
     def _under_read_bands(self) -> CoachingRules:
         tables: dict[str, tuple[UnderRead, ...]] = {"under_read": self.under_read}
         tables |= {f"under_read_by_body.{k}": v for k, v in self.under_read_by_body.items()}
+        tables |= {f"under_read_by_view.{k}": v for k, v in self.under_read_by_view.items()}
         for name, bands in tables.items():
             if not bands:
                 raise ValueError(f"{name}: at least one band")
