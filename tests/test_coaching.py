@@ -407,8 +407,10 @@ def test_a_body_type_margin_covers_that_templates_measured_worst(body: str) -> N
 #: the view their calibration names and template (band end: degrees): the 2026-12-07 runs
 #: of both models on the 18 bodies (results-live.json, results-recorded.json, load 1.0-1.8;
 #: evaluate.under_read_rows over the frames of that view, both splits; rules/coaching.yaml,
-#: under_read_by_view). Every diagonal together (the recommended place and the feet corner,
-#: 65 deg round, the lens 1 m high) read a man 12.5 short at 40-45 (a feet-corner camera).
+#: under_read_by_view). Every diagonal together (the recommended place, the feet corner, 65
+#: deg round) read a man 12.5 short at 40-45 (a feet-corner camera); a feet-end camera 1.5 m
+#: high read him 14.9 short at 25-30. Not here: the lens 1 m high and far-side drops read
+#: under the far-side limit, which these margins do not cover (rules/coaching.yaml).
 MEASURED_WORST_ELSEWHERE: dict[tuple[View, str], dict[float, float]] = {
     (View.OBLIQUE, "male"): {45: 12.5, 70: 17.2},
     (View.OBLIQUE, "female"): {15: 12.8, 40: 13.8, 45: 13.5, 70: 20.1},
@@ -417,7 +419,7 @@ MEASURED_WORST_ELSEWHERE: dict[tuple[View, str], dict[float, float]] = {
     (View.TOP_DOWN, "female"): {30: 8.7, 45: 12.2, 60: 8.6},
     (View.TOP_DOWN, "male"): {45: 5.1, 60: 7.2},
     (View.HEAD_END, "neutral"): {15: 5.3, 70: 11.1},
-    (View.FEET_END, "male"): {15: 7.0, 60: 8.6},
+    (View.FEET_END, "male"): {15: 8.3, 30: 14.9, 60: 9.8, 70: 14.5},
 }  # fmt: skip
 
 

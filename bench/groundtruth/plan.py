@@ -154,10 +154,12 @@ def rooms(seed: int = 6) -> list[Room]:
     return out
 
 
-#: The cameras the stills are rendered from since the wider set (issue 17; rendering time on
-#: a shared 2-core machine): the recommended place (five), two other raised diagonals, the
-#: overhead, the head end, a side and the low feet end (single photographs must refuse
-#: those). ``cameras()`` keeps the others for clips and for earlier comparisons.
+#: The cameras the stills are rendered from since the wider set (issue 17): the recommended
+#: place (five), the other raised diagonals, the overhead, the head end, the sides and the
+#: feet end. Until 2026-12-07 (rendering time on a shared 2-core machine) only the first
+#: eleven; the other eight were added so that the coach's margins cover every place a
+#: person might put the camera (the app's own earlier advice, a lens 1 m high, had read a
+#: first-wave woman's 60-degree drop 23 short).
 STILL_CAMERAS = (
     "diag_r50_e40",
     "diag_r55_e35",
@@ -170,6 +172,14 @@ STILL_CAMERAS = (
     "head_end",
     "side_l_low",
     "feet_low",
+    "diag_l50_e30",
+    "diag_r25_e55",
+    "diag_r40_h1m",
+    "diag_l40_h1m",
+    "diag_r65_e35",
+    "diag_l65_e40",
+    "side_r_mid",
+    "feet_high",
 )
 
 
