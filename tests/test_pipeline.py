@@ -22,11 +22,20 @@ from twistcoach.pipeline import (
     Analyzer,
     Chunk,
     Estimated,
+    VideoAnalysis,
     plan_chunks,
     run_tracker,
 )
 
 FELUNA = Path("videos") / "supine_twist" / "feluna_reclining_twist.mp4"
+
+
+@pytest.fixture(scope="module")
+def sequential_feluna(shared_data: Path) -> VideoAnalysis:
+    """The shared reclining twist analysed in this process alone (one worker): what every
+    parallel analysis must equal (made once: about 12 s of MediaPipe)."""
+    with Analyzer(workers=1) as one:
+        return one.analyze_video(shared_data / FELUNA)
 
 
 class RecordingTracker:
@@ -122,10 +131,11 @@ def test_analyze_video_with_a_replayed_recording(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_two_workers_give_the_same_numbers_as_one(shared_data: Path) -> None:
+def test_two_workers_give_the_same_numbers_as_one(
+    shared_data: Path, sequential_feluna: VideoAnalysis
+) -> None:
     path = shared_data / FELUNA
-    with Analyzer(workers=1) as one:
-        sequential = one.analyze_video(path)
+    sequential = sequential_feluna
     with Analyzer(workers=2) as two:
         parallel = two.analyze_video(path)
     assert sequential.chunks == parallel.chunks == plan_chunks(199)
@@ -160,7 +170,7 @@ Path(sys.argv[2]).write_bytes(pickle.dumps((method, result.times.local_frames, f
 
 @pytest.mark.slow
 def test_a_fork_server_worker_in_a_fresh_process_gives_the_same_numbers(
-    shared_data: Path, tmp_path: Path
+    shared_data: Path, tmp_path: Path, sequential_feluna: VideoAnalysis
 ) -> None:
     path = shared_data / FELUNA
     out = tmp_path / "fresh.pickle"
@@ -172,8 +182,7 @@ def test_a_fork_server_worker_in_a_fresh_process_gives_the_same_numbers(
     method, local_frames, frames = pickle.loads(out.read_bytes())
     assert method == "forkserver"
     assert local_frames == plan_chunks(199)[0].stop == 122
-    with Analyzer(workers=1) as one:
-        sequential = one.analyze_video(path)
+    sequential = sequential_feluna
     assert len(frames) == len(sequential.frames) == 199
     for (index, image_xy, observation), expected in zip(frames, sequential.frames, strict=True):
         assert index == expected.index
