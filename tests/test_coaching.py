@@ -45,6 +45,7 @@ def obs(
     measurable: bool = True,
     person: bool = True,
     view: View | None = None,
+    camera_side: Side | None = None,
 ) -> Observation:
     """One observation with the given knee drop (degrees, + = right) and speed (deg/s)."""
     metrics = None
@@ -71,6 +72,7 @@ def obs(
         view=view if view is not None else View.OBLIQUE if measurable else View.SIDE,
         view_measurable=measurable,
         view_advice="" if measurable else "Raise the camera to a corner by your feet.",
+        camera_side=camera_side,
     )
 
 
@@ -548,6 +550,22 @@ def test_sink_further_only_when_well_below_cap_and_measured() -> None:
     out3 = feed(coach3, ramp(5.0, 6.0, 0.0, 5.0))
     out3 += feed(coach3, ramp(6.0, 10.0, 5.0, 5.0))
     assert "sink_further" not in cue_ids(out3)
+
+
+@pytest.mark.parametrize(
+    ("camera_side", "invited"), [(Side.RIGHT, True), (None, True), (Side.LEFT, False)]
+)
+def test_no_invitation_to_go_further_on_the_cameras_far_side(
+    camera_side: Side | None, invited: bool
+) -> None:
+    # The right side is worked; a camera on the person's left sees it as its far side,
+    # where a true 42 deg drop read 11 (rendered, bench/ACCURACY_LIVE.md): settled at a
+    # small reading there, the coach does not encourage going further.
+    coach, _ = entering_coach(cap=40.0)
+    out = feed(coach, ramp(5.0, 6.0, 0.0, 5.0, camera_side=camera_side))
+    out += feed(coach, ramp(6.0, 10.0, 5.0, 5.0, camera_side=camera_side))
+    assert ("sink_further" in cue_ids(out)) is invited
+    assert state(coach) is CoachState.ENTERING
 
 
 def test_never_go_further_after_pain_rose() -> None:

@@ -475,6 +475,19 @@ def test_a_feet_end_camera_turned_to_one_side_has_a_far_side(
     near = TwistTracker(cal).update(0.0, photograph(supine_twist_3d(40.0, 24.0), cam))
     assert near.metrics is not None and near.metrics.knee_drop.value is not None
     assert near.view_measurable and near.view_advice == ""
+    # The camera's side goes with every observation where it has a far side.
+    assert near.camera_side is (Side.RIGHT if far_side else None)
+
+
+@pytest.mark.parametrize(
+    ("view", "side"),
+    [("diagonal_right", Side.RIGHT), ("diagonal_left", Side.LEFT), ("top_down", None)],
+)
+def test_observations_name_the_side_the_camera_stands_on(view: str, side: Side | None) -> None:
+    cam = VIEWS[view]
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    o = TwistTracker(cal).update(0.0, photograph(supine_twist_3d(20.0, 12.0), cam))
+    assert o.camera_side is side
 
 
 def test_the_persons_body_type_sets_the_template_the_calibration_starts_from() -> None:

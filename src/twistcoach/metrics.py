@@ -197,6 +197,11 @@ class Observation:
         The side the knees are dropped to when this camera cannot measure that side (the
         far side of a diagonal camera); None otherwise. Reports use it to say that side
         was not measured rather than give the little of it that was.
+    camera_side
+        The person's side the calibrated camera stands on when it stands to one side (a
+        diagonal, or a feet-end camera turned round); None otherwise. Drops towards the
+        other side move away from it, where small readings can be far too short (a true
+        42 deg read 11), so the coach never invites going further on that side.
     """
 
     timestamp_s: float
@@ -207,6 +212,7 @@ class Observation:
     view_measurable: bool
     view_advice: str = ""
     far_side: Side | None = None
+    camera_side: Side | None = None
 
     @property
     def measured(self) -> TwistMetrics | None:

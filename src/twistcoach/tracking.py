@@ -552,8 +552,20 @@ class TwistTracker:
             advice = FAR_SIDE_ADVICE
         if self._calibration is None and raw_family in _LYING and measurable:
             advice = "Lie still on your back with your knees up for a moment to calibrate."
+        camera_side: Side | None = None
+        if self._calibration is not None and _has_far_side(self._calibration):
+            # The azimuth is positive on the person's left.
+            camera_side = Side.LEFT if self._calibration.azimuth_deg > 0 else Side.RIGHT
         return Observation(
-            t, metrics, family, rec.family_confidence, view, measurable, advice, far_side
+            t,
+            metrics,
+            family,
+            rec.family_confidence,
+            view,
+            measurable,
+            advice,
+            far_side,
+            camera_side,
         )
 
     def _smooth(self, t: float, m: TwistMetrics) -> TwistMetrics:

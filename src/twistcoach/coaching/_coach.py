@@ -639,6 +639,10 @@ class Coach:
                     and magnitude < cap - th.sink_invite_margin_deg
                     and toward > -th.centre_deg  # not while turned the other way
                     and not self._pain_rose()
+                    # Not on the camera's far side, where a drop can read far too short
+                    # (bench/ACCURACY_LIVE.md: a true 42 deg read 11): unsure, so no
+                    # encouragement to go further.
+                    and obs.camera_side in (None, self.current_side)
                 ):
                     self._sink_invited = True
                     self._cue(t, "sink_further", out)
