@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,8 @@ from test_coaching import (
     ramp,
     state,
 )
-from twistcoach.coaching import Coach, CoachState, Cue
-from twistcoach.metrics import Side
+from twistcoach.coaching import Coach, CoachState, Cue, PauseReason
+from twistcoach.metrics import Observation, Side, View
 
 
 def _calibrated(sides: tuple[str, ...], cap: float = 40.0) -> tuple[Coach, float]:
@@ -61,6 +62,54 @@ def test_wrong_side_on_a_one_sided_plan_is_named_never_stay_here() -> None:
     assert "other_side" not in cue_ids(out)
     assert "hold_started" in event_ids(out)
     assert coach.current_side is Side.RIGHT
+
+
+def _far_side(t0: float, t1: float, side: Side) -> list[Observation]:
+    """Frames the tracker gives no number for: the knees dropping to ``side``, the far side
+    of a camera standing on the other side (tracking.FAR_SIDE_MAX_DEG)."""
+    from twistcoach.recognition import FAR_SIDE_ADVICE
+
+    return [
+        replace(o, far_side=side, view=View.OBLIQUE, view_advice=FAR_SIDE_ADVICE)
+        for o in ramp(t0, t1, 0.0, 0.0, measurable=False)
+    ]
+
+
+def test_wrong_side_on_the_cameras_far_side_is_named_not_a_pause() -> None:
+    """A one-sided plan (right), the camera on the right: the knees going left move away
+    from it and read no number from 8 deg on. The coach names the wrong side, as when it
+    is measured, instead of pausing to ask for the camera on the other side (a side that
+    is not to be done)."""
+    coach, t = _calibrated(("right",))
+    out = feed(coach, _far_side(t, t + 6.0, Side.LEFT))
+    assert "other_side" in cue_ids(out)
+    assert "paused" not in event_ids(out) and "camera_advice" not in cue_ids(out)
+    assert state(coach) is CoachState.ENTERING and coach.last_drop_deg is None
+    # Back at the centre and down to the right: coached as usual.
+    out = feed(coach, ramp(t + 6.0, t + 7.0, 0.0, 0.0))
+    out += feed(coach, ramp(t + 7.0, t + 11.0, 0.0, 25.0))
+    out += feed(coach, ramp(t + 11.0, t + 15.0, 25.0, 25.0, speed=0.0))
+    assert "hold_started" in event_ids(out) and coach.current_side is Side.RIGHT
+
+
+def test_a_far_side_glitch_is_not_named() -> None:
+    """A few frames read on the far side as the knees start towards the asked side (a
+    rendered clip: 4 frames, 0.33 s) are no wrong side."""
+    coach, t = _calibrated(("right",))
+    out = feed(coach, _far_side(t, t + 0.35, Side.LEFT))
+    out += feed(coach, ramp(t + 0.4, t + 3.0, 0.0, 20.0))
+    assert "other_side" not in cue_ids(out)
+
+
+def test_the_far_side_still_to_come_pauses_for_the_camera() -> None:
+    """Both sides to do and the person starts with the camera's far side: that side is
+    still to come but cannot be measured from here, so the coach pauses with the far-side
+    advice (never "the other side, please" for a side the plan asks for)."""
+    coach, t = _calibrated(("both",))
+    out = feed(coach, _far_side(t, t + 6.0, Side.LEFT))
+    assert "other_side" not in cue_ids(out)
+    assert "paused" in event_ids(out)
+    assert coach.pause_reason is PauseReason.CAMERA_VIEW
 
 
 def test_wrong_side_on_the_second_side_is_named() -> None:

@@ -120,6 +120,8 @@ class Coach:
         self._resume_state = CoachState.WAITING_FOR_PERSON
         self._state_since = 0.0
         self._bad_since: float | None = None
+        # Since when the knees are on the camera's far side, the side not asked for.
+        self._far_wrong_since: float | None = None
         self._good_since: float | None = None
         self._wrong_since: float | None = None
         self._still_since: float | None = None
@@ -219,6 +221,23 @@ class Coach:
             self.last_drop_deg = None
         if self.state is CoachState.PAUSED:
             self._while_paused(obs, t, measurable, out)
+            return out
+        if measurable or not self._far_wrong_side(obs):
+            self._far_wrong_since = None
+        elif self._far_wrong_since is None:
+            self._far_wrong_since = t
+        since = self._far_wrong_since
+        if since is not None and t - since >= self._th.far_side_confirm_s - 1e-6:
+            # Dropping towards the side the plan did not ask for, on the camera's far side
+            # where no number is given (tracking.FAR_SIDE_MAX_DEG), for a while (a glitch
+            # lasts a few frames): named as any wrong side is, never a pause asking to move
+            # the camera for a side that is not to be done.
+            self._bad_since = None
+            self.last_drop_deg = None
+            self._still_since = None
+            self._cue(
+                t, "other_side", out, side=self.current_side.value if self.current_side else ""
+            )
             return out
         if not measurable:
             self._good_since = None
@@ -522,6 +541,21 @@ class Coach:
                 self._camera_advice_said = advice
         else:
             self._cue(t, "setup", out)
+
+    def _far_wrong_side(self, obs: Observation) -> bool:
+        """Whether the tracker names the camera's far side (:attr:`Observation.far_side`)
+        while the knees should be going to the side asked for, and the plan has no later
+        side there to follow them to (:meth:`_step` follows a person who starts with the
+        other side when it is still to come; here that side cannot be measured, so the
+        pause and its camera advice stand)."""
+        side = obs.far_side
+        return (
+            self.state is CoachState.ENTERING
+            and side is not None
+            and self.current_side is not None
+            and side is not self.current_side
+            and side not in self._sides[self.side_index + 1 :]
+        )
 
     def _in_position(self, obs: Observation) -> bool:
         allowed = FAMILY_POSITIONS[self.plan.family]

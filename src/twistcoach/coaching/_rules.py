@@ -25,6 +25,7 @@ class Thresholds(BaseModel):
 
     min_confidence: float = Field(ge=0.0, le=1.0)
     lost_grace_s: float = Field(ge=0.0)
+    far_side_confirm_s: float = Field(default=0.5, ge=0.0)
     regain_s: float = Field(ge=0.0)
     family_min_confidence: float = Field(ge=0.0, le=1.0)
     wrong_family_s: float = Field(ge=0.0)
