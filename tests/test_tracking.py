@@ -456,6 +456,37 @@ def test_a_large_drop_away_from_a_diagonal_camera_is_not_given() -> None:
     assert near.view_measurable and near.view_advice == ""
 
 
+@pytest.mark.parametrize(("uncertainty", "given"), [(9.0, False), (5.0, True)])
+def test_a_loosely_fitted_reading_away_from_the_camera_is_not_given(
+    monkeypatch: pytest.MonkeyPatch, uncertainty: float, given: bool
+) -> None:
+    """A small reading away from a diagonal camera whose fit could be far off (a rendered
+    woman's drop of 15 read 5.3 with an uncertainty of 11.5) is the far side's; towards
+    the camera the same fit is given."""
+    from dataclasses import replace
+
+    import twistcoach.tracking as tracking
+    from twistcoach.kinematics import measure_details
+    from twistcoach.recognition import FAR_SIDE_ADVICE
+
+    assert tracking.FAR_SIDE_MAX_UNCERTAINTY_DEG == 7.0
+    cam = VIEWS["diagonal_right"]  # on the person's right: a drop to the left is away
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+
+    def loose(skeleton: Skeleton, calibration: object, **kw: float) -> object:
+        m = measure_details(skeleton, calibration, **kw)  # type: ignore[arg-type]
+        assert m.knee is not None
+        return replace(m, knee=replace(m.knee, uncertainty_deg=uncertainty))
+
+    monkeypatch.setattr(tracking, "measure_details", loose)
+    away = TwistTracker(cal).update(0.0, photograph(supine_twist_3d(-5.0, -3.0), cam))
+    assert away.metrics is not None
+    assert (away.metrics.knee_drop.value is not None) is given
+    assert (away.view_advice == FAR_SIDE_ADVICE) is not given
+    near = TwistTracker(cal).update(0.0, photograph(supine_twist_3d(5.0, 3.0), cam))
+    assert near.metrics is not None and near.metrics.knee_drop.value is not None
+
+
 @pytest.mark.parametrize(("azimuth", "far_side"), [(-23.0, True), (-8.0, False), (0.0, False)])
 def test_a_feet_end_camera_turned_to_one_side_has_a_far_side(
     azimuth: float, far_side: bool

@@ -623,6 +623,14 @@ FAR_SIDE_MIN_DEG = 15.0
 #: model (at most 7.7 of 2284) and on all but 2 of 2262 with the full one (10.0, one
 #: clip). Was 20, then 15 (a man's 27.9 read 18.6 from the recommended place).
 FAR_SIDE_MAX_DEG = 8.0
+#: A reading away from a camera to one side whose knee fit could be more than this far off
+#: (degrees, :attr:`kinematics.KneeFit.uncertainty_deg`: the fit's residual over how fast the knees'
+#: image moves with the drop) is not given either: the far side reads short, so a reading
+#: there must be well determined. Rendered stills, both models: the far-side readings given
+#: under 8 that were 9.6-12.8 short (drops of 15 read 1.9-5.3) had 7.9-11.5; in the 36
+#: rendered clips the readings away from the camera had at most 6.3 (heavy; full: 3.7 at
+#: the 99th percentile, the rest on frames read 10-13 the wrong way as a drop began).
+FAR_SIDE_MAX_UNCERTAINTY_DEG = 7.0
 #: A camera calibrated as at the feet end (azimuth within 25 degrees) but this far round
 #: (degrees) or more stands at a diagonal, and has a far side too. The rendered feet-corner
 #: cameras (35 degrees round) calibrate at 23-35 (the recommended ones, 50-60 round, at
@@ -651,7 +659,8 @@ def _far_side(
     beyond what it can measure: they then move along the camera's line of sight, so this
     side is for a camera on the other side of the mat. That is a drop that reads unknown
     (the fit's best guess at least :data:`FAR_SIDE_MIN_DEG`, the knees well seen), or one
-    measured at :data:`FAR_SIDE_MAX_DEG` or more.
+    measured at :data:`FAR_SIDE_MAX_DEG` or more, or measured with a fit that may be more
+    than :data:`FAR_SIDE_MAX_UNCERTAINTY_DEG` off.
 
     The camera's azimuth is positive on the person's left and the drop positive to their
     right, so a drop away from the camera has the azimuth's sign.
@@ -661,7 +670,9 @@ def _far_side(
         return False
     measured = details.metrics.knee_drop.value
     if measured is not None:
-        return measured * calibration.azimuth_deg > 0 and abs(measured) >= FAR_SIDE_MAX_DEG
+        return measured * calibration.azimuth_deg > 0 and (
+            abs(measured) >= FAR_SIDE_MAX_DEG or knee.uncertainty_deg > FAR_SIDE_MAX_UNCERTAINTY_DEG
+        )
     if abs(knee.theta_deg) < FAR_SIDE_MIN_DEG:
         return False
     seen = float(np.min(skeleton.visibility[list(_HIPS_KNEES)])) >= min_confidence
