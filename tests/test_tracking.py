@@ -456,6 +456,51 @@ def test_a_large_drop_away_from_a_diagonal_camera_is_not_given() -> None:
     assert near.view_measurable and near.view_advice == ""
 
 
+def test_the_far_side_is_judged_from_what_the_calibration_frames_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A calibration whose own still frames read 6 deg away from the camera (one view
+    cannot place the knees exactly: rendered stills read up to 9.7 for a true 0): the far
+    side begins 8 deg from there, so a person lying still is not sent to move the camera,
+    and a drop 9 deg beyond it is the far side's."""
+    from dataclasses import replace
+
+    import twistcoach.tracking as tracking
+    from twistcoach.kinematics import measure_details
+    from twistcoach.metrics import Measure
+    from twistcoach.recognition import FAR_SIDE_ADVICE
+
+    cam = VIEWS["diagonal_right"]  # on the person's right: away is to the left (negative)
+    offset = {"deg": -6.0}
+
+    def shifted(skeleton: Skeleton, calibration: object, **kw: float) -> object:
+        m = measure_details(skeleton, calibration, **kw)  # type: ignore[arg-type]
+        k = m.metrics.knee_drop
+        if k.value is None:
+            return m
+        value = Measure(round(k.value + offset["deg"], 2), k.confidence)
+        return replace(m, metrics=replace(m.metrics, knee_drop=value))
+
+    monkeypatch.setattr(tracking, "measure_details", shifted)
+    tracker = TwistTracker()
+    flat = photograph(supine_twist_3d(0.0), cam)
+    obs = [tracker.update(i / FPS, replace(flat, timestamp_s=i / FPS)) for i in range(40)]
+    assert tracker.calibration is not None
+    lying = obs[-1]
+    assert lying.metrics is not None and lying.metrics.knee_drop.value == pytest.approx(-6, abs=1)
+    assert lying.view_measurable and lying.view_advice != FAR_SIDE_ADVICE
+    # 3 deg further away than the calibration's frames: still given (was -9, past -8).
+    offset["deg"] = -9.0
+    near_zero = tracker.update(40 / FPS, replace(flat, timestamp_s=40 / FPS))
+    assert near_zero.metrics is not None and near_zero.metrics.knee_drop.value is not None
+    assert near_zero.view_advice != FAR_SIDE_ADVICE
+    # 9 deg beyond them: the far side.
+    offset["deg"] = -15.0
+    away = tracker.update(41 / FPS, replace(flat, timestamp_s=41 / FPS))
+    assert away.metrics is not None and away.metrics.knee_drop.value is None
+    assert away.view_advice == FAR_SIDE_ADVICE and away.far_side is Side.LEFT
+
+
 @pytest.mark.parametrize(("uncertainty", "given"), [(9.0, False), (5.0, True)])
 def test_a_loosely_fitted_reading_away_from_the_camera_is_not_given(
     monkeypatch: pytest.MonkeyPatch, uncertainty: float, given: bool

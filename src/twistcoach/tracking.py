@@ -294,6 +294,9 @@ class TwistTracker:
         self._speed = DropSpeed(self.filter_params)
         #: (time, the knee search's drop) of the last frame measured, for the next one.
         self._last_fit: tuple[float, float] | None = None
+        #: The knee drop the calibration's own still frames read (degrees): the far side is
+        #: judged from it (:func:`flat_reading`); 0 for a calibration given or estimated.
+        self._flat_deg = 0.0
         #: Since when frames have been measurable without a break (None: the last frame was
         #: not; minus infinity: since a calibration). After a break a reading is trusted only
         #: once this has lasted
@@ -359,6 +362,7 @@ class TwistTracker:
                     self._retry_s = min(2.0 * self._retry_s, CALIBRATION_RETRY_MAX_S)
                     self._buffer.pop(0)
                 else:
+                    self._flat_deg = flat_reading(self._calibration, self._buffer)
                     # Frames from before the landmarks settled: calibrate again on settled
                     # ones if the person stays still there (:meth:`_refine`).
                     found = self._found_since
@@ -384,6 +388,7 @@ class TwistTracker:
                 and t - self._lying_since >= self.fallback_after_s
             ):
                 self._calibration = estimate_calibration(skeleton, model=self._template)
+                self._flat_deg = 0.0
                 self._measurable_since = -math.inf
         else:
             self._lying_since = None
@@ -411,6 +416,7 @@ class TwistTracker:
             self._calibration = self._calibrate(frames)
         except CalibrationError:
             return  # the first calibration stands
+        self._flat_deg = flat_reading(self._calibration, frames)
         for f in self._filters.values():
             f.reset()  # a new zero: no smoothing across it
 
@@ -512,11 +518,13 @@ class TwistTracker:
             measurable = view_measurable(self._calibration) and not (
                 details.knee is not None and details.knee.ambiguous
             )
-            if measurable and _far_side(self._calibration, details, skeleton, self.min_confidence):
+            if measurable and _far_side(
+                self._calibration, details, skeleton, self.min_confidence, self._flat_deg
+            ):
                 measurable, advice_far_side = False, True
                 assert details.knee is not None  # _far_side needs the knee fit
                 raw = details.metrics.knee_drop.value
-                direction = raw if raw is not None else details.knee.theta_deg
+                direction = raw - self._flat_deg if raw is not None else details.knee.theta_deg
                 far_side = Side.RIGHT if direction > 0 else Side.LEFT
                 # The shoulders are misread there too (flat shoulders read "lifted" on 35
                 # of 119 far-side stills from the recommended place, none on the near side):
@@ -613,23 +621,26 @@ _SMOOTHED = ("knee_drop", "pelvis_roll", "shoulder_roll", "twist", "knee_flexion
 #: A knee drop of at least this (degrees, the fit's best guess) away from a diagonal camera
 #: that reads unknown gets the "far side" camera advice.
 FAR_SIDE_MIN_DEG = 15.0
-#: Measured drops away from a camera to one side from this (degrees) on are not given: they
-#: can read far too short, the unsafe side. Rendered stills of 18 bodies from 13 diagonal
+#: Measured drops away from a camera to one side from this (degrees, from what the
+#: calibration's own still frames read: :func:`flat_reading`) on are not given: they can
+#: read far too short, the unsafe side. Rendered stills of 18 bodies from 13 diagonal
 #: places (both splits): at 15 (before) a man's 41.8 deg drop read 10.8 and his 27.8 read
 #: 8.2 from 30 deg up at 50 round (full model), 31.8 short, past every margin; at 8 the
 #: worst given far-side reading is 14.0 short (full; heavy 15.0: drops of 15 read about 0
-#: from a lens 1 m high or 30 deg up). Lying flat reads less: in the 36 rendered clips the
-#: raw reading away from the camera stayed under 8 on every flat frame with the heavy
-#: model (at most 7.7 of 2284) and on all but 2 of 2262 with the full one (10.0, one
-#: clip). Was 20, then 15 (a man's 27.9 read 18.6 from the recommended place).
+#: from a lens 1 m high or 30 deg up). Lying flat reads less: in the 36 rendered clips,
+#: from what their calibration frames read, the reading away from the camera was at most
+#: 4.2 on the 2284 flat frames with the heavy model (7.7 from the calibration's zero
+#: alone) and 3.2 on 2261 of the 2262 with the full one (one frame read 11.6, a drop's
+#: first movement read the wrong way). Was 20, then 15 (a man's 27.9 read 18.6 from the
+#: recommended place).
 FAR_SIDE_MAX_DEG = 8.0
 #: A reading away from a camera to one side whose knee fit could be more than this far off
-#: (degrees, :attr:`kinematics.KneeFit.uncertainty_deg`: the fit's residual over how fast the knees'
-#: image moves with the drop) is not given either: the far side reads short, so a reading
-#: there must be well determined. Rendered stills, both models: the far-side readings given
-#: under 8 that were 9.6-12.8 short (drops of 15 read 1.9-5.3) had 7.9-11.5; in the 36
-#: rendered clips the readings away from the camera had at most 6.3 (heavy; full: 3.7 at
-#: the 99th percentile, the rest on frames read 10-13 the wrong way as a drop began).
+#: (degrees, :attr:`kinematics.KneeFit.uncertainty_deg`: the fit's residual over how fast
+#: the knees' image moves with the drop) is not given either: the far side reads short, so
+#: a reading there must be well determined. Rendered stills, both models: the far-side
+#: readings given under 8 that were 9.6-12.8 short (drops of 15 read 1.9-5.3) had 7.9-11.5;
+#: in the 36 rendered clips the readings away from the camera had at most 6.3 (heavy; full:
+#: 3.7 at the 99th percentile, the rest on frames read 10-13 the wrong way as a drop began).
 FAR_SIDE_MAX_UNCERTAINTY_DEG = 7.0
 #: A camera calibrated as at the feet end (azimuth within 25 degrees) but this far round
 #: (degrees) or more stands at a diagonal, and has a far side too. The rendered feet-corner
@@ -653,7 +664,11 @@ def _has_far_side(calibration: Calibration) -> bool:
 
 
 def _far_side(
-    calibration: Calibration, details: Measurement, skeleton: Skeleton, min_confidence: float
+    calibration: Calibration,
+    details: Measurement,
+    skeleton: Skeleton,
+    min_confidence: float,
+    flat_deg: float = 0.0,
 ) -> bool:
     """True when the knees drop away from a camera to one side (:func:`_has_far_side`)
     beyond what it can measure: they then move along the camera's line of sight, so this
@@ -662,6 +677,9 @@ def _far_side(
     measured at :data:`FAR_SIDE_MAX_DEG` or more, or measured with a fit that may be more
     than :data:`FAR_SIDE_MAX_UNCERTAINTY_DEG` off.
 
+    A measured drop is taken from ``flat_deg``, what the calibration's own still frames
+    read (:func:`flat_reading`), so a calibration whose zero sits a few degrees to one side
+    neither names the far side for a person lying still nor lets a far-side drop through.
     The camera's azimuth is positive on the person's left and the drop positive to their
     right, so a drop away from the camera has the azimuth's sign.
     """
@@ -670,13 +688,30 @@ def _far_side(
         return False
     measured = details.metrics.knee_drop.value
     if measured is not None:
-        return measured * calibration.azimuth_deg > 0 and (
-            abs(measured) >= FAR_SIDE_MAX_DEG or knee.uncertainty_deg > FAR_SIDE_MAX_UNCERTAINTY_DEG
+        away = (measured - flat_deg) * math.copysign(1.0, calibration.azimuth_deg)
+        return away > 0 and (
+            away >= FAR_SIDE_MAX_DEG or knee.uncertainty_deg > FAR_SIDE_MAX_UNCERTAINTY_DEG
         )
     if abs(knee.theta_deg) < FAR_SIDE_MIN_DEG:
         return False
     seen = float(np.min(skeleton.visibility[list(_HIPS_KNEES)])) >= min_confidence
     return seen and knee.theta_deg * calibration.azimuth_deg > 0
+
+
+def flat_reading(calibration: Calibration, frames: Sequence[Skeleton]) -> float:
+    """The knee drop (degrees, the median over ``frames``) that the still frames a
+    calibration was made from read with it; 0 when none reads one.
+
+    One view cannot place the knees exactly: measured with the calibration made from them,
+    the frames can read a few degrees to one side (rendered stills of 18 bodies from 13
+    diagonal places, heavy model: up to 9.7 for a true 0; the recommended places up to 5.9).
+    """
+    readings = [
+        v
+        for v in (measure_details(f, calibration).metrics.knee_drop.value for f in frames)
+        if v is not None
+    ]
+    return float(statistics.median(readings)) if readings else 0.0
 
 
 def _unknown(t: float) -> TwistMetrics:
