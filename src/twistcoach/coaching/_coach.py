@@ -233,7 +233,6 @@ class Coach:
             # lasts a few frames): named as any wrong side is, never a pause asking to move
             # the camera for a side that is not to be done.
             self._bad_since = None
-            self.last_drop_deg = None
             self._still_since = None
             self._cue(
                 t, "other_side", out, side=self.current_side.value if self.current_side else ""
