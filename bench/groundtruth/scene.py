@@ -87,6 +87,14 @@ class Room:
     ambient: float
 
 
+#: Renders before the OSMesa context is made afresh. With a new scene each render, pyrender
+#: on OSMesa kept about a frame's colour and depth buffers per render (960x540 at 1.5x
+#: supersampling: RSS 677 -> 1185 MB over 40 renders, 9-12 MB each), so a long cue clip
+#: grew the renderer to 24 GB and swapped the machine; made afresh every 10 renders it
+#: stayed at 850-872 MB (2026-12-07).
+RENEW_EVERY = 10
+
+
 class Renderer:
     """Renders posed bodies offscreen; ``supersample`` > 1 anti-aliases by downscaling."""
 
@@ -95,9 +103,10 @@ class Renderer:
 
         self.size = size
         self.supersample = supersample
-        w, h = (round(s * supersample) for s in size)
+        self._viewport = tuple(round(s * supersample) for s in size)
         self._pyrender = pyrender
-        self._renderer = pyrender.OffscreenRenderer(w, h)
+        self._renderer = pyrender.OffscreenRenderer(*self._viewport)
+        self._renders = 0
 
     def render(
         self, posed: Posed, camera: CameraSpec, room: Room, target: FloatArray | None = None
@@ -142,6 +151,10 @@ class Renderer:
             pyrender.DirectionalLight(color=np.ones(3), intensity=room.light_intensity * 0.4),
             pose=camera.pose_matrix(aim),
         )
+        if self._renders and self._renders % RENEW_EVERY == 0:
+            self._renderer.delete()
+            self._renderer = pyrender.OffscreenRenderer(*self._viewport)
+        self._renders += 1
         color, _ = self._renderer.render(scene)
         image = np.asarray(color[:, :, :3])
         if self.supersample != 1:
