@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -168,6 +169,9 @@ def test_bad_manifests_say_which_row_and_why(
 def test_arguments_that_name_nothing_are_refused(tmp_path: Path) -> None:
     with pytest.raises(BatchInputError, match="no such file or folder"):
         collect_inputs([str(tmp_path / "nope.mp4")])
+    os.mkfifo(tmp_path / "pipe.csv")
+    with pytest.raises(BatchInputError, match=r"pipe\.csv: not a file or folder"):
+        collect_inputs([str(tmp_path / "pipe.csv")])
     with pytest.raises(BatchInputError, match="matches no file"):
         collect_inputs([str(tmp_path / "*.mp4")])
     with pytest.raises(BatchInputError, match="no photo or video in this folder"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -223,6 +224,20 @@ def test_load_errors_start_with_the_path(tmp_path: Path) -> None:
         load_intake(wrong)
     assert "pain_duration_weeks: required field is missing" in str(info.value)
     assert "activity: required field is missing" in str(info.value)
+
+
+@pytest.mark.timeout(20)
+def test_a_pipe_or_device_named_as_the_intake_is_refused_at_once(tmp_path: Path) -> None:
+    # A named pipe with no writer used to block the read for ever (found by a hostile-input
+    # sweep); a device such as /dev/zero is not a file either.
+    pipe = tmp_path / "pipe.yaml"
+    os.mkfifo(pipe)
+    with pytest.raises(IntakeError, match=r"pipe\.yaml: not a file"):
+        load_intake(pipe)
+    device = tmp_path / "zero.yaml"
+    device.symlink_to("/dev/zero")
+    with pytest.raises(IntakeError, match=r"zero\.yaml: not a file"):
+        load_intake(device)
 
 
 def test_parse_text_unknown_format() -> None:

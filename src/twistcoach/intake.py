@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import stat
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -386,7 +388,11 @@ def load_intake(path: str | Path) -> Intake:
     path = Path(path)
     fmt = _format_for(path)
     try:
-        with path.open("rb") as file:
+        # Opened without blocking and checked to be a regular file before reading: a named
+        # pipe given as the intake would otherwise wait for a writer for ever.
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise IntakeError(f"{path}: not a file (a folder, a device or a pipe)")
             # Never more than the limit (and one byte to tell), whatever the file is.
             raw = file.read(MAX_INTAKE_BYTES + 1)
     except FileNotFoundError as exc:

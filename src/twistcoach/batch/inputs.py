@@ -247,6 +247,8 @@ def collect_inputs(
             if not matches:
                 raise BatchInputError(f"{argument}: the pattern matches no file")
             add(BatchInput(_normal(m), body, cap_deg) for m in matches)
+        elif path.exists():
+            raise BatchInputError(f"{argument}: not a file or folder (a device or a pipe)")
         else:
             raise BatchInputError(f"{argument}: no such file or folder")
     if not inputs:
