@@ -117,6 +117,8 @@ def test_refuses_a_variant_the_plan_does_not_allow(intake_file: Path, db_env: st
         (["--camera", "0"], "either --camera N or --video FILE"),
         (["--script", "3=pain:12"], "pain needs a level 0-10"),
         (["--body", "tall"], "--body must be one of neutral, female, male, got 'tall'"),
+        # Refused before the session, not by OpenCV's traceback after it.
+        (["--snapshot", "snap.xyz"], "--snapshot snap.xyz: the snapshot is a PNG"),
     ],
 )
 def test_bad_options_exit_2_with_a_message(

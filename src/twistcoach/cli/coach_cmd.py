@@ -443,6 +443,8 @@ def run_coach(
         raise CoachCommandError("--name goes with --intake FILE (it names the person)")
     items = parse_script(script or "")
     answers = parse_checkin(checkin) if checkin is not None else None
+    if snapshot is not None:
+        _check_snapshot_path(snapshot)
     if not headless and not _has_display():
         raise CoachCommandError(
             "no display to open the coaching window on; use --headless (JSON lines)"
@@ -713,11 +715,30 @@ def stored_message(session_id: int, person_name: str) -> str:
     return f"Session {session_id} stored for {person_name}: twistcoach sessions show {session_id}"
 
 
+def _check_snapshot_path(path: Path) -> None:
+    """Refuse a snapshot that could not be written before the session starts, not after
+    it (a hostile-input sweep found ``--snapshot snap.xyz`` ending a whole session in
+    OpenCV's traceback)."""
+    if path.suffix.lower() != ".png":
+        raise CoachCommandError(f"--snapshot {path}: the snapshot is a PNG; name a .png file")
+    if path.is_dir():
+        raise CoachCommandError(f"--snapshot {path}: this is a folder; name a .png file")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the folders still to make go into the nearest existing one
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise CoachCommandError(f"--snapshot {path}: cannot write in {folder}")
+
+
 def _write_png(path: Path, image_bgr: NDArray[np.uint8]) -> None:
     import cv2
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), image_bgr):
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written = bool(cv2.imwrite(str(path), image_bgr))
+    except (OSError, cv2.error):
+        written = False
+    if not written:
         raise CoachCommandError(f"--snapshot {path}: could not write the image")
 
 
