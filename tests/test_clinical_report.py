@@ -4,6 +4,7 @@ numbers (read back with pypdf); unknown is "not measured", sharp pain is "sharp"
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,26 @@ def test_period_and_bad_input(clinic: tuple[str, dict[str, int]], tmp_path: Path
     assert code == 2 and "not a date" in err
     code, err = report(url, out, "--person", "Nobody")
     assert code == 2 and "no person named" in err
+
+
+@pytest.mark.timeout(60)
+def test_an_output_that_cannot_be_written_is_refused_not_waited_on(
+    clinic: tuple[str, dict[str, int]], tmp_path: Path
+) -> None:
+    # A hostile-input sweep found `report` and `export fhir` waiting for ever on a named
+    # pipe nobody reads, and a traceback where the output could not be opened.
+    url, _ = clinic
+    pipe = tmp_path / "pipe.pdf"
+    os.mkfifo(pipe)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    for command in (["report"], ["export", "fhir"]):
+        for out, reason in ((pipe, "nothing reads this pipe"), (blocker / "x.pdf", "cannot write")):
+            result = runner.invoke(
+                build_app(),
+                [*command, "--person", "Sam", "--out", str(out)],
+                env={"TWISTCOACH_DATABASE_URL": url},
+            )
+            assert result.exit_code == 2, result.output
+            assert f"--out {out}: cannot write" in result.stderr and reason in result.stderr
+            assert "Traceback" not in result.output

@@ -123,6 +123,8 @@ def test_sessions_show_text_and_plot(demo: str, tmp_path: Path) -> None:
     ("args", "message"),
     [
         (("sessions", "show", "99"), "error: no session with id 99"),
+        # Past SQLite's integers: refused, not its OverflowError's traceback.
+        (("sessions", "show", str(10**24)), "Invalid value for 'session_id'"),
         (("sessions", "--person", "Kim"), "error: no person named 'Kim' (known: Alex, Sam)"),
         (("progress", "--person", "Kim"), "error: no person named 'Kim' (known: Alex, Sam)"),
         (("sessions", "show", "3", "--plot", "x.svg"), "--plot must name a .png file"),

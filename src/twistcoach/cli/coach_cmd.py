@@ -710,6 +710,10 @@ def _session(
     return EXIT_SAFETY_STOP if reason is not None and reason.value in SAFETY_STOPS else EXIT_OK
 
 
+#: OpenCV takes a camera index as a C int: a larger one ended in its traceback.
+_MAX_CAMERA_INDEX = 2**31 - 1
+
+
 def stored_message(session_id: int, person_name: str) -> str:
     """The line said when a coached session has been stored, with the command to see it."""
     return f"Session {session_id} stored for {person_name}: twistcoach sessions show {session_id}"
@@ -777,7 +781,12 @@ def register(app: typer.Typer) -> None:
     def coach_command(
         camera: Annotated[
             int | None,
-            typer.Option("--camera", min=0, help="Camera index (default 0 when no --video)."),
+            typer.Option(
+                "--camera",
+                min=0,
+                max=_MAX_CAMERA_INDEX,
+                help="Camera index (default 0 when no --video).",
+            ),
         ] = None,
         video: Annotated[
             Path | None, typer.Option("--video", help="Coach along a video file instead.")

@@ -5,13 +5,16 @@ type ``collection`` (JSON); ``report`` writes a clinical PDF over a chosen perio
 read the database ``TWISTCOACH_DATABASE_URL`` names (see ``docs/clinicians.md``).
 
 Exit codes: 0 done; 2 bad input (an unknown person or session, a bad date or period, an
-output folder that does not exist); 1 the database could not be read; 3 a store failure.
+output that cannot be written); 1 the database could not be read; 3 a store failure.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import fcntl
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -41,6 +44,26 @@ def _out_path(path: Path) -> Path:
     if not path.parent.exists():
         _fail(f"--out {path}: the folder {path.parent} does not exist")
     return path
+
+
+def _write_out(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``--out``, refusing with a message (exit 2) where it cannot go.
+
+    Opened without blocking first: a named pipe nobody reads would otherwise keep the
+    command waiting for ever (a hostile-input sweep found both commands hanging there);
+    once open, writes block as usual, so ``--out /dev/stdout`` or a pipe being read work.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK, 0o644)
+    except OSError as exc:
+        reason = "nothing reads this pipe" if exc.errno == errno.ENXIO else exc.strerror
+        _fail(f"--out {path}: cannot write ({reason})")
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+    except OSError as exc:
+        _fail(f"--out {path}: cannot write ({exc.strerror or exc})")
 
 
 def period_bounds(
@@ -102,7 +125,7 @@ def register(app: typer.Typer) -> None:
         if target is None:
             sys.stdout.write(text)
             return
-        target.write_text(text, encoding="utf-8")
+        _write_out(target, text.encode("utf-8"))
         typer.echo(
             f"wrote {target}: {len(bundle.get('entry', []))} resources for {record.name}",
             err=True,
@@ -126,7 +149,7 @@ def register(app: typer.Typer) -> None:
         Plan and clearances, each session's depth against its cap, pain before and after, stops and their reasons, the trend over weeks, and the measured accuracy of the camera place.
         """  # noqa: E501 (one paragraph a line: Rich wraps it to the terminal)
         from twistcoach.export import gather
-        from twistcoach.export.clinical_report import write_report
+        from twistcoach.export.clinical_report import render_report
         from twistcoach.storage import open_repository
         from twistcoach.storage.progress import local_zone
 
@@ -138,5 +161,5 @@ def register(app: typer.Typer) -> None:
         repo = open_repository()
         record = repo.person_named(person)
         facts = gather(repo, record.id, start=lo, end=hi)
-        write_report(facts, target, period=(first, last), tz=local_zone())
+        _write_out(target, render_report(facts, period=(first, last), tz=local_zone()))
         typer.echo(f"wrote {target}: {len(facts.sessions)} sessions for {record.name}", err=True)

@@ -155,7 +155,11 @@ def register(app: typer.Typer) -> None:
 
     @sessions_app.command("show")
     def show(
-        session_id: Annotated[int, typer.Argument(help="The session's id (see `sessions`).")],
+        session_id: Annotated[
+            # A database id: 1 .. 2**63-1 (past it SQLite overflows), as the web's paths.
+            int,
+            typer.Argument(min=1, max=2**63 - 1, help="The session's id (see `sessions`)."),
+        ],
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
         plot: Annotated[
             Path | None,

@@ -20,7 +20,6 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -271,21 +270,19 @@ def _period_text(period: tuple[dt.date | None, dt.date | None]) -> str:
     return f"{first.isoformat() if first else 'start'} to {last.isoformat() if last else 'now'}"
 
 
-def write_report(
+def render_report(
     facts: PersonFacts,
-    out: Path,
     *,
     period: tuple[dt.date | None, dt.date | None] = (None, None),
     tz: dt.tzinfo = dt.UTC,
-) -> None:
-    """Render the clinical report of ``facts`` to the PDF ``out``.
+) -> bytes:
+    """The clinical report of ``facts``, a PDF document's bytes (the callers write it where
+    they must: a file the CLI checked, an HTTP response).
 
     Parameters
     ----------
     facts
         From :func:`twistcoach.export.facts.gather` (its sessions are the period's).
-    out
-        The PDF file to write.
     period
         The chosen first and last day (for the heading; None for open ends).
     tz
@@ -496,8 +493,9 @@ def write_report(
         canvas.drawString(15 * mm, 10 * mm, tpl.footer.format(name=name, page=doc.page))
         canvas.restoreState()
 
+    out = io.BytesIO()
     doc = BaseDocTemplate(
-        str(out),
+        out,
         pagesize=A4,
         leftMargin=15 * mm,
         rightMargin=15 * mm,
@@ -510,6 +508,7 @@ def write_report(
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=footer)])
     doc.build(story)
+    return out.getvalue()
 
 
 def _variant_name(variant_id: str) -> str:

@@ -18,9 +18,7 @@ only clinicians write plans and read the audit view. Every export and plan is au
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
@@ -88,7 +86,7 @@ def clinical_pdf(
     end: dt.date | None,
 ) -> bytes:
     """The clinical report (PDF bytes) over ``start``..``end`` (days, inclusive), audited."""
-    from twistcoach.export.clinical_report import write_report
+    from twistcoach.export.clinical_report import render_report
     from twistcoach.export.facts import gather
     from twistcoach.storage.progress import local_zone
 
@@ -97,10 +95,7 @@ def clinical_pdf(
     person = services.visible_person(ctx, viewer, person_id, read=False)
     until = None if end is None else _day_start(end + dt.timedelta(days=1))
     facts = gather(ctx.repo, person.id, start=_day_start(start), end=until)
-    with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder) / "report.pdf"
-        write_report(facts, out, period=(start, end), tz=local_zone())
-        data = out.read_bytes()
+    data = render_report(facts, period=(start, end), tz=local_zone())
     ctx.repo.audit(viewer.id, "export.report", f"person:{person.id}", {"role": viewer.role})
     return data
 
