@@ -560,11 +560,13 @@ def write_report(
 NOTES = """\
 ### Rendered and estimated afresh (2026-12-07), and the coach since commit de0edf7
 
-This checkout had lost most of the clips, so every clip was rendered again (the renderer
-now makes its OSMesa context afresh every 10 frames: `groundtruth.scene.RENEW_EVERY`; the
-first try grew to 24 GB) and MediaPipe read every clip again. Renders are not bit-identical
-from run to run (the same pose rendered twice differs by up to 14 of 255 in some pixels),
-so the landmarks moved a little. One held-out quick move is now named a frame later (the
+This checkout had no cached clips, so every clip was rendered again from the same plan
+(the renderer now makes its OSMesa context afresh every 10 frames:
+`groundtruth.scene.RENEW_EVERY`; the first try grew to 24 GB) and MediaPipe read every
+clip again. The renders are not bit-for-bit repeatable (the same posed body rendered twice
+here differed in 2 pixels of 230,400, by 14 of 255) and the earlier frames are gone, so how
+far they differ is not known; the landmarks, and so the cues, moved a little. One held-out
+quick move is now named a frame later (the
 return from 75 deg in man60_stocky_past_cap: +0.58 s, was +0.50), which lifts the worst
 median latency from +0.50 to +0.54 s: **over the 0.5 s target** (the six held-out quick
 moves: +0.42, +0.42, +0.50, +0.58, +0.92, +1.00; 12 frames/s, so a frame is 0.083 s). The

@@ -88,10 +88,11 @@ class Room:
 
 
 #: Renders before the OSMesa context is made afresh. With a new scene each render, pyrender
-#: on OSMesa kept about a frame's colour and depth buffers per render (960x540 at 1.5x
-#: supersampling: RSS 677 -> 1185 MB over 40 renders, 9-12 MB each), so a long cue clip
-#: grew the renderer to 24 GB and swapped the machine; made afresh every 10 renders it
-#: stayed at 850-872 MB (2026-12-07).
+#: on OSMesa kept 9-12 MB a render that it never gave back (a 640x360 cue frame rendered at
+#: 960x540: RSS 677 -> 1185 MB over 40 renders), so the cue benchmark's clips grew the
+#: renderer to 24 GB and swapped the machine; made afresh every 10 renders it stayed at
+#: 850-876 MB (2026-12-07). The same body rendered again differs in a few edge pixels
+#: either way (2 of 230,400, by 14 of 255).
 RENEW_EVERY = 10
 
 
