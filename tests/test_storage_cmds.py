@@ -146,6 +146,24 @@ def test_bad_database_url_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "must point to SQLite or PostgreSQL" in err
 
 
+@pytest.mark.parametrize("command", [("sessions",), ("progress", "--person", "Sam")])
+def test_an_unusable_sqlite_file_is_a_message_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    # Found by a hostile-input sweep: both ended in tracebacks (the migration lock's open,
+    # and the `sessions` listing, a group callback the error table did not wrap).
+    monkeypatch.setenv("TWISTCOACH_DATABASE_URL", "sqlite:////proc/no-such.db")
+    result = runner.invoke(build_app(), list(command))
+    assert result.exit_code == 2 and not isinstance(result.exception, OSError)
+    assert "cannot use the SQLite file /proc/no-such.db" in result.stderr
+    not_a_database = tmp_path / "photo.jpg"
+    not_a_database.write_text("this is not a database, " * 100)
+    monkeypatch.setenv("TWISTCOACH_DATABASE_URL", f"sqlite:///{not_a_database}")
+    result = runner.invoke(build_app(), list(command))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "database error: file is not a database" in result.stderr
+
+
 def test_progress_after_a_pain_rise_lowers_the_cap(demo: str) -> None:
     code, out, _ = invoke("progress", "--person", "Sam", "--json")
     assert code == 0

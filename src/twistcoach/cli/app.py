@@ -79,6 +79,11 @@ def _map_errors(app: typer.Typer) -> None:
     for command in app.registered_commands:
         if command.callback is not None:
             command.callback = _mapped(command.callback)
+    # A group's own callback runs a command too (`sessions` lists them): an unreadable
+    # database there was a traceback until it was wrapped as well.
+    group_callback = app.registered_callback
+    if group_callback is not None and group_callback.callback is not None:
+        group_callback.callback = _mapped(group_callback.callback)
     for group in app.registered_groups:
         if group.typer_instance is not None:
             _map_errors(group.typer_instance)

@@ -152,7 +152,16 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
         yield
         return
     lock_path = Path(database).expanduser().with_name(Path(database).name + ".migrate-lock")
-    with open(lock_path, "a+b") as handle:
+    try:
+        handle = open(lock_path, "a+b")  # noqa: SIM115 (closed by the with below)
+    except OSError as exc:
+        # A folder that does not exist or cannot be written (a hostile-input sweep found
+        # sqlite:////proc/x.db ending in this open's traceback): a message, not a crash.
+        raise StorageError(
+            f"{DATABASE_URL_ENV}: cannot use the SQLite file {database} "
+            f"({exc.strerror or exc}); name a file in a folder you can write to"
+        ) from None
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
