@@ -212,6 +212,12 @@ def test_a_cluster_address_where_nothing_listens_fails_fast_in_one_line(
     assert result.exit_code == 2
     assert f"cannot reach Ray at 127.0.0.1:{port}: nothing answers" in result.output
     assert "Traceback" not in result.output
+    # A Ray Client address needs extras twistcoach does not install: said so, not Ray's
+    # "reinstall ray".
+    argv[-1] = "ray://head:10001"
+    result = CliRunner().invoke(build_app(), argv)
+    assert result.exit_code == 2
+    assert "is a Ray Client address, which twistcoach does not use" in result.output
 
 
 def test_help_teaches_inputs_outputs_resume_and_clusters() -> None:

@@ -211,19 +211,25 @@ CONNECT_TIMEOUT_S = 5.0
 
 
 def _check_reachable(address: str) -> None:
-    """Fail fast when nothing listens at ``HOST:PORT`` (``auto`` and ``ray://`` are left to
-    Ray).
+    """Fail fast when nothing listens at ``HOST:PORT`` (``auto`` is left to Ray).
 
     Raises
     ------
     ConnectionError
         Naming the address, when a TCP connection cannot be made within
-        :data:`CONNECT_TIMEOUT_S`, or the address is not ``HOST:PORT``.
+        :data:`CONNECT_TIMEOUT_S`, or the address is not ``HOST:PORT``: a Ray Client address
+        (``ray://``) needs Ray's client extras, which twistcoach does not install (Ray then
+        asked to "reinstall ray", the package it was running on).
     """
     import socket
 
-    if address == "auto" or "://" in address:
+    if address == "auto":
         return
+    if "://" in address:
+        raise ConnectionError(
+            f"{address!r} is a Ray Client address, which twistcoach does not use; give the "
+            "cluster head's HOST:PORT (its GCS port, 6379 unless changed) or auto"
+        )
     host, sep, port = address.rpartition(":")
     if not sep or not host or not port.isdigit():
         raise ConnectionError(f"the address must be HOST:PORT (or auto), got {address!r}")
