@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -187,6 +188,20 @@ def _answers(*, red_flag: RedFlag | None) -> str:
     lines += ["1, sciatica, 99", "1,sciatica"]  # first try has an unknown entry
     lines += ["y", "clinician", "Dr Kim", "01/11/2026", "2026-11-01", "2", "40", "", "n"]
     return "\n".join(lines) + "\n"
+
+
+@pytest.mark.timeout(60)
+def test_an_intake_forced_onto_a_pipe_nobody_reads_is_refused(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # The whole intake answered, then a plain open for writing waited for a reader for ever.
+    pipe = tmp_path / "me.yaml"
+    os.mkfifo(pipe)
+    code, _, err = run(
+        runner, "intake", "--out", str(pipe), "--force", stdin=_answers(red_flag=None)
+    )
+    assert code == 2
+    assert "cannot write (nothing reads this pipe)" in err
 
 
 def test_interactive_intake_writes_a_valid_file(runner: CliRunner, tmp_path: Path) -> None:

@@ -413,16 +413,18 @@ def load_intake(path: str | Path) -> Intake:
         raise IntakeError(f"{path}: invalid intake\n{exc}") from exc
 
 
+def intake_text(intake: Intake, path: str | Path) -> str:
+    """An intake as the text of a JSON or YAML file (by ``path``'s extension)."""
+    data = intake.to_json_dict()
+    if _format_for(Path(path)) == "json":
+        return json.dumps(data, indent=2) + "\n"
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
 def dump_intake(intake: Intake, path: str | Path) -> Path:
     """Write an intake as JSON or YAML (by extension); returns the path written."""
     path = Path(path)
-    fmt = _format_for(path)
-    data = intake.to_json_dict()
-    if fmt == "json":
-        text = json.dumps(data, indent=2) + "\n"
-    else:
-        import yaml
-
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    path.write_text(text, encoding="utf-8")
+    path.write_text(intake_text(intake, path), encoding="utf-8")
     return path

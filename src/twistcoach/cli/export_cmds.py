@@ -11,10 +11,7 @@ output that cannot be written); 1 the database could not be read; 3 a store fail
 from __future__ import annotations
 
 import datetime as dt
-import errno
-import fcntl
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -47,23 +44,13 @@ def _out_path(path: Path) -> Path:
 
 
 def _write_out(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``--out``, refusing with a message (exit 2) where it cannot go.
+    """Write ``--out`` (:func:`twistcoach.cli.output.write_output`), exit 2 where it cannot."""
+    from twistcoach.cli.output import OutputError, write_output
 
-    Opened without blocking first: a named pipe nobody reads would otherwise keep the
-    command waiting for ever (a hostile-input sweep found both commands hanging there);
-    once open, writes block as usual, so ``--out /dev/stdout`` or a pipe being read work.
-    """
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK, 0o644)
-    except OSError as exc:
-        reason = "nothing reads this pipe" if exc.errno == errno.ENXIO else exc.strerror
-        _fail(f"--out {path}: cannot write ({reason})")
-    try:
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-    except OSError as exc:
-        _fail(f"--out {path}: cannot write ({exc.strerror or exc})")
+        write_output(path, data)
+    except OutputError as exc:
+        _fail(f"--out {exc}")
 
 
 def period_bounds(

@@ -22,6 +22,7 @@ from rich.prompt import Prompt
 from rich.table import Table
 
 from twistcoach.cli.answers import ask_word, ask_yes_no
+from twistcoach.cli.output import OutputError, write_output
 from twistcoach.i18n import t
 from twistcoach.intake import (
     CONDITION_DESCRIPTIONS,
@@ -35,7 +36,7 @@ from twistcoach.intake import (
     IntakeError,
     LegSymptoms,
     RedFlag,
-    dump_intake,
+    intake_text,
     load_intake,
     parse_intake,
     parse_intake_text,
@@ -596,9 +597,9 @@ def intake(
     except IntakeError as exc:
         _fail(str(exc))
     try:
-        dump_intake(answers, out)
-    except OSError as exc:
-        _fail(f"{out}: cannot write: {exc}")
+        write_output(out, intake_text(answers, out).encode("utf-8"))
+    except OutputError as exc:
+        _fail(str(exc))
     console.print(f"[green]Saved your intake to {out}.[/] Next: twistcoach plan {out}")
 
 
