@@ -119,6 +119,7 @@ def test_refuses_a_variant_the_plan_does_not_allow(intake_file: Path, db_env: st
         (["--body", "tall"], "--body must be one of neutral, female, male, got 'tall'"),
         # Refused before the session, not by OpenCV's traceback after it.
         (["--snapshot", "snap.xyz"], "--snapshot snap.xyz: the snapshot is a PNG"),
+        (["--snapshot", "/dev/null/x.png"], "--snapshot /dev/null/x.png: cannot write in"),
         # OpenCV takes a C int: a larger index was its traceback.
         (["--camera", str(10**20)], "Invalid value for '--camera'"),
     ],

@@ -725,8 +725,9 @@ def _check_snapshot_path(path: Path) -> None:
     OpenCV's traceback)."""
     if path.suffix.lower() != ".png":
         raise CoachCommandError(f"--snapshot {path}: the snapshot is a PNG; name a .png file")
-    if path.is_dir():
-        raise CoachCommandError(f"--snapshot {path}: this is a folder; name a .png file")
+    if path.exists() and not path.is_file():
+        # A folder, or a pipe that OpenCV's write would wait on for ever.
+        raise CoachCommandError(f"--snapshot {path}: not a file; name a .png file")
     folder = path.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent  # the folders still to make go into the nearest existing one
