@@ -107,6 +107,8 @@ def test_period_and_bad_input(clinic: tuple[str, dict[str, int]], tmp_path: Path
     assert code == 2 and "not a date" in err
     code, err = report(url, out, "--person", "Nobody")
     assert code == 2 and "no person named" in err
+    code, err = report(url, out, "--person", "Sam", "--to", "9999-12-31")
+    assert code == 2 and "outside the days a report can cover" in err
 
 
 @pytest.mark.timeout(60)

@@ -33,6 +33,8 @@ def test_staff_download_the_fhir_bundle_and_the_report_others_cannot(world: Worl
         doc.get(f"/students/{person_id}/report.pdf?start=2026-12-31&end=2026-11-01").status_code
         == 422
     )
+    # The last day there is has no day after it: a 500 (an OverflowError) until refused.
+    assert doc.get(f"/students/{person_id}/report.pdf?end=9999-12-31").status_code == 422
     # A student, and staff the student did not link, get nothing.
     assert s.get(f"/api/students/{person_id}/fhir").status_code == 403
     other, _ = signin(world, "other@example.org")

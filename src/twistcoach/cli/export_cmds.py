@@ -53,16 +53,6 @@ def _write_out(path: Path, data: bytes) -> None:
         _fail(f"--out {exc}")
 
 
-def period_bounds(
-    start: dt.date | None, end: dt.date | None, tz: dt.tzinfo
-) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """``[start, end]`` as local days: aware datetimes from ``start``'s midnight to the
-    midnight after ``end`` (None where not given)."""
-    lo = dt.datetime.combine(start, dt.time(), tz) if start is not None else None
-    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tz) if end else None
-    return lo, hi
-
-
 def register(app: typer.Typer) -> None:
     """Add ``export fhir`` and ``report`` to ``app``."""
     export_app = typer.Typer(
@@ -135,7 +125,7 @@ def register(app: typer.Typer) -> None:
 
         Plan and clearances, each session's depth against its cap, pain before and after, stops and their reasons, the trend over weeks, and the measured accuracy of the camera place.
         """  # noqa: E501 (one paragraph a line: Rich wraps it to the terminal)
-        from twistcoach.export import gather
+        from twistcoach.export import gather, period_bounds
         from twistcoach.export.clinical_report import render_report
         from twistcoach.storage import open_repository
         from twistcoach.storage.progress import local_zone

@@ -6,6 +6,13 @@ cap from planning (:func:`twistcoach.storage.progress.decide_for_person`).
 
 from __future__ import annotations
 
-from twistcoach.export.facts import HeldSide, PainMark, PersonFacts, SessionFacts, gather
+from twistcoach.export.facts import (
+    HeldSide,
+    PainMark,
+    PersonFacts,
+    SessionFacts,
+    gather,
+    period_bounds,
+)
 
-__all__ = ["HeldSide", "PainMark", "PersonFacts", "SessionFacts", "gather"]
+__all__ = ["HeldSide", "PainMark", "PersonFacts", "SessionFacts", "gather", "period_bounds"]

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from twistcoach.errors import DataError
 from twistcoach.storage.models import EventType, SessionStatus
 from twistcoach.storage.records import (
     ClearanceRecord,
@@ -292,6 +293,35 @@ class PersonFacts:
     decision: PracticeDecision
     sessions: tuple[SessionFacts, ...]
     now: dt.datetime
+
+
+#: The days a period may name: any record fits, and every day has a day after it and its
+#: midnight exists in every time zone (``date.max`` has no day after: a report "to
+#: 9999-12-31" was an OverflowError's traceback on the command line and a 500 on the web).
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(9998, 12, 31)
+
+
+def period_bounds(
+    start: dt.date | None, end: dt.date | None, tz: dt.tzinfo
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """``[start, end]`` as local days: aware datetimes from ``start``'s midnight to the
+    midnight after ``end`` (None where not given), the bounds :func:`gather` takes.
+
+    Raises
+    ------
+    DataError
+        For a day before :data:`FIRST_DAY` or after :data:`LAST_DAY`.
+    """
+    for day in (start, end):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise DataError(
+                f"{day.isoformat()} is outside the days a report can cover "
+                f"({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})"
+            )
+    lo = dt.datetime.combine(start, dt.time(), tz) if start is not None else None
+    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tz) if end else None
+    return lo, hi
 
 
 def gather(

@@ -70,14 +70,6 @@ def fhir_bundle(ctx: AppContext, viewer: AccountRecord, person_id: int) -> dict[
     return bundle
 
 
-def _day_start(day: dt.date | None) -> dt.datetime | None:
-    if day is None:
-        return None
-    from twistcoach.storage.progress import local_zone
-
-    return dt.datetime.combine(day, dt.time(), tzinfo=local_zone())
-
-
 def clinical_pdf(
     ctx: AppContext,
     viewer: AccountRecord,
@@ -87,14 +79,14 @@ def clinical_pdf(
 ) -> bytes:
     """The clinical report (PDF bytes) over ``start``..``end`` (days, inclusive), audited."""
     from twistcoach.export.clinical_report import render_report
-    from twistcoach.export.facts import gather
+    from twistcoach.export.facts import gather, period_bounds
     from twistcoach.storage.progress import local_zone
 
     if start is not None and end is not None and end < start:
         raise DataError("the period ends before it starts")
     person = services.visible_person(ctx, viewer, person_id, read=False)
-    until = None if end is None else _day_start(end + dt.timedelta(days=1))
-    facts = gather(ctx.repo, person.id, start=_day_start(start), end=until)
+    since, until = period_bounds(start, end, local_zone())
+    facts = gather(ctx.repo, person.id, start=since, end=until)
     data = render_report(facts, period=(start, end), tz=local_zone())
     ctx.repo.audit(viewer.id, "export.report", f"person:{person.id}", {"role": viewer.role})
     return data
