@@ -186,7 +186,8 @@ def _answers(*, red_flag: RedFlag | None) -> str:
     lines = ["abc", "45", "3", "10", "light", "none"]
     lines += ["y" if flag is red_flag else "n" for flag in RedFlag]
     lines += ["1, sciatica, 99", "1,sciatica"]  # first try has an unknown entry
-    lines += ["y", "clinician", "Dr Kim", "01/11/2026", "2026-11-01", "2", "40", "", "n"]
+    lines += ["y", "clinician", "Dr Kim", "01/11/2026", "2999-11-01"]  # two dates refused
+    lines += ["2026-11-01", "2", "40", "", "n"]
     return "\n".join(lines) + "\n"
 
 
@@ -213,6 +214,7 @@ def test_interactive_intake_writes_a_valid_file(runner: CliRunner, tmp_path: Pat
     assert "Please enter a whole number" in out
     assert "Not in the list, try again: 99" in out
     assert "Please enter a date as YYYY-MM-DD" in out
+    assert "That date is after today: enter the day it was given." in out
     person = load_intake(out_file)
     assert person.age == 45 and person.pain_now == 3 and person.pain_duration_weeks == 10
     assert person.red_flags == {RedFlag.THORACIC_PAIN}
@@ -226,6 +228,21 @@ def test_interactive_intake_writes_a_valid_file(runner: CliRunner, tmp_path: Pat
     assert [v["id"] for v in plan["variants"] if v["status"] == "allowed"] == [
         "supine_twist_partial"
     ]
+
+
+def test_plan_counts_a_clearance_only_from_its_date(runner: CliRunner, tmp_path: Path) -> None:
+    # An intake file whose physiotherapist's clearance has a mistyped year (2926).
+    text = (EXAMPLES / "07_disc_cleared_with_cap.yaml").read_text(encoding="utf-8")
+    ahead = tmp_path / "ahead.yaml"
+    ahead.write_text(text.replace("date: '2026-11-10'", "date: '2926-11-10'"), encoding="utf-8")
+    code, out, err = run(runner, "plan", str(ahead), "--json")
+    assert code == 0, err
+    partial = next(v for v in json.loads(out)["variants"] if v["id"] == "supine_twist_partial")
+    assert partial["status"] == "needs_clearance"
+    assert any("dated 2926-11-10, after today" in r["text"] for r in partial["reasons"])
+    code, out, _ = run(runner, "plan", str(EXAMPLES / "07_disc_cleared_with_cap.yaml"), "--json")
+    partial = next(v for v in json.loads(out)["variants"] if v["id"] == "supine_twist_partial")
+    assert partial["status"] == "allowed"
 
 
 def test_the_intake_in_spanish_takes_the_same_answers(runner: CliRunner, tmp_path: Path) -> None:

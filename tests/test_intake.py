@@ -21,6 +21,7 @@ from twistcoach.intake import (
     LegSymptoms,
     RedFlag,
     dump_intake,
+    latest_today,
     load_intake,
     parse_intake,
     parse_intake_text,
@@ -243,3 +244,23 @@ def test_a_pipe_or_device_named_as_the_intake_is_refused_at_once(tmp_path: Path)
 def test_parse_text_unknown_format() -> None:
     with pytest.raises(IntakeError, match="unknown intake format 'toml'"):
         parse_intake_text("", "toml")
+
+
+def test_latest_today_is_the_date_at_utc_plus_14() -> None:
+    at = dt.datetime(2026, 12, 6, 9, 59, tzinfo=dt.UTC)
+    assert latest_today(at) == dt.date(2026, 12, 6)
+    assert latest_today(at + dt.timedelta(minutes=1)) == dt.date(2026, 12, 7)
+    honolulu = dt.timezone(dt.timedelta(hours=-10))
+    assert latest_today(at.astimezone(honolulu)) == dt.date(2026, 12, 6)  # same instant
+    with pytest.raises(ValueError, match="aware"):
+        latest_today(dt.datetime(2026, 12, 6, 12, 0))
+
+
+def test_a_clearance_counts_on_its_date_and_after() -> None:
+    c = Clearance(
+        by=ClearanceBy.CLINICIAN, name="Dr Rao", date=dt.date(2026, 11, 1), variants=("x",)
+    )
+    assert c.counts_on(None) and c.counts_on(dt.date(2026, 11, 1))
+    assert not c.counts_on(dt.date(2026, 10, 31))
+    untrained = c.model_copy(update={"by": ClearanceBy.TEACHER})
+    assert not untrained.counts_on(dt.date(2027, 1, 1))

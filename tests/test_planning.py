@@ -261,6 +261,32 @@ def test_a_clearance_in_an_older_intake_still_counts_after_a_new_intake() -> Non
     assert partial.allowed and partial.cap_deg == 35.0
 
 
+def test_a_clearance_dated_ahead_counts_from_its_date_on_the_persons_calendar() -> None:
+    answers = intake("07_disc_cleared_with_cap.yaml").model_copy(update={"clearances": ()})
+    ahead = Clearance(
+        by=ClearanceBy.CLINICIAN,
+        name="Dr Ames",
+        date=dt.date(2026, 12, 3),  # T0 is 2026-12-01: a typed-ahead day
+        variants=(PARTIAL,),
+        max_knee_drop_deg=35.0,
+    )
+    h = PersonHistory(
+        intakes=(DatedIntake(answers, T0 - dt.timedelta(days=1)),),
+        clearances=(DatedClearance(ahead, T0 - dt.timedelta(hours=1)),),
+    )
+    before = run(h, T0).permission(PARTIAL)
+    assert not before.allowed and before.cap_deg is None
+    assert any("dated 2026-12-03, after today" in r.text for r in before.reasons)
+    on_the_day = run(h, dt.datetime(2026, 12, 3, 0, 5, tzinfo=dt.UTC)).permission(PARTIAL)
+    assert on_the_day.allowed and on_the_day.cap_deg == 35.0
+    # The person's own calendar decides: at 20:00 UTC on the 2nd it is the 3rd in Auckland.
+    evening = dt.datetime(2026, 12, 2, 20, 0, tzinfo=dt.UTC)
+    auckland = dt.timezone(dt.timedelta(hours=13))
+    assert not run(h, evening).permission(PARTIAL).allowed
+    in_auckland = decide(h, load_library(), now=evening, tz=auckland).permission(PARTIAL)
+    assert in_auckland.allowed
+
+
 def test_a_clinicians_plan_only_narrows() -> None:
     from twistcoach.planning import ClinicianPlan, Prescription
 

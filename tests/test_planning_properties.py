@@ -291,7 +291,7 @@ def test_the_cli_and_the_web_give_the_same_permissions_and_caps(
     account = repo.create_account("robin@example.org", "Robin", hashed, "student")
     person = repo.create_person("Robin", account_id=account.id)
     repo.save_intake(person.id, load_intake(EXAMPLES / intake))
-    for ago, variant, stop, rise in sorted(events, reverse=True):
+    for ago, variant, stop, rise in sorted(events, key=lambda e: e[0], reverse=True):
         moment[0] = real_now - dt.timedelta(minutes=ago)
         s = repo.start_session(person.id, variant, 45.0, "test", start_pain=2)
         if stop == "sharp_pain":

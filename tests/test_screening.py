@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from twistcoach.screening import (
     screen,
 )
 
+PARTIAL_ID = "supine_twist_partial"
 A, N, X = VariantStatus.ALLOWED, VariantStatus.NEEDS_CLEARANCE, VariantStatus.NOT_ALLOWED
 ORDER = (
     "supine_twist_supported",
@@ -367,6 +369,37 @@ def test_clearance_cap_applies_even_when_not_needed(library: PoseLibrary) -> Non
     plan = screen(intake(clearances=[clinician("supine_twist_full", cap=20)]), library)
     assert plan.decision("supine_twist_full").max_knee_drop_deg == 20
     assert plan.decision("supine_twist_partial").max_knee_drop_deg == 54
+
+
+def test_a_clearance_dated_after_today_unlocks_nothing_until_its_date(
+    library: PoseLibrary,
+) -> None:
+    cleared = clinician("supine_twist_partial", cap=30)  # dated 2026-11-01
+    person = intake(conditions=["sciatica"], clearances=[cleared])
+    early = screen(person, library, today=dt.date(2026, 10, 31))
+    partial = early.decision("supine_twist_partial")
+    assert partial.status is N
+    assert "clearance_not_yet" in rules_of(early, "supine_twist_partial")
+    assert "clearance_applied" not in rules_of(early, "supine_twist_partial")
+    text = next(r.text for r in partial.reasons if r.rule == "clearance_not_yet")
+    assert "Dr Rao (clinician)'s clearance is dated 2026-11-01, after today" in text
+    for day in (dt.date(2026, 11, 1), dt.date(2027, 3, 1)):  # its own day, and later
+        on = screen(person, library, today=day)
+        assert on.decision("supine_twist_partial").status is A
+        assert on.decision("supine_twist_partial").max_knee_drop_deg == 30
+        assert "clearance_not_yet" not in rules_of(on, "supine_twist_partial")
+    # A red flag a clinician lifts stays until the clearance's day (the plan's status too).
+    flagged = intake(red_flags=["history_of_cancer"], clearances=[clinician(PARTIAL_ID)])
+    assert screen(flagged, library, today=dt.date(2026, 10, 31)).allowed_variants() == ()
+    assert screen(flagged, library, today=dt.date(2026, 10, 31)).status is not PlanStatus.READY
+    assert screen(flagged, library, today=dt.date(2026, 11, 1)).status is PlanStatus.READY
+
+
+def test_a_future_clearances_limit_still_applies(library: PoseLibrary) -> None:
+    # Not yet in force, but a limit someone set is always respected.
+    person = intake(clearances=[clinician("supine_twist_full", cap=20)])
+    plan = screen(person, library, today=dt.date(2026, 1, 1))
+    assert plan.decision("supine_twist_full").max_knee_drop_deg == 20
 
 
 def test_clearance_with_unknown_variant_is_an_error(library: PoseLibrary) -> None:

@@ -37,7 +37,7 @@ def clearances(draw: st.DrawFn) -> Clearance:
     return Clearance(
         by=by,
         name="Someone",
-        date=dt.date(2026, 11, 1),
+        date=dt.date(2026, 11, 1) + dt.timedelta(days=draw(st.integers(-400, 400))),
         variants=tuple(
             draw(st.lists(st.sampled_from(LIBRARY.ids), min_size=1, max_size=4, unique=True))
         ),
@@ -113,6 +113,17 @@ def test_worse_legs_or_fitness_never_loosens(person: Intake, legs: int, fitness:
     activity = ACTIVITY_ORDER[max(ACTIVITY_ORDER.index(person.activity), fitness)]
     riskier = person.model_copy(update={"leg_symptoms": leg, "activity": activity})
     assert_not_looser(screen(person, LIBRARY), screen(riskier, LIBRARY))
+
+
+@settings(max_examples=150, deadline=None)
+@given(intakes(), st.integers(-400, 400))
+def test_an_earlier_today_never_loosens(person: Intake, days: int) -> None:
+    # Counting clearances from their dates can only hold back: an earlier calendar day never
+    # lets more through than a later one, nor than no calendar at all.
+    later = dt.date(2026, 11, 1) + dt.timedelta(days=days)
+    earlier = later - dt.timedelta(days=30)
+    assert_not_looser(screen(person, LIBRARY), screen(person, LIBRARY, today=later))
+    assert_not_looser(screen(person, LIBRARY, today=later), screen(person, LIBRARY, today=earlier))
 
 
 @settings(max_examples=150, deadline=None)

@@ -585,6 +585,15 @@ def test_clearance_rules_and_audit(world: World) -> None:
         headers={"X-CSRF-Token": d_csrf},
     )
     assert r.status_code == 422
+    # A clearance dated after today anywhere on Earth (a mistyped year) is refused, unstored.
+    ahead = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).date().isoformat()
+    r = d.post(
+        f"/api/students/{person.id}/clearances",
+        json={**body, "date": ahead},
+        headers={"X-CSRF-Token": d_csrf},
+    )
+    assert r.status_code == 422 and "is after today" in r.json()["detail"], r.text
+    assert world.repo.list_clearances(person.id) == []
     before = next(
         v for v in s.get("/api/plan").json()["variants"] if v["id"] == "supine_twist_full"
     )

@@ -194,8 +194,32 @@ class Clearance(BaseModel):
 
     @property
     def counts(self) -> bool:
-        """True when screening honours it: any clinician, or a teacher trained for backs."""
+        """True when screening honours it: any clinician, or a teacher trained for backs.
+
+        Whatever its date: :meth:`counts_on` adds the calendar.
+        """
         return self.by is ClearanceBy.CLINICIAN or self.teacher_trained_for_back_problems
+
+    def counts_on(self, today: dt.date | None) -> bool:
+        """True when it :attr:`counts` and is in force on ``today`` (the person's own
+        calendar date): a clearance dated after today (a mistyped year, or one written out
+        before the visit) counts from its date, never before (fail safe). ``None``: no
+        calendar known, the date is not checked."""
+        return self.counts and (today is None or self.date <= today)
+
+
+#: The furthest ahead of UTC a civil time zone runs (the Line Islands, UTC+14): a date later
+#: than that zone's is nobody's today yet.
+_LATEST_ZONE = dt.timedelta(hours=14)
+
+
+def latest_today(now: dt.datetime) -> dt.date:
+    """The latest calendar date anywhere on Earth at ``now`` (aware): a clearance dated later
+    cannot have been given yet, whoever gave it and wherever (the edges refuse it; planning
+    counts any clearance only from its date, :meth:`Clearance.counts_on`)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    return (now.astimezone(dt.UTC) + _LATEST_ZONE).date()
 
 
 class Intake(BaseModel):

@@ -26,11 +26,13 @@ Clearances: a clinician's always counts; a teacher's only when
 names, only for rules whose ``unlock`` allows that kind of clearance (emergency signs are
 never unlocked), and caps the named supine variants at its ``max_knee_drop_deg`` and the named
 seated and standing variants at its ``max_trunk_rotation_deg`` (any named clearance's cap is
-applied, counted or not: a limit someone set is always respected).
+applied, counted or not: a limit someone set is always respected). Given the person's date
+(``today``), a clearance dated after it unlocks nothing yet: it counts from its date.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from enum import StrEnum
 from typing import Annotated, Any
@@ -97,9 +99,10 @@ class Unlock(StrEnum):
     CLINICIAN = "clinician"
     CLINICIAN_OR_TRAINED_TEACHER = "clinician_or_trained_teacher"
 
-    def accepts(self, clearance: Clearance) -> bool:
-        """True when this clearance may lift a block of this kind."""
-        if not clearance.counts or self is Unlock.NEVER:
+    def accepts(self, clearance: Clearance, today: dt.date | None = None) -> bool:
+        """True when this clearance may lift a block of this kind on ``today``
+        (:meth:`~twistcoach.intake.Clearance.counts_on`)."""
+        if not clearance.counts_on(today) or self is Unlock.NEVER:
             return False
         if self is Unlock.CLINICIAN:
             return clearance.by is ClearanceBy.CLINICIAN
@@ -280,6 +283,7 @@ REQUIRED_NOTES = (
     "clearance_cap",
     "clearance_rotation_cap",
     "clearance_not_counted",
+    "clearance_not_yet",
     "unlock_hint_clinician",
     "unlock_hint_teacher",
     "no_variant_allowed",
@@ -512,7 +516,13 @@ def firing_rules(intake: Intake, rules: RuleSet | None = None) -> tuple[str, ...
     return tuple(rule.id for rule in rules.rules if rule.when.matches(intake))
 
 
-def screen(intake: Intake, library: PoseLibrary, rules: RuleSet | None = None) -> ReadinessPlan:
+def screen(
+    intake: Intake,
+    library: PoseLibrary,
+    rules: RuleSet | None = None,
+    *,
+    today: dt.date | None = None,
+) -> ReadinessPlan:
     """Decide which variants the person may practise, how far, and why.
 
     Parameters
@@ -523,6 +533,10 @@ def screen(intake: Intake, library: PoseLibrary, rules: RuleSet | None = None) -
         The pose library (every variant gets a decision, in difficulty order).
     rules
         The rule table; defaults to the packaged one (:func:`load_rules`).
+    today
+        The person's calendar date: a clearance dated after it unlocks nothing yet
+        (``clearance_not_yet``; its cap still applies). ``None`` (no calendar known) leaves
+        dates unchecked; every product surface passes it.
 
     Returns
     -------
@@ -538,10 +552,12 @@ def screen(intake: Intake, library: PoseLibrary, rules: RuleSet | None = None) -
     _check_names(intake, library, rules)
     notes = rules.notes
     fired = [rule for rule in rules.rules if rule.when.matches(intake)]
-    decisions = [_decide(variant, intake, fired, rules) for variant in library]
+    decisions = [_decide(variant, intake, fired, rules, today) for variant in library]
 
     status = PlanStatus.READY
-    has_clinician = any(c.counts and c.by is ClearanceBy.CLINICIAN for c in intake.clearances)
+    has_clinician = any(
+        c.counts_on(today) and c.by is ClearanceBy.CLINICIAN for c in intake.clearances
+    )
     for rule in fired:
         if rule.plan_status is None:
             continue
@@ -561,7 +577,9 @@ def screen(intake: Intake, library: PoseLibrary, rules: RuleSet | None = None) -
     return ReadinessPlan(status=status, variants=tuple(decisions), advice=tuple(advice))
 
 
-def _decide(variant: Variant, intake: Intake, fired: list[Rule], rules: RuleSet) -> VariantDecision:
+def _decide(
+    variant: Variant, intake: Intake, fired: list[Rule], rules: RuleSet, today: dt.date | None
+) -> VariantDecision:
     notes = rules.notes
     reasons: list[Reason] = []
 
@@ -575,6 +593,10 @@ def _decide(variant: Variant, intake: Intake, fired: list[Rule], rules: RuleSet)
         if not clearance.counts:
             note = notes["clearance_not_counted"]
             add("clearance_not_counted", note.text.format(who=_who(clearance)), note.source)
+        elif not clearance.counts_on(today):
+            note = notes["clearance_not_yet"]
+            text = note.text.format(who=_who(clearance), date=clearance.date.isoformat())
+            add("clearance_not_yet", text, note.source)
 
     # A block no clearance lifts (emergency signs) makes every unlock hint on this variant
     # untrue: "no clearance overrides this" and "a clinician's clearance can unlock it"
@@ -589,14 +611,14 @@ def _decide(variant: Variant, intake: Intake, fired: list[Rule], rules: RuleSet)
         for block in rule.blocks:
             if not block.select.matches(variant):
                 continue
-            lifting = next((c for c in naming if block.unlock.accepts(c)), None)
+            lifting = next((c for c in naming if block.unlock.accepts(c, today)), None)
             if lifting is not None and locked:
                 continue  # lifted, but the variant stays locked: no "cleared" note either
             if lifting is not None:
                 add(rule.id, rule.text, rule.source)
                 note = notes["clearance_applied"]
                 text = note.text.format(
-                    who=_who(lifting), date=lifting.date.isoformat(), rule=rule.id
+                    who=_who(lifting), date=lifting.date.isoformat(), rule=rule.title
                 )
                 add("clearance_applied", text, note.source)
                 continue

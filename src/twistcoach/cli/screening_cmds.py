@@ -37,6 +37,7 @@ from twistcoach.intake import (
     LegSymptoms,
     RedFlag,
     intake_text,
+    latest_today,
     load_intake,
     parse_intake,
     parse_intake_text,
@@ -293,13 +294,17 @@ def _ask_many(
         console.print(f"[red]{t('Not in the list, try again')}: {', '.join(bad)}[/]")
 
 
-def _ask_date(console: Console, label: str) -> dt.date:
+def _ask_date(console: Console, label: str, *, not_after: dt.date) -> dt.date:
     while True:
         answer = Prompt.ask(label, console=console).strip()
         try:
-            return dt.date.fromisoformat(answer)
+            day = dt.date.fromisoformat(answer)
         except ValueError:
             console.print(f"[red]{t('Please enter a date as YYYY-MM-DD.')}[/]")
+            continue
+        if day <= not_after:
+            return day
+        console.print(f"[red]{t('That date is after today: enter the day it was given.')}[/]")
 
 
 def ask_intake(console: Console, library: PoseLibrary) -> Intake:
@@ -367,7 +372,11 @@ def ask_intake(console: Console, library: PoseLibrary) -> Intake:
         clearance: dict[str, Any] = {
             "by": by.value,
             "name": Prompt.ask(f"  {t('Their name')}", console=console).strip() or "unnamed",
-            "date": _ask_date(console, f"  {t('Date given (YYYY-MM-DD)')}").isoformat(),
+            "date": _ask_date(
+                console,
+                f"  {t('Date given (YYYY-MM-DD)')}",
+                not_after=latest_today(dt.datetime.now(dt.UTC)),
+            ).isoformat(),
         }
         variants: list[str] = []
         while not variants:

@@ -288,7 +288,10 @@ def decide(
     # clearances, dated with it), so a newer intake never loses an older clearance.
     every_clearance = _all_clearances(history)
     merged = _with_clearances(current.intake, every_clearance)
-    plan = screen(merged, library, screening_rules)
+    # A clearance counts from its own date on the person's calendar (one dated ahead, a
+    # mistyped year for instance, unlocks nothing until then).
+    today = now.astimezone(tz).date()
+    plan = screen(merged, library, screening_rules, today=today)
 
     every_flag = _all_flags(history, rules, prog_rules, tz)
     spans = [(flag.raised_at, closed) for flag, closed in every_flag]
@@ -301,7 +304,9 @@ def decide(
         # the intake and clearances as they were then.
         before = [i for i in intakes if i.at <= first_flag] or intakes[:1]
         then = [c for c in every_clearance if c.recorded_at <= first_flag]
-        frozen_plan = screen(_with_clearances(before[-1].intake, then), library, screening_rules)
+        frozen_plan = screen(
+            _with_clearances(before[-1].intake, then), library, screening_rules, today=today
+        )
         for flag in flags:
             person_reasons.append(rules.reason("SAFE-FLAG-REVIEW", flag=flag.reason.text))
 
@@ -354,7 +359,9 @@ def decide(
             reasons.append(rules.reason("SAFE-PLAN-HOLD", why=why))
         if ceiling is not None:
             knee = decision.family.has_knee_drop
-            reasons.extend(_clipped(decision.id, merged, ceiling, rules, knee_drop=knee))
+            reasons.extend(
+                _clipped(decision.id, merged, ceiling, rules, today=today, knee_drop=knee)
+            )
         cap: float | None = None
         if not library.get(decision.id).coach_measures:
             ceiling = None  # the coach's measure was not checked on this pose: not coached
@@ -403,7 +410,7 @@ def decide(
         )
 
     progression = _progression(
-        history, merged, permissions, flags, library, prog_rules, progression_variant
+        history, merged, permissions, flags, library, prog_rules, progression_variant, today
     )
     return PracticeDecision(
         plan=plan,
@@ -488,14 +495,20 @@ def _held_clearances(
 
 
 def _clipped(
-    variant_id: str, intake: Intake, given: float, rules: SafetyRules, *, knee_drop: bool = True
+    variant_id: str,
+    intake: Intake,
+    given: float,
+    rules: SafetyRules,
+    *,
+    today: dt.date,
+    knee_drop: bool = True,
 ) -> list[Reason]:
     """``SAFE-CLEARANCE-CLIPPED`` for each counting clearance asking for more than given, in
     the variant's own measure (knee drop, else trunk rotation)."""
     out = []
     for c in intake.clearances:
         asked = c.max_knee_drop_deg if knee_drop else c.max_trunk_rotation_deg
-        if c.counts and variant_id in c.variants and asked is not None and asked > given:
+        if c.counts_on(today) and variant_id in c.variants and asked is not None and asked > given:
             out.append(
                 rules.reason(
                     "SAFE-CLEARANCE-CLIPPED", who=_who(c), asked=f"{asked:g}", given=f"{given:g}"
@@ -512,6 +525,7 @@ def _progression(
     library: PoseLibrary,
     rules: ProgressionRules,
     variant_id: str | None,
+    today: dt.date,
 ) -> ProgressionSuggestion | None:
     """Progression's suggestion for ``variant_id``, else the variant practised last, else
     the first allowed one."""
@@ -545,7 +559,7 @@ def _progression(
         ClearanceInfo(
             tuple(c.variants),
             c.max_knee_drop_deg if knee else c.max_trunk_rotation_deg,
-            c.counts,
+            c.counts_on(today),
         )
         for c in intake.clearances
     ]

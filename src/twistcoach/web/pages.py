@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from twistcoach import estimator, i18n
 from twistcoach.errors import ConflictError, DataError, NotAllowed, NotSignedIn, RateLimited
+from twistcoach.intake import latest_today
 from twistcoach.planning import PracticeDecision, has_back_condition, load_safety_rules
 from twistcoach.poses.schema import TwistFamily
 from twistcoach.storage.models import Role
@@ -583,6 +584,8 @@ def _student_context(ctx: AppContext, person_id: int) -> dict[str, Any]:
         "clearances": ctx.repo.list_clearances(person_id),
         "variant_ids": list(domain.variant_names()),
         "today": ctx.repo.now().date().isoformat(),
+        # The browser's date picker stops where the server's check does.
+        "latest_date": latest_today(ctx.repo.now()).isoformat(),
         "clearance_error": None,
         "review_error": None,
     }

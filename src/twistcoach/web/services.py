@@ -28,7 +28,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from twistcoach.errors import ConflictError, DataError, NotAllowed, NotFound
-from twistcoach.intake import Clearance, ClearanceBy, describe_validation_error
+from twistcoach.intake import Clearance, ClearanceBy, describe_validation_error, latest_today
 from twistcoach.planning import BackFeeling, PracticeDecision, may_clear
 from twistcoach.storage.db import StorageError
 from twistcoach.storage.models import Role, SessionStatus
@@ -702,6 +702,11 @@ def record_clearance(
         raise DataError(
             f"choose variants from: {', '.join(sorted(known))}"
             + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+        )
+    if date > latest_today(ctx.repo.now()):
+        raise DataError(
+            f"the clearance's date ({date.isoformat()}) is after today: "
+            "record a clearance on or after the day it is given"
         )
     if max_knee_drop_deg is not None and not 5 <= max_knee_drop_deg <= 90:
         raise DataError("max_knee_drop_deg must be from 5 to 90 degrees")
