@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from twistcoach.intake import (
     RED_FLAG_QUESTIONS,
@@ -264,3 +265,28 @@ def test_a_clearance_counts_on_its_date_and_after() -> None:
     assert not c.counts_on(dt.date(2026, 10, 31))
     untrained = c.model_copy(update={"by": ClearanceBy.TEACHER})
     assert not untrained.counts_on(dt.date(2027, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "ok"),
+    [
+        ("max_knee_drop_deg", 0.0, False),
+        ("max_knee_drop_deg", 4.9, False),
+        ("max_knee_drop_deg", 5.0, True),
+        ("max_knee_drop_deg", 90.0, True),
+        ("max_knee_drop_deg", 90.5, False),
+        ("max_trunk_rotation_deg", 0.0, False),
+        ("max_trunk_rotation_deg", 5.0, True),
+        ("max_trunk_rotation_deg", 45.0, True),
+        ("max_trunk_rotation_deg", 46.0, False),
+    ],
+)
+def test_a_clearances_limit_is_5_degrees_or_more(field: str, value: float, ok: bool) -> None:
+    # A limit of 0 had been "allowed, knee drop up to 0 degrees": no twist, with a cap.
+    data = {"by": "clinician", "name": "Dr Rao", "date": "2026-11-01", "variants": ["x"]}
+    data[field] = value
+    if ok:
+        assert getattr(Clearance.model_validate(data), field) == value
+    else:
+        with pytest.raises(ValidationError):
+            Clearance.model_validate(data)

@@ -41,8 +41,8 @@ def clearances(draw: st.DrawFn) -> Clearance:
         variants=tuple(
             draw(st.lists(st.sampled_from(LIBRARY.ids), min_size=1, max_size=4, unique=True))
         ),
-        max_knee_drop_deg=draw(st.none() | st.integers(0, 90).map(float)),
-        max_trunk_rotation_deg=draw(st.none() | st.integers(0, 45).map(float)),
+        max_knee_drop_deg=draw(st.none() | st.integers(5, 90).map(float)),
+        max_trunk_rotation_deg=draw(st.none() | st.integers(5, 45).map(float)),
         teacher_trained_for_back_problems=by is ClearanceBy.TEACHER and draw(st.booleans()),
     )
 

@@ -275,7 +275,7 @@ def test_more_age_pain_or_pregnancy_never_raises_a_rotation_cap(
 
 
 @settings(max_examples=150, deadline=None)
-@given(healthy_intakes(), st.sampled_from(SEATED), st.integers(0, 45))
+@given(healthy_intakes(), st.sampled_from(SEATED), st.integers(5, 45))
 def test_a_clearance_limit_never_raises_a_rotation_cap(
     person: Intake, variant_id: str, limit: int
 ) -> None:

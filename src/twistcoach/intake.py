@@ -150,6 +150,15 @@ CONDITION_DESCRIPTIONS: Mapping[Condition, str] = {
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True, max_length=200)]
 
 
+#: The limits a clearance may set, degrees (low, high): knee drop up to the floor (90), trunk
+#: rotation up to the end of its normal range (45, CLINICAL.md §5). At least 5: a smaller
+#: limit is no twist at all (the coach's "stay here" would sound before any movement); to
+#: clear none, a clearance leaves the variant out. The intake file, the interactive intake
+#: and the web's clearance form all take these.
+CLEARANCE_KNEE_DROP_DEG = (5.0, 90.0)
+CLEARANCE_ROTATION_DEG = (5.0, 45.0)
+
+
 class Clearance(BaseModel):
     """Permission from a clinician or teacher for named variants.
 
@@ -165,9 +174,11 @@ class Clearance(BaseModel):
         Variant ids it covers; it unlocks only these (checked against the pose library by
         screening).
     max_knee_drop_deg
-        Optional knee-drop cap in degrees (0-90) for the named supine variants.
+        Optional knee-drop cap in degrees (5-90, :data:`CLEARANCE_KNEE_DROP_DEG`) for the
+        named supine variants.
     max_trunk_rotation_deg
-        Optional trunk-rotation cap in degrees (0-45, shoulder line against pelvis line) for
+        Optional trunk-rotation cap in degrees (5-45, :data:`CLEARANCE_ROTATION_DEG`;
+        shoulder line against pelvis line) for
         the named seated and standing variants.
     teacher_trained_for_back_problems
         Teachers only: true when the teacher is trained to work with students who have back
@@ -180,8 +191,12 @@ class Clearance(BaseModel):
     name: NonEmpty
     date: dt.date
     variants: Annotated[tuple[NonEmpty, ...], Field(min_length=1)]
-    max_knee_drop_deg: Annotated[float, Field(ge=0, le=90)] | None = None
-    max_trunk_rotation_deg: Annotated[float, Field(ge=0, le=45)] | None = None
+    max_knee_drop_deg: (
+        Annotated[float, Field(ge=CLEARANCE_KNEE_DROP_DEG[0], le=CLEARANCE_KNEE_DROP_DEG[1])] | None
+    ) = None
+    max_trunk_rotation_deg: (
+        Annotated[float, Field(ge=CLEARANCE_ROTATION_DEG[0], le=CLEARANCE_ROTATION_DEG[1])] | None
+    ) = None
     teacher_trained_for_back_problems: bool = False
 
     @model_validator(mode="after")

@@ -25,6 +25,8 @@ from twistcoach.cli.answers import ask_word, ask_yes_no
 from twistcoach.cli.output import OutputError, write_output
 from twistcoach.i18n import t
 from twistcoach.intake import (
+    CLEARANCE_KNEE_DROP_DEG,
+    CLEARANCE_ROTATION_DEG,
     CONDITION_DESCRIPTIONS,
     JSON_SUFFIXES,
     RED_FLAG_QUESTIONS,
@@ -389,20 +391,28 @@ def ask_intake(console: Console, library: PoseLibrary) -> Intake:
             if not variants:
                 console.print("[red]A clearance must name at least one twist.[/]")
         clearance["variants"] = variants
+        low, high = CLEARANCE_KNEE_DROP_DEG
         clearance["max_knee_drop_deg"] = _ask_number(
             console,
-            f"  {t('Knee-drop limit they set, degrees 0-90 (blank for none)')}",
-            0,
-            90,
+            "  "
+            + t("Knee-drop limit they set, degrees {low:g}-{high:g} (blank for none)").format(
+                low=low, high=high
+            ),
+            low,
+            high,
             integer=False,
             allow_blank=True,
         )
+        low, high = CLEARANCE_ROTATION_DEG
         clearance["max_trunk_rotation_deg"] = _ask_number(
             console,
             "  "
-            + t("Trunk-rotation limit they set (seated, standing), degrees 0-45 (blank for none)"),
-            0,
-            45,
+            + t(
+                "Trunk-rotation limit they set (seated, standing), degrees {low:g}-{high:g} "
+                "(blank for none)"
+            ).format(low=low, high=high),
+            low,
+            high,
             integer=False,
             allow_blank=True,
         )

@@ -18,6 +18,8 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from twistcoach.errors import DataError
+from twistcoach.intake import CLEARANCE_KNEE_DROP_DEG as _KNEE
+from twistcoach.intake import CLEARANCE_ROTATION_DEG as _ROTATION
 from twistcoach.planning import PracticeDecision
 from twistcoach.storage.records import AccountRecord
 from twistcoach.web import domain, services
@@ -163,9 +165,11 @@ class ClearanceBody(_In):
     variants: Annotated[
         list[Annotated[str, Field(max_length=100)]], Field(min_length=1, max_length=20)
     ]
-    max_knee_drop_deg: Annotated[float, Field(ge=5, le=90, allow_inf_nan=False)]
+    max_knee_drop_deg: Annotated[float, Field(ge=_KNEE[0], le=_KNEE[1], allow_inf_nan=False)]
     date: dt.date
-    max_trunk_rotation_deg: Annotated[float, Field(ge=5, le=45, allow_inf_nan=False)] | None = None
+    max_trunk_rotation_deg: (
+        Annotated[float, Field(ge=_ROTATION[0], le=_ROTATION[1], allow_inf_nan=False)] | None
+    ) = None
 
 
 class LinkBody(_In):

@@ -22,6 +22,8 @@ from starlette.concurrency import run_in_threadpool
 
 from twistcoach import estimator, i18n
 from twistcoach.errors import ConflictError, DataError, NotAllowed, NotSignedIn, RateLimited
+from twistcoach.intake import CLEARANCE_KNEE_DROP_DEG as _KNEE
+from twistcoach.intake import CLEARANCE_ROTATION_DEG as _ROTATION
 from twistcoach.intake import latest_today
 from twistcoach.planning import PracticeDecision, has_back_condition, load_safety_rules
 from twistcoach.poses.schema import TwistFamily
@@ -648,10 +650,12 @@ def clearance_submit(
     request: Request,
     person_id: Id,
     variants: Annotated[list[str], Form(max_length=20)],
-    max_knee_drop_deg: Annotated[float, Form(ge=5, le=90, allow_inf_nan=False)],
+    max_knee_drop_deg: Annotated[float, Form(ge=_KNEE[0], le=_KNEE[1], allow_inf_nan=False)],
     date: Annotated[dt.date, Form()],
     user: FormChange,
-    max_trunk_rotation_deg: Annotated[float | None, Form(ge=5, le=45, allow_inf_nan=False)] = None,
+    max_trunk_rotation_deg: Annotated[
+        float | None, Form(ge=_ROTATION[0], le=_ROTATION[1], allow_inf_nan=False)
+    ] = None,
 ) -> Response:
     """Record a clearance (planning decides who may clear whom) and show the new plan;
     the trunk-rotation limit (seated and standing variants) is optional: left empty, the

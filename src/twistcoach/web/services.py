@@ -28,7 +28,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from twistcoach.errors import ConflictError, DataError, NotAllowed, NotFound
-from twistcoach.intake import Clearance, ClearanceBy, describe_validation_error, latest_today
+from twistcoach.intake import (
+    CLEARANCE_KNEE_DROP_DEG,
+    CLEARANCE_ROTATION_DEG,
+    Clearance,
+    ClearanceBy,
+    describe_validation_error,
+    latest_today,
+)
 from twistcoach.planning import BackFeeling, PracticeDecision, may_clear
 from twistcoach.storage.db import StorageError
 from twistcoach.storage.models import Role, SessionStatus
@@ -708,10 +715,12 @@ def record_clearance(
             f"the clearance's date ({date.isoformat()}) is after today: "
             "record a clearance on or after the day it is given"
         )
-    if max_knee_drop_deg is not None and not 5 <= max_knee_drop_deg <= 90:
-        raise DataError("max_knee_drop_deg must be from 5 to 90 degrees")
-    if max_trunk_rotation_deg is not None and not 5 <= max_trunk_rotation_deg <= 45:
-        raise DataError("max_trunk_rotation_deg must be from 5 to 45 degrees")
+    for field, value, (low, high) in (
+        ("max_knee_drop_deg", max_knee_drop_deg, CLEARANCE_KNEE_DROP_DEG),
+        ("max_trunk_rotation_deg", max_trunk_rotation_deg, CLEARANCE_ROTATION_DEG),
+    ):
+        if value is not None and not low <= value <= high:
+            raise DataError(f"{field} must be from {low:g} to {high:g} degrees")
     try:
         Clearance(
             by=by,
