@@ -290,3 +290,12 @@ def test_a_clearances_limit_is_5_degrees_or_more(field: str, value: float, ok: b
     else:
         with pytest.raises(ValidationError):
             Clearance.model_validate(data)
+
+
+def test_a_surgerys_timing_needs_the_surgery() -> None:
+    # Months since a surgery with no surgery named had planned as no surgery: all allowed.
+    with pytest.raises(IntakeError, match="surgery_months_ago is set but no surgery"):
+        parse_intake(base(surgery_months_ago=3))
+    for condition in ("spinal_surgery", "hip_replacement_posterior", "hip_replacement_anterior"):
+        person = parse_intake(base(conditions=[condition], surgery_months_ago=3))
+        assert person.surgery_months_ago == 3

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from twistcoach.intake import (
+    SURGERY_CONDITIONS,
     Activity,
     Clearance,
     ClearanceBy,
@@ -59,7 +60,11 @@ def intakes(draw: st.DrawFn) -> Intake:
         leg_symptoms=draw(st.sampled_from(LEG_ORDER)),
         red_flags=draw(st.frozensets(st.sampled_from(list(RedFlag)), max_size=3)),
         conditions=conditions,
-        surgery_months_ago=draw(st.none() | st.integers(0, 60).map(float)),
+        surgery_months_ago=(
+            draw(st.none() | st.integers(0, 60).map(float))
+            if conditions & SURGERY_CONDITIONS
+            else None
+        ),
         pregnancy_weeks=draw(st.none() | st.integers(0, 42)) if pregnant else None,
         clearances=tuple(draw(st.lists(clearances(), max_size=3))),
     )

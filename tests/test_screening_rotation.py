@@ -15,7 +15,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twistcoach.intake import Clearance, ClearanceBy, Condition, Intake, RedFlag, parse_intake
+from twistcoach.intake import (
+    SURGERY_CONDITIONS,
+    Clearance,
+    ClearanceBy,
+    Condition,
+    Intake,
+    RedFlag,
+    parse_intake,
+)
 from twistcoach.poses import RangeMeasure, load_library
 from twistcoach.screening import ReadinessPlan, RulesError, load_rules, parse_rules, screen
 
@@ -229,7 +237,11 @@ def healthy_intakes(draw: st.DrawFn) -> Intake:
         leg_symptoms="none",
         conditions=conditions,
         pregnancy_weeks=(draw(st.integers(0, 40)) if Condition.PREGNANCY in conditions else None),
-        surgery_months_ago=draw(st.none() | st.integers(0, 40).map(float)),
+        surgery_months_ago=(
+            draw(st.none() | st.integers(0, 40).map(float))
+            if conditions & SURGERY_CONDITIONS
+            else None
+        ),
         clearances=tuple(clearances),
     )
 

@@ -150,6 +150,16 @@ CONDITION_DESCRIPTIONS: Mapping[Condition, str] = {
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True, max_length=200)]
 
 
+#: The conditions that are a surgery: ``surgery_months_ago`` dates one of them.
+SURGERY_CONDITIONS = frozenset(
+    {
+        Condition.SPINAL_SURGERY,
+        Condition.HIP_REPLACEMENT_POSTERIOR,
+        Condition.HIP_REPLACEMENT_ANTERIOR,
+    }
+)
+
+
 #: The limits a clearance may set, degrees (low, high): knee drop up to the floor (90), trunk
 #: rotation up to the end of its normal range (45, CLINICAL.md §5). At least 5: a smaller
 #: limit is no twist at all (the coach's "stay here" would sound before any movement); to
@@ -253,7 +263,8 @@ class Intake(BaseModel):
     red_flags, conditions
         Sets of :class:`RedFlag` and :class:`Condition` (empty when none).
     surgery_months_ago
-        Months since spinal (or hip) surgery; null when not relevant. With
+        Months since spinal (or hip) surgery; null when not relevant, and only with one of
+        :data:`SURGERY_CONDITIONS`. With
         ``spinal_surgery`` and no value, screening assumes the surgery was recent.
     pregnancy_weeks
         Weeks of pregnancy; only with the ``pregnancy`` condition.
@@ -280,6 +291,14 @@ class Intake(BaseModel):
             raise ValueError(
                 "pregnancy_weeks is set but 'pregnancy' is not in conditions; "
                 "add it, or set pregnancy_weeks to null"
+            )
+        # A surgery's timing without the surgery would be planned as no surgery at all
+        # (everything allowed): refuse it, as for pregnancy_weeks (fail safe).
+        if self.surgery_months_ago is not None and not self.conditions & SURGERY_CONDITIONS:
+            names = ", ".join(f"'{c.value}'" for c in sorted(SURGERY_CONDITIONS))
+            raise ValueError(
+                f"surgery_months_ago is set but no surgery is in conditions ({names}); "
+                "add the one you had, or set surgery_months_ago to null"
             )
         return self
 

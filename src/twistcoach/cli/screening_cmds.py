@@ -30,6 +30,7 @@ from twistcoach.intake import (
     CONDITION_DESCRIPTIONS,
     JSON_SUFFIXES,
     RED_FLAG_QUESTIONS,
+    SURGERY_CONDITIONS,
     YAML_SUFFIXES,
     Activity,
     ClearanceBy,
@@ -348,7 +349,7 @@ def ask_intake(console: Console, library: PoseLibrary) -> Intake:
         lambda value: t(CONDITION_DESCRIPTIONS[Condition(value)]),
     )
     data["conditions"] = conditions
-    surgery = {"spinal_surgery", "hip_replacement_posterior", "hip_replacement_anterior"}
+    surgery = {c.value for c in SURGERY_CONDITIONS}
     data["surgery_months_ago"] = (
         _ask_number(
             console,
