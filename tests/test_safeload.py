@@ -132,3 +132,40 @@ def test_clip_message() -> None:
     assert clip_message("x" * 25, 10) == "xxxxxxxxxx... (15 more characters)"
     assert issubclass(LimitExceededError, SafeLoadError)
     assert issubclass(SafeLoadError, ValueError)
+
+
+def test_a_key_given_twice_is_refused_not_silently_replaced(tmp_path: Path) -> None:
+    # json and PyYAML keep the last of two equal keys: a second "red_flags: []" had erased a
+    # red flag (the plan said ready).
+    with pytest.raises(InvalidSyntaxError, match="'red_flags' is given twice"):
+        load_json_bounded('{"red_flags": ["saddle_numbness"], "red_flags": []}')
+    with pytest.raises(InvalidSyntaxError, match=r"'b' is given twice \(lines 2 and 4\)"):
+        load_yaml_safe("a: 1\nb: [x]\nc: {d: 1}\nb: []\n")
+    with pytest.raises(InvalidSyntaxError, match="'d' is given twice"):
+        load_yaml_safe("c: {d: 1, d: 2}\n")
+    # Equal keys in different mappings, and equal values, are fine.
+    assert load_yaml_safe("a: {x: 1}\nb: {x: 1}\n") == {"a": {"x": 1}, "b": {"x": 1}}
+    assert load_json_bounded('[{"x": 1}, {"x": 1}]') == [{"x": 1}, {"x": 1}]
+    intake = tmp_path / "me.yaml"
+    intake.write_text(
+        "age: 44\npain_now: 0\npain_duration_weeks: 0\nactivity: active\nleg_symptoms: none\n"
+        "red_flags: [saddle_numbness]\nred_flags: []\n"
+    )
+    with pytest.raises(IntakeError, match="'red_flags' is given twice"):
+        load_intake(intake)
+    with pytest.raises(SafeLoadError):  # the socket's landmark messages too
+        load_json_bounded('{"t": 1, "t": 2}')
+
+
+def test_packaged_data_files_give_each_key_once() -> None:
+    from importlib import resources
+
+    from twistcoach.safeload import load_data_yaml
+
+    root = resources.files("twistcoach")
+    files = [p for p in Path(str(root)).rglob("*.yaml")]
+    assert len(files) >= 10
+    for path in files:
+        load_data_yaml(path.read_text(encoding="utf-8"))  # raises on a repeated key
+    with pytest.raises(InvalidSyntaxError, match="'caps' is given twice"):
+        load_data_yaml("rules:\n  - id: x\n    caps: []\n    caps: [1]\n")

@@ -367,6 +367,15 @@ def test_api_intake_validation_and_plan_shape(world: World) -> None:
     )
     assert r.status_code == 422
     assert "clearances" in {p["field"] for p in r.json()["problems"]}
+    # A key given twice (FastAPI's parser keeps the last: a red flag would be lost).
+    twice = json.dumps({**CLINICAL_INTAKE, "red_flags": ["saddle_numbness"]})
+    twice = twice[:-1] + ', "red_flags": []}'
+    r = c.post(
+        "/api/intake",
+        content=twice,
+        headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422 and "'red_flags' is given twice" in r.json()["detail"], r.text
     got = c.get("/api/plan").json()
     plan = got["plan"]  # the readiness plan, beside planning's decision
     assert plan["status"] == "ready" == got["plan_status"]

@@ -698,6 +698,7 @@ def _python_texts() -> Iterator[tuple[str, str]]:
 
     yield recognition.ADVICE_RECOMMENDED, "recognition.py"
     yield recognition.FAR_SIDE_ADVICE, "recognition.py"
+    yield recognition.CALIBRATE_ADVICE, "recognition.py"
     for advice in recognition.VIEW_ADVICE.values():
         for sentence in _SENTENCE_BREAK.split(advice):
             if sentence:

@@ -97,6 +97,9 @@ VIEW_ADVICE: dict[View, str] = {
 #: Advice when the knees drop away from a diagonal camera: they then move along its line of
 #: sight, and the drop reads "unknown" (rendered stills from the recommended place: 14 of
 #: 90 far-side drops of 20 degrees or more measured, against 88 of 90 on the near side).
+#: Advice while a session waits for its calibration (lying still on the back, knees up).
+CALIBRATE_ADVICE = "Lie still on your back with your knees up for a moment to calibrate."
+
 FAR_SIDE_ADVICE = (
     "I can't measure your knees on this side: from here they move straight away from the "
     "camera. For this side, put the camera on the other side of your mat, level with your "

@@ -32,10 +32,10 @@ def validate(model: type[M], data: Any, error: type[Exception], what: str) -> M:
 
 def read_packaged(name: str, error: type[Exception]) -> Any:
     """Parse the packaged YAML file ``twistcoach/<name>`` (``error`` when it is not YAML)."""
-    import yaml  # the edge: only the loader parses files
+    from twistcoach.safeload import SafeLoadError, load_data_yaml  # the edge: files
 
     text = resources.files("twistcoach").joinpath(name).read_text("utf-8")
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise error(f"{name} is not valid YAML: {exc}") from exc
+        return load_data_yaml(text)
+    except SafeLoadError as exc:
+        raise error(f"{name}: {exc}") from exc

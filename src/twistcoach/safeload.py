@@ -140,6 +140,28 @@ def _no_constant(name: str) -> Any:
     raise InvalidSyntaxError(f"not valid JSON: {name} is not a JSON number")
 
 
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's members, refusing a name given twice: ``json`` keeps the last one
+    silently, so ``{"red_flags": ["saddle_numbness"], "red_flags": []}`` would lose a red flag."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise InvalidSyntaxError(f"the key {key!r} is given twice: give each key once")
+        out[key] = value
+    return out
+
+
+def check_json_keys_unique(text: str | bytes) -> None:
+    """Raise :class:`InvalidSyntaxError` when a JSON object in ``text`` names a key twice
+    (for bodies another parser reads: the web API's). Text that is not JSON passes: its
+    parser reports that."""
+    try:
+        json.loads(text, object_pairs_hook=_unique_pairs)
+    except (ValueError, RecursionError) as exc:
+        if isinstance(exc, InvalidSyntaxError):
+            raise
+
+
 def load_json_bounded(
     text: str | bytes,
     *,
@@ -168,7 +190,8 @@ def load_json_bounded(
     Raises
     ------
     InvalidSyntaxError
-        When the text is not JSON (``NaN`` and ``Infinity`` included).
+        When the text is not JSON (``NaN`` and ``Infinity`` included), or an object names a
+        key twice.
     LimitExceededError
         When the text breaks a limit.
     """
@@ -178,7 +201,7 @@ def load_json_bounded(
         raise LimitExceededError(f"too deeply nested (more than {max_depth} levels)")
     _check_number_length(stripped, max_number_chars)
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_pairs)
     except json.JSONDecodeError as exc:
         raise InvalidSyntaxError(f"not valid JSON: {exc}") from None
     except RecursionError:  # only reachable with a recursion limit below max_depth
@@ -223,6 +246,24 @@ class _BoundedSafeLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # PyYAML keeps the last of two equal keys silently: a second "red_flags: []" would
+        # erase the first's red flags. Refuse it, naming both lines.
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: PyYAML's own message follows
+                continue
+            if first is not None:
+                raise InvalidSyntaxError(
+                    f"the key {key!r} is given twice (lines {first.start_mark.line + 1} and "
+                    f"{key_node.start_mark.line + 1}): give each key once"
+                )
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
 
 def load_yaml_safe(
     text: str | bytes,
@@ -252,7 +293,8 @@ def load_yaml_safe(
     Raises
     ------
     InvalidSyntaxError
-        When the text is not YAML (or holds several documents).
+        When the text is not YAML (or holds several documents), or a mapping names a key
+        twice.
     LimitExceededError
         When the text breaks a limit or uses an anchor or an alias.
     """
@@ -274,3 +316,16 @@ def load_yaml_safe(
         raise InvalidSyntaxError(clip_message(f"not valid YAML: {exc}")) from None
     finally:
         loader.dispose()
+
+
+#: Packaged data files (rule tables, poses, wording, templates) are ours and small (the
+#: largest, rules/coaching.yaml, about 22 kB): these limits only stop a broken build.
+DATA_MAX_BYTES = 1 << 20
+DATA_MAX_DEPTH = 32
+
+
+def load_data_yaml(text: str | bytes) -> Any:
+    """A packaged data file: :func:`load_yaml_safe` (one document, safe tags, no anchors,
+    every key once) within :data:`DATA_MAX_BYTES` and :data:`DATA_MAX_DEPTH`. A key given
+    twice in a rule table would otherwise drop a rule's part silently."""
+    return load_yaml_safe(text, max_bytes=DATA_MAX_BYTES, max_depth=DATA_MAX_DEPTH)

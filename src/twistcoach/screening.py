@@ -350,13 +350,13 @@ def load_rules() -> RuleSet:
     """Load the packaged rule table (``twistcoach/rules/screening.yaml``), once."""
     from importlib import resources
 
-    import yaml
+    from twistcoach.safeload import SafeLoadError, load_data_yaml
 
     text = resources.files(RULES_PACKAGE).joinpath(RULES_FILE).read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RulesError(f"{RULES_FILE}: not valid YAML: {exc}") from exc
+        data = load_data_yaml(text)
+    except SafeLoadError as exc:
+        raise RulesError(f"{RULES_FILE}: {exc}") from exc
     return parse_rules(data)
 
 

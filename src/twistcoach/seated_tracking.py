@@ -249,10 +249,10 @@ def load_seated_camera_advice() -> SeatedCameraAdvice:
     """The packaged camera advice (``twistcoach/rules/seated_camera.yaml``)."""
     from importlib import resources
 
-    import yaml
+    from twistcoach.safeload import load_data_yaml
 
     text = resources.files("twistcoach.rules").joinpath("seated_camera.yaml").read_text("utf-8")
-    return _advice_from(yaml.safe_load(text))
+    return _advice_from(load_data_yaml(text))
 
 
 @functools.cache  # packaged and frozen: read once per process

@@ -56,7 +56,13 @@ from twistcoach.metrics import (
     TwistMetrics,
     View,
 )
-from twistcoach.recognition import FAR_SIDE_ADVICE, VIEW_ADVICE, Recognition, recognize
+from twistcoach.recognition import (
+    CALIBRATE_ADVICE,
+    FAR_SIDE_ADVICE,
+    VIEW_ADVICE,
+    Recognition,
+    recognize,
+)
 from twistcoach.smoothing import OneEuroFilter
 
 _LYING = (PoseFamily.SUPINE, PoseFamily.SUPINE_TWIST)
@@ -559,7 +565,7 @@ class TwistTracker:
         if advice_far_side:
             advice = FAR_SIDE_ADVICE
         if self._calibration is None and raw_family in _LYING and measurable:
-            advice = "Lie still on your back with your knees up for a moment to calibrate."
+            advice = CALIBRATE_ADVICE
         camera_side: Side | None = None
         if self._calibration is not None and _has_far_side(self._calibration):
             # The azimuth is positive on the person's left.

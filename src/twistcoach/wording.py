@@ -46,14 +46,13 @@ def wording() -> Wording:
     """
     from importlib import resources
 
-    import yaml
-
     from twistcoach.coaching import CoachState, PauseReason, StopReason
     from twistcoach.intake import Activity, LegSymptoms
+    from twistcoach.safeload import load_data_yaml
     from twistcoach.storage.models import SessionStatus
 
     text = resources.files("twistcoach").joinpath("rules/wording.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = load_data_yaml(text)
     maps = {
         key: {str(k): " ".join(str(v).split()) for k, v in dict(data[key]).items()}
         for key in (

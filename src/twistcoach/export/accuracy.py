@@ -77,9 +77,9 @@ def load_accuracy() -> Accuracy:
     """Read and validate the packaged ``export/accuracy.yaml`` (once per process)."""
     if _CACHE:
         return _CACHE[0]
-    import yaml
+    from twistcoach.safeload import load_data_yaml
 
     text = resources.files("twistcoach.export").joinpath("accuracy.yaml").read_text("utf-8")
-    accuracy = Accuracy.model_validate(yaml.safe_load(text))
+    accuracy = Accuracy.model_validate(load_data_yaml(text))
     _CACHE.append(accuracy)
     return accuracy

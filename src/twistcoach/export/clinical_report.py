@@ -65,10 +65,10 @@ class ReportTemplate(_Frozen):
 
 def load_template() -> ReportTemplate:
     """Read and validate the packaged ``export/clinical_report.yaml``."""
-    import yaml
+    from twistcoach.safeload import load_data_yaml
 
     text = resources.files("twistcoach.export").joinpath("clinical_report.yaml").read_text("utf-8")
-    return ReportTemplate.model_validate(yaml.safe_load(text))
+    return ReportTemplate.model_validate(load_data_yaml(text))
 
 
 # --------------------------------------------------------------------------- figures

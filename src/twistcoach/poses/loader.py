@@ -10,7 +10,6 @@ import functools
 from collections.abc import Iterable
 from importlib import resources
 
-import yaml
 from pydantic import ValidationError
 
 import twistcoach.errors as _errors
@@ -46,10 +45,12 @@ def parse_variant(text: str, name: str = "<text>") -> Variant:
     LibraryError
         On YAML syntax errors or invalid fields (every problem is listed).
     """
+    from twistcoach.safeload import SafeLoadError, load_data_yaml
+
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise LibraryError(f"{name}: not valid YAML: {exc}") from exc
+        data = load_data_yaml(text)
+    except SafeLoadError as exc:
+        raise LibraryError(f"{name}: {exc}") from exc
     if not isinstance(data, dict):
         raise LibraryError(f"{name}: expected a mapping of variant fields")
     try:

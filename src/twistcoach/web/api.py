@@ -12,23 +12,53 @@ body is :class:`ErrorBody` (``{"detail": message, "problems": [{"field", "messag
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from twistcoach.errors import DataError
 from twistcoach.intake import CLEARANCE_KNEE_DROP_DEG as _KNEE
 from twistcoach.intake import CLEARANCE_ROTATION_DEG as _ROTATION
 from twistcoach.planning import PracticeDecision
+from twistcoach.safeload import check_json_keys_unique
 from twistcoach.storage.records import AccountRecord
 from twistcoach.web import domain, services
+from twistcoach.web.app import error_body
 from twistcoach.web.context import AppContext, client_address
 from twistcoach.web.cookies import end_session, set_session_cookie
 from twistcoach.web.deps import ApiChange, Ctx, CurrentUser, Id, StaffUser, StudentUser
 from twistcoach.web.security import MAX_PASSWORD
 
-router = APIRouter(prefix="/api", tags=["api"])
+
+class _StrictJSONRoute(APIRoute):
+    """An API route whose JSON body names each key once: FastAPI's parser keeps the last of
+    two equal keys, so ``{"red_flags": ["saddle_numbness"], "red_flags": []}`` would have lost
+    a red flag. A repeated key is a 422 naming it (the body is read once and cached)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            if "json" in request.headers.get("content-type", ""):
+                try:
+                    body = await request.body()
+                except Exception:
+                    # Unreadable (too large, cut off), as FastAPI answers it; the body limit
+                    # replaces this answer with its 413 when that was the cause.
+                    return JSONResponse(
+                        error_body("the request body could not be read"), status_code=400
+                    )
+                check_json_keys_unique(body)
+            return await handler(request)
+
+        return strict
+
+
+router = APIRouter(prefix="/api", tags=["api"], route_class=_StrictJSONRoute)
 
 #: A database id in a path: 1 to 2**63-1 (SQL's BIGINT); anything else is 422, never a 500.
 
