@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from twistcoach.intake import (
@@ -299,3 +300,15 @@ def test_a_surgerys_timing_needs_the_surgery() -> None:
     for condition in ("spinal_surgery", "hip_replacement_posterior", "hip_replacement_anterior"):
         person = parse_intake(base(conditions=[condition], surgery_months_ago=3))
         assert person.surgery_months_ago == 3
+
+
+@pytest.mark.parametrize("field", ["age", "pain_now", "pain_duration_weeks"])
+def test_a_number_field_refuses_yes_and_no(field: str) -> None:
+    # YAML reads "pain_now: yes" as true, which pydantic had taken for a pain of 1.
+    with pytest.raises(IntakeError, match=f"{field}: give a number, not yes/no"):
+        parse_intake_text(yaml.safe_dump(base(**{field: True})), "yaml")
+    with pytest.raises(IntakeError, match="give a number"):
+        parse_intake(base(conditions=["pregnancy"], pregnancy_weeks=False))
+    cleared = {"by": "clinician", "name": "Dr Rao", "date": "2026-11-01", "variants": ["x"]}
+    with pytest.raises(ValidationError, match="give a number"):
+        Clearance.model_validate({**cleared, "max_knee_drop_deg": True})

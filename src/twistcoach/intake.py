@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -150,6 +151,18 @@ CONDITION_DESCRIPTIONS: Mapping[Condition, str] = {
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True, max_length=200)]
 
 
+def _not_yes_no(value: object) -> object:
+    # pydantic reads true as 1, and YAML reads yes/no/on/off as true/false: "pain_now: yes"
+    # would have been a pain of 1 out of 10. A number field takes numbers only.
+    if isinstance(value, bool):
+        raise ValueError("give a number, not yes/no or true/false")
+    return value
+
+
+#: A number field's guard (every number in an intake and a clearance).
+Number = BeforeValidator(_not_yes_no)
+
+
 #: The conditions that are a surgery: ``surgery_months_ago`` dates one of them.
 SURGERY_CONDITIONS = frozenset(
     {
@@ -202,10 +215,14 @@ class Clearance(BaseModel):
     date: dt.date
     variants: Annotated[tuple[NonEmpty, ...], Field(min_length=1)]
     max_knee_drop_deg: (
-        Annotated[float, Field(ge=CLEARANCE_KNEE_DROP_DEG[0], le=CLEARANCE_KNEE_DROP_DEG[1])] | None
+        Annotated[
+            float, Number, Field(ge=CLEARANCE_KNEE_DROP_DEG[0], le=CLEARANCE_KNEE_DROP_DEG[1])
+        ]
+        | None
     ) = None
     max_trunk_rotation_deg: (
-        Annotated[float, Field(ge=CLEARANCE_ROTATION_DEG[0], le=CLEARANCE_ROTATION_DEG[1])] | None
+        Annotated[float, Number, Field(ge=CLEARANCE_ROTATION_DEG[0], le=CLEARANCE_ROTATION_DEG[1])]
+        | None
     ) = None
     teacher_trained_for_back_problems: bool = False
 
@@ -274,15 +291,15 @@ class Intake(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    age: Annotated[int, Field(ge=16, le=120)]
-    pain_now: Annotated[int, Field(ge=0, le=10)]
-    pain_duration_weeks: Annotated[float, Field(ge=0, le=5200)]
+    age: Annotated[int, Number, Field(ge=16, le=120)]
+    pain_now: Annotated[int, Number, Field(ge=0, le=10)]
+    pain_duration_weeks: Annotated[float, Number, Field(ge=0, le=5200)]
     activity: Activity
     leg_symptoms: LegSymptoms
     red_flags: frozenset[RedFlag] = frozenset()
     conditions: frozenset[Condition] = frozenset()
-    surgery_months_ago: Annotated[float, Field(ge=0, le=1200)] | None = None
-    pregnancy_weeks: Annotated[int, Field(ge=0, le=45)] | None = None
+    surgery_months_ago: Annotated[float, Number, Field(ge=0, le=1200)] | None = None
+    pregnancy_weeks: Annotated[int, Number, Field(ge=0, le=45)] | None = None
     clearances: tuple[Clearance, ...] = ()
 
     @model_validator(mode="after")
