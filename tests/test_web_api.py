@@ -476,6 +476,13 @@ def test_mediapipe_assets_are_served_locally(world: World) -> None:
 def test_students_see_only_their_own_data(world: World) -> None:
     a, a_csrf = api_student(world, "kim@example.org", "Kim")
     b, _ = api_student(world, "lee@example.org", "Lee")
+    for pain in (True, "2", 2.5):  # a pain is a number, not true (which read as 1)
+        r = a.post(
+            "/api/sessions",
+            json={"variant_id": "supine_twist_partial", "start_pain": pain},
+            headers={"X-CSRF-Token": a_csrf},
+        )
+        assert r.status_code == 422, (pain, r.text)
     r = a.post(
         "/api/sessions",
         json={"variant_id": "supine_twist_partial", "start_pain": 2},

@@ -155,7 +155,7 @@ class StartBody(_In):
     """Open a practice session."""
 
     variant_id: Annotated[str, Field(max_length=100)]
-    start_pain: Annotated[int, Field(ge=0, le=10)]
+    start_pain: Annotated[int, Field(ge=0, le=10, strict=True)]  # true is not a pain of 1
     #: The IANA time zone the student practises in (``Europe/Madrid``): a sharp-pain stop
     #: locks practice for the rest of that day there. Default: the server's zone.
     time_zone: Annotated[str | None, Field(max_length=64)] = None
