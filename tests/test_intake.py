@@ -312,3 +312,13 @@ def test_a_number_field_refuses_yes_and_no(field: str) -> None:
     cleared = {"by": "clinician", "name": "Dr Rao", "date": "2026-11-01", "variants": ["x"]}
     with pytest.raises(ValidationError, match="give a number"):
         Clearance.model_validate({**cleared, "max_knee_drop_deg": True})
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_an_intake_saved_with_a_byte_order_mark_reads(tmp_path: Path, suffix: str) -> None:
+    # Windows Notepad starts UTF-8 files with a BOM; JSON's parser had refused it.
+    person = base(red_flags=["thoracic_pain"])
+    path = tmp_path / f"notepad{suffix}"
+    text = json.dumps(person) if suffix == ".json" else yaml.safe_dump(person)
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert load_intake(path).red_flags == {RedFlag.THORACIC_PAIN}

@@ -479,7 +479,9 @@ def load_intake(path: str | Path) -> Intake:
             f"{path}: the file is too large for an intake (over {MAX_INTAKE_BYTES} bytes)"
         )
     try:
-        text = raw.decode("utf-8")
+        # utf-8-sig: a byte-order mark at the start (Windows Notepad writes one) is not part
+        # of the text; JSON's parser refused it ("Unexpected UTF-8 BOM").
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise IntakeError(f"{path}: cannot read: not UTF-8 text (byte {exc.start})") from exc
     try:
