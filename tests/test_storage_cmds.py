@@ -146,7 +146,16 @@ def test_bad_database_url_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "must point to SQLite or PostgreSQL" in err
 
 
-@pytest.mark.parametrize("command", [("sessions",), ("progress", "--person", "Sam")])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("sessions",),
+        ("progress", "--person", "Sam"),
+        # The same bad setting had exited 1 here (the error table's "store failed").
+        ("report", "--person", "Sam", "--out", "/tmp/twistcoach-never.pdf"),
+        ("export", "fhir", "--person", "Sam"),
+    ],
+)
 def test_an_unusable_sqlite_file_is_a_message_not_a_traceback(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: tuple[str, ...]
 ) -> None:

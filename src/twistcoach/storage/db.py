@@ -31,6 +31,12 @@ class StorageError(_errors.StorageError):
     """A storage problem to show to the user as a plain message (bad URL, unknown id...)."""
 
 
+class StorageSettingsError(StorageError, _errors.DataError):
+    """``TWISTCOACH_DATABASE_URL`` names nothing usable (not a URL, another database, a SQLite
+    file in a folder that cannot be written): bad input the person can fix, so exit 2 on
+    every command, as any other bad input (the store failing for its own reasons is 1)."""
+
+
 @dataclass(frozen=True)
 class StorageSettings:
     """Parsed storage settings.
@@ -59,7 +65,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> StorageSettings:
 
     Raises
     ------
-    StorageError
+    StorageSettingsError
         When ``TWISTCOACH_DATABASE_URL`` is set but is not a usable URL.
     """
     environ = os.environ if env is None else env
@@ -69,9 +75,9 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> StorageSettings:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise StorageError(f"{DATABASE_URL_ENV} is not a database URL: {url!r}") from exc
+        raise StorageSettingsError(f"{DATABASE_URL_ENV} is not a database URL: {url!r}") from exc
     if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
-        raise StorageError(
+        raise StorageSettingsError(
             f"{DATABASE_URL_ENV} must point to SQLite or PostgreSQL "
             f"(postgresql+psycopg://...), not {parsed.get_backend_name()!r}"
         )
@@ -157,7 +163,7 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
     except OSError as exc:
         # A folder that does not exist or cannot be written (a hostile-input sweep found
         # sqlite:////proc/x.db ending in this open's traceback): a message, not a crash.
-        raise StorageError(
+        raise StorageSettingsError(
             f"{DATABASE_URL_ENV}: cannot use the SQLite file {database} "
             f"({exc.strerror or exc}); name a file in a folder you can write to"
         ) from None
