@@ -310,6 +310,21 @@ def test_intake_form_shows_errors_per_field_and_stores_nothing(world: World) -> 
     for field in ("age", "pain_now", "pain_duration_weeks", "activity"):
         assert f'data-field="{field}"' in r.text, field
     assert "deconditioned, light, active" in r.text  # names what is allowed
+    # A problem of the whole intake (not one field's) is shown too.
+    r = c.post(
+        "/intake",
+        data={
+            "csrf_token": csrf,
+            "age": "50",
+            "pain_now": "2",
+            "pain_duration_weeks": "3",
+            "activity": "light",
+            "leg_symptoms": "none",
+            "surgery_months_ago": "3",
+        },
+    )
+    assert r.status_code == 422
+    assert "surgery_months_ago is set but no surgery is in conditions" in r.text
     person = world.repo.find_person("Ed")
     assert person is not None and world.repo.latest_plan(person.id) is None
 
