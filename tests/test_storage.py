@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import signal
 import socket
@@ -636,6 +637,9 @@ def test_clinician_plans_round_trip_typed_and_reject_bad_values(engine: Engine) 
         repo.record_clinician_plan(sam.id, "Dr A", [("x", 95.0, None)], 2, dt.date(2027, 1, 1))
     with pytest.raises(StorageError, match="at least one variant"):
         repo.record_clinician_plan(sam.id, "Dr A", [], 2, dt.date(2027, 1, 1))
+    for nan in ([("x", math.nan, None)], [("x", 30.0, math.nan)]):  # not "no limit"
+        with pytest.raises(StorageError, match="not NaN"):
+            repo.record_clinician_plan(sam.id, "Dr A", nan, 2, dt.date(2027, 1, 1))
 
 
 def test_the_lock_zone_is_the_last_sharp_pain_stops(repo: Repository, engine: Engine) -> None:

@@ -94,6 +94,18 @@ def test_a_clinicians_care_plan_narrows_what_the_student_practises(world: World)
         },
     )
     assert bad.status_code == 422 and "review date" in text_of(bad.text)
+    for number in ("nan", "inf", "-inf"):  # "nan" had stored no cap at all
+        bad = doc.post(
+            f"/students/{person_id}/care-plan",
+            data={
+                "csrf_token": token,
+                "variant": [PARTIAL],
+                f"cap_{PARTIAL}": number,
+                "sessions_per_week": "3",
+                "review_date": "2027-01-10",
+            },
+        )
+        assert bad.status_code == 422 and "cap: give a number" in text_of(bad.text), number
     assert doc.post(f"/students/{person_id}/care-plan", data={"csrf_token": "x"}).status_code == 403
     # Teachers do not write care plans.
     teacher, _ = signin(world, "teacher@example.org")

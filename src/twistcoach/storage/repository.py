@@ -21,6 +21,7 @@ staff links).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -543,6 +544,9 @@ class Repository(SessionStore):
             raise StorageError("sessions per week must be from 1 to 14")
         rows = []
         for variant_id, cap, hold in variants:
+            if any(v is not None and math.isnan(v) for v in (cap, hold)):
+                # A limit someone set is never read as "no limit" (finite_or_none's NaN).
+                raise StorageError("a cap or hold time must be a number, not NaN")
             cap = finite_or_none(cap, "the knee-drop cap")
             hold = finite_or_none(hold, "the hold time")
             if cap is not None and not 0 < cap <= 90:

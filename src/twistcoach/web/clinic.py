@@ -18,6 +18,7 @@ only clinicians write plans and read the audit view. Every export and plan is au
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -139,6 +140,8 @@ def _number(text: str, what: str) -> float | None:
         value = float(text)
     except ValueError:
         raise DataError(f"{what}: give a number") from None
+    if not math.isfinite(value):  # "nan" had meant no cap at all, "inf" a storage error
+        raise DataError(f"{what}: give a number")
     return value
 
 
