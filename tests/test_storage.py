@@ -640,6 +640,17 @@ def test_clinician_plans_round_trip_typed_and_reject_bad_values(engine: Engine) 
     for nan in ([("x", math.nan, None)], [("x", 30.0, math.nan)]):  # not "no limit"
         with pytest.raises(StorageError, match="not NaN"):
             repo.record_clinician_plan(sam.id, "Dr A", nan, 2, dt.date(2027, 1, 1))
+    for limits in ((math.nan, None), (30.0, math.nan)):
+        with pytest.raises(StorageError, match="not NaN"):
+            repo.record_clearance(
+                sam.id,
+                "clinician",
+                "Dr A",
+                dt.date(2026, 11, 1),
+                ["supine_twist_partial"],
+                limits[0],
+                max_trunk_rotation_deg=limits[1],
+            )
 
 
 def test_the_lock_zone_is_the_last_sharp_pain_stops(repo: Repository, engine: Engine) -> None:

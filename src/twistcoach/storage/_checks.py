@@ -28,6 +28,15 @@ def to_json(value: JsonLike) -> dict[str, Any]:
     return dict(value)
 
 
+def limit_or_none(value: float | None, what: str) -> float | None:
+    """A limit someone set (a cap, a hold time), finite, or None when none was set. Unlike
+    :func:`finite_or_none` (a measurement: NaN is "not measured") a NaN limit is refused:
+    read as None it would be no limit at all."""
+    if value is not None and math.isnan(float(value)):
+        raise StorageError(f"{what} must be a number, not NaN")
+    return finite_or_none(value, what)
+
+
 def finite_or_none(value: float | None, what: str) -> float | None:
     if value is None:
         return None

@@ -21,7 +21,6 @@ staff links).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,7 +33,7 @@ from twistcoach.storage._checks import (
     NotFoundError,
     check_enum,
     check_time_zone,
-    finite_or_none,
+    limit_or_none,
     to_json,
 )
 from twistcoach.storage._rows import (
@@ -388,10 +387,10 @@ class Repository(SessionStore):
         ``max_trunk_rotation_deg`` limits its seated and standing variants, in (0, 45]
         degrees (the intake's ``Clearance`` bound)."""
         by_role = check_enum(by_role, ClearanceBy, "cleared by")
-        limit = finite_or_none(max_knee_drop_deg, "the knee-drop limit")
+        limit = limit_or_none(max_knee_drop_deg, "the knee-drop limit")
         if limit is not None and not 0 < limit <= 90:
             raise StorageError(f"the knee-drop limit must be in (0, 90] degrees, got {limit}")
-        rotation = finite_or_none(max_trunk_rotation_deg, "the trunk-rotation limit")
+        rotation = limit_or_none(max_trunk_rotation_deg, "the trunk-rotation limit")
         if rotation is not None and not 0 < rotation <= 45:
             raise StorageError(
                 f"the trunk-rotation limit must be in (0, 45] degrees, got {rotation}"
@@ -544,11 +543,8 @@ class Repository(SessionStore):
             raise StorageError("sessions per week must be from 1 to 14")
         rows = []
         for variant_id, cap, hold in variants:
-            if any(v is not None and math.isnan(v) for v in (cap, hold)):
-                # A limit someone set is never read as "no limit" (finite_or_none's NaN).
-                raise StorageError("a cap or hold time must be a number, not NaN")
-            cap = finite_or_none(cap, "the knee-drop cap")
-            hold = finite_or_none(hold, "the hold time")
+            cap = limit_or_none(cap, "the knee-drop cap")
+            hold = limit_or_none(hold, "the hold time")
             if cap is not None and not 0 < cap <= 90:
                 raise StorageError(f"the knee-drop cap must be in (0, 90] degrees, got {cap}")
             if hold is not None and not 5 <= hold <= 600:
