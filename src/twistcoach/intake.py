@@ -28,6 +28,8 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -302,22 +304,32 @@ class Intake(BaseModel):
     pregnancy_weeks: Annotated[int, Number, Field(ge=0, le=45)] | None = None
     clearances: tuple[Clearance, ...] = ()
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Intake:
-        if self.pregnancy_weeks is not None and Condition.PREGNANCY not in self.conditions:
+    # Each check sits on its field, so a form shows it beside that field (conditions are
+    # declared first, so they are in ``info.data`` when they were valid).
+    @field_validator("pregnancy_weeks")
+    @classmethod
+    def _weeks_need_the_pregnancy(cls, value: int | None, info: ValidationInfo) -> int | None:
+        conditions = info.data.get("conditions")  # absent when it was itself invalid
+        if value is not None and conditions is not None and Condition.PREGNANCY not in conditions:
             raise ValueError(
-                "pregnancy_weeks is set but 'pregnancy' is not in conditions; "
-                "add it, or set pregnancy_weeks to null"
+                "weeks of pregnancy are given but 'pregnancy' is not among the conditions: "
+                "add it, or leave the weeks out"
             )
+        return value
+
+    @field_validator("surgery_months_ago")
+    @classmethod
+    def _months_need_the_surgery(cls, value: float | None, info: ValidationInfo) -> float | None:
         # A surgery's timing without the surgery would be planned as no surgery at all
-        # (everything allowed): refuse it, as for pregnancy_weeks (fail safe).
-        if self.surgery_months_ago is not None and not self.conditions & SURGERY_CONDITIONS:
-            names = ", ".join(f"'{c.value}'" for c in sorted(SURGERY_CONDITIONS))
+        # (everything allowed): refuse it, as weeks of pregnancy without the pregnancy.
+        conditions = info.data.get("conditions")  # absent when it was itself invalid
+        if value is not None and conditions is not None and not conditions & SURGERY_CONDITIONS:
+            names = ", ".join(c.value for c in sorted(SURGERY_CONDITIONS))
             raise ValueError(
-                f"surgery_months_ago is set but no surgery is in conditions ({names}); "
-                "add the one you had, or set surgery_months_ago to null"
+                "months since a surgery are given but no surgery is among the conditions "
+                f"({names}): add the one you had, or leave the months out"
             )
-        return self
+        return value
 
     def to_json_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with sorted lists (the file format)."""
