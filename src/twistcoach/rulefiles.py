@@ -1,7 +1,9 @@
 """Rule tables as data: validating one into its model, reading one packaged with twistcoach.
 
 Pure core: pydantic and the standard library; ``yaml`` only inside :func:`read_packaged`,
-the thin loader of the files in ``twistcoach/rules/`` (the pose library has its own).
+the one thin loader of the packaged data files (``twistcoach/rules/``,
+``twistcoach/export/``; the pose library parses its own files' text with the same
+:func:`~twistcoach.safeload.load_data_yaml`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ def validate(model: type[M], data: Any, error: type[Exception], what: str) -> M:
 
 
 def read_packaged(name: str, error: type[Exception]) -> Any:
-    """Parse the packaged YAML file ``twistcoach/<name>`` (``error`` when it is not YAML)."""
+    """Parse the packaged YAML file ``twistcoach/<name>`` (``error`` when it is not YAML or
+    gives a key twice)."""
     from twistcoach.safeload import SafeLoadError, load_data_yaml  # the edge: files
 
     text = resources.files("twistcoach").joinpath(name).read_text("utf-8")

@@ -344,20 +344,12 @@ def parse_rules(data: object) -> RuleSet:
         raise RulesError("invalid screening rules:\n" + "\n".join(lines)) from exc
 
 
-@functools.cache
 @functools.cache  # a packaged, frozen table: read and validated once per process
 def load_rules() -> RuleSet:
     """Load the packaged rule table (``twistcoach/rules/screening.yaml``), once."""
-    from importlib import resources
+    from twistcoach.rulefiles import read_packaged
 
-    from twistcoach.safeload import SafeLoadError, load_data_yaml
-
-    text = resources.files(RULES_PACKAGE).joinpath(RULES_FILE).read_text(encoding="utf-8")
-    try:
-        data = load_data_yaml(text)
-    except SafeLoadError as exc:
-        raise RulesError(f"{RULES_FILE}: {exc}") from exc
-    return parse_rules(data)
+    return parse_rules(read_packaged(f"rules/{RULES_FILE}", RulesError))
 
 
 # ---------------------------------------------------------------------------------------

@@ -247,12 +247,9 @@ def _advice_from(data: Mapping[str, object]) -> SeatedCameraAdvice:
 @functools.cache  # packaged and frozen: read once per process
 def load_seated_camera_advice() -> SeatedCameraAdvice:
     """The packaged camera advice (``twistcoach/rules/seated_camera.yaml``)."""
-    from importlib import resources
+    from twistcoach.rulefiles import read_packaged
 
-    from twistcoach.safeload import load_data_yaml
-
-    text = resources.files("twistcoach.rules").joinpath("seated_camera.yaml").read_text("utf-8")
-    return _advice_from(load_data_yaml(text))
+    return _advice_from(read_packaged("rules/seated_camera.yaml", RulesError))
 
 
 @functools.cache  # packaged and frozen: read once per process

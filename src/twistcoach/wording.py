@@ -44,15 +44,12 @@ def wording() -> Wording:
     ValueError
         When a stop reason, status, state, pause reason or intake choice has no words.
     """
-    from importlib import resources
-
     from twistcoach.coaching import CoachState, PauseReason, StopReason
     from twistcoach.intake import Activity, LegSymptoms
-    from twistcoach.safeload import load_data_yaml
+    from twistcoach.rulefiles import read_packaged
     from twistcoach.storage.models import SessionStatus
 
-    text = resources.files("twistcoach").joinpath("rules/wording.yaml").read_text("utf-8")
-    data = load_data_yaml(text)
+    data = read_packaged("rules/wording.yaml", ValueError)
     maps = {
         key: {str(k): " ".join(str(v).split()) for k, v in dict(data[key]).items()}
         for key in (

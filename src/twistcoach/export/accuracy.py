@@ -7,7 +7,6 @@ them for a note.
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -77,9 +76,8 @@ def load_accuracy() -> Accuracy:
     """Read and validate the packaged ``export/accuracy.yaml`` (once per process)."""
     if _CACHE:
         return _CACHE[0]
-    from twistcoach.safeload import load_data_yaml
+    from twistcoach.rulefiles import read_packaged
 
-    text = resources.files("twistcoach.export").joinpath("accuracy.yaml").read_text("utf-8")
-    accuracy = Accuracy.model_validate(load_data_yaml(text))
+    accuracy = Accuracy.model_validate(read_packaged("export/accuracy.yaml", ValueError))
     _CACHE.append(accuracy)
     return accuracy

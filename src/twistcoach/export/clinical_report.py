@@ -19,7 +19,6 @@ import io
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -65,10 +64,9 @@ class ReportTemplate(_Frozen):
 
 def load_template() -> ReportTemplate:
     """Read and validate the packaged ``export/clinical_report.yaml``."""
-    from twistcoach.safeload import load_data_yaml
+    from twistcoach.rulefiles import read_packaged
 
-    text = resources.files("twistcoach.export").joinpath("clinical_report.yaml").read_text("utf-8")
-    return ReportTemplate.model_validate(load_data_yaml(text))
+    return ReportTemplate.model_validate(read_packaged("export/clinical_report.yaml", ValueError))
 
 
 # --------------------------------------------------------------------------- figures

@@ -29,8 +29,6 @@ from pydantic import ValidationError
 
 from twistcoach.errors import ConflictError, DataError, NotAllowed, NotFound
 from twistcoach.intake import (
-    CLEARANCE_KNEE_DROP_DEG,
-    CLEARANCE_ROTATION_DEG,
     Clearance,
     ClearanceBy,
     describe_validation_error,
@@ -715,13 +713,7 @@ def record_clearance(
             f"the clearance's date ({date.isoformat()}) is after today: "
             "record a clearance on or after the day it is given"
         )
-    for field, value, (low, high) in (
-        ("max_knee_drop_deg", max_knee_drop_deg, CLEARANCE_KNEE_DROP_DEG),
-        ("max_trunk_rotation_deg", max_trunk_rotation_deg, CLEARANCE_ROTATION_DEG),
-    ):
-        if value is not None and not low <= value <= high:
-            raise DataError(f"{field} must be from {low:g} to {high:g} degrees")
-    try:
+    try:  # the limits' range and the rest: the one Clearance model
         Clearance(
             by=by,
             name=staff.display_name,
