@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import time
+import zoneinfo
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -243,6 +247,48 @@ def test_plan_counts_a_clearance_only_from_its_date(runner: CliRunner, tmp_path:
     code, out, _ = run(runner, "plan", str(EXAMPLES / "07_disc_cleared_with_cap.yaml"), "--json")
     partial = next(v for v in json.loads(out)["variants"] if v["id"] == "supine_twist_partial")
     assert partial["status"] == "allowed"
+
+
+@pytest.fixture()
+def machine_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Set this process's time zone (TZ and tzset), put back afterwards."""
+
+    def use(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    yield use
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_plan_file_counts_a_clearance_from_this_machines_day(
+    runner: CliRunner, tmp_path: Path, machine_zone: Callable[[str], None]
+) -> None:
+    # `plan FILE` took UTC's day while `plan --person`, the coach and the web take the
+    # machine's: near midnight the same clearance counted on one and not the other.
+    utc_now = dt.datetime.now(dt.UTC)
+    if utc_now.hour < 10:
+        # Samoa's Pago Pago (UTC-11) is still on the day before UTC's: a clearance dated
+        # UTC's today does not count yet.
+        zone, expected = "Pacific/Pago_Pago", "needs_clearance"
+    else:
+        # Kiritimati (UTC+14) is already on the day after UTC's: a clearance dated then counts.
+        zone, expected = "Pacific/Kiritimati", "allowed"
+    machine_zone(zone)
+    day = utc_now.astimezone(zoneinfo.ZoneInfo(zone)).date()
+    clearance_day = utc_now.date() if expected == "needs_clearance" else day
+    assert clearance_day > day if expected == "needs_clearance" else clearance_day > utc_now.date()
+    text = (EXAMPLES / "07_disc_cleared_with_cap.yaml").read_text(encoding="utf-8")
+    edge = tmp_path / "edge.yaml"
+    edge.write_text(
+        text.replace("date: '2026-11-10'", f"date: '{clearance_day.isoformat()}'"),
+        encoding="utf-8",
+    )
+    code, out, err = run(runner, "plan", str(edge), "--json")
+    assert code == 0, err
+    partial = next(v for v in json.loads(out)["variants"] if v["id"] == "supine_twist_partial")
+    assert partial["status"] == expected
 
 
 def test_the_intake_in_spanish_takes_the_same_answers(runner: CliRunner, tmp_path: Path) -> None:

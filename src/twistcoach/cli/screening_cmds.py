@@ -529,9 +529,18 @@ def plan(
         except IntakeError as exc:
             # The message may quote the file: never echo more than a screenful.
             _fail(clip_message(str(exc), MAX_PLAN_ERROR_CHARS))
+        from twistcoach.storage.progress import local_zone
+
         now = dt.datetime.now(dt.UTC)
         try:
-            decision = decide(PersonHistory(intakes=(DatedIntake(answers, now),)), library, now=now)
+            # Today is this machine's calendar day, as for --person and the coach: a
+            # clearance dated today counts here exactly when it counts there.
+            decision = decide(
+                PersonHistory(intakes=(DatedIntake(answers, now),)),
+                library,
+                now=now,
+                tz=local_zone(),
+            )
         except ScreeningError as exc:
             _fail(str(exc))
     else:
