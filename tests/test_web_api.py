@@ -323,9 +323,32 @@ def test_intake_form_shows_errors_per_field_and_stores_nothing(world: World) -> 
             "surgery_months_ago": "3",
         },
     )
-    assert r.status_code == 422  # shown beside the field it concerns
+    assert r.status_code == 422  # shown beside the field it concerns, in the form's words
     assert re.search(
-        r'data-field="surgery_months_ago">months since a surgery are given but no surgery', r.text
+        r'data-field="surgery_months_ago">Months since surgery are filled in, but no surgery '
+        "is ticked among the conditions",
+        r.text,
+    )
+    assert "spinal_surgery" not in r.text.split('data-field="surgery_months_ago">')[1][:300]
+    # In Spanish too (the file's message, naming its values, had been shown in English).
+    r = c.post(
+        "/intake",
+        data={
+            "csrf_token": csrf,
+            "age": "30",
+            "pain_now": "2",
+            "pain_duration_weeks": "3",
+            "activity": "light",
+            "leg_symptoms": "none",
+            "pregnancy_weeks": "20",
+        },
+        headers={"Accept-Language": "es"},
+    )
+    assert r.status_code == 422
+    assert re.search(
+        r'data-field="pregnancy_weeks">Ha escrito semanas de embarazo, pero Embarazo no está '
+        "marcado",
+        r.text,
     )
     person = world.repo.find_person("Ed")
     assert person is not None and world.repo.latest_plan(person.id) is None

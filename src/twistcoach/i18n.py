@@ -724,6 +724,7 @@ def _python_texts() -> Iterator[tuple[str, str]]:
         domain.STATUS_HEADLINES,
         domain.VARIANT_STATUS_WORDS,
         domain._ACTION_WORDS,
+        domain.CROSS_FIELD_WORDS,
         pages.FLASH,
     ):
         for text in table.values():

@@ -32,6 +32,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 import twistcoach.errors as _errors
 
@@ -166,6 +167,13 @@ Number = BeforeValidator(_not_yes_no)
 
 
 #: The conditions that are a surgery: ``surgery_months_ago`` dates one of them.
+#: Error types of the checks one intake field makes against another (pydantic's error
+#: ``type``): a form words them for its own fields (``twistcoach.web.domain``), a file's
+#: message names the file's values.
+WEEKS_WITHOUT_PREGNANCY = "weeks_without_pregnancy"
+MONTHS_WITHOUT_SURGERY = "months_without_surgery"
+CROSS_FIELD_ERRORS = frozenset({WEEKS_WITHOUT_PREGNANCY, MONTHS_WITHOUT_SURGERY})
+
 SURGERY_CONDITIONS = frozenset(
     {
         Condition.SPINAL_SURGERY,
@@ -311,9 +319,10 @@ class Intake(BaseModel):
     def _weeks_need_the_pregnancy(cls, value: int | None, info: ValidationInfo) -> int | None:
         conditions = info.data.get("conditions")  # absent when it was itself invalid
         if value is not None and conditions is not None and Condition.PREGNANCY not in conditions:
-            raise ValueError(
+            raise PydanticCustomError(
+                WEEKS_WITHOUT_PREGNANCY,
                 "weeks of pregnancy are given but 'pregnancy' is not among the conditions: "
-                "add it, or leave the weeks out"
+                "add it, or leave the weeks out",
             )
         return value
 
@@ -325,9 +334,11 @@ class Intake(BaseModel):
         conditions = info.data.get("conditions")  # absent when it was itself invalid
         if value is not None and conditions is not None and not conditions & SURGERY_CONDITIONS:
             names = ", ".join(c.value for c in sorted(SURGERY_CONDITIONS))
-            raise ValueError(
+            raise PydanticCustomError(
+                MONTHS_WITHOUT_SURGERY,
                 "months since a surgery are given but no surgery is among the conditions "
-                f"({names}): add the one you had, or leave the months out"
+                "({names}): add the one you had, or leave the months out",
+                {"names": names},
             )
         return value
 
@@ -400,6 +411,8 @@ def describe_validation_error(error: ValidationError) -> str:
             lines.append(
                 f"{field}: {_quoted(item.get('input'))} is not allowed; allowed: {allowed_text}"
             )
+        elif kind in CROSS_FIELD_ERRORS:
+            lines.append(f"{field}: {item['msg']}")
         elif kind == "value_error":
             message = str(item["msg"]).removeprefix("Value error, ")
             lines.append(f"{field}: {message}")

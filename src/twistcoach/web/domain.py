@@ -21,7 +21,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from twistcoach.intake import Intake, describe_validation_error
+from twistcoach.intake import (
+    MONTHS_WITHOUT_SURGERY,
+    WEEKS_WITHOUT_PREGNANCY,
+    Intake,
+    describe_validation_error,
+)
 from twistcoach.planning import PracticeDecision, VariantPermission
 from twistcoach.poses import PoseLibrary
 from twistcoach.progression import ProgressionSuggestion
@@ -201,8 +206,25 @@ def validate_intake(data: Mapping[str, Any]) -> tuple[Intake | None, dict[str, s
         ):
             loc = [p for p in item["loc"] if isinstance(p, str)]
             key = loc[0] if loc else "_form"
-            errors.setdefault(key, line.split(": ", 1)[-1] if ": " in line else line)
+            said = CROSS_FIELD_WORDS.get(item["type"])
+            if said is None:
+                said = line.split(": ", 1)[-1] if ": " in line else line
+            errors.setdefault(key, said)
         return None, errors
+
+
+#: The checks of one intake field against another, in the form's words (its boxes and
+#: their labels, where the file's message names values such as ``spinal_surgery``).
+CROSS_FIELD_WORDS = {
+    WEEKS_WITHOUT_PREGNANCY: (
+        "Weeks of pregnancy are filled in, but Pregnancy is not ticked among the conditions: "
+        "tick it, or leave the weeks empty."
+    ),
+    MONTHS_WITHOUT_SURGERY: (
+        "Months since surgery are filled in, but no surgery is ticked among the conditions: "
+        "tick the surgery you had, or leave the months empty."
+    ),
+}
 
 
 @lru_cache(maxsize=1)
