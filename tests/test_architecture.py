@@ -51,8 +51,10 @@ PURE_CORE = (
     "rotation",
     "seated_tracking",
 )
-# yaml appears only inside the thin loaders that read the packaged rule and pose files.
-ALLOWED_THIRD_PARTY = {"numpy", "pydantic", "yaml"}
+# yaml appears only inside the thin loaders that read the packaged rule and pose files;
+# pydantic_core is pydantic's own validation engine (installed with it), where its typed
+# custom errors live (intake's cross-field checks).
+ALLOWED_THIRD_PARTY = {"numpy", "pydantic", "pydantic_core", "yaml"}
 
 
 def _module_path(name: str) -> Path:
