@@ -104,6 +104,7 @@ groundtruth: bench-venv system
 # videos, heavy), bench/ACCURACY_LIVE.md (the live coach, full) and their plots in bench/img/.
 accuracy: setup bench-test groundtruth
 	PYTHONPATH=bench $(BIN)/python bench/accuracy.py --model recorded
+	PYTHONPATH=bench $(BIN)/python bench/photo_flat.py
 	PYTHONPATH=bench $(BIN)/python bench/accuracy.py --model live
 
 # The coach's cues, measured (issue 22): render the scripted sessions (cached in .cache/cues),

@@ -322,3 +322,68 @@ def test_item11_a_dead_worker_is_replaced_for_the_next_video(tmp_path: Path) -> 
         assert analyzer._pool is not pool
     assert len(result.frames) == 150 and len(result.chunks) == 2
     assert result.times.local_frames < 150  # the second chunk was the new worker's
+
+
+STILLS = Path(__file__).resolve().parent / "groundtruth" / "stills"
+
+
+def _still_label(image: str) -> float:
+    labels = json.loads((STILLS / "labels.json").read_text())
+    (rec,) = [r for r in labels["stills"] if r["image"] == image]
+    return float(rec["labels"]["knee_drop_deg"])
+
+
+def test_flat_photo_calibrates_the_photographs_from_the_same_place(tmp_path: Path) -> None:
+    # A held-out body (woman28_slim_150) from the recommended place: a lone photograph
+    # gives no knee drop; with the flat photograph from the same place the near side is
+    # measured as a session measures it, the far side refused.
+    place = STILLS / "woman28_slim_150" / "diag_r55_e35"
+    near, far = place / "theta_+070.jpg", place / "theta_-035.jpg"
+    small = tmp_path / "smaller.jpg"  # the same picture at another size: not the same way
+    image = cv2.imread(str(near))
+    cv2.imwrite(str(small), cv2.resize(image, (480, 270)))
+    moved = STILLS / "man50_heavy" / "top_down" / "theta_+035.jpg"  # same size, elsewhere
+    out = tmp_path / "out"
+    args = ("--flat", place / "theta_+000.jpg", "--body", "female", "--json", "-o", out)
+    result = analyze(near, far, small, moved, *args)
+    assert result.returncode == 0, result.stderr
+    by_name = {Path(s["input"]).name: s for s in json.loads(result.stdout)}
+    assert len(by_name) == 4
+    measured = by_name["theta_+070.jpg"]
+    assert measured["calibrated_on"].endswith("theta_+000.jpg") and not measured["warnings"]
+    truth = _still_label("woman28_slim_150/diag_r55_e35/theta_+070.jpg")
+    # bench/PHOTO_FLAT.md: held out, body type given, recommended place: worst 8.5 deg.
+    assert abs(measured["metrics"]["knee_drop_deg"] - truth) <= 10.0
+    assert measured["metrics"]["drop_side"] == "right"
+    assert by_name["theta_-035.jpg"]["metrics"]["knee_drop_deg"] is None  # far side
+    assert "other side of your mat" in by_name["theta_-035.jpg"]["view_advice"]
+    resized = by_name["smaller.jpg"]
+    assert resized["calibrated_on"] is None and resized["metrics"]["knee_drop_deg"] is None
+    assert "480x270" in resized["warnings"][0] and "smaller.jpg is 480x270" in result.stderr
+    elsewhere = by_name["theta_+035.jpg"]
+    assert elsewhere["metrics"]["knee_drop_deg"] is None
+    assert "not where theta_+000.jpg shows it" in elsewhere["warnings"][0]
+    assert "calibrated on theta_+000.jpg" not in result.stderr  # --json prints no lines
+    lone = analyze(near, "--json", "-o", tmp_path / "lone")
+    assert json.loads(lone.stdout)[0]["metrics"]["knee_drop_deg"] is None
+
+
+def test_a_flat_photo_that_cannot_calibrate_is_refused_with_the_reason(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    photo = STILLS / "woman28_slim_150" / "diag_r55_e35" / "theta_+035.jpg"
+    out = tmp_path / "out"
+    standing = shared_data / "images" / "tree"
+    tree = sorted(standing.iterdir())[0]
+    cases = {
+        tree: "must show you lying on your back with your knees up; it looks like standing",
+        STILLS / "woman28_slim_150" / "feet_low" / "theta_+000.jpg": "nobody was found",
+        tmp_path / "absent.jpg": "no such file",
+    }
+    for flat, reason in cases.items():
+        result = analyze(photo, "--flat", flat, "-o", out)
+        assert result.returncode == 2, (flat, result.stderr)
+        assert reason in result.stderr and "Traceback" not in result.stderr
+        assert not (out / "summaries.json").exists()  # nothing analysed
+    video = analyze(STILLS.parent / "ci_drop_right.mp4", "--flat", photo, "-o", out)
+    assert video.returncode == 2 and "--flat calibrates photographs" in video.stderr

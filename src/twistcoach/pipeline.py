@@ -50,6 +50,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
 
+import numpy as np
+from numpy.typing import NDArray
+
+from twistcoach.errors import DataError
 from twistcoach.estimator import (
     LIVE_MODEL,
     RECORDED_MODEL,
@@ -61,6 +65,8 @@ from twistcoach.metrics import Observation, PoseFamily, TwistMetrics, View
 from twistcoach.sources import VideoSource, read_image
 
 if TYPE_CHECKING:
+    from twistcoach.kinematics import Calibration
+    from twistcoach.metrics import BodyType
     from twistcoach.tracking import Calibrator
 
 #: Chunks a video is cut into for parallel estimation (fixed, so results never depend on
@@ -136,6 +142,15 @@ def image_estimator_factory() -> PoseEstimator:
     """A static-mode MediaPipe estimator for unrelated photographs (the full model,
     ``estimator.LIVE_MODEL``, whose landmarks the pose-family classifier learned from)."""
     return make_mediapipe_estimator(static_image_mode=True, model_complexity=LIVE_MODEL)
+
+
+def calibrated_image_estimator_factory() -> PoseEstimator:
+    """A static-mode MediaPipe estimator for photographs measured with a calibration made
+    on a flat photograph from the same place (``analyze --flat``): the heavy model, as a
+    recorded video's, whose calibrated stills ``bench/ACCURACY.md`` measures (held out,
+    body type given, recommended place: knee drop MAE 1.9 deg against the full model's
+    2.2, worst 8.5 against 15.9, stills and clips together)."""
+    return make_mediapipe_estimator(static_image_mode=True, model_complexity=RECORDED_MODEL)
 
 
 @dataclass(frozen=True)
@@ -305,6 +320,36 @@ class ImageAnalysis:
     view_confidence: float
     view_measurable: bool
     view_advice: str
+    calibrated_on: Path | None = None
+    warnings: tuple[str, ...] = ()
+
+
+class FlatPhotoError(DataError):
+    """The photograph given to calibrate the camera (``analyze --flat``) cannot: nobody in
+    it, not lying on the back, or not a still neutral pose the body model fits."""
+
+
+@dataclass(frozen=True)
+class PhotoCalibration:
+    """The camera's place, calibrated on one photograph of the person lying still on the
+    back with the knees up (``twistcoach analyze --flat``), for photographs taken from the
+    same place: they are then measured as a session measures its frames (the calibrated
+    stills of ``bench/ACCURACY.md``), where a lone photograph gives no knee drop.
+
+    Attributes
+    ----------
+    path
+        The flat photograph.
+    image_size
+        Its (width, height) in pixels: a photograph of another size was not taken the
+        same way and is not measured with this calibration.
+    calibration
+        ``twistcoach.kinematics.Calibration`` from :func:`twistcoach.kinematics.calibrate_for`.
+    """
+
+    path: Path
+    image_size: tuple[int, int]
+    calibration: Calibration
 
 
 def iter_chunk(
@@ -496,8 +541,9 @@ class Analyzer:
         same either way (see the module docs).
     tracker_factory
         Builds a fresh tracker per video and per photo.
-    video_estimator, image_estimator
-        Estimator factories; when ``video_estimator`` is not the default MediaPipe one
+    video_estimator, image_estimator, calibrated_image_estimator
+        Estimator factories (videos; lone photographs; photographs measured with a flat
+        photograph's calibration); when ``video_estimator`` is not the default MediaPipe one
         (e.g. a replay in tests), every chunk runs in this process.
     chunks, warmup
         See :func:`plan_chunks`.
@@ -510,6 +556,7 @@ class Analyzer:
         tracker_factory: TrackerFactory = default_tracker_factory,
         video_estimator: EstimatorFactory = video_estimator_factory,
         image_estimator: EstimatorFactory = image_estimator_factory,
+        calibrated_image_estimator: EstimatorFactory = calibrated_image_estimator_factory,
         chunks: int = CHUNKS,
         warmup: int = WARMUP_FRAMES,
     ) -> None:
@@ -520,6 +567,8 @@ class Analyzer:
         self._video_estimator = video_estimator
         self._image_estimator_factory = image_estimator
         self._image_estimator: PoseEstimator | None = None
+        self._calibrated_estimator_factory = calibrated_image_estimator
+        self._calibrated_estimator: PoseEstimator | None = None
         self._chunks = chunks
         self._warmup = warmup
         self._pool: ProcessPoolExecutor | None = None
@@ -568,30 +617,115 @@ class Analyzer:
         with contextlib.suppress(BrokenProcessPool, RuntimeError):
             self._warm = pool.submit(_worker_warm_up)
 
-    def analyze_image(self, path: Path | str) -> ImageAnalysis:
-        """Estimate and measure one photograph (static-mode estimator, no calibration).
+    def _estimate_photo(self, rgb: NDArray[np.uint8], *, calibrated: bool) -> Skeleton | None:
+        """A photograph's person (None when nobody was found): with the lone photographs'
+        estimator, or (``calibrated``) the calibrated photographs' one."""
+        if calibrated:
+            if self._calibrated_estimator is None:
+                self._calibrated_estimator = self._calibrated_estimator_factory()
+            return self._calibrated_estimator.estimate(rgb, 0.0)
+        if self._image_estimator is None:
+            self._image_estimator = self._image_estimator_factory()
+        return self._image_estimator.estimate(rgb, 0.0)
 
-        ``path`` may be a :class:`~pathlib.Path` or a string.
+    def calibrate_on_photo(self, path: Path | str, body: BodyType) -> PhotoCalibration:
+        """Calibrate the camera on a photograph of the person lying still on the back,
+        knees up (see :class:`PhotoCalibration`), as a session calibrates on its first
+        still seconds (the template body of ``body``: :func:`~twistcoach.kinematics.calibrate_for`).
+
+        Raises
+        ------
+        twistcoach.sources.MediaError
+            When the file is not a readable image.
+        FlatPhotoError
+            When it shows nobody, or no pose a calibration can be made from (the reason
+            says what to change).
+        """
+        from twistcoach.kinematics import CalibrationError, calibrate, calibrate_for
+        from twistcoach.recognition import recognize
+        from twistcoach.tracking import LYING_FAMILIES
+
+        path = Path(path)
+        rgb = read_image(path)
+        skeleton = self._estimate_photo(rgb, calibrated=True)
+        if skeleton is None:
+            raise FlatPhotoError(f"{path}: nobody was found in the photograph to calibrate on")
+        family = recognize(skeleton).family
+        if family not in LYING_FAMILIES:
+            raise FlatPhotoError(
+                f"{path}: the photograph to calibrate on must show you lying on your back "
+                f"with your knees up; it looks like {family.value.replace('_', ' ')}"
+            )
+        try:
+            cal = calibrate_for(body, lambda model: calibrate([skeleton], model=model))
+        except CalibrationError as e:
+            raise FlatPhotoError(f"{path}: cannot calibrate on this photograph: {e}") from e
+        return PhotoCalibration(path, (int(rgb.shape[1]), int(rgb.shape[0])), cal)
+
+    def analyze_image(
+        self, path: Path | str, calibration: PhotoCalibration | None = None
+    ) -> ImageAnalysis:
+        """Estimate and measure one photograph (static-mode estimator).
+
+        ``path`` may be a :class:`~pathlib.Path` or a string. Without ``calibration`` the
+        photograph is measured alone (no knee drop: one view cannot tell the camera's
+        height from the drop); with one made from the same place
+        (:meth:`calibrate_on_photo`) it is measured as a session's frame, by a
+        :class:`~twistcoach.tracking.TwistTracker` holding that calibration (which refuses
+        a view it cannot measure, a far side, or a body no longer where it was calibrated).
+        A photograph of another size than the flat one is measured alone, with a warning.
 
         Raises
         ------
         twistcoach.sources.MediaError
             When the file is not a readable image.
         """
-        from twistcoach.kinematics import measure
+        from twistcoach.kinematics import measure, still_in_place
         from twistcoach.recognition import recognize
+        from twistcoach.tracking import TwistTracker
 
         path = Path(path)
         rgb = read_image(path)
         size = (int(rgb.shape[1]), int(rgb.shape[0]))
-        if self._image_estimator is None:
-            self._image_estimator = self._image_estimator_factory()
-        skeleton = self._image_estimator.estimate(rgb, 0.0)
+        same_place = calibration is not None and size == calibration.image_size
+        skeleton = self._estimate_photo(rgb, calibrated=same_place)
         if skeleton is None:
             return ImageAnalysis(
                 path, size, None, None, PoseFamily.OTHER, 0.0, View.UNKNOWN, 0.0, False, ""
             )
         rec = recognize(skeleton)
+        warnings: tuple[str, ...] = ()
+        if calibration is not None and same_place:
+            obs = TwistTracker(calibration=calibration.calibration).update(0.0, skeleton)
+            if not still_in_place(calibration.calibration, skeleton):
+                # The tracker measures nothing then (a session would calibrate afresh).
+                warnings = (
+                    f"{path.name}: the body is not where {calibration.path.name} shows it "
+                    "(the camera or the person moved), so its knee drop is not measured",
+                )
+            return ImageAnalysis(
+                path,
+                size,
+                skeleton,
+                obs.measured,  # unknown where the view, the side or the place is refused
+                # Still lying where calibrated, the calibrated knee drop says twist or not
+                # (a twist seen from above can look like standing in 2D).
+                obs.family,
+                obs.family_confidence,
+                obs.view,
+                rec.view_confidence,
+                obs.view_measurable,
+                obs.view_advice,
+                calibrated_on=calibration.path,
+                warnings=warnings,
+            )
+        if calibration is not None:
+            (w, h), (cw, ch) = size, calibration.image_size
+            warnings = (
+                f"{path.name} is {w}x{h} pixels but {calibration.path.name} is {cw}x{ch}: "
+                "not taken the same way, so it is measured as a lone photograph (no knee "
+                "drop)",
+            )
         metrics = measure(skeleton, None)
         return ImageAnalysis(
             path,
@@ -605,6 +739,7 @@ class Analyzer:
             rec.view_confidence,
             rec.measurable,
             rec.advice,
+            warnings=warnings,
         )
 
     def analyze_video(
@@ -765,9 +900,10 @@ class Analyzer:
             self._results.close()
             self._results.join_thread()
             self._results = None
-        if self._image_estimator is not None:
-            self._image_estimator.close()
-            self._image_estimator = None
+        for estimator in (self._image_estimator, self._calibrated_estimator):
+            if estimator is not None:
+                estimator.close()
+        self._image_estimator = self._calibrated_estimator = None
 
     def __enter__(self) -> Self:
         return self

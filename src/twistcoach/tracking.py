@@ -65,7 +65,9 @@ from twistcoach.recognition import (
 )
 from twistcoach.smoothing import OneEuroFilter
 
-_LYING = (PoseFamily.SUPINE, PoseFamily.SUPINE_TWIST)
+#: The families a calibration may be made on (a neutral pose can look like a twist in 2D:
+#: :func:`~twistcoach.kinematics.calibrate` checks the fit).
+LYING_FAMILIES = (PoseFamily.SUPINE, PoseFamily.SUPINE_TWIST)
 _HIPS_KNEES = (Landmark.LEFT_HIP, Landmark.RIGHT_HIP, Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE)
 #: The calibrated knee drop decides twist vs neutral when lying: above TWIST_DEG a twist,
 #: below NEUTRAL_DEG not (between: keep the previous decision).
@@ -351,7 +353,7 @@ class TwistTracker:
         )
 
     def _try_calibrate(self, t: float, skeleton: Skeleton, family: PoseFamily) -> None:
-        if family not in _LYING:
+        if family not in LYING_FAMILIES:
             # A neutral pose can look like a twist in 2D; calibrate() checks the fit.
             self._restart_calibration()
         else:
@@ -385,7 +387,7 @@ class TwistTracker:
                     self._family = _Hysteresis(PoseFamily.SUPINE, self._family.hold_s)
                     self._family.update(t, PoseFamily.SUPINE)
                     return
-        if family in _LYING:
+        if family in LYING_FAMILIES:
             if self._lying_since is None:
                 self._lying_since = t
             if (
@@ -484,7 +486,7 @@ class TwistTracker:
         metrics: TwistMetrics | None
         measurable = rec.measurable
         view_raw = rec.view
-        lying = raw_family in _LYING
+        lying = raw_family in LYING_FAMILIES
         if self._calibration is not None and self._calibration.neutral:
             # Once calibrated, "still lying where calibrated" is a far better test than
             # the single-frame 2D rules (a twist seen from a diagonal can look like a
@@ -564,7 +566,7 @@ class TwistTracker:
         advice = "" if measurable else (VIEW_ADVICE[view] or VIEW_ADVICE[View.UNKNOWN])
         if advice_far_side:
             advice = FAR_SIDE_ADVICE
-        if self._calibration is None and raw_family in _LYING and measurable:
+        if self._calibration is None and raw_family in LYING_FAMILIES and measurable:
             advice = CALIBRATE_ADVICE
         camera_side: Side | None = None
         if self._calibration is not None and _has_far_side(self._calibration):

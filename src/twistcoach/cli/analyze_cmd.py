@@ -16,6 +16,10 @@ rotation better): with ``auto``, a video the first (heavy) pass finds seated or 
 estimated again with the full model, then measured by the rotation tracker.
 A photograph of a seated or standing twist (said, or recognised) gives its uncalibrated trunk
 rotation (``report.photo_rotation_metrics``: one photo has no square pose to calibrate on).
+A photograph of a supine twist gives no knee drop alone; ``--flat FLAT`` calibrates the camera
+on a photograph of the person lying still, knees up, from the same place
+(``pipeline.Analyzer.calibrate_on_photo``) and measures the photographs as a session's
+frames (``bench/PHOTO_FLAT.md``).
 
 A bad input never stops the batch: its error is printed (naming the file) and the others go
 on. A video decoded only in part (a truncated file: fewer frames than its header declares)
@@ -107,8 +111,12 @@ def run_analyze(
     workers: int,
     body: str = "neutral",
     twist: str = "auto",
+    flat: Path | None = None,
 ) -> int:
     """Analyse every input; return the exit status (see the module docs).
+
+    ``flat``: a photograph of the person lying still on the back, knees up, from the place
+    the photographs were taken: it calibrates the camera for them (``--flat``).
 
     ``cap_deg`` None: :data:`report.DEFAULT_CAP_DEG` for a knee drop,
     :data:`DEFAULT_ROTATION_CAP_DEG` for a trunk rotation.
@@ -119,7 +127,7 @@ def run_analyze(
     from twistcoach import report
     from twistcoach.errors import EstimatorError
     from twistcoach.estimator import MODEL_NAMES, RECORDED_MODEL, ROTATION_MODEL
-    from twistcoach.pipeline import Analyzer
+    from twistcoach.pipeline import Analyzer, FlatPhotoError
     from twistcoach.sources import MediaError, VideoSource, is_image_path, read_image
     from twistcoach.tracking import TwistTracker
 
@@ -133,6 +141,12 @@ def run_analyze(
         return 2
     body_type = check_body_and_out(err, body, out)
     if body_type is None:
+        return 2
+    if flat is not None and not any(is_image_path(p) for p in inputs):
+        err.print(
+            "[red]error:[/] --flat calibrates photographs, and none was given: a video "
+            "calibrates itself on its first seconds of lying still"
+        )
         return 2
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -181,6 +195,13 @@ def run_analyze(
     with Analyzer(workers=workers, tracker_factory=tracker_factory) as analyzer, progress:
         if any_video:
             analyzer.prestart()
+        photo_calibration = None
+        if flat is not None:
+            try:
+                photo_calibration = analyzer.calibrate_on_photo(flat, body_type)
+            except (MediaError, FlatPhotoError) as e:
+                err.print(f"[red]error:[/] --flat {e}")
+                return 2
         for path in inputs:
             task = progress.add_task(path.name[:40], total=totals[path])
             folder = out / _folder_name(path, used)
@@ -188,7 +209,9 @@ def run_analyze(
             try:
                 outputs: dict[str, str] = {}
                 if kind == "image":
-                    image = analyzer.analyze_image(path)
+                    image = analyzer.analyze_image(path, photo_calibration)
+                    for warning in image.warnings:
+                        err.print(f"[yellow]warning:[/] {warning}")
                     words = _photo_measure(image.family, twist)
                     photo_cap = default_cap_deg(words.measure) if cap_deg is None else cap_deg
                     summary = report.image_summary(image, words)
@@ -284,6 +307,8 @@ def run_analyze(
             measured = ""
             if s.get("measure") == report.TwistMeasure.TRUNK_ROTATION:
                 measured = ", measured by trunk rotation"
+            if s.get("calibrated_on"):
+                measured += f", calibrated on {Path(s['calibrated_on']).name}"
             err.print(
                 f"{s['input']}: {s['pose_family']} ({s['pose_family_confidence']:.2f}), "
                 f"view {s['view']}, person in {s['frames_with_person']}/{s['frames']} frames"
@@ -386,7 +411,8 @@ def register(app: typer.Typer) -> None:
                     "neutral. Women's thighs are shorter against the trunk than men's, which "
                     "one camera sees only roughly; saying it measures large drops in videos "
                     "better (with neutral, a thigh the calibration finds short uses the female "
-                    "model; single photos use the neutral one)."
+                    "model). A lone photograph has no calibration; with --flat, its "
+                    "calibration starts from this body."
                 ),
             ),
         ] = "neutral",
@@ -401,13 +427,29 @@ def register(app: typer.Typer) -> None:
                 ),
             ),
         ] = "auto",
+        flat: Annotated[
+            Path | None,
+            typer.Option(
+                "--flat",
+                help=(
+                    "A photograph of the person lying still on the back with the knees up, "
+                    "taken from the same place (and the same way) as the photographs: it "
+                    "calibrates the camera, so their knee drop is measured as a session "
+                    "measures it. Without it a lone photograph gives no knee drop (one view "
+                    "cannot tell the camera's height from the drop). Say --body too."
+                ),
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
         """Measure spinal twists in photos and videos: summaries, CSV, HTML report.
 
         Videos of a supine twist are estimated with MediaPipe's heavy landmark model (about
         three times the full model's time a frame; large knee drops read closer); seated and
-        standing twists and photographs with the full one, as the live coach (with --twist
-        auto, a video found to be a seated or standing twist is estimated again with it).
+        standing twists and lone photographs with the full one, as the live coach (with
+        --twist auto, a video found to be a seated or standing twist is estimated again with
+        it). A lone photograph gives no knee drop; photographs calibrated on a flat one
+        (--flat) are measured as a session's frames, with the heavy model.
         Everything runs offline; each video's summary says which model measured it.
         """
         code = run_analyze(
@@ -419,6 +461,7 @@ def register(app: typer.Typer) -> None:
             workers=workers,
             body=body,
             twist=twist,
+            flat=flat,
         )
         if code:
             raise typer.Exit(code)

@@ -128,7 +128,11 @@ def image_summary(analysis: ImageAnalysis, words: MeasureWords = KNEE_DROP_WORDS
         "pose_family": str(analysis.family),
         "pose_family_confidence": round(analysis.family_confidence, 3),
         **view,
+        # The flat photograph the camera was calibrated on (``analyze --flat``), else None:
+        # a lone photograph gives no knee drop.
+        "calibrated_on": None if analysis.calibrated_on is None else str(analysis.calibrated_on),
         "metrics": metrics,
+        "warnings": list(analysis.warnings),
     }
 
 
