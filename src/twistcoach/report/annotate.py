@@ -41,7 +41,8 @@ def _overlay_values(
     view = str(observation.view)
     if seated:
         view = rotation_view_name(observation.view, observation.view_measurable) or "unknown"
-    numbers = {"pose": str(observation.family), "view": view}
+    # Words, not ids: "supine twist", "top down".
+    numbers = {"pose": str(observation.family).replace("_", " "), "view": view.replace("_", " ")}
     for slot in ("pelvis_roll", "shoulder_roll", "twist"):
         if slot in words.labels:
             numbers[words.labels[slot]] = deg(getattr(m, slot))
