@@ -24,6 +24,7 @@ from twistcoach.planning import (
     has_back_condition,
     load_safety_rules,
     may_clear,
+    may_review,
     parse_safety_rules,
 )
 from twistcoach.poses import load_library
@@ -140,6 +141,31 @@ def test_a_bad_checkin_refuses_until_a_review(answer: CheckIn, rule: str) -> Non
     after = run(h2, T0 + dt.timedelta(days=3, hours=1))
     assert after.open_flags == ()
     assert after.permission(PARTIAL).allowed and after.permission(PARTIAL).cap_deg == 40.0
+
+
+def test_nerve_signs_after_sharp_pain_wait_for_a_clinicians_review() -> None:
+    # New leg symptoms, numbness or weakness (CLINICAL.md §2, §5): a teacher's review
+    # closes the sharp-pain flag but not them; a clinician's closes both.
+    care = CheckIn(T0 + dt.timedelta(days=1), BackFeeling.SAME, True, False)
+    teacher = SafetyReview(T0 + dt.timedelta(days=2), ClearanceBy.TEACHER, "Tess")
+    sharp = session(T0, stopped="sharp_pain", end=None)
+    d = run(history(sharp, checkins=(care,), reviews=(teacher,)), T0 + dt.timedelta(days=3))
+    assert [f.kind for f in d.open_flags] == [FlagKind.CHECKIN_CARE]
+    assert d.allowed == () and d.reasons[0].rule == "SAFE-CHECKIN-CARE"
+    refused = may_review(ClearanceBy.TEACHER, d.open_flags)
+    assert refused is not None and refused.rule == "SAFE-CARE-REVIEW"
+    assert may_review(ClearanceBy.CLINICIAN, d.open_flags) is None
+    both_open = run(history(sharp, checkins=(care,)), T0 + dt.timedelta(days=1, hours=1))
+    assert may_review(ClearanceBy.TEACHER, both_open.open_flags) is None  # the sharp flag
+    doctor = SafetyReview(T0 + dt.timedelta(days=4), ClearanceBy.CLINICIAN, "Dr Ames")
+    after = run(
+        history(sharp, checkins=(care,), reviews=(teacher, doctor)), T0 + dt.timedelta(days=5)
+    )
+    assert after.open_flags == () and after.permission(PARTIAL).allowed
+    # A back reported worse is not a nerve sign: a teacher's review closes it.
+    worse = CheckIn(T0 + dt.timedelta(days=1), BackFeeling.WORSE, False, False)
+    d = run(history(sharp, checkins=(worse,), reviews=(teacher,)), T0 + dt.timedelta(days=3))
+    assert d.open_flags == () and d.permission(PARTIAL).allowed
 
 
 def test_no_clearance_or_approval_raises_or_unlocks_while_a_flag_is_open() -> None:

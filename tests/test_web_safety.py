@@ -332,13 +332,40 @@ def test_a_checkin_with_new_leg_symptoms_sends_to_care_until_a_review(world: Wor
     row = t.get("/api/students").json()[0]
     assert row["flags"][0] == SHARP_FLAG
     assert (
-        "numbness or weakness were reported on 2026-12-02 — waiting for review" in row["flags"][1]
+        "numbness or weakness were reported on 2026-12-02 — waiting for a clinician's review"
+        in row["flags"][1]
     )
     world.clock.advance(hours=3)  # the review comes later than the answer it reviews
+    # A teacher's review closes the sharp-pain flag, not the nerve signs (SAFE-CARE-REVIEW).
+    r = t.post(
+        f"/api/students/{person_id}/review",
+        json={"note": "Talked it through; she is seeing her GP."},
+        headers={"X-CSRF-Token": t_csrf},
+    )
+    assert r.status_code == 200, r.text
+    assert [f["kind"] for f in r.json()["open_flags"]] == ["checkin_care"]
+    assert start(s, csrf).status_code == 403
+    only_clinician = "only a clinician's review closes them"
+    page = t.get(f"/students/{person_id}").text
+    assert 'id="review-refused"' in page and only_clinician in text_of(page)
+    assert 'name="note"' not in page  # no form a teacher could not use
+    world.clock.advance(minutes=5)
     r = t.post(
         f"/api/students/{person_id}/review",
         json={"note": "Saw her GP: no nerve signs, symptoms settled."},
         headers={"X-CSRF-Token": t_csrf},
+    )
+    assert r.status_code == 403 and only_clinician in r.json()["detail"]
+    form = {"csrf_token": form_token(t.get("/dashboard").text), "note": "Saw her GP."}
+    r = t.post(f"/students/{person_id}/review", data=form)
+    assert r.status_code == 403 and only_clinician in text_of(r.text)
+    assert len(world.repo.list_reviews(person_id)) == 1  # the teacher's first one only
+    # The clinician's review closes it.
+    d, d_csrf = signin(world, "doc@example.org")
+    r = d.post(
+        f"/api/students/{person_id}/review",
+        json={"note": "Examined her: no nerve signs, symptoms settled."},
+        headers={"X-CSRF-Token": d_csrf},
     )
     assert r.status_code == 200, r.text
     assert r.json()["open_flags"] == [] and r.json()["reasons"] == []

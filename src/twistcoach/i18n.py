@@ -496,6 +496,7 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     "not now",
     # web.domain.flag_words
     "{flag} — waiting for review",
+    "{flag} — waiting for a clinician's review",
     # web.domain.timeline
     "Pain reported: {level} out of 10",
     "Pain reported",

@@ -17,7 +17,9 @@ How a decision is made
    review (:class:`SafetyReview`): a sharp-pain stop (``SAFE-SHARP-FLAG``); pain that went
    up in ``review_pain_sessions`` of the last ``review_window`` sessions since the last
    review (``SAFE-PAIN-REPEATED``); a check-in reporting new leg symptoms, numbness or
-   weakness (``SAFE-CARE-FLAG``) or a back that feels worse (``SAFE-WORSE-FLAG``). While a
+   weakness (``SAFE-CARE-FLAG``: nerve signs, which only a clinician's review closes,
+   ``SAFE-CARE-REVIEW``, :func:`may_review`) or a back that feels worse
+   (``SAFE-WORSE-FLAG``). While a
    flag is open nothing recorded after it may raise a cap or unlock a variant: the plan is
    re-screened with only the clearances recorded before the flag, and only variants
    allowed then stay allowed (``SAFE-FLAG-REVIEW``, ``SAFE-CLEARANCE-HELD``).
@@ -53,7 +55,7 @@ unlocks a variant (``tests/test_planning_properties.py`` proves it with hypothes
 
 from __future__ import annotations
 
-from twistcoach.planning.decide import decide, has_back_condition, may_clear
+from twistcoach.planning.decide import decide, has_back_condition, may_clear, may_review
 from twistcoach.planning.decision import (
     STATUS_WORDS,
     FlagKind,
@@ -105,6 +107,7 @@ __all__ = [
     "has_back_condition",
     "load_safety_rules",
     "may_clear",
+    "may_review",
     "parse_safety_rules",
     "safety_rules_markdown",
 ]

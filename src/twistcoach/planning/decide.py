@@ -64,6 +64,20 @@ def may_clear(
     return None
 
 
+def may_review(role: ClearanceBy, open_flags: Sequence[SafetyFlag]) -> Reason | None:
+    """Whether a review by ``role`` would close any of a student's open flags.
+
+    Returns None when it would, else the reason it would not (``SAFE-CARE-REVIEW``): a
+    teacher's review closes every flag but the nerve signs a check-in reported after sharp
+    pain, which only a clinician's review closes (CLINICAL.md §2, §5).
+    """
+    if role is ClearanceBy.CLINICIAN:
+        return None
+    if any(f.kind is not FlagKind.CHECKIN_CARE for f in open_flags):
+        return None
+    return load_safety_rules().reason("SAFE-CARE-REVIEW")
+
+
 def _day_end(moment: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     local = moment.astimezone(tz)
     midnight = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(), tzinfo=tz)
@@ -116,10 +130,12 @@ def _all_flags(
     ``review_window`` sessions holds ``review_pain_sessions`` painful ones.
     """
     reviews = sorted(r.at for r in history.reviews)
+    # Nerve signs after sharp pain need a healthcare professional (SAFE-CARE-REVIEW).
+    clinician_reviews = sorted(r.at for r in history.reviews if r.by_role is ClearanceBy.CLINICIAN)
 
-    def closed(moment: dt.datetime) -> dt.datetime | None:
+    def closed(moment: dt.datetime, by: Sequence[dt.datetime] = reviews) -> dt.datetime | None:
         # A review closes the flags raised before it (strictly: not one raised with it).
-        return next((r for r in reviews if r > moment), None)
+        return next((r for r in by if r > moment), None)
 
     out: list[tuple[SafetyFlag, dt.datetime | None]] = []
     sessions = sorted(history.sessions, key=lambda s: s.at)
@@ -147,7 +163,8 @@ def _all_flags(
     for c in history.checkins:
         if c.sends_to_care:
             reason = rules.reason("SAFE-CARE-FLAG", date=_date_words(c.at, tz))
-            out.append((SafetyFlag(FlagKind.CHECKIN_CARE, c.at, reason), closed(c.at)))
+            flag = SafetyFlag(FlagKind.CHECKIN_CARE, c.at, reason)
+            out.append((flag, closed(c.at, clinician_reviews)))
         elif c.back is BackFeeling.WORSE:
             reason = rules.reason("SAFE-WORSE-FLAG", date=_date_words(c.at, tz))
             out.append((SafetyFlag(FlagKind.CHECKIN_WORSE, c.at, reason), closed(c.at)))

@@ -36,6 +36,7 @@ REQUIRED_SAFETY_RULES: frozenset[str] = frozenset(
         "SAFE-PLAN-HOLD",
         "SAFE-NO-INTAKE",
         "SAFE-WHO-CLEARS",
+        "SAFE-CARE-REVIEW",
         "SAFE-CLINICIAN-OMITS",
         "SAFE-CLINICIAN-CAP",
         "SAFE-CLINICIAN-CLIPPED",

@@ -27,7 +27,7 @@ from twistcoach.intake import (
     Intake,
     describe_validation_error,
 )
-from twistcoach.planning import PracticeDecision, VariantPermission
+from twistcoach.planning import FlagKind, PracticeDecision, VariantPermission
 from twistcoach.poses import PoseLibrary
 from twistcoach.progression import ProgressionSuggestion
 from twistcoach.screening import VariantStatus
@@ -341,8 +341,14 @@ def variant_views(decision: PracticeDecision) -> list[VariantView]:
 
 def flag_words(decision: PracticeDecision) -> tuple[str, ...]:
     """The open safety flags in plain words, oldest first, each saying it waits for review
-    (e.g. "Sharp pain stopped a session on 2026-12-01 — waiting for review")."""
-    return tuple(f"{f.reason.text.rstrip('. ')} — waiting for review" for f in decision.open_flags)
+    (e.g. "Sharp pain stopped a session on 2026-12-01 — waiting for review"); nerve signs
+    after sharp pain wait for a clinician's (:func:`twistcoach.planning.may_review`)."""
+    return tuple(
+        f"{f.reason.text.rstrip('. ')} — waiting for a clinician's review"
+        if f.kind is FlagKind.CHECKIN_CARE
+        else f"{f.reason.text.rstrip('. ')} — waiting for review"
+        for f in decision.open_flags
+    )
 
 
 def today() -> dt.date:

@@ -576,10 +576,12 @@ def dashboard(request: Request, user: CurrentUser) -> Response:
     return render(request, "dashboard.html", who, rows=rows, recent=services.RECENT_SESSIONS)
 
 
-def _student_context(ctx: AppContext, person_id: int) -> dict[str, Any]:
+def _student_context(ctx: AppContext, person_id: int, staff: AccountRecord) -> dict[str, Any]:
     decision = services.decision_for(ctx, person_id)
     intake = ctx.repo.latest_intake(person_id)
     return {
+        # A teacher cannot close nerve signs after sharp pain: the form says so instead.
+        "review_refused": services.review_refusal(staff, decision),
         **_decision_words(decision),
         **_sessions_context(ctx, person_id, decision),
         "back_condition": has_back_condition(intake.intake if intake else None),
@@ -602,7 +604,7 @@ def _student_page(
 ) -> Response:
     ctx = ctx_of(request)
     person = services.visible_person(ctx, who[0], person_id)
-    values = _student_context(ctx, person.id) | errors
+    values = _student_context(ctx, person.id, who[0]) | errors
     return render(request, "student.html", who, status, person=person, **values)
 
 
@@ -639,8 +641,8 @@ def review_submit(
     who = user.pair()
     try:
         services.record_review(ctx_of(request), who[0], person_id, note)
-    except (ConflictError, DataError) as exc:
-        status = 409 if isinstance(exc, ConflictError) else 422
+    except (ConflictError, DataError, NotAllowed) as exc:
+        status = {ConflictError: 409, NotAllowed: 403}.get(type(exc), 422)
         return _student_page(request, who, person_id, status, review_error=str(exc))
     return RedirectResponse(f"/students/{person_id}?msg=reviewed", status_code=303)
 

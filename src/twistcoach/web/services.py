@@ -34,7 +34,7 @@ from twistcoach.intake import (
     describe_validation_error,
     latest_today,
 )
-from twistcoach.planning import BackFeeling, PracticeDecision, may_clear
+from twistcoach.planning import BackFeeling, PracticeDecision, may_clear, may_review
 from twistcoach.storage.db import StorageError
 from twistcoach.storage.models import Role, SessionStatus
 from twistcoach.storage.progress import decide_for_person
@@ -509,13 +509,26 @@ def record_checkin(
 MAX_NOTE = 2000
 
 
+def _staff_role(staff: AccountRecord) -> ClearanceBy:
+    return ClearanceBy.CLINICIAN if staff.role == Role.CLINICIAN else ClearanceBy.TEACHER
+
+
+def review_refusal(staff: AccountRecord, decision: PracticeDecision) -> str | None:
+    """Why ``staff``'s review would close none of the open flags of ``decision`` (planning's
+    :func:`~twistcoach.planning.may_review`), else None."""
+    refused = may_review(_staff_role(staff), decision.open_flags)
+    return None if refused is None else refused.text
+
+
 def record_review(
     ctx: AppContext, staff: AccountRecord, person_id: int, note: str
 ) -> PracticeDecision:
     """A teacher or clinician who can see the student reviews their open safety flags
     (audited); returns planning's new decision.
 
-    The review closes every flag raised before it. 409 when no flag is open, 422 for an
+    The review closes every flag raised before it that its author may close
+    (:func:`twistcoach.planning.may_review`: nerve signs after sharp pain only a clinician's).
+    409 when no flag is open, 403 when none of them is the reviewer's to close, 422 for an
     empty or over-long note.
     """
     require_staff(staff)
@@ -526,7 +539,10 @@ def record_review(
     before = decision_for(ctx, person.id)
     if not before.open_flags:
         raise ConflictError("this student has no safety flag waiting for review")
-    by = ClearanceBy.CLINICIAN if staff.role == Role.CLINICIAN else ClearanceBy.TEACHER
+    refused = review_refusal(staff, before)
+    if refused is not None:
+        raise NotAllowed(refused)
+    by = _staff_role(staff)
     record = ctx.repo.record_review(
         person.id, by.value, staff.display_name, text, reviewed_by=staff.id
     )
