@@ -152,6 +152,9 @@ def test_nerve_signs_after_sharp_pain_wait_for_a_clinicians_review() -> None:
     d = run(history(sharp, checkins=(care,), reviews=(teacher,)), T0 + dt.timedelta(days=3))
     assert [f.kind for f in d.open_flags] == [FlagKind.CHECKIN_CARE]
     assert d.allowed == () and d.reasons[0].rule == "SAFE-CHECKIN-CARE"
+    waiting = [r for r in d.reasons if r.rule.startswith("SAFE-FLAG-")]
+    assert [r.rule for r in waiting] == ["SAFE-FLAG-CLINICIAN"]
+    assert "waiting for a clinician's review" in waiting[0].text
     refused = may_review(ClearanceBy.TEACHER, d.open_flags)
     assert refused is not None and refused.rule == "SAFE-CARE-REVIEW"
     assert may_review(ClearanceBy.CLINICIAN, d.open_flags) is None

@@ -325,6 +325,9 @@ def test_a_checkin_with_new_leg_symptoms_sends_to_care_until_a_review(world: Wor
     assert care in text_of(s.get("/practice").text)
     assert 'id="checkin-form"' not in s.get("/practice").text
     assert checkin(s, csrf).status_code == 409  # the answer stands until a review
+    # The plan's headline never says "ready" above a list of twists all shut now.
+    headline = text_of(s.get("/plan").text)
+    assert "none may be practised now" in headline and "You are ready" not in headline
 
     t, t_csrf = signin(world, "teacher@example.org")
     flags = t.get(f"/api/students/{person_id}").json()["open_flags"]
@@ -369,6 +372,7 @@ def test_a_checkin_with_new_leg_symptoms_sends_to_care_until_a_review(world: Wor
     )
     assert r.status_code == 200, r.text
     assert r.json()["open_flags"] == [] and r.json()["reasons"] == []
+    assert "You are ready to practise" in text_of(s.get("/plan").text)
     r = start(s, csrf)
     assert r.status_code == 201, r.text
     assert world.repo.get_session(r.json()["session_id"]).session.cap_deg == 40

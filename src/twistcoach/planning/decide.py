@@ -325,7 +325,11 @@ def decide(
             _with_clearances(before[-1].intake, then), library, screening_rules, today=today
         )
         for flag in flags:
-            person_reasons.append(rules.reason("SAFE-FLAG-REVIEW", flag=flag.reason.text))
+            # Nerve signs wait for a clinician's review alone (SAFE-CARE-REVIEW).
+            rule = (
+                "SAFE-FLAG-CLINICIAN" if flag.kind is FlagKind.CHECKIN_CARE else "SAFE-FLAG-REVIEW"
+            )
+            person_reasons.append(rules.reason(rule, flag=flag.reason.text))
 
     # Today: a sharp-pain stop locks the rest of the local day; then a check-in first.
     sharp = sorted((s for s in history.sessions if s.sharp), key=lambda s: s.at)

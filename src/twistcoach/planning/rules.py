@@ -22,6 +22,7 @@ REQUIRED_SAFETY_RULES: frozenset[str] = frozenset(
         "SAFE-CHECKIN-CARE",
         "SAFE-CHECKIN-WORSE",
         "SAFE-FLAG-REVIEW",
+        "SAFE-FLAG-CLINICIAN",
         "SAFE-PAIN-LOWER",
         "SAFE-PAIN-REPEATED",
         "SAFE-SHARP-FLAG",

@@ -73,6 +73,8 @@ STATUS_HEADLINES = {
         "checked your back."
     ),
     "ready": "You are ready to practise the twists marked allowed, within the range shown.",
+    # Ready by the intake, but nothing may start now (sharp pain today, a check-in, a flag).
+    "not_now": "Your plan allows twists, but none may be practised now: the reasons are below.",
 }
 
 VARIANT_STATUS_WORDS = {

@@ -322,10 +322,13 @@ def _decision_words(decision: PracticeDecision) -> dict[str, Any]:
     """Planning's decision in plain words for the templates (never a rule id)."""
     plan = decision.plan
     status = None if plan is None else plan.status.value
+    if status == "ready" and not decision.allowed:
+        status = "not_now"  # never "ready" above a list of twists that are all shut
     views = domain.variant_views(decision)
     return {
         "plan": None if plan is None else plan.to_json_dict(),
         "headline": domain.STATUS_HEADLINES.get(status or "", ""),
+        "headline_status": status,
         "names": domain.variant_names(),
         "views": views,
         "guides": [domain.pose_guide(p.variant_id, p.cap_deg) for p in decision.allowed],
