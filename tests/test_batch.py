@@ -8,6 +8,7 @@ that needs it. The media are made at test time: two short clips cut from
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import shutil
@@ -145,6 +146,54 @@ def test_a_glob_and_a_manifest_with_per_row_body_and_cap(
     ]
     globbed = collect_inputs([str(media["folder"] / "**" / "*.mp4")])
     assert {i.path.name for i in globbed} == {"broken.mp4", "session_a.mp4", "session_b.mp4"}
+
+
+STILLS = Path(__file__).resolve().parent / "groundtruth" / "stills"
+PLACE = STILLS / "woman28_slim_150" / "diag_r55_e35"
+
+
+def test_a_manifest_row_names_the_flat_photograph_that_calibrates_it(
+    media: dict[str, Path], tmp_path: Path
+) -> None:
+    manifest = tmp_path / "photos.csv"
+    manifest.write_text(
+        f"path,body,flat\n{PLACE / 'theta_+070.jpg'},female,{PLACE / 'theta_+000.jpg'}\n"
+        f"{PLACE / 'theta_+035.jpg'},female,\n",
+        encoding="utf-8",
+    )
+    first, second = collect_inputs([str(manifest)])
+    assert first.flat == PLACE / "theta_+000.jpg" and second.flat is None
+    record = _record(str(first.path), "theta_070", body="female", cap_deg=None)
+    assert not record.matches(first)  # analysed without the flat photograph: again
+    calibrated = dataclasses.replace(record, flat=str(first.flat))
+    assert calibrated.matches(first)
+    assert not calibrated.matches(dataclasses.replace(first, flat=None))
+    state = BatchState(tmp_path)
+    state.record(calibrated)
+    assert BatchState.load(tmp_path).records[calibrated.path].flat == str(first.flat)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"path,flat\n{media['a']},{PLACE / 'theta_+000.jpg'}\n", encoding="utf-8")
+    with pytest.raises(BatchInputError, match="row 2: a flat photograph calibrates a photograph"):
+        collect_inputs([str(bad)])
+    bad.write_text(f"path,flat\n{PLACE / 'theta_+070.jpg'},nope.jpg\n", encoding="utf-8")
+    with pytest.raises(BatchInputError, match="row 2, flat: no such file"):
+        collect_inputs([str(bad)])
+
+
+def test_a_task_with_a_flat_photograph_measures_as_analyze_flat(tmp_path: Path) -> None:
+    spec = TaskSpec(
+        path=str(PLACE / "theta_+070.jpg"),
+        name="theta_070",
+        out=str(tmp_path / "out"),
+        staging=str(tmp_path / "staging"),
+        body="female",
+        cap_deg=None,
+        flat=str(PLACE / "theta_+000.jpg"),
+    )
+    outcome = analyze_input(spec)
+    assert outcome.ok, outcome.error
+    assert outcome.summary["calibrated_on"] == spec.flat
+    assert outcome.summary["metrics"]["knee_drop_deg"] is not None  # a lone photo gives none
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,12 @@ Each argument of ``twistcoach batch`` is one of:
   hidden files and folders skipped;
 - a **glob** (``clinic/2026-*/*.mp4``, ``**`` for any depth): every file it matches;
 - a **CSV manifest** (a ``.csv`` file): a header row with a ``path`` column and optional
-  ``body`` (female, male or neutral) and ``cap`` (degrees) columns; relative paths are
-  read from the manifest's folder and an empty cell takes the command's default (no
+  ``body`` (female, male or neutral), ``cap`` (degrees) and ``flat`` columns; relative paths
+  are read from the manifest's folder and an empty cell takes the command's default (no
   ``--cap``: the default of the input's measure, as ``analyze`` has it:
-  :func:`twistcoach.cli.analyze_cmd.default_cap_deg`);
+  :func:`twistcoach.cli.analyze_cmd.default_cap_deg`). ``flat`` names a photograph of the
+  person lying still, knees up, from the same place as the row's photograph: it calibrates
+  the camera for it, as ``analyze --flat`` does (photographs only);
 - a **file**: that file, whatever its suffix (a broken one is recorded as failed).
 
 The same file named twice (by two arguments, or as ``a/../a/x.mp4``) is analysed once, with
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from twistcoach.errors import DataError
 from twistcoach.metrics import BodyType
-from twistcoach.sources import IMAGE_SUFFIXES
+from twistcoach.sources import IMAGE_SUFFIXES, is_image_path
 
 #: Suffixes a folder scan takes as videos (an explicitly named file is taken whatever its
 #: suffix).
@@ -38,6 +40,7 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".m
 PATH_COLUMNS = ("path", "file", "input")
 BODY_COLUMNS = ("body", "body_type")
 CAP_COLUMNS = ("cap", "cap_deg")
+FLAT_COLUMNS = ("flat", "flat_photo")
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -58,11 +61,15 @@ class BatchInput:
     cap_deg
         Range cap checked and drawn, degrees in (0, 90] of the input's measure; None:
         ``analyze``'s default for the measure it finds (60° knee drop, 30° trunk rotation).
+    flat
+        A photograph lying flat from the same place that calibrates this photograph's
+        camera (``analyze --flat``), else None.
     """
 
     path: Path
     body: BodyType
     cap_deg: float | None
+    flat: Path | None = None
 
     @property
     def key(self) -> str:
@@ -143,6 +150,7 @@ def read_manifest(manifest: Path, body: BodyType, cap_deg: float | None) -> list
         )
     body_col = _column(header, BODY_COLUMNS)
     cap_col = _column(header, CAP_COLUMNS)
+    flat_col = _column(header, FLAT_COLUMNS)
     inputs = []
     for number, row in enumerate(body_rows, start=2):
         if not any(cell.strip() for cell in row):
@@ -155,11 +163,15 @@ def read_manifest(manifest: Path, body: BodyType, cap_deg: float | None) -> list
         raw_path = cell(path_col)
         if not raw_path:
             raise BatchInputError(f"{where}: the path is empty")
-        path = Path(raw_path).expanduser()
-        if not path.is_absolute():
-            path = manifest.parent / path
-        if not path.is_file():
-            raise BatchInputError(f"{where}: no such file: {path}")
+        path = _manifest_file(manifest, raw_path, where)
+        flat = None
+        if cell(flat_col):
+            if not is_image_path(path):
+                raise BatchInputError(
+                    f"{where}: a flat photograph calibrates a photograph, and {path.name} is "
+                    "not one (a video calibrates itself on its first seconds lying still)"
+                )
+            flat = _normal(_manifest_file(manifest, cell(flat_col), f"{where}, flat"))
         row_body = body
         if cell(body_col):
             try:
@@ -175,8 +187,18 @@ def read_manifest(manifest: Path, body: BodyType, cap_deg: float | None) -> list
                     f"{where}: the cap must be a number of degrees, got {cell(cap_col)!r}"
                 ) from None
             check_cap(row_cap, where)
-        inputs.append(BatchInput(_normal(path), row_body, row_cap))
+        inputs.append(BatchInput(_normal(path), row_body, row_cap, flat))
     return inputs
+
+
+def _manifest_file(manifest: Path, raw: str, where: str) -> Path:
+    """A file a manifest names (relative to its folder), or raise naming ``where``."""
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        path = manifest.parent / path
+    if not path.is_file():
+        raise BatchInputError(f"{where}: no such file: {path}")
+    return path
 
 
 def _normal(path: Path) -> Path:

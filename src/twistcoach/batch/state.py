@@ -43,9 +43,10 @@ class InputRecord:
         Its result folder's name inside the output folder.
     status
         ``done`` (analysed) or ``failed`` (after its retry).
-    body, cap_deg
+    body, cap_deg, flat
         The settings it was analysed with (``cap_deg`` None: its measure's default, the
-        cap in its ``summary.json``).
+        cap in its ``summary.json``; ``flat``: the flat photograph that calibrated it, or
+        None).
     attempts
         Tries it took (1 or 2).
     error
@@ -68,10 +69,12 @@ class InputRecord:
     seconds: float | None = None
     node: str | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+    flat: str | None = None
 
     def matches(self, item: BatchInput) -> bool:
         """True when this record answers ``item`` with the same settings."""
-        return self.body == str(item.body) and self.cap_deg == item.cap_deg
+        flat = None if item.flat is None else str(item.flat)
+        return self.body == str(item.body) and self.cap_deg == item.cap_deg and self.flat == flat
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InputRecord:
@@ -96,6 +99,7 @@ class InputRecord:
             seconds=None if data.get("seconds") is None else float(data["seconds"]),
             node=None if data.get("node") is None else str(data["node"]),
             summary=dict(data.get("summary") or {}),
+            flat=None if data.get("flat") is None else str(data["flat"]),
         )
 
 

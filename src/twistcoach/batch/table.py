@@ -43,6 +43,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("error", "string"),
     ("attempts", "int64"),
     ("body", "string"),
+    ("flat", "string"),
     ("measure", "string"),
     ("cap_deg", "float64"),
     ("depth_deg", "float64"),
@@ -143,6 +144,7 @@ def row(record: InputRecord) -> dict[str, Any]:
         "error": record.error,
         "attempts": record.attempts,
         "body": record.body,
+        "flat": record.flat,  # the flat photograph that calibrated a photo (manifest)
         "measure": measure_of(s) if done else None,
         "cap_deg": cap,
         "depth_deg": depth,

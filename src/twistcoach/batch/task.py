@@ -42,9 +42,10 @@ class TaskSpec:
         The output folder (absolute).
     staging
         An empty folder for this try's results (absolute).
-    body, cap_deg, annotate
-        ``analyze``'s ``--body``, ``--cap`` and ``--annotate`` (``cap_deg`` None: no
-        ``--cap``, the default of the measure the analysis finds).
+    body, cap_deg, annotate, flat
+        ``analyze``'s ``--body``, ``--cap``, ``--annotate`` and ``--flat`` (``cap_deg``
+        None: no ``--cap``, the default of the measure the analysis finds; ``flat`` None:
+        no ``--flat``).
     """
 
     path: str
@@ -54,6 +55,7 @@ class TaskSpec:
     body: str
     cap_deg: float | None
     annotate: bool = False
+    flat: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ def analyze_input(spec: TaskSpec) -> TaskOutcome:
                 cap_deg=spec.cap_deg,
                 workers=1,
                 body=spec.body,
+                flat=None if spec.flat is None else Path(spec.flat),
             )
         summaries = json.loads((staging / "summaries.json").read_text(encoding="utf-8"))
     except Exception as e:  # an input must never take the task down with a traceback
