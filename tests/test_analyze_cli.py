@@ -366,6 +366,8 @@ def test_flat_photo_calibrates_the_photographs_from_the_same_place(tmp_path: Pat
     assert "calibrated on theta_+000.jpg" not in result.stderr  # --json prints no lines
     lone = analyze(near, "--json", "-o", tmp_path / "lone")
     assert json.loads(lone.stdout)[0]["metrics"]["knee_drop_deg"] is None
+    hint = analyze(near, "-o", tmp_path / "lone-text")  # the text output says how to get one
+    assert hint.returncode == 0 and "add --flat with a photograph lying flat" in hint.stderr
 
 
 def test_a_flat_photo_that_cannot_calibrate_is_refused_with_the_reason(

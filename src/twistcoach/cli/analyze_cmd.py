@@ -314,11 +314,29 @@ def run_analyze(
                 f"view {s['view']}, person in {s['frames_with_person']}/{s['frames']} frames"
                 f"{measured}"
             )
+            if _lone_lying_photo(s):
+                err.print(
+                    "  no knee drop from a lone photograph (one view cannot tell the camera's "
+                    "height from the drop): add --flat with a photograph lying flat, knees up, "
+                    "taken from the same place"
+                )
         err.print(f"results in {out}/")
     if failures:
         err.print(f"[red]{failures} of {len(inputs)} inputs failed[/] (see above)")
         return 2
     return 0
+
+
+def _lone_lying_photo(summary: dict[str, Any]) -> bool:
+    """True for a photograph of someone lying down measured without ``--flat``, whose knee
+    drop is therefore unknown (the hint says how to get one)."""
+    return (
+        summary.get("kind") == "image"
+        and summary.get("measure") == "knee_drop"
+        and summary.get("calibrated_on") is None
+        and summary.get("frames_with_person") == 1
+        and summary.get("pose_family") in ("supine", "supine_twist")
+    )
 
 
 def _twist_of(video: VideoAnalysis) -> str:
