@@ -67,6 +67,8 @@ from twistcoach.sources import VideoSource, read_image
 if TYPE_CHECKING:
     from twistcoach.kinematics import Calibration
     from twistcoach.metrics import BodyType
+    from twistcoach.recognition import Recognition
+    from twistcoach.rotation import TrunkCalibration
     from twistcoach.tracking import Calibrator
 
 #: Chunks a video is cut into for parallel estimation (fixed, so results never depend on
@@ -96,6 +98,16 @@ WORKER_START_FRAMES = 20
 #: frame with both cores busy (2-core machine, the shared clip looped 4 times, timed by the
 #: analyser's progress calls; bench/RESULTS.md).
 CORE_PER_FRAME = 0.03
+
+
+#: The families a square flat photograph may show (``analyze --flat`` for a seated or
+#: standing twist): sitting or standing, twisted or not (the square check follows).
+UPRIGHT_FAMILIES = (
+    PoseFamily.SEATED,
+    PoseFamily.SEATED_TWIST,
+    PoseFamily.STANDING,
+    PoseFamily.STANDING_TWIST,
+)
 
 
 class Tracker(Protocol):
@@ -307,7 +319,16 @@ class ImageAnalysis:
         Uncalibrated metrics; every view-dependent one unknown when ``view_measurable`` is
         False (``TwistMetrics.unmeasured``).
     family, family_confidence, view, view_confidence, view_measurable, view_advice
-        From ``twistcoach.recognition.recognize``.
+        From ``twistcoach.recognition.recognize`` (the view, its measurability and
+        advice: the calibrated tracker's, for a photograph measured with ``calibrated_on``).
+    calibrated_on
+        The flat photograph whose calibration measured it (``analyze --flat``), else None.
+    warnings
+        Plain sentences about the photograph (another size than the flat one, moved).
+    rotation
+        Its trunk rotation measured against a square flat photograph
+        (``seated_tracking.RotationTracker``'s metric slots), else None: then
+        ``report.photo_rotation_metrics`` reads it uncalibrated.
     """
 
     path: Path
@@ -322,19 +343,26 @@ class ImageAnalysis:
     view_advice: str
     calibrated_on: Path | None = None
     warnings: tuple[str, ...] = ()
+    rotation: TwistMetrics | None = None
 
 
 class FlatPhotoError(DataError):
     """The photograph given to calibrate the camera (``analyze --flat``) cannot: nobody in
-    it, not lying on the back, or not a still neutral pose the body model fits."""
+    it, neither lying on the back nor sitting or standing square, or a pose or view the
+    calibration refuses."""
 
 
 @dataclass(frozen=True)
 class PhotoCalibration:
-    """The camera's place, calibrated on one photograph of the person lying still on the
-    back with the knees up (``twistcoach analyze --flat``), for photographs taken from the
-    same place: they are then measured as a session measures its frames (the calibrated
-    stills of ``bench/ACCURACY.md``), where a lone photograph gives no knee drop.
+    """The camera's place, calibrated on one photograph of the person's neutral pose
+    (``twistcoach analyze --flat``), for photographs taken from the same place: they are
+    then measured as a session measures its frames.
+
+    Lying still on the back with the knees up calibrates the supine twist's camera and body
+    (``supine``: the calibrated stills of ``bench/ACCURACY.md``), where a lone photograph
+    gives no knee drop; sitting or standing square, facing the camera, calibrates the trunk
+    rotation (``trunk``: the "calibrated" columns of ``bench/ACCURACY_SEATED.md``), where a
+    lone photograph reads MediaPipe's depth alone. Exactly one of the two is set.
 
     Attributes
     ----------
@@ -343,13 +371,16 @@ class PhotoCalibration:
     image_size
         Its (width, height) in pixels: a photograph of another size was not taken the
         same way and is not measured with this calibration.
-    calibration
+    supine
         ``twistcoach.kinematics.Calibration`` from :func:`twistcoach.kinematics.calibrate_for`.
+    trunk
+        ``twistcoach.rotation.TrunkCalibration`` from :func:`twistcoach.rotation.calibrate_trunk`.
     """
 
     path: Path
     image_size: tuple[int, int]
-    calibration: Calibration
+    supine: Calibration | None = None
+    trunk: TrunkCalibration | None = None
 
 
 def iter_chunk(
@@ -629,38 +660,62 @@ class Analyzer:
         return self._image_estimator.estimate(rgb, 0.0)
 
     def calibrate_on_photo(self, path: Path | str, body: BodyType) -> PhotoCalibration:
-        """Calibrate the camera on a photograph of the person lying still on the back,
-        knees up (see :class:`PhotoCalibration`), as a session calibrates on its first
-        still seconds (the template body of ``body``: :func:`~twistcoach.kinematics.calibrate_for`).
+        """Calibrate the camera on a photograph of the person's neutral pose (see
+        :class:`PhotoCalibration`), as a session calibrates on its first still seconds:
+        lying on the back, knees up, from the template body of ``body``
+        (:func:`~twistcoach.kinematics.calibrate_for`, the heavy model's landmarks); sitting
+        or standing square (:func:`~twistcoach.rotation.calibrate_trunk`, the full
+        model's, as the seated coach).
 
         Raises
         ------
         twistcoach.sources.MediaError
             When the file is not a readable image.
         FlatPhotoError
-            When it shows nobody, or no pose a calibration can be made from (the reason
-            says what to change).
+            When it shows nobody, or no pose or view a calibration can be made from (the
+            reason says what to change).
         """
         from twistcoach.kinematics import CalibrationError, calibrate, calibrate_for
         from twistcoach.recognition import recognize
+        from twistcoach.rotation import CENTRE_DEG, calibrate_trunk, measure_trunk
+        from twistcoach.seated_tracking import load_seated_camera_advice
         from twistcoach.tracking import LYING_FAMILIES
 
         path = Path(path)
         rgb = read_image(path)
-        skeleton = self._estimate_photo(rgb, calibrated=True)
-        if skeleton is None:
+        size = (int(rgb.shape[1]), int(rgb.shape[0]))
+        seen = self._estimate_photo(rgb, calibrated=False)
+        if seen is None:
             raise FlatPhotoError(f"{path}: nobody was found in the photograph to calibrate on")
-        family = recognize(skeleton).family
-        if family not in LYING_FAMILIES:
+        family = recognize(seen).family
+        if family in LYING_FAMILIES:
+            lying = self._estimate_photo(rgb, calibrated=True)
+            if lying is None:
+                raise FlatPhotoError(f"{path}: nobody was found in the photograph to calibrate on")
+            try:
+                cal = calibrate_for(body, lambda model: calibrate([lying], model=model))
+            except CalibrationError as e:
+                raise FlatPhotoError(f"{path}: cannot calibrate on this photograph: {e}") from e
+            return PhotoCalibration(path, size, supine=cal)
+        if family not in UPRIGHT_FAMILIES:
             raise FlatPhotoError(
                 f"{path}: the photograph to calibrate on must show you lying on your back "
-                f"with your knees up; it looks like {family.value.replace('_', ' ')}"
+                "with your knees up, or sitting or standing tall and square to the camera; "
+                f"it looks like {family.value.replace('_', ' ')}"
             )
-        try:
-            cal = calibrate_for(body, lambda model: calibrate([skeleton], model=model))
-        except CalibrationError as e:
-            raise FlatPhotoError(f"{path}: cannot calibrate on this photograph: {e}") from e
-        return PhotoCalibration(path, (int(rgb.shape[1]), int(rgb.shape[0])), cal)
+        trunk = calibrate_trunk([seen])
+        if trunk is not None and not trunk.view.measured:
+            advice = load_seated_camera_advice().for_view(trunk.view)
+            raise FlatPhotoError(
+                f"{path}: the trunk rotation cannot be measured from here. {advice}"
+            )
+        bare = measure_trunk(seen).rotation.value
+        if bare is None or trunk is None or abs(bare) >= 2 * CENTRE_DEG:
+            # As the seated coach's set-up (RotationTracker): the square pose, clearly seen.
+            raise FlatPhotoError(
+                f"{path}: to calibrate, sit or stand tall and square to the camera, facing it"
+            )
+        return PhotoCalibration(path, size, trunk=trunk)
 
     def analyze_image(
         self, path: Path | str, calibration: PhotoCalibration | None = None
@@ -688,16 +743,19 @@ class Analyzer:
         rgb = read_image(path)
         size = (int(rgb.shape[1]), int(rgb.shape[0]))
         same_place = calibration is not None and size == calibration.image_size
-        skeleton = self._estimate_photo(rgb, calibrated=same_place)
+        supine = calibration.supine if calibration is not None and same_place else None
+        skeleton = self._estimate_photo(rgb, calibrated=supine is not None)
         if skeleton is None:
             return ImageAnalysis(
                 path, size, None, None, PoseFamily.OTHER, 0.0, View.UNKNOWN, 0.0, False, ""
             )
         rec = recognize(skeleton)
         warnings: tuple[str, ...] = ()
-        if calibration is not None and same_place:
-            obs = TwistTracker(calibration=calibration.calibration).update(0.0, skeleton)
-            if not still_in_place(calibration.calibration, skeleton):
+        if calibration is not None and calibration.trunk is not None and same_place:
+            return self._rotation_photo(path, size, skeleton, rec, calibration)
+        if calibration is not None and supine is not None:
+            obs = TwistTracker(calibration=supine).update(0.0, skeleton)
+            if not still_in_place(supine, skeleton):
                 # The tracker measures nothing then (a session would calibrate afresh).
                 warnings = (
                     f"{path.name}: the body is not where {calibration.path.name} shows it "
@@ -723,8 +781,7 @@ class Analyzer:
             (w, h), (cw, ch) = size, calibration.image_size
             warnings = (
                 f"{path.name} is {w}x{h} pixels but {calibration.path.name} is {cw}x{ch}: "
-                "not taken the same way, so it is measured as a lone photograph (no knee "
-                "drop)",
+                "not taken the same way, so it is measured as a lone photograph",
             )
         metrics = measure(skeleton, None)
         return ImageAnalysis(
@@ -740,6 +797,41 @@ class Analyzer:
             rec.measurable,
             rec.advice,
             warnings=warnings,
+        )
+
+    @staticmethod
+    def _rotation_photo(
+        path: Path,
+        size: tuple[int, int],
+        skeleton: Skeleton,
+        rec: Recognition,
+        calibration: PhotoCalibration,
+    ) -> ImageAnalysis:
+        """A photograph measured against a square flat photograph: the seated coach's
+        tracker holding that calibration (it reads nothing when the trunk moved nearer or
+        further than calibrated: ``rotation.measure_trunk``)."""
+        from twistcoach.kinematics import measure
+        from twistcoach.seated_tracking import RotationTracker
+
+        standing = rec.family in (PoseFamily.STANDING, PoseFamily.STANDING_TWIST)
+        tracker = RotationTracker(
+            PoseFamily.STANDING_TWIST if standing else PoseFamily.SEATED_TWIST
+        )
+        tracker.calibration = calibration.trunk
+        obs = tracker.update(0.0, skeleton)
+        return ImageAnalysis(
+            path,
+            size,
+            skeleton,
+            measure(skeleton, None).unmeasured(),  # no knee drop: not lying
+            rec.family,
+            rec.family_confidence,
+            obs.view,
+            rec.view_confidence,
+            obs.view_measurable,
+            obs.view_advice,
+            calibrated_on=calibration.path,
+            rotation=obs.measured,
         )
 
     def analyze_video(

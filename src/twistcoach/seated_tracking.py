@@ -215,7 +215,10 @@ class RotationTracker:
             timestamp_s=t,
             knee_drop=Measure(round(value, 2), rotation.confidence),
             drop_side=side,
-            pelvis_roll=_as_measure(m.pelvis_turn.value, m.pelvis_turn.confidence),
+            # The pelvis turn is not shown: MediaPipe's hips turn with the chest, so square
+            # pelvises read up to 30 deg turned seated and 45 standing at the end of the
+            # range (bench/ACCURACY_SEATED.md): a number nobody may trust (principle 1).
+            pelvis_roll=Measure.unknown(0.0),
             shoulder_roll=_as_measure(bend, m.side_bend.confidence),
             lifted_shoulder=fault,
             twist=Measure(round(value, 2), rotation.confidence),

@@ -11,7 +11,8 @@ Each argument of ``twistcoach batch`` is one of:
   are read from the manifest's folder and an empty cell takes the command's default (no
   ``--cap``: the default of the input's measure, as ``analyze`` has it:
   :func:`twistcoach.cli.analyze_cmd.default_cap_deg`). ``flat`` names a photograph of the
-  person lying still, knees up, from the same place as the row's photograph: it calibrates
+  person's neutral pose (lying still, knees up; sitting or standing square) from the same
+  place as the row's photograph: it calibrates
   the camera for it, as ``analyze --flat`` does (photographs only);
 - a **file**: that file, whatever its suffix (a broken one is recorded as failed).
 

@@ -17,9 +17,10 @@ estimated again with the full model, then measured by the rotation tracker.
 A photograph of a seated or standing twist (said, or recognised) gives its uncalibrated trunk
 rotation (``report.photo_rotation_metrics``: one photo has no square pose to calibrate on).
 A photograph of a supine twist gives no knee drop alone; ``--flat FLAT`` calibrates the camera
-on a photograph of the person lying still, knees up, from the same place
-(``pipeline.Analyzer.calibrate_on_photo``) and measures the photographs as a session's
-frames (``bench/PHOTO_FLAT.md``).
+on a photograph of the person's neutral pose from the same place (lying still, knees up; or
+sitting or standing square: ``pipeline.Analyzer.calibrate_on_photo``) and measures the
+photographs as a session's frames (``bench/PHOTO_FLAT.md``, ``bench/ACCURACY_SEATED.md``'s
+calibrated columns).
 
 A bad input never stops the batch: its error is printed (naming the file) and the others go
 on. A video decoded only in part (a truncated file: fewer frames than its header declares)
@@ -450,11 +451,14 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--flat",
                 help=(
-                    "A photograph of the person lying still on the back with the knees up, "
-                    "taken from the same place (and the same way) as the photographs: it "
-                    "calibrates the camera, so their knee drop is measured as a session "
-                    "measures it. Without it a lone photograph gives no knee drop (one view "
-                    "cannot tell the camera's height from the drop). Say --body too."
+                    "A photograph of the person's neutral pose, taken from the same place "
+                    "(and the same way) as the photographs: lying still on the back with "
+                    "the knees up (supine twist), or sitting or standing tall and square, "
+                    "facing the camera (seated or standing twist). It calibrates the camera, "
+                    "so the photographs are measured as a session measures them. Without it "
+                    "a lone photograph gives no knee drop (one view cannot tell the camera's "
+                    "height from the drop) and reads a trunk rotation from depth alone. Say "
+                    "--body too."
                 ),
                 show_default=False,
             ),

@@ -68,6 +68,8 @@ def write_annotated_image(
 
     rotation = words.measure is TwistMeasure.TRUNK_ROTATION
     m = photo_rotation_metrics(analysis) if rotation else analysis.metrics
+    # A rotation measured against a square flat photograph has the calibration's view.
+    calibrated = rotation and analysis.rotation is not None
     obs = (
         None
         if m is None
@@ -76,12 +78,12 @@ def write_annotated_image(
             m,
             analysis.family,
             analysis.family_confidence,
-            View.OBLIQUE if rotation else analysis.view,  # the rotation's "front" slot
-            True if rotation else analysis.view_measurable,
+            analysis.view if calibrated or not rotation else View.OBLIQUE,  # "front" slot
+            analysis.view_measurable if calibrated or not rotation else True,
         )
     )
     drop, side, numbers = _overlay_values(obs, cap_deg, words)
-    if rotation:
+    if rotation and not calibrated:
         numbers["view"] = "unknown"  # judged from a square pose, which a photo does not have
     image = draw_overlay(
         rgb,

@@ -42,10 +42,15 @@ def photo_rotation_metrics(analysis: ImageAnalysis) -> TwistMetrics | None:
     One photo has no square pose to calibrate on, so this is the "depth only" reading of
     bench/ACCURACY_SEATED.md (from the recommended camera: mean error 8.4-8.9°, worst
     18-27.5°; the side right on every rendered image and on the real photographs of
-    tests/test_rotation.py).
+    tests/test_rotation.py). A photograph measured against a square flat photograph from
+    the same place (``analyze --flat``) gives the calibrated reading instead
+    (``ImageAnalysis.rotation``: the seated coach's tracker; bench/ACCURACY_SEATED.md's
+    calibrated columns, from in front, raised: mean 2.3-2.7°, worst 6.0-8.8°).
     """
     from twistcoach.rotation import CENTRE_DEG, measure_trunk
 
+    if analysis.rotation is not None:
+        return analysis.rotation  # measured against a square flat photograph (--flat)
     if analysis.skeleton is None:
         return None
     m = measure_trunk(analysis.skeleton)
@@ -96,6 +101,13 @@ def image_summary(analysis: ImageAnalysis, words: MeasureWords = KNEE_DROP_WORDS
             "view_measurable": rm is not None,
             "view_advice": "",
         }
+        if analysis.rotation is not None:  # the calibration saw where the camera is
+            view = {
+                "view": rotation_view_name(analysis.view, analysis.view_measurable) or "unknown",
+                "view_confidence": round(analysis.view_confidence, 3),
+                "view_measurable": analysis.view_measurable,
+                "view_advice": analysis.view_advice,
+            }
     else:
         m = analysis.metrics
         if m is not None and not analysis.view_measurable:

@@ -130,15 +130,16 @@ MEASURE_WORDS: dict[TwistMeasure, MeasureWords] = {
         axis="knee drop (°)\n+ right / − left",
     ),
     # The rotation tracker's slots (twistcoach.seated_tracking): knee_drop = trunk rotation,
-    # drop_side = its side, pelvis_roll = pelvis turn since calibration, shoulder_roll = side
-    # bend, lifted_shoulder = a side bend past the form limit (the side it leans to).
+    # drop_side = its side, shoulder_roll = side bend, lifted_shoulder = a side bend past the
+    # form limit (the side it leans to). Its pelvis_roll slot (the pelvis turn) is always
+    # unknown (MediaPipe's hips turn with the chest: bench/ACCURACY_SEATED.md), so it has no
+    # column and no label.
     TwistMeasure.TRUNK_ROTATION: MeasureWords(
         measure=TwistMeasure.TRUNK_ROTATION,
         name="trunk rotation",
         columns={
             "knee_drop": "trunk_rotation_deg",
             "drop_side": "rotation_side",
-            "pelvis_roll": "pelvis_turn_deg",
             "shoulder_roll": "side_bend_deg",
             "lifted_shoulder": "side_bend_fault",
             "speed": "speed_deg_s",
@@ -146,7 +147,6 @@ MEASURE_WORDS: dict[TwistMeasure, MeasureWords] = {
         },
         labels={
             "knee_drop": "trunk rotation",
-            "pelvis_roll": "pelvis turn",
             "shoulder_roll": "side bend",
         },
         events={
