@@ -421,6 +421,10 @@ def test_a_square_flat_photo_calibrates_a_seated_twists_photographs(tmp_path: Pa
     side = SEATED / "seated" / "woman50_average" / "side" / "+0000.jpg"
     refused = analyze(photos[0], "--flat", side, "-o", out)
     assert refused.returncode == 2 and "sit or stand tall and square" in refused.stderr
+    lone = analyze(photos[0], "-o", tmp_path / "lone")
+    assert lone.returncode == 0 and "add --flat with a photograph sitting or standing" in (
+        lone.stderr
+    )
     diagonal = SEATED / "seated" / "woman50_average" / "diag_l" / "+0000.jpg"
     refused = analyze(photos[0], "--flat", diagonal, "-o", out)
     assert refused.returncode == 2 and "cannot be measured from here" in refused.stderr

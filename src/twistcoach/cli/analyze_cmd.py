@@ -315,12 +315,9 @@ def run_analyze(
                 f"view {s['view']}, person in {s['frames_with_person']}/{s['frames']} frames"
                 f"{measured}"
             )
-            if _lone_lying_photo(s):
-                err.print(
-                    "  no knee drop from a lone photograph (one view cannot tell the camera's "
-                    "height from the drop): add --flat with a photograph lying flat, knees up, "
-                    "taken from the same place"
-                )
+            hint = _flat_hint(s)
+            if hint:
+                err.print(f"  {hint}")
         err.print(f"results in {out}/")
     if failures:
         err.print(f"[red]{failures} of {len(inputs)} inputs failed[/] (see above)")
@@ -328,16 +325,29 @@ def run_analyze(
     return 0
 
 
-def _lone_lying_photo(summary: dict[str, Any]) -> bool:
-    """True for a photograph of someone lying down measured without ``--flat``, whose knee
-    drop is therefore unknown (the hint says how to get one)."""
-    return (
-        summary.get("kind") == "image"
-        and summary.get("measure") == "knee_drop"
-        and summary.get("calibrated_on") is None
-        and summary.get("frames_with_person") == 1
-        and summary.get("pose_family") in ("supine", "supine_twist")
-    )
+def _flat_hint(summary: dict[str, Any]) -> str | None:
+    """For a photograph measured without ``--flat``, what it lacks and how to get it (None
+    for anything else)."""
+    if (
+        summary.get("kind") != "image"
+        or summary.get("calibrated_on") is not None
+        or summary.get("frames_with_person") != 1
+    ):
+        return None
+    if summary.get("measure") == "trunk_rotation":
+        # bench/ACCURACY_SEATED.md, front raised: alone worst 18-27.5 deg, calibrated 8.3-8.8.
+        return (
+            "trunk rotation from MediaPipe's depth alone (up to 18-28 degrees off from in "
+            "front): add --flat with a photograph sitting or standing square, taken from the "
+            "same place"
+        )
+    if summary.get("pose_family") in ("supine", "supine_twist"):
+        return (
+            "no knee drop from a lone photograph (one view cannot tell the camera's height "
+            "from the drop): add --flat with a photograph lying flat, knees up, taken from "
+            "the same place"
+        )
+    return None
 
 
 def _twist_of(video: VideoAnalysis) -> str:
