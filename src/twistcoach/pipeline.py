@@ -725,10 +725,11 @@ class Analyzer:
         ``path`` may be a :class:`~pathlib.Path` or a string. Without ``calibration`` the
         photograph is measured alone (no knee drop: one view cannot tell the camera's
         height from the drop); with one made from the same place
-        (:meth:`calibrate_on_photo`) it is measured as a session's frame, by a
+        (:meth:`calibrate_on_photo`) it is measured as a session's frame: lying, by a
         :class:`~twistcoach.tracking.TwistTracker` holding that calibration (which refuses
-        a view it cannot measure, a far side, or a body no longer where it was calibrated).
-        A photograph of another size than the flat one is measured alone, with a warning.
+        a view it cannot measure, a far side, or a body no longer where it was calibrated);
+        square, by the seated coach's tracker (``ImageAnalysis.rotation``). A photograph of
+        another size than the flat one is measured alone, with a warning.
 
         Raises
         ------
