@@ -480,8 +480,9 @@ def register(app: typer.Typer) -> None:
         three times the full model's time a frame; large knee drops read closer); seated and
         standing twists and lone photographs with the full one, as the live coach (with
         --twist auto, a video found to be a seated or standing twist is estimated again with
-        it). A lone photograph gives no knee drop; photographs calibrated on a flat one
-        (--flat) are measured as a session's frames, with the heavy model.
+        it). A lone photograph gives no knee drop; photographs calibrated on one of the
+        neutral pose (--flat) are measured as a session's frames (lying: with the heavy
+        model).
         Everything runs offline; each video's summary says which model measured it.
         """
         code = run_analyze(
