@@ -679,7 +679,6 @@ class Analyzer:
         from twistcoach.recognition import recognize
         from twistcoach.rotation import CENTRE_DEG, calibrate_trunk, measure_trunk
         from twistcoach.seated_tracking import load_seated_camera_advice
-        from twistcoach.tracking import LYING_FAMILIES
 
         path = Path(path)
         rgb = read_image(path)
@@ -688,7 +687,16 @@ class Analyzer:
         if seen is None:
             raise FlatPhotoError(f"{path}: nobody was found in the photograph to calibrate on")
         family = recognize(seen).family
-        if family in LYING_FAMILIES:
+        if family is PoseFamily.SUPINE_TWIST:
+            # Not the neutral pose: a twist taken for one would shift the zero by its own
+            # drop and every photograph would read that much short on its side (from the
+            # recommended place 4 % of the rendered 30-degree twists read plain supine,
+            # against 90 % of the knees-up stills: bench/PHOTO_FLAT.md).
+            raise FlatPhotoError(
+                f"{path}: the photograph to calibrate on looks like a twist: lie on your back "
+                "with your knees up in the middle, then take it again"
+            )
+        if family is PoseFamily.SUPINE:
             lying = self._estimate_photo(rgb, calibrated=True)
             if lying is None:
                 raise FlatPhotoError(f"{path}: nobody was found in the photograph to calibrate on")
