@@ -576,6 +576,14 @@ def family_probabilities(skeleton: Skeleton) -> dict[PoseFamily, float]:
     return out
 
 
+def twist_share(skeleton: Skeleton) -> float:
+    """The classifier's supine-twist probability over its lying probabilities (supine twist
+    plus supine) for one skeleton, in [0, 1]; 0 when it sees neither (not lying)."""
+    p = family_probabilities(skeleton)
+    lying = p[PoseFamily.SUPINE_TWIST] + p[PoseFamily.SUPINE]
+    return p[PoseFamily.SUPINE_TWIST] / lying if lying > 1e-9 else 0.0
+
+
 def _classified(
     probs: dict[PoseFamily, float], rule: tuple[PoseFamily, float, str]
 ) -> tuple[PoseFamily, float, str]:

@@ -62,6 +62,7 @@ from twistcoach.recognition import (
     VIEW_ADVICE,
     Recognition,
     recognize,
+    twist_share,
 )
 from twistcoach.smoothing import OneEuroFilter
 
@@ -81,6 +82,16 @@ NEUTRAL_DEG = 10.0
 #: refusing (beside the mat) cost 80 ms of CPU a second at a fixed 0.5 s, against 0.4 ms a
 #: frame once calibrated; in the web server those fits share one calibration process.
 CALIBRATION_RETRY_S = 0.5
+#: A calibration window whose frames the pose classifier reads as a supine twist (median
+#: :func:`~twistcoach.recognition.twist_share` above this) is not calibrated on: a person
+#: lying still already twisted would set the zero at their drop, and every reading on that
+#: side would then be that much short. Rendered stills (issue 17's 24 bodies, full model;
+#: ``recognition.twist_share`` over the render cache): above 0.7 are 1 % of
+#: the knees-up stills from the recommended place (5 % from the other raised places and
+#: overhead) against 82 % of 30-degree twists (68 %) and 99 % from 45 degrees (94 %);
+#: ``kinematics.calibrate``'s own dropped-knees check had let half of the committed stills'
+#: 35-degree twists through.
+CALIBRATION_MAX_TWIST_SHARE = 0.7
 CALIBRATION_RETRY_MAX_S = 4.0
 #: Seconds after the person is found (at the start of a stream or after tracking was lost)
 #: before frames calibrate as well as later ones will. In video mode MediaPipe's landmarks
@@ -362,6 +373,9 @@ class TwistTracker:
             self._buffer.append(skeleton)
             if t - self._buffer[0].timestamp_s >= self.calibration_window_s and t >= self._next_try:
                 try:
+                    shares = [twist_share(frame) for frame in self._buffer]
+                    if statistics.median(shares) > CALIBRATION_MAX_TWIST_SHARE:
+                        raise CalibrationError("the knees look dropped to one side")
                     self._calibration = self._calibrate(list(self._buffer))
                 except CalibrationError:
                     # A refused attempt costs tens of milliseconds: not on every frame, and
