@@ -63,14 +63,19 @@ class BatchInput:
         Range cap checked and drawn, degrees in (0, 90] of the input's measure; None:
         ``analyze``'s default for the measure it finds (60° knee drop, 30° trunk rotation).
     flat
-        A photograph lying flat from the same place that calibrates this photograph's
-        camera (``analyze --flat``), else None.
+        A photograph of the neutral pose from the same place that calibrates this
+        photograph's camera (``analyze --flat``), else None.
     """
 
     path: Path
     body: BodyType
     cap_deg: float | None
     flat: Path | None = None
+
+    @property
+    def flat_name(self) -> str | None:
+        """The flat photograph as the state file and the tasks name it (None: none)."""
+        return None if self.flat is None else str(self.flat)
 
     @property
     def key(self) -> str:

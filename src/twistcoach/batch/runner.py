@@ -396,7 +396,7 @@ def _run_locked(
                             body=str(item.body),
                             cap_deg=item.cap_deg,
                             annotate=options.annotate,
-                            flat=None if item.flat is None else str(item.flat),
+                            flat=item.flat_name,
                         )
                         running[remote.remote(spec, task)] = (item, attempt)
                     ready, _ = ray.wait(list(running), num_returns=1)
@@ -460,7 +460,7 @@ def _finish(
         status=status,
         body=str(item.body),
         cap_deg=item.cap_deg,
-        flat=None if item.flat is None else str(item.flat),
+        flat=item.flat_name,
         attempts=attempt,
         error=error,
         seconds=round(outcome.seconds, 3),

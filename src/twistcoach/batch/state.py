@@ -73,8 +73,11 @@ class InputRecord:
 
     def matches(self, item: BatchInput) -> bool:
         """True when this record answers ``item`` with the same settings."""
-        flat = None if item.flat is None else str(item.flat)
-        return self.body == str(item.body) and self.cap_deg == item.cap_deg and self.flat == flat
+        return (
+            self.body == str(item.body)
+            and self.cap_deg == item.cap_deg
+            and self.flat == item.flat_name
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InputRecord:

@@ -116,8 +116,9 @@ def run_analyze(
 ) -> int:
     """Analyse every input; return the exit status (see the module docs).
 
-    ``flat``: a photograph of the person lying still on the back, knees up, from the place
-    the photographs were taken: it calibrates the camera for them (``--flat``).
+    ``flat``: a photograph of the person's neutral pose (lying still, knees up; or sitting or
+    standing square) from the place the photographs were taken: it calibrates the camera
+    for them (``--flat``).
 
     ``cap_deg`` None: :data:`report.DEFAULT_CAP_DEG` for a knee drop,
     :data:`DEFAULT_ROTATION_CAP_DEG` for a trunk rotation.

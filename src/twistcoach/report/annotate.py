@@ -68,8 +68,9 @@ def write_annotated_image(
 
     rotation = words.measure is TwistMeasure.TRUNK_ROTATION
     m = photo_rotation_metrics(analysis) if rotation else analysis.metrics
-    # A rotation measured against a square flat photograph has the calibration's view.
-    calibrated = rotation and analysis.rotation is not None
+    # The photograph's own view, except a rotation read without a square flat photograph,
+    # whose camera place is unknown: the measured "front" slot, its view named "unknown".
+    depth_only = rotation and analysis.rotation is None
     obs = (
         None
         if m is None
@@ -78,12 +79,12 @@ def write_annotated_image(
             m,
             analysis.family,
             analysis.family_confidence,
-            analysis.view if calibrated or not rotation else View.OBLIQUE,  # "front" slot
-            analysis.view_measurable if calibrated or not rotation else True,
+            View.OBLIQUE if depth_only else analysis.view,
+            True if depth_only else analysis.view_measurable,
         )
     )
     drop, side, numbers = _overlay_values(obs, cap_deg, words)
-    if rotation and not calibrated:
+    if depth_only:
         numbers["view"] = "unknown"  # judged from a square pose, which a photo does not have
     image = draw_overlay(
         rgb,

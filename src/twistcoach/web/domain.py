@@ -346,9 +346,8 @@ def flag_words(decision: PracticeDecision) -> tuple[str, ...]:
     (e.g. "Sharp pain stopped a session on 2026-12-01 — waiting for review"); nerve signs
     after sharp pain wait for a clinician's (:func:`twistcoach.planning.may_review`)."""
     return tuple(
-        f"{f.reason.text.rstrip('. ')} — waiting for a clinician's review"
-        if f.kind is FlagKind.CHECKIN_CARE
-        else f"{f.reason.text.rstrip('. ')} — waiting for review"
+        f"{f.reason.text.rstrip('. ')} — waiting for "
+        + ("a clinician's review" if f.kind is FlagKind.CHECKIN_CARE else "review")
         for f in decision.open_flags
     )
 
