@@ -17,6 +17,7 @@ from twistcoach.kinematics import (
     PELVIS_LINE_MAX_MISFIT,
     SHORT_THIGH_LEG_SCALE,
     TWIST_SHOULDER_MAX_MISFIT,
+    UNCALIBRATED_FLEXION_CONFIDENCE,
     BodyModel,
     Calibration,
     CalibrationError,
@@ -323,6 +324,19 @@ def test_uncalibrated_measure_has_lower_confidence() -> None:
     single = measure(sk, None, min_confidence=0.0)
     assert single.confidence < calibrated.confidence
     assert single.knee_drop.confidence <= 0.75 * calibrated.knee_drop.confidence + 1e-9
+
+
+def test_a_lone_photograph_gives_no_knee_flexion() -> None:
+    # Fitted with the knee drop, whose camera one view cannot tell: the flexion is not given
+    # from a photograph alone, whatever its visibility; calibrated, the same frame gives it.
+    cam = VIEWS["diagonal_right"]
+    pts = supine_twist_3d(30.0)
+    sk = photograph(pts, cam)
+    cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
+    assert measure(sk, None).knee_flexion.value is None
+    assert measure(sk, None).knee_flexion.confidence <= UNCALIBRATED_FLEXION_CONFIDENCE
+    calibrated = measure(sk, cal).knee_flexion.value
+    assert calibrated == pytest.approx(labels(pts).knee_flexion_deg, abs=20.0)
 
 
 def test_still_in_place() -> None:
