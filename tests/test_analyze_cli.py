@@ -408,6 +408,9 @@ def test_a_square_flat_photo_calibrates_a_seated_twists_photographs(tmp_path: Pa
     place = SEATED / "seated" / "woman50_average" / "front_raised"
     photos = [place / f"{angle}.jpg" for angle in ("+0035", "-0020", "+0050")]
     out = tmp_path / "out"
+    lone = analyze(photos[0], "-o", out)  # alone: no rotation, and how to get one
+    assert lone.returncode == 0, lone.stderr
+    assert "no trunk rotation from a lone photograph" in lone.stderr and "--flat" in lone.stderr
     result = analyze(*photos, "--flat", place / "+0000.jpg", "--json", "--annotate", "-o", out)
     assert result.returncode == 0, result.stderr
     for summary in json.loads(result.stdout):

@@ -89,13 +89,10 @@ def test_analyze_refuses_an_unknown_twist(tmp_path: Path) -> None:
 STILLS = REPO / "tests" / "seated_groundtruth"
 
 
-def test_a_photograph_of_a_seated_twist_gives_its_uncalibrated_trunk_rotation(
-    tmp_path: Path,
-) -> None:
-    labels = {
-        json.loads(line)["image"]: json.loads(line)
-        for line in (STILLS / "labels.jsonl").read_text().splitlines()
-    }
+def test_a_lone_photograph_of_a_seated_twist_gives_no_trunk_rotation(tmp_path: Path) -> None:
+    # One photo has no square pose to calibrate on, and MediaPipe's depth alone read the
+    # rotation up to 18-44 deg off (bench/ACCURACY_SEATED.md): no number and no side, as a
+    # lone photograph gives no knee drop (--flat measures it: test_analyze_cli).
     names = (
         "seated/woman50_average/front_raised/+0035.jpg",
         "seated/woman50_average/front_raised/-0035.jpg",
@@ -110,15 +107,13 @@ def test_a_photograph_of_a_seated_twist_gives_its_uncalibrated_trunk_rotation(
     )
     assert code == 0
     summaries = json.loads((tmp_path / "auto" / "summaries.json").read_text())
-    for name, summary in zip(names, summaries, strict=True):
-        true = labels[name]["trunk_rotation_deg"]
+    for summary in summaries:
         assert summary["measure"] == "trunk_rotation", summary
-        m = summary["metrics"]
-        assert set(m) == {"trunk_rotation_deg", "rotation_side", "confidence"}
-        assert m["rotation_side"] == ("right" if true > 0 else "left")
-        # One photo, no calibration: the "depth only" reading (bench/ACCURACY_SEATED.md:
-        # worst 22 deg from this camera); these two read 4.8 and 9.1 deg short.
-        assert abs(m["trunk_rotation_deg"] - true) <= 12.0, (name, m)
+        assert summary["metrics"] == {
+            "trunk_rotation_deg": None,
+            "rotation_side": None,
+            "confidence": 0.0,
+        }
         assert Path(summary["outputs"]["annotated"]).stat().st_size > 0
     # Said to be a supine twist, the same photo gives the supine measures.
     code = run_analyze(

@@ -328,7 +328,7 @@ class ImageAnalysis:
     rotation
         Its trunk rotation measured against a square flat photograph
         (``seated_tracking.RotationTracker``'s metric slots), else None: then
-        ``report.photo_rotation_metrics`` reads it uncalibrated.
+        ``report.photo_rotation_metrics`` gives no rotation (a lone photograph).
     """
 
     path: Path
@@ -362,7 +362,7 @@ class PhotoCalibration:
     (``supine``: the calibrated stills of ``bench/ACCURACY.md``), where a lone photograph
     gives no knee drop; sitting or standing square, facing the camera, calibrates the trunk
     rotation (``trunk``: the "calibrated" columns of ``bench/ACCURACY_SEATED.md``), where a
-    lone photograph reads MediaPipe's depth alone. Exactly one of the two is set.
+    lone photograph gives none. Exactly one of the two is set.
 
     Attributes
     ----------

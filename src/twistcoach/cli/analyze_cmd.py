@@ -14,9 +14,9 @@ estimated with MediaPipe's heavy landmark model (``estimator.RECORDED_MODEL``), 
 standing twist's with the full one (``estimator.ROTATION_MODEL``, which reads the trunk
 rotation better): with ``auto``, a video the first (heavy) pass finds seated or standing is
 estimated again with the full model, then measured by the rotation tracker.
-A photograph of a seated or standing twist (said, or recognised) gives its uncalibrated trunk
-rotation (``report.photo_rotation_metrics``: one photo has no square pose to calibrate on).
-A photograph of a supine twist gives no knee drop alone; ``--flat FLAT`` calibrates the camera
+A photograph alone gives neither a supine twist's knee drop nor a seated or standing twist's
+trunk rotation (``report.photo_rotation_metrics``: one photo has no neutral pose to calibrate
+on, and a reading without one was up to 18-44 degrees off); ``--flat FLAT`` calibrates the camera
 on a photograph of the person's neutral pose from the same place (lying still, knees up; or
 sitting or standing square: ``pipeline.Analyzer.calibrate_on_photo``) and measures the
 photographs as a session's frames (``bench/PHOTO_FLAT.md``, ``bench/ACCURACY_SEATED.md``'s
@@ -336,11 +336,11 @@ def _flat_hint(summary: dict[str, Any]) -> str | None:
     ):
         return None
     if summary.get("measure") == "trunk_rotation":
-        # bench/ACCURACY_SEATED.md, front raised: alone worst 18-27.5 deg, calibrated 8.3-8.8.
+        from twistcoach.report import LONE_PHOTO_ROTATION
+
         return (
-            "trunk rotation from MediaPipe's depth alone (up to 18-28 degrees off from in "
-            "front): add --flat with a photograph sitting or standing square, taken from the "
-            "same place"
+            f"{LONE_PHOTO_ROTATION}: add --flat with a photograph sitting or standing square, "
+            "taken from the same place"
         )
     if summary.get("pose_family") in ("supine", "supine_twist"):
         return (
@@ -468,8 +468,7 @@ def register(app: typer.Typer) -> None:
                     "facing the camera (seated or standing twist). It calibrates the camera, "
                     "so the photographs are measured as a session measures them. Without it "
                     "a lone photograph gives no knee drop (one view cannot tell the camera's "
-                    "height from the drop) and reads a trunk rotation from depth alone. Say "
-                    "--body too."
+                    "height from the drop) and no trunk rotation. Say --body too."
                 ),
                 show_default=False,
             ),

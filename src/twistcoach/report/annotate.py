@@ -68,9 +68,9 @@ def write_annotated_image(
 
     rotation = words.measure is TwistMeasure.TRUNK_ROTATION
     m = photo_rotation_metrics(analysis) if rotation else analysis.metrics
-    # The photograph's own view, except a rotation read without a square flat photograph,
-    # whose camera place is unknown: the measured "front" slot, its view named "unknown".
-    depth_only = rotation and analysis.rotation is None
+    # The photograph's own view, except a lone photograph's trunk rotation (none is given
+    # without a square flat photograph, and its camera place is unknown): view "unknown".
+    lone = rotation and analysis.rotation is None
     obs = (
         None
         if m is None
@@ -79,12 +79,12 @@ def write_annotated_image(
             m,
             analysis.family,
             analysis.family_confidence,
-            View.OBLIQUE if depth_only else analysis.view,
-            True if depth_only else analysis.view_measurable,
+            View.OBLIQUE if lone else analysis.view,
+            True if lone else analysis.view_measurable,
         )
     )
     drop, side, numbers = _overlay_values(obs, cap_deg, words)
-    if depth_only:
+    if lone:
         numbers["view"] = "unknown"  # judged from a square pose, which a photo does not have
     image = draw_overlay(
         rgb,

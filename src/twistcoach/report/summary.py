@@ -32,52 +32,47 @@ DEFAULT_CAP_DEG = 60.0
 
 def photo_rotation_metrics(analysis: ImageAnalysis) -> TwistMetrics | None:
     """A photograph's trunk rotation in the rotation tracker's metric slots (``knee_drop``
-    and ``twist``: the rotation, ``drop_side`` its side), uncalibrated
-    (:func:`twistcoach.rotation.measure_trunk` against the body's own zero); None when
-    nobody was found. Pelvis turn and shoulder hiking need a calibration, and so does the
-    side bend: against the image's up, a raised camera read a person sitting straight and
-    turned 35° as bent 20° (rendered still ``woman50_average/front_raised/+0035``), so all
-    three are unknown.
+    and ``twist``: the rotation, ``drop_side`` its side); None when nobody was found.
 
-    One photo has no square pose to calibrate on, so this is the "depth only" reading of
-    bench/ACCURACY_SEATED.md (from the recommended camera: mean error 8.4-8.9°, worst
-    18-27.5°; the side right on every rendered image and on the real photographs of
-    tests/test_rotation.py). A photograph measured against a square flat photograph from
-    the same place (``analyze --flat``) gives the calibrated reading instead
-    (``ImageAnalysis.rotation``: the seated coach's tracker; bench/ACCURACY_SEATED.md's
-    calibrated columns, from in front, raised: mean 2.3-2.7°, worst 6.0-8.8°).
+    Measured against a square flat photograph from the same place (``analyze --flat``) it
+    is the seated coach's calibrated reading (``ImageAnalysis.rotation``:
+    bench/ACCURACY_SEATED.md's calibrated columns, from in front, raised: mean 2.3-2.7°,
+    worst 6.0-8.8°). A lone photograph has no square pose to calibrate on, and gives no
+    rotation and no side (:data:`LONE_PHOTO_ROTATION`), as it gives no knee drop.
     """
-    from twistcoach.rotation import CENTRE_DEG, measure_trunk
-
     if analysis.rotation is not None:
         return analysis.rotation  # measured against a square flat photograph (--flat)
     if analysis.skeleton is None:
         return None
-    m = measure_trunk(analysis.skeleton)
-    rotation = m.rotation
-
-    def measure(value: float | None, confidence: float) -> Measure:
-        return Measure.unknown(confidence) if value is None else Measure(value, confidence)
-
-    side: Side | None = None
-    if rotation.value is not None:
-        side = Side.CENTRE
-        if abs(rotation.value) >= CENTRE_DEG:
-            side = Side.RIGHT if rotation.value > 0 else Side.LEFT
-    reading = measure(rotation.value, rotation.confidence)
+    unknown = Measure.unknown(0.0)
     return TwistMetrics(
         timestamp_s=0.0,
-        knee_drop=reading,
-        drop_side=side,
-        pelvis_roll=Measure.unknown(0.0),
-        shoulder_roll=Measure.unknown(0.0),
+        knee_drop=unknown,
+        drop_side=None,
+        pelvis_roll=unknown,
+        shoulder_roll=unknown,
         lifted_shoulder=None,
-        twist=reading,
-        knee_flexion=Measure.unknown(0.0),
+        twist=unknown,
+        knee_flexion=unknown,
         knees_together=None,
-        speed=Measure.unknown(0.0),
-        confidence=rotation.confidence,
+        speed=unknown,
+        confidence=0.0,
     )
+
+
+#: Why a lone photograph gives no trunk rotation. MediaPipe's depth alone (the only reading
+#: one photograph has: ``rotation.measure_trunk`` with no calibration) reads a turn short,
+#: about half of it from in front: on issue 20's rendered stills from the recommended
+#: camera, mean error 8.4-10.6°, worst 18.0 (seated) and 27.5 (standing); from in front at
+#: chest height worst 44.4, with the side wrong on 2 of 16; from overhead the side wrong on
+#: a third to two thirds (bench/ACCURACY_SEATED.md, "depth only"). A photograph cannot tell
+#: where its camera was. On the development photographs it read a tree pose turned 31.9°
+#: and a triangle 75° (2026-12-07). Pelvis turn and side bend need the calibration too (a
+#: raised camera read a person sitting straight as bent 20° against the image's up).
+LONE_PHOTO_ROTATION = (
+    "no trunk rotation from a lone photograph (MediaPipe's depth alone reads it up to "
+    "18-44 degrees off, and a photograph cannot tell where its camera was)"
+)
 
 
 def image_summary(analysis: ImageAnalysis, words: MeasureWords = KNEE_DROP_WORDS) -> dict[str, Any]:
