@@ -17,7 +17,7 @@ from twistcoach.kinematics import (
     PELVIS_LINE_MAX_MISFIT,
     SHORT_THIGH_LEG_SCALE,
     TWIST_SHOULDER_MAX_MISFIT,
-    UNCALIBRATED_FLEXION_CONFIDENCE,
+    UNCALIBRATED_POSE_CONFIDENCE,
     BodyModel,
     Calibration,
     CalibrationError,
@@ -326,17 +326,24 @@ def test_uncalibrated_measure_has_lower_confidence() -> None:
     assert single.knee_drop.confidence <= 0.75 * calibrated.knee_drop.confidence + 1e-9
 
 
-def test_a_lone_photograph_gives_no_knee_flexion() -> None:
-    # Fitted with the knee drop, whose camera one view cannot tell: the flexion is not given
-    # from a photograph alone, whatever its visibility; calibrated, the same frame gives it.
+def test_a_lone_photograph_gives_no_shoulder_roll_or_knee_flexion() -> None:
+    # Fitted with a camera one view cannot tell: neither is given from a photograph alone,
+    # whatever its visibility; calibrated, the same frame gives both.
     cam = VIEWS["diagonal_right"]
-    pts = supine_twist_3d(30.0)
+    pts = supine_twist_3d(30.0, 15.0, 20.0)
     sk = photograph(pts, cam)
     cal = calibrate([photograph(supine_twist_3d(0.0), cam)])
-    assert measure(sk, None).knee_flexion.value is None
-    assert measure(sk, None).knee_flexion.confidence <= UNCALIBRATED_FLEXION_CONFIDENCE
-    calibrated = measure(sk, cal).knee_flexion.value
-    assert calibrated == pytest.approx(labels(pts).knee_flexion_deg, abs=20.0)
+    alone = measure(sk, None, min_confidence=0.0)
+    for m in (alone.shoulder_roll, alone.knee_flexion):
+        assert m.confidence <= UNCALIBRATED_POSE_CONFIDENCE
+    alone = measure(sk, None)
+    assert alone.shoulder_roll.value is None and alone.lifted_shoulder is None
+    assert alone.knee_flexion.value is None and alone.knees_together is not None
+    calibrated = measure(sk, cal)
+    truth = labels(pts)
+    assert calibrated.knee_flexion.value == pytest.approx(truth.knee_flexion_deg, abs=20.0)
+    assert calibrated.shoulder_roll.value == pytest.approx(truth.shoulder_roll_deg, abs=4.0)
+    assert calibrated.lifted_shoulder is Side.LEFT
 
 
 def test_still_in_place() -> None:

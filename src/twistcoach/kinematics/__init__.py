@@ -43,7 +43,8 @@ error, DESIGN.md), so the angles come from the 2D image landmarks plus geometry:
    with the camera held level, small drops are preferred, and the confidence is lowered;
    the knee drop (and so the pelvis roll and twist) is not given at all
    (:data:`UNCALIBRATED_KNEE_CONFIDENCE`): one view cannot tell the camera's height from
-   the drop. Nor is the knee flexion fitted with it (:data:`UNCALIBRATED_FLEXION_CONFIDENCE`).
+   the drop. Nor are the shoulder roll and knee flexion fitted with it
+   (:data:`UNCALIBRATED_POSE_CONFIDENCE`).
 
 Accuracy and its limits are measured in ``docs/measuring.md``.
 
@@ -156,8 +157,8 @@ from twistcoach.kinematics._measurement import (
     SHOULDER_LIFT_DEG,
     TWIST_SHOULDER_MAX_MISFIT,
     UNCALIBRATED_FACTOR,
-    UNCALIBRATED_FLEXION_CONFIDENCE,
     UNCALIBRATED_KNEE_CONFIDENCE,
+    UNCALIBRATED_POSE_CONFIDENCE,
     UNCERTAINTY_SCALE_DEG,
     YAW_DEADBAND_DEG,
     KneeFit,
@@ -202,8 +203,8 @@ __all__ = [
     "THIGH_PRIOR",
     "TWIST_SHOULDER_MAX_MISFIT",
     "UNCALIBRATED_FACTOR",
-    "UNCALIBRATED_FLEXION_CONFIDENCE",
     "UNCALIBRATED_KNEE_CONFIDENCE",
+    "UNCALIBRATED_POSE_CONFIDENCE",
     "UNCERTAINTY_SCALE_DEG",
     "YAW_DEADBAND_DEG",
     "BodyAngles",

@@ -80,13 +80,18 @@ UNCALIBRATED_FACTOR = 0.75
 #: "unknown" and the coach needs the session's calibration (lying flat, knees up).
 UNCALIBRATED_KNEE_CONFIDENCE = 0.3
 
-#: Nor does a photograph give the knee flexion: it comes from the same fit (the ankles set
-#: on the floor from the fitted knee), and one view's camera, fitted with the pose, bends
-#: the legs as it pleases. Measured on issue 17's rendered stills as lone photographs (full
-#: model, every body, true drops up to 70 deg): diagonals MAE 16.5 deg, bias +7.8, 1460 of
-#: 2093 readings over 10 deg off, worst 91.8; from overhead 17.8 (+17.8); from the side
-#: 21.9, worst 83.2; calibrated on the same camera's flat still, 7.7 from the diagonals.
-UNCALIBRATED_FLEXION_CONFIDENCE = UNCALIBRATED_KNEE_CONFIDENCE
+#: Nor does a photograph give the rest of the pose fitted with its camera: the knee flexion
+#: (the ankles set on the floor from the fitted knee) and the shoulder roll. Measured on
+#: issue 17's rendered stills as lone photographs (full model, every body, true drops up to
+#: 70 deg, views the recognition measures): knee flexion from the diagonals MAE 16.5 deg,
+#: bias +7.8, 1460 of 2093 readings over 10 deg off, worst 91.8; from overhead 17.8; from
+#: the side 21.9, worst 83.2 (calibrated on the same camera's flat still, 7.7 from the
+#: diagonals). Shoulder roll: every still has its shoulders flat (within 1 deg), and 141 of
+#: 2601 readings (5.4 %) said a shoulder was lifted (10 deg or more), worst 93.2; no
+#: confidence or misfit share kept the large ones out (at confidence 0.7, 81 still over 10
+#: deg; a misfit of at most 0.1 of the flat shoulder line, 83). A real photograph of the
+#: locust pose (prone, read as lying on the back) read a shoulder lifted 77.5 deg.
+UNCALIBRATED_POSE_CONFIDENCE = UNCALIBRATED_KNEE_CONFIDENCE
 
 
 #: The pelvis roll is given only when the fitted hip line misses the observed one by at most
@@ -693,6 +698,8 @@ def measure_details(
         pelvis_conf = 0.0
     shoulders_fit = fit.shoulders.residual * scale <= TWIST_SHOULDER_MAX_MISFIT * shoulder_px
     sh_conf = sh_vis * _line_confidence(fit.shoulders) * factor
+    if not calibrated:
+        sh_conf = min(sh_conf, UNCALIBRATED_POSE_CONFIDENCE)
     knee_floor = max(min_confidence, KNEE_DROP_MIN_CONFIDENCE)
     knee_drop = measure_of(angles.knee_drop_deg, knee_conf, knee_floor)
     pelvis = measure_of(angles.pelvis_roll_deg, pelvis_conf, knee_floor)
@@ -704,7 +711,7 @@ def measure_details(
     )
     flex_conf = min(knee_vis, ankle_vis) * factor
     if not calibrated:
-        flex_conf = min(flex_conf, UNCALIBRATED_FLEXION_CONFIDENCE)
+        flex_conf = min(flex_conf, UNCALIBRATED_POSE_CONFIDENCE)
     flex = measure_of(angles.knee_flexion_deg, flex_conf)
 
     drop_side: Side | None = None
