@@ -344,9 +344,9 @@ def _flat_hint(summary: dict[str, Any]) -> str | None:
         )
     if summary.get("pose_family") in ("supine", "supine_twist"):
         return (
-            "no knee drop or knee flexion from a lone photograph (one view cannot tell the "
-            "camera's height from the drop): add --flat with a photograph lying flat, knees "
-            "up, taken from the same place"
+            "no knee drop, shoulder roll or knee flexion from a lone photograph (one view "
+            "cannot tell the camera's height from the drop): add --flat with a photograph "
+            "lying flat, knees up, taken from the same place"
         )
     return None
 
