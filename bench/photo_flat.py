@@ -13,9 +13,11 @@ recorded model), so this script reads those measurements from
 of the wider set, by split (the held-out bodies never chose anything), body type (given or
 not) and camera group, true drops up to 70 deg. ``analyze --flat`` also refuses a flat
 photograph the pose recognition (full model, as ``analyze`` reads a lone photograph) does not
-call plain supine (a twist taken for the neutral pose would shift the zero), which the
-benchmark's calibration does not check: with ``--stills`` (the render cache, default) the
-stills whose flat still it refuses count as not given here, as the app gives them nothing.
+see lying on the back, or that looks twisted by the session's own rule
+(``tracking.looks_twisted``: a twist taken for the neutral pose would shift the zero), which
+the benchmark's calibration does not check: with ``--stills`` (the render cache, default)
+the stills whose flat still it refuses count as not given here, as the app gives them
+nothing.
 
 Run (after ``make accuracy``)::
 
@@ -78,21 +80,27 @@ def _row(records: Sequence[dict[str, Any]]) -> str:
 
 
 def refused_flats(stills: Path) -> set[tuple[str, str]]:
-    """The (body, camera) pairs whose flat still ``analyze --flat`` refuses: not called plain
-    supine by the pose recognition on the full model's landmarks (the render cache's)."""
+    """The (body, camera) pairs whose flat still ``analyze --flat`` refuses before its
+    calibration (whose refusals the calibrated stills already count): not recognised as
+    lying on the back, or looking twisted (``tracking.looks_twisted``, the session's rule), on
+    the full model's landmarks (the render cache's)."""
     from groundtruth.evaluate import estimate_stills, load_stills
     from twistcoach.estimator import LIVE_MODEL
-    from twistcoach.metrics import PoseFamily
     from twistcoach.recognition import recognize
+    from twistcoach.tracking import LYING_FAMILIES, looks_twisted
 
     flats = [r for r in load_stills(stills) if r["theta_cmd_deg"] == 0.0]
     skeletons = estimate_stills(stills, flats, cache=True, model=LIVE_MODEL)
-    return {
-        (r["body"], r["camera"])
-        for r in flats
-        if skeletons[r["image"]] is None
-        or recognize(skeletons[r["image"]]).family is not PoseFamily.SUPINE
-    }
+    refused = set()
+    for r in flats:
+        skeleton = skeletons[r["image"]]
+        if (
+            skeleton is None
+            or recognize(skeleton).family not in LYING_FAMILIES
+            or looks_twisted([skeleton])
+        ):
+            refused.add((r["body"], r["camera"]))
+    return refused
 
 
 def report(results: dict[str, Any], refused: set[tuple[str, str]] | None = None) -> str:
@@ -116,7 +124,8 @@ def report(results: dict[str, Any], refused: set[tuple[str, str]] | None = None)
         "share with a number (the rest read unknown: a refused view, the far side of a "
         "diagonal, an unsure fit); errors in degrees over those.",
         "",
-        f"Flat stills refused as the app refuses them (not recognised as plain supine): "
+        f"Flat stills refused as the app refuses them (not seen lying on the back, or "
+        f"looking twisted): "
         f"{len(refused & pairs)} of {len(pairs)} body and camera pairs"
         + (
             f", {sum(1 for b, c in refused & pairs if c in RECOMMENDED_CAMERAS)} of "

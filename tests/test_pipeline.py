@@ -16,12 +16,13 @@ import pytest
 
 from twistcoach.estimator import ReplayEstimator
 from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
-from twistcoach.metrics import Observation, PoseFamily, View
+from twistcoach.metrics import BodyType, Observation, PoseFamily, View
 from twistcoach.pipeline import (
     WARMUP_FRAMES,
     Analyzer,
     Chunk,
     Estimated,
+    FlatPhotoError,
     VideoAnalysis,
     plan_chunks,
     run_tracker,
@@ -211,3 +212,20 @@ def test_a_worker_that_died_or_failed_is_reported(tmp_path: Path) -> None:
     analyzer._raise_worker_error(video, _finished())  # finished cleanly: nothing to raise
     with pytest.raises(RuntimeError, match="results never arrived"):
         analyzer._raise_worker_error(video, _finished(), lost=True)
+
+
+GROUNDTRUTH_STILLS = Path(__file__).resolve().parent / "groundtruth" / "stills"
+
+
+@pytest.mark.parametrize("place", ["woman28_slim_150/diag_l60_e45", "man25_slim_190/diag_l60_e45"])
+def test_a_flat_photograph_is_judged_by_the_sessions_own_twist_rule(place: str) -> None:
+    # Both knees-up stills are called a supine twist by their family (share of the twist
+    # 0.68 and 0.36): refusing the family had stranded them, the session's rule
+    # (tracking.looks_twisted) takes them; a 35-degree twist to either side is still refused.
+    body = BodyType.NEUTRAL
+    with Analyzer(workers=1) as analyzer:
+        flat = analyzer.calibrate_on_photo(GROUNDTRUTH_STILLS / place / "theta_+000.jpg", body)
+        assert flat.supine is not None and flat.trunk is None
+        for twist in ("theta_+035.jpg", "theta_-035.jpg"):
+            with pytest.raises(FlatPhotoError, match="looks like a twist"):
+                analyzer.calibrate_on_photo(GROUNDTRUTH_STILLS / place / twist, body)

@@ -679,6 +679,7 @@ class Analyzer:
         from twistcoach.recognition import recognize
         from twistcoach.rotation import CENTRE_DEG, calibrate_trunk, measure_trunk
         from twistcoach.seated_tracking import load_seated_camera_advice
+        from twistcoach.tracking import LYING_FAMILIES, looks_twisted
 
         path = Path(path)
         rgb = read_image(path)
@@ -687,16 +688,18 @@ class Analyzer:
         if seen is None:
             raise FlatPhotoError(f"{path}: nobody was found in the photograph to calibrate on")
         family = recognize(seen).family
-        if family is PoseFamily.SUPINE_TWIST:
-            # Not the neutral pose: a twist taken for one would shift the zero by its own
-            # drop and every photograph would read that much short on its side (from the
-            # recommended place 4 % of the rendered 30-degree twists read plain supine,
-            # against 90 % of the knees-up stills: bench/PHOTO_FLAT.md).
-            raise FlatPhotoError(
-                f"{path}: the photograph to calibrate on looks like a twist: lie on your back "
-                "with your knees up in the middle, then take it again"
-            )
-        if family is PoseFamily.SUPINE:
+        if family in LYING_FAMILIES:
+            if looks_twisted([seen]):
+                # Not the neutral pose: a twist taken for one would shift the zero by its
+                # own drop and every photograph would read that much short on its side. The
+                # session's own rule (tracking.looks_twisted) with the calibration's checks:
+                # from the recommended place 99 % of the rendered knees-up stills pass, 7 %
+                # of 30-degree twists, none from 45 (refusing the supine twist family
+                # instead had stranded 10 % of the knees-up stills).
+                raise FlatPhotoError(
+                    f"{path}: the photograph to calibrate on looks like a twist: lie on your "
+                    "back with your knees up in the middle, then take it again"
+                )
             lying = self._estimate_photo(rgb, calibrated=True)
             if lying is None:
                 raise FlatPhotoError(f"{path}: nobody was found in the photograph to calibrate on")

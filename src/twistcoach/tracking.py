@@ -93,6 +93,22 @@ CALIBRATION_RETRY_S = 0.5
 #: 35-degree twists through.
 CALIBRATION_MAX_TWIST_SHARE = 0.7
 CALIBRATION_RETRY_MAX_S = 4.0
+
+
+def looks_twisted(frames: Sequence[Skeleton]) -> bool:
+    """Whether frames of a person lying still show a supine twist, not the neutral pose:
+    their median :func:`~twistcoach.recognition.twist_share` is above
+    :data:`CALIBRATION_MAX_TWIST_SHARE`. Neither a session (:class:`TwistTracker`) nor a
+    flat photograph (``analyze --flat``) calibrates on such frames.
+
+    Parameters
+    ----------
+    frames
+        At least one skeleton (MediaPipe's full landmark model, as the classifier learned).
+    """
+    return statistics.median(twist_share(frame) for frame in frames) > CALIBRATION_MAX_TWIST_SHARE
+
+
 #: Seconds after the person is found (at the start of a stream or after tracking was lost)
 #: before frames calibrate as well as later ones will. In video mode MediaPipe's landmarks
 #: settle for about a second after it finds a person: on the 32 rendered clips, which start
@@ -373,8 +389,7 @@ class TwistTracker:
             self._buffer.append(skeleton)
             if t - self._buffer[0].timestamp_s >= self.calibration_window_s and t >= self._next_try:
                 try:
-                    shares = [twist_share(frame) for frame in self._buffer]
-                    if statistics.median(shares) > CALIBRATION_MAX_TWIST_SHARE:
+                    if looks_twisted(self._buffer):
                         raise CalibrationError("the knees look dropped to one side")
                     self._calibration = self._calibrate(list(self._buffer))
                 except CalibrationError:
