@@ -104,7 +104,10 @@ def looks_twisted(frames: Sequence[Skeleton]) -> bool:
     Parameters
     ----------
     frames
-        At least one skeleton (MediaPipe's full landmark model, as the classifier learned).
+        At least one skeleton. The classifier learned from the full landmark model's; on
+        the heavy model's (a recorded video's), above the threshold from the recommended
+        place are 0 % of the rendered knees-up stills, 72 % of 30-degree twists (full: 82 %)
+        and 99 % from 45 degrees (the same).
     """
     return statistics.median(twist_share(frame) for frame in frames) > CALIBRATION_MAX_TWIST_SHARE
 
