@@ -51,7 +51,10 @@ def test_the_report_splits_body_types_and_cameras_with_exact_numbers() -> None:
     # A flat still the app refuses (a twist taken for the neutral pose): its stills get none.
     refused = photo_flat.report(results, {(held, "top_down")})
     assert "| held out | given | top-down | 1 | 0 % | - | - | 0 | 0 |" in refused
-    assert "refused as the app refuses them (not seen lying on the back, or looking twisted): 1 of 2" in refused
+    assert (
+        "refused as the app refuses them (not seen lying on the back, or looking twisted): 1 of 2"
+        in refused
+    )
     assert "Lying flat (true |drop| < 1 deg, every camera, neutral template): 1 of 1 given, " in (
         text
     )

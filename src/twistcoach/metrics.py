@@ -151,6 +151,13 @@ class TwistMetrics:
     speed: Measure
     confidence: float
 
+    @classmethod
+    def unknown(cls, timestamp_s: float) -> TwistMetrics:
+        """Metrics at ``timestamp_s`` (seconds) with nothing known: every reading unknown at
+        confidence 0, no side, no lifted shoulder, knees together or not unknown."""
+        u = Measure.unknown(0.0)
+        return cls(timestamp_s, u, None, u, u, None, u, u, None, u, 0.0)
+
     def unmeasured(self) -> TwistMetrics:
         """These metrics with every reading the camera's view decides made unknown.
 

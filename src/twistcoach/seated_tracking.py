@@ -148,13 +148,6 @@ class RotationTracker:
         advice = "" if measurable else self.advice.for_view(view)
         return Observation(t, metrics, self.family, 0.0, _VIEWS[view], measurable, advice)
 
-    @staticmethod
-    def _unknown_metrics(t: float) -> TwistMetrics:
-        unknown = Measure.unknown(0.0)
-        return TwistMetrics(
-            t, unknown, None, unknown, unknown, None, unknown, unknown, None, unknown, 0.0
-        )
-
     def _try_calibrate(self, t: float, skeleton: Skeleton) -> None:
         bare = measure_trunk(skeleton).rotation.value
         if bare is None or abs(bare) >= CENTRE_DEG * 2:
@@ -188,16 +181,16 @@ class RotationTracker:
                 self._frames.clear()
             if self.calibration is None:
                 # Set-up: nothing measured yet; a refused view says so with advice now.
-                return self._observation(t, self._unknown_metrics(t), view, view is TrunkView.FRONT)
+                return self._observation(t, TwistMetrics.unknown(t), view, view is TrunkView.FRONT)
         calibration = self.calibration
         assert calibration is not None
         if not calibration.view.measured:
-            return self._observation(t, self._unknown_metrics(t), calibration.view, False)
+            return self._observation(t, TwistMetrics.unknown(t), calibration.view, False)
         m = measure_trunk(skeleton, calibration)
         rotation = m.rotation
         if rotation.value is None:
             self._last = None
-            return self._observation(t, self._unknown_metrics(t), calibration.view, True)
+            return self._observation(t, TwistMetrics.unknown(t), calibration.view, True)
         value = float(self._filter.filter(t, rotation.value))
         speed = Measure.unknown(0.0)
         if self._last is not None and t > self._last[0]:

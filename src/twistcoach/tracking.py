@@ -590,7 +590,7 @@ class TwistTracker:
                 metrics = metrics.unmeasured()
                 self._speed.reset()
         else:
-            metrics = _unknown(t)
+            metrics = TwistMetrics.unknown(t)
             self._speed.reset()
         family = self._family.update(t, raw_family)
         view = self._view.update(t, view_raw)
@@ -752,8 +752,3 @@ def flat_reading(calibration: Calibration, frames: Sequence[Skeleton]) -> float:
         if v is not None
     ]
     return float(statistics.median(readings)) if readings else 0.0
-
-
-def _unknown(t: float) -> TwistMetrics:
-    u = Measure.unknown(0.0)
-    return TwistMetrics(t, u, None, u, u, None, u, u, None, u, 0.0)

@@ -609,7 +609,7 @@ def measure_details(
         np.isfinite(skeleton.visibility[_MODEL_INDEX])
     ):
         # Broken landmarks (a bad client, a corrupt file) are "not seen", never a number.
-        return Measurement(_unknown_metrics(skeleton.timestamp_s), None, False, View.UNKNOWN)
+        return Measurement(TwistMetrics.unknown(skeleton.timestamp_s), None, False, View.UNKNOWN)
     # The body is placed by MediaPipe's mid-hip, which rides up as the pelvis rolls over:
     # from a diagonal camera it is placed from the joints' height (recommended stills with a
     # knee drop given: pelvis roll error 6.4 -> 5.7 degrees, knee drop worst 9.3 -> 8.7).
@@ -620,7 +620,9 @@ def measure_details(
         try:
             calibration = estimate_calibration(skeleton)
         except np.linalg.LinAlgError:
-            return Measurement(_unknown_metrics(skeleton.timestamp_s), None, False, View.UNKNOWN)
+            return Measurement(
+                TwistMetrics.unknown(skeleton.timestamp_s), None, False, View.UNKNOWN
+            )
         origin, yaw = np.zeros(3), 0.0
         replace_body = False
     else:
@@ -745,11 +747,6 @@ def measure_details(
         confidence=knee_drop.confidence,
     )
     return Measurement(metrics, knee, calibrated, cal.view)
-
-
-def _unknown_metrics(timestamp_s: float) -> TwistMetrics:
-    u = Measure.unknown(0.0)
-    return TwistMetrics(timestamp_s, u, None, u, u, None, u, u, None, u, 0.0)
 
 
 def measure(

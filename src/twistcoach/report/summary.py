@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from twistcoach.checks import reading
-from twistcoach.metrics import Measure, Side, TwistMetrics
+from twistcoach.metrics import Side, TwistMetrics
 from twistcoach.pipeline import FrameResult, ImageAnalysis, VideoAnalysis
 from twistcoach.report._values import rounded, value_of
 from twistcoach.report.family import video_family
@@ -44,20 +44,7 @@ def photo_rotation_metrics(analysis: ImageAnalysis) -> TwistMetrics | None:
         return analysis.rotation  # measured against a square flat photograph (--flat)
     if analysis.skeleton is None:
         return None
-    unknown = Measure.unknown(0.0)
-    return TwistMetrics(
-        timestamp_s=0.0,
-        knee_drop=unknown,
-        drop_side=None,
-        pelvis_roll=unknown,
-        shoulder_roll=unknown,
-        lifted_shoulder=None,
-        twist=unknown,
-        knee_flexion=unknown,
-        knees_together=None,
-        speed=unknown,
-        confidence=0.0,
-    )
+    return TwistMetrics.unknown(0.0)
 
 
 #: Why a lone photograph gives no trunk rotation. MediaPipe's depth alone (the only reading
