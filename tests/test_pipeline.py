@@ -17,12 +17,12 @@ import pytest
 from twistcoach.estimator import ReplayEstimator
 from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
 from twistcoach.metrics import BodyType, Observation, PoseFamily, View
+from twistcoach.photo import FlatPhotoError
 from twistcoach.pipeline import (
     WARMUP_FRAMES,
     Analyzer,
     Chunk,
     Estimated,
-    FlatPhotoError,
     VideoAnalysis,
     plan_chunks,
     run_tracker,

@@ -13,7 +13,8 @@ import pytest
 from twistcoach.checks import CheckLimits
 from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
 from twistcoach.metrics import Measure, Observation, PoseFamily, Side, TwistMetrics, View
-from twistcoach.pipeline import Chunk, FrameResult, ImageAnalysis, StageTimes, VideoAnalysis
+from twistcoach.photo import ImageAnalysis
+from twistcoach.pipeline import Chunk, FrameResult, StageTimes, VideoAnalysis
 from twistcoach.report import (
     EventKind,
     EventSpan,

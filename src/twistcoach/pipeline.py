@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Protocol, Self
 import numpy as np
 from numpy.typing import NDArray
 
-from twistcoach.errors import DataError
+from twistcoach import photo
 from twistcoach.estimator import (
     LIVE_MODEL,
     RECORDED_MODEL,
@@ -61,14 +61,12 @@ from twistcoach.estimator import (
     make_mediapipe_estimator,
 )
 from twistcoach.landmarks import Skeleton
-from twistcoach.metrics import Observation, PoseFamily, TwistMetrics, View
-from twistcoach.sources import VideoSource, read_image
+from twistcoach.metrics import Observation
+from twistcoach.photo import ImageAnalysis, PhotoCalibration
+from twistcoach.sources import VideoSource
 
 if TYPE_CHECKING:
-    from twistcoach.kinematics import Calibration
     from twistcoach.metrics import BodyType
-    from twistcoach.recognition import Recognition
-    from twistcoach.rotation import TrunkCalibration
     from twistcoach.tracking import Calibrator
 
 #: Chunks a video is cut into for parallel estimation (fixed, so results never depend on
@@ -98,16 +96,6 @@ WORKER_START_FRAMES = 20
 #: frame with both cores busy (2-core machine, the shared clip looped 4 times, timed by the
 #: analyser's progress calls; bench/RESULTS.md).
 CORE_PER_FRAME = 0.03
-
-
-#: The families a square flat photograph may show (``analyze --flat`` for a seated or
-#: standing twist): sitting or standing, twisted or not (the square check follows).
-UPRIGHT_FAMILIES = (
-    PoseFamily.SEATED,
-    PoseFamily.SEATED_TWIST,
-    PoseFamily.STANDING,
-    PoseFamily.STANDING_TWIST,
-)
 
 
 class Tracker(Protocol):
@@ -305,82 +293,6 @@ class VideoAnalysis:
     chunks: tuple[Chunk, ...]
     times: StageTimes = field(compare=False)
     warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ImageAnalysis:
-    """A photograph, analysed (no calibration: single photos use the uncalibrated geometry).
-
-    Attributes
-    ----------
-    skeleton
-        None when no person was found (then ``metrics`` is None and the family ``other``).
-    metrics
-        Uncalibrated metrics; every view-dependent one unknown when ``view_measurable`` is
-        False (``TwistMetrics.unmeasured``).
-    family, family_confidence, view, view_confidence, view_measurable, view_advice
-        From ``twistcoach.recognition.recognize`` (the view, its measurability and
-        advice: the calibrated tracker's, for a photograph measured with ``calibrated_on``).
-    calibrated_on
-        The flat photograph whose calibration measured it (``analyze --flat``), else None.
-    warnings
-        Plain sentences about the photograph (another size than the flat one, moved).
-    rotation
-        Its trunk rotation measured against a square flat photograph
-        (``seated_tracking.RotationTracker``'s metric slots), else None: then
-        ``report.photo_rotation_metrics`` gives no rotation (a lone photograph).
-    """
-
-    path: Path
-    image_size: tuple[int, int]
-    skeleton: Skeleton | None
-    metrics: TwistMetrics | None
-    family: PoseFamily
-    family_confidence: float
-    view: View
-    view_confidence: float
-    view_measurable: bool
-    view_advice: str
-    calibrated_on: Path | None = None
-    warnings: tuple[str, ...] = ()
-    rotation: TwistMetrics | None = None
-
-
-class FlatPhotoError(DataError):
-    """The photograph given to calibrate the camera (``analyze --flat``) cannot: nobody in
-    it, neither lying on the back nor sitting or standing square, or a pose or view the
-    calibration refuses."""
-
-
-@dataclass(frozen=True)
-class PhotoCalibration:
-    """The camera's place, calibrated on one photograph of the person's neutral pose
-    (``twistcoach analyze --flat``), for photographs taken from the same place: they are
-    then measured as a session measures its frames.
-
-    Lying still on the back with the knees up calibrates the supine twist's camera and body
-    (``supine``: the calibrated stills of ``bench/ACCURACY.md``), where a lone photograph
-    gives no knee drop; sitting or standing square, facing the camera, calibrates the trunk
-    rotation (``trunk``: the "calibrated" columns of ``bench/ACCURACY_SEATED.md``), where a
-    lone photograph gives none. Exactly one of the two is set.
-
-    Attributes
-    ----------
-    path
-        The flat photograph.
-    image_size
-        Its (width, height) in pixels: a photograph of another size was not taken the
-        same way and is not measured with this calibration.
-    supine
-        ``twistcoach.kinematics.Calibration`` from :func:`twistcoach.kinematics.calibrate_for`.
-    trunk
-        ``twistcoach.rotation.TrunkCalibration`` from :func:`twistcoach.rotation.calibrate_trunk`.
-    """
-
-    path: Path
-    image_size: tuple[int, int]
-    supine: Calibration | None = None
-    trunk: TrunkCalibration | None = None
 
 
 def iter_chunk(
@@ -648,9 +560,10 @@ class Analyzer:
         with contextlib.suppress(BrokenProcessPool, RuntimeError):
             self._warm = pool.submit(_worker_warm_up)
 
-    def _estimate_photo(self, rgb: NDArray[np.uint8], *, calibrated: bool) -> Skeleton | None:
+    def _estimate_photo(self, rgb: NDArray[np.uint8], calibrated: bool) -> Skeleton | None:
         """A photograph's person (None when nobody was found): with the lone photographs'
-        estimator, or (``calibrated``) the calibrated photographs' one."""
+        estimator, or (``calibrated``) the calibrated photographs' one
+        (:data:`twistcoach.photo.PhotoEstimate`)."""
         if calibrated:
             if self._calibrated_estimator is None:
                 self._calibrated_estimator = self._calibrated_estimator_factory()
@@ -660,191 +573,31 @@ class Analyzer:
         return self._image_estimator.estimate(rgb, 0.0)
 
     def calibrate_on_photo(self, path: Path | str, body: BodyType) -> PhotoCalibration:
-        """Calibrate the camera on a photograph of the person's neutral pose (see
-        :class:`PhotoCalibration`), as a session calibrates on its first still seconds:
-        lying on the back, knees up, from the template body of ``body``
-        (:func:`~twistcoach.kinematics.calibrate_for`, the heavy model's landmarks); sitting
-        or standing square (:func:`~twistcoach.rotation.calibrate_trunk`, the full
-        model's, as the seated coach).
+        """Calibrate the camera on a photograph of the person's neutral pose
+        (:func:`twistcoach.photo.calibrate_on_photo`, with this analyzer's estimators).
 
         Raises
         ------
         twistcoach.sources.MediaError
             When the file is not a readable image.
-        FlatPhotoError
+        twistcoach.photo.FlatPhotoError
             When it shows nobody, or no pose or view a calibration can be made from (the
             reason says what to change).
         """
-        from twistcoach.kinematics import CalibrationError, calibrate, calibrate_for
-        from twistcoach.recognition import recognize
-        from twistcoach.rotation import CENTRE_DEG, calibrate_trunk, measure_trunk
-        from twistcoach.seated_tracking import load_seated_camera_advice
-        from twistcoach.tracking import LYING_FAMILIES, looks_twisted
-
-        path = Path(path)
-        rgb = read_image(path)
-        size = (int(rgb.shape[1]), int(rgb.shape[0]))
-        seen = self._estimate_photo(rgb, calibrated=False)
-        if seen is None:
-            raise FlatPhotoError(f"{path}: nobody was found in the photograph to calibrate on")
-        family = recognize(seen).family
-        if family in LYING_FAMILIES:
-            if looks_twisted([seen]):
-                # Not the neutral pose: a twist taken for one would shift the zero by its
-                # own drop and every photograph would read that much short on its side. The
-                # session's own rule (tracking.looks_twisted) with the calibration's checks:
-                # from the recommended place 99 % of the rendered knees-up stills pass, 7 %
-                # of 30-degree twists, none from 45 (refusing the supine twist family
-                # instead had stranded 10 % of the knees-up stills).
-                raise FlatPhotoError(
-                    f"{path}: the photograph to calibrate on looks like a twist: lie on your "
-                    "back with your knees up in the middle, then take it again"
-                )
-            lying = self._estimate_photo(rgb, calibrated=True)
-            if lying is None:
-                raise FlatPhotoError(f"{path}: nobody was found in the photograph to calibrate on")
-            try:
-                cal = calibrate_for(body, lambda model: calibrate([lying], model=model))
-            except CalibrationError as e:
-                raise FlatPhotoError(f"{path}: cannot calibrate on this photograph: {e}") from e
-            return PhotoCalibration(path, size, supine=cal)
-        if family not in UPRIGHT_FAMILIES:
-            raise FlatPhotoError(
-                f"{path}: the photograph to calibrate on must show you lying on your back "
-                "with your knees up, or sitting or standing tall and square to the camera; "
-                f"it looks like {family.value.replace('_', ' ')}"
-            )
-        trunk = calibrate_trunk([seen])
-        if trunk is not None and not trunk.view.measured:
-            advice = load_seated_camera_advice().for_view(trunk.view)
-            raise FlatPhotoError(
-                f"{path}: the trunk rotation cannot be measured from here. {advice}"
-            )
-        bare = measure_trunk(seen).rotation.value
-        if bare is None or trunk is None or abs(bare) >= 2 * CENTRE_DEG:
-            # As the seated coach's set-up (RotationTracker): the square pose, clearly seen.
-            raise FlatPhotoError(
-                f"{path}: to calibrate, sit or stand tall and square to the camera, facing it"
-            )
-        return PhotoCalibration(path, size, trunk=trunk)
+        return photo.calibrate_on_photo(path, body, self._estimate_photo)
 
     def analyze_image(
         self, path: Path | str, calibration: PhotoCalibration | None = None
     ) -> ImageAnalysis:
-        """Estimate and measure one photograph (static-mode estimator).
-
-        ``path`` may be a :class:`~pathlib.Path` or a string. Without ``calibration`` the
-        photograph is measured alone (no knee drop: one view cannot tell the camera's
-        height from the drop); with one made from the same place
-        (:meth:`calibrate_on_photo`) it is measured as a session's frame: lying, by a
-        :class:`~twistcoach.tracking.TwistTracker` holding that calibration (which refuses
-        a view it cannot measure, a far side, or a body no longer where it was calibrated);
-        square, by the seated coach's tracker (``ImageAnalysis.rotation``). A photograph of
-        another size than the flat one is measured alone, with a warning.
+        """Estimate and measure one photograph, alone or against ``calibration`` (a flat
+        photograph's from the same place: :func:`twistcoach.photo.analyze_photo`).
 
         Raises
         ------
         twistcoach.sources.MediaError
             When the file is not a readable image.
         """
-        from twistcoach.kinematics import measure, still_in_place
-        from twistcoach.recognition import recognize
-        from twistcoach.tracking import TwistTracker
-
-        path = Path(path)
-        rgb = read_image(path)
-        size = (int(rgb.shape[1]), int(rgb.shape[0]))
-        same_place = calibration is not None and size == calibration.image_size
-        supine = calibration.supine if calibration is not None and same_place else None
-        skeleton = self._estimate_photo(rgb, calibrated=supine is not None)
-        if skeleton is None:
-            return ImageAnalysis(
-                path, size, None, None, PoseFamily.OTHER, 0.0, View.UNKNOWN, 0.0, False, ""
-            )
-        rec = recognize(skeleton)
-        warnings: tuple[str, ...] = ()
-        if calibration is not None and calibration.trunk is not None and same_place:
-            return self._rotation_photo(path, size, skeleton, rec, calibration)
-        if calibration is not None and supine is not None:
-            obs = TwistTracker(calibration=supine).update(0.0, skeleton)
-            if not still_in_place(supine, skeleton):
-                # The tracker measures nothing then (a session would calibrate afresh).
-                warnings = (
-                    f"{path.name}: the body is not where {calibration.path.name} shows it "
-                    "(the camera or the person moved), so its knee drop is not measured",
-                )
-            return ImageAnalysis(
-                path,
-                size,
-                skeleton,
-                obs.measured,  # unknown where the view, the side or the place is refused
-                # Still lying where calibrated, the calibrated knee drop says twist or not
-                # (a twist seen from above can look like standing in 2D).
-                obs.family,
-                obs.family_confidence,
-                obs.view,
-                rec.view_confidence,
-                obs.view_measurable,
-                obs.view_advice,
-                calibrated_on=calibration.path,
-                warnings=warnings,
-            )
-        if calibration is not None:
-            (w, h), (cw, ch) = size, calibration.image_size
-            warnings = (
-                f"{path.name} is {w}x{h} pixels but {calibration.path.name} is {cw}x{ch}: "
-                "not taken the same way, so it is measured as a lone photograph",
-            )
-        metrics = measure(skeleton, None)
-        return ImageAnalysis(
-            path,
-            size,
-            skeleton,
-            # A view that cannot be measured gives no view-dependent number.
-            metrics if rec.measurable else metrics.unmeasured(),
-            rec.family,
-            rec.family_confidence,
-            rec.view,
-            rec.view_confidence,
-            rec.measurable,
-            rec.advice,
-            warnings=warnings,
-        )
-
-    @staticmethod
-    def _rotation_photo(
-        path: Path,
-        size: tuple[int, int],
-        skeleton: Skeleton,
-        rec: Recognition,
-        calibration: PhotoCalibration,
-    ) -> ImageAnalysis:
-        """A photograph measured against a square flat photograph: the seated coach's
-        tracker holding that calibration (it reads nothing when the trunk moved nearer or
-        further than calibrated: ``rotation.measure_trunk``)."""
-        from twistcoach.kinematics import measure
-        from twistcoach.seated_tracking import RotationTracker
-
-        standing = rec.family in (PoseFamily.STANDING, PoseFamily.STANDING_TWIST)
-        tracker = RotationTracker(
-            PoseFamily.STANDING_TWIST if standing else PoseFamily.SEATED_TWIST
-        )
-        tracker.calibration = calibration.trunk
-        obs = tracker.update(0.0, skeleton)
-        return ImageAnalysis(
-            path,
-            size,
-            skeleton,
-            measure(skeleton, None).unmeasured(),  # no knee drop: not lying
-            rec.family,
-            rec.family_confidence,
-            obs.view,
-            rec.view_confidence,
-            obs.view_measurable,
-            obs.view_advice,
-            calibrated_on=calibration.path,
-            rotation=obs.measured,
-        )
+        return photo.analyze_photo(path, calibration, self._estimate_photo)
 
     def analyze_video(
         self,

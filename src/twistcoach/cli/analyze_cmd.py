@@ -129,7 +129,8 @@ def run_analyze(
     from twistcoach import report
     from twistcoach.errors import EstimatorError
     from twistcoach.estimator import MODEL_NAMES, RECORDED_MODEL, ROTATION_MODEL
-    from twistcoach.pipeline import Analyzer, FlatPhotoError
+    from twistcoach.photo import FlatPhotoError
+    from twistcoach.pipeline import Analyzer
     from twistcoach.sources import MediaError, VideoSource, is_image_path, read_image
     from twistcoach.tracking import TwistTracker
 

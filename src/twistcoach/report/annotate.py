@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from twistcoach.metrics import Measure, Observation, View
-from twistcoach.pipeline import ImageAnalysis, VideoAnalysis
+from twistcoach.photo import ImageAnalysis
+from twistcoach.pipeline import VideoAnalysis
 from twistcoach.report._values import value_of
 from twistcoach.report.summary import photo_rotation_metrics
 from twistcoach.report.timeline import usable

@@ -9,7 +9,8 @@ from typing import Any
 
 from twistcoach.checks import reading
 from twistcoach.metrics import Side, TwistMetrics
-from twistcoach.pipeline import FrameResult, ImageAnalysis, VideoAnalysis
+from twistcoach.photo import ImageAnalysis
+from twistcoach.pipeline import FrameResult, VideoAnalysis
 from twistcoach.report._values import rounded, value_of
 from twistcoach.report.family import video_family
 from twistcoach.report.timeline import (
