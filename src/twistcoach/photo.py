@@ -134,6 +134,20 @@ def calibrate_on_photo(
     or standing square (:func:`~twistcoach.rotation.calibrate_trunk`, the full
     model's, as the seated coach).
 
+    Parameters
+    ----------
+    path
+        The flat photograph (any image format OpenCV reads).
+    body
+        The person's body type, whose template the supine calibration starts from.
+    estimate
+        Finds the person (:data:`PhotoEstimate`).
+
+    Returns
+    -------
+    PhotoCalibration
+        ``supine`` or ``trunk`` set, by the pose the photograph shows.
+
     Raises
     ------
     twistcoach.sources.MediaError
@@ -200,13 +214,22 @@ def analyze_photo(
     """Estimate and measure one photograph (static-mode estimator).
 
     ``path`` may be a :class:`~pathlib.Path` or a string. Without ``calibration`` the
-    photograph is measured alone (no knee drop: one view cannot tell the camera's
-    height from the drop); with one made from the same place
+    photograph is measured alone (no knee drop, rolls, knee flexion or trunk rotation: one
+    view cannot tell the camera's height from the drop); with one made from the same place
     (:func:`calibrate_on_photo`) it is measured as a session's frame: lying, by a
     :class:`~twistcoach.tracking.TwistTracker` holding that calibration (which refuses
     a view it cannot measure, a far side, or a body no longer where it was calibrated);
     square, by the seated coach's tracker (``ImageAnalysis.rotation``). A photograph of
     another size than the flat one is measured alone, with a warning.
+
+    Parameters
+    ----------
+    path
+        The photograph.
+    calibration
+        A flat photograph's calibration from the same place, or None (a lone photograph).
+    estimate
+        Finds the person (:data:`PhotoEstimate`).
 
     Raises
     ------
