@@ -83,6 +83,10 @@ def _color(rgb: Color, bgr: bool) -> Color:
     return (rgb[2], rgb[1], rgb[0]) if bgr else rgb
 
 
+#: Where the dark copies of a label go to outline it (pixels: the eight neighbours).
+_OUTLINE_OFFSETS = tuple((dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy)
+
+
 def _text(
     image: NDArray[np.uint8],
     text: str,
@@ -97,16 +101,21 @@ def _text(
 
     thickness = max(1, round(scale * 2))
     clean = _ascii(text)
-    cv2.putText(
-        image,
-        clean,
-        origin,
-        cv2.FONT_HERSHEY_SIMPLEX,
-        scale,
-        _color(DARK, bgr),
-        thickness + 1,
-        cv2.LINE_AA,
-    )
+    # The outline is the same text drawn dark one pixel round, not a bolder stroke: OpenCV 5
+    # draws its fonts from outlines whose weight changes the letters' advance, so a bolder
+    # dark copy ran wider than the light one and left ghost letters after every label.
+    x, y = origin
+    for dx, dy in _OUTLINE_OFFSETS:
+        cv2.putText(
+            image,
+            clean,
+            (x + dx, y + dy),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            scale,
+            _color(DARK, bgr),
+            thickness,
+            cv2.LINE_AA,
+        )
     cv2.putText(
         image,
         clean,
@@ -209,7 +218,19 @@ def draw_gauge(
     axes = (g.radius, g.radius)
     cx, cy = g.centre
     pad = thick + 4
-    _panel(image, cx - g.radius - pad, cy - g.radius - pad, cx + g.radius + pad, height)
+    scale = max(0.35, g.radius / 110)
+    name_w = name_h = 0
+    if name:
+        # The name sits on the dial's panel, so it stays readable on a light picture.
+        (name_w, name_h), _ = cv2.getTextSize(_ascii(name), cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    top = cy - g.radius - pad - (name_h + 10 if name else 0)
+    _panel(
+        image,
+        min(cx - g.radius - pad, cx - name_w // 2 - 4),
+        top,
+        max(cx + g.radius + pad, cx + name_w // 2 + 4),
+        height,
+    )
     cv2.ellipse(image, g.centre, axes, 0, -180, 0, _color(GREY, bgr), thick, cv2.LINE_AA)
     if cap_deg is not None:
         cap = max(0.0, min(90.0, cap_deg))
@@ -221,17 +242,14 @@ def draw_gauge(
             amber = _color(AMBER, bgr)
             cv2.ellipse(image, g.centre, axes, 0, -90 - cap, -90 - stay, amber, thick)
             cv2.ellipse(image, g.centre, axes, 0, -90 + stay, -90 + cap, amber, thick)
-    scale = max(0.35, g.radius / 110)
     _text(image, "L", (g.centre[0] - g.radius - thick, g.centre[1] + 4), scale, WHITE, bgr=bgr)
     _text(image, "R", (g.centre[0] + g.radius - thick, g.centre[1] + 4), scale, WHITE, bgr=bgr)
     label = gauge_label(knee_drop_deg, side, name)
     if name:
-        (nw, _), _ = cv2.getTextSize(_ascii(name), cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-        top = cy - g.radius - pad - 6
         _text(
             image,
             name,
-            (max(2, min(width - nw - 2, cx - nw // 2)), max(12, top)),
+            (max(2, min(width - name_w - 2, cx - name_w // 2)), max(12, top + name_h + 4)),
             scale,
             WHITE,
             bgr=bgr,
