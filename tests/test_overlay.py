@@ -16,6 +16,7 @@ from twistcoach.overlay import (
     needle_angle_cv,
     needle_tip,
 )
+from twistcoach.overlay import _text as _text
 
 
 def test_gauge_geometry_is_bottom_right() -> None:
@@ -134,3 +135,28 @@ def test_the_browser_gauge_says_question_mark_when_not_measured() -> None:
     )
     out = subprocess.run([node, "-e", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == ["?", "?", "?", "12°", "-36°"]
+
+
+def test_a_labels_dark_outline_hugs_its_letters() -> None:
+    # The outline is the same text drawn dark one pixel round: a bolder dark copy ran wider
+    # than the light letters in OpenCV 5 and left ghost letters after every label.
+    image = np.full((60, 400, 3), 128, np.uint8)
+    _text(image, "trunk rotation right", (10, 40), 0.8, (255, 255, 255), bgr=False)
+    light = np.nonzero(image[:, :, 0] > 200)[1]
+    drawn = np.nonzero(image[:, :, 0] != 128)[1]
+    assert light.size and (image[:, :, 0] < 100).any()  # light letters, outlined dark
+    assert drawn.max() <= light.max() + 2 and drawn.min() >= light.min() - 2
+
+
+def test_a_named_dial_draws_its_name_on_its_panel() -> None:
+    # On a white picture a name drawn above the dial's dark panel was white on white.
+    image = np.full((360, 640, 3), 255, np.uint8)
+    geometry = draw_gauge(image, 20.0, cap_deg=30.0, name="trunk rotation")
+    (cx, cy), r = geometry.centre, geometry.radius
+    column = image[:, cx, 0]
+    panel_top = int(np.argmax(column < 255))
+    assert 0 < panel_top < cy - r
+    # Nothing drawn on the picture above the panel, and the name's light letters on it.
+    assert (image[:panel_top] == 255).all()
+    band = image[panel_top : cy - r - r // 6 - 2, cx - r : cx + r, 0]
+    assert (band > 200).any() and (band < 100).any()
