@@ -34,10 +34,10 @@ def _overlay_values(
     seated = words.measure is TwistMeasure.TRUNK_ROTATION
 
     def deg(measure: Measure) -> str:
+        # A report is read later, by people who did not see the session: words, not the
+        # live window's "?".
         v = value_of(measure)
-        if v is None:
-            return NOT_MEASURED if seated else "?"
-        return f"{v:+.0f} deg"
+        return NOT_MEASURED if v is None else f"{v:+.0f} deg"
 
     view = str(observation.view)
     if seated:
@@ -61,8 +61,8 @@ def write_annotated_image(
     cap_deg: float,
     words: MeasureWords = KNEE_DROP_WORDS,
 ) -> None:
-    """Draw the skeleton, gauge and numbers on a photograph and save it (format by suffix);
-    a trunk rotation's (``words``) from :func:`photo_rotation_metrics`, its gauge named."""
+    """Draw the skeleton, gauge (named by ``words``) and numbers on a photograph and save it
+    (format by suffix); a trunk rotation's from :func:`photo_rotation_metrics`."""
     import cv2
 
     from twistcoach.overlay import draw_overlay
@@ -94,7 +94,7 @@ def write_annotated_image(
         drop_side=side,
         cap_deg=cap_deg,
         numbers=numbers,
-        gauge_name=words.name if rotation else None,
+        gauge_name=words.name,
     )
     if not cv2.imwrite(str(path), np.ascontiguousarray(image[:, :, ::-1])):
         raise OSError(f"cannot write {path}")
@@ -106,8 +106,8 @@ def write_annotated_video(
     cap_deg: float,
     words: MeasureWords = KNEE_DROP_WORDS,
 ) -> int:
-    """Re-decode the video and write an H.264 mp4 with the overlay on every frame (a trunk
-    rotation's gauge named and its numbers in ``words``).
+    """Re-decode the video and write an H.264 mp4 with the overlay on every frame (its
+    gauge named and its numbers in ``words``).
 
     Frames keep their original timestamps (millisecond time base), so variable frame rates
     survive. Returns the number of frames written.
@@ -142,7 +142,7 @@ def write_annotated_video(
                 cap_deg=cap_deg,
                 numbers=numbers,
                 step=f"t = {frame.timestamp_s:5.2f} s",
-                gauge_name=words.name if words.measure is TwistMeasure.TRUNK_ROTATION else None,
+                gauge_name=words.name,
             )
             out = av.VideoFrame.from_ndarray(
                 np.ascontiguousarray(image[:even_h, :even_w]), format="rgb24"
