@@ -2,13 +2,12 @@
 
 A lone photograph gives the pose family, the view (with its camera advice) and whether the
 knees are together, but no knee drop, rolls, knee flexion or trunk rotation: one view cannot
-tell the camera's height from the drop (``kinematics.UNCALIBRATED_KNEE_CONFIDENCE``,
-``UNCALIBRATED_POSE_CONFIDENCE``; ``report.LONE_PHOTO_ROTATION``). ``twistcoach analyze
---flat FLAT`` calibrates the camera on a photograph of the person's neutral pose
-(:func:`calibrate_on_photo`), and :func:`analyze_photo` then measures each photograph as a
-session measures its frames (``bench/PHOTO_FLAT.md``, ``bench/ACCURACY_SEATED.md``'s
-calibrated columns). :class:`twistcoach.pipeline.Analyzer` holds the estimators and calls
-these with them.
+tell the camera's height from the drop (:data:`LONE_PHOTO_SUPINE`,
+:data:`LONE_PHOTO_ROTATION`). ``twistcoach analyze --flat FLAT`` calibrates the camera on
+a photograph of the person's neutral pose (:func:`calibrate_on_photo`), and
+:func:`analyze_photo` then measures each photograph as a session measures its frames
+(``bench/PHOTO_FLAT.md``, ``bench/ACCURACY_SEATED.md``'s calibrated columns).
+:class:`twistcoach.pipeline.Analyzer` holds the estimators and calls these with them.
 """
 
 from __future__ import annotations
@@ -37,6 +36,27 @@ if TYPE_CHECKING:
 #: flag is True, the calibrated photographs' (the heavy one, as ``make accuracy``
 #: measured); None when nobody was found.
 PhotoEstimate = Callable[[NDArray[np.uint8], bool], Skeleton | None]
+
+#: What a lone photograph of someone lying on the back lacks, and why
+#: (``kinematics.UNCALIBRATED_KNEE_CONFIDENCE``, ``UNCALIBRATED_POSE_CONFIDENCE``).
+LONE_PHOTO_SUPINE = (
+    "no knee drop, shoulder roll or knee flexion from a lone photograph (one view cannot "
+    "tell the camera's height from the drop)"
+)
+
+#: Why a lone photograph gives no trunk rotation. MediaPipe's depth alone (the only reading
+#: one photograph has: ``rotation.measure_trunk`` with no calibration) reads a turn short,
+#: about half of it from in front: on issue 20's rendered stills from the recommended
+#: camera, mean error 8.4-10.6°, worst 18.0 (seated) and 27.5 (standing); from in front at
+#: chest height worst 44.4, with the side wrong on 2 of 16; from overhead the side wrong on
+#: a third to two thirds (bench/ACCURACY_SEATED.md, "depth only"). A photograph cannot tell
+#: where its camera was. On the development photographs it read a tree pose turned 31.9°
+#: and a triangle 75° (2026-12-07). Pelvis turn and side bend need the calibration too (a
+#: raised camera read a person sitting straight as bent 20° against the image's up).
+LONE_PHOTO_ROTATION = (
+    "no trunk rotation from a lone photograph (MediaPipe's depth alone reads it up to "
+    "18-44 degrees off, and a photograph cannot tell where its camera was)"
+)
 
 #: The families a square flat photograph may show (``analyze --flat`` for a seated or
 #: standing twist): sitting or standing, twisted or not (the square check follows).

@@ -18,7 +18,7 @@ A photograph alone gives neither a supine twist's knee drop nor a seated or stan
 trunk rotation (``report.photo_rotation_metrics``: one photo has no neutral pose to calibrate
 on, and a reading without one was up to 18-44 degrees off); ``--flat FLAT`` calibrates the camera
 on a photograph of the person's neutral pose from the same place (lying still, knees up; or
-sitting or standing square: ``pipeline.Analyzer.calibrate_on_photo``) and measures the
+sitting or standing square: ``photo.calibrate_on_photo``) and measures the
 photographs as a session's frames (``bench/PHOTO_FLAT.md``, ``bench/ACCURACY_SEATED.md``'s
 calibrated columns).
 
@@ -336,18 +336,17 @@ def _flat_hint(summary: dict[str, Any]) -> str | None:
         or summary.get("frames_with_person") != 1
     ):
         return None
-    if summary.get("measure") == "trunk_rotation":
-        from twistcoach.report import LONE_PHOTO_ROTATION
+    from twistcoach.photo import LONE_PHOTO_ROTATION, LONE_PHOTO_SUPINE
 
+    if summary.get("measure") == "trunk_rotation":
         return (
             f"{LONE_PHOTO_ROTATION}: add --flat with a photograph sitting or standing square, "
             "taken from the same place"
         )
     if summary.get("pose_family") in ("supine", "supine_twist"):
         return (
-            "no knee drop, shoulder roll or knee flexion from a lone photograph (one view "
-            "cannot tell the camera's height from the drop): add --flat with a photograph "
-            "lying flat, knees up, taken from the same place"
+            f"{LONE_PHOTO_SUPINE}: add --flat with a photograph lying flat, knees up, taken "
+            "from the same place"
         )
     return None
 

@@ -699,9 +699,9 @@ def measure_details(
     if fit.pelvis.residual * scale > PELVIS_LINE_MAX_MISFIT * hip_px:
         pelvis_conf = 0.0
     shoulders_fit = fit.shoulders.residual * scale <= TWIST_SHOULDER_MAX_MISFIT * shoulder_px
-    sh_conf = sh_vis * _line_confidence(fit.shoulders) * factor
-    if not calibrated:
-        sh_conf = min(sh_conf, UNCALIBRATED_POSE_CONFIDENCE)
+    # Without a calibration the rest of the fitted pose is not given either.
+    pose_cap = 1.0 if calibrated else UNCALIBRATED_POSE_CONFIDENCE
+    sh_conf = min(sh_vis * _line_confidence(fit.shoulders) * factor, pose_cap)
     knee_floor = max(min_confidence, KNEE_DROP_MIN_CONFIDENCE)
     knee_drop = measure_of(angles.knee_drop_deg, knee_conf, knee_floor)
     pelvis = measure_of(angles.pelvis_roll_deg, pelvis_conf, knee_floor)
@@ -711,10 +711,7 @@ def measure_details(
         if pelvis.known and shoulder.known and shoulders_fit
         else Measure.unknown(min(pelvis_conf, sh_conf))
     )
-    flex_conf = min(knee_vis, ankle_vis) * factor
-    if not calibrated:
-        flex_conf = min(flex_conf, UNCALIBRATED_POSE_CONFIDENCE)
-    flex = measure_of(angles.knee_flexion_deg, flex_conf)
+    flex = measure_of(angles.knee_flexion_deg, min(min(knee_vis, ankle_vis) * factor, pose_cap))
 
     drop_side: Side | None = None
     if knee_drop.value is not None:

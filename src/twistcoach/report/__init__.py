@@ -64,7 +64,6 @@ from twistcoach.report.html import (
 )
 from twistcoach.report.summary import (
     DEFAULT_CAP_DEG,
-    LONE_PHOTO_ROTATION,
     failure_summary,
     image_summary,
     photo_rotation_metrics,
@@ -110,7 +109,6 @@ __all__ = [
     "HOLD_BAND_DEG",
     "HOLD_GAP_S",
     "KNEE_DROP_WORDS",
-    "LONE_PHOTO_ROTATION",
     "MEASURE_WORDS",
     "NOT_MEASURED",
     "TEMPLATES_DIR",

@@ -39,28 +39,14 @@ def photo_rotation_metrics(analysis: ImageAnalysis) -> TwistMetrics | None:
     is the seated coach's calibrated reading (``ImageAnalysis.rotation``:
     bench/ACCURACY_SEATED.md's calibrated columns, from in front, raised: mean 2.3-2.7°,
     worst 6.0-8.8°). A lone photograph has no square pose to calibrate on, and gives no
-    rotation and no side (:data:`LONE_PHOTO_ROTATION`), as it gives no knee drop.
+    rotation and no side (:data:`twistcoach.photo.LONE_PHOTO_ROTATION`), as it gives no knee
+    drop.
     """
     if analysis.rotation is not None:
         return analysis.rotation  # measured against a square flat photograph (--flat)
     if analysis.skeleton is None:
         return None
     return TwistMetrics.unknown(0.0)
-
-
-#: Why a lone photograph gives no trunk rotation. MediaPipe's depth alone (the only reading
-#: one photograph has: ``rotation.measure_trunk`` with no calibration) reads a turn short,
-#: about half of it from in front: on issue 20's rendered stills from the recommended
-#: camera, mean error 8.4-10.6°, worst 18.0 (seated) and 27.5 (standing); from in front at
-#: chest height worst 44.4, with the side wrong on 2 of 16; from overhead the side wrong on
-#: a third to two thirds (bench/ACCURACY_SEATED.md, "depth only"). A photograph cannot tell
-#: where its camera was. On the development photographs it read a tree pose turned 31.9°
-#: and a triangle 75° (2026-12-07). Pelvis turn and side bend need the calibration too (a
-#: raised camera read a person sitting straight as bent 20° against the image's up).
-LONE_PHOTO_ROTATION = (
-    "no trunk rotation from a lone photograph (MediaPipe's depth alone reads it up to "
-    "18-44 degrees off, and a photograph cannot tell where its camera was)"
-)
 
 
 def image_summary(analysis: ImageAnalysis, words: MeasureWords = KNEE_DROP_WORDS) -> dict[str, Any]:
