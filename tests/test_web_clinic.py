@@ -9,7 +9,17 @@ import re
 from fhir.resources.R4B.bundle import Bundle
 from pypdf import PdfReader
 
-from test_web_safety import PARTIAL, World, form_token, signin, start, student, text_of, world
+from test_web_safety import (
+    PARTIAL,
+    World,
+    client,
+    form_token,
+    signin,
+    start,
+    student,
+    text_of,
+    world,
+)
 
 __all__ = ["world"]  # the fixture, re-exported for pytest
 
@@ -157,3 +167,29 @@ def test_the_student_sees_the_care_plan_and_staff_find_the_links(world: World) -
     teacher, _ = signin(world, "teacher@example.org")
     page = teacher.get(f"/students/{person_id}").text
     assert "care-plan" not in page and 'href="/audit"' not in page
+
+
+def test_error_pages_keep_the_signed_in_menu_and_say_plainly_what_is_missing(
+    world: World,
+) -> None:
+    # A teacher sent to the clinicians' audit page, or to an address with no page, is still
+    # signed in: the page shows their menu and sign-out, never "Sign in / Sign up".
+    teacher, _ = signin(world, "teacher@example.org")
+    for path, status in (("/audit", 403), ("/no-such-page", 404)):
+        page = teacher.get(path)
+        assert page.status_code == status, path
+        words = text_of(page.text)
+        assert "Dashboard" in words and "Sign out" in words and "Tess Teacher" in words, path
+        assert "Sign up" not in words, path
+        assert form_token(page.text), path  # the sign-out form carries the session's token
+    # The framework's bare "Not Found" is not repeated under the "Not found" title.
+    words = text_of(teacher.get("/no-such-page").text)
+    assert "There is no page at this address." in words and "Not Found" not in words
+    # Signed out, the same page offers signing in; nobody's name or menu shows.
+    anonymous = client(world).get("/no-such-page")
+    assert anonymous.status_code == 404
+    words = text_of(anonymous.text)
+    assert "Sign in" in words and "Sign out" not in words and "Dashboard" not in words
+    # In Spanish as well.
+    spanish = teacher.get("/no-such-page?lang=es")
+    assert "No hay ninguna página en esta dirección." in text_of(spanish.text)

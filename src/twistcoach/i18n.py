@@ -627,6 +627,8 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     "Server error",
     "Problem",
     "Something went wrong on our side. Nothing you saved was lost.",
+    "There is no page at this address.",
+    "This page cannot be used that way.",
     # web.practice (socket errors a student may see)
     "too many pain reports; wait a moment",
     "t went backwards; frame ignored",

@@ -40,10 +40,17 @@ from twistcoach.errors import (
 )
 from twistcoach.pipeline import Tracker
 from twistcoach.storage.db import create_engine_for_url
+from twistcoach.storage.records import AccountRecord
 from twistcoach.storage.repository import Clock, Repository
-from twistcoach.web.context import STATIC_DIR, TEMPLATES_DIR, AppContext, request_language
+from twistcoach.web.context import (
+    STATIC_DIR,
+    TEMPLATES_DIR,
+    AppContext,
+    request_language,
+    signed_in,
+)
 from twistcoach.web.ratelimit import RateLimits
-from twistcoach.web.security import PasswordService, PreToken, SessionSigner
+from twistcoach.web.security import PasswordService, PreToken, SessionData, SessionSigner
 from twistcoach.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -263,7 +270,7 @@ def create_app(
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 
-    def _answer(
+    async def _answer(
         request: Request,
         status: int,
         detail: str,
@@ -274,7 +281,11 @@ def create_app(
             return JSONResponse(error_body(detail, problems), status_code=status, headers=headers)
         if status == 401:
             return Response(status_code=303, headers={"Location": "/signin"})
-        page = _error_page(request, status, detail)
+        # A signed-in person keeps their own menu on a page they may not see or that is not
+        # there (it offered "Sign in" as if they had been signed out). Never for a server
+        # error: the database may be what failed.
+        who = await run_in_threadpool(_signed_in_or_none, request) if status < 500 else None
+        page = _error_page(request, status, detail, who)
         page.headers.update(headers or {})
         return page
 
@@ -283,9 +294,9 @@ def create_app(
         status = status_for(exc)
         if status >= 500:
             log.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
-            return _answer(request, status, "internal error")
+            return await _answer(request, status, "internal error")
         headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, RateLimited) else None
-        return _answer(request, status, str(exc), exc.problems, headers)
+        return await _answer(request, status, str(exc), exc.problems, headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -294,7 +305,7 @@ def create_app(
         headers = getattr(exc, "headers", None)
         api = request.url.path.startswith("/api/")
         status = 422 if exc.status_code == 400 and api else exc.status_code
-        return _answer(request, status, str(exc.detail), None, headers)
+        return await _answer(request, status, str(exc.detail), None, headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -303,7 +314,7 @@ def create_app(
             field = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
             problems.setdefault(field, str(err.get("msg", "invalid")))
         text = "; ".join(f"{f}: {m}" for f, m in problems.items())
-        return _answer(request, 422, f"Invalid request: {text}", problems)
+        return await _answer(request, 422, f"Invalid request: {text}", problems)
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> Response:
@@ -366,27 +377,51 @@ def _templates() -> Jinja2Templates:
     return templates
 
 
-def _error_page(request: Request, status: int, message: str) -> HTMLResponse:
+def _signed_in_or_none(request: Request) -> tuple[AccountRecord, SessionData] | None:
+    """The signed-in account for an error page, or None when it cannot be read: an error
+    page must render whatever else is wrong."""
+    try:
+        return signed_in(request)
+    except Exception:
+        log.warning("error page without the account: its session could not be read")
+        return None
+
+
+#: Error pages' titles by status; the framework's own detail for these ("Not Found",
+#: "Method Not Allowed") only repeats the title, so the page says this instead.
+_ERROR_TITLES = {
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    413: "Too large",
+    422: "Invalid request",
+    429: "Too many attempts",
+    500: "Server error",
+}
+_FRAMEWORK_DETAILS = {
+    "not found": "There is no page at this address.",
+    "method not allowed": "This page cannot be used that way.",
+}
+
+
+def _error_page(
+    request: Request,
+    status: int,
+    message: str,
+    who: tuple[AccountRecord, SessionData] | None = None,
+) -> HTMLResponse:
     ctx = request.app.state.ctx
     assert isinstance(ctx, AppContext)
-    titles = {
-        403: "Not allowed",
-        404: "Not found",
-        413: "Too large",
-        422: "Invalid request",
-        429: "Too many attempts",
-        500: "Server error",
-    }
     templates: Jinja2Templates = ctx.templates
     return templates.TemplateResponse(
         request,
         "error.html",
         {
-            "title": titles.get(status, "Problem"),
-            "message": message,
+            "title": _ERROR_TITLES.get(status, "Problem"),
+            "message": _FRAMEWORK_DETAILS.get(message.strip().lower(), message),
             "lang": request_language(request),
-            "account": None,
-            "csrf": "",
+            "account": who[0] if who else None,
+            "csrf": who[1].csrf if who else "",
             "flash": None,
         },
         status_code=status,
