@@ -29,6 +29,12 @@ from twistcoach.web.services import flags_for, pain_trend
 FIXTURES = Path(__file__).parent / "fixtures" / "skeletons"
 
 
+def png_size(data: bytes) -> tuple[int, int]:
+    """A PNG's width and height in pixels, from its IHDR chunk."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
 @dataclass
 class World:
     """An app on a fresh database with staff accounts made directly in the repository."""
@@ -575,6 +581,12 @@ def test_teacher_sees_only_own_students_and_every_page_renders(world: World) -> 
     png = t.get(f"/sessions/{sid}/plot.png")
     assert png.headers["content-type"] == "image/png"
     assert png.content[:8] == b"\x89PNG\r\n\x1a\n" and len(png.content) > 5000
+    # A phone's screen gets the drawing made for it (readable labels), asked for by the page.
+    assert f'media="(max-width: 600px)" srcset="/sessions/{sid}/plot.png?narrow=true"' in page.text
+    narrow = t.get(f"/sessions/{sid}/plot.png?narrow=true")
+    assert narrow.headers["content-type"] == "image/png"
+    assert png_size(png.content) == (900, 360) and png_size(narrow.content) == (600, 570)
+    assert t.get(f"/sessions/{sid}/plot.png?narrow=sideways").status_code == 422
     assert t.get("/plan").status_code == 403  # staff have no plan of their own
     # Pain rose in that session: the next one starts lower, before anyone approves it.
     suggestion = t.get(f"/api/students/{max_id}").json()["suggestion"]

@@ -4,7 +4,8 @@ The same server, fake camera and browser as ``test_web_e2e.py`` (its fixtures, a
 instance for this module). On a phone (390 x 844) and a laptop (1280 x 820):
 
 - every page fits the width (no horizontal scrolling), the nav keeps History and Sign out
-  on screen, plots fit, and no internal id reaches the page's visible text;
+  on screen, plots fit (a phone gets the plot drawn for its screen), and no internal id
+  reaches the page's visible text;
 - the red "Sharp pain — stop" button stays inside the viewport through a live session,
   even under a very long cue; it is the first Tab stop; Esc presses it
   (``aria-keyshortcuts``); after the stop every button looks disabled, and the stop cue is
@@ -132,6 +133,14 @@ def test_every_page_fits_and_speaks_plainly(
     assert "genitals or inner thighs" in _visible_text(page)
     # Activity is a required choice: "Choose one…" comes first (Sam's own answer is kept).
     assert page.locator("#field-activity option[value=''][disabled]").count() == 1
+    # The session's plot: on a phone the drawing made for its screen (labels readable once
+    # shrunk to it), on a laptop the wide one; either loaded, never a broken image.
+    page.goto(f"{server.base}/sessions/{session_id}")
+    plot = page.locator(".plot img")
+    plot.evaluate("img => img.complete || new Promise(done => img.onload = done)")
+    drawn = plot.evaluate("img => [img.currentSrc, img.naturalWidth]")
+    assert ("narrow=true" in drawn[0]) == (width <= 600), drawn
+    assert drawn[1] == (600 if width <= 600 else 900), drawn
     # History: a picture of progress across sessions.
     page.goto(server.base + "/history")
     assert page.locator("#progress svg circle").count() >= 3

@@ -3,6 +3,7 @@ rotation of a seated or standing one) against the cap band, pain reports marked.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +14,23 @@ def _same(text: str) -> str:
     return text
 
 
-def plot_session(detail: SessionDetail, path: Path, *, t: Callable[[str], str] = _same) -> Path:
+#: Figure size (inches) and resolution (dots per inch) of the two drawings. The wide one
+#: (900 x 360 px) reads well on a laptop and in a PDF; shrunk to a 390 px phone its 8-10 pt
+#: labels came out 3-4 px high. The narrow one (600 x 570 px) shows at about 360 px wide
+#: on a phone with its labels about 11-13 px high.
+WIDE_SIZE = ((9.0, 3.6), 100)
+NARROW_SIZE = ((4.0, 3.8), 150)
+#: Characters per line of the narrow drawing's title (wrapped, never cut).
+NARROW_TITLE_WIDTH = 40
+
+
+def plot_session(
+    detail: SessionDetail,
+    path: Path,
+    *,
+    t: Callable[[str], str] = _same,
+    narrow: bool = False,
+) -> Path:
     """Draw the session's measure over time and save it as a PNG.
 
     The knee drop, or for a seated or standing twist the trunk rotation
@@ -32,6 +49,9 @@ def plot_session(detail: SessionDetail, path: Path, *, t: Callable[[str], str] =
     t
         Puts the plot's English words into the reader's language (the web passes
         :meth:`twistcoach.i18n.Translator.text`); English when not given.
+    narrow
+        Draw for a phone's screen (:data:`NARROW_SIZE`, the title wrapped) instead of a
+        wide page (:data:`WIDE_SIZE`).
 
     Returns
     -------
@@ -49,7 +69,8 @@ def plot_session(detail: SessionDetail, path: Path, *, t: Callable[[str], str] =
     drops = [float("nan") if s.knee_drop is None else s.knee_drop for s in detail.samples]
     caps = [session.cap_deg if s.cap is None else s.cap for s in detail.samples]
 
-    fig = Figure(figsize=(9, 3.6), dpi=100)
+    size, dpi = NARROW_SIZE if narrow else WIDE_SIZE
+    fig = Figure(figsize=size, dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     if times:
@@ -89,16 +110,16 @@ def plot_session(detail: SessionDetail, path: Path, *, t: Callable[[str], str] =
     ax.set_ylim(-limit, limit)
     ax.set_xlabel(t("time (s)"))
     ax.set_ylabel(axis_label)
-    ax.set_title(
-        t("Session {id}: {name}, {variant}, cap {cap}° ({status})").format(
-            id=session.id,
-            name=session.person_name,
-            variant=t(session.variant_id),
-            cap=f"{session.cap_deg:g}",
-            status=t(session.status),
-        ),
-        fontsize=10,
+    title = t("Session {id}: {name}, {variant}, cap {cap}° ({status})").format(
+        id=session.id,
+        name=session.person_name,
+        variant=t(session.variant_id),
+        cap=f"{session.cap_deg:g}",
+        status=t(session.status),
     )
+    if narrow:
+        title = textwrap.fill(title, NARROW_TITLE_WIDTH)
+    ax.set_title(title, fontsize=10)
     if ax.get_legend_handles_labels()[0]:  # an empty session has nothing to name
         ax.legend(loc="lower right", fontsize=8)
     ax.grid(alpha=0.3)

@@ -519,8 +519,9 @@ def history_page(request: Request, user: CurrentUser) -> Response:
     )
 
 
-def _plot_png(detail: SessionDetail, lang: str = "en") -> bytes:
-    """The session's plot (the same drawing as ``twistcoach sessions show --plot``), PNG."""
+def _plot_png(detail: SessionDetail, lang: str = "en", narrow: bool = False) -> bytes:
+    """The session's plot (the same drawing as ``twistcoach sessions show --plot``; drawn
+    for a phone's screen when ``narrow``), PNG."""
     from dataclasses import replace
 
     from twistcoach.storage.plot import plot_session
@@ -534,7 +535,7 @@ def _plot_png(detail: SessionDetail, lang: str = "en") -> bytes:
     with tempfile.TemporaryDirectory(prefix="twistcoach-plot-") as folder:
         named = replace(detail, summary=replace(detail.summary, session=session))
         words = i18n.translator(lang).text  # the plot's words in the reader's language
-        return plot_session(named, Path(folder) / "plot.png", t=words).read_bytes()
+        return plot_session(named, Path(folder) / "plot.png", t=words, narrow=narrow).read_bytes()
 
 
 @router.get("/sessions/{session_id}")
@@ -557,12 +558,15 @@ def session_page(request: Request, user: CurrentUser, session_id: Id) -> Respons
 
 
 @router.get("/sessions/{session_id}/plot.png")
-def session_plot(request: Request, user: CurrentUser, session_id: Id) -> Response:
-    """The session's plot: knee drop against the cap band, pain reports marked."""
+def session_plot(
+    request: Request, user: CurrentUser, session_id: Id, narrow: bool = False
+) -> Response:
+    """The session's plot: knee drop against the cap band, pain reports marked
+    (``?narrow=true``: drawn for a phone's screen, which the session page asks for there)."""
     who = user.pair()
     detail = services.visible_session(ctx_of(request), who[0], session_id)
     return Response(
-        _plot_png(detail, request_language(request)),
+        _plot_png(detail, request_language(request), narrow),
         media_type="image/png",
         headers={"Cache-Control": "private, max-age=60", "Vary": "Accept-Language, Cookie"},
     )
