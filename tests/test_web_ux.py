@@ -135,12 +135,13 @@ def test_every_page_fits_and_speaks_plainly(
     assert page.locator("#field-activity option[value=''][disabled]").count() == 1
     # The session's plot: on a phone the drawing made for its screen (labels readable once
     # shrunk to it), on a laptop the wide one; either loaded, never a broken image.
-    page.goto(f"{server.base}/sessions/{session_id}")
-    plot = page.locator(".plot img")
-    plot.evaluate("img => img.complete || new Promise(done => img.onload = done)")
-    drawn = plot.evaluate("img => [img.currentSrc, img.naturalWidth]")
-    assert ("narrow=true" in drawn[0]) == (width <= 600), drawn
-    assert drawn[1] == (600 if width <= 600 else 900), drawn
+    for path in (f"/sessions/{session_id}", "/history"):
+        page.goto(server.base + path)
+        plot = page.locator(".plot img").first
+        plot.evaluate("img => img.complete || new Promise(done => img.onload = done)")
+        drawn = plot.evaluate("img => [img.currentSrc, img.naturalWidth]")
+        assert ("narrow=true" in drawn[0]) == (width <= 600), (path, drawn)
+        assert drawn[1] == (600 if width <= 600 else 900), (path, drawn)
     # History: a picture of progress across sessions.
     page.goto(server.base + "/history")
     assert page.locator("#progress svg circle").count() >= 3
