@@ -53,6 +53,14 @@ def test_intake_choices_are_the_cli_questions() -> None:
         assert not ID.search(domain.choice_words(field, value.value))
 
 
+def test_the_form_shows_whole_numbers_whole() -> None:
+    shown = domain.form_values(
+        {"pain_weeks": 40.0, "age": 46, "pregnancy_weeks": 2.5, "months": None, "x": "4o"}
+    )
+    assert shown == {"pain_weeks": 40, "age": 46, "pregnancy_weeks": 2.5, "months": None, "x": "4o"}
+    assert isinstance(shown["pain_weeks"], int)
+
+
 def _event(t: float, kind: str, event_id: str, text: str, **data: Any) -> Any:
     return SimpleNamespace(t=t, type=kind, event_id=event_id, text=text, data=data)
 

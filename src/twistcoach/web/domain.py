@@ -181,6 +181,15 @@ def form_to_intake_data(form: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     return data
 
 
+def form_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Intake data as the form shows it: a whole number of weeks or months as "40", never
+    "40.0" (the stored answers keep their numbers as the model reads them)."""
+    return {
+        name: int(value) if isinstance(value, float) and value.is_integer() else value
+        for name, value in data.items()
+    }
+
+
 def _number(text: str, *, integer: bool) -> int | float | str:
     try:
         number = float(text)

@@ -279,7 +279,7 @@ def intake_page(request: Request, user: StudentUser) -> Response:
     ctx = ctx_of(request)
     person = services.own_person(ctx, who[0])
     last = ctx.repo.latest_intake(person.id)
-    values = dict(last.data) if last else {}
+    values = domain.form_values(last.data) if last else {}
     return render(
         request, "intake.html", who, fields=domain.intake_form_fields(), values=values, errors={}
     )
@@ -301,7 +301,7 @@ async def intake_submit(request: Request, user: FormChange) -> Response:
             who,
             422,
             fields=domain.intake_form_fields(),
-            values=data,
+            values=domain.form_values(data),
             errors={"_form": f"unknown fields: {', '.join(unknown)}"},
         )
     plan, errors = await run_in_threadpool(services.submit_intake, ctx_of(request), who[0], data)
@@ -312,7 +312,7 @@ async def intake_submit(request: Request, user: FormChange) -> Response:
             who,
             422,
             fields=domain.intake_form_fields(),
-            values=data,
+            values=domain.form_values(data),
             errors=errors,
         )
     return RedirectResponse("/plan", status_code=303)
