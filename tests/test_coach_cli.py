@@ -14,13 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from twistcoach.cli.app import build_app
-from twistcoach.cli.coach_cmd import (
-    CoachCommandError,
-    ScriptItem,
-    _key,
-    compose_window,
-    parse_script,
-)
+from twistcoach.cli.coach_cmd import CoachCommandError, ScriptItem, _key, parse_script
+from twistcoach.cli.coach_window import compose_window
 from twistcoach.coaching import Coach, CoachState, build_coach_plan, load_coaching_rules
 from twistcoach.metrics import Measure, Observation, PoseFamily, TwistMetrics, View
 
@@ -239,7 +234,7 @@ def test_compose_window_draws_gauge_cue_and_timer() -> None:
 
 def test_window_cue_is_wrapped_whole_and_large() -> None:
     """A long cue is wrapped, never cut: every word is drawn, in a font of at least 18 px."""
-    from twistcoach.cli.coach_cmd import CUE_MIN_FONT_PX, _font_file, _wrap_px, draw_cue
+    from twistcoach.cli.coach_window import CUE_MIN_FONT_PX, _wrap_px, draw_cue, font_file
 
     text = " ".join(f"word{i}" for i in range(60))
     image = np.zeros((720, 1280, 3), np.uint8)
@@ -247,7 +242,7 @@ def test_window_cue_is_wrapped_whole_and_large() -> None:
     assert size >= max(18, CUE_MIN_FONT_PX)
     from PIL import ImageFont
 
-    path = _font_file()
+    path = font_file()
     assert path is not None  # DejaVu Sans (system or matplotlib's)
     lines = _wrap_px(text, ImageFont.truetype(path, size), int(1280 * 0.68) - 28)
     assert " ".join(lines).split() == text.split()  # nothing cut

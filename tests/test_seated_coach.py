@@ -403,7 +403,7 @@ def test_the_desktop_window_names_its_dial_from_the_sessions_measure(
     """A seated session's dial says "trunk rotation" (analyze's overlay's words, in the
     command line's language); the supine knee-drop dial stays unnamed, as before."""
     from twistcoach import i18n, overlay
-    from twistcoach.cli.coach_cmd import compose_window
+    from twistcoach.cli.coach_window import compose_window
 
     drawn: list[object] = []
     real = overlay.draw_overlay
