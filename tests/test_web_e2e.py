@@ -28,6 +28,7 @@ import pytest
 
 from twistcoach.storage import Repository, create_engine_for_url, init_db
 from twistcoach.storage.demo import DEMO_PASSWORD, seed_demo
+from twistcoach.storage.progress import session_started
 from twistcoach.web import WebSettings, create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -336,6 +337,11 @@ def test_teacher_sees_the_session_and_another_student_cannot(
     first_flag = row.locator(".flag.open").first.inner_text()
     assert first_flag.startswith("Sharp pain stopped a session on")
     assert first_flag.endswith("waiting for review")
+    # The session is dated on the clock it was practised by (the browser said Kiritimati,
+    # UTC+14), as the flag is: never the server's date beside the flag's.
+    record = server.repo.get_session(practised.session_id).session
+    local_day = session_started(record).strftime("%Y-%m-%d")
+    assert local_day in first_flag and local_day in row.locator("td").nth(3).inner_text()
     assert page.locator("#roster tr[data-person]").count() >= 2  # Robin and the demo's Sam
     page.screenshot(path=str(screenshot_dir(tmp_path) / "web_dashboard.png"), full_page=True)
 

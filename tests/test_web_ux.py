@@ -157,6 +157,10 @@ def test_every_page_fits_and_speaks_plainly(
         _in_view(page, "header .signout button", viewport)
         text = _visible_text(page)
         assert not RAW_ID.search(text), f"{path}: {RAW_ID.search(text)}"
+    # What needs the teacher's attention is on screen next to each name, on a phone too.
+    page.goto(server.base + "/dashboard")
+    _in_view(page, "#roster tr[data-person] td.attention .flag", viewport)
+    page.goto(f"{server.base}/sessions/{session_id}")
     assert page.locator("#timeline li").count() >= 5  # a readable timeline, in words
     assert "Pain reported: 4 out of 10" in page.inner_text("#timeline")
     page.goto(f"{server.base}/students/{person}")

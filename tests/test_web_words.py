@@ -7,12 +7,14 @@ import datetime as dt
 import re
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from twistcoach.coaching import CoachState, PauseReason, StopReason
 from twistcoach.intake import Activity, Condition, LegSymptoms, RedFlag
 from twistcoach.storage.models import SessionStatus
+from twistcoach.storage.progress import local_zone, session_started
 from twistcoach.web import domain
 
 ID = re.compile(r"\b[a-z]+_[a-z_]+\b")
@@ -96,12 +98,15 @@ def _summary(
     start: int,
     pains: tuple[int, ...],
     status: str = "completed",
+    time_zone: str | None = None,
+    hour: int = 9,
 ) -> Any:
     session = SimpleNamespace(
-        started_at=dt.datetime(2026, 11, day, 9, 0),
+        started_at=dt.datetime(2026, 11, day, hour, 0, tzinfo=dt.UTC),
         cap_deg=cap,
         start_pain=start,
         status=status,
+        time_zone=time_zone,
     )
     return SimpleNamespace(
         session=session, max_abs_knee_drop=deepest, pain_reports=pains, sharp_pain=False
@@ -129,6 +134,26 @@ def test_progress_chart_puts_sessions_on_a_time_axis() -> None:
     assert chart.cap_path.startswith("M 60.0") and chart.cap_path.count("V") == 2
     assert len(chart.depth_path.split()) == 2  # the unmeasured session is left out
     assert "3 sessions" in chart.description and "1 stopped early" in chart.description
+
+
+def test_sessions_are_dated_on_the_clock_they_were_practised_by() -> None:
+    # 01:00 UTC on 21 Nov is 20:00 on 20 Nov in New York and 15:00 on 21 Nov in Kiritimati.
+    ny = _summary(21, 45.0, 30.0, 2, (), time_zone="America/New_York", hour=1)
+    assert session_started(ny.session) == dt.datetime(
+        2026, 11, 20, 20, 0, tzinfo=ZoneInfo("America/New_York")
+    )
+    assert session_started(ny.session).strftime("%Y-%m-%d %H:%M") == "2026-11-20 20:00"
+    far = _summary(21, 45.0, 30.0, 2, (), time_zone="Pacific/Kiritimati", hour=1)
+    assert session_started(far.session).strftime("%Y-%m-%d %H:%M") == "2026-11-21 15:00"
+    chart = domain.progress_chart([ny, _summary(10, 45.0, 30.0, 2, (), time_zone="UTC")])
+    assert chart is not None
+    assert [p.label for p in chart.points] == ["10 Nov", "20 Nov"]
+    assert "to 20 Nov 2026" in chart.description
+    # No zone said (the CLI), or one this machine does not know: this machine's clock.
+    here = _summary(21, 45.0, 30.0, 2, (), hour=1)
+    unknown = _summary(21, 45.0, 30.0, 2, (), time_zone="Mars/Olympus_Mons", hour=1)
+    expected = dt.datetime(2026, 11, 21, 1, 0, tzinfo=dt.UTC).astimezone(local_zone())
+    assert session_started(here.session) == session_started(unknown.session) == expected
 
 
 @pytest.mark.parametrize(("cap", "knee"), [(0.0, (150.0, 45.0)), (90.0, (245.0, 140.0))])

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from twistcoach.storage.models import ClearanceBy, Decision, SessionStatus
-from twistcoach.storage.records import SessionSummary
+from twistcoach.storage.records import SessionRecord, SessionSummary
 from twistcoach.storage.repository import Repository
 
 if TYPE_CHECKING:
@@ -132,6 +132,27 @@ def local_zone() -> dt.tzinfo:
     """This machine's time zone (the CLI's person's own)."""
     zone = dt.datetime.now().astimezone().tzinfo
     return zone if zone is not None else dt.UTC
+
+
+def session_zone(session: SessionRecord) -> dt.tzinfo:
+    """The time zone a session is read in: the one it was practised in (as the person's
+    browser said), else this machine's (:func:`local_zone`), as for the CLI."""
+    if session.time_zone:
+        try:
+            return zoneinfo.ZoneInfo(session.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            pass  # a name this machine's zone database no longer knows
+    return local_zone()
+
+
+def session_started(session: SessionRecord) -> dt.datetime:
+    """When a session started, on the clock of :func:`session_zone`: a session practised at
+    8 pm in New York reads 8 pm that day, never 01:00 the next day (the stored moment is
+    UTC)."""
+    moment = session.started_at
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(session_zone(session))
 
 
 def lock_zone(summaries: Sequence[SessionSummary]) -> dt.tzinfo:

@@ -31,6 +31,7 @@ from twistcoach.planning import FlagKind, PracticeDecision, VariantPermission
 from twistcoach.poses import PoseLibrary
 from twistcoach.progression import ProgressionSuggestion
 from twistcoach.screening import VariantStatus
+from twistcoach.storage.progress import session_started, session_zone
 from twistcoach.storage.repository import Repository
 from twistcoach.wording import (  # re-exported: the pages use them as domain.*
     Wording as Wording,
@@ -687,7 +688,7 @@ def progress_chart(summaries: Sequence[Any]) -> ProgressChart | None:
                 start_pain_y=None if session.start_pain is None else _pain_y(session.start_pain),
                 max_pain_y=_pain_y(10 if s.sharp_pain else max(pains)) if pains else None,
                 stopped=session.status == "stopped",
-                label=session.started_at.strftime("%d %b"),
+                label=session_started(session).strftime("%d %b"),
             )
         )
     cap_path = ""
@@ -699,16 +700,18 @@ def progress_chart(summaries: Sequence[Any]) -> ProgressChart | None:
     depth = [f"{p.x},{p.depth_y}" for p in points if p.depth_y is not None]
     n_ticks = min(len(items), 6)
     ticks: list[tuple[float, str]] = []
+    zone = session_zone(items[-1].session)  # the axis on the latest session's clock
     for k in range(n_ticks):
         when = first + (last - first) * (k / max(n_ticks - 1, 1))
-        ticks.append((x_of(when), when.strftime("%d %b")))
+        ticks.append((x_of(when), when.astimezone(zone).strftime("%d %b")))
     measured = [s.max_abs_knee_drop for s in items if s.max_abs_knee_drop is not None]
     stops = sum(1 for s in items if s.session.status == "stopped")
     rotation = measure == "trunk_rotation"
     deepest = "Furthest trunk rotation" if rotation else "Deepest knee drop"
     unmeasured = "Trunk rotation not measured" if rotation else "Knee drop not measured"
     description = (
-        f"{len(items)} sessions from {first:%d %b %Y} to {last:%d %b %Y}. "
+        f"{len(items)} sessions from {session_started(items[0].session):%d %b %Y} to "
+        f"{session_started(items[-1].session):%d %b %Y}. "
         + (
             f"{deepest} {min(measured):.0f}° to {max(measured):.0f}°; "
             if measured

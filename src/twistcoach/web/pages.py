@@ -28,6 +28,7 @@ from twistcoach.intake import latest_today
 from twistcoach.planning import PracticeDecision, has_back_condition, load_safety_rules
 from twistcoach.poses.schema import TwistFamily
 from twistcoach.storage.models import Role
+from twistcoach.storage.progress import session_started
 from twistcoach.storage.records import AccountRecord, SessionDetail
 from twistcoach.web import cookies, domain, services
 from twistcoach.web.context import (
@@ -77,6 +78,8 @@ def _base(request: Request, who: tuple[AccountRecord, SessionData] | None) -> di
         "stop_words": domain.stop_words,
         "status_words": domain.status_words,
         "choice_words": domain.choice_words,
+        # A session's start on the clock it was practised by (storage.progress).
+        "started": session_started,
     }
 
 
