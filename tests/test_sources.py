@@ -156,8 +156,11 @@ def test_non_media_empty_and_missing_files_name_the_file(tmp_path: Path) -> None
         open_source(broken)
     with pytest.raises(MediaError, match=r"nothere\.png: no such file"):
         read_image(tmp_path / "nothere.png")
-    with pytest.raises(MediaError, match="not a file"):
+    # A folder is named as one, with what to do instead (its files, or the batch command).
+    with pytest.raises(MediaError, match=r"a folder; give its photographs and videos one by one"):
         VideoSource(tmp_path)
+    with pytest.raises(MediaError, match=r"twistcoach batch"):
+        read_image(tmp_path)
 
 
 def test_a_file_without_video_is_refused(tmp_path: Path) -> None:

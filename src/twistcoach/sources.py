@@ -202,8 +202,13 @@ class _Closing:
 def _check_file(path: Path) -> None:
     if not path.exists():
         raise MediaError(f"{path}: no such file")
+    if path.is_dir():
+        raise MediaError(
+            f"{path}: a folder; give its photographs and videos one by one (or "
+            "`twistcoach batch` for a whole folder)"
+        )
     if not path.is_file():
-        raise MediaError(f"{path}: not a file")
+        raise MediaError(f"{path}: not a file (a device or a pipe)")
     if path.stat().st_size == 0:
         raise MediaError(f"{path}: the file is empty")
 
