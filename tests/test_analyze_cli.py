@@ -153,6 +153,11 @@ def test_photos_nobody_found_and_errors(
     assert failed["error"] == f"{empty}: the file is empty"
     assert f"{empty}: the file is empty" in captured.err
     assert (out / "blank" / "summary.json").is_file()
+    # The text summary names the pose in words, never by its stored id.
+    code = run_analyze(inputs[:1], out, as_json=False, annotate=False, cap_deg=60.0, workers=1)
+    said = capsys.readouterr().err
+    assert code == 0 and f"{inputs[0]}: supine twist (" in said
+    assert "supine_twist" not in said.replace(str(inputs[0]), "")  # its folder is named so
 
 
 def test_every_input_failing_or_bad_options_exit_2(

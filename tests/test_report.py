@@ -206,6 +206,33 @@ def test_html_report_is_self_contained_with_plots(tmp_path: Path) -> None:
     assert "<link" not in text and "@import" not in text
 
 
+def test_html_of_a_video_measured_nowhere_says_so_in_words(tmp_path: Path) -> None:
+    # A person in every frame, the view never measurable: no number anywhere.
+    frames = [
+        FrameResult(
+            i,
+            i / 10,
+            SKELETON,
+            Observation(
+                i / 10, TwistMetrics.unknown(i / 10), PoseFamily.SUPINE_TWIST, 0.8, View.SIDE, False
+            ),
+        )
+        for i in range(40)
+    ]
+    summary = video_summary(_analysis(frames), CAP, TH)
+    path = tmp_path / "report.html"
+    write_html_report(path, summary, frames, CAP, TH)
+    text = path.read_text(encoding="utf-8")
+    # The pose in words (never its id), no "None" for the side nobody dropped to.
+    assert "Pose: <b>supine twist</b>" in text and "supine_twist" not in text
+    assert "Main side: <b>not measured</b>" in text and "<b>None</b>" not in text
+    # The plot spans the 3.9 s of video, shaded as not measured (it had shrunk to a
+    # +-0.04 s axis with nothing drawn).
+    svg = text[text.index("<svg") :]
+    assert "<!-- not measured -->" in svg  # matplotlib names each drawn text in a comment
+    assert "<!-- 3.5 -->" in svg and "<!-- 0.04 -->" not in svg
+
+
 def test_html_names_the_body_model_and_why_when_it_was_not_said() -> None:
     summary = video_summary(_analysis(_frames()), CAP, TH)
     assert "Body model" not in render_html(summary, "<svg></svg>")  # none recorded

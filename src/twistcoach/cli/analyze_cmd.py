@@ -312,8 +312,9 @@ def run_analyze(
                 measured = ", measured by trunk rotation"
             if s.get("calibrated_on"):
                 measured += f", calibrated on {Path(s['calibrated_on']).name}"
+            family = str(s["pose_family"]).replace("_", " ")  # in words, not the stored id
             err.print(
-                f"{s['input']}: {s['pose_family']} ({s['pose_family_confidence']:.2f}), "
+                f"{s['input']}: {family} ({s['pose_family_confidence']:.2f}), "
                 f"view {s['view']}, person in {s['frames_with_person']}/{s['frames']} frames"
                 f"{measured}"
             )

@@ -41,6 +41,28 @@ def _series(frames: Sequence[FrameResult], name: str) -> np.ndarray[Any, np.dtyp
     return np.asarray(values, dtype=np.float64)
 
 
+def _unmeasured_spans(
+    t: np.ndarray[Any, np.dtype[np.float64]], values: np.ndarray[Any, np.dtype[np.float64]]
+) -> list[tuple[float, float]]:
+    """(start, end) seconds of each run of frames with no value, each reaching halfway to
+    its measured neighbours (a lone unmeasured frame is a visible sliver, not nothing)."""
+    spans: list[tuple[float, float]] = []
+    missing = np.isnan(values)
+    i = 0
+    while i < len(t):
+        if not missing[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(t) and missing[j + 1]:
+            j += 1
+        start = float(t[i]) if i == 0 else float(t[i - 1] + t[i]) / 2
+        end = float(t[j]) if j == len(t) - 1 else float(t[j] + t[j + 1]) / 2
+        spans.append((start, end))
+        i = j + 1
+    return spans
+
+
 def plot_svg(
     frames: Sequence[FrameResult],
     events: Sequence[EventSpan],
@@ -76,6 +98,14 @@ def plot_svg(
         ax_drop.hlines(
             -88, start, end, color="#1f5fa8", lw=6, alpha=0.5, label="held" if i == 0 else None
         )
+    # Stretches with no number are shaded, so "not measured" never looks like 0 or like a
+    # still body, and the time axis spans the whole video even when nothing was measured.
+    for i, (start, end) in enumerate(_unmeasured_spans(t, drop)):
+        ax_drop.axvspan(
+            start, end, color="#999", alpha=0.18, lw=0, label=NOT_MEASURED if i == 0 else None
+        )
+    if len(t) > 1:
+        ax_drop.set_xlim(float(t[0]), float(t[-1]))
     ax_drop.set_ylabel(words.axis)
     ax_drop.set_ylim(-95, 95)
     ax_sh.axhspan(-th.shoulder_roll_limit_deg, th.shoulder_roll_limit_deg, color="#ccc", alpha=0.4)
@@ -151,7 +181,9 @@ def render_html(summary: dict[str, Any], svg: str) -> str:
     return template.render(
         s=summary,
         name=Path(summary["input"]).name,
-        main_side=str(m.get("main_side")),
+        # In words: "supine twist", never the stored id; no main side is "not measured".
+        family=str(summary["pose_family"]).replace("_", " "),
+        main_side=m.get("main_side") or NOT_MEASURED,
         sides=sides,
         events=events,
         svg=Markup(svg),
