@@ -143,6 +143,7 @@ def test_the_overview_names_the_measure_in_its_plots_and_table() -> None:
     only_seated = render_overview([seated])
     assert "depth: largest trunk rotation (°)" in only_seated  # the scatter's axis (SVG text)
     assert "<td>trunk rotation</td>" in only_seated
+    assert "<td>seated twist</td>" in only_seated and "seated_twist" not in only_seated  # words
     assert "knee drop" not in only_seated.split("<h2>Failures</h2>")[0].split("</svg>")[0]
     both = render_overview([seated, supine])
     assert "depth: largest knee drop or trunk rotation (°)" in both

@@ -273,8 +273,10 @@ def render_overview(rows: Sequence[dict[str, Any]], *, interrupted: bool = False
             link += f' · <a href="{e(r["name"])}/report.html">report</a>'
         depth = _num(r["depth_deg"], "°")
         cls = ' class="over"' if r["over_cap"] else ""
+        # People read the pose in words ("supine twist"); the CSV and Parquet keep the id.
+        pose_words = str(r["pose_family"] or "").replace("_", " ")
         table_rows.append(
-            f"<tr><td>{link}</td><td>{e(str(r['kind']))}</td><td>{e(str(r['pose_family']))}</td>"
+            f"<tr><td>{link}</td><td>{e(str(r['kind']))}</td><td>{e(pose_words)}</td>"
             f"<td>{e(measure_name(str(r['measure'])))}</td>"
             f"<td>{e(str(r['view']))}</td><td{cls}>{depth}</td><td>{r['cap_deg']:g}°</td>"
             f"<td>{e(str(r['main_side'] or ''))}</td><td>{_num(r['peak_speed_deg_s'], '°/s')}</td>"
@@ -305,8 +307,9 @@ def render_overview(rows: Sequence[dict[str, Any]], *, interrupted: bool = False
 Depth measured in {len(measured)}; past the cap in <b>{len(over)}</b>.</p>
 <h2>Depth against the cap</h2>
 {plot}
-<p class="note">Depth: the largest {e(measures_named(measured))} on either side (a photo: its
-{e(measures_named(measured))}), where the camera could measure it. A supine twist is measured
+<p class="note">Depth: the largest {e(measures_named(measured))} on either side, where the
+camera could measure it (a photograph only with a photograph of the neutral pose from the same
+place: the manifest's flat column, as analyze --flat). A supine twist is measured
 by the knee drop, a seated or standing twist by the trunk rotation (the chest turned from the
 hips). Each input is checked against its own cap, in its own measure.</p>
 <h2>Failures</h2>
