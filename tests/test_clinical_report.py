@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,12 @@ def test_report_holds_the_key_numbers(clinic: tuple[str, dict[str, int]], tmp_pa
     # The plan: planning's caps now (the supported twist lowered to 40 after pain rose).
     supported = facts.decision.permission("supine_twist_supported")
     assert supported.cap_deg == 40.0 and supported.plan_cap_deg == 45.0
-    assert "SAFE-PAIN-LOWER" in text
+    # Why, in words: the rule's title and the lowered cap's own sentence, never an id.
+    assert "so the cap is lowered to 40 degrees" in text
+    assert "Caution flag: supine twists only, at half range" in text
+    assert not re.search(r"SAFE-[A-Z]|\b[a-z]+_[a-z_]+\b", text), re.findall(
+        r"SAFE-[A-Z-]+|\b[a-z]+_[a-z_]+\b", text
+    )
     # Each session: held drop against the cap, pain before/during/after, how it ended.
     for session in facts.sessions:
         for hold in session.sides:

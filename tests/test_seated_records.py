@@ -139,11 +139,12 @@ def test_a_stored_seated_session_is_read_as_trunk_rotation(
 
 def _summary(day: int, variant: str, deepest: float | None) -> Any:
     session = SimpleNamespace(
-        started_at=dt.datetime(2026, 11, day, 9, 0),
+        started_at=dt.datetime(2026, 11, day, 9, 0, tzinfo=dt.UTC),
         cap_deg=20.0,
         start_pain=2,
         status="completed",
         measure=variant_measure(variant),
+        time_zone=None,
     )
     return SimpleNamespace(
         session=session, max_abs_knee_drop=deepest, pain_reports=(), sharp_pain=False

@@ -652,6 +652,7 @@ def _yaml_texts() -> Iterator[tuple[str, str]]:
     import yaml
 
     text_keys = {
+        "label",
         "text",
         "title",
         "reason",
@@ -772,8 +773,6 @@ def _code_texts() -> Iterator[tuple[str, str]]:
             yield match.group(2), f"cli/{item.name}"
     for _style, headline in screening_cmds._STATUS_STYLE.values():
         yield headline, "cli/screening_cmds.py"
-    for label in screening_cmds._NOTE_LABELS.values():
-        yield label, "cli/screening_cmds.py"
     for value in answers.offered_values():
         yield answers.english_word(value), "cli/answers.py"
 

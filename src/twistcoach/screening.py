@@ -265,8 +265,10 @@ class Rule(_Model):
 
 
 class Note(_Model):
-    """A reason the engine gives on its own (text may hold ``{placeholders}``)."""
+    """A reason the engine gives on its own (text may hold ``{placeholders}``), with its
+    short label (a rule's title plays that part)."""
 
+    label: Text
     text: Text
     source: Text
 
@@ -307,6 +309,16 @@ class RuleSet(_Model):
         if missing:
             raise ValueError(f"notes missing: {missing}")
         return self
+
+    def label(self, reason: Reason) -> str:
+        """A reason named in a few words: its rule's title, or its engine note's label; a
+        reason from another layer (planning's safety rules) in its own text. Never the id:
+        people do not read internal ids."""
+        for rule in self.rules:
+            if rule.id == reason.rule:
+                return rule.title
+        note = self.notes.get(reason.rule)
+        return note.label if note is not None else reason.text
 
     def rule(self, rule_id: str) -> Rule:
         """The rule with this id (``KeyError`` otherwise)."""

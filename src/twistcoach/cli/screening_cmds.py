@@ -99,19 +99,6 @@ def _print_json(data: Any) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-#: Short labels for the engine's own notes (rules use their titles).
-_NOTE_LABELS = {
-    "range_cap": "optimum, not maximal",
-    "rotation_cap": "optimum, not maximal",
-    "clearance_applied": "cleared",
-    "clearance_cap": "clearance limits the range",
-    "clearance_rotation_cap": "clearance limits the range",
-    "clearance_not_counted": "teacher's clearance not counted",
-    "unlock_hint_clinician": "a clinician can clear it",
-    "unlock_hint_teacher": "a clinician or back-trained teacher can clear it",
-}
-
-
 def render_plan(
     plan: ReadinessPlan, library: PoseLibrary, console: Console, rules: RuleSet | None = None
 ) -> None:
@@ -149,7 +136,7 @@ def render_plan(
             cap = "-"
         labels: list[str] = []
         for reason in decision.reasons:
-            label = titles.get(reason.rule) or _NOTE_LABELS.get(reason.rule, reason.rule)
+            label = rules.label(reason)
             if t(label) not in labels:
                 labels.append(t(label))
         table.add_row(

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from twistcoach.export.accuracy import load_accuracy
 from twistcoach.export.facts import PersonFacts, SessionFacts
+from twistcoach.screening import load_rules
 
 NOT_MEASURED = "not measured"
 
@@ -346,6 +347,7 @@ def render_report(
         story.append(p(tpl.no_plan))
     else:
         story.append(p(tpl.plan_intro.format(status=decision.plan.status.value, made=made)))
+        rules = load_rules()
         rows = [["variant", "allowed", "cap now", "screening cap", "why (rules)"]]
         for v in decision.variants:
             rows.append(
@@ -354,12 +356,13 @@ def render_report(
                     "yes" if v.allowed else v.plan_status.value.replace("_", " "),
                     f"{v.cap_deg:g}°" if v.cap_deg is not None else "-",
                     f"{v.plan_cap_deg:g}°" if v.plan_cap_deg is not None else "-",
-                    ", ".join(r.rule for r in v.reasons),
+                    # Each rule in words (its title), never its id.
+                    "; ".join(dict.fromkeys(rules.label(r) for r in v.reasons)),
                 ]
             )
         story.append(table(rows, [45, 22, 18, 22, 63]))
     for reason in decision.reasons:
-        story.append(p(f"{reason.text} ({reason.rule})", small))
+        story.append(p(f"{reason.text} ({reason.source})", small))
     if decision.open_flags:
         story.append(p(tpl.open_flags, styles["Heading4"]))
         for flag in decision.open_flags:
