@@ -4,6 +4,7 @@ absent, stable ids, and the ``twistcoach export fhir`` command."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,14 @@ def test_unknown_values_are_absent_and_sharp_pain_is_a_flag(
     assert all(o["valueInteger"] < 10 for o in scores)
     sharp = by_identifier(bundle, f"person/{ids['alex']}/session/{sid}/pain/0")
     assert (code_of(sharp), sharp["valueBoolean"]) == ("sharp-pain", True)
+    # The care plan's notes give each reason in words with its source, never a rule's id
+    # (after sharp pain: no more twists that day).
+    (care,) = (
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "CarePlan"
+    )
+    noted = " ".join(n["text"] for n in care.get("note", []))
+    assert "Sharp pain stopped your" in noted and "(CLINICAL.md §5" in noted
+    assert not re.search(r"SAFE-[A-Z]|\([a-z]+_[a-z_]+\)", noted), noted
     panel = by_identifier(bundle, f"person/{ids['alex']}/session/{sid}")
     assert panel["valueCodeableConcept"]["coding"][0]["code"] == "sharp_pain"
     assert "paused 1 time" in panel["note"][0]["text"]

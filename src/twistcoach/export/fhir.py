@@ -390,7 +390,8 @@ def _add_plan(b: _Builder, facts: PersonFacts, patient: dict[str, str]) -> None:
             "patientInstruction": "; ".join(instructions) or "No twist allowed now.",
         },
     )
-    notes = [f"{r.text} ({r.rule})" for r in decision.reasons]
+    # Each reason in words with its CLINICAL.md source, as the clinical report gives it.
+    notes = [f"{r.text} ({r.source})" for r in decision.reasons]
     notes += [f"Open flag: {f.reason.text}" for f in decision.open_flags]
     notes += [
         f"Clearance by {c.name} ({c.by_role}) on {c.date.isoformat()} for "
