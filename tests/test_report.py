@@ -471,3 +471,15 @@ def test_html_report_comes_from_the_packaged_template_autoescaped() -> None:
     assert "{{" not in text and "{%" not in text and text.count("<main>") == 1
     assert "<tr><td>too fast</td><td>0.70 s</td><td>0.90 s</td></tr>" in text
     assert "Range cap drawn: ±60°" in text and "within 10° of that side" in text
+
+
+def test_unmeasured_stretches_reach_halfway_to_their_neighbours() -> None:
+    from twistcoach.report.html import _unmeasured_spans
+
+    t = np.arange(8) / 10
+    nan = np.nan
+    values = np.array([nan, 1.0, nan, nan, 2.0, 3.0, nan, nan])
+    spans = _unmeasured_spans(t, values)
+    assert np.allclose(spans, [(0.0, 0.05), (0.15, 0.35), (0.55, 0.7)])
+    assert _unmeasured_spans(t, np.ones(8)) == []
+    assert np.allclose(_unmeasured_spans(t, np.full(8, nan)), [(0.0, 0.7)])

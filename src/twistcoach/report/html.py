@@ -46,21 +46,17 @@ def _unmeasured_spans(
 ) -> list[tuple[float, float]]:
     """(start, end) seconds of each run of frames with no value, each reaching halfway to
     its measured neighbours (a lone unmeasured frame is a visible sliver, not nothing)."""
-    spans: list[tuple[float, float]] = []
-    missing = np.isnan(values)
-    i = 0
-    while i < len(t):
-        if not missing[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(t) and missing[j + 1]:
-            j += 1
-        start = float(t[i]) if i == 0 else float(t[i - 1] + t[i]) / 2
-        end = float(t[j]) if j == len(t) - 1 else float(t[j] + t[j + 1]) / 2
-        spans.append((start, end))
-        i = j + 1
-    return spans
+    # Runs of missing frames from the edges of the padded mask: first and last index of each.
+    edges = np.diff(np.concatenate([[0], np.isnan(values).astype(np.int8), [0]]))
+    firsts, lasts = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    last = len(t) - 1
+    return [
+        (
+            float(t[i]) if i == 0 else float(t[i - 1] + t[i]) / 2,
+            float(t[j]) if j == last else float(t[j] + t[j + 1]) / 2,
+        )
+        for i, j in zip(firsts, lasts, strict=True)
+    ]
 
 
 def plot_svg(
