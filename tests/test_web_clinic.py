@@ -193,3 +193,20 @@ def test_error_pages_keep_the_signed_in_menu_and_say_plainly_what_is_missing(
     # In Spanish as well.
     spanish = teacher.get("/no-such-page?lang=es")
     assert "No hay ninguna página en esta dirección." in text_of(spanish.text)
+
+
+def test_forms_say_what_each_field_is_for_password_managers_and_phones(world: World) -> None:
+    # WCAG 1.3.5 (input purpose): a phone fills the name and e-mail, offers a strong new
+    # password on sign-up and the saved one on sign-in; someone else's e-mail is never filled
+    # with the person's own.
+    anonymous = client(world)
+    signup = anonymous.get("/signup").text
+    assert re.search(r'id="display_name"[^>]*autocomplete="name"', signup)
+    assert re.search(r'id="email"[^>]*autocomplete="email"', signup)
+    assert re.search(r'id="password"[^>]*minlength="\d+"[^>]*autocomplete="new-password"', signup)
+    assert re.search(r'id="teacher_email"[^>]*autocomplete="off"', signup)
+    signin = anonymous.get("/signin").text
+    assert re.search(r'id="email"[^>]*autocomplete="username"', signin)
+    assert re.search(r'id="password"[^>]*autocomplete="current-password"', signin)
+    s, _, _ = student(world)
+    assert re.search(r'id="link-email"[^>]*autocomplete="off"', s.get("/account").text)
