@@ -156,6 +156,9 @@ def test_poses_list_show_and_json(runner: CliRunner) -> None:
     code, out, _ = run(runner, "poses")
     assert code == 0
     assert "supine_twist_supported" in out and "standing_twist_revolved_triangle" in out
+    # How far each goes, in its own measure: never "not measured" for the seated twists.
+    words = " ".join(out.replace("│", " ").split())  # the table wraps its cells
+    assert "not measured" not in words and "trunk" in words and "knee drop" in words
     code, out, _ = run(runner, "poses", "--json")
     assert [v["id"] for v in json.loads(out)][:2] == [
         "supine_twist_supported",
@@ -164,6 +167,8 @@ def test_poses_list_show_and_json(runner: CliRunner) -> None:
     code, out, _ = run(runner, "poses", "supine_twist_partial")
     assert code == 0
     assert "Supta Matsyendrasana" in out and "Steps" in out and "sharp_pain" in out
+    code, out, _ = run(runner, "poses", "seated_twist_easy")
+    assert "range: up to 27° of ~45° trunk rotation" in " ".join(out.split())
     code, out, _ = run(runner, "poses", "seated_twist_easy", "--json")
     shown = json.loads(out)
     assert shown["family"] == "seated_twist"

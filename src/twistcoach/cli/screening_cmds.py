@@ -47,6 +47,7 @@ from twistcoach.intake import (
 )
 from twistcoach.planning import PracticeDecision
 from twistcoach.poses import PoseLibrary, Variant, load_library
+from twistcoach.poses.schema import RangeKind
 from twistcoach.screening import (
     PlanStatus,
     ReadinessPlan,
@@ -170,14 +171,24 @@ def render_plan(
     console.print(f"[dim]{footer}[/]")
 
 
+def range_words(variant: Variant) -> str:
+    """How far a variant goes, in words, with its own cap in its own measure: "partial, up to
+    45° of ~90° knee drop"; a seated or standing twist by its cap alone ("up to 27° of ~45°
+    trunk rotation"; the library's ``not_measured`` means only that it has no knee drop)."""
+    what = "knee drop" if variant.family.has_knee_drop else "trunk rotation"
+    cap = f"up to {variant.default_max_deg:g}° of ~{variant.full_range_deg:g}° {what}"
+    if variant.range is RangeKind.NOT_MEASURED:
+        return cap
+    return f"{variant.range.value}, {cap}"
+
+
 def render_variant(variant: Variant, console: Console) -> None:
     """Print one variant in full."""
     lines = [
         f"[bold]{t(variant.english_name)}[/] ({variant.sanskrit_name})",
         f"id: {variant.id}   family: {variant.family.value}   difficulty: {variant.difficulty}",
         f"{t('position:')} {t(variant.position)}",
-        f"range: {variant.range.value} (cap {variant.default_max_deg:g}° of ~"
-        f"{variant.full_range_deg:g}° {variant.measure.value.replace('_', ' ')})",
+        f"range: {range_words(variant)}",
         f"hold: {variant.default_hold_s:g} s per side   sides: "
         + ", ".join(s.value for s in variant.sides),
         "props: " + (", ".join(p.value for p in variant.props) or "none"),
@@ -470,7 +481,7 @@ def poses(
             str(variant.difficulty),
             variant.id,
             f"{variant.english_name}\n[dim]{variant.sanskrit_name}[/]",
-            variant.range.value.replace("_", " "),
+            range_words(variant),
             f"{variant.default_hold_s:g} s",
         )
     console.print(table)
