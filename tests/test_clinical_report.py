@@ -138,3 +138,33 @@ def test_an_output_that_cannot_be_written_is_refused_not_waited_on(
             assert result.exit_code == 2, result.output
             assert f"--out {out}: cannot write" in result.stderr and reason in result.stderr
             assert "Traceback" not in result.output
+
+
+def test_a_plan_that_waits_for_a_clinician_is_said_in_words(tmp_path: Path) -> None:
+    # Sam's latest intake: spinal surgery four months ago, so screening says "see a
+    # clinician first"; the report and the FHIR care plan say it in words, not its id.
+    import json
+
+    from twistcoach.export.fhir import build_bundle
+
+    url, ids = make_clinic_db(tmp_path)
+    engine = create_engine_for_url(url)
+    repo = open_repository(engine)
+    surgery = json.loads(
+        (Path(__file__).parents[1] / "examples/10_recent_spinal_surgery.json").read_text()
+    )
+    repo.save_intake(ids["sam"], surgery)
+    facts = gather(repo, ids["sam"])
+    engine.dispose()
+    out = tmp_path / "sam.pdf"
+    code, err = report(url, out, "--person", "Sam")
+    assert code == 0, err
+    text = text_of(out)
+    assert "Screening status: see clinician first." in text
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), re.findall(r"\b[a-z]+_[a-z_]+\b", text)
+    [care] = [
+        e["resource"]
+        for e in build_bundle(facts)["entry"]
+        if e["resource"]["resourceType"] == "CarePlan"
+    ]
+    assert care["description"].startswith("Screening: see clinician first.")

@@ -346,7 +346,8 @@ def render_report(
     if decision.plan is None:
         story.append(p(tpl.no_plan))
     else:
-        story.append(p(tpl.plan_intro.format(status=decision.plan.status.value, made=made)))
+        status = decision.plan.status.value.replace("_", " ")  # "see clinician first"
+        story.append(p(tpl.plan_intro.format(status=status, made=made)))
         rules = load_rules()
         rows = [["variant", "allowed", "cap now", "screening cap", "why (rules)"]]
         for v in decision.variants:

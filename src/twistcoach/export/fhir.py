@@ -406,7 +406,9 @@ def _add_plan(b: _Builder, facts: PersonFacts, patient: dict[str, str]) -> None:
         "intent": "plan",
         "title": "Spinal twist practice plan",
         "description": (
-            f"Screening: {plan.status.value}." if plan is not None else "No intake yet."
+            f"Screening: {plan.status.value.replace('_', ' ')}."
+            if plan is not None
+            else "No intake yet."
         )
         + (" " + " ".join(plan.advice) if plan is not None else ""),
         "subject": patient,
