@@ -89,6 +89,12 @@ def status_words(status: str) -> str:
     return wording().session_status.get(status, status.replace("_", " "))
 
 
+def family_words(family: str) -> str:
+    """A pose family in plain words, as the coach says it ("supine twist"): every report and
+    summary names it so, never by its stored id."""
+    return str(family).replace("_", " ")
+
+
 def choice_words(field: str, value: str) -> str:
     """An intake choice in plain words: the wording file's, a red flag's question or a
     condition's description (the CLI's own plain questions), else the value spaced."""

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from twistcoach.batch.state import InputRecord, write_atomic
+from twistcoach.wording import family_words
 
 CSV_FILE = "batch-results.csv"
 PARQUET_FILE = "batch-results.parquet"
@@ -273,8 +274,8 @@ def render_overview(rows: Sequence[dict[str, Any]], *, interrupted: bool = False
             link += f' · <a href="{e(r["name"])}/report.html">report</a>'
         depth = _num(r["depth_deg"], "°")
         cls = ' class="over"' if r["over_cap"] else ""
-        # People read the pose in words ("supine twist"); the CSV and Parquet keep the id.
-        pose_words = str(r["pose_family"] or "").replace("_", " ")
+        # People read the pose in words; the CSV and Parquet keep the id.
+        pose_words = family_words(r["pose_family"] or "")
         table_rows.append(
             f"<tr><td>{link}</td><td>{e(str(r['kind']))}</td><td>{e(pose_words)}</td>"
             f"<td>{e(measure_name(str(r['measure'])))}</td>"

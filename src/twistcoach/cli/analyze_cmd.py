@@ -133,6 +133,7 @@ def run_analyze(
     from twistcoach.pipeline import Analyzer
     from twistcoach.sources import MediaError, VideoSource, is_image_path, read_image
     from twistcoach.tracking import TwistTracker
+    from twistcoach.wording import family_words
 
     # soft_wrap: never break an error line (and the file name in it) at the terminal width.
     err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -312,7 +313,7 @@ def run_analyze(
                 measured = ", measured by trunk rotation"
             if s.get("calibrated_on"):
                 measured += f", calibrated on {Path(s['calibrated_on']).name}"
-            family = str(s["pose_family"]).replace("_", " ")  # in words, not the stored id
+            family = family_words(s["pose_family"])
             err.print(
                 f"{s['input']}: {family} ({s['pose_family_confidence']:.2f}), "
                 f"view {s['view']}, person in {s['frames_with_person']}/{s['frames']} frames"

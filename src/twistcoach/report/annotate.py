@@ -22,6 +22,7 @@ from twistcoach.report.words import (
     TwistMeasure,
     rotation_view_name,
 )
+from twistcoach.wording import family_words
 
 
 def _overlay_values(
@@ -43,7 +44,7 @@ def _overlay_values(
     if seated:
         view = rotation_view_name(observation.view, observation.view_measurable) or "unknown"
     # Words, not ids: "supine twist", "top down".
-    numbers = {"pose": str(observation.family).replace("_", " "), "view": view.replace("_", " ")}
+    numbers = {"pose": family_words(observation.family), "view": view.replace("_", " ")}
     for slot in ("pelvis_roll", "shoulder_roll", "twist"):
         if slot in words.labels:
             numbers[words.labels[slot]] = deg(getattr(m, slot))

@@ -30,6 +30,7 @@ from twistcoach.report.words import (
     MeasureWords,
     TwistMeasure,
 )
+from twistcoach.wording import family_words
 
 
 def _series(frames: Sequence[FrameResult], name: str) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -177,8 +178,8 @@ def render_html(summary: dict[str, Any], svg: str) -> str:
     return template.render(
         s=summary,
         name=Path(summary["input"]).name,
-        # In words: "supine twist", never the stored id; no main side is "not measured".
-        family=str(summary["pose_family"]).replace("_", " "),
+        family=family_words(summary["pose_family"]),
+        # No main side (nothing measured) is said so, never "None".
         main_side=m.get("main_side") or NOT_MEASURED,
         sides=sides,
         events=events,
