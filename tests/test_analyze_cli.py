@@ -160,6 +160,20 @@ def test_photos_nobody_found_and_errors(
     assert "supine_twist" not in said.replace(str(inputs[0]), "")  # its folder is named so
 
 
+def test_a_photograph_without_its_suffix_is_measured_as_a_photograph(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It was decoded as a one-frame video (the video's landmark model, a video's report).
+    saved = tmp_path / "download"
+    saved.write_bytes((shared_data / TWIST_PHOTO).read_bytes())
+    code = run_analyze(
+        [saved], tmp_path / "out", as_json=True, annotate=False, cap_deg=None, workers=1
+    )
+    (summary,) = json.loads(capsys.readouterr().out)
+    assert code == 0 and summary["kind"] == "image"
+    assert summary["pose_family"] == "supine_twist" and summary["metrics"].keys() >= IMAGE_METRICS
+
+
 def test_every_input_failing_or_bad_options_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import struct
 import subprocess
@@ -22,6 +23,7 @@ from twistcoach.sources import (
     MediaError,
     SourceKind,
     VideoSource,
+    is_image_file,
     is_image_path,
     open_source,
     read_image,
@@ -182,6 +184,61 @@ def test_a_file_without_video_is_refused(tmp_path: Path) -> None:
 def test_image_suffixes() -> None:
     assert is_image_path(Path("a/B.JPG")) and is_image_path(Path("x.png"))
     assert not is_image_path(Path("clip.mp4")) and not is_image_path(Path("noext"))
+
+
+def test_a_file_is_judged_by_its_first_bytes_then_its_name(tmp_path: Path) -> None:
+    # A photograph saved without a suffix (or under a video's) is read as a photograph: it
+    # was decoded as a one-frame video, measured with the video's model and reported as one.
+    rgb = _marker_frame(64, 48)
+    png = tmp_path / "download"
+    png.write_bytes(cv2.imencode(".png", rgb[:, :, ::-1])[1].tobytes())
+    jpeg_as_video = tmp_path / "photo.mp4"
+    jpeg_as_video.write_bytes(cv2.imencode(".jpg", rgb)[1].tobytes())
+    assert is_image_file(png) and is_image_file(jpeg_as_video)
+    assert isinstance(open_source(png), ImageSource)
+    assert np.array_equal(next(open_source(png).frames()).rgb, rgb)
+    # ...and a video under a photograph's suffix as a video.
+    clip = tmp_path / "clip.jpg"
+    _write_video(clip.with_suffix(".mp4"), [rgb, rgb], [0, 40])
+    clip.write_bytes(clip.with_suffix(".mp4").read_bytes())
+    assert not is_image_file(clip)
+    with open_source(clip) as source:
+        assert source.kind is SourceKind.VIDEO and len(list(source.frames())) == 2
+    # A GIF of one frame is a photograph, an animated one a video.
+    still, animated = tmp_path / "still.gif", tmp_path / "moving.gif"
+    Image.fromarray(rgb).save(still)
+    Image.fromarray(rgb).save(animated, save_all=True, append_images=[Image.fromarray(rgb[::-1])])
+    assert is_image_file(still) and not is_image_file(animated)
+    assert read_image(still).shape == (48, 64, 3)
+    # Unknown first bytes, a missing file and a pipe (never opened: it would block) fall
+    # back to the name.
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    assert is_image_file(text) and not is_image_file(tmp_path / "nothere.mov")
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    assert is_image_file(fifo)
+    with pytest.raises(MediaError, match=r"pipe\.jpg: not a file"):
+        open_source(fifo)
+
+
+def test_a_heic_photograph_is_named_with_what_to_do(tmp_path: Path) -> None:
+    # OpenCV reads AVIF but not HEIC; the ftyp box's brand tells them apart.
+    heic = tmp_path / "IMG_0001"
+    heic.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64)
+    assert is_image_file(heic)
+    with pytest.raises(
+        MediaError, match=r"IMG_0001: a HEIC photograph .* save or share it as JPEG"
+    ):
+        open_source(heic)
+    avif = tmp_path / "photo.avif"
+    rgb = _marker_frame(64, 48)
+    ok, encoded = cv2.imencode(".avif", rgb)
+    assert ok
+    avif.write_bytes(encoded.tobytes())
+    assert is_image_file(avif) and is_image_file(avif.rename(tmp_path / "photo"))
+    decoded = read_image(tmp_path / "photo")
+    assert decoded.shape == (48, 64, 3)
 
 
 def test_a_missing_camera_is_a_media_error() -> None:

@@ -54,7 +54,8 @@ RgbArray = NDArray[np.uint8]
 
 #: Suffixes read as still photographs (anything else is tried as a video).
 IMAGE_SUFFIXES = frozenset(
-    {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".jp2", ".pgm", ".ppm"}
+    {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".jp2", ".pgm", ".ppm", ".avif"}
+    | {".heic", ".heif"}
 )
 
 
@@ -241,6 +242,11 @@ def read_image(path: Path) -> RgbArray:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as err:
         raise MediaError(f"{path}: cannot read the file ({err.strerror})") from None
+    if _is_heic(data[:32].tobytes()):
+        raise MediaError(
+            f"{path}: a HEIC photograph (a phone's own format), which twistcoach cannot "
+            "read: save or share it as JPEG and analyse that"
+        )
     check_frame_size(path, *_image_header_size(path, data))
     # imdecode (not imread) so non-ASCII paths work; IMREAD_COLOR applies EXIF orientation.
     bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
@@ -447,14 +453,97 @@ def is_image_path(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
 
 
+#: The first bytes of the still-image formats OpenCV decodes (JPEG, PNG, BMP, TIFF both byte
+#: orders, JPEG 2000, binary PGM and PPM; WebP is checked apart: ``RIFF`` then ``WEBP``).
+_IMAGE_MAGIC = (
+    b"\xff\xd8\xff",
+    b"\x89PNG\r\n\x1a\n",
+    b"BM",
+    b"II*\x00",
+    b"MM\x00*",
+    b"\x00\x00\x00\x0cjP  ",
+    b"P5",
+    b"P6",
+)
+#: The first bytes of video containers: Matroska and WebM, MPEG program streams, and GIF
+#: (which may be animated: PyAV reads it frame by frame); ISO media (MP4, MOV, 3GP) and AVI
+#: are checked apart.
+_VIDEO_MAGIC = (b"\x1a\x45\xdf\xa3", b"\x00\x00\x01\xba", b"GIF87a", b"GIF89a")
+#: ISO media brands of still photographs (``ftyp`` from byte 4, the brand from byte 8):
+#: AVIF, which OpenCV decodes, and HEIF/HEIC (a phone's own format), which it does not
+#: (:func:`read_image` then says so).
+_AVIF_BRANDS = frozenset({b"avif", b"avis"})
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
+
+
+def _head(path: Path) -> bytes:
+    """A regular file's first 32 bytes; empty when it is not one or cannot be read (a pipe
+    is never opened: reading it would block)."""
+    try:
+        if path.is_file():
+            with path.open("rb") as f:
+                return f.read(32)
+    except OSError:
+        pass
+    return b""
+
+
+def _is_heic(head: bytes) -> bool:
+    """True for a HEIF/HEIC photograph's first 32 bytes (its ``ftyp`` box names a HEIF brand
+    and not AVIF, which OpenCV reads)."""
+    return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS and b"avif" not in head[8:32]
+
+
+def _sniffed_kind(head: bytes) -> SourceKind | None:
+    """IMAGE or VIDEO when a file's first bytes (16 or more) name a known format, else None."""
+    if head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        return SourceKind.IMAGE
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        image = brand in _AVIF_BRANDS or brand in _HEIF_BRANDS
+        return SourceKind.IMAGE if image else SourceKind.VIDEO
+    if head.startswith(_VIDEO_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"AVI "):
+        return SourceKind.VIDEO
+    return None
+
+
+def is_image_file(path: Path) -> bool:
+    """True when a file is a still photograph: by its first bytes, else by its name.
+
+    A photograph saved without a suffix (or under a video's) is still measured as a
+    photograph, and a video under a photograph's suffix as a video; a GIF of one frame is a
+    photograph, an animated one a video. Only a regular file is
+    opened (a pipe would block); anything else, and a file whose first bytes name no known
+    format, is judged by :func:`is_image_path`, and reading it reports the problem.
+    """
+    head = _head(path)
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return _gif_frames(path) == 1
+    kind = _sniffed_kind(head)
+    return kind is SourceKind.IMAGE if kind is not None else is_image_path(path)
+
+
+def _gif_frames(path: Path) -> int:
+    """How many frames a GIF holds (Pillow reads the frames' headers, not their pixels); 0
+    when it cannot say (the file is then read as a video, which reports the problem)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return int(getattr(image, "n_frames", 1))
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return 0
+
+
 def open_source(path: Path) -> ImageSource | VideoSource:
-    """Open a file as an image source or a video source, chosen by its suffix.
+    """Open a file as an image source or a video source, chosen by its first bytes, else
+    its suffix (:func:`is_image_file`).
 
     Raises
     ------
     MediaError
         Naming the file when it is missing, empty or not readable media.
     """
-    if is_image_path(path):
+    if is_image_file(path):
         return ImageSource(path)
     return VideoSource(path)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from twistcoach.errors import DataError
 from twistcoach.metrics import BodyType
-from twistcoach.sources import IMAGE_SUFFIXES, is_image_path
+from twistcoach.sources import IMAGE_SUFFIXES, is_image_file
 
 #: Suffixes a folder scan takes as videos (an explicitly named file is taken whatever its
 #: suffix).
@@ -172,7 +172,7 @@ def read_manifest(manifest: Path, body: BodyType, cap_deg: float | None) -> list
         path = _manifest_file(manifest, raw_path, where)
         flat = None
         if cell(flat_col):
-            if not is_image_path(path):
+            if not is_image_file(path):
                 raise BatchInputError(
                     f"{where}: a flat photograph calibrates a photograph, and {path.name} is "
                     "not one (a video calibrates itself on its first seconds lying still)"

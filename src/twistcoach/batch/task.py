@@ -89,9 +89,9 @@ class TaskOutcome:
 
 def _failure(spec: TaskSpec, message: str, t0: float, log: str = "") -> TaskOutcome:
     from twistcoach import report
-    from twistcoach.sources import is_image_path
+    from twistcoach.sources import is_image_file
 
-    kind = "image" if is_image_path(Path(spec.path)) else "video"
+    kind = "image" if is_image_file(Path(spec.path)) else "video"
     summary = report.failure_summary(Path(spec.path), kind, message)
     return TaskOutcome(False, message, summary, None, time.perf_counter() - t0, log)
 

@@ -131,7 +131,7 @@ def run_analyze(
     from twistcoach.estimator import MODEL_NAMES, RECORDED_MODEL, ROTATION_MODEL
     from twistcoach.photo import FlatPhotoError
     from twistcoach.pipeline import Analyzer
-    from twistcoach.sources import MediaError, VideoSource, is_image_path, read_image
+    from twistcoach.sources import MediaError, VideoSource, is_image_file, read_image
     from twistcoach.tracking import TwistTracker
     from twistcoach.wording import family_words
 
@@ -146,7 +146,7 @@ def run_analyze(
     body_type = check_body_and_out(err, body, out)
     if body_type is None:
         return 2
-    if flat is not None and not any(is_image_path(p) for p in inputs):
+    if flat is not None and not any(is_image_file(p) for p in inputs):
         err.print(
             "[red]error:[/] --flat calibrates photographs, and none was given: a video "
             "calibrates itself on its first seconds of lying still"
@@ -168,7 +168,7 @@ def run_analyze(
     any_video = False
     for path in inputs:
         frames = 1
-        if not is_image_path(path):
+        if not is_image_file(path):
             try:
                 with VideoSource(path) as probe:
                     frames = probe.expected_frames or 1
@@ -209,7 +209,7 @@ def run_analyze(
         for path in inputs:
             task = progress.add_task(path.name[:40], total=totals[path])
             folder = out / _folder_name(path, used)
-            kind = "image" if is_image_path(path) else "video"
+            kind = "image" if is_image_file(path) else "video"
             try:
                 outputs: dict[str, str] = {}
                 if kind == "image":
