@@ -133,6 +133,17 @@ def test_the_audit_view_shows_who_read_and_changed_a_students_record(world: Worl
     assert "Robin" in words and "Dr Cleo" in words
     assert "exported the record (FHIR)" in words and "read the record" in words
     assert not re.search(r"\b(read\.person|export\.fhir)\b", page.text)  # never the ids
+    # Each moment says its clock (UTC) and carries the instant for the reader's own clock
+    # (static/local_time.js): it was UTC with no label.
+    shown = re.findall(
+        r'<time datetime="([^"]+)Z" data-local="datetime">([^<]+) UTC</time>', page.text
+    )
+    stored = {f"{e.at:%Y-%m-%dT%H:%M:%S}" for e in world.repo.list_audit(limit=100)}
+    assert shown and all(
+        iso in stored and iso[:16] == f"{day}T{hm}"
+        for iso, (day, hm) in ((iso, text.split()) for iso, text in shown)
+    )
+    assert '<script src="/static/local_time.js" defer></script>' in page.text
     teacher, _ = signin(world, "teacher@example.org")
     assert teacher.get("/audit").status_code == 403
 

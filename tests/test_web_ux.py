@@ -303,3 +303,23 @@ def test_laptop_stop_stays_in_view_under_long_cues(server: Server, browser: Any)
         "the session to end",
     )
     context.close()
+
+
+def test_staff_read_stored_moments_on_their_own_clock(server: Server, browser: Any) -> None:
+    # The audit trail was shown in UTC with no label: a clinician in New York read a read of
+    # the record at 18:00 that happened at 13:00 their time.
+    import datetime as dt
+    import zoneinfo
+
+    context = browser.new_context(viewport=LAPTOP, timezone_id="America/New_York")
+    page = context.new_page()
+    _sign_in(page, server.base, "clinician@example.org", DEMO_PASSWORD)
+    person = server.repo.get_session(_session_of(server, "sam@example.org")).session.person_id
+    page.goto(f"{server.base}/students/{person}")  # a read of the record, audited
+    page.goto(server.base + "/audit")
+    first = page.locator("#audit time").first
+    instant = dt.datetime.fromisoformat(str(first.get_attribute("datetime")))
+    local = instant.astimezone(zoneinfo.ZoneInfo("America/New_York"))
+    assert first.inner_text() == f"{local:%Y-%m-%d %H:%M}"  # no longer "... UTC"
+    assert first.get_attribute("title") == f"{instant:%Y-%m-%d %H:%M} UTC"
+    context.close()

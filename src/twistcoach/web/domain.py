@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from markupsafe import Markup
 from pydantic import ValidationError
 
 from twistcoach.intake import (
@@ -722,4 +723,21 @@ def progress_chart(summaries: Sequence[Any]) -> ProgressChart | None:
     )
     return ProgressChart(
         tuple(points), cap_path, " ".join(depth), tuple(ticks[: len(items)]), description, measure
+    )
+
+
+def moment(at: dt.datetime, *, with_time: bool = True) -> Markup:
+    """A stored moment not tied to a practice session (an audit entry, a decision, a care
+    plan) as a ``<time>`` element: UTC from the server, labelled so when the time of day is
+    shown; ``static/local_time.js`` turns it to the reader's own clock (a clinician in New
+    York reads 13:00 for 18:00 UTC). A session's start is read on the clock it was practised
+    by instead (:func:`session_started`)."""
+    utc = (at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    iso = utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if with_time:
+        return Markup('<time datetime="{}" data-local="datetime">{} UTC</time>').format(
+            iso, utc.strftime("%Y-%m-%d %H:%M")
+        )
+    return Markup('<time datetime="{}" data-local="date">{}</time>').format(
+        iso, utc.strftime("%Y-%m-%d")
     )

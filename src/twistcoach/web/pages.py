@@ -80,6 +80,8 @@ def _base(request: Request, who: tuple[AccountRecord, SessionData] | None) -> di
         "choice_words": domain.choice_words,
         # A session's start on the clock it was practised by (storage.progress).
         "started": session_started,
+        # Any other stored moment, on the reader's clock (domain.moment, local_time.js).
+        "moment": domain.moment,
     }
 
 
