@@ -196,6 +196,30 @@ def test_a_task_with_a_flat_photograph_measures_as_analyze_flat(tmp_path: Path) 
     assert outcome.summary["metrics"]["knee_drop_deg"] is not None  # a lone photo gives none
 
 
+def test_a_flat_photograph_that_cannot_calibrate_is_the_failures_reason(tmp_path: Path) -> None:
+    # The reason was "FileNotFoundError: ... summaries.json" (analyze refuses the flat
+    # photograph before it writes anything), and the task was tried again for it.
+    import cv2
+    import numpy as np
+
+    blank = tmp_path / "blank.png"
+    assert cv2.imwrite(str(blank), np.full((360, 640, 3), 200, np.uint8))
+    spec = TaskSpec(
+        path=str(PLACE / "theta_+070.jpg"),
+        name="theta_070",
+        out=str(tmp_path / "out"),
+        staging=str(tmp_path / "staging"),
+        body="female",
+        cap_deg=None,
+        flat=str(blank),
+    )
+    outcome = analyze_input(spec)
+    assert not outcome.ok and outcome.error is not None
+    assert outcome.error.startswith(f"{spec.path}: the flat photograph {blank}: ")
+    assert "summaries.json" not in outcome.error and "Error" not in outcome.error
+    assert outcome.summary["error"] == outcome.error
+
+
 @pytest.mark.parametrize(
     ("manifest_text", "message"),
     [

@@ -124,7 +124,7 @@ def analyze_input(spec: TaskSpec) -> TaskOutcome:
     try:
         staging.mkdir(parents=True, exist_ok=True)
         with contextlib.redirect_stderr(messages), contextlib.redirect_stdout(messages):
-            run_analyze(
+            code = run_analyze(
                 [path],
                 staging,
                 as_json=False,
@@ -134,7 +134,17 @@ def analyze_input(spec: TaskSpec) -> TaskOutcome:
                 body=spec.body,
                 flat=None if spec.flat is None else Path(spec.flat),
             )
-        summaries = json.loads((staging / "summaries.json").read_text(encoding="utf-8"))
+        written = staging / "summaries.json"
+        if not written.is_file():
+            # analyze refused before analysing (a flat photograph that cannot calibrate):
+            # its own message says why.
+            said = messages.getvalue()
+            reason = _last_error(said) or f"analysis failed (exit status {code})"
+            if reason.startswith("--flat "):  # a manifest's column, not an option here
+                reason = "the flat photograph " + reason.removeprefix("--flat ")
+            reason = reason if reason.startswith(str(path)) else f"{path}: {reason}"
+            return _failure(spec, reason, t0, _tail(said))
+        summaries = json.loads(written.read_text(encoding="utf-8"))
     except Exception as e:  # an input must never take the task down with a traceback
         log = _tail(messages.getvalue())
         return _failure(spec, f"{path}: analysis failed ({type(e).__name__}: {e})", t0, log)
@@ -154,6 +164,14 @@ def analyze_input(spec: TaskSpec) -> TaskOutcome:
     }
     report.write_json(results / "summary.json", summary)
     return TaskOutcome(True, None, summary, str(results), time.perf_counter() - t0, log)
+
+
+def _last_error(text: str) -> str | None:
+    """The last ``error:`` line analyze printed, without the prefix; None when none."""
+    errors = [
+        line[len("error:") :].strip() for line in text.splitlines() if line.startswith("error:")
+    ]
+    return errors[-1] if errors else None
 
 
 def _tail(text: str) -> str:
