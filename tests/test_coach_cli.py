@@ -142,6 +142,27 @@ def test_unknown_person_and_missing_video(intake_file: Path, db_env: str) -> Non
     assert r2.exit_code == 2 and "missing.mp4" in r2.output
 
 
+def test_a_photograph_is_not_coached_along_and_nothing_is_stored(
+    intake_file: Path, db_env: str, shared_data: Path, tmp_path: Path
+) -> None:
+    # It was coached as a one-frame video (and stored as a session), even saved without a
+    # suffix; a broken one said "decoding failed at frame -1".
+    photo = tmp_path / "download"
+    photo.write_bytes(
+        (shared_data / "images/supine_twist/suraj_easy_lower_back_twist.jpg").read_bytes()
+    )
+    result = CliRunner().invoke(
+        build_app(), ["coach", "--video", str(photo), "--intake", str(intake_file), "--headless"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "a photograph; the coach follows a video or a camera" in result.output
+    assert "twistcoach analyze" in result.output and "Traceback" not in result.output
+    from twistcoach.storage import Repository, create_engine_for_url
+
+    repo = Repository(create_engine_for_url(db_env))
+    assert all(not repo.list_sessions(p.id) for p in repo.list_people())
+
+
 def test_person_uses_the_stored_intake_and_recorded_clearances(db_env: str) -> None:
     import datetime as dt
 

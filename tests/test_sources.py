@@ -222,6 +222,17 @@ def test_a_file_is_judged_by_its_first_bytes_then_its_name(tmp_path: Path) -> No
         open_source(fifo)
 
 
+def test_a_video_whose_first_frame_cannot_be_decoded_says_so(tmp_path: Path) -> None:
+    # It said "decoding failed at frame -1".
+    png = cv2.imencode(".png", _marker_frame(64, 48))[1].tobytes()
+    idat = png.index(b"IDAT")
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(png[: idat + 4] + b"\x00" * (len(png) - idat - 4))
+    with VideoSource(broken) as source, pytest.raises(MediaError) as caught:
+        list(source.frames())
+    assert str(caught.value).startswith(f"{broken}: no frame could be decoded (")
+
+
 def test_a_heic_photograph_is_named_with_what_to_do(tmp_path: Path) -> None:
     # OpenCV reads AVIF but not HEIC; the ftyp box's brand tells them apart.
     heic = tmp_path / "IMG_0001"

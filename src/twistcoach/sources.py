@@ -384,7 +384,12 @@ class VideoSource(_Closing):
                 rgb = _rotate(frame.to_ndarray(format="rgb24"), float(frame.rotation or 0))
                 yield Frame(t, rgb, index)
         except av.error.FFmpegError as err:
-            raise MediaError(f"{self.path}: decoding failed at frame {index} ({err})") from None
+            where = (
+                "no frame could be decoded"
+                if index < 0
+                else f"decoding failed after {index + 1} frames"
+            )
+            raise MediaError(f"{self.path}: {where} ({err})") from None
         if index < 0:
             raise MediaError(f"{self.path}: the video holds no frames")
 

@@ -412,11 +412,22 @@ def _session(
 ) -> int:
     from twistcoach.estimator import LIVE_MODEL, make_mediapipe_estimator
     from twistcoach.session import LiveSession
-    from twistcoach.sources import CameraSource, FrameSource, VideoSource
+    from twistcoach.sources import (
+        CameraSource,
+        FrameSource,
+        MediaError,
+        VideoSource,
+        is_image_file,
+    )
     from twistcoach.speech import make_speaker
     from twistcoach.storage import SessionRecorder, SessionStatus
     from twistcoach.tracking import TwistTracker
 
+    if video is not None and is_image_file(video):
+        raise MediaError(
+            f"{video}: a photograph; the coach follows a video or a camera as you move "
+            "(measure a photograph with `twistcoach analyze`)"
+        )
     window = None if headless else "twistcoach"
     if window is not None:
         import cv2
