@@ -211,8 +211,14 @@ def test_yaml_and_json_round_trip(tmp_path: Path) -> None:
 def test_load_errors_start_with_the_path(tmp_path: Path) -> None:
     with pytest.raises(IntakeError, match=r"missing\.json: file not found"):
         load_intake(tmp_path / "missing.json")
+    (tmp_path / "x.txt").write_text("age: 40\n")
     with pytest.raises(IntakeError, match=r"unknown file type '\.txt'"):
         load_intake(tmp_path / "x.txt")
+    # A folder, or a missing file without a suffix, is not an "unknown file type '(none)'".
+    with pytest.raises(IntakeError, match=r"a folder; give the intake file itself"):
+        load_intake(tmp_path)
+    with pytest.raises(IntakeError, match=r"me: file not found"):
+        load_intake(tmp_path / "me")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     with pytest.raises(IntakeError, match=r"bad\.json: invalid intake\nnot valid JSON"):

@@ -486,6 +486,11 @@ def load_intake(path: str | Path) -> Intake:
         When the file is missing, unreadable or invalid; the message starts with the path.
     """
     path = Path(path)
+    # Said before the suffix: a folder or a missing file is not an "unknown file type".
+    if path.is_dir():
+        raise IntakeError(f"{path}: a folder; give the intake file itself (.yaml or .json)")
+    if not path.exists():
+        raise IntakeError(f"{path}: file not found")
     fmt = _format_for(path)
     try:
         # Opened without blocking and checked to be a regular file before reading: a named
