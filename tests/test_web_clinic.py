@@ -193,9 +193,17 @@ def test_error_pages_keep_the_signed_in_menu_and_say_plainly_what_is_missing(
         assert "Dashboard" in words and "Sign out" in words and "Tess Teacher" in words, path
         assert "Sign up" not in words, path
         assert form_token(page.text), path  # the sign-out form carries the session's token
-    # The framework's bare "Not Found" is not repeated under the "Not found" title.
-    words = text_of(teacher.get("/no-such-page").text)
-    assert "There is no page at this address." in words and "Not Found" not in words
+    # The framework's bare "Not Found" is not repeated under the "Not found" title; an
+    # address whose number is not one has no page either (it was "Invalid request:
+    # path.session_id: Input should be a valid integer").
+    for path in ("/no-such-page", "/sessions/abc", "/students/-1x", "/sessions/1.5"):
+        page = teacher.get(path)
+        words = text_of(page.text)
+        assert page.status_code == 404, path
+        assert "There is no page at this address." in words and "Not Found" not in words, path
+        assert "session_id" not in words and "person_id" not in words, path
+    api = teacher.get("/api/sessions/abc")  # the API still names the field
+    assert api.status_code == 422 and "session_id" in api.text
     # Signed out, the same page offers signing in; nobody's name or menu shows.
     anonymous = client(world).get("/no-such-page")
     assert anonymous.status_code == 404

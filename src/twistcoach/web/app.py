@@ -309,6 +309,10 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if not _wants_json(request) and all(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+            # /sessions/abc is an address with no page, said so; not "path.session_id: Input
+            # should be a valid integer" (the API keeps the field's problem).
+            return await _answer(request, 404, "Not Found")
         problems: dict[str, str] = {}
         for err in exc.errors():
             field = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
