@@ -157,6 +157,7 @@ def test_photos_nobody_found_and_errors(
     code = run_analyze(inputs[:1], out, as_json=False, annotate=False, cap_deg=60.0, workers=1)
     said = capsys.readouterr().err
     assert code == 0 and f"{inputs[0]}: supine twist (" in said
+    assert ", camera diagonal, person in 1/1 frames" in said  # was "view oblique"
     assert "supine_twist" not in said.replace(str(inputs[0]), "")  # its folder is named so
 
 

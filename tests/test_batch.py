@@ -46,6 +46,7 @@ from twistcoach.batch.table import (
 from twistcoach.batch.task import TaskOutcome, TaskSpec, analyze_input
 from twistcoach.cli.app import build_app
 from twistcoach.metrics import BodyType
+from twistcoach.wording import view_words
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "examples" / "demo_session.mp4"
@@ -462,6 +463,10 @@ def test_the_combined_table_and_overview_cover_every_input(
     page = (out / OVERVIEW_FILE).read_text()
     assert "not a readable video" in page and "broken.mp4" in page
     assert "<svg" in page  # the depth-against-cap plots
+    # The camera in words, as the pose: the table keeps the id ("oblique").
+    views = {r["view"] for r in rows if r["view"]}
+    assert views and all(f"<td>{view_words(v)}</td>" in page for v in views)
+    assert not any(f"<td>{v}</td>" in page for v in views if view_words(v) != v)
     summaries = json.loads((out / "summaries.json").read_text())
     assert len(summaries) == 4 and sum("error" in s for s in summaries) == 1
 

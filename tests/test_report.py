@@ -226,11 +226,23 @@ def test_html_of_a_video_measured_nowhere_says_so_in_words(tmp_path: Path) -> No
     # The pose in words (never its id), no "None" for the side nobody dropped to.
     assert "Pose: <b>supine twist</b>" in text and "supine_twist" not in text
     assert "Main side: <b>not measured</b>" in text and "<b>None</b>" not in text
+    # The camera in words too (it was "camera view: <b>top_down</b>"-like ids).
+    assert "camera: <b>from the side</b>" in text
     # The plot spans the 3.9 s of video, shaded as not measured (it had shrunk to a
     # +-0.04 s axis with nothing drawn).
     svg = text[text.index("<svg") :]
     assert "<!-- not measured -->" in svg  # matplotlib names each drawn text in a comment
     assert "<!-- 3.5 -->" in svg and "<!-- 0.04 -->" not in svg
+
+
+def test_every_camera_view_is_said_in_words_wherever_people_read_it() -> None:
+    from twistcoach.wording import view_words
+
+    said = [view_words(v.value) for v in View] + [
+        view_words(v) for v in ("front", "diagonal", "overhead")
+    ]
+    assert view_words("top_down") == "from above" and view_words("oblique") == "diagonal"
+    assert all("_" not in words and words for words in said)
 
 
 def test_html_names_the_body_model_and_why_when_it_was_not_said() -> None:

@@ -17,7 +17,7 @@ class Wording:
 
     Attributes
     ----------
-    stop_reasons, session_status, states, events, pause_reasons
+    stop_reasons, session_status, states, events, pause_reasons, camera_views
         id -> plain words (``events`` are templates taking the event's stored values).
     activity, leg_symptoms
         The intake's choices in plain words.
@@ -30,6 +30,7 @@ class Wording:
     states: Mapping[str, str]
     events: Mapping[str, str]
     pause_reasons: Mapping[str, str]
+    camera_views: Mapping[str, str]
     activity: Mapping[str, str]
     leg_symptoms: Mapping[str, str]
     pain_rule: str
@@ -42,10 +43,12 @@ def wording() -> Wording:
     Raises
     ------
     ValueError
-        When a stop reason, status, state, pause reason or intake choice has no words.
+        When a stop reason, status, state, pause reason, camera view or intake choice has no
+        words.
     """
     from twistcoach.coaching import CoachState, PauseReason, StopReason
     from twistcoach.intake import Activity, LegSymptoms
+    from twistcoach.metrics import View
     from twistcoach.rulefiles import read_packaged
     from twistcoach.storage.models import SessionStatus
 
@@ -58,6 +61,7 @@ def wording() -> Wording:
             "states",
             "events",
             "pause_reasons",
+            "camera_views",
             "activity",
             "leg_symptoms",
         )
@@ -67,6 +71,7 @@ def wording() -> Wording:
         "session_status": [s.value for s in SessionStatus],
         "states": [s.value for s in CoachState],
         "pause_reasons": [r.value for r in PauseReason],
+        "camera_views": [v.value for v in View] + ["front", "diagonal", "overhead"],
         "activity": [a.value for a in Activity],
         "leg_symptoms": [s.value for s in LegSymptoms],
     }
@@ -87,6 +92,11 @@ def stop_words(reason: str | None) -> str:
 def status_words(status: str) -> str:
     """A session's status in plain words."""
     return wording().session_status.get(status, status.replace("_", " "))
+
+
+def view_words(view: str) -> str:
+    """Where the camera was, in plain words ("from above", never ``top_down``)."""
+    return wording().camera_views.get(str(view), str(view).replace("_", " "))
 
 
 def family_words(family: str) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from twistcoach.batch.state import InputRecord, write_atomic
-from twistcoach.wording import family_words
+from twistcoach.wording import family_words, view_words
 
 CSV_FILE = "batch-results.csv"
 PARQUET_FILE = "batch-results.parquet"
@@ -274,12 +274,13 @@ def render_overview(rows: Sequence[dict[str, Any]], *, interrupted: bool = False
             link += f' · <a href="{e(r["name"])}/report.html">report</a>'
         depth = _num(r["depth_deg"], "°")
         cls = ' class="over"' if r["over_cap"] else ""
-        # People read the pose in words; the CSV and Parquet keep the id.
+        # People read the pose and the camera in words; the CSV and Parquet keep the ids.
         pose_words = family_words(r["pose_family"] or "")
         table_rows.append(
             f"<tr><td>{link}</td><td>{e(str(r['kind']))}</td><td>{e(pose_words)}</td>"
             f"<td>{e(measure_name(str(r['measure'])))}</td>"
-            f"<td>{e(str(r['view']))}</td><td{cls}>{depth}</td><td>{r['cap_deg']:g}°</td>"
+            f"<td>{e(view_words(str(r['view'] or '')))}</td><td{cls}>{depth}</td>"
+            f"<td>{r['cap_deg']:g}°</td>"
             f"<td>{e(str(r['main_side'] or ''))}</td><td>{_num(r['peak_speed_deg_s'], '°/s')}</td>"
             f"<td>{'' if r['events'] is None else r['events']}</td></tr>"
         )

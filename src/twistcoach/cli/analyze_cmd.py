@@ -133,7 +133,7 @@ def run_analyze(
     from twistcoach.pipeline import Analyzer
     from twistcoach.sources import MediaError, VideoSource, is_image_file, read_image
     from twistcoach.tracking import TwistTracker
-    from twistcoach.wording import family_words
+    from twistcoach.wording import family_words, view_words
 
     # soft_wrap: never break an error line (and the file name in it) at the terminal width.
     err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -316,7 +316,8 @@ def run_analyze(
             family = family_words(s["pose_family"])
             err.print(
                 f"{s['input']}: {family} ({s['pose_family_confidence']:.2f}), "
-                f"view {s['view']}, person in {s['frames_with_person']}/{s['frames']} frames"
+                f"camera {view_words(s['view'])}, person in "
+                f"{s['frames_with_person']}/{s['frames']} frames"
                 f"{measured}"
             )
             hint = _flat_hint(s)

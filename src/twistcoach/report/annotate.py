@@ -22,7 +22,7 @@ from twistcoach.report.words import (
     TwistMeasure,
     rotation_view_name,
 )
-from twistcoach.wording import family_words
+from twistcoach.wording import family_words, view_words
 
 
 def _overlay_values(
@@ -43,8 +43,8 @@ def _overlay_values(
     view = str(observation.view)
     if seated:
         view = rotation_view_name(observation.view, observation.view_measurable) or "unknown"
-    # Words, not ids: "supine twist", "top down".
-    numbers = {"pose": family_words(observation.family), "view": view.replace("_", " ")}
+    # Words, not ids: "supine twist", "from above".
+    numbers = {"pose": family_words(observation.family), "view": view_words(view)}
     for slot in ("pelvis_roll", "shoulder_roll", "twist"):
         if slot in words.labels:
             numbers[words.labels[slot]] = deg(getattr(m, slot))
@@ -87,7 +87,9 @@ def write_annotated_image(
     )
     drop, side, numbers = _overlay_values(obs, cap_deg, words)
     if lone:
-        numbers["view"] = "unknown"  # judged from a square pose, which a photo does not have
+        numbers["view"] = view_words(
+            "unknown"
+        )  # judged from a square pose, which a photo does not have
     image = draw_overlay(
         rgb,
         skeleton=analysis.skeleton,

@@ -30,7 +30,7 @@ from twistcoach.report.words import (
     MeasureWords,
     TwistMeasure,
 )
-from twistcoach.wording import family_words
+from twistcoach.wording import family_words, view_words
 
 
 def _series(frames: Sequence[FrameResult], name: str) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -179,6 +179,7 @@ def render_html(summary: dict[str, Any], svg: str) -> str:
         s=summary,
         name=Path(summary["input"]).name,
         family=family_words(summary["pose_family"]),
+        view=view_words(summary["view"]),
         # No main side (nothing measured) is said so, never "None".
         main_side=m.get("main_side") or NOT_MEASURED,
         sides=sides,
