@@ -181,16 +181,21 @@ def test_a_manifest_row_names_the_flat_photograph_that_calibrates_it(
         collect_inputs([str(bad)])
 
 
-def test_a_task_with_a_flat_photograph_measures_as_analyze_flat(tmp_path: Path) -> None:
-    spec = TaskSpec(
+def _dropped_still(tmp_path: Path, flat: Path) -> TaskSpec:
+    """A task for the held-out woman's still dropped 70 deg, calibrated on ``flat``."""
+    return TaskSpec(
         path=str(PLACE / "theta_+070.jpg"),
         name="theta_070",
         out=str(tmp_path / "out"),
         staging=str(tmp_path / "staging"),
         body="female",
         cap_deg=None,
-        flat=str(PLACE / "theta_+000.jpg"),
+        flat=str(flat),
     )
+
+
+def test_a_task_with_a_flat_photograph_measures_as_analyze_flat(tmp_path: Path) -> None:
+    spec = _dropped_still(tmp_path, PLACE / "theta_+000.jpg")
     outcome = analyze_input(spec)
     assert outcome.ok, outcome.error
     assert outcome.summary["calibrated_on"] == spec.flat
@@ -205,15 +210,7 @@ def test_a_flat_photograph_that_cannot_calibrate_is_the_failures_reason(tmp_path
 
     blank = tmp_path / "blank.png"
     assert cv2.imwrite(str(blank), np.full((360, 640, 3), 200, np.uint8))
-    spec = TaskSpec(
-        path=str(PLACE / "theta_+070.jpg"),
-        name="theta_070",
-        out=str(tmp_path / "out"),
-        staging=str(tmp_path / "staging"),
-        body="female",
-        cap_deg=None,
-        flat=str(blank),
-    )
+    spec = _dropped_still(tmp_path, blank)
     outcome = analyze_input(spec)
     assert not outcome.ok and outcome.error is not None
     assert outcome.error.startswith(f"{spec.path}: the flat photograph {blank}: ")
