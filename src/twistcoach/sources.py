@@ -517,27 +517,27 @@ def is_image_file(path: Path) -> bool:
 
     A photograph saved without a suffix (or under a video's) is still measured as a
     photograph, and a video under a photograph's suffix as a video; a GIF of one frame is a
-    photograph, an animated one a video. Only a regular file is
-    opened (a pipe would block); anything else, and a file whose first bytes name no known
-    format, is judged by :func:`is_image_path`, and reading it reports the problem.
+    photograph, an animated one a video. Only a regular file is opened (a pipe would
+    block); anything else, and a file whose first bytes name no known format, is judged by
+    :func:`is_image_path`, and reading it reports the problem.
     """
     head = _head(path)
     if head.startswith((b"GIF87a", b"GIF89a")):
-        return _gif_frames(path) == 1
+        return _still_gif(path)
     kind = _sniffed_kind(head)
     return kind is SourceKind.IMAGE if kind is not None else is_image_path(path)
 
 
-def _gif_frames(path: Path) -> int:
-    """How many frames a GIF holds (Pillow reads the frames' headers, not their pixels); 0
-    when it cannot say (the file is then read as a video, which reports the problem)."""
+def _still_gif(path: Path) -> bool:
+    """True for a GIF of one frame (Pillow looks for a second frame only, decoding none);
+    False for an animated or unreadable one (read as a video, which reports the problem)."""
     from PIL import Image
 
     try:
         with Image.open(path) as image:
-            return int(getattr(image, "n_frames", 1))
+            return not getattr(image, "is_animated", False)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return 0
+        return False
 
 
 def open_source(path: Path) -> ImageSource | VideoSource:
