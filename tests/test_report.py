@@ -383,7 +383,7 @@ def test_an_unmeasurable_view_gives_no_number_anywhere(tmp_path: Path) -> None:
     write_html_report(html, summary, frames, CAP, TH)
     text = html.read_text(encoding="utf-8")
     assert "within the cap" not in text and "slow" not in text
-    assert "not measured" in text and "None found" in text
+    assert "not measured" in text and "None found, as nothing was measured" in text
 
 
 def test_a_few_measurable_frames_in_an_unmeasurable_video_give_no_drop() -> None:
