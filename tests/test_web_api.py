@@ -723,6 +723,11 @@ def test_clearance_form_page_shows_refusal(world: World) -> None:
     assert r.status_code == 303 and r.headers["location"].endswith("?msg=cleared")
     page = t.get(r.headers["location"]).text
     assert "Clearance recorded" in page and "teacher Tess Teacher (2026-01-05)" in page
+    # The variant by its name (the record listed its id, "supine_twist_full").
+    words = " ".join(
+        html.unescape(re.sub(r"<[^>]+>", " ", page.split('id="clearance-form"')[1])).split()
+    )
+    assert "(2026-01-05): Supine twist" in words and "supine_twist_full" not in words
     [cleared] = world.repo.list_clearances(person.id)
     assert (cleared.by_role, cleared.teacher_trained_for_back_problems) == ("teacher", True)
     plan = world.repo.latest_plan(person.id)
