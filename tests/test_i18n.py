@@ -414,3 +414,16 @@ def test_the_check_in_after_sharp_pain_in_spanish(tmp_path: Path) -> None:
         assert phrase not in page, phrase
     assert not tr.missed, tr.missed
     engine.dispose()
+
+
+def test_a_flag_quoted_without_its_full_stop_after_a_bracket_is_translated() -> None:
+    # The roster quotes a rule's sentence without its full stop; one ending in ")" stayed
+    # English under a Spanish dashboard.
+    tr = i18n.translator("es")
+    said = tr.text(
+        "Pain went up in 2 of your recent sessions (the last on 2026-12-07) — waiting for review"
+    )
+    assert said == (
+        "El dolor subió en 2 de sus últimas sesiones (la última, el 2026-12-07) — espera revisión"
+    )
+    assert tr.text("3 over the cap") == "por encima del límite: 3"

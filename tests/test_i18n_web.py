@@ -171,3 +171,28 @@ def test_a_whole_session_in_spanish(server: Server, browser: Any, tmp_path: Path
     _spanish_page(page, "account")
     assert not tr.missed, tr.missed
     context.close()
+
+
+def test_staff_pages_in_spanish(server: Server, browser: Any) -> None:
+    # The dashboard, a student's page, the care plan and the audit trail were English under
+    # a Spanish menu (only the student's pages were translated).
+    from twistcoach.storage.demo import DEMO_PASSWORD
+
+    tr = i18n.translator("es")
+    tr.missed.clear()
+    context = browser.new_context(locale="es-ES")
+    page = context.new_page()
+    e2e._sign_in(page, server.base, "clinician@example.org", DEMO_PASSWORD)
+    page.goto(server.base + "/dashboard")
+    text = _spanish_page(page, "dashboard")
+    assert "Sus alumnos" in text and "Necesita atención" in text
+    person = page.locator("#roster tr[data-person]").first.get_attribute("data-person")
+    for path, said in (
+        (f"/students/{person}", "Registrar una autorización"),
+        (f"/students/{person}/care-plan", "Guardar el plan"),
+        ("/audit", "leyó el registro"),
+    ):
+        page.goto(server.base + path)
+        assert said in _spanish_page(page, path), path
+    assert not tr.missed, tr.missed
+    context.close()

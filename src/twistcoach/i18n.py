@@ -293,7 +293,7 @@ class Translator:
             said = self._sentences(pieces, depth)
             if said is not None:
                 return said
-        if text[-1:].isalnum():  # a sentence quoted without its full stop
+        if text[-1:].isalnum() or text.endswith(")"):  # a sentence quoted without its full stop
             full = self._find(text + ".", depth + 1)
             if full is not None:
                 return full.rstrip(".")
@@ -739,6 +739,17 @@ def _python_texts() -> Iterator[tuple[str, str]]:
         said = getattr(practice, name, None)
         if isinstance(said, str):
             yield said, "web/practice.py"
+    # The staff pages' words for stored values: the roster and the audit trail.
+    from twistcoach.screening import PlanStatus
+    from twistcoach.web import clinic, services
+
+    for status in PlanStatus:
+        yield status.value.replace("_", " "), "screening.PlanStatus (web/templates/dashboard.html)"
+    yield services.NO_INTAKE, "web/services.py"
+    for text in (*services.PAIN_TRENDS, *services.ROSTER_FLAGS.values()):
+        yield text, "web/services.py (roster)"
+    for text in clinic.AUDIT_WORDS.values():
+        yield text, "web/clinic.py (audit)"
     for text in RUNTIME_TEXTS:
         yield text, "i18n.py (RUNTIME_TEXTS)"
     for text in JS_TEXTS.values():

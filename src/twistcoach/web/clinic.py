@@ -234,26 +234,30 @@ def _who(entry: AuditRecord, accounts: dict[int, str]) -> str:
     return accounts.get(entry.actor_id, "a removed account")
 
 
+#: Each audited action in plain words (never the internal action id); the page translates
+#: them (``i18n`` catalogues these values).
+AUDIT_WORDS = {
+    "read.person": "read the record",
+    "read.session": "read a session",
+    "read.sessions": "read the sessions",
+    "export.fhir": "exported the record (FHIR)",
+    "export.report": "made the clinical report",
+    "care_plan.write": "wrote a care plan",
+    "clearance.record": "recorded a clearance",
+    "progression.approved": "approved a progression",
+    "progression.declined": "declined a progression",
+    "review.record": "recorded a review",
+    "safety.review": "recorded a review",
+    "session.start": "started a session",
+    "session.end": "ended a session",
+    "intake.submit": "submitted an intake",
+    "safety.checkin": "answered the check-in",
+}
+
+
 def _what(entry: AuditRecord) -> str:
     """The action in plain words (never the internal action id)."""
-    words = {
-        "read.person": "read the record",
-        "read.session": "read a session",
-        "read.sessions": "read the sessions",
-        "export.fhir": "exported the record (FHIR)",
-        "export.report": "made the clinical report",
-        "care_plan.write": "wrote a care plan",
-        "clearance.record": "recorded a clearance",
-        "progression.approved": "approved a progression",
-        "progression.declined": "declined a progression",
-        "review.record": "recorded a review",
-        "safety.review": "recorded a review",
-        "session.start": "started a session",
-        "session.end": "ended a session",
-        "intake.submit": "submitted an intake",
-        "safety.checkin": "answered the check-in",
-    }
-    return words.get(entry.action, entry.action.split(".")[0].replace("_", " "))
+    return AUDIT_WORDS.get(entry.action, entry.action.split(".")[0].replace("_", " "))
 
 
 # -------------------------------------------------------------------------- routes

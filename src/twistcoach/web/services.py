@@ -595,6 +595,19 @@ class RosterRow:
     review_due: bool = False
 
 
+#: A student with no intake yet, in the roster's plan column.
+NO_INTAKE = "no intake"
+#: The roster's pain trends and flags, as the dashboard says them (translated there: the
+#: ``i18n`` catalogue holds these texts).
+PAIN_TRENDS = ("rising", "falling", "steady", "no data")
+ROSTER_FLAGS = {
+    "clinician": "see a clinician first",
+    "pain": "pain rises",
+    "stopped": "{n} stopped",
+    "over_cap": "{n} over the cap",
+}
+
+
 def pain_trend(summaries_oldest_first: Sequence[SessionSummary]) -> str:
     """Trend of every pain report over the recent sessions, in time order.
 
@@ -607,29 +620,30 @@ def pain_trend(summaries_oldest_first: Sequence[SessionSummary]) -> str:
         for level in (s.session.start_pain, *s.pain_reports, s.session.end_pain):
             if level is not None:
                 reports.append(level)
+    rising, falling, steady, no_data = PAIN_TRENDS
     if len(reports) < 2:
-        return "no data"
+        return no_data
     if reports[-1] > reports[0]:
-        return "rising"
+        return rising
     if reports[-1] < reports[0]:
-        return "falling"
-    return "steady"
+        return falling
+    return steady
 
 
 def flags_for(plan_status: str, recent_oldest_first: Sequence[SessionSummary]) -> tuple[str, ...]:
     """The reasons a student needs attention (see :class:`RosterRow`)."""
     flags: list[str] = []
     if plan_status in ("see_clinician_first", "seek_care_now"):
-        flags.append("see a clinician first")
+        flags.append(ROSTER_FLAGS["clinician"])
     rises = [s for s in recent_oldest_first if (s.pain_rise or 0) >= 2 or s.sharp_pain]
-    if rises or pain_trend(recent_oldest_first) == "rising":
-        flags.append("pain rises")
+    if rises or pain_trend(recent_oldest_first) == PAIN_TRENDS[0]:
+        flags.append(ROSTER_FLAGS["pain"])
     stops = [s for s in recent_oldest_first if s.session.status == SessionStatus.STOPPED]
     if stops:
-        flags.append(f"{len(stops)} stopped")
+        flags.append(ROSTER_FLAGS["stopped"].format(n=len(stops)))
     over = [s for s in recent_oldest_first if s.over_cap_samples > 0]
     if over:
-        flags.append(f"{len(over)} over the cap")
+        flags.append(ROSTER_FLAGS["over_cap"].format(n=len(over)))
     return tuple(flags)
 
 
@@ -641,7 +655,7 @@ def roster(ctx: AppContext, staff: AccountRecord) -> list[RosterRow]:
     audit_read(ctx, staff, "read.roster", f"account:{staff.id}")
     for person in ctx.repo.people_followed_by(staff.id):
         decision = decision_for(ctx, person.id)
-        status = "no intake" if decision.plan is None else decision.plan.status.value
+        status = NO_INTAKE if decision.plan is None else decision.plan.status.value
         recent = ctx.repo.list_sessions(person.id, limit=RECENT_SESSIONS)  # newest first
         oldest_first = list(reversed(recent))
         open_flags = domain.flag_words(decision)
