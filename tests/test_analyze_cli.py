@@ -453,3 +453,38 @@ def test_a_square_flat_photo_calibrates_a_seated_twists_photographs(tmp_path: Pa
     diagonal = SEATED / "seated" / "woman50_average" / "diag_l" / "+0000.jpg"
     refused = analyze(photos[0], "--flat", diagonal, "-o", out)
     assert refused.returncode == 2 and "cannot be measured from here" in refused.stderr
+
+
+def test_analyze_speaks_the_language_asked_for(shared_data: Path, tmp_path: Path) -> None:
+    # `twistcoach --lang es analyze` printed its summary and wrote its report in English.
+    clip = shared_data / "videos" / "seated_twist" / "karby_spinal_twist.mp4"
+    code = "from twistcoach.cli.app import main; main()"
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "--lang",
+            "es",
+            "analyze",
+            str(clip),
+            str(shared_data / TWIST_PHOTO),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    said = result.stderr
+    assert "postura de torsión sentado (" in said and "medida por el giro del tronco" in said
+    assert "a partir de una foto sola" in said and "añada --flat" in said
+    assert "person in" not in said and "camera" not in said
+    page = (out / "karby_spinal_twist" / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="es">' in page and "Análisis de la torsión" in page
+    assert "Giro del tronco: cuánto gira el pecho" in page
+    for english in ("largest", "time held", "Over time", "Events", "not measured", "speed (°/s)"):
+        assert english not in page, english

@@ -739,6 +739,23 @@ def _python_texts() -> Iterator[tuple[str, str]]:
         said = getattr(practice, name, None)
         if isinstance(said, str):
             yield said, "web/practice.py"
+    # The video report's words (report/html.py, templates/report.html): its measure's names,
+    # plot labels and events, and the body model it names.
+    from twistcoach.metrics import BodyType
+    from twistcoach.report import words as report_words
+
+    yield report_words.NOT_MEASURED, "report/words.py"
+    from twistcoach import photo
+
+    yield photo.LONE_PHOTO_SUPINE, "photo.py (twistcoach analyze)"
+    yield photo.LONE_PHOTO_ROTATION, "photo.py (twistcoach analyze)"
+    for measure in report_words.MEASURE_WORDS.values():
+        for text in (measure.name, measure.axis, *measure.labels.values()):
+            yield text, "report/words.py"
+        for _kind, label in measure.events.values():
+            yield label, "report/words.py"
+    for body in BodyType:
+        yield body.value, "metrics.BodyType (the video report)"
     # The staff pages' words for stored values: the roster and the audit trail.
     from twistcoach.screening import PlanStatus
     from twistcoach.web import clinic, services
@@ -768,12 +785,16 @@ def _code_texts() -> Iterator[tuple[str, str]]:
     from twistcoach.cli import answers, screening_cmds
 
     root = resources.files("twistcoach")
-    modules = [*root.joinpath("cli").iterdir(), root.joinpath("storage/plot.py")]
+    modules = [
+        *root.joinpath("cli").iterdir(),
+        root.joinpath("storage/plot.py"),
+        root.joinpath("report/html.py"),  # its plots' words: _t("...")
+    ]
     for item in sorted(modules, key=lambda p: p.name):
         if not item.name.endswith(".py"):
             continue
         with item.open("rb") as handle:
-            found = extract_python(io.BytesIO(handle.read()), {"t": None}, [], {})
+            found = extract_python(io.BytesIO(handle.read()), {"t": None, "_t": None}, [], {})
             for lineno, _func, message, _comments in found:
                 texts = message if isinstance(message, tuple) else (message,)
                 for text in texts:

@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from twistcoach.i18n import t
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -308,24 +310,32 @@ def run_analyze(
         for s in summaries:
             if "error" in s:
                 continue
-            measured = ""
-            if s.get("measure") == report.TwistMeasure.TRUNK_ROTATION:
-                measured = ", measured by trunk rotation"
-            if s.get("calibrated_on"):
-                measured += f", calibrated on {Path(s['calibrated_on']).name}"
-            family = family_words(s["pose_family"])
-            err.print(
-                f"{s['input']}: {family} ({s['pose_family_confidence']:.2f}), "
-                f"camera {view_words(s['view'])}, person in "
-                f"{s['frames_with_person']}/{s['frames']} frames"
-                f"{measured}"
+            line = t(
+                "{input}: {family} ({confidence}), camera {view}, person in {found}/{frames} frames"
+            ).format(
+                input=s["input"],
+                family=t(family_words(s["pose_family"])),
+                confidence=f"{s['pose_family_confidence']:.2f}",
+                view=t(view_words(s["view"])),
+                found=s["frames_with_person"],
+                frames=s["frames"],
             )
+            if s.get("measure") == report.TwistMeasure.TRUNK_ROTATION:
+                line += t(", measured by trunk rotation")
+            if s.get("calibrated_on"):
+                line += t(", calibrated on {name}").format(name=Path(s["calibrated_on"]).name)
+            err.print(line)
             hint = _flat_hint(s)
             if hint:
                 err.print(f"  {hint}")
-        err.print(f"results in {out}/")
+        err.print(t("results in {folder}").format(folder=f"{out}/"))
     if failures:
-        err.print(f"[red]{failures} of {len(inputs)} inputs failed[/] (see above)")
+        err.print(
+            "[red]"
+            + t("{failed} of {n} inputs failed").format(failed=failures, n=len(inputs))
+            + "[/] "
+            + t("(see above)")
+        )
         return 2
     return 0
 
@@ -342,15 +352,14 @@ def _flat_hint(summary: dict[str, Any]) -> str | None:
     from twistcoach.photo import LONE_PHOTO_ROTATION, LONE_PHOTO_SUPINE
 
     if summary.get("measure") == "trunk_rotation":
-        return (
-            f"{LONE_PHOTO_ROTATION}: add --flat with a photograph sitting or standing square, "
-            "taken from the same place"
-        )
+        return t(
+            "{why}: add --flat with a photograph sitting or standing square, taken from the "
+            "same place"
+        ).format(why=t(LONE_PHOTO_ROTATION))
     if summary.get("pose_family") in ("supine", "supine_twist"):
-        return (
-            f"{LONE_PHOTO_SUPINE}: add --flat with a photograph lying flat, knees up, taken "
-            "from the same place"
-        )
+        return t(
+            "{why}: add --flat with a photograph lying flat, knees up, taken from the same place"
+        ).format(why=t(LONE_PHOTO_SUPINE))
     return None
 
 

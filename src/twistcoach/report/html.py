@@ -76,6 +76,8 @@ def plot_svg(
     """
     import matplotlib
 
+    from twistcoach.i18n import t as _t
+
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
@@ -87,31 +89,38 @@ def plot_svg(
     fig = Figure(figsize=(10, 8.2), dpi=100, layout="constrained")
     axes = fig.subplots(3, 1, sharex=True)
     ax_drop, ax_sh, ax_sp = axes
-    ax_drop.axhspan(-cap_deg, cap_deg, color="#3cb45a", alpha=0.15, label=f"cap ±{cap_deg:.0f}°")
+    ax_drop.axhspan(
+        -cap_deg,
+        cap_deg,
+        color="#3cb45a",
+        alpha=0.15,
+        label=_t("cap ±{cap}°").format(cap=f"{cap_deg:.0f}"),
+    )
     for y in (cap_deg, -cap_deg):
         ax_drop.axhline(y, color="#3cb45a", lw=1, ls="--")
-    ax_drop.plot(t, drop, color="#1f5fa8", lw=2, label=words.labels["knee_drop"])
+    ax_drop.plot(t, drop, color="#1f5fa8", lw=2, label=_t(words.labels["knee_drop"]))
     for i, (start, end) in enumerate(holds):
         ax_drop.hlines(
-            -88, start, end, color="#1f5fa8", lw=6, alpha=0.5, label="held" if i == 0 else None
+            -88, start, end, color="#1f5fa8", lw=6, alpha=0.5, label=_t("held") if i == 0 else None
         )
     # Stretches with no number are shaded, so "not measured" never looks like 0 or like a
     # still body, and the time axis spans the whole video even when nothing was measured.
     for i, (start, end) in enumerate(_unmeasured_spans(t, drop)):
         ax_drop.axvspan(
-            start, end, color="#999", alpha=0.18, lw=0, label=NOT_MEASURED if i == 0 else None
+            start, end, color="#999", alpha=0.18, lw=0, label=_t(NOT_MEASURED) if i == 0 else None
         )
     if len(t) > 1:
         ax_drop.set_xlim(float(t[0]), float(t[-1]))
-    ax_drop.set_ylabel(words.axis)
+    ax_drop.set_ylabel(_t(words.axis))
     ax_drop.set_ylim(-95, 95)
     ax_sh.axhspan(-th.shoulder_roll_limit_deg, th.shoulder_roll_limit_deg, color="#ccc", alpha=0.4)
-    ax_sh.plot(t, shoulder, color="#8a5cd0", lw=2, label=words.labels["shoulder_roll"])
-    ax_sh.set_ylabel(f"{words.labels['shoulder_roll']} (°)")
+    second = _t(words.labels["shoulder_roll"])  # shoulder roll, or side bend
+    ax_sh.plot(t, shoulder, color="#8a5cd0", lw=2, label=second)
+    ax_sh.set_ylabel(f"{second} (°)")
     ax_sp.axhspan(-th.speed_limit_deg_s, th.speed_limit_deg_s, color="#ccc", alpha=0.4)
-    ax_sp.plot(t, speed, color="#d07020", lw=2, label="speed")
-    ax_sp.set_ylabel("speed (°/s)")
-    ax_sp.set_xlabel("time (s)")
+    ax_sp.plot(t, speed, color="#d07020", lw=2, label=_t("speed"))
+    ax_sp.set_ylabel(_t("speed (°/s)"))
+    ax_sp.set_xlabel(_t("time (s)"))
     for ax in axes:
         ax.axhline(0, color="#888", lw=0.8)
         ax.grid(alpha=0.3)
@@ -121,7 +130,7 @@ def plot_svg(
             )
     handles, _labels = ax_drop.get_legend_handles_labels()
     for kind in sorted({e.kind for e in events}):
-        handles.append(Patch(color=EVENT_COLORS[kind], alpha=0.4, label=words.events[kind][1]))
+        handles.append(Patch(color=EVENT_COLORS[kind], alpha=0.4, label=_t(words.events[kind][1])))
     ax_drop.legend(handles=handles, loc="upper left", fontsize=9, ncols=3)
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg")
@@ -137,17 +146,23 @@ TEMPLATES_DIR = Path(__file__).parents[1] / "templates"
 @functools.cache
 def _environment() -> jinja2.Environment:
     """The report's template environment: autoescaped, undefined names an error."""
-    return jinja2.Environment(
+    from twistcoach import i18n
+
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
+    i18n.install(env)  # in the command line's language (``--lang``), passed as ``lang``
+    return env
 
 
 def _fmt(value: Any, unit: str = "") -> str:
+    from twistcoach.i18n import t as _t
+
     if value is None:
-        return NOT_MEASURED
+        return _t(NOT_MEASURED)
     return f"{value}{unit}"
 
 
@@ -157,9 +172,11 @@ def render_html(summary: dict[str, Any], svg: str) -> str:
     follow the summary's ``measure`` (knee drop when it has none)."""
     words = MEASURE_WORDS[TwistMeasure(summary.get("measure", TwistMeasure.KNEE_DROP.value))]
     m = summary["metrics"]
+    from twistcoach.i18n import t as _t
+
     sides = [
         {
-            "name": side,
+            "name": _t(side),
             "drop": _fmt(m[side][words.max_key], "°"),
             "held": _fmt(m[side]["time_held_s"] if m[side].get("measured", True) else None, " s"),
             "speed": _fmt(m[side]["peak_speed_deg_s"], "°/s"),
@@ -168,31 +185,36 @@ def render_html(summary: dict[str, Any], svg: str) -> str:
     ]
     events = [
         {
-            "label": words.event_label(ev["kind"]),
+            "label": _t(words.event_label(ev["kind"])),
             "start_s": ev["start_s"],
             "end_s": ev["end_s"],
         }
         for ev in summary["events"]
     ]
+    from twistcoach import i18n
+
     template = _environment().get_template("report.html")
     return template.render(
+        lang=i18n.current_language(),
         s=summary,
         name=Path(summary["input"]).name,
-        family=family_words(summary["pose_family"]),
-        view=view_words(summary["view"]),
+        family=_t(family_words(summary["pose_family"])),
+        view=_t(view_words(summary["view"])),
+        view_advice=_t(summary["view_advice"]) if summary.get("view_advice") else "",
         # No main side (nothing measured) is said so, never "None".
-        main_side=m.get("main_side") or NOT_MEASURED,
+        main_side=_t(m.get("main_side") or NOT_MEASURED),
         sides=sides,
         events=events,
         svg=Markup(svg),
         not_measured=NOT_MEASURED,
         hold_band_deg=HOLD_BAND_DEG,
         measure=words.measure.value,
-        measure_name=words.name,
+        measure_name=_t(words.name),
         # Set by `analyze` for a supine twist: the body type said and the body model its
         # calibration used (kinematics.calibrate_for).
         body_type=summary.get("body_type"),
         body_model=summary.get("body_model"),
+        body_model_words=_t(str(summary.get("body_model") or "")),
     )
 
 
