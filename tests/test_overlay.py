@@ -160,3 +160,24 @@ def test_a_named_dial_draws_its_name_on_its_panel() -> None:
     assert (image[:panel_top] == 255).all()
     band = image[panel_top : cy - r - r // 6 - 2, cx - r : cx + r, 0]
     assert (band > 200).any() and (band < 100).any()
+
+
+def test_accented_words_are_drawn_not_question_marks() -> None:
+    # Hershey drew "Calibración" as "Calibraci?n" (the Spanish coach window, the annotated
+    # photo); such texts are drawn with DejaVu Sans now, as every text in Spanish.
+    from twistcoach import i18n
+    from twistcoach.overlay import _text, gauge_label
+
+    def drawn(text: str) -> np.ndarray:
+        image = np.zeros((60, 320, 3), np.uint8)
+        assert _text(image, text, (4, 40), 1.0, (255, 255, 255), bgr=False) > 10
+        return image
+
+    assert not np.array_equal(drawn("Calibración"), drawn("Calibraci?n"))
+    before = i18n.current_language()
+    try:
+        i18n.set_language("es")
+        assert gauge_label(None, name="giro del tronco") == "no medido"
+        assert drawn("Calibraci?n").any()  # in Spanish every text goes through DejaVu
+    finally:
+        i18n.set_language(before)

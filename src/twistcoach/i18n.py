@@ -789,6 +789,8 @@ def _code_texts() -> Iterator[tuple[str, str]]:
         *root.joinpath("cli").iterdir(),
         root.joinpath("storage/plot.py"),
         root.joinpath("report/html.py"),  # its plots' words: _t("...")
+        root.joinpath("report/annotate.py"),  # the annotated overlay's
+        root.joinpath("overlay.py"),  # the dial's and the hold's words
     ]
     for item in sorted(modules, key=lambda p: p.name):
         if not item.name.endswith(".py"):

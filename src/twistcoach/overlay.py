@@ -12,8 +12,11 @@ the rest of the dial red. A seated or standing twist's trunk rotation uses the s
 seen from above the person's head (the needle is the chest's direction, + to their right);
 the dial is then named (``name``: "trunk rotation") and an unknown reads "not measured".
 
-OpenCV's Hershey fonts only draw ASCII, so texts are reduced to ASCII ("deg", not a degree
-sign) before drawing.
+OpenCV's Hershey fonts draw ASCII only: in English a text that is ASCII once its degree
+signs read "deg" is drawn with them; any other, and every text in another language (a
+Spanish "Calibración", "cámara"), with DejaVu Sans through Pillow at about the same size
+(:func:`_text`), so no letter becomes "?". The words drawn
+here ("not measured", "L" and "R", "hold ... s") are in the command line's language.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from twistcoach.i18n import t
 from twistcoach.landmarks import BONES, Landmark, Skeleton
 
 Color = tuple[int, int, int]
@@ -79,6 +83,64 @@ def _ascii(text: str) -> str:
     return text.replace("°", " deg").encode("ascii", "replace").decode("ascii")
 
 
+#: Where a system font may be (Debian's fonts-dejavu-core); matplotlib's copy otherwise.
+FONT_FILES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+)
+#: DejaVu Sans pixel size for a Hershey scale: lower-case letters of about the same height
+#: (Hershey simplex: 22 px capitals at scale 1, tall lower case; DejaVu's x-height is 0.55 of
+#: its size, capitals 0.73: 26 px sets them side by side, looked at on the annotated photo).
+_DEJAVU_PX_PER_SCALE = 26.0
+
+
+def font_file() -> str | None:
+    """A DejaVu Sans file: the system's, else matplotlib's own copy, else None."""
+    import os
+
+    for path in FONT_FILES:
+        if os.path.exists(path):
+            return path
+    try:
+        import matplotlib
+
+        path = os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf")
+    except ImportError:  # pragma: no cover - matplotlib is a dependency
+        return None
+    return path if os.path.exists(path) else None
+
+
+def _plain(text: str) -> bool:
+    """True when Hershey draws ``text``: ASCII once degree signs read "deg", in English (in
+    another language every text is drawn with DejaVu Sans, so one frame's labels never mix
+    two fonts)."""
+    from twistcoach import i18n
+
+    return i18n.current_language() == i18n.DEFAULT_LANGUAGE and text.replace("°", " deg").isascii()
+
+
+def _font(scale: float) -> object:
+    """DejaVu Sans (Pillow) at the size of a Hershey text of ``scale``."""
+    from PIL import ImageFont
+
+    size = max(8, round(_DEJAVU_PX_PER_SCALE * scale))
+    path = font_file()
+    return ImageFont.truetype(path, size) if path else ImageFont.load_default(size=size)
+
+
+def _text_size(text: str, scale: float, thickness: int = 1) -> tuple[int, int, int]:
+    """(width, height above the baseline, depth below it) of ``text`` in pixels, as
+    :func:`_text` draws it."""
+    if _plain(text):
+        import cv2
+
+        (w, h), baseline = cv2.getTextSize(_ascii(text), cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        return int(w), int(h), int(baseline)
+    font = _font(scale)
+    x0, y0, x1, y1 = font.getbbox(text, anchor="ls")  # type: ignore[attr-defined]
+    return int(x1 - x0), int(-y0), int(max(0, y1))
+
+
 def _color(rgb: Color, bgr: bool) -> Color:
     return (rgb[2], rgb[1], rgb[0]) if bgr else rgb
 
@@ -96,10 +158,27 @@ def _text(
     *,
     bgr: bool,
 ) -> int:
-    """Draw outlined text; return its height in pixels."""
+    """Draw outlined text (its baseline's left end at ``origin``); return its height in
+    pixels. Hershey for ASCII, DejaVu Sans (Pillow) for anything else (see the module docs)."""
     import cv2
 
     thickness = max(1, round(scale * 2))
+    if not _plain(text):
+        from PIL import Image, ImageDraw
+
+        canvas = Image.fromarray(image)
+        ImageDraw.Draw(canvas).text(
+            origin,
+            text,
+            font=_font(scale),  # type: ignore[arg-type]
+            fill=_color(color, bgr),
+            anchor="ls",
+            stroke_width=1,
+            stroke_fill=_color(DARK, bgr),
+        )
+        image[:] = np.asarray(canvas)
+        _, above, below = _text_size(text, scale, thickness)
+        return above + below
     clean = _ascii(text)
     # The outline is the same text drawn dark one pixel round, not a bolder stroke: OpenCV 5
     # draws its fonts from outlines whose weight changes the letters' advance, so a bolder
@@ -175,7 +254,7 @@ def gauge_label(
     (unknown travels as unknown: never a stale or guessed number); a named gauge
     (``name``, drawn above the dial) says "not measured" instead of ``"?"``."""
     if knee_drop_deg is None or not math.isfinite(knee_drop_deg):
-        return "not measured" if name else "?"
+        return t("not measured") if name else "?"
     return f"{knee_drop_deg:+.0f} deg" + (f" {side}" if side else "")
 
 
@@ -222,7 +301,7 @@ def draw_gauge(
     name_w = name_h = 0
     if name:
         # The name sits on the dial's panel, so it stays readable on a light picture.
-        (name_w, name_h), _ = cv2.getTextSize(_ascii(name), cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        name_w, name_h, _ = _text_size(name, scale)
     top = cy - g.radius - pad - (name_h + 10 if name else 0)
     _panel(
         image,
@@ -242,8 +321,9 @@ def draw_gauge(
             amber = _color(AMBER, bgr)
             cv2.ellipse(image, g.centre, axes, 0, -90 - cap, -90 - stay, amber, thick)
             cv2.ellipse(image, g.centre, axes, 0, -90 + stay, -90 + cap, amber, thick)
-    _text(image, "L", (g.centre[0] - g.radius - thick, g.centre[1] + 4), scale, WHITE, bgr=bgr)
-    _text(image, "R", (g.centre[0] + g.radius - thick, g.centre[1] + 4), scale, WHITE, bgr=bgr)
+    # The person's left and right (one letter each).
+    _text(image, t("L"), (g.centre[0] - g.radius - thick, g.centre[1] + 4), scale, WHITE, bgr=bgr)
+    _text(image, t("R"), (g.centre[0] + g.radius - thick, g.centre[1] + 4), scale, WHITE, bgr=bgr)
     label = gauge_label(knee_drop_deg, side, name)
     if name:
         _text(
@@ -265,7 +345,7 @@ def draw_gauge(
             cv2.LINE_AA,
         )
     cv2.circle(image, g.centre, max(3, thick // 2), _color(WHITE, bgr), -1, cv2.LINE_AA)
-    (tw, _), _ = cv2.getTextSize(_ascii(label), cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    tw = _text_size(label, scale)[0]
     _text(
         image,
         label,
@@ -325,7 +405,6 @@ def draw_overlay(
     """
     if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
         raise ValueError(f"frames must be uint8 (H, W, 3), got {frame.dtype} {frame.shape}")
-    import cv2
 
     image = np.ascontiguousarray(frame.copy())
     height, width = image.shape[:2]
@@ -352,17 +431,19 @@ def draw_overlay(
     right_y = 8
     for text in (
         step,
-        None if hold_remaining_s is None else f"hold {max(0.0, hold_remaining_s):.0f} s",
+        None
+        if hold_remaining_s is None
+        else t("hold {s} s").format(s=f"{max(0.0, hold_remaining_s):.0f}"),
     ):
         if text:
-            (tw, _), _ = cv2.getTextSize(_ascii(text), cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+            tw = _text_size(text, scale)[0]
             right_y += _text(
                 image, text, (width - tw - 12, right_y + int(22 * scale)), scale, AMBER, bgr=bgr
             )
             right_y += 4
     if cue:
         cue_scale = scale * 1.3
-        (tw, _th), _ = cv2.getTextSize(_ascii(cue), cv2.FONT_HERSHEY_SIMPLEX, cue_scale, 2)
+        tw = _text_size(cue, cue_scale, 2)[0]
         x = max(8, (width - tw) // 2 - gauge_geometry(width, height).radius)
         _text(image, cue, (x, height - 12), cue_scale, AMBER, bgr=bgr)
     return image

@@ -8,7 +8,6 @@ Drawing only: no camera, no coach logic; :mod:`twistcoach.cli.coach_cmd` shows w
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from twistcoach import i18n
+from twistcoach.overlay import font_file
 
 if TYPE_CHECKING:
     from twistcoach.coaching import Coach
@@ -29,25 +29,6 @@ WINDOW_SIZE = (1280, 720)
 #: The cue's font size (pixels) in the window, and the smallest it shrinks to for a long cue.
 CUE_FONT_PX = 30
 CUE_MIN_FONT_PX = 22
-#: Where a system font may be (Debian's fonts-dejavu-core); matplotlib's copy otherwise.
-FONT_FILES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-)
-
-
-def font_file() -> str | None:
-    """A DejaVu Sans file: the system's, else matplotlib's own copy, else None."""
-    for path in FONT_FILES:
-        if os.path.exists(path):
-            return path
-    try:
-        import matplotlib
-
-        path = os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf")
-    except ImportError:  # pragma: no cover - matplotlib is a dependency
-        return None
-    return path if os.path.exists(path) else None
 
 
 def _letterbox(

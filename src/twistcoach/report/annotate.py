@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from twistcoach.i18n import t as _t
 from twistcoach.metrics import Measure, Observation, View
 from twistcoach.photo import ImageAnalysis
 from twistcoach.pipeline import VideoAnalysis
@@ -29,7 +30,7 @@ def _overlay_values(
     observation: Observation | None, cap_deg: float, words: MeasureWords = KNEE_DROP_WORDS
 ) -> tuple[float | None, str | None, dict[str, str]]:
     if observation is None or observation.metrics is None:
-        return None, None, {"person": "not found"}
+        return None, None, {_t("person"): _t("not found")}
     m = observation.measured
     assert m is not None
     seated = words.measure is TwistMeasure.TRUNK_ROTATION
@@ -38,19 +39,23 @@ def _overlay_values(
         # A report is read later, by people who did not see the session: words, not the
         # live window's "?".
         v = value_of(measure)
-        return NOT_MEASURED if v is None else f"{v:+.0f} deg"
+        return _t(NOT_MEASURED) if v is None else f"{v:+.0f} deg"
 
     view = str(observation.view)
     if seated:
         view = rotation_view_name(observation.view, observation.view_measurable) or "unknown"
     # Words, not ids: "supine twist", "from above".
-    numbers = {"pose": family_words(observation.family), "view": view_words(view)}
+    # In the command line's language (--lang), as the report.
+    numbers = {
+        _t("pose"): _t(family_words(observation.family)),
+        _t("view"): _t(view_words(view)),
+    }
     for slot in ("pelvis_roll", "shoulder_roll", "twist"):
         if slot in words.labels:
-            numbers[words.labels[slot]] = deg(getattr(m, slot))
+            numbers[_t(words.labels[slot])] = deg(getattr(m, slot))
     speed = value_of(m.speed)
     if speed is not None:
-        numbers["speed"] = f"{speed:+.0f} deg/s"
+        numbers[_t("speed")] = f"{speed:+.0f} deg/s"
     side = None if m.drop_side is None else str(m.drop_side)
     return value_of(m.knee_drop), side, numbers
 
@@ -86,10 +91,8 @@ def write_annotated_image(
         )
     )
     drop, side, numbers = _overlay_values(obs, cap_deg, words)
-    if lone:
-        numbers["view"] = view_words(
-            "unknown"
-        )  # judged from a square pose, which a photo does not have
+    if lone:  # judged from a square pose, which a photo does not have
+        numbers[_t("view")] = _t(view_words("unknown"))
     image = draw_overlay(
         rgb,
         skeleton=analysis.skeleton,
@@ -97,7 +100,7 @@ def write_annotated_image(
         drop_side=side,
         cap_deg=cap_deg,
         numbers=numbers,
-        gauge_name=words.name,
+        gauge_name=_t(words.name),
     )
     if not cv2.imwrite(str(path), np.ascontiguousarray(image[:, :, ::-1])):
         raise OSError(f"cannot write {path}")
@@ -145,7 +148,7 @@ def write_annotated_video(
                 cap_deg=cap_deg,
                 numbers=numbers,
                 step=f"t = {frame.timestamp_s:5.2f} s",
-                gauge_name=words.name,
+                gauge_name=_t(words.name),
             )
             out = av.VideoFrame.from_ndarray(
                 np.ascontiguousarray(image[:even_h, :even_w]), format="rgb24"
