@@ -162,11 +162,11 @@ def test_a_named_dial_draws_its_name_on_its_panel() -> None:
     assert (band > 200).any() and (band < 100).any()
 
 
-def test_accented_words_are_drawn_not_question_marks() -> None:
+def test_accented_words_are_drawn_not_question_marks(monkeypatch: pytest.MonkeyPatch) -> None:
     # Hershey drew "Calibración" as "Calibraci?n" (the Spanish coach window, the annotated
     # photo); such texts are drawn with DejaVu Sans now, as every text in Spanish.
     from twistcoach import i18n
-    from twistcoach.overlay import _text, gauge_label
+    from twistcoach.overlay import gauge_label
 
     def drawn(text: str) -> np.ndarray:
         image = np.zeros((60, 320, 3), np.uint8)
@@ -174,10 +174,7 @@ def test_accented_words_are_drawn_not_question_marks() -> None:
         return image
 
     assert not np.array_equal(drawn("Calibración"), drawn("Calibraci?n"))
-    before = i18n.current_language()
-    try:
-        i18n.set_language("es")
-        assert gauge_label(None, name="giro del tronco") == "no medido"
-        assert drawn("Calibraci?n").any()  # in Spanish every text goes through DejaVu
-    finally:
-        i18n.set_language(before)
+    english = drawn("Calibraci?n")
+    monkeypatch.setattr(i18n, "_cli_language", ["es"])  # as --lang es sets it
+    assert gauge_label(None, name="giro del tronco") == "no medido"
+    assert not np.array_equal(drawn("Calibraci?n"), english)  # DejaVu for every text
