@@ -13,6 +13,8 @@ import jinja2
 import numpy as np
 from markupsafe import Markup
 
+from twistcoach.i18n import current_language
+from twistcoach.i18n import t as _t
 from twistcoach.pipeline import FrameResult
 from twistcoach.report._values import value_of
 from twistcoach.report.timeline import (
@@ -75,8 +77,6 @@ def plot_svg(
     seconds) are marked under the measure. Unknown values leave gaps.
     """
     import matplotlib
-
-    from twistcoach.i18n import t as _t
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
@@ -159,8 +159,6 @@ def _environment() -> jinja2.Environment:
 
 
 def _fmt(value: Any, unit: str = "") -> str:
-    from twistcoach.i18n import t as _t
-
     if value is None:
         return _t(NOT_MEASURED)
     return f"{value}{unit}"
@@ -169,11 +167,10 @@ def _fmt(value: Any, unit: str = "") -> str:
 def render_html(summary: dict[str, Any], svg: str) -> str:
     """The whole self-contained HTML report of a video, from ``templates/report.html``
     (autoescaped; only ``svg``, matplotlib's own output, goes in as it is); its words
-    follow the summary's ``measure`` (knee drop when it has none)."""
+    follow the summary's ``measure`` (knee drop when it has none), in the command line's
+    language (``--lang``)."""
     words = MEASURE_WORDS[TwistMeasure(summary.get("measure", TwistMeasure.KNEE_DROP.value))]
     m = summary["metrics"]
-    from twistcoach.i18n import t as _t
-
     sides = [
         {
             "name": _t(side),
@@ -191,11 +188,9 @@ def render_html(summary: dict[str, Any], svg: str) -> str:
         }
         for ev in summary["events"]
     ]
-    from twistcoach import i18n
-
     template = _environment().get_template("report.html")
     return template.render(
-        lang=i18n.current_language(),
+        lang=current_language(),
         s=summary,
         name=Path(summary["input"]).name,
         family=_t(family_words(summary["pose_family"])),
@@ -206,7 +201,6 @@ def render_html(summary: dict[str, Any], svg: str) -> str:
         sides=sides,
         events=events,
         svg=Markup(svg),
-        not_measured=NOT_MEASURED,
         hold_band_deg=HOLD_BAND_DEG,
         measure=words.measure.value,
         measure_name=_t(words.name),
