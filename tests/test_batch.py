@@ -575,3 +575,30 @@ def test_the_batch_module_does_not_import_ray_until_it_runs() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "False"
+
+
+def test_a_task_writes_its_report_in_the_drivers_language(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    # A worker is a new process: it wrote English whatever the driver's --lang.
+    from twistcoach import i18n
+
+    clip = shared_data / "videos" / "seated_twist" / "karby_spinal_twist.mp4"
+    spec = TaskSpec(
+        path=str(clip),
+        name="karby",
+        out=str(tmp_path / "out"),
+        staging=str(tmp_path / "staging"),
+        body="neutral",
+        cap_deg=None,
+        lang="es",
+    )
+    before = list(i18n._cli_language)
+    try:
+        outcome = analyze_input(spec)
+    finally:
+        i18n._cli_language[:] = before
+    assert outcome.ok, outcome.error
+    assert outcome.results is not None
+    page = (Path(outcome.results) / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="es">' in page and "Análisis de la torsión" in page

@@ -195,3 +195,30 @@ def test_a_seated_video_in_a_batch_shows_its_trunk_rotation_against_30_deg(
     )
     page = (out / OVERVIEW_FILE).read_text(encoding="utf-8")
     assert "depth: largest trunk rotation (°)" in page and "Depth measured in 1" in page
+
+
+def test_the_overview_in_the_language_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `twistcoach --lang es batch` wrote its overview in English, and its workers (new
+    # processes, without --lang) the inputs' reports too.
+    from twistcoach import i18n
+    from twistcoach.batch.task import TaskSpec
+
+    monkeypatch.setattr(i18n, "_cli_language", ["es"])  # as --lang es sets it
+    seated = row(_record("s", _seated_video(20.0, None)))
+    supine = row(
+        _record(
+            "k",
+            {
+                "kind": "video",
+                "measure": "knee_drop",
+                "metrics": {"left": {"max_knee_drop_deg": 40.0}},
+            },
+        )
+    )
+    page = render_overview([seated, supine])
+    assert '<html lang="es">' in page and "Resumen del lote" in page
+    assert "profundidad: mayor bajada de las rodillas o giro del tronco (°)" in page
+    assert "<td>giro del tronco</td>" in page and "<td>vídeo</td>" in page
+    for english in ("Batch overview", "inputs:", "Failures", "main side", "knee drop"):
+        assert english not in page, english
+    assert TaskSpec("p", "n", "o", "s", "neutral", None).lang == "en"

@@ -756,6 +756,14 @@ def _python_texts() -> Iterator[tuple[str, str]]:
             yield label, "report/words.py"
     for body in BodyType:
         yield body.value, "metrics.BodyType (the video report)"
+    from twistcoach.batch import table as batch_table
+
+    for text in (
+        *batch_table.MEASURE_NAMES.values(),
+        *batch_table.KIND_WORDS.values(),
+        *batch_table.OVERVIEW_HEADERS,
+    ):
+        yield text, "batch/table.py (the batch overview)"
     # The staff pages' words for stored values: the roster and the audit trail.
     from twistcoach.screening import PlanStatus
     from twistcoach.web import clinic, services
@@ -791,6 +799,7 @@ def _code_texts() -> Iterator[tuple[str, str]]:
         root.joinpath("report/html.py"),  # its plots' words: _t("...")
         root.joinpath("report/annotate.py"),  # the annotated overlay's
         root.joinpath("overlay.py"),  # the dial's and the hold's words
+        root.joinpath("batch/table.py"),  # the batch overview
     ]
     for item in sorted(modules, key=lambda p: p.name):
         if not item.name.endswith(".py"):

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from twistcoach import i18n
 from twistcoach.batch.inputs import BatchInput
 from twistcoach.batch.state import BatchState, InputRecord
 from twistcoach.batch.task import TaskOutcome, TaskSpec, analyze_input
@@ -397,6 +398,7 @@ def _run_locked(
                             cap_deg=item.cap_deg,
                             annotate=options.annotate,
                             flat=item.flat_name,
+                            lang=i18n.current_language(),
                         )
                         running[remote.remote(spec, task)] = (item, attempt)
                     ready, _ = ray.wait(list(running), num_returns=1)

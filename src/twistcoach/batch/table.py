@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from twistcoach.batch.state import InputRecord, write_atomic
+from twistcoach.i18n import current_language, t
 from twistcoach.wording import family_words, view_words
 
 CSV_FILE = "batch-results.csv"
@@ -77,6 +78,21 @@ def _side(summary: dict[str, Any], side: str, key: str) -> Any:
     return value.get(key) if isinstance(value, dict) else None
 
 
+#: The overview's table of inputs: its column heads.
+OVERVIEW_HEADERS = (
+    "result",
+    "kind",
+    "pose",
+    "measure",
+    "view",
+    "depth",
+    "cap",
+    "main side",
+    "peak speed",
+    "events",
+)
+#: An input's kind in words (the overview's "kind" column).
+KIND_WORDS = {"video": "video", "image": "photograph"}
 #: The measures and their plain names (``report.MEASURE_WORDS``' names).
 MEASURE_NAMES = {"knee_drop": "knee drop", "trunk_rotation": "trunk rotation"}
 
@@ -88,8 +104,9 @@ def measure_of(summary: dict[str, Any]) -> str:
 
 
 def measure_name(measure: str) -> str:
-    """A measure's plain name ("knee drop", "trunk rotation")."""
-    return MEASURE_NAMES.get(measure, measure.replace("_", " "))
+    """A measure's plain name ("knee drop", "trunk rotation"), in the command line's
+    language."""
+    return t(MEASURE_NAMES.get(measure, measure.replace("_", " ")))
 
 
 def measures_named(rows: Sequence[dict[str, Any]]) -> str:
@@ -98,7 +115,11 @@ def measures_named(rows: Sequence[dict[str, Any]]) -> str:
     rotation"; "knee drop" when no row has one."""
     present = {r["measure"] for r in rows if r.get("measure")}
     ordered = [m for m in MEASURE_NAMES if m in present] + sorted(present - set(MEASURE_NAMES))
-    return " or ".join(measure_name(m) for m in ordered) or "knee drop"
+    names = [measure_name(m) for m in ordered] or [measure_name("knee_drop")]
+    said = names[0]
+    for name in names[1:]:
+        said = t("{first} or {second}").format(first=said, second=name)
+    return said
 
 
 def depth_deg(summary: dict[str, Any]) -> float | None:
@@ -212,9 +233,9 @@ def _plot_svg(rows: Sequence[dict[str, Any]]) -> str:
     ratios = np.asarray([r["depth_of_cap"] for r in measured], dtype=np.float64)
     bins = np.linspace(0.0, max(1.5, float(ratios.max()) + 0.1 if ratios.size else 1.5), 16)
     ax_hist.hist(ratios, bins=bins, color="#1f5fa8", alpha=0.8)
-    ax_hist.axvline(1.0, color="#c03030", ls="--", lw=1.5, label="the cap")
-    ax_hist.set_xlabel("depth / cap (1 = at the cap)")
-    ax_hist.set_ylabel("inputs")
+    ax_hist.axvline(1.0, color="#c03030", ls="--", lw=1.5, label=t("the cap"))
+    ax_hist.set_xlabel(t("depth / cap (1 = at the cap)"))
+    ax_hist.set_ylabel(t("inputs"))
     ax_hist.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax_hist.legend(loc="upper right")
     # One marker per measure, named in the legend: a knee drop and a trunk rotation are
@@ -231,11 +252,13 @@ def _plot_svg(rows: Sequence[dict[str, Any]]) -> str:
             alpha=0.8,
             label=measure_name(measure),
         )
-    ax_scatter.plot([0, 90], [0, 90], color="#c03030", ls="--", lw=1.2, label="depth = cap")
+    ax_scatter.plot([0, 90], [0, 90], color="#c03030", ls="--", lw=1.2, label=t("depth = cap"))
     ax_scatter.set_xlim(0, 95)
     ax_scatter.set_ylim(0, 95)
-    ax_scatter.set_xlabel("cap (°)")
-    ax_scatter.set_ylabel(f"depth: largest {measures_named(measured)} (°)")
+    ax_scatter.set_xlabel(t("cap (°)"))
+    ax_scatter.set_ylabel(
+        t("depth: largest {measures} (°)").format(measures=measures_named(measured))
+    )
     ax_scatter.legend(loc="upper left")
     for ax in (ax_hist, ax_scatter):
         ax.grid(alpha=0.3)
@@ -254,34 +277,39 @@ text-align:left}th{background:#f3f3f3}.note{color:#555}.over{color:#c03030;font-
 
 
 def _num(value: Any, unit: str = "") -> str:
-    return "not measured" if value is None else f"{value:g}{unit}"
+    return t("not measured") if value is None else f"{value:g}{unit}"
 
 
 def render_overview(rows: Sequence[dict[str, Any]], *, interrupted: bool = False) -> str:
-    """The batch's self-contained HTML overview: counts, plots, every input, failures."""
+    """The batch's self-contained HTML overview: counts, plots, every input, failures, in
+    the command line's language (``--lang``)."""
     e = html.escape
     done = [r for r in rows if r["status"] == "done"]
     failed = [r for r in rows if r["status"] == "failed"]
     measured = [r for r in done if r["depth_deg"] is not None]
     over = [r for r in measured if r["over_cap"]]
     plot = (
-        _plot_svg(rows) if measured else "<p>No input had a measurable depth: nothing to plot.</p>"
+        _plot_svg(rows)
+        if measured
+        else f"<p>{e(t('No input had a measurable depth: nothing to plot.'))}</p>"
     )
     table_rows = []
     for r in done:
         link = f'<a href="{e(r["name"])}/summary.json">{e(r["name"])}</a>'
         if r["kind"] == "video":
-            link += f' · <a href="{e(r["name"])}/report.html">report</a>'
+            link += f' · <a href="{e(r["name"])}/report.html">{e(t("report"))}</a>'
         depth = _num(r["depth_deg"], "°")
         cls = ' class="over"' if r["over_cap"] else ""
         # People read the pose and the camera in words; the CSV and Parquet keep the ids.
         pose_words = family_words(r["pose_family"] or "")
         table_rows.append(
-            f"<tr><td>{link}</td><td>{e(str(r['kind']))}</td><td>{e(pose_words)}</td>"
+            f"<tr><td>{link}</td><td>{e(t(KIND_WORDS.get(str(r['kind']), str(r['kind']))))}</td>"
+            f"<td>{e(t(pose_words))}</td>"
             f"<td>{e(measure_name(str(r['measure'])))}</td>"
-            f"<td>{e(view_words(str(r['view'] or '')))}</td><td{cls}>{depth}</td>"
+            f"<td>{e(t(view_words(str(r['view'] or ''))))}</td><td{cls}>{depth}</td>"
             f"<td>{r['cap_deg']:g}°</td>"
-            f"<td>{e(str(r['main_side'] or ''))}</td><td>{_num(r['peak_speed_deg_s'], '°/s')}</td>"
+            f"<td>{e(t(str(r['main_side'] or '')))}</td>"
+            f"<td>{_num(r['peak_speed_deg_s'], '°/s')}</td>"
             f"<td>{'' if r['events'] is None else r['events']}</td></tr>"
         )
     failure_rows = "".join(
@@ -290,39 +318,61 @@ def render_overview(rows: Sequence[dict[str, Any]], *, interrupted: bool = False
         for r in failed
     )
     failures = (
-        "<table><tr><th>input</th><th>tries</th><th>reason</th></tr>" + failure_rows + "</table>"
+        f"<table><tr><th>{e(t('input'))}</th><th>{e(t('tries'))}</th>"
+        f"<th>{e(t('reason'))}</th></tr>{failure_rows}</table>"
         if failed
-        else "<p>None.</p>"
+        else f"<p>{e(t('None.'))}</p>"
     )
     note = (
-        '<p class="over">This batch was interrupted: the inputs below are those finished so '
-        "far. Run the same command again to finish it.</p>"
+        '<p class="over">'
+        + e(
+            t(
+                "This batch was interrupted: the inputs below are those finished so far. Run "
+                "the same command again to finish it."
+            )
+        )
+        + "</p>"
         if interrupted
         else ""
     )
+    counts = t(
+        "{n} inputs: {done} analysed, {failed} failed. Depth measured in {measured}; past the "
+        "cap in {over}."
+    ).format(
+        n=len(rows),
+        done=f"<b>{len(done)}</b>",
+        failed=f"<b>{len(failed)}</b>",
+        measured=len(measured),
+        over=f"<b>{len(over)}</b>",
+    )
+    depth_note = e(
+        t(
+            "Depth: the largest {measures} on either side, where the camera could measure it "
+            "(a photograph only with a photograph of the neutral pose from the same place: the "
+            "manifest's flat column, as analyze --flat). A supine twist is measured by the "
+            "knee drop, a seated or standing twist by the trunk rotation (the chest turned "
+            "from the hips). Each input is checked against its own cap, in its own measure."
+        ).format(measures=measures_named(measured))
+    )
+    heads = "".join(f"<th>{e(t(h))}</th>" for h in OVERVIEW_HEADERS)
+    single = e(t("Measured from a single camera: an instrument for practice, not a diagnosis."))
+    whole = e(t("The whole table: {csv} and {parquet}.").format(csv=CSV_FILE, parquet=PARQUET_FILE))
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>twistcoach batch overview</title>
+<html lang="{current_language()}"><head><meta charset="utf-8">
+<title>{e(t("twistcoach batch overview"))}</title>
 <style>{_CSS}</style></head><body>
-<h1>Batch overview</h1>
+<h1>{e(t("Batch overview"))}</h1>
 {note}
-<p>{len(rows)} inputs: <b>{len(done)}</b> analysed, <b>{len(failed)}</b> failed.
-Depth measured in {len(measured)}; past the cap in <b>{len(over)}</b>.</p>
-<h2>Depth against the cap</h2>
+<p>{counts}</p>
+<h2>{e(t("Depth against the cap"))}</h2>
 {plot}
-<p class="note">Depth: the largest {e(measures_named(measured))} on either side, where the
-camera could measure it (a photograph only with a photograph of the neutral pose from the same
-place: the manifest's flat column, as analyze --flat). A supine twist is measured
-by the knee drop, a seated or standing twist by the trunk rotation (the chest turned from the
-hips). Each input is checked against its own cap, in its own measure.</p>
-<h2>Failures</h2>
+<p class="note">{depth_note}</p>
+<h2>{e(t("Failures"))}</h2>
 {failures}
-<h2>Inputs</h2>
-<table><tr><th>result</th><th>kind</th><th>pose</th><th>measure</th><th>view</th><th>depth</th>
-<th>cap</th>
-<th>main side</th><th>peak speed</th><th>events</th></tr>
+<h2>{e(t("Inputs"))}</h2>
+<table><tr>{heads}</tr>
 {"".join(table_rows)}</table>
-<p class="note">Measured from a single camera: an instrument for practice, not a diagnosis.
-The whole table: {CSV_FILE} and {PARQUET_FILE}.</p>
+<p class="note">{single} {whole}</p>
 </body></html>
 """
 

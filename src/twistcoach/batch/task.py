@@ -46,6 +46,9 @@ class TaskSpec:
         ``analyze``'s ``--body``, ``--cap``, ``--annotate`` and ``--flat`` (``cap_deg``
         None: no ``--cap``, the default of the measure the analysis finds; ``flat`` None:
         no ``--flat``).
+    lang
+        The language of the reports it writes (the driver's ``--lang``: a worker process
+        does not inherit it).
     """
 
     path: str
@@ -56,6 +59,7 @@ class TaskSpec:
     cap_deg: float | None
     annotate: bool = False
     flat: str | None = None
+    lang: str = "en"
 
 
 @dataclass(frozen=True)
@@ -107,9 +111,10 @@ def analyze_input(spec: TaskSpec) -> TaskOutcome:
     TaskOutcome
         ``results`` is the folder (inside ``spec.staging``) that holds the files.
     """
-    from twistcoach import report
+    from twistcoach import i18n, report
     from twistcoach.cli.analyze_cmd import run_analyze
 
+    i18n.set_language(spec.lang)
     t0 = time.perf_counter()
     path = Path(spec.path)
     if not path.is_file():
