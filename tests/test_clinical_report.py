@@ -168,3 +168,20 @@ def test_a_plan_that_waits_for_a_clinician_is_said_in_words(tmp_path: Path) -> N
         if e["resource"]["resourceType"] == "CarePlan"
     ]
     assert care["description"].startswith("Screening: see clinician first.")
+
+
+def test_clearances_name_each_twist_not_its_id(tmp_path: Path) -> None:
+    # The clearances table listed "supine_twist_partial".
+    url, ids = make_clinic_db(tmp_path)
+    engine = create_engine_for_url(url)
+    repo = open_repository(engine)
+    repo.record_clearance(
+        ids["alex"], "clinician", "Dr Cleo", dt.date(2026, 11, 2), ["supine_twist_partial"], 35.0
+    )
+    engine.dispose()
+    out = tmp_path / "alex.pdf"
+    code, err = report(url, out, "--person", "Alex")
+    assert code == 0, err
+    text = text_of(out)
+    assert "Dr Cleo" in text and "Supine twist (part way)" in text
+    assert "supine_twist_partial" not in text.replace(" ", "")

@@ -381,7 +381,7 @@ def render_report(
                 c.by.value,
                 c.name,
                 c.date.isoformat(),
-                ", ".join(c.variants),
+                ", ".join(_variant_name(v) for v in c.variants),
                 f"{c.max_knee_drop_deg:g}°" if c.max_knee_drop_deg is not None else "-",
             ]
         )
@@ -391,7 +391,7 @@ def render_report(
                 r.by_role,
                 r.name,
                 r.date.isoformat(),
-                ", ".join(r.variants),
+                ", ".join(_variant_name(v) for v in r.variants),
                 f"{r.max_knee_drop_deg:g}°" if r.max_knee_drop_deg is not None else "-",
             ]
         )
