@@ -111,6 +111,9 @@ def test_sessions_show_text_and_plot(demo: str, tmp_path: Path) -> None:
     assert code == 0
     assert "Session 3: Sam, Supine twist, supported" in out
     assert "pain        3→4 reports 4" in out
+    # What happened, as the web's session page says it: never the coach's ids.
+    assert "Pain   Pain reported: 4 out of 10" in out and "Session complete" in out
+    assert "pain_reported" not in out and "state_changed" not in out
     assert f"plot written to {png}" in out
     image = imread(png)
     assert image.shape[:2] == (360, 900)

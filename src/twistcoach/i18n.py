@@ -497,7 +497,7 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     # web.domain.flag_words
     "{flag} — waiting for review",
     "{flag} — waiting for a clinician's review",
-    # web.domain.timeline
+    # wording.timeline
     "Pain reported: {level} out of 10",
     "Pain reported",
     # web.domain.suggestion_view
@@ -764,6 +764,10 @@ def _python_texts() -> Iterator[tuple[str, str]]:
         *batch_table.OVERVIEW_HEADERS,
     ):
         yield text, "batch/table.py (the batch overview)"
+    from twistcoach.wording import TIMELINE_KINDS
+
+    for text in TIMELINE_KINDS.values():
+        yield text, "wording.py (a session's timeline)"
     # The staff pages' words for stored values: the roster and the audit trail.
     from twistcoach.screening import PlanStatus
     from twistcoach.web import clinic, services

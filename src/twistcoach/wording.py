@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -126,3 +127,81 @@ def choice_words(field: str, value: str) -> str:
         text = CONDITION_DESCRIPTIONS[Condition(value)]
         return text[:1].upper() + text[1:]
     return value.replace("_", " ")
+
+
+#: What each kind of timeline row is called where it is shown.
+TIMELINE_KINDS = {"cue": "Coach", "pain": "Pain", "stop": "Stop", "event": "Event"}
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One line of a session's timeline, in plain words.
+
+    Attributes
+    ----------
+    t
+        Seconds from the session's start.
+    kind
+        ``cue`` (what the coach said), ``pain``, ``stop`` or ``event``.
+    text
+        What happened, for people.
+    safety
+        A safety cue or a stop (shown in red).
+    """
+
+    t: float
+    kind: str
+    text: str
+    safety: bool = False
+
+
+def _event_text(event_id: str, data: Mapping[str, Any], fallback: str) -> str:
+    words = wording()
+    template = words.events.get(event_id)
+    if template is None:
+        return fallback
+    values: dict[str, str] = {}
+    for key, value in data.items():
+        if isinstance(value, float):
+            values[key] = f"{value:.0f}"
+        else:
+            values[key] = str(value)
+    if "reason" in values:
+        reason = values["reason"]
+        values["reason"] = words.stop_reasons.get(
+            reason, words.pause_reasons.get(reason, reason.replace("_", " "))
+        )
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return template.split(":")[0].split("{")[0].strip()
+
+
+def timeline(events: Sequence[Any]) -> list[TimelineRow]:
+    """A session's stored events as a readable timeline: what the coach said, pain reports,
+    notable events and the stop in plain words (the state machine's own changes are left
+    out: the cues already say them). The web's session page and ``twistcoach sessions
+    show`` print it; :data:`TIMELINE_KINDS` names each row's kind."""
+    rows: list[TimelineRow] = []
+    for e in events:
+        data: Mapping[str, Any] = e.data if isinstance(e.data, Mapping) else {}
+        if e.type == "cue":
+            rows.append(TimelineRow(e.t, "cue", e.text, data.get("priority") == "safety"))
+        elif e.type == "pain":
+            level = data.get("level")
+            text = (
+                f"Pain reported: {level} out of 10"
+                if isinstance(level, int)
+                else _event_text(e.event_id, data, "Pain reported")
+            )
+            rows.append(TimelineRow(e.t, "pain", text, e.event_id == "sharp_pain"))
+        elif e.event_id == "state_changed":
+            continue
+        elif e.event_id == "session_stopped":
+            rows.append(TimelineRow(e.t, "stop", _event_text(e.event_id, data, e.text), True))
+        elif e.event_id == "pain_reported":
+            continue  # the pain row already says it
+        else:
+            text = _event_text(e.event_id, data, e.text)
+            rows.append(TimelineRow(e.t, "event", text))
+    return rows

@@ -106,8 +106,11 @@ def _status_text(status: str, stop_reason: str | None) -> str:
 
 
 def _print_detail(detail: SessionDetail) -> None:
+    from twistcoach.i18n import t
+    from twistcoach.wording import TIMELINE_KINDS, timeline
+
     summary, s = detail.summary, detail.session
-    ended = s.ended_at.strftime("%Y-%m-%d %H:%M:%S") if s.ended_at else "-"
+    ended = s.ended_at.strftime("%Y-%m-%d %H:%M:%S UTC") if s.ended_at else "-"
     lines = [
         f"Session {s.id}: {s.person_name}, {_variant_names().get(s.variant_id, s.variant_id)}",
         f"  status      {_status_text(s.status, s.stop_reason)}",
@@ -118,9 +121,15 @@ def _print_detail(detail: SessionDetail) -> None:
         f"; {summary.over_cap_samples} s over the cap",
         f"  pain        {_pain_text(summary)}",
         f"  recorded    {summary.n_samples} samples, {summary.n_events} events",
-        "  events:",
+        f"  {t('what happened')}:",
     ]
-    lines += [f"    {e.t:7.1f} s  {e.type:5}  {e.event_id}: {e.text}" for e in detail.events]
+    # The web's session timeline, in words (never the coach's ids; the JSON keeps them).
+    kinds = {kind: t(name) for kind, name in TIMELINE_KINDS.items()}
+    width = max(len(k) for k in kinds.values())
+    lines += [
+        f"    {row.t:7.1f} s  {kinds[row.kind]:{width}}  {t(row.text)}"
+        for row in timeline(detail.events)
+    ]
     typer.echo("\n".join(lines))
 
 

@@ -41,6 +41,7 @@ from twistcoach.web.context import (
 )
 from twistcoach.web.deps import CurrentUser, FormChange, Id, StudentUser
 from twistcoach.web.security import PRE_CSRF_COOKIE, SessionData
+from twistcoach.wording import TIMELINE_KINDS
 
 router = APIRouter(include_in_schema=False)
 
@@ -558,6 +559,7 @@ def session_page(request: Request, user: CurrentUser, session_id: Id) -> Respons
         person=person,
         events=detail.events,
         timeline=domain.timeline(detail.events),
+        timeline_kinds=TIMELINE_KINDS,
         names=domain.variant_names(),
     )
 
