@@ -204,3 +204,21 @@ def test_sessions_say_how_a_session_ended_in_words_never_ids(empty: Path) -> Non
         assert code == 0
         assert "sharp pain" in out and "Supine twist, supported" in out
         assert "sharp_pain" not in out and "supine_twist_supported" not in out
+
+
+def test_sessions_in_the_language_asked_for(demo: str) -> None:
+    # `twistcoach --lang es sessions` and `sessions show` were English (progress was not).
+    from twistcoach import i18n
+
+    before = list(i18n._cli_language)
+    try:
+        code, listed, _ = invoke("--lang", "es", "sessions", "--person", "Sam")
+        code_show, shown, _ = invoke("--lang", "es", "sessions", "show", "3")
+    finally:
+        i18n._cli_language[:] = before
+    assert code == 0 and code_show == 0
+    assert "Sesiones (las más recientes primero)" in listed and "Torsión boca arriba" in listed
+    assert "Sesión 3: Sam, Torsión boca arriba, con apoyo" in shown
+    assert "avisos 4" in shown and "qué pasó:" in shown and "Dolor anotado: 4 sobre 10" in shown
+    for english in ("status", "started", "recorded", "samples", "Session complete"):
+        assert english not in shown, english

@@ -764,10 +764,13 @@ def _python_texts() -> Iterator[tuple[str, str]]:
         *batch_table.OVERVIEW_HEADERS,
     ):
         yield text, "batch/table.py (the batch overview)"
+    from twistcoach.cli import storage_cmds
     from twistcoach.wording import TIMELINE_KINDS
 
     for text in TIMELINE_KINDS.values():
         yield text, "wording.py (a session's timeline)"
+    for text in (*storage_cmds.SESSION_COLUMNS, *storage_cmds.DETAIL_LABELS):
+        yield text, "cli/storage_cmds.py (twistcoach sessions)"
     # The staff pages' words for stored values: the roster and the audit trail.
     from twistcoach.screening import PlanStatus
     from twistcoach.web import clinic, services

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from twistcoach.i18n import t
+
 if TYPE_CHECKING:
     from twistcoach.storage import Repository, SessionDetail, SessionSummary
 
@@ -40,6 +42,11 @@ def _errors() -> Iterator[None]:
         _fail(str(exc))
 
 
+#: ``twistcoach sessions``' table columns, and ``sessions show``'s line labels.
+SESSION_COLUMNS = ("id", "person", "started (UTC)", "variant", "cap", "largest", "pain", "status")
+DETAIL_LABELS = ("status", "started", "source", "cap", "pain", "recorded")
+
+
 def _repo() -> Repository:
     from twistcoach.storage import open_repository
 
@@ -56,9 +63,10 @@ def _pain_text(summary: SessionSummary) -> str:
     s = summary.session
     parts = [f"{_fmt(s.start_pain)}→{_fmt(s.end_pain)}"]
     if summary.reported_levels:
-        parts.append("reports " + ",".join(str(p) for p in summary.reported_levels))
+        reported = ",".join(str(p) for p in summary.reported_levels)
+        parts.append(t("reports {levels}").format(levels=reported))
     if summary.sharp_pain:
-        parts.append("SHARP")
+        parts.append(t("SHARP"))
     return " ".join(parts)
 
 
@@ -66,12 +74,11 @@ def _print_list(summaries: list[SessionSummary]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="Sessions (newest first)")
+    table = Table(title=t("Sessions (newest first)"))
     # "largest": the knee drop of a supine twist, the trunk rotation of a seated or standing
     # one (SessionRecord.measure), each against its own cap.
-    for column in ("id", "person", "started (UTC)", "variant", "cap", "largest", "pain"):
-        table.add_column(column)
-    table.add_column("status")
+    for column in SESSION_COLUMNS:
+        table.add_column(t(column))
     names = _variant_names()
     for summary in summaries:
         s = summary.session
@@ -79,10 +86,14 @@ def _print_list(summaries: list[SessionSummary]) -> None:
             str(s.id),
             s.person_name,
             s.started_at.strftime("%Y-%m-%d %H:%M"),
-            names.get(s.variant_id, s.variant_id),
+            t(names.get(s.variant_id, s.variant_id)),
             _fmt(s.cap_deg, "°"),
             _fmt(summary.max_abs_knee_drop, "°")
-            + (f" ({summary.over_cap_samples}s over)" if summary.over_cap_samples else ""),
+            + (
+                " " + t("({n} s over)").format(n=summary.over_cap_samples)
+                if summary.over_cap_samples
+                else ""
+            ),
             _pain_text(summary),
             _status_text(s.status, s.stop_reason),
         )
@@ -101,26 +112,50 @@ def _status_text(status: str, stop_reason: str | None) -> str:
     """A session's status and stop reason in plain words (never the stored ids)."""
     from twistcoach.wording import status_words, stop_words
 
-    why = stop_words(stop_reason)
-    return status_words(status) + (f" ({why})" if why else "")
+    why = t(stop_words(stop_reason))
+    return t(status_words(status)) + (f" ({why})" if why else "")
 
 
 def _print_detail(detail: SessionDetail) -> None:
-    from twistcoach.i18n import t
     from twistcoach.wording import TIMELINE_KINDS, timeline
 
     summary, s = detail.summary, detail.session
     ended = s.ended_at.strftime("%Y-%m-%d %H:%M:%S UTC") if s.ended_at else "-"
+    variant = t(_variant_names().get(s.variant_id, s.variant_id))
+    labels = {key: t(key) for key in DETAIL_LABELS}
+    width = max(12, max(len(label) for label in labels.values()) + 2)
+
+    def line(key: str, value: str) -> str:
+        return f"  {labels[key]:{width}}{value}"
+
     lines = [
-        f"Session {s.id}: {s.person_name}, {_variant_names().get(s.variant_id, s.variant_id)}",
-        f"  status      {_status_text(s.status, s.stop_reason)}",
-        f"  started     {s.started_at:%Y-%m-%d %H:%M:%S} UTC, ended {ended}",
-        f"  source      {s.source}",
-        f"  cap         {s.cap_deg:g}°; largest {s.measure.replace('_', ' ')} "
-        f"{_fmt(summary.max_abs_knee_drop, '°')}"
-        f"; {summary.over_cap_samples} s over the cap",
-        f"  pain        {_pain_text(summary)}",
-        f"  recorded    {summary.n_samples} samples, {summary.n_events} events",
+        t("Session {id}: {person}, {variant}").format(
+            id=s.id, person=s.person_name, variant=variant
+        ),
+        line("status", _status_text(s.status, s.stop_reason)),
+        line(
+            "started",
+            t("{start}, ended {end}").format(
+                start=f"{s.started_at:%Y-%m-%d %H:%M:%S} UTC", end=ended
+            ),
+        ),
+        line("source", s.source),
+        line(
+            "cap",
+            t("{cap}°; largest {measure} {largest}; {over} s over the cap").format(
+                cap=f"{s.cap_deg:g}",
+                measure=t(s.measure.replace("_", " ")),
+                largest=_fmt(summary.max_abs_knee_drop, "°"),
+                over=summary.over_cap_samples,
+            ),
+        ),
+        line("pain", _pain_text(summary)),
+        line(
+            "recorded",
+            t("{samples} samples, {events} events").format(
+                samples=summary.n_samples, events=summary.n_events
+            ),
+        ),
         f"  {t('what happened')}:",
     ]
     # The web's session timeline, in words (never the coach's ids; the JSON keeps them).
@@ -208,7 +243,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Suggest the next step from a person's history, with the reasons, and say what they
         may practise today (the same decision as the coach and the web app)."""
-        from twistcoach.i18n import t
         from twistcoach.storage.progress import decide_for_person
 
         with _errors():
