@@ -185,3 +185,34 @@ def test_clearances_name_each_twist_not_its_id(tmp_path: Path) -> None:
     text = text_of(out)
     assert "Dr Cleo" in text and "Supine twist (part way)" in text
     assert "supine_twist_partial" not in text.replace(" ", "")
+
+
+def test_the_report_in_the_language_asked_for(
+    clinic: tuple[str, dict[str, int]], tmp_path: Path
+) -> None:
+    # `twistcoach --lang es report` (and the Spanish pages' link) gave an English report.
+    from twistcoach import i18n
+
+    tr = i18n.translator("es")
+    tr.missed.clear()
+    url, _ = clinic
+    out = tmp_path / "sam_es.pdf"
+    before = list(i18n._cli_language)
+    try:
+        code, _ = report(url, out, "--person", "Sam")  # English first: unchanged
+        assert code == 0 and "Spinal twist practice: clinical report" in text_of(out)
+        result = runner.invoke(
+            build_app(),
+            ["--lang", "es", "report", "--out", str(out), "--person", "Sam"],
+            env={"TWISTCOACH_DATABASE_URL": url},
+        )
+    finally:
+        i18n._cli_language[:] = before
+    assert result.exit_code == 0, result.stderr
+    text = text_of(out)
+    assert "Práctica de torsiones de columna: informe clínico" in text
+    assert "Tendencia por semanas" in text and "Exactitud medida" in text
+    assert "Torsión boca arriba, con apoyo" in text and "completada" in text
+    for english in ("Trend over weeks", "Clearances", "held vs cap", "Measured accuracy", "page"):
+        assert english not in text, english
+    assert not tr.missed, tr.missed

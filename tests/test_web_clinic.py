@@ -39,6 +39,11 @@ def test_staff_download_the_fhir_bundle_and_the_report_others_cannot(world: Worl
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     text = " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "Robin" in text and "45" in text
+    # In the pages' language: a clinician reading Spanish pages gets a Spanish report.
+    pdf = doc.get(f"/students/{person_id}/report.pdf?lang=es")
+    text = " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "informe clínico" in text and "clinical report" not in text
+    doc.get("/dashboard?lang=en")  # back to English for the rest
     assert (
         doc.get(f"/students/{person_id}/report.pdf?start=2026-12-31&end=2026-11-01").status_code
         == 422

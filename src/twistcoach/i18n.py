@@ -756,6 +756,39 @@ def _python_texts() -> Iterator[tuple[str, str]]:
             yield label, "report/words.py"
     for body in BodyType:
         yield body.value, "metrics.BodyType (the video report)"
+    # The clinical PDF (export/clinical_report.py): its wording file, the accuracy it quotes,
+    # how a session ended.
+    import yaml
+
+    from twistcoach.export import accuracy as export_accuracy
+    from twistcoach.export import clinical_report
+    from twistcoach.export import facts as export_facts
+
+    report_wording = yaml.safe_load(
+        resources.files("twistcoach").joinpath("export/clinical_report.yaml").read_text("utf-8")
+    )
+    stack: list[Any] = [v for k, v in report_wording.items() if k != "version"]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            stack.extend(node.values())
+        elif isinstance(node, str):
+            yield node, "export/clinical_report.yaml"
+    place = export_accuracy.load_accuracy().place
+    for text in (
+        export_accuracy.load_accuracy().method,
+        place.name,
+        place.description,
+        place.limits,
+        export_accuracy.NOTE,
+        *export_accuracy.GIVEN_WORDS.values(),
+        *export_facts.OUTCOME_TEXT.values(),
+        *clinical_report.PLAN_HEADS,
+        *clinical_report.CLEARANCE_HEADS,
+        *clinical_report.SESSION_HEADS,
+        *clinical_report.TREND_HEADS,
+    ):
+        yield " ".join(text.split()), "export (the clinical PDF)"
     from twistcoach.batch import table as batch_table
 
     for text in (
@@ -807,6 +840,7 @@ def _code_texts() -> Iterator[tuple[str, str]]:
         root.joinpath("report/annotate.py"),  # the annotated overlay's
         root.joinpath("overlay.py"),  # the dial's and the hold's words
         root.joinpath("batch/table.py"),  # the batch overview
+        root.joinpath("export/clinical_report.py"),  # the clinical PDF's _t("...")
     ]
     for item in sorted(modules, key=lambda p: p.name):
         if not item.name.endswith(".py"):

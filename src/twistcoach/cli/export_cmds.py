@@ -18,6 +18,8 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from twistcoach import i18n
+
 EXIT_BAD_INPUT = 2
 
 
@@ -138,5 +140,8 @@ def register(app: typer.Typer) -> None:
         repo = open_repository()
         record = repo.person_named(person)
         facts = gather(repo, record.id, start=lo, end=hi)
-        _write_out(target, render_report(facts, period=(first, last), tz=local_zone()))
+        pdf = render_report(
+            facts, period=(first, last), tz=local_zone(), lang=i18n.current_language()
+        )
+        _write_out(target, pdf)
         typer.echo(f"wrote {target}: {len(facts.sessions)} sessions for {record.name}", err=True)

@@ -7,6 +7,7 @@ them for a note.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -53,20 +54,35 @@ class Accuracy(_Frozen):
             return self.place.neutral
         return self.place.body_given
 
-    def note(self, body_model: str | None) -> str:
-        """One paragraph quoting the measured accuracy that applies to a session."""
+    def note(self, body_model: str | None, say: Callable[[str], str] = str) -> str:
+        """One paragraph quoting the measured accuracy that applies to a session, its words
+        through ``say`` (a translator's; English as it is by default)."""
         fig = self.figures(body_model)
-        given = (
-            "the person's body type given"
-            if body_model not in (None, NEUTRAL_BODY_MODEL)
-            else "no body type given (neutral body model)"
+        given = GIVEN_WORDS[body_model not in (None, NEUTRAL_BODY_MODEL)]
+        return say(NOTE).format(
+            method=say(self.method),
+            place=say(self.place.name),
+            description=say(self.place.description),
+            given=say(given),
+            mean=f"{fig.mean_deg:g}",
+            p95=f"{fig.p95_deg:g}",
+            worst=f"{fig.worst_deg:g}",
+            limits=say(self.place.limits),
+            source=self.source,
+            measured=self.measured,
         )
-        return (
-            f"Measured accuracy ({self.method}; {self.place.name} camera place: "
-            f"{self.place.description}), {given}: knee-drop error mean {fig.mean_deg:g} deg, "
-            f"95th percentile {fig.p95_deg:g} deg, worst {fig.worst_deg:g} deg. "
-            f"{self.place.limits} Source: {self.source}; measured {self.measured}."
-        )
+
+
+#: The accuracy note (:meth:`Accuracy.note`), and whether the person's body type was given.
+NOTE = (
+    "Measured accuracy ({method}; {place} camera place: {description}), {given}: knee-drop "
+    "error mean {mean} deg, 95th percentile {p95} deg, worst {worst} deg. {limits} Source: "
+    "{source}; measured {measured}."
+)
+GIVEN_WORDS = {
+    True: "the person's body type given",
+    False: "no body type given (neutral body model)",
+}
 
 
 _CACHE: list[Accuracy] = []

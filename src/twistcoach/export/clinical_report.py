@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,6 +28,30 @@ from twistcoach.export.facts import PersonFacts, SessionFacts
 from twistcoach.screening import load_rules
 
 NOT_MEASURED = "not measured"
+#: Words through a translator (``Translator.text``); English as they are by default.
+Say = Callable[[str], str]
+#: The report's tables' column heads (translated where they are drawn).
+PLAN_HEADS = ("variant", "allowed", "cap now", "screening cap", "why (rules)")
+CLEARANCE_HEADS = ("by", "name", "date", "variants", "knee drop at most")
+SESSION_HEADS = (
+    "date",
+    "variant",
+    "held vs cap",
+    "time held",
+    "pain before",
+    "during",
+    "after",
+    "ended",
+)
+TREND_HEADS = (
+    "week",
+    "sessions",
+    "median held",
+    "largest held",
+    "pain change (mean)",
+    "stops",
+    "sharp",
+)
 
 
 class _Frozen(BaseModel):
@@ -73,8 +97,8 @@ def load_template() -> ReportTemplate:
 # --------------------------------------------------------------------------- figures
 
 
-def _deg(value: float | None) -> str:
-    return NOT_MEASURED if value is None else f"{value:.1f}°"
+def _deg(value: float | None, _t: Say = str) -> str:
+    return _t(NOT_MEASURED) if value is None else f"{value:.1f}°"
 
 
 def _pain(value: int | None) -> str:
@@ -91,19 +115,20 @@ def _day(moment: dt.datetime, tz: dt.tzinfo) -> float:
     return (wall - dt.datetime(1970, 1, 1)).total_seconds() / 86400.0
 
 
-def held_text(s: SessionFacts) -> str:
+def held_text(s: SessionFacts, _t: Say = str) -> str:
     """The held knee drop per side against the cap, e.g. ``R 31.5° / 45°; L not measured``."""
     parts = []
     for hold in s.sides:
         cap = f" / {hold.cap_deg:g}°" if hold.cap_deg is not None else ""
-        parts.append(f"{hold.side[0].upper()} {_deg(hold.knee_drop_deg)}{cap}")
-    return "; ".join(parts) or "no hold"
+        side = _t(hold.side[0].upper())  # R or L (D or I in Spanish)
+        parts.append(f"{side} {_deg(hold.knee_drop_deg, _t)}{cap}")
+    return "; ".join(parts) or _t("no hold")
 
 
-def pain_text(s: SessionFacts) -> tuple[str, str, str]:
+def pain_text(s: SessionFacts, _t: Say = str) -> tuple[str, str, str]:
     """Pain before, during (reports in order; "sharp" for sharp pain) and after."""
     head = s.summary.session
-    during = ", ".join(p.text for p in s.pains) or "-"
+    during = ", ".join(_t(p.text) if p.sharp else p.text for p in s.pains) or "-"
     return _pain(head.start_pain), during, _pain(head.end_pain)
 
 
@@ -166,7 +191,7 @@ def _png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
-def depth_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo) -> bytes:
+def depth_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo, _t: Say = str) -> bytes:
     """PNG: each hold's median knee drop (right ●, left ▲) and its cap (–) by session date;
     unmeasured holds are marked "not measured" at the bottom, never plotted as 0."""
     import matplotlib
@@ -188,7 +213,7 @@ def depth_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo) -> bytes:
             for h in s.sides
             if h.side == side and h.knee_drop_deg is not None
         ]
-        ax.plot(xs, ys, marker, color=colour, label=f"held, {side}")
+        ax.plot(xs, ys, marker, color=colour, label=_t("held, {side}").format(side=_t(side)))
     caps = [(_day(s.started_at, tz), h.cap_deg) for s in sessions for h in s.sides if h.cap_deg]
     if caps:
         ax.plot(
@@ -198,14 +223,14 @@ def depth_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo) -> bytes:
             color="tab:red",
             ms=18,
             mew=2,
-            label="cap",
+            label=_t("cap"),
         )
     unmeasured = [
         _day(s.started_at, tz) for s in sessions for h in s.sides if h.knee_drop_deg is None
     ]
     for when in unmeasured:
         ax.annotate(
-            "not measured",
+            _t(NOT_MEASURED),
             (when, 1),
             fontsize=6,
             rotation=90,
@@ -214,7 +239,7 @@ def depth_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo) -> bytes:
             va="bottom",
         )
     ax.set_ylim(0, 90)
-    ax.set_ylabel("knee drop (deg)")
+    ax.set_ylabel(_t("knee drop (deg)"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", ncols=3)
     _date_axis(ax)
@@ -223,7 +248,7 @@ def depth_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo) -> bytes:
     return _png(fig)
 
 
-def pain_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo) -> bytes:
+def pain_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo, _t: Say = str) -> bytes:
     """PNG: pain before (○) and after (●) each session, 0-10; a sharp-pain stop is a red
     dashed line labelled "sharp", not a point on the scale."""
     import matplotlib
@@ -234,13 +259,13 @@ def pain_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo) -> bytes:
     fig, ax = plt.subplots(figsize=(7.0, 2.2))
     before = [(_day(s.started_at, tz), s.summary.session.start_pain) for s in sessions]
     after = [(_day(s.started_at, tz), s.summary.session.end_pain) for s in sessions]
-    for points, style, label in ((before, "o", "before"), (after, "s", "after")):
+    for points, style, label in ((before, "o", _t("before")), (after, "s", _t("after"))):
         known = [(x, y) for x, y in points if y is not None]
         ax.plot(
             [x for x, _ in known],
             [y for _, y in known],
             style,
-            mfc="none" if label == "before" else None,
+            mfc="none" if style == "o" else None,  # before: open markers
             color="tab:purple",
             label=label,
         )
@@ -248,9 +273,9 @@ def pain_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo) -> bytes:
         if s.sharp:
             when = _day(s.started_at, tz)
             ax.axvline(when, color="tab:red", ls="--", lw=1)
-            ax.annotate("sharp", (when, 10), color="tab:red", fontsize=7, ha="left", va="top")
+            ax.annotate(_t("sharp"), (when, 10), color="tab:red", fontsize=7, ha="left", va="top")
     ax.set_ylim(-0.5, 10.5)
-    ax.set_ylabel("pain 0-10")
+    ax.set_ylabel(_t("pain 0-10"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", ncols=2)
     _date_axis(ax)
@@ -262,11 +287,15 @@ def pain_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo) -> bytes:
 # --------------------------------------------------------------------------- the PDF
 
 
-def _period_text(period: tuple[dt.date | None, dt.date | None]) -> str:
+def _period_text(period: tuple[dt.date | None, dt.date | None], _t: Say = str) -> str:
     first, last = period
     if first is None and last is None:
-        return "all sessions"
-    return f"{first.isoformat() if first else 'start'} to {last.isoformat() if last else 'now'}"
+        return _t("all sessions")
+    if first is None:
+        return _t("up to {last}").format(last=last.isoformat() if last else "")
+    if last is None:
+        return _t("from {first}").format(first=first.isoformat())
+    return _t("{first} to {last}").format(first=first.isoformat(), last=last.isoformat())
 
 
 def render_report(
@@ -274,6 +303,7 @@ def render_report(
     *,
     period: tuple[dt.date | None, dt.date | None] = (None, None),
     tz: dt.tzinfo = dt.UTC,
+    lang: str = "en",
 ) -> bytes:
     """The clinical report of ``facts``, a PDF document's bytes (the callers write it where
     they must: a file the CLI checked, an HTTP response).
@@ -286,6 +316,10 @@ def render_report(
         The chosen first and last day (for the heading; None for open ends).
     tz
         The time zone dates are shown in.
+    lang
+        The report's language (``twistcoach.i18n``: the command line's ``--lang``, the web
+        page's language). Rule texts, variant names and words come from the catalogue; the
+        sources, names and notes people typed stay as they are.
     """
     from xml.sax.saxutils import escape
 
@@ -305,6 +339,9 @@ def render_report(
     )
     from reportlab.platypus.flowables import Flowable
 
+    from twistcoach import i18n
+
+    _t: Say = i18n.translator(lang).text
     tpl = load_template()
     accuracy = load_accuracy()
     styles = getSampleStyleSheet()
@@ -335,138 +372,125 @@ def render_report(
         )
         return t
 
+    def heads(*names: str) -> list[str]:
+        return [_t(n) for n in names]
+
     story: list[Flowable] = [
-        p(tpl.title, h1),
-        p(tpl.subtitle.format(name=name, period=_period_text(period), made=made)),
+        p(_t(tpl.title), h1),
+        p(_t(tpl.subtitle).format(name=name, period=_period_text(period, _t), made=made)),
         Spacer(1, 3 * mm),
-        p(tpl.intro, small),
-        p(tpl.sections.plan, h2),
+        p(_t(tpl.intro), small),
+        p(_t(tpl.sections.plan), h2),
     ]
     decision = facts.decision
     if decision.plan is None:
-        story.append(p(tpl.no_plan))
+        story.append(p(_t(tpl.no_plan)))
     else:
-        status = decision.plan.status.value.replace("_", " ")  # "see clinician first"
-        story.append(p(tpl.plan_intro.format(status=status, made=made)))
+        status = _t(decision.plan.status.value.replace("_", " "))  # "see clinician first"
+        story.append(p(_t(tpl.plan_intro).format(status=status, made=made)))
         rules = load_rules()
-        rows = [["variant", "allowed", "cap now", "screening cap", "why (rules)"]]
+        rows = [heads(*PLAN_HEADS)]
         for v in decision.variants:
             rows.append(
                 [
-                    _variant_name(v.variant_id),
-                    "yes" if v.allowed else v.plan_status.value.replace("_", " "),
+                    _t(_variant_name(v.variant_id)),
+                    _t("yes") if v.allowed else _t(v.plan_status.value.replace("_", " ")),
                     f"{v.cap_deg:g}°" if v.cap_deg is not None else "-",
                     f"{v.plan_cap_deg:g}°" if v.plan_cap_deg is not None else "-",
                     # Each rule in words (its title), never its id.
-                    "; ".join(dict.fromkeys(rules.label(r) for r in v.reasons)),
+                    "; ".join(dict.fromkeys(_t(rules.label(r)) for r in v.reasons)),
                 ]
             )
         story.append(table(rows, [45, 22, 18, 22, 63]))
     for reason in decision.reasons:
-        story.append(p(f"{reason.text} ({reason.source})", small))
+        story.append(p(f"{_t(reason.text)} ({reason.source})", small))
     if decision.open_flags:
-        story.append(p(tpl.open_flags, styles["Heading4"]))
+        story.append(p(_t(tpl.open_flags), styles["Heading4"]))
         for flag in decision.open_flags:
-            story.append(p(f"• {flag.reason.text}", small))
+            story.append(p(f"• {_t(flag.reason.text)}", small))
     if decision.progression is not None:
-        text = " ".join(r.text for r in decision.progression.reasons)
-        story.append(p(tpl.progression.format(text=text), small))
+        text = " ".join(_t(r.text) for r in decision.progression.reasons)
+        story.append(p(_t(tpl.progression).format(text=text), small))
 
-    story.append(p(tpl.sections.clearances, h2))
-    clearance_rows = [["by", "name", "date", "variants", "knee drop at most"]]
+    story.append(p(_t(tpl.sections.clearances), h2))
+    clearance_rows = [heads(*CLEARANCE_HEADS)]
     latest = next((r.intake for r in reversed(facts.intakes) if r.intake is not None), None)
     for c in latest.clearances if latest is not None else ():
         clearance_rows.append(
             [
-                c.by.value,
+                _t(c.by.value),
                 c.name,
                 c.date.isoformat(),
-                ", ".join(_variant_name(v) for v in c.variants),
+                ", ".join(_t(_variant_name(v)) for v in c.variants),
                 f"{c.max_knee_drop_deg:g}°" if c.max_knee_drop_deg is not None else "-",
             ]
         )
     for r in facts.clearances:
         clearance_rows.append(
             [
-                r.by_role,
+                _t(r.by_role),
                 r.name,
                 r.date.isoformat(),
-                ", ".join(_variant_name(v) for v in r.variants),
+                ", ".join(_t(_variant_name(v)) for v in r.variants),
                 f"{r.max_knee_drop_deg:g}°" if r.max_knee_drop_deg is not None else "-",
             ]
         )
     if len(clearance_rows) > 1:
         story.append(table(clearance_rows, [20, 40, 22, 68, 20]))
     else:
-        story.append(p(tpl.no_clearances))
+        story.append(p(_t(tpl.no_clearances)))
     for review in facts.reviews:
         story.append(
             p(
-                f"Reviewed by {review.by_name} ({review.by_role}) on "
-                f"{_local(review.at, tz):%Y-%m-%d}: {review.note or 'no note'}",
+                _t("Reviewed by {name} ({role}) on {date}: {note}").format(
+                    name=review.by_name,
+                    role=_t(review.by_role),
+                    date=f"{_local(review.at, tz):%Y-%m-%d}",
+                    note=review.note or _t("no note"),
+                ),
                 small,
             )
         )
 
-    story.append(p(tpl.sections.sessions, h2))
+    story.append(p(_t(tpl.sections.sessions), h2))
     sessions = facts.sessions
     if not sessions:
-        story.append(p(tpl.no_sessions))
+        story.append(p(_t(tpl.no_sessions)))
     else:
-        story.append(p(tpl.sessions_note, small))
-        rows = [
-            [
-                "#",
-                "date",
-                "variant",
-                "held vs cap",
-                "time held",
-                "pain before",
-                "during",
-                "after",
-                "ended",
-            ]
-        ]
+        story.append(p(_t(tpl.sessions_note), small))
+        rows = [["#", *heads(*SESSION_HEADS)]]
         for s in sessions:
-            before, during, after = pain_text(s)
+            before, during, after = pain_text(s, _t)
             held_s = " / ".join(f"{h.held_s:.0f} s" for h in s.sides) or "-"
             rows.append(
                 [
                     str(s.session_id),
                     f"{_local(s.started_at, tz):%Y-%m-%d %H:%M}",
-                    _variant_name(s.summary.session.variant_id),
-                    held_text(s),
+                    _t(_variant_name(s.summary.session.variant_id)),
+                    held_text(s, _t),
                     held_s,
                     before,
                     during,
                     after,
-                    s.outcome_text,
+                    _t(s.outcome_text),
                 ]
             )
-        story.append(table(rows, [8, 22, 26, 36, 16, 12, 14, 10, 26]))
+        # Wide enough for the Spanish heads and "punzante" (a word is split, not wrapped).
+        story.append(table(rows, [8, 22, 24, 31, 18, 12, 15, 15, 25]))
         story.append(Spacer(1, 2 * mm))
-        story.append(Image(io.BytesIO(depth_plot(sessions, tz)), width=170 * mm, height=63 * mm))
-        story.append(Image(io.BytesIO(pain_plot(sessions, tz)), width=170 * mm, height=53 * mm))
+        depth, pains = depth_plot(sessions, tz, _t), pain_plot(sessions, tz, _t)
+        story.append(Image(io.BytesIO(depth), width=170 * mm, height=63 * mm))
+        story.append(Image(io.BytesIO(pains), width=170 * mm, height=53 * mm))
 
-        story.append(p(tpl.sections.trend, h2))
-        rows = [
-            [
-                "week",
-                "sessions",
-                "median held",
-                "largest held",
-                "pain change (mean)",
-                "stops",
-                "sharp",
-            ]
-        ]
+        story.append(p(_t(tpl.sections.trend), h2))
+        rows = [heads(*TREND_HEADS)]
         for w in weekly_trend(sessions, tz):
             rows.append(
                 [
                     w.week,
                     str(w.sessions),
-                    _deg(w.median_held_deg),
-                    _deg(w.max_held_deg),
+                    _deg(w.median_held_deg, _t),
+                    _deg(w.max_held_deg, _t),
                     "-" if w.mean_pain_change is None else f"{w.mean_pain_change:+.1f}",
                     str(w.stops),
                     str(w.sharp),
@@ -474,25 +498,25 @@ def render_report(
             )
         story.append(table(rows, [24, 18, 26, 26, 32, 16, 16]))
 
-    story.append(p(tpl.sections.camera, h2))
-    bodies = sorted({s.body_model or "not recorded" for s in sessions}) or ["-"]
+    story.append(p(_t(tpl.sections.camera), h2))
+    bodies = sorted({_t(s.body_model or "not recorded") for s in sessions}) or ["-"]
     story.append(
         p(
-            tpl.camera.format(
-                place=accuracy.place.name,
-                description=accuracy.place.description,
+            _t(tpl.camera).format(
+                place=_t(accuracy.place.name),
+                description=_t(accuracy.place.description),
                 pauses=sum(s.camera_pauses for s in sessions),
                 bodies=", ".join(bodies),
             )
         )
     )
     for model in sorted({s.body_model for s in sessions}, key=str) or [None]:
-        story.append(p(accuracy.note(model), small))
+        story.append(p(accuracy.note(model, _t), small))
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont("Helvetica", 7)
-        canvas.drawString(15 * mm, 10 * mm, tpl.footer.format(name=name, page=doc.page))
+        canvas.drawString(15 * mm, 10 * mm, _t(tpl.footer).format(name=name, page=doc.page))
         canvas.restoreState()
 
     out = io.BytesIO()
@@ -503,7 +527,7 @@ def render_report(
         rightMargin=15 * mm,
         topMargin=15 * mm,
         bottomMargin=18 * mm,
-        title=tpl.title,
+        title=_t(tpl.title),
         author="twistcoach",
         subject=name,
     )

@@ -31,7 +31,7 @@ from twistcoach.storage.models import Role
 from twistcoach.storage.records import AccountRecord, AuditRecord
 from twistcoach.web import domain, services
 from twistcoach.web.api import errors
-from twistcoach.web.context import AppContext
+from twistcoach.web.context import AppContext, request_language
 from twistcoach.web.deps import Ctx, FormChange, Id, StaffUser
 
 router = APIRouter()
@@ -77,8 +77,10 @@ def clinical_pdf(
     person_id: int,
     start: dt.date | None,
     end: dt.date | None,
+    lang: str = "en",
 ) -> bytes:
-    """The clinical report (PDF bytes) over ``start``..``end`` (days, inclusive), audited."""
+    """The clinical report (PDF bytes) over ``start``..``end`` (days, inclusive), in
+    ``lang``, audited."""
     from twistcoach.export.clinical_report import render_report
     from twistcoach.export.facts import gather, period_bounds
     from twistcoach.storage.progress import local_zone
@@ -88,7 +90,7 @@ def clinical_pdf(
     person = services.visible_person(ctx, viewer, person_id, read=False)
     since, until = period_bounds(start, end, local_zone())
     facts = gather(ctx.repo, person.id, start=since, end=until)
-    data = render_report(facts, period=(start, end), tz=local_zone())
+    data = render_report(facts, period=(start, end), tz=local_zone(), lang=lang)
     ctx.repo.audit(viewer.id, "export.report", f"person:{person.id}", {"role": viewer.role})
     return data
 
@@ -290,14 +292,15 @@ def fhir_download(person_id: Id, who: StaffUser, ctx: Ctx) -> JSONResponse:
 
 @router.get("/students/{person_id}/report.pdf", include_in_schema=False)
 def report_download(
+    request: Request,
     person_id: Id,
     who: StaffUser,
     ctx: Ctx,
     start: Annotated[dt.date | None, Query()] = None,
     end: Annotated[dt.date | None, Query()] = None,
 ) -> Response:
-    """The clinical report over a period (PDF)."""
-    data = clinical_pdf(ctx, who.account, person_id, start, end)
+    """The clinical report over a period (PDF), in the pages' language."""
+    data = clinical_pdf(ctx, who.account, person_id, start, end, request_language(request))
     return Response(
         data,
         media_type="application/pdf",
