@@ -128,7 +128,8 @@ def test_a_seated_row_carries_the_trunk_rotation_and_its_default_cap() -> None:
     assert (row(failed)["measure"], row(failed)["cap_deg"]) == (None, None)
 
 
-def test_the_overview_names_the_measure_in_its_plots_and_table() -> None:
+def _seated_and_supine_rows() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two finished inputs' table rows: a seated twist's (20 deg) and a supine twist's."""
     seated = row(_record("s", _seated_video(20.0, None)))
     supine = row(
         _record(
@@ -140,6 +141,11 @@ def test_the_overview_names_the_measure_in_its_plots_and_table() -> None:
             },
         )
     )
+    return seated, supine
+
+
+def test_the_overview_names_the_measure_in_its_plots_and_table() -> None:
+    seated, supine = _seated_and_supine_rows()
     only_seated = render_overview([seated])
     assert "depth: largest trunk rotation (°)" in only_seated  # the scatter's axis (SVG text)
     assert "<td>trunk rotation</td>" in only_seated
@@ -204,17 +210,7 @@ def test_the_overview_in_the_language_asked_for(monkeypatch: pytest.MonkeyPatch)
     from twistcoach.batch.task import TaskSpec
 
     monkeypatch.setattr(i18n, "_cli_language", ["es"])  # as --lang es sets it
-    seated = row(_record("s", _seated_video(20.0, None)))
-    supine = row(
-        _record(
-            "k",
-            {
-                "kind": "video",
-                "measure": "knee_drop",
-                "metrics": {"left": {"max_knee_drop_deg": 40.0}},
-            },
-        )
-    )
+    seated, supine = _seated_and_supine_rows()
     page = render_overview([seated, supine])
     assert '<html lang="es">' in page and "Resumen del lote" in page
     assert "profundidad: mayor bajada de las rodillas o giro del tronco (°)" in page
