@@ -15,12 +15,13 @@ the dial is then named (``name``: "trunk rotation") and an unknown reads "not me
 OpenCV's Hershey fonts draw ASCII only: in English a text that is ASCII once its degree
 signs read "deg" is drawn with them; any other, and every text in another language (a
 Spanish "Calibración", "cámara"), with DejaVu Sans through Pillow at about the same size
-(:func:`_text`), so no letter becomes "?". The words drawn
-here ("not measured", "L" and "R", "hold ... s") are in the command line's language.
+(:func:`_text`), so no letter becomes "?". The words drawn here ("not measured", "L" and
+"R", "hold ... s") are in the command line's language.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -121,9 +122,14 @@ def _plain(text: str) -> bool:
 
 def _font(scale: float) -> object:
     """DejaVu Sans (Pillow) at the size of a Hershey text of ``scale``."""
+    return _font_of_size(max(8, round(_DEJAVU_PX_PER_SCALE * scale)))
+
+
+@functools.lru_cache(maxsize=16)
+def _font_of_size(size: int) -> object:
+    """The font file read once a size (the coach window draws every frame)."""
     from PIL import ImageFont
 
-    size = max(8, round(_DEJAVU_PX_PER_SCALE * scale))
     path = font_file()
     return ImageFont.truetype(path, size) if path else ImageFont.load_default(size=size)
 
