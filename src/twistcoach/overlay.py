@@ -172,17 +172,25 @@ def _text(
     if not _plain(text):
         from PIL import Image, ImageDraw
 
-        canvas = Image.fromarray(image)
-        ImageDraw.Draw(canvas).text(
-            origin,
-            text,
-            font=_font(scale),  # type: ignore[arg-type]
-            fill=_color(color, bgr),
-            anchor="ls",
-            stroke_width=1,
-            stroke_fill=_color(DARK, bgr),
-        )
-        image[:] = np.asarray(canvas)
+        # Only the text's own box goes through Pillow: a whole frame there and back took
+        # 24 ms a Spanish coach window against 2 ms in English (1280 x 720, eight texts).
+        font = _font(scale)
+        x0, y0, x1, y1 = font.getbbox(text, anchor="ls", stroke_width=1)  # type: ignore[attr-defined]
+        height, width = image.shape[:2]
+        left, top = max(0, origin[0] + x0 - 1), max(0, origin[1] + y0 - 1)
+        right, bottom = min(width, origin[0] + x1 + 1), min(height, origin[1] + y1 + 1)
+        if right > left and bottom > top:
+            canvas = Image.fromarray(np.ascontiguousarray(image[top:bottom, left:right]))
+            ImageDraw.Draw(canvas).text(
+                (origin[0] - left, origin[1] - top),
+                text,
+                font=font,  # type: ignore[arg-type]
+                fill=_color(color, bgr),
+                anchor="ls",
+                stroke_width=1,
+                stroke_fill=_color(DARK, bgr),
+            )
+            image[top:bottom, left:right] = np.asarray(canvas)
         _, above, below = _text_size(text, scale, thickness)
         return above + below
     clean = _ascii(text)
