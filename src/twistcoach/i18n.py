@@ -687,10 +687,12 @@ def _yaml_texts() -> Iterator[tuple[str, str]]:
     )
     for name in files:
         yield from walk(yaml.safe_load(root.joinpath(name).read_text("utf-8")), name, False)
-    wording = yaml.safe_load(root.joinpath("rules/wording.yaml").read_text("utf-8"))
-    for key, value in wording.items():
-        if key != "version":
-            yield from walk(value, "rules/wording.yaml", True)
+    # Every text of the wording files: the stored ids' words and the clinical PDF's.
+    for name in ("rules/wording.yaml", "export/clinical_report.yaml"):
+        texts = yaml.safe_load(root.joinpath(name).read_text("utf-8"))
+        for key, value in texts.items():
+            if key != "version":
+                yield from walk(value, name, True)
 
 
 def _python_texts() -> Iterator[tuple[str, str]]:
@@ -739,6 +741,17 @@ def _python_texts() -> Iterator[tuple[str, str]]:
         said = getattr(practice, name, None)
         if isinstance(said, str):
             yield said, "web/practice.py"
+    yield from _report_and_staff_texts()
+    for text in RUNTIME_TEXTS:
+        yield text, "i18n.py (RUNTIME_TEXTS)"
+    for text in JS_TEXTS.values():
+        yield text, "i18n.py (JS_TEXTS)"
+
+
+def _report_and_staff_texts() -> Iterator[tuple[str, str]]:
+    """(text, where) for the reports' and the staff's words kept in Python: the video report
+    and overlay, the clinical PDF, the batch overview, ``twistcoach sessions``, the roster
+    and the audit trail."""
     # The video report's words (report/html.py, templates/report.html): its measure's names,
     # plot labels and events, and the body model it names.
     from twistcoach.metrics import BodyType
@@ -756,27 +769,16 @@ def _python_texts() -> Iterator[tuple[str, str]]:
             yield label, "report/words.py"
     for body in BodyType:
         yield body.value, "metrics.BodyType (the video report)"
-    # The clinical PDF (export/clinical_report.py): its wording file, the accuracy it quotes,
-    # how a session ended.
-    import yaml
-
+    # The clinical PDF (export/clinical_report.py; its wording file is with the YAML texts):
+    # the accuracy it quotes, how a session ended, its tables' heads.
     from twistcoach.export import accuracy as export_accuracy
     from twistcoach.export import clinical_report
     from twistcoach.export import facts as export_facts
 
-    report_wording = yaml.safe_load(
-        resources.files("twistcoach").joinpath("export/clinical_report.yaml").read_text("utf-8")
-    )
-    stack: list[Any] = [v for k, v in report_wording.items() if k != "version"]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Mapping):
-            stack.extend(node.values())
-        elif isinstance(node, str):
-            yield node, "export/clinical_report.yaml"
-    place = export_accuracy.load_accuracy().place
+    quoted = export_accuracy.load_accuracy()
+    place = quoted.place
     for text in (
-        export_accuracy.load_accuracy().method,
+        quoted.method,
         place.name,
         place.description,
         place.limits,
@@ -815,10 +817,6 @@ def _python_texts() -> Iterator[tuple[str, str]]:
         yield text, "web/services.py (roster)"
     for text in clinic.AUDIT_WORDS.values():
         yield text, "web/clinic.py (audit)"
-    for text in RUNTIME_TEXTS:
-        yield text, "i18n.py (RUNTIME_TEXTS)"
-    for text in JS_TEXTS.values():
-        yield text, "i18n.py (JS_TEXTS)"
 
 
 #: ``t("text")`` or ``t('text')`` with one plain literal, wherever it is (f-strings too).
