@@ -160,9 +160,9 @@ def _print_detail(detail: SessionDetail) -> None:
     ]
     # The web's session timeline, in words (never the coach's ids; the JSON keeps them).
     kinds = {kind: t(name) for kind, name in TIMELINE_KINDS.items()}
-    width = max(len(k) for k in kinds.values())
+    kind_width = max(len(k) for k in kinds.values())
     lines += [
-        f"    {row.t:7.1f} s  {kinds[row.kind]:{width}}  {t(row.text)}"
+        f"    {row.t:7.1f} s  {kinds[row.kind]:{kind_width}}  {t(row.text)}"
         for row in timeline(detail.events)
     ]
     typer.echo("\n".join(lines))

@@ -288,14 +288,14 @@ def pain_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo, _t: Say = str) ->
 
 
 def _period_text(period: tuple[dt.date | None, dt.date | None], _t: Say = str) -> str:
-    first, last = period
-    if first is None and last is None:
-        return _t("all sessions")
-    if first is None:
-        return _t("up to {last}").format(last=last.isoformat() if last else "")
-    if last is None:
-        return _t("from {first}").format(first=first.isoformat())
-    return _t("{first} to {last}").format(first=first.isoformat(), last=last.isoformat())
+    first, last = (None if day is None else day.isoformat() for day in period)
+    if first and last:
+        return _t("{first} to {last}").format(first=first, last=last)
+    if first:
+        return _t("from {first}").format(first=first)
+    if last:
+        return _t("up to {last}").format(last=last)
+    return _t("all sessions")
 
 
 def render_report(

@@ -425,9 +425,6 @@ def suggestion_view(suggestion: ProgressionSuggestion | None) -> SuggestionView 
     return SuggestionView(summary, tuple(r.text for r in suggestion.reasons))
 
 
-# ------------------------------------------------------------------ words for ids
-
-
 # ------------------------------------------------------------- showing the pose
 
 
