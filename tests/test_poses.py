@@ -115,6 +115,15 @@ def test_get_unknown_id_names_the_known_ones() -> None:
     assert load_library().get("supine_twist_full").cue("sharp_stop").when is CueWhen.SHARP_PAIN
 
 
+def test_a_variant_is_named_in_words_and_an_unknown_id_never_raises() -> None:
+    library = parse_library([("t.yaml", MINIMAL)])
+    assert library.name_of("test_twist") == "Test twist"
+    assert library.name_of("test_twist", sanskrit=True) == "Test twist (Testasana)"
+    assert library.names() == {"test_twist": "Test twist"}
+    # A session stored under an older library still reads as words.
+    assert library.name_of("old_twist_gone") == "old twist gone"
+
+
 def test_parse_minimal_variant() -> None:
     variant = parse_variant(MINIMAL, "test.yaml")
     assert variant.id == "test_twist"

@@ -8,8 +8,7 @@ Drawing only: no camera, no coach logic; :mod:`twistcoach.cli.coach_cmd` shows w
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -138,7 +137,7 @@ def compose_window(
     numbers = {
         "pain": "-" if coach.last_pain is None else f"{coach.last_pain}/10",
         "cap": f"{coach.personal_cap_deg:g} deg",
-        "twist": _variant_name(coach.plan.variant_id, load_library),
+        "twist": load_library().name_of(coach.plan.variant_id),
     }
     hold_left = None
     if coach.state is CoachState.HOLDING:
@@ -166,14 +165,6 @@ def compose_window(
     if cue is not None:
         draw_cue(bgr, i18n.t(cue.text), safety=cue.priority.value == "safety")
     return bgr
-
-
-def _variant_name(variant_id: str, load: Callable[[], Any]) -> str:
-    """The variant's English name (the id only when the library does not have it)."""
-    try:
-        return str(load().get(variant_id).english_name)
-    except (KeyError, ValueError):
-        return variant_id
 
 
 __all__ = [

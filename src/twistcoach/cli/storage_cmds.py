@@ -79,14 +79,16 @@ def _print_list(summaries: list[SessionSummary]) -> None:
     # one (SessionRecord.measure), each against its own cap.
     for column in SESSION_COLUMNS:
         table.add_column(t(column))
-    names = _variant_names()
+    from twistcoach.poses import load_library
+
+    library = load_library()
     for summary in summaries:
         s = summary.session
         table.add_row(
             str(s.id),
             s.person_name,
             s.started_at.strftime("%Y-%m-%d %H:%M"),
-            t(names.get(s.variant_id, s.variant_id)),
+            t(library.name_of(s.variant_id)),
             _fmt(s.cap_deg, "°"),
             _fmt(summary.max_abs_knee_drop, "°")
             + (
@@ -102,12 +104,6 @@ def _print_list(summaries: list[SessionSummary]) -> None:
     console.print(table)
 
 
-def _variant_names() -> dict[str, str]:
-    from twistcoach.poses.loader import load_library
-
-    return {v.id: v.english_name for v in load_library()}
-
-
 def _status_text(status: str, stop_reason: str | None) -> str:
     """A session's status and stop reason in plain words (never the stored ids)."""
     from twistcoach.wording import status_words, stop_words
@@ -117,11 +113,12 @@ def _status_text(status: str, stop_reason: str | None) -> str:
 
 
 def _print_detail(detail: SessionDetail) -> None:
+    from twistcoach.poses import load_library
     from twistcoach.wording import TIMELINE_KINDS, timeline
 
     summary, s = detail.summary, detail.session
     ended = s.ended_at.strftime("%Y-%m-%d %H:%M:%S UTC") if s.ended_at else "-"
-    variant = t(_variant_names().get(s.variant_id, s.variant_id))
+    variant = t(load_library().name_of(s.variant_id))
     labels = {key: t(key) for key in DETAIL_LABELS}
     width = max(12, max(len(label) for label in labels.values()) + 2)
 

@@ -540,7 +540,4 @@ def render_report(
 def _variant_name(variant_id: str) -> str:
     from twistcoach.poses.loader import load_library
 
-    library = load_library()
-    if variant_id in library.ids:
-        return library.get(variant_id).english_name
-    return variant_id.replace("_", " ")
+    return load_library().name_of(variant_id)

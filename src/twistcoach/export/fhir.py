@@ -334,10 +334,7 @@ def _answers(data: Mapping[str, Any], items: Sequence[Mapping[str, Any]]) -> lis
 def _variant_name(variant_id: str) -> str:
     from twistcoach.poses.loader import load_library
 
-    library = load_library()
-    if variant_id in library.ids:
-        return library.get(variant_id).english_name
-    return variant_id.replace("_", " ")
+    return load_library().name_of(variant_id)
 
 
 def _add_plan(b: _Builder, facts: PersonFacts, patient: dict[str, str]) -> None:

@@ -393,6 +393,22 @@ class PoseLibrary(_Model):
                 return variant
         raise KeyError(f"unknown variant {variant_id!r}; known: {', '.join(self.ids)}")
 
+    def name_of(self, variant_id: str, *, sanskrit: bool = False) -> str:
+        """The words people read for a variant id: its English name ("English name
+        (Sanskrit name)" with ``sanskrit``); an id this library does not have (a session
+        stored under an older library) in words, never raised. Every surface names
+        variants through here (the CLI, the web pages, the coach's window, the clinical
+        PDF and FHIR)."""
+        for variant in self.variants:
+            if variant.id == variant_id:
+                english = variant.english_name
+                return f"{english} ({variant.sanskrit_name})" if sanskrit else english
+        return variant_id.replace("_", " ")
+
+    def names(self, *, sanskrit: bool = False) -> dict[str, str]:
+        """Variant id -> :meth:`name_of`, in difficulty order."""
+        return {v.id: self.name_of(v.id, sanskrit=sanskrit) for v in self.variants}
+
     def family(self, family: TwistFamily) -> tuple[Variant, ...]:
         """The variants of one family, in difficulty order."""
         return tuple(v for v in self.variants if v.family is family)

@@ -256,7 +256,7 @@ def library() -> PoseLibrary:
 
 def variant_names() -> dict[str, str]:
     """Variant id -> "English name (Sanskrit name)" from the pose library, in difficulty order."""
-    return {v.id: f"{v.english_name} ({v.sanskrit_name})" for v in library()}
+    return library().names(sanskrit=True)
 
 
 def make_plan(intake: Intake) -> dict[str, Any]:
