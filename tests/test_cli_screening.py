@@ -34,7 +34,7 @@ EXPECTED = {
     "11_hip_replacement_posterior_cleared.yaml": "ready",
     "12_pregnancy_24_weeks_cleared.json": "ready",
     "13_osteopenia.yaml": "ready",
-    "14_acute_flare_pain_8.json": "ready",
+    "14_acute_flare_pain_8.json": "rest_today",
     "15_age_72_deconditioned.yaml": "ready",
     "16_si_joint_teacher_clearances.json": "ready",
 }
@@ -104,14 +104,24 @@ def test_plan_details_of_two_examples(runner: CliRunner) -> None:
     assert plan["advice"][0].startswith("Seek medical care today")
 
 
-def test_plan_rich_output_shows_table_and_reasons(runner: CliRunner) -> None:
-    code, out, _ = run(runner, "plan", str(EXAMPLES / "14_acute_flare_pain_8.json"))
+def test_plan_rich_output_shows_table_and_reasons(runner: CliRunner, tmp_path: Path) -> None:
+    flare = json.loads((EXAMPLES / "14_acute_flare_pain_8.json").read_text())
+    bearable = tmp_path / "flare_pain_4.json"
+    bearable.write_text(json.dumps({**flare, "pain_now": 4}))
+    code, out, _ = run(runner, "plan", str(bearable))
     assert code == 0
     assert "Your plan" in out and "Ready: you may practise" in out
     assert "35° of ~90°" in out
     assert "Why, in plain words" in out
-    assert "an acute flare" in out and "flare_today" not in out  # the rule's title, never its id
+    assert "An acute flare" in out and "flare_today" not in out  # the rule's title, never its id
     assert "not allowed" in out
+
+
+def test_pain_above_the_coach_s_stop_reads_as_a_rest_day(runner: CliRunner) -> None:
+    code, out, _ = run(runner, "plan", str(EXAMPLES / "14_acute_flare_pain_8.json"))
+    assert code == 0
+    assert "Rest today" in out and "See a clinician first" not in out
+    assert "Pain above 5/10 today" in out and "pain_above_stop" not in out
 
 
 def test_bad_intake_exits_2_naming_the_field(runner: CliRunner, tmp_path: Path) -> None:
@@ -350,6 +360,24 @@ def test_item6_plan_refuses_billion_laughs_at_once(
     assert code == 2 and out == ""
     assert "YAML anchors (&l0) are not allowed" in err
     assert len(err) < 2000 and "Traceback" not in err
+
+
+def test_plan_words_a_blank_list_and_a_timed_date_plainly(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # "red_flags: Input should be a valid frozenset (got None)" and a clearance's date
+    # "(got datetime.datetime(2026, 12, 1, 10, 0))"; the message's "[...]" are kept.
+    intake = tmp_path / "blank.yaml"
+    intake.write_text(
+        _yaml_intake_with("[]") + "red_flags:\nclearances:\n  - by: clinician\n    name: Dr Rao\n"
+        "    date: 2026-12-01 10:00:00\n    variants:\n"
+    )
+    code, out, err = run(runner, "plan", str(intake))
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert "red_flags: leave it out or give a list, e.g. [] for none" in err
+    assert "date: give a date like 2026-12-01, without a time" in err
+    assert "variants: give a list of the twists it clears, e.g. [supine_twist_supported]" in err
+    assert "frozenset" not in err and "datetime." not in err and "None" not in err
 
 
 @pytest.mark.timeout(30)

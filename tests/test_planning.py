@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from twistcoach.intake import Clearance, ClearanceBy, Intake, load_intake
+from twistcoach.intake import Clearance, ClearanceBy, Condition, Intake, RedFlag, load_intake
 from twistcoach.planning import (
     BackFeeling,
     CheckIn,
@@ -29,6 +29,7 @@ from twistcoach.planning import (
 )
 from twistcoach.poses import load_library
 from twistcoach.progression import ProgressionAction, SessionOutcome
+from twistcoach.screening import PlanStatus
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -288,6 +289,62 @@ def test_a_clearance_in_an_older_intake_still_counts_after_a_new_intake() -> Non
     )
     partial = run(h, T0).permission(PARTIAL)
     assert partial.allowed and partial.cap_deg == 35.0
+
+
+def test_a_clearance_from_before_a_new_red_flag_or_surgery_does_not_count() -> None:
+    """The red team's case: cleared in September, then a red flag (or spine surgery) in
+    December: the old clearance had opened seated and standing twists as "ready"."""
+    harmless = intake("01_ready_no_back_pain.yaml")
+    cleared = Clearance(
+        by=ClearanceBy.CLINICIAN,
+        name="Dr Cleo",
+        date=dt.date(2026, 9, 1),
+        variants=("supine_twist_full", "seated_twist_easy", "standing_twist_revolved_triangle"),
+        max_knee_drop_deg=40.0,
+    )
+    flagged = harmless.model_copy(update={"red_flags": frozenset({RedFlag.HISTORY_OF_CANCER})})
+    operated = harmless.model_copy(
+        update={"conditions": frozenset({Condition.SPINAL_SURGERY}), "surgery_months_ago": 1.0}
+    )
+    for later in (flagged, operated):
+        h = PersonHistory(
+            intakes=(
+                DatedIntake(harmless, T0 - dt.timedelta(days=95)),
+                DatedIntake(later, T0 - dt.timedelta(days=1)),
+            ),
+            clearances=(DatedClearance(cleared, T0 - dt.timedelta(days=91)),),
+        )
+        decision = run(h, T0)
+        assert not decision.allowed, later
+        assert decision.plan is not None and decision.plan.status is PlanStatus.SEE_CLINICIAN_FIRST
+        assert any(r.rule == "SAFE-CLEARANCE-STALE" for r in decision.reasons)
+        # Cleared again after the new answers: it counts.
+        again = DatedClearance(
+            cleared.model_copy(update={"date": T0.date()}), T0 - dt.timedelta(hours=2)
+        )
+        renewed = run(PersonHistory(intakes=h.intakes, clearances=(*h.clearances, again)), T0)
+        assert renewed.permission("supine_twist_full").allowed
+        assert not any(r.rule == "SAFE-CLEARANCE-STALE" for r in renewed.reasons)
+
+
+def test_a_clearance_still_counts_when_the_new_answers_raise_nothing_new() -> None:
+    answers = intake("07_disc_cleared_with_cap.yaml").model_copy(update={"clearances": ()})
+    clearance = Clearance(
+        by=ClearanceBy.CLINICIAN,
+        name="Dr Ames",
+        date=dt.date(2026, 11, 1),
+        variants=(PARTIAL,),
+        max_knee_drop_deg=35.0,
+    )
+    less_pain = answers.model_copy(update={"pain_now": 1})
+    h = PersonHistory(
+        intakes=(
+            DatedIntake(answers, T0 - dt.timedelta(days=40)),
+            DatedIntake(less_pain, T0 - dt.timedelta(days=1)),
+        ),
+        clearances=(DatedClearance(clearance, T0 - dt.timedelta(days=30)),),
+    )
+    assert run(h, T0).permission(PARTIAL).allowed
 
 
 def test_a_clearance_dated_ahead_counts_from_its_date_on_the_persons_calendar() -> None:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from twistcoach.intake import Intake, parse_intake
+from twistcoach.coaching import load_coaching_rules
+from twistcoach.intake import Clearance, Intake, parse_intake
 from twistcoach.poses import PoseLibrary, load_library
 from twistcoach.screening import (
     PlanStatus,
@@ -16,6 +17,7 @@ from twistcoach.screening import (
     ScreeningError,
     VariantStatus,
     firing_rules,
+    intake_as_of,
     load_rules,
     parse_rules,
     screen,
@@ -187,10 +189,34 @@ TABLE: list[tuple[str, Intake, PlanStatus, list[tuple[VariantStatus, float | Non
         [(A, 40), (A, 40), (X, None), (X, None), (X, None), (X, None), (X, None)],
     ),
     (
-        "flare_today",
-        intake(pain_now=7),
-        PlanStatus.READY,
-        [(A, 35)] + [(X, None)] * 6,
+        "pain_above_stop",
+        intake(pain_now=6),
+        PlanStatus.REST_TODAY,
+        [(X, None)] * 7,
+    ),
+    (
+        "back_pain_age_red_flag",
+        intake(age=71, pain_now=1),
+        PlanStatus.SEE_CLINICIAN_FIRST,
+        [(X, None)] * 7,
+    ),
+    (
+        "back_pain_age_red_flag",
+        intake(age=78, pain_duration_weeks=30),  # an episode, even on a painless day
+        PlanStatus.SEE_CLINICIAN_FIRST,
+        [(X, None)] * 7,
+    ),
+    (
+        "new_back_pain_age_red_flag",
+        intake(age=55, pain_now=2, pain_duration_weeks=1),
+        PlanStatus.SEE_CLINICIAN_FIRST,
+        [(X, None)] * 7,
+    ),
+    (
+        "new_back_pain_age_red_flag",
+        intake(age=17, pain_duration_weeks=2),
+        PlanStatus.SEE_CLINICIAN_FIRST,
+        [(X, None)] * 7,
     ),
     (
         "flare_today",
@@ -475,3 +501,89 @@ def test_docs_rule_tables_are_up_to_date() -> None:
     for rule in load_rules().rules:
         assert f"| `{rule.id}` |" in text
     assert "| `supine_twist_full` | supine_twist | 90° | 63° | 70% |" in text
+
+
+# -- the red-team's intakes (2026-12-07): every case below loosened a plan before --------
+
+
+def test_new_pain_means_under_six_weeks_and_old_pain_at_55_is_no_red_flag(
+    library: PoseLibrary,
+) -> None:
+    older = intake(age=55, pain_now=2, pain_duration_weeks=10)
+    assert "new_back_pain_age_red_flag" not in firing_rules(older)
+    assert screen(older, library).status is PlanStatus.READY
+    no_pain = intake(age=55)  # no back pain at all: nothing to flag
+    assert not {"new_back_pain_age_red_flag", "back_pain_age_red_flag"} & set(firing_rules(no_pain))
+
+
+def test_pregnancy_with_unknown_weeks_is_planned_as_later_pregnancy(library: PoseLibrary) -> None:
+    unknown = intake(conditions=["pregnancy"], clearances=[clinician(*ORDER)])
+    plan = screen(unknown, library)
+    assert "pregnancy_later_short_holds" in plan.fired_rules()
+    assert summary(plan)[:3] == [(A, 30), (A, 30), (A, 30)]
+    assert any("about 15 seconds" in line for line in plan.advice)
+
+
+def test_weeks_of_pregnancy_count_on_from_the_day_the_intake_was_answered(
+    library: PoseLibrary,
+) -> None:
+    person = intake(conditions=["pregnancy"], pregnancy_weeks=18, clearances=[clinician(*ORDER)])
+    answered = dt.date(2026, 11, 2)
+    same_day = screen(person, library, today=answered, answered_on=answered)
+    assert "pregnancy_later_short_holds" not in same_day.fired_rules()
+    a_month_on = screen(person, library, today=dt.date(2026, 12, 2), answered_on=answered)
+    assert "pregnancy_later_short_holds" in a_month_on.fired_rules()
+    assert intake_as_of(person, answered, dt.date(2026, 12, 2)).pregnancy_weeks == 22
+
+
+def test_a_clearance_from_before_the_surgery_does_not_cover_it(library: PoseLibrary) -> None:
+    old = {**clinician(*ORDER), "date": "2015-03-01"}
+    person = intake(conditions=["spinal_surgery"], surgery_months_ago=2, clearances=[old])
+    plan = screen(person, library, today=dt.date(2026, 12, 7))
+    assert plan.status is PlanStatus.SEE_CLINICIAN_FIRST
+    assert not plan.allowed_variants()
+    assert "clearance_before_surgery" in rules_of(plan, "supine_twist_supported")
+    assert "clearance_applied" not in rules_of(plan, "supine_twist_supported")
+    # Given after the surgery, the same clearance lifts it.
+    new = {**clinician(*ORDER), "date": "2026-11-20"}
+    after = screen(
+        person.model_copy(update={"clearances": (Clearance.model_validate(new),)}),
+        library,
+        today=dt.date(2026, 12, 7),
+    )
+    assert after.status is PlanStatus.READY
+    assert after.is_allowed("supine_twist_supported")
+
+
+def test_one_date_for_spine_and_hip_surgery_keeps_the_spine_recent(library: PoseLibrary) -> None:
+    both = intake(conditions=["spinal_surgery", "hip_replacement_anterior"], surgery_months_ago=36)
+    assert "recent_spinal_surgery" in firing_rules(both)
+    alone = intake(conditions=["spinal_surgery"], surgery_months_ago=36)
+    assert "recent_spinal_surgery" not in firing_rules(alone)
+
+
+def test_a_variant_locked_for_good_is_explained_by_the_locking_rule_alone(
+    library: PoseLibrary,
+) -> None:
+    person = intake(
+        pain_now=5,
+        leg_symptoms="below_knee",
+        conditions=["sciatica"],
+        red_flags=["progressive_leg_weakness"],
+    )
+    plan = screen(person, library)
+    assert plan.status is PlanStatus.SEEK_CARE_NOW
+    for decision in plan.variants:
+        assert {r.rule for r in decision.reasons} == {"emergency_signs"}
+    assert all("Stop at once if leg pain" not in line for line in plan.advice)
+
+
+def test_pain_above_the_coach_s_stop_is_a_rest_day_not_a_clinician_visit(
+    library: PoseLibrary,
+) -> None:
+    plan = screen(intake(pain_now=10, conditions=["acute_flare"]), library)
+    assert plan.status is PlanStatus.REST_TODAY
+    assert not plan.allowed_variants()
+    assert not any("see a clinician" in line for line in plan.advice)
+    stop = load_coaching_rules().thresholds.pain_stop_above
+    assert load_rules().rule("pain_above_stop").when.pain_now_at_least == stop + 1

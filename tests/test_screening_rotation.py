@@ -278,7 +278,8 @@ def test_more_age_pain_or_pregnancy_never_raises_a_rotation_cap(
 ) -> None:
     update: dict[str, Any] = {
         "pain_now": min(10, person.pain_now + pain),
-        "age": min(120, person.age + age),
+        # From 20 on: new back pain under 20 is a red flag (CLINICAL.md §2).
+        "age": min(120, person.age + age) if person.age >= 20 else person.age,
     }
     if person.pregnancy_weeks is not None:
         update["pregnancy_weeks"] = min(45, person.pregnancy_weeks + weeks)

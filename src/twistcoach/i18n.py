@@ -644,6 +644,7 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     # planning.decide SAFE-PLAN-HOLD's {why} when the plan gives no advice
     "seek_care_now",
     "see_clinician_first",
+    "rest_today",
 )
 
 

@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 import twistcoach.errors as _errors
 from twistcoach.intake import (
+    SURGERY_CONDITIONS,
     Activity,
     Clearance,
     ClearanceBy,
@@ -70,12 +71,13 @@ class PlanStatus(StrEnum):
     """Overall readiness, least to most severe."""
 
     READY = "ready"
+    REST_TODAY = "rest_today"
     SEE_CLINICIAN_FIRST = "see_clinician_first"
     SEEK_CARE_NOW = "seek_care_now"
 
     @property
     def rank(self) -> int:
-        """0 for ready, 1 for see_clinician_first, 2 for seek_care_now."""
+        """0 for ready, 1 for rest_today, 2 for see_clinician_first, 3 for seek_care_now."""
         return list(PlanStatus).index(self)
 
 
@@ -124,6 +126,34 @@ def _check_source(source: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 
+class AgeWithPain(_Model):
+    """Back pain at an age that makes it a red flag (CLINICAL.md §2): the person has back
+    pain (pain now, or an episode of some length) and is older than ``over`` or younger
+    than ``under``; with ``new_within_weeks``, only an episode shorter than that (new pain).
+    """
+
+    over: Annotated[int, Field(ge=0, le=120)] | None = None
+    under: Annotated[int, Field(ge=0, le=120)] | None = None
+    new_within_weeks: Annotated[float, Field(gt=0)] | None = None
+
+    @model_validator(mode="after")
+    def _some_age(self) -> AgeWithPain:
+        if self.over is None and self.under is None:
+            raise ValueError("back_pain_at_age needs 'over' or 'under'")
+        return self
+
+    def matches(self, intake: Intake) -> bool:
+        """True when this intake has back pain at such an age."""
+        weeks = intake.pain_duration_weeks
+        if intake.pain_now < 1 and weeks <= 0:
+            return False
+        if self.new_within_weeks is not None and weeks >= self.new_within_weeks:
+            return False
+        return (self.over is not None and intake.age > self.over) or (
+            self.under is not None and intake.age < self.under
+        )
+
+
 class When(_Model):
     """Criteria of a rule; the rule fires when ANY of them matches."""
 
@@ -135,6 +165,7 @@ class When(_Model):
     age_at_least: Annotated[int, Field(ge=0, le=120)] | None = None
     pregnancy_weeks_at_least: Annotated[int, Field(ge=0, le=45)] | None = None
     spinal_surgery_within_months: Annotated[float, Field(gt=0)] | None = None
+    back_pain_at_age: AgeWithPain | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> When:
@@ -154,15 +185,25 @@ class When(_Model):
             or (self.age_at_least is not None and intake.age >= self.age_at_least)
             or (
                 self.pregnancy_weeks_at_least is not None
-                and intake.pregnancy_weeks is not None
-                and intake.pregnancy_weeks >= self.pregnancy_weeks_at_least
+                and Condition.PREGNANCY in intake.conditions
+                # Unknown weeks count as later pregnancy: fail safe.
+                and (
+                    intake.pregnancy_weeks is None
+                    or intake.pregnancy_weeks >= self.pregnancy_weeks_at_least
+                )
             )
             or (
                 surgery is not None
                 and Condition.SPINAL_SURGERY in intake.conditions
-                # Unknown timing counts as recent: fail safe.
-                and (intake.surgery_months_ago is None or intake.surgery_months_ago < surgery)
+                # Unknown timing counts as recent: fail safe. So does one date given for
+                # the spine and a hip together: it may be the hip's.
+                and (
+                    intake.surgery_months_ago is None
+                    or len(intake.conditions & SURGERY_CONDITIONS) > 1
+                    or intake.surgery_months_ago < surgery
+                )
             )
+            or (self.back_pain_at_age is not None and self.back_pain_at_age.matches(intake))
         )
 
 
@@ -286,6 +327,7 @@ REQUIRED_NOTES = (
     "clearance_rotation_cap",
     "clearance_not_counted",
     "clearance_not_yet",
+    "clearance_before_surgery",
     "unlock_hint_clinician",
     "unlock_hint_teacher",
     "no_variant_allowed",
@@ -526,6 +568,7 @@ def screen(
     rules: RuleSet | None = None,
     *,
     today: dt.date | None = None,
+    answered_on: dt.date | None = None,
 ) -> ReadinessPlan:
     """Decide which variants the person may practise, how far, and why.
 
@@ -541,6 +584,11 @@ def screen(
         The person's calendar date: a clearance dated after it unlocks nothing yet
         (``clearance_not_yet``; its cap still applies). ``None`` (no calendar known) leaves
         dates unchecked; every product surface passes it.
+    answered_on
+        The day the intake was answered (default ``today``): its weeks of pregnancy and
+        months since surgery are counted on from it to ``today``
+        (:func:`intake_as_of`), and a clearance dated before a surgery it dates does not
+        count (``clearance_before_surgery``: it cleared a body the surgery has changed).
 
     Returns
     -------
@@ -555,12 +603,16 @@ def screen(
     rules = load_rules() if rules is None else rules
     _check_names(intake, library, rules)
     notes = rules.notes
+    answered = answered_on if answered_on is not None else today
+    intake = intake_as_of(intake, answered, today)
+    void = _before_surgery(intake, answered)
     fired = [rule for rule in rules.rules if rule.when.matches(intake)]
-    decisions = [_decide(variant, intake, fired, rules, today) for variant in library]
+    decisions = [_decide(variant, intake, fired, rules, today, void) for variant in library]
 
     status = PlanStatus.READY
     has_clinician = any(
-        c.counts_on(today) and c.by is ClearanceBy.CLINICIAN for c in intake.clearances
+        c.counts_on(today) and c.by is ClearanceBy.CLINICIAN and c not in void
+        for c in intake.clearances
     )
     for rule in fired:
         if rule.plan_status is None:
@@ -573,16 +625,54 @@ def screen(
 
     advice: list[str] = []
     for rule in fired:
+        if status is PlanStatus.SEEK_CARE_NOW and rule.plan_status is not status:
+            continue  # care today is the whole advice: nothing about how to practise
         advice.extend(a for a in rule.advice if a not in advice)
     if status is not PlanStatus.SEEK_CARE_NOW:
-        if not any(d.allowed for d in decisions):
+        if not any(d.allowed for d in decisions) and status is not PlanStatus.REST_TODAY:
             advice.append(notes["no_variant_allowed"].text)
         advice.extend(a for a in rules.general_advice if a not in advice)
     return ReadinessPlan(status=status, variants=tuple(decisions), advice=tuple(advice))
 
 
+#: Days in a month, for months since a surgery (365.25 / 12).
+_DAYS_PER_MONTH = 30.44
+
+
+def intake_as_of(intake: Intake, answered_on: dt.date | None, today: dt.date | None) -> Intake:
+    """The intake with its weeks of pregnancy and months since surgery counted on from the
+    day it was answered to ``today`` (an intake answered at 18 weeks is at 22 a month
+    later; kept within the fields' bounds). Unchanged when either day is unknown or
+    ``today`` is not later."""
+    if answered_on is None or today is None or today <= answered_on:
+        return intake
+    days = (today - answered_on).days
+    update: dict[str, object] = {}
+    if intake.pregnancy_weeks is not None:
+        update["pregnancy_weeks"] = min(45, intake.pregnancy_weeks + days // 7)
+    if intake.surgery_months_ago is not None:
+        months = intake.surgery_months_ago + days / _DAYS_PER_MONTH
+        update["surgery_months_ago"] = min(1200.0, months)
+    return intake.model_copy(update=update) if update else intake
+
+
+def _before_surgery(intake: Intake, answered_on: dt.date | None) -> frozenset[Clearance]:
+    """The intake's clearances dated before the surgery its ``surgery_months_ago`` dates
+    (counted back from the day it was answered): none when either is unknown."""
+    months = intake.surgery_months_ago
+    if months is None or answered_on is None:
+        return frozenset()
+    surgery_on = answered_on - dt.timedelta(days=round(months * _DAYS_PER_MONTH))
+    return frozenset(c for c in intake.clearances if c.date < surgery_on)
+
+
 def _decide(
-    variant: Variant, intake: Intake, fired: list[Rule], rules: RuleSet, today: dt.date | None
+    variant: Variant,
+    intake: Intake,
+    fired: list[Rule],
+    rules: RuleSet,
+    today: dt.date | None,
+    void: frozenset[Clearance] = frozenset(),
 ) -> VariantDecision:
     notes = rules.notes
     reasons: list[Reason] = []
@@ -593,6 +683,11 @@ def _decide(
             reasons.append(reason)
 
     naming = [c for c in intake.clearances if variant.id in c.variants]
+    for clearance in [c for c in naming if c in void]:
+        note = notes["clearance_before_surgery"]
+        text = note.text.format(who=_who(clearance), date=clearance.date.isoformat())
+        add("clearance_before_surgery", text, note.source)
+    naming = [c for c in naming if c not in void]
     for clearance in naming:
         if not clearance.counts:
             note = notes["clearance_not_counted"]
@@ -615,6 +710,11 @@ def _decide(
         for block in rule.blocks:
             if not block.select.matches(variant):
                 continue
+            if locked and block.unlock is not Unlock.NEVER:
+                # Locked for good: only the locking rules explain it. A rule a clearance
+                # could lift ("start with the supported twist", "a clinician clears it")
+                # would contradict "no clearance overrides this".
+                continue
             lifting = next((c for c in naming if block.unlock.accepts(c, today)), None)
             if lifting is not None and locked:
                 continue  # lifted, but the variant stays locked: no "cleared" note either
@@ -634,8 +734,9 @@ def _decide(
                 status = block.status
 
     for rule in fired:
-        # Rules that only advise still explain themselves on the variants they concern.
-        if rule.applies_to is not None and rule.applies_to.matches(variant):
+        # Rules that only advise still explain themselves on the variants they concern
+        # (not on one locked for good: there is nothing to practise).
+        if rule.applies_to is not None and rule.applies_to.matches(variant) and not locked:
             add(rule.id, rule.text, rule.source)
 
     props = list(variant.props)
@@ -716,12 +817,17 @@ def _describe_when(when: When) -> str:
     if when.age_at_least is not None:
         parts.append(f"age ≥ {when.age_at_least}")
     if when.pregnancy_weeks_at_least is not None:
-        parts.append(f"pregnancy_weeks ≥ {when.pregnancy_weeks_at_least}")
+        parts.append(f"pregnancy_weeks ≥ {when.pregnancy_weeks_at_least} (or unknown)")
     if when.spinal_surgery_within_months is not None:
         parts.append(
             f"spinal_surgery less than {when.spinal_surgery_within_months:g} months ago "
-            "(or unknown)"
+            "(or unknown, or one date for the spine and a hip)"
         )
+    at = when.back_pain_at_age
+    if at is not None:
+        ages = [f"{side} {age}" for side, age in (("over", at.over), ("under", at.under)) if age]
+        new = f" begun under {at.new_within_weeks:g} weeks ago" if at.new_within_weeks else ""
+        parts.append(f"back pain (now, or an episode){new} at age {' or '.join(ages)}")
     return "; or ".join(parts)
 
 

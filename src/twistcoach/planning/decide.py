@@ -17,6 +17,7 @@ from twistcoach.planning.history import (
     BackFeeling,
     ClinicianPlan,
     DatedClearance,
+    DatedIntake,
     PastSession,
     PersonHistory,
     StaffDecision,
@@ -31,7 +32,15 @@ from twistcoach.progression import (
     load_progression_rules,
     suggest_progression,
 )
-from twistcoach.screening import PlanStatus, ReadinessPlan, Reason, RuleSet, VariantStatus, screen
+from twistcoach.screening import (
+    PlanStatus,
+    ReadinessPlan,
+    Reason,
+    RuleSet,
+    VariantStatus,
+    load_rules,
+    screen,
+)
 
 
 def has_back_condition(intake: Intake | None) -> bool:
@@ -101,6 +110,10 @@ def _with_clearances(intake: Intake, clearances: Sequence[DatedClearance]) -> In
     return intake.model_copy(update={"clearances": tuple(merged)})
 
 
+def _clearances(dated: Sequence[DatedClearance]) -> tuple[Clearance, ...]:
+    return tuple(d.clearance for d in dated)
+
+
 def _all_clearances(history: PersonHistory) -> tuple[DatedClearance, ...]:
     """Recorded clearances plus every intake's own, each once, oldest first."""
     out: list[DatedClearance] = []
@@ -111,6 +124,43 @@ def _all_clearances(history: PersonHistory) -> tuple[DatedClearance, ...]:
             seen.append(item.clearance)
             out.append(item)
     return tuple(out)
+
+
+#: The plan statuses whose rules a clinician must see: a clearance given before such a rule
+#: first fired did not see it.
+_CLINICIAN_STATUSES = (PlanStatus.SEE_CLINICIAN_FIRST, PlanStatus.SEEK_CARE_NOW)
+
+
+def _stale(
+    clearances: Sequence[DatedClearance],
+    intakes: Sequence[DatedIntake],
+    screening_rules: RuleSet | None,
+) -> tuple[DatedClearance, ...]:
+    """The clearances given before the person's answers raised a reason to see a clinician
+    that the answers of their day did not (a new red flag, a surgery, a disc): a clearance
+    covers what its clinician or teacher knew, so it does not count until they clear the
+    person again (fail safe). A clearance given before any intake knew none.
+
+    ``intakes`` oldest first; a clearance in an intake file is dated with that intake."""
+    rules = screening_rules or load_rules()
+    current = intakes[-1]
+
+    def serious(intake: Intake) -> set[str]:
+        return {
+            r.id
+            for r in rules.rules
+            if r.plan_status in _CLINICIAN_STATUSES and r.when.matches(intake)
+        }
+
+    now = serious(current.intake)
+    stale: list[DatedClearance] = []
+    for dated in clearances:
+        if not now or dated.recorded_at >= current.at:
+            continue
+        then = [i for i in intakes if i.at <= dated.recorded_at]
+        if now - (serious(then[-1].intake) if then else set()):
+            stale.append(dated)
+    return tuple(stale)
 
 
 def _lowered(cap: float, rules: ProgressionRules, measure: str = "knee_drop") -> float:
@@ -303,17 +353,37 @@ def decide(
     current = intakes[-1]
     # Every clearance counts once: recorded ones and those in any intake (an intake file's own
     # clearances, dated with it), so a newer intake never loses an older clearance.
-    every_clearance = _all_clearances(history)
+    # But one given before the answers raised a new reason to see a clinician does not.
+    recorded = _all_clearances(history)
+    stale = _stale(recorded, intakes, screening_rules)
+    every_clearance = tuple(c for c in recorded if c not in stale)
     merged = _with_clearances(current.intake, every_clearance)
+    merged = merged.model_copy(
+        update={"clearances": tuple(c for c in merged.clearances if c not in _clearances(stale))}
+    )
     # A clearance counts from its own date on the person's calendar (one dated ahead, a
-    # mistyped year for instance, unlocks nothing until then).
+    # mistyped year for instance, unlocks nothing until then); weeks of pregnancy and
+    # months since surgery count on from the day the intake was answered.
     today = now.astimezone(tz).date()
-    plan = screen(merged, library, screening_rules, today=today)
+    answered_on = current.at.astimezone(tz).date()
+    plan = screen(merged, library, screening_rules, today=today, answered_on=answered_on)
 
     every_flag = _all_flags(history, rules, prog_rules, tz)
     spans = [(flag.raised_at, closed) for flag, closed in every_flag]
     flags = [flag for flag, closed in every_flag if closed is None]
-    person_reasons: list[Reason] = []
+    person_reasons: list[Reason] = [
+        rules.reason(
+            "SAFE-CLEARANCE-STALE",
+            who=_who(c.clearance),
+            date=c.clearance.date.isoformat(),
+        )
+        for c in stale
+        # Not once the same person has cleared them again.
+        if not any(
+            o.clearance.name == c.clearance.name and o.recorded_at > c.recorded_at
+            for o in every_clearance
+        )
+    ]
     first_flag = flags[0].raised_at if flags else None
     frozen_plan: ReadinessPlan | None = None
     if first_flag is not None:
@@ -322,7 +392,11 @@ def decide(
         before = [i for i in intakes if i.at <= first_flag] or intakes[:1]
         then = [c for c in every_clearance if c.recorded_at <= first_flag]
         frozen_plan = screen(
-            _with_clearances(before[-1].intake, then), library, screening_rules, today=today
+            _with_clearances(before[-1].intake, then),
+            library,
+            screening_rules,
+            today=today,
+            answered_on=before[-1].at.astimezone(tz).date(),
         )
         for flag in flags:
             # Nerve signs wait for a clinician's review alone (SAFE-CARE-REVIEW).

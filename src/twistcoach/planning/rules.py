@@ -33,6 +33,7 @@ REQUIRED_SAFETY_RULES: frozenset[str] = frozenset(
         "SAFE-RAISE-HELD",
         "SAFE-CLEARANCE-CLIPPED",
         "SAFE-CLEARANCE-HELD",
+        "SAFE-CLEARANCE-STALE",
         "SAFE-NOT-COACHED",
         "SAFE-PLAN-HOLD",
         "SAFE-NO-INTAKE",

@@ -80,6 +80,10 @@ STATUS_HEADLINES = {
         "See a healthcare professional first: twists are on hold until a clinician has "
         "checked your back."
     ),
+    "rest_today": (
+        "Rest today: no twists while your back pain is above 5 out of 10. Update your "
+        "answers when it has eased."
+    ),
     "ready": "You are ready to practise the twists marked allowed, within the range shown.",
     # Ready by the intake, but nothing may start now (sharp pain today, a check-in, a flag).
     "not_now": "Your plan allows twists, but none may be practised now: the reasons are below.",
