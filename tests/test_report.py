@@ -495,3 +495,51 @@ def test_unmeasured_stretches_reach_halfway_to_their_neighbours() -> None:
     assert np.allclose(spans, [(0.0, 0.05), (0.15, 0.35), (0.55, 0.7)])
     assert _unmeasured_spans(t, np.ones(8)) == []
     assert np.allclose(_unmeasured_spans(t, np.full(8, nan)), [(0.0, 0.7)])
+
+
+def test_a_twist_that_was_never_measured_is_counted_and_said(tmp_path: Path) -> None:
+    """The red team's clip: lying flat measured (0.1 deg), then every twist frame unknown;
+    the report read "largest knee drop 0.1 deg" and nothing else."""
+    flat = [
+        FrameResult(
+            i,
+            i / 10,
+            SKELETON,
+            Observation(
+                i / 10, _metrics(i / 10, 0.1, 0.0, 0.0), PoseFamily.SUPINE, 0.8, View.OBLIQUE, True
+            ),
+        )
+        for i in range(20)
+    ]
+    twist = [
+        FrameResult(
+            i,
+            i / 10,
+            SKELETON,
+            Observation(
+                i / 10,
+                TwistMetrics.unknown(i / 10),
+                PoseFamily.SUPINE_TWIST,
+                0.8,
+                View.OBLIQUE,
+                True,
+            ),
+        )
+        for i in range(20, 50)
+    ]
+    frames = flat + twist
+    summary = video_summary(_analysis(frames), CAP, TH)
+    assert (summary["frames_twist"], summary["frames_twist_unmeasured"]) == (30, 30)
+    assert summary["frames_measured"] == 20
+    from twistcoach.cli.analyze_cmd import _twist_gap
+    from twistcoach.report import KNEE_DROP_WORDS
+
+    (warning,) = _twist_gap(summary, KNEE_DROP_WORDS)
+    assert "30 of the 30 frames that look like the twist" in warning
+    summary["warnings"] = [warning]
+    path = tmp_path / "report.html"
+    write_html_report(path, summary, frames, CAP, TH)
+    text = path.read_text(encoding="utf-8")
+    assert "measured in 20" in text and "30 of the 30 frames" in text
+    # Measured twist frames: no warning.
+    assert _twist_gap(video_summary(_analysis(_frames()), CAP, TH), KNEE_DROP_WORDS) == []

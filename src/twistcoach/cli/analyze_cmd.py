@@ -263,8 +263,12 @@ def run_analyze(
                     if chosen == "supine" and trackers and trackers[0].body_model is not None:
                         summary["body_model"] = str(trackers[0].body_model)
                     summary["landmark_model"] = MODEL_NAMES[model]
-                    summary["warnings"] = list(video.warnings)
-                    for warning in video.warnings:
+                    summary["warnings"] = [
+                        *video.warnings,
+                        *summary["warnings"],
+                        *_twist_gap(summary, words),
+                    ]
+                    for warning in summary["warnings"]:
                         err.print(f"[yellow]warning:[/] {warning}")
                     folder.mkdir(parents=True, exist_ok=True)
                     report.write_metrics_csv(folder / "metrics.csv", video.frames, cap, th, words)
@@ -320,6 +324,8 @@ def run_analyze(
                 found=s["frames_with_person"],
                 frames=s["frames"],
             )
+            if s["kind"] == "video":
+                line += t(", measured in {n}").format(n=s["frames_measured"])
             if s.get("measure") == report.TwistMeasure.TRUNK_ROTATION:
                 line += t(", measured by trunk rotation")
             if s.get("calibrated_on"):
@@ -373,6 +379,24 @@ def _twist_of(video: VideoAnalysis) -> str:
     if report.measure_of(family) is report.TwistMeasure.KNEE_DROP:
         return "supine"
     return "standing" if family in (PoseFamily.STANDING, PoseFamily.STANDING_TWIST) else "seated"
+
+
+#: Share of the frames that look like the twist which may go unmeasured before the video's
+#: summary says so: past it, its largest drop leaves out most of the twist itself.
+TWIST_GAP_SHARE = 0.5
+
+
+def _twist_gap(summary: dict[str, Any], words: MeasureWords) -> list[str]:
+    """A warning when most frames that look like the twist gave no number."""
+    twist, missed = summary["frames_twist"], summary["frames_twist_unmeasured"]
+    if not twist or missed <= TWIST_GAP_SHARE * twist:
+        return []
+    return [
+        t(
+            "the {measure} could not be measured in {missed} of the {twist} frames that look "
+            "like the twist: the largest {measure} given leaves them out"
+        ).format(measure=t(words.name), missed=missed, twist=twist)
+    ]
 
 
 def _measured(video: VideoAnalysis, twist: str) -> tuple[VideoAnalysis, MeasureWords]:

@@ -12,7 +12,7 @@ from twistcoach.metrics import Side, TwistMetrics
 from twistcoach.photo import ImageAnalysis
 from twistcoach.pipeline import FrameResult, VideoAnalysis
 from twistcoach.report._values import rounded, value_of
-from twistcoach.report.family import video_family
+from twistcoach.report.family import TWIST_OF, video_family
 from twistcoach.report.timeline import (
     ReportThresholds,
     detect_events,
@@ -152,7 +152,16 @@ def video_summary(
     view_name = None if view is None else str(view)
     if words.measure is TwistMeasure.TRUNK_ROTATION:
         view_name = rotation_view_name(view, measurable)
-    measured = sum(reading(o, th.checks) is not None for o in usable(frames))
+    readings = [reading(o, th.checks) for o in usable(frames)]
+    measured = sum(r is not None for r in readings)
+    # Frames that look like the twist itself but gave no number: a summary of the measured
+    # frames alone would then read like a small twist (the red team's clip: 37 twist frames
+    # unmeasured, "largest knee drop 0.1 deg").
+    twist_frames = [
+        r
+        for f, r in zip(frames, readings, strict=True)
+        if f.skeleton is not None and f.observation.family in TWIST_OF.values()
+    ]
     stats = {side: side_stats(frames, side, th) for side in (Side.LEFT, Side.RIGHT)}
     drops = {s: st.max_knee_drop_deg or 0.0 for s, st in stats.items()}
     main_side = max(drops, key=lambda s: drops[s]) if any(drops.values()) else None
@@ -177,6 +186,9 @@ def video_summary(
         "frames": len(frames),
         "frames_with_person": len(seen),
         "frames_measured": measured,
+        "frames_twist": len(twist_frames),
+        "frames_twist_unmeasured": sum(r is None for r in twist_frames),
+        "warnings": [],  # the decoder's and the command's, added by the command
         "duration_s": round(duration, 3),
         "image_size": list(analysis.image_size),
         "pose_family": str(family),
