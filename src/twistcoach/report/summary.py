@@ -156,11 +156,14 @@ def video_summary(
     measured = sum(r is not None for r in readings)
     # Frames that look like the twist itself but gave no number: a summary of the measured
     # frames alone would then read like a small twist (the red team's clip: 37 twist frames
-    # unmeasured, "largest knee drop 0.1 deg").
+    # unmeasured, "largest knee drop 0.1 deg"). Recognised frames only: the rotation
+    # tracker names its plan's family on every frame, at confidence 0.
     twist_frames = [
         r
         for f, r in zip(frames, readings, strict=True)
-        if f.skeleton is not None and f.observation.family in TWIST_OF.values()
+        if f.skeleton is not None
+        and f.observation.family in TWIST_OF.values()
+        and f.observation.family_confidence > 0
     ]
     stats = {side: side_stats(frames, side, th) for side in (Side.LEFT, Side.RIGHT)}
     drops = {s: st.max_knee_drop_deg or 0.0 for s, st in stats.items()}
