@@ -229,3 +229,27 @@ def test_a_flat_photograph_is_judged_by_the_sessions_own_twist_rule(place: str) 
         for twist in ("theta_+035.jpg", "theta_-035.jpg"):
             with pytest.raises(FlatPhotoError, match="looks like a twist"):
                 analyzer.calibrate_on_photo(GROUNDTRUTH_STILLS / place / twist, body)
+
+
+def test_a_flat_photo_from_a_place_no_knee_drop_is_measured_from_is_refused() -> None:
+    """The red team's mirrored side photograph was taken as the zero (exit 0, every reading
+    then unknown); docs/analyze.md says such a flat photograph is refused."""
+    from synthetic import VIEWS, photograph, supine_twist_3d
+    from twistcoach.photo import calibrate_on_photo
+
+    side = photograph(supine_twist_3d(0.0), VIEWS["side"])
+    still = GROUNDTRUTH_STILLS / "woman28_slim_150" / "diag_r55_e35" / "theta_+000.jpg"
+    with pytest.raises(FlatPhotoError, match="cannot be measured from where"):
+        calibrate_on_photo(still, BodyType.NEUTRAL, lambda rgb, static: side)
+    # From a raised diagonal the same body calibrates.
+    diagonal = photograph(supine_twist_3d(0.0), VIEWS["diagonal_right"])
+    flat = calibrate_on_photo(still, BodyType.NEUTRAL, lambda rgb, static: diagonal)
+    assert flat.supine is not None
+
+
+def test_a_video_given_as_the_flat_photo_is_named_a_video(tmp_path: Path) -> None:
+    from twistcoach.photo import calibrate_on_photo
+
+    clip = Path(__file__).parent / "groundtruth" / "ci_drop_right.mp4"
+    with pytest.raises(FlatPhotoError, match="this is a video"):
+        calibrate_on_photo(clip, BodyType.NEUTRAL, lambda rgb, static: None)

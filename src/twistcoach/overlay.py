@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 
 from twistcoach.i18n import t
 from twistcoach.landmarks import BONES, Landmark, Skeleton
+from twistcoach.wording import signed_degrees
 
 Color = tuple[int, int, int]
 
@@ -269,7 +270,7 @@ def gauge_label(
     (``name``, drawn above the dial) says "not measured" instead of ``"?"``."""
     if knee_drop_deg is None or not math.isfinite(knee_drop_deg):
         return t("not measured") if name else "?"
-    return f"{knee_drop_deg:+.0f} deg" + (f" {side}" if side else "")
+    return signed_degrees(knee_drop_deg) + (f" {side}" if side else "")
 
 
 def draw_gauge(

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from twistcoach.errors import DataError
 from twistcoach.landmarks import Skeleton
 from twistcoach.metrics import PoseFamily, TwistMetrics, View
-from twistcoach.sources import read_image
+from twistcoach.sources import is_video_file, read_image
 
 if TYPE_CHECKING:
     from twistcoach.kinematics import Calibration
@@ -176,13 +176,19 @@ def calibrate_on_photo(
         When it shows nobody, or no pose or view a calibration can be made from (the
         reason says what to change).
     """
-    from twistcoach.kinematics import CalibrationError, calibrate, calibrate_for
-    from twistcoach.recognition import recognize
+    from twistcoach.kinematics import CalibrationError, calibrate, calibrate_for, view_measurable
+    from twistcoach.recognition import VIEW_ADVICE, recognize
     from twistcoach.rotation import CENTRE_DEG, calibrate_trunk, measure_trunk
     from twistcoach.seated_tracking import load_seated_camera_advice
     from twistcoach.tracking import LYING_FAMILIES, looks_twisted
+    from twistcoach.wording import family_words
 
     path = Path(path)
+    if is_video_file(path):
+        raise FlatPhotoError(
+            f"{path}: this is a video; the flat photograph must be one photograph (a video "
+            "is calibrated on its own first still seconds)"
+        )
     rgb = read_image(path)
     size = (int(rgb.shape[1]), int(rgb.shape[0]))
     seen = estimate(rgb, False)
@@ -208,12 +214,19 @@ def calibrate_on_photo(
             cal = calibrate_for(body, lambda model: calibrate([lying], model=model))
         except CalibrationError as e:
             raise FlatPhotoError(f"{path}: cannot calibrate on this photograph: {e}") from e
+        if not view_measurable(cal):
+            # A zero from a place no photograph can be measured from (a side view: the
+            # red team's mirrored side photograph was taken, every reading then unknown).
+            raise FlatPhotoError(
+                f"{path}: the knee drop cannot be measured from where this photograph was "
+                f"taken. {VIEW_ADVICE[cal.view]}"
+            )
         return PhotoCalibration(path, size, supine=cal)
     if family not in UPRIGHT_FAMILIES:
         raise FlatPhotoError(
             f"{path}: the photograph to calibrate on must show you lying on your back "
             "with your knees up, or sitting or standing tall and square to the camera; "
-            f"it looks like {family.value.replace('_', ' ')}"
+            f"it looks like {family_words(family)}"
         )
     trunk = calibrate_trunk([seen])
     if trunk is not None and not trunk.view.measured:

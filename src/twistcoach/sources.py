@@ -528,6 +528,15 @@ def is_image_file(path: Path) -> bool:
     return kind is SourceKind.IMAGE if kind is not None else is_image_path(path)
 
 
+def is_video_file(path: Path) -> bool:
+    """True only when a file's first bytes name a video format (or an animated GIF): for a
+    message that says "this is a video" where a photograph was asked for."""
+    head = _head(path)
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return not _still_gif(path)
+    return _sniffed_kind(head) is SourceKind.VIDEO
+
+
 def _still_gif(path: Path) -> bool:
     """True for a GIF of one frame (Pillow looks for a second frame only, decoding none);
     False for an animated or unreadable one (read as a video, which reports the problem)."""

@@ -102,8 +102,16 @@ def view_words(view: str) -> str:
 
 def family_words(family: str) -> str:
     """A pose family in plain words, as the coach says it ("supine twist"): every report and
-    summary names it so, never by its stored id."""
-    return str(family).replace("_", " ")
+    summary names it so, never by its stored id ("another pose" for ``other``: "it looks
+    like other" said nothing)."""
+    return "another pose" if str(family) == "other" else str(family).replace("_", " ")
+
+
+def signed_degrees(value: float, unit: str = "deg") -> str:
+    """``"+35 deg"``, ``"-12 deg"``, and ``"0 deg"`` for anything that rounds to zero (a
+    reading of -0.4 printed "-0 deg" on the gauge)."""
+    whole = round(value)
+    return f"{whole:+d} {unit}" if whole else f"0 {unit}"
 
 
 def choice_words(field: str, value: str) -> str:

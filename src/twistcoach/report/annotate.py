@@ -23,7 +23,7 @@ from twistcoach.report.words import (
     TwistMeasure,
     rotation_view_name,
 )
-from twistcoach.wording import family_words, view_words
+from twistcoach.wording import family_words, signed_degrees, view_words
 
 
 def _overlay_values(
@@ -39,7 +39,7 @@ def _overlay_values(
         # A report is read later, by people who did not see the session: words, not the
         # live window's "?".
         v = value_of(measure)
-        return _t(NOT_MEASURED) if v is None else f"{v:+.0f} deg"
+        return _t(NOT_MEASURED) if v is None else signed_degrees(v)
 
     view = str(observation.view)
     if seated:
@@ -55,7 +55,7 @@ def _overlay_values(
             numbers[_t(words.labels[slot])] = deg(getattr(m, slot))
     speed = value_of(m.speed)
     if speed is not None:
-        numbers[_t("speed")] = f"{speed:+.0f} deg/s"
+        numbers[_t("speed")] = signed_degrees(speed, "deg/s")
     side = None if m.drop_side is None else str(m.drop_side)
     return value_of(m.knee_drop), side, numbers
 
