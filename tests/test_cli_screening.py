@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from twistcoach.cli.app import build_app
 from twistcoach.intake import RedFlag, load_intake
+from twistcoach.poses import load_library
 from twistcoach.screening import firing_rules, load_rules
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -409,7 +410,9 @@ def test_item6_plan_error_messages_stay_short(runner: CliRunner, tmp_path: Path)
     assert code == 2 and "too large for an intake" in err
 
 
-def test_plan_at_80_columns_shows_the_whole_variant_ids(runner: CliRunner) -> None:
+def test_plan_at_80_columns_names_the_twists_never_their_ids(runner: CliRunner) -> None:
+    # The table printed each variant's id under its name ("supine_twist_supported"), and
+    # "today" the command with the id: people read names; --json keeps the ids.
     result = runner.invoke(
         build_app(),
         ["plan", str(EXAMPLES / "02_chronic_low_back_pain.json")],
@@ -419,12 +422,48 @@ def test_plan_at_80_columns_shows_the_whole_variant_ids(runner: CliRunner) -> No
     out = result.stdout
     assert max(len(line) for line in out.splitlines()) <= 80
     assert "…" not in out  # nothing cut with an ellipsis
-    cells = {cell.strip() for line in out.splitlines() for cell in line.split("│")}
-    # The ids --variant takes, whole in the table, and the command for each allowed one.
-    for variant in ("supine_twist_supported", "supine_twist_partial", "seated_twist_easy"):
-        assert variant in cells
-    assert "    twistcoach coach --variant supine_twist_supported" in out.splitlines()
-    assert "    twistcoach coach --variant supine_twist_partial" in out.splitlines()
+    for variant_id in load_library().ids:
+        assert variant_id not in out, variant_id
+    cells = [cell.strip() for line in out.splitlines() for cell in line.split("│")]
+    assert "Supine twist," in cells and "supported" in cells  # the name, wrapped
+    # The command for each allowed twist, whole on its line, with the name just read.
+    assert '    twistcoach coach --variant "Supine twist, supported"' in out.splitlines()
+    assert '    twistcoach coach --variant "Supine twist (part way)"' in out.splitlines()
+    code, printed, _ = run(
+        runner, "plan", str(EXAMPLES / "02_chronic_low_back_pain.json"), "--json"
+    )
+    assert code == 0
+    assert "supine_twist_supported" in {v["id"] for v in json.loads(printed)["variants"]}
+
+
+def test_plan_how_far_is_in_the_language_asked_for(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The "How far" column said "22° de ~45° trunk turn" in Spanish: its measure's words
+    # went through t() as a variable, so they were never catalogued.
+    from twistcoach import i18n
+    from twistcoach.cli import screening_cmds
+
+    assert {"knee drop", "trunk turn"} <= set(i18n.extract())
+    cleared = str(EXAMPLES / "16_si_joint_teacher_clearances.json")
+    code, english, _ = run(runner, "plan", cleared)
+    assert code == 0 and "trunk turn" in english and "knee drop" in english
+    # Through t(): a translation of "trunk turn" is what the column shows.
+    monkeypatch.setattr(
+        screening_cmds, "t", lambda text: "TURN" if text == "trunk turn" else i18n.t(text)
+    )
+    code, marked, _ = run(runner, "plan", cleared)
+    assert code == 0 and "TURN" in marked and "trunk turn" not in marked
+    monkeypatch.undo()
+    before = list(i18n._cli_language)
+    try:
+        code, spanish, _ = run(runner, "--lang", "es", "plan", cleared)
+    finally:
+        i18n._cli_language[:] = before
+    assert code == 0 and "knee drop" not in spanish
+    # (wrapped in its cell: its first two words on one line)
+    first_words = " ".join(i18n.translator("es").text("knee drop").split()[:2])
+    assert first_words in spanish
 
 
 def test_intake_choices_ignore_case(runner: CliRunner, tmp_path: Path) -> None:

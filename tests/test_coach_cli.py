@@ -101,8 +101,50 @@ def test_refuses_a_variant_the_plan_does_not_allow(intake_file: Path, db_env: st
     )
     assert result.exit_code == 2
     assert "refusing to coach" in result.output
-    assert "seated_twist_easy" in result.output and "Not for you now" in result.output
-    assert "Traceback" not in result.output
+    # The twist by its name, as the plan shows it (never its id).
+    assert "refusing to coach Easy seated twist (cross-legged): Not for you now" in result.output
+    assert "seated_twist_easy" not in result.output and "Traceback" not in result.output
+
+
+_COACH = ("coach", "--video", "x.mp4", "--intake")
+
+
+@pytest.mark.parametrize(
+    "words",
+    ["Supine twist, supported", "SUPINE TWIST,  supported", "torsion boca arriba, con apoyo"],
+)
+def test_variant_takes_the_name_the_plan_shows(intake_file: Path, db_env: str, words: str) -> None:
+    # `twistcoach plan` names the twists (no ids): --variant takes those names, in any case,
+    # in English or Spanish (with or without accents); the (missing) video is then opened.
+    result = CliRunner().invoke(
+        build_app(),
+        [*_COACH, str(intake_file), "--headless", "--no-record", "--variant", words],
+    )
+    assert result.exit_code == 2
+    assert "x.mp4" in result.output and "unknown variant" not in result.output
+    refused = CliRunner().invoke(
+        build_app(),
+        [
+            *_COACH,
+            str(intake_file),
+            "--no-record",
+            "--variant",
+            "easy seated twist (cross-LEGGED)",
+            "--headless",
+        ],
+    )
+    assert "refusing to coach Easy seated twist (cross-legged)" in refused.output
+
+
+def test_an_unknown_variant_lists_the_names_it_takes(intake_file: Path, db_env: str) -> None:
+    result = CliRunner().invoke(
+        build_app(),
+        [*_COACH, str(intake_file), "--headless", "--variant", "headstand"],
+    )
+    assert result.exit_code == 2
+    assert "unknown variant 'headstand'; give one of:" in result.output
+    assert '"Supine twist, supported"; "Supine twist (part way)"' in result.output
+    assert "supine_twist_supported" not in result.output
 
 
 @pytest.mark.parametrize(

@@ -181,7 +181,7 @@ def test_untrained_teacher_clearance_parses_but_does_not_count() -> None:
                     {"by": "clinician", "name": "X", "date": "yesterday", "variants": ["a"]}
                 ]
             ),
-            "clearances.0.date: Input should be a valid date",
+            "clearances.0.date: give a date like 2026-12-01, without a time (got 'yesterday')",
         ),
     ],
 )
@@ -328,3 +328,56 @@ def test_an_intake_saved_with_a_byte_order_mark_reads(tmp_path: Path, suffix: st
     text = json.dumps(person) if suffix == ".json" else yaml.safe_dump(person)
     path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     assert load_intake(path).red_flags == {RedFlag.THORACIC_PAIN}
+
+
+_BLANK_AND_TIMED = """\
+age: 52
+pain_now: 3
+pain_duration_weeks: 26
+activity: light
+leg_symptoms: none
+red_flags:
+conditions:
+clearances:
+  - by: clinician
+    name: Dr Rao
+    date: 2026-12-01 10:00:00
+    variants:
+  - by: clinician
+    name: Dr Rao
+    date: 2026-12-01T10:00
+    variants: supine_twist_full
+  - 5
+"""
+
+
+def test_blank_lists_and_dates_with_a_time_are_worded_plainly() -> None:
+    # Pydantic's words were shown: "Input should be a valid frozenset (got None)" for a
+    # list left blank, and "Datetimes provided to dates should have zero time - e.g. be
+    # exact dates (got datetime.datetime(2026, 12, 1, 10, 0))" for a date with a time.
+    with pytest.raises(IntakeError) as info:
+        parse_intake_text(_BLANK_AND_TIMED, "yaml")
+    lines = str(info.value).splitlines()
+    assert lines == [
+        "red_flags: leave it out or give a list, e.g. [] for none",
+        "conditions: leave it out or give a list, e.g. [] for none",
+        "clearances.0.date: give a date like 2026-12-01, without a time "
+        "(got '2026-12-01 10:00:00')",
+        "clearances.0.variants: give a list of the twists it clears, e.g. [supine_twist_supported]",
+        "clearances.1.date: give a date like 2026-12-01, without a time (got '2026-12-01T10:00')",
+        "clearances.1.variants: give a list of the twists it clears, "
+        "e.g. [supine_twist_supported] (got 'supine_twist_full')",
+        "clearances.2: give each clearance as fields: by, name, date, variants, "
+        "max_knee_drop_deg, max_trunk_rotation_deg, teacher_trained_for_back_problems (got 5)",
+    ]
+    for python in ("frozenset", "tuple", "None", "datetime", "Datetimes", "dictionary"):
+        assert python not in str(info.value), python
+
+
+def test_a_blank_field_is_said_to_be_blank_not_none() -> None:
+    with pytest.raises(IntakeError) as info:
+        parse_intake(base(age=None, red_flags={"a": 1}))
+    assert str(info.value).splitlines() == [
+        "age: Input should be a valid integer (left blank)",
+        "red_flags: leave it out or give a list, e.g. [] for none (got {'a': 1})",
+    ]

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from twistcoach.cli.app import build_app
 from twistcoach.coaching import load_coaching_rules
+from twistcoach.screening import ReadinessPlan
 from twistcoach.storage.db import head_revision
 
 runner = CliRunner()
@@ -190,6 +191,139 @@ def test_progress_after_a_pain_rise_lowers_the_cap(demo: str) -> None:
     assert "allowed now, knee drop up to 40°" in out  # the lowered cap holds today
     code, out, _ = invoke("progress", "--person", "Alex", "--json")
     assert json.loads(out)["action"] == "keep"
+
+
+_PAIN_ROSE = {  # A session whose pain rose: progression's "lower the cap".
+    "age": 45,
+    "pain_now": 5,
+    "pain_duration_weeks": 6,
+    "activity": "active",
+    "leg_symptoms": "below_knee",
+}
+
+
+def _person_with(name: str, intake: dict[str, object], *, session: bool) -> None:
+    """``name`` stored with ``intake`` (after a session of the supported supine twist whose
+    pain went from 2 to 5, when ``session``)."""
+    from twistcoach.intake import parse_intake
+    from twistcoach.storage import open_repository
+
+    repo = open_repository()
+    person = repo.get_or_create_person(name)
+    if session:
+        s = repo.start_session(person.id, "supine_twist_supported", 45.0, "test", start_pain=2)
+        repo.end_session(s.id, "completed", None, 5)
+    repo.save_intake(person.id, parse_intake(intake))
+
+
+def _plan_of(name: str) -> ReadinessPlan:
+    from twistcoach.storage import open_repository
+    from twistcoach.storage.progress import decide_for_person
+
+    repo = open_repository()
+    plan = decide_for_person(repo, repo.person_named(name).id).plan
+    assert plan is not None
+    return plan
+
+
+def _care_words(name: str) -> list[str]:
+    """The headline and the plan's own advice that `plan` shows for ``name`` (English)."""
+    from twistcoach.cli.screening_cmds import plan_headline
+    from twistcoach.screening import load_rules
+
+    plan = _plan_of(name)
+    general = set(load_rules().general_advice)
+    return [plan_headline(plan.status), *(a for a in plan.advice if a not in general)]
+
+
+def _no_cap_words(out: str) -> None:
+    """Nothing about a cap of a twist that is not allowed: no "n/a", no "-" for a cap, no
+    lowering."""
+    assert "n/a" not in out and " -," not in out and "(ceiling -)" not in out
+    assert "lower cap" not in out and "lowered" not in out
+    assert "Traceback" not in out
+
+
+@pytest.mark.parametrize(
+    ("red_flag", "status"),
+    [
+        ("progressive_leg_weakness", "seek_care_now"),
+        ("night_pain_unrelieved", "see_clinician_first"),
+    ],
+)
+def test_progress_sends_a_person_with_red_flags_to_care(
+    empty: Path, red_flag: str, status: str
+) -> None:
+    # With emergency signs (or a serious red flag) in the latest intake, progress said only
+    # "suggestion lower cap", "cap now -, next - (ceiling -)" and "... lowered by 5 degrees
+    # to n/a": never the plan's seek-care (see-a-clinician) words.
+    _person_with("Kim", {**_PAIN_ROSE, "red_flags": [red_flag]}, session=True)
+    assert _plan_of("Kim").status == status
+    code, out, err = invoke("progress", "--person", "Kim")
+    assert code == 0, err
+    care = _care_words("Kim")
+    assert len(care) >= 2  # the headline and the rule's own advice
+    lines = out.splitlines()
+    assert lines[0] == care[0]  # first: what to do
+    for text in care[1:]:
+        assert f"  • {text}" in lines
+    assert "suggestion  none: no twist is allowed now, so there is no cap to lower or raise" in out
+    _no_cap_words(out)
+    code, printed, _ = invoke("progress", "--person", "Kim", "--json")
+    assert code == 0 and json.loads(printed)["variant_id"] == "supine_twist_supported"
+
+
+def test_progress_in_spanish_sends_to_care_too(empty: Path) -> None:
+    from twistcoach import i18n
+
+    _person_with("Kim", {**_PAIN_ROSE, "red_flags": ["progressive_leg_weakness"]}, session=True)
+    care = _care_words("Kim")
+    before = list(i18n._cli_language)
+    try:
+        code, out, _ = invoke("--lang", "es", "progress", "--person", "Kim")
+    finally:
+        i18n._cli_language[:] = before
+    assert code == 0
+    spanish = i18n.translator("es")
+    assert out.splitlines()[0] == spanish.text(care[0])
+    assert f"  • {spanish.text(care[1])}" in out.splitlines()
+    _no_cap_words(out)
+    assert "bajar el límite" not in out
+
+
+def test_progress_with_no_session_yet_still_sends_to_care(empty: Path) -> None:
+    _person_with("Kim", {**_PAIN_ROSE, "red_flags": ["bladder_dysfunction"]}, session=False)
+    code, out, _ = invoke("progress", "--person", "Kim")
+    assert code == 0
+    assert out.splitlines()[0] == _care_words("Kim")[0]
+    _no_cap_words(out)
+
+
+def test_progress_of_a_twist_the_plan_refuses_while_others_are_allowed(empty: Path) -> None:
+    # A seated twist practised, then an intake that keeps to supine twists: no cap for it.
+    from twistcoach.storage import open_repository
+
+    repo = open_repository()
+    person = repo.get_or_create_person("Kim")
+    s = repo.start_session(person.id, "seated_twist_easy", 20.0, "test", start_pain=2)
+    repo.end_session(s.id, "completed", None, 5)
+    from twistcoach.intake import parse_intake
+
+    repo.save_intake(person.id, parse_intake({**_PAIN_ROSE, "leg_symptoms": "none"}))
+    code, out, _ = invoke("progress", "--person", "Kim")
+    assert code == 0
+    assert "Progress for Kim, Easy seated twist (cross-legged):" in out
+    assert "none: this twist is not allowed now, so it has no cap to lower or raise" in out
+    assert "Supine twist, supported: allowed now, knee drop up to" in out
+    _no_cap_words(out)
+
+
+def test_progress_variant_takes_the_name_people_read(demo: str) -> None:
+    code, out, _ = invoke("progress", "--person", "Sam", "--variant", "supine twist, SUPPORTED")
+    assert code == 0 and "Progress for Sam, Supine twist, supported:" in out
+    code, _, err = invoke("progress", "--person", "Sam", "--variant", "headstand")
+    assert code == 2 and 'give one of: "Supine twist, supported";' in err
+    assert "supine_twist_supported" not in err
 
 
 def test_sessions_say_how_a_session_ended_in_words_never_ids(empty: Path) -> None:

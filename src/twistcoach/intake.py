@@ -367,7 +367,13 @@ MAX_QUOTED_CHARS = 60
 
 
 def _quoted(value: object) -> str:
-    """``repr(value)``, cut to :data:`MAX_QUOTED_CHARS` (a bad value may be huge)."""
+    """A bad value as the file wrote it: ``repr(value)`` of a text or number, a date or a
+    time as ISO text (YAML reads ``2026-12-01 10:00:00`` as one: never Python's
+    ``datetime.datetime(...)``), cut to :data:`MAX_QUOTED_CHARS` (a bad value may be huge)."""
+    if isinstance(value, dt.datetime):
+        value = value.isoformat(sep=" ")
+    elif isinstance(value, dt.date | dt.time):
+        value = value.isoformat()
     text = repr(value)
     if len(text) <= MAX_QUOTED_CHARS:
         return text
@@ -394,14 +400,43 @@ def _allowed_values(loc: tuple[int | str, ...]) -> str | None:
     return ", ".join(member.value for member in enum) if enum else None
 
 
+#: Pydantic's error types for a list field (``red_flags``, ``conditions``, ``clearances``,
+#: a clearance's ``variants``) given something else, and for a date given something else.
+_LIST_ERRORS = frozenset({"frozen_set_type", "set_type", "tuple_type", "list_type"})
+_DATE_ERRORS = frozenset(
+    {"date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"}
+)
+#: What to write instead, in plain words (pydantic's own say "frozenset" or "Datetimes
+#: provided to dates should have zero time").
+LIST_WORDS = "leave it out or give a list, e.g. [] for none"
+VARIANTS_WORDS = "give a list of the twists it clears, e.g. [supine_twist_supported]"
+DATE_WORDS = "give a date like 2026-12-01, without a time"
+CLEARANCE_WORDS = "give each clearance as fields: {fields}"
+
+
+def _got(value: object) -> str:
+    """`` (got ...)`` after a message; nothing for a field left blank (YAML's null)."""
+    return "" if value is None else f" (got {_quoted(value)})"
+
+
 def describe_validation_error(error: ValidationError) -> str:
-    """Turn a pydantic error into lines naming each field and what it allows."""
+    """Turn a pydantic error into lines naming each field and what it allows, in plain
+    words: never a Python type's name or repr."""
     lines: list[str] = []
     for item in error.errors():
         loc = tuple(item["loc"])
         field = ".".join(str(part) for part in loc) or "(top level)"
         kind = item["type"]
-        if kind == "extra_forbidden":
+        given = item.get("input")
+        if kind in _LIST_ERRORS:
+            words = VARIANTS_WORDS if loc[-1:] == ("variants",) else LIST_WORDS
+            lines.append(f"{field}: {words}{_got(given)}")
+        elif kind in _DATE_ERRORS:
+            lines.append(f"{field}: {DATE_WORDS}{_got(given)}")
+        elif kind == "model_type" and "clearances" in loc:
+            fields = CLEARANCE_WORDS.format(fields=", ".join(_CLEARANCE_FIELDS))
+            lines.append(f"{field}: {fields}{_got(given)}")
+        elif kind == "extra_forbidden":
             allowed = _CLEARANCE_FIELDS if "clearances" in loc else _INTAKE_FIELDS
             lines.append(f"{field}: unknown field; allowed fields: {', '.join(allowed)}")
         elif kind == "missing":
@@ -417,7 +452,7 @@ def describe_validation_error(error: ValidationError) -> str:
             message = str(item["msg"]).removeprefix("Value error, ")
             lines.append(f"{field}: {message}")
         else:
-            lines.append(f"{field}: {item['msg']} (got {_quoted(item.get('input'))})")
+            lines.append(f"{field}: {item['msg']}{_got(given) or ' (left blank)'}")
     return "\n".join(lines)
 
 

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from twistcoach.i18n import t
+from twistcoach.i18n import LANGUAGES, t, translator
 from twistcoach.intake import Activity, ClearanceBy, LegSymptoms
+
+if TYPE_CHECKING:
+    from twistcoach.poses import PoseLibrary
 
 #: The check-in's answer to "how is your back since last time?" (rules/safety.yaml).
 BACK_FEELINGS: tuple[str, ...] = ("better", "same", "worse")
@@ -102,3 +106,22 @@ def ask_yes_no(
     """A yes-or-no question in the reader's language (``y``/``n``, ``s``/``n`` in Spanish)."""
     fallback = None if default is None else ("yes" if default else "no")
     return ask_word(ask, say, question, YES_NO, default=fallback) == "yes"
+
+
+def variant_named(library: PoseLibrary, words: str) -> str | None:
+    """The id of the variant ``words`` name (``--variant``): its name as the plan and the
+    coach show it, in English or any catalogued language, or its id; any case, spacing or
+    accents (``"supine twist, supported"``, ``"torsion boca arriba, con apoyo"``). None when
+    no variant has that name."""
+    wanted = _plain(words)
+    for variant_id, english in library.names().items():
+        names = {variant_id, english, *(translator(lang).text(english) for lang in LANGUAGES)}
+        if wanted in {_plain(name) for name in names}:
+            return variant_id
+    return None
+
+
+def variant_names_words(library: PoseLibrary) -> str:
+    """The names ``--variant`` takes, in the chosen language, each in quotes, for a
+    message."""
+    return "; ".join(f'"{t(name)}"' for name in library.names().values())

@@ -29,7 +29,13 @@ import typer
 from numpy.typing import NDArray
 
 from twistcoach import i18n
-from twistcoach.cli.answers import BACK_FEELINGS, ask_word, ask_yes_no
+from twistcoach.cli.answers import (
+    BACK_FEELINGS,
+    ask_word,
+    ask_yes_no,
+    variant_named,
+    variant_names_words,
+)
 from twistcoach.cli.coach_window import compose_window, font_file
 
 if TYPE_CHECKING:
@@ -113,6 +119,26 @@ def parse_script(text: str) -> list[ScriptItem]:
 # --------------------------------------------------------------------------- the plan
 
 
+def variant_asked(words: str) -> str:
+    """The id of the variant ``--variant`` names: its name as ``twistcoach plan`` shows it
+    (any case, English or the chosen language) or its id.
+
+    Raises
+    ------
+    CoachCommandError
+        Listing the names it takes, when no variant has that name.
+    """
+    from twistcoach.poses.loader import load_library
+
+    library = load_library()
+    found = variant_named(library, words)
+    if found is None:
+        raise CoachCommandError(
+            f"unknown variant {words!r}; give one of: {variant_names_words(library)}"
+        )
+    return found
+
+
 def choose_variant(decision: PracticeDecision, variant_id: str | None) -> str:
     """The variant to coach: the one asked for, or the easiest one planning allows now.
 
@@ -136,7 +162,10 @@ def choose_variant(decision: PracticeDecision, variant_id: str | None) -> str:
     except KeyError as exc:
         raise CoachCommandError(str(exc.args[0])) from None
     if not permission.allowed:
-        raise CoachCommandError(f"refusing to coach {variant_id}: {decision.refusal(variant_id)}")
+        from twistcoach.poses.loader import load_library
+
+        name = i18n.t(load_library().name_of(variant_id))
+        raise CoachCommandError(f"refusing to coach {name}: {decision.refusal(variant_id)}")
     return variant_id
 
 
@@ -267,6 +296,8 @@ def run_coach(
         raise CoachCommandError("--name goes with --intake FILE (it names the person)")
     items = parse_script(script or "")
     answers = parse_checkin(checkin) if checkin is not None else None
+    if variant_id is not None:
+        variant_id = variant_asked(variant_id)
     if snapshot is not None:
         _check_snapshot_path(snapshot)
     if not headless and not _has_display():
@@ -641,7 +672,13 @@ def register(app: typer.Typer) -> None:
         ] = None,
         variant: Annotated[
             str | None,
-            typer.Option("--variant", help="Variant id (default: the easiest one allowed)."),
+            typer.Option(
+                "--variant",
+                help=(
+                    "The twist, by its name as `twistcoach plan` shows it, in quotes, e.g. "
+                    '"Supine twist, supported" (any case; default: the easiest one allowed).'
+                ),
+            ),
         ] = None,
         voice: Annotated[
             bool, typer.Option("--voice/--no-voice", help="Speak the cues (espeak-ng).")
@@ -739,4 +776,5 @@ __all__ = [
     "parse_script",
     "register",
     "run_coach",
+    "variant_asked",
 ]

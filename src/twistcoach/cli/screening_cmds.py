@@ -78,6 +78,24 @@ _VARIANT_STYLE = {
 E = TypeVar("E", bound=StrEnum)
 
 
+def plan_headline(status: PlanStatus) -> str:
+    """A plan's headline for its status, in English (the catalogue's id): what ``plan``
+    prints at the top, and ``progress`` repeats when the plan is not ready."""
+    return _STATUS_STYLE[status][1]
+
+
+def care_lines(plan: ReadinessPlan | None, rules: RuleSet | None = None) -> list[str]:
+    """What a plan that is not ready says to do, in the chosen language: its headline, then
+    its own advice (seek care, see a clinician; not the general advice on practising).
+    Empty for a ready plan or none."""
+    if plan is None or plan.status is PlanStatus.READY:
+        return []
+    general = set((load_rules() if rules is None else rules).general_advice)
+    lines = [t(plan_headline(plan.status))]
+    lines += [f"  • {t(line)}" for line in plan.advice if line not in general]
+    return lines
+
+
 def _console() -> Console:
     # Built per call so that it writes to whatever stdout is current (tests swap it).
     return Console(highlight=False, soft_wrap=False)
@@ -85,8 +103,10 @@ def _console() -> Console:
 
 def _fail(message: str) -> NoReturn:
     """Print a clear error on stderr and exit with code 2 (bad input)."""
+    # escape: the message's own brackets ("e.g. [supine_twist_supported]") are words, not
+    # Rich markup (Rich dropped them).
     Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"[bold red]Error:[/] {message}", markup=True
+        f"[bold red]Error:[/] {escape(message)}", markup=True
     )
     raise typer.Exit(code=2)
 
@@ -106,18 +126,17 @@ def render_plan(
     """Print a plan: a table of variants with short reasons, then every reason in full."""
     rules = load_rules() if rules is None else rules
     titles = {rule.id: rule.title for rule in rules.rules}
-    style, headline = _STATUS_STYLE[plan.status]
-    console.print(Panel(t(headline), title=t("Your plan"), style=style))
+    style = _STATUS_STYLE[plan.status][0]
+    console.print(Panel(t(plan_headline(plan.status)), title=t("Your plan"), style=style))
     table = Table(show_lines=True, pad_edge=False)
-    # The id under each name is what --variant takes: folded onto a second line at 80
-    # columns rather than cut with an ellipsis (the full command is also under "today").
-    # The id under each name is what --variant takes. Widths are set here because Rich
-    # crops a table whose column minimums do not fit: at 80 columns the Twist column gets
-    # the ids up to 22 characters whole (longer ones fold onto a second line, never cut with
-    # an ellipsis) and the other columns wrap their words.
-    id_width = max(len(i) for i in library.ids)
+    # Each twist by its name only: its id is for --json (and --variant takes the name).
+    # Widths are set here because Rich crops a table whose column minimums do not fit: at
+    # 80 columns the Twist column gets 22 characters and every column wraps its words
+    # (never cut with an ellipsis).
+    names = {v.id: t(library.name_of(v.id)) for v in library}
+    name_width = max(len(name) for name in names.values())
     rest = console.width - 14 - 30  # borders and padding, then Status, How far, Props
-    twist_width = max(12, min(id_width, rest - 14))
+    twist_width = max(12, min(name_width, rest - 14))
     table.add_column(t("Twist"), overflow="fold", width=twist_width)
     table.add_column(t("Status"), width=11)
     table.add_column(t("How far"), width=11)
@@ -128,11 +147,11 @@ def render_plan(
         if decision.range is not None:
             # The cap in the variant's own measure: the knee drop (supine) or the chest
             # turned against the hips (seated, standing).
-            what = "knee drop" if variant.family.has_knee_drop else "trunk turn"
+            what = t("knee drop") if variant.family.has_knee_drop else t("trunk turn")
             cap = t("{cap}° of ~{full}°").format(
                 cap=f"{decision.range.max_deg:g}", full=f"{variant.full_range_deg:g}"
             )
-            cap += f"\n{t(what)}"
+            cap += f"\n{what}"
         else:
             cap = "-"
         labels: list[str] = []
@@ -141,7 +160,7 @@ def render_plan(
             if t(label) not in labels:
                 labels.append(t(label))
         table.add_row(
-            f"{t(variant.english_name)}\n[dim]{decision.id}[/]",
+            escape(names[decision.id]),
             f"[{_VARIANT_STYLE[decision.status]}]{t(decision.status.value.replace('_', ' '))}[/]",
             cap,
             ", ".join(t(p.value) for p in decision.props) or "-",
@@ -579,7 +598,7 @@ def _decide_for(name: str) -> PracticeDecision:
 
 def render_today(decision: PracticeDecision, library: PoseLibrary, console: Console) -> None:
     """What the camera coach may do today, in plain words (planning's verdict)."""
-    names = {v.id: v.english_name for v in library}
+    names = library.names()
     console.print(f"[bold]{t('With the camera coach today')}[/]")
     for reason in decision.reasons:
         console.print(f"  {t(reason.text)}")
@@ -590,10 +609,15 @@ def render_today(decision: PracticeDecision, library: PoseLibrary, console: Cons
                 up_to = t("trunk rotation up to {cap}°").format(cap=f"{v.cap_deg:g}")
             else:
                 up_to = t("knee drop up to {cap}°").format(cap=f"{v.cap_deg:g}")
-            console.print(f"  [green]{t(names[v.variant_id])}[/]: {up_to}")
-            # The id people type, whole on a line of its own (never wrapped or cut).
+            name = t(names[v.variant_id])
+            console.print(f"  [green]{escape(name)}[/]: {up_to}")
+            # The command to type, with the name just read (coach's --variant takes it), whole
+            # on a line of its own (never wrapped or cut).
             console.print(
-                f"    twistcoach coach --variant {v.variant_id}", soft_wrap=True, highlight=False
+                f'    twistcoach coach --variant "{name}"',
+                soft_wrap=True,
+                highlight=False,
+                markup=False,
             )
         elif v.plan_status.value == "allowed" and not decision.reasons and v.reasons:
             # One explanation for every variant that shares it (not the same words four times).

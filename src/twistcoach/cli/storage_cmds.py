@@ -234,52 +234,85 @@ def register(app: typer.Typer) -> None:
     def progress(
         person: Annotated[str, typer.Option("--person", help="Whose progress.")],
         variant: Annotated[
-            str | None, typer.Option("--variant", help="Variant id (default: the latest).")
+            str | None,
+            typer.Option(
+                "--variant",
+                help=(
+                    "The twist, by its name as `twistcoach plan` shows it, in quotes, e.g. "
+                    '"Supine twist, supported" (any case; default: the one practised last).'
+                ),
+            ),
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Suggest the next step from a person's history, with the reasons, and say what they
         may practise today (the same decision as the coach and the web app)."""
+        from twistcoach.cli.screening_cmds import care_lines
+        from twistcoach.poses.loader import load_library
+        from twistcoach.screening import VariantStatus
         from twistcoach.storage.progress import decide_for_person
 
+        library = load_library()
         with _errors():
             repo = _repo()
             found = repo.person_named(person)
-            if variant is not None:
-                _check_variant(variant)
-            decision = decide_for_person(repo, found.id, progression_variant=variant)
+            variant_id = None if variant is None else _variant_id(variant)
+            decision = decide_for_person(repo, found.id, progression_variant=variant_id)
         suggestion = decision.progression
+        # A plan that is not ready says so first, in its own words (seek care today, see a
+        # clinician): the same headline and advice as `twistcoach plan`.
+        care = care_lines(decision.plan)
         if suggestion is None:
             message = t("{name} has no sessions and no allowed variant in a plan yet.").format(
                 name=found.name
             )
             for reason in decision.reasons:
                 message += f"\n  {t(reason.text)}"
-            typer.echo(json.dumps(None) if as_json else message)
+            typer.echo(json.dumps(None) if as_json else "\n".join([*care, message]))
             return
         if as_json:
             typer.echo(json.dumps(suggestion.to_dict(), indent=2))
             return
-        from twistcoach.poses.loader import load_library
-
-        names = {v.id: v.english_name for v in load_library()}
-        practised = names.get(suggestion.variant_id, suggestion.variant_id)
-        caps = t("now {now}, next {next} (ceiling {ceiling})").format(
-            now=_fmt(suggestion.current_cap_deg, "°"),
-            next=_fmt(suggestion.suggested_cap_deg, "°"),
-            ceiling=_fmt(suggestion.ceiling_deg, "°"),
-        )
+        practised = t(library.name_of(suggestion.variant_id))
         lines = [
-            t("Progress for {name}, {variant}:").format(name=found.name, variant=t(practised)),
-            f"  {t('suggestion'):<12}{t(suggestion.action.value.replace('_', ' '))}",
-            f"  {t('cap'):<12}{caps}",
+            *care,
+            t("Progress for {name}, {variant}:").format(name=found.name, variant=practised),
         ]
-        if suggestion.next_variant_id:
-            following = suggestion.next_variant_id
-            lines.append(f"  {t('next'):<12}{t(names.get(following, following))}")
-        streak = t("{n} session(s)").format(n=suggestion.good_streak)
-        lines.append(f"  {t('good streak'):<12}{streak}")
-        lines += [f"  {t('why'):<12}{t(r.text)}" for r in suggestion.reasons]
+        permission = next(
+            (v for v in decision.variants if v.variant_id == suggestion.variant_id), None
+        )
+        capped = (
+            permission is not None
+            and permission.plan_status is VariantStatus.ALLOWED
+            and None not in (suggestion.current_cap_deg, suggestion.suggested_cap_deg)
+        )
+        if not capped:
+            # The plan does not allow this twist: it has no cap, so nothing to lower or raise
+            # (progression's cap words would read "n/a"); why, in the plan's words.
+            none = (
+                t("none: no twist is allowed now, so there is no cap to lower or raise")
+                if not any(v.plan_status is VariantStatus.ALLOWED for v in decision.variants)
+                else t("none: this twist is not allowed now, so it has no cap to lower or raise")
+            )
+            lines.append(f"  {t('suggestion'):<12}{none}")
+            why = [] if permission is None else [r.text for r in permission.reasons]
+            lines += [f"  {t('why'):<12}{t(text)}" for text in dict.fromkeys(why)]
+        else:
+            caps = t("now {now}, next {next} (ceiling {ceiling})").format(
+                now=_fmt(suggestion.current_cap_deg, "°"),
+                next=_fmt(suggestion.suggested_cap_deg, "°"),
+                ceiling=_fmt(suggestion.ceiling_deg, "°"),
+            )
+            lines += [
+                f"  {t('suggestion'):<12}{t(suggestion.action.value.replace('_', ' '))}",
+                f"  {t('cap'):<12}{caps}",
+            ]
+            if suggestion.next_variant_id:
+                following = t(library.name_of(suggestion.next_variant_id))
+                lines.append(f"  {t('next'):<12}{following}")
+            streak = t("{n} session(s)").format(n=suggestion.good_streak)
+            lines.append(f"  {t('good streak'):<12}{streak}")
+            lines += [f"  {t('why'):<12}{t(r.text)}" for r in suggestion.reasons]
         lines.append(t("A suggestion only: your teacher or clinician decides."))
         lines.append(t("Today:"))
         lines += [f"  {t(r.text)}" for r in decision.reasons]
@@ -290,7 +323,7 @@ def register(app: typer.Typer) -> None:
                     if v.measure == "trunk_rotation"
                     else t("allowed now, knee drop up to {cap}°")
                 ).format(cap=f"{v.cap_deg:g}")
-                lines.append(f"  {t(names[v.variant_id])}: {allowed}")
+                lines.append(f"  {t(library.name_of(v.variant_id))}: {allowed}")
         if not decision.allowed:
             lines.append("  " + t("no twist may be practised with the coach now"))
         typer.echo("\n".join(lines))
@@ -330,9 +363,14 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"  {account.email:24} {account.role.value}")
 
 
-def _check_variant(variant: str) -> None:
+def _variant_id(words: str) -> str:
+    """The id of the variant ``--variant`` names (its name as ``plan`` shows it, or its id);
+    exit 2 listing the names otherwise."""
+    from twistcoach.cli.answers import variant_named, variant_names_words
     from twistcoach.poses.loader import load_library
 
-    ids = load_library().ids
-    if variant not in ids:
-        _fail(f"unknown variant {variant!r}; known: {', '.join(ids)}")
+    library = load_library()
+    found = variant_named(library, words)
+    if found is None:
+        _fail(f"unknown variant {words!r}; give one of: {variant_names_words(library)}")
+    return found
