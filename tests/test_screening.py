@@ -587,3 +587,22 @@ def test_pain_above_the_coach_s_stop_is_a_rest_day_not_a_clinician_visit(
     assert not any("see a clinician" in line for line in plan.advice)
     stop = load_coaching_rules().thresholds.pain_stop_above
     assert load_rules().rule("pain_above_stop").when.pain_now_at_least == stop + 1
+
+
+def test_a_cleared_red_flag_no_longer_advises_seeing_a_clinician(library: PoseLibrary) -> None:
+    cleared = intake(red_flags=["history_of_cancer"], clearances=[clinician(*ORDER)])
+    plan = screen(cleared, library)
+    assert plan.status is PlanStatus.READY
+    assert not any("See a doctor or physiotherapist" in line for line in plan.advice)
+    flagged = screen(intake(red_flags=["history_of_cancer"]), library)
+    assert any("See a doctor or physiotherapist" in line for line in flagged.advice)
+
+
+def test_a_clearance_a_rule_never_yields_to_says_why_it_did_not_count(
+    library: PoseLibrary,
+) -> None:
+    plan = screen(intake(conditions=["osteoporosis"], clearances=[clinician(*ORDER)]), library)
+    full = plan.decision("supine_twist_full")
+    assert not full.allowed
+    assert "clearance_cannot_lift" in rules_of(plan, "supine_twist_full")
+    assert "clearance_cannot_lift" not in rules_of(plan, "supine_twist_supported")

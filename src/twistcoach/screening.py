@@ -328,6 +328,7 @@ REQUIRED_NOTES = (
     "clearance_not_counted",
     "clearance_not_yet",
     "clearance_before_surgery",
+    "clearance_cannot_lift",
     "unlock_hint_clinician",
     "unlock_hint_teacher",
     "no_variant_allowed",
@@ -614,22 +615,33 @@ def screen(
         c.counts_on(today) and c.by is ClearanceBy.CLINICIAN and c not in void
         for c in intake.clearances
     )
+    lifted_rules: set[str] = set()
     for rule in fired:
         if rule.plan_status is None:
             continue
         lifted = rule.plan_status_unlock is Unlock.CLINICIAN and has_clinician
-        if not lifted and rule.plan_status.rank > status.rank:
+        if lifted:
+            lifted_rules.add(rule.id)
+        elif rule.plan_status.rank > status.rank:
             status = rule.plan_status
     if status is PlanStatus.READY and not any(d.allowed for d in decisions):
         status = PlanStatus.SEE_CLINICIAN_FIRST
+    elif status is PlanStatus.REST_TODAY:
+        # A rest day hides nothing: when no variant would be allowed on a better day
+        # either, the person still sees a clinician first.
+        other = [rule for rule in fired if rule.plan_status is not PlanStatus.REST_TODAY]
+        if not any(_decide(v, intake, other, rules, today, void).allowed for v in library):
+            status = PlanStatus.SEE_CLINICIAN_FIRST
 
     advice: list[str] = []
     for rule in fired:
         if status is PlanStatus.SEEK_CARE_NOW and rule.plan_status is not status:
             continue  # care today is the whole advice: nothing about how to practise
+        if rule.id in lifted_rules:
+            continue  # "see a clinician first" once a clinician has cleared the person
         advice.extend(a for a in rule.advice if a not in advice)
     if status is not PlanStatus.SEEK_CARE_NOW:
-        if not any(d.allowed for d in decisions) and status is not PlanStatus.REST_TODAY:
+        if status is PlanStatus.SEE_CLINICIAN_FIRST and not any(d.allowed for d in decisions):
             advice.append(notes["no_variant_allowed"].text)
         advice.extend(a for a in rules.general_advice if a not in advice)
     return ReadinessPlan(status=status, variants=tuple(decisions), advice=tuple(advice))
@@ -710,6 +722,13 @@ def _decide(
         for block in rule.blocks:
             if not block.select.matches(variant):
                 continue
+            if block.unlock is Unlock.NEVER and any(c.counts_on(today) for c in naming):
+                # A clearance naming the variant meets a rule no clearance lifts: say so,
+                # rather than leave the clinician's clearance unexplained.
+                note = notes["clearance_cannot_lift"]
+                for clearance in naming:
+                    text = note.text.format(who=_who(clearance), rule=rule.title)
+                    add("clearance_cannot_lift", text, note.source)
             if locked and block.unlock is not Unlock.NEVER:
                 # Locked for good: only the locking rules explain it. A rule a clearance
                 # could lift ("start with the supported twist", "a clinician clears it")

@@ -63,6 +63,10 @@ DEMO_FILE = "demo_intake.yaml"
 
 _STATUS_STYLE = {
     PlanStatus.READY: ("bold green", "Ready: you may practise the allowed twists below."),
+    PlanStatus.REST_TODAY: (
+        "bold yellow",
+        "Rest today: no twists while your pain is above 5 out of 10.",
+    ),
     PlanStatus.SEE_CLINICIAN_FIRST: (
         "bold yellow",
         "See a clinician first: bring this plan to your doctor or physiotherapist.",
