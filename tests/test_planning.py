@@ -411,3 +411,18 @@ def test_the_coach_follows_the_clinicians_hold_time() -> None:
     d = run(history(clinician_plans=(plan,)), T0)
     coach = coach_plan_for(d, PARTIAL, load_library())
     assert coach.cap_deg == 35.0 and coach.hold_s == 25.0
+
+
+def test_no_progression_is_suggested_for_a_twist_the_plan_does_not_allow() -> None:
+    """After emergency signs progression still said "the cap is lowered by 5 degrees to
+    n/a" for the twist practised last."""
+    flagged = intake().model_copy(
+        update={"red_flags": frozenset({RedFlag.PROGRESSIVE_LEG_WEAKNESS})}
+    )
+    h = history(
+        session(T0 - dt.timedelta(days=2), start=2, end=5),
+        intakes=(DatedIntake(flagged, T0 - dt.timedelta(days=1)),),
+    )
+    decision = run(h, T0)
+    assert decision.plan is not None and decision.plan.status is PlanStatus.SEEK_CARE_NOW
+    assert decision.progression is None

@@ -258,37 +258,37 @@ def register(app: typer.Typer) -> None:
             found = repo.person_named(person)
             variant_id = None if variant is None else _variant_id(variant)
             decision = decide_for_person(repo, found.id, progression_variant=variant_id)
+            # The twist asked about: the one named, else the one practised last (as
+            # planning chooses), which has no suggestion when the plan does not allow it.
+            newest = repo.list_sessions(found.id, limit=1)
+            practised_last = newest[0].session.variant_id if newest else None
         suggestion = decision.progression
         # A plan that is not ready says so first, in its own words (seek care today, see a
         # clinician): the same headline and advice as `twistcoach plan`.
         care = care_lines(decision.plan)
-        if suggestion is None:
+        if as_json:
+            typer.echo(json.dumps(None if suggestion is None else suggestion.to_dict(), indent=2))
+            return
+        asked = (variant_id or practised_last) if suggestion is None else suggestion.variant_id
+        permission = next((v for v in decision.variants if v.variant_id == asked), None)
+        lines = list(care)
+        if suggestion is None and (decision.plan is None or asked is None):
             message = t("{name} has no sessions and no allowed variant in a plan yet.").format(
                 name=found.name
             )
             for reason in decision.reasons:
                 message += f"\n  {t(reason.text)}"
-            typer.echo(json.dumps(None) if as_json else "\n".join([*care, message]))
+            typer.echo("\n".join([*lines, message]))
             return
-        if as_json:
-            typer.echo(json.dumps(suggestion.to_dict(), indent=2))
-            return
-        practised = t(library.name_of(suggestion.variant_id))
-        lines = [
-            *care,
-            t("Progress for {name}, {variant}:").format(name=found.name, variant=practised),
-        ]
-        permission = next(
-            (v for v in decision.variants if v.variant_id == suggestion.variant_id), None
-        )
-        capped = (
-            permission is not None
-            and permission.plan_status is VariantStatus.ALLOWED
-            and None not in (suggestion.current_cap_deg, suggestion.suggested_cap_deg)
-        )
-        if not capped:
-            # The plan does not allow this twist: it has no cap, so nothing to lower or raise
-            # (progression's cap words would read "n/a"); why, in the plan's words.
+        if suggestion is None:
+            # The plan does not allow this twist (planning gives no suggestion for it): it
+            # has no cap, so nothing to lower or raise; why, in the plan's words.
+            assert asked is not None
+            lines.append(
+                t("Progress for {name}, {variant}:").format(
+                    name=found.name, variant=t(library.name_of(asked))
+                )
+            )
             none = (
                 t("none: no twist is allowed now, so there is no cap to lower or raise")
                 if not any(v.plan_status is VariantStatus.ALLOWED for v in decision.variants)
@@ -298,6 +298,11 @@ def register(app: typer.Typer) -> None:
             why = [] if permission is None else [r.text for r in permission.reasons]
             lines += [f"  {t('why'):<12}{t(text)}" for text in dict.fromkeys(why)]
         else:
+            lines.append(
+                t("Progress for {name}, {variant}:").format(
+                    name=found.name, variant=t(library.name_of(suggestion.variant_id))
+                )
+            )
             caps = t("now {now}, next {next} (ceiling {ceiling})").format(
                 now=_fmt(suggestion.current_cap_deg, "°"),
                 next=_fmt(suggestion.suggested_cap_deg, "°"),

@@ -636,9 +636,11 @@ def _progression(
             return None
         variant_id = first.variant_id
     permission = by_id.get(variant_id)
-    plan_cap = None
-    if permission is not None and permission.plan_status is VariantStatus.ALLOWED:
-        plan_cap = permission.plan_cap_deg
+    if permission is None or permission.plan_status is not VariantStatus.ALLOWED:
+        # A twist the plan does not allow has no cap to lower or raise: progression said
+        # "the cap is lowered by 5 degrees to n/a" for one after emergency signs.
+        return None
+    plan_cap = permission.plan_cap_deg
     ids = list(library.ids)
     next_variant = None
     if variant_id in ids and ids.index(variant_id) + 1 < len(ids):
