@@ -711,6 +711,8 @@ def _python_texts() -> Iterator[tuple[str, str]]:
             if sentence:
                 yield sentence, "recognition.py"
     yield coaching.CAMERA_FALLBACK_ADVICE, "coaching/_coach.py"
+    for text in intake.CLEARANCE_BY_WORDS.values():
+        yield text, "intake.py (a clearance's giver in reasons)"
     for text in intake.RED_FLAG_QUESTIONS.values():
         yield text, "intake.py"
     for text in intake.CONDITION_DESCRIPTIONS.values():
@@ -718,8 +720,11 @@ def _python_texts() -> Iterator[tuple[str, str]]:
     for prop in Prop:
         yield prop.value, "poses/schema.py"
     # Said in the wrong-pose stop cue ("This looks like a {seen} pose"), spaced.
+    from twistcoach.wording import family_words
+
     for family in PoseFamily:
         yield family.value.replace("_", " "), "metrics.PoseFamily"
+        yield family_words(family.value), "wording.family_words"
     for name in domain.variant_names().values():
         yield name, "poses/library (web.domain.variant_names)"
     from twistcoach.planning.decision import STATUS_WORDS

@@ -107,6 +107,13 @@ class ClearanceBy(StrEnum):
     TEACHER = "teacher"
 
 
+#: How a clearance's giver is named in reasons ("Dr Rao (clinician)"): one template per role,
+#: so the name stays as typed and the role is translated (i18n catalogues these).
+CLEARANCE_BY_WORDS: Mapping[ClearanceBy, str] = {
+    ClearanceBy.CLINICIAN: "{name} (clinician)",
+    ClearanceBy.TEACHER: "{name} (teacher)",
+}
+
 #: Plain-language questions for each red flag (used by the interactive intake and reports).
 RED_FLAG_QUESTIONS: Mapping[RedFlag, str] = {
     RedFlag.BLADDER_DYSFUNCTION: "New trouble passing urine, losing bladder control, "
@@ -251,6 +258,11 @@ class Clearance(BaseModel):
         Whatever its date: :meth:`counts_on` adds the calendar.
         """
         return self.by is ClearanceBy.CLINICIAN or self.teacher_trained_for_back_problems
+
+    @property
+    def who(self) -> str:
+        """Who gave it, as reasons name them (:data:`CLEARANCE_BY_WORDS`)."""
+        return CLEARANCE_BY_WORDS[self.by].format(name=self.name)
 
     def counts_on(self, today: dt.date | None) -> bool:
         """True when it :attr:`counts` and is in force on ``today`` (the person's own

@@ -540,10 +540,6 @@ _UNLOCK_HINTS = {
 }
 
 
-def _who(clearance: Clearance) -> str:
-    return f"{clearance.name} ({clearance.by.value})"
-
-
 def _check_names(intake: Intake, library: PoseLibrary, rules: RuleSet) -> None:
     unknown_in_rules = sorted(rules.named_variant_ids() - set(library.ids))
     if unknown_in_rules:
@@ -697,16 +693,16 @@ def _decide(
     naming = [c for c in intake.clearances if variant.id in c.variants]
     for clearance in [c for c in naming if c in void]:
         note = notes["clearance_before_surgery"]
-        text = note.text.format(who=_who(clearance), date=clearance.date.isoformat())
+        text = note.text.format(who=clearance.who, date=clearance.date.isoformat())
         add("clearance_before_surgery", text, note.source)
     naming = [c for c in naming if c not in void]
     for clearance in naming:
         if not clearance.counts:
             note = notes["clearance_not_counted"]
-            add("clearance_not_counted", note.text.format(who=_who(clearance)), note.source)
+            add("clearance_not_counted", note.text.format(who=clearance.who), note.source)
         elif not clearance.counts_on(today):
             note = notes["clearance_not_yet"]
-            text = note.text.format(who=_who(clearance), date=clearance.date.isoformat())
+            text = note.text.format(who=clearance.who, date=clearance.date.isoformat())
             add("clearance_not_yet", text, note.source)
 
     # A block no clearance lifts (emergency signs) makes every unlock hint on this variant
@@ -727,7 +723,7 @@ def _decide(
                 # rather than leave the clinician's clearance unexplained.
                 note = notes["clearance_cannot_lift"]
                 for clearance in naming:
-                    text = note.text.format(who=_who(clearance), rule=rule.title)
+                    text = note.text.format(who=clearance.who, rule=rule.title)
                     add("clearance_cannot_lift", text, note.source)
             if locked and block.unlock is not Unlock.NEVER:
                 # Locked for good: only the locking rules explain it. A rule a clearance
@@ -741,7 +737,7 @@ def _decide(
                 add(rule.id, rule.text, rule.source)
                 note = notes["clearance_applied"]
                 text = note.text.format(
-                    who=_who(lifting), date=lifting.date.isoformat(), rule=rule.title
+                    who=lifting.who, date=lifting.date.isoformat(), rule=rule.title
                 )
                 add("clearance_applied", text, note.source)
                 continue
@@ -781,7 +777,7 @@ def _decide(
             if limit is not None:
                 note_id = "clearance_cap" if knee else "clearance_rotation_cap"
                 note = notes[note_id]
-                add(note_id, note.text.format(who=_who(clearance), cap=limit), note.source)
+                add(note_id, note.text.format(who=clearance.who, cap=limit), note.source)
                 cap = min(cap, limit)
         cap_note = "range_cap" if knee else "rotation_cap"
         note = notes[cap_note]

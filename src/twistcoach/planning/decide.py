@@ -97,10 +97,6 @@ def _date_words(moment: dt.datetime, tz: dt.tzinfo) -> str:
     return moment.astimezone(tz).date().isoformat()
 
 
-def _who(clearance: Clearance) -> str:
-    return f"{clearance.name} ({clearance.by.value})"
-
-
 def _with_clearances(intake: Intake, clearances: Sequence[DatedClearance]) -> Intake:
     """The intake with the recorded clearances merged in (duplicates once)."""
     merged = list(intake.clearances)
@@ -374,7 +370,7 @@ def decide(
     person_reasons: list[Reason] = [
         rules.reason(
             "SAFE-CLEARANCE-STALE",
-            who=_who(c.clearance),
+            who=c.clearance.who,
             date=c.clearance.date.isoformat(),
         )
         for c in stale
@@ -582,7 +578,7 @@ def _held_clearances(
         return []
     return [
         rules.reason(
-            "SAFE-CLEARANCE-HELD", who=_who(c.clearance), date=_date_words(c.recorded_at, tz)
+            "SAFE-CLEARANCE-HELD", who=c.clearance.who, date=_date_words(c.recorded_at, tz)
         )
         for c in _all_clearances(history)
         if c.recorded_at > first_flag and variant_id in c.clearance.variants
@@ -606,7 +602,7 @@ def _clipped(
         if c.counts_on(today) and variant_id in c.variants and asked is not None and asked > given:
             out.append(
                 rules.reason(
-                    "SAFE-CLEARANCE-CLIPPED", who=_who(c), asked=f"{asked:g}", given=f"{given:g}"
+                    "SAFE-CLEARANCE-CLIPPED", who=c.who, asked=f"{asked:g}", given=f"{given:g}"
                 )
             )
     return out
