@@ -397,6 +397,22 @@ def test_red_flag_plan_says_see_a_professional_and_blocks_practice(world: World)
     assert "Please get medical help today" in c.get("/plan").text
 
 
+def test_pain_above_the_stop_is_a_rest_day_on_the_plan_page(world: World) -> None:
+    c, csrf = api_student(
+        world, "hal@example.org", "Hal", intake={**CLINICAL_INTAKE, "pain_now": 8}
+    )
+    page = c.get("/plan").text
+    assert 'class="status-rest_today"' in page and "Rest today" in page
+    assert "See a healthcare professional first" not in page
+    assert "allows no twist today" in c.get("/practice").text
+    r = c.post(
+        "/api/sessions",
+        json={"variant_id": "supine_twist_supported", "start_pain": 8},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 403
+
+
 def test_api_intake_validation_and_plan_shape(world: World) -> None:
     c, csrf = api_student(world, "hal@example.org", "Hal")
     r = c.post(

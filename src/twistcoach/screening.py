@@ -15,11 +15,17 @@ How a plan is made
    the variant lower the cap in the variant's measure; nothing raises it.
 3. The plan's status is ``seek_care_now`` when an emergency rule fires; otherwise
    ``see_clinician_first`` when a rule demands it (and no clinician has cleared the person)
-   or when no variant is allowed; otherwise ``ready``.
+   or when no variant is allowed, even on a better day; otherwise ``rest_today`` when the
+   pain is above the coach's stop; otherwise ``ready``.
 
-So adding a red flag, a condition, pain, age or leg symptoms can only tighten a plan: status
-order ``ready < see_clinician_first < seek_care_now``, per variant ``allowed <
-needs_clearance < not_allowed``, and caps never increase (the property tests check this).
+So adding a red flag, a condition, pain, age (from 20: new back pain under 20 is itself a
+red flag) or leg symptoms can only tighten a plan: status order ``ready < rest_today <
+see_clinician_first < seek_care_now``, per variant ``allowed < needs_clearance <
+not_allowed``, and caps never increase (the property tests check this).
+
+Time: the intake's weeks of pregnancy and months since surgery count on from the day it
+was answered (``answered_on``) to ``today``; a clearance dated before the surgery the
+intake dates does not count.
 
 Clearances: a clinician's always counts; a teacher's only when
 ``teacher_trained_for_back_problems`` is true. A clearance unlocks only the variants it
