@@ -606,3 +606,13 @@ def test_a_clearance_a_rule_never_yields_to_says_why_it_did_not_count(
     assert not full.allowed
     assert "clearance_cannot_lift" in rules_of(plan, "supine_twist_full")
     assert "clearance_cannot_lift" not in rules_of(plan, "supine_twist_supported")
+
+
+def test_the_surgery_is_dated_from_the_day_the_intake_was_answered(library: PoseLibrary) -> None:
+    # Answered on 2026-11-01, two months after the surgery (about 2026-09-01); planned a
+    # month later. A clearance of 2026-08-15 predates the surgery however late it is read.
+    before = {**clinician(*ORDER), "date": "2026-08-15"}
+    person = intake(conditions=["spinal_surgery"], surgery_months_ago=2, clearances=[before])
+    later = screen(person, library, today=dt.date(2026, 12, 1), answered_on=dt.date(2026, 11, 1))
+    assert "clearance_before_surgery" in rules_of(later, "supine_twist_supported")
+    assert not later.allowed_variants()

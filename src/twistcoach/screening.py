@@ -607,8 +607,8 @@ def screen(
     _check_names(intake, library, rules)
     notes = rules.notes
     answered = answered_on if answered_on is not None else today
+    void = _before_surgery(intake, answered)  # its months counted from the day answered
     intake = intake_as_of(intake, answered, today)
-    void = _before_surgery(intake, answered)
     fired = [rule for rule in rules.rules if rule.when.matches(intake)]
     decisions = [_decide(variant, intake, fired, rules, today, void) for variant in library]
 
