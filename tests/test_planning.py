@@ -124,6 +124,21 @@ def test_after_a_good_checkin_practice_resumes_one_step_lower_and_no_raise() -> 
     assert d.progression is not None and d.progression.action is ProgressionAction.PAUSE
 
 
+def test_pain_in_one_supine_twist_lowers_every_supine_twist_s_cap() -> None:
+    """Sharp pain at 45 in the supported twist; the next day the part-way twist (the same
+    knee drop) had kept its 45 and the coach invited the knees further."""
+    checkin = CheckIn(T0 + dt.timedelta(days=1), BackFeeling.SAME, False, False)
+    supported = "supine_twist_supported"
+    h = history(session(T0, stopped="sharp_pain", end=None, variant=supported), checkins=(checkin,))
+    d = run(h, T0 + dt.timedelta(days=1, minutes=1))
+    assert d.permission(supported).cap_deg == 40.0
+    assert d.permission(PARTIAL).allowed and d.permission(PARTIAL).cap_deg == 40.0
+    assert any(r.rule == "SAFE-PAIN-LOWER" for r in d.permission(PARTIAL).reasons)
+    # A session without pain in the other twist does not carry its cap across.
+    calm = history(session(T0, cap=30.0, variant=supported))
+    assert run(calm, T0 + dt.timedelta(days=1)).permission(PARTIAL).cap_deg == 45.0
+
+
 @pytest.mark.parametrize(
     ("answer", "rule"),
     [

@@ -232,11 +232,16 @@ def _fold_cap(
     progression_rules: ProgressionRules,
     tz: dt.tzinfo,
     measure: str = "knee_drop",
+    same_measure: frozenset[str] = frozenset(),
 ) -> _Fold:
     """The cap of ``variant_id`` after its history (see the module docs, step 4).
 
     ``flags_open_at`` holds (raised, reviewed or None) for every flag ever raised, so a
-    decision is judged by the flags open when it was made.
+    decision is judged by the flags open when it was made. ``same_measure``: the other
+    variants measured in the same degrees (the supine twists' knee drop, the seated and
+    standing twists' trunk rotation), whose painful sessions lower this cap too: pain at a
+    knee drop is pain at that knee drop, whichever supine twist reached it (the part-way
+    twist had kept 45 after sharp pain in the supported one at 40).
     """
 
     def flag_open(moment: dt.datetime) -> bool:
@@ -247,7 +252,12 @@ def _fold_cap(
 
     fold = _Fold(plan_cap, [])
     timeline: list[tuple[dt.datetime, int, PastSession | StaffDecision]] = []
-    timeline += [(s.at, 0, s) for s in history.sessions if s.outcome.variant_id == variant_id]
+    timeline += [
+        (s.at, 0, s)
+        for s in history.sessions
+        if s.outcome.variant_id == variant_id
+        or (s.outcome.variant_id in same_measure and s.painful)
+    ]
     timeline += [
         (d.at, 1, d)
         for d in history.decisions
@@ -259,7 +269,8 @@ def _fold_cap(
     last_reason: Reason | None = None
     for at, _, item in timeline:
         if isinstance(item, PastSession):
-            if item.outcome.cap_deg < fold.cap:
+            own = item.outcome.variant_id == variant_id
+            if own and item.outcome.cap_deg < fold.cap:
                 # A session's cap is where the person was; it goes up only by an approval.
                 fold.cap = item.outcome.cap_deg
                 last_reason = rules.reason(
@@ -466,6 +477,11 @@ def decide(
                 prog_rules,
                 tz,
                 decision.family.measure.value,
+                frozenset(
+                    v.id
+                    for v in library
+                    if v.measure is decision.family.measure and v.id != decision.id
+                ),
             )
             cap = fold.cap
             reasons.extend(fold.reasons)
