@@ -82,6 +82,7 @@ def test_parse_script_reads_every_kind_in_time_order() -> None:
         ("-1=sharp", "the time must be 0 or more"),
         ("3=pain:11", "pain needs a level 0-10"),
         ("3=pain", "pain needs a level 0-10"),
+        ("3=pain:²", "pain needs a level 0-10"),  # a digit to isdigit(), not to int()
         ("3=dance", "'3=dance': expected"),
         ("3=sharp:2", "'3=sharp:2': expected"),
     ],

@@ -274,6 +274,28 @@ def test_item7_pain_flood_is_limited_and_not_stored(world: World) -> None:
     assert len(pains) == world.settings.pain_reports
 
 
+def test_a_pain_report_over_the_stop_is_never_dropped_by_the_limit(world: World) -> None:
+    # The red team: five reports of 3 filled the limit and a 9 was answered "too many pain
+    # reports; wait a moment" while the session went on.
+    c, csrf, _ = student(world, "Gus")
+    sid = start(c, csrf)
+    with c.websocket_connect(f"/ws/practice/{sid}") as ws:
+        ws.send_text(json.dumps(frame(0.0)))
+        for _ in range(world.settings.pain_reports + 3):
+            ws.send_text(json.dumps({"type": "pain", "level": 2}))
+        ws.send_text(json.dumps({"type": "pain", "level": 9}))
+        while ws.receive_json()["type"] != "stopped":
+            pass
+    assert world.repo.get_session(sid).session.stop_reason == "pain_high"
+
+
+def test_a_session_may_not_start_at_pain_above_the_stop(world: World) -> None:
+    c, csrf, _ = student(world, "Hob")
+    r = c.post("/api/sessions", json={**START, "start_pain": 8}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 403 and "above 5 out of 10" in r.text
+    assert start(c, csrf)  # at the plan's own pain it starts
+
+
 def test_item7_wrong_passwords_elsewhere_never_lock_the_person_out(world: World) -> None:
     attacker = client(world, "203.0.113.9")
     for _ in range(world.settings.signin_attempts):

@@ -106,7 +106,9 @@ def parse_script(text: str) -> list[ScriptItem]:
             raise CoachCommandError(f"--script item {part!r}: the time must be 0 or more")
         kind, colon, arg = what.strip().lower().partition(":")
         if kind == "pain":
-            if not colon or not arg.strip().isdigit() or not 0 <= int(arg) <= 10:
+            level = arg.strip()
+            # ASCII digits only: "²" is a digit to str.isdigit() but not to int().
+            if not colon or not (level.isascii() and level.isdigit()) or not 0 <= int(level) <= 10:
                 raise CoachCommandError(f"--script item {part!r}: pain needs a level 0-10")
             items.append(ScriptItem(t, "pain", int(arg)))
         elif kind in ("sharp", "pause", "resume", "quit") and not colon:

@@ -32,9 +32,10 @@ How a decision is made
    at the plan's cap; every session holds it at most at the cap that session ran at (it
    goes up only by an approval: ``SAFE-LAST-CAP``); a session in which pain went up (or
    that pain stopped) lowers it one step below the cap that session ran at
-   (``SAFE-PAIN-LOWER``, never below ``min_cap_deg``); a progression a teacher or
-   clinician approved sets it to the approved cap (``SAFE-APPROVED``), but only lowers it
-   while a flag is open (``SAFE-RAISE-HELD``).
+   (``SAFE-PAIN-LOWER``, never below ``min_cap_deg``), and so does one in any other
+   variant measured in the same degrees (pain at a knee drop is pain at that knee drop); a
+   progression a teacher or clinician approved sets it to the approved cap
+   (``SAFE-APPROVED``), but only lowers it while a flag is open (``SAFE-RAISE-HELD``).
    The result never exceeds the plan's cap; a clearance asking for more than the plan gives
    says so (``SAFE-CLEARANCE-CLIPPED``).
 5. **A clinician's plan** (the newest :class:`ClinicianPlan`) only narrows: variants it
@@ -55,7 +56,13 @@ unlocks a variant (``tests/test_planning_properties.py`` proves it with hypothes
 
 from __future__ import annotations
 
-from twistcoach.planning.decide import decide, has_back_condition, may_clear, may_review
+from twistcoach.planning.decide import (
+    decide,
+    has_back_condition,
+    may_clear,
+    may_review,
+    start_pain_refusal,
+)
 from twistcoach.planning.decision import (
     STATUS_WORDS,
     FlagKind,
@@ -110,4 +117,5 @@ __all__ = [
     "may_review",
     "parse_safety_rules",
     "safety_rules_markdown",
+    "start_pain_refusal",
 ]

@@ -43,6 +43,18 @@ from twistcoach.screening import (
 )
 
 
+def start_pain_refusal(start_pain: int, screening_rules: RuleSet | None = None) -> Reason | None:
+    """Why a session may not start at this pain, or None: pain above the coach's stop is a
+    rest day (screening's ``pain_above_stop``, the rule a plan answers the same pain with).
+    A surface that asks for the pain at the start calls this: the web's practice took a
+    start pain of 8 and coached the whole session, inviting the knees further."""
+    rule = (screening_rules or load_rules()).rule("pain_above_stop")
+    least = rule.when.pain_now_at_least
+    if least is None or start_pain < least:
+        return None
+    return Reason(rule=rule.id, text=rule.text, source=rule.source)
+
+
 def has_back_condition(intake: Intake | None) -> bool:
     """True when the intake records a back condition, back pain or leg symptoms.
 

@@ -659,7 +659,11 @@ async def _practise(
             if isinstance(msg, LandmarksMessage):
                 replies = await _landmarks(websocket, run, msg, admission)
             elif isinstance(msg, PainMessage):
-                if not ctx.limits.allow_pain(session_id):
+                # Pain rising is never dropped (a report over the stop must stop the
+                # session); at most ten rises fit in 0-10, so the limit still bounds a flood.
+                last = run.coach.last_pain
+                rising = last is None or msg.level > last
+                if not rising and not ctx.limits.allow_pain(session_id):
                     await websocket.send_json(
                         {"type": "error", "message": "too many pain reports; wait a moment"}
                     )

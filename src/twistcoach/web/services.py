@@ -34,7 +34,13 @@ from twistcoach.intake import (
     describe_validation_error,
     latest_today,
 )
-from twistcoach.planning import BackFeeling, PracticeDecision, may_clear, may_review
+from twistcoach.planning import (
+    BackFeeling,
+    PracticeDecision,
+    may_clear,
+    may_review,
+    start_pain_refusal,
+)
 from twistcoach.storage.db import StorageError
 from twistcoach.storage.models import Role, SessionStatus
 from twistcoach.storage.progress import decide_for_person
@@ -374,6 +380,9 @@ def start_practice(
     person = own_person(ctx, account)
     if not 0 <= start_pain <= 10:
         raise DataError("start_pain must be a whole number from 0 to 10")
+    too_much = start_pain_refusal(start_pain)
+    if too_much is not None:
+        raise NotAllowed(too_much.text)
     if time_zone is not None:
         try:
             check_time_zone(time_zone)
