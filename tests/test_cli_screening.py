@@ -480,3 +480,41 @@ def test_intake_choices_ignore_case(runner: CliRunner, tmp_path: Path) -> None:
     assert sorted(person.conditions) == ["chronic_low_back_pain", "sciatica"]
     (clearance,) = person.clearances
     assert clearance.by == "clinician" and clearance.variants == ("supine_twist_partial",)
+
+
+def test_a_ready_plan_on_a_day_that_allows_no_twist_is_not_headed_ready() -> None:
+    """During a sharp-pain lock `plan --person` opened with "Ready: you may practise"."""
+    import datetime as dt
+
+    from rich.console import Console
+
+    from twistcoach.cli.screening_cmds import render_plan
+    from twistcoach.intake import load_intake
+    from twistcoach.planning import DatedIntake, PastSession, PersonHistory, decide
+    from twistcoach.poses import load_library
+    from twistcoach.progression import SessionOutcome
+
+    now = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+    sharp = PastSession(
+        SessionOutcome(
+            date=now - dt.timedelta(minutes=5),
+            variant_id="supine_twist_partial",
+            cap_deg=45.0,
+            max_knee_drop_deg=30.0,
+            over_cap_s=0.0,
+            start_pain=3,
+            end_pain=None,
+            stopped_reason="sharp_pain",
+        )
+    )
+    answers = load_intake(EXAMPLES / "02_chronic_low_back_pain.json")
+    history = PersonHistory(
+        intakes=(DatedIntake(answers, now - dt.timedelta(days=3)),), sessions=(sharp,)
+    )
+    library = load_library()
+    decision = decide(history, library, now=now, tz=dt.UTC)
+    assert decision.plan is not None and not decision.allowed
+    console = Console(record=True, width=120)
+    render_plan(decision.plan, library, console, today=decision)
+    said = console.export_text()
+    assert "none may be practised now" in said and "Ready: you may practise" not in said

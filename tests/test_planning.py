@@ -107,6 +107,9 @@ def test_sharp_pain_locks_the_rest_of_the_day_then_asks_a_checkin() -> None:
     assert same_day.allowed == ()
     assert same_day.locked_until == dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
     assert same_day.reasons[0].rule == "SAFE-SHARP-TODAY"
+    # The refusal says why, not first that the plan allows it.
+    refusal = same_day.refusal(PARTIAL)
+    assert refusal is not None and refusal.startswith("Sharp pain stopped")
     assert [f.kind for f in same_day.open_flags] == [FlagKind.SHARP_PAIN]
     next_day = run(h, T0 + dt.timedelta(days=1))
     assert next_day.allowed == () and next_day.needs_checkin

@@ -45,7 +45,7 @@ from twistcoach.intake import (
     parse_intake,
     parse_intake_text,
 )
-from twistcoach.planning import PracticeDecision
+from twistcoach.planning import NOT_NOW_WORDS, PracticeDecision
 from twistcoach.poses import PoseLibrary, Variant, load_library
 from twistcoach.poses.schema import RangeKind
 from twistcoach.screening import (
@@ -125,13 +125,21 @@ def _print_json(data: Any) -> None:
 
 
 def render_plan(
-    plan: ReadinessPlan, library: PoseLibrary, console: Console, rules: RuleSet | None = None
+    plan: ReadinessPlan,
+    library: PoseLibrary,
+    console: Console,
+    rules: RuleSet | None = None,
+    today: PracticeDecision | None = None,
 ) -> None:
-    """Print a plan: a table of variants with short reasons, then every reason in full."""
+    """Print a plan: a table of variants with short reasons, then every reason in full.
+    With ``today`` (a stored person's decision), a ready plan on a day that allows no twist
+    is headed so, as the web's plan page: it said "Ready" during a sharp-pain lock."""
     rules = load_rules() if rules is None else rules
     titles = {rule.id: rule.title for rule in rules.rules}
-    style = _STATUS_STYLE[plan.status][0]
-    console.print(Panel(t(plan_headline(plan.status)), title=t("Your plan"), style=style))
+    style, headline = _STATUS_STYLE[plan.status]
+    if plan.status is PlanStatus.READY and today is not None and not today.allowed:
+        style, headline = "bold yellow", NOT_NOW_WORDS
+    console.print(Panel(t(headline), title=t("Your plan"), style=style))
     table = Table(show_lines=True, pad_edge=False)
     # Each twist by its name only: its id is for --json (and --variant takes the name).
     # Widths are set here because Rich crops a table whose column minimums do not fit: at
@@ -577,7 +585,7 @@ def plan(
             _print_json({"plan": readiness.to_json_dict(), **decision.to_json_dict()})
         return
     console = _console()
-    render_plan(readiness, library, console)
+    render_plan(readiness, library, console, today=decision)
     render_today(decision, library, console)
 
 

@@ -64,6 +64,7 @@ from twistcoach.planning.decide import (
     start_pain_refusal,
 )
 from twistcoach.planning.decision import (
+    NOT_NOW_WORDS,
     STATUS_WORDS,
     FlagKind,
     PracticeDecision,
@@ -92,6 +93,7 @@ from twistcoach.planning.rules import (
 )
 
 __all__ = [
+    "NOT_NOW_WORDS",
     "REQUIRED_SAFETY_RULES",
     "STATUS_WORDS",
     "BackFeeling",

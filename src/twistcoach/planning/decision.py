@@ -19,6 +19,11 @@ STATUS_WORDS: dict[VariantStatus, str] = {
 }
 
 
+#: The headline of a plan that allows twists on a day that allows none (a sharp-pain lock, a
+#: check-in first, a flag waiting for review): never "ready" above twists that are all shut.
+NOT_NOW_WORDS = "Your plan allows twists, but none may be practised now: the reasons are below."
+
+
 class FlagKind(StrEnum):
     """What a flag is about."""
 
@@ -160,8 +165,12 @@ class PracticeDecision:
             words = [r.text for r in permission.reasons if r.rule.startswith("SAFE-")]
         if not words:
             words = [r.text for r in permission.reasons]
-        status = STATUS_WORDS[permission.plan_status]
-        return f"{status}. " + (" ".join(words) or "not allowed now")
+        said = " ".join(words) or "not allowed now"
+        if permission.plan_status is VariantStatus.ALLOWED:
+            # Today refuses what the plan allows: "Allowed by your plan. Sharp pain stopped
+            # your practice today..." opened every refusal with its opposite.
+            return said
+        return f"{STATUS_WORDS[permission.plan_status]}. {said}"
 
     def to_json_dict(self) -> dict[str, Any]:
         """JSON-ready: ``{"plan_status", "variants", "reasons", "open_flags", ...}``."""

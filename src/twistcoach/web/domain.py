@@ -28,7 +28,7 @@ from twistcoach.intake import (
     Intake,
     describe_validation_error,
 )
-from twistcoach.planning import FlagKind, PracticeDecision, VariantPermission
+from twistcoach.planning import NOT_NOW_WORDS, FlagKind, PracticeDecision, VariantPermission
 from twistcoach.poses import PoseLibrary
 from twistcoach.progression import ProgressionSuggestion
 from twistcoach.screening import VariantStatus
@@ -86,7 +86,7 @@ STATUS_HEADLINES = {
     ),
     "ready": "You are ready to practise the twists marked allowed, within the range shown.",
     # Ready by the intake, but nothing may start now (sharp pain today, a check-in, a flag).
-    "not_now": "Your plan allows twists, but none may be practised now: the reasons are below.",
+    "not_now": NOT_NOW_WORDS,
 }
 
 VARIANT_STATUS_WORDS = {
