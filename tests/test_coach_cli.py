@@ -72,6 +72,8 @@ def test_parse_script_reads_every_kind_in_time_order() -> None:
         ScriptItem(9.0, "quit"),
     ]
     assert parse_script("") == []
+    # At one moment, safety first: a quit given with a sharp pain must not hide it.
+    assert [i.kind for i in parse_script("5=quit,5=pain:7,5=sharp")] == ["sharp", "pain", "quit"]
 
 
 @pytest.mark.parametrize(

@@ -110,12 +110,18 @@ def parse_script(text: str) -> list[ScriptItem]:
             # ASCII digits only: "²" is a digit to str.isdigit() but not to int().
             if not colon or not (level.isascii() and level.isdigit()) or not 0 <= int(level) <= 10:
                 raise CoachCommandError(f"--script item {part!r}: pain needs a level 0-10")
-            items.append(ScriptItem(t, "pain", int(arg)))
+            items.append(ScriptItem(t, "pain", int(level)))
         elif kind in ("sharp", "pause", "resume", "quit") and not colon:
             items.append(ScriptItem(t, kind))  # type: ignore[arg-type]
         else:
             raise CoachCommandError(f"--script item {part!r}: {syntax}")
-    return sorted(items, key=lambda item: item.t)
+    # At one moment the safety inputs come first: "5=quit,5=sharp" ended as a quit and the
+    # sharp pain (and its lock for the day) was lost.
+    return sorted(items, key=lambda item: (item.t, _SCRIPT_ORDER[item.kind]))
+
+
+#: The order of script inputs given for the same moment: sharp pain, then pain, then the rest.
+_SCRIPT_ORDER = {"sharp": 0, "pain": 1, "pause": 2, "resume": 2, "quit": 3}
 
 
 # --------------------------------------------------------------------------- the plan
