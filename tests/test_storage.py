@@ -197,6 +197,10 @@ def test_accounts_people_and_audit(repo: Repository, clock: FakeClock) -> None:
     assert repo.set_teacher(other.id, teacher.id).teacher_id == teacher.id
     with pytest.raises(StorageError, match="already exists"):
         repo.create_person(" Sam ")
+    # Any case is the same person: "sam" was a second person with none of Sam's history.
+    assert repo.get_or_create_person("sam") == sam and repo.person_named(" SAM ") == sam
+    with pytest.raises(StorageError, match="already exists"):
+        repo.create_person("sAm")
     with pytest.raises(NotFoundError, match=r"no person named 'Kim' \(known: Alex, Sam\)"):
         repo.person_named("Kim")
     assert repo.get_or_create_person("Kim").name == "Kim"

@@ -24,7 +24,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -194,7 +194,8 @@ class Repository(SessionStore):
             raise StorageError("a person's name must not be empty")
         try:
             with self._sessions.begin() as s:
-                if s.scalar(select(Person.id).where(Person.name == clean)) is not None:
+                same = func.lower(Person.name) == clean.lower()
+                if s.scalar(select(Person.id).where((Person.name == clean) | same)) is not None:
                     raise StorageError(f"a person named {clean!r} already exists")
                 self._check_teacher(s, teacher_id)
                 if account_id is not None and s.get(Account, account_id) is None:
@@ -226,9 +227,19 @@ class Repository(SessionStore):
             raise StorageError(f"account {teacher.email} is not a teacher or clinician")
 
     def find_person(self, name: str) -> PersonRecord | None:
-        """The person with this name (exact, trimmed), or None."""
+        """The person with this name (trimmed; exact, else in any case), or None.
+
+        Any case: ``--name sam`` was a new person beside "Sam", with none of Sam's history,
+        so a sharp-pain lock on Sam did not hold for "sam"."""
+        clean = name.strip()
         with self._sessions() as s:
-            row = s.scalar(select(Person).where(Person.name == name.strip()))
+            row = s.scalar(select(Person).where(Person.name == clean))
+            if row is None:
+                row = s.scalars(
+                    select(Person)
+                    .where(func.lower(Person.name) == clean.lower())
+                    .order_by(Person.id)
+                ).first()
             return person_record(row) if row is not None else None
 
     def get_person(self, person_id: int) -> PersonRecord:
