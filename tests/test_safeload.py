@@ -54,6 +54,13 @@ def test_item3_nested_json_on_the_socket_is_a_plain_error() -> None:
         parse_message('{"type": "pain", "level": ' + "9" * 5000 + "}")
 
 
+def test_a_sharp_message_with_more_in_it_is_still_sharp_pain() -> None:
+    from twistcoach.web.practice import SharpMessage
+
+    assert isinstance(parse_message('{"type": "sharp", "x": 1}'), SharpMessage)
+    assert isinstance(parse_message('{"type": "sharp", "level": "very"}'), SharpMessage)
+
+
 def test_item6_numbers_size_and_constants_are_bounded() -> None:
     with pytest.raises(LimitExceededError, match=r"a number is too long \(5000 digits; at most"):
         load_json_bounded('{"age": ' + "1" * 5000 + "}")
