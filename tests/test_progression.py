@@ -144,6 +144,10 @@ def test_pain_rise_lowers_the_cap() -> None:
     # Never below the minimum.
     s4 = suggest([session(1, cap=12, end=4)])
     assert s4.suggested_cap_deg == RULES.thresholds.min_cap_deg
+    # And the floor never raises a cap already under it (a clearance's 5 degrees read
+    # "lowered to 10" after sharp pain).
+    s5 = suggest([session(1, cap=5, stopped="sharp_pain", end=None)])
+    assert s5.suggested_cap_deg == 5.0
 
 
 def test_pain_rising_twice_advises_a_clinician_review() -> None:

@@ -471,7 +471,9 @@ def suggest_progression(
         if folded:
             assert current_cap_deg is not None
             return min(current, current_cap_deg)  # planning has lowered it already
-        return max(th.min_cap_deg, min(current, current - th.lower_step_deg))
+        # Never above where it was: the floor only stops a lowering, it never raises a cap a
+        # clearance set under it (a 5-degree cap "lowered" to 10 after sharp pain).
+        return min(current, max(th.min_cap_deg, current - th.lower_step_deg))
 
     since = [s for s in sessions if reviewed_at is None or _sort_key(s) > _key_of(reviewed_at)]
     if any(s.stopped_reason == SHARP_STOP for s in since):
