@@ -388,7 +388,10 @@ def test_teacher_sees_the_flag_and_a_clearance_waits_for_the_review(world: World
     [row] = t.get("/api/students").json()
     assert row["flags"][0] == SHARP_FLAG and row["open_flags"] == [SHARP_FLAG]
     assert "pain rises" in row["flags"] and "1 stopped" in row["flags"]
+    # Locked for today: the roster never says "ready" (the student's page says "not now").
+    assert row["plan_status"] == "not_now"
     assert SHARP_FLAG in text_of(t.get("/dashboard").text)
+    assert 'class="status-not_now">not now<' in t.get("/dashboard").text
     page = t.get(f"/students/{person_id}").text
     assert 'id="review-form"' in page and SHARP_FLAG in text_of(page)
     assert 'id="clearance-held"' in page

@@ -818,6 +818,7 @@ def _report_and_staff_texts() -> Iterator[tuple[str, str]]:
 
     for status in PlanStatus:
         yield status.value.replace("_", " "), "screening.PlanStatus (web/templates/dashboard.html)"
+    yield "not now", "web.domain.headline_status (web/templates/dashboard.html)"
     yield services.NO_INTAKE, "web/services.py"
     for text in (*services.PAIN_TRENDS, *services.ROSTER_FLAGS.values()):
         yield text, "web/services.py (roster)"

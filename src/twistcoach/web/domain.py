@@ -89,6 +89,19 @@ STATUS_HEADLINES = {
     "not_now": NOT_NOW_WORDS,
 }
 
+
+def headline_status(decision: PracticeDecision) -> str | None:
+    """The status a page or the roster heads a person with: the plan's, but ``not_now``
+    for a ready plan on a day that allows no twist (a sharp-pain lock, a check-in first, a
+    flag waiting for review); None without an intake. The dashboard said "ready" for a
+    student the student's own page told "none may be practised now"."""
+    plan = decision.plan
+    if plan is None:
+        return None
+    status = plan.status.value
+    return "not_now" if status == "ready" and not decision.allowed else status
+
+
 VARIANT_STATUS_WORDS = {
     "allowed": "allowed",
     "needs_clearance": "needs a clearance first",

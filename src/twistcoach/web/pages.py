@@ -327,9 +327,7 @@ async def intake_submit(request: Request, user: FormChange) -> Response:
 def _decision_words(decision: PracticeDecision) -> dict[str, Any]:
     """Planning's decision in plain words for the templates (never a rule id)."""
     plan = decision.plan
-    status = None if plan is None else plan.status.value
-    if status == "ready" and not decision.allowed:
-        status = "not_now"  # never "ready" above a list of twists that are all shut
+    status = domain.headline_status(decision)  # never "ready" above twists all shut
     views = domain.variant_views(decision)
     return {
         "plan": None if plan is None else plan.to_json_dict(),
