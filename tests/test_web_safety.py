@@ -378,6 +378,23 @@ def test_a_checkin_with_new_leg_symptoms_sends_to_care_until_a_review(world: Wor
     assert world.repo.get_session(r.json()["session_id"]).session.cap_deg == 40
 
 
+def test_a_teacher_s_review_that_leaves_nerve_signs_open_never_says_all_closed(
+    world: World,
+) -> None:
+    s, csrf, person_id = student(world)
+    sharp_stop(world, s, csrf)
+    world.clock.advance(days=1)
+    assert checkin(s, csrf, legs=True).status_code == 200
+    world.clock.advance(hours=3)
+    t, _ = signin(world, "teacher@example.org")
+    form = {"csrf_token": form_token(t.get("/dashboard").text), "note": "Talked it through."}
+    r = t.post(f"/students/{person_id}/review", data=form, follow_redirects=True)
+    assert r.status_code == 200
+    said = text_of(r.text)
+    assert "safety flags are closed" not in said
+    assert "only a clinician's review closes it" in said
+
+
 def test_teacher_sees_the_flag_and_a_clearance_waits_for_the_review(world: World) -> None:
     s, csrf, person_id = student(world)
     sharp_stop(world, s, csrf)

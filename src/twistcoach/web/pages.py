@@ -57,6 +57,10 @@ FLASH = {
         "raise the cap or open a twist until you record a review."
     ),
     "reviewed": "Review recorded: the student's safety flags are closed.",
+    "reviewed_some": (
+        "Review recorded. A flag about new leg symptoms, numbness or weakness stays open: "
+        "only a clinician's review closes it."
+    ),
     "checkin": "Thank you: your check-in is recorded.",
     "signed_up": (
         "If this e-mail address had no account, your account is ready: sign in with it. "
@@ -652,11 +656,13 @@ def review_submit(
     """Record a review of the student's open safety flags (closes them)."""
     who = user.pair()
     try:
-        services.record_review(ctx_of(request), who[0], person_id, note)
+        after = services.record_review(ctx_of(request), who[0], person_id, note)
     except (ConflictError, DataError, NotAllowed) as exc:
         status = {ConflictError: 409, NotAllowed: 403}.get(type(exc), 422)
         return _student_page(request, who, person_id, status, review_error=str(exc))
-    return RedirectResponse(f"/students/{person_id}?msg=reviewed", status_code=303)
+    # Never "flags are closed" while one stays open (a teacher cannot close nerve signs).
+    said = "reviewed_some" if after.open_flags else "reviewed"
+    return RedirectResponse(f"/students/{person_id}?msg={said}", status_code=303)
 
 
 @router.post("/students/{person_id}/clearance")
