@@ -216,3 +216,13 @@ def test_the_report_in_the_language_asked_for(
     for english in ("Trend over weeks", "Clearances", "held vs cap", "Measured accuracy", "page"):
         assert english not in text, english
     assert not tr.missed, tr.missed
+
+
+def test_a_clearance_s_limits_are_each_given_in_their_own_measure() -> None:
+    # The PDF had a "knee drop at most" column only: a seated twist's trunk-rotation limit
+    # was missing and the knee drop's stood for it.
+    from twistcoach.export.clinical_report import _limits
+
+    assert _limits(60.0, 30.0) == "knee drop 60°, trunk rotation 30°"
+    assert _limits(None, 20.0) == "trunk rotation 20°"
+    assert _limits(None, None) == "-"

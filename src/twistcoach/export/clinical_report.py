@@ -32,7 +32,7 @@ NOT_MEASURED = "not measured"
 Say = Callable[[str], str]
 #: The report's tables' column heads (translated where they are drawn).
 PLAN_HEADS = ("variant", "allowed", "cap now", "screening cap", "why (rules)")
-CLEARANCE_HEADS = ("by", "name", "date", "variants", "knee drop at most")
+CLEARANCE_HEADS = ("by", "name", "date", "variants", "at most")
 SESSION_HEADS = (
     "date",
     "variant",
@@ -422,7 +422,7 @@ def render_report(
                 c.name,
                 c.date.isoformat(),
                 ", ".join(_t(_variant_name(v)) for v in c.variants),
-                f"{c.max_knee_drop_deg:g}°" if c.max_knee_drop_deg is not None else "-",
+                _limits(c.max_knee_drop_deg, c.max_trunk_rotation_deg, _t),
             ]
         )
     for r in facts.clearances:
@@ -432,7 +432,7 @@ def render_report(
                 r.name,
                 r.date.isoformat(),
                 ", ".join(_t(_variant_name(v)) for v in r.variants),
-                f"{r.max_knee_drop_deg:g}°" if r.max_knee_drop_deg is not None else "-",
+                _limits(r.max_knee_drop_deg, r.max_trunk_rotation_deg, _t),
             ]
         )
     if len(clearance_rows) > 1:
@@ -535,6 +535,18 @@ def render_report(
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=footer)])
     doc.build(story)
     return out.getvalue()
+
+
+def _limits(knee_drop_deg: float | None, rotation_deg: float | None, _t: Say = str) -> str:
+    """A clearance's limits in words, each in its own measure ("knee drop 60°, trunk
+    rotation 30°"; "-" for none): the report gave the knee drop alone, so a seated twist's
+    limit was missing and the knee drop's stood for it."""
+    parts = [
+        f"{_t(name)} {deg:g}°"
+        for name, deg in (("knee drop", knee_drop_deg), ("trunk rotation", rotation_deg))
+        if deg is not None
+    ]
+    return ", ".join(parts) or "-"
 
 
 def _variant_name(variant_id: str) -> str:

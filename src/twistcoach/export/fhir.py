@@ -394,6 +394,11 @@ def _add_plan(b: _Builder, facts: PersonFacts, patient: dict[str, str]) -> None:
         f"Clearance by {c.name} ({c.by_role}) on {c.date.isoformat()} for "
         f"{', '.join(_variant_name(v) for v in c.variants)}"
         + (f", knee drop at most {c.max_knee_drop_deg:g} deg" if c.max_knee_drop_deg else "")
+        + (
+            f", trunk rotation at most {c.max_trunk_rotation_deg:g} deg"
+            if c.max_trunk_rotation_deg
+            else ""
+        )
         for c in facts.clearances
     ]
     plan = decision.plan
