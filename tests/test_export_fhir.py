@@ -264,3 +264,31 @@ def test_cli_writes_the_bundle_and_refuses_bad_input(
     assert code == 2 and "does not exist" in err
     code, _, err = invoke(url, "export", "fhir", "--person", "Sam", "--system", "not a uri")
     assert code == 2 and "not a URI" in err
+
+
+def test_an_open_flag_no_session_carries_is_a_flag_of_its_own(
+    repo: Repository, ids: dict[str, int]
+) -> None:
+    """An open nerve-sign flag (from a check-in) was missing: the only Flag was the sharp
+    pain's, inactive once a teacher had reviewed it."""
+    import dataclasses
+    import datetime as dt
+
+    from twistcoach.planning import FlagKind, SafetyFlag
+    from twistcoach.screening import Reason
+
+    facts = gather(repo, ids["alex"])
+    nerve = SafetyFlag(
+        FlagKind.CHECKIN_CARE,
+        dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC),
+        Reason(
+            rule="SAFE-CARE-FLAG",
+            text="New leg symptoms were reported: waiting for a clinician's review.",
+            source="CLINICAL.md §5",
+        ),
+    )
+    decision = dataclasses.replace(facts.decision, open_flags=(*facts.decision.open_flags, nerve))
+    bundle = build_bundle(dataclasses.replace(facts, decision=decision))
+    flags = {code_of(f): f for f in resources_of(bundle, "Flag")}
+    assert flags["checkin-care"]["status"] == "active"
+    assert "waiting for a clinician" in flags["checkin-care"]["code"]["text"]

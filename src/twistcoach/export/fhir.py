@@ -679,6 +679,29 @@ def build_bundle(
                 },
             )
         _add_plan(b, facts, patient)
+        # A flag no session carries (a check-in's nerve signs or worse back, pain repeated
+        # across sessions) is a Flag of its own: the export had only the sessions' sharp-pain
+        # Flags, so an open nerve-sign flag read as nothing active.
+        for flag in facts.decision.open_flags:
+            if flag.session_id is not None:
+                continue
+            b.add(
+                "Flag",
+                b.key("flag", flag.kind.value, flag.raised_at.isoformat()),
+                {
+                    "status": "active",
+                    "category": [
+                        {
+                            "coding": [
+                                {"system": FLAG_CATEGORY, "code": "clinical", "display": "Clinical"}
+                            ]
+                        }
+                    ],
+                    "code": _code(flag.kind.value.replace("_", "-"), flag.reason.text),
+                    "subject": patient,
+                    "period": {"start": _instant(flag.raised_at)},
+                },
+            )
     open_flags = {f.session_id for f in facts.decision.open_flags if f.session_id is not None}
     for session in facts.sessions:
         _add_session(b, session, patient, open_flags)
