@@ -48,6 +48,7 @@ from pydantic import BaseModel, ValidationError
 from twistcoach.errors import DataError
 from twistcoach.export.accuracy import load_accuracy
 from twistcoach.export.facts import HeldSide, PainMark, PersonFacts, SessionFacts
+from twistcoach.planning import FlagKind
 
 #: The default system of every identifier (set one per installation: ``--system``).
 IDENTIFIER_SYSTEM = "https://twistcoach.example.org/fhir/id"
@@ -679,11 +680,12 @@ def build_bundle(
                 },
             )
         _add_plan(b, facts, patient)
-        # A flag no session carries (a check-in's nerve signs or worse back, pain repeated
-        # across sessions) is a Flag of its own: the export had only the sessions' sharp-pain
-        # Flags, so an open nerve-sign flag read as nothing active.
+        # Every open flag but sharp pain (each session's sharp-pain mark is its Flag) is a
+        # Flag of its own: a check-in's nerve signs or worse back, pain repeated across
+        # sessions. The export had only the sharp-pain Flags, so an open nerve-sign flag
+        # read as nothing active.
         for flag in facts.decision.open_flags:
-            if flag.session_id is not None:
+            if flag.kind is FlagKind.SHARP_PAIN:
                 continue
             b.add(
                 "Flag",
