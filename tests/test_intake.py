@@ -274,6 +274,15 @@ def test_a_clearance_counts_on_its_date_and_after() -> None:
     assert not untrained.counts_on(dt.date(2027, 1, 1))
 
 
+def test_a_clearance_carries_a_real_date_and_names_each_twist_once() -> None:
+    data = {"by": "clinician", "name": "Dr Rao", "variants": ["x", "y", "x", "x"]}
+    for slip in ("0001-01-01", "1900-01-01"):
+        with pytest.raises(ValidationError, match="give the day the clearance was given"):
+            Clearance.model_validate({**data, "date": slip})
+    kept = Clearance.model_validate({**data, "date": "1987-06-01"})
+    assert kept.variants == ("x", "y")
+
+
 @pytest.mark.parametrize(
     ("field", "value", "ok"),
     [

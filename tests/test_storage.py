@@ -689,3 +689,28 @@ def test_the_lock_zone_is_the_last_sharp_pain_stops(repo: Repository, engine: En
         )
     zone = lock_zone(repo.history(person.id))
     assert zone.utcoffset(None) == dt.timedelta(hours=-12)
+
+
+def test_a_stored_clearance_a_later_check_refuses_unlocks_nothing_and_breaks_nothing(
+    repo: Repository,
+) -> None:
+    from twistcoach.storage.progress import decide_for_person
+
+    person = repo.create_person("Olga")
+    repo.save_intake(
+        person.id,
+        {
+            "age": 40,
+            "pain_now": 2,
+            "pain_duration_weeks": 20,
+            "activity": "active",
+            "leg_symptoms": "none",
+            "conditions": ["herniated_disc"],
+        },
+    )
+    # Recorded before clearances needed a real date (year 1 had been taken).
+    repo.record_clearance(
+        person.id, "clinician", "Dr Old", dt.date(1, 1, 1), ["supine_twist_partial"], None
+    )
+    decision = decide_for_person(repo, person.id)
+    assert not decision.permission("supine_twist_partial").allowed

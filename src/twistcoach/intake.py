@@ -199,6 +199,10 @@ CLEARANCE_KNEE_DROP_DEG = (5.0, 90.0)
 CLEARANCE_ROTATION_DEG = (5.0, 45.0)
 
 
+#: The earliest date a clearance may carry: earlier ones are typing slips.
+EARLIEST_CLEARANCE_DATE = dt.date(1901, 1, 1)
+
+
 class Clearance(BaseModel):
     """Permission from a clinician or teacher for named variants.
 
@@ -242,6 +246,22 @@ class Clearance(BaseModel):
         | None
     ) = None
     teacher_trained_for_back_problems: bool = False
+
+    @field_validator("date")
+    @classmethod
+    def _a_real_date(cls, value: dt.date) -> dt.date:
+        # 0001-01-01 and 1900-01-01 were taken and shown everywhere; the clinical report
+        # itself starts at 1900.
+        if value < EARLIEST_CLEARANCE_DATE:
+            raise ValueError(
+                f"give the day the clearance was given (from {EARLIEST_CLEARANCE_DATE} on)"
+            )
+        return value
+
+    @field_validator("variants")
+    @classmethod
+    def _each_variant_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(value))  # one named twenty times was listed twenty times
 
     @model_validator(mode="after")
     def _teacher_field_only_for_teachers(self) -> Clearance:

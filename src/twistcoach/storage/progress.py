@@ -59,6 +59,8 @@ def load_history(
 ) -> PersonHistory:
     """Everything planning needs about a stored person, parsed once into typed values
     (``summaries``: their sessions oldest first, when already read)."""
+    from pydantic import ValidationError
+
     from twistcoach.intake import Clearance
     from twistcoach.intake import ClearanceBy as By
     from twistcoach.planning import (
@@ -77,9 +79,10 @@ def load_history(
         for r in repo.list_intakes(person_id)
         if r.intake is not None
     )
-    clearances = tuple(
-        DatedClearance(
-            Clearance(
+    clearances: list[DatedClearance] = []
+    for c in repo.list_clearances(person_id):
+        try:
+            clearance = Clearance(
                 by=By(c.by_role),
                 name=c.name,
                 date=c.date,
@@ -89,11 +92,10 @@ def load_history(
                 teacher_trained_for_back_problems=(
                     c.by_role == ClearanceBy.TEACHER and c.teacher_trained_for_back_problems
                 ),
-            ),
-            c.created_at,
-        )
-        for c in repo.list_clearances(person_id)
-    )
+            )
+        except ValidationError:
+            continue  # stored before a check it fails (a year 1 date): it unlocks nothing
+        clearances.append(DatedClearance(clearance, c.created_at))
     sessions = []
     for summary in repo.history(person_id) if summaries is None else summaries:
         outcome = outcome_of(summary)
@@ -119,7 +121,7 @@ def load_history(
     )
     return PersonHistory(
         intakes=intakes,
-        clearances=clearances,
+        clearances=tuple(clearances),
         sessions=tuple(sessions),
         decisions=decisions,
         reviews=reviews,

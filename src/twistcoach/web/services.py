@@ -770,7 +770,7 @@ def record_clearance(
             by.value,
             staff.display_name,
             date,
-            list(variants),
+            list(dict.fromkeys(variants)),
             max_knee_drop_deg,
             teacher_trained_for_back_problems=trained,
             recorded_by=staff.id,
