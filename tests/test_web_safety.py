@@ -395,6 +395,29 @@ def test_a_teacher_s_review_that_leaves_nerve_signs_open_never_says_all_closed(
     assert "only a clinician's review closes it" in said
 
 
+def test_a_clearance_that_opens_nothing_never_says_the_plan_was_made_again(
+    world: World,
+) -> None:
+    s, csrf, person_id = student(world, "Rita")
+    r = s.post(
+        "/api/intake",
+        json={**CLINICAL_INTAKE, "red_flags": ["history_of_cancer"]},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 200
+    t, _ = signin(world, "teacher@example.org")  # trained: still cannot lift a red flag
+    form = {
+        "csrf_token": form_token(t.get(f"/students/{person_id}").text),
+        "variants": ["supine_twist_full"],
+        "max_knee_drop_deg": "40",
+        "date": world.clock.now.date().isoformat(),
+    }
+    r = t.post(f"/students/{person_id}/clearance", data=form, follow_redirects=True)
+    said = text_of(r.text)
+    assert "opens none of the twists it names" in said
+    assert "the plan was made again with it" not in said
+
+
 def test_teacher_sees_the_flag_and_a_clearance_waits_for_the_review(world: World) -> None:
     s, csrf, person_id = student(world)
     sharp_stop(world, s, csrf)

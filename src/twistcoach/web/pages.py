@@ -27,6 +27,7 @@ from twistcoach.intake import CLEARANCE_ROTATION_DEG as _ROTATION
 from twistcoach.intake import latest_today
 from twistcoach.planning import PracticeDecision, has_back_condition, load_safety_rules
 from twistcoach.poses.schema import TwistFamily
+from twistcoach.screening import VariantStatus
 from twistcoach.storage.models import Role
 from twistcoach.storage.progress import session_started
 from twistcoach.storage.records import AccountRecord, SessionDetail
@@ -55,6 +56,10 @@ FLASH = {
     "cleared_held": (
         "Clearance recorded. A safety flag is waiting for review: the clearance will not "
         "raise the cap or open a twist until you record a review."
+    ),
+    "cleared_nothing": (
+        "Clearance recorded, but it opens none of the twists it names: a rule it cannot lift "
+        "holds them (the reasons are under each twist below)."
     ),
     "reviewed": "Review recorded: the student's safety flags are closed.",
     "reviewed_some": (
@@ -697,5 +702,12 @@ def clearance_submit(
             403 if isinstance(exc, NotAllowed) else 409 if isinstance(exc, ConflictError) else 422
         )
         return _student_page(request, who, person_id, status, clearance_error=str(exc))
-    msg = "cleared_held" if decision.open_flags else "cleared"
+    if decision.open_flags:
+        msg = "cleared_held"
+    elif not any(decision.permission(v).plan_status is VariantStatus.ALLOWED for v in variants):
+        # Recorded, but a rule it cannot lift holds every twist it names (a red flag for a
+        # teacher, emergency signs for anyone): never "the plan was made again with it".
+        msg = "cleared_nothing"
+    else:
+        msg = "cleared"
     return RedirectResponse(f"/students/{person_id}?msg={msg}", status_code=303)
