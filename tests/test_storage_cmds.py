@@ -189,6 +189,8 @@ def test_progress_after_a_pain_rise_lowers_the_cap(demo: str) -> None:
     assert "suggestion  lower cap" in out
     assert "PROG-PAIN" not in out and "Pain went up in the last session" in out
     assert "allowed now, knee drop up to 40°" in out  # the lowered cap holds today
+    # The 45 is the last session's cap, never "now" beside today's 40.
+    assert "last session 45°, next 40°" in out and "now 45°" not in out
     code, out, _ = invoke("progress", "--person", "Alex", "--json")
     assert json.loads(out)["action"] == "keep"
 

@@ -303,7 +303,9 @@ def register(app: typer.Typer) -> None:
                     name=found.name, variant=t(library.name_of(suggestion.variant_id))
                 )
             )
-            caps = t("now {now}, next {next} (ceiling {ceiling})").format(
+            # "last session", not "now": today's cap may already be lower (pain lowers it at
+            # once); it read "now 45, next 40" above "today: knee drop up to 40".
+            caps = t("last session {now}, next {next} (ceiling {ceiling})").format(
                 now=_fmt(suggestion.current_cap_deg, "°"),
                 next=_fmt(suggestion.suggested_cap_deg, "°"),
                 ceiling=_fmt(suggestion.ceiling_deg, "°"),
