@@ -232,8 +232,15 @@ def test_no_clearance_or_approval_raises_or_unlocks_while_a_flag_is_open() -> No
     assert d2.permission(PARTIAL).cap_deg == 45.0
 
 
-def test_a_pain_rise_lowers_the_next_cap_at_once() -> None:
-    d = run(history(session(T0, stopped="pain_rise", end=6)), T0 + dt.timedelta(hours=2))
+def test_a_pain_stop_ends_the_day_and_lowers_the_next_cap() -> None:
+    h = history(session(T0, stopped="pain_rise", end=6))
+    # "Let's stop here ... rest": a restart two hours later had been offered at 40.
+    same_day = run(h, T0 + dt.timedelta(hours=2))
+    assert same_day.allowed == ()
+    assert same_day.reasons[0].rule == "SAFE-PAIN-TODAY"
+    assert same_day.locked_until == dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
+    assert not same_day.needs_checkin and not same_day.open_flags  # not sharp: no check-in
+    d = run(h, T0 + dt.timedelta(days=1))
     partial = d.permission(PARTIAL)
     assert partial.allowed and partial.cap_deg == 40.0
     assert any(r.rule == "SAFE-PAIN-LOWER" for r in partial.reasons)

@@ -564,6 +564,23 @@ def test_students_see_only_their_own_data(world: World) -> None:
         assert b.get(path).status_code == 403, path
 
 
+def _practised_yesterday(world: World, session_id: int) -> None:
+    """Move a stored session (and its end) a day back: this world's clock is the real one."""
+    from sqlalchemy import update
+
+    from twistcoach.storage.models import PracticeSession
+
+    day = dt.timedelta(days=1)
+    with world.repo._sessions.begin() as s:
+        row = s.get(PracticeSession, session_id)
+        assert row is not None and row.ended_at is not None
+        s.execute(
+            update(PracticeSession)
+            .where(PracticeSession.id == session_id)
+            .values(started_at=row.started_at - day, ended_at=row.ended_at - day)
+        )
+
+
 def test_teacher_sees_only_own_students_and_every_page_renders(world: World) -> None:
     s, s_csrf = api_student(world, "max@example.org", "Max")
     _other, _ = api_student(world, "ned@example.org", "Ned", teacher="new@example.org")
@@ -578,6 +595,9 @@ def test_teacher_sees_only_own_students_and_every_page_renders(world: World) -> 
     api_signin(t, "teacher@example.org")
     roster = t.get("/api/students").json()
     assert [r["name"] for r in roster] == ["Max"]
+    assert roster[0]["plan_status"] == "not_now"  # a pain stop ends that day's practice
+    _practised_yesterday(world, sid)  # the rest of this test is the next day
+    roster = t.get("/api/students").json()
     assert roster[0]["plan_status"] == "ready"
     assert roster[0]["flags"] == ["pain rises", "1 stopped"]
     assert roster[0]["last_session"]["id"] == sid
@@ -604,7 +624,8 @@ def test_teacher_sees_only_own_students_and_every_page_renders(world: World) -> 
     assert png_size(png.content) == (900, 360) and png_size(narrow.content) == (600, 570)
     assert t.get(f"/sessions/{sid}/plot.png?narrow=sideways").status_code == 422
     assert t.get("/plan").status_code == 403  # staff have no plan of their own
-    # Pain rose in that session: the next one starts lower, before anyone approves it.
+    # Pain rose in that session: the next one starts lower, before anyone approves it
+    # (the next day: a pain stop ends that day's practice).
     suggestion = t.get(f"/api/students/{max_id}").json()["suggestion"]
     assert suggestion["action"] == "lower_cap"
     lowered = suggestion["suggested_cap_deg"]

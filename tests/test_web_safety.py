@@ -532,6 +532,10 @@ def test_a_pain_rise_stop_lowers_the_next_session_cap(world: World) -> None:
     world.repo.add_pain(sid, 3.0, 5)
     world.repo.end_session(sid, "stopped", "pain_rise", 5)
     world.clock.advance(minutes=10)
+    # The rest of that day: no restart ("let's stop here ... rest").
+    assert start(s, csrf).status_code == 403
+    assert "Pain stopped your practice today" in text_of(s.get("/practice").text)
+    world.clock.advance(days=1)
     cap = permission(s, PARTIAL)["cap_deg"]
     assert cap is not None and cap < 45
     page = s.get("/practice").text
@@ -540,7 +544,7 @@ def test_a_pain_rise_stop_lowers_the_next_session_cap(world: World) -> None:
     r = start(s, csrf)
     assert r.status_code == 201
     assert world.repo.get_session(r.json()["session_id"]).session.cap_deg == cap
-    # Not a sharp-pain stop: no lock, no check-in, no flag.
+    # Not a sharp-pain stop: the next day needs no check-in, and no flag is raised.
     assert checkin(s, csrf).status_code == 409
 
 

@@ -27,7 +27,9 @@ How a decision is made
    (the zone the session was practised in: ``storage.progress.lock_zone``)
    (``SAFE-SHARP-TODAY``); the next session first needs a check-in (``SAFE-CHECKIN``); a
    check-in reporting leg symptoms sends the person to care (``SAFE-CHECKIN-CARE``), one
-   reporting a worse back waits for review (``SAFE-CHECKIN-WORSE``).
+   reporting a worse back waits for review (``SAFE-CHECKIN-WORSE``). A pain stop (above
+   5/10, or 2 points up) ends that day's practice too (``SAFE-PAIN-TODAY``), with no
+   check-in the next day.
 4. **The cap** of each allowed variant is a fold over its history, oldest first: it starts
    at the plan's cap; every session holds it at most at the cap that session ran at (it
    goes up only by an approval: ``SAFE-LAST-CAP``); a session in which pain went up (or

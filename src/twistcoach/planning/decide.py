@@ -25,6 +25,7 @@ from twistcoach.planning.history import (
 from twistcoach.planning.rules import SafetyRules, load_safety_rules
 from twistcoach.poses.schema import PoseLibrary
 from twistcoach.progression import (
+    PAIN_STOPS,
     ClearanceInfo,
     NextVariant,
     ProgressionRules,
@@ -428,6 +429,19 @@ def decide(
     sharp = sorted((s for s in history.sessions if s.sharp), key=lambda s: s.at)
     locked_until: dt.datetime | None = None
     needs_checkin = False
+    # A pain stop (above 5/10, or 2 points up) ends practice for the rest of that day too:
+    # its cue says "let's stop here" and a restart minutes later was offered at once. The
+    # next day needs no check-in (nothing sharp); the cap is one step lower (the fold).
+    pained = [
+        s
+        for s in history.sessions
+        if s.outcome.stopped_reason in PAIN_STOPS and now < _day_end(s.at, tz)
+    ]
+    if pained and not (sharp and now < _day_end(sharp[-1].at, tz)):
+        last_pain = max(pained, key=lambda s: s.at)
+        locked_until = _day_end(last_pain.at, tz)
+        time_words = last_pain.at.astimezone(tz).strftime("%H:%M")
+        person_reasons.insert(0, rules.reason("SAFE-PAIN-TODAY", time=time_words))
     if sharp:
         last_sharp = sharp[-1]
         end_of_day = _day_end(last_sharp.at, tz)

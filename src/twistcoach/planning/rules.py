@@ -26,6 +26,7 @@ REQUIRED_SAFETY_RULES: frozenset[str] = frozenset(
         "SAFE-PAIN-LOWER",
         "SAFE-PAIN-REPEATED",
         "SAFE-SHARP-FLAG",
+        "SAFE-PAIN-TODAY",
         "SAFE-CARE-FLAG",
         "SAFE-WORSE-FLAG",
         "SAFE-APPROVED",
