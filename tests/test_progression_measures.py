@@ -138,7 +138,7 @@ def test_planning_lowers_a_seated_cap_by_the_rotation_step_after_a_pain_rise() -
         sessions=(painful,),
         intakes=(DatedIntake(intake, T0 - dt.timedelta(days=30)),),
     )
-    d = decide(history, library, now=T0 + dt.timedelta(hours=2), tz=dt.UTC)
+    d = decide(history, library, now=T0 + dt.timedelta(days=1), tz=dt.UTC)
     after = d.permission(SEATED)
     assert after.cap_deg == cap - 2.5  # not the knee drop's 5
     assert any(r.rule == "SAFE-PAIN-LOWER" for r in after.reasons)
