@@ -915,6 +915,9 @@ def test_practice_start_form_and_forbidden_variant(world: World) -> None:
     assert query == "body=neutral"  # no body model chosen: the neutral one
     live = c.get(f"/practice/{sid}").text
     assert 'src="/mp/pose.js"' in live and 'id="sharp"' in live
+    # Set up as advised, the phone is out of reach of the mat: come out of the twist first
+    # (a phone test found no page saying so).
+    assert 'id="out-of-reach"' in live and "come out of it at once" in live
     assert 'data-cap="45.0"' in live or "data-cap=" in live
     assert 'data-body="neutral"' in live
     # The browser's MediaPipe runs as the Python estimator does (estimator.py).
