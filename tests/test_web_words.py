@@ -31,6 +31,16 @@ def test_every_stored_id_has_words() -> None:
     assert domain.stop_words("pain_rise") == "pain rose 2 points from where it started"
     assert domain.stop_words(None) == ""
     assert domain.status_words("stopped") == "stopped early"
+    # The reasons the edges store as words are said in the reader's words too (Spanish
+    # history read "se detuvo por the page was closed").
+    for stored in ("the page was closed", "refused", "source_ended", "replaced by a new session"):
+        assert stored in words.stop_reasons, stored
+    assert domain.stop_words("recording failed: OSError") == "the recording failed"
+    from twistcoach import i18n
+
+    spanish = i18n.translator("es")
+    for value in words.stop_reasons.values():
+        assert spanish.text(value) != value or value == "stopped", value
 
 
 def test_the_pain_rule_agrees_with_the_coach() -> None:

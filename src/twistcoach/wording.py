@@ -87,6 +87,8 @@ def stop_words(reason: str | None) -> str:
     """Why a session stopped, in plain words ("" when it did not stop early)."""
     if not reason:
         return ""
+    if reason.startswith("recording failed"):  # "recording failed: OSError" (recorder.py)
+        reason = "recording_failed"
     return wording().stop_reasons.get(reason, reason.replace("_", " "))
 
 
