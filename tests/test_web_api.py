@@ -382,12 +382,7 @@ def test_red_flag_plan_says_see_a_professional_and_blocks_practice(world: World)
     assert "See a healthcare professional first" in page
     assert "Practise now" not in page
     assert "allows no twist today" in c.get("/practice").text
-    r = c.post(
-        "/api/sessions",
-        json={"variant_id": "supine_twist_partial", "start_pain": 2},
-        headers={"X-CSRF-Token": csrf},
-    )
-    assert r.status_code == 403
+    assert _start_status(c, csrf, "supine_twist_partial", 2) == 403
     r = c.post(
         "/api/intake",
         json={**CLINICAL_INTAKE, "red_flags": ["saddle_numbness"]},
@@ -405,12 +400,17 @@ def test_pain_above_the_stop_is_a_rest_day_on_the_plan_page(world: World) -> Non
     assert 'class="status-rest_today"' in page and "Rest today" in page
     assert "See a healthcare professional first" not in page
     assert "allows no twist today" in c.get("/practice").text
+    assert _start_status(c, csrf, "supine_twist_supported", 8) == 403
+
+
+def _start_status(c: TestClient, csrf: str, variant_id: str, start_pain: int) -> int:
+    """The status of a request to start a session of ``variant_id`` at ``start_pain``."""
     r = c.post(
         "/api/sessions",
-        json={"variant_id": "supine_twist_supported", "start_pain": 8},
+        json={"variant_id": variant_id, "start_pain": start_pain},
         headers={"X-CSRF-Token": csrf},
     )
-    assert r.status_code == 403
+    return r.status_code
 
 
 def test_api_intake_validation_and_plan_shape(world: World) -> None:

@@ -724,11 +724,12 @@ def _decide(
         for block in rule.blocks:
             if not block.select.matches(variant):
                 continue
-            if block.unlock is Unlock.NEVER and any(c.counts_on(today) for c in naming):
-                # A clearance naming the variant meets a rule no clearance lifts: say so,
-                # rather than leave the clinician's clearance unexplained.
+            if block.unlock is Unlock.NEVER:
+                # A counting clearance naming the variant meets a rule no clearance lifts:
+                # say so, rather than leave the clinician's clearance unexplained (one that
+                # does not count has its own note above).
                 note = notes["clearance_cannot_lift"]
-                for clearance in naming:
+                for clearance in (c for c in naming if c.counts_on(today)):
                     text = note.text.format(who=clearance.who, rule=rule.title)
                     add("clearance_cannot_lift", text, note.source)
             if locked and block.unlock is not Unlock.NEVER:

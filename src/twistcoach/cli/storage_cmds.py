@@ -280,15 +280,15 @@ def register(app: typer.Typer) -> None:
                 message += f"\n  {t(reason.text)}"
             typer.echo("\n".join([*lines, message]))
             return
+        assert asked is not None
+        lines.append(
+            t("Progress for {name}, {variant}:").format(
+                name=found.name, variant=t(library.name_of(asked))
+            )
+        )
         if suggestion is None:
             # The plan does not allow this twist (planning gives no suggestion for it): it
             # has no cap, so nothing to lower or raise; why, in the plan's words.
-            assert asked is not None
-            lines.append(
-                t("Progress for {name}, {variant}:").format(
-                    name=found.name, variant=t(library.name_of(asked))
-                )
-            )
             none = (
                 t("none: no twist is allowed now, so there is no cap to lower or raise")
                 if not any(v.plan_status is VariantStatus.ALLOWED for v in decision.variants)
@@ -298,11 +298,6 @@ def register(app: typer.Typer) -> None:
             why = [] if permission is None else [r.text for r in permission.reasons]
             lines += [f"  {t('why'):<12}{t(text)}" for text in dict.fromkeys(why)]
         else:
-            lines.append(
-                t("Progress for {name}, {variant}:").format(
-                    name=found.name, variant=t(library.name_of(suggestion.variant_id))
-                )
-            )
             # "last session", not "now": today's cap may already be lower (pain lowers it at
             # once); it read "now 45, next 40" above "today: knee drop up to 40".
             caps = t("last session {now}, next {next} (ceiling {ceiling})").format(
