@@ -478,6 +478,45 @@ def test_bad_intake_names_the_field(tmp_path: Path, db_env: str) -> None:
 
 
 @pytest.mark.slow
+def test_sharp_pain_after_the_person_quit_is_still_a_sharp_pain_stop(tmp_path: Path) -> None:
+    """Sharp pain felt coming out of the twist, after the session ended, is heard: the
+    session is stored as stopped for sharp pain (exit 3) and the day is locked."""
+    db = tmp_path / "late.sqlite"
+    first = run_coach(
+        [
+            TWISTCOACH,
+            "coach",
+            *("--video", "examples/demo_session.mp4"),
+            *("--intake", "examples/02_chronic_low_back_pain.json", "--name", "Ana"),
+            *("--headless", "--script", "1=quit,2=sharp"),
+        ],
+        db,
+    )
+    assert first.returncode == 3, first.stderr[-2000:]
+    lines = [json.loads(line) for line in first.stdout.splitlines()]
+    stops = [x["reason"] for x in lines if x["id"] == "session_stopped"]
+    assert stops == ["quit", "sharp_pain"]
+    from twistcoach.storage import create_engine_for_url, open_repository
+
+    repo = open_repository(create_engine_for_url(f"sqlite:///{db}"))
+    (summary,) = repo.list_sessions()
+    assert (summary.session.status, summary.session.stop_reason) == ("stopped", "sharp_pain")
+    again = run_coach(
+        [
+            TWISTCOACH,
+            "coach",
+            "--video",
+            "examples/demo_session.mp4",
+            "--person",
+            "Ana",
+            "--headless",
+        ],
+        db,
+    )
+    assert again.returncode == 2 and "rest of today" in again.stderr
+
+
+@pytest.mark.slow
 def test_sharp_pain_locks_the_day_then_the_next_session_asks_a_checkin(tmp_path: Path) -> None:
     """Issue 15: sharp pain in one ``coach`` run refuses the next the same day (exit 2, the
     reason, no session stored); the next day a check-in comes first."""

@@ -329,6 +329,14 @@ def test_whole_happy_session_both_sides() -> None:
     assert summary.final_state is CoachState.DONE
     # Nothing after the end.
     assert coach.observe(obs(200.0, 0.0)) == []
+    assert coach.report_pain(201.0, 9) == []
+    # But sharp pain felt coming out of it still stops the session for sharp pain (the
+    # recorder stores it; planning locks the day), once.
+    late = coach.report_sharp_pain(202.0)
+    assert isinstance(late[0], Cue) and late[0].id == "stop_sharp_pain"
+    assert coach.stopped_reason is StopReason.SHARP_PAIN
+    assert coach.summary().stopped_reason is StopReason.SHARP_PAIN
+    assert coach.report_sharp_pain(203.0) == []
 
 
 def test_breath_cues_are_paced_at_a_calm_rate() -> None:
@@ -973,10 +981,14 @@ def test_safety_invariants_hold_for_any_sequence(
         t = round(t + dt, 3)
         was_finished = coach.finished
         if action == "sharp":
+            was_sharp = coach.stopped_reason is StopReason.SHARP_PAIN
             out = coach.report_sharp_pain(t)
-            if not was_finished:
+            if not was_sharp:
+                # Sharp pain always wins, even reported after the end.
                 assert isinstance(out[0], Cue) and out[0].id == "stop_sharp_pain"
                 assert state(coach) is CoachState.STOPPED
+                assert coach.stopped_reason is StopReason.SHARP_PAIN
+            was_finished = was_finished and was_sharp
         elif action == "pain":
             out = coach.report_pain(t, level)
             if not was_finished and (level > 5 or level - (coach.start_pain or 0) >= 2):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from twistcoach.coaching import build_coach_plan, load_coaching_rules
+from twistcoach.coaching import CoachState, build_coach_plan, load_coaching_rules
 from twistcoach.metrics import BodyType
 from twistcoach.session import LiveSession
 from twistcoach.storage import Repository, SessionRecorder, SessionStatus
@@ -75,8 +75,8 @@ def test_one_stop_cue_per_stop(
         else:
             live.quit(t)
         t += 1.0
-    # Inputs after the stop change nothing.
-    live.sharp(t)
+    # Inputs after the stop change nothing (sharp pain after it does: see below).
+    live.pain(t, 9)
     live.quit(t + 1)
     record = live.close(SessionStatus.STOPPED, "stopped")
     assert record is not None
@@ -85,6 +85,31 @@ def test_one_stop_cue_per_stop(
     assert cues.count(stop_cue) == 1
     assert [c for c in cues if c.startswith("stop_")] == [stop_cue]
     assert [e.event_id for e in events].count("session_stopped") == 1
+
+
+@pytest.mark.parametrize("end", ["quit", "completed"])
+def test_sharp_pain_after_the_end_is_stored_as_a_sharp_pain_stop(
+    repo: Repository, end: str
+) -> None:
+    """Sharp pain felt coming out of the twist (reported after the person quit, or after
+    the session was done but before it was closed) stops it for sharp pain: stored, so
+    planning locks the rest of the day."""
+    live = _live(repo, start_pain=2)
+    if end == "quit":
+        live.quit(1.0)
+    else:
+        live.coach.state = CoachState.DONE  # as the coach leaves it when every side is held
+    assert live.finished
+    out = live.sharp(2.0)
+    assert out and out[0].id == "stop_sharp_pain"
+    assert live.sharp(2.5) == []  # once
+    record = live.close(SessionStatus.STOPPED, "stopped")
+    assert record is not None
+    assert (record.status, record.stop_reason) == ("stopped", "sharp_pain")
+    summary = repo.get_session(record.id).summary
+    assert summary.sharp_pain
+    outcome = outcome_of(summary)
+    assert outcome is not None and outcome.stopped_reason == "sharp_pain"
 
 
 def test_sharp_pain_is_shown_as_sharp_and_counted_as_ten(repo: Repository) -> None:

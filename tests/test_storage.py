@@ -326,6 +326,41 @@ def test_mark_interrupted_sessions(engine: Engine, repo: Repository, clock: Fake
     assert repo.get_session(alive_local.id).session.status == "running"
 
 
+def test_sharp_pain_reported_after_the_end_makes_it_a_sharp_pain_stop(
+    repo: Repository, clock: FakeClock
+) -> None:
+    from twistcoach.storage import LATE_SHARP_WINDOW_S, LateReportError
+    from twistcoach.storage.progress import outcome_of
+
+    person = repo.create_person("Sam")
+    done = repo.start_session(person.id, "supine_twist_basic", 30.0, "test", start_pain=1)
+    with pytest.raises(LateReportError, match="still running"):
+        repo.add_late_sharp_pain(done.id)
+    clock.advance(90)
+    repo.end_session(done.id, SessionStatus.COMPLETED)
+    clock.advance(60)
+    record = repo.add_late_sharp_pain(done.id)
+    assert (record.status, record.stop_reason) == ("stopped", "sharp_pain")
+    again = repo.add_late_sharp_pain(done.id)  # idempotent: one sharp report
+    assert again.stop_reason == "sharp_pain"
+    detail = repo.get_session(done.id)
+    sharp = [e for e in detail.events if e.type == "pain"]
+    assert len(sharp) == 1 and sharp[0].data["sharp"] is True
+    assert sharp[0].t == pytest.approx(150.0)  # seconds from the session's start
+    assert detail.summary.sharp_pain
+    outcome = outcome_of(detail.summary)
+    assert outcome is not None and outcome.stopped_reason == "sharp_pain"
+    # Too long after the end: the next session's start pain and check-in ask instead.
+    old = repo.start_session(person.id, "supine_twist_basic", 30.0, "test", start_pain=1)
+    repo.end_session(old.id, SessionStatus.STOPPED, "quit")
+    clock.advance(LATE_SHARP_WINDOW_S + 1)
+    with pytest.raises(LateReportError, match="more than an hour ago"):
+        repo.add_late_sharp_pain(old.id)
+    assert repo.get_session(old.id).session.stop_reason == "quit"
+    with pytest.raises(NotFoundError):
+        repo.add_late_sharp_pain(9999)
+
+
 # ------------------------------------------------------------------------- recorder
 
 

@@ -546,17 +546,20 @@ def _session(
                     sinks.emit(_key(live, key, t))
                 if coach.finished:
                     break
-            if not coach.finished:
-                # The video ended first: the scripted inputs still due are applied at its end.
-                while pending and not coach.finished:
-                    item = pending.pop(0)
-                    sinks.emit(_apply(live, ScriptItem(max(t, item.t), item.kind, item.level)))
+            # The inputs still due are applied at the video's end (it ended first) or after
+            # the session's: a finished coach hears only sharp pain, which always wins.
+            while pending:
+                item = pending.pop(0)
+                sinks.emit(_apply(live, ScriptItem(max(t, item.t), item.kind, item.level)))
             if snapshot is not None and not snap_written and last_image is not None:
                 _write_png(snapshot, last_image)
             if window is not None and last_image is not None:
                 import cv2
 
-                cv2.waitKey(3000)  # let the person read the last cue
+                # Let the person read the last cue; a sharp pain felt coming out of the
+                # twist is still heard (and stored) meanwhile.
+                for _ in range(30):
+                    sinks.emit(_key(live, cv2.waitKey(100) & 0xFF, t))
                 cv2.destroyWindow(window)
     except KeyboardInterrupt:
         sinks.emit(live.quit(t))

@@ -317,8 +317,13 @@ class Coach:
         return out
 
     def report_sharp_pain(self, t: float) -> list[Output]:
-        """Sharp pain: stop at once. The first output is the stop cue."""
-        if self.finished:
+        """Sharp pain: stop at once. The first output is the stop cue.
+
+        Sharp pain always wins, however the session ended: reported after it was done or
+        quit (the person feels it as they come out), the session is stopped for sharp pain
+        all the same, so the recorder stores it and planning locks the rest of the day.
+        """
+        if self.stopped_reason is StopReason.SHARP_PAIN:
             return []
         out: list[Output] = []
         # The stop comes first, before anything else, even the session's start event.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from twistcoach.storage._sessions import LATE_SHARP_WINDOW_S, LateReportError
 from twistcoach.storage.db import (
     DATABASE_URL_ENV,
     StorageError,
@@ -57,6 +58,7 @@ def open_repository(engine: Engine | None = None, *, mark_interrupted: bool = Tr
 
 __all__ = [
     "DATABASE_URL_ENV",
+    "LATE_SHARP_WINDOW_S",
     "AccountRecord",
     "AuditRecord",
     "ClearanceBy",
@@ -66,6 +68,7 @@ __all__ = [
     "EventRecord",
     "EventType",
     "IntakeRecord",
+    "LateReportError",
     "NotFoundError",
     "PersonRecord",
     "PlanRecord",

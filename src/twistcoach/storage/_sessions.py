@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from twistcoach import errors as _errors
 from twistcoach.storage._checks import (
     NotFoundError,
     check_enum,
@@ -48,6 +49,19 @@ from twistcoach.storage.records import (
 #: A running session whose recorder is on another machine is taken as dead after this long
 #: without a heartbeat (the recorder refreshes it with every per-second sample).
 DEFAULT_STALE_AFTER_S = 60.0
+
+
+#: How long after a session ended sharp pain may still be reported against it: the pain
+#: felt coming out of the twist or soon after. Later pain is asked for before the next
+#: session (its start pain; the check-in).
+LATE_SHARP_WINDOW_S = 3600.0
+
+#: The stop reason of a sharp-pain stop (the coach's ``StopReason.SHARP_PAIN``).
+SHARP_PAIN_STOP = "sharp_pain"
+
+
+class LateReportError(StorageError, _errors.ConflictError):
+    """A report that cannot be taken against this session now (409, exit 2)."""
 
 
 class SessionStore(Store):
@@ -252,6 +266,57 @@ class SessionStore(Store):
             row.end_pain = end_pain
             row.ended_at = now
             row.updated_at = now
+            person = s.get(Person, row.person_id)
+            return session_record(row, person.name if person else "?")
+
+    def add_late_sharp_pain(self, session_id: int) -> SessionRecord:
+        """Sharp pain reported after a session ended (felt coming out of the twist, on the
+        page's end screen): stored as the session's sharp-pain stop, so every surface and
+        planning treat it as one (the day locked, the flag raised). Idempotent.
+
+        Raises
+        ------
+        NotFoundError
+            No such session.
+        LateReportError
+            The session is still running (the live coach takes the report), or ended more
+            than :data:`LATE_SHARP_WINDOW_S` ago.
+        """
+        with self._sessions.begin() as s:
+            row = s.get(PracticeSession, session_id)
+            if row is None:
+                raise NotFoundError(f"no session with id {session_id}")
+            if row.status == SessionStatus.RUNNING or row.ended_at is None:
+                raise LateReportError("this session is still running: report it there")
+            now = self._now()
+            pains = s.scalars(
+                select(SessionEvent).where(
+                    SessionEvent.session_id == session_id, SessionEvent.type == EventType.PAIN
+                )
+            ).all()
+            if row.stop_reason != SHARP_PAIN_STOP and not any(
+                e.data.get("sharp") is True for e in pains
+            ):
+                if (now - row.ended_at).total_seconds() > LATE_SHARP_WINDOW_S:
+                    raise LateReportError(
+                        "this session ended more than an hour ago: sharp pain now means no "
+                        "twists today; if it does not settle, or it comes back, see a "
+                        "healthcare professional"
+                    )
+                s.add(
+                    SessionEvent(
+                        session_id=session_id,
+                        t=max(0.0, (now - row.started_at).total_seconds()),
+                        type=EventType.PAIN,
+                        event_id="sharp_pain",
+                        text="sharp pain reported after the session",
+                        data={"level": None, "sharp": True, "after_end": True},
+                    )
+                )
+            row.status = SessionStatus.STOPPED
+            row.stop_reason = SHARP_PAIN_STOP
+            row.updated_at = now
+            s.flush()
             person = s.get(Person, row.person_id)
             return session_record(row, person.name if person else "?")
 
