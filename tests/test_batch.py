@@ -194,6 +194,32 @@ def _dropped_still(tmp_path: Path, flat: Path) -> TaskSpec:
     )
 
 
+def test_a_refused_input_is_not_retried_an_exception_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all")
+    spec = TaskSpec(
+        path=str(broken),
+        name="broken",
+        out=str(tmp_path / "out"),
+        staging=str(tmp_path / "staging"),
+        body="neutral",
+        cap_deg=None,
+    )
+    refused = analyze_input(spec)
+    assert not refused.ok and not refused.retry  # the same refusal every time
+    assert refused.error is not None and "not a readable video" in refused.error
+
+    def crash(*args: object, **kwargs: object) -> int:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("twistcoach.cli.analyze_cmd.run_analyze", crash)
+    crashed = analyze_input(spec)
+    assert not crashed.ok and crashed.retry  # a second try may succeed
+    assert crashed.error is not None and "OSError: disk full" in crashed.error
+
+
 def test_a_task_with_a_flat_photograph_measures_as_analyze_flat(tmp_path: Path) -> None:
     spec = _dropped_still(tmp_path, PLACE / "theta_+000.jpg")
     outcome = analyze_input(spec)
@@ -405,11 +431,12 @@ def test_a_mixed_batch_analyses_each_input_and_records_the_broken_one(
     assert not result.interrupted and result.workers == 2
     assert (result.analysed, result.failed, result.skipped) == (3, 1, 0)
     by_name = {Path(r.path).name: r for r in result.records}
-    # The broken file: tried twice, then recorded with the reason analyze gives.
+    # The broken file: analyze refuses it, so it is tried once (a second try would only
+    # repeat the refusal) and recorded with the reason analyze gives.
     broken = by_name["broken.mp4"]
-    assert broken.status == "failed" and broken.attempts == 2
+    assert broken.status == "failed" and broken.attempts == 1
     assert broken.error is not None and "not a readable video" in broken.error
-    assert [Path(p).name for p, _ in recorder.retried] == ["broken.mp4"]
+    assert recorder.retried == []
     assert not (out / broken.name).exists()
     # Videos: analyze's files, with the numbers in the state file and the table.
     for stem in ("session_a", "session_b"):
@@ -456,7 +483,7 @@ def test_the_combined_table_and_overview_cover_every_input(
         if expected is not None:
             assert t["over_cap"] is (expected > 45.0)
     failed = next(t for t in table if t["status"] == "failed")
-    assert failed["attempts"] == 2 and "not a readable video" in failed["error"]
+    assert failed["attempts"] == 1 and "not a readable video" in failed["error"]
     page = (out / OVERVIEW_FILE).read_text()
     assert "not a readable video" in page and "broken.mp4" in page
     assert "<svg" in page  # the depth-against-cap plots
@@ -485,12 +512,12 @@ def test_a_rerun_redoes_only_what_is_missing(
     assert kept.stat().st_mtime_ns == kept_mtime
     assert (out / by_name["session_b.mp4"].name / "summary.json").is_file()
     assert again.any_failed  # the broken file's failure is still the batch's
-    # Asked to, the failed input is tried again (and fails again, twice).
+    # Asked to, the failed input is tried again (and refused again, once).
     recorder = Recorder()
     retry = run_batch(items, BatchOptions(out=out, retry_failed=True), None, recorder)
     assert recorder.finished_paths == [str(media["broken"])]
     assert (
-        retry.records[[Path(r.path).name for r in retry.records].index("broken.mp4")].attempts == 2
+        retry.records[[Path(r.path).name for r in retry.records].index("broken.mp4")].attempts == 1
     )
 
 

@@ -5,7 +5,8 @@ Each input (a video or a photograph) is one Ray task that runs exactly what
 (:func:`twistcoach.cli.analyze_cmd.run_analyze`), so a batch's per-input results are the
 files ``analyze`` writes, with the same numbers. The driver (this process) submits tasks,
 never more than a bounded number at once, moves each finished result folder into place,
-records it in a state file written atomically, retries a failed input once, and at the end
+records it in a state file written atomically, retries once an input whose analysis
+failed for another reason than the input itself, and at the end
 writes one combined table (CSV and Parquet) and an HTML overview across the batch.
 
 Modules

@@ -413,8 +413,9 @@ def _run_locked(
                                 {"input": item.key, "error": f"the task stopped ({_short(e)})"},
                                 None,
                                 0.0,
+                                retry=True,  # a worker that died: the next may not
                             )
-                        if not outcome.ok and attempt < MAX_ATTEMPTS:
+                        if not outcome.ok and outcome.retry and attempt < MAX_ATTEMPTS:
                             result.retried += 1
                             listener.retrying(item, outcome.error or "failed")
                             to_do.appendleft((item, attempt + 1))

@@ -80,6 +80,10 @@ class TaskOutcome:
         Wall time of the try.
     log
         The last lines of the analysis's messages (warnings, the error).
+    retry
+        True when another try may succeed (an exception in the analysis, a file this node
+        cannot see); False when the analysis refused the input itself (an unreadable file,
+        a photograph it cannot calibrate on), which a second try would only repeat.
     """
 
     ok: bool
@@ -89,15 +93,18 @@ class TaskOutcome:
     seconds: float
     log: str = ""
     node: str | None = field(default=None)
+    retry: bool = False
 
 
-def _failure(spec: TaskSpec, message: str, t0: float, log: str = "") -> TaskOutcome:
+def _failure(
+    spec: TaskSpec, message: str, t0: float, log: str = "", *, retry: bool = False
+) -> TaskOutcome:
     from twistcoach import report
     from twistcoach.sources import is_image_file
 
     kind = "image" if is_image_file(Path(spec.path)) else "video"
     summary = report.failure_summary(Path(spec.path), kind, message)
-    return TaskOutcome(False, message, summary, None, time.perf_counter() - t0, log)
+    return TaskOutcome(False, message, summary, None, time.perf_counter() - t0, log, retry=retry)
 
 
 def analyze_input(spec: TaskSpec) -> TaskOutcome:
@@ -123,6 +130,7 @@ def analyze_input(spec: TaskSpec) -> TaskOutcome:
             f"{path}: no such file on this node (on a cluster, every node must see the "
             "inputs and the output folder at the same paths)",
             t0,
+            retry=True,  # another node may see it
         )
     staging = Path(spec.staging)
     messages = io.StringIO()
@@ -152,7 +160,9 @@ def analyze_input(spec: TaskSpec) -> TaskOutcome:
         summaries = json.loads(written.read_text(encoding="utf-8"))
     except Exception as e:  # an input must never take the task down with a traceback
         log = _tail(messages.getvalue())
-        return _failure(spec, f"{path}: analysis failed ({type(e).__name__}: {e})", t0, log)
+        return _failure(
+            spec, f"{path}: analysis failed ({type(e).__name__}: {e})", t0, log, retry=True
+        )
     log = _tail(messages.getvalue())
     summary: dict[str, Any] = summaries[0] if summaries else {}
     if not summary or "error" in summary:
