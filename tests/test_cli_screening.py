@@ -14,7 +14,13 @@ import pytest
 from typer.testing import CliRunner
 
 from twistcoach.cli.app import build_app
-from twistcoach.intake import RedFlag, load_intake
+from twistcoach.intake import (
+    CONDITION_DESCRIPTIONS,
+    RED_FLAG_QUESTIONS,
+    Condition,
+    RedFlag,
+    load_intake,
+)
 from twistcoach.poses import load_library
 from twistcoach.screening import firing_rules, load_rules
 
@@ -38,6 +44,7 @@ EXPECTED = {
     "14_acute_flare_pain_8.json": "rest_today",
     "15_age_72_deconditioned.yaml": "ready",
     "16_si_joint_teacher_clearances.json": "ready",
+    "17_hip_replacement_recent_anterior.json": "see_clinician_first",
 }
 
 
@@ -518,3 +525,53 @@ def test_a_ready_plan_on_a_day_that_allows_no_twist_is_not_headed_ready() -> Non
     render_plan(decision.plan, library, console, today=decision)
     said = console.export_text()
     assert "none may be practised now" in said and "Ready: you may practise" not in said
+
+
+def test_the_interactive_intake_asks_about_a_month_without_improvement_and_the_hip_approach(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # The new red flag is asked among the others (a yes is recorded), and a hip replacement
+    # whose approach is not known is offered, its months left blank (unknown).
+    flag, hip = RedFlag.NO_IMPROVEMENT_AFTER_A_MONTH, Condition.HIP_REPLACEMENT_UNKNOWN_APPROACH
+    lines = ["60", "2", "10", "light", "none"]
+    lines += ["y" if each is flag else "n" for each in RedFlag]
+    lines += [str(list(Condition).index(hip) + 1), "", "n"]
+    out_file = tmp_path / "me.yaml"
+    code, out, err = run(runner, "intake", "-o", str(out_file), stdin="\n".join(lines) + "\n")
+    assert code == 0, err + out
+    words = " ".join(out.split())
+    assert " ".join(RED_FLAG_QUESTIONS[flag].split()) in words
+    assert CONDITION_DESCRIPTIONS[hip] in words
+    person = load_intake(out_file)
+    assert person.red_flags == {flag} and person.conditions == {hip}
+    assert person.surgery_months_ago is None
+    code, out, _ = run(runner, "plan", str(out_file), "--json")
+    assert code == 0
+    plan = json.loads(out)
+    assert plan["status"] == "see_clinician_first"
+    fired = {r["rule"] for v in plan["variants"] for r in v["reasons"]}
+    assert "serious_red_flag" in fired
+    # Without a clinician's clearance, every twist is held back: the red flag locks all.
+    assert {v["status"] for v in plan["variants"]} == {"not_allowed"}
+    # The hip rules speak where the red flag is cleared: unknown approach as posterior,
+    # unknown timing as recent.
+    cleared = tmp_path / "cleared.yaml"
+    cleared.write_text(
+        out_file.read_text(encoding="utf-8").replace(
+            "clearances: []",
+            "clearances: [{by: clinician, name: Dr Kim, date: '2026-11-01', "
+            "variants: [supine_twist_partial]}]",
+        ),
+        encoding="utf-8",
+    )
+    code, out, err = run(runner, "plan", str(cleared), "--json")
+    assert code == 0, err
+    partial = next(v for v in json.loads(out)["variants"] if v["id"] == "supine_twist_partial")
+    assert partial["status"] == "allowed" and partial["max_knee_drop_deg"] == 30
+    rules = {r["rule"] for r in partial["reasons"]}
+    assert {"recent_hip_replacement", "hip_replacement_posterior", "serious_red_flag"} <= rules
+    code, out, _ = run(runner, "plan", str(cleared))
+    assert code == 0
+    text = " ".join(out.replace("│", " ").split())
+    assert "Hip replacement in the last 3 months" in text
+    assert "recent_hip_replacement" not in text  # the rule's title, never its id

@@ -50,7 +50,7 @@ def base(**changes: Any) -> dict[str, Any]:
 def test_vocabularies_are_exactly_the_issue_s() -> None:
     assert [a.value for a in Activity] == ["deconditioned", "light", "active"]
     assert [s.value for s in LegSymptoms] == ["none", "above_knee", "below_knee", "both_legs"]
-    assert len(RedFlag) == 16 and len(Condition) == 16
+    assert len(RedFlag) == 17 and len(Condition) == 17
     assert set(RED_FLAG_QUESTIONS) == set(RedFlag)
     assert list(Intake.model_fields) == [
         "age",
@@ -312,7 +312,12 @@ def test_a_surgerys_timing_needs_the_surgery() -> None:
     # Months since a surgery with no surgery named had planned as no surgery: all allowed.
     with pytest.raises(IntakeError, match="surgery_months_ago: months since a surgery are given"):
         parse_intake(base(surgery_months_ago=3))
-    for condition in ("spinal_surgery", "hip_replacement_posterior", "hip_replacement_anterior"):
+    for condition in (
+        "spinal_surgery",
+        "hip_replacement_posterior",
+        "hip_replacement_anterior",
+        "hip_replacement_unknown_approach",
+    ):
         person = parse_intake(base(conditions=[condition], surgery_months_ago=3))
         assert person.surgery_months_ago == 3
 
@@ -390,3 +395,64 @@ def test_a_blank_field_is_said_to_be_blank_not_none() -> None:
         "age: Input should be a valid integer (left blank)",
         "red_flags: leave it out or give a list, e.g. [] for none (got {'a': 1})",
     ]
+
+
+# -- no improvement after about a month (CLINICAL.md §2); a hip replacement's approach ----
+
+
+def test_no_improvement_after_a_month_is_a_red_flag_asked_in_plain_words() -> None:
+    flag = RedFlag.NO_IMPROVEMENT_AFTER_A_MONTH
+    question = RED_FLAG_QUESTIONS[flag]
+    assert "about a month" in question and "better" in question
+    assert "_" not in question  # people never read the id
+    person = parse_intake(base(red_flags=["no_improvement_after_a_month"]))
+    assert person.red_flags == {flag}
+    assert person.to_json_dict()["red_flags"] == ["no_improvement_after_a_month"]
+
+
+def test_an_intake_stored_before_the_new_question_still_reads_as_not_reported() -> None:
+    # An intake written before the question existed: the same fields, no such flag (as any
+    # red flag not ticked). It loads, from a file and from the database's row alike.
+    from twistcoach.storage._rows import intake_record
+    from twistcoach.storage.models import Intake as IntakeRow
+
+    older = base(red_flags=["night_pain_unrelieved"], conditions=["hip_replacement_posterior"])
+    person = parse_intake(older)
+    assert RedFlag.NO_IMPROVEMENT_AFTER_A_MONTH not in person.red_flags
+    row = IntakeRow(id=1, person_id=1, data=older, created_at=dt.datetime(2026, 1, 5))
+    record = intake_record(row)
+    assert record.intake == person
+
+
+def test_a_hip_replacement_of_unknown_approach_is_a_condition_and_a_surgery() -> None:
+    from twistcoach.intake import CONDITION_DESCRIPTIONS, HIP_REPLACEMENTS, SURGERY_CONDITIONS
+
+    unknown = Condition.HIP_REPLACEMENT_UNKNOWN_APPROACH
+    assert unknown in HIP_REPLACEMENTS <= SURGERY_CONDITIONS
+    assert {c.value for c in HIP_REPLACEMENTS} == {
+        "hip_replacement_posterior",
+        "hip_replacement_anterior",
+        "hip_replacement_unknown_approach",
+    }
+    assert "don't know" in CONDITION_DESCRIPTIONS[unknown]
+    # Its months are taken, and a blank stays unknown (screening plans it as recent).
+    assert parse_intake(base(conditions=[unknown.value])).surgery_months_ago is None
+
+
+def test_every_surface_asks_the_new_question_and_offers_the_new_condition() -> None:
+    # The web's form and API, the interactive CLI and the FHIR questionnaire all read the
+    # intake model: each has the new red flag and condition, in words, never as an id.
+    from twistcoach.export.fhir import questionnaire_items
+    from twistcoach.web import domain
+    from twistcoach.wording import choice_words
+
+    fields = {f.name: f for f in domain.intake_form_fields()}
+    assert "no_improvement_after_a_month" in fields["red_flags"].choices
+    assert "hip_replacement_unknown_approach" in fields["conditions"].choices
+    flag_words = choice_words("red_flags", "no_improvement_after_a_month")
+    assert flag_words == RED_FLAG_QUESTIONS[RedFlag.NO_IMPROVEMENT_AFTER_A_MONTH]
+    assert "_" not in choice_words("conditions", "hip_replacement_unknown_approach")
+    schema = Intake.model_json_schema()
+    assert "no_improvement_after_a_month" in json.dumps(schema)
+    questionnaire = json.dumps(questionnaire_items())
+    assert "red_flags.no_improvement_after_a_month" in questionnaire

@@ -111,6 +111,12 @@ TABLE: list[tuple[str, Intake, PlanStatus, list[tuple[VariantStatus, float | Non
         [(X, None)] * 7,
     ),
     (
+        "serious_red_flag",
+        intake(red_flags=["no_improvement_after_a_month"]),  # CLINICAL.md §2, cancer
+        PlanStatus.SEE_CLINICIAN_FIRST,
+        [(X, None)] * 7,
+    ),
+    (
         "caution_supine_only",
         intake(pain_now=1),
         PlanStatus.READY,
@@ -173,6 +179,25 @@ TABLE: list[tuple[str, Intake, PlanStatus, list[tuple[VariantStatus, float | Non
     (
         "hip_replacement_posterior",
         intake(conditions=["hip_replacement_posterior"]),
+        PlanStatus.SEE_CLINICIAN_FIRST,
+        [(N, None)] * 3 + [(X, None)] * 4,
+    ),
+    (
+        "hip_replacement_posterior",
+        # Another or an unknown approach is planned as posterior, however long ago.
+        intake(conditions=["hip_replacement_unknown_approach"], surgery_months_ago=24),
+        PlanStatus.SEE_CLINICIAN_FIRST,
+        [(N, None)] * 3 + [(X, None)] * 4,
+    ),
+    (
+        "recent_hip_replacement",
+        intake(conditions=["hip_replacement_anterior"], surgery_months_ago=2),
+        PlanStatus.SEE_CLINICIAN_FIRST,
+        [(N, None)] * 3 + [(X, None)] * 4,
+    ),
+    (
+        "recent_hip_replacement",
+        intake(conditions=["hip_replacement_anterior"]),  # unknown timing counts as recent
         PlanStatus.SEE_CLINICIAN_FIRST,
         [(N, None)] * 3 + [(X, None)] * 4,
     ),
@@ -616,3 +641,116 @@ def test_the_surgery_is_dated_from_the_day_the_intake_was_answered(library: Pose
     later = screen(person, library, today=dt.date(2026, 12, 1), answered_on=dt.date(2026, 11, 1))
     assert "clearance_before_surgery" in rules_of(later, "supine_twist_supported")
     assert not later.allowed_variants()
+
+
+# -- no improvement after about a month (CLINICAL.md §2); hip replacements (§3) ----------
+
+
+def test_no_improvement_after_a_month_is_lifted_by_a_clinician_only(library: PoseLibrary) -> None:
+    flag = ["no_improvement_after_a_month"]
+    flagged = screen(intake(red_flags=flag, pain_now=2, pain_duration_weeks=8), library)
+    assert flagged.status is PlanStatus.SEE_CLINICIAN_FIRST
+    assert any("See a doctor or physiotherapist" in line for line in flagged.advice)
+    by_teacher = intake(red_flags=flag, clearances=[teacher(PARTIAL_ID, trained=True)])
+    assert screen(by_teacher, library).allowed_variants() == ()
+    by_clinician = screen(intake(red_flags=flag, clearances=[clinician(PARTIAL_ID)]), library)
+    assert by_clinician.status is PlanStatus.READY
+    assert [d.id for d in by_clinician.allowed_variants()] == [PARTIAL_ID]
+    assert {"serious_red_flag", "clearance_applied"} <= rules_of(by_clinician, PARTIAL_ID)
+
+
+def test_an_anterior_hip_replacement_past_the_precaution_period_is_a_caution_only(
+    library: PoseLibrary,
+) -> None:
+    person = intake(conditions=["hip_replacement_anterior"], surgery_months_ago=4)
+    assert firing_rules(person) == ("caution_supine_only",)
+    plan = screen(person, library)
+    assert plan.status is PlanStatus.READY
+    assert summary(plan) == [(A, 45), (A, 45), (N, None)] + [(X, None)] * 4
+
+
+def test_a_recent_hip_replacement_waits_for_the_surgeons_clearance(library: PoseLibrary) -> None:
+    for approach in ("anterior", "posterior", "unknown_approach"):
+        condition = f"hip_replacement_{approach}"
+        person = intake(conditions=[condition], surgery_months_ago=1)
+        assert "recent_hip_replacement" in firing_rules(person), approach
+        plan = screen(person, library)
+        assert plan.status is PlanStatus.SEE_CLINICIAN_FIRST and not plan.allowed_variants()
+        reason = next(
+            r for r in plan.decision(PARTIAL_ID).reasons if r.rule == "recent_hip_replacement"
+        )
+        assert "last 3 months" in reason.text and "surgeon" in reason.text
+        assert "_" not in reason.text  # plain words, no ids
+        assert any("hip precautions still apply" in line for line in plan.advice)
+        # A trained teacher cannot clear it; the surgeon (a clinician) can, for that twist.
+        taught = person.model_copy(
+            update={"clearances": (Clearance.model_validate(teacher(PARTIAL_ID, trained=True)),)}
+        )
+        assert not screen(taught, library).is_allowed(PARTIAL_ID)
+        cleared = person.model_copy(
+            update={"clearances": (Clearance.model_validate(clinician(PARTIAL_ID)),)}
+        )
+        after = screen(cleared, library)
+        assert after.status is PlanStatus.READY
+        assert [d.id for d in after.allowed_variants()] == [PARTIAL_ID]
+        assert "clearance_applied" in rules_of(after, PARTIAL_ID)
+        assert not any("hip precautions still apply" in line for line in after.advice)
+
+
+def test_a_hip_replacement_of_unknown_approach_is_planned_as_posterior(
+    library: PoseLibrary,
+) -> None:
+    # Same plan, cleared or not: statuses, caps (30 degrees), props (a pillow).
+    for clearances in ([], [clinician(*ORDER)]):
+        plans = [
+            screen(intake(conditions=[c], surgery_months_ago=24, clearances=clearances), library)
+            for c in ("hip_replacement_posterior", "hip_replacement_unknown_approach")
+        ]
+        posterior, unknown = plans
+        assert unknown.status is posterior.status
+        for old, new in zip(posterior.variants, unknown.variants, strict=True):
+            assert (new.status, new.range, new.props) == (old.status, old.range, old.props)
+    cleared = screen(
+        intake(
+            conditions=["hip_replacement_unknown_approach"],
+            surgery_months_ago=24,
+            clearances=[clinician(PARTIAL_ID)],
+        ),
+        library,
+    ).decision(PARTIAL_ID)
+    assert cleared.allowed and cleared.max_knee_drop_deg == 30
+    assert [p.value for p in cleared.props] == ["mat", "pillow"]
+    assert any("treated the same" in r.text for r in cleared.reasons)
+
+
+def test_one_date_for_two_surgeries_keeps_the_hip_recent(library: PoseLibrary) -> None:
+    both = intake(conditions=["spinal_surgery", "hip_replacement_anterior"], surgery_months_ago=36)
+    assert "recent_hip_replacement" in firing_rules(both)
+    hips = intake(
+        conditions=["hip_replacement_anterior", "hip_replacement_posterior"],
+        surgery_months_ago=36,
+    )
+    assert "recent_hip_replacement" in firing_rules(hips)
+    alone = intake(conditions=["hip_replacement_anterior"], surgery_months_ago=36)
+    assert "recent_hip_replacement" not in firing_rules(alone)
+
+
+def test_a_hip_replacement_stops_being_recent_as_the_months_pass(library: PoseLibrary) -> None:
+    person = intake(conditions=["hip_replacement_anterior"], surgery_months_ago=2)
+    answered = dt.date(2026, 11, 1)
+    soon = screen(person, library, today=dt.date(2026, 11, 20), answered_on=answered)
+    assert "recent_hip_replacement" in soon.fired_rules()
+    later = screen(person, library, today=dt.date(2027, 1, 15), answered_on=answered)
+    assert "recent_hip_replacement" not in later.fired_rules()
+    assert later.status is PlanStatus.READY
+
+
+def test_a_clearance_from_before_the_hip_replacement_does_not_cover_it(
+    library: PoseLibrary,
+) -> None:
+    old = {**clinician(*ORDER), "date": "2015-03-01"}
+    person = intake(conditions=["hip_replacement_anterior"], surgery_months_ago=1, clearances=[old])
+    plan = screen(person, library, today=dt.date(2026, 12, 7))
+    assert plan.status is PlanStatus.SEE_CLINICIAN_FIRST
+    assert not plan.allowed_variants()
+    assert "clearance_before_surgery" in rules_of(plan, "supine_twist_supported")

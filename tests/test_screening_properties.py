@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from twistcoach.intake import (
+    HIP_REPLACEMENTS,
     SURGERY_CONDITIONS,
     Activity,
     Clearance,
@@ -120,6 +121,42 @@ def test_worse_legs_or_fitness_never_loosens(person: Intake, legs: int, fitness:
     activity = ACTIVITY_ORDER[max(ACTIVITY_ORDER.index(person.activity), fitness)]
     riskier = person.model_copy(update={"leg_symptoms": leg, "activity": activity})
     assert_not_looser(screen(person, LIBRARY), screen(riskier, LIBRARY))
+
+
+@settings(max_examples=150, deadline=None)
+@given(intakes(), st.sampled_from(sorted(HIP_REPLACEMENTS)))
+def test_not_knowing_the_hip_approach_never_loosens(person: Intake, known: Condition) -> None:
+    # A hip replacement whose approach the person does not know is planned at least as
+    # strictly as one of any known approach (posterior included): fail safe.
+    hips = person.conditions & HIP_REPLACEMENTS
+    conditions = person.conditions - hips
+    months = person.surgery_months_ago if hips else None
+    told = person.model_copy(
+        update={"conditions": conditions | {known}, "surgery_months_ago": months}
+    )
+    unknown = told.model_copy(
+        update={"conditions": conditions | {Condition.HIP_REPLACEMENT_UNKNOWN_APPROACH}}
+    )
+    assert_not_looser(screen(told, LIBRARY), screen(unknown, LIBRARY))
+
+
+@settings(max_examples=150, deadline=None)
+@given(intakes(), st.floats(0, 1), st.integers(-400, 400))
+def test_a_more_recent_surgery_never_loosens(person: Intake, share: float, days: int) -> None:
+    # Fewer months since a surgery (spine or hip) never lets more through, on the day the
+    # intake was answered too (a clearance may then predate the surgery); and with no
+    # calendar, an unknown time is planned as recent.
+    if person.surgery_months_ago is None:
+        return
+    recent = person.model_copy(update={"surgery_months_ago": person.surgery_months_ago * share})
+    day = dt.date(2026, 11, 1) + dt.timedelta(days=days)
+    assert_not_looser(screen(person, LIBRARY), screen(recent, LIBRARY))
+    assert_not_looser(
+        screen(person, LIBRARY, today=day, answered_on=day),
+        screen(recent, LIBRARY, today=day, answered_on=day),
+    )
+    unknown = person.model_copy(update={"surgery_months_ago": None})
+    assert_not_looser(screen(person, LIBRARY), screen(unknown, LIBRARY))
 
 
 @settings(max_examples=150, deadline=None)

@@ -75,6 +75,7 @@ class RedFlag(StrEnum):
     MINOR_TRAUMA_WITH_OSTEOPOROSIS = "minor_trauma_with_osteoporosis"
     LONG_TERM_STEROIDS = "long_term_steroids"
     NIGHT_PAIN_UNRELIEVED = "night_pain_unrelieved"
+    NO_IMPROVEMENT_AFTER_A_MONTH = "no_improvement_after_a_month"
     THORACIC_PAIN = "thoracic_pain"
     SPINAL_DEFORMITY = "spinal_deformity"
 
@@ -95,6 +96,7 @@ class Condition(StrEnum):
     SPINAL_SURGERY = "spinal_surgery"
     HIP_REPLACEMENT_POSTERIOR = "hip_replacement_posterior"
     HIP_REPLACEMENT_ANTERIOR = "hip_replacement_anterior"
+    HIP_REPLACEMENT_UNKNOWN_APPROACH = "hip_replacement_unknown_approach"
     PREGNANCY = "pregnancy"
     ANKYLOSING_SPONDYLITIS = "ankylosing_spondylitis"
     SCOLIOSIS = "scoliosis"
@@ -134,6 +136,8 @@ RED_FLAG_QUESTIONS: Mapping[RedFlag, str] = {
     "or fragile bones?",
     RedFlag.LONG_TERM_STEROIDS: "Taking steroid tablets (corticosteroids) for a long time?",
     RedFlag.NIGHT_PAIN_UNRELIEVED: "Pain at night that doesn't ease when you change position?",
+    RedFlag.NO_IMPROVEMENT_AFTER_A_MONTH: "Back pain that has gone on for about a month or more "
+    "without getting any better?",
     RedFlag.THORACIC_PAIN: "Pain in the middle or upper back (the chest part of the spine)?",
     RedFlag.SPINAL_DEFORMITY: "A visible new bend or lump in your spine?",
 }
@@ -153,6 +157,8 @@ CONDITION_DESCRIPTIONS: Mapping[Condition, str] = {
     Condition.SPINAL_SURGERY: "surgery on the spine",
     Condition.HIP_REPLACEMENT_POSTERIOR: "a hip replacement from the back (posterior approach)",
     Condition.HIP_REPLACEMENT_ANTERIOR: "a hip replacement from the front (anterior approach)",
+    Condition.HIP_REPLACEMENT_UNKNOWN_APPROACH: "a hip replacement by another approach, or you "
+    "don't know which",
     Condition.PREGNANCY: "pregnancy",
     Condition.ANKYLOSING_SPONDYLITIS: "ankylosing spondylitis (inflammatory back disease)",
     Condition.SCOLIOSIS: "scoliosis",
@@ -173,7 +179,6 @@ def _not_yes_no(value: object) -> object:
 Number = BeforeValidator(_not_yes_no)
 
 
-#: The conditions that are a surgery: ``surgery_months_ago`` dates one of them.
 #: Error types of the checks one intake field makes against another (pydantic's error
 #: ``type``): a form words them for its own fields (``twistcoach.web.domain``), a file's
 #: message names the file's values.
@@ -181,13 +186,17 @@ WEEKS_WITHOUT_PREGNANCY = "weeks_without_pregnancy"
 MONTHS_WITHOUT_SURGERY = "months_without_surgery"
 CROSS_FIELD_ERRORS = frozenset({WEEKS_WITHOUT_PREGNANCY, MONTHS_WITHOUT_SURGERY})
 
-SURGERY_CONDITIONS = frozenset(
+#: The hip replacements, by approach: screening plans one whose approach is not known (or
+#: is another one) as posterior, and any of them within the precaution period as recent.
+HIP_REPLACEMENTS = frozenset(
     {
-        Condition.SPINAL_SURGERY,
         Condition.HIP_REPLACEMENT_POSTERIOR,
         Condition.HIP_REPLACEMENT_ANTERIOR,
+        Condition.HIP_REPLACEMENT_UNKNOWN_APPROACH,
     }
 )
+#: The conditions that are a surgery: ``surgery_months_ago`` dates one of them.
+SURGERY_CONDITIONS = frozenset({Condition.SPINAL_SURGERY} | HIP_REPLACEMENTS)
 
 
 #: The limits a clearance may set, degrees (low, high): knee drop up to the floor (90), trunk
@@ -320,11 +329,13 @@ class Intake(BaseModel):
     activity, leg_symptoms
         See :class:`Activity` and :class:`LegSymptoms`.
     red_flags, conditions
-        Sets of :class:`RedFlag` and :class:`Condition` (empty when none).
+        Sets of :class:`RedFlag` and :class:`Condition` (empty when none). A red flag is a
+        yes-or-no question: one left out is one not reported, as an unticked box or an
+        empty answer (so an intake stored before a flag was added still reads, without it).
     surgery_months_ago
         Months since spinal (or hip) surgery; null when not relevant, and only with one of
-        :data:`SURGERY_CONDITIONS`. With
-        ``spinal_surgery`` and no value, screening assumes the surgery was recent.
+        :data:`SURGERY_CONDITIONS`. With a surgery and no value, screening assumes the
+        surgery was recent (fail safe).
     pregnancy_weeks
         Weeks of pregnancy; only with the ``pregnancy`` condition.
     clearances

@@ -47,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 import twistcoach.errors as _errors
 from twistcoach.intake import (
+    HIP_REPLACEMENTS,
     SURGERY_CONDITIONS,
     Activity,
     Clearance,
@@ -160,6 +161,21 @@ class AgeWithPain(_Model):
         )
 
 
+def _surgery_within(intake: Intake, which: frozenset[Condition], months: float | None) -> bool:
+    """True when the intake has one of the surgeries ``which`` less than ``months`` ago.
+
+    Unknown timing counts as recent: fail safe. So does one date given for several
+    surgeries (the spine and a hip, or two hips): it may be another one's.
+    """
+    if months is None or not intake.conditions & which:
+        return False
+    return (
+        intake.surgery_months_ago is None
+        or len(intake.conditions & SURGERY_CONDITIONS) > 1
+        or intake.surgery_months_ago < months
+    )
+
+
 class When(_Model):
     """Criteria of a rule; the rule fires when ANY of them matches."""
 
@@ -171,6 +187,7 @@ class When(_Model):
     age_at_least: Annotated[int, Field(ge=0, le=120)] | None = None
     pregnancy_weeks_at_least: Annotated[int, Field(ge=0, le=45)] | None = None
     spinal_surgery_within_months: Annotated[float, Field(gt=0)] | None = None
+    hip_replacement_within_months: Annotated[float, Field(gt=0)] | None = None
     back_pain_at_age: AgeWithPain | None = None
 
     @model_validator(mode="after")
@@ -181,7 +198,6 @@ class When(_Model):
 
     def matches(self, intake: Intake) -> bool:
         """True when any criterion holds for this intake."""
-        surgery = self.spinal_surgery_within_months
         return bool(
             self.red_flags & intake.red_flags
             or self.conditions & intake.conditions
@@ -198,17 +214,10 @@ class When(_Model):
                     or intake.pregnancy_weeks >= self.pregnancy_weeks_at_least
                 )
             )
-            or (
-                surgery is not None
-                and Condition.SPINAL_SURGERY in intake.conditions
-                # Unknown timing counts as recent: fail safe. So does one date given for
-                # the spine and a hip together: it may be the hip's.
-                and (
-                    intake.surgery_months_ago is None
-                    or len(intake.conditions & SURGERY_CONDITIONS) > 1
-                    or intake.surgery_months_ago < surgery
-                )
+            or _surgery_within(
+                intake, frozenset({Condition.SPINAL_SURGERY}), self.spinal_surgery_within_months
             )
+            or _surgery_within(intake, HIP_REPLACEMENTS, self.hip_replacement_within_months)
             or (self.back_pain_at_age is not None and self.back_pain_at_age.matches(intake))
         )
 
@@ -844,6 +853,12 @@ def _describe_when(when: When) -> str:
         parts.append(
             f"spinal_surgery less than {when.spinal_surgery_within_months:g} months ago "
             "(or unknown, or one date for the spine and a hip)"
+        )
+    if when.hip_replacement_within_months is not None:
+        hips = ", ".join(sorted(c.value for c in HIP_REPLACEMENTS))
+        parts.append(
+            f"a hip replacement ({hips}) less than {when.hip_replacement_within_months:g} "
+            "months ago (or unknown, or one date for it and another surgery)"
         )
     at = when.back_pain_at_age
     if at is not None:
