@@ -365,10 +365,11 @@ def test_teacher_sees_the_session_and_another_student_cannot(
     other = browser.new_context()
     page = other.new_page()
     _sign_in(page, server.base, "alex@example.org", DEMO_PASSWORD)
+    # Another's session answers as one that does not exist (ids cannot be enumerated).
     response = page.goto(f"{server.base}/sessions/{practised.session_id}")
-    assert response is not None and response.status == 403
-    assert "only see your own practice" in page.inner_text("main")
+    assert response is not None and response.status == 404
+    assert "There is no such session, or not one you may see." in page.inner_text("main")
     response = page.goto(f"{server.base}/api/sessions/{practised.session_id}")
-    assert response is not None and response.status == 403
+    assert response is not None and response.status == 404
     assert page.goto(f"{server.base}/dashboard").status == 403
     other.close()

@@ -440,12 +440,12 @@ def test_teacher_sees_the_flag_and_a_clearance_waits_for_the_review(world: World
     detail = t.get(f"/api/students/{person_id}").json()
     assert [f["kind"] for f in detail["open_flags"]] == ["sharp_pain"]
     assert detail["decision"]["flag_words"] == [SHARP_FLAG]
-    # Another teacher cannot see or review this student.
+    # Another teacher cannot see or review this student (404, as for an unknown id).
     o, o_csrf = signin(world, "other@example.org")
     r = o.post(
         f"/api/students/{person_id}/review", json={"note": "x"}, headers={"X-CSRF-Token": o_csrf}
     )
-    assert r.status_code == 403 and world.repo.list_reviews(person_id) == []
+    assert r.status_code == 404 and world.repo.list_reviews(person_id) == []
     # Students do not review.
     r = s.post(
         f"/api/students/{person_id}/review", json={"note": "x"}, headers={"X-CSRF-Token": csrf}

@@ -609,6 +609,10 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     "this page is for students; teachers and clinicians use the dashboard",
     "The current password is wrong.",
     "no check-in is needed now",
+    # web.services.visible_person and visible_session: the one 404 for an unknown id and
+    # for one that is not the viewer's
+    "There is no such student, or not one you may see.",
+    "There is no such session, or not one you may see.",
     # web.practice: why the practice socket refuses (shown on the practice page)
     "sign in first",
     "this is not your session",

@@ -80,8 +80,9 @@ class ErrorBody(BaseModel):
 
 _WHY = {
     401: "Not signed in, or the sign-in ended (signed out, password changed, expired).",
-    403: "Not allowed: not yours, the wrong role, or a missing or wrong X-CSRF-Token.",
-    404: "No such id (or not one you may see).",
+    403: "Not allowed: the wrong role, a missing or wrong X-CSRF-Token, or a change that is "
+    "not yours to make for a student you see.",
+    404: "No such id, or not one you may see (the same answer: ids cannot be enumerated).",
     409: "A valid request at the wrong moment (see detail).",
     413: "The request body is too large.",
     422: "The input breaks a rule (see detail and problems).",
@@ -186,6 +187,10 @@ class ReviewBody(_In):
     """A teacher's or clinician's review of a student's open safety flags."""
 
     note: Annotated[str, Field(min_length=1, max_length=services.MAX_NOTE)]
+    #: Confirms that the clearances given before nerve signs, which this review makes count
+    #: again (``review_revives`` of ``GET /api/students/{id}``), still stand; without it
+    #: such a review is refused (422).
+    keep_clearances: bool = False
 
 
 class ClearanceBody(_In):
@@ -475,6 +480,17 @@ def api_student(ctx: Ctx, who: StaffUser, person_id: Id) -> dict[str, Any]:
             {"decision": d.decision, "at": d.at.isoformat(), "by": d.decided_by}
             for d in ctx.repo.list_decisions(person.id)
         ],
+        # Clearances given before open nerve signs that your review would make count again.
+        "review_revives": [
+            {
+                "who": r.who,
+                "date": r.date.isoformat(),
+                "recorded_at": r.recorded_at.isoformat(),
+                "nerve_signs_at": r.nerve_signs_at.isoformat(),
+                "twists": [{"name": name, "plan_cap_deg": cap} for name, cap in r.twists],
+            }
+            for r in services.review_revives(ctx, who.account, person.id, decision)
+        ],
     }
 
 
@@ -517,6 +533,10 @@ def api_clearance(ctx: Ctx, who: ApiChange, person_id: Id, body: ClearanceBody) 
 )
 def api_review(ctx: Ctx, who: ApiChange, person_id: Id, body: ReviewBody) -> dict[str, Any]:
     """Record a review of the student's open safety flags, closing them (409 when none is
-    open); returns planning's new decision."""
-    decision = services.record_review(ctx, who.account, person_id, body.note)
+    open); returns planning's new decision. A review that would make clearances given
+    before nerve signs count again needs ``keep_clearances: true`` (422 naming them
+    otherwise)."""
+    decision = services.record_review(
+        ctx, who.account, person_id, body.note, keep_clearances=body.keep_clearances
+    )
     return decision_payload(ctx, person_id, decision)

@@ -26,7 +26,8 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 
-from twistcoach.errors import DataError, NotAllowed
+from twistcoach.errors import DataError, NotAllowed, StorageError
+from twistcoach.intake import CLEARANCE_KNEE_DROP_DEG, CLEARANCE_ROTATION_DEG
 from twistcoach.storage.models import Role
 from twistcoach.storage.records import AccountRecord, AuditRecord
 from twistcoach.web import domain, services
@@ -49,6 +50,14 @@ class FhirBundle(BaseModel):
 
 #: How many audit entries the audit view reads back (newest first).
 AUDIT_WINDOW = 2000
+
+#: The caps a care plan may set, in each measure's degrees: the same ranges as a clearance's
+#: limits (``twistcoach.intake``); planning then holds them within what it allows.
+CAP_RANGE_DEG = {"knee_drop": CLEARANCE_KNEE_DROP_DEG, "trunk_rotation": CLEARANCE_ROTATION_DEG}
+#: Seconds to hold each side, and sessions a week, a care plan may set (the store refuses
+#: anything else too).
+HOLD_RANGE_S = (5.0, 600.0)
+SESSIONS_RANGE = (1, 14)
 
 
 # ------------------------------------------------------------------------ services
@@ -106,6 +115,8 @@ class PlanRow:
     chosen: bool
     cap_deg: float | None
     hold_s: float | None
+    #: The range the cap may be set in (its measure's degrees: :data:`CAP_RANGE_DEG`).
+    cap_range: tuple[float, float] = CLEARANCE_KNEE_DROP_DEG
 
 
 def care_plan_form(ctx: AppContext, clinician: AccountRecord, person_id: int) -> dict[str, Any]:
@@ -129,9 +140,17 @@ def care_plan_form(ctx: AppContext, clinician: AccountRecord, person_id: int) ->
                 given is not None,
                 None if given is None else given.cap_deg,
                 None if given is None else given.hold_s,
+                CAP_RANGE_DEG.get(v.measure, CLEARANCE_KNEE_DROP_DEG),
             )
         )
-    return {"person": person, "rows": rows, "plan": plan, "open_flags": decision.open_flags}
+    return {
+        "person": person,
+        "rows": rows,
+        "plan": plan,
+        "open_flags": decision.open_flags,
+        "hold_range": HOLD_RANGE_S,
+        "sessions_range": SESSIONS_RANGE,
+    }
 
 
 def _number(text: str, what: str) -> float | None:
@@ -147,6 +166,14 @@ def _number(text: str, what: str) -> float | None:
     return value
 
 
+def _in_range(value: float | None, bounds: tuple[float, float], what: str, unit: str) -> None:
+    """A value out of its range is bad input (422) said plainly, never a store's refusal
+    (which answered 409, the status of a conflict)."""
+    low, high = bounds
+    if value is not None and not low <= value <= high:
+        raise DataError(f"{what}: give {low:g} to {high:g}{unit} (got {value:g}{unit})")
+
+
 def write_care_plan(
     ctx: AppContext,
     clinician: AccountRecord,
@@ -157,41 +184,47 @@ def write_care_plan(
     screening and the history allow; it can never raise a cap."""
     require_clinician(clinician)
     person = services.visible_person(ctx, clinician, person_id, read=False)
-    allowed = {
-        v.variant_id
+    allowed = {  # variant id -> what its cap measures
+        v.variant_id: v.measure
         for v in services.decision_for(ctx, person.id).variants
         if v.plan_status.value == "allowed" and v.plan_cap_deg is not None
     }
     chosen = [v for v in form.get("variant", []) if v]
     unknown = [v for v in chosen if v not in allowed]
     if unknown:
-        raise DataError(f"screening does not allow {', '.join(unknown)} for this student")
+        # The poses' names, never their ids (people never see internal ids).
+        named = "; ".join(domain.library().name_of(v) for v in dict.fromkeys(unknown))
+        raise DataError(f"screening does not allow {named} for this student")
     if not chosen:
         raise DataError("choose at least one twist")
-    prescriptions = [
-        (
-            v,
-            _number((form.get(f"cap_{v}") or [""])[0], "cap"),
-            _number((form.get(f"hold_{v}") or [""])[0], "hold time"),
-        )
-        for v in chosen
-    ]
+    prescriptions = []
+    for v in chosen:
+        name = domain.library().name_of(v)
+        cap = _number((form.get(f"cap_{v}") or [""])[0], "cap")
+        hold = _number((form.get(f"hold_{v}") or [""])[0], "hold time")
+        _in_range(cap, CAP_RANGE_DEG.get(allowed[v], CLEARANCE_KNEE_DROP_DEG), f"{name}: cap", "°")
+        _in_range(hold, HOLD_RANGE_S, f"{name}: hold time", " seconds")
+        prescriptions.append((v, cap, hold))
+    low, high = SESSIONS_RANGE
     weekly = _number((form.get("sessions_per_week") or [""])[0], "sessions a week")
-    if weekly is None or not weekly.is_integer():
-        raise DataError("sessions a week: give a whole number from 1 to 14")
+    if weekly is None or not weekly.is_integer() or not low <= weekly <= high:
+        raise DataError(f"sessions a week: give a whole number from {low} to {high}")
     try:
         review = dt.date.fromisoformat((form.get("review_date") or [""])[0].strip())
     except ValueError:
         raise DataError("review date: give a date (YYYY-MM-DD)") from None
-    record = ctx.repo.record_clinician_plan(
-        person.id,
-        clinician.display_name,
-        prescriptions,
-        int(weekly),
-        review,
-        (form.get("note") or [""])[0][:2000],
-        written_by=clinician.id,
-    )
+    try:
+        record = ctx.repo.record_clinician_plan(
+            person.id,
+            clinician.display_name,
+            prescriptions,
+            int(weekly),
+            review,
+            (form.get("note") or [""])[0][:2000],
+            written_by=clinician.id,
+        )
+    except StorageError as exc:  # the store's own checks of the values: bad input too
+        raise DataError(str(exc)) from None
     ctx.repo.audit(
         clinician.id,
         "care_plan.write",

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from twistcoach.intake import (
     MONTHS_WITHOUT_SURGERY,
     WEEKS_WITHOUT_PREGNANCY,
+    ClearanceBy,
     Intake,
     describe_validation_error,
 )
@@ -106,6 +107,10 @@ VARIANT_STATUS_WORDS = {
     "allowed": "allowed",
     "needs_clearance": "needs a clearance first",
     "not_allowed": "not for you now",
+    # Screening allows it only with a clearance recorded while a safety flag was open:
+    # planning holds that clearance (SAFE-CLEARANCE-HELD) and refuses the twist until a
+    # review, so the plan column never reads "allowed" for it.
+    "held": "cleared, but held until a review",
 }
 
 
@@ -295,6 +300,9 @@ NOT_COACHED_RULE = "SAFE-NOT-COACHED"
 CLIPPED_RULE = "SAFE-CLEARANCE-CLIPPED"
 #: Planning's rules that set a session's cap below the plan's (history, staff approvals).
 CAP_RULES = frozenset({"SAFE-PAIN-LOWER", "SAFE-APPROVED", "SAFE-RAISE-HELD"})
+#: Planning's rule that marks a clearance recorded while a safety flag was open (held until
+#: a review: it neither opens the twist nor raises its cap yet).
+HELD_RULE = "SAFE-CLEARANCE-HELD"
 
 
 @dataclass(frozen=True)
@@ -322,6 +330,10 @@ class VariantView:
         Every reason, as (plain text, CLINICAL.md source); never a rule id.
     props
         Props the plan asks for.
+    held
+        The plain reasons of clearances planning holds until a review (recorded while a
+        safety flag was open); when any, ``plan_cap_deg`` is the held clearance's and is
+        not in force.
     """
 
     id: str
@@ -337,6 +349,21 @@ class VariantView:
     props: tuple[str, ...] = ()
     #: What the caps measure: ``knee_drop`` (supine) or ``trunk_rotation`` (seated, standing).
     measure: str = "knee_drop"
+    held: tuple[str, ...] = ()
+
+
+def plan_words(permission: VariantPermission) -> str:
+    """What the plan says of one variant, in a few words, as planning decided it.
+
+    Screening's status counts every clearance, also one planning holds until a review (a
+    clearance recorded while a safety flag was open): its "allowed" then contradicted the
+    "not now" beside it. Planning's own reason (``SAFE-CLEARANCE-HELD``) on a refused
+    permission says "held until a review" instead: the same decision the start obeys.
+    """
+    if not permission.allowed and any(r.rule == HELD_RULE for r in permission.reasons):
+        return VARIANT_STATUS_WORDS["held"]
+    status = permission.plan_status.value
+    return VARIANT_STATUS_WORDS.get(status, status)
 
 
 def verdict_words(permission: VariantPermission) -> str:
@@ -362,7 +389,7 @@ def variant_views(decision: PracticeDecision) -> list[VariantView]:
             name=names.get(p.variant_id, p.variant_id),
             allowed=p.allowed,
             verdict=verdict_words(p),
-            plan_words=VARIANT_STATUS_WORDS.get(p.plan_status.value, p.plan_status.value),
+            plan_words=plan_words(p),
             cap_deg=p.cap_deg,
             plan_cap_deg=p.plan_cap_deg,
             clipped=tuple(r.text for r in p.reasons if r.rule == CLIPPED_RULE),
@@ -370,6 +397,7 @@ def variant_views(decision: PracticeDecision) -> list[VariantView]:
             reasons=tuple((r.text, r.source) for r in p.reasons),
             props=props.get(p.variant_id, ()),
             measure=p.measure,
+            held=tuple(r.text for r in p.reasons if r.rule == HELD_RULE),
         )
         for p in decision.variants
     ]
@@ -384,6 +412,96 @@ def flag_words(decision: PracticeDecision) -> tuple[str, ...]:
         + ("a clinician's review" if f.kind is FlagKind.CHECKIN_CARE else "review")
         for f in decision.open_flags
     )
+
+
+@dataclass(frozen=True)
+class RevivedClearance:
+    """A clearance that a review would make count again though it was given before the
+    nerve signs it did not know of (for the reviewer to decide knowingly).
+
+    Attributes
+    ----------
+    who
+        Who gave it, as reasons name them ("Tess Teacher (teacher)").
+    date
+        The clearance's own date.
+    recorded_at
+        When it was recorded.
+    nerve_signs_at
+        When the nerve signs (new leg symptoms, numbness or weakness after sharp pain) were
+        reported.
+    twists
+        (variant name, the plan's cap in degrees or None) of each twist it opens or raises.
+    """
+
+    who: str
+    date: dt.date
+    recorded_at: dt.datetime
+    nerve_signs_at: dt.datetime
+    twists: tuple[tuple[str, float | None], ...]
+
+
+def review_revives(
+    repo: Repository, person_id: int, decision: PracticeDecision, by: ClearanceBy, name: str
+) -> tuple[RevivedClearance, ...]:
+    """The clearances given before the open nerve signs that a review by ``by`` now would
+    make count again, each with the twists it opens or raises; empty when there are none
+    or when this reviewer may not close the nerve signs.
+
+    Nerve signs after sharp pain refuse every twist until a clinician's review; the review
+    closes the flag and every clearance recorded before it counts again, though its giver
+    never knew of the nerve signs. Planning is asked, not re-derived: the decision after
+    such a review, with and without those clearances (the difference is what they open).
+    A twist the clinician's care plan in force leaves out is not counted: planning refuses
+    it whatever the clearances say.
+    """
+    from dataclasses import replace
+
+    from twistcoach.planning import SafetyReview, decide, may_review
+    from twistcoach.storage.progress import load_history, lock_zone
+
+    nerve = tuple(f for f in decision.open_flags if f.kind is FlagKind.CHECKIN_CARE)
+    if not nerve or may_review(by, nerve) is not None:
+        return ()  # a teacher's review leaves nerve signs open: it revives nothing
+    signs_at = max(f.raised_at for f in nerve)
+    summaries = repo.history(person_id)
+    history = load_history(repo, person_id, summaries)
+    earlier = [c for c in history.clearances if c.recorded_at < signs_at]
+    if not earlier:
+        return ()
+    now = repo.now()
+    reviewed = replace(history, reviews=(*history.reviews, SafetyReview(now, by, name)))
+    zone = lock_zone(summaries)
+    after = decide(reviewed, library(), now=now, tz=zone)
+    rest = tuple(c for c in history.clearances if c not in earlier)
+    without = decide(replace(reviewed, clearances=rest), library(), now=now, tz=zone)
+    names = variant_names()
+    care = after.clinician_plan
+    revived: list[RevivedClearance] = []
+    for dated in earlier:
+        twists: list[tuple[str, float | None]] = []
+        for variant_id in dict.fromkeys(dated.clearance.variants):
+            if variant_id not in names:
+                continue  # cleared under an older pose library: planning skips it too
+            if care is not None and care.prescription(variant_id) is None:
+                continue  # the care plan in force leaves it out: planning refuses it anyway
+            got, alone = after.permission(variant_id), without.permission(variant_id)
+            if got.plan_status is VariantStatus.ALLOWED and (
+                got.plan_status,
+                got.plan_cap_deg,
+            ) != (alone.plan_status, alone.plan_cap_deg):
+                twists.append((names[variant_id], got.plan_cap_deg))
+        if twists:
+            revived.append(
+                RevivedClearance(
+                    dated.clearance.who,
+                    dated.clearance.date,
+                    dated.recorded_at,
+                    signs_at,
+                    tuple(twists),
+                )
+            )
+    return tuple(revived)
 
 
 def today() -> dt.date:

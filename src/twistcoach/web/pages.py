@@ -603,6 +603,8 @@ def _student_context(ctx: AppContext, person_id: int, staff: AccountRecord) -> d
     return {
         # A teacher cannot close nerve signs after sharp pain: the form says so instead.
         "review_refused": services.review_refusal(staff, decision),
+        # Clearances given before nerve signs that this reviewer's review makes count again.
+        "review_revives": services.review_revives(ctx, staff, person_id, decision),
         **_decision_words(decision),
         **_sessions_context(ctx, person_id, decision),
         "back_condition": has_back_condition(intake.intake if intake else None),
@@ -657,11 +659,15 @@ def review_submit(
     person_id: Id,
     user: FormChange,
     note: Annotated[str, Form(max_length=services.MAX_NOTE)] = "",
+    keep_clearances: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Record a review of the student's open safety flags (closes them)."""
+    """Record a review of the student's open safety flags (closes them); ``keep_clearances``
+    confirms that clearances given before nerve signs still stand (the form asks)."""
     who = user.pair()
     try:
-        after = services.record_review(ctx_of(request), who[0], person_id, note)
+        after = services.record_review(
+            ctx_of(request), who[0], person_id, note, keep_clearances=keep_clearances
+        )
     except (ConflictError, DataError, NotAllowed) as exc:
         status = {ConflictError: 409, NotAllowed: 403}.get(type(exc), 422)
         return _student_page(request, who, person_id, status, review_error=str(exc))

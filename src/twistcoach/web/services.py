@@ -261,25 +261,33 @@ def own_person(ctx: AppContext, account: AccountRecord) -> PersonRecord:
     return person
 
 
+#: The one answer (404) for an id that does not exist and for one that is not the viewer's:
+#: the same words whatever the id, so the answers never tell which ids exist.
+NOT_VISIBLE_STUDENT = "There is no such student, or not one you may see."
+NOT_VISIBLE_SESSION = "There is no such session, or not one you may see."
+
+
 def visible_person(
     ctx: AppContext, viewer: AccountRecord, person_id: int, *, read: bool = True
 ) -> PersonRecord:
-    """A person the viewer may see; 404 when unknown, 403 when not theirs.
+    """A person the viewer may see; 404 when unknown and 404, with the same body, when not
+    theirs: a 403 there had told which ids are students, one by one.
 
     Staff see only the students who linked them (or were assigned to them); with ``read``
     (a page or API read, not a change, which has its own entry) the read is written to the
     audit log (``read.person``).
     """
+    hidden = NotFound(NOT_VISIBLE_STUDENT)
     try:
         person = ctx.repo.get_person(person_id)
     except NotFoundError:
-        raise NotFound(f"no student with id {person_id}") from None
+        raise hidden from None
     if viewer.role == Role.STUDENT:
         if person.account_id != viewer.id:
-            raise NotAllowed("you may only see your own practice")
+            raise hidden
         return person
     if not ctx.repo.follows(viewer.id, person.id):
-        raise NotAllowed("this student has not linked you")
+        raise hidden
     if read:
         audit_read(ctx, viewer, "read.person", f"person:{person.id}")
     return person
@@ -292,12 +300,17 @@ def audit_read(ctx: AppContext, viewer: AccountRecord, action: str, target: str)
 
 
 def visible_session(ctx: AppContext, viewer: AccountRecord, session_id: int) -> SessionDetail:
-    """A session the viewer may see; 404 when unknown, 403 when not theirs."""
+    """A session the viewer may see; 404 when unknown and the same 404 when not theirs
+    (never which: session ids cannot be enumerated)."""
+    hidden = NotFound(NOT_VISIBLE_SESSION)
     try:
         detail = ctx.repo.get_session(session_id)
     except NotFoundError:
-        raise NotFound(f"no session with id {session_id}") from None
-    visible_person(ctx, viewer, detail.session.person_id, read=False)
+        raise hidden from None
+    try:
+        visible_person(ctx, viewer, detail.session.person_id, read=False)
+    except NotFound:
+        raise hidden from None  # the session's own 404, never its student's id
     audit_read(ctx, viewer, "read.session", f"session:{session_id}")
     return detail
 
@@ -529,8 +542,38 @@ def review_refusal(staff: AccountRecord, decision: PracticeDecision) -> str | No
     return None if refused is None else refused.text
 
 
+def review_revives(
+    ctx: AppContext, staff: AccountRecord, person_id: int, decision: PracticeDecision
+) -> tuple[domain.RevivedClearance, ...]:
+    """The clearances given before the open nerve signs that ``staff``'s review would make
+    count again (:func:`twistcoach.web.domain.review_revives`)."""
+    return domain.review_revives(
+        ctx.repo, person_id, decision, _staff_role(staff), staff.display_name
+    )
+
+
+def revives_words(revived: Sequence[domain.RevivedClearance]) -> str:
+    """The refusal of a review that did not confirm the clearances it makes count again."""
+    said = "; ".join(
+        f"{r.who}'s clearance of {r.date.isoformat()} ("
+        + ", ".join(name for name, _ in r.twists)
+        + ")"
+        for r in revived
+    )
+    return (
+        f"This review would make clearances given before the nerve signs count again: {said}. "
+        "If they still stand, confirm it and record the review; if not, first write a care "
+        "plan that leaves those twists out."
+    )
+
+
 def record_review(
-    ctx: AppContext, staff: AccountRecord, person_id: int, note: str
+    ctx: AppContext,
+    staff: AccountRecord,
+    person_id: int,
+    note: str,
+    *,
+    keep_clearances: bool = False,
 ) -> PracticeDecision:
     """A teacher or clinician who can see the student reviews their open safety flags
     (audited); returns planning's new decision.
@@ -539,6 +582,10 @@ def record_review(
     (:func:`twistcoach.planning.may_review`: nerve signs after sharp pain only a clinician's).
     409 when no flag is open, 403 when none of them is the reviewer's to close, 422 for an
     empty or over-long note.
+
+    Closing nerve signs makes every clearance recorded before them count again, though
+    whoever gave it never knew of them: unless ``keep_clearances`` confirms that they still
+    stand, such a review is refused (422, naming them), so it never revives one silently.
     """
     require_staff(staff)
     person = visible_person(ctx, staff, person_id, read=False)
@@ -551,6 +598,10 @@ def record_review(
     refused = review_refusal(staff, before)
     if refused is not None:
         raise NotAllowed(refused)
+    revived = review_revives(ctx, staff, person.id, before)
+    if revived and not keep_clearances:
+        said = revives_words(revived)
+        raise DataError(said, problems={"keep_clearances": said})
     by = _staff_role(staff)
     record = ctx.repo.record_review(
         person.id, by.value, staff.display_name, text, reviewed_by=staff.id
@@ -564,6 +615,11 @@ def record_review(
             "flags": [
                 {"kind": f.kind.value, "rule": f.reason.rule, "raised_at": f.raised_at.isoformat()}
                 for f in before.open_flags
+            ],
+            # The clearances the reviewer confirmed still stand (given before nerve signs).
+            "kept_clearances": [
+                {"who": r.who, "date": r.date.isoformat(), "recorded_at": r.recorded_at.isoformat()}
+                for r in revived
             ],
         },
     )
@@ -740,12 +796,14 @@ def record_clearance(
     refusal = may_clear(by, trained, intake_row.intake)
     if refusal is not None:
         raise NotAllowed(refusal.text)
-    known = set(domain.variant_names())
-    unknown = [v for v in variants if v not in known]
+    names = domain.variant_names()
+    unknown = [v for v in variants if v not in names]
     if not variants or unknown:
+        # In the poses' names, never their ids (people never see internal ids).
+        name_of = domain.library().name_of
         raise DataError(
-            f"choose variants from: {', '.join(sorted(known))}"
-            + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+            f"choose twists from: {'; '.join(names.values())}"
+            + (f" (not in the library: {'; '.join(map(name_of, unknown))})" if unknown else "")
         )
     if date > latest_today(ctx.repo.now()):
         raise DataError(
