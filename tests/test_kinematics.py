@@ -207,6 +207,63 @@ def test_calibration_refuses_bad_frames() -> None:
         calibrate(moving)
 
 
+def test_leg_angles_in_the_picture() -> None:
+    from twistcoach.kinematics._calibration import leg_angles_px
+
+    xy = np.zeros((33, 2))
+    xy[Landmark.LEFT_HIP], xy[Landmark.LEFT_KNEE], xy[Landmark.LEFT_ANKLE] = [0, 0], [1, 0], [2, 0]
+    xy[Landmark.RIGHT_HIP], xy[Landmark.RIGHT_KNEE] = [0, 1], [1, 1]
+    xy[Landmark.RIGHT_ANKLE] = [1, 3]
+    assert leg_angles_px(xy) == pytest.approx((180.0, 90.0))
+    xy[Landmark.RIGHT_ANKLE] = [1, 1]  # a zero-length shank reads straight, never NaN
+    assert leg_angles_px(xy)[1] == pytest.approx(0.0)
+
+
+def test_calibration_refuses_folded_legs_from_above() -> None:
+    """Legs folded (lotus, bound angle) seen from above are not lying knees up."""
+    still = photograph(supine_twist_3d(0.0), VIEWS["top_down"])
+    assert calibrate([still]).neutral  # as taken: knees up
+    xy = still.image_xy.copy()
+    for h, k, a in (
+        (L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE),
+        (L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE),
+    ):
+        xy[a] = xy[h] + 0.4 * (xy[k] - xy[h])  # the ankles back between hips and knees
+    with pytest.raises(CalibrationError, match="bend your knees"):
+        calibrate([replace(still, image_xy=xy)])
+
+
+@pytest.mark.parametrize(
+    ("pose", "turn"),
+    [
+        ("tree/suraj_tree_pose.jpg", 90),
+        ("tree/k5_tree_00000000.jpg", 270),
+        ("lotus/suraj_lotus_pose.jpg", 90),
+        ("goddess/k5_goddess_00000000.jpg", 270),
+    ],
+)
+def test_calibration_refuses_upright_poses_in_a_turned_photograph(
+    shared_data: Path, pose: str, turn: int
+) -> None:
+    """Standing in tree or goddess pose, or sitting in lotus, photographed with the phone
+    turned, lies across the picture like a person lying down: MediaPipe's landmarks fitted
+    the knees-up body model (tree, from a diagonal; the others, from above) until the legs'
+    angles in the picture were checked."""
+    import cv2
+
+    from twistcoach.estimator import make_mediapipe_estimator
+
+    image = cv2.imread(str(shared_data / "images" / pose))
+    assert image is not None
+    code = cv2.ROTATE_90_CLOCKWISE if turn == 90 else cv2.ROTATE_90_COUNTERCLOCKWISE
+    rgb = cv2.cvtColor(cv2.rotate(image, code), cv2.COLOR_BGR2RGB)
+    with make_mediapipe_estimator(static_image_mode=True, model_complexity=2) as estimator:
+        skeleton = estimator.estimate(np.ascontiguousarray(rgb), 0.0)
+    assert skeleton is not None
+    with pytest.raises(CalibrationError, match="bend your knees"):
+        calibrate([skeleton])
+
+
 @pytest.mark.parametrize("view", ["diagonal_right", "top_down"])
 @pytest.mark.parametrize("drop", [-60.0, 60.0, 90.0])
 def test_calibration_refuses_dropped_knees(view: str, drop: float) -> None:

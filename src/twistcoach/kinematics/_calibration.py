@@ -460,6 +460,68 @@ def _calibration_from_params(
     )
 
 
+#: The knee's angle in the picture (hip -> knee -> ankle, degrees) that each leg of a
+#: person lying knees up shows, by the view the calibration finds. Measured on the rendered
+#: neutral stills (18 bodies x 19 cameras, the views calibrate() accepted; heavy / full
+#: landmark model): oblique 55-138 / 60-173 (199 / 200 stills: from the feet's corner the
+#: bent leg is seen almost edge-on, so no upper bound), side 76-105 / 73-105, top-down
+#: 157-180 / 164-180 (thigh and shank seen from above along one line); 15-29 degrees to
+#: spare. The head and feet ends see the legs end-on: any angle, no bound. Without these a
+#: person standing in tree pose filmed with the phone turned (one leg at 174, the other
+#: folded at 27) and a lotus or bound angle seen from above (12-30) calibrated as lying
+#: knees up.
+KNEES_UP_LEG_ANGLE_DEG: dict[View, tuple[float, float]] = {
+    View.OBLIQUE: (40.0, 180.0),
+    View.SIDE: (40.0, 180.0),
+    View.TOP_DOWN: (135.0, 180.0),
+}
+
+#: The largest difference between the two legs' angles in the picture lying knees up, in
+#: the views of :data:`KNEES_UP_LEG_ANGLE_DEG` (degrees): measured at most 42 (heavy) and
+#: 31 (full) on the same stills; a tree pose shows 147.
+KNEES_UP_LEG_GAP_DEG = 65.0
+
+
+def leg_angles_px(xy: FloatArray) -> tuple[float, float]:
+    """The knee's angle in the picture for each leg (left, right), degrees.
+
+    Parameters
+    ----------
+    xy
+        (33, 2) landmark pixels.
+
+    Returns
+    -------
+    tuple of float
+        Hip -> knee -> ankle angle at the knee, 0-180 (180: a straight line).
+    """
+    angles = []
+    for hip, knee, ankle in (
+        (Landmark.LEFT_HIP, Landmark.LEFT_KNEE, Landmark.LEFT_ANKLE),
+        (Landmark.RIGHT_HIP, Landmark.RIGHT_KNEE, Landmark.RIGHT_ANKLE),
+    ):
+        u = xy[hip] - xy[knee]
+        v = xy[ankle] - xy[knee]
+        norm = float(np.linalg.norm(u) * np.linalg.norm(v))
+        cos = float(np.dot(u, v)) / norm if norm > 0 else 1.0
+        angles.append(math.degrees(math.acos(min(1.0, max(-1.0, cos)))))
+    return angles[0], angles[1]
+
+
+def _legs_bent_as_knees_up(xy: FloatArray, view: View) -> bool:
+    """True when both legs show the knee angle lying knees up gives from ``view``."""
+    bounds = KNEES_UP_LEG_ANGLE_DEG.get(view)
+    if bounds is None:
+        return True
+    low, high = bounds
+    left, right = leg_angles_px(xy)
+    return (
+        low <= min(left, right)
+        and max(left, right) <= high
+        and (abs(left - right) <= KNEES_UP_LEG_GAP_DEG)
+    )
+
+
 def _torso_vector(xy: FloatArray) -> tuple[float, float]:
     v = (xy[Landmark.LEFT_SHOULDER] + xy[Landmark.RIGHT_SHOULDER]) / 2 - (
         xy[Landmark.LEFT_HIP] + xy[Landmark.RIGHT_HIP]
@@ -550,6 +612,8 @@ def calibrate(
     ):
         raise CalibrationError("bend your knees so they point up, feet flat on the floor")
     cal = _calibration_from_params(xy, params, model, image_size, rms, len(skeletons), True)
+    if not _legs_bent_as_knees_up(xy, cal.view):
+        raise CalibrationError("bend your knees so they point up, feet flat on the floor")
     if cal.view is not View.HEAD_END:
         cal = _refit_thigh(cal, xy)
     # From overhead the zeroed shoulder line measured worse (MAE 11.3 -> 14.2 degrees on the
