@@ -1040,6 +1040,39 @@ def test_ws_landmarks_flow_pain_and_sharp_pain_stops_at_once(world: World) -> No
         assert "already ended" in ws.receive_json()["message"]
 
 
+def test_sharp_pain_after_the_session_ended_locks_the_day(world: World) -> None:
+    """Sharp pain felt coming out of the twist, reported on the page once the session has
+    ended (a quit here), is stored as a sharp-pain stop: the next start is refused."""
+    c, csrf = api_student(world, "ula@example.org", "Ula")
+    sid = start_session(c, csrf)
+    url = f"/api/sessions/{sid}/sharp"
+    assert c.post(url, headers={"X-CSRF-Token": csrf}).status_code == 409  # still running
+    with c.websocket_connect(f"/ws/practice/{sid}") as ws:
+        ws.send_text(json.dumps(frame(0.0)))
+        ws.send_text(json.dumps({"type": "end"}))
+        while ws.receive_json()["type"] != "stopped":
+            pass
+    assert world.repo.get_session(sid).session.stop_reason != "sharp_pain"
+    assert c.post(url).status_code == 403  # no CSRF token
+    other, other_csrf = api_student(world, "uma@example.org", "Uma")
+    stranger = other.post(url, headers={"X-CSRF-Token": other_csrf})
+    unknown = other.post("/api/sessions/424242/sharp", headers={"X-CSRF-Token": other_csrf})
+    assert stranger.status_code == unknown.status_code == 404
+    assert stranger.json() == unknown.json()
+    r = c.post(url, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200, r.text
+    assert r.json()["stop_reason"] == "sharp_pain" and "Stop now" in r.json()["advice"]
+    detail = world.repo.get_session(sid)
+    assert (detail.session.status, detail.session.stop_reason) == ("stopped", "sharp_pain")
+    assert detail.summary.sharp_pain
+    again = c.post(
+        "/api/sessions",
+        json={"variant_id": "supine_twist_partial", "start_pain": 2},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert again.status_code == 403 and "rest of today" in again.json()["detail"]
+
+
 def test_ws_refuses_strangers_and_cross_site(world: World) -> None:
     a, a_csrf = api_student(world, "val@example.org", "Val")
     sid = start_session(a, a_csrf)

@@ -420,6 +420,28 @@ def api_start_session(ctx: Ctx, who: ApiChange, body: StartBody) -> Started:
     return Started(session_id=session_id, websocket=f"/ws/practice/{session_id}")
 
 
+class SharpAfter(BaseModel):
+    """A sharp-pain report taken after the session ended."""
+
+    session_id: int
+    stop_reason: str
+    advice: str
+
+
+@router.post(
+    "/sessions/{session_id}/sharp",
+    response_model=SharpAfter,
+    responses={**CHANGE, **errors(404, 409)},
+)
+def api_sharp_after(ctx: Ctx, who: ApiChange, session_id: Id) -> SharpAfter:
+    """Sharp pain felt after a session of yours ended (coming out of the twist): the
+    session is stored as stopped for sharp pain, so no twists for the rest of the day and
+    the flag waits for a review, as for a stop in the session. Up to an hour after it
+    ended (409 later, and while it still runs: say it on the session's socket)."""
+    advice = services.report_late_sharp_pain(ctx, who.account, session_id)
+    return SharpAfter(session_id=session_id, stop_reason="sharp_pain", advice=advice)
+
+
 @router.get(
     "/sessions/{session_id}", response_model=dict[str, Any], responses={**READ, **errors(404)}
 )

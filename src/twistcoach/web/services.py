@@ -315,6 +315,29 @@ def visible_session(ctx: AppContext, viewer: AccountRecord, session_id: int) -> 
     return detail
 
 
+def report_late_sharp_pain(ctx: AppContext, account: AccountRecord, session_id: int) -> str:
+    """Sharp pain a student reports on the end screen of a session of theirs that has ended
+    (felt coming out of the twist): stored as the session's sharp-pain stop, so planning
+    locks the rest of the day and raises the flag for review, as for a stop in the session.
+    Returns the coach's sharp-pain advice. 404 when the session is not theirs (or does not
+    exist); 409 while it still runs (the socket takes it) or an hour after it ended.
+    """
+    from twistcoach.session import default_coaching_rules
+
+    person = own_person(ctx, account)
+    try:
+        detail = ctx.repo.get_session(session_id)
+    except NotFoundError:
+        raise NotFound(NOT_VISIBLE_SESSION) from None
+    if detail.session.person_id != person.id:
+        raise NotFound(NOT_VISIBLE_SESSION)
+    record = ctx.repo.add_late_sharp_pain(session_id)
+    ctx.repo.audit(
+        account.id, "session.sharp_after", f"session:{session_id}", {"status": record.status}
+    )
+    return " ".join(default_coaching_rules().rule_for("stop_sharp_pain").text.split())
+
+
 def submit_intake(
     ctx: AppContext, account: AccountRecord, data: Mapping[str, Any]
 ) -> tuple[dict[str, Any] | None, dict[str, str]]:
