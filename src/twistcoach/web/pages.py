@@ -362,7 +362,13 @@ def plan_page(request: Request, user: CurrentUser) -> Response:
     ctx = ctx_of(request)
     person = services.own_person(ctx, who[0])
     decision = services.decision_for(ctx, person.id)
-    return render(request, "plan.html", who, **_decision_words(decision))
+    return render(
+        request,
+        "plan.html",
+        who,
+        nobody_linked=not services.links_of(ctx, who[0]),
+        **_decision_words(decision),
+    )
 
 
 def _camera_advice(family: str = "supine_twist") -> str:
@@ -392,6 +398,7 @@ def _practice_start(
         error=error,
         checkin=load_safety_rules().checkin,
         camera_advice={f.value: _camera_advice(f.value) for f in TwistFamily},
+        nobody_linked=not services.links_of(ctx, who[0]),
         **_decision_words(decision),
     )
 

@@ -8,7 +8,10 @@ client -> server
         the frame (MediaPipe's ``poseLandmarks``); ``lm`` null means no person was found.
         At most ``max_landmark_rate_hz`` frames a second are used, by the server's monotonic
         clock (never ``t``): faster ones are dropped.
-    ``{"type": "pain", "level": 0-10}``, ``{"type": "sharp"}``, ``{"type": "end"}``
+    ``{"type": "pain", "level": 0-10}``, ``{"type": "sharp"}``, ``{"type": "end"}``;
+        ``{"type": "end", "reason": "no_camera"}`` when the page never got a camera: with no
+        frame received, the session is stored as interrupted for that reason (not as practice
+        stopped early); after any frame it is an ordinary end
 server -> client
     ``{"type": "cue", "t", "id", "text", "priority", "reason", "rule"}`` (the coach's cue),
     ``{"type": "event", "t", "id", "text", ...}``,
@@ -122,9 +125,15 @@ class SharpMessage(_Msg):
 
 
 class EndMessage(_Msg):
-    """The person ends the session."""
+    """The person ends the session (``reason`` "no_camera": the page never got a camera)."""
 
     type: Literal["end"]
+    reason: Literal["no_camera"] | None = None
+
+
+#: The stop reason of a session ended before any camera frame came (the page could not open
+#: a camera): said as "the camera was not available" (rules/wording.yaml).
+NO_CAMERA = "no_camera"
 
 
 ClientMessage = Annotated[
@@ -286,8 +295,16 @@ class PracticeRun:
         """Sharp pain: the stop cue is the first message."""
         return self._emit(self.live.sharp(self.now()))
 
-    def end(self) -> list[dict[str, Any]]:
-        """The person ends the session."""
+    def end(self, reason: str | None = None) -> list[dict[str, Any]]:
+        """The person ends the session. With ``reason`` :data:`NO_CAMERA` and no frame ever
+        received (the server's own count, so a page cannot use it to hide practice), nothing
+        was practised: the session is stored as interrupted for that reason, never as
+        practice stopped early."""
+        if reason == NO_CAMERA and self.live.frames == 0 and not self.coach.finished:
+            record = self.live.close(SessionStatus.INTERRUPTED, NO_CAMERA)
+            assert record is not None
+            self._audit(record.status, record.stop_reason)
+            return [{"type": "stopped", "reason": NO_CAMERA, "status": record.status, "text": ""}]
         return self._emit(self.live.quit(self.now()))
 
     def disconnected(self) -> None:
@@ -676,15 +693,17 @@ async def _practise(
             elif isinstance(msg, SharpMessage):
                 replies = await run_in_threadpool(run.sharp)
             else:
-                replies = await run_in_threadpool(run.end)
-            if run.coach.finished:
+                replies = await run_in_threadpool(run.end, msg.reason)
+            # Over: the coach finished, or the record was ended without it (no camera).
+            over = run.coach.finished or run.recorder.finished is not None
+            if over:
                 # The session is over and stored: its claims are given back before the page
                 # is told, so whatever the page does next finds the session free.
                 ctx.live.release(session_id)
                 await run_in_threadpool(release_socket, ctx.repo, session_id)
             for reply in replies:
                 await websocket.send_json(localize_message(reply, lang))
-            if run.coach.finished:
+            if over:
                 await websocket.close()
                 return
             now = ctx.monotonic_s()

@@ -66,7 +66,8 @@ if (typeof module !== "undefined" && module.exports) {
   };
   const stats = { framesSent: 0, framesWithPerson: 0, cues: 0, lastCue: "", stopped: false,
                   kneeDrop: null, cap: null, stay: null, errors: 0, state: "starting",
-                  spoken: [], cancels: 0, logged: 0, gaugeFontCssPx: null };
+                  spoken: [], cancels: 0, logged: 0, gaugeFontCssPx: null,
+                  camera: "starting", cameraError: "" };
   window.tcStats = stats;
   // Cues that are set-up advice: shown on the set-up panel, where they stay, not in the
   // cue box that the next cue replaces.
@@ -101,6 +102,8 @@ if (typeof module !== "undefined" && module.exports) {
   let ws = null;
 
   function setStatus(text) { statusBox.textContent = text; stats.state = text; }
+  // "Starting the camera…", as the page first says it (a retry says it again).
+  const T_STARTING = statusBox.textContent;
 
   // One check of the set-up list: its state (waiting, active, ok, bad: drawn by app.css)
   // and its words (the item's data-<state> text unless given); changed only when it changes.
@@ -210,13 +213,22 @@ if (typeof module !== "undefined" && module.exports) {
     running = false;
     if (!stats.stopped) setStatus(fill(T.session_ended, words));
     stats.stopped = true;
-    document.querySelectorAll(".pain button, #sharp, #end").forEach(b => { b.disabled = true; });
+    document.querySelectorAll(".pain button, #sharp, #end, #camera-retry")
+      .forEach(b => { b.disabled = true; });
     const stream = video.srcObject;
     if (stream) stream.getTracks().forEach(t => t.stop());
   }
 
+  // The socket opens once the camera has started (a page without a camera keeps no idle
+  // connection, which the server would close after a minute, while the person allows the
+  // camera). A pain report, sharp pain or the end said before then opens it and waits in
+  // the outbox until it is open: they always reach the coach. Frames never wait.
+  const outbox = [];
   function send(obj) {
-    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(obj));
+    if (ws && ws.readyState === WebSocket.OPEN) { ws.send(JSON.stringify(obj)); return; }
+    if (obj.type === "landmarks") return;
+    outbox.push(obj);
+    if (ws === null) connect();
   }
 
   function drawGauge(kneeDrop, cap, stay) {
@@ -328,7 +340,8 @@ if (typeof module !== "undefined" && module.exports) {
       // The stop cue came just before, as a cue: it is not shown or logged twice.
       if (msg.text && msg.text !== stats.lastCue) showCue({ text: msg.text, priority: "safety" });
       stats.stopReason = msg.reason;
-      stopLocal(msg.status === "completed" ? T.well_done : T.stopped);
+      if (msg.reason === "no_camera") stopLocal(cameraProblem.dataset.ended);
+      else stopLocal(msg.status === "completed" ? T.well_done : T.stopped);
     }
   }
   window.tcHandle = handle;
@@ -340,7 +353,12 @@ if (typeof module !== "undefined" && module.exports) {
       proto + location.host + "/ws/practice/" + encodeURIComponent(sessionId) + "?body=" + body +
         "&lang=" + encodeURIComponent(document.documentElement.lang || "en")
     );
-    ws.onopen = () => setStatus(T.connected);
+    ws.onopen = () => {
+      if (stats.camera === "started") setStatus(T.connected);
+      while (outbox.length > 0 && ws.readyState === WebSocket.OPEN) {
+        ws.send(JSON.stringify(outbox.shift()));
+      }
+    };
     ws.onmessage = ev => {
       let msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
@@ -368,17 +386,56 @@ if (typeof module !== "undefined" && module.exports) {
   document.addEventListener("keydown", ev => {
     if (ev.key === "Escape" && !ev.repeat) { ev.preventDefault(); stopForSharpPain(); }
   });
-  document.getElementById("end").addEventListener("click", () => { send({ type: "end" }); });
+  // Ended before the camera ever started: the server stores that nothing was practised
+  // because there was no camera (it checks that no frame came), not practice stopped early.
+  document.getElementById("end").addEventListener("click", () => {
+    send(stats.camera === "started" ? { type: "end" } : { type: "end", reason: "no_camera" });
+  });
+
+  // Why the browser gave no camera (getUserMedia's DOMException names), in the words the
+  // page has for it: never the browser's own English reason.
+  const cameraProblem = document.getElementById("camera-problem");
+  const cameraWords = document.getElementById("camera-words");
+  const CAMERA_KINDS = {
+    NotAllowedError: "blocked", PermissionDeniedError: "blocked", SecurityError: "blocked",
+    NotFoundError: "missing", DevicesNotFoundError: "missing", OverconstrainedError: "missing",
+    NotReadableError: "busy", TrackStartError: "busy", AbortError: "busy",
+    Unsupported: "unsupported",
+  };
+  function showCameraProblem(error) {
+    const kind = CAMERA_KINDS[error && error.name] || "other";
+    stats.camera = kind;
+    stats.cameraError = error && error.name ? String(error.name) : "";
+    const word = cameraWords.content.querySelector(`[data-kind="${kind}"]`);
+    setStatus(cameraProblem.dataset.status);
+    cameraProblem.hidden = false;
+    document.getElementById("camera-problem-said").textContent = word ? word.textContent : "";
+    // Nothing to try again where the browser offers no camera at all.
+    document.getElementById("camera-retry").hidden = kind === "unsupported";
+  }
+  document.getElementById("camera-retry").addEventListener("click", () => {
+    // One request at a time (a second tap while the browser asks changes nothing).
+    if (!stats.stopped && stats.camera !== "starting" && stats.camera !== "started") start();
+  });
 
   async function start() {
-    connect();
     let stream;
+    stats.camera = "starting";
+    setStatus(T_STARTING);
     try {
+      if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+        throw { name: "Unsupported" };
+      }
       stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
     } catch (e) {
-      setStatus(T.no_camera + " " + e.message);
+      showCameraProblem(e);
       return;
     }
+    if (stats.stopped) { stream.getTracks().forEach(t => t.stop()); return; }
+    stats.camera = "started";
+    cameraProblem.hidden = true;
+    if (ws === null) connect();
+    else if (ws.readyState === WebSocket.OPEN) setStatus(T.connected);
     video.srcObject = stream;
     await video.play();
     const pose = new Pose({ locateFile: f => "/mp/" + f });
