@@ -438,3 +438,43 @@ def test_a_student_nobody_follows_is_shown_where_to_add_one(server: Server, brow
     page.goto(server.base + "/plan")
     assert page.locator("#link-note").count() == 0
     page.context.close()
+
+
+def test_sharp_pain_after_the_session_ended_is_still_heard(server: Server, browser: Any) -> None:
+    """Sharp pain felt coming out of the twist, after the person ended the session: the
+    "Sharp pain — stop" button stays on the end screen, and pressing it stores the session as
+    stopped for sharp pain, so the rest of the day is locked."""
+    page = _phone(browser, server, "en", camera=True)
+    sign_up_and_in(page, server.base, "Lee", "lee@example.org")
+    page.goto(server.base + "/intake")
+    page.fill("#field-age", "44")
+    page.fill("#field-pain_now", "2")
+    page.fill("#field-pain_duration_weeks", "20")
+    page.select_option("#field-activity", "light")
+    page.select_option("#field-leg_symptoms", "none")
+    page.check("input[name=conditions][value=chronic_low_back_pain]")
+    page.click("form.card button[type=submit]")
+    page.wait_for_url(server.base + "/plan")
+    page.goto(server.base + "/practice")
+    page.check("input[name=start_pain][value='2']")
+    page.click("#start-form button[type=submit]")
+    page.wait_for_url(f"{server.base}/practice/*")
+    session_id = int(page.url.rsplit("/", 1)[1].split("?")[0])
+    page.wait_for_function("window.tcStats.framesSent >= 3", timeout=60_000)
+    page.click("#end")
+    _wait(lambda: _status(server, session_id)[0] != "running", 15, "the session to end")
+    assert _status(server, session_id) == ("stopped", "quit")
+    page.wait_for_function("window.tcStats.stopped === true", timeout=10_000)
+    assert page.is_disabled("#end") and page.is_enabled("#sharp")
+    page.keyboard.press("Escape")  # a stray Esc after the end reports nothing
+    assert _status(server, session_id) == ("stopped", "quit")
+    page.click("#sharp")
+    page.wait_for_function(
+        "document.getElementById('status').textContent.includes('Sharp pain noted')",
+        timeout=15_000,
+    )
+    assert _status(server, session_id) == ("stopped", "sharp_pain")
+    assert page.is_disabled("#sharp")
+    page.goto(server.base + "/practice")
+    assert "rest of today" in page.inner_text("main")
+    page.context.close()

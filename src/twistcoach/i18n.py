@@ -444,6 +444,9 @@ JS_TEXTS: Mapping[str, str] = {
     "problem": "Problem:",
     "connected": "Connected. Lie on your back, knees bent, feet flat.",
     "stop_now": "Stop. Come back to the centre slowly and rest.",
+    "sharp_noted": "Sharp pain noted: no more twists today. If it does not settle, or it "
+    "comes back, see a healthcare professional.",
+    "sharp_not_noted": "Sharp pain could not be recorded:",
     "no_camera": "No camera:",
     "loading": "Loading the pose model…",
     "watching": "Watching. Follow the cues.",

@@ -136,8 +136,8 @@ RED_FLAG_QUESTIONS: Mapping[RedFlag, str] = {
     "or fragile bones?",
     RedFlag.LONG_TERM_STEROIDS: "Taking steroid tablets (corticosteroids) for a long time?",
     RedFlag.NIGHT_PAIN_UNRELIEVED: "Pain at night that doesn't ease when you change position?",
-    RedFlag.NO_IMPROVEMENT_AFTER_A_MONTH: "Back pain that has gone on for about a month or more "
-    "without getting any better?",
+    RedFlag.NO_IMPROVEMENT_AFTER_A_MONTH: "Back pain that has not got any better in about a "
+    "month, and that no doctor has checked yet?",
     RedFlag.THORACIC_PAIN: "Pain in the middle or upper back (the chest part of the spine)?",
     RedFlag.SPINAL_DEFORMITY: "A visible new bend or lump in your spine?",
 }

@@ -213,8 +213,12 @@ if (typeof module !== "undefined" && module.exports) {
     running = false;
     if (!stats.stopped) setStatus(fill(T.session_ended, words));
     stats.stopped = true;
-    document.querySelectorAll(".pain button, #sharp, #end, #camera-retry")
+    // "Sharp pain — stop" stays: sharp pain felt coming out of the twist still counts.
+    document.querySelectorAll(".pain button, #end, #camera-retry")
       .forEach(b => { b.disabled = true; });
+    if (stats.stopReason === "sharp_pain" || stats.sharpAfter) {
+      document.getElementById("sharp").disabled = true;
+    }
     const stream = video.srcObject;
     if (stream) stream.getTracks().forEach(t => t.stop());
   }
@@ -371,8 +375,38 @@ if (typeof module !== "undefined" && module.exports) {
     button.addEventListener("click", () => send({ type: "pain", level: Number(button.dataset.level) }));
   });
   const sharp = document.getElementById("sharp");
+  // Sharp pain after the session ended (felt coming out of the twist): the server stores
+  // it as the session's sharp-pain stop, so the rest of the day is locked as for a stop in
+  // the session. Said at once here, whatever the network does.
+  async function sharpAfterTheEnd() {
+    if (stats.sharpAfter || stats.stopReason === "sharp_pain") return;
+    stats.sharpAfter = true;
+    sharp.disabled = true;
+    speak(T.stop_now, true);
+    cueBox.textContent = T.stop_now;
+    cueBox.className = "cue priority-safety";
+    let why = T.connection_closed;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      let r = null;
+      try {
+        r = await fetch("/api/sessions/" + encodeURIComponent(sessionId) + "/sharp", {
+          method: "POST", headers: { "X-CSRF-Token": root.dataset.csrf || "" },
+          credentials: "same-origin",
+        });
+      } catch (e) { r = null; }
+      if (r !== null && r.ok) { stats.stopReason = "sharp_pain"; setStatus(T.sharp_noted); return; }
+      if (r !== null) {
+        why = String(r.status);
+        try { why = (await r.json()).detail || why; } catch (e) { /* keep the status */ }
+        // 409 may be the server still storing the session's end: ask again in a moment.
+        if (r.status !== 409) break;
+      }
+      await new Promise(done => setTimeout(done, 1000));
+    }
+    setStatus(T.sharp_not_noted + " " + why);
+  }
   function stopForSharpPain() {
-    if (stats.stopped) return;
+    if (stats.stopped) { sharpAfterTheEnd(); return; }
     // Stop here at once, whatever the network does; the server stops and records it too,
     // and its stop cue (the one logged) follows.
     send({ type: "sharp" });
@@ -384,7 +418,11 @@ if (typeof module !== "undefined" && module.exports) {
   sharp.addEventListener("click", stopForSharpPain);
   // The big keyboard shortcut (aria-keyshortcuts="Escape" on the button): Esc stops.
   document.addEventListener("keydown", ev => {
-    if (ev.key === "Escape" && !ev.repeat) { ev.preventDefault(); stopForSharpPain(); }
+    // After the end only the button itself reports sharp pain (a stray Esc must not).
+    if (ev.key === "Escape" && !ev.repeat && !stats.stopped) {
+      ev.preventDefault();
+      stopForSharpPain();
+    }
   });
   // Ended before the camera ever started: the server stores that nothing was practised
   // because there was no camera (it checks that no frame came), not practice stopped early.
