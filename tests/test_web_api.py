@@ -24,7 +24,7 @@ from twistcoach import estimator
 from twistcoach.storage import Repository, create_engine_for_url, init_db
 from twistcoach.web import WebSettings, create_app
 from twistcoach.web.security import PasswordService
-from twistcoach.web.services import flags_for, pain_trend
+from twistcoach.web.services import NOT_VISIBLE_SESSION, flags_for, pain_trend
 
 FIXTURES = Path(__file__).parent / "fixtures" / "skeletons"
 
@@ -1078,7 +1078,7 @@ def test_ws_refuses_strangers_and_cross_site(world: World) -> None:
     sid = start_session(a, a_csrf)
     b, _ = api_student(world, "wes@example.org", "Wes")
     with b.websocket_connect(f"/ws/practice/{sid}") as ws:
-        assert ws.receive_json()["message"] == "this is not your session"
+        assert ws.receive_json()["message"] == NOT_VISIBLE_SESSION
     anonymous = client(world)
     with anonymous.websocket_connect(f"/ws/practice/{sid}") as ws:
         assert ws.receive_json()["message"] == "sign in first"
@@ -1087,7 +1087,7 @@ def test_ws_refuses_strangers_and_cross_site(world: World) -> None:
     ) as ws:
         assert ws.receive_json()["message"] == "cross-site connection refused"
     with a.websocket_connect("/ws/practice/424242") as ws:
-        assert "no session" in ws.receive_json()["message"]
+        assert ws.receive_json()["message"] == NOT_VISIBLE_SESSION  # the same: not enumerable
     with a.websocket_connect(f"/ws/practice/{sid}?body=tall") as ws:
         assert ws.receive_json()["message"] == (
             "unknown body type: must be one of neutral, female, male, got 'tall'"

@@ -77,6 +77,7 @@ from twistcoach.storage.records import SessionRecord
 from twistcoach.storage.repository import NotFoundError, Repository
 from twistcoach.web.context import AppContext, ctx_of, request_language, signed_in
 from twistcoach.web.deps import Id
+from twistcoach.web.services import NOT_VISIBLE_SESSION
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -530,9 +531,10 @@ def _open(ctx: AppContext, websocket: WebSocket, session_id: int) -> _Opened | s
         detail = ctx.repo.get_session(session_id)
         person = ctx.repo.get_person(detail.session.person_id)
     except NotFoundError:
-        return f"no session {session_id}"
+        return NOT_VISIBLE_SESSION
     if account.role != Role.STUDENT or person.account_id != account.id:
-        return "this is not your session"
+        # The same words as for an id that does not exist: ids cannot be enumerated.
+        return NOT_VISIBLE_SESSION
     session = detail.session
     if session.status != SessionStatus.RUNNING:
         return f"session {session_id} has already ended ({session.status})"
