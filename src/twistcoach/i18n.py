@@ -618,8 +618,6 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     "There is no such session, or not one you may see.",
     # web.practice: why the practice socket refuses (shown on the practice page)
     "sign in first",
-    "this is not your session",
-    "no session {id}",
     "session {id} has already ended ({status})",
     "session {id} is already open in another window",
     "cross-site connection refused",
