@@ -54,7 +54,7 @@ OUTCOME_TEXT: dict[str, str] = {
     "pain_rise": "stopped: pain rose 2 points or more",
     "wrong_pose": "stopped: not in the pose",
     "quit": "stopped by the person",
-    "interrupted": "interrupted (the recording ended abnormally)",
+    "interrupted": "interrupted (the page or program closed, or there was no camera)",
     "running": "still running",
 }
 
