@@ -488,3 +488,37 @@ def test_analyze_speaks_the_language_asked_for(shared_data: Path, tmp_path: Path
     assert "Giro del tronco: cuánto gira el pecho" in page
     for english in ("largest", "time held", "Over time", "Events", "not measured", "speed (°/s)"):
         assert english not in page, english
+
+
+@pytest.mark.slow
+def test_a_video_that_never_calibrates_says_why_nothing_was_measured(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A person standing in tree pose filmed with the phone turned lies across the picture:
+    the calibration refuses it, no number is given, and the summary says why."""
+    image = cv2.imread(str(shared_data / "images" / "tree" / "suraj_tree_pose.jpg"))
+    assert image is not None
+    turned = cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE)
+    height, width = (d - d % 2 for d in turned.shape[:2])
+    rgb = np.ascontiguousarray(cv2.cvtColor(turned[:height, :width], cv2.COLOR_BGR2RGB))
+    clip = tmp_path / "tree_turned.mp4"
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(25):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 10)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    out = tmp_path / "out"
+    options: dict[str, Any] = {"as_json": True, "annotate": False, "workers": 1}
+    assert run_analyze([clip], out, cap_deg=60.0, twist="supine", **options) == 0
+    (summary,) = json.loads(capsys.readouterr().out)
+    assert summary["frames_with_person"] > 0 and summary["frames_measured"] == 0
+    assert summary["metrics"]["right"]["max_knee_drop_deg"] is None
+    assert summary["metrics"]["left"]["max_knee_drop_deg"] is None
+    assert any(
+        w.startswith("nothing was measured") and "bend your knees" in w for w in summary["warnings"]
+    ), summary["warnings"]

@@ -616,6 +616,13 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     # for one that is not the viewer's
     "There is no such student, or not one you may see.",
     "There is no such session, or not one you may see.",
+    # kinematics.calibrate and tracking: why a calibration was refused (analyze's warning
+    # when a video never calibrated)
+    "no frames to calibrate from: lie on your back, knees up",
+    "you moved while calibrating: lie still, knees up, for a moment",
+    "your knees seem dropped to one side: bring them up to the middle",
+    "bend your knees so they point up, feet flat on the floor",
+    "the knees look dropped to one side",
     # web.practice: why the practice socket refuses (shown on the practice page)
     "sign in first",
     "session {id} has already ended ({status})",

@@ -321,6 +321,10 @@ class TwistTracker:
         self._buffer: list[Skeleton] = []
         self._next_try = -math.inf
         self._retry_s = CALIBRATION_RETRY_S
+        #: Why the last calibration attempt was refused, in plain words (None: none was,
+        #: or one has been made since); a recording's summary says it when nothing could be
+        #: measured.
+        self.calibration_refusal: str | None = None
         self._lying_since: float | None = None
         #: When the person was last found after being lost (None: not seen now).
         self._found_since: float | None = None
@@ -395,13 +399,15 @@ class TwistTracker:
                     if looks_twisted(self._buffer):
                         raise CalibrationError("the knees look dropped to one side")
                     self._calibration = self._calibrate(list(self._buffer))
-                except CalibrationError:
+                except CalibrationError as exc:
+                    self.calibration_refusal = str(exc)
                     # A refused attempt costs tens of milliseconds: not on every frame, and
                     # less and less often while nothing changes (CALIBRATION_RETRY_S).
                     self._next_try = t + self._retry_s
                     self._retry_s = min(2.0 * self._retry_s, CALIBRATION_RETRY_MAX_S)
                     self._buffer.pop(0)
                 else:
+                    self.calibration_refusal = None
                     self._flat_deg = flat_reading(self._calibration, self._buffer)
                     # Frames from before the landmarks settled: calibrate again on settled
                     # ones if the person stays still there (:meth:`_refine`).

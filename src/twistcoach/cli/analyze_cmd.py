@@ -41,11 +41,14 @@ import typer
 from twistcoach.i18n import t
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from rich.console import Console
 
     from twistcoach.metrics import BodyType, PoseFamily
     from twistcoach.pipeline import VideoAnalysis
     from twistcoach.report import MeasureWords
+    from twistcoach.tracking import TwistTracker
 
 DEFAULT_OUT = Path("twistcoach-analysis")
 #: ``--twist`` values.
@@ -267,6 +270,7 @@ def run_analyze(
                         *video.warnings,
                         *summary["warnings"],
                         *_twist_gap(summary, words),
+                        *_never_calibrated(summary, trackers if chosen == "supine" else []),
                     ]
                     for warning in summary["warnings"]:
                         err.print(f"[yellow]warning:[/] {warning}")
@@ -396,6 +400,23 @@ def _twist_gap(summary: dict[str, Any], words: MeasureWords) -> list[str]:
             "the {measure} could not be measured in {missed} of the {twist} frames that look "
             "like the twist: the largest {measure} given leaves them out"
         ).format(measure=t(words.name), missed=missed, twist=twist)
+    ]
+
+
+def _never_calibrated(summary: dict[str, Any], trackers: Sequence[TwistTracker]) -> list[str]:
+    """A warning, with the calibration's own reason, when a lying video gave no number
+    because no calibration was ever accepted (the person was seen, but never lying still,
+    knees up, as the calibration needs)."""
+    if summary["frames_measured"] or not trackers:
+        return []
+    tracker = trackers[0]
+    if tracker.calibration is not None or tracker.calibration_refusal is None:
+        return []
+    return [
+        t(
+            "nothing was measured: the video has no moment that calibrates ({why}). Start "
+            "with a few seconds lying still on your back, knees up, feet flat"
+        ).format(why=t(tracker.calibration_refusal))
     ]
 
 
