@@ -339,6 +339,20 @@ def test_whole_happy_session_both_sides() -> None:
     assert coach.report_sharp_pain(203.0) == []
 
 
+def test_planning_withdrawing_the_session_stops_it_with_the_reason() -> None:
+    coach = Coach(make_plan(cap=40.0, hold=20.0), RULES, start_pain=2)
+    feed(coach, ramp(0.0, 3.0, 0.0, 0.0))
+    out = coach.withdraw(3.5, "Sharp pain stopped your practice today at 10:15.")
+    assert isinstance(out[0], Cue) and out[0].id == "stop_plan_withdrawn"
+    assert out[0].text.endswith(
+        "no longer allows this twist now. Sharp pain stopped your practice today at 10:15."
+    )
+    assert coach.stopped_reason is StopReason.PLAN_WITHDRAWN and coach.finished
+    assert event_ids(out)[-1] == "session_stopped"
+    assert coach.withdraw(4.0, "again") == []  # once
+    assert coach.observe(obs(4.5, 10.0)) == []  # and nothing after
+
+
 def test_breath_cues_are_paced_at_a_calm_rate() -> None:
     coach = Coach(make_plan(cap=40.0, hold=60.0, sides=["right"]), RULES, start_pain=0)
     out = Person(coach).run(until=90.0)

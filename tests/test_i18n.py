@@ -160,6 +160,10 @@ def test_every_cue_the_coach_can_say_is_translated() -> None:
                     "advice": words,
                     "seen": seen,
                     "prescribed": families[0],
+                    # planning's refusal when a session is withdrawn while it runs
+                    "why": "Sharp pain stopped your practice today at 10:15. No twists for "
+                    "the rest of today: rest and let it settle. You can come back tomorrow, "
+                    "after a short check-in.",
                 }
                 english = " ".join(rule.text.format(**fmt).split())
                 spanish = tr.text(english)

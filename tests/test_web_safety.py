@@ -621,3 +621,48 @@ def test_an_old_intake_that_carries_clearances_still_counts(world: World) -> Non
     page = s.get("/intake")
     assert page.status_code == 200 and "Dr Old" not in page.text  # staff-only field
     assert start(s, csrf, FULL).status_code == 201
+
+
+@pytest.mark.parametrize("elsewhere", ["red_flag", "sharp_pain"])
+def test_a_running_session_stops_when_planning_withdraws_it(
+    world: World, monkeypatch: pytest.MonkeyPatch, elsewhere: str
+) -> None:
+    """Emergency signs answered in a new intake, or sharp pain stopping another session,
+    while a session runs on the practice socket: the coach stops it with planning's reason
+    (it had gone on coaching 'sink further' at its old cap)."""
+    import twistcoach.web.practice as practice
+
+    monkeypatch.setattr(practice, "PLAN_RECHECK_S", 0.0)  # every message asks planning
+    c, csrf, _ = student(world)
+    r = start(c, csrf)
+    assert r.status_code == 201, r.text
+    sid = int(r.json()["session_id"])
+    landmarks = {"type": "landmarks", "t": 0.0, "w": 640, "h": 480, "lm": None}
+    with c.websocket_connect(f"/ws/practice/{sid}") as ws:
+        ws.send_text(json.dumps(landmarks))
+        assert ws.receive_json()["type"] != "stopped"
+        if elsewhere == "red_flag":
+            emergency = {**CLINICAL_INTAKE, "red_flags": ["saddle_numbness"]}
+            r = c.post("/api/intake", json=emergency, headers={"X-CSRF-Token": csrf})
+            assert r.status_code == 200, r.text
+        else:
+            # Sharp pain in a session of another device: the database says so.
+            other = world.repo.start_session(
+                world.repo.get_session(sid).session.person_id, PARTIAL, 40.0, "test", start_pain=2
+            )
+            world.repo.add_pain(other.id, 1.0, None, sharp=True)
+            world.repo.end_session(other.id, "stopped", "sharp_pain")
+        ws.send_text(json.dumps({**landmarks, "t": 0.5}))
+        received = []
+        while (message := ws.receive_json())["type"] != "stopped":
+            received.append(message)
+    stops = [m for m in received if m["type"] == "cue" and m["id"].startswith("stop_")]
+    assert [m["id"] for m in stops] == ["stop_plan_withdrawn"], received
+    assert stops[0]["priority"] == "safety" and "no longer allows" in stops[0]["text"]
+    said = "urgent medical care" if elsewhere == "red_flag" else "Sharp pain"
+    assert said in stops[0]["text"], stops[0]["text"]  # planning's own reason
+    assert message["reason"] == "plan_withdrawn"
+    session = world.repo.get_session(sid).session
+    assert (session.status, session.stop_reason) == ("stopped", "plan_withdrawn")
+    history = c.get("/history").text
+    assert "the plan no longer allowed it" in text_of(history)

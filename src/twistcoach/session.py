@@ -46,6 +46,13 @@ def default_coaching_rules() -> CoachingRules:
     return load_coaching_rules()
 
 
+#: Seconds between a running session's checks that planning still allows it (the web's
+#: practice socket by its server clock, the desktop coach by the video's time): a red flag
+#: or a sharp-pain stop stored elsewhere while it runs stops it within this long
+#: (:meth:`LiveSession.withdraw`). One check is one planning decision read from the
+#: database (a few milliseconds).
+PLAN_RECHECK_S = 5.0
+
 #: Marks a tracker without a ``calibration`` attribute (see :attr:`LiveSession.calibrating`).
 _NO_CALIBRATION = object()
 
@@ -191,6 +198,10 @@ class LiveSession:
         """Sharp pain: the coach stops at once (its stop cue comes first)."""
         return self._out(self.coach.report_sharp_pain(t))
 
+    def withdraw(self, t: float, reason: str) -> list[Output]:
+        """Planning no longer allows the session: the coach stops, saying ``reason``."""
+        return self._out(self.coach.withdraw(t, reason))
+
     def pause(self, t: float) -> list[Output]:
         """The person pauses."""
         return self._out(self.coach.pause(t))
@@ -216,4 +227,4 @@ class LiveSession:
         return self.recorder.finish(unfinished, stop_reason=reason)
 
 
-__all__ = ["LiveSession", "PlanRefusedError", "coach_plan_for"]
+__all__ = ["PLAN_RECHECK_S", "LiveSession", "PlanRefusedError", "coach_plan_for"]

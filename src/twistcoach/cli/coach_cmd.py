@@ -52,7 +52,7 @@ EXIT_BAD_INPUT = 2
 EXIT_SAFETY_STOP = 3
 
 #: Stop reasons that are a safety stop (exit status 3).
-SAFETY_STOPS = frozenset({"sharp_pain", "pain_high", "pain_rise", "wrong_pose"})
+SAFETY_STOPS = frozenset({"sharp_pain", "pain_high", "pain_rise", "wrong_pose", "plan_withdrawn"})
 
 
 class CoachCommandError(Exception):
@@ -450,7 +450,7 @@ def _session(
     body: BodyType,
 ) -> int:
     from twistcoach.estimator import LIVE_MODEL, make_mediapipe_estimator
-    from twistcoach.session import LiveSession
+    from twistcoach.session import PLAN_RECHECK_S, LiveSession
     from twistcoach.sources import (
         CameraSource,
         FrameSource,
@@ -512,6 +512,8 @@ def _session(
     )
     coach = live.coach
     sinks = _Sinks(headless, speaker, write)
+    recheck = None if repo is None or person_id is None else _rechecker(repo, person_id, coach_plan)
+    last_check = 0.0
     pending = list(items)
     last_image: NDArray[np.uint8] | None = None
     snap_written = False
@@ -531,6 +533,11 @@ def _session(
                     break
                 skeleton = estimator.estimate(frame.rgb, t)
                 sinks.emit(live.frame(t, skeleton))
+                if recheck is not None and t - last_check >= PLAN_RECHECK_S:
+                    last_check = t
+                    refusal = recheck()
+                    if refusal is not None:
+                        sinks.emit(live.withdraw(t, refusal))
                 obs = live.last_observation
                 need_image = window is not None or (snapshot is not None and not snap_written)
                 if need_image:
@@ -589,6 +596,24 @@ def _session(
 
 #: OpenCV takes a camera index as a C int: a larger one ended in its traceback.
 _MAX_CAMERA_INDEX = 2**31 - 1
+
+
+def _rechecker(repo: Repository, person_id: int, plan: CoachPlan) -> Callable[[], str | None]:
+    """Asks planning whether the session may go on (something stored elsewhere while it
+    runs, a red flag, sharp pain, may take the twist away): planning's refusal, or None."""
+    from twistcoach.poses.loader import load_library
+    from twistcoach.session import PlanRefusedError, coach_plan_for
+    from twistcoach.storage.progress import decide_for_person
+
+    def recheck() -> str | None:
+        decision = decide_for_person(repo, person_id)
+        try:
+            coach_plan_for(decision, plan.variant_id, load_library(), cap_deg=plan.cap_deg)
+        except PlanRefusedError as exc:
+            return str(exc)
+        return None
+
+    return recheck
 
 
 def stored_message(session_id: int, person_name: str) -> str:

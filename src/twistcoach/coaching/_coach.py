@@ -330,6 +330,16 @@ class Coach:
         self._stop(t, StopReason.SHARP_PAIN, "stop_sharp_pain", out)
         return out
 
+    def withdraw(self, t: float, reason: str) -> list[Output]:
+        """Planning no longer allows this session (something stored elsewhere while it ran:
+        a red flag, a sharp-pain stop, a new plan): stop at once, saying ``reason``
+        (planning's plain words). The first output is the stop cue."""
+        if self.finished:
+            return []
+        out: list[Output] = []
+        self._stop(t, StopReason.PLAN_WITHDRAWN, "stop_plan_withdrawn", out, why=reason)
+        return out
+
     def pause(self, t: float) -> list[Output]:
         """The person pauses; only :meth:`resume` (or quit / pain) continues."""
         if self.finished or self.state is CoachState.PAUSED:

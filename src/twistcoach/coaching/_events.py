@@ -46,6 +46,9 @@ class StopReason(StrEnum):
     PAIN_HIGH = "pain_high"
     PAIN_RISE = "pain_rise"
     WRONG_POSE = "wrong_pose"
+    #: Planning no longer allows this session (a red flag, a sharp-pain stop or a plan
+    #: stored elsewhere while it ran).
+    PLAN_WITHDRAWN = "plan_withdrawn"
     QUIT = "quit"
 
 

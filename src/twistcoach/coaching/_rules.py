@@ -108,6 +108,7 @@ REQUIRED_CUES: frozenset[str] = frozenset(
         "stop_pain_rise",
         "stop_wrong_pose",
         "stop_quit",
+        "stop_plan_withdrawn",
         "paused_tracking_lost",
         "paused_camera_view",
         "resumed",

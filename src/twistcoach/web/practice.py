@@ -70,7 +70,7 @@ from twistcoach.coaching import Coach, CoachPlan, Cue, Event, Output, PlanRefuse
 from twistcoach.i18n import localize_message, translator
 from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
 from twistcoach.metrics import BodyType
-from twistcoach.session import LiveSession, coach_plan_for
+from twistcoach.session import PLAN_RECHECK_S, LiveSession, coach_plan_for
 from twistcoach.storage.models import Role, SessionStatus
 from twistcoach.storage.recorder import SessionRecorder, claim_socket, release_socket
 from twistcoach.storage.records import SessionRecord
@@ -307,6 +307,20 @@ class PracticeRun:
             self._audit(record.status, record.stop_reason)
             return [{"type": "stopped", "reason": NO_CAMERA, "status": record.status, "text": ""}]
         return self._emit(self.live.quit(self.now()))
+
+    def recheck(self, repo: Repository) -> list[dict[str, Any]]:
+        """Ask planning again whether this session may go on: something stored while it
+        ran (a red flag in a new intake, sharp pain in another session, a care plan) may
+        take the twist away, and a red flag or sharp pain always wins. Refused: the coach
+        stops with planning's reason. Reads the database: run off the event loop."""
+        if self.coach.finished or self.recorder.finished is not None:
+            return []
+        try:
+            _coach_plan_now(repo, self.recorder.session)
+        except (PlanRefusedError, KeyError, ValueError) as exc:
+            reason = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+            return self._emit(self.live.withdraw(self.now(), reason))
+        return []
 
     def disconnected(self) -> None:
         """The page went away mid-session: keep everything, mark it interrupted (or, when
@@ -651,7 +665,7 @@ async def _practise(
     event, off the loop."""
     limit = ctx.settings.max_ws_message_bytes
     lang = request_language(websocket)  # cues in the page's language (twistcoach.i18n)
-    last_flush = ctx.monotonic_s()
+    last_flush = last_check = ctx.monotonic_s()
     try:
         while True:
             try:
@@ -696,6 +710,9 @@ async def _practise(
                 replies = await run_in_threadpool(run.sharp)
             else:
                 replies = await run_in_threadpool(run.end, msg.reason)
+            if not run.coach.finished and ctx.monotonic_s() - last_check >= PLAN_RECHECK_S:
+                last_check = ctx.monotonic_s()
+                replies.extend(await run_in_threadpool(run.recheck, ctx.repo))
             # Over: the coach finished, or the record was ended without it (no camera).
             over = run.coach.finished or run.recorder.finished is not None
             if over:
