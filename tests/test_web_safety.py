@@ -666,3 +666,22 @@ def test_a_running_session_stops_when_planning_withdraws_it(
     assert (session.status, session.stop_reason) == ("stopped", "plan_withdrawn")
     history = c.get("/history").text
     assert "the plan no longer allowed it" in text_of(history)
+
+
+def test_a_sharp_message_over_the_size_limit_still_stops(world: World) -> None:
+    """Sharp pain always wins, however it is sent: a sharp message padded past the socket's
+    size limit stops the session (it was answered "message too large" and coaching went
+    on); any other oversized message is still refused."""
+    c, csrf, _ = student(world)
+    r = start(c, csrf)
+    assert r.status_code == 201, r.text
+    sid = int(r.json()["session_id"])
+    limit = WebSettings(database_url="sqlite://").max_ws_message_bytes
+    with c.websocket_connect(f"/ws/practice/{sid}") as ws:
+        ws.send_text(json.dumps({"type": "pain", "level": 2, "pad": "x" * limit}))
+        assert "too large" in ws.receive_json()["message"]
+        ws.send_text(json.dumps({"type": "sharp", "pad": "x" * limit}))
+        while (message := ws.receive_json())["type"] != "stopped":
+            pass
+    assert message["reason"] == "sharp_pain"
+    assert world.repo.get_session(sid).summary.sharp_pain

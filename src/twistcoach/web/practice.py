@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import math
 import time
@@ -629,6 +630,23 @@ async def practice_socket(websocket: WebSocket, session_id: Id) -> None:
             await run_in_threadpool(release_socket, ctx.repo, session.id)
 
 
+#: The largest oversized message still read for a sharp-pain report (characters): a sharp
+#: message padded past the size limit must stop the session, and reading a megabyte of
+#: JSON once (the session then ends) costs a few milliseconds.
+SHARP_READ_LIMIT = 1_000_000
+
+
+def _oversized_sharp(text: str) -> bool:
+    """True when a message over the size limit is a sharp-pain report all the same."""
+    if len(text) > SHARP_READ_LIMIT or '"sharp"' not in text:
+        return False
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(raw, dict) and raw.get("type") == "sharp"
+
+
 async def _landmarks(
     websocket: WebSocket, run: PracticeRun, msg: LandmarksMessage, admission: Admission
 ) -> list[dict[str, Any]]:
@@ -683,16 +701,20 @@ async def _practise(
                     {"type": "error", "message": "send JSON text, not binary"}
                 )
                 continue
+            msg: LandmarksMessage | PainMessage | SharpMessage | EndMessage
             if len(text) > limit or len(text.encode()) > limit:
-                await websocket.send_json(
-                    {"type": "error", "message": f"message too large (at most {limit} bytes)"}
-                )
-                continue
-            try:
-                msg = parse_message(text)
-            except ValueError as exc:
-                await websocket.send_json({"type": "error", "message": str(exc)})
-                continue
+                if not _oversized_sharp(text):
+                    await websocket.send_json(
+                        {"type": "error", "message": f"message too large (at most {limit} bytes)"}
+                    )
+                    continue
+                msg = SharpMessage(type="sharp")  # sharp pain always wins, however sent
+            else:
+                try:
+                    msg = parse_message(text)
+                except ValueError as exc:
+                    await websocket.send_json({"type": "error", "message": str(exc)})
+                    continue
             if isinstance(msg, LandmarksMessage):
                 replies = await _landmarks(websocket, run, msg, admission)
             elif isinstance(msg, PainMessage):
