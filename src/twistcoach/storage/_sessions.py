@@ -59,6 +59,9 @@ LATE_SHARP_WINDOW_S = 3600.0
 #: The stop reason of a sharp-pain stop (the coach's ``StopReason.SHARP_PAIN``).
 SHARP_PAIN_STOP = "sharp_pain"
 
+#: The source of a sharp-pain report stored on its own (no practice in it).
+SHARP_REPORT_SOURCE = "sharp pain report"
+
 
 class LateReportError(StorageError, _errors.ConflictError):
     """A report that cannot be taken against this session now (409, exit 2)."""
@@ -271,16 +274,25 @@ class SessionStore(Store):
 
     def add_late_sharp_pain(self, session_id: int) -> SessionRecord:
         """Sharp pain reported after a session ended (felt coming out of the twist, on the
-        page's end screen): stored as the session's sharp-pain stop, so every surface and
+        page's end screen): stored as that session's sharp-pain stop, so every surface and
         planning treat it as one (the day locked, the flag raised). Idempotent.
+
+        Reported more than :data:`LATE_SHARP_WINDOW_S` after the session ended, the pain is
+        not that session's: it is stored as a report of its own, made now (a session with
+        no practice, source :data:`SHARP_REPORT_SOURCE`, stopped for sharp pain), so it
+        still locks today and raises the flag. Sharp pain is never dropped.
+
+        Returns
+        -------
+        SessionRecord
+            The session that now carries the sharp pain.
 
         Raises
         ------
         NotFoundError
             No such session.
         LateReportError
-            The session is still running (the live coach takes the report), or ended more
-            than :data:`LATE_SHARP_WINDOW_S` ago.
+            The session is still running: the live coach takes the report.
         """
         with self._sessions.begin() as s:
             row = s.get(PracticeSession, session_id)
@@ -294,31 +306,48 @@ class SessionStore(Store):
                     SessionEvent.session_id == session_id, SessionEvent.type == EventType.PAIN
                 )
             ).all()
-            if row.stop_reason != SHARP_PAIN_STOP and not any(
+            already = row.stop_reason == SHARP_PAIN_STOP or any(
                 e.data.get("sharp") is True for e in pains
-            ):
-                if (now - row.ended_at).total_seconds() > LATE_SHARP_WINDOW_S:
-                    raise LateReportError(
-                        "this session ended more than an hour ago: sharp pain now means no "
-                        "twists today; if it does not settle, or it comes back, see a "
-                        "healthcare professional"
-                    )
-                s.add(
-                    SessionEvent(
-                        session_id=session_id,
-                        t=max(0.0, (now - row.started_at).total_seconds()),
-                        type=EventType.PAIN,
-                        event_id="sharp_pain",
-                        text="sharp pain reported after the session",
-                        data={"level": None, "sharp": True, "after_end": True},
-                    )
+            )
+            if not already and (now - row.ended_at).total_seconds() > LATE_SHARP_WINDOW_S:
+                row = PracticeSession(
+                    person_id=row.person_id,
+                    plan_id=row.plan_id,
+                    variant_id=row.variant_id,
+                    cap_deg=row.cap_deg,
+                    started_at=now,
+                    ended_at=now,
+                    updated_at=now,
+                    status=SessionStatus.STOPPED.value,
+                    stop_reason=SHARP_PAIN_STOP,
+                    source=SHARP_REPORT_SOURCE,
+                    owner=process_owner(),
+                    time_zone=row.time_zone,
                 )
+                s.add(row)
+                s.flush()
+                text = f"sharp pain reported after session {session_id}"
+                s.add(self._sharp_event(row.id, 0.0, text))
+            elif not already:
+                t = max(0.0, (now - row.started_at).total_seconds())
+                s.add(self._sharp_event(row.id, t, "sharp pain reported after the session"))
             row.status = SessionStatus.STOPPED
             row.stop_reason = SHARP_PAIN_STOP
             row.updated_at = now
             s.flush()
             person = s.get(Person, row.person_id)
             return session_record(row, person.name if person else "?")
+
+    @staticmethod
+    def _sharp_event(session_id: int, t: float, text: str) -> SessionEvent:
+        return SessionEvent(
+            session_id=session_id,
+            t=t,
+            type=EventType.PAIN,
+            event_id="sharp_pain",
+            text=text,
+            data={"level": None, "sharp": True, "after_end": True},
+        )
 
     def mark_interrupted_sessions(self, stale_after_s: float = DEFAULT_STALE_AFTER_S) -> list[int]:
         """Mark sessions left ``running`` by a dead process as ``interrupted``.

@@ -320,7 +320,9 @@ def report_late_sharp_pain(ctx: AppContext, account: AccountRecord, session_id: 
     (felt coming out of the twist): stored as the session's sharp-pain stop, so planning
     locks the rest of the day and raises the flag for review, as for a stop in the session.
     Returns the coach's sharp-pain advice. 404 when the session is not theirs (or does not
-    exist); 409 while it still runs (the socket takes it) or an hour after it ended.
+    exist); 409 while it still runs (the socket takes it). Reported more than an hour after
+    it ended, the pain is stored as a report of its own, made now
+    (:meth:`~twistcoach.storage.repository.Repository.add_late_sharp_pain`).
     """
     from twistcoach.session import default_coaching_rules
 
