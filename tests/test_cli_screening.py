@@ -575,3 +575,19 @@ def test_the_interactive_intake_asks_about_a_month_without_improvement_and_the_h
     text = " ".join(out.replace("│", " ").split())
     assert "Hip replacement in the last 3 months" in text
     assert "recent_hip_replacement" not in text  # the rule's title, never its id
+
+
+def test_the_interactive_intake_takes_unknown_weeks_of_pregnancy(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # Left blank (she does not know), as the web's form takes it: planned as later pregnancy
+    # (a guess of 0 would have given the early pregnancy's plan).
+    lines = ["32", "2", "10", "light", "none"]
+    lines += ["n" for _ in RedFlag]
+    lines += [str(list(Condition).index(Condition.PREGNANCY) + 1), "", "n"]
+    out_file = tmp_path / "me.yaml"
+    code, out, err = run(runner, "intake", "-o", str(out_file), stdin="\n".join(lines) + "\n")
+    assert code == 0, err + out
+    assert "blank if you don't know" in " ".join(out.split())
+    person = load_intake(out_file)
+    assert person.conditions == {Condition.PREGNANCY} and person.pregnancy_weeks is None

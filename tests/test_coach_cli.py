@@ -97,6 +97,33 @@ def test_parse_script_names_the_bad_item(text: str, message: str) -> None:
 # --------------------------------------------------------------------------- refusals
 
 
+@pytest.mark.parametrize(
+    ("condition", "said"),
+    [("spondylolisthesis", "a clinician clears the twist first"), ("pregnancy", "midwife")],
+)
+def test_nothing_allowed_is_refused_with_the_reason_the_web_gives(
+    tmp_path: Path, db_env: str, condition: str, said: str
+) -> None:
+    """With no twist allowed, the refusal says why (the easiest twist's refusal, as the
+    web's start says it), never the plan's advice on how to practise."""
+    intake = tmp_path / "intake.json"
+    answers = {
+        "age": 35,
+        "pain_now": 2,
+        "pain_duration_weeks": 30,
+        "activity": "light",
+        "leg_symptoms": "none",
+        "conditions": [condition],
+    }
+    intake.write_text(json.dumps(answers))
+    args = ["coach", "--video", "x.mp4", "--intake", str(intake), "--headless", "--no-record"]
+    result = CliRunner().invoke(build_app(), args)
+    assert result.exit_code == 2
+    out = " ".join(result.output.split())
+    assert out.startswith("error: refusing to coach: Needs a clearance first.") and said in out
+    assert "Supine before seated" not in out and "Let your pelvis move" not in out
+
+
 def test_refuses_a_variant_the_plan_does_not_allow(intake_file: Path, db_env: str) -> None:
     result = CliRunner().invoke(
         build_app(),

@@ -541,6 +541,24 @@ def test_new_pain_means_under_six_weeks_and_old_pain_at_55_is_no_red_flag(
     assert not {"new_back_pain_age_red_flag", "back_pain_age_red_flag"} & set(firing_rules(no_pain))
 
 
+@pytest.mark.parametrize(
+    ("age", "condition", "rule"),
+    [
+        (75, "acute_flare", "back_pain_age_red_flag"),
+        (90, "chronic_low_back_pain", "back_pain_age_red_flag"),
+        (55, "acute_flare", "new_back_pain_age_red_flag"),
+        (18, "herniated_disc", "new_back_pain_age_red_flag"),
+    ],
+)
+def test_a_back_pain_condition_is_back_pain_whatever_the_numbers_say(
+    library: PoseLibrary, age: int, condition: str, rule: str
+) -> None:
+    # Pain 0/10 for 0 weeks, yet a back-pain condition ticked: the stricter reading wins.
+    person = intake(age=age, conditions=[condition])
+    assert rule in firing_rules(person)
+    assert screen(person, library).status is not PlanStatus.READY
+
+
 def test_pregnancy_with_unknown_weeks_is_planned_as_later_pregnancy(library: PoseLibrary) -> None:
     unknown = intake(conditions=["pregnancy"], clearances=[clinician(*ORDER)])
     plan = screen(unknown, library)

@@ -133,9 +133,26 @@ def _check_source(source: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 
+#: Conditions that are back pain themselves: ticking one says the person has back pain,
+#: whatever pain and weeks they answered (a flare at 0/10 for 0 weeks at 75 is still back
+#: pain at 75: contradictory answers read the stricter way).
+BACK_PAIN_CONDITIONS: frozenset[Condition] = frozenset(
+    {
+        Condition.CHRONIC_LOW_BACK_PAIN,
+        Condition.ACUTE_FLARE,
+        Condition.HERNIATED_DISC,
+        Condition.SCIATICA,
+        Condition.SI_JOINT_PAIN,
+        Condition.SPONDYLOLISTHESIS,
+        Condition.SPINAL_STENOSIS,
+    }
+)
+
+
 class AgeWithPain(_Model):
     """Back pain at an age that makes it a red flag (CLINICAL.md §2): the person has back
-    pain (pain now, or an episode of some length) and is older than ``over`` or younger
+    pain (pain now, an episode of some length, or a back-pain condition ticked:
+    :data:`BACK_PAIN_CONDITIONS`) and is older than ``over`` or younger
     than ``under``; with ``new_within_weeks``, only an episode shorter than that (new pain).
     """
 
@@ -152,7 +169,7 @@ class AgeWithPain(_Model):
     def matches(self, intake: Intake) -> bool:
         """True when this intake has back pain at such an age."""
         weeks = intake.pain_duration_weeks
-        if intake.pain_now < 1 and weeks <= 0:
+        if intake.pain_now < 1 and weeks <= 0 and not intake.conditions & BACK_PAIN_CONDITIONS:
             return False
         if self.new_within_weeks is not None and weeks >= self.new_within_weeks:
             return False

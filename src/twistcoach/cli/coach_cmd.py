@@ -159,12 +159,10 @@ def choose_variant(decision: PracticeDecision, variant_id: str | None) -> str:
     if variant_id is None:
         if decision.allowed:
             return decision.allowed[0].variant_id
-        why = " ".join(r.text for r in decision.reasons)
-        if not why and decision.plan is not None:
-            why = " ".join(decision.plan.advice[:2]) or (
-                "your plan allows no twist the coach can measure (only supine twists)"
-            )
-        raise CoachCommandError(f"refusing to coach: {why}")
+        # The easiest twist's refusal, as the web's start gives it (the plan's advice on
+        # how to practise was said here instead of why nothing may be practised).
+        why = decision.refusal(decision.variants[0].variant_id) if decision.variants else None
+        raise CoachCommandError(f"refusing to coach: {why or 'no twist is allowed now'}")
     try:
         permission = decision.permission(variant_id)
     except KeyError as exc:

@@ -392,7 +392,14 @@ def ask_intake(console: Console, library: PoseLibrary) -> Intake:
         else None
     )
     data["pregnancy_weeks"] = (
-        _ask_number(console, t("How many weeks pregnant are you"), 0, 45, integer=True)
+        _ask_number(
+            console,
+            t("How many weeks pregnant are you (blank if you don't know)"),
+            0,
+            45,
+            integer=True,
+            allow_blank=True,  # unknown weeks are planned as later pregnancy, as on the web
+        )
         if "pregnancy" in conditions
         else None
     )
