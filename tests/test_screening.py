@@ -342,6 +342,21 @@ def test_teacher_cannot_lift_a_red_flag(library: PoseLibrary) -> None:
     plan = screen(person, library)
     assert plan.status is PlanStatus.SEE_CLINICIAN_FIRST
     assert plan.allowed_variants() == ()
+    # Said, never silently unused: the teacher's clearance needs a clinician's here.
+    partial = plan.decision("supine_twist_partial")
+    said = [r for r in partial.reasons if r.rule == "clearance_needs_clinician"]
+    assert said and "only a clinician's clearance can" in said[0].text
+
+
+def test_no_teacher_hint_where_a_clinician_must_clear(library: PoseLibrary) -> None:
+    """Spondylolisthesis needs a clinician: no variant it blocks says a back-trained
+    teacher could unlock it (the red team's plan listed both hints side by side)."""
+    plan = screen(intake(pain_now=2, conditions=["spondylolisthesis"]), library)
+    for decision in plan.variants:
+        rules = {r.rule for r in decision.reasons}
+        assert not {"unlock_hint_clinician", "unlock_hint_teacher"} <= rules, decision.variant_id
+        if "unlock_hint_clinician" in rules:
+            assert "unlock_hint_teacher" not in rules
 
 
 def test_trained_teacher_unlocks_seated_pose_by_pose(library: PoseLibrary) -> None:

@@ -361,6 +361,7 @@ REQUIRED_NOTES = (
     "clearance_not_yet",
     "clearance_before_surgery",
     "clearance_cannot_lift",
+    "clearance_needs_clinician",
     "unlock_hint_clinician",
     "unlock_hint_teacher",
     "no_variant_allowed",
@@ -775,12 +776,23 @@ def _decide(
                 add("clearance_applied", text, note.source)
                 continue
             add(rule.id, rule.text, rule.source)
+            if block.unlock is Unlock.CLINICIAN:
+                # A trained teacher's counting clearance meets a rule only a clinician
+                # lifts: say so, never leave it silently unused.
+                note = notes["clearance_needs_clinician"]
+                for clearance in (c for c in naming if c.counts_on(today)):
+                    text = note.text.format(who=clearance.who, rule=rule.title)
+                    add("clearance_needs_clinician", text, note.source)
             hint = _UNLOCK_HINTS.get(block.unlock)
             if hint is not None and not locked:
                 add(hint, notes[hint].text, notes[hint].source)
             if block.status.rank > status.rank:
                 status = block.status
 
+    if any(r.rule == "unlock_hint_clinician" for r in reasons):
+        # One block needs a clinician: "a back-trained teacher can unlock it" would send the
+        # person to the wrong professional.
+        reasons = [r for r in reasons if r.rule != "unlock_hint_teacher"]
     for rule in fired:
         # Rules that only advise still explain themselves on the variants they concern
         # (not on one locked for good: there is nothing to practise).
