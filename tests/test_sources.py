@@ -326,3 +326,25 @@ def test_item1_video_frame_size_checked_from_the_header(
     _write_video(tiny, [_marker_frame(16, 16)] * 3, [0, 40, 80])
     with pytest.raises(MediaError, match=r"tiny\.mp4: the video's frames are too small .*16x16"):
         VideoSource(tiny)
+
+
+def test_non_square_pixels_are_shown_square(tmp_path: Path) -> None:
+    """A stream with a sample aspect ratio of 2 (each pixel twice as wide as high) is read
+    as it is shown: 64 stored columns become 128, so the body is measured undistorted."""
+    from twistcoach.sources import VideoSource
+
+    path = tmp_path / "anamorphic.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.codec_context.sample_aspect_ratio = Fraction(2, 1)
+        for i in range(3):
+            frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 10)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    with VideoSource(path) as source:
+        shapes = {frame.rgb.shape for frame in source.frames()}
+    assert shapes == {(48, 128, 3)}

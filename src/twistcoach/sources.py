@@ -280,6 +280,27 @@ class ImageSource(_Closing):
         yield Frame(0.0, self._rgb, 0)
 
 
+def _square_pixels(rgb: RgbArray, pixel_aspect: float) -> RgbArray:
+    """The frame as shown: stretched across (``pixel_aspect`` > 1) or down (< 1) so its
+    pixels are square, never shrunk (no detail lost).
+
+    Parameters
+    ----------
+    rgb
+        Shape (H, W, 3), the stored frame.
+    pixel_aspect
+        The stream's sample aspect ratio: a pixel's width over its height.
+    """
+    import cv2
+
+    height, width = rgb.shape[:2]
+    if pixel_aspect > 1.0:
+        size = (max(1, round(width * pixel_aspect)), height)
+    else:
+        size = (width, max(1, round(height / pixel_aspect)))
+    return np.ascontiguousarray(cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR))
+
+
 def _rotate(rgb: RgbArray, rotation_ccw_deg: float) -> RgbArray:
     """Apply a display-matrix rotation (degrees counter-clockwise, multiples of 90)."""
     quarter_turns = round(rotation_ccw_deg / 90.0) % 4
@@ -332,6 +353,12 @@ class VideoSource(_Closing):
         self.fps: float | None = float(rate) if rate else None
         self.width = int(self._stream.codec_context.width)
         self.height = int(self._stream.codec_context.height)
+        # Non-square pixels (a sample aspect ratio other than 1): frames are stretched to
+        # the shape they are shown in, or the body's geometry is measured distorted (a 4:3
+        # anamorphic copy of a clip read its drop 7 degrees short; a 2:1 one read as a side
+        # view).
+        sar = self._stream.sample_aspect_ratio or self._stream.codec_context.sample_aspect_ratio
+        self._pixel_aspect = float(sar) if sar and 0.2 <= float(sar) <= 5.0 else 1.0
         if self.width or self.height:  # 0 x 0: the header does not say; checked per frame
             try:
                 check_frame_size(path, self.width, self.height, video=True)
@@ -381,7 +408,10 @@ class VideoSource(_Closing):
                 if (frame.width, frame.height) != (self.width, self.height):
                     # A size the header did not declare (or a stream that changes size).
                     check_frame_size(self.path, frame.width, frame.height, video=True)
-                rgb = _rotate(frame.to_ndarray(format="rgb24"), float(frame.rotation or 0))
+                rgb = frame.to_ndarray(format="rgb24")
+                if self._pixel_aspect != 1.0:
+                    rgb = _square_pixels(rgb, self._pixel_aspect)
+                rgb = _rotate(rgb, float(frame.rotation or 0))
                 yield Frame(t, rgb, index)
         except av.error.FFmpegError as err:
             where = (
