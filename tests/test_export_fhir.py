@@ -292,3 +292,32 @@ def test_an_open_flag_no_session_carries_is_a_flag_of_its_own(
     flags = {code_of(f): f for f in resources_of(bundle, "Flag")}
     assert flags["checkin-care"]["status"] == "active"
     assert "waiting for a clinician" in flags["checkin-care"]["code"]["text"]
+
+
+def test_red_flags_a_later_intake_left_out_are_flags_of_their_own(tmp_path: Path) -> None:
+    """Emergency signs reported and then left out by a new intake stay open (waiting for a
+    clinician's review): each is an active Flag, one per sign, though both were left out by
+    the same answer at the same moment."""
+    engine = create_engine_for_url(f"sqlite:///{tmp_path / 'rf.db'}")
+    repo = open_repository(engine)
+    person = repo.create_person("Rae")
+    answers = {
+        "age": 45,
+        "pain_now": 2,
+        "pain_duration_weeks": 30,
+        "activity": "light",
+        "leg_symptoms": "none",
+        "conditions": ["chronic_low_back_pain"],
+    }
+    repo.save_intake(
+        person.id, {**answers, "red_flags": ["bladder_dysfunction", "saddle_numbness"]}
+    )
+    repo.save_intake(person.id, {**answers, "red_flags": []})
+    bundle = build_bundle(gather(repo, person.id))
+    Bundle.model_validate_json(json.dumps(bundle))
+    flags = [f for f in resources_of(bundle, "Flag") if code_of(f) == "emergency-withdrawn"]
+    assert len(flags) == 2 and all(f["status"] == "active" for f in flags)
+    texts = sorted(f["code"]["text"] for f in flags)
+    assert "loss of bladder control" in texts[0] and "saddle area" in texts[1]
+    assert all("does not take it back" in t for t in texts)
+    engine.dispose()

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from twistcoach.intake import Clearance, ClearanceBy, Condition, Intake, RedFlag, load_intake
+from twistcoach.intake import (
+    Clearance,
+    ClearanceBy,
+    Condition,
+    Intake,
+    LegSymptoms,
+    RedFlag,
+    load_intake,
+)
 from twistcoach.planning import (
     BackFeeling,
     CheckIn,
@@ -451,3 +459,178 @@ def test_no_progression_is_suggested_for_a_twist_the_plan_does_not_allow() -> No
     decision = run(h, T0)
     assert decision.plan is not None and decision.plan.status is PlanStatus.SEEK_CARE_NOW
     assert decision.progression is None
+
+
+# ------------------------------------------- red flags a later intake leaves out
+
+
+def _said(d: PracticeDecision) -> str:
+    return " ".join(r.text for r in d.reasons)
+
+
+def test_emergency_signs_a_later_intake_leaves_out_stay_until_a_clinicians_review() -> None:
+    """The red team's case: emergency signs reported, then the intake answered again
+    without them half a minute later: the plan was 'ready' at once (a red flag always
+    wins; only a clinician's review closes it, CLINICAL.md §2)."""
+    clean = intake()
+    flagged = clean.model_copy(
+        update={"red_flags": frozenset({RedFlag.SADDLE_NUMBNESS, RedFlag.BLADDER_DYSFUNCTION})}
+    )
+    left_out = T0 + dt.timedelta(seconds=30)  # a correction within the minute still counts
+    intakes = (DatedIntake(flagged, T0), DatedIntake(clean, left_out))
+
+    def at(now: dt.datetime, **more: object) -> PracticeDecision:
+        return run(PersonHistory(intakes=intakes, **more), now)  # type: ignore[arg-type]
+
+    d = at(T0 + dt.timedelta(minutes=1))
+    assert d.plan is not None and d.plan.status is PlanStatus.SEEK_CARE_NOW
+    assert d.allowed == ()
+    assert [(f.kind, f.answer, f.raised_at) for f in d.open_flags] == [
+        (FlagKind.EMERGENCY_WITHDRAWN, "bladder_dysfunction", left_out),
+        (FlagKind.EMERGENCY_WITHDRAWN, "saddle_numbness", left_out),
+    ]
+    saddle = d.open_flags[1].reason
+    assert saddle.rule == "SAFE-EMERGENCY-WITHDRAWN" and "CLINICAL.md §2" in saddle.source
+    assert saddle.text.startswith("An emergency sign was reported on 2026-12-01: numbness in")
+    assert "does not take it back" in saddle.text
+    assert d.reasons[0].rule == "SAFE-EMERGENCY-KEPT"
+    assert [r.rule for r in d.reasons[1:]] == ["SAFE-FLAG-CLINICIAN"] * 2
+    refusal = d.refusal(PARTIAL)
+    assert refusal is not None and "seek medical care today" in refusal
+    # Only a clinician's review closes them: a teacher's does not, nor does any clearance,
+    # nor a clinician's review made before the signs were left out.
+    refused = may_review(ClearanceBy.TEACHER, d.open_flags)
+    assert refused is not None and refused.rule == "SAFE-RED-FLAG-REVIEW"
+    assert may_review(ClearanceBy.CLINICIAN, d.open_flags) is None
+    later = T0 + dt.timedelta(days=1)
+    teacher = SafetyReview(later, ClearanceBy.TEACHER, "Tess")
+    early = SafetyReview(T0 + dt.timedelta(seconds=10), ClearanceBy.CLINICIAN, "Dr Ames")
+    cleared = DatedClearance(
+        Clearance(by=ClearanceBy.CLINICIAN, name="Dr Ames", date=later.date(), variants=(PARTIAL,)),
+        later,
+    )
+    for more in ({"reviews": (teacher,)}, {"reviews": (early,)}, {"clearances": (cleared,)}):
+        still = at(later + dt.timedelta(hours=1), **more)
+        assert len(still.open_flags) == 2 and still.allowed == (), more
+        assert still.plan is not None and still.plan.status is PlanStatus.SEEK_CARE_NOW
+    doctor = SafetyReview(later, ClearanceBy.CLINICIAN, "Dr Ames")
+    after = at(later + dt.timedelta(hours=1), reviews=(doctor,))
+    assert after.open_flags == () and after.reasons == ()
+    assert after.plan is not None and after.plan.status is PlanStatus.READY
+    assert after.permission(PARTIAL).allowed and after.permission(PARTIAL).cap_deg == 45.0
+
+
+def test_symptoms_in_both_legs_left_out_are_an_emergency_sign_kept() -> None:
+    both = intake().model_copy(update={"leg_symptoms": LegSymptoms.BOTH_LEGS})
+    one = intake().model_copy(update={"leg_symptoms": LegSymptoms.BELOW_KNEE})
+    h = PersonHistory(intakes=(DatedIntake(both, T0), DatedIntake(one, T0 + dt.timedelta(days=1))))
+    d = run(h, T0 + dt.timedelta(days=2))
+    assert [(f.kind, f.answer) for f in d.open_flags] == [
+        (FlagKind.EMERGENCY_WITHDRAWN, "both_legs")
+    ]
+    assert "leg pain, tingling or numbness in both legs" in d.open_flags[0].reason.text
+    assert d.plan is not None and d.plan.status is PlanStatus.SEEK_CARE_NOW
+    assert d.allowed == ()
+
+
+def test_a_red_flag_a_later_intake_leaves_out_keeps_see_a_clinician_first() -> None:
+    """A 'see a clinician first' red flag left out keeps that status until a clinician's
+    review or a clinician's clearance given after it was left out (CLINICAL.md §2)."""
+    clean = intake()
+    cancer = clean.model_copy(update={"red_flags": frozenset({RedFlag.HISTORY_OF_CANCER})})
+    reported, left_out = T0 - dt.timedelta(days=10), T0 - dt.timedelta(days=5)
+    intakes = (DatedIntake(cancer, reported), DatedIntake(clean, left_out))
+
+    def clearance(by: ClearanceBy, dated: dt.datetime, recorded: dt.datetime) -> DatedClearance:
+        name = "Dr Ames" if by is ClearanceBy.CLINICIAN else "Tess"
+        return DatedClearance(
+            Clearance(
+                by=by,
+                name=name,
+                date=dated.date(),
+                variants=(PARTIAL,),
+                teacher_trained_for_back_problems=by is ClearanceBy.TEACHER,
+            ),
+            recorded,
+        )
+
+    def at(**more: object) -> PracticeDecision:
+        return run(PersonHistory(intakes=intakes, **more), T0)  # type: ignore[arg-type]
+
+    d = at()
+    assert d.plan is not None and d.plan.status is PlanStatus.SEE_CLINICIAN_FIRST
+    assert d.allowed == ()
+    assert [(f.kind, f.answer) for f in d.open_flags] == [
+        (FlagKind.RED_FLAG_WITHDRAWN, "history_of_cancer")
+    ]
+    assert d.open_flags[0].reason.text.startswith(
+        "A red flag for a clinician to check was reported on 2026-11-21: a past cancer."
+    )
+    assert "SAFE-EMERGENCY-KEPT" not in {r.rule for r in d.reasons}
+    assert "waiting for a clinician's review" in _said(d)
+    refused = may_review(ClearanceBy.TEACHER, d.open_flags)
+    assert refused is not None and refused.rule == "SAFE-RED-FLAG-REVIEW"
+    # A teacher's review or clearance, or a clinician's clearance dated before the red flag
+    # was left out (whoever gave it had not seen the person since), leave it open.
+    yesterday = T0 - dt.timedelta(days=1)
+    for more in (
+        {"reviews": (SafetyReview(yesterday, ClearanceBy.TEACHER, "Tess"),)},
+        {"clearances": (clearance(ClearanceBy.TEACHER, yesterday, yesterday),)},
+        {"clearances": (clearance(ClearanceBy.CLINICIAN, reported, yesterday),)},
+    ):
+        still = at(**more)
+        assert [f.kind for f in still.open_flags] == [FlagKind.RED_FLAG_WITHDRAWN], more
+        assert still.allowed == (), more
+    # (That clinician's clearance is held while the flag waits, as any recorded then.)
+    held = still.permission(PARTIAL).reasons
+    assert "SAFE-CLEARANCE-HELD" in {r.rule for r in held}
+    # A clinician who cleared a twist while the red flag was reported keeps it open, as it
+    # was then; the flag stays open.
+    while_reported = at(clearances=(clearance(ClearanceBy.CLINICIAN, reported, reported),))
+    assert [v.variant_id for v in while_reported.allowed] == [PARTIAL]
+    assert len(while_reported.open_flags) == 1
+    # A clinician's review, or a clinician's clearance given after it was left out, closes it.
+    for more in (
+        {"reviews": (SafetyReview(yesterday, ClearanceBy.CLINICIAN, "Dr Ames"),)},
+        {"clearances": (clearance(ClearanceBy.CLINICIAN, yesterday, yesterday),)},
+    ):
+        closed = at(**more)
+        assert closed.open_flags == (), more
+        assert closed.plan is not None and closed.plan.status is PlanStatus.READY
+        assert closed.permission(PARTIAL).allowed
+
+
+def test_a_red_flag_reported_again_and_left_out_again_is_flagged_again() -> None:
+    clean = intake()
+    fever = clean.model_copy(update={"red_flags": frozenset({RedFlag.FEVER_OR_CHILLS})})
+    days = [T0 - dt.timedelta(days=n) for n in (9, 7, 3, 2)]
+    doctor = SafetyReview(T0 - dt.timedelta(days=5), ClearanceBy.CLINICIAN, "Dr Ames")
+    h = PersonHistory(
+        intakes=tuple(DatedIntake(i, at) for i, at in zip((fever, clean) * 2, days, strict=True)),
+        reviews=(doctor,),
+    )
+    d = run(h, T0)
+    assert [(f.kind, f.raised_at) for f in d.open_flags] == [(FlagKind.RED_FLAG_WITHDRAWN, days[3])]
+    assert "reported on 2026-11-28" in d.open_flags[0].reason.text
+
+
+def test_every_red_flag_screening_groups_has_its_words() -> None:
+    """A withdrawn red flag's flag names what was reported, in the safety file's words."""
+    from twistcoach.screening import load_rules
+
+    rules = load_safety_rules()
+    named = {(s.field, s.answer) for s in rules.reported_signs}
+    for rule in load_rules().rules:
+        if rule.plan_status in (PlanStatus.SEEK_CARE_NOW, PlanStatus.SEE_CLINICIAN_FIRST):
+            assert {("red_flags", f.value) for f in rule.when.red_flags} <= named, rule.id
+        if rule.plan_status is PlanStatus.SEEK_CARE_NOW:
+            assert {("leg_symptoms", v.value) for v in rule.when.leg_symptoms} <= named, rule.id
+    broken = rules.model_dump(mode="json")
+    broken["reported_signs"] = [
+        s for s in broken["reported_signs"] if s["answer"] != "major_trauma"
+    ]
+    with pytest.raises(SafetyRulesError, match="major_trauma"):
+        parse_safety_rules(broken)
+    broken["reported_signs"].append({"field": "red_flags", "answer": "nope", "text": "x"})
+    with pytest.raises(SafetyRulesError, match="nope"):
+        parse_safety_rules(broken)

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from twistcoach.intake import Clearance, ClearanceBy, load_intake
+from twistcoach.intake import Clearance, ClearanceBy, RedFlag, load_intake
 from twistcoach.planning import (
     BackFeeling,
     CheckIn,
@@ -228,6 +228,47 @@ def test_caps_never_exceed_the_plan_and_refusals_always_say_why(history: PersonH
         else:
             assert v.cap_deg is None
             assert decision.refusal(v.variant_id)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    histories(),
+    st.sets(st.sampled_from(list(RedFlag)), min_size=1, max_size=3),
+    minutes_ago,
+)
+def test_a_later_intake_that_leaves_red_flags_out_never_allows_more(
+    history: PersonHistory, flags: set[RedFlag], ago: int
+) -> None:
+    """A red flag always wins: answering again without it never unlocks a variant or raises
+    a cap that keeping it would not, until a clinician has seen the person since (their
+    review or clearance after it was left out, which are left out here)."""
+    answers = history.intakes[0]
+    flagged = DatedIntake(
+        answers.intake.model_copy(update={"red_flags": answers.intake.red_flags | flags}),
+        answers.at,
+    )
+    left_out = _at(ago)
+    staff = dataclasses.replace(
+        history,
+        reviews=tuple(r for r in history.reviews if r.at < left_out),
+        clearances=tuple(
+            c
+            for c in history.clearances
+            if c.clearance.by is not ClearanceBy.CLINICIAN or c.recorded_at < left_out
+        ),
+    )
+    kept = _run(dataclasses.replace(staff, intakes=(flagged,)))
+    withdrawn = _run(
+        dataclasses.replace(staff, intakes=(flagged, DatedIntake(answers.intake, left_out)))
+    )
+    assert {f.answer for f in withdrawn.open_flags} >= {f.value for f in flags}
+    for k, w in zip(kept.variants, withdrawn.variants, strict=True):
+        if w.allowed:
+            assert k.allowed, f"{w.variant_id} unlocked by leaving out {flags}"
+            assert w.cap_deg is not None and k.cap_deg is not None
+            assert w.cap_deg <= k.cap_deg, f"{w.variant_id} cap raised by leaving out {flags}"
+    assert withdrawn.plan is not None and kept.plan is not None
+    assert withdrawn.plan.status.rank >= kept.plan.status.rank or not withdrawn.allowed
 
 
 # ------------------------------------------------------------- CLI and web agree

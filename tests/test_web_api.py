@@ -1103,3 +1103,50 @@ def test_ws_refuses_strangers_and_cross_site(world: World) -> None:
         f"session:{sid}",
         "interrupted",
     )
+
+
+def test_emergency_signs_answered_away_stay_until_a_clinicians_review(world: World) -> None:
+    """The red team's steps: emergency signs, then the intake again without them at once:
+    the plan was 'ready', a session started (201) and the teacher's roster said 'ready'
+    with nothing about the signs. A red flag always wins; only a clinician closes it."""
+    flagged = {**CLINICAL_INTAKE, "red_flags": ["saddle_numbness", "bladder_dysfunction"]}
+    s, csrf = api_student(world, "sam@example.org", "Sam", intake=flagged)
+    assert s.get("/api/plan").json()["plan_status"] == "seek_care_now"
+    r = s.post("/api/intake", json={**flagged, "red_flags": []}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "seek_care_now"
+    assert _start_status(s, csrf, "supine_twist_partial", 2) == 403
+    plan = s.get("/api/plan").json()
+    assert not any(v["allowed"] for v in plan["variants"])
+    assert [f["kind"] for f in plan["open_flags"]] == ["emergency_withdrawn"] * 2
+    said = " ".join(r["text"] for r in plan["reasons"])
+    assert "a later answer does not take it back" in said and "seek medical care today" in said
+    saddle = "numbness in the saddle area (around the bottom, genitals or inner thighs)"
+    assert any(saddle in w and "waiting for a clinician's review" in w for w in plan["flag_words"])
+    person = world.repo.find_person("Sam")
+    assert person is not None
+    t = client(world)
+    t_csrf = api_signin(t, "teacher@example.org")
+    row = t.get("/api/students").json()[0]
+    assert row["plan_status"] == "seek_care_now"
+    assert any(saddle in f for f in row["flags"]), row["flags"]
+    assert saddle in t.get("/dashboard").text
+    # A teacher's review closes none of them (403 with the reason); a clinician's does.
+    r = t.post(
+        f"/api/students/{person.id}/review",
+        json={"note": "She says it was a mistake."},
+        headers={"X-CSRF-Token": t_csrf},
+    )
+    assert r.status_code == 403 and "only a clinician's review closes them" in r.json()["detail"]
+    r = s.post("/api/links", json={"email": "doc@example.org"}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 201, r.text
+    d = client(world)
+    d_csrf = api_signin(d, "doc@example.org")
+    r = d.post(
+        f"/api/students/{person.id}/review",
+        json={"note": "Examined her: no saddle numbness, bladder normal."},
+        headers={"X-CSRF-Token": d_csrf},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["open_flags"] == [] and r.json()["plan_status"] == "ready"
+    assert _start_status(s, csrf, "supine_twist_partial", 2) == 201

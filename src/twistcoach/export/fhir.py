@@ -682,14 +682,17 @@ def build_bundle(
         _add_plan(b, facts, patient)
         # Every open flag but sharp pain (each session's sharp-pain mark is its Flag) is a
         # Flag of its own: a check-in's nerve signs or worse back, pain repeated across
-        # sessions. The export had only the sharp-pain Flags, so an open nerve-sign flag
-        # read as nothing active.
+        # sessions, a red flag a later intake left out. The export had only the sharp-pain
+        # Flags, so an open nerve-sign flag read as nothing active.
         for flag in facts.decision.open_flags:
             if flag.kind is FlagKind.SHARP_PAIN:
                 continue
+            # One intake can leave out several red flags at once: each answer is its own Flag
+            # (the builder keeps one resource per key).
+            extra = () if flag.answer is None else (flag.answer,)
             b.add(
                 "Flag",
-                b.key("flag", flag.kind.value, flag.raised_at.isoformat()),
+                b.key("flag", flag.kind.value, flag.raised_at.isoformat(), *extra),
                 {
                     "status": "active",
                     "category": [

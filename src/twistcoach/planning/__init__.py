@@ -19,7 +19,15 @@ How a decision is made
    review (``SAFE-PAIN-REPEATED``); a check-in reporting new leg symptoms, numbness or
    weakness (``SAFE-CARE-FLAG``: nerve signs, which only a clinician's review closes,
    ``SAFE-CARE-REVIEW``, :func:`may_review`) or a back that feels worse
-   (``SAFE-WORSE-FLAG``). While a
+   (``SAFE-WORSE-FLAG``); an intake's red flag that a later intake leaves out (a red flag
+   always wins: a new answer never takes one back). Such a flag is raised when the answer
+   leaves it out, one per red flag, naming what was reported and when; screening's groups
+   decide its weight: an emergency sign (``SAFE-EMERGENCY-WITHDRAWN``: the plan stays at
+   seek care now and every twist is refused, ``SAFE-EMERGENCY-KEPT``, until a clinician's
+   review) or a red flag for a clinician to check (``SAFE-RED-FLAG-WITHDRAWN``: the plan is
+   screened as if it were still reported until a clinician's review, or a clinician's
+   clearance dated and recorded after it was left out). Only a clinician closes these
+   (``SAFE-RED-FLAG-REVIEW``). While a
    flag is open nothing recorded after it may raise a cap or unlock a variant: the plan is
    re-screened with only the clearances recorded before the flag, and only variants
    allowed then stay allowed (``SAFE-FLAG-REVIEW``, ``SAFE-CLEARANCE-HELD``).

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from twistcoach.intake import Clearance, ClearanceBy, Intake, LegSymptoms
+from twistcoach.intake import Clearance, ClearanceBy, Intake, LegSymptoms, RedFlag
 from twistcoach.planning.decision import (
     FlagKind,
     PracticeDecision,
@@ -89,14 +89,18 @@ def may_clear(
 def may_review(role: ClearanceBy, open_flags: Sequence[SafetyFlag]) -> Reason | None:
     """Whether a review by ``role`` would close any of a student's open flags.
 
-    Returns None when it would, else the reason it would not (``SAFE-CARE-REVIEW``): a
-    teacher's review closes every flag but the nerve signs a check-in reported after sharp
-    pain, which only a clinician's review closes (CLINICAL.md §2, §5).
+    Returns None when it would, else the reason it would not: a teacher's review closes
+    every flag but those only a clinician's review closes (:attr:`FlagKind.clinician_only`):
+    the nerve signs a check-in reported after sharp pain (``SAFE-CARE-REVIEW``) and the
+    emergency signs and red flags an intake reported and a later one left out
+    (``SAFE-RED-FLAG-REVIEW``) (CLINICAL.md §2, §5).
     """
     if role is ClearanceBy.CLINICIAN:
         return None
-    if any(f.kind is not FlagKind.CHECKIN_CARE for f in open_flags):
+    if any(not f.kind.clinician_only for f in open_flags):
         return None
+    if any(f.kind is not FlagKind.CHECKIN_CARE for f in open_flags):
+        return load_safety_rules().reason("SAFE-RED-FLAG-REVIEW")
     return load_safety_rules().reason("SAFE-CARE-REVIEW")
 
 
@@ -172,6 +176,86 @@ def _stale(
     return tuple(stale)
 
 
+#: An intake answer that reported a red flag: (the intake's field, the answer).
+_Answer = tuple[str, str]
+
+
+def _red_flag_answers(screening_rules: RuleSet | None) -> dict[_Answer, bool]:
+    """The answers that report a red flag, each True when it is an emergency sign.
+
+    Read from the screening rules, the one place that groups them: every red flag of a rule
+    that sends to care today (``seek_care_now``: the emergency signs, with their leg
+    symptoms) or to a clinician first (``see_clinician_first``). A condition (a disc, a
+    surgery, a pregnancy) is not a red flag: it may rightly change."""
+    rules = screening_rules or load_rules()
+    out: dict[_Answer, bool] = {}
+    for rule in rules.rules:
+        if rule.plan_status is PlanStatus.SEEK_CARE_NOW:
+            for flag in rule.when.red_flags:
+                out[("red_flags", flag.value)] = True
+            for legs in rule.when.leg_symptoms:
+                out[("leg_symptoms", legs.value)] = True
+        elif rule.plan_status is PlanStatus.SEE_CLINICIAN_FIRST:
+            for flag in rule.when.red_flags:
+                out.setdefault(("red_flags", flag.value), False)
+    return out
+
+
+def _reports(intake: Intake, answers: Mapping[_Answer, bool]) -> set[_Answer]:
+    """The red-flag answers ``intake`` gives."""
+    given = {("red_flags", RedFlag(f).value) for f in intake.red_flags}
+    given.add(("leg_symptoms", LegSymptoms(intake.leg_symptoms).value))
+    return {a for a in given if a in answers}
+
+
+@dataclass(frozen=True)
+class _Withdrawal:
+    """A red-flag answer an intake gave (first at ``reported_at``) and a later one left out
+    (at ``withdrawn_at``)."""
+
+    answer: _Answer
+    emergency: bool
+    reported_at: dt.datetime
+    withdrawn_at: dt.datetime
+
+
+def _withdrawals(
+    intakes: Sequence[DatedIntake], answers: Mapping[_Answer, bool]
+) -> list[_Withdrawal]:
+    """Every red-flag answer a later intake left out (``intakes`` oldest first).
+
+    A red flag is reported until an intake leaves it out: that withdrawal does not take it
+    back (a red flag always wins; staff decide). Reported again and left out again is
+    another withdrawal. A correction minutes later is still a withdrawal: no grace period."""
+    reported: dict[_Answer, dt.datetime] = {}
+    out: list[_Withdrawal] = []
+    for dated in intakes:
+        now = _reports(dated.intake, answers)
+        for answer, since in list(reported.items()):
+            if answer not in now:
+                out.append(_Withdrawal(answer, answers[answer], since, dated.at))
+                del reported[answer]
+        for answer in sorted(now):  # sorted: the flags' order never depends on a hash
+            reported.setdefault(answer, dated.at)
+    return out
+
+
+def _with_reported(intake: Intake, answers: Iterable[_Answer]) -> Intake:
+    """The intake with the red-flag answers of open withdrawn flags given again, so that
+    screening plans as it did while they were reported (and says why)."""
+    flags = set(intake.red_flags)
+    legs = intake.leg_symptoms
+    order = list(LegSymptoms)
+    for field, value in answers:
+        if field == "red_flags":
+            flags.add(RedFlag(value))
+        elif field == "leg_symptoms" and order.index(LegSymptoms(value)) > order.index(legs):
+            legs = LegSymptoms(value)
+    if flags == set(intake.red_flags) and legs is intake.leg_symptoms:
+        return intake
+    return intake.model_copy(update={"red_flags": frozenset(flags), "leg_symptoms": legs})
+
+
 def _lowered(cap: float, rules: ProgressionRules, measure: str = "knee_drop") -> float:
     """One step lower, never below the floor, and never higher than ``cap`` (the step and
     the floor in ``measure``'s degrees: ``ProgressionThresholds.for_measure``)."""
@@ -180,13 +264,24 @@ def _lowered(cap: float, rules: ProgressionRules, measure: str = "knee_drop") ->
 
 
 def _all_flags(
-    history: PersonHistory, rules: SafetyRules, prog_rules: ProgressionRules, tz: dt.tzinfo
+    history: PersonHistory,
+    rules: SafetyRules,
+    prog_rules: ProgressionRules,
+    tz: dt.tzinfo,
+    withdrawals: Sequence[_Withdrawal] = (),
+    today: dt.date | None = None,
 ) -> list[tuple[SafetyFlag, dt.datetime | None]]:
     """Every flag the history ever raised, with the review that closed it (None: still open).
 
     A review closes every flag raised before it. Repeated pain is judged session by session
     between reviews: the flag is raised at the session whose window of the last
     ``review_window`` sessions holds ``review_pain_sessions`` painful ones.
+
+    A red flag an intake reported and a later one left out (``withdrawals``) is raised when
+    it was left out. Only a clinician closes it: an emergency sign by a review
+    (``SAFE-EMERGENCY-WITHDRAWN``); a red flag for a clinician to check by a review or by a
+    clinician's clearance recorded after it was left out, dated that day or later and in
+    force ``today`` (``SAFE-RED-FLAG-WITHDRAWN``): that clinician saw the person since.
     """
     reviews = sorted(r.at for r in history.reviews)
     # Nerve signs after sharp pain need a healthcare professional (SAFE-CARE-REVIEW).
@@ -227,6 +322,34 @@ def _all_flags(
         elif c.back is BackFeeling.WORSE:
             reason = rules.reason("SAFE-WORSE-FLAG", date=_date_words(c.at, tz))
             out.append((SafetyFlag(FlagKind.CHECKIN_WORSE, c.at, reason), closed(c.at)))
+    clinician_clearances = sorted(
+        (c.recorded_at, c.clearance.date)
+        for c in _all_clearances(history)
+        if c.clearance.by is ClearanceBy.CLINICIAN and c.clearance.counts_on(today)
+    )
+    for w in withdrawals:
+        field, answer = w.answer
+        words = rules.sign_words(field, answer)
+        when = _date_words(w.reported_at, tz)
+        end = closed(w.withdrawn_at, clinician_reviews)
+        if w.emergency:
+            kind = FlagKind.EMERGENCY_WITHDRAWN
+            reason = rules.reason("SAFE-EMERGENCY-WITHDRAWN", date=when, sign=words)
+        else:
+            kind = FlagKind.RED_FLAG_WITHDRAWN
+            reason = rules.reason("SAFE-RED-FLAG-WITHDRAWN", date=when, sign=words)
+            left_out_on = w.withdrawn_at.astimezone(tz).date()
+            cleared = next(
+                (
+                    at
+                    for at, dated in clinician_clearances
+                    if at > w.withdrawn_at and dated >= left_out_on
+                ),
+                None,
+            )
+            if cleared is not None and (end is None or cleared < end):
+                end = cleared
+        out.append((SafetyFlag(kind, w.withdrawn_at, reason, answer=answer), end))
     return sorted(out, key=lambda item: item[0].raised_at)
 
 
@@ -370,6 +493,21 @@ def decide(
         )
         return PracticeDecision(plan=None, variants=variants, reasons=(reason,))
 
+    today = now.astimezone(tz).date()
+    answers = _red_flag_answers(screening_rules)
+    withdrawals = _withdrawals(intakes, answers)
+    every_flag = _all_flags(history, rules, prog_rules, tz, withdrawals, today)
+    spans = [(flag.raised_at, closed) for flag, closed in every_flag]
+    flags = [flag for flag, closed in every_flag if closed is None]
+    # A red flag a later answer left out is planned as still reported until a clinician
+    # closes its flag: screening keeps its status and says why (a red flag always wins).
+    field_of = {value: field for field, value in answers}
+    kept = [(field_of[f.answer], f.answer) for f in flags if f.answer is not None]
+    intakes = [
+        *intakes[:-1],
+        DatedIntake(_with_reported(intakes[-1].intake, kept), intakes[-1].at),
+    ]
+
     current = intakes[-1]
     # Every clearance counts once: recorded ones and those in any intake (an intake file's own
     # clearances, dated with it), so a newer intake never loses an older clearance.
@@ -384,13 +522,8 @@ def decide(
     # A clearance counts from its own date on the person's calendar (one dated ahead, a
     # mistyped year for instance, unlocks nothing until then); weeks of pregnancy and
     # months since surgery count on from the day the intake was answered.
-    today = now.astimezone(tz).date()
     answered_on = current.at.astimezone(tz).date()
     plan = screen(merged, library, screening_rules, today=today, answered_on=answered_on)
-
-    every_flag = _all_flags(history, rules, prog_rules, tz)
-    spans = [(flag.raised_at, closed) for flag, closed in every_flag]
-    flags = [flag for flag, closed in every_flag if closed is None]
     person_reasons: list[Reason] = [
         rules.reason(
             "SAFE-CLEARANCE-STALE",
@@ -412,17 +545,16 @@ def decide(
         before = [i for i in intakes if i.at <= first_flag] or intakes[:1]
         then = [c for c in every_clearance if c.recorded_at <= first_flag]
         frozen_plan = screen(
-            _with_clearances(before[-1].intake, then),
+            _with_clearances(_with_reported(before[-1].intake, kept), then),
             library,
             screening_rules,
             today=today,
             answered_on=before[-1].at.astimezone(tz).date(),
         )
         for flag in flags:
-            # Nerve signs wait for a clinician's review alone (SAFE-CARE-REVIEW).
-            rule = (
-                "SAFE-FLAG-CLINICIAN" if flag.kind is FlagKind.CHECKIN_CARE else "SAFE-FLAG-REVIEW"
-            )
+            # Nerve signs and red flags left out wait for a clinician's review alone
+            # (SAFE-CARE-REVIEW, SAFE-RED-FLAG-REVIEW).
+            rule = "SAFE-FLAG-CLINICIAN" if flag.kind.clinician_only else "SAFE-FLAG-REVIEW"
             person_reasons.append(rules.reason(rule, flag=flag.reason.text))
 
     # Today: a sharp-pain stop locks the rest of the local day; then a check-in first.
@@ -457,7 +589,11 @@ def decide(
     # A check-in's bad answer refuses practice while its flag is open (a review closes it).
     kinds = {f.kind for f in flags}
     checkin_refusal: Reason | None = None
-    if FlagKind.CHECKIN_CARE in kinds:
+    if FlagKind.EMERGENCY_WITHDRAWN in kinds:
+        # Emergency signs a later answer left out refuse every twist whatever else says so
+        # (screening, kept at seek care now above, refuses them too: belt and braces).
+        checkin_refusal = rules.reason("SAFE-EMERGENCY-KEPT")
+    elif FlagKind.CHECKIN_CARE in kinds:
         checkin_refusal = rules.reason("SAFE-CHECKIN-CARE")
     elif FlagKind.CHECKIN_WORSE in kinds:
         checkin_refusal = rules.reason("SAFE-CHECKIN-WORSE")

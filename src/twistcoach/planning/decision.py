@@ -25,25 +25,46 @@ NOT_NOW_WORDS = "Your plan allows twists, but none may be practised now: the rea
 
 
 class FlagKind(StrEnum):
-    """What a flag is about."""
+    """What a flag is about.
+
+    ``EMERGENCY_WITHDRAWN`` and ``RED_FLAG_WITHDRAWN``: an intake reported an emergency sign
+    or a red flag for a clinician to check (screening's ``seek_care_now`` and
+    ``see_clinician_first`` red flags) that a later intake no longer reports.
+    """
 
     SHARP_PAIN = "sharp_pain"
     REPEATED_PAIN = "repeated_pain"
     CHECKIN_CARE = "checkin_care"
     CHECKIN_WORSE = "checkin_worse"
+    EMERGENCY_WITHDRAWN = "emergency_withdrawn"
+    RED_FLAG_WITHDRAWN = "red_flag_withdrawn"
+
+    @property
+    def clinician_only(self) -> bool:
+        """Only a clinician's review closes it (a teacher's closes the others): nerve signs
+        after sharp pain, and red flags a later answer left out (CLINICAL.md §2, §5)."""
+        return self in _CLINICIAN_ONLY
+
+
+_CLINICIAN_ONLY = frozenset(
+    {FlagKind.CHECKIN_CARE, FlagKind.EMERGENCY_WITHDRAWN, FlagKind.RED_FLAG_WITHDRAWN}
+)
 
 
 @dataclass(frozen=True)
 class SafetyFlag:
     """A flag waiting for a teacher's or clinician's review.
 
-    ``reason.text`` is the plain words; ``raised_at`` when it was raised.
+    ``reason.text`` is the plain words; ``raised_at`` when it was raised; ``answer`` the
+    intake answer a withdrawn red flag is about (``saddle_numbness``, ``both_legs``), None
+    for the other kinds.
     """
 
     kind: FlagKind
     raised_at: dt.datetime
     reason: Reason
     session_id: int | None = None
+    answer: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from twistcoach.intake import LegSymptoms, RedFlag
 from twistcoach.progression import check_rule_ids
 from twistcoach.rulefiles import read_packaged, validate
 from twistcoach.screening import Reason
@@ -43,6 +44,10 @@ REQUIRED_SAFETY_RULES: frozenset[str] = frozenset(
         "SAFE-CLINICIAN-OMITS",
         "SAFE-CLINICIAN-CAP",
         "SAFE-CLINICIAN-CLIPPED",
+        "SAFE-EMERGENCY-WITHDRAWN",
+        "SAFE-RED-FLAG-WITHDRAWN",
+        "SAFE-EMERGENCY-KEPT",
+        "SAFE-RED-FLAG-REVIEW",
     }
 )
 
@@ -67,17 +72,49 @@ class SafetyRule(_Frozen):
     source: str = Field(pattern=r"CLINICAL\.md §\d")
 
 
+class ReportedSign(_Frozen):
+    """An intake answer as a flag names it once a later answer left it out.
+
+    ``field`` is the intake's field (``red_flags`` or ``leg_symptoms``), ``answer`` its
+    value, ``text`` the plain words ("numbness in the saddle area").
+    """
+
+    field: Literal["red_flags", "leg_symptoms"] = "red_flags"
+    answer: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _known(self) -> ReportedSign:
+        known = RedFlag if self.field == "red_flags" else LegSymptoms
+        if self.answer not in known.__members__.values():
+            raise ValueError(f"{self.field} has no answer {self.answer!r}")
+        return self
+
+
 class SafetyRules(_Frozen):
     """The validated contents of ``rules/safety.yaml``."""
 
     version: Literal[1]
     checkin: CheckInQuestions
     rules: tuple[SafetyRule, ...]
+    reported_signs: tuple[ReportedSign, ...]
 
     @model_validator(mode="after")
     def _complete(self) -> SafetyRules:
         check_rule_ids([r.id for r in self.rules], REQUIRED_SAFETY_RULES)
+        named = {s.answer for s in self.reported_signs if s.field == "red_flags"}
+        # Every red flag a person can report has its words: a flag names what was reported.
+        unnamed = sorted(f.value for f in RedFlag if f.value not in named)
+        if unnamed:
+            raise ValueError(f"reported_signs lacks the red flags: {', '.join(unnamed)}")
         return self
+
+    def sign_words(self, field: str, answer: str) -> str:
+        """The plain words of a reported answer (the answer spaced when it has none)."""
+        for sign in self.reported_signs:
+            if sign.field == field and sign.answer == answer:
+                return " ".join(sign.text.split())
+        return answer.replace("_", " ")
 
     def reason(self, rule_id: str, **fmt: object) -> Reason:
         """The rule as a :class:`~twistcoach.screening.Reason`, its text filled in."""

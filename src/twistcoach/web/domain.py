@@ -406,10 +406,11 @@ def variant_views(decision: PracticeDecision) -> list[VariantView]:
 def flag_words(decision: PracticeDecision) -> tuple[str, ...]:
     """The open safety flags in plain words, oldest first, each saying it waits for review
     (e.g. "Sharp pain stopped a session on 2026-12-01 — waiting for review"); nerve signs
-    after sharp pain wait for a clinician's (:func:`twistcoach.planning.may_review`)."""
+    after sharp pain and red flags a later answer left out wait for a clinician's
+    (:attr:`twistcoach.planning.FlagKind.clinician_only`)."""
     return tuple(
         f"{f.reason.text.rstrip('. ')} — waiting for "
-        + ("a clinician's review" if f.kind is FlagKind.CHECKIN_CARE else "review")
+        + ("a clinician's review" if f.kind.clinician_only else "review")
         for f in decision.open_flags
     )
 
