@@ -226,3 +226,36 @@ def test_a_clearance_s_limits_are_each_given_in_their_own_measure() -> None:
     assert _limits(60.0, 30.0) == "knee drop 60°, trunk rotation 30°"
     assert _limits(None, 20.0) == "trunk rotation 20°"
     assert _limits(None, None) == "-"
+
+
+def test_the_plan_column_is_planning_s_verdict_never_screening_s_status() -> None:
+    # The PDF printed screening's status for a twist planning refused, so a twist that a
+    # sharp-pain lock or a clinician's plan shut read "allowed". The verdict is the practice
+    # start's: allowed with a cap now, else refused with planning's plain reason.
+    from twistcoach.export.clinical_report import plan_verdict
+    from twistcoach.planning import PracticeDecision, VariantPermission
+    from twistcoach.screening import Reason, VariantStatus
+
+    lock = Reason(rule="SAFE-LOCK", text="Sharp pain stopped your practice today.", source="x")
+    flag = Reason(rule="SCR-CAUTION", text="Start gently.", source="y")
+    allowed, needs = VariantStatus.ALLOWED, VariantStatus.NEEDS_CLEARANCE
+    open_now = PracticeDecision(
+        plan=None,
+        variants=(
+            VariantPermission("a", allowed, True, 40.0, 45.0, (flag,)),
+            VariantPermission("b", allowed, False, None, 45.0, (flag, lock)),
+            VariantPermission("c", needs, False, None, None, (flag,)),
+            VariantPermission("d", allowed, True, None, 45.0, ()),  # no cap: no start
+        ),
+    )
+    assert plan_verdict(open_now, "a") == ("yes", None)
+    assert plan_verdict(open_now, "b") == ("not now", "Sharp pain stopped your practice today.")
+    assert plan_verdict(open_now, "c") == ("no", "Needs a clearance first. Start gently.")
+    assert plan_verdict(open_now, "d") == ("not now", "not allowed now")
+    # A lock of the whole day: every twist screening allows is "not now", for its reason.
+    locked = PracticeDecision(
+        plan=None,
+        variants=(VariantPermission("a", allowed, False, None, 45.0, (flag,)),),
+        reasons=(lock,),
+    )
+    assert plan_verdict(locked, "a") == ("not now", lock.text)

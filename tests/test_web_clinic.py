@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 from pypdf import PdfReader
@@ -235,3 +236,81 @@ def test_forms_say_what_each_field_is_for_password_managers_and_phones(world: Wo
     assert re.search(r'id="password"[^>]*autocomplete="current-password"', signin)
     s, _, _ = student(world)
     assert re.search(r'id="link-email"[^>]*autocomplete="off"', s.get("/account").text)
+
+
+def pdf_text(content: bytes) -> str:
+    """A PDF's text with every run of white space as one space (table cells wrap)."""
+    pages = PdfReader(io.BytesIO(content)).pages
+    return " ".join(" ".join(p.extract_text() or "" for p in pages).split())
+
+
+def test_the_report_says_what_planning_says_of_a_twist_the_care_plan_leaves_out(
+    world: World,
+) -> None:
+    # A care plan of the supported twist only: the API (and the practice start) refuse the
+    # part-way twist, but the PDF's plan row read "allowed | - | 45°" (screening's status).
+    import datetime as dt
+
+    s, csrf, person_id = student(world)
+    world.repo.record_clinician_plan(
+        person_id, "Dr Cleo", [("supine_twist_supported", None, None)], 3, dt.date(2027, 1, 10), ""
+    )
+    verdicts = {v["id"]: v for v in s.get("/api/plan").json()["variants"]}
+    assert not verdicts[PARTIAL]["allowed"] and verdicts["supine_twist_supported"]["allowed"]
+    assert start(s, csrf, PARTIAL).status_code == 403
+    doc, _ = signin(world, "doc@example.org")
+    text = pdf_text(doc.get(f"/students/{person_id}/report.pdf").content)
+    supported = text.index("Supine twist, supported")
+    partial = text.index("Supine twist (part way)", supported)
+    full = text.index("Supine twist (knees towards the floor)", partial)
+    assert text[supported:partial].split()[3] == "yes"  # its name is three words
+    row = text[partial:full]
+    assert "allowed" not in row and " yes " not in row, row
+    assert row.startswith("Supine twist (part way) not now - 45°"), row
+    # Planning's own plain reason, as the practice start gives it.
+    assert "Dr Cleo's plan of 2026-12-01 does not include this twist." in row
+    # What screening refuses reads "no", with planning's words for why.
+    rest = text[full:]
+    assert "Supine twist (knees towards the floor) no - -" in rest
+    assert "Needs a clearance first." in rest and "Not for you now." in rest
+    # In Spanish too, every word from the catalogue.
+    from twistcoach import i18n
+
+    tr = i18n.translator("es")
+    tr.missed.clear()
+    spanish = pdf_text(doc.get(f"/students/{person_id}/report.pdf?lang=es").content)
+    assert "not now" not in spanish and not tr.missed, tr.missed
+
+
+def test_a_care_plan_review_date_must_be_today_or_later(world: World) -> None:
+    # 1900-01-01 was stored: the plan was due for review the day it was written.
+    import datetime as dt
+
+    _, _, person_id = student(world)
+    doc, _ = signin(world, "doc@example.org")
+    token = form_token(doc.get(f"/students/{person_id}/care-plan").text)
+    today = world.clock.now.date()
+
+    def write(review: str) -> Any:
+        return doc.post(
+            f"/students/{person_id}/care-plan",
+            data={
+                "csrf_token": token,
+                "variant": [PARTIAL],
+                "sessions_per_week": "3",
+                "review_date": review,
+            },
+        )
+
+    for bad in ("1900-01-01", "2026-11-29", "2029-01-01", "9999-12-31"):
+        r = write(bad)
+        assert r.status_code == 422, bad
+        words = text_of(r.text)
+        assert "review date: give today or a later day" in words, words
+    assert world.repo.list_clinician_plans(person_id) == []
+    assert write(today.isoformat()).status_code == 303
+    assert write("2028-11-30").status_code == 303
+    assert [p.plan.review_date for p in world.repo.list_clinician_plans(person_id)] == [
+        today,
+        dt.date(2028, 11, 30),
+    ]

@@ -650,3 +650,94 @@ def test_item12_one_exception_tree_mapped_in_one_table() -> None:
         n.attr for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Attribute)
     }
     assert "HTTPException" not in names
+
+
+# ------------------------------------------------------------------------ red team (web)
+
+
+def test_wrong_current_passwords_are_limited_like_sign_ins(world: World) -> None:
+    # A stolen session could guess the password by POST /api/password for ever: each wrong
+    # current password answered 403, never 429, while sign-in locks after five.
+    c, csrf, _ = student(world, "Gus")
+    wrong = {"current_password": "wrong password here", "new_password": "another long passphrase"}
+    for _ in range(world.settings.signin_attempts):
+        r = c.post("/api/password", json=wrong, headers={"X-CSRF-Token": csrf})
+        assert_error_body(r, 403)
+    # Then even the right one waits, with Retry-After, as sign-in does.
+    right = {"current_password": PASSWORD, "new_password": "another long passphrase"}
+    r = c.post("/api/password", json=right, headers={"X-CSRF-Token": csrf})
+    assert "Too many" in assert_error_body(r, 429)["detail"]
+    assert int(r.headers["retry-after"]) >= 1
+    # The same count as sign-in's (one guess budget per address and account, not two).
+    r = c.post("/api/signin", json={"email": "gus@example.org", "password": PASSWORD})
+    assert_error_body(r, 429)
+    # Nothing changed: the old password still signs in from elsewhere.
+    signin(client(world, "198.51.100.7"), "gus@example.org")
+    spec = client(world).get("/openapi.json").json()
+    assert "429" in spec["paths"]["/api/password"]["post"]["responses"]
+
+
+def test_wrong_sign_in_guesses_count_against_the_password_change_too(world: World) -> None:
+    c, csrf, _ = student(world, "Hal")
+    for _ in range(world.settings.signin_attempts):
+        r = client(world).post("/api/signin", json={"email": "hal@example.org", "password": "x"})
+        assert_error_body(r, 401)
+    right = {"current_password": PASSWORD, "new_password": "another long passphrase"}
+    r = c.post("/api/password", json=right, headers={"X-CSRF-Token": csrf})
+    assert_error_body(r, 429)
+
+
+def test_every_signed_in_answer_is_kept_out_of_the_browser_cache(world: World) -> None:
+    # After sign-out, Back showed a student's page from the browser's cache: no answer that
+    # depends on who is signed in said Cache-Control: no-store.
+    s, csrf, person_id = student(world, "Ida")
+    start(s, csrf)
+    doc = client(world)
+    signin(doc, "doc@example.org")
+    world.repo.add_link(person_id, "doc@example.org")
+    answers = [
+        s.get(path)
+        for path in ("/dashboard", "/plan", "/history", "/practice", "/account", "/api/plan")
+    ]
+    answers += [s.get("/api/me"), s.get("/sessions/1"), s.get("/api/sessions/1")]
+    answers += [s.get("/sessions/1/plot.png")]  # was kept for a minute
+    answers += [
+        doc.get(f"/students/{person_id}"),
+        doc.get(f"/api/students/{person_id}"),
+        doc.get(f"/students/{person_id}/report.pdf"),
+        doc.get(f"/api/students/{person_id}/fhir"),
+        doc.get(f"/students/{person_id}/fhir.json"),
+        doc.get("/no-such-page"),  # error pages carry the person's menu
+        client(world).get("/signin"),  # the form's one-off token
+    ]
+    for r in answers:
+        assert r.status_code < 500, (r.url, r.status_code)
+        assert r.headers.get("cache-control") == "no-store", (r.url, r.headers)
+        assert r.headers.get("pragma") == "no-cache", r.url
+    # Static assets (the same for everyone) may be cached.
+    css = client(world).get("/static/app.css")
+    assert css.status_code == 200 and "no-store" not in css.headers.get("cache-control", "")
+
+
+def test_the_csp_lets_the_page_connect_to_its_own_origin_only(world: World) -> None:
+    # connect-src allowed WebSockets to any host ("ws: wss:").
+    csp = client(world).get("/signin").headers["content-security-policy"]
+    [connect] = [d.split()[1:] for d in csp.split(";") if d.split()[:1] == ["connect-src"]]
+    assert "'self'" in connect
+    assert not {"ws:", "wss:", "*", "http:", "https:"} & set(connect), connect
+
+
+def test_an_unknown_twist_is_refused_by_name_never_by_id(world: World) -> None:
+    # A form POST /practice with variant=nope showed "unknown variant 'nope'; known:
+    # supine_twist_supported, ..." (the library's ids) on the page.
+    from twistcoach.poses.loader import load_library
+
+    s, csrf, person_id = student(world, "Jo")
+    page = s.post("/practice", data={"csrf_token": csrf, "variant": "nope", "start_pain": "2"})
+    assert page.status_code == 422
+    words = re.sub(r"<[^>]+>", " ", page.text)
+    for variant_id in load_library().ids:
+        assert variant_id not in words, variant_id
+    assert "nope" not in words
+    assert "That twist is not one the coach knows" in words
+    assert world.repo.list_sessions(person_id) == []  # nothing started

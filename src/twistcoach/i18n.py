@@ -606,6 +606,7 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     # web.ratelimit
     "Too many failed sign-ins. Try again in {wait} seconds.",
     "Too many sign-ups from here. Try again in {wait} seconds.",
+    "Too many wrong passwords. Try again in {wait} seconds.",
     # web.services (what a student may meet)
     "Session {id} is still running in another window: end it there first (or close that window).",
     "You can link at most {n} people; remove one first.",
@@ -836,6 +837,10 @@ def _report_and_staff_texts() -> Iterator[tuple[str, str]]:
         yield text, "web/services.py (roster)"
     for text in clinic.AUDIT_WORDS.values():
         yield text, "web/clinic.py (audit)"
+    yield clinic.REVIEW_DATE_WORDS, "web/clinic.py (a care plan's review date)"
+    from twistcoach.web import pages
+
+    yield pages.UNKNOWN_TWIST, "web/pages.py (the practice form)"
 
 
 #: ``t("text")`` or ``t('text')`` with one plain literal, wherever it is (f-strings too).

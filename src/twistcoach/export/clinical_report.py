@@ -25,7 +25,8 @@ from pydantic import BaseModel, ConfigDict
 
 from twistcoach.export.accuracy import load_accuracy
 from twistcoach.export.facts import PersonFacts, SessionFacts
-from twistcoach.screening import load_rules
+from twistcoach.planning import PracticeDecision
+from twistcoach.screening import VariantStatus, load_rules
 
 NOT_MEASURED = "not measured"
 #: Words through a translator (``Translator.text``); English as they are by default.
@@ -389,16 +390,27 @@ def render_report(
         status = _t(decision.plan.status.value.replace("_", " "))  # "see clinician first"
         story.append(p(_t(tpl.plan_intro).format(status=status, made=made)))
         rules = load_rules()
+        # Literal calls, so that the catalogue's extraction finds each verdict's words.
+        verdict_words = {"yes": _t("yes"), "not now": _t("not now"), "no": _t("no")}
         rows = [heads(*PLAN_HEADS)]
         for v in decision.variants:
+            verdict, refusal = plan_verdict(decision, v.variant_id)
+            # Each rule in words (its title), never its id; a refused twist first says
+            # planning's own reason, the words the practice start refuses it with.
+            for reason in v.reasons:
+                if refusal and rules.label(reason) != reason.text:
+                    # A screening rule's sentences are long: its title says it after them,
+                    # so the cell keeps planning's own words.
+                    refusal = " ".join(refusal.replace(reason.text, " ").split())
+            said = _t(refusal) if refusal else ""
+            why = [w for w in dict.fromkeys(_t(rules.label(r)) for r in v.reasons) if w not in said]
             rows.append(
                 [
                     _t(_variant_name(v.variant_id)),
-                    _t("yes") if v.allowed else _t(v.plan_status.value.replace("_", " ")),
+                    verdict_words[verdict],
                     f"{v.cap_deg:g}°" if v.cap_deg is not None else "-",
                     f"{v.plan_cap_deg:g}°" if v.plan_cap_deg is not None else "-",
-                    # Each rule in words (its title), never its id.
-                    "; ".join(dict.fromkeys(_t(rules.label(r)) for r in v.reasons)),
+                    " ".join(w for w in (said, "; ".join(why)) if w),
                 ]
             )
         story.append(table(rows, [45, 22, 18, 22, 63]))
@@ -535,6 +547,25 @@ def render_report(
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=footer)])
     doc.build(story)
     return out.getvalue()
+
+
+def plan_verdict(decision: PracticeDecision, variant_id: str) -> tuple[str, str | None]:
+    """The report's "allowed" cell of a twist and, when refused, planning's plain reason.
+
+    The verdict is planning's decision, the one the practice start follows (a session
+    starts only when the twist is allowed and has a cap now): ``yes``; ``not now`` when
+    screening allows it but planning refuses it today (a clinician's plan that leaves it
+    out, a sharp-pain lock, a check-in first, a flag waiting for review); ``no`` when
+    screening does not allow it (yet). The report printed screening's status for a refused
+    twist, so a twist the care plan left out read "allowed".
+    """
+    permission = decision.permission(variant_id)
+    if permission.allowed and permission.cap_deg is not None:
+        return "yes", None
+    refusal = decision.refusal(variant_id) or "not allowed now"
+    if permission.plan_status is VariantStatus.ALLOWED:
+        return "not now", refusal
+    return "no", refusal
 
 
 def _limits(knee_drop_deg: float | None, rotation_deg: float | None, _t: Say = str) -> str:

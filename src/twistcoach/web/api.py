@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
-from twistcoach.errors import DataError
+from twistcoach.errors import DataError, NotAllowed
 from twistcoach.intake import CLEARANCE_KNEE_DROP_DEG as _KNEE
 from twistcoach.intake import CLEARANCE_ROTATION_DEG as _ROTATION
 from twistcoach.planning import PracticeDecision
@@ -289,11 +289,24 @@ def api_signout(ctx: Ctx, who: ApiChange) -> Response:
     return response
 
 
-@router.post("/password", response_model=Me, responses=CHANGE)
-def api_password(ctx: Ctx, who: ApiChange, body: PasswordBody, response: Response) -> Me:
+@router.post("/password", response_model=Me, responses=errors(401, 403, 429))
+def api_password(
+    ctx: Ctx, request: Request, who: ApiChange, body: PasswordBody, response: Response
+) -> Me:
     """Change the password: every sign-in of the account ends (other devices, copied
-    cookies); this one is signed in again (a new cookie and CSRF token)."""
-    account = services.change_password(ctx, who.account, body.current_password, body.new_password)
+    cookies); this one is signed in again (a new cookie and CSRF token). A wrong current
+    password counts as a failed sign-in, under the sign-in's limits (429 with Retry-After
+    over them): a signed-in browser is no way round them."""
+    client, email = client_address(request), who.account.email
+    ctx.limits.check_password_change(client, email)
+    try:
+        account = services.change_password(
+            ctx, who.account, body.current_password, body.new_password
+        )
+    except NotAllowed:  # only the wrong current password (services.change_password)
+        ctx.limits.password_change_failed(client, email)
+        raise
+    ctx.limits.password_change_succeeded(client, email)
     data = set_session_cookie(ctx, response, account.id)
     return _me_out(ctx, account, data.csrf)
 

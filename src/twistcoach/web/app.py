@@ -135,11 +135,20 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; "
         "img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
-        "connect-src 'self' ws: wss: data: blob:; style-src 'self' 'unsafe-inline'; "
+        # 'self' covers the page's own ws:/wss: origin (CSP Level 3); "ws: wss:" had let a
+        # script open a socket to any host.
+        "connect-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
         "worker-src 'self' blob:; frame-ancestors 'none'"
     ),
     "Permissions-Policy": "camera=(self), microphone=()",
 }
+
+#: Every answer but the static assets depends on who is signed in (health data, a CSRF
+#: token, a person's menu): never kept by the browser or a proxy, so that Back after
+#: sign-out cannot show a student's page from the cache. ``Pragma`` for HTTP/1.0 caches.
+NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+#: The folders of static assets, the same for everyone (the browser may cache them).
+STATIC_PREFIXES = ("/static/", "/mp/", "/api/docs/assets/")
 
 
 #: The one table from the exception tree to HTTP statuses (first match wins: a storage
@@ -266,6 +275,9 @@ def create_app(
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if not request.url.path.startswith(STATIC_PREFIXES):
+            for name, value in NO_STORE_HEADERS.items():
+                response.headers.setdefault(name, value)
         return response
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

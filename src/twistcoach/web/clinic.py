@@ -27,7 +27,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, ConfigDict
 
 from twistcoach.errors import DataError, NotAllowed, StorageError
-from twistcoach.intake import CLEARANCE_KNEE_DROP_DEG, CLEARANCE_ROTATION_DEG
+from twistcoach.intake import CLEARANCE_KNEE_DROP_DEG, CLEARANCE_ROTATION_DEG, latest_today
 from twistcoach.storage.models import Role
 from twistcoach.storage.records import AccountRecord, AuditRecord
 from twistcoach.web import domain, services
@@ -58,6 +58,14 @@ CAP_RANGE_DEG = {"knee_drop": CLEARANCE_KNEE_DROP_DEG, "trunk_rotation": CLEARAN
 #: anything else too).
 HOLD_RANGE_S = (5.0, 600.0)
 SESSIONS_RANGE = (1, 14)
+#: How far ahead a care plan's review may be set: two years (731 days, a leap day included).
+REVIEW_AHEAD = dt.timedelta(days=731)
+#: The earliest "today" anywhere on Earth is UTC-12: a clinician writing late in their day
+#: west of the server may still give their own today.
+_EARLIEST_ZONE = dt.timedelta(hours=12)
+REVIEW_DATE_WORDS = (
+    "review date: give today or a later day, up to two years ahead ({first} to {last})"
+)
 
 
 # ------------------------------------------------------------------------ services
@@ -174,6 +182,14 @@ def _in_range(value: float | None, bounds: tuple[float, float], what: str, unit:
         raise DataError(f"{what}: give {low:g} to {high:g}{unit} (got {value:g}{unit})")
 
 
+def review_date_range(now: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The first and last review date a care plan written at ``now`` (aware) may give:
+    today (anywhere on Earth: the clinician's day, whatever the server's zone) to two years
+    after the latest today."""
+    first = (now.astimezone(dt.UTC) - _EARLIEST_ZONE).date()
+    return first, latest_today(now) + REVIEW_AHEAD
+
+
 def write_care_plan(
     ctx: AppContext,
     clinician: AccountRecord,
@@ -213,6 +229,11 @@ def write_care_plan(
         review = dt.date.fromisoformat((form.get("review_date") or [""])[0].strip())
     except ValueError:
         raise DataError("review date: give a date (YYYY-MM-DD)") from None
+    first, last = review_date_range(ctx.repo.now())
+    if not first <= review <= last:
+        # 1900-01-01 was stored: the plan was due for review the day it was written.
+        message = REVIEW_DATE_WORDS.format(first=first.isoformat(), last=last.isoformat())
+        raise DataError(message, problems={"review_date": message})
     try:
         record = ctx.repo.record_clinician_plan(
             person.id,

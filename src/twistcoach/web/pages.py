@@ -74,6 +74,8 @@ FLASH = {
     "linked": "Saved. If that address belongs to a teacher or clinician, they now follow you.",
     "unlinked": "Removed: they no longer see your practice.",
 }
+#: A practice form naming a twist the library does not have (a stale or edited form).
+UNKNOWN_TWIST = "That twist is not one the coach knows: choose one of the twists offered."
 Text = Annotated[str, Form(max_length=320)]
 Password = Annotated[str, Form(max_length=services.MAX_PASSWORD)]
 Token = Annotated[str, Form(max_length=200)]
@@ -451,6 +453,11 @@ def practice_start(
     browser's, filled in by the page's script; empty when it has none)."""
     who = user.pair()
     body_type = _body_type(body)
+    if who[0].role == Role.STUDENT and variant not in domain.variant_names():
+        # Said here, in words: planning's refusal of an unknown variant lists the library's
+        # ids ("unknown variant 'nope'; known: supine_twist_supported, ..."), and people
+        # never see internal ids.
+        return _practice_start(request, who, UNKNOWN_TWIST, 422)
     try:
         session_id = services.start_practice(
             ctx_of(request), who[0], variant, start_pain, time_zone or None
@@ -586,11 +593,9 @@ def session_plot(
     (``?narrow=true``: drawn for a phone's screen, which the session page asks for there)."""
     who = user.pair()
     detail = services.visible_session(ctx_of(request), who[0], session_id)
-    return Response(
-        _plot_png(detail, request_language(request), narrow),
-        media_type="image/png",
-        headers={"Cache-Control": "private, max-age=60", "Vary": "Accept-Language, Cookie"},
-    )
+    # Health data like the page: never cached (the app's no-store; it was kept for a
+    # minute, and showed after sign-out).
+    return Response(_plot_png(detail, request_language(request), narrow), media_type="image/png")
 
 
 # ------------------------------------------------------------------------- staff

@@ -11,6 +11,10 @@ Sign-in
     never per e-mail alone: a stranger's wrong guesses elsewhere cannot lock a person out,
     and a clinic's shared address blocks only after many failures. A success clears the
     pair's count.
+Password change
+    A wrong current password counts as a failed sign-in, under the same limits and in the
+    same counts (someone holding a signed-in browser could otherwise guess the password
+    there without end); the right one clears the pair's count as a sign-in does.
 Sign-up
     Every sign-up attempt counts, per client address.
 Socket pain reports
@@ -54,13 +58,29 @@ class RateLimits:
 
     def check_signin(self, client: str, email: str) -> None:
         """Raise :class:`~twistcoach.errors.RateLimited` when this client may not try now."""
+        wait = self._password_wait(client, email)
+        if wait is not None:
+            raise RateLimited(
+                f"Too many failed sign-ins. Try again in {wait} seconds.", retry_after_s=wait
+            )
+
+    def check_password_change(self, client: str, email: str) -> None:
+        """Raise :class:`~twistcoach.errors.RateLimited` when this client may not give the
+        account's current password now: the sign-in's limits and counts (a signed-in
+        session guessing the password is one more way of guessing it)."""
+        wait = self._password_wait(client, email)
+        if wait is not None:
+            raise RateLimited(
+                f"Too many wrong passwords. Try again in {wait} seconds.", retry_after_s=wait
+            )
+
+    def _password_wait(self, client: str, email: str) -> int | None:
+        """Seconds until this client may try a password for ``email`` again, None if now."""
         pair = ("signin", client, email.strip().lower())
         for item, keys in ((self.signin_pair, pair), (self.signin_client, ("signin", client))):
             if not self._limiter.test(item, *keys):
-                wait = self._retry_after(item, *keys)
-                raise RateLimited(
-                    f"Too many failed sign-ins. Try again in {wait} seconds.", retry_after_s=wait
-                )
+                return self._retry_after(item, *keys)
+        return None
 
     def signin_failed(self, client: str, email: str) -> None:
         """Count one failed sign-in."""
@@ -70,6 +90,14 @@ class RateLimits:
     def signin_succeeded(self, client: str, email: str) -> None:
         """Forget the pair's failures (the client's count stays)."""
         self._limiter.clear(self.signin_pair, "signin", client, email.strip().lower())
+
+    def password_change_failed(self, client: str, email: str) -> None:
+        """Count one wrong current password as one failed sign-in."""
+        self.signin_failed(client, email)
+
+    def password_change_succeeded(self, client: str, email: str) -> None:
+        """The right current password: as a sign-in that succeeded."""
+        self.signin_succeeded(client, email)
 
     def count_signup(self, client: str) -> None:
         """Count one sign-up attempt; raise RateLimited over the limit."""
