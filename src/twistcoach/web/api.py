@@ -449,8 +449,9 @@ class SharpAfter(BaseModel):
 def api_sharp_after(ctx: Ctx, who: ApiChange, session_id: Id) -> SharpAfter:
     """Sharp pain felt after a session of yours ended (coming out of the twist): the
     session is stored as stopped for sharp pain, so no twists for the rest of the day and
-    the flag waits for a review, as for a stop in the session. Up to an hour after it
-    ended (409 later, and while it still runs: say it on the session's socket)."""
+    the flag waits for a review, as for a stop in the session. More than an hour after it
+    ended the pain is stored as a report of its own, made now, with the same effect (409
+    while the session still runs: say it on the session's socket)."""
     advice = services.report_late_sharp_pain(ctx, who.account, session_id)
     return SharpAfter(session_id=session_id, stop_reason="sharp_pain", advice=advice)
 
