@@ -219,6 +219,20 @@ def test_leg_angles_in_the_picture() -> None:
     assert leg_angles_px(xy)[1] == pytest.approx(0.0)
 
 
+@pytest.mark.parametrize("view", ["diagonal_right", "diagonal_left", "feet_end_raised"])
+def test_calibration_refuses_a_camera_on_its_side(view: str) -> None:
+    """A phone lying on its side turns the picture 90 degrees: the level camera's prior
+    had fitted it 28 degrees off level and read the knee drop at half its size."""
+    still = photograph(supine_twist_3d(0.0), VIEWS[view])
+    assert abs(calibrate([still]).roll_deg) < 5.0
+    w, h = still.image_size
+    centre = np.array([w / 2, h / 2])
+    quarter = np.array([[0.0, -1.0], [1.0, 0.0]])  # the picture turned 90 degrees
+    turned = replace(still, image_xy=(still.image_xy - centre) @ quarter.T + centre)
+    with pytest.raises(CalibrationError, match="on its side"):
+        calibrate([turned])
+
+
 def test_calibration_refuses_folded_legs_from_above() -> None:
     """Legs folded (lotus, bound angle) seen from above are not lying knees up."""
     still = photograph(supine_twist_3d(0.0), VIEWS["top_down"])

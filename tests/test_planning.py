@@ -360,6 +360,72 @@ def test_a_clearance_from_before_a_new_red_flag_or_surgery_does_not_count() -> N
         assert not any(r.rule == "SAFE-CLEARANCE-STALE" for r in renewed.reasons)
 
 
+def test_a_clearance_from_before_new_answers_under_the_same_rule_does_not_count() -> None:
+    """The intake red team's case: a clinician cleared a past cancer, then weight loss and
+    fever were answered (the same 'serious red flag' rule, already firing); a disc cleared,
+    then new leg symptoms below the knee. The clearance did not know them."""
+    cancer = intake("01_ready_no_back_pain.yaml").model_copy(
+        update={"red_flags": frozenset({RedFlag.HISTORY_OF_CANCER})}
+    )
+    disc = intake("07_disc_cleared_with_cap.yaml").model_copy(update={"clearances": ()})
+    cases = [
+        (
+            cancer,
+            cancer.model_copy(
+                update={"red_flags": cancer.red_flags | {RedFlag.UNEXPLAINED_WEIGHT_LOSS}}
+            ),
+        ),
+        (disc, disc.model_copy(update={"leg_symptoms": LegSymptoms.BELOW_KNEE})),
+    ]
+    for before, after in cases:
+        cleared = Clearance(
+            by=ClearanceBy.CLINICIAN,
+            name="Dr Cleo",
+            date=(T0 - dt.timedelta(days=20)).date(),
+            variants=("supine_twist_supported", PARTIAL),
+            max_knee_drop_deg=40.0,
+        )
+        dated = DatedClearance(cleared, T0 - dt.timedelta(days=20))
+        first = PersonHistory(
+            intakes=(DatedIntake(before, T0 - dt.timedelta(days=30)),), clearances=(dated,)
+        )
+        assert run(first, T0).permission(PARTIAL).allowed  # cleared for what it knew
+        h = PersonHistory(
+            intakes=(*first.intakes, DatedIntake(after, T0 - dt.timedelta(days=1))),
+            clearances=(dated,),
+        )
+        decision = run(h, T0)
+        assert not decision.permission(PARTIAL).allowed, after
+        assert any(r.rule == "SAFE-CLEARANCE-STALE" for r in decision.reasons)
+
+
+def test_emergency_signs_lead_the_refusal_beside_an_out_of_date_clearance() -> None:
+    """The intake red team's case: with a teacher's clearance on file, emergency signs made
+    the clearance out of date, and the refusal (practice page, API, coach) said only "ask
+    them to see you again" where "seek medical care today" is due."""
+    harmless = intake("01_ready_no_back_pain.yaml")
+    cleared = Clearance(
+        by=ClearanceBy.TEACHER,
+        name="Tess",
+        date=(T0 - dt.timedelta(days=6)).date(),
+        variants=("supine_twist_supported",),
+        max_knee_drop_deg=40.0,
+        teacher_trained_for_back_problems=True,
+    )
+    emergency = harmless.model_copy(update={"red_flags": frozenset({RedFlag.SADDLE_NUMBNESS})})
+    h = PersonHistory(
+        intakes=(
+            DatedIntake(harmless, T0 - dt.timedelta(days=10)),
+            DatedIntake(emergency, T0 - dt.timedelta(days=1)),
+        ),
+        clearances=(DatedClearance(cleared, T0 - dt.timedelta(days=6)),),
+    )
+    decision = run(h, T0)
+    assert decision.plan is not None and decision.plan.status is PlanStatus.SEEK_CARE_NOW
+    refusal = decision.refusal("supine_twist_supported")
+    assert refusal is not None and "urgent medical care" in refusal.split(".")[1], refusal
+
+
 def test_a_clearance_still_counts_when_the_new_answers_raise_nothing_new() -> None:
     answers = intake("07_disc_cleared_with_cap.yaml").model_copy(update={"clearances": ()})
     clearance = Clearance(

@@ -623,6 +623,8 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     "you moved while calibrating: lie still, knees up, for a moment",
     "your knees seem dropped to one side: bring them up to the middle",
     "bend your knees so they point up, feet flat on the floor",
+    "the camera is turned on its side: stand it so the floor runs across the picture, then "
+    "lie still again",
     "the knees look dropped to one side",
     # web.practice: why the practice socket refuses (shown on the practice page)
     "sign in first",

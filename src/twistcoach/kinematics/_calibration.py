@@ -364,6 +364,13 @@ class Calibration:
         return math.degrees(math.atan2(float(c[2]), float(np.hypot(c[0], c[1]))))
 
     @property
+    def roll_deg(self) -> float:
+        """How far the picture is turned from level, degrees: the image's x axis against
+        the floor (0: the floor runs across the picture; positive: its right side up)."""
+        x_axis = self.camera.rotation[0]
+        return math.degrees(math.asin(max(-1.0, min(1.0, float(x_axis[2])))))
+
+    @property
     def azimuth_deg(self) -> float:
         """Direction of the camera around the body, degrees: 0 = feet end, 90 = the
         person's left side, 180 = head end, -90 = right side."""
@@ -480,6 +487,16 @@ KNEES_UP_LEG_ANGLE_DEG: dict[View, tuple[float, float]] = {
 #: the views of :data:`KNEES_UP_LEG_ANGLE_DEG` (degrees): measured at most 42 (heavy) and
 #: 31 (full) on the same stills; a tree pose shows 147.
 KNEES_UP_LEG_GAP_DEG = 65.0
+
+
+#: The largest tilt of the picture from level a calibration accepts (degrees; not from
+#: overhead, where "level" has no meaning). The level camera's prior
+#: (:data:`CALIBRATION_LEVEL_WEIGHT`) pulls every fit towards level: the rendered neutral
+#: stills (level cameras, 18 bodies x 19 cameras, heavy model) calibrate at most 9.1 off;
+#: the demo session filmed with the phone on its side (turned 90 degrees) calibrated 28.5
+#: (heavy) and 27.8 (full) off, and read the knee drop at half its size (22.8 against
+#: 45.9 degrees), so the coach missed its "ease back" past the cap.
+MAX_CAMERA_ROLL_DEG = 18.0
 
 
 def leg_angles_px(xy: FloatArray) -> tuple[float, float]:
@@ -614,6 +631,11 @@ def calibrate(
     cal = _calibration_from_params(xy, params, model, image_size, rms, len(skeletons), True)
     if not _legs_bent_as_knees_up(xy, cal.view):
         raise CalibrationError("bend your knees so they point up, feet flat on the floor")
+    if cal.view is not View.TOP_DOWN and abs(cal.roll_deg) > MAX_CAMERA_ROLL_DEG:
+        raise CalibrationError(
+            "the camera is turned on its side: stand it so the floor runs across the "
+            "picture, then lie still again"
+        )
     if cal.view is not View.HEAD_END:
         cal = _refit_thigh(cal, xy)
     # From overhead the zeroed shoulder line measured worse (MAE 11.3 -> 14.2 degrees on the

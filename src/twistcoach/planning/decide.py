@@ -158,12 +158,20 @@ def _stale(
     rules = screening_rules or load_rules()
     current = intakes[-1]
 
-    def serious(intake: Intake) -> set[str]:
-        return {
-            r.id
-            for r in rules.rules
-            if r.plan_status in _CLINICIAN_STATUSES and r.when.matches(intake)
-        }
+    def serious(intake: Intake) -> set[tuple[str, str]]:
+        # Each firing rule with the answers that fire it: a new red flag (weight loss
+        # after a past cancer) or new leg symptoms (below the knee after a disc) fire a
+        # rule that already fired, and a clearance given before them did not know them.
+        out: set[tuple[str, str]] = set()
+        for r in rules.rules:
+            if r.plan_status not in _CLINICIAN_STATUSES or not r.when.matches(intake):
+                continue
+            out.add((r.id, ""))
+            out.update((r.id, f.value) for f in r.when.red_flags & intake.red_flags)
+            out.update((r.id, c.value) for c in r.when.conditions & intake.conditions)
+            if intake.leg_symptoms in r.when.leg_symptoms:
+                out.add((r.id, intake.leg_symptoms.value))
+        return out
 
     now = serious(current.intake)
     stale: list[DatedClearance] = []

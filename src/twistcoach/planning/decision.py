@@ -9,7 +9,7 @@ from typing import Any
 
 from twistcoach.planning.history import ClinicianPlan
 from twistcoach.progression import ProgressionSuggestion
-from twistcoach.screening import ReadinessPlan, Reason, VariantStatus
+from twistcoach.screening import PlanStatus, ReadinessPlan, Reason, VariantStatus
 
 #: Screening's variant status in plain words (what people read; never the ids).
 STATUS_WORDS: dict[VariantStatus, str] = {
@@ -182,6 +182,11 @@ class PracticeDecision:
         if permission.allowed:
             return None
         words = [r.text for r in self.reasons]
+        if self.plan is not None and self.plan.status is PlanStatus.SEEK_CARE_NOW:
+            # Emergency signs come first, whatever else refuses: "ask your teacher to see
+            # you again" (a stale clearance) had stood alone where "seek care today" is due.
+            urgent = [r.text for r in permission.reasons if not r.rule.startswith("SAFE-")]
+            words = [*urgent, *(w for w in words if w not in urgent)]
         if not words:
             words = [r.text for r in permission.reasons if r.rule.startswith("SAFE-")]
         if not words:
