@@ -623,3 +623,30 @@ def test_stored_message_names_the_session_the_person_and_the_command() -> None:
     from twistcoach.cli.coach_cmd import stored_message
 
     assert stored_message(12, "Sam") == "Session 12 stored for Sam: twistcoach sessions show 12"
+
+
+def test_a_video_with_too_few_frames_a_second_is_refused(
+    intake_file: Path, db_env: str, tmp_path: Path
+) -> None:
+    """Half a frame a second: speeds and holds cannot be judged (a 0.1 frame-a-second file
+    completed a 45 s hold on 5 frames), so the coach refuses it with the reason."""
+    from fractions import Fraction
+
+    import av
+
+    clip = tmp_path / "slow.mp4"
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=Fraction(1, 2))
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(3):
+            frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(2, 1)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    args = ["coach", "--video", str(clip), "--intake", str(intake_file), "--headless"]
+    result = CliRunner().invoke(build_app(), [*args, "--no-record"])
+    assert result.exit_code == 2, result.output
+    assert "too few to follow a twist" in " ".join(result.output.split())
+    assert "Traceback" not in result.output

@@ -52,6 +52,11 @@ EXIT_BAD_INPUT = 2
 EXIT_SAFETY_STOP = 3
 
 #: Stop reasons that are a safety stop (exit status 3).
+#: The fewest frames a second a video may have for the coach: its speed warnings and hold
+#: timing judge movement between frames (a 0.1 frame-a-second file read peak speeds of
+#: 0.1-0.3 degrees a second and completed a 45 s hold on 5 frames).
+MIN_VIDEO_FPS = 2.0
+
 SAFETY_STOPS = frozenset({"sharp_pain", "pain_high", "pain_rise", "wrong_pose", "plan_withdrawn"})
 
 
@@ -482,6 +487,12 @@ def _session(
     if video is not None:
         source = VideoSource(video)
         source_name = f"video:{video.name}"
+        if source.fps is not None and source.fps < MIN_VIDEO_FPS:
+            source.close()
+            raise MediaError(
+                f"{video}: {source.fps:.2g} frames a second is too few to follow a twist (the "
+                f"coach needs at least {MIN_VIDEO_FPS:g} to judge speed and holds)"
+            )
     else:
         source = CameraSource(camera or 0)
         source_name = f"camera:{camera or 0}"
