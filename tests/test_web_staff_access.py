@@ -265,7 +265,7 @@ def test_a_clinicians_review_names_the_clearance_it_would_revive_and_asks_first(
     words = text_of(page)
     assert (
         "Your review would make these clearances count again, though they were given before "
-        "the nerve signs were reported on 2026-12-02" in words
+        "the signs it closes were reported on 2026-12-02" in words
     )
     assert "Tess Teacher (teacher)'s clearance of 2026-12-01" in words
     assert f"it opens {FULL_NAME}" in words and "up to 40°" in words
@@ -371,3 +371,37 @@ def test_staff_form_errors_name_the_poses_never_their_ids(world: World) -> None:
     said = text_of(r.text)
     assert r.status_code == 422 and f"screening does not allow {FULL_NAME}" in said
     assert f"allow {FULL}" not in said
+
+
+def test_a_review_of_a_withdrawn_red_flag_names_the_clearance_it_would_revive(
+    world: World,
+) -> None:
+    """A red flag answered, then left out of a later intake, waits for a clinician's review;
+    the trained teacher's clearance given before it is held meanwhile, and the review that
+    would make it count again says so and asks first (as for nerve signs)."""
+    from students import CLINICAL_INTAKE
+
+    s, csrf, person_id = student(world)
+    t, t_csrf = signin(world, "teacher@example.org")
+    body = {"variants": [FULL], "max_knee_drop_deg": 40, "date": "2026-12-01"}
+    r = t.post(f"/api/students/{person_id}/clearances", json=body, headers={"X-CSRF-Token": t_csrf})
+    assert r.status_code == 200, r.text
+    assert permission(s, FULL)["allowed"]
+    world.clock.advance(hours=1)
+    flagged = {**CLINICAL_INTAKE, "red_flags": ["history_of_cancer"]}
+    for answers in (flagged, CLINICAL_INTAKE):  # reported, then left out
+        r = s.post("/api/intake", json=answers, headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 200, r.text
+        world.clock.advance(minutes=10)
+    assert not permission(s, FULL)["allowed"]
+    d, d_csrf = signin(world, "doc@example.org")
+    page = d.get(f"/students/{person_id}").text
+    assert 'id="review-revives"' in page, text_of(page)
+    assert "given before the signs it closes were reported" in text_of(page)
+    r = d.post(
+        f"/api/students/{person_id}/review",
+        json={"note": "Seen: no cancer signs."},
+        headers={"X-CSRF-Token": d_csrf},
+    )
+    assert r.status_code == 422 and "Tess Teacher (teacher)'s clearance" in r.json()["detail"]
+    assert not permission(s, FULL)["allowed"]

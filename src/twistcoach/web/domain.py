@@ -29,7 +29,7 @@ from twistcoach.intake import (
     Intake,
     describe_validation_error,
 )
-from twistcoach.planning import NOT_NOW_WORDS, FlagKind, PracticeDecision, VariantPermission
+from twistcoach.planning import NOT_NOW_WORDS, PracticeDecision, VariantPermission
 from twistcoach.poses import PoseLibrary
 from twistcoach.progression import ProgressionSuggestion
 from twistcoach.screening import VariantStatus
@@ -445,9 +445,10 @@ class RevivedClearance:
 def review_revives(
     repo: Repository, person_id: int, decision: PracticeDecision, by: ClearanceBy, name: str
 ) -> tuple[RevivedClearance, ...]:
-    """The clearances given before the open nerve signs that a review by ``by`` now would
+    """The clearances given before the open nerve signs (or red flags a later answer left
+    out: every flag only a clinician's review closes) that a review by ``by`` now would
     make count again, each with the twists it opens or raises; empty when there are none
-    or when this reviewer may not close the nerve signs.
+    or when this reviewer may not close those flags.
 
     Nerve signs after sharp pain refuse every twist until a clinician's review; the review
     closes the flag and every clearance recorded before it counts again, though its giver
@@ -461,9 +462,11 @@ def review_revives(
     from twistcoach.planning import SafetyReview, decide, may_review
     from twistcoach.storage.progress import load_history, lock_zone
 
-    nerve = tuple(f for f in decision.open_flags if f.kind is FlagKind.CHECKIN_CARE)
+    # Every flag only a clinician's review closes (nerve signs; red flags a later answer
+    # left out): the clearances it holds come back with the review.
+    nerve = tuple(f for f in decision.open_flags if f.kind.clinician_only)
     if not nerve or may_review(by, nerve) is not None:
-        return ()  # a teacher's review leaves nerve signs open: it revives nothing
+        return ()  # a teacher's review leaves these flags open: it revives nothing
     signs_at = max(f.raised_at for f in nerve)
     summaries = repo.history(person_id)
     history = load_history(repo, person_id, summaries)

@@ -586,7 +586,8 @@ def revives_words(revived: Sequence[domain.RevivedClearance]) -> str:
         for r in revived
     )
     return (
-        f"This review would make clearances given before the nerve signs count again: {said}. "
+        f"This review would make clearances given before the signs it closes count again: "
+        f"{said}. "
         "If they still stand, confirm it and record the review; if not, first write a care "
         "plan that leaves those twists out."
     )
