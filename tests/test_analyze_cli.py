@@ -522,3 +522,98 @@ def test_a_video_that_never_calibrates_says_why_nothing_was_measured(
     assert any(
         w.startswith("nothing was measured") and "bend your knees" in w for w in summary["warnings"]
     ), summary["warnings"]
+
+
+# --- red team: markup in names, stale results, inputs inside --out, long names -------------
+
+
+def test_file_names_that_look_like_markup_are_printed_as_they_are(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "x[/b]y.jpg" crashed with rich.errors.MarkupError; "[red]photo.jpg" was printed altered.
+    folder = tmp_path / "x["
+    folder.mkdir()
+    odd = [folder / "[red]photo.jpg", folder / "b]y.jpg"]  # the second is "x[/b]y.jpg"
+    for path in odd:
+        path.write_bytes((shared_data / TWIST_PHOTO).read_bytes())
+    missing = folder / "i]gone.jpg"
+    options: dict[str, Any] = {"as_json": False, "annotate": False, "workers": 1}
+    code = run_analyze([*odd, missing], tmp_path / "o[/b]", cap_deg=None, **options)
+    err = capsys.readouterr().err
+    assert code == 2, err  # the missing one
+    for path in odd:
+        assert f"{path}: supine twist (" in err
+    assert f"error: {missing}: no such file" in err
+    assert f"results in {tmp_path / 'o[/b]'}/" in err
+
+
+def test_an_inputs_results_never_mix_with_an_earlier_runs(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    old = out / "x"
+    old.mkdir(parents=True)
+    for name in ("summary.json", "metrics.csv", "report.html", "annotated.mp4"):
+        (old / name).write_text("from an earlier video x.mp4")
+    (old / "notes.txt").write_text("the user's own")
+    photo = tmp_path / "x.jpg"
+    photo.write_bytes((shared_data / TWIST_PHOTO).read_bytes())
+    options: dict[str, Any] = {"as_json": False, "annotate": False, "workers": 1}
+    assert run_analyze([photo], out, cap_deg=None, **options) == 0
+    assert sorted(p.name for p in old.iterdir()) == ["notes.txt", "summary.json"]
+    assert json.loads((old / "summary.json").read_text())["kind"] == "image"
+    # A garbage x.mp4 fails: the photo's results do not stay as if they were its.
+    garbage = tmp_path / "x.mp4"
+    garbage.write_bytes(b"not a video\n" * 20)
+    assert run_analyze([garbage], out, cap_deg=None, **options) == 2
+    assert sorted(p.name for p in old.iterdir()) == ["notes.txt"]
+    (failed,) = json.loads((out / "summaries.json").read_text())
+    assert "not a readable video" in failed["error"]
+    # A folder holding only analyze's files goes with them.
+    (old / "notes.txt").unlink()
+    assert run_analyze([photo], out, cap_deg=None, **options) == 0
+    assert run_analyze([garbage], out, cap_deg=None, **options) == 2
+    assert not old.exists()
+    capsys.readouterr()
+
+
+def test_an_input_inside_the_output_folder_is_refused(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    # analyze o7/annotated/annotated.png --out o7 --annotate wrote over its own input.
+    monkeypatch.chdir(tmp_path)
+    inside = tmp_path / "o7" / "annotated" / "annotated.png"
+    inside.parent.mkdir(parents=True)
+    photo = (shared_data / TWIST_PHOTO).read_bytes()
+    inside.write_bytes(photo)
+    options: dict[str, Any] = {"as_json": False, "annotate": True, "workers": 1}
+    for given, out in [
+        (Path("o7/annotated/annotated.png"), Path("o7")),
+        (Path("o7/annotated/annotated.png"), Path("o7/../o7")),
+        (Path("x/../o7/annotated/annotated.png"), Path("o7")),
+    ]:
+        assert run_analyze([given], out, cap_deg=None, **options) == 2
+        err = capsys.readouterr().err
+        assert f"error: {given}: inside the output folder {out}" in " ".join(err.split())
+        assert inside.read_bytes() == photo
+    assert not (tmp_path / "o7" / "summaries.json").exists()
+
+
+def test_long_and_dotted_file_names_stay_inside_the_output_folder(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    long, dots = folder / ("L" * 251 + ".jpg"), folder / "...jpg"
+    for path in (long, dots):
+        path.write_bytes((shared_data / TWIST_PHOTO).read_bytes())
+    out = tmp_path / "sub" / "out"
+    options: dict[str, Any] = {"as_json": True, "annotate": False, "workers": 1}
+    assert run_analyze([long, dots], out, cap_deg=None, **options) == 0
+    summaries = json.loads(capsys.readouterr().out)
+    # "...jpg" had its folder named "..": its summary went to the output folder's parent.
+    assert not (out.parent / "summary.json").exists()
+    for summary in summaries:
+        written = Path(summary["outputs"]["summary_json"])
+        assert written.parent.parent == out and written.is_file()
+        assert len(written.parent.name.encode()) <= 100  # analyze_cmd.MAX_FOLDER_NAME_BYTES

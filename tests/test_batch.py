@@ -97,6 +97,7 @@ class Recorder:
         self.finished_paths: list[str] = []
         self.retried: list[tuple[str, str]] = []
         self.to_do: int | None = None
+        self.warnings: list[str] = []
 
     def started(self, to_do: int, skipped: int, workers: int) -> None:
         self.to_do = to_do
@@ -108,6 +109,9 @@ class Recorder:
         self.finished_paths.append(record.path)
         if self.stop_after is not None and len(self.finished_paths) >= self.stop_after:
             raise KeyboardInterrupt  # what Ctrl-C raises in the driver
+
+    def warning(self, message: str) -> None:
+        self.warnings.append(message)
 
 
 # --- inputs: folders, globs, manifests (no Ray) ------------------------------------------
@@ -629,3 +633,251 @@ def test_a_task_writes_its_report_in_the_drivers_language(
     assert outcome.results is not None
     page = (Path(outcome.results) / "report.html").read_text(encoding="utf-8")
     assert '<html lang="es">' in page and "Análisis de la torsión" in page
+
+
+# --- red team: the state file, markup, the output folder, long names, CSV cells ----------
+
+
+def _state_with(out: Path, records: dict[str, dict[str, Any]]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    base = {"status": "failed", "body": "neutral", "cap_deg": None, "attempts": 1, "error": "x"}
+    data = {"version": 1, "inputs": {k: {"path": k, **base, **v} for k, v in records.items()}}
+    (out / STATE_FILE).write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_a_tampered_state_file_never_names_a_folder_outside_the_output_folder(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    (tmp_path / "victim").mkdir()
+    out.mkdir()
+    (out / "linked").symlink_to(tmp_path / "victim")
+    bad_names = [
+        str(tmp_path / "victim"),  # absolute
+        "../victim",
+        "..",
+        ".",
+        ".partial",  # hidden: the staging folder
+        "a/b",
+        "batch-results.csv",  # the batch's own file
+        "linked",  # a symbolic link out of the folder
+        "",
+    ]
+    records: dict[str, dict[str, Any]] = {
+        f"/in/{i}.jpg": {"name": n} for i, n in enumerate(bad_names)
+    }
+    records["/in/good.jpg"] = {"name": "good"}
+    records["/in/twin.jpg"] = {"name": "good"}  # another record's folder
+    records["/in/key.jpg"] = {"name": "key", "path": "/elsewhere/key.jpg"}
+    _state_with(out, records)
+    state = BatchState.load(out)
+    assert list(state.records) == ["/in/good.jpg"]
+    assert len(state.ignored) == len(records) - 1
+    assert all(line.count("\n") == 0 and "is ignored" in line for line in state.ignored)
+    assert "'../victim' is not a plain folder name" in " ".join(state.ignored)
+    assert "'linked' is not inside the output folder" in " ".join(state.ignored)
+    # The names the batch gives always pass the same check.
+    from twistcoach.cli.analyze_cmd import _folder_name, is_result_folder_name
+
+    used: set[str] = set()
+    stems = ["...", "..", ".hidden", "a/b", "", "日本 😀", "L" * 300, "é" * 200, "-1-1", "x"]
+    for stem in stems:
+        name = _folder_name(Path(f"{stem}.mp4"), used)
+        assert is_result_folder_name(name), (stem, name)
+
+
+def _refused(spec: TaskSpec) -> TaskOutcome:
+    """A try the analysis refuses at once (no analysis run)."""
+    return TaskOutcome(False, f"{spec.path}: refused", {"input": spec.path}, None, 0.0)
+
+
+@pytest.mark.slow
+def test_retrying_a_tampered_failed_record_deletes_nothing_outside_the_output_folder(
+    media: dict[str, Path], local_ray: None, tmp_path: Path
+) -> None:
+    import ray
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    victim, absolute = tmp_path / "victim", tmp_path / "victim2"
+    for folder in (victim, absolute):
+        folder.mkdir()
+        (folder / "precious.txt").write_text("keep")
+    out = tmp_path / "out"
+    items = collect_inputs([str(media["photo"]), str(media["broken"])], out=out)
+    _state_with(
+        out,
+        {str(media["photo"]): {"name": "../victim"}, str(media["broken"]): {"name": str(absolute)}},
+    )
+    recorder = Recorder()
+    result = run_batch(
+        items, BatchOptions(out=out, retry_failed=True), None, recorder, task=_refused
+    )
+    assert (victim / "precious.txt").is_file() and (absolute / "precious.txt").is_file()
+    assert len(recorder.warnings) == 2 and all("is ignored" in w for w in recorder.warnings)
+    assert sorted(r.name for r in result.records) == ["broken", "photo"]
+    saved = json.loads((out / STATE_FILE).read_text())
+    assert sorted(r["name"] for r in saved["inputs"].values()) == ["broken", "photo"]
+
+
+def test_markup_in_file_names_is_printed_as_it_is_never_a_crash(tmp_path: Path) -> None:
+    # A glob character that is also Rich markup: the error line crashed (MarkupError).
+    argument = str(tmp_path / "x[" / "[/b]y.mp4")
+    result = CliRunner().invoke(build_app(), ["batch", argument, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert f"error: {argument}: the pattern matches no file" in result.output
+    # The progress listener prints a file named like markup as it is.
+    import io
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from twistcoach.cli.batch_cmd import _RichListener
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, soft_wrap=True, highlight=False, width=200)
+    listener = _RichListener(Progress(console=console), console)
+    listener.started(2, 0, 1)
+    path = "/in/[red]photo.jpg"
+    listener.retrying(BatchInput(Path("/in/x[b]y.jpg"), BodyType.NEUTRAL, None), "[/i] died")
+    listener.finished(_record(path, "red_photo", status="failed", error=f"{path}: [/b]bad"))
+    listener.warning("/in/[bold]x.jpg: ignored")
+    said = buffer.getvalue()
+    assert "retrying x[b]y.jpg: [/i] died" in said
+    assert f"failed: {path}: [/b]bad" in said
+    assert "warning: /in/[bold]x.jpg: ignored" in said
+
+
+def test_nothing_inside_the_output_folder_is_an_input_however_it_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    st = tmp_path / "st"
+    (st / "res" / "annotated").mkdir(parents=True)
+    (st / "x.jpg").write_bytes(b"x")
+    (st / "res" / "annotated" / "annotated.png").write_bytes(b"x")
+    # "st/../st": the scan's paths kept the "..", and the results were taken as inputs.
+    items = collect_inputs(["st/../st"], out=Path("st/res"))
+    assert [i.path.name for i in items] == ["x.jpg"]
+    globbed = collect_inputs(["st/../st/**/*.*"], out=Path("st/res"))
+    assert [i.path.name for i in globbed] == ["x.jpg"]
+    # Through a link to the output folder, too.
+    (tmp_path / "res_link").symlink_to(st / "res")
+    assert [i.path.name for i in collect_inputs(["st"], out=Path("res_link"))] == ["x.jpg"]
+    # Named explicitly (as an argument or a manifest row): refused, with the reason.
+    inside = "st/res/annotated/annotated.png"
+    with pytest.raises(BatchInputError, match=r"annotated\.png: inside the output folder"):
+        collect_inputs([inside], out=Path("st/../st/res"))
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"path\n{st / 'res' / 'annotated' / 'annotated.png'}\n")
+    with pytest.raises(BatchInputError, match=r"row 2: .*inside the output folder"):
+        collect_inputs([str(manifest)], out=st / "res")
+    with pytest.raises(BatchInputError, match=r"matches no file outside the output folder"):
+        collect_inputs(["st/res/**/*.png"], out=Path("st/res"))
+
+
+def test_a_folder_that_is_or_is_inside_the_output_folder_says_so(tmp_path: Path) -> None:
+    st = tmp_path / "st"
+    st.mkdir()
+    (st / "x.jpg").write_bytes(b"x")
+    with pytest.raises(BatchInputError, match=r"st: this is the output folder \(--out\)"):
+        collect_inputs([str(st)], out=st)
+    with pytest.raises(BatchInputError, match=r"st: inside the output folder"):
+        collect_inputs([str(st)], out=tmp_path)
+    only_results = tmp_path / "only"
+    (only_results / "res").mkdir(parents=True)
+    (only_results / "res" / "a.jpg").write_bytes(b"x")
+    with pytest.raises(BatchInputError, match="no photo or video in this folder outside the out"):
+        collect_inputs([str(only_results)], out=only_results / "res")
+
+
+def test_a_manifest_row_naming_a_device_or_a_pipe_says_so(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.mp4")
+    (tmp_path / "dangling.jpg").symlink_to(tmp_path / "gone.jpg")
+    (tmp_path / "sub").mkdir()
+    cases = {
+        "/dev/zero": "row 2: not a regular file",
+        str(tmp_path / "pipe.mp4"): "row 2: not a regular file",
+        str(tmp_path / "dangling.jpg"): r"row 2: no such file \(a broken link\)",
+        str(tmp_path / "sub"): "row 2: .* is a folder",
+    }
+    manifest = tmp_path / "m.csv"
+    for named, message in cases.items():
+        manifest.write_text(f"path\n{named}\n")
+        with pytest.raises(BatchInputError, match=message):
+            collect_inputs([str(manifest)])
+
+
+def test_long_file_names_give_short_distinct_folder_names(tmp_path: Path) -> None:
+    from twistcoach.cli.analyze_cmd import MAX_FOLDER_NAME_BYTES, _folder_name
+
+    used: set[str] = set()
+    first = _folder_name(Path("M" * 255), used)
+    second = _folder_name(Path("M" * 254 + "N"), used)
+    third = _folder_name(Path("é" * 120 + ".jpg"), used)
+    assert first != second
+    for name in (first, second, third):
+        assert len(name.encode()) <= MAX_FOLDER_NAME_BYTES, name
+    assert first.startswith("MMMM")
+    # A stem of dots named the output folder itself or its parent.
+    assert _folder_name(Path("...mp4"), used) not in (".", "..")
+    assert _folder_name(Path("..mp4"), used) not in (".", "..")
+
+
+def test_a_name_too_long_for_the_file_system_is_not_retried(tmp_path: Path) -> None:
+    photo = tmp_path / "p.jpg"
+    photo.write_bytes(
+        (STILLS / "woman28_slim_150" / "diag_r55_e35" / "theta_+000.jpg").read_bytes()
+    )
+    spec = TaskSpec(
+        path=str(photo),
+        name="p",
+        out=str(tmp_path / "out"),
+        staging=str(tmp_path / ("S" * 300)),
+        body="neutral",
+        cap_deg=None,
+    )
+    outcome = analyze_input(spec)
+    assert not outcome.ok and "File name too long" in str(outcome.error)
+    assert outcome.retry is False
+
+
+@pytest.mark.slow
+def test_a_file_whose_name_is_255_bytes_is_analysed(
+    media: dict[str, Path], local_ray: None, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    long = folder / ("M" * 255)  # no suffix: judged a photograph by its first bytes
+    long.write_bytes(media["photo"].read_bytes())
+    out = tmp_path / "out"
+    recorder = Recorder()
+    result = run_batch(collect_inputs([str(long)], out=out), BatchOptions(out=out), None, recorder)
+    (record,) = result.records
+    assert record.status == "done", record.error
+    assert recorder.retried == []
+    assert (out / record.name / "summary.json").is_file() and len(record.name) < 255
+
+
+def test_csv_text_cells_are_never_read_as_formulas(tmp_path: Path) -> None:
+    from twistcoach.batch.table import write_csv
+    from twistcoach.report.tables import csv_cell
+
+    assert [csv_cell(v) for v in ("-1-1", "+x", "=A1", "@SUM(1)", "\tx", "ok", -2.5, 3)] == [
+        "'-1-1",
+        "'+x",
+        "'=A1",
+        "'@SUM(1)",
+        "'\tx",
+        "ok",
+        -2.5,
+        3,
+    ]
+    summary = {"kind": "image", "metrics": {"knee_drop_deg": -12.5}, "warnings": ["-x"]}
+    rows = [row(_record('=HYPERLINK("http:evil","x").mp4', "-1-1", cap_deg=40.0, summary=summary))]
+    write_csv(tmp_path / CSV_FILE, rows)
+    with (tmp_path / CSV_FILE).open() as f:
+        (cells,) = list(csv.DictReader(f))
+    assert cells["name"] == "'-1-1"
+    assert cells["input"] == '\'=HYPERLINK("http:evil","x").mp4'
+    assert cells["warnings"] == "'-x"
+    assert cells["depth_deg"] == "12.5" and cells["cap_deg"] == "40.0"  # numbers stay numbers

@@ -18,7 +18,10 @@ Each argument of ``twistcoach batch`` is one of:
 
 The same file named twice (by two arguments, or as ``a/../a/x.mp4``) is analysed once, with
 the first settings it was given. Anything inside the output folder is never an input (a
-folder scan would otherwise pick up last run's ``annotated.mp4``).
+folder scan would otherwise pick up last run's ``annotated.mp4``): paths are compared with
+``..`` folded and symbolic links resolved (:func:`twistcoach.cli.analyze_cmd.is_within`);
+folder scans and globs skip what is inside it, and a file, folder or manifest row naming
+something inside it is refused.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from twistcoach.cli.analyze_cmd import is_within
 from twistcoach.errors import DataError
 from twistcoach.metrics import BodyType
 from twistcoach.sources import IMAGE_SUFFIXES, is_image_file
@@ -102,14 +106,24 @@ def _is_media(path: Path) -> bool:
 
 
 def _inside(path: Path, folder: Path | None) -> bool:
-    return folder is not None and path.is_relative_to(folder)
+    return folder is not None and is_within(path, folder)
+
+
+def _check_outside(path: Path, out: Path | None, where: str) -> None:
+    """Raise when ``path``, named explicitly (``where``: the argument or the manifest row),
+    is inside the output folder ``out``: its results would be written over it."""
+    if _inside(path, out):
+        raise BatchInputError(
+            f"{where}: inside the output folder {out}; the batch never takes its own results "
+            "as inputs (copy it elsewhere, or choose another --out)"
+        )
 
 
 def _scan_folder(folder: Path, out: Path | None) -> list[Path]:
     found = []
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
-        if any(part.startswith(".") for part in rel.parts) or _inside(path.absolute(), out):
+        if any(part.startswith(".") for part in rel.parts) or _inside(path, out):
             continue
         if path.is_file() and _is_media(path):
             found.append(path)
@@ -124,7 +138,9 @@ def _column(header: Sequence[str], names: Sequence[str]) -> int | None:
     return None
 
 
-def read_manifest(manifest: Path, body: BodyType, cap_deg: float | None) -> list[BatchInput]:
+def read_manifest(
+    manifest: Path, body: BodyType, cap_deg: float | None, out: Path | None = None
+) -> list[BatchInput]:
     """Read a CSV manifest (see the module docs).
 
     Parameters
@@ -133,12 +149,14 @@ def read_manifest(manifest: Path, body: BodyType, cap_deg: float | None) -> list
         The CSV file.
     body, cap_deg
         Defaults for rows that leave the column out or empty.
+    out
+        The output folder: a row naming a file inside it is refused.
 
     Raises
     ------
     BatchInputError
-        For a manifest without a path column, a missing file, or a bad body or cap, naming
-        the row.
+        For a manifest without a path column, a missing file, one that is not a regular
+        file, one inside the output folder, or a bad body or cap, naming the row.
     """
     try:
         with manifest.open(newline="", encoding="utf-8-sig") as f:
@@ -170,6 +188,7 @@ def read_manifest(manifest: Path, body: BodyType, cap_deg: float | None) -> list
         if not raw_path:
             raise BatchInputError(f"{where}: the path is empty")
         path = _manifest_file(manifest, raw_path, where)
+        _check_outside(path, out, f"{where}: {path}")
         flat = None
         if cell(flat_col):
             if not is_image_file(path):
@@ -202,9 +221,18 @@ def _manifest_file(manifest: Path, raw: str, where: str) -> Path:
     path = Path(raw).expanduser()
     if not path.is_absolute():
         path = manifest.parent / path
-    if not path.is_file():
-        raise BatchInputError(f"{where}: no such file: {path}")
-    return path
+    if path.is_file():
+        return path
+    if path.is_dir():
+        raise BatchInputError(
+            f"{where}: {path} is a folder; a row names one photograph or video (give the "
+            "folder itself to the command to take everything in it)"
+        )
+    if path.exists():
+        raise BatchInputError(f"{where}: not a regular file (a device or a pipe): {path}")
+    if path.is_symlink():
+        raise BatchInputError(f"{where}: no such file (a broken link): {path}")
+    raise BatchInputError(f"{where}: no such file: {path}")
 
 
 def _normal(path: Path) -> Path:
@@ -230,7 +258,8 @@ def collect_inputs(
     body, cap_deg
         Settings for every input a manifest row does not set.
     out
-        The output folder: nothing inside it is taken from a folder or a glob.
+        The output folder: nothing inside it is taken from a folder or a glob, and a file,
+        folder or manifest row naming something inside it is refused.
 
     Returns
     -------
@@ -241,11 +270,13 @@ def collect_inputs(
     ------
     BatchInputError
         For an argument that names nothing usable (a missing file, a glob or folder with no
-        photo or video, a bad manifest), with a one-line message.
+        photo or video, a bad manifest, something inside the output folder), with a
+        one-line message.
     """
     if cap_deg is not None:
         check_cap(cap_deg, "--cap")
     out_abs = None if out is None else _normal(out)
+    out_named = "" if out is None else f" ({out})"
     inputs: list[BatchInput] = []
     seen: set[Path] = set()
 
@@ -258,22 +289,39 @@ def collect_inputs(
     for argument in arguments:
         path = Path(argument).expanduser()
         if path.is_dir():
+            if out_abs is not None and _inside(out_abs, path) and _inside(path, out_abs):
+                raise BatchInputError(
+                    f"{argument}: this is the output folder (--out); nothing inside it is "
+                    "an input: choose another --out"
+                )
+            if _inside(path, out_abs):
+                raise BatchInputError(
+                    f"{argument}: inside the output folder{out_named}; nothing inside it is "
+                    "an input: choose another --out"
+                )
             files = _scan_folder(path, out_abs)
             if not files:
-                raise BatchInputError(f"{argument}: no photo or video in this folder")
+                outside = (
+                    f" outside the output folder{out_named}"
+                    if out_abs is not None and _inside(out_abs, path)
+                    else ""
+                )
+                raise BatchInputError(f"{argument}: no photo or video in this folder{outside}")
             add(BatchInput(_normal(f), body, cap_deg) for f in files)
         elif path.is_file() and path.suffix.lower() == ".csv":
-            add(read_manifest(path, body, cap_deg))
+            add(read_manifest(path, body, cap_deg, out))
         elif path.is_file():
+            _check_outside(path, out, argument)
             add([BatchInput(_normal(path), body, cap_deg)])
         elif _GLOB_CHARS & set(argument):
-            matches = [
-                Path(m)
-                for m in sorted(glob.glob(str(path), recursive=True))
-                if Path(m).is_file() and not _inside(_normal(Path(m)), out_abs)
-            ]
+            files = [Path(m) for m in sorted(glob.glob(str(path), recursive=True))]
+            matches = [m for m in files if m.is_file() and not _inside(m, out_abs)]
             if not matches:
-                raise BatchInputError(f"{argument}: the pattern matches no file")
+                inside = any(m.is_file() for m in files)
+                raise BatchInputError(
+                    f"{argument}: the pattern matches no file"
+                    + (f" outside the output folder{out_named}" if inside else "")
+                )
             add(BatchInput(_normal(m), body, cap_deg) for m in matches)
         elif path.exists():
             raise BatchInputError(f"{argument}: not a file or folder (a device or a pipe)")

@@ -36,7 +36,7 @@ from typing import Any, Protocol
 
 from twistcoach import i18n
 from twistcoach.batch.inputs import BatchInput
-from twistcoach.batch.state import BatchState, InputRecord
+from twistcoach.batch.state import BatchState, InputRecord, reserved_names
 from twistcoach.batch.task import TaskOutcome, TaskSpec, analyze_input
 from twistcoach.errors import ConflictError
 
@@ -148,6 +148,11 @@ class BatchListener(Protocol):
         """An input finished (analysed, or failed for good)."""
         ...
 
+    def warning(self, message: str) -> None:
+        """Something the batch ignored and goes on without (one line: a state file's record
+        that cannot be used)."""
+        ...
+
 
 class _Quiet:
     def started(self, to_do: int, skipped: int, workers: int) -> None:
@@ -157,6 +162,9 @@ class _Quiet:
         pass
 
     def finished(self, record: InputRecord) -> None:
+        pass
+
+    def warning(self, message: str) -> None:
         pass
 
 
@@ -263,7 +271,7 @@ def _assign_names(items: Sequence[BatchInput], state: BatchState) -> dict[str, s
     from twistcoach.cli.analyze_cmd import _folder_name
 
     names: dict[str, str] = {}
-    used = state.names_in_use() | {STAGING}
+    used = state.names_in_use() | reserved_names()
     for item in items:
         record = state.records.get(item.key)
         if record is not None:
@@ -275,8 +283,11 @@ def _assign_names(items: Sequence[BatchInput], state: BatchState) -> dict[str, s
 
 
 def _place(outcome: TaskOutcome, final: Path) -> None:
-    """Move a try's result folder to ``final`` (an older folder there goes first)."""
-    if final.exists():
+    """Move a try's result folder to ``final`` (an older folder there goes first; a symbolic
+    link there is removed as a link, what it points at never touched)."""
+    if final.is_symlink():
+        final.unlink()
+    elif final.exists():
         shutil.rmtree(final)
     assert outcome.results is not None
     os.replace(outcome.results, final)
@@ -362,7 +373,11 @@ def _run_locked(
     import ray
 
     staging_root = out / STAGING
+    if staging_root.is_symlink():  # staging is emptied: never through a link out of ``out``
+        staging_root.unlink()
     state = BatchState.load(out)
+    for message in state.ignored:
+        listener.warning(message)
     names = _assign_names(items, state)
     result = BatchResult()
     to_do: deque[tuple[BatchInput, int]] = deque()
@@ -453,7 +468,12 @@ def _finish(
             status, error = "failed", f"{item.path}: cannot move the results into {final} ({e})"
     else:
         status, error = "failed", outcome.error or f"{item.path}: failed"
-        shutil.rmtree(final, ignore_errors=True)  # no stale results from an earlier run
+        # No stale results from an earlier run (``name`` is one plain folder name: the
+        # state file's were checked when it was loaded; a link is removed as a link).
+        if final.is_symlink():
+            final.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(final, ignore_errors=True)
     summary = dict(outcome.summary)
     if status == "failed":
         summary = {"input": item.key, "kind": summary.get("kind"), "error": error}

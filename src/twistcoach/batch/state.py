@@ -11,6 +11,12 @@ without a record is simply analysed again.
 An input is redone when it has no record, when its record was made with another body type
 or cap, when its result folder has gone (``summary.json`` missing), or, with
 ``--retry-failed``, when it failed.
+
+The file is read as untrusted: a record's result folder name becomes a path the batch
+writes and deletes, so a record whose name is not one plain folder name inside the output
+folder (an absolute path, ``../x``, a hidden or reserved name, a symbolic link, another
+record's folder), or whose key is not its own path, is ignored, as not finished, with a
+one-line warning (:attr:`BatchState.ignored`); it is never followed.
 """
 
 from __future__ import annotations
@@ -117,9 +123,16 @@ class BatchState:
         Records already known (as read by :meth:`load`).
     """
 
-    def __init__(self, out: Path, records: dict[str, InputRecord] | None = None) -> None:
+    def __init__(
+        self,
+        out: Path,
+        records: dict[str, InputRecord] | None = None,
+        ignored: list[str] | None = None,
+    ) -> None:
         self.out = out
         self.records: dict[str, InputRecord] = dict(records or {})
+        #: One line for each record :meth:`load` ignored, saying which and why.
+        self.ignored: list[str] = list(ignored or [])
 
     @property
     def path(self) -> Path:
@@ -138,10 +151,23 @@ class BatchState:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("version") != STATE_VERSION:
                 return cls(out)
-            records = {key: InputRecord.from_json(value) for key, value in data["inputs"].items()}
+            loaded = {key: InputRecord.from_json(value) for key, value in data["inputs"].items()}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls(out)
-        return cls(out, records)
+        records: dict[str, InputRecord] = {}
+        ignored: list[str] = []
+        names: set[str] = set()
+        for key, rec in loaded.items():
+            why = _unusable(out, key, rec, names)
+            if why is not None:
+                ignored.append(
+                    f"{path}: the record of {key} is ignored ({why}); the input is analysed "
+                    "again if it is one of this batch's"
+                )
+                continue
+            names.add(rec.name)
+            records[key] = rec
+        return cls(out, records, ignored)
 
     def is_finished(self, item: BatchInput, *, retry_failed: bool) -> bool:
         """True when ``item`` needs no new analysis (see the module docs)."""
@@ -168,6 +194,37 @@ class BatchState:
             "inputs": {key: asdict(rec) for key, rec in self.records.items()},
         }
         write_atomic(self.path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+
+
+def reserved_names() -> frozenset[str]:
+    """The names of the batch's own files in the output folder: never an input's result
+    folder (the hidden ones, the staging folder and the lock, no result name can take)."""
+    from twistcoach.batch.table import CSV_FILE, OVERVIEW_FILE, PARQUET_FILE, SUMMARIES_FILE
+
+    return frozenset({STATE_FILE, CSV_FILE, PARQUET_FILE, OVERVIEW_FILE, SUMMARIES_FILE})
+
+
+def _unusable(out: Path, key: str, rec: InputRecord, names: set[str]) -> str | None:
+    """Why a loaded record cannot be used (None when it can): its result folder name must
+    be one plain folder name (``analyze_cmd.is_result_folder_name``, the names the batch
+    gives), not one of the batch's own files, no other record's, and inside ``out`` once
+    resolved (not a symbolic link)."""
+    from twistcoach.cli.analyze_cmd import is_result_folder_name
+
+    if key != rec.path:
+        return "its path is not the input it is filed under"
+    if not is_result_folder_name(rec.name) or rec.name in reserved_names():
+        return f"its result folder {rec.name!r} is not a plain folder name"
+    if rec.name in names:
+        return f"its result folder {rec.name!r} is another record's"
+    folder = out / rec.name
+    try:
+        inside = not folder.is_symlink() and folder.resolve().parent == out.resolve()
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        return f"its result folder {rec.name!r} is not inside the output folder"
+    return None
 
 
 def write_atomic(path: Path, text: str) -> None:

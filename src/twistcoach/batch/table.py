@@ -195,12 +195,15 @@ def row(record: InputRecord) -> dict[str, Any]:
 
 
 def write_csv(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    """The table as CSV (unknown values are empty cells), written atomically."""
+    """The table as CSV (unknown values are empty cells; text a spreadsheet would take for
+    a formula starts with a single quote: ``report.tables.csv_cell``), written atomically."""
+    from twistcoach.report.tables import csv_cell
+
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=[c for c, _ in COLUMNS], lineterminator="\n")
     writer.writeheader()
     for r in rows:
-        writer.writerow({k: "" if v is None else v for k, v in r.items()})
+        writer.writerow({k: "" if v is None else csv_cell(v) for k, v in r.items()})
     write_atomic(path, buffer.getvalue())
 
 
@@ -295,9 +298,10 @@ def render_overview(rows: Sequence[dict[str, Any]], *, interrupted: bool = False
     )
     table_rows = []
     for r in done:
-        link = f'<a href="{e(r["name"])}/summary.json">{e(r["name"])}</a>'
+        # "./": a result folder's name is only ever a relative link, never a scheme.
+        link = f'<a href="./{e(r["name"])}/summary.json">{e(r["name"])}</a>'
         if r["kind"] == "video":
-            link += f' · <a href="{e(r["name"])}/report.html">{e(t("report"))}</a>'
+            link += f' · <a href="./{e(r["name"])}/report.html">{e(t("report"))}</a>'
         depth = _num(r["depth_deg"], "°")
         cls = ' class="over"' if r["over_cap"] else ""
         # People read the pose and the camera in words; the CSV and Parquet keep the ids.

@@ -15,6 +15,7 @@ results. This module does not import Ray: the task is a plain function, tested a
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import json
 import shutil
@@ -26,6 +27,16 @@ from typing import Any
 #: Lines of the analysis's own messages kept with a task's outcome (for the failure reason
 #: when the summary has none).
 LOG_TAIL_LINES = 20
+#: File system errors a second try would only repeat (the same names in the same output
+#: folder): a name too long, a read-only file system. Their failure is recorded at once.
+LASTING_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.EROFS})
+
+
+def worth_retrying(error: BaseException) -> bool:
+    """True when another try may succeed after ``error`` (an exception in the analysis, a
+    worker's trouble); False for a file system error that would only repeat
+    (:data:`LASTING_ERRNOS`)."""
+    return not (isinstance(error, OSError) and error.errno in LASTING_ERRNOS)
 
 
 @dataclass(frozen=True)
@@ -83,7 +94,8 @@ class TaskOutcome:
     retry
         True when another try may succeed (an exception in the analysis, a file this node
         cannot see); False when the analysis refused the input itself (an unreadable file,
-        a photograph it cannot calibrate on), which a second try would only repeat.
+        a photograph it cannot calibrate on) or a file system error would only repeat (a
+        name too long: :func:`worth_retrying`), which a second try would only repeat.
     """
 
     ok: bool
@@ -161,7 +173,11 @@ def analyze_input(spec: TaskSpec) -> TaskOutcome:
     except Exception as e:  # an input must never take the task down with a traceback
         log = _tail(messages.getvalue())
         return _failure(
-            spec, f"{path}: analysis failed ({type(e).__name__}: {e})", t0, log, retry=True
+            spec,
+            f"{path}: analysis failed ({type(e).__name__}: {e})",
+            t0,
+            log,
+            retry=worth_retrying(e),
         )
     log = _tail(messages.getvalue())
     summary: dict[str, Any] = summaries[0] if summaries else {}

@@ -3,7 +3,13 @@
 For each input a folder ``OUT/<name>/`` receives ``summary.json``; videos also get
 ``metrics.csv`` (one row per frame) and ``report.html`` (plots inline); ``--annotate`` adds
 ``annotated.png`` (photos) or ``annotated.mp4`` (videos). ``OUT/summaries.json`` lists every
-summary, including failed inputs with their ``error``.
+summary, including failed inputs with their ``error``. Before an input's results are
+written, the files ``analyze`` writes are cleared from its folder (:data:`RESULT_FILES`:
+nothing from an earlier run of another input with the same stem stays beside them), and an
+input that fails leaves none there. An input inside ``OUT`` is refused (exit status 2): its
+own results would be written over it. Folder names are bounded (:func:`_folder_name`) and
+never hidden, ``.`` or ``..``; every file name and message is printed as it is, never read
+as Rich markup.
 
 Which twist: ``--twist supine`` measures the knee drop (a supine twist), ``--twist seated``
 or ``--twist standing`` the trunk rotation (the chest turned from the hips, by
@@ -31,7 +37,10 @@ failure is printed and recorded in ``summaries.json``) or the options are wrong.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -81,28 +90,116 @@ def default_cap_deg(measure: str) -> float:
     return report.DEFAULT_CAP_DEG
 
 
+#: The summaries of a whole run, in the output folder (never an input's folder name).
+SUMMARIES_FILE = "summaries.json"
+#: The files ``analyze`` writes in an input's result folder: cleared before it writes an
+#: input's results and when the input fails, so a folder never mixes this run's files with
+#: an earlier run's (a photograph's summary beside a video's report), and a user's own
+#: files there are left alone.
+RESULT_FILES = ("summary.json", "metrics.csv", "report.html", "annotated.png", "annotated.mp4")
+#: The longest result folder name, in UTF-8 bytes: a file system takes 255 a name, and the
+#: batch stages a try as ``<name>.<attempt>``; a longer stem is cut, and a short hash of the
+#: whole stem keeps two long stems' names apart.
+MAX_FOLDER_NAME_BYTES = 100
+_HASH_CHARS = 8
+
+
+def is_result_folder_name(name: object) -> bool:
+    """True when ``name`` is a name :func:`_folder_name` can give: one plain folder name
+    (letters, digits, ``-``, ``_`` and ``.``; not hidden, not ``.`` or ``..``; at most
+    :data:`MAX_FOLDER_NAME_BYTES` bytes plus a ``-N``).
+
+    The batch checks the names its state file holds with it: a name that is not one (an
+    absolute path, ``../x``) would have the batch delete or write outside the output folder.
+    """
+    return (
+        isinstance(name, str)
+        and bool(name)
+        and not name.startswith(".")
+        and all(c.isalnum() or c in "-_." for c in name)
+        and len(name.encode("utf-8", "surrogateescape")) <= MAX_FOLDER_NAME_BYTES + 12
+    )
+
+
 def _folder_name(path: Path, used: set[str]) -> str:
-    """A folder name from the file name, made unique within this run."""
-    base = "".join(c if c.isalnum() or c in "-_." else "_" for c in path.stem) or "input"
+    """A folder name from the file name, made unique within this run (``used``: the names
+    taken, or reserved: the run's own files), always one :func:`is_result_folder_name`
+    accepts."""
+    stem = path.stem
+    base = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)
+    # A leading dot would hide the folder, and a stem of dots ("...mp4") named the output
+    # folder itself or its parent.
+    dots = len(base) - len(base.lstrip("."))
+    base = ("_" * dots + base[dots:]) or "input"
+    raw = base.encode("utf-8", "surrogateescape")
+    if len(raw) > MAX_FOLDER_NAME_BYTES:
+        digest = hashlib.sha256(stem.encode("utf-8", "surrogateescape")).hexdigest()
+        cut = raw[: MAX_FOLDER_NAME_BYTES - _HASH_CHARS - 1].decode("utf-8", "ignore")
+        base = f"{cut}-{digest[:_HASH_CHARS]}"
     name, n = base, 2
-    while name in used:
+    while name in used or name == SUMMARIES_FILE:
         name, n = f"{base}-{n}", n + 1
     used.add(name)
     return name
 
 
+def _normal(path: Path) -> Path:
+    """Absolute, with ``..`` folded (symbolic links not resolved)."""
+    return Path(os.path.normpath(path.absolute()))
+
+
+def is_within(path: Path, folder: Path) -> bool:
+    """True when ``path`` is ``folder`` or inside it: as written (``..`` folded) or once
+    symbolic links are resolved (``st/../st/res/x``, a link into the folder).
+
+    ``analyze`` and ``batch`` take nothing inside their output folder as an input.
+    """
+    if _normal(path).is_relative_to(_normal(folder)):
+        return True
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):  # a symbolic link loop: compared as written above
+        return False
+
+
+def clear_results(folder: Path) -> None:
+    """Remove from ``folder`` the files ``analyze`` writes there (:data:`RESULT_FILES`),
+    then the folder itself when nothing else is left in it.
+
+    A symbolic link in its place is removed as a link: what it points at, maybe outside the
+    output folder, is never touched.
+
+    Raises
+    ------
+    OSError
+        When a file cannot be removed.
+    """
+    if folder.is_symlink():
+        folder.unlink()
+        return
+    if not folder.is_dir():
+        return
+    for name in RESULT_FILES:
+        (folder / name).unlink(missing_ok=True)
+    # The user's own files may still be there: then the folder stays.
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
 def check_body_and_out(err: Console, body: str, out: Path) -> BodyType | None:
     """The ``--body`` option parsed, or None after saying what is wrong with it or with
     ``--out`` (an existing file, not a folder); shared by ``analyze`` and ``batch``."""
+    from rich.markup import escape
+
     from twistcoach.metrics import BodyType
 
     try:
         body_type = BodyType.parse(body)
     except ValueError as e:
-        err.print(f"[red]error:[/] --body {e}")
+        err.print(f"[red]error:[/] --body {escape(str(e))}")
         return None
     if out.exists() and not out.is_dir():
-        err.print(f"[red]error:[/] --out {out} exists and is not a folder")
+        err.print(f"[red]error:[/] --out {escape(str(out))} exists and is not a folder")
         return None
     return body_type
 
@@ -129,6 +226,7 @@ def run_analyze(
     :data:`DEFAULT_ROTATION_CAP_DEG` for a trunk rotation.
     """
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from twistcoach import report
@@ -146,11 +244,23 @@ def run_analyze(
         err.print(f"[red]error:[/] --cap must be between 0 and 90 degrees, got {cap_deg:g}")
         return 2
     if twist not in TWISTS:
-        err.print(f"[red]error:[/] --twist must be one of {', '.join(TWISTS)}, got {twist!r}")
+        err.print(
+            f"[red]error:[/] --twist must be one of {', '.join(TWISTS)}, got {escape(repr(twist))}"
+        )
         return 2
     body_type = check_body_and_out(err, body, out)
     if body_type is None:
         return 2
+    for path in inputs:
+        # An input inside the output folder would be overwritten by its own results (an
+        # annotated photograph analysed again replaced itself).
+        if is_within(path, out):
+            err.print(
+                f"[red]error:[/] {escape(str(path))}: inside the output folder "
+                f"{escape(str(out))}; analyze never takes its own results as inputs (copy the "
+                "file elsewhere, or choose another --out)"
+            )
+            return 2
     if flat is not None and not any(is_image_file(p) for p in inputs):
         err.print(
             "[red]error:[/] --flat calibrates photographs, and none was given: a video "
@@ -160,7 +270,10 @@ def run_analyze(
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        err.print(f"[red]error:[/] cannot create the output folder {out}: {e.strerror}")
+        err.print(
+            f"[red]error:[/] cannot create the output folder {escape(str(out))}: "
+            f"{escape(str(e.strerror))}"
+        )
         return 2
     thresholds = {
         measure: report.ReportThresholds.from_coaching_rules(measure)
@@ -209,10 +322,10 @@ def run_analyze(
             try:
                 photo_calibration = analyzer.calibrate_on_photo(flat, body_type)
             except (MediaError, FlatPhotoError) as e:
-                err.print(f"[red]error:[/] --flat {e}")
+                err.print(f"[red]error:[/] --flat {escape(str(e))}")
                 return 2
         for path in inputs:
-            task = progress.add_task(path.name[:40], total=totals[path])
+            task = progress.add_task(escape(path.name[:40]), total=totals[path])
             folder = out / _folder_name(path, used)
             kind = "image" if is_image_file(path) else "video"
             try:
@@ -220,10 +333,11 @@ def run_analyze(
                 if kind == "image":
                     image = analyzer.analyze_image(path, photo_calibration)
                     for warning in image.warnings:
-                        err.print(f"[yellow]warning:[/] {warning}")
+                        err.print(f"[yellow]warning:[/] {escape(warning)}")
                     words = _photo_measure(image.family, twist)
                     photo_cap = default_cap_deg(words.measure) if cap_deg is None else cap_deg
                     summary = report.image_summary(image, words)
+                    clear_results(folder)
                     folder.mkdir(parents=True, exist_ok=True)
                     if annotate:
                         target = folder / "annotated.png"
@@ -253,7 +367,7 @@ def run_analyze(
                             progress.reset(
                                 task,
                                 total=totals[path],
-                                description=f"{path.name[:24]} ({chosen} twist)",
+                                description=f"{escape(path.name[:24])} ({chosen} twist)",
                             )
                         recognized = analyzer.analyze_video(path, advance, model=model)
                     video, words = _measured(recognized, chosen)
@@ -273,7 +387,8 @@ def run_analyze(
                         *_never_calibrated(summary, trackers if chosen == "supine" else []),
                     ]
                     for warning in summary["warnings"]:
-                        err.print(f"[yellow]warning:[/] {warning}")
+                        err.print(f"[yellow]warning:[/] {escape(warning)}")
+                    clear_results(folder)
                     folder.mkdir(parents=True, exist_ok=True)
                     report.write_metrics_csv(folder / "metrics.csv", video.frames, cap, th, words)
                     report.write_html_report(
@@ -292,26 +407,36 @@ def run_analyze(
             except MediaError as e:
                 failures += 1
                 summary = report.failure_summary(path, kind, str(e))
-                progress.update(task, description=f"[red]{path.name[:40]} (failed)")
-                err.print(f"[red]error:[/] {e}")
+                progress.update(task, description=f"[red]{escape(path.name[:40])} (failed)")
+                err.print(f"[red]error:[/] {escape(str(e))}")
             except EstimatorError as e:
                 # The estimator's own message says what to do (a model not installed).
                 failures += 1
                 message = f"{path}: {e}"
                 summary = report.failure_summary(path, kind, message)
-                err.print(f"[red]error:[/] {message}")
+                err.print(f"[red]error:[/] {escape(message)}")
             except OSError as e:
                 failures += 1
                 message = f"{path}: cannot write results ({e})"
                 summary = report.failure_summary(path, kind, message)
-                err.print(f"[red]error:[/] {message}")
+                err.print(f"[red]error:[/] {escape(message)}")
             except Exception as e:  # one bad input must not end the batch
                 failures += 1
                 message = f"{path}: analysis failed ({type(e).__name__}: {e})"
                 summary = report.failure_summary(path, kind, message)
-                err.print(f"[red]error:[/] {message}")
+                err.print(f"[red]error:[/] {escape(message)}")
+            if "error" in summary:
+                # No results from an earlier run stay beside a failure (summaries.json says
+                # it failed); the folder is this run's input's, inside ``out``.
+                try:
+                    clear_results(folder)
+                except OSError as e:
+                    err.print(
+                        f"[yellow]warning:[/] cannot remove the earlier results in "
+                        f"{escape(str(folder))} ({escape(str(e))})"
+                    )
             summaries.append(summary)
-    report.write_json(out / "summaries.json", summaries)
+    report.write_json(out / SUMMARIES_FILE, summaries)
     if as_json:
         sys.stdout.write(json.dumps(summaries, indent=2, ensure_ascii=False) + "\n")
     else:
@@ -321,7 +446,7 @@ def run_analyze(
             line = t(
                 "{input}: {family} ({confidence}), camera {view}, person in {found}/{frames} frames"
             ).format(
-                input=s["input"],
+                input=escape(str(s["input"])),
                 family=t(family_words(s["pose_family"])),
                 confidence=f"{s['pose_family_confidence']:.2f}",
                 view=t(view_words(s["view"])),
@@ -333,12 +458,14 @@ def run_analyze(
             if s.get("measure") == report.TwistMeasure.TRUNK_ROTATION:
                 line += t(", measured by trunk rotation")
             if s.get("calibrated_on"):
-                line += t(", calibrated on {name}").format(name=Path(s["calibrated_on"]).name)
+                line += t(", calibrated on {name}").format(
+                    name=escape(Path(s["calibrated_on"]).name)
+                )
             err.print(line)
             hint = _flat_hint(s)
             if hint:
                 err.print(f"  {hint}")
-        err.print(t("results in {folder}").format(folder=f"{out}/"))
+        err.print(t("results in {folder}").format(folder=escape(f"{out}/")))
     if failures:
         err.print(
             "[red]"

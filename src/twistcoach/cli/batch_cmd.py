@@ -50,8 +50,19 @@ HELP = (
 )
 
 
+def escape(text: str) -> str:
+    """``text`` with Rich's markup escaped (Rich is imported only when the command runs)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
 class _RichListener:
-    """Feeds a Rich progress bar from finished tasks and prints failures as they happen."""
+    """Feeds a Rich progress bar from finished tasks and prints failures as they happen.
+
+    Every file name and message is escaped (``rich.markup.escape``): a file named
+    ``x[/b]y.jpg`` crashed the batch, and ``[red]photo.jpg`` was printed altered.
+    """
 
     def __init__(self, progress: Progress, console: Console) -> None:
         self.progress = progress
@@ -67,17 +78,20 @@ class _RichListener:
         self.task = self.progress.add_task("analysing", total=to_do)
 
     def retrying(self, item: BatchInput, reason: str) -> None:
-        self.console.print(f"[yellow]retrying[/] {item.path.name}: {reason}")
+        self.console.print(f"[yellow]retrying[/] {escape(item.path.name)}: {escape(reason)}")
 
     def finished(self, record: InputRecord) -> None:
         if record.status == "failed":
             self.failed += 1
-            self.console.print(f"[red]failed:[/] {record.error}")
+            self.console.print(f"[red]failed:[/] {escape(str(record.error))}")
         if self.task is not None:
-            label = f"{Path(record.path).name[:30]}"
+            label = escape(Path(record.path).name[:30])
             if self.failed:
                 label += f" [red]({self.failed} failed)[/]"
             self.progress.update(self.task, advance=1, description=label)
+
+    def warning(self, message: str) -> None:
+        self.console.print(f"[yellow]warning:[/] {escape(message)}")
 
 
 def run_batch_command(
@@ -120,12 +134,15 @@ def run_batch_command(
     try:
         items = collect_inputs(inputs, body=body_type, cap_deg=cap_deg, out=out)
     except BatchInputError as e:
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {escape(str(e))}")
         return 2
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        err.print(f"[red]error:[/] cannot create the output folder {out}: {e.strerror}")
+        err.print(
+            f"[red]error:[/] cannot create the output folder {escape(str(out))}: "
+            f"{escape(str(e.strerror))}"
+        )
         return 2
     progress = Progress(
         TextColumn("{task.description}"),
@@ -147,32 +164,36 @@ def run_batch_command(
     except TwistcoachError as e:  # another batch is writing to --out (BatchBusy)
         from twistcoach.cli.app import exit_code_for
 
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {escape(str(e))}")
         return exit_code_for(e)
     except KeyboardInterrupt:  # before the first task or while Ray starts or stops
         err.print("[yellow]interrupted:[/] run the same command again to finish the batch")
         return 130
     except ConnectionError as e:
         where = address or "this machine"
-        err.print(f"[red]error:[/] cannot reach Ray at {where}: {str(e).splitlines()[0]}")
+        first = (str(e).splitlines() or [""])[0]
+        err.print(f"[red]error:[/] cannot reach Ray at {escape(where)}: {escape(first)}")
         return 2
     except OSError as e:
-        err.print(f"[red]error:[/] cannot write to {out}: {e}")
+        err.print(f"[red]error:[/] cannot write to {escape(str(out))}: {escape(str(e))}")
         return 2
     except Exception as e:  # Ray's own start-up errors: one line, never a traceback
         first = (str(e).strip().splitlines() or [""])[0]
-        err.print(f"[red]error:[/] the batch could not run ({type(e).__name__}: {first})")
+        err.print(f"[red]error:[/] the batch could not run ({type(e).__name__}: {escape(first)})")
         return 2
     try:
         write_outputs(out, result.records, interrupted=result.interrupted)
     except OSError as e:
-        err.print(f"[red]error:[/] cannot write the combined table to {out}: {e}")
+        err.print(
+            f"[red]error:[/] cannot write the combined table to {escape(str(out))}: "
+            f"{escape(str(e))}"
+        )
         return 2
     failed = sum(r.status == "failed" for r in result.records)
     err.print(
         f"{len(result.records)} of {len(items)} inputs finished "
         f"({result.analysed} analysed now, {result.skipped} earlier; {failed} failed); "
-        f"table {out / CSV_FILE}, overview {out / OVERVIEW_FILE}"
+        f"table {escape(str(out / CSV_FILE))}, overview {escape(str(out / OVERVIEW_FILE))}"
     )
     if result.interrupted:
         err.print("[yellow]interrupted:[/] run the same command again to finish the batch")

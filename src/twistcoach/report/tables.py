@@ -1,4 +1,5 @@
-"""The per-frame ``metrics.csv`` and the JSON writer."""
+"""The per-frame ``metrics.csv``, the JSON writer, and CSV cells a spreadsheet reads as
+text (:func:`csv_cell`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,24 @@ from twistcoach.report.words import (
     TwistMeasure,
     rotation_view_name,
 )
+
+#: First characters that make a spreadsheet read a cell as a formula (``=HYPERLINK(...)``,
+#: ``-1-1``): OWASP's list for CSV injection.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """``value`` as a CSV cell a spreadsheet reads as what it is.
+
+    Text starting with one of :data:`FORMULA_STARTS` (a file named ``-1-1.mp4``, or
+    ``=HYPERLINK(...).mp4``) gets a leading single quote, as OWASP advises against CSV
+    injection; numbers (negative ones too) and anything else are kept as they are. Every
+    CSV ``analyze`` and ``batch`` write passes its cells through it.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
 
 CSV_COLUMNS = (
     "frame",
@@ -94,7 +113,8 @@ def write_metrics_csv(
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, fieldnames=words.csv_columns)
         writer.writeheader()
-        writer.writerows(frame_rows(frames, cap_deg, th, words))
+        for row in frame_rows(frames, cap_deg, th, words):
+            writer.writerow({key: csv_cell(value) for key, value in row.items()})
 
 
 def write_json(path: Path, data: Any) -> None:
