@@ -650,3 +650,14 @@ def test_a_video_with_too_few_frames_a_second_is_refused(
     assert result.exit_code == 2, result.output
     assert "too few to follow a twist" in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+def test_a_broken_link_named_like_a_photograph_is_no_such_file(
+    intake_file: Path, db_env: str, tmp_path: Path
+) -> None:
+    link = tmp_path / "dangling.jpg"
+    link.symlink_to(tmp_path / "gone.jpg")
+    args = ["coach", "--video", str(link), "--intake", str(intake_file), "--headless"]
+    result = CliRunner().invoke(build_app(), [*args, "--no-record"])
+    assert result.exit_code == 2
+    assert "no such file" in result.output and "photograph" not in result.output

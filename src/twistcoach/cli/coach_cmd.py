@@ -465,6 +465,10 @@ def _session(
     from twistcoach.storage import SessionRecorder, SessionStatus
     from twistcoach.tracking import TwistTracker
 
+    if video is not None and not video.exists():
+        # Before the photograph check, which guesses from the name when it cannot read the
+        # file: a broken link named .jpg was called "a photograph".
+        raise MediaError(f"{video}: no such file")
     if video is not None and is_image_file(video):
         raise MediaError(
             f"{video}: a photograph; the coach follows a video or a camera as you move "

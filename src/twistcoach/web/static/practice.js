@@ -385,6 +385,8 @@ if (typeof module !== "undefined" && module.exports) {
     speak(T.stop_now, true);
     cueBox.textContent = T.stop_now;
     cueBox.className = "cue priority-safety";
+    reasonBox.textContent = "";  // the end's own reason ("you ended it") no longer applies
+    cueBox.scrollIntoView({ block: "center" });
     let why = T.connection_closed;
     for (let attempt = 0; attempt < 3; attempt += 1) {
       let r = null;
@@ -394,7 +396,12 @@ if (typeof module !== "undefined" && module.exports) {
           credentials: "same-origin",
         });
       } catch (e) { r = null; }
-      if (r !== null && r.ok) { stats.stopReason = "sharp_pain"; setStatus(T.sharp_noted); return; }
+      if (r !== null && r.ok) {
+        stats.stopReason = "sharp_pain";
+        cueBox.textContent = T.stop_now + " " + T.sharp_noted;  // said where it is seen
+        setStatus(T.sharp_noted);
+        return;
+      }
       if (r !== null) {
         why = String(r.status);
         try { why = (await r.json()).detail || why; } catch (e) { /* keep the status */ }
@@ -404,6 +411,7 @@ if (typeof module !== "undefined" && module.exports) {
       await new Promise(done => setTimeout(done, 1000));
     }
     setStatus(T.sharp_not_noted + " " + why);
+    cueBox.textContent = T.stop_now + " " + T.sharp_not_noted + " " + why;
   }
   function stopForSharpPain() {
     if (stats.stopped) { sharpAfterTheEnd(); return; }
