@@ -123,6 +123,25 @@ def test_events_are_grouped_into_spans() -> None:
     assert all(s.kind is not EventKind.OVER_CAP for s in detect_events(_frames(), 70.0, TH))
 
 
+def test_frames_too_far_apart_show_no_speed_and_say_why() -> None:
+    """Frames 10 s apart (a 0.1 frame-a-second file) cannot show a speed: left out, with a
+    warning; 1 ms apart (times that are broken) say so too; 10 a second are fine."""
+    from dataclasses import replace
+
+    from twistcoach.pipeline import frame_timing_warnings
+
+    sparse = [replace(f, timestamp_s=f.timestamp_s * 100) for f in _frames()]
+    left = side_stats(sparse, Side.LEFT, TH)
+    assert left.max_knee_drop_deg == 52.0 and left.peak_speed_deg_s is None
+    assert left.time_held_s == 0.0  # no two held frames close enough to make a hold
+    times = [f.timestamp_s for f in sparse]
+    (said,) = frame_timing_warnings(Path("clip.mp4"), times)
+    assert "10.0 s apart" in said and "peak speed is left out" in said
+    (broken,) = frame_timing_warnings(Path("clip.mp4"), [i * 0.001 for i in range(30)])
+    assert "less than 1.5 ms apart" in broken
+    assert frame_timing_warnings(Path("clip.mp4"), [i * 0.1 for i in range(30)]) == ()
+
+
 def test_side_stats_find_the_drop_the_hold_and_the_speed() -> None:
     left = side_stats(_frames(), Side.LEFT, TH)
     assert left.max_knee_drop_deg == 52.0

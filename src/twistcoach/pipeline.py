@@ -37,12 +37,13 @@ the imports again; where there is no fork server they are spawned.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing
 import multiprocessing.queues
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -410,6 +411,44 @@ def _worker_context() -> multiprocessing.context.BaseContext:
 CUT_SHORT_TOLERANCE = 2
 
 
+#: Frames further apart than this (the median gap, seconds) cannot show a speed (see
+#: :data:`twistcoach.report.timeline.MAX_SPEED_FRAME_GAP_S`, the same number).
+SPARSE_FRAME_GAP_S = 0.5
+#: Frames closer than this (the median gap, seconds) have broken times (FFmpeg's repeated
+#: timestamps are spread 1 ms apart by the source): a real camera gives at most 1000 a
+#: second, and nothing is measured before a calibration's 0.7 s of frames.
+BROKEN_FRAME_GAP_S = 0.0015
+
+
+def frame_timing_warnings(path: Path, times: Sequence[float]) -> tuple[str, ...]:
+    """A warning when the frames' times cannot judge movement: too far apart (speeds and
+    holds) or broken (repeated times: nothing is measured).
+
+    Parameters
+    ----------
+    path
+        The video, named in the warning.
+    times
+        The frames' timestamps, seconds, in order.
+    """
+    gaps = sorted(b - a for a, b in itertools.pairwise(times))
+    if len(gaps) < 2:
+        return ()
+    gap = gaps[len(gaps) // 2]
+    if gap > SPARSE_FRAME_GAP_S:
+        return (
+            f"{path}: its frames are {gap:.1f} s apart, too far to judge speed: the peak "
+            "speed is left out, and holds are counted only where frames are close",
+        )
+    if gap < BROKEN_FRAME_GAP_S:
+        return (
+            f"{path}: its frames are less than 1.5 ms apart (many share one time, or the frame "
+            "rate is wrong), so nothing can be timed or measured: save the video again with "
+            "its real frame rate",
+        )
+    return ()
+
+
 def cut_short_warnings(path: Path, header_frames: int | None, decoded: int) -> tuple[str, ...]:
     """A warning when fewer frames were decoded than the header declares (a truncated file).
 
@@ -705,6 +744,7 @@ class Analyzer:
             future.result()
         times.wall_s = time.perf_counter() - wall0
         warnings = cut_short_warnings(path, header_frames, len(results))
+        warnings += frame_timing_warnings(path, [r.timestamp_s for r in results])
         return VideoAnalysis(path, tuple(results), size, plan, times, warnings)
 
     def _submit(self, path: Path, chunk: Chunk, job: int, model: int) -> Future[int]:
