@@ -286,10 +286,9 @@ def _all_flags(
     ``review_window`` sessions holds ``review_pain_sessions`` painful ones.
 
     A red flag an intake reported and a later one left out (``withdrawals``) is raised when
-    it was left out. Only a clinician closes it: an emergency sign by a review
-    (``SAFE-EMERGENCY-WITHDRAWN``); a red flag for a clinician to check by a review or by a
-    clinician's clearance recorded after it was left out, dated that day or later and in
-    force ``today`` (``SAFE-RED-FLAG-WITHDRAWN``): that clinician saw the person since.
+    it was left out. Only a clinician's review closes it (``SAFE-EMERGENCY-WITHDRAWN``,
+    ``SAFE-RED-FLAG-WITHDRAWN``), never a clearance: the review asks before it makes
+    clearances given before the flag count again.
     """
     reviews = sorted(r.at for r in history.reviews)
     # Nerve signs after sharp pain need a healthcare professional (SAFE-CARE-REVIEW).
@@ -330,11 +329,6 @@ def _all_flags(
         elif c.back is BackFeeling.WORSE:
             reason = rules.reason("SAFE-WORSE-FLAG", date=_date_words(c.at, tz))
             out.append((SafetyFlag(FlagKind.CHECKIN_WORSE, c.at, reason), closed(c.at)))
-    clinician_clearances = sorted(
-        (c.recorded_at, c.clearance.date)
-        for c in _all_clearances(history)
-        if c.clearance.by is ClearanceBy.CLINICIAN and c.clearance.counts_on(today)
-    )
     for w in withdrawals:
         field, answer = w.answer
         words = rules.sign_words(field, answer)
@@ -346,17 +340,11 @@ def _all_flags(
         else:
             kind = FlagKind.RED_FLAG_WITHDRAWN
             reason = rules.reason("SAFE-RED-FLAG-WITHDRAWN", date=when, sign=words)
-            left_out_on = w.withdrawn_at.astimezone(tz).date()
-            cleared = next(
-                (
-                    at
-                    for at, dated in clinician_clearances
-                    if at > w.withdrawn_at and dated >= left_out_on
-                ),
-                None,
-            )
-            if cleared is not None and (end is None or cleared < end):
-                end = cleared
+            # Only a clinician's review closes it, never a clearance: a review that would
+            # make clearances given before it count again asks first (the web's
+            # keep_clearances), a clearance did not (the red team: a clinician's clearance
+            # of one twist revived a teacher's older clearance of two others, unasked; one
+            # written into an intake file closed it from the command line).
         out.append((SafetyFlag(kind, w.withdrawn_at, reason, answer=answer), end))
     return sorted(out, key=lambda item: item[0].raised_at)
 
