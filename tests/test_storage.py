@@ -362,6 +362,11 @@ def test_sharp_pain_reported_after_the_end_makes_it_a_sharp_pain_stop(
     assert repo.get_session(old.id).session.stop_reason == "quit"
     new = repo.get_session(report.id)
     assert new.summary.sharp_pain and not new.samples
+    # Asked again (a page's retry, a second press): the same report, not a second one.
+    clock.advance(30)
+    assert repo.add_late_sharp_pain(old.id).id == report.id
+    assert repo.add_late_sharp_pain(done.id).id == done.id  # marked already: itself
+    assert [s.session.source for s in repo.list_sessions()].count("sharp pain report") == 1
     outcome = outcome_of(new.summary)
     assert outcome is not None and outcome.stopped_reason == "sharp_pain"
     with pytest.raises(NotFoundError):
@@ -756,3 +761,32 @@ def test_a_stored_clearance_a_later_check_refuses_unlocks_nothing_and_breaks_not
     )
     decision = decide_for_person(repo, person.id)
     assert not decision.permission("supine_twist_partial").allowed
+
+
+def test_sharp_pain_after_midnight_locks_the_day_it_was_felt(
+    repo: Repository, clock: FakeClock
+) -> None:
+    """A session begun at 23:45 and stopped for sharp pain at 00:10: the lock lasts the
+    rest of the day of 00:10 (it was dated by the start, so it had already ended)."""
+    from twistcoach.storage.progress import decide_for_person
+
+    person = repo.create_person("Eve")
+    repo.save_intake(
+        person.id,
+        {
+            "age": 40,
+            "pain_now": 2,
+            "pain_duration_weeks": 30,
+            "activity": "light",
+            "leg_symptoms": "none",
+            "conditions": ["chronic_low_back_pain"],
+        },
+    )
+    clock.now = dt.datetime(2026, 3, 1, 23, 45, tzinfo=dt.UTC)
+    session = repo.start_session(person.id, "supine_twist_supported", 40.0, "test", 2)
+    repo.add_pain(session.id, 25 * 60.0, None, sharp=True)
+    clock.now = dt.datetime(2026, 3, 2, 0, 10, tzinfo=dt.UTC)
+    repo.end_session(session.id, SessionStatus.STOPPED, "sharp_pain")
+    decision = decide_for_person(repo, person.id, dt.datetime(2026, 3, 2, 0, 20, tzinfo=dt.UTC))
+    assert decision.allowed == ()
+    assert decision.locked_until == dt.datetime(2026, 3, 3, tzinfo=dt.UTC)

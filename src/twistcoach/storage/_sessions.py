@@ -310,6 +310,21 @@ class SessionStore(Store):
                 e.data.get("sharp") is True for e in pains
             )
             if not already and (now - row.ended_at).total_seconds() > LATE_SHARP_WINDOW_S:
+                # One report per pain: the same report asked again (a page's retry, a
+                # second press) within the window is the report already stored.
+                since = now - dt.timedelta(seconds=LATE_SHARP_WINDOW_S)
+                recent = s.scalars(
+                    select(PracticeSession)
+                    .where(
+                        PracticeSession.person_id == row.person_id,
+                        PracticeSession.source == SHARP_REPORT_SOURCE,
+                        PracticeSession.started_at >= since,
+                    )
+                    .order_by(PracticeSession.id.desc())
+                ).first()
+                if recent is not None:
+                    person = s.get(Person, recent.person_id)
+                    return session_record(recent, person.name if person else "?")
                 row = PracticeSession(
                     person_id=row.person_id,
                     plan_id=row.plan_id,
@@ -423,12 +438,16 @@ class SessionStore(Store):
             )
         }
         pains: dict[int, list[tuple[int | None, bool]]] = {i: [] for i in ids}
-        for sid, data in s.execute(
-            select(SessionEvent.session_id, SessionEvent.data)
+        sharp_at: dict[int, float] = {}
+        for sid, data, t in s.execute(
+            select(SessionEvent.session_id, SessionEvent.data, SessionEvent.t)
             .where(SessionEvent.session_id.in_(ids), SessionEvent.type == EventType.PAIN)
             .order_by(SessionEvent.t, SessionEvent.id)
         ):
-            pains[sid].append(pain_level(data))
+            level = pain_level(data)
+            pains[sid].append(level)
+            if level[1]:
+                sharp_at.setdefault(sid, float(t))
         names: dict[int, str] = {
             pid: name
             for pid, name in s.execute(
@@ -453,6 +472,7 @@ class SessionStore(Store):
                         for level, sharp in reports
                         if level is not None or sharp
                     ),
+                    sharp_at_s=sharp_at.get(row.id),
                 )
             )
         return out

@@ -39,10 +39,15 @@ def outcome_of(summary: SessionSummary) -> SessionOutcome | None:
         stopped = session.stop_reason or "quit"
     else:
         stopped = None
+    date = session.started_at
     if summary.sharp_pain:
         stopped = "sharp_pain"  # sharp pain always wins, however the session ended
+        if summary.sharp_at_s is not None:
+            # Dated when the sharp pain was reported: its lock lasts the rest of that day
+            # (a session begun before midnight and stopped after it had locked nothing).
+            date = session.started_at + dt.timedelta(seconds=summary.sharp_at_s)
     return SessionOutcome(
-        date=session.started_at,
+        date=date,
         variant_id=session.variant_id,
         cap_deg=session.cap_deg,
         max_knee_drop_deg=summary.max_abs_knee_drop,

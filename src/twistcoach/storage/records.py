@@ -191,6 +191,10 @@ class SessionSummary:
     pain_labels
         The same reports as people said them, in order: ``"4"``, ``"sharp"``. Pages and
         ``to_json`` show these: sharp pain was never a number.
+    sharp_at_s
+        Seconds from the session's start when sharp pain was first reported (None: never):
+        the day it locks is that moment's, not the start's (a session begun at 23:45 and
+        stopped for sharp pain at 00:10 locks the day of 00:10).
     """
 
     session: SessionRecord
@@ -201,6 +205,7 @@ class SessionSummary:
     pain_reports: tuple[int, ...]
     sharp_pain: bool
     pain_labels: tuple[str, ...] = ()
+    sharp_at_s: float | None = None
 
     @property
     def reported_levels(self) -> tuple[int, ...]:

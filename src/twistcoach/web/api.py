@@ -436,6 +436,8 @@ def api_start_session(ctx: Ctx, who: ApiChange, body: StartBody) -> Started:
 class SharpAfter(BaseModel):
     """A sharp-pain report taken after the session ended."""
 
+    #: The session that carries it: the one reported on, or (reported more than an hour
+    #: after it ended) the report stored on its own.
     session_id: int
     stop_reason: str
     advice: str
@@ -452,8 +454,8 @@ def api_sharp_after(ctx: Ctx, who: ApiChange, session_id: Id) -> SharpAfter:
     the flag waits for a review, as for a stop in the session. More than an hour after it
     ended the pain is stored as a report of its own, made now, with the same effect (409
     while the session still runs: say it on the session's socket)."""
-    advice = services.report_late_sharp_pain(ctx, who.account, session_id)
-    return SharpAfter(session_id=session_id, stop_reason="sharp_pain", advice=advice)
+    stored, advice = services.report_late_sharp_pain(ctx, who.account, session_id)
+    return SharpAfter(session_id=stored, stop_reason="sharp_pain", advice=advice)
 
 
 @router.get(

@@ -315,11 +315,14 @@ def visible_session(ctx: AppContext, viewer: AccountRecord, session_id: int) -> 
     return detail
 
 
-def report_late_sharp_pain(ctx: AppContext, account: AccountRecord, session_id: int) -> str:
+def report_late_sharp_pain(
+    ctx: AppContext, account: AccountRecord, session_id: int
+) -> tuple[int, str]:
     """Sharp pain a student reports on the end screen of a session of theirs that has ended
     (felt coming out of the twist): stored as the session's sharp-pain stop, so planning
     locks the rest of the day and raises the flag for review, as for a stop in the session.
-    Returns the coach's sharp-pain advice. 404 when the session is not theirs (or does not
+    Returns the id of the session that carries it and the coach's sharp-pain advice. 404
+    when the session is not theirs (or does not
     exist); 409 while it still runs (the socket takes it). Reported more than an hour after
     it ended, the pain is stored as a report of its own, made now
     (:meth:`~twistcoach.storage.repository.Repository.add_late_sharp_pain`).
@@ -337,7 +340,8 @@ def report_late_sharp_pain(ctx: AppContext, account: AccountRecord, session_id: 
     ctx.repo.audit(
         account.id, "session.sharp_after", f"session:{session_id}", {"status": record.status}
     )
-    return " ".join(default_coaching_rules().rule_for("stop_sharp_pain").text.split())
+    advice = " ".join(default_coaching_rules().rule_for("stop_sharp_pain").text.split())
+    return record.id, advice
 
 
 def submit_intake(
