@@ -661,3 +661,36 @@ def test_a_broken_link_named_like_a_photograph_is_no_such_file(
     result = CliRunner().invoke(build_app(), [*args, "--no-record"])
     assert result.exit_code == 2
     assert "no such file" in result.output and "photograph" not in result.output
+
+
+def test_a_second_live_session_of_one_person_is_refused(
+    intake_file: Path, db_env: str, tmp_path: Path
+) -> None:
+    """One live session per person: a session another desktop coach records now (its
+    process runs: here, this one) refuses a new recorded one, with the reason."""
+    from twistcoach.storage import create_engine_for_url, open_repository
+
+    first = CliRunner().invoke(
+        build_app(),
+        [
+            "coach",
+            "--video",
+            "missing.mp4",
+            "--intake",
+            str(intake_file),
+            "--name",
+            "Ann",
+            "--headless",
+        ],
+    )
+    assert first.exit_code == 2  # no such video: the person and intake are stored
+    repo = open_repository(create_engine_for_url(db_env))
+    person = repo.find_person("Ann")
+    assert person is not None
+    live = repo.start_session(person.id, "supine_twist_supported", 40.0, "video:x.mp4", 2)
+    result = CliRunner().invoke(
+        build_app(),
+        ["coach", "--video", "examples/demo_session.mp4", "--person", "Ann", "--headless"],
+    )
+    assert result.exit_code == 2, result.output
+    assert f"session {live.id} is being practised now elsewhere" in result.output

@@ -685,3 +685,15 @@ def test_a_sharp_message_over_the_size_limit_still_stops(world: World) -> None:
             pass
     assert message["reason"] == "sharp_pain"
     assert world.repo.get_session(sid).summary.sharp_pain
+
+
+def test_a_web_start_never_cuts_off_the_desktop_coach(world: World) -> None:
+    """A session the desktop coach is recording now (its process runs) is not 'replaced by
+    a new session' from the web: it was marked interrupted mid-hold and the coach failed."""
+    c, csrf, person_id = student(world)
+    desktop = world.repo.start_session(person_id, PARTIAL, 40.0, "video:demo.mp4", start_pain=2)
+    r = start(c, csrf)
+    assert r.status_code == 409 and "desktop coach" in r.json()["detail"]
+    assert world.repo.get_session(desktop.id).session.status == "running"
+    world.repo.end_session(desktop.id, "stopped", "quit")
+    assert start(c, csrf).status_code == 201

@@ -507,6 +507,7 @@ def _session(
         typer.echo(f"note: {speaker.reason}", err=True)  # type: ignore[attr-defined]
     recorder = None
     if repo is not None and person_id is not None:
+        _refuse_a_second_live_session(repo, person_id)
         recorder = SessionRecorder.start(
             repo,
             person_id,
@@ -609,6 +610,19 @@ def _session(
 
 #: OpenCV takes a camera index as a C int: a larger one ended in its traceback.
 _MAX_CAMERA_INDEX = 2**31 - 1
+
+
+def _refuse_a_second_live_session(repo: Repository, person_id: int) -> None:
+    """One live session per person: one practised now in a browser (a socket holds it) or by
+    another desktop coach (its process runs) refuses this one."""
+    from twistcoach.storage.recorder import process_holds, socket_holds
+
+    for session in repo.running_sessions(person_id):
+        if socket_holds(repo, session.id) or process_holds(repo, session.id):
+            raise CoachCommandError(
+                f"session {session.id} is being practised now elsewhere (a browser or "
+                "another coach): end it there first"
+            )
 
 
 def _rechecker(repo: Repository, person_id: int, plan: CoachPlan) -> Callable[[], str | None]:

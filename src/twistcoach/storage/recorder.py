@@ -348,6 +348,26 @@ def _held_by_live_socket(
     return bool((now - updated_at).total_seconds() <= stale_after_s)
 
 
+def process_holds(repo: Repository, session_id: int, stale_after_s: float = 120.0) -> bool:
+    """True when the process that recorded the session (not a web socket: the desktop coach)
+    still runs: on this machine by its pid, elsewhere while its heartbeat is fresh."""
+    with repo.engine.connect() as conn:
+        row = conn.execute(
+            select(PracticeSession.owner, PracticeSession.updated_at).where(
+                PracticeSession.id == session_id
+            )
+        ).one_or_none()
+    if row is None or not row.owner or row.owner.endswith(SOCKET_MARK):
+        return False
+    alive = owner_alive(row.owner, socket.gethostname())
+    if alive is not None:
+        return alive
+    updated_at = row.updated_at
+    if updated_at.tzinfo is None:
+        updated_at = updated_at.replace(tzinfo=dt.UTC)
+    return bool((repo.now() - updated_at).total_seconds() <= stale_after_s)
+
+
 def claim_socket(repo: Repository, session_id: int, stale_after_s: float = 120.0) -> bool:
     """Claim a running session for a web socket of this process, in the database (a
     compare-and-set on its ``owner``, which also refreshes its heartbeat).

@@ -465,9 +465,17 @@ def start_practice(
 def close_open_sessions(ctx: AppContext, person_id: int) -> None:
     """Close the student's running sessions that no socket holds; ConflictError when one is
     live (practised now in another window or tab)."""
-    from twistcoach.storage.recorder import socket_holds
+    from twistcoach.storage.recorder import process_holds, socket_holds
 
     for session in ctx.repo.running_sessions(person_id):
+        # The desktop coach practising now (its process runs): never cut off mid-hold.
+        if session.source != "browser" and process_holds(
+            ctx.repo, session.id, ctx.settings.stale_session_s
+        ):
+            raise ConflictError(
+                f"Session {session.id} is being coached by the desktop coach now: end it "
+                "there first."
+            )
         # This process's sockets, then any server process's (the database's claim).
         if session.id in ctx.live or socket_holds(
             ctx.repo, session.id, ctx.settings.stale_session_s
