@@ -697,3 +697,42 @@ def test_a_web_start_never_cuts_off_the_desktop_coach(world: World) -> None:
     assert world.repo.get_session(desktop.id).session.status == "running"
     world.repo.end_session(desktop.id, "stopped", "quit")
     assert start(c, csrf).status_code == 201
+
+
+def test_a_running_session_stops_when_its_plan_cap_goes_down(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A care plan saved while a session runs lowers its twist's cap: the coach stops it
+    (it went on at its old cap, and could invite the knees past the new one)."""
+    import twistcoach.web.practice as practice
+
+    monkeypatch.setattr(practice, "PLAN_RECHECK_S", 0.0)
+    c, csrf, person_id = student(world)
+    r = start(c, csrf)
+    assert r.status_code == 201, r.text
+    sid = int(r.json()["session_id"])
+    landmarks = {"type": "landmarks", "t": 0.0, "w": 640, "h": 480, "lm": None}
+    d, _ = signin(world, "doc@example.org")
+    token = form_token(d.get(f"/students/{person_id}/care-plan").text)
+    with c.websocket_connect(f"/ws/practice/{sid}") as ws:
+        ws.send_text(json.dumps(landmarks))
+        assert ws.receive_json()["type"] != "stopped"
+        r = d.post(
+            f"/students/{person_id}/care-plan",
+            data={
+                "csrf_token": token,
+                "variant": [PARTIAL],
+                f"cap_{PARTIAL}": "15",
+                "sessions_per_week": "3",
+                "review_date": (DAY1 + dt.timedelta(days=30)).date().isoformat(),
+            },
+        )
+        assert r.status_code == 303, r.text
+        ws.send_text(json.dumps({**landmarks, "t": 0.5}))
+        received = []
+        while (message := ws.receive_json())["type"] != "stopped":
+            received.append(message)
+    stops = [m for m in received if m["type"] == "cue" and m["id"].startswith("stop_")]
+    assert [m["id"] for m in stops] == ["stop_plan_withdrawn"], received
+    assert "range for this twist is now 15°" in stops[0]["text"]
+    assert message["reason"] == "plan_withdrawn"

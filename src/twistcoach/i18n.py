@@ -626,6 +626,8 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     "the camera is turned on its side: stand it so the floor runs across the picture, then "
     "lie still again",
     "the knees look dropped to one side",
+    # session.CAP_LOWERED_WORDS: why a running session stops when its plan's cap went down
+    "Your plan's range for this twist is now {cap}°: start again to practise within it.",
     # web.practice: why the practice socket refuses (shown on the practice page)
     "sign in first",
     "session {id} has already ended ({status})",

@@ -53,6 +53,21 @@ def default_coaching_rules() -> CoachingRules:
 #: database (a few milliseconds).
 PLAN_RECHECK_S = 5.0
 
+#: Why a running session stops when its plan's cap went down while it ran (a care plan
+#: saved meanwhile): the coach's own cap is never raised or lowered from outside.
+CAP_LOWERED_WORDS = (
+    "Your plan's range for this twist is now {cap}°: start again to practise within it."
+)
+
+
+def plan_change_refusal(plan: CoachPlan, coach: Coach) -> str | None:
+    """Why a running session may not go on under ``plan``, planning's plan for it now: its
+    cap is below the coach's (None: it may go on)."""
+    if plan.cap_deg < coach.personal_cap_deg - 0.5:
+        return CAP_LOWERED_WORDS.format(cap=f"{plan.cap_deg:g}")
+    return None
+
+
 #: Marks a tracker without a ``calibration`` attribute (see :attr:`LiveSession.calibrating`).
 _NO_CALIBRATION = object()
 
@@ -227,4 +242,11 @@ class LiveSession:
         return self.recorder.finish(unfinished, stop_reason=reason)
 
 
-__all__ = ["PLAN_RECHECK_S", "LiveSession", "PlanRefusedError", "coach_plan_for"]
+__all__ = [
+    "CAP_LOWERED_WORDS",
+    "PLAN_RECHECK_S",
+    "LiveSession",
+    "PlanRefusedError",
+    "coach_plan_for",
+    "plan_change_refusal",
+]

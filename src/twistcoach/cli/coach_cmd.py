@@ -39,7 +39,7 @@ from twistcoach.cli.answers import (
 from twistcoach.cli.coach_window import compose_window, font_file
 
 if TYPE_CHECKING:
-    from twistcoach.coaching import CoachPlan, Output
+    from twistcoach.coaching import Coach, CoachPlan, Output
     from twistcoach.metrics import BodyType
     from twistcoach.planning import PracticeDecision
     from twistcoach.session import LiveSession
@@ -526,7 +526,11 @@ def _session(
     )
     coach = live.coach
     sinks = _Sinks(headless, speaker, write)
-    recheck = None if repo is None or person_id is None else _rechecker(repo, person_id, coach_plan)
+    recheck = (
+        None
+        if repo is None or person_id is None
+        else _rechecker(repo, person_id, coach_plan, coach)
+    )
     last_check = 0.0
     pending = list(items)
     last_image: NDArray[np.uint8] | None = None
@@ -625,20 +629,23 @@ def _refuse_a_second_live_session(repo: Repository, person_id: int) -> None:
             )
 
 
-def _rechecker(repo: Repository, person_id: int, plan: CoachPlan) -> Callable[[], str | None]:
+def _rechecker(
+    repo: Repository, person_id: int, plan: CoachPlan, coach: Coach
+) -> Callable[[], str | None]:
     """Asks planning whether the session may go on (something stored elsewhere while it
-    runs, a red flag, sharp pain, may take the twist away): planning's refusal, or None."""
+    runs, a red flag, sharp pain, a lower cap, may take the twist away): planning's refusal,
+    or None."""
     from twistcoach.poses.loader import load_library
-    from twistcoach.session import PlanRefusedError, coach_plan_for
+    from twistcoach.session import PlanRefusedError, coach_plan_for, plan_change_refusal
     from twistcoach.storage.progress import decide_for_person
 
     def recheck() -> str | None:
         decision = decide_for_person(repo, person_id)
         try:
-            coach_plan_for(decision, plan.variant_id, load_library(), cap_deg=plan.cap_deg)
+            now = coach_plan_for(decision, plan.variant_id, load_library(), cap_deg=plan.cap_deg)
         except PlanRefusedError as exc:
             return str(exc)
-        return None
+        return plan_change_refusal(now, coach)
 
     return recheck
 

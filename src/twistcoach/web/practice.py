@@ -71,7 +71,12 @@ from twistcoach.coaching import Coach, CoachPlan, Cue, Event, Output, PlanRefuse
 from twistcoach.i18n import localize_message, translator
 from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
 from twistcoach.metrics import BodyType
-from twistcoach.session import PLAN_RECHECK_S, LiveSession, coach_plan_for
+from twistcoach.session import (
+    PLAN_RECHECK_S,
+    LiveSession,
+    coach_plan_for,
+    plan_change_refusal,
+)
 from twistcoach.storage.models import Role, SessionStatus
 from twistcoach.storage.recorder import SessionRecorder, claim_socket, release_socket
 from twistcoach.storage.records import SessionRecord
@@ -317,10 +322,13 @@ class PracticeRun:
         if self.coach.finished or self.recorder.finished is not None:
             return []
         try:
-            _coach_plan_now(repo, self.recorder.session)
+            plan = _coach_plan_now(repo, self.recorder.session)
         except (PlanRefusedError, KeyError, ValueError) as exc:
             reason = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
             return self._emit(self.live.withdraw(self.now(), reason))
+        lowered = plan_change_refusal(plan, self.coach)
+        if lowered is not None:
+            return self._emit(self.live.withdraw(self.now(), lowered))
         return []
 
     def disconnected(self) -> None:
