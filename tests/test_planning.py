@@ -399,6 +399,35 @@ def test_a_clearance_from_before_new_answers_under_the_same_rule_does_not_count(
         assert any(r.rule == "SAFE-CLEARANCE-STALE" for r in decision.reasons)
 
 
+def test_a_clearance_from_before_a_newer_operation_does_not_count() -> None:
+    """The planning red team's case: spine surgery 6 months ago, cleared by a clinician,
+    then the intake says 0 months (a new operation): the clearance did not know it. The
+    operation answered again a month on (7 months) is the same one."""
+    base = intake("01_ready_no_back_pain.yaml").model_copy(
+        update={"conditions": frozenset({Condition.SPINAL_SURGERY}), "surgery_months_ago": 6.0}
+    )
+    cleared = Clearance(
+        by=ClearanceBy.CLINICIAN,
+        name="Dr Cleo",
+        date=(T0 - dt.timedelta(days=20)).date(),
+        variants=("supine_twist_supported", PARTIAL),
+        max_knee_drop_deg=40.0,
+    )
+    dated = DatedClearance(cleared, T0 - dt.timedelta(days=20))
+    first = DatedIntake(base, T0 - dt.timedelta(days=30))
+    assert run(PersonHistory(intakes=(first,), clearances=(dated,)), T0).permission(PARTIAL).allowed
+    newer = base.model_copy(update={"surgery_months_ago": 0.0})
+    again = base.model_copy(update={"surgery_months_ago": 7.0})  # a month on: the same
+    for later, counts in ((newer, False), (again, True)):
+        h = PersonHistory(
+            intakes=(first, DatedIntake(later, T0 - dt.timedelta(days=1))), clearances=(dated,)
+        )
+        decision = run(h, T0)
+        assert decision.permission(PARTIAL).allowed is counts, later.surgery_months_ago
+        stale = any(r.rule == "SAFE-CLEARANCE-STALE" for r in decision.reasons)
+        assert stale is not counts
+
+
 def test_emergency_signs_lead_the_refusal_beside_an_out_of_date_clearance() -> None:
     """The intake red team's case: with a teacher's clearance on file, emergency signs made
     the clearance out of date, and the refusal (practice page, API, coach) said only "ask

@@ -6,7 +6,14 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from twistcoach.intake import Clearance, ClearanceBy, Intake, LegSymptoms, RedFlag
+from twistcoach.intake import (
+    SURGERY_CONDITIONS,
+    Clearance,
+    ClearanceBy,
+    Intake,
+    LegSymptoms,
+    RedFlag,
+)
 from twistcoach.planning.decision import (
     FlagKind,
     PracticeDecision,
@@ -144,6 +151,15 @@ def _all_clearances(history: PersonHistory) -> tuple[DatedClearance, ...]:
 _CLINICIAN_STATUSES = (PlanStatus.SEE_CLINICIAN_FIRST, PlanStatus.SEEK_CARE_NOW)
 
 
+#: How much later than before a surgery's date (from the months answered, counted back
+#: from the day answered) must fall to be a newer operation: answers of whole months
+#: given again weeks later move it by up to half a month each way.
+NEW_SURGERY_DAYS = 45
+
+#: Days in a month on average, for months counted back from a day.
+_DAYS_PER_MONTH = 30.44
+
+
 def _stale(
     clearances: Sequence[DatedClearance],
     intakes: Sequence[DatedIntake],
@@ -173,13 +189,39 @@ def _stale(
                 out.add((r.id, intake.leg_symptoms.value))
         return out
 
+    def surgery_on(dated: DatedIntake) -> dt.datetime | None:
+        months = dated.intake.surgery_months_ago
+        if months is None or not dated.intake.conditions & SURGERY_CONDITIONS:
+            return None
+        return dated.at - dt.timedelta(days=months * _DAYS_PER_MONTH)
+
     now = serious(current.intake)
+    # Only an operation that sends to a clinician now (a recent one) can make one newer.
+    recent = any(
+        r.plan_status in _CLINICIAN_STATUSES
+        and (
+            r.when.spinal_surgery_within_months is not None
+            or r.when.hip_replacement_within_months is not None
+        )
+        and r.when.matches(current.intake)
+        for r in rules.rules
+    )
+    operated = surgery_on(current) if recent else None
     stale: list[DatedClearance] = []
     for dated in clearances:
         if not now or dated.recorded_at >= current.at:
             continue
         then = [i for i in intakes if i.at <= dated.recorded_at]
         if now - (serious(then[-1].intake) if then else set()):
+            stale.append(dated)
+            continue
+        # A newer operation under the same conditions (11 months ago, then 0): the
+        # clearance was given before it. Months answered again later drift by days, not
+        # by more than NEW_SURGERY_DAYS.
+        before = surgery_on(then[-1]) if then else None
+        if operated is not None and (
+            before is None or operated - before > dt.timedelta(days=NEW_SURGERY_DAYS)
+        ):
             stale.append(dated)
     return tuple(stale)
 
