@@ -166,3 +166,20 @@ def test_pain_trend_across_sessions_and_without_reports(repo: Repository) -> Non
         firsts.append(repo.get_session(record.id).summary)
     assert pain_trend(firsts) == "falling"
     assert pain_trend(firsts[1:]) == "no data" or pain_trend(firsts[1:]) == "steady"
+
+
+def test_pain_said_at_or_after_the_end_is_recorded(repo: Repository) -> None:
+    """Pain said at the moment of a stop (sharp pain first) or after the person quit is
+    stored: the highest pain is what history, the clinician's report and the next cap
+    read (it was dropped without a word)."""
+    live = _live(repo, start_pain=3)
+    live.sharp(5.0)
+    out = live.pain(5.0, 9)
+    assert [o.id for o in out] == ["pain_reported"]
+    record = live.close(SessionStatus.STOPPED, "stopped")
+    assert record is not None and record.stop_reason == "sharp_pain"
+    summary = repo.get_session(record.id).summary
+    assert 9 in summary.pain_reports and summary.sharp_pain
+    assert record.end_pain == 9
+    with pytest.raises(ValueError, match="0-10"):
+        _live(repo, start_pain=3).pain(1.0, 11)

@@ -736,3 +736,31 @@ def test_a_running_session_stops_when_its_plan_cap_goes_down(
     assert [m["id"] for m in stops] == ["stop_plan_withdrawn"], received
     assert "range for this twist is now 15°" in stops[0]["text"]
     assert message["reason"] == "plan_withdrawn"
+
+
+def test_sharp_pain_from_another_window_stops_the_running_session(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sharp pain pressed in a second tab of a running session (its socket refused): the
+    API stores it in the session and the coaching socket stops for it as sharp pain (it
+    was answered 'still running' and lost)."""
+    import twistcoach.web.practice as practice
+
+    monkeypatch.setattr(practice, "PLAN_RECHECK_S", 0.0)
+    c, csrf, _ = student(world)
+    r = start(c, csrf)
+    assert r.status_code == 201, r.text
+    sid = int(r.json()["session_id"])
+    landmarks = {"type": "landmarks", "t": 0.0, "w": 640, "h": 480, "lm": None}
+    with c.websocket_connect(f"/ws/practice/{sid}") as ws:
+        ws.send_text(json.dumps(landmarks))
+        assert ws.receive_json()["type"] != "stopped"
+        r = c.post(f"/api/sessions/{sid}/sharp", headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 200, r.text
+        ws.send_text(json.dumps({**landmarks, "t": 0.5}))
+        while (message := ws.receive_json())["type"] != "stopped":
+            pass
+    assert message["reason"] == "sharp_pain"
+    session = world.repo.get_session(sid).session
+    assert (session.status, session.stop_reason) == ("stopped", "sharp_pain")
+    assert start(c, csrf).status_code == 403  # the rest of the day is locked

@@ -21,6 +21,7 @@ from twistcoach.coaching import (
     Coach,
     CoachingRules,
     CoachPlan,
+    Event,
     Output,
     PlanRefusedError,
     build_coach_plan,
@@ -206,7 +207,19 @@ class LiveSession:
         return self._out(self.coach.observe(obs))
 
     def pain(self, t: float, level: int) -> list[Output]:
-        """A pain report, 0-10."""
+        """A pain report, 0-10. After the session ended (felt coming out of the twist, said
+        at the moment of a stop) it is still recorded while the record is open: the highest
+        pain is what history, the clinician's report and the next cap read."""
+        if self.coach.finished and self.recorder is not None:
+            if not 0 <= level <= 10:
+                raise ValueError(f"pain must be 0-10, got {level}")
+            late = Event(
+                t,
+                "pain_reported",
+                f"pain reported after the end: {level}/10",
+                {"level": level, "after_end": True},
+            )
+            return self._out([late])
         return self._out(self.coach.report_pain(t, level))
 
     def sharp(self, t: float) -> list[Output]:

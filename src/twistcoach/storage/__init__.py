@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from twistcoach.storage._sessions import LATE_SHARP_WINDOW_S, LateReportError
+from twistcoach.storage._sessions import LATE_SHARP_WINDOW_S
 from twistcoach.storage.db import (
     DATABASE_URL_ENV,
     StorageError,
@@ -68,7 +68,6 @@ __all__ = [
     "EventRecord",
     "EventType",
     "IntakeRecord",
-    "LateReportError",
     "NotFoundError",
     "PersonRecord",
     "PlanRecord",

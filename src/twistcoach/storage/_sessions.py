@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from twistcoach import errors as _errors
 from twistcoach.storage._checks import (
     NotFoundError,
     check_enum,
@@ -61,10 +60,6 @@ SHARP_PAIN_STOP = "sharp_pain"
 
 #: The source of a sharp-pain report stored on its own (no practice in it).
 SHARP_REPORT_SOURCE = "sharp pain report"
-
-
-class LateReportError(StorageError, _errors.ConflictError):
-    """A report that cannot be taken against this session now (409, exit 2)."""
 
 
 class SessionStore(Store):
@@ -273,14 +268,17 @@ class SessionStore(Store):
             return session_record(row, person.name if person else "?")
 
     def add_late_sharp_pain(self, session_id: int) -> SessionRecord:
-        """Sharp pain reported after a session ended (felt coming out of the twist, on the
-        page's end screen): stored as that session's sharp-pain stop, so every surface and
-        planning treat it as one (the day locked, the flag raised). Idempotent.
+        """Sharp pain reported outside the coaching socket: after the session ended (felt
+        coming out of the twist, on the page's end screen), or while it runs from another
+        window. Idempotent.
 
-        Reported more than :data:`LATE_SHARP_WINDOW_S` after the session ended, the pain is
-        not that session's: it is stored as a report of its own, made now (a session with
-        no practice, source :data:`SHARP_REPORT_SOURCE`, stopped for sharp pain), so it
-        still locks today and raises the flag. Sharp pain is never dropped.
+        Ended: stored as that session's sharp-pain stop, so every surface and planning treat
+        it as one (the day locked, the flag raised). Reported more than
+        :data:`LATE_SHARP_WINDOW_S` after the end, the pain is not that session's: it is
+        stored as a report of its own, made now (a session with no practice, source
+        :data:`SHARP_REPORT_SOURCE`, stopped for sharp pain), once however often it is sent.
+        Running: the sharp pain is stored in it; the socket coaching it stops for it at its
+        next check (:meth:`sharp_reported`). Sharp pain is never dropped.
 
         Returns
         -------
@@ -291,24 +289,24 @@ class SessionStore(Store):
         ------
         NotFoundError
             No such session.
-        LateReportError
-            The session is still running: the live coach takes the report.
         """
         with self._sessions.begin() as s:
             row = s.get(PracticeSession, session_id)
             if row is None:
                 raise NotFoundError(f"no session with id {session_id}")
-            if row.status == SessionStatus.RUNNING or row.ended_at is None:
-                raise LateReportError("this session is still running: report it there")
             now = self._now()
-            pains = s.scalars(
-                select(SessionEvent).where(
-                    SessionEvent.session_id == session_id, SessionEvent.type == EventType.PAIN
-                )
-            ).all()
-            already = row.stop_reason == SHARP_PAIN_STOP or any(
-                e.data.get("sharp") is True for e in pains
-            )
+            if row.status == SessionStatus.RUNNING or row.ended_at is None:
+                # Pressed in another window than the one coaching it (a second tab, a
+                # phone): stored now, and the coaching socket stops for it at its next
+                # check (sharp_reported); a session nobody holds keeps it when reaped.
+                if not self._sharp_events(s, session_id):
+                    t = max(0.0, (now - row.started_at).total_seconds())
+                    s.add(self._sharp_event(row.id, t, "sharp pain reported from another window"))
+                    row.updated_at = now
+                s.flush()
+                person = s.get(Person, row.person_id)
+                return session_record(row, person.name if person else "?")
+            already = row.stop_reason == SHARP_PAIN_STOP or self._sharp_events(s, session_id)
             if not already and (now - row.ended_at).total_seconds() > LATE_SHARP_WINDOW_S:
                 # One report per pain: the same report asked again (a page's retry, a
                 # second press) within the window is the report already stored.
@@ -352,6 +350,20 @@ class SessionStore(Store):
             s.flush()
             person = s.get(Person, row.person_id)
             return session_record(row, person.name if person else "?")
+
+    def sharp_reported(self, session_id: int) -> bool:
+        """True when sharp pain is stored for the session (in it, or from another window)."""
+        with self._sessions.begin() as s:
+            return self._sharp_events(s, session_id)
+
+    @staticmethod
+    def _sharp_events(s: Session, session_id: int) -> bool:
+        pains = s.scalars(
+            select(SessionEvent.data).where(
+                SessionEvent.session_id == session_id, SessionEvent.type == EventType.PAIN
+            )
+        ).all()
+        return any(data.get("sharp") is True for data in pains)
 
     @staticmethod
     def _sharp_event(session_id: int, t: float, text: str) -> SessionEvent:

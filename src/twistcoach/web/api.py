@@ -446,14 +446,15 @@ class SharpAfter(BaseModel):
 @router.post(
     "/sessions/{session_id}/sharp",
     response_model=SharpAfter,
-    responses={**CHANGE, **errors(404, 409)},
+    responses={**CHANGE, **errors(404)},
 )
 def api_sharp_after(ctx: Ctx, who: ApiChange, session_id: Id) -> SharpAfter:
     """Sharp pain felt after a session of yours ended (coming out of the twist): the
     session is stored as stopped for sharp pain, so no twists for the rest of the day and
     the flag waits for a review, as for a stop in the session. More than an hour after it
-    ended the pain is stored as a report of its own, made now, with the same effect (409
-    while the session still runs: say it on the session's socket)."""
+    ended the pain is stored as a report of its own, made now, with the same effect. While
+    the session still runs (pressed in another window) it is stored in it, and the socket
+    coaching it stops for it within seconds."""
     stored, advice = services.report_late_sharp_pain(ctx, who.account, session_id)
     return SharpAfter(session_id=stored, stop_reason="sharp_pain", advice=advice)
 

@@ -315,12 +315,17 @@ class PracticeRun:
         return self._emit(self.live.quit(self.now()))
 
     def recheck(self, repo: Repository) -> list[dict[str, Any]]:
-        """Ask planning again whether this session may go on: something stored while it
-        ran (a red flag in a new intake, sharp pain in another session, a care plan) may
-        take the twist away, and a red flag or sharp pain always wins. Refused: the coach
-        stops with planning's reason. Reads the database: run off the event loop."""
+        """Ask again whether this session may go on: sharp pain reported for it from another
+        window stops it as sharp pain; something stored while it ran (a red flag in a new
+        intake, sharp pain in another session, a lower cap in a care plan) may take the
+        twist away, and a red flag or sharp pain always wins. Refused: the coach stops with
+        planning's reason. Reads the database: run off the event loop."""
         if self.coach.finished or self.recorder.finished is not None:
             return []
+        if repo.sharp_reported(self.recorder.session_id):
+            # Sharp pain pressed in another window of this session (a second tab, a phone
+            # whose socket was refused): the same stop as pressed here.
+            return self._emit(self.live.sharp(self.now()))
         try:
             plan = _coach_plan_now(repo, self.recorder.session)
         except (PlanRefusedError, KeyError, ValueError) as exc:
@@ -731,9 +736,8 @@ async def _practise(
                 last = run.coach.last_pain
                 rising = last is None or msg.level > last
                 if not rising and not ctx.limits.allow_pain(session_id):
-                    await websocket.send_json(
-                        {"type": "error", "message": "too many pain reports; wait a moment"}
-                    )
+                    said = {"type": "error", "message": "too many pain reports; wait a moment"}
+                    await websocket.send_json(localize_message(said, lang))
                     continue
                 replies = await run_in_threadpool(run.pain, msg.level)
             elif isinstance(msg, SharpMessage):

@@ -322,9 +322,9 @@ def report_late_sharp_pain(
     (felt coming out of the twist): stored as the session's sharp-pain stop, so planning
     locks the rest of the day and raises the flag for review, as for a stop in the session.
     Returns the id of the session that carries it and the coach's sharp-pain advice. 404
-    when the session is not theirs (or does not
-    exist); 409 while it still runs (the socket takes it). Reported more than an hour after
-    it ended, the pain is stored as a report of its own, made now
+    when the session is not theirs (or does not exist). While it still runs (pressed in
+    another window) the pain is stored in it and its socket stops for it. Reported more
+    than an hour after it ended, the pain is stored as a report of its own, made now
     (:meth:`~twistcoach.storage.repository.Repository.add_late_sharp_pain`).
     """
     from twistcoach.session import default_coaching_rules

@@ -415,6 +415,9 @@ if (typeof module !== "undefined" && module.exports) {
   }
   function stopForSharpPain() {
     if (stats.stopped) { sharpAfterTheEnd(); return; }
+    // No open socket (refused: the session is open in another tab; not yet connected):
+    // the server hears it through the API, and the coaching socket stops for it.
+    const viaApi = !(ws && ws.readyState === WebSocket.OPEN);
     // Stop here at once, whatever the network does; the server stops and records it too,
     // and its stop cue (the one logged) follows.
     send({ type: "sharp" });
@@ -422,6 +425,7 @@ if (typeof module !== "undefined" && module.exports) {
     cueBox.textContent = T.stop_now;
     cueBox.className = "cue priority-safety";
     stopLocal(T.sharp_pain);
+    if (viaApi) sharpAfterTheEnd();
   }
   sharp.addEventListener("click", stopForSharpPain);
   // The big keyboard shortcut (aria-keyshortcuts="Escape" on the button): Esc stops.
@@ -488,9 +492,9 @@ if (typeof module !== "undefined" && module.exports) {
     // Model, smoothing and thresholds as the Python estimator's (estimator.py), from the page.
     pose.setOptions(Object.assign({ useCpuInference: true }, JSON.parse(root.dataset.pose)));
     pose.onResults(onResults);
-    setStatus(T.loading);
+    if (!stats.stopped) setStatus(T.loading);
     await pose.initialize();
-    setStatus(T.watching);
+    if (!stats.stopped) setStatus(T.watching);
     while (running) {
       if (video.readyState >= 2) {
         try { await pose.send({ image: video }); } catch (e) { setStatus(T.pose_error + " " + e); }
