@@ -213,6 +213,7 @@ if (typeof module !== "undefined" && module.exports) {
     running = false;
     if (!stats.stopped) setStatus(fill(T.session_ended, words));
     stats.stopped = true;
+    document.body.classList.add("session-ended");
     // "Sharp pain — stop" stays: sharp pain felt coming out of the twist still counts.
     document.querySelectorAll(".pain button, #end, #camera-retry")
       .forEach(b => { b.disabled = true; });
