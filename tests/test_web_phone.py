@@ -393,9 +393,8 @@ def _sharp_pain_two_days_ago(repo: Repository, email: str) -> None:
     dated.end_session(session.id, "stopped", "sharp_pain")
 
 
-def test_a_student_nobody_follows_is_shown_where_to_add_one(server: Server, browser: Any) -> None:
-    page = _phone(browser, server, "en", camera=True)
-    sign_up_and_in(page, server.base, "Kim", "kim@example.org")  # no teacher given
+def _answer_the_intake(page: Any, server: Server) -> None:
+    """A student with long-standing back pain and no red flag answers the intake."""
     page.goto(server.base + "/intake")
     page.fill("#field-age", "41")
     page.fill("#field-pain_now", "2")
@@ -405,6 +404,12 @@ def test_a_student_nobody_follows_is_shown_where_to_add_one(server: Server, brow
     page.check("input[name=conditions][value=chronic_low_back_pain]")
     page.click("form.card button[type=submit]")
     page.wait_for_url(server.base + "/plan")
+
+
+def test_a_student_nobody_follows_is_shown_where_to_add_one(server: Server, browser: Any) -> None:
+    page = _phone(browser, server, "en", camera=True)
+    sign_up_and_in(page, server.base, "Kim", "kim@example.org")  # no teacher given
+    _answer_the_intake(page, server)
     assert page.locator("#link-note").count() == 0  # nothing waits for anyone yet
     _sharp_pain_two_days_ago(server.repo, "kim@example.org")
     page.goto(server.base + "/plan")
@@ -446,15 +451,7 @@ def test_sharp_pain_after_the_session_ended_is_still_heard(server: Server, brows
     stopped for sharp pain, so the rest of the day is locked."""
     page = _phone(browser, server, "en", camera=True)
     sign_up_and_in(page, server.base, "Lee", "lee@example.org")
-    page.goto(server.base + "/intake")
-    page.fill("#field-age", "44")
-    page.fill("#field-pain_now", "2")
-    page.fill("#field-pain_duration_weeks", "20")
-    page.select_option("#field-activity", "light")
-    page.select_option("#field-leg_symptoms", "none")
-    page.check("input[name=conditions][value=chronic_low_back_pain]")
-    page.click("form.card button[type=submit]")
-    page.wait_for_url(server.base + "/plan")
+    _answer_the_intake(page, server)
     page.goto(server.base + "/practice")
     page.check("input[name=start_pain][value='2']")
     page.click("#start-form button[type=submit]")
