@@ -13,7 +13,7 @@ import datetime as dt
 import html
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -623,17 +623,19 @@ def test_an_old_intake_that_carries_clearances_still_counts(world: World) -> Non
     assert start(s, csrf, FULL).status_code == 201
 
 
-@pytest.mark.parametrize("elsewhere", ["red_flag", "sharp_pain"])
-def test_a_running_session_stops_when_planning_withdraws_it(
-    world: World, monkeypatch: pytest.MonkeyPatch, elsewhere: str
-) -> None:
-    """Emergency signs answered in a new intake, or sharp pain stopping another session,
-    while a session runs on the practice socket: the coach stops it with planning's reason
-    (it had gone on coaching 'sink further' at its old cap)."""
+def _meanwhile(
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    elsewhere: Callable[[TestClient, str, int, int], None],
+) -> tuple[list[dict[str, Any]], dict[str, Any], TestClient, int]:
+    """A student's session running on the practice socket while ``elsewhere(client, csrf,
+    person id, session id)`` stores something: the messages until the stop, the stop, the
+    student's client and the session's id. Every message asks planning again
+    (``PLAN_RECHECK_S`` 0)."""
     import twistcoach.web.practice as practice
 
-    monkeypatch.setattr(practice, "PLAN_RECHECK_S", 0.0)  # every message asks planning
-    c, csrf, _ = student(world)
+    monkeypatch.setattr(practice, "PLAN_RECHECK_S", 0.0)
+    c, csrf, person_id = student(world)
     r = start(c, csrf)
     assert r.status_code == 201, r.text
     sid = int(r.json()["session_id"])
@@ -641,22 +643,39 @@ def test_a_running_session_stops_when_planning_withdraws_it(
     with c.websocket_connect(f"/ws/practice/{sid}") as ws:
         ws.send_text(json.dumps(landmarks))
         assert ws.receive_json()["type"] != "stopped"
+        elsewhere(c, csrf, person_id, sid)
+        ws.send_text(json.dumps({**landmarks, "t": 0.5}))
+        received = []
+        while (message := ws.receive_json())["type"] != "stopped":
+            received.append(message)
+    return received, message, c, sid
+
+
+def _stop_cues(received: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m for m in received if m["type"] == "cue" and m["id"].startswith("stop_")]
+
+
+@pytest.mark.parametrize("elsewhere", ["red_flag", "sharp_pain"])
+def test_a_running_session_stops_when_planning_withdraws_it(
+    world: World, monkeypatch: pytest.MonkeyPatch, elsewhere: str
+) -> None:
+    """Emergency signs answered in a new intake, or sharp pain stopping another session,
+    while a session runs on the practice socket: the coach stops it with planning's reason
+    (it had gone on coaching 'sink further' at its old cap)."""
+
+    def store(c: TestClient, csrf: str, person_id: int, sid: int) -> None:
         if elsewhere == "red_flag":
             emergency = {**CLINICAL_INTAKE, "red_flags": ["saddle_numbness"]}
             r = c.post("/api/intake", json=emergency, headers={"X-CSRF-Token": csrf})
             assert r.status_code == 200, r.text
         else:
             # Sharp pain in a session of another device: the database says so.
-            other = world.repo.start_session(
-                world.repo.get_session(sid).session.person_id, PARTIAL, 40.0, "test", start_pain=2
-            )
+            other = world.repo.start_session(person_id, PARTIAL, 40.0, "test", start_pain=2)
             world.repo.add_pain(other.id, 1.0, None, sharp=True)
             world.repo.end_session(other.id, "stopped", "sharp_pain")
-        ws.send_text(json.dumps({**landmarks, "t": 0.5}))
-        received = []
-        while (message := ws.receive_json())["type"] != "stopped":
-            received.append(message)
-    stops = [m for m in received if m["type"] == "cue" and m["id"].startswith("stop_")]
+
+    received, message, c, sid = _meanwhile(world, monkeypatch, store)
+    stops = _stop_cues(received)
     assert [m["id"] for m in stops] == ["stop_plan_withdrawn"], received
     assert stops[0]["priority"] == "safety" and "no longer allows" in stops[0]["text"]
     said = "urgent medical care" if elsewhere == "red_flag" else "Sharp pain"
@@ -704,19 +723,10 @@ def test_a_running_session_stops_when_its_plan_cap_goes_down(
 ) -> None:
     """A care plan saved while a session runs lowers its twist's cap: the coach stops it
     (it went on at its old cap, and could invite the knees past the new one)."""
-    import twistcoach.web.practice as practice
-
-    monkeypatch.setattr(practice, "PLAN_RECHECK_S", 0.0)
-    c, csrf, person_id = student(world)
-    r = start(c, csrf)
-    assert r.status_code == 201, r.text
-    sid = int(r.json()["session_id"])
-    landmarks = {"type": "landmarks", "t": 0.0, "w": 640, "h": 480, "lm": None}
     d, _ = signin(world, "doc@example.org")
-    token = form_token(d.get(f"/students/{person_id}/care-plan").text)
-    with c.websocket_connect(f"/ws/practice/{sid}") as ws:
-        ws.send_text(json.dumps(landmarks))
-        assert ws.receive_json()["type"] != "stopped"
+
+    def care_plan(c: TestClient, csrf: str, person_id: int, sid: int) -> None:
+        token = form_token(d.get(f"/students/{person_id}/care-plan").text)
         r = d.post(
             f"/students/{person_id}/care-plan",
             data={
@@ -728,11 +738,9 @@ def test_a_running_session_stops_when_its_plan_cap_goes_down(
             },
         )
         assert r.status_code == 303, r.text
-        ws.send_text(json.dumps({**landmarks, "t": 0.5}))
-        received = []
-        while (message := ws.receive_json())["type"] != "stopped":
-            received.append(message)
-    stops = [m for m in received if m["type"] == "cue" and m["id"].startswith("stop_")]
+
+    received, message, _, _ = _meanwhile(world, monkeypatch, care_plan)
+    stops = _stop_cues(received)
     assert [m["id"] for m in stops] == ["stop_plan_withdrawn"], received
     assert "range for this twist is now 15°" in stops[0]["text"]
     assert message["reason"] == "plan_withdrawn"
@@ -744,23 +752,16 @@ def test_sharp_pain_from_another_window_stops_the_running_session(
     """Sharp pain pressed in a second tab of a running session (its socket refused): the
     API stores it in the session and the coaching socket stops for it as sharp pain (it
     was answered 'still running' and lost)."""
-    import twistcoach.web.practice as practice
 
-    monkeypatch.setattr(practice, "PLAN_RECHECK_S", 0.0)
-    c, csrf, _ = student(world)
-    r = start(c, csrf)
-    assert r.status_code == 201, r.text
-    sid = int(r.json()["session_id"])
-    landmarks = {"type": "landmarks", "t": 0.0, "w": 640, "h": 480, "lm": None}
-    with c.websocket_connect(f"/ws/practice/{sid}") as ws:
-        ws.send_text(json.dumps(landmarks))
-        assert ws.receive_json()["type"] != "stopped"
+    tokens: list[str] = []
+
+    def second_tab(c: TestClient, csrf: str, person_id: int, sid: int) -> None:
+        tokens.append(csrf)
         r = c.post(f"/api/sessions/{sid}/sharp", headers={"X-CSRF-Token": csrf})
         assert r.status_code == 200, r.text
-        ws.send_text(json.dumps({**landmarks, "t": 0.5}))
-        while (message := ws.receive_json())["type"] != "stopped":
-            pass
+
+    _, message, c, sid = _meanwhile(world, monkeypatch, second_tab)
     assert message["reason"] == "sharp_pain"
     session = world.repo.get_session(sid).session
     assert (session.status, session.stop_reason) == ("stopped", "sharp_pain")
-    assert start(c, csrf).status_code == 403  # the rest of the day is locked
+    assert start(c, tokens[0]).status_code == 403  # the rest of the day is locked

@@ -411,13 +411,27 @@ def _worker_context() -> multiprocessing.context.BaseContext:
 CUT_SHORT_TOLERANCE = 2
 
 
-#: Frames further apart than this (the median gap, seconds) cannot show a speed (see
-#: :data:`twistcoach.report.timeline.MAX_SPEED_FRAME_GAP_S`, the same number).
+#: Frames further apart than this (the median gap, seconds) cannot show a speed: a 0.1
+#: frame-a-second file read peak speeds of 0.1-0.3 degrees a second for movements the
+#: coach calls too fast. The report leaves such a video's peak speed out
+#: (:func:`twistcoach.report.timeline.side_stats`) and this module's warning says why.
 SPARSE_FRAME_GAP_S = 0.5
 #: Frames closer than this (the median gap, seconds) have broken times (FFmpeg's repeated
 #: timestamps are spread 1 ms apart by the source): a real camera gives at most 1000 a
 #: second, and nothing is measured before a calibration's 0.7 s of frames.
 BROKEN_FRAME_GAP_S = 0.0015
+
+
+def median_gap_s(times: Sequence[float]) -> float:
+    """The median time between consecutive frames, seconds (0 with fewer than two).
+
+    Parameters
+    ----------
+    times
+        Frame timestamps, seconds, in order.
+    """
+    gaps = sorted(b - a for a, b in itertools.pairwise(times))
+    return gaps[len(gaps) // 2] if gaps else 0.0
 
 
 def frame_timing_warnings(path: Path, times: Sequence[float]) -> tuple[str, ...]:
@@ -431,10 +445,9 @@ def frame_timing_warnings(path: Path, times: Sequence[float]) -> tuple[str, ...]
     times
         The frames' timestamps, seconds, in order.
     """
-    gaps = sorted(b - a for a, b in itertools.pairwise(times))
-    if len(gaps) < 2:
+    if len(times) < 3:
         return ()
-    gap = gaps[len(gaps) // 2]
+    gap = median_gap_s(times)
     if gap > SPARSE_FRAME_GAP_S:
         return (
             f"{path}: its frames are {gap:.1f} s apart, too far to judge speed: the peak "

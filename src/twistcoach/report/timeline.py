@@ -4,7 +4,6 @@ measured frames only (see :mod:`twistcoach.report`)."""
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -20,7 +19,7 @@ from twistcoach.checks import (
     too_fast,
 )
 from twistcoach.metrics import Observation, Side, View
-from twistcoach.pipeline import FrameResult
+from twistcoach.pipeline import SPARSE_FRAME_GAP_S, FrameResult, median_gap_s
 from twistcoach.report._values import side_sign
 from twistcoach.report.words import EventKind, TwistMeasure
 
@@ -30,11 +29,6 @@ HOLD_BAND_DEG = 10.0
 #: holds: a moment's dip in landmark confidence is not the person moving, a longer one is not
 #: counted as held.
 HOLD_GAP_S = 0.3
-#: Frames further apart than this (the median gap, seconds) cannot show a speed: a 0.1
-#: frame-a-second file read peak speeds of 0.1-0.3 degrees a second for movements the
-#: coach calls too fast. Such a video's peak speed is left out (unknown), and
-#: :func:`twistcoach.pipeline.frame_timing_warnings` says why.
-MAX_SPEED_FRAME_GAP_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -197,12 +191,6 @@ def detect_events(
     return sorted(spans, key=lambda s: (s.start_s, s.kind))
 
 
-def median_frame_gap_s(frames: Sequence[FrameResult]) -> float:
-    """The median time between consecutive frames, seconds (0 with fewer than two)."""
-    gaps = sorted(b.timestamp_s - a.timestamp_s for a, b in itertools.pairwise(frames))
-    return gaps[len(gaps) // 2] if gaps else 0.0
-
-
 def side_stats(frames: Sequence[FrameResult], side: Side, th: ReportThresholds) -> SideStats:
     """Largest drop, longest hold and peak speed for one side (see the module docs), from
     measured frames only; nothing for a side the camera could not measure."""
@@ -222,7 +210,7 @@ def side_stats(frames: Sequence[FrameResult], side: Side, th: ReportThresholds) 
             speed = r.speed_deg_s
             if speed is not None:
                 peak_speed = abs(speed) if peak_speed is None else max(peak_speed, abs(speed))
-    if median_frame_gap_s(frames) > MAX_SPEED_FRAME_GAP_S:
+    if median_gap_s([f.timestamp_s for f in frames]) > SPARSE_FRAME_GAP_S:
         peak_speed = None  # frames too far apart to show a speed
     on_side = [d for d in drops if d is not None and d > 0]
     if not on_side:

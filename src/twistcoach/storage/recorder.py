@@ -339,10 +339,15 @@ def _held_by_live_socket(
 ) -> bool:
     if not owner or not owner.endswith(SOCKET_MARK):
         return False
-    alive = owner_alive(owner[: -len(SOCKET_MARK)], socket.gethostname())
+    return _process_alive(owner[: -len(SOCKET_MARK)], updated_at, now, stale_after_s)
+
+
+def _process_alive(owner: str, updated_at: Any, now: dt.datetime, stale_after_s: float) -> bool:
+    """Whether the process named by ``owner`` runs: on this machine by its pid; another
+    machine's while its heartbeat (``updated_at``) is fresh."""
+    alive = owner_alive(owner, socket.gethostname())
     if alive is not None:
         return alive
-    # Another machine's process: alive while its heartbeat is fresh.
     if updated_at.tzinfo is None:
         updated_at = updated_at.replace(tzinfo=dt.UTC)
     return bool((now - updated_at).total_seconds() <= stale_after_s)
@@ -359,13 +364,7 @@ def process_holds(repo: Repository, session_id: int, stale_after_s: float = 120.
         ).one_or_none()
     if row is None or not row.owner or row.owner.endswith(SOCKET_MARK):
         return False
-    alive = owner_alive(row.owner, socket.gethostname())
-    if alive is not None:
-        return alive
-    updated_at = row.updated_at
-    if updated_at.tzinfo is None:
-        updated_at = updated_at.replace(tzinfo=dt.UTC)
-    return bool((repo.now() - updated_at).total_seconds() <= stale_after_s)
+    return _process_alive(row.owner, row.updated_at, repo.now(), stale_after_s)
 
 
 def claim_socket(repo: Repository, session_id: int, stale_after_s: float = 120.0) -> bool:
