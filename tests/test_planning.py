@@ -19,6 +19,7 @@ from twistcoach.intake import (
 from twistcoach.planning import (
     BackFeeling,
     CheckIn,
+    ClearanceWithdrawal,
     DatedClearance,
     DatedIntake,
     FlagKind,
@@ -33,6 +34,7 @@ from twistcoach.planning import (
     load_safety_rules,
     may_clear,
     may_review,
+    may_withdraw,
     parse_safety_rules,
 )
 from twistcoach.poses import load_library
@@ -729,3 +731,88 @@ def test_every_red_flag_screening_groups_has_its_words() -> None:
     broken["reported_signs"].append({"field": "red_flags", "answer": "nope", "text": "x"})
     with pytest.raises(SafetyRulesError, match="nope"):
         parse_safety_rules(broken)
+
+
+# ------------------------------------------------------------- withdrawn clearances
+
+
+def _disc_cleared(
+    withdrawal: ClearanceWithdrawal | None, *, in_intake: bool = False
+) -> PersonHistory:
+    """A disc (the full twist needs a clearance), a clinician's clearance of it recorded on
+    T0 - 5 days (also written into the intake with ``in_intake``), maybe withdrawn."""
+    answers = intake("02_chronic_low_back_pain.json").model_copy(
+        update={"conditions": frozenset({Condition.HERNIATED_DISC})}
+    )
+    clearance = Clearance(
+        by=ClearanceBy.CLINICIAN,
+        name="Dr Lee",
+        date=(T0 - dt.timedelta(days=5)).date(),
+        variants=(FULL, PARTIAL),
+        max_knee_drop_deg=50.0,
+    )
+    if in_intake:
+        answers = answers.model_copy(update={"clearances": (clearance,)})
+    return PersonHistory(
+        intakes=(DatedIntake(answers, T0 - dt.timedelta(days=10)),),
+        clearances=(DatedClearance(clearance, T0 - dt.timedelta(days=5), withdrawal),),
+    )
+
+
+def test_a_withdrawn_clearance_counts_for_nothing_from_its_withdrawal_on() -> None:
+    assert run(_disc_cleared(None), T0).permission(FULL).allowed
+    withdrawal = ClearanceWithdrawal(
+        T0 - dt.timedelta(days=1), ClearanceBy.CLINICIAN, "Dr Lee", "The new scan shows a disc."
+    )
+    h = _disc_cleared(withdrawal)
+    d = run(h, T0)
+    full = d.permission(FULL)
+    assert not full.allowed and full.plan_status.value == "needs_clearance"
+    texts = [r.text for r in d.reasons]
+    assert (
+        "Your clinician withdrew the clearance for Supine twist (knees towards the floor) on "
+        "2026-11-30: The new scan shows a disc." in texts
+    )
+    assert any(
+        t.startswith("Your clinician withdrew the clearance for Supine twist (part way)")
+        for t in texts
+    )
+    refusal = d.refusal(FULL)
+    assert refusal is not None and "withdrew the clearance" in refusal
+    assert "SAFE-" not in " ".join(texts) and FULL not in " ".join(texts)
+    # Before the withdrawal it still counted: the history is not rewritten.
+    assert run(h, T0 - dt.timedelta(days=2)).permission(FULL).allowed
+    # The same clearance written into the intake is withdrawn too (fail safe).
+    assert not run(_disc_cleared(withdrawal, in_intake=True), T0).permission(FULL).allowed
+    assert run(_disc_cleared(None, in_intake=True), T0).permission(FULL).allowed
+
+
+def test_a_teachers_withdrawal_says_teacher_and_a_new_clearance_ends_the_reason() -> None:
+    withdrawal = ClearanceWithdrawal(
+        T0 - dt.timedelta(days=1), ClearanceBy.TEACHER, "Tess", "Hip pain."
+    )
+    h = _disc_cleared(withdrawal)
+    assert any(r.text.startswith("Your teacher withdrew") for r in run(h, T0).reasons)
+    again = Clearance(
+        by=ClearanceBy.CLINICIAN,
+        name="Dr Lee",
+        date=T0.date(),
+        variants=(FULL,),
+        max_knee_drop_deg=40.0,
+    )
+    h2 = PersonHistory(intakes=h.intakes, clearances=(*h.clearances, DatedClearance(again, T0)))
+    d = run(h2, T0 + dt.timedelta(hours=1))
+    assert d.permission(FULL).allowed and d.permission(FULL).cap_deg == 40.0
+    said = [r.text for r in d.reasons if r.rule.startswith("SAFE-CLEARANCE-WITHDRAWN")]
+    # The full twist was cleared again; the part-way one was not (its words stay).
+    assert len(said) == 1 and "Supine twist (part way)" in said[0]
+
+
+def test_who_may_withdraw_a_clearance() -> None:
+    clinician, teacher = ClearanceBy.CLINICIAN, ClearanceBy.TEACHER
+    assert may_withdraw(clinician, teacher, gave_it=False) is None
+    assert may_withdraw(clinician, clinician, gave_it=False) is None
+    assert may_withdraw(teacher, teacher, gave_it=True) is None
+    for cleared_by, gave in ((teacher, False), (clinician, True), (clinician, False)):
+        refused = may_withdraw(teacher, cleared_by, gave_it=gave)
+        assert refused is not None and refused.rule == "SAFE-WHO-WITHDRAWS"

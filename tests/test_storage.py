@@ -45,6 +45,7 @@ TABLES = [
     "alembic_version",
     "audit_log",
     "checkins",
+    "clearance_withdrawals",
     "clearances",
     "clinician_plans",
     "events",
@@ -158,7 +159,7 @@ def test_sqlite_pragmas_wal_and_foreign_keys(tmp_path: Path) -> None:
 
 def test_migrations_create_every_table_and_match_models(engine: Engine) -> None:
     assert table_names(engine) == TABLES
-    assert current_revision(engine) == head_revision() == "0006_session_time_zone"
+    assert current_revision(engine) == head_revision() == "0007_clearance_withdrawals"
     with engine.connect() as conn:
         # The models and the migrations describe the same schema.
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
@@ -792,3 +793,185 @@ def test_sharp_pain_after_midnight_locks_the_day_it_was_felt(
     decision = decide_for_person(repo, person.id, dt.datetime(2026, 3, 2, 0, 20, tzinfo=dt.UTC))
     assert decision.allowed == ()
     assert decision.locked_until == dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
+
+
+def test_a_pain_stop_after_midnight_locks_the_day_it_happened(
+    repo: Repository, clock: FakeClock
+) -> None:
+    """A session begun at 23:50 and stopped for pain (not sharp) at 00:05: the day's rest
+    lasts the rest of the day of 00:05, as sharp pain's does (it was dated by the start, so
+    a restart at 00:20 was offered)."""
+    from twistcoach.storage.progress import decide_for_person, stopped_at
+
+    person = repo.create_person("Pia")
+    repo.save_intake(
+        person.id,
+        {
+            "age": 40,
+            "pain_now": 2,
+            "pain_duration_weeks": 30,
+            "activity": "light",
+            "leg_symptoms": "none",
+            "conditions": ["chronic_low_back_pain"],
+        },
+    )
+    clock.now = dt.datetime(2026, 3, 1, 23, 50, tzinfo=dt.UTC)
+    session = repo.start_session(person.id, "supine_twist_supported", 40.0, "test", 2)
+    repo.add_pain(session.id, 15 * 60.0, 6)
+    clock.now = dt.datetime(2026, 3, 2, 0, 5, tzinfo=dt.UTC)
+    repo.end_session(session.id, SessionStatus.STOPPED, "pain_high")
+    [summary] = repo.history(person.id)
+    assert stopped_at(summary, "pain_high") == clock.now
+    decision = decide_for_person(repo, person.id, dt.datetime(2026, 3, 2, 0, 20, tzinfo=dt.UTC))
+    assert decision.allowed == ()
+    assert decision.locked_until == dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
+    assert [r.rule for r in decision.reasons][:1] == ["SAFE-PAIN-TODAY"]
+    assert "00:05" in decision.reasons[0].text
+    # The next day it has ended, with no check-in (nothing sharp).
+    later = decide_for_person(repo, person.id, dt.datetime(2026, 3, 3, 0, 1, tzinfo=dt.UTC))
+    assert later.allowed and later.locked_until is None and not later.needs_checkin
+
+
+_HERNIA = {
+    "age": 40,
+    "pain_now": 2,
+    "pain_duration_weeks": 20,
+    "activity": "active",
+    "leg_symptoms": "none",
+    "conditions": ["herniated_disc"],
+}
+
+
+def test_a_withdrawn_clearance_is_kept_with_who_when_why_and_counts_no_more(
+    repo: Repository, clock: FakeClock
+) -> None:
+    from twistcoach.storage.progress import decide_for_person
+
+    person = repo.create_person("Wen")
+    other = repo.create_person("Oz")
+    doc = repo.create_account("doc@example.org", "Dr Lee", "h", "clinician")
+    repo.save_intake(person.id, _HERNIA)
+    full = "supine_twist_full"
+    cleared = repo.record_clearance(
+        person.id, "clinician", "Dr Lee", dt.date(2026, 2, 27), [full], 50.0, recorded_by=doc.id
+    )
+    assert cleared.withdrawal is None
+    assert decide_for_person(repo, person.id).permission(full).allowed
+    clock.advance(3600)
+    with pytest.raises(StorageError, match="needs a reason"):
+        repo.withdraw_clearance(person.id, cleared.id, "clinician", "Dr Lee", "  ")
+    with pytest.raises(NotFoundError):  # another person's clearance: as an unknown one
+        repo.withdraw_clearance(other.id, cleared.id, "clinician", "Dr Lee", "x")
+    with pytest.raises(NotFoundError):
+        repo.withdraw_clearance(person.id, 999_999, "clinician", "Dr Lee", "x")
+    with pytest.raises(StorageError, match="withdrawn by must be one of"):
+        repo.withdraw_clearance(person.id, cleared.id, "friend", "F", "x")
+    withdrawn = repo.withdraw_clearance(
+        person.id, cleared.id, "clinician", "Dr Lee", " MRI shows\na new  disc ", doc.id
+    )
+    w = withdrawn.withdrawal
+    assert w is not None
+    assert (w.by_role, w.by_name, w.withdrawn_by, w.reason) == (
+        "clinician",
+        "Dr Lee",
+        doc.id,
+        "MRI shows a new disc",
+    )
+    assert w.at == clock.now
+    # Kept: the clearance is still on record, with its withdrawal.
+    assert repo.list_clearances(person.id) == [withdrawn]
+    assert repo.get_clearance(person.id, cleared.id) == withdrawn
+    with pytest.raises(StorageError, match="already withdrawn on 2026-03-01"):
+        repo.withdraw_clearance(person.id, cleared.id, "clinician", "Dr Lee", "again")
+    decision = decide_for_person(repo, person.id)
+    assert not decision.permission(full).allowed
+    texts = [r.text for r in decision.reasons]
+    assert (
+        "Your clinician withdrew the clearance for Supine twist (knees towards the floor) "
+        "on 2026-03-01: MRI shows a new disc" in texts
+    )
+    # Before the withdrawal it counted (the history is not rewritten).
+    before = decide_for_person(repo, person.id, dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC))
+    assert before.permission(full).allowed
+
+
+def test_a_review_and_the_withdrawals_it_makes_are_stored_together(
+    repo: Repository, clock: FakeClock
+) -> None:
+    person = repo.create_person("Rae")
+    first = repo.record_clearance(
+        person.id, "teacher", "Tess", dt.date(2026, 2, 27), ["supine_twist_full"], 40.0
+    )
+    second = repo.record_clearance(
+        person.id, "teacher", "Tess", dt.date(2026, 2, 28), ["supine_twist_partial"], 40.0
+    )
+    clock.advance(60)
+    review = repo.record_review(
+        person.id,
+        "clinician",
+        "Dr Lee",
+        "Seen.",
+        withdrawing=[first.id, second.id],
+        withdrawal_reason="Given before the nerve signs.",
+    )
+    stored = repo.list_clearances(person.id)
+    assert [c.withdrawal.at if c.withdrawal else None for c in stored] == [review.at] * 2
+    assert {c.withdrawal.reason for c in stored if c.withdrawal} == {
+        "Given before the nerve signs."
+    }
+    # All or nothing: one already withdrawn stores neither the review nor the rest.
+    third = repo.record_clearance(
+        person.id, "teacher", "Tess", dt.date(2026, 3, 1), ["supine_twist_full"], 30.0
+    )
+    with pytest.raises(StorageError, match="already withdrawn"):
+        repo.record_review(
+            person.id,
+            "clinician",
+            "Dr Lee",
+            "Again.",
+            withdrawing=[third.id, first.id],
+            withdrawal_reason="x",
+        )
+    assert len(repo.list_reviews(person.id)) == 1
+    assert repo.get_clearance(person.id, third.id).withdrawal is None
+
+
+def test_a_store_made_by_the_previous_schema_opens_and_keeps_its_data(db_url: str) -> None:
+    """A database at 0006 (before withdrawals), with a person and a clearance in it, is
+    upgraded in place: the clearance is kept, still counts, and can be withdrawn."""
+    from alembic import command
+
+    from twistcoach.storage.db import _alembic_config
+    from twistcoach.storage.progress import decide_for_person
+
+    eng = create_engine_for_url(db_url)
+    try:
+        config = _alembic_config(eng)
+        with eng.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0006_session_time_zone")
+        assert current_revision(eng) == "0006_session_time_zone"
+        assert "clearance_withdrawals" not in table_names(eng)
+        clock = FakeClock()
+        old = Repository(eng, clock=clock)
+        person = old.create_person("Old")
+        old.save_intake(person.id, _HERNIA)
+        clock.advance(3600)
+        # The clearances table is as 0006 left it: the old version wrote rows like these.
+        old.record_clearance(
+            person.id, "clinician", "Dr Old", dt.date(2026, 3, 1), ["supine_twist_full"], 45.0
+        )
+        init_db(eng)
+        assert current_revision(eng) == head_revision()
+        repo = Repository(eng, clock=clock)
+        [kept] = repo.list_clearances(person.id)
+        assert (kept.name, kept.variants, kept.withdrawal) == (
+            "Dr Old",
+            ["supine_twist_full"],
+            None,
+        )
+        assert decide_for_person(repo, person.id).permission("supine_twist_full").allowed
+        repo.withdraw_clearance(person.id, kept.id, "clinician", "Dr New", "New symptoms.")
+        assert not decide_for_person(repo, person.id).permission("supine_twist_full").allowed
+    finally:
+        eng.dispose()

@@ -269,7 +269,9 @@ def test_a_clinicians_review_names_the_clearance_it_would_revive_and_asks_first(
     )
     assert "Tess Teacher (teacher)'s clearance of 2026-12-01" in words
     assert f"it opens {FULL_NAME}" in words and "up to 40°" in words
-    assert 'name="keep_clearances"' in page
+    # Keep them, or withdraw them with the review (one choice, asked every time).
+    assert 'name="revived_clearances" value="keep"' in page
+    assert 'name="revived_clearances" value="withdraw"' in page
     assert "SAFE-" not in page and f">{FULL}<" not in page
     detail = d.get(f"/api/students/{person_id}").json()
     [revived] = detail["review_revives"]

@@ -12,7 +12,11 @@ How a decision is made
 ----------------------
 1. **Screening** (:func:`twistcoach.screening.screen`) of the intake with every clearance
    (the intake's own and those recorded later, merged here and nowhere else) gives each
-   variant's status and its ceiling: the plan's cap in the variant's own measure.
+   variant's status and its ceiling: the plan's cap in the variant's own measure. A
+   clearance withdrawn (by a clinician, or the teacher who gave it: :func:`may_withdraw`)
+   counts for nothing from its withdrawal on, anywhere in the decision, and each twist it
+   named gets a plain reason with who withdrew it, when and why
+   (``SAFE-CLEARANCE-WITHDRAWN``), until a later clearance names that twist again.
 2. **Flags.** History raises flags that stay open until a teacher or clinician records a
    review (:class:`SafetyReview`): a sharp-pain stop (``SAFE-SHARP-FLAG``); pain that went
    up in ``review_pain_sessions`` of the last ``review_window`` sessions since the last
@@ -37,7 +41,9 @@ How a decision is made
    check-in reporting leg symptoms sends the person to care (``SAFE-CHECKIN-CARE``), one
    reporting a worse back waits for review (``SAFE-CHECKIN-WORSE``). A pain stop (above
    5/10, or 2 points up) ends that day's practice too (``SAFE-PAIN-TODAY``), with no
-   check-in the next day.
+   check-in the next day. Both are dated by when they happened (``PastSession.at``: the
+   sharp-pain report, the pain stop; ``storage.progress.stopped_at``), never by the
+   session's start: a session begun at 23:50 and stopped at 00:05 locks the day of 00:05.
 4. **The cap** of each allowed variant is a fold over its history, oldest first: it starts
    at the plan's cap; every session holds it at most at the cap that session ran at (it
    goes up only by an approval: ``SAFE-LAST-CAP``); a session in which pain went up (or
@@ -71,6 +77,7 @@ from twistcoach.planning.decide import (
     has_back_condition,
     may_clear,
     may_review,
+    may_withdraw,
     start_pain_refusal,
 )
 from twistcoach.planning.decision import (
@@ -84,6 +91,7 @@ from twistcoach.planning.decision import (
 from twistcoach.planning.history import (
     BackFeeling,
     CheckIn,
+    ClearanceWithdrawal,
     ClinicianPlan,
     DatedClearance,
     DatedIntake,
@@ -108,6 +116,7 @@ __all__ = [
     "STATUS_WORDS",
     "BackFeeling",
     "CheckIn",
+    "ClearanceWithdrawal",
     "ClinicianPlan",
     "DatedClearance",
     "DatedIntake",
@@ -127,6 +136,7 @@ __all__ = [
     "load_safety_rules",
     "may_clear",
     "may_review",
+    "may_withdraw",
     "parse_safety_rules",
     "safety_rules_markdown",
     "start_pain_refusal",

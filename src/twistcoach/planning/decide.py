@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from twistcoach.intake import (
     SURGERY_CONDITIONS,
@@ -109,6 +109,88 @@ def may_review(role: ClearanceBy, open_flags: Sequence[SafetyFlag]) -> Reason | 
     if any(f.kind is not FlagKind.CHECKIN_CARE for f in open_flags):
         return load_safety_rules().reason("SAFE-RED-FLAG-REVIEW")
     return load_safety_rules().reason("SAFE-CARE-REVIEW")
+
+
+def may_withdraw(role: ClearanceBy, cleared_by: ClearanceBy, gave_it: bool) -> Reason | None:
+    """Whether a member of staff may withdraw a clearance.
+
+    Returns None when they may, else the reason they may not (``SAFE-WHO-WITHDRAWS``): a
+    clinician may withdraw any clearance of a student they see; a teacher only a teacher's
+    clearance they recorded themselves (``gave_it``): a teacher never takes back what a
+    clinician cleared, nor another teacher's word.
+    """
+    if role is ClearanceBy.CLINICIAN:
+        return None
+    if cleared_by is ClearanceBy.TEACHER and gave_it:
+        return None
+    return load_safety_rules().reason("SAFE-WHO-WITHDRAWS")
+
+
+def _without_withdrawn(
+    history: PersonHistory, now: dt.datetime
+) -> tuple[PersonHistory, tuple[DatedClearance, ...]]:
+    """The history with every clearance withdrawn by ``now`` taken out, and those
+    clearances (oldest withdrawal first).
+
+    Taken out everywhere at once, so nothing can count them again: the recorded ones, the
+    same clearance recorded twice, and one written into an intake (the same values: the
+    same clearance, fail safe). A withdrawal after ``now`` has not happened yet.
+    """
+    withdrawn = tuple(
+        sorted(
+            (c for c in history.clearances if c.withdrawn_by(now)),
+            key=lambda c: (c.withdrawal.at if c.withdrawal else c.recorded_at, c.recorded_at),
+        )
+    )
+    if not withdrawn:
+        return history, ()
+    gone = [c.clearance for c in withdrawn]
+    intakes = tuple(
+        DatedIntake(
+            i.intake.model_copy(
+                update={"clearances": tuple(c for c in i.intake.clearances if c not in gone)}
+            ),
+            i.at,
+        )
+        for i in history.intakes
+    )
+    kept = tuple(c for c in history.clearances if c.clearance not in gone)
+    return replace(history, intakes=intakes, clearances=kept), withdrawn
+
+
+def _withdrawn_reasons(
+    withdrawn: Sequence[DatedClearance],
+    kept: Sequence[DatedClearance],
+    library: PoseLibrary,
+    rules: SafetyRules,
+    tz: dt.tzinfo,
+) -> list[Reason]:
+    """``SAFE-CLEARANCE-WITHDRAWN`` (or ``-TEACHER``, by who withdrew it) for each twist of
+    each withdrawn clearance, in plain words with the date and the withdrawer's reason;
+    not once a clearance recorded after the withdrawal names that twist again."""
+    out: list[Reason] = []
+    for dated in withdrawn:
+        w = dated.withdrawal
+        assert w is not None
+        rule = (
+            "SAFE-CLEARANCE-WITHDRAWN"
+            if w.by_role is ClearanceBy.CLINICIAN
+            else "SAFE-CLEARANCE-WITHDRAWN-TEACHER"
+        )
+        for variant_id in dict.fromkeys(dated.clearance.variants):
+            if variant_id not in library.ids:
+                continue  # cleared under an older pose library: it opened nothing here
+            if any(c.recorded_at > w.at and variant_id in c.clearance.variants for c in kept):
+                continue  # cleared again since: that clearance speaks now
+            reason = rules.reason(
+                rule,
+                twist=library.name_of(variant_id),
+                date=_date_words(w.at, tz),
+                reason=" ".join(w.reason.split()),
+            )
+            if reason not in out:
+                out.append(reason)
+    return out
 
 
 def _day_end(moment: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
@@ -522,6 +604,8 @@ def decide(
     rules = safety_rules or load_safety_rules()
     prog_rules = progression_rules or load_progression_rules()
 
+    # A withdrawn clearance counts for nothing from its withdrawal on, anywhere below.
+    history, withdrawn = _without_withdrawn(history, now)
     intakes = sorted(history.intakes, key=lambda i: i.at)
     if not intakes:
         reason = rules.reason("SAFE-NO-INTAKE")
@@ -575,6 +659,7 @@ def decide(
             for o in every_clearance
         )
     ]
+    person_reasons += _withdrawn_reasons(withdrawn, history.clearances, library, rules, tz)
     first_flag = flags[0].raised_at if flags else None
     frozen_plan: ReadinessPlan | None = None
     if first_flag is not None:

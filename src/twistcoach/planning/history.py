@@ -62,12 +62,34 @@ class SafetyReview:
 
 
 @dataclass(frozen=True)
+class ClearanceWithdrawal:
+    """A clinician's (or the giving teacher's) withdrawal of a clearance: from ``at`` on
+    it counts for nothing, and planning says who withdrew it, when and why (``reason``,
+    their own words)."""
+
+    at: dt.datetime
+    by_role: ClearanceBy
+    by_name: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class DatedClearance:
     """A clearance and when it was recorded (for a clearance in an intake file: the intake's
-    time)."""
+    time).
+
+    ``withdrawal``: when, by whom and why it was withdrawn (None: never); ``clearance_id``:
+    the stored clearance's id, for the edges that act on it (planning never reads it).
+    """
 
     clearance: Clearance
     recorded_at: dt.datetime
+    withdrawal: ClearanceWithdrawal | None = None
+    clearance_id: int | None = None
+
+    def withdrawn_by(self, now: dt.datetime) -> bool:
+        """True when it was withdrawn at or before ``now``."""
+        return self.withdrawal is not None and self.withdrawal.at <= now
 
 
 @dataclass(frozen=True)
@@ -96,7 +118,9 @@ class DatedIntake:
 class PastSession:
     """A finished session as planning sees it: progression's view plus its time.
 
-    ``outcome.date`` must be an aware datetime (when the session started).
+    ``outcome.date`` must be an aware datetime: when the session started, or, for one that
+    sharp pain or pain stopped, when that happened (``storage.progress.stopped_at``): the
+    day's lock is that moment's day.
     """
 
     outcome: SessionOutcome
@@ -104,7 +128,7 @@ class PastSession:
 
     @property
     def at(self) -> dt.datetime:
-        """When it started (aware)."""
+        """When it is dated (aware): its start, or when what stopped it happened."""
         value = self.outcome.date
         if isinstance(value, dt.datetime):
             return value

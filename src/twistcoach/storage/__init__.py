@@ -41,6 +41,7 @@ from twistcoach.storage.records import (
     SessionDetail,
     SessionRecord,
     SessionSummary,
+    WithdrawalRecord,
 )
 from twistcoach.storage.repository import NotFoundError, Repository
 
@@ -81,6 +82,7 @@ __all__ = [
     "SessionSummary",
     "StorageError",
     "StorageSettings",
+    "WithdrawalRecord",
     "create_engine_for_url",
     "create_engine_from_settings",
     "default_sqlite_path",

@@ -11,6 +11,7 @@ from twistcoach.storage.models import (
     AuditEntry,
     CheckIn,
     Clearance,
+    ClearanceWithdrawal,
     ClinicianPlan,
     Intake,
     MetricSample,
@@ -39,6 +40,7 @@ from twistcoach.storage.records import (
     SampleRecord,
     SessionRecord,
     WebSessionRecord,
+    WithdrawalRecord,
 )
 
 
@@ -91,7 +93,21 @@ def plan_record(row: Plan) -> PlanRecord:
     )
 
 
-def clearance_record(row: Clearance) -> ClearanceRecord:
+def withdrawal_record(row: ClearanceWithdrawal) -> WithdrawalRecord:
+    return WithdrawalRecord(
+        id=row.id,
+        clearance_id=row.clearance_id,
+        by_role=row.by_role,
+        by_name=row.by_name,
+        withdrawn_by=row.withdrawn_by,
+        reason=row.reason,
+        at=row.at,
+    )
+
+
+def clearance_record(
+    row: Clearance, withdrawal: ClearanceWithdrawal | None = None
+) -> ClearanceRecord:
     return ClearanceRecord(
         id=row.id,
         person_id=row.person_id,
@@ -104,6 +120,7 @@ def clearance_record(row: Clearance) -> ClearanceRecord:
         recorded_by=row.recorded_by,
         created_at=row.created_at,
         max_trunk_rotation_deg=row.max_trunk_rotation_deg,
+        withdrawal=None if withdrawal is None else withdrawal_record(withdrawal),
     )
 
 

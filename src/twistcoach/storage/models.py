@@ -202,6 +202,28 @@ class Clearance(Base):
     max_trunk_rotation_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
+class ClearanceWithdrawal(Base):
+    """A clearance withdrawn, with who, when and why (table ``clearance_withdrawals``;
+    migration 0007).
+
+    The clearance row itself is never changed or deleted: the history keeps it, and this row
+    says from when it no longer counts. One withdrawal per clearance (a unique key).
+    """
+
+    __tablename__ = "clearance_withdrawals"
+    __table_args__ = (
+        CheckConstraint(_in("by_role", ClearanceBy), name="ck_clearance_withdrawals_by_role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clearance_id: Mapped[int] = mapped_column(ForeignKey("clearances.id"), unique=True)
+    by_role: Mapped[str] = mapped_column(String(16))
+    by_name: Mapped[str] = mapped_column(String(200))
+    withdrawn_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class PracticeSession(Base):
     """One coached practice session (table ``sessions``).
 

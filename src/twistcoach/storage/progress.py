@@ -22,6 +22,25 @@ if TYPE_CHECKING:
     from twistcoach.progression import ProgressionSuggestion, SessionOutcome
 
 
+def stopped_at(summary: SessionSummary, stopped_reason: str | None) -> dt.datetime:
+    """When a stored session is dated for planning: when what stopped it happened.
+
+    Sharp pain: when it was first reported (``sharp_at_s``); a pain stop (``pain_high``,
+    ``pain_rise``): when the session stopped (``ended_at``); anything else, or without
+    that time: when it started. The one place both day locks get their date from: a
+    session begun at 23:50 and stopped at 00:05 (for sharp pain or for pain) locks the day
+    of 00:05; dated by its start, its lock had already ended when it was given.
+    """
+    from twistcoach.progression import PAIN_STOPS, SHARP_STOP
+
+    session = summary.session
+    if stopped_reason == SHARP_STOP and summary.sharp_at_s is not None:
+        return session.started_at + dt.timedelta(seconds=summary.sharp_at_s)
+    if stopped_reason in PAIN_STOPS and session.ended_at is not None:
+        return max(session.started_at, session.ended_at)
+    return session.started_at
+
+
 def outcome_of(summary: SessionSummary) -> SessionOutcome | None:
     """A stored session as progression sees it (None while it is still running).
 
@@ -39,15 +58,10 @@ def outcome_of(summary: SessionSummary) -> SessionOutcome | None:
         stopped = session.stop_reason or "quit"
     else:
         stopped = None
-    date = session.started_at
     if summary.sharp_pain:
         stopped = "sharp_pain"  # sharp pain always wins, however the session ended
-        if summary.sharp_at_s is not None:
-            # Dated when the sharp pain was reported: its lock lasts the rest of that day
-            # (a session begun before midnight and stopped after it had locked nothing).
-            date = session.started_at + dt.timedelta(seconds=summary.sharp_at_s)
     return SessionOutcome(
-        date=date,
+        date=stopped_at(summary, stopped),
         variant_id=session.variant_id,
         cap_deg=session.cap_deg,
         max_knee_drop_deg=summary.max_abs_knee_drop,
@@ -71,6 +85,7 @@ def load_history(
     from twistcoach.planning import (
         BackFeeling,
         CheckIn,
+        ClearanceWithdrawal,
         DatedClearance,
         DatedIntake,
         PastSession,
@@ -100,7 +115,11 @@ def load_history(
             )
         except ValidationError:
             continue  # stored before a check it fails (a year 1 date): it unlocks nothing
-        clearances.append(DatedClearance(clearance, c.created_at))
+        w = c.withdrawal
+        withdrawal = (
+            None if w is None else ClearanceWithdrawal(w.at, By(w.by_role), w.by_name, w.reason)
+        )
+        clearances.append(DatedClearance(clearance, c.created_at, withdrawal, c.id))
     sessions = []
     for summary in repo.history(person_id) if summaries is None else summaries:
         outcome = outcome_of(summary)

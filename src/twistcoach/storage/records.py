@@ -69,12 +69,29 @@ class PlanRecord:
 
 
 @dataclass(frozen=True)
+class WithdrawalRecord:
+    """A clearance's withdrawal: who (``by_role``, ``by_name``, the account
+    ``withdrawn_by``, None once that account is gone), when (``at``, aware UTC) and why
+    (``reason``, the withdrawer's own words)."""
+
+    id: int
+    clearance_id: int
+    by_role: str
+    by_name: str
+    withdrawn_by: int | None
+    reason: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
 class ClearanceRecord:
     """A recorded clearance.
 
     ``by_role`` is ``clinician`` or ``teacher``; ``max_knee_drop_deg`` is the largest knee
     drop (degrees, either side) it allows for supine variants, ``max_trunk_rotation_deg``
     the largest trunk rotation for seated and standing ones; None for no explicit limit.
+    ``withdrawal`` says who withdrew it, when and why (None: it was never withdrawn); a
+    withdrawn clearance stays on record and counts for nothing from then on.
     """
 
     id: int
@@ -88,6 +105,7 @@ class ClearanceRecord:
     recorded_by: int | None
     created_at: dt.datetime
     max_trunk_rotation_deg: float | None = None
+    withdrawal: WithdrawalRecord | None = None
 
 
 def variant_measure(variant_id: str) -> str:

@@ -60,6 +60,7 @@ from twistcoach.storage.models import (
     CheckIn,
     Clearance,
     ClearanceBy,
+    ClearanceWithdrawal,
     ClinicianPlan,
     Decision,
     Intake,
@@ -89,6 +90,7 @@ from twistcoach.storage.records import (
 
 __all__ = [
     "DEFAULT_STALE_AFTER_S",
+    "MAX_WITHDRAWAL_REASON",
     "Clock",
     "NotFoundError",
     "Repository",
@@ -96,6 +98,10 @@ __all__ = [
     "process_owner",
     "utc_now",
 ]
+
+
+#: The longest reason a clearance's withdrawal keeps (characters, after spaces are folded).
+MAX_WITHDRAWAL_REASON = 500
 
 
 class Repository(SessionStore):
@@ -430,12 +436,98 @@ class Repository(SessionStore):
             return clearance_record(row)
 
     def list_clearances(self, person_id: int) -> list[ClearanceRecord]:
-        """A person's clearances, oldest first."""
+        """A person's clearances, oldest first, the withdrawn ones too (with who withdrew
+        each, when and why: the history keeps them)."""
         with self._sessions() as s:
-            rows = s.scalars(
-                select(Clearance).where(Clearance.person_id == person_id).order_by(Clearance.id)
+            rows = s.execute(
+                select(Clearance, ClearanceWithdrawal)
+                .outerjoin(ClearanceWithdrawal, ClearanceWithdrawal.clearance_id == Clearance.id)
+                .where(Clearance.person_id == person_id)
+                .order_by(Clearance.id)
             ).all()
-            return [clearance_record(r) for r in rows]
+            return [clearance_record(row, withdrawal) for row, withdrawal in rows]
+
+    def get_clearance(self, person_id: int, clearance_id: int) -> ClearanceRecord:
+        """One of a person's clearances; :class:`NotFoundError` for an unknown id and for
+        another person's alike (the same answer: ids cannot be probed)."""
+        with self._sessions() as s:
+            found = s.execute(
+                select(Clearance, ClearanceWithdrawal)
+                .outerjoin(ClearanceWithdrawal, ClearanceWithdrawal.clearance_id == Clearance.id)
+                .where(Clearance.id == clearance_id, Clearance.person_id == person_id)
+            ).first()
+            if found is None:
+                raise NotFoundError(f"no clearance {clearance_id} of person {person_id}")
+            return clearance_record(found[0], found[1])
+
+    def withdraw_clearance(
+        self,
+        person_id: int,
+        clearance_id: int,
+        by_role: str,
+        by_name: str,
+        reason: str,
+        withdrawn_by: int | None = None,
+    ) -> ClearanceRecord:
+        """Withdraw one of a person's clearances from now on, with who and why (who may
+        withdraw which is the caller's rule: ``twistcoach.planning.may_withdraw``).
+
+        The clearance row is kept; a ``clearance_withdrawals`` row says from when it no
+        longer counts. Raises :class:`NotFoundError` for a clearance that is not this
+        person's, :class:`StorageError` for one already withdrawn or an empty reason.
+        """
+        with self._sessions.begin() as s:
+            self._withdraw(
+                s, person_id, clearance_id, by_role, by_name, reason, withdrawn_by, self._now()
+            )
+        return self.get_clearance(person_id, clearance_id)
+
+    @staticmethod
+    def _withdraw(
+        s: Session,
+        person_id: int,
+        clearance_id: int,
+        by_role: str,
+        by_name: str,
+        reason: str,
+        withdrawn_by: int | None,
+        at: dt.datetime,
+    ) -> None:
+        by_role = check_enum(by_role, ClearanceBy, "withdrawn by")
+        said = " ".join(reason.split())
+        if not said:
+            raise StorageError("a withdrawal needs a reason")
+        if len(said) > MAX_WITHDRAWAL_REASON:
+            raise StorageError(
+                f"a withdrawal's reason must be at most {MAX_WITHDRAWAL_REASON} characters"
+            )
+        if not by_name.strip():
+            raise StorageError("a withdrawal needs the name of who made it")
+        row = s.get(Clearance, clearance_id)
+        if row is None or row.person_id != person_id:
+            raise NotFoundError(f"no clearance {clearance_id} of person {person_id}")
+        earlier = s.scalar(
+            select(ClearanceWithdrawal).where(ClearanceWithdrawal.clearance_id == clearance_id)
+        )
+        if earlier is not None:
+            raise StorageError(
+                f"this clearance was already withdrawn on {earlier.at.date().isoformat()}"
+            )
+        s.add(
+            ClearanceWithdrawal(
+                clearance_id=clearance_id,
+                by_role=by_role,
+                by_name=by_name.strip()[:200],
+                withdrawn_by=withdrawn_by,
+                reason=said,
+                at=at,
+            )
+        )
+        try:
+            s.flush()
+        except IntegrityError:
+            # Withdrawn meanwhile by another request (the unique key): say so, change nothing.
+            raise StorageError("this clearance was already withdrawn") from None
 
     # ------------------------------------------------------------- progression
     def record_decision(
@@ -503,22 +595,43 @@ class Repository(SessionStore):
         by_name: str,
         note: str,
         reviewed_by: int | None = None,
+        *,
+        withdrawing: Sequence[int] = (),
+        withdrawal_reason: str = "",
     ) -> ReviewRecord:
         """Store a staff review of a student's safety flags (who may review is the caller's
-        rule)."""
+        rule).
+
+        ``withdrawing``: clearances of the person withdrawn with the review, in the same
+        transaction and at the same moment, for ``withdrawal_reason``: the flags close and
+        those clearances stop counting together, so no reader ever sees them revived in
+        between. Nothing is stored when any of them cannot be withdrawn.
+        """
         by_role = check_enum(by_role, ClearanceBy, "reviewed by")
         if not by_name.strip():
             raise StorageError("the review needs the name of who made it")
         with self._sessions.begin() as s:
             if s.get(Person, person_id) is None:
                 raise NotFoundError(f"no person with id {person_id}")
+            at = self._now()
+            for clearance_id in dict.fromkeys(withdrawing):
+                self._withdraw(
+                    s,
+                    person_id,
+                    clearance_id,
+                    by_role,
+                    by_name,
+                    withdrawal_reason,
+                    reviewed_by,
+                    at,
+                )
             row = SafetyReview(
                 person_id=person_id,
                 by_role=by_role,
                 by_name=by_name.strip()[:200],
                 note=note.strip()[:2000],
                 reviewed_by=reviewed_by,
-                at=self._now(),
+                at=at,
             )
             s.add(row)
             s.flush()

@@ -433,6 +433,12 @@ class RevivedClearance:
         reported.
     twists
         (variant name, the plan's cap in degrees or None) of each twist it opens or raises.
+    clearance_id
+        The stored clearance (for withdrawing it with the review; never shown).
+    by_role
+        Who gave it: a clinician or a teacher (planning's ``may_withdraw`` reads it).
+    recorded_by
+        The account that recorded it (None when unknown).
     """
 
     who: str
@@ -440,6 +446,9 @@ class RevivedClearance:
     recorded_at: dt.datetime
     nerve_signs_at: dt.datetime
     twists: tuple[tuple[str, float | None], ...]
+    clearance_id: int | None = None
+    by_role: ClearanceBy = ClearanceBy.CLINICIAN
+    recorded_by: int | None = None
 
 
 def review_revives(
@@ -470,7 +479,8 @@ def review_revives(
     signs_at = max(f.raised_at for f in nerve)
     summaries = repo.history(person_id)
     history = load_history(repo, person_id, summaries)
-    earlier = [c for c in history.clearances if c.recorded_at < signs_at]
+    # A clearance already withdrawn revives nothing (planning counts it no more).
+    earlier = [c for c in history.clearances if c.recorded_at < signs_at and c.withdrawal is None]
     if not earlier:
         return ()
     now = repo.now()
@@ -481,6 +491,7 @@ def review_revives(
     without = decide(replace(reviewed, clearances=rest), library(), now=now, tz=zone)
     names = variant_names()
     care = after.clinician_plan
+    recorded_by = {c.id: c.recorded_by for c in repo.list_clearances(person_id)}
     revived: list[RevivedClearance] = []
     for dated in earlier:
         twists: list[tuple[str, float | None]] = []
@@ -503,6 +514,9 @@ def review_revives(
                     dated.recorded_at,
                     signs_at,
                     tuple(twists),
+                    dated.clearance_id,
+                    dated.clearance.by,
+                    None if dated.clearance_id is None else recorded_by.get(dated.clearance_id),
                 )
             )
     return tuple(revived)

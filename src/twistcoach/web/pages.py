@@ -24,8 +24,13 @@ from twistcoach import estimator, i18n
 from twistcoach.errors import ConflictError, DataError, NotAllowed, NotSignedIn, RateLimited
 from twistcoach.intake import CLEARANCE_KNEE_DROP_DEG as _KNEE
 from twistcoach.intake import CLEARANCE_ROTATION_DEG as _ROTATION
-from twistcoach.intake import latest_today
-from twistcoach.planning import PracticeDecision, has_back_condition, load_safety_rules
+from twistcoach.intake import ClearanceBy, latest_today
+from twistcoach.planning import (
+    PracticeDecision,
+    has_back_condition,
+    load_safety_rules,
+    may_withdraw,
+)
 from twistcoach.poses.schema import TwistFamily
 from twistcoach.screening import VariantStatus
 from twistcoach.storage.models import Role
@@ -62,6 +67,11 @@ FLASH = {
         "holds them (the reasons are under each twist below)."
     ),
     "reviewed": "Review recorded: the student's safety flags are closed.",
+    "reviewed_withdrawn": (
+        "Review recorded: the student's safety flags are closed, and the clearances given "
+        "before them are withdrawn."
+    ),
+    "withdrawn": "Clearance withdrawn: it no longer counts, and the student's plan says why.",
     "reviewed_some": (
         "Review recorded. A flag about new leg symptoms, numbness or weakness stays open: "
         "only a clinician's review closes it."
@@ -612,6 +622,8 @@ def dashboard(request: Request, user: CurrentUser) -> Response:
 def _student_context(ctx: AppContext, person_id: int, staff: AccountRecord) -> dict[str, Any]:
     decision = services.decision_for(ctx, person_id)
     intake = ctx.repo.latest_intake(person_id)
+    clearances = ctx.repo.list_clearances(person_id)
+    role = ClearanceBy.CLINICIAN if staff.role == Role.CLINICIAN else ClearanceBy.TEACHER
     return {
         # A teacher cannot close nerve signs after sharp pain: the form says so instead.
         "review_refused": services.review_refusal(staff, decision),
@@ -620,7 +632,16 @@ def _student_context(ctx: AppContext, person_id: int, staff: AccountRecord) -> d
         **_decision_words(decision),
         **_sessions_context(ctx, person_id, decision),
         "back_condition": has_back_condition(intake.intake if intake else None),
-        "clearances": ctx.repo.list_clearances(person_id),
+        "clearances": clearances,
+        # The clearances this viewer may withdraw (planning's rule: may_withdraw).
+        "withdrawable": {
+            c.id
+            for c in clearances
+            if c.withdrawal is None
+            and may_withdraw(role, ClearanceBy(c.by_role), c.recorded_by == staff.id) is None
+        },
+        "withdraw_error": None,
+        "withdraw_failed": None,
         "variant_ids": list(domain.variant_names()),
         "today": ctx.repo.now().date().isoformat(),
         # The browser's date picker stops where the server's check does.
@@ -672,20 +693,64 @@ def review_submit(
     user: FormChange,
     note: Annotated[str, Form(max_length=services.MAX_NOTE)] = "",
     keep_clearances: Annotated[bool, Form()] = False,
+    revived_clearances: Annotated[str, Form(max_length=20)] = "",
+    withdrawal_reason: Annotated[str, Form(max_length=services.MAX_NOTE)] = "",
 ) -> Response:
-    """Record a review of the student's open safety flags (closes them); ``keep_clearances``
-    confirms that clearances given before nerve signs still stand (the form asks)."""
+    """Record a review of the student's open safety flags (closes them). When it would make
+    clearances given before them count again, the form asks: ``revived_clearances`` is
+    ``keep`` (they still stand; ``keep_clearances`` says the same) or ``withdraw`` (withdrawn
+    with the review, in one step, for ``withdrawal_reason``)."""
     who = user.pair()
+    if revived_clearances not in ("", "keep", "withdraw"):
+        return _student_page(
+            request, who, person_id, 422, review_error="choose to keep or withdraw them"
+        )
+    withdraw = revived_clearances == "withdraw"
     try:
         after = services.record_review(
-            ctx_of(request), who[0], person_id, note, keep_clearances=keep_clearances
+            ctx_of(request),
+            who[0],
+            person_id,
+            note,
+            keep_clearances=keep_clearances or revived_clearances == "keep",
+            withdraw_clearances=withdraw,
+            withdrawal_reason=withdrawal_reason,
         )
     except (ConflictError, DataError, NotAllowed) as exc:
         status = {ConflictError: 409, NotAllowed: 403}.get(type(exc), 422)
         return _student_page(request, who, person_id, status, review_error=str(exc))
     # Never "flags are closed" while one stays open (a teacher cannot close nerve signs).
     said = "reviewed_some" if after.open_flags else "reviewed"
+    if withdraw and not after.open_flags:
+        said = "reviewed_withdrawn"
     return RedirectResponse(f"/students/{person_id}?msg={said}", status_code=303)
+
+
+@router.post("/students/{person_id}/clearances/{clearance_id}/withdraw")
+def clearance_withdraw(
+    request: Request,
+    person_id: Id,
+    clearance_id: Id,
+    user: FormChange,
+    reason: Annotated[str, Form(max_length=services.MAX_NOTE)] = "",
+) -> Response:
+    """Withdraw one clearance of the student, with a reason (planning's ``may_withdraw``
+    decides who may): it stays on record and counts no more, on every surface."""
+    who = user.pair()
+    services.require_staff(who[0])
+    try:
+        services.withdraw_clearance(ctx_of(request), who[0], person_id, clearance_id, reason)
+    except (ConflictError, DataError, NotAllowed) as exc:
+        status = {ConflictError: 409, NotAllowed: 403}.get(type(exc), 422)
+        return _student_page(
+            request,
+            who,
+            person_id,
+            status,
+            withdraw_error=str(exc),
+            withdraw_failed=str(clearance_id),
+        )
+    return RedirectResponse(f"/students/{person_id}?msg=withdrawn", status_code=303)
 
 
 @router.post("/students/{person_id}/clearance")

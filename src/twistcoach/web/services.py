@@ -39,6 +39,7 @@ from twistcoach.planning import (
     PracticeDecision,
     may_clear,
     may_review,
+    may_withdraw,
     start_pain_refusal,
 )
 from twistcoach.storage.db import StorageError
@@ -51,7 +52,11 @@ from twistcoach.storage.records import (
     SessionDetail,
     SessionSummary,
 )
-from twistcoach.storage.repository import NotFoundError, check_time_zone
+from twistcoach.storage.repository import (
+    MAX_WITHDRAWAL_REASON,
+    NotFoundError,
+    check_time_zone,
+)
 from twistcoach.web import domain
 from twistcoach.web.context import AppContext
 from twistcoach.web.security import MAX_PASSWORD, MIN_PASSWORD, password_problem
@@ -590,7 +595,8 @@ def review_revives(
 
 
 def revives_words(revived: Sequence[domain.RevivedClearance]) -> str:
-    """The refusal of a review that did not confirm the clearances it makes count again."""
+    """The refusal of a review that neither confirmed nor withdrew the clearances it makes
+    count again."""
     said = "; ".join(
         f"{r.who}'s clearance of {r.date.isoformat()} ("
         + ", ".join(name for name, _ in r.twists)
@@ -600,9 +606,75 @@ def revives_words(revived: Sequence[domain.RevivedClearance]) -> str:
     return (
         f"This review would make clearances given before the signs it closes count again: "
         f"{said}. "
-        "If they still stand, confirm it and record the review; if not, first write a care "
-        "plan that leaves those twists out."
+        "If they still stand, confirm it and record the review; if not, withdraw them with "
+        "the review, giving your reason."
     )
+
+
+#: A withdrawal without a reason (the reason is what the student reads).
+WITHDRAWAL_REASON_NEEDED = (
+    f"write why you withdraw it (1 to {MAX_WITHDRAWAL_REASON} characters): the student reads it"
+)
+#: A clearance id that is unknown or not the student's (one answer: ids cannot be probed).
+NOT_VISIBLE_CLEARANCE = "There is no such clearance, or not one you may see."
+
+
+def _withdrawal_reason(reason: str) -> str:
+    said = " ".join(reason.split())
+    if not said or len(said) > MAX_WITHDRAWAL_REASON:
+        raise DataError(WITHDRAWAL_REASON_NEEDED, problems={"reason": WITHDRAWAL_REASON_NEEDED})
+    return said
+
+
+def withdraw_clearance(
+    ctx: AppContext, staff: AccountRecord, person_id: int, clearance_id: int, reason: str
+) -> PracticeDecision:
+    """Withdraw one of a student's clearances, with a reason (audited); returns planning's
+    new decision, which no longer counts it (every surface asks planning).
+
+    Who may withdraw which is planning's rule (:func:`twistcoach.planning.may_withdraw`):
+    a clinician any clearance of a student they see, a teacher only a teacher's clearance
+    they recorded (403 with the reason otherwise). 404 for a student not theirs (as
+    everywhere) and, with one answer, for a clearance that is unknown or another
+    student's; 409 for one already withdrawn; 422 for an empty or over-long reason. The
+    clearance stays on record with who withdrew it, when and why.
+    """
+    require_staff(staff)
+    person = visible_person(ctx, staff, person_id, read=False)
+    try:
+        clearance = ctx.repo.get_clearance(person.id, clearance_id)
+    except NotFoundError:
+        raise NotFound(NOT_VISIBLE_CLEARANCE) from None
+    if clearance.withdrawal is not None:
+        when = clearance.withdrawal.at.date().isoformat()
+        raise ConflictError(f"this clearance was already withdrawn on {when}")
+    refused = may_withdraw(
+        _staff_role(staff), ClearanceBy(clearance.by_role), clearance.recorded_by == staff.id
+    )
+    if refused is not None:
+        raise NotAllowed(refused.text)
+    said = _withdrawal_reason(reason)
+    by = _staff_role(staff)
+    try:
+        ctx.repo.withdraw_clearance(
+            person.id, clearance.id, by.value, staff.display_name, said, withdrawn_by=staff.id
+        )
+    except StorageError as exc:  # withdrawn meanwhile by another request
+        raise ConflictError(str(exc)) from None
+    decision = decision_for(ctx, person.id)
+    plan_id = _plan_row_for(ctx, person.id, decision)
+    ctx.repo.audit(
+        staff.id,
+        "clearance.withdraw",
+        f"person:{person.id}",
+        {
+            "clearance_id": clearance.id,
+            "reason": said,
+            "plan_id": plan_id,
+            "allowed": [p.variant_id for p in decision.allowed],
+        },
+    )
+    return decision
 
 
 def record_review(
@@ -612,6 +684,8 @@ def record_review(
     note: str,
     *,
     keep_clearances: bool = False,
+    withdraw_clearances: bool = False,
+    withdrawal_reason: str = "",
 ) -> PracticeDecision:
     """A teacher or clinician who can see the student reviews their open safety flags
     (audited); returns planning's new decision.
@@ -623,7 +697,10 @@ def record_review(
 
     Closing nerve signs makes every clearance recorded before them count again, though
     whoever gave it never knew of them: unless ``keep_clearances`` confirms that they still
-    stand, such a review is refused (422, naming them), so it never revives one silently.
+    stand, or ``withdraw_clearances`` withdraws them with the review (for
+    ``withdrawal_reason``, in the same step: the flags close and they stop counting at the
+    same moment), such a review is refused (422, naming them), so it never revives one
+    silently. Both at once is refused too (422).
     """
     require_staff(staff)
     person = visible_person(ctx, staff, person_id, read=False)
@@ -637,13 +714,35 @@ def record_review(
     if refused is not None:
         raise NotAllowed(refused)
     revived = review_revives(ctx, staff, person.id, before)
-    if revived and not keep_clearances:
+    if keep_clearances and withdraw_clearances:
+        raise DataError("keep the clearances or withdraw them, not both")
+    withdrawing: list[int] = []
+    reason = ""
+    if revived and withdraw_clearances:
+        reason = _withdrawal_reason(withdrawal_reason)
+        by_role = _staff_role(staff)
+        for r in revived:
+            denied = may_withdraw(by_role, r.by_role, r.recorded_by == staff.id)
+            if denied is not None:
+                raise NotAllowed(denied.text)
+            if r.clearance_id is not None:
+                withdrawing.append(r.clearance_id)
+    elif revived and not keep_clearances:
         said = revives_words(revived)
         raise DataError(said, problems={"keep_clearances": said})
     by = _staff_role(staff)
-    record = ctx.repo.record_review(
-        person.id, by.value, staff.display_name, text, reviewed_by=staff.id
-    )
+    try:
+        record = ctx.repo.record_review(
+            person.id,
+            by.value,
+            staff.display_name,
+            text,
+            reviewed_by=staff.id,
+            withdrawing=withdrawing,
+            withdrawal_reason=reason,
+        )
+    except StorageError as exc:  # one was withdrawn meanwhile: nothing was stored
+        raise ConflictError(str(exc)) from None
     ctx.repo.audit(
         staff.id,
         "safety.review",
@@ -654,11 +753,18 @@ def record_review(
                 {"kind": f.kind.value, "rule": f.reason.rule, "raised_at": f.raised_at.isoformat()}
                 for f in before.open_flags
             ],
-            # The clearances the reviewer confirmed still stand (given before nerve signs).
-            "kept_clearances": [
-                {"who": r.who, "date": r.date.isoformat(), "recorded_at": r.recorded_at.isoformat()}
+            # The clearances the reviewer confirmed still stand (given before nerve signs),
+            # or withdrew with the review, and why.
+            ("withdrawn_clearances" if withdrawing else "kept_clearances"): [
+                {
+                    "clearance_id": r.clearance_id,
+                    "who": r.who,
+                    "date": r.date.isoformat(),
+                    "recorded_at": r.recorded_at.isoformat(),
+                }
                 for r in revived
             ],
+            **({"withdrawal_reason": reason} if withdrawing else {}),
         },
     )
     return decision_for(ctx, person.id)
@@ -704,7 +810,10 @@ NO_INTAKE = "no intake"
 #: ``i18n`` catalogue holds these texts).
 PAIN_TRENDS = ("rising", "falling", "steady", "no data")
 ROSTER_FLAGS = {
-    "clinician": "see a clinician first",
+    # The plan's status that sends to care, planning's verdict (headline_status): the most
+    # serious alone, so "see a clinician first" never stands beside "seek care now".
+    "seek_care_now": "seek care now",
+    "see_clinician_first": "see a clinician first",
     "pain": "pain rises",
     "stopped": "{n} stopped",
     "over_cap": "{n} over the cap",
@@ -737,7 +846,7 @@ def flags_for(plan_status: str, recent_oldest_first: Sequence[SessionSummary]) -
     """The reasons a student needs attention (see :class:`RosterRow`)."""
     flags: list[str] = []
     if plan_status in ("see_clinician_first", "seek_care_now"):
-        flags.append(ROSTER_FLAGS["clinician"])
+        flags.append(ROSTER_FLAGS[plan_status])
     rises = [s for s in recent_oldest_first if (s.pain_rise or 0) >= 2 or s.sharp_pain]
     if rises or pain_trend(recent_oldest_first) == PAIN_TRENDS[0]:
         flags.append(ROSTER_FLAGS["pain"])
