@@ -901,7 +901,7 @@ def test_outputs_serialise_to_json_lines() -> None:
         "t": 14.25,
         "type": "event",
         "id": "session_stopped",
-        "text": "session stopped: sharp_pain",
+        "text": "session stopped: sharp pain",  # the id stays in "reason"
         "reason": "sharp_pain",
         "rule": "COACH-STOP-SHARP",
     }

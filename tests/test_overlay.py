@@ -117,6 +117,8 @@ def test_the_gauge_says_question_mark_when_not_measured() -> None:
     assert gauge_label(float("nan"), "left") == "?"
     assert gauge_label(-35.6, "left") == "-36 deg left"
     assert gauge_label(12.4) == "+12 deg"
+    # A drop that rounds to zero reads 0 on the window's gauge, never "-0".
+    assert gauge_label(-0.3) == "0 deg" and gauge_label(-0.49, "left") == "0 deg left"
 
 
 def test_the_browser_gauge_says_question_mark_when_not_measured() -> None:
@@ -131,10 +133,15 @@ def test_the_browser_gauge_says_question_mark_when_not_measured() -> None:
     script = Path(__file__).parents[1] / "src/twistcoach/web/static/practice.js"
     code = (
         f"const m = require({json.dumps(str(script))});"
-        "console.log(JSON.stringify([null, undefined, NaN, 12.4, -35.6].map(m.tcGaugeLabel)))"
+        "console.log(JSON.stringify(["
+        "[null, undefined, NaN, 12.4, -35.6, -0.3, -0.49, 0.2].map(m.tcGaugeLabel),"
+        "[45, 42.5, -0.3, -0].map(m.tcDegrees)]))"
     )
     out = subprocess.run([node, "-e", code], capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout) == ["?", "?", "?", "12°", "-36°"]
+    gauge, degrees = json.loads(out.stdout)
+    # A small negative drop that rounds to zero reads "0°", never "-0°" (the gauge showed it).
+    assert gauge == ["?", "?", "?", "12°", "-36°", "0°", "0°", "0°"]
+    assert degrees == ["45°", "43°", "0°", "0°"]
 
 
 def test_a_labels_dark_outline_hugs_its_letters() -> None:

@@ -343,6 +343,28 @@ def test_sessions_say_how_a_session_ended_in_words_never_ids(empty: Path) -> Non
         assert "sharp_pain" not in out and "supine_twist_supported" not in out
 
 
+def test_session_show_counts_one_sample_and_one_event_in_the_singular(empty: Path) -> None:
+    """A session with one sample and one event read "1 samples, 1 events" (in Spanish too)."""
+    from twistcoach import i18n
+    from twistcoach.storage import SampleRecord, open_repository
+
+    repo = open_repository()
+    person = repo.get_or_create_person("Una")
+    s = repo.start_session(person.id, "supine_twist_supported", 45.0, "test", start_pain=3)
+    repo.add_sample(s.id, SampleRecord(0.0, 5.0, 2.0, 0.0, 2.0, 0.0, 0.9, 45.0))
+    repo.add_event(s.id, 0.0, "event", "session_started", "session started", {"cap_deg": 45.0})
+    repo.end_session(s.id, "completed", None, 3)
+    before = list(i18n._cli_language)
+    try:
+        code, english, _ = invoke("sessions", "show", str(s.id))
+        code_es, spanish, _ = invoke("--lang", "es", "sessions", "show", str(s.id))
+    finally:
+        i18n._cli_language[:] = before
+    assert code == code_es == 0
+    assert "1 sample, 1 event" in english and "1 samples" not in english
+    assert "1 muestra, 1 suceso" in spanish and "1 muestras" not in spanish
+
+
 def test_sessions_in_the_language_asked_for(demo: str) -> None:
     # `twistcoach --lang es sessions` and `sessions show` were English (progress was not).
     from twistcoach import i18n

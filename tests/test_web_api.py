@@ -24,7 +24,7 @@ from twistcoach import estimator
 from twistcoach.storage import Repository, create_engine_for_url, init_db
 from twistcoach.web import WebSettings, create_app
 from twistcoach.web.security import PasswordService
-from twistcoach.web.services import NOT_VISIBLE_SESSION, flags_for, pain_trend
+from twistcoach.web.services import NOT_VISIBLE_SESSION, UNKNOWN_TWIST, flags_for, pain_trend
 
 FIXTURES = Path(__file__).parent / "fixtures" / "skeletons"
 
@@ -1102,6 +1102,29 @@ def test_ws_refuses_strangers_and_cross_site(world: World) -> None:
         f"session:{sid}",
         "interrupted",
     )
+
+
+def test_unknown_twists_and_ended_sessions_are_refused_in_words_not_ids(world: World) -> None:
+    """A start of a twist the library does not have is a 422 in plain words (planning's
+    KeyError listed every variant id); so is a stored session of a twist no longer in the
+    library, on the practice socket; an ended session's status is said in words."""
+    c, csrf = api_student(world, "una@example.org", "Una")
+    r = c.post(
+        "/api/sessions",
+        json={"variant_id": "nope", "start_pain": 1},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"] == UNKNOWN_TWIST
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", r.text), r.text  # no snake_case id
+    person_id = c.get("/api/me").json()["person_id"]
+    retired = world.repo.start_session(person_id, "retired_twist", 30.0, source="browser")
+    with c.websocket_connect(f"/ws/practice/{retired.id}") as ws:
+        assert ws.receive_json()["message"] == UNKNOWN_TWIST
+    # That session was closed as refused: a second look says so, in words.
+    with c.websocket_connect(f"/ws/practice/{retired.id}") as ws:
+        said = ws.receive_json()["message"]
+    assert said == f"session {retired.id} has already ended (stopped early)"
 
 
 def test_emergency_signs_answered_away_stay_until_a_clinicians_review(world: World) -> None:

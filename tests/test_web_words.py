@@ -90,7 +90,8 @@ def test_timeline_is_plain_words() -> None:
     rows = domain.timeline(events)
     texts = [r.text for r in rows]
     assert texts == [
-        "Session started, range up to 45°",
+        # The twist by the pose library's name, never its id (issue: headless ids).
+        "Session started: Supine twist (part way); range up to 45°",
         "Lie on your back.",
         "Pain reported: 4 out of 10",
         "Range lowered from 45° to 35° because pain rose",
@@ -143,7 +144,35 @@ def test_progress_chart_puts_sessions_on_a_time_axis() -> None:
     assert chart.points[2].max_pain_y < chart.points[2].start_pain_y  # pain 5 above 3
     assert chart.cap_path.startswith("M 60.0") and chart.cap_path.count("V") == 2
     assert len(chart.depth_path.split()) == 2  # the unmeasured session is left out
-    assert "3 sessions" in chart.description and "1 stopped early" in chart.description
+    assert chart.description.startswith("3 sessions from 01 Nov 2026 to 20 Nov 2026. ")
+    assert chart.description.endswith("; 1 session stopped early.")
+
+
+def test_progress_chart_says_one_session_in_the_singular() -> None:
+    """One session is "1 session", never "1 sessions", in English and in Spanish; a
+    reading that rounds to zero is "0°", never "-0°"."""
+    from twistcoach.i18n import translator
+
+    one = domain.progress_chart([_summary(20, 40.0, -0.3, 3, (5,), "stopped")])
+    assert one is not None
+    assert one.description == (
+        "1 session on 20 Nov 2026. Deepest knee drop 0°; cap 40°; 1 session stopped early."
+    )
+    two = domain.progress_chart([_summary(1, 45.0, None, 2, ()), _summary(8, 45.0, None, 2, ())])
+    assert two is not None
+    assert two.description == (
+        "2 sessions from 01 Nov 2026 to 08 Nov 2026. Knee drop not measured; cap 45° in the "
+        "last session; 0 sessions stopped early."
+    )
+    spanish = translator("es")
+    assert spanish.text(one.description) == (
+        "1 sesión el 20 nov 2026. Lo más que bajaron las rodillas: 0°; límite de 40°; 1 sesión "
+        "terminó antes de tiempo."
+    )
+    assert spanish.text(two.description) == (
+        "2 sesiones del 01 nov 2026 al 08 nov 2026. No se midió cuánto bajaron las rodillas; "
+        "límite de 45° en la última sesión; 0 sesiones terminaron antes de tiempo."
+    )
 
 
 def test_sessions_are_dated_on_the_clock_they_were_practised_by() -> None:

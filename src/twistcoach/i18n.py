@@ -375,6 +375,20 @@ def t(text: str) -> str:
     return translator(current_language()).text(text)
 
 
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The English message for ``n`` things: ``singular`` for exactly one, else ``plural``
+    (``"{n} session on {first}."``, ``"{n} sessions from {first} to {last}."``).
+
+    Each form is its own catalogue entry, translated where it is shown (:func:`t`, the
+    ``| t`` filter, the templates' ``ngettext``, which calls this). That is gettext's plural
+    rule for every language we have: English and Spanish both take the singular for 1 and
+    the plural for every other number, 0 included (``Plural-Forms: nplurals=2; plural=(n !=
+    1)``), so choosing the English form chooses the translation's. A language with other
+    plural forms would need gettext's plural entries in its catalogue instead.
+    """
+    return singular if n == 1 else plural
+
+
 # ---------------------------------------------------------------------------- Jinja2
 
 
@@ -393,10 +407,10 @@ def install(env: Any) -> None:
         return rv % variables
 
     @pass_context
-    def ngettext(context: Any, singular: str, plural: str, n: int, **variables: Any) -> str:
+    def page_ngettext(context: Any, singular: str, plural: str, n: int, **variables: Any) -> str:
         from markupsafe import Markup
 
-        chosen = singular if n == 1 else plural
+        chosen = ngettext(singular, plural, n)
         said = translator(str(context.get("lang") or DEFAULT_LANGUAGE)).gettext(chosen)
         rv: str = Markup(said) if context.eval_ctx.autoescape else said
         return rv % ({"num": n} | variables)
@@ -418,7 +432,7 @@ def install(env: Any) -> None:
     env.newstyle_gettext = True
     env.globals.update(
         gettext=gettext,
-        ngettext=ngettext,
+        ngettext=page_ngettext,
         lang=DEFAULT_LANGUAGE,
         language_names=LANGUAGE_NAMES,
         js_texts=page_js_texts,
@@ -505,15 +519,6 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     "Pain reported",
     # web.domain.suggestion_view
     "no measured cap",
-    # web.domain.progress_chart (its dates, strftime "%d %b", are translated by _months)
-    "{n} sessions from {first} to {last}. Deepest knee drop {low}° to {high}°; cap {cap}° "
-    "in the last session; {stops} stopped early.",
-    "{n} sessions from {first} to {last}. Knee drop not measured; cap {cap}° in the last "
-    "session; {stops} stopped early.",
-    "{n} sessions from {first} to {last}. Furthest trunk rotation {low}° to {high}°; cap "
-    "{cap}° in the last session; {stops} stopped early.",
-    "{n} sessions from {first} to {last}. Trunk rotation not measured; cap {cap}° in the "
-    "last session; {stops} stopped early.",
     # screening.screen: a rule's text with its cap
     "{text} ({what} at most {limit} degrees)",
     "knee drop",
@@ -748,6 +753,10 @@ def _python_texts() -> Iterator[tuple[str, str]]:
 
     for text in STATUS_WORDS.values():
         yield text, "planning/decision.py"
+    # The progress chart's description (its dates, strftime "%d %b", translated by _months).
+    for forms in (*domain.PROGRESS_DESCRIPTIONS.values(), domain.PROGRESS_STOPPED):
+        for text in forms:
+            yield text, "web/domain.py (progress_chart)"
     for table in (
         domain.LABELS,
         domain.STATUS_HEADLINES,
@@ -842,9 +851,7 @@ def _report_and_staff_texts() -> Iterator[tuple[str, str]]:
     for text in clinic.AUDIT_WORDS.values():
         yield text, "web/clinic.py (audit)"
     yield clinic.REVIEW_DATE_WORDS, "web/clinic.py (a care plan's review date)"
-    from twistcoach.web import pages
-
-    yield pages.UNKNOWN_TWIST, "web/pages.py (the practice form)"
+    yield services.UNKNOWN_TWIST, "web/services.py (the practice form and the API)"
 
 
 #: ``t("text")`` or ``t('text')`` with one plain literal, wherever it is (f-strings too).
@@ -872,7 +879,9 @@ def _code_texts() -> Iterator[tuple[str, str]]:
         if not item.name.endswith(".py"):
             continue
         with item.open("rb") as handle:
-            found = extract_python(io.BytesIO(handle.read()), {"t": None, "_t": None}, [], {})
+            found = extract_python(
+                io.BytesIO(handle.read()), {"t": None, "_t": None, "ngettext": None}, [], {}
+            )
             for lineno, _func, message, _comments in found:
                 texts = message if isinstance(message, tuple) else (message,)
                 for text in texts:

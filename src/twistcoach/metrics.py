@@ -78,6 +78,37 @@ class PoseFamily(StrEnum):
     OTHER = "other"
 
 
+def degrees_text(value: float, digits: int = 0, *, signed: bool = False) -> str:
+    """A number of degrees as people read it, without its unit: ``value`` rounded to
+    ``digits`` decimals, with its sign when ``signed`` (``"+35"``, ``"-12"``).
+
+    Anything that rounds to zero reads ``"0"`` (``"0.0"`` with one decimal), never ``"-0"``
+    nor ``"+0"``: a knee drop of -0.3 degrees showed "-0" on the gauge. Every Python surface
+    that writes a degree number for people goes through here (the browser's gauge has its
+    one twin, ``tcDegrees`` in ``web/static/practice.js``).
+
+    Parameters
+    ----------
+    value
+        Degrees (or degrees a second); a NaN or an infinity is written as Python writes it
+        (callers say "not measured" before they get here).
+    digits
+        Decimals to keep (0: whole degrees).
+    signed
+        Write a ``+`` before a positive value (a signed reading: positive is the person's
+        right).
+
+    Returns
+    -------
+    str
+        The number, e.g. ``"35"``, ``"+35"``, ``"-0.4"``, ``"0"``.
+    """
+    text = f"{value:{'+' if signed else ''}.{digits}f}"
+    if math.isfinite(value) and float(text) == 0.0:
+        return f"{0.0:.{digits}f}"
+    return text
+
+
 @dataclass(frozen=True)
 class Measure:
     """One measured quantity with its confidence.

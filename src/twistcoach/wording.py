@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from twistcoach.metrics import degrees_text
+
 
 @dataclass(frozen=True)
 class Wording:
@@ -111,9 +113,9 @@ def family_words(family: str) -> str:
 
 def signed_degrees(value: float, unit: str = "deg") -> str:
     """``"+35 deg"``, ``"-12 deg"``, and ``"0 deg"`` for anything that rounds to zero (a
-    reading of -0.4 printed "-0 deg" on the gauge)."""
-    whole = round(value)
-    return f"{whole:+d} {unit}" if whole else f"0 {unit}"
+    reading of -0.4 printed "-0 deg" on the gauge): :func:`twistcoach.metrics.degrees_text`
+    with its sign and a unit."""
+    return f"{degrees_text(value, signed=True)} {unit}"
 
 
 def choice_words(field: str, value: str) -> str:
@@ -165,7 +167,22 @@ class TimelineRow:
     safety: bool = False
 
 
-def _event_text(event_id: str, data: Mapping[str, Any], fallback: str) -> str:
+def event_words(event_id: str, data: Mapping[str, Any], fallback: str) -> str:
+    """A coach event in plain words (``rules/wording.yaml``'s ``events``), in English: the
+    words a session's timeline (web and ``twistcoach sessions show``) and the desktop
+    coach's ``--headless`` lines give it, never an id.
+
+    Parameters
+    ----------
+    event_id
+        The event's id (``session_started``).
+    data
+        The values stored with it: a variant id becomes the pose library's name for it
+        (:meth:`~twistcoach.poses.schema.PoseLibrary.name_of`), a stop or pause reason and a
+        coach state their words, a number a whole number (never "-0").
+    fallback
+        Said for an event the wording file has no words for.
+    """
     words = wording()
     template = words.events.get(event_id)
     if template is None:
@@ -173,7 +190,7 @@ def _event_text(event_id: str, data: Mapping[str, Any], fallback: str) -> str:
     values: dict[str, str] = {}
     for key, value in data.items():
         if isinstance(value, float):
-            values[key] = f"{value:.0f}"
+            values[key] = degrees_text(value)
         else:
             values[key] = str(value)
     if "reason" in values:
@@ -181,6 +198,13 @@ def _event_text(event_id: str, data: Mapping[str, Any], fallback: str) -> str:
         values["reason"] = words.stop_reasons.get(
             reason, words.pause_reasons.get(reason, reason.replace("_", " "))
         )
+    for key in ("from", "to"):  # a state change's states (coaching.CoachState)
+        if key in values:
+            values[key] = words.states.get(values[key], values[key].replace("_", " "))
+    if "variant" in values and "{variant}" in template:
+        from twistcoach.poses import load_library
+
+        values["variant"] = load_library().name_of(values["variant"])
     try:
         return template.format(**values)
     except (KeyError, IndexError, ValueError):
@@ -202,16 +226,16 @@ def timeline(events: Sequence[Any]) -> list[TimelineRow]:
             text = (
                 f"Pain reported: {level} out of 10"
                 if isinstance(level, int)
-                else _event_text(e.event_id, data, "Pain reported")
+                else event_words(e.event_id, data, "Pain reported")
             )
             rows.append(TimelineRow(e.t, "pain", text, e.event_id == "sharp_pain"))
         elif e.event_id == "state_changed":
             continue
         elif e.event_id == "session_stopped":
-            rows.append(TimelineRow(e.t, "stop", _event_text(e.event_id, data, e.text), True))
+            rows.append(TimelineRow(e.t, "stop", event_words(e.event_id, data, e.text), True))
         elif e.event_id == "pain_reported":
             continue  # the pain row already says it
         else:
-            text = _event_text(e.event_id, data, e.text)
+            text = event_words(e.event_id, data, e.text)
             rows.append(TimelineRow(e.t, "event", text))
     return rows

@@ -244,15 +244,27 @@ class _Sinks:
     def emit(self, outputs: Iterable[Output]) -> None:
         from twistcoach.coaching import Cue, Priority
 
-        lang = i18n.current_language()  # cues in the chosen language (--lang)
         for out in outputs:
             if self.headless:
-                said = i18n.localize_message(out.to_dict(), lang)
-                self.write(json.dumps(said, ensure_ascii=False))
+                self.write(json.dumps(headless_message(out), ensure_ascii=False))
             elif isinstance(out, Cue):
                 self.write(f"[{out.t:6.1f}s] {i18n.t(out.text)}")
             if isinstance(out, Cue):
                 self.speaker.say(i18n.t(out.text), urgent=out.priority is Priority.SAFETY)
+
+
+def headless_message(out: Output) -> dict[str, object]:
+    """One ``--headless`` JSON line: the output's fields, its ``text`` in the chosen
+    language (``--lang``). An event's text is the words a session's timeline gives it
+    (:func:`twistcoach.wording.event_words`: the twist's name, never its id); the ids stay
+    in their own fields (``id``, ``variant``, ``reason``, ``rule``) for programs."""
+    from twistcoach.coaching import Event
+    from twistcoach.wording import event_words
+
+    said = i18n.localize_message(out.to_dict(), i18n.current_language())
+    if isinstance(out, Event):
+        said["text"] = i18n.t(event_words(out.id, out.data, out.text))
+    return said
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
@@ -592,17 +604,14 @@ def _session(
         speaker.close(wait=not headless)
         live.close(SessionStatus.STOPPED, "source_ended")
     if not coach.finished:
+        ended = i18n.t("The video ended before the session did.")
         sinks.write(
             json.dumps(
-                {
-                    "t": round(t, 3),
-                    "type": "event",
-                    "id": "source_ended",
-                    "text": "the video ended before the session did",
-                }
+                {"t": round(t, 3), "type": "event", "id": "source_ended", "text": ended},
+                ensure_ascii=False,
             )
             if headless
-            else i18n.t("The video ended before the session did.")
+            else ended
         )
     if recorder is not None and repo is not None and person_id is not None:
         # Where the session went; on stderr in headless mode (stdout is JSON lines only).

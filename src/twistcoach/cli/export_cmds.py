@@ -105,10 +105,13 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(text)
             return
         _write_out(target, text.encode("utf-8"))
-        typer.echo(
-            f"wrote {target}: {len(bundle.get('entry', []))} resources for {record.name}",
-            err=True,
+        count = len(bundle.get("entry", []))
+        said = i18n.ngettext(
+            "wrote {target}: {n} resource for {name}",
+            "wrote {target}: {n} resources for {name}",
+            count,
         )
+        typer.echo(i18n.t(said).format(target=target, n=count, name=record.name), err=True)
 
     app.add_typer(export_app, name="export")
 
@@ -144,4 +147,10 @@ def register(app: typer.Typer) -> None:
             facts, period=(first, last), tz=local_zone(), lang=i18n.current_language()
         )
         _write_out(target, pdf)
-        typer.echo(f"wrote {target}: {len(facts.sessions)} sessions for {record.name}", err=True)
+        count = len(facts.sessions)
+        said = i18n.ngettext(
+            "wrote {target}: {n} session for {name}",
+            "wrote {target}: {n} sessions for {name}",
+            count,
+        )
+        typer.echo(i18n.t(said).format(target=target, n=count, name=record.name), err=True)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from twistcoach.i18n import t
+from twistcoach.i18n import ngettext, t
 
 if TYPE_CHECKING:
     from twistcoach.storage import Repository, SessionDetail, SessionSummary
@@ -149,9 +149,9 @@ def _print_detail(detail: SessionDetail) -> None:
         line("pain", _pain_text(summary)),
         line(
             "recorded",
-            t("{samples} samples, {events} events").format(
-                samples=summary.n_samples, events=summary.n_events
-            ),
+            t(ngettext("{n} sample", "{n} samples", summary.n_samples)).format(n=summary.n_samples)
+            + ", "
+            + t(ngettext("{n} event", "{n} events", summary.n_events)).format(n=summary.n_events),
         ),
         f"  {t('what happened')}:",
     ]

@@ -27,12 +27,18 @@ from twistcoach.coaching._events import (
 from twistcoach.coaching._plan import FAMILY_POSITIONS, TWIST_FAMILIES, CoachPlan
 from twistcoach.coaching._rules import BODY_MODELS, CoachingRules
 from twistcoach.coaching._summary import SessionSummary
-from twistcoach.metrics import Observation, PoseFamily, Side, View
+from twistcoach.metrics import Observation, PoseFamily, Side, View, degrees_text
+
+
+def _spaced(value: StrEnum) -> str:
+    """An enum's value with spaces for its underscores (``"sharp pain"``): the core's own
+    texts never carry the snake_case id (the edges word them from ``rules/wording.yaml``)."""
+    return value.value.replace("_", " ")
 
 
 def _label(what: str, reason: StrEnum | None) -> str:
     """``"Stopped: sharp pain"`` from a state name and an optional reason."""
-    return f"{what}: {reason.value.replace('_', ' ')}" if reason is not None else what
+    return f"{what}: {_spaced(reason)}" if reason is not None else what
 
 
 _ACTIVE = frozenset({CoachState.ENTERING, CoachState.HOLDING, CoachState.RETURNING})
@@ -376,7 +382,8 @@ class Coach:
                 Event(
                     t,
                     "session_started",
-                    f"session started: {self.plan.variant_id}, cap {self.plan.cap_deg:g} degrees",
+                    # The variant's id goes in the data only (people read its name).
+                    f"session started, cap {self.plan.cap_deg:g} degrees",
                     {
                         "variant": self.plan.variant_id,
                         "cap_deg": self.plan.cap_deg,
@@ -428,7 +435,7 @@ class Coach:
             Event(
                 t,
                 "state_changed",
-                f"{self.state.value} -> {new.value}",
+                f"{_spaced(self.state)} -> {_spaced(new)}",
                 {"from": self.state.value, "to": new.value},
             )
         )
@@ -447,7 +454,7 @@ class Coach:
             Event(
                 t,
                 "session_stopped",
-                f"session stopped: {reason.value}",
+                f"session stopped: {_spaced(reason)}",
                 {"reason": reason.value, "rule": self.rules.rule_for(cue_id).id},
             )
         )
@@ -468,7 +475,9 @@ class Coach:
         else:
             self._cue(t, "paused", out, force=True)
         self._set_state(t, CoachState.PAUSED, out)
-        out.append(Event(t, "paused", f"coaching paused: {reason.value}", {"reason": reason.value}))
+        out.append(
+            Event(t, "paused", f"coaching paused: {_spaced(reason)}", {"reason": reason.value})
+        )
         self._good_since = None
 
     def _resume(self, t: float, out: list[Output]) -> None:
@@ -619,7 +628,8 @@ class Coach:
                     Event(
                         t,
                         "calibrated",
-                        f"neutral {self._measure_name} {self.baseline_deg:.1f} degrees",
+                        f"neutral {self._measure_name} "
+                        f"{degrees_text(self.baseline_deg, 1)} degrees",
                         {"baseline_deg": round(self.baseline_deg, 2)},
                     )
                 )

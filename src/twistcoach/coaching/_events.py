@@ -115,7 +115,8 @@ class Event:
         ``pain_reported``,
         ``cap_lowered``, ``paused``, ``resumed``, ``session_stopped``, ``session_done``.
     text
-        A plain-language description.
+        A plain-language description, never an id (a variant, a state or a reason goes in
+        ``data``; people read :func:`twistcoach.wording.event_words`).
     data
         Event details (JSON scalars only), e.g. ``{"level": 3}`` or ``{"from": ..., "to": ...}``.
     """

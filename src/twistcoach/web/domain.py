@@ -22,6 +22,7 @@ from typing import Any
 from markupsafe import Markup
 from pydantic import ValidationError
 
+from twistcoach.i18n import ngettext
 from twistcoach.intake import (
     MONTHS_WITHOUT_SURGERY,
     WEEKS_WITHOUT_PREGNANCY,
@@ -29,6 +30,7 @@ from twistcoach.intake import (
     Intake,
     describe_validation_error,
 )
+from twistcoach.metrics import degrees_text
 from twistcoach.planning import NOT_NOW_WORDS, PracticeDecision, VariantPermission
 from twistcoach.poses import PoseLibrary
 from twistcoach.progression import ProgressionSuggestion
@@ -369,7 +371,7 @@ def plan_words(permission: VariantPermission) -> str:
 def verdict_words(permission: VariantPermission) -> str:
     """Planning's verdict on one variant in a few plain words."""
     if permission.allowed and permission.cap_deg is not None:
-        return f"allowed now, up to {permission.cap_deg:.0f}°"
+        return f"allowed now, up to {degrees_text(permission.cap_deg)}°"
     if permission.plan_status is VariantStatus.ALLOWED and any(
         r.rule == NOT_COACHED_RULE for r in permission.reasons
     ):
@@ -566,7 +568,7 @@ def suggestion_view(suggestion: ProgressionSuggestion | None) -> SuggestionView 
     names = variant_names()
 
     def deg(value: float | None) -> str:
-        return "no measured cap" if value is None else f"{value:.0f}°"
+        return "no measured cap" if value is None else f"{degrees_text(value)}°"
 
     following = suggestion.next_variant_id
     summary = _ACTION_WORDS[suggestion.action.value].format(
@@ -737,6 +739,36 @@ def _pain_y(level: float) -> float:
     return round(_PAIN_Y0 + (_PAIN_Y1 - _PAIN_Y0) * max(0.0, min(10.0, level)) / 10.0, 1)
 
 
+#: The progress chart's description, by (a trunk-rotation chart, some session measured):
+#: its singular (one session) and plural, chosen by :func:`twistcoach.i18n.ngettext`. Each
+#: is catalogued whole (``i18n`` reads this table), so its Spanish is one sentence pair;
+#: ``{stopped}`` is :data:`PROGRESS_STOPPED`'s, translated in turn.
+PROGRESS_DESCRIPTIONS: Mapping[tuple[bool, bool], tuple[str, str]] = {
+    (False, True): (
+        "{n} session on {first}. Deepest knee drop {high}°; cap {cap}°; {stopped}.",
+        "{n} sessions from {first} to {last}. Deepest knee drop {low}° to {high}°; cap {cap}° "
+        "in the last session; {stopped}.",
+    ),
+    (False, False): (
+        "{n} session on {first}. Knee drop not measured; cap {cap}°; {stopped}.",
+        "{n} sessions from {first} to {last}. Knee drop not measured; cap {cap}° in the last "
+        "session; {stopped}.",
+    ),
+    (True, True): (
+        "{n} session on {first}. Furthest trunk rotation {high}°; cap {cap}°; {stopped}.",
+        "{n} sessions from {first} to {last}. Furthest trunk rotation {low}° to {high}°; cap "
+        "{cap}° in the last session; {stopped}.",
+    ),
+    (True, False): (
+        "{n} session on {first}. Trunk rotation not measured; cap {cap}°; {stopped}.",
+        "{n} sessions from {first} to {last}. Trunk rotation not measured; cap {cap}° in the "
+        "last session; {stopped}.",
+    ),
+}
+#: How many of the charted sessions stopped early (singular, plural).
+PROGRESS_STOPPED = ("{stops} session stopped early", "{stops} sessions stopped early")
+
+
 def progress_chart(summaries: Sequence[Any]) -> ProgressChart | None:
     """The progress chart of a person's sessions (``SessionSummary``, any order); None with
     fewer than one session. The time axis is the sessions' dates, so gaps show as gaps."""
@@ -790,19 +822,15 @@ def progress_chart(summaries: Sequence[Any]) -> ProgressChart | None:
         ticks.append((x_of(when), when.astimezone(zone).strftime("%d %b")))
     measured = [s.max_abs_knee_drop for s in items if s.max_abs_knee_drop is not None]
     stops = sum(1 for s in items if s.session.status == "stopped")
-    rotation = measure == "trunk_rotation"
-    deepest = "Furthest trunk rotation" if rotation else "Deepest knee drop"
-    unmeasured = "Trunk rotation not measured" if rotation else "Knee drop not measured"
-    description = (
-        f"{len(items)} sessions from {session_started(items[0].session):%d %b %Y} to "
-        f"{session_started(items[-1].session):%d %b %Y}. "
-        + (
-            f"{deepest} {min(measured):.0f}° to {max(measured):.0f}°; "
-            if measured
-            else f"{unmeasured}; "
-        )
-        + f"cap {items[-1].session.cap_deg:.0f}° in the last session; "
-        + f"{stops} stopped early."
+    singular, plural = PROGRESS_DESCRIPTIONS[(measure == "trunk_rotation", bool(measured))]
+    description = ngettext(singular, plural, len(items)).format(
+        n=len(items),
+        first=f"{session_started(items[0].session):%d %b %Y}",
+        last=f"{session_started(items[-1].session):%d %b %Y}",
+        low=degrees_text(min(measured)) if measured else "",
+        high=degrees_text(max(measured)) if measured else "",
+        cap=degrees_text(items[-1].session.cap_deg),
+        stopped=ngettext(*PROGRESS_STOPPED, stops).format(stops=stops),
     )
     return ProgressChart(
         tuple(points), cap_path, " ".join(depth), tuple(ticks[: len(items)]), description, measure

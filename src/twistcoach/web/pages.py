@@ -84,8 +84,6 @@ FLASH = {
     "linked": "Saved. If that address belongs to a teacher or clinician, they now follow you.",
     "unlinked": "Removed: they no longer see your practice.",
 }
-#: A practice form naming a twist the library does not have (a stale or edited form).
-UNKNOWN_TWIST = "That twist is not one the coach knows: choose one of the twists offered."
 Text = Annotated[str, Form(max_length=320)]
 Password = Annotated[str, Form(max_length=services.MAX_PASSWORD)]
 Token = Annotated[str, Form(max_length=200)]
@@ -464,10 +462,8 @@ def practice_start(
     who = user.pair()
     body_type = _body_type(body)
     if who[0].role == Role.STUDENT and variant not in domain.variant_names():
-        # Said here, in words: planning's refusal of an unknown variant lists the library's
-        # ids ("unknown variant 'nope'; known: supine_twist_supported, ..."), and people
-        # never see internal ids.
-        return _practice_start(request, who, UNKNOWN_TWIST, 422)
+        # On the start page, in the same words as the API's 422 (never the library's ids).
+        return _practice_start(request, who, services.UNKNOWN_TWIST, 422)
     try:
         session_id = services.start_practice(
             ctx_of(request), who[0], variant, start_pain, time_zone or None

@@ -83,7 +83,8 @@ from twistcoach.storage.records import SessionRecord
 from twistcoach.storage.repository import NotFoundError, Repository
 from twistcoach.web.context import AppContext, ctx_of, request_language, signed_in
 from twistcoach.web.deps import Id
-from twistcoach.web.services import NOT_VISIBLE_SESSION
+from twistcoach.web.services import NOT_VISIBLE_SESSION, UNKNOWN_TWIST
+from twistcoach.wording import status_words
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -565,13 +566,15 @@ def _open(ctx: AppContext, websocket: WebSocket, session_id: int) -> _Opened | s
         return NOT_VISIBLE_SESSION
     session = detail.session
     if session.status != SessionStatus.RUNNING:
-        return f"session {session_id} has already ended ({session.status})"
+        # The status in words ("stopped early"), never the stored value.
+        return f"session {session_id} has already ended ({status_words(session.status)})"
     try:
         coach_plan = _coach_plan_now(ctx.repo, session)
     except (PlanRefusedError, KeyError, ValueError) as exc:
         # Planning refuses now: close the opened session so it never stays running.
         ctx.repo.end_session(session.id, SessionStatus.STOPPED, "refused", None)
-        return str(exc)
+        # A twist the library no longer has: planning's KeyError lists the library's ids.
+        return UNKNOWN_TWIST if isinstance(exc, KeyError) else str(exc)
     return _Opened(session, coach_plan, account.id)
 
 

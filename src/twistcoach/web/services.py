@@ -402,6 +402,11 @@ def _plan_row_for(ctx: AppContext, person_id: int, decision: PracticeDecision) -
     return stored.id
 
 
+#: The answer (422) to a start of a twist the pose library does not have: plain words,
+#: never the library's ids (planning's own KeyError lists them, for programmers).
+UNKNOWN_TWIST = "That twist is not one the coach knows: choose one of the twists offered."
+
+
 def start_practice(
     ctx: AppContext,
     account: AccountRecord,
@@ -438,8 +443,8 @@ def start_practice(
     decision = decision_for(ctx, person.id)
     try:
         permission = decision.permission(variant_id)
-    except KeyError as exc:
-        raise DataError(str(exc.args[0])) from None
+    except KeyError:
+        raise DataError(UNKNOWN_TWIST) from None
     if not permission.allowed or permission.cap_deg is None:
         raise NotAllowed(decision.refusal(variant_id) or "not allowed now")
     close_open_sessions(ctx, person.id)

@@ -4,12 +4,20 @@
 // tracker and coach as the desktop app and sends cues back, which are shown and spoken.
 "use strict";
 
+// Degrees as people read them, in whole degrees: "35°", "-12°", and "0°" for anything
+// that rounds to zero (a drop of -0.3 showed "-0°"). Every degree number this page writes
+// goes through here; twistcoach.metrics.degrees_text is its Python twin.
+function tcDegrees(value) {
+  const whole = value.toFixed(0);
+  return (Number(whole) === 0 ? "0" : whole) + "°";
+}
+
 // The gauge's text: the knee drop in whole degrees, or "?" when it was not measured (the
 // server sends null where the view or side cannot be measured: unknown travels as
 // unknown, never a stale or guessed number).
 function tcGaugeLabel(kneeDrop) {
   if (typeof kneeDrop !== "number" || !Number.isFinite(kneeDrop)) return "?";
-  return kneeDrop.toFixed(0) + "°";
+  return tcDegrees(kneeDrop);
 }
 
 // The set-up's first check, "your whole body in view", from this browser's own landmarks
@@ -32,7 +40,7 @@ function tcBodyInView(lm, minVisibility, joints) {
   return "ok";
 }
 if (typeof module !== "undefined" && module.exports) {
-  module.exports = { tcGaugeLabel, tcBodyInView, TC_BODY_LANDMARKS };
+  module.exports = { tcDegrees, tcGaugeLabel, tcBodyInView, TC_BODY_LANDMARKS };
 }
 
 (function () {
@@ -268,7 +276,7 @@ if (typeof module !== "undefined" && module.exports) {
     ctx.textAlign = "center";
     const measured = tcGaugeLabel(kneeDrop) !== "?";
     ctx.fillText(tcGaugeLabel(kneeDrop), cx, cy + r * 0.3);
-    if (cap !== null) ctx.fillText(fill(T.cap, cap.toFixed(0) + "°"), cx, cy + r * 0.3 + fontPx * 1.1);
+    if (cap !== null) ctx.fillText(fill(T.cap, tcDegrees(cap)), cx, cy + r * 0.3 + fontPx * 1.1);
     if (measured) {
       const a = ang(Math.max(-90, Math.min(90, kneeDrop)));
       ctx.strokeStyle = "#fff"; ctx.lineWidth = 4;
@@ -324,9 +332,9 @@ if (typeof module !== "undefined" && module.exports) {
     const said = stats.kneeDrop === null
       ? gaugeWords.unknown
       : gaugeWords.about + " " + tcGaugeLabel(5 * Math.round(stats.kneeDrop / 5)) +
-        (typeof msg.cap === "number" ? ", " + fill(T.range_up_to, msg.cap.toFixed(0) + "°") : "");
+        (typeof msg.cap === "number" ? ", " + fill(T.range_up_to, tcDegrees(msg.cap)) : "");
     if (gaugeSaid.textContent !== said) gaugeSaid.textContent = said;
-    if (typeof msg.cap === "number") gaugeBand.textContent = fill(T.up_to, msg.cap.toFixed(0) + "°");
+    if (typeof msg.cap === "number") gaugeBand.textContent = fill(T.up_to, tcDegrees(msg.cap));
     showPlace(msg);
     showCalibration(msg.state);
     // The set-up panel stays until the coach has calibrated (or comes back to a pause).
