@@ -617,3 +617,63 @@ def test_long_and_dotted_file_names_stay_inside_the_output_folder(
         written = Path(summary["outputs"]["summary_json"])
         assert written.parent.parent == out and written.is_file()
         assert len(written.parent.name.encode()) <= 100  # analyze_cmd.MAX_FOLDER_NAME_BYTES
+
+
+def _frames(n: int) -> list[Any]:
+    """``n`` grey pictures, each a shade lighter (nobody in them)."""
+    from PIL import Image
+
+    return [Image.fromarray(np.full((64, 80, 3), 60 + 40 * i, np.uint8)) for i in range(n)]
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("moving.webp", {"duration": 100}),  # an animated WebP
+        ("moving.png", {"duration": 100}),  # an animated PNG (APNG)
+        ("pages.tiff", {}),  # a TIFF of several pages
+    ],
+)
+def test_a_picture_of_several_frames_says_only_the_first_was_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, options: dict[str, Any]
+) -> None:
+    """Its first frame alone was read, silently: the output and the summary now say so."""
+    first, *rest = _frames(3)
+    picture = tmp_path / name
+    first.save(picture, save_all=True, append_images=rest, **options)
+    still = tmp_path / f"still{picture.suffix}"
+    first.save(still)
+    code = run_analyze(
+        [picture, still], tmp_path / "out", as_json=True, annotate=False, cap_deg=None, workers=1
+    )
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    said = f"{name}: this picture has 3 frames; only the first was read"
+    moving, alone = json.loads(captured.out)
+    assert moving["kind"] == "image" and moving["warnings"][0].startswith(said)
+    assert f"warning: {said}" in " ".join(captured.err.split())
+    stored = json.loads((tmp_path / "out" / picture.stem / "summary.json").read_text())
+    assert stored["warnings"] == moving["warnings"]
+    assert alone["warnings"] == [] and captured.err.count("this picture has") == 1
+
+
+def test_a_refused_flat_photo_makes_no_output_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The output folder is made once the inputs are known good: a refused --flat left an
+    empty one behind."""
+    photo = tmp_path / "photo.png"
+    _frames(1)[0].save(photo)
+    out = tmp_path / "out"
+    code = run_analyze(
+        [photo],
+        out,
+        as_json=False,
+        annotate=False,
+        cap_deg=None,
+        workers=1,
+        flat=tmp_path / "absent.jpg",
+    )
+    assert code == 2
+    assert f"error: --flat {tmp_path / 'absent.jpg'}: no such file" in capsys.readouterr().err
+    assert not out.exists()

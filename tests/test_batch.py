@@ -308,17 +308,20 @@ def test_a_cluster_address_where_nothing_listens_fails_fast_in_one_line(
     with socket.socket() as s:  # a loopback port that was free a moment ago
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    argv = ["batch", str(media["photo"]), "-o", str(tmp_path), "--address", f"127.0.0.1:{port}"]
+    out = tmp_path / "results"
+    argv = ["batch", str(media["photo"]), "-o", str(out), "--address", f"127.0.0.1:{port}"]
     result = CliRunner().invoke(build_app(), argv)
     assert result.exit_code == 2
     assert f"cannot reach Ray at 127.0.0.1:{port}: nothing answers" in result.output
     assert "Traceback" not in result.output
+    assert not out.exists()  # the output folder it made (and its lock) were left behind
     # A Ray Client address needs extras twistcoach does not install: said so, not Ray's
     # "reinstall ray".
     argv[-1] = "ray://head:10001"
     result = CliRunner().invoke(build_app(), argv)
     assert result.exit_code == 2
     assert "is a Ray Client address, which twistcoach does not use" in result.output
+    assert not out.exists()
 
 
 def test_help_teaches_inputs_outputs_resume_and_clusters() -> None:

@@ -591,3 +591,24 @@ def test_the_interactive_intake_takes_unknown_weeks_of_pregnancy(
     assert "blank if you don't know" in " ".join(out.split())
     person = load_intake(out_file)
     assert person.conditions == {Condition.PREGNANCY} and person.pregnancy_weeks is None
+
+
+def test_an_intake_that_cannot_be_saved_is_refused_before_the_questions(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """The whole intake was asked, then the folder was found missing (or a file)."""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    folder = tmp_path / "saved.yaml"
+    folder.mkdir()
+    cases = {
+        tmp_path / "no" / "me.yaml": f"the folder {tmp_path / 'no'} does not exist",
+        a_file / "me.yaml": f"cannot write ({a_file} is not a folder)",
+        folder: f"{folder} is a folder; give a file name",
+    }
+    for out, said in cases.items():
+        code, stdout, err = run(runner, "intake", "-o", str(out), "--force", stdin="")
+        assert code == 2 and said in err, err
+        assert stdout == ""  # not one question asked
+        assert "not finished" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "saved.yaml"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -611,11 +613,16 @@ def test_sharp_pain_locks_the_day_then_the_next_session_asks_a_checkin(tmp_path:
     still = run_coach([*base, "--checkin", "same,no,no"], db)
     assert still.returncode == 2 and "healthcare professional" in still.stderr
     repo.record_review(repo.person_named("Ana").id, "clinician", "Dr Ames", "seen, fine")
+    ana = repo.person_named("Ana").id
+    assert len(repo.list_checkins(ana)) == 1  # the refused check-in is on record
     ok = run_coach([*base, "--checkin", "same,no,no"], db)
     assert ok.returncode == 2 and "missing.mp4" in ok.stderr  # got as far as the video
+    # The video is missing: its check-in is not stored (nothing is, for a bad input).
+    assert len(repo.list_checkins(ana)) == 1
+    repo.record_checkin(ana, "same", False, False)
     from twistcoach.storage.progress import decide_for_person
 
-    decision = decide_for_person(repo, repo.person_named("Ana").id)
+    decision = decide_for_person(repo, ana)
     assert decision.permission("supine_twist_supported").cap_deg == 40.0  # one step lower
 
 
@@ -670,23 +677,9 @@ def test_a_second_live_session_of_one_person_is_refused(
     process runs: here, this one) refuses a new recorded one, with the reason."""
     from twistcoach.storage import create_engine_for_url, open_repository
 
-    first = CliRunner().invoke(
-        build_app(),
-        [
-            "coach",
-            "--video",
-            "missing.mp4",
-            "--intake",
-            str(intake_file),
-            "--name",
-            "Ann",
-            "--headless",
-        ],
-    )
-    assert first.exit_code == 2  # no such video: the person and intake are stored
     repo = open_repository(create_engine_for_url(db_env))
-    person = repo.find_person("Ann")
-    assert person is not None
+    person = repo.get_or_create_person("Ann")
+    repo.save_intake(person.id, INTAKE)
     live = repo.start_session(person.id, "supine_twist_supported", 40.0, "video:x.mp4", 2)
     result = CliRunner().invoke(
         build_app(),
@@ -694,3 +687,141 @@ def test_a_second_live_session_of_one_person_is_refused(
     )
     assert result.exit_code == 2, result.output
     assert f"session {live.id} is being practised now elsewhere" in result.output
+
+
+# --------------------------------------------------------------------------- bad inputs
+
+
+def _rows(db: Path) -> dict[str, int]:
+    """Every table of the SQLite store and its number of rows."""
+    with sqlite3.connect(db) as conn:
+        tables = [
+            name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
+        return {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def _clip(path: Path, *, rate: Fraction | int = 10, frames: int = 5) -> Path:
+    """A small Matroska video of grey frames."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for _ in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 99, np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def _bad_video(kind: str, folder: Path) -> Path:
+    if kind == "missing":
+        return folder / "missing.mkv"
+    if kind == "not a video":
+        path = folder / "notes.mp4"
+        path.write_text("these are my notes, not a video\n")
+        return path
+    if kind == "no frames":
+        # The header and the start of the first cluster: it opens, but holds no frame.
+        data = _clip(folder / "whole.mkv").read_bytes()
+        path = folder / "empty.mkv"
+        path.write_bytes(data[: data.index(b"\x1f\x43\xb6\x75") + 8])
+        return path
+    assert kind == "too sparse"
+    return _clip(folder / "sparse.mkv", rate=Fraction(1, 2), frames=3)
+
+
+_SAID = {
+    "missing": "no such file",
+    "not a video": "not a readable video",
+    "no frames": "the video holds no frames",
+    "too sparse": "too few to follow a twist",
+}
+
+
+@pytest.mark.parametrize("who", ["--intake", "--person"])
+@pytest.mark.parametrize("kind", list(_SAID))
+def test_a_bad_video_stores_nothing(
+    intake_file: Path, db_env: str, tmp_path: Path, kind: str, who: str
+) -> None:
+    """A video that cannot be coached along is refused before anything is stored: it stored
+    the person and the intake (a new person), or a plan (a stored one), before it failed."""
+    from twistcoach.storage import create_engine_for_url, open_repository
+
+    repo = open_repository(create_engine_for_url(db_env))
+    repo.save_intake(repo.get_or_create_person("Sam").id, INTAKE)
+    db = Path(db_env.removeprefix("sqlite:///"))
+    before = _rows(db)
+    person = (
+        ["--intake", str(intake_file), "--name", "Zed"]
+        if who == "--intake"
+        else ["--person", "Sam"]
+    )
+    video = _bad_video(kind, tmp_path)
+    result = CliRunner().invoke(
+        build_app(), ["coach", "--video", str(video), *person, "--headless"]
+    )
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert said.startswith(f"error: {video}") and _SAID[kind] in said
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+    assert _rows(db) == before
+
+
+@pytest.mark.parametrize(
+    ("answers", "said"),
+    [
+        ({**INTAKE, "pain_now": 42}, "pain_now"),
+        ("age: [unclosed", "sam.yaml"),
+    ],
+)
+def test_a_bad_intake_file_stores_nothing(
+    db_env: str, tmp_path: Path, answers: object, said: str
+) -> None:
+    from twistcoach.storage import create_engine_for_url, open_repository
+
+    open_repository(create_engine_for_url(db_env)).get_or_create_person("Sam")
+    db = Path(db_env.removeprefix("sqlite:///"))
+    before = _rows(db)
+    intake = tmp_path / "sam.yaml"
+    intake.write_text(answers if isinstance(answers, str) else json.dumps(answers))
+    video = _clip(tmp_path / "fine.mkv")
+    result = CliRunner().invoke(
+        build_app(), ["coach", "--video", str(video), "--intake", str(intake), "--headless"]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ") and said in result.output
+    assert "Traceback" not in result.output
+    assert _rows(db) == before
+
+
+def test_a_checkin_not_answered_stores_nothing(db_env: str, tmp_path: Path) -> None:
+    """After sharp pain the next session asks a check-in: without one (headless, no
+    --checkin) it is refused, and the intake file given is not stored either (it was)."""
+    from twistcoach.storage import create_engine_for_url, open_repository
+
+    repo = open_repository(create_engine_for_url(db_env))
+    sam = repo.get_or_create_person("Sam")
+    repo.save_intake(sam.id, INTAKE)
+    stop = repo.start_session(sam.id, "supine_twist_supported", 40.0, "video:x.mp4", 2)
+    repo.end_session(stop.id, "stopped", "sharp_pain")
+    repo.add_late_sharp_pain(stop.id)
+    db = Path(db_env.removeprefix("sqlite:///"))
+    with sqlite3.connect(db) as conn:  # the sharp pain was yesterday
+        conn.execute(
+            "UPDATE sessions SET started_at = datetime(started_at, '-1 day'), "
+            "ended_at = datetime(ended_at, '-1 day')"
+        )
+    before = _rows(db)
+    intake = tmp_path / "Sam.json"
+    intake.write_text(json.dumps(INTAKE))
+    video = _clip(tmp_path / "fine.mkv")
+    result = CliRunner().invoke(
+        build_app(), ["coach", "--video", str(video), "--intake", str(intake), "--headless"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "--checkin" in result.output and "Traceback" not in result.output
+    assert _rows(db) == before

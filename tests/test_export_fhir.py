@@ -321,3 +321,22 @@ def test_red_flags_a_later_intake_left_out_are_flags_of_their_own(tmp_path: Path
     assert "loss of bladder control" in texts[0] and "saddle area" in texts[1]
     assert all("does not take it back" in t for t in texts)
     engine.dispose()
+
+
+@pytest.mark.parametrize("command", [["export", "fhir"], ["report"]])
+def test_an_output_that_cannot_be_written_is_refused_before_the_database_is_opened(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """``--out`` in a file's place (not a folder) was found only once the record had been
+    read, and the database made where there was none."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    db = tmp_path / "fresh.sqlite"
+    result = runner.invoke(
+        build_app(),
+        [*command, "--person", "Sam", "--out", str(blocker / "x.out")],
+        env={"TWISTCOACH_DATABASE_URL": f"sqlite:///{db}"},
+    )
+    assert result.exit_code == 2, result.output
+    assert f"--out {blocker / 'x.out'}: cannot write ({blocker} is not a folder)" in result.stderr
+    assert not db.exists() and "Traceback" not in result.output

@@ -348,3 +348,21 @@ def test_non_square_pixels_are_shown_square(tmp_path: Path) -> None:
     with VideoSource(path) as source:
         shapes = {frame.rgb.shape for frame in source.frames()}
     assert shapes == {(48, 128, 3)}
+
+
+def test_picture_frames_counts_an_animations_frames_and_a_tiffs_pages(tmp_path: Path) -> None:
+    frames = [Image.fromarray(np.full((40, 48, 3), 50 * i, np.uint8)) for i in range(4)]
+    for name in ("a.webp", "a.png", "a.tiff"):
+        frames[0].save(tmp_path / name, save_all=True, append_images=frames[1:], duration=80)
+        assert sources.picture_frames(tmp_path / name) == 4, name
+        frames[0].save(tmp_path / f"still-{name}")
+        assert sources.picture_frames(tmp_path / f"still-{name}") == 1, name
+    # A JPEG's further frames (MPO: a phone's previews, depth maps) are no further pictures.
+    frames[0].save(tmp_path / "phone.jpg", format="MPO", save_all=True, append_images=frames[1:2])
+    with Image.open(tmp_path / "phone.jpg") as mpo:
+        assert mpo.format == "MPO" and mpo.n_frames == 2
+    assert sources.picture_frames(tmp_path / "phone.jpg") == 1
+    # What Pillow cannot read counts as one (reading it says what is wrong).
+    (tmp_path / "junk.webp").write_bytes(b"RIFF\x00\x00\x00\x00WEBPjunk")
+    assert sources.picture_frames(tmp_path / "junk.webp") == 1
+    assert sources.picture_frames(tmp_path / "absent.tiff") == 1

@@ -381,3 +381,20 @@ def test_sessions_in_the_language_asked_for(demo: str) -> None:
     assert "avisos 4" in shown and "qué pasó:" in shown and "Dolor anotado: 4 sobre 10" in shown
     for english in ("status", "started", "recorded", "samples", "Session complete"):
         assert english not in shown, english
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite://", "sqlite:///", "sqlite:///:memory:", "sqlite:///file:x?mode=memory&uri=true"],
+)
+@pytest.mark.parametrize("command", [("seed-demo",), ("db", "upgrade")])
+def test_an_in_memory_database_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, command: tuple[str, ...]
+) -> None:
+    """`seed-demo` on an in-memory database said "Demo data ready" over data gone at once."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TWISTCOACH_DATABASE_URL", url)
+    code, out, err = invoke(*command)
+    assert code == 2 and "Demo data ready" not in out
+    assert f"names an in-memory SQLite database ({url!r}), which keeps nothing" in err
+    assert list(tmp_path.iterdir()) == []  # not even a migration lock beside a file name

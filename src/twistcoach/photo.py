@@ -12,6 +12,7 @@ a photograph of the person's neutral pose (:func:`calibrate_on_photo`), and
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from numpy.typing import NDArray
 from twistcoach.errors import DataError
 from twistcoach.landmarks import Skeleton
 from twistcoach.metrics import PoseFamily, TwistMetrics, View
-from twistcoach.sources import is_video_file, read_image
+from twistcoach.sources import is_video_file, picture_frames, read_image
 
 if TYPE_CHECKING:
     from twistcoach.kinematics import Calibration
@@ -241,6 +242,19 @@ def calibrate_on_photo(
     return PhotoCalibration(path, size, trunk=trunk)
 
 
+def first_frame_only(path: Path) -> tuple[str, ...]:
+    """A warning when a picture holds more frames than the first, which alone is read (an
+    animated WebP or PNG, a TIFF of several pages: :func:`twistcoach.sources.picture_frames`);
+    nothing for a still one."""
+    n = picture_frames(path)
+    if n <= 1:
+        return ()
+    return (
+        f"{path.name}: this picture has {n} frames; only the first was read (save the one "
+        "to measure as a photograph of its own, or a moving picture as a video)",
+    )
+
+
 def analyze_photo(
     path: Path | str, calibration: PhotoCalibration | None, estimate: PhotoEstimate
 ) -> ImageAnalysis:
@@ -253,7 +267,9 @@ def analyze_photo(
     :class:`~twistcoach.tracking.TwistTracker` holding that calibration (which refuses
     a view it cannot measure, a far side, or a body no longer where it was calibrated);
     square, by the seated coach's tracker (``ImageAnalysis.rotation``). A photograph of
-    another size than the flat one is measured alone, with a warning.
+    another size than the flat one is measured alone, with a warning; a picture of several
+    frames (an animated WebP or PNG, a TIFF of pages) is measured on its first, with a
+    warning saying so (:func:`first_frame_only`).
 
     Parameters
     ----------
@@ -269,6 +285,18 @@ def analyze_photo(
     twistcoach.sources.MediaError
         When the file is not a readable image.
     """
+    path = Path(path)
+    analysis = _measure_photo(path, calibration, estimate)
+    more = first_frame_only(path)
+    if not more:
+        return analysis
+    return dataclasses.replace(analysis, warnings=(*more, *analysis.warnings))
+
+
+def _measure_photo(
+    path: Path, calibration: PhotoCalibration | None, estimate: PhotoEstimate
+) -> ImageAnalysis:
+    """:func:`analyze_photo`'s measuring, of the picture's first frame."""
     from twistcoach.kinematics import measure, still_in_place
     from twistcoach.recognition import recognize
     from twistcoach.tracking import TwistTracker

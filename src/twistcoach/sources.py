@@ -257,6 +257,37 @@ def read_image(path: Path) -> RgbArray:
     return rgb
 
 
+#: Picture formats (Pillow's names) whose further frames are more pictures: an animation's
+#: (animated WebP, APNG, GIF) or a document's pages (TIFF). A JPEG's (MPO) are left out:
+#: they are a phone's previews or depth maps, never another moment of the person.
+_MULTI_FRAME_FORMATS = frozenset({"GIF", "PNG", "TIFF", "WEBP"})
+
+
+def picture_frames(path: Path) -> int:
+    """How many frames a picture file holds (an animation's or a TIFF's pages), from its
+    header with Pillow; :func:`read_image` reads only the first.
+
+    Returns
+    -------
+    int
+        1 for a still picture, a format whose extra frames are no further pictures (see
+        ``_MULTI_FRAME_FORMATS``), or a file Pillow cannot read (reading it reports that).
+    """
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                if image.format not in _MULTI_FRAME_FORMATS:
+                    return 1
+                if not getattr(image, "is_animated", False):
+                    return 1
+                return max(1, int(getattr(image, "n_frames", 1)))
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+        return 1
+
+
 class ImageSource(_Closing):
     """A single photograph as a one-frame source (timestamp 0.0).
 

@@ -7,9 +7,11 @@ summary, including failed inputs with their ``error``. Before an input's results
 written, the files ``analyze`` writes are cleared from its folder (:data:`RESULT_FILES`:
 nothing from an earlier run of another input with the same stem stays beside them), and an
 input that fails leaves none there. An input inside ``OUT`` is refused (exit status 2): its
-own results would be written over it. Folder names are bounded (:func:`_folder_name`) and
-never hidden, ``.`` or ``..``; every file name and message is printed as it is, never read
-as Rich markup.
+own results would be written over it. ``OUT`` is made only once the options and ``--flat``
+are known good. A picture of several frames (an animated WebP or PNG, a TIFF of pages) is
+measured on its first frame, with a warning saying so (``photo.first_frame_only``). Folder
+names are bounded (:func:`_folder_name`) and never hidden, ``.`` or ``..``; every file name
+and message is printed as it is, never read as Rich markup.
 
 Which twist: ``--twist supine`` measures the knee drop (a supine twist), ``--twist seated``
 or ``--twist standing`` the trunk rotation (the chest turned from the hips, by
@@ -232,7 +234,7 @@ def run_analyze(
     from twistcoach import report
     from twistcoach.errors import EstimatorError
     from twistcoach.estimator import MODEL_NAMES, RECORDED_MODEL, ROTATION_MODEL
-    from twistcoach.photo import FlatPhotoError
+    from twistcoach.photo import FlatPhotoError, first_frame_only
     from twistcoach.pipeline import Analyzer
     from twistcoach.sources import MediaError, VideoSource, is_image_file, read_image
     from twistcoach.tracking import TwistTracker
@@ -265,14 +267,6 @@ def run_analyze(
         err.print(
             "[red]error:[/] --flat calibrates photographs, and none was given: a video "
             "calibrates itself on its first seconds of lying still"
-        )
-        return 2
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        err.print(
-            f"[red]error:[/] cannot create the output folder {escape(str(out))}: "
-            f"{escape(str(e.strerror))}"
         )
         return 2
     thresholds = {
@@ -324,6 +318,18 @@ def run_analyze(
             except (MediaError, FlatPhotoError) as e:
                 err.print(f"[red]error:[/] --flat {escape(str(e))}")
                 return 2
+            for warning in first_frame_only(flat):
+                err.print(f"[yellow]warning:[/] --flat {escape(warning)}")
+        # The output folder is made once the options and the flat photograph are known
+        # good: a refused --flat left an empty folder behind.
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            err.print(
+                f"[red]error:[/] cannot create the output folder {escape(str(out))}: "
+                f"{escape(str(e.strerror))}"
+            )
+            return 2
         for path in inputs:
             task = progress.add_task(escape(path.name[:40]), total=totals[path])
             folder = out / _folder_name(path, used)

@@ -8,6 +8,7 @@ something it cannot use (one line on stderr, never a traceback); 130 when interr
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -136,6 +137,7 @@ def run_batch_command(
     except BatchInputError as e:
         err.print(f"[red]error:[/] {escape(str(e))}")
         return 2
+    made = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -173,6 +175,7 @@ def run_batch_command(
         where = address or "this machine"
         first = (str(e).splitlines() or [""])[0]
         err.print(f"[red]error:[/] cannot reach Ray at {escape(where)}: {escape(first)}")
+        _unmake(out, made)
         return 2
     except OSError as e:
         err.print(f"[red]error:[/] cannot write to {escape(str(out))}: {escape(str(e))}")
@@ -180,6 +183,7 @@ def run_batch_command(
     except Exception as e:  # Ray's own start-up errors: one line, never a traceback
         first = (str(e).strip().splitlines() or [""])[0]
         err.print(f"[red]error:[/] the batch could not run ({type(e).__name__}: {escape(first)})")
+        _unmake(out, made)
         return 2
     try:
         write_outputs(out, result.records, interrupted=result.interrupted)
@@ -199,6 +203,19 @@ def run_batch_command(
         err.print("[yellow]interrupted:[/] run the same command again to finish the batch")
         return 130
     return 2 if failed else 0
+
+
+def _unmake(out: Path, made: bool) -> None:
+    """Remove the output folder this run made (``made``) when the batch could not start
+    (Ray not reached): it held only the batch's lock, and a bad ``--address`` left it behind.
+    A folder holding anything else is kept."""
+    from twistcoach.batch.runner import LOCK_FILE
+
+    if not made:
+        return
+    with contextlib.suppress(OSError):
+        (out / LOCK_FILE).unlink(missing_ok=True)
+        out.rmdir()  # fails, keeping it, when anything else is inside
 
 
 def register(app: typer.Typer) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
@@ -40,9 +40,13 @@ from twistcoach.cli.coach_window import compose_window, font_file
 
 if TYPE_CHECKING:
     from twistcoach.coaching import Coach, CoachPlan, Output
+    from twistcoach.estimator import PoseEstimator
+    from twistcoach.intake import Intake
     from twistcoach.metrics import BodyType
     from twistcoach.planning import PracticeDecision
+    from twistcoach.screening import ReadinessPlan
     from twistcoach.session import LiveSession
+    from twistcoach.sources import Frame, FrameSource
     from twistcoach.speech import Speaker
     from twistcoach.storage import Repository
 
@@ -295,7 +299,10 @@ def run_coach(
 
     What the person may practise, and the cap, come from :mod:`twistcoach.planning` over
     their stored history (the same decision the web app makes); a refusal is exit 2 with
-    the reason and stores no session.
+    the reason and stores no session (the answers given, the intake and a check-in, are
+    kept). A bad input (an option, the intake file, a video that cannot be read, is too
+    sparse or holds no frame, a camera that does not open) is exit 2 and stores nothing:
+    every input is checked before the first write.
     """
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -327,19 +334,42 @@ def run_coach(
         raise CoachCommandError(
             "no display to open the coaching window on; use --headless (JSON lines)"
         )
+    # Every input is read and checked before anything is stored: the intake file, the
+    # plan (read only), then the video or the camera. A bad video stored the person, the
+    # intake, a check-in and a plan before it failed.
     try:
+        from twistcoach.intake import load_intake
         from twistcoach.storage import open_repository
 
+        intake = load_intake(intake_file) if intake_file is not None else None
         repo = open_repository()
-        prepared = _prepare(repo, intake_file, person, name, variant_id, record, answers, ask)
+        who = (name or intake_file.stem) if intake_file is not None else person
+        assert who is not None
+        prepared = _prepare(repo, intake, who, variant_id, record, answers, ask)
+        if record and prepared.person_id is not None:
+            _refuse_a_second_live_session(repo, prepared.person_id)
+        opened = _open_source(camera, video, headless)
+        try:
+            person_id, plan_id = prepared.person_id, None
+            if record:
+                person_id, plan_id = _store(
+                    repo,
+                    who,
+                    prepared.person_id,
+                    prepared.new_intake,
+                    prepared.checkin,
+                    prepared.plan,
+                )
+        except BaseException:
+            opened.close()
+            raise
         return _session(
             prepared.coach_plan,
             prepared.start_pain,
             repo if record else None,
-            prepared.person_id,
-            prepared.plan_id,
-            camera=camera,
-            video=video,
+            person_id,
+            plan_id,
+            opened=opened,
             voice=voice,
             headless=headless,
             items=items,
@@ -359,32 +389,41 @@ def run_coach(
 
 @dataclass(frozen=True)
 class _Prepared:
+    """What the session needs, found without writing anything (see :func:`_prepare`), and
+    what :func:`_store` stores once every input is known good."""
+
     coach_plan: CoachPlan
     start_pain: int
     person_id: int | None
-    plan_id: int | None
+    #: The plan the session follows, stored with it (None when planning made none).
+    plan: ReadinessPlan | None
+    #: The intake file's answers, stored for the person (None with ``--person``).
+    new_intake: Intake | None
+    #: The check-in just answered (None when none was asked).
+    checkin: CheckInAnswers | None
 
 
 def _prepare(
     repo: Repository,
-    intake_file: Path | None,
-    person: str | None,
-    name: str | None,
+    intake: Intake | None,
+    who: str,
     variant_id: str | None,
     record: bool,
     answers: CheckInAnswers | None,
     ask: Callable[[str], str] | None,
 ) -> _Prepared:
-    """Find the person and their history, ask planning, and build the coach's plan.
+    """Find the person and their history, ask planning, and build the coach's plan,
+    storing nothing: the intake file's answers (``intake``, for the person named ``who``)
+    and a check-in answered now are planned over as if stored, so a sharp-pain lock holds
+    either way, and :func:`_store` stores them once the video or camera has opened.
 
-    ``--intake FILE`` with recording stores the intake for the named person first; without
-    recording it is screened with whatever history the named person already has, so a
-    sharp-pain lock holds either way.
+    When planning refuses, the answers given (with ``record``) are stored before the
+    refusal, as the web app keeps them: an intake's red flag or a check-in's new nerve
+    symptoms stay on the person's record. Nothing is stored for a missing check-in.
     """
     import dataclasses
 
-    from twistcoach.intake import load_intake
-    from twistcoach.planning import DatedIntake, PersonHistory, decide
+    from twistcoach.planning import BackFeeling, CheckIn, DatedIntake, PersonHistory, decide
     from twistcoach.poses.loader import load_library
     from twistcoach.session import coach_plan_for
     from twistcoach.storage.progress import load_history, lock_zone
@@ -392,29 +431,27 @@ def _prepare(
     library = load_library()
     now = repo.now()
     extra: tuple[DatedIntake, ...] = ()
-    if intake_file is not None:
-        intake = load_intake(intake_file)
-        person_name = name or intake_file.stem
-        found = repo.get_or_create_person(person_name) if record else repo.find_person(person_name)
-        if record and found is not None:
-            repo.save_intake(found.id, intake)
-        else:
-            extra = (DatedIntake(intake, now),)
+    if intake is not None:
+        found = repo.find_person(who)
+        extra = (DatedIntake(intake, now),)
     else:
-        assert person is not None
-        found = repo.person_named(person)
+        found = repo.person_named(who)
         stored = repo.latest_intake(found.id)
         if stored is None or stored.intake is None:
             raise CoachCommandError(
-                f"no intake is stored for {person!r}; run with --intake FILE --name {person!r} "
-                "first"
+                f"no intake is stored for {who!r}; run with --intake FILE --name {who!r} first"
             )
         intake = stored.intake
+    checked: tuple[CheckIn, ...] = ()
 
     def decision_now() -> PracticeDecision:
         summaries = repo.history(found.id) if found is not None else []
         history = load_history(repo, found.id, summaries) if found is not None else PersonHistory()
-        history = dataclasses.replace(history, intakes=(*history.intakes, *extra))
+        history = dataclasses.replace(
+            history,
+            intakes=(*history.intakes, *extra),
+            checkins=(*history.checkins, *checked),
+        )
         # A sharp-pain stop's day is the one of the zone it was practised in (lock_zone).
         return decide(history, library, now=repo.now(), tz=lock_zone(summaries))
 
@@ -427,18 +464,51 @@ def _prepare(
             raise CoachCommandError(f"refusing to coach: {why} Answer with {CHECKIN_SYNTAX}.")
         if found is None:
             raise CoachCommandError("a check-in needs a stored person")
-        repo.record_checkin(
-            found.id, answers.back, answers.new_leg_symptoms, answers.weakness_or_numbness
-        )
+        back = BackFeeling(answers.back)
+        checked = (CheckIn(now, back, answers.new_leg_symptoms, answers.weakness_or_numbness),)
         decision = decision_now()
-    chosen = choose_variant(decision, variant_id)
-    coach_plan = coach_plan_for(decision, chosen, library)
-    plan_id: int | None = None
-    if record and found is not None and decision.plan is not None:
-        plan_id = repo.save_plan(
-            found.id, None, decision.plan.to_json_dict(), decision.plan.status.value
-        ).id
-    return _Prepared(coach_plan, intake.pain_now, found.id if found else None, plan_id)
+    else:
+        answers = None  # none was asked: a --checkin given anyway is not stored
+    person_id = found.id if found else None
+    new_intake = extra[0].intake if extra else None
+    try:
+        chosen = choose_variant(decision, variant_id)
+    except CoachCommandError:
+        if record:
+            _store(repo, who, person_id, new_intake, answers, None)
+        raise
+    return _Prepared(
+        coach_plan_for(decision, chosen, library),
+        intake.pain_now,
+        person_id,
+        decision.plan,
+        new_intake,
+        answers,
+    )
+
+
+def _store(
+    repo: Repository,
+    who: str,
+    person_id: int | None,
+    intake: Intake | None,
+    checkin: CheckInAnswers | None,
+    plan: ReadinessPlan | None,
+) -> tuple[int, int | None]:
+    """Store the person named ``who`` (made when ``person_id`` is None), the intake file's
+    answers, the check-in and the plan the session follows; return the person's id and the
+    plan's (None without a plan)."""
+    if person_id is None:
+        person_id = repo.get_or_create_person(who).id
+    if intake is not None:
+        repo.save_intake(person_id, intake)
+    if checkin is not None:
+        repo.record_checkin(
+            person_id, checkin.back, checkin.new_leg_symptoms, checkin.weakness_or_numbness
+        )
+    if plan is None:
+        return person_id, None
+    return person_id, repo.save_plan(person_id, None, plan.to_json_dict(), plan.status.value).id
 
 
 def _has_display() -> bool:
@@ -447,35 +517,45 @@ def _has_display() -> bool:
     return True
 
 
-def _session(
-    coach_plan: CoachPlan,
-    start_pain: int,
-    repo: Repository | None,
-    person_id: int | None,
-    plan_id: int | None,
-    *,
-    camera: int | None,
-    video: Path | None,
-    voice: bool,
-    headless: bool,
-    items: Sequence[ScriptItem],
-    snapshot: Path | None,
-    snapshot_at: float | None,
-    write: Callable[[str], None],
-    body: BodyType,
-) -> int:
+@dataclass
+class _Opened:
+    """The video or camera, opened and checked, with the window and the estimator made:
+    everything the session reads, ready before anything is stored."""
+
+    source: FrameSource
+    #: The source's frames; a video's first is decoded already (it has one).
+    frames: Iterator[Frame]
+    source_name: str
+    window: str | None
+    estimator: PoseEstimator
+
+    def close(self) -> None:
+        """Close the estimator, the source and the window (a run that stops before its
+        session)."""
+        self.estimator.close()
+        self.source.close()
+        if self.window is not None:
+            import cv2
+
+            cv2.destroyWindow(self.window)
+
+
+def _open_source(camera: int | None, video: Path | None, headless: bool) -> _Opened:
+    """Open and check the video (a readable video, not a photograph, at least
+    :data:`MIN_VIDEO_FPS` frames a second, a first frame that decodes) or the camera, the
+    window and the estimator.
+
+    Raises
+    ------
+    MediaError
+        Naming the video or the camera, and what is wrong with it.
+    EstimatorError
+        When the pose model cannot be loaded.
+    """
+    import itertools
+
     from twistcoach.estimator import LIVE_MODEL, make_mediapipe_estimator
-    from twistcoach.session import PLAN_RECHECK_S, LiveSession
-    from twistcoach.sources import (
-        CameraSource,
-        FrameSource,
-        MediaError,
-        VideoSource,
-        is_image_file,
-    )
-    from twistcoach.speech import make_speaker
-    from twistcoach.storage import SessionRecorder, SessionStatus
-    from twistcoach.tracking import TwistTracker
+    from twistcoach.sources import CameraSource, MediaError, VideoSource, is_image_file
 
     if video is not None and not video.exists():
         # Before the photograph check, which guesses from the name when it cannot read the
@@ -499,19 +579,60 @@ def _session(
             os.environ.setdefault("QT_QPA_FONTDIR", os.path.dirname(fonts))
         # A plain window (no toolbar) exactly the image's size (WINDOW_SIZE).
         cv2.namedWindow(window, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
-    source: FrameSource
-    if video is not None:
-        source = VideoSource(video)
-        source_name = f"video:{video.name}"
-        if source.fps is not None and source.fps < MIN_VIDEO_FPS:
+    source: FrameSource | None = None
+    try:
+        if video is not None:
+            source = VideoSource(video)
+            source_name = f"video:{video.name}"
+            if source.fps is not None and source.fps < MIN_VIDEO_FPS:
+                raise MediaError(
+                    f"{video}: {source.fps:.2g} frames a second is too few to follow a twist "
+                    f"(the coach needs at least {MIN_VIDEO_FPS:g} to judge speed and holds)"
+                )
+            # The first frame is decoded now: a video with none (or none that decodes) is
+            # refused here, not after its session was stored. A camera's frames are not
+            # read early: their times run from the first, and a check-in may come first.
+            frames = source.frames()
+            first = next(frames)  # MediaError at its end: the video holds no frames
+            frames = itertools.chain([first], frames)
+        else:
+            source = CameraSource(camera or 0)
+            source_name = f"camera:{camera or 0}"
+            frames = source.frames()
+        estimator = make_mediapipe_estimator(static_image_mode=False, model_complexity=LIVE_MODEL)
+    except BaseException:
+        if source is not None:
             source.close()
-            raise MediaError(
-                f"{video}: {source.fps:.2g} frames a second is too few to follow a twist (the "
-                f"coach needs at least {MIN_VIDEO_FPS:g} to judge speed and holds)"
-            )
-    else:
-        source = CameraSource(camera or 0)
-        source_name = f"camera:{camera or 0}"
+        if window is not None:
+            import cv2
+
+            cv2.destroyWindow(window)
+        raise
+    return _Opened(source, frames, source_name, window, estimator)
+
+
+def _session(
+    coach_plan: CoachPlan,
+    start_pain: int,
+    repo: Repository | None,
+    person_id: int | None,
+    plan_id: int | None,
+    *,
+    opened: _Opened,
+    voice: bool,
+    headless: bool,
+    items: Sequence[ScriptItem],
+    snapshot: Path | None,
+    snapshot_at: float | None,
+    write: Callable[[str], None],
+    body: BodyType,
+) -> int:
+    from twistcoach.session import PLAN_RECHECK_S, LiveSession
+    from twistcoach.speech import make_speaker
+    from twistcoach.storage import SessionRecorder, SessionStatus
+    from twistcoach.tracking import TwistTracker
+
+    window, source, source_name = opened.window, opened.source, opened.source_name
     speaker = make_speaker(
         voice and not headless, voice=i18n.ESPEAK_VOICES[i18n.current_language()]
     )
@@ -519,7 +640,6 @@ def _session(
         typer.echo(f"note: {speaker.reason}", err=True)  # type: ignore[attr-defined]
     recorder = None
     if repo is not None and person_id is not None:
-        _refuse_a_second_live_session(repo, person_id)
         recorder = SessionRecorder.start(
             repo,
             person_id,
@@ -549,13 +669,8 @@ def _session(
     snap_written = False
     t = 0.0
     try:
-        with (
-            source,
-            make_mediapipe_estimator(
-                static_image_mode=False, model_complexity=LIVE_MODEL
-            ) as estimator,
-        ):
-            for frame in source.frames():
+        with source, opened.estimator as estimator:
+            for frame in opened.frames:
                 t = frame.timestamp_s
                 while pending and pending[0].t <= t and not coach.finished:
                     sinks.emit(_apply(live, pending.pop(0)))

@@ -38,10 +38,14 @@ def _date(text: str | None, option: str) -> dt.date | None:
 
 
 def _out_path(path: Path) -> Path:
-    if path.exists() and path.is_dir():
-        _fail(f"--out {path} is a folder; give a file name")
-    if not path.parent.exists():
-        _fail(f"--out {path}: the folder {path.parent} does not exist")
+    """``--out``, checked before the record is read
+    (:func:`twistcoach.cli.output.check_output`)."""
+    from twistcoach.cli.output import OutputError, check_output
+
+    try:
+        check_output(path)
+    except OutputError as exc:
+        _fail(f"--out {exc}")
     return path
 
 

@@ -41,3 +41,31 @@ def write_output(path: Path, data: bytes) -> None:
             file.write(data)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def check_output(path: Path) -> None:
+    """Refuse an output that cannot be written, before any work is done for it: ``intake``
+    asked every question, and ``report`` read the whole record, before finding its folder
+    missing.
+
+    A named pipe or ``/dev/stdout`` passes (whether a pipe is read is known only when it is
+    opened: :func:`write_output`).
+
+    Raises
+    ------
+    OutputError
+        ``"{path}: ..."`` saying why: a folder, a folder that does not exist or is not one,
+        or one this user may not write in (for a file not there yet, or not writable).
+    """
+    if path.is_dir():
+        raise OutputError(f"{path} is a folder; give a file name")
+    folder = path.parent
+    if not folder.exists():
+        raise OutputError(f"{path}: the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise OutputError(f"{path}: cannot write ({folder} is not a folder)")
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise OutputError(f"{path}: cannot write (permission denied)")
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: cannot write (permission denied in {folder})")

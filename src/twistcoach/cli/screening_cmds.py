@@ -22,7 +22,7 @@ from rich.prompt import Prompt
 from rich.table import Table
 
 from twistcoach.cli.answers import ask_word, ask_yes_no
-from twistcoach.cli.output import OutputError, write_output
+from twistcoach.cli.output import OutputError, check_output, write_output
 from twistcoach.i18n import t
 from twistcoach.intake import (
     CLEARANCE_KNEE_DROP_DEG,
@@ -658,6 +658,11 @@ def intake(
         _fail(f"{out}: unknown file type {out.suffix or '(none)'!r}; use .json, .yaml or .yml")
     if out.exists() and not force:
         _fail(f"{out} already exists; choose another name or pass --force to overwrite it")
+    try:
+        # Before the questions: a folder that did not exist was found once all were answered.
+        check_output(out)
+    except OutputError as exc:
+        _fail(str(exc))
     console = _console()
     library = _library()
     try:

@@ -66,7 +66,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> StorageSettings:
     Raises
     ------
     StorageSettingsError
-        When ``TWISTCOACH_DATABASE_URL`` is set but is not a usable URL.
+        When ``TWISTCOACH_DATABASE_URL`` is set but is not a usable URL, or names an
+        in-memory SQLite database (nothing would be kept).
     """
     environ = os.environ if env is None else env
     url = environ.get(DATABASE_URL_ENV, "").strip()
@@ -80,6 +81,14 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> StorageSettings:
         raise StorageSettingsError(
             f"{DATABASE_URL_ENV} must point to SQLite or PostgreSQL "
             f"(postgresql+psycopg://...), not {parsed.get_backend_name()!r}"
+        )
+    in_memory = parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+    if parsed.get_backend_name() == "sqlite" and in_memory:
+        # An in-memory database lives as long as one connection: `seed-demo` said "Demo data
+        # ready" and the coach "Session 1 stored" over data that was gone at once.
+        raise StorageSettingsError(
+            f"{DATABASE_URL_ENV} names an in-memory SQLite database ({url!r}), which keeps "
+            "nothing: name a file, e.g. sqlite:////home/me/twistcoach.db"
         )
     if parsed.get_backend_name() == "postgresql" and parsed.drivername != "postgresql+psycopg":
         # Only psycopg 3 is installed; say so rather than fail on a missing driver import.
