@@ -75,10 +75,13 @@ L = Landmark
 #: ground-truth benchmark (bench/ACCURACY.md): of the raised diagonals, those 50-60 degrees
 #: round from the feet (level with the feet, out to one side) with the lens about 2 m high
 #: measured best; nearer the feet corner the error was higher, a lens 1 m high was worst.
+#: A camera leaning to one side reads the drop worse the more it leans (pictures turned
+#: 25 degrees: worst under-read 24.8 against 17.1 level, bench/CAMERA_ROLL.md).
 ADVICE_RECOMMENDED = (
     "Put the camera out to one side of your mat, level with your feet and about 2 m from "
     "the mat, with the lens about 2 m up (a shelf or a tall tripod), looking down at your "
-    "hips at about 35 to 45 degrees, with your whole body in view."
+    "hips at about 35 to 45 degrees, with your whole body in view. Stand the camera "
+    "straight, not leaning to one side."
 )
 VIEW_ADVICE: dict[View, str] = {
     View.OBLIQUE: "",
