@@ -173,9 +173,11 @@ def test_plan_missing_file_and_unknown_clearance_variant(runner: CliRunner, tmp_
 def test_poses_list_show_and_json(runner: CliRunner) -> None:
     code, out, _ = run(runner, "poses")
     assert code == 0
-    assert "supine_twist_supported" in out and "standing_twist_revolved_triangle" in out
-    # How far each goes, in its own measure: never "not measured" for the seated twists.
+    # Names, never ids (--json has those): `poses NAME` takes the name shown.
     words = " ".join(out.replace("│", " ").split())  # the table wraps its cells
+    assert "Supine twist, supported" in words and "Revolved triangle" in words
+    assert "supine_twist_supported" not in out and "_" not in words
+    # How far each goes, in its own measure: never "not measured" for the seated twists.
     assert "not measured" not in words and "trunk" in words and "knee drop" in words
     code, out, _ = run(runner, "poses", "--json")
     assert [v["id"] for v in json.loads(out)][:2] == [
@@ -184,9 +186,17 @@ def test_poses_list_show_and_json(runner: CliRunner) -> None:
     ]
     code, out, _ = run(runner, "poses", "supine_twist_partial")
     assert code == 0
-    assert "Supta Matsyendrasana" in out and "Steps" in out and "sharp_pain" in out
+    assert "Supta Matsyendrasana" in out and "Steps" in out
+    # When each cue is said, in words (CueWhen's id was shown: "sharp_pain", "too_fast").
+    words = " ".join(out.replace("│", " ").split())
+    assert "Sharp or shooting pain" in words
+    assert "Moving too fast" in words and "Before you start" in words
+    assert not any(w in out for w in ("sharp_pain", "too_fast", "setup", "supine_twist"))
     code, out, _ = run(runner, "poses", "seated_twist_easy")
     assert "range: up to 27° of ~45° trunk rotation" in " ".join(out.split())
+    # The name as listed shows the same pose.
+    code, by_name, _ = run(runner, "poses", "easy seated twist (cross-legged)")
+    assert code == 0 and by_name == out
     code, out, _ = run(runner, "poses", "seated_twist_easy", "--json")
     shown = json.loads(out)
     assert shown["family"] == "seated_twist"
@@ -196,7 +206,7 @@ def test_poses_list_show_and_json(runner: CliRunner) -> None:
 def test_poses_unknown_id_exits_2(runner: CliRunner) -> None:
     code, _, err = run(runner, "poses", "lotus")
     assert code == 2
-    assert "unknown pose 'lotus'" in err and "supine_twist_partial" in err
+    assert "unknown pose 'lotus'" in err and '"Supine twist (part way)"' in err
 
 
 def test_demo_prints_the_demo_plan(runner: CliRunner) -> None:

@@ -57,6 +57,66 @@ def test_poses_and_plan_in_spanish() -> None:
     i18n.set_language("en")
 
 
+def test_the_pose_library_in_spanish_has_no_english_and_no_ids() -> None:
+    """``--lang es poses`` (and one pose in full) was largely English, and the cue table's
+    "Cuándo" showed CueWhen's ids (setup, too_fast, sharp_pain)."""
+    runner = CliRunner()
+    tr = i18n.translator("es")
+    tr.missed.clear()
+    listing = runner.invoke(build_app(), ["--lang", "es", "poses"], env={"COLUMNS": "200"})
+    assert listing.exit_code == 0, listing.output
+    words = plain(listing.output)
+    assert "Variantes de torsión (la más suave primero)" in words
+    assert "hasta 27° de ~45° de giro del tronco" in words
+    assert "Torsión sentado fácil (con las piernas cruzadas)" in words
+    shown = runner.invoke(
+        build_app(), ["--lang", "es", "poses", "seated_twist_easy"], env={"COLUMNS": "200"}
+    )
+    assert shown.exit_code == 0, shown.output
+    words = plain(shown.output)
+    for spanish in (
+        "recorrido: hasta 27° de ~45° de giro del tronco",
+        "mantener: 30 s por lado",
+        "accesorios: esterilla, manta, bloque",
+        "lo que miran las reglas de seguridad: gira la columna",
+        "Fuentes",
+        "Antes de empezar",
+        "Si se mueve demasiado rápido",
+        "Dolor punzante o que se irradia",
+        "Las torsiones sentado van después de las tumbado",  # a source note
+    ):
+        assert spanish in words, spanish
+    for english in ("range:", "hold:", "props:", "contraindication", "Sources", "trunk rotation"):
+        assert english not in words, english
+    # No internal id (CueWhen's, a tag's, the variant's): the --json output has those.
+    assert not any(w in words for w in ("setup", "too_fast", "sharp_pain", "spinal_rotation"))
+    assert "seated_twist" not in words
+    assert not tr.missed, tr.missed
+    i18n.set_language("en")
+
+
+def test_demo_and_seated_plans_in_spanish_leave_nothing_english() -> None:
+    """The demo's person was English with ids (chronic_low_back_pain, activity light); a plan
+    with a seated twist allowed says its position's words (rules/screening.yaml by_position)."""
+    runner = CliRunner()
+    tr = i18n.translator("es")
+    tr.missed.clear()
+    demo = runner.invoke(build_app(), ["--lang", "es", "demo"], env={"COLUMNS": "200"})
+    assert demo.exit_code == 0, demo.output
+    words = plain(demo.output)
+    assert "Persona de ejemplo" in words and "Edad 58; dolor ahora 3 de 10" in words
+    assert "dolor lumbar desde hace 3 meses o más" in words
+    assert "chronic_low_back_pain" not in words and "Demo person" not in words
+    for example in ("12_pregnancy_24_weeks_cleared.json", "16_si_joint_teacher_clearances.json"):
+        plan = runner.invoke(
+            build_app(), ["--lang", "es", "plan", f"examples/{example}"], env={"COLUMNS": "200"}
+        )
+        assert plan.exit_code == 0, plan.output
+        assert "deje que la pelvis gire con el tronco" in plain(plan.output)
+    assert not tr.missed, tr.missed
+    i18n.set_language("en")
+
+
 def plain(output: str) -> str:
     """The output's words on one line (Rich wraps long lines)."""
     return " ".join(output.replace("│", " ").split())

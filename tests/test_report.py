@@ -344,6 +344,28 @@ def test_view_advice_and_measurability_follow_most_frames() -> None:
     assert summary["view_measurable"] is False
 
 
+def test_a_lone_seated_photo_is_not_measurable_from_an_unknown_view() -> None:
+    """A lone seated photograph's summary said "view": "unknown" and "view_measurable":
+    true; an unknown place measures nothing (the rotation needs a --flat photograph)."""
+    from twistcoach.report.words import MEASURE_WORDS, TwistMeasure
+
+    lone = ImageAnalysis(
+        Path("seated.jpg"),
+        (400, 400),
+        SKELETON,
+        None,
+        PoseFamily.SEATED_TWIST,
+        0.98,
+        View.UNKNOWN,
+        0.0,
+        False,
+        "",
+    )
+    summary = image_summary(lone, MEASURE_WORDS[TwistMeasure.TRUNK_ROTATION])
+    assert summary["view"] == "unknown" and summary["view_measurable"] is False
+    assert summary["metrics"]["trunk_rotation_deg"] is None
+
+
 def test_short_unknown_gaps_do_not_end_a_hold() -> None:
     def frame(i: int, drop: float | None) -> FrameResult:
         t = i / 10

@@ -10,6 +10,7 @@ import pytest
 from twistcoach.coaching import load_coaching_rules
 from twistcoach.intake import Clearance, Intake, parse_intake
 from twistcoach.poses import PoseLibrary, load_library
+from twistcoach.poses.schema import TwistFamily
 from twistcoach.screening import (
     PlanStatus,
     ReadinessPlan,
@@ -311,6 +312,49 @@ def test_si_joint_and_later_pregnancy_add_advice(library: PoseLibrary) -> None:
     assert summary(later_plan)[3:] == [(A, None), (X, None), (X, None), (X, None)]
 
 
+def test_an_allowed_seated_twist_is_told_what_applies_sitting(library: PoseLibrary) -> None:
+    """On an allowed seated twist the reasons said "start with the supported or part-way
+    supine twist" (twice: the lifted block and the cap), "keep spells lying on your back
+    short", and the advice "let your pelvis roll with your knees"."""
+    later = intake(
+        conditions=["pregnancy", "si_joint_pain"],
+        pain_now=2,
+        pregnancy_weeks=24,
+        clearances=[clinician("supine_twist_supported", "seated_twist_easy")],
+    )
+    plan = screen(later, library)
+    seated = plan.decision("seated_twist_easy")
+    assert seated.status is A and seated.range is not None and seated.range.max_deg == 15
+    rules = [r.rule for r in seated.reasons]
+    assert rules.count("caution_supine_only") == 1  # its cap said in its one reason
+    caution = next(r for r in seated.reasons if r.rule == "caution_supine_only")
+    assert "a seated twist waits" in caution.text and "at most 22 degrees" in caution.text
+    for reason in seated.reasons:
+        assert "supine" not in reason.text.replace("supine twists only", ""), reason
+        assert "lying on your back" not in reason.text, reason
+    later_words = next(r for r in seated.reasons if r.rule == "pregnancy_later_short_holds")
+    assert later_words.text.startswith("Later in pregnancy, keep each side short")
+    # The supine twist keeps its own words.
+    supine = plan.decision("supine_twist_supported")
+    said = " ".join(r.text for r in supine.reasons)
+    assert "start with the supported or part-way supine twist" in said
+    assert "lying on your back short" in said
+    # The plan's advice for each position allowed: seated and lying both, here.
+    assert any("pelvis turn with your trunk" in line for line in plan.advice)
+    assert any("pelvis roll with your knees" in line for line in plan.advice)
+    si = load_rules().rule("si_joint")
+    assert not any("knees" in line for line in si.advice_for((TwistFamily.SEATED_TWIST,)))
+    assert si.advice_for(()) == si.advice  # nothing allowed: the rule's own
+    assert si.advice_for((TwistFamily.SUPINE_TWIST,)) == si.advice
+
+
+def test_every_rules_position_words_differ_from_its_own() -> None:
+    for rule in load_rules().rules:
+        for family, words in rule.by_position.items():
+            assert words.text != rule.text, (rule.id, family)
+            assert words.advice != rule.advice, (rule.id, family)
+
+
 def test_emergency_is_never_overridden(library: PoseLibrary) -> None:
     person = intake(
         red_flags=["bladder_dysfunction"],
@@ -540,6 +584,22 @@ def test_docs_rule_tables_are_up_to_date() -> None:
     assert update(text) == text, "docs/screening.md is stale: run python -m twistcoach.rules"
     for rule in load_rules().rules:
         assert f"| `{rule.id}` |" in text
+
+
+def test_docs_give_seated_and_standing_twists_their_rotation_cap(library: PoseLibrary) -> None:
+    """docs/screening.md said seated and standing twists have a null cap and "the coach
+    gives no range cues for them", which their rotation caps and the seated coach's cues
+    contradict."""
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "screening.md"
+    text = " ".join(doc.read_text(encoding="utf-8").split())
+    assert "no range cues" not in text and "cap is `null`" not in text
+    assert "default_max_trunk_rotation_deg" in text and "`range`" in text
+    for variant in library:
+        if not variant.family.has_knee_drop:  # each own cap, in its own measure
+            assert f"| `{variant.id}` | {variant.family.value} | 45° |" in text
+            assert f"| {variant.default_max_deg:g}° |" in text
     assert "| `supine_twist_full` | supine_twist | 90° | 63° | 70% |" in text
 
 

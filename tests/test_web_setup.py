@@ -185,12 +185,62 @@ def test_a_seated_twist_gets_its_own_setup_screen(world: World) -> None:
     assert " ".join(load_seated_camera_advice().recommended.split()) in " ".join(page.split())
     assert "straight in front of you" in page and "raised diagonal" not in page
     words = dict(re.findall(r'<span data-view="(\w+)" data-verdict="(\w+)">', page))
-    assert words == {"oblique": "ok", "side": "bad", "top_down": "bad", "unknown": "wait"}
+    # The seated views' own names, as the socket sends them (never the lying "oblique").
+    assert words == {
+        "front": "ok",
+        "diagonal": "bad",
+        "side": "bad",
+        "overhead": "bad",
+        "unknown": "wait",
+    }
     marks = set(re.findall(r'class="cam-now" data-view="(\w+)" hidden', page))
-    assert marks == {"side", "top_down"}
+    assert marks == {"side", "overhead"}
     assert "knees" not in page.split('id="setup-panel"')[1].split("</section>")[0].lower()
     # The gauge says what it measures here: the chest's turn, not the knees.
     assert 'data-shown="Turn:"' in page and 'data-shown="Knees:"' not in page
+
+
+def test_a_seated_sessions_metrics_name_the_seated_views() -> None:
+    """The practice socket said "oblique" (the lying coach's view the rotation tracker
+    reuses) for a camera in front of a seated person; the page's words and the reports
+    name it "front" (report.words.rotation_view_name)."""
+    import numpy as np
+
+    from test_seated_coach import RAISED, SIDE_CAM, plan, sitting
+    from twistcoach.metrics import BodyType
+    from twistcoach.session import LiveSession
+    from twistcoach.tracking import TwistTracker
+    from twistcoach.web.practice import LandmarksMessage, PracticeRun
+
+    def views(camera: Any) -> list[tuple[str, bool]]:
+        live = LiveSession.create(
+            plan(), tracker=TwistTracker(), start_pain=1, body=BodyType.NEUTRAL
+        )
+        ticks = iter(range(1000))
+        run = PracticeRun(live=live, min_interval_s=0.0, actor_id=1, clock=lambda: next(ticks))
+        said: list[tuple[str, bool]] = []
+        for i in range(8):
+            t = round(i * 0.25, 2)
+            seen = sitting(0.0, t=t, camera=camera)
+            w, h = seen.image_size
+            lm = np.column_stack(
+                [
+                    seen.image_xy[:, 0] / w,
+                    seen.image_xy[:, 1] / h,
+                    seen.image_z / w,
+                    seen.visibility,
+                ]
+            )
+            msg = LandmarksMessage(type="landmarks", t=t, w=w, h=h, lm=lm.tolist())
+            said += [
+                (m["view"], m["view_ok"]) for m in run.landmarks(msg) if m["type"] == "metrics"
+            ]
+        return said
+
+    in_front = views(RAISED)
+    assert in_front and set(in_front) == {("front", True)}, in_front
+    beside = views(SIDE_CAM)
+    assert beside and set(beside) == {("side", False)}, beside
 
 
 # ----------------------------------------------------------------- in real Chromium

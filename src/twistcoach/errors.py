@@ -22,13 +22,20 @@ Services never raise HTTP errors: they do not know they are behind HTTP.
     ├── RateLimited          too many tries; ``retry_after_s`` says when to come back (429)
     ├── MediaError           a photo or video that cannot be read (422, exit 2)
     ├── EstimatorError       the pose estimator could not run (500, exit 1)
-    └── StorageError         the store refused or failed (409, exit 1)
+    ├── StorageError         the store refused or failed (409, exit 1)
+    └── RuleFileError        a packaged rule or data file is broken (500, exit 2)
 
 (Exit 3 is not an error: ``twistcoach coach`` uses it for a session a safety rule stopped.)
 
 Existing module errors are members of these families (``storage.db.StorageError``,
 ``storage.repository.NotFoundError``, ``intake.IntakeError``, ``safeload.SafeLoadError``,
-``estimator.EstimatorError``, ``screening.ScreeningError``, ``poses.loader.LibraryError``).
+``estimator.EstimatorError``, ``screening.ScreeningError``). Every loader of a packaged rule
+or data file (``twistcoach/rules/*.yaml``, ``export/*.yaml``, the pose library) raises a
+:class:`RuleFileError` naming the file and the field (``screening.RulesError``,
+``coaching.RulesError``, ``planning.SafetyRulesError``,
+``progression.ProgressionRulesError``, ``poses.loader.LibraryError``; see
+``twistcoach.rulefiles``), so a typo in one is a plain message at every edge, never a
+traceback.
 ``sources.MediaError`` is :class:`MediaError` itself, and ``coaching.PlanRefusedError`` a
 :class:`NotAllowed` (both stay ``ValueError`` s for the code that catches those).
 """
@@ -108,6 +115,14 @@ class StorageError(TwistcoachError):
     """The store refused a change (a rule it keeps) or could not be reached."""
 
 
+class RuleFileError(TwistcoachError, ValueError):
+    """A packaged rule or data file (a rule table, the wording, a pose) is invalid.
+
+    Not the person's input, so no :class:`DataError` (a form would show it as their
+    mistake); the message names the file and every bad field, for whoever edited it.
+    """
+
+
 __all__ = [
     "AccessError",
     "ConflictError",
@@ -118,6 +133,7 @@ __all__ = [
     "NotFound",
     "NotSignedIn",
     "RateLimited",
+    "RuleFileError",
     "StorageError",
     "TwistcoachError",
 ]

@@ -683,6 +683,7 @@ def _yaml_texts() -> Iterator[tuple[str, str]]:
         "general_advice",
         "english_name",
         "position",
+        "note",  # a pose's source notes (the CLINICAL.md section itself stays English)
         "question_back",
         "question_leg",
         "question_weakness",

@@ -41,7 +41,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from twistcoach.rulefiles import read_packaged, validate
+from twistcoach.errors import RuleFileError
+from twistcoach.rulefiles import load_packaged, validate
 
 #: Stop reasons (``twistcoach.coaching.StopReason`` values) that mean pain ended a session.
 PAIN_STOPS: frozenset[str] = frozenset({"pain_high", "pain_rise"})
@@ -169,7 +170,7 @@ class ProgressionRules(BaseModel):
         raise KeyError(rule_id)
 
 
-class ProgressionRulesError(ValueError):
+class ProgressionRulesError(RuleFileError):
     """The progression rule file is invalid; the message names the problem."""
 
 
@@ -181,7 +182,7 @@ def parse_progression_rules(data: Any) -> ProgressionRules:
 @functools.cache  # a packaged, frozen table: read and validated once per process
 def load_progression_rules() -> ProgressionRules:
     """Read and validate the packaged ``twistcoach/rules/progression.yaml``."""
-    return parse_progression_rules(read_packaged("rules/progression.yaml", ProgressionRulesError))
+    return load_packaged("rules/progression.yaml", parse_progression_rules)
 
 
 # --------------------------------------------------------------------------- inputs

@@ -309,8 +309,27 @@ class AddProps(_Model):
     props: Annotated[tuple[Prop, ...], Field(min_length=1)]
 
 
+class PositionWords(_Model):
+    """A rule's words on the variants of one position (a family: lying, seated, standing)
+    where its general words would be wrong there ("start with the supine twist" on an
+    allowed seated twist). Either part may be left out: the rule's own is said then."""
+
+    text: Text | None = None
+    advice: tuple[Text, ...] | None = None
+
+    @model_validator(mode="after")
+    def _some_words(self) -> PositionWords:
+        if self.text is None and self.advice is None:
+            raise ValueError("by_position words need a text and/or advice")
+        return self
+
+
 class Rule(_Model):
-    """One screening rule (see ``rules/screening.yaml`` for the vocabulary)."""
+    """One screening rule (see ``rules/screening.yaml`` for the vocabulary).
+
+    ``text`` and ``advice`` are said on every variant, unless ``by_position`` gives the
+    variant's family its own (:meth:`text_for`, :meth:`advice_for`).
+    """
 
     id: RuleId
     title: Text
@@ -324,6 +343,7 @@ class Rule(_Model):
     text: Text
     source: Text
     advice: tuple[Text, ...] = ()
+    by_position: dict[TwistFamily, PositionWords] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _valid(self) -> Rule:
@@ -335,6 +355,21 @@ class Rule(_Model):
         ):
             raise ValueError(f"rule {self.id!r}: emergency status can never be unlocked")
         return self
+
+    def text_for(self, family: TwistFamily) -> str:
+        """The rule's reason on a variant of ``family`` (its position's words, else its own)."""
+        words = self.by_position.get(family)
+        return words.text if words is not None and words.text is not None else self.text
+
+    def advice_for(self, families: tuple[TwistFamily, ...]) -> tuple[str, ...]:
+        """The rule's advice on a plan whose allowed variants are of ``families`` (each
+        position's own lines, else the rule's; the rule's own when none is allowed)."""
+        lines: list[str] = []
+        for family in families or (None,):
+            words = self.by_position.get(family) if family is not None else None
+            own = words.advice if words is not None and words.advice is not None else None
+            lines.extend(a for a in (self.advice if own is None else own) if a not in lines)
+        return tuple(lines)
 
 
 class Note(_Model):
@@ -415,7 +450,7 @@ class RuleSet(_Model):
         return frozenset(names)
 
 
-class RulesError(_errors.DataError):
+class RulesError(_errors.RuleFileError):
     """The rule table is invalid; the message names the problem."""
 
 
@@ -435,9 +470,9 @@ def parse_rules(data: object) -> RuleSet:
 @functools.cache  # a packaged, frozen table: read and validated once per process
 def load_rules() -> RuleSet:
     """Load the packaged rule table (``twistcoach/rules/screening.yaml``), once."""
-    from twistcoach.rulefiles import read_packaged
+    from twistcoach.rulefiles import load_packaged
 
-    return parse_rules(read_packaged(f"rules/{RULES_FILE}", RulesError))
+    return load_packaged(f"rules/{RULES_FILE}", parse_rules)
 
 
 # ---------------------------------------------------------------------------------------
@@ -663,12 +698,15 @@ def screen(
             status = PlanStatus.SEE_CLINICIAN_FIRST
 
     advice: list[str] = []
+    # Advice said for the positions the person may practise (sitting: "let the pelvis turn
+    # with the trunk", not "roll with your knees"), gentlest first.
+    families = tuple(dict.fromkeys(d.family for d in decisions if d.allowed))
     for rule in fired:
         if status is PlanStatus.SEEK_CARE_NOW and rule.plan_status is not status:
             continue  # care today is the whole advice: nothing about how to practise
         if rule.id in lifted_rules:
             continue  # "see a clinician first" once a clinician has cleared the person
-        advice.extend(a for a in rule.advice if a not in advice)
+        advice.extend(a for a in rule.advice_for(families) if a not in advice)
     if status is not PlanStatus.SEEK_CARE_NOW:
         if status is PlanStatus.SEE_CLINICIAN_FIRST and not any(d.allowed for d in decisions):
             advice.append(notes["no_variant_allowed"].text)
@@ -723,6 +761,15 @@ def _decide(
         if reason not in reasons:
             reasons.append(reason)
 
+    def add_cap(rule: Rule, text: str) -> None:
+        # A rule that already explained itself here (a block a clearance lifted) says its
+        # cap in that same reason, not in a second copy of its words.
+        plain = Reason(rule=rule.id, text=rule.text_for(variant.family), source=rule.source)
+        if plain in reasons:
+            reasons[reasons.index(plain)] = plain.model_copy(update={"text": text})
+        else:
+            add(rule.id, text, rule.source)
+
     naming = [c for c in intake.clearances if variant.id in c.variants]
     for clearance in [c for c in naming if c in void]:
         note = notes["clearance_before_surgery"]
@@ -768,14 +815,14 @@ def _decide(
             if lifting is not None and locked:
                 continue  # lifted, but the variant stays locked: no "cleared" note either
             if lifting is not None:
-                add(rule.id, rule.text, rule.source)
+                add(rule.id, rule.text_for(variant.family), rule.source)
                 note = notes["clearance_applied"]
                 text = note.text.format(
                     who=lifting.who, date=lifting.date.isoformat(), rule=rule.title
                 )
                 add("clearance_applied", text, note.source)
                 continue
-            add(rule.id, rule.text, rule.source)
+            add(rule.id, rule.text_for(variant.family), rule.source)
             if block.unlock is Unlock.CLINICIAN:
                 # A trained teacher's counting clearance meets a rule only a clinician
                 # lifts: say so, never leave it silently unused.
@@ -797,7 +844,7 @@ def _decide(
         # Rules that only advise still explain themselves on the variants they concern
         # (not on one locked for good: there is nothing to practise).
         if rule.applies_to is not None and rule.applies_to.matches(variant) and not locked:
-            add(rule.id, rule.text, rule.source)
+            add(rule.id, rule.text_for(variant.family), rule.source)
 
     props = list(variant.props)
     for rule in fired:
@@ -815,7 +862,8 @@ def _decide(
             for ceiling in rule.caps:
                 limit = ceiling.ceiling(measure)
                 if limit is not None and ceiling.select.matches(variant):
-                    add(rule.id, f"{rule.text} ({what} at most {limit:g} degrees)", rule.source)
+                    said = rule.text_for(variant.family)
+                    add_cap(rule, f"{said} ({what} at most {limit:g} degrees)")
                     cap = min(cap, limit)
         for clearance in naming:
             limit = clearance.max_knee_drop_deg if knee else clearance.max_trunk_rotation_deg
@@ -927,7 +975,23 @@ def _describe_effects(rule: Rule) -> str:
         )
     if rule.advice:
         parts.append("advice: " + " / ".join(rule.advice))
+    for family, words in rule.by_position.items():
+        if words.advice is not None:
+            parts.append(f"advice on a {_position(family)}: " + " / ".join(words.advice))
     return "<br>".join(parts) or "advice only"
+
+
+def _position(family: TwistFamily) -> str:
+    return family.value.replace("_", " ")
+
+
+def _describe_reason(rule: Rule) -> str:
+    """The rule's reason, and each position's own words where it has them."""
+    parts = [rule.text]
+    for family, words in rule.by_position.items():
+        if words.text is not None:
+            parts.append(f"On a {_position(family)}: {words.text}")
+    return "<br>".join(parts)
 
 
 def rules_markdown(rules: RuleSet, library: PoseLibrary) -> str:
@@ -950,7 +1014,7 @@ def rules_markdown(rules: RuleSet, library: PoseLibrary) -> str:
                     rule.title,
                     _describe_when(rule.when),
                     _describe_effects(rule),
-                    rule.text,
+                    _describe_reason(rule),
                     rule.source,
                 )
             )

@@ -232,11 +232,11 @@ def _as_measure(value: float | None, confidence: float) -> Measure:
 def _advice_from(data: Mapping[str, object]) -> SeatedCameraAdvice:
     advice = data.get("advice")
     if data.get("version") != 1 or not isinstance(advice, Mapping):
-        raise ValueError("seated_camera.yaml: needs version 1 and an 'advice' mapping")
+        raise RulesError("rules/seated_camera.yaml: needs version 1 and an 'advice' mapping")
     fields = ("recommended", "diagonal", "side", "overhead", "unknown")
     missing = [f for f in fields if not isinstance(advice.get(f), str) or not advice.get(f)]
     if missing:
-        raise ValueError(f"seated_camera.yaml: advice missing: {', '.join(missing)}")
+        raise RulesError(f"rules/seated_camera.yaml: advice missing: {', '.join(missing)}")
     return SeatedCameraAdvice(**{f: " ".join(str(advice[f]).split()) for f in fields})
 
 
@@ -252,6 +252,6 @@ def load_seated_camera_advice() -> SeatedCameraAdvice:
 def load_seated_coaching_rules() -> CoachingRules:
     """The seated and standing coach's rules (``twistcoach/rules/coaching_seated.yaml``):
     the supine coach's schema, validated the same way."""
-    from twistcoach.rulefiles import read_packaged
+    from twistcoach.rulefiles import load_packaged
 
-    return parse_coaching_rules(read_packaged("rules/coaching_seated.yaml", RulesError))
+    return load_packaged("rules/coaching_seated.yaml", parse_coaching_rules)

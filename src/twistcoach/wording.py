@@ -24,6 +24,12 @@ class Wording:
         id -> plain words (``events`` are templates taking the event's stored values).
     activity, leg_symptoms
         The intake's choices in plain words.
+    cue_situations
+        When a pose's cue is said (``poses.schema.CueWhen``), in plain words: the pose
+        library's cue tables show these, never the id.
+    pose_features
+        A pose's features that the screening rules look at
+        (``poses.schema.ContraindicationTag``), in plain words.
     pain_rule
         Pain during practice, said the same way on the plan and by the coach.
     """
@@ -36,7 +42,13 @@ class Wording:
     camera_views: Mapping[str, str]
     activity: Mapping[str, str]
     leg_symptoms: Mapping[str, str]
+    cue_situations: Mapping[str, str]
+    pose_features: Mapping[str, str]
     pain_rule: str
+
+
+#: The file :func:`wording` reads (under :func:`twistcoach.rulefiles.data_root`).
+WORDING_FILE = "rules/wording.yaml"
 
 
 @lru_cache(maxsize=1)
@@ -45,17 +57,27 @@ def wording() -> Wording:
 
     Raises
     ------
-    ValueError
-        When a stop reason, status, state, pause reason, camera view or intake choice has no
-        words.
+    twistcoach.errors.RuleFileError
+        When the file is broken, or a stop reason, status, state, pause reason, camera view,
+        intake choice or cue situation has no words.
     """
+    from twistcoach.rulefiles import load_packaged
+
+    return load_packaged(WORDING_FILE, _parse_wording)
+
+
+def _parse_wording(data: Any) -> Wording:
+    """The parsed wording file as :class:`Wording` (``ValueError``, ``KeyError`` or
+    ``TypeError`` when something is missing: :func:`~twistcoach.rulefiles.load_packaged`
+    names the file)."""
     from twistcoach.coaching import CoachState, PauseReason, StopReason
     from twistcoach.intake import Activity, LegSymptoms
     from twistcoach.metrics import View
-    from twistcoach.rulefiles import read_packaged
+    from twistcoach.poses.schema import ContraindicationTag, CueWhen
     from twistcoach.storage.models import SessionStatus
 
-    data = read_packaged("rules/wording.yaml", ValueError)
+    if not isinstance(data, Mapping):
+        raise ValueError("expected a mapping of word tables")
     maps = {
         key: {str(k): " ".join(str(v).split()) for k, v in dict(data[key]).items()}
         for key in (
@@ -67,6 +89,8 @@ def wording() -> Wording:
             "camera_views",
             "activity",
             "leg_symptoms",
+            "cue_situations",
+            "pose_features",
         )
     }
     needed: dict[str, Sequence[str]] = {
@@ -77,11 +101,13 @@ def wording() -> Wording:
         "camera_views": [v.value for v in View] + ["front", "diagonal", "overhead"],
         "activity": [a.value for a in Activity],
         "leg_symptoms": [s.value for s in LegSymptoms],
+        "cue_situations": [w.value for w in CueWhen],
+        "pose_features": [f.value for f in ContraindicationTag],
     }
     for key, values in needed.items():
         missing = sorted(set(values) - set(maps[key]))
         if missing:
-            raise ValueError(f"rules/wording.yaml: {key} has no words for {', '.join(missing)}")
+            raise ValueError(f"{key} has no words for {', '.join(missing)}")
     return Wording(**maps, pain_rule=" ".join(str(data["pain_rule"]).split()))
 
 
@@ -97,6 +123,18 @@ def stop_words(reason: str | None) -> str:
 def status_words(status: str) -> str:
     """A session's status in plain words."""
     return wording().session_status.get(status, status.replace("_", " "))
+
+
+def cue_situation_words(when: str) -> str:
+    """When a pose's cue is said, in plain words ("if you move too fast", never
+    ``too_fast``): the pose library's cue table on every surface."""
+    return wording().cue_situations.get(str(when), str(when).replace("_", " "))
+
+
+def pose_feature_words(tag: str) -> str:
+    """A pose's feature that the screening rules look at, in plain words ("turns while
+    bending forward", never ``flexion_with_rotation``)."""
+    return wording().pose_features.get(str(tag), str(tag).replace("_", " "))
 
 
 def view_words(view: str) -> str:

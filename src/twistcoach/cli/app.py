@@ -21,6 +21,7 @@ from twistcoach.errors import (
     EstimatorError,
     MediaError,
     RateLimited,
+    RuleFileError,
     StorageError,
     TwistcoachError,
 )
@@ -36,6 +37,7 @@ EXIT_CODES: tuple[tuple[type[TwistcoachError], int], ...] = (
     (AccessError, 2),
     (ConflictError, 2),
     (RateLimited, 2),
+    (RuleFileError, 2),  # a broken rule or data file: its message names the file and field
     (EstimatorError, 1),
     (StorageError, 1),
     (TwistcoachError, 2),

@@ -183,8 +183,13 @@ def render_plan(
     shown: set[str] = set()
     for decision in plan.variants:
         for reason in decision.reasons:
-            # A rule is explained once in its own words; engine notes are specific.
-            text = rules.rule(reason.rule).text if reason.rule in titles else reason.text
+            # A rule is explained once in its own words (its position's words on a seated or
+            # standing twist); engine notes are specific.
+            text = (
+                rules.rule(reason.rule).text_for(decision.family)
+                if reason.rule in titles
+                else reason.text
+            )
             if text in shown:
                 continue
             shown.add(text)
@@ -203,29 +208,43 @@ def render_plan(
 
 
 def range_words(variant: Variant) -> str:
-    """How far a variant goes, in words, with its own cap in its own measure: "partial, up to
-    45° of ~90° knee drop"; a seated or standing twist by its cap alone ("up to 27° of ~45°
-    trunk rotation"; the library's ``not_measured`` means only that it has no knee drop)."""
-    what = "knee drop" if variant.family.has_knee_drop else "trunk rotation"
-    cap = f"up to {variant.default_max_deg:g}° of ~{variant.full_range_deg:g}° {what}"
+    """How far a variant goes, in words in the chosen language, with its own cap in its own
+    measure: "partial, up to 45° of ~90° knee drop"; a seated or standing twist by its cap
+    alone ("up to 27° of ~45° trunk rotation"; the library's ``not_measured`` means only
+    that it has no knee drop)."""
+    if variant.family.has_knee_drop:
+        template = t("up to {cap}° of ~{full}° knee drop")
+    else:
+        template = t("up to {cap}° of ~{full}° trunk rotation")
+    cap = template.format(cap=f"{variant.default_max_deg:g}", full=f"{variant.full_range_deg:g}")
+    kinds = {RangeKind.SUPPORTED: t("supported"), RangeKind.PARTIAL: t("partial")}
     if variant.range is RangeKind.NOT_MEASURED:
         return cap
-    return f"{variant.range.value}, {cap}"
+    return f"{kinds.get(variant.range, t('full'))}, {cap}"
 
 
-def render_variant(variant: Variant, console: Console) -> None:
-    """Print one variant in full."""
+def render_variant(variant: Variant, console: Console, library: PoseLibrary) -> None:
+    """Print one variant in full, in the chosen language and in words (no ids: ``--json``
+    has them): its names, how far and how long, the cues and when the coach says each."""
+    from twistcoach.wording import cue_situation_words, pose_feature_words
+
+    name = t(library.name_of(variant.id))
+    order = t("Order: {n} of {total}, gentlest first").format(
+        n=library.ids.index(variant.id) + 1, total=len(library)
+    )
     lines = [
-        f"[bold]{t(variant.english_name)}[/] ({variant.sanskrit_name})",
-        f"id: {variant.id}   family: {variant.family.value}   difficulty: {variant.difficulty}",
+        f"[bold]{escape(name)}[/] ({variant.sanskrit_name})",
+        order,
         f"{t('position:')} {t(variant.position)}",
-        f"range: {range_words(variant)}",
-        f"hold: {variant.default_hold_s:g} s per side   sides: "
-        + ", ".join(s.value for s in variant.sides),
-        "props: " + (", ".join(p.value for p in variant.props) or "none"),
-        "contraindication tags: " + ", ".join(t.value for t in variant.contraindication_tags),
+        f"{t('range:')} {range_words(variant)}",
+        t("hold: {seconds} s per side").format(seconds=f"{variant.default_hold_s:g}")
+        + f"   {t('sides:')} "
+        + ", ".join(t(s.value) for s in variant.sides),
+        f"{t('props:')} " + (", ".join(t(p.value) for p in variant.props) or t("none")),
+        f"{t('what the safety rules look at:')} "
+        + "; ".join(t(pose_feature_words(tag)) for tag in variant.contraindication_tags),
     ]
-    console.print(Panel("\n".join(lines), title=variant.id))
+    console.print(Panel("\n".join(lines)))
     console.print(f"[bold]{t('Steps')}[/]")
     for number, step in enumerate(variant.steps, start=1):
         console.print(f"  {number}. {t(step.text)}")
@@ -233,11 +252,13 @@ def render_variant(variant: Variant, console: Console) -> None:
     cues.add_column(t("When"))
     cues.add_column(t("Cue"))
     for cue in variant.cues:
-        cues.add_row(cue.when.value, t(cue.text))
+        cues.add_row(t(cue_situation_words(cue.when)), t(cue.text))
     console.print(cues)
-    console.print("[bold]Sources[/]")
+    # The CLINICAL.md section stays as written (a clinician looks it up); what it supports
+    # is said in the reader's language.
+    console.print(f"[bold]{t('Sources')}[/]")
     for note in variant.source_notes:
-        console.print(f"  • {note.source}: {note.note}")
+        console.print(f"  • {note.source}: {t(note.note)}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -488,42 +509,51 @@ def load_demo_intake() -> Intake:
 
 
 def poses(
-    variant_id: Annotated[
-        str | None, typer.Argument(metavar="ID", help="Show one variant in full.")
+    variant_name: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="NAME", help="Show one variant in full: its name as listed (or its id)."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the twist variants in the pose library, or show one in full."""
+    from twistcoach.cli.answers import variant_named, variant_names_words
+
     library = _library()
     console = _console()
-    if variant_id is not None:
-        if variant_id not in library:
-            _fail(f"unknown pose {variant_id!r}; known: {', '.join(library.ids)}")
+    if variant_name is not None:
+        variant_id = variant_named(library, variant_name)
+        if variant_id is None:
+            _fail(f"unknown pose {variant_name!r}; give one of: {variant_names_words(library)}")
         variant = library.get(variant_id)
         if as_json:
             _print_json(variant.model_dump(mode="json"))
         else:
-            render_variant(variant, console)
+            render_variant(variant, console, library)
         return
     if as_json:
         _print_json([variant.model_dump(mode="json") for variant in library])
         return
-    table = Table(title="Twist variants (gentlest first)")
+    # Names, not ids (--json has those): `poses NAME` takes the name as shown.
+    table = Table(title=t("Twist variants (gentlest first)"))
     table.add_column("#")
-    table.add_column("id", no_wrap=True)
-    table.add_column("name")
-    table.add_column("range")
-    table.add_column("hold")
-    for variant in library:
+    table.add_column(t("Twist"))
+    table.add_column(t("How far"))
+    table.add_column(t("Hold"))
+    for number, variant in enumerate(library, start=1):
         table.add_row(
-            str(variant.difficulty),
-            variant.id,
-            f"{variant.english_name}\n[dim]{variant.sanskrit_name}[/]",
+            str(number),
+            f"{escape(t(library.name_of(variant.id)))}\n[dim]{variant.sanskrit_name}[/]",
             range_words(variant),
-            f"{variant.default_hold_s:g} s",
+            t("{seconds} s").format(seconds=f"{variant.default_hold_s:g}"),
         )
     console.print(table)
-    console.print("[dim]Show one in full: twistcoach poses ID[/]")
+    example = t(library.name_of(library.ids[0]))
+    console.print(
+        f'[dim]{t("Show one in full:")} twistcoach poses "{escape(example)}"[/]',
+        soft_wrap=True,
+    )
 
 
 #: ``plan``'s error message is cut to this many characters (an intake names each bad field).
@@ -688,17 +718,21 @@ def demo(
     if as_json:
         _print_json(readiness.to_json_dict())
         return
+    from twistcoach.wording import choice_words
+
     console = _console()
-    conditions = ", ".join(sorted(c.value for c in person.conditions)) or "none"
-    console.print(
-        Panel(
-            f"Age {person.age}, pain now {person.pain_now}/10 for "
-            f"{person.pain_duration_weeks:g} weeks, activity {person.activity.value}, "
-            f"leg symptoms {person.leg_symptoms.value}, conditions {conditions}, "
-            f"{len(person.clearances)} clearance(s).",
-            title="Demo person",
-        )
-    )
+    # In words and in the chosen language, as the intake asked them (no ids).
+    conditions = "; ".join(t(CONDITION_DESCRIPTIONS[c]) for c in sorted(person.conditions))
+    lines = [
+        t("Age {age}; pain now {pain} out of 10, for {weeks} weeks.").format(
+            age=person.age, pain=person.pain_now, weeks=f"{person.pain_duration_weeks:g}"
+        ),
+        f"{t('Activity:')} {t(choice_words('activity', person.activity.value))}",
+        f"{t('Leg symptoms:')} {t(choice_words('leg_symptoms', person.leg_symptoms.value))}",
+        f"{t('Conditions:')} {conditions or t('none')}",
+        t("Clearances: {n}").format(n=len(person.clearances)),
+    ]
+    console.print(Panel(escape("\n".join(lines)), title=t("Demo person")))
     render_plan(readiness, library, console)
 
 

@@ -95,10 +95,19 @@ def register(app: typer.Typer) -> None:
         """
         from sqlalchemy.exc import SQLAlchemyError
 
+        from twistcoach.errors import RuleFileError
+        from twistcoach.rules import check_data_files
         from twistcoach.storage import StorageError, open_repository, settings_from_env
         from twistcoach.storage.db import create_engine_for_url
         from twistcoach.web import create_app
 
+        try:
+            # Every rule and data file first, before the database is touched or a port
+            # opened: a broken one is said in plain words, never a traceback.
+            check_data_files()
+        except RuleFileError as exc:
+            _fail(f"the web app cannot start: {exc}")
+            return
         try:
             storage = settings_from_env()
             repo = open_repository(create_engine_for_url(storage.database_url))

@@ -14,8 +14,9 @@ from twistcoach.checks import (
     CheckLimits,
 )
 from twistcoach.coaching._events import Priority
+from twistcoach.errors import RuleFileError
 from twistcoach.metrics import View
-from twistcoach.rulefiles import read_packaged, validate
+from twistcoach.rulefiles import load_packaged, validate
 
 
 class Thresholds(BaseModel):
@@ -262,7 +263,7 @@ class CoachingRules(BaseModel):
         raise KeyError(cue)
 
 
-class RulesError(ValueError):
+class RulesError(RuleFileError):
     """The coaching rule file is invalid; the message names the problem."""
 
 
@@ -279,4 +280,4 @@ def parse_coaching_rules(data: Any) -> CoachingRules:
 
 def load_coaching_rules() -> CoachingRules:
     """Read and validate the packaged ``twistcoach/rules/coaching.yaml``."""
-    return parse_coaching_rules(read_packaged("rules/coaching.yaml", RulesError))
+    return load_packaged("rules/coaching.yaml", parse_coaching_rules)

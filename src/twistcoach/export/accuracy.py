@@ -92,8 +92,8 @@ def load_accuracy() -> Accuracy:
     """Read and validate the packaged ``export/accuracy.yaml`` (once per process)."""
     if _CACHE:
         return _CACHE[0]
-    from twistcoach.rulefiles import read_packaged
+    from twistcoach.rulefiles import load_packaged
 
-    accuracy = Accuracy.model_validate(read_packaged("export/accuracy.yaml", ValueError))
+    accuracy = load_packaged("export/accuracy.yaml", Accuracy.model_validate)
     _CACHE.append(accuracy)
     return accuracy

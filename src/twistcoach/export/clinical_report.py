@@ -90,9 +90,9 @@ class ReportTemplate(_Frozen):
 
 def load_template() -> ReportTemplate:
     """Read and validate the packaged ``export/clinical_report.yaml``."""
-    from twistcoach.rulefiles import read_packaged
+    from twistcoach.rulefiles import load_packaged
 
-    return ReportTemplate.model_validate(read_packaged("export/clinical_report.yaml", ValueError))
+    return load_packaged("export/clinical_report.yaml", ReportTemplate.model_validate)
 
 
 # --------------------------------------------------------------------------- figures

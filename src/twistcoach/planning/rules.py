@@ -11,9 +11,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from twistcoach.errors import RuleFileError
 from twistcoach.intake import LegSymptoms, RedFlag
 from twistcoach.progression import check_rule_ids
-from twistcoach.rulefiles import read_packaged, validate
+from twistcoach.rulefiles import load_packaged, validate
 from twistcoach.screening import Reason
 
 REQUIRED_SAFETY_RULES: frozenset[str] = frozenset(
@@ -128,7 +129,7 @@ class SafetyRules(_Frozen):
         raise KeyError(rule_id)
 
 
-class SafetyRulesError(ValueError):
+class SafetyRulesError(RuleFileError):
     """The safety rule file is invalid; the message names the problem."""
 
 
@@ -140,7 +141,7 @@ def parse_safety_rules(data: Any) -> SafetyRules:
 @functools.cache  # a packaged, frozen table: read and validated once per process
 def load_safety_rules() -> SafetyRules:
     """Read and validate the packaged ``twistcoach/rules/safety.yaml``."""
-    return parse_safety_rules(read_packaged("rules/safety.yaml", SafetyRulesError))
+    return load_packaged("rules/safety.yaml", parse_safety_rules)
 
 
 def safety_rules_markdown(rules: SafetyRules | None = None) -> str:

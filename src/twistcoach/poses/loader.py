@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from importlib import resources
 
 from pydantic import ValidationError
 
@@ -16,9 +15,11 @@ import twistcoach.errors as _errors
 from twistcoach.poses.schema import PoseLibrary, Variant
 
 LIBRARY_PACKAGE = "twistcoach.poses.library"
+#: The library's folder under :func:`twistcoach.rulefiles.data_root`.
+LIBRARY_FOLDER = "poses/library"
 
 
-class LibraryError(_errors.DataError):
+class LibraryError(_errors.RuleFileError):
     """The pose library's data is invalid; the message names the file and the field."""
 
 
@@ -80,7 +81,9 @@ def load_library() -> PoseLibrary:
 
     Reads every ``*.yaml`` file in ``twistcoach/poses/library`` in name order.
     """
-    root = resources.files(LIBRARY_PACKAGE)
+    from twistcoach.rulefiles import data_root
+
+    root = data_root().joinpath(LIBRARY_FOLDER)
     files = sorted(
         (entry for entry in root.iterdir() if entry.name.endswith(".yaml")),
         key=lambda entry: entry.name,

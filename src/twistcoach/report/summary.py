@@ -64,10 +64,12 @@ def image_summary(analysis: ImageAnalysis, words: MeasureWords = KNEE_DROP_WORDS
                 "rotation_side": None if rm.drop_side is None else str(rm.drop_side),
                 "confidence": round(rm.confidence, 3),
             }
+        # Alone, the camera's place is unknown (it is judged from the square pose), and an
+        # unknown place measures nothing: never "unknown" and measurable together.
         view = {
             "view": "unknown",
             "view_confidence": 0.0,
-            "view_measurable": rm is not None,
+            "view_measurable": False,
             "view_advice": "",
         }
         if analysis.rotation is not None:  # the calibration saw where the camera is

@@ -35,6 +35,7 @@ from twistcoach.errors import (
     NotFound,
     NotSignedIn,
     RateLimited,
+    RuleFileError,
     StorageError,
     TwistcoachError,
 )
@@ -154,6 +155,7 @@ STATIC_PREFIXES = ("/static/", "/mp/", "/api/docs/assets/")
 #: The one table from the exception tree to HTTP statuses (first match wins: a storage
 #: ``NotFoundError`` is a NotFound before it is a StorageError).
 ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (RuleFileError, 500),  # a broken packaged file is the server's fault, not the request's
     (NotSignedIn, 401),
     (NotAllowed, 403),
     (NotFound, 404),
@@ -222,8 +224,14 @@ def create_app(
         and the MediaPipe Pose files at ``/mp``.
     """
     from twistcoach.pipeline import default_tracker_factory
+    from twistcoach.rules import check_data_files
     from twistcoach.web import api, apidocs, clinic, pages, practice
     from twistcoach.web.calibration_pool import CalibrationPool
+
+    # Every rule and data file, read now: a broken one stops the app from being built (a
+    # RuleFileError naming the file: `twistcoach serve` says it and exits 2), not the first
+    # student whose request needs it.
+    check_data_files()
 
     engine = create_engine_for_url(settings.database_url)
     ctx = AppContext(

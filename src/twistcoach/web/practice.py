@@ -17,7 +17,9 @@ server -> client
     ``{"type": "event", "t", "id", "text", ...}``,
     ``{"type": "metrics", "t", "knee_drop", "cap", "stay", "state", "step", "view", "view_ok",
     "advice"}`` (``stay``: where the coach's "stay here" begins, degrees; ``view``: the
-    tracker's camera view, ``view_ok``: whether it can measure the knee drop, ``advice``: its
+    tracker's camera view (a lying session's ``oblique``, ``top_down``, ...; a seated or
+    standing one's ``front``, ``diagonal``, ``side``, ``overhead`` or ``unknown``),
+    ``view_ok``: whether it can measure the knee drop or the trunk rotation, ``advice``: its
     camera advice in words, "" when none: the set-up screen's verdict) (at most 5 a second),
     ``{"type": "error", "message"}`` for a bad message, or a pain report over the limit
     (``pain_reports`` per ``pain_window_s`` seconds; sharp pain is never limited); the
@@ -70,7 +72,8 @@ from starlette.websockets import WebSocketState
 from twistcoach.coaching import Coach, CoachPlan, Cue, Event, Output, PlanRefusedError
 from twistcoach.i18n import localize_message, translator
 from twistcoach.landmarks import NUM_LANDMARKS, Skeleton
-from twistcoach.metrics import BodyType
+from twistcoach.metrics import BodyType, Observation, PoseFamily
+from twistcoach.report.words import rotation_view_name
 from twistcoach.session import (
     PLAN_RECHECK_S,
     LiveSession,
@@ -284,12 +287,22 @@ class PracticeRun:
                     "stay": round(self.coach.stay_here_deg, 2),
                     "state": str(self.coach.state),
                     "step": self.coach.step_text,
-                    "view": "" if obs is None else str(obs.view),
+                    "view": self._view_name(obs),
                     "view_ok": obs is not None and obs.view_measurable,
                     "advice": "" if obs is None else obs.view_advice,
                 }
             )
         return messages
+
+    def _view_name(self, obs: Observation | None) -> str:
+        """Where the camera is, in the session's own views: a seated or standing twist's
+        front, diagonal, side, overhead or unknown (:func:`rotation_view_name`, as its
+        reports say it), never the lying coach's ``oblique`` its tracker reuses."""
+        if obs is None:
+            return ""
+        if self.coach.plan.family is PoseFamily.SUPINE_TWIST:
+            return str(obs.view)
+        return rotation_view_name(obs.view, obs.view_measurable) or "unknown"
 
     def now(self) -> float:
         """Session time for inputs without their own time (pain buttons)."""
