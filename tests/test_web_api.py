@@ -244,6 +244,23 @@ def test_signup_errors_are_per_field(world: World) -> None:
     assert world.repo.find_account("z@example.org") is None
 
 
+def test_api_signup_takes_a_null_teacher_email_as_not_given(world: World) -> None:
+    # The docs show teacher_email as optional; a JSON null was refused with 422 "Input
+    # should be a valid string".
+    c = client(world)
+    body = {"email": "nul@example.org", "display_name": "Nul", "password": PASSWORD}
+    r = c.post("/api/signup", json={**body, "teacher_email": None})
+    assert r.status_code == 202, r.text
+    account = world.repo.find_account("nul@example.org")
+    person = world.repo.person_for_account(account.id) if account is not None else None
+    assert person is not None
+    assert world.repo.list_links(person.id) == []  # nobody linked
+    api_signin(c, "nul@example.org")
+    # A value that is not a string (nor null) is still refused.
+    r = c.post("/api/signup", json={**body, "email": "n2@example.org", "teacher_email": 5})
+    assert r.status_code == 422
+
+
 def test_page_signin_success_and_wrong_password(world: World) -> None:
     c = client(world)
     pre = form_token(c.get("/signin").text, "pre")

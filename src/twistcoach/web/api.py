@@ -117,7 +117,7 @@ class SignUpBody(_In):
     email: Annotated[str, Field(max_length=320)]
     display_name: Annotated[str, Field(min_length=1, max_length=200)]
     password: Annotated[str, Field(max_length=MAX_PASSWORD)]
-    teacher_email: Annotated[str, Field(max_length=320)] = ""
+    teacher_email: Annotated[str | None, Field(max_length=320)] = None  # null: not given
 
 
 class SignedUp(BaseModel):
@@ -275,7 +275,7 @@ def api_signup(ctx: Ctx, request: Request, body: SignUpBody) -> SignedUp:
         body.email,
         body.display_name,
         body.password,
-        body.teacher_email,
+        body.teacher_email or "",
     )
     return SignedUp(detail=services.SIGNUP_DONE)
 
