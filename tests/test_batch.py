@@ -561,7 +561,7 @@ def test_the_command_runs_a_batch_and_exits_0_then_2_with_a_failure(
     app = build_app()
     ok = CliRunner().invoke(app, ["batch", str(media["photo"]), "--out", str(out)])
     assert ok.exit_code == 0, ok.output
-    assert "1 of 1 inputs finished" in ok.output
+    assert "1 of 1 input finished" in ok.output
     assert (out / "photo" / "summary.json").is_file() and (out / OVERVIEW_FILE).is_file()
     bad = CliRunner().invoke(
         app, ["batch", str(media["photo"]), str(media["broken"]), "--out", str(out)]

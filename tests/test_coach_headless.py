@@ -81,7 +81,8 @@ def test_headless_event_texts_name_the_twist_and_carry_no_ids(language: None) ->
     said = {str(x["id"]): str(x["text"]) for x in map(headless_message, events)}
     assert said["session_started"] == f"Session started: {name}; range up to 40°"
     assert said["session_stopped"] == "Session stopped: sharp pain"
-    assert said["paused"] == ("Coaching paused: the camera could not see the student well enough")
+    # Worded for the person running the coach, never for staff ("the student").
+    assert said["paused"] == "Coaching paused: the camera cannot see you well enough"
     # Every event has words of its own (none falls back to the coach's own text).
     for event in events:
         assert event_words(event.id, event.data, "-") != "-", event.id
@@ -105,3 +106,96 @@ def test_the_coachs_own_event_texts_carry_no_ids_and_no_minus_zero() -> None:
     assert texts["session_stopped"] == "session stopped: sharp pain"
     for event in (o for o in out if isinstance(o, Event)):
         assert not SNAKE.search(event.text), event
+
+
+#: The staff's words for a student ("the student", "el alumno"), never said to the person.
+STAFF_WORDS = re.compile(r"\bstudent\b|\balumn[oa]\b", re.IGNORECASE)
+
+
+def test_headless_lines_speak_to_the_person_not_about_a_student(language: None) -> None:
+    """The person runs the desktop coach themself: a pause, a quit and the wait for them say
+    "you" (the timeline's staff words said "the student paused")."""
+    coach = Coach(make_plan(), RULES, start_pain=2)
+    out: list[Output] = feed(coach, [obs(0.0, None, person=False)])
+    out += feed(coach, ramp(0.5, 3.0, 0.0, 0.0, person=False))
+    out += feed(coach, ramp(3.0, 5.6, 0.0, 0.0))
+    out += coach.pause(6.0) + coach.resume(7.0)
+    lost, _ = holding_coach()
+    out += feed(lost, [obs(round(13.5 + i * 0.1, 3), None, person=False) for i in range(15)])
+    out += coach.quit(8.0)
+    events = [o for o in out if isinstance(o, Event)]
+    reasons = {str(e.data.get("reason")) for e in events if e.id == "paused"}
+    assert reasons >= {"user", "tracking_lost"}
+    assert any(e.id == "session_stopped" and e.data.get("reason") == "quit" for e in events)
+    for lang in ("en", "es"):
+        i18n.set_language(lang)
+        for line in map(headless_message, events):
+            assert not STAFF_WORDS.search(str(line["text"])), (lang, line)
+    i18n.set_language("en")
+    said = [str(headless_message(e)["text"]) for e in events]
+    assert "Coaching paused: you paused it" in said
+    assert "Session stopped: you ended it" in said
+    i18n.set_language("es")
+    said = [str(headless_message(e)["text"]) for e in events]
+    assert "Guía en pausa: usted la ha pausado" in said
+    # The web's timeline, read by staff, keeps its words about the student.
+    user_pause = next(e for e in events if e.data.get("reason") == "user")
+    assert event_words(user_pause.id, user_pause.data, "-") == "Coaching paused: the student paused"
+
+
+def test_the_windows_step_says_a_pause_or_stop_in_words(language: None) -> None:
+    """The window's step label said the reason's id spaced ("Paused: user", "Stopped: pain
+    high"), in English whatever --lang said."""
+    from twistcoach.wording import step_words
+
+    paused = Coach(make_plan(), RULES, start_pain=2)
+    feed(paused, ramp(0.0, 3.0, 0.0, 0.0, person=False))
+    paused.pause(3.5)
+    assert paused.step_text == "Paused: user"  # the coach's own label, unread by people
+    high, _ = holding_coach()
+    high.report_pain(14.0, 8)
+    lost, _ = holding_coach()
+    feed(lost, [obs(round(13.5 + i * 0.1, 3), None, person=False) for i in range(15)])
+    i18n.set_language("en")
+    assert step_words(paused) == "Paused: you paused it"
+    assert step_words(high) == "Stopped: pain went above 5 out of 10"
+    assert step_words(lost) == "Paused: the camera cannot see you well enough"
+    assert step_words(holding_coach()[0]) == "Hold (right)"
+    i18n.set_language("es")
+    assert i18n.t(step_words(paused)) == "En pausa: usted la ha pausado"
+    assert i18n.t(step_words(high)) == "Detenida: el dolor pasó de 5 sobre 10"
+    for coach in (paused, high, lost):
+        label = i18n.t(step_words(coach))
+        assert not SNAKE.search(label) and not STAFF_WORDS.search(label), label
+
+
+def test_the_window_draws_the_steps_words_and_its_cap_through_degrees_text(
+    language: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What compose_window hands the overlay: the step in words (the --lang language), the
+    cap through metrics.degrees_text (it wrote f"{cap:g}")."""
+    import numpy as np
+
+    from twistcoach.cli import coach_window
+    from twistcoach.cli.coach_window import cap_text
+
+    assert cap_text(35.0) == "35" and cap_text(37.5) == "37.5" and cap_text(-0.0) == "0"
+    drawn: dict[str, object] = {}
+
+    def fake_overlay(frame: np.ndarray, **kwargs: object) -> np.ndarray:
+        drawn.update(kwargs)
+        return frame
+
+    monkeypatch.setattr("twistcoach.overlay.draw_overlay", fake_overlay)
+    coach = Coach(make_plan(), RULES, start_pain=2)
+    feed(coach, ramp(0.0, 3.0, 0.0, 0.0, person=False))
+    coach.pause(3.5)
+    coach.personal_cap_deg = -0.0  # a cap a hair under zero read "-0 deg"
+    frame = np.zeros((72, 128, 3), np.uint8)
+    i18n.set_language("es")
+    coach_window.compose_window(frame, None, None, coach, size=None)
+    assert drawn["step"] == "En pausa: usted la ha pausado"
+    numbers = drawn["numbers"]
+    assert isinstance(numbers, dict)
+    assert numbers["límite"] == "0°", numbers
+    assert set(numbers) == {"dolor", "límite", "torsión"}, numbers

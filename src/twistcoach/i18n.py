@@ -608,10 +608,6 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     "Input should be a valid integer, got a number with a fractional part (got {got})",
     # planning.decision.PracticeDecision.refusal, with no reason
     "not allowed now",
-    # web.ratelimit
-    "Too many failed sign-ins. Try again in {wait} seconds.",
-    "Too many sign-ups from here. Try again in {wait} seconds.",
-    "Too many wrong passwords. Try again in {wait} seconds.",
     # web.services (what a student may meet)
     "Session {id} is still running in another window: end it there first (or close that window).",
     "You can link at most {n} people; remove one first.",
@@ -663,10 +659,6 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     "clinician",
     "approved",
     "declined",
-    # planning.decide SAFE-PLAN-HOLD's {why} when the plan gives no advice
-    "seek_care_now",
-    "see_clinician_first",
-    "rest_today",
 )
 
 
@@ -875,6 +867,7 @@ def _code_texts() -> Iterator[tuple[str, str]]:
         root.joinpath("overlay.py"),  # the dial's and the hold's words
         root.joinpath("batch/table.py"),  # the batch overview
         root.joinpath("export/clinical_report.py"),  # the clinical PDF's _t("...")
+        root.joinpath("web/ratelimit.py"),  # its messages' ngettext forms (the sign-in form)
     ]
     for item in sorted(modules, key=lambda p: p.name):
         if not item.name.endswith(".py"):

@@ -451,7 +451,10 @@ def draw_overlay(
         else t("hold {s} s").format(s=f"{max(0.0, hold_remaining_s):.0f}"),
     ):
         if text:
-            tw = _text_size(text, scale)[0]
+            # Measured at the weight _text draws with: OpenCV 5's Hershey letters advance
+            # further when bolder, and a long step ("Paused: the camera cannot see you well
+            # enough") measured thin ran off the frame's right edge.
+            tw = _text_size(text, scale, max(1, round(scale * 2)))[0]
             right_y += _text(
                 image, text, (width - tw - 12, right_y + int(22 * scale)), scale, AMBER, bgr=bgr
             )

@@ -49,6 +49,7 @@ from numpy.typing import NDArray
 # A file that cannot be used as a source of frames (the message names the file): the
 # package's media error, a ValueError, so the CLI exits 2 and the web answers 422.
 from twistcoach.errors import MediaError as MediaError
+from twistcoach.i18n import ngettext
 
 RgbArray = NDArray[np.uint8]
 
@@ -448,7 +449,9 @@ class VideoSource(_Closing):
             where = (
                 "no frame could be decoded"
                 if index < 0
-                else f"decoding failed after {index + 1} frames"
+                else ngettext(
+                    "decoding failed after {n} frame", "decoding failed after {n} frames", index + 1
+                ).format(n=index + 1)
             )
             raise MediaError(f"{self.path}: {where} ({err})") from None
         if index < 0:

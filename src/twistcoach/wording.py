@@ -7,9 +7,12 @@ reason, a session status, a coach state, an event, an intake choice.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from twistcoach.coaching import Coach
 
 from twistcoach.metrics import degrees_text
 
@@ -32,6 +35,13 @@ class Wording:
         (``poses.schema.ContraindicationTag``), in plain words.
     pain_rule
         Pain during practice, said the same way on the plan and by the coach.
+    plan_status
+        A plan's status (``screening.PlanStatus``) in plain words: why a plan holds every
+        twist when it gives no advice of its own.
+    to_the_person
+        Table name (``states``, ``pause_reasons``, ``stop_reasons``) -> id -> the words said
+        to the person themself where the table's own words are for staff ("you paused it",
+        not "the student paused"); see :data:`Reader`.
     """
 
     stop_reasons: Mapping[str, str]
@@ -45,6 +55,22 @@ class Wording:
     cue_situations: Mapping[str, str]
     pose_features: Mapping[str, str]
     pain_rule: str
+    plan_status: Mapping[str, str] = field(default_factory=dict)
+    to_the_person: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def table(self, name: str, reader: Reader = "staff") -> Mapping[str, str]:
+        """The words of one table (``states``, ``pause_reasons``, ``stop_reasons``) for
+        ``reader``: the person's own words where the file has them, else the staff's."""
+        words: Mapping[str, str] = getattr(self, name)
+        if reader == "person" and self.to_the_person.get(name):
+            return {**words, **self.to_the_person[name]}
+        return words
+
+
+#: Who reads a value's words: ``staff`` (a teacher or clinician reading a student's
+#: timeline: "the student paused") or ``person`` (the person themself, running the coach:
+#: "you paused it").
+Reader = Literal["staff", "person"]
 
 
 #: The file :func:`wording` reads (under :func:`twistcoach.rulefiles.data_root`).
@@ -74,6 +100,7 @@ def _parse_wording(data: Any) -> Wording:
     from twistcoach.intake import Activity, LegSymptoms
     from twistcoach.metrics import View
     from twistcoach.poses.schema import ContraindicationTag, CueWhen
+    from twistcoach.screening import PlanStatus
     from twistcoach.storage.models import SessionStatus
 
     if not isinstance(data, Mapping):
@@ -91,6 +118,7 @@ def _parse_wording(data: Any) -> Wording:
             "leg_symptoms",
             "cue_situations",
             "pose_features",
+            "plan_status",
         )
     }
     needed: dict[str, Sequence[str]] = {
@@ -103,21 +131,65 @@ def _parse_wording(data: Any) -> Wording:
         "leg_symptoms": [s.value for s in LegSymptoms],
         "cue_situations": [w.value for w in CueWhen],
         "pose_features": [f.value for f in ContraindicationTag],
+        "plan_status": [s.value for s in PlanStatus],
     }
     for key, values in needed.items():
         missing = sorted(set(values) - set(maps[key]))
         if missing:
             raise ValueError(f"{key} has no words for {', '.join(missing)}")
-    return Wording(**maps, pain_rule=" ".join(str(data["pain_rule"]).split()))
+    person: dict[str, dict[str, str]] = {}
+    for key, table in dict(data.get("to_the_person") or {}).items():
+        if key not in ("states", "pause_reasons", "stop_reasons"):
+            raise ValueError(f"to_the_person has no table {key!r}")
+        unknown = sorted(set(map(str, dict(table))) - set(maps[key]))
+        if unknown:  # a typo would silently leave the staff's words in place
+            raise ValueError(f"to_the_person.{key} names unknown values {', '.join(unknown)}")
+        person[key] = {str(k): " ".join(str(v).split()) for k, v in dict(table).items()}
+    return Wording(**maps, pain_rule=" ".join(str(data["pain_rule"]).split()), to_the_person=person)
 
 
-def stop_words(reason: str | None) -> str:
-    """Why a session stopped, in plain words ("" when it did not stop early)."""
+def stop_words(reason: str | None, reader: Reader = "staff") -> str:
+    """Why a session stopped, in plain words ("" when it did not stop early), for
+    ``reader`` (:data:`Reader`)."""
     if not reason:
         return ""
     if reason.startswith("recording failed"):  # "recording failed: OSError" (recorder.py)
         reason = "recording_failed"
-    return wording().stop_reasons.get(reason, reason.replace("_", " "))
+    return wording().table("stop_reasons", reader).get(reason, reason.replace("_", " "))
+
+
+def pause_words(reason: str | None, reader: Reader = "staff") -> str:
+    """Why coaching paused (``coaching.PauseReason``), in plain words ("" for none), for
+    ``reader`` (:data:`Reader`)."""
+    if not reason:
+        return ""
+    return wording().table("pause_reasons", reader).get(reason, reason.replace("_", " "))
+
+
+def plan_status_words(status: str) -> str:
+    """A plan's status in plain words ("a healthcare professional needs to check your back
+    first", never ``see_clinician_first``): why a plan that gives no advice holds every
+    twist."""
+    return wording().plan_status.get(str(status), str(status).replace("_", " "))
+
+
+def step_words(coach: Coach, reader: Reader = "person") -> str:
+    """The coach's current step as a display labels it ("Hold (right)", "Paused: you
+    paused it"), in English (translate it where it is shown).
+
+    The coach's own :attr:`~twistcoach.coaching.Coach.step_text` cannot read this file, so
+    a pause or a stop there is its reason's id spaced ("Paused: user"); here the reason is
+    said in the words a session's timeline gives it (:func:`pause_words`,
+    :func:`stop_words`), worded for ``reader``: the desktop coach's window and the practice
+    page are read by the person practising.
+    """
+    from twistcoach.coaching import CoachState
+
+    if coach.state is CoachState.PAUSED and coach.pause_reason is not None:
+        return f"Paused: {pause_words(coach.pause_reason.value, reader)}"
+    if coach.state is CoachState.STOPPED and coach.stopped_reason is not None:
+        return f"Stopped: {stop_words(coach.stopped_reason.value, reader)}"
+    return coach.step_text
 
 
 def status_words(status: str) -> str:
@@ -205,7 +277,9 @@ class TimelineRow:
     safety: bool = False
 
 
-def event_words(event_id: str, data: Mapping[str, Any], fallback: str) -> str:
+def event_words(
+    event_id: str, data: Mapping[str, Any], fallback: str, reader: Reader = "staff"
+) -> str:
     """A coach event in plain words (``rules/wording.yaml``'s ``events``), in English: the
     words a session's timeline (web and ``twistcoach sessions show``) and the desktop
     coach's ``--headless`` lines give it, never an id.
@@ -220,8 +294,15 @@ def event_words(event_id: str, data: Mapping[str, Any], fallback: str) -> str:
         coach state their words, a number a whole number (never "-0").
     fallback
         Said for an event the wording file has no words for.
+    reader
+        Who reads it (:data:`Reader`): ``person`` where the person runs the coach themself
+        (the ``--headless`` lines: "Coaching paused: you paused it"), ``staff`` on a
+        timeline ("the student paused").
     """
     words = wording()
+    stops = words.table("stop_reasons", reader)
+    pauses = words.table("pause_reasons", reader)
+    states = words.table("states", reader)
     template = words.events.get(event_id)
     if template is None:
         return fallback
@@ -233,12 +314,10 @@ def event_words(event_id: str, data: Mapping[str, Any], fallback: str) -> str:
             values[key] = str(value)
     if "reason" in values:
         reason = values["reason"]
-        values["reason"] = words.stop_reasons.get(
-            reason, words.pause_reasons.get(reason, reason.replace("_", " "))
-        )
+        values["reason"] = stops.get(reason, pauses.get(reason, reason.replace("_", " ")))
     for key in ("from", "to"):  # a state change's states (coaching.CoachState)
         if key in values:
-            values[key] = words.states.get(values[key], values[key].replace("_", " "))
+            values[key] = states.get(values[key], values[key].replace("_", " "))
     if "variant" in values and "{variant}" in template:
         from twistcoach.poses import load_library
 

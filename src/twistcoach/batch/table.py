@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from twistcoach.batch.state import InputRecord, write_atomic
-from twistcoach.i18n import current_language, t
+from twistcoach.i18n import current_language, ngettext, t
 from twistcoach.wording import family_words, view_words
 
 CSV_FILE = "batch-results.csv"
@@ -340,8 +340,13 @@ def render_overview(rows: Sequence[dict[str, Any]], *, interrupted: bool = False
         else ""
     )
     counts = t(
-        "{n} inputs: {done} analysed, {failed} failed. Depth measured in {measured}; past the "
-        "cap in {over}."
+        ngettext(
+            "{n} input: {done} analysed, {failed} failed. Depth measured in {measured}; past "
+            "the cap in {over}.",
+            "{n} inputs: {done} analysed, {failed} failed. Depth measured in {measured}; past "
+            "the cap in {over}.",
+            len(rows),
+        )
     ).format(
         n=len(rows),
         done=f"<b>{len(done)}</b>",

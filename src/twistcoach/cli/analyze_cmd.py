@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from twistcoach.i18n import t
+from twistcoach.i18n import ngettext, t
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -475,7 +475,11 @@ def run_analyze(
     if failures:
         err.print(
             "[red]"
-            + t("{failed} of {n} inputs failed").format(failed=failures, n=len(inputs))
+            + t(
+                ngettext(
+                    "{failed} of {n} input failed", "{failed} of {n} inputs failed", len(inputs)
+                )
+            ).format(failed=failures, n=len(inputs))
             + "[/] "
             + t("(see above)")
         )

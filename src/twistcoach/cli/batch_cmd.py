@@ -72,10 +72,27 @@ class _RichListener:
         self.failed = 0
 
     def started(self, to_do: int, skipped: int, workers: int) -> None:
+        from twistcoach.i18n import ngettext, t
+
         if skipped:
-            self.console.print(f"resuming: {skipped} inputs already finished are not redone")
-        plural = "input" if to_do == 1 else "inputs"
-        self.console.print(f"{to_do} {plural} to analyse, {min(workers, to_do)} at a time")
+            self.console.print(
+                t(
+                    ngettext(
+                        "resuming: {n} input already finished is not redone",
+                        "resuming: {n} inputs already finished are not redone",
+                        skipped,
+                    )
+                ).format(n=skipped)
+            )
+        self.console.print(
+            t(
+                ngettext(
+                    "{n} input to analyse, {at_once} at a time",
+                    "{n} inputs to analyse, {at_once} at a time",
+                    to_do,
+                )
+            ).format(n=to_do, at_once=min(workers, to_do))
+        )
         self.task = self.progress.add_task("analysing", total=to_do)
 
     def retrying(self, item: BatchInput, reason: str) -> None:
@@ -193,11 +210,27 @@ def run_batch_command(
             f"{escape(str(e))}"
         )
         return 2
+    from twistcoach.i18n import ngettext, t
+
     failed = sum(r.status == "failed" for r in result.records)
     err.print(
-        f"{len(result.records)} of {len(items)} inputs finished "
-        f"({result.analysed} analysed now, {result.skipped} earlier; {failed} failed); "
-        f"table {escape(str(out / CSV_FILE))}, overview {escape(str(out / OVERVIEW_FILE))}"
+        t(
+            ngettext(
+                "{done} of {n} input finished ({now} analysed now, {earlier} earlier; {failed} "
+                "failed); table {table}, overview {overview}",
+                "{done} of {n} inputs finished ({now} analysed now, {earlier} earlier; {failed} "
+                "failed); table {table}, overview {overview}",
+                len(items),
+            )
+        ).format(
+            done=len(result.records),
+            n=len(items),
+            now=result.analysed,
+            earlier=result.skipped,
+            failed=failed,
+            table=escape(str(out / CSV_FILE)),
+            overview=escape(str(out / OVERVIEW_FILE)),
+        )
     )
     if result.interrupted:
         err.print("[yellow]interrupted:[/] run the same command again to finish the batch")

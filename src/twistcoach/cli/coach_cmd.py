@@ -260,14 +260,16 @@ class _Sinks:
 def headless_message(out: Output) -> dict[str, object]:
     """One ``--headless`` JSON line: the output's fields, its ``text`` in the chosen
     language (``--lang``). An event's text is the words a session's timeline gives it
-    (:func:`twistcoach.wording.event_words`: the twist's name, never its id); the ids stay
-    in their own fields (``id``, ``variant``, ``reason``, ``rule``) for programs."""
+    (:func:`twistcoach.wording.event_words`: the twist's name, never its id), worded for
+    the person running the coach ("Coaching paused: you paused it", never "the student
+    paused": the timeline's words are for staff); the ids stay in their own fields (``id``,
+    ``variant``, ``reason``, ``rule``) for programs."""
     from twistcoach.coaching import Event
     from twistcoach.wording import event_words
 
     said = i18n.localize_message(out.to_dict(), i18n.current_language())
     if isinstance(out, Event):
-        said["text"] = i18n.t(event_words(out.id, out.data, out.text))
+        said["text"] = i18n.t(event_words(out.id, out.data, out.text, reader="person"))
     return said
 
 

@@ -98,6 +98,15 @@ def draw_cue(bgr: NDArray[np.uint8], text: str, *, safety: bool) -> int:
     return size
 
 
+def cap_text(cap_deg: float) -> str:
+    """The window's cap number (:func:`twistcoach.metrics.degrees_text`, never "-0"):
+    whole degrees, one decimal for a cap that is not whole (a cap is a limit: 37.5 is not
+    said as 38)."""
+    from twistcoach.metrics import degrees_text
+
+    return degrees_text(cap_deg, 0 if float(cap_deg).is_integer() else 1)
+
+
 def compose_window(
     frame_rgb: NDArray[np.uint8],
     skeleton: Skeleton | None,
@@ -123,6 +132,7 @@ def compose_window(
     from twistcoach.overlay import draw_overlay
     from twistcoach.poses import load_library
     from twistcoach.report import TwistMeasure, measure_of
+    from twistcoach.wording import step_words
 
     if size is not None:
         frame_rgb, skeleton = _letterbox(frame_rgb, skeleton, size)
@@ -134,10 +144,11 @@ def compose_window(
             # The gauge shows what the coach uses: the drop from the calibrated neutral.
             drop = value - (coach.baseline_deg or 0.0)
             side = "right" if drop > 3 else "left" if drop < -3 else "centre"
+    # Labels and the twist's name in the --lang language, as the step and the cue are.
     numbers = {
-        "pain": "-" if coach.last_pain is None else f"{coach.last_pain}/10",
-        "cap": f"{coach.personal_cap_deg:g} deg",
-        "twist": load_library().name_of(coach.plan.variant_id),
+        i18n.t("pain"): "-" if coach.last_pain is None else f"{coach.last_pain}/10",
+        i18n.t("cap"): f"{cap_text(coach.personal_cap_deg)}°",  # "35 deg" where Hershey draws
+        i18n.t("twist"): i18n.t(load_library().name_of(coach.plan.variant_id)),
     }
     hold_left = None
     if coach.state is CoachState.HOLDING:
@@ -156,7 +167,9 @@ def compose_window(
         stay_deg=coach.stay_here_deg,
         numbers=numbers,
         cue=None,
-        step=i18n.t(coach.step_text),
+        # The step in the timeline's words, worded for the person practising ("Paused: you
+        # paused it"): the coach's own step_text spaces a reason's id ("Paused: user").
+        step=i18n.t(step_words(coach, "person")),
         hold_remaining_s=hold_left,
         gauge_name=gauge_name,
     )
@@ -171,6 +184,7 @@ __all__ = [
     "CUE_FONT_PX",
     "CUE_MIN_FONT_PX",
     "WINDOW_SIZE",
+    "cap_text",
     "compose_window",
     "draw_cue",
     "font_file",

@@ -90,18 +90,23 @@ def _print_list(summaries: list[SessionSummary]) -> None:
             s.started_at.strftime("%Y-%m-%d %H:%M"),
             t(library.name_of(s.variant_id)),
             _fmt(s.cap_deg, "°"),
-            _fmt(summary.max_abs_knee_drop, "°")
-            + (
-                " " + t("({n} s over)").format(n=summary.over_cap_samples)
-                if summary.over_cap_samples
-                else ""
-            ),
+            _fmt(summary.max_abs_knee_drop, "°") + _over_text(summary.over_cap_samples, " ({})"),
             _pain_text(summary),
             _status_text(s.status, s.stop_reason),
         )
     # Piped output gets a fixed, roomy width instead of rich's 80-column fallback.
     console = Console() if sys.stdout.isatty() else Console(width=140)
     console.print(table)
+
+
+def _over_text(samples: int, frame: str = "{}") -> str:
+    """How many stored samples were over the cap ("" for none), put in ``frame``: a count of
+    samples, said as one (it read "(1 s over)": a sample is taken each second of a live
+    session, but a count is not a duration)."""
+    if not samples:
+        return ""
+    said = ngettext("{n} sample over the cap", "{n} samples over the cap", samples)
+    return frame.format(t(said).format(n=samples))
 
 
 def _status_text(status: str, stop_reason: str | None) -> str:
@@ -139,12 +144,12 @@ def _print_detail(detail: SessionDetail) -> None:
         line("source", s.source),
         line(
             "cap",
-            t("{cap}°; largest {measure} {largest}; {over} s over the cap").format(
+            t("{cap}°; largest {measure} {largest}").format(
                 cap=f"{s.cap_deg:g}",
                 measure=t(s.measure.replace("_", " ")),
                 largest=_fmt(summary.max_abs_knee_drop, "°"),
-                over=summary.over_cap_samples,
-            ),
+            )
+            + _over_text(summary.over_cap_samples, "; {}"),
         ),
         line("pain", _pain_text(summary)),
         line(
@@ -360,7 +365,12 @@ def register(app: typer.Typer) -> None:
             repo = _repo()
             seed_demo(repo)
             count = len(repo.list_sessions())
-        typer.echo(f"Demo data ready ({count} sessions). Sign in with password {DEMO_PASSWORD}:")
+        ready = ngettext(
+            "Demo data ready ({n} session). Sign in with password {password}:",
+            "Demo data ready ({n} sessions). Sign in with password {password}:",
+            count,
+        )
+        typer.echo(t(ready).format(n=count, password=DEMO_PASSWORD))
         for account in (TEACHER, CLINICIAN, SAM, ALEX):
             typer.echo(f"  {account.email:24} {account.role.value}")
 

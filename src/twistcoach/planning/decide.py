@@ -49,6 +49,7 @@ from twistcoach.screening import (
     load_rules,
     screen,
 )
+from twistcoach.wording import plan_status_words
 
 
 def start_pain_refusal(start_pain: int, screening_rules: RuleSet | None = None) -> Reason | None:
@@ -742,7 +743,7 @@ def decide(
                     reasons.extend(_held_clearances(decision.id, history, first_flag, rules, tz))
                 ceiling = min(ceiling, earlier.range.max_deg)
         if plan.status is not PlanStatus.READY and decision.allowed:
-            why = " ".join(plan.advice[:1]) or plan.status.value
+            why = " ".join(plan.advice[:1]) or plan_status_words(plan.status.value)
             reasons.append(rules.reason("SAFE-PLAN-HOLD", why=why))
         if ceiling is not None:
             knee = decision.family.has_knee_drop

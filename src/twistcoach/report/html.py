@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from twistcoach.i18n import current_language
 from twistcoach.i18n import t as _t
+from twistcoach.metrics import degrees_text
 from twistcoach.pipeline import FrameResult
 from twistcoach.report._values import value_of
 from twistcoach.report.timeline import (
@@ -159,8 +160,13 @@ def _environment() -> jinja2.Environment:
 
 
 def _fmt(value: Any, unit: str = "") -> str:
+    """A summary's value and unit for the report's table; "not measured" for None. Degrees
+    (``°``, ``°/s``) go through :func:`twistcoach.metrics.degrees_text` with the summary's
+    one decimal: a value that rounds to zero reads "0.0°", never "-0.0°"."""
     if value is None:
         return _t(NOT_MEASURED)
+    if unit.startswith("°") and isinstance(value, int | float):
+        return f"{degrees_text(float(value), 1)}{unit}"
     return f"{value}{unit}"
 
 

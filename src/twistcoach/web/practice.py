@@ -87,7 +87,7 @@ from twistcoach.storage.repository import NotFoundError, Repository
 from twistcoach.web.context import AppContext, ctx_of, request_language, signed_in
 from twistcoach.web.deps import Id
 from twistcoach.web.services import NOT_VISIBLE_SESSION, UNKNOWN_TWIST
-from twistcoach.wording import status_words
+from twistcoach.wording import status_words, step_words
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -286,7 +286,7 @@ class PracticeRun:
                     "cap": self.coach.personal_cap_deg,
                     "stay": round(self.coach.stay_here_deg, 2),
                     "state": str(self.coach.state),
-                    "step": self.coach.step_text,
+                    "step": step_words(self.coach),  # the person's words, never "Paused: user"
                     "view": self._view_name(obs),
                     "view_ok": obs is not None and obs.view_measurable,
                     "advice": "" if obs is None else obs.view_advice,

@@ -35,6 +35,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from twistcoach.errors import RateLimited
+from twistcoach.i18n import ngettext
 from twistcoach.web.settings import WebSettings
 
 
@@ -61,7 +62,12 @@ class RateLimits:
         wait = self._password_wait(client, email)
         if wait is not None:
             raise RateLimited(
-                f"Too many failed sign-ins. Try again in {wait} seconds.", retry_after_s=wait
+                ngettext(
+                    "Too many failed sign-ins. Try again in {wait} second.",
+                    "Too many failed sign-ins. Try again in {wait} seconds.",
+                    wait,
+                ).format(wait=wait),
+                retry_after_s=wait,
             )
 
     def check_password_change(self, client: str, email: str) -> None:
@@ -71,7 +77,12 @@ class RateLimits:
         wait = self._password_wait(client, email)
         if wait is not None:
             raise RateLimited(
-                f"Too many wrong passwords. Try again in {wait} seconds.", retry_after_s=wait
+                ngettext(
+                    "Too many wrong passwords. Try again in {wait} second.",
+                    "Too many wrong passwords. Try again in {wait} seconds.",
+                    wait,
+                ).format(wait=wait),
+                retry_after_s=wait,
             )
 
     def _password_wait(self, client: str, email: str) -> int | None:
@@ -104,7 +115,12 @@ class RateLimits:
         if not self._limiter.hit(self.signup, "signup", client):
             wait = self._retry_after(self.signup, "signup", client)
             raise RateLimited(
-                f"Too many sign-ups from here. Try again in {wait} seconds.", retry_after_s=wait
+                ngettext(
+                    "Too many sign-ups from here. Try again in {wait} second.",
+                    "Too many sign-ups from here. Try again in {wait} seconds.",
+                    wait,
+                ).format(wait=wait),
+                retry_after_s=wait,
             )
 
     def allow_pain(self, session_id: int) -> bool:
