@@ -147,6 +147,8 @@ def test_settings_reject_bad_urls(url: str, message: str) -> None:
 
 def test_sqlite_pragmas_wal_and_foreign_keys(tmp_path: Path) -> None:
     eng = create_engine_for_url(f"sqlite:///{tmp_path / 'sub' / 'db.sqlite'}")
+    assert not (tmp_path / "sub").exists()  # an engine alone makes nothing: init_db does
+    init_db(eng)
     with eng.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
@@ -973,5 +975,89 @@ def test_a_store_made_by_the_previous_schema_opens_and_keeps_its_data(db_url: st
         assert decide_for_person(repo, person.id).permission("supine_twist_full").allowed
         repo.withdraw_clearance(person.id, kept.id, "clinician", "Dr New", "New symptoms.")
         assert not decide_for_person(repo, person.id).permission("supine_twist_full").allowed
+    finally:
+        eng.dispose()
+
+
+def _foreign_database(db_url: str) -> Engine:
+    """``db_url`` holding another program's table and row (made without twistcoach's engine:
+    its connections would turn a SQLite file to WAL)."""
+    from sqlalchemy import create_engine
+
+    plain = create_engine(db_url)
+    with plain.begin() as conn:
+        conn.execute(text("CREATE TABLE contacts (id INTEGER PRIMARY KEY, name TEXT)"))
+        conn.execute(text("INSERT INTO contacts (id, name) VALUES (1, 'Ana')"))
+    return plain
+
+
+def _content(plain: Engine) -> tuple[list[str], list[tuple[object, ...]]]:
+    """The database's tables and the foreign table's rows."""
+    with plain.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(text("SELECT * FROM contacts"))]
+    return table_names(plain), rows
+
+
+@pytest.mark.parametrize("create", [True, False])
+def test_another_programs_database_is_refused_and_changed_in_nothing(
+    db_url: str, create: bool
+) -> None:
+    from twistcoach.storage import NotTwistcoachError
+
+    plain = _foreign_database(db_url)
+    before = _content(plain)
+    eng = create_engine_for_url(db_url)
+    try:
+        with pytest.raises(
+            NotTwistcoachError, match=r"holds another program's tables \(contacts\)"
+        ):
+            open_repository(eng, create=create)
+        assert _content(plain) == before == (["contacts"], [(1, "Ana")])
+        # Its own migrations (Alembic, as twistcoach's) do not make it twistcoach's.
+        with plain.begin() as conn:
+            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+            conn.execute(text("INSERT INTO alembic_version VALUES ('1a2b3c')"))
+        with pytest.raises(NotTwistcoachError, match="another program's tables"):
+            init_db(eng, create=create)
+        assert table_names(plain) == ["alembic_version", "contacts"]
+    finally:
+        eng.dispose()
+        plain.dispose()
+
+
+def test_reading_where_no_database_is_creates_nothing(db_url: str) -> None:
+    from twistcoach.storage import NoDatabaseError
+
+    eng = create_engine_for_url(db_url)
+    try:
+        with pytest.raises(NoDatabaseError, match="no twistcoach database at "):
+            open_repository(eng, create=False)
+        assert table_names(eng) == []
+        assert init_db(eng) is None  # created, from nothing
+        assert init_db(eng, create=False) == head_revision()  # now it is there to read
+    finally:
+        eng.dispose()
+
+
+def test_every_earlier_migration_is_a_twistcoach_store_that_upgrades(db_url: str) -> None:
+    """The check for other programs' databases takes no older twistcoach store for one."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from twistcoach.storage.db import _alembic_config
+
+    eng = create_engine_for_url(db_url)
+    try:
+        config = _alembic_config(eng)
+        revisions = [s.revision for s in ScriptDirectory.from_config(config).walk_revisions()]
+        assert len(revisions) >= 7
+        for revision in reversed(revisions[1:]):  # oldest first; the head is tried last
+            with eng.begin() as conn:
+                config.attributes["connection"] = conn
+                command.downgrade(config, "base")
+                command.upgrade(config, revision)
+            assert current_revision(eng) == revision
+            assert init_db(eng, create=False) == revision
+            assert current_revision(eng) == head_revision()
     finally:
         eng.dispose()

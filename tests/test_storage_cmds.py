@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -58,9 +59,168 @@ def test_db_upgrade_creates_then_reports_up_to_date(empty: Path) -> None:
 
 
 def test_sessions_on_an_empty_database(empty: Path) -> None:
+    assert invoke("db", "upgrade")[0] == 0
     code, out, _ = invoke("sessions")
     assert (code, out.strip()) == (0, "No sessions recorded yet.")
     assert invoke("sessions", "--json")[1].strip() == "[]"
+
+
+#: Every command that only reads the database (none of them may make one).
+READING = [
+    ("sessions",),
+    ("sessions", "--json"),
+    ("sessions", "show", "1"),
+    ("progress", "--person", "Sam"),
+    ("plan", "--person", "Sam"),
+    ("export", "fhir", "--person", "Sam"),
+    ("report", "--person", "Sam", "--out", "{tmp}/sam.pdf"),
+]
+#: Commands that record: they make a database where there is none.
+RECORDING = [("seed-demo",), ("db", "upgrade")]
+#: The coach, which records too (the database is opened before the video).
+COACH = ("coach", "--person", "Sam", "--video", "{tmp}/none.mp4", "--headless")
+
+
+def _run(command: tuple[str, ...], tmp: Path) -> tuple[int, str, str]:
+    return invoke(*(word.format(tmp=tmp) for word in command))
+
+
+def _beside(path: Path) -> list[str]:
+    """What is in the database's folder (SQLite's -wal/-shm, our migration lock)."""
+    return sorted(p.name for p in path.parent.iterdir())
+
+
+@pytest.mark.parametrize("command", READING)
+def test_a_reading_command_where_no_database_is_says_so_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    # They made and migrated a new database before finding the name unknown.
+    path = tmp_path / "new" / "twistcoach.db"
+    monkeypatch.setenv("TWISTCOACH_DATABASE_URL", f"sqlite:///{path}")
+    code, out, err = _run(command, tmp_path)
+    assert code == 2, err
+    # (`plan` says "Error:", the other commands "error:")
+    assert err.strip().lower() == (
+        f"error: no twistcoach database at {path}: run `twistcoach seed-demo` or record a "
+        "session first (or set twistcoach_database_url to your database)"
+    )
+    assert not path.parent.exists() and "Traceback" not in out + err
+    # An empty file (what `touch` makes) is no database either, and stays empty.
+    path.parent.mkdir()
+    path.touch()
+    code, _, err = _run(command, tmp_path)
+    assert code == 2 and "no twistcoach database at" in err
+    assert path.read_bytes() == b"" and _beside(path) == ["twistcoach.db"]
+
+
+@pytest.mark.parametrize("command", RECORDING)
+def test_a_recording_command_makes_the_database_in_a_new_folder_or_an_empty_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    path = tmp_path / "new" / "twistcoach.db"
+    monkeypatch.setenv("TWISTCOACH_DATABASE_URL", f"sqlite:///{path}")
+    assert invoke(*command)[0] == 0 and path.is_file()
+    touched = tmp_path / "touched.db"
+    touched.touch()
+    monkeypatch.setenv("TWISTCOACH_DATABASE_URL", f"sqlite:///{touched}")
+    assert invoke(*command)[0] == 0
+    assert invoke("sessions")[0] == 0
+
+
+def _schema(path: Path) -> list[tuple[object, ...]]:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+        return db.execute("SELECT * FROM sqlite_master ORDER BY name").fetchall()
+
+
+@pytest.mark.parametrize("command", [*READING, *RECORDING, COACH, ("serve", "--no-demo")])
+def test_another_programs_sqlite_file_is_refused_and_left_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    """twistcoach added its tables to any SQLite file it was pointed at (and turned on WAL)."""
+    import sqlite3
+
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("serve started"))
+    path = tmp_path / "contacts.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE contacts (id INTEGER PRIMARY KEY, name TEXT)")
+        db.execute("INSERT INTO contacts (name) VALUES ('Ana')")
+        db.commit()
+    schema, content = _schema(path), path.read_bytes()
+    monkeypatch.setenv("TWISTCOACH_DATABASE_URL", f"sqlite:///{path}")
+    code, out, err = _run(command, tmp_path)
+    assert code == 2, out + err
+    assert (
+        f"rror: the database at {path} holds another program's tables (contacts), not "
+        "twistcoach's; twistcoach changed nothing in it: set TWISTCOACH_DATABASE_URL to a new "
+        "file or an empty database"
+    ) in err
+    assert "Traceback" not in out + err
+    assert _schema(path) == schema and path.read_bytes() == content
+    assert _beside(path) == ["contacts.sqlite"]  # no -wal, -shm or lock file beside it
+
+
+@pytest.mark.parametrize("command", [*READING, *RECORDING, COACH])
+def test_a_file_that_is_not_sqlite_is_refused_and_left_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("my notes, not a database\n" * 50)
+    content = path.read_bytes()
+    monkeypatch.setenv("TWISTCOACH_DATABASE_URL", f"sqlite:///{path}")
+    code, out, err = _run(command, tmp_path)
+    assert code == 2, out + err
+    assert (
+        f"rror: TWISTCOACH_DATABASE_URL names {path}, which is not a SQLite database; "
+        "twistcoach changed nothing in it"
+    ) in err
+    assert path.read_bytes() == content and _beside(path) == ["notes.txt"]
+
+
+def test_a_newer_twistcoachs_database_is_refused_not_taken_for_another_programs(
+    empty: Path,
+) -> None:
+    import sqlite3
+
+    assert invoke("seed-demo")[0] == 0
+    with contextlib.closing(sqlite3.connect(empty)) as db:
+        db.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+        db.commit()
+    schema, content = _schema(empty), empty.read_bytes()
+    for command in (("sessions",), ("seed-demo",)):
+        code, _, err = invoke(*command)
+        assert code == 2
+        assert f"the database at {empty} was made by a newer twistcoach (migration " in err
+        assert f"this one knows up to {head_revision()}" in err and "upgrade twistcoach" in err
+    assert _schema(empty) == schema and empty.read_bytes() == content
+
+
+def test_a_store_of_an_older_twistcoach_is_read_and_upgraded(empty: Path) -> None:
+    """Every earlier migration is twistcoach's own: a reading command upgrades it in place."""
+    from alembic import command
+
+    from twistcoach.storage import create_engine_for_url
+    from twistcoach.storage.db import _alembic_config, current_revision
+
+    engine = create_engine_for_url(f"sqlite:///{empty}")
+    try:
+        config = _alembic_config(engine)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0001_initial")
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO people (name, created_at) VALUES ('Old', '2026-01-01 09:00:00')"
+            )
+        code, out, err = invoke("progress", "--person", "Old")
+        assert code == 0, err
+        assert "Old has no sessions" in out
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
 
 
 def test_seed_demo_is_idempotent(demo: str) -> None:
@@ -158,6 +318,7 @@ def test_bad_database_url_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
         # The same bad setting had exited 1 here (the error table's "store failed").
         ("report", "--person", "Sam", "--out", "/tmp/twistcoach-never.pdf"),
         ("export", "fhir", "--person", "Sam"),
+        ("seed-demo",),
     ],
 )
 def test_an_unusable_sqlite_file_is_a_message_not_a_traceback(
@@ -168,13 +329,22 @@ def test_an_unusable_sqlite_file_is_a_message_not_a_traceback(
     monkeypatch.setenv("TWISTCOACH_DATABASE_URL", "sqlite:////proc/no-such.db")
     result = runner.invoke(build_app(), list(command))
     assert result.exit_code == 2 and not isinstance(result.exception, OSError)
-    assert "cannot use the SQLite file /proc/no-such.db" in result.stderr
+    # A command that only reads finds no database there; one that records cannot make it.
+    said = (
+        "cannot use the SQLite file" if command == ("seed-demo",) else "no twistcoach database at"
+    )
+    assert f"{said} /proc/no-such.db" in result.stderr
+    monkeypatch.setenv("TWISTCOACH_DATABASE_URL", "sqlite:////proc/no-such/folder/x.db")
+    result = runner.invoke(build_app(), list(command))
+    assert result.exit_code == 2 and not isinstance(result.exception, OSError)
+    assert f"{said} /proc/no-such/folder/x.db" in result.stderr
     not_a_database = tmp_path / "photo.jpg"
     not_a_database.write_text("this is not a database, " * 100)
     monkeypatch.setenv("TWISTCOACH_DATABASE_URL", f"sqlite:///{not_a_database}")
     result = runner.invoke(build_app(), list(command))
-    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
-    assert "database error: file is not a database" in result.stderr
+    # It was exit 1, "database error: file is not a database": the person's setting is wrong.
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert f"names {not_a_database}, which is not a SQLite database" in result.stderr
 
 
 def test_progress_after_a_pain_rise_lowers_the_cap(demo: str) -> None:

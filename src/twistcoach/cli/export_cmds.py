@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
         if system is not None and not system.startswith(("http://", "https://", "urn:")):
             _fail(f"--system {system!r} is not a URI (http://, https:// or urn:)")
         # The package's errors and the database's reach their exit codes in cli/app.py.
-        repo = open_repository()
+        repo = open_repository(create=False)  # reads only: no database is made here
         record = repo.person_named(person)
         facts = gather(repo, record.id, session_ids=session)
         bundle = build_bundle(facts, system=system or IDENTIFIER_SYSTEM, include_record=not session)
@@ -144,7 +144,7 @@ def register(app: typer.Typer) -> None:
         if first is not None and last is not None and first > last:
             _fail(f"--from {first} is after --to {last}")
         lo, hi = period_bounds(first, last, local_zone())
-        repo = open_repository()
+        repo = open_repository(create=False)  # reads only: no database is made here
         record = repo.person_named(person)
         facts = gather(repo, record.id, start=lo, end=hi)
         pdf = render_report(

@@ -634,7 +634,7 @@ def _decide_for(name: str) -> PracticeDecision:
     from twistcoach.storage.progress import decide_for_person
 
     try:
-        repo = open_repository()
+        repo = open_repository(create=False)  # reads only: no database is made here
         found = repo.person_named(name)
         return decide_for_person(repo, found.id)
     except (NotFoundError, StorageError, ScreeningError) as exc:

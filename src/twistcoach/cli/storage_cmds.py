@@ -47,10 +47,12 @@ SESSION_COLUMNS = ("id", "person", "started (UTC)", "variant", "cap", "largest",
 DETAIL_LABELS = ("status", "started", "source", "cap", "pain", "recorded")
 
 
-def _repo() -> Repository:
+def _repo(*, create: bool = False) -> Repository:
+    """The repository; only ``seed-demo``, which records, makes a database where none is
+    (the commands that read say there is none and create nothing)."""
     from twistcoach.storage import open_repository
 
-    return open_repository()
+    return open_repository(create=create)
 
 
 def _fmt(value: float | int | None, unit: str = "") -> str:
@@ -345,8 +347,9 @@ def register(app: typer.Typer) -> None:
 
         with _errors():
             engine = create_engine_from_settings()
-            before = current_revision(engine)
-            init_db(engine)
+            # What it was at is read by init_db, after its checks: a connection before
+            # them would already write (make the file; WAL in another program's file).
+            before = init_db(engine)
             after = current_revision(engine)
         where = engine.url.render_as_string(hide_password=True)
         if before == after:
@@ -362,7 +365,7 @@ def register(app: typer.Typer) -> None:
         from twistcoach.storage.demo import ALEX, CLINICIAN, DEMO_PASSWORD, SAM, TEACHER, seed_demo
 
         with _errors():
-            repo = _repo()
+            repo = _repo(create=True)
             seed_demo(repo)
             count = len(repo.list_sessions())
         ready = ngettext(
