@@ -622,3 +622,53 @@ def test_an_intake_that_cannot_be_saved_is_refused_before_the_questions(
         assert stdout == ""  # not one question asked
         assert "not finished" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "saved.yaml"]
+
+
+def test_plan_prints_staff_words_as_words_never_rich_markup() -> None:
+    """A withdrawal's reason or a staff member's name with "[/b]" in it crashed `twistcoach
+    plan --person` with a Rich markup traceback (render_today and render_plan print
+    planning's reasons, which carry both)."""
+    from rich.console import Console
+
+    from twistcoach.cli.screening_cmds import render_plan, render_today
+    from twistcoach.intake import Clearance, ClearanceBy
+    from twistcoach.planning import (
+        ClearanceWithdrawal,
+        DatedClearance,
+        DatedIntake,
+        PersonHistory,
+        decide,
+    )
+
+    now = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+    name = "Dr [/b] Who"
+    reason = "The scan [/b] shows a [bold]disc bulge[/]."
+    clearance = Clearance(
+        by=ClearanceBy.CLINICIAN,
+        name=name,
+        date=dt.date(2026, 11, 20),
+        variants=("supine_twist_full", "supine_twist_partial"),
+        max_knee_drop_deg=40,
+    )
+    withdrawn = DatedClearance(
+        clearance.model_copy(update={"variants": ("supine_twist_full",)}),
+        now - dt.timedelta(days=2),
+        ClearanceWithdrawal(now - dt.timedelta(days=1), ClearanceBy.CLINICIAN, name, reason),
+    )
+    kept = DatedClearance(
+        clearance.model_copy(update={"variants": ("supine_twist_partial",)}),
+        now - dt.timedelta(days=2),
+    )
+    answers = load_intake(EXAMPLES / "02_chronic_low_back_pain.json")
+    history = PersonHistory(
+        intakes=(DatedIntake(answers, now - dt.timedelta(days=3)),), clearances=(withdrawn, kept)
+    )
+    library = load_library()
+    decision = decide(history, library, now=now, tz=dt.UTC)
+    assert decision.plan is not None
+    console = Console(record=True, width=200)
+    render_today(decision, library, console)
+    render_plan(decision.plan, library, console, today=decision)
+    said = " ".join(console.export_text().split())
+    assert reason in said  # the withdrawal, as its giver wrote it
+    assert f"{name} (clinician) limited the knee drop to 40 degrees." in said

@@ -16,8 +16,14 @@ from clinic_data import make_clinic_db
 from twistcoach.cli.app import build_app
 from twistcoach.export import gather
 from twistcoach.export.accuracy import load_accuracy
-from twistcoach.export.clinical_report import held_text, weekly_trend
-from twistcoach.storage import open_repository
+from twistcoach.export.clinical_report import (
+    drawable,
+    held_text,
+    pain_text,
+    today_text,
+    weekly_trend,
+)
+from twistcoach.storage import Repository, open_repository
 from twistcoach.storage.db import create_engine_for_url
 
 runner = CliRunner()
@@ -74,7 +80,7 @@ def test_report_holds_the_key_numbers(clinic: tuple[str, dict[str, int]], tmp_pa
     assert "4/10" in text  # the pain report of the last session
     assert text.count("completed") >= 3
     # The trend and the measured accuracy of the camera place.
-    assert "W" in weekly_trend(facts.sessions, dt.UTC)[0].week
+    assert "W" in weekly_trend(facts.sessions)[0].week
     assert "Trend over weeks" in text
     assert "raised diagonal" in text
     neutral = load_accuracy().place.neutral  # the demo sessions give no body type
@@ -215,6 +221,10 @@ def test_the_report_in_the_language_asked_for(
     assert "Torsión boca arriba, con apoyo" in text and "completada" in text
     for english in ("Trend over weeks", "Clearances", "held vs cap", "Measured accuracy", "page"):
         assert english not in text, english
+    # The accuracy's source and the new words, in Spanish too (the source stayed English).
+    assert "18 personas renderizadas" in text and "rendered people" not in text
+    assert "no indicado" in text and "Hoy, según la decisión de la planificación" in text
+    assert "Las fechas y horas están en la hora" in text
     assert not tr.missed, tr.missed
 
 
@@ -259,3 +269,145 @@ def test_the_plan_column_is_planning_s_verdict_never_screening_s_status() -> Non
         reasons=(lock,),
     )
     assert plan_verdict(locked, "a") == ("not now", lock.text)
+
+
+def _session_at(
+    url: str, name: str, when: dt.datetime, zone: str | None, *, start_pain: int = 2
+) -> int:
+    """A finished session of ``name`` (created when missing) started at ``when`` (UTC) in
+    ``zone``; returns its id."""
+    engine = create_engine_for_url(url)
+    repo = Repository(engine, clock=lambda: when)
+    person = repo.find_person(name) or repo.create_person(name)
+    session = repo.start_session(
+        person.id, "supine_twist_supported", 45.0, "test", start_pain=start_pain, time_zone=zone
+    )
+    repo.end_session(session.id, "completed")
+    engine.dispose()
+    return session.id
+
+
+def test_a_pain_the_person_did_not_give_reads_not_given(
+    clinic: tuple[str, dict[str, int]], tmp_path: Path
+) -> None:
+    # The PDF's "after" column and the weekly "pain change (mean)" used the pain the
+    # recorder made up (the last said, or the starting pain) as the after-score.
+    url, ids = clinic
+    engine = create_engine_for_url(url)
+    facts = gather(open_repository(engine), ids["sam"])
+    engine.dispose()
+    last = facts.sessions[-1]
+    assert last.summary.session.end_pain is None  # 4 was said during it; none at the end
+    assert pain_text(last) == ("3", "4/10", "not given")
+    assert all(w.mean_pain_change is None for w in weekly_trend(facts.sessions))
+    out = tmp_path / "sam.pdf"
+    code, err = report(url, out, "--person", "Sam")
+    assert code == 0, err
+    text = text_of(out)
+    assert "4/10 not given completed" in text
+    assert re.search(r"2026-W\d\d 3 [\d.]+° [\d.]+° not given 0 0", text) or re.search(
+        r"-W\d\d \d [\d.]+° [\d.]+° not given", text
+    ), text
+
+
+def test_dates_and_the_period_are_the_student_s_own_calendar(
+    clinic: tuple[str, dict[str, int]], tmp_path: Path
+) -> None:
+    # The PDF dated sessions and chose the period on this computer's clock while every web
+    # page reads the zone the student practised in: a session at 02:30 on 21 November in
+    # Kiritimati (UTC+14) read 20 November 12:30, and `--from 2020-11-21` left it out.
+    url, _ = clinic
+    when = dt.datetime(2020, 11, 20, 12, 30, tzinfo=dt.UTC)
+    sid = _session_at(url, "Kiri Timati", when, "Pacific/Kiritimati")
+    from twistcoach.storage.progress import session_started
+
+    engine = create_engine_for_url(url)
+    web_time = session_started(open_repository(engine).get_session(sid).session)
+    engine.dispose()
+    assert f"{web_time:%Y-%m-%d %H:%M}" == "2020-11-21 02:30"  # the web pages' helper
+    out = tmp_path / "kiri.pdf"
+    code, err = report(
+        url, out, "--person", "Kiri Timati", "--from", "2020-11-21", "--to", "2020-11-21"
+    )
+    assert code == 0, err
+    text = text_of(out)
+    assert "2020-11-21 02:30" in text and "2020-11-20" not in text
+    assert "student's own clock (Pacific/Kiritimati)" in text
+    code, err = report(
+        url, out, "--person", "Kiri Timati", "--from", "2020-11-20", "--to", "2020-11-20"
+    )
+    assert code == 0, err
+    assert "No session in this period." in text_of(out)
+
+
+def test_the_plan_leads_with_planning_s_verdict_for_today(
+    clinic: tuple[str, dict[str, int]], tmp_path: Path
+) -> None:
+    # Alex's sharp-pain stop today shuts every twist (the staff page: "none may be
+    # practised now"; FHIR: on hold) while the report led with "Screening status: ready."
+    url, ids = clinic
+    engine = create_engine_for_url(url)
+    repo = open_repository(engine)
+    alex, sam = gather(repo, ids["alex"]), gather(repo, ids["sam"])
+    engine.dispose()
+    assert alex.decision.plan is not None and not alex.decision.allowed
+    out = tmp_path / "alex.pdf"
+    code, err = report(url, out, "--person", "Alex")
+    assert code == 0, err
+    text = text_of(out)
+    verdict = "Today, by planning's decision: no twist may be practised now."
+    assert verdict in text
+    assert text.index(verdict) < text.index("Screening status: ready.")
+    assert today_text(alex.decision) == verdict
+    assert today_text(sam.decision).startswith(
+        "Today, by planning's decision, the twists that may be practised now: "
+        "Supine twist, supported;"
+    )
+
+
+def test_letters_of_any_language_are_drawn_never_a_silent_box(
+    clinic: tuple[str, dict[str, int]], tmp_path: Path
+) -> None:
+    # The built-in Helvetica drew "Zoë 李" as "Zoë ■".
+    url, _ = clinic
+    name = "Zoë 李 Ωμέγα Дмитрий"
+    _session_at(url, name, dt.datetime(2020, 3, 1, 9, 0, tzinfo=dt.UTC), "Europe/Madrid")
+    out = tmp_path / "zoe.pdf"
+    code, err = report(url, out, "--person", name)
+    assert code == 0, err
+    text = text_of(out)
+    assert "Zoë [U+674E] Ωμέγα Дмитрий" in text and "■" not in text
+    assert "written as its Unicode code point instead, for example [U+674E]" in text
+    fonts = {
+        str(font.get_object()["/BaseFont"])
+        for page in PdfReader(out).pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert all("DejaVuSans" in f for f in fonts), fonts  # no built-in font left
+    assert drawable("Zoë 李") == "Zoë [U+674E]"
+
+
+def test_the_accuracy_paragraph_is_given_once_per_figures(
+    clinic: tuple[str, dict[str, int]], tmp_path: Path
+) -> None:
+    # Sessions with no body model recorded and sessions with the neutral one quote the
+    # same figures: the paragraph was printed twice (the red team's "Shay Sharp").
+    url, _ = clinic
+    name = "Bo Dymodel"
+    _session_at(url, name, dt.datetime(2020, 5, 1, 9, 0, tzinfo=dt.UTC), None)
+    engine = create_engine_for_url(url)
+    repo = open_repository(engine)
+    person = repo.find_person(name)
+    assert person is not None
+    neutral = repo.start_session(person.id, "supine_twist_supported", 45.0, "test")
+    repo.add_event(
+        neutral.id, 0.0, "event", "session_started", "started", {"body_model": "neutral"}
+    )
+    repo.end_session(neutral.id, "completed")
+    facts = gather(repo, person.id)
+    engine.dispose()
+    assert {s.body_model for s in facts.sessions} == {None, "neutral"}
+    out = tmp_path / "bo.pdf"
+    code, err = report(url, out, "--person", name)
+    assert code == 0, err
+    assert text_of(out).count("Measured accuracy (") == 1

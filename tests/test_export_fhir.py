@@ -141,7 +141,8 @@ def test_round_trip_for_the_demo_student(repo: Repository, ids: dict[str, int]) 
         head = session.summary.session
         panel = by_identifier(back, f"person/{ids['sam']}/session/{sid}")
         assert panel["valueCodeableConcept"]["coding"][0]["code"] == "completed"
-        assert len(panel["hasMember"]) == 2 * len(session.sides) + 2 + len(session.pains)
+        # The start pain, each report, no end pain: none was given at the end.
+        assert len(panel["hasMember"]) == 2 * len(session.sides) + 1 + len(session.pains)
         for index, hold in enumerate(session.sides):
             drop = by_identifier(back, f"person/{ids['sam']}/session/{sid}/hold/{index}/knee-drop")
             assert drop["valueQuantity"]["code"] == "deg"
@@ -158,8 +159,9 @@ def test_round_trip_for_the_demo_student(repo: Repository, ids: dict[str, int]) 
         start = by_identifier(back, f"person/{ids['sam']}/session/{sid}/pain/start")
         assert code_of(start) == PAIN_LOINC
         assert start["valueInteger"] == head.start_pain
-        end = by_identifier(back, f"person/{ids['sam']}/session/{sid}/pain/end")
-        assert end["valueInteger"] == head.end_pain
+        assert head.end_pain is None
+        with pytest.raises(AssertionError, match="no resource"):
+            by_identifier(back, f"person/{ids['sam']}/session/{sid}/pain/end")
     last = facts.sessions[-1]
     during = by_identifier(back, f"person/{ids['sam']}/session/{last.session_id}/pain/0")
     assert during["valueInteger"] == 4 == last.summary.pain_reports[0]
@@ -340,3 +342,34 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_database_is_open
     assert result.exit_code == 2, result.output
     assert f"--out {blocker / 'x.out'}: cannot write ({blocker} is not a folder)" in result.stderr
     assert not db.exists() and "Traceback" not in result.output
+
+
+def test_a_pain_not_given_at_the_end_has_no_after_observation(repo: Repository) -> None:
+    # A session stopped for sharp pain after a 3 exported "Pain severity 0-10 (after)" = 3
+    # (the recorder stored the last pain said as the end pain); one with no report at all
+    # exported its starting pain as the "after" score.
+    from twistcoach.coaching import Event
+    from twistcoach.storage import SessionRecorder
+
+    person = repo.create_person("Pia After")
+    three = Event(4.0, "pain_reported", "pain reported: 3/10", {"level": 3, "rise": 1})
+    sharp = Event(5.0, "session_stopped", "stopped", {"reason": "sharp_pain"})
+    late = Event(9.0, "pain_reported", "after the end: 1/10", {"level": 1, "after_end": True})
+    sids = []
+    for outputs in ((three, sharp), (), (three, sharp, late)):
+        recorder = SessionRecorder.start(
+            repo, person.id, "supine_twist_supported", 45.0, "test", start_pain=2
+        )
+        recorder.record(outputs)
+        sids.append(recorder.finish().id)
+    bundle = build_bundle(gather(repo, person.id))
+    texts = {
+        r["identifier"][0]["value"].split("/session/")[1]: (r["code"]["text"], r["valueInteger"])
+        for r in resources_of(bundle, "Observation")
+        if "/pain/" in r["identifier"][0]["value"] and "valueInteger" in r
+    }
+    stopped, quiet, given = sids
+    assert f"{stopped}/pain/end" not in texts and f"{quiet}/pain/end" not in texts
+    assert texts[f"{stopped}/pain/start"] == ("Pain severity 0-10 (before)", 2)
+    assert texts[f"{stopped}/pain/0"] == ("Pain severity 0-10 (during)", 3)
+    assert texts[f"{given}/pain/end"] == ("Pain severity 0-10 (after)", 1)

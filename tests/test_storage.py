@@ -409,8 +409,29 @@ def test_recorder_samples_once_a_second_and_keeps_coach_outputs(repo: Repository
     ]
     assert detail.events[0].data == {"priority": "correction", "reason": "over", "rule": "R-1"}
     assert detail.session.status == "completed"
-    assert detail.session.end_pain == 3
+    assert detail.session.end_pain is None  # 3 was said during it: no end score given
     assert detail.summary.pain_reports == (3,)
+
+
+def test_the_end_pain_is_only_a_score_the_person_gave_at_the_end(repo: Repository) -> None:
+    # The recorder stored the last pain said (or the starting pain) as the "after" score:
+    # FHIR, `sessions show` and the clinical PDF then showed a pain nobody gave ("2→2").
+    person = repo.create_person("Ana")
+
+    def session(*outputs: Event, end_pain: int | None = None) -> int | None:
+        recorder = SessionRecorder.start(repo, person.id, "supine_twist_basic", 30.0, "test", 2)
+        recorder.record(outputs)
+        return recorder.finish(end_pain=end_pain).end_pain
+
+    assert session() is None  # no pain given after the start: not 2
+    during = Event(5.0, "pain_reported", "pain reported: 3/10", {"level": 3, "rise": 1})
+    sharp = Event(6.0, "session_stopped", "stopped", {"reason": "sharp_pain"})
+    assert session(during, sharp) is None  # sharp pain after a 3: no after-score, not 3
+    after = Event(9.0, "pain_reported", "pain reported after the end: 4/10", {"level": 4})
+    late = Event(9.0, "pain_reported", "after the end", {"level": 4, "after_end": True})
+    assert session(during, after) is None  # still during the session
+    assert session(during, sharp, late) == 4  # given once the coach had finished
+    assert session(end_pain=1) == 1  # given to finish() by the caller
 
 
 def test_unmeasured_views_are_stored_as_null_and_never_count_as_deepest(

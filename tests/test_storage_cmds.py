@@ -254,7 +254,8 @@ def test_sessions_show_json(demo: str) -> None:
     code, out, _ = invoke("sessions", "show", "3", "--json")
     assert code == 0
     session = json.loads(out)
-    assert (session["person"], session["start_pain"], session["end_pain"]) == ("Sam", 3, 4)
+    # The demo's 4 was said during the session: no end score was given (it read 4).
+    assert (session["person"], session["start_pain"], session["end_pain"]) == ("Sam", 3, None)
     # One sample per second, on the second.
     assert [s["t"] for s in session["samples"]] == [
         float(i) for i in range(len(session["samples"]))
@@ -271,7 +272,8 @@ def test_sessions_show_text_and_plot(demo: str, tmp_path: Path) -> None:
     code, out, _ = invoke("sessions", "show", "3", "--plot", str(png))
     assert code == 0
     assert "Session 3: Sam, Supine twist, supported" in out
-    assert "pain        3→4 reports 4" in out
+    # No end score was given: "not given", never the last pain said (it read "3→4").
+    assert "pain        3→not given, reports 4" in out
     # What happened, as the web's session page says it: never the coach's ids.
     assert "Pain   Pain reported: 4 out of 10" in out and "Session complete" in out
     assert "pain_reported" not in out and "state_changed" not in out

@@ -43,11 +43,14 @@ def test_a_clearance_with_a_trunk_rotation_limit_caps_the_seated_twist(world: Wo
     s, _, person_id = student(world)
     assert not permission(s, SEATED)["allowed"]  # the caution rule: a clearance first
     clear = _clearance_form(world, person_id)
-    # Out of bounds, or not a number: a 422 naming the field, nothing stored.
+    # Out of bounds, or not a number: a 422 with the problem beside the field in plain
+    # words (never the field's id), what was typed kept, nothing stored.
     for bad in ("50", "45.5", "2", "nan", "lots"):
         r = clear(max_knee_drop_deg="40", max_trunk_rotation_deg=bad)
         assert r.status_code == 422, (bad, r.text[:300])
-        assert "max_trunk_rotation_deg" in text_of(r.text)
+        said = "give the trunk-rotation limit in degrees, from 5 to 45, or leave it empty"
+        assert said in text_of(r.text) and 'id="max_trunk_rotation_deg-error"' in r.text
+        assert "max_trunk_rotation_deg" not in text_of(r.text) and f'value="{bad}"' in r.text
         assert "Traceback" not in r.text
     assert world.repo.list_clearances(person_id) == []
     r = clear(max_knee_drop_deg="40", max_trunk_rotation_deg="15")

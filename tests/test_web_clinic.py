@@ -260,7 +260,9 @@ def test_the_report_says_what_planning_says_of_a_twist_the_care_plan_leaves_out(
     assert start(s, csrf, PARTIAL).status_code == 403
     doc, _ = signin(world, "doc@example.org")
     text = pdf_text(doc.get(f"/students/{person_id}/report.pdf").content)
-    supported = text.index("Supine twist, supported")
+    # The plan leads with today's verdict, which names the twist: the table comes after.
+    assert "the twists that may be practised now: Supine twist, supported." in text
+    supported = text.index("Supine twist, supported", text.index("why (rules)"))
     partial = text.index("Supine twist (part way)", supported)
     full = text.index("Supine twist (knees towards the floor)", partial)
     assert text[supported:partial].split()[3] == "yes"  # its name is three words
@@ -314,3 +316,37 @@ def test_a_care_plan_review_date_must_be_today_or_later(world: World) -> None:
         today,
         dt.date(2028, 11, 30),
     ]
+
+
+def test_the_report_dates_and_chooses_sessions_on_the_student_s_own_calendar(
+    world: World,
+) -> None:
+    # The PDF used the server's zone while every web page uses the one the student
+    # practised in: its session table and its ?start=&end= period read another day.
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    s, csrf, person_id = student(world)
+    r = s.post(
+        "/api/sessions",
+        json={"variant_id": PARTIAL, "start_pain": 2, "time_zone": "Pacific/Kiritimati"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 201, r.text
+    sid = int(r.json()["session_id"])
+    world.repo.end_session(sid, "completed")
+    started = world.repo.get_session(sid).session.started_at
+    local = started.astimezone(ZoneInfo("Pacific/Kiritimati"))
+    assert local.date() != started.astimezone(dt.UTC).date()  # UTC+14: the next day
+    doc, _ = signin(world, "doc@example.org")
+    page = text_of(doc.get(f"/students/{person_id}").text)
+    assert f"{local:%Y-%m-%d %H:%M}" in page  # the staff page, on the student's clock
+    day = f"{local:%Y-%m-%d}"
+    pdf = pdf_text(doc.get(f"/students/{person_id}/report.pdf?start={day}&end={day}").content)
+    assert f"{local:%Y-%m-%d %H:%M}" in pdf and "No session in this period" not in pdf
+    assert "student's own clock (Pacific/Kiritimati)" in pdf
+    utc_day = f"{started.astimezone(dt.UTC):%Y-%m-%d}"
+    pdf = pdf_text(
+        doc.get(f"/students/{person_id}/report.pdf?start={utc_day}&end={utc_day}").content
+    )
+    assert "No session in this period" in pdf

@@ -325,8 +325,16 @@ class Translator:
 
     def _value(self, value: str, depth: int) -> str:
         """A template's value: translated when it is a catalogued text (``left``), else as
-        it is (a number, a date, a name)."""
+        it is (a number, a date, a name); a list joined with "; " (the poses a staff form
+        names) item by item."""
         found = self._lookup(value, depth + 1)
+        if found is None and "; " in value:
+            items = value.split("; ")
+            said = [self._lookup(item, depth + 1) for item in items]
+            if any(s is not None for s in said):
+                return "; ".join(
+                    s if s is not None else i for s, i in zip(said, items, strict=True)
+                )
         if found is None and len(re.findall(r"[A-Za-z]{2,}", value)) >= 4:
             self._miss(value)  # words, not a name or a number: worth a translation
         return value if found is None else found
@@ -804,6 +812,7 @@ def _report_and_staff_texts() -> Iterator[tuple[str, str]]:
     place = quoted.place
     for text in (
         quoted.method,
+        quoted.source,
         place.name,
         place.description,
         place.limits,
@@ -843,7 +852,13 @@ def _report_and_staff_texts() -> Iterator[tuple[str, str]]:
         yield text, "web/services.py (roster)"
     for text in clinic.AUDIT_WORDS.values():
         yield text, "web/clinic.py (audit)"
+    yield clinic.UNKNOWN_ACTION, "web/clinic.py (audit)"
     yield clinic.REVIEW_DATE_WORDS, "web/clinic.py (a care plan's review date)"
+    for text in clinic.CARE_PLAN_WORDS.values():
+        yield text, "web/clinic.py (the care-plan form)"
+    for text in services.STAFF_WORDS.values():
+        yield text, "web/services.py (the staff's forms)"
+    yield services.NOT_VISIBLE_CLEARANCE, "web/services.py (a clearance not theirs to see)"
     yield services.UNKNOWN_TWIST, "web/services.py (the practice form and the API)"
 
 

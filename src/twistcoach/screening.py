@@ -523,6 +523,11 @@ class VariantDecision(_Model):
         Props to use (the variant's, plus any a rule adds).
     reasons
         Every rule that shaped the decision; never empty.
+    not_lifting
+        The counting clearances naming the variant that a rule blocking it does not accept
+        (a teacher's where only a clinician's lifts it): they lift nothing here, so no
+        reason may name them as the clearance in force (planning's clipped cap). Not part
+        of the JSON shape.
     """
 
     id: str
@@ -532,6 +537,7 @@ class VariantDecision(_Model):
     range: RangeCap | None
     props: tuple[Prop, ...]
     reasons: tuple[Reason, ...]
+    not_lifting: tuple[Clearance, ...] = Field(default=(), exclude=True, repr=False)
 
     @model_validator(mode="after")
     def _cap_consistent(self) -> VariantDecision:
@@ -776,6 +782,7 @@ def _decide(
         text = note.text.format(who=clearance.who, date=clearance.date.isoformat())
         add("clearance_before_surgery", text, note.source)
     naming = [c for c in naming if c not in void]
+    not_lifting: list[Clearance] = []
     for clearance in naming:
         if not clearance.counts:
             note = notes["clearance_not_counted"]
@@ -798,12 +805,18 @@ def _decide(
         for block in rule.blocks:
             if not block.select.matches(variant):
                 continue
+            # The counting clearances naming the variant that this block does not accept
+            # (a teacher's where only a clinician's lifts it) lift nothing here.
+            refused = [
+                c for c in naming if c.counts_on(today) and not block.unlock.accepts(c, today)
+            ]
+            not_lifting.extend(c for c in refused if c not in not_lifting)
             if block.unlock is Unlock.NEVER:
                 # A counting clearance naming the variant meets a rule no clearance lifts:
                 # say so, rather than leave the clinician's clearance unexplained (one that
                 # does not count has its own note above).
                 note = notes["clearance_cannot_lift"]
-                for clearance in (c for c in naming if c.counts_on(today)):
+                for clearance in refused:
                     text = note.text.format(who=clearance.who, rule=rule.title)
                     add("clearance_cannot_lift", text, note.source)
             if locked and block.unlock is not Unlock.NEVER:
@@ -821,13 +834,20 @@ def _decide(
                     who=lifting.who, date=lifting.date.isoformat(), rule=rule.title
                 )
                 add("clearance_applied", text, note.source)
+                # Another's clearance this rule does not accept (a teacher's, where only a
+                # clinician lifts it) is not the one in force: said, never left to look as
+                # if it counted.
+                note = notes["clearance_needs_clinician"]
+                for clearance in refused:
+                    text = note.text.format(who=clearance.who, rule=rule.title)
+                    add("clearance_needs_clinician", text, note.source)
                 continue
             add(rule.id, rule.text_for(variant.family), rule.source)
             if block.unlock is Unlock.CLINICIAN:
                 # A trained teacher's counting clearance meets a rule only a clinician
                 # lifts: say so, never leave it silently unused.
                 note = notes["clearance_needs_clinician"]
-                for clearance in (c for c in naming if c.counts_on(today)):
+                for clearance in refused:
                     text = note.text.format(who=clearance.who, rule=rule.title)
                     add("clearance_needs_clinician", text, note.source)
             hint = _UNLOCK_HINTS.get(block.unlock)
@@ -889,6 +909,7 @@ def _decide(
         range=range_cap,
         props=tuple(props),
         reasons=tuple(reasons),
+        not_lifting=tuple(not_lifting),
     )
 
 

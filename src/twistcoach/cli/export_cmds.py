@@ -124,7 +124,8 @@ def register(app: typer.Typer) -> None:
         person: Annotated[str, typer.Option("--person", help="The student's name.")],
         out: Annotated[Path, typer.Option("--out", help="The PDF to write.")],
         start: Annotated[
-            str | None, typer.Option("--from", help="First day (YYYY-MM-DD, local time).")
+            str | None,
+            typer.Option("--from", help="First day (YYYY-MM-DD, the student's own calendar)."),
         ] = None,
         end: Annotated[
             str | None, typer.Option("--to", help="Last day, included (YYYY-MM-DD).")
@@ -134,22 +135,21 @@ def register(app: typer.Typer) -> None:
 
         Plan and clearances, each session's depth against its cap, pain before and after, stops and their reasons, the trend over weeks, and the measured accuracy of the camera place.
         """  # noqa: E501 (one paragraph a line: Rich wraps it to the terminal)
-        from twistcoach.export import gather, period_bounds
+        from twistcoach.export import gather
         from twistcoach.export.clinical_report import render_report
+        from twistcoach.export.facts import check_period
         from twistcoach.storage import open_repository
-        from twistcoach.storage.progress import local_zone
 
         target = _out_path(out)
         first, last = _date(start, "--from"), _date(end, "--to")
         if first is not None and last is not None and first > last:
             _fail(f"--from {first} is after --to {last}")
-        lo, hi = period_bounds(first, last, local_zone())
+        check_period(first, last)
         repo = open_repository(create=False)  # reads only: no database is made here
         record = repo.person_named(person)
-        facts = gather(repo, record.id, start=lo, end=hi)
-        pdf = render_report(
-            facts, period=(first, last), tz=local_zone(), lang=i18n.current_language()
-        )
+        # Days of the student's own calendar (each session's zone), as the web's report.
+        facts = gather(repo, record.id, days=(first, last))
+        pdf = render_report(facts, period=(first, last), lang=i18n.current_language())
         _write_out(target, pdf)
         count = len(facts.sessions)
         said = i18n.ngettext(

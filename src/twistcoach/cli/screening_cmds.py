@@ -176,7 +176,7 @@ def render_plan(
             f"[{_VARIANT_STYLE[decision.status]}]{t(decision.status.value.replace('_', ' '))}[/]",
             cap,
             ", ".join(t(p.value) for p in decision.props) or "-",
-            "\n".join(f"• {label}" for label in labels),
+            "\n".join(f"• {escape(label)}" for label in labels),
         )
     console.print(table)
     console.print(f"[bold]{t('Why, in plain words')}[/]")
@@ -195,11 +195,13 @@ def render_plan(
             shown.add(text)
             # The rule's title, not its id: people never read internal ids (--json has them).
             rule = f"{t(titles[reason.rule])}; " if reason.rule in titles else ""
-            console.print(f"  • {t(text)} [dim]({rule}{reason.source})[/]")
+            # Escaped: a reason names people (a clearance's giver), whose "[/b]" is no markup.
+            said = escape(f"{rule}{reason.source}")
+            console.print(f"  • {escape(t(text))} [dim]({said})[/]")
     if plan.advice:
         console.print(f"[bold]{t('Advice')}[/]")
         for line in plan.advice:
-            console.print(f"  • {t(line)}")
+            console.print(f"  • {escape(t(line))}")
     footer = t(
         "This is not medical advice. The rules and their sources are listed in "
         "docs/screening.md for a clinician to review."
@@ -650,7 +652,9 @@ def render_today(decision: PracticeDecision, library: PoseLibrary, console: Cons
     names = library.names()
     console.print(f"[bold]{t('With the camera coach today')}[/]")
     for reason in decision.reasons:
-        console.print(f"  {t(reason.text)}")
+        # Escaped: reasons carry staff's names and words (a withdrawal's reason), and a
+        # "[/b]" in them crashed Rich with a traceback.
+        console.print(f"  {escape(t(reason.text))}")
     unmeasured: dict[str, list[str]] = {}
     for v in decision.variants:
         if v.allowed:
@@ -672,7 +676,8 @@ def render_today(decision: PracticeDecision, library: PoseLibrary, console: Cons
             # One explanation for every variant that shares it (not the same words four times).
             unmeasured.setdefault(v.reasons[-1].text, []).append(names[v.variant_id])
     for text, which in unmeasured.items():
-        console.print(f"  [yellow]{', '.join(t(w) for w in which)}[/]: {t(text)}")
+        named = escape(", ".join(t(w) for w in which))
+        console.print(f"  [yellow]{named}[/]: {escape(t(text))}")
     if not decision.allowed:
         console.print("  " + t("No twist may be practised with the coach now."))
 

@@ -62,14 +62,17 @@ def _fmt(value: float | int | None, unit: str = "") -> str:
 
 
 def _pain_text(summary: SessionSummary) -> str:
+    """Pain before → after, then the reports: a score the person did not give reads "not
+    given" (the end pain is stored only when given at the end, never made up)."""
     s = summary.session
-    parts = [f"{_fmt(s.start_pain)}→{_fmt(s.end_pain)}"]
+    before, after = (t("not given") if p is None else str(p) for p in (s.start_pain, s.end_pain))
+    parts = [f"{before}→{after}"]
     if summary.reported_levels:
         reported = ",".join(str(p) for p in summary.reported_levels)
         parts.append(t("reports {levels}").format(levels=reported))
     if summary.sharp_pain:
         parts.append(t("SHARP"))
-    return " ".join(parts)
+    return ", ".join(parts)
 
 
 def _print_list(summaries: list[SessionSummary]) -> None:

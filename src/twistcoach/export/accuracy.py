@@ -68,7 +68,7 @@ class Accuracy(_Frozen):
             p95=f"{fig.p95_deg:g}",
             worst=f"{fig.worst_deg:g}",
             limits=say(self.place.limits),
-            source=self.source,
+            source=say(self.source),
             measured=self.measured,
         )
 

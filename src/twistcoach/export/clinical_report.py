@@ -7,9 +7,16 @@ before, during and after, stops and their reasons, the trend over weeks, and the
 place with the measured accuracy that applies (``accuracy.yaml``).
 
 Unknown is shown as "not measured", never as 0; a sharp-pain report as "sharp", never as
-10 (the pain plot marks a sharp-pain stop with a labelled line, not a point on the scale).
-Caps come from the session's record (the cap in force at each hold) and from planning's
-decision now; nothing here computes one.
+10 (the pain plot marks a sharp-pain stop with a labelled line, not a point on the scale); a
+pain score the person did not give as "not given". Caps come from the session's record (the
+cap in force at each hold) and from planning's decision now; nothing here computes one, and
+the plan leads with planning's verdict for today (the staff page's and FHIR's).
+
+Dates are the student's own: each session's in the zone it was practised in, as the web
+pages read them (``storage.progress.session_started``), and the period chooses by those
+days; the report says which zone. Its text is drawn in DejaVu Sans (matplotlib's bundled
+copy: wide coverage, nothing downloaded), and a letter the font lacks is written as its code
+point (``[U+674E]``) with a line saying so, never as a silent box.
 """
 
 from __future__ import annotations
@@ -29,6 +36,19 @@ from twistcoach.planning import PracticeDecision
 from twistcoach.screening import VariantStatus, load_rules
 
 NOT_MEASURED = "not measured"
+#: The report's fonts (ReportLab names), registered from matplotlib's DejaVu Sans.
+FONT, FONT_BOLD, FONT_ITALIC, FONT_BOLD_ITALIC = (
+    "TwistcoachSans",
+    "TwistcoachSans-Bold",
+    "TwistcoachSans-Oblique",
+    "TwistcoachSans-BoldOblique",
+)
+_FONT_FILES = {
+    FONT: "DejaVuSans.ttf",
+    FONT_BOLD: "DejaVuSans-Bold.ttf",
+    FONT_ITALIC: "DejaVuSans-Oblique.ttf",
+    FONT_BOLD_ITALIC: "DejaVuSans-BoldOblique.ttf",
+}
 #: Words through a translator (``Translator.text``); English as they are by default.
 Say = Callable[[str], str]
 #: The report's tables' column heads (translated where they are drawn).
@@ -102,18 +122,60 @@ def _deg(value: float | None, _t: Say = str) -> str:
     return _t(NOT_MEASURED) if value is None else f"{value:.1f}°"
 
 
-def _pain(value: int | None) -> str:
-    return "-" if value is None else str(value)
+def _pain(value: int | None, _t: Say = str) -> str:
+    """A pain score, or "not given" (the recorder stores none the person did not give)."""
+    return _t("not given") if value is None else str(value)
 
 
 def _local(moment: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     return moment.astimezone(tz)
 
 
-def _day(moment: dt.datetime, tz: dt.tzinfo) -> float:
-    """Matplotlib's date number (days since 1970-01-01) of the local wall-clock time."""
-    wall = moment.astimezone(tz).replace(tzinfo=None)
+def _day(s: SessionFacts) -> float:
+    """Matplotlib's date number (days since 1970-01-01) of the session's start on the
+    student's own clock (:attr:`SessionFacts.local_start`)."""
+    wall = s.local_start.replace(tzinfo=None)
     return (wall - dt.datetime(1970, 1, 1)).total_seconds() / 86400.0
+
+
+def register_fonts() -> None:
+    """Register the report's fonts with ReportLab (once): DejaVu Sans as matplotlib ships
+    it, so the report needs no system font and nothing downloaded (Helvetica, the PDF's
+    built-in font, drew "Zoë 李" as "Zoë ■")."""
+    from pathlib import Path
+
+    import matplotlib
+    from reportlab.lib.fonts import addMapping
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    for name, file in _FONT_FILES.items():
+        pdfmetrics.registerFont(TTFont(name, str(folder / file)))
+    for bold, italic, name in ((0, 0, FONT), (1, 0, FONT_BOLD), (0, 1, FONT_ITALIC)):
+        addMapping(FONT, bold, italic, name)
+    addMapping(FONT, 1, 1, FONT_BOLD_ITALIC)
+
+
+def drawable(text: str, missing: set[str] | None = None) -> str:
+    """``text`` with each character the report's font cannot draw written as its code
+    point (``李`` -> ``[U+674E]``), so nothing turns into a silent box; those characters
+    are added to ``missing``."""
+    from reportlab.pdfbase import pdfmetrics
+
+    register_fonts()
+    cmap = pdfmetrics.getFont(FONT).face.charToGlyph
+    out = []
+    for ch in text:
+        if ord(ch) in cmap or ch in "\n\r\t":
+            out.append(ch)
+        else:
+            out.append(f"[U+{ord(ch):04X}]")
+            if missing is not None:
+                missing.add(ch)
+    return "".join(out)
 
 
 def held_text(s: SessionFacts, _t: Say = str) -> str:
@@ -127,15 +189,16 @@ def held_text(s: SessionFacts, _t: Say = str) -> str:
 
 
 def pain_text(s: SessionFacts, _t: Say = str) -> tuple[str, str, str]:
-    """Pain before, during (reports in order; "sharp" for sharp pain) and after."""
+    """Pain before, during (reports in order; "sharp" for sharp pain) and after ("not
+    given" for a score the person did not give: never the last pain said)."""
     head = s.summary.session
     during = ", ".join(_t(p.text) if p.sharp else p.text for p in s.pains) or "-"
-    return _pain(head.start_pain), during, _pain(head.end_pain)
+    return _pain(head.start_pain, _t), during, _pain(head.end_pain, _t)
 
 
 @dataclass(frozen=True)
 class WeekRow:
-    """One ISO week of sessions (local time)."""
+    """One ISO week of sessions (the student's own calendar)."""
 
     week: str
     sessions: int
@@ -146,12 +209,13 @@ class WeekRow:
     sharp: int
 
 
-def weekly_trend(sessions: Sequence[SessionFacts], tz: dt.tzinfo) -> list[WeekRow]:
-    """Sessions grouped by ISO week: held drop (measured holds only), the mean change of
-    pain from before to after, stops and sharp-pain stops."""
+def weekly_trend(sessions: Sequence[SessionFacts]) -> list[WeekRow]:
+    """Sessions grouped by ISO week of the student's own calendar: held drop (measured holds
+    only), the mean change of pain from before to after (sessions with both scores given
+    only; None when none), stops and sharp-pain stops."""
     weeks: dict[tuple[int, int], list[SessionFacts]] = {}
     for s in sessions:
-        year, week, _ = _local(s.started_at, tz).isocalendar()
+        year, week, _ = s.local_start.isocalendar()
         weeks.setdefault((year, week), []).append(s)
     rows = []
     for (year, week), group in sorted(weeks.items()):
@@ -192,7 +256,7 @@ def _png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
-def depth_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo, _t: Say = str) -> bytes:
+def depth_plot(sessions: Sequence[SessionFacts], _t: Say = str) -> bytes:
     """PNG: each hold's median knee drop (right ●, left ▲) and its cap (–) by session date;
     unmeasured holds are marked "not measured" at the bottom, never plotted as 0."""
     import matplotlib
@@ -203,7 +267,7 @@ def depth_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo, _t: Say = str) -
     fig, ax = plt.subplots(figsize=(7.0, 2.6))
     for side, marker, colour in (("right", "o", "tab:blue"), ("left", "^", "tab:green")):
         xs = [
-            _day(s.started_at, tz)
+            _day(s)
             for s in sessions
             for h in s.sides
             if h.side == side and h.knee_drop_deg is not None
@@ -215,7 +279,7 @@ def depth_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo, _t: Say = str) -
             if h.side == side and h.knee_drop_deg is not None
         ]
         ax.plot(xs, ys, marker, color=colour, label=_t("held, {side}").format(side=_t(side)))
-    caps = [(_day(s.started_at, tz), h.cap_deg) for s in sessions for h in s.sides if h.cap_deg]
+    caps = [(_day(s), h.cap_deg) for s in sessions for h in s.sides if h.cap_deg]
     if caps:
         ax.plot(
             [c[0] for c in caps],
@@ -226,9 +290,7 @@ def depth_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo, _t: Say = str) -
             mew=2,
             label=_t("cap"),
         )
-    unmeasured = [
-        _day(s.started_at, tz) for s in sessions for h in s.sides if h.knee_drop_deg is None
-    ]
+    unmeasured = [_day(s) for s in sessions for h in s.sides if h.knee_drop_deg is None]
     for when in unmeasured:
         ax.annotate(
             _t(NOT_MEASURED),
@@ -249,17 +311,18 @@ def depth_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo, _t: Say = str) -
     return _png(fig)
 
 
-def pain_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo, _t: Say = str) -> bytes:
-    """PNG: pain before (○) and after (●) each session, 0-10; a sharp-pain stop is a red
-    dashed line labelled "sharp", not a point on the scale."""
+def pain_plot(sessions: Sequence[SessionFacts], _t: Say = str) -> bytes:
+    """PNG: pain before (○) and after (●) each session, 0-10 (a score not given has no
+    point); a sharp-pain stop is a red dashed line labelled "sharp", not a point on the
+    scale."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7.0, 2.2))
-    before = [(_day(s.started_at, tz), s.summary.session.start_pain) for s in sessions]
-    after = [(_day(s.started_at, tz), s.summary.session.end_pain) for s in sessions]
+    before = [(_day(s), s.summary.session.start_pain) for s in sessions]
+    after = [(_day(s), s.summary.session.end_pain) for s in sessions]
     for points, style, label in ((before, "o", _t("before")), (after, "s", _t("after"))):
         known = [(x, y) for x, y in points if y is not None]
         ax.plot(
@@ -272,7 +335,7 @@ def pain_plot(sessions: Sequence[SessionFacts], tz: dt.tzinfo, _t: Say = str) ->
         )
     for s in sessions:
         if s.sharp:
-            when = _day(s.started_at, tz)
+            when = _day(s)
             ax.axvline(when, color="tab:red", ls="--", lw=1)
             ax.annotate(_t("sharp"), (when, 10), color="tab:red", fontsize=7, ha="left", va="top")
     ax.set_ylim(-0.5, 10.5)
@@ -303,8 +366,8 @@ def render_report(
     facts: PersonFacts,
     *,
     period: tuple[dt.date | None, dt.date | None] = (None, None),
-    tz: dt.tzinfo = dt.UTC,
     lang: str = "en",
+    tz: dt.tzinfo | None = None,
 ) -> bytes:
     """The clinical report of ``facts``, a PDF document's bytes (the callers write it where
     they must: a file the CLI checked, an HTTP response).
@@ -314,13 +377,16 @@ def render_report(
     facts
         From :func:`twistcoach.export.facts.gather` (its sessions are the period's).
     period
-        The chosen first and last day (for the heading; None for open ends).
-    tz
-        The time zone dates are shown in.
+        The chosen first and last day of the student's calendar (for the heading; None for
+        open ends; :func:`twistcoach.export.facts.gather` chose the sessions by them).
     lang
         The report's language (``twistcoach.i18n``: the command line's ``--lang``, the web
         page's language). Rule texts, variant names and words come from the catalogue; the
         sources, names and notes people typed stay as they are.
+    tz
+        Not read: kept so that older callers still work. The dates are the student's own
+        (each session's zone, :attr:`PersonFacts.time_zone` for the rest), never a zone
+        a caller picks.
     """
     from xml.sax.saxutils import escape
 
@@ -345,19 +411,28 @@ def render_report(
     _t: Say = i18n.translator(lang).text
     tpl = load_template()
     accuracy = load_accuracy()
+    register_fonts()
     styles = getSampleStyleSheet()
-    body, small, h1, h2 = (
+    body, small, h1, h2, h4 = (
         styles["BodyText"],
         styles["BodyText"].clone("small"),
         styles["Title"],
         styles["Heading2"],
+        styles["Heading4"],
     )
+    # The sample styles' sizes and spacing, in a font that draws every language's letters.
+    for style in (body, small):
+        style.fontName = FONT
+    h1.fontName = h2.fontName = FONT_BOLD
+    h4.fontName = FONT_BOLD_ITALIC
     small.fontSize, small.leading = 7.5, 9
     name = facts.person.name
+    tz = facts.time_zone
     made = _local(facts.now, tz).strftime("%Y-%m-%d %H:%M")
+    missing: set[str] = set()
 
     def p(text: str, style: Any = body) -> Paragraph:
-        return Paragraph(escape(text), style)
+        return Paragraph(escape(drawable(text, missing)), style)
 
     def table(rows: list[list[str]], widths: list[float]) -> Table:
         cells = [[p(c, small) for c in row] for row in rows]
@@ -368,6 +443,7 @@ def render_report(
                     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
                     ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("FONTNAME", (0, 0), (-1, -1), FONT),  # not the built-in Helvetica
                 ]
             )
         )
@@ -379,6 +455,7 @@ def render_report(
     story: list[Flowable] = [
         p(_t(tpl.title), h1),
         p(_t(tpl.subtitle).format(name=name, period=_period_text(period, _t), made=made)),
+        p(zone_text(facts, _t), small),
         Spacer(1, 3 * mm),
         p(_t(tpl.intro), small),
         p(_t(tpl.sections.plan), h2),
@@ -387,6 +464,9 @@ def render_report(
     if decision.plan is None:
         story.append(p(_t(tpl.no_plan)))
     else:
+        # Planning's verdict for today first (the staff page's headline, FHIR's on-hold):
+        # "Screening status: ready." led a report whose twists were all shut today.
+        story.append(p(today_text(decision, _t), h4))
         status = _t(decision.plan.status.value.replace("_", " "))  # "see clinician first"
         story.append(p(_t(tpl.plan_intro).format(status=status, made=made)))
         rules = load_rules()
@@ -417,7 +497,7 @@ def render_report(
     for reason in decision.reasons:
         story.append(p(f"{_t(reason.text)} ({reason.source})", small))
     if decision.open_flags:
-        story.append(p(_t(tpl.open_flags), styles["Heading4"]))
+        story.append(p(_t(tpl.open_flags), h4))
         for flag in decision.open_flags:
             story.append(p(f"• {_t(flag.reason.text)}", small))
     if decision.progression is not None:
@@ -477,7 +557,7 @@ def render_report(
             rows.append(
                 [
                     str(s.session_id),
-                    f"{_local(s.started_at, tz):%Y-%m-%d %H:%M}",
+                    f"{s.local_start:%Y-%m-%d %H:%M}",
                     _t(_variant_name(s.summary.session.variant_id)),
                     held_text(s, _t),
                     held_s,
@@ -487,23 +567,26 @@ def render_report(
                     _t(s.outcome_text),
                 ]
             )
-        # Wide enough for the Spanish heads and "punzante" (a word is split, not wrapped).
-        story.append(table(rows, [8, 22, 24, 31, 18, 12, 15, 15, 25]))
+        # Wide enough, in DejaVu Sans at 7.5 pt, for the Spanish heads and the longest
+        # single words ("mantenido", "punzante", "indicado", "interrumpida"): a word too
+        # long for its column is split, not wrapped.
+        story.append(table(rows, [8, 21, 23, 25, 19, 13, 17, 16, 28]))
         story.append(Spacer(1, 2 * mm))
-        depth, pains = depth_plot(sessions, tz, _t), pain_plot(sessions, tz, _t)
+        depth, pains = depth_plot(sessions, _t), pain_plot(sessions, _t)
         story.append(Image(io.BytesIO(depth), width=170 * mm, height=63 * mm))
         story.append(Image(io.BytesIO(pains), width=170 * mm, height=53 * mm))
 
         story.append(p(_t(tpl.sections.trend), h2))
         rows = [heads(*TREND_HEADS)]
-        for w in weekly_trend(sessions, tz):
+        for w in weekly_trend(sessions):
             rows.append(
                 [
                     w.week,
                     str(w.sessions),
                     _deg(w.median_held_deg, _t),
                     _deg(w.max_held_deg, _t),
-                    "-" if w.mean_pain_change is None else f"{w.mean_pain_change:+.1f}",
+                    # No session of the week with both scores given: nothing to compare.
+                    _pain(None, _t) if w.mean_pain_change is None else f"{w.mean_pain_change:+.1f}",
                     str(w.stops),
                     str(w.sharp),
                 ]
@@ -522,13 +605,26 @@ def render_report(
             )
         )
     )
-    for model in sorted({s.body_model for s in sessions}, key=str) or [None]:
-        story.append(p(accuracy.note(model, _t), small))
+    # One paragraph per figures that apply: no body model recorded and the neutral model
+    # quote the same figures, and their paragraph was printed twice.
+    notes = (
+        accuracy.note(model, _t) for model in sorted({s.body_model for s in sessions}, key=str)
+    )
+    for note in dict.fromkeys(notes) or [accuracy.note(None, _t)]:
+        story.append(p(note, small))
+    if missing:
+        example = min(missing)
+        said = _t(
+            "Some letters cannot be drawn in this report's font; each is written as its "
+            "Unicode code point instead, for example {example}."
+        ).format(example=f"[U+{ord(example):04X}]")
+        story.insert(3, p(said, small))
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
-        canvas.setFont("Helvetica", 7)
-        canvas.drawString(15 * mm, 10 * mm, _t(tpl.footer).format(name=name, page=doc.page))
+        canvas.setFont(FONT, 7)
+        line = drawable(_t(tpl.footer).format(name=name, page=doc.page))
+        canvas.drawString(15 * mm, 10 * mm, line)
         canvas.restoreState()
 
     out = io.BytesIO()
@@ -542,11 +638,59 @@ def render_report(
         title=_t(tpl.title),
         author="twistcoach",
         subject=name,
+        initialFontName=FONT,  # else each page also declares the built-in Helvetica
     )
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=footer)])
     doc.build(story)
     return out.getvalue()
+
+
+def today_text(decision: PracticeDecision, _t: Say = str) -> str:
+    """Planning's verdict for today, the line the plan leads with: the twists that may be
+    practised now (:func:`plan_verdict`'s "yes", the practice start's rule), or none. The
+    staff page heads the student the same way and FHIR puts the plan on hold: screening's
+    "ready" alone read as leave to practise on a day of a sharp-pain lock or an open flag.
+    """
+    now = [v for v in decision.variants if plan_verdict(decision, v.variant_id)[0] == "yes"]
+    if not now:
+        return _t("Today, by planning's decision: no twist may be practised now.")
+    return _t(
+        "Today, by planning's decision, the twists that may be practised now: {twists}."
+    ).format(twists="; ".join(_t(_variant_name(v.variant_id)) for v in now))
+
+
+def zone_text(facts: PersonFacts, _t: Say = str) -> str:
+    """Which clock the report's dates and times are on: the student's own, each session in
+    the zone it was practised in (as the web pages read them), named; this computer's
+    where a session recorded none, said so."""
+    from twistcoach.export.facts import zone_name
+    from twistcoach.storage.progress import local_zone
+
+    own = zone_name(facts.time_zone)
+    if facts.zone_recorded:
+        said = [_t("Dates and times are on the student's own clock ({zone}).").format(zone=own)]
+    else:
+        said = [
+            _t(
+                "Dates and times are on this computer's clock ({zone}): the student's "
+                "sessions did not record their time zone."
+            ).format(zone=own)
+        ]
+    elsewhere = [z for z in dict.fromkeys(zone_name(s.zone) for s in facts.sessions) if z != own]
+    if elsewhere:
+        said.append(
+            _t("Sessions practised elsewhere are dated on that clock ({zones}).").format(
+                zones=", ".join(elsewhere)
+            )
+        )
+    if facts.zone_recorded and any(not s.zone_stored for s in facts.sessions):
+        said.append(
+            _t("Where a session did not record its zone, this computer's is used ({zone}).").format(
+                zone=zone_name(local_zone())
+            )
+        )
+    return " ".join(said)
 
 
 def plan_verdict(decision: PracticeDecision, variant_id: str) -> tuple[str, str | None]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 
 from twistcoach.errors import DataError
 from twistcoach.storage.models import EventType, SessionStatus
+from twistcoach.storage.progress import local_zone, session_started, session_zone
 from twistcoach.storage.records import (
     ClearanceRecord,
     EventRecord,
@@ -142,6 +143,24 @@ class SessionFacts:
     def started_at(self) -> dt.datetime:
         """When it started (aware UTC)."""
         return self.summary.session.started_at
+
+    @property
+    def local_start(self) -> dt.datetime:
+        """When it started on the student's own clock: the zone it was practised in, as
+        every web page reads it (``storage.progress.session_started``, one source of
+        truth), else this computer's."""
+        return session_started(self.summary.session)
+
+    @property
+    def zone(self) -> dt.tzinfo:
+        """The time zone :attr:`local_start` is in (``storage.progress.session_zone``)."""
+        return session_zone(self.summary.session)
+
+    @property
+    def zone_stored(self) -> bool:
+        """True when the session stored the zone it was practised in (False: this
+        computer's zone stands in for it)."""
+        return zone_name(self.zone) == self.summary.session.time_zone
 
     @property
     def sharp(self) -> bool:
@@ -284,6 +303,14 @@ class PersonFacts:
         The chosen sessions, oldest first.
     now
         When the facts were gathered (the repository's clock).
+    time_zone
+        The student's own time zone: the one their latest session was practised in (the
+        clock the web's progress chart reads), else this computer's. The report's own date
+        and the reviews' dates are read in it; each session in its own
+        (:attr:`SessionFacts.local_start`).
+    zone_recorded
+        True when :attr:`time_zone` is the one the latest session recorded (False: none
+        was recorded, and this computer's zone stands in for it).
     """
 
     person: PersonRecord
@@ -293,6 +320,8 @@ class PersonFacts:
     decision: PracticeDecision
     sessions: tuple[SessionFacts, ...]
     now: dt.datetime
+    time_zone: dt.tzinfo = dt.UTC
+    zone_recorded: bool = False
 
 
 #: The days a period may name: any record fits, and every day has a day after it and its
@@ -302,11 +331,17 @@ FIRST_DAY = dt.date(1900, 1, 1)
 LAST_DAY = dt.date(9998, 12, 31)
 
 
-def period_bounds(
-    start: dt.date | None, end: dt.date | None, tz: dt.tzinfo
-) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """``[start, end]`` as local days: aware datetimes from ``start``'s midnight to the
-    midnight after ``end`` (None where not given), the bounds :func:`gather` takes.
+def zone_name(tz: dt.tzinfo) -> str:
+    """A time zone's name as people read it: the IANA name (``America/Los_Angeles``),
+    else its abbreviation now (``UTC``, ``CET``)."""
+    key = getattr(tz, "key", None)
+    if isinstance(key, str) and key:
+        return key
+    return tz.tzname(dt.datetime.now(tz)) or "UTC"
+
+
+def check_period(start: dt.date | None, end: dt.date | None) -> None:
+    """Refuse a period a report cannot cover.
 
     Raises
     ------
@@ -319,6 +354,21 @@ def period_bounds(
                 f"{day.isoformat()} is outside the days a report can cover "
                 f"({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})"
             )
+
+
+def period_bounds(
+    start: dt.date | None, end: dt.date | None, tz: dt.tzinfo
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """``[start, end]`` as days of ``tz``: aware datetimes from ``start``'s midnight to the
+    midnight after ``end`` (None where not given). The reports choose by the student's own
+    days instead (:func:`gather`'s ``days``).
+
+    Raises
+    ------
+    DataError
+        For a day before :data:`FIRST_DAY` or after :data:`LAST_DAY`.
+    """
+    check_period(start, end)
     lo = dt.datetime.combine(start, dt.time(), tz) if start is not None else None
     hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tz) if end else None
     return lo, hi
@@ -331,6 +381,7 @@ def gather(
     session_ids: Sequence[int] | None = None,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
+    days: tuple[dt.date | None, dt.date | None] = (None, None),
 ) -> PersonFacts:
     """Read a student's record for export.
 
@@ -344,17 +395,29 @@ def gather(
         Only these sessions (each must be the student's); all when None.
     start, end
         Only sessions that started at or after ``start`` and before ``end`` (aware).
+    days
+        Only sessions that started on these days (first, last; inclusive; None for an open
+        end) of the student's own calendar: the day each session was practised on where it
+        was practised, as the web pages date it (:attr:`SessionFacts.local_start`), never
+        this computer's day.
 
     Raises
     ------
     twistcoach.storage.NotFoundError
         No such person, or a session that is not theirs.
+    twistcoach.errors.DataError
+        For a day a report cannot cover (:func:`check_period`).
     """
     from twistcoach.storage import NotFoundError
     from twistcoach.storage.progress import decide_for_person
 
+    first, last = days
+    check_period(first, last)
     person = repo.get_person(person_id)
     summaries = repo.history(person_id)
+    # The student's clock: their latest session's zone (the web's progress chart's).
+    zone = session_zone(summaries[-1].session) if summaries else local_zone()
+    recorded = bool(summaries) and zone_name(zone) == summaries[-1].session.time_zone
     if session_ids is not None:
         mine = {s.session.id for s in summaries}
         for sid in session_ids:
@@ -365,6 +428,10 @@ def gather(
         summaries = [s for s in summaries if s.session.started_at >= start]
     if end is not None:
         summaries = [s for s in summaries if s.session.started_at < end]
+    if first is not None:
+        summaries = [s for s in summaries if session_started(s.session).date() >= first]
+    if last is not None:
+        summaries = [s for s in summaries if session_started(s.session).date() <= last]
     sessions = tuple(session_facts(repo.get_session(s.session.id)) for s in summaries)
     return PersonFacts(
         person=person,
@@ -374,4 +441,6 @@ def gather(
         decision=decide_for_person(repo, person_id),
         sessions=sessions,
         now=repo.now(),
+        time_zone=zone,
+        zone_recorded=recorded,
     )

@@ -748,7 +748,15 @@ def decide(
         if ceiling is not None:
             knee = decision.family.has_knee_drop
             reasons.extend(
-                _clipped(decision.id, merged, ceiling, rules, today=today, knee_drop=knee)
+                _clipped(
+                    decision.id,
+                    merged,
+                    ceiling,
+                    rules,
+                    today=today,
+                    knee_drop=knee,
+                    not_lifting=decision.not_lifting,
+                )
             )
         cap: float | None = None
         if not library.get(decision.id).coach_measures:
@@ -895,11 +903,20 @@ def _clipped(
     *,
     today: dt.date,
     knee_drop: bool = True,
+    not_lifting: Sequence[Clearance] = (),
 ) -> list[Reason]:
     """``SAFE-CLEARANCE-CLIPPED`` for each counting clearance asking for more than given, in
-    the variant's own measure (knee drop, else trunk rotation)."""
+    the variant's own measure (knee drop, else trunk rotation).
+
+    Not for one a rule blocking the variant does not accept (``not_lifting``: a teacher's
+    where only a clinician's lifts it): it is not the clearance in force, and screening
+    says it lifts nothing (a teacher's 40 degrees was named as the source of the cap the
+    clinician's 30 set).
+    """
     out = []
     for c in intake.clearances:
+        if c in not_lifting:
+            continue
         asked = c.max_knee_drop_deg if knee_drop else c.max_trunk_rotation_deg
         if c.counts_on(today) and variant_id in c.variants and asked is not None and asked > given:
             out.append(

@@ -142,7 +142,10 @@ class SessionRecorder:
         self.session = session
         self.sample_period_s = sample_period_s
         self.cap_deg: float = session.cap_deg
-        self.last_pain: int | None = session.start_pain
+        #: The pain the person gave at the end (a report after the coach finished), the
+        #: session's "after" score; None until they give one. Never the last pain said
+        #: during the session nor the starting pain: an after-score nobody gave was stored.
+        self.end_pain: int | None = None
         self.stop_reason: str | None = None
         self.done = False
         self.finished: SessionRecord | None = None
@@ -208,6 +211,8 @@ class SessionRecorder:
         Cues keep their priority, reason and rule. ``pain_reported`` events are stored as
         ``pain`` events; a stop for sharp pain also stores a sharp ``pain`` event, so pain
         marks and flags see it; ``cap_lowered`` updates the cap written with the samples.
+        A pain report made after the coach finished (``after_end`` in its data) is the
+        person's end score (:attr:`end_pain`).
         """
         if self.finished is not None:
             return
@@ -224,8 +229,8 @@ class SessionRecorder:
         data = dict(output.data)
         if output.id == PAIN_EVENT_ID:
             level = data.get("level")
-            if isinstance(level, int) and not isinstance(level, bool):
-                self.last_pain = level
+            if isinstance(level, int) and not isinstance(level, bool) and data.get("after_end"):
+                self.end_pain = level
             self._event(output.t, EventType.PAIN, output.id, output.text, {**data, "sharp": False})
             return
         self._event(output.t, EventType.EVENT, output.id, output.text, data)
@@ -292,7 +297,10 @@ class SessionRecorder:
         """End the session (idempotent).
 
         Without ``status``: ``stopped`` when the coach stopped it (its reason is kept),
-        else ``completed``. ``end_pain`` defaults to the last pain reported.
+        else ``completed``. ``end_pain`` is the score the person gave at the end: by
+        default the one reported after the coach finished (:attr:`end_pain`), else None
+        (stored empty: exports say "not given", never an after-score made up from the
+        last pain said during the session or the starting pain).
         """
         if self.finished is not None:
             return self.finished
@@ -300,7 +308,7 @@ class SessionRecorder:
         if status is None:
             status = SessionStatus.STOPPED if self.stop_reason else SessionStatus.COMPLETED
         reason = stop_reason if stop_reason is not None else self.stop_reason
-        pain = end_pain if end_pain is not None else self.last_pain
+        pain = end_pain if end_pain is not None else self.end_pain
         self.finished = self.repo.end_session(self.session_id, status, reason, pain)
         return self.finished
 

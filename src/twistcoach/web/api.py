@@ -191,6 +191,18 @@ class ReviewBody(_In):
     #: again (``review_revives`` of ``GET /api/students/{id}``), still stand; without it
     #: such a review is refused (422).
     keep_clearances: bool = False
+    #: Withdraws those clearances with the review instead, in the same step (for
+    #: ``withdrawal_reason``, which the student reads), as the student page's form can;
+    #: both at once is refused (422).
+    withdraw_clearances: bool = False
+    withdrawal_reason: str = ""
+
+
+class WithdrawBody(_In):
+    """Why a clearance is withdrawn (1 to ``MAX_WITHDRAWAL_REASON`` characters once its
+    white space is made single: the student reads it)."""
+
+    reason: str
 
 
 class ClearanceBody(_In):
@@ -511,6 +523,18 @@ def api_student(ctx: Ctx, who: StaffUser, person_id: Id) -> dict[str, Any]:
                 "variants": c.variants,
                 "max_knee_drop_deg": c.max_knee_drop_deg,
                 "max_trunk_rotation_deg": c.max_trunk_rotation_deg,
+                # The id to withdraw it with (POST .../clearances/{id}/withdraw).
+                "id": c.id,
+                # Who withdrew it, when and why (None: it was never withdrawn); planning
+                # counts a withdrawn clearance no more.
+                "withdrawn": None
+                if c.withdrawal is None
+                else {
+                    "by": c.withdrawal.by_role,
+                    "name": c.withdrawal.by_name,
+                    "at": c.withdrawal.at.isoformat(),
+                    "reason": c.withdrawal.reason,
+                },
             }
             for c in ctx.repo.list_clearances(person.id)
         ],
@@ -573,9 +597,34 @@ def api_clearance(ctx: Ctx, who: ApiChange, person_id: Id, body: ClearanceBody) 
 def api_review(ctx: Ctx, who: ApiChange, person_id: Id, body: ReviewBody) -> dict[str, Any]:
     """Record a review of the student's open safety flags, closing them (409 when none is
     open); returns planning's new decision. A review that would make clearances given
-    before nerve signs count again needs ``keep_clearances: true`` (422 naming them
-    otherwise)."""
+    before nerve signs count again needs ``keep_clearances: true``, or
+    ``withdraw_clearances: true`` with a ``withdrawal_reason`` to withdraw them with it
+    (422 naming them otherwise)."""
     decision = services.record_review(
-        ctx, who.account, person_id, body.note, keep_clearances=body.keep_clearances
+        ctx,
+        who.account,
+        person_id,
+        body.note,
+        keep_clearances=body.keep_clearances,
+        withdraw_clearances=body.withdraw_clearances,
+        withdrawal_reason=body.withdrawal_reason,
     )
+    return decision_payload(ctx, person_id, decision)
+
+
+@router.post(
+    "/students/{person_id}/clearances/{clearance_id}/withdraw",
+    response_model=dict[str, Any],
+    responses={**CHANGE, **errors(404, 409)},
+)
+def api_withdraw(
+    ctx: Ctx, who: ApiChange, person_id: Id, clearance_id: Id, body: WithdrawBody
+) -> dict[str, Any]:
+    """Withdraw one of the student's clearances, with a reason the student reads; returns
+    planning's new decision, which counts it no more. The same rules as the student page's
+    form (planning's ``may_withdraw``): a clinician any clearance of a student they see, a
+    teacher only a teacher's clearance they recorded (403 with the reason); 404 for a
+    student or a clearance that is not theirs to see, 409 for one already withdrawn, 422
+    for an empty or over-long reason."""
+    decision = services.withdraw_clearance(ctx, who.account, person_id, clearance_id, body.reason)
     return decision_payload(ctx, person_id, decision)

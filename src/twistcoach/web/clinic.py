@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -66,6 +67,25 @@ _EARLIEST_ZONE = dt.timedelta(hours=12)
 REVIEW_DATE_WORDS = (
     "review date: give today or a later day, up to two years ahead ({first} to {last})"
 )
+#: The longest note for the student a care plan keeps (characters): a longer one is
+#: refused (422), never cut (it was cut to this silently, and "saved").
+MAX_CARE_NOTE = 2000
+#: The care-plan form's messages in plain words, each shown beside its field (one table,
+#: catalogued for the pages' language: ``twistcoach.i18n`` reads it).
+CARE_PLAN_WORDS = {
+    "choose_twists": "choose at least one twist",
+    "not_allowed": "screening does not allow {twists} for this student",
+    "cap_number": "{twist}: cap: give a number",
+    "cap_range": "{twist}: cap: give {low} to {high}° (got {got}°)",
+    "hold_number": "{twist}: hold time: give a number",
+    "hold_range": "{twist}: hold time: give {low} to {high} seconds (got {got} seconds)",
+    "sessions": "sessions a week: give a whole number from {low} to {high}",
+    "review_date": "review date: give a date (YYYY-MM-DD)",
+    "note": "the note for the student can be at most {n} characters (this one has {got})",
+    "period": "the period ends before it starts",
+    "period_start": "the period's first day: give a date (YYYY-MM-DD)",
+    "period_end": "the period's last day: give a date (YYYY-MM-DD)",
+}
 
 
 # ------------------------------------------------------------------------ services
@@ -99,15 +119,16 @@ def clinical_pdf(
     """The clinical report (PDF bytes) over ``start``..``end`` (days, inclusive), in
     ``lang``, audited."""
     from twistcoach.export.clinical_report import render_report
-    from twistcoach.export.facts import gather, period_bounds
-    from twistcoach.storage.progress import local_zone
+    from twistcoach.export.facts import check_period, gather
 
     if start is not None and end is not None and end < start:
-        raise DataError("the period ends before it starts")
+        raise DataError(care_words("period"))
+    check_period(start, end)
     person = services.visible_person(ctx, viewer, person_id, read=False)
-    since, until = period_bounds(start, end, local_zone())
-    facts = gather(ctx.repo, person.id, start=since, end=until)
-    data = render_report(facts, period=(start, end), tz=local_zone(), lang=lang)
+    # Days of the student's own calendar (the zone each session was practised in, as the
+    # pages show it), never this server's.
+    facts = gather(ctx.repo, person.id, days=(start, end))
+    data = render_report(facts, period=(start, end), lang=lang)
     ctx.repo.audit(viewer.id, "export.report", f"person:{person.id}", {"role": viewer.role})
     return data
 
@@ -115,42 +136,74 @@ def clinical_pdf(
 @dataclass(frozen=True)
 class PlanRow:
     """One variant on the care-plan form: what planning allows it now, and the clinician's
-    last choice."""
+    last choice (or what they just typed, when the form comes back to be corrected)."""
 
     variant_id: str
     name: str
     planning_cap_deg: float | None
     chosen: bool
-    cap_deg: float | None
-    hold_s: float | None
+    #: The cap and the hold time as the form shows them (typed text kept as typed).
+    cap_text: str
+    hold_text: str
     #: The range the cap may be set in (its measure's degrees: :data:`CAP_RANGE_DEG`).
     cap_range: tuple[float, float] = CLEARANCE_KNEE_DROP_DEG
 
 
-def care_plan_form(ctx: AppContext, clinician: AccountRecord, person_id: int) -> dict[str, Any]:
+def _shown(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _first(form: Mapping[str, Sequence[str]], key: str) -> str:
+    return (form.get(key) or [""])[0]
+
+
+def care_plan_form(
+    ctx: AppContext,
+    clinician: AccountRecord,
+    person_id: int,
+    typed: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, Any]:
     """What the care-plan form shows: the variants screening allows (with planning's cap
-    now), the plan in force and when it is due for review."""
+    now), the plan in force and when it is due for review; with ``typed`` (a form sent
+    back to be corrected) the values typed, never the stored ones."""
     require_clinician(clinician)
     person = services.visible_person(ctx, clinician, person_id)
     decision = services.decision_for(ctx, person.id)
     plan = decision.clinician_plan
     names = domain.variant_names()
+    chosen_now = None if typed is None else set(typed.get("variant", ()))
     rows = []
     for v in decision.variants:
         if v.plan_status.value != "allowed" or v.plan_cap_deg is None:
             continue  # the coach can only keep people under a cap it can measure
         given = None if plan is None else plan.prescription(v.variant_id)
+        if typed is None:
+            chosen = given is not None
+            cap = _shown(None if given is None else given.cap_deg)
+            hold = _shown(None if given is None else given.hold_s)
+        else:
+            chosen = chosen_now is not None and v.variant_id in chosen_now
+            cap = _first(typed, f"cap_{v.variant_id}")
+            hold = _first(typed, f"hold_{v.variant_id}")
         rows.append(
             PlanRow(
                 v.variant_id,
                 names.get(v.variant_id, v.variant_id),
                 v.cap_deg,
-                given is not None,
-                None if given is None else given.cap_deg,
-                None if given is None else given.hold_s,
+                chosen,
+                cap,
+                hold,
                 CAP_RANGE_DEG.get(v.measure, CLEARANCE_KNEE_DROP_DEG),
             )
         )
+    if typed is None:
+        values = {
+            "sessions_per_week": str(plan.sessions_per_week) if plan else "3",
+            "review_date": plan.review_date.isoformat() if plan else "",
+            "note": plan.note if plan else "",
+        }
+    else:
+        values = {key: _first(typed, key) for key in ("sessions_per_week", "review_date", "note")}
     return {
         "person": person,
         "rows": rows,
@@ -158,28 +211,40 @@ def care_plan_form(ctx: AppContext, clinician: AccountRecord, person_id: int) ->
         "open_flags": decision.open_flags,
         "hold_range": HOLD_RANGE_S,
         "sessions_range": SESSIONS_RANGE,
+        "values": values,
+        "max_note": MAX_CARE_NOTE,
     }
 
 
-def _number(text: str, what: str) -> float | None:
+def care_words(key: str, **values: object) -> str:
+    """A care-plan form's message (:data:`CARE_PLAN_WORDS`) with its values filled in."""
+    return CARE_PLAN_WORDS[key].format(**values)
+
+
+class _NotANumberError(Exception):
+    """A typed number that is not one (its field's message is said by the caller)."""
+
+
+def _number(text: str) -> float | None:
+    """A typed number (None when left empty); :class:`_NotANumberError` when it is not a finite one
+    ("nan" had meant no cap at all, "inf" a storage error)."""
     text = text.strip()
     if not text:
         return None
     try:
         value = float(text)
     except ValueError:
-        raise DataError(f"{what}: give a number") from None
-    if not math.isfinite(value):  # "nan" had meant no cap at all, "inf" a storage error
-        raise DataError(f"{what}: give a number")
+        raise _NotANumberError from None
+    if not math.isfinite(value):
+        raise _NotANumberError
     return value
 
 
-def _in_range(value: float | None, bounds: tuple[float, float], what: str, unit: str) -> None:
+def _out_of(value: float | None, bounds: tuple[float, float]) -> bool:
     """A value out of its range is bad input (422) said plainly, never a store's refusal
     (which answered 409, the status of a conflict)."""
     low, high = bounds
-    if value is not None and not low <= value <= high:
-        raise DataError(f"{what}: give {low:g} to {high:g}{unit} (got {value:g}{unit})")
+    return value is not None and not low <= value <= high
 
 
 def review_date_range(now: dt.datetime) -> tuple[dt.date, dt.date]:
@@ -205,35 +270,62 @@ def write_care_plan(
         for v in services.decision_for(ctx, person.id).variants
         if v.plan_status.value == "allowed" and v.plan_cap_deg is not None
     }
+    problems: dict[str, str] = {}
     chosen = [v for v in form.get("variant", []) if v]
     unknown = [v for v in chosen if v not in allowed]
     if unknown:
         # The poses' names, never their ids (people never see internal ids).
         named = "; ".join(domain.library().name_of(v) for v in dict.fromkeys(unknown))
-        raise DataError(f"screening does not allow {named} for this student")
-    if not chosen:
-        raise DataError("choose at least one twist")
+        problems["variant"] = care_words("not_allowed", twists=named)
+    elif not chosen:
+        problems["variant"] = care_words("choose_twists")
     prescriptions = []
-    for v in chosen:
+    for v in dict.fromkeys(c for c in chosen if c in allowed):
         name = domain.library().name_of(v)
-        cap = _number((form.get(f"cap_{v}") or [""])[0], "cap")
-        hold = _number((form.get(f"hold_{v}") or [""])[0], "hold time")
-        _in_range(cap, CAP_RANGE_DEG.get(allowed[v], CLEARANCE_KNEE_DROP_DEG), f"{name}: cap", "°")
-        _in_range(hold, HOLD_RANGE_S, f"{name}: hold time", " seconds")
+        cap = hold = None
+        cap_range = CAP_RANGE_DEG.get(allowed[v], CLEARANCE_KNEE_DROP_DEG)
+        try:
+            cap = _number(_first(form, f"cap_{v}"))
+        except _NotANumberError:
+            problems[f"cap_{v}"] = care_words("cap_number", twist=name)
+        if _out_of(cap, cap_range):
+            low, high = cap_range
+            problems[f"cap_{v}"] = care_words(
+                "cap_range", twist=name, low=f"{low:g}", high=f"{high:g}", got=f"{cap:g}"
+            )
+        try:
+            hold = _number(_first(form, f"hold_{v}"))
+        except _NotANumberError:
+            problems[f"hold_{v}"] = care_words("hold_number", twist=name)
+        if _out_of(hold, HOLD_RANGE_S):
+            low, high = HOLD_RANGE_S
+            problems[f"hold_{v}"] = care_words(
+                "hold_range", twist=name, low=f"{low:g}", high=f"{high:g}", got=f"{hold:g}"
+            )
         prescriptions.append((v, cap, hold))
     low, high = SESSIONS_RANGE
-    weekly = _number((form.get("sessions_per_week") or [""])[0], "sessions a week")
-    if weekly is None or not weekly.is_integer() or not low <= weekly <= high:
-        raise DataError(f"sessions a week: give a whole number from {low} to {high}")
     try:
-        review = dt.date.fromisoformat((form.get("review_date") or [""])[0].strip())
+        weekly = _number(_first(form, "sessions_per_week"))
+    except _NotANumberError:
+        weekly = None
+    if weekly is None or not weekly.is_integer() or not low <= weekly <= high:
+        problems["sessions_per_week"] = care_words("sessions", low=low, high=high)
+    review: dt.date | None = None
+    try:
+        review = dt.date.fromisoformat(_first(form, "review_date").strip())
     except ValueError:
-        raise DataError("review date: give a date (YYYY-MM-DD)") from None
+        problems["review_date"] = care_words("review_date")
     first, last = review_date_range(ctx.repo.now())
-    if not first <= review <= last:
+    if review is not None and not first <= review <= last:
         # 1900-01-01 was stored: the plan was due for review the day it was written.
-        message = REVIEW_DATE_WORDS.format(first=first.isoformat(), last=last.isoformat())
-        raise DataError(message, problems={"review_date": message})
+        problems["review_date"] = REVIEW_DATE_WORDS.format(
+            first=first.isoformat(), last=last.isoformat()
+        )
+    note = _first(form, "note")
+    if len(note) > MAX_CARE_NOTE:
+        problems["note"] = care_words("note", n=MAX_CARE_NOTE, got=len(note))
+    if problems or weekly is None or review is None:
+        raise DataError("; ".join(problems.values()), problems=problems)
     try:
         record = ctx.repo.record_clinician_plan(
             person.id,
@@ -241,7 +333,7 @@ def write_care_plan(
             prescriptions,
             int(weekly),
             review,
-            (form.get("note") or [""])[0][:2000],
+            note,
             written_by=clinician.id,
         )
     except StorageError as exc:  # the store's own checks of the values: bad input too
@@ -308,12 +400,26 @@ AUDIT_WORDS = {
     "session.end": "ended a session",
     "intake.submit": "submitted an intake",
     "safety.checkin": "answered the check-in",
+    "clearance.withdraw": "withdrew a clearance",
+    "session.sharp_after": "reported sharp pain after a session",
+    "account.signup": "signed up",
+    "account.signup_existing": "tried to sign up again",
+    "account.signin": "signed in",
+    "account.signout": "signed out",
+    "account.password": "changed the password",
+    "link.add": "linked a teacher or clinician",
+    "link.remove": "removed a teacher or clinician",
+    "read.roster": "read the roster",
+    "demo.seed": "made the demo data",
 }
+#: An action the table lacks (a test fails on any the code records; this is only what a
+#: reader sees meanwhile): never the id or its prefix.
+UNKNOWN_ACTION = "another change"
 
 
 def _what(entry: AuditRecord) -> str:
     """The action in plain words (never the internal action id)."""
-    return AUDIT_WORDS.get(entry.action, entry.action.split(".")[0].replace("_", " "))
+    return AUDIT_WORDS.get(entry.action, UNKNOWN_ACTION)
 
 
 # -------------------------------------------------------------------------- routes
@@ -350,16 +456,34 @@ def report_download(
     person_id: Id,
     who: StaffUser,
     ctx: Ctx,
-    start: Annotated[dt.date | None, Query()] = None,
-    end: Annotated[dt.date | None, Query()] = None,
+    start: Annotated[str, Query(max_length=100)] = "",
+    end: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
-    """The clinical report over a period (PDF), in the pages' language."""
-    data = clinical_pdf(ctx, who.account, person_id, start, end, request_language(request))
+    """The clinical report over a period (PDF), in the pages' language; a day that is not
+    one is said plainly (it was "query.start: Input should be a valid date...")."""
+    data = clinical_pdf(
+        ctx,
+        who.account,
+        person_id,
+        _period_day(start, "start"),
+        _period_day(end, "end"),
+        request_language(request),
+    )
     return Response(
         data,
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="student-{person_id}-report.pdf"'},
     )
+
+
+def _period_day(text: str, which: str) -> dt.date | None:
+    """A report period's ``start`` or ``end`` (None when not given)."""
+    if not text.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise DataError(care_words(f"period_{which}")) from None
 
 
 def _render(request: Request, name: str, who: Any, **values: Any) -> HTMLResponse:
@@ -372,7 +496,7 @@ def _render(request: Request, name: str, who: Any, **values: Any) -> HTMLRespons
 def care_plan_page(request: Request, person_id: Id, who: StaffUser, ctx: Ctx) -> HTMLResponse:
     """The clinician's care-plan form."""
     form = care_plan_form(ctx, who.account, person_id)
-    return _render(request, "care_plan.html", who, **form, errors="")
+    return _render(request, "care_plan.html", who, **form, errors={})
 
 
 @router.post("/students/{person_id}/care-plan", include_in_schema=False)
@@ -389,11 +513,12 @@ async def care_plan_submit(
     try:
         write_care_plan(ctx, who.account, person_id, form)
     except DataError as exc:
-        values = care_plan_form(ctx, who.account, person_id)
-        return HTMLResponse(
-            _render(request, "care_plan.html", who, **values, errors=str(exc)).body,
-            status_code=422,
-        )
+        # The form again, with each problem beside its field and what was typed kept.
+        values = care_plan_form(ctx, who.account, person_id, form)
+        problems = exc.problems or {"_form": str(exc)}
+        page = _render(request, "care_plan.html", who, **values, errors=problems)
+        page.status_code = 422
+        return page
     return RedirectResponse(f"/students/{person_id}?msg=care_plan", status_code=303)
 
 

@@ -405,6 +405,72 @@ def variant_views(decision: PracticeDecision) -> list[VariantView]:
     ]
 
 
+#: Screening's note on a twist a clearance names whose date is after the person's today (it
+#: counts from that day).
+NOT_YET_RULE = "clearance_not_yet"
+#: Planning's rule that marks a care plan's cap above what planning allows (clipped).
+CARE_CLIPPED_RULE = "SAFE-CLINICIAN-CLIPPED"
+
+
+@dataclass(frozen=True)
+class CarePlanTwist:
+    """One twist of the clinician's care plan in force, as planning uses it now.
+
+    Attributes
+    ----------
+    id, name
+        The variant and its name.
+    allowed
+        Planning lets a session start with it now.
+    cap_deg
+        The cap planning uses now (None when it is not allowed now): never the care plan's
+        own figure, which planning may have clipped.
+    measure
+        What the cap measures (``knee_drop`` or ``trunk_rotation``).
+    clipped
+        Planning's words when the care plan asks for more than it allows ("asks for up to
+        80 degrees, but ... 45 is used"), else None.
+    hold_s
+        The seconds to hold each side the care plan sets (None: the pose's own).
+    """
+
+    id: str
+    name: str
+    allowed: bool
+    cap_deg: float | None
+    measure: str
+    clipped: str | None
+    hold_s: float | None
+
+
+def care_plan_twists(decision: PracticeDecision) -> tuple[CarePlanTwist, ...]:
+    """The care plan in force, twist by twist, as planning's decision uses it (one source:
+    the student's plan page showed the plan's unclipped 80 degrees while planning used 45);
+    empty without a care plan."""
+    care = decision.clinician_plan
+    if care is None:
+        return ()
+    names = variant_names()
+    out: list[CarePlanTwist] = []
+    for prescription in care.variants:
+        if prescription.variant_id not in names:
+            continue  # prescribed under an older pose library: planning skips it too
+        permission = decision.permission(prescription.variant_id)
+        clipped = next((r.text for r in permission.reasons if r.rule == CARE_CLIPPED_RULE), None)
+        out.append(
+            CarePlanTwist(
+                id=prescription.variant_id,
+                name=names[prescription.variant_id],
+                allowed=permission.allowed,
+                cap_deg=permission.cap_deg if permission.allowed else None,
+                measure=permission.measure,
+                clipped=clipped,
+                hold_s=prescription.hold_s,
+            )
+        )
+    return tuple(out)
+
+
 def flag_words(decision: PracticeDecision) -> tuple[str, ...]:
     """The open safety flags in plain words, oldest first, each saying it waits for review
     (e.g. "Sharp pain stopped a session on 2026-12-01 — waiting for review"); nerve signs

@@ -11,7 +11,6 @@ SQLite never block the event loop.
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,8 +21,6 @@ from starlette.concurrency import run_in_threadpool
 
 from twistcoach import estimator, i18n
 from twistcoach.errors import ConflictError, DataError, NotAllowed, NotSignedIn, RateLimited
-from twistcoach.intake import CLEARANCE_KNEE_DROP_DEG as _KNEE
-from twistcoach.intake import CLEARANCE_ROTATION_DEG as _ROTATION
 from twistcoach.intake import ClearanceBy, latest_today
 from twistcoach.planning import (
     PracticeDecision,
@@ -65,6 +62,12 @@ FLASH = {
     "cleared_nothing": (
         "Clearance recorded, but it opens none of the twists it names: a rule it cannot lift "
         "holds them (the reasons are under each twist below)."
+    ),
+    # Planning counts a clearance from its own date on the student's calendar: one dated
+    # after the student's today opens nothing yet (it said "a rule it cannot lift").
+    "cleared_not_yet": (
+        "Clearance recorded, but it does not count yet: its date is after the student's "
+        "today, and it counts from that day (the reasons are under each twist below)."
     ),
     "reviewed": "Review recorded: the student's safety flags are closed.",
     "reviewed_withdrawn": (
@@ -362,6 +365,8 @@ def _decision_words(decision: PracticeDecision) -> dict[str, Any]:
         "open_flags": domain.flag_words(decision),
         "needs_checkin": decision.needs_checkin,
         "care_plan": decision.clinician_plan,
+        # The care plan as planning uses it (its caps clipped where planning clips them).
+        "care_twists": domain.care_plan_twists(decision),
     }
 
 
@@ -638,12 +643,22 @@ def _student_context(ctx: AppContext, person_id: int, staff: AccountRecord) -> d
         },
         "withdraw_error": None,
         "withdraw_failed": None,
+        "withdraw_reason": "",
+        "max_withdrawal_reason": services.MAX_WITHDRAWAL_REASON,
+        "max_note": services.MAX_NOTE,
         "variant_ids": list(domain.variant_names()),
         "today": ctx.repo.now().date().isoformat(),
         # The browser's date picker stops where the server's check does.
         "latest_date": latest_today(ctx.repo.now()).isoformat(),
         "clearance_error": None,
+        # A form sent back to be corrected: each problem beside its field, what was typed
+        # kept (it was a generic page naming the fields' ids, and the typing was lost).
+        "clearance_errors": {},
+        "clearance_values": {},
         "review_error": None,
+        "review_errors": {},
+        "review_values": {},
+        "progression_error": None,
     }
 
 
@@ -652,7 +667,7 @@ def _student_page(
     who: tuple[AccountRecord, SessionData],
     person_id: int,
     status: int = 200,
-    **errors: str,
+    **errors: Any,
 ) -> Response:
     ctx = ctx_of(request)
     person = services.visible_person(ctx, who[0], person_id)
@@ -673,12 +688,17 @@ def student_page(request: Request, user: CurrentUser, person_id: Id) -> Response
 def progression_decision(
     request: Request,
     person_id: Id,
-    decision: Annotated[str, Form(max_length=20)],
     user: FormChange,
+    decision: Annotated[str, Form()] = "",
 ) -> Response:
-    """Approve or decline the progression suggestion."""
+    """Approve or decline the progression suggestion (anything else: the page again, saying
+    so in plain words)."""
     who = user.pair()
-    services.decide_progression(ctx_of(request), who[0], person_id, decision)
+    try:
+        services.decide_progression(ctx_of(request), who[0], person_id, decision)
+    except (ConflictError, DataError) as exc:
+        status = 409 if isinstance(exc, ConflictError) else 422
+        return _student_page(request, who, person_id, status, progression_error=str(exc))
     return RedirectResponse(f"/students/{person_id}?msg={decision}", status_code=303)
 
 
@@ -687,19 +707,31 @@ def review_submit(
     request: Request,
     person_id: Id,
     user: FormChange,
-    note: Annotated[str, Form(max_length=services.MAX_NOTE)] = "",
-    keep_clearances: Annotated[bool, Form()] = False,
-    revived_clearances: Annotated[str, Form(max_length=20)] = "",
-    withdrawal_reason: Annotated[str, Form(max_length=services.MAX_NOTE)] = "",
+    note: Annotated[str, Form()] = "",
+    keep_clearances: Annotated[str, Form()] = "",
+    revived_clearances: Annotated[str, Form()] = "",
+    withdrawal_reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Record a review of the student's open safety flags (closes them). When it would make
     clearances given before them count again, the form asks: ``revived_clearances`` is
     ``keep`` (they still stand; ``keep_clearances`` says the same) or ``withdraw`` (withdrawn
     with the review, in one step, for ``withdrawal_reason``)."""
     who = user.pair()
+    # The lengths are the service's to check (one limit, one message, the typing kept).
+    typed = {
+        "note": note,
+        "revived_clearances": revived_clearances,
+        "withdrawal_reason": withdrawal_reason,
+    }
     if revived_clearances not in ("", "keep", "withdraw"):
+        said = services.staff_words("choose_revived")
         return _student_page(
-            request, who, person_id, 422, review_error="choose to keep or withdraw them"
+            request,
+            who,
+            person_id,
+            422,
+            review_errors={"revived_clearances": said},
+            review_values=typed,
         )
     withdraw = revived_clearances == "withdraw"
     try:
@@ -708,13 +740,22 @@ def review_submit(
             who[0],
             person_id,
             note,
-            keep_clearances=keep_clearances or revived_clearances == "keep",
+            keep_clearances=keep_clearances in ("true", "on", "1") or revived_clearances == "keep",
             withdraw_clearances=withdraw,
             withdrawal_reason=withdrawal_reason,
         )
     except (ConflictError, DataError, NotAllowed) as exc:
         status = {ConflictError: 409, NotAllowed: 403}.get(type(exc), 422)
-        return _student_page(request, who, person_id, status, review_error=str(exc))
+        problems = exc.problems or {}
+        return _student_page(
+            request,
+            who,
+            person_id,
+            status,
+            review_error=None if problems else str(exc),
+            review_errors=problems,
+            review_values=typed,
+        )
     # Never "flags are closed" while one stays open (a teacher cannot close nerve signs).
     said = "reviewed_some" if after.open_flags else "reviewed"
     if withdraw and not after.open_flags:
@@ -728,10 +769,12 @@ def clearance_withdraw(
     person_id: Id,
     clearance_id: Id,
     user: FormChange,
-    reason: Annotated[str, Form(max_length=services.MAX_NOTE)] = "",
+    reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Withdraw one clearance of the student, with a reason (planning's ``may_withdraw``
-    decides who may): it stays on record and counts no more, on every surface."""
+    decides who may): it stays on record and counts no more, on every surface. The
+    reason's length is the service's to check: one limit (``MAX_WITHDRAWAL_REASON``), the
+    one the form and its message name."""
     who = user.pair()
     services.require_staff(who[0])
     try:
@@ -745,6 +788,7 @@ def clearance_withdraw(
             status,
             withdraw_error=str(exc),
             withdraw_failed=str(clearance_id),
+            withdraw_reason=reason,
         )
     return RedirectResponse(f"/students/{person_id}?msg=withdrawn", status_code=303)
 
@@ -753,40 +797,74 @@ def clearance_withdraw(
 def clearance_submit(
     request: Request,
     person_id: Id,
-    variants: Annotated[list[str], Form(max_length=20)],
-    max_knee_drop_deg: Annotated[float, Form(ge=_KNEE[0], le=_KNEE[1], allow_inf_nan=False)],
-    date: Annotated[dt.date, Form()],
     user: FormChange,
-    max_trunk_rotation_deg: Annotated[
-        float | None, Form(ge=_ROTATION[0], le=_ROTATION[1], allow_inf_nan=False)
-    ] = None,
+    variants: Annotated[list[str] | None, Form()] = None,
+    max_knee_drop_deg: Annotated[str, Form()] = "",
+    date: Annotated[str, Form()] = "",
+    max_trunk_rotation_deg: Annotated[str, Form()] = "",
 ) -> Response:
     """Record a clearance (planning decides who may clear whom) and show the new plan;
     the trunk-rotation limit (seated and standing variants) is optional: left empty, the
-    clearance sets none."""
+    clearance sets none. A value to correct brings the form back with each problem beside
+    its field, in plain words, and what was typed kept."""
     who = user.pair()
     ctx = ctx_of(request)
+    chosen = list(variants or ())
+    typed = {
+        "variants": chosen,
+        "max_knee_drop_deg": max_knee_drop_deg,
+        "date": date,
+        "max_trunk_rotation_deg": max_trunk_rotation_deg,
+    }
+    form, problems = services.read_clearance_form(
+        chosen, max_knee_drop_deg, date, max_trunk_rotation_deg
+    )
+    if form is None:
+        return _student_page(
+            request, who, person_id, 422, clearance_errors=problems, clearance_values=typed
+        )
     try:
         decision = services.record_clearance(
             ctx,
             who[0],
             person_id,
-            variants,
-            max_knee_drop_deg,
-            date,
-            max_trunk_rotation_deg=max_trunk_rotation_deg,
+            form.variants,
+            form.max_knee_drop_deg,
+            form.date,
+            max_trunk_rotation_deg=form.max_trunk_rotation_deg,
         )
     except (NotAllowed, ConflictError, DataError) as exc:
         status = (
             403 if isinstance(exc, NotAllowed) else 409 if isinstance(exc, ConflictError) else 422
         )
-        return _student_page(request, who, person_id, status, clearance_error=str(exc))
+        problems = exc.problems if isinstance(exc, DataError) else {}
+        return _student_page(
+            request,
+            who,
+            person_id,
+            status,
+            clearance_error=None if problems else str(exc),
+            clearance_errors=problems,
+            clearance_values=typed,
+        )
+    return RedirectResponse(
+        f"/students/{person_id}?msg={_cleared_words(decision, form)}", status_code=303
+    )
+
+
+def _cleared_words(decision: PracticeDecision, form: services.ClearanceForm) -> str:
+    """The status message (a :data:`FLASH` code) after a clearance, from planning's decision
+    with it: what it did, or the real cause when it opened nothing."""
     if decision.open_flags:
-        msg = "cleared_held"
-    elif not any(decision.permission(v).plan_status is VariantStatus.ALLOWED for v in variants):
-        # Recorded, but a rule it cannot lift holds every twist it names (a red flag for a
-        # teacher, emergency signs for anyone): never "the plan was made again with it".
-        msg = "cleared_nothing"
-    else:
-        msg = "cleared"
-    return RedirectResponse(f"/students/{person_id}?msg={msg}", status_code=303)
+        return "cleared_held"
+    named = [decision.permission(v) for v in form.variants]
+    if any(p.plan_status is VariantStatus.ALLOWED for p in named):
+        return "cleared"
+    # Recorded, but it opens none of the twists it names. Planning counts a clearance from
+    # its date on the student's calendar: one dated after their today waits for that day
+    # (screening's reason on each twist says so); else a rule it cannot lift holds them (a
+    # red flag for a teacher, emergency signs for anyone). Never "the plan was made again".
+    dated = form.date.isoformat()
+    if any(r.rule == domain.NOT_YET_RULE and dated in r.text for p in named for r in p.reasons):
+        return "cleared_not_yet"
+    return "cleared_nothing"

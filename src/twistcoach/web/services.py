@@ -20,6 +20,7 @@ CLI, so the web and the CLI cannot disagree about safety.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from pydantic import ValidationError
 
 from twistcoach.errors import ConflictError, DataError, NotAllowed, NotFound
 from twistcoach.intake import (
+    CLEARANCE_KNEE_DROP_DEG,
+    CLEARANCE_ROTATION_DEG,
     Clearance,
     ClearanceBy,
     describe_validation_error,
@@ -61,7 +64,7 @@ from twistcoach.web import domain
 from twistcoach.web.context import AppContext
 from twistcoach.web.security import MAX_PASSWORD, MIN_PASSWORD, password_problem
 
-__all__ = ["MAX_PASSWORD", "MIN_PASSWORD"]
+__all__ = ["MAX_PASSWORD", "MAX_WITHDRAWAL_REASON", "MIN_PASSWORD"]
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
 #: How many recent sessions the roster's flags look at.
@@ -577,6 +580,48 @@ def record_checkin(
 #: The longest review note kept (characters).
 MAX_NOTE = 2000
 
+#: The staff forms' messages (teachers' and clinicians': reviews, clearances, withdrawals,
+#: progression decisions) in plain words, each a template filled in where it is raised:
+#: one table, catalogued for the pages' language (``twistcoach.i18n`` reads it), never a
+#: field's id, a value's repr or an enum.
+STAFF_WORDS = {
+    "note": "write a note of 1 to {n} characters",
+    "note_long": "write a note of 1 to {n} characters (this one has {got})",
+    "no_flag": "this student has no safety flag waiting for review",
+    "keep_or_withdraw": "keep the clearances or withdraw them, not both",
+    "choose_revived": "choose to keep or withdraw them",
+    "withdrawal_reason": ("write why you withdraw it (1 to {n} characters): the student reads it"),
+    "withdrawal_reason_long": (
+        "write why you withdraw it (1 to {n} characters): the student reads it (this one has {got})"
+    ),
+    "already_withdrawn": "this clearance was already withdrawn on {date}",
+    "decision": "choose Approve or Decline",
+    "no_suggestion": "there is no progression suggestion to decide on",
+    "no_intake": "this student has no intake yet: nothing to clear",
+    "choose_twists": "choose at least one twist to clear",
+    "unknown_twists": "these are not twists of the pose library: {names}",
+    "knee_drop": "give the knee-drop limit in degrees, from {low} to {high}",
+    "rotation": (
+        "give the trunk-rotation limit in degrees, from {low} to {high}, or leave it empty"
+    ),
+    "clearance_date": "give the day the clearance was given (a date, not after today)",
+    "revived_one": "{who}'s clearance of {date} ({twists})",
+    "revives": (
+        "This review would make clearances given before the signs it closes count again: "
+        "{clearances}. If they still stand, confirm it and record the review; if not, "
+        "withdraw them with the review, giving your reason."
+    ),
+    "date_after_today": (
+        "the clearance's date ({date}) is after today: record a clearance on or after the "
+        "day it is given"
+    ),
+}
+
+
+def staff_words(key: str, **values: object) -> str:
+    """A staff form's message (:data:`STAFF_WORDS`) with its values filled in."""
+    return STAFF_WORDS[key].format(**values)
+
 
 def _staff_role(staff: AccountRecord) -> ClearanceBy:
     return ClearanceBy.CLINICIAN if staff.role == Role.CLINICIAN else ClearanceBy.TEACHER
@@ -603,31 +648,33 @@ def revives_words(revived: Sequence[domain.RevivedClearance]) -> str:
     """The refusal of a review that neither confirmed nor withdrew the clearances it makes
     count again."""
     said = "; ".join(
-        f"{r.who}'s clearance of {r.date.isoformat()} ("
-        + ", ".join(name for name, _ in r.twists)
-        + ")"
+        staff_words(
+            "revived_one",
+            who=r.who,
+            date=r.date.isoformat(),
+            twists=", ".join(name for name, _ in r.twists),
+        )
         for r in revived
     )
-    return (
-        f"This review would make clearances given before the signs it closes count again: "
-        f"{said}. "
-        "If they still stand, confirm it and record the review; if not, withdraw them with "
-        "the review, giving your reason."
-    )
+    return staff_words("revives", clearances=said)
 
 
 #: A withdrawal without a reason (the reason is what the student reads).
-WITHDRAWAL_REASON_NEEDED = (
-    f"write why you withdraw it (1 to {MAX_WITHDRAWAL_REASON} characters): the student reads it"
-)
+WITHDRAWAL_REASON_NEEDED = staff_words("withdrawal_reason", n=MAX_WITHDRAWAL_REASON)
 #: A clearance id that is unknown or not the student's (one answer: ids cannot be probed).
 NOT_VISIBLE_CLEARANCE = "There is no such clearance, or not one you may see."
 
 
-def _withdrawal_reason(reason: str) -> str:
+def _withdrawal_reason(reason: str, field: str = "reason") -> str:
+    """The withdrawal's reason, its white space made single; 422 (on ``field``) when empty
+    or longer than :data:`MAX_WITHDRAWAL_REASON`: the one limit the forms, the API and the
+    store share, and the one the message names."""
     said = " ".join(reason.split())
-    if not said or len(said) > MAX_WITHDRAWAL_REASON:
-        raise DataError(WITHDRAWAL_REASON_NEEDED, problems={"reason": WITHDRAWAL_REASON_NEEDED})
+    if not said:
+        raise DataError(WITHDRAWAL_REASON_NEEDED, problems={field: WITHDRAWAL_REASON_NEEDED})
+    if len(said) > MAX_WITHDRAWAL_REASON:
+        message = staff_words("withdrawal_reason_long", n=MAX_WITHDRAWAL_REASON, got=len(said))
+        raise DataError(message, problems={field: message})
     return said
 
 
@@ -652,7 +699,7 @@ def withdraw_clearance(
         raise NotFound(NOT_VISIBLE_CLEARANCE) from None
     if clearance.withdrawal is not None:
         when = clearance.withdrawal.at.date().isoformat()
-        raise ConflictError(f"this clearance was already withdrawn on {when}")
+        raise ConflictError(staff_words("already_withdrawn", date=when))
     refused = may_withdraw(
         _staff_role(staff), ClearanceBy(clearance.by_role), clearance.recorded_by == staff.id
     )
@@ -710,21 +757,26 @@ def record_review(
     require_staff(staff)
     person = visible_person(ctx, staff, person_id, read=False)
     text = note.strip()
-    if not text or len(text) > MAX_NOTE:
-        raise DataError(f"write a note of 1 to {MAX_NOTE} characters")
+    if not text:
+        said = staff_words("note", n=MAX_NOTE)
+        raise DataError(said, problems={"note": said})
+    if len(text) > MAX_NOTE:
+        said = staff_words("note_long", n=MAX_NOTE, got=len(text))
+        raise DataError(said, problems={"note": said})
     before = decision_for(ctx, person.id)
     if not before.open_flags:
-        raise ConflictError("this student has no safety flag waiting for review")
+        raise ConflictError(staff_words("no_flag"))
     refused = review_refusal(staff, before)
     if refused is not None:
         raise NotAllowed(refused)
     revived = review_revives(ctx, staff, person.id, before)
     if keep_clearances and withdraw_clearances:
-        raise DataError("keep the clearances or withdraw them, not both")
+        said = staff_words("keep_or_withdraw")
+        raise DataError(said, problems={"revived_clearances": said})
     withdrawing: list[int] = []
     reason = ""
     if revived and withdraw_clearances:
-        reason = _withdrawal_reason(withdrawal_reason)
+        reason = _withdrawal_reason(withdrawal_reason, "withdrawal_reason")
         by_role = _staff_role(staff)
         for r in revived:
             denied = may_withdraw(by_role, r.by_role, r.recorded_by == staff.id)
@@ -903,10 +955,11 @@ def decide_progression(
     require_staff(staff)
     person = visible_person(ctx, staff, person_id, read=False)
     if decision not in ("approved", "declined"):
-        raise DataError("decision must be 'approved' or 'declined'")
+        said = staff_words("decision")
+        raise DataError(said, problems={"decision": said})
     progression = decision_for(ctx, person.id).progression
     if progression is None:
-        raise ConflictError("there is no progression suggestion to decide on")
+        raise ConflictError(staff_words("no_suggestion"))
     suggestion = progression.to_dict()
     record = ctx.repo.record_decision(person.id, suggestion, decision, staff.id)
     ctx.repo.audit(
@@ -915,6 +968,59 @@ def decide_progression(
         f"person:{person.id}",
         {"decision_id": record.id, "suggestion": suggestion},
     )
+
+
+@dataclass(frozen=True)
+class ClearanceForm:
+    """The clearance form's values, read (see :func:`read_clearance_form`)."""
+
+    variants: tuple[str, ...]
+    max_knee_drop_deg: float
+    date: dt.date
+    max_trunk_rotation_deg: float | None
+
+
+def _degrees(text: str, bounds: tuple[float, float]) -> float | None:
+    """A limit typed in a form, in degrees within ``bounds``; None when it is not one."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    low, high = bounds
+    return value if math.isfinite(value) and low <= value <= high else None
+
+
+def read_clearance_form(
+    variants: Sequence[str], knee_drop: str, date: str, trunk_rotation: str
+) -> tuple[ClearanceForm | None, dict[str, str]]:
+    """The clearance form's typed values read as a clearance: (the values, {}) or (None,
+    {field: plain message}) naming each field to correct (the page shows each beside its
+    field and keeps what was typed; it had shown pydantic's "max_knee_drop_deg: Input
+    should be less than or equal to 90" on a page that lost it all)."""
+    problems: dict[str, str] = {}
+    chosen = tuple(v for v in variants if v)
+    if not chosen:
+        problems["variants"] = staff_words("choose_twists")
+    knee = _degrees(knee_drop, CLEARANCE_KNEE_DROP_DEG)
+    if knee is None:
+        low, high = CLEARANCE_KNEE_DROP_DEG
+        problems["max_knee_drop_deg"] = staff_words("knee_drop", low=f"{low:g}", high=f"{high:g}")
+    rotation: float | None = None
+    if trunk_rotation.strip():
+        rotation = _degrees(trunk_rotation, CLEARANCE_ROTATION_DEG)
+        if rotation is None:
+            low, high = CLEARANCE_ROTATION_DEG
+            problems["max_trunk_rotation_deg"] = staff_words(
+                "rotation", low=f"{low:g}", high=f"{high:g}"
+            )
+    day: dt.date | None = None
+    try:
+        day = dt.date.fromisoformat(date.strip())
+    except ValueError:
+        problems["date"] = staff_words("clearance_date")
+    if problems or knee is None or day is None:
+        return None, problems
+    return ClearanceForm(chosen, knee, day, rotation), {}
 
 
 def record_clearance(
@@ -942,7 +1048,7 @@ def record_clearance(
     person = visible_person(ctx, staff, person_id, read=False)
     intake_row = ctx.repo.latest_intake(person.id)
     if intake_row is None:
-        raise ConflictError("this student has no intake yet: nothing to clear")
+        raise ConflictError(staff_words("no_intake"))
     by = ClearanceBy.CLINICIAN if staff.role == Role.CLINICIAN else ClearanceBy.TEACHER
     trained = by is ClearanceBy.TEACHER and staff.trained_for_back_problems
     refusal = may_clear(by, trained, intake_row.intake)
@@ -950,18 +1056,17 @@ def record_clearance(
         raise NotAllowed(refusal.text)
     names = domain.variant_names()
     unknown = [v for v in variants if v not in names]
-    if not variants or unknown:
+    if not variants:
+        said = staff_words("choose_twists")
+        raise DataError(said, problems={"variants": said})
+    if unknown:
         # In the poses' names, never their ids (people never see internal ids).
         name_of = domain.library().name_of
-        raise DataError(
-            f"choose twists from: {'; '.join(names.values())}"
-            + (f" (not in the library: {'; '.join(map(name_of, unknown))})" if unknown else "")
-        )
+        said = staff_words("unknown_twists", names="; ".join(map(name_of, unknown)))
+        raise DataError(said, problems={"variants": said})
     if date > latest_today(ctx.repo.now()):
-        raise DataError(
-            f"the clearance's date ({date.isoformat()}) is after today: "
-            "record a clearance on or after the day it is given"
-        )
+        said = staff_words("date_after_today", date=date.isoformat())
+        raise DataError(said, problems={"date": said})
     try:  # the limits' range and the rest: the one Clearance model
         Clearance(
             by=by,
