@@ -1066,3 +1066,38 @@ def test_a_session_seen_only_from_the_side_has_no_deepest_drop() -> None:
     coach = Coach(make_plan(), RULES, start_pain=2)
     feed(coach, ramp(0.0, 20.0, 0.0, 60.0, measurable=False))
     assert coach.summary().max_knee_drop_deg is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from((10.0, 12.0, 15.0, 24.0, 25.0, 29.97, 30.0)),
+    st.sampled_from((0.0, 0.05)),
+    st.floats(0.0, 1000.0),
+    st.booleans(),
+)
+def test_the_neutral_zero_is_set_at_any_frame_rate(
+    fps: float, jitter: float, start: float, seated: bool
+) -> None:
+    """The neutral zero's windows (settling, then calibrating) keep every reading since they
+    began, so each ends at most a frame after its length whatever the frame rate or the
+    timestamps' jitter (+-5 % of a frame): no window one frame short for ever, as the seated
+    tracker's calibration was at 15 and 25 frames/s (guard)."""
+    import random
+
+    from twistcoach.checks import NeutralZero, ZeroStep
+    from twistcoach.seated_tracking import load_seated_coaching_rules
+
+    limits = (load_seated_coaching_rules() if seated else RULES).thresholds.check_limits()
+    zero = NeutralZero(limits)
+    rng = random.Random(start)
+    frame = 1.0 / fps
+    first = t = start
+    for i in range(int(10.0 * fps)):
+        t = start + (i + rng.uniform(-jitter, jitter)) * frame
+        if i == 0:
+            first = t
+        if zero.update(t, 0.5, 0.0) is ZeroStep.DONE:
+            break
+    assert zero.zero == 0.5
+    length = limits.setup_still_s + limits.calibration_s
+    assert length - 1e-6 <= t - first <= length + 2 * (1 + 2 * jitter) * frame + 1e-6

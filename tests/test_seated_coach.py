@@ -9,11 +9,15 @@ browser coach run.
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from test_coaching import feed
 from twistcoach.coaching import (
@@ -322,6 +326,301 @@ def test_the_tracker_refuses_a_side_camera_with_advice_before_calibrating() -> N
     assert not seen.view_measurable
     assert seen.view_advice == load_seated_camera_advice().side
     assert tracker.calibration is None
+
+
+FRAME_RATES = (10.0, 12.0, 15.0, 24.0, 25.0, 29.97, 30.0)
+
+
+def _calibrated_after(fps: float, jitter: float, start: float, seed: int) -> float | None:
+    """Seconds from the first still, square frame to the tracker's calibration at ``fps``
+    frames a second, each timestamp moved up to ``jitter`` of a frame interval either way
+    (None when it never calibrated in 5 s)."""
+    rng = np.random.default_rng(seed)
+    tracker = RotationTracker(PoseFamily.SEATED_TWIST)
+    for i in range(int(5.0 * fps)):
+        t = start + (i + rng.uniform(-jitter, jitter)) / fps
+        if i == 0:
+            first = t
+        tracker.update(t, sitting(0.0, t=t))
+        if tracker.calibration is not None:
+            return t - first
+    return None
+
+
+@pytest.mark.parametrize("fps", FRAME_RATES)
+def test_the_tracker_calibrates_after_the_window_at_every_frame_rate(fps: float) -> None:
+    """1.5 s of still, square frames calibrate at any frame rate: at 15 and 25 frames/s
+    (1.5 x fps not whole) the set-up used to last for ever, the window one frame short."""
+    after = _calibrated_after(fps, 0.0, 0.0, 0)
+    assert after is not None, f"never calibrated at {fps} frames/s"
+    assert 1.5 - 1e-6 <= after <= 1.5 + 1.0 / fps + 1e-6
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(FRAME_RATES),
+    st.sampled_from((0.0, 0.05)),
+    st.floats(0.0, 1000.0),
+    st.integers(0, 2**16),
+)
+def test_the_calibration_window_spans_its_length_whatever_the_timestamps(
+    fps: float, jitter: float, start: float, seed: int
+) -> None:
+    """Exact or jittered (+-5 % of a frame) timestamps, from any start: calibrated once the
+    still frames span 1.5 s, at most about a frame after it."""
+    after = _calibrated_after(fps, jitter, start, seed)
+    assert after is not None, (fps, jitter, start)
+    assert 1.5 - 1e-6 - 2 * jitter / fps <= after <= 1.5 + (1.0 + 2 * jitter) / fps + 1e-6
+
+
+@pytest.mark.parametrize("fps", (15.0, 25.0))
+def test_a_seated_session_at_15_or_25_frames_a_second_gets_past_the_set_up(fps: float) -> None:
+    live = LiveSession.create(
+        plan(), tracker=RotationTracker(), start_pain=1, body=BodyType.NEUTRAL
+    )
+    said: list[str] = []
+    for i in range(int(8.0 * fps)):
+        said += cues(live.frame(i / fps, sitting(0.0, t=i / fps)))
+    assert "enter_side" in said, said
+
+
+# ----------------------------------------------------------------- the pose recognised
+
+
+def test_the_tracker_reports_the_recognised_family_throttled_through_hysteresis(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The recogniser runs at most every RECOGNITION_PERIOD_S (as the supine tracker's);
+    its family is reported once it has persisted (hysteresis), with its confidence, and a
+    family held over by the hysteresis reads unsure."""
+    import twistcoach.seated_tracking as seated
+    from twistcoach.recognition import Recognition
+    from twistcoach.tracking import RECOGNITION_PERIOD_S
+
+    calls: list[float] = []
+    family = PoseFamily.SEATED
+
+    def fake(skeleton: Skeleton, **_: object) -> Recognition:
+        calls.append(skeleton.timestamp_s)
+        return Recognition(family, 0.9, View.UNKNOWN, 0.0, False, "")
+
+    monkeypatch.setattr(seated, "recognize", fake)
+    tracker = RotationTracker(PoseFamily.SEATED_TWIST)
+    seen = [
+        tracker.update(round(i * DT / 2, 3), sitting(0.0, t=round(i * DT / 2, 3)))
+        for i in range(40)
+    ]
+    assert {o.family for o in seen} == {PoseFamily.SEATED}
+    assert all(o.family_confidence == 0.9 for o in seen)
+    gaps = np.diff(calls)
+    assert (
+        gaps.min() >= RECOGNITION_PERIOD_S - 1e-9 and len(calls) <= 2.0 / RECOGNITION_PERIOD_S + 1
+    )
+    family = PoseFamily.SUPINE_TWIST
+    t = 2.0
+    later = []
+    while t < 3.5:
+        later.append(tracker.update(t, sitting(0.0, t=t)))
+        t = round(t + DT / 2, 3)
+    switched = next(o for o in later if o.family is PoseFamily.SUPINE_TWIST)
+    assert 0.5 <= switched.timestamp_s - 2.0 <= 0.5 + RECOGNITION_PERIOD_S + DT
+    held = [o for o in later if o.timestamp_s < switched.timestamp_s]
+    assert held and all(o.family is PoseFamily.SEATED and o.family_confidence == 0.0 for o in held)
+    assert tracker.update(4.0, None).family_confidence == 0.0
+
+
+def _recognised_as(
+    monkeypatch: pytest.MonkeyPatch, family: PoseFamily, confidence: float
+) -> list[Output]:
+    """A seated session fed frames the recogniser reads as ``family`` at ``confidence``."""
+    import twistcoach.seated_tracking as seated
+    from twistcoach.recognition import Recognition
+
+    def fake(skeleton: Skeleton, **_: object) -> Recognition:
+        return Recognition(family, confidence, View.OBLIQUE, 0.5, True, "")
+
+    monkeypatch.setattr(seated, "recognize", fake)
+    live = LiveSession.create(
+        plan(), tracker=RotationTracker(), start_pain=1, body=BodyType.NEUTRAL
+    )
+    out: list[Output] = []
+    for i in range(60):
+        out += live.frame(i * DT, sitting(0.0, t=i * DT))
+        if live.finished:
+            break
+    return out
+
+
+def test_a_sure_supine_twist_on_a_seated_plan_stops_as_the_supine_coach_stops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The supine coach's wrong-pose stop, same cue, same words (the seated rule's text)."""
+    out = _recognised_as(monkeypatch, PoseFamily.SUPINE_TWIST, 0.9)
+    stop = [o for o in out if isinstance(o, Cue) and o.id == "stop_wrong_pose"]
+    assert len(stop) == 1
+    assert stop[0].text == " ".join(
+        RULES.rule_for("stop_wrong_pose")
+        .text.format(seen="supine twist", prescribed="seated twist")
+        .split()
+    )
+    ended = [o for o in out if isinstance(o, Event) and o.id == "session_stopped"]
+    assert ended and ended[0].data["reason"] == StopReason.WRONG_POSE.value
+
+
+@pytest.mark.parametrize(
+    ("family", "confidence"),
+    [
+        (PoseFamily.SUPINE_TWIST, 0.5),  # unsure: never a stop
+        (PoseFamily.STANDING_TWIST, 0.55),
+        (PoseFamily.OTHER, 0.2),  # not recognised (recognition's own unsure answer)
+        (PoseFamily.SEATED_TWIST, 0.95),  # the plan's own
+    ],
+)
+def test_an_unsure_or_own_recognition_neither_stops_nor_blocks_the_set_up(
+    monkeypatch: pytest.MonkeyPatch, family: PoseFamily, confidence: float
+) -> None:
+    out = _recognised_as(monkeypatch, family, confidence)
+    assert "stop_wrong_pose" not in cues(out)
+    assert "calibrating" in cues(out)  # the set-up went on
+
+
+def test_a_sure_standing_person_on_a_seated_plan_is_kept_at_the_set_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Standing still, lying with knees up or another sure pose (not a twist) is not
+    stopped, but never calibrated on either: the coach keeps asking the person to sit (as
+    the supine coach keeps a sitting person at its set-up); a standing twist stops."""
+    for family in (PoseFamily.STANDING, PoseFamily.SUPINE, PoseFamily.OTHER):
+        out = _recognised_as(monkeypatch, family, 0.9)
+        assert "stop_wrong_pose" not in cues(out) and "calibrating" not in cues(out)
+        assert "setup" in cues(out)
+    out = _recognised_as(monkeypatch, PoseFamily.STANDING_TWIST, 0.9)
+    assert "stop_wrong_pose" in cues(out)
+
+
+def test_a_supine_twist_video_on_a_seated_plan_stops_for_the_wrong_pose(
+    tmp_path: Path,
+) -> None:
+    """The committed supine clip (lying, knees up, then dropped right) given to a seated
+    plan: the supine coach's wrong-pose stop and exit code, not the seated camera advice
+    to the end and a clean exit."""
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "TWISTCOACH_DATABASE_URL": f"sqlite:///{tmp_path / 'w.sqlite'}"}
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "twistcoach"),
+            "coach",
+            *("--video", str(repo / "tests" / "groundtruth" / "ci_drop_right.mp4")),
+            *("--variant", "seated_twist_easy", "--headless"),
+            *("--intake", "examples/01_ready_no_back_pain.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=repo,
+    )
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    ids = [x["id"] for x in lines]
+    assert "stop_wrong_pose" in ids, ids
+    stop = next(x for x in lines if x["id"] == "stop_wrong_pose")
+    assert "supine twist" in stop["text"] and "seated twist" in stop["text"]
+    assert proc.returncode == 3, proc.stderr[-2000:]  # a safety stop, as the supine coach's
+
+
+# ------------------------------------------------------ the pelvis, as the plan says
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def planned(example: str, variant: str = "seated_twist_easy") -> CoachPlan:
+    """The coach's plan for ``variant`` that planning gives the person of ``example``."""
+    import datetime as dt
+
+    from twistcoach.intake import load_intake
+    from twistcoach.planning import DatedIntake, PersonHistory, decide
+    from twistcoach.poses import load_library
+    from twistcoach.session import coach_plan_for
+
+    now = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+    answered = DatedIntake(load_intake(EXAMPLES / example), now - dt.timedelta(days=1))
+    decision = decide(PersonHistory(intakes=(answered,)), load_library(), now=now, tz=dt.UTC)
+    return coach_plan_for(decision, variant, load_library())
+
+
+def said_in_a_session(
+    coach_plan: CoachPlan, prepare: Callable[[LiveSession], object] | None = None
+) -> list[Cue]:
+    """The cues of a seated session on ``coach_plan``: sit square, turn right part way and
+    lean to the left there (the form cue), through the live session (``prepare`` sees it
+    first: a recorder, say)."""
+    live = LiveSession.create(
+        coach_plan, tracker=RotationTracker(), start_pain=1, body=BodyType.NEUTRAL
+    )
+    if prepare is not None:
+        prepare(live)
+    out: list[Output] = []
+    t = 0.0
+    while t < 14.0:
+        twist = 0.0 if t < 6.0 else min(10.0, (t - 6.0) * 2.0)
+        bend = -20.0 if t >= 12.0 else 0.0
+        out += live.frame(t, sitting(twist, bend=bend, t=t))
+        t = round(t + DT, 3)
+    return [o for o in out if isinstance(o, Cue)]
+
+
+@pytest.mark.parametrize(
+    "example", ["12_pregnancy_24_weeks_cleared.json", "16_si_joint_teacher_clearances.json"]
+)
+def test_a_plan_that_lets_the_pelvis_turn_never_hears_hips_square(example: str) -> None:
+    """Pregnancy (24 weeks, a midwife's clearance) or SI-joint pain (a trained teacher's
+    clearance): the plan lets the pelvis turn with the trunk (CLINICAL.md §3), so the set-up,
+    entering and form cues say so; they said "Keep your hips square"."""
+    coach_plan = planned(example)
+    assert coach_plan.pelvis_turns
+    cues_said = said_in_a_session(coach_plan)
+    by_id = {c.id: c for c in cues_said}
+    for cue_id in ("setup", "enter_side", "shoulders_open"):
+        assert cue_id in by_id, [c.id for c in cues_said]
+        words = RULES.rule_for(cue_id).pelvis_turns
+        assert words is not None
+        assert by_id[cue_id].text == " ".join(words.text.format(side="right").split())
+        assert "let your hips turn with you" in by_id[cue_id].text
+    assert by_id["shoulders_open"].reason == "the trunk bends to the side"
+    for cue in cues_said:
+        assert "square" not in cue.text.lower(), cue
+        assert "pelvis turns" not in cue.reason, cue
+
+
+def test_a_plan_without_such_a_condition_keeps_the_hips_square() -> None:
+    coach_plan = planned("01_ready_no_back_pain.yaml")
+    assert not coach_plan.pelvis_turns
+    by_id = {c.id: c for c in said_in_a_session(coach_plan)}
+    assert "hips level and square" in by_id["setup"].text
+    assert "Keep your hips square" in by_id["enter_side"].text
+    assert "Keep your hips square" in by_id["shoulders_open"].text
+
+
+def test_every_cue_that_asks_for_square_hips_has_words_for_a_pelvis_that_turns() -> None:
+    """The seated rules: each cue asking for square hips has its words for a plan that lets
+    the pelvis turn, which never ask for it, in Spanish too (usted)."""
+    from twistcoach.i18n import translator
+
+    spanish = translator("es")
+    asking = [r for r in RULES.rules if "square" in r.text.lower()]
+    assert {r.cue for r in asking} == {"setup", "enter_side", "shoulders_open"}
+    for rule in asking:
+        assert rule.pelvis_turns is not None, rule.id
+        text = rule.pelvis_turns.text
+        assert "square" not in text.lower() and "turn with you" in text
+        assert rule.text_for(True) == text and rule.text_for(False) == rule.text
+        for english in (text, rule.reason_for(True)):
+            assert spanish.text(english) != english, english
+        assert "usted" in spanish.text(text)
 
 
 # --------------------------------------------------------------------------- the session

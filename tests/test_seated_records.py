@@ -137,6 +137,35 @@ def test_a_stored_seated_session_is_read_as_trunk_rotation(
     )
 
 
+def test_a_stored_session_shows_the_cues_a_pelvis_free_plan_was_given(tmp_path: Path) -> None:
+    """Pregnancy at 24 weeks with a midwife's clearance: the stored session's page (its
+    timeline, each row through the page's ``t`` filter) shows the cues as they were said,
+    "let your hips turn with you" and never "hips square", in English and in Spanish."""
+    from test_seated_coach import planned, said_in_a_session
+    from twistcoach.i18n import translator
+    from twistcoach.storage.recorder import SessionRecorder
+
+    coach_plan = planned("12_pregnancy_24_weeks_cleared.json")
+    repo = open_repository(create_engine_for_url(f"sqlite:///{tmp_path / 'p.sqlite'}"))
+    try:
+        person = repo.create_person("Maya").id
+        record = repo.start_session(person, SEATED, coach_plan.cap_deg, "test", start_pain=1)
+        recorder = SessionRecorder(repo, record)
+        said = said_in_a_session(coach_plan, lambda live: setattr(live, "recorder", recorder))
+        recorder.flush()
+        rows = [r for r in domain.timeline(repo.get_session(record.id).events) if r.kind == "cue"]
+    finally:
+        repo.engine.dispose()
+    assert [r.text for r in rows] == [c.text for c in said]
+    shown = [r.text for r in rows if "turn with you" in r.text]
+    assert len(shown) >= 3  # set-up, entering, form
+    assert not [r.text for r in rows if "square" in r.text.lower()]
+    spanish = translator("es")
+    for text in shown:
+        assert "giren con usted" in spanish.text(text), text
+    assert not spanish.missed & set(shown)
+
+
 def _summary(day: int, variant: str, deepest: float | None) -> Any:
     session = SimpleNamespace(
         started_at=dt.datetime(2026, 11, day, 9, 0, tzinfo=dt.UTC),

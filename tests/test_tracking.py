@@ -207,6 +207,32 @@ def test_a_recording_whose_knees_settle_reads_its_hold_at_zero(
     assert abs(holds[True]) < 0.5 < 1.5 < abs(holds[False])
 
 
+@pytest.mark.parametrize("jitter", [0.0, 0.05])
+@pytest.mark.parametrize("fps", [10.0, 12.0, 15.0, 24.0, 25.0, 29.97, 30.0])
+def test_the_calibration_window_ends_a_frame_after_its_length_at_every_frame_rate(
+    fps: float, jitter: float
+) -> None:
+    """The supine window keeps every still frame since the first (nothing older is dropped),
+    so it spans ``calibration_window_s`` at any frame rate, exact or jittered timestamps
+    (+-5 % of a frame): the seated tracker's never-ending set-up at 15 and 25 frames/s
+    cannot happen here (guard)."""
+    rng = np.random.default_rng(7)
+    tracker = TwistTracker()
+    cam = VIEWS["diagonal_right"]
+    start = 3.3
+    for i in range(int(3.0 * fps)):
+        t = start + (i + rng.uniform(-jitter, jitter)) / fps
+        pts = supine_twist_3d(0.0, 0.0, 0.0)
+        tracker.update(t, photograph(pts, cam, timestamp_s=t, noise_px=1.0, seed=i))
+        if i == 0:
+            first = t
+        if tracker.calibration is not None:
+            break
+    assert tracker.calibration is not None, fps
+    window = tracker.calibration_window_s
+    assert window - 2 * jitter / fps - 1e-9 <= t - first <= window + (1 + 2 * jitter) / fps
+
+
 def test_left_drop_is_named_left() -> None:
     obs = run(TwistTracker(), VIEWS["diagonal_left"], 6.0, sign=-1.0)
     hold = at(obs, 5.5)

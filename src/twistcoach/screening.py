@@ -340,6 +340,10 @@ class Rule(_Model):
     caps: tuple[Cap, ...] = ()
     props: tuple[AddProps, ...] = ()
     applies_to: Select | None = None
+    #: The variants on which the pelvis turns with the trunk rather than staying square
+    #: (CLINICAL.md §3, pregnancy and SI-joint pain): their plan says so
+    #: (:attr:`VariantDecision.pelvis_turns`) and the coach's cues follow it.
+    pelvis_turns: Select | None = None
     text: Text
     source: Text
     advice: tuple[Text, ...] = ()
@@ -445,6 +449,7 @@ class RuleSet(_Model):
             selects = [e.select for e in rule.blocks]
             selects += [e.select for e in rule.caps]
             selects += [e.select for e in rule.props]
+            selects += [rule.pelvis_turns] if rule.pelvis_turns is not None else []
             for select in selects:
                 names |= select.named_ids()
         return frozenset(names)
@@ -528,6 +533,11 @@ class VariantDecision(_Model):
         (a teacher's where only a clinician's lifts it): they lift nothing here, so no
         reason may name them as the clearance in force (planning's clipped cap). Not part
         of the JSON shape.
+    pelvis_turns
+        True when a rule that fired lets the pelvis turn with the trunk on this variant
+        (``pelvis_turns`` in ``rules/screening.yaml``): the coach then never asks for
+        square hips (``rules/coaching_seated.yaml``). Not part of the JSON shape; live
+        sessions read it from planning's own plan (:func:`twistcoach.session.coach_plan_for`).
     """
 
     id: str
@@ -538,6 +548,7 @@ class VariantDecision(_Model):
     props: tuple[Prop, ...]
     reasons: tuple[Reason, ...]
     not_lifting: tuple[Clearance, ...] = Field(default=(), exclude=True, repr=False)
+    pelvis_turns: bool = Field(default=False, exclude=True)
 
     @model_validator(mode="after")
     def _cap_consistent(self) -> VariantDecision:
@@ -910,6 +921,9 @@ def _decide(
         props=tuple(props),
         reasons=tuple(reasons),
         not_lifting=tuple(not_lifting),
+        pelvis_turns=any(
+            rule.pelvis_turns is not None and rule.pelvis_turns.matches(variant) for rule in fired
+        ),
     )
 
 
@@ -993,6 +1007,11 @@ def _describe_effects(rule: Rule) -> str:
     for extra in rule.props:
         parts.append(
             f"{_describe_select(extra.select)}: add " + ", ".join(p.value for p in extra.props)
+        )
+    if rule.pelvis_turns is not None:
+        parts.append(
+            f"{_describe_select(rule.pelvis_turns)}: the pelvis turns with the trunk "
+            "(the coach's cues never ask for square hips)"
         )
     if rule.advice:
         parts.append("advice: " + " / ".join(rule.advice))

@@ -20,7 +20,22 @@ What the coach sees (the metric slots are the supine coach's; here they carry th
   shoulders down, MediaPipe's hips turn with the chest (a false pelvis turn up to 45° at
   the end of the range) and the shoulders read 40% hiked (bench/ACCURACY_SEATED.md), so
   a cue on them would be wrong most of the time. The coach's set-up and entering cues say
-  "hips square, shoulders down" instead.
+  "hips square, shoulders down" instead, or "let your hips turn with you" where the plan
+  lets the pelvis move (pregnancy, SI-joint pain: ``CoachPlan.pelvis_turns``).
+
+The pose family: recognised as the supine tracker recognises it
+(:func:`twistcoach.recognition.recognize`, at most every
+:data:`~twistcoach.tracking.RECOGNITION_PERIOD_S`, through the same hysteresis), so a person
+lying in a supine twist, or standing in a standing twist on a seated plan, meets the
+coach's wrong-pose stop (``stop_wrong_pose``) as a seated person does on a supine plan.
+The confidence is the recogniser's: the coach stops only for a sure other twist and lets an
+unsure one change nothing. Measured on the committed seated and standing renders
+(``tests/seated_groundtruth``, MediaPipe, the recommended view): the standing bodies read
+standing at every angle (a standing twist 0.65-0.93 where sure), the seated woman seated
+at every angle (sure at 7 of 9); the seated man's readings were all unsure (0.20-0.48,
+under the coach's 0.6), 7 of 9 of them on a standing family: sure of nothing, they stop
+nothing (a closer call than the rest: ``bench/RECOGNITION.md`` has the classifier's
+measured errors).
 
 The set-up: the person sits (or stands) tall, facing the camera. Once they have been still
 and square for ``calibration_s`` the tracker calibrates (:func:`calibrate_trunk`) and
@@ -40,6 +55,7 @@ from dataclasses import dataclass
 from twistcoach.coaching import CoachingRules, RulesError, parse_coaching_rules
 from twistcoach.landmarks import Skeleton
 from twistcoach.metrics import Measure, Observation, PoseFamily, Side, TwistMetrics, View
+from twistcoach.recognition import Recognition, recognize
 from twistcoach.rotation import (
     CENTRE_DEG,
     MIN_CONFIDENCE,
@@ -50,6 +66,11 @@ from twistcoach.rotation import (
     view_of_square,
 )
 from twistcoach.smoothing import OneEuroFilter
+from twistcoach.tracking import RECOGNITION_PERIOD_S, Hysteresis
+
+#: Slack (seconds) for floating-point timestamps when a window's span is compared with its
+#: length: ``1.5 - 0.0`` and ``(0.1 * 15) - 0.0`` must both count as 1.5 s.
+TIME_EPS_S = 1e-6
 
 #: The tracker's views in the supine coach's vocabulary (reports and displays read it).
 _VIEWS: dict[TrunkView, View] = {
@@ -103,19 +124,23 @@ class RotationTracker:
     Parameters
     ----------
     family
-        The plan's twist family (``seated_twist`` or ``standing_twist``): reported as the
-        family with confidence 0 (this tracker recognises no pose, so the coach never
-        stops for a "wrong" one and never blocks the set-up on it).
+        The plan's twist family (``seated_twist`` or ``standing_twist``). The family
+        reported is the one recognised (see the module docs), with the recogniser's
+        confidence (0 while a new family has not yet persisted ``hysteresis_s``).
     advice
         Camera advice (default: :func:`load_seated_camera_advice`).
     calibration_s
-        Seconds of still, square pose that calibrate.
+        Seconds of still, square pose that calibrate (at any frame rate: the window keeps
+        the newest frame at or before its start, so it always spans this long).
     still_deg
         Largest spread of the bare rotation (degrees) over those seconds.
     form
         The form faults reported.
     min_cutoff, beta
         The One-Euro filter of the rotation (as the supine tracker's knee drop).
+    hysteresis_s
+        How long a newly recognised pose family must persist before it is reported (the
+        supine tracker's default).
     """
 
     def __init__(
@@ -128,6 +153,7 @@ class RotationTracker:
         form: FormLimits | None = None,
         min_cutoff: float = 1.0,
         beta: float = 0.05,
+        hysteresis_s: float = 0.5,
     ) -> None:
         if family not in (PoseFamily.SEATED_TWIST, PoseFamily.STANDING_TWIST):
             raise ValueError(f"RotationTracker is for seated and standing twists, not {family}")
@@ -141,12 +167,38 @@ class RotationTracker:
         self._filter = OneEuroFilter(min_cutoff=min_cutoff, beta=beta)
         self._speed_filter = OneEuroFilter(min_cutoff=min_cutoff, beta=0.0)
         self._last: tuple[float, float] | None = None
+        self._family = Hysteresis(PoseFamily.OTHER, hysteresis_s)
+        #: (time, result) of the recogniser's last run: reused for RECOGNITION_PERIOD_S.
+        self._recognized: tuple[float, Recognition] | None = None
+        #: The family reported now and its confidence (see :meth:`_recognise`).
+        self._seen: tuple[PoseFamily, float] = (PoseFamily.OTHER, 0.0)
+
+    def _recognise(self, t: float, skeleton: Skeleton | None) -> None:
+        """The pose family at ``t``: the recogniser's (at most every RECOGNITION_PERIOD_S),
+        through the hysteresis. Its confidence is the recogniser's while its newest result
+        names that same family, else 0: a family held over by the hysteresis is not sure
+        now, so it neither stops nor blocks the set-up (fail safe)."""
+        if skeleton is None:
+            self._recognized = None
+            family = self._family.value
+            assert isinstance(family, PoseFamily)
+            self._seen = (family, 0.0)
+            return
+        recent = self._recognized
+        if recent is None or not 0.0 <= t - recent[0] < RECOGNITION_PERIOD_S:
+            recent = (t, recognize(skeleton))
+            self._recognized = recent
+        rec = recent[1]
+        family = self._family.update(t, rec.family)
+        assert isinstance(family, PoseFamily)
+        self._seen = (family, rec.family_confidence if rec.family is family else 0.0)
 
     def _observation(
         self, t: float, metrics: TwistMetrics | None, view: TrunkView, measurable: bool
     ) -> Observation:
         advice = "" if measurable else self.advice.for_view(view)
-        return Observation(t, metrics, self.family, 0.0, _VIEWS[view], measurable, advice)
+        family, confidence = self._seen
+        return Observation(t, metrics, family, confidence, _VIEWS[view], measurable, advice)
 
     def _try_calibrate(self, t: float, skeleton: Skeleton) -> None:
         bare = measure_trunk(skeleton).rotation.value
@@ -154,20 +206,24 @@ class RotationTracker:
             self._frames.clear()  # not square (or not seen): start again
             return
         self._frames.append((t, skeleton, bare))
-        while self._frames and t - self._frames[0][0] > self.calibration_s:
+        # Keep the newest frame at or before the window's start: dropping every frame older
+        # than calibration_s left a span one frame short of it whenever calibration_s x fps
+        # is not whole (15 or 25 frames/s: 1.467 or 1.48 s), and the set-up never ended.
+        while len(self._frames) > 1 and t - self._frames[1][0] >= self.calibration_s - TIME_EPS_S:
             self._frames.popleft()
         values = [v for _, _, v in self._frames]
         if max(values) - min(values) > self.still_deg:
             self._frames.clear()
             self._frames.append((t, skeleton, bare))
             return
-        if t - self._frames[0][0] >= self.calibration_s * 0.999:
+        if t - self._frames[0][0] >= self.calibration_s - TIME_EPS_S:
             self.calibration = calibrate_trunk([s for _, s, _ in self._frames])
             self._frames.clear()
 
     def update(self, timestamp_s: float, skeleton: Skeleton | None) -> Observation:
         """Feed one frame's skeleton (None when nobody was found), in time order."""
         t = timestamp_s
+        self._recognise(t, skeleton)
         if skeleton is None:
             self._last = None
             self._filter.reset()

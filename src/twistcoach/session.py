@@ -115,6 +115,7 @@ def coach_plan_for(
         sides=[str(s) for s in variant.sides],
         props=[str(p) for p in plan_decision.props],
         steps=[s.text for s in variant.steps],
+        pelvis_turns=plan_decision.pelvis_turns,
     )
 
 

@@ -233,8 +233,9 @@ class DropSpeed:
         return self._rate.filter(t, (smoothed - last[1]) / (t - last[0]))
 
 
-class _Hysteresis:
-    """A label that changes only after a new value persisted for ``hold_s`` seconds."""
+class Hysteresis:
+    """A label that changes only after a new value persisted for ``hold_s`` seconds (the
+    supine and the rotation tracker's pose family and view)."""
 
     def __init__(self, initial: object, hold_s: float) -> None:
         self.value = initial
@@ -244,6 +245,7 @@ class _Hysteresis:
         self._fresh = True
 
     def update(self, t: float, value: object) -> object:
+        """Take the value seen at ``t`` (seconds); the label now."""
         if self._fresh:
             self.value, self._candidate, self._since, self._fresh = value, value, t, False
         elif value == self.value or value != self._candidate:
@@ -316,8 +318,8 @@ class TwistTracker:
         self.fallback_after_s = fallback_after_s
         self.min_confidence = min_confidence
         self.max_motion = max_motion
-        self._family = _Hysteresis(PoseFamily.OTHER, hysteresis_s)
-        self._view = _Hysteresis(View.UNKNOWN, hysteresis_s)
+        self._family = Hysteresis(PoseFamily.OTHER, hysteresis_s)
+        self._view = Hysteresis(View.UNKNOWN, hysteresis_s)
         self._buffer: list[Skeleton] = []
         self._next_try = -math.inf
         self._retry_s = CALIBRATION_RETRY_S
@@ -422,7 +424,7 @@ class TwistTracker:
                         f.reset()  # a new zero: no smoothing across it
                     # The calibrated measurement now judges twist or not; forget the
                     # single-frame 2D guesses made so far.
-                    self._family = _Hysteresis(PoseFamily.SUPINE, self._family.hold_s)
+                    self._family = Hysteresis(PoseFamily.SUPINE, self._family.hold_s)
                     self._family.update(t, PoseFamily.SUPINE)
                     return
         if family in LYING_FAMILIES:

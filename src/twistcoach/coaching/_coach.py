@@ -420,8 +420,10 @@ class Coach:
             and t - self._last_cue_t < self._th.cue_gap_s - 1e-6
         ):
             return False
-        text = " ".join(rule.text.format(**fmt).split())
-        cue = Cue(t, cue_id, text, rule.priority, rule.reason, rule.id)
+        # The plan says whether the pelvis turns with the trunk; the rule has the words.
+        turns = self.plan.pelvis_turns
+        text = " ".join(rule.text_for(turns).format(**fmt).split())
+        cue = Cue(t, cue_id, text, rule.priority, rule.reason_for(turns), rule.id)
         out.append(cue)
         self._cue_last[cue_id] = t
         self._last_cue_t = t

@@ -45,6 +45,10 @@ class CoachPlan:
         Props to have ready (plain names).
     steps
         The variant's step-by-step instructions, for display.
+    pelvis_turns
+        True when the plan lets the pelvis turn with the trunk (pregnancy, SI-joint pain:
+        screening's ``VariantDecision.pelvis_turns``): the coach's cues then say so, never
+        "keep your hips square" (:meth:`CueRule.text_for`).
     """
 
     variant_id: str
@@ -54,6 +58,7 @@ class CoachPlan:
     sides: tuple[Side, ...]
     props: tuple[str, ...] = ()
     steps: tuple[str, ...] = ()
+    pelvis_turns: bool = False
 
     def __post_init__(self) -> None:
         if self.family not in TWIST_FAMILIES:
@@ -78,6 +83,7 @@ def build_coach_plan(
     props: Sequence[str] = (),
     steps: Sequence[str] = (),
     default_cap_deg: float | None = None,
+    pelvis_turns: bool = False,
 ) -> CoachPlan:
     """Build the coach's plan from a readiness decision and the library variant.
 
@@ -92,6 +98,8 @@ def build_coach_plan(
     default_cap_deg
         Used only when the decision gives no cap; when both are missing the plan is
         refused (the coach never coaches without a cap: fail safe).
+    pelvis_turns
+        The decision's word that the pelvis turns with the trunk on this variant.
 
     Raises
     ------
@@ -118,4 +126,5 @@ def build_coach_plan(
         sides=tuple(side_list),
         props=tuple(props),
         steps=tuple(steps),
+        pelvis_turns=pelvis_turns,
     )

@@ -88,6 +88,17 @@ class Thresholds(BaseModel):
         return self
 
 
+class PelvisWords(BaseModel):
+    """A cue's words for a plan that lets the pelvis turn with the trunk (pregnancy,
+    SI-joint pain: CLINICAL.md §3), where its own words ask for square hips."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = Field(min_length=1)
+    #: Why the cue is given, when the rule's own reason names what this plan allows.
+    reason: str | None = Field(default=None, min_length=1)
+
+
 class CueRule(BaseModel):
     """One coaching rule: the cue it gives, why, and the source it rests on."""
 
@@ -99,6 +110,20 @@ class CueRule(BaseModel):
     text: str = Field(min_length=1)
     reason: str = Field(min_length=1)
     source: str = Field(pattern=r"(CLINICAL|DESIGN)\.md")
+    #: The words for a plan whose pelvis turns with the trunk (``CoachPlan.pelvis_turns``);
+    #: absent: the same words for every plan.
+    pelvis_turns: PelvisWords | None = None
+
+    def text_for(self, pelvis_turns: bool) -> str:
+        """The cue's text for a plan that does (True) or does not let the pelvis turn."""
+        if pelvis_turns and self.pelvis_turns is not None:
+            return self.pelvis_turns.text
+        return self.text
+
+    def reason_for(self, pelvis_turns: bool) -> str:
+        """The cue's reason for such a plan (see :meth:`text_for`)."""
+        words = self.pelvis_turns if pelvis_turns else None
+        return words.reason if words is not None and words.reason is not None else self.reason
 
 
 #: Cue ids the coach's code refers to; the rule file must define each exactly once.
