@@ -170,7 +170,10 @@ def plan_status_words(status: str) -> str:
     """A plan's status in plain words ("a healthcare professional needs to check your back
     first", never ``see_clinician_first``): why a plan that gives no advice holds every
     twist."""
-    return wording().plan_status.get(str(status), str(status).replace("_", " "))
+    from twistcoach.planning.rules import plan_status_words as words
+
+    wording()  # the whole file checked, as for every other table
+    return words(status)
 
 
 def step_words(coach: Coach, reader: Reader = "person") -> str:

@@ -29,7 +29,7 @@ from twistcoach.planning.history import (
     PersonHistory,
     StaffDecision,
 )
-from twistcoach.planning.rules import SafetyRules, load_safety_rules
+from twistcoach.planning.rules import SafetyRules, load_safety_rules, plan_status_words
 from twistcoach.poses.schema import PoseLibrary
 from twistcoach.progression import (
     PAIN_STOPS,
@@ -49,7 +49,6 @@ from twistcoach.screening import (
     load_rules,
     screen,
 )
-from twistcoach.wording import plan_status_words
 
 
 def start_pain_refusal(start_pain: int, screening_rules: RuleSet | None = None) -> Reason | None:

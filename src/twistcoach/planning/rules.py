@@ -144,6 +144,31 @@ def load_safety_rules() -> SafetyRules:
     return load_packaged("rules/safety.yaml", parse_safety_rules)
 
 
+def _parse_plan_status_words(data: Any) -> dict[str, str]:
+    """The ``plan_status`` table of ``rules/wording.yaml`` (every status's words, checked)."""
+    from twistcoach.screening import PlanStatus
+
+    table = data["plan_status"]
+    if not isinstance(table, dict):
+        raise TypeError("plan_status: expected a mapping of status to words")
+    words = {str(k): str(v) for k, v in table.items()}
+    missing = [s.value for s in PlanStatus if not words.get(s.value, "").strip()]
+    if missing:
+        raise ValueError(f"plan_status: no words for {', '.join(missing)}")
+    return words
+
+
+@functools.cache  # a packaged, frozen table: read and validated once per process
+def plan_status_words(status: str) -> str:
+    """A plan's status in plain words ("a healthcare professional needs to check your back
+    first", never ``see_clinician_first``), from ``rules/wording.yaml``'s ``plan_status``
+    table: why a plan that gives no advice holds every twist. Here in the pure core (the
+    file is read through :func:`twistcoach.rulefiles.load_packaged`, as the safety rules
+    are) so planning can say it; :func:`twistcoach.wording.plan_status_words` is this."""
+    words = load_packaged("rules/wording.yaml", _parse_plan_status_words)
+    return words.get(str(status), str(status).replace("_", " "))
+
+
 def safety_rules_markdown(rules: SafetyRules | None = None) -> str:
     """The cross-session safety rules as a Markdown table, for clinicians to review."""
     rules = rules or load_safety_rules()
