@@ -1,6 +1,6 @@
 """Counts said with the right form (i18n.ngettext), in English and Spanish: "1 input", "1
-frame", "1 second", "1 session", never "1 inputs"; and a count of samples said as samples,
-never as seconds."""
+frame", "1 second", "1 session", never "1 inputs"; and the time over the cap said in
+seconds, from the samples' own times."""
 
 from __future__ import annotations
 
@@ -164,11 +164,12 @@ def _one_session_over_the_cap_once() -> int:
     return s.id
 
 
-def test_sessions_count_samples_over_the_cap_as_samples_not_seconds(
+def test_sessions_say_the_time_over_the_cap_in_seconds_in_the_singular(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, language: None
 ) -> None:
-    """`sessions` printed "(1 s over)" for one sample over the cap: a count of samples said
-    as seconds, and in the plural's form."""
+    """`sessions` printed "(1 s over)" for one sample over the cap, then "1 sample over the
+    cap" (a count): it says the time its samples spent over it, as the web does, and one
+    second in the singular."""
     monkeypatch.setenv("TWISTCOACH_DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
     session_id = _one_session_over_the_cap_once()
     out: dict[str, str] = {}
@@ -178,11 +179,11 @@ def test_sessions_count_samples_over_the_cap_as_samples_not_seconds(
             assert result.exit_code == 0, result.output
             out[f"{lang} {args[-1]}"] = result.stdout
     for key in ("en sessions", f"en {session_id}"):
-        assert "1 sample over the cap" in out[key], out[key]
-        assert " s over" not in out[key] and "1 samples" not in out[key], out[key]
+        assert "1 second over the cap" in out[key], out[key]
+        assert " s over" not in out[key] and "sample over" not in out[key], out[key]
     for key in ("es sessions", f"es {session_id}"):
-        assert "1 muestra por encima del límite" in out[key], out[key]
-        assert " s por encima" not in out[key], out[key]
+        assert "1 segundo por encima del límite" in out[key], out[key]
+        assert " s por encima" not in out[key] and "muestra por encima" not in out[key], out[key]
 
 
 def test_seed_demo_counts_one_session_in_the_singular(
@@ -209,8 +210,8 @@ def test_every_plural_form_has_its_spanish_translation() -> None:
         "resuming: {n} inputs already finished are not redone",
         "{n} input to analyse, {at_once} at a time",
         "{n} inputs to analyse, {at_once} at a time",
-        "{n} sample over the cap",
-        "{n} samples over the cap",
+        "{n} second over the cap",
+        "{n} seconds over the cap",
         "Demo data ready ({n} session). Sign in with password {password}:",
         "Demo data ready ({n} sessions). Sign in with password {password}:",
         "Too many sign-ups from here. Try again in {wait} second.",

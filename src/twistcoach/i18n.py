@@ -883,6 +883,7 @@ def _code_texts() -> Iterator[tuple[str, str]]:
         root.joinpath("batch/table.py"),  # the batch overview
         root.joinpath("export/clinical_report.py"),  # the clinical PDF's _t("...")
         root.joinpath("web/ratelimit.py"),  # its messages' ngettext forms (the sign-in form)
+        root.joinpath("wording.py"),  # its ngettext forms (the time over the cap)
     ]
     for item in sorted(modules, key=lambda p: p.name):
         if not item.name.endswith(".py"):

@@ -195,6 +195,22 @@ def step_words(coach: Coach, reader: Reader = "person") -> str:
     return coach.step_text
 
 
+def over_cap_words(seconds: float) -> str:
+    """The time a session spent over the cap in plain English words, for every surface (the
+    web's session list, ``twistcoach sessions`` and ``sessions show``): ``"3 seconds over the
+    cap"``; ``""`` for none. Translated where it is shown (``t``, the ``| t`` filter).
+
+    Whole seconds; a moment over it shorter than half a second reads ``1 second``, never
+    ``0 seconds`` beside a flag that says it was over.
+    """
+    from twistcoach.i18n import ngettext
+
+    if seconds <= 0:
+        return ""
+    n = max(1, round(seconds))
+    return ngettext("{n} second over the cap", "{n} seconds over the cap", n).format(n=n)
+
+
 def status_words(status: str) -> str:
     """A session's status in plain words."""
     return wording().session_status.get(status, status.replace("_", " "))
@@ -331,11 +347,13 @@ def event_words(
         return template.split(":")[0].split("{")[0].strip()
 
 
-def timeline(events: Sequence[Any]) -> list[TimelineRow]:
+def timeline(events: Sequence[Any], reader: Reader = "staff") -> list[TimelineRow]:
     """A session's stored events as a readable timeline: what the coach said, pain reports,
     notable events and the stop in plain words (the state machine's own changes are left
     out: the cues already say them). The web's session page and ``twistcoach sessions
-    show`` print it; :data:`TIMELINE_KINDS` names each row's kind."""
+    show`` print it; :data:`TIMELINE_KINDS` names each row's kind. ``reader``
+    (:data:`Reader`): ``person`` where the student reads their own session ("you paused
+    it"), ``staff`` otherwise ("the student paused it")."""
     rows: list[TimelineRow] = []
     for e in events:
         data: Mapping[str, Any] = e.data if isinstance(e.data, Mapping) else {}
@@ -346,16 +364,18 @@ def timeline(events: Sequence[Any]) -> list[TimelineRow]:
             text = (
                 f"Pain reported: {level} out of 10"
                 if isinstance(level, int)
-                else event_words(e.event_id, data, "Pain reported")
+                else event_words(e.event_id, data, "Pain reported", reader)
             )
             rows.append(TimelineRow(e.t, "pain", text, e.event_id == "sharp_pain"))
         elif e.event_id == "state_changed":
             continue
         elif e.event_id == "session_stopped":
-            rows.append(TimelineRow(e.t, "stop", event_words(e.event_id, data, e.text), True))
+            rows.append(
+                TimelineRow(e.t, "stop", event_words(e.event_id, data, e.text, reader), True)
+            )
         elif e.event_id == "pain_reported":
             continue  # the pain row already says it
         else:
-            text = event_words(e.event_id, data, e.text)
+            text = event_words(e.event_id, data, e.text, reader)
             rows.append(TimelineRow(e.t, "event", text))
     return rows

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from twistcoach import i18n
+from twistcoach.cli.output import print_error
 from twistcoach.errors import (
     AccessError,
     ConflictError,
@@ -61,7 +62,7 @@ def _mapped(callback: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return callback(*args, **kwargs)
         except TwistcoachError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            print_error(str(exc))
             raise typer.Exit(exit_code_for(exc)) from None
         except Exception as exc:
             # The database driver's own errors (SQLAlchemy is imported only by the commands
@@ -70,7 +71,7 @@ def _mapped(callback: Callable[..., Any]) -> Callable[..., Any]:
             if sa is None or not isinstance(exc, sa.SQLAlchemyError):
                 raise
             detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            typer.echo(f"error: database error: {detail}", err=True)
+            print_error(f"database error: {detail}")
             raise typer.Exit(DATABASE_EXIT) from None
 
     return run

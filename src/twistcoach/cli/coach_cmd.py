@@ -37,6 +37,7 @@ from twistcoach.cli.answers import (
     variant_names_words,
 )
 from twistcoach.cli.coach_window import compose_window, font_file
+from twistcoach.cli.output import print_error
 
 if TYPE_CHECKING:
     from twistcoach.coaching import Coach, CoachPlan, Output
@@ -274,7 +275,7 @@ def headless_message(out: Output) -> dict[str, object]:
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    print_error(message)
     raise typer.Exit(code)
 
 

@@ -19,12 +19,13 @@ from typing import Annotated, NoReturn
 import typer
 
 from twistcoach import i18n
+from twistcoach.cli.output import print_error
 
 EXIT_BAD_INPUT = 2
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    print_error(message)
     raise typer.Exit(code)
 
 

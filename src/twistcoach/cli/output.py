@@ -1,4 +1,5 @@
-"""Writing a file a person named on the command line (``--out``), safely.
+"""The command line's output: its one error line (:func:`print_error`), and writing a file a
+person named on the command line (``--out``), safely.
 
 A named pipe that nobody reads makes a plain ``open`` for writing wait for ever, and a path
 that cannot be opened raises :class:`OSError` deep in a library: both were found by a
@@ -14,7 +15,19 @@ import fcntl
 import os
 from pathlib import Path
 
+import typer
+
 from twistcoach.errors import DataError
+
+#: What begins every error line the command line prints (one form for every command: `plan`
+#: said "Error:" where the others said "error:").
+ERROR_PREFIX = "error: "
+
+
+def print_error(message: str) -> None:
+    """Print ``message`` as the command line's one-line error on stderr: ``error: ...``
+    (plain text, never Rich markup: a name's brackets are printed as they are)."""
+    typer.echo(f"{ERROR_PREFIX}{message}", err=True)
 
 
 class OutputError(DataError):

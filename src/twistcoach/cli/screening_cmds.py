@@ -22,7 +22,7 @@ from rich.prompt import Prompt
 from rich.table import Table
 
 from twistcoach.cli.answers import ask_word, ask_yes_no
-from twistcoach.cli.output import OutputError, check_output, write_output
+from twistcoach.cli.output import OutputError, check_output, print_error, write_output
 from twistcoach.i18n import t
 from twistcoach.intake import (
     CLEARANCE_KNEE_DROP_DEG,
@@ -106,12 +106,10 @@ def _console() -> Console:
 
 
 def _fail(message: str) -> NoReturn:
-    """Print a clear error on stderr and exit with code 2 (bad input)."""
-    # escape: the message's own brackets ("e.g. [supine_twist_supported]") are words, not
-    # Rich markup (Rich dropped them).
-    Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"[bold red]Error:[/] {escape(message)}", markup=True
-    )
+    """Print a clear error on stderr and exit with code 2 (bad input): the command line's
+    one error line (plain text: the message's own brackets, "e.g. [supine_twist_supported]",
+    are words, never Rich markup)."""
+    print_error(message)
     raise typer.Exit(code=2)
 
 
@@ -346,7 +344,8 @@ def _ask_many(
                 picked.append(choice)
         if not bad:
             return picked
-        console.print(f"[red]{t('Not in the list, try again')}: {', '.join(bad)}[/]")
+        # Escaped: what was typed ("[/b]") is words, not Rich markup (it crashed the prompt).
+        console.print(f"[red]{t('Not in the list, try again')}: {escape(', '.join(bad))}[/]")
 
 
 def _ask_date(console: Console, label: str, *, not_after: dt.date) -> dt.date:
@@ -643,7 +642,7 @@ def _decide_for(name: str) -> PracticeDecision:
         _fail(str(exc))
     except SQLAlchemyError as exc:
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        typer.echo(f"error: database error: {detail}", err=True)
+        print_error(f"database error: {detail}")
         raise typer.Exit(1) from None
 
 
@@ -710,7 +709,9 @@ def intake(
         write_output(out, intake_text(answers, out).encode("utf-8"))
     except OutputError as exc:
         _fail(str(exc))
-    console.print(f"[green]Saved your intake to {out}.[/] Next: twistcoach plan {out}")
+    # Escaped: a file name is words, not Rich markup ("[/b].json" crashed it after saving).
+    said = escape(str(out))
+    console.print(f"[green]Saved your intake to {said}.[/] Next: twistcoach plan {said}")
 
 
 def demo(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from twistcoach.cli.output import print_error
 from twistcoach.i18n import ngettext, t
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ EXIT_BAD_INPUT = 2
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    print_error(message)
     raise typer.Exit(code)
 
 
@@ -77,6 +78,7 @@ def _pain_text(summary: SessionSummary) -> str:
 
 def _print_list(summaries: list[SessionSummary]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=t("Sessions (newest first)"))
@@ -89,29 +91,31 @@ def _print_list(summaries: list[SessionSummary]) -> None:
     library = load_library()
     for summary in summaries:
         s = summary.session
-        table.add_row(
+        cells = (
             str(s.id),
             s.person_name,
             s.started_at.strftime("%Y-%m-%d %H:%M"),
             t(library.name_of(s.variant_id)),
             _fmt(s.cap_deg, "°"),
-            _fmt(summary.max_abs_knee_drop, "°") + _over_text(summary.over_cap_samples, " ({})"),
+            _fmt(summary.max_abs_knee_drop, "°") + _over_text(summary.over_cap_s, " ({})"),
             _pain_text(summary),
             _status_text(s.status, s.stop_reason),
         )
+        # Rich reads a cell as markup: a stored name ("[/b]") or stop reason is words, and
+        # unescaped it crashed the table (or "[red]" coloured it and vanished).
+        table.add_row(*(escape(cell) for cell in cells))
     # Piped output gets a fixed, roomy width instead of rich's 80-column fallback.
     console = Console() if sys.stdout.isatty() else Console(width=140)
     console.print(table)
 
 
-def _over_text(samples: int, frame: str = "{}") -> str:
-    """How many stored samples were over the cap ("" for none), put in ``frame``: a count of
-    samples, said as one (it read "(1 s over)": a sample is taken each second of a live
-    session, but a count is not a duration)."""
-    if not samples:
-        return ""
-    said = ngettext("{n} sample over the cap", "{n} samples over the cap", samples)
-    return frame.format(t(said).format(n=samples))
+def _over_text(seconds: float, frame: str = "{}") -> str:
+    """The time spent over the cap ("" for none), put in ``frame``: the web's words for it
+    (:func:`twistcoach.wording.over_cap_words`, from the samples' own times), translated."""
+    from twistcoach.wording import over_cap_words
+
+    said = over_cap_words(seconds)
+    return frame.format(t(said)) if said else ""
 
 
 def _status_text(status: str, stop_reason: str | None) -> str:
@@ -154,7 +158,7 @@ def _print_detail(detail: SessionDetail) -> None:
                 measure=t(s.measure.replace("_", " ")),
                 largest=_fmt(summary.max_abs_knee_drop, "°"),
             )
-            + _over_text(summary.over_cap_samples, "; {}"),
+            + _over_text(summary.over_cap_s, "; {}"),
         ),
         line("pain", _pain_text(summary)),
         line(

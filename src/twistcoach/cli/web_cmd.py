@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from twistcoach.cli.output import print_error
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
@@ -48,7 +50,7 @@ def uvicorn_proxy_options(trusted_proxies: tuple[str, ...]) -> dict[str, object]
 
 
 def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
+    print_error(message)
     raise typer.Exit(code)
 
 

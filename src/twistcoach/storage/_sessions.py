@@ -37,6 +37,7 @@ from twistcoach.storage.models import (
 )
 from twistcoach.storage.owners import owner_alive, process_owner
 from twistcoach.storage.records import (
+    SAMPLE_PERIOD_S,
     SHARP_LABEL,
     EventRecord,
     SampleRecord,
@@ -420,25 +421,39 @@ class SessionStore(Store):
             return []
         ids = [r.id for r in rows]
         abs_drop = func.abs(MetricSample.knee_drop)
+        over = MetricSample.cap.is_not(None) & (abs_drop > MetricSample.cap)
+        # Each sample with the time of the next one (the same session's, in time order): a
+        # sample over the cap counts until then, at most one sampling period, so the
+        # seconds over the cap come from the samples' own times, whatever their rate.
+        per_sample = (
+            select(
+                MetricSample.session_id.label("sid"),
+                abs_drop.label("abs_drop"),
+                case((over, 1), else_=0).label("over"),
+                (
+                    func.lead(MetricSample.t).over(
+                        partition_by=MetricSample.session_id,
+                        order_by=(MetricSample.t, MetricSample.id),
+                    )
+                    - MetricSample.t
+                ).label("gap"),
+            )
+            .where(MetricSample.session_id.in_(ids))
+            .subquery()
+        )
+        # The last sample has no next one: it counts one period, as a sample stands for.
+        gap = func.coalesce(per_sample.c.gap, SAMPLE_PERIOD_S)
+        held = case((gap > SAMPLE_PERIOD_S, SAMPLE_PERIOD_S), else_=gap)
         sample_stats = {
-            sid: (n, mx, over)
-            for sid, n, mx, over in s.execute(
+            sid: (n, mx, over_n, over_s)
+            for sid, n, mx, over_n, over_s in s.execute(
                 select(
-                    MetricSample.session_id,
-                    func.count(MetricSample.id),
-                    func.max(abs_drop),
-                    func.sum(
-                        case(
-                            (
-                                (MetricSample.cap.is_not(None)) & (abs_drop > MetricSample.cap),
-                                1,
-                            ),
-                            else_=0,
-                        )
-                    ),
-                )
-                .where(MetricSample.session_id.in_(ids))
-                .group_by(MetricSample.session_id)
+                    per_sample.c.sid,
+                    func.count(),
+                    func.max(per_sample.c.abs_drop),
+                    func.sum(per_sample.c.over),
+                    func.sum(case((per_sample.c.over == 1, held), else_=0.0)),
+                ).group_by(per_sample.c.sid)
             )
         }
         event_counts: dict[int, int] = {
@@ -468,7 +483,7 @@ class SessionStore(Store):
         }
         out = []
         for row in rows:
-            n, mx, over = sample_stats.get(row.id, (0, None, 0))
+            n, mx, over_n, over_s = sample_stats.get(row.id, (0, None, 0, 0.0))
             reports = pains[row.id]
             out.append(
                 SessionSummary(
@@ -476,7 +491,9 @@ class SessionStore(Store):
                     n_samples=int(n),
                     n_events=int(event_counts.get(row.id, 0)),
                     max_abs_knee_drop=float(mx) if mx is not None else None,
-                    over_cap_samples=int(over or 0),
+                    over_cap_samples=int(over_n or 0),
+                    # Rounded: sums of float gaps (0.1 + 0.2) read as the seconds they are.
+                    over_cap_s=round(float(over_s or 0.0), 3),
                     pain_reports=tuple(level for level, _ in reports if level is not None),
                     sharp_pain=any(sharp for _, sharp in reports),
                     pain_labels=tuple(

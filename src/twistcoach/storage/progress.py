@@ -44,8 +44,9 @@ def stopped_at(summary: SessionSummary, stopped_reason: str | None) -> dt.dateti
 def outcome_of(summary: SessionSummary) -> SessionOutcome | None:
     """A stored session as progression sees it (None while it is still running).
 
-    Per-second samples over the cap count one second each; an interrupted session has the
-    stop reason ``"interrupted"``.
+    Its seconds over the cap are the time its samples spent over it
+    (:attr:`~twistcoach.storage.records.SessionSummary.over_cap_s`, from their own times, not
+    one second a sample); an interrupted session has the stop reason ``"interrupted"``.
     """
     from twistcoach.progression import SessionOutcome
 
@@ -65,7 +66,7 @@ def outcome_of(summary: SessionSummary) -> SessionOutcome | None:
         variant_id=session.variant_id,
         cap_deg=session.cap_deg,
         max_knee_drop_deg=summary.max_abs_knee_drop,
-        over_cap_s=float(summary.over_cap_samples),
+        over_cap_s=summary.over_cap_s,
         start_pain=session.start_pain,
         end_pain=session.end_pain,
         max_pain=max(summary.pain_reports) if summary.pain_reports else None,

@@ -42,7 +42,7 @@ from sqlalchemy.exc import OperationalError
 from twistcoach.metrics import Observation
 from twistcoach.storage.models import EventType, PracticeSession, SessionStatus
 from twistcoach.storage.owners import owner_alive, process_owner
-from twistcoach.storage.records import SampleRecord, SessionRecord
+from twistcoach.storage.records import SAMPLE_PERIOD_S, SampleRecord, SessionRecord
 from twistcoach.storage.repository import Repository
 
 #: Coach event ids with a special meaning for the record.
@@ -132,7 +132,7 @@ class SessionRecorder:
         self,
         repo: Repository,
         session: SessionRecord,
-        sample_period_s: float = 1.0,
+        sample_period_s: float = SAMPLE_PERIOD_S,
         *,
         buffered: bool = False,
     ) -> None:
@@ -164,7 +164,7 @@ class SessionRecorder:
         source: str,
         start_pain: int | None = None,
         plan_id: int | None = None,
-        sample_period_s: float = 1.0,
+        sample_period_s: float = SAMPLE_PERIOD_S,
     ) -> SessionRecorder:
         """Open a new running session and return its recorder."""
         session = repo.start_session(

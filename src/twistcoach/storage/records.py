@@ -183,6 +183,11 @@ class EventRecord:
     data: dict[str, Any]
 
 
+#: Seconds of session time between the samples a recorder stores
+#: (:class:`~twistcoach.storage.recorder.SessionRecorder`), and the most one sample over the
+#: cap counts for in :attr:`SessionSummary.over_cap_s`.
+SAMPLE_PERIOD_S = 1.0
+
 #: How a sharp pain report is shown (``SessionSummary.pain_labels``, ``to_json``).
 SHARP_LABEL = "sharp"
 
@@ -201,6 +206,12 @@ class SessionSummary:
         Largest known ``|knee drop|`` in degrees (None when no known sample).
     over_cap_samples
         Samples whose ``|knee drop|`` was above the cap in force then.
+    over_cap_s
+        Seconds spent over the cap, from the samples' own times: each sample over the cap
+        counts until the next sample, at most :data:`SAMPLE_PERIOD_S` (a longer gap, the
+        person out of view or the session paused, is not known to be over it; the last
+        sample counts one period). Equal to ``over_cap_samples`` only at one sample a
+        second; every surface shows this, never the count as seconds.
     pain_reports
         Pain levels reported during the session, in order (0-10; sharp pain as 10): the
         input of progression and planning, never shown as such (see ``pain_labels``).
@@ -224,6 +235,7 @@ class SessionSummary:
     sharp_pain: bool
     pain_labels: tuple[str, ...] = ()
     sharp_at_s: float | None = None
+    over_cap_s: float = 0.0
 
     @property
     def reported_levels(self) -> tuple[int, ...]:
@@ -271,6 +283,7 @@ class SessionSummary:
             "n_events": self.n_events,
             "max_abs_knee_drop_deg": self.max_abs_knee_drop,
             "over_cap_samples": self.over_cap_samples,
+            "over_cap_s": self.over_cap_s,
             # As reported: numbers 0-10 and "sharp" (never shown as 10).
             "pain_reports": [*self.reported_levels, *([SHARP_LABEL] if self.sharp_pain else [])],
             "sharp_pain": self.sharp_pain,

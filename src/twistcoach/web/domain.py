@@ -47,6 +47,9 @@ from twistcoach.wording import (
     choice_words as choice_words,
 )
 from twistcoach.wording import (
+    over_cap_words as over_cap_words,
+)
+from twistcoach.wording import (
     status_words as status_words,
 )
 from twistcoach.wording import (

@@ -44,7 +44,7 @@ from twistcoach.web.context import (
 )
 from twistcoach.web.deps import CurrentUser, FormChange, Id, StudentUser
 from twistcoach.web.security import PRE_CSRF_COOKIE, SessionData
-from twistcoach.wording import TIMELINE_KINDS
+from twistcoach.wording import TIMELINE_KINDS, Reader
 
 router = APIRouter(include_in_schema=False)
 
@@ -100,6 +100,8 @@ def _base(request: Request, who: tuple[AccountRecord, SessionData] | None) -> di
         # Plain words for stored ids (rules/wording.yaml): pages never show an id.
         "stop_words": domain.stop_words,
         "status_words": domain.status_words,
+        # A session's time over the cap in words (the CLI's own): "3 seconds over the cap".
+        "over_cap_words": domain.over_cap_words,
         "choice_words": domain.choice_words,
         # A session's start on the clock it was practised by (storage.progress).
         "started": session_started,
@@ -553,6 +555,7 @@ def history_page(request: Request, user: CurrentUser) -> Response:
         who,
         person=person,
         person_view=False,
+        reader="person",  # the student's own sessions, in the words said to them
         **_sessions_context(ctx, person.id, services.decision_for(ctx, person.id)),
     )
 
@@ -583,14 +586,18 @@ def session_page(request: Request, user: CurrentUser, session_id: Id) -> Respons
     ctx = ctx_of(request)
     detail = services.visible_session(ctx, who[0], session_id)
     person = ctx.repo.get_person(detail.session.person_id)
+    # The student reading their own session reads its events as said to them ("you paused
+    # it"), the staff as said about the student ("the student paused it").
+    reader: Reader = "person" if person.account_id == who[0].id else "staff"
     return render(
         request,
         "session.html",
         who,
         session=detail.session,
         person=person,
+        reader=reader,
         events=detail.events,
-        timeline=domain.timeline(detail.events),
+        timeline=domain.timeline(detail.events, reader),
         timeline_kinds=TIMELINE_KINDS,
         names=domain.variant_names(),
     )
