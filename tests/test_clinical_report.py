@@ -173,7 +173,11 @@ def test_a_plan_that_waits_for_a_clinician_is_said_in_words(tmp_path: Path) -> N
         for e in build_bundle(facts)["entry"]
         if e["resource"]["resourceType"] == "CarePlan"
     ]
-    assert care["description"].startswith("Screening: see clinician first.")
+    # Planning's verdict for today leads, then screening's status (in words, never its id).
+    assert care["description"].startswith(
+        "Today, by planning's decision: no twist may be practised now. "
+        "Screening: see clinician first."
+    )
 
 
 def test_clearances_name_each_twist_not_its_id(tmp_path: Path) -> None:
@@ -411,3 +415,28 @@ def test_the_accuracy_paragraph_is_given_once_per_figures(
     code, err = report(url, out, "--person", name)
     assert code == 0, err
     assert text_of(out).count("Measured accuracy (") == 1
+
+
+def test_a_pain_given_after_the_end_reads_after_only(tmp_path: Path) -> None:
+    # A pain given after the coach finished is the "after" score; it was printed under
+    # "during" too ("3/10, 4/10" then "4"): the same report twice.
+    from twistcoach.coaching import Event
+    from twistcoach.storage import SessionRecorder
+
+    engine = create_engine_for_url(f"sqlite:///{tmp_path / 'once.db'}")
+    repo = open_repository(engine)
+    person = repo.create_person("Ana Once")
+    recorder = SessionRecorder.start(
+        repo, person.id, "supine_twist_supported", 45.0, "test", start_pain=2
+    )
+    recorder.record(
+        (
+            Event(4.0, "pain_reported", "pain reported: 3/10", {"level": 3, "rise": 1}),
+            Event(8.0, "session_done", "done", {}),
+            Event(9.0, "pain_reported", "after the end: 4/10", {"level": 4, "after_end": True}),
+        )
+    )
+    recorder.finish()
+    (facts,) = gather(repo, person.id).sessions
+    engine.dispose()
+    assert pain_text(facts) == ("2", "3/10", "4")

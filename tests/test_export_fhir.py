@@ -373,3 +373,49 @@ def test_a_pain_not_given_at_the_end_has_no_after_observation(repo: Repository) 
     assert texts[f"{stopped}/pain/start"] == ("Pain severity 0-10 (before)", 2)
     assert texts[f"{stopped}/pain/0"] == ("Pain severity 0-10 (during)", 3)
     assert texts[f"{given}/pain/end"] == ("Pain severity 0-10 (after)", 1)
+
+
+def test_the_care_plan_leads_with_todays_verdict_while_it_is_on_hold(
+    repo: Repository, ids: dict[str, int]
+) -> None:
+    # Alex's sharp-pain stop holds the plan: its description began "Screening: ready.",
+    # read as leave to practise. It leads with planning's verdict, the PDF's words.
+    from twistcoach.export.clinical_report import today_text
+
+    facts = gather(repo, ids["alex"])
+    (care,) = resources_of(build_bundle(facts), "CarePlan")
+    assert care["status"] == "on-hold"
+    verdict = today_text(facts.decision)
+    assert verdict == "Today, by planning's decision: no twist may be practised now."
+    assert care["description"].startswith(verdict + " Screening: ")
+
+
+def test_a_pain_given_after_the_end_is_shown_once_as_after(repo: Repository) -> None:
+    # A pain given after the coach finished is the end ("after") score: it was also
+    # exported as a "during" score (the same report twice).
+    from twistcoach.coaching import Event
+    from twistcoach.storage import SessionRecorder
+
+    person = repo.create_person("Ana Once")
+    three = Event(4.0, "pain_reported", "pain reported: 3/10", {"level": 3, "rise": 1})
+    done = Event(8.0, "session_done", "done", {})
+    late = Event(9.0, "pain_reported", "after the end: 4/10", {"level": 4, "after_end": True})
+    recorder = SessionRecorder.start(
+        repo, person.id, "supine_twist_supported", 45.0, "test", start_pain=2
+    )
+    recorder.record((three, done, late))
+    sid = recorder.finish().id
+    bundle = build_bundle(gather(repo, person.id))
+    pains = {
+        r["identifier"][0]["value"].split(f"/session/{sid}/pain/")[1]: (
+            r["code"]["text"],
+            r["valueInteger"],
+        )
+        for r in resources_of(bundle, "Observation")
+        if f"/session/{sid}/pain/" in r["identifier"][0]["value"] and "valueInteger" in r
+    }
+    assert pains == {
+        "start": ("Pain severity 0-10 (before)", 2),
+        "0": ("Pain severity 0-10 (during)", 3),
+        "end": ("Pain severity 0-10 (after)", 4),
+    }

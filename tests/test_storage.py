@@ -789,6 +789,45 @@ def test_a_stored_clearance_a_later_check_refuses_unlocks_nothing_and_breaks_not
     assert not decision.permission("supine_twist_partial").allowed
 
 
+def test_the_pain_after_an_ended_session_is_stored_once_within_the_hour(
+    repo: Repository, clock: FakeClock
+) -> None:
+    # The web page asks "How is your back now?" once the coach has finished: the record
+    # is closed by then, so the pain was dropped and "after" always read "not given".
+    from twistcoach.storage import LATE_SHARP_WINDOW_S
+    from twistcoach.storage.progress import outcome_of
+
+    person = repo.create_person("Eva")
+    sid = repo.start_session(person.id, "supine_twist_basic", 30.0, "test", start_pain=2).id
+    with pytest.raises(StorageError, match="not ended yet"):
+        repo.add_end_pain(sid, 3)
+    clock.advance(60)
+    repo.end_session(sid, SessionStatus.COMPLETED)
+    clock.advance(120)
+    for bad in (11, -1, True):
+        with pytest.raises(StorageError, match="0 to 10"):
+            repo.add_end_pain(sid, bad)
+    record = repo.add_end_pain(sid, 5)
+    assert record.end_pain == 5 and record.status == "completed"
+    detail = repo.get_session(sid)
+    assert detail.session.end_pain == 5
+    assert detail.summary.pain_reports == ()  # the after score, never a "during" one
+    with pytest.raises(StorageError, match="already recorded"):
+        repo.add_end_pain(sid, 1)
+    assert repo.get_session(sid).session.end_pain == 5
+    # Planning reads it as every end pain: up 3 from the start, pain went up.
+    outcome = outcome_of(detail.summary)
+    assert outcome is not None and outcome.end_pain == 5 and outcome.pain_went_up
+    late = repo.start_session(person.id, "supine_twist_basic", 30.0, "test", start_pain=2).id
+    repo.end_session(late, SessionStatus.STOPPED, "quit")
+    clock.advance(LATE_SHARP_WINDOW_S + 1)
+    with pytest.raises(StorageError, match="more than an hour ago"):
+        repo.add_end_pain(late, 4)
+    assert repo.get_session(late).session.end_pain is None
+    with pytest.raises(NotFoundError):
+        repo.add_end_pain(9999, 3)
+
+
 def test_sharp_pain_after_midnight_locks_the_day_it_was_felt(
     repo: Repository, clock: FakeClock
 ) -> None:

@@ -1089,6 +1089,71 @@ def test_sharp_pain_after_the_session_ended_locks_the_day(world: World) -> None:
     assert again.status_code == 403 and "rest of today" in again.json()["detail"]
 
 
+def test_the_pain_after_the_session_is_stored_once_and_feeds_the_next_cap(
+    world: World,
+) -> None:
+    """The practice page asks "How is your back now?" once the coach has finished: the
+    record is closed then, so a pain given on the socket was dropped and "after" always
+    read "not given" for web sessions. It is stored through the API, once, by its owner."""
+    c, csrf = api_student(world, "ena@example.org", "Ena")
+    sid = start_session(c, csrf)  # start pain 2
+    url = f"/api/sessions/{sid}/end-pain"
+    head = {"X-CSRF-Token": csrf}
+    assert c.post(url, json={"end_pain": 3}, headers=head).status_code == 409  # running
+    cap_before = c.get("/api/plan").json()
+    with c.websocket_connect(f"/ws/practice/{sid}") as ws:
+        ws.send_text(json.dumps(frame(0.0)))
+        ws.send_text(json.dumps({"type": "end"}))
+        while ws.receive_json()["type"] != "stopped":
+            pass
+    assert world.repo.get_session(sid).session.end_pain is None
+    assert c.post(url, json={"end_pain": 8}).status_code == 403  # no CSRF token
+    other, other_csrf = api_student(world, "eno@example.org", "Eno")
+    stranger = other.post(url, json={"end_pain": 8}, headers={"X-CSRF-Token": other_csrf})
+    unknown = other.post(
+        "/api/sessions/424242/end-pain", json={"end_pain": 8}, headers={"X-CSRF-Token": other_csrf}
+    )
+    assert stranger.status_code == unknown.status_code == 404
+    assert stranger.json() == unknown.json()
+    for bad in ({"end_pain": 11}, {"end_pain": -1}, {"end_pain": True}, {"end_pain": "8"}, {}):
+        r = c.post(url, json=bad, headers=head)
+        assert r.status_code == 422, (bad, r.text)
+        assert "Traceback" not in r.text
+    assert world.repo.get_session(sid).session.end_pain is None
+    r = c.post(url, json={"end_pain": 8}, headers=head)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"session_id": sid, "end_pain": 8}
+    detail = world.repo.get_session(sid)
+    assert detail.session.end_pain == 8 and detail.session.start_pain == 2
+    again = c.post(url, json={"end_pain": 1}, headers=head)
+    assert again.status_code == 409 and "already recorded" in again.json()["detail"]
+    assert world.repo.get_session(sid).session.end_pain == 8
+    assert c.get(f"/api/sessions/{sid}").json()["end_pain"] == 8
+    # Planning reads it as every end pain: 2 -> 8 is pain that went up, so the cap is one
+    # step lower next time (progression's PROG-PAIN, as for a rise said during a session).
+    from twistcoach.storage.progress import outcome_of
+
+    outcome = outcome_of(detail.summary)
+    assert outcome is not None and outcome.pain_went_up
+    assert cap_before["plan"] is not None
+    _practised_yesterday(world, sid)
+    from twistcoach.storage.progress import suggest_for_person
+
+    suggestion = suggest_for_person(world.repo, detail.session.person_id)
+    assert suggestion is not None and suggestion.action == "lower_cap", suggestion
+    caps = {v["id"]: v for v in c.get("/api/plan").json()["variants"]}
+    was = {v["id"]: v["cap_deg"] for v in cap_before["variants"]}
+    partial = caps["supine_twist_partial"]
+    assert partial["cap_deg"] < was["supine_twist_partial"]
+    assert any(r["rule"] == "SAFE-PAIN-LOWER" for r in partial["reasons"])
+    # More than an hour after the end it is not that session's pain.
+    late = start_session(c, csrf)
+    world.repo.end_session(late, "stopped", "quit")
+    _practised_yesterday(world, late)
+    r = c.post(f"/api/sessions/{late}/end-pain", json={"end_pain": 3}, headers=head)
+    assert r.status_code == 409 and "more than an hour ago" in r.json()["detail"]
+
+
 def test_ws_refuses_strangers_and_cross_site(world: World) -> None:
     a, a_csrf = api_student(world, "val@example.org", "Val")
     sid = start_session(a, a_csrf)

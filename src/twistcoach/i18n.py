@@ -469,6 +469,9 @@ JS_TEXTS: Mapping[str, str] = {
     "sharp_noted": "Sharp pain noted: no more twists today. If it does not settle, or it "
     "comes back, see a healthcare professional.",
     "sharp_not_noted": "Sharp pain could not be recorded:",
+    "end_pain_noted": "Thank you: your pain after the session is noted.",
+    "end_pain_not_noted": "Your pain after the session could not be recorded:",
+    "end_pain_choose": "Choose a number from 0 to 10, or skip.",
     "no_camera": "No camera:",
     "loading": "Loading the pose model…",
     "watching": "Watching. Follow the cues.",

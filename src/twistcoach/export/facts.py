@@ -244,8 +244,13 @@ def _held_sides(detail: SessionDetail) -> tuple[HeldSide, ...]:
     return tuple(out)
 
 
-def _pains(events: Sequence[EventRecord]) -> tuple[PainMark, ...]:
+def _pains(events: Sequence[EventRecord], end_pain: int | None) -> tuple[PainMark, ...]:
+    """The pain reports during the session. The end ("after") pain is the header's: the
+    report it was stored from (the last one given after the coach finished, ``after_end``,
+    at that level) is left out here, so it is shown once, as after, never as "during" too.
+    """
     out: list[PainMark] = []
+    after_end: int | None = None  # index in out of the last level given after the end
     for event in events:
         if event.type != EventType.PAIN:
             continue
@@ -254,13 +259,17 @@ def _pains(events: Sequence[EventRecord]) -> tuple[PainMark, ...]:
             continue
         level = event.data.get("level")
         if isinstance(level, int) and not isinstance(level, bool):
+            if event.data.get("after_end") is True:
+                after_end = len(out)
             out.append(PainMark(event.t, level, False))
+    if after_end is not None and end_pain is not None and out[after_end].level == end_pain:
+        del out[after_end]
     return tuple(out)
 
 
 def session_facts(detail: SessionDetail) -> SessionFacts:
     """Read one stored session (see the module docs)."""
-    pains = _pains(detail.events)
+    pains = _pains(detail.events, detail.summary.session.end_pain)
     sharp = detail.summary.sharp_pain or any(p.sharp for p in pains)
     body_model: str | None = None
     pauses = 0

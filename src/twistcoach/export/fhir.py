@@ -47,6 +47,7 @@ from pydantic import BaseModel, ValidationError
 
 from twistcoach.errors import DataError
 from twistcoach.export.accuracy import load_accuracy
+from twistcoach.export.clinical_report import today_text
 from twistcoach.export.facts import HeldSide, PainMark, PersonFacts, SessionFacts
 from twistcoach.planning import FlagKind
 
@@ -408,8 +409,10 @@ def _add_plan(b: _Builder, facts: PersonFacts, patient: dict[str, str]) -> None:
         "status": status,
         "intent": "plan",
         "title": "Spinal twist practice plan",
+        # Planning's verdict for today first, as the clinical report leads (its helper):
+        # "Screening: ready." led a plan on hold for a sharp-pain lock or a red flag.
         "description": (
-            f"Screening: {plan.status.value.replace('_', ' ')}."
+            f"{today_text(decision)} Screening: {plan.status.value.replace('_', ' ')}."
             if plan is not None
             else "No intake yet."
         )

@@ -352,6 +352,51 @@ class SessionStore(Store):
             person = s.get(Person, row.person_id)
             return session_record(row, person.name if person else "?")
 
+    def add_end_pain(self, session_id: int, level: int) -> SessionRecord:
+        """The pain a person gives once a session has ended ("How is your back now?"): the
+        session's end ("after") pain, given on the web page's end screen after the coach
+        has finished (the practice socket closes the record first, so a pain said on it
+        then was dropped). Given once, within :data:`LATE_SHARP_WINDOW_S` of the end, as a
+        late sharp-pain report: later pain is not that session's (it is asked for before
+        the next session).
+
+        Planning reads it as every end pain (``progression.SessionOutcome.end_pain``): a
+        rise from the start pain lowers the next cap.
+
+        Returns
+        -------
+        SessionRecord
+            The session, its end pain stored.
+
+        Raises
+        ------
+        NotFoundError
+            No such session.
+        StorageError
+            ``level`` is not a whole number 0-10; the session still runs; an end pain is
+            already stored for it; or it ended more than the window ago.
+        """
+        level_ok = check_pain(level, "the end pain")
+        with self._sessions.begin() as s:
+            row = s.get(PracticeSession, session_id)
+            if row is None:
+                raise NotFoundError(f"no session with id {session_id}")
+            if row.status == SessionStatus.RUNNING or row.ended_at is None:
+                raise StorageError("the session has not ended yet")
+            if row.end_pain is not None:
+                raise StorageError("the pain after this session is already recorded")
+            now = self._now()
+            if (now - row.ended_at).total_seconds() > LATE_SHARP_WINDOW_S:
+                raise StorageError(
+                    "this session ended more than an hour ago: the pain now is asked for "
+                    "before your next session"
+                )
+            row.end_pain = level_ok
+            row.updated_at = now
+            s.flush()
+            person = s.get(Person, row.person_id)
+            return session_record(row, person.name if person else "?")
+
     def sharp_reported(self, session_id: int) -> bool:
         """True when sharp pain is stored for the session (in it, or from another window)."""
         with self._sessions.begin() as s:

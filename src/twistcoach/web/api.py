@@ -471,6 +471,35 @@ def api_sharp_after(ctx: Ctx, who: ApiChange, session_id: Id) -> SharpAfter:
     return SharpAfter(session_id=stored, stop_reason="sharp_pain", advice=advice)
 
 
+class EndPainBody(_In):
+    """The pain after a session: "How is your back now?" (0 = none, 10 = worst)."""
+
+    end_pain: Annotated[int, Field(ge=0, le=10, strict=True)]  # true is not a pain of 1
+
+
+class EndPain(BaseModel):
+    """The end pain stored for a session."""
+
+    session_id: int
+    end_pain: int
+
+
+@router.post(
+    "/sessions/{session_id}/end-pain",
+    response_model=EndPain,
+    responses={**CHANGE, **errors(404, 409)},
+)
+def api_end_pain(ctx: Ctx, who: ApiChange, session_id: Id, body: EndPainBody) -> EndPain:
+    """The pain after a session of yours ended, as the practice page asks it ("How is your
+    back now?", 0-10): stored once as the session's end ("after") pain, read by planning as
+    every end pain (a rise from the start pain lowers the next cap). 409 while the session
+    still runs, when its end pain is already given, or more than an hour after it ended;
+    422 for anything but a whole number 0-10."""
+    stored = services.report_end_pain(ctx, who.account, session_id, body.end_pain)
+    assert stored.end_pain is not None
+    return EndPain(session_id=stored.id, end_pain=stored.end_pain)
+
+
 @router.get(
     "/sessions/{session_id}", response_model=dict[str, Any], responses={**READ, **errors(404)}
 )

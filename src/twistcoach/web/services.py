@@ -53,6 +53,7 @@ from twistcoach.storage.records import (
     LinkRecord,
     PersonRecord,
     SessionDetail,
+    SessionRecord,
     SessionSummary,
 )
 from twistcoach.storage.repository import (
@@ -350,6 +351,30 @@ def report_late_sharp_pain(
     )
     advice = " ".join(default_coaching_rules().rule_for("stop_sharp_pain").text.split())
     return record.id, advice
+
+
+def report_end_pain(
+    ctx: AppContext, account: AccountRecord, session_id: int, level: int
+) -> SessionRecord:
+    """The pain a student gives on the end screen of a session of theirs ("How is your
+    back now?"): stored once as the session's end pain, within an hour of its end
+    (:meth:`~twistcoach.storage.repository.Repository.add_end_pain`); planning reads it as
+    every end pain. 404 when the session is not theirs (or does not exist); 409 while it
+    runs, when one is already stored, or more than an hour after it ended.
+    """
+    person = own_person(ctx, account)
+    try:
+        detail = ctx.repo.get_session(session_id)
+    except NotFoundError:
+        raise NotFound(NOT_VISIBLE_SESSION) from None
+    if detail.session.person_id != person.id:
+        raise NotFound(NOT_VISIBLE_SESSION)
+    try:
+        record = ctx.repo.add_end_pain(session_id, level)
+    except StorageError as exc:
+        raise ConflictError(str(exc)) from None
+    ctx.repo.audit(account.id, "session.end_pain", f"session:{session_id}", {"level": level})
+    return record
 
 
 def submit_intake(

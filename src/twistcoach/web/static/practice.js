@@ -354,9 +354,64 @@ if (typeof module !== "undefined" && module.exports) {
       if (msg.text && msg.text !== stats.lastCue) showCue({ text: msg.text, priority: "safety" });
       stats.stopReason = msg.reason;
       if (msg.reason === "no_camera") stopLocal(cameraProblem.dataset.ended);
-      else stopLocal(msg.status === "completed" ? T.well_done : T.stopped);
+      else {
+        stopLocal(msg.status === "completed" ? T.well_done : T.stopped);
+        askEndPain();
+      }
     }
   }
+
+  // "How is your back now?": the pain after the session, asked once the coach has finished
+  // (done, stopped, stopped early). The record is closed by then, so the answer goes
+  // through the API as the session's end pain. Never after sharp pain: its advice stays
+  // alone, and "Sharp pain — stop" stays usable whatever is asked here.
+  const endPain = document.getElementById("end-pain");
+  const endPainSaid = document.getElementById("end-pain-said");
+  const endPainSave = document.getElementById("end-pain-save");
+  function askEndPain() {
+    if (stats.stopReason === "sharp_pain" || stats.sharpAfter || stats.endPainAsked) return;
+    stats.endPainAsked = true;
+    endPain.hidden = false;
+  }
+  endPain.addEventListener("submit", async ev => {
+    ev.preventDefault();
+    const chosen = endPain.querySelector('input[name="end_pain"]:checked');
+    if (!chosen) { endPainSaid.textContent = T.end_pain_choose; return; }
+    endPainSave.disabled = true;
+    let why = T.connection_closed;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      let r = null;
+      try {
+        r = await fetch("/api/sessions/" + encodeURIComponent(sessionId) + "/end-pain", {
+          method: "POST",
+          headers: { "X-CSRF-Token": root.dataset.csrf || "", "Content-Type": "application/json" },
+          credentials: "same-origin",
+          body: JSON.stringify({ end_pain: Number(chosen.value) }),
+        });
+      } catch (e) { r = null; }
+      if (r !== null && r.ok) {
+        endPain.querySelectorAll("input, button").forEach(b => { b.disabled = true; });
+        endPainSaid.textContent = T.end_pain_noted;
+        stats.endPain = Number(chosen.value);
+        return;
+      }
+      if (r !== null) {
+        why = String(r.status);
+        try {
+          const detail = (await r.json()).detail;
+          if (typeof detail === "string") why = detail;
+        } catch (e) { /* keep the status */ }
+        // 409 may be the server still storing the session's end: ask again in a moment.
+        if (r.status !== 409) break;
+      }
+      await new Promise(done => setTimeout(done, 1000));
+    }
+    endPainSave.disabled = false;
+    endPainSaid.textContent = T.end_pain_not_noted + " " + why;
+  });
+  document.getElementById("end-pain-skip").addEventListener("click", () => {
+    endPain.hidden = true;
+  });
   window.tcHandle = handle;
 
   function connect() {
@@ -391,6 +446,7 @@ if (typeof module !== "undefined" && module.exports) {
     if (stats.sharpAfter || stats.stopReason === "sharp_pain") return;
     stats.sharpAfter = true;
     sharp.disabled = true;
+    endPain.hidden = true;  // sharp pain's advice alone: its end pain is not asked now
     speak(T.stop_now, true);
     cueBox.textContent = T.stop_now;
     cueBox.className = "cue priority-safety";
