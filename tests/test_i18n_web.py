@@ -163,7 +163,7 @@ def test_a_whole_session_in_spanish(server: Server, browser: Any, tmp_path: Path
 
     page.goto(base + "/history")
     text = _spanish_page(page, "history")
-    assert "Torsión boca arriba (a medias)" in text and "la terminó el alumno" in text
+    assert "Torsión boca arriba (a medias)" in text and "usted la ha terminado" in text
     page.goto(f"{base}/sessions/{session_id}")
     text = _spanish_page(page, "session")
     assert "Qué pasó" in text and "Dolor anotado: 3 sobre 10" in text

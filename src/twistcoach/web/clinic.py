@@ -402,6 +402,7 @@ AUDIT_WORDS = {
     "safety.checkin": "answered the check-in",
     "clearance.withdraw": "withdrew a clearance",
     "session.sharp_after": "reported sharp pain after a session",
+    "session.end_pain": "gave the pain after a session",
     "account.signup": "signed up",
     "account.signup_existing": "tried to sign up again",
     "account.signin": "signed in",
