@@ -677,3 +677,19 @@ def test_a_refused_flat_photo_makes_no_output_folder(
     assert code == 2
     assert f"error: --flat {tmp_path / 'absent.jpg'}: no such file" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_an_output_folder_that_cannot_be_made_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """--out under a regular file: one plain line naming the folder, exit 2, no traceback
+    (analyze and batch share cli.output.make_output_folder)."""
+    from PIL import Image
+
+    picture = tmp_path / "still.png"
+    Image.new("RGB", (64, 48), (120, 120, 120)).save(picture)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    r = analyze(picture, "--out", blocker / "results")
+    assert r.returncode == 2, r.stderr
+    assert "cannot create the output folder" in r.stderr
+    assert str(blocker / "results") in r.stderr.replace("\n", "")
+    assert "Traceback" not in r.stderr

@@ -322,13 +322,12 @@ def run_analyze(
                 err.print(f"[yellow]warning:[/] --flat {escape(warning)}")
         # The output folder is made once the options and the flat photograph are known
         # good: a refused --flat left an empty folder behind.
+        from twistcoach.cli.output import OutputError, make_output_folder
+
         try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            err.print(
-                f"[red]error:[/] cannot create the output folder {escape(str(out))}: "
-                f"{escape(str(e.strerror))}"
-            )
+            make_output_folder(out)
+        except OutputError as e:
+            err.print(f"[red]error:[/] {escape(str(e))}")
             return 2
         for path in inputs:
             task = progress.add_task(escape(path.name[:40]), total=totals[path])

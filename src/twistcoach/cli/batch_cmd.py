@@ -155,13 +155,12 @@ def run_batch_command(
         err.print(f"[red]error:[/] {escape(str(e))}")
         return 2
     made = not out.exists()
+    from twistcoach.cli.output import OutputError, make_output_folder
+
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        err.print(
-            f"[red]error:[/] cannot create the output folder {escape(str(out))}: "
-            f"{escape(str(e.strerror))}"
-        )
+        make_output_folder(out)
+    except OutputError as e:
+        err.print(f"[red]error:[/] {escape(str(e))}")
         return 2
     progress = Progress(
         TextColumn("{task.description}"),

@@ -82,3 +82,19 @@ def check_output(path: Path) -> None:
             raise OutputError(f"{path}: cannot write (permission denied)")
     elif not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"{path}: cannot write (permission denied in {folder})")
+
+
+def make_output_folder(folder: Path) -> None:
+    """Make ``--out`` (and its parents) for ``analyze`` and ``batch``.
+
+    Raises
+    ------
+    OutputError
+        ``"cannot create the output folder {folder}: {why}"``.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create the output folder {folder}: {exc.strerror or exc}"
+        ) from None

@@ -324,6 +324,19 @@ def visible_session(ctx: AppContext, viewer: AccountRecord, session_id: int) -> 
     return detail
 
 
+def own_session(ctx: AppContext, account: AccountRecord, session_id: int) -> SessionDetail:
+    """A session of the student's own (what they may report pain on); 404 when unknown and
+    the same 404 when it is someone else's."""
+    person = own_person(ctx, account)
+    try:
+        detail = ctx.repo.get_session(session_id)
+    except NotFoundError:
+        raise NotFound(NOT_VISIBLE_SESSION) from None
+    if detail.session.person_id != person.id:
+        raise NotFound(NOT_VISIBLE_SESSION)
+    return detail
+
+
 def report_late_sharp_pain(
     ctx: AppContext, account: AccountRecord, session_id: int
 ) -> tuple[int, str]:
@@ -338,13 +351,7 @@ def report_late_sharp_pain(
     """
     from twistcoach.session import default_coaching_rules
 
-    person = own_person(ctx, account)
-    try:
-        detail = ctx.repo.get_session(session_id)
-    except NotFoundError:
-        raise NotFound(NOT_VISIBLE_SESSION) from None
-    if detail.session.person_id != person.id:
-        raise NotFound(NOT_VISIBLE_SESSION)
+    own_session(ctx, account, session_id)
     record = ctx.repo.add_late_sharp_pain(session_id)
     ctx.repo.audit(
         account.id, "session.sharp_after", f"session:{session_id}", {"status": record.status}
@@ -362,13 +369,7 @@ def report_end_pain(
     every end pain. 404 when the session is not theirs (or does not exist); 409 while it
     runs, when one is already stored, or more than an hour after it ended.
     """
-    person = own_person(ctx, account)
-    try:
-        detail = ctx.repo.get_session(session_id)
-    except NotFoundError:
-        raise NotFound(NOT_VISIBLE_SESSION) from None
-    if detail.session.person_id != person.id:
-        raise NotFound(NOT_VISIBLE_SESSION)
+    own_session(ctx, account, session_id)
     try:
         record = ctx.repo.add_end_pain(session_id, level)
     except StorageError as exc:
