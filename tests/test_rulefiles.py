@@ -180,3 +180,16 @@ def test_the_web_app_is_not_built_on_a_broken_file(
     with pytest.raises(RuleFileError, match="seated_camera") as info:
         create_app(WebSettings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}"))
     assert status_for(info.value) == 500  # the server's own fault, never a 422 on a form
+
+
+def test_camera_advice_that_is_not_a_mapping_is_a_rule_file_error(
+    broken_copy: Callable[..., Path],
+) -> None:
+    """A list at the top of the file (every key turned into a list item) gives the plain
+    message, not an AttributeError."""
+    path = broken_copy("rules/seated_camera.yaml", "version: 1", "version: 1")
+    path.write_text("- version: 1\n- advice: {}\n", "utf-8")
+    from twistcoach.seated_tracking import load_seated_camera_advice
+
+    with pytest.raises(RuleFileError, match=r"rules/seated_camera\.yaml: needs version 1"):
+        load_seated_camera_advice()

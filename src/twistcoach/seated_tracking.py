@@ -285,7 +285,10 @@ def _as_measure(value: float | None, confidence: float) -> Measure:
     return Measure(round(value, 2), confidence)
 
 
-def _advice_from(data: Mapping[str, object]) -> SeatedCameraAdvice:
+def _advice_from(data: object) -> SeatedCameraAdvice:
+    if not isinstance(data, Mapping):
+        # A list or a bare string at the top crashed with AttributeError, not this message.
+        raise RulesError("rules/seated_camera.yaml: needs version 1 and an 'advice' mapping")
     advice = data.get("advice")
     if data.get("version") != 1 or not isinstance(advice, Mapping):
         raise RulesError("rules/seated_camera.yaml: needs version 1 and an 'advice' mapping")
