@@ -1254,3 +1254,38 @@ def test_emergency_signs_answered_away_stay_until_a_clinicians_review(world: Wor
     assert r.status_code == 200, r.text
     assert r.json()["open_flags"] == [] and r.json()["plan_status"] == "ready"
     assert _start_status(s, csrf, "supine_twist_partial", 2) == 201
+
+
+def test_a_pain_after_the_session_that_would_have_stopped_it_rests_the_day(
+    world: World,
+) -> None:
+    """The stop rule for a pain said during a session (above 5/10, or 2 points over the
+    start: CLINICAL.md §5) holds for the pain given after it: 2 -> 6 after the end rests
+    the rest of the day as a pain stop does (it let the person start again at once); a
+    point up does not."""
+
+    def session_with_end_pain(email: str, end_pain: int) -> tuple[Any, dict[str, str]]:
+        c, csrf = api_student(world, email, email.split("@")[0].title())
+        sid = start_session(c, csrf)  # start pain 2
+        with c.websocket_connect(f"/ws/practice/{sid}") as ws:
+            ws.send_text(json.dumps(frame(0.0)))
+            ws.send_text(json.dumps({"type": "end"}))
+            while ws.receive_json()["type"] != "stopped":
+                pass
+        head = {"X-CSRF-Token": csrf}
+        r = c.post(f"/api/sessions/{sid}/end-pain", json={"end_pain": end_pain}, headers=head)
+        assert r.status_code == 200, r.text
+        return c, head
+
+    c, head = session_with_end_pain("ula@example.org", 6)
+    again = c.post(
+        "/api/sessions", json={"variant_id": "supine_twist_partial", "start_pain": 2}, headers=head
+    )
+    assert again.status_code == 403 and "No more twists today" in again.json()["detail"], again.text
+    plan = c.get("/api/plan").json()
+    assert not any(v["allowed"] for v in plan["variants"])
+    c, head = session_with_end_pain("uma@example.org", 3)
+    again = c.post(
+        "/api/sessions", json={"variant_id": "supine_twist_partial", "start_pain": 2}, headers=head
+    )
+    assert again.status_code == 201, again.text

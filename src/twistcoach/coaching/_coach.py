@@ -293,9 +293,10 @@ class Coach:
                 {"level": level, "start_pain": self.start_pain, "rise": rise},
             )
         )
-        if level > self._th.pain_stop_above:
+        stop = self._th.pain_stop(level, self.start_pain)
+        if stop is StopReason.PAIN_HIGH:
             self._stop(t, StopReason.PAIN_HIGH, "stop_pain_high", out)
-        elif rise >= self._th.pain_stop_rise:
+        elif stop is StopReason.PAIN_RISE:
             self._stop(t, StopReason.PAIN_RISE, "stop_pain_rise", out)
         elif (previous is not None and level > previous) or rise > 0:
             new_cap = max(

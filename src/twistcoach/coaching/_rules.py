@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from twistcoach.checks import (
     CheckLimits,
 )
-from twistcoach.coaching._events import Priority
+from twistcoach.coaching._events import Priority, StopReason
 from twistcoach.errors import RuleFileError
 from twistcoach.metrics import View
 from twistcoach.rulefiles import load_packaged, validate
@@ -58,6 +58,18 @@ class Thresholds(BaseModel):
     pain_stop_rise: int = Field(ge=1, le=10)
     pain_stop_above: int = Field(ge=0, le=10)
     min_cap_deg: float = Field(ge=0.0)
+
+    def pain_stop(self, level: int, start_pain: int) -> StopReason | None:
+        """Whether a pain of ``level`` (0-10) ends the practice, against the session's
+        ``start_pain``: :attr:`StopReason.PAIN_HIGH` above ``pain_stop_above``,
+        :attr:`StopReason.PAIN_RISE` at ``pain_stop_rise`` points or more over the start,
+        else None (CLINICAL.md §5's stop rule). The one test the coach applies to a pain said
+        in a session and planning to the pain given after it."""
+        if level > self.pain_stop_above:
+            return StopReason.PAIN_HIGH
+        if level - start_pain >= self.pain_stop_rise:
+            return StopReason.PAIN_RISE
+        return None
 
     def check_limits(self) -> CheckLimits:
         """The numbers :mod:`twistcoach.checks` judges by (the coach's and reports')."""

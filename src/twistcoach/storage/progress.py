@@ -61,6 +61,16 @@ def outcome_of(summary: SessionSummary) -> SessionOutcome | None:
         stopped = None
     if summary.sharp_pain:
         stopped = "sharp_pain"  # sharp pain always wins, however the session ended
+    elif stopped in (None, "quit") and session.end_pain is not None:
+        # A pain given after the end that would have stopped the session had it been said
+        # during it (above 5/10, or 2 points over the start) ends that day's practice as a
+        # pain stop does: one rule for both (coaching.Thresholds.pain_stop).
+        from twistcoach.session import default_coaching_rules  # read once per process
+
+        after = default_coaching_rules().thresholds.pain_stop(
+            session.end_pain, session.start_pain if session.start_pain is not None else 10
+        )
+        stopped = after.value if after is not None else stopped
     return SessionOutcome(
         date=stopped_at(summary, stopped),
         variant_id=session.variant_id,
