@@ -481,7 +481,9 @@ def test_progress_of_a_twist_the_plan_refuses_while_others_are_allowed(empty: Pa
     repo = open_repository()
     person = repo.get_or_create_person("Kim")
     s = repo.start_session(person.id, "seated_twist_easy", 20.0, "test", start_pain=2)
-    repo.end_session(s.id, "completed", None, 5)
+    # 2 -> 3: pain went up, but not so far that it would have stopped the session (2 -> 5
+    # would rest the rest of today, as a pain stop does, and no twist would be allowed now).
+    repo.end_session(s.id, "completed", None, 3)
     from twistcoach.intake import parse_intake
 
     repo.save_intake(person.id, parse_intake({**_PAIN_ROSE, "leg_symptoms": "none"}))
