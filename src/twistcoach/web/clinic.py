@@ -255,6 +255,30 @@ def review_date_range(now: dt.datetime) -> tuple[dt.date, dt.date]:
     return first, latest_today(now) + REVIEW_AHEAD
 
 
+def _ranged_field(
+    form: Mapping[str, Sequence[str]],
+    what: str,
+    variant: str,
+    name: str,
+    bounds: tuple[float, float],
+    problems: dict[str, str],
+) -> float | None:
+    """The care plan's ``{what}_{variant}`` number (``cap`` or ``hold``), or None; a value
+    that is not a number or lies outside ``bounds`` is put in ``problems`` in plain words."""
+    key = f"{what}_{variant}"
+    try:
+        value = _number(_first(form, key))
+    except _NotANumberError:
+        problems[key] = care_words(f"{what}_number", twist=name)
+        return None
+    if _out_of(value, bounds):
+        low, high = bounds
+        problems[key] = care_words(
+            f"{what}_range", twist=name, low=f"{low:g}", high=f"{high:g}", got=f"{value:g}"
+        )
+    return value
+
+
 def write_care_plan(
     ctx: AppContext,
     clinician: AccountRecord,
@@ -282,26 +306,9 @@ def write_care_plan(
     prescriptions = []
     for v in dict.fromkeys(c for c in chosen if c in allowed):
         name = domain.library().name_of(v)
-        cap = hold = None
         cap_range = CAP_RANGE_DEG.get(allowed[v], CLEARANCE_KNEE_DROP_DEG)
-        try:
-            cap = _number(_first(form, f"cap_{v}"))
-        except _NotANumberError:
-            problems[f"cap_{v}"] = care_words("cap_number", twist=name)
-        if _out_of(cap, cap_range):
-            low, high = cap_range
-            problems[f"cap_{v}"] = care_words(
-                "cap_range", twist=name, low=f"{low:g}", high=f"{high:g}", got=f"{cap:g}"
-            )
-        try:
-            hold = _number(_first(form, f"hold_{v}"))
-        except _NotANumberError:
-            problems[f"hold_{v}"] = care_words("hold_number", twist=name)
-        if _out_of(hold, HOLD_RANGE_S):
-            low, high = HOLD_RANGE_S
-            problems[f"hold_{v}"] = care_words(
-                "hold_range", twist=name, low=f"{low:g}", high=f"{high:g}", got=f"{hold:g}"
-            )
+        cap = _ranged_field(form, "cap", v, name, cap_range, problems)
+        hold = _ranged_field(form, "hold", v, name, HOLD_RANGE_S, problems)
         prescriptions.append((v, cap, hold))
     low, high = SESSIONS_RANGE
     try:
