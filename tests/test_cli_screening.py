@@ -118,7 +118,7 @@ def test_plan_rich_output_shows_table_and_reasons(runner: CliRunner, tmp_path: P
     bearable.write_text(json.dumps({**flare, "pain_now": 4}))
     code, out, _ = run(runner, "plan", str(bearable))
     assert code == 0
-    assert "Your plan" in out and "Ready: you may practise" in out
+    assert "Your plan" in out and "You are ready to practise" in out
     assert "35° of ~90°" in out
     assert "Why, in plain words" in out
     assert "An acute flare" in out and "flare_today" not in out  # the rule's title, never its id
@@ -212,7 +212,7 @@ def test_poses_unknown_id_exits_2(runner: CliRunner) -> None:
 def test_demo_prints_the_demo_plan(runner: CliRunner) -> None:
     code, out, _ = run(runner, "demo")
     assert code == 0
-    assert "Demo person" in out and "Ready: you may practise" in out
+    assert "Demo person" in out and "You are ready to practise" in out
     code, out, _ = run(runner, "demo", "--json")
     plan = json.loads(out)
     allowed = [v["id"] for v in plan["variants"] if v["status"] == "allowed"]
@@ -534,7 +534,7 @@ def test_a_ready_plan_on_a_day_that_allows_no_twist_is_not_headed_ready() -> Non
     console = Console(record=True, width=120)
     render_plan(decision.plan, library, console, today=decision)
     said = console.export_text()
-    assert "none may be practised now" in said and "Ready: you may practise" not in said
+    assert "none may be practised now" in said and "You are ready to practise" not in said
 
 
 def test_the_interactive_intake_asks_about_a_month_without_improvement_and_the_hip_approach(
@@ -672,3 +672,29 @@ def test_plan_prints_staff_words_as_words_never_rich_markup() -> None:
     said = " ".join(console.export_text().split())
     assert reason in said  # the withdrawal, as its giver wrote it
     assert f"{name} (clinician) limited the knee drop to 40 degrees." in said
+
+
+@pytest.mark.parametrize(
+    "example",
+    sorted(p.name for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json")),
+)
+def test_the_command_line_heads_a_plan_with_planning_s_words(example: str) -> None:
+    """One headline per status for every surface (planning.STATUS_HEADLINES): `plan`
+    printed "Seek medical care now. No twists." where the web's plan page said "Please get
+    medical help today, before any exercise: ..." for the same plan."""
+    from rich.console import Console
+
+    from twistcoach.cli.screening_cmds import care_lines, render_plan
+    from twistcoach.intake import load_intake
+    from twistcoach.planning import STATUS_HEADLINES
+    from twistcoach.screening import PlanStatus, screen
+
+    library = load_library()
+    plan = screen(load_intake(EXAMPLES / example), library)
+    console = Console(record=True, width=400)
+    render_plan(plan, library, console)
+    assert STATUS_HEADLINES[plan.status.value] in console.export_text()
+    care = care_lines(plan)
+    assert care[:1] == (
+        [] if plan.status is PlanStatus.READY else [STATUS_HEADLINES[plan.status.value]]
+    )

@@ -46,7 +46,7 @@ def test_poses_and_plan_in_spanish() -> None:
         env={"COLUMNS": "200"},
     )
     assert plan.exit_code == 0, plan.output
-    assert "Listo: puede practicar las torsiones permitidas" in plan.output
+    assert "Puede practicar las torsiones marcadas como permitidas" in plan.output
     assert "Por qué, en palabras sencillas" in plain(plan.output)
     assert "Primero tumbado, luego sentado y después de pie" in plain(plan.output)
     for english in ("Why, in plain words", "Advice", "Ready:", "Supine twist", "knee drop"):

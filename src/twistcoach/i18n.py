@@ -202,6 +202,44 @@ def _month_names(lang: str) -> tuple[str, ...]:
     return tuple(str(names[m]).rstrip(".") for m in range(1, 13))
 
 
+#: The word that joins a list's last two items, by language ("A, B and C").
+_AND: Mapping[str, str] = {"en": "and", "es": "y"}
+#: Spanish writes "e" for "y" before a word that starts with the sound /i/ ("i", "hi"),
+#: not before a diphthong ("agua y hielo", "cobre y iodo"): RAE, Ortografía 2010, 5.2.4.1.
+_SPANISH_I_SOUND = re.compile(r"h?[iíIÍ](?![aeiouáéíóúAEIOUÁÉÍÓÚ])")
+#: How :func:`join_words` joins an English list, for :class:`Translator` to take apart.
+_ENGLISH_LIST_SEP = re.compile(r"(, | and )")
+
+
+def join_words(items: Iterable[str], lang: str = DEFAULT_LANGUAGE) -> str:
+    """Items joined for people in ``lang``: ``"A"``, ``"A and B"``, ``"A, B and C"``
+    (Spanish ``"A, B y C"``, and ``"A e Ibiza"`` before an /i/ sound). The one way a list
+    of names is joined in a sentence or a cell people read: the web pages (``join_words``
+    in templates), the staff forms' messages, the command line.
+
+    Parameters
+    ----------
+    items
+        The items, already in ``lang``.
+    lang
+        The language code (English for one we do not have).
+
+    Returns
+    -------
+    str
+        The joined items; empty for none.
+    """
+    said = [str(item) for item in items]
+    if len(said) <= 1:
+        return "".join(said)
+    lang = parse_language(lang) or DEFAULT_LANGUAGE
+    word = _AND.get(lang, _AND[DEFAULT_LANGUAGE])
+    last = said[-1]
+    if lang == "es" and _SPANISH_I_SOUND.match(last.lstrip()):
+        word = "e"
+    return f"{', '.join(said[:-1])} {word} {last}"
+
+
 class Translator:
     """Translates English texts into one language (identity for English).
 
@@ -325,9 +363,12 @@ class Translator:
 
     def _value(self, value: str, depth: int) -> str:
         """A template's value: translated when it is a catalogued text (``left``), else as
-        it is (a number, a date, a name); a list joined with "; " (the poses a staff form
-        names) item by item."""
+        it is (a number, a date, a name); a list as :func:`join_words` joins it in English
+        ("A, B and C") joined again in this language, each item translated; a list joined
+        with "; " (the poses a staff form names) item by item."""
         found = self._lookup(value, depth + 1)
+        if found is None:
+            found = self._list(value, depth)
         if found is None and "; " in value:
             items = value.split("; ")
             said = [self._lookup(item, depth + 1) for item in items]
@@ -338,6 +379,45 @@ class Translator:
         if found is None and len(re.findall(r"[A-Za-z]{2,}", value)) >= 4:
             self._miss(value)  # words, not a name or a number: worth a translation
         return value if found is None else found
+
+
+    def _list(self, value: str, depth: int) -> str | None:
+        """An English list made by :func:`join_words` ("A, B and C"), each item a catalogued
+        text, joined again in this language; None when it is not one. Items may hold
+        ", " themselves ("Supine twist, supported"): the value is cut where every run is a
+        catalogued text, ", " between them and " and " before the last, fewest runs first."""
+        parts = _ENGLISH_LIST_SEP.split(value)
+        pieces, seps = parts[0::2], parts[1::2]
+        if " and " not in seps or len(pieces) > 24:
+            return None
+        n = len(pieces)
+
+        def run(start: int, end: int) -> str | None:
+            text = "".join(parts[2 * start : 2 * end - 1])
+            return self._lookup(text, depth + 1)
+
+        # commas[end]: pieces[:end] as runs joined by ", " (fewest runs), each translated.
+        commas: list[list[str] | None] = [None] * (n + 1)
+        commas[0] = []
+        for end in range(1, n):
+            for start in range(end):
+                before = commas[start]
+                if before is None or (start and seps[start - 1] != ", "):
+                    continue
+                said = run(start, end)
+                if said is not None and (
+                    commas[end] is None or len(before) + 1 < len(commas[end] or [])
+                ):
+                    commas[end] = [*before, said]
+        best: list[str] | None = None
+        for start in range(1, n):
+            before = commas[start]
+            if before is None or seps[start - 1] != " and ":
+                continue
+            said = run(start, n)
+            if said is not None and (best is None or len(before) + 1 < len(best)):
+                best = [*before, said]
+        return None if best is None else join_words(best, self.lang)
 
 
 def _read_catalogue(lang: str) -> dict[str, str]:
@@ -753,9 +833,9 @@ def _python_texts() -> Iterator[tuple[str, str]]:
         yield family_words(family.value), "wording.family_words"
     for name in domain.variant_names().values():
         yield name, "poses/library (web.domain.variant_names)"
-    from twistcoach.planning.decision import STATUS_WORDS
+    from twistcoach.planning.decision import STATUS_HEADLINES, STATUS_WORDS
 
-    for text in STATUS_WORDS.values():
+    for text in (*STATUS_WORDS.values(), *STATUS_HEADLINES.values()):
         yield text, "planning/decision.py"
     # The progress chart's description (its dates, strftime "%d %b", translated by _months).
     for forms in (*domain.PROGRESS_DESCRIPTIONS.values(), domain.PROGRESS_STOPPED):
@@ -763,7 +843,6 @@ def _python_texts() -> Iterator[tuple[str, str]]:
             yield text, "web/domain.py (progress_chart)"
     for table in (
         domain.LABELS,
-        domain.STATUS_HEADLINES,
         domain.VARIANT_STATUS_WORDS,
         domain._ACTION_WORDS,
         domain.CROSS_FIELD_WORDS,
@@ -849,7 +928,7 @@ def _report_and_staff_texts() -> Iterator[tuple[str, str]]:
 
     for status in PlanStatus:
         yield status.value.replace("_", " "), "screening.PlanStatus (web/templates/dashboard.html)"
-    yield "not now", "web.domain.headline_status (web/templates/dashboard.html)"
+    yield "not now", "planning PracticeDecision.headline_status (web/templates/dashboard.html)"
     yield services.NO_INTAKE, "web/services.py"
     for text in (*services.PAIN_TRENDS, *services.ROSTER_FLAGS.values()):
         yield text, "web/services.py (roster)"
@@ -874,7 +953,7 @@ def _code_texts() -> Iterator[tuple[str, str]]:
     tables of words they print."""
     from babel.messages.extract import extract_python
 
-    from twistcoach.cli import answers, screening_cmds
+    from twistcoach.cli import answers
 
     root = resources.files("twistcoach")
     modules = [
@@ -903,8 +982,6 @@ def _code_texts() -> Iterator[tuple[str, str]]:
         # Babel reads no calls inside f-strings: t('Steps') in f"[bold]{t('Steps')}[/]".
         for match in _T_CALL.finditer(item.read_text("utf-8")):
             yield match.group(2), f"cli/{item.name}"
-    for _style, headline in screening_cmds._STATUS_STYLE.values():
-        yield headline, "cli/screening_cmds.py"
     for value in answers.offered_values():
         yield answers.english_word(value), "cli/answers.py"
 

@@ -45,7 +45,7 @@ from twistcoach.intake import (
     parse_intake,
     parse_intake_text,
 )
-from twistcoach.planning import NOT_NOW_WORDS, PracticeDecision
+from twistcoach.planning import STATUS_HEADLINES, PracticeDecision
 from twistcoach.poses import PoseLibrary, Variant, load_library
 from twistcoach.poses.schema import RangeKind
 from twistcoach.screening import (
@@ -61,17 +61,14 @@ from twistcoach.screening import (
 DEMO_PACKAGE = "twistcoach.demo"
 DEMO_FILE = "demo_intake.yaml"
 
+#: The headline's colour by :attr:`PracticeDecision.headline_status` (the words are
+#: planning's, ``planning.STATUS_HEADLINES``: one table for the command line and the web).
 _STATUS_STYLE = {
-    PlanStatus.READY: ("bold green", "Ready: you may practise the allowed twists below."),
-    PlanStatus.REST_TODAY: (
-        "bold yellow",
-        "Rest today: no twists while your pain is above 5 out of 10.",
-    ),
-    PlanStatus.SEE_CLINICIAN_FIRST: (
-        "bold yellow",
-        "See a clinician first: bring this plan to your doctor or physiotherapist.",
-    ),
-    PlanStatus.SEEK_CARE_NOW: ("bold red", "Seek medical care now. No twists."),
+    "ready": "bold green",
+    "not_now": "bold yellow",
+    "rest_today": "bold yellow",
+    "see_clinician_first": "bold yellow",
+    "seek_care_now": "bold red",
 }
 _VARIANT_STYLE = {
     VariantStatus.ALLOWED: "green",
@@ -85,7 +82,7 @@ E = TypeVar("E", bound=StrEnum)
 def plan_headline(status: PlanStatus) -> str:
     """A plan's headline for its status, in English (the catalogue's id): what ``plan``
     prints at the top, and ``progress`` repeats when the plan is not ready."""
-    return _STATUS_STYLE[status][1]
+    return STATUS_HEADLINES[status.value]
 
 
 def care_lines(plan: ReadinessPlan | None, rules: RuleSet | None = None) -> list[str]:
@@ -134,10 +131,10 @@ def render_plan(
     is headed so, as the web's plan page: it said "Ready" during a sharp-pain lock."""
     rules = load_rules() if rules is None else rules
     titles = {rule.id: rule.title for rule in rules.rules}
-    style, headline = _STATUS_STYLE[plan.status]
-    if plan.status is PlanStatus.READY and today is not None and not today.allowed:
-        style, headline = "bold yellow", NOT_NOW_WORDS
-    console.print(Panel(t(headline), title=t("Your plan"), style=style))
+    status = (today.headline_status if today is not None else None) or plan.status.value
+    console.print(
+        Panel(t(STATUS_HEADLINES[status]), title=t("Your plan"), style=_STATUS_STYLE[status])
+    )
     table = Table(show_lines=True, pad_edge=False)
     # Each twist by its name only: its id is for --json (and --variant takes the name).
     # Widths are set here because Rich crops a table whose column minimums do not fit: at

@@ -367,7 +367,6 @@ def render_report(
     *,
     period: tuple[dt.date | None, dt.date | None] = (None, None),
     lang: str = "en",
-    tz: dt.tzinfo | None = None,
 ) -> bytes:
     """The clinical report of ``facts``, a PDF document's bytes (the callers write it where
     they must: a file the CLI checked, an HTTP response).
@@ -383,10 +382,11 @@ def render_report(
         The report's language (``twistcoach.i18n``: the command line's ``--lang``, the web
         page's language). Rule texts, variant names and words come from the catalogue; the
         sources, names and notes people typed stay as they are.
-    tz
-        Not read: kept so that older callers still work. The dates are the student's own
-        (each session's zone, :attr:`PersonFacts.time_zone` for the rest), never a zone
-        a caller picks.
+
+    Notes
+    -----
+    The dates are the student's own (each session's zone, :attr:`PersonFacts.time_zone`
+    for the rest), never a zone a caller picks.
     """
     from xml.sax.saxutils import escape
 

@@ -82,6 +82,7 @@ from twistcoach.planning.decide import (
 )
 from twistcoach.planning.decision import (
     NOT_NOW_WORDS,
+    STATUS_HEADLINES,
     STATUS_WORDS,
     FlagKind,
     PracticeDecision,
@@ -113,6 +114,7 @@ from twistcoach.planning.rules import (
 __all__ = [
     "NOT_NOW_WORDS",
     "REQUIRED_SAFETY_RULES",
+    "STATUS_HEADLINES",
     "STATUS_WORDS",
     "BackFeeling",
     "CheckIn",

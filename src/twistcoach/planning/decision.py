@@ -23,6 +23,27 @@ STATUS_WORDS: dict[VariantStatus, str] = {
 #: check-in first, a flag waiting for review): never "ready" above twists that are all shut.
 NOT_NOW_WORDS = "Your plan allows twists, but none may be practised now: the reasons are below."
 
+#: The headline a person's plan is shown under, by :attr:`PracticeDecision.headline_status`:
+#: one table for every surface (the command line's ``plan`` and ``progress`` printed other
+#: words than the web's plan page for the same status).
+STATUS_HEADLINES: dict[str, str] = {
+    "seek_care_now": (
+        "Please get medical help today, before any exercise: some of your answers are "
+        "emergency signs."
+    ),
+    "see_clinician_first": (
+        "See a healthcare professional first: twists are on hold until a clinician has "
+        "checked your back."
+    ),
+    "rest_today": (
+        "Rest today: no twists while your back pain is above 5 out of 10. Update your "
+        "answers when it has eased."
+    ),
+    "ready": "You are ready to practise the twists marked allowed, within the range shown.",
+    # Ready by the intake, but nothing may start now (sharp pain today, a check-in, a flag).
+    "not_now": NOT_NOW_WORDS,
+}
+
 
 class FlagKind(StrEnum):
     """What a flag is about.
@@ -172,6 +193,26 @@ class PracticeDecision:
     def allowed(self) -> tuple[VariantPermission, ...]:
         """The variants a coached session may start with now, easiest first."""
         return tuple(v for v in self.variants if v.allowed)
+
+    @property
+    def headline_status(self) -> str | None:
+        """The status a person is headed with on every surface (a key of
+        :data:`STATUS_HEADLINES`): the plan's, but ``not_now`` for a ready plan on a day
+        that allows no twist (a sharp-pain lock, a check-in first, a flag waiting for
+        review); None without an intake. The dashboard said "ready" for a student the
+        student's own page told "none may be practised now", and so did the command
+        line's ``plan``."""
+        if self.plan is None:
+            return None
+        status = self.plan.status
+        return "not_now" if status is PlanStatus.READY and not self.allowed else status.value
+
+    @property
+    def headline(self) -> str:
+        """The English words of :attr:`headline_status` (the catalogue's id; empty without
+        an intake)."""
+        status = self.headline_status
+        return "" if status is None else STATUS_HEADLINES[status]
 
     def refusal(self, variant_id: str) -> str | None:
         """Plain words of why ``variant_id`` may not be practised now (None when it may)."""

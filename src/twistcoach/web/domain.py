@@ -31,7 +31,7 @@ from twistcoach.intake import (
     describe_validation_error,
 )
 from twistcoach.metrics import degrees_text
-from twistcoach.planning import NOT_NOW_WORDS, PracticeDecision, VariantPermission
+from twistcoach.planning import PracticeDecision, VariantPermission
 from twistcoach.poses import PoseLibrary
 from twistcoach.progression import ProgressionSuggestion
 from twistcoach.screening import VariantStatus
@@ -76,37 +76,6 @@ LABELS = {
     "surgery_months_ago": "Months since spinal or hip surgery",
     "pregnancy_weeks": "Weeks of pregnancy",
 }
-
-STATUS_HEADLINES = {
-    "seek_care_now": (
-        "Please get medical help today, before any exercise: some of your answers are "
-        "emergency signs."
-    ),
-    "see_clinician_first": (
-        "See a healthcare professional first: twists are on hold until a clinician has "
-        "checked your back."
-    ),
-    "rest_today": (
-        "Rest today: no twists while your back pain is above 5 out of 10. Update your "
-        "answers when it has eased."
-    ),
-    "ready": "You are ready to practise the twists marked allowed, within the range shown.",
-    # Ready by the intake, but nothing may start now (sharp pain today, a check-in, a flag).
-    "not_now": NOT_NOW_WORDS,
-}
-
-
-def headline_status(decision: PracticeDecision) -> str | None:
-    """The status a page or the roster heads a person with: the plan's, but ``not_now``
-    for a ready plan on a day that allows no twist (a sharp-pain lock, a check-in first, a
-    flag waiting for review); None without an intake. The dashboard said "ready" for a
-    student the student's own page told "none may be practised now"."""
-    plan = decision.plan
-    if plan is None:
-        return None
-    status = plan.status.value
-    return "not_now" if status == "ready" and not decision.allowed else status
-
 
 VARIANT_STATUS_WORDS = {
     "allowed": "allowed",

@@ -351,11 +351,11 @@ async def intake_submit(request: Request, user: FormChange) -> Response:
 def _decision_words(decision: PracticeDecision) -> dict[str, Any]:
     """Planning's decision in plain words for the templates (never a rule id)."""
     plan = decision.plan
-    status = domain.headline_status(decision)  # never "ready" above twists all shut
+    status = decision.headline_status  # never "ready" above twists all shut
     views = domain.variant_views(decision)
     return {
         "plan": None if plan is None else plan.to_json_dict(),
-        "headline": domain.STATUS_HEADLINES.get(status or "", ""),
+        "headline": decision.headline,
         "headline_status": status,
         "names": domain.variant_names(),
         "views": views,

@@ -950,7 +950,7 @@ def roster(ctx: AppContext, staff: AccountRecord) -> list[RosterRow]:
     audit_read(ctx, staff, "read.roster", f"account:{staff.id}")
     for person in ctx.repo.people_followed_by(staff.id):
         decision = decision_for(ctx, person.id)
-        status = domain.headline_status(decision) or NO_INTAKE
+        status = decision.headline_status or NO_INTAKE
         recent = ctx.repo.list_sessions(person.id, limit=RECENT_SESSIONS)  # newest first
         oldest_first = list(reversed(recent))
         open_flags = domain.flag_words(decision)
