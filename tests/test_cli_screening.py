@@ -203,6 +203,19 @@ def test_poses_list_show_and_json(runner: CliRunner) -> None:
     assert shown["default_max_knee_drop_deg"] is None
 
 
+def test_a_poses_lists_are_joined_in_the_language_asked_for(runner: CliRunner) -> None:
+    """Sides and props are joined as a list is in the reader's language (i18n.join_words)."""
+    code, out, _ = run(runner, "poses", "seated_twist_easy")
+    words = " ".join(out.replace("│", " ").split())
+    assert code == 0 and "sides: right and left" in words
+    assert "props: mat, blanket and block" in words
+    code, out, _ = run(runner, "--lang", "es", "poses", "seated_twist_easy")
+    words = " ".join(out.replace("│", " ").split())
+    assert code == 0 and "lados: derecha e izquierda" in words
+    assert "accesorios: esterilla, manta y bloque" in words
+    run(runner, "--lang", "en", "poses")
+
+
 def test_poses_unknown_id_exits_2(runner: CliRunner) -> None:
     code, _, err = run(runner, "poses", "lotus")
     assert code == 2

@@ -221,6 +221,54 @@ def test_texts_joined_one_after_another() -> None:
     assert not tr.missed - {half}
 
 
+def test_a_list_is_joined_in_the_readers_language() -> None:
+    """One way to join a list for people (twistcoach.i18n.join_words): "and" in English,
+    "y" in Spanish ("e" before an /i/ sound, not before a diphthong)."""
+    assert i18n.join_words([], "en") == ""
+    assert i18n.join_words(["block"], "es") == "block"
+    assert i18n.join_words(["mat", "blanket", "block"], "en") == "mat, blanket and block"
+    assert i18n.join_words(["esterilla", "manta", "bloque"], "es") == "esterilla, manta y bloque"
+    assert i18n.join_words(["derecha", "izquierda"], "es") == "derecha e izquierda"
+    assert i18n.join_words(["agua", "hilo"], "es") == "agua e hilo"
+    assert i18n.join_words(["agua", "Hilo"], "es") == "agua e Hilo"
+    assert i18n.join_words(["agua", "hielo"], "es") == "agua y hielo"
+    assert i18n.join_words(["a", "b"], "xx") == "a and b"  # a language we do not have
+
+
+def test_a_list_inside_a_template_is_joined_again_in_spanish() -> None:
+    """A staff message names twists joined in English ("A, B and C", names that hold
+    ", " themselves): Spanish gets each name's translation, joined with "y"; several such
+    messages joined with "; " each on its own (the last placeholder took the rest)."""
+    from twistcoach.web import domain, services
+
+    tr = i18n.Translator("es", i18n._read_po("es"))
+    names = domain.variant_names()
+    three = [
+        names["supine_twist_supported"],
+        names["supine_twist_full"],
+        names["seated_twist_easy"],
+    ]
+    one = services.staff_words(
+        "revived_one",
+        who="Tess Teacher (teacher)",
+        date="2026-12-01",
+        twists=i18n.join_words(three),
+    )
+    two = services.staff_words(
+        "revived_one",
+        who="Dr Cleo (clinician)",
+        date="2026-11-02",
+        twists=names["seated_twist_easy"],
+    )
+    said = tr.text(services.staff_words("revives", clearances="; ".join([one, two])))
+    spanish = i18n.join_words([tr.text(n) for n in three], "es")
+    assert spanish.count(", ") == 2 and " y " in spanish  # the supported one holds ", "
+    assert f"autorización de Tess Teacher (profesor/a) del 2026-12-01 ({spanish}); " in said
+    easy = tr.text(names["seated_twist_easy"])
+    assert f"autorización de Dr Cleo (profesional sanitario) del 2026-11-02 ({easy})." in said
+    assert " and " not in said and "Supine" not in said and not tr.missed, said
+
+
 def test_socket_messages_are_localized() -> None:
     cue = {
         "type": "cue",

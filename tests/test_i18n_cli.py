@@ -77,7 +77,7 @@ def test_the_pose_library_in_spanish_has_no_english_and_no_ids() -> None:
     for spanish in (
         "recorrido: hasta 27° de ~45° de giro del tronco",
         "mantener: 30 s por lado",
-        "accesorios: esterilla, manta, bloque",
+        "accesorios: esterilla, manta y bloque",  # a list as Spanish joins one
         "lo que miran las reglas de seguridad: gira la columna",
         "Fuentes",
         "Antes de empezar",

@@ -304,6 +304,59 @@ def test_a_clinicians_review_names_the_clearance_it_would_revive_and_asks_first(
     assert permission(s, FULL)["allowed"]
 
 
+EASY = "seated_twist_easy"
+
+
+def test_the_refusal_to_revive_two_twists_joins_them_in_the_readers_language(
+    world: World,
+) -> None:
+    """The refusal names the twists a review would open again, joined as a list is in the
+    page's language (twistcoach.i18n.join_words): "A and B", "A y B" with their Spanish
+    names; it was ", " between English names inside a Spanish sentence."""
+    s, csrf, person_id = student(world)
+    t, t_csrf = signin(world, "teacher@example.org")
+    body = {
+        "variants": [FULL, EASY],
+        "max_knee_drop_deg": 40,
+        "max_trunk_rotation_deg": 20,
+        "date": "2026-12-01",
+    }
+    r = t.post(f"/api/students/{person_id}/clearances", json=body, headers={"X-CSRF-Token": t_csrf})
+    assert r.status_code == 200, r.text
+    world.clock.advance(minutes=5)
+    sharp_stop(world, s, csrf)
+    world.clock.advance(days=1)
+    assert checkin(s, csrf, legs=True).status_code == 200
+    world.clock.advance(hours=2)
+    d, _ = signin(world, "doc@example.org")
+    full = "Supine twist (knees towards the floor) (Supta Matsyendrasana)"
+    easy = "Easy seated twist (cross-legged) (Sukhasana Parivrtta)"
+    page = d.get(f"/students/{person_id}").text
+    assert f"it opens {full} (up to 40°) and {easy} (up to 20°)" in text_of(page)
+    r = d.post(
+        f"/students/{person_id}/review",
+        data={"csrf_token": form_token(page), "note": "Examined."},
+    )
+    assert r.status_code == 422
+    said = text_of(r.text.split('id="revived_clearances-error"')[1].split("</p>")[0])
+    assert f"clearance of 2026-12-01 ({full} and {easy})" in said
+    # Spanish: the twists' Spanish names, joined with "y".
+    full_es = "Torsión boca arriba (rodillas hacia el suelo) (Supta Matsyendrasana)"
+    easy_es = "Torsión sentado fácil (con las piernas cruzadas) (Sukhasana Parivrtta)"
+    page = d.get(f"/students/{person_id}?lang=es").text
+    assert f"abre {full_es} (hasta 40°) y {easy_es} (hasta 20°)" in text_of(page)
+    r = d.post(
+        f"/students/{person_id}/review",
+        data={"csrf_token": form_token(page), "note": "Examined."},
+    )
+    assert r.status_code == 422
+    said = text_of(r.text.split('id="revived_clearances-error"')[1].split("</p>")[0])
+    assert f"del 2026-12-01 ({full_es} y {easy_es})" in said, said
+    assert " and " not in said and "Supine" not in said and "Easy" not in said
+    assert world.repo.list_reviews(person_id) == []
+    d.get("/dashboard?lang=en")
+
+
 def test_a_care_plan_that_leaves_the_twist_out_needs_no_confirmation(world: World) -> None:
     s, _, person_id = _cleared_then_nerve_signs(world)
     d, d_csrf = signin(world, "doc@example.org")

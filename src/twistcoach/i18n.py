@@ -206,7 +206,7 @@ def _month_names(lang: str) -> tuple[str, ...]:
 _AND: Mapping[str, str] = {"en": "and", "es": "y"}
 #: Spanish writes "e" for "y" before a word that starts with the sound /i/ ("i", "hi"),
 #: not before a diphthong ("agua y hielo", "cobre y iodo"): RAE, Ortografía 2010, 5.2.4.1.
-_SPANISH_I_SOUND = re.compile(r"h?[iíIÍ](?![aeiouáéíóúAEIOUÁÉÍÓÚ])")
+_SPANISH_I_SOUND = re.compile(r"[hH]?[iíIÍ](?![aeiouáéíóúAEIOUÁÉÍÓÚ])")
 #: How :func:`join_words` joins an English list, for :class:`Translator` to take apart.
 _ENGLISH_LIST_SEP = re.compile(r"(, | and )")
 
@@ -366,20 +366,20 @@ class Translator:
         it is (a number, a date, a name); a list as :func:`join_words` joins it in English
         ("A, B and C") joined again in this language, each item translated; a list joined
         with "; " (the poses a staff form names) item by item."""
-        found = self._lookup(value, depth + 1)
-        if found is None:
-            found = self._list(value, depth)
-        if found is None and "; " in value:
-            items = value.split("; ")
-            said = [self._lookup(item, depth + 1) for item in items]
-            if any(s is not None for s in said):
-                return "; ".join(
-                    s if s is not None else i for s, i in zip(said, items, strict=True)
-                )
+        items = value.split("; ")
+        said: list[str | None] = []
+        if len(items) > 1 and value not in self._messages:
+            # Item by item first: a template could also match the whole run, its last
+            # placeholder taking the rest ("X's clearance of D (A); Y's clearance of E (B)").
+            said = [self._lookup(i, depth + 1) or self._list(i, depth) for i in items]
+            if all(s is not None for s in said):
+                return "; ".join(s for s in said if s is not None)
+        found = self._lookup(value, depth + 1) or self._list(value, depth)
+        if found is None and any(s is not None for s in said):
+            return "; ".join(s if s is not None else i for s, i in zip(said, items, strict=True))
         if found is None and len(re.findall(r"[A-Za-z]{2,}", value)) >= 4:
             self._miss(value)  # words, not a name or a number: worth a translation
         return value if found is None else found
-
 
     def _list(self, value: str, depth: int) -> str | None:
         """An English list made by :func:`join_words` ("A, B and C"), each item a catalogued
@@ -483,7 +483,9 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def install(env: Any) -> None:
     """Add the i18n extension to a Jinja2 environment, with gettext that reads the page's
     ``lang`` (a context value; English when absent), the ``t`` filter for texts made at
-    run time, and ``js_texts()`` (the practice page script's words, translated)."""
+    run time, the ``join_words`` filter (a list joined in the page's language:
+    :func:`join_words`), and ``js_texts()`` (the practice page script's words,
+    translated)."""
     from jinja2 import pass_context
 
     @pass_context
@@ -510,6 +512,15 @@ def install(env: Any) -> None:
         return translator(str(context.get("lang") or DEFAULT_LANGUAGE)).text(str(value))
 
     @pass_context
+    def join_filter(context: Any, items: Iterable[Any]) -> str:
+        from markupsafe import Markup, escape
+
+        lang = str(context.get("lang") or DEFAULT_LANGUAGE)
+        if context.eval_ctx.autoescape:  # each item escaped once, the list kept as markup
+            return Markup(join_words((str(escape(item)) for item in items), lang))
+        return join_words((str(item) for item in items), lang)
+
+    @pass_context
     def page_js_texts(context: Any) -> dict[str, str]:
         return js_texts(str(context.get("lang") or DEFAULT_LANGUAGE))
 
@@ -526,6 +537,7 @@ def install(env: Any) -> None:
         js_texts=page_js_texts,
     )
     env.filters["t"] = translate_filter
+    env.filters["join_words"] = join_filter
 
 
 #: The practice page script's own words (static/practice.js reads them from the page, as

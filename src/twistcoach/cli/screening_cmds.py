@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -23,7 +23,7 @@ from rich.table import Table
 
 from twistcoach.cli.answers import ask_word, ask_yes_no
 from twistcoach.cli.output import OutputError, check_output, print_error, write_output
-from twistcoach.i18n import t
+from twistcoach.i18n import current_language, join_words, t
 from twistcoach.intake import (
     CLEARANCE_KNEE_DROP_DEG,
     CLEARANCE_ROTATION_DEG,
@@ -110,6 +110,11 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(code=2)
 
 
+def _joined(items: Iterable[str]) -> str:
+    """Words already in the command line's language, joined in it ("A, B y C")."""
+    return join_words(items, current_language())
+
+
 def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -170,7 +175,7 @@ def render_plan(
             escape(names[decision.id]),
             f"[{_VARIANT_STYLE[decision.status]}]{t(decision.status.value.replace('_', ' '))}[/]",
             cap,
-            ", ".join(t(p.value) for p in decision.props) or "-",
+            _joined(t(p.value) for p in decision.props) or "-",
             "\n".join(f"• {escape(label)}" for label in labels),
         )
     console.print(table)
@@ -236,8 +241,8 @@ def render_variant(variant: Variant, console: Console, library: PoseLibrary) -> 
         f"{t('range:')} {range_words(variant)}",
         t("hold: {seconds} s per side").format(seconds=f"{variant.default_hold_s:g}")
         + f"   {t('sides:')} "
-        + ", ".join(t(s.value) for s in variant.sides),
-        f"{t('props:')} " + (", ".join(t(p.value) for p in variant.props) or t("none")),
+        + _joined(t(s.value) for s in variant.sides),
+        f"{t('props:')} " + (_joined(t(p.value) for p in variant.props) or t("none")),
         f"{t('what the safety rules look at:')} "
         + "; ".join(t(pose_feature_words(tag)) for tag in variant.contraindication_tags),
     ]
@@ -672,7 +677,7 @@ def render_today(decision: PracticeDecision, library: PoseLibrary, console: Cons
             # One explanation for every variant that shares it (not the same words four times).
             unmeasured.setdefault(v.reasons[-1].text, []).append(names[v.variant_id])
     for text, which in unmeasured.items():
-        named = escape(", ".join(t(w) for w in which))
+        named = escape(_joined(t(w) for w in which))
         console.print(f"  [yellow]{named}[/]: {escape(t(text))}")
     if not decision.allowed:
         console.print("  " + t("No twist may be practised with the coach now."))

@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from twistcoach.errors import ConflictError, DataError, NotAllowed, NotFound
+from twistcoach.i18n import join_words
 from twistcoach.intake import (
     CLEARANCE_KNEE_DROP_DEG,
     CLEARANCE_ROTATION_DEG,
@@ -672,13 +673,15 @@ def review_revives(
 
 def revives_words(revived: Sequence[domain.RevivedClearance]) -> str:
     """The refusal of a review that neither confirmed nor withdrew the clearances it makes
-    count again."""
+    count again. Made in English, as every message here, and translated where it is shown:
+    the twists' names are joined by :func:`twistcoach.i18n.join_words`, which the
+    translator takes apart and joins again in the reader's language ("A y B")."""
     said = "; ".join(
         staff_words(
             "revived_one",
             who=r.who,
             date=r.date.isoformat(),
-            twists=", ".join(name for name, _ in r.twists),
+            twists=join_words(name for name, _ in r.twists),
         )
         for r in revived
     )
