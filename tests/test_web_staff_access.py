@@ -357,6 +357,66 @@ def test_the_refusal_to_revive_two_twists_joins_them_in_the_readers_language(
     d.get("/dashboard?lang=en")
 
 
+def test_the_apis_review_note_errors_are_the_forms_plain_words_in_the_requests_language(
+    world: World,
+) -> None:
+    """POST /api/students/{id}/review with an empty, blank, missing or over-long note (and
+    the withdrawal API without a reason) answers the page form's message, in the request's
+    language: it was pydantic's "String should have at least 1 character", in English."""
+    _, _, person_id = student(world)
+    d, d_csrf = signin(world, "doc@example.org")
+    review = f"/api/students/{person_id}/review"
+    note = "write a note of 1 to 2000 characters"
+    for body in ({"note": ""}, {"note": "   "}, {}):
+        r = d.post(review, json=body, headers={"X-CSRF-Token": d_csrf})
+        assert r.status_code == 422, (body, r.text)
+        assert r.json() == {"detail": note, "problems": [{"field": "note", "message": note}]}
+    r = d.post(review, json={"note": "x" * 2001}, headers={"X-CSRF-Token": d_csrf})
+    assert r.status_code == 422
+    assert r.json()["detail"] == "write a note of 1 to 2000 characters (this one has 2001)"
+    es = {"X-CSRF-Token": d_csrf, "Accept-Language": "es"}
+    r = d.post(review, json={"note": " "}, headers=es)
+    nota = "escriba una nota de 1 a 2000 caracteres"
+    assert r.status_code == 422
+    assert r.json() == {"detail": nota, "problems": [{"field": "note", "message": nota}]}
+    r = d.post(review, json={"note": "x" * 2001}, headers=es)
+    assert r.json()["detail"].startswith(nota) and "2001" in r.json()["detail"]
+    assert "String should" not in r.text and "Invalid request" not in r.text
+    # The withdrawal API's reason, the same way.
+    body = {"variants": [FULL], "max_knee_drop_deg": 40, "date": "2026-12-01"}
+    r = d.post(f"/api/students/{person_id}/clearances", json=body, headers=es)
+    assert r.status_code == 200, r.text
+    [row] = world.repo.list_clearances(person_id)
+    withdraw = f"/api/students/{person_id}/clearances/{row.id}/withdraw"
+    r = d.post(withdraw, json={}, headers={"X-CSRF-Token": d_csrf})
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith("write why you withdraw it (1 to ")
+    r = d.post(withdraw, json={}, headers=es)
+    assert r.status_code == 422 and r.json()["detail"].startswith("escriba por qué"), r.text
+    # English again without the header (nothing was remembered for the API).
+    r = d.post(review, json={"note": ""}, headers={"X-CSRF-Token": d_csrf})
+    assert r.json()["detail"] == note
+    assert world.repo.list_reviews(person_id) == []
+
+
+def test_the_apis_refusal_to_revive_is_in_the_requests_language(world: World) -> None:
+    s, _, person_id = _cleared_then_nerve_signs(world)
+    d, d_csrf = signin(world, "doc@example.org")
+    r = d.post(
+        f"/api/students/{person_id}/review",
+        json={"note": "Examinado: sin signos nerviosos."},
+        headers={"X-CSRF-Token": d_csrf, "Accept-Language": "es"},
+    )
+    assert r.status_code == 422
+    said = r.json()["detail"]
+    assert said.startswith("Esta revisión haría que volvieran a contar autorizaciones"), said
+    full_es = "Torsión boca arriba (rodillas hacia el suelo) (Supta Matsyendrasana)"
+    assert f"autorización de Tess Teacher (profesor/a) del 2026-12-01 ({full_es})" in said
+    assert [p["field"] for p in r.json()["problems"]] == ["keep_clearances"]
+    assert r.json()["problems"][0]["message"] == said
+    assert not permission(s, FULL)["allowed"]
+
+
 def test_a_care_plan_that_leaves_the_twist_out_needs_no_confirmation(world: World) -> None:
     s, _, person_id = _cleared_then_nerve_signs(world)
     d, d_csrf = signin(world, "doc@example.org")

@@ -6,7 +6,8 @@ the session's CSRF token in the ``X-CSRF-Token`` header (returned by sign-in and
 ``GET /api/me``). Bodies are validated by pydantic models with size limits. Every route
 declares its response model and every status it can answer (``responses=``); every 4xx
 body is :class:`ErrorBody` (``{"detail": message, "problems": [{"field", "message"}]}``),
-422 included, and no answer carries a stack trace.
+422 included, in the request's language (``?lang=``, the language cookie,
+``Accept-Language``; English else: ``web.app``), and no answer carries a stack trace.
 """
 
 from __future__ import annotations
@@ -186,7 +187,13 @@ class CheckInBody(_In):
 class ReviewBody(_In):
     """A teacher's or clinician's review of a student's open safety flags."""
 
-    note: Annotated[str, Field(min_length=1, max_length=services.MAX_NOTE)]
+    #: Checked by the service (``record_review``), as the page's form is: one limit, one
+    #: plain message in the request's language ("write a note of 1 to 2000 characters"),
+    #: never pydantic's "String should have at most 2000 characters". The schema still
+    #: shows the limits.
+    note: Annotated[
+        str, Field(json_schema_extra={"minLength": 1, "maxLength": services.MAX_NOTE})
+    ] = ""
     #: Confirms that the clearances given before nerve signs, which this review makes count
     #: again (``review_revives`` of ``GET /api/students/{id}``), still stand; without it
     #: such a review is refused (422).
@@ -200,9 +207,10 @@ class ReviewBody(_In):
 
 class WithdrawBody(_In):
     """Why a clearance is withdrawn (1 to ``MAX_WITHDRAWAL_REASON`` characters once its
-    white space is made single: the student reads it)."""
+    white space is made single: the student reads it). Checked by the service, as the
+    page's form is (one plain message in the request's language)."""
 
-    reason: str
+    reason: str = ""
 
 
 class ClearanceBody(_In):

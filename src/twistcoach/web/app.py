@@ -184,6 +184,21 @@ def error_body(detail: str, problems: dict[str, str] | None = None) -> dict[str,
     }
 
 
+def _in_request_language(
+    request: Request, detail: str, problems: dict[str, str] | None
+) -> tuple[str, dict[str, str] | None]:
+    """An API error's message and per-field problems in the request's language (``?lang=``,
+    the language cookie, ``Accept-Language``; English else), as a page says them: the
+    practice page shows the API's ``detail`` to the student, and staff tools read it."""
+    from twistcoach.i18n import translator
+
+    tr = translator(request_language(request))
+    if tr.is_source:
+        return detail, problems
+    said = None if problems is None else {f: tr.text(m) for f, m in problems.items()}
+    return tr.text(detail), said
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
         "accept", ""
@@ -298,7 +313,8 @@ def create_app(
         headers: dict[str, str] | None = None,
     ) -> Response:
         if _wants_json(request):
-            return JSONResponse(error_body(detail, problems), status_code=status, headers=headers)
+            body = error_body(*_in_request_language(request, detail, problems))
+            return JSONResponse(body, status_code=status, headers=headers)
         if status == 401:
             return Response(status_code=303, headers={"Location": "/signin"})
         # A signed-in person keeps their own menu on a page they may not see or that is not
