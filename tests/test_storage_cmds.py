@@ -572,3 +572,58 @@ def test_an_in_memory_database_is_refused(
     assert code == 2 and "Demo data ready" not in out
     assert f"names an in-memory SQLite database ({url!r}), which keeps nothing" in err
     assert list(tmp_path.iterdir()) == []  # not even a migration lock beside a file name
+
+
+def test_the_database_refusals_are_said_in_the_language_asked_for(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`twistcoach --lang es ...` says a database refusal in Spanish (storage.db.REFUSALS,
+    catalogued; cli.output.print_error translates its line): they were English only. The
+    exit code, and the database, are as in English."""
+    import sqlite3
+
+    monkeypatch.chdir(tmp_path)
+    env = "TWISTCOACH_DATABASE_URL"
+    monkeypatch.setenv(env, "sqlite://")
+    code, _, err = invoke("--lang", "es", "seed-demo")
+    assert code == 2 and list(tmp_path.iterdir()) == []
+    assert err.startswith(
+        f"error: {env} indica una base de datos SQLite en memoria ('sqlite://'), que no "
+        "guarda nada: indique un archivo, p. ej. sqlite:////home/me/twistcoach.db"
+    ), err
+    # Another program's file, with more than five tables: ids listed, no English "and".
+    foreign = tmp_path / "contacts.sqlite"
+    with contextlib.closing(sqlite3.connect(foreign)) as db:
+        for name in ("a", "b", "c", "d", "e", "f"):
+            db.execute(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY)")
+        db.commit()
+    monkeypatch.setenv(env, f"sqlite:///{foreign}")
+    code, _, err = invoke("--lang", "es", "sessions")
+    assert code == 2
+    assert (
+        f"error: la base de datos de {foreign} contiene tablas de otro programa "
+        f"(a, b, c, d, e, …), no de twistcoach; twistcoach no ha cambiado nada en ella: haga "
+        f"que {env} apunte a un archivo nuevo o a una base de datos vacía"
+    ) in err, err
+    code, _, err = invoke("sessions")  # English without --lang
+    assert "holds another program's tables (a, b, c, d, e, …), not twistcoach's" in err
+    # A file that is not SQLite, and a newer twistcoach's database.
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n" * 50)
+    monkeypatch.setenv(env, f"sqlite:///{notes}")
+    code, _, err = invoke("--lang", "es", "seed-demo")
+    assert code == 2
+    assert f"{env} indica {notes}, que no es una base de datos SQLite; twistcoach no" in err
+    newer = tmp_path / "newer.db"
+    monkeypatch.setenv(env, f"sqlite:///{newer}")
+    assert invoke("db", "upgrade")[0] == 0
+    with contextlib.closing(sqlite3.connect(newer)) as db:
+        db.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+        db.commit()
+    code, _, err = invoke("--lang", "es", "sessions")
+    assert code == 2
+    assert (
+        f"la base de datos de {newer} la creó un twistcoach más reciente (migración "
+        f"0099_from_the_future; este conoce hasta la {head_revision()}); twistcoach no ha "
+        "cambiado nada en ella: actualice twistcoach"
+    ) in err, err

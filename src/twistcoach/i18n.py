@@ -953,6 +953,11 @@ def _report_and_staff_texts() -> Iterator[tuple[str, str]]:
     for text in services.STAFF_WORDS.values():
         yield text, "web/services.py (the staff's forms)"
     yield services.NOT_VISIBLE_CLEARANCE, "web/services.py (a clearance not theirs to see)"
+    # The database refusals the command line prints (cli.output.print_error translates).
+    from twistcoach.storage import db
+
+    for text in db.REFUSALS.values():
+        yield text, "storage/db.py (the database refusals)"
     yield services.UNKNOWN_TWIST, "web/services.py (the practice form and the API)"
 
 

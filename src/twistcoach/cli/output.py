@@ -26,8 +26,12 @@ ERROR_PREFIX = "error: "
 
 def print_error(message: str) -> None:
     """Print ``message`` as the command line's one-line error on stderr: ``error: ...``
-    (plain text, never Rich markup: a name's brackets are printed as they are)."""
-    typer.echo(f"{ERROR_PREFIX}{message}", err=True)
+    (plain text, never Rich markup: a name's brackets are printed as they are), in the
+    command line's language (``--lang``) where the catalogue has it (the database
+    refusals, ``storage.db.REFUSALS``); an error it does not have stays English."""
+    from twistcoach.i18n import t
+
+    typer.echo(f"{ERROR_PREFIX}{t(message)}", err=True)
 
 
 class OutputError(DataError):

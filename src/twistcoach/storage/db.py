@@ -28,6 +28,54 @@ import twistcoach.errors as _errors
 DATABASE_URL_ENV = "TWISTCOACH_DATABASE_URL"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
+#: The database refusals in plain words, each a template filled in where it is raised
+#: (:func:`refusal`): one table, catalogued (``twistcoach.i18n`` reads it) so that the
+#: command line says them in its language (``twistcoach --lang es ...``: ``print_error``
+#: translates its line). ``{env}`` is :data:`DATABASE_URL_ENV`; ``{url}`` and ``{backend}``
+#: are quoted as given.
+REFUSALS: Mapping[str, str] = {
+    "not_url": "{env} is not a database URL: {url}",
+    "backend": (
+        "{env} must point to SQLite or PostgreSQL (postgresql+psycopg://...), not {backend}"
+    ),
+    "in_memory": (
+        "{env} names an in-memory SQLite database ({url}), which keeps nothing: name a file, "
+        "e.g. sqlite:////home/me/twistcoach.db"
+    ),
+    "no_database": (
+        "no twistcoach database at {where}: run `twistcoach seed-demo` or record a session "
+        "first (or set {env} to your database)"
+    ),
+    "unusable": (
+        "{env}: cannot use the SQLite file {path} ({reason}); name a file in a folder you "
+        "can write to"
+    ),
+    "not_a_file": "{env}: {path} is not a file; name a SQLite database file",
+    "not_sqlite": (
+        "{env} names {path}, which is not a SQLite database; twistcoach changed nothing in "
+        "it: name a new file or a twistcoach database"
+    ),
+    "unreadable": "cannot read the SQLite file {path}: {reason}",
+    "malformed": (
+        "{env} names {path}, which is not a usable SQLite database ({reason}); twistcoach "
+        "changed nothing in it"
+    ),
+    "newer": (
+        "the database at {where} was made by a newer twistcoach (migration {revisions}, "
+        "this one knows up to {head}); twistcoach changed nothing in it: upgrade twistcoach"
+    ),
+    "foreign": (
+        "the database at {where} holds another program's tables ({tables}), not "
+        "twistcoach's; twistcoach changed nothing in it: set {env} to a new file or an "
+        "empty database"
+    ),
+}
+
+
+def refusal(key: str, **values: object) -> str:
+    """A database refusal (:data:`REFUSALS`) with its values filled in."""
+    return REFUSALS[key].format(env=DATABASE_URL_ENV, **values)
+
 
 class StorageError(_errors.StorageError):
     """A storage problem to show to the user as a plain message (bad URL, unknown id...)."""
@@ -88,20 +136,14 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> StorageSettings:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise StorageSettingsError(f"{DATABASE_URL_ENV} is not a database URL: {url!r}") from exc
+        raise StorageSettingsError(refusal("not_url", url=repr(url))) from exc
     if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
-        raise StorageSettingsError(
-            f"{DATABASE_URL_ENV} must point to SQLite or PostgreSQL "
-            f"(postgresql+psycopg://...), not {parsed.get_backend_name()!r}"
-        )
+        raise StorageSettingsError(refusal("backend", backend=repr(parsed.get_backend_name())))
     in_memory = parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
     if parsed.get_backend_name() == "sqlite" and in_memory:
         # An in-memory database lives as long as one connection: `seed-demo` said "Demo data
         # ready" and the coach "Session 1 stored" over data that was gone at once.
-        raise StorageSettingsError(
-            f"{DATABASE_URL_ENV} names an in-memory SQLite database ({url!r}), which keeps "
-            "nothing: name a file, e.g. sqlite:////home/me/twistcoach.db"
-        )
+        raise StorageSettingsError(refusal("in_memory", url=repr(url)))
     if parsed.get_backend_name() == "postgresql" and parsed.drivername != "postgresql+psycopg":
         # Only psycopg 3 is installed; say so rather than fail on a missing driver import.
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -181,18 +223,13 @@ class _Contents:
 
 def _no_database(where: str) -> NoDatabaseError:
     """The refusal of a command that only reads, where no twistcoach database is."""
-    return NoDatabaseError(
-        f"no twistcoach database at {where}: run `twistcoach seed-demo` or record a session "
-        f"first (or set {DATABASE_URL_ENV} to your database)"
-    )
+    return NoDatabaseError(refusal("no_database", where=where))
 
 
 def _unusable(path: Path, exc: OSError | sqlite3.Error) -> StorageSettingsError:
     """A SQLite file in a folder that cannot be made, read or written."""
-    return StorageSettingsError(
-        f"{DATABASE_URL_ENV}: cannot use the SQLite file {path} "
-        f"({getattr(exc, 'strerror', None) or exc}); name a file in a folder you can write to"
-    )
+    reason = getattr(exc, "strerror", None) or exc
+    return StorageSettingsError(refusal("unusable", path=path, reason=reason))
 
 
 def _check_sqlite_file(path: Path, *, create: bool) -> None:
@@ -209,9 +246,7 @@ def _check_sqlite_file(path: Path, *, create: bool) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             return
         if not path.is_file():
-            raise StorageSettingsError(
-                f"{DATABASE_URL_ENV}: {path} is not a file; name a SQLite database file"
-            )
+            raise StorageSettingsError(refusal("not_a_file", path=path))
         with open(path, "rb") as handle:
             header = handle.read(len(_SQLITE_HEADER))
     except OSError as exc:
@@ -219,10 +254,7 @@ def _check_sqlite_file(path: Path, *, create: bool) -> None:
         raise _unusable(path, exc) from None
     # An empty file is an empty SQLite database (what `touch` makes): fine to set up.
     if header and header != _SQLITE_HEADER:
-        raise NotTwistcoachError(
-            f"{DATABASE_URL_ENV} names {path}, which is not a SQLite database; twistcoach "
-            "changed nothing in it: name a new file or a twistcoach database"
-        )
+        raise NotTwistcoachError(refusal("not_sqlite", path=path))
 
 
 def _sqlite_contents(path: Path) -> _Contents:
@@ -244,13 +276,10 @@ def _sqlite_contents(path: Path) -> _Contents:
             revisions = frozenset(str(version) for (version,) in found)
     except sqlite3.OperationalError as exc:
         # Locked past the timeout, unreadable: the store failing, not bad input (exit 1).
-        raise StorageError(f"cannot read the SQLite file {path}: {exc}") from None
+        raise StorageError(refusal("unreadable", path=path, reason=exc)) from None
     except sqlite3.DatabaseError as exc:
         # The right header but a broken file ("database disk image is malformed").
-        raise NotTwistcoachError(
-            f"{DATABASE_URL_ENV} names {path}, which is not a usable SQLite database ({exc}); "
-            "twistcoach changed nothing in it"
-        ) from None
+        raise NotTwistcoachError(refusal("malformed", path=path, reason=exc)) from None
     finally:
         connection.close()
     return _Contents(tables, revisions)
@@ -285,18 +314,15 @@ def _check_contents(contents: _Contents, where: str, *, create: bool, settled: b
     if not contents.revisions and "alembic_version" in contents.tables and not settled:
         return
     if contents.revisions and contents.tables >= _OWN_TABLES:
+        revisions = ", ".join(sorted(contents.revisions))  # ids, not words: no "and"
         raise NotTwistcoachError(
-            f"the database at {where} was made by a newer twistcoach (migration "
-            f"{', '.join(sorted(contents.revisions))}, this one knows up to "
-            f"{head_revision()}); twistcoach changed nothing in it: upgrade twistcoach"
+            refusal("newer", where=where, revisions=revisions, head=head_revision())
         )
     listed = sorted(others)
-    shown = ", ".join(listed[:5]) + (f" and {len(listed) - 5} more" if len(listed) > 5 else "")
-    raise NotTwistcoachError(
-        f"the database at {where} holds another program's tables ({shown}), not "
-        f"twistcoach's; twistcoach changed nothing in it: set {DATABASE_URL_ENV} to a new "
-        "file or an empty database"
-    )
+    # Table names are the other program's ids, not words: the first five, "…" for more
+    # (no English "and 3 more" inside a refusal the command line says in Spanish).
+    shown = ", ".join(listed[:5]) + (", …" if len(listed) > 5 else "")
+    raise NotTwistcoachError(refusal("foreign", where=where, tables=shown))
 
 
 def _alembic_config(engine: Engine) -> Any:
