@@ -269,6 +269,23 @@ def test_a_list_inside_a_template_is_joined_again_in_spanish() -> None:
     assert " and " not in said and "Supine" not in said and not tr.missed, said
 
 
+def test_every_twist_has_its_own_name_in_every_language() -> None:
+    """Variants may share a Sanskrit name (the part-way and the full supine twist): each
+    language's name (alone, and with the Sanskrit one, as the pages show it) tells them
+    apart, and none is left English in Spanish."""
+    from twistcoach.poses import load_library
+
+    library = load_library()
+    for lang in i18n.LANGUAGES:
+        tr = i18n.Translator(lang, {} if lang == "en" else i18n._read_po(lang))
+        for sanskrit in (False, True):
+            shown = [tr.text(n) for n in library.names(sanskrit=sanskrit).values()]
+            assert len(set(shown)) == len(shown), (lang, shown)
+        assert not tr.missed, tr.missed
+    es = i18n.translator("es").text(library.name_of("supine_twist_partial", sanskrit=True))
+    assert es == "Torsión boca arriba (a medias) (Supta Matsyendrasana)"
+
+
 def test_socket_messages_are_localized() -> None:
     cue = {
         "type": "cue",

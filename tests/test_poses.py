@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from twistcoach.metrics import PoseFamily, Side
@@ -171,3 +173,36 @@ def test_library_rejects_duplicate_ids_and_difficulties() -> None:
         parse_library([("a.yaml", MINIMAL), ("b.yaml", renamed)])
     with pytest.raises(LibraryError, match="not valid YAML"):
         parse_library([("a.yaml", "id: [unclosed")])
+
+
+def test_a_sanskrit_name_may_be_shared_an_english_name_never() -> None:
+    """Two variants of one pose share its Sanskrit name; people tell them apart, and name
+    one, by the English name (and its translation), so that one is unique."""
+    other = MINIMAL.replace("id: test_twist", "id: other_twist").replace(
+        "difficulty: 1", "difficulty: 2"
+    )
+    same = other.replace("english_name: Test twist", "english_name: test  TWIST")
+    with pytest.raises(LibraryError, match="english_name must be unique"):
+        parse_library([("a.yaml", MINIMAL), ("b.yaml", same)])
+    apart = other.replace("english_name: Test twist", "english_name: Test twist (part way)")
+    library = parse_library([("a.yaml", MINIMAL), ("b.yaml", apart)])
+    assert {v.sanskrit_name for v in library} == {"Testasana"}
+    assert len(set(library.names(sanskrit=True).values())) == 2
+
+
+def test_the_libraries_sanskrit_names_are_sanskrit_only() -> None:
+    """A Sanskrit name carries no English word ("Supta Matsyendrasana (partial)" did): the
+    part-way supine twist is Supta Matsyendrasana, as the full one, told apart by its
+    English name."""
+    library = load_library()
+    for variant in library:
+        assert re.fullmatch(r"[A-Z][a-z]+( [A-Z][a-z]+)*( [IVX]+)?", variant.sanskrit_name), (
+            variant.id,
+            variant.sanskrit_name,
+        )
+    partial, full = library.get("supine_twist_partial"), library.get("supine_twist_full")
+    assert partial.sanskrit_name == full.sanskrit_name == "Supta Matsyendrasana"
+    assert library.name_of(partial.id, sanskrit=True) == (
+        "Supine twist (part way) (Supta Matsyendrasana)"
+    )
+    assert library.name_of(partial.id) != library.name_of(full.id)

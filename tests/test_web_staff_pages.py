@@ -33,7 +33,7 @@ from twistcoach.web import clinic, domain, services
 
 __all__ = ["world"]  # the fixture, re-exported for pytest
 
-PARTIAL_NAME = "Supine twist (part way) (Supta Matsyendrasana (partial))"
+PARTIAL_NAME = "Supine twist (part way) (Supta Matsyendrasana)"
 
 
 def _verdict(page: str, variant: str) -> str:

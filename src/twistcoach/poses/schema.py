@@ -353,7 +353,8 @@ class Variant(_Model):
 
 
 class PoseLibrary(_Model):
-    """Every variant, sorted by difficulty. Ids and difficulties are unique."""
+    """Every variant, sorted by difficulty. Ids, difficulties and English names are unique
+    (a Sanskrit name may be shared: the English name tells the variants apart)."""
 
     variants: tuple[Variant, ...]
 
@@ -370,6 +371,15 @@ class PoseLibrary(_Model):
         same = sorted({d for d in levels if levels.count(d) > 1})
         if same:
             raise ValueError(f"difficulty must be unique per variant; repeated: {same}")
+        # People tell variants apart, and name one (`poses NAME`, `--variant`), by the English
+        # name and its translation: two variants may share a Sanskrit name (the part-way and
+        # the full supine twist are both Supta Matsyendrasana), never an English one.
+        names = [" ".join(v.english_name.casefold().split()) for v in variants]
+        twice = sorted(
+            {v.english_name for v, n in zip(variants, names, strict=True) if names.count(n) > 1}
+        )
+        if twice:
+            raise ValueError(f"english_name must be unique per variant; repeated: {twice}")
         return tuple(sorted(variants, key=lambda v: v.difficulty))
 
     def __iter__(self) -> Iterator[Variant]:  # type: ignore[override]
