@@ -468,7 +468,8 @@ def render_report(
         # "Screening status: ready." led a report whose twists were all shut today.
         story.append(p(today_text(decision, _t), h4))
         status = _t(decision.plan.status.value.replace("_", " "))  # "see clinician first"
-        story.append(p(_t(tpl.plan_intro).format(status=status, made=made)))
+        story.append(p(_t(tpl.plan_intro).format(status=status, made=made), small))
+        story.append(Spacer(1, 1.5 * mm))  # the table's ruled head touched the line above
         rules = load_rules()
         # Literal calls, so that the catalogue's extraction finds each verdict's words.
         verdict_words = {"yes": _t("yes"), "not now": _t("not now"), "no": _t("no")}
