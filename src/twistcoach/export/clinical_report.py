@@ -436,7 +436,8 @@ def render_report(
 
     def table(rows: list[list[str]], widths: list[float]) -> Table:
         cells = [[p(c, small) for c in row] for row in rows]
-        t = Table(cells, colWidths=[w * mm for w in widths], repeatRows=1)
+        # Room above each table: its ruled head touched the line of text before it.
+        t = Table(cells, colWidths=[w * mm for w in widths], repeatRows=1, spaceBefore=1.5 * mm)
         t.setStyle(
             TableStyle(
                 [
@@ -469,7 +470,6 @@ def render_report(
         story.append(p(today_text(decision, _t), h4))
         status = _t(decision.plan.status.value.replace("_", " "))  # "see clinician first"
         story.append(p(_t(tpl.plan_intro).format(status=status, made=made), small))
-        story.append(Spacer(1, 1.5 * mm))  # the table's ruled head touched the line above
         rules = load_rules()
         # Literal calls, so that the catalogue's extraction finds each verdict's words.
         verdict_words = {"yes": _t("yes"), "not now": _t("not now"), "no": _t("no")}
