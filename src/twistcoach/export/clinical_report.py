@@ -514,7 +514,7 @@ def render_report(
                 _t(c.by.value),
                 c.name,
                 c.date.isoformat(),
-                ", ".join(_t(_variant_name(v)) for v in c.variants),
+                i18n.join_words((_t(_variant_name(v)) for v in c.variants), lang),
                 _limits(c.max_knee_drop_deg, c.max_trunk_rotation_deg, _t),
             ]
         )
@@ -524,7 +524,7 @@ def render_report(
                 _t(r.by_role),
                 r.name,
                 r.date.isoformat(),
-                ", ".join(_t(_variant_name(v)) for v in r.variants),
+                i18n.join_words((_t(_variant_name(v)) for v in r.variants), lang),
                 _limits(r.max_knee_drop_deg, r.max_trunk_rotation_deg, _t),
             ]
         )
