@@ -693,3 +693,245 @@ def test_an_output_folder_that_cannot_be_made_is_one_line_and_exit_2(tmp_path: P
     assert "cannot create the output folder" in r.stderr
     assert str(blocker / "results") in r.stderr.replace("\n", "")
     assert "Traceback" not in r.stderr
+
+
+# --- red team: frames too large as shown, annotation failures, trims, streams, mirrors ----
+
+
+def _ffmpeg(*args: str | Path) -> None:
+    import shutil
+
+    ffmpeg = shutil.which("ffmpeg")
+    assert ffmpeg, "ffmpeg (Debian package) is needed to make the test clips"
+    subprocess.run([ffmpeg, "-v", "error", "-y", *map(str, args)], check=True, timeout=120)
+
+
+def test_frames_too_large_as_shown_are_refused_in_one_line_before_decoding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 4000 x 4000 stream of pixels 5 times as wide ran as 20000 x 4000 frames (1.4 GB),
+    and with --annotate failed as 'analysis failed (ExternalError: ... avcodec_open2 ...)'."""
+    sar5 = tmp_path / "sar5.mp4"
+    _ffmpeg(
+        "-f", "lavfi", "-i", "color=gray:s=4000x4000:d=0.4", "-r", "5", "-vf", "setsar=5",
+        "-c:v", "libx264", "-preset", "ultrafast", sar5,
+    )  # fmt: skip
+    for annotate in (False, True):
+        out = tmp_path / f"out-{annotate}"
+        code = run_analyze([sar5], out, as_json=True, annotate=annotate, cap_deg=None, workers=1)
+        captured = capsys.readouterr()
+        assert code == 2
+        (summary,) = json.loads(captured.out)
+        assert summary["error"] == (
+            f"{sar5}: the video's frames are too large to analyse (20000x4000 pixels as shown, "
+            "4000x4000 stored with non-square pixels; at most 67,108,864 pixels and 16384 on a "
+            "side)"
+        )
+        assert "ExternalError" not in captured.err and "Traceback" not in captured.err
+
+
+def test_an_annotated_video_that_cannot_be_written_keeps_the_measured_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twistcoach import report
+
+    def refused(target: Path, *args: object) -> int:
+        target.write_bytes(b"half a video")  # what an encoder leaves behind
+        raise av.error.ExternalError(
+            542398533, "Generic error in an external library", 'avcodec_open2("libx264", {})'
+        )
+
+    monkeypatch.setattr(report, "write_annotated_video", refused)
+    clip = tmp_path / "clip.mp4"
+    _write_clip(clip, 12)
+    out = tmp_path / "out"
+    code = run_analyze([clip], out, as_json=True, annotate=True, cap_deg=60.0, workers=1)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err  # the analysis stands
+    (summary,) = json.loads(captured.out)
+    assert "error" not in summary and summary["frames"] == 12
+    message = (
+        f"{clip}: the annotated video could not be written (the video encoder refused frames "
+        "of 96x64 pixels); the other results are kept"
+    )
+    assert summary["warnings"] == [message]
+    assert f"warning: {message}" in captured.err
+    assert "avcodec" not in captured.err and "ExternalError" not in captured.err
+    assert set(summary["outputs"]) == {"metrics_csv", "report_html", "summary_json"}
+    folder = Path(summary["outputs"]["summary_json"]).parent
+    assert (folder / "metrics.csv").is_file() and (folder / "report.html").is_file()
+    assert not (folder / "annotated.mp4").exists()  # nothing half-written is left
+    assert json.loads((folder / "summary.json").read_text())["warnings"] == [message]
+
+
+def test_an_annotation_failure_is_said_in_plain_words() -> None:
+    from twistcoach.cli.analyze_cmd import annotation_warning
+    from twistcoach.sources import MediaError
+
+    path = Path("clip.mp4")
+    said = {
+        "disk": annotation_warning(path, "video", OSError(28, "No space left on device"), (2, 2)),
+        "memory": annotation_warning(path, "image", MemoryError(), (2, 2)),
+        "media": annotation_warning(
+            path, "video", MediaError("clip.mp4: decoding failed after 3 frames"), (2, 2)
+        ),
+        "other": annotation_warning(path, "video", KeyError("frame_index"), (2, 2)),
+    }
+    assert said == {
+        "disk": "clip.mp4: the annotated video could not be written (the file cannot be "
+        "written: No space left on device); the other results are kept",
+        "memory": "clip.mp4: the annotated picture could not be written (not enough memory); "
+        "the other results are kept",
+        "media": "clip.mp4: the annotated video could not be written (clip.mp4: decoding "
+        "failed after 3 frames); the other results are kept",
+        "other": "clip.mp4: the annotated video could not be written (an unexpected problem "
+        "while drawing it); the other results are kept",
+    }
+
+
+def test_mirrored_with_a_photograph_is_refused(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photo = shared_data / TWIST_PHOTO
+    out = tmp_path / "out"
+    code = run_analyze(
+        [photo], out, as_json=True, annotate=False, cap_deg=None, workers=1, mirrored=True
+    )
+    captured = capsys.readouterr()
+    assert code == 2 and not out.exists()
+    assert captured.err.strip() == (
+        f"error: {photo}: a photograph, and --mirrored flips videos only (photographs are "
+        "measured as saved): analyse the photographs without --mirrored"
+    )
+
+
+def test_a_trimmed_clip_is_not_cut_short_and_a_second_stream_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A phone's trim (an edit list) read 'the video is cut short: 160 of the 180 frames its
+    header declares'; a file with two video streams measured the first without a word."""
+    whole, trim, two = tmp_path / "bframes.mp4", tmp_path / "editlist.mp4", tmp_path / "two.mkv"
+    _ffmpeg(
+        "-f", "lavfi", "-i", "testsrc=s=160x120:r=15:d=4", "-c:v", "libx264", "-bf", "2",
+        "-pix_fmt", "yuv420p", whole,
+    )  # fmt: skip
+    _ffmpeg("-ss", "1.3", "-i", whole, "-c", "copy", trim)
+    _ffmpeg(
+        "-f", "lavfi", "-i", "testsrc=s=96x64:r=10:d=1", "-f", "lavfi", "-i",
+        "color=red:s=64x48:r=10:d=1", "-map", "0", "-map", "1", "-c:v", "libx264",
+        "-pix_fmt", "yuv420p", two,
+    )  # fmt: skip
+    out = tmp_path / "out"
+    code = run_analyze([trim, two], out, as_json=True, annotate=False, cap_deg=60.0, workers=1)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    trimmed, streams = json.loads(captured.out)
+    assert 30 < trimmed["frames"] < 60 and trimmed["warnings"] == []
+    assert "cut short" not in captured.err
+    assert streams["warnings"][0] == (
+        f"{two}: the file holds 2 video streams: the first (96x64 pixels) was measured, the "
+        "others ignored"
+    )
+    assert streams["image_size"] == [96, 64]
+
+
+@pytest.mark.slow
+def test_mirrored_reads_a_mirrored_recording_on_the_same_side_as_the_original(
+    tmp_path: Path,
+) -> None:
+    """A front camera's mirrored copy of the demo's first 12 s read its right drop (46.8)
+    as a left one; flipped back with --mirrored it reads right again. The annotated video
+    is the recording as saved, with the skeleton on it."""
+    demo = Path(__file__).resolve().parents[1] / "examples" / "demo_session.mp4"
+    original, mirror = tmp_path / "demo12.mp4", tmp_path / "demo12_mirror.mp4"
+    x264 = ("-c:v", "libx264", "-pix_fmt", "yuv420p", "-an")
+    _ffmpeg("-i", demo, "-t", "12", *x264, original)
+    _ffmpeg("-i", original, "-vf", "hflip", *x264, mirror)
+    plain = analyze(original, "--out", tmp_path / "a", "--json", "--twist", "supine")
+    flipped = analyze(
+        mirror, "--out", tmp_path / "b", "--json", "--twist", "supine", "--mirrored", "--annotate"
+    )
+    assert plain.returncode == 0 == flipped.returncode, plain.stderr + flipped.stderr
+    first, second = json.loads(plain.stdout)[0], json.loads(flipped.stdout)[0]
+    assert first["metrics"]["main_side"] == "right" == second["metrics"]["main_side"]
+    drop, again = (s["metrics"]["right"]["max_knee_drop_deg"] for s in (first, second))
+    assert drop is not None and again is not None and abs(drop - again) <= 5.0
+    left = second["metrics"]["left"]["max_knee_drop_deg"]  # the original's left read 4.4
+    assert left is None or left < 15.0
+    assert Path(second["outputs"]["annotated"]).is_file() and second["warnings"] == []
+
+
+# --- red team: a timelapse's speed; a warning about a largest drop never given ------------
+
+
+def test_the_twist_gap_warning_is_worded_for_what_was_given() -> None:
+    """With nothing measured (a side-on clip), the warning said "the largest knee drop
+    given leaves them out" though no drop was given."""
+    from twistcoach.cli.analyze_cmd import _twist_gap
+    from twistcoach.report import KNEE_DROP_WORDS
+
+    def summary(left: float | None, missed: int) -> dict[str, Any]:
+        sides = {"left": {"max_knee_drop_deg": left}, "right": {"max_knee_drop_deg": None}}
+        return {"frames_twist": 51, "frames_twist_unmeasured": missed, "metrics": sides}
+
+    (none,) = _twist_gap(summary(None, 51), KNEE_DROP_WORDS)
+    assert none == (
+        "the knee drop could not be measured in any of the 51 frames that look like the "
+        "twist, so no largest knee drop is given"
+    )
+    (some,) = _twist_gap(summary(None, 40), KNEE_DROP_WORDS)
+    assert "in 40 of the 51 frames" in some and some.endswith("no largest knee drop is given")
+    (given,) = _twist_gap(summary(12.5, 40), KNEE_DROP_WORDS)
+    assert given.endswith("the largest knee drop given leaves them out")
+    assert _twist_gap(summary(12.5, 20), KNEE_DROP_WORDS) == []  # most were measured
+
+
+@pytest.mark.slow
+def test_a_timelapse_is_measured_without_a_speed_on_every_surface(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The red team's timelapse (``ffmpeg -i demo_session.mp4 -t 20 -vf fps=1``): its
+    summary left the peak speed out, but the report said "None in the measured frames:
+    slow", the speed plot drew +-37 deg/s, metrics.csv wrote those speeds and the batch
+    showed "events 0". Its angles are still measured; no surface gives a speed or calls it
+    slow, and each says why."""
+    from twistcoach.batch.state import InputRecord
+    from twistcoach.batch.table import events_words, row
+
+    demo = Path(__file__).resolve().parents[1] / "examples" / "demo_session.mp4"
+    clip = tmp_path / "tl1fps.mp4"
+    with av.open(str(demo)) as source, av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=1)
+        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
+        for i, frame in enumerate(source.decode(video=0)):  # 15 a second: every 15th
+            if i % 15 or i >= 300:
+                continue
+            picture = av.VideoFrame.from_ndarray(frame.to_ndarray(format="rgb24"), "rgb24")
+            picture.pts, picture.time_base = i // 15, Fraction(1, 1)
+            for packet in stream.encode(picture):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    out = tmp_path / "out"
+    options: dict[str, Any] = {"as_json": True, "annotate": False, "workers": 1}
+    assert run_analyze([clip], out, cap_deg=60.0, twist="supine", **options) == 0
+    captured = capsys.readouterr()
+    (summary,) = json.loads(captured.out)
+    assert summary["frames"] == 20 and summary["frames_measured"] > 10
+    assert summary["speed_checked"] is False and summary["frame_gap_s"] == 1.0
+    assert summary["metrics"]["right"]["max_knee_drop_deg"] > 30  # the angles are measured
+    assert summary["metrics"]["right"]["peak_speed_deg_s"] is None
+    (said,) = [w for w in summary["warnings"] if "too far to judge speed" in w]
+    assert "at least 2 frames a second" in said and '"too fast" is not checked' in said
+    assert "too far to judge speed" in captured.err
+    folder = out / "tl1fps"
+    with (folder / "metrics.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert all(r["speed_deg_s"] == "" for r in rows)
+    assert sum(r["knee_drop_deg"] != "" for r in rows) == summary["frames_measured"]
+    report = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Speed was not checked: the frames are 1.0 s apart" in report
+    assert "slow" not in report
+    assert "<!-- speed not measured: the frames are 1.0 s apart -->" in report
+    record = InputRecord(str(clip), "tl1fps", "done", "neutral", 60.0, attempts=1, summary=summary)
+    assert events_words(row(record)).endswith("(speed not checked: frames too far apart)")

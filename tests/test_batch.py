@@ -35,6 +35,7 @@ from twistcoach.batch import (
     run_batch,
 )
 from twistcoach.batch.runner import start_ray
+from twistcoach.batch.state import file_stamp, stamps
 from twistcoach.batch.table import (
     CSV_FILE,
     OVERVIEW_FILE,
@@ -168,11 +169,14 @@ def test_a_manifest_row_names_the_flat_photograph_that_calibrates_it(
     )
     first, second = collect_inputs([str(manifest)])
     assert first.flat == PLACE / "theta_+000.jpg" and second.flat is None
-    record = _record(str(first.path), "theta_070", body="female", cap_deg=None)
+    stamp, flat_stamp = stamps(first)
+    record = _record(str(first.path), "theta_070", body="female", cap_deg=None, stamp=stamp)
     assert not record.matches(first)  # analysed without the flat photograph: again
-    calibrated = dataclasses.replace(record, flat=str(first.flat))
+    calibrated = dataclasses.replace(record, flat=str(first.flat), flat_stamp=flat_stamp)
     assert calibrated.matches(first)
     assert not calibrated.matches(dataclasses.replace(first, flat=None))
+    # Another flat photograph under the same name is another calibration: again.
+    assert not dataclasses.replace(calibrated, flat_stamp="1:2:3").matches(first)
     state = BatchState(tmp_path)
     state.record(calibrated)
     assert BatchState.load(tmp_path).records[calibrated.path].flat == str(first.flat)
@@ -360,26 +364,45 @@ def _record(path: str, name: str, **kw: Any) -> InputRecord:
     return InputRecord(path=path, name=name, **{**base, **kw})
 
 
+def _inputs(folder: Path, *names: str) -> dict[str, str]:
+    """Small input files in ``folder``, by name -> absolute path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (folder / name).write_bytes(name.encode() * 100)
+    return {name: str(folder / name) for name in names}
+
+
 def test_the_state_file_round_trips_and_decides_what_is_finished(tmp_path: Path) -> None:
+    x = _inputs(tmp_path / "x", "a.mp4", "b.mp4", "c.mp4", "new.mp4")
     state = BatchState(tmp_path)
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "summary.json").write_text("{}")
-    state.record(_record("/x/a.mp4", "a"))
-    state.record(_record("/x/b.mp4", "b", status="failed", attempts=2, error="bad"))
-    state.record(_record("/x/c.mp4", "c"))  # its folder is missing
+    state.record(_record(x["a.mp4"], "a", stamp=file_stamp(Path(x["a.mp4"]))))
+    state.record(
+        _record(
+            x["b.mp4"],
+            "b",
+            status="failed",
+            attempts=2,
+            error="bad",
+            stamp=file_stamp(Path(x["b.mp4"])),
+        )
+    )
+    state.record(_record(x["c.mp4"], "c", stamp=file_stamp(Path(x["c.mp4"]))))  # no folder
     loaded = BatchState.load(tmp_path)
-    assert loaded.records == state.records
+    assert loaded.records == state.records and loaded.ignored == []
     assert not list(tmp_path.glob(".*.tmp"))  # the temporary file was renamed
 
-    def item(p: str, cap: float = 60.0) -> BatchInput:
-        return BatchInput(Path(p), BodyType.NEUTRAL, cap)
+    def item(name: str, cap: float = 60.0, mirrored: bool = False) -> BatchInput:
+        return BatchInput(Path(x[name]), BodyType.NEUTRAL, cap, mirrored=mirrored)
 
-    assert loaded.is_finished(item("/x/a.mp4"), retry_failed=False)
-    assert not loaded.is_finished(item("/x/a.mp4", cap=45.0), retry_failed=False)
-    assert loaded.is_finished(item("/x/b.mp4"), retry_failed=False)
-    assert not loaded.is_finished(item("/x/b.mp4"), retry_failed=True)
-    assert not loaded.is_finished(item("/x/c.mp4"), retry_failed=False)
-    assert not loaded.is_finished(item("/x/new.mp4"), retry_failed=False)
+    assert loaded.is_finished(item("a.mp4"), retry_failed=False)
+    assert not loaded.is_finished(item("a.mp4", cap=45.0), retry_failed=False)
+    assert not loaded.is_finished(item("a.mp4", mirrored=True), retry_failed=False)
+    assert loaded.is_finished(item("b.mp4"), retry_failed=False)
+    assert not loaded.is_finished(item("b.mp4"), retry_failed=True)
+    assert not loaded.is_finished(item("c.mp4"), retry_failed=False)
+    assert not loaded.is_finished(item("new.mp4"), retry_failed=False)
     (tmp_path / STATE_FILE).write_text("{not json")
     assert BatchState.load(tmp_path).records == {}
 
@@ -641,10 +664,11 @@ def test_a_task_writes_its_report_in_the_drivers_language(
 # --- red team: the state file, markup, the output folder, long names, CSV cells ----------
 
 
-def _state_with(out: Path, records: dict[str, dict[str, Any]]) -> None:
+def _state_with(out: Path, records: dict[str, dict[str, Any]], version: int = 2) -> None:
     out.mkdir(parents=True, exist_ok=True)
     base = {"status": "failed", "body": "neutral", "cap_deg": None, "attempts": 1, "error": "x"}
-    data = {"version": 1, "inputs": {k: {"path": k, **base, **v} for k, v in records.items()}}
+    inputs = {k: {"path": k, **base, **v} for k, v in records.items()}
+    data = {"version": version, "inputs": inputs}
     (out / STATE_FILE).write_text(json.dumps(data), encoding="utf-8")
 
 
@@ -884,3 +908,134 @@ def test_csv_text_cells_are_never_read_as_formulas(tmp_path: Path) -> None:
     assert cells["input"] == '\'=HYPERLINK("http:evil","x").mp4'
     assert cells["warnings"] == "'-x"
     assert cells["depth_deg"] == "12.5" and cells["cap_deg"] == "40.0"  # numbers stay numbers
+
+
+# --- red team: a file replaced under the same name; --mirrored -------------------------
+
+
+def test_a_file_replaced_under_the_same_name_is_not_finished(tmp_path: Path) -> None:
+    """The state file was keyed by path alone: a clip replaced by another under the same
+    name kept the first one's results."""
+    x = _inputs(tmp_path / "in", "clip.mp4")
+    clip = Path(x["clip.mp4"])
+    state = BatchState(tmp_path / "out")
+    (tmp_path / "out" / "clip").mkdir(parents=True)
+    (tmp_path / "out" / "clip" / "summary.json").write_text("{}")
+    state.record(_record(x["clip.mp4"], "clip", stamp=file_stamp(clip)))
+    item = BatchInput(clip, BodyType.NEUTRAL, 60.0)
+    assert BatchState.load(tmp_path / "out").is_finished(item, retry_failed=False)
+    before = clip.stat()
+    # Another recording of the same size, given the old one's time (as `cp -p` would).
+    clip.write_bytes(b"X" * before.st_size)
+    os.utime(clip, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert clip.stat().st_size == before.st_size
+    assert not BatchState.load(tmp_path / "out").is_finished(item, retry_failed=False)
+    # The same bytes again, only touched: its time says it may have changed, so again.
+    clip.write_bytes(b"clip.mp4" * 100)
+    os.utime(clip, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    assert not BatchState.load(tmp_path / "out").is_finished(item, retry_failed=False)
+    # The large file's stamp reads its two ends only, and still tells them apart.
+    big = tmp_path / "in" / "big.mp4"
+    big.write_bytes(bytes(300_000))
+    stamp = file_stamp(big)
+    with big.open("r+b") as f:
+        f.seek(300_000 - 10)
+        f.write(b"0123456789")
+    os.utime(big, ns=(0, int(stamp.split(":")[1]) if stamp else 0))
+    assert stamp is not None and file_stamp(big) != stamp
+    assert file_stamp(tmp_path / "in") is None and file_stamp(tmp_path / "nothing") is None
+
+
+def test_an_older_state_file_is_read_and_its_inputs_analysed_again(tmp_path: Path) -> None:
+    x = _inputs(tmp_path / "in", "a.mp4")
+    out = tmp_path / "out"
+    _state_with(out, {x["a.mp4"]: {"name": "a", "status": "done", "error": None}}, version=1)
+    (out / "a").mkdir()
+    (out / "a" / "summary.json").write_text("{}")
+    state = BatchState.load(out)
+    assert state.records[x["a.mp4"]].name == "a"  # its folder name is kept
+    assert state.ignored == [
+        f"{out / STATE_FILE}: written by an earlier twistcoach, which did not note each "
+        "input's size and time, so its inputs are analysed again"
+    ]
+    item = BatchInput(Path(x["a.mp4"]), BodyType.NEUTRAL, None)
+    assert not state.is_finished(item, retry_failed=False)
+    # A version this twistcoach does not know is not read at all.
+    (out / STATE_FILE).write_text(json.dumps({"version": 99, "inputs": {}}), encoding="utf-8")
+    assert BatchState.load(out).records == {}
+
+
+def _done(spec: TaskSpec) -> TaskOutcome:
+    """A try that 'analyses' its input at once: a summary holding the input's bytes."""
+    results = Path(spec.staging) / spec.name
+    results.mkdir(parents=True)
+    summary = {"input": spec.path, "kind": "video", "bytes": Path(spec.path).read_text()}
+    (results / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    return TaskOutcome(True, None, summary, str(results), 0.0)
+
+
+@pytest.mark.slow
+def test_a_rerun_analyses_again_a_file_replaced_under_the_same_name(
+    local_ray: None, tmp_path: Path
+) -> None:
+    import ray
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    x = _inputs(tmp_path / "in", "a.mp4", "b.mp4")
+    out = tmp_path / "out"
+    items = collect_inputs([str(tmp_path / "in")])
+    first = run_batch(items, BatchOptions(out=out), None, Recorder(), task=_done)
+    assert first.analysed == 2
+    Path(x["b.mp4"]).write_text("another recording", encoding="utf-8")
+    recorder = Recorder()
+    again = run_batch(items, BatchOptions(out=out), None, recorder, task=_done)
+    assert recorder.finished_paths == [x["b.mp4"]] and again.skipped == 1
+    summary = json.loads((out / "b" / "summary.json").read_text())
+    assert summary["bytes"] == "another recording"
+    saved = json.loads((out / STATE_FILE).read_text())
+    assert saved["version"] == 2 and saved["inputs"][x["b.mp4"]]["stamp"] == file_stamp(
+        Path(x["b.mp4"])
+    )
+
+
+def test_mirrored_is_a_videos_setting_from_the_command_or_a_manifest_row(
+    media: dict[str, Path], tmp_path: Path
+) -> None:
+    items = collect_inputs([str(media["a"])], mirrored=True)
+    assert [i.mirrored for i in items] == [True]
+    with pytest.raises(BatchInputError) as photo:
+        collect_inputs([str(media["folder"])], mirrored=True)
+    assert str(photo.value) == (
+        f"{media['photo']}: a photograph, and --mirrored flips videos only (photographs are "
+        "measured as saved): give the photographs without --mirrored, or say mirrored per "
+        "video in a manifest's mirrored column"
+    )
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(
+        f"path,mirrored\n{media['a']},yes\n{media['b']},\n{media['photo']},no\n",
+        encoding="utf-8",
+    )
+    rows = collect_inputs([str(manifest)])
+    assert [(i.path.name, i.mirrored) for i in rows] == [
+        ("session_a.mp4", True),
+        ("session_b.mp4", False),
+        ("photo.jpg", False),
+    ]
+    assert [i.mirrored for i in collect_inputs([str(manifest)], mirrored=True)][1] is True
+    manifest.write_text(f"path,mirrored\n{media['a']},maybe\n", encoding="utf-8")
+    with pytest.raises(BatchInputError, match=r"row 2: mirrored must be yes or no, got 'maybe'"):
+        collect_inputs([str(manifest)])
+    manifest.write_text(f"path,mirrored\n{media['photo']},yes\n", encoding="utf-8")
+    with pytest.raises(BatchInputError, match=r"row 2: .*photo\.jpg: a photograph, and --mirr"):
+        collect_inputs([str(manifest)])
+    # The task passes it to analyze, which flips the video: a record notes it.
+    spec = TaskSpec(
+        path=str(media["a"]),
+        name="a",
+        out=str(tmp_path / "out"),
+        staging=str(tmp_path / "staging"),
+        body="neutral",
+        cap_deg=None,
+        mirrored=True,
+    )
+    assert spec.mirrored

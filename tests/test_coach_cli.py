@@ -237,6 +237,45 @@ def test_a_photograph_is_not_coached_along_and_nothing_is_stored(
     assert all(not repo.list_sessions(p.id) for p in repo.list_people())
 
 
+def test_mirrored_flips_the_video_and_is_refused_with_a_camera(
+    intake_file: Path, db_env: str, tmp_path: Path
+) -> None:
+    """A front camera's mirrored recording reads a right drop as a left one: --mirrored
+    flips the video's frames back; a camera's frames are never saved mirrored."""
+    from fractions import Fraction
+
+    import av as _av
+
+    from twistcoach.cli.coach_cmd import _open_source
+
+    result = CliRunner().invoke(
+        build_app(),
+        ["coach", "--camera", "0", "--mirrored", "--intake", str(intake_file), "--headless"],
+    )
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "--mirrored goes with --video FILE" in result.output
+    clip = tmp_path / "clip.mp4"
+    with _av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        rgb = np.zeros((64, 96, 3), np.uint8)
+        rgb[:, :24] = 255  # white on the left
+        for i in range(3):
+            frame = _av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 10)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    opened = _open_source(None, clip, True, mirrored=True)
+    try:
+        first = next(opened.frames).rgb
+    finally:
+        opened.close()
+    assert first[:, -12:].mean() > 200 and first[:, :12].mean() < 50  # white on the right
+    assert "--mirrored" in CliRunner().invoke(build_app(), ["coach", "--help"]).output
+
+
 def test_person_uses_the_stored_intake_and_recorded_clearances(db_env: str) -> None:
     import datetime as dt
 

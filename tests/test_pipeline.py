@@ -253,3 +253,23 @@ def test_a_video_given_as_the_flat_photo_is_named_a_video(tmp_path: Path) -> Non
     clip = Path(__file__).parent / "groundtruth" / "ci_drop_right.mp4"
     with pytest.raises(FlatPhotoError, match="this is a video"):
         calibrate_on_photo(clip, BodyType.NEUTRAL, lambda rgb, static: None)
+
+
+def test_a_mirrored_analysis_is_placed_back_on_the_saved_frames() -> None:
+    """``--mirrored`` estimates flipped frames; the annotated video draws on the frames as
+    saved, so each landmark keeps its name and moves to x = width - x there."""
+    from twistcoach.pipeline import FrameResult, StageTimes, as_saved
+
+    obs = Observation(0.0, None, PoseFamily.OTHER, 0.0, View.UNKNOWN, False)
+    frames = (FrameResult(0, 0.0, _skeleton(10.0), obs), FrameResult(1, 0.1, None, obs))
+    flipped = VideoAnalysis(
+        Path("clip.mp4"), frames, (64, 48), (Chunk(0, None, 0),), StageTimes(), (), True
+    )
+    saved = as_saved(flipped)
+    assert not saved.mirrored and saved.frames[1].skeleton is None
+    first = saved.frames[0].skeleton
+    assert first is not None and np.array_equal(first.image_xy[:, 0], np.full(NUM_LANDMARKS, 54))
+    assert np.array_equal(first.image_xy[:, 1], np.full(NUM_LANDMARKS, 10.0))
+    assert saved.frames[0].observation is obs and frames[0].skeleton.image_xy[0, 0] == 10.0
+    plain = VideoAnalysis(Path("clip.mp4"), frames, (64, 48), (Chunk(0, None, 0),), StageTimes())
+    assert as_saved(plain) is plain

@@ -366,3 +366,160 @@ def test_picture_frames_counts_an_animations_frames_and_a_tiffs_pages(tmp_path: 
     (tmp_path / "junk.webp").write_bytes(b"RIFF\x00\x00\x00\x00WEBPjunk")
     assert sources.picture_frames(tmp_path / "junk.webp") == 1
     assert sources.picture_frames(tmp_path / "absent.tiff") == 1
+
+
+# --- red team: the size as shown, edit lists, several streams, mirrored recordings --------
+
+
+def _ffmpeg(*args: str | Path) -> None:
+    ffmpeg = shutil.which("ffmpeg")
+    assert ffmpeg, "ffmpeg (Debian package) is needed to make the test clips"
+    subprocess.run([ffmpeg, "-v", "error", "-y", *map(str, args)], check=True, timeout=60)
+
+
+def _anamorphic(path: Path, width: int, height: int, sar: Fraction, frames: int = 2) -> None:
+    """A clip whose pixels are ``sar`` times as wide as high."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.sample_aspect_ratio = sar
+        for i in range(frames):
+            rgb = np.zeros((height, width, 3), np.uint8)
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 10)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def test_the_size_limits_apply_to_the_frames_as_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 4000 x 4000 stream whose pixels are 5 times as wide was read as 20000 x 4000 frames
+    (80 Mpx: a side over the limit) because only the stored size was checked."""
+    path = tmp_path / "wide-pixels.mp4"
+    _anamorphic(path, 64, 48, Fraction(2, 1))  # shown 128 x 48
+    monkeypatch.setattr(sources, "MAX_FRAME_SIDE", 100)  # the stored 64 passes, 128 does not
+    with pytest.raises(MediaError) as side:
+        VideoSource(path)
+    assert str(side.value) == (
+        f"{path}: the video's frames are too large to analyse (128x48 pixels as shown, 64x48 "
+        "stored with non-square pixels; at most 67,108,864 pixels and 100 on a side)"
+    )
+    monkeypatch.setattr(sources, "MAX_FRAME_SIDE", 16384)
+    monkeypatch.setattr(sources, "MAX_FRAME_PIXELS", 128 * 48 - 1)  # 64 x 48 stored passes
+    with pytest.raises(MediaError, match=r"too large to analyse \(128x48 pixels as shown"):
+        VideoSource(path)
+    monkeypatch.setattr(sources, "MAX_FRAME_PIXELS", 128 * 48)
+    with VideoSource(path) as source:  # at the limit: read, as shown
+        assert {f.rgb.shape for f in source.frames()} == {(48, 128, 3)}
+
+
+def test_the_red_teams_5x_wide_pixels_are_refused_before_decoding(tmp_path: Path) -> None:
+    path = tmp_path / "sar5.mp4"
+    _ffmpeg(
+        "-f", "lavfi", "-i", "color=gray:s=4000x4000:d=0.4", "-r", "5", "-vf", "setsar=5",
+        "-c:v", "libx264", "-preset", "ultrafast", path,
+    )  # fmt: skip
+    with pytest.raises(MediaError, match=r"\(20000x4000 pixels as shown, 4000x4000 stored"):
+        VideoSource(path)
+
+
+@pytest.fixture(scope="module")
+def trimmed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A B-frame H.264 clip (90 frames), its phone-style trim (``-ss 1.3 -c copy``: an edit
+    list hides the frames before the cut, which stay in the file for decoding), and a copy
+    truncated to 40 % of its frames' data (its header intact)."""
+    folder = tmp_path_factory.mktemp("trimmed")
+    whole = folder / "bframes.mp4"
+    _ffmpeg(
+        "-f", "lavfi", "-i", "testsrc=s=160x120:r=15:d=6", "-c:v", "libx264", "-bf", "2",
+        "-g", "30", "-pix_fmt", "yuv420p", "-movflags", "+faststart", whole,
+    )  # fmt: skip
+    trim = folder / "editlist.mp4"
+    _ffmpeg("-ss", "1.3", "-i", whole, "-c", "copy", trim)
+    cut = folder / "truncated.mp4"
+    data = whole.read_bytes()
+    media = data.index(b"mdat")
+    cut.write_bytes(data[: media + (len(data) - media) * 2 // 5])
+    return {"whole": whole, "trim": trim, "cut": cut}
+
+
+def _decoded(path: Path) -> int:
+    with VideoSource(path) as source:
+        try:
+            return sum(1 for _ in source.frames())
+        except MediaError as e:  # a truncated file: decoding stops where its data ends
+            return int(str(e).split("decoding failed after ")[1].split()[0])
+
+
+def test_a_trimmed_file_with_an_edit_list_expects_only_the_frames_it_shows(
+    trimmed: dict[str, Path],
+) -> None:
+    from twistcoach.pipeline import cut_short_warnings
+
+    with av.open(str(trimmed["trim"])) as container:  # the header still counts every frame
+        assert container.streams.video[0].frames == 90
+    with VideoSource(trimmed["trim"]) as source:
+        expected = source.expected_frames
+    decoded = _decoded(trimmed["trim"])
+    assert decoded < 90 - 2  # the hidden frames are not shown
+    assert expected is not None and abs(expected - decoded) <= 1, (expected, decoded)
+    assert cut_short_warnings(trimmed["trim"], expected, decoded) == ()
+    # The whole file still expects all of its frames, and a truncated one is still cut short.
+    with VideoSource(trimmed["whole"]) as source:
+        assert source.expected_frames == 90 == _decoded(trimmed["whole"])
+    with VideoSource(trimmed["cut"]) as source:
+        expected = source.expected_frames
+    decoded = _decoded(trimmed["cut"])
+    assert expected == 90 and decoded < 60
+    (warning,) = cut_short_warnings(trimmed["cut"], expected, decoded)
+    assert f"{decoded} of the 90 frames" in warning
+
+
+def test_a_file_with_two_video_streams_says_which_was_measured(tmp_path: Path) -> None:
+    two = tmp_path / "two.mkv"
+    _ffmpeg(
+        "-f", "lavfi", "-i", "testsrc=s=96x64:r=10:d=0.5",
+        "-f", "lavfi", "-i", "color=red:s=64x48:r=10:d=0.5",
+        "-map", "0", "-map", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p", two,
+    )  # fmt: skip
+    with VideoSource(two) as source:
+        assert source.warnings == (
+            f"{two}: the file holds 2 video streams: the first (96x64 pixels) was measured, "
+            "the others ignored",
+        )
+        assert {f.rgb.shape for f in source.frames()} == {(64, 96, 3)}
+    # A cover picture is no stream of frames: no warning, and the recording is measured.
+    cover, clip, covered = tmp_path / "cover.jpg", tmp_path / "clip.mp4", tmp_path / "cover.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "color=blue:s=64x64", "-frames:v", "1", cover)
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=s=96x64:r=10:d=0.5", "-pix_fmt", "yuv420p", clip)
+    _ffmpeg(
+        "-i", clip, "-i", cover, "-map", "1", "-map", "0", "-c", "copy",
+        "-disposition:v:0", "attached_pic", covered,
+    )  # fmt: skip
+    with VideoSource(covered) as source:
+        assert source.warnings == ()
+        assert {f.rgb.shape for f in source.frames()} == {(64, 96, 3)}
+
+
+def test_a_mirrored_recording_is_flipped_back_after_its_rotation(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.mp4"
+    _write_video(plain, [_marker_frame(80, 40)] * 2, [0, 40])
+    with VideoSource(plain) as source:
+        shown = [f.rgb for f in source.frames()]
+    with VideoSource(plain, mirrored=True) as source:
+        assert source.mirrored
+        flipped = [f.rgb for f in source.frames()]
+    assert len(flipped) == len(shown) == 2
+    for a, b in zip(shown, flipped, strict=True):
+        assert np.array_equal(b, a[:, ::-1])
+    assert flipped[0][:5, -5:].mean() > 200 and flipped[0][:5, :5].mean() < 50  # top right
+    # Rotated first, then flipped: the picture as played, mirrored.
+    rotated = tmp_path / "rotated.mp4"
+    _ffmpeg("-i", plain, "-c", "copy", *TAG_ROTATE_90, rotated)
+    with VideoSource(rotated) as a, VideoSource(rotated, mirrored=True) as b:
+        upright, mirrored = next(a.frames()).rgb, next(b.frames()).rgb
+    assert upright.shape == mirrored.shape == (80, 40, 3)
+    assert np.array_equal(mirrored, upright[:, ::-1])

@@ -285,7 +285,11 @@ class VideoAnalysis:
         Stage timings.
     warnings
         Plain sentences about the file that did not stop the analysis (a file cut short:
-        fewer frames decoded than its header declares).
+        fewer frames decoded than its header declares; a file with several video streams).
+    mirrored
+        True when every frame was flipped left to right before estimation
+        (:class:`~twistcoach.sources.VideoSource`'s ``mirrored``): the skeletons' image
+        coordinates are the flipped frames'.
     """
 
     path: Path
@@ -294,6 +298,7 @@ class VideoAnalysis:
     chunks: tuple[Chunk, ...]
     times: StageTimes = field(compare=False)
     warnings: tuple[str, ...] = ()
+    mirrored: bool = False
 
 
 def iter_chunk(
@@ -301,6 +306,8 @@ def iter_chunk(
     chunk: Chunk,
     estimator: PoseEstimator,
     times: StageTimes | None = None,
+    *,
+    mirrored: bool = False,
 ) -> Iterator[Estimated]:
     """Estimate one chunk of a video with a (fresh) estimator, yielding its own frames.
 
@@ -315,8 +322,12 @@ def iter_chunk(
         result, so pass a fresh tracking-mode estimator for reproducible numbers.
     times
         Accumulates decode and inference seconds when given.
+    mirrored
+        Flip each frame left to right before estimation (a recording saved mirrored).
     """
-    with VideoSource(path, start_frame=chunk.warmup_start, stop_frame=chunk.stop) as source:
+    with VideoSource(
+        path, start_frame=chunk.warmup_start, stop_frame=chunk.stop, mirrored=mirrored
+    ) as source:
         frames = source.frames()
         while True:
             t0 = time.perf_counter()
@@ -362,9 +373,12 @@ def _worker_warm_up() -> bool:
     return True
 
 
-def _worker_estimate(path: str, chunk: Chunk, job: int, model: int = RECORDED_MODEL) -> int:
+def _worker_estimate(
+    path: str, chunk: Chunk, job: int, model: int = RECORDED_MODEL, mirrored: bool = False
+) -> int:
     """Run in a worker process: estimate one chunk with a fresh MediaPipe tracker of the
-    landmark model ``model`` (``estimator.RECORDED_MODEL`` or ``ROTATION_MODEL``).
+    landmark model ``model`` (``estimator.RECORDED_MODEL`` or ``ROTATION_MODEL``), its
+    frames flipped left to right when ``mirrored``.
 
     The frames go back through the results queue in batches tagged with ``job``, then
     ``(job, None)``; returns how many frames were sent.
@@ -373,7 +387,7 @@ def _worker_estimate(path: str, chunk: Chunk, job: int, model: int = RECORDED_MO
     sent = 0
     batch: list[Estimated] = []
     with make_mediapipe_estimator(static_image_mode=False, model_complexity=model) as estimator:
-        for estimated in iter_chunk(Path(path), chunk, estimator):
+        for estimated in iter_chunk(Path(path), chunk, estimator, mirrored=mirrored):
             batch.append(estimated)
             if len(batch) >= STREAM_BATCH:
                 _results.put((job, batch))
@@ -486,6 +500,29 @@ def cut_short_warnings(path: Path, header_frames: int | None, decoded: int) -> t
         f"{path}: the video is cut short: {decoded} of the {header_frames} frames its header "
         "declares could be decoded (the file may be truncated); the results cover those only",
     )
+
+
+def as_saved(analysis: VideoAnalysis) -> VideoAnalysis:
+    """The analysis with its skeletons placed on the frames as the file stores them.
+
+    A mirrored analysis (``mirrored``) estimated flipped frames: each landmark keeps its
+    name (the person's true left knee stays the left knee) and moves to where the saved,
+    unflipped frame shows it (x becomes the width less x), so an overlay drawn on the
+    saved video sits on the person. Its numbers and sides are unchanged; anything else
+    is returned as it is.
+    """
+    if not analysis.mirrored:
+        return analysis
+
+    def unflipped(skeleton: Skeleton | None) -> Skeleton | None:
+        if skeleton is None:
+            return None
+        xy = np.array(skeleton.image_xy, dtype=float, copy=True)
+        xy[:, 0] = skeleton.image_size[0] - xy[:, 0]
+        return replace(skeleton, image_xy=xy)
+
+    frames = tuple(replace(f, skeleton=unflipped(f.skeleton)) for f in analysis.frames)
+    return replace(analysis, frames=frames, mirrored=False)
 
 
 def retrack(analysis: VideoAnalysis, tracker: Tracker) -> VideoAnalysis:
@@ -657,6 +694,7 @@ class Analyzer:
         progress: ProgressCallback | None = None,
         *,
         model: int = RECORDED_MODEL,
+        mirrored: bool = False,
     ) -> VideoAnalysis:
         """Estimate every frame of a video, then run the tracker over them in order.
 
@@ -671,6 +709,9 @@ class Analyzer:
             The landmark model (``estimator.RECORDED_MODEL``, the heavy one, for a supine
             twist; ``estimator.ROTATION_MODEL`` for a seated or standing one); ignored by
             an estimator factory given to the analyser (a replay).
+        mirrored
+            Flip every frame left to right before estimation: a recording the phone saved
+            mirrored (``analyze --mirrored``), whose person's right side reads as their left.
 
         Raises
         ------
@@ -680,8 +721,9 @@ class Analyzer:
         path = Path(path)
         wall0 = time.perf_counter()
         times = StageTimes()
-        with VideoSource(path) as probe:
+        with VideoSource(path, mirrored=mirrored) as probe:
             header_frames = probe.expected_frames
+            source_warnings = probe.warnings
             # The first frame gives the upright size (rotation applied) and proves that
             # the file decodes before any worker is asked to.
             first = next(probe.frames())
@@ -691,7 +733,7 @@ class Analyzer:
         if self._parallel and len(plan) > 1:
             for chunk in plan[1:]:
                 self._jobs += 1
-                futures.append((self._jobs, self._submit(path, chunk, self._jobs, model)))
+                futures.append((self._jobs, self._submit(path, chunk, self._jobs, model, mirrored)))
             local = plan[:1]
         else:
             local = plan
@@ -733,7 +775,7 @@ class Analyzer:
         for chunk in local:
             with self._local_estimator(model) as estimator:
                 own: list[Estimated] = []
-                for estimated in iter_chunk(path, chunk, estimator, times):
+                for estimated in iter_chunk(path, chunk, estimator, times, mirrored=mirrored):
                     own.append(estimated)
                     if progress is not None:
                         progress(1)
@@ -756,17 +798,19 @@ class Analyzer:
                         self._raise_worker_error(path, future, lost=True)
             future.result()
         times.wall_s = time.perf_counter() - wall0
-        warnings = cut_short_warnings(path, header_frames, len(results))
+        warnings = source_warnings + cut_short_warnings(path, header_frames, len(results))
         warnings += frame_timing_warnings(path, [r.timestamp_s for r in results])
-        return VideoAnalysis(path, tuple(results), size, plan, times, warnings)
+        return VideoAnalysis(path, tuple(results), size, plan, times, warnings, mirrored)
 
-    def _submit(self, path: Path, chunk: Chunk, job: int, model: int) -> Future[int]:
+    def _submit(
+        self, path: Path, chunk: Chunk, job: int, model: int, mirrored: bool = False
+    ) -> Future[int]:
         """Give one chunk to a worker, starting the pool (again, if a worker had died)."""
         for attempt in (1, 2):
             self.prestart()
             assert self._pool is not None
             try:
-                return self._pool.submit(_worker_estimate, str(path), chunk, job, model)
+                return self._pool.submit(_worker_estimate, str(path), chunk, job, model, mirrored)
             except BrokenProcessPool:
                 # The warm-up's worker died before any chunk was asked of it: start afresh
                 # once, then say so.

@@ -25,13 +25,28 @@ A frame's size is checked from the file's header before a pixel is decoded (issu
 :data:`MAX_FRAME_PIXELS` pixels and :data:`MAX_FRAME_SIDE` on a side, and at least
 :data:`MIN_FRAME_SIDE` on each side (nobody can be found in fewer). Photos are measured with
 Pillow, which reads the header only, then decoded with OpenCV (whose own pixel limit is set to
-the same number when this module is imported before ``cv2``); videos with the stream's
-width and height from PyAV, and every decoded frame again before it is converted to RGB.
+the same number when this module is imported before ``cv2``); videos with the size their
+frames are *shown* at (:func:`shown_size`: the stream's width and height from PyAV,
+stretched by its sample aspect ratio, as every frame is before it is measured), and every
+decoded frame again before it is converted to RGB. The stored size alone let a
+4000 x 4000 stream whose pixels are 5 times as wide as high through as 20000 x 4000 frames
+(80 Mpx, 1.4 GB for four blank frames).
+
+Video streams, edit lists, mirrored recordings
+----------------------------------------------
+A file with several video streams is measured on its first (a cover picture is no stream
+of frames: skipped), and :attr:`VideoSource.warnings` says which and that the others were
+ignored. The frame count :attr:`VideoSource.expected_frames` promises is the header's,
+unless the stream's duration covers fewer frames: a phone-trimmed file (an edit list) keeps
+every coded frame but shows only those within the cut, so its header's count was called
+"cut short". A recording saved mirrored (some phones' front cameras) is flipped back with
+``mirrored=True``: its pixels cannot tell, and the person's right reads as their left.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import time
@@ -76,7 +91,14 @@ def _limits_text() -> str:
     return f"at most {MAX_FRAME_PIXELS:,} pixels and {MAX_FRAME_SIDE} on a side"
 
 
-def check_frame_size(name: object, width: int, height: int, *, video: bool = False) -> None:
+def check_frame_size(
+    name: object,
+    width: int,
+    height: int,
+    *,
+    video: bool = False,
+    stored: tuple[int, int] | None = None,
+) -> None:
     """Refuse a frame size outside the limits (see the module docs), before decoding.
 
     Parameters
@@ -84,9 +106,12 @@ def check_frame_size(name: object, width: int, height: int, *, video: bool = Fal
     name
         The file (or source), named in the message.
     width, height
-        The size the header declares, in pixels.
+        The size the frames are used at, in pixels (a video's as shown: :func:`shown_size`).
     video
         Whether these are a video's frames (for the message).
+    stored
+        The size the file stores, when it differs from the size shown (non-square pixels):
+        the message gives both.
 
     Raises
     ------
@@ -94,10 +119,11 @@ def check_frame_size(name: object, width: int, height: int, *, video: bool = Fal
         When the frame is too large or too small.
     """
     subject = "the video's frames are" if video else "the image is"
+    size = f"{width}x{height} pixels"
+    if stored is not None and stored != (width, height):
+        size += f" as shown, {stored[0]}x{stored[1]} stored with non-square pixels"
     if width * height > MAX_FRAME_PIXELS or max(width, height) > MAX_FRAME_SIDE:
-        raise MediaError(
-            f"{name}: {subject} too large to analyse ({width}x{height} pixels; {_limits_text()})"
-        )
+        raise MediaError(f"{name}: {subject} too large to analyse ({size}; {_limits_text()})")
     if min(width, height) < MIN_FRAME_SIDE:
         raise MediaError(
             f"{name}: {subject} too small to find a person in ({width}x{height} pixels; "
@@ -312,9 +338,37 @@ class ImageSource(_Closing):
         yield Frame(0.0, self._rgb, 0)
 
 
+#: Sample aspect ratios (a pixel's width over its height) a video's frames are stretched
+#: by; one outside is taken for a broken header and ignored (the pixels read as square).
+PIXEL_ASPECT_RANGE = (0.2, 5.0)
+
+
+def shown_size(width: int, height: int, pixel_aspect: float) -> tuple[int, int]:
+    """The size a video frame of ``width`` x ``height`` stored pixels is shown (and measured)
+    at: stretched across (``pixel_aspect`` > 1) or down (< 1) so its pixels are square, never
+    shrunk (no detail lost).
+
+    Parameters
+    ----------
+    width, height
+        The stored size, in pixels.
+    pixel_aspect
+        The stream's sample aspect ratio: a pixel's width over its height (1: square).
+
+    Returns
+    -------
+    tuple of int
+        (width, height) as shown.
+    """
+    if pixel_aspect > 1.0:
+        return max(1, round(width * pixel_aspect)), height
+    if pixel_aspect < 1.0:
+        return width, max(1, round(height / pixel_aspect))
+    return width, height
+
+
 def _square_pixels(rgb: RgbArray, pixel_aspect: float) -> RgbArray:
-    """The frame as shown: stretched across (``pixel_aspect`` > 1) or down (< 1) so its
-    pixels are square, never shrunk (no detail lost).
+    """The frame as shown (:func:`shown_size`).
 
     Parameters
     ----------
@@ -326,10 +380,7 @@ def _square_pixels(rgb: RgbArray, pixel_aspect: float) -> RgbArray:
     import cv2
 
     height, width = rgb.shape[:2]
-    if pixel_aspect > 1.0:
-        size = (max(1, round(width * pixel_aspect)), height)
-    else:
-        size = (width, max(1, round(height / pixel_aspect)))
+    size = shown_size(width, height, pixel_aspect)
     return np.ascontiguousarray(cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR))
 
 
@@ -353,36 +404,62 @@ class VideoSource(_Closing):
         indices and timestamps are those of the whole file). Used by the parallel pipeline.
     stop_frame
         Index one past the last frame to yield; None for the end of the file.
+    mirrored
+        Flip every frame left to right (after its rotation): for a recording the phone
+        saved mirrored (some front cameras do), whose pixels cannot tell, so the person's
+        right side would read as their left.
+
+    Attributes
+    ----------
+    warnings
+        Plain sentences about the file that do not stop its analysis: a file with several
+        video streams says which one is measured.
 
     Raises
     ------
     MediaError
-        Naming the file when it is missing, empty, not a media file or has no video stream.
+        Naming the file when it is missing, empty, not a media file, has no video stream,
+        or its frames as shown are outside the size limits (:func:`check_frame_size`).
     """
 
     kind = SourceKind.VIDEO
 
-    def __init__(self, path: Path, *, start_frame: int = 0, stop_frame: int | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        start_frame: int = 0,
+        stop_frame: int | None = None,
+        mirrored: bool = False,
+    ) -> None:
         import av
 
         _check_file(path)
         self.path = path
         self.name = str(path)
+        self.mirrored = mirrored
         self._start = start_frame
         self._stop = stop_frame
         try:
             self._container: Any = av.open(str(path))
         except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as err:
             raise MediaError(f"{path}: not a readable video ({_reason(err)})") from None
-        if not self._container.streams.video:
+        # A cover picture (an mp4's or mkv's attached picture) is a "video stream" of one
+        # still: never the recording.
+        streams = [
+            s
+            for s in self._container.streams.video
+            if av.stream.Disposition.attached_pic not in s.disposition
+        ]
+        if not streams:
             self._container.close()
             raise MediaError(f"{path}: the file has no video stream")
-        self._stream: Any = self._container.streams.video[0]
+        self._stream: Any = streams[0]
         # Let FFmpeg decode with its own threads; frames still come out in order.
         self._stream.thread_type = "AUTO"
-        self._frame_count = int(self._stream.frames or 0)
         rate = self._stream.average_rate or self._stream.guessed_rate
         self.fps: float | None = float(rate) if rate else None
+        self._frame_count = self._header_frames()
         self.width = int(self._stream.codec_context.width)
         self.height = int(self._stream.codec_context.height)
         # Non-square pixels (a sample aspect ratio other than 1): frames are stretched to
@@ -390,17 +467,52 @@ class VideoSource(_Closing):
         # anamorphic copy of a clip read its drop 7 degrees short; a 2:1 one read as a side
         # view).
         sar = self._stream.sample_aspect_ratio or self._stream.codec_context.sample_aspect_ratio
-        self._pixel_aspect = float(sar) if sar and 0.2 <= float(sar) <= 5.0 else 1.0
+        low, high = PIXEL_ASPECT_RANGE
+        self._pixel_aspect = float(sar) if sar and low <= float(sar) <= high else 1.0
+        self.warnings: tuple[str, ...] = ()
+        if len(streams) > 1:
+            self.warnings = (
+                f"{path}: the file holds {len(streams)} video streams: the first "
+                f"({self._shown_text(self.width, self.height)}) was measured, the others "
+                "ignored",
+            )
         if self.width or self.height:  # 0 x 0: the header does not say; checked per frame
             try:
-                check_frame_size(path, self.width, self.height, video=True)
+                self._check_size(self.width, self.height)
             except MediaError:
                 self._container.close()
                 raise
 
+    def _shown_text(self, width: int, height: int) -> str:
+        shown = shown_size(width, height, self._pixel_aspect)
+        return f"{shown[0]}x{shown[1]} pixels"
+
+    def _check_size(self, width: int, height: int) -> None:
+        """Refuse frames whose size as shown (stretched to square pixels, as they are
+        measured) is outside the limits: checked before a pixel is decoded."""
+        shown = shown_size(width, height, self._pixel_aspect)
+        check_frame_size(self.path, *shown, video=True, stored=(width, height))
+
+    def _header_frames(self) -> int:
+        """The frames the file shows, as far as its header tells (0: it does not say).
+
+        The header's count (``nb_frames``) is every coded frame; a trimmed file (an mp4
+        edit list: a phone's "trim" that copies without re-encoding) keeps the frames
+        before its cut for decoding but shows only those within it, and its stream's
+        duration says so: the count is then what the duration covers at the frame rate.
+        A truncated file keeps its header's duration, so it still comes short of it.
+        """
+        count = int(self._stream.frames or 0)
+        duration, time_base = self._stream.duration, self._stream.time_base
+        if count <= 0 or not duration or time_base is None or not self.fps:
+            return count
+        covered = math.ceil(float(duration * time_base) * self.fps - 1e-6)
+        return min(count, covered) if covered > 0 else count
+
     @property
     def expected_frames(self) -> int | None:
-        """Frame count from the container header (None when it does not say)."""
+        """The frames the file shows, from its header (None when it does not say; see
+        :meth:`_header_frames`)."""
         if self._frame_count <= 0:
             return None
         stop = self._frame_count if self._stop is None else min(self._stop, self._frame_count)
@@ -439,11 +551,13 @@ class VideoSource(_Closing):
                 last_t = t
                 if (frame.width, frame.height) != (self.width, self.height):
                     # A size the header did not declare (or a stream that changes size).
-                    check_frame_size(self.path, frame.width, frame.height, video=True)
+                    self._check_size(frame.width, frame.height)
                 rgb = frame.to_ndarray(format="rgb24")
                 if self._pixel_aspect != 1.0:
                     rgb = _square_pixels(rgb, self._pixel_aspect)
                 rgb = _rotate(rgb, float(frame.rotation or 0))
+                if self.mirrored:
+                    rgb = np.ascontiguousarray(rgb[:, ::-1])
                 yield Frame(t, rgb, index)
         except av.error.FFmpegError as err:
             where = (

@@ -13,7 +13,9 @@ Each argument of ``twistcoach batch`` is one of:
   :func:`twistcoach.cli.analyze_cmd.default_cap_deg`). ``flat`` names a photograph of the
   person's neutral pose (lying still, knees up; sitting or standing square) from the same
   place as the row's photograph: it calibrates
-  the camera for it, as ``analyze --flat`` does (photographs only);
+  the camera for it, as ``analyze --flat`` does (photographs only). A ``mirrored`` column
+  (yes or no) flips that row's video left to right before it is measured, as
+  ``analyze --mirrored`` does (videos only: a recording the phone saved mirrored);
 - a **file**: that file, whatever its suffix (a broken one is recorded as failed).
 
 The same file named twice (by two arguments, or as ``a/../a/x.mp4``) is analysed once, with
@@ -46,6 +48,10 @@ PATH_COLUMNS = ("path", "file", "input")
 BODY_COLUMNS = ("body", "body_type")
 CAP_COLUMNS = ("cap", "cap_deg")
 FLAT_COLUMNS = ("flat", "flat_photo")
+MIRRORED_COLUMNS = ("mirrored",)
+#: A ``mirrored`` cell's words (case-insensitive); an empty cell takes ``--mirrored``.
+YES_WORDS = frozenset({"yes", "y", "true", "1"})
+NO_WORDS = frozenset({"no", "n", "false", "0"})
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -69,12 +75,15 @@ class BatchInput:
     flat
         A photograph of the neutral pose from the same place that calibrates this
         photograph's camera (``analyze --flat``), else None.
+    mirrored
+        Flip the video left to right before measuring it (``analyze --mirrored``).
     """
 
     path: Path
     body: BodyType
     cap_deg: float | None
     flat: Path | None = None
+    mirrored: bool = False
 
     @property
     def flat_name(self) -> str | None:
@@ -98,6 +107,18 @@ def check_cap(cap_deg: float, where: str) -> float:
     if not (math.isfinite(cap_deg) and 0.0 < cap_deg <= 90.0):
         raise BatchInputError(f"{where}: the cap must be between 0 and 90 degrees, got {cap_deg:g}")
     return cap_deg
+
+
+def _check_mirrored(item: BatchInput, where: str) -> BatchInput:
+    """``item`` when it may be flipped; raise for a photograph asked to be (photographs are
+    measured as saved: ``analyze`` refuses ``--mirrored`` with one too)."""
+    if item.mirrored and is_image_file(item.path):
+        raise BatchInputError(
+            f"{where}: a photograph, and --mirrored flips videos only (photographs are "
+            "measured as saved): give the photographs without --mirrored, or say mirrored "
+            "per video in a manifest's mirrored column"
+        )
+    return item
 
 
 def _is_media(path: Path) -> bool:
@@ -139,7 +160,12 @@ def _column(header: Sequence[str], names: Sequence[str]) -> int | None:
 
 
 def read_manifest(
-    manifest: Path, body: BodyType, cap_deg: float | None, out: Path | None = None
+    manifest: Path,
+    body: BodyType,
+    cap_deg: float | None,
+    out: Path | None = None,
+    *,
+    mirrored: bool = False,
 ) -> list[BatchInput]:
     """Read a CSV manifest (see the module docs).
 
@@ -147,7 +173,7 @@ def read_manifest(
     ----------
     manifest
         The CSV file.
-    body, cap_deg
+    body, cap_deg, mirrored
         Defaults for rows that leave the column out or empty.
     out
         The output folder: a row naming a file inside it is refused.
@@ -156,7 +182,8 @@ def read_manifest(
     ------
     BatchInputError
         For a manifest without a path column, a missing file, one that is not a regular
-        file, one inside the output folder, or a bad body or cap, naming the row.
+        file, one inside the output folder, a bad body, cap or mirrored, or a photograph to
+        be flipped, naming the row.
     """
     try:
         with manifest.open(newline="", encoding="utf-8-sig") as f:
@@ -175,6 +202,7 @@ def read_manifest(
     body_col = _column(header, BODY_COLUMNS)
     cap_col = _column(header, CAP_COLUMNS)
     flat_col = _column(header, FLAT_COLUMNS)
+    mirrored_col = _column(header, MIRRORED_COLUMNS)
     inputs = []
     for number, row in enumerate(body_rows, start=2):
         if not any(cell.strip() for cell in row):
@@ -212,7 +240,16 @@ def read_manifest(
                     f"{where}: the cap must be a number of degrees, got {cell(cap_col)!r}"
                 ) from None
             check_cap(row_cap, where)
-        inputs.append(BatchInput(_normal(path), row_body, row_cap, flat))
+        row_mirrored = mirrored
+        word = cell(mirrored_col).lower()
+        if word in YES_WORDS or word in NO_WORDS:
+            row_mirrored = word in YES_WORDS
+        elif word:
+            raise BatchInputError(
+                f"{where}: mirrored must be yes or no, got {cell(mirrored_col)!r}"
+            )
+        item = BatchInput(_normal(path), row_body, row_cap, flat, row_mirrored)
+        inputs.append(_check_mirrored(item, f"{where}: {path}"))
     return inputs
 
 
@@ -248,6 +285,7 @@ def collect_inputs(
     body: BodyType = BodyType.NEUTRAL,
     cap_deg: float | None = None,
     out: Path | None = None,
+    mirrored: bool = False,
 ) -> list[BatchInput]:
     """Turn the command's arguments into the inputs to analyse, in order, each once.
 
@@ -255,8 +293,9 @@ def collect_inputs(
     ----------
     arguments
         Folders, globs, CSV manifests and files (see the module docs).
-    body, cap_deg
-        Settings for every input a manifest row does not set.
+    body, cap_deg, mirrored
+        Settings for every input a manifest row does not set (``mirrored``: the
+        videos are flipped left to right; a photograph given with it is refused).
     out
         The output folder: nothing inside it is taken from a folder or a glob, and a file,
         folder or manifest row naming something inside it is refused.
@@ -270,8 +309,8 @@ def collect_inputs(
     ------
     BatchInputError
         For an argument that names nothing usable (a missing file, a glob or folder with no
-        photo or video, a bad manifest, something inside the output folder), with a
-        one-line message.
+        photo or video, a bad manifest, something inside the output folder, a photograph
+        with ``mirrored``), with a one-line message.
     """
     if cap_deg is not None:
         check_cap(cap_deg, "--cap")
@@ -284,7 +323,7 @@ def collect_inputs(
         for item in items:
             if item.path not in seen:
                 seen.add(item.path)
-                inputs.append(item)
+                inputs.append(_check_mirrored(item, str(item.path)))
 
     for argument in arguments:
         path = Path(argument).expanduser()
@@ -307,12 +346,12 @@ def collect_inputs(
                     else ""
                 )
                 raise BatchInputError(f"{argument}: no photo or video in this folder{outside}")
-            add(BatchInput(_normal(f), body, cap_deg) for f in files)
+            add(BatchInput(_normal(f), body, cap_deg, mirrored=mirrored) for f in files)
         elif path.is_file() and path.suffix.lower() == ".csv":
-            add(read_manifest(path, body, cap_deg, out))
+            add(read_manifest(path, body, cap_deg, out, mirrored=mirrored))
         elif path.is_file():
             _check_outside(path, out, argument)
-            add([BatchInput(_normal(path), body, cap_deg)])
+            add([BatchInput(_normal(path), body, cap_deg, mirrored=mirrored)])
         elif _GLOB_CHARS & set(argument):
             files = [Path(m) for m in sorted(glob.glob(str(path), recursive=True))]
             matches = [m for m in files if m.is_file() and not _inside(m, out_abs)]
@@ -322,7 +361,7 @@ def collect_inputs(
                     f"{argument}: the pattern matches no file"
                     + (f" outside the output folder{out_named}" if inside else "")
                 )
-            add(BatchInput(_normal(m), body, cap_deg) for m in matches)
+            add(BatchInput(_normal(m), body, cap_deg, mirrored=mirrored) for m in matches)
         elif path.exists():
             raise BatchInputError(f"{argument}: not a file or folder (a device or a pipe)")
         else:

@@ -36,7 +36,7 @@ from typing import Any, Protocol
 
 from twistcoach import i18n
 from twistcoach.batch.inputs import BatchInput
-from twistcoach.batch.state import BatchState, InputRecord, reserved_names
+from twistcoach.batch.state import BatchState, InputRecord, reserved_names, stamps
 from twistcoach.batch.task import TaskOutcome, TaskSpec, analyze_input
 from twistcoach.errors import ConflictError
 
@@ -396,7 +396,9 @@ def _run_locked(
             result.workers = in_flight_max
             listener.started(len(to_do), result.skipped, in_flight_max)
             remote = ray.remote(num_cpus=1, max_retries=0)(_ray_task)
-            running: dict[Any, tuple[BatchInput, int]] = {}
+            # Each try's files are stamped as it starts: a file replaced while it runs has
+            # another stamp at the next run, so it is analysed again.
+            running: dict[Any, tuple[BatchInput, int, tuple[str | None, str | None]]] = {}
             try:
                 while to_do or running:
                     while to_do and len(running) < in_flight_max:
@@ -414,11 +416,12 @@ def _run_locked(
                             annotate=options.annotate,
                             flat=item.flat_name,
                             lang=i18n.current_language(),
+                            mirrored=item.mirrored,
                         )
-                        running[remote.remote(spec, task)] = (item, attempt)
+                        running[remote.remote(spec, task)] = (item, attempt, stamps(item))
                     ready, _ = ray.wait(list(running), num_returns=1)
                     for ref in ready:
-                        item, attempt = running.pop(ref)
+                        item, attempt, stamped = running.pop(ref)
                         try:
                             outcome: TaskOutcome = ray.get(ref)
                         except ray.exceptions.RayError as e:
@@ -435,7 +438,7 @@ def _run_locked(
                             listener.retrying(item, outcome.error or "failed")
                             to_do.appendleft((item, attempt + 1))
                             continue
-                        record = _finish(item, names[item.key], attempt, outcome, out)
+                        record = _finish(item, names[item.key], attempt, outcome, out, stamped)
                         state.record(record)
                         if record.status == "done":
                             result.analysed += 1
@@ -455,9 +458,16 @@ def _run_locked(
 
 
 def _finish(
-    item: BatchInput, name: str, attempt: int, outcome: TaskOutcome, out: Path
+    item: BatchInput,
+    name: str,
+    attempt: int,
+    outcome: TaskOutcome,
+    out: Path,
+    stamped: tuple[str | None, str | None] = (None, None),
 ) -> InputRecord:
-    """Put a finished input's results in place and make its record."""
+    """Put a finished input's results in place and make its record (``stamped``: the
+    input's and its flat photograph's :func:`~twistcoach.batch.state.file_stamp` as the
+    try started)."""
     final = out / name
     status: Any = "done"
     error = None
@@ -489,4 +499,7 @@ def _finish(
         seconds=round(outcome.seconds, 3),
         node=outcome.node,
         summary=summary,
+        mirrored=item.mirrored,
+        stamp=stamped[0],
+        flat_stamp=stamped[1],
     )

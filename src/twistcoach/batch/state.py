@@ -1,16 +1,21 @@
 """The batch's state file: what is finished, so an interrupted batch resumes.
 
 ``OUT/batch-state.json`` holds one record per input that has finished (analysed, or failed
-after its retry), keyed by the input's absolute path. It is rewritten whole after every
+after its retry), keyed by the input's absolute path, and noting the file it analysed: its
+size, modification time and a hash of its first and last 64 KiB (:func:`file_stamp`; the
+flat photograph's too). It is rewritten whole after every
 input that finishes, to a temporary file in the same folder that then replaces the old one
 (``os.replace``, atomic on POSIX), so a batch killed at any moment leaves either the old or
 the new state, never half of one. The result folder of an input is moved into place
 *before* its record is written: a record always points at a complete folder, and a folder
 without a record is simply analysed again.
 
-An input is redone when it has no record, when its record was made with another body type
-or cap, when its result folder has gone (``summary.json`` missing), or, with
-``--retry-failed``, when it failed.
+An input is redone when it has no record, when its record was made with another body type,
+cap or ``--mirrored``, when the file (or its flat photograph) is no longer the one analysed
+(replaced under the same name: another size, time or content at its ends), when its result
+folder has gone (``summary.json`` missing), or, with ``--retry-failed``, when it failed. A
+state file of version 1 (written before files were stamped) is read, its result folder
+names kept, but its inputs are analysed again, with a one-line warning saying why.
 
 The file is read as untrusted: a record's result folder name becomes a path the batch
 writes and deletes, so a record whose name is not one plain folder name inside the output
@@ -21,8 +26,10 @@ one-line warning (:attr:`BatchState.ignored`); it is never followed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -31,8 +38,14 @@ from twistcoach.batch.inputs import BatchInput
 
 #: The state file's name inside the output folder.
 STATE_FILE = "batch-state.json"
-#: Bumped when the file's shape changes (an older file is then ignored: everything is redone).
-STATE_VERSION = 1
+#: Bumped when the file's shape changes (an older file is then ignored: everything is redone;
+#: version 1, without the files' stamps, is read, its inputs redone).
+STATE_VERSION = 2
+#: Versions read: the unstamped version 1 (its records never match a file), and this one.
+READ_VERSIONS = frozenset({1, STATE_VERSION})
+#: Bytes hashed at each end of a file for its stamp: a replaced file of the same size and
+#: time still differs there (an mp4's header and index), and reading them is cheap.
+STAMP_BYTES = 64 * 1024
 
 Status = Literal["done", "failed"]
 
@@ -63,6 +76,11 @@ class InputRecord:
         The Ray node that ran its last try (an IP address), or None.
     summary
         Its ``summary.json`` (the failure summary when it failed).
+    mirrored
+        Whether its frames were flipped left to right (``--mirrored``).
+    stamp, flat_stamp
+        :func:`file_stamp` of the input, and of its flat photograph (None: none), taken
+        before its last try; a record without a stamp (a version 1 file's) matches no file.
     """
 
     path: str
@@ -76,13 +94,21 @@ class InputRecord:
     node: str | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     flat: str | None = None
+    mirrored: bool = False
+    stamp: str | None = None
+    flat_stamp: str | None = None
 
     def matches(self, item: BatchInput) -> bool:
-        """True when this record answers ``item`` with the same settings."""
+        """True when this record answers ``item`` with the same settings, and the files it
+        analysed (the input, its flat photograph) are still the ones there
+        (:func:`stamps`)."""
         return (
             self.body == str(item.body)
             and self.cap_deg == item.cap_deg
             and self.flat == item.flat_name
+            and self.mirrored == item.mirrored
+            and self.stamp is not None
+            and (self.stamp, self.flat_stamp) == stamps(item)
         )
 
     @classmethod
@@ -109,7 +135,40 @@ class InputRecord:
             node=None if data.get("node") is None else str(data["node"]),
             summary=dict(data.get("summary") or {}),
             flat=None if data.get("flat") is None else str(data["flat"]),
+            mirrored=bool(data.get("mirrored", False)),
+            stamp=None if data.get("stamp") is None else str(data["stamp"]),
+            flat_stamp=None if data.get("flat_stamp") is None else str(data["flat_stamp"]),
         )
+
+
+def file_stamp(path: Path) -> str | None:
+    """What tells one file from another put in its place under the same name: its size,
+    modification time (nanoseconds) and a hash of its first and last :data:`STAMP_BYTES`.
+
+    Returns
+    -------
+    str or None
+        ``SIZE:MTIME_NS:HASH``; None when it is not a regular file or cannot be read (a
+        pipe is never opened: reading it would block).
+    """
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            digest.update(f.read(STAMP_BYTES))
+            if info.st_size > STAMP_BYTES:
+                f.seek(max(STAMP_BYTES, info.st_size - STAMP_BYTES))
+                digest.update(f.read(STAMP_BYTES))
+    except OSError:
+        return None
+    return f"{info.st_size}:{info.st_mtime_ns}:{digest.hexdigest()[:16]}"
+
+
+def stamps(item: BatchInput) -> tuple[str | None, str | None]:
+    """:func:`file_stamp` of ``item``'s file and of its flat photograph (None: none)."""
+    return file_stamp(item.path), None if item.flat is None else file_stamp(item.flat)
 
 
 class BatchState:
@@ -141,15 +200,19 @@ class BatchState:
 
     @classmethod
     def load(cls, out: Path) -> BatchState:
-        """Read ``out``'s state file; an absent, unreadable or older one gives no records.
+        """Read ``out``'s state file; an absent, unreadable or unknown version gives no
+        records.
 
         An unreadable state file is not an error: the batch then redoes everything (the
-        results it overwrites are rewritten from the same inputs).
+        results it overwrites are rewritten from the same inputs). A version 1 file's records
+        are kept (their result folder names stay) but match no file: their inputs are
+        analysed again, and :attr:`ignored` says so in one line.
         """
         path = out / STATE_FILE
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("version") != STATE_VERSION:
+            version = data.get("version")
+            if version not in READ_VERSIONS:
                 return cls(out)
             loaded = {key: InputRecord.from_json(value) for key, value in data["inputs"].items()}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -167,6 +230,11 @@ class BatchState:
                 continue
             names.add(rec.name)
             records[key] = rec
+        if version != STATE_VERSION and records:
+            ignored.append(
+                f"{path}: written by an earlier twistcoach, which did not note each input's "
+                "size and time, so its inputs are analysed again"
+            )
         return cls(out, records, ignored)
 
     def is_finished(self, item: BatchInput, *, retry_failed: bool) -> bool:

@@ -60,6 +60,8 @@ class TaskSpec:
     lang
         The language of the reports it writes (the driver's ``--lang``: a worker process
         does not inherit it).
+    mirrored
+        ``analyze``'s ``--mirrored``: the video's frames flipped left to right.
     """
 
     path: str
@@ -71,6 +73,7 @@ class TaskSpec:
     annotate: bool = False
     flat: str | None = None
     lang: str = "en"
+    mirrored: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,7 @@ def analyze_input(spec: TaskSpec) -> TaskOutcome:
                 workers=1,
                 body=spec.body,
                 flat=None if spec.flat is None else Path(spec.flat),
+                mirrored=spec.mirrored,
             )
         written = staging / "summaries.json"
         if not written.is_file():

@@ -33,8 +33,15 @@ calibrated columns).
 A bad input never stops the batch: its error is printed (naming the file) and the others go
 on. A video decoded only in part (a truncated file: fewer frames than its header declares)
 is analysed as far as it goes, with a warning printed and kept in its summary's
-``warnings``. Exit status: 0 when every input was analysed, 2 when any input failed (each
-failure is printed and recorded in ``summaries.json``) or the options are wrong.
+``warnings``. An annotated picture or video that cannot be written (an encoder that refuses
+the frame size, a full disk) loses only itself: the input's other results are written, and
+a warning says why (:func:`annotation_warning`). ``--mirrored`` flips every video frame
+left to right before it is measured (a recording a phone saved mirrored: the person's right
+reads as their left otherwise); the annotated video then shows the recording as saved,
+with the skeleton placed on it (``pipeline.as_saved``). Photographs are never flipped, so
+``--mirrored`` with one is refused. Exit status: 0 when every input was analysed, 2 when
+any input failed (each failure is printed and recorded in ``summaries.json``) or the
+options are wrong.
 """
 
 from __future__ import annotations
@@ -52,11 +59,12 @@ import typer
 from twistcoach.i18n import ngettext, t
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from rich.console import Console
 
     from twistcoach.metrics import BodyType, PoseFamily
+    from twistcoach.photo import ImageAnalysis
     from twistcoach.pipeline import VideoAnalysis
     from twistcoach.report import MeasureWords
     from twistcoach.tracking import TwistTracker
@@ -188,6 +196,83 @@ def clear_results(folder: Path) -> None:
         folder.rmdir()
 
 
+#: ``--mirrored``'s help, shared by ``analyze``, ``batch`` and ``coach``: when to use it.
+MIRRORED_HELP = (
+    "Flip the video left to right before measuring it. Use it for a recording your phone "
+    "saved mirrored: some Android phones save front-camera (selfie) videos as a mirror image, "
+    "which the picture alone cannot show, and the drop then reads on the wrong side (a right "
+    "drop reads left). To check, play the video: writing in it (on a T-shirt, a poster) reads "
+    "backwards. Videos only: photographs are measured as saved."
+)
+
+
+def annotation_warning(path: Path, kind: str, error: BaseException, size: tuple[int, int]) -> str:
+    """What to say when an input's annotated picture or video could not be written: which,
+    and why in plain words (never the encoder's own error text).
+
+    Parameters
+    ----------
+    path
+        The input.
+    kind
+        ``image`` or ``video``.
+    error
+        What writing it raised.
+    size
+        The frames' (width, height), named when the encoder refused them.
+    """
+    import av
+
+    from twistcoach.sources import MediaError
+
+    if isinstance(error, MediaError):
+        why = str(error)
+    elif isinstance(error, MemoryError):
+        why = t("not enough memory")
+    elif isinstance(error, OSError) and error.strerror:
+        why = t("the file cannot be written: {reason}").format(reason=error.strerror)
+    elif isinstance(error, av.error.FFmpegError):
+        why = t("the video encoder refused frames of {width}x{height} pixels").format(
+            width=size[0], height=size[1]
+        )
+    else:
+        why = t("an unexpected problem while drawing it")
+    what = (
+        t("the annotated video could not be written")
+        if kind == "video"
+        else t("the annotated picture could not be written")
+    )
+    return t("{input}: {what} ({why}); the other results are kept").format(
+        input=path, what=what, why=why
+    )
+
+
+def _annotate(
+    path: Path, kind: str, size: tuple[int, int], write: Callable[..., object], *args: Any
+) -> str | None:
+    """Write an input's annotated picture or video with ``write(target, *args)`` (the
+    target: ``annotated.png`` or ``annotated.mp4``, ``args[0]``); on failure remove what it
+    left and return the warning (:func:`annotation_warning`), else None."""
+    target = args[0]
+    try:
+        write(*args)
+    except Exception as e:  # the measured results are kept whatever the drawing raised
+        with contextlib.suppress(OSError):
+            target.unlink(missing_ok=True)
+        return annotation_warning(path, kind, e, size)
+    return None
+
+
+def _write_annotated_photo(
+    target: Path, path: Path, image: ImageAnalysis, cap_deg: float, words: MeasureWords
+) -> None:
+    """The photograph ``path`` read again and written annotated to ``target``."""
+    from twistcoach import report
+    from twistcoach.sources import read_image
+
+    report.write_annotated_image(target, read_image(path), image, cap_deg, words)
+
+
 def check_body_and_out(err: Console, body: str, out: Path) -> BodyType | None:
     """The ``--body`` option parsed, or None after saying what is wrong with it or with
     ``--out`` (an existing file, not a folder); shared by ``analyze`` and ``batch``."""
@@ -217,8 +302,11 @@ def run_analyze(
     body: str = "neutral",
     twist: str = "auto",
     flat: Path | None = None,
+    mirrored: bool = False,
 ) -> int:
     """Analyse every input; return the exit status (see the module docs).
+
+    ``mirrored``: flip every video frame left to right before measuring (``--mirrored``).
 
     ``flat``: a photograph of the person's neutral pose (lying still, knees up; or sitting or
     standing square) from the place the photographs were taken: it calibrates the camera
@@ -235,8 +323,8 @@ def run_analyze(
     from twistcoach.errors import EstimatorError
     from twistcoach.estimator import MODEL_NAMES, RECORDED_MODEL, ROTATION_MODEL
     from twistcoach.photo import FlatPhotoError, first_frame_only
-    from twistcoach.pipeline import Analyzer
-    from twistcoach.sources import MediaError, VideoSource, is_image_file, read_image
+    from twistcoach.pipeline import Analyzer, as_saved
+    from twistcoach.sources import MediaError, VideoSource, is_image_file
     from twistcoach.tracking import TwistTracker
     from twistcoach.wording import family_words, view_words
 
@@ -261,6 +349,19 @@ def run_analyze(
                 f"[red]error:[/] {escape(str(path))}: inside the output folder "
                 f"{escape(str(out))}; analyze never takes its own results as inputs (copy the "
                 "file elsewhere, or choose another --out)"
+            )
+            return 2
+    if mirrored:
+        photos = [p for p in inputs if is_image_file(p)]
+        if photos:
+            err.print(
+                "[red]error:[/] "
+                + escape(
+                    t(
+                        "{input}: a photograph, and --mirrored flips videos only (photographs "
+                        "are measured as saved): analyse the photographs without --mirrored"
+                    ).format(input=photos[0])
+                )
             )
             return 2
     if flat is not None and not any(is_image_file(p) for p in inputs):
@@ -346,10 +447,22 @@ def run_analyze(
                     folder.mkdir(parents=True, exist_ok=True)
                     if annotate:
                         target = folder / "annotated.png"
-                        report.write_annotated_image(
-                            target, read_image(path), image, photo_cap, words
+                        problem = _annotate(
+                            path,
+                            kind,
+                            image.image_size,
+                            _write_annotated_photo,
+                            target,
+                            path,
+                            image,
+                            photo_cap,
+                            words,
                         )
-                        outputs["annotated"] = str(target)
+                        if problem is None:
+                            outputs["annotated"] = str(target)
+                        else:
+                            summary["warnings"].append(problem)
+                            err.print(f"[yellow]warning:[/] {escape(problem)}")
                     progress.update(task, completed=1)
                 else:
 
@@ -359,7 +472,9 @@ def run_analyze(
                     chosen = twist
                     first = None
                     if twist == "auto":
-                        first = analyzer.analyze_video(path, advance, model=RECORDED_MODEL)
+                        first = analyzer.analyze_video(
+                            path, advance, model=RECORDED_MODEL, mirrored=mirrored
+                        )
                         chosen = _twist_of(first)
                     # A supine twist is estimated with the heavy model, a seated or standing
                     # one with the full model (estimator.ROTATION_MODEL): again, when the
@@ -374,7 +489,9 @@ def run_analyze(
                                 total=totals[path],
                                 description=f"{escape(path.name[:24])} ({chosen} twist)",
                             )
-                        recognized = analyzer.analyze_video(path, advance, model=model)
+                        recognized = analyzer.analyze_video(
+                            path, advance, model=model, mirrored=mirrored
+                        )
                     video, words = _measured(recognized, chosen)
                     th = thresholds[words.measure]
                     cap = default_cap_deg(words.measure) if cap_deg is None else cap_deg
@@ -403,8 +520,21 @@ def run_analyze(
                     outputs["report_html"] = str(folder / "report.html")
                     if annotate:
                         target = folder / "annotated.mp4"
-                        report.write_annotated_video(target, video, cap, words)
-                        outputs["annotated"] = str(target)
+                        problem = _annotate(
+                            path,
+                            kind,
+                            video.image_size,
+                            report.write_annotated_video,
+                            target,
+                            as_saved(video),
+                            cap,
+                            words,
+                        )
+                        if problem is None:
+                            outputs["annotated"] = str(target)
+                        else:
+                            summary["warnings"].append(problem)
+                            err.print(f"[yellow]warning:[/] {escape(problem)}")
                     progress.update(task, completed=len(video.frames), total=len(video.frames))
                 outputs["summary_json"] = str(folder / "summary.json")
                 summary["outputs"] = outputs
@@ -666,6 +796,7 @@ def register(app: typer.Typer) -> None:
                 show_default=False,
             ),
         ] = None,
+        mirrored: Annotated[bool, typer.Option("--mirrored", help=MIRRORED_HELP)] = False,
     ) -> None:
         """Measure spinal twists in photos and videos: summaries, CSV, HTML report.
 
@@ -688,6 +819,7 @@ def register(app: typer.Typer) -> None:
             body=body,
             twist=twist,
             flat=flat,
+            mirrored=mirrored,
         )
         if code:
             raise typer.Exit(code)

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from twistcoach.cli.analyze_cmd import MIRRORED_HELP
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
@@ -27,8 +29,9 @@ HELP = (
     "Measure spinal twists in many photos and videos at once, on Ray.\n\n"
     "INPUTS are folders (every photo and video inside, recursively), globs (quote them: "
     "[bold]'archive/2026-*/*.mp4'[/]) or CSV manifests (a [bold]path[/] column, and optional "
-    "[bold]body[/], [bold]cap[/] and [bold]flat[/] columns for each person; flat: a photo of "
-    "the neutral pose from the same place, as analyze --flat). Each input is one Ray task that "
+    "[bold]body[/], [bold]cap[/], [bold]flat[/] and [bold]mirrored[/] columns for each person; "
+    "flat: a photo of the neutral pose from the same place, as analyze --flat; mirrored: yes "
+    "for a video the phone saved mirrored, as analyze --mirrored). Each input is one Ray task that "
     "runs what [bold]twistcoach analyze --workers 1[/] runs, so [bold]OUT/<name>/[/] holds the "
     "same files ([bold]summary.json[/], and for videos [bold]metrics.csv[/] and "
     "[bold]report.html[/]).\n\n"
@@ -42,7 +45,8 @@ HELP = (
     "reason at once; one that failed otherwise (a crash, a worker lost) is tried once more. "
     "The batch goes on. "
     "Interrupted? Run the same command again: inputs recorded in "
-    "[bold]OUT/batch-state.json[/] are not redone.\n\n"
+    "[bold]OUT/batch-state.json[/] are not redone (a file replaced under the same name, "
+    "another size, time or content, is).\n\n"
     "By default Ray runs privately on this machine (nothing to set up; loopback only). To use "
     "a clinic's cluster, start it with Ray's own [bold]ray start[/] and pass "
     "[bold]--address[/] (docs/batch.md).\n\n"
@@ -122,6 +126,7 @@ def run_batch_command(
     body: str,
     annotate: bool,
     retry_failed: bool,
+    mirrored: bool = False,
 ) -> int:
     """Run a batch from the command line; return the exit status (see the module docs)."""
     from rich.console import Console
@@ -150,7 +155,7 @@ def run_batch_command(
     if body_type is None:
         return 2
     try:
-        items = collect_inputs(inputs, body=body_type, cap_deg=cap_deg, out=out)
+        items = collect_inputs(inputs, body=body_type, cap_deg=cap_deg, out=out, mirrored=mirrored)
     except BatchInputError as e:
         err.print(f"[red]error:[/] {escape(str(e))}")
         return 2
@@ -318,6 +323,18 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--annotate", help="Also write each input with skeleton and gauge."),
         ] = False,
+        mirrored: Annotated[
+            bool,
+            typer.Option(
+                "--mirrored",
+                help=(
+                    "For every video whose manifest row does not say: "
+                    + MIRRORED_HELP
+                    + " Mixed with photographs, say it per video in a manifest's mirrored "
+                    "column instead."
+                ),
+            ),
+        ] = False,
         retry_failed: Annotated[
             bool,
             typer.Option(
@@ -335,6 +352,7 @@ def register(app: typer.Typer) -> None:
             body=body,
             annotate=annotate,
             retry_failed=retry_failed,
+            mirrored=mirrored,
         )
         if code:
             raise typer.Exit(code)

@@ -29,6 +29,7 @@ import typer
 from numpy.typing import NDArray
 
 from twistcoach import i18n
+from twistcoach.cli.analyze_cmd import MIRRORED_HELP
 from twistcoach.cli.answers import (
     BACK_FEELINGS,
     ask_word,
@@ -297,8 +298,12 @@ def run_coach(
     body: str = "neutral",
     checkin: str | None = None,
     ask: Callable[[str], str] | None = None,
+    mirrored: bool = False,
 ) -> int:
     """Run one coaching session; return the exit status (see the module docs).
+
+    ``mirrored``: flip the video's frames left to right (``--mirrored``: a recording the
+    phone saved mirrored); only with ``video``.
 
     What the person may practise, and the cap, come from :mod:`twistcoach.planning` over
     their stored history (the same decision the web app makes); a refusal is exit 2 with
@@ -319,6 +324,13 @@ def run_coach(
 
     if camera is not None and video is not None:
         raise CoachCommandError("give either --camera N or --video FILE, not both")
+    if mirrored and video is None:
+        raise CoachCommandError(
+            i18n.t(
+                "--mirrored goes with --video FILE: it flips a recording the phone saved "
+                "mirrored (a camera's frames are never saved mirrored)"
+            )
+        )
     try:
         body_type = BodyType.parse(body)
     except ValueError as e:
@@ -351,7 +363,7 @@ def run_coach(
         prepared = _prepare(repo, intake, who, variant_id, record, answers, ask)
         if record and prepared.person_id is not None:
             _refuse_a_second_live_session(repo, prepared.person_id)
-        opened = _open_source(camera, video, headless)
+        opened = _open_source(camera, video, headless, mirrored=mirrored)
         try:
             person_id, plan_id = prepared.person_id, None
             if record:
@@ -543,7 +555,9 @@ class _Opened:
             cv2.destroyWindow(self.window)
 
 
-def _open_source(camera: int | None, video: Path | None, headless: bool) -> _Opened:
+def _open_source(
+    camera: int | None, video: Path | None, headless: bool, *, mirrored: bool = False
+) -> _Opened:
     """Open and check the video (a readable video, not a photograph, at least
     :data:`MIN_VIDEO_FPS` frames a second, a first frame that decodes) or the camera, the
     window and the estimator.
@@ -585,7 +599,7 @@ def _open_source(camera: int | None, video: Path | None, headless: bool) -> _Ope
     source: FrameSource | None = None
     try:
         if video is not None:
-            source = VideoSource(video)
+            source = VideoSource(video, mirrored=mirrored)
             source_name = f"video:{video.name}"
             if source.fps is not None and source.fps < MIN_VIDEO_FPS:
                 raise MediaError(
@@ -932,6 +946,7 @@ def register(app: typer.Typer) -> None:
                 ),
             ),
         ] = None,
+        mirrored: Annotated[bool, typer.Option("--mirrored", help=MIRRORED_HELP)] = False,
     ) -> None:
         """Coach a twist from a camera or a video: cues, voice, pain keys, the session stored.
 
@@ -956,6 +971,7 @@ def register(app: typer.Typer) -> None:
                 body=body,
                 checkin=checkin,
                 ask=input if sys.stdin.isatty() and not headless else None,
+                mirrored=mirrored,
             )
         except CoachCommandError as exc:
             _fail(str(exc), exc.code)
