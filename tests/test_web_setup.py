@@ -332,8 +332,16 @@ def _setup_shows_the_trackers_verdict(page: Any) -> dict[str, Any]:
     view = setup["view"]
     assert view in {str(v) for v in View}
     place = seen["place"]
-    # The camera's place: the tracker's verdict, in the page's words for the view it named.
-    if setup["viewOk"]:
+    # The camera's place: the tracker's verdict, in the page's words for the view it named;
+    # a place it can measure from is ticked only once the coach has calibrated there (before
+    # then "looks right so far": a side view was once read as a diagonal one).
+    if setup["viewOk"] and not setup["calibrated"]:
+        assert place["state"] == "active"
+        assert place["said"] == page.evaluate(
+            "JSON.parse(document.getElementById('tc-texts').textContent).place_checking"
+        )
+        assert seen["marks"] == []
+    elif setup["viewOk"]:
         assert place["state"] == "ok"
         good = seen["viewWords"] if seen["verdict"] == "ok" else place["words"]["ok"]
         assert place["said"] == good

@@ -568,6 +568,16 @@ JS_TEXTS: Mapping[str, str] = {
     "loading": "Loading the pose model…",
     "watching": "Watching. Follow the cues.",
     "pose_error": "Pose error:",
+    # The pose model's files did not come (a failed or blocked request), or not in time.
+    "model_failed": "The pose model could not be loaded, so the coach cannot see you yet. "
+    "Check your internet connection, then press “Try again”.",
+    "model_slow": "The pose model is taking a long time to load. Check your internet "
+    "connection, then press “Try again” (or wait a little longer).",
+    "model_status": "Pose model not loaded",
+    # The camera's place before the coach has measured the starting position: the
+    # tracker's first verdict, not yet a place it has measured from.
+    "place_checking": "Looks right so far: the coach confirms it once it has measured your "
+    "starting position.",
 }
 
 
@@ -594,7 +604,7 @@ def localize_message(message: Mapping[str, Any], lang: str) -> dict[str, Any]:
         "cue": ("text", "reason"),
         "metrics": ("step", "advice"),
         "error": ("message",),
-        "stopped": ("text",),
+        "stopped": ("text", "words"),
         "status": ("text",),
     }.get(str(kind), ())
     for key in keys:
@@ -983,6 +993,7 @@ def _code_texts() -> Iterator[tuple[str, str]]:
         root.joinpath("export/clinical_report.py"),  # the clinical PDF's _t("...")
         root.joinpath("web/ratelimit.py"),  # its messages' ngettext forms (the sign-in form)
         root.joinpath("wording.py"),  # its ngettext forms (the time over the cap)
+        root.joinpath("pipeline.py"),  # a video's warnings (frames too far apart)
     ]
     for item in sorted(modules, key=lambda p: p.name):
         if not item.name.endswith(".py"):

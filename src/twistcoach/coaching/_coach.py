@@ -152,6 +152,21 @@ class Coach:
         return self.state in _TERMINAL
 
     @property
+    def calibrated(self) -> bool:
+        """True once the coach has measured the person's starting position (its neutral
+        zero): only from then is a knee drop measured from that zero."""
+        return self.baseline_deg is not None
+
+    @property
+    def shown_drop_deg(self) -> float | None:
+        """The knee drop a display may show: the last measured drop from the calibrated
+        neutral, or None before the coach is :attr:`calibrated` (the drop it watches while
+        setting up is the tracker's own reading, from no measured zero; a side view misread
+        as a diagonal one showed -41 degrees there) and whenever the frame was not measured
+        (unknown travels as unknown)."""
+        return self.last_drop_deg if self.calibrated else None
+
+    @property
     def stay_here_deg(self) -> float:
         """The knee drop (degrees from the calibrated neutral, either side) from which the
         coach says "that's enough, stay here": today's cap less :meth:`CoachingRules.stay_margin`

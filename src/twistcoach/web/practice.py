@@ -9,18 +9,25 @@ client -> server
         At most ``max_landmark_rate_hz`` frames a second are used, by the server's monotonic
         clock (never ``t``): faster ones are dropped.
     ``{"type": "pain", "level": 0-10}``, ``{"type": "sharp"}``, ``{"type": "end"}``;
-        ``{"type": "end", "reason": "no_camera"}`` when the page never got a camera: with no
-        frame received, the session is stored as interrupted for that reason (not as practice
-        stopped early); after any frame it is an ordinary end
+        ``{"type": "end", "reason": "no_camera"}`` when the page never got a camera,
+        ``"no_pose_model"`` when its pose model never loaded: an end before the server
+        received any frame (its own count) is stored as interrupted, for the page's reason or
+        else ``no_frames``, never as practice stopped early; after any frame it is an ordinary
+        end
 server -> client
     ``{"type": "cue", "t", "id", "text", "priority", "reason", "rule"}`` (the coach's cue),
     ``{"type": "event", "t", "id", "text", ...}``,
     ``{"type": "metrics", "t", "knee_drop", "cap", "stay", "state", "step", "view", "view_ok",
-    "advice"}`` (``stay``: where the coach's "stay here" begins, degrees; ``view``: the
-    tracker's camera view (a lying session's ``oblique``, ``top_down``, ...; a seated or
-    standing one's ``front``, ``diagonal``, ``side``, ``overhead`` or ``unknown``),
-    ``view_ok``: whether it can measure the knee drop or the trunk rotation, ``advice``: its
-    camera advice in words, "" when none: the set-up screen's verdict) (at most 5 a second),
+    "calibrated", "advice"}`` (``knee_drop``: the coach's drop from the person's measured
+    starting position, null until the coach has measured it (``calibrated``) and whenever
+    the frame was not measured: before then the tracker's reading has no zero, and a side
+    view misread as a diagonal one read -41 degrees on a phone; ``stay``: where the coach's
+    "stay here" begins, degrees; ``view``: the tracker's camera view (a lying session's
+    ``oblique``, ``top_down``, ...; a seated or standing one's ``front``, ``diagonal``,
+    ``side``, ``overhead`` or ``unknown``), ``view_ok``: whether the tracker can measure the
+    knee drop or the trunk rotation from there (before ``calibrated`` a first verdict, which
+    the page does not show as a measured place), ``advice``: its camera advice in words, ""
+    when none: the set-up screen's verdict) (at most 5 a second),
     ``{"type": "error", "message"}`` for a bad message, or a pain report over the limit
     (``pain_reports`` per ``pain_window_s`` seconds; sharp pain is never limited); the
     connection stays open,
@@ -87,7 +94,7 @@ from twistcoach.storage.repository import NotFoundError, Repository
 from twistcoach.web.context import AppContext, ctx_of, request_language, signed_in
 from twistcoach.web.deps import Id
 from twistcoach.web.services import NOT_VISIBLE_SESSION, UNKNOWN_TWIST
-from twistcoach.wording import status_words, step_words
+from twistcoach.wording import status_words, step_words, stop_words
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -136,15 +143,21 @@ class SharpMessage(_Msg):
 
 
 class EndMessage(_Msg):
-    """The person ends the session (``reason`` "no_camera": the page never got a camera)."""
+    """The person ends the session (``reason`` "no_camera": the page never got a camera;
+    "no_pose_model": its pose model never loaded)."""
 
     type: Literal["end"]
-    reason: Literal["no_camera"] | None = None
+    reason: Literal["no_camera", "no_pose_model"] | None = None
 
 
 #: The stop reason of a session ended before any camera frame came (the page could not open
 #: a camera): said as "the camera was not available" (rules/wording.yaml).
 NO_CAMERA = "no_camera"
+#: The stop reason of a session ended before any frame came because the page's pose model
+#: never loaded (a network that failed or was too slow): "the pose model did not load".
+NO_POSE_MODEL = "no_pose_model"
+#: The stop reason of a session ended before any frame came, the page giving no reason.
+NO_FRAMES = "no_frames"
 
 
 ClientMessage = Annotated[
@@ -282,13 +295,16 @@ class PracticeRun:
                 {
                     "type": "metrics",
                     "t": round(msg.t, 3),
-                    "knee_drop": self.coach.last_drop_deg,
+                    # Never a number before the coach has measured the starting position:
+                    # the page's gauge and needle show only this (Coach.shown_drop_deg).
+                    "knee_drop": self.coach.shown_drop_deg,
                     "cap": self.coach.personal_cap_deg,
                     "stay": round(self.coach.stay_here_deg, 2),
                     "state": str(self.coach.state),
                     "step": step_words(self.coach),  # the person's words, never "Paused: user"
                     "view": self._view_name(obs),
                     "view_ok": obs is not None and obs.view_measurable,
+                    "calibrated": self.coach.calibrated,
                     "advice": "" if obs is None else obs.view_advice,
                 }
             )
@@ -317,15 +333,26 @@ class PracticeRun:
         return self._emit(self.live.sharp(self.now()))
 
     def end(self, reason: str | None = None) -> list[dict[str, Any]]:
-        """The person ends the session. With ``reason`` :data:`NO_CAMERA` and no frame ever
-        received (the server's own count, so a page cannot use it to hide practice), nothing
-        was practised: the session is stored as interrupted for that reason, never as
-        practice stopped early."""
-        if reason == NO_CAMERA and self.live.frames == 0 and not self.coach.finished:
-            record = self.live.close(SessionStatus.INTERRUPTED, NO_CAMERA)
+        """The person ends the session. With no frame ever received (the server's own
+        count, so a page cannot use a reason to hide practice), nothing was practised: the
+        session is stored as interrupted, for the page's ``reason`` (:data:`NO_CAMERA`,
+        :data:`NO_POSE_MODEL`) or else :data:`NO_FRAMES`, never as practice stopped early
+        (which progression, the progress chart and the teacher's flags count). The
+        ``stopped`` message carries the reason's words for the person (``words``)."""
+        if self.live.frames == 0 and not self.coach.finished:
+            why = reason if reason in (NO_CAMERA, NO_POSE_MODEL) else NO_FRAMES
+            record = self.live.close(SessionStatus.INTERRUPTED, why)
             assert record is not None
             self._audit(record.status, record.stop_reason)
-            return [{"type": "stopped", "reason": NO_CAMERA, "status": record.status, "text": ""}]
+            return [
+                {
+                    "type": "stopped",
+                    "reason": why,
+                    "status": record.status,
+                    "text": "",
+                    "words": stop_words(why, "person"),
+                }
+            ]
         return self._emit(self.live.quit(self.now()))
 
     def recheck(self, repo: Repository) -> list[dict[str, Any]]:

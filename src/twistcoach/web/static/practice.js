@@ -75,12 +75,16 @@ if (typeof module !== "undefined" && module.exports) {
   const stats = { framesSent: 0, framesWithPerson: 0, cues: 0, lastCue: "", stopped: false,
                   kneeDrop: null, cap: null, stay: null, errors: 0, state: "starting",
                   spoken: [], cancels: 0, logged: 0, gaugeFontCssPx: null,
-                  camera: "starting", cameraError: "" };
+                  camera: "starting", cameraError: "", model: "waiting", modelError: "" };
   window.tcStats = stats;
   // Cues that are set-up advice: shown on the set-up panel, where they stay, not in the
   // cue box that the next cue replaces.
   const SETUP_CUES = new Set(["camera_advice", "paused_camera_view"]);
   const SETUP_STATES = new Set(["waiting_for_person", "setting_up", "calibrating", "paused"]);
+  // The coach's states before it has measured the starting position: no knee drop is
+  // drawn in them, whatever a message says (the server sends none either: the tracker's
+  // reading there has no measured zero).
+  const BEFORE_CALIBRATION = new Set(["waiting_for_person", "setting_up", "calibrating"]);
   // The set-up screen's three checks (the verdicts are the tracker's and the coach's, sent
   // with the metrics; the whole body in view is read from this page's landmarks).
   const checkBody = document.getElementById("check-body");
@@ -135,7 +139,10 @@ if (typeof module !== "undefined" && module.exports) {
 
   // The camera's place: the tracker's verdict (view, and whether it can measure from there)
   // in the words the page has for that view; the sketch marks where the camera is now.
-  function showPlace(msg) {
+  // Only a place the coach has measured from (it has calibrated there) is ticked: before
+  // then the tracker's verdict is a first guess (a side view was once read as a diagonal
+  // one), said as "looks right so far".
+  function showPlace(msg, calibrated) {
     const view = typeof msg.view === "string" ? msg.view : "";
     stats.setup.view = view;
     stats.setup.viewOk = msg.view_ok === true;
@@ -143,6 +150,7 @@ if (typeof module !== "undefined" && module.exports) {
     const word = view && viewWords ? viewWords.content.querySelector(`[data-view="${view}"]`) : null;
     const verdict = word ? word.dataset.verdict : "";
     if (!view) setCheck(checkPlace, "place", "waiting");
+    else if (msg.view_ok && !calibrated) setCheck(checkPlace, "place", "active", T.place_checking);
     else if (msg.view_ok) setCheck(checkPlace, "place", "ok", verdict === "ok" ? word.textContent : "");
     else if (verdict === "wait") setCheck(checkPlace, "place", "waiting", word.textContent);
     else setCheck(checkPlace, "place", "bad", verdict === "bad" ? word.textContent : "");
@@ -156,11 +164,10 @@ if (typeof module !== "undefined" && module.exports) {
     }
   }
 
-  function showCalibration(state) {
-    if (state === "waiting_for_person" || state === "setting_up") {
-      if (stats.setup.calib !== "ok") setCheck(checkCalib, "calib", "waiting");
-    } else if (state === "calibrating") setCheck(checkCalib, "calib", "active");
-    else if (state !== "paused" && state !== "stopped") setCheck(checkCalib, "calib", "ok");
+  function showCalibration(state, calibrated) {
+    if (calibrated) setCheck(checkCalib, "calib", "ok");
+    else if (state === "calibrating") setCheck(checkCalib, "calib", "active");
+    else setCheck(checkCalib, "calib", "waiting");
   }
 
   // Speech: one cue at a time, spoken to its end. A cue that comes while another is being
@@ -321,7 +328,11 @@ if (typeof module !== "undefined" && module.exports) {
   function round(v) { return Math.round(v * 10000) / 10000; }
 
   function showMetrics(msg) {
-    stats.kneeDrop = typeof msg.knee_drop === "number" ? msg.knee_drop : null;
+    // Defence in depth: a number only once the coach has calibrated and is past setting up
+    // (the server already sends none before then).
+    const calibrated = msg.calibrated === true && !BEFORE_CALIBRATION.has(msg.state);
+    stats.setup.calibrated = calibrated;
+    stats.kneeDrop = calibrated && typeof msg.knee_drop === "number" ? msg.knee_drop : null;
     stats.cap = msg.cap;
     stats.stay = msg.stay;
     stats.coachState = msg.state;
@@ -335,8 +346,8 @@ if (typeof module !== "undefined" && module.exports) {
         (typeof msg.cap === "number" ? ", " + fill(T.range_up_to, tcDegrees(msg.cap)) : "");
     if (gaugeSaid.textContent !== said) gaugeSaid.textContent = said;
     if (typeof msg.cap === "number") gaugeBand.textContent = fill(T.up_to, tcDegrees(msg.cap));
-    showPlace(msg);
-    showCalibration(msg.state);
+    showPlace(msg, calibrated);
+    showCalibration(msg.state, calibrated);
     // The set-up panel stays until the coach has calibrated (or comes back to a pause).
     setupPanel.hidden = !SETUP_STATES.has(msg.state);
     if (setupChips) setupChips.hidden = setupPanel.hidden;
@@ -354,7 +365,11 @@ if (typeof module !== "undefined" && module.exports) {
       if (msg.text && msg.text !== stats.lastCue) showCue({ text: msg.text, priority: "safety" });
       stats.stopReason = msg.reason;
       if (msg.reason === "no_camera") stopLocal(cameraProblem.dataset.ended);
-      else {
+      else if (msg.status === "interrupted") {
+        // Ended before anything reached the coach (the pose model never loaded): nothing
+        // was practised, so no pain after it is asked.
+        stopLocal(typeof msg.words === "string" && msg.words ? msg.words : T.stopped);
+      } else {
         stopLocal(msg.status === "completed" ? T.well_done : T.stopped);
         askEndPain();
       }
@@ -422,7 +437,8 @@ if (typeof module !== "undefined" && module.exports) {
         "&lang=" + encodeURIComponent(document.documentElement.lang || "en")
     );
     ws.onopen = () => {
-      if (stats.camera === "started") setStatus(T.connected);
+      // Not over "Loading the pose model…" or its problem: the model's status says more.
+      if (stats.camera === "started" && stats.model === "ready") setStatus(T.connected);
       while (outbox.length > 0 && ws.readyState === WebSocket.OPEN) {
         ws.send(JSON.stringify(outbox.shift()));
       }
@@ -501,10 +517,13 @@ if (typeof module !== "undefined" && module.exports) {
       stopForSharpPain();
     }
   });
-  // Ended before the camera ever started: the server stores that nothing was practised
-  // because there was no camera (it checks that no frame came), not practice stopped early.
+  // Ended before the camera ever started, or before the pose model loaded: the server
+  // stores that nothing was practised and why (it checks that no frame came), not practice
+  // stopped early.
   document.getElementById("end").addEventListener("click", () => {
-    send(stats.camera === "started" ? { type: "end" } : { type: "end", reason: "no_camera" });
+    if (stats.camera !== "started") send({ type: "end", reason: "no_camera" });
+    else if (stats.model !== "ready") send({ type: "end", reason: "no_pose_model" });
+    else send({ type: "end" });
   });
 
   // Why the browser gave no camera (getUserMedia's DOMException names), in the words the
@@ -528,9 +547,23 @@ if (typeof module !== "undefined" && module.exports) {
     // Nothing to try again where the browser offers no camera at all.
     document.getElementById("camera-retry").hidden = kind === "unsupported";
   }
+  // The pose model's problem is said in the same box, with the same "Try again" (it comes
+  // only once the camera has started, so the two never show at once).
+  function showModelProblem(kind, error) {
+    stats.model = kind;
+    stats.modelError = error ? String(error && error.message ? error.message : error) : "";
+    setStatus(T.model_status);
+    cameraProblem.hidden = false;
+    document.getElementById("camera-problem-said").textContent =
+      kind === "slow" ? T.model_slow : T.model_failed;
+    document.getElementById("camera-retry").hidden = false;
+  }
   document.getElementById("camera-retry").addEventListener("click", () => {
+    if (stats.stopped) return;
     // One request at a time (a second tap while the browser asks changes nothing).
-    if (!stats.stopped && stats.camera !== "starting" && stats.camera !== "started") start();
+    if (stats.camera === "started") {
+      if (stats.model === "failed" || stats.model === "slow") startModel();
+    } else if (stats.camera !== "starting") start();
   });
 
   async function start() {
@@ -550,15 +583,55 @@ if (typeof module !== "undefined" && module.exports) {
     stats.camera = "started";
     cameraProblem.hidden = true;
     if (ws === null) connect();
-    else if (ws.readyState === WebSocket.OPEN) setStatus(T.connected);
     video.srcObject = stream;
-    await video.play();
-    const pose = new Pose({ locateFile: f => "/mp/" + f });
-    // Model, smoothing and thresholds as the Python estimator's (estimator.py), from the page.
-    pose.setOptions(Object.assign({ useCpuInference: true }, JSON.parse(root.dataset.pose)));
-    pose.onResults(onResults);
+    try { await video.play(); } catch (e) { /* a muted inline video plays; frames still come */ }
+    await startModel();
+  }
+
+  // The pose model (MediaPipe's files from /mp/, about 15 MB): a failed request says so at
+  // once, and a load still going after MODEL_TIMEOUT_MS is said to be slow, both with
+  // "Try again" (a slow load that finishes later still goes on). Tests may shorten the wait
+  // with window.tcModelTimeoutMs.
+  const MODEL_TIMEOUT_MS = typeof window.tcModelTimeoutMs === "number"
+    ? window.tcModelTimeoutMs : 90000;
+  let modelTry = 0;
+  // Free a pose model not used (failed, or overtaken by a retry); closing one that never
+  // loaded may itself fail, which changes nothing.
+  function closePose(pose) {
+    if (pose) Promise.resolve().then(() => pose.close()).catch(() => {});
+  }
+  async function startModel() {
+    const attempt = ++modelTry;
+    stats.model = "loading";
+    cameraProblem.hidden = true;
     if (!stats.stopped) setStatus(T.loading);
-    await pose.initialize();
+    let pose = null;
+    const timer = setTimeout(() => {
+      if (attempt === modelTry && stats.model === "loading" && !stats.stopped) {
+        showModelProblem("slow");
+      }
+    }, MODEL_TIMEOUT_MS);
+    try {
+      if (typeof Pose !== "function") throw new Error("pose.js did not load");
+      pose = new Pose({ locateFile: f => "/mp/" + f });
+      // Model, smoothing and thresholds as the Python estimator's (estimator.py), from the page.
+      pose.setOptions(Object.assign({ useCpuInference: true }, JSON.parse(root.dataset.pose)));
+      pose.onResults(onResults);
+      await pose.initialize();
+    } catch (e) {
+      clearTimeout(timer);
+      closePose(pose);
+      if (attempt === modelTry && !stats.stopped) showModelProblem("failed", e);
+      return;
+    }
+    clearTimeout(timer);
+    if (attempt !== modelTry || stats.stopped) {
+      // A later "Try again" took over (or the session ended): this one is not used.
+      closePose(pose);
+      return;
+    }
+    stats.model = "ready";
+    cameraProblem.hidden = true;
     if (!stats.stopped) setStatus(T.watching);
     while (running) {
       if (video.readyState >= 2) {
