@@ -134,7 +134,22 @@ def test_after_a_good_checkin_practice_resumes_one_step_lower_and_no_raise() -> 
     assert d.permission(PARTIAL).allowed
     assert d.permission(PARTIAL).cap_deg == 40.0
     assert any(r.rule == "SAFE-FLAG-REVIEW" for r in d.reasons)
-    assert d.progression is not None and d.progression.action is ProgressionAction.PAUSE
+    # Progression says the same as the permission (it had said "pause twists, rest from
+    # twists for now" beside a practice page offering the twist): the lowered cap, held.
+    p = d.progression
+    assert p is not None and p.action is ProgressionAction.LOWER_CAP
+    assert p.suggested_cap_deg == d.permission(PARTIAL).cap_deg == 40.0
+    assert [r.rule for r in p.reasons] == ["PROG-SHARP-RESUMED"]
+    # Before the check-in it is still a pause, and after a bad one too.
+    waiting = run(history(session(T0, stopped="sharp_pain", end=None)), T0 + dt.timedelta(days=1))
+    assert waiting.progression is not None
+    assert waiting.progression.action is ProgressionAction.PAUSE
+    worse = CheckIn(T0 + dt.timedelta(days=1), BackFeeling.WORSE, False, False)
+    bad = run(
+        history(session(T0, stopped="sharp_pain", end=None), checkins=(worse,)),
+        T0 + dt.timedelta(days=1, minutes=1),
+    )
+    assert bad.progression is not None and bad.progression.action is ProgressionAction.PAUSE
 
 
 def test_pain_in_one_supine_twist_lowers_every_supine_twist_s_cap() -> None:

@@ -165,6 +165,31 @@ def test_sharp_pain_pauses_twists() -> None:
     assert s.suggested_cap_deg == 25.0
 
 
+def test_sharp_pain_after_practice_resumed_keeps_the_lowered_cap_not_a_pause() -> None:
+    history = [session(1), session(2), session(3, stopped="sharp_pain", end=None)]
+    s = suggest(history, resumed_after_sharp=True, current_cap_deg=25.0, open_flag=True)
+    assert s.action is ProgressionAction.LOWER_CAP
+    assert s.reasons[0].rule == "PROG-SHARP-RESUMED"
+    assert s.suggested_cap_deg == 25.0 and "25 degrees" in s.reasons[0].text
+    assert "Rest from twists" not in s.reasons[0].text
+    # Sessions at the lowered cap since: kept there, still held until a review.
+    later = [*history, session(4, cap=25.0)]
+    kept = suggest(later, resumed_after_sharp=True, current_cap_deg=25.0, open_flag=True)
+    assert kept.action is ProgressionAction.KEEP and kept.suggested_cap_deg == 25.0
+    assert kept.reasons[0].rule == "PROG-SHARP-RESUMED"
+    # Repeated pain still asks for a clinician first.
+    pained = [session(1, end=4), session(2, end=4), history[-1]]
+    review = suggest(pained, resumed_after_sharp=True, current_cap_deg=25.0, open_flag=True)
+    assert review.action is ProgressionAction.SEE_CLINICIAN
+    # Reviewed since: the sharp stop no longer decides.
+    reviewed = suggest(
+        history,
+        resumed_after_sharp=True,
+        reviewed_at=dt.datetime(2026, 11, 4, tzinfo=dt.UTC),
+    )
+    assert reviewed.reasons[0].rule != "PROG-SHARP-RESUMED"
+
+
 def test_time_over_the_cap_keeps_it() -> None:
     s = suggest([session(1), session(2), session(3, over=5.0)])
     assert s.action is ProgressionAction.KEEP

@@ -8,11 +8,16 @@ it (the web dashboard) or the person reads it (``twistcoach progress``). The rul
 order they are tried (first match wins, so safety comes first):
 
 1. ``PROG-START``: no sessions of this variant yet -> the plan's cap.
-2. ``PROG-SHARP``: a session since the last staff review stopped for sharp pain -> pause
-   twists, lower the cap (the whole history counts, not only the last session).
+2. ``PROG-SHARP``: a session since the last staff review stopped for sharp pain, and
+   planning has not let practice resume since (its day is not over, or no good check-in has
+   been answered) -> pause twists, lower the cap (the whole history counts, not only the
+   last session).
 3. ``PROG-REVIEW``: pain rose (or a pain stop) in ``review_pain_sessions`` of the last
    ``review_window`` sessions since the last review -> see a healthcare professional,
    lower the cap.
+3a. ``PROG-SHARP-RESUMED``: that sharp-pain stop, with practice resumed after a good
+   check-in (``resumed_after_sharp``) -> the lowered cap, kept until a review (what planning
+   allows now: the pages never say "rest" while the practice page offers a twist).
 4. ``PROG-PAIN``: pain rose in the last session -> lower the cap one step.
 5. ``PROG-HELD``: a safety flag waits for a review -> keep the cap (never raise, never
    unlock).
@@ -135,6 +140,7 @@ REQUIRED_RULES: frozenset[str] = frozenset(
     {
         "PROG-START",
         "PROG-SHARP",
+        "PROG-SHARP-RESUMED",
         "PROG-REVIEW",
         "PROG-PAIN",
         "PROG-OVER",
@@ -374,6 +380,7 @@ def suggest_progression(
     open_flag: bool = False,
     reviewed_at: dt.datetime | None = None,
     measure: Measure | str = "knee_drop",
+    resumed_after_sharp: bool = False,
 ) -> ProgressionSuggestion:
     """Suggest the next session's cap (or a pause, a review, or the next variant).
 
@@ -408,6 +415,12 @@ def suggest_progression(
         The variant's range measure (``knee_drop`` or ``trunk_rotation``): the caps, the
         clearances' limits and the steps (:meth:`ProgressionThresholds.for_measure`) are
         all in its degrees.
+    resumed_after_sharp
+        True when planning lets the person practise again after their latest sharp-pain stop
+        (its day is over and a check-in since raised no flag): the pause is over, so a sharp
+        stop not yet reviewed keeps the cap lowered (``PROG-SHARP-RESUMED``) instead of
+        pausing twists (``PROG-SHARP``), which the practice page, offering a twist, would
+        contradict.
 
     Returns
     -------
@@ -477,7 +490,8 @@ def suggest_progression(
         return min(current, max(th.min_cap_deg, current - th.lower_step_deg))
 
     since = [s for s in sessions if reviewed_at is None or _sort_key(s) > _key_of(reviewed_at)]
-    if any(s.stopped_reason == SHARP_STOP for s in since):
+    sharp_since = any(s.stopped_reason == SHARP_STOP for s in since)
+    if sharp_since and not resumed_after_sharp:
         cap = lowered()
         return result(ProgressionAction.PAUSE, current, cap, reason("PROG-SHARP", cap=fmt_cap(cap)))
     recent = since[-th.review_window :]
@@ -489,6 +503,17 @@ def suggest_progression(
             current,
             cap,
             reason("PROG-REVIEW", n=painful, cap=fmt_cap(cap)),
+        )
+    if sharp_since:
+        # Practice has resumed (planning's check-in), one step lower: say that cap, held
+        # until a review, as "lower" while the last session's cap was higher, else "keep".
+        cap = lowered()
+        lower = cap is not None and current is not None and cap < current
+        return result(
+            ProgressionAction.LOWER_CAP if lower else ProgressionAction.KEEP,
+            current,
+            cap,
+            reason("PROG-SHARP-RESUMED", cap=fmt_cap(cap)),
         )
     if last.pain_went_up:
         cap = lowered()

@@ -723,6 +723,15 @@ def decide(
     if checkin_refusal is not None:
         person_reasons.insert(0, checkin_refusal)
     person_blocked = locked_until is not None or needs_checkin or checkin_refusal is not None
+    # Practice has resumed after the latest sharp-pain stop: its day is over and a check-in
+    # since raised no flag. Progression then says the lowered cap, not "rest from twists"
+    # (the practice and plan pages offer the twist: every page says this one decision).
+    resumed_after_sharp = (
+        bool(sharp)
+        and now >= _day_end(sharp[-1].at, tz)
+        and any(c.at >= sharp[-1].at for c in history.checkins)
+        and checkin_refusal is None
+    )
     clinician_plan = max(history.clinician_plans, key=lambda c: c.at, default=None)
 
     permissions: list[VariantPermission] = []
@@ -810,7 +819,15 @@ def decide(
         )
 
     progression = _progression(
-        history, merged, permissions, flags, library, prog_rules, progression_variant, today
+        history,
+        merged,
+        permissions,
+        flags,
+        library,
+        prog_rules,
+        progression_variant,
+        today,
+        resumed_after_sharp=resumed_after_sharp,
     )
     return PracticeDecision(
         plan=plan,
@@ -935,9 +952,12 @@ def _progression(
     rules: ProgressionRules,
     variant_id: str | None,
     today: dt.date,
+    *,
+    resumed_after_sharp: bool = False,
 ) -> ProgressionSuggestion | None:
     """Progression's suggestion for ``variant_id``, else the variant practised last, else
-    the first allowed one."""
+    the first allowed one (``resumed_after_sharp``: a check-in has let practice resume after
+    the latest sharp-pain stop, see :func:`twistcoach.progression.suggest_progression`)."""
     sessions = sorted(history.sessions, key=lambda s: s.at)
     by_id = {p.variant_id: p for p in permissions}
     if variant_id is not None:
@@ -987,4 +1007,5 @@ def _progression(
         open_flag=bool(flags),
         reviewed_at=last_review,
         measure=measure,
+        resumed_after_sharp=resumed_after_sharp,
     )

@@ -718,9 +718,20 @@ def reason_groups(views: Sequence[VariantView]) -> list[ReasonGroup]:
 # ----------------------------------------------------------- progress over weeks
 
 
+#: The chart's panels: knee drop 0-90 degrees in y 50..170, pain 0-10 in y 226..310 (room
+#: above each for its title, which a phone's style sheet makes larger, and above the pain
+#: scale for the sharp-pain marks, which are no level on it).
+_X0, _X1 = 60.0, 620.0
+_DROP_Y0, _DROP_Y1 = 170.0, 50.0
+_PAIN_Y0, _PAIN_Y1 = 310.0, 226.0
+#: The sharp-pain marker's middle: above the pain scale's top (10), under its title.
+_SHARP_Y = 214.0
+
+
 @dataclass(frozen=True)
 class ChartPoint:
-    """One session on the progress chart (SVG coordinates)."""
+    """One session on the progress chart (SVG coordinates); ``sharp``: sharp pain was
+    reported (its own marker, never a level on the pain scale)."""
 
     x: float
     depth_y: float | None
@@ -729,12 +740,14 @@ class ChartPoint:
     max_pain_y: float | None
     stopped: bool
     label: str
+    sharp: bool = False
 
 
 @dataclass(frozen=True)
 class ProgressChart:
     """Sessions across weeks: deepest knee drop against the cap, pain at the start and the
-    highest pain, and stops, in a 640 x 360 SVG box (two panels sharing the time axis).
+    highest pain the person gave as a number, sharp pain marked apart, and stops, in a
+    640 x 360 SVG box (two panels sharing the time axis).
 
     Attributes
     ----------
@@ -746,6 +759,10 @@ class ProgressChart:
         The SVG polyline of the measured deepest drops (sessions without one are skipped).
     ticks
         (x, label) for dates along the time axis.
+    sharp_y
+        Where a session's sharp-pain marker is drawn: above the pain scale's 10, since sharp
+        pain is no level on it (it had been drawn as "highest pain" 10, a number the person
+        never gave).
     description
         The chart in words (for screen readers and as its caption).
     measure
@@ -760,13 +777,17 @@ class ProgressChart:
     ticks: tuple[tuple[float, str], ...]
     description: str
     measure: str = "knee_drop"
+    sharp_y: float = _SHARP_Y
 
+    @property
+    def pain_levels(self) -> tuple[tuple[int, float], ...]:
+        """(level, y) of the pain scale's gridlines, 0, 5 and 10."""
+        return tuple((level, _pain_y(level)) for level in (0, 5, 10))
 
-#: The chart's panels: knee drop 0-90 degrees in y 50..170, pain 0-10 in y 220..310 (room
-#: above each for its title, which a phone's style sheet makes larger).
-_X0, _X1 = 60.0, 620.0
-_DROP_Y0, _DROP_Y1 = 170.0, 50.0
-_PAIN_Y0, _PAIN_Y1 = 310.0, 220.0
+    @property
+    def sharp_count(self) -> int:
+        """How many of the charted sessions had sharp pain (the caption says so)."""
+        return sum(1 for p in self.points if p.sharp)
 
 
 def _drop_y(deg: float) -> float:
@@ -830,19 +851,28 @@ def progress_chart(summaries: Sequence[Any]) -> ProgressChart | None:
             return (_X0 + _X1) / 2
         return round(_X0 + (_X1 - _X0) * (when - first).total_seconds() / span, 1)
 
+    def levels(summary: Any) -> list[int]:
+        # The numbers the person gave: sharp pain is stored as 10 for planning's sums, but
+        # it was never a level on this scale (it has its own marker).
+        said = getattr(summary, "reported_levels", None)
+        if said is None:
+            said = summary.pain_reports[:-1] if summary.sharp_pain else summary.pain_reports
+        return list(said)
+
     points: list[ChartPoint] = []
     for s in items:
         session = s.session
-        pains = [p for p in (session.start_pain,) if p is not None] + list(s.pain_reports)
+        pains = [p for p in (session.start_pain,) if p is not None] + levels(s)
         points.append(
             ChartPoint(
                 x=x_of(session.started_at),
                 depth_y=None if s.max_abs_knee_drop is None else _drop_y(s.max_abs_knee_drop),
                 cap_y=_drop_y(session.cap_deg),
                 start_pain_y=None if session.start_pain is None else _pain_y(session.start_pain),
-                max_pain_y=_pain_y(10 if s.sharp_pain else max(pains)) if pains else None,
+                max_pain_y=_pain_y(max(pains)) if pains else None,
                 stopped=session.status == "stopped",
                 label=session_started(session).strftime("%d %b"),
+                sharp=bool(s.sharp_pain),
             )
         )
     cap_path = ""
@@ -871,7 +901,13 @@ def progress_chart(summaries: Sequence[Any]) -> ProgressChart | None:
         stopped=ngettext(*PROGRESS_STOPPED, stops).format(stops=stops),
     )
     return ProgressChart(
-        tuple(points), cap_path, " ".join(depth), tuple(ticks[: len(items)]), description, measure
+        tuple(points),
+        cap_path,
+        " ".join(depth),
+        tuple(ticks[: len(items)]),
+        description,
+        measure,
+        _SHARP_Y,
     )
 
 
