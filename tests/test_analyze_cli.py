@@ -133,6 +133,9 @@ def test_feluna_side_on_clip_gives_no_knee_drop(batch: dict[str, Any]) -> None:
     assert all(r["knee_drop_deg"] == "" and r["speed_deg_s"] == "" for r in rows)
     report = (folder / "report.html").read_text(encoding="utf-8")
     assert "within the cap" not in report and "not measured" in report
+    # No largest drop is given, so no warning says one "leaves them out".
+    (gap,) = [w for w in video["warnings"] if "frames that look like the twist" in w]
+    assert gap.endswith("so no largest knee drop is given") and "leaves them out" not in gap
 
 
 def test_photos_nobody_found_and_errors(

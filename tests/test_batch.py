@@ -41,6 +41,7 @@ from twistcoach.batch.table import (
     OVERVIEW_FILE,
     PARQUET_FILE,
     depth_deg,
+    events_words,
     row,
     write_outputs,
 )
@@ -435,6 +436,47 @@ def test_outputs_without_any_measured_depth_still_write(tmp_path: Path) -> None:
     assert "unreadable" in page and "nothing to plot" in page
     with (tmp_path / CSV_FILE).open() as f:
         assert [r["status"] for r in csv.DictReader(f)] == ["failed"]
+
+
+def test_a_timelapses_events_say_speed_was_not_checked(tmp_path: Path) -> None:
+    """A 1 frame-a-second timelapse showed "events 0" in the overview, as if it had been
+    slow: its speed could not be judged (its summary's ``speed_checked``), and the table
+    and the overview say so; a video whose speed was judged keeps its plain count."""
+    import pyarrow.parquet as pq
+
+    def video(checked: bool | None) -> dict[str, Any]:
+        summary: dict[str, Any] = {
+            "kind": "video",
+            "metrics": {
+                "left": {"max_knee_drop_deg": 1.8, "peak_speed_deg_s": None},
+                "right": {"max_knee_drop_deg": 45.8, "peak_speed_deg_s": None},
+                "main_side": "right",
+            },
+            "events": [],
+        }
+        if checked is not None:
+            summary["speed_checked"] = checked
+        return summary
+
+    records = [
+        _record("/x/tl1fps.mp4", "tl1fps", summary=video(False)),
+        _record("/x/calm.mp4", "calm", summary=video(True)),
+        _record("/x/old.mp4", "old", summary=video(None)),  # written before the field
+    ]
+    rows = [row(r) for r in records]
+    assert [r["speed_checked"] for r in rows] == [False, True, None]
+    assert [events_words(r) for r in rows] == [
+        "0 (speed not checked: frames too far apart)",
+        "0",
+        "0",
+    ]
+    write_outputs(tmp_path, records)
+    page = (tmp_path / OVERVIEW_FILE).read_text()
+    assert "<td>0 (speed not checked: frames too far apart)</td>" in page
+    with (tmp_path / CSV_FILE).open() as f:
+        assert [r["speed_checked"] for r in csv.DictReader(f)] == ["False", "True", ""]
+    table = pq.read_table(tmp_path / PARQUET_FILE)
+    assert table.column("speed_checked").to_pylist() == [False, True, None]
 
 
 # --- whole batches on local Ray ------------------------------------------------------------

@@ -180,3 +180,26 @@ def test_the_travel_starts_afresh_after_a_gap() -> None:
 @pytest.mark.parametrize("drop", [41.9, 42.1])
 def test_the_coach_and_the_checks_agree_on_the_cap(drop: float) -> None:
     assert over_cap(drop, 40.0, LIMITS) is (drop > 42.0)
+
+
+def test_one_rule_for_frames_too_sparse_to_follow() -> None:
+    """``coach`` refuses a video by its frame rate and ``analyze`` leaves a video's speed
+    out by its frames' median gap: one rule (:func:`too_sparse_to_follow`), so the two
+    commands never disagree about a file (a 1 frame-a-second timelapse: the coach refused
+    it while the report called its speed "slow")."""
+    from twistcoach.checks import (
+        MIN_FRAME_RATE,
+        SPARSE_FRAME_GAP_S,
+        frame_rate_too_low,
+        median_gap_s,
+        too_sparse_to_follow,
+    )
+
+    assert MIN_FRAME_RATE == 2.0 and SPARSE_FRAME_GAP_S == 0.5
+    for fps in (0.1, 0.5, 1.0, 1.9, 2.0, 2.1, 15.0, 29.97, 60.0):
+        times = [i / fps for i in range(12)]
+        assert frame_rate_too_low(fps) == too_sparse_to_follow(median_gap_s(times)), fps
+        assert frame_rate_too_low(fps) == (fps < MIN_FRAME_RATE), fps
+    assert frame_rate_too_low(0.0) and frame_rate_too_low(float("nan"))
+    assert too_sparse_to_follow(float("nan")) and too_sparse_to_follow(float("inf"))
+    assert not too_sparse_to_follow(median_gap_s([0.0]))  # one frame: nothing to follow

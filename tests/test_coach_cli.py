@@ -20,6 +20,7 @@ from twistcoach.cli.coach_cmd import CoachCommandError, ScriptItem, _key, parse_
 from twistcoach.cli.coach_window import compose_window
 from twistcoach.coaching import Coach, CoachState, build_coach_plan, load_coaching_rules
 from twistcoach.metrics import Measure, Observation, PoseFamily, TwistMetrics, View
+from twistcoach.pipeline import FrameResult
 
 REPO = Path(__file__).resolve().parents[1]
 VIDEO = Path("videos/supine_twist/feluna_reclining_twist.mp4")
@@ -696,6 +697,32 @@ def test_a_video_with_too_few_frames_a_second_is_refused(
     assert result.exit_code == 2, result.output
     assert "too few to follow a twist" in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+def test_a_timelapse_is_refused_by_the_rule_analyze_leaves_its_speed_out_by(
+    intake_file: Path, db_env: str, tmp_path: Path
+) -> None:
+    """A 1 frame-a-second timelapse: the coach refused it while ``analyze`` called its
+    speed "slow". One rule now (``checks.too_sparse_to_follow``): the coach refuses it,
+    naming the least frame rate from that rule and what ``analyze`` does with it, and the
+    report finds the same frames too sparse to judge speed."""
+    import av
+
+    from twistcoach.checks import MIN_FRAME_RATE
+    from twistcoach.report import speed_checked
+
+    clip = _clip(tmp_path / "timelapse.mkv", rate=1, frames=4)
+    args = ["coach", "--video", str(clip), "--intake", str(intake_file), "--headless"]
+    result = CliRunner().invoke(build_app(), [*args, "--no-record"])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2, result.output
+    assert "1 frames a second is too few to follow a twist" in said
+    assert f"at least {MIN_FRAME_RATE:g} to judge speed" in said and "twistcoach analyze" in said
+    assert "Traceback" not in result.output
+    with av.open(str(clip)) as container:
+        times = [float(f.time) for f in container.decode(video=0)]
+    frames = [FrameResult(i, t, None, _obs(t, 0.0)) for i, t in enumerate(times)]
+    assert len(frames) == 4 and not speed_checked(frames)
 
 
 def test_a_broken_link_named_like_a_photograph_is_no_such_file(

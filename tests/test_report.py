@@ -584,3 +584,138 @@ def test_a_twist_that_was_never_measured_is_counted_and_said(tmp_path: Path) -> 
     assert "measured in 20" in text and "30 of the 30 frames" in text
     # Measured twist frames: no warning.
     assert _twist_gap(video_summary(_analysis(_frames()), CAP, TH), KNEE_DROP_WORDS) == []
+
+
+# --- red team: a timelapse's speed, and report wording that contradicted itself ----------
+
+
+def _spaced(frames: list[FrameResult], gap_s: float) -> list[FrameResult]:
+    """The same frames ``gap_s`` seconds apart (1.0: a 1 frame-a-second timelapse)."""
+    out = []
+    for f in frames:
+        t = f.index * gap_s
+        metrics = f.observation.metrics
+        observation = replace(
+            f.observation,
+            timestamp_s=t,
+            metrics=None if metrics is None else replace(metrics, timestamp_s=t),
+        )
+        out.append(replace(f, timestamp_s=t, observation=observation))
+    return out
+
+
+def _svg(text: str) -> str:
+    return text[text.index("<svg") : text.index("</svg>")]
+
+
+def test_a_timelapse_gives_its_angles_but_no_speed_anywhere(tmp_path: Path) -> None:
+    """Frames 1 s apart (``ffmpeg -vf fps=1``): the summary left the peak speed out, but the
+    CSV wrote the frames' speeds, the speed plot drew them and the report said "None in the
+    measured frames: slow". Now no surface gives a speed or calls it slow, and each says
+    why (the frames' spacing, against the coach's own rule: at least 2 frames a second)."""
+    frames = _spaced(_frames(), 1.0)
+    summary = video_summary(_analysis(frames), CAP, TH)
+    assert summary["speed_checked"] is False and summary["frame_gap_s"] == 1.0
+    assert summary["metrics"]["left"]["max_knee_drop_deg"] == 52.0  # angles are kept
+    for side in ("left", "right"):
+        assert summary["metrics"][side]["peak_speed_deg_s"] is None
+    assert all(e["kind"] != "too_fast" for e in summary["events"])
+    write_metrics_csv(tmp_path / "metrics.csv", frames, CAP, TH)
+    with (tmp_path / "metrics.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert all(r["speed_deg_s"] == "" for r in rows)
+    assert rows[10]["knee_drop_deg"] == "-52.0" and rows[31]["shoulder_roll_deg"] == "20.0"
+    assert all("too_fast" not in r["events"] for r in rows)
+    path = tmp_path / "report.html"
+    write_html_report(path, summary, frames, CAP, TH)
+    text = path.read_text(encoding="utf-8")
+    assert "Speed was not checked: the frames are 1.0 s apart" in text
+    assert "at least 2 frames a second" in text and "slow" not in text
+    svg = _svg(text)
+    assert "<!-- speed not measured: the frames are 1.0 s apart -->" in svg
+    assert "#d07020" not in svg  # the speed curve's colour: no curve
+    assert "<!-- allowed ±20°/s -->" not in svg  # nor a band to be inside of
+
+    # With no event at all it says what was checked, and that speed was not.
+    calm = [
+        replace(
+            f,
+            observation=replace(f.observation, metrics=replace(m, shoulder_roll=Measure(0.0, 0.9))),
+        )
+        for f in _spaced(_frames(), 1.0)[:25]
+        if (m := f.observation.metrics) is not None
+    ]
+    summary = video_summary(_analysis(calm), CAP, TH)
+    assert summary["events"] == [] and summary["speed_checked"] is False
+    write_html_report(path, summary, calm, CAP, TH)
+    text = path.read_text(encoding="utf-8")
+    assert "None in the measured frames: shoulders down, within the cap." in text
+    assert "Speed was not checked" in text and "slow" not in text
+
+
+def test_frames_at_the_coachs_least_rate_still_give_a_speed() -> None:
+    """The one rule (``checks.too_sparse_to_follow``): 2 frames a second, the fewest the
+    coach takes, is judged; fewer is not."""
+    at_least = video_summary(_analysis(_spaced(_frames(), 0.5)), CAP, TH)
+    fewer = video_summary(_analysis(_spaced(_frames(), 0.51)), CAP, TH)
+    assert at_least["speed_checked"] is True and fewer["speed_checked"] is False
+    assert at_least["metrics"]["left"]["peak_speed_deg_s"] == 30.0
+    assert fewer["metrics"]["left"]["peak_speed_deg_s"] is None
+
+
+def test_a_peak_speed_over_the_limit_beside_no_events_says_what_too_fast_needs(
+    tmp_path: Path,
+) -> None:
+    """A variable-frame-rate clip read a 30.1 deg/s peak against the 20 deg/s limit, and
+    then "None in the measured frames: slow": a "too fast" needs the speed kept up for the
+    rules' confirmation time, and the report now says so, with both numbers."""
+    drops = [0.0] * 5 + [0.5 * k for k in range(1, 30)]  # a calm 5 deg/s drop at 10 a second
+    speeds = [0.0] * 5 + [5.0] * 29
+    speeds[20] = 30.1  # one frame's speed over the limit (a camera's catch-up step)
+    frames = [
+        FrameResult(
+            i,
+            i / 10,
+            SKELETON,
+            Observation(
+                i / 10,
+                _metrics(i / 10, d, s, 0.0),
+                PoseFamily.SUPINE_TWIST,
+                0.8,
+                View.OBLIQUE,
+                True,
+            ),
+        )
+        for i, (d, s) in enumerate(zip(drops, speeds, strict=True))
+    ]
+    summary = video_summary(_analysis(frames), CAP, TH)
+    assert summary["metrics"]["right"]["peak_speed_deg_s"] == 30.1 and summary["events"] == []
+    path = tmp_path / "report.html"
+    write_html_report(path, summary, frames, CAP, TH)
+    text = path.read_text(encoding="utf-8")
+    assert "None in the measured frames: slow, shoulders down, within the cap." in text
+    window = TH.checks.speed_window_s  # the rules' one number (0.75 s)
+    assert f"faster than 20°/s kept up for {window:g} s" in text and "0.75 s" in text
+    assert "a shorter burst" in text
+    # The coach's own rules give the numbers when no thresholds are passed.
+    assert f"kept up for {window:g} s" in render_html(summary, "<svg></svg>")
+
+
+def test_the_plots_allowed_bands_are_not_the_not_measured_grey(tmp_path: Path) -> None:
+    """Grey meant "not measured" in the top plot's legend, while the same grey shaded the
+    allowed band of the shoulder and speed plots: the bands are green, named in their
+    plots' legends, and grey is left to what was not measured."""
+    frames = _frames()
+    path = tmp_path / "report.html"
+    write_html_report(path, video_summary(_analysis(frames), CAP, TH), frames, CAP, TH)
+    svg = _svg(path.read_text(encoding="utf-8"))
+    assert "<!-- allowed ±15° -->" in svg and "<!-- allowed ±20°/s -->" in svg
+    assert "fill: #cccccc" not in svg  # the old bands' grey (legends keep it as an edge)
+    assert "fill: #3cb45a; opacity: 0.15" in svg  # the allowed bands' green
+    assert "#d07020" in svg  # the speed curve is drawn where speed is judged
+    # A panel with nothing in it says so, with no band that would look like a reading.
+    nowhere = _unmeasurable(_frames())
+    write_html_report(path, video_summary(_analysis(nowhere), CAP, TH), nowhere, CAP, TH)
+    svg = _svg(path.read_text(encoding="utf-8"))
+    assert svg.count("<!-- not measured -->") >= 3  # every panel's middle (and legends)
+    assert "<!-- allowed ±15° -->" not in svg and "<!-- allowed ±20°/s -->" not in svg

@@ -57,8 +57,9 @@ Every limit comes from ``rules/coaching.yaml`` through :class:`CheckLimits`
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -110,6 +111,51 @@ class CheckLimits:
 
 #: Readings further apart than this (seconds) are not consecutive: the travel starts afresh.
 TRAVEL_GAP_S = 0.25
+
+#: Frames further apart than this (their median gap, seconds) are too sparse to follow a
+#: twist: a speed between them is no speed (a 0.1 frame-a-second file read peak speeds of
+#: 0.1-0.3 degrees a second for movements the coach calls too fast; a 1 frame-a-second
+#: timelapse read a drop made in 2 s as +-37 degrees a second, once, and nothing before or
+#: after it). The one rule of every command (:func:`too_sparse_to_follow`): the live coach
+#: refuses such a video; an analysis still measures its angles frame by frame, but gives
+#: no speed and checks no "too fast" (``twistcoach.report.timeline.usable``).
+SPARSE_FRAME_GAP_S = 0.5
+#: The fewest frames a second a twist can be followed at: one every
+#: :data:`SPARSE_FRAME_GAP_S`.
+MIN_FRAME_RATE = 1.0 / SPARSE_FRAME_GAP_S
+
+
+def median_gap_s(times: Sequence[float]) -> float:
+    """The median time between consecutive frames, seconds (0 with fewer than two).
+
+    Parameters
+    ----------
+    times
+        Frame timestamps, seconds, in order.
+    """
+    gaps = sorted(b - a for a, b in itertools.pairwise(times))
+    return gaps[len(gaps) // 2] if gaps else 0.0
+
+
+def too_sparse_to_follow(gap_s: float) -> bool:
+    """True when frames ``gap_s`` seconds apart (their median gap, or one over a video's
+    frame rate) are too far apart to follow a twist: no speed can be judged between them
+    (:data:`SPARSE_FRAME_GAP_S`).
+
+    Parameters
+    ----------
+    gap_s
+        Seconds between frames (0 with fewer than two frames: nothing to follow, not too
+        sparse); not a number is too sparse.
+    """
+    # "not <=" so that a NaN gap (broken times) is too sparse, never followed.
+    return not gap_s <= SPARSE_FRAME_GAP_S
+
+
+def frame_rate_too_low(fps: float) -> bool:
+    """True when a video of ``fps`` frames a second is too sparse to follow a twist
+    (:func:`too_sparse_to_follow`; at least :data:`MIN_FRAME_RATE`)."""
+    return not fps > 0.0 or too_sparse_to_follow(1.0 / fps)
 
 
 class Travel:

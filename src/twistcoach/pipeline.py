@@ -37,7 +37,6 @@ the imports again; where there is no fork server they are spawned.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import multiprocessing
 import multiprocessing.queues
 import queue
@@ -55,12 +54,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from twistcoach import photo
+from twistcoach.checks import MIN_FRAME_RATE, median_gap_s, too_sparse_to_follow
 from twistcoach.estimator import (
     LIVE_MODEL,
     RECORDED_MODEL,
     PoseEstimator,
     make_mediapipe_estimator,
 )
+from twistcoach.i18n import t
 from twistcoach.landmarks import Skeleton
 from twistcoach.metrics import Observation
 from twistcoach.photo import ImageAnalysis, PhotoCalibration
@@ -425,27 +426,10 @@ def _worker_context() -> multiprocessing.context.BaseContext:
 CUT_SHORT_TOLERANCE = 2
 
 
-#: Frames further apart than this (the median gap, seconds) cannot show a speed: a 0.1
-#: frame-a-second file read peak speeds of 0.1-0.3 degrees a second for movements the
-#: coach calls too fast. The report leaves such a video's peak speed out
-#: (:func:`twistcoach.report.timeline.side_stats`) and this module's warning says why.
-SPARSE_FRAME_GAP_S = 0.5
 #: Frames closer than this (the median gap, seconds) have broken times (FFmpeg's repeated
 #: timestamps are spread 1 ms apart by the source): a real camera gives at most 1000 a
 #: second, and nothing is measured before a calibration's 0.7 s of frames.
 BROKEN_FRAME_GAP_S = 0.0015
-
-
-def median_gap_s(times: Sequence[float]) -> float:
-    """The median time between consecutive frames, seconds (0 with fewer than two).
-
-    Parameters
-    ----------
-    times
-        Frame timestamps, seconds, in order.
-    """
-    gaps = sorted(b - a for a, b in itertools.pairwise(times))
-    return gaps[len(gaps) // 2] if gaps else 0.0
 
 
 def frame_timing_warnings(path: Path, times: Sequence[float]) -> tuple[str, ...]:
@@ -459,14 +443,18 @@ def frame_timing_warnings(path: Path, times: Sequence[float]) -> tuple[str, ...]
     times
         The frames' timestamps, seconds, in order.
     """
+    gap = median_gap_s(times)
+    if too_sparse_to_follow(gap):  # the one rule the coach refuses such a video by
+        return (
+            t(
+                "{path}: its frames are {gap} s apart, too far to judge speed (that needs at "
+                "least {fps} frames a second): the angles are measured frame by frame, but the "
+                'peak speed is left out, "too fast" is not checked, and holds are counted '
+                "only where frames are close"
+            ).format(path=path, gap=f"{gap:.1f}", fps=f"{MIN_FRAME_RATE:g}"),
+        )
     if len(times) < 3:
         return ()
-    gap = median_gap_s(times)
-    if gap > SPARSE_FRAME_GAP_S:
-        return (
-            f"{path}: its frames are {gap:.1f} s apart, too far to judge speed: the peak "
-            "speed is left out, and holds are counted only where frames are close",
-        )
     if gap < BROKEN_FRAME_GAP_S:
         return (
             f"{path}: its frames are less than 1.5 ms apart (many share one time, or the frame "

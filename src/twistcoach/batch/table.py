@@ -60,6 +60,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("time_held_right_s", "float64"),
     ("peak_speed_deg_s", "float64"),
     ("events", "int64"),
+    ("speed_checked", "bool_"),
     ("pose_family", "string"),
     ("view", "string"),
     ("view_measurable", "bool_"),
@@ -181,6 +182,9 @@ def row(record: InputRecord) -> dict[str, Any]:
         "time_held_right_s": _side(s, "right", "time_held_s"),
         "peak_speed_deg_s": max(known_speeds) if known_speeds else None,
         "events": len(s["events"]) if isinstance(s.get("events"), list) else None,
+        # False where the frames were too far apart to judge speed ("too fast" unchecked:
+        # its 0 events are not "slow"); unknown for a photograph or a summary without it.
+        "speed_checked": s.get("speed_checked"),
         "pose_family": s.get("pose_family"),
         "view": s.get("view"),
         "view_measurable": s.get("view_measurable"),
@@ -283,6 +287,17 @@ def _num(value: Any, unit: str = "") -> str:
     return t("not measured") if value is None else f"{value:g}{unit}"
 
 
+def events_words(r: dict[str, Any]) -> str:
+    """An input's events as the overview says them: their count, with "speed not checked"
+    where its frames were too far apart to judge speed (so that 0 never reads "slow");
+    empty when unknown."""
+    if r["events"] is None:
+        return ""
+    if r.get("speed_checked") is False:
+        return t("{n} (speed not checked: frames too far apart)").format(n=r["events"])
+    return str(r["events"])
+
+
 def render_overview(rows: Sequence[dict[str, Any]], *, interrupted: bool = False) -> str:
     """The batch's self-contained HTML overview: counts, plots, every input, failures, in
     the command line's language (``--lang``)."""
@@ -314,7 +329,7 @@ def render_overview(rows: Sequence[dict[str, Any]], *, interrupted: bool = False
             f"<td>{r['cap_deg']:g}°</td>"
             f"<td>{e(t(str(r['main_side'] or '')))}</td>"
             f"<td>{_num(r['peak_speed_deg_s'], '°/s')}</td>"
-            f"<td>{'' if r['events'] is None else r['events']}</td></tr>"
+            f"<td>{e(events_words(r))}</td></tr>"
         )
     failure_rows = "".join(
         f'<tr class="failed"><td>{e(r["input"])}</td><td>{r["attempts"]}</td>'

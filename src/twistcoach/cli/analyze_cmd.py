@@ -657,16 +657,33 @@ TWIST_GAP_SHARE = 0.5
 
 
 def _twist_gap(summary: dict[str, Any], words: MeasureWords) -> list[str]:
-    """A warning when most frames that look like the twist gave no number."""
+    """A warning when most frames that look like the twist gave no number: that the
+    largest value given leaves them out, or, when no side has one (nothing measured, as
+    from a side-on camera), that none is given."""
     twist, missed = summary["frames_twist"], summary["frames_twist_unmeasured"]
     if not twist or missed <= TWIST_GAP_SHARE * twist:
         return []
-    return [
-        t(
+    metrics = summary["metrics"]
+    given = any(
+        isinstance(metrics.get(side), dict) and metrics[side].get(words.max_key) is not None
+        for side in ("left", "right")
+    )
+    if given:
+        text = t(
             "the {measure} could not be measured in {missed} of the {twist} frames that look "
             "like the twist: the largest {measure} given leaves them out"
-        ).format(measure=t(words.name), missed=missed, twist=twist)
-    ]
+        )
+    elif missed == twist:
+        text = t(
+            "the {measure} could not be measured in any of the {twist} frames that look like "
+            "the twist, so no largest {measure} is given"
+        )
+    else:
+        text = t(
+            "the {measure} could not be measured in {missed} of the {twist} frames that look "
+            "like the twist, and no largest {measure} is given"
+        )
+    return [text.format(measure=t(words.name), missed=missed, twist=twist)]
 
 
 def _never_calibrated(summary: dict[str, Any], trackers: Sequence[TwistTracker]) -> list[str]:

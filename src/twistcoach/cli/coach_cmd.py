@@ -29,6 +29,7 @@ import typer
 from numpy.typing import NDArray
 
 from twistcoach import i18n
+from twistcoach.checks import MIN_FRAME_RATE, frame_rate_too_low
 from twistcoach.cli.analyze_cmd import MIRRORED_HELP
 from twistcoach.cli.answers import (
     BACK_FEELINGS,
@@ -58,11 +59,6 @@ EXIT_BAD_INPUT = 2
 EXIT_SAFETY_STOP = 3
 
 #: Stop reasons that are a safety stop (exit status 3).
-#: The fewest frames a second a video may have for the coach: its speed warnings and hold
-#: timing judge movement between frames (a 0.1 frame-a-second file read peak speeds of
-#: 0.1-0.3 degrees a second and completed a 45 s hold on 5 frames).
-MIN_VIDEO_FPS = 2.0
-
 SAFETY_STOPS = frozenset({"sharp_pain", "pain_high", "pain_rise", "wrong_pose", "plan_withdrawn"})
 
 
@@ -559,8 +555,8 @@ def _open_source(
     camera: int | None, video: Path | None, headless: bool, *, mirrored: bool = False
 ) -> _Opened:
     """Open and check the video (a readable video, not a photograph, at least
-    :data:`MIN_VIDEO_FPS` frames a second, a first frame that decodes) or the camera, the
-    window and the estimator.
+    :data:`twistcoach.checks.MIN_FRAME_RATE` frames a second, a first frame that decodes) or
+    the camera, the window and the estimator.
 
     Raises
     ------
@@ -601,10 +597,16 @@ def _open_source(
         if video is not None:
             source = VideoSource(video, mirrored=mirrored)
             source_name = f"video:{video.name}"
-            if source.fps is not None and source.fps < MIN_VIDEO_FPS:
+            # The one rule `analyze` leaves a video's speed out by (its speed warnings and
+            # hold timing judge movement between frames: a 0.1 frame-a-second file read peak
+            # speeds of 0.1-0.3 degrees a second and completed a 45 s hold on 5 frames).
+            if source.fps is not None and frame_rate_too_low(source.fps):
                 raise MediaError(
-                    f"{video}: {source.fps:.2g} frames a second is too few to follow a twist "
-                    f"(the coach needs at least {MIN_VIDEO_FPS:g} to judge speed and holds)"
+                    i18n.t(
+                        "{video}: {fps} frames a second is too few to follow a twist (the coach "
+                        "needs at least {least} to judge speed and holds; `twistcoach analyze` "
+                        "measures its angles without a speed)"
+                    ).format(video=video, fps=f"{source.fps:.2g}", least=f"{MIN_FRAME_RATE:g}")
                 )
             # The first frame is decoded now: a video with none (or none that decodes) is
             # refused here, not after its session was stored. A camera's frames are not

@@ -13,6 +13,7 @@ import jinja2
 import numpy as np
 from markupsafe import Markup
 
+from twistcoach.checks import MIN_FRAME_RATE
 from twistcoach.i18n import current_language
 from twistcoach.i18n import t as _t
 from twistcoach.metrics import degrees_text
@@ -23,6 +24,8 @@ from twistcoach.report.timeline import (
     EventSpan,
     ReportThresholds,
     detect_events,
+    frame_gap_s,
+    speed_checked,
     usable,
 )
 from twistcoach.report.words import (
@@ -63,6 +66,77 @@ def _unmeasured_spans(
     ]
 
 
+#: The plots' colours for what is allowed (the cap's band, the shoulder's and the speed's
+#: limits) and for what was not measured: two colours, so that a band inside a limit never
+#: reads as "not measured" (the limits' bands were the same grey).
+ALLOWED_COLOR = "#3cb45a"
+NOT_MEASURED_COLOR = "#999"
+
+
+def _shade_unmeasured(
+    ax: Any,
+    t: np.ndarray[Any, np.dtype[np.float64]],
+    values: np.ndarray[Any, np.dtype[np.float64]],
+    why: str | None = None,
+) -> None:
+    """Shade a panel's stretches with no value in the "not measured" grey (named in its
+    legend once); a panel with no value at all says so in its middle, with ``why`` when
+    given, so that no curve and no limit band suggest a measurement."""
+    for i, (start, end) in enumerate(_unmeasured_spans(t, values)):
+        ax.axvspan(
+            start,
+            end,
+            color=NOT_MEASURED_COLOR,
+            alpha=0.18,
+            lw=0,
+            label=_t(NOT_MEASURED) if i == 0 else None,
+        )
+    if len(t) and not np.isfinite(values).any():
+        ax.text(
+            0.5,
+            0.5,
+            why or _t(NOT_MEASURED),
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=11,
+            color="#444",
+            bbox={"facecolor": "white", "alpha": 0.85, "lw": 0},
+        )
+
+
+def _limit_panel(
+    ax: Any,
+    t: np.ndarray[Any, np.dtype[np.float64]],
+    values: np.ndarray[Any, np.dtype[np.float64]],
+    limit: float,
+    band_label: str,
+    line: tuple[str, str],
+    why_not: str | None = None,
+) -> None:
+    """A panel of a value with its allowed band (``-limit`` to ``limit``, green, named
+    ``band_label`` with ``{limit}`` filled in) and its curve (``line``: colour, label).
+
+    With no value at all, or ``why_not`` (why the value cannot be measured), the panel is
+    grey and says so, with no band and no curve: nothing on it looks like a measurement.
+    """
+    if why_not is None and np.isfinite(values).any():
+        ax.axhspan(
+            -limit,
+            limit,
+            color=ALLOWED_COLOR,
+            alpha=0.15,
+            label=band_label.format(limit=f"{limit:.0f}"),
+        )
+        color, label = line
+        ax.plot(t, values, color=color, lw=2, label=label)
+        _shade_unmeasured(ax, t, values)
+    else:
+        _shade_unmeasured(ax, t, np.full_like(values, np.nan), why_not)
+        ax.set_ylim(-2 * limit, 2 * limit)
+    ax.legend(loc="upper left", fontsize=8, ncols=3)
+
+
 def plot_svg(
     frames: Sequence[FrameResult],
     events: Sequence[EventSpan],
@@ -75,7 +149,10 @@ def plot_svg(
     as inline SVG, labelled in ``words``.
 
     Event spans are shaded on every panel and named in the legend; holds (start, end in
-    seconds) are marked under the measure. Unknown values leave gaps.
+    seconds) are marked under the measure. Unknown values leave gaps, shaded grey ("not
+    measured"); what is allowed (the cap, the limits) is shaded green. Where the frames are
+    too far apart to show a speed (:func:`twistcoach.report.timeline.speed_checked`) the
+    speed panel has no curve and no limit, and says why.
     """
     import matplotlib
 
@@ -93,12 +170,12 @@ def plot_svg(
     ax_drop.axhspan(
         -cap_deg,
         cap_deg,
-        color="#3cb45a",
+        color=ALLOWED_COLOR,
         alpha=0.15,
         label=_t("cap ±{cap}°").format(cap=f"{cap_deg:.0f}"),
     )
     for y in (cap_deg, -cap_deg):
-        ax_drop.axhline(y, color="#3cb45a", lw=1, ls="--")
+        ax_drop.axhline(y, color=ALLOWED_COLOR, lw=1, ls="--")
     ax_drop.plot(t, drop, color="#1f5fa8", lw=2, label=_t(words.labels["knee_drop"]))
     for i, (start, end) in enumerate(holds):
         ax_drop.hlines(
@@ -106,20 +183,36 @@ def plot_svg(
         )
     # Stretches with no number are shaded, so "not measured" never looks like 0 or like a
     # still body, and the time axis spans the whole video even when nothing was measured.
-    for i, (start, end) in enumerate(_unmeasured_spans(t, drop)):
-        ax_drop.axvspan(
-            start, end, color="#999", alpha=0.18, lw=0, label=_t(NOT_MEASURED) if i == 0 else None
-        )
+    _shade_unmeasured(ax_drop, t, drop)
     if len(t) > 1:
         ax_drop.set_xlim(float(t[0]), float(t[-1]))
     ax_drop.set_ylabel(_t(words.axis))
     ax_drop.set_ylim(-95, 95)
-    ax_sh.axhspan(-th.shoulder_roll_limit_deg, th.shoulder_roll_limit_deg, color="#ccc", alpha=0.4)
     second = _t(words.labels["shoulder_roll"])  # shoulder roll, or side bend
-    ax_sh.plot(t, shoulder, color="#8a5cd0", lw=2, label=second)
+    _limit_panel(
+        ax_sh,
+        t,
+        shoulder,
+        th.shoulder_roll_limit_deg,
+        _t("allowed ±{limit}°"),
+        ("#8a5cd0", second),
+    )
     ax_sh.set_ylabel(f"{second} (°)")
-    ax_sp.axhspan(-th.speed_limit_deg_s, th.speed_limit_deg_s, color="#ccc", alpha=0.4)
-    ax_sp.plot(t, speed, color="#d07020", lw=2, label=_t("speed"))
+    why_not = None
+    if not speed_checked(frames):
+        # No curve and no limit band: the frames cannot show a speed (never "slow").
+        why_not = _t("speed not measured: the frames are {gap} s apart").format(
+            gap=f"{frame_gap_s(frames):.1f}"
+        )
+    _limit_panel(
+        ax_sp,
+        t,
+        speed,  # all unknown where speed cannot be judged (usable)
+        th.speed_limit_deg_s,
+        _t("allowed ±{limit}°/s"),
+        ("#d07020", _t("speed")),
+        why_not,
+    )
     ax_sp.set_ylabel(_t("speed (°/s)"))
     ax_sp.set_xlabel(_t("time (s)"))
     for ax in axes:
@@ -170,12 +263,17 @@ def _fmt(value: Any, unit: str = "") -> str:
     return f"{value}{unit}"
 
 
-def render_html(summary: dict[str, Any], svg: str) -> str:
+def render_html(summary: dict[str, Any], svg: str, th: ReportThresholds | None = None) -> str:
     """The whole self-contained HTML report of a video, from ``templates/report.html``
     (autoescaped; only ``svg``, matplotlib's own output, goes in as it is); its words
     follow the summary's ``measure`` (knee drop when it has none), in the command line's
-    language (``--lang``)."""
+    language (``--lang``). ``th`` are the thresholds the events were judged by (the
+    measure's coach's when None): the report names the speed limit and the time a speed
+    must be kept up over it to be "too fast", so that a peak speed over the limit and "no
+    events: slow" do not read as a contradiction."""
     words = MEASURE_WORDS[TwistMeasure(summary.get("measure", TwistMeasure.KNEE_DROP.value))]
+    if th is None:
+        th = ReportThresholds.from_coaching_rules(words.measure)
     m = summary["metrics"]
     sides = [
         {
@@ -215,6 +313,12 @@ def render_html(summary: dict[str, Any], svg: str) -> str:
         body_type=summary.get("body_type"),
         body_model=summary.get("body_model"),
         body_model_words=_t(str(summary.get("body_model") or "")),
+        # A summary written before speed_checked was recorded judged its speed.
+        speed_checked=summary.get("speed_checked", True),
+        frame_gap=f"{float(summary.get('frame_gap_s') or 0.0):.1f}",
+        min_frame_rate=f"{MIN_FRAME_RATE:g}",
+        speed_limit=f"{th.speed_limit_deg_s:g}",
+        speed_window=f"{th.checks.speed_window_s:g}",
     )
 
 
@@ -234,4 +338,4 @@ def write_html_report(
         if side in ("left", "right") and m["hold_start_s"] is not None
     ]
     svg = plot_svg(frames, events, cap_deg, th, holds, words)
-    path.write_text(render_html(summary, svg), encoding="utf-8")
+    path.write_text(render_html(summary, svg, th), encoding="utf-8")

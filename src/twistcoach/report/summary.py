@@ -16,7 +16,9 @@ from twistcoach.report.family import TWIST_OF, video_family
 from twistcoach.report.timeline import (
     ReportThresholds,
     detect_events,
+    frame_gap_s,
     side_stats,
+    speed_checked,
     usable,
     video_view,
 )
@@ -203,6 +205,11 @@ def video_summary(
         "view_measurable": measurable,
         "view_advice": advice,
         "cap_deg": cap_deg,
+        # The median time between frames, and whether a speed could be judged at it (the
+        # coach's one rule): when not, no speed, no peak speed, no "too fast", and the
+        # report and the batch say speed was not checked rather than "slow".
+        "frame_gap_s": round(frame_gap_s(frames), 3),
+        "speed_checked": speed_checked(frames),
         "metrics": {**per_side, "main_side": None if main_side is None else str(main_side)},
         "events": [
             {

@@ -13,13 +13,15 @@ from twistcoach.checks import (
     FormChecks,
     Reading,
     find_zero,
+    median_gap_s,
     over_cap,
     reading,
     shoulder_lifting,
     too_fast,
+    too_sparse_to_follow,
 )
-from twistcoach.metrics import Observation, Side, View
-from twistcoach.pipeline import SPARSE_FRAME_GAP_S, FrameResult, median_gap_s
+from twistcoach.metrics import Measure, Observation, Side, View
+from twistcoach.pipeline import FrameResult
 from twistcoach.report._values import side_sign
 from twistcoach.report.words import EventKind, TwistMeasure
 
@@ -121,15 +123,43 @@ def video_view(observations: Sequence[Observation]) -> tuple[View | None, bool, 
     return view, measurable, advice
 
 
+def frame_gap_s(frames: Sequence[FrameResult]) -> float:
+    """The median time between the video's frames, seconds (0 with fewer than two)."""
+    return median_gap_s([f.timestamp_s for f in frames])
+
+
+def speed_checked(frames: Sequence[FrameResult]) -> bool:
+    """False when the frames are too far apart to show a speed
+    (:func:`twistcoach.checks.too_sparse_to_follow`, the rule the live coach refuses such a
+    video by): then no frame gives a speed, no side a peak speed, and "too fast" is not
+    checked (:func:`usable`)."""
+    return not too_sparse_to_follow(frame_gap_s(frames))
+
+
 def usable(frames: Sequence[FrameResult]) -> list[Observation]:
     """Each frame's observation as the report may use it: as it is, or, when the video's
     main view cannot be measured (:func:`video_view`), marked unmeasurable, so that no
-    frame of it gives a number (its metrics read through ``Observation.measured``)."""
+    frame of it gives a number (its metrics read through ``Observation.measured``).
+
+    Where the frames are too far apart to show a speed (:func:`speed_checked`) every
+    frame's speed is unknown, its angles kept: the CSV's speed cells are then empty, the
+    speed plot says "not measured", no side has a peak speed and no frame is "too fast"
+    (a 1 frame-a-second timelapse read +-37 degrees a second and its report said "slow").
+    """
     observations = [f.observation for f in frames]
+    if not speed_checked(frames):
+        observations = [_without_speed(o) for o in observations]
     _, measurable, _ = video_view([f.observation for f in frames if f.skeleton is not None])
     if measurable:
         return observations
     return [replace(o, view_measurable=False) for o in observations]
+
+
+def _without_speed(observation: Observation) -> Observation:
+    """The observation with its speed unknown (everything else kept)."""
+    if observation.metrics is None:
+        return observation
+    return replace(observation, metrics=replace(observation.metrics, speed=Measure.unknown()))
 
 
 def frame_events(
@@ -210,8 +240,6 @@ def side_stats(frames: Sequence[FrameResult], side: Side, th: ReportThresholds) 
             speed = r.speed_deg_s
             if speed is not None:
                 peak_speed = abs(speed) if peak_speed is None else max(peak_speed, abs(speed))
-    if median_gap_s([f.timestamp_s for f in frames]) > SPARSE_FRAME_GAP_S:
-        peak_speed = None  # frames too far apart to show a speed
     on_side = [d for d in drops if d is not None and d > 0]
     if not on_side:
         return SideStats(None, 0.0, None, None, peak_speed, 0)
