@@ -627,3 +627,24 @@ def test_the_database_refusals_are_said_in_the_language_asked_for(
         f"0099_from_the_future; este conoce hasta la {head_revision()}); twistcoach no ha "
         "cambiado nada en ella: actualice twistcoach"
     ) in err, err
+
+
+def test_the_plot_title_names_the_twist_and_its_end_in_words(
+    demo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sessions show --plot` titled its plot with the twist's id and the raw status
+    ("supine_twist_supported", "completed") where the web's plot gave their words; the
+    plot now words them itself, for both."""
+    from twistcoach.storage import open_repository
+    from twistcoach.storage.db import create_engine_for_url
+    from twistcoach.storage.plot import plot_title
+    from twistcoach.wording import status_words
+
+    engine = create_engine_for_url(demo)
+    try:
+        detail = open_repository(engine).get_session(3)
+    finally:
+        engine.dispose()
+    title = plot_title(detail)
+    assert "Supine twist, supported" in title and "supine_twist" not in title
+    assert title.endswith(" · " + status_words(detail.session.status))

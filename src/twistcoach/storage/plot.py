@@ -10,10 +10,27 @@ from pathlib import Path
 from typing import Any
 
 from twistcoach.storage.records import SessionDetail
+from twistcoach.wording import status_words
 
 
 def _same(text: str) -> str:
     return text
+
+
+def _variant_words(variant_id: str) -> str:
+    """The twist's name as people read it ("Supine twist, supported (...)"), never its id;
+    an id the library does not know (a session stored by an older library) as words. The
+    plot names it itself, so ``twistcoach sessions show --plot`` and the web's plot agree
+    (the command line's title read ``supine_twist_supported`` and ``completed``)."""
+    from twistcoach.poses import load_library
+
+    library = load_library()
+    known = {v.id for v in library}
+    return (
+        library.name_of(variant_id, sanskrit=True)
+        if variant_id in known
+        else (variant_id.replace("_", " "))
+    )
 
 
 #: Figure size (inches) and resolution (dots per inch) of the two drawings. The wide one
@@ -27,6 +44,23 @@ NARROW_TITLE_WIDTH = 40
 #: Characters per line of the wide drawing's title (a long twist's name in Spanish ran
 #: past the picture's right edge).
 WIDE_TITLE_WIDTH = 100
+
+
+def plot_title(detail: SessionDetail, t: Callable[[str], str] = _same) -> str:
+    """The plot's title, in the reader's language (``t``): when the session started on the
+    clock it was practised by (as the history page's card says it), the twist's name, its
+    cap and how it ended in words. Never the session's id or the stored person name (a
+    de-duplicated one, "Nina New (2)", told a new user that another account has their
+    name), never the twist's or the status's id."""
+    from twistcoach.storage.progress import session_started
+
+    session = detail.session
+    return t("{when} · {variant} · cap {cap}° · {status}").format(
+        when=f"{session_started(session):%Y-%m-%d %H:%M}",
+        variant=t(_variant_words(session.variant_id)),
+        cap=f"{session.cap_deg:g}",
+        status=t(status_words(session.status)),
+    )
 
 
 def plot_session(
@@ -109,18 +143,7 @@ def plot_session(
     ax.set_ylim(-limit, limit)
     ax.set_xlabel(t("time (s)"))
     ax.set_ylabel(axis_label)
-    # People read the title: when the session started on the clock it was practised by (as
-    # the history page's card says it) and the twist, never the session's id or the stored
-    # person name (a de-duplicated one, "Nina New (2)", told a new user that another
-    # account has their name).
-    from twistcoach.storage.progress import session_started
-
-    title = t("{when} · {variant} · cap {cap}° · {status}").format(
-        when=f"{session_started(session):%Y-%m-%d %H:%M}",
-        variant=t(session.variant_id),
-        cap=f"{session.cap_deg:g}",
-        status=t(session.status),
-    )
+    title = plot_title(detail, t)
     title = textwrap.fill(title, NARROW_TITLE_WIDTH if narrow else WIDE_TITLE_WIDTH)
     ax.set_title(title, fontsize=10)
     if ax.get_legend_handles_labels()[0]:  # an empty session has nothing to name

@@ -563,20 +563,11 @@ def history_page(request: Request, user: CurrentUser) -> Response:
 def _plot_png(detail: SessionDetail, lang: str = "en", narrow: bool = False) -> bytes:
     """The session's plot (the same drawing as ``twistcoach sessions show --plot``; drawn
     for a phone's screen when ``narrow``), PNG."""
-    from dataclasses import replace
-
     from twistcoach.storage.plot import plot_session
 
-    # People read the plot's title: the variant's name and the status in words, never ids.
-    session = replace(
-        detail.session,
-        variant_id=domain.variant_names().get(detail.session.variant_id, "a twist"),
-        status=domain.status_words(detail.session.status),
-    )
     with tempfile.TemporaryDirectory(prefix="twistcoach-plot-") as folder:
-        named = replace(detail, summary=replace(detail.summary, session=session))
         words = i18n.translator(lang).text  # the plot's words in the reader's language
-        return plot_session(named, Path(folder) / "plot.png", t=words, narrow=narrow).read_bytes()
+        return plot_session(detail, Path(folder) / "plot.png", t=words, narrow=narrow).read_bytes()
 
 
 @router.get("/sessions/{session_id}")
