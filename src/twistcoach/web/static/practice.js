@@ -437,8 +437,10 @@ if (typeof module !== "undefined" && module.exports) {
         "&lang=" + encodeURIComponent(document.documentElement.lang || "en")
     );
     ws.onopen = () => {
-      // Not over "Loading the pose model…" or its problem: the model's status says more.
-      if (stats.camera === "started" && stats.model === "ready") setStatus(T.connected);
+      // Never over the pose model's problem, which says what to do.
+      if (stats.camera === "started" && stats.model !== "failed" && stats.model !== "slow") {
+        setStatus(T.connected);
+      }
       while (outbox.length > 0 && ws.readyState === WebSocket.OPEN) {
         ws.send(JSON.stringify(outbox.shift()));
       }
