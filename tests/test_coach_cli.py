@@ -367,6 +367,32 @@ def test_compose_window_draws_gauge_cue_and_timer() -> None:
     assert compose_window(frame, None, None, coach, size=None).shape == (360, 640, 3)
 
 
+def test_the_window_shows_no_knee_drop_before_the_coach_has_calibrated() -> None:
+    """The window's gauge drew the tracker's own reading while the coach was still setting
+    up (no measured zero: the web's set-up showed -41 degrees from a misread side view)."""
+    plan = build_coach_plan(
+        variant_id="supine_twist_partial",
+        family="supine_twist",
+        status="allowed",
+        max_knee_drop_deg=40,
+        hold_s=30,
+        sides=["both"],
+    )
+    coach = Coach(plan, load_coaching_rules(), start_pain=2)
+    coach.observe(_obs(0.0, -41.0))
+    assert not coach.calibrated
+    frame = np.zeros((360, 640, 3), np.uint8)
+    with_reading = compose_window(frame, None, _obs(0.1, -41.0), coach)
+    without = compose_window(frame, None, _obs(0.1, float("nan")), coach)
+    assert np.array_equal(with_reading, without)
+    held = _holding_coach()
+    assert held.calibrated
+    assert not np.array_equal(
+        compose_window(frame, None, _obs(14.0, 25.0), held),
+        compose_window(frame, None, _obs(14.0, float("nan")), held),
+    )
+
+
 def test_window_cue_is_wrapped_whole_and_large() -> None:
     """A long cue is wrapped, never cut: every word is drawn, in a font of at least 18 px."""
     from twistcoach.cli.coach_window import CUE_MIN_FONT_PX, _wrap_px, draw_cue, font_file

@@ -140,8 +140,10 @@ def compose_window(
     side: str | None = None
     if obs is not None and obs.metrics is not None:
         value = obs.metrics.knee_drop.value
-        if value is not None and obs.view_measurable:
-            # The gauge shows what the coach uses: the drop from the calibrated neutral.
+        if value is not None and obs.view_measurable and coach.calibrated:
+            # The gauge shows what the coach uses: the drop from the calibrated neutral,
+            # and nothing before the coach has one (the tracker's own reading from no
+            # measured zero read -41 degrees on the web's set-up: Coach.shown_drop_deg).
             drop = value - (coach.baseline_deg or 0.0)
             side = "right" if drop > 3 else "left" if drop < -3 else "centre"
     # Labels and the twist's name in the --lang language, as the step and the cue are.
