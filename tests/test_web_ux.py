@@ -12,7 +12,16 @@ instance for this module). On a phone (390 x 844) and a laptop (1280 x 820):
   logged once;
 - speech is never cancelled by a cue that is not a safety cue (a fake ``speechSynthesis``
   records what the page asks of it), and camera advice stays on its set-up panel;
-- Start is tapped without ``force``, and the gauge's text is readable (at least 14 px).
+- Start is tapped without ``force``, and the gauge's text is readable (at least 14 px);
+- on phones held upright (an iPhone 13's 390 x 664 page, an iPhone SE's 320 x 568) the cue
+  and the set-up checks are on the first screen above the pinned pain check-in and stop,
+  with a wide or a tall camera picture, in English and Spanish, and the stop's advice after a
+  pain stop too; the gauge's words never over the picture (its dial); the page ends with room
+  for the pinned bars; on phones on their side (839 x 412, 750 x 340, 568 x 320) every pain
+  button and the stop are at least 44 x 44 px to tap and none is cut off, the cue and the
+  set-up checks clear of the stop (a camera that never answers holds these pages on their
+  first screen, the camera view sized as a camera's picture would size it);
+- the set-up screen says how to stand a phone (on its side) and that the coach cannot hear.
 
 The phone's screenshot of the practice page is ``docs/img/web_phone_practice.png`` (written
 there only with ``TWISTCOACH_UPDATE_SCREENSHOTS=1``).
@@ -323,3 +332,229 @@ def test_staff_read_stored_moments_on_their_own_clock(server: Server, browser: A
     assert first.inner_text() == f"{local:%Y-%m-%d %H:%M}"  # no longer "... UTC"
     assert first.get_attribute("title") == f"{instant:%Y-%m-%d %H:%M} UTC"
     context.close()
+
+
+#: A camera that never answers: the page stays on its first screen (no picture, no coach),
+#: so its layout is measured at once; the camera view is then sized as a picture sizes it.
+NO_ANSWER = "navigator.mediaDevices.getUserMedia = () => new Promise(() => {});"
+#: A camera's picture, as the page's canvas takes its size: wide (the clip's) or tall (a
+#: phone's camera held upright).
+WIDE, TALL = (480, 270), (270, 480)
+#: The boxes that matter on a phone's first screen (CSS px, the viewport's), and where the
+#: pinned bars begin: the stop, and the pain check-in above it where it is pinned.
+FIRST_SCREEN = """
+() => {
+  const box = sel => {
+    const el = document.querySelector(sel);
+    if (!el || el.closest("[hidden]")) return null;
+    const r = el.getBoundingClientRect();
+    return { left: r.left, top: r.top, right: r.right, bottom: r.bottom,
+             width: r.width, height: r.height };
+  };
+  const pain = document.querySelector(".pain-block");
+  const pinned = getComputedStyle(pain).position === "fixed";
+  const stop = box("#stopbar");
+  return {
+    barsTop: pinned ? Math.min(stop.top, box(".pain-block").top) : stop.top,
+    header: box("header"), cue: box("#cue"), chips: box("#setup-chips"),
+    chip: [...document.querySelectorAll("#setup-chips .chip")].map(c => {
+      const r = c.getBoundingClientRect(); return { top: r.top, bottom: r.bottom }; }),
+    readout: box("#gauge-readout"), picture: box("#overlay"), side: box(".side-col"),
+    sideScroller: getComputedStyle(document.querySelector(".side-col")).overflowY,
+    sharp: box("#sharp"), end: box("#end"),
+    pain: [...document.querySelectorAll(".pain button")].map(b => {
+      const r = b.getBoundingClientRect();
+      return { level: b.dataset.level, left: r.left, right: r.right, top: r.top,
+               bottom: r.bottom, width: r.width, height: r.height }; }),
+  };
+}
+"""
+
+
+def _first_screen(
+    browser: Any,
+    server: Server,
+    viewport: dict[str, int],
+    lang: str,
+    picture: tuple[int, int],
+) -> tuple[Any, int]:
+    """A started session's page on a phone in ``lang``, held on its first screen, the camera
+    view sized as a ``picture`` (width, height) sizes it and the gauge reading a number; and
+    the session's id. Alex's (Sam's practice may be locked by the sharp-pain test)."""
+    context = browser.new_context(viewport=viewport, has_touch=True, is_mobile=True)
+    context.add_init_script(NO_ANSWER)
+    page = context.new_page()
+    page.goto(f"{server.base}/signin?lang={lang}")
+    session_id = _start_practice(page, server, "alex@example.org")
+    page.evaluate(
+        """([w, h, words]) => {
+          const view = document.getElementById("overlay");
+          view.width = w; view.height = h;
+          document.getElementById("gauge-drop").textContent = words + " -37°";
+        }""",
+        [picture[0], picture[1], "Rodillas:" if lang == "es" else "Knees:"],
+    )
+    page.evaluate("window.scrollTo(0, 0)")
+    return page, session_id
+
+
+def _end_without_camera(page: Any, server: Server, session_id: int) -> None:
+    """End the session (stored as not practised: it never had a camera) and close the page."""
+    page.click("#end")
+    _wait(
+        lambda: server.repo.get_session(session_id).session.status != "running",
+        15,
+        "the session to end",
+    )
+    page.context.close()
+
+
+def _tap_targets(seen: dict[str, Any]) -> None:
+    """Every pain button and the stop at least 44 x 44 CSS px (WCAG 2.5.5)."""
+    for b in seen["pain"]:
+        assert b["width"] >= 43.5 and b["height"] >= 43.5, b
+    assert seen["sharp"]["height"] >= 43.5 and seen["sharp"]["width"] >= 43.5, seen["sharp"]
+
+
+def _clear_of_the_bars(
+    page: Any, seen: dict[str, Any], where: str, names: tuple[str, ...] = ("cue", "chips")
+) -> None:
+    """``names`` (the cue, the set-up checks) on the first screen above the pinned bars; and
+    scrolled to the end, the page's last words above them too."""
+    bars = seen["barsTop"]
+    for name in names:
+        assert seen[name] is not None, (where, name)
+        assert seen[name]["top"] >= seen["header"]["bottom"] - 0.5, (where, name, seen[name])
+        assert seen[name]["bottom"] <= bars + 0.5, (where, name, seen[name], bars)
+    # Scrolled to the end, the page's last words are above the bars too (it ends with room
+    # for them: nothing stays under them).
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    last = page.evaluate(
+        "(() => { const r = document.querySelector('main').lastElementChild"
+        ".getBoundingClientRect(); return r.bottom; })()"
+    )
+    again = page.evaluate(FIRST_SCREEN)["barsTop"]
+    assert last <= again + 0.5, (where, last, again)
+    page.evaluate("window.scrollTo(0, 0)")
+
+
+UPRIGHT = {"iphone13": {"width": 390, "height": 664}, "iphone_se": {"width": 320, "height": 568}}
+
+
+@pytest.mark.parametrize(
+    ("phone", "lang", "picture"),
+    [
+        ("iphone13", "es", WIDE),
+        ("iphone13", "en", TALL),
+        ("iphone_se", "en", WIDE),
+        ("iphone_se", "es", TALL),
+    ],
+)
+def test_upright_phone_shows_the_cue_and_set_up_checks_above_the_pinned_bars(
+    server: Server,
+    browser: Any,
+    tmp_path: Path,
+    phone: str,
+    lang: str,
+    picture: tuple[int, int],
+) -> None:
+    # The red team's iPhone 13 had the cue at y=612 under the pinned bars (from 504), an
+    # iPhone SE had it off screen, and a tall picture pushed the set-up checks under them.
+    viewport = UPRIGHT[phone]
+    page, session_id = _first_screen(browser, server, viewport, lang, picture)
+    seen = page.evaluate(FIRST_SCREEN)
+    where = f"{phone} {lang} {picture}"
+    _clear_of_the_bars(page, seen, where)
+    for chip in seen["chip"]:
+        assert chip["bottom"] <= seen["barsTop"] + 0.5, (where, chip)
+    # The gauge's words never lie over the picture (its dial is drawn at the picture's top).
+    assert seen["readout"]["bottom"] <= seen["picture"]["top"] + 0.5, (where, seen)
+    _tap_targets(seen)
+    _fits(page, viewport["width"], where)
+    # The set-up screen says how a phone stands, and that the coach does not hear.
+    setup = page.inner_text("#setup-panel")
+    if lang == "en":
+        assert "turn it on its side (landscape)" in setup and "cannot hear you" in setup
+    else:
+        assert "póngalo de lado (en horizontal)" in setup and "no le oye" in setup
+    page.screenshot(path=str(tmp_path / f"upright_{phone}_{lang}_{picture[0]}x{picture[1]}.png"))
+    _end_without_camera(page, server, session_id)
+
+
+def test_upright_phone_shows_a_pain_stops_advice_whole(
+    server: Server, browser: Any, tmp_path: Path
+) -> None:
+    # After a pain stop the red team read its advice cut off behind the bars.
+    page, _ = _first_screen(browser, server, UPRIGHT["iphone13"], "en", WIDE)
+    advice = (
+        "Let's stop here. Your pain has gone up by 2 points or more since you started. Bring"
+        " your knees back to the centre slowly and rest. If it is still higher tomorrow"
+        " morning, scale back next time; if that happens twice, ask your teacher or clinician."
+    )
+    page.evaluate(
+        """t => {
+          window.tcHandle({type: "cue", id: "stop_pain", text: t, priority: "safety",
+                           reason: "pain went up"});
+          window.tcHandle({type: "stopped", reason: "pain", status: "stopped", text: t});
+        }""",
+        advice,
+    )
+    page.evaluate("window.scrollTo(0, 0)")
+    seen = page.evaluate(FIRST_SCREEN)
+    assert page.inner_text("#cue") == advice
+    assert seen["cue"]["bottom"] <= seen["barsTop"] + 0.5, seen
+    _clear_of_the_bars(page, seen, "after a pain stop", ("cue",))
+    page.screenshot(path=str(tmp_path / "upright_pain_stop.png"))
+    page.context.close()  # stopped here only: the next start replaces the session
+
+
+ON_ITS_SIDE = {
+    "pixel7": {"width": 839, "height": 412},
+    "iphone13": {"width": 750, "height": 340},
+    "iphone_se": {"width": 568, "height": 320},
+}
+
+
+@pytest.mark.parametrize(
+    ("phone", "lang", "picture"),
+    [
+        ("pixel7", "en", WIDE),
+        ("iphone13", "es", WIDE),
+        ("iphone_se", "en", WIDE),
+        ("iphone_se", "es", (640, 480)),
+    ],
+)
+def test_phone_on_its_side_has_44_px_targets_none_cut_off(
+    server: Server,
+    browser: Any,
+    tmp_path: Path,
+    phone: str,
+    lang: str,
+    picture: tuple[int, int],
+) -> None:
+    # The red team measured pain buttons of 28 x 37 (Pixel 7), 21 x 37 (iPhone 13) and
+    # 17 x 37 with "10" cut off (iPhone SE), and a stop 38 px tall.
+    viewport = ON_ITS_SIDE[phone]
+    page, session_id = _first_screen(browser, server, viewport, lang, picture)
+    page.locator(".side-col").evaluate("c => c.scrollTo(0, 0)")
+    seen = page.evaluate(FIRST_SCREEN)
+    where = f"{phone} {lang} {picture}"
+    _tap_targets(seen)
+    assert seen["end"]["height"] >= 43.5, (where, seen["end"])
+    # No pain button cut off: each wholly inside the screen and inside its column.
+    side = seen["side"]
+    for b in seen["pain"]:
+        assert b["left"] >= side["left"] - 0.5 and b["right"] <= side["right"] + 0.5, (where, b)
+        assert b["right"] <= viewport["width"] + 0.5, (where, b)
+        # ... and all on the first screen with the cue, above the stop.
+        assert b["top"] >= side["top"] - 0.5 and b["bottom"] <= seen["barsTop"] + 0.5, (where, b)
+    _fits(page, viewport["width"], where)
+    # The cue, the set-up checks and the camera view clear of the stop; the column beside
+    # the camera view ends above it (it scrolls by itself).
+    _clear_of_the_bars(page, seen, where)
+    assert seen["picture"]["bottom"] <= seen["barsTop"] + 0.5, (where, seen["picture"])
+    assert seen["side"]["bottom"] <= seen["barsTop"] + 0.5, (where, seen["side"])
+    # The gauge's words stay clear of the dial, drawn in the picture's right part.
+    assert seen["readout"]["right"] <= seen["picture"]["left"] + 0.6 * seen["picture"]["width"]
+    page.screenshot(path=str(tmp_path / f"side_{phone}_{lang}.png"))
+    _end_without_camera(page, server, session_id)
