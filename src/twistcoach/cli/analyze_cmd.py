@@ -263,6 +263,24 @@ def _annotate(
     return None
 
 
+def _note_annotation(
+    problem: str | None,
+    target: Path,
+    outputs: dict[str, Any],
+    summary: dict[str, Any],
+    err: Console,
+) -> None:
+    """Name the annotated file among the input's outputs, or, when :func:`_annotate` could
+    not write it, add its warning to the summary and say it (the other results are kept)."""
+    from rich.markup import escape
+
+    if problem is None:
+        outputs["annotated"] = str(target)
+    else:
+        summary["warnings"].append(problem)
+        err.print(f"[yellow]warning:[/] {escape(problem)}")
+
+
 def _write_annotated_photo(
     target: Path, path: Path, image: ImageAnalysis, cap_deg: float, words: MeasureWords
 ) -> None:
@@ -458,11 +476,7 @@ def run_analyze(
                             photo_cap,
                             words,
                         )
-                        if problem is None:
-                            outputs["annotated"] = str(target)
-                        else:
-                            summary["warnings"].append(problem)
-                            err.print(f"[yellow]warning:[/] {escape(problem)}")
+                        _note_annotation(problem, target, outputs, summary, err)
                     progress.update(task, completed=1)
                 else:
 
@@ -530,11 +544,7 @@ def run_analyze(
                             cap,
                             words,
                         )
-                        if problem is None:
-                            outputs["annotated"] = str(target)
-                        else:
-                            summary["warnings"].append(problem)
-                            err.print(f"[yellow]warning:[/] {escape(problem)}")
+                        _note_annotation(problem, target, outputs, summary, err)
                     progress.update(task, completed=len(video.frames), total=len(video.frames))
                 outputs["summary_json"] = str(folder / "summary.json")
                 summary["outputs"] = outputs
