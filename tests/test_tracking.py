@@ -14,7 +14,12 @@ import pytest
 
 from synthetic import VIEWS, PinholeCamera, labels, photograph, supine_twist_3d
 from twistcoach import tracking
-from twistcoach.kinematics import TEMPLATE_THIGH_M, calibrate, template_body
+from twistcoach.kinematics import (
+    CAMERA_TURNED_REFUSAL,
+    TEMPLATE_THIGH_M,
+    calibrate,
+    template_body,
+)
 from twistcoach.landmarks import Landmark, Skeleton
 from twistcoach.metrics import BodyType, Observation, PoseFamily, Side, View
 from twistcoach.tracking import (
@@ -787,3 +792,147 @@ def test_a_session_never_calibrates_on_someone_lying_still_already_twisted(
     for i in range(48):  # 4 s still at 12 frames a second
         tracker.update(i / 12, dataclasses.replace(skeleton, timestamp_s=i / 12))
     assert (tracker.calibration is not None) is calibrates
+
+
+# -- a picture turned on its side ---------------------------------------------------------
+
+
+def _quarter_turned(skeleton: Skeleton, clockwise: bool) -> Skeleton:
+    """The skeleton of the same picture turned a quarter (its size swapped), as a portrait
+    recording stored without its rotation tag shows it."""
+    w, h = skeleton.image_size
+    x, y = skeleton.image_xy[:, 0], skeleton.image_xy[:, 1]
+    xy = np.stack([h - y, x], axis=1) if clockwise else np.stack([y, w - x], axis=1)
+    return dataclasses.replace(skeleton, image_xy=xy, image_size=(h, w))
+
+
+def _drop(o: Observation) -> float | None:
+    """The knee drop an observation gives (None: none)."""
+    m = o.measured
+    return None if m is None else m.knee_drop.value
+
+
+def _demo_frames() -> list[Skeleton]:
+    """The heavy landmark model's skeletons of the demo session's first 10 s (15 frames a
+    second): lying still, knees up, until about 8 s, then the knees going down to the
+    right (tests/fixtures/skeletons/README.md)."""
+    data = json.loads((FIXTURES / "video_demo_session_10s.json").read_text())
+    size = (int(data["image_size"][0]), int(data["image_size"][1]))
+    return [
+        Skeleton(f["t"], np.array(f["xy"]), np.zeros(33), np.zeros((33, 3)), np.array(f["v"]), size)
+        for f in data["frames"]
+    ]
+
+
+def test_the_demo_session_as_filmed_calibrates_and_measures() -> None:
+    """The frames :func:`test_a_recording_turned_on_its_side_is_refused_with_its_advice`
+    turns, as filmed: calibrated from the raised diagonal, measured."""
+    tracker = TwistTracker(refine_calibration=True)
+    obs = [tracker.update(s.timestamp_s, s) for s in _demo_frames()]
+    cal = tracker.calibration
+    assert cal is not None and cal.neutral and cal.view is View.OBLIQUE
+    assert abs(cal.roll_deg) < 10.0
+    measured = [o for o in obs if _drop(o) is not None]
+    assert len(measured) > 0.8 * len(obs)
+    assert all(o.view_advice != tracking.CAMERA_TURNED_ADVICE for o in obs)
+
+
+@pytest.mark.parametrize("clockwise", [True, False])
+def test_a_recording_turned_on_its_side_is_refused_with_its_advice(clockwise: bool) -> None:
+    """The red team's portrait recording stored sideways (``ffmpeg -vf transpose=1``): the
+    neutral pose was refused as turned (28 degrees off level), then after 4 s lying the camera
+    was estimated from the pose, straight overhead (the one place a turned picture looks
+    level from), which measures no knee drop: the recording read "view: top-down,
+    measurable", no advice, none of its frames measured. Now nothing is estimated, and every
+    frame after the first refusal says why nothing is measured."""
+    tracker = TwistTracker(refine_calibration=True)
+    obs = [tracker.update(s.timestamp_s, _quarter_turned(s, clockwise)) for s in _demo_frames()]
+    assert tracker.calibration is None
+    assert tracker.calibration_refusal == CAMERA_TURNED_REFUSAL
+    assert all(_drop(o) is None for o in obs)
+    late = [o for o in obs if o.timestamp_s >= 1.5]
+    assert all(not o.view_measurable for o in late)
+    assert all(o.view_advice == tracking.CAMERA_TURNED_ADVICE for o in late)
+    assert all(o.view is View.UNKNOWN for o in late if o.timestamp_s >= 2.5)
+
+
+def test_a_side_on_clip_turned_on_its_side_says_so() -> None:
+    """The shared real clip (a camera beside the mat) turned a quarter: the recogniser read
+    it as a view from behind the head, and the session kept asking the person to lie still
+    with their knees up, which they did."""
+    data = json.loads((FIXTURES / "video_feluna_reclining_twist.json").read_text())
+    size = (int(data["image_size"][0]), int(data["image_size"][1]))
+    tracker = TwistTracker()
+    obs = []
+    for frame in data["frames"]:
+        skeleton = Skeleton(
+            frame["t"],
+            np.array(frame["xy"]),
+            np.zeros(33),
+            np.zeros((33, 3)),
+            np.array(frame["v"]),
+            size,
+        )
+        obs.append(tracker.update(frame["t"], _quarter_turned(skeleton, True)))
+    assert tracker.calibration is None
+    assert tracker.calibration_refusal == CAMERA_TURNED_REFUSAL
+    assert obs[-1].view_advice == tracking.CAMERA_TURNED_ADVICE
+    assert not obs[-1].view_measurable
+    assert all(o.view_advice != tracking.CALIBRATE_ADVICE for o in obs if o.timestamp_s >= 2.0)
+
+
+def test_a_picture_found_turned_drops_the_estimated_camera_until_it_is_turned_back() -> None:
+    """A camera estimated from a twisted pose (``fallback_after_s``), then a neutral pose in
+    a turned picture: the estimate is dropped and not made again, a later refusal for
+    another reason keeps the turned picture's, and the picture turned back calibrates."""
+    cam = VIEWS["feet_end_raised"]  # turned, still read as lying knees up (not twisted)
+    w, h = cam.image_size
+    reasons: list[str] = []  # the refusals of the turned picture
+
+    def calibrator(frames: Any, model: Any, max_motion: float) -> Any:
+        sideways = frames[0].image_size == (h, w)
+        if sideways and reasons:  # after its first refusal: as if the person moved
+            raise tracking.CalibrationError("you moved while calibrating")
+        try:
+            return tracking.calibrate_here(frames, model, max_motion)
+        except tracking.CalibrationError as exc:
+            if sideways:
+                reasons.append(str(exc))
+            raise
+
+    tracker = TwistTracker(fallback_after_s=1.0, calibrator=calibrator)
+    twisted = photograph(supine_twist_3d(40.0, 20.0), cam)
+    t = 0.0
+    for _ in range(45):
+        tracker.update(t, twisted.with_timestamp(t))
+        t += 1 / FPS
+    assert tracker.calibration is not None and not tracker.calibration.neutral
+    turned = _quarter_turned(photograph(supine_twist_3d(0.0), cam), True)
+    obs = []
+    for _ in range(int(6 * FPS)):
+        obs.append(tracker.update(t, turned.with_timestamp(t)))
+        t += 1 / FPS
+    assert reasons == [CAMERA_TURNED_REFUSAL]
+    assert tracker.calibration is None  # the estimate dropped, none made again
+    assert tracker.calibration_refusal == CAMERA_TURNED_REFUSAL  # not "you moved"
+    assert obs[-1].view_advice == tracking.CAMERA_TURNED_ADVICE
+    assert not obs[-1].view_measurable and obs[-1].view is View.UNKNOWN
+    # Turned back (the picture's shape changes): the advice goes, and it calibrates.
+    upright = photograph(supine_twist_3d(0.0), cam)
+    back = [tracker.update(t + i / FPS, upright.with_timestamp(t + i / FPS)) for i in range(45)]
+    assert back[0].view_advice != tracking.CAMERA_TURNED_ADVICE
+    assert tracker.calibration is not None and tracker.calibration.neutral
+    assert back[-1].view_measurable and _drop(back[-1]) is not None
+
+
+def test_an_estimated_camera_asks_for_the_neutral_pose() -> None:
+    """A camera estimated from the pose gives no knee drop: its measurable view says what
+    is missing rather than nothing."""
+    cam = VIEWS["diagonal_left"]
+    tracker = TwistTracker(fallback_after_s=1.0)
+    skeleton = photograph(supine_twist_3d(40.0, 20.0), cam)
+    obs = [tracker.update(i / FPS, skeleton.with_timestamp(i / FPS)) for i in range(45)]
+    assert tracker.calibration is not None and not tracker.calibration.neutral
+    last = obs[-1]
+    assert _drop(last) is None
+    assert last.view_advice == tracking.CALIBRATE_ADVICE

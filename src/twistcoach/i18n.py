@@ -737,8 +737,6 @@ RUNTIME_TEXTS: tuple[str, ...] = (
     "you moved while calibrating: lie still, knees up, for a moment",
     "your knees seem dropped to one side: bring them up to the middle",
     "bend your knees so they point up, feet flat on the floor",
-    "the camera is turned on its side: stand it so the floor runs across the picture, then "
-    "lie still again",
     "the knees look dropped to one side",
     # session.CAP_LOWERED_WORDS: why a running session stops when its plan's cap went down
     "Your plan's range for this twist is now {cap}°: start again to practise within it.",
@@ -834,6 +832,11 @@ def _python_texts() -> Iterator[tuple[str, str]]:
     yield recognition.ADVICE_RECOMMENDED, "recognition.py"
     yield recognition.FAR_SIDE_ADVICE, "recognition.py"
     yield recognition.CALIBRATE_ADVICE, "recognition.py"
+    yield recognition.CAMERA_TURNED_ADVICE, "recognition.py"
+    from twistcoach.kinematics import CAMERA_TURNED_REFUSAL
+
+    # kinematics.calibrate's refusal of a turned picture (analyze's warning; --flat)
+    yield CAMERA_TURNED_REFUSAL, "kinematics/_calibration.py"
     for advice in recognition.VIEW_ADVICE.values():
         for sentence in _SENTENCE_BREAK.split(advice):
             if sentence:

@@ -109,6 +109,15 @@ FAR_SIDE_ADVICE = (
     "feet, then lie still with your knees up for a moment."
 )
 
+#: Advice while the calibration finds the picture turned on its side (a phone held or
+#: propped the other way, or a portrait recording stored turned without its rotation tag:
+#: ``kinematics.CameraTurnedError``); nothing is measured until it is turned back.
+CAMERA_TURNED_ADVICE = (
+    "The picture is turned on its side, so I cannot measure from it. Turn the camera a "
+    "quarter turn so that the floor runs across the picture (for a recording, rotate the "
+    "video), then lie still on your back with your knees up for a moment."
+)
+
 
 @dataclass(frozen=True)
 class Recognition:

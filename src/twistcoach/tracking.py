@@ -12,7 +12,8 @@ every frame. It
    recorded video, once more on later frames if the first were taken before the
    landmarks settled, :data:`LANDMARK_SETTLE_S`, and the person still lies there); if no
    neutral pose comes within ``fallback_after_s`` of lying down, it estimates the camera
-   from the pose it sees, with lower confidence;
+   from the pose it sees, with lower confidence (not when the neutral pose found the
+   picture turned on its side: that is refused, with its advice, until it is turned back);
 3. measures the twist (:func:`twistcoach.kinematics.measure_details`), smooths each angle
    with a One Euro filter and takes the drop speed (:class:`DropSpeed`) over consecutive
    measured frames only, robust to a single-frame landmark jump.
@@ -36,6 +37,7 @@ from twistcoach.kinematics import (
     BodyModel,
     Calibration,
     CalibrationError,
+    CameraTurnedError,
     Measurement,
     calibrate,
     calibrate_for,
@@ -58,6 +60,7 @@ from twistcoach.metrics import (
 )
 from twistcoach.recognition import (
     CALIBRATE_ADVICE,
+    CAMERA_TURNED_ADVICE,
     FAR_SIDE_ADVICE,
     VIEW_ADVICE,
     Recognition,
@@ -327,6 +330,10 @@ class TwistTracker:
         #: or one has been made since); a recording's summary says it when nothing could be
         #: measured.
         self.calibration_refusal: str | None = None
+        #: The picture size of the frames whose calibration found the picture turned on its
+        #: side (:class:`~twistcoach.kinematics.CameraTurnedError`); None when it was not,
+        #: or since a calibration was made or the picture changed shape (the camera turned).
+        self._turned_size: tuple[int, int] | None = None
         self._lying_since: float | None = None
         #: When the person was last found after being lost (None: not seen now).
         self._found_since: float | None = None
@@ -402,7 +409,7 @@ class TwistTracker:
                         raise CalibrationError("the knees look dropped to one side")
                     self._calibration = self._calibrate(list(self._buffer))
                 except CalibrationError as exc:
-                    self.calibration_refusal = str(exc)
+                    self._refused(exc, skeleton)
                     # A refused attempt costs tens of milliseconds: not on every frame, and
                     # less and less often while nothing changes (CALIBRATION_RETRY_S).
                     self._next_try = t + self._retry_s
@@ -410,6 +417,7 @@ class TwistTracker:
                     self._buffer.pop(0)
                 else:
                     self.calibration_refusal = None
+                    self._turned_size = None
                     self._flat_deg = flat_reading(self._calibration, self._buffer)
                     # Frames from before the landmarks settled: calibrate again on settled
                     # ones if the person stays still there (:meth:`_refine`).
@@ -432,6 +440,7 @@ class TwistTracker:
                 self._lying_since = t
             if (
                 self._calibration is None
+                and self._turned_size is None
                 and self.fallback_after_s is not None
                 and t - self._lying_since >= self.fallback_after_s
             ):
@@ -440,6 +449,30 @@ class TwistTracker:
                 self._measurable_since = -math.inf
         else:
             self._lying_since = None
+
+    def _refused(self, exc: CalibrationError, skeleton: Skeleton) -> None:
+        """Take a calibration attempt's refusal (:attr:`calibration_refusal`).
+
+        A picture turned on its side is remembered until a calibration is made or the
+        picture changes shape, and a later refusal for another reason (the person moved)
+        does not replace its reason: nothing is measured until the camera or the video is
+        turned. The camera estimated from the pose (``fallback_after_s``) is dropped and not
+        made again meanwhile. Fitted with the camera held level, a turned picture always
+        comes out overhead, the one place where every turn of the picture is level: the
+        demo session turned 90 degrees (its first 12 s, the neutral pose refused 28 degrees
+        off level from 56-60 degrees up, heavy and full landmark models) was estimated from
+        straight overhead (84.3-84.7 degrees up, 0.0 off level; as filmed it is estimated
+        35 degrees up), so the recording said "view: top-down, measurable", with no advice,
+        and measured none of its 180 frames (a camera estimated from the pose gives no knee
+        drop: ``kinematics.UNCALIBRATED_KNEE_CONFIDENCE``).
+        """
+        if isinstance(exc, CameraTurnedError):
+            self._turned_size = skeleton.image_size
+            self.calibration_refusal = str(exc)
+            if self._calibration is not None and not self._calibration.neutral:
+                self._calibration = None
+        elif self._turned_size is None:
+            self.calibration_refusal = str(exc)
 
     def _refine(self, t: float, skeleton: Skeleton) -> None:
         """Calibrate again, once, on frames after the landmarks settled, while the person
@@ -513,6 +546,11 @@ class TwistTracker:
             return Observation(t, None, family, 0.0, view, False, LOST_ADVICE)
         if self._found_since is None:
             self._found_since = t
+        if self._turned_size is not None and skeleton.image_size != self._turned_size:
+            # The picture changed shape: the camera was turned. Calibrate without the wait
+            # the turned picture's refusals built up (CALIBRATION_RETRY_S).
+            self._turned_size = None
+            self._next_try = -math.inf
         recent = self._recognized
         if recent is not None and t - recent[0] < RECOGNITION_PERIOD_S and t >= recent[0]:
             rec = recent[1]  # lying where calibrated at the last frame (below)
@@ -550,6 +588,7 @@ class TwistTracker:
                 lying = still_in_place(self._calibration, skeleton)
         advice_far_side = False
         far_side: Side | None = None
+        measured_here = self._calibration is not None and lying
         if self._calibration is not None and lying:
             hint = self._last_fit
             details = measure_details(
@@ -600,14 +639,25 @@ class TwistTracker:
         else:
             metrics = TwistMetrics.unknown(t)
             self._speed.reset()
+        turned = self._turned_size is not None and not measured_here
+        if turned:
+            # The recogniser's view of a turned picture means nothing: where the camera
+            # stands is unknown, and nothing is measured until the picture is turned back.
+            view_raw, measurable = View.UNKNOWN, False
         family = self._family.update(t, raw_family)
         view = self._view.update(t, view_raw)
         assert isinstance(family, PoseFamily) and isinstance(view, View)
         advice = "" if measurable else (VIEW_ADVICE[view] or VIEW_ADVICE[View.UNKNOWN])
         if advice_far_side:
             advice = FAR_SIDE_ADVICE
-        if self._calibration is None and raw_family in LYING_FAMILIES and measurable:
+        calibrated = self._calibration is not None and self._calibration.neutral
+        if not calibrated and raw_family in LYING_FAMILIES and measurable:
+            # Also with a camera estimated from the pose: it gives no knee drop
+            # (kinematics.UNCALIBRATED_KNEE_CONFIDENCE), so a measurable view with nothing
+            # measured says what is missing.
             advice = CALIBRATE_ADVICE
+        if turned:
+            advice = CAMERA_TURNED_ADVICE
         camera_side: Side | None = None
         if self._calibration is not None and _has_far_side(self._calibration):
             # The azimuth is positive on the person's left.

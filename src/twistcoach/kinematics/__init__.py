@@ -93,6 +93,10 @@ in short (rendered stills = ``bench/groundtruth``, MediaPipe 0.10.14 landmarks):
     size).
 :data:`PELVIS_ROLL_UNSEEN_FROM` (``_views``)
     Head end and top-down: pelvis roll MAE 18.3 and 19.6 deg there on the rendered stills.
+:data:`MAX_CAMERA_ROLL_DEG` (``_calibration``)
+    18 deg off level, from every view (:class:`CameraTurnedError`): level rendered cameras
+    calibrate at most 9.1 off, true overhead ones (their pictures turned any way) 5.8; the
+    demo filmed on its side 28.5, turned raised cameras fitted as overhead 15-27.
 :data:`CALIBRATION_LEVEL_WEIGHT` (``_calibration``)
     0.3: the camera held level (rendered women: azimuth 8 -> 4.6 deg off; at 0.5 the real
     near-side clip in the shared data read its drop on the wrong side).
@@ -125,14 +129,17 @@ from twistcoach.kinematics._body import (
 from twistcoach.kinematics._body import _hip_rise as _hip_rise
 from twistcoach.kinematics._calibration import (
     CALIBRATION_LEVEL_WEIGHT,
+    CAMERA_TURNED_REFUSAL,
     DROPPED_DEG,
     FEET_WEIGHT,
     KNEE_LINE_WEIGHT,
+    MAX_CAMERA_ROLL_DEG,
     PRIOR_WEIGHT,
     SHORT_THIGH_LEG_SCALE,
     THIGH_PRIOR,
     Calibration,
     CalibrationError,
+    CameraTurnedError,
     calibrate,
     calibrate_for,
     estimate_calibration,
@@ -182,6 +189,7 @@ __all__ = [
     "AMBIGUITY_MARGIN",
     "AMBIGUOUS_FACTOR",
     "CALIBRATION_LEVEL_WEIGHT",
+    "CAMERA_TURNED_REFUSAL",
     "CENTRE_DEG",
     "DROPPED_DEG",
     "FEET_END_MIN_ELEVATION_DEG",
@@ -191,6 +199,7 @@ __all__ = [
     "KNEES_TOGETHER_M",
     "KNEE_DROP_MIN_CONFIDENCE",
     "KNEE_LINE_WEIGHT",
+    "MAX_CAMERA_ROLL_DEG",
     "MODEL_LANDMARKS",
     "PELVIS_LINE_MAX_MISFIT",
     "PELVIS_ROLL_UNSEEN_FROM",
@@ -212,6 +221,7 @@ __all__ = [
     "Calibration",
     "CalibrationError",
     "Camera",
+    "CameraTurnedError",
     "FloatArray",
     "KneeFit",
     "Measurement",
