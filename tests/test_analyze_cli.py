@@ -925,7 +925,7 @@ def test_a_timelapse_is_measured_without_a_speed_on_every_surface(
     assert summary["metrics"]["right"]["max_knee_drop_deg"] > 30  # the angles are measured
     assert summary["metrics"]["right"]["peak_speed_deg_s"] is None
     (said,) = [w for w in summary["warnings"] if "too far to judge speed" in w]
-    assert "at least 2 frames a second" in said and '"too fast" is not checked' in said
+    assert "at least 4 frames a second" in said and '"too fast" is not checked' in said
     assert "too far to judge speed" in captured.err
     folder = out / "tl1fps"
     with (folder / "metrics.csv").open() as f:
@@ -938,3 +938,21 @@ def test_a_timelapse_is_measured_without_a_speed_on_every_surface(
     assert "<!-- speed not measured: the frames are 1.0 s apart -->" in report
     record = InputRecord(str(clip), "tl1fps", "done", "neutral", 60.0, attempts=1, summary=summary)
     assert events_words(row(record)).endswith("(speed not checked: frames too far apart)")
+
+
+def test_a_video_turned_on_its_side_is_told_to_turn_the_picture_not_to_lie_still() -> None:
+    """With the calibration's turned-picture refusal, the warning ended "Start with a few
+    seconds lying still on your back, knees up": advice the person may well have followed.
+    It now says only what to change, the picture."""
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from twistcoach.cli.analyze_cmd import _never_calibrated
+    from twistcoach.kinematics import CAMERA_TURNED_REFUSAL
+
+    turned = cast(Any, SimpleNamespace(calibration=None, calibration_refusal=CAMERA_TURNED_REFUSAL))
+    (said,) = _never_calibrated({"frames_measured": 0}, [turned])
+    assert CAMERA_TURNED_REFUSAL in said and "lying still" not in said
+    moved = cast(Any, SimpleNamespace(calibration=None, calibration_refusal="you moved"))
+    (said,) = _never_calibrated({"frames_measured": 0}, [moved])
+    assert "you moved" in said and "lying still" in said

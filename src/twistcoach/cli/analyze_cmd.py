@@ -705,6 +705,11 @@ def _never_calibrated(summary: dict[str, Any], trackers: Sequence[TwistTracker])
     tracker = trackers[0]
     if tracker.calibration is not None or tracker.calibration_refusal is None:
         return []
+    from twistcoach.kinematics import CAMERA_TURNED_REFUSAL
+
+    if tracker.calibration_refusal == CAMERA_TURNED_REFUSAL:
+        # The person may well have lain still: the picture is what to change.
+        return [t("nothing was measured: {why}").format(why=t(CAMERA_TURNED_REFUSAL))]
     return [
         t(
             "nothing was measured: the video has no moment that calibrates ({why}). Start "
