@@ -190,16 +190,72 @@ def test_one_rule_for_frames_too_sparse_to_follow() -> None:
     from twistcoach.checks import (
         MIN_FRAME_RATE,
         SPARSE_FRAME_GAP_S,
+        TRAVEL_GAP_S,
         frame_rate_too_low,
         median_gap_s,
         too_sparse_to_follow,
     )
 
-    assert MIN_FRAME_RATE == 2.0 and SPARSE_FRAME_GAP_S == 0.5
-    for fps in (0.1, 0.5, 1.0, 1.9, 2.0, 2.1, 15.0, 29.97, 60.0):
+    # One number: frames further apart than the travel's gap cannot be followed for speed.
+    assert SPARSE_FRAME_GAP_S == TRAVEL_GAP_S == 0.25 and MIN_FRAME_RATE == 4.0
+    for fps in (0.1, 0.5, 1.0, 2.0, 3.0, 3.99, 4.0, 4.01, 15.0, 29.97, 60.0):
         times = [i / fps for i in range(12)]
         assert frame_rate_too_low(fps) == too_sparse_to_follow(median_gap_s(times)), fps
         assert frame_rate_too_low(fps) == (fps < MIN_FRAME_RATE), fps
     assert frame_rate_too_low(0.0) and frame_rate_too_low(float("nan"))
     assert too_sparse_to_follow(float("nan")) and too_sparse_to_follow(float("inf"))
     assert not too_sparse_to_follow(median_gap_s([0.0]))  # one frame: nothing to follow
+    # A 4 frame-a-second stream whose times are sums of 0.25 s, or rounded, is followed.
+    summed = [0.1]
+    for _ in range(40):
+        summed.append(summed[-1] + 0.25)
+    assert not too_sparse_to_follow(median_gap_s(summed))
+    assert not too_sparse_to_follow(0.25 + 1e-9) and too_sparse_to_follow(0.2501)
+
+
+def _steady_fast_drop_flagged(fps: float, speed: float = 60.0, start: float = 0.1) -> bool:
+    """Whether a steady drop at ``speed`` deg/s, read at ``fps`` frames a second from 5 deg
+    for 3 s (times summed frame by frame, as a stream's are), is ever "too fast"."""
+    checks = FormChecks(LIMITS)
+    t, flagged = start, False
+    while t < start + 3.0:
+        d = 5.0 + speed * (t - start)
+        r = Reading(d, speed, metrics(drop=d, speed=speed))
+        flagged |= Check.TOO_FAST in checks.check(t, d, r, 90.0)
+        t += 1.0 / fps
+    return flagged
+
+
+@pytest.mark.parametrize("fps", [2.0, 3.0, 3.9, 4.0, 5.0, 10.0, 30.0])
+def test_frames_the_rule_calls_followable_can_be_too_fast(fps: float) -> None:
+    """The rule and the check agree: at 3 frames a second a 60 deg/s drop gave no "too
+    fast" (every reading started the travel afresh) while the rule (then 2 a second) called
+    such frames fine. Now a steady fast drop is caught exactly at the rates the rule
+    follows, 4 frames a second (timestamps summed in floats) included."""
+    from twistcoach.checks import frame_rate_too_low
+
+    assert _steady_fast_drop_flagged(fps) is not frame_rate_too_low(fps)
+
+
+def test_the_frame_rate_of_a_stream_is_judged_by_its_recent_median_gap() -> None:
+    from twistcoach.checks import FRAME_RATE_MIN_FRAMES, FRAME_RATE_WINDOW_S, FrameRate
+
+    rate = FrameRate()
+    # The first few frames say nothing yet.
+    said = [rate.update(i / 3) for i in range(FRAME_RATE_MIN_FRAMES)]
+    assert said[:-1] == [None] * (FRAME_RATE_MIN_FRAMES - 1) and said[-1] is True
+    # 10 a second again: followed once the window's median gap is short again.
+    t = FRAME_RATE_MIN_FRAMES / 3
+    verdicts = []
+    while t < 10.0:
+        verdicts.append((t, rate.update(t)))
+        t += 0.1
+    first_ok = next(at for at, sparse in verdicts if sparse is False)
+    assert first_ok < verdicts[0][0] + FRAME_RATE_WINDOW_S
+    assert all(sparse is False for at, sparse in verdicts if at >= first_ok)
+    # One freeze of 10 s in a 10 a second stream is outvoted by the frames around it.
+    assert rate.update(20.0) is False
+    # One frame every 3 s is too sparse (the frame before the window keeps a gap to judge).
+    assert [rate.update(20.0 + 3 * k) for k in range(1, 8)][-1] is True
+    # Time going back (a new stream) is judged afresh.
+    assert rate.update(1.0) is None

@@ -1101,3 +1101,125 @@ def test_the_neutral_zero_is_set_at_any_frame_rate(
     assert zero.zero == 0.5
     length = limits.setup_still_s + limits.calibration_s
     assert length - 1e-6 <= t - first <= length + 2 * (1 + 2 * jitter) * frame + 1e-6
+
+
+# --------------------------------------------------------------------------- frame rate
+
+
+def _paused_for_frames(coach: Coach) -> bool:
+    from twistcoach.coaching import PauseReason
+
+    return state(coach) is CoachState.PAUSED and coach.pause_reason is PauseReason.TOO_FEW_FRAMES
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.floats(0.3, 3.9),
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.floats(-60.0, 60.0), st.just(0.0)),
+            st.sampled_from([0.0, 0.0, 1.0, -2.0, 8.0, 60.0, -60.0]),
+            st.booleans(),
+        ),
+        min_size=8,
+        max_size=60,
+    ),
+)
+def test_frames_too_sparse_to_follow_pause_the_coach_and_never_invite_further(
+    fps: float, frames: list[tuple[float | None, float, bool]]
+) -> None:
+    """A device sending fewer than 4 frames a second (3, say: a slow phone) was coached with
+    the speed check dead (every reading started the travel afresh). The coach pauses with
+    its reason and advice once it has seen enough frames to judge, and then says nothing
+    more: never "further", never a hold or a "stay here" timed on such frames."""
+    coach = Coach(make_plan(cap=40.0, hold=10.0), RULES, start_pain=2)
+    out: list[Output] = []
+    t = 0.0
+    for i, (drop, speed, person) in enumerate(frames):
+        # A calm start at the centre, then anything (speeds up to 60 deg/s).
+        d, s, p = (0.0, 0.0, True) if i < 8 else (drop, speed, person)
+        out += coach.observe(obs(t, d, speed=s, person=p))
+        t += 1.0 / fps
+    ids = cue_ids(out)
+    assert _paused_for_frames(coach)
+    assert "sink_further" not in ids and "stay_here" not in ids and "hold" not in ids
+    pause = ids.index("paused_frame_rate")
+    assert ids[pause + 1 :] == []  # nothing coached while paused
+    cue = next(c for c in out if isinstance(c, Cue) and c.id == "paused_frame_rate")
+    assert "too few pictures a second" in cue.text and "lower camera resolution" in cue.text
+    assert cue.priority is Priority.SAFETY and "_" not in cue.text
+    paused = [o for o in out if isinstance(o, Event) and o.id == "paused"]
+    assert [p.data["reason"] for p in paused] == ["too_few_frames"]
+
+
+def test_a_stream_that_slows_mid_hold_pauses_and_resumes_when_it_recovers() -> None:
+    coach, _ = holding_coach()  # holding at 25 deg on the right since about 13 s
+    out = feed(coach, ramp(13.5, 15.0, 25.0, 25.0))
+    held = coach.hold_elapsed_s
+    assert not _paused_for_frames(coach) and "paused" not in event_ids(out)
+    # 3 frames a second from 15 s: paused within the window (2 s) and the frames before it.
+    slow = [obs(round(15.0 + i / 3, 3), 25.0) for i in range(1, 16)]
+    out = feed(coach, slow)
+    assert _paused_for_frames(coach)
+    paused_at = next(o.t for o in out if isinstance(o, Event) and o.id == "paused")
+    assert paused_at <= 15.0 + 2.5
+    assert cue_ids(out) == ["paused_frame_rate"]
+    held_when_paused = coach.hold_elapsed_s
+    assert held_when_paused > held
+    # 10 a second again: resumed (with its own words) after the window and regain_s.
+    out = feed(coach, ramp(20.1, 25.0, 25.0, 25.0))
+    assert state(coach) is CoachState.HOLDING
+    resumed = [o for o in out if isinstance(o, Event) and o.id == "resumed"]
+    assert len(resumed) == 1 and resumed[0].data["reason"] == "too_few_frames"
+    assert resumed[0].t <= 20.1 + 2.0 + RULES.thresholds.regain_s + 0.2
+    assert "resumed_frame_rate" in cue_ids(out) and "resumed" not in cue_ids(out)
+    # The hold timer did not run while paused.
+    assert coach.hold_elapsed_s < held_when_paused + (25.0 - resumed[0].t) + 0.2
+
+
+@pytest.mark.parametrize("fps", [4.0, 10.0, 30.0])
+def test_a_stream_of_four_or_more_frames_a_second_is_never_paused_for_it(fps: float) -> None:
+    coach = Coach(make_plan(cap=40.0, hold=5.0), RULES, start_pain=2)
+    out: list[Output] = []
+    t = 0.0
+    while t < 40.0:  # summed, as a stream's times are: 0.25 s apart in floats at 4 a second
+        drop = 0.0 if t < 4.0 else min(20.0, 2.0 * (t - 4.0))
+        out += coach.observe(obs(t, drop, speed=2.0 if 4.0 <= t < 14.0 else 0.0))
+        t += 1.0 / fps
+    reasons = [o.data["reason"] for o in out if isinstance(o, Event) and o.id == "paused"]
+    assert "too_few_frames" not in reasons
+    assert "paused_frame_rate" not in cue_ids(out)
+    assert "hold_started" in event_ids(out)  # coached as usual
+
+
+def test_a_pause_for_the_camera_names_the_frame_rate_once_frames_are_the_trouble() -> None:
+    coach, _ = entering_coach()
+    out = feed(coach, [obs(round(5.0 + i * DT, 3), None, person=False) for i in range(15)])
+    assert coach.pause_reason is not None and coach.pause_reason.value == "tracking_lost"
+    # The person is back but the frames come 3 a second: the tracking pause may end (its
+    # 1 s of good tracking comes before the window's median turns), but within the window
+    # the coach is paused again, for the frames, and stays so; never "further".
+    out = feed(coach, [obs(round(6.5 + i / 3, 3), 0.0) for i in range(1, 12)])
+    assert _paused_for_frames(coach)
+    assert cue_ids(out)[-1] == "paused_frame_rate" and "sink_further" not in cue_ids(out)
+    reasons = [o.data["reason"] for o in out if isinstance(o, Event) and o.id == "paused"]
+    assert reasons == ["too_few_frames"]
+    # Sparse frames while paused for the camera: the reason changes without a resume.
+    coach, _ = entering_coach()
+    feed(coach, [obs(round(5.0 + i * DT, 3), None, person=False) for i in range(15)])
+    out = feed(coach, [obs(round(6.5 + i / 3, 3), None, person=False) for i in range(1, 12)])
+    assert _paused_for_frames(coach)
+    assert cue_ids(out) == ["paused_frame_rate"] and "resumed" not in event_ids(out)
+    # Back to 10 a second: resumed to where the first pause left off.
+    out = feed(coach, ramp(10.5, 15.0, 0.0, 0.0))
+    assert state(coach) is CoachState.ENTERING and "resumed_frame_rate" in cue_ids(out)
+
+
+def test_a_person_s_own_pause_is_kept_while_frames_are_sparse() -> None:
+    coach, _ = entering_coach()
+    coach.pause(5.0)
+    out = feed(coach, [obs(round(5.0 + i / 3, 3), 0.0) for i in range(1, 12)])
+    assert out == [] and coach.pause_reason is not None and coach.pause_reason.value == "user"
+    out = coach.resume(9.0)
+    out = feed(coach, [obs(round(9.0 + i / 3, 3), 0.0) for i in range(1, 3)])
+    assert _paused_for_frames(coach)  # resumed by the person, paused again for the frames

@@ -612,7 +612,7 @@ def test_a_timelapse_gives_its_angles_but_no_speed_anywhere(tmp_path: Path) -> N
     """Frames 1 s apart (``ffmpeg -vf fps=1``): the summary left the peak speed out, but the
     CSV wrote the frames' speeds, the speed plot drew them and the report said "None in the
     measured frames: slow". Now no surface gives a speed or calls it slow, and each says
-    why (the frames' spacing, against the coach's own rule: at least 2 frames a second)."""
+    why (the frames' spacing, against the coach's own rule: at least 4 frames a second)."""
     frames = _spaced(_frames(), 1.0)
     summary = video_summary(_analysis(frames), CAP, TH)
     assert summary["speed_checked"] is False and summary["frame_gap_s"] == 1.0
@@ -630,7 +630,7 @@ def test_a_timelapse_gives_its_angles_but_no_speed_anywhere(tmp_path: Path) -> N
     write_html_report(path, summary, frames, CAP, TH)
     text = path.read_text(encoding="utf-8")
     assert "Speed was not checked: the frames are 1.0 s apart" in text
-    assert "at least 2 frames a second" in text and "slow" not in text
+    assert "at least 4 frames a second" in text and "slow" not in text
     svg = _svg(text)
     assert "<!-- speed not measured: the frames are 1.0 s apart -->" in svg
     assert "#d07020" not in svg  # the speed curve's colour: no curve
@@ -653,14 +653,25 @@ def test_a_timelapse_gives_its_angles_but_no_speed_anywhere(tmp_path: Path) -> N
     assert "Speed was not checked" in text and "slow" not in text
 
 
-def test_frames_at_the_coachs_least_rate_still_give_a_speed() -> None:
-    """The one rule (``checks.too_sparse_to_follow``): 2 frames a second, the fewest the
-    coach takes, is judged; fewer is not."""
-    at_least = video_summary(_analysis(_spaced(_frames(), 0.5)), CAP, TH)
-    fewer = video_summary(_analysis(_spaced(_frames(), 0.51)), CAP, TH)
+def test_frames_at_the_coachs_least_rate_still_give_a_speed(tmp_path: Path) -> None:
+    """The one rule (``checks.too_sparse_to_follow``): 4 frames a second, the fewest the
+    coach takes (the travel that confirms "too fast" starts afresh after 0.25 s), is judged;
+    fewer is not. At 3 frames a second (then judged, under the old 2-a-second rule) nothing
+    could ever be "too fast", yet the report said "None in the measured frames: slow"."""
+    at_least = video_summary(_analysis(_spaced(_frames(), 0.25)), CAP, TH)
+    fewer = video_summary(_analysis(_spaced(_frames(), 0.26)), CAP, TH)
     assert at_least["speed_checked"] is True and fewer["speed_checked"] is False
     assert at_least["metrics"]["left"]["peak_speed_deg_s"] == 30.0
     assert fewer["metrics"]["left"]["peak_speed_deg_s"] is None
+    three = _spaced(_frames(), 1 / 3)
+    summary = video_summary(_analysis(three), CAP, TH)
+    assert summary["speed_checked"] is False
+    assert summary["metrics"]["left"]["peak_speed_deg_s"] is None
+    path = tmp_path / "report.html"
+    write_html_report(path, summary, three, CAP, TH)
+    text = " ".join(path.read_text(encoding="utf-8").split())
+    assert "Speed was not checked" in text and "at least 4 frames a second" in text
+    assert "measured frames: slow" not in text
 
 
 def test_a_peak_speed_over_the_limit_beside_no_events_says_what_too_fast_needs(

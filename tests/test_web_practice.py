@@ -159,3 +159,32 @@ def test_history_says_why_and_does_not_count_it_as_stopped_early(world: World) -
     assert "stopped early" not in card and "no_pose_model" not in page
     assert "1 session stopped early" not in page  # the progress chart's count
     assert "el modelo de postura no se cargó" in c.get("/history?lang=es").text
+
+
+def test_a_device_sending_too_few_frames_is_paused_in_words_not_coached(world: World) -> None:
+    """A slow phone sending its landmarks 3 times a second was coached with the speed check
+    silently dead (at 3 a second every reading started the travel that confirms "too fast"
+    afresh). The socket's coach pauses, and the page gets the reason and the advice in the
+    person's language: the cue and the step it shows (``lang=es`` here)."""
+    replay = [m for i, m in enumerate(_replayed(0.0, loops=1)) if i % 4 == 0]  # 12 -> 3 a second
+    received = _practise(world, "slowphone@example.org", iter(replay))
+    cues = [m for m in received if m["type"] == "cue"]
+    paused = [m for m in cues if m["id"] == "paused_frame_rate"]
+    assert paused, [m["id"] for m in cues]
+    assert "muy pocas imágenes por segundo" in paused[0]["text"]
+    assert "resolución de cámara más baja" in paused[0]["text"]
+    assert paused[0]["priority"] == "safety" and paused[0]["reason"].startswith("las imágenes")
+    after = received[received.index(paused[0]) :]
+    # Nothing coached while paused (the end's own stop cue aside).
+    said = {m["id"] for m in after if m["type"] == "cue"}
+    assert said <= {"paused_frame_rate", "stop_quit"}, said
+    steps = {m["step"] for m in after if m["type"] == "metrics"}
+    words = "su dispositivo envía muy pocas imágenes por segundo para seguir su velocidad"
+    assert f"En pausa: {words}" in steps
+    assert all("too_few_frames" not in s and "Paused" not in s for s in steps)
+    events = [m for m in received if m["type"] == "event" and m["id"] == "paused"]
+    assert [e["reason"] for e in events] == ["too_few_frames"]
+    # The same recording at its own 12 frames a second is coached, never paused for it.
+    full = _practise(world, "fastphone@example.org", _replayed(0.0, loops=1))
+    assert not [m for m in full if m.get("id") == "paused_frame_rate"]
+    assert any(m.get("id") == "calibrated" for m in full)

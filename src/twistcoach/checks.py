@@ -109,20 +109,43 @@ class CheckLimits:
     speed_step_deg: float = 0.0
 
 
-#: Readings further apart than this (seconds) are not consecutive: the travel starts afresh.
+#: Readings further apart than this (seconds) are not consecutive: the travel starts afresh
+#: (:class:`Travel`).
 TRAVEL_GAP_S = 0.25
+#: Float rounding allowed on a gap (seconds) before it counts as over :data:`TRAVEL_GAP_S`:
+#: a 4 frame-a-second stream's timestamps (``i / 4``, or sums of 0.25) must not read as
+#: 0.25000000000000006 apart and be called sparse, nor start the travel afresh.
+GAP_TOLERANCE_S = 1e-6
 
 #: Frames further apart than this (their median gap, seconds) are too sparse to follow a
-#: twist: a speed between them is no speed (a 0.1 frame-a-second file read peak speeds of
-#: 0.1-0.3 degrees a second for movements the coach calls too fast; a 1 frame-a-second
-#: timelapse read a drop made in 2 s as +-37 degrees a second, once, and nothing before or
-#: after it). The one rule of every command (:func:`too_sparse_to_follow`): the live coach
-#: refuses such a video; an analysis still measures its angles frame by frame, but gives
-#: no speed and checks no "too fast" (``twistcoach.report.timeline.usable``).
-SPARSE_FRAME_GAP_S = 0.5
-#: The fewest frames a second a twist can be followed at: one every
+#: twist, and it is the travel's own gap (:data:`TRAVEL_GAP_S`), one number: "too fast"
+#: needs the knees' travel over ``speed_window_s`` (0.75 s) of consecutive readings, and
+#: readings more than :data:`TRAVEL_GAP_S` apart start it afresh, so at 3 frames a second
+#: (0.33 s apart) every reading starts a new travel and a 60 degrees-a-second drop was never
+#: "too fast", while the old rule (0.5 s, 2 frames a second) called such frames fine: the
+#: analyze report said "None in the measured frames: slow" about a speed it could not
+#: check, and the coach accepted the video. At 4 frames a second (0.25 s) the travel spans
+#: three gaps of a 0.75 s window (a steady 60 degrees a second reads 60 there). Further
+#: apart a speed between frames is no speed anyway (a 0.1 frame-a-second file read peak
+#: speeds of 0.1-0.3 degrees a second for movements the coach calls too fast; a 1
+#: frame-a-second timelapse read a drop made in 2 s as +-37 degrees a second, once, and
+#: nothing before or after it). The one rule of every command
+#: (:func:`too_sparse_to_follow`): the coach refuses such a video and pauses a live stream
+#: that becomes so sparse (:class:`FrameRate`); an analysis still measures its angles frame
+#: by frame, but gives no speed and checks no "too fast"
+#: (``twistcoach.report.timeline.usable``).
+SPARSE_FRAME_GAP_S = TRAVEL_GAP_S
+#: The fewest frames a second a twist can be followed at (4): one every
 #: :data:`SPARSE_FRAME_GAP_S`.
 MIN_FRAME_RATE = 1.0 / SPARSE_FRAME_GAP_S
+#: Seconds of a live stream's newest frames whose median gap :class:`FrameRate` judges (and
+#: at least :data:`FRAME_RATE_MIN_FRAMES` frames): long enough that one late frame or one
+#: freeze is outvoted by the frames around it, short enough to pause within about 2 s of the
+#: rate falling.
+FRAME_RATE_WINDOW_S = 2.0
+#: The fewest frames :class:`FrameRate` judges a median gap from (4 gaps): a session's first
+#: few frames, or the first after one freeze, say nothing about the rate yet.
+FRAME_RATE_MIN_FRAMES = 5
 
 
 def median_gap_s(times: Sequence[float]) -> float:
@@ -149,13 +172,45 @@ def too_sparse_to_follow(gap_s: float) -> bool:
         sparse); not a number is too sparse.
     """
     # "not <=" so that a NaN gap (broken times) is too sparse, never followed.
-    return not gap_s <= SPARSE_FRAME_GAP_S
+    return not gap_s <= SPARSE_FRAME_GAP_S + GAP_TOLERANCE_S
 
 
 def frame_rate_too_low(fps: float) -> bool:
     """True when a video of ``fps`` frames a second is too sparse to follow a twist
     (:func:`too_sparse_to_follow`; at least :data:`MIN_FRAME_RATE`)."""
     return not fps > 0.0 or too_sparse_to_follow(1.0 / fps)
+
+
+class FrameRate:
+    """Whether a live stream's frames come often enough to follow a twist: the median gap
+    of its newest frames (the last :data:`FRAME_RATE_WINDOW_S` seconds, and at least
+    :data:`FRAME_RATE_MIN_FRAMES` frames), judged by :func:`too_sparse_to_follow`.
+
+    Explicit time: feed it every frame's timestamp (seconds, in order), measured or not
+    (a frame with nobody in it still came).
+    """
+
+    def __init__(self) -> None:
+        self._times: deque[float] = deque()
+
+    def reset(self) -> None:
+        """Forget the frames so far."""
+        self._times.clear()
+
+    def update(self, t: float) -> bool | None:
+        """Take a frame's time ``t`` (seconds); True when the newest frames are too sparse
+        to follow, False when they are not, None while too few frames came to say."""
+        times = self._times
+        if times and t < times[-1]:
+            times.clear()  # time went back (a new stream): judge it afresh
+        times.append(t)
+        # Keep the window's frames, the one just before it (so a single frame every few
+        # seconds still has a gap to judge) and at least the fewest frames judged.
+        while len(times) > FRAME_RATE_MIN_FRAMES and t - times[1] >= FRAME_RATE_WINDOW_S:
+            times.popleft()
+        if len(times) < FRAME_RATE_MIN_FRAMES:
+            return None
+        return too_sparse_to_follow(median_gap_s(times))
 
 
 class Travel:
@@ -173,7 +228,7 @@ class Travel:
 
     def update(self, t: float, drop_deg: float) -> float:
         """Take the drop (degrees) at ``t`` (seconds); the travel's rate (deg/s, signed)."""
-        if self._recent and t - self._recent[-1][0] > TRAVEL_GAP_S:
+        if self._recent and t - self._recent[-1][0] > TRAVEL_GAP_S + GAP_TOLERANCE_S:
             self._recent.clear()
         self._recent.append((t, drop_deg))
         while t - self._recent[0][0] > self.window_s + 1e-9:

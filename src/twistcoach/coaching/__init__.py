@@ -19,6 +19,8 @@ States (:class:`CoachState`)::
     waiting_for_person -> setting_up -> calibrating -> entering -> holding -> returning
         -> switching_sides -> entering ... -> returning -> resting -> done
     any active state -> paused (tracking lost, camera view, or the person's pause) -> back
+    any state before the end -> paused (frames too far apart to follow the speed,
+        ``checks.FrameRate``) -> back once they come often enough again
     any state -> stopped (sharp pain, pain rule, wrong pose, quit)
 
 Safety wins: sharp pain stops at once and the stop cue is the very first output of

@@ -11,6 +11,7 @@ from enum import StrEnum
 from twistcoach.checks import (
     Check,
     FormChecks,
+    FrameRate,
     NeutralZero,
     ZeroStep,
     reading,
@@ -109,6 +110,8 @@ class Coach:
         self._limits = self._th.check_limits()
         self._zero = NeutralZero(self._limits)
         self._checks = FormChecks(self._limits)
+        # Whether the frames come often enough to follow the speed (checks.FrameRate).
+        self._frame_rate = FrameRate()
         self.state = CoachState.WAITING_FOR_PERSON
         self.personal_cap_deg = plan.cap_deg
         self.start_pain = start_pain
@@ -226,6 +229,8 @@ class Coach:
         self._begin(t, out)
         dt = 0.0 if self._prev_t is None else max(0.0, t - self._prev_t)
         self._prev_t = t
+        # Every frame counts towards the rate, measured or not: it came.
+        sparse = self._frame_rate.update(t) is True
 
         # A twist the plan does not prescribe stops the session (fail safe).
         if self._check_wrong_family(obs, t, out):
@@ -241,7 +246,13 @@ class Coach:
             # Unknown travels as unknown: displays of the coach's drop show "?" now.
             self.last_drop_deg = None
         if self.state is CoachState.PAUSED:
-            self._while_paused(obs, t, measurable, out)
+            self._while_paused(t, measurable, sparse, out)
+            return out
+        if sparse:
+            # Frames too far apart to follow the speed (checks.SPARSE_FRAME_GAP_S): "too
+            # fast" could never fire, so nothing is coached (no "further", no hold timed
+            # on guesses) until they come often enough again; never silently.
+            self._pause(t, PauseReason.TOO_FEW_FRAMES, out)
             return out
         if measurable or not self._far_wrong_side(obs):
             self._far_wrong_since = None
@@ -478,9 +489,14 @@ class Coach:
         )
 
     def _pause(self, t: float, reason: PauseReason, out: list[Output], advice: str = "") -> None:
-        self._resume_state = self.state
+        # Already paused (a pause for one reason that now has another): resume to the state
+        # the first pause left.
+        if self.state is not CoachState.PAUSED:
+            self._resume_state = self.state
         self.pause_reason = reason
-        if reason is PauseReason.TRACKING_LOST:
+        if reason is PauseReason.TOO_FEW_FRAMES:
+            self._cue(t, "paused_frame_rate", out, force=True)
+        elif reason is PauseReason.TRACKING_LOST:
             self._cue(t, "paused_tracking_lost", out, force=True)
         elif reason is PauseReason.CAMERA_VIEW:
             self._cue(
@@ -514,7 +530,9 @@ class Coach:
                 {"reason": reason.value if reason else None},
             )
         )
-        if reason is not PauseReason.USER:
+        if reason is PauseReason.TOO_FEW_FRAMES:
+            self._cue(t, "resumed_frame_rate", out, force=True)
+        elif reason is not PauseReason.USER:
             self._cue(t, "resumed", out, force=True)
         self._bad_since = None
         self._reset_motion()
@@ -551,12 +569,19 @@ class Coach:
         )
         return True
 
-    def _while_paused(
-        self, obs: Observation, t: float, measurable: bool, out: list[Output]
-    ) -> None:
+    def _while_paused(self, t: float, measurable: bool, sparse: bool, out: list[Output]) -> None:
         if self.pause_reason is PauseReason.USER:
             return
-        if not measurable:
+        if sparse:
+            # Never resumed while the frames are too far apart; a pause for the camera
+            # says the real reason once the frames are the trouble.
+            self._good_since = None
+            if self.pause_reason is not PauseReason.TOO_FEW_FRAMES:
+                self._pause(t, PauseReason.TOO_FEW_FRAMES, out)
+            return
+        # A pause for the frame rate ends when the frames come often enough again, measured
+        # or not (a view still to be placed is the set-up's or the tracking pause's to say).
+        if not measurable and self.pause_reason is not PauseReason.TOO_FEW_FRAMES:
             self._good_since = None
             return
         if self._good_since is None:

@@ -57,6 +57,8 @@ class PauseReason(StrEnum):
 
     TRACKING_LOST = "tracking_lost"
     CAMERA_VIEW = "camera_view"
+    #: Frames come too far apart to follow the speed (``checks.FrameRate``).
+    TOO_FEW_FRAMES = "too_few_frames"
     USER = "user"
 
 

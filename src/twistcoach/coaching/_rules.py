@@ -149,6 +149,8 @@ REQUIRED_CUES: frozenset[str] = frozenset(
         "stop_plan_withdrawn",
         "paused_tracking_lost",
         "paused_camera_view",
+        "paused_frame_rate",
+        "resumed_frame_rate",
         "resumed",
         "ease_back",
         "slow_down",
