@@ -1146,7 +1146,7 @@ def test_frames_too_sparse_to_follow_pause_the_coach_and_never_invite_further(
     pause = ids.index("paused_frame_rate")
     assert ids[pause + 1 :] == []  # nothing coached while paused
     cue = next(c for c in out if isinstance(c, Cue) and c.id == "paused_frame_rate")
-    assert "too few pictures a second" in cue.text and "lower camera resolution" in cue.text
+    assert "too few pictures a second" in cue.text and "browser tabs" in cue.text
     assert cue.priority is Priority.SAFETY and "_" not in cue.text
     paused = [o for o in out if isinstance(o, Event) and o.id == "paused"]
     assert [p.data["reason"] for p in paused] == ["too_few_frames"]

@@ -172,7 +172,7 @@ def test_a_device_sending_too_few_frames_is_paused_in_words_not_coached(world: W
     paused = [m for m in cues if m["id"] == "paused_frame_rate"]
     assert paused, [m["id"] for m in cues]
     assert "muy pocas imágenes por segundo" in paused[0]["text"]
-    assert "resolución de cámara más baja" in paused[0]["text"]
+    assert "pestañas del navegador" in paused[0]["text"]
     assert paused[0]["priority"] == "safety" and paused[0]["reason"].startswith("las imágenes")
     after = received[received.index(paused[0]) :]
     # Nothing coached while paused (the end's own stop cue aside).

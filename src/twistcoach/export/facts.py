@@ -55,7 +55,9 @@ OUTCOME_TEXT: dict[str, str] = {
     "pain_rise": "stopped: pain rose 2 points or more",
     "wrong_pose": "stopped: not in the pose",
     "quit": "stopped by the person",
-    "interrupted": "interrupted (the page or program closed, or there was no camera)",
+    "interrupted": (
+        "interrupted (the page or program closed, or no camera or pose model started)"
+    ),
     "running": "still running",
 }
 
