@@ -619,6 +619,8 @@ def test_a_timelapse_gives_its_angles_but_no_speed_anywhere(tmp_path: Path) -> N
     assert summary["metrics"]["left"]["max_knee_drop_deg"] == 52.0  # angles are kept
     for side in ("left", "right"):
         assert summary["metrics"][side]["peak_speed_deg_s"] is None
+        # Held frames 1 s apart are never one hold: "not measured", never 0.0 s.
+        assert summary["metrics"][side]["time_held_s"] is None
     assert all(e["kind"] != "too_fast" for e in summary["events"])
     write_metrics_csv(tmp_path / "metrics.csv", frames, CAP, TH)
     with (tmp_path / "metrics.csv").open(encoding="utf-8") as f:

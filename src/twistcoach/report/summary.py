@@ -14,6 +14,7 @@ from twistcoach.pipeline import FrameResult, VideoAnalysis
 from twistcoach.report._values import rounded, value_of
 from twistcoach.report.family import TWIST_OF, video_family
 from twistcoach.report.timeline import (
+    HOLD_GAP_S,
     ReportThresholds,
     detect_events,
     frame_gap_s,
@@ -174,12 +175,15 @@ def video_summary(
     main_side = max(drops, key=lambda s: drops[s]) if any(drops.values()) else None
     events = detect_events(frames, cap_deg, th)
     duration = frames[-1].timestamp_s - frames[0].timestamp_s if frames else 0.0
+    # Held frames further apart than HOLD_GAP_S are never one hold: at a timelapse's
+    # spacing every hold read 0.0 s, a number the frames cannot give ("not measured").
+    holds_known = not frame_gap_s(frames) > HOLD_GAP_S + 1e-9
     per_side = {
         str(side): {
             words.max_key: rounded(st.max_knee_drop_deg),
-            "time_held_s": round(st.time_held_s, 2),
-            "hold_start_s": rounded(st.hold_start_s, 2),
-            "hold_end_s": rounded(st.hold_end_s, 2),
+            "time_held_s": round(st.time_held_s, 2) if holds_known else None,
+            "hold_start_s": rounded(st.hold_start_s, 2) if holds_known else None,
+            "hold_end_s": rounded(st.hold_end_s, 2) if holds_known else None,
             "peak_speed_deg_s": rounded(st.peak_speed_deg_s),
             "frames": st.frames,
             "measured": st.measured,
