@@ -55,9 +55,7 @@ OUTCOME_TEXT: dict[str, str] = {
     "pain_rise": "stopped: pain rose 2 points or more",
     "wrong_pose": "stopped: not in the pose",
     "quit": "stopped by the person",
-    "interrupted": (
-        "interrupted (the page or program closed, or no camera or pose model started)"
-    ),
+    "interrupted": ("interrupted (the page or program closed, or no camera or pose model started)"),
     "running": "still running",
 }
 
