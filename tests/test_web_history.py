@@ -170,6 +170,25 @@ def test_the_day_after_sharp_pain_and_a_good_checkin_every_page_says_the_same(
     assert "40°" in box_es and "Descanse de las torsiones" not in box_es
 
 
+def test_a_student_nobody_follows_is_told_how_to_get_the_review_they_wait_for(
+    world: World,
+) -> None:
+    """After a sharp-pain stop the cap stays lowered "until a teacher or clinician has
+    reviewed that session", and a student with no teacher or clinician linked was never told
+    that nobody could: the history page now says so, with the way to link one."""
+    c, csrf, person_id = student(world)
+    assert 'id="no-reviewer"' not in c.get("/history").text  # nothing waits yet
+    sharp_session(world, person_id)
+    assert decide_for_person(world.repo, person_id).awaits_review
+    page = c.get("/history").text
+    assert 'id="no-reviewer"' in page and 'href="/account"' in page
+    assert "nobody follows it yet" in text_of(page)
+    assert "nadie la sigue" in text_of(c.get("/history?lang=es").text)
+    r = c.post("/api/links", json={"email": "teacher@example.org"}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 201, r.text
+    assert 'id="no-reviewer"' not in c.get("/history").text
+
+
 # ------------------------------------------------------------------------ session plot
 
 

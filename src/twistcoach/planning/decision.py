@@ -23,6 +23,10 @@ STATUS_WORDS: dict[VariantStatus, str] = {
 #: check-in first, a flag waiting for review): never "ready" above twists that are all shut.
 NOT_NOW_WORDS = "Your plan allows twists, but none may be practised now: the reasons are below."
 
+#: The progression rules that wait for a teacher's or clinician's review
+#: (``rules/progression.yaml``).
+REVIEW_RULES = frozenset({"PROG-SHARP", "PROG-SHARP-RESUMED", "PROG-REVIEW"})
+
 #: The headline a person's plan is shown under, by :attr:`PracticeDecision.headline_status`:
 #: one table for every surface (the command line's ``plan`` and ``progress`` printed other
 #: words than the web's plan page for the same status).
@@ -193,6 +197,17 @@ class PracticeDecision:
     def allowed(self) -> tuple[VariantPermission, ...]:
         """The variants a coached session may start with now, easiest first."""
         return tuple(v for v in self.variants if v.allowed)
+
+    @property
+    def awaits_review(self) -> bool:
+        """True while something waits for a teacher's or clinician's review: an open safety
+        flag, or a progression held for one (a sharp-pain stop not yet reviewed, pain that
+        went up in several sessions: :data:`REVIEW_RULES`). A student nobody follows is told
+        how to get one (the web's history page): the lowered cap "until a teacher or
+        clinician has reviewed that session" otherwise lasted for ever without a word."""
+        progression = self.progression
+        held = progression is not None and any(r.rule in REVIEW_RULES for r in progression.reasons)
+        return bool(self.open_flags) or held
 
     @property
     def headline_status(self) -> str | None:

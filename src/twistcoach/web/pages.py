@@ -549,6 +549,7 @@ def history_page(request: Request, user: CurrentUser) -> Response:
     who = user.pair()
     ctx = ctx_of(request)
     person = services.own_person(ctx, who[0])
+    decision = services.decision_for(ctx, person.id)
     return render(
         request,
         "history.html",
@@ -556,7 +557,9 @@ def history_page(request: Request, user: CurrentUser) -> Response:
         person=person,
         person_view=False,
         reader="person",  # the student's own sessions, in the words said to them
-        **_sessions_context(ctx, person.id, services.decision_for(ctx, person.id)),
+        # Waiting for a review nobody can give: say how to link someone who can.
+        no_reviewer=decision.awaits_review and not services.links_of(ctx, who[0]),
+        **_sessions_context(ctx, person.id, decision),
     )
 
 
