@@ -152,6 +152,20 @@ def test_after_a_good_checkin_practice_resumes_one_step_lower_and_no_raise() -> 
     assert bad.progression is not None and bad.progression.action is ProgressionAction.PAUSE
 
 
+def test_a_pain_stop_on_the_day_practice_resumed_after_sharp_pain_rests_in_every_word() -> None:
+    """Sharp pain, a good check-in the next day, then a pain stop (above 5/10) later that
+    day: nothing may start until midnight, yet progression said "your check-in since lets
+    you practise again" (PROG-SHARP-RESUMED) beside a refusal for pain today."""
+    checkin = CheckIn(T0 + dt.timedelta(days=1), BackFeeling.SAME, False, False)
+    pain_stop = session(T0 + dt.timedelta(days=1, hours=1), stopped="pain_high", end=7, cap=40.0)
+    h = history(session(T0, stopped="sharp_pain", end=None), pain_stop, checkins=(checkin,))
+    d = run(h, T0 + dt.timedelta(days=1, hours=2))
+    assert d.allowed == () and d.locked_until is not None
+    p = d.progression
+    assert p is not None and p.action is ProgressionAction.PAUSE
+    assert "PROG-SHARP-RESUMED" not in [r.rule for r in p.reasons]
+
+
 def test_pain_in_one_supine_twist_lowers_every_supine_twist_s_cap() -> None:
     """Sharp pain at 45 in the supported twist; the next day the part-way twist (the same
     knee drop) had kept its 45 and the coach invited the knees further."""

@@ -723,14 +723,16 @@ def decide(
     if checkin_refusal is not None:
         person_reasons.insert(0, checkin_refusal)
     person_blocked = locked_until is not None or needs_checkin or checkin_refusal is not None
-    # Practice has resumed after the latest sharp-pain stop: its day is over and a check-in
-    # since raised no flag. Progression then says the lowered cap, not "rest from twists"
-    # (the practice and plan pages offer the twist: every page says this one decision).
+    # Practice has resumed after the latest sharp-pain stop: its day is over, a check-in
+    # since raised no flag and nothing else holds the person today (a pain stop since
+    # locks the rest of its day: "your check-in lets you practise again" stood beside
+    # that refusal). Progression then says the lowered cap, not "rest from twists" (the
+    # practice and plan pages offer the twist: every page says this one decision).
     resumed_after_sharp = (
         bool(sharp)
         and now >= _day_end(sharp[-1].at, tz)
         and any(c.at >= sharp[-1].at for c in history.checkins)
-        and checkin_refusal is None
+        and not person_blocked
     )
     clinician_plan = max(history.clinician_plans, key=lambda c: c.at, default=None)
 
