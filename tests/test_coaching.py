@@ -1144,7 +1144,8 @@ def test_frames_too_sparse_to_follow_pause_the_coach_and_never_invite_further(
     assert _paused_for_frames(coach)
     assert "sink_further" not in ids and "stay_here" not in ids and "hold" not in ids
     pause = ids.index("paused_frame_rate")
-    assert ids[pause + 1 :] == []  # nothing coached while paused
+    # Nothing coached while paused but the cap's own safety cue (it needs no speed).
+    assert set(ids[pause + 1 :]) <= {"ease_back"}
     cue = next(c for c in out if isinstance(c, Cue) and c.id == "paused_frame_rate")
     assert "too few pictures a second" in cue.text and "browser tabs" in cue.text
     assert cue.priority is Priority.SAFETY and "_" not in cue.text
@@ -1175,6 +1176,86 @@ def test_a_stream_that_slows_mid_hold_pauses_and_resumes_when_it_recovers() -> N
     assert "resumed_frame_rate" in cue_ids(out) and "resumed" not in cue_ids(out)
     # The hold timer did not run while paused.
     assert coach.hold_elapsed_s < held_when_paused + (25.0 - resumed[0].t) + 0.2
+
+
+def test_a_frame_rate_pause_still_shows_the_drop_and_watches_the_cap() -> None:
+    """Paused for the frame rate, the page showed the last drop before the pause (27) while
+    the knees went on to 55 past a 40 cap, with no "ease back" and 27 as the session's
+    deepest: the drop and the cap need no speed, so they are still measured and said."""
+    coach, _ = holding_coach()  # holding at 25 deg, cap 40
+    out: list[Output] = []
+    shown: list[tuple[float, float | None]] = []
+    for i in range(1, 25):  # 3 frames a second, the knees going on down to 55
+        drop = min(55.0, 25.0 + 2.0 * i)
+        out += coach.observe(obs(round(15.0 + i / 3, 3), drop, speed=6.0))
+        shown.append((drop, coach.shown_drop_deg))
+    assert _paused_for_frames(coach)
+    assert all(s == d for d, s in shown[-10:])  # the drop shown is the drop measured
+    paused_at = next(o.t for o in out if isinstance(o, Event) and o.id == "paused")
+    ease = [c for c in out if isinstance(c, Cue) and c.id == "ease_back"]
+    assert ease and ease[0].t > paused_at and ease[0].priority is Priority.SAFETY
+    summary = coach.summary()
+    assert summary.max_knee_drop_deg == 55.0 and summary.over_cap_s > 0.0
+    # Nothing else is coached meanwhile.
+    assert set(cue_ids(out)) == {"paused_frame_rate", "ease_back"}
+
+
+def test_a_frame_rate_pause_over_a_tracking_pause_never_resumes_on_unmeasured_frames() -> None:
+    """A frame-rate pause that took over from a tracking pause said "carry on" as soon as
+    the frames came often enough again, with nobody measured in them, and paused again
+    for tracking a second later: it goes back to the tracking pause, which resumes only on
+    measured frames."""
+    from twistcoach.coaching import PauseReason
+
+    coach, _ = entering_coach()
+    feed(coach, [obs(round(5.0 + i * DT, 3), None, person=False) for i in range(15)])
+    assert coach.pause_reason is PauseReason.TRACKING_LOST
+    feed(coach, [obs(round(6.5 + i / 3, 3), None, person=False) for i in range(1, 12)])
+    assert _paused_for_frames(coach)
+    # 10 frames a second again, nobody in them.
+    out = feed(coach, [obs(round(10.5 + i * DT, 3), None, person=False) for i in range(40)])
+    assert state(coach) is CoachState.PAUSED
+    assert coach.pause_reason is PauseReason.TRACKING_LOST
+    assert "resumed" not in event_ids(out)
+    assert cue_ids(out) == ["paused_tracking_lost"]  # the pause that still holds, said once
+    # The person is back: resumed with the tracking pause's words.
+    out = feed(coach, ramp(14.5, 17.0, 0.0, 0.0))
+    assert state(coach) is CoachState.ENTERING
+    resumed = [o for o in out if isinstance(o, Event) and o.id == "resumed"]
+    assert [r.data["reason"] for r in resumed] == ["tracking_lost"]
+    assert "resumed" in cue_ids(out)
+
+
+def test_a_frame_rate_pause_over_a_camera_pause_goes_back_to_it() -> None:
+    from twistcoach.coaching import PauseReason
+
+    coach, _ = holding_coach()
+    feed(coach, [obs(round(13.5 + i * DT, 3), 25.0, measurable=False) for i in range(15)])
+    assert coach.pause_reason is PauseReason.CAMERA_VIEW
+    feed(coach, [obs(round(15.0 + i / 3, 3), 25.0, measurable=False) for i in range(1, 12)])
+    assert _paused_for_frames(coach)
+    out = feed(coach, [obs(round(19.0 + i * DT, 3), 25.0, measurable=False) for i in range(40)])
+    assert coach.pause_reason is PauseReason.CAMERA_VIEW and "resumed" not in event_ids(out)
+    out = feed(coach, ramp(23.0, 25.5, 25.0, 25.0))
+    assert state(coach) is CoachState.HOLDING
+
+
+def test_the_person_pausing_during_a_frame_rate_pause_stays_paused_until_they_resume() -> None:
+    """The person's pause during an automatic one was dropped (pause() returned nothing)
+    and the coach carried on by itself when the frames came back."""
+    from twistcoach.coaching import PauseReason
+
+    coach, _ = holding_coach()
+    feed(coach, [obs(round(15.0 + i / 3, 3), 25.0) for i in range(1, 12)])
+    assert _paused_for_frames(coach)
+    out = coach.pause(19.0)
+    assert "paused" in cue_ids(out) and coach.pause_reason is PauseReason.USER
+    assert coach.pause(19.05) == []  # already the person's own pause
+    out = feed(coach, ramp(19.1, 23.0, 25.0, 25.0))
+    assert state(coach) is CoachState.PAUSED and coach.pause_reason is PauseReason.USER
+    assert "resumed" not in event_ids(out)
+    out = coach.resume(23.0)
+    assert "resumed" in event_ids(out) and state(coach) is CoachState.HOLDING
 
 
 @pytest.mark.parametrize("fps", [4.0, 10.0, 30.0])

@@ -20,7 +20,10 @@ States (:class:`CoachState`)::
         -> switching_sides -> entering ... -> returning -> resting -> done
     any active state -> paused (tracking lost, camera view, or the person's pause) -> back
     any state before the end -> paused (frames too far apart to follow the speed,
-        ``checks.FrameRate``) -> back once they come often enough again
+        ``checks.FrameRate``) -> back once they come often enough again (or to the
+        tracking or camera pause it took over from, which needs measured frames); the drop
+        is still shown and the cap still watched ("ease back") meanwhile
+    an automatic pause -> the person's own pause when they ask for one (kept until resume)
     any state -> stopped (sharp pain, pain rule, wrong pose, quit)
 
 Safety wins: sharp pain stops at once and the stop cue is the very first output of

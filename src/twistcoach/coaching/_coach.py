@@ -14,6 +14,7 @@ from twistcoach.checks import (
     FrameRate,
     NeutralZero,
     ZeroStep,
+    over_cap,
     reading,
 )
 from twistcoach.coaching._events import (
@@ -118,6 +119,11 @@ class Coach:
         self.last_pain = start_pain
         self.stopped_reason: StopReason | None = None
         self.pause_reason: PauseReason | None = None
+        # The automatic pause (tracking lost, camera view) a frame-rate pause took over
+        # from: the frames coming often enough again end the frame-rate pause only into
+        # that pause's own conditions (never a resume on frames nobody is measured in).
+        self._pause_under: PauseReason | None = None
+        self._pause_under_advice = ""
         self.side_index = 0
         # The order of the sides; the person may start with the other one (see _step).
         self._sides: list[Side] = list(plan.sides)
@@ -246,7 +252,9 @@ class Coach:
             # Unknown travels as unknown: displays of the coach's drop show "?" now.
             self.last_drop_deg = None
         if self.state is CoachState.PAUSED:
-            self._while_paused(t, measurable, sparse, out)
+            if measurable and reading.drop is not None:
+                self._watch_while_paused(t, dt, reading.drop, out)
+            self._while_paused(obs, t, measurable, sparse, out)
             return out
         if sparse:
             # Frames too far apart to follow the speed (checks.SPARSE_FRAME_GAP_S): "too
@@ -374,8 +382,14 @@ class Coach:
         return out
 
     def pause(self, t: float) -> list[Output]:
-        """The person pauses; only :meth:`resume` (or quit / pain) continues."""
-        if self.finished or self.state is CoachState.PAUSED:
+        """The person pauses; only :meth:`resume` (or quit / pain) continues.
+
+        A pause asked for during an automatic pause (tracking, camera view, frame rate) is
+        kept: the pause becomes the person's own, so the coach does not carry on by itself
+        when the frames or the view come back; after :meth:`resume` the automatic rules
+        apply again from the next frame.
+        """
+        if self.finished or self.pause_reason is PauseReason.USER:
             return []
         out: list[Output] = []
         self._begin(t, out)
@@ -493,6 +507,18 @@ class Coach:
         # the first pause left.
         if self.state is not CoachState.PAUSED:
             self._resume_state = self.state
+            self._pause_under = None
+        elif reason is PauseReason.TOO_FEW_FRAMES and self.pause_reason in (
+            PauseReason.TRACKING_LOST,
+            PauseReason.CAMERA_VIEW,
+        ):
+            # Remembered: the frame-rate pause ends into this one's conditions.
+            self._pause_under = self.pause_reason
+            self._pause_under_advice = advice or self._pause_under_advice
+        else:
+            self._pause_under = None
+        if reason is PauseReason.CAMERA_VIEW:
+            self._pause_under_advice = advice
         self.pause_reason = reason
         if reason is PauseReason.TOO_FEW_FRAMES:
             self._cue(t, "paused_frame_rate", out, force=True)
@@ -521,6 +547,7 @@ class Coach:
         if target is CoachState.CALIBRATING:
             self._zero.restart(t)
         self.pause_reason = None
+        self._pause_under = None
         self._set_state(t, target, out)
         out.append(
             Event(
@@ -569,7 +596,33 @@ class Coach:
         )
         return True
 
-    def _while_paused(self, t: float, measurable: bool, sparse: bool, out: list[Output]) -> None:
+    def _watch_while_paused(self, t: float, dt: float, drop: float, out: list[Output]) -> None:
+        """A measured frame during a pause: the drop is still shown and still watched.
+
+        A frame-rate pause is no reason to stop measuring: the drop, its deepest and the
+        cap (``checks.over_cap``, and its "ease back" safety cue) need no speed, so a
+        display shows the knees where they are and going past the cap is said at once
+        (the knees went on from 27 to 55 degrees past a 40 cap while the page showed 27).
+        Only a pause that left the twist (entering, holding, returning) watches the cap.
+        """
+        self.last_drop_deg = drop
+        if not self.calibrated or self._resume_state not in _ACTIVE:
+            return
+        magnitude = abs(drop)
+        self._max_drop = magnitude if self._max_drop is None else max(self._max_drop, magnitude)
+        over = over_cap(drop, self.personal_cap_deg, self._limits)
+        if over:
+            self._over_cap_s += dt if self._over_cap else 0.0
+            if (
+                not self._over_cap
+                or t - self._cue_last.get("ease_back", -1e9) >= self._th.cue_repeat_s - 1e-6
+            ):
+                self._cue(t, "ease_back", out, force=True)
+        self._over_cap = over
+
+    def _while_paused(
+        self, obs: Observation, t: float, measurable: bool, sparse: bool, out: list[Output]
+    ) -> None:
         if self.pause_reason is PauseReason.USER:
             return
         if sparse:
@@ -577,10 +630,18 @@ class Coach:
             # says the real reason once the frames are the trouble.
             self._good_since = None
             if self.pause_reason is not PauseReason.TOO_FEW_FRAMES:
-                self._pause(t, PauseReason.TOO_FEW_FRAMES, out)
+                self._pause(t, PauseReason.TOO_FEW_FRAMES, out, advice=obs.view_advice)
             return
-        # A pause for the frame rate ends when the frames come often enough again, measured
-        # or not (a view still to be placed is the set-up's or the tracking pause's to say).
+        under = self._pause_under
+        if self.pause_reason is PauseReason.TOO_FEW_FRAMES and under is not None and not measurable:
+            # The frames come often enough again but the pause the frame rate took over
+            # from still holds (nobody measured, or a view that cannot be measured): back
+            # to that pause and its own words, never "carry on" on unmeasured frames.
+            self._pause(t, under, out, advice=obs.view_advice or self._pause_under_advice)
+            return
+        # A pause for the frame rate alone ends when the frames come often enough again,
+        # measured or not (a view still to be placed is the set-up's or the tracking
+        # pause's to say).
         if not measurable and self.pause_reason is not PauseReason.TOO_FEW_FRAMES:
             self._good_since = None
             return
