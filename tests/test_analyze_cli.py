@@ -956,3 +956,12 @@ def test_a_video_turned_on_its_side_is_told_to_turn_the_picture_not_to_lie_still
     moved = cast(Any, SimpleNamespace(calibration=None, calibration_refusal="you moved"))
     (said,) = _never_calibrated({"frames_measured": 0}, [moved])
     assert "you moved" in said and "lying still" in said
+    # A camera estimated from the pose (not neutral) still says why nothing was measured.
+    estimated = SimpleNamespace(neutral=False)
+    guessed = cast(Any, SimpleNamespace(calibration=estimated, calibration_refusal="you moved"))
+    (said,) = _never_calibrated({"frames_measured": 0}, [guessed])
+    assert "you moved" in said
+    real = cast(
+        Any, SimpleNamespace(calibration=SimpleNamespace(neutral=True), calibration_refusal="x")
+    )
+    assert _never_calibrated({"frames_measured": 0}, [real]) == []

@@ -441,6 +441,11 @@ def test_api_intake_validation_and_plan_shape(world: World) -> None:
     # One error body everywhere (issue 16, item 12): detail and per-field problems.
     problems = {p["field"] for p in r.json()["problems"]}
     assert problems == {"age", "colour"} and isinstance(r.json()["detail"], str)
+    # In the request's language, the detail too (it stayed English beside Spanish fields).
+    r = c.post(
+        "/api/intake?lang=es", json={**CLINICAL_INTAKE, "age": 200}, headers={"X-CSRF-Token": csrf}
+    )
+    assert r.status_code == 422 and r.json()["detail"] == "el cuestionario tiene errores"
     r = c.post(
         "/api/intake", json={**CLINICAL_INTAKE, "clearances": []}, headers={"X-CSRF-Token": csrf}
     )

@@ -972,6 +972,7 @@ def _report_and_staff_texts() -> Iterator[tuple[str, str]]:
     for text in db.REFUSALS.values():
         yield text, "storage/db.py (the database refusals)"
     yield services.UNKNOWN_TWIST, "web/services.py (the practice form and the API)"
+    yield services.INTAKE_MISTAKES, "web/services.py (the API's intake)"
 
 
 #: ``t("text")`` or ``t('text')`` with one plain literal, wherever it is (f-strings too).

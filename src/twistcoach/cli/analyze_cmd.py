@@ -703,7 +703,11 @@ def _never_calibrated(summary: dict[str, Any], trackers: Sequence[TwistTracker])
     if summary["frames_measured"] or not trackers:
         return []
     tracker = trackers[0]
-    if tracker.calibration is not None or tracker.calibration_refusal is None:
+    # A camera estimated from the pose (no neutral pose) measures nothing either: it must
+    # not silence the reason (a turned side view refused for its knees, then estimated
+    # overhead, read "top-down, measurable" with no word of why nothing was measured).
+    calibrated = tracker.calibration is not None and tracker.calibration.neutral
+    if calibrated or tracker.calibration_refusal is None:
         return []
     from twistcoach.kinematics import CAMERA_TURNED_REFUSAL
 

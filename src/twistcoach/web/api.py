@@ -395,7 +395,7 @@ def api_intake(
     services.require_student(who.account)
     plan, problems = services.submit_intake(ctx, who.account, body)
     if plan is None:
-        raise DataError("the intake has mistakes", problems=problems)
+        raise DataError(services.INTAKE_MISTAKES, problems=problems)
     return plan
 
 

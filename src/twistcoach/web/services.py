@@ -432,6 +432,9 @@ def _plan_row_for(ctx: AppContext, person_id: int, decision: PracticeDecision) -
     return stored.id
 
 
+#: The answer (422) to an intake with mistakes, each named beside its field (``problems``).
+INTAKE_MISTAKES = "the intake has mistakes"
+
 #: The answer (422) to a start of a twist the pose library does not have: plain words,
 #: never the library's ids (planning's own KeyError lists them, for programmers).
 UNKNOWN_TWIST = "That twist is not one the coach knows: choose one of the twists offered."
