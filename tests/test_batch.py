@@ -1081,3 +1081,36 @@ def test_mirrored_is_a_videos_setting_from_the_command_or_a_manifest_row(
         mirrored=True,
     )
     assert spec.mirrored
+
+
+def _saw_state(spec: TaskSpec) -> TaskOutcome:
+    """A try that notes which inputs the saved state file holds while it runs."""
+    # staging: OUT/.partial/NAME.TRY
+    held = json.loads((Path(spec.staging).parents[1] / STATE_FILE).read_text())["inputs"]
+    results = Path(spec.staging) / spec.name
+    results.mkdir(parents=True)
+    summary = {"input": spec.path, "kind": "video", "held": sorted(held)}
+    (results / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    return TaskOutcome(True, None, summary, str(results), 0.0)
+
+
+@pytest.mark.slow
+def test_every_input_redone_is_unfinished_in_the_state_before_its_try(
+    local_ray: None, tmp_path: Path
+) -> None:
+    """Two inputs replaced: the state file dropped the first one's record only (``any()``
+    stopped at the first it popped), so a run cut short left the second's old result
+    marked finished."""
+    import ray
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    x = _inputs(tmp_path / "in", "a.mp4", "b.mp4")
+    out = tmp_path / "out"
+    items = collect_inputs([str(tmp_path / "in")])
+    assert run_batch(items, BatchOptions(out=out), None, Recorder(), task=_done).analysed == 2
+    for name in ("a.mp4", "b.mp4"):
+        Path(x[name]).write_text(f"another {name}", encoding="utf-8")
+    run_batch(items, BatchOptions(out=out), None, Recorder(), task=_saw_state)
+    for name in ("a", "b"):
+        held = json.loads((out / name / "summary.json").read_text())["held"]
+        assert x["a.mp4"] not in held and x["b.mp4"] not in held, held

@@ -386,7 +386,9 @@ def _run_locked(
             result.skipped += 1
         else:
             to_do.append((item, 1))
-    if any(state.records.pop(item.key, None) for item, _ in to_do):
+    # Every record of what is redone is dropped (a list, not any(): any() stopped at the
+    # first record it popped and left the others' stale results marked finished).
+    if [state.records.pop(item.key, None) for item, _ in to_do if item.key in state.records]:
         state.save()  # what is redone is no longer finished, even if this run is cut short
     started = start_ray(ray_options) if to_do else False
     try:
