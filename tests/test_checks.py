@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from twistcoach.checks import (
@@ -253,9 +255,69 @@ def test_the_frame_rate_of_a_stream_is_judged_by_its_recent_median_gap() -> None
     first_ok = next(at for at, sparse in verdicts if sparse is False)
     assert first_ok < verdicts[0][0] + FRAME_RATE_WINDOW_S
     assert all(sparse is False for at, sparse in verdicts if at >= first_ok)
-    # One freeze of 10 s in a 10 a second stream is outvoted by the frames around it.
-    assert rate.update(20.0) is False
+    # A freeze under half the window in a 10 a second stream is outvoted by the frames
+    # around it (t is about 10.0 here).
+    assert rate.update(10.8) is False
+    # One of 10 s is not: no frame came in the whole window (the time-weighted gap), and
+    # 10 frames a second are followed again within half the window.
+    assert rate.update(20.8) is True
+    after = [(round(20.8 + k / 10, 3), rate.update(round(20.8 + k / 10, 3))) for k in range(1, 15)]
+    assert all(sparse is False for at, sparse in after if at > 20.8 + FRAME_RATE_WINDOW_S / 2)
     # One frame every 3 s is too sparse (the frame before the window keeps a gap to judge).
     assert [rate.update(20.0 + 3 * k) for k in range(1, 8)][-1] is True
     # Time going back (a new stream) is judged afresh.
     assert rate.update(1.0) is None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "sparse"),
+    [
+        ((0.25,), False),  # 4 a second, the fewest followed
+        ((0.2,), False),
+        ((0.1,), False),
+        ((1 / 30,), False),
+        ((1 / 3,), True),
+        ((0.05, 0.05, 0.4), True),  # bursts: 6 a second, but 80 % of the time in 0.4 s gaps
+        ((0.02, 0.02, 0.02, 0.5), True),
+        ((0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.4), False),  # one late frame in ten: followed
+    ],
+)
+def test_bursts_are_judged_by_the_time_their_gaps_span_live_and_in_a_report(
+    pattern: tuple[float, ...], sparse: bool
+) -> None:
+    """Bursts (0.05, 0.05, 0.4 s apart) passed the median-gap rule (0.05 s) while every
+    0.4 s gap started the travel afresh, so "too fast" could never fire: the gap is now
+    weighted by the time it spans, the same for the live coach and a report, and the rule
+    and the check agree (a steady 60 deg/s drop is "too fast" exactly when followed)."""
+    from twistcoach.checks import FrameRate, time_median_gap_s, too_sparse_to_follow
+
+    times, t, i = [], 0.0, 0
+    while t < 6.0:
+        times.append(t)
+        t += pattern[i % len(pattern)]
+        i += 1
+    rate = FrameRate()
+    verdicts = [rate.update(x) for x in times]
+    assert verdicts[-1] is sparse and too_sparse_to_follow(time_median_gap_s(times)) is sparse
+    assert all(v is sparse for v in verdicts[len(times) // 2 :])  # steadily, not by chance
+    # The check: a steady fast drop over the same times.
+    checks = FormChecks(LIMITS)
+    flagged = False
+    for x in times:
+        d = 5.0 + 60.0 * x
+        r = Reading(d, 60.0, metrics(drop=d, speed=60.0))
+        flagged |= Check.TOO_FAST in checks.check(x, d, r, 900.0)
+    assert flagged is not sparse
+
+
+def test_the_time_weighted_gap_of_steady_frames_is_their_gap() -> None:
+    from twistcoach.checks import median_gap_s, time_median_gap_s
+
+    for fps in (0.5, 3.0, 4.0, 10.0, 29.97):
+        times = [i / fps for i in range(30)]
+        assert abs(time_median_gap_s(times) - median_gap_s(times)) < 1e-9
+    assert time_median_gap_s([]) == 0.0 and time_median_gap_s([1.0]) == 0.0
+    assert math.isnan(time_median_gap_s([0.0, math.nan, 1.0]))
+    # Only the time since ``since`` counts: an old freeze leaves the window.
+    assert time_median_gap_s([0.0, 10.0, 10.1, 10.2, 10.3], since=10.0) == pytest.approx(0.1)
+    assert time_median_gap_s([0.0, 10.0, 10.1, 10.2, 10.3]) == 10.0

@@ -676,6 +676,46 @@ def test_frames_at_the_coachs_least_rate_still_give_a_speed(tmp_path: Path) -> N
     assert "measured frames: slow" not in text
 
 
+def _drop_at(pattern: tuple[float, ...]) -> list[FrameResult]:
+    """Still for 1 s, a 60 deg/s drop to -60 deg over 1 s, then still: frames at the
+    repeating gaps of ``pattern`` (seconds)."""
+    frames, t, i = [], 0.0, 0
+    while t < 6.0:
+        d, s = (0.0, 0.0) if t < 1.0 else ((-60.0 * (t - 1.0), -60.0) if t < 2.0 else (-60.0, 0.0))
+        o = Observation(t, _metrics(t, d, s, 0.0), PoseFamily.SUPINE_TWIST, 0.8, View.OBLIQUE, True)
+        frames.append(FrameResult(i, t, SKELETON, o))
+        t = round(t + pattern[i % len(pattern)], 4)
+        i += 1
+    return frames
+
+
+@pytest.mark.parametrize(
+    ("pattern", "checked"),
+    [((0.2,), True), ((0.25,), True), ((0.1,), True), ((0.05, 0.05, 0.4), False)],
+)
+def test_bursts_of_frames_leave_the_speed_unchecked_as_the_live_coach_pauses(
+    pattern: tuple[float, ...], checked: bool
+) -> None:
+    """Bursts 0.05, 0.05, 0.4 s apart (median gap 0.05 s) were called checked while every
+    0.4 s gap started the travel afresh: a 60 deg/s drop gave no "too fast" and the report
+    said "slow". The gap is weighted by the time it spans (``checks.time_median_gap_s``),
+    the live coach's rule too: bursts give no speed; steady frames from 4 a second do."""
+    from twistcoach.checks import FrameRate
+
+    frames = _drop_at(pattern)
+    summary = video_summary(_analysis(frames), CAP, TH)
+    assert summary["speed_checked"] is checked
+    too_fast = [e for e in detect_events(frames, CAP, TH) if e.kind is EventKind.TOO_FAST]
+    assert bool(too_fast) is checked  # checked exactly where "too fast" can be found
+    peak = summary["metrics"]["left"]["peak_speed_deg_s"]
+    assert (peak == 60.0) if checked else (peak is None)
+    if not checked:
+        assert summary["frame_gap_s"] == 0.4  # the gap that breaks the travel, not 0.05
+    # The live coach judges the same frames the same way.
+    rate = FrameRate()
+    assert [rate.update(f.timestamp_s) for f in frames][-1] is (not checked)
+
+
 def test_a_peak_speed_over_the_limit_beside_no_events_says_what_too_fast_needs(
     tmp_path: Path,
 ) -> None:

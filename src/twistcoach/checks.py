@@ -58,6 +58,7 @@ Every limit comes from ``rules/coaching.yaml`` through :class:`CheckLimits`
 from __future__ import annotations
 
 import itertools
+import math
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -138,10 +139,10 @@ SPARSE_FRAME_GAP_S = TRAVEL_GAP_S
 #: The fewest frames a second a twist can be followed at (4): one every
 #: :data:`SPARSE_FRAME_GAP_S`.
 MIN_FRAME_RATE = 1.0 / SPARSE_FRAME_GAP_S
-#: Seconds of a live stream's newest frames whose median gap :class:`FrameRate` judges (and
-#: at least :data:`FRAME_RATE_MIN_FRAMES` frames): long enough that one late frame or one
-#: freeze is outvoted by the frames around it, short enough to pause within about 2 s of the
-#: rate falling.
+#: Seconds of a live stream's newest frames whose gap :class:`FrameRate` judges (and at least
+#: :data:`FRAME_RATE_MIN_FRAMES` frames; :func:`time_median_gap_s` over this window): long
+#: enough that one late frame, or a freeze under half of it, is outvoted by the frames
+#: around it, short enough to pause within about 2 s of the rate falling.
 FRAME_RATE_WINDOW_S = 2.0
 #: The fewest frames :class:`FrameRate` judges a median gap from (4 gaps): a session's first
 #: few frames, or the first after one freeze, say nothing about the rate yet.
@@ -158,6 +159,47 @@ def median_gap_s(times: Sequence[float]) -> float:
     """
     gaps = sorted(b - a for a, b in itertools.pairwise(times))
     return gaps[len(gaps) // 2] if gaps else 0.0
+
+
+def time_median_gap_s(times: Sequence[float], since: float | None = None) -> float:
+    """The gap between frames (seconds) that half the stream's time lies in gaps at most as
+    long as: the median of the gaps weighted by the time they span (0 with fewer than two
+    frames; not a number when a time is not one).
+
+    What the speed needs is time covered by consecutive readings (the travel of
+    :class:`Travel` starts afresh after a gap over :data:`TRAVEL_GAP_S`), not many frames:
+    the plain median gap of bursts (0.05, 0.05, 0.4 s apart) is 0.05 s, yet every 0.4 s gap
+    restarts the travel and "too fast" could never fire; weighted by time it is 0.4 s. Judged
+    by :func:`too_sparse_to_follow`, frames are followed when more than half of their time
+    lies in gaps the travel bridges. For frames at a steady rate it is their plain gap.
+
+    Parameters
+    ----------
+    times
+        Frame timestamps, seconds, in order.
+    since
+        Only the time from here on counts (a gap that began before it counts for its part
+        after it): a live stream's recent window. None: from the first frame.
+    """
+    spans: list[tuple[float, float]] = []  # (gap, the time of it that counts)
+    for a, b in itertools.pairwise(times):
+        gap = b - a
+        if math.isnan(gap):
+            return math.nan
+        start = a if since is None else max(a, since)
+        spans.append((gap, max(0.0, b - start)))
+    if not spans:
+        return 0.0
+    spans.sort()
+    total = sum(w for _, w in spans)
+    if not total > 0.0:  # frames all at one time (or none counted): the plain median
+        return spans[len(spans) // 2][0]
+    covered = 0.0
+    for gap, w in spans:
+        covered += w
+        if covered >= total / 2:
+            return gap
+    return spans[-1][0]  # only by float rounding
 
 
 def too_sparse_to_follow(gap_s: float) -> bool:
@@ -182,9 +224,10 @@ def frame_rate_too_low(fps: float) -> bool:
 
 
 class FrameRate:
-    """Whether a live stream's frames come often enough to follow a twist: the median gap
-    of its newest frames (the last :data:`FRAME_RATE_WINDOW_S` seconds, and at least
-    :data:`FRAME_RATE_MIN_FRAMES` frames), judged by :func:`too_sparse_to_follow`.
+    """Whether a live stream's frames come often enough to follow a twist: the time-weighted
+    median gap (:func:`time_median_gap_s`) of its last :data:`FRAME_RATE_WINDOW_S` seconds
+    (from at least :data:`FRAME_RATE_MIN_FRAMES` frames), judged by
+    :func:`too_sparse_to_follow`, the rule an analysis's speed is judged by too.
 
     Explicit time: feed it every frame's timestamp (seconds, in order), measured or not
     (a frame with nobody in it still came).
@@ -210,7 +253,7 @@ class FrameRate:
             times.popleft()
         if len(times) < FRAME_RATE_MIN_FRAMES:
             return None
-        return too_sparse_to_follow(median_gap_s(times))
+        return too_sparse_to_follow(time_median_gap_s(times, since=t - FRAME_RATE_WINDOW_S))
 
 
 class Travel:

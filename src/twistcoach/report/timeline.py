@@ -13,10 +13,10 @@ from twistcoach.checks import (
     FormChecks,
     Reading,
     find_zero,
-    median_gap_s,
     over_cap,
     reading,
     shoulder_lifting,
+    time_median_gap_s,
     too_fast,
     too_sparse_to_follow,
 )
@@ -124,8 +124,11 @@ def video_view(observations: Sequence[Observation]) -> tuple[View | None, bool, 
 
 
 def frame_gap_s(frames: Sequence[FrameResult]) -> float:
-    """The median time between the video's frames, seconds (0 with fewer than two)."""
-    return median_gap_s([f.timestamp_s for f in frames])
+    """The time between the video's frames, seconds (0 with fewer than two): their median
+    gap weighted by the time each spans (:func:`twistcoach.checks.time_median_gap_s`), the
+    gap the live coach judges its frames by too; for a steady frame rate the plain gap, for
+    bursts (0.05, 0.05, 0.4 s apart) the 0.4 s that every travel and hold is broken by."""
+    return time_median_gap_s([f.timestamp_s for f in frames])
 
 
 def speed_checked(frames: Sequence[FrameResult]) -> bool:
