@@ -118,23 +118,21 @@ TRAVEL_GAP_S = 0.25
 #: 0.25000000000000006 apart and be called sparse, nor start the travel afresh.
 GAP_TOLERANCE_S = 1e-6
 
-#: Frames further apart than this (their median gap, seconds) are too sparse to follow a
-#: twist, and it is the travel's own gap (:data:`TRAVEL_GAP_S`), one number: "too fast"
-#: needs the knees' travel over ``speed_window_s`` (0.75 s) of consecutive readings, and
-#: readings more than :data:`TRAVEL_GAP_S` apart start it afresh, so at 3 frames a second
-#: (0.33 s apart) every reading starts a new travel and a 60 degrees-a-second drop was never
-#: "too fast", while the old rule (0.5 s, 2 frames a second) called such frames fine: the
-#: analyze report said "None in the measured frames: slow" about a speed it could not
-#: check, and the coach accepted the video. At 4 frames a second (0.25 s) the travel spans
-#: three gaps of a 0.75 s window (a steady 60 degrees a second reads 60 there). Further
-#: apart a speed between frames is no speed anyway (a 0.1 frame-a-second file read peak
-#: speeds of 0.1-0.3 degrees a second for movements the coach calls too fast; a 1
-#: frame-a-second timelapse read a drop made in 2 s as +-37 degrees a second, once, and
-#: nothing before or after it). The one rule of every command
-#: (:func:`too_sparse_to_follow`): the coach refuses such a video and pauses a live stream
-#: that becomes so sparse (:class:`FrameRate`); an analysis still measures its angles frame
-#: by frame, but gives no speed and checks no "too fast"
-#: (``twistcoach.report.timeline.usable``).
+#: Frames further apart than this (their time-weighted median gap, seconds:
+#: :func:`time_median_gap_s`) are too sparse to follow a twist, and it is the travel's own gap
+#: (:data:`TRAVEL_GAP_S`), one number: "too fast" needs the knees' travel over ``speed_window_s``
+#: (0.75 s) of consecutive readings, and readings more than :data:`TRAVEL_GAP_S` apart start it
+#: afresh, so at 3 frames a second (0.33 s apart) every reading starts a new travel and a 60
+#: degrees-a-second drop was never "too fast", while the old rule (0.5 s, 2 frames a second) called
+#: such frames fine: the analyze report said "None in the measured frames: slow" about a speed it
+#: could not check, and the coach accepted the video. At 4 frames a second (0.25 s) the travel spans
+#: three gaps of a 0.75 s window (a steady 60 degrees a second reads 60 there). Further apart a
+#: speed between frames is no speed anyway (a 0.1 frame-a-second file read peak speeds of 0.1-0.3
+#: degrees a second for movements the coach calls too fast; a 1 frame-a-second timelapse read a drop
+#: made in 2 s as +-37 degrees a second, once, and nothing before or after it). The one rule of
+#: every command (:func:`too_sparse_to_follow`): the coach refuses such a video and pauses a live
+#: stream that becomes so sparse (:class:`FrameRate`); an analysis still measures its angles frame
+#: by frame, but gives no speed and checks no "too fast" (``twistcoach.report.timeline.usable``).
 SPARSE_FRAME_GAP_S = TRAVEL_GAP_S
 #: The fewest frames a second a twist can be followed at (4): one every
 #: :data:`SPARSE_FRAME_GAP_S`.
@@ -203,8 +201,8 @@ def time_median_gap_s(times: Sequence[float], since: float | None = None) -> flo
 
 
 def too_sparse_to_follow(gap_s: float) -> bool:
-    """True when frames ``gap_s`` seconds apart (their median gap, or one over a video's
-    frame rate) are too far apart to follow a twist: no speed can be judged between them
+    """True when frames ``gap_s`` seconds apart (their time-weighted median gap, or one over
+    a video's frame rate) are too far apart to follow a twist: no speed can be judged between them
     (:data:`SPARSE_FRAME_GAP_S`).
 
     Parameters
