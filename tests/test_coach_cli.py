@@ -429,6 +429,31 @@ def test_window_keys() -> None:
     assert coach.finished and coach.stopped_reason is not None
 
 
+def test_space_during_an_automatic_pause_asks_for_the_person_s_own_pause() -> None:
+    """Space resumed whenever the coach was paused: pressed while it had paused itself (the
+    person not seen, too few frames), it did nothing, and the coach carried on by itself
+    once it could see again. Now it is the person's pause, kept until space again."""
+    from twistcoach.coaching import PauseReason
+    from twistcoach.metrics import PoseFamily, View
+    from twistcoach.session import LiveSession
+    from twistcoach.tracking import Observation, TwistTracker
+
+    coach = _holding_coach()
+    live = LiveSession(coach=coach, tracker=TwistTracker())
+    t = 14.0
+    while coach.state is not CoachState.PAUSED:
+        t += 0.1
+        coach.observe(Observation(t, None, PoseFamily.OTHER, 0.0, View.UNKNOWN, False))
+    assert coach.pause_reason is PauseReason.TRACKING_LOST
+    _key(live, ord(" "), t + 0.1)
+    assert coach.state is CoachState.PAUSED and coach.pause_reason is PauseReason.USER
+    for i in range(40):  # seen again, still: the person's pause holds
+        coach.observe(_obs(t + 0.2 + i / 10, 25.0))
+    assert coach.state is CoachState.PAUSED and coach.pause_reason is PauseReason.USER
+    _key(live, ord(" "), t + 5.0)
+    assert coach.state is not CoachState.PAUSED
+
+
 # --------------------------------------------------------------------------- replay
 
 

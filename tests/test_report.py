@@ -140,6 +140,13 @@ def test_frames_too_far_apart_show_no_speed_and_say_why() -> None:
     (broken,) = frame_timing_warnings(Path("clip.mp4"), [i * 0.001 for i in range(30)])
     assert "less than 1.5 ms apart" in broken
     assert frame_timing_warnings(Path("clip.mp4"), [i * 0.1 for i in range(30)]) == ()
+    # Bursts 0.05, 0.05, 0.4 s apart: most of the time lies in gaps the speed cannot bridge
+    # (the report says speed was not checked): the warning says so too.
+    bursts = [0.0]
+    for i in range(30):
+        bursts.append(bursts[-1] + (0.4 if i % 3 == 2 else 0.05))
+    (bursty,) = frame_timing_warnings(Path("clip.mp4"), bursts)
+    assert "0.4 s apart" in bursty and '"too fast" is not checked' in bursty
 
 
 def test_side_stats_find_the_drop_the_hold_and_the_speed() -> None:

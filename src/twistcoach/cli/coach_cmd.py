@@ -841,14 +841,19 @@ def _apply(live: LiveSession, item: ScriptItem) -> list[Output]:
 
 def _key(live: LiveSession, key: int, t: float) -> list[Output]:
     """The window's keys: 0-9 pain, S sharp pain, space pause/resume, Q (or Esc) quit."""
-    from twistcoach.coaching import CoachState
+    from twistcoach.coaching import CoachState, PauseReason
 
     if ord("0") <= key <= ord("9"):
         return live.pain(t, key - ord("0"))
     if key in (ord("s"), ord("S")):
         return live.sharp(t)
     if key == ord(" "):
-        return live.resume(t) if live.coach.state is CoachState.PAUSED else live.pause(t)
+        # Space resumes only the person's own pause: during an automatic one (tracking,
+        # the camera view, too few frames) it asks for the person's pause, which then
+        # outlasts the automatic one until space again.
+        coach = live.coach
+        own = coach.state is CoachState.PAUSED and coach.pause_reason is PauseReason.USER
+        return live.resume(t) if own else live.pause(t)
     if key in (ord("q"), ord("Q"), 27):
         return live.quit(t)
     return []
