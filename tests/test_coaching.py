@@ -18,6 +18,7 @@ from twistcoach.coaching import (
     Cue,
     Event,
     Output,
+    PauseReason,
     PlanRefusedError,
     Priority,
     RulesError,
@@ -1304,3 +1305,63 @@ def test_a_person_s_own_pause_is_kept_while_frames_are_sparse() -> None:
     out = coach.resume(9.0)
     out = feed(coach, [obs(round(9.0 + i / 3, 3), 0.0) for i in range(1, 3)])
     assert _paused_for_frames(coach)  # resumed by the person, paused again for the frames
+
+
+# ------------------------------------------------ pauses: review of the frame-rate pause
+
+
+def test_a_frame_rate_pause_never_ends_into_carry_on_while_nobody_is_measured() -> None:
+    """Holding, the frames slowed to 3 a second (a frame-rate pause of its own), then the
+    person left: when the frames came back at 10 a second with nobody in them, the coach
+    said "Let's carry on, gently" and went back into the hold, to pause again a second
+    later for lost tracking. Now it goes to the tracking pause, never back to the hold."""
+    coach, _ = holding_coach()
+    feed(coach, [obs(round(13.5 + i / 3, 3), 25.0) for i in range(1, 10)])
+    assert coach.pause_reason is PauseReason.TOO_FEW_FRAMES
+    feed(coach, [obs(round(16.5 + i / 3, 3), None, person=False) for i in range(1, 4)])
+    out = feed(coach, [obs(round(17.6 + i * DT, 3), None, person=False) for i in range(60)])
+    assert "resumed_frame_rate" not in cue_ids(out) and "resumed" not in cue_ids(out)
+    assert coach.state is CoachState.PAUSED and coach.pause_reason is PauseReason.TRACKING_LOST
+    # Seen again: the tracking pause's own resume.
+    out = feed(coach, [obs(round(23.7 + i * DT, 3), 25.0) for i in range(30)])
+    assert coach.state is CoachState.HOLDING and "resumed" in cue_ids(out)
+
+
+def test_frames_hovering_about_four_a_second_do_not_flip_the_pause_s_words() -> None:
+    """A tracking pause, then 30 s of frames 0.22-0.28 s apart with nobody in them: the
+    pause switched between the frame rate's and the tracking's words on every change of the
+    rate, 19 long safety cues in 30 s. A reason now stands regain_s before it changes."""
+    import random
+
+    rng = random.Random(1)
+    coach, _ = entering_coach()
+    feed(coach, [obs(round(5.0 + i * DT, 3), None, person=False) for i in range(15)])
+    assert coach.pause_reason is PauseReason.TRACKING_LOST
+    t, out = 6.5, []
+    for _ in range(120):
+        t += rng.uniform(0.22, 0.28)
+        out += coach.observe(obs(round(t, 3), None, person=False))
+    said = [c for c in cue_ids(out) if c.startswith("paused")]
+    assert len(said) <= 6, said
+    assert coach.state is CoachState.PAUSED
+
+
+def test_a_camera_frozen_during_a_pause_is_not_time_over_the_cap() -> None:
+    """Past the cap in the person's own pause, then no frames for 10 s, then one frame still
+    past it: the time over the cap jumped by the whole freeze (0.9 -> 11.1 s)."""
+    coach, _ = holding_coach()
+    cap = coach.personal_cap_deg
+    coach.pause(14.0)
+    feed(coach, [obs(round(14.1 + i * DT, 3), cap + 10) for i in range(10)])
+    before = coach.summary().over_cap_s
+    feed(coach, [obs(25.0, cap + 10)])
+    assert coach.summary().over_cap_s - before <= 0.11
+
+
+def test_a_time_that_is_not_a_number_does_not_pause_the_frames_for_ever() -> None:
+    """One NaN time kept in the frame-rate window judged every later frame too sparse."""
+    from twistcoach.checks import FrameRate
+
+    rate = FrameRate()
+    verdicts = [rate.update(float("nan") if i == 10 else i * DT) for i in range(60)]
+    assert verdicts[-1] is False and True not in verdicts[20:]

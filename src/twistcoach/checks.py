@@ -242,6 +242,10 @@ class FrameRate:
         """Take a frame's time ``t`` (seconds); True when the newest frames are too sparse
         to follow, False when they are not, None while too few frames came to say."""
         times = self._times
+        if not math.isfinite(t):
+            # A time that is not one gives no gap to judge: not kept (one NaN kept had
+            # judged every later frame too sparse, for ever, and the window grew without end).
+            return None
         if times and t < times[-1]:
             times.clear()  # time went back (a new stream): judge it afresh
         times.append(t)

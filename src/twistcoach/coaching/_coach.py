@@ -5,6 +5,7 @@ Pure core: see :mod:`twistcoach.coaching`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -44,6 +45,10 @@ def _label(what: str, reason: StrEnum | None) -> str:
 
 
 _ACTIVE = frozenset({CoachState.ENTERING, CoachState.HOLDING, CoachState.RETURNING})
+#: Two measured frames further apart than this (seconds) are not known to have stayed over
+#: the cap between them: the time over the cap counts only closer ones (the stored
+#: summaries' one sample period, ``storage.SAMPLE_PERIOD_S``).
+OVER_CAP_MAX_GAP_S = 1.0
 _TERMINAL = frozenset({CoachState.DONE, CoachState.STOPPED})
 #: Camera advice when the tracker gave none with an unmeasurable view.
 CAMERA_FALLBACK_ADVICE = "Place the camera higher, out to one side level with your feet."
@@ -124,6 +129,10 @@ class Coach:
         # that pause's own conditions (never a resume on frames nobody is measured in).
         self._pause_under: PauseReason | None = None
         self._pause_under_advice = ""
+        # When the present pause reason began, and since when the frames have come often
+        # enough during a frame-rate pause (the hysteresis between pause reasons).
+        self._paused_since = -math.inf
+        self._dense_since: float | None = None
         self.side_index = 0
         # The order of the sides; the person may start with the other one (see _step).
         self._sides: list[Side] = list(plan.sides)
@@ -520,6 +529,8 @@ class Coach:
         if reason is PauseReason.CAMERA_VIEW:
             self._pause_under_advice = advice
         self.pause_reason = reason
+        self._paused_since = t
+        self._dense_since = None
         if reason is PauseReason.TOO_FEW_FRAMES:
             self._cue(t, "paused_frame_rate", out, force=True)
         elif reason is PauseReason.TRACKING_LOST:
@@ -612,7 +623,11 @@ class Coach:
         self._max_drop = magnitude if self._max_drop is None else max(self._max_drop, magnitude)
         over = over_cap(drop, self.personal_cap_deg, self._limits)
         if over:
-            self._over_cap_s += dt if self._over_cap else 0.0
+            # Only the time between close measured frames: a camera frozen for 10 s during
+            # a pause had counted 10 s over the cap (the stored summary counts at most
+            # OVER_CAP_MAX_GAP_S a sample for the same reason).
+            close = dt <= OVER_CAP_MAX_GAP_S
+            self._over_cap_s += dt if self._over_cap and close else 0.0
             if (
                 not self._over_cap
                 or t - self._cue_last.get("ease_back", -1e9) >= self._th.cue_repeat_s - 1e-6
@@ -627,22 +642,36 @@ class Coach:
             return
         if sparse:
             # Never resumed while the frames are too far apart; a pause for the camera
-            # says the real reason once the frames are the trouble.
+            # says the real reason once the frames are the trouble, after it has stood for
+            # regain_s (frames hovering about 4 a second flipped the two reasons, and their
+            # long words, every frame or two: 19 safety cues in 30 s).
             self._good_since = None
-            if self.pause_reason is not PauseReason.TOO_FEW_FRAMES:
+            self._dense_since = None
+            if self.pause_reason is not PauseReason.TOO_FEW_FRAMES and (
+                t - self._paused_since >= self._th.regain_s - 1e-9
+            ):
                 self._pause(t, PauseReason.TOO_FEW_FRAMES, out, advice=obs.view_advice)
             return
-        under = self._pause_under
-        if self.pause_reason is PauseReason.TOO_FEW_FRAMES and under is not None and not measurable:
-            # The frames come often enough again but the pause the frame rate took over
-            # from still holds (nobody measured, or a view that cannot be measured): back
-            # to that pause and its own words, never "carry on" on unmeasured frames.
-            self._pause(t, under, out, advice=obs.view_advice or self._pause_under_advice)
-            return
-        # A pause for the frame rate alone ends when the frames come often enough again,
-        # measured or not (a view still to be placed is the set-up's or the tracking
-        # pause's to say).
-        if not measurable and self.pause_reason is not PauseReason.TOO_FEW_FRAMES:
+        if self.pause_reason is PauseReason.TOO_FEW_FRAMES:
+            if self._dense_since is None:
+                self._dense_since = t
+            if not measurable and self._resume_state in _WATCHED:
+                # The frames come often enough again, but nobody is measured in them (or the
+                # view cannot measure): once that has stood for regain_s, the pause that
+                # says so (the one the frame rate took over from, else the tracking's or
+                # the camera's), never "carry on" on frames nobody is measured in.
+                self._good_since = None
+                if t - self._dense_since >= self._th.regain_s - 1e-9:
+                    under = self._pause_under or (
+                        PauseReason.TRACKING_LOST
+                        if obs.metrics is None or obs.view_measurable
+                        else PauseReason.CAMERA_VIEW
+                    )
+                    self._pause(t, under, out, advice=obs.view_advice or self._pause_under_advice)
+                return
+            # Measured again (or still setting up, where the set-up guides the person):
+            # it ends after regain_s, below.
+        elif not measurable:
             self._good_since = None
             return
         if self._good_since is None:
