@@ -320,7 +320,8 @@ def test_window_mode_without_a_display_says_use_headless(
 # --------------------------------------------------------------------------- window
 
 
-def _holding_coach() -> Coach:
+def _new_coach() -> Coach:
+    """A coach of the part-way supine twist, capped at 40 degrees, before any frame."""
     plan = build_coach_plan(
         variant_id="supine_twist_partial",
         family="supine_twist",
@@ -329,7 +330,11 @@ def _holding_coach() -> Coach:
         hold_s=30,
         sides=["both"],
     )
-    coach = Coach(plan, load_coaching_rules(), start_pain=2)
+    return Coach(plan, load_coaching_rules(), start_pain=2)
+
+
+def _holding_coach() -> Coach:
+    coach = _new_coach()
     for i in range(140):
         t = i / 10
         drop = 0.0 if t < 5 else min(25.0, (t - 5) * 5)
@@ -370,15 +375,7 @@ def test_compose_window_draws_gauge_cue_and_timer() -> None:
 def test_the_window_shows_no_knee_drop_before_the_coach_has_calibrated() -> None:
     """The window's gauge drew the tracker's own reading while the coach was still setting
     up (no measured zero: the web's set-up showed -41 degrees from a misread side view)."""
-    plan = build_coach_plan(
-        variant_id="supine_twist_partial",
-        family="supine_twist",
-        status="allowed",
-        max_knee_drop_deg=40,
-        hold_s=30,
-        sides=["both"],
-    )
-    coach = Coach(plan, load_coaching_rules(), start_pain=2)
+    coach = _new_coach()
     coach.observe(_obs(0.0, -41.0))
     assert not coach.calibrated
     frame = np.zeros((360, 640, 3), np.uint8)

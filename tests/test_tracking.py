@@ -32,6 +32,8 @@ from twistcoach.tracking import (
 
 FPS = 30.0
 FIXTURES = Path(__file__).parent / "fixtures" / "skeletons"
+#: MediaPipe skeletons of the shared side-on clip videos/supine_twist/feluna_reclining_twist.mp4.
+FELUNA = "video_feluna_reclining_twist.json"
 
 
 def drop_at(t: float) -> float:
@@ -348,20 +350,8 @@ def test_real_clip_feluna_reclining_twist() -> None:
     does for a woman who says so (and as the heavy model of recorded videos does). The
     neutral template alone had put it at 74 degrees and measured the drop (-25 to -60,
     to the left)."""
-    data = json.loads((FIXTURES / "video_feluna_reclining_twist.json").read_text())
-    size = (int(data["image_size"][0]), int(data["image_size"][1]))
     tracker = TwistTracker()
-    obs = []
-    for frame in data["frames"]:
-        skeleton = Skeleton(
-            frame["t"],
-            np.array(frame["xy"]),
-            np.zeros(33),
-            np.zeros((33, 3)),
-            np.array(frame["v"]),
-            size,
-        )
-        obs.append(tracker.update(frame["t"], skeleton))
+    obs = [tracker.update(s.timestamp_s, s) for s in _video_frames(FELUNA)]
     cal = tracker.calibration
     assert cal is not None and cal.neutral and cal.frames >= 15
     assert 12.0 <= cal.elevation_deg <= 28.0 and 60.0 <= cal.azimuth_deg <= 90.0
@@ -812,16 +802,21 @@ def _drop(o: Observation) -> float | None:
     return None if m is None else m.knee_drop.value
 
 
-def _demo_frames() -> list[Skeleton]:
-    """The heavy landmark model's skeletons of the demo session's first 10 s (15 frames a
-    second): lying still, knees up, until about 8 s, then the knees going down to the
-    right (tests/fixtures/skeletons/README.md)."""
-    data = json.loads((FIXTURES / "video_demo_session_10s.json").read_text())
+def _video_frames(name: str) -> list[Skeleton]:
+    """The skeletons of a committed video fixture (``tests/fixtures/skeletons/<name>``)."""
+    data = json.loads((FIXTURES / name).read_text())
     size = (int(data["image_size"][0]), int(data["image_size"][1]))
     return [
         Skeleton(f["t"], np.array(f["xy"]), np.zeros(33), np.zeros((33, 3)), np.array(f["v"]), size)
         for f in data["frames"]
     ]
+
+
+def _demo_frames() -> list[Skeleton]:
+    """The heavy landmark model's skeletons of the demo session's first 10 s (15 frames a
+    second): lying still, knees up, until about 8 s, then the knees going down to the
+    right (tests/fixtures/skeletons/README.md)."""
+    return _video_frames("video_demo_session_10s.json")
 
 
 def test_the_demo_session_as_filmed_calibrates_and_measures() -> None:
@@ -860,20 +855,8 @@ def test_a_side_on_clip_turned_on_its_side_says_so() -> None:
     """The shared real clip (a camera beside the mat) turned a quarter: the recogniser read
     it as a view from behind the head, and the session kept asking the person to lie still
     with their knees up, which they did."""
-    data = json.loads((FIXTURES / "video_feluna_reclining_twist.json").read_text())
-    size = (int(data["image_size"][0]), int(data["image_size"][1]))
     tracker = TwistTracker()
-    obs = []
-    for frame in data["frames"]:
-        skeleton = Skeleton(
-            frame["t"],
-            np.array(frame["xy"]),
-            np.zeros(33),
-            np.zeros((33, 3)),
-            np.array(frame["v"]),
-            size,
-        )
-        obs.append(tracker.update(frame["t"], _quarter_turned(skeleton, True)))
+    obs = [tracker.update(s.timestamp_s, _quarter_turned(s, True)) for s in _video_frames(FELUNA)]
     assert tracker.calibration is None
     assert tracker.calibration_refusal == CAMERA_TURNED_REFUSAL
     assert obs[-1].view_advice == tracking.CAMERA_TURNED_ADVICE
